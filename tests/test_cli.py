@@ -1,0 +1,154 @@
+"""The headless CLI as a user runs it: a subprocess, stdout/stderr, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rnn_tui.cli import main
+
+
+def run_cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rnn_tui", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def test_stats_json_reproduces_the_seeds_word_figures():
+    proc = run_cli("stats", "--json")
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout)  # exactly one JSON object
+    assert stats["num_lines"] == 3221
+    assert stats["num_tokens"] == 32775
+    assert stats["vocab_size"] == 4580
+    words = [t for t, _, _ in stats["top_tokens"]]
+    assert words == ["<unk>", "the", "i", "and", "of", "a", "to", "was", "in", "that"]
+    assert [i for _, i, _ in stats["top_tokens"]] == list(range(10))
+    assert stats["top_ngrams"]["2"][0] == [["of", "the"], 309]
+    assert stats["top_ngrams"]["3"][0] == [["the", "time", "traveller"], 59]
+
+
+def test_stats_json_char_level(capsys):
+    assert main(["stats", "--token", "char", "--json", "--top", "3"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert (stats["num_tokens"], stats["vocab_size"]) == (170580, 28)
+    assert len(stats["top_tokens"]) == 3
+
+
+def test_stats_tables_show_the_figures(capsys):
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    for text in ("3,221", "32,775", "4,580", "traveller", "309", "59"):
+        assert text in out
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["stats", "--corpus", "/no/such/file.txt"], "not found"),
+        (["stats", "--token", "byte"], "invalid choice"),
+        (["stats", "--min-freq", "-1"], "--min-freq"),
+        (["stats", "--top", "0"], "--top"),
+        (["stats", "--encoding", "klingon"], "klingon"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(args, fragment):
+    proc = run_cli(*args)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert fragment in lines[0]
+    assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [
+        (b"", "empty"),
+        (b"abc\x00def", "binary"),
+        (b"caf\xe9 au lait", "decode"),
+        (b"1234 5678 !!!\n", "nothing left"),
+    ],
+)
+def test_bad_files_are_one_line_exit_2(tmp_path, content, fragment):
+    path = tmp_path / "corpus.txt"
+    path.write_bytes(content)
+    proc = run_cli("stats", "--corpus", str(path))
+    assert proc.returncode == 2
+    assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+    assert fragment in proc.stderr.lower()
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_directory_is_refused(tmp_path):
+    proc = run_cli("stats", "--corpus", str(tmp_path))
+    assert proc.returncode == 2
+    assert "director" in proc.stderr.lower()
+
+
+def test_corpus_shorter_than_a_trigram_still_reports(tmp_path):
+    path = tmp_path / "tiny.txt"
+    path.write_text("hello\n")
+    proc = run_cli("stats", "--corpus", str(path), "--json")
+    assert proc.returncode == 0, proc.stderr
+    stats = json.loads(proc.stdout)
+    assert stats["num_tokens"] == 1
+    assert stats["top_ngrams"]["2"] == [] and stats["top_ngrams"]["3"] == []
+
+
+def test_latin1_file_with_encoding(tmp_path):
+    path = tmp_path / "latin.txt"
+    path.write_bytes("Café crème\n".encode("latin-1"))
+    proc = run_cli(
+        "stats", "--corpus", str(path), "--mode", "raw", "--encoding", "latin-1", "--json"
+    )
+    assert proc.returncode == 0, proc.stderr
+    tokens = [t for t, _, _ in json.loads(proc.stdout)["top_tokens"]]
+    assert "Café" in tokens
+
+
+def _imported_modules(code: str) -> set[str]:
+    proc = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return set(proc.stdout.split())
+
+
+def test_help_and_stats_do_not_import_torch():
+    mods = _imported_modules(
+        "import contextlib, io\n"
+        "from rnn_tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['stats', '--json'])\n"
+        "    try:\n"
+        "        main(['--help'])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+    )
+    assert "torch" not in mods
+    assert "textual" not in mods
+
+
+def test_help_lists_the_commands():
+    proc = run_cli("--help")
+    assert proc.returncode == 0
+    assert "stats" in proc.stdout and "--no-mouse" in proc.stdout and "--color" in proc.stdout
+
+
+def test_app_refuses_without_a_terminal():
+    proc = run_cli()
+    assert proc.returncode == 2
+    assert "terminal" in proc.stderr
