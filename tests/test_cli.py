@@ -74,7 +74,7 @@ def test_bad_input_is_one_line_exit_2(args, fragment):
     "content, fragment",
     [
         (b"", "empty"),
-        (b"abc\x00def", "binary"),
+        (b"abc\x00def", "not a text file"),
         (b"caf\xe9 au lait", "decode"),
         (b"1234 5678 !!!\n", "nothing left"),
     ],

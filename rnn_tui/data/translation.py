@@ -1,0 +1,194 @@
+"""Machine-translation data: English→French pairs (d2l "Machine Translation and the Dataset").
+
+read pairs → `preprocess_nmt` → `tokenize_nmt` → source/target Vocab (min_freq 2,
+`<pad> <bos> <eos>`) → `build_array_nmt` (ids + `<eos>`, `truncate_pad` to num_steps, valid_len).
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from rnn_tui.data.corpus import read_bundled, read_path, split_lines
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.vocab import Vocab
+
+PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
+RESERVED_TOKENS = [PAD, BOS, EOS]
+BUNDLED_PAIRS = "fra-eng"
+
+# d2l's no_space(char, prev_char) as a zero-width match: before , . ! ? whose previous character
+# is not a space (a lookbehind reads the input, as d2l's text[i - 1] does; at i = 0 it fails).
+_NO_SPACE = re.compile(r"(?<=[^ ])(?=[,.!?])")
+# The same across many sentences joined by newlines, where a sentence start must not match.
+_NO_SPACE_JOINED = re.compile(r"(?<=[^ \n])(?=[,.!?])")
+
+
+def read_raw_pairs(
+    source: str = BUNDLED_PAIRS, encoding: str = "utf-8", num_examples: int | None = None
+) -> tuple[list[tuple[str, str]], int]:
+    """Tab-separated sentence pairs of the bundled fra-eng set or a file, with the number of
+    malformed lines skipped (not exactly two fields, or a side that is blank).
+
+    Blank lines are ignored. `num_examples` keeps the first that many pairs (None or ≤ 0: all);
+    unlike d2l's `tokenize_nmt`, whose `i > num_examples` test keeps one line more, 600 means 600.
+    """
+    limit = num_examples if num_examples is not None and num_examples > 0 else None
+    if source == BUNDLED_PAIRS:
+        pairs, malformed = _bundled_pairs()
+        return list(pairs[:limit]), malformed
+    return _parse_pairs(read_path(source, encoding), source, limit)
+
+
+@lru_cache(maxsize=1)
+def _bundled_pairs() -> tuple[tuple[tuple[str, str], ...], int]:
+    # The bundled set has no malformed lines, so a prefix of it is what a limit would read.
+    pairs, malformed = _parse_pairs(read_bundled("fra-eng", "fra.txt"), BUNDLED_PAIRS, None)
+    return tuple(pairs), malformed
+
+
+def _parse_pairs(text: str, source: str, limit: int | None) -> tuple[list[tuple[str, str]], int]:
+    pairs: list[tuple[str, str]] = []
+    malformed = 0
+    for line in split_lines(text):
+        if limit is not None and len(pairs) >= limit:
+            break
+        if not line.strip():
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+            malformed += 1
+            continue
+        pairs.append((parts[0], parts[1]))
+    if not pairs:
+        raise DataError(
+            f"no tab-separated sentence pairs in {source} ({malformed} malformed lines)"
+        )
+    return pairs, malformed
+
+
+def preprocess_nmt(text: str) -> str:
+    """d2l `preprocess_nmt`: U+202F and U+00A0 → space, lower-case, and a space inserted before
+    `, . ! ?` when the previous character is not a space."""
+    text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
+    return _NO_SPACE.sub(" ", text)
+
+
+def preprocess_pairs(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """`preprocess_nmt` on both sides of every pair, in one pass over the joined text (the
+    whole fra-eng set in ~0.15 s instead of ~0.3 s)."""
+    sides = [side for pair in pairs for side in pair]
+    if not sides:
+        return []
+    if any("\n" in side for side in sides):
+        return [(preprocess_nmt(src), preprocess_nmt(tgt)) for src, tgt in pairs]
+    text = "\n".join(sides).replace("\u202f", " ").replace("\xa0", " ").lower()
+    out = _NO_SPACE_JOINED.sub(" ", text).split("\n")
+    return list(zip(out[0::2], out[1::2], strict=True))
+
+
+def tokenize_nmt(
+    pairs: Sequence[tuple[str, str]],
+) -> tuple[list[list[str]], list[list[str]]]:
+    """d2l `tokenize_nmt`: each side split on single spaces."""
+    source = [src.split(" ") for src, _ in pairs]
+    target = [tgt.split(" ") for _, tgt in pairs]
+    return source, target
+
+
+def truncate_pad(line: list, num_steps: int, padding_token) -> list:
+    """d2l `truncate_pad`: cut to num_steps, or pad with padding_token up to num_steps."""
+    if num_steps < 1:
+        raise DataError(f"num_steps must be at least 1, got {num_steps}")
+    if len(line) > num_steps:
+        return line[:num_steps]
+    return line + [padding_token] * (num_steps - len(line))
+
+
+def build_array_nmt(
+    lines: Sequence[list[str]], vocab: Vocab, num_steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """d2l `build_array_nmt`: ids + `<eos>`, truncate_pad with `<pad>` to num_steps.
+
+    Returns (array int64 (len(lines), num_steps), valid_len int64 (len(lines),)), valid_len
+    counting the non-`<pad>` ids of each row.
+    """
+    if num_steps < 1:
+        raise DataError(f"num_steps must be at least 1, got {num_steps}")
+    pad, eos = vocab[PAD], vocab[EOS]
+    get = vocab.token_to_idx.get
+    # Filling a padded array row by row is truncate_pad without building the padded lists.
+    array = np.full((len(lines), num_steps), pad, dtype=np.int64)
+    for i, line in enumerate(lines):
+        ids = [get(token, 0) for token in line[:num_steps]]
+        if len(ids) < num_steps:
+            ids.append(eos)
+        array[i, : len(ids)] = ids
+    valid_len = (array != pad).sum(axis=1).astype(np.int64)
+    return array, valid_len
+
+
+@dataclass(eq=False)
+class TranslationData:
+    raw: list[tuple[str, str]]  # as read
+    pairs: list[tuple[str, str]]  # after preprocess_nmt
+    source: list[list[str]]
+    target: list[list[str]]
+    src_vocab: Vocab
+    tgt_vocab: Vocab
+    malformed: int
+
+
+def load_translation(
+    source: str = BUNDLED_PAIRS,
+    num_examples: int | None = None,
+    min_freq: int = 2,
+    encoding: str = "utf-8",
+) -> TranslationData:
+    """Pairs, their tokens and both vocabularies (d2l `load_data_nmt` before the arrays)."""
+    if min_freq < 0:
+        raise DataError(f"min_freq must be 0 or more, got {min_freq}")
+    raw, malformed = read_raw_pairs(source, encoding, num_examples)
+    pairs = preprocess_pairs(raw)
+    src_tokens, tgt_tokens = tokenize_nmt(pairs)
+    return TranslationData(
+        raw=raw,
+        pairs=pairs,
+        source=src_tokens,
+        target=tgt_tokens,
+        src_vocab=Vocab(src_tokens, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS),
+        tgt_vocab=Vocab(tgt_tokens, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS),
+        malformed=malformed,
+    )
+
+
+def length_histogram(
+    lines: Sequence[Sequence], max_len: int | None = None
+) -> list[tuple[int, int]]:
+    """(length, count) for the token counts of `lines`, sorted by length. With max_len, longer
+    lines are counted at max_len, so the last bar reads "max_len or more"."""
+    if max_len is not None and max_len < 0:
+        raise DataError(f"max_len must be 0 or more, got {max_len}")
+    lengths = (len(line) for line in lines)
+    if max_len is not None:
+        lengths = (min(length, max_len) for length in lengths)
+    return sorted(Counter(lengths).items())
+
+
+def length_stats(lines: Sequence[Sequence]) -> dict:
+    """count, mean, median and max of the token counts of `lines` (zeros when there are none)."""
+    lengths = [len(line) for line in lines]
+    if not lengths:
+        return {"count": 0, "mean": 0.0, "median": 0.0, "max": 0}
+    return {
+        "count": len(lengths),
+        "mean": statistics.fmean(lengths),
+        "median": float(statistics.median(lengths)),
+        "max": max(lengths),
+    }

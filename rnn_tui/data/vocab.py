@@ -1,0 +1,134 @@
+"""Vocabulary: tokens ⇄ indices, the d2l way (text preprocessing chapter, `Vocab`)."""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Iterable
+from typing import Any
+
+from rnn_tui.data.errors import DataError
+
+UNK = "<unk>"
+
+
+def count_corpus(tokens: Iterable) -> collections.Counter:
+    """Count token frequencies (d2l `count_corpus`).
+
+    `tokens` is a 1-D list of tokens or a 2-D list (one list per line), which is flattened.
+    As in d2l only lists count as lines, so a 1-D list of n-gram tuples is counted as is.
+    """
+    tokens = list(tokens)
+    if tokens and isinstance(tokens[0], list):
+        return collections.Counter(token for line in tokens for token in line)
+    return collections.Counter(tokens)
+
+
+class Vocab:
+    """d2l `Vocab`: index 0 is `<unk>`, then the reserved tokens, then the counted tokens by
+    descending frequency (ties keep first-seen order: a stable sort of the Counter), dropping
+    tokens seen fewer than `min_freq` times. Unknown tokens map to index 0.
+    """
+
+    def __init__(
+        self,
+        tokens: Iterable | None = None,
+        min_freq: int = 0,
+        reserved_tokens: Iterable[str] | None = None,
+    ) -> None:
+        counter = count_corpus(tokens if tokens is not None else [])
+        self.min_freq = int(min_freq)
+        self.reserved_tokens = list(reserved_tokens or [])
+        # sorted() is stable, so equal counts stay in the order the Counter first saw them.
+        self._token_freqs: list[tuple[str, int]] = sorted(
+            counter.items(), key=lambda item: item[1], reverse=True
+        )
+        self._counts: dict[str, int] = dict(counter)
+        self.idx_to_token: list[str] = [UNK]
+        self.token_to_idx: dict[str, int] = {UNK: 0}
+        for token in self.reserved_tokens:
+            self._add(token)
+        for token, freq in self._token_freqs:
+            if freq < self.min_freq:
+                break
+            self._add(token)
+
+    def _add(self, token: str) -> None:
+        if token not in self.token_to_idx:
+            self.token_to_idx[token] = len(self.idx_to_token)
+            self.idx_to_token.append(token)
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    def __contains__(self, token: object) -> bool:
+        return token in self.token_to_idx
+
+    def __getitem__(self, tokens: Any) -> Any:
+        """A token → its index (unknown → 0); a list/tuple of tokens → a list of indices."""
+        if isinstance(tokens, list | tuple):
+            get = self.token_to_idx.get
+            return [get(token, 0) for token in tokens]
+        return self.token_to_idx.get(tokens, 0)
+
+    def to_tokens(self, indices: Any) -> Any:
+        """An index → its token; a list/tuple/array of indices → a list of tokens."""
+        if hasattr(indices, "tolist"):  # numpy arrays and scalars
+            indices = indices.tolist()
+        if isinstance(indices, list | tuple):
+            return [self.idx_to_token[int(index)] for index in indices]
+        return self.idx_to_token[int(indices)]
+
+    @property
+    def unk(self) -> int:
+        """Index of the unknown token (always 0)."""
+        return 0
+
+    @property
+    def token_freqs(self) -> list[tuple[str, int]]:
+        """Every counted token with its count, by descending frequency (min_freq not applied)."""
+        return list(self._token_freqs)
+
+    def freq(self, token: str) -> int:
+        """How often `token` occurred in the tokens this vocabulary was built from (0 if never)."""
+        return self._counts.get(token, 0)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready description that `from_dict` turns back into an equal Vocab."""
+        return {
+            "idx_to_token": list(self.idx_to_token),
+            "token_freqs": [[token, freq] for token, freq in self._token_freqs],
+            "min_freq": self.min_freq,
+            "reserved_tokens": list(self.reserved_tokens),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Vocab:
+        """Rebuild a Vocab saved by `to_dict` (e.g. from a checkpoint's JSON)."""
+        try:
+            idx_to_token = [str(token) for token in d["idx_to_token"]]
+            token_freqs = [(str(token), int(freq)) for token, freq in d.get("token_freqs", [])]
+            min_freq = int(d.get("min_freq", 0))
+            reserved = [str(token) for token in d.get("reserved_tokens", [])]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise DataError(f"malformed vocabulary: {exc!r}") from None
+        if not idx_to_token or idx_to_token[0] != UNK:
+            raise DataError("malformed vocabulary: index 0 must be '<unk>'")
+        if len(set(idx_to_token)) != len(idx_to_token):
+            raise DataError("malformed vocabulary: duplicate tokens")
+        vocab = cls.__new__(cls)
+        vocab.min_freq = min_freq
+        vocab.reserved_tokens = reserved
+        vocab._token_freqs = token_freqs
+        vocab._counts = dict(token_freqs)
+        vocab.idx_to_token = idx_to_token
+        vocab.token_to_idx = {token: idx for idx, token in enumerate(idx_to_token)}
+        return vocab
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Vocab):
+            return NotImplemented
+        return self.idx_to_token == other.idx_to_token and self._token_freqs == other._token_freqs
+
+    def __repr__(self) -> str:
+        head = ", ".join(self.idx_to_token[:5])
+        return f"Vocab(size={len(self)}, first=[{head}{', …' if len(self) > 5 else ''}])"

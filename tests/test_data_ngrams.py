@@ -1,0 +1,146 @@
+"""n-gram counts and the seeds' Laplace-smoothed n-gram model."""
+
+import math
+import time
+from collections import Counter
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.ngrams import (
+    LaplaceNGramLM,
+    count_ngrams,
+    ngram_perplexity,
+    ngrams,
+    top_ngrams,
+    top_ngrams_by_order,
+    zipf_series,
+)
+
+SMALL = "the cat sat on the mat the cat ate the rat".split()
+
+
+@pytest.fixture(scope="module")
+def words():
+    return load_corpus("timemachine", token="word").flat
+
+
+def test_ngrams_zip_the_stream():
+    assert ngrams(["a", "b", "c"], 2) == [("a", "b"), ("b", "c")]
+    assert ngrams(["a", "b", "c"], 1) == [("a",), ("b",), ("c",)]
+    assert ngrams(["a"], 3) == []
+    with pytest.raises(DataError):
+        ngrams(["a"], 0)
+
+
+def test_counts_top_and_zipf():
+    counts = count_ngrams(SMALL, 2)
+    assert counts[("the", "cat")] == 2
+    assert sum(counts.values()) == len(SMALL) - 1
+    assert top_ngrams(SMALL, 1, 2) == [(("the",), 4), (("cat",), 2)]
+    # Ties keep first-seen order: (cat, sat) appears before (cat, ate).
+    assert top_ngrams(SMALL, 2, 3) == [(("the", "cat"), 2), (("cat", "sat"), 1), (("sat", "on"), 1)]
+    assert zipf_series(SMALL, 1) == [4, 2, 1, 1, 1, 1, 1]
+    assert top_ngrams(SMALL, 2, 0) == []
+    with pytest.raises(DataError):
+        top_ngrams(SMALL, 2, -1)
+
+
+def test_time_machine_top_ngrams(words):
+    assert top_ngrams(words, 2, 1) == [(("of", "the"), 309)]
+    assert top_ngrams(words, 3, 1) == [(("the", "time", "traveller"), 59)]
+    zipf = zipf_series(words, 1)
+    assert zipf[0] == 2261 and len(zipf) == 4579
+    assert zipf == sorted(zipf, reverse=True)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.sampled_from("abcd"), max_size=40),
+    st.integers(min_value=1, max_value=4),
+    st.integers(min_value=0, max_value=12),
+)
+def test_fast_top_ngrams_equal_counter_most_common(tokens, n, k):
+    assert top_ngrams(tokens, n, k) == Counter(ngrams(tokens, n)).most_common(k)
+    assert top_ngrams_by_order(tokens, (1, n), k)[n] == count_ngrams(tokens, n).most_common(k)
+
+
+def test_unigram_formula():
+    lm = LaplaceNGramLM(n=1, eps=0.5).fit(SMALL)
+    m = 7 + 1  # distinct words plus <unk>
+    assert lm.m == m
+    assert lm.prob((), "the") == pytest.approx((4 + 0.5 / m) / (11 + 0.5))
+    assert lm.prob(("anything",), "dog") == pytest.approx((0.5 / m) / (11 + 0.5))
+
+
+def test_bigram_and_trigram_formulas_back_off_to_the_unigram():
+    e1, e2, e3 = 0.5, 2.0, 3.0
+    lm = LaplaceNGramLM(n=3, eps=(e1, e2, e3)).fit(SMALL)
+    m, n = 8, 11
+
+    def p1(count):
+        return (count + e1 / m) / (n + e1)
+
+    # n(the) as a context: "the" is followed by a word 4 times; n(the, cat) = 2.
+    assert lm.prob(("the",), "cat") == pytest.approx((2 + e2 * p1(2)) / (4 + e2))
+    # (the, cat) is followed by sat, ate: n(the, cat, sat) = 1; n(the, cat) as context = 2.
+    assert lm.prob(("the", "cat"), "sat") == pytest.approx((1 + e3 * p1(1)) / (2 + e3))
+    # Only the last n - 1 context tokens matter.
+    assert lm.prob(("on", "the", "cat"), "sat") == lm.prob(("the", "cat"), "sat")
+    # The final token "rat" is never a context: its conditional is the unigram's.
+    assert lm.prob(("rat",), "the") == pytest.approx(p1(4))
+    # An unseen context or token is <unk>, count 0: still a positive probability.
+    assert lm.prob(("dog", "cow"), "pig") == pytest.approx(p1(0))
+    assert p1(0) > 0
+
+
+@pytest.mark.parametrize("n", [1, 2, 3])
+def test_each_conditional_sums_to_one_over_the_vocabulary(n):
+    lm = LaplaceNGramLM(n=n, eps=(0.3, 1.7, 0.9)).fit(SMALL)
+    items = lm.vocabulary
+    assert "<unk>" in items and len(items) == lm.m
+    contexts = [()] + [(a,) for a in items] + [(a, b) for a in items for b in items]
+    for context in contexts:
+        total = sum(lm.prob(context, x) for x in items)
+        assert total == pytest.approx(1.0, abs=1e-12), context
+
+
+def test_perplexity_matches_the_definition():
+    lm = LaplaceNGramLM(n=2, eps=1.0).fit(SMALL)
+    held = ["the", "cat", "sat", "on", "a", "dog"]
+    logs = [math.log(lm.prob(tuple(held[max(0, t - 1) : t]), held[t])) for t in range(len(held))]
+    assert lm.perplexity(held) == pytest.approx(math.exp(-sum(logs) / len(held)))
+
+
+def test_time_machine_trigram_perplexity(words):
+    start = time.perf_counter()
+    result = ngram_perplexity(words, n=3, eps=1.0, val_fraction=0.1)
+    elapsed = time.perf_counter() - start
+    assert result.train_tokens + result.val_tokens == 32775
+    assert result.val_tokens == round(32775 * 0.1)
+    assert math.isfinite(result.perplexity)
+    vocab_size = len(set(words[: result.train_tokens])) + 1
+    # A uniform guess over the vocabulary has perplexity vocab_size.
+    assert 1.0 < result.perplexity < vocab_size
+    smoother = ngram_perplexity(words, n=3, eps=10.0)
+    unigram = ngram_perplexity(words, n=1, eps=10.0)
+    assert smoother.perplexity < unigram.perplexity < vocab_size
+    assert elapsed < 0.5
+
+
+def test_bad_arguments():
+    with pytest.raises(DataError, match="ε"):
+        LaplaceNGramLM(n=2, eps=0.0)
+    with pytest.raises(DataError, match="need 3"):
+        LaplaceNGramLM(n=3, eps=(1.0, 1.0))
+    with pytest.raises(DataError, match="fitted"):
+        LaplaceNGramLM().prob((), "a")
+    with pytest.raises(DataError, match="empty"):
+        LaplaceNGramLM().fit([])
+    with pytest.raises(DataError, match="val_fraction"):
+        ngram_perplexity(SMALL, val_fraction=1.0)
+    with pytest.raises(DataError, match="too short"):
+        ngram_perplexity(["a"], val_fraction=0.1)

@@ -1,0 +1,108 @@
+"""Vocab and count_corpus behave as d2l's (text preprocessing chapter)."""
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.vocab import Vocab, count_corpus
+
+TOKENS = st.lists(
+    st.one_of(st.sampled_from(list("abcdefgh")), st.text(min_size=1, max_size=3)), max_size=60
+)
+SETTINGS = settings(max_examples=60, deadline=None)
+
+
+def test_count_corpus_flattens_lines():
+    assert count_corpus([["a", "b"], ["a"]]) == {"a": 2, "b": 1}
+    assert count_corpus(["a", "b", "a"]) == {"a": 2, "b": 1}
+    assert count_corpus([]) == {}
+    # Tuples are items (n-grams), not lines, as in d2l.
+    assert count_corpus([("a", "b"), ("a", "b")]) == {("a", "b"): 2}
+
+
+def test_layout_unk_reserved_then_by_frequency():
+    vocab = Vocab([["b", "a", "c"], ["a", "c", "a"], ["d"]], reserved_tokens=["<pad>", "<eos>"])
+    # a:3, c:2, b:1 and d:1 tie and keep first-seen order (b before d).
+    assert vocab.idx_to_token == ["<unk>", "<pad>", "<eos>", "a", "c", "b", "d"]
+    assert vocab.token_to_idx["a"] == 3
+    assert vocab.unk == 0
+    assert vocab["zzz"] == 0
+    assert vocab[["a", "zzz", "d"]] == [3, 0, 6]
+    assert vocab[("c",)] == [4]
+    assert vocab.to_tokens(4) == "c"
+    assert vocab.to_tokens([3, 0]) == ["a", "<unk>"]
+    assert vocab.token_freqs == [("a", 3), ("c", 2), ("b", 1), ("d", 1)]
+    assert vocab.freq("a") == 3 and vocab.freq("zzz") == 0 and vocab.freq("<pad>") == 0
+    assert len(vocab) == 7
+
+
+def test_min_freq_drops_rare_tokens_but_keeps_their_counts():
+    vocab = Vocab(list("aaabbc"), min_freq=2)
+    assert vocab.idx_to_token == ["<unk>", "a", "b"]
+    assert vocab["c"] == 0
+    assert vocab.token_freqs == [("a", 3), ("b", 2), ("c", 1)]
+
+
+def test_empty_vocab_has_only_unk():
+    vocab = Vocab()
+    assert vocab.idx_to_token == ["<unk>"]
+    assert vocab["x"] == 0
+
+
+def test_numpy_indices_to_tokens():
+    np = pytest.importorskip("numpy")
+    vocab = Vocab(list("abca"))
+    assert vocab.to_tokens(np.array([1, 2])) == ["a", "b"]
+    assert vocab.to_tokens(np.int64(3)) == "c"
+
+
+def test_dict_round_trip_through_json():
+    vocab = Vocab([["x", "y", "x"], ["z"]], min_freq=1, reserved_tokens=["<bos>"])
+    again = Vocab.from_dict(json.loads(json.dumps(vocab.to_dict())))
+    assert again == vocab
+    assert again.idx_to_token == vocab.idx_to_token
+    assert again.token_freqs == vocab.token_freqs
+    assert again["x"] == vocab["x"] and again.freq("x") == 2
+    assert again.min_freq == 1 and again.reserved_tokens == ["<bos>"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [{}, {"idx_to_token": ["a"]}, {"idx_to_token": ["<unk>", "a", "a"]}, {"idx_to_token": 3}],
+)
+def test_from_dict_rejects_malformed(bad):
+    with pytest.raises(DataError):
+        Vocab.from_dict(bad)
+
+
+@SETTINGS
+@given(TOKENS, st.integers(min_value=0, max_value=3))
+def test_round_trip_for_tokens_in_vocab(tokens, min_freq):
+    vocab = Vocab(tokens, min_freq=min_freq)
+    known = [token for token in tokens if token in vocab.token_to_idx]
+    assert vocab.to_tokens(vocab[known]) == known
+
+
+@SETTINGS
+@given(TOKENS, st.lists(st.text(min_size=1, max_size=4), max_size=10))
+def test_unknowns_map_to_zero(tokens, others):
+    vocab = Vocab(tokens)
+    for token in others:
+        if token not in set(tokens) and token != "<unk>":
+            assert vocab[token] == 0
+
+
+@SETTINGS
+@given(TOKENS, st.integers(min_value=0, max_value=3))
+def test_indices_ordered_by_non_increasing_frequency(tokens, min_freq):
+    vocab = Vocab(tokens, min_freq=min_freq)
+    counts = count_corpus(tokens)
+    freqs = [counts[token] for token in vocab.idx_to_token[1:]]
+    assert freqs == sorted(freqs, reverse=True)
+    assert all(freq >= min_freq for freq in freqs)
+    kept = {t for t, c in counts.items() if c >= min_freq}
+    assert set(vocab.idx_to_token[1:]) == kept - {"<unk>"}
+    assert [vocab.token_to_idx[t] for t in vocab.idx_to_token] == list(range(len(vocab)))
