@@ -1,0 +1,96 @@
+"""Crash-safe writes: a reader sees the old file or the new one, never half of either.
+
+The recipe (see NOTES.md, "Checkpoints and stopping"): write a temporary file in the same folder,
+flush and fsync it, `os.replace` it over the target, then fsync the folder so the rename itself
+survives a power cut. A rename without the fsyncs can still lose the file on a crash.
+
+No torch here: the TUI imports this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+# New files get the permissions an ordinary `open(..., "w")` would usually give them;
+# mkstemp alone would leave them owner-only (0o600).
+_NEW_FILE_MODE = 0o644
+
+
+def fsync_dir(folder: str | os.PathLike) -> None:
+    """Flush a folder's entries (a rename or a new file) to disk; a no-op where the platform
+    cannot open a folder (Windows) or fsync it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Replace `path` with `data` atomically; on any failure the old file is left as it was and
+    the temporary file is removed."""
+    path = Path(path)
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            if hasattr(os, "fchmod"):
+                mode = path.stat().st_mode & 0o777 if path.exists() else _NEW_FILE_MODE
+                os.fchmod(f.fileno(), mode)
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(folder)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """`atomic_write_bytes` of `text` encoded as UTF-8 (newlines written as given)."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def dumps_json(obj) -> str:
+    """The JSON text rnn-tui writes for a whole file: indent 2, keys in insertion order,
+    non-ASCII kept readable, a trailing newline."""
+    return json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+
+
+def atomic_write_json(path: str | os.PathLike, obj) -> None:
+    """Write `obj` as JSON (see `dumps_json`) atomically."""
+    atomic_write_text(path, dumps_json(obj))
+
+
+def append_jsonl(path: str | os.PathLike, obj) -> None:
+    """Append `obj` as one JSON line and fsync, so an event a reader has seen survives a crash.
+
+    `json.dumps` without indent escapes newlines inside strings, so the record is exactly one
+    line; it is written with a single `write` call of the whole line.
+    """
+    line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+    with open(path, "ab") as f:
+        f.write(line)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+__all__ = [
+    "append_jsonl",
+    "atomic_write_bytes",
+    "atomic_write_json",
+    "atomic_write_text",
+    "dumps_json",
+    "fsync_dir",
+]

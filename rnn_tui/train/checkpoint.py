@@ -1,0 +1,529 @@
+"""Checkpoints without pickle: tensors in safetensors, everything else in JSON.
+
+A checkpoint called NAME in a folder is a pair of files:
+
+    NAME.safetensors   model.<state_dict key>      the weights
+                       optim.<param index>.<key>   optimizer state tensors (exp_avg, exp_avg_sq,
+                                                   momentum_buffer, and Adam's 0-d `step`: every
+                                                   tensor of optimizer.state_dict() is stored as a
+                                                   tensor, so dtype and value round-trip exactly)
+                       rng.torch, rng.cuda.<i>     torch.get_rng_state() (+ each CUDA device's,
+                                                   when CUDA is in use in this process)
+    NAME.json          the caller's meta (config, vocab, epoch, step, metrics, ...) plus
+                       format_version, model_config, optimizer kind + param_groups (without the
+                       params lists) + non-tensor state + per-param step counts, the Python and
+                       numpy global RNG states, and the sha256 of NAME.safetensors
+
+The safetensors file is written first and the JSON last, each atomically: the JSON is the commit
+marker. A crash in between leaves the new tensors beside the old JSON, whose sha256 no longer
+matches, so loading refuses that pair ("incomplete checkpoint") and a run directory falls back to
+its other checkpoint (HF Trainer bug #35782 resumed from a half-written one).
+
+Nothing here unpickles: `torch.load` can run code from the file (NOTES.md), and a pickle handed
+to `load_checkpoint` is refused by its extension or its first bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rnn_tui.train import CheckpointError
+from rnn_tui.train.atomic import atomic_write_bytes, atomic_write_text, dumps_json
+from rnn_tui.train.safetensors_io import parse_tensors, read_file_bytes, serialize
+
+FORMAT_VERSION = 1
+CHECKPOINT_NAMES = ("best", "last")
+PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
+# Keys save_checkpoint writes itself; a caller's meta may not use them.
+RESERVED_META_KEYS = (
+    "format_version",
+    "name",
+    "tensors_file",
+    "sha256",
+    "size",
+    "created",
+    "torch_version",
+    "optimizer",
+    "python_random",
+    "numpy_random",
+    "numpy_generator",
+)
+_SAFETENSORS_METADATA = {"format": "pt", "producer": "rnn-tui"}
+
+
+# ---------------------------------------------------------------------------------------------
+# RNG states as JSON
+
+
+def random_state_to_json(state: tuple) -> dict:
+    """`random.getstate()` (or `random.Random.getstate()`) as a JSON-able dict."""
+    version, internal, gauss_next = state
+    return {"version": version, "state": list(internal), "gauss_next": gauss_next}
+
+
+def random_state_from_json(obj) -> tuple:
+    """The inverse of `random_state_to_json`, ready for `random.setstate`."""
+    try:
+        return (int(obj["version"]), tuple(int(x) for x in obj["state"]), obj["gauss_next"])
+    except (KeyError, TypeError, ValueError):
+        raise CheckpointError("malformed Python random state in the checkpoint") from None
+
+
+def _numpy_legacy_state_to_json() -> dict:
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "kind": kind,
+        "keys": [int(k) for k in keys],
+        "pos": int(pos),
+        "has_gauss": int(has_gauss),
+        "cached_gaussian": float(cached),
+    }
+
+
+def _numpy_legacy_state_from_json(obj) -> tuple:
+    try:
+        keys = np.array(obj["keys"], dtype=np.uint32)
+        return (obj["kind"], keys, int(obj["pos"]), int(obj["has_gauss"]), obj["cached_gaussian"])
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise CheckpointError("malformed numpy random state in the checkpoint") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimizer state
+
+
+def _json_value(value, where: str):
+    """A param_groups / optimizer-state value as JSON: tuples become lists, 0-d tensors numbers."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return value.item()
+    if isinstance(value, list | tuple):
+        return [_json_value(v, where) for v in value]
+    raise CheckpointError(f"cannot save optimizer setting {where}: {type(value).__name__} value")
+
+
+def _optimizer_payload(optimizer) -> tuple[dict[str, torch.Tensor], dict]:
+    sd = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    scalars: dict[str, dict] = {}
+    steps: dict[str, int] = {}
+    for idx, entries in sd["state"].items():
+        for key, value in entries.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"optim.{idx}.{key}"] = value
+            else:
+                scalars.setdefault(str(idx), {})[key] = _json_value(value, f"state {idx}.{key}")
+            if key == "step":
+                steps[str(idx)] = int(value.item() if isinstance(value, torch.Tensor) else value)
+    groups = [
+        {k: _json_value(v, f"param_groups.{k}") for k, v in group.items() if k != "params"}
+        for group in sd["param_groups"]
+    ]
+    info = {
+        "kind": type(optimizer).__name__,
+        "param_groups": groups,
+        "state": scalars,
+        # For people and the UI; restoring uses the `step` tensors themselves.
+        "steps": steps,
+    }
+    return tensors, info
+
+
+def _rng_tensors() -> dict[str, torch.Tensor]:
+    out = {"rng.torch": torch.get_rng_state()}
+    # Only when this process has used CUDA: asking for its state would otherwise create a CUDA
+    # context (seconds, hundreds of MB) in a CPU run on a GPU machine.
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, state in enumerate(torch.cuda.get_rng_state_all()):
+            out[f"rng.cuda.{i}"] = state
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Saving
+
+
+def save_checkpoint(
+    dir: str | os.PathLike,
+    name: str,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer | None,
+    meta: dict,
+    *,
+    numpy_generator: np.random.Generator | None = None,
+) -> Path:
+    """Write dir/name.safetensors, then dir/name.json (the commit marker); return the
+    .safetensors path.
+
+    `meta` is the caller's JSON-able record (config, vocab = Vocab.to_dict(), epoch, step,
+    metrics, ...). The model's own `config()`, when it has one, is recorded as "model_config"
+    (what `Checkpoint.build_model` rebuilds) unless meta already has that key. The global Python
+    and numpy RNG states are always recorded; pass `numpy_generator` to record a Generator's too.
+
+    Non-finite weights are refused with CheckpointError before anything is written, so a
+    diverged run never overwrites its last good checkpoint.
+    """
+    folder = Path(dir)
+    if not name or name in (".", "..") or "/" in name or os.sep in name:
+        raise ValueError(f"a checkpoint name is a plain file name, not {name!r}")
+    clash = sorted(set(meta) & set(RESERVED_META_KEYS))
+    if clash:
+        raise ValueError(f"checkpoint meta may not set {', '.join(clash)} (save_checkpoint does)")
+
+    state = model.state_dict()
+    for key, value in state.items():
+        if (value.is_floating_point() or value.is_complex()) and not bool(
+            torch.isfinite(value).all()
+        ):
+            raise CheckpointError(
+                f"refusing to save checkpoint {folder / name}: weight {key} is not finite "
+                "(NaN or inf); the previous checkpoint is kept"
+            )
+    tensors = {f"model.{key}": value for key, value in state.items()}
+    optimizer_info = None
+    if optimizer is not None:
+        optim_tensors, optimizer_info = _optimizer_payload(optimizer)
+        tensors.update(optim_tensors)
+    tensors.update(_rng_tensors())
+    data = serialize(tensors, _SAFETENSORS_METADATA)
+
+    record = {"format_version": FORMAT_VERSION, **meta}
+    if "model_config" not in record and callable(getattr(model, "config", None)):
+        record["model_config"] = model.config()
+    record.update(
+        {
+            "name": name,
+            "tensors_file": f"{name}.safetensors",
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "size": len(data),
+            "created": time.time(),
+            "torch_version": torch.__version__,
+            "optimizer": optimizer_info,
+            "python_random": random_state_to_json(random.getstate()),
+            "numpy_random": _numpy_legacy_state_to_json(),
+        }
+    )
+    if numpy_generator is not None:
+        record["numpy_generator"] = numpy_generator.bit_generator.state
+    try:
+        text = dumps_json(record)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"cannot save checkpoint {folder / name}: {exc}") from None
+
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors_path = folder / f"{name}.safetensors"
+    atomic_write_bytes(tensors_path, data)
+    atomic_write_text(folder / f"{name}.json", text)
+    return tensors_path
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def _pickle_refusal(path: Path) -> CheckpointError:
+    return CheckpointError(
+        f"refusing to load {path}: it is a pickle (loading it could run code); "
+        "rnn-tui reads .safetensors + .json"
+    )
+
+
+def looks_like_pickle(head: bytes) -> bool:
+    """Whether a file's first bytes are torch.save's zip archive or a pickle (protocol ≥ 2
+    starts with the PROTO opcode 0x80). A safetensors file whose header length has the low
+    byte 0x80 starts with 0x80 too, but its JSON header begins at byte 8 with '{'."""
+    if head.startswith(b"PK\x03\x04"):
+        return True
+    return head[:1] == b"\x80" and head[8:9] != b"{"
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read(16)
+    except OSError:
+        return b""
+
+
+@dataclass
+class Checkpoint:
+    """A loaded checkpoint: `path` is its .safetensors file, `meta` its JSON, `tensors` every
+    tensor by name; `warning` says when a run directory's preferred checkpoint was unusable."""
+
+    path: Path
+    meta: dict
+    tensors: dict[str, torch.Tensor]
+    warning: str | None = None
+
+    @property
+    def json_path(self) -> Path:
+        return self.path.with_suffix(".json")
+
+    @property
+    def config(self) -> dict:
+        """The run's config as the trainer recorded it."""
+        config = self.meta.get("config")
+        if not isinstance(config, dict):
+            raise CheckpointError(f"checkpoint {self.json_path} has no config")
+        return config
+
+    @property
+    def model_config(self) -> dict:
+        """What `build_model` needs: the model's own config() recorded at save time, else the
+        run config (with vocab_size from the vocabulary when it lacks one)."""
+        recorded = self.meta.get("model_config")
+        if isinstance(recorded, dict):
+            return dict(recorded)
+        config = dict(self.config)
+        if "vocab_size" not in config and "vocab" in self.meta:
+            config["vocab_size"] = len(self.vocab)
+        return config
+
+    @property
+    def vocab(self):
+        """The Vocab the model was trained with (rnn_tui.data.vocab.Vocab)."""
+        from rnn_tui.data.errors import DataError
+        from rnn_tui.data.vocab import Vocab
+
+        d = self.meta.get("vocab")
+        if not isinstance(d, dict):
+            raise CheckpointError(f"checkpoint {self.json_path} has no vocabulary")
+        try:
+            return Vocab.from_dict(d)
+        except DataError as exc:
+            raise CheckpointError(f"checkpoint {self.json_path}: {exc}") from None
+
+    def model_state(self) -> dict[str, torch.Tensor]:
+        """The model's state_dict as saved (the `model.` tensors without their prefix)."""
+        return {k[len("model.") :]: v for k, v in self.tensors.items() if k.startswith("model.")}
+
+    def load_weights(self, model: torch.nn.Module) -> None:
+        """Copy the saved weights into `model`, after checking that every name and shape fits."""
+        state = self.model_state()
+        expected = model.state_dict()
+        missing = sorted(set(expected) - set(state))
+        unexpected = sorted(set(state) - set(expected))
+        if missing or unexpected:
+            raise CheckpointError(
+                f"checkpoint {self.path} does not fit the model: "
+                f"missing {missing[:3]}, unexpected {unexpected[:3]}"
+            )
+        for key, value in expected.items():
+            if state[key].shape != value.shape:
+                saved, wanted = tuple(state[key].shape), tuple(value.shape)
+                raise CheckpointError(
+                    f"checkpoint {self.path} does not fit the model: {key} is {saved} in the "
+                    f"checkpoint, {wanted} in the model"
+                )
+        model.load_state_dict(state)
+
+    def build_model(self, device: torch.device | str = "cpu"):
+        """build_model(model_config) with the saved weights, on `device`, in eval mode (the
+        trainer calls .train() itself)."""
+        from rnn_tui.models.registry import build_model
+
+        try:
+            model = build_model(self.model_config)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"cannot rebuild the model of {self.path}: {exc}") from None
+        self.load_weights(model)
+        model.to(device)
+        model.eval()
+        return model
+
+    def restore_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
+        """Put the saved optimizer state (moments, momentum buffers, step counts, learning rates
+        and other param_group settings) into `optimizer`, built over the same parameters."""
+        info = self.meta.get("optimizer")
+        if not isinstance(info, dict):
+            raise CheckpointError(f"checkpoint {self.json_path} holds no optimizer state")
+        kind = type(optimizer).__name__
+        if info.get("kind") != kind:
+            raise CheckpointError(
+                f"checkpoint {self.json_path} was saved with optimizer {info.get('kind')}, "
+                f"not {kind}"
+            )
+        current = optimizer.state_dict()
+        saved_groups = info.get("param_groups")
+        if not isinstance(saved_groups, list) or len(saved_groups) != len(current["param_groups"]):
+            raise CheckpointError(
+                f"checkpoint {self.json_path}: optimizer parameter groups do not match"
+            )
+        groups = []
+        for cur, saved in zip(current["param_groups"], saved_groups):
+            group = dict(cur)
+            for key, value in saved.items():
+                old = cur.get(key)
+                if isinstance(old, tuple) and isinstance(value, list):
+                    value = tuple(value)
+                elif isinstance(old, torch.Tensor) and isinstance(value, int | float):
+                    value = torch.tensor(value, dtype=old.dtype, device=old.device)
+                group[key] = value
+            groups.append(group)
+
+        num_params = sum(len(g["params"]) for g in current["param_groups"])
+        state: dict[int, dict] = {}
+        try:
+            for name, value in self.tensors.items():
+                if name.startswith("optim."):
+                    _, idx, key = name.split(".", 2)
+                    state.setdefault(int(idx), {})[key] = value.clone()
+            for idx, entries in (info.get("state") or {}).items():
+                state.setdefault(int(idx), {}).update(entries)
+        except (ValueError, AttributeError):
+            raise CheckpointError(f"checkpoint {self.path}: malformed optimizer state") from None
+        if any(not 0 <= idx < num_params for idx in state):
+            raise CheckpointError(
+                f"checkpoint {self.path}: optimizer state for more parameters than the model has"
+            )
+        try:
+            optimizer.load_state_dict({"state": state, "param_groups": groups})
+        except (ValueError, KeyError, RuntimeError) as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise CheckpointError(
+                f"cannot restore the optimizer from {self.path}: {reason}"
+            ) from None
+
+    def restore_rng(self, numpy_generator: np.random.Generator | None = None) -> None:
+        """Restore torch's (CPU and, where saved and present, each CUDA device's), Python's and
+        numpy's global random states as they were when the checkpoint was saved; also a numpy
+        Generator's, when one was saved and `numpy_generator` is given."""
+        cpu = self.tensors.get("rng.torch")
+        if cpu is None:
+            raise CheckpointError(f"checkpoint {self.path} holds no RNG state")
+        try:
+            torch.set_rng_state(cpu.clone())
+        except (RuntimeError, TypeError) as exc:
+            raise CheckpointError(f"checkpoint {self.path}: bad torch RNG state ({exc})") from None
+        if torch.cuda.is_available():
+            for name, value in self.tensors.items():
+                if name.startswith("rng.cuda."):
+                    index = int(name.rsplit(".", 1)[1])
+                    if index < torch.cuda.device_count():
+                        torch.cuda.set_rng_state(value.clone(), index)
+        if "python_random" in self.meta:
+            random.setstate(random_state_from_json(self.meta["python_random"]))
+        if "numpy_random" in self.meta:
+            np.random.set_state(_numpy_legacy_state_from_json(self.meta["numpy_random"]))
+        if numpy_generator is not None and "numpy_generator" in self.meta:
+            try:
+                numpy_generator.bit_generator.state = self.meta["numpy_generator"]
+            except (TypeError, ValueError, KeyError) as exc:
+                raise CheckpointError(
+                    f"checkpoint {self.json_path}: bad numpy generator state ({exc})"
+                ) from None
+
+
+def _load_pair(tensors_path: Path, json_path: Path) -> Checkpoint:
+    tensors_exists, json_exists = tensors_path.is_file(), json_path.is_file()
+    if not tensors_exists and not json_exists:
+        raise CheckpointError(f"checkpoint not found: {tensors_path}")
+    data = read_file_bytes(tensors_path) if tensors_exists else None
+    if data is not None and looks_like_pickle(data[:16]):
+        raise _pickle_refusal(tensors_path)
+    if not json_exists:
+        raise CheckpointError(
+            f"incomplete checkpoint {tensors_path}: {json_path.name} is missing "
+            "(the save was interrupted?)"
+        )
+    if data is None:
+        raise CheckpointError(f"incomplete checkpoint {json_path}: {tensors_path.name} is missing")
+    raw = read_file_bytes(json_path)
+    if looks_like_pickle(raw[:16]):
+        raise _pickle_refusal(json_path)
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(
+            f"incomplete checkpoint {json_path}: unreadable JSON ({reason})"
+        ) from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"incomplete checkpoint {json_path}: not a JSON object")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise CheckpointError(
+            f"unsupported checkpoint {json_path}: format_version {version!r} "
+            f"(this rnn-tui reads {FORMAT_VERSION})"
+        )
+    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        raise CheckpointError(
+            f"incomplete checkpoint {tensors_path}: its sha256 does not match {json_path.name} "
+            "(a save was interrupted, or the file was changed)"
+        )
+    tensors, _ = parse_tensors(data, tensors_path)
+    return Checkpoint(path=tensors_path, meta=meta, tensors=tensors)
+
+
+def _load_from_dir(folder: Path, prefer: tuple[str, ...]) -> Checkpoint:
+    base = folder / "checkpoints" if (folder / "checkpoints").is_dir() else folder
+    present = [
+        name
+        for name in prefer
+        if (base / f"{name}.json").exists() or (base / f"{name}.safetensors").exists()
+    ]
+    if not present:
+        names = " or ".join(f"checkpoints/{name}.json" for name in prefer)
+        raise CheckpointError(f"no checkpoint in {folder} (expected {names})")
+    failures: list[str] = []
+    for name in present:
+        try:
+            checkpoint = _load_pair(base / f"{name}.safetensors", base / f"{name}.json")
+        except CheckpointError as exc:
+            failures.append(f"{name}: {exc}")
+            continue
+        if failures:
+            checkpoint.warning = f"loaded the {name} checkpoint instead ({'; '.join(failures)})"
+        return checkpoint
+    raise CheckpointError(f"no usable checkpoint in {folder} ({'; '.join(failures)})")
+
+
+def load_checkpoint(
+    path: str | os.PathLike, *, prefer: tuple[str, ...] = CHECKPOINT_NAMES
+) -> Checkpoint:
+    """Load a checkpoint from its .safetensors file, its .json, or a run directory.
+
+    A run directory (or its checkpoints/ folder) gives the first loadable of `prefer`
+    (best, then last; a resuming trainer passes ("last", "best")); when an earlier one is
+    unusable, the returned Checkpoint's `warning` says why. Pickles (.pt/.pth/.bin/.ckpt, or
+    bytes that start like one) are refused; the recorded sha256 is verified.
+    """
+    path = Path(path)
+    if path.is_dir():
+        return _load_from_dir(path, tuple(prefer))
+    if path.suffix.lower() in PICKLE_SUFFIXES:
+        raise _pickle_refusal(path)
+    if path.suffix == ".json":
+        return _load_pair(path.with_suffix(".safetensors"), path)
+    if path.suffix == ".safetensors":
+        return _load_pair(path, path.with_suffix(".json"))
+    if path.is_file() and looks_like_pickle(_head(path)):
+        raise _pickle_refusal(path)
+    if not path.exists():
+        raise CheckpointError(f"checkpoint not found: {path}")
+    raise CheckpointError(
+        f"not a checkpoint: {path} (expected a .safetensors file, its .json, or a run directory)"
+    )
+
+
+__all__ = [
+    "CHECKPOINT_NAMES",
+    "FORMAT_VERSION",
+    "Checkpoint",
+    "CheckpointError",
+    "load_checkpoint",
+    "looks_like_pickle",
+    "random_state_from_json",
+    "random_state_to_json",
+    "save_checkpoint",
+]
