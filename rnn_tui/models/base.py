@@ -1,0 +1,58 @@
+"""The interface every language model shares, so trainers and decoders treat them alike.
+
+Batch-major throughout: X is a LongTensor of token ids (B, T); logits are (B, T, V), so
+`cross_entropy(logits.reshape(-1, V), Y.reshape(-1))` is the seeds' loss for labels Y (B, T).
+A state is what the recurrence carries between minibatches: the hidden state H of shape
+(layers · directions, B, hidden) — or the pair (H, C) for an LSTM — the layout nn.RNN uses, so a
+scratch model's state looks like a one-layer concise model's.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import torch
+from torch import nn
+
+State = torch.Tensor | tuple[torch.Tensor, ...]
+
+
+class ModelError(ValueError):
+    """An invalid model configuration; the message is one line naming the problem."""
+
+
+class LanguageModel(nn.Module, ABC):
+    """Batch-major interface shared by every LM (scratch and concise)."""
+
+    model_name: str  # its name in registry.MODEL_NAMES
+    vocab_size: int
+    num_hiddens: int
+
+    @abstractmethod
+    def begin_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
+        """The zero state for a minibatch of `batch_size` sequences (the seeds' init_*_state)."""
+
+    @abstractmethod
+    def forward(self, X: torch.Tensor, state: State | None = None) -> tuple[torch.Tensor, State]:
+        """Logits (B, T, V) for token ids X (B, T) and the state after the last step.
+
+        `state=None` starts from `begin_state` on X's device.
+        """
+
+    @abstractmethod
+    def config(self) -> dict:
+        """JSON-able description; `registry.build_model(config)` rebuilds the same architecture."""
+
+    def _dtype(self) -> torch.dtype:
+        return next(self.parameters()).dtype
+
+
+def detach_state(state: State) -> State:
+    """Cut the graph at a minibatch boundary (truncated BPTT with sequential partitioning).
+
+    The values carry over to the next minibatch; gradients stop here, as the seeds' training loop
+    does with `state.detach_()` when the state is not re-initialised.
+    """
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()

@@ -1,0 +1,102 @@
+"""Build any language model from a JSON-able config (what config.json and checkpoints carry).
+
+    {"model": "lstm", "vocab_size": 28, "hidden": 256, "layers": 1, "dropout": 0.0,
+     "bidirectional": false, "embed": 0}
+
+`model` and the sizes are required; layers, dropout, bidirectional and embed have the defaults
+above (embed 0 = one-hot inputs). The scratch models are the seeds' single-layer, one-directional,
+one-hot cells, so asking them for more is a ModelError rather than a silent change.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+from torch import nn
+
+from rnn_tui.models.base import LanguageModel, ModelError
+from rnn_tui.models.concise import RNNModel
+from rnn_tui.models.gru_scratch import GRUScratch
+from rnn_tui.models.lstm_scratch import LSTMScratch
+from rnn_tui.models.rnn_scratch import RNNScratch
+
+__all__ = ["MODEL_NAMES", "ModelError", "build_model", "count_parameters"]
+
+SCRATCH_MODELS: dict[str, type[LanguageModel]] = {
+    "rnn-scratch": RNNScratch,
+    "gru-scratch": GRUScratch,
+    "lstm-scratch": LSTMScratch,
+}
+CONCISE_MODELS = ("rnn", "gru", "lstm")
+MODEL_NAMES = (*SCRATCH_MODELS, *CONCISE_MODELS)
+
+DEFAULTS = {"layers": 1, "dropout": 0.0, "bidirectional": False, "embed": 0}
+REQUIRED = ("model", "vocab_size", "hidden")
+
+
+def build_model(config: Mapping) -> LanguageModel:
+    """A freshly initialised model for `config` (see the module docstring).
+
+    Raises ModelError (one line) for a missing or unknown key, an unknown model name, a size out of
+    range, or an option the chosen model does not have.
+    """
+    if not isinstance(config, Mapping):
+        raise ModelError(f"model config must be a mapping, not {type(config).__name__}")
+    unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS))
+    if unknown:
+        raise ModelError(f"unknown model config key(s): {', '.join(map(str, unknown))}")
+    missing = [key for key in REQUIRED if key not in config]
+    if missing:
+        raise ModelError(f"model config is missing: {', '.join(missing)}")
+    name = config["model"]
+    if name not in MODEL_NAMES:
+        raise ModelError(f"unknown model {name!r} (choose from {', '.join(MODEL_NAMES)})")
+    cfg = {**DEFAULTS, **config}
+    vocab_size = _integer(cfg, "vocab_size", minimum=1)
+    hidden = _integer(cfg, "hidden", minimum=1)
+    layers = _integer(cfg, "layers", minimum=1)
+    embed = _integer(cfg, "embed", minimum=0)
+    dropout = _dropout(cfg["dropout"])
+    bidirectional = cfg["bidirectional"]
+    if not isinstance(bidirectional, bool):
+        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+
+    if name in SCRATCH_MODELS:
+        concise = name.removesuffix("-scratch")
+        if layers != 1:
+            raise ModelError(f"{name} has one layer (got layers={layers}); use {concise!r}")
+        if bidirectional:
+            raise ModelError(f"{name} runs in one direction; use {concise!r} for bidirectional")
+        if embed != 0:
+            raise ModelError(f"{name} takes one-hot inputs (got embed={embed}); use {concise!r}")
+        if dropout != 0:
+            raise ModelError(f"{name} has no dropout (got dropout={dropout}); use {concise!r}")
+        return SCRATCH_MODELS[name](vocab_size, hidden)
+    if dropout != 0 and layers == 1:
+        # nn.RNN applies dropout between layers only: with one layer it would silently do nothing.
+        raise ModelError(f"dropout acts between layers: dropout={dropout} needs layers > 1")
+    return RNNModel(name, vocab_size, hidden, layers, dropout, bidirectional, embed)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of scalar parameters (every weight and bias element)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _integer(cfg: Mapping, key: str, minimum: int) -> int:
+    value = cfg[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ModelError(f"{key} must be an integer ≥ {minimum} (got {value!r})")
+    return value
+
+
+def _dropout(value: object) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or not 0 <= value < 1
+    ):
+        raise ModelError(f"dropout must be a number in [0, 1) (got {value!r})")
+    return float(value)
