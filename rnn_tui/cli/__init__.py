@@ -7,7 +7,6 @@ Heavy imports (textual, rich, torch) happen inside the command that needs them, 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 
@@ -16,28 +15,37 @@ from rnn_tui import __version__
 COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line on stderr and exits 2."""
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse hook
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
-    value = _int(text)
+def _commands():
+    # Each subcommand is a module with NAME, add_parser(sub) and run(args) -> exit status.
+    # Imported here, not at the top, so `rnn-tui --help` stays cheap; none of them imports torch
+    # at module level.
+    from rnn_tui.cli import stats
+
+    return (stats,)
+
+
+def positive_int(text: str) -> int:
+    value = integer(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
     return value
 
 
-def _non_negative_int(text: str) -> int:
-    value = _int(text)
+def non_negative_int(text: str) -> int:
+    value = integer(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
     return value
 
 
-def _int(text: str) -> int:
+def integer(text: str) -> int:
     try:
         return int(text)
     except ValueError:
@@ -45,7 +53,7 @@ def _int(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = Parser(
         prog="rnn-tui",
         description=(
             "Explore recurrent neural networks end to end, the way the d2l.ai RNN chapters "
@@ -65,40 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="colour system of the terminal (SSH does not forward COLORTERM: try 256)",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
-    stats = sub.add_parser(
-        "stats",
-        help="corpus size, vocabulary and top n-grams of a corpus",
-        description="Print corpus size, vocabulary size, the top tokens and top n-grams.",
-    )
-    stats.add_argument(
-        "--corpus",
-        default="timemachine",
-        metavar="timemachine|fra-eng-en|fra-eng-fr|PATH",
-        help="a bundled corpus or a text file (default: timemachine)",
-    )
-    stats.add_argument("--token", choices=["char", "word"], default="word", help="token level")
-    stats.add_argument(
-        "--min-freq", type=_non_negative_int, default=0, help="drop rarer tokens (default 0)"
-    )
-    stats.add_argument("--top", type=_positive_int, default=10, help="rows per table (default 10)")
-    stats.add_argument("--encoding", default="utf-8", help="text encoding (default utf-8)")
-    stats.add_argument(
-        "--mode",
-        choices=["clean", "raw"],
-        default="clean",
-        help="clean: the seeds' [^A-Za-z]+ -> space, lower-case; raw: keep case and punctuation",
-    )
-    stats.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    for command in _commands():
+        command.add_parser(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.command == "stats":
-            return _stats(args)
+        for command in _commands():
+            if args.command == command.NAME:
+                return command.run(args)
         return _run_app(args)
     except BrokenPipeError:
         # `rnn-tui stats | head` closes stdout early: not an error worth a traceback.
@@ -106,39 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
-def _fail(message: str) -> int:
+def fail(message: str) -> int:
+    """Report bad input as one line on stderr; the exit status for it is 2."""
     print(f"rnn-tui: error: {message}", file=sys.stderr)
     return 2
 
 
-def _stats(args: argparse.Namespace) -> int:
-    from rnn_tui.data.errors import DataError
-    from rnn_tui.data.stats import corpus_stats
-
-    try:
-        stats = corpus_stats(
-            source=args.corpus,
-            token=args.token,
-            min_freq=args.min_freq,
-            top=args.top,
-            encoding=args.encoding,
-            mode=args.mode,
-        )
-    except DataError as exc:
-        return _fail(str(exc))
-    if args.json:
-        json.dump(stats, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-        return 0
-    from rnn_tui.stats_view import print_stats
-
-    print_stats(stats)
-    return 0
-
-
 def _run_app(args: argparse.Namespace) -> int:
     if not sys.stdin.isatty() or not sys.stdout.isatty():
-        return _fail("the app needs a terminal; for headless use try `rnn-tui stats --help`")
+        return fail("the app needs a terminal; for headless use try `rnn-tui stats --help`")
     system = COLOR_SYSTEMS[args.color]
     if system is not None:
         # Textual reads this once, at import time.
