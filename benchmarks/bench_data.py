@@ -27,6 +27,8 @@ import types
 from pathlib import Path
 
 TARGETS = {
+    "app_first_paint": 1.0,
+    "app_vocabulary_shown": 1.5,
     "help": 0.3,
     "stats_timemachine_word": 0.3,
     "stats_timemachine_char": 0.3,
@@ -41,6 +43,41 @@ def wall(cmd: list[str], repeat: int) -> float:
         subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         times.append(time.perf_counter() - start)
     return statistics.median(times)
+
+
+# Start the app headless in a fresh interpreter and report when the first frame is on screen
+# and when the Dataset screen's vocabulary (computed in a worker) is in.
+APP_PAINT = """
+import time
+t0 = time.perf_counter()
+from rnn_tui.tui.app import RnnTuiApp
+
+app = RnnTuiApp()
+
+async def auto(pilot):
+    await pilot.pause()
+    first = time.perf_counter() - t0
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    print(first, time.perf_counter() - t0)
+    app.exit()
+
+app.run(headless=True, size=(120, 40), auto_pilot=auto)
+"""
+
+
+def app_paint(repeat: int) -> tuple[float, float]:
+    """Median seconds to the app's first frame and to the vocabulary shown, interpreter start-up
+    (`python -c pass`) included."""
+    boot = wall([sys.executable, "-c", "pass"], repeat)
+    firsts, fulls = [], []
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", APP_PAINT], check=True, capture_output=True, text=True
+        ).stdout.split()
+        firsts.append(float(out[0]))
+        fulls.append(float(out[1]))
+    return boot + statistics.median(firsts), boot + statistics.median(fulls)
 
 
 def inproc(fn, repeat: int) -> float:
@@ -126,9 +163,8 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from rnn_tui.data.stats import corpus_stats
-
     from rnn_tui.data.corpus import read_text
+    from rnn_tui.data.stats import corpus_stats
 
     exe = [sys.executable, "-m", "rnn_tui"]
     results: dict[str, float] = {}
@@ -136,6 +172,7 @@ def main() -> int:
         big = one_mb_file(Path(tmp))
         tm = Path(tmp) / "timemachine.txt"
         tm.write_text(read_text("timemachine"), encoding="utf-8")
+        results["app_first_paint"], results["app_vocabulary_shown"] = app_paint(args.repeat)
         results["help"] = wall([*exe, "--help"], args.repeat)
         results["stats_timemachine_word"] = wall([*exe, "stats"], args.repeat)
         results["stats_timemachine_char"] = wall([*exe, "stats", "--token", "char"], args.repeat)

@@ -1,0 +1,83 @@
+"""The rnn-tui Textual app: one mode per screen, switched with the number keys.
+
+Importing this module must stay cheap (no torch): the app has to paint in well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from rnn_tui.tui.commands import RnnTuiCommands
+from rnn_tui.tui.screens.dataset import DatasetScreen
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    """One top-level screen: its key, its mode name, its title and how to build it."""
+
+    key: str
+    mode: str
+    title: str
+    factory: Callable[[], Screen]
+
+
+# Adding a screen is one line here: modes, number-key bindings and palette entries follow.
+SCREEN_SPECS: tuple[ScreenSpec, ...] = (ScreenSpec("1", "dataset", "Dataset", DatasetScreen),)
+
+
+class RnnTuiApp(App[None]):
+    """Explore recurrent neural networks the d2l.ai way."""
+
+    TITLE = "rnn-tui"
+    # Absolute, so a subclass defined elsewhere (tests, tools) finds the stylesheet too.
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
+        spec.mode: spec.factory for spec in SCREEN_SPECS
+    }
+    COMMANDS: ClassVar[set] = {RnnTuiCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(
+            Binding(
+                spec.key,
+                f"show_screen('{spec.mode}')",
+                spec.title,
+                id=f"screen.{spec.mode}",
+                tooltip=f"switch to the {spec.title} screen",
+            )
+            for spec in SCREEN_SPECS
+        ),
+        Binding(
+            "question_mark,f1",
+            "help",
+            "Help",
+            key_display="?",
+            tooltip="these keys and a guide to the screen (also F1)",
+        ),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="leave rnn-tui"),
+    ]
+
+    # Start straight in the first screen's mode (no blank default screen to build first).
+    DEFAULT_MODE = SCREEN_SPECS[0].mode
+    SUB_TITLE = SCREEN_SPECS[0].title
+
+    screen_specs = SCREEN_SPECS
+
+    def action_show_screen(self, mode: str) -> None:
+        spec = next(s for s in SCREEN_SPECS if s.mode == mode)
+        self.sub_title = spec.title
+        self.switch_mode(mode)
+
+    def action_help(self) -> None:
+        # Imported on first use: Markdown pulls in markdown-it and pygments (≈ 50 ms at start).
+        from rnn_tui.tui.screens.help import HelpScreen
+
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.screen, self.sub_title))

@@ -1,0 +1,465 @@
+"""The Dataset screen: a corpus through d2l's text pipeline (read → clean → tokenize → Vocab).
+
+The screen only collects settings, runs `load_corpus` and the n-gram counts in a thread worker
+(a newer request supersedes an older one) and hands the results to its tabs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.lazy import Lazy
+from textual.screen import Screen
+from textual.validation import Integer
+from textual.widgets import (
+    Footer,
+    Header,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+    Tabs,
+)
+from textual.worker import Worker, WorkerState
+
+from rnn_tui.data.corpus import Corpus, load_corpus
+from rnn_tui.data.ngrams import top_ngrams, zipf_series
+from rnn_tui.tui.widgets.ngram_panel import ORDERS, NgramPanel, NgramStats
+from rnn_tui.tui.widgets.pairs_panel import PairsPanel
+from rnn_tui.tui.widgets.partition_panel import PartitionPanel
+from rnn_tui.tui.widgets.vocab_panel import VocabPanel
+
+FILE = "file"
+CORPUS_CHOICES = [
+    ("The Time Machine", "timemachine"),
+    ("fra-eng English", "fra-eng-en"),
+    ("fra-eng French", "fra-eng-fr"),
+    ("File…", FILE),
+]
+CORPUS_NAMES = {value: label for label, value in CORPUS_CHOICES if value != FILE}
+TOP_K = 10
+WIDE = 100  # columns from which the optional labels and notes are shown
+TABS = ("tab-vocab", "tab-ngrams", "tab-partition", "tab-pairs")
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One request for the pipeline, as the controls describe it."""
+
+    source: str  # a bundled corpus key or a file path
+    token: str = "word"
+    mode: str = "clean"
+    min_freq: int = 0
+    encoding: str = "utf-8"
+
+    @property
+    def label(self) -> str:
+        """The bundled corpus's name, or the file's name (the path field shows the full path)."""
+        return CORPUS_NAMES.get(self.source) or Path(self.source).name or self.source
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A corpus and everything the tabs show about it, computed off the UI thread."""
+
+    settings: Settings
+    corpus: Corpus
+    freqs: list[int]  # vocabulary counts in index order
+    ngrams: NgramStats
+
+
+def compute(settings: Settings) -> Loaded:
+    """Run the backend for `settings` (in a worker thread; raises DataError on bad input)."""
+    corpus = load_corpus(
+        settings.source,
+        token=settings.token,
+        mode=settings.mode,
+        min_freq=settings.min_freq,
+        encoding=settings.encoding,
+    )
+    vocab = corpus.vocab
+    stats = NgramStats(
+        token=settings.token,
+        flat=corpus.flat,
+        vocab_size=len(vocab),
+        top={n: top_ngrams(corpus.flat, n, k=TOP_K) for n in ORDERS},
+        zipf={n: np.asarray(zipf_series(corpus.flat, n), dtype=float) for n in ORDERS},
+    )
+    return Loaded(settings, corpus, [vocab.freq(t) for t in vocab.idx_to_token], stats)
+
+
+class DatasetScreen(Screen):
+    """Corpus controls, a one-line summary, and the Vocabulary, n-grams, Partitioning and Pairs
+    tabs."""
+
+    AUTO_FOCUS = "#vocab-table"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "search",
+            "Search",
+            key_display="/",
+            tooltip="search the vocabulary (enter or escape returns to the table)",
+        ),
+        Binding("c", "corpus", "Corpus", tooltip="choose the corpus"),
+        Binding("t", "toggle_token", "Token", tooltip="switch word ↔ char tokens"),
+        Binding(
+            "r",
+            "toggle_mode",
+            "Raw/clean",
+            show=False,
+            tooltip="switch the cleaning: clean (letters only, lower-case) ↔ raw",
+        ),
+        Binding(
+            "m",
+            "min_freq",
+            "min_freq",
+            show=False,
+            tooltip="type the minimum token frequency, then enter",
+        ),
+        Binding(
+            "e",
+            "encoding",
+            "Encoding",
+            show=False,
+            tooltip="type the encoding of a corpus file, then enter",
+        ),
+        Binding(
+            "o",
+            "open_file",
+            "Open file",
+            show=False,
+            tooltip="type the path of a text file, then enter",
+        ),
+        Binding("right_square_bracket", "next_tab", "Next tab", key_display="]"),
+        Binding("left_square_bracket", "next_tab(-1)", "Previous tab", key_display="[", show=False),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            show=False,
+            tooltip="from a text field or drop-down back to the tabs",
+        ),
+    ]
+
+    GUIDE = """\
+**The text pipeline** (d2l *Text Preprocessing*): read the lines, clean them (*clean*: every run of
+non-letters becomes a space, then lower-case; *raw*: keep case and punctuation), split each line
+into tokens (*word*, or *char* for a character-level model), then build the **vocabulary**.
+
+**Vocabulary** — index 0 is `<unk>` (unknown token); then tokens by descending frequency. Tokens
+seen fewer than *min_freq* times are dropped and map to `<unk>`. The corpus a model sees is the
+list of indices `vocab[tokens]`.
+
+**n-grams** (d2l *Language Models*) — the most frequent 1-, 2- and 3-grams and their Zipf curves:
+frequency against rank is a straight line on a log–log plot, for trigrams too, so counting n-grams
+(even with Laplace smoothing, ε added to every count) cannot model language well. The perplexity
+is exp of the average negative log-probability of the held-out last 10 % of the tokens.
+
+**Partitioning** — how long sequences become minibatches: random sampling or sequential
+partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted by one.
+
+**Pairs** — the English–French pairs for machine translation: preprocessing, tokenization,
+`truncate_pad` to a fixed length, and sentence-length histograms.
+"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._requested: Settings | None = None  # the latest request sent to a worker
+        self._shown: Settings | None = None  # what the tabs display
+        self._load_worker: Worker | None = None
+        self.corpus: Corpus | None = None  # the corpus the tabs display
+        # Kept by reference: they may not be mounted yet when the first corpus arrives.
+        self._ngram_panel = NgramPanel(id="ngram-panel")
+        self._partition_panel = PartitionPanel()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="controls"):
+            yield Label("corpus", classes="control-label")
+            yield Select(
+                CORPUS_CHOICES,
+                value="timemachine",
+                allow_blank=False,
+                compact=True,
+                id="corpus",
+                tooltip="Corpus to load (c)",
+            )
+            yield Label("token", classes="control-label -optional-label")
+            yield Select(
+                [("word", "word"), ("char", "char")],
+                value="word",
+                allow_blank=False,
+                compact=True,
+                id="token",
+                tooltip="Token level (t toggles)",
+            )
+            yield Label("min_freq", classes="control-label")
+            yield Input(
+                "0",
+                id="min-freq",
+                compact=True,
+                validators=[Integer(minimum=0, failure_description="whole number ≥ 0")],
+                tooltip="Drop tokens seen fewer times (they become <unk>); enter applies",
+            )
+            yield Label("mode", classes="control-label -optional-label")
+            yield Select(
+                [("clean", "clean"), ("raw", "raw")],
+                value="clean",
+                allow_blank=False,
+                compact=True,
+                id="mode",
+                tooltip="clean: letters only, lower-case; raw: as is",
+            )
+            yield Label("enc", classes="control-label")
+            yield Input(
+                "utf-8",
+                id="encoding",
+                compact=True,
+                tooltip="Encoding of a corpus file; enter applies",
+            )
+        with Horizontal(id="file-row"):
+            yield Label("file", classes="control-label")
+            yield Input(placeholder="path to a text file, then enter", id="path", compact=True)
+        with Horizontal(id="status-row"):
+            yield Static("", id="status", markup=False)
+            yield ProgressBar(total=None, show_percentage=False, show_eta=False, id="busy")
+        with TabbedContent(id="tabs"):
+            with TabPane("Vocabulary", id="tab-vocab"):
+                yield VocabPanel(id="vocab-panel")
+            # The hidden tabs mount after the first paint, so the app shows up sooner.
+            with TabPane("n-grams", id="tab-ngrams"):
+                yield Lazy(self._ngram_panel)
+            with TabPane("Partitioning", id="tab-partition"):
+                yield Lazy(self._partition_panel)
+            with TabPane("Pairs", id="tab-pairs"):
+                yield Lazy(PairsPanel())
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.request(self.current_settings())
+
+    def on_resize(self, event: events.Resize) -> None:
+        # Below 100 columns the drop-downs' values (word, clean) say what they are, and the
+        # vocabulary notes give their room to the table.
+        wide = event.size.width >= WIDE
+        for widget in self.query(".-optional-label, #vocab-notes"):
+            widget.display = wide
+
+    # -- settings and loading -----------------------------------------------------------------
+
+    def _value(self, selector: str) -> str:
+        widget = self.query_one(selector)
+        assert isinstance(widget, Select | Input)
+        return str(widget.value).strip()
+
+    def current_settings(self) -> Settings | None:
+        """The settings the controls show, or None (after a notification) if one is invalid."""
+        source = self._value("#corpus")
+        if source == FILE:
+            # Until a path is typed, other changes apply to the corpus on show.
+            source = self._value("#path") or (self._shown.source if self._shown else "")
+            if not source:
+                return None
+        text = self._value("#min-freq")
+        if not (text.isascii() and text.isdigit()):
+            self.notify(
+                f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
+            )
+            return None
+        return Settings(
+            source=source,
+            token=self._value("#token"),
+            mode=self._value("#mode"),
+            min_freq=int(text),
+            encoding=self._value("#encoding") or "utf-8",
+        )
+
+    def request(self, settings: Settings | None) -> None:
+        """Load `settings` in a worker unless that is already what was last asked for."""
+        if settings is None or settings == self._requested:
+            return
+        self._requested = settings
+        self._set_busy(True)
+        self.query_one("#status", Static).update(f"computing {settings.label} ({settings.token})…")
+        self._load_worker = self._load(settings)
+
+    @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
+    def _load(self, settings: Settings) -> Loaded:
+        return compute(settings)
+
+    @on(Worker.StateChanged)
+    def _loaded(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._load_worker:
+            return  # a superseded request, or a tab's own worker
+        if event.state == WorkerState.SUCCESS:
+            self._show(event.worker.result)
+        elif event.state == WorkerState.ERROR:
+            self.notify(str(event.worker.error), severity="error", markup=False)
+            # Asking for the same thing again must retry (and report again).
+            self._requested = self._shown
+        else:
+            return
+        self._set_busy(False)
+        self._update_status()
+
+    def _set_busy(self, busy: bool) -> None:
+        # Classes on the few widgets concerned: a class on the screen restyles every widget.
+        self.query_one("#busy").display = busy
+        self.query_one("#status").set_class(busy, "-busy")
+
+    def _show(self, loaded: Loaded) -> None:
+        self._shown = loaded.settings
+        self.corpus = loaded.corpus
+        vocab = loaded.corpus.vocab
+        self.query_one(VocabPanel).set_vocab(
+            vocab.idx_to_token, loaded.freqs, loaded.corpus.num_tokens
+        )
+        self._ngram_panel.set_stats(loaded.ngrams)
+        self._partition_panel.set_corpus(loaded.corpus)
+
+    def _update_status(self) -> None:
+        status = self.query_one("#status", Static)
+        if self._shown is None:
+            status.update("no corpus loaded")
+            return
+        s, corpus = self._shown, self.corpus
+        assert corpus is not None
+        extra = f", min_freq {s.min_freq}" if s.min_freq else ""
+        status.update(
+            f"{s.label}, {s.token}/{s.mode}{extra}: {plural(corpus.num_lines, 'line')} · "
+            f"{plural(corpus.num_tokens, 'token')} · vocabulary {len(corpus.vocab):,}"
+        )
+
+    # -- control events -----------------------------------------------------------------------
+
+    @on(Select.Changed, "#corpus")
+    def _corpus_changed(self, event: Select.Changed) -> None:
+        is_file = event.value == FILE
+        self.query_one("#file-row").display = is_file
+        if is_file and not self._value("#path"):
+            self.query_one("#path", Input).focus()
+            return
+        self.request(self.current_settings())
+
+    @on(Select.Changed, "#token, #mode")
+    @on(Input.Submitted, "#min-freq, #encoding, #path")
+    def _setting_changed(self) -> None:
+        self.request(self.current_settings())
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def _show_tab(self, tab: str) -> None:
+        """Show a tab and move the focus into it, so its own keys work at once."""
+        tabs = self.query_one(TabbedContent)
+        # Focus out of the old pane first: Textual re-shows the pane holding the focus.
+        tabs.query_one(Tabs).focus()
+        tabs.active = tab
+        self.call_after_refresh(self._focus_tab_content, tab)
+
+    def _focus_tab_content(self, tab: str) -> None:
+        if tab == "tab-vocab":
+            self.query_one("#vocab-table").focus()
+            return
+        # Not a text field or a drop-down: they would swallow the screen's letter keys.
+        pane = self.query_one(f"#{tab}")
+        inside = [
+            widget
+            for widget in self.focus_chain
+            if pane in widget.ancestors and not isinstance(widget, Input | Select)
+        ]
+        (inside[0] if inside else self.query_one(TabbedContent).query_one(Tabs)).focus()
+
+    def action_search(self) -> None:
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != "tab-vocab":
+            tabs.query_one(Tabs).focus()
+            tabs.active = "tab-vocab"
+        self.query_one(VocabPanel).focus_search()
+
+    def action_corpus(self) -> None:
+        select = self.query_one("#corpus", Select)
+        select.focus()
+        select.expanded = True
+
+    def _toggle(self, selector: str, first: str, second: str) -> None:
+        select = self.query_one(selector, Select)
+        select.value = second if select.value == first else first
+
+    def action_toggle_token(self) -> None:
+        self._toggle("#token", "word", "char")
+
+    def action_toggle_mode(self) -> None:
+        self._toggle("#mode", "clean", "raw")
+
+    def action_min_freq(self) -> None:
+        self.query_one("#min-freq", Input).focus()
+
+    def action_encoding(self) -> None:
+        self.query_one("#encoding", Input).focus()
+
+    def action_open_file(self) -> None:
+        self.query_one("#corpus", Select).value = FILE
+        self.query_one("#file-row").display = True
+        self.query_one("#path", Input).focus()
+
+    def action_leave_field(self) -> None:
+        self._focus_tab_content(self.query_one(TabbedContent).active)
+
+    def action_next_tab(self, step: int = 1) -> None:
+        active = self.query_one(TabbedContent).active
+        self._show_tab(TABS[(TABS.index(active) + step) % len(TABS)])
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """(title, help, callback) entries the command palette offers on this screen."""
+        token = self._value("#token")
+        mode = self._value("#mode")
+        return [
+            (
+                "Dataset: change corpus",
+                "Choose The Time Machine, fra-eng or a file (c)",
+                self.action_corpus,
+            ),
+            (
+                "Dataset: open a corpus file",
+                "Type the path of a text file (o)",
+                self.action_open_file,
+            ),
+            (
+                f"Dataset: token level → {'char' if token == 'word' else 'word'}",
+                "Switch between word and character tokens (t)",
+                self.action_toggle_token,
+            ),
+            (
+                f"Dataset: cleaning mode → {'raw' if mode == 'clean' else 'clean'}",
+                "clean: letters only, lower-case; raw: the text as is (r)",
+                self.action_toggle_mode,
+            ),
+            (
+                "Dataset: set min_freq",
+                "Tokens seen fewer times become <unk> (m)",
+                self.action_min_freq,
+            ),
+            ("Dataset: search the vocabulary", "Filter tokens by text (/)", self.action_search),
+        ] + [
+            (f"Dataset: {label} tab", f"Show the {label} tab", lambda t=tab: self._show_tab(t))
+            for label, tab in zip(
+                ("Vocabulary", "n-grams", "Partitioning", "Pairs"), TABS, strict=True
+            )
+        ]

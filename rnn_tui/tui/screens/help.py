@@ -1,0 +1,78 @@
+"""The help screen: the keys of the screen it was opened from, and that screen's guide."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Markdown, Static
+
+NAVIGATION_KEYS = [
+    ("tab / shift+tab", "move the focus between controls, tabs and tables"),
+    ("↑ ↓ pgup pgdn home end", "move in tables, lists and scrolling panes"),
+    ("← →", "switch tabs when the tab row has the focus"),
+    ("enter", "apply a typed value, open a drop-down"),
+    ("escape", "close a drop-down or this help, leave the search box"),
+    ("ctrl+p", "command palette: type to find screens and actions"),
+]
+
+# Textual's own defaults (focus next/previous, copy) are covered by NAVIGATION_KEYS.
+_DEFAULT_ACTIONS = {
+    b.action for b in (*Screen.BINDINGS, *App.BINDINGS) if isinstance(b, Binding)
+} - {"quit"}
+
+
+def key_rows(screen: Screen) -> list[tuple[str, str]]:
+    """(key, description) for the keys active on `screen`: the app's and the screen's own, and
+    those the focused widget shows in the footer."""
+    rows: list[tuple[str, str]] = []
+    for active in screen.active_bindings.values():
+        binding = active.binding
+        if binding.system or not binding.description or binding.action in _DEFAULT_ACTIONS:
+            continue
+        if active.node not in (screen, screen.app) and not binding.show:
+            continue
+        key = binding.key_display or screen.app.get_key_display(binding)
+        what = binding.description + (f" — {binding.tooltip}" if binding.tooltip else "")
+        if (key, what) not in rows:
+            rows.append((key, what))
+    return rows + NAVIGATION_KEYS
+
+
+def key_table(rows: list[tuple[str, str]]) -> Table:
+    table = Table(box=None, show_header=False, padding=(0, 2, 0, 0), expand=True)
+    table.add_column(style="bold", no_wrap=True)
+    table.add_column(ratio=1)
+    for key, what in rows:
+        table.add_row(Text(key), Text(what))
+    return table
+
+
+class HelpScreen(ModalScreen[None]):
+    """Keys and a short guide, over the screen it describes; escape, ? or F1 closes it."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,question_mark,f1,q", "dismiss", "Close help"),
+    ]
+
+    def __init__(self, screen: Screen, title: str) -> None:
+        super().__init__()
+        self.rows = key_rows(screen)
+        self._guide = getattr(screen, "GUIDE", "")
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-body") as body:
+            body.border_title = f"{self._title} — help (escape closes)"
+            yield Static("Keys", classes="help-heading")
+            yield Static(key_table(self.rows), id="help-keys")
+            yield Static("What this screen shows", classes="help-heading")
+            yield Markdown(self._guide, id="help-guide")
+
+    def on_mount(self) -> None:
+        self.query_one("#help-body").focus()

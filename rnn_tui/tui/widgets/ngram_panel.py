@@ -1,0 +1,180 @@
+"""The n-grams tab: top uni/bi/trigrams, their Zipf curves, and a Laplace n-gram perplexity.
+
+d2l "Language Models": word frequencies fall off as a power law (Zipf, a straight line on a
+log–log plot) for unigrams, bigrams and trigrams alike, which is why smoothed n-gram counts
+break down and neural language models are needed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.validation import Function
+from textual.widgets import DataTable, Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
+from rnn_tui.tui.widgets.plot import LinePlot, Series
+from rnn_tui.tui.widgets.vocab_table import display_token
+
+NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
+ORDERS = (1, 2, 3)
+VAL_FRACTION = 0.1
+
+
+def format_ngram(gram: Sequence[str], token: str) -> str:
+    """Word n-grams joined by spaces; char n-grams joined as they read, spaces made visible."""
+    return " ".join(gram) if token == "word" else display_token("".join(gram))
+
+
+def parse_eps(text: str) -> float | None:
+    """ε as typed, or None unless it is a finite number > 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if value > 0 and math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class NgramStats:
+    """What the tab shows for one corpus, computed off the UI thread."""
+
+    token: str  # "word" or "char", to format n-grams
+    flat: Sequence[str]  # the token stream, for the perplexity
+    vocab_size: int
+    top: Mapping[int, list[tuple[tuple[str, ...], int]]]  # n -> top_ngrams(flat, n)
+    zipf: Mapping[int, np.ndarray]  # n -> zipf_series(flat, n)
+
+
+class NgramPanel(VerticalScroll):
+    """Top-n-gram tables, the log–log Zipf plot and the held-out n-gram perplexity."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._stats: NgramStats | None = None
+        self._ppl_worker: Worker | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="ngram-tables"):
+            for n in ORDERS:
+                with Vertical(classes="ngram-column", id=f"ngram-column-{n}"):
+                    yield Label(f"top {NGRAM_NAMES[n]}s", classes="ngram-title")
+                    table: DataTable = DataTable(
+                        id=f"ngram-{n}", cursor_type="row", zebra_stripes=True
+                    )
+                    table.add_column("count", key="count")
+                    table.add_column(NGRAM_NAMES[n], key="gram")
+                    yield table
+        with Horizontal(id="ppl-controls"):
+            yield Label("Laplace n-gram perplexity:  n")
+            yield Select(
+                [(f"{n} ({NGRAM_NAMES[n]})", n) for n in ORDERS],
+                value=3,
+                allow_blank=False,
+                compact=True,
+                id="ppl-n",
+            )
+            yield Label("ε")
+            yield Input(
+                "1.0",
+                id="ppl-eps",
+                compact=True,
+                validators=[Function(lambda v: parse_eps(v) is not None, "ε must be > 0")],
+                tooltip="Laplace smoothing constant ε > 0; enter recomputes",
+            )
+        yield Static("", id="ppl-result", markup=False)
+        yield LinePlot(
+            title="Zipf's law: n-gram frequency against rank (log–log)",
+            xlabel="rank",
+            ylabel="frequency",
+            logx=True,
+            logy=True,
+            id="zipf",
+        )
+
+    def on_mount(self) -> None:
+        if self._stats is not None:
+            self._draw(self._stats)
+
+    def set_stats(self, stats: NgramStats) -> None:
+        """Show the n-gram statistics of a newly loaded corpus and recompute the perplexity
+        (on mount if it is not mounted yet: the tab mounts lazily)."""
+        self._stats = stats
+        if self.is_mounted:
+            self._draw(stats)
+
+    def _draw(self, stats: NgramStats) -> None:
+        for n in ORDERS:
+            table = self.query_one(f"#ngram-{n}", DataTable)
+            table.clear()
+            for gram, count in stats.top[n]:
+                table.add_row(
+                    Text(f"{count:,}", justify="right"),
+                    Text(format_ngram(gram, stats.token)),
+                )
+        self.query_one("#zipf", LinePlot).set_series(
+            [
+                Series(f"{NGRAM_NAMES[n]}s", np.arange(1, len(stats.zipf[n]) + 1), stats.zipf[n])
+                for n in ORDERS
+            ]
+        )
+        self.recompute_perplexity()
+
+    # -- perplexity ---------------------------------------------------------------------------
+
+    def recompute_perplexity(self) -> None:
+        """Refit the Laplace model for the chosen n and ε in a worker (a newer request wins)."""
+        if self._stats is None:
+            return
+        text = self.query_one("#ppl-eps", Input).value.strip()
+        eps = parse_eps(text)
+        if eps is None:
+            self.notify(f"ε must be a number > 0, got {text!r}", severity="error", markup=False)
+            return
+        n = self.query_one("#ppl-n", Select).value
+        assert isinstance(n, int)
+        self.query_one("#ppl-result", Static).update(
+            f"computing {NGRAM_NAMES[n]} perplexity (ε = {eps:g})…"
+        )
+        # run_worker with a description: @work would repr() the whole token stream.
+        self._ppl_worker = self.run_worker(
+            partial(ngram_perplexity, self._stats.flat, n=n, eps=eps, val_fraction=VAL_FRACTION),
+            thread=True,
+            exclusive=True,
+            group="perplexity",
+            exit_on_error=False,
+            description=f"{NGRAM_NAMES[n]} perplexity, ε = {eps:g}",
+        )
+
+    @on(Worker.StateChanged)
+    def _perplexity_done(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._ppl_worker or self._stats is None:
+            return
+        result = self.query_one("#ppl-result", Static)
+        if event.state == WorkerState.SUCCESS:
+            ppl: NGramPerplexity = event.worker.result
+            result.update(
+                f"{NGRAM_NAMES[ppl.n]} perplexity (ε = {ppl.eps}) on the held-out "
+                f"{VAL_FRACTION * 100:g} %: {ppl.perplexity:,.1f} "
+                f"(vocab {self._stats.vocab_size:,})"
+            )
+        elif event.state == WorkerState.ERROR:
+            # Said where the number would be: a toast on every load of a tiny corpus is noise.
+            result.update(f"no perplexity: {event.worker.error}")
+
+    @on(Select.Changed, "#ppl-n")
+    def _order_changed(self) -> None:
+        self.recompute_perplexity()
+
+    @on(Input.Submitted, "#ppl-eps")
+    def _eps_submitted(self) -> None:
+        self.recompute_perplexity()

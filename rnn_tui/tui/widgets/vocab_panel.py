@@ -1,0 +1,98 @@
+"""The Vocabulary tab: a search box over the virtual vocabulary table, and (when wide) notes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+
+from rnn_tui.tui.widgets.vocab_table import VocabTable, display_token
+
+NOTES = (
+    "d2l's Vocab: index 0 is <unk>, which every token not in the vocabulary maps to "
+    "(including those seen fewer than min_freq times); the other tokens follow by descending "
+    "frequency. A model never sees text, only the indices vocab[tokens]."
+)
+
+
+class VocabPanel(Horizontal):
+    """d2l's Vocab as a table: index 0 is `<unk>`, then tokens by descending frequency."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave_search", "Back to table", show=False),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._num_tokens = 0
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="vocab-main"):
+            with Horizontal(id="vocab-bar"):
+                yield Input(
+                    placeholder="search tokens (/)",
+                    id="vocab-search",
+                    compact=True,
+                    tooltip="Show only tokens containing this text; enter jumps to the table",
+                )
+                yield Static(id="vocab-info", markup=False)
+            yield VocabTable(id="vocab-table")
+        with Vertical(id="vocab-notes"):
+            yield Static(NOTES, id="vocab-notes-text", markup=False)
+            yield Static(id="vocab-token", markup=False)
+
+    @property
+    def table(self) -> VocabTable:
+        return self.query_one(VocabTable)
+
+    def set_vocab(self, tokens: Sequence[str], freqs: Sequence[int], num_tokens: int) -> None:
+        """Show a new vocabulary (idx_to_token, counts, corpus length); the search stays."""
+        self._num_tokens = num_tokens
+        self.table.set_vocab(tokens, freqs)
+        self._update_info()
+
+    def focus_search(self) -> None:
+        self.query_one("#vocab-search", Input).focus()
+
+    @on(Input.Changed, "#vocab-search")
+    def _search(self, event: Input.Changed) -> None:
+        self.table.filter(event.value.strip())
+        self._update_info()
+
+    @on(Input.Submitted, "#vocab-search")
+    def _search_done(self) -> None:
+        self.table.focus()
+
+    def action_leave_search(self) -> None:
+        self.table.focus()
+
+    @on(VocabTable.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._update_info()
+
+    def _update_info(self) -> None:
+        table = self.table
+        size = table.vocab_size
+        if table.query_text:
+            info = f"{table.row_count:,} of {size:,} match"
+        else:
+            info = f"{size:,} tokens"
+        token = table.cursor_token
+        detail = ""
+        if token is not None:
+            shown, index = display_token(token), table.cursor_index
+            info += f" · {shown} = {index:,}"
+            freq = table.freq_at(index)
+            share = freq / self._num_tokens if self._num_tokens else 0.0
+            detail = f"vocab[{token!r}] = {index:,}\nvocab.to_tokens({index}) = {token!r}\n"
+            if index == 0:
+                detail += "the index of every token not in the vocabulary"
+            else:
+                detail += f"seen {freq:,} times, {share:.2%} of the {self._num_tokens:,} tokens"
+        self.query_one("#vocab-info", Static).update(info)
+        self.query_one("#vocab-token", Static).update(detail)

@@ -1,0 +1,191 @@
+"""A virtual vocabulary table (index, token, frequency) on Textual's line API.
+
+Only the visible rows are rendered, so 30k+ tokens cost the same as 30: setting a new
+vocabulary is O(1) on the UI thread and a filter is one pass over the token strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+# Whitespace tokens (char level) would be invisible in a table.
+_VISIBLE = str.maketrans({" ": "␣", "\t": "⇥", "\n": "↵", "\r": "␍"})
+
+
+def display_token(token: str) -> str:
+    """The token as one printable cell run: spaces and tabs made visible, controls escaped."""
+    shown = token.translate(_VISIBLE)
+    return shown if shown.isprintable() else repr(shown)[1:-1]
+
+
+class VocabTable(ScrollView, can_focus=True):
+    """Vocabulary rows in index order, optionally filtered by a substring, with a row cursor."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "vocab-table--header",
+        "vocab-table--cursor",
+        "vocab-table--empty",
+    }
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "last", "Last", show=False),
+    ]
+
+    cursor: reactive[int] = reactive(0, always_update=True)
+    """Row of the cursor within the shown rows (not the vocabulary index)."""
+
+    class CursorMoved(Message):
+        """The cursor is on another token (index -1 when nothing is shown)."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self._tokens: Sequence[str] = ()
+        self._freqs: Sequence[int] = ()
+        self._folded: list[str] = []
+        self._shown: list[int] | None = None  # vocabulary indices when filtered
+        self._index_w = self._freq_w = 9
+        self.query_text = ""
+
+    # -- data ---------------------------------------------------------------------------------
+
+    def set_vocab(self, tokens: Sequence[str], freqs: Sequence[int]) -> None:
+        """Show a new vocabulary (idx_to_token and the matching counts), keeping the filter."""
+        self._tokens = tokens
+        self._freqs = freqs
+        self._folded = [t.casefold() for t in tokens]
+        self._index_w = max(5, len(f"{max(0, len(tokens) - 1):,}"))
+        self._freq_w = max(9, len(f"{max(freqs, default=0):,}"))
+        self.filter(self.query_text)
+
+    @property
+    def row_count(self) -> int:
+        return len(self._tokens) if self._shown is None else len(self._shown)
+
+    @property
+    def vocab_size(self) -> int:
+        return len(self._tokens)
+
+    def freq_at(self, index: int) -> int:
+        """Frequency of the token at a vocabulary index."""
+        return self._freqs[index]
+
+    def index_at(self, row: int) -> int:
+        """Vocabulary index shown on a row."""
+        return row if self._shown is None else self._shown[row]
+
+    @property
+    def cursor_index(self) -> int:
+        """Vocabulary index under the cursor, -1 when no row is shown."""
+        return self.index_at(self.cursor) if self.row_count else -1
+
+    @property
+    def cursor_token(self) -> str | None:
+        index = self.cursor_index
+        return self._tokens[index] if index >= 0 else None
+
+    def filter(self, query: str) -> int:
+        """Show only tokens containing `query` (case-insensitive); "" shows all.
+
+        The cursor goes to the exact match if there is one, else to the most frequent match;
+        clearing the filter keeps the cursor on the token it was on. Returns the match count.
+        """
+        previous = self.cursor_index
+        self.query_text = query
+        needle = query.casefold()
+        if needle:
+            self._shown = [i for i, t in enumerate(self._folded) if needle in t]
+            exact = next((r for r, i in enumerate(self._shown) if self._folded[i] == needle), 0)
+            target = exact
+        else:
+            self._shown = None
+            target = previous if 0 <= previous < len(self._tokens) else 0
+        self.virtual_size = Size(self.size.width, self.row_count + 1)
+        self._move(target, center=True)
+        self.refresh()
+        return self.row_count
+
+    # -- cursor -------------------------------------------------------------------------------
+
+    @property
+    def _page(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def _move(self, row: int, center: bool = False) -> None:
+        row = max(0, min(row, self.row_count - 1))
+        self.cursor = row
+        page = self._page
+        if center and not (self.scroll_y <= row < self.scroll_y + page):
+            self.scroll_to(y=max(0, row - page // 2), animate=False, immediate=True)
+        elif row < self.scroll_y:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= self.scroll_y + page:
+            self.scroll_to(y=row - page + 1, animate=False, immediate=True)
+        self.post_message(self.CursorMoved(self.cursor_index))
+
+    def watch_cursor(self) -> None:
+        self.refresh()
+
+    def action_cursor(self, delta: int) -> None:
+        self._move(self.cursor + delta)
+
+    def action_page(self, direction: int) -> None:
+        self._move(self.cursor + direction * self._page)
+
+    def action_first(self) -> None:
+        self._move(0)
+
+    def action_last(self) -> None:
+        self._move(self.row_count - 1)
+
+    def on_click(self, event: events.Click) -> None:
+        # Line 0 is the header.
+        if event.y >= 1:
+            self._move(int(self.scroll_y) + event.y - 1)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, self.row_count + 1)
+
+    # -- rendering ----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        index_w, freq_w = self._index_w, self._freq_w
+        token_w = max(5, width - index_w - freq_w - 6)
+        if y == 0:
+            text = f" {'index':>{index_w}}  {'token':<{token_w}}  {'frequency':>{freq_w}} "
+            style = self.get_component_rich_style("vocab-table--header")
+            return Strip([Segment(set_cell_size(text, width), style)], width)
+        row = int(self.scroll_y) + y - 1
+        if row >= self.row_count:
+            if row == 0 and self.query_text:
+                style = self.get_component_rich_style("vocab-table--empty")
+                text = f" no token contains {self.query_text!r}"
+                return Strip([Segment(set_cell_size(text, width), style)], width)
+            return Strip.blank(width, self.rich_style)
+        index = self.index_at(row)
+        token = set_cell_size(display_token(self._tokens[index]), token_w)
+        text = f" {index:>{index_w},}  {token}  {self._freqs[index]:>{freq_w},} "
+        style = self.rich_style
+        if row == self.cursor:
+            style = self.get_component_rich_style("vocab-table--cursor")
+        return Strip([Segment(set_cell_size(text, width), style)], width)

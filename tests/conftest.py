@@ -1,0 +1,75 @@
+"""Shared fixtures: a deterministic environment for the Textual app, and helpers to drive it."""
+
+from __future__ import annotations
+
+import pytest
+
+# Environment variables that change how Textual renders (theme, colours, animation).
+_TEXTUAL_ENV = ("TEXTUAL_THEME", "NO_COLOR", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_SYSTEM")
+
+
+@pytest.fixture(autouse=True)
+def _plain_textual_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _TEXTUAL_ENV:
+        monkeypatch.delenv(name, raising=False)
+
+
+class Tui:
+    """Helpers for Pilot and snapshot tests of the rnn-tui app (imports Textual lazily)."""
+
+    @staticmethod
+    def make_app():
+        """The app as the CLI starts it, with animations off and a fixed theme; it records every
+        notification in `app.notified` (toasts expire, so the app's own list forgets them)."""
+        from rnn_tui.tui.app import RnnTuiApp
+
+        app = RnnTuiApp()
+        app.animation_level = "none"
+        app.theme = "textual-dark"
+        app.notified = []
+        notify = app.notify
+
+        def recording_notify(message, *args, **kwargs):
+            app.notified.append((str(message), kwargs.get("severity", "information")))
+            return notify(message, *args, **kwargs)
+
+        app.notify = recording_notify
+        return app
+
+    @staticmethod
+    async def settle(pilot) -> None:
+        """Wait until no worker runs and every message they caused has been handled
+        (a finished corpus load starts the perplexity worker, hence the loop)."""
+        from textual.widgets import Input
+
+        app = pilot.app
+        for _ in range(20):
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            if not any(w.is_running for w in app.workers):
+                await pilot.pause()
+                if not any(w.is_running for w in app.workers):
+                    break
+        for field in app.query(Input):
+            field.cursor_blink = False
+
+    @staticmethod
+    def errors(app) -> list[str]:
+        """Messages of the error notifications shown so far."""
+        return [message for message, severity in app.notified if severity == "error"]
+
+    @staticmethod
+    def table_lines(app, count: int) -> list[str]:
+        """The first `count` lines the vocabulary table draws (header first), as plain text."""
+        table = app.screen.query_one("#vocab-table")
+        return [table.render_line(y).text for y in range(count)]
+
+    @staticmethod
+    def status(app) -> str:
+        """The Dataset screen's one-line corpus summary."""
+        return str(app.screen.query_one("#status").render())
+
+
+@pytest.fixture
+def tui() -> type[Tui]:
+    return Tui

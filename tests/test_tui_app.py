@@ -1,0 +1,84 @@
+"""The app shell: opens on the Dataset screen, help, command palette, cheap import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from textual.command import CommandPalette
+
+from rnn_tui.tui.screens.dataset import DatasetScreen
+from rnn_tui.tui.screens.help import HelpScreen
+
+SEEDS_VOCAB = ["<unk>", "the", "i", "and", "of", "a", "to", "was", "in", "that"]
+
+
+async def test_opens_on_dataset_with_the_time_machine_vocabulary(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        assert isinstance(app.screen, DatasetScreen)
+        assert app.title == "rnn-tui"
+        assert app.sub_title == "Dataset"
+        lines = tui.table_lines(app, 11)
+        assert lines[0].split() == ["index", "token", "frequency"]
+        assert [line.split()[1] for line in lines[1:]] == SEEDS_VOCAB
+        assert lines[2].split() == ["1", "the", "2,261"]
+        assert "vocabulary 4,580" in tui.status(app)
+
+
+async def test_number_key_switches_to_the_dataset_screen(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        screen = app.screen
+        await pilot.press("1")
+        assert app.screen is screen
+        assert app.current_mode == "dataset"
+
+
+async def test_help_opens_with_question_mark_and_f1_and_closes_with_escape(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.rows)
+        assert keys["/"].startswith("Search") and keys["t"].startswith("Token")
+        assert keys["^q"].startswith("Quit") and keys["1"].startswith("Dataset")
+        assert "Vocabulary" in app.screen.query_one("#help-guide").source
+        await pilot.press("escape")
+        assert isinstance(app.screen, DatasetScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, DatasetScreen)
+
+
+async def test_palette_lists_our_commands_and_runs_them(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"token level")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert isinstance(app.screen, DatasetScreen)
+        assert "vocabulary 28" in tui.status(app)
+
+
+async def test_ctrl_q_quits(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not app.is_running
+
+
+def test_importing_the_app_does_not_import_torch() -> None:
+    code = "import sys, rnn_tui.tui.app; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

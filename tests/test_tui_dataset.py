@@ -1,0 +1,291 @@
+"""The Dataset screen, driven by keys: token level, bad input, min_freq, search, n-grams."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+from textual.widgets import DataTable, Input, Static
+
+from rnn_tui.tui.widgets.plot import (
+    POINTS_PER_COLUMN,
+    LinePlot,
+    decimate,
+    format_power,
+    log_ticks,
+)
+from rnn_tui.tui.widgets.vocab_table import VocabTable
+
+
+def cells(app, table_id: str, row: int) -> list[str]:
+    table = app.screen.query_one(table_id, DataTable)
+    return [str(cell) for cell in table.get_row_at(row)]
+
+
+async def test_char_level_has_the_28_token_vocabulary(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("t")
+        await tui.settle(pilot)
+        assert "char/clean:" in tui.status(app)
+        assert "170,580 tokens" in tui.status(app)
+        assert "vocabulary 28" in tui.status(app)
+        assert app.screen.query_one(VocabTable).vocab_size == 28
+        # The space token is drawn visibly.
+        assert tui.table_lines(app, 3)[2].split() == ["1", "␣", "29,927"]
+
+
+async def test_a_newer_request_supersedes_an_older_one(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("t", "t", "t")  # word → char → word → char, without waiting
+        await tui.settle(pilot)
+        assert "vocabulary 28" in tui.status(app)
+        assert app.screen.query_one(VocabTable).vocab_size == 28
+
+
+async def test_bad_files_notify_and_keep_the_previous_vocabulary(
+    tui, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # short relative paths: Pilot types ≈ 15 keys a second
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.bin").write_bytes(b"abc\x00def")
+    (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
+    (tmp_path / "digits.txt").write_text("123 456\n7 8 9\n")
+    bad = {
+        ".": "directory",
+        "empty.txt": "empty",
+        "binary.bin": "NUL byte",
+        "latin1.txt": "cannot decode",
+        "digits.txt": "nothing left after cleaning",
+    }
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.settle(pilot)
+        before = tui.table_lines(app, 11)
+        await pilot.press("o")
+        path_field = app.screen.query_one("#path", Input)
+        assert app.focused is path_field
+        await pilot.press(*"nope.txt", "enter")
+        await tui.settle(pilot)
+        assert tui.errors(app) == ["corpus file not found: nope.txt"]
+        assert tui.status(app).startswith("The Time Machine, word/clean:")
+        assert tui.table_lines(app, 11) == before
+        for count, (path, expected) in enumerate(bad.items(), start=2):
+            path_field.value = path
+            await pilot.press("enter")
+            await tui.settle(pilot)
+            assert len(tui.errors(app)) == count
+            assert expected in tui.errors(app)[-1]
+            assert tui.status(app).startswith("The Time Machine, word/clean:")
+            assert tui.table_lines(app, 11) == before
+        # The same bad request again is reported again, not silently skipped.
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert len(tui.errors(app)) == len(bad) + 2
+
+
+async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
+    tui, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = Path("latin1.txt")
+    path.write_bytes("caf\xe9 au lait\nun caf\xe9\n".encode("latin-1"))
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("r", "o", *str(path), "enter")  # raw mode keeps the é
+        await tui.settle(pilot)
+        assert tui.errors(app)[-1].startswith("cannot decode")
+        await pilot.press("escape", "e", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        await tui.settle(pilot)
+        assert tui.status(app).startswith("latin1.txt, word/raw:")
+        assert "5 tokens" in tui.status(app)
+        assert tui.table_lines(app, 2)[1].split() == ["0", "<unk>", "0"]
+        assert tui.table_lines(app, 3)[2].split() == ["1", "café", "2"]
+
+
+async def test_min_freq_is_validated_inline_and_applied(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("m", "x")
+        field = app.screen.query_one("#min-freq", Input)
+        assert field.has_class("-invalid")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "min_freq must be a whole number" in tui.errors(app)[-1]
+        assert "vocabulary 4,580" in tui.status(app)
+        await pilot.press("backspace", "5")
+        assert not field.has_class("-invalid")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "min_freq 5" in tui.status(app)
+        assert "vocabulary 825" in tui.status(app)
+
+
+async def test_search_finds_traveller(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("slash", *"traveller")
+        table = app.screen.query_one(VocabTable)
+        assert table.cursor_token == "traveller"
+        assert table.row_count == 1
+        assert tui.table_lines(app, 2)[1].split() == ["71", "traveller", "61"]
+        await pilot.press("enter")
+        assert app.focused is table
+        # Clearing the search keeps the cursor on the token, now in the full list.
+        await pilot.press("slash", "ctrl+a", "ctrl+k", "escape")
+        assert table.row_count == 4580 and table.cursor_token == "traveller"
+        await pilot.press("down")
+        assert table.cursor_index == 72
+        await pilot.press("end")
+        assert table.cursor_index == 4579
+        await pilot.press("home")
+        assert table.cursor_token == "<unk>"
+
+
+async def test_ngram_tab_shows_the_top_ngrams(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("right_square_bracket")
+        await tui.settle(pilot)
+        assert app.screen.query_one("#tabs").active == "tab-ngrams"
+        assert cells(app, "#ngram-1", 0) == ["2,261", "the"]
+        assert cells(app, "#ngram-2", 0) == ["309", "of the"]
+        assert cells(app, "#ngram-3", 0) == ["59", "the time traveller"]
+        result = str(app.screen.query_one("#ppl-result", Static).render())
+        assert result.startswith("trigram perplexity (ε = 1.0) on the held-out 10 %: ")
+        assert result.endswith("(vocab 4,580)")
+
+
+async def test_perplexity_recomputes_with_a_new_eps(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("right_square_bracket")
+        await tui.settle(pilot)
+        result = app.screen.query_one("#ppl-result", Static)
+        first = str(result.render())
+        app.screen.query_one("#ppl-eps", Input).focus()
+        await pilot.press("ctrl+a", "ctrl+k", *"0.1", "enter")
+        await tui.settle(pilot)
+        second = str(result.render())
+        assert "(ε = 0.1)" in second
+        assert second.split(": ")[1] != first.split(": ")[1]
+        await pilot.press("ctrl+a", "ctrl+k", *"-1", "enter")
+        await tui.settle(pilot)
+        assert "ε must be a number > 0" in tui.errors(app)[-1]
+        assert str(result.render()) == second
+
+
+async def test_a_30k_token_vocabulary_scrolls_without_building_rows(
+    tui, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    path = Path("many.txt")
+    # 30,000 distinct letters-only words, each seen once.
+    words = ["w" + "".join(chr(97 + i // 26**k % 26) for k in range(4)) for i in range(30000)]
+    path.write_text("\n".join(" ".join(words[i : i + 10]) for i in range(0, 30000, 10)) + "\n")
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("o", *str(path), "enter")
+        await tui.settle(pilot)
+        table = app.screen.query_one(VocabTable)
+        assert table.vocab_size == 30001
+        started = time.perf_counter()
+        await pilot.press("escape", "end")
+        assert table.cursor_index == 30000
+        assert any(line.split()[:1] == ["30,000"] for line in tui.table_lines(app, 24))
+        await pilot.press("slash", *"wzz")
+        assert table.row_count == sum("wzz" in w for w in words)
+        assert time.perf_counter() - started < 2.0
+
+
+async def test_corpus_key_opens_the_chooser_and_file_reveals_the_path(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        path_row = app.screen.query_one("#file-row")
+        assert not path_row.display
+        await pilot.press("c")
+        assert app.screen.query_one("#corpus").expanded
+        await pilot.press("down", "down", "down", "enter")
+        await pilot.pause()
+        assert path_row.display
+        assert app.focused is app.screen.query_one("#path", Input)
+        # Escape leaves the field for the table, whose keys work again.
+        await pilot.press("escape", "t")
+        await tui.settle(pilot)
+        assert app.focused is app.screen.query_one(VocabTable)
+        assert "vocabulary 28" in tui.status(app)
+
+
+async def test_tab_keys_cycle_the_tabs_and_focus_their_content(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        tabs = app.screen.query_one("#tabs")
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "tab-ngrams"
+        assert app.focused is app.screen.query_one("#ngram-panel")
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "tab-partition"
+        assert app.screen.query_one("#tab-partition") in app.focused.ancestors
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "tab-vocab"
+        assert app.focused is app.screen.query_one(VocabTable)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "tab-pairs"
+        await tui.settle(pilot)
+
+
+def test_log_ticks_are_labelled_with_real_values() -> None:
+    assert log_ticks(0.0, 3.66) == ([0.0, 1.0, 2.0, 3.0, 4.0], ["1", "10", "100", "1000", "10k"])
+    assert [format_power(e) for e in (-1, 5, 6)] == ["0.1", "100k", "1M"]
+
+
+def test_decimate_keeps_about_two_points_a_column() -> None:
+    x = np.log10(np.arange(1, 100_001, dtype=float))
+    y = -x
+    dx, dy = decimate(x, y, 160)
+    assert 100 < len(dx) <= 160
+    assert np.all(np.diff(dx) > 0) and np.allclose(dy, -dx)
+    same_x, _ = decimate(x[:50], y[:50], 160)
+    assert len(same_x) == 50
+
+
+async def test_zipf_plot_draws_a_bounded_number_of_points(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("t", "right_square_bracket")  # char level: 170,580 tokens
+        await tui.settle(pilot)
+        plot = app.screen.query_one("#zipf", LinePlot)
+        assert 0 < plot.num_points <= 3 * POINTS_PER_COLUMN * plot.size.width
+
+
+async def test_a_corpus_too_short_for_perplexity_says_so_in_place(
+    tui, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("tiny.txt").write_text("one two three\n")
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("o", *"tiny.txt", "enter")
+        await tui.settle(pilot)
+        assert tui.status(app).startswith("tiny.txt, word/clean: 1 line · 3 tokens")
+        result = str(app.screen.query_one("#ppl-result", Static).render())
+        assert result.startswith("no perplexity: corpus too short")
+        assert tui.errors(app) == []

@@ -1,0 +1,174 @@
+"""PairsPanel: fra-eng before/after preprocess_nmt, lengths, truncate/pad, driven by keys."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
+
+from rnn_tui.tui.widgets.pairs_histogram import LengthHistogram, count_ticks
+from rnn_tui.tui.widgets.pairs_panel import PairsPanel
+
+APP_TCSS = Path(__file__).resolve().parents[1] / "rnn_tui" / "tui" / "app.tcss"
+
+
+class PanelApp(App):
+    CSS_PATH = APP_TCSS
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.animation_level = "none"
+
+    def compose(self) -> ComposeResult:
+        yield PairsPanel()
+
+    def on_mount(self) -> None:
+        self.theme = "textual-dark"
+        for field in self.query(Input):
+            field.cursor_blink = False
+
+
+def text_of(app: App, selector: str, width: int = 200) -> str:
+    """What a Static shows, as plain text (wide, so nothing wraps)."""
+    out = io.StringIO()
+    Console(width=width, file=out, color_system=None).print(app.query_one(selector, Static).content)
+    return out.getvalue()
+
+
+def errors(app: App) -> list[str]:
+    return [n.message for n in app._notifications if n.severity == "error"]
+
+
+def sample_rows(app: App) -> list[list[str]]:
+    table = app.query_one("#pairs-sample", DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def loaded(pilot) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def type_into(pilot, app: App, selector: str, value: str) -> None:
+    field = app.query_one(selector, Input)
+    field.focus()
+    await pilot.pause()
+    field.value = ""
+    await pilot.press(*value, "enter")
+    await pilot.pause()
+
+
+async def test_loads_and_shows_preprocessed_pairs():
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await loaded(pilot)
+        rows = sample_rows(app)
+        assert len(rows) == 10
+        assert rows[0] == ["0", "Go.", "Va !", "go .", "va !"]
+        # The narrow no-break space of "Cours !" is drawn, and preprocess_nmt made it a space.
+        assert rows[1][2] == "Cours⍽!" and rows[1][4] == "cours !"
+        status = text_of(app, "#pairs-status")
+        assert "68,807 pairs" in status and "0 malformed" in status
+        stats = text_of(app, "#pairs-stats")
+        assert "English" in stats and "French" in stats and "5,326" in stats
+        assert app.query_one(LengthHistogram).plt is not None
+        assert app.query_one(LengthHistogram)._bars is not None
+        assert not app.query_one("#pairs-view").loading
+
+
+async def test_resample_key_draws_another_sample():
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await loaded(pilot)
+        first = sample_rows(app)
+        app.query_one("#pairs-sample").focus()
+        await pilot.press("n")
+        await pilot.pause()
+        second = sample_rows(app)
+        assert len(second) == 10 and second != first
+        numbers = [int(row[0]) for row in second]
+        assert numbers == sorted(numbers)
+
+
+async def test_truncate_pad_book_setting():
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await loaded(pilot)
+        source = text_of(app, "#pairs-padded-source")
+        assert "English #0: valid length 3 of 10" in source
+        assert "<eos>" in source and source.count("<pad>") == 7
+        target = text_of(app, "#pairs-padded-target")
+        assert "French #0: valid length 3 of 10" in target
+
+
+async def test_typed_sentence_is_truncated_and_padded():
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await loaded(pilot)
+        await type_into(pilot, app, "#pairs-steps", "3")
+        await type_into(pilot, app, "#pairs-sentence", "Tom xyzzy!")
+        source = text_of(app, "#pairs-padded-source")
+        # "tom xyzzy !" fill the 3 steps, so truncation drops the <eos> itself.
+        assert "English (typed): valid length 3 of 3" in source
+        assert source.count("truncated") == 1 and "<eos>" in source
+        assert "not in vocab → <unk>" in source
+        assert "typed text has no French side" in text_of(app, "#pairs-padded-target")
+        await type_into(pilot, app, "#pairs-steps", "6")
+        source = text_of(app, "#pairs-padded-source")
+        assert "valid length 4 of 6" in source
+        assert "truncated" not in source and source.count("<pad>") == 2
+        assert not errors(app)
+
+
+async def test_bad_input_notifies_and_keeps_tables():
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await loaded(pilot)
+        before = text_of(app, "#pairs-padded-source")
+        await type_into(pilot, app, "#pairs-steps", "0")
+        assert errors(app) == ["num_steps must be from 1 to 200"]
+        assert text_of(app, "#pairs-padded-source") == before
+        await type_into(pilot, app, "#pairs-steps", "10")
+        await type_into(pilot, app, "#pairs-sentence", "70000")
+        assert errors(app)[-1] == "no pair 70000: pairs are numbered 0 to 68806"
+        assert text_of(app, "#pairs-padded-source") == before
+
+
+def test_count_ticks_are_round():
+    assert count_ticks(19481) == [0, 5000, 10000, 15000]
+    assert count_ticks(3) == [0, 1, 2, 3]
+    assert count_ticks(0) == [0]
+
+
+def test_snapshot_after_load(snap_compare):
+    async def run_before(pilot) -> None:
+        await loaded(pilot)
+
+    assert snap_compare(PanelApp(), terminal_size=(100, 32), run_before=run_before)
+
+
+class TabbedApp(App):
+    """The panel in a tab that is not shown at first, as on the Dataset screen."""
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="first"):
+            with TabPane("first", id="first"):
+                yield Static("another tab")
+            with TabPane("pairs", id="pairs"):
+                yield PairsPanel()
+
+
+async def test_loads_only_once_shown():
+    app = TabbedApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert "loading fra-eng" in text_of(app, "#pairs-status")
+        assert app.query_one("#pairs-sample", DataTable).row_count == 0
+        app.query_one(TabbedContent).active = "pairs"
+        await pilot.pause()
+        await loaded(pilot)
+        assert sample_rows(app)[0][3:] == ["go .", "va !"]
