@@ -13,6 +13,7 @@ from rnn_tui.data.partition import (
     TOY_PRESET,
     batch_starts,
     iter_batches,
+    min_batches,
     min_tokens,
     partition_layout,
 )
@@ -197,3 +198,33 @@ def test_seed_determinism_and_variety():
     c = partition_layout(1000, 4, 10, "random", seed=2)
     assert a.starts == b.starts
     assert a.starts != c.starts
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    num_tokens=st.integers(min_value=1, max_value=400),
+    batch_size=st.integers(min_value=1, max_value=6),
+    num_steps=st.integers(min_value=1, max_value=12),
+    strategy=st.sampled_from(STRATEGIES),
+    seed=st.integers(min_value=0, max_value=10_000),
+)
+def test_min_batches_is_the_fewest_any_seed_gives(
+    num_tokens, batch_size, num_steps, strategy, seed
+):
+    fewest = min_batches(num_tokens, batch_size, num_steps, strategy)
+    if num_tokens < min_tokens(batch_size, num_steps, strategy):
+        assert fewest == 0
+        return
+    assert fewest >= 1
+    got = len(batch_starts(num_tokens, batch_size, num_steps, strategy, random.Random(seed)))
+    assert got >= fewest
+    # The largest offset gives exactly `fewest`.
+    largest = _LargestOffset(seed)
+    assert len(batch_starts(num_tokens, batch_size, num_steps, strategy, largest)) == fewest
+
+
+class _LargestOffset(random.Random):
+    """A Random whose randint always draws the top of its range (the largest offset)."""
+
+    def randint(self, a, b):
+        return b

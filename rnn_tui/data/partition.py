@@ -35,6 +35,20 @@ def min_tokens(batch_size: int, num_steps: int, strategy: str = "random") -> int
     return (batch_size + 1) * num_steps + extra
 
 
+def min_batches(num_tokens: int, batch_size: int, num_steps: int, strategy: str = "random") -> int:
+    """The number of minibatches an epoch yields for the LARGEST offset, i.e. the fewest any seed
+    gives (0 if the corpus is too short). A trainer that takes this many from every epoch keeps
+    the epoch length constant although the random offset changes it by one now and then.
+    """
+    _check_shape(batch_size, num_steps, strategy)
+    if strategy == "random":
+        offset = num_steps - 1
+        return max(0, (num_tokens - offset - 1) // num_steps // batch_size)
+    offset = num_steps
+    row_len = max(0, (num_tokens - offset - 1) // batch_size)
+    return row_len // num_steps
+
+
 def _check_shape(batch_size: int, num_steps: int, strategy: str) -> None:
     if strategy not in STRATEGIES:
         raise DataError(f"unknown partitioning {strategy!r} (choose from {', '.join(STRATEGIES)})")
