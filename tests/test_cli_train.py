@@ -1,0 +1,346 @@
+"""`rnn-tui train` and `rnn-tui runs` as users run them: exit codes, stdout JSON, stderr lines,
+what is (and is not) written, signals and control requests in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnn_tui.cli import main
+from rnn_tui.data.corpus import read_text
+from rnn_tui.train.checkpoint import load_checkpoint
+from rnn_tui.train.rundir import RunDir
+
+SUMMARY_KEYS = {
+    "run_dir",
+    "model",
+    "device",
+    "epochs",
+    "tokens_per_s",
+    "train_ppl",
+    "val_ppl",
+    "best_val_ppl",
+    "checkpoint",
+    "baseline_ppl",
+    "sample",
+    "status",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
+    path.write_text(read_text("timemachine")[:3000], encoding="utf-8")
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def _runs_root(tmp_path, monkeypatch):
+    """Runs without --run-dir go to tmp_path/runs, never to the working directory."""
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one intra-op thread is faster and steadier on a busy 2-core machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny_args(corpus: str, *extra: str) -> list[str]:
+    return [
+        "train",
+        "--corpus", corpus,
+        "--model", "gru",
+        "--hidden", "16",
+        "--batch-size", "8",
+        "--num-steps", "10",
+        "--epochs", "2",
+        "--sample-length", "10",
+        "--device", "cpu",
+        *extra,
+    ]  # fmt: skip
+
+
+def call(args: list[str], capsys) -> tuple[int, str, str]:
+    """main() in this process: (exit status, stdout, stderr); argparse errors included."""
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_defaults_in_the_help_match_lmconfig():
+    from rnn_tui.cli.train import DEFAULTS
+    from rnn_tui.train.trainer import LMConfig
+
+    config = LMConfig()
+    assert DEFAULTS == {key: getattr(config, key) for key in DEFAULTS}
+
+
+def test_json_summary_and_run_directory(corpus, tmp_path, capsys):
+    run = tmp_path / "run"
+    code, out, err = call(tiny_args(corpus, "--run-dir", str(run), "--json"), capsys)
+    assert code == 0, err
+    summary = json.loads(out)  # exactly one JSON object on stdout
+    assert SUMMARY_KEYS <= set(summary)
+    assert summary["status"] == "finished" and summary["epochs"] == 2
+    assert summary["model"] == "gru" and summary["device"] == "cpu"
+    assert summary["run_dir"] == str(run)
+    assert summary["checkpoint"] == str(run / "checkpoints" / "best.safetensors")
+    assert summary["best_val_ppl"] == min(summary["val_ppl"], summary["best_val_ppl"])
+    assert summary["baseline_ppl"] > 1 and summary["tokens_per_s"] > 0
+    assert summary["sample"].startswith("time traveller")
+    for name in ("config.json", "metrics.jsonl", "status.json"):
+        assert (run / name).is_file()
+    load_checkpoint(summary["checkpoint"])
+    # Progress went to stderr: plain lines here (not a terminal), one per epoch.
+    assert "epoch 1/2" in err and "epoch 2/2" in err and "val ppl" in err
+    assert "trigram baseline" in err
+
+
+def test_default_run_directory_lives_under_rnn_tui_runs(corpus, tmp_path, capsys):
+    # -1 = the whole corpus, as the UI passes LMConfig's default through.
+    code, out, err = call(
+        tiny_args(corpus, "--epochs", "1", "--max-tokens", "-1", "--json"), capsys
+    )
+    assert code == 0, err
+    run_dir = Path(json.loads(out)["run_dir"])
+    assert run_dir.parent == tmp_path / "runs"
+    assert run_dir.name.startswith("lm-gru-")
+
+
+@pytest.mark.parametrize(
+    "extra, fragment",
+    [
+        (["--hidden", "0"], "--hidden"),
+        (["--batch-size", "-3"], "--batch-size"),
+        (["--lr", "0"], "--lr"),
+        (["--lr", "-1"], "--lr"),
+        (["--clip", "0"], "--clip"),
+        (["--val-fraction", "0.6"], "--val-fraction"),
+        (["--val-fraction", "-0.1"], "--val-fraction"),
+        (["--max-tokens", "0"], "--max-tokens"),
+        (["--num-steps", "5000"], "corpus too short"),
+        (["--model", "transformer"], "invalid choice"),
+        (["--model", "rnn-scratch", "--layers", "2"], "one layer"),
+        (["--model", "gru", "--dropout", "0.5"], "dropout"),
+        (["--task", "seq2seq"], "invalid choice"),
+        (["--corpus", "/no/such/file.txt"], "not found"),
+        (["--device", "tpu"], "unknown device"),
+        (["--encoding", "klingon"], "klingon"),
+        (["--prefix", "   "], "prefix"),
+    ],
+)
+def test_invalid_options_exit_2_before_writing_anything(corpus, tmp_path, capsys, extra, fragment):
+    run = tmp_path / "new-run"
+    code, out, err = call(tiny_args(corpus, "--run-dir", str(run), *extra), capsys)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert fragment in lines[0]
+    assert not run.exists()
+    assert not (tmp_path / "runs").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_cuda_requested_but_absent(corpus, tmp_path, capsys):
+    run = tmp_path / "new-run"
+    code, _, err = call(tiny_args(corpus, "--run-dir", str(run), "--device", "cuda"), capsys)
+    assert code == 2 and "CUDA was requested" in err and len(err.strip().splitlines()) == 1
+    assert not run.exists()
+
+
+def test_bad_corpus_file_exit_2(tmp_path, capsys):
+    binary = tmp_path / "data.bin"
+    binary.write_bytes(b"abc\x00def" * 100)
+    run = tmp_path / "new-run"
+    code, _, err = call(tiny_args(str(binary), "--run-dir", str(run)), capsys)
+    assert code == 2 and "not a text file" in err
+    assert not run.exists()
+
+
+def test_run_dir_holding_a_run_is_refused_and_left_alone(corpus, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run), "--epochs", "1"), capsys)[0] == 0
+    before = {p: p.stat().st_mtime_ns for p in run.rglob("*")}
+    code, out, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
+    assert code == 2 and "already holds a run" in err and "--resume" in err
+    assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
+
+
+def test_an_empty_existing_run_dir_is_used(corpus, tmp_path, capsys):
+    run = tmp_path / "made-by-the-ui"
+    run.mkdir()
+    (run / "train.log").write_text("")  # the UI opens its log before starting the trainer
+    code, _, err = call(tiny_args(corpus, "--run-dir", str(run), "--epochs", "1"), capsys)
+    assert code == 0, err
+    assert RunDir(run).read_status()["status"] == "finished"
+
+
+def test_resume_continues_to_more_epochs(corpus, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    code, out, err = call(["train", "--resume", str(run), "--epochs", "3", "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["epochs"] == 3 and summary["status"] == "finished"
+    assert "resuming after epoch 2" in err
+    epochs = [
+        json.loads(line)["epoch"]
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+        if '"event": "epoch"' in line
+    ]
+    assert epochs == [1, 2, 3]
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--lr", "0.5"], "--lr cannot change on --resume"),
+        (["--run-dir", "elsewhere"], "--run-dir cannot be combined"),
+        (["--epochs", "1"], "already has 2 epochs"),
+        ([], "already has 2 epochs"),
+    ],
+)
+def test_resume_refusals(corpus, tmp_path, capsys, args, fragment):
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    before = (run / "metrics.jsonl").read_bytes()
+    code, _, err = call(["train", "--resume", str(run), *args], capsys)
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+    assert (run / "metrics.jsonl").read_bytes() == before
+
+
+def test_resume_needs_a_run_directory(tmp_path, capsys):
+    code, _, err = call(["train", "--resume", str(tmp_path / "nope")], capsys)
+    assert code == 2 and "not a run directory" in err
+
+
+def test_diverging_run_fails_with_exit_1(corpus, tmp_path, capsys):
+    run = tmp_path / "run"
+    code, out, err = call(
+        tiny_args(corpus, "--run-dir", str(run), "--lr", "1e30", "--epochs", "5", "--json"),
+        capsys,
+    )
+    assert code == 1
+    summary = json.loads(out)
+    assert summary["status"] == "failed"
+    assert "try a smaller --lr or --clip" in summary["message"] and "in epoch" in err
+    assert RunDir(run).read_status()["status"] == "failed"
+
+
+# ---------------------------------------------------------------------------------------------
+# rnn-tui runs
+
+
+def test_runs_with_no_runs_is_a_friendly_line(tmp_path, capsys):
+    code, out, _ = call(["runs", "--dir", str(tmp_path / "none")], capsys)
+    assert code == 0 and "no runs" in out
+    code, out, _ = call(["runs", "--json"], capsys)
+    assert code == 0 and json.loads(out)["runs"] == []
+
+
+def test_runs_lists_a_finished_run(corpus, tmp_path, capsys):
+    assert call(tiny_args(corpus, "--epochs", "1"), capsys)[0] == 0
+    code, out, _ = call(["runs", "--json"], capsys)
+    assert code == 0
+    (entry,) = json.loads(out)["runs"]
+    assert entry["model"] == "gru" and entry["status"] == "finished"
+    assert (entry["epoch"], entry["epochs"]) == (1, 1)
+    assert entry["best_val_ppl"] > 1
+    code, out, _ = call(["runs", "--dir", str(tmp_path / "runs")], capsys)
+    assert code == 0
+    assert entry["name"][:10] in out and "finished" in out and "1/1" in out
+
+
+# ---------------------------------------------------------------------------------------------
+# Signals and the control file, in a real subprocess
+
+
+def _wait_for_step(proc: subprocess.Popen, run: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    metrics = run / "metrics.jsonl"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"trainer exited early: {proc.communicate()}")
+        if metrics.exists() and '"event": "step"' in metrics.read_text():
+            return
+        time.sleep(0.05)
+    proc.kill()
+    pytest.fail("no step event in time")
+
+
+@pytest.mark.parametrize(
+    "how, expected",
+    [("SIGINT", 130), ("SIGTERM", 143), ("SIGHUP", 129), ("control", 0)],
+)
+def test_stop_finishes_the_batch_saves_last_and_exits(corpus, tmp_path, how, expected):
+    run = tmp_path / "run"
+    args = tiny_args(corpus, "--run-dir", str(run), "--epochs", "100000", "--log-every", "1")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tui", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        _wait_for_step(proc, run)
+        if how == "control":
+            RunDir(run).request("stop")
+        else:
+            proc.send_signal(getattr(signal, how))
+        _, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == expected, err
+    assert "Traceback" not in err
+    status = RunDir(run).read_status()
+    assert status["status"] == "stopped"
+    assert (how if how != "control" else "request") in status["message"]
+    last = load_checkpoint(run, prefer=("last",))
+    assert last.meta["step"] >= 1
+    assert last.build_model().vocab_size == len(last.vocab)
+
+
+def test_progress_survives_a_terminal_that_went_away(monkeypatch):
+    from types import SimpleNamespace
+
+    from rnn_tui.cli.train import Reporter
+
+    class DeadTerminal:
+        def write(self, text):
+            raise OSError(5, "Input/output error")
+
+        def flush(self):
+            raise OSError(5, "Input/output error")
+
+        def isatty(self):
+            return False
+
+    monkeypatch.setattr(sys, "stderr", DeadTerminal())
+    trainer = SimpleNamespace(
+        config=SimpleNamespace(epochs=3), num_batches=4, val_ids=[], progress=None
+    )
+    reporter = Reporter(trainer, SimpleNamespace(path=Path("run")))
+    event = {"event": "epoch", "epoch": 1, "epochs": 3, "train_ppl": 9.0, "tokens_per_s": 1.0}
+    reporter(event)  # no exception: training goes on
+    assert reporter.gone
+    reporter({"event": "sample", "text": "time traveller"})

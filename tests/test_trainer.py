@@ -1,0 +1,411 @@
+"""The language-model trainer: clipping, state carry vs reset, NaN stop, resume equality, events,
+control requests. Tiny corpora and models, so the whole file runs in a few seconds."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from rnn_tui.data.corpus import read_text
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.ngrams import ngram_perplexity
+from rnn_tui.train.checkpoint import load_checkpoint
+from rnn_tui.train.clipping import grad_clipping
+from rnn_tui.train.device import DeviceError, resolve_device
+from rnn_tui.train.perplexity import perplexity
+from rnn_tui.train.rundir import RunDir
+from rnn_tui.train.signals import StopRequest
+from rnn_tui.train.trainer import (
+    ConfigError,
+    LMConfig,
+    LMTrainer,
+    epoch_rng,
+    train_lm,
+)
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory) -> Path:
+    """The first 4,000 characters of The Time Machine, as a corpus file."""
+    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
+    path.write_text(read_text("timemachine")[:4000], encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core machine OpenMP
+    threads waiting on each other make a test 10x slower; one thread also keeps the resume
+    comparison bitwise."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny(corpus_file: Path, **overrides) -> LMConfig:
+    options = dict(
+        corpus=str(corpus_file),
+        model="rnn",
+        hidden=16,
+        batch_size=4,
+        num_steps=10,
+        epochs=2,
+        sample_every=1,
+        sample_length=10,
+        device="cpu",
+    )
+    options.update(overrides)
+    return LMConfig(**options)
+
+
+def events(run_dir: Path, kind: str | None = None) -> list[dict]:
+    lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    return [r for r in records if kind is None or r["event"] == kind]
+
+
+# ---------------------------------------------------------------------------------------------
+# Clipping, perplexity, device
+
+
+def test_clipping_reports_the_norm_before_and_scales_the_gradient_to_theta():
+    a = torch.nn.Parameter(torch.zeros(2))
+    b = torch.nn.Parameter(torch.zeros(1, 1))
+    a.grad = torch.tensor([3.0, 0.0])
+    b.grad = torch.tensor([[4.0]])
+    norm = grad_clipping([a, b], theta=1.0)
+    assert norm.item() == pytest.approx(5.0)  # ‖g‖ over all parameters, before clipping
+    assert a.grad.tolist() == pytest.approx([0.6, 0.0])
+    assert b.grad.item() == pytest.approx(0.8)
+    after = torch.cat([a.grad.flatten(), b.grad.flatten()]).norm()
+    assert after.item() == pytest.approx(1.0)  # g ← (θ/‖g‖) g has norm θ
+
+
+def test_clipping_leaves_small_gradients_alone():
+    a = torch.nn.Parameter(torch.zeros(2))
+    a.grad = torch.tensor([0.3, 0.4])
+    norm = grad_clipping([a], theta=1.0)
+    assert norm.item() == pytest.approx(0.5)
+    assert a.grad.tolist() == pytest.approx([0.3, 0.4])
+    zero = torch.nn.Parameter(torch.zeros(3))
+    zero.grad = torch.zeros(3)
+    assert grad_clipping([zero, torch.nn.Parameter(torch.ones(1))], 1.0).item() == 0.0
+    assert zero.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_perplexity_is_exp_of_the_mean_loss():
+    assert perplexity(0.0) == 1.0
+    assert perplexity(math.log(28)) == pytest.approx(28)
+    assert perplexity(1e6) == math.inf
+    assert math.isnan(perplexity(math.nan))
+
+
+def test_device_resolution():
+    assert resolve_device("cpu").type == "cpu"
+    assert resolve_device("auto").type in ("cpu", "cuda")
+    with pytest.raises(DeviceError, match="unknown device"):
+        resolve_device("tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(DeviceError, match="CUDA was requested"):
+            resolve_device("cuda")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: split, batches, baseline
+
+
+def test_split_baseline_and_reproducible_epoch_batches(corpus_file):
+    trainer = LMTrainer(tiny(corpus_file, max_tokens=2000))
+    assert (len(trainer.train_ids), len(trainer.val_ids)) == (1800, 200)
+    tokens = trainer.vocab.to_tokens(list(trainer.train_ids) + list(trainer.val_ids))
+    assert trainer.baseline() == pytest.approx(ngram_perplexity(tokens, 3).perplexity)
+    X1, Y1 = trainer.epoch_batches(3)
+    again = LMTrainer(tiny(corpus_file, max_tokens=2000))
+    X2, Y2 = again.epoch_batches(3)
+    assert torch.equal(X1, X2) and torch.equal(Y1, Y2)
+    assert torch.equal(X1[:, :, 1:], Y1[:, :, :-1])  # Y is X shifted by one token
+    assert not torch.equal(X1, trainer.epoch_batches(4)[0])
+    assert epoch_rng(0, 3).random() == epoch_rng(0, 3).random() != epoch_rng(1, 3).random()
+
+
+@pytest.mark.parametrize(
+    "overrides, error, fragment",
+    [
+        (dict(model="rnn-scratch", layers=2), ConfigError, "one layer"),
+        (dict(lr=0.0), ConfigError, "lr"),
+        (dict(clip=-1.0), ConfigError, "clip"),
+        (dict(val_fraction=0.7), ConfigError, "val_fraction"),
+        (dict(hidden=0), ConfigError, "hidden"),
+        (dict(num_steps=5000), DataError, "corpus too short"),
+        (dict(model="transformer"), ConfigError, "unknown model"),
+        (dict(corpus="/no/such/file.txt"), DataError, "not found"),
+    ],
+)
+def test_bad_configs_fail_before_training(corpus_file, overrides, error, fragment):
+    with pytest.raises(error, match=fragment):
+        LMTrainer(tiny(corpus_file, **overrides))
+
+
+# ---------------------------------------------------------------------------------------------
+# State: sequential carries (detached), random resets
+
+
+def _record_states(trainer: LMTrainer) -> list[tuple]:
+    calls = []
+    forward = trainer.model.forward
+
+    def recording(X, state=None):
+        logits, new_state = forward(X, state)
+        calls.append((state, new_state))
+        return logits, new_state
+
+    trainer.model.forward = recording
+    return calls
+
+
+def test_sequential_partitioning_carries_the_detached_state(corpus_file, tmp_path):
+    trainer = LMTrainer(tiny(corpus_file, epochs=1, val_fraction=0, sample_every=0))
+    calls = _record_states(trainer)
+    trainer.run(RunDir(tmp_path / "run"))
+    assert len(calls) == trainer.num_batches >= 3
+    first_in, _ = calls[0]
+    assert not first_in.any()  # the epoch starts from zeros
+    for (_, out_prev), (state_in, _) in zip(calls, calls[1:]):
+        assert out_prev.grad_fn is not None  # part of the graph of its batch ...
+        assert torch.equal(state_in, out_prev)  # ... carried over with the same values ...
+        assert state_in.grad_fn is None and not state_in.requires_grad  # ... but detached
+        assert state_in.any()
+
+
+def test_random_sampling_resets_the_state_every_batch(corpus_file, tmp_path):
+    trainer = LMTrainer(
+        tiny(corpus_file, model="lstm", epochs=1, val_fraction=0, sample_every=0, sampling="random")
+    )
+    calls = _record_states(trainer)
+    trainer.run(RunDir(tmp_path / "run"))
+    assert len(calls) == trainer.num_batches >= 3
+    for state_in, _ in calls:
+        H, C = state_in
+        assert not H.any() and not C.any()
+
+
+# ---------------------------------------------------------------------------------------------
+# The run directory and its events
+
+
+def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    summary = train_lm(tiny(corpus_file, epochs=2, log_every=2), RunDir(run))
+    assert summary["status"] == "finished" and summary["epochs"] == 2
+    assert json.loads((run / "status.json").read_text())["status"] == "finished"
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "rnn" and config["epochs"] == 2 and config["task"] == "lm"
+    assert config["model_config"]["hidden"] == 16
+    for name in ("last", "best"):
+        assert (run / "checkpoints" / f"{name}.safetensors").is_file()
+        assert (run / "checkpoints" / f"{name}.json").is_file()
+
+    start = events(run, "start")[0]
+    assert {"config", "device", "num_params", "train_tokens", "val_tokens", "baseline_ppl"} <= set(
+        start
+    )
+    assert start["baseline_ppl"] > 1
+    steps = events(run, "step")
+    assert steps and set(steps[0]) >= {
+        "epoch", "step", "batch", "batches", "loss", "ppl", "grad_norm", "tokens_per_s", "elapsed",
+    }  # fmt: skip
+    assert all(s["batch"] % 2 == 0 for s in steps)
+    epoch_keys = {
+        "epoch", "epochs", "train_loss", "train_ppl", "val_loss", "val_ppl", "grad_norm",
+        "tokens_per_s", "elapsed", "eta", "memory_mb", "lr", "best",
+    }  # fmt: skip
+    epochs = events(run, "epoch")
+    assert [e["epoch"] for e in epochs] == [1, 2]
+    for e in epochs:
+        assert epoch_keys <= set(e)
+        assert e["train_ppl"] == pytest.approx(math.exp(e["train_loss"]))
+        assert e["val_ppl"] == pytest.approx(math.exp(e["val_loss"]))
+        assert e["grad_norm"] > 0
+    samples = events(run, "sample")
+    assert [s["epoch"] for s in samples] == [1, 2]
+    assert samples[0]["text"].startswith("time traveller") and samples[0]["prefix"]
+    assert [s["status"] for s in events(run, "status")] == ["running", "finished"]
+
+    best = load_checkpoint(run / "checkpoints" / "best.safetensors")
+    best_epoch = min(epochs, key=lambda e: e["val_ppl"])["epoch"]
+    assert best.meta["epoch"] == best_epoch
+    assert best.vocab.idx_to_token[:2] == ["<unk>", " "]
+    assert best.config["hidden"] == 16
+
+
+def test_without_validation_best_follows_train_perplexity(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    summary = train_lm(tiny(corpus_file, epochs=2, val_fraction=0, sample_every=0), RunDir(run))
+    assert summary["val_ppl"] is None and summary["best_val_ppl"] is None
+    assert summary["baseline_ppl"] is None and summary["sample"] is None
+    assert events(run, "start")[0]["val_tokens"] == 0
+    assert all(e["val_ppl"] is None for e in events(run, "epoch"))
+    assert summary["checkpoint"].endswith("best.safetensors")
+
+
+# ---------------------------------------------------------------------------------------------
+# NaN / inf
+
+
+def test_nan_loss_stops_at_once_and_keeps_the_last_good_checkpoint(corpus_file, tmp_path):
+    trainer = LMTrainer(tiny(corpus_file, epochs=4, sample_every=0))
+    forward = trainer.model.forward
+    calls = {"train": 0}
+
+    def poisoned(X, state=None):
+        logits, state = forward(X, state)
+        if torch.is_grad_enabled():
+            calls["train"] += 1
+            if calls["train"] > trainer.num_batches:  # from epoch 2 on
+                logits = logits * math.nan
+        return logits, state
+
+    trainer.model.forward = poisoned
+    run = tmp_path / "run"
+    summary = trainer.run(RunDir(run))
+    assert summary["status"] == "failed"
+    message = "loss became nan in epoch 2: try a smaller --lr or --clip"
+    assert summary["message"] == message
+    status = json.loads((run / "status.json").read_text())
+    assert (status["status"], status["message"]) == ("failed", message)
+    assert [e["epoch"] for e in events(run, "epoch")] == [1]
+    last = load_checkpoint(run / "checkpoints" / "last.safetensors")
+    assert last.meta["epoch"] == 1
+    assert all(torch.isfinite(t).all() for t in last.model_state().values())
+    # No training continued after the NaN: the failure came within epoch 2's first log point.
+    assert calls["train"] <= trainer.num_batches + trainer.log_every
+
+
+# ---------------------------------------------------------------------------------------------
+# Resume
+
+
+def _epoch_metrics(run: Path) -> list[tuple]:
+    return [
+        (e["epoch"], e["train_loss"], e["train_ppl"], e["val_ppl"], e["grad_norm"])
+        for e in events(run, "epoch")
+    ]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(model="rnn-scratch"),
+        dict(model="lstm", layers=2, dropout=0.3, optimizer="adam", lr=0.01, sampling="random"),
+    ],
+    ids=["scratch-sgd-sequential", "lstm-dropout-adam-random"],
+)
+def test_resume_after_two_epochs_matches_an_uninterrupted_run(corpus_file, tmp_path, overrides):
+    whole = tmp_path / "whole"
+    train_lm(tiny(corpus_file, epochs=4, **overrides), RunDir(whole))
+
+    split = tmp_path / "split"
+    first = train_lm(tiny(corpus_file, epochs=2, **overrides), RunDir(split))
+    assert first["status"] == "finished" and first["epochs"] == 2
+    checkpoint = load_checkpoint(split, prefer=("last", "best"))
+    config = LMConfig.from_dict(checkpoint.config)
+    config.epochs = 4
+    resumed = train_lm(config, RunDir(split), resume=checkpoint)
+    assert resumed["status"] == "finished" and resumed["epochs"] == 4
+
+    assert _epoch_metrics(split) == _epoch_metrics(whole)
+    assert json.loads((split / "config.json").read_text())["epochs"] == 4
+    assert events(split, "start")[1]["resumed"] == {"epoch": 2, "batch": 0}
+
+
+def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    stop = StopRequest()
+
+    def stop_in_epoch_two(event):
+        if event["event"] == "step" and event["epoch"] == 2 and event["batch"] == 2:
+            stop.request()
+
+    config = tiny(corpus_file, epochs=3, log_every=1, batch_size=16)
+    trainer = LMTrainer(config)
+    summary = trainer.run(RunDir(run), stop, on_event=stop_in_epoch_two)
+    assert summary["status"] == "stopped" and summary["epochs"] == 1
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "stopped" and status["batch"] == 2
+    assert "--resume" in status["message"]
+    last = load_checkpoint(run, prefer=("last", "best"))
+    assert (last.meta["epoch"], last.meta["batch"]) == (1, 2)
+
+    resumed = train_lm(config, RunDir(run), resume=last)
+    assert resumed["status"] == "finished"
+    assert [e["epoch"] for e in events(run, "epoch")] == [1, 2, 3]
+    second = [s for s in events(run, "step") if s["epoch"] == 2]
+    # Batches 1-2 in the first session, 3.. in the second: none repeated, none skipped.
+    assert [s["batch"] for s in second] == list(range(1, trainer.num_batches + 1))
+    assert [s["step"] for s in events(run, "step")] == list(range(1, 3 * trainer.num_batches + 1))
+
+
+def test_resume_of_a_finished_run_needs_more_epochs(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    train_lm(tiny(corpus_file, epochs=1, sample_every=0), RunDir(run))
+    checkpoint = load_checkpoint(run, prefer=("last", "best"))
+    with pytest.raises(ConfigError, match="already has 1 epoch;"):
+        LMTrainer(LMConfig.from_dict(checkpoint.config), resume=checkpoint)
+
+
+# ---------------------------------------------------------------------------------------------
+# Control requests: pause, resume, stop
+
+
+def _wait_for(predicate, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_pause_resume_and_stop_through_the_control_file(corpus_file, tmp_path):
+    run = tmp_path / "run"
+    trainer = LMTrainer(tiny(corpus_file, epochs=100_000, log_every=1, sample_every=0))
+    stepped = threading.Event()
+    result = {}
+
+    def on_event(event):
+        if event["event"] == "step":
+            stepped.set()
+
+    thread = threading.Thread(
+        target=lambda: result.update(trainer.run(RunDir(run), on_event=on_event))
+    )
+    thread.start()
+    try:
+        assert stepped.wait(10)
+        ui = RunDir(run)
+        ui.request("pause")
+        _wait_for(lambda: ui.read_status().get("status") == "paused")
+        paused_steps = len(events(run, "step"))
+        time.sleep(0.3)
+        assert len(events(run, "step")) == paused_steps  # nothing trains while paused
+        ui.request("resume")
+        _wait_for(lambda: len(events(run, "step")) > paused_steps)
+        assert ui.read_status()["status"] == "running"
+        ui.request("stop")
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        trainer.stop.set()
+        thread.join(10)
+    assert result["status"] == "stopped"
+    statuses = [e["status"] for e in events(run, "status")]
+    assert statuses == ["running", "paused", "running", "stopped"]
+    assert "(request)" in RunDir(run).read_status()["message"]
+    # The stop finished its batch and saved it: `last` holds every step logged.
+    last = load_checkpoint(run, prefer=("last",))
+    assert last.meta["step"] >= events(run, "step")[-1]["step"]
