@@ -1,0 +1,330 @@
+"""Text from a trained language model: the seeds' prediction with warm-up, greedy or sampled.
+
+The seeds' `predict_ch8(prefix, num_preds, net, vocab)`:
+
+    state = net.begin_state(batch_size=1)
+    outputs = [vocab[prefix[0]]]
+    for y in prefix[1:]:                      # warm-up: update the state, ignore the outputs
+        _, state = net(last_output, state); outputs.append(vocab[y])
+    for _ in range(num_preds):                # prediction: feed back the chosen token
+        y, state = net(last_output, state); outputs.append(int(y.argmax(dim=1)))
+    return ''.join(vocab.idx_to_token[i] for i in outputs)
+
+Greedy decoding is that argmax. Sampling draws the next token from softmax(o / T) — temperature
+T > 0 sharpens (T < 1) or flattens (T > 1) the model's distribution — optionally restricted to
+the k most probable tokens; a seeded torch.Generator makes a draw reproducible.
+
+The prefix is tokenized as the model's corpus was (the checkpoint's config says how): in "clean"
+mode every run of non-letters becomes a space and letters are lower-cased (the seeds'
+`re.sub('[^A-Za-z]+', ' ', line).lower()`), so "Time Traveller!" reads "time traveller ";
+"char" lists the characters, "word" splits on whitespace. Tokens outside the vocabulary map to
+`<unk>` (index 0) and are reported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.vocab import UNK
+from rnn_tui.decode.options import TOP_N, draw_seed, validate_options
+from rnn_tui.train.device import resolve_device
+
+_NON_LETTERS = re.compile("[^A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One generated token: `top` lists the TOP_N most probable next tokens under the model
+    (softmax of its output, before temperature or top-k) with their probabilities; `prob` is
+    the chosen token's probability under that same distribution."""
+
+    token: str
+    index: int
+    prob: float
+    top: list[tuple[str, float]]
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A prefix as the model reads it: `tokens` after cleaning and tokenizing, `ids` their
+    vocabulary indices, `unknown` the distinct tokens that map to `<unk>` (first-seen order)."""
+
+    tokens: list[str]
+    ids: list[int]
+    unknown: list[str]
+
+    @property
+    def shown(self) -> list[str]:
+        """The tokens the model sees: unknown ones as `<unk>` (what the seeds' output prints)."""
+        unknown = set(self.unknown)
+        return [UNK if tok in unknown else tok for tok in self.tokens]
+
+
+def clean_prefix(prefix: str, mode: str = "clean") -> str:
+    """The prefix cleaned like the corpus lines: "clean" maps every run of non-letters to one
+    space and lower-cases (the corpus also strips line ends; a prefix keeps a trailing space the
+    user typed, since it says where the next word starts); "raw" keeps it as it is."""
+    if mode == "clean":
+        return _NON_LETTERS.sub(" ", prefix).lower()
+    if mode == "raw":
+        return prefix
+    raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
+
+
+def tokenize_prefix(prefix: str, token: str = "char", mode: str = "clean") -> list[str]:
+    """The prefix's tokens: characters ("char") or whitespace-separated words ("word")."""
+    text = clean_prefix(prefix, mode)
+    if token == "char":
+        return list(text)
+    if token == "word":
+        return text.split()
+    raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
+
+
+def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") -> Prefix:
+    """Tokenize and look up the prefix; DataError when nothing is left to warm up on."""
+    if not isinstance(prefix, str) or not prefix:
+        raise DataError("the prefix is empty: type at least one character")
+    tokens = tokenize_prefix(prefix, token, mode)
+    if not tokens:
+        raise DataError(f"the prefix {prefix!r} has no {token} tokens after cleaning")
+    ids = vocab[tokens]
+    unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
+    return Prefix(tokens=tokens, ids=ids, unknown=unknown)
+
+
+def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean") -> list[str]:
+    """The prefix's tokens that are not in the vocabulary (each once, first-seen order)."""
+    return encode_prefix(prefix, vocab, token, mode).unknown
+
+
+def unknown_message(unknown: list[str]) -> str:
+    """The warning for a prefix's unknown tokens (at most ten listed), e.g.
+    "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'"."""
+    count = len(unknown)
+    listed = ", ".join(repr(tok) for tok in unknown[:10]) + (", …" if count > 10 else "")
+    plural = "s" if count != 1 else ""
+    return f"{count} prefix token{plural} not in the vocabulary → <unk>: {listed}"
+
+
+def join_tokens(tokens: list[str], token: str) -> str:
+    """Tokens back to text: characters concatenate, words take a space between them."""
+    return "".join(tokens) if token == "char" else " ".join(tokens)
+
+
+def _device(device: str | torch.device) -> torch.device:
+    """A torch.device; a name goes through the trainer's resolve_device ("auto" = CUDA when
+    present), whose DeviceError says when CUDA is asked for but absent."""
+    return device if isinstance(device, torch.device) else resolve_device(device)
+
+
+def _top(probs: torch.Tensor, idx_to_token: list[str]) -> list[tuple[str, float]]:
+    values, indices = torch.topk(probs, min(TOP_N, probs.numel()))
+    return [(idx_to_token[i], p) for i, p in zip(indices.tolist(), values.tolist())]
+
+
+def _sampling_probs(logits: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
+    """softmax(o / T) over the top-k logits (all of them when k is 0 or ≥ |V|).
+
+    The maximum is subtracted first, so a tiny T gives a one-hot distribution instead of inf/inf.
+    """
+    scaled = (logits - logits.max()) / temperature
+    if 0 < top_k < scaled.numel():
+        kept = torch.topk(scaled, top_k).indices
+        masked = torch.full_like(scaled, -math.inf)
+        masked[kept] = scaled[kept]
+        scaled = masked
+    return torch.softmax(scaled, dim=0)
+
+
+def predict(
+    prefix: str,
+    num_preds: int,
+    model,
+    vocab,
+    token: str = "char",
+    strategy: str = "greedy",
+    temperature: float = 1.0,
+    top_k: int = 0,
+    seed: int | None = None,
+    device: str | torch.device = "cpu",
+    mode: str = "clean",
+) -> Iterator[Step]:
+    """The seeds' prediction: warm up on the prefix, then yield `num_preds` new tokens, one Step
+    each, as they are produced.
+
+    Warm-up feeds all prefix tokens but the last (one forward pass; token by token for a
+    bidirectional model, as the seeds do, since its backward half would otherwise read ahead);
+    each step then feeds the latest token and picks the next one: greedy = argmax of the output
+    o; sample = a draw from softmax(o / T) restricted to the top-k tokens (k = 0: all), from a
+    torch.Generator seeded with `seed` (None: a fresh seed). The model runs in eval mode and is
+    put back in the mode it was in when the iterator ends.
+
+    Bad options, an empty prefix or a model/vocabulary mismatch raise DataError here, at the
+    call, before any token is produced.
+    """
+    validate_options(num_preds, strategy, temperature, top_k, seed)
+    if getattr(model, "vocab_size", len(vocab)) != len(vocab):
+        raise DataError(
+            f"the model predicts {model.vocab_size} tokens but the vocabulary has {len(vocab)}"
+        )
+    encoded = encode_prefix(prefix, vocab, token, mode)
+    device = _device(device)
+    generator = None
+    if strategy == "sample":
+        # Drawn on the CPU, so a seed gives the same text whichever device runs the model.
+        generator = torch.Generator().manual_seed(draw_seed() if seed is None else seed)
+    return _steps(
+        encoded.ids, num_preds, model, vocab.idx_to_token, generator, temperature, top_k, device
+    )
+
+
+@torch.no_grad()
+def _steps(
+    ids: list[int],
+    num_preds: int,
+    model,
+    idx_to_token: list[str],
+    generator: torch.Generator | None,
+    temperature: float,
+    top_k: int,
+    device: torch.device,
+) -> Iterator[Step]:
+    # torch.no_grad on a generator function applies around each resumption only, so the
+    # caller's own grad mode is untouched between steps.
+    was_training = model.training
+    model.eval()
+    try:
+        state = model.begin_state(1, device)
+        if len(ids) > 1:
+            if getattr(model, "bidirectional", False):
+                for i in ids[:-1]:
+                    _, state = model(torch.tensor([[i]], device=device), state)
+            else:
+                _, state = model(torch.tensor([ids[:-1]], device=device), state)
+        current = ids[-1]
+        for _ in range(num_preds):
+            logits, state = model(torch.tensor([[current]], device=device), state)
+            last = logits[0, -1].float()
+            probs = torch.softmax(last, dim=0).cpu()
+            if generator is None:
+                current = int(last.argmax())
+            else:
+                weights = _sampling_probs(last.cpu(), temperature, top_k)
+                current = int(torch.multinomial(weights, 1, generator=generator))
+            yield Step(
+                token=idx_to_token[current],
+                index=current,
+                prob=float(probs[current]),
+                top=_top(probs, idx_to_token),
+            )
+    finally:
+        model.train(was_training)
+
+
+def generate_text(
+    prefix: str,
+    num_preds: int,
+    model,
+    vocab,
+    token: str = "char",
+    mode: str = "clean",
+    **options,
+) -> tuple[str, list[str]]:
+    """(text, unknown): the prefix as the model read it (unknown tokens shown as `<unk>`)
+    followed by `num_preds` generated tokens, joined as the token level reads; and the prefix's
+    tokens that are not in the vocabulary. `options` are predict's (strategy, temperature,
+    top_k, seed, device)."""
+    encoded = encode_prefix(prefix, vocab, token, mode)
+    steps = predict(prefix, num_preds, model, vocab, token, mode=mode, **options)
+    generated = [step.token for step in steps]
+    return join_tokens(encoded.shown + generated, token), encoded.unknown
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading a language model from a checkpoint
+
+
+@dataclass
+class LoadedLM:
+    """A checkpoint's language model ready to generate, with what tokenizing a prefix needs."""
+
+    path: Path  # the .safetensors file loaded
+    model: torch.nn.Module
+    vocab: object  # rnn_tui.data.vocab.Vocab
+    token: str  # "char" | "word"
+    mode: str  # "clean" | "raw"
+    meta: dict
+    device: torch.device
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedLM:
+    """Load a language-model checkpoint (a .safetensors file, its .json or a run directory)
+    onto `device`. CheckpointError for an unreadable or refused file (a pickle), DataError for
+    a checkpoint that is not a language model or lacks its token level, DeviceError for CUDA
+    asked for but absent."""
+    from rnn_tui.train.checkpoint import load_checkpoint
+
+    device = _device(device)
+    checkpoint = load_checkpoint(path)
+    config = checkpoint.config
+    task = config.get("task", "lm")
+    if task != "lm":
+        raise DataError(
+            f"{checkpoint.path} is a {task!r} checkpoint; generate needs a language model (lm)"
+        )
+    token = config.get("token")
+    if token not in TOKEN_LEVELS:
+        raise DataError(f"checkpoint {checkpoint.json_path} does not say its token level")
+    mode = config.get("mode", "clean")
+    if mode not in CLEAN_MODES:
+        raise DataError(f"checkpoint {checkpoint.json_path} has unknown cleaning mode {mode!r}")
+    vocab = checkpoint.vocab
+    model = checkpoint.build_model(device)
+    if model.vocab_size != len(vocab):
+        raise DataError(
+            f"checkpoint {checkpoint.path}: the model predicts {model.vocab_size} tokens but its "
+            f"vocabulary has {len(vocab)}"
+        )
+    warnings = [checkpoint.warning] if checkpoint.warning else []
+    if getattr(model, "bidirectional", False):
+        warnings.append(
+            "a bidirectional model reads the future during training, so it predicts poorly "
+            "(the seeds' 'wrong application')"
+        )
+    return LoadedLM(
+        path=checkpoint.path,
+        model=model,
+        vocab=vocab,
+        token=token,
+        mode=mode,
+        meta=checkpoint.meta,
+        device=device,
+        warnings=warnings,
+    )
+
+
+__all__ = [
+    "LoadedLM",
+    "Prefix",
+    "Step",
+    "clean_prefix",
+    "encode_prefix",
+    "generate_text",
+    "join_tokens",
+    "load_lm",
+    "predict",
+    "tokenize_prefix",
+    "unknown_message",
+    "unknown_tokens",
+]

@@ -1,0 +1,221 @@
+"""Finding checkpoints to generate from, without loading them (no torch: the UI lists them).
+
+Looked for, in this order:
+
+- shipped: the repository's top-level `checkpoints/` folder, then every folder named in
+  $RNN_TUI_CHECKPOINTS (separated by the OS path separator, ':' on Unix): each NAME.json beside
+  its NAME.safetensors, directly in the folder, one level down, or in a run directory's
+  checkpoints/ folder one level down;
+- run: every run's checkpoints/{best,last} under `default_runs_root()` ($RNN_TUI_RUNS or ./runs),
+  newest first.
+
+Only the JSON half of each pair is read: it holds the config, the vocabulary and the metrics, so
+the list can show model, token level, vocabulary size and validation perplexity at once.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+
+import rnn_tui
+from rnn_tui.train.rundir import CHECKPOINTS_DIR, default_runs_root
+
+CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
+SHIPPED_DIR = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
+KINDS = ("shipped", "run")
+RUN_CHECKPOINTS = ("best", "last")
+_MAX_JSON_BYTES = 64 * 1024 * 1024  # a checkpoint's JSON is small; never slurp a huge stray file
+
+
+def shipped_dirs() -> list[Path]:
+    """The repository's checkpoints/ folder, then the folders in $RNN_TUI_CHECKPOINTS."""
+    folders = [SHIPPED_DIR]
+    for entry in os.environ.get(CHECKPOINTS_ENV, "").split(os.pathsep):
+        if entry.strip():
+            folders.append(Path(entry.strip()).expanduser())
+    return folders
+
+
+def read_meta(json_path: str | os.PathLike) -> dict | None:
+    """A checkpoint's JSON as a dict, or None when it is missing, unreadable or not one."""
+    path = Path(json_path)
+    try:
+        if path.stat().st_size > _MAX_JSON_BYTES:
+            return None
+        meta = json.loads(path.read_bytes().decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return None
+    if not isinstance(meta, dict) or "format_version" not in meta:
+        return None
+    return meta
+
+
+def _number(value) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _first_number(*candidates) -> float | None:
+    for value in candidates:
+        number = _number(value)
+        if number is not None:
+            return number
+    return None
+
+
+def describe(meta: dict) -> dict:
+    """The facts the UI shows about a checkpoint, from its JSON: task, model, token, mode,
+    corpus, vocab_size, hidden, layers, epoch, step, train_ppl, val_ppl (None when unknown).
+
+    Perplexities come from meta["metrics"] ("val_ppl", or the last record of the trainer's
+    per-epoch "history", which is the checkpoint's own epoch), else from the top level."""
+    config = meta.get("config") if isinstance(meta.get("config"), dict) else {}
+    model_config = meta.get("model_config") if isinstance(meta.get("model_config"), dict) else {}
+    metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+    vocab = meta.get("vocab") if isinstance(meta.get("vocab"), dict) else {}
+    # The trainer keeps one record per epoch; the last is the checkpoint's own epoch.
+    history = metrics.get("history")
+    last = history[-1] if isinstance(history, list) and history else {}
+    last = last if isinstance(last, dict) else {}
+    tokens = vocab.get("idx_to_token")
+    vocab_size = len(tokens) if isinstance(tokens, list) else model_config.get("vocab_size")
+    return {
+        "task": config.get("task", "lm") if config else None,
+        "model": model_config.get("model") or config.get("model"),
+        "token": config.get("token"),
+        "mode": config.get("mode"),
+        "corpus": config.get("corpus"),
+        "vocab_size": vocab_size if isinstance(vocab_size, int) else None,
+        "hidden": model_config.get("hidden") or config.get("hidden"),
+        "layers": model_config.get("layers") or config.get("layers"),
+        "epoch": meta.get("epoch") if isinstance(meta.get("epoch"), int) else None,
+        "step": meta.get("step") if isinstance(meta.get("step"), int) else None,
+        "train_ppl": _first_number(
+            metrics.get("train_ppl"), last.get("train_ppl"), meta.get("train_ppl")
+        ),
+        "val_ppl": _first_number(
+            metrics.get("val_ppl"),
+            last.get("val_ppl"),
+            metrics.get("best_val_ppl"),
+            meta.get("val_ppl"),
+            meta.get("best_val_ppl"),
+        ),
+    }
+
+
+def _entry(json_path: Path, name: str, kind: str) -> dict | None:
+    tensors = json_path.with_suffix(".safetensors")
+    if not tensors.is_file():
+        return None
+    meta = read_meta(json_path)
+    if meta is None:
+        return None
+    try:
+        updated = json_path.stat().st_mtime
+    except OSError:
+        updated = 0.0
+    facts = describe(meta)
+    return {
+        "path": str(tensors),
+        "name": name,
+        "label": label_for(name, kind, facts),
+        "kind": kind,
+        "updated": updated,
+        **facts,
+    }
+
+
+def label_for(name: str, kind: str, facts: dict) -> str:
+    """One line for a list: "name · gru char · val ppl 5.43" (the parts that are known)."""
+    parts = [name]
+    what = " ".join(str(facts[k]) for k in ("model", "token") if facts.get(k))
+    if what:
+        parts.append(what)
+    if facts.get("val_ppl") is not None:
+        parts.append(f"val ppl {facts['val_ppl']:.2f}")
+    if kind == "run":
+        parts.append("run")
+    return " · ".join(parts)
+
+
+def _shipped_in(folder: Path) -> list[dict]:
+    if not folder.is_dir():
+        return []
+    patterns = ("*.json", "*/*.json", f"*/{CHECKPOINTS_DIR}/*.json")
+    found: list[dict] = []
+    for pattern in patterns:
+        try:
+            paths = sorted(folder.glob(pattern))
+        except OSError:
+            continue
+        for path in paths:
+            name = path.relative_to(folder).with_suffix("").as_posix()
+            name = name.replace(f"/{CHECKPOINTS_DIR}/", "/")
+            entry = _entry(path, name, "shipped")
+            if entry is not None:
+                found.append(entry)
+    return found
+
+
+def _runs_in(root: Path) -> list[dict]:
+    if not root.is_dir():
+        return []
+    found: list[dict] = []
+    try:
+        runs = sorted(p for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return []
+    for run in runs:
+        for which in RUN_CHECKPOINTS:
+            entry = _entry(run / CHECKPOINTS_DIR / f"{which}.json", f"{run.name}/{which}", "run")
+            if entry is not None:
+                found.append(entry)
+    # Newest run first; best before last within a run (stable sort on the run's newest write).
+    newest = {}
+    for entry in found:
+        run = entry["name"].rsplit("/", 1)[0]
+        newest[run] = max(newest.get(run, 0.0), entry["updated"])
+    found.sort(key=lambda e: -newest[e["name"].rsplit("/", 1)[0]])
+    return found
+
+
+def discover_checkpoints(
+    runs_root: str | os.PathLike | None = None,
+    shipped: list[str | os.PathLike] | None = None,
+    task: str | None = None,
+) -> list[dict]:
+    """Every checkpoint found (see the module docstring), shipped ones first.
+
+    Each entry: path (its .safetensors), name, label, kind ("shipped" | "run"), updated (the
+    JSON's mtime) and `describe`'s facts (task, model, token, val_ppl, ...). `shipped` replaces
+    `shipped_dirs()`, `runs_root` the default runs folder; `task` keeps only that task's. A file
+    found twice (a folder listed twice) is listed once.
+    """
+    folders = [Path(f) for f in shipped] if shipped is not None else shipped_dirs()
+    root = Path(runs_root) if runs_root is not None else default_runs_root()
+    entries = [e for folder in folders for e in _shipped_in(folder)] + _runs_in(root)
+    seen: set[str] = set()
+    unique = []
+    for entry in entries:
+        key = os.path.realpath(entry["path"])
+        if key in seen or (task is not None and entry["task"] != task):
+            continue
+        seen.add(key)
+        unique.append(entry)
+    return unique
+
+
+__all__ = [
+    "CHECKPOINTS_ENV",
+    "KINDS",
+    "SHIPPED_DIR",
+    "describe",
+    "discover_checkpoints",
+    "label_for",
+    "read_meta",
+    "shipped_dirs",
+]
