@@ -73,3 +73,8 @@ class Tui:
 @pytest.fixture
 def tui() -> type[Tui]:
     return Tui
+
+
+# >>> language-model checkpoints: session fixtures char_checkpoint, word_checkpoint
+from lm_fixtures import char_checkpoint, word_checkpoint  # noqa: E402, F401
+# <<< language-model checkpoints

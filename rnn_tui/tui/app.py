@@ -16,6 +16,8 @@ from textual.screen import Screen
 
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
+from rnn_tui.tui.screens.generate import GenerateScreen
+from rnn_tui.tui.screens.train import TrainScreen
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,11 @@ class ScreenSpec:
 
 
 # Adding a screen is one line here: modes, number-key bindings and palette entries follow.
-SCREEN_SPECS: tuple[ScreenSpec, ...] = (ScreenSpec("1", "dataset", "Dataset", DatasetScreen),)
+SCREEN_SPECS: tuple[ScreenSpec, ...] = (
+    ScreenSpec("1", "dataset", "Dataset", DatasetScreen),
+    ScreenSpec("2", "train", "Train", TrainScreen),
+    ScreenSpec("3", "generate", "Generate", GenerateScreen),
+)
 
 
 class RnnTuiApp(App[None]):
@@ -68,6 +74,20 @@ class RnnTuiApp(App[None]):
     SUB_TITLE = SCREEN_SPECS[0].title
 
     screen_specs = SCREEN_SPECS
+
+    async def action_quit(self) -> None:
+        """Quit, unless a screen with work that outlives the app (a training run it started)
+        asks first: its `confirm_quit()` returns True when it took over (and exits itself)."""
+        for spec in SCREEN_SPECS:
+            try:
+                stack = self.get_screen_stack(spec.mode)
+            except KeyError:
+                continue  # a mode not opened yet
+            for screen in stack:
+                confirm = getattr(screen, "confirm_quit", None)
+                if confirm is not None and confirm():
+                    return
+        self.exit()
 
     def action_show_screen(self, mode: str) -> None:
         spec = next(s for s in SCREEN_SPECS if s.mode == mode)

@@ -20,7 +20,6 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.validation import Integer
 from textual.widgets import (
-    Footer,
     Header,
     Input,
     Label,
@@ -35,6 +34,7 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus import Corpus, load_corpus
 from rnn_tui.data.ngrams import top_ngrams, zipf_series
+from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import ORDERS, NgramPanel, NgramStats
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
 from rnn_tui.tui.widgets.partition_panel import PartitionPanel
@@ -250,7 +250,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
                 yield Lazy(self._partition_panel)
             with TabPane("Pairs", id="tab-pairs"):
                 yield Lazy(PairsPanel())
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.request(self.current_settings())

@@ -1,0 +1,500 @@
+"""Following a run directory while it is written: what the Train screen draws, without Textual.
+
+A `RunFollower` tails metrics.jsonl incrementally (`MetricsTail`: a half-written last line waits
+for the next poll) and re-reads status.json only when it changed. Every curve is a
+`BoundedSeries`, so memory and plotting cost stay bounded however long the run (the plot then
+keeps about two points per column). `snapshot(now)` freezes the current state for the UI.
+
+The ETA is meant to be steady rather than jumpy: seconds per epoch are the median of the last
+few epoch durations (robust to one epoch that included a pause or a resume), the current
+epoch's progress comes from its latest step event, and each new estimate only moves the shown
+value part of the way (exponential smoothing) while the shown value counts down with the clock.
+The clock is injected (`clock=`), so tests are deterministic.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rnn_tui.train.rundir import MetricsTail, RunDir, RunError
+
+# Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
+STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
+EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
+SERIES = STEP_SERIES + EPOCH_SERIES
+
+DEFAULT_CAPACITY = 512  # points kept per series: two per column of a 256-column plot
+ETA_WINDOW = 5  # epoch durations the ETA's median is taken over
+ETA_SMOOTHING = 0.3  # how far one new estimate moves the shown ETA
+ETA_RESET = 0.5  # an estimate this far (relative) from the shown ETA replaces it
+ACTIVE = ("running", "paused")
+
+
+class BoundedSeries:
+    """(x, y) points averaged into at most `capacity` buckets of equal size.
+
+    Every bucket but the last holds `per_bucket` consecutive points; when the buckets would
+    exceed `capacity`, neighbours merge pairwise and `per_bucket` doubles. Non-finite points
+    are not kept (a NaN loss is reported through the run's status, not drawn).
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+        if capacity < 2:
+            raise ValueError(f"capacity must be at least 2, got {capacity}")
+        self.capacity = capacity
+        self.per_bucket = 1
+        self.count = 0  # finite points appended
+        self._sx: list[float] = []
+        self._sy: list[float] = []
+        self._n: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._n)
+
+    def append(self, x: float, y: float) -> bool:
+        """Add one point; False (nothing kept) when x or y is not a finite number."""
+        if not (_is_number(x) and _is_number(y)):
+            return False
+        x, y = float(x), float(y)
+        self.count += 1
+        if self._n and self._n[-1] < self.per_bucket:
+            self._sx[-1] += x
+            self._sy[-1] += y
+            self._n[-1] += 1
+            return True
+        self._sx.append(x)
+        self._sy.append(y)
+        self._n.append(1)
+        if len(self._n) > self.capacity:
+            self._merge_pairs()
+        return True
+
+    def _merge_pairs(self) -> None:
+        # Before an append every bucket but the last was full, so after the merge every bucket
+        # but the last holds exactly 2 * per_bucket points and the last keeps filling.
+        self._sx = [sum(self._sx[i : i + 2]) for i in range(0, len(self._sx), 2)]
+        self._sy = [sum(self._sy[i : i + 2]) for i in range(0, len(self._sy), 2)]
+        self._n = [sum(self._n[i : i + 2]) for i in range(0, len(self._n), 2)]
+        self.per_bucket *= 2
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bucket means as float arrays (x, y)."""
+        n = np.asarray(self._n, dtype=float)
+        if not len(n):
+            return np.zeros(0), np.zeros(0)
+        return np.asarray(self._sx) / n, np.asarray(self._sy) / n
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if _is_number(value) else None
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Generated text logged after an epoch."""
+
+    epoch: int
+    prefix: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the UI shows about one run at one moment (plain data, safe to keep)."""
+
+    path: Path
+    name: str
+    status: str  # a rundir STATUSES entry, or "unknown" before the trainer wrote one
+    message: str
+    stale: bool  # says running/paused, but its process is gone from this machine
+    config: dict
+    device: str | None
+    num_params: int | None
+    train_tokens: int | None
+    val_tokens: int | None
+    baseline_ppl: float | None
+    epoch: int  # epochs completed
+    epochs: int | None  # epochs planned
+    batch: int  # position in the current epoch (from the latest step event)
+    batches: int
+    progress: float  # 0..1 of the planned epochs
+    eta: float | None  # seconds left; None when unknown or not running
+    elapsed: float | None
+    train_ppl: float | None
+    val_ppl: float | None
+    best_val_ppl: float | None
+    loss: float | None
+    grad_norm: float | None
+    tokens_per_s: float | None
+    memory_mb: float | None
+    lr: float | None
+    samples: tuple[Sample, ...]
+    series: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    version: int  # grows whenever new data arrived
+
+    @property
+    def model(self) -> str:
+        return str(self.config.get("model") or "?")
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE and not self.stale
+
+
+def check_run_dir(path: str | os.PathLike) -> Path:
+    """`path` as a Path if it looks like a run directory, else RunError (one line)."""
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise RunError(f"run directory {path} does not exist")
+    if not path.is_dir():
+        raise RunError(f"{path} is not a directory (a run directory holds metrics.jsonl)")
+    run = RunDir(path)
+    if not any(p.exists() for p in (run.config_path, run.metrics_path, run.status_path)):
+        raise RunError(f"{path} is not a run directory (no config.json or metrics.jsonl)")
+    return path
+
+
+def _pid_alive(pid: object) -> bool:
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return True  # unknown: assume it lives
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+class RunFollower:
+    """Polls one run directory and keeps its curves, samples and status."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        clock: Callable[[], float] = time.time,
+        capacity: int = DEFAULT_CAPACITY,
+        sample_limit: int = 8,
+        eta_window: int = ETA_WINDOW,
+    ):
+        self.run = RunDir(path)
+        self.path = self.run.path
+        self.clock = clock
+        self.tail = MetricsTail(self.run.metrics_path)
+        self.series = {name: BoundedSeries(capacity) for name in SERIES}
+        self.samples: deque[Sample] = deque(maxlen=sample_limit)
+        self.version = 0
+        self.events = 0
+        self._config: dict = {}
+        self._config_read = False
+        self._status: dict = {}
+        self._status_key: tuple | None = None
+        self._event_status: tuple[str, str] | None = None  # from the latest "status" event
+        self._info: dict = {}  # start event fields
+        self._latest: dict = {}  # latest value of each live metric
+        self.epoch = 0
+        self.epochs: int | None = None
+        self._batch = 0
+        self._batches = 0
+        self._step_epoch = 0
+        self.best_val_ppl: float | None = None
+        # ETA state: session start, end of the last epoch, recent epoch durations, and the
+        # smoothed seconds left as of the time `_eta_at`.
+        self._epoch_began: float | None = None
+        self._durations: deque[float] = deque(maxlen=max(1, eta_window))
+        self._eta: float | None = None
+        self._eta_at: float | None = None
+        self._elapsed: float | None = None
+        self._bytes_read = 0
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def pending_bytes(self) -> int:
+        """Bytes of metrics.jsonl not read yet (a cheap stat): big → read in a worker thread."""
+        try:
+            size = os.stat(self.run.metrics_path).st_size
+        except OSError:
+            return 0
+        return max(0, size - self._bytes_read)
+
+    def poll(self) -> bool:
+        """Read what was appended and whether the status changed; True when anything did."""
+        changed = False
+        if not self._config_read and self.run.config_path.exists():
+            try:
+                self._config = {**self.run.read_config(), **self._config}
+                self._config_read = True
+                changed = True
+            except RunError:
+                pass  # written atomically, so only a broken file lands here: keep polling
+        changed |= self._poll_status()
+        events = self.tail.read_new()
+        try:
+            self._bytes_read = os.stat(self.run.metrics_path).st_size
+        except OSError:
+            self._bytes_read = 0
+        for event in events:
+            self._apply(event)
+        if events:
+            self.events += len(events)
+            changed = True
+        if changed:
+            self.version += 1
+        return changed
+
+    def _poll_status(self) -> bool:
+        try:
+            st = os.stat(self.run.status_path)
+        except OSError:
+            return False
+        key = (st.st_mtime_ns, st.st_size, st.st_ino)
+        if key == self._status_key:
+            return False
+        try:
+            status = self.run.read_status()
+        except RunError:
+            return False
+        self._status_key = key
+        self._status = status
+        return True
+
+    # -- events -----------------------------------------------------------------------------
+
+    def _apply(self, event: dict) -> None:
+        kind = event.get("event")
+        t = _number(event.get("time"))
+        if kind == "start":
+            self._on_start(event, t)
+        elif kind == "step":
+            self._on_step(event, t)
+        elif kind == "epoch":
+            self._on_epoch(event, t)
+        elif kind == "sample":
+            text = event.get("text")
+            if isinstance(text, str):
+                epoch = event.get("epoch")
+                self.samples.append(
+                    Sample(
+                        epoch if isinstance(epoch, int) else self.epoch,
+                        str(event.get("prefix") or ""),
+                        text,
+                    )
+                )
+        elif kind == "status":
+            self._event_status = (str(event.get("status", "")), str(event.get("message") or ""))
+        elapsed = _number(event.get("elapsed"))
+        if elapsed is not None:
+            self._elapsed = elapsed
+
+    def _on_start(self, event: dict, t: float | None) -> None:
+        config = event.get("config")
+        if isinstance(config, dict):
+            self._config = {**self._config, **config}
+            if _is_number(config.get("epochs")):
+                self.epochs = int(config["epochs"])
+        self._info.update(
+            {k: event.get(k) for k in ("device", "num_params", "train_tokens", "val_tokens")}
+        )
+        self._info["baseline_ppl"] = _number(event.get("baseline_ppl"))
+        # A new session (or a resume) begins: time spent before it is not epoch time.
+        self._epoch_began = t
+
+    def _on_step(self, event: dict, t: float | None) -> None:
+        epoch, batch, batches = event.get("epoch"), event.get("batch"), event.get("batches")
+        if not (_is_number(epoch) and _is_number(batch) and _is_number(batches) and batches > 0):
+            return
+        self._step_epoch, self._batch, self._batches = int(epoch), int(batch), int(batches)
+        x = epoch - 1 + batch / batches
+        for name, key in (
+            ("step_loss", "loss"),
+            ("step_ppl", "ppl"),
+            ("grad_norm", "grad_norm"),
+            ("tokens_per_s", "tokens_per_s"),
+        ):
+            value = _number(event.get(key))
+            if value is not None:
+                self.series[name].append(x, value)
+                self._latest[key] = value
+        self._update_eta(t)
+
+    def _on_epoch(self, event: dict, t: float | None) -> None:
+        epoch = event.get("epoch")
+        if not _is_number(epoch):
+            return
+        self.epoch = int(epoch)
+        if _is_number(event.get("epochs")):
+            self.epochs = int(event["epochs"])
+        for name in EPOCH_SERIES:
+            value = _number(event.get(name))
+            if value is not None:
+                self.series[name].append(self.epoch, value)
+        for key in ("train_ppl", "grad_norm", "tokens_per_s", "memory_mb", "lr"):
+            value = _number(event.get(key))
+            if value is not None:
+                self._latest[key] = value
+        # No validation split gives val_ppl null: show none rather than an older value.
+        self._latest["val_ppl"] = _number(event.get("val_ppl"))
+        loss = _number(event.get("train_loss"))
+        if loss is not None:
+            self._latest["loss"] = loss
+        val = self._latest["val_ppl"]
+        if val is not None and (self.best_val_ppl is None or val < self.best_val_ppl):
+            self.best_val_ppl = val
+        if t is not None:
+            if self._epoch_began is not None and t >= self._epoch_began:
+                self._durations.append(t - self._epoch_began)
+            self._epoch_began = t
+        self._update_eta(t)
+
+    # -- progress and ETA ---------------------------------------------------------------------
+
+    def _fraction(self) -> float:
+        """How much of the epoch after the last completed one the latest step covered."""
+        if self._step_epoch == self.epoch + 1 and self._batches:
+            return min(1.0, self._batch / self._batches)
+        return 0.0
+
+    def _seconds_per_epoch(self, t: float) -> float | None:
+        if self._durations:
+            return statistics.median(self._durations)
+        frac = self._fraction()
+        if frac > 0 and self._epoch_began is not None and t > self._epoch_began:
+            return (t - self._epoch_began) / frac
+        return None
+
+    def _update_eta(self, t: float | None) -> None:
+        if t is None or not self.epochs:
+            return
+        per_epoch = self._seconds_per_epoch(t)
+        if per_epoch is None:
+            return
+        raw = max(0.0, (self.epochs - self.epoch - self._fraction()) * per_epoch)
+        counted_down = None
+        if self._eta is not None and self._eta_at is not None:
+            counted_down = max(0.0, self._eta - max(0.0, t - self._eta_at))
+        if counted_down is None or raw == 0.0 or abs(raw - counted_down) > ETA_RESET * raw:
+            # First estimate, the end, or a break in the pace (a pause, a resume): start over.
+            self._eta = raw
+        else:
+            self._eta = counted_down + ETA_SMOOTHING * (raw - counted_down)
+        self._eta_at = t
+
+    # -- the UI's view ------------------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        if self._status.get("status"):
+            return str(self._status["status"])
+        if self._event_status:
+            return self._event_status[0]
+        return "unknown"
+
+    @property
+    def message(self) -> str:
+        if self._status.get("status"):
+            return str(self._status.get("message") or "")
+        return self._event_status[1] if self._event_status else ""
+
+    @property
+    def config(self) -> dict:
+        return self._config
+
+    @property
+    def device(self) -> str | None:
+        """The device the trainer reported in its start event ("cpu", "cuda:0", ...)."""
+        device = self._info.get("device")
+        return device if isinstance(device, str) else None
+
+    @property
+    def memory_mb(self) -> float | None:
+        """Memory of the latest epoch event: peak GPU memory on CUDA, else resident memory."""
+        return self._latest.get("memory_mb")
+
+    def stale(self) -> bool:
+        """The status says a trainer is at work, but its process is not alive on this machine."""
+        return self.status in ACTIVE and not _pid_alive(self._status.get("pid"))
+
+    def eta(self, now: float | None = None) -> float | None:
+        """Seconds left: counting down while running, frozen while paused, 0 once finished."""
+        status = self.status
+        if status == "finished":
+            return 0.0
+        if status not in ACTIVE or self._eta is None or self._eta_at is None:
+            return None
+        if status == "paused":
+            return self._eta
+        now = self.clock() if now is None else now
+        return max(0.0, self._eta - max(0.0, now - self._eta_at))
+
+    def progress(self) -> float:
+        if not self.epochs:
+            return 0.0
+        if self.status == "finished" and self.epoch >= self.epochs:
+            return 1.0
+        return min(1.0, (self.epoch + self._fraction()) / self.epochs)
+
+    def snapshot(self, now: float | None = None) -> Snapshot:
+        latest = self._latest
+        info = self._info
+        epochs = self.epochs
+        if epochs is None and _is_number(self._config.get("epochs")):
+            epochs = int(self._config["epochs"])
+        return Snapshot(
+            path=self.path,
+            name=self.path.name,
+            status=self.status,
+            message=self.message,
+            stale=self.stale(),
+            config=dict(self._config),
+            device=self.device,
+            num_params=_int_or_none(info.get("num_params")),
+            train_tokens=_int_or_none(info.get("train_tokens")),
+            val_tokens=_int_or_none(info.get("val_tokens")),
+            baseline_ppl=info.get("baseline_ppl"),
+            epoch=self.epoch,
+            epochs=epochs,
+            batch=self._batch if self._step_epoch == self.epoch + 1 else 0,
+            batches=self._batches,
+            progress=self.progress(),
+            eta=self.eta(now),
+            elapsed=self._elapsed,
+            train_ppl=latest.get("train_ppl"),
+            val_ppl=latest.get("val_ppl"),
+            best_val_ppl=self.best_val_ppl,
+            loss=latest.get("loss"),
+            grad_norm=latest.get("grad_norm"),
+            tokens_per_s=latest.get("tokens_per_s"),
+            memory_mb=latest.get("memory_mb"),
+            lr=latest.get("lr"),
+            samples=tuple(self.samples),
+            series={name: s.arrays() for name, s in self.series.items()},
+            version=self.version,
+        )
+
+
+def _int_or_none(value: object) -> int | None:
+    return int(value) if _is_number(value) else None
+
+
+__all__ = [
+    "SERIES",
+    "BoundedSeries",
+    "RunFollower",
+    "Sample",
+    "Snapshot",
+    "check_run_dir",
+]

@@ -1,0 +1,188 @@
+"""A `rnn-tui train` subprocess started by the Train screen, and how the screen steers it.
+
+Training never runs in the app's process (see ARCHITECTURE.md): the child writes its run
+directory, the screen follows that directory like any other run, and steers the child through
+the run directory's control file (pause / resume / stop = finish the batch, write `last`, exit).
+The child gets its own session (`start_new_session=True`), so closing the app or its terminal
+does not stop a run the user chose to leave running; its output goes to DIR/train.log.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from rnn_tui.train.rundir import RunDir, RunError
+
+# (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.
+CommandBuilder = Callable[[Mapping[str, object], Path], list[str]]
+
+LOG_TAIL_BYTES = 8192
+
+
+def train_command(options: Mapping[str, object], run_dir: Path) -> list[str]:
+    """`python -m rnn_tui train --key value ... --run-dir DIR` for `rnn-tui train`'s options.
+
+    Keys are the trainer's option names with underscores (batch_size → --batch-size); True
+    becomes a bare switch (--bidirectional), False and None leave the option out (its default).
+    """
+    argv = [sys.executable, "-m", "rnn_tui", "train"]
+    for key, value in options.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv + ["--run-dir", str(run_dir)]
+
+
+def last_line(path: Path) -> str:
+    """The last non-empty line of a (log) file, reading only its tail; "" if there is none."""
+    try:
+        with open(path, "rb") as f:
+            f.seek(0, os.SEEK_END)
+            size = f.tell()
+            f.seek(max(0, size - LOG_TAIL_BYTES))
+            data = f.read()
+    except OSError:
+        return ""
+    # Progress bars redraw with carriage returns: the last segment is what was shown last.
+    for line in reversed(data.decode("utf-8", "replace").splitlines()):
+        text = line.rsplit("\r", 1)[-1].strip()
+        if text:
+            return text
+    return ""
+
+
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of a process in MiB, from /proc/<pid>/status (Linux); None elsewhere."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+class TrainProcess:
+    """One trainer child: start it, ask it to pause/resume/stop, notice when it exits."""
+
+    def __init__(self, argv: list[str], run_dir: str | os.PathLike, *, nice: int = 0):
+        """`nice`: how much lower the child's scheduling priority is than this process's."""
+        self.argv = list(argv)
+        self.run = RunDir(run_dir)
+        self.nice = nice
+        self._proc: subprocess.Popen | None = None
+
+    @property
+    def path(self) -> Path:
+        return self.run.path
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    def start(self) -> None:
+        """Start the child, its stdout and stderr going to DIR/train.log (RunError on failure)."""
+        try:
+            self.run.path.mkdir(parents=True, exist_ok=True)
+            with open(self.run.log_path, "ab") as log:
+                self._proc = subprocess.Popen(
+                    self.argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            raise RunError(f"cannot start the trainer: {exc.strerror or exc}") from None
+        if self.nice:
+            # `nice` more than this app, so the UI stays responsive on a busy machine. Set from
+            # here (no preexec_fn, which is unsafe in a threaded parent); the threads torch
+            # starts later inherit the child's niceness.
+            with contextlib.suppress(OSError):
+                mine = os.getpriority(os.PRIO_PROCESS, 0)
+                os.setpriority(os.PRIO_PROCESS, self._proc.pid, min(19, mine + self.nice))
+
+    def poll(self) -> int | None:
+        """The exit status once the child has exited, else None."""
+        return self._proc.poll() if self._proc is not None else None
+
+    @property
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def status(self) -> str:
+        try:
+            return str(self.run.read_status().get("status", "unknown"))
+        except RunError:
+            return "unknown"
+
+    def request(self, command: str) -> str:
+        """Ask for "pause", "resume" or "stop"; returns what was done, for the notification.
+
+        The trainer reads control.json only once its status is running (a request written
+        before it opened the run would be ignored), so a stop before then is a SIGTERM — which
+        the trainer also answers with "finish the batch, write last, exit".
+        """
+        if not self.alive:
+            raise RunError("the trainer is not running")
+        if self.status() in ("running", "paused"):
+            self.run.request(command)
+            return {"pause": "pausing", "resume": "resuming", "stop": "stopping"}[command]
+        if command == "stop":
+            self.terminate()
+            return "stopping"
+        raise RunError("the trainer is still starting; try again in a moment")
+
+    def terminate(self) -> None:
+        """SIGTERM: the trainer finishes the batch, writes `last` and exits with status 143."""
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.send_signal(signal.SIGTERM)
+
+    def wait(self, timeout: float) -> int | None:
+        """Wait up to `timeout` seconds for the exit status (None if still running)."""
+        if self._proc is None:
+            return None
+        try:
+            return self._proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def kill(self) -> None:
+        if self.alive:
+            with contextlib.suppress(ProcessLookupError):
+                self._proc.kill()
+
+    def rss_mb(self) -> float | None:
+        """The child's resident memory now (MiB), while it runs."""
+        return rss_mb(self._proc.pid) if self.alive and self._proc is not None else None
+
+    def log_message(self) -> str:
+        """The last line the child wrote to train.log (its error message when it failed)."""
+        return last_line(self.run.log_path)
+
+    def discard_if_empty(self) -> bool:
+        """Remove the run folder when the trainer refused to start and wrote nothing but
+        train.log (bad options: nothing to follow); True when it was removed."""
+        folder = self.run.path
+        try:
+            names = {p.name for p in folder.iterdir()}
+        except OSError:
+            return False
+        if not names <= {self.run.log_path.name, self.run.checkpoints.name}:
+            return False
+        with contextlib.suppress(OSError):
+            self.run.log_path.unlink(missing_ok=True)
+            if self.run.checkpoints.is_dir():
+                self.run.checkpoints.rmdir()
+            folder.rmdir()
+            return True
+        return False

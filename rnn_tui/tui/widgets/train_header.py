@@ -1,0 +1,182 @@
+"""The followed run at a glance: status, what it trains where, progress with ETA, latest numbers,
+and the Pause/Resume and Stop buttons."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Button, ProgressBar, Static
+
+from rnn_tui.train.follow import Snapshot
+
+STATUS_MARKS = {
+    "running": ("●", "green"),
+    "paused": ("‖", "yellow"),
+    "stopped": ("■", "yellow"),
+    "finished": ("✓", "green"),
+    "failed": ("✗", "red"),
+}
+PROGRESS_STEPS = 1000
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """45s, 3m20s, 1h02m; "—" when unknown."""
+    if seconds is None:
+        return "—"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def fmt_count(value: float | None) -> str:
+    """950, 12.3k, 4.56M; "—" when unknown."""
+    if value is None:
+        return "—"
+    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= unit:
+            return f"{value / unit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def fmt_number(value: float | None) -> str:
+    """4 significant digits (a perplexity of 11.96, a loss of 2.472); "—" when unknown."""
+    return "—" if value is None else f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def describe(snap: Snapshot) -> str:
+    """What the run trains: model and size, token level, corpus, device, parameters."""
+    cfg = snap.config
+    parts = [f"{snap.model} {cfg.get('hidden', '?')}"]
+    if isinstance(cfg.get("layers"), int) and cfg["layers"] > 1:
+        parts[0] += f"×{cfg['layers']}"
+    if cfg.get("bidirectional"):
+        parts[0] += " bidir"
+    for key in ("token", "corpus"):
+        if cfg.get(key):
+            parts.append(str(cfg[key]))
+    parts.append(snap.device or str(cfg.get("device") or "?"))
+    if snap.num_params is not None:
+        parts.append(f"{fmt_count(snap.num_params)} params")
+    return " · ".join(parts)
+
+
+def title_text(snap: Snapshot, starting: bool = False) -> Text:
+    """Status mark and word, run name, what it trains; `starting`: a trainer this app started
+    that has not written its status yet (it is loading torch and the corpus)."""
+    mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
+    status = snap.status
+    if snap.stale:
+        mark, style, status = "?", "yellow", f"{snap.status}? (no trainer process)"
+    elif starting and status == "unknown":
+        mark, style, status = "◌", "yellow", "starting"
+    text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
+    if snap.config:
+        text.append(f"  {describe(snap)}", style="dim")
+    if snap.status == "failed" and snap.message:
+        text.append(f"  {snap.message}", style="red")
+    return text
+
+
+def progress_text(snap: Snapshot) -> str:
+    epochs = snap.epochs if snap.epochs is not None else "?"
+    parts = [f"epoch {snap.epoch}/{epochs}"]
+    if snap.batch and snap.batches:
+        parts.append(f"batch {snap.batch}/{snap.batches}")
+    parts.append(f"{fmt_duration(snap.elapsed)} elapsed")
+    if snap.status == "finished":
+        parts.append("done")
+    elif snap.active:
+        parts.append(f"ETA {fmt_duration(snap.eta)}")
+    return " · ".join(parts)
+
+
+def metrics_text(snap: Snapshot, memory_mb: float | None) -> Text:
+    text = Text()
+
+    def item(label: str, value: str, style: str = "") -> None:
+        if text:
+            text.append(" · ", style="dim")
+        text.append(f"{label} ", style="dim")
+        text.append(value, style=style or "bold")
+
+    item("train ppl", fmt_number(snap.train_ppl), "bold cyan")
+    val = fmt_number(snap.val_ppl)
+    if snap.best_val_ppl is not None and snap.best_val_ppl != snap.val_ppl:
+        val += f" (best {fmt_number(snap.best_val_ppl)})"
+    item("val", val, "bold dark_orange")
+    if snap.baseline_ppl is not None:
+        item("trigram", fmt_number(snap.baseline_ppl), "")
+    item("loss", fmt_number(snap.loss))
+    item("‖g‖", fmt_number(snap.grad_norm))
+    item("tok/s", fmt_count(snap.tokens_per_s))
+    on_gpu = (snap.device or "").startswith("cuda")
+    if memory_mb is not None:
+        item("GPU mem" if on_gpu else "mem", f"{memory_mb:,.0f} MB")
+    if snap.lr is not None:
+        item("lr", fmt_number(snap.lr))
+    return text
+
+
+class RunHeader(Vertical):
+    """Status line with the run's buttons, a progress bar with ETA, and the latest numbers."""
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="run-title-row"):
+            yield Static(
+                "no run yet: start one from the form (s) or open one (o)",
+                id="run-title",
+                markup=False,
+            )
+            yield Button("Pause", id="pause", compact=True, disabled=True, tooltip="Pause (p)")
+            yield Button(
+                "Stop",
+                id="stop",
+                variant="error",
+                compact=True,
+                disabled=True,
+                tooltip="Stop: finish the batch, save a checkpoint, exit (x)",
+            )
+        with Horizontal(id="run-progress-row"):
+            yield ProgressBar(
+                total=PROGRESS_STEPS, show_eta=False, show_percentage=True, id="run-progress"
+            )
+            yield Static("", id="run-eta", markup=False)
+        yield Static("", id="run-metrics", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#run-progress-row").display = False
+        self._drawn: dict[str, object] = {}
+
+    def _update(self, widget_id: str, content: str | Text) -> None:
+        # The header is redrawn on every poll: repaint (and send over SSH) only what changed.
+        if self._drawn.get(widget_id) != content:
+            self._drawn[widget_id] = content
+            self.query_one(f"#{widget_id}", Static).update(content)
+
+    def show(
+        self, snap: Snapshot | None, memory_mb: float | None = None, starting: bool = False
+    ) -> None:
+        """Draw `snap` (None: the empty state); cheap, so it runs on every poll."""
+        pause = self.query_one("#pause", Button)
+        stop = self.query_one("#stop", Button)
+        self.query_one("#run-progress-row").display = snap is not None
+        if snap is None:
+            self._update("run-title", "no run yet: start one from the form (s) or open one (o)")
+            self._update("run-metrics", "")
+            pause.disabled = stop.disabled = True
+            return
+        self._update("run-title", title_text(snap, starting))
+        self.query_one("#run-progress", ProgressBar).update(
+            progress=round(snap.progress * PROGRESS_STEPS)
+        )
+        self._update("run-eta", progress_text(snap))
+        self._update("run-metrics", metrics_text(snap, memory_mb))
+        label = "Resume" if snap.status == "paused" else "Pause"
+        if pause.label != label:
+            pause.label = label
+            pause.tooltip = f"{label} (p)"
+        pause.disabled = stop.disabled = not snap.active

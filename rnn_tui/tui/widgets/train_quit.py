@@ -1,0 +1,59 @@
+"""The question asked when quitting while a run this app started is still training."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+QuitChoice = Literal["stop", "leave", "cancel"]
+
+
+class QuitRunDialog(ModalScreen[QuitChoice]):
+    """Stop the run (checkpoint, then exit) / Leave it running / Cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "choose('cancel')", "Cancel"),
+        Binding("s", "choose('stop')", "Stop the run", show=False),
+        Binding("l", "choose('leave')", "Leave it running", show=False),
+    ]
+
+    def __init__(self, run_name: str) -> None:
+        super().__init__()
+        self.run_name = run_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="quit-body"):
+            yield Static(
+                f"The run {self.run_name} is still training. Quit anyway?",
+                id="quit-question",
+                markup=False,
+            )
+            yield Static(
+                "A run left running keeps training; reopen it from the run list (o).\n"
+                "Keys: s stop · l leave running · escape cancel",
+                id="quit-note",
+                markup=False,
+            )
+            with Vertical(id="quit-buttons"):
+                yield Button(
+                    "Stop the run (checkpoint, then exit)", id="quit-stop", variant="error"
+                )
+                yield Button("Leave it running", id="quit-leave", variant="primary")
+                yield Button("Cancel", id="quit-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#quit-cancel", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        choice = (event.button.id or "quit-cancel").removeprefix("quit-")
+        self.dismiss(choice)  # type: ignore[arg-type]
+
+    def action_choose(self, choice: QuitChoice) -> None:
+        self.dismiss(choice)

@@ -1,0 +1,128 @@
+"""The run picker: a path to open any run directory, and the runs under the runs folder, ticked
+to overlay their curves (each ticked run keeps its colour)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, SelectionList, Static
+from textual.widgets.selection_list import Selection
+
+from rnn_tui.tui.widgets.train_curves import RUN_STYLES
+from rnn_tui.tui.widgets.train_header import STATUS_MARKS, fmt_number
+
+
+def run_prompt(entry: Mapping, color: str | None) -> Text:
+    """One line: the run's colour swatch when ticked (its curves' colour), status mark, name."""
+    mark, style = STATUS_MARKS.get(str(entry.get("status")), ("?", "dim"))
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("█ " if color else "  ", style=RUN_STYLES.get(color or "", ""))
+    text.append(f"{mark} ", style=style)
+    text.append(str(entry["name"]))
+    return text
+
+
+def run_details(entry: Mapping) -> str:
+    """Model, status, epochs done/planned and best validation perplexity of a listed run."""
+    epochs = entry.get("epochs")
+    details = [
+        str(entry.get("model") or "?"),
+        str(entry.get("status") or "unknown"),
+        f"epoch {entry.get('epoch') or 0}/{epochs if epochs is not None else '?'}",
+    ]
+    best = entry.get("best_val_ppl")
+    if best is not None:
+        details.append(f"best val {fmt_number(best)}")
+    message = entry.get("message")
+    return " · ".join(details) + (f"\n{message}" if message else "")
+
+
+class RunPicker(Vertical):
+    """Path field, the list of runs, the highlighted run's details, and where runs are found."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._shown: tuple | None = None
+        self._entries: dict[str, Mapping] = {}
+        self._root = ""
+
+    def compose(self) -> ComposeResult:
+        yield Input(
+            placeholder="run directory, enter opens",
+            id="run-path",
+            compact=True,
+            tooltip="Path of any run directory (one another terminal is writing too)",
+        )
+        yield SelectionList[str](id="run-list")
+        yield Static("", id="run-details", markup=False)
+
+    def set_runs(
+        self,
+        entries: Sequence[Mapping],
+        selected: Sequence[str],
+        colors: Mapping[str, str],
+        root: str,
+    ) -> None:
+        """List `entries` (list_runs() rows with absolute paths), ticking the paths in
+        `selected`; rebuilt only when something shown changed, keeping the highlighted row."""
+        self._entries = {str(e["path"]): e for e in entries}
+        self._root = root
+        rows = tuple(
+            (
+                str(e["path"]),
+                str(e["name"]),
+                e.get("status"),
+                colors.get(str(e["path"])) if str(e["path"]) in selected else None,
+            )
+            for e in entries
+        )
+        key = (rows, tuple(selected))
+        if key != self._shown:
+            self._shown = key
+            self._rebuild(entries, selected, colors)
+        self._show_details()
+
+    def _rebuild(
+        self, entries: Sequence[Mapping], selected: Sequence[str], colors: Mapping[str, str]
+    ) -> None:
+        runs = self.query_one("#run-list", SelectionList)
+        highlighted = runs.highlighted
+        current = (
+            runs.get_option_at_index(highlighted).value
+            if highlighted is not None and highlighted < runs.option_count
+            else None
+        )
+        with runs.prevent(SelectionList.SelectedChanged):
+            runs.clear_options()
+            runs.add_options(
+                Selection(
+                    run_prompt(
+                        e, colors.get(str(e["path"])) if str(e["path"]) in selected else None
+                    ),
+                    str(e["path"]),
+                    str(e["path"]) in selected,
+                )
+                for e in entries
+            )
+        paths = [str(e["path"]) for e in entries]
+        if current in paths:
+            runs.highlighted = paths.index(current)
+        elif paths:
+            runs.highlighted = 0
+
+    def _show_details(self) -> None:
+        runs = self.query_one("#run-list", SelectionList)
+        count = len(self._entries)
+        where = f"{count} run{'s' if count != 1 else ''} in {self._root} · r rescans"
+        highlighted = runs.highlighted
+        entry = None
+        if highlighted is not None and highlighted < runs.option_count:
+            entry = self._entries.get(runs.get_option_at_index(highlighted).value)
+        text = f"{run_details(entry)}\n{where}" if entry is not None else where
+        self.query_one("#run-details", Static).update(text)
+
+    def on_selection_list_selection_highlighted(self) -> None:
+        self._show_details()

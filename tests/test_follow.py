@@ -1,0 +1,291 @@
+"""Following a run directory (rnn_tui/train/follow.py): bounded series, status, partial lines,
+growing files, a steady ETA — with recorded runs and a fixed clock, no training."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnn_tui.train.follow import BoundedSeries, RunFollower, check_run_dir
+from rnn_tui.train.rundir import RunDir, RunError
+
+RUNS = Path(__file__).parent / "fixtures" / "recorded"
+LSTM = RUNS / "lm-lstm-recorded"
+RUNNING = RUNS / "lm-rnn-running"
+
+
+def recorded_lines(run: Path) -> list[str]:
+    """The complete lines of a recorded metrics.jsonl, newline included."""
+    text = (run / "metrics.jsonl").read_text(encoding="utf-8")
+    return [line + "\n" for line in text.split("\n")[:-1]]
+
+
+def events(run: Path) -> list[dict]:
+    return [json.loads(line) for line in recorded_lines(run)]
+
+
+def empty_run(tmp_path: Path, source: Path = LSTM) -> Path:
+    folder = tmp_path / source.name
+    folder.mkdir()
+    shutil.copy(source / "config.json", folder / "config.json")
+    return folder
+
+
+# -- BoundedSeries ---------------------------------------------------------------------------
+
+
+def test_bounded_series_stays_within_capacity_and_keeps_the_shape():
+    series = BoundedSeries(capacity=64)
+    for i in range(10_000):
+        series.append(i, 2.0 * i + 1)
+        assert len(series) <= 64
+    assert series.count == 10_000
+    assert 32 <= len(series) <= 64
+    assert series.per_bucket & (series.per_bucket - 1) == 0  # a power of two
+    x, y = series.arrays()
+    # Means of a straight line lie on it; buckets stay in order and cover the whole range.
+    np.testing.assert_allclose(y, 2.0 * x + 1)
+    assert np.all(np.diff(x) > 0)
+    assert x[0] < 10_000 / 64 and x[-1] > 10_000 - 2 * series.per_bucket
+
+
+def test_bounded_series_keeps_every_point_until_full_and_skips_non_finite():
+    series = BoundedSeries(capacity=8)
+    for i in range(8):
+        assert series.append(i, i * i)
+    assert not series.append(8, math.nan)
+    assert not series.append(math.inf, 1.0)
+    assert not series.append(9, None)  # type: ignore[arg-type]
+    x, y = series.arrays()
+    assert x.tolist() == list(range(8)) and y.tolist() == [i * i for i in range(8)]
+    series.append(8, 64)  # the ninth point merges neighbours: 5 buckets of ≤ 2
+    x, _ = series.arrays()
+    assert x.tolist() == [0.5, 2.5, 4.5, 6.5, 8.0]
+    with pytest.raises(ValueError):
+        BoundedSeries(capacity=1)
+
+
+# -- a recorded run --------------------------------------------------------------------------
+
+
+def test_a_finished_recorded_run():
+    follower = RunFollower(LSTM, clock=lambda: 2e9)
+    assert follower.status == "unknown"
+    assert follower.poll()
+    snap = follower.snapshot()
+    assert (snap.status, snap.epoch, snap.epochs, snap.progress, snap.eta) == (
+        "finished", 12, 12, 1.0, 0.0
+    )  # fmt: skip
+    assert snap.model == "lstm" and snap.device == "cpu" and snap.baseline_ppl == 7.41
+    assert snap.num_params == 299_036 and not snap.active and not snap.stale
+    assert snap.val_ppl == snap.best_val_ppl == pytest.approx(5.1616)
+    assert snap.train_ppl == pytest.approx(4.643)
+    assert snap.memory_mb == pytest.approx(330.0) and snap.lr == 1.0
+    assert len(snap.samples) == 8 and snap.samples[-1].epoch == 12
+    assert snap.samples[-1].text.startswith("time traveller for so")
+    x, y = snap.series["step_ppl"]
+    assert len(x) == 240 and x[0] == pytest.approx(0.05) and x[-1] == pytest.approx(12.0)
+    assert snap.series["val_ppl"][0].tolist() == list(range(1, 13))
+    # Nothing new: no change, same version.
+    assert not follower.poll()
+    assert follower.snapshot().version == snap.version
+
+
+def test_a_running_run_with_a_half_written_last_line():
+    follower = RunFollower(RUNNING, clock=lambda: 1_790_000_090.0)
+    follower.poll()
+    snap = follower.snapshot()
+    assert snap.status == "running" and snap.active
+    assert (snap.epoch, snap.epochs, snap.batch, snap.batches) == (4, 10, 18, 40)
+    assert snap.progress == pytest.approx(4.45 / 10)
+    assert follower.tail.skipped == 0  # the partial line waits, it is not an error
+    # 20 s an epoch (median), 5.55 epochs left at t = 88.9 s, 1.1 s counted down since.
+    assert snap.eta == pytest.approx(5.55 * 20 - 1.1, abs=3)
+
+
+def test_partial_lines_wait_for_their_end(tmp_path):
+    folder = empty_run(tmp_path)
+    lines = recorded_lines(LSTM)
+    metrics = folder / "metrics.jsonl"
+    metrics.write_text(lines[0] + lines[2][:40], encoding="utf-8")
+    follower = RunFollower(folder)
+    follower.poll()
+    assert follower.events == 1 and follower.snapshot().series["step_ppl"][0].size == 0
+    with metrics.open("a", encoding="utf-8") as f:
+        f.write(lines[2][40:])
+    assert follower.poll()
+    assert follower.events == 2 and follower.snapshot().series["step_ppl"][0].size == 1
+
+
+def test_a_growing_file_is_read_incrementally(tmp_path):
+    folder = empty_run(tmp_path)
+    lines = recorded_lines(LSTM)
+    follower = RunFollower(folder, clock=lambda: 2e9)
+    assert follower.poll()  # config.json
+    versions, epochs = [], []
+    metrics = folder / "metrics.jsonl"
+    for start in range(0, len(lines), 25):
+        with metrics.open("a", encoding="utf-8") as f:
+            f.writelines(lines[start : start + 25])
+        assert follower.pending_bytes() > 0
+        assert follower.poll()
+        assert follower.pending_bytes() == 0
+        assert not follower.poll()
+        versions.append(follower.version)
+        epochs.append(follower.epoch)
+    assert versions == sorted(set(versions))
+    assert epochs == sorted(epochs) and epochs[-1] == 12
+    assert follower.events == len(lines)
+    whole = RunFollower(LSTM)
+    whole.poll()
+    for name, (x, y) in whole.snapshot().series.items():
+        got_x, got_y = follower.snapshot().series[name]
+        np.testing.assert_allclose(got_x, x, err_msg=name)
+        np.testing.assert_allclose(got_y, y, err_msg=name)
+
+
+def test_status_transitions(tmp_path):
+    folder = empty_run(tmp_path)
+    run = RunDir(folder)
+    follower = RunFollower(folder)
+    follower.poll()
+    assert follower.status == "unknown"
+    seen = []
+    for status, message in [
+        ("running", ""),
+        ("paused", "paused in epoch 1"),
+        ("running", ""),
+        ("failed", "loss became nan in epoch 3: try a smaller --lr"),
+    ]:
+        run.set_status(status, message)
+        assert follower.poll()
+        seen.append((follower.status, follower.message))
+    assert [s for s, _ in seen] == ["running", "paused", "running", "failed"]
+    assert seen[-1][1].startswith("loss became nan")
+    assert follower.eta() is None  # not running: no ETA
+
+
+def test_status_from_events_when_there_is_no_status_file(tmp_path):
+    folder = empty_run(tmp_path)
+    (folder / "metrics.jsonl").write_text(
+        json.dumps({"event": "status", "time": 1.0, "status": "stopped", "message": "by request"})
+        + "\n",
+        encoding="utf-8",
+    )
+    follower = RunFollower(folder)
+    follower.poll()
+    assert (follower.status, follower.message) == ("stopped", "by request")
+
+
+def test_a_dead_trainer_is_reported_stale(tmp_path):
+    folder = empty_run(tmp_path)
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead_pid = int(proc.stdout)
+    (folder / "status.json").write_text(json.dumps({"status": "running", "pid": dead_pid}))
+    follower = RunFollower(folder)
+    follower.poll()
+    assert follower.stale() and not follower.snapshot().active
+    (folder / "status.json").write_text(json.dumps({"status": "finished", "pid": dead_pid}))
+    follower.poll()
+    assert not follower.stale()
+
+
+# -- the ETA ---------------------------------------------------------------------------------
+
+
+def replay(run: Path, tmp_path: Path, edit=None) -> tuple[RunFollower, list[tuple[float, float]]]:
+    """Feed a recorded run to a follower one event at a time, the clock at each event's time;
+    returns the follower and (time, ETA) after every event that has an ETA."""
+    folder = empty_run(tmp_path, run)
+    clock = [0.0]
+    follower = RunFollower(folder, clock=lambda: clock[0])
+    (folder / "status.json").write_text(json.dumps({"status": "running"}))
+    etas = []
+    with (folder / "metrics.jsonl").open("a", encoding="utf-8") as f:
+        for event in events(run):
+            if event["event"] == "status":
+                continue
+            if edit is not None:
+                event = edit(event)
+            f.write(json.dumps(event) + "\n")
+            f.flush()
+            clock[0] = event["time"]
+            follower.poll()
+            eta = follower.eta()
+            if eta is not None:
+                etas.append((event["time"], eta))
+    return follower, etas
+
+
+def test_the_eta_is_steady_and_right(tmp_path):
+    # 30 s an epoch, 12 epochs; the truth at time t is T0 + 12 * 30 + 1.5 - t.
+    _, etas = replay(LSTM, tmp_path)
+    end = 1_790_000_000.0 + 12 * 30 + 1.5
+    late = [(t, eta) for t, eta in etas if t > 1_790_000_000.0 + 60]
+    for t, eta in late:
+        assert eta == pytest.approx(end - t, abs=12)
+    # Steady: between consecutive events (≈ 1.5 s apart) it moves by about the time passed.
+    for (t0, e0), (t1, e1) in zip(late, late[1:], strict=False):
+        assert abs((e0 - e1) - (t1 - t0)) < 3.0
+
+
+def test_the_eta_shrugs_off_one_slow_epoch(tmp_path):
+    # Epoch 4 took 10 times longer (a pause, say): the median of the epoch times ignores it.
+    t4 = 1_790_000_000.0 + 4 * 30 + 1.5
+    slow = 270.0
+
+    def delay(event):
+        if event["time"] >= t4 - 0.01:
+            event = {**event, "time": event["time"] + slow}
+        return event
+
+    _, etas = replay(LSTM, tmp_path, delay)
+    end = 1_790_000_000.0 + 12 * 30 + 1.5 + slow
+    # From the next epoch on, as right as without the slow one (a mean would be 40 % off).
+    after = [(t, eta) for t, eta in etas if t > t4 + slow + 10]
+    assert len(after) > 100
+    for t, eta in after:
+        assert eta == pytest.approx(end - t, abs=12)
+
+
+def test_the_eta_counts_down_with_the_clock_and_freezes_when_paused(tmp_path):
+    follower, etas = replay(RUNNING, tmp_path)
+    t, eta = etas[-1]
+    assert follower.eta(t + 10) == pytest.approx(eta - 10)
+    assert follower.eta(t + 10_000) == 0.0
+    RunDir(follower.path).set_status("paused", "")
+    follower.poll()
+    assert follower.eta(t + 10) == follower.eta(t + 1000) == pytest.approx(eta)
+
+
+# -- opening -------------------------------------------------------------------------------
+
+
+def test_check_run_dir(tmp_path):
+    assert check_run_dir(LSTM) == LSTM
+    with pytest.raises(RunError, match="does not exist"):
+        check_run_dir(tmp_path / "nope")
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(RunError, match="not a directory"):
+        check_run_dir(tmp_path / "file.txt")
+    with pytest.raises(RunError, match="not a run directory"):
+        check_run_dir(tmp_path)
+
+
+def test_malformed_lines_are_skipped(tmp_path):
+    folder = empty_run(tmp_path)
+    lines = recorded_lines(LSTM)
+    (folder / "metrics.jsonl").write_text(
+        lines[0] + "{not json\n" + '["a list"]\n' + lines[2], encoding="utf-8"
+    )
+    follower = RunFollower(folder)
+    follower.poll()
+    assert follower.events == 2 and follower.tail.skipped == 2

@@ -1,0 +1,272 @@
+"""The Generate console driven by keys (Pilot) and pictured (snapshots), fed by the tiny trained
+checkpoints of lm_fixtures: discovery is pointed at them through $RNN_TUI_CHECKPOINTS, runs at an
+empty folder, and the repository's own checkpoints/ folder is hidden."""
+
+from __future__ import annotations
+
+import shutil
+from functools import partial
+
+import pytest
+import torch
+from textual.widgets import Input, Select
+
+from rnn_tui.decode.generate import generate_text, load_lm
+from rnn_tui.train import discover
+from rnn_tui.tui.app import RnnTuiApp
+from rnn_tui.tui.screens.generate import PATH, GenerateScreen
+from rnn_tui.tui.widgets.generate_output import GenerationOutput
+from rnn_tui.tui.widgets.generate_top import TopTokens, bar
+
+
+@pytest.fixture
+def checkpoints(tmp_path, monkeypatch, char_checkpoint):
+    """A folder holding the char checkpoint as tiny-gru.*, the only one discovery finds; the
+    working directory is that folder, so the screen shows its path as a bare file name."""
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(char_checkpoint.with_suffix(suffix), folder / f"tiny-gru{suffix}")
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.chdir(folder)
+    # Timings would change every picture: a clock that never moves hides them.
+    monkeypatch.setattr(GenerateScreen, "clock", staticmethod(lambda: 0.0))
+    return folder
+
+
+@pytest.fixture
+def start_here(monkeypatch):
+    """Open the app on the Generate screen, skipping the Dataset screen's corpus load (the
+    tests that go through key 3 show that path works)."""
+    monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", "generate")
+
+
+async def open_generate(pilot, tui) -> GenerateScreen:
+    await tui.settle(pilot)
+    if not isinstance(pilot.app.screen, GenerateScreen):
+        await pilot.press("3")
+        await tui.settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, GenerateScreen)
+    # tui.settle stills the cursors of the first screen's fields only (app.query stops there).
+    for field in screen.query(Input):
+        field.cursor_blink = False
+    return screen
+
+
+async def set_field(pilot, screen, selector: str, value: str) -> None:
+    field = screen.query_one(selector, Input)
+    field.value = value
+    field.focus()
+    await pilot.pause()
+
+
+def status(screen) -> str:
+    return str(screen.query_one("#gen-status").render())
+
+
+def output(screen) -> GenerationOutput:
+    return screen.query_one(GenerationOutput)
+
+
+async def test_enter_streams_the_prefix_and_the_tokens_and_fills_the_top5(checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        select = screen.query_one("#checkpoint", Select)
+        assert select.value == str(checkpoints / "tiny-gru.safetensors")
+        facts = str(screen.query_one("#gen-facts").render())
+        assert facts.startswith("gru · char (clean) · vocabulary 28 · hidden 32 · val ppl ")
+        assert app.focused is screen.query_one("#prefix")
+        await set_field(pilot, screen, "#length", "30")
+        await set_field(pilot, screen, "#prefix", "Time Traveller!")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        lm = load_lm(checkpoints / "tiny-gru.safetensors")
+        expected, _ = generate_text("Time Traveller!", 30, lm.model, lm.vocab, "char")
+        assert output(screen).text == expected
+        assert output(screen).generated == 30
+        rows = screen.query_one(TopTokens).rows
+        assert len(rows) == 5
+        assert [p for _, p in rows] == sorted((p for _, p in rows), reverse=True)
+        assert status(screen) == "generated 30 tokens · greedy"
+        assert not screen.query_one("#gen-unknown").display
+        assert tui.errors(app) == []
+
+
+async def test_sampling_with_a_seed_repeats_and_says_how(checkpoints, start_here, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        assert screen.query_one("#temperature", Input).disabled
+        await pilot.press("ctrl+t")
+        assert screen.query_one("#strategy", Select).value == "sample"
+        assert not screen.query_one("#temperature", Input).disabled
+        await set_field(pilot, screen, "#length", "40")
+        await set_field(pilot, screen, "#temperature", "0.7")
+        await set_field(pilot, screen, "#top-k", "4")
+        await set_field(pilot, screen, "#seed", "11")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        first = output(screen).text
+        assert status(screen) == "generated 40 tokens · sample, T 0.7, top-k 4, seed 11"
+        await pilot.press("ctrl+g")
+        await tui.settle(pilot)
+        assert output(screen).text == first
+        await set_field(pilot, screen, "#seed", "")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "seed " in status(screen)  # the drawn seed is shown, to be reused
+
+
+async def test_words_outside_the_vocabulary_are_flagged(
+    checkpoints, start_here, tui, word_checkpoint
+):
+    shutil.copy(word_checkpoint, checkpoints / "words.safetensors")
+    shutil.copy(word_checkpoint.with_suffix(".json"), checkpoints / "words.json")
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        screen.query_one("#checkpoint", Select).value = str(checkpoints / "words.safetensors")
+        await tui.settle(pilot)
+        assert "word (clean) · vocabulary 4,580" in str(screen.query_one("#gen-facts").render())
+        await set_field(pilot, screen, "#length", "5")
+        await set_field(pilot, screen, "#prefix", "The Time xyzzy")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        words = output(screen).text.split(" ")
+        assert words[:3] == ["the", "time", "<unk>"] and len(words) == 8
+        warning = screen.query_one("#gen-unknown")
+        assert warning.display
+        assert "1 prefix token not in the vocabulary → <unk>: 'xyzzy'" in str(warning.render())
+
+
+async def test_bad_paths_and_options_notify_and_keep_the_output(
+    checkpoints, start_here, tui, tmp_path
+):
+    torch.save({"w": torch.zeros(2)}, tmp_path / "model.pt")
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        await set_field(pilot, screen, "#length", "10")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        shown = output(screen).text
+        assert len(shown) == len("time traveller") + 10
+
+        await pilot.press("ctrl+o")
+        assert screen.query_one("#checkpoint", Select).value == PATH
+        assert app.focused is screen.query_one("#ckpt-path")
+        await set_field(pilot, screen, "#ckpt-path", str(tmp_path / "no-such.safetensors"))
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "checkpoint not found" in tui.errors(app)[-1]
+
+        await set_field(pilot, screen, "#ckpt-path", str(tmp_path / "model.pt"))
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "it is a pickle (loading it could run code)" in tui.errors(app)[-1]
+
+        await set_field(pilot, screen, "#prefix", "time")
+        await pilot.press("enter")  # generating from the refused path fails the same way
+        await tui.settle(pilot)
+        assert "it is a pickle" in tui.errors(app)[-1]
+        assert output(screen).text == shown
+
+        screen.query_one("#checkpoint", Select).value = str(checkpoints / "tiny-gru.safetensors")
+        await tui.settle(pilot)
+        assert not screen.query_one("#gen-path-row").display
+        for selector, value, fragment in [
+            ("#length", "0", "length"),
+            ("#length", "ten", "length"),
+            ("#prefix", "", "prefix"),
+        ]:
+            await set_field(pilot, screen, selector, value)
+            await pilot.press("enter")
+            await tui.settle(pilot)
+            assert fragment in tui.errors(app)[-1]
+            await set_field(pilot, screen, selector, "10" if selector == "#length" else "time")
+        await pilot.press("ctrl+t")
+        await set_field(pilot, screen, "#temperature", "0")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "temperature must be a number > 0" in tui.errors(app)[-1]
+        assert output(screen).text == shown
+        assert app.is_running
+
+
+async def test_escape_stops_a_long_generation(checkpoints, start_here, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        assert screen.check_action("stop", ()) is None  # nothing to stop yet
+        await set_field(pilot, screen, "#length", "100000")
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert screen.running and screen.check_action("stop", ())
+        await pilot.press("escape")
+        await tui.settle(pilot)
+        await pilot.pause(0.3)  # the tokens made while the worker noticed the stop
+        assert status(screen).startswith("stopped after ")
+        assert 0 < output(screen).generated < 100_000
+        assert f"stopped after {output(screen).generated:,} of 100,000" in status(screen)
+
+
+async def test_without_checkpoints_the_path_field_is_offered(
+    tmp_path, monkeypatch, start_here, tui
+):
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "none")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "empty"))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_generate(pilot, tui)
+        assert screen.query_one("#checkpoint", Select).value == PATH
+        assert screen.query_one("#gen-path-row").display
+        assert status(screen).startswith("no checkpoints found")
+        await set_field(pilot, screen, "#prefix", "time")
+        await pilot.press("enter")
+        assert "choose a checkpoint first" in tui.errors(app)[-1]
+
+
+async def test_refresh_finds_a_new_checkpoint(checkpoints, start_here, tui, tmp_path):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        run = tmp_path / "runs" / "lm-gru-1" / "checkpoints"
+        run.mkdir(parents=True)
+        for suffix in (".safetensors", ".json"):
+            shutil.copy(checkpoints / f"tiny-gru{suffix}", run / f"best{suffix}")
+        await pilot.press("ctrl+r")
+        await tui.settle(pilot)
+        select = screen.query_one("#checkpoint", Select)
+        assert screen.checkpoint_paths == [
+            str(checkpoints / "tiny-gru.safetensors"),
+            str(run / "best.safetensors"),
+        ]
+        assert select.value == str(checkpoints / "tiny-gru.safetensors")  # the choice stays
+        assert status(screen).startswith("2 checkpoints found")
+
+
+def test_bars_are_drawn_in_eighths():
+    assert bar(1.0, 4) == "████"
+    assert bar(0.5, 3) == "█▌"
+    assert bar(0.0, 5) == ""
+
+
+async def _generate_greedy(pilot, tui) -> None:
+    await open_generate(pilot, tui)
+    await pilot.press("enter")
+    await tui.settle(pilot)
+
+
+def test_snapshot_100x32(snap_compare, checkpoints, tui):
+    run_before = partial(_generate_greedy, tui=tui)
+    assert snap_compare(tui.make_app(), terminal_size=(100, 32), run_before=run_before)
+
+
+def test_snapshot_80x24(snap_compare, checkpoints, tui):
+    run_before = partial(_generate_greedy, tui=tui)
+    assert snap_compare(tui.make_app(), terminal_size=(80, 24), run_before=run_before)
