@@ -269,16 +269,11 @@ def _holds_run(path: Path) -> bool:
     )
 
 
-def _alive(pid) -> bool:
-    if not isinstance(pid, int) or pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
+def _pid_is_live(pid: object) -> bool:
+    from rnn_tui.train.rundir import process_alive
+
+    # Our own pid is not "another trainer": a resumed run rewrites the status it read.
+    return pid != os.getpid() and process_alive(pid) is True
 
 
 def run(args: argparse.Namespace) -> int:
@@ -302,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
             status = RunDir(folder).read_status()
         except RunError as exc:
             return fail(str(exc))
-        if status.get("status") in ("running", "paused") and _alive(status.get("pid")):
+        if status.get("status") in ("running", "paused") and _pid_is_live(status.get("pid")):
             return fail(f"run {folder} is being trained right now by process {status['pid']}")
     elif args.run_dir is not None:
         folder = Path(args.run_dir)

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_tui.train.rundir import MetricsTail, RunDir, RunError
+from rnn_tui.train.rundir import MetricsTail, RunDir, RunError, process_alive
 
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
 STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
@@ -165,18 +165,6 @@ def check_run_dir(path: str | os.PathLike) -> Path:
     if not any(p.exists() for p in (run.config_path, run.metrics_path, run.status_path)):
         raise RunError(f"{path} is not a run directory (no config.json or metrics.jsonl)")
     return path
-
-
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return True  # unknown: assume it lives
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
 
 
 class RunFollower:
@@ -426,7 +414,8 @@ class RunFollower:
 
     def stale(self) -> bool:
         """The status says a trainer is at work, but its process is not alive on this machine."""
-        return self.status in ACTIVE and not _pid_alive(self._status.get("pid"))
+        # An unknown pid counts as alive: only a trainer known to be gone is "lost".
+        return self.status in ACTIVE and process_alive(self._status.get("pid")) is False
 
     def eta(self, now: float | None = None) -> float | None:
         """Seconds left: counting down while running, frozen while paused, 0 once finished."""
