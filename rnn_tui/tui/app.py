@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,8 +17,6 @@ from textual.screen import Screen
 
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
-from rnn_tui.tui.screens.generate import GenerateScreen
-from rnn_tui.tui.screens.train import TrainScreen
 
 
 @dataclass(frozen=True)
@@ -30,11 +29,21 @@ class ScreenSpec:
     factory: Callable[[], Screen]
 
 
+def lazy(module: str, name: str) -> Callable[[], Screen]:
+    """A factory that imports the screen's module on first use: only the first screen's code
+    is loaded before the app paints."""
+
+    def build() -> Screen:
+        return getattr(import_module(module), name)()
+
+    return build
+
+
 # Adding a screen is one line here: modes, number-key bindings and palette entries follow.
 SCREEN_SPECS: tuple[ScreenSpec, ...] = (
     ScreenSpec("1", "dataset", "Dataset", DatasetScreen),
-    ScreenSpec("2", "train", "Train", TrainScreen),
-    ScreenSpec("3", "generate", "Generate", GenerateScreen),
+    ScreenSpec("2", "train", "Train", lazy("rnn_tui.tui.screens.train", "TrainScreen")),
+    ScreenSpec("3", "generate", "Generate", lazy("rnn_tui.tui.screens.generate", "GenerateScreen")),
 )
 
 
