@@ -28,7 +28,7 @@ from pathlib import Path
 
 TARGETS = {
     "app_first_paint": 1.0,
-    "app_vocabulary_shown": 1.5,
+    "app_screen_complete": 1.5,
     "help": 0.3,
     "stats_timemachine_word": 0.3,
     "stats_timemachine_char": 0.3,
@@ -45,21 +45,33 @@ def wall(cmd: list[str], repeat: int) -> float:
     return statistics.median(times)
 
 
-# Start the app headless in a fresh interpreter and report when the first frame is on screen
-# and when the Dataset screen's vocabulary (computed in a worker) is in.
+# Start the app headless in a fresh interpreter and report when the first frame goes to the
+# terminal and when the Dataset screen is complete (its corpus worker done, every tab mounted).
 APP_PAINT = """
 import time
 t0 = time.perf_counter()
+from textual.app import App
 from rnn_tui.tui.app import RnnTuiApp
 
+# The first frame is the first time Textual hands a rendered screen to the terminal driver.
+first = []
+display = App._display
+
+
+def _display(self, *args, **kwargs):
+    if not first:
+        first.append(time.perf_counter() - t0)
+    return display(self, *args, **kwargs)
+
+
+App._display = _display
 app = RnnTuiApp()
 
+
 async def auto(pilot):
-    await pilot.pause()
-    first = time.perf_counter() - t0
     await app.workers.wait_for_complete()
     await pilot.pause()
-    print(first, time.perf_counter() - t0)
+    print(first[0], time.perf_counter() - t0)
     app.exit()
 
 app.run(headless=True, size=(120, 40), auto_pilot=auto)
@@ -172,7 +184,7 @@ def main() -> int:
         big = one_mb_file(Path(tmp))
         tm = Path(tmp) / "timemachine.txt"
         tm.write_text(read_text("timemachine"), encoding="utf-8")
-        results["app_first_paint"], results["app_vocabulary_shown"] = app_paint(args.repeat)
+        results["app_first_paint"], results["app_screen_complete"] = app_paint(args.repeat)
         results["help"] = wall([*exe, "--help"], args.repeat)
         results["stats_timemachine_word"] = wall([*exe, "stats"], args.repeat)
         results["stats_timemachine_char"] = wall([*exe, "stats", "--token", "char"], args.repeat)
