@@ -144,3 +144,11 @@ def test_bad_arguments():
         ngram_perplexity(SMALL, val_fraction=1.0)
     with pytest.raises(DataError, match="too short"):
         ngram_perplexity(["a"], val_fraction=0.1)
+
+
+def test_top_ngrams_from_vocab_ids_match_the_encoded_stream():
+    from rnn_tui.data.corpus import load_corpus
+
+    corpus = load_corpus("timemachine", token="char")
+    by_ids = top_ngrams_by_order(corpus.flat, (1, 2, 3), 10, ids=corpus.ids)
+    assert by_ids == top_ngrams_by_order(corpus.flat, (1, 2, 3), 10)

@@ -77,15 +77,26 @@ def top_ngrams(tokens: Sequence[str], n: int, k: int = 10) -> list[tuple[tuple[s
 
 
 def top_ngrams_by_order(
-    tokens: Sequence[str], orders: Sequence[int] = (1, 2, 3), k: int = 10
+    tokens: Sequence[str],
+    orders: Sequence[int] = (1, 2, 3),
+    k: int = 10,
+    ids: Sequence[int] | None = None,
 ) -> dict[int, list[tuple[tuple[str, ...], int]]]:
-    """`top_ngrams` for several orders at once, encoding the token stream only once."""
+    """`top_ngrams` for several orders at once, encoding the token stream only once.
+
+    `ids` may give the stream already encoded one-to-one (a Vocab built with min_freq ≤ 1 gives
+    every token its own index), which saves encoding it again; ties still break first-seen.
+    """
     for n in orders:
         _check_n(n)
     if k < 0:
         raise DataError(f"k must be 0 or more, got {k}")
     tokens = tokens if isinstance(tokens, list) else list(tokens)
-    codes, base = _encode(tokens)
+    if ids is not None and len(ids) == len(tokens):
+        codes = np.asarray(ids, dtype=np.int64)
+        base = int(codes.max()) + 1 if len(codes) else 1
+    else:
+        codes, base = _encode(tokens)
     return {n: _top_from_codes(tokens, codes, max(base, 1), n, k) for n in orders}
 
 

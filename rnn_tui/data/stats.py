@@ -30,7 +30,9 @@ def corpus_stats(
         raise DataError(f"top must be 0 or more, got {top}")
     corpus = load_corpus(source, token=token, mode=mode, min_freq=min_freq, encoding=encoding)
     vocab = corpus.vocab
-    grams = top_ngrams_by_order(corpus.flat, STATS_NGRAM_ORDERS, top)
+    # With min_freq ≤ 1 every token has its own index, so the ids are a one-to-one encoding.
+    ids = corpus.ids if min_freq <= 1 else None
+    grams = top_ngrams_by_order(corpus.flat, STATS_NGRAM_ORDERS, top, ids=ids)
     top_tokens = [[tok, idx, vocab.freq(tok)] for idx, tok in enumerate(vocab.idx_to_token[:top])]
     return {
         "source": source,

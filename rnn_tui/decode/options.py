@@ -4,7 +4,6 @@ before anything heavy is imported)."""
 from __future__ import annotations
 
 import math
-import secrets
 from dataclasses import dataclass
 
 from rnn_tui.data.errors import DataError
@@ -82,6 +81,8 @@ def parse_options(
 
 def draw_seed() -> int:
     """A fresh seed for a sampling run that did not ask for one (reported, so it can be reused)."""
+    import secrets  # here: importing it costs the CLI ~15 ms at start-up
+
     return secrets.randbelow(2**31)
 
 
