@@ -2,44 +2,14 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
-from rich.console import Console
+from panel_harness import errors, panel_app, text_of
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
 from rnn_tui.tui.widgets.pairs_histogram import LengthHistogram, count_ticks
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
 
-APP_TCSS = Path(__file__).resolve().parents[1] / "rnn_tui" / "tui" / "app.tcss"
-
-
-class PanelApp(App):
-    CSS_PATH = APP_TCSS
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.animation_level = "none"
-
-    def compose(self) -> ComposeResult:
-        yield PairsPanel()
-
-    def on_mount(self) -> None:
-        self.theme = "textual-dark"
-        for field in self.query(Input):
-            field.cursor_blink = False
-
-
-def text_of(app: App, selector: str, width: int = 200) -> str:
-    """What a Static shows, as plain text (wide, so nothing wraps)."""
-    out = io.StringIO()
-    Console(width=width, file=out, color_system=None).print(app.query_one(selector, Static).content)
-    return out.getvalue()
-
-
-def errors(app: App) -> list[str]:
-    return [n.message for n in app._notifications if n.severity == "error"]
+PanelApp = panel_app(PairsPanel)
 
 
 def sample_rows(app: App) -> list[list[str]]:

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-
 import pytest
-from rich.console import Console
-from textual.app import App, ComposeResult
-from textual.widgets import Input, Static
+from panel_harness import errors, panel_app, text_of
+from textual.app import App
+from textual.widgets import Input
 
 from rnn_tui.data.corpus import load_corpus
 from rnn_tui.tui.widgets.partition_panel import PartitionPanel
 
-APP_TCSS = Path(__file__).resolve().parents[1] / "rnn_tui" / "tui" / "app.tcss"
-
-
-class PanelApp(App):
-    CSS_PATH = APP_TCSS
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.animation_level = "none"
-
-    def compose(self) -> ComposeResult:
-        yield PartitionPanel()
-
-    def on_mount(self) -> None:
-        self.theme = "textual-dark"
-        for field in self.query(Input):
-            field.cursor_blink = False
-
-
-def text_of(app: App, selector: str, width: int = 200) -> str:
-    """What a Static shows, as plain text (wide, so nothing wraps)."""
-    out = io.StringIO()
-    Console(width=width, file=out, color_system=None).print(app.query_one(selector, Static).content)
-    return out.getvalue()
-
-
-def errors(app: App) -> list[str]:
-    return [n.message for n in app._notifications if n.severity == "error"]
+PanelApp = panel_app(PartitionPanel)
 
 
 async def type_into(pilot, app: App, selector: str, value: str) -> None:
