@@ -36,6 +36,17 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device("cuda", index)
 
 
+def prepare_device(device: torch.device) -> None:
+    """Process-wide settings for training on `device`.
+
+    On CPU, flush denormal floats to zero: gradients of saturated tanh/sigmoid units decay into
+    the denormal range, where x86 arithmetic is many times slower; training a char GRU measured
+    about 4 % faster with no visible change in the loss curve (benchmarks/README.md).
+    """
+    if device.type == "cpu":
+        torch.set_flush_denormal(True)
+
+
 def describe_device(device: torch.device) -> str:
     """A short label for logs and the UI: "cpu" or "cuda:0 (NVIDIA H100 ...)"."""
     if device.type == "cuda":
@@ -44,4 +55,4 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
-__all__ = ["DEVICE_CHOICES", "DeviceError", "describe_device", "resolve_device"]
+__all__ = ["DEVICE_CHOICES", "DeviceError", "describe_device", "prepare_device", "resolve_device"]

@@ -54,7 +54,7 @@ from rnn_tui.models.registry import MODEL_NAMES, build_model, count_parameters
 from rnn_tui.train import CheckpointError
 from rnn_tui.train.checkpoint import Checkpoint, save_checkpoint
 from rnn_tui.train.clipping import grad_clipping
-from rnn_tui.train.device import describe_device, resolve_device
+from rnn_tui.train.device import describe_device, prepare_device, resolve_device
 from rnn_tui.train.perplexity import perplexity
 from rnn_tui.train.rundir import RunDir
 
@@ -449,7 +449,7 @@ class LMTrainer:
         p = self.progress
         return {
             "config": self.config.to_dict(),
-            "vocab": self.vocab.to_dict(),
+            **self._vocab_meta(),
             "epoch": p.epoch,
             "step": p.step,
             "batch": p.batch,
@@ -465,6 +465,9 @@ class LMTrainer:
             # Minibatches are a function of (seed, epoch): no batching RNG state to save.
             "batching": "random.Random(f'lm-batches:{seed}:{epoch}') per epoch",
         }
+
+    def _vocab_meta(self) -> dict:
+        return {"vocab": self.vocab.to_dict()}
 
     def save(self, name: str) -> Path:
         return save_checkpoint(
@@ -487,6 +490,7 @@ class LMTrainer:
         so). Pause/resume requests in control.json are obeyed between minibatches.
         """
         self.run_dir = run
+        prepare_device(self.device)
         self.stop = stop if stop is not None else threading.Event()
         self.stop_reason: str | None = None
         self.on_event = on_event
@@ -565,6 +569,7 @@ class LMTrainer:
                 "val_ppl": _finite_or_none(val_ppl),
                 "grad_norm": _finite_or_none(grad_norm),
                 "tokens_per_s": tokens_per_s,
+                **self._epoch_extras(),
             }
             p.history.append(record)
             self._tick()
@@ -593,6 +598,7 @@ class LMTrainer:
                 best=best,
                 batches=self.num_batches,
                 step=p.step,
+                **self._epoch_extras(),
             )
             if sample is not None:
                 self._emit("sample", epoch=epoch, prefix=cfg.prefix, text=sample)
@@ -610,30 +616,22 @@ class LMTrainer:
         p = self.progress
         # The clock includes gathering the minibatches, as d2l's timer includes its iterator.
         started = time.perf_counter()
-        X_all, Y_all = self.epoch_batches(epoch)
-        nb, V, clip = self.num_batches, model.vocab_size, cfg.clip
+        data = self._epoch_data(epoch)
+        nb, clip = self.num_batches, cfg.clip
         first = p.batch
-        sequential = cfg.sampling == "sequential"
-        zero_state = model.begin_state(cfg.batch_size, self.device)
-        state = zero_state
         # Running sums on the device (float64: hundreds of float32 terms per epoch), seeded with
         # what an interrupted session had done of this epoch.
         sums = torch.tensor([p.loss_sum, p.norm_sum], dtype=torch.float64, device=self.device)
         loss_sum, norm_sum = sums[0], sums[1]
         logged_batch, logged_loss, logged_norm = first, p.loss_sum, p.norm_sum
-        tokens_per_batch = cfg.batch_size * cfg.num_steps
+        tokens_per_batch = self.tokens_per_epoch / nb
         time_before = p.epoch_time
         paused = 0.0
         model.train()
         b = first
         try:
             for b in range(first, nb):
-                if sequential and b > first:
-                    state = detach_state(state)  # truncated BPTT
-                else:
-                    state = zero_state
-                logits, state = model(X_all[b], state)
-                loss = F.cross_entropy(logits.reshape(-1, V), Y_all[b].reshape(-1))
+                loss = self._batch_loss(data, b, fresh=b == first)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm = grad_clipping(params, clip)
@@ -684,8 +682,30 @@ class LMTrainer:
         self._account(nb - first, train_seconds)
         return loss_total / nb, norm_total / nb, time_before + train_seconds
 
+    def _epoch_data(self, epoch: int):
+        """What `_batch_loss` reads for the minibatches of `epoch` (here: X and Y, all batches)."""
+        self._zero_state = self.model.begin_state(self.config.batch_size, self.device)
+        self._state = self._zero_state
+        return self.epoch_batches(epoch)
+
+    def _batch_loss(self, data, b: int, fresh: bool) -> torch.Tensor:
+        """Mean cross-entropy per token of minibatch `b` (forward only). `fresh`: the first
+        minibatch of this session's epoch, which starts from a zero state."""
+        X_all, Y_all = data
+        if self.config.sampling == "sequential" and not fresh:
+            state = detach_state(self._state)  # truncated BPTT
+        else:
+            state = self._zero_state
+        logits, self._state = self.model(X_all[b], state)
+        V = self.model.vocab_size
+        return F.cross_entropy(logits.reshape(-1, V), Y_all[b].reshape(-1))
+
+    def _epoch_extras(self) -> dict:
+        """Task-specific per-epoch metrics added to the history record and the epoch event."""
+        return {}
+
     def _account(self, batches: int, seconds: float) -> None:
-        self._session_tokens += batches * self.config.batch_size * self.config.num_steps
+        self._session_tokens += batches * self.tokens_per_epoch / self.num_batches
         self._session_train_time += seconds
 
     def _elapsed(self) -> float:
