@@ -1,0 +1,94 @@
+"""BLEU: the seeds' per-sentence score (d2l §9.7.4) and standard corpus BLEU (sacrebleu).
+
+The seeds' BLEU of a prediction against one label, for n-grams up to k:
+
+    exp(min(0, 1 − len_label / len_pred)) · Π_{n=1..k} p_n^(1/2^n)
+
+p_n is the clipped n-gram precision: matched n-grams of the prediction (each label n-gram
+matches at most as often as it occurs in the label) over the prediction's n-grams. The brevity
+factor punishes predictions shorter than the label; 1/2^n weighs long n-grams more (p_n ≤ 1, so a
+smaller exponent lifts it less). A perfect prediction scores 1.
+
+`corpus_bleu` is sacrebleu's corpus-level BLEU (0–100), the comparable number for a held-out set;
+sacrebleu is imported only when it runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Sequence
+
+
+class BleuError(ValueError):
+    """Bad BLEU input; the message is one line."""
+
+
+def _tokens(text: str | Sequence[str]) -> list[str]:
+    return text.split() if isinstance(text, str) else [str(t) for t in text]
+
+
+def _ngrams(tokens: list[str], n: int) -> Counter[tuple[str, ...]]:
+    return Counter(tuple(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+
+
+def bleu(pred: str | Sequence[str], label: str | Sequence[str], k: int = 2) -> float:
+    """The seeds' BLEU: exp(min(0, 1 − len_label/len_pred)) · Π_{n=1..k} p_n^(1/2^n).
+
+    Strings are split on whitespace; a token list is used as given. An empty prediction scores
+    0.0 (d2l divides by len_pred). Orders n above len(pred) are skipped — k is capped at
+    len(pred) — since the prediction has no n-grams to count there (d2l divides by zero). An
+    order the prediction has but the label lacks gives p_n = 0, so 0.0. Result in [0, 1].
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise BleuError(f"BLEU order k must be a whole number ≥ 1 (got {k!r})")
+    pred_tokens, label_tokens = _tokens(pred), _tokens(label)
+    len_pred, len_label = len(pred_tokens), len(label_tokens)
+    if len_pred == 0:
+        return 0.0
+    score = math.exp(min(0.0, 1 - len_label / len_pred))
+    for n in range(1, min(k, len_pred) + 1):
+        label_counts = _ngrams(label_tokens, n)
+        # Clipped matches: each label n-gram is used at most as often as it occurs there.
+        matches = sum(min(c, label_counts[g]) for g, c in _ngrams(pred_tokens, n).items())
+        score *= (matches / (len_pred - n + 1)) ** (0.5**n)
+    return score
+
+
+def corpus_bleu(
+    hypotheses: Sequence[str],
+    references: Sequence[str] | Sequence[Sequence[str]],
+    lowercase: bool = True,
+) -> float:
+    """sacrebleu.corpus_bleu(hypotheses, streams, lowercase=...).score, in 0–100.
+
+    `references` is one reference per hypothesis (a list of strings) or several reference
+    streams (a list of such lists, each as long as `hypotheses`). Lower-cased by default, as the
+    seeds' preprocessing lower-cases the corpus.
+    """
+    if isinstance(hypotheses, str):
+        raise BleuError("hypotheses must be a list of sentences, not one string")
+    hypotheses = list(hypotheses)
+    if not hypotheses:
+        raise BleuError("corpus BLEU needs at least one sentence")
+    if isinstance(references, str):
+        raise BleuError("references must be a list of sentences, not one string")
+    if not all(isinstance(h, str) for h in hypotheses):
+        raise BleuError("hypotheses must be strings")
+    refs = list(references)
+    if all(isinstance(r, str) for r in refs):
+        streams = [refs]
+    elif any(isinstance(r, str) for r in refs):
+        raise BleuError("references must be all strings (one stream) or all lists (streams)")
+    else:
+        streams = [list(s) for s in refs]
+    for i, stream in enumerate(streams):
+        if not all(isinstance(r, str) for r in stream):
+            raise BleuError(f"reference stream {i} must be a list of strings")
+        if len(stream) != len(hypotheses):
+            raise BleuError(
+                f"reference stream {i} has {len(stream)} sentences for {len(hypotheses)} hypotheses"
+            )
+    import sacrebleu  # lazily: only corpus scores need it
+
+    return float(sacrebleu.corpus_bleu(hypotheses, streams, lowercase=lowercase).score)

@@ -1,0 +1,329 @@
+"""Greedy, beam and exhaustive search over a decoder's next-token distributions (d2l §9.8).
+
+The seeds compare three ways to pick an output sequence y_1 … y_L (ending in `<eos>`) for a
+decoder that gives P(y_t | y_1 … y_{t−1}, c) one step at a time:
+
+* greedy search takes argmax_y P(y | …) at every step — O(|Y|·T′), short-sighted;
+* exhaustive search scores every sequence — O(|Y|^T′), optimal but infeasible beyond toy sizes;
+* beam search keeps the k best partial sequences at every step — O(k·|Y|·T′); k = 1 is greedy.
+
+Candidates are ranked by the seeds' length-penalised score (1/L^α) Σ_t log P(y_t | …), α = 0.75,
+so long sequences are not punished merely for having more factors below one.
+
+A model is seen through a *step function* `step(tokens (N,), state) -> (log_probs (N, V), state)`
+that advances N sequences by one token, and `reorder(state, index (M,)) -> state` that picks (and
+repeats) rows of a state — the two things beam search needs to grow all alive beams as one batch.
+The state is opaque here (a tensor, a tuple, None, …). `table_stepper` turns a plain
+`step_prob(prefix)` probability table into such a pair, which is how the seeds' worked example
+(`WORKED_EXAMPLE_TOKENS`, `worked_example_step_prob`) runs through greedy and beam search.
+
+Accumulated log-probabilities are float64 and greedy/beam share one selection rule (highest
+accumulated value, lowest flat index on ties), so `beam_search(beam_size=1)` equals
+`greedy_search` exactly. torch is imported only when greedy or beam search runs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+StepFn = Callable[[Any, Any], tuple[Any, Any]]  # (tokens (N,), state) -> (log_probs (N, V), state)
+ReorderFn = Callable[[Any, Any], Any]  # (state, index (M,)) -> state
+StepProb = Callable[[tuple[int, ...]], Sequence[float]]  # prefix -> V probabilities
+
+DEFAULT_ALPHA = 0.75  # the seeds' length-penalty exponent
+EXHAUSTIVE_LIMIT = 200_000
+
+
+class SearchError(ValueError):
+    """Bad search arguments or a step function that breaks the contract; one-line message."""
+
+
+class SearchTooLarge(SearchError):
+    """Exhaustive search would have to score more than `limit` sequences (|Y|^T′)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One output sequence: `tokens` excludes `<eos>`; `log_prob` = Σ log P over the generated
+    tokens including the final `<eos>` when `finished`; `length` = L, the number of generated
+    tokens (with `<eos>` when finished); `score` = (1/L^α) Σ log P."""
+
+    tokens: tuple[int, ...]
+    log_prob: float
+    length: int
+    score: float
+    finished: bool
+
+
+def sequence_score(log_prob: float, length: int, alpha: float = DEFAULT_ALPHA) -> float:
+    """The seeds' score (1/L^α) Σ_t log P(y_t | y_1 … y_{t−1}, c) (d2l §9.8.3, α = 0.75)."""
+    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
+        raise SearchError(f"sequence length must be a whole number ≥ 1 (got {length!r})")
+    return log_prob / length**alpha
+
+
+def _candidate(tokens: tuple[int, ...], log_prob: float, finished: bool, alpha: float):
+    length = len(tokens) + (1 if finished else 0)
+    return Candidate(tokens, log_prob, length, sequence_score(log_prob, length, alpha), finished)
+
+
+def _ranked(candidates: list[Candidate]) -> list[Candidate]:
+    # Stable: among equal scores the earlier-found candidate stays first.
+    return sorted(candidates, key=lambda c: -c.score)
+
+
+def _check_common(bos: int, eos: int, max_len: int) -> None:
+    for name, value in (("bos", bos), ("eos", eos)):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise SearchError(f"{name} must be a token index (got {value!r})")
+    if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+        raise SearchError(f"max_len must be a whole number ≥ 1 (got {max_len!r})")
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+def _device_of(state: Any) -> torch.device | None:
+    """The device of the first tensor found in `state` (tensors, tuples, lists, dicts), if any."""
+    torch = _torch()
+    if isinstance(state, torch.Tensor):
+        return state.device
+    if isinstance(state, Mapping):
+        state = list(state.values())
+    if isinstance(state, tuple | list):
+        for item in state:
+            device = _device_of(item)
+            if device is not None:
+                return device
+    return None
+
+
+def _expand(step: StepFn, tokens, state, acc):
+    """Run one step for N sequences; the accumulated log-probs (N, V) in float64 and the state."""
+    log_probs, state = step(tokens, state)
+    n = tokens.shape[0]
+    if getattr(log_probs, "ndim", None) != 2 or log_probs.shape[0] != n:
+        shape = tuple(getattr(log_probs, "shape", ()))
+        raise SearchError(f"step function returned log-probs of shape {shape}, expected ({n}, V)")
+    return acc[:, None] + log_probs.to(acc.device, acc.dtype), state
+
+
+def _top(total, k: int):
+    """The k largest entries of total (N, V) over all N·V, ties to the lowest flat index: the
+    selection rule greedy and beam search share. Returns Python lists (values, flat indices)."""
+    values, index = _torch().sort(total.reshape(-1), descending=True, stable=True)
+    return values[:k].tolist(), index[:k].tolist()
+
+
+def greedy_search(
+    step: StepFn,
+    state: Any,
+    bos: int,
+    eos: int,
+    max_len: int,
+    *,
+    alpha: float = DEFAULT_ALPHA,
+    device: Any = None,
+) -> Candidate:
+    """The seeds' greedy search: y_t = argmax_y P(y | y_1 … y_{t−1}, c), starting from `<bos>`,
+    until `<eos>` (finished) or `max_len` generated tokens (unfinished). `state` is for one
+    sequence (N = 1); tokens go to `device`, by default the device of the first tensor in
+    `state` (CPU when it has none)."""
+    _check_common(bos, eos, max_len)
+    torch = _torch()
+    device = device if device is not None else _device_of(state)
+    tokens = torch.full((1,), bos, dtype=torch.long, device=device)
+    acc = torch.zeros(1, dtype=torch.float64, device=device)
+    out: tuple[int, ...] = ()
+    log_prob = 0.0
+    for _ in range(max_len):
+        total, state = _expand(step, tokens, state, acc)
+        (log_prob,), (y,) = _top(total, 1)  # one row, so the flat index is the token
+        if y == eos:
+            return _candidate(out, log_prob, True, alpha)
+        out += (y,)
+        tokens = torch.tensor([y], dtype=torch.long, device=device)
+        acc = torch.tensor([log_prob], dtype=torch.float64, device=device)
+    return _candidate(out, log_prob, False, alpha)
+
+
+def beam_search(
+    step: StepFn,
+    reorder: ReorderFn,
+    state: Any,
+    bos: int,
+    eos: int,
+    max_len: int,
+    beam_size: int,
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    device: Any = None,
+) -> list[Candidate]:
+    """The seeds' beam search (d2l §9.8.3), candidates sorted best first by (1/L^α) Σ log P.
+
+    `state` is for one sequence. Each step, all alive beams are advanced as ONE batch
+    (N = number alive); the `beam_size` best expansions by accumulated log-prob over all
+    alive × |Y| are kept; those ending in `<eos>` become finished candidates and leave the beam,
+    the rest stay alive (the state is reordered to their parents). It stops when no beam is
+    alive or after `max_len` steps; beams still alive then are candidates too (finished=False).
+    beam_size = 1 is greedy search, exactly.
+    """
+    _check_common(bos, eos, max_len)
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise SearchError(f"beam size must be a whole number ≥ 1 (got {beam_size!r})")
+    torch = _torch()
+    device = device if device is not None else _device_of(state)
+    tokens = torch.full((1,), bos, dtype=torch.long, device=device)
+    acc = torch.zeros(1, dtype=torch.float64, device=device)
+    alive: list[tuple[int, ...]] = [()]
+    candidates: list[Candidate] = []
+    for t in range(max_len):
+        total, state = _expand(step, tokens, state, acc)
+        vocab_size = total.shape[1]
+        values, flat = _top(total, beam_size)  # one host sync per step
+        parents, kept, next_tokens, next_acc = [], [], [], []
+        for value, index in zip(values, flat):
+            row, y = divmod(index, vocab_size)
+            if y == eos:
+                candidates.append(_candidate(alive[row], value, True, alpha))
+            else:
+                parents.append(row)
+                kept.append(alive[row] + (y,))
+                next_tokens.append(y)
+                next_acc.append(value)
+        if not kept:
+            break
+        if t == max_len - 1:
+            candidates.extend(_candidate(seq, v, False, alpha) for seq, v in zip(kept, next_acc))
+            break
+        state = reorder(state, torch.tensor(parents, dtype=torch.long, device=device))
+        alive = kept
+        tokens = torch.tensor(next_tokens, dtype=torch.long, device=device)
+        acc = torch.tensor(next_acc, dtype=torch.float64, device=device)
+    return _ranked(candidates)
+
+
+def _log(p: float) -> float:
+    return math.log(p) if p > 0 else -math.inf
+
+
+def _row(values: Any, vocab_size: int, log_probs: bool, prefix: tuple[int, ...]) -> list[float]:
+    """One step_prob answer as log-probabilities (plain floats), checked."""
+    row = values.tolist() if hasattr(values, "tolist") else list(values)
+    if len(row) != vocab_size:
+        raise SearchError(
+            f"step_prob{prefix} gave {len(row)} values, expected the vocabulary size {vocab_size}"
+        )
+    row = [float(v) for v in row]
+    if log_probs:
+        return row
+    if any(not 0.0 <= p <= 1.0 for p in row):  # also rejects NaN
+        raise SearchError(f"step_prob{prefix} gave a value outside [0, 1]: {row}")
+    return [_log(p) for p in row]
+
+
+def exhaustive_search(
+    step_prob: StepProb,
+    vocab_size: int,
+    eos: int,
+    max_len: int,
+    alpha: float = DEFAULT_ALPHA,
+    limit: int = EXHAUSTIVE_LIMIT,
+    *,
+    log_probs: bool = False,
+) -> list[Candidate]:
+    """The seeds' exhaustive search: every sequence ending in `<eos>` of length ≤ max_len, plus
+    every sequence of max_len tokens without `<eos>`, scored (1/L^α) Σ log P, best first.
+
+    `step_prob(prefix)` gives the V next-token probabilities after `prefix` (a tuple of token
+    indices without `<eos>`; `()` for the first step) as any sequence of numbers — or
+    log-probabilities with `log_probs=True`. Probability 0 gives log P = −inf. Raises
+    SearchTooLarge when |Y|^T′ = vocab_size**max_len exceeds `limit`.
+    """
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < 1:
+        raise SearchError(f"vocabulary size must be a whole number ≥ 1 (got {vocab_size!r})")
+    _check_common(0, eos, max_len)
+    if not 0 <= eos < vocab_size:
+        raise SearchError(f"eos {eos} is not a token index below the vocabulary size {vocab_size}")
+    size = vocab_size**max_len
+    if size > limit:
+        raise SearchTooLarge(
+            f"exhaustive search over |Y|^T′ = {vocab_size}^{max_len} = {size:,} sequences "
+            f"exceeds the limit of {limit:,}"
+        )
+    candidates: list[Candidate] = []
+
+    def extend(prefix: tuple[int, ...], log_prob: float) -> None:
+        row = _row(step_prob(prefix), vocab_size, log_probs, prefix)
+        for y, lp in enumerate(row):
+            total = log_prob + lp  # same order of float additions as beam search
+            if y == eos:
+                candidates.append(_candidate(prefix, total, True, alpha))
+            elif len(prefix) + 1 == max_len:
+                candidates.append(_candidate(prefix + (y,), total, False, alpha))
+            else:
+                extend(prefix + (y,), total)
+
+    extend((), 0.0)
+    return _ranked(candidates)
+
+
+def table_stepper(
+    step_prob: StepProb, vocab_size: int, *, log_probs: bool = False
+) -> tuple[StepFn, ReorderFn, tuple[tuple[int, ...], ...]]:
+    """A step function, reorder function and initial state driven by `step_prob(prefix)` (as
+    for exhaustive_search), so a probability table runs through greedy and beam search.
+
+    The state is a tuple with, per row, the tokens fed so far (the first is `<bos>`, which the
+    prefix given to step_prob leaves out). Log-probs come back as a float64 tensor (N, V).
+    """
+    torch = _torch()
+
+    def step(tokens, state):
+        fed = [prefix + (int(y),) for prefix, y in zip(state, tokens.tolist())]
+        rows = [_row(step_prob(f[1:]), vocab_size, log_probs, f[1:]) for f in fed]
+        return torch.tensor(rows, dtype=torch.float64), tuple(fed)
+
+    def reorder(state, index):
+        return tuple(state[i] for i in index.tolist())
+
+    return step, reorder, ((),)
+
+
+# The seeds' worked example (d2l §9.8, Fig. 9.8.1–9.8.2): output vocabulary A, B, C, <eos> and
+# the conditional probabilities P(y_t | y_1 … y_{t−1}, c) the notes give per prefix.
+WORKED_EXAMPLE_TOKENS = ("A", "B", "C", "<eos>")
+WORKED_EXAMPLE_EOS = 3
+WORKED_EXAMPLE_MAX_LEN = 4
+_A, _B, _C = 0, 1, 2
+WORKED_EXAMPLE_TABLE: dict[tuple[int, ...], tuple[float, float, float, float]] = {
+    (): (0.5, 0.2, 0.2, 0.1),
+    (_A,): (0.1, 0.4, 0.3, 0.2),
+    (_A, _B): (0.2, 0.2, 0.4, 0.2),  # greedy path: A B C <eos> = .5·.4·.4·.6 = 0.048
+    (_A, _B, _C): (0.0, 0.2, 0.2, 0.6),
+    (_A, _C): (0.1, 0.6, 0.2, 0.1),  # C at step 2: A C B <eos> = .5·.3·.6·.6 = 0.054
+    (_A, _C, _B): (0.1, 0.2, 0.1, 0.6),
+}
+_UNIFORM = (0.25, 0.25, 0.25, 0.25)
+
+
+def worked_example_step_prob(prefix: Sequence[int | str]) -> list[float]:
+    """P(· | prefix) in the seeds' worked example, over (A, B, C, <eos>); the prefix holds token
+    indices or names. Prefixes the seeds do not give are uniform (0.25 each)."""
+    key = []
+    for t in prefix:
+        if isinstance(t, str):
+            if t not in WORKED_EXAMPLE_TOKENS:
+                raise SearchError(f"unknown token {t!r} (the worked example has A, B, C, <eos>)")
+            t = WORKED_EXAMPLE_TOKENS.index(t)
+        key.append(int(t))
+    return list(WORKED_EXAMPLE_TABLE.get(tuple(key), _UNIFORM))
