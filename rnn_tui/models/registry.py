@@ -6,6 +6,9 @@
 `model` and the sizes are required; layers, dropout, bidirectional and embed have the defaults
 above (embed 0 = one-hot inputs). The scratch models are the seeds' single-layer, one-directional,
 one-hot cells, so asking them for more is a ModelError rather than a silent change.
+
+A translation model's config has "model": "seq2seq" and its own keys; build_model hands it to
+`seq2seq.build_seq2seq` (see EncoderDecoder.config()).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from rnn_tui.models.concise import RNNModel
 from rnn_tui.models.gru_scratch import GRUScratch
 from rnn_tui.models.lstm_scratch import LSTMScratch
 from rnn_tui.models.rnn_scratch import RNNScratch
+from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
 
 __all__ = ["MODEL_NAMES", "ModelError", "build_model", "count_parameters"]
 
@@ -35,7 +39,7 @@ DEFAULTS = {"layers": 1, "dropout": 0.0, "bidirectional": False, "embed": 0}
 REQUIRED = ("model", "vocab_size", "hidden")
 
 
-def build_model(config: Mapping) -> LanguageModel:
+def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
     """A freshly initialised model for `config` (see the module docstring).
 
     Raises ModelError (one line) for a missing or unknown key, an unknown model name, a size out of
@@ -43,6 +47,8 @@ def build_model(config: Mapping) -> LanguageModel:
     """
     if not isinstance(config, Mapping):
         raise ModelError(f"model config must be a mapping, not {type(config).__name__}")
+    if config.get("model") == "seq2seq":
+        return build_seq2seq(config)
     unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown model config key(s): {', '.join(map(str, unknown))}")

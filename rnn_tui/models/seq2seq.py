@@ -1,0 +1,258 @@
+"""The seeds' RNN encoder–decoder for machine translation (d2l §9.6 encoder–decoder, §9.7 seq2seq).
+
+The encoder embeds the source and runs a multi-layer GRU; its final hidden state (layers, B, H)
+initialises the decoder. The decoder embeds the target shifted right ([<bos>, y_1, …]) and, at
+every step, feeds the GRU [embedding(y_t); c] where the context c is the encoder's final
+top-layer state — fixed for the whole output sequence (d2l's code re-reads `state[-1]`, which
+after the first step is the decoder's own state; d2l issue #2134). Linear(H→V) gives the logits.
+
+Batch-major throughout: X (B, T) source ids with valid lengths (B,), dec_X (B, T′). Unlike the
+seeds, padding is packed away (pack_padded_sequence) so `<pad>` tokens never reach the encoder's
+final state: a sentence encodes the same whatever the padding around it.
+
+    model = build_seq2seq({"model": "seq2seq", "src_vocab_size": 184, "tgt_vocab_size": 201,
+                           "embed": 32, "hidden": 32, "layers": 2, "dropout": 0.1})
+    logits = model(X, X_valid_len, dec_X)              # training, teacher forcing
+    state = model.encode(X, X_valid_len)               # decoding: one step at a time
+    log_probs, state = model.step(tokens, state)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnn_tui.models.base import ModelError
+
+__all__ = [
+    "DecoderState",
+    "EncoderDecoder",
+    "Seq2SeqDecoder",
+    "Seq2SeqEncoder",
+    "build_seq2seq",
+]
+
+MODEL_NAME = "seq2seq"
+
+
+class Seq2SeqEncoder(nn.Module):
+    """d2l's Seq2SeqEncoder: Embedding → GRU (layers deep, dropout between layers).
+
+    Optionally bidirectional; the decoder still gets (layers, B, H) because each layer's forward
+    and backward final states are merged by a bridge h = tanh(W [h_fwd; h_bwd] + b), W ∈ ℝ^{H×2H}.
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        embed: int,
+        hidden: int,
+        layers: int = 2,
+        dropout: float = 0.0,
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        self.hidden, self.layers, self.bidirectional = hidden, layers, bidirectional
+        self.embedding = nn.Embedding(vocab_size, embed)
+        self.rnn = nn.GRU(
+            embed,
+            hidden,
+            num_layers=layers,
+            dropout=dropout,
+            bidirectional=bidirectional,
+            batch_first=True,
+        )
+        self.bridge = (
+            nn.ModuleList(nn.Linear(2 * hidden, hidden) for _ in range(layers))
+            if bidirectional
+            else None
+        )
+
+    def forward(
+        self, X: torch.Tensor, valid_len: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Outputs (B, T, H·directions), zero at padded steps, and the state (layers, B, H).
+
+        Only the first valid_len[i] tokens of row i are read; a length of 0 (or more than T) is
+        clamped into [1, T], since an encoded source always holds at least its <eos>.
+        """
+        steps = X.shape[1]
+        # pack_padded_sequence wants the lengths on the CPU (one small copy per minibatch).
+        lengths = valid_len.detach().to("cpu", torch.int64).clamp(1, steps)
+        packed = pack_padded_sequence(
+            self.embedding(X), lengths, batch_first=True, enforce_sorted=False
+        )
+        packed_outputs, state = self.rnn(packed)
+        outputs, _ = pad_packed_sequence(packed_outputs, batch_first=True, total_length=steps)
+        if self.bridge is not None:
+            # nn.GRU orders the state layer by layer, forward before backward.
+            pairs = state.view(self.layers, 2, *state.shape[1:])
+            state = torch.stack(
+                [
+                    torch.tanh(bridge(torch.cat((pairs[i, 0], pairs[i, 1]), dim=-1)))
+                    for i, bridge in enumerate(self.bridge)
+                ]
+            )
+        return outputs, state
+
+
+class DecoderState(NamedTuple):
+    """What the decoder carries: its GRU state (layers, B, H) and the fixed context (B, H)."""
+
+    hidden: torch.Tensor
+    context: torch.Tensor
+
+
+class Seq2SeqDecoder(nn.Module):
+    """d2l's Seq2SeqDecoder: Embedding → GRU over [embedding; context] → Linear(H→V)."""
+
+    def __init__(
+        self, vocab_size: int, embed: int, hidden: int, layers: int = 2, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed)
+        self.rnn = nn.GRU(
+            embed + hidden, hidden, num_layers=layers, dropout=dropout, batch_first=True
+        )
+        self.dense = nn.Linear(hidden, vocab_size)
+
+    def init_state(self, enc_state: torch.Tensor) -> DecoderState:
+        """d2l's init_state: the encoder's state, and as context its top layer c = h_T^(L)."""
+        return DecoderState(enc_state, enc_state[-1])
+
+    def forward(self, Y: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
+        """Logits (B, T, V) for inputs Y (B, T); the new state keeps the same context."""
+        embedded = self.embedding(Y)
+        context = state.context.unsqueeze(1).expand(-1, Y.shape[1], -1)
+        outputs, hidden = self.rnn(torch.cat((embedded, context), dim=-1), state.hidden)
+        return self.dense(outputs), DecoderState(hidden, state.context)
+
+
+class EncoderDecoder(nn.Module):
+    """d2l's EncoderDecoder (§9.6) with the seq2seq encoder and decoder (§9.7)."""
+
+    model_name = MODEL_NAME
+
+    def __init__(
+        self,
+        src_vocab_size: int,
+        tgt_vocab_size: int,
+        embed: int = 256,
+        hidden: int = 256,
+        layers: int = 2,
+        dropout: float = 0.1,
+        bidirectional: bool = False,
+    ) -> None:
+        super().__init__()
+        self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
+        self.embed, self.hidden, self.layers = embed, hidden, layers
+        self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.encoder = Seq2SeqEncoder(src_vocab_size, embed, hidden, layers, dropout, bidirectional)
+        self.decoder = Seq2SeqDecoder(tgt_vocab_size, embed, hidden, layers, dropout)
+        self.apply(_init_seq2seq)
+
+    def forward(
+        self, X: torch.Tensor, X_valid_len: torch.Tensor, dec_X: torch.Tensor
+    ) -> torch.Tensor:
+        """Teacher forcing: logits (B, T′, V) for dec_X = [<bos>, Y[:, :-1]] given source X."""
+        logits, _ = self.decoder(dec_X, self.encode(X, X_valid_len))
+        return logits
+
+    def encode(self, X: torch.Tensor, X_valid_len: torch.Tensor) -> DecoderState:
+        """The decoder's initial state for sources X (B, T) with valid lengths (B,)."""
+        _, enc_state = self.encoder(X, X_valid_len)
+        return self.decoder.init_state(enc_state)
+
+    def step(self, tokens: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
+        """One decoding step for N rows at once (every beam in one batch): float32 log-probs
+        log softmax(o_t) (N, V) of the next token after `tokens` (N,), and the new state.
+
+        Gradients follow torch's grad mode: decode under torch.no_grad() / inference_mode().
+        """
+        logits, state = self.decoder(tokens.unsqueeze(1), state)
+        return F.log_softmax(logits[:, 0].float(), dim=-1), state
+
+    @staticmethod
+    def reorder(state: DecoderState, index: torch.Tensor) -> DecoderState:
+        """The rows `index` (M,) of a state: beam search keeps the surviving hypotheses' states."""
+        return DecoderState(
+            state.hidden.index_select(1, index), state.context.index_select(0, index)
+        )
+
+    def config(self) -> dict:
+        """JSON-able; build_seq2seq(config) or registry.build_model(config) rebuilds it."""
+        return {
+            "model": MODEL_NAME,
+            "src_vocab_size": self.src_vocab_size,
+            "tgt_vocab_size": self.tgt_vocab_size,
+            "embed": self.embed,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "dropout": self.dropout,
+            "bidirectional": self.bidirectional,
+        }
+
+
+def _init_seq2seq(module: nn.Module) -> None:
+    """d2l's init_seq2seq: Xavier-uniform weights for Linear and GRU layers (biases as torch)."""
+    if isinstance(module, nn.Linear):
+        nn.init.xavier_uniform_(module.weight)
+    elif isinstance(module, nn.GRU):
+        for name, param in module.named_parameters():
+            if "weight" in name:
+                nn.init.xavier_uniform_(param)
+
+
+DEFAULTS = {"embed": 256, "hidden": 256, "layers": 2, "dropout": 0.1, "bidirectional": False}
+REQUIRED = ("model", "src_vocab_size", "tgt_vocab_size")
+
+
+def build_seq2seq(config: Mapping) -> EncoderDecoder:
+    """A freshly initialised EncoderDecoder for a config as `EncoderDecoder.config()` writes it.
+
+    Required: model ("seq2seq"), src_vocab_size, tgt_vocab_size; the rest default as DEFAULTS.
+    Raises ModelError (one line) for a missing or unknown key, a size out of range, or dropout
+    with a single layer (nn.GRU applies dropout between layers only).
+    """
+    if not isinstance(config, Mapping):
+        raise ModelError(f"model config must be a mapping, not {type(config).__name__}")
+    unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS), key=str)
+    if unknown:
+        raise ModelError(f"unknown seq2seq config key(s): {', '.join(map(str, unknown))}")
+    missing = [key for key in REQUIRED if key not in config]
+    if missing:
+        raise ModelError(f"seq2seq config is missing: {', '.join(missing)}")
+    if config["model"] != MODEL_NAME:
+        raise ModelError(f"not a seq2seq config (model={config['model']!r})")
+    cfg = {**DEFAULTS, **config}
+    sizes = {
+        key: _integer(cfg, key)
+        for key in ("src_vocab_size", "tgt_vocab_size", "embed", "hidden", "layers")
+    }
+    dropout = cfg["dropout"]
+    if (
+        isinstance(dropout, bool)
+        or not isinstance(dropout, int | float)
+        or not math.isfinite(dropout)
+        or not 0 <= dropout < 1
+    ):
+        raise ModelError(f"dropout must be a number in [0, 1) (got {dropout!r})")
+    if dropout != 0 and sizes["layers"] == 1:
+        raise ModelError(f"dropout acts between layers: dropout={dropout} needs layers > 1")
+    bidirectional = cfg["bidirectional"]
+    if not isinstance(bidirectional, bool):
+        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+    return EncoderDecoder(**sizes, dropout=float(dropout), bidirectional=bidirectional)
+
+
+def _integer(cfg: Mapping, key: str) -> int:
+    value = cfg[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ModelError(f"{key} must be an integer ≥ 1 (got {value!r})")
+    return value
