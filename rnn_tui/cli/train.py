@@ -1,4 +1,5 @@
-"""`rnn-tui train`: train a language model headless, writing a run directory.
+"""`rnn-tui train`: train a language model or a seq2seq translator headless, writing a run
+directory.
 
 Every check that can fail on bad input (options, corpus, sizes, model, device, the run directory,
 a resume checkpoint) runs before anything is written: one line on stderr, exit 2. Progress goes to
@@ -50,10 +51,29 @@ DEFAULTS = {
     "sample_length": 50,
     "log_every": 0,
 }
-MODEL_CHOICES = ("rnn-scratch", "gru-scratch", "lstm-scratch", "rnn", "gru", "lstm")
+MODEL_CHOICES = ("rnn-scratch", "gru-scratch", "lstm-scratch", "rnn", "gru", "lstm", "seq2seq")
+# Seq2SeqConfig's defaults where they differ (a test keeps them in step too).
+SEQ2SEQ_DEFAULTS = {
+    "pairs": "fra-eng",
+    "min_freq": 2,
+    "model": "seq2seq",
+    "layers": 2,
+    "embed": 256,
+    "hidden": 256,
+    "dropout": 0.1,
+    "batch_size": 64,
+    "num_steps": 10,
+    "lr": 0.005,
+    "optimizer": "adam",
+    "epochs": 10,
+}
+LM_ONLY = ("corpus", "token", "mode", "sampling", "max_tokens", "prefix", "sample_length")
+SEQ2SEQ_ONLY = ("pairs", "num_examples")
 # What --resume may change; everything else comes from the run's own config.
 RESUME_OPTIONS = ("epochs", "device")
 HYPER_OPTIONS = (
+    "pairs",
+    "num_examples",
     "corpus",
     "token",
     "mode",
@@ -124,26 +144,59 @@ def max_tokens(text: str) -> int:
 
 
 def _help(text: str, key: str | None = None) -> str:
-    return f"{text} (default: {DEFAULTS[key]})" if key else text
+    if not key:
+        return text
+    if key in SEQ2SEQ_DEFAULTS and key in DEFAULTS:
+        return f"{text} (default: {DEFAULTS[key]}; seq2seq: {SEQ2SEQ_DEFAULTS[key]})"
+    return f"{text} (default: {(DEFAULTS | SEQ2SEQ_DEFAULTS)[key]})"
+
+
+def num_examples(text: str) -> int:
+    value = integer(text)
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(
+            f"must be a positive integer (or -1 for all pairs), got {text!r}"
+        )
+    return value
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "train",
-        help="train a language model headless (writes a run directory)",
+        help="train a language model or a seq2seq translator headless (writes a run directory)",
         description=(
             "Train a character- or word-level language model as the d2l.ai RNN chapters do "
-            "(cross-entropy over all steps, SGD, gradient clipping), writing runs/<name>/ "
+            "(cross-entropy over all steps, SGD, gradient clipping), or with --task seq2seq a GRU "
+            "encoder-decoder on English-French pairs (masked cross-entropy, teacher forcing, "
+            "Adam; held-out loss and BLEU each epoch), writing runs/<name>/ "
             "(config.json, metrics.jsonl, status.json, checkpoints/). Ctrl+C stops after the "
             "current minibatch and saves; --resume continues."
         ),
         epilog=(
             "The book's 10,000-character setting: --max-tokens 10000 --val-fraction 0. "
+            "The book's translation run: --task seq2seq --num-examples 600 --embed 32 "
+            "--hidden 32 --epochs 300 --val-fraction 0. "
             "Runs go to ./runs unless --run-dir or $RNN_TUI_RUNS says otherwise."
         ),
     )
     a = p.add_argument
-    a("--task", choices=["lm"], default=None, help=_help("what to train", "task"))
+    a(
+        "--task",
+        choices=["lm", "seq2seq"],
+        default=None,
+        help=_help("lm: a language model; seq2seq: English→French translation", "task"),
+    )
+    a(
+        "--pairs",
+        metavar="fra-eng|PATH",
+        help=_help("seq2seq: the bundled pairs or a file of tab-separated pairs", "pairs"),
+    )
+    a(
+        "--num-examples",
+        metavar="N",
+        type=num_examples,
+        help="seq2seq: use only the first N pairs (default: -1 = all)",
+    )
     a(
         "--corpus",
         metavar="timemachine|PATH",
@@ -323,6 +376,7 @@ def _train(args: argparse.Namespace, given: dict) -> int:
     from rnn_tui.train.checkpoint import load_checkpoint
     from rnn_tui.train.device import DeviceError
     from rnn_tui.train.rundir import RunDir, RunError, default_runs_root, new_run_dir
+    from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig, Seq2SeqTrainer
     from rnn_tui.train.signals import StopRequest, stop_on_signals
     from rnn_tui.train.trainer import ConfigError, LMConfig, LMTrainer
 
@@ -333,13 +387,21 @@ def _train(args: argparse.Namespace, given: dict) -> int:
             checkpoint = load_checkpoint(args.resume, prefer=("last", "best"))
             if checkpoint.warning:
                 print(f"rnn-tui: warning: {checkpoint.warning}", file=sys.stderr)
-            config = LMConfig.from_dict(checkpoint.config)
+            seq2seq = checkpoint.task == "seq2seq"
+            config = (Seq2SeqConfig if seq2seq else LMConfig).from_dict(checkpoint.config)
             for key in RESUME_OPTIONS:
                 if key in given:
                     setattr(config, key, given[key])
         else:
-            config = LMConfig(**given)
-        trainer = LMTrainer(config, resume=checkpoint)
+            seq2seq = args.task == "seq2seq" or given.get("model") == "seq2seq"
+            wrong = [k for k in (LM_ONLY if seq2seq else SEQ2SEQ_ONLY) if k in given]
+            if wrong:
+                task = "seq2seq" if seq2seq else "lm"
+                return fail(f"{_option(wrong[0])} does not apply to --task {task}")
+            if seq2seq and args.task == "lm":
+                return fail("--model seq2seq needs --task seq2seq")
+            config = Seq2SeqConfig(**given) if seq2seq else LMConfig(**given)
+        trainer = (Seq2SeqTrainer if seq2seq else LMTrainer)(config, resume=checkpoint)
         if args.resume is not None:
             run_dir = RunDir(Path(args.resume).absolute())
         elif args.run_dir is not None:
@@ -477,6 +539,17 @@ class Reporter:
         cfg = e["config"]
         resumed = e.get("resumed")
         what = f"resuming after epoch {resumed['epoch']}" if resumed else "training"
+        if cfg.get("task") == "seq2seq":
+            self.line(
+                f"{what} seq2seq ({e['num_params']:,} parameters) on {e['device']}: "
+                f"{cfg['train_pairs']:,} training / {cfg['val_pairs']:,} held-out pairs, "
+                f"vocabularies {cfg['src_vocab_size']:,} / {cfg['tgt_vocab_size']:,}, "
+                f"{self.batches} minibatches of ≤ {cfg['batch_size']} per epoch "
+                f"→ {self.run_dir.path}"
+            )
+            if cfg.get("malformed_lines"):
+                self.line(f"skipped {cfg['malformed_lines']:,} malformed lines in {cfg['pairs']}")
+            return
         self.line(
             f"{what} {cfg['model']} ({e['num_params']:,} parameters) on {e['device']}: "
             f"{e['train_tokens']:,} training / {e['val_tokens']:,} validation {cfg['token']} "
@@ -510,11 +583,14 @@ class Reporter:
             f"epoch {e['epoch']}/{e['epochs']}  train ppl {_fmt(e.get('train_ppl'))}{val}  "
             f"grad norm {_fmt(e.get('grad_norm'))}  {e['tokens_per_s']:,.0f} tok/s  "
             f"elapsed {_duration(e.get('elapsed'))}  ETA {_duration(e.get('eta'))}"
+            + (f"  BLEU {e['bleu']:.1f}" if e.get("bleu") is not None else "")
+            + (f" (≤5 words {e['bleu_short']:.1f})" if e.get("bleu_short") is not None else "")
             + ("  *best" if e.get("best") else "")
         )
 
     def on_sample(self, e: dict) -> None:
-        self.line(f"  sample: {e['text']}")
+        for line in str(e["text"]).splitlines() or [""]:
+            self.line(f"  sample: {line}")
 
     def on_status(self, e: dict) -> None:
         # "failed" is reported by the command itself, as an error line.

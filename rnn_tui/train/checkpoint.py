@@ -290,14 +290,33 @@ class Checkpoint:
         return config
 
     @property
+    def task(self) -> str:
+        """"lm" or "seq2seq" (checkpoints from before seq2seq existed are language models)."""
+        config = self.meta.get("config")
+        return config.get("task", "lm") if isinstance(config, dict) else "lm"
+
+    @property
     def vocab(self):
         """The Vocab the model was trained with (rnn_tui.data.vocab.Vocab)."""
+        return self._vocab("vocab", "vocabulary")
+
+    @property
+    def src_vocab(self):
+        """A seq2seq checkpoint's source (English) Vocab."""
+        return self._vocab("src_vocab", "source vocabulary")
+
+    @property
+    def tgt_vocab(self):
+        """A seq2seq checkpoint's target (French) Vocab."""
+        return self._vocab("tgt_vocab", "target vocabulary")
+
+    def _vocab(self, key: str, what: str):
         from rnn_tui.data.errors import DataError
         from rnn_tui.data.vocab import Vocab
 
-        d = self.meta.get("vocab")
+        d = self.meta.get(key)
         if not isinstance(d, dict):
-            raise CheckpointError(f"checkpoint {self.json_path} has no vocabulary")
+            raise CheckpointError(f"checkpoint {self.json_path} has no {what}")
         try:
             return Vocab.from_dict(d)
         except DataError as exc:

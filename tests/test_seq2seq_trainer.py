@@ -1,0 +1,290 @@
+"""The seq2seq trainer (rnn_tui.train.seq2seq_trainer), its batching (rnn_tui.data.nmt_batches),
+the batched greedy decoder, weight export, and `rnn-tui train --task seq2seq` as users run it."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tui.cli import main
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
+from rnn_tui.decode.greedy_batch import greedy_batch
+from rnn_tui.train.checkpoint import load_checkpoint
+from rnn_tui.train.export import export_weights
+from rnn_tui.train.masked_loss import masked_cross_entropy
+from rnn_tui.train.rundir import RunDir
+from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig, Seq2SeqTrainer
+from rnn_tui.train.trainer import ConfigError
+
+PAIRS = [
+    ("Go.", "Va !"),
+    ("Hi.", "Salut !"),
+    ("Run!", "Cours !"),
+    ("I lost.", "J'ai perdu."),
+    ("He's calm.", "Il est calme."),
+    ("I'm home.", "Je suis chez moi."),
+    ("I'm calm.", "Je suis calme."),
+    ("He's home.", "Il est chez lui."),
+    ("I'm lost.", "Je suis perdu."),
+    ("He lost.", "Il a perdu."),
+    ("I run.", "Je cours."),
+    ("He runs.", "Il court."),
+]
+
+
+@pytest.fixture(scope="module")
+def pairs_file(tmp_path_factory) -> Path:
+    """Thirty-six pairs (the twelve above three times) and two malformed lines."""
+    path = tmp_path_factory.mktemp("pairs") / "pairs.txt"
+    lines = [f"{en}\t{fr}" for en, fr in PAIRS * 3]
+    lines.insert(5, "a line without a tab")
+    lines.insert(9, "one\ttwo\tthree")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models: one thread is faster on a busy machine and keeps resume comparisons bitwise."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def tiny(pairs_file: Path, **overrides) -> Seq2SeqConfig:
+    options = dict(
+        pairs=str(pairs_file),
+        min_freq=1,
+        embed=8,
+        hidden=16,
+        layers=2,
+        batch_size=8,
+        num_steps=6,
+        epochs=2,
+        val_fraction=0.2,
+        device="cpu",
+    )
+    options.update(overrides)
+    return Seq2SeqConfig(**options)
+
+
+def events(run_dir: Path, kind: str) -> list[dict]:
+    lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r for r in map(json.loads, lines) if r["event"] == kind]
+
+
+# ---------------------------------------------------------------------------------------------
+# Split and batches
+
+
+def test_split_is_fixed_disjoint_and_covers_every_pair():
+    train, held = split_pairs(100, 0.1)
+    assert len(held) == 10 and sorted(train + held) == list(range(100))
+    assert split_pairs(100, 0.1) == (train, held)
+    assert split_pairs(5, 0.01)[1] != []  # at least one held out when asked for any
+    assert split_pairs(5, 0) == (list(range(5)), [])
+    with pytest.raises(DataError, match="nothing to train"):
+        split_pairs(2, 0.9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(1, 12), min_size=1, max_size=300),
+    batch_size=st.integers(1, 40),
+    seed=st.integers(0, 5),
+)
+def test_bucketed_batches_cover_each_index_once(lengths, batch_size, seed):
+    batches = bucketed_batches(lengths, batch_size, random.Random(seed), pool=3)
+    flat = [i for b in batches for i in b]
+    assert sorted(flat) == list(range(len(lengths)))
+    assert all(1 <= len(b) <= batch_size for b in batches)
+
+
+def test_bucketing_groups_similar_lengths():
+    rng = random.Random(0)
+    lengths = [rng.randint(1, 10) for _ in range(2000)]
+    batches = bucketed_batches(lengths, 32, random.Random(1))
+    spread = sum(max(lengths[i] for i in b) - min(lengths[i] for i in b) for b in batches)
+    assert spread / len(batches) < 1.0  # unbucketed batches of 32 span ~9
+
+
+def test_word_count_ignores_punctuation():
+    assert word_count("i lost .".split()) == 2
+    assert word_count("he's calm !".split()) == 2
+    assert word_count([]) == 0
+
+
+# ---------------------------------------------------------------------------------------------
+# The trainer
+
+
+def test_bad_configs_fail_before_training(pairs_file):
+    with pytest.raises(ConfigError, match="language model"):
+        Seq2SeqTrainer(tiny(pairs_file, model="lstm"))
+    with pytest.raises(ConfigError, match="lr"):
+        Seq2SeqTrainer(tiny(pairs_file, lr=0))
+    with pytest.raises(DataError):
+        Seq2SeqTrainer(tiny(pairs_file, pairs=str(pairs_file.parent / "missing.txt")))
+
+
+def test_minibatches_are_trimmed_and_the_loss_is_the_mean_over_valid_tokens(pairs_file):
+    trainer = Seq2SeqTrainer(tiny(pairs_file))
+    assert trainer.malformed == 2
+    assert len(trainer.train_idx) + len(trainer.val_idx) == 36
+    data = trainer._epoch_data(1)
+    assert len(data) == trainer.num_batches
+    for X, X_len, dec_input, Y, Y_len in data:
+        assert X.shape[1] == int(X_len.max()) and Y.shape[1] == int(Y_len.max())
+        assert (dec_input[:, 0] == trainer.bos).all()
+        assert torch.equal(dec_input[:, 1:], Y[:, :-1])
+    X, X_len, dec_input, Y, Y_len = data[0]
+    trainer.model.eval()
+    with torch.no_grad():
+        loss = trainer._batch_loss(data, 0, fresh=True)
+        logits = trainer.model(X, X_len, dec_input)
+        log_probs = torch.log_softmax(logits, dim=-1)
+        terms = [-log_probs[i, t, Y[i, t]] for i in range(len(Y)) for t in range(int(Y_len[i]))]
+    assert loss.item() == pytest.approx(torch.stack(terms).mean().item(), rel=1e-5)
+    assert sum(int(v) for v in Y_len) == len(terms)
+
+
+def test_a_run_learns_writes_bleu_and_checkpoints_with_both_vocabularies(pairs_file, tmp_path):
+    config = tiny(pairs_file, epochs=12, lr=0.02, val_fraction=0.1)
+    summary = Seq2SeqTrainer(config).run(RunDir(tmp_path / "run"))
+    assert summary["status"] == "finished" and summary["task"] == "seq2seq"
+    epochs = events(tmp_path / "run", "epoch")
+    assert len(epochs) == 12
+    assert epochs[-1]["train_loss"] < epochs[0]["train_loss"]
+    assert all(0 <= e["bleu"] <= 100 for e in epochs)
+    assert "bleu_short" in epochs[-1] and summary["bleu"] == epochs[-1]["bleu"]
+    samples = events(tmp_path / "run", "sample")
+    assert samples[-1]["text"].splitlines()[0].startswith("go . => ")
+    checkpoint = load_checkpoint(tmp_path / "run")
+    assert checkpoint.task == "seq2seq"
+    assert "<bos>" in checkpoint.tgt_vocab.idx_to_token and len(checkpoint.src_vocab) > 4
+    config_json = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config_json["malformed_lines"] == 2 and config_json["val_pairs"] == 4
+
+
+def test_resume_after_two_epochs_matches_an_uninterrupted_run(pairs_file, tmp_path):
+    def metrics(run: Path) -> list[tuple]:
+        keys = ("epoch", "train_loss", "val_loss", "grad_norm", "bleu")
+        return [tuple(e[k] for k in keys) for e in events(run, "epoch")]
+
+    Seq2SeqTrainer(tiny(pairs_file, epochs=4)).run(RunDir(tmp_path / "whole"))
+    Seq2SeqTrainer(tiny(pairs_file, epochs=2)).run(RunDir(tmp_path / "split"))
+    checkpoint = load_checkpoint(tmp_path / "split", prefer=("last", "best"))
+    config = Seq2SeqConfig.from_dict(checkpoint.config)
+    config.epochs = 4
+    Seq2SeqTrainer(config, resume=checkpoint).run(RunDir(tmp_path / "split"))
+    assert metrics(tmp_path / "split") == metrics(tmp_path / "whole")
+
+
+def test_batched_greedy_matches_one_sentence_at_a_time(pairs_file):
+    trainer = Seq2SeqTrainer(tiny(pairs_file))
+    sentences = ["go .", "i lost .", "he's calm .", "i'm home ."]
+    together = trainer.translate(sentences)
+    assert together == [trainer.translate([s])[0] for s in sentences]
+    model = trainer.model.eval()
+    X = torch.tensor([[4, 5, 3, 0]])
+    out = greedy_batch(model, X, torch.tensor([3]), trainer.bos, trainer.eos, max_len=0)
+    assert out == [[]]
+
+
+def test_exported_weights_are_half_the_size_and_translate_alike(pairs_file, tmp_path):
+    Seq2SeqTrainer(tiny(pairs_file, epochs=3, lr=0.02)).run(RunDir(tmp_path / "run"))
+    path = export_weights(tmp_path / "run", tmp_path / "ship", "tiny")
+    best = tmp_path / "run" / "checkpoints" / "best.safetensors"
+    assert path.stat().st_size < best.stat().st_size / 2
+    exported, original = load_checkpoint(path), load_checkpoint(best)
+    assert exported.meta["exported"]["weights"] == "float16"
+    a, b = exported.build_model(), original.build_model()
+    for (name, p), q in zip(a.state_dict().items(), b.state_dict().values(), strict=True):
+        assert p.dtype == torch.float32, name
+        torch.testing.assert_close(p, q, atol=1e-3, rtol=1e-3)
+
+
+def test_masked_loss_of_a_trimmed_batch_equals_the_padded_one(pairs_file):
+    """Trimming a minibatch to its longest pair changes nothing the loss sees."""
+    trainer = Seq2SeqTrainer(tiny(pairs_file))
+    trainer.model.eval()
+    rows = trainer.train_idx[:5]
+    X, X_len, dec_input, Y, Y_len = trainer._batch(rows)
+    pad = torch.zeros((len(rows), 3), dtype=Y.dtype)
+    with torch.no_grad():
+        short = masked_cross_entropy(trainer.model(X, X_len, dec_input), Y, Y_len)
+        long = masked_cross_entropy(
+            trainer.model(torch.cat([X, pad], 1), X_len, torch.cat([dec_input, pad], 1)),
+            torch.cat([Y, pad], 1),
+            Y_len,
+        )
+    assert short[1] == long[1]
+    assert short[0].item() == pytest.approx(long[0].item(), rel=1e-5)
+
+
+# ---------------------------------------------------------------------------------------------
+# The command line
+
+
+def call(args: list[str], capsys) -> tuple[int, str, str]:
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def seq2seq_args(pairs_file: Path, *extra: str) -> list[str]:
+    return [
+        "train", "--task", "seq2seq", "--pairs", str(pairs_file), "--min-freq", "1",
+        "--embed", "8", "--hidden", "16", "--batch-size", "8", "--num-steps", "6",
+        "--epochs", "2", "--val-fraction", "0.2", "--device", "cpu", *extra,
+    ]  # fmt: skip
+
+
+def test_cli_trains_and_prints_the_summary(pairs_file, tmp_path, capsys):
+    code, out, err = call(
+        seq2seq_args(pairs_file, "--run-dir", str(tmp_path / "r"), "--json"), capsys
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    for key in ("run_dir", "model", "device", "epochs", "tokens_per_s", "bleu", "checkpoint"):
+        assert key in summary
+    assert summary["malformed_lines"] == 2
+    assert "skipped 2 malformed lines" in err and "BLEU" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--corpus", "timemachine"], "--corpus does not apply to --task seq2seq"),
+        (["--num-examples", "0"], "--num-examples"),
+        (["--model", "gru"], "language model"),
+    ],
+)
+def test_cli_bad_seq2seq_options_are_one_line_and_write_nothing(
+    pairs_file, tmp_path, capsys, extra, fragment
+):
+    code, _, err = call(seq2seq_args(pairs_file, "--run-dir", str(tmp_path / "r"), *extra), capsys)
+    assert code == 2
+    assert fragment in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r" / "config.json").exists()
+
+
+def test_cli_pairs_options_do_not_apply_to_language_models(capsys):
+    code, _, err = call(["train", "--task", "lm", "--pairs", "x.txt"], capsys)
+    assert code == 2 and "--pairs does not apply to --task lm" in err
+
+
+def test_cli_missing_pairs_file_is_one_line(tmp_path, capsys):
+    code, _, err = call(["train", "--task", "seq2seq", "--pairs", str(tmp_path / "no.txt")], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "no.txt" in err
