@@ -26,9 +26,9 @@ def _commands():
     # Each subcommand is a module with NAME, add_parser(sub) and run(args) -> exit status.
     # Imported here, not at the top, so `rnn-tui --help` stays cheap; none of them imports torch
     # at module level.
-    from rnn_tui.cli import generate, runs, stats, train
+    from rnn_tui.cli import generate, runs, stats, train, translate
 
-    return (stats, train, generate, runs)
+    return (stats, train, generate, translate, runs)
 
 
 def positive_int(text: str) -> int:

@@ -1,0 +1,370 @@
+"""English → French with a trained seq2seq checkpoint: greedy and beam search (d2l §9.7–9.8).
+
+The seeds' `predict_seq2seq(net, src_sentence, src_vocab, tgt_vocab, num_steps)`:
+
+    src_tokens = src_vocab[src_sentence.lower().split(' ')] + [src_vocab['<eos>']]
+    enc_X = truncate_pad(src_tokens, num_steps, src_vocab['<pad>'])     # valid_len = len(src)
+    dec_state = net.decoder.init_state(net.encoder(enc_X, enc_valid_len))
+    dec_X = <bos>
+    for _ in range(num_steps):                 # greedy: feed back the argmax, stop at <eos>
+        Y, dec_state = net.decoder(dec_X, dec_state); dec_X = Y.argmax(dim=2)
+
+A source sentence is prepared exactly as the training pairs were (rnn_tui.data.translation):
+`preprocess_nmt` (lower-case, a space before , . ! ?), split on single spaces as `tokenize_nmt`
+does, ids + `<eos>`, truncated to the run's num_steps (`build_array_nmt`). Surrounding whitespace
+is stripped and runs of whitespace become one space first: the corpus lines have none, and a
+double space would otherwise become an empty, unknown token.
+
+Beam search keeps the `beam_size` most probable prefixes each step and ranks the finished
+candidates by (1/L^α) Σ log P (seeds / d2l §9.8, α = 0.75); greedy is beam size 1. Both run on
+`rnn_tui.decode.search` through the model's `step` / `reorder`. A reference gives the seeds'
+BLEU with k = 2 (`rnn_tui.decode.bleu`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.translation import BOS, EOS, build_array_nmt, preprocess_nmt
+from rnn_tui.decode.search import Candidate, beam_search, greedy_search, sequence_score
+
+DEFAULT_BEAM = 4
+DEFAULT_ALPHA = 0.75
+BLEU_K = 2  # the seeds' bleu(translation, reference, k=2)
+ENCODE_BATCH = 256  # sources encoded per forward pass
+
+
+class TranslateError(ValueError):
+    """A checkpoint or a sentence that cannot be translated; the message is one line."""
+
+
+@dataclass
+class Translation:
+    """One source sentence and what the model made of it."""
+
+    source: str  # as typed
+    source_tokens: list[str]  # after preprocess_nmt + tokenize (what the vocabulary looks up)
+    unknown: list[str]  # distinct source tokens mapped to <unk>, first-seen order
+    greedy: Candidate
+    greedy_text: str
+    beam: list[Candidate]  # final beam, best first (beam_size > 1); [] otherwise
+    beam_text: str  # best beam candidate's text (= greedy_text when beam_size is 1)
+    reference: str | None = None  # as given
+    bleu: float | None = None  # seeds' bleu(beam_text, reference, k=2)
+    truncated: int = 0  # source tokens beyond num_steps, which the model never reads
+
+    @property
+    def best(self) -> Candidate:
+        """The candidate `beam_text` shows."""
+        return self.beam[0] if self.beam else self.greedy
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """The beam's candidates, or the greedy one when there was no beam."""
+        return list(self.beam) if self.beam else [self.greedy]
+
+
+def normalize(sentence: str) -> str:
+    """A sentence as the corpus lines read after d2l's `preprocess_nmt` (outer whitespace
+    stripped, inner runs collapsed to one space first)."""
+    return preprocess_nmt(" ".join(sentence.split()))
+
+
+def tokenize(sentence: str) -> list[str]:
+    """The sentence's tokens as training saw them: `normalize`, then `tokenize_nmt`'s
+    split on single spaces. [] for a blank sentence."""
+    text = normalize(sentence)
+    return text.split(" ") if text else []
+
+
+def parse_line(line: str) -> tuple[str, str | None]:
+    """ "sentence => reference" → (sentence, reference); a line without "=>" has no reference.
+    Splits at the first "=>"; both sides are stripped. TranslateError for an empty side."""
+    sentence, arrow, reference = line.partition("=>")
+    sentence = sentence.strip()
+    if not sentence:
+        raise TranslateError(f"no sentence to translate in {line.strip()!r}")
+    if not arrow:
+        return sentence, None
+    reference = reference.strip()
+    if not reference:
+        raise TranslateError(f"{line.strip()!r} has '=>' but no reference after it")
+    return sentence, reference
+
+
+def _sentence_bleu(hypothesis: str, reference: str) -> float:
+    from rnn_tui.decode.bleu import bleu
+
+    return float(bleu(hypothesis, normalize(reference), k=BLEU_K))
+
+
+class Translator:
+    """A seq2seq model with its vocabularies, ready to translate (see the module docstring)."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        src_vocab,
+        tgt_vocab,
+        config: dict,
+        checkpoint: Path | None = None,
+        device: torch.device | str = "cpu",
+        warnings: Sequence[str] = (),
+    ) -> None:
+        self.model = model
+        self.src_vocab = src_vocab
+        self.tgt_vocab = tgt_vocab
+        self.config = dict(config)
+        self.checkpoint = Path(checkpoint) if checkpoint is not None else None
+        self.device = torch.device(device)
+        self.warnings = list(warnings)
+        where = f"checkpoint {self.checkpoint}" if self.checkpoint else "the model"
+        num_steps = self.config.get("num_steps")
+        if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
+            raise TranslateError(f"{where} does not say its num_steps (got {num_steps!r})")
+        self.num_steps = num_steps
+        for side, vocab, size in (
+            ("source", src_vocab, getattr(model, "src_vocab_size", len(src_vocab))),
+            ("target", tgt_vocab, getattr(model, "tgt_vocab_size", len(tgt_vocab))),
+        ):
+            if size != len(vocab):
+                raise TranslateError(
+                    f"{where}: the model's {side} side has {size} tokens but its {side} "
+                    f"vocabulary has {len(vocab)}"
+                )
+        for side, vocab, needed in (
+            ("source", src_vocab, (EOS,)),
+            ("target", tgt_vocab, (BOS, EOS)),
+        ):
+            missing = [tok for tok in needed if tok not in vocab]
+            if missing:
+                raise TranslateError(f"{where}: the {side} vocabulary lacks {', '.join(missing)}")
+        self.bos = tgt_vocab[BOS]
+        self.eos = tgt_vocab[EOS]
+
+    # -----------------------------------------------------------------------------------------
+
+    def text(self, tokens: Sequence[int]) -> str:
+        """Target ids → their tokens joined by spaces (the seeds' ' '.join(to_tokens(...)))."""
+        return " ".join(self.tgt_vocab.to_tokens(list(tokens)))
+
+    def translate(
+        self,
+        sentence: str,
+        beam_size: int = DEFAULT_BEAM,
+        alpha: float = DEFAULT_ALPHA,
+        max_len: int | None = None,
+        reference: str | None = None,
+    ) -> Translation:
+        """One sentence: greedy, plus beam search when beam_size > 1 (see translate_many)."""
+        references = None if reference is None else [reference]
+        return self.translate_many([sentence], beam_size, alpha, max_len, references)[0]
+
+    def translate_many(
+        self,
+        sentences: Sequence[str],
+        beam_size: int = DEFAULT_BEAM,
+        alpha: float = DEFAULT_ALPHA,
+        max_len: int | None = None,
+        references: Sequence[str | None] | None = None,
+    ) -> list[Translation]:
+        """Translate each sentence: the sources are encoded in batches, then each is decoded
+        greedily and (beam_size > 1) by beam search, at most `max_len` target tokens (default
+        the run's num_steps, as d2l). `references` (one per sentence, None where there is none)
+        add the seeds' BLEU (k = 2) of the best translation. TranslateError (one line) for bad
+        options, an empty sentence or a reference count that does not match."""
+        beam_size, alpha, max_len = self._options(beam_size, alpha, max_len)
+        sentences = list(sentences)
+        if references is None:
+            references = [None] * len(sentences)
+        references = list(references)
+        if len(references) != len(sentences):
+            raise TranslateError(
+                f"{len(references)} reference(s) for {len(sentences)} sentence(s) "
+                "(give one reference per sentence)"
+            )
+        tokens = []
+        for sentence in sentences:
+            if not isinstance(sentence, str) or not sentence.strip():
+                raise TranslateError("a sentence to translate is empty")
+            tokens.append(tokenize(sentence))
+
+        results: list[Translation] = []
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.no_grad():
+                for start in range(0, len(sentences), ENCODE_BATCH):
+                    stop = start + ENCODE_BATCH
+                    state = self._encode(tokens[start:stop])
+                    for offset, (sentence, toks, reference) in enumerate(
+                        zip(sentences[start:stop], tokens[start:stop], references[start:stop])
+                    ):
+                        one = self.model.reorder(state, self._index([offset]))
+                        results.append(
+                            self._decode(sentence, toks, one, beam_size, alpha, max_len, reference)
+                        )
+        finally:
+            self.model.train(was_training)
+        return results
+
+    # -----------------------------------------------------------------------------------------
+
+    def _options(self, beam_size, alpha, max_len) -> tuple[int, float, int]:
+        if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+            raise TranslateError(f"beam size must be a whole number ≥ 1 (got {beam_size!r})")
+        if (
+            isinstance(alpha, bool)
+            or not isinstance(alpha, int | float)
+            or not math.isfinite(alpha)
+            or alpha < 0
+        ):
+            raise TranslateError(f"alpha must be a number ≥ 0 (got {alpha!r})")
+        if max_len is None:
+            max_len = self.num_steps
+        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
+            raise TranslateError(f"max length must be a whole number ≥ 1 (got {max_len!r})")
+        return beam_size, float(alpha), max_len
+
+    def _index(self, rows: list[int]) -> torch.Tensor:
+        return torch.tensor(rows, dtype=torch.long, device=self.device)
+
+    def _encode(self, token_lists: list[list[str]]):
+        # build_array_nmt is the training pipeline's own: ids + <eos>, truncated/padded to
+        # num_steps; the encoder packs the rows, so the padding never reaches its state.
+        array, valid_len = build_array_nmt(token_lists, self.src_vocab, self.num_steps)
+        X = torch.as_tensor(array, device=self.device)
+        lengths = torch.as_tensor(valid_len, device=self.device)
+        return self.model.encode(X, lengths)
+
+    def _step(self, tokens: torch.Tensor, state):
+        log_probs, state = self.model.step(tokens.to(self.device), state)
+        return log_probs.float(), state
+
+    def _reorder(self, state, index: torch.Tensor):
+        return self.model.reorder(state, index.to(self.device))
+
+    def _decode(self, sentence, toks, state, beam_size, alpha, max_len, reference) -> Translation:
+        greedy = greedy_search(self._step, state, self.bos, self.eos, max_len)
+        # greedy_search scores with the default α; rescore so every candidate uses this one.
+        greedy = dataclasses.replace(
+            greedy, score=sequence_score(greedy.log_prob, greedy.length, alpha)
+        )
+        greedy_text = self.text(greedy.tokens)
+        beam: list[Candidate] = []
+        beam_text = greedy_text
+        if beam_size > 1:
+            beam = list(
+                beam_search(
+                    self._step, self._reorder, state, self.bos, self.eos, max_len, beam_size, alpha
+                )
+            )
+            beam_text = self.text(beam[0].tokens) if beam else greedy_text
+        unknown = list(dict.fromkeys(tok for tok in toks if tok not in self.src_vocab))
+        return Translation(
+            source=sentence,
+            source_tokens=list(toks),
+            unknown=unknown,
+            greedy=greedy,
+            greedy_text=greedy_text,
+            beam=beam,
+            beam_text=beam_text,
+            reference=reference,
+            bleu=None if reference is None else _sentence_bleu(beam_text, reference),
+            truncated=max(0, len(toks) - self.num_steps),
+        )
+
+
+def corpus_bleu(translations: Sequence[Translation]) -> dict | None:
+    """{"corpus": sacreBLEU (0–100, lower-cased), "mean_sentence": mean of the seeds' k=2 BLEU,
+    "sentences": how many had a reference} over the translations that have a reference;
+    None when none has one."""
+    from rnn_tui.decode.bleu import corpus_bleu as sacre
+
+    scored = [t for t in translations if t.reference is not None]
+    if not scored:
+        return None
+    hypotheses = [t.beam_text for t in scored]
+    references = [normalize(t.reference) for t in scored]
+    return {
+        "corpus": float(sacre(hypotheses, references)),
+        "mean_sentence": sum(t.bleu for t in scored) / len(scored),
+        "sentences": len(scored),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
+def _vocab(checkpoint, key: str):
+    """checkpoint.src_vocab / tgt_vocab, or meta[key] through Vocab.from_dict where the
+    Checkpoint class has no such property."""
+    from rnn_tui.data.vocab import Vocab
+
+    try:
+        return getattr(checkpoint, key)
+    except AttributeError:
+        pass
+    d = checkpoint.meta.get(key)
+    if not isinstance(d, dict):
+        raise TranslateError(f"checkpoint {checkpoint.json_path} has no {key.replace('_', ' ')}")
+    try:
+        return Vocab.from_dict(d)
+    except DataError as exc:
+        raise TranslateError(f"checkpoint {checkpoint.json_path}: {exc}") from None
+
+
+def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Translator:
+    """The seq2seq model of a checkpoint: a .safetensors file (or its .json), or a run
+    directory (its best checkpoint, else its last). TranslateError (one line) for a missing,
+    unreadable or refused file (a pickle), a language-model checkpoint, or CUDA asked for but
+    absent."""
+    from rnn_tui.models.base import ModelError
+    from rnn_tui.train import CheckpointError
+    from rnn_tui.train.checkpoint import load_checkpoint
+    from rnn_tui.train.device import DeviceError, resolve_device
+
+    try:
+        device = device if isinstance(device, torch.device) else resolve_device(device)
+        checkpoint = load_checkpoint(path)
+        config = checkpoint.config
+        task = config.get("task", "lm")
+        if task != "seq2seq":
+            kind = "a language-model" if task == "lm" else f"a {task!r}"
+            raise TranslateError(
+                f"{checkpoint.path} is {kind} checkpoint; translate needs a seq2seq one"
+            )
+        src_vocab = _vocab(checkpoint, "src_vocab")
+        tgt_vocab = _vocab(checkpoint, "tgt_vocab")
+        model = checkpoint.build_model(device)
+    except TranslateError:
+        raise
+    except (CheckpointError, DeviceError, ModelError, DataError) as exc:
+        raise TranslateError(str(exc)) from None
+    except OSError as exc:
+        raise TranslateError(f"cannot read {path}: {exc.strerror or exc}") from None
+    warnings = [checkpoint.warning] if checkpoint.warning else []
+    return Translator(model, src_vocab, tgt_vocab, config, checkpoint.path, device, warnings)
+
+
+__all__ = [
+    "DEFAULT_ALPHA",
+    "DEFAULT_BEAM",
+    "TranslateError",
+    "Translation",
+    "Translator",
+    "corpus_bleu",
+    "load_translator",
+    "normalize",
+    "parse_line",
+    "tokenize",
+]
