@@ -19,7 +19,7 @@ from rnn_tui.decode.greedy_batch import greedy_batch
 from rnn_tui.train.checkpoint import load_checkpoint
 from rnn_tui.train.export import export_weights
 from rnn_tui.train.masked_loss import masked_cross_entropy
-from rnn_tui.train.rundir import RunDir
+from rnn_tui.train.rundir import RunDir, list_runs
 from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig, Seq2SeqTrainer
 from rnn_tui.train.trainer import ConfigError
 
@@ -172,6 +172,8 @@ def test_a_run_learns_writes_bleu_and_checkpoints_with_both_vocabularies(pairs_f
     assert "<bos>" in checkpoint.tgt_vocab.idx_to_token and len(checkpoint.src_vocab) > 4
     config_json = json.loads((tmp_path / "run" / "config.json").read_text())
     assert config_json["malformed_lines"] == 2 and config_json["val_pairs"] == 4
+    (entry,) = list_runs(tmp_path)
+    assert entry["task"] == "seq2seq" and entry["best_bleu"] == max(e["bleu"] for e in epochs)
 
 
 def test_resume_after_two_epochs_matches_an_uninterrupted_run(pairs_file, tmp_path):

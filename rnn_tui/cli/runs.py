@@ -13,7 +13,7 @@ NAME = "runs"
 def add_parser(sub: argparse._SubParsersAction) -> None:
     runs = sub.add_parser(
         "runs",
-        help="list training runs (name, model, status, epochs, best val ppl)",
+        help="list training runs (name, model, status, epochs, best val ppl, best BLEU)",
         description=(
             "List the run directories under ./runs ($RNN_TUI_RUNS, or --dir), newest first."
         ),
@@ -29,6 +29,10 @@ def _epochs(entry: dict) -> str:
 
 def _ppl(value) -> str:
     return "—" if value is None else f"{value:.2f}"
+
+
+def _bleu(value) -> str:
+    return "—" if value is None else f"{value:.1f}"
 
 
 def _updated(stamp) -> str:
@@ -61,16 +65,21 @@ def run(args: argparse.Namespace) -> int:
     table.add_column("status")
     table.add_column("epochs", justify="right")
     table.add_column("best val ppl", justify="right")
+    translation = any(entry.get("best_bleu") is not None for entry in entries)
+    if translation:
+        table.add_column("best BLEU", justify="right")
     table.add_column("updated")
     styles = {"running": "green", "paused": "yellow", "failed": "red", "finished": "cyan"}
     for entry in entries:
         status = entry.get("status") or "unknown"
+        bleu = [_bleu(entry.get("best_bleu"))] if translation else []
         table.add_row(
             entry["name"],
             entry.get("model") or "?",
             f"[{styles[status]}]{status}[/]" if status in styles else status,
             _epochs(entry),
             _ppl(entry.get("best_val_ppl")),
+            *bleu,
             _updated(entry.get("updated")),
         )
     Console(highlight=False).print(table)

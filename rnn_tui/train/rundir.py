@@ -280,7 +280,7 @@ class _MetricsSummary:
     """What list_runs needs from a metrics.jsonl (the last epoch event, the best finite val_ppl),
     kept per file and advanced over only the bytes appended since the previous scan."""
 
-    __slots__ = ("identity", "head", "offset", "last_epoch", "best_val_ppl")
+    __slots__ = ("identity", "head", "offset", "last_epoch", "best_val_ppl", "best_bleu")
 
     def __init__(self, identity: tuple[int, int]):
         self.identity = identity
@@ -288,6 +288,7 @@ class _MetricsSummary:
         self.offset = 0
         self.last_epoch: dict | None = None
         self.best_val_ppl: float | None = None
+        self.best_bleu: float | None = None  # seq2seq runs: the highest held-out BLEU
 
     def consume(self, data: bytes) -> None:
         """Fold in the bytes read at `offset`; a partial last line waits for the next scan."""
@@ -305,18 +306,23 @@ class _MetricsSummary:
             if isinstance(ppl, int | float) and not isinstance(ppl, bool) and math.isfinite(ppl):
                 if self.best_val_ppl is None or ppl < self.best_val_ppl:
                     self.best_val_ppl = float(ppl)
+            bleu = event.get("bleu")
+            if isinstance(bleu, int | float) and not isinstance(bleu, bool) and math.isfinite(bleu):
+                if self.best_bleu is None or bleu > self.best_bleu:
+                    self.best_bleu = float(bleu)
 
 
 _summaries: dict[Path, _MetricsSummary] = {}
 _summaries_lock = threading.Lock()
 
 
-def _metrics_summary(path: Path) -> tuple[dict | None, float | None]:
-    """(last epoch event, best val_ppl) of a metrics file; (None, None) when there is none."""
+def _metrics_summary(path: Path) -> _MetricsSummary | None:
+    """The summary (last epoch event, best val_ppl, best BLEU) of a metrics file, None when it
+    cannot be read."""
     try:
         f = open(path, "rb")
     except OSError:
-        return None, None
+        return None
     with f, _summaries_lock:
         try:
             st = os.fstat(f.fileno())
@@ -333,8 +339,8 @@ def _metrics_summary(path: Path) -> tuple[dict | None, float | None]:
                 f.seek(summary.offset)
                 summary.consume(f.read())
         except OSError:
-            return None, None
-        return summary.last_epoch, summary.best_val_ppl
+            return None
+        return summary
 
 
 def _mtime(path: Path) -> float:
@@ -356,6 +362,7 @@ def _run_entry(folder: Path) -> dict:
         "epoch": 0,
         "epochs": None,
         "best_val_ppl": None,
+        "best_bleu": None,
         "updated": max(_mtime(run.config_path), _mtime(run.status_path), _mtime(run.metrics_path)),
     }
     try:
@@ -370,7 +377,10 @@ def _run_entry(folder: Path) -> dict:
     if status:
         entry["status"] = str(status.get("status", "unknown"))
         entry["message"] = str(status.get("message", ""))
-    last_epoch, entry["best_val_ppl"] = _metrics_summary(run.metrics_path)
+    summary = _metrics_summary(run.metrics_path)
+    last_epoch = summary.last_epoch if summary is not None else None
+    if summary is not None:
+        entry["best_val_ppl"], entry["best_bleu"] = summary.best_val_ppl, summary.best_bleu
     if last_epoch is not None:
         entry["epoch"] = last_epoch.get("epoch", 0)
         if entry["epochs"] is None:
@@ -384,7 +394,8 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     Each entry: name, path, model, task, status ("unknown" before the trainer writes
     status.json; "unreadable", with the reason in message, when its JSON is broken), message,
     epoch (epochs done, from the last epoch event), epochs (planned), best_val_ppl (the lowest
-    finite val_ppl of its epoch events, or None), updated (unix time of its latest write).
+    finite val_ppl of its epoch events, or None), best_bleu (the highest held-out BLEU of a
+    seq2seq run, else None), updated (unix time of its latest write).
     A missing root gives [].
     """
     root = Path(root) if root is not None else default_runs_root()
