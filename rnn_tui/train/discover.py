@@ -69,7 +69,8 @@ def _first_number(*candidates) -> float | None:
 
 def describe(meta: dict) -> dict:
     """The facts the UI shows about a checkpoint, from its JSON: task, model, token, mode,
-    corpus, vocab_size, hidden, layers, epoch, step, train_ppl, val_ppl (None when unknown).
+    corpus, vocab_size, hidden, layers, epoch, step, train_ppl, val_ppl, and for translation
+    checkpoints pairs, src_vocab_size, tgt_vocab_size, bleu (held-out) (None when unknown).
 
     Perplexities come from meta["metrics"] ("val_ppl", or the last record of the trainer's
     per-epoch "history", which is the checkpoint's own epoch), else from the top level."""
@@ -83,6 +84,13 @@ def describe(meta: dict) -> dict:
     last = last if isinstance(last, dict) else {}
     tokens = vocab.get("idx_to_token")
     vocab_size = len(tokens) if isinstance(tokens, list) else model_config.get("vocab_size")
+    sizes = {
+        key: value if isinstance(value, int) and not isinstance(value, bool) else None
+        for key, value in (
+            ("src_vocab_size", model_config.get("src_vocab_size")),
+            ("tgt_vocab_size", model_config.get("tgt_vocab_size")),
+        )
+    }
     return {
         "task": config.get("task", "lm") if config else None,
         "model": model_config.get("model") or config.get("model"),
@@ -104,6 +112,9 @@ def describe(meta: dict) -> dict:
             meta.get("val_ppl"),
             meta.get("best_val_ppl"),
         ),
+        "pairs": config.get("pairs"),
+        **sizes,
+        "bleu": _first_number(last.get("bleu")),
     }
 
 
@@ -137,6 +148,8 @@ def label_for(name: str, kind: str, facts: dict) -> str:
         parts.append(what)
     if facts.get("val_ppl") is not None:
         parts.append(f"val ppl {facts['val_ppl']:.2f}")
+    if facts.get("bleu") is not None:
+        parts.append(f"BLEU {facts['bleu']:.1f}")
     if kind == "run":
         parts.append("run")
     return " · ".join(parts)
