@@ -44,6 +44,9 @@ SCREEN_SPECS: tuple[ScreenSpec, ...] = (
     ScreenSpec("1", "dataset", "Dataset", DatasetScreen),
     ScreenSpec("2", "train", "Train", lazy("rnn_tui.tui.screens.train", "TrainScreen")),
     ScreenSpec("3", "generate", "Generate", lazy("rnn_tui.tui.screens.generate", "GenerateScreen")),
+    ScreenSpec(
+        "4", "translate", "Translate", lazy("rnn_tui.tui.screens.translate", "TranslateScreen")
+    ),
 )
 
 

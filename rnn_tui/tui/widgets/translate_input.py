@@ -1,0 +1,40 @@
+"""The Translate console's source field: one line, one sentence or several.
+
+A terminal has no comfortable multi-line editor, so sentences are separated by `;` on one line,
+and pasting several lines (a column of sentences, or "sentence => reference" pairs copied from a
+file) joins them with " ; " instead of keeping only the first line as Textual's Input does.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.widgets import Input
+
+SEPARATOR = ";"
+
+
+def split_sentences(text: str) -> list[str]:
+    """The non-blank pieces of `text` between newlines and `;`, stripped (each may still be
+    "sentence => reference")."""
+    pieces = (part.strip() for line in text.splitlines() for part in line.split(SEPARATOR))
+    return [piece for piece in pieces if piece]
+
+
+def join_lines(text: str) -> str:
+    """Pasted lines as one line: the non-blank ones joined by " ; "."""
+    return f" {SEPARATOR} ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+class SentenceInput(Input):
+    """An Input that keeps every pasted line, joined by " ; "."""
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Input's own handler would insert the first line again
+        line = join_lines(event.text)
+        if line:
+            selection = self.selection
+            if selection.is_empty:
+                self.insert_text_at_cursor(line)
+            else:
+                self.replace(line, *selection)
+        event.stop()

@@ -1,0 +1,137 @@
+"""The Translate console's results: the sentence table, a line about the selected sentence
+(reference, BLEU, unknown words) and its final beam; or, before any translation, a message
+(how to start, or how to get a checkpoint when there is none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.widgets import DataTable, Static
+
+from rnn_tui.tui.widgets.translate_tables import BeamTable, ResultRow, SentenceTable, fmt_bleu
+
+WARNING_STYLE = "$text-warning"
+MUTED_STYLE = "$text-muted"
+
+
+def detail_content(row: ResultRow) -> Content:
+    """One or two lines about `row`: number, source as typed, reference and BLEU of both
+    decodings; then the source words the vocabulary lacks and the tokens cut by num_steps."""
+    t = row.translation
+    parts: list[str | tuple[str, str]] = [(f"{row.number} ", "bold"), t.source]
+    if t.reference is not None:
+        parts += [
+            ("  reference ", MUTED_STYLE),
+            t.reference,
+            ("  BLEU greedy ", MUTED_STYLE),
+            fmt_bleu(row.greedy_bleu),
+            (" beam ", MUTED_STYLE),
+            fmt_bleu(t.bleu),
+        ]
+    notes = []
+    if t.unknown:
+        words = ", ".join(repr(word) for word in t.unknown)
+        count = len(t.unknown)
+        notes.append(f"⚠ {count} word{'s' if count != 1 else ''} not in the source vocabulary → ")
+        notes.append(f"<unk>: {words}")
+    truncated = getattr(t, "truncated", 0)
+    if truncated:
+        notes.append(
+            f"{' · ' if notes else '⚠ '}{truncated} source token{'s' if truncated != 1 else ''} "
+            "past num_steps not read"
+        )
+    if notes:
+        parts += ["\n", ("".join(notes), WARNING_STYLE)]
+    return Content.assemble(*parts)
+
+
+class TranslationResults(Vertical):
+    """Sentence table, selected sentence's line and its beam, or a message instead."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.alpha = 0.75
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="tr-message", markup=False)
+        yield SentenceTable(id="tr-sentences")
+        yield Static("", id="tr-detail", markup=False)
+        yield BeamTable(id="tr-beam")
+
+    def on_mount(self) -> None:
+        self.query_one(SentenceTable).border_title = "translations"
+        self._set_shown(False)
+
+    def _set_shown(self, results: bool) -> None:
+        self.query_one("#tr-message").display = not results
+        for widget in (*self.query(DataTable), self.query_one("#tr-detail")):
+            widget.display = results
+
+    @property
+    def rows(self) -> list[ResultRow]:
+        """The rows shown (in sentence order)."""
+        return list(self.query_one(SentenceTable).items)
+
+    @property
+    def selected(self) -> ResultRow | None:
+        """The row the sentence table's cursor is on."""
+        table = self.query_one(SentenceTable)
+        if not table.items:
+            return None
+        return table.items[min(max(table.cursor_row, 0), len(table.items) - 1)]
+
+    def show_message(self, text: str | Content) -> None:
+        """Replace the results with a message (the tables are emptied)."""
+        self.query_one("#tr-message", Static).update(text)
+        self.query_one(SentenceTable).begin(1, False)
+        self.query_one(BeamTable).show(None)
+        self._set_shown(False)
+
+    @property
+    def message(self) -> str:
+        """The message shown ("" when the results are)."""
+        widget = self.query_one("#tr-message", Static)
+        return str(widget.render()) if widget.display else ""
+
+    def begin(self, beam_size: int, alpha: float, with_bleu: bool) -> None:
+        """Empty tables for a new request, shown."""
+        self.alpha = alpha
+        self.query_one(SentenceTable).begin(beam_size, with_bleu)
+        self.query_one(BeamTable).show(None)
+        self.query_one("#tr-detail", Static).update("")
+        self._set_shown(True)
+
+    def add(self, rows: Sequence[ResultRow]) -> None:
+        """Append translated sentences; the first one is selected."""
+        table = self.query_one(SentenceTable)
+        first = not table.items
+        table.append(rows)
+        if first and rows:
+            self.select(0)
+
+    def select(self, index: int) -> None:
+        """Show the `index`-th row's line and beam."""
+        table = self.query_one(SentenceTable)
+        if not 0 <= index < len(table.items):
+            return
+        row = table.items[index]
+        self.query_one("#tr-detail", Static).update(detail_content(row))
+        beam = self.query_one(BeamTable)
+        beam.show(row)
+        count = len(row.candidate_texts)
+        what = f"candidate{'s' if count != 1 else ''}"
+        if not row.translation.beam:
+            what = "greedy (beam size 1)"
+        beam.border_title = (
+            f"sentence {row.number}: {count} {what} · score = log P / L^{self.alpha:g}"
+        )
+
+    @on(DataTable.RowHighlighted, "#tr-sentences")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.select(event.cursor_row)

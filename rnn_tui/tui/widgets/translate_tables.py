@@ -1,0 +1,225 @@
+"""The Translate console's two tables: one row per sentence (greedy and beam side by side), and
+the final beam of the selected sentence with each candidate's score (d2l §9.8).
+
+Both fit their text columns to the table's width and wrap long cells onto more lines, so a
+sentence is never cut off; they are rebuilt when the width changes (a few hundred rows at most).
+Tokens the vocabularies do not know show as `<unk>`, highlighted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.widgets import DataTable
+
+UNK = "<unk>"
+EMPTY = "(empty)"
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One translated sentence as the console shows it.
+
+    `translation` is a rnn_tui.decode.translate.Translation (used by attribute only, so this
+    module never imports torch); `candidate_texts` are the texts of `translation.candidates`
+    (the final beam, or the greedy candidate when there was no beam); `greedy_bleu` is the
+    seeds' BLEU (k = 2) of the greedy text when the sentence has a reference."""
+
+    number: int
+    translation: Any
+    candidate_texts: tuple[str, ...]
+    greedy_bleu: float | None = None
+
+    @property
+    def candidates(self) -> list:
+        t = self.translation
+        return list(t.beam) if t.beam else [t.greedy]
+
+    @property
+    def source_shown(self) -> str:
+        """The source as the model reads it: its tokens, unknown ones as `<unk>`."""
+        unknown = set(self.translation.unknown)
+        return " ".join(UNK if tok in unknown else tok for tok in self.translation.source_tokens)
+
+
+def token_text(text: str, unk: Style, muted: Style | None = None) -> Text:
+    """`text` (space-separated tokens) with every `<unk>` token in the `unk` style; an empty
+    text (the model said `<eos>` first) as a muted "(empty)"."""
+    if not text:
+        return Text(EMPTY, style=muted or "", end="")
+    out = Text(end="")
+    for i, token in enumerate(text.split(" ")):
+        if i:
+            out.append(" ")
+        out.append(token, unk if token == UNK else None)
+    return out
+
+
+def fmt_bleu(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+class FittedTable(DataTable):
+    """A row-cursor DataTable whose columns are sized to its width: fixed columns keep their
+    width, the text columns share what is left by weight. Subclasses give `columns()` and
+    `cells(item)`; `items` holds what the rows show."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"translate-table--unk", "translate-table--muted"}
+    MIN_TEXT = 6
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        self.items: list = []
+        self._width = 0
+
+    def columns_spec(self) -> list[tuple[str, int | float]]:
+        """(label, width): an int is a fixed width, a float a share of the remaining width."""
+        raise NotImplementedError
+
+    def cells(self, item) -> Sequence[Text | str]:
+        raise NotImplementedError
+
+    def _widths(self, width: int) -> list[int]:
+        spec = self.columns_spec()
+        padding = 2 * self.cell_padding * len(spec)
+        fixed = sum(w for _, w in spec if isinstance(w, int))
+        shares = sum(w for _, w in spec if isinstance(w, float)) or 1.0
+        room = max(width - padding - fixed - 1, 0)  # 1: the vertical scrollbar's gutter
+        return [
+            w if isinstance(w, int) else max(self.MIN_TEXT, int(room * w / shares)) for _, w in spec
+        ]
+
+    def rebuild(self) -> None:
+        """Columns for the current width, then every item's row (the cursor row kept)."""
+        cursor = self.cursor_row
+        self.clear(columns=True)
+        self._width = self.size.width
+        for (label, width_spec), width in zip(
+            self.columns_spec(), self._widths(self._width), strict=True
+        ):
+            # Fixed-width columns hold numbers: their labels sit right, over the digits.
+            justify = "right" if isinstance(width_spec, int) and label != "end" else "left"
+            self.add_column(Text(label, justify=justify), width=width)
+        for item in self.items:
+            self.add_row(*self.cells(item), height=None)
+        if self.items:
+            self.move_cursor(row=min(cursor, len(self.items) - 1), animate=False)
+
+    def append(self, items: Sequence) -> None:
+        """Add rows for `items` after the existing ones."""
+        self.items.extend(items)
+        if not self.columns:
+            self.rebuild()
+            return
+        for item in items:
+            self.add_row(*self.cells(item), height=None)
+
+    def set_items(self, items: Sequence) -> None:
+        self.items = list(items)
+        self.rebuild()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._width:
+            self.rebuild()
+
+    @property
+    def unk_style(self) -> Style:
+        return self.get_component_rich_style("translate-table--unk", partial=True)
+
+    @property
+    def muted_style(self) -> Style:
+        return self.get_component_rich_style("translate-table--muted", partial=True)
+
+
+class SentenceTable(FittedTable):
+    """One row per sentence: number, source (as the model reads it), greedy, beam, BLEU."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.beam_size = 4
+        self.with_bleu = False
+
+    def begin(self, beam_size: int, with_bleu: bool) -> None:
+        """Empty the table for a new request."""
+        self.beam_size, self.with_bleu = beam_size, with_bleu
+        self.set_items([])
+
+    def columns_spec(self) -> list[tuple[str, int | float]]:
+        last = max((row.number for row in self.items), default=1)
+        spec: list[tuple[str, int | float]] = [
+            ("#", len(str(last))),
+            ("source", 0.3),
+            ("greedy", 0.35),
+            (f"beam k={self.beam_size}", 0.35),
+        ]
+        if self.with_bleu:
+            spec.append(("BLEU", 5))
+        return spec
+
+    def cells(self, row: ResultRow) -> list[Text | str]:
+        t, unk = row.translation, self.unk_style
+        cells: list[Text | str] = [
+            Text(str(row.number), justify="right"),
+            token_text(row.source_shown, unk, self.muted_style),
+            token_text(t.greedy_text, unk, self.muted_style),
+            token_text(t.beam_text, unk, self.muted_style),
+        ]
+        if self.with_bleu:
+            cells.append(Text(fmt_bleu(t.bleu), justify="right"))
+        return cells
+
+    def append(self, items: Sequence) -> None:
+        # A number one digit wider than the column: re-fit the columns.
+        widen = bool(items) and len(str(items[-1].number)) > len(
+            str(max((r.number for r in self.items), default=1))
+        )
+        super().append(items)
+        if widen:
+            self.rebuild()
+
+
+class BeamTable(FittedTable):
+    """The selected sentence's final beam, best first: text, Σ log P, length L (with <eos>),
+    score (1/L^α) Σ log P, and whether it ended with <eos>."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.row: ResultRow | None = None
+
+    def show(self, row: ResultRow | None) -> None:
+        self.row = row
+        if row is None:
+            self.set_items([])
+            return
+        self.set_items(list(enumerate(zip(row.candidates, row.candidate_texts, strict=True), 1)))
+
+    def columns_spec(self) -> list[tuple[str, int | float]]:
+        return [
+            ("#", len(str(max(len(self.items), 1)))),
+            ("translation", 1.0),
+            ("log P", 8),
+            ("L", 3),
+            ("score", 7),
+            ("end", 3),
+        ]
+
+    def cells(self, item) -> list[Text | str]:
+        rank, (candidate, text) = item
+        shown = token_text(text, self.unk_style, self.muted_style)
+        if self.row is not None and tuple(candidate.tokens) == tuple(
+            self.row.translation.greedy.tokens
+        ):
+            shown.append("  = greedy", self.muted_style)
+        return [
+            Text(str(rank), justify="right"),
+            shown,
+            Text(f"{candidate.log_prob:.3f}", justify="right"),
+            Text(str(candidate.length), justify="right"),
+            Text(f"{candidate.score:.3f}", justify="right"),
+            Text("eos" if candidate.finished else "cut", justify="left"),
+        ]
