@@ -10,6 +10,11 @@ few epoch durations (robust to one epoch that included a pause or a resume), the
 epoch's progress comes from its latest step event, and each new estimate only moves the shown
 value part of the way (exponential smoothing) while the shown value counts down with the clock.
 The clock is injected (`clock=`), so tests are deterministic.
+
+A seq2seq run (config task "seq2seq") writes the same events; its epoch events also carry
+`bleu` (corpus BLEU 0–100 of the greedy translations of the held-out pairs) and `bleu_short`
+(the same on held-out pairs of at most five English words): they become the "bleu" and
+"bleu_short" series and the snapshot's `bleu`, `bleu_short` and `best_bleu`.
 """
 
 from __future__ import annotations
@@ -30,7 +35,8 @@ from rnn_tui.train.rundir import MetricsTail, RunDir, RunError, process_alive
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
 STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
 EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
-SERIES = STEP_SERIES + EPOCH_SERIES
+BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
+SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES
 
 DEFAULT_CAPACITY = 512  # points kept per series: two per column of a 256-column plot
 ETA_WINDOW = 5  # epoch durations the ETA's median is taken over
@@ -144,10 +150,18 @@ class Snapshot:
     samples: tuple[Sample, ...]
     series: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)
     version: int  # grows whenever new data arrived
+    bleu: float | None = None  # seq2seq: held-out corpus BLEU (0–100) of the latest epoch
+    bleu_short: float | None = None  # the same on held-out pairs of ≤ 5 English words
+    best_bleu: float | None = None  # the highest held-out BLEU so far
 
     @property
     def model(self) -> str:
         return str(self.config.get("model") or "?")
+
+    @property
+    def task(self) -> str:
+        """ "lm" or "seq2seq" (config.json's task; runs written before tasks existed are LMs)."""
+        return str(self.config.get("task") or "lm")
 
     @property
     def active(self) -> bool:
@@ -200,6 +214,7 @@ class RunFollower:
         self._batches = 0
         self._step_epoch = 0
         self.best_val_ppl: float | None = None
+        self.best_bleu: float | None = None
         # ETA state: session start, end of the last epoch, recent epoch durations, and the
         # smoothed seconds left as of the time `_eta_at`.
         self._epoch_began: float | None = None
@@ -326,10 +341,16 @@ class RunFollower:
         self.epoch = int(epoch)
         if _is_number(event.get("epochs")):
             self.epochs = int(event["epochs"])
-        for name in EPOCH_SERIES:
+        for name in EPOCH_SERIES + BLEU_SERIES:
             value = _number(event.get(name))
             if value is not None:
                 self.series[name].append(self.epoch, value)
+        for key in BLEU_SERIES:
+            # Like val_ppl: an epoch without held-out pairs shows none, not an older value.
+            self._latest[key] = _number(event.get(key))
+        bleu = self._latest["bleu"]
+        if bleu is not None and (self.best_bleu is None or bleu > self.best_bleu):
+            self.best_bleu = bleu
         for key in ("train_ppl", "grad_norm", "tokens_per_s", "memory_mb", "lr"):
             value = _number(event.get(key))
             if value is not None:
@@ -472,6 +493,9 @@ class RunFollower:
             samples=tuple(self.samples),
             series={name: s.arrays() for name, s in self.series.items()},
             version=self.version,
+            bleu=latest.get("bleu"),
+            bleu_short=latest.get("bleu_short"),
+            best_bleu=self.best_bleu,
         )
 
 
@@ -480,6 +504,7 @@ def _int_or_none(value: object) -> int | None:
 
 
 __all__ = [
+    "BLEU_SERIES",
     "SERIES",
     "BoundedSeries",
     "RunFollower",

@@ -1,4 +1,6 @@
-"""The Train screen: start a language-model run, or open any run directory, and watch it learn.
+"""The Train screen: start a language-model or seq2seq translation run, or open any run
+directory, and watch it learn (a seq2seq run adds held-out BLEU to the header and the plots, and
+its samples are the seeds' four sentences translated).
 
 Training is a subprocess (`rnn-tui train ... --run-dir DIR`, see rnn_tui/tui/process.py); this
 screen only follows run directories (rnn_tui/train/follow.py) on a timer of at most 4 Hz and
@@ -38,8 +40,8 @@ from rnn_tui.train.rundir import RunDir, RunError, default_runs_root, list_runs,
 from rnn_tui.tui.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
-from rnn_tui.tui.widgets.train_form import TrainForm
-from rnn_tui.tui.widgets.train_header import RunHeader, fmt_number
+from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
+from rnn_tui.tui.widgets.train_header import RunHeader, fmt_bleu, fmt_number
 from rnn_tui.tui.widgets.train_quit import QuitChoice, QuitRunDialog
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_samples import SampleLog
@@ -98,6 +100,13 @@ colour each.
 **Curves** — perplexity on a log axis (train per logged batch, val per epoch, the smoothed
 trigram baseline as a grey line), loss, the gradient norm before clipping (with θ) and
 tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next).
+
+**Translation** (task *seq2seq translation*, d2l §9.7): a GRU encoder–decoder on
+English–French pairs, trained with teacher forcing on the masked cross-entropy (perplexity
+per target token). After each epoch it reports **BLEU** (0–100, greedy translations of the
+held-out pairs, and of those of at most five English words) — its plot replaces tokens/s in
+the grid (v still reaches it) — and translates the seeds' four sentences (✓: the book's
+reference).
 """
 
     def __init__(
@@ -203,6 +212,7 @@ tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next
             follower = self.followers.get(key)
             if follower is not None:
                 self._check_status(key, follower)
+            self._show_runs()  # a run opened by path now has its status and epochs
             self.redraw()
         elif worker.group == "list-runs" and worker.state == WorkerState.SUCCESS:
             self._entries = worker.result
@@ -242,6 +252,8 @@ tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next
         elif status == "finished":
             best = follower.best_val_ppl
             extra = f", best val ppl {fmt_number(best)}" if best is not None else ""
+            if follower.best_bleu is not None:
+                extra += f", best BLEU {fmt_bleu(follower.best_bleu)}"
             self.notify(f"{name} finished{extra}", markup=False)
         elif status == "stopped":
             self.notify(f"{name} stopped (checkpoint saved)", markup=False)
@@ -340,7 +352,7 @@ tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next
             process = self.process
             starting = process is not None and self._key(process.path) == primary
             header.show(snap, self.memory_mb(primary), starting=starting and process.alive)
-            self.query_one(SampleLog).show(snap.samples)
+            self.query_one(SampleLog).show(snap.samples, translations=snap.task == SEQ2SEQ)
         self.query_one(CurvePanel).show(self._curves())
 
     # -- the run list -------------------------------------------------------------------------
@@ -429,6 +441,7 @@ tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next
             )
             return
         try:
+            # A seq2seq run's model is always the encoder–decoder: seq2seq-<time>.
             folder = new_run_dir(
                 self.runs_root,
                 prefix=str(options.get("task") or "lm"),
@@ -536,7 +549,15 @@ tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next
 
     def action_new_run(self) -> None:
         self._show_side("tab-new")
-        self.call_after_refresh(self.query_one("#form-model", Select).focus)
+        form = self.query_one(TrainForm)
+        # The drop-down's value, not the form's task: it may have been set a moment ago.
+        first = "#form-pairs" if form.control("task").value == SEQ2SEQ else "#form-model"
+        self.call_after_refresh(form.query_one(first, Select).focus)
+
+    def action_new_translation(self) -> None:
+        """The form, switched to a seq2seq translation run."""
+        self.query_one(TrainForm).set_value("task", SEQ2SEQ)
+        self.action_new_run()
 
     def action_toggle_side(self) -> None:
         side = self.query_one("#train-side", TabbedContent)
@@ -588,6 +609,11 @@ tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next
             ("Train: pause or resume", "The run shown (p)", self.action_pause),
             ("Train: stop", "Checkpoint, then exit (x)", self.action_stop),
             ("Train: new run options", "Show the form (n)", self.action_new_run),
+            (
+                "Train: new translation run",
+                "The form for a seq2seq English→French run",
+                self.action_new_translation,
+            ),
             ("Train: side panel", "Show or hide the form and runs (f)", self.action_toggle_side),
             ("Train: next plot", "On narrow terminals (v)", self.action_next_plot),
         ]

@@ -1,7 +1,10 @@
 """Training curves of one run, or of several overlaid: perplexity (log axis, with the trigram
-baseline), loss, gradient norm before clipping, and tokens/s, against epochs.
+baseline), loss, gradient norm before clipping, and tokens/s, against epochs; for seq2seq runs
+also held-out BLEU (all held-out pairs, and those of at most five English words).
 
-Four plots in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next).
+Four plots in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next). With
+a seq2seq run among those shown, BLEU takes the grid's second place and tokens/s (also in the
+header) is left to the one-at-a-time cycle, so the grid stays 2×2 and readable.
 Replotting happens only when a run brought new data (its snapshot version), the selection or
 the colours changed; each plot keeps about two points per column (LinePlot decimates).
 """
@@ -26,6 +29,10 @@ PLOTS = (
     ("plot-grad", "gradient norm (before clipping)", False),
     ("plot-speed", "thousand tokens/s", False),
 )
+BLEU_PLOT = ("plot-bleu", "held-out BLEU, 0–100", False)
+# Every plot in the panel's order (the grid fills in this order, skipping hidden ones).
+ALL_PLOTS = (PLOTS[0], BLEU_PLOT, *PLOTS[1:])
+TITLES = {plot_id: title for plot_id, title, _ in ALL_PLOTS}
 # Each overlaid run's colour (plotext names; RUN_STYLES gives the same colour to Rich text).
 RUN_COLORS = ("cyan+", "orange+", "green+", "magenta+", "blue+", "red+", "cyan", "orange")
 RUN_STYLES = {
@@ -38,9 +45,29 @@ RUN_STYLES = {
     "cyan": "color(6)",
     "orange": "color(3)",
 }
-TRAIN, VAL, REFERENCE = "cyan+", "orange+", "gray"
+TRAIN, VAL, REFERENCE, SHORT = "cyan+", "orange+", "gray", "green+"
 GRID_MIN_WIDTH = 80  # below this (or GRID_MIN_HEIGHT rows) one plot at a time
 GRID_MIN_HEIGHT = 20
+
+
+def plot_ids(seq2seq: bool, grid: bool) -> tuple[str, ...]:
+    """The plots shown, in order: the grid's four, or all that `cycle()` walks through."""
+    if not seq2seq:
+        return tuple(plot_id for plot_id, _, _ in PLOTS)
+    ids = tuple(plot_id for plot_id, _, _ in ALL_PLOTS)
+    return tuple(i for i in ids if i != "plot-speed") if grid else ids
+
+
+class ZeroBasedPlot(LinePlot):
+    """A LinePlot whose y axis starts at 0: BLEU (0–100) reads as a share of the scale, and a
+    run at BLEU 0 gets a flat line at the bottom rather than an axis from −1 to 1."""
+
+    def replot(self) -> None:
+        super().replot()  # plotext draws at the next render, so the limits below still apply
+        tops = [float(y.max()) for *_, y, _ in self._series if len(y)]
+        if tops:
+            top = max(tops)
+            self.plt.ylim(0, top * 1.05 if top > 0 else 1.0)
 
 
 @dataclass(frozen=True)
@@ -90,13 +117,26 @@ def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
     if isinstance(clip, int | float) and clip > 0 and len(grad_y) and grad_y.max() >= clip * 0.5:
         grad += _hline(f"θ {clip:g}", float(clip), [grad_x], REFERENCE)
     speed = [Series("k tok/s", *_thousands(_series(snap, "tokens_per_s")), TRAIN)]
-    return {"plot-ppl": ppl, "plot-loss": loss, "plot-grad": grad, "plot-speed": speed}
+    bleu = []
+    if len(_series(snap, "bleu")[0]) or len(_series(snap, "bleu_short")[0]):
+        bleu = [
+            Series("held-out", *_series(snap, "bleu"), VAL),
+            Series("≤5 words", *_series(snap, "bleu_short"), SHORT),
+        ]
+    return {
+        "plot-ppl": ppl,
+        "plot-loss": loss,
+        "plot-grad": grad,
+        "plot-speed": speed,
+        "plot-bleu": bleu,
+    }
 
 
 def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
     """Several runs, one colour each: validation perplexity (training perplexity per epoch for
-    a run without a validation split) and each run's per-batch loss, gradient norm and speed."""
-    out: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in PLOTS}
+    a run without a validation split), each run's per-batch loss, gradient norm and speed, and
+    each seq2seq run's held-out BLEU."""
+    out: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in ALL_PLOTS}
     for c in curves:
         val_x, val_y = _series(c.snap, "val_ppl")
         if len(val_x):
@@ -110,6 +150,9 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
         out["plot-speed"].append(
             Series(c.label, *_thousands(_series(c.snap, "tokens_per_s")), c.color)
         )
+        bleu_x, bleu_y = _series(c.snap, "bleu")
+        if len(bleu_x):
+            out["plot-bleu"].append(Series(c.label, bleu_x, bleu_y, c.color))
     baselines = {c.snap.baseline_ppl for c in curves if c.snap.baseline_ppl}
     if len(baselines) == 1:
         baseline = baselines.pop()
@@ -121,16 +164,18 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
 
 
 class CurvePanel(Container):
-    """The four training plots for the runs handed to `show()`."""
+    """The four training plots (BLEU for seq2seq) for the runs handed to `show()`."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.active = 0  # the plot shown when there is room for one only
+        self.active = 0  # the plot shown when there is room for one only (index in the cycle)
+        self.seq2seq = False  # a seq2seq run is among those shown: the BLEU plot is in
         self._key: tuple | None = None
 
     def compose(self) -> ComposeResult:
-        for plot_id, title, logy in PLOTS:
-            yield LinePlot(title=title, xlabel="epoch", logy=logy, tight=True, id=plot_id)
+        for plot_id, title, logy in ALL_PLOTS:
+            kind = ZeroBasedPlot if plot_id == BLEU_PLOT[0] else LinePlot
+            yield kind(title=title, xlabel="epoch", logy=logy, tight=True, id=plot_id)
 
     def on_mount(self) -> None:
         self._layout()
@@ -146,29 +191,52 @@ class CurvePanel(Container):
             return False
         self._key = key
         if not curves:
-            series: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in PLOTS}
+            series: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in ALL_PLOTS}
         elif len(curves) == 1:
             series = single_run_series(curves[0].snap)
         else:
             series = overlay_series(curves)
-        for plot_id, _, _ in PLOTS:
+        seq2seq = any(c.snap.task == "seq2seq" for c in curves)
+        if seq2seq != self.seq2seq:
+            # Keep the plot shown alone where it is in both cycles (else the first).
+            current = self.active_id
+            self.seq2seq = seq2seq
+            cycle = plot_ids(seq2seq, grid=False)
+            self.active = cycle.index(current) if current in cycle else 0
+            self._layout()
+        for plot_id, _, _ in ALL_PLOTS:
             self.query_one(f"#{plot_id}", LinePlot).set_series(series[plot_id])
         return True
 
+    @property
+    def active_id(self) -> str:
+        """The plot the one-at-a-time layout shows."""
+        cycle = plot_ids(self.seq2seq, grid=False)
+        return cycle[self.active % len(cycle)]
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """The plots of the current layout: the grid's four, or the cycle `v` walks."""
+        single = self.size.width < GRID_MIN_WIDTH or self.size.height < GRID_MIN_HEIGHT
+        return plot_ids(self.seq2seq, grid=not single)
+
     def cycle(self, step: int = 1) -> None:
         """Show the next plot (one-at-a-time layout)."""
-        self.active = (self.active + step) % len(PLOTS)
+        self.active = (self.active + step) % len(plot_ids(self.seq2seq, grid=False))
         self._layout()
 
     def _layout(self) -> None:
         single = self.size.width < GRID_MIN_WIDTH or self.size.height < GRID_MIN_HEIGHT
         self.set_class(single, "-single")
-        for i, (plot_id, title, _) in enumerate(PLOTS):
+        shown, active = self.shown, self.active_id
+        for plot_id, title, _ in ALL_PLOTS:
             plot = self.query_one(f"#{plot_id}", LinePlot)
-            plot.set_class(i == self.active, "-active")
-            new_title = f"{title} ({i + 1}/{len(PLOTS)}, v: next)" if single else title
-            if plot.plot_title != new_title:
-                plot.plot_title = new_title
+            plot.set_class(plot_id not in shown, "-absent")
+            plot.set_class(plot_id == active, "-active")
+            if single and plot_id in shown:
+                title = f"{title} ({shown.index(plot_id) + 1}/{len(shown)}, v: next)"
+            if plot.plot_title != title:
+                plot.plot_title = title
                 plot.replot()
 
     def on_resize(self, event: events.Resize) -> None:

@@ -1,5 +1,6 @@
 """The followed run at a glance: status, what it trains where, progress with ETA, latest numbers,
-and the Pause/Resume and Stop buttons."""
+and the Pause/Resume and Stop buttons. A seq2seq run also shows its held-out BLEU (all held-out
+pairs, and those of at most five English words) and its pairs instead of a corpus."""
 
 from __future__ import annotations
 
@@ -47,14 +48,32 @@ def fmt_number(value: float | None) -> str:
     return "—" if value is None else f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
 
 
+def fmt_bleu(value: float | None) -> str:
+    """BLEU on sacreBLEU's 0–100 scale with one decimal; "—" when unknown."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _pairs(cfg: dict) -> str:
+    """Where a seq2seq run's pairs come from and how many: "fra-eng 61.9k+6.88k pairs"."""
+    source = str(cfg.get("pairs") or "?")
+    train, val = cfg.get("train_pairs"), cfg.get("val_pairs")
+    if isinstance(train, int) and isinstance(val, int):
+        held = f"+{fmt_count(val)}" if val else ""
+        return f"{source} {fmt_count(train)}{held} pairs"
+    return source
+
+
 def describe(snap: Snapshot) -> str:
-    """What the run trains: model and size, token level, corpus, device, parameters."""
+    """What the run trains: model and size, token level and corpus (or, for seq2seq, the
+    pairs: training + held-out), device, parameters."""
     cfg = snap.config
     parts = [f"{snap.model} {cfg.get('hidden', '?')}"]
     if isinstance(cfg.get("layers"), int) and cfg["layers"] > 1:
         parts[0] += f"×{cfg['layers']}"
     if cfg.get("bidirectional"):
         parts[0] += " bidir"
+    if snap.task == "seq2seq":
+        parts.append(_pairs(cfg))
     for key in ("token", "corpus"):
         if cfg.get(key):
             parts.append(str(cfg[key]))
@@ -108,6 +127,13 @@ def metrics_text(snap: Snapshot, memory_mb: float | None) -> Text:
     if snap.best_val_ppl is not None and snap.best_val_ppl != snap.val_ppl:
         val += f" (best {fmt_number(snap.best_val_ppl)})"
     item("val", val, "bold dark_orange")
+    if snap.task == "seq2seq":
+        bleu = fmt_bleu(snap.bleu)
+        if snap.bleu_short is not None:
+            bleu += f" (≤5 words {fmt_bleu(snap.bleu_short)})"
+        if snap.best_bleu is not None and snap.best_bleu != snap.bleu:
+            bleu += f" best {fmt_bleu(snap.best_bleu)}"
+        item("BLEU", bleu, "bold green")
     if snap.baseline_ppl is not None:
         item("trigram", fmt_number(snap.baseline_ppl), "")
     item("loss", fmt_number(snap.loss))
