@@ -291,7 +291,7 @@ class Checkpoint:
 
     @property
     def task(self) -> str:
-        """"lm" or "seq2seq" (checkpoints from before seq2seq existed are language models)."""
+        """The run's task, lm or seq2seq (checkpoints older than seq2seq are language models)."""
         config = self.meta.get("config")
         return config.get("task", "lm") if isinstance(config, dict) else "lm"
 
