@@ -1,27 +1,39 @@
 """Training speed against the peer: d2l's own loop (train_epoch_ch8) on the book's configurations.
 
     pip install --no-deps d2l==0.17.6
-    python benchmarks/bench_train.py [--epochs 100] [--repeat 3]
+    python benchmarks/bench_train.py [--mode paired|process|both] [--epochs 100] [--repeat 3]
         [--models rnn_scratch,rnn,gru,lstm,deep_lstm]
         [--anchor ../shared/bench/d2l_anchor.py] [--data ../shared/data]
         [--device cpu] [--json]
 
-For each model, in the same run and on the same machine, it runs the d2l anchor script and then
-`rnn-tui train` with the same configuration (the first 10,000 characters of The Time Machine,
-batch 32, 35 steps, SGD, clipping θ = 1, sequential partitioning, no validation split) and reports
-tokens/s of both and the ratio ours / d2l (≥ 1.0 means rnn-tui is at least as fast).
-Shared 2-core machines swing by ±30 % from one run to the next, so each side runs --repeat times,
-interleaved (d2l, ours, d2l, ours, …), and the ratio is that of the medians.
+Configuration (the book's): the first 10,000 characters of The Time Machine, batch 32, 35 steps,
+SGD, clipping θ = 1, sequential partitioning, no validation split. The ratio is ours / d2l in
+tokens/s (≥ 1.0 means rnn-tui is at least as fast).
+
+--mode process (the end-to-end view): for each model, the d2l anchor script and then
+`rnn-tui train` as subprocesses, --repeat times each, interleaved (d2l, ours, d2l, ours, …),
+ratio of the medians. Each process gets its own scheduling, thread placement and memory layout,
+which on a shared 2-core machine moves a process's tokens/s by ±20 % (two `rnn-tui train` runs of
+the same command: 81k and 127k tok/s), so --repeat 3–5 cannot resolve a few per cent.
+
+--mode paired (the precise view): one process holds both loops — d2l's `train_epoch_ch8` on
+d2l's model and iterator exactly as the anchor builds them, and rnn-tui's trainer epoch
+(`LMTrainer.train_epoch`: the same minibatches, clipping and optimizer step `rnn-tui train`
+runs) — and alternates them epoch by epoch, --epochs times, so both see the same machine state;
+each side keeps its own process-wide settings (rnn-tui flushes denormals on CPU, d2l does not;
+switched before each epoch). The ratio is that of the median epoch times.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +74,121 @@ def run_ours(model: str, epochs: int, device: str, run_dir: Path) -> dict:
     return json.loads(out)
 
 
+def _d2l_builders(d2l, nn, torch, V: int, device) -> dict:
+    """The anchor's five models, built as ../shared/bench/d2l_anchor.py builds them (its scratch
+    RNN functions are the book's, repeated here because the anchor defines them inside main)."""
+
+    def get_params(vocab_size, num_hiddens, device):
+        normal = lambda shape: torch.randn(size=shape, device=device) * 0.01  # noqa: E731
+        W_xh, W_hh = normal((vocab_size, num_hiddens)), normal((num_hiddens, num_hiddens))
+        b_h = torch.zeros(num_hiddens, device=device)
+        W_hq, b_q = normal((num_hiddens, vocab_size)), torch.zeros(vocab_size, device=device)
+        params = [W_xh, W_hh, b_h, W_hq, b_q]
+        for p in params:
+            p.requires_grad_(True)
+        return params
+
+    def init_rnn_state(batch_size, num_hiddens, device):
+        return (torch.zeros((batch_size, num_hiddens), device=device),)
+
+    def rnn_step(inputs, state, params):
+        W_xh, W_hh, b_h, W_hq, b_q = params
+        (H,) = state
+        outputs = []
+        for X in inputs:
+            H = torch.tanh(torch.mm(X, W_xh) + torch.mm(H, W_hh) + b_h)
+            outputs.append(torch.mm(H, W_hq) + b_q)
+        return torch.cat(outputs, dim=0), (H,)
+
+    return {
+        "rnn_scratch": lambda: (
+            d2l.RNNModelScratch(V, 512, device, get_params, init_rnn_state, rnn_step),
+            1.0,
+        ),
+        "rnn": lambda: (d2l.RNNModel(nn.RNN(V, 256), V).to(device), 1.0),
+        "gru": lambda: (d2l.RNNModel(nn.GRU(V, 256), V).to(device), 1.0),
+        "lstm": lambda: (d2l.RNNModel(nn.LSTM(V, 256), V).to(device), 1.0),
+        "deep_lstm": lambda: (d2l.RNNModel(nn.LSTM(V, 256, 2), V).to(device), 2.0),
+    }
+
+
+def _option_dict(model: str) -> dict:
+    """BOOK + COMMON as LMConfig keyword arguments."""
+    flat = [*COMMON, *BOOK[model]]
+    out = {}
+    for key, value in zip(flat[::2], flat[1::2]):
+        name = key[2:].replace("-", "_")
+        for cast in (int, float):
+            try:
+                value = cast(value)
+                break
+            except ValueError:
+                continue
+        out[name] = value
+    return out
+
+
+def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Path) -> list[dict]:
+    """Both loops in this process, alternating epoch by epoch (see the module docstring)."""
+    sys.path.insert(0, str(anchor.parent))
+    import d2l_anchor
+
+    d2l_anchor._stub_missing()
+    import torch
+    from d2l import torch as d2l
+    from torch import nn
+
+    from rnn_tui.train.device import prepare_device
+    from rnn_tui.train.rundir import RunDir
+    from rnn_tui.train.trainer import LMConfig, LMTrainer
+
+    d2l.download = lambda name, cache_dir=None: os.path.join(str(data), "timemachine.txt")
+    device = torch.device("cpu")
+    torch.manual_seed(0)
+    train_iter, vocab = d2l.load_data_time_machine(32, 35)
+    builders = _d2l_builders(d2l, nn, torch, len(vocab), device)
+    rows = []
+    for model in models:
+        net, lr = builders[model]()
+        loss = nn.CrossEntropyLoss()
+        if isinstance(net, nn.Module):
+            updater = torch.optim.SGD(net.parameters(), lr)
+        else:
+            updater = lambda batch_size, net=net, lr=lr: d2l.sgd(net.params, lr, batch_size)  # noqa: E731
+        d2l_tokens = sum(X.numel() for X, _ in train_iter)
+        options = _option_dict(model)
+        trainer = LMTrainer(LMConfig(**options, epochs=epochs, sample_every=0, device="cpu"))
+        trainer.begin_session(RunDir(tmp / f"paired-{model}"))
+        peer, ours = [], []
+        for epoch in range(1, epochs + 1):
+            torch.set_flush_denormal(False)  # d2l as published
+            started = time.perf_counter()
+            d2l.train_epoch_ch8(net, train_iter, loss, updater, device, False)
+            peer.append(d2l_tokens / (time.perf_counter() - started))
+            prepare_device(device)  # rnn-tui as shipped
+            started = time.perf_counter()
+            trainer.train_epoch(epoch)
+            ours.append(trainer.tokens_per_epoch / (time.perf_counter() - started))
+        torch.set_flush_denormal(False)
+        peer_tps, our_tps = statistics.median(peer), statistics.median(ours)
+        rows.append(
+            {
+                "mode": "paired",
+                "model": model,
+                "epochs": epochs,
+                "d2l_tokens_per_s": round(peer_tps, 1),
+                "ours_tokens_per_s": round(our_tps, 1),
+                "ratio": round(our_tps / peer_tps, 3),
+                "d2l_quartiles": [round(q) for q in statistics.quantiles(peer, n=4)],
+                "ours_quartiles": [round(q) for q in statistics.quantiles(ours, n=4)],
+            }
+        )
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mode", choices=["paired", "process", "both"], default="both")
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--models", default=",".join(BOOK))
@@ -74,8 +199,14 @@ def main() -> int:
     args = ap.parse_args()
 
     rows = []
+    models = [m for m in args.models.split(",") if m]
     with tempfile.TemporaryDirectory() as tmp:
-        for model in [m for m in args.models.split(",") if m]:
+        if args.mode in ("paired", "both"):
+            for row in run_paired(models, args.epochs, args.anchor, args.data, Path(tmp)):
+                rows.append(row)
+                if not args.json:
+                    print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)
+        for model in models if args.mode in ("process", "both") else []:
             peers, ours = [], []
             for k in range(args.repeat):
                 peers.append(run_d2l(args.anchor, args.data, model, args.epochs))
@@ -84,6 +215,7 @@ def main() -> int:
             our_tps = statistics.median(o["tokens_per_s"] for o in ours)
             rows.append(
                 {
+                    "mode": "process",
                     "model": model,
                     "epochs": args.epochs,
                     "repeat": args.repeat,

@@ -351,3 +351,12 @@ def test_search_module_imports_without_torch():
         "assert c.tokens == (0, 2, 1) and 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_worked_example_summary_shows_greedy_is_not_optimal():
+    from rnn_tui.decode.search import worked_example_summary
+
+    greedy, better, best = worked_example_summary()
+    assert greedy == "greedy: A B C <eos>  P = 0.048"
+    assert better.endswith("A C B <eos>  P = 0.054")
+    assert "A C B <eos>" in best

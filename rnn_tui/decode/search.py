@@ -327,3 +327,37 @@ def worked_example_step_prob(prefix: Sequence[int | str]) -> list[float]:
             t = WORKED_EXAMPLE_TOKENS.index(t)
         key.append(int(t))
     return list(WORKED_EXAMPLE_TABLE.get(tuple(key), _UNIFORM))
+
+
+def worked_example_summary(alpha: float = DEFAULT_ALPHA) -> list[str]:
+    """The seeds' point about greedy search, computed from the worked example's tables (plain
+    Python, no torch): greedy's sequence and probability, the better A C B <eos>, and the best
+    sequence of the exhaustive search under the score (1/L^α) Σ log P."""
+
+    def probability(tokens: tuple[int, ...]) -> float:
+        p = 1.0
+        for i, y in enumerate(tokens):
+            p *= worked_example_step_prob(tokens[:i])[y]
+        return p
+
+    def name(tokens) -> str:
+        return " ".join(WORKED_EXAMPLE_TOKENS[t] for t in tokens)
+
+    greedy: tuple[int, ...] = ()
+    while len(greedy) < WORKED_EXAMPLE_MAX_LEN and (not greedy or greedy[-1] != WORKED_EXAMPLE_EOS):
+        row = worked_example_step_prob(greedy)
+        greedy += (max(range(len(row)), key=row.__getitem__),)
+    better = (_A, _C, _B, WORKED_EXAMPLE_EOS)
+    best = exhaustive_search(
+        worked_example_step_prob,
+        len(WORKED_EXAMPLE_TOKENS),
+        WORKED_EXAMPLE_EOS,
+        WORKED_EXAMPLE_MAX_LEN,
+        alpha,
+    )[0]
+    best_tokens = best.tokens + ((WORKED_EXAMPLE_EOS,) if best.finished else ())
+    return [
+        f"greedy: {name(greedy)}  P = {probability(greedy):.3f}",
+        f"choosing C at step 2: {name(better)}  P = {probability(better):.3f}",
+        f"exhaustive search (score, α = {alpha:g}): {name(best_tokens)}  score {best.score:.3f}",
+    ]

@@ -489,19 +489,7 @@ class LMTrainer:
         or "failed" (NaN/inf loss, or an exception, which is re-raised after status.json says
         so). Pause/resume requests in control.json are obeyed between minibatches.
         """
-        self.run_dir = run
-        prepare_device(self.device)
-        self.stop = stop if stop is not None else threading.Event()
-        self.stop_reason: str | None = None
-        self.on_event = on_event
-        self._session_start = time.perf_counter()
-        self._elapsed_before = self.progress.elapsed
-        self._session_tokens = 0
-        self._session_train_time = 0.0
-        self._next_poll = 0.0
-        self._session_first_epoch = self.progress.epoch + 1
-        self.status = "running"
-        self.message = ""
+        self.begin_session(run, stop, on_event)
         run.write_config(self.run_config())
         if self.baseline_ppl is None:
             self.baseline_ppl = self.baseline()
@@ -543,6 +531,34 @@ class LMTrainer:
                 self._set_status("finished", self._finished_message())
         self._tick()
         return self.summary()
+
+    def begin_session(
+        self,
+        run: RunDir,
+        stop: threading.Event | None = None,
+        on_event: Callable[[dict], None] | None = None,
+    ) -> None:
+        """What `run` sets up before its first epoch (device settings, the stop flag, clocks).
+        `run` calls it; a benchmark calls it once and then `train_epoch` directly."""
+        self.run_dir = run
+        prepare_device(self.device)
+        self.stop = stop if stop is not None else threading.Event()
+        self.stop_reason: str | None = None
+        self.on_event = on_event
+        self._session_start = time.perf_counter()
+        self._elapsed_before = self.progress.elapsed
+        self._session_tokens = 0
+        self._session_train_time = 0.0
+        self._next_poll = 0.0
+        self._session_first_epoch = self.progress.epoch + 1
+        self.status = "running"
+        self.message = ""
+
+    def train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        """One epoch's minibatches, as `run` trains them, without validation, samples or
+        checkpoints: (mean loss, mean gradient norm, training seconds). After begin_session."""
+        self.progress.batch = 0
+        return self._train_epoch(epoch)
 
     def _epochs(self) -> None:
         cfg = self.config

@@ -29,6 +29,7 @@ from textual.validation import Function, Integer
 from textual.widgets import Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from rnn_tui.decode.search import worked_example_summary
 from rnn_tui.train.discover import describe, discover_checkpoints, read_meta
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.translate_input import SentenceInput, split_sentences
@@ -303,6 +304,11 @@ output). Beam size 1 is greedy. The lower table lists the final beam of the sele
 (↑ ↓ in the upper table): Σ log P, L, score, and whether it ended with `<eos>` or was cut at
 the maximum length; `= greedy` marks the greedy translation when the beam kept it.
 
+**Greedy is not optimal** — the seeds' worked example (vocabulary A, B, C, `<eos>`, their
+probability tables), computed here:
+
+WORKED_EXAMPLE
+
 **BLEU** (seeds): exp(min(0, 1 − len_label/len_pred)) · Π p_n^(1/2^n), n = 1…2, of each
 translation against its reference, in [0, 1]. With two references or more, the status line adds
 the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
@@ -310,7 +316,7 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
 **Checkpoints**: the seq2seq ones in `checkpoints/`, `$RNN_TUI_CHECKPOINTS` and every run under
 `runs/`; *Path…* takes any `.safetensors` checkpoint or run directory. Train one with
 `rnn-tui train --task seq2seq` (or the Train screen).
-"""
+""".replace("WORKED_EXAMPLE", "\n".join(f"- {line}" for line in worked_example_summary()))
 
     def __init__(self) -> None:
         super().__init__()
