@@ -167,7 +167,9 @@ def test_a_run_learns_writes_bleu_and_checkpoints_with_both_vocabularies(pairs_f
     assert "bleu_short" in epochs[-1] and summary["bleu"] == epochs[-1]["bleu"]
     samples = events(tmp_path / "run", "sample")
     assert samples[-1]["text"].splitlines()[0].startswith("go . => ")
-    checkpoint = load_checkpoint(tmp_path / "run")
+    checkpoint = load_checkpoint(tmp_path / "run")  # best: the highest held-out BLEU
+    bleus = [e["bleu"] for e in epochs]
+    assert checkpoint.meta["epoch"] == bleus.index(max(bleus)) + 1
     assert checkpoint.task == "seq2seq"
     assert "<bos>" in checkpoint.tgt_vocab.idx_to_token and len(checkpoint.src_vocab) > 4
     config_json = json.loads((tmp_path / "run" / "config.json").read_text())

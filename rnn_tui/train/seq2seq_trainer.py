@@ -318,6 +318,13 @@ class Seq2SeqTrainer(LMTrainer):
     def _epoch_extras(self) -> dict:
         return dict(self._extras)
 
+    def _selection_metric(self, train_ppl: float, val_ppl: float | None) -> float:
+        """`best` is the epoch with the highest held-out BLEU (stored negated: lower is better),
+        since held-out loss stops tracking translation quality once the model overfits; without
+        held-out pairs, the lowest training perplexity."""
+        bleu = self._extras.get("bleu")
+        return -bleu if bleu is not None else super()._selection_metric(train_ppl, val_ppl)
+
     def tgt_text(self, ids: list[int]) -> str:
         return " ".join(self.tgt_vocab.to_tokens(list(ids)))
 
@@ -374,11 +381,11 @@ class Seq2SeqTrainer(LMTrainer):
     def _finished_message(self) -> str:
         p = self.progress
         text = _epochs(p.epoch)
-        if p.best_metric and len(self.val_idx):
-            text += f"; best val loss {np.log(p.best_metric):.3f} (epoch {p.best_epoch})"
         bleu = (p.history[-1] if p.history else {}).get("bleu")
         if bleu is not None:
-            text += f"; held-out BLEU {bleu:.1f}"
+            text += f"; held-out BLEU {bleu:.1f}, best {-p.best_metric:.1f} (epoch {p.best_epoch})"
+        elif p.best_metric is not None:
+            text += f"; best train ppl {p.best_metric:.3f} (epoch {p.best_epoch})"
         return text
 
     def summary(self) -> dict:

@@ -571,7 +571,7 @@ class LMTrainer:
             p.loss_sum = p.norm_sum = p.epoch_time = 0.0
             train_ppl = perplexity(train_loss)
             val_ppl = perplexity(val_loss) if val_loss is not None else None
-            metric = val_ppl if val_ppl is not None else train_ppl
+            metric = self._selection_metric(train_ppl, val_ppl)
             best = math.isfinite(metric) and (p.best_metric is None or metric < p.best_metric)
             if best:
                 p.best_metric, p.best_epoch = metric, epoch
@@ -715,6 +715,10 @@ class LMTrainer:
         logits, self._state = self.model(X_all[b], state)
         V = self.model.vocab_size
         return F.cross_entropy(logits.reshape(-1, V), Y_all[b].reshape(-1))
+
+    def _selection_metric(self, train_ppl: float, val_ppl: float | None) -> float:
+        """What `best` minimises: validation perplexity, else training perplexity."""
+        return val_ppl if val_ppl is not None else train_ppl
 
     def _epoch_extras(self) -> dict:
         """Task-specific per-epoch metrics added to the history record and the epoch event."""
