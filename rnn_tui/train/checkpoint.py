@@ -37,7 +37,7 @@ import numpy as np
 import torch
 
 from rnn_tui.train import CheckpointError
-from rnn_tui.train.atomic import atomic_write_bytes, atomic_write_text, dumps_json
+from rnn_tui.train.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.train.safetensors_io import parse_tensors, read_file_bytes, serialize
 
 FORMAT_VERSION = 1
@@ -216,7 +216,9 @@ def save_checkpoint(
     if numpy_generator is not None:
         record["numpy_generator"] = numpy_generator.bit_generator.state
     try:
-        text = dumps_json(record)
+        # One line: vocabularies of thousands of tokens made the indented form three times
+        # larger (1.3 MB for the shipped translator), and nobody reads them by eye.
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"cannot save checkpoint {folder / name}: {exc}") from None
 
