@@ -1,0 +1,61 @@
+"""Held-out corpus BLEU of a seq2seq checkpoint, greedy and beam, on all held-out pairs or on
+those of at most N English words — the figure checkpoints/README.md reports.
+
+    python benchmarks/heldout_bleu.py CHECKPOINT [--max-words 5] [--beam 4] [--alpha 0.75]
+
+The held-out pairs are rebuilt from the checkpoint's own config (pairs, num_examples,
+val_fraction) with the trainer's fixed split (rnn_tui.data.nmt_batches.split_pairs), so they are
+exactly the pairs the run never trained on. BLEU is sacreBLEU, lower-cased, one reference each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+from rnn_tui.data.nmt_batches import split_pairs, word_count
+from rnn_tui.data.translation import preprocess_pairs, read_raw_pairs, tokenize_nmt
+from rnn_tui.decode.bleu import corpus_bleu
+from rnn_tui.decode.translate import load_translator
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("checkpoint")
+    ap.add_argument("--max-words", type=int, default=5, help="0: every held-out pair")
+    ap.add_argument("--beam", type=int, default=4)
+    ap.add_argument("--alpha", type=float, default=0.75)
+    ap.add_argument("--json", action="store_true")
+    args = ap.parse_args()
+
+    translator = load_translator(args.checkpoint)
+    cfg = translator.config
+    limit = cfg.get("num_examples", -1)
+    raw, _ = read_raw_pairs(cfg.get("pairs", "fra-eng"), cfg.get("encoding", "utf-8"),
+                            limit if limit and limit > 0 else None)  # fmt: skip
+    pairs = preprocess_pairs(raw)
+    source, _ = tokenize_nmt(pairs)
+    _, held = split_pairs(len(pairs), cfg["val_fraction"])
+    if args.max_words > 0:
+        held = [i for i in held if word_count(source[i]) <= args.max_words]
+    sentences = [pairs[i][0] for i in held]
+    references = [pairs[i][1] for i in held]
+    started = time.perf_counter()
+    out = translator.translate_many(sentences, beam_size=args.beam, alpha=args.alpha)
+    seconds = time.perf_counter() - started
+    result = {
+        "checkpoint": str(translator.checkpoint),
+        "pairs": len(held),
+        "max_words": args.max_words,
+        "greedy_bleu": round(corpus_bleu([t.greedy_text for t in out], references), 2),
+        f"beam{args.beam}_bleu": round(corpus_bleu([t.beam_text for t in out], references), 2),
+        "alpha": args.alpha,
+        "seconds": round(seconds, 1),
+    }
+    print(json.dumps(result) if args.json else "  ".join(f"{k}={v}" for k, v in result.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
