@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 # Environment variables that change how Textual renders (theme, colours, animation).
@@ -12,6 +14,16 @@ _TEXTUAL_ENV = ("TEXTUAL_THEME", "NO_COLOR", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLO
 def _plain_textual_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _TEXTUAL_ENV:
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def _denormals_back_on():
+    """A trainer run in-process flushes denormals for the whole process (train.device); put
+    IEEE arithmetic back so later tests (hypothesis checks it) see a normal processor state."""
+    yield
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_flush_denormal(False)
 
 
 class Tui:

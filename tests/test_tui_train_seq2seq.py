@@ -236,7 +236,9 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
     from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig
 
     calls: list = []
-    app = train_app(command_builder=replay_builder(calls, "--delay", "0.001"))
+    # A delay long enough that the replay is still running when the test looks at it (a warm
+    # machine replayed it in well under the few milliseconds between the key and the check).
+    app = train_app(command_builder=replay_builder(calls, "--delay", "0.01"))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await show_train(pilot, tui)
         form = screen.query_one(TrainForm)
@@ -275,7 +277,7 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
             assert (config.embed, config.epochs, config.bidirectional) == (32, 300, True)
             # The replayed run is followed live until it finishes.
             follower = screen.followers[str(folder)]
-            await wait_for(pilot, screen, lambda: screen.process is None)
+            await wait_for(pilot, screen, lambda: screen.process is None, timeout=30.0)
             assert process.poll() == 0 and follower.status == "finished"
             assert "BLEU 37.0" in text(screen, "#run-metrics")
             finished = [m for m, _ in app.notified if "finished" in m]
