@@ -43,8 +43,6 @@ from rnn_tui.data.translation import (
     tokenize_nmt,
 )
 from rnn_tui.data.vocab import Vocab
-from rnn_tui.models.base import ModelError
-from rnn_tui.models.registry import build_model, count_parameters
 from rnn_tui.train.checkpoint import Checkpoint
 from rnn_tui.train.device import resolve_device
 from rnn_tui.train.masked_loss import masked_cross_entropy
@@ -54,7 +52,6 @@ from rnn_tui.train.trainer import (
     LMTrainer,
     _epochs,
     _number,
-    _Progress,
     _require_int,
 )
 
@@ -215,36 +212,10 @@ class Seq2SeqTrainer(LMTrainer):
         self._sort_key = (tgt_len * (T + 1) + src_len)[self.train_idx].tolist()
         self._extras: dict = {}
 
-        torch.manual_seed(config.seed)
-        if resume is not None:
-            self.model = resume.build_model(self.device)
-            self.progress = _Progress.from_meta(resume.meta)
-        else:
-            model_config = config.model_config(len(self.src_vocab), len(self.tgt_vocab))
-            try:
-                self.model = build_model(model_config).to(self.device)
-            except ModelError as exc:
-                raise ConfigError(str(exc)) from None
-            self.progress = _Progress()
+        self._prepare_training(
+            resume, config.model_config(len(self.src_vocab), len(self.tgt_vocab))
+        )
         self.baseline_ppl = None
-        self.model.train()
-        self.params = [p for p in self.model.parameters() if p.requires_grad]
-        if config.optimizer == "adam":
-            self.optimizer = torch.optim.Adam(self.params, lr=config.lr, foreach=True)
-        else:
-            self.optimizer = torch.optim.SGD(self.params, lr=config.lr, foreach=True)
-        if resume is not None:
-            resume.restore_optimizer(self.optimizer)
-            if self.progress.epoch > config.epochs or (
-                self.progress.epoch == config.epochs and self.progress.batch == 0
-            ):
-                raise ConfigError(
-                    f"the run already has {_epochs(self.progress.epoch)}; resume with "
-                    f"--epochs N, N > {self.progress.epoch}, to train further"
-                )
-        self.resume = resume
-        self.num_params = count_parameters(self.model)
-        self.log_every = config.log_every or self._auto_log_every()
         self._val_batches = []  # unused: evaluate() batches the held-out pairs itself
 
     # -----------------------------------------------------------------------------------------

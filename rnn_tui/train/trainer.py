@@ -301,18 +301,27 @@ class LMTrainer:
 
             encode_prefix(config.prefix, self.vocab, config.token, config.mode)
 
+        self._prepare_training(resume, config.model_config(len(self.vocab)))
+        self.baseline_ppl = (
+            (resume.meta.get("metrics") or {}).get("baseline_ppl") if resume is not None else None
+        )
+        self._val_batches = self._validation_batches()
+
+    def _prepare_training(self, resume: Checkpoint | None, model_config: dict) -> None:
+        """The model (fresh from `model_config`, or the checkpoint's), its optimizer (restored
+        on resume), the progress so far and the logging interval; ConfigError for a model
+        config out of range or a resume that has nothing left to train."""
+        config = self.config
         torch.manual_seed(config.seed)
         if resume is not None:
             self.model = resume.build_model(self.device)
             self.progress = _Progress.from_meta(resume.meta)
-            self.baseline_ppl = (resume.meta.get("metrics") or {}).get("baseline_ppl")
         else:
             try:
-                self.model = build_model(config.model_config(len(self.vocab))).to(self.device)
+                self.model = build_model(model_config).to(self.device)
             except ModelError as exc:
                 raise ConfigError(str(exc)) from None
             self.progress = _Progress()
-            self.baseline_ppl = None
         self.model.train()
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         if config.optimizer == "adam":
@@ -332,7 +341,6 @@ class LMTrainer:
         self.resume = resume
         self.num_params = count_parameters(self.model)
         self.log_every = config.log_every or self._auto_log_every()
-        self._val_batches = self._validation_batches()
 
     # -----------------------------------------------------------------------------------------
     # Data
