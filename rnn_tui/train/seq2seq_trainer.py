@@ -47,12 +47,11 @@ from rnn_tui.train.checkpoint import Checkpoint
 from rnn_tui.train.device import resolve_device
 from rnn_tui.train.masked_loss import masked_cross_entropy
 from rnn_tui.train.trainer import (
-    OPTIMIZERS,
     ConfigError,
     LMTrainer,
     _epochs,
-    _number,
     _require_int,
+    validate_training_options,
 )
 
 # The seeds' four test sentences (d2l §9.7) and their references: the sample of every epoch.
@@ -64,7 +63,6 @@ SEED_SENTENCES = (
 )
 SHORT_WORDS = 5  # "held-out pairs of up to five English words"
 EVAL_BATCH = 512
-MAX_VAL_FRACTION = 0.5
 
 
 @dataclass
@@ -139,22 +137,7 @@ class Seq2SeqConfig:
         num_examples = _require_int("num_examples", self.num_examples, minimum=-1)
         if num_examples == 0:
             raise ConfigError("num_examples must be positive (or -1 for all pairs)")
-        if not _number(self.lr) or self.lr <= 0:
-            raise ConfigError(f"lr must be a number > 0 (got {self.lr!r})")
-        if not _number(self.clip) or self.clip <= 0:
-            raise ConfigError(f"clip must be a number > 0 (got {self.clip!r})")
-        if not _number(self.dropout) or not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1) (got {self.dropout!r})")
-        if not _number(self.val_fraction) or not 0 <= self.val_fraction <= MAX_VAL_FRACTION:
-            raise ConfigError(
-                f"val_fraction must be in [0, {MAX_VAL_FRACTION}] (got {self.val_fraction!r})"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})"
-            )
-        if not isinstance(self.bidirectional, bool):
-            raise ConfigError(f"bidirectional must be true or false (got {self.bidirectional!r})")
+        validate_training_options(self)
 
 
 def epoch_rng(seed: int, epoch: int) -> random.Random:

@@ -152,28 +152,34 @@ class LMConfig:
         max_tokens = _require_int("max_tokens", self.max_tokens, minimum=-1)
         if max_tokens == 0:
             raise ConfigError("max_tokens must be positive (or -1 for the whole corpus)")
-        if not _number(self.lr) or self.lr <= 0:
-            raise ConfigError(f"lr must be a number > 0 (got {self.lr!r})")
-        if not _number(self.clip) or self.clip <= 0:
-            raise ConfigError(f"clip must be a number > 0 (got {self.clip!r})")
-        if not _number(self.dropout) or not 0 <= self.dropout < 1:
-            raise ConfigError(f"dropout must be in [0, 1) (got {self.dropout!r})")
-        if not _number(self.val_fraction) or not 0 <= self.val_fraction <= MAX_VAL_FRACTION:
-            raise ConfigError(
-                f"val_fraction must be in [0, {MAX_VAL_FRACTION}] (got {self.val_fraction!r})"
-            )
-        if self.optimizer not in OPTIMIZERS:
-            raise ConfigError(
-                f"unknown optimizer {self.optimizer!r} (choose from {', '.join(OPTIMIZERS)})"
-            )
+        validate_training_options(self)
         if self.sampling not in STRATEGIES:
             raise ConfigError(
                 f"unknown sampling {self.sampling!r} (choose from {', '.join(STRATEGIES)})"
             )
-        if not isinstance(self.bidirectional, bool):
-            raise ConfigError(f"bidirectional must be true or false (got {self.bidirectional!r})")
         if self.sample_every and not (isinstance(self.prefix, str) and self.prefix.strip()):
             raise ConfigError("the sample prefix is empty (give --prefix TEXT or --sample-every 0)")
+
+
+def validate_training_options(config) -> None:
+    """ConfigError (one line) for the options every task shares: lr, clip, dropout,
+    val_fraction, optimizer, bidirectional."""
+    if not _number(config.lr) or config.lr <= 0:
+        raise ConfigError(f"lr must be a number > 0 (got {config.lr!r})")
+    if not _number(config.clip) or config.clip <= 0:
+        raise ConfigError(f"clip must be a number > 0 (got {config.clip!r})")
+    if not _number(config.dropout) or not 0 <= config.dropout < 1:
+        raise ConfigError(f"dropout must be in [0, 1) (got {config.dropout!r})")
+    if not _number(config.val_fraction) or not 0 <= config.val_fraction <= MAX_VAL_FRACTION:
+        raise ConfigError(
+            f"val_fraction must be in [0, {MAX_VAL_FRACTION}] (got {config.val_fraction!r})"
+        )
+    if config.optimizer not in OPTIMIZERS:
+        raise ConfigError(
+            f"unknown optimizer {config.optimizer!r} (choose from {', '.join(OPTIMIZERS)})"
+        )
+    if not isinstance(config.bidirectional, bool):
+        raise ConfigError(f"bidirectional must be true or false (got {config.bidirectional!r})")
 
 
 def _number(value) -> bool:
