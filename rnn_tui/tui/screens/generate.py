@@ -38,6 +38,7 @@ from rnn_tui.decode.options import (
     parse_temperature,
 )
 from rnn_tui.train.discover import describe, discover_checkpoints
+from rnn_tui.tui.widgets.checkpoint_options import PATH, fill_checkpoint_select
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.generate_output import GenerationOutput
 from rnn_tui.tui.widgets.generate_top import TopTokens
@@ -45,7 +46,6 @@ from rnn_tui.tui.widgets.generate_top import TopTokens
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.generate import LoadedLM
 
-PATH = "path"  # the checkpoint drop-down's "type a path" entry
 DEFAULT_PREFIX = "time traveller"  # the seeds' prefix
 UPDATE_INTERVAL = 0.1  # seconds between two batches of tokens posted by the worker
 WIDE = 100  # columns from which the optional labels are shown
@@ -336,18 +336,12 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
     def _checkpoints_found(self, entries: list[dict]) -> None:
         self._found = True
         self._entries = {entry["path"]: entry for entry in entries}
-        select = self.query_one("#checkpoint", Select)
-        current = select.value
-        typed = self.query_one("#ckpt-path", Input).value.strip()
-        if current in self._entries or (current == PATH and typed):
-            value = current
-        else:
-            value = entries[0]["path"] if entries else PATH
-        with self.prevent(Select.Changed):
-            select.set_options(
-                [(entry["label"], entry["path"]) for entry in entries] + [("Path…", PATH)]
-            )
-            select.value = value
+        value = fill_checkpoint_select(
+            self,
+            self.query_one("#checkpoint", Select),
+            entries,
+            self.query_one("#ckpt-path", Input).value.strip(),
+        )
         if value != self._selected:
             self._checkpoint_chosen(value)
         elif value in self._entries and not self.running:

@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.decode.search import worked_example_summary
 from rnn_tui.train.discover import describe, discover_checkpoints, read_meta
+from rnn_tui.tui.widgets.checkpoint_options import PATH, fill_checkpoint_select
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.translate_input import SentenceInput, split_sentences
 from rnn_tui.tui.widgets.translate_results import TranslationResults
@@ -39,7 +40,6 @@ from rnn_tui.tui.widgets.translate_tables import ResultRow
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.translate import Translator
 
-PATH = "path"  # the checkpoint drop-down's "type a path" entry
 # The seeds' four test sentences with the book's references (d2l §9.7).
 SEEDS_EXAMPLES = (
     "go . => va ! ; i lost . => j'ai perdu . ; he's calm . => il est calme . ; "
@@ -420,18 +420,12 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
     def _checkpoints_found(self, entries: list[dict]) -> None:
         self._found = True
         self._entries = {entry["path"]: entry for entry in entries}
-        select = self.query_one("#tr-checkpoint", Select)
-        current = select.value
-        typed = self.query_one("#tr-path", Input).value.strip()
-        if current in self._entries or (current == PATH and typed):
-            value = current
-        else:
-            value = entries[0]["path"] if entries else PATH
-        with self.prevent(Select.Changed):
-            select.set_options(
-                [(entry["label"], entry["path"]) for entry in entries] + [("Path…", PATH)]
-            )
-            select.value = value
+        value = fill_checkpoint_select(
+            self,
+            self.query_one("#tr-checkpoint", Select),
+            entries,
+            self.query_one("#tr-path", Input).value.strip(),
+        )
         results = self.query_one(TranslationResults)
         if value != self._selected:
             self._checkpoint_chosen(value, by_user=False)
