@@ -103,7 +103,7 @@ def inproc(fn, repeat: int) -> float:
 
 def one_mb_file(folder: Path) -> Path:
     """About 1 MB of real English: the Time Machine repeated, each copy's lines rotated."""
-    from rnn_tui.data.corpus import read_text
+    from rnn_tui.data.sources import read_text
 
     lines = read_text("timemachine").splitlines()
     out, size, k = [], 0, 0
@@ -175,7 +175,7 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    from rnn_tui.data.corpus import read_text
+    from rnn_tui.data.sources import read_text
     from rnn_tui.data.stats import corpus_stats
 
     exe = [sys.executable, "-m", "rnn_tui"]

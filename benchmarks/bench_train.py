@@ -138,8 +138,8 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
     from d2l import torch as d2l
     from torch import nn
 
-    from rnn_tui.train.device import prepare_device
-    from rnn_tui.train.rundir import RunDir
+    from rnn_tui.checkpoints.device import prepare_device
+    from rnn_tui.runs.rundir import RunDir
     from rnn_tui.train.trainer import LMConfig, LMTrainer
 
     d2l.download = lambda name, cache_dir=None: os.path.join(str(data), "timemachine.txt")

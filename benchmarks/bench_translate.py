@@ -100,7 +100,8 @@ def run_ours(epochs: int, run_dir: Path, threads: int) -> dict:
 def our_tokens_per_epoch() -> int:
     """Σ valid target tokens of the book's 600 pairs: min(len + 1, num_steps) per pair, which is
     build_array_nmt's valid_len (and what the trainer's tokens_per_s counts)."""
-    from rnn_tui.data.translation import preprocess_pairs, read_raw_pairs, tokenize_nmt
+    from rnn_tui.data.sources import read_raw_pairs
+    from rnn_tui.data.translation import preprocess_pairs, tokenize_nmt
 
     raw, _ = read_raw_pairs(num_examples=BOOK_PAIRS)
     _, target = tokenize_nmt(preprocess_pairs(raw))

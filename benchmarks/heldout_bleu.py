@@ -15,9 +15,10 @@ import json
 import time
 
 from rnn_tui.data.nmt_batches import split_pairs, word_count
-from rnn_tui.data.translation import preprocess_pairs, read_raw_pairs, tokenize_nmt
-from rnn_tui.decode.bleu import corpus_bleu
+from rnn_tui.data.sources import read_raw_pairs
+from rnn_tui.data.translation import preprocess_pairs, tokenize_nmt
 from rnn_tui.decode.translate import load_translator
+from rnn_tui.metrics.bleu import corpus_bleu
 
 
 def main() -> int:

@@ -42,10 +42,10 @@ def make_lm_checkpoint(
 def _train_and_save(folder, token, model, hidden, embed, steps, mode, name) -> Path:
     import torch
 
+    from rnn_tui.checkpoints.checkpoint import save_checkpoint
     from rnn_tui.data.corpus import load_corpus
     from rnn_tui.data.partition import iter_batches
     from rnn_tui.models.registry import build_model
-    from rnn_tui.train.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     corpus = load_corpus("timemachine", token=token, mode=mode)
@@ -96,8 +96,8 @@ def save_untrained(folder: Path, vocab, model_config: dict, name: str = "best", 
     default to lm / char / clean): for checkpoints training cannot make yet (another task)."""
     import torch
 
+    from rnn_tui.checkpoints.checkpoint import save_checkpoint
     from rnn_tui.models.registry import build_model
-    from rnn_tui.train.checkpoint import save_checkpoint
 
     torch.manual_seed(0)
     net = build_model({"vocab_size": len(vocab), **model_config})

@@ -1,4 +1,4 @@
-"""BLEU (rnn_tui.decode.bleu): the seeds' formula on d2l §9.7's printed examples, edge cases
+"""BLEU (rnn_tui.metrics.bleu): the seeds' formula on d2l §9.7's printed examples, edge cases
 d2l does not handle, and corpus BLEU against sacrebleu itself."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sacrebleu
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.decode.bleu import BleuError, bleu, corpus_bleu
+from rnn_tui.metrics.bleu import BleuError, bleu, corpus_bleu
 
 
 def d2l_bleu(pred_seq, label_seq, k):
@@ -163,7 +163,7 @@ def test_corpus_bleu_bad_input(hyps, refs, message):
 
 def test_bleu_module_imports_without_sacrebleu():
     code = (
-        "import sys, rnn_tui.decode.bleu as b\n"
+        "import sys, rnn_tui.metrics.bleu as b\n"
         "assert b.bleu('va !', 'va !') == 1.0\n"
         "assert 'sacrebleu' not in sys.modules and 'torch' not in sys.modules\n"
     )

@@ -11,16 +11,16 @@ import pytest
 import torch
 from torch import nn
 
-from rnn_tui.data.vocab import Vocab
-from rnn_tui.train import CheckpointError
-from rnn_tui.train import checkpoint as checkpoint_module
-from rnn_tui.train.checkpoint import (
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints import checkpoint as checkpoint_module
+from rnn_tui.checkpoints.checkpoint import (
     Checkpoint,
     load_checkpoint,
     looks_like_pickle,
     save_checkpoint,
 )
-from rnn_tui.train.safetensors_io import save_tensors, serialize
+from rnn_tui.checkpoints.safetensors_io import save_tensors, serialize
+from rnn_tui.data.vocab import Vocab
 
 REFUSAL = (
     "refusing to load {}: it is a pickle (loading it could run code); "

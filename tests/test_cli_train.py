@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from rnn_tui.checkpoints.checkpoint import load_checkpoint
 from rnn_tui.cli import main
-from rnn_tui.data.corpus import read_text
-from rnn_tui.train.checkpoint import load_checkpoint
-from rnn_tui.train.rundir import RunDir
+from rnn_tui.data.sources import read_text
+from rnn_tui.runs.rundir import RunDir
 
 SUMMARY_KEYS = {
     "run_dir",

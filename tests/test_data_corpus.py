@@ -2,15 +2,9 @@
 
 import pytest
 
-from rnn_tui.data.corpus import (
-    BUNDLED_CORPORA,
-    clean_line,
-    load_corpus,
-    read_text,
-    split_lines,
-    tokenize,
-)
+from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.sources import BUNDLED_CORPORA, read_text, split_lines
 
 
 @pytest.fixture(scope="module")

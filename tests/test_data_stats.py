@@ -53,7 +53,7 @@ def test_errors_pass_through(tmp_path):
 
 
 def test_a_megabyte_in_about_a_second(tmp_path):
-    from rnn_tui.data.corpus import read_text
+    from rnn_tui.data.sources import read_text
 
     path = tmp_path / "big.txt"
     path.write_text(read_text("timemachine") * 6)  # ≈ 1.07 MB

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.sources import read_raw_pairs
 from rnn_tui.data.translation import (
     build_array_nmt,
     length_histogram,
@@ -13,7 +14,6 @@ from rnn_tui.data.translation import (
     load_translation,
     preprocess_nmt,
     preprocess_pairs,
-    read_raw_pairs,
     tokenize_nmt,
     truncate_pad,
 )

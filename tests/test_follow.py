@@ -1,4 +1,4 @@
-"""Following a run directory (rnn_tui/train/follow.py): bounded series, status, partial lines,
+"""Following a run directory (rnn_tui/runs/follow.py): bounded series, status, partial lines,
 growing files, a steady ETA — with recorded runs and a fixed clock, no training."""
 
 from __future__ import annotations
@@ -13,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rnn_tui.train.follow import BoundedSeries, RunFollower, check_run_dir
-from rnn_tui.train.rundir import RunDir, RunError
+from rnn_tui.runs.follow import RunFollower, check_run_dir
+from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.series import BoundedSeries
 
 RUNS = Path(__file__).parent / "fixtures" / "recorded"
 LSTM = RUNS / "lm-lstm-recorded"

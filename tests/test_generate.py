@@ -1,4 +1,4 @@
-"""Generation (rnn_tui.decode) and checkpoint discovery (rnn_tui.train.discover).
+"""Generation (rnn_tui.decode) and checkpoint discovery (rnn_tui.runs.discover).
 
 The models are the tiny trained checkpoints of lm_fixtures; the hand-made checks follow the
 seeds' predict_ch8 step by step.
@@ -16,21 +16,19 @@ import pytest
 import torch
 from lm_fixtures import save_untrained
 
+from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.vocab import Vocab
-from rnn_tui.decode.generate import (
+from rnn_tui.data.prefix import (
     encode_prefix,
-    generate_text,
     join_tokens,
-    load_lm,
-    predict,
     tokenize_prefix,
     unknown_message,
     unknown_tokens,
 )
+from rnn_tui.data.vocab import Vocab
+from rnn_tui.decode.generate import generate_text, load_lm, predict
 from rnn_tui.decode.options import parse_options
-from rnn_tui.train import CheckpointError
-from rnn_tui.train.discover import describe, discover_checkpoints, read_meta
+from rnn_tui.runs.discover import describe, discover_checkpoints, read_meta
 
 
 @pytest.fixture(scope="module")
@@ -323,7 +321,7 @@ def test_describe_tolerates_sparse_metadata(tmp_path, char_checkpoint):
 
 def test_discovery_and_options_import_no_torch():
     code = (
-        "import sys, rnn_tui.train.discover, rnn_tui.decode.options\nprint('torch' in sys.modules)"
+        "import sys, rnn_tui.runs.discover, rnn_tui.decode.options\nprint('torch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from rnn_tui.train.rundir import (
+from rnn_tui.runs.listing import list_runs
+from rnn_tui.runs.rundir import (
     COMMANDS,
     STATUSES,
     MetricsTail,
     RunDir,
     RunError,
     default_runs_root,
-    list_runs,
     new_run_dir,
 )
 
@@ -29,7 +29,7 @@ NOW = datetime(2024, 5, 1, 12, 30, 45)
 def test_importing_the_ui_side_loads_no_torch():
     code = (
         "import sys\n"
-        "import rnn_tui.train, rnn_tui.train.rundir, rnn_tui.train.atomic\n"
+        "import rnn_tui.train, rnn_tui.runs.rundir, rnn_tui.checkpoints.atomic\n"
         "print('torch' in sys.modules)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -10,8 +10,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.train import CheckpointError, atomic
-from rnn_tui.train.safetensors_io import (
+from rnn_tui.checkpoints import CheckpointError, atomic
+from rnn_tui.checkpoints.safetensors_io import (
     _swap_bytes,
     load_tensors,
     parse_tensors,

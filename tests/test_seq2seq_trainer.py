@@ -12,14 +12,14 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnn_tui.checkpoints.checkpoint import load_checkpoint
+from rnn_tui.checkpoints.export import export_weights
 from rnn_tui.cli import main
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
-from rnn_tui.decode.greedy_batch import greedy_batch
-from rnn_tui.train.checkpoint import load_checkpoint
-from rnn_tui.train.export import export_weights
+from rnn_tui.runs.listing import list_runs
+from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.masked_loss import masked_cross_entropy
-from rnn_tui.train.rundir import RunDir, list_runs
 from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig, Seq2SeqTrainer
 from rnn_tui.train.trainer import ConfigError
 
@@ -199,7 +199,7 @@ def test_batched_greedy_matches_one_sentence_at_a_time(pairs_file):
     assert together == [trainer.translate([s])[0] for s in sentences]
     model = trainer.model.eval()
     X = torch.tensor([[4, 5, 3, 0]])
-    out = greedy_batch(model, X, torch.tensor([3]), trainer.bos, trainer.eos, max_len=0)
+    out = model.greedy_batch(X, torch.tensor([3]), trainer.bos, trainer.eos, max_len=0)
     assert out == [[]]
 
 

@@ -12,7 +12,7 @@ from functools import partial
 from test_tui_translate import SEEDS_EXAMPLES, fake, open_translate, start_here  # noqa: F401
 from textual.widgets import Input
 
-from rnn_tui.train import discover
+from rnn_tui.runs import discover
 from rnn_tui.tui.widgets.translate_tables import SentenceTable
 
 

@@ -12,14 +12,14 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnn_tui.data.corpus import read_text
+from rnn_tui.checkpoints.checkpoint import load_checkpoint
+from rnn_tui.checkpoints.device import DeviceError, resolve_device
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngrams import ngram_perplexity
-from rnn_tui.train.checkpoint import load_checkpoint
+from rnn_tui.data.sources import read_text
+from rnn_tui.metrics.perplexity import perplexity
+from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.clipping import grad_clipping
-from rnn_tui.train.device import DeviceError, resolve_device
-from rnn_tui.train.perplexity import perplexity
-from rnn_tui.train.rundir import RunDir
 from rnn_tui.train.signals import StopRequest
 from rnn_tui.train.trainer import (
     ConfigError,

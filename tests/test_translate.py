@@ -16,7 +16,6 @@ import torch
 
 from rnn_tui.data.translation import RESERVED_TOKENS, build_array_nmt, preprocess_pairs
 from rnn_tui.data.vocab import Vocab
-from rnn_tui.decode.greedy_batch import greedy_batch
 from rnn_tui.decode.translate import (
     TranslateError,
     Translator,
@@ -54,8 +53,8 @@ def make_seq2seq_checkpoint(folder: Path, *, steps: int = 60, name: str = "best"
     """An EncoderDecoder (embed 16, hidden 32, 2 layers) trained `steps` Adam steps on the four
     pairs (0: untrained), saved as folder/<name>.{safetensors,json} with the meta a seq2seq run
     writes; returns the .safetensors path."""
+    from rnn_tui.checkpoints.checkpoint import save_checkpoint
     from rnn_tui.models.seq2seq import EncoderDecoder
-    from rnn_tui.train.checkpoint import save_checkpoint
 
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -163,8 +162,8 @@ def test_greedy_matches_the_batched_greedy(untrained):
     tr = load_translator(untrained)
     sentences = ["go .", "you see the big house", "i'm home .", "a dog"]
     array, valid = build_array_nmt([tokenize(s) for s in sentences], tr.src_vocab, NUM_STEPS)
-    batch = greedy_batch(
-        tr.model, torch.as_tensor(array), torch.as_tensor(valid), tr.bos, tr.eos, NUM_STEPS
+    batch = tr.model.greedy_batch(
+        torch.as_tensor(array), torch.as_tensor(valid), tr.bos, tr.eos, NUM_STEPS
     )
     out = tr.translate_many(sentences, beam_size=1)
     assert [list(t.greedy.tokens) for t in out] == batch

@@ -17,7 +17,7 @@ from typing import ClassVar
 
 import pytest
 
-from rnn_tui.tui.process import TrainProcess, last_line, rss_mb, train_command
+from rnn_tui.runs.process import TrainProcess, last_line, rss_mb, train_command
 from rnn_tui.tui.screens.train import TrainScreen
 from rnn_tui.tui.widgets.plot import LinePlot
 from rnn_tui.tui.widgets.train_curves import CurvePanel

@@ -16,8 +16,8 @@ from typing import ClassVar
 
 import pytest
 
-from rnn_tui.train.follow import RunFollower, Sample
-from rnn_tui.tui.process import train_command
+from rnn_tui.runs.follow import RunFollower, Sample
+from rnn_tui.runs.process import train_command
 from rnn_tui.tui.screens.train import TrainScreen
 from rnn_tui.tui.widgets.plot import LinePlot
 from rnn_tui.tui.widgets.train_curves import CurvePanel, plot_ids

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
-from rnn_tui.decode.bleu import bleu
 from rnn_tui.decode.search import Candidate, sequence_score
 from rnn_tui.decode.translate import Translation, normalize, tokenize
-from rnn_tui.train import discover
+from rnn_tui.metrics.bleu import bleu
+from rnn_tui.runs import discover
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.screens.translate import (
     EMPTY_MESSAGE,
@@ -415,10 +415,10 @@ def tiny_seq2seq_checkpoint(folder: Path) -> Path:
     saved as the trainer saves one."""
     import torch
 
+    from rnn_tui.checkpoints.checkpoint import save_checkpoint
     from rnn_tui.data.translation import RESERVED_TOKENS
     from rnn_tui.data.vocab import Vocab
     from rnn_tui.models.seq2seq import build_seq2seq
-    from rnn_tui.train.checkpoint import save_checkpoint
 
     pairs = [("go .", "va !"), ("i lost .", "j'ai perdu ."), ("he's calm .", "il est calme .")]
     src = Vocab([s.split() for s, _ in pairs], reserved_tokens=RESERVED_TOKENS)

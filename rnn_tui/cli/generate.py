@@ -87,24 +87,19 @@ def _warn(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.data.errors import DataError
     from rnn_tui.decode.options import draw_seed, validate_options
-    from rnn_tui.train import CheckpointError
 
     try:
         validate_options(args.length, args.strategy, args.temperature, args.top_k, args.seed)
     except DataError as exc:
         return fail(str(exc))
 
-    from rnn_tui.decode.generate import (
-        encode_prefix,
-        join_tokens,
-        load_lm,
-        predict,
-        unknown_message,
-    )
+    from rnn_tui.checkpoints.device import DeviceError
+    from rnn_tui.data.prefix import encode_prefix, join_tokens, unknown_message
+    from rnn_tui.decode.generate import load_lm, predict
     from rnn_tui.models.base import ModelError
-    from rnn_tui.train.device import DeviceError
 
     seed = None
     if args.strategy == "sample":

@@ -44,7 +44,8 @@ def _updated(stamp) -> str:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from rnn_tui.train.rundir import default_runs_root, list_runs
+    from rnn_tui.runs.listing import list_runs
+    from rnn_tui.runs.rundir import default_runs_root
 
     root = Path(args.dir).expanduser() if args.dir else default_runs_root()
     entries = list_runs(root)

@@ -323,14 +323,14 @@ def _holds_run(path: Path) -> bool:
 
 
 def _pid_is_live(pid: object) -> bool:
-    from rnn_tui.train.rundir import process_alive
+    from rnn_tui.runs.rundir import process_alive
 
     # Our own pid is not "another trainer": a resumed run rewrites the status it read.
     return pid != os.getpid() and process_alive(pid) is True
 
 
 def run(args: argparse.Namespace) -> int:
-    from rnn_tui.train.rundir import RunDir, RunError
+    from rnn_tui.runs.rundir import RunDir, RunError
 
     given = _given(args)
     if args.resume is not None:
@@ -370,12 +370,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace, given: dict) -> int:
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.checkpoints.device import DeviceError
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
-    from rnn_tui.train import CheckpointError
-    from rnn_tui.train.checkpoint import load_checkpoint
-    from rnn_tui.train.device import DeviceError
-    from rnn_tui.train.rundir import RunDir, RunError, default_runs_root, new_run_dir
+    from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
     from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig, Seq2SeqTrainer
     from rnn_tui.train.signals import StopRequest, stop_on_signals
     from rnn_tui.train.trainer import ConfigError, LMConfig, LMTrainer

@@ -10,7 +10,7 @@ import string
 import unicodedata
 from functools import lru_cache
 
-from rnn_tui.data.corpus import bundled_path, decode_bytes, split_lines
+from rnn_tui.data.sources import bundled_path, decode_bytes, split_lines
 
 ALL_LETTERS = string.ascii_letters + " .,;'"
 N_LETTERS = len(ALL_LETTERS)

@@ -11,66 +11,21 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
-from rnn_tui.data.corpus import read_bundled, read_path, split_lines
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.sources import BUNDLED_PAIRS, read_raw_pairs
 from rnn_tui.data.vocab import Vocab
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 RESERVED_TOKENS = [PAD, BOS, EOS]
-BUNDLED_PAIRS = "fra-eng"
 
 # d2l's no_space(char, prev_char) as a zero-width match: before , . ! ? whose previous character
 # is not a space (a lookbehind reads the input, as d2l's text[i - 1] does; at i = 0 it fails).
 _NO_SPACE = re.compile(r"(?<=[^ ])(?=[,.!?])")
 # The same across many sentences joined by newlines, where a sentence start must not match.
 _NO_SPACE_JOINED = re.compile(r"(?<=[^ \n])(?=[,.!?])")
-
-
-def read_raw_pairs(
-    source: str = BUNDLED_PAIRS, encoding: str = "utf-8", num_examples: int | None = None
-) -> tuple[list[tuple[str, str]], int]:
-    """Tab-separated sentence pairs of the bundled fra-eng set or a file, with the number of
-    malformed lines skipped (not exactly two fields, or a side that is blank).
-
-    Blank lines are ignored. `num_examples` keeps the first that many pairs (None or ≤ 0: all);
-    unlike d2l's `tokenize_nmt`, whose `i > num_examples` test keeps one line more, 600 means 600.
-    """
-    limit = num_examples if num_examples is not None and num_examples > 0 else None
-    if source == BUNDLED_PAIRS:
-        pairs, malformed = _bundled_pairs()
-        return list(pairs[:limit]), malformed
-    return _parse_pairs(read_path(source, encoding), source, limit)
-
-
-@lru_cache(maxsize=1)
-def _bundled_pairs() -> tuple[tuple[tuple[str, str], ...], int]:
-    # The bundled set has no malformed lines, so a prefix of it is what a limit would read.
-    pairs, malformed = _parse_pairs(read_bundled("fra-eng", "fra.txt"), BUNDLED_PAIRS, None)
-    return tuple(pairs), malformed
-
-
-def _parse_pairs(text: str, source: str, limit: int | None) -> tuple[list[tuple[str, str]], int]:
-    pairs: list[tuple[str, str]] = []
-    malformed = 0
-    for line in split_lines(text):
-        if limit is not None and len(pairs) >= limit:
-            break
-        if not line.strip():
-            continue
-        parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
-            malformed += 1
-            continue
-        pairs.append((parts[0], parts[1]))
-    if not pairs:
-        raise DataError(
-            f"no tab-separated sentence pairs in {source} ({malformed} malformed lines)"
-        )
-    return pairs, malformed
 
 
 def preprocess_nmt(text: str) -> str:

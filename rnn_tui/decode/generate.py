@@ -14,31 +14,26 @@ Greedy decoding is that argmax. Sampling draws the next token from softmax(o / T
 T > 0 sharpens (T < 1) or flattens (T > 1) the model's distribution — optionally restricted to
 the k most probable tokens; a seeded torch.Generator makes a draw reproducible.
 
-The prefix is tokenized as the model's corpus was (the checkpoint's config says how): in "clean"
-mode every run of non-letters becomes a space and letters are lower-cased (the seeds'
-`re.sub('[^A-Za-z]+', ' ', line).lower()`), so "Time Traveller!" reads "time traveller ";
-"char" lists the characters, "word" splits on whitespace. Tokens outside the vocabulary map to
-`<unk>` (index 0) and are reported.
+The prefix is tokenized as the model's corpus was (rnn_tui.data.prefix); the warm-up and each
+step are the model's own (`LanguageModel.warm_up` / `next_logits`), so the trainer's greedy sample
+(`LanguageModel.predict`) and this generator read a prefix the same way.
 """
 
 from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
+from rnn_tui.checkpoints.device import resolve_device
 from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.vocab import UNK
+from rnn_tui.data.prefix import encode_prefix, join_tokens
 from rnn_tui.decode.options import TOP_N, draw_seed, validate_options
-from rnn_tui.train.device import resolve_device
-
-_NON_LETTERS = re.compile("[^A-Za-z]+")
 
 
 @dataclass(frozen=True)
@@ -51,74 +46,6 @@ class Step:
     index: int
     prob: float
     top: list[tuple[str, float]]
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """A prefix as the model reads it: `tokens` after cleaning and tokenizing, `ids` their
-    vocabulary indices, `unknown` the distinct tokens that map to `<unk>` (first-seen order)."""
-
-    tokens: list[str]
-    ids: list[int]
-    unknown: list[str]
-
-    @property
-    def shown(self) -> list[str]:
-        """The tokens the model sees: unknown ones as `<unk>` (what the seeds' output prints)."""
-        unknown = set(self.unknown)
-        return [UNK if tok in unknown else tok for tok in self.tokens]
-
-
-def clean_prefix(prefix: str, mode: str = "clean") -> str:
-    """The prefix cleaned like the corpus lines: "clean" maps every run of non-letters to one
-    space and lower-cases (the corpus also strips line ends; a prefix keeps a trailing space the
-    user typed, since it says where the next word starts); "raw" keeps it as it is."""
-    if mode == "clean":
-        return _NON_LETTERS.sub(" ", prefix).lower()
-    if mode == "raw":
-        return prefix
-    raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
-
-
-def tokenize_prefix(prefix: str, token: str = "char", mode: str = "clean") -> list[str]:
-    """The prefix's tokens: characters ("char") or whitespace-separated words ("word")."""
-    text = clean_prefix(prefix, mode)
-    if token == "char":
-        return list(text)
-    if token == "word":
-        return text.split()
-    raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
-
-
-def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") -> Prefix:
-    """Tokenize and look up the prefix; DataError when nothing is left to warm up on."""
-    if not isinstance(prefix, str) or not prefix:
-        raise DataError("the prefix is empty: type at least one character")
-    tokens = tokenize_prefix(prefix, token, mode)
-    if not tokens:
-        raise DataError(f"the prefix {prefix!r} has no {token} tokens after cleaning")
-    ids = vocab[tokens]
-    unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
-    return Prefix(tokens=tokens, ids=ids, unknown=unknown)
-
-
-def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean") -> list[str]:
-    """The prefix's tokens that are not in the vocabulary (each once, first-seen order)."""
-    return encode_prefix(prefix, vocab, token, mode).unknown
-
-
-def unknown_message(unknown: list[str]) -> str:
-    """The warning for a prefix's unknown tokens (at most ten listed), e.g.
-    "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'"."""
-    count = len(unknown)
-    listed = ", ".join(repr(tok) for tok in unknown[:10]) + (", …" if count > 10 else "")
-    plural = "s" if count != 1 else ""
-    return f"{count} prefix token{plural} not in the vocabulary → <unk>: {listed}"
-
-
-def join_tokens(tokens: list[str], token: str) -> str:
-    """Tokens back to text: characters concatenate, words take a space between them."""
-    return "".join(tokens) if token == "char" else " ".join(tokens)
 
 
 def _device(device: str | torch.device) -> torch.device:
@@ -204,17 +131,10 @@ def _steps(
     was_training = model.training
     model.eval()
     try:
-        state = model.begin_state(1, device)
-        if len(ids) > 1:
-            if getattr(model, "bidirectional", False):
-                for i in ids[:-1]:
-                    _, state = model(torch.tensor([[i]], device=device), state)
-            else:
-                _, state = model(torch.tensor([ids[:-1]], device=device), state)
-        current = ids[-1]
+        state, current = model.warm_up(ids, device)
         for _ in range(num_preds):
-            logits, state = model(torch.tensor([[current]], device=device), state)
-            last = logits[0, -1].float()
+            logits, state = model.next_logits(current, state, device)
+            last = logits.float()
             probs = torch.softmax(last, dim=0).cpu()
             if generator is None:
                 current = int(last.argmax())
@@ -273,7 +193,7 @@ def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> Load
     onto `device`. CheckpointError for an unreadable or refused file (a pickle), DataError for
     a checkpoint that is not a language model or lacks its token level, DeviceError for CUDA
     asked for but absent."""
-    from rnn_tui.train.checkpoint import load_checkpoint
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
 
     device = _device(device)
     checkpoint = load_checkpoint(path)
@@ -316,15 +236,8 @@ def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> Load
 
 __all__ = [
     "LoadedLM",
-    "Prefix",
     "Step",
-    "clean_prefix",
-    "encode_prefix",
     "generate_text",
-    "join_tokens",
     "load_lm",
     "predict",
-    "tokenize_prefix",
-    "unknown_message",
-    "unknown_tokens",
 ]

@@ -18,7 +18,7 @@ double space would otherwise become an empty, unknown token.
 Beam search keeps the `beam_size` most probable prefixes each step and ranks the finished
 candidates by (1/L^α) Σ log P (seeds / d2l §9.8, α = 0.75); greedy is beam size 1. Both run on
 `rnn_tui.decode.search` through the model's `step` / `reorder`. A reference gives the seeds'
-BLEU with k = 2 (`rnn_tui.decode.bleu`).
+BLEU with k = 2 (`rnn_tui.metrics.bleu`).
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def parse_line(line: str) -> tuple[str, str | None]:
 
 
 def _sentence_bleu(hypothesis: str, reference: str) -> float:
-    from rnn_tui.decode.bleu import bleu
+    from rnn_tui.metrics.bleu import bleu
 
     return float(bleu(hypothesis, normalize(reference), k=BLEU_K))
 
@@ -287,7 +287,7 @@ def corpus_bleu(translations: Sequence[Translation]) -> dict | None:
     """{"corpus": sacreBLEU (0–100, lower-cased), "mean_sentence": mean of the seeds' k=2 BLEU,
     "sentences": how many had a reference} over the translations that have a reference;
     None when none has one."""
-    from rnn_tui.decode.bleu import corpus_bleu as sacre
+    from rnn_tui.metrics.bleu import corpus_bleu as sacre
 
     scored = [t for t in translations if t.reference is not None]
     if not scored:
@@ -328,10 +328,10 @@ def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu")
     directory (its best checkpoint, else its last). TranslateError (one line) for a missing,
     unreadable or refused file (a pickle), a language-model checkpoint, or CUDA asked for but
     absent."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.checkpoints.device import DeviceError, resolve_device
     from rnn_tui.models.base import ModelError
-    from rnn_tui.train import CheckpointError
-    from rnn_tui.train.checkpoint import load_checkpoint
-    from rnn_tui.train.device import DeviceError, resolve_device
 
     try:
         device = device if isinstance(device, torch.device) else resolve_device(device)

@@ -46,6 +46,52 @@ class LanguageModel(nn.Module, ABC):
     def _dtype(self) -> torch.dtype:
         return next(self.parameters()).dtype
 
+    # -- the seeds' prediction (predict_ch8), one step at a time -------------------------------
+
+    def warm_up(self, ids: list[int], device: torch.device | str = "cpu") -> tuple[State, int]:
+        """Read a prefix without predicting (the seeds' warm-up): the state after all prefix
+        ids but the last, and that last id, which the first prediction step feeds.
+
+        One forward pass over the prefix; token by token for a bidirectional model, as the
+        seeds do, since its backward half would otherwise read ahead. Call under no_grad.
+        """
+        if not ids:
+            raise ModelError("warm-up needs at least one token")
+        state = self.begin_state(1, device)
+        if len(ids) > 1:
+            if getattr(self, "bidirectional", False):
+                for i in ids[:-1]:
+                    _, state = self(torch.tensor([[i]], device=device), state)
+            else:
+                _, state = self(torch.tensor([ids[:-1]], device=device), state)
+        return state, ids[-1]
+
+    def next_logits(
+        self, token: int, state: State, device: torch.device | str = "cpu"
+    ) -> tuple[torch.Tensor, State]:
+        """Logits (V,) of the token after `token`, and the new state."""
+        logits, state = self(torch.tensor([[token]], device=device), state)
+        return logits[0, -1], state
+
+    @torch.no_grad()
+    def predict(
+        self, ids: list[int], num_preds: int, device: torch.device | str = "cpu"
+    ) -> list[int]:
+        """The seeds' greedy `predict_ch8`: warm up on `ids`, then `num_preds` times feed back
+        argmax o_t; the ids generated. Runs in eval mode and restores the mode it found."""
+        was_training = self.training
+        self.eval()
+        try:
+            state, current = self.warm_up(ids, device)
+            out = []
+            for _ in range(num_preds):
+                logits, state = self.next_logits(current, state, device)
+                current = int(logits.float().argmax())
+                out.append(current)
+            return out
+        finally:
+            self.train(was_training)
+
 
 def detach_state(state: State) -> State:
     """Cut the graph at a minibatch boundary (truncated BPTT with sequential partitioning).

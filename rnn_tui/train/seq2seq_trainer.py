@@ -32,6 +32,8 @@ from typing import ClassVar
 import numpy as np
 import torch
 
+from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.checkpoints.device import resolve_device
 from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
 from rnn_tui.data.translation import (
     BOS,
@@ -43,8 +45,6 @@ from rnn_tui.data.translation import (
     tokenize_nmt,
 )
 from rnn_tui.data.vocab import Vocab
-from rnn_tui.train.checkpoint import Checkpoint
-from rnn_tui.train.device import resolve_device
 from rnn_tui.train.masked_loss import masked_cross_entropy
 from rnn_tui.train.trainer import (
     ConfigError,
@@ -241,8 +241,7 @@ class Seq2SeqTrainer(LMTrainer):
         self._extras = {}
         if not len(self.val_idx):
             return None
-        from rnn_tui.decode.bleu import corpus_bleu
-        from rnn_tui.decode.greedy_batch import greedy_batch
+        from rnn_tui.metrics.bleu import corpus_bleu
 
         model = self.model
         model.eval()
@@ -257,7 +256,7 @@ class Seq2SeqTrainer(LMTrainer):
                 s, c = masked_cross_entropy(model(X, X_len, dec_input), Y, Y_len)
                 total += s
                 count += c
-                ids = greedy_batch(model, X, X_len, self.bos, self.eos, self.config.num_steps)
+                ids = model.greedy_batch(X, X_len, self.bos, self.eos, self.config.num_steps)
                 hypotheses.extend(self.tgt_text(row) for row in ids)
             refs = self.val_references
             self._extras = {"bleu": corpus_bleu(hypotheses, refs)}
@@ -285,16 +284,14 @@ class Seq2SeqTrainer(LMTrainer):
     @torch.no_grad()
     def translate(self, sentences: list[str]) -> list[str]:
         """Greedy translations of already-preprocessed English sentences."""
-        from rnn_tui.decode.greedy_batch import greedy_batch
-
         tokens = [s.split(" ") for s in sentences]
         src, src_len = build_array_nmt(tokens, self.src_vocab, self.config.num_steps)
         X = self._to_device(torch.from_numpy(src))
         model = self.model
         model.eval()
         try:
-            ids = greedy_batch(
-                model, X, torch.from_numpy(src_len), self.bos, self.eos, self.config.num_steps
+            ids = model.greedy_batch(
+                X, torch.from_numpy(src_len), self.bos, self.eos, self.config.num_steps
             )
         finally:
             model.train()

@@ -45,18 +45,19 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.checkpoint import Checkpoint, save_checkpoint
+from rnn_tui.checkpoints.device import describe_device, prepare_device, resolve_device
 from rnn_tui.data.corpus import load_corpus
 from rnn_tui.data.ngrams import ngram_perplexity
 from rnn_tui.data.partition import STRATEGIES, batch_starts, min_batches
+from rnn_tui.data.prefix import encode_prefix, join_tokens
 from rnn_tui.data.vocab import Vocab
+from rnn_tui.metrics.perplexity import perplexity
 from rnn_tui.models.base import ModelError, detach_state
 from rnn_tui.models.registry import MODEL_NAMES, build_model, count_parameters
-from rnn_tui.train import CheckpointError
-from rnn_tui.train.checkpoint import Checkpoint, save_checkpoint
+from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.clipping import grad_clipping
-from rnn_tui.train.device import describe_device, prepare_device, resolve_device
-from rnn_tui.train.perplexity import perplexity
-from rnn_tui.train.rundir import RunDir
 
 OPTIMIZERS = ("sgd", "adam")
 TASKS = ("lm",)
@@ -303,8 +304,6 @@ class LMTrainer:
             )
         self.tokens_per_epoch = self.num_batches * config.batch_size * config.num_steps
         if config.sample_every:
-            from rnn_tui.decode.generate import encode_prefix
-
             encode_prefix(config.prefix, self.vocab, config.token, config.mode)
 
         self._prepare_training(resume, config.model_config(len(self.vocab)))
@@ -431,18 +430,10 @@ class LMTrainer:
 
     def sample(self) -> str:
         """Greedy text after the prefix, with the seeds' warm-up (rnn_tui.decode.generate)."""
-        from rnn_tui.decode.generate import generate_text
-
-        text, _ = generate_text(
-            self.config.prefix,
-            self.config.sample_length,
-            self.model,
-            self.vocab,
-            token=self.config.token,
-            mode=self.config.mode,
-            device=self.device,
-        )
-        return text
+        cfg = self.config
+        prefix = encode_prefix(cfg.prefix, self.vocab, cfg.token, cfg.mode)
+        ids = self.model.predict(prefix.ids, cfg.sample_length, self.device)
+        return join_tokens(prefix.shown + self.vocab.to_tokens(ids), cfg.token)
 
     # -----------------------------------------------------------------------------------------
     # Records

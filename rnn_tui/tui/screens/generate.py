@@ -1,6 +1,6 @@
 """The Generate console: text from a trained language model, streamed as it is produced.
 
-Pick a checkpoint (the shipped ones and every run's, found by rnn_tui.train.discover without
+Pick a checkpoint (the shipped ones and every run's, found by rnn_tui.runs.discover without
 loading them, or a typed path), type a prefix, press enter. A thread worker loads the model —
 torch is imported there, never when this module is imported, so the app paints fast — and runs
 rnn_tui.decode.generate.predict. It posts what it produced at most every UPDATE_INTERVAL
@@ -37,7 +37,7 @@ from rnn_tui.decode.options import (
     parse_options,
     parse_temperature,
 )
-from rnn_tui.train.discover import describe, discover_checkpoints
+from rnn_tui.runs.discover import describe, discover_checkpoints
 from rnn_tui.tui.widgets.checkpoint_options import PATH, fill_checkpoint_select
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.generate_output import GenerationOutput
@@ -472,7 +472,8 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
             )
             if request.prefix is None:
                 return None
-            from rnn_tui.decode.generate import encode_prefix, predict, unknown_message
+            from rnn_tui.data.prefix import encode_prefix, unknown_message
+            from rnn_tui.decode.generate import predict
 
             opts = request.options
             encoded = encode_prefix(request.prefix, lm.vocab, lm.token, lm.mode)

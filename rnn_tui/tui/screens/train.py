@@ -2,8 +2,8 @@
 directory, and watch it learn (a seq2seq run adds held-out BLEU to the header and the plots, and
 its samples are the seeds' four sentences translated).
 
-Training is a subprocess (`rnn-tui train ... --run-dir DIR`, see rnn_tui/tui/process.py); this
-screen only follows run directories (rnn_tui/train/follow.py) on a timer of at most 4 Hz and
+Training is a subprocess (`rnn-tui train ... --run-dir DIR`, see rnn_tui/runs/process.py); this
+screen only follows run directories (rnn_tui/runs/follow.py) on a timer of at most 4 Hz and
 draws what they hold. A run started in another terminal is followed the same way. The first
 read of a run's metrics (possibly a big file) happens in a thread worker, later polls read only
 what was appended; plots are redrawn only when new data arrived.
@@ -35,9 +35,10 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from rnn_tui.train.follow import RunFollower, check_run_dir
-from rnn_tui.train.rundir import RunDir, RunError, default_runs_root, list_runs, new_run_dir
-from rnn_tui.tui.process import CommandBuilder, TrainProcess, train_command
+from rnn_tui.runs.follow import RunFollower, check_run_dir
+from rnn_tui.runs.listing import list_runs
+from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
+from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm

@@ -1,6 +1,6 @@
 """The Translate console: English → French with a seq2seq checkpoint, greedy and beam search.
 
-Pick a checkpoint (the seq2seq ones rnn_tui.train.discover finds without loading them, or a
+Pick a checkpoint (the seq2seq ones rnn_tui.runs.discover finds without loading them, or a
 typed path), type one sentence — or several separated by `;`, or paste several lines — and press
 enter. "sentence => reference" adds the seeds' BLEU (k = 2) of that sentence, and with two
 references or more the corpus BLEU (sacreBLEU) of greedy and beam output. A thread worker loads
@@ -30,7 +30,7 @@ from textual.widgets import Header, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.decode.search import worked_example_summary
-from rnn_tui.train.discover import describe, discover_checkpoints, read_meta
+from rnn_tui.runs.discover import describe, discover_checkpoints, read_meta
 from rnn_tui.tui.widgets.checkpoint_options import PATH, fill_checkpoint_select
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.translate_input import SentenceInput, split_sentences
@@ -572,8 +572,8 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
 
     def _translate(self, translator, request: Request, request_id: int, worker) -> Outcome:
         """Translate request.lines in chunks, posting the rows as they are done (worker)."""
-        from rnn_tui.decode.bleu import bleu, corpus_bleu
         from rnn_tui.decode.translate import BLEU_K, normalize, parse_line
+        from rnn_tui.metrics.bleu import bleu, corpus_bleu
 
         parsed = []
         for i, line in enumerate(request.lines or (), 1):

@@ -1,5 +1,5 @@
 """The checkpoint drop-down the Generate and Translate consoles share: discovered checkpoints
-(rnn_tui.train.discover) followed by a "Path…" entry for typing any checkpoint or run directory."""
+(rnn_tui.runs.discover) followed by a "Path…" entry for typing any checkpoint or run directory."""
 
 from __future__ import annotations
 

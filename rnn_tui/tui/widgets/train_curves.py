@@ -19,7 +19,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.containers import Container
 
-from rnn_tui.train.follow import Snapshot
+from rnn_tui.runs.follow import Snapshot
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 
 # (id, title, log y): the order `cycle()` walks.

@@ -2,7 +2,7 @@
 
 Every text field carries Textual validators, so a bad value is marked as soon as it is typed;
 `options()` re-checks them all when Start is pressed and returns the option dict for
-`rnn_tui.tui.process.train_command`, or the list of problems. Defaults are the trainer's own
+`rnn_tui.runs.process.train_command`, or the list of problems. Defaults are the trainer's own
 (`LMConfig`), so the form starts exactly where `rnn-tui train` without options would.
 
 The task drop-down switches between a language model and seq2seq translation (d2l §9.7,

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
-from rnn_tui.train.follow import Snapshot
+from rnn_tui.runs.follow import Snapshot
 
 STATUS_MARKS = {
     "running": ("●", "green"),

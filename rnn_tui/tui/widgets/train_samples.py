@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
-from rnn_tui.train.follow import Sample
+from rnn_tui.runs.follow import Sample
 
 ARROW = " => "  # how the seq2seq trainer joins a sentence and its translation
 # The seeds' four sentences and their references (rnn_tui.train.seq2seq_trainer.SEED_SENTENCES,

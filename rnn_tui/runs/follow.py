@@ -19,7 +19,6 @@ A seq2seq run (config task "seq2seq") writes the same events; its epoch events a
 
 from __future__ import annotations
 
-import math
 import os
 import statistics
 import time
@@ -30,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_tui.train.rundir import MetricsTail, RunDir, RunError, process_alive
+from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError, process_alive
+from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
 
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
 STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
@@ -38,74 +38,10 @@ EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES
 
-DEFAULT_CAPACITY = 512  # points kept per series: two per column of a 256-column plot
 ETA_WINDOW = 5  # epoch durations the ETA's median is taken over
 ETA_SMOOTHING = 0.3  # how far one new estimate moves the shown ETA
 ETA_RESET = 0.5  # an estimate this far (relative) from the shown ETA replaces it
 ACTIVE = ("running", "paused")
-
-
-class BoundedSeries:
-    """(x, y) points averaged into at most `capacity` buckets of equal size.
-
-    Every bucket but the last holds `per_bucket` consecutive points; when the buckets would
-    exceed `capacity`, neighbours merge pairwise and `per_bucket` doubles. Non-finite points
-    are not kept (a NaN loss is reported through the run's status, not drawn).
-    """
-
-    def __init__(self, capacity: int = DEFAULT_CAPACITY):
-        if capacity < 2:
-            raise ValueError(f"capacity must be at least 2, got {capacity}")
-        self.capacity = capacity
-        self.per_bucket = 1
-        self.count = 0  # finite points appended
-        self._sx: list[float] = []
-        self._sy: list[float] = []
-        self._n: list[int] = []
-
-    def __len__(self) -> int:
-        return len(self._n)
-
-    def append(self, x: float, y: float) -> bool:
-        """Add one point; False (nothing kept) when x or y is not a finite number."""
-        if not (_is_number(x) and _is_number(y)):
-            return False
-        x, y = float(x), float(y)
-        self.count += 1
-        if self._n and self._n[-1] < self.per_bucket:
-            self._sx[-1] += x
-            self._sy[-1] += y
-            self._n[-1] += 1
-            return True
-        self._sx.append(x)
-        self._sy.append(y)
-        self._n.append(1)
-        if len(self._n) > self.capacity:
-            self._merge_pairs()
-        return True
-
-    def _merge_pairs(self) -> None:
-        # Before an append every bucket but the last was full, so after the merge every bucket
-        # but the last holds exactly 2 * per_bucket points and the last keeps filling.
-        self._sx = [sum(self._sx[i : i + 2]) for i in range(0, len(self._sx), 2)]
-        self._sy = [sum(self._sy[i : i + 2]) for i in range(0, len(self._sy), 2)]
-        self._n = [sum(self._n[i : i + 2]) for i in range(0, len(self._n), 2)]
-        self.per_bucket *= 2
-
-    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
-        """The bucket means as float arrays (x, y)."""
-        n = np.asarray(self._n, dtype=float)
-        if not len(n):
-            return np.zeros(0), np.zeros(0)
-        return np.asarray(self._sx) / n, np.asarray(self._sy) / n
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _number(value: object) -> float | None:
-    return float(value) if _is_number(value) else None
 
 
 @dataclass(frozen=True)
@@ -279,7 +215,7 @@ class RunFollower:
 
     def _apply(self, event: dict) -> None:
         kind = event.get("event")
-        t = _number(event.get("time"))
+        t = number(event.get("time"))
         if kind == "start":
             self._on_start(event, t)
         elif kind == "step":
@@ -299,7 +235,7 @@ class RunFollower:
                 )
         elif kind == "status":
             self._event_status = (str(event.get("status", "")), str(event.get("message") or ""))
-        elapsed = _number(event.get("elapsed"))
+        elapsed = number(event.get("elapsed"))
         if elapsed is not None:
             self._elapsed = elapsed
 
@@ -307,18 +243,18 @@ class RunFollower:
         config = event.get("config")
         if isinstance(config, dict):
             self._config = {**self._config, **config}
-            if _is_number(config.get("epochs")):
+            if is_number(config.get("epochs")):
                 self.epochs = int(config["epochs"])
         self._info.update(
             {k: event.get(k) for k in ("device", "num_params", "train_tokens", "val_tokens")}
         )
-        self._info["baseline_ppl"] = _number(event.get("baseline_ppl"))
+        self._info["baseline_ppl"] = number(event.get("baseline_ppl"))
         # A new session (or a resume) begins: time spent before it is not epoch time.
         self._epoch_began = t
 
     def _on_step(self, event: dict, t: float | None) -> None:
         epoch, batch, batches = event.get("epoch"), event.get("batch"), event.get("batches")
-        if not (_is_number(epoch) and _is_number(batch) and _is_number(batches) and batches > 0):
+        if not (is_number(epoch) and is_number(batch) and is_number(batches) and batches > 0):
             return
         self._step_epoch, self._batch, self._batches = int(epoch), int(batch), int(batches)
         x = epoch - 1 + batch / batches
@@ -328,7 +264,7 @@ class RunFollower:
             ("grad_norm", "grad_norm"),
             ("tokens_per_s", "tokens_per_s"),
         ):
-            value = _number(event.get(key))
+            value = number(event.get(key))
             if value is not None:
                 self.series[name].append(x, value)
                 self._latest[key] = value
@@ -336,28 +272,28 @@ class RunFollower:
 
     def _on_epoch(self, event: dict, t: float | None) -> None:
         epoch = event.get("epoch")
-        if not _is_number(epoch):
+        if not is_number(epoch):
             return
         self.epoch = int(epoch)
-        if _is_number(event.get("epochs")):
+        if is_number(event.get("epochs")):
             self.epochs = int(event["epochs"])
         for name in EPOCH_SERIES + BLEU_SERIES:
-            value = _number(event.get(name))
+            value = number(event.get(name))
             if value is not None:
                 self.series[name].append(self.epoch, value)
         for key in BLEU_SERIES:
             # Like val_ppl: an epoch without held-out pairs shows none, not an older value.
-            self._latest[key] = _number(event.get(key))
+            self._latest[key] = number(event.get(key))
         bleu = self._latest["bleu"]
         if bleu is not None and (self.best_bleu is None or bleu > self.best_bleu):
             self.best_bleu = bleu
         for key in ("train_ppl", "grad_norm", "tokens_per_s", "memory_mb", "lr"):
-            value = _number(event.get(key))
+            value = number(event.get(key))
             if value is not None:
                 self._latest[key] = value
         # No validation split gives val_ppl null: show none rather than an older value.
-        self._latest["val_ppl"] = _number(event.get("val_ppl"))
-        loss = _number(event.get("train_loss"))
+        self._latest["val_ppl"] = number(event.get("val_ppl"))
+        loss = number(event.get("train_loss"))
         if loss is not None:
             self._latest["loss"] = loss
         val = self._latest["val_ppl"]
@@ -461,7 +397,7 @@ class RunFollower:
         latest = self._latest
         info = self._info
         epochs = self.epochs
-        if epochs is None and _is_number(self._config.get("epochs")):
+        if epochs is None and is_number(self._config.get("epochs")):
             epochs = int(self._config["epochs"])
         return Snapshot(
             path=self.path,
@@ -500,13 +436,12 @@ class RunFollower:
 
 
 def _int_or_none(value: object) -> int | None:
-    return int(value) if _is_number(value) else None
+    return int(value) if is_number(value) else None
 
 
 __all__ = [
     "BLEU_SERIES",
     "SERIES",
-    "BoundedSeries",
     "RunFollower",
     "Sample",
     "Snapshot",

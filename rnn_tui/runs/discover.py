@@ -21,7 +21,7 @@ import os
 from pathlib import Path
 
 import rnn_tui
-from rnn_tui.train.rundir import CHECKPOINTS_DIR, default_runs_root
+from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
 SHIPPED_DIR = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"

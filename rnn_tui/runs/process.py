@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from rnn_tui.train.rundir import RunDir, RunError
+from rnn_tui.runs.rundir import RunDir, RunError
 
 # (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.
 CommandBuilder = Callable[[Mapping[str, object], Path], list[str]]

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnn_tui.train import CheckpointError
-from rnn_tui.train.atomic import atomic_write_bytes, atomic_write_text
-from rnn_tui.train.safetensors_io import parse_tensors, read_file_bytes, serialize
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
+from rnn_tui.checkpoints.safetensors_io import parse_tensors, read_file_bytes, serialize
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAMES = ("best", "last")

@@ -6,7 +6,7 @@ and metrics, drops the optimizer state (so it cannot be resumed) and halves the 
 loading casts them back to float32 (`Checkpoint.load_weights`), so outputs match the float32
 model up to float16 rounding of the weights.
 
-    python -m rnn_tui.train.export RUN_DIR|CHECKPOINT DEST_FOLDER NAME
+    python -m rnn_tui.checkpoints.export RUN_DIR|CHECKPOINT DEST_FOLDER NAME
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from rnn_tui.train.checkpoint import RESERVED_META_KEYS, load_checkpoint, save_checkpoint
+from rnn_tui.checkpoints.checkpoint import RESERVED_META_KEYS, load_checkpoint, save_checkpoint
 
 
 def export_weights(source: str | Path, folder: str | Path, name: str) -> Path:

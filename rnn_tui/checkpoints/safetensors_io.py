@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rnn_tui.train import CheckpointError
-from rnn_tui.train.atomic import atomic_write_bytes
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.atomic import atomic_write_bytes
 
 # dtype code → (torch dtype, itemsize); listed in the reference's increasing alignment order,
 # which is also the sort key for writing (largest first).

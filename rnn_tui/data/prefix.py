@@ -1,0 +1,98 @@
+"""A prefix tokenized as the model's corpus was (the seeds' prediction starts from one).
+
+The checkpoint's config says how its corpus was read: in "clean" mode every run of non-letters
+becomes a space and letters are lower-cased (the seeds' `re.sub('[^A-Za-z]+', ' ', line).lower()`),
+so "Time Traveller!" reads "time traveller "; "char" lists the characters, "word" splits on
+whitespace. Tokens outside the vocabulary map to `<unk>` (index 0) and are reported. The trainer
+checks its sample prefix with these functions and the generator reads with them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.vocab import UNK
+
+_NON_LETTERS = re.compile("[^A-Za-z]+")
+
+
+@dataclass(frozen=True)
+class Prefix:
+    """A prefix as the model reads it: `tokens` after cleaning and tokenizing, `ids` their
+    vocabulary indices, `unknown` the distinct tokens that map to `<unk>` (first-seen order)."""
+
+    tokens: list[str]
+    ids: list[int]
+    unknown: list[str]
+
+    @property
+    def shown(self) -> list[str]:
+        """The tokens the model sees: unknown ones as `<unk>` (what the seeds' output prints)."""
+        unknown = set(self.unknown)
+        return [UNK if tok in unknown else tok for tok in self.tokens]
+
+
+def clean_prefix(prefix: str, mode: str = "clean") -> str:
+    """The prefix cleaned like the corpus lines: "clean" maps every run of non-letters to one
+    space and lower-cases (the corpus also strips line ends; a prefix keeps a trailing space the
+    user typed, since it says where the next word starts); "raw" keeps it as it is."""
+    if mode == "clean":
+        return _NON_LETTERS.sub(" ", prefix).lower()
+    if mode == "raw":
+        return prefix
+    raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
+
+
+def tokenize_prefix(prefix: str, token: str = "char", mode: str = "clean") -> list[str]:
+    """The prefix's tokens: characters ("char") or whitespace-separated words ("word")."""
+    text = clean_prefix(prefix, mode)
+    if token == "char":
+        return list(text)
+    if token == "word":
+        return text.split()
+    raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
+
+
+def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") -> Prefix:
+    """Tokenize and look up the prefix; DataError when nothing is left to warm up on."""
+    if not isinstance(prefix, str) or not prefix:
+        raise DataError("the prefix is empty: type at least one character")
+    tokens = tokenize_prefix(prefix, token, mode)
+    if not tokens:
+        raise DataError(f"the prefix {prefix!r} has no {token} tokens after cleaning")
+    ids = vocab[tokens]
+    unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
+    return Prefix(tokens=tokens, ids=ids, unknown=unknown)
+
+
+def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean") -> list[str]:
+    """The prefix's tokens that are not in the vocabulary (each once, first-seen order)."""
+    return encode_prefix(prefix, vocab, token, mode).unknown
+
+
+def unknown_message(unknown: list[str]) -> str:
+    """The warning for a prefix's unknown tokens (at most ten listed), e.g.
+    "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'"."""
+    count = len(unknown)
+    listed = ", ".join(repr(tok) for tok in unknown[:10]) + (", …" if count > 10 else "")
+    plural = "s" if count != 1 else ""
+    return f"{count} prefix token{plural} not in the vocabulary → <unk>: {listed}"
+
+
+def join_tokens(tokens: list[str], token: str) -> str:
+    """Tokens back to text: characters concatenate, words take a space between them."""
+    return "".join(tokens) if token == "char" else " ".join(tokens)
+
+
+__all__ = [
+    "Prefix",
+    "clean_prefix",
+    "encode_prefix",
+    "join_tokens",
+    "tokenize_prefix",
+    "unknown_message",
+    "unknown_tokens",
+]

@@ -1,0 +1,161 @@
+"""Listing the runs under a folder: what `rnn-tui runs` prints and the Train screen's run list
+shows (model, status, epochs done, best validation perplexity, best held-out BLEU).
+
+A metrics.jsonl can grow to many megabytes; each file is scanned once and then only over the
+bytes appended since the previous listing (`_MetricsSummary`), so refreshing the list every few
+seconds stays cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import threading
+from pathlib import Path
+
+from rnn_tui.runs.rundir import (
+    CONFIG_FILE,
+    HEAD_BYTES,
+    RunDir,
+    RunError,
+    default_runs_root,
+    parse_line,
+)
+
+_EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
+
+
+class _MetricsSummary:
+    """What list_runs needs from a metrics.jsonl (the last epoch event, the best finite val_ppl),
+    kept per file and advanced over only the bytes appended since the previous scan."""
+
+    __slots__ = ("identity", "head", "offset", "last_epoch", "best_val_ppl", "best_bleu")
+
+    def __init__(self, identity: tuple[int, int]):
+        self.identity = identity
+        self.head = b""
+        self.offset = 0
+        self.last_epoch: dict | None = None
+        self.best_val_ppl: float | None = None
+        self.best_bleu: float | None = None  # seq2seq runs: the highest held-out BLEU
+
+    def consume(self, data: bytes) -> None:
+        """Fold in the bytes read at `offset`; a partial last line waits for the next scan."""
+        end = data.rfind(b"\n") + 1
+        if self.offset == 0:
+            self.head = data[: min(end, HEAD_BYTES)]
+        self.offset += end
+        # The regex scans in C; only epoch lines (a few hundred) are parsed as JSON.
+        for match in _EPOCH_LINE.finditer(data, 0, end):
+            event = parse_line(match.group())
+            if event is None or event.get("event") != "epoch":
+                continue
+            self.last_epoch = event
+            ppl = event.get("val_ppl")
+            if isinstance(ppl, int | float) and not isinstance(ppl, bool) and math.isfinite(ppl):
+                if self.best_val_ppl is None or ppl < self.best_val_ppl:
+                    self.best_val_ppl = float(ppl)
+            bleu = event.get("bleu")
+            if isinstance(bleu, int | float) and not isinstance(bleu, bool) and math.isfinite(bleu):
+                if self.best_bleu is None or bleu > self.best_bleu:
+                    self.best_bleu = float(bleu)
+
+
+_summaries: dict[Path, _MetricsSummary] = {}
+_summaries_lock = threading.Lock()
+
+
+def _metrics_summary(path: Path) -> _MetricsSummary | None:
+    """The summary (last epoch event, best val_ppl, best BLEU) of a metrics file, None when it
+    cannot be read."""
+    try:
+        f = open(path, "rb")
+    except OSError:
+        return None
+    with f, _summaries_lock:
+        try:
+            st = os.fstat(f.fileno())
+            identity = (st.st_dev, st.st_ino)
+            summary = _summaries.get(path)
+            if (
+                summary is None
+                or summary.identity != identity
+                or st.st_size < summary.offset
+                or f.read(len(summary.head)) != summary.head
+            ):
+                summary = _summaries[path] = _MetricsSummary(identity)
+            if st.st_size > summary.offset:
+                f.seek(summary.offset)
+                summary.consume(f.read())
+        except OSError:
+            return None
+        return summary
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _run_entry(folder: Path) -> dict:
+    run = RunDir(folder)
+    entry = {
+        "name": folder.name,
+        "path": str(folder),
+        "model": None,
+        "task": None,
+        "status": "unknown",
+        "message": "",
+        "epoch": 0,
+        "epochs": None,
+        "best_val_ppl": None,
+        "best_bleu": None,
+        "updated": max(_mtime(run.config_path), _mtime(run.status_path), _mtime(run.metrics_path)),
+    }
+    try:
+        config = run.read_config()
+        status = run.read_status()
+    except RunError as exc:
+        entry.update(status="unreadable", message=str(exc))
+        return entry
+    entry["model"] = config.get("model")
+    entry["task"] = config.get("task", "lm")
+    entry["epochs"] = config.get("epochs")
+    if status:
+        entry["status"] = str(status.get("status", "unknown"))
+        entry["message"] = str(status.get("message", ""))
+    summary = _metrics_summary(run.metrics_path)
+    last_epoch = summary.last_epoch if summary is not None else None
+    if summary is not None:
+        entry["best_val_ppl"], entry["best_bleu"] = summary.best_val_ppl, summary.best_bleu
+    if last_epoch is not None:
+        entry["epoch"] = last_epoch.get("epoch", 0)
+        if entry["epochs"] is None:
+            entry["epochs"] = last_epoch.get("epochs")
+    return entry
+
+
+def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
+    """Every run under `root` (folders holding a config.json), newest first.
+
+    Each entry: name, path, model, task, status ("unknown" before the trainer writes
+    status.json; "unreadable", with the reason in message, when its JSON is broken), message,
+    epoch (epochs done, from the last epoch event), epochs (planned), best_val_ppl (the lowest
+    finite val_ppl of its epoch events, or None), best_bleu (the highest held-out BLEU of a
+    seq2seq run, else None), updated (unix time of its latest write).
+    A missing root gives [].
+    """
+    root = Path(root) if root is not None else default_runs_root()
+    try:
+        folders = [p.parent for p in root.glob(f"*/{CONFIG_FILE}")]
+    except OSError:
+        return []
+    entries = [_run_entry(folder) for folder in folders]
+    entries.sort(key=lambda e: (-e["updated"], e["name"]))
+    return entries
+
+
+__all__ = ["list_runs"]

@@ -1,0 +1,80 @@
+"""Bounded plot series: a curve of any length kept as at most `capacity` averaged points.
+
+The plot redraws every point on the UI thread (≈ 6 µs a point), so a run of a million steps
+must not become a million points: consecutive points are averaged into buckets whose size
+doubles whenever the buckets would exceed the capacity (≈ two points per plot column).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DEFAULT_CAPACITY = 512  # points kept per series: two per column of a 256-column plot
+
+
+class BoundedSeries:
+    """(x, y) points averaged into at most `capacity` buckets of equal size.
+
+    Every bucket but the last holds `per_bucket` consecutive points; when the buckets would
+    exceed `capacity`, neighbours merge pairwise and `per_bucket` doubles. Non-finite points
+    are not kept (a NaN loss is reported through the run's status, not drawn).
+    """
+
+    def __init__(self, capacity: int = DEFAULT_CAPACITY):
+        if capacity < 2:
+            raise ValueError(f"capacity must be at least 2, got {capacity}")
+        self.capacity = capacity
+        self.per_bucket = 1
+        self.count = 0  # finite points appended
+        self._sx: list[float] = []
+        self._sy: list[float] = []
+        self._n: list[int] = []
+
+    def __len__(self) -> int:
+        return len(self._n)
+
+    def append(self, x: float, y: float) -> bool:
+        """Add one point; False (nothing kept) when x or y is not a finite number."""
+        if not (is_number(x) and is_number(y)):
+            return False
+        x, y = float(x), float(y)
+        self.count += 1
+        if self._n and self._n[-1] < self.per_bucket:
+            self._sx[-1] += x
+            self._sy[-1] += y
+            self._n[-1] += 1
+            return True
+        self._sx.append(x)
+        self._sy.append(y)
+        self._n.append(1)
+        if len(self._n) > self.capacity:
+            self._merge_pairs()
+        return True
+
+    def _merge_pairs(self) -> None:
+        # Before an append every bucket but the last was full, so after the merge every bucket
+        # but the last holds exactly 2 * per_bucket points and the last keeps filling.
+        self._sx = [sum(self._sx[i : i + 2]) for i in range(0, len(self._sx), 2)]
+        self._sy = [sum(self._sy[i : i + 2]) for i in range(0, len(self._sy), 2)]
+        self._n = [sum(self._n[i : i + 2]) for i in range(0, len(self._n), 2)]
+        self.per_bucket *= 2
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The bucket means as float arrays (x, y)."""
+        n = np.asarray(self._n, dtype=float)
+        if not len(n):
+            return np.zeros(0), np.zeros(0)
+        return np.asarray(self._sx) / n, np.asarray(self._sy) / n
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def number(value: object) -> float | None:
+    return float(value) if is_number(value) else None
+
+
+__all__ = ["DEFAULT_CAPACITY", "BoundedSeries", "is_number", "number"]
