@@ -29,6 +29,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from rnn_tui.decode.options import DEFAULT_ALPHA
+
 if TYPE_CHECKING:
     import torch
 
@@ -36,7 +38,6 @@ StepFn = Callable[[Any, Any], tuple[Any, Any]]  # (tokens (N,), state) -> (log_p
 ReorderFn = Callable[[Any, Any], Any]  # (state, index (M,)) -> state
 StepProb = Callable[[tuple[int, ...]], Sequence[float]]  # prefix -> V probabilities
 
-DEFAULT_ALPHA = 0.75  # the seeds' length-penalty exponent
 EXHAUSTIVE_LIMIT = 200_000
 
 

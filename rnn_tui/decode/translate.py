@@ -24,7 +24,6 @@ BLEU with k = 2 (`rnn_tui.metrics.bleu`).
 from __future__ import annotations
 
 import dataclasses
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,10 +33,16 @@ import torch
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.translation import BOS, EOS, build_array_nmt, preprocess_nmt
+from rnn_tui.decode.options import (
+    ALPHA,
+    BEAM,
+    DEFAULT_ALPHA,
+    DEFAULT_BEAM,
+    MAX_LEN_OPTION,
+    OptionError,
+)
 from rnn_tui.decode.search import Candidate, beam_search, greedy_search, sequence_score
 
-DEFAULT_BEAM = 4
-DEFAULT_ALPHA = 0.75
 BLEU_K = 2  # the seeds' bleu(translation, reference, k=2)
 ENCODE_BATCH = 256  # sources encoded per forward pass
 
@@ -219,20 +224,13 @@ class Translator:
     # -----------------------------------------------------------------------------------------
 
     def _options(self, beam_size, alpha, max_len) -> tuple[int, float, int]:
-        if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
-            raise TranslateError(f"beam size must be a whole number ≥ 1 (got {beam_size!r})")
-        if (
-            isinstance(alpha, bool)
-            or not isinstance(alpha, int | float)
-            or not math.isfinite(alpha)
-            or alpha < 0
-        ):
-            raise TranslateError(f"alpha must be a number ≥ 0 (got {alpha!r})")
-        if max_len is None:
-            max_len = self.num_steps
-        if isinstance(max_len, bool) or not isinstance(max_len, int) or max_len < 1:
-            raise TranslateError(f"max length must be a whole number ≥ 1 (got {max_len!r})")
-        return beam_size, float(alpha), max_len
+        try:
+            beam_size = BEAM.check(beam_size)
+            alpha = ALPHA.check(alpha)
+            max_len = MAX_LEN_OPTION.check(max_len)
+        except OptionError as exc:
+            raise TranslateError(str(exc)) from None
+        return beam_size, alpha, self.num_steps if max_len is None else max_len
 
     def _index(self, rows: list[int]) -> torch.Tensor:
         return torch.tensor(rows, dtype=torch.long, device=self.device)

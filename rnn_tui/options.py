@@ -1,0 +1,214 @@
+"""Options, declared once: name, type, default, range, choices, help text.
+
+Every option a user can set — on the command line, in a form of the app, in a run's config — is
+one `Option`. The CLI builds its arguments from the declarations (`rnn_tui.cli.parser`), the
+app's forms build their fields from them, and the trainer and the decoders check values with
+them, so a range or a default is written in exactly one place. The declarations live with what
+they configure: training options in `rnn_tui.train.options`, generation and translation options
+in `rnn_tui.decode.options`.
+
+Nothing here imports torch or textual (this is the lowest layer of the package).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+
+__all__ = ["UNSET", "Option", "OptionError", "with_changes"]
+
+
+class OptionError(ValueError):
+    """A value an option cannot take; the message is one line naming the option."""
+
+
+class _Unset:
+    """The marker for "this option has no not-set value" (None is a real not-set value)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET = _Unset()
+
+_KIND_NAMES = {int: "an integer", float: "a number", str: "text", bool: "true or false"}
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One option: what it is called, what it takes and what it means.
+
+    `minimum`/`maximum` bound numbers (`open_minimum`/`open_maximum` exclude the bound: lr > 0,
+    dropout < 1). `choices` lists the only values allowed; `pattern` (a regular expression)
+    admits more text values besides them ("cuda:1"). `unset` is a value outside the range that
+    means "not set", shown as `unset_label` ("all", "auto", "random"): -1 tokens is the whole
+    corpus, None embed is chosen from the token level. `presets` are (label, value) suggestions a
+    form offers for a free text option (the bundled corpora). `label` is the short name a form
+    shows; `form=False` keeps an option out of the app's forms.
+    """
+
+    name: str
+    kind: type
+    default: object
+    help: str
+    minimum: float | None = None
+    maximum: float | None = None
+    open_minimum: bool = False
+    open_maximum: bool = False
+    choices: tuple = ()
+    pattern: str | None = None
+    unset: object = UNSET
+    unset_label: str = ""
+    presets: tuple[tuple[str, object], ...] = ()
+    label: str = ""
+    noun: str = ""
+    metavar: str | None = None
+    form: bool = True
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.kind not in _KIND_NAMES:
+            raise TypeError(f"option {self.name}: unsupported kind {self.kind!r}")
+        if self.default is not UNSET:
+            self.check(self.default)  # a declaration whose default is out of range is a bug
+
+    # -- names ----------------------------------------------------------------------------
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag: batch_size → --batch-size."""
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def title(self) -> str:
+        """The label a form shows."""
+        return self.label or self.name.replace("_", " ")
+
+    @property
+    def optional(self) -> bool:
+        """Whether the option has a not-set value (an empty form field)."""
+        return self.unset is not UNSET
+
+    # -- what it takes --------------------------------------------------------------------
+
+    def describe(self) -> str:
+        """What a valid value is, for messages: "an integer in [1, 4096]", "a number > 0",
+        "one of sgd, adam"; with its not-set value ("…, or -1 for all")."""
+        if self.choices:
+            text = "one of " + ", ".join(str(c) for c in self.choices)
+            if self.pattern:
+                text += " (or " + self.extra.get("pattern_help", self.pattern) + ")"
+        elif self.kind in (int, float):
+            text = _KIND_NAMES[self.kind] + _range_text(self)
+        else:
+            text = _KIND_NAMES[self.kind]
+        if self.optional:
+            shown = "empty" if self.unset is None else repr(self.unset)
+            text += f", or {shown} for {self.unset_label or 'the default'}"
+        return text
+
+    def check(self, value: object) -> object:
+        """`value` if this option can take it, else OptionError: "hidden must be an integer in
+        [1, 16384] (got 0)". An int is accepted where a number is asked for."""
+        if self.optional and _is_unset(value, self.unset):
+            return self.unset
+        if not self._valid(value):
+            raise OptionError(f"{self.noun or self.name} must be {self.describe()} (got {value!r})")
+        return float(value) if self.kind is float else value
+
+    def _valid(self, value: object) -> bool:
+        kind = self.kind
+        if kind is bool:
+            return isinstance(value, bool)
+        if isinstance(value, bool):
+            return False
+        if kind is int and not isinstance(value, int):
+            return False
+        if kind is float and not (isinstance(value, int | float) and math.isfinite(value)):
+            return False
+        if kind is str and not isinstance(value, str):
+            return False
+        if self.choices and value not in self.choices:
+            return bool(self.pattern) and isinstance(value, str) and _matches(self.pattern, value)
+        if kind in (int, float):
+            return _in_range(self, value)
+        return True
+
+    def parse(self, text: str) -> object:
+        """The value of `text` as typed on a command line or in a form, checked; OptionError
+        (one line) otherwise. An empty text is the not-set value where there is one."""
+        raw = text.strip() if self.kind is not str else text
+        if not raw.strip() and self.optional:
+            return self.unset
+        try:
+            if self.kind is int:
+                value: object = int(raw)
+            elif self.kind is float:
+                value = float(raw)
+            elif self.kind is bool:
+                lowered = raw.strip().lower()
+                if lowered not in _TRUE + _FALSE:
+                    raise ValueError
+                value = lowered in _TRUE
+            else:
+                value = raw
+        except ValueError:
+            what = self.noun or self.name
+            raise OptionError(f"{what} must be {self.describe()} (got {text!r})") from None
+        return self.check(value)
+
+    def text(self, value: object) -> str:
+        """How a value reads in a form field ("" for the not-set value)."""
+        if self.optional and _is_unset(value, self.unset):
+            return ""
+        if isinstance(value, float):
+            return f"{value:g}"
+        return "" if value is None else str(value)
+
+
+def with_changes(option: Option, **changes) -> Option:
+    """A variant of a declaration (another default or help text for one task)."""
+    return replace(option, **changes)
+
+
+def by_name(options: Iterable[Option]) -> dict[str, Option]:
+    return {option.name: option for option in options}
+
+
+def _is_unset(value: object, unset: object) -> bool:
+    # -1 read back from JSON is another int object: ints compare by value (a bool never does).
+    return value is unset or (type(value) is int and type(unset) is int and value == unset)
+
+
+def _matches(pattern: str, value: str) -> bool:
+    return re.fullmatch(pattern, value) is not None
+
+
+def _in_range(option: Option, value: float) -> bool:
+    low, high = option.minimum, option.maximum
+    if low is not None and (value <= low if option.open_minimum else value < low):
+        return False
+    if high is not None and (value >= high if option.open_maximum else value > high):
+        return False
+    return True
+
+
+def _number(value: float, kind: type) -> str:
+    return f"{int(value):,}" if kind is int else f"{value:g}"
+
+
+def _range_text(option: Option) -> str:
+    low, high = option.minimum, option.maximum
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f" {'>' if option.open_minimum else '≥'} {_number(low, option.kind)}"
+    if low is None:
+        return f" {'<' if option.open_maximum else '≤'} {_number(high, option.kind)}"
+    left = "(" if option.open_minimum else "["
+    right = ")" if option.open_maximum else "]"
+    return f" in {left}{_number(low, option.kind)}, {_number(high, option.kind)}{right}"
