@@ -18,7 +18,7 @@ the same command: 81k and 127k tok/s), so --repeat 3–5 cannot resolve a few pe
 
 --mode paired (the precise view): one process holds both loops — d2l's `train_epoch_ch8` on
 d2l's model and iterator exactly as the anchor builds them, and rnn-tui's trainer epoch
-(`LMTrainer.train_epoch`: the same minibatches, clipping and optimizer step `rnn-tui train`
+(`Trainer.train_epoch` of rnn_tui.train.engine: the same minibatches, clipping and optimizer step `rnn-tui train`
 runs) — and alternates them epoch by epoch, --epochs times, so both see the same machine state;
 each side keeps its own process-wide settings (rnn-tui flushes denormals on CPU, d2l does not;
 switched before each epoch). The ratio is that of the median epoch times.
@@ -113,7 +113,7 @@ def _d2l_builders(d2l, nn, torch, V: int, device) -> dict:
 
 
 def _option_dict(model: str) -> dict:
-    """BOOK + COMMON as LMConfig keyword arguments."""
+    """BOOK + COMMON as the language-model task's options (rnn_tui.train.config.Config)."""
     flat = [*COMMON, *BOOK[model]]
     out = {}
     for key, value in zip(flat[::2], flat[1::2]):
@@ -140,7 +140,8 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
 
     from rnn_tui.checkpoints.device import prepare_device
     from rnn_tui.runs.rundir import RunDir
-    from rnn_tui.train.trainer import LMConfig, LMTrainer
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
 
     d2l.download = lambda name, cache_dir=None: os.path.join(str(data), "timemachine.txt")
     device = torch.device("cpu")
@@ -157,7 +158,7 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
             updater = lambda batch_size, net=net, lr=lr: d2l.sgd(net.params, lr, batch_size)  # noqa: E731
         d2l_tokens = sum(X.numel() for X, _ in train_iter)
         options = _option_dict(model)
-        trainer = LMTrainer(LMConfig(**options, epochs=epochs, sample_every=0, device="cpu"))
+        trainer = Trainer(Config("lm", **options, epochs=epochs, sample_every=0, device="cpu"))
         trainer.begin_session(RunDir(tmp / f"paired-{model}"))
         peer, ours = [], []
         for epoch in range(1, epochs + 1):
@@ -168,7 +169,7 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
             prepare_device(device)  # rnn-tui as shipped
             started = time.perf_counter()
             trainer.train_epoch(epoch)
-            ours.append(trainer.tokens_per_epoch / (time.perf_counter() - started))
+            ours.append(trainer.task.units_per_epoch / (time.perf_counter() - started))
         torch.set_flush_denormal(False)
         peer_tps, our_tps = statistics.median(peer), statistics.median(ours)
         rows.append(

@@ -66,6 +66,7 @@ class Option:
     presets: tuple[tuple[str, object], ...] = ()
     label: str = ""
     noun: str = ""
+    hint: str = ""
     metavar: str | None = None
     form: bool = True
     extra: dict = field(default_factory=dict, compare=False, hash=False)
@@ -95,9 +96,10 @@ class Option:
 
     # -- what it takes --------------------------------------------------------------------
 
-    def describe(self) -> str:
+    def describe(self, typed: bool = False) -> str:
         """What a valid value is, for messages: "an integer in [1, 4096]", "a number > 0",
-        "one of sgd, adam"; with its not-set value ("…, or -1 for all")."""
+        "one of sgd, adam"; with its not-set value ("…, or -1 for all"; "or empty for all"
+        where the value is `typed` into a field, whose empty text is the not-set value)."""
         if self.choices:
             text = "one of " + ", ".join(str(c) for c in self.choices)
             if self.pattern:
@@ -107,7 +109,7 @@ class Option:
         else:
             text = _KIND_NAMES[self.kind]
         if self.optional:
-            shown = "empty" if self.unset is None else repr(self.unset)
+            shown = "empty" if typed or self.unset is None else repr(self.unset)
             text += f", or {shown} for {self.unset_label or 'the default'}"
         return text
 
@@ -117,8 +119,19 @@ class Option:
         if self.optional and _is_unset(value, self.unset):
             return self.unset
         if not self._valid(value):
-            raise OptionError(f"{self.noun or self.name} must be {self.describe()} (got {value!r})")
+            raise OptionError(self._refusal(value))
         return float(value) if self.kind is float else value
+
+    def _refusal(self, value: object) -> str:
+        what = self.noun or self.name
+        if self.choices and isinstance(value, str):
+            allowed = ", ".join(str(c) for c in self.choices)
+            if self.pattern:
+                allowed += ", " + self.extra.get("pattern_help", self.pattern)
+            text = f"unknown {what} {value!r} (choose from {allowed})"
+        else:
+            text = f"{what} must be {self.describe()} (got {value!r})"
+        return f"{text}: {self.hint}" if self.hint else text
 
     def _valid(self, value: object) -> bool:
         kind = self.kind
@@ -157,8 +170,7 @@ class Option:
             else:
                 value = raw
         except ValueError:
-            what = self.noun or self.name
-            raise OptionError(f"{what} must be {self.describe()} (got {text!r})") from None
+            raise OptionError(self._refusal(text)) from None
         return self.check(value)
 
     def text(self, value: object) -> str:

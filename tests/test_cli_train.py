@@ -82,14 +82,6 @@ def call(args: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_defaults_in_the_help_match_lmconfig():
-    from rnn_tui.cli.train import DEFAULTS
-    from rnn_tui.train.trainer import LMConfig
-
-    config = LMConfig()
-    assert DEFAULTS == {key: getattr(config, key) for key in DEFAULTS}
-
-
 def test_json_summary_and_run_directory(corpus, tmp_path, capsys):
     run = tmp_path / "run"
     code, out, err = call(tiny_args(corpus, "--run-dir", str(run), "--json"), capsys)
@@ -233,7 +225,7 @@ def test_resume_needs_a_run_directory(tmp_path, capsys):
 def test_diverging_run_fails_with_exit_1(corpus, tmp_path, capsys):
     run = tmp_path / "run"
     code, out, err = call(
-        tiny_args(corpus, "--run-dir", str(run), "--lr", "1e30", "--epochs", "5", "--json"),
+        tiny_args(corpus, "--run-dir", str(run), "--lr", "1e6", "--epochs", "5", "--json"),
         capsys,
     )
     assert code == 1
@@ -323,7 +315,7 @@ def test_stop_finishes_the_batch_saves_last_and_exits(corpus, tmp_path, how, exp
 def test_progress_survives_a_terminal_that_went_away(monkeypatch):
     from types import SimpleNamespace
 
-    from rnn_tui.cli.train import Reporter
+    from rnn_tui.cli.train_report import Reporter
 
     class DeadTerminal:
         def write(self, text):
@@ -336,9 +328,8 @@ def test_progress_survives_a_terminal_that_went_away(monkeypatch):
             return False
 
     monkeypatch.setattr(sys, "stderr", DeadTerminal())
-    trainer = SimpleNamespace(
-        config=SimpleNamespace(epochs=3), num_batches=4, val_ids=[], progress=None
-    )
+    task = SimpleNamespace(epoch_text=lambda event: "")
+    trainer = SimpleNamespace(config=SimpleNamespace(epochs=3), num_batches=4, task=task)
     reporter = Reporter(trainer, SimpleNamespace(path=Path("run")))
     event = {"event": "epoch", "epoch": 1, "epochs": 3, "train_ppl": 9.0, "tokens_per_s": 1.0}
     reporter(event)  # no exception: training goes on

@@ -19,9 +19,9 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.rundir import RunDir
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.engine import Trainer
 from rnn_tui.train.masked_loss import masked_cross_entropy
-from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig, Seq2SeqTrainer
-from rnn_tui.train.trainer import ConfigError
 
 PAIRS = [
     ("Go.", "Va !"),
@@ -59,7 +59,7 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-def tiny(pairs_file: Path, **overrides) -> Seq2SeqConfig:
+def tiny(pairs_file: Path, **overrides) -> Config:
     options = dict(
         pairs=str(pairs_file),
         min_freq=1,
@@ -73,7 +73,7 @@ def tiny(pairs_file: Path, **overrides) -> Seq2SeqConfig:
         device="cpu",
     )
     options.update(overrides)
-    return Seq2SeqConfig(**options)
+    return Config("seq2seq", **options)
 
 
 def events(run_dir: Path, kind: str) -> list[dict]:
@@ -128,27 +128,27 @@ def test_word_count_ignores_punctuation():
 
 def test_bad_configs_fail_before_training(pairs_file):
     with pytest.raises(ConfigError, match="language model"):
-        Seq2SeqTrainer(tiny(pairs_file, model="lstm"))
+        Trainer(tiny(pairs_file, model="lstm"))
     with pytest.raises(ConfigError, match="lr"):
-        Seq2SeqTrainer(tiny(pairs_file, lr=0))
+        Trainer(tiny(pairs_file, lr=0))
     with pytest.raises(DataError):
-        Seq2SeqTrainer(tiny(pairs_file, pairs=str(pairs_file.parent / "missing.txt")))
+        Trainer(tiny(pairs_file, pairs=str(pairs_file.parent / "missing.txt")))
 
 
 def test_minibatches_are_trimmed_and_the_loss_is_the_mean_over_valid_tokens(pairs_file):
-    trainer = Seq2SeqTrainer(tiny(pairs_file))
-    assert trainer.malformed == 2
-    assert len(trainer.train_idx) + len(trainer.val_idx) == 36
-    data = trainer._epoch_data(1)
+    trainer = Trainer(tiny(pairs_file))
+    assert trainer.task.malformed == 2
+    assert len(trainer.task.train_idx) + len(trainer.task.val_idx) == 36
+    data = trainer.task.epoch_data(trainer.model, 1)
     assert len(data) == trainer.num_batches
     for X, X_len, dec_input, Y, Y_len in data:
         assert X.shape[1] == int(X_len.max()) and Y.shape[1] == int(Y_len.max())
-        assert (dec_input[:, 0] == trainer.bos).all()
+        assert (dec_input[:, 0] == trainer.task.bos).all()
         assert torch.equal(dec_input[:, 1:], Y[:, :-1])
     X, X_len, dec_input, Y, Y_len = data[0]
     trainer.model.eval()
     with torch.no_grad():
-        loss = trainer._batch_loss(data, 0, fresh=True)
+        loss = trainer.task.batch_loss(trainer.model, data, 0, fresh=True)
         logits = trainer.model(X, X_len, dec_input)
         log_probs = torch.log_softmax(logits, dim=-1)
         terms = [-log_probs[i, t, Y[i, t]] for i in range(len(Y)) for t in range(int(Y_len[i]))]
@@ -158,7 +158,7 @@ def test_minibatches_are_trimmed_and_the_loss_is_the_mean_over_valid_tokens(pair
 
 def test_a_run_learns_writes_bleu_and_checkpoints_with_both_vocabularies(pairs_file, tmp_path):
     config = tiny(pairs_file, epochs=12, lr=0.02, val_fraction=0.1)
-    summary = Seq2SeqTrainer(config).run(RunDir(tmp_path / "run"))
+    summary = Trainer(config).run(RunDir(tmp_path / "run"))
     assert summary["status"] == "finished" and summary["task"] == "seq2seq"
     epochs = events(tmp_path / "run", "epoch")
     assert len(epochs) == 12
@@ -183,28 +183,27 @@ def test_resume_after_two_epochs_matches_an_uninterrupted_run(pairs_file, tmp_pa
         keys = ("epoch", "train_loss", "val_loss", "grad_norm", "bleu")
         return [tuple(e[k] for k in keys) for e in events(run, "epoch")]
 
-    Seq2SeqTrainer(tiny(pairs_file, epochs=4)).run(RunDir(tmp_path / "whole"))
-    Seq2SeqTrainer(tiny(pairs_file, epochs=2)).run(RunDir(tmp_path / "split"))
+    Trainer(tiny(pairs_file, epochs=4)).run(RunDir(tmp_path / "whole"))
+    Trainer(tiny(pairs_file, epochs=2)).run(RunDir(tmp_path / "split"))
     checkpoint = load_checkpoint(tmp_path / "split", prefer=("last", "best"))
-    config = Seq2SeqConfig.from_dict(checkpoint.config)
-    config.epochs = 4
-    Seq2SeqTrainer(config, resume=checkpoint).run(RunDir(tmp_path / "split"))
+    config = Config.from_dict(checkpoint.config).replace(epochs=4)
+    Trainer(config, resume=checkpoint).run(RunDir(tmp_path / "split"))
     assert metrics(tmp_path / "split") == metrics(tmp_path / "whole")
 
 
 def test_batched_greedy_matches_one_sentence_at_a_time(pairs_file):
-    trainer = Seq2SeqTrainer(tiny(pairs_file))
+    trainer = Trainer(tiny(pairs_file))
     sentences = ["go .", "i lost .", "he's calm .", "i'm home ."]
-    together = trainer.translate(sentences)
-    assert together == [trainer.translate([s])[0] for s in sentences]
+    together = trainer.task.translate(trainer.model, sentences)
+    assert together == [trainer.task.translate(trainer.model, [s])[0] for s in sentences]
     model = trainer.model.eval()
     X = torch.tensor([[4, 5, 3, 0]])
-    out = model.greedy_batch(X, torch.tensor([3]), trainer.bos, trainer.eos, max_len=0)
+    out = model.greedy_batch(X, torch.tensor([3]), trainer.task.bos, trainer.task.eos, max_len=0)
     assert out == [[]]
 
 
 def test_exported_weights_are_half_the_size_and_translate_alike(pairs_file, tmp_path):
-    Seq2SeqTrainer(tiny(pairs_file, epochs=3, lr=0.02)).run(RunDir(tmp_path / "run"))
+    Trainer(tiny(pairs_file, epochs=3, lr=0.02)).run(RunDir(tmp_path / "run"))
     path = export_weights(tmp_path / "run", tmp_path / "ship", "tiny")
     best = tmp_path / "run" / "checkpoints" / "best.safetensors"
     assert path.stat().st_size < best.stat().st_size / 2
@@ -218,10 +217,10 @@ def test_exported_weights_are_half_the_size_and_translate_alike(pairs_file, tmp_
 
 def test_masked_loss_of_a_trimmed_batch_equals_the_padded_one(pairs_file):
     """Trimming a minibatch to its longest pair changes nothing the loss sees."""
-    trainer = Seq2SeqTrainer(tiny(pairs_file))
+    trainer = Trainer(tiny(pairs_file))
     trainer.model.eval()
-    rows = trainer.train_idx[:5]
-    X, X_len, dec_input, Y, Y_len = trainer._batch(rows)
+    rows = trainer.task.train_idx[:5]
+    X, X_len, dec_input, Y, Y_len = trainer.task.batch(rows)
     pad = torch.zeros((len(rows), 3), dtype=Y.dtype)
     with torch.no_grad():
         short = masked_cross_entropy(trainer.model(X, X_len, dec_input), Y, Y_len)

@@ -20,14 +20,10 @@ from rnn_tui.data.sources import read_text
 from rnn_tui.metrics.perplexity import perplexity
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.clipping import grad_clipping
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.engine import Trainer, train
 from rnn_tui.train.signals import StopRequest
-from rnn_tui.train.trainer import (
-    ConfigError,
-    LMConfig,
-    LMTrainer,
-    epoch_rng,
-    train_lm,
-)
+from rnn_tui.train.tasks.lm import epoch_rng
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +45,7 @@ def _one_thread():
     torch.set_num_threads(threads)
 
 
-def tiny(corpus_file: Path, **overrides) -> LMConfig:
+def tiny(corpus_file: Path, **overrides) -> Config:
     options = dict(
         corpus=str(corpus_file),
         model="rnn",
@@ -62,7 +58,7 @@ def tiny(corpus_file: Path, **overrides) -> LMConfig:
         device="cpu",
     )
     options.update(overrides)
-    return LMConfig(**options)
+    return Config("lm", **options)
 
 
 def events(run_dir: Path, kind: str | None = None) -> list[dict]:
@@ -122,16 +118,16 @@ def test_device_resolution():
 
 
 def test_split_baseline_and_reproducible_epoch_batches(corpus_file):
-    trainer = LMTrainer(tiny(corpus_file, max_tokens=2000))
-    assert (len(trainer.train_ids), len(trainer.val_ids)) == (1800, 200)
-    tokens = trainer.vocab.to_tokens(list(trainer.train_ids) + list(trainer.val_ids))
-    assert trainer.baseline() == pytest.approx(ngram_perplexity(tokens, 3).perplexity)
-    X1, Y1 = trainer.epoch_batches(3)
-    again = LMTrainer(tiny(corpus_file, max_tokens=2000))
-    X2, Y2 = again.epoch_batches(3)
+    trainer = Trainer(tiny(corpus_file, max_tokens=2000))
+    assert (len(trainer.task.train_ids), len(trainer.task.val_ids)) == (1800, 200)
+    tokens = trainer.task.vocab.to_tokens(list(trainer.task.train_ids) + list(trainer.task.val_ids))
+    assert trainer.task.baseline() == pytest.approx(ngram_perplexity(tokens, 3).perplexity)
+    X1, Y1 = trainer.task.epoch_batches(3)
+    again = Trainer(tiny(corpus_file, max_tokens=2000))
+    X2, Y2 = again.task.epoch_batches(3)
     assert torch.equal(X1, X2) and torch.equal(Y1, Y2)
     assert torch.equal(X1[:, :, 1:], Y1[:, :, :-1])  # Y is X shifted by one token
-    assert not torch.equal(X1, trainer.epoch_batches(4)[0])
+    assert not torch.equal(X1, trainer.task.epoch_batches(4)[0])
     assert epoch_rng(0, 3).random() == epoch_rng(0, 3).random() != epoch_rng(1, 3).random()
 
 
@@ -150,14 +146,14 @@ def test_split_baseline_and_reproducible_epoch_batches(corpus_file):
 )
 def test_bad_configs_fail_before_training(corpus_file, overrides, error, fragment):
     with pytest.raises(error, match=fragment):
-        LMTrainer(tiny(corpus_file, **overrides))
+        Trainer(tiny(corpus_file, **overrides))
 
 
 # ---------------------------------------------------------------------------------------------
 # State: sequential carries (detached), random resets
 
 
-def _record_states(trainer: LMTrainer) -> list[tuple]:
+def _record_states(trainer: Trainer) -> list[tuple]:
     calls = []
     forward = trainer.model.forward
 
@@ -171,7 +167,7 @@ def _record_states(trainer: LMTrainer) -> list[tuple]:
 
 
 def test_sequential_partitioning_carries_the_detached_state(corpus_file, tmp_path):
-    trainer = LMTrainer(tiny(corpus_file, epochs=1, val_fraction=0, sample_every=0))
+    trainer = Trainer(tiny(corpus_file, epochs=1, val_fraction=0, sample_every=0))
     calls = _record_states(trainer)
     trainer.run(RunDir(tmp_path / "run"))
     assert len(calls) == trainer.num_batches >= 3
@@ -185,7 +181,7 @@ def test_sequential_partitioning_carries_the_detached_state(corpus_file, tmp_pat
 
 
 def test_random_sampling_resets_the_state_every_batch(corpus_file, tmp_path):
-    trainer = LMTrainer(
+    trainer = Trainer(
         tiny(corpus_file, model="lstm", epochs=1, val_fraction=0, sample_every=0, sampling="random")
     )
     calls = _record_states(trainer)
@@ -202,7 +198,7 @@ def test_random_sampling_resets_the_state_every_batch(corpus_file, tmp_path):
 
 def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_path):
     run = tmp_path / "run"
-    summary = train_lm(tiny(corpus_file, epochs=2, log_every=2), RunDir(run))
+    summary = train(tiny(corpus_file, epochs=2, log_every=2), RunDir(run))
     assert summary["status"] == "finished" and summary["epochs"] == 2
     assert json.loads((run / "status.json").read_text())["status"] == "finished"
     config = json.loads((run / "config.json").read_text())
@@ -247,7 +243,7 @@ def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_pat
 
 def test_without_validation_best_follows_train_perplexity(corpus_file, tmp_path):
     run = tmp_path / "run"
-    summary = train_lm(tiny(corpus_file, epochs=2, val_fraction=0, sample_every=0), RunDir(run))
+    summary = train(tiny(corpus_file, epochs=2, val_fraction=0, sample_every=0), RunDir(run))
     assert summary["val_ppl"] is None and summary["best_val_ppl"] is None
     assert summary["baseline_ppl"] is None and summary["sample"] is None
     assert events(run, "start")[0]["val_tokens"] == 0
@@ -260,7 +256,7 @@ def test_without_validation_best_follows_train_perplexity(corpus_file, tmp_path)
 
 
 def test_nan_loss_stops_at_once_and_keeps_the_last_good_checkpoint(corpus_file, tmp_path):
-    trainer = LMTrainer(tiny(corpus_file, epochs=4, sample_every=0))
+    trainer = Trainer(tiny(corpus_file, epochs=4, sample_every=0))
     forward = trainer.model.forward
     calls = {"train": 0}
 
@@ -309,15 +305,14 @@ def _epoch_metrics(run: Path) -> list[tuple]:
 )
 def test_resume_after_two_epochs_matches_an_uninterrupted_run(corpus_file, tmp_path, overrides):
     whole = tmp_path / "whole"
-    train_lm(tiny(corpus_file, epochs=4, **overrides), RunDir(whole))
+    train(tiny(corpus_file, epochs=4, **overrides), RunDir(whole))
 
     split = tmp_path / "split"
-    first = train_lm(tiny(corpus_file, epochs=2, **overrides), RunDir(split))
+    first = train(tiny(corpus_file, epochs=2, **overrides), RunDir(split))
     assert first["status"] == "finished" and first["epochs"] == 2
     checkpoint = load_checkpoint(split, prefer=("last", "best"))
-    config = LMConfig.from_dict(checkpoint.config)
-    config.epochs = 4
-    resumed = train_lm(config, RunDir(split), resume=checkpoint)
+    config = Config.from_dict(checkpoint.config).replace(epochs=4)
+    resumed = train(config, RunDir(split), resume=checkpoint)
     assert resumed["status"] == "finished" and resumed["epochs"] == 4
 
     assert _epoch_metrics(split) == _epoch_metrics(whole)
@@ -334,7 +329,7 @@ def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, t
             stop.request()
 
     config = tiny(corpus_file, epochs=3, log_every=1, batch_size=16)
-    trainer = LMTrainer(config)
+    trainer = Trainer(config)
     summary = trainer.run(RunDir(run), stop, on_event=stop_in_epoch_two)
     assert summary["status"] == "stopped" and summary["epochs"] == 1
     status = json.loads((run / "status.json").read_text())
@@ -343,7 +338,7 @@ def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, t
     last = load_checkpoint(run, prefer=("last", "best"))
     assert (last.meta["epoch"], last.meta["batch"]) == (1, 2)
 
-    resumed = train_lm(config, RunDir(run), resume=last)
+    resumed = train(config, RunDir(run), resume=last)
     assert resumed["status"] == "finished"
     assert [e["epoch"] for e in events(run, "epoch")] == [1, 2, 3]
     second = [s for s in events(run, "step") if s["epoch"] == 2]
@@ -354,10 +349,10 @@ def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, t
 
 def test_resume_of_a_finished_run_needs_more_epochs(corpus_file, tmp_path):
     run = tmp_path / "run"
-    train_lm(tiny(corpus_file, epochs=1, sample_every=0), RunDir(run))
+    train(tiny(corpus_file, epochs=1, sample_every=0), RunDir(run))
     checkpoint = load_checkpoint(run, prefer=("last", "best"))
     with pytest.raises(ConfigError, match="already has 1 epoch;"):
-        LMTrainer(LMConfig.from_dict(checkpoint.config), resume=checkpoint)
+        Trainer(Config.from_dict(checkpoint.config), resume=checkpoint)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -373,7 +368,7 @@ def _wait_for(predicate, timeout: float = 10.0) -> None:
 
 def test_pause_resume_and_stop_through_the_control_file(corpus_file, tmp_path):
     run = tmp_path / "run"
-    trainer = LMTrainer(tiny(corpus_file, epochs=100_000, log_every=1, sample_every=0))
+    trainer = Trainer(tiny(corpus_file, epochs=100_000, log_every=1, sample_every=0))
     stepped = threading.Event()
     result = {}
 

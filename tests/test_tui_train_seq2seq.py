@@ -21,19 +21,15 @@ from rnn_tui.runs.process import train_command
 from rnn_tui.tui.screens.train import TrainScreen
 from rnn_tui.tui.widgets.plot import LinePlot
 from rnn_tui.tui.widgets.train_curves import CurvePanel, plot_ids
-from rnn_tui.tui.widgets.train_form import (
-    LM_ONLY,
-    SEQ2SEQ_DEFAULTS,
-    SEQ2SEQ_FIELDS,
-    TrainForm,
-    task_fields,
-)
-from rnn_tui.tui.widgets.train_samples import SEED_REFERENCES, translations_text
+from rnn_tui.tui.widgets.train_form import TrainForm
+from rnn_tui.tui.widgets.train_samples import translations_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "recorded"
 S2S = FIXTURES / "recorded-seq2seq" / "seq2seq-gru-recorded"
 FAKE_TRAINER = FIXTURES / "fake_trainer.py"
+# Rows a language model's form has and a translation run's does not.
+LM_ONLY = ("corpus", "token", "model", "sampling", "max_tokens")
 T0 = 1_790_000_000
 
 
@@ -122,24 +118,6 @@ async def choose_seq2seq(pilot, form: TrainForm) -> None:
 # -- the form ----------------------------------------------------------------------------------
 
 
-def test_form_seq2seq_options_match_the_trainer() -> None:
-    from rnn_tui.cli.train import LM_ONLY as CLI_LM_ONLY
-    from rnn_tui.cli.train import SEQ2SEQ_ONLY
-    from rnn_tui.train.seq2seq_trainer import SEED_SENTENCES, Seq2SeqConfig
-
-    config = Seq2SeqConfig().to_dict()
-    for field in task_fields("seq2seq")[1:]:  # after the task itself
-        assert field.name in config, field.name
-        default = SEQ2SEQ_DEFAULTS.get(field.name, field.default)
-        blank = {"num_examples": -1}  # an empty field leaves the trainer's "all"
-        expected = blank[field.name] if default is None and field.name in blank else default
-        assert expected == config[field.name], field.name
-    # The form hides the model too: a seq2seq run's is always the encoder–decoder.
-    assert set(LM_ONLY) - {"model"} <= set(CLI_LM_ONLY) and config["model"] == "seq2seq"
-    assert set(SEQ2SEQ_ONLY) <= {f.name for f in SEQ2SEQ_FIELDS}
-    assert SEED_REFERENCES == dict(SEED_SENTENCES)
-
-
 async def test_choosing_seq2seq_shows_its_fields_and_defaults(runs, tui, train_app) -> None:
     app = train_app()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -203,7 +181,7 @@ async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_a
         await pilot.press("0")
         await pilot.pause()
         assert form.control("embed").has_class("-invalid")
-        assert text(screen, "#form-hint") == "embed: an integer ≥ 1, or empty"
+        assert text(screen, "#form-hint") == "embed: an integer in [1, 16,384]"
         assert form.query_one("#form-hint").has_class("-error")
         form.set_value("num_examples", "-3")
         form.set_value("pairs", "file")
@@ -217,8 +195,8 @@ async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_a
         screen.action_start()
         await pilot.pause()
         assert tui.errors(app) == [
-            "cannot start: pairs used: an integer ≥ 1, or empty; embed: an integer ≥ 1, or "
-            "empty; pairs: type the path of a file of sentence pairs"
+            "cannot start: pairs used: an integer in [1, 1,000,000,000], or empty for all; "
+            "embed: an integer in [1, 16,384]; pairs: type the path of a file of sentence pairs"
         ]
         assert calls == [] and screen.process is None
         # 0 is a language model's one-hot input: valid again there.
@@ -231,9 +209,9 @@ async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_a
 async def test_start_builds_the_seq2seq_command_and_follows_the_run(
     runs, tui, train_app, tmp_path
 ) -> None:
-    from rnn_tui.cli import build_parser
+    from rnn_tui.cli.parser import build_parser
     from rnn_tui.cli.train import _given
-    from rnn_tui.train.seq2seq_trainer import Seq2SeqConfig
+    from rnn_tui.train.config import Config
 
     calls: list = []
     # A delay long enough that the replay is still running when the test looks at it (a warm
@@ -272,8 +250,7 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
             ]  # fmt: skip
             # The real CLI takes it, and the trainer's config accepts what it parsed.
             args = build_parser().parse_args(argv[3:])
-            config = Seq2SeqConfig(**_given(args))
-            config.validate()
+            config = Config("seq2seq", **_given(args))
             assert (config.embed, config.epochs, config.bidirectional) == (32, 300, True)
             # The replayed run is followed live until it finishes.
             follower = screen.followers[str(folder)]

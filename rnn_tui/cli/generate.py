@@ -10,80 +10,7 @@ import json
 import sys
 import time
 
-from rnn_tui.cli import fail, non_negative_int, positive_int
-from rnn_tui.decode.options import DEFAULT_LENGTH, DEVICES, STRATEGIES, parse_temperature
-
-NAME = "generate"
-
-
-def _temperature(text: str) -> float:
-    from rnn_tui.data.errors import DataError
-
-    try:
-        return parse_temperature(text)
-    except DataError:
-        raise argparse.ArgumentTypeError(f"must be a number > 0, got {text!r}") from None
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    gen = sub.add_parser(
-        "generate",
-        help="text from a trained language model (greedy or sampled)",
-        description=(
-            "Warm a language model up on a prefix, then predict the next tokens one at a time: "
-            "greedy (the argmax, as the seeds' prediction) or sampled from softmax(o / T), "
-            "optionally among the top-k tokens. Prints the prefix and the generated text."
-        ),
-    )
-    gen.add_argument(
-        "--checkpoint",
-        required=True,
-        metavar="PATH",
-        help="a .safetensors checkpoint (or its .json), or a run directory (its best checkpoint)",
-    )
-    gen.add_argument("--prefix", required=True, metavar="TEXT", help="the text to continue")
-    gen.add_argument(
-        "--length",
-        type=positive_int,
-        default=DEFAULT_LENGTH,
-        metavar="N",
-        help=f"tokens to generate (default {DEFAULT_LENGTH})",
-    )
-    gen.add_argument(
-        "--strategy", choices=STRATEGIES, default="greedy", help="greedy (default) or sample"
-    )
-    gen.add_argument(
-        "--temperature",
-        type=_temperature,
-        default=1.0,
-        metavar="T",
-        help="sampling temperature > 0: below 1 sharper, above 1 flatter (default 1)",
-    )
-    gen.add_argument(
-        "--top-k",
-        type=non_negative_int,
-        default=0,
-        metavar="K",
-        help="sample among the K most probable tokens only (default 0: all)",
-    )
-    gen.add_argument(
-        "--seed",
-        type=non_negative_int,
-        default=None,
-        metavar="S",
-        help="random seed for sampling (default: a fresh one, reported with --json)",
-    )
-    gen.add_argument(
-        "--device",
-        choices=DEVICES,
-        default="cpu",
-        help="where the model runs (default cpu: one token at a time is rarely faster on a GPU)",
-    )
-    gen.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-
-
-def _warn(message: str) -> None:
-    print(f"rnn-tui: warning: {message}", file=sys.stderr)
+from rnn_tui.cli.output import fail, warn
 
 
 def run(args: argparse.Namespace) -> int:
@@ -129,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if encoded.unknown:
         warnings.append(unknown_message(encoded.unknown))
     for message in warnings:
-        _warn(message)
+        warn(message)
 
     prefix_text = join_tokens(encoded.shown, lm.token)
     separator = "" if lm.token == "char" else " "

@@ -7,20 +7,6 @@ import json
 import sys
 from datetime import datetime
 
-NAME = "runs"
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    runs = sub.add_parser(
-        "runs",
-        help="list training runs (name, model, status, epochs, best val ppl, best BLEU)",
-        description=(
-            "List the run directories under ./runs ($RNN_TUI_RUNS, or --dir), newest first."
-        ),
-    )
-    runs.add_argument("--dir", metavar="ROOT", help="the folder holding the runs (default: ./runs)")
-    runs.add_argument("--json", action="store_true", help='print one JSON object {"runs": [...]}')
-
 
 def _epochs(entry: dict) -> str:
     total = entry.get("epochs")
@@ -87,4 +73,4 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-__all__ = ["NAME", "add_parser", "run"]
+__all__ = ["run"]

@@ -7,95 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
-from rnn_tui.cli import fail, positive_int
-
-NAME = "translate"
-DEVICES = ("auto", "cpu", "cuda")
-DEFAULT_BEAM = 4  # = rnn_tui.decode.translate.DEFAULT_BEAM (that module imports torch)
-DEFAULT_ALPHA = 0.75
-
-
-def _alpha(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a number >= 0, got {text!r}")
-    return value
-
-
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    tr = sub.add_parser(
-        "translate",
-        help="translate sentences with a trained seq2seq model (beam search)",
-        description=(
-            "Translate English sentences with a seq2seq checkpoint: beam search keeps the K most "
-            "probable prefixes and ranks finished ones by (1/L^alpha) sum log P (d2l 9.8); "
-            "greedy is shown too when it differs. With references, prints the seeds' BLEU "
-            "(k=2) per sentence and sacreBLEU over all of them."
-        ),
-        epilog='example: rnn-tui translate --checkpoint runs/NAME "go ." "i lost ."',
-    )
-    tr.add_argument(
-        "sentences",
-        nargs="*",
-        metavar="SENTENCE",
-        help='a sentence to translate ("sentence => reference" carries its reference)',
-    )
-    tr.add_argument(
-        "--checkpoint",
-        required=True,
-        metavar="PATH",
-        help="a .safetensors checkpoint (or its .json), or a run directory (best, else last)",
-    )
-    tr.add_argument(
-        "--file",
-        metavar="F",
-        help='sentences one per line (- for stdin); a line "sentence => reference" carries its '
-        "reference; blank lines are skipped",
-    )
-    tr.add_argument(
-        "--references",
-        metavar="R",
-        help="references one per line, as many as sentences (blank lines are skipped)",
-    )
-    tr.add_argument(
-        "--beam",
-        type=positive_int,
-        default=DEFAULT_BEAM,
-        metavar="K",
-        help=f"beam size (default {DEFAULT_BEAM}; 1 = greedy only)",
-    )
-    tr.add_argument(
-        "--alpha",
-        type=_alpha,
-        default=DEFAULT_ALPHA,
-        metavar="A",
-        help=f"length penalty exponent of the beam score (default {DEFAULT_ALPHA})",
-    )
-    tr.add_argument(
-        "--max-len",
-        type=positive_int,
-        default=None,
-        metavar="N",
-        help="most target tokens per translation (default: the run's num_steps)",
-    )
-    tr.add_argument(
-        "--device", choices=DEVICES, default="cpu", help="where the model runs (default cpu)"
-    )
-    tr.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+from rnn_tui.cli.output import fail, warn
 
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _warn(message: str) -> None:
-    print(f"rnn-tui: warning: {message}", file=sys.stderr)
 
 
 def _read_lines(path: str, what: str) -> list[tuple[int, str]]:
@@ -218,7 +136,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{t.truncated} are cut"
             )
     for message in warnings:
-        _warn(message)
+        warn(message)
 
     if not args.json:
         sys.stdout.write(_plain(translations, bleu, args.beam))

@@ -5,11 +5,34 @@ Imports neither torch nor rich, so the command starts fast.
 
 from __future__ import annotations
 
-from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS, load_corpus
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngrams import top_ngrams_by_order
+from rnn_tui.options import Option
 
 STATS_NGRAM_ORDERS = (1, 2, 3)
+
+# `rnn-tui stats`'s options (the CLI builds its arguments from them).
+STATS_OPTIONS = (
+    Option(
+        "corpus",
+        str,
+        "timemachine",
+        "a bundled corpus or a text file",
+        metavar="timemachine|fra-eng-en|fra-eng-fr|PATH",
+    ),
+    Option("token", str, "word", "token level", choices=TOKEN_LEVELS),
+    Option("min_freq", int, 0, "drop rarer tokens", minimum=0, maximum=10**9, metavar="N"),
+    Option("top", int, 10, "rows per table", minimum=1, maximum=100_000, metavar="K"),
+    Option("encoding", str, "utf-8", "text encoding", metavar="NAME"),
+    Option(
+        "mode",
+        str,
+        "clean",
+        "clean: the seeds' [^A-Za-z]+ -> space, lower-case; raw: keep case and punctuation",
+        choices=CLEAN_MODES,
+    ),
+)
 
 
 def corpus_stats(

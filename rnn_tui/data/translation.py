@@ -20,6 +20,13 @@ from rnn_tui.data.vocab import Vocab
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
 RESERVED_TOKENS = [PAD, BOS, EOS]
+# The seeds' four test sentences (d2l §9.7) and their references: a translation run's sample.
+SEED_SENTENCES = (
+    ("go .", "va !"),
+    ("i lost .", "j'ai perdu ."),
+    ("he's calm .", "il est calme ."),
+    ("i'm home .", "je suis chez moi ."),
+)
 
 # d2l's no_space(char, prev_char) as a zero-width match: before , . ! ? whose previous character
 # is not a space (a lookbehind reads the input, as d2l's text[i - 1] does; at i = 0 it fails).

@@ -63,7 +63,7 @@ SEED = Option(
     minimum=0,
     maximum=SEED_LIMIT - 1,
     unset=None,
-    unset_label="a fresh seed",
+    unset_label="random",
     metavar="S",
 )
 GENERATE_DEVICE = Option(
@@ -108,11 +108,11 @@ MAX_LEN_OPTION = Option(
     "max_len",
     int,
     None,
-    "most target tokens per translation",
+    "most target tokens per translation (num_steps: the run's, as d2l)",
     minimum=1,
     maximum=MAX_LEN,
     unset=None,
-    unset_label="the run's num_steps",
+    unset_label="num_steps",
     label="max length",
     noun="max length",
     metavar="N",

@@ -22,18 +22,15 @@ from rnn_tui.models.base import LanguageModel, ModelError
 from rnn_tui.models.concise import RNNModel
 from rnn_tui.models.gru_scratch import GRUScratch
 from rnn_tui.models.lstm_scratch import LSTMScratch
+from rnn_tui.models.names import MODEL_NAMES, SCRATCH_MODELS, SEQ2SEQ_MODEL
 from rnn_tui.models.rnn_scratch import RNNScratch
 from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
 
 __all__ = ["MODEL_NAMES", "ModelError", "build_model", "count_parameters"]
 
-SCRATCH_MODELS: dict[str, type[LanguageModel]] = {
-    "rnn-scratch": RNNScratch,
-    "gru-scratch": GRUScratch,
-    "lstm-scratch": LSTMScratch,
-}
-CONCISE_MODELS = ("rnn", "gru", "lstm")
-MODEL_NAMES = (*SCRATCH_MODELS, *CONCISE_MODELS)
+SCRATCH_CLASSES: dict[str, type[LanguageModel]] = dict(
+    zip(SCRATCH_MODELS, (RNNScratch, GRUScratch, LSTMScratch), strict=True)
+)
 
 DEFAULTS = {"layers": 1, "dropout": 0.0, "bidirectional": False, "embed": 0}
 REQUIRED = ("model", "vocab_size", "hidden")
@@ -47,7 +44,7 @@ def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
     """
     if not isinstance(config, Mapping):
         raise ModelError(f"model config must be a mapping, not {type(config).__name__}")
-    if config.get("model") == "seq2seq":
+    if config.get("model") == SEQ2SEQ_MODEL:
         return build_seq2seq(config)
     unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS))
     if unknown:
@@ -78,7 +75,7 @@ def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
             raise ModelError(f"{name} takes one-hot inputs (got embed={embed}); use {concise!r}")
         if dropout != 0:
             raise ModelError(f"{name} has no dropout (got dropout={dropout}); use {concise!r}")
-        return SCRATCH_MODELS[name](vocab_size, hidden)
+        return SCRATCH_CLASSES[name](vocab_size, hidden)
     if dropout != 0 and layers == 1:
         # nn.RNN applies dropout between layers only: with one layer it would silently do nothing.
         raise ModelError(f"dropout acts between layers: dropout={dropout} needs layers > 1")

@@ -27,7 +27,6 @@ from textual.widgets import (
     Button,
     Header,
     Input,
-    Select,
     SelectionList,
     TabbedContent,
     TabPane,
@@ -551,9 +550,8 @@ reference).
     def action_new_run(self) -> None:
         self._show_side("tab-new")
         form = self.query_one(TrainForm)
-        # The drop-down's value, not the form's task: it may have been set a moment ago.
-        first = "#form-pairs" if form.control("task").value == SEQ2SEQ else "#form-model"
-        self.call_after_refresh(form.query_one(first, Select).focus)
+        # After the refresh: a task chosen a moment ago has shown its rows by then.
+        self.call_after_refresh(lambda: form.first_field().focus())
 
     def action_new_translation(self) -> None:
         """The form, switched to a seq2seq translation run."""

@@ -12,17 +12,11 @@ from collections.abc import Sequence
 from rich.text import Text
 from textual.widgets import Static
 
+from rnn_tui.data.translation import SEED_SENTENCES
 from rnn_tui.runs.follow import Sample
 
-ARROW = " => "  # how the seq2seq trainer joins a sentence and its translation
-# The seeds' four sentences and their references (rnn_tui.train.seq2seq_trainer.SEED_SENTENCES,
-# repeated here because importing it loads torch; a test checks they agree).
-SEED_REFERENCES = {
-    "go .": "va !",
-    "i lost .": "j'ai perdu .",
-    "he's calm .": "il est calme .",
-    "i'm home .": "je suis chez moi .",
-}
+ARROW = " => "  # how the seq2seq task joins a sentence and its translation
+SEED_REFERENCES = dict(SEED_SENTENCES)
 
 
 def samples_text(samples: Sequence[Sample], limit: int) -> Text:

@@ -1,0 +1,282 @@
+"""The `rnn-tui` command line, built from the options' declarations.
+
+Every flag that sets an option comes from its one `Option` declaration (rnn_tui.options): the
+training options from the task registry (rnn_tui.train.registry), generation and translation
+from rnn_tui.decode.options, corpus statistics from rnn_tui.data.stats. Nothing here imports
+torch, so `rnn-tui --help`, `rnn-tui train --help` and `rnn-tui stats` start in a fraction of a
+second; the commands import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from rnn_tui import __version__
+from rnn_tui.data.stats import STATS_OPTIONS
+from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
+from rnn_tui.options import Option, OptionError
+from rnn_tui.train.registry import DEFAULT_TASK, TASKS
+
+COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
+COMMANDS = ("stats", "train", "generate", "translate", "runs")
+# What `train --resume` may change; everything else comes from the run's own config.
+RESUME_OPTIONS = ("epochs", "device")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error as one line on stderr and exits 2."""
+
+    def error(self, message: str) -> None:  # noqa: D401 - argparse hook
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _converter(option: Option):
+    """argparse `type=` for an option: its parse, with argparse's one-line error."""
+
+    def convert(text: str) -> object:
+        try:
+            return option.parse(text)
+        except OptionError as exc:
+            message = str(exc)
+            what = option.noun or option.name
+            if message.startswith(f"{what} must be "):
+                message = message[len(what) + 1 :]
+            raise argparse.ArgumentTypeError(message) from None
+
+    convert.__name__ = option.name
+    return convert
+
+
+def _loosest(options: list[Option]) -> Option:
+    """One declaration standing for an option several tasks share: the widest range, every
+    choice (the task's own check narrows it once the task is known)."""
+    first = options[0]
+    if len(options) == 1:
+        return first
+    lows = [o.minimum for o in options]
+    highs = [o.maximum for o in options]
+    choices = tuple(dict.fromkeys(c for o in options for c in o.choices))
+    optional = next((o for o in options if o.optional), first)
+    return Option(
+        first.name,
+        first.kind,
+        first.default,
+        first.help,
+        minimum=None if None in lows else min(lows),
+        maximum=None if None in highs else max(highs),
+        open_minimum=all(o.open_minimum for o in options),
+        open_maximum=all(o.open_maximum for o in options),
+        choices=choices,
+        pattern=first.pattern,
+        unset=optional.unset,
+        unset_label=optional.unset_label,
+        noun=first.noun,
+        metavar=first.metavar,
+        extra=first.extra,
+    )
+
+
+def _default_text(option: Option) -> str:
+    if option.optional and option.default == option.unset:
+        return option.unset_label
+    return option.text(option.default) if not isinstance(option.default, str) else option.default
+
+
+def add_option(parser: argparse.ArgumentParser, option: Option, help: str, default=None) -> None:
+    """`option` as a flag of `parser`; `default=None` leaves the option out of the namespace's
+    values when it is not given (so a task's own default applies)."""
+    kwargs: dict = {"help": help, "default": default}
+    if option.kind is bool:
+        parser.add_argument(option.flag, action="store_true", **{**kwargs, "default": default})
+        return
+    if option.choices and not option.pattern:
+        kwargs["choices"] = list(option.choices)
+    else:
+        kwargs["type"] = _converter(option)
+        kwargs["metavar"] = option.metavar or option.name.upper()
+    parser.add_argument(option.flag, dest=option.name, **kwargs)
+
+
+def _plain(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
+    """Flags that take their declared default when left out."""
+    for option in options:
+        text = f"{option.help} (default: {_default_text(option)})"
+        add_option(parser, option, text, default=option.default)
+
+
+# -- train ----------------------------------------------------------------------------------
+
+
+def train_option_names() -> list[str]:
+    """Every training option of every task, in first-declared order."""
+    return list(dict.fromkeys(o.name for spec in TASKS.values() for o in spec.options))
+
+
+def _train_help(name: str) -> tuple[Option, str]:
+    declared = [(spec, spec.option(name)) for spec in TASKS.values() if spec.has(name)]
+    option = _loosest([o for _, o in declared])
+    defaults = {spec.name: _default_text(o) for spec, o in declared}
+    if len(declared) < len(TASKS):
+        tasks = ", ".join(spec.name for spec, _ in declared)
+        text = f"{declared[0][1].help} ({tasks} only; default: {_default_text(declared[0][1])})"
+    elif len(set(defaults.values())) == 1:
+        text = f"{option.help} (default: {next(iter(defaults.values()))})"
+    else:
+        first = defaults.pop(DEFAULT_TASK)
+        others = "; ".join(f"{task}: {value}" for task, value in defaults.items())
+        text = f"{option.help} (default: {first}; {others})"
+    return option, text.replace("%", "%%")
+
+
+def _add_train(sub) -> None:
+    titles = "; ".join(f"{spec.name}: {spec.title}" for spec in TASKS.values())
+    p = sub.add_parser(
+        "train",
+        help="train a language model or a seq2seq translator headless (writes a run directory)",
+        description=(
+            "Train a character- or word-level language model as the d2l.ai RNN chapters do "
+            "(cross-entropy over all steps, SGD, gradient clipping), or with --task seq2seq a GRU "
+            "encoder-decoder on English-French pairs (masked cross-entropy, teacher forcing, "
+            "Adam; held-out loss and BLEU each epoch), writing runs/<name>/ "
+            "(config.json, metrics.jsonl, status.json, checkpoints/). Ctrl+C stops after the "
+            "current minibatch and saves; --resume continues."
+        ),
+        epilog=(
+            "The book's 10,000-character setting: --max-tokens 10000 --val-fraction 0. "
+            "The book's translation run: --task seq2seq --num-examples 600 --embed 32 "
+            "--hidden 32 --epochs 300 --val-fraction 0. "
+            "Runs go to ./runs unless --run-dir or $RNN_TUI_RUNS says otherwise."
+        ),
+    )
+    p.add_argument(
+        "--task", choices=list(TASKS), default=None, help=f"{titles} (default: {DEFAULT_TASK})"
+    )
+    for name in train_option_names():
+        option, text = _train_help(name)
+        add_option(p, option, text)
+    p.add_argument("--run-dir", metavar="DIR", help="this run's directory (default: runs/<task>-…)")
+    p.add_argument(
+        "--resume",
+        metavar="RUN_DIR",
+        help="continue a stopped run (only "
+        + " and ".join(TASKS[DEFAULT_TASK].option(n).flag for n in RESUME_OPTIONS)
+        + " may change)",
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print one JSON summary on stdout at the end"
+    )
+
+
+# -- the other commands ---------------------------------------------------------------------
+
+
+def _add_stats(sub) -> None:
+    p = sub.add_parser(
+        "stats",
+        help="corpus size, vocabulary and top n-grams of a corpus",
+        description="Print corpus size, vocabulary size, the top tokens and top n-grams.",
+    )
+    _plain(p, STATS_OPTIONS)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _add_generate(sub) -> None:
+    p = sub.add_parser(
+        "generate",
+        help="text from a trained language model (greedy or sampled)",
+        description=(
+            "Warm a language model up on a prefix, then predict the next tokens one at a time: "
+            "greedy (the argmax, as the seeds' prediction) or sampled from softmax(o / T), "
+            "optionally among the top-k tokens. Prints the prefix and the generated text."
+        ),
+    )
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="PATH",
+        help="a .safetensors checkpoint (or its .json), or a run directory (its best checkpoint)",
+    )
+    p.add_argument("--prefix", required=True, metavar="TEXT", help="the text to continue")
+    _plain(p, GENERATE_OPTIONS)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _add_translate(sub) -> None:
+    p = sub.add_parser(
+        "translate",
+        help="translate sentences with a trained seq2seq model (beam search)",
+        description=(
+            "Translate English sentences with a seq2seq checkpoint: beam search keeps the K most "
+            "probable prefixes and ranks finished ones by (1/L^alpha) sum log P (d2l 9.8); "
+            "greedy is shown too when it differs. With references, prints the seeds' BLEU "
+            "(k=2) per sentence and sacreBLEU over all of them."
+        ),
+        epilog='example: rnn-tui translate --checkpoint runs/NAME "go ." "i lost ."',
+    )
+    p.add_argument(
+        "sentences",
+        nargs="*",
+        metavar="SENTENCE",
+        help='a sentence to translate ("sentence => reference" carries its reference)',
+    )
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="PATH",
+        help="a .safetensors checkpoint (or its .json), or a run directory (best, else last)",
+    )
+    p.add_argument(
+        "--file",
+        metavar="F",
+        help='sentences one per line (- for stdin); a line "sentence => reference" carries its '
+        "reference; blank lines are skipped",
+    )
+    p.add_argument(
+        "--references",
+        metavar="R",
+        help="references one per line, as many as sentences (blank lines are skipped)",
+    )
+    _plain(p, TRANSLATE_OPTIONS)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
+def _add_runs(sub) -> None:
+    p = sub.add_parser(
+        "runs",
+        help="list training runs (name, model, status, epochs, best val ppl, best BLEU)",
+        description=(
+            "List the run directories under ./runs ($RNN_TUI_RUNS, or --dir), newest first."
+        ),
+    )
+    p.add_argument("--dir", metavar="ROOT", help="the folder holding the runs (default: ./runs)")
+    p.add_argument("--json", action="store_true", help='print one JSON object {"runs": [...]}')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="rnn-tui",
+        description=(
+            "Explore recurrent neural networks end to end, the way the d2l.ai RNN chapters "
+            "teach them. With no command, opens the terminal app."
+        ),
+        epilog="Keys in the app: 1 Dataset, ? help, ctrl+p command palette, ctrl+q quit.",
+    )
+    parser.add_argument("--version", action="version", version=f"rnn-tui {__version__}")
+    parser.add_argument(
+        "--no-mouse",
+        action="store_true",
+        help="do not capture the mouse (over flaky SSH links; everything works by keyboard)",
+    )
+    parser.add_argument(
+        "--color",
+        choices=list(COLOR_SYSTEMS),
+        default="auto",
+        help="colour system of the terminal (SSH does not forward COLORTERM: try 256)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    for add in (_add_stats, _add_train, _add_generate, _add_translate, _add_runs):
+        add(sub)
+    return parser
+
+
+__all__ = ["COLOR_SYSTEMS", "COMMANDS", "RESUME_OPTIONS", "Parser", "build_parser"]

@@ -1,0 +1,153 @@
+"""`rnn-tui train`'s progress on stderr: a Rich bar and one line per epoch on a terminal, the
+same lines without the bar otherwise (a log file such as the app's train.log)."""
+
+from __future__ import annotations
+
+import math
+import sys
+
+
+def _fmt(value, spec: str = ".2f") -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def _duration(seconds) -> str:
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class Reporter:
+    """Training progress on stderr: a Rich progress bar (epoch n/N, perplexity, tokens/s, ETA)
+    and one line per epoch on a terminal; the same lines without the bar otherwise (a log file
+    such as the UI's train.log)."""
+
+    def __init__(self, trainer, run_dir) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True, highlight=False)
+        self.live = self.console.is_terminal
+        self.trainer = trainer
+        self.run_dir = run_dir
+        self.epochs = trainer.config.epochs
+        self.batches = trainer.num_batches
+        self.progress = None
+        self.bar = None
+        self.gone = False
+        self.has_validation = False
+
+    def __enter__(self) -> Reporter:
+        if self.live:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("ppl {task.fields[ppl]}"),
+                TextColumn("{task.fields[speed]} tok/s"),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                console=self.console,
+                transient=True,
+                refresh_per_second=4,  # a light redraw thread next to the training loop
+            )
+            p = self.trainer.progress
+            self.bar = self.progress.add_task(
+                f"epoch {min(p.epoch + 1, self.epochs)}/{self.epochs}",
+                total=self.epochs * self.batches,
+                completed=p.epoch * self.batches + p.batch,
+                ppl="—",
+                speed="—",
+            )
+            self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.progress is not None:
+            try:
+                self.progress.stop()
+            except OSError:
+                pass
+
+    def line(self, text: str) -> None:
+        if self.live:
+            self.console.print(text, markup=False)
+        else:
+            print(text, file=sys.stderr, flush=True)
+
+    def __call__(self, event: dict) -> None:
+        handler = getattr(self, f"on_{event.get('event')}", None)
+        if handler is None or self.gone:
+            return
+        try:
+            handler(event)
+        except OSError:
+            # The terminal went away (SIGHUP after an SSH drop): keep training and saving, quietly.
+            self.gone = True
+            self.__exit__()
+            self.progress = None
+
+    def on_start(self, e: dict) -> None:
+        resumed = e.get("resumed")
+        what = f"resuming after epoch {resumed['epoch']}" if resumed else "training"
+        self.has_validation = bool(e.get("val_tokens"))
+        self.line(
+            f"{what} {e['config']['model']} ({e['num_params']:,} parameters) on {e['device']}: "
+            f"{e['data']} per epoch → {self.run_dir.path}"
+        )
+        for note in e.get("notes") or ():
+            self.line(note)
+        if e.get("baseline_ppl") is not None:
+            self.line(f"Laplace-smoothed trigram baseline: val ppl {e['baseline_ppl']:.2f}")
+
+    def on_step(self, e: dict) -> None:
+        if self.progress is not None:
+            self.progress.update(
+                self.bar,
+                completed=(e["epoch"] - 1) * self.batches + e["batch"],
+                description=f"epoch {e['epoch']}/{self.epochs}",
+                ppl=_fmt(e.get("ppl")),
+                speed=f"{e['tokens_per_s']:,.0f}",
+            )
+
+    def on_epoch(self, e: dict) -> None:
+        if self.progress is not None:
+            self.progress.update(
+                self.bar,
+                completed=e["epoch"] * self.batches,
+                description=f"epoch {min(e['epoch'] + 1, self.epochs)}/{self.epochs}",
+                ppl=_fmt(e.get("train_ppl")),
+                speed=f"{e['tokens_per_s']:,.0f}",
+            )
+        val = f"  val ppl {_fmt(e.get('val_ppl'))}" if self.has_validation else ""
+        self.line(
+            f"epoch {e['epoch']}/{e['epochs']}  train ppl {_fmt(e.get('train_ppl'))}{val}  "
+            f"grad norm {_fmt(e.get('grad_norm'))}  {e['tokens_per_s']:,.0f} tok/s  "
+            f"elapsed {_duration(e.get('elapsed'))}  ETA {_duration(e.get('eta'))}"
+            + self.trainer.task.epoch_text(e)
+            + ("  *best" if e.get("best") else "")
+        )
+
+    def on_sample(self, e: dict) -> None:
+        for line in str(e["text"]).splitlines() or [""]:
+            self.line(f"  sample: {line}")
+
+    def on_status(self, e: dict) -> None:
+        # "failed" is reported by the command itself, as an error line.
+        status, message = e.get("status"), e.get("message") or ""
+        if status in ("running", "failed") or not message:
+            return
+        self.line(message if message.startswith(status) else f"{status}: {message}")
+
+
+__all__ = ["Reporter"]

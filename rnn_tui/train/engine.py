@@ -1,0 +1,450 @@
+"""The training engine: one loop for every task (task.py says what a task supplies).
+
+Per minibatch, whatever the task (d2l §8.5 `train_epoch_ch8`, §9.7 `train_seq2seq`):
+
+    l ← task.batch_loss(…)                        the mean loss per token, forward only
+    l.backward(); grad_clipping(θ): g ← min(1, θ/‖g‖) g; optimizer step
+
+and per epoch perplexity = exp(mean loss per token), the task's held-out evaluation, a sample,
+the checkpoints (`last`, and `best` by the task's selection metric) and an epoch event. The run
+directory it writes (config.json, metrics.jsonl, status.json, checkpoints/) is the contract with
+whoever follows the run (the app, `rnn-tui runs`); the engine writes it through the small
+`RunSink` interface below, which rnn_tui.runs.rundir.RunDir implements.
+
+Speed: nothing reads a tensor on the host inside the loop. Loss and gradient-norm sums stay on
+the device and are read at log points only (≈ 20 per epoch).
+
+Control: between minibatches the engine obeys pause/resume/stop requests (control.json, see
+control.py) and a stop flag that signals set (signals.py). A stop finishes the batch,
+writes `last` (with the batches done of the epoch) and marks the run stopped; resuming continues
+with the next minibatch. Checkpoints carry weights, optimizer state, RNG states and the history,
+so a run stopped at an epoch boundary and resumed ends with the same per-epoch metrics (on the
+CPU) as one that never stopped. A NaN or infinite loss stops the run at once and never
+overwrites a good checkpoint.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+import torch
+
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.checkpoint import Checkpoint, save_checkpoint
+from rnn_tui.checkpoints.device import describe_device, prepare_device, resolve_device
+from rnn_tui.metrics.perplexity import perplexity
+from rnn_tui.models.base import ModelError
+from rnn_tui.models.registry import build_model, count_parameters
+from rnn_tui.train.clipping import grad_clipping
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.control import RunControl
+from rnn_tui.train.progress import (
+    NonFiniteLoss,
+    Progress,
+    check_loss,
+    finite_or_none,
+    plural_epochs,
+    process_memory_mb,
+    signal_name,
+)
+from rnn_tui.train.records import checkpoint_meta, run_summary
+from rnn_tui.train.task import Task
+
+STEP_EVENTS_PER_EPOCH = 20
+
+
+class RunSink(Protocol):
+    """What the engine writes a run to (rnn_tui.runs.rundir.RunDir is the implementation)."""
+
+    path: Path
+    checkpoints: Path
+
+    def write_config(self, config: dict) -> None: ...
+    def log(self, event: str, **fields) -> None: ...
+    def set_status(self, status: str, message: str = "", **fields) -> None: ...
+    def pending_command(self) -> str | None: ...
+
+
+class _Stopped(Exception):
+    """Internal: a stop request ended the epoch early."""
+
+
+def build_task(config: Config, device: torch.device) -> Task:
+    """The task of `config` (registry.TASKS), prepared: its data read and checked."""
+    return config.spec.load()(config, device)
+
+
+def memory_mb(device: torch.device) -> float:
+    """Peak CUDA memory allocated on `device`, else this process's resident memory, in MiB."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return process_memory_mb()
+
+
+class Trainer:
+    """A prepared run of one task. The constructor does every check that can fail on bad input
+    (options, data, sizes, model, device, a resume checkpoint) and writes nothing, so a caller
+    can report the error before creating a run directory; `run` trains."""
+
+    def __init__(self, config: Config, resume: Checkpoint | None = None) -> None:
+        if resume is not None and resume.task != config.task:
+            raise ConfigError(f"the checkpoint is a {resume.task} run, not {config.task}")
+        self.device = resolve_device(config.device)
+        self.task = build_task(config, self.device)
+        self.config = config = self.task.config
+        if resume is not None:
+            self.task.check_resume(resume)
+        torch.manual_seed(config.seed)
+        if resume is not None:
+            self.model = resume.build_model(self.device)
+            self.progress = Progress.from_meta(resume.meta)
+        else:
+            try:
+                self.model = build_model(self.task.model_config()).to(self.device)
+            except ModelError as exc:
+                raise ConfigError(str(exc)) from None
+            self.progress = Progress()
+        self.model.train()
+        self.params = [p for p in self.model.parameters() if p.requires_grad]
+        # foreach: one fused update over all parameters instead of a Python loop.
+        optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
+        self.optimizer = optimizer(self.params, lr=config.lr, foreach=True)
+        if resume is not None:
+            resume.restore_optimizer(self.optimizer)
+            p = self.progress
+            if p.epoch > config.epochs or (p.epoch == config.epochs and p.batch == 0):
+                raise ConfigError(
+                    f"the run already has {plural_epochs(p.epoch)}; resume with "
+                    f"--epochs N, N > {p.epoch}, to train further"
+                )
+        self.resume = resume
+        self.num_batches = self.task.num_batches
+        self.num_params = count_parameters(self.model)
+        self.log_every = config.log_every or self._auto_log_every()
+        self.baseline_ppl = (
+            (resume.meta.get("metrics") or {}).get("baseline_ppl") if resume is not None else None
+        )
+
+    def _auto_log_every(self) -> int:
+        # About 20 step events per epoch; an epoch of fewer than 20 minibatches logs its end only
+        # (its epoch event follows at once), so tiny epochs do not read the device per batch.
+        if self.num_batches < STEP_EVENTS_PER_EPOCH:
+            return self.num_batches
+        return max(1, round(self.num_batches / STEP_EVENTS_PER_EPOCH))
+
+    # -----------------------------------------------------------------------------------------
+    # The run
+
+    def run(
+        self,
+        run: RunSink,
+        stop: threading.Event | None = None,
+        on_event: Callable[[dict], None] | None = None,
+    ) -> dict:
+        """Train to `config.epochs`, writing `run`; return the summary (see `summary`).
+
+        Ends "finished", "stopped" (stop set, by a signal or a "stop" request in control.json)
+        or "failed" (NaN/inf loss, or an exception, which is re-raised after status.json says
+        so). Pause/resume requests in control.json are obeyed between minibatches.
+        """
+        self.begin_session(run, stop, on_event)
+        run.write_config(self.run_config())
+        if self.baseline_ppl is None:
+            self.baseline_ppl = self.task.baseline()
+        start = {
+            "config": self.run_config(),
+            "device": describe_device(self.device),
+            "num_params": self.num_params,
+            **self.task.data_sizes(),
+            "data": self.task.data_text(),
+            "notes": self.task.notes(),
+            "baseline_ppl": self.baseline_ppl,
+        }
+        if self.resume is not None:
+            start["resumed"] = {"epoch": self.progress.epoch, "batch": self.progress.batch}
+        self._emit("start", **start)
+        self._set_status("running", self._where())
+        if self.resume is not None:
+            # Last, after building the model and optimizer (which draw from torch's RNG).
+            self.resume.restore_rng()
+        try:
+            self._epochs()
+        except (NonFiniteLoss, CheckpointError) as exc:
+            # CheckpointError: save_checkpoint refused non-finite weights (the loss was still
+            # finite); the previous checkpoint is kept either way.
+            self._set_status("failed", str(exc))
+        except _Stopped:
+            self._finish_stopped()
+        except KeyboardInterrupt:
+            # A second Ctrl+C: out at once, without the usual checkpoint.
+            self._set_status("stopped", "interrupted; the last checkpoint is the previous one")
+            raise
+        except BaseException as exc:
+            reason = str(exc).splitlines()[0] if str(exc) else ""
+            self._set_status("failed", f"{type(exc).__name__}: {reason}".rstrip(": "))
+            raise
+        else:
+            if self.stop.is_set():
+                self._finish_stopped()
+            else:
+                self._set_status("finished", self._finished_message())
+        self._tick()
+        return self.summary()
+
+    def begin_session(
+        self,
+        run: RunSink,
+        stop: threading.Event | None = None,
+        on_event: Callable[[dict], None] | None = None,
+    ) -> None:
+        """What `run` sets up before its first epoch (device settings, the stop flag, clocks).
+        `run` calls it; a benchmark calls it once and then `train_epoch` directly."""
+        self.run_dir = run
+        prepare_device(self.device)
+        self.stop = stop if stop is not None else threading.Event()
+        self.control = RunControl(run.pending_command, self.stop, self._set_status, self._where)
+        self.on_event = on_event
+        self._session_start = time.perf_counter()
+        self._elapsed_before = self.progress.elapsed
+        self._session_units = 0.0
+        self._session_train_time = 0.0
+        self._session_first_epoch = self.progress.epoch + 1
+        self.status = "running"
+        self.message = ""
+
+    def train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        """One epoch's minibatches, as `run` trains them, without evaluation, samples or
+        checkpoints: (mean loss, mean gradient norm, training seconds). After begin_session."""
+        self.progress.batch = 0
+        return self._train_epoch(epoch)
+
+    def _epochs(self) -> None:
+        cfg, task = self.config, self.task
+        while self.progress.epoch < cfg.epochs:
+            epoch = self.progress.epoch + 1
+            train_loss, grad_norm, train_time = self._train_epoch(epoch)
+            evaluation = task.evaluate(self.model)
+            val_loss, metrics = evaluation.loss, dict(evaluation.metrics)
+            p = self.progress
+            p.epoch, p.batch = epoch, 0
+            p.loss_sum = p.norm_sum = p.epoch_time = 0.0
+            train_ppl = perplexity(train_loss)
+            val_ppl = perplexity(val_loss) if val_loss is not None else None
+            metric = task.selection(train_ppl, val_ppl, metrics)
+            best = math.isfinite(metric) and (p.best_metric is None or metric < p.best_metric)
+            if best:
+                p.best_metric, p.best_epoch = metric, epoch
+            sample = None
+            if cfg.sample_every and epoch % cfg.sample_every == 0:
+                sample = p.last_sample = task.sample(self.model)
+            tokens_per_s = task.units_per_epoch / train_time if train_time > 0 else 0.0
+            p.history.append(
+                {
+                    "epoch": epoch,
+                    "train_ppl": finite_or_none(train_ppl),
+                    "val_ppl": finite_or_none(val_ppl),
+                    "grad_norm": finite_or_none(grad_norm),
+                    "tokens_per_s": tokens_per_s,
+                    **metrics,
+                }
+            )
+            self._tick()
+            # Checkpoints before the epoch event: a UI that sees the event finds them on disk.
+            self.save("last")
+            if best:
+                self.save("best")
+            # ETA from this session's mean epoch time (training, validation, sample, saves).
+            done_here = epoch - self._session_first_epoch + 1
+            session_wall = time.perf_counter() - self._session_start
+            eta = (cfg.epochs - epoch) * session_wall / done_here
+            self._emit(
+                "epoch",
+                epoch=epoch,
+                epochs=cfg.epochs,
+                train_loss=finite_or_none(train_loss),
+                train_ppl=finite_or_none(train_ppl),
+                val_loss=finite_or_none(val_loss),
+                val_ppl=finite_or_none(val_ppl),
+                grad_norm=finite_or_none(grad_norm),
+                tokens_per_s=tokens_per_s,
+                elapsed=p.elapsed,
+                eta=eta,
+                memory_mb=memory_mb(self.device),
+                lr=self.optimizer.param_groups[0]["lr"],
+                best=best,
+                batches=self.num_batches,
+                step=p.step,
+                **metrics,
+            )
+            if sample is not None:
+                self._emit("sample", epoch=epoch, prefix=task.sample_prefix, text=sample)
+            if self.stop.is_set():
+                raise _Stopped
+            self.control.poll(force=True)
+            if self.stop.is_set():
+                raise _Stopped
+
+    def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
+        """One pass over the training minibatches: (mean loss per token, mean gradient norm
+        before clipping, training seconds). Raises _Stopped (after recording the batches done)
+        when a stop is requested, NonFiniteLoss when the loss stops being finite."""
+        model, optimizer, params, task = self.model, self.optimizer, self.params, self.task
+        p = self.progress
+        # The clock includes gathering the minibatches, as d2l's timer includes its iterator.
+        started = time.perf_counter()
+        data = task.epoch_data(model, epoch)
+        nb, clip = self.num_batches, self.config.clip
+        first = p.batch
+        # Running sums on the device (float64: hundreds of float32 terms per epoch), seeded with
+        # what an interrupted session had done of this epoch.
+        sums = torch.tensor([p.loss_sum, p.norm_sum], dtype=torch.float64, device=self.device)
+        loss_sum, norm_sum = sums[0], sums[1]
+        logged_batch, logged_loss, logged_norm = first, p.loss_sum, p.norm_sum
+        units_per_batch = task.units_per_epoch / nb
+        time_before = p.epoch_time
+        paused = 0.0
+        model.train()
+        b = first
+        try:
+            for b in range(first, nb):
+                loss = task.batch_loss(model, data, b, fresh=b == first)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                norm = grad_clipping(params, clip)
+                optimizer.step()
+                loss_sum += loss.detach()
+                norm_sum += norm
+                p.step += 1
+                if (b + 1) % self.log_every == 0 or b + 1 == nb:
+                    loss_total, norm_total = sums.tolist()
+                    check_loss(loss_total / (b + 1), epoch)
+                    if (b + 1) % self.log_every == 0:
+                        now = time.perf_counter()
+                        interval = b + 1 - logged_batch
+                        loss_mean = (loss_total - logged_loss) / interval
+                        self._emit(
+                            "step",
+                            epoch=epoch,
+                            step=p.step,
+                            batch=b + 1,
+                            batches=nb,
+                            loss=loss_mean,
+                            ppl=finite_or_none(perplexity(loss_mean)),
+                            grad_norm=finite_or_none((norm_total - logged_norm) / interval),
+                            tokens_per_s=(b + 1 - first)
+                            * units_per_batch
+                            / max(now - started - paused, 1e-9),
+                            elapsed=self._elapsed(),
+                        )
+                        logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
+                if self.stop.is_set():
+                    raise _Stopped
+                if self.control.due():
+                    paused += self.control.poll()
+                    if self.stop.is_set():
+                        raise _Stopped
+        except _Stopped:
+            # Record the batches done (sums are read here: a stop is not per batch).
+            loss_total, norm_total = sums.tolist()
+            check_loss(loss_total / (b + 1), epoch)
+            p.batch = b + 1
+            p.loss_sum, p.norm_sum = loss_total, norm_total
+            p.epoch_time = time_before + time.perf_counter() - started - paused
+            self._account(b + 1 - first, time.perf_counter() - started - paused)
+            raise
+        train_seconds = time.perf_counter() - started - paused
+        loss_total, norm_total = sums.tolist()
+        check_loss(loss_total / nb, epoch)
+        self._account(nb - first, train_seconds)
+        return loss_total / nb, norm_total / nb, time_before + train_seconds
+
+    def _account(self, batches: int, seconds: float) -> None:
+        self._session_units += batches * self.task.units_per_epoch / self.num_batches
+        self._session_train_time += seconds
+
+    def _elapsed(self) -> float:
+        return self._elapsed_before + time.perf_counter() - self._session_start
+
+    def _tick(self) -> None:
+        self.progress.elapsed = self._elapsed()
+
+    def _where(self) -> str:
+        epoch = min(self.progress.epoch + 1, self.config.epochs)
+        return f"epoch {epoch}/{self.config.epochs}"
+
+    def _finish_stopped(self) -> None:
+        p = self.progress
+        self._tick()
+        self.save("last")
+        signum = getattr(self.stop, "signum", None)
+        where = (
+            f"in epoch {p.epoch + 1} after minibatch {p.batch}/{self.num_batches}"
+            if p.batch
+            else f"after epoch {p.epoch}/{self.config.epochs}"
+        )
+        by = signal_name(signum) if signum is not None else "request"
+        self._set_status(
+            "stopped",
+            f"stopped {where} ({by}); continue with: rnn-tui train --resume {self.run_dir.path}",
+            epoch=p.epoch,
+            batch=p.batch,
+        )
+
+    def _finished_message(self) -> str:
+        p = self.progress
+        last = p.history[-1] if p.history else {}
+        return plural_epochs(p.epoch) + self.task.best_text(p.best_metric, p.best_epoch, last)
+
+    # -----------------------------------------------------------------------------------------
+    # Records
+
+    def run_config(self) -> dict:
+        """config.json: the options, the model's own config and the data sizes."""
+        return {
+            **self.config.to_dict(),
+            "model_config": self.model.config(),
+            **self.task.data_sizes(),
+            "batches_per_epoch": self.num_batches,
+            "num_params": self.num_params,
+        }
+
+    def save(self, name: str) -> Path:
+        meta = checkpoint_meta(self.config, self.task, self.progress, self.baseline_ppl)
+        return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
+
+    def _emit(self, event: str, **fields) -> None:
+        self.run_dir.log(event, **fields)
+        if self.on_event is not None:
+            self.on_event({"event": event, **fields})
+
+    def _set_status(self, status: str, message: str = "", **fields) -> None:
+        self.status, self.message = status, message
+        self.run_dir.set_status(status, message, **fields)
+        if self.on_event is not None:
+            self.on_event({"event": "status", "status": status, "message": message, **fields})
+
+    def summary(self) -> dict:
+        """What `rnn-tui train --json` prints (records.run_summary)."""
+        units_per_s = (
+            self._session_units / self._session_train_time if self._session_train_time > 0 else None
+        )
+        return run_summary(self, units_per_s)
+
+
+def train(
+    config: Config,
+    run: RunSink,
+    resume: Checkpoint | None = None,
+    stop: threading.Event | None = None,
+    on_event: Callable[[dict], None] | None = None,
+) -> dict:
+    """Prepare (Trainer: every input check) and train; return the run's summary."""
+    return Trainer(config, resume).run(run, stop, on_event)
+
+
+__all__ = ["RunSink", "Trainer", "build_task", "memory_mb", "train"]

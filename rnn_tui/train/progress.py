@@ -1,0 +1,113 @@
+"""Where a run stands — what a checkpoint carries so training continues exactly where it
+stopped — and the checks and formats the engine applies to its numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.metrics.perplexity import perplexity
+
+
+class NonFiniteLoss(RuntimeError):
+    """The training loss became NaN or inf; the message names the epoch and what to try."""
+
+
+@dataclass
+class Progress:
+    """Epochs and steps done, the partial epoch a stop interrupted, the best epoch so far and
+    the per-epoch history."""
+
+    epoch: int = 0  # epochs completed
+    step: int = 0  # optimizer steps taken
+    batch: int = 0  # minibatches of epoch `epoch + 1` already done (a stop mid-epoch)
+    loss_sum: float = 0.0  # ... and their summed mean losses and gradient norms
+    norm_sum: float = 0.0
+    epoch_time: float = 0.0  # ... and the training time they took
+    elapsed: float = 0.0  # wall time of all sessions so far
+    best_metric: float | None = None  # what the task's selection minimises
+    best_epoch: int | None = None
+    history: list[dict] = field(default_factory=list)  # one summary per completed epoch
+    last_sample: str | None = None
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_meta(cls, meta: dict) -> Progress:
+        """The progress a checkpoint recorded (its "epoch", "step", "batch", "partial" and
+        "metrics"); CheckpointError when they are malformed."""
+        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
+        partial = meta.get("partial") if isinstance(meta.get("partial"), dict) else {}
+        try:
+            return cls(
+                epoch=int(meta.get("epoch", 0)),
+                step=int(meta.get("step", 0)),
+                batch=int(meta.get("batch", 0)),
+                loss_sum=float(partial.get("loss_sum", 0.0)),
+                norm_sum=float(partial.get("norm_sum", 0.0)),
+                epoch_time=float(partial.get("epoch_time", 0.0)),
+                elapsed=float(metrics.get("elapsed", 0.0)),
+                best_metric=metrics.get("best_metric"),
+                best_epoch=metrics.get("best_epoch"),
+                history=list(metrics.get("history", [])),
+                last_sample=metrics.get("last_sample"),
+            )
+        except (TypeError, ValueError):
+            raise CheckpointError("malformed training progress in the checkpoint") from None
+
+
+def check_loss(mean_loss: float, epoch: int) -> None:
+    """NonFiniteLoss when the mean loss is NaN or inf, or so large that its perplexity
+    overflows (> e^709: the weights have diverged even if no NaN has appeared yet)."""
+    advice = "try a smaller --lr or --clip"
+    if math.isnan(mean_loss) or math.isinf(mean_loss):
+        kind = "nan" if math.isnan(mean_loss) else "inf"
+        raise NonFiniteLoss(f"loss became {kind} in epoch {epoch}: {advice}")
+    if math.isinf(perplexity(mean_loss)):
+        raise NonFiniteLoss(
+            f"loss diverged to {mean_loss:.3g} in epoch {epoch} (perplexity overflows): {advice}"
+        )
+
+
+def finite_or_none(value: float | None) -> float | None:
+    """JSON has no NaN/inf: a non-finite metric is written as null."""
+    return value if value is not None and math.isfinite(value) else None
+
+
+def plural_epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
+def signal_name(signum: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def process_memory_mb() -> float:
+    """This process's resident memory in MiB."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError, AttributeError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+__all__ = [
+    "NonFiniteLoss",
+    "Progress",
+    "check_loss",
+    "finite_or_none",
+    "plural_epochs",
+    "process_memory_mb",
+    "signal_name",
+]

@@ -1,0 +1,77 @@
+"""What a run records besides its events: the JSON half of every checkpoint, and the summary
+`rnn-tui train --json` prints at the end."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rnn_tui.checkpoints.device import describe_device
+from rnn_tui.train.config import Config
+from rnn_tui.train.progress import Progress
+from rnn_tui.train.task import Task
+
+if TYPE_CHECKING:
+    from rnn_tui.train.engine import Trainer
+
+
+def checkpoint_meta(
+    config: Config, task: Task, progress: Progress, baseline_ppl: float | None
+) -> dict:
+    """A checkpoint's JSON (besides what save_checkpoint adds): the config, the task's
+    vocabularies, where training stands (epoch, step, a partial epoch's sums) and the metric
+    history, so the checkpoint alone rebuilds the model and resumes the run."""
+    p = progress
+    return {
+        "config": config.to_dict(),
+        **task.checkpoint_meta(),
+        "epoch": p.epoch,
+        "step": p.step,
+        "batch": p.batch,
+        "partial": {"loss_sum": p.loss_sum, "norm_sum": p.norm_sum, "epoch_time": p.epoch_time},
+        "metrics": {
+            "elapsed": p.elapsed,
+            "best_metric": p.best_metric,
+            "best_epoch": p.best_epoch,
+            "baseline_ppl": baseline_ppl,
+            "history": p.history,
+            "last_sample": p.last_sample,
+        },
+        # Minibatches are a function of (seed, epoch): no batching RNG state to save.
+        "batching": task.batching,
+    }
+
+
+def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
+    """The run's outcome: status, epochs, the last and best perplexities, the checkpoint to
+    use (best, else last), this session's tokens/s, and the task's own keys."""
+    p = trainer.progress
+    last = p.history[-1] if p.history else {}
+    val_ppls = [h["val_ppl"] for h in p.history if h.get("val_ppl") is not None]
+    best_path = trainer.run_dir.checkpoints / "best.safetensors"
+    last_path = trainer.run_dir.checkpoints / "last.safetensors"
+    checkpoint = best_path if best_path.exists() else last_path if last_path.exists() else None
+    return {
+        "run_dir": str(trainer.run_dir.path),
+        "status": trainer.status,
+        "message": trainer.message,
+        "task": trainer.config.task,
+        "model": trainer.config.model,
+        "device": describe_device(trainer.device),
+        "num_params": trainer.num_params,
+        "epochs": p.epoch,
+        "epochs_total": trainer.config.epochs,
+        "tokens_per_s": units_per_s,
+        "train_ppl": last.get("train_ppl"),
+        "val_ppl": last.get("val_ppl"),
+        "best_val_ppl": min(val_ppls) if val_ppls else None,
+        "best_epoch": p.best_epoch,
+        "baseline_ppl": trainer.baseline_ppl,
+        "sample": p.last_sample,
+        "checkpoint": str(checkpoint) if checkpoint is not None else None,
+        "last_checkpoint": str(last_path) if last_path.exists() else None,
+        "elapsed": p.elapsed,
+        **trainer.task.summary(p.history),
+    }
+
+
+__all__ = ["checkpoint_meta", "run_summary"]

@@ -1,0 +1,261 @@
+"""Language modelling: the seeds' `train_ch8`, as a task of the training engine.
+
+Per minibatch (d2l §8.5 "循环神经网络的从零开始实现", `train_epoch_ch8`):
+
+    state ← begin_state (random sampling: every batch; sequential: at the epoch start only,
+            otherwise the previous batch's state, detached — truncated BPTT)
+    ŷ, state ← net(X, state)
+    l ← cross-entropy(ŷ, Y) averaged over all B·T time steps
+
+and per epoch perplexity = exp(mean loss per token). What the book's loop does not do and this
+task does: hold out the last `val_fraction` of the token stream and report validation perplexity
+each epoch (sequentially, state carried, no grad, eval mode), compare with the Laplace-smoothed
+trigram on the same split, and sample from "time traveller" after each epoch.
+
+The minibatches of epoch e come from `random.Random(f"lm-batches:{seed}:{e}")`, so any epoch's
+batches are known without replaying the earlier ones; they are gathered with one numpy fancy
+index and moved to the device once per epoch. A stop in the middle of an epoch resumes with the
+next minibatch and a zero state (the carried state is not saved).
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.ngrams import ngram_perplexity
+from rnn_tui.data.partition import batch_starts, min_batches
+from rnn_tui.data.prefix import encode_prefix, join_tokens
+from rnn_tui.data.vocab import Vocab
+from rnn_tui.models.base import detach_state
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.task import Evaluation
+
+WORD_EMBED = 128  # the embedding size of a word-level concise model when none is given
+
+
+def epoch_rng(seed: int, epoch: int) -> random.Random:
+    """The batching RNG of one epoch: a pure function of (seed, epoch), so epoch e's minibatches
+    are reproducible without replaying epochs 1..e−1 (str seeds hash with SHA-512: stable across
+    processes and platforms)."""
+    return random.Random(f"lm-batches:{seed}:{epoch}")
+
+
+def resolve_embed(config: Config) -> Config:
+    """`config` with `embed` decided: not set → 0 (one-hot) at char level or for a scratch
+    model, 128 for a word-level concise model."""
+    if config.embed is not None:
+        return config
+    one_hot = config.token == "char" or config.model.endswith("-scratch")
+    return config.replace(embed=0 if one_hot else WORD_EMBED)
+
+
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Pinned and non-blocking to a GPU, a plain copy elsewhere."""
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
+class LanguageModelTask:
+    """A corpus cut into a training stream and a validation tail (see the module docstring)."""
+
+    batching = "random.Random(f'lm-batches:{seed}:{epoch}') per epoch"
+
+    def __init__(self, config: Config, device: torch.device) -> None:
+        config = resolve_embed(config)
+        self.config, self.device = config, device
+        corpus = load_corpus(
+            config.corpus,
+            token=config.token,
+            mode=config.mode,
+            min_freq=config.min_freq,
+            encoding=config.encoding,
+            max_tokens=config.max_tokens,
+        )
+        self.vocab: Vocab = corpus.vocab
+        ids = np.asarray(corpus.ids, dtype=np.int64)
+        num_val = round(len(ids) * config.val_fraction) if config.val_fraction > 0 else 0
+        self.train_ids, self.val_ids = ids[: len(ids) - num_val], ids[len(ids) - num_val :]
+        # Raises DataError ("corpus too short: ...") when not even one minibatch fits.
+        self._starts(1)
+        # The random offset can change an epoch's batch count by one: every epoch takes the
+        # fewest any offset gives, so epochs (and the progress bar, ETA, resume) are all alike.
+        self.num_batches = min_batches(
+            len(self.train_ids), config.batch_size, config.num_steps, config.sampling
+        )
+        if num_val == 1:
+            raise ConfigError(
+                "validation part too short: 1 token has nothing to predict "
+                "(raise --val-fraction, or 0 for no validation)"
+            )
+        self.units_per_epoch = self.num_batches * config.batch_size * config.num_steps
+        self.sample_prefix = config.prefix if config.sample_every else ""
+        if config.sample_every:
+            if not config.prefix.strip():
+                raise ConfigError(
+                    "the sample prefix is empty (give --prefix TEXT or --sample-every 0)"
+                )
+            encode_prefix(config.prefix, self.vocab, config.token, config.mode)
+        self._val_batches = self._validation_batches()
+
+    # -- the model --------------------------------------------------------------------------
+
+    def model_config(self) -> dict:
+        cfg = self.config
+        return {
+            "model": cfg.model,
+            "vocab_size": len(self.vocab),
+            "hidden": cfg.hidden,
+            "layers": cfg.layers,
+            "dropout": cfg.dropout,
+            "bidirectional": cfg.bidirectional,
+            "embed": cfg.embed,
+        }
+
+    def check_resume(self, checkpoint: Checkpoint) -> None:
+        if checkpoint.vocab.idx_to_token != self.vocab.idx_to_token:
+            raise ConfigError(
+                f"the corpus {self.config.corpus} changed since the run started: its vocabulary "
+                "differs from the checkpoint's"
+            )
+
+    def checkpoint_meta(self) -> dict:
+        return {"vocab": self.vocab.to_dict()}
+
+    # -- data -------------------------------------------------------------------------------
+
+    def data_sizes(self) -> dict:
+        return {
+            "vocab_size": len(self.vocab),
+            "train_tokens": len(self.train_ids),
+            "val_tokens": len(self.val_ids),
+        }
+
+    def data_text(self) -> str:
+        cfg = self.config
+        return (
+            f"{len(self.train_ids):,} training / {len(self.val_ids):,} validation {cfg.token} "
+            f"tokens, {self.num_batches} minibatches of {cfg.batch_size}×{cfg.num_steps}"
+        )
+
+    def notes(self) -> list[str]:
+        return []
+
+    def _starts(self, epoch: int) -> list[list[int]]:
+        cfg = self.config
+        return batch_starts(
+            len(self.train_ids),
+            cfg.batch_size,
+            cfg.num_steps,
+            cfg.sampling,
+            epoch_rng(cfg.seed, epoch),
+        )
+
+    def epoch_batches(self, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """All minibatches of `epoch` as two int64 tensors (num_batches, B, T) on the device:
+        X and Y = X shifted by one token (rnn_tui.data.partition's layout)."""
+        starts = np.asarray(self._starts(epoch)[: self.num_batches], dtype=np.int64)
+        index = starts[:, :, None] + np.arange(self.config.num_steps)
+        X, Y = torch.from_numpy(self.train_ids[index]), torch.from_numpy(self.train_ids[index + 1])
+        return to_device(X, self.device), to_device(Y, self.device)
+
+    def _validation_batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """The validation stream cut into `rows` parallel rows read num_steps at a time (the
+        last chunk may be shorter), as sequential partitioning does without a random offset."""
+        n = len(self.val_ids)
+        if n == 0:
+            return []
+        T = self.config.num_steps
+        rows = max(1, min(self.config.batch_size, (n - 1) // T))
+        length = (n - 1) // rows
+        self.val_tokens_scored = rows * length
+        X = torch.from_numpy(self.val_ids[: rows * length].reshape(rows, length))
+        Y = torch.from_numpy(self.val_ids[1 : rows * length + 1].reshape(rows, length))
+        X, Y = to_device(X, self.device), to_device(Y, self.device)
+        return [
+            (X[:, i : i + T].contiguous(), Y[:, i : i + T].contiguous())
+            for i in range(0, length, T)
+        ]
+
+    def baseline(self) -> float | None:
+        """Perplexity of the Laplace-smoothed trigram (rnn_tui.data.ngrams) fitted on the
+        training part and scored on the validation part; None without validation."""
+        if not len(self.val_ids):
+            return None
+        tokens = self.vocab.to_tokens(np.concatenate((self.train_ids, self.val_ids)).tolist())
+        return ngram_perplexity(tokens, n=3, val_fraction=self.config.val_fraction).perplexity
+
+    # -- training ---------------------------------------------------------------------------
+
+    def epoch_data(self, model, epoch: int):
+        self._zero_state = model.begin_state(self.config.batch_size, self.device)
+        self._state = self._zero_state
+        return self.epoch_batches(epoch)
+
+    def batch_loss(self, model, data, b: int, fresh: bool) -> torch.Tensor:
+        """Mean cross-entropy per token of minibatch `b`; sequential partitioning carries the
+        previous batch's state, detached (truncated BPTT), from the session's first batch on."""
+        X_all, Y_all = data
+        if self.config.sampling == "sequential" and not fresh:
+            state = detach_state(self._state)
+        else:
+            state = self._zero_state
+        logits, self._state = model(X_all[b], state)
+        V = model.vocab_size
+        return F.cross_entropy(logits.reshape(-1, V), Y_all[b].reshape(-1))
+
+    # -- evaluation and samples -------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, model) -> Evaluation:
+        """Mean cross-entropy per token on the validation part (state carried across chunks,
+        eval mode); no loss without validation."""
+        if not self._val_batches:
+            return Evaluation(None)
+        model.eval()
+        try:
+            state = model.begin_state(self._val_batches[0][0].shape[0], self.device)
+            total = torch.zeros((), dtype=torch.float64, device=self.device)
+            V = model.vocab_size
+            for X, Y in self._val_batches:
+                logits, state = model(X, state)
+                total += F.cross_entropy(logits.reshape(-1, V), Y.reshape(-1), reduction="sum")
+            return Evaluation(total.item() / self.val_tokens_scored)
+        finally:
+            model.train()
+
+    def selection(self, train_ppl: float, val_ppl: float | None, metrics: dict) -> float:
+        """`best` is the lowest validation perplexity, else the lowest training perplexity."""
+        return val_ppl if val_ppl is not None else train_ppl
+
+    def sample(self, model) -> str:
+        """Greedy text after the prefix, with the seeds' warm-up (LanguageModel.predict)."""
+        cfg = self.config
+        prefix = encode_prefix(cfg.prefix, self.vocab, cfg.token, cfg.mode)
+        ids = model.predict(prefix.ids, cfg.sample_length, self.device)
+        return join_tokens(prefix.shown + self.vocab.to_tokens(ids), cfg.token)
+
+    # -- what people read -------------------------------------------------------------------
+
+    def best_text(self, best_metric: float | None, best_epoch: int | None, last: dict) -> str:
+        if not best_metric:
+            return ""
+        what = "val" if len(self.val_ids) else "train"
+        return f"; best {what} ppl {best_metric:.3f} (epoch {best_epoch})"
+
+    def epoch_text(self, event: dict) -> str:
+        return ""
+
+    def summary(self, history: list[dict]) -> dict:
+        return {}
+
+
+TASK = LanguageModelTask
+
+__all__ = ["TASK", "WORD_EMBED", "LanguageModelTask", "epoch_rng", "resolve_embed"]

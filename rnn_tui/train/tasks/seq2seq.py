@@ -1,0 +1,272 @@
+"""Sequence to sequence: the seeds' `train_seq2seq`, as a task of the training engine.
+
+Per minibatch (d2l §9.7 "序列到序列学习"):
+
+    dec_input ← [<bos>, Y_1 … Y_{T′−1}]                      (teacher forcing)
+    ŷ ← net(X, X_valid_len, dec_input)
+    l ← Σ_valid −log softmax(ŷ)_Y / #valid tokens             (masked softmax cross-entropy)
+
+The loss is the mean over valid target tokens; d2l's `MaskedSoftmaxCELoss` averages each row over
+all num_steps positions (`.mean(dim=1)`, d2l issue #2076), so its printed loss is about num_steps
+times too small. Epoch perplexity = exp(mean of the minibatch losses).
+
+What the book's loop does not do and this task does: hold out a fixed random part of the pairs
+(rnn_tui.data.nmt_batches.split_pairs; the vocabularies come from the training part only, so an
+unseen word is `<unk>` as it would be for a user), report each epoch the held-out loss and corpus
+BLEU (sacreBLEU, lower-cased, greedy decoding) on all of them and on those of at most five English
+words, and show the greedy translations of the seeds' four sentences as the epoch's sample.
+
+Minibatches are bucketed by length and trimmed to their longest pair (nmt_batches), which skips
+most `<pad>` time steps; the whole arrays live on the device and a minibatch is an index gather.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import torch
+
+from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
+from rnn_tui.data.sources import read_raw_pairs
+from rnn_tui.data.translation import (
+    BOS,
+    EOS,
+    RESERVED_TOKENS,
+    SEED_SENTENCES,
+    build_array_nmt,
+    preprocess_pairs,
+    tokenize_nmt,
+)
+from rnn_tui.data.vocab import Vocab
+from rnn_tui.metrics.bleu import corpus_bleu
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.masked_loss import masked_cross_entropy
+from rnn_tui.train.task import Evaluation
+from rnn_tui.train.tasks.lm import to_device
+
+SHORT_WORDS = 5  # "held-out pairs of up to five English words"
+EVAL_BATCH = 512
+
+
+def epoch_rng(seed: int, epoch: int) -> random.Random:
+    """The bucketing RNG of one epoch, a pure function of (seed, epoch) as for language models."""
+    return random.Random(f"seq2seq-batches:{seed}:{epoch}")
+
+
+class Seq2SeqTask:
+    """English→French pairs split into training and held-out parts (see the module docstring)."""
+
+    batching = "random.Random(f'seq2seq-batches:{seed}:{epoch}') per epoch"
+    sample_prefix = ""  # a translation sample has no prefix
+
+    def __init__(self, config: Config, device: torch.device) -> None:
+        self.config, self.device = config, device
+        limit = config.num_examples if config.num_examples > 0 else None
+        raw, self.malformed = read_raw_pairs(config.pairs, config.encoding, limit)
+        if not raw:
+            raise ConfigError(f"{config.pairs} holds no sentence pairs")
+        pairs = preprocess_pairs(raw)
+        source, target = tokenize_nmt(pairs)
+        train_idx, val_idx = split_pairs(len(pairs), config.val_fraction)
+        reserved, min_freq = RESERVED_TOKENS, config.min_freq
+        self.src_vocab = Vocab([source[i] for i in train_idx], min_freq, reserved)
+        self.tgt_vocab = Vocab([target[i] for i in train_idx], min_freq, reserved)
+        T = config.num_steps
+        src, src_len = build_array_nmt(source, self.src_vocab, T)
+        tgt, tgt_len = build_array_nmt(target, self.tgt_vocab, T)
+        self.train_idx, self.val_idx = np.asarray(train_idx), np.asarray(val_idx)
+        self.bos, self.eos = self.tgt_vocab[BOS], self.tgt_vocab[EOS]
+        # Whole arrays on the device once; minibatches are index gathers.
+        self._src = to_device(torch.from_numpy(src), device)
+        self._tgt = to_device(torch.from_numpy(tgt), device)
+        self._src_len_np, self._tgt_len_np = src_len, tgt_len
+        # pack_padded_sequence wants the lengths on the CPU, the loss mask on the device.
+        self._src_len_cpu = torch.from_numpy(src_len)
+        self._tgt_len = to_device(torch.from_numpy(tgt_len), device)
+        self.val_references = [" ".join(target[i]) for i in val_idx]
+        self.val_short = [j for j, i in enumerate(val_idx) if word_count(source[i]) <= SHORT_WORDS]
+        self.num_batches = -(-len(train_idx) // config.batch_size)
+        # Target tokens (with <eos>): what the loss averages over and tokens/s counts.
+        self.units_per_epoch = int(tgt_len[self.train_idx].sum())
+        self.val_units = int(tgt_len[self.val_idx].sum()) if len(val_idx) else 0
+        self._sort_key = (tgt_len * (T + 1) + src_len)[self.train_idx].tolist()
+
+    # -- the model --------------------------------------------------------------------------
+
+    def model_config(self) -> dict:
+        cfg = self.config
+        return {
+            "model": "seq2seq",
+            "src_vocab_size": len(self.src_vocab),
+            "tgt_vocab_size": len(self.tgt_vocab),
+            "embed": cfg.embed,
+            "hidden": cfg.hidden,
+            "layers": cfg.layers,
+            # Dropout acts between stacked layers only: one layer has nowhere to apply it.
+            "dropout": cfg.dropout if cfg.layers > 1 else 0.0,
+            "bidirectional": cfg.bidirectional,
+        }
+
+    def check_resume(self, checkpoint: Checkpoint) -> None:
+        if (
+            checkpoint.src_vocab.idx_to_token != self.src_vocab.idx_to_token
+            or checkpoint.tgt_vocab.idx_to_token != self.tgt_vocab.idx_to_token
+        ):
+            raise ConfigError(
+                f"the pairs {self.config.pairs} changed since the run started: the vocabularies "
+                "differ from the checkpoint's"
+            )
+
+    def checkpoint_meta(self) -> dict:
+        return {"src_vocab": self.src_vocab.to_dict(), "tgt_vocab": self.tgt_vocab.to_dict()}
+
+    # -- data -------------------------------------------------------------------------------
+
+    def data_sizes(self) -> dict:
+        return {
+            "src_vocab_size": len(self.src_vocab),
+            "tgt_vocab_size": len(self.tgt_vocab),
+            "train_pairs": len(self.train_idx),
+            "val_pairs": len(self.val_idx),
+            "val_pairs_short": len(self.val_short),
+            "train_tokens": self.units_per_epoch,
+            "val_tokens": self.val_units,
+            "malformed_lines": self.malformed,
+        }
+
+    def data_text(self) -> str:
+        return (
+            f"{len(self.train_idx):,} training / {len(self.val_idx):,} held-out pairs, "
+            f"vocabularies {len(self.src_vocab):,} / {len(self.tgt_vocab):,}, "
+            f"{self.num_batches} minibatches of ≤ {self.config.batch_size}"
+        )
+
+    def notes(self) -> list[str]:
+        if not self.malformed:
+            return []
+        return [f"skipped {self.malformed:,} malformed lines in {self.config.pairs}"]
+
+    def baseline(self) -> float | None:
+        return None
+
+    def batch(self, rows: np.ndarray) -> tuple[torch.Tensor, ...]:
+        """(X, X_valid_len on the CPU, dec_input, Y, Y_valid_len) for pair indices `rows`,
+        trimmed to the longest source and target among them."""
+        Ts = int(self._src_len_np[rows].max())
+        Tt = int(self._tgt_len_np[rows].max())
+        index = to_device(torch.from_numpy(rows), self.device)
+        X = self._src[index, :Ts]
+        Y = self._tgt[index, :Tt]
+        bos = torch.full((len(rows), 1), self.bos, dtype=Y.dtype, device=Y.device)
+        dec_input = torch.cat([bos, Y[:, :-1]], dim=1)
+        return X, self._src_len_cpu[torch.from_numpy(rows)], dec_input, Y, self._tgt_len[index]
+
+    # -- training ---------------------------------------------------------------------------
+
+    def epoch_data(self, model, epoch: int) -> list[tuple[torch.Tensor, ...]]:
+        batches = bucketed_batches(
+            self._sort_key, self.config.batch_size, epoch_rng(self.config.seed, epoch)
+        )
+        return [self.batch(self.train_idx[b]) for b in batches]
+
+    def batch_loss(self, model, data, b: int, fresh: bool) -> torch.Tensor:
+        X, X_len, dec_input, Y, Y_len = data[b]
+        logits = model(X, X_len, dec_input)
+        total, count = masked_cross_entropy(logits, Y, Y_len)
+        return total / count
+
+    # -- evaluation and samples -------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, model) -> Evaluation:
+        """Mean masked cross-entropy per token on the held-out pairs (eval mode) and their
+        corpus BLEU of greedy translations (all, and ≤ 5 English words)."""
+        if not len(self.val_idx):
+            return Evaluation(None)
+        model.eval()
+        try:
+            total = torch.zeros((), dtype=torch.float64, device=self.device)
+            count = torch.zeros((), dtype=torch.float64, device=self.device)
+            hypotheses: list[str] = []
+            for start in range(0, len(self.val_idx), EVAL_BATCH):
+                X, X_len, dec_input, Y, Y_len = self.batch(self.val_idx[start : start + EVAL_BATCH])
+                s, c = masked_cross_entropy(model(X, X_len, dec_input), Y, Y_len)
+                total += s
+                count += c
+                ids = model.greedy_batch(X, X_len, self.bos, self.eos, self.config.num_steps)
+                hypotheses.extend(self.tgt_text(row) for row in ids)
+            refs = self.val_references
+            metrics = {"bleu": corpus_bleu(hypotheses, refs)}
+            if self.val_short:
+                metrics["bleu_short"] = corpus_bleu(
+                    [hypotheses[j] for j in self.val_short], [refs[j] for j in self.val_short]
+                )
+            return Evaluation((total / count).item(), metrics)
+        finally:
+            model.train()
+
+    def selection(self, train_ppl: float, val_ppl: float | None, metrics: dict) -> float:
+        """`best` is the epoch with the highest held-out BLEU (stored negated: lower is better),
+        since held-out loss stops tracking translation quality once the model overfits; without
+        held-out pairs, the lowest training perplexity."""
+        bleu = metrics.get("bleu")
+        return -bleu if bleu is not None else train_ppl
+
+    def tgt_text(self, ids: list[int]) -> str:
+        return " ".join(self.tgt_vocab.to_tokens(list(ids)))
+
+    @torch.no_grad()
+    def translate(self, model, sentences: list[str]) -> list[str]:
+        """Greedy translations of already-preprocessed English sentences."""
+        tokens = [s.split(" ") for s in sentences]
+        src, src_len = build_array_nmt(tokens, self.src_vocab, self.config.num_steps)
+        X = to_device(torch.from_numpy(src), self.device)
+        model.eval()
+        try:
+            ids = model.greedy_batch(
+                X, torch.from_numpy(src_len), self.bos, self.eos, self.config.num_steps
+            )
+        finally:
+            model.train()
+        return [self.tgt_text(row) for row in ids]
+
+    def sample(self, model) -> str:
+        """The seeds' four sentences and their greedy translations, one "src => out" per line."""
+        sources = [src for src, _ in SEED_SENTENCES]
+        outputs = self.translate(model, sources)
+        return "\n".join(f"{src} => {out}" for src, out in zip(sources, outputs, strict=True))
+
+    # -- what people read -------------------------------------------------------------------
+
+    def best_text(self, best_metric: float | None, best_epoch: int | None, last: dict) -> str:
+        bleu = last.get("bleu")
+        if bleu is not None and best_metric is not None:
+            return f"; held-out BLEU {bleu:.1f}, best {-best_metric:.1f} (epoch {best_epoch})"
+        if best_metric is not None:
+            return f"; best train ppl {best_metric:.3f} (epoch {best_epoch})"
+        return ""
+
+    def epoch_text(self, event: dict) -> str:
+        text = f"  BLEU {event['bleu']:.1f}" if event.get("bleu") is not None else ""
+        if event.get("bleu_short") is not None:
+            text += f" (≤5 words {event['bleu_short']:.1f})"
+        return text
+
+    def summary(self, history: list[dict]) -> dict:
+        last = history[-1] if history else {}
+        bleus = [h["bleu"] for h in history if h.get("bleu") is not None]
+        return {
+            "train_loss": float(np.log(last["train_ppl"])) if last.get("train_ppl") else None,
+            "val_loss": float(np.log(last["val_ppl"])) if last.get("val_ppl") else None,
+            "bleu": last.get("bleu"),
+            "bleu_short": last.get("bleu_short"),
+            "best_bleu": max(bleus) if bleus else None,
+            "malformed_lines": self.malformed,
+        }
+
+
+TASK = Seq2SeqTask
+
+__all__ = ["SEED_SENTENCES", "TASK", "Seq2SeqTask", "epoch_rng"]
