@@ -1,0 +1,42 @@
+"""The package's layer contracts (pyproject.toml, [tool.importlinter]) hold: imports point down,
+only the UI imports Textual, and the CLI's help and stats paths never reach torch."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_every_import_contract_is_kept():
+    command = shutil.which("lint-imports") or str(Path(sys.executable).with_name("lint-imports"))
+    if not Path(command).exists():
+        pytest.fail("lint-imports is not installed (pip install -e '.[dev]')")
+    proc = subprocess.run(
+        [command, "--no-cache"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert "0 broken" in proc.stdout
+
+
+def test_help_and_stats_do_not_load_torch():
+    code = (
+        "import sys, contextlib, io\n"
+        "from rnn_tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    for argv in (['--help'], ['train', '--help'], ['generate', '--help']):\n"
+        "        try:\n"
+        "            main(argv)\n"
+        "        except SystemExit:\n"
+        "            pass\n"
+        "    main(['stats', '--json'])\n"
+        "print('torch' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"
