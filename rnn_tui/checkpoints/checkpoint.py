@@ -38,7 +38,7 @@ import torch
 
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
-from rnn_tui.checkpoints.safetensors_io import parse_tensors, read_file_bytes, serialize
+from rnn_tui.checkpoints.tensor_file import parse_tensors, read_file_bytes, serialize
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAMES = ("best", "last")
