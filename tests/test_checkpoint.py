@@ -19,7 +19,7 @@ from rnn_tui.checkpoints.checkpoint import (
     looks_like_pickle,
     save_checkpoint,
 )
-from rnn_tui.checkpoints.safetensors_io import save_tensors, serialize
+from rnn_tui.checkpoints.tensor_file import save_tensors, serialize
 from rnn_tui.data.vocab import Vocab
 
 REFUSAL = (

@@ -1,8 +1,8 @@
 """Checkpoints: the safetensors + JSON format, crash-safe writes, devices, export for shipping.
 
 Importing this package stays light (no torch): run directories and the UI use `atomic` and
-`CheckpointError` and must start without loading torch. `checkpoint`, `device` and `export`
-import torch themselves.
+`CheckpointError` and must start without loading torch. `checkpoint`, `state`, `tensor_file`,
+`device` and `export` import torch themselves.
 """
 
 

@@ -20,7 +20,10 @@ matches, so loading refuses that pair ("incomplete checkpoint") and a run direct
 its other checkpoint (HF Trainer bug #35782 resumed from a half-written one).
 
 Nothing here unpickles: `torch.load` can run code from the file (NOTES.md), and a pickle handed
-to `load_checkpoint` is refused by its extension or its first bytes.
+to `load_checkpoint` is refused by its extension or its first bytes (pickles.py).
+
+This module is the pair and its loading; tensor_file.py writes and reads NAME.safetensors, and
+state.py turns optimizer and RNG state into tensors + JSON and back.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,11 +40,25 @@ import torch
 
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
-from rnn_tui.checkpoints.safetensors_io import parse_tensors, read_file_bytes, serialize
+from rnn_tui.checkpoints.pickles import (
+    PICKLE_SUFFIXES,
+    file_head,
+    looks_like_pickle,
+    pickle_refusal,
+)
+from rnn_tui.checkpoints.state import (
+    optimizer_payload,
+    random_state_from_json,
+    random_state_to_json,
+    restore_optimizer,
+    restore_rng,
+    rng_record,
+    rng_tensors,
+)
+from rnn_tui.checkpoints.tensor_file import parse_tensors, read_file_bytes, serialize
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAMES = ("best", "last")
-PICKLE_SUFFIXES = (".pt", ".pth", ".bin", ".ckpt", ".pkl", ".pickle")
 # Keys save_checkpoint writes itself; a caller's meta may not use them.
 RESERVED_META_KEYS = (
     "format_version",
@@ -58,95 +74,6 @@ RESERVED_META_KEYS = (
     "numpy_generator",
 )
 _SAFETENSORS_METADATA = {"format": "pt", "producer": "rnn-tui"}
-
-
-# ---------------------------------------------------------------------------------------------
-# RNG states as JSON
-
-
-def random_state_to_json(state: tuple) -> dict:
-    """`random.getstate()` (or `random.Random.getstate()`) as a JSON-able dict."""
-    version, internal, gauss_next = state
-    return {"version": version, "state": list(internal), "gauss_next": gauss_next}
-
-
-def random_state_from_json(obj) -> tuple:
-    """The inverse of `random_state_to_json`, ready for `random.setstate`."""
-    try:
-        return (int(obj["version"]), tuple(int(x) for x in obj["state"]), obj["gauss_next"])
-    except (KeyError, TypeError, ValueError):
-        raise CheckpointError("malformed Python random state in the checkpoint") from None
-
-
-def _numpy_legacy_state_to_json() -> dict:
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    return {
-        "kind": kind,
-        "keys": [int(k) for k in keys],
-        "pos": int(pos),
-        "has_gauss": int(has_gauss),
-        "cached_gaussian": float(cached),
-    }
-
-
-def _numpy_legacy_state_from_json(obj) -> tuple:
-    try:
-        keys = np.array(obj["keys"], dtype=np.uint32)
-        return (obj["kind"], keys, int(obj["pos"]), int(obj["has_gauss"]), obj["cached_gaussian"])
-    except (KeyError, TypeError, ValueError, OverflowError):
-        raise CheckpointError("malformed numpy random state in the checkpoint") from None
-
-
-# ---------------------------------------------------------------------------------------------
-# Optimizer state
-
-
-def _json_value(value, where: str):
-    """A param_groups / optimizer-state value as JSON: tuples become lists, 0-d tensors numbers."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        return value.item()
-    if isinstance(value, list | tuple):
-        return [_json_value(v, where) for v in value]
-    raise CheckpointError(f"cannot save optimizer setting {where}: {type(value).__name__} value")
-
-
-def _optimizer_payload(optimizer) -> tuple[dict[str, torch.Tensor], dict]:
-    sd = optimizer.state_dict()
-    tensors: dict[str, torch.Tensor] = {}
-    scalars: dict[str, dict] = {}
-    steps: dict[str, int] = {}
-    for idx, entries in sd["state"].items():
-        for key, value in entries.items():
-            if isinstance(value, torch.Tensor):
-                tensors[f"optim.{idx}.{key}"] = value
-            else:
-                scalars.setdefault(str(idx), {})[key] = _json_value(value, f"state {idx}.{key}")
-            if key == "step":
-                steps[str(idx)] = int(value.item() if isinstance(value, torch.Tensor) else value)
-    groups = [
-        {k: _json_value(v, f"param_groups.{k}") for k, v in group.items() if k != "params"}
-        for group in sd["param_groups"]
-    ]
-    info = {
-        "kind": type(optimizer).__name__,
-        "param_groups": groups,
-        "state": scalars,
-        # For people and the UI; restoring uses the `step` tensors themselves.
-        "steps": steps,
-    }
-    return tensors, info
-
-
-def _rng_tensors() -> dict[str, torch.Tensor]:
-    out = {"rng.torch": torch.get_rng_state()}
-    # Only when this process has used CUDA: asking for its state would otherwise create a CUDA
-    # context (seconds, hundreds of MB) in a CPU run on a GPU machine.
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        for i, state in enumerate(torch.cuda.get_rng_state_all()):
-            out[f"rng.cuda.{i}"] = state
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -192,9 +119,9 @@ def save_checkpoint(
     tensors = {f"model.{key}": value for key, value in state.items()}
     optimizer_info = None
     if optimizer is not None:
-        optim_tensors, optimizer_info = _optimizer_payload(optimizer)
+        optim_tensors, optimizer_info = optimizer_payload(optimizer)
         tensors.update(optim_tensors)
-    tensors.update(_rng_tensors())
+    tensors.update(rng_tensors())
     data = serialize(tensors, _SAFETENSORS_METADATA)
 
     record = {"format_version": FORMAT_VERSION, **meta}
@@ -209,12 +136,9 @@ def save_checkpoint(
             "created": time.time(),
             "torch_version": torch.__version__,
             "optimizer": optimizer_info,
-            "python_random": random_state_to_json(random.getstate()),
-            "numpy_random": _numpy_legacy_state_to_json(),
+            **rng_record(numpy_generator),
         }
     )
-    if numpy_generator is not None:
-        record["numpy_generator"] = numpy_generator.bit_generator.state
     try:
         # One line: vocabularies of thousands of tokens made the indented form three times
         # larger (1.3 MB for the shipped translator), and nobody reads them by eye.
@@ -231,30 +155,6 @@ def save_checkpoint(
 
 # ---------------------------------------------------------------------------------------------
 # Loading
-
-
-def _pickle_refusal(path: Path) -> CheckpointError:
-    return CheckpointError(
-        f"refusing to load {path}: it is a pickle (loading it could run code); "
-        "rnn-tui reads .safetensors + .json"
-    )
-
-
-def looks_like_pickle(head: bytes) -> bool:
-    """Whether a file's first bytes are torch.save's zip archive or a pickle (protocol ≥ 2
-    starts with the PROTO opcode 0x80). A safetensors file whose header length has the low
-    byte 0x80 starts with 0x80 too, but its JSON header begins at byte 8 with '{'."""
-    if head.startswith(b"PK\x03\x04"):
-        return True
-    return head[:1] == b"\x80" and head[8:9] != b"{"
-
-
-def _head(path: Path) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read(16)
-    except OSError:
-        return b""
 
 
 @dataclass
@@ -365,84 +265,21 @@ class Checkpoint:
     def restore_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
         """Put the saved optimizer state (moments, momentum buffers, step counts, learning rates
         and other param_group settings) into `optimizer`, built over the same parameters."""
-        info = self.meta.get("optimizer")
-        if not isinstance(info, dict):
-            raise CheckpointError(f"checkpoint {self.json_path} holds no optimizer state")
-        kind = type(optimizer).__name__
-        if info.get("kind") != kind:
-            raise CheckpointError(
-                f"checkpoint {self.json_path} was saved with optimizer {info.get('kind')}, "
-                f"not {kind}"
-            )
-        current = optimizer.state_dict()
-        saved_groups = info.get("param_groups")
-        if not isinstance(saved_groups, list) or len(saved_groups) != len(current["param_groups"]):
-            raise CheckpointError(
-                f"checkpoint {self.json_path}: optimizer parameter groups do not match"
-            )
-        groups = []
-        for cur, saved in zip(current["param_groups"], saved_groups):
-            group = dict(cur)
-            for key, value in saved.items():
-                old = cur.get(key)
-                if isinstance(old, tuple) and isinstance(value, list):
-                    value = tuple(value)
-                elif isinstance(old, torch.Tensor) and isinstance(value, int | float):
-                    value = torch.tensor(value, dtype=old.dtype, device=old.device)
-                group[key] = value
-            groups.append(group)
-
-        num_params = sum(len(g["params"]) for g in current["param_groups"])
-        state: dict[int, dict] = {}
-        try:
-            for name, value in self.tensors.items():
-                if name.startswith("optim."):
-                    _, idx, key = name.split(".", 2)
-                    state.setdefault(int(idx), {})[key] = value.clone()
-            for idx, entries in (info.get("state") or {}).items():
-                state.setdefault(int(idx), {}).update(entries)
-        except (ValueError, AttributeError):
-            raise CheckpointError(f"checkpoint {self.path}: malformed optimizer state") from None
-        if any(not 0 <= idx < num_params for idx in state):
-            raise CheckpointError(
-                f"checkpoint {self.path}: optimizer state for more parameters than the model has"
-            )
-        try:
-            optimizer.load_state_dict({"state": state, "param_groups": groups})
-        except (ValueError, KeyError, RuntimeError) as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise CheckpointError(
-                f"cannot restore the optimizer from {self.path}: {reason}"
-            ) from None
+        restore_optimizer(
+            optimizer,
+            self.tensors,
+            self.meta.get("optimizer"),
+            path=self.path,
+            json_path=self.json_path,
+        )
 
     def restore_rng(self, numpy_generator: np.random.Generator | None = None) -> None:
         """Restore torch's (CPU and, where saved and present, each CUDA device's), Python's and
         numpy's global random states as they were when the checkpoint was saved; also a numpy
         Generator's, when one was saved and `numpy_generator` is given."""
-        cpu = self.tensors.get("rng.torch")
-        if cpu is None:
-            raise CheckpointError(f"checkpoint {self.path} holds no RNG state")
-        try:
-            torch.set_rng_state(cpu.clone())
-        except (RuntimeError, TypeError) as exc:
-            raise CheckpointError(f"checkpoint {self.path}: bad torch RNG state ({exc})") from None
-        if torch.cuda.is_available():
-            for name, value in self.tensors.items():
-                if name.startswith("rng.cuda."):
-                    index = int(name.rsplit(".", 1)[1])
-                    if index < torch.cuda.device_count():
-                        torch.cuda.set_rng_state(value.clone(), index)
-        if "python_random" in self.meta:
-            random.setstate(random_state_from_json(self.meta["python_random"]))
-        if "numpy_random" in self.meta:
-            np.random.set_state(_numpy_legacy_state_from_json(self.meta["numpy_random"]))
-        if numpy_generator is not None and "numpy_generator" in self.meta:
-            try:
-                numpy_generator.bit_generator.state = self.meta["numpy_generator"]
-            except (TypeError, ValueError, KeyError) as exc:
-                raise CheckpointError(
-                    f"checkpoint {self.json_path}: bad numpy generator state ({exc})"
-                ) from None
+        restore_rng(
+            self.tensors, self.meta, numpy_generator, path=self.path, json_path=self.json_path
+        )
 
 
 def _load_pair(tensors_path: Path, json_path: Path) -> Checkpoint:
@@ -451,7 +288,7 @@ def _load_pair(tensors_path: Path, json_path: Path) -> Checkpoint:
         raise CheckpointError(f"checkpoint not found: {tensors_path}")
     data = read_file_bytes(tensors_path) if tensors_exists else None
     if data is not None and looks_like_pickle(data[:16]):
-        raise _pickle_refusal(tensors_path)
+        raise pickle_refusal(tensors_path)
     if not json_exists:
         raise CheckpointError(
             f"incomplete checkpoint {tensors_path}: {json_path.name} is missing "
@@ -461,7 +298,7 @@ def _load_pair(tensors_path: Path, json_path: Path) -> Checkpoint:
         raise CheckpointError(f"incomplete checkpoint {json_path}: {tensors_path.name} is missing")
     raw = read_file_bytes(json_path)
     if looks_like_pickle(raw[:16]):
-        raise _pickle_refusal(json_path)
+        raise pickle_refusal(json_path)
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -523,13 +360,13 @@ def load_checkpoint(
     if path.is_dir():
         return _load_from_dir(path, tuple(prefer))
     if path.suffix.lower() in PICKLE_SUFFIXES:
-        raise _pickle_refusal(path)
+        raise pickle_refusal(path)
     if path.suffix == ".json":
         return _load_pair(path.with_suffix(".safetensors"), path)
     if path.suffix == ".safetensors":
         return _load_pair(path, path.with_suffix(".json"))
-    if path.is_file() and looks_like_pickle(_head(path)):
-        raise _pickle_refusal(path)
+    if path.is_file() and looks_like_pickle(file_head(path)):
+        raise pickle_refusal(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint not found: {path}")
     raise CheckpointError(
