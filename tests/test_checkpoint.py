@@ -510,3 +510,13 @@ def test_real_registry_model_round_trips(tmp_path):
     out2, _ = rebuilt(x, rebuilt.begin_state(2))
     assert torch.equal(out, out2)
     assert len(ckpt.vocab) == 28
+
+
+def test_the_same_tensors_always_give_the_same_bytes():
+    """The tensor file's metadata has one key, so its header (and the recorded sha256) cannot
+    change between two saves of the same tensors (the package orders several keys at random)."""
+    from rnn_tui.checkpoints.checkpoint import _SAFETENSORS_METADATA
+    from rnn_tui.checkpoints.tensor_file import serialize
+
+    tensors = {"model.w": torch.arange(6.0).reshape(2, 3), "rng.torch": torch.zeros(4)}
+    assert len({serialize(tensors, _SAFETENSORS_METADATA) for _ in range(20)}) == 1

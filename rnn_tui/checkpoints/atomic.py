@@ -1,6 +1,6 @@
 """Crash-safe writes: a reader sees the old file or the new one, never half of either.
 
-The recipe (see NOTES.md, "Checkpoints and stopping"): write a temporary file in the same folder,
+The recipe (docs/architecture.md, "The run directory"): write a temporary file in the same folder,
 flush and fsync it, `os.replace` it over the target, then fsync the folder so the rename itself
 survives a power cut. A rename without the fsyncs can still lose the file on a crash.
 

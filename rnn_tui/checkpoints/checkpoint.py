@@ -19,7 +19,7 @@ marker. A crash in between leaves the new tensors beside the old JSON, whose sha
 matches, so loading refuses that pair ("incomplete checkpoint") and a run directory falls back to
 its other checkpoint (HF Trainer bug #35782 resumed from a half-written one).
 
-Nothing here unpickles: `torch.load` can run code from the file (NOTES.md), and a pickle handed
+Nothing here unpickles: `torch.load` can run code from the file (even weights_only had CVEs), and a pickle handed
 to `load_checkpoint` is refused by its extension or its first bytes (pickles.py).
 
 This module is the pair and its loading; tensor_file.py writes and reads NAME.safetensors, and
@@ -73,7 +73,9 @@ RESERVED_META_KEYS = (
     "numpy_random",
     "numpy_generator",
 )
-_SAFETENSORS_METADATA = {"format": "pt", "producer": "rnn-tui"}
+# One key: the package keeps metadata in a hash map, so two keys could be written in either
+# order and identical tensors would not always give the same bytes (and sha256).
+_SAFETENSORS_METADATA = {"format": "pt"}
 
 
 # ---------------------------------------------------------------------------------------------
