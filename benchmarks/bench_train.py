@@ -18,10 +18,10 @@ the same command: 81k and 127k tok/s), so --repeat 3–5 cannot resolve a few pe
 
 --mode paired (the precise view): one process holds both loops — d2l's `train_epoch_ch8` on
 d2l's model and iterator exactly as the anchor builds them, and rnn-tui's trainer epoch
-(`Trainer.train_epoch` of rnn_tui.train.engine: the same minibatches, clipping and optimizer step `rnn-tui train`
-runs) — and alternates them epoch by epoch, --epochs times, so both see the same machine state;
-each side keeps its own process-wide settings (rnn-tui flushes denormals on CPU, d2l does not;
-switched before each epoch). The ratio is that of the median epoch times.
+(`Trainer.train_epoch` of rnn_tui.train.engine: the same minibatches, clipping and optimizer
+step `rnn-tui train` runs) — and alternates them epoch by epoch, --epochs times, so both see the
+same machine state; each side keeps its own process-wide settings (rnn-tui flushes denormals on
+CPU, d2l does not; switched before each epoch). The ratio is that of the median epoch times.
 """
 
 from __future__ import annotations

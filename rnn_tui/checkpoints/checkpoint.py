@@ -19,8 +19,9 @@ marker. A crash in between leaves the new tensors beside the old JSON, whose sha
 matches, so loading refuses that pair ("incomplete checkpoint") and a run directory falls back to
 its other checkpoint (HF Trainer bug #35782 resumed from a half-written one).
 
-Nothing here unpickles: `torch.load` can run code from the file (even weights_only had CVEs), and a pickle handed
-to `load_checkpoint` is refused by its extension or its first bytes (pickles.py).
+Nothing here unpickles: `torch.load` can run code from the file (even with weights_only, which
+had CVEs), and a pickle handed to `load_checkpoint` is refused by its extension or its first
+bytes (pickles.py).
 
 This module is the pair and its loading; tensor_file.py writes and reads NAME.safetensors, and
 state.py turns optimizer and RNG state into tensors + JSON and back.

@@ -1,8 +1,9 @@
 """A `rnn-tui train` subprocess started by the Train screen, and how the screen steers it.
 
-Training never runs in the app's process (docs/architecture.md, "The run directory"): the child writes its run
-directory, the screen follows that directory like any other run, and steers the child through
-the run directory's control file (pause / resume / stop = finish the batch, write `last`, exit).
+Training never runs in the app's process (docs/architecture.md, "The run directory"): the child
+writes its run directory, the screen follows that directory like any other run, and steers the
+child through the run directory's control file (pause / resume / stop = finish the batch, write
+`last`, exit).
 The child gets its own session (`start_new_session=True`), so closing the app or its terminal
 does not stop a run the user chose to leave running; its output goes to DIR/train.log.
 """
