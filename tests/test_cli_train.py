@@ -104,7 +104,7 @@ def test_json_summary_and_run_directory(corpus, tmp_path, capsys):
 
 
 def test_default_run_directory_lives_under_rnn_tui_runs(corpus, tmp_path, capsys):
-    # -1 = the whole corpus, as the UI passes LMConfig's default through.
+    # -1 = the whole corpus (the option's not-set value), as the command line may spell it.
     code, out, err = call(
         tiny_args(corpus, "--epochs", "1", "--max-tokens", "-1", "--json"), capsys
     )

@@ -1,5 +1,6 @@
-"""The seq2seq trainer (rnn_tui.train.seq2seq_trainer), its batching (rnn_tui.data.nmt_batches),
-the batched greedy decoder, weight export, and `rnn-tui train --task seq2seq` as users run it."""
+"""The seq2seq task (rnn_tui.train.tasks.seq2seq) on the training engine, its batching
+(rnn_tui.data.nmt_batches), the batched greedy decoder, weight export, and
+`rnn-tui train --task seq2seq` as users run it."""
 
 from __future__ import annotations
 
