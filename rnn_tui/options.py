@@ -171,6 +171,8 @@ class Option:
                 value = raw
         except ValueError:
             raise OptionError(self._refusal(text)) from None
+        if not (self.optional and _is_unset(value, self.unset)) and not self._valid(value):
+            raise OptionError(self._refusal(text))  # the text as typed, not as converted
         return self.check(value)
 
     def text(self, value: object) -> str:

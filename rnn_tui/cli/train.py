@@ -136,7 +136,7 @@ def _train(args: argparse.Namespace, given: dict) -> int:
             run_dir = RunDir(path)
         else:
             run_dir = RunDir(
-                new_run_dir(default_runs_root(), prefix=config.task, model=config.model)
+                new_run_dir(default_runs_root(), prefix=config.task, model=config.get("model"))
             )
     except bad_input as exc:
         return fail(str(exc))

@@ -101,8 +101,10 @@ class Reporter:
         resumed = e.get("resumed")
         what = f"resuming after epoch {resumed['epoch']}" if resumed else "training"
         self.has_validation = bool(e.get("val_tokens"))
+        config = e["config"]
+        model = config.get("model") or config.get("model_config", {}).get("model") or config["task"]
         self.line(
-            f"{what} {e['config']['model']} ({e['num_params']:,} parameters) on {e['device']}: "
+            f"{what} {model} ({e['num_params']:,} parameters) on {e['device']}: "
             f"{e['data']} per epoch → {self.run_dir.path}"
         )
         for note in e.get("notes") or ():

@@ -64,6 +64,10 @@ class Config:
         values = ", ".join(f"{k}={v!r}" for k, v in self._values.items())
         return f"Config({self._task!r}, {values})"
 
+    def get(self, name: str, default: object = None) -> object:
+        """An option's value, or `default` when this task has no such option."""
+        return self._values.get(name, default)
+
     def replace(self, **changes: object) -> Config:
         return Config(self._task, **{**self._values, **changes})
 

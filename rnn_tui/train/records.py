@@ -55,7 +55,7 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "status": trainer.status,
         "message": trainer.message,
         "task": trainer.config.task,
-        "model": trainer.config.model,
+        "model": trainer.config.get("model", trainer.model.config().get("model")),
         "device": describe_device(trainer.device),
         "num_params": trainer.num_params,
         "epochs": p.epoch,

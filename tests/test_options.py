@@ -1,0 +1,122 @@
+"""Options declared once (rnn_tui.options): checking, parsing typed text, describing the range;
+and the training declarations every task reads (rnn_tui.train.options, train.config)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnn_tui.options import Option, OptionError
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.options import OPTIONS
+from rnn_tui.train.registry import TASKS
+
+HIDDEN = Option("hidden", int, 256, "hidden units", minimum=1, maximum=16384)
+LR = Option("lr", float, 1.0, "learning rate", minimum=0.0, maximum=1e6, open_minimum=True)
+DROPOUT = Option("dropout", float, 0.0, "dropout", minimum=0.0, maximum=1.0, open_maximum=True)
+TOKENS = Option(
+    "max_tokens", int, -1, "tokens", minimum=1, maximum=10**12, unset=-1, unset_label="all"
+)
+EMBED = Option(
+    "embed", int, None, "embed", minimum=0, maximum=16384, unset=None, unset_label="auto"
+)
+DEVICE = Option(
+    "device", str, "auto", "device", choices=("auto", "cpu", "cuda"), pattern=r"cuda:\d+",
+    extra={"pattern_help": "cuda:N"},
+)  # fmt: skip
+FLAG = Option("bidirectional", bool, False, "both ways")
+
+
+def test_ranges_are_checked_with_one_line_naming_the_option():
+    assert HIDDEN.check(1) == 1 and HIDDEN.check(16384) == 16384
+    for bad in (0, 16385, -3, 2.5, True, "8", None):
+        with pytest.raises(OptionError, match=r"^hidden must be an integer in \[1, 16,384\]"):
+            HIDDEN.check(bad)
+    assert LR.check(3) == 3.0 and isinstance(LR.check(3), float)
+    for bad in (0.0, -1.0, math.inf, math.nan, 1e7, False):
+        with pytest.raises(OptionError, match=r"lr must be a number in \(0, 1e\+06\]"):
+            LR.check(bad)
+    assert DROPOUT.check(0.0) == 0.0
+    with pytest.raises(OptionError, match=r"in \[0, 1\)"):
+        DROPOUT.check(1.0)
+
+
+def test_not_set_values_and_choices():
+    assert TOKENS.check(-1) == -1 and TOKENS.parse("") == -1 and TOKENS.parse("-1") == -1
+    with pytest.raises(OptionError, match="or -1 for all"):
+        TOKENS.check(0)
+    assert "or empty for all" in TOKENS.describe(typed=True)
+    assert EMBED.check(None) is None and EMBED.parse("  ") is None and EMBED.parse("0") == 0
+    assert DEVICE.check("cuda:1") == "cuda:1" and DEVICE.parse("cpu") == "cpu"
+    with pytest.raises(
+        OptionError, match=r"unknown device 'tpu' \(choose from auto, cpu, cuda, cuda:N\)"
+    ):
+        DEVICE.check("tpu")
+    assert FLAG.parse("yes") is True and FLAG.parse("off") is False
+    with pytest.raises(OptionError):
+        FLAG.check(1)
+
+
+def test_typed_text_is_named_as_typed():
+    with pytest.raises(OptionError, match=r"\(got '0'\)"):
+        LR.parse("0")
+    with pytest.raises(OptionError, match=r"\(got 'many'\)"):
+        HIDDEN.parse("many")
+
+
+@given(st.integers(-(2**70), 2**70))
+def test_an_integer_is_accepted_exactly_when_it_is_in_range(value):
+    inside = 1 <= value <= 16384
+    try:
+        assert HIDDEN.check(value) == value and inside
+    except OptionError:
+        assert not inside
+    assert (HIDDEN.parse(f" {value} ") == value) if inside else True
+
+
+@given(st.floats(allow_nan=True, allow_infinity=True))
+def test_a_number_is_accepted_exactly_when_it_is_finite_and_in_range(value):
+    inside = math.isfinite(value) and 0 < value <= 1e6
+    try:
+        LR.check(value)
+        assert inside
+    except OptionError:
+        assert not inside
+
+
+def test_a_declaration_whose_default_is_out_of_range_is_refused():
+    with pytest.raises(OptionError):
+        Option("layers", int, 0, "layers", minimum=1)
+    with pytest.raises(TypeError):
+        Option("x", list, [], "a list")
+
+
+def test_every_training_declaration_is_consistent():
+    for option in OPTIONS:
+        option.check(option.default)  # every default in range
+        if option.kind in (int, float):
+            assert option.minimum is not None and option.maximum is not None, option.name
+    for spec in TASKS.values():
+        config = Config(spec.name)
+        assert config.to_dict() == {"task": spec.name, **spec.defaults()}
+        assert Config.from_dict(config.to_dict()) == config
+
+
+def test_a_config_checks_every_value_and_does_not_change():
+    config = Config("lm", hidden=32, lr=0.5)
+    assert (config.hidden, config.lr, config.optimizer) == (32, 0.5, "sgd")
+    assert Config("seq2seq").optimizer == "adam"  # the task's own default
+    with pytest.raises(ConfigError, match="hidden must be"):
+        Config("lm", hidden=0)
+    with pytest.raises(ConfigError, match="pairs does not apply to --task lm"):
+        Config("lm", pairs="fra-eng")
+    with pytest.raises(ConfigError, match="unknown task"):
+        Config("forecast")
+    with pytest.raises(AttributeError):
+        config.hidden = 64
+    assert config.replace(hidden=64).hidden == 64 and config.hidden == 32
+    # config.json and old checkpoints carry more keys (data sizes): they are ignored.
+    assert Config.from_dict({"hidden": 32, "lr": 0.5, "vocab_size": 28}) == config
