@@ -106,8 +106,7 @@ def parse_line(line: str) -> tuple[str, str | None]:
 
 
 def parse_lines(lines: Sequence[str]) -> list[tuple[str, str | None]]:
-    """`parse_line` of each line; with several lines an error names the one at fault
-    ("sentence 2: ...")."""
+    """`parse_line` of each line; with several, an error names its line ("sentence 2: …")."""
     parsed = []
     for i, line in enumerate(lines, 1):
         try:
@@ -320,9 +319,8 @@ def greedy_bleu(translation: Translation) -> float | None:
 
 
 def greedy_and_beam_bleu(translations: Sequence[Translation]) -> dict | None:
-    """{"greedy", "beam": corpus BLEU (sacreBLEU, 0–100, lower-cased) of each decoding over the
-    translations that have a reference, "references": how many have one}; None below two
-    references, where a corpus score says no more than the sentence's own."""
+    """{"greedy", "beam": corpus BLEU (sacreBLEU, 0–100, lower-cased) of each decoding,
+    "references": how many} over the translations with a reference; None below two."""
     from rnn_tui.metrics.bleu import corpus_bleu as sacre
 
     scored = [t for t in translations if t.reference is not None]

@@ -153,7 +153,7 @@ class ConsoleScreen(Screen):
         self.picker.search()
 
     @on(CheckpointPicker.Found)
-    def _checkpoints_found(self, message: CheckpointPicker.Found) -> None:
+    def _search_finished(self, message: CheckpointPicker.Found) -> None:
         if message.kept and not self.running:
             self.picker.show_entry_facts()  # perhaps newer metrics: a run still training
         self.checkpoints_found(message.count)
