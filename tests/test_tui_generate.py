@@ -14,7 +14,8 @@ from textual.widgets import Input, Select
 from rnn_tui.decode.generate import generate_text, load_lm
 from rnn_tui.runs import discover
 from rnn_tui.tui.app import RnnTuiApp
-from rnn_tui.tui.screens.generate import PATH, GenerateScreen
+from rnn_tui.tui.screens.generate import GenerateScreen
+from rnn_tui.tui.widgets.checkpoint_picker import PATH
 from rnn_tui.tui.widgets.generate_output import GenerationOutput
 from rnn_tui.tui.widgets.generate_top import TopTokens, bar
 

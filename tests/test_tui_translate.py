@@ -15,20 +15,15 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input, Select
 
+from rnn_tui.decode.options import OptionError, parse_translate_options
 from rnn_tui.decode.search import Candidate, sequence_score
 from rnn_tui.decode.translate import Translation, normalize, tokenize
 from rnn_tui.metrics.bleu import bleu
 from rnn_tui.runs import discover
+from rnn_tui.runs.discover import format_facts
 from rnn_tui.tui.app import RnnTuiApp
-from rnn_tui.tui.screens.translate import (
-    EMPTY_MESSAGE,
-    PATH,
-    SEEDS_EXAMPLES,
-    OptionError,
-    TranslateScreen,
-    format_facts,
-    parse_options,
-)
+from rnn_tui.tui.screens.translate import EMPTY_MESSAGE, SEEDS_EXAMPLES, TranslateScreen
+from rnn_tui.tui.widgets.checkpoint_picker import PATH
 from rnn_tui.tui.widgets.translate_input import join_lines, split_sentences
 from rnn_tui.tui.widgets.translate_results import TranslationResults
 from rnn_tui.tui.widgets.translate_tables import BeamTable, SentenceTable
@@ -326,12 +321,12 @@ async def test_bad_options_notify_and_the_app_stays_up(fake, start_here, tui):
         await tui.settle(pilot)
         calls = len(translators[-1].calls)
         for selector, value, fragment in [
-            ("#tr-beam-size", "0", "beam size must be a whole number 1–64, not 0"),
-            ("#tr-beam-size", "four", "beam size must be a whole number 1–64, not 'four'"),
+            ("#tr-beam-size", "0", "beam size must be an integer in [1, 64] (got 0)"),
+            ("#tr-beam-size", "four", "beam size must be an integer in [1, 64] (got 'four')"),
             ("#tr-beam-size", "65", "beam size"),
-            ("#tr-alpha", "-1", "α must be a number ≥ 0"),
-            ("#tr-alpha", "nan", "α must be a number ≥ 0"),
-            ("#tr-max-len", "0", "max length must be empty"),
+            ("#tr-alpha", "-1", "α (alpha) must be a number in [0, 10]"),
+            ("#tr-alpha", "nan", "α (alpha) must be a number in [0, 10]"),
+            ("#tr-max-len", "0", "max length must be an integer in [1, 200], or empty"),
         ]:
             good = screen.query_one(selector, Input).value
             await set_field(pilot, screen, selector, value)
@@ -505,8 +500,8 @@ def test_sentences_split_on_semicolons_and_lines():
 
 
 def test_options_parse_or_say_what_is_wrong():
-    assert parse_options("4", "0.75", "") == parse_options(" 4 ", ".75", " ")
-    opts = parse_options("1", "0", "25")
+    assert parse_translate_options("4", "0.75", "") == parse_translate_options(" 4 ", ".75", " ")
+    opts = parse_translate_options("1", "0", "25")
     assert (opts.beam_size, opts.alpha, opts.max_len) == (1, 0.0, 25)
     for beam, alpha, max_len, fragment in [
         ("0", "0.75", "", "beam size"),
@@ -517,7 +512,7 @@ def test_options_parse_or_say_what_is_wrong():
         ("4", "0.75", "x", "max length"),
     ]:
         with pytest.raises(OptionError, match=fragment):
-            parse_options(beam, alpha, max_len)
+            parse_translate_options(beam, alpha, max_len)
 
 
 def test_facts_name_what_is_known():

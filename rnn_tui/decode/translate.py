@@ -105,6 +105,17 @@ def parse_line(line: str) -> tuple[str, str | None]:
     return sentence, reference
 
 
+def parse_lines(lines: Sequence[str]) -> list[tuple[str, str | None]]:
+    """`parse_line` of each line; with several, an error names its line ("sentence 2: …")."""
+    parsed = []
+    for i, line in enumerate(lines, 1):
+        try:
+            parsed.append(parse_line(line))
+        except TranslateError as exc:
+            raise TranslateError(f"sentence {i}: {exc}" if len(lines) > 1 else str(exc)) from None
+    return parsed
+
+
 def _sentence_bleu(hypothesis: str, reference: str) -> float:
     from rnn_tui.metrics.bleu import bleu
 
@@ -299,6 +310,30 @@ def corpus_bleu(translations: Sequence[Translation]) -> dict | None:
     }
 
 
+def greedy_bleu(translation: Translation) -> float | None:
+    """The seeds' BLEU (k = 2) of the greedy text against the reference (the beam's is
+    `translation.bleu`); None without a reference."""
+    if translation.reference is None:
+        return None
+    return _sentence_bleu(translation.greedy_text, translation.reference)
+
+
+def greedy_and_beam_bleu(translations: Sequence[Translation]) -> dict | None:
+    """{"greedy", "beam": corpus BLEU (sacreBLEU, 0–100, lower-cased) of each decoding,
+    "references": how many} over the translations with a reference; None below two."""
+    from rnn_tui.metrics.bleu import corpus_bleu as sacre
+
+    scored = [t for t in translations if t.reference is not None]
+    if len(scored) < 2:
+        return None
+    references = [normalize(t.reference) for t in scored]
+    return {
+        "greedy": float(sacre([t.greedy_text for t in scored], references)),
+        "beam": float(sacre([t.beam_text for t in scored], references)),
+        "references": len(scored),
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # Loading
 
@@ -361,8 +396,11 @@ __all__ = [
     "Translation",
     "Translator",
     "corpus_bleu",
+    "greedy_and_beam_bleu",
+    "greedy_bleu",
     "load_translator",
     "normalize",
     "parse_line",
+    "parse_lines",
     "tokenize",
 ]

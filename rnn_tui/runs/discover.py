@@ -10,7 +10,8 @@ Looked for, in this order:
   newest first.
 
 Only the JSON half of each pair is read: it holds the config, the vocabulary and the metrics, so
-the list can show model, token level, vocabulary size and validation perplexity at once.
+the list can show model, token level, vocabulary size and validation perplexity at once
+(`describe` gathers those facts, `label_for` and `format_facts` word them).
 """
 
 from __future__ import annotations
@@ -68,9 +69,11 @@ def _first_number(*candidates) -> float | None:
 
 
 def describe(meta: dict) -> dict:
-    """The facts the UI shows about a checkpoint, from its JSON: task, model, token, mode,
-    corpus, vocab_size, hidden, layers, epoch, step, train_ppl, val_ppl, and for translation
-    checkpoints pairs, src_vocab_size, tgt_vocab_size, bleu (held-out) (None when unknown).
+    """The facts the UI shows about a checkpoint, from its JSON: task, model, bidirectional,
+    token, mode, corpus, vocab_size, hidden, layers, epoch, step, train_ppl, val_ppl, and for
+    translation checkpoints pairs, src_vocab_size, tgt_vocab_size, bleu (held-out: the
+    metrics' own, else the checkpoint's epoch's) and epoch_bleu (that epoch's alone, which the
+    list's labels show) (None when unknown).
 
     Perplexities come from meta["metrics"] ("val_ppl", or the last record of the trainer's
     per-epoch "history", which is the checkpoint's own epoch), else from the top level."""
@@ -94,6 +97,7 @@ def describe(meta: dict) -> dict:
     return {
         "task": config.get("task", "lm") if config else None,
         "model": model_config.get("model") or config.get("model"),
+        "bidirectional": bool(model_config.get("bidirectional")),
         "token": config.get("token"),
         "mode": config.get("mode"),
         "corpus": config.get("corpus"),
@@ -114,7 +118,8 @@ def describe(meta: dict) -> dict:
         ),
         "pairs": config.get("pairs"),
         **sizes,
-        "bleu": _first_number(last.get("bleu")),
+        "bleu": _first_number(metrics.get("bleu"), last.get("bleu")),
+        "epoch_bleu": _first_number(last.get("bleu")),
     }
 
 
@@ -148,11 +153,56 @@ def label_for(name: str, kind: str, facts: dict) -> str:
         parts.append(what)
     if facts.get("val_ppl") is not None:
         parts.append(f"val ppl {facts['val_ppl']:.2f}")
-    if facts.get("bleu") is not None:
-        parts.append(f"BLEU {facts['bleu']:.1f}")
+    if facts.get("epoch_bleu") is not None:
+        parts.append(f"BLEU {facts['epoch_bleu']:.1f}")
     if kind == "run":
         parts.append("run")
     return " · ".join(parts)
+
+
+def format_facts(facts: dict, path: str | None) -> str:
+    """One line of facts, the parts that are known, in this order: "gru ×2 layers · char
+    (clean) · vocabulary 28 · hidden 32 · val ppl 8.65 · epoch 5 · PATH" for a language model,
+    "seq2seq bidirectional · hidden 32 · vocab 184 → 201 · num_steps 10 · val ppl 9.12 ·
+    BLEU 41.3 · epoch 300 · PATH" for a translation one (src_vocab, tgt_vocab and num_steps are
+    the loaded model's, not describe's)."""
+    parts = []
+    if facts.get("model"):
+        model = str(facts["model"]) + (" bidirectional" if facts.get("bidirectional") else "")
+        layers = facts.get("layers")
+        parts.append(model + (f" ×{layers} layers" if layers and layers > 1 else ""))
+    if facts.get("token"):
+        parts.append(f"{facts['token']} ({facts['mode']})" if facts.get("mode") else facts["token"])
+    if facts.get("vocab_size") is not None:
+        parts.append(f"vocabulary {facts['vocab_size']:,}")
+    if facts.get("hidden"):
+        parts.append(f"hidden {facts['hidden']}")
+    if facts.get("src_vocab") is not None and facts.get("tgt_vocab") is not None:
+        parts.append(f"vocab {facts['src_vocab']:,} → {facts['tgt_vocab']:,}")
+    if facts.get("num_steps"):
+        parts.append(f"num_steps {facts['num_steps']}")
+    if facts.get("val_ppl") is not None:
+        parts.append(f"val ppl {facts['val_ppl']:.2f}")
+    elif facts.get("train_ppl") is not None:
+        parts.append(f"train ppl {facts['train_ppl']:.2f}")
+    if facts.get("bleu") is not None:
+        parts.append(f"BLEU {facts['bleu']:.1f}")
+    if facts.get("epoch") is not None:
+        parts.append(f"epoch {facts['epoch']}")
+    if path:
+        parts.append(short_path(path))
+    return " · ".join(parts)
+
+
+def short_path(path: str) -> str:
+    """`path` relative to the working directory, else to the home folder (~/…), else as is."""
+    p = Path(path)
+    for base, shown in ((Path.cwd(), ""), (Path.home(), "~/")):
+        try:
+            return shown + str(p.relative_to(base))
+        except ValueError:
+            continue
+    return str(p)
 
 
 def _shipped_in(folder: Path) -> list[dict]:
@@ -228,7 +278,9 @@ __all__ = [
     "SHIPPED_DIR",
     "describe",
     "discover_checkpoints",
+    "format_facts",
     "label_for",
     "read_meta",
     "shipped_dirs",
+    "short_path",
 ]

@@ -27,6 +27,21 @@ PLACEHOLDER = (
 class GenerationOutput(VerticalScroll):
     """A scrolling text area that follows the end while text arrives (unless scrolled up)."""
 
+    DEFAULT_CSS = """
+    GenerationOutput {
+        width: 1fr;
+        height: 1fr;
+        padding: 0 1;
+        border: round $primary-muted;
+    }
+    GenerationOutput:focus {
+        border: round $primary;
+    }
+    GenerationOutput #gen-text.-placeholder {
+        color: $text-muted;
+    }
+    """
+
     can_focus = True
 
     def __init__(self, *, id: str | None = None) -> None:

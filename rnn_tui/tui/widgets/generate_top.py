@@ -24,6 +24,16 @@ def bar(fraction: float, width: int) -> str:
 class TopTokens(Widget):
     """The latest step's top next tokens: token, probability, bar."""
 
+    DEFAULT_CSS = """
+    TopTokens {
+        width: 30;
+        height: 100%;
+        padding: 0 1;
+        border: round $primary-muted;
+        border-title-color: $text-accent;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._top: list[tuple[str, float]] = []

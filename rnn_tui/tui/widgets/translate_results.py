@@ -53,6 +53,49 @@ def detail_content(row: ResultRow) -> Content:
 class TranslationResults(Vertical):
     """Sentence table, selected sentence's line and its beam, or a message instead."""
 
+    DEFAULT_CSS = """
+    TranslationResults {
+        height: 1fr;
+        margin-top: 1;
+    }
+    TranslationResults #tr-message {
+        height: 1fr;
+        padding: 0 2;
+        color: $text-muted;
+    }
+    TranslationResults #tr-sentences {
+        height: auto;
+        max-height: 45%;
+    }
+    TranslationResults #tr-detail {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+    }
+    TranslationResults #tr-beam {
+        height: 1fr;
+        min-height: 4;
+    }
+    TranslationResults DataTable {
+        border-top: solid $primary-muted;
+        border-title-color: $text-accent;
+        border-title-align: left;
+        scrollbar-size-vertical: 1;
+        scrollbar-gutter: stable;
+    }
+    TranslationResults DataTable:focus {
+        border-top: solid $primary;
+    }
+    TranslationResults DataTable > .translate-table--unk {
+        color: $text-warning;
+        background: $warning-muted;
+        text-style: bold;
+    }
+    TranslationResults DataTable > .translate-table--muted {
+        color: $text-muted;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.alpha = 0.75

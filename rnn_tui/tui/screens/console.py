@@ -1,0 +1,256 @@
+"""What the Generate and Translate consoles share: a checkpoint picker, a status bar, and one
+job at a time in a thread worker.
+
+A job loads the chosen checkpoint through the app's model cache (rnn_tui.decode.cache; torch is
+imported by the loader, in the worker, never when a screen module is imported) and then, unless
+it only loads, runs the console's own work (`run_job`). Each job gets a request id: messages
+from a job that is no longer the latest are dropped, so a slow old job never overwrites what a
+newer one shows. Escape cancels the running job; an error becomes one notification line.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import events, on, work
+from textual.app import App
+from textual.message import Message
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rnn_tui.decode.cache import ModelCache
+from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
+from rnn_tui.tui.widgets.status_bar import StatusBar
+
+WIDE = 100  # columns from which the optional labels are shown
+
+
+def model_cache(app: App) -> ModelCache:
+    """The app's one model cache, made on first use and kept on the app, so the consoles
+    share its bound (two models in memory at most)."""
+    cache = getattr(app, "model_cache", None)
+    if cache is None:
+        cache = app.model_cache = ModelCache()
+    return cache
+
+
+@dataclass(frozen=True)
+class Request:
+    """One job: load `path`, then (unless `job` is None) do the console's work `job`."""
+
+    path: str
+    job: Any = None
+
+
+class ModelLoaded(Message):
+    """The worker has the model of `path` in memory; `fresh` when it was just read from disk."""
+
+    def __init__(self, request_id: int, path: str, facts: dict, warnings: list[str], fresh: bool):
+        super().__init__()
+        self.request_id, self.path, self.facts = request_id, path, facts
+        self.warnings, self.fresh = warnings, fresh
+
+
+class ConsoleScreen(Screen):
+    """Base of a console: subclasses compose a CheckpointPicker and a StatusBar, set TASK and
+    `loader`, and fill in the hooks below (`run_job` runs in the worker thread)."""
+
+    TASK: ClassVar[str] = ""  # the checkpoints' task: "lm" or "seq2seq"
+    # Times the work (and paces the worker's updates); tests pin it for stable pictures.
+    clock = staticmethod(time.perf_counter)
+    # path -> loaded model (worker thread); tests swap in a fake.
+    loader: ClassVar[Callable[[str], Any]]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.job: Worker | None = None  # the latest job
+        self.request: Request | None = None  # what it was asked
+        self._request_id = 0
+        # Held by this console's jobs, one at a time: a cancelled job finishes its current
+        # step before the next one starts.
+        self._lock = threading.Lock()
+
+    # -- hooks --------------------------------------------------------------------------------
+
+    def json_of(self, model: Any, path: str) -> Path:
+        """The JSON of the checkpoint `model` was loaded from (the cache watches it)."""
+        raise NotImplementedError
+
+    def model_facts(self, model: Any, path: str) -> tuple[str, dict, list[str]]:
+        """(checkpoint path, facts for the facts line, warnings) of a loaded model (worker)."""
+        raise NotImplementedError
+
+    def run_job(self, model: Any, job: Any, request_id: int, worker: Worker) -> Any:
+        """Do `job` with `model` (worker thread); the result goes to `done_text`."""
+        raise NotImplementedError
+
+    def done_text(self, job: Any, result: Any) -> str:
+        raise NotImplementedError
+
+    def stopped_text(self, job: Any) -> str:
+        raise NotImplementedError
+
+    def loaded_text(self, name: str) -> str:
+        return f"ready · {name} loaded"
+
+    def checkpoints_found(self, count: int) -> None:
+        """A search for checkpoints found `count` of them (say so)."""
+
+    def model_loaded(self, message: ModelLoaded) -> None:
+        """The current job's model is loaded (its facts are already shown)."""
+
+    # -- parts --------------------------------------------------------------------------------
+
+    @property
+    def picker(self) -> CheckpointPicker:
+        return self.query_one(CheckpointPicker)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def status(self) -> str:
+        """The status line's text."""
+        return self.status_bar.text
+
+    @property
+    def checkpoint_paths(self) -> list[str]:
+        """The paths of the checkpoints the list offers (the last search's)."""
+        return self.picker.paths
+
+    def current_path(self) -> str:
+        """The checkpoint path a job would use ("" when none is chosen)."""
+        return self.picker.current_path()
+
+    @property
+    def running(self) -> bool:
+        """Whether a job (a load or the console's work) is under way."""
+        return self.job is not None and self.job.is_running
+
+    def is_current(self, request_id: int) -> bool:
+        """Whether a worker's message comes from the latest job."""
+        return request_id == self._request_id
+
+    def set_busy(self, busy: bool, total: int | None = None) -> None:
+        self.status_bar.set_busy(busy, total)
+        self.refresh_bindings()  # escape (stop) shows only while a job runs
+
+    def on_resize(self, event: events.Resize) -> None:
+        for widget in self.query(".-optional-label"):
+            widget.display = event.size.width >= WIDE
+
+    # -- checkpoints --------------------------------------------------------------------------
+
+    def refresh_checkpoints(self) -> None:
+        """Look for checkpoints again (the picker does, in a worker)."""
+        self.status_bar.text = "looking for checkpoints…"
+        self.picker.search()
+
+    @on(CheckpointPicker.Found)
+    def _search_finished(self, message: CheckpointPicker.Found) -> None:
+        if message.kept and not self.running:
+            self.picker.show_entry_facts()  # perhaps newer metrics: a run still training
+        self.checkpoints_found(message.count)
+
+    @on(CheckpointPicker.SearchFailed)
+    def _search_failed(self, message: CheckpointPicker.SearchFailed) -> None:
+        self.status_bar.text = "could not look for checkpoints"
+        self.notify_error(message.error)
+
+    @on(CheckpointPicker.Chosen)
+    def _checkpoint_chosen(self, message: CheckpointPicker.Chosen) -> None:
+        # Loaded at once, to show its facts; the work is then quick to start.
+        self.start(message.path)
+
+    # -- jobs ---------------------------------------------------------------------------------
+
+    def start(self, path: str, job: Any = None, text: str = "", total: int | None = None) -> None:
+        """Run a job: load `path`, then do `job` (None: only load), with `text` on the status
+        line and a progress bar out of `total` (None: indeterminate)."""
+        self._request_id += 1
+        self.request = Request(path, job)
+        if job is None:
+            text, total = f"loading {Path(path).name or path}…", None
+        self.status_bar.text = text
+        self.set_busy(True, total)
+        self.job = self._run(self.request, self._request_id, model_cache(self.app))
+
+    @work(thread=True, exclusive=True, group="console", exit_on_error=False)
+    def _run(self, request: Request, request_id: int, cache: ModelCache) -> Any:
+        worker = get_current_worker()
+        with self._lock:
+            if worker.is_cancelled:
+                return None
+            model, fresh = cache.get(
+                self.TASK, request.path, self.loader, lambda m: self.json_of(m, request.path)
+            )
+            path, facts, warnings = self.model_facts(model, request.path)
+            self.post_message(ModelLoaded(request_id, path, facts, warnings, fresh))
+            if request.job is None:
+                return None
+            return self.run_job(model, request.job, request_id, worker)
+
+    @on(ModelLoaded)
+    def _model_loaded(self, message: ModelLoaded) -> None:
+        if not self.is_current(message.request_id):
+            return
+        self.picker.show_facts(message.facts, message.path)
+        self.model_loaded(message)
+        if message.fresh:
+            for warning in message.warnings:
+                self.notify(warning, severity="warning", markup=False)
+
+    @on(Worker.StateChanged)
+    def _job_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.job or self.request is None:
+            return
+        request = self.request
+        if event.state == WorkerState.SUCCESS:
+            result = event.worker.result
+            if result is None:
+                self.status_bar.text = self.loaded_text(Path(request.path).name)
+            else:
+                self.status_bar.text = self.done_text(request.job, result)
+        elif event.state == WorkerState.CANCELLED:
+            if request.job is not None:
+                self.status_bar.text = self.stopped_text(request.job)
+        elif event.state == WorkerState.ERROR:
+            self.status_bar.text = "ready"
+            self.notify_error(event.worker.error)
+        else:
+            return
+        self.set_busy(False)
+
+    def notify_error(self, error: BaseException | None) -> None:
+        """One notification line for `error` (its first line, else its type)."""
+        text = str(error).strip().splitlines()[0] if error and str(error).strip() else ""
+        self.notify(text or type(error).__name__, severity="error", markup=False)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "stop":
+            return True if self.running else None
+        return True
+
+    def action_stop(self) -> None:
+        if self.running and self.job is not None:
+            self.job.cancel()
+
+    def action_refresh(self) -> None:
+        self.refresh_checkpoints()
+
+    def action_open_path(self) -> None:
+        self.picker.open_path()
+
+    def action_choose_checkpoint(self) -> None:
+        self.picker.open_list()
+
+
+__all__ = ["WIDE", "ConsoleScreen", "ModelLoaded", "Request", "model_cache"]

@@ -1,0 +1,243 @@
+"""The checkpoint chooser of the Generate and Translate consoles.
+
+A drop-down of the checkpoints rnn_tui.runs.discover finds for one task ("lm", "seq2seq"),
+read in a worker (discovery opens every checkpoint's JSON), followed by a "Path…" entry that
+shows a field for any checkpoint or run directory; below, one line of facts about the choice.
+The picker loads nothing: it posts `Chosen` when the user's choice changes (a checkpoint
+picked from the list, or a typed path submitted) and the console loads it.
+"""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+from textual.worker import Worker, WorkerState
+
+from rnn_tui.runs.discover import discover_checkpoints, format_facts
+
+PATH = "path"  # the drop-down's "type a path" entry
+PATH_HINT = "type the path of a .safetensors checkpoint or a run directory"
+
+
+class CheckpointPicker(Vertical):
+    """Drop-down (`select_id`), path row (`path_row_id`, field `path_id`) and facts line
+    (`facts_id`). After choosing, focus moves to `then_focus` (a selector in the screen)."""
+
+    DEFAULT_CSS = """
+    CheckpointPicker {
+        height: auto;
+    }
+    CheckpointPicker > Horizontal {
+        height: 1;
+    }
+    CheckpointPicker .control-label {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    CheckpointPicker Select, CheckpointPicker Input {
+        width: 1fr;
+    }
+    CheckpointPicker > .path-row {
+        display: none;
+    }
+    CheckpointPicker > .facts {
+        height: auto;
+        max-height: 2;
+        padding: 0 1;
+        color: $text-accent;
+    }
+    """
+
+    class Chosen(Message):
+        """The user chose the checkpoint at `path` (from the list, or typed and submitted)."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    class Found(Message):
+        """A search finished with `count` checkpoints; `kept` when the choice did not change
+        and is a listed checkpoint (whose facts `show_entry_facts` can refresh)."""
+
+        def __init__(self, count: int, kept: bool) -> None:
+            super().__init__()
+            self.count, self.kept = count, kept
+
+    class SearchFailed(Message):
+        """Looking for checkpoints raised `error`."""
+
+        def __init__(self, error: BaseException | None) -> None:
+            super().__init__()
+            self.error = error
+
+    def __init__(
+        self,
+        task: str,
+        *,
+        select_id: str,
+        path_id: str,
+        path_row_id: str,
+        facts_id: str,
+        tooltip: str,
+        then_focus: str,
+        focus_empty_path: bool = True,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.checkpoint_task = task  # "lm" or "seq2seq": the checkpoints listed
+        self._ids = (select_id, path_id, path_row_id, facts_id)
+        self._tooltip = tooltip
+        self._then_focus = then_focus
+        # Whether "Path…" with no path typed takes the focus when a search (not the user)
+        # left it chosen, for there is nothing else to choose.
+        self._focus_empty_path = focus_empty_path
+        self._entries: dict[str, dict] = {}  # path -> discovered entry
+        self._selected: str | None = None  # the drop-down's value last acted on
+        self._found = False  # whether a search has finished
+        self._search: Worker | None = None
+
+    def compose(self) -> ComposeResult:
+        select_id, path_id, path_row_id, facts_id = self._ids
+        with Horizontal():
+            yield Label("checkpoint", classes="control-label")
+            yield Select(
+                [("Path…", PATH)],
+                value=PATH,
+                allow_blank=False,
+                compact=True,
+                id=select_id,
+                tooltip=self._tooltip,
+            )
+        with Horizontal(id=path_row_id, classes="path-row"):
+            yield Label("path", classes="control-label")
+            yield Input(
+                placeholder="a .safetensors checkpoint or a run directory, then enter",
+                id=path_id,
+                compact=True,
+            )
+        yield Static("looking for checkpoints…", id=facts_id, classes="facts", markup=False)
+
+    # -- what is chosen -----------------------------------------------------------------------
+
+    @property
+    def paths(self) -> list[str]:
+        """The paths of the checkpoints the list offers (the last search's)."""
+        return list(self._entries)
+
+    @property
+    def typed_path(self) -> str:
+        return self.query_one(Input).value.strip()
+
+    def current_path(self) -> str:
+        """The checkpoint path chosen ("" when none is)."""
+        value = self.query_one(Select).value
+        return self.typed_path if value == PATH else str(value)
+
+    def show_facts(self, facts: dict, path: str | None) -> None:
+        """Put `facts` (rnn_tui.runs.discover.describe's, or more) on the facts line."""
+        self.query_one(".facts", Static).update(format_facts(facts, path))
+
+    def show_entry_facts(self) -> None:
+        """Show the listed facts of the chosen checkpoint again (the last search's: a run
+        still training has newer metrics)."""
+        entry = self._entries.get(str(self.query_one(Select).value))
+        if entry is not None:
+            self.show_facts(entry, entry["path"])
+
+    # -- searching ----------------------------------------------------------------------------
+
+    def search(self) -> None:
+        """Look for checkpoints again, in a worker; `Found` or `SearchFailed` follows."""
+        self._search = self._discover()
+
+    @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
+    def _discover(self) -> list[dict]:
+        return discover_checkpoints(task=self.checkpoint_task)
+
+    @on(Worker.StateChanged)
+    def _search_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._search:
+            return
+        if event.state == WorkerState.SUCCESS:
+            self._fill(event.worker.result or [])
+        elif event.state == WorkerState.ERROR:
+            self.post_message(self.SearchFailed(event.worker.error))
+
+    def _fill(self, entries: list[dict]) -> None:
+        """Offer `entries` (then "Path…") without posting Select.Changed; keep the choice while
+        it is still offered (or "Path…" with a path typed), else take the first checkpoint
+        (or "Path…" when there is none)."""
+        self._found = True
+        self._entries = {entry["path"]: entry for entry in entries}
+        select = self.query_one(Select)
+        current = select.value
+        if current in self._entries or (current == PATH and self.typed_path):
+            value = current
+        else:
+            value = entries[0]["path"] if entries else PATH
+        with self.prevent(Select.Changed):
+            select.set_options(
+                [(entry["label"], entry["path"]) for entry in entries] + [("Path…", PATH)]
+            )
+            select.value = value
+        kept = value == self._selected and value in self._entries
+        if value != self._selected:
+            self._choose(value, by_user=False)
+        self.post_message(self.Found(len(entries), kept))
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._choose(event.value, by_user=True)
+
+    def _choose(self, value: object, by_user: bool) -> None:
+        # The drop-down reports its first value on mount, before the list is known.
+        if value == self._selected or not self._found:
+            return
+        self._selected = str(value)
+        is_path = value == PATH
+        path_row = self.query_one(".path-row")
+        if not is_path and path_row.has_focus_within:
+            self.screen.query_one(self._then_focus).focus()
+        path_row.display = is_path
+        if not is_path:
+            entry = self._entries[str(value)]
+            self.show_facts(entry, entry["path"])
+            self.post_message(self.Chosen(entry["path"]))
+        elif self.typed_path:
+            self.post_message(self.Chosen(self.typed_path))
+        else:
+            self.query_one(".facts", Static).update(PATH_HINT)
+            if by_user or self._focus_empty_path:
+                self.query_one(Input).focus()
+
+    @on(Input.Submitted)
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        path = self.current_path()
+        if not path:
+            self.notify("type a checkpoint path first", severity="error", markup=False)
+            return
+        self.post_message(self.Chosen(path))
+        self.screen.query_one(self._then_focus).focus()
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def open_path(self) -> None:
+        """Choose "Path…" and put the cursor in its field."""
+        self.query_one(Select).value = PATH
+        self.query_one(".path-row").display = True
+        self.query_one(Input).focus()
+
+    def open_list(self) -> None:
+        """Focus the drop-down and open its list."""
+        select = self.query_one(Select)
+        select.focus()
+        select.expanded = True
+
+
+__all__ = ["PATH", "CheckpointPicker"]

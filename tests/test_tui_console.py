@@ -1,0 +1,74 @@
+"""What the Generate and Translate consoles share: fields built from option declarations, and one
+model cache per app (rnn_tui.tui.screens.console)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from test_tui_translate import FakeTranslator, write_fake_checkpoint
+
+from rnn_tui.decode.generate import load_lm
+from rnn_tui.decode.options import BEAM, LENGTH, MAX_LEN_OPTION, OptionError
+from rnn_tui.runs import discover
+from rnn_tui.tui.app import RnnTuiApp
+from rnn_tui.tui.screens.generate import GenerateScreen
+from rnn_tui.tui.screens.translate import TranslateScreen
+from rnn_tui.tui.widgets.option_input import OptionValidator, option_tooltip
+
+
+def test_option_fields_refuse_what_enter_would_refuse_and_say_why():
+    beam = OptionValidator(BEAM)
+    for text in ("1", " 4 ", "64"):
+        assert beam.validate(text).is_valid
+    for text in ("0", "65", "four", "2.5", ""):
+        result = beam.validate(text)
+        assert not result.is_valid
+        try:
+            BEAM.parse(text)
+        except OptionError as exc:
+            assert result.failure_descriptions == [str(exc)]
+    assert OptionValidator(MAX_LEN_OPTION).validate("").is_valid  # empty: the run's num_steps
+    tooltip = option_tooltip(LENGTH, "enter generates")
+    assert tooltip == "Tokens to generate: an integer in [1, 100,000]; enter generates"
+
+
+async def test_both_consoles_keep_their_models_in_the_apps_one_cache(
+    tmp_path, monkeypatch, char_checkpoint, tui
+):
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(char_checkpoint.with_suffix(suffix), folder / f"tiny-gru{suffix}")
+    seq2seq = write_fake_checkpoint(folder)
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", "generate")
+    loads: list[str] = []
+
+    def load(path: str):
+        loads.append(path)
+        return load_lm(path, "cpu")
+
+    monkeypatch.setattr(GenerateScreen, "loader", staticmethod(load))
+    monkeypatch.setattr(TranslateScreen, "loader", staticmethod(lambda p: FakeTranslator(Path(p))))
+    lm = str(folder / "tiny-gru.safetensors")
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await tui.settle(pilot)
+        assert isinstance(app.screen, GenerateScreen)
+        assert app.model_cache.keys() == [("lm", lm)]
+        await app.run_action("show_screen('translate')")  # the prefix field has the keys
+        await tui.settle(pilot)
+        assert isinstance(app.screen, TranslateScreen)
+        assert app.model_cache.keys() == [("lm", lm), ("seq2seq", str(seq2seq))]
+        await app.run_action("show_screen('generate')")
+        await tui.settle(pilot)
+        app.screen.query_one("#length").value = "5"
+        await pilot.press("ctrl+g")
+        await tui.settle(pilot)
+        assert app.screen.status.startswith("generated 5 tokens")
+        assert loads == [lm]  # generating used the model loaded when it was chosen
+        assert app.model_cache.keys() == [("seq2seq", str(seq2seq)), ("lm", lm)]
+        assert tui.errors(app) == []
