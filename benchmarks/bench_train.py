@@ -118,6 +118,8 @@ def _option_dict(model: str) -> dict:
     out = {}
     for key, value in zip(flat[::2], flat[1::2]):
         name = key[2:].replace("-", "_")
+        if name == "task":
+            continue  # Config's first argument, not an option
         for cast in (int, float):
             try:
                 value = cast(value)

@@ -321,7 +321,7 @@ async def test_bad_options_notify_and_the_app_stays_up(fake, start_here, tui):
         await tui.settle(pilot)
         calls = len(translators[-1].calls)
         for selector, value, fragment in [
-            ("#tr-beam-size", "0", "beam size must be an integer in [1, 64] (got 0)"),
+            ("#tr-beam-size", "0", "beam size must be an integer in [1, 64] (got '0')"),
             ("#tr-beam-size", "four", "beam size must be an integer in [1, 64] (got 'four')"),
             ("#tr-beam-size", "65", "beam size"),
             ("#tr-alpha", "-1", "α (alpha) must be a number in [0, 10]"),
