@@ -58,13 +58,30 @@ class ModelLoaded(Message):
 
 class ConsoleScreen(Screen):
     """Base of a console: subclasses compose a CheckpointPicker and a StatusBar, set TASK and
-    `loader`, and fill in the hooks below (`run_job` runs in the worker thread)."""
+    `loader`, and define these hooks (checked when the subclass is made):
+
+    - `json_of(model, path) -> Path`: the JSON of the checkpoint `model` came from (the cache
+      watches it);
+    - `model_facts(model, path) -> (checkpoint path, facts, warnings)` of a loaded model;
+    - `run_job(model, job, request_id, worker) -> result`: the console's work, in the worker;
+    - `done_text(job, result)` and `stopped_text(job)`: the status line after a job.
+
+    `loaded_text`, `checkpoints_found` and `model_loaded` have defaults a console may replace.
+    """
+
+    HOOKS = ("json_of", "model_facts", "run_job", "done_text", "stopped_text")
 
     TASK: ClassVar[str] = ""  # the checkpoints' task: "lm" or "seq2seq"
     # Times the work (and paces the worker's updates); tests pin it for stable pictures.
     clock = staticmethod(time.perf_counter)
     # path -> loaded model (worker thread); tests swap in a fake.
     loader: ClassVar[Callable[[str], Any]]
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        missing = [hook for hook in cls.HOOKS if not callable(getattr(cls, hook, None))]
+        if missing:
+            raise TypeError(f"{cls.__name__} must define {', '.join(missing)}")
 
     def __init__(self) -> None:
         super().__init__()
@@ -74,26 +91,6 @@ class ConsoleScreen(Screen):
         # Held by this console's jobs, one at a time: a cancelled job finishes its current
         # step before the next one starts.
         self._lock = threading.Lock()
-
-    # -- hooks --------------------------------------------------------------------------------
-
-    def json_of(self, model: Any, path: str) -> Path:
-        """The JSON of the checkpoint `model` was loaded from (the cache watches it)."""
-        raise NotImplementedError
-
-    def model_facts(self, model: Any, path: str) -> tuple[str, dict, list[str]]:
-        """(checkpoint path, facts for the facts line, warnings) of a loaded model (worker)."""
-        raise NotImplementedError
-
-    def run_job(self, model: Any, job: Any, request_id: int, worker: Worker) -> Any:
-        """Do `job` with `model` (worker thread); the result goes to `done_text`."""
-        raise NotImplementedError
-
-    def done_text(self, job: Any, result: Any) -> str:
-        raise NotImplementedError
-
-    def stopped_text(self, job: Any) -> str:
-        raise NotImplementedError
 
     def loaded_text(self, name: str) -> str:
         return f"ready · {name} loaded"

@@ -67,7 +67,7 @@ def fmt_bleu(value: float | None) -> str:
 class FittedTable(DataTable):
     """A row-cursor DataTable whose columns are sized to its width: fixed columns keep their
     width, the text columns share what is left by weight. Subclasses give `columns()` and
-    `cells(item)`; `items` holds what the rows show."""
+    `cells(item)` (checked when the subclass is made); `items` holds what the rows show."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"translate-table--unk", "translate-table--muted"}
     MIN_TEXT = 6
@@ -77,12 +77,13 @@ class FittedTable(DataTable):
         self.items: list = []
         self._width = 0
 
-    def columns_spec(self) -> list[tuple[str, int | float]]:
-        """(label, width): an int is a fixed width, a float a share of the remaining width."""
-        raise NotImplementedError
-
-    def cells(self, item) -> Sequence[Text | str]:
-        raise NotImplementedError
+    def __init_subclass__(cls, **kwargs) -> None:
+        # A table says its columns — columns_spec() -> [(label, width)]: an int is a fixed
+        # width, a float a share of the remaining width — and cells(item) -> a row's cells.
+        super().__init_subclass__(**kwargs)
+        missing = [name for name in ("columns_spec", "cells") if not hasattr(cls, name)]
+        if missing:
+            raise TypeError(f"{cls.__name__} must define {', '.join(missing)}")
 
     def _widths(self, width: int) -> list[int]:
         spec = self.columns_spec()
