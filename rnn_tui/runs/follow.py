@@ -5,10 +5,8 @@ for the next poll) and re-reads status.json only when it changed. Every curve is
 `BoundedSeries`, so memory and plotting cost stay bounded however long the run (the plot then
 keeps about two points per column). `snapshot(now)` freezes the current state for the UI.
 
-The ETA is meant to be steady rather than jumpy: seconds per epoch are the median of the last
-few epoch durations (robust to one epoch that included a pause or a resume), the current
-epoch's progress comes from its latest step event, and each new estimate only moves the shown
-value part of the way (exponential smoothing) while the shown value counts down with the clock.
+The ETA is steady rather than jumpy (eta.py: the median of recent epoch durations, smoothed,
+counting down with the clock); the current epoch's progress comes from its latest step event.
 The clock is injected (`clock=`), so tests are deterministic.
 
 A seq2seq run (config task "seq2seq") writes the same events; its epoch events also carry
@@ -20,7 +18,6 @@ A seq2seq run (config task "seq2seq") writes the same events; its epoch events a
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections import deque
 from collections.abc import Callable
@@ -29,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError, process_alive
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
 
@@ -38,9 +36,6 @@ EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES
 
-ETA_WINDOW = 5  # epoch durations the ETA's median is taken over
-ETA_SMOOTHING = 0.3  # how far one new estimate moves the shown ETA
-ETA_RESET = 0.5  # an estimate this far (relative) from the shown ETA replaces it
 ACTIVE = ("running", "paused")
 
 
@@ -151,12 +146,7 @@ class RunFollower:
         self._step_epoch = 0
         self.best_val_ppl: float | None = None
         self.best_bleu: float | None = None
-        # ETA state: session start, end of the last epoch, recent epoch durations, and the
-        # smoothed seconds left as of the time `_eta_at`.
-        self._epoch_began: float | None = None
-        self._durations: deque[float] = deque(maxlen=max(1, eta_window))
-        self._eta: float | None = None
-        self._eta_at: float | None = None
+        self._eta = Eta(eta_window)
         self._elapsed: float | None = None
         self._bytes_read = 0
 
@@ -249,8 +239,7 @@ class RunFollower:
             {k: event.get(k) for k in ("device", "num_params", "train_tokens", "val_tokens")}
         )
         self._info["baseline_ppl"] = number(event.get("baseline_ppl"))
-        # A new session (or a resume) begins: time spent before it is not epoch time.
-        self._epoch_began = t
+        self._eta.session_started(t)
 
     def _on_step(self, event: dict, t: float | None) -> None:
         epoch, batch, batches = event.get("epoch"), event.get("batch"), event.get("batches")
@@ -300,9 +289,7 @@ class RunFollower:
         if val is not None and (self.best_val_ppl is None or val < self.best_val_ppl):
             self.best_val_ppl = val
         if t is not None:
-            if self._epoch_began is not None and t >= self._epoch_began:
-                self._durations.append(t - self._epoch_began)
-            self._epoch_began = t
+            self._eta.epoch_ended(t)
         self._update_eta(t)
 
     # -- progress and ETA ---------------------------------------------------------------------
@@ -313,30 +300,10 @@ class RunFollower:
             return min(1.0, self._batch / self._batches)
         return 0.0
 
-    def _seconds_per_epoch(self, t: float) -> float | None:
-        if self._durations:
-            return statistics.median(self._durations)
-        frac = self._fraction()
-        if frac > 0 and self._epoch_began is not None and t > self._epoch_began:
-            return (t - self._epoch_began) / frac
-        return None
-
     def _update_eta(self, t: float | None) -> None:
-        if t is None or not self.epochs:
-            return
-        per_epoch = self._seconds_per_epoch(t)
-        if per_epoch is None:
-            return
-        raw = max(0.0, (self.epochs - self.epoch - self._fraction()) * per_epoch)
-        counted_down = None
-        if self._eta is not None and self._eta_at is not None:
-            counted_down = max(0.0, self._eta - max(0.0, t - self._eta_at))
-        if counted_down is None or raw == 0.0 or abs(raw - counted_down) > ETA_RESET * raw:
-            # First estimate, the end, or a break in the pace (a pause, a resume): start over.
-            self._eta = raw
-        else:
-            self._eta = counted_down + ETA_SMOOTHING * (raw - counted_down)
-        self._eta_at = t
+        if t is not None and self.epochs:
+            fraction = self._fraction()
+            self._eta.update(t, self.epochs - self.epoch - fraction, fraction)
 
     # -- the UI's view ------------------------------------------------------------------------
 
@@ -379,12 +346,9 @@ class RunFollower:
         status = self.status
         if status == "finished":
             return 0.0
-        if status not in ACTIVE or self._eta is None or self._eta_at is None:
+        if status not in ACTIVE:
             return None
-        if status == "paused":
-            return self._eta
-        now = self.clock() if now is None else now
-        return max(0.0, self._eta - max(0.0, now - self._eta_at))
+        return self._eta.left(self.clock() if now is None else now, paused=status == "paused")
 
     def progress(self) -> float:
         if not self.epochs:

@@ -1,0 +1,72 @@
+"""A steady estimate of the time a run has left, from the times of its events.
+
+Seconds per epoch are the median of the last few epoch durations (robust to one epoch that
+included a pause or a resume); before the first epoch ends, the current epoch's pace from its
+latest step. Each new estimate only moves the shown value part of the way (exponential
+smoothing), and between estimates the shown value counts down with the clock; an estimate far
+from it (a break in the pace) replaces it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import deque
+
+ETA_WINDOW = 5  # epoch durations the median is taken over
+ETA_SMOOTHING = 0.3  # how far one new estimate moves the shown ETA
+ETA_RESET = 0.5  # an estimate this far (relative) from the shown ETA replaces it
+
+
+class Eta:
+    """Seconds left, as of the time `at` (event times, in seconds)."""
+
+    def __init__(self, window: int = ETA_WINDOW) -> None:
+        self.durations: deque[float] = deque(maxlen=max(1, window))
+        self.epoch_began: float | None = None
+        self.value: float | None = None
+        self.at: float | None = None
+
+    def session_started(self, t: float | None) -> None:
+        """A new session (or a resume) begins: time spent before it is not epoch time."""
+        self.epoch_began = t
+
+    def epoch_ended(self, t: float) -> None:
+        if self.epoch_began is not None and t >= self.epoch_began:
+            self.durations.append(t - self.epoch_began)
+        self.epoch_began = t
+
+    def seconds_per_epoch(self, t: float, fraction: float) -> float | None:
+        """The median epoch duration, else the current epoch's pace (`fraction` of it done)."""
+        if self.durations:
+            return statistics.median(self.durations)
+        if fraction > 0 and self.epoch_began is not None and t > self.epoch_began:
+            return (t - self.epoch_began) / fraction
+        return None
+
+    def update(self, t: float, epochs_left: float, fraction: float) -> None:
+        """A new estimate at time `t`, with `epochs_left` to go (the current one's `fraction`
+        of it done)."""
+        per_epoch = self.seconds_per_epoch(t, fraction)
+        if per_epoch is None:
+            return
+        raw = max(0.0, epochs_left * per_epoch)
+        counted_down = None
+        if self.value is not None and self.at is not None:
+            counted_down = max(0.0, self.value - max(0.0, t - self.at))
+        if counted_down is None or raw == 0.0 or abs(raw - counted_down) > ETA_RESET * raw:
+            # First estimate, the end, or a break in the pace (a pause, a resume): start over.
+            self.value = raw
+        else:
+            self.value = counted_down + ETA_SMOOTHING * (raw - counted_down)
+        self.at = t
+
+    def left(self, now: float, paused: bool) -> float | None:
+        """Seconds left at `now`: counting down, or frozen while paused."""
+        if self.value is None or self.at is None:
+            return None
+        if paused:
+            return self.value
+        return max(0.0, self.value - max(0.0, now - self.at))
+
+
+__all__ = ["ETA_RESET", "ETA_SMOOTHING", "ETA_WINDOW", "Eta"]
