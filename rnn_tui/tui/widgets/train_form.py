@@ -20,7 +20,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option, OptionError
-from rnn_tui.train.options import FILE
+from rnn_tui.train.options import FILE, OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 SEQ2SEQ = "seq2seq"
@@ -29,9 +29,8 @@ BOOLEAN_CHOICES = (("no", False), ("yes", True))
 
 def form_options() -> list[str]:
     """Every option any task shows in the form, in declaration order (one row each)."""
-    names = [o.name for spec in TASKS.values() for o in spec.options if o.form]
-    order = {o.name: i for spec in TASKS.values() for i, o in enumerate(spec.options)}
-    return sorted(dict.fromkeys(names), key=lambda n: order[n])
+    shown = {o.name for spec in TASKS.values() for o in spec.options if o.form}
+    return [option.name for option in OPTIONS if option.name in shown]
 
 
 def task_rows(task: str) -> list[str]:
