@@ -10,11 +10,9 @@ import re
 from dataclasses import dataclass
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.sources import BUNDLED_CORPORA, read_text, split_lines
 from rnn_tui.data.vocab import Vocab
-
-TOKEN_LEVELS = ("word", "char")
-CLEAN_MODES = ("clean", "raw")
 
 _NON_LETTERS = re.compile("[^A-Za-z]+")
 

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_tui.data.errors import DataError
-
-STRATEGIES = ("random", "sequential")
+from rnn_tui.data.kinds import STRATEGIES
 
 # The seeds' toy example: a 35-token sequence in minibatches of 2 × 5.
 TOY_PRESET = dict(corpus=list(range(35)), batch_size=2, num_steps=5)

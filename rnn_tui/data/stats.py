@@ -5,9 +5,8 @@ Imports neither torch nor rich, so the command starts fast.
 
 from __future__ import annotations
 
-from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS, load_corpus
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.ngrams import top_ngrams_by_order
+from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.options import Option
 
 STATS_NGRAM_ORDERS = (1, 2, 3)
@@ -49,6 +48,11 @@ def corpus_stats(
     included, as d2l prints `list(vocab.token_to_idx.items())[:10]`; "top_ngrams" maps "1", "2",
     "3" to the `top` most frequent n-grams of the token stream as [[tok, ...], count].
     """
+    # Here, not at the top: the CLI's parser reads STATS_OPTIONS, and `rnn-tui --help` should
+    # not wait for numpy.
+    from rnn_tui.data.corpus import load_corpus
+    from rnn_tui.data.ngrams import top_ngrams_by_order
+
     if top < 0:
         raise DataError(f"top must be 0 or more, got {top}")
     corpus = load_corpus(source, token=token, mode=mode, min_freq=min_freq, encoding=encoding)

@@ -12,8 +12,7 @@ typo such as `--hidden 1000000000` is one clear error instead of an allocator tr
 
 from __future__ import annotations
 
-from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
-from rnn_tui.data.partition import STRATEGIES
+from rnn_tui.data.kinds import CLEAN_MODES, STRATEGIES, TOKEN_LEVELS
 from rnn_tui.models.names import MODEL_NAMES, SEQ2SEQ_MODEL
 from rnn_tui.options import UNSET, Option, by_name, with_changes
 
