@@ -1,9 +1,25 @@
 """Checkpoints: the safetensors + JSON format, crash-safe writes, devices, export for shipping.
 
 Importing this package stays light (no torch): run directories and the UI use `atomic` and
-`CheckpointError` and must start without loading torch. `checkpoint`, `state`, `tensor_file`,
-`device` and `export` import torch themselves.
+`CheckpointError`, and the option declarations use `DEVICE`, before torch is loaded.
+`checkpoint`, `state`, `tensor_file`, `device` and `export` import torch themselves.
 """
+
+from rnn_tui.options import Option
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda")
+# Where a model runs or trains; device.resolve_device checks that it exists. Training,
+# generation and translation declare theirs from this one, with their own default and help.
+DEVICE = Option(
+    "device",
+    str,
+    "auto",
+    "where the model runs: auto = CUDA when present, else CPU",
+    choices=DEVICE_CHOICES,
+    pattern=r"cuda:\d+",
+    extra={"pattern_help": "cuda:N"},
+    metavar="auto|cpu|cuda",
+)
 
 
 class CheckpointError(ValueError):
@@ -14,4 +30,4 @@ class CheckpointError(ValueError):
     """
 
 
-__all__ = ["CheckpointError"]
+__all__ = ["DEVICE", "DEVICE_CHOICES", "CheckpointError"]

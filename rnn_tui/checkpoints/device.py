@@ -6,7 +6,7 @@ import re
 
 import torch
 
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
+from rnn_tui.checkpoints import DEVICE_CHOICES
 
 
 class DeviceError(ValueError):

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rnn_tui.checkpoints import DEVICE
 from rnn_tui.data.errors import DataError
-from rnn_tui.options import Option, OptionError
+from rnn_tui.options import Option, OptionError, with_changes
 
 STRATEGIES = ("greedy", "sample")
-DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_LENGTH = 100
 MAX_LENGTH = 100_000
 TOP_N = 5  # next-token candidates reported per step
@@ -66,12 +66,10 @@ SEED = Option(
     unset_label="random",
     metavar="S",
 )
-GENERATE_DEVICE = Option(
-    "device",
-    str,
-    "cpu",
-    "where the model runs (cpu: one token at a time is rarely faster on a GPU)",
-    choices=DEVICES,
+GENERATE_DEVICE = with_changes(
+    DEVICE,
+    default="cpu",
+    help="where the model runs (cpu: one token at a time is rarely faster on a GPU)",
 )
 GENERATE_OPTIONS = (LENGTH, STRATEGY, TEMPERATURE, TOP_K, SEED, GENERATE_DEVICE)
 
@@ -117,7 +115,7 @@ MAX_LEN_OPTION = Option(
     noun="max length",
     metavar="N",
 )
-TRANSLATE_DEVICE = Option("device", str, "cpu", "where the model runs", choices=DEVICES)
+TRANSLATE_DEVICE = with_changes(DEVICE, default="cpu", help="where the model runs")
 TRANSLATE_OPTIONS = (BEAM, ALPHA, MAX_LEN_OPTION, TRANSLATE_DEVICE)
 
 
@@ -206,7 +204,6 @@ __all__ = [
     "DEFAULT_ALPHA",
     "DEFAULT_BEAM",
     "DEFAULT_LENGTH",
-    "DEVICES",
     "GENERATE_OPTIONS",
     "MAX_BEAM",
     "MAX_LEN",

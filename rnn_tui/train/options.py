@@ -12,12 +12,12 @@ typo such as `--hidden 1000000000` is one clear error instead of an allocator tr
 
 from __future__ import annotations
 
+from rnn_tui.checkpoints import DEVICE
 from rnn_tui.data.kinds import CLEAN_MODES, STRATEGIES, TOKEN_LEVELS
 from rnn_tui.models.names import MODEL_NAMES, SEQ2SEQ_MODEL
 from rnn_tui.options import UNSET, Option, by_name, with_changes
 
 OPTIMIZERS = ("sgd", "adam")
-DEVICE_CHOICES = ("auto", "cpu", "cuda")
 MAX_VAL_FRACTION = 0.5
 SEED_MAX = 2**63 - 1
 FILE = "file"  # a form's "File…" entry: the value is the path typed beside it
@@ -208,16 +208,7 @@ OPTIONS: tuple[Option, ...] = (
         metavar="F",
     ),
     # -- the run --------------------------------------------------------------------------
-    Option(
-        "device",
-        str,
-        "auto",
-        "where to train: auto = CUDA when present, else CPU",
-        choices=DEVICE_CHOICES,
-        pattern=r"cuda:\d+",
-        extra={"pattern_help": "cuda:N"},
-        metavar="auto|cpu|cuda",
-    ),
+    with_changes(DEVICE, help="where to train: auto = CUDA when present, else CPU"),
     Option(
         "seed",
         int,
@@ -338,7 +329,6 @@ SEQ2SEQ_OPTIONS = pick(
 )
 
 __all__ = [
-    "DEVICE_CHOICES",
     "FILE",
     "LM_OPTIONS",
     "MAX_VAL_FRACTION",
