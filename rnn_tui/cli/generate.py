@@ -16,7 +16,7 @@ from rnn_tui.cli.output import fail, warn
 def run(args: argparse.Namespace) -> int:
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.data.errors import DataError
-    from rnn_tui.decode.options import draw_seed, validate_options
+    from rnn_tui.decode.options import GenerateOptions, draw_seed, validate_options
 
     try:
         validate_options(args.length, args.strategy, args.temperature, args.top_k, args.seed)
@@ -24,8 +24,8 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
 
     from rnn_tui.checkpoints.device import DeviceError
-    from rnn_tui.data.prefix import encode_prefix, join_tokens, unknown_message
-    from rnn_tui.decode.generate import load_lm, predict
+    from rnn_tui.data.prefix import join_tokens, unknown_message
+    from rnn_tui.decode.generate import load_lm
     from rnn_tui.models.base import ModelError
 
     seed = None
@@ -33,20 +33,8 @@ def run(args: argparse.Namespace) -> int:
         seed = args.seed if args.seed is not None else draw_seed()
     try:
         lm = load_lm(args.checkpoint, args.device)
-        encoded = encode_prefix(args.prefix, lm.vocab, lm.token, lm.mode)
-        steps = predict(
-            args.prefix,
-            args.length,
-            lm.model,
-            lm.vocab,
-            lm.token,
-            strategy=args.strategy,
-            temperature=args.temperature,
-            top_k=args.top_k,
-            seed=seed,
-            device=lm.device,
-            mode=lm.mode,
-        )
+        options = GenerateOptions(args.length, args.strategy, args.temperature, args.top_k, seed)
+        encoded, steps = lm.generate(args.prefix, options)
     except (DataError, CheckpointError, ModelError, DeviceError) as exc:
         return fail(str(exc))
     except OSError as exc:

@@ -32,8 +32,8 @@ import torch
 from rnn_tui.checkpoints.device import resolve_device
 from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.prefix import encode_prefix, join_tokens
-from rnn_tui.decode.options import TOP_N, draw_seed, validate_options
+from rnn_tui.data.prefix import Prefix, encode_prefix, join_tokens
+from rnn_tui.decode.options import TOP_N, GenerateOptions, draw_seed, validate_options
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,25 @@ class LoadedLM:
     meta: dict
     device: torch.device
     warnings: list[str] = field(default_factory=list)
+
+    def generate(self, prefix: str, options: GenerateOptions) -> tuple[Prefix, Iterator[Step]]:
+        """The prefix as this model reads it, and the steps `predict` yields for it with
+        `options` (what the CLI and the Generate console both run)."""
+        encoded = encode_prefix(prefix, self.vocab, self.token, self.mode)
+        steps = predict(
+            prefix,
+            options.length,
+            self.model,
+            self.vocab,
+            self.token,
+            strategy=options.strategy,
+            temperature=options.temperature,
+            top_k=options.top_k,
+            seed=options.seed,
+            device=self.device,
+            mode=self.mode,
+        )
+        return encoded, steps
 
 
 def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedLM:

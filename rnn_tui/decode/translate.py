@@ -338,24 +338,6 @@ def greedy_and_beam_bleu(translations: Sequence[Translation]) -> dict | None:
 # Loading
 
 
-def _vocab(checkpoint, key: str):
-    """checkpoint.src_vocab / tgt_vocab, or meta[key] through Vocab.from_dict where the
-    Checkpoint class has no such property."""
-    from rnn_tui.data.vocab import Vocab
-
-    try:
-        return getattr(checkpoint, key)
-    except AttributeError:
-        pass
-    d = checkpoint.meta.get(key)
-    if not isinstance(d, dict):
-        raise TranslateError(f"checkpoint {checkpoint.json_path} has no {key.replace('_', ' ')}")
-    try:
-        return Vocab.from_dict(d)
-    except DataError as exc:
-        raise TranslateError(f"checkpoint {checkpoint.json_path}: {exc}") from None
-
-
 def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Translator:
     """The seq2seq model of a checkpoint: a .safetensors file (or its .json), or a run
     directory (its best checkpoint, else its last). TranslateError (one line) for a missing,
@@ -376,8 +358,7 @@ def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu")
             raise TranslateError(
                 f"{checkpoint.path} is {kind} checkpoint; translate needs a seq2seq one"
             )
-        src_vocab = _vocab(checkpoint, "src_vocab")
-        tgt_vocab = _vocab(checkpoint, "tgt_vocab")
+        src_vocab, tgt_vocab = checkpoint.src_vocab, checkpoint.tgt_vocab
         model = checkpoint.build_model(device)
     except TranslateError:
         raise

@@ -101,24 +101,9 @@ def generate(
 ) -> Summary:
     """Run `job` with `lm`: post GenerationStarted, then TokensGenerated batches; stop early
     when `worker` is cancelled (worker thread)."""
-    from rnn_tui.data.prefix import encode_prefix, unknown_message
-    from rnn_tui.decode.generate import predict
+    from rnn_tui.data.prefix import unknown_message
 
-    opts = job.options
-    encoded = encode_prefix(job.prefix, lm.vocab, lm.token, lm.mode)
-    steps = predict(
-        job.prefix,
-        opts.length,
-        lm.model,
-        lm.vocab,
-        lm.token,
-        strategy=opts.strategy,
-        temperature=opts.temperature,
-        top_k=opts.top_k,
-        seed=opts.seed,
-        device=lm.device,
-        mode=lm.mode,
-    )
+    encoded, steps = lm.generate(job.prefix, job.options)
     warning = unknown_message(encoded.unknown) if encoded.unknown else ""
     post(GenerationStarted(request_id, encoded.tokens, encoded.unknown, lm.token, warning))
     started = last_post = clock()
