@@ -1,17 +1,16 @@
 """The Dataset screen: a corpus through d2l's text pipeline (read → clean → tokenize → Vocab).
 
-The screen only collects settings, runs `load_corpus` and the n-gram counts in a thread worker
-(a newer request supersedes an older one) and hands the results to its tabs.
+The screen only collects settings, runs `analyze_corpus` (the corpus and its n-gram counts, in
+rnn_tui/data/corpus_analysis.py) in a thread worker (a newer request supersedes an older one) and
+hands the results to its tabs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -32,10 +31,10 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from rnn_tui.data.corpus import Corpus, load_corpus
-from rnn_tui.data.ngrams import top_ngrams, zipf_series
+from rnn_tui.data.corpus import Corpus
+from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
 from rnn_tui.tui.widgets.footer import AppFooter
-from rnn_tui.tui.widgets.ngram_panel import ORDERS, NgramPanel, NgramStats
+from rnn_tui.tui.widgets.ngram_panel import NgramPanel
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
 from rnn_tui.tui.widgets.partition_panel import PartitionPanel
 from rnn_tui.tui.widgets.vocab_panel import VocabPanel
@@ -48,7 +47,6 @@ CORPUS_CHOICES = [
     ("File…", FILE),
 ]
 CORPUS_NAMES = {value: label for label, value in CORPUS_CHOICES if value != FILE}
-TOP_K = 10
 WIDE = 100  # columns from which the optional labels and notes are shown
 TABS = ("tab-vocab", "tab-ngrams", "tab-partition", "tab-pairs")
 
@@ -57,50 +55,9 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """One request for the pipeline, as the controls describe it."""
-
-    source: str  # a bundled corpus key or a file path
-    token: str = "word"
-    mode: str = "clean"
-    min_freq: int = 0
-    encoding: str = "utf-8"
-
-    @property
-    def label(self) -> str:
-        """The bundled corpus's name, or the file's name (the path field shows the full path)."""
-        return CORPUS_NAMES.get(self.source) or Path(self.source).name or self.source
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A corpus and everything the tabs show about it, computed off the UI thread."""
-
-    settings: Settings
-    corpus: Corpus
-    freqs: list[int]  # vocabulary counts in index order
-    ngrams: NgramStats
-
-
-def compute(settings: Settings) -> Loaded:
-    """Run the backend for `settings` (in a worker thread; raises DataError on bad input)."""
-    corpus = load_corpus(
-        settings.source,
-        token=settings.token,
-        mode=settings.mode,
-        min_freq=settings.min_freq,
-        encoding=settings.encoding,
-    )
-    vocab = corpus.vocab
-    stats = NgramStats(
-        token=settings.token,
-        flat=corpus.flat,
-        vocab_size=len(vocab),
-        top={n: top_ngrams(corpus.flat, n, k=TOP_K) for n in ORDERS},
-        zipf={n: np.asarray(zipf_series(corpus.flat, n), dtype=float) for n in ORDERS},
-    )
-    return Loaded(settings, corpus, [vocab.freq(t) for t in vocab.idx_to_token], stats)
+def corpus_label(source: str) -> str:
+    """The bundled corpus's name, or the file's name (the path field shows the full path)."""
+    return CORPUS_NAMES.get(source) or Path(source).name or source
 
 
 class DatasetScreen(Screen):
@@ -181,8 +138,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def __init__(self) -> None:
         super().__init__()
-        self._requested: Settings | None = None  # the latest request sent to a worker
-        self._shown: Settings | None = None  # what the tabs display
+        self._requested: CorpusRequest | None = None  # the latest request sent to a worker
+        self._shown: CorpusRequest | None = None  # what the tabs display
         self._load_worker: Worker | None = None
         self.corpus: Corpus | None = None  # the corpus the tabs display
         # Kept by reference: they may not be mounted yet when the first corpus arrives.
@@ -269,7 +226,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         assert isinstance(widget, Select | Input)
         return str(widget.value).strip()
 
-    def current_settings(self) -> Settings | None:
+    def current_settings(self) -> CorpusRequest | None:
         """The settings the controls show, or None (after a notification) if one is invalid."""
         source = self._value("#corpus")
         if source == FILE:
@@ -283,7 +240,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
                 f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
             )
             return None
-        return Settings(
+        return CorpusRequest(
             source=source,
             token=self._value("#token"),
             mode=self._value("#mode"),
@@ -291,18 +248,20 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
             encoding=self._value("#encoding") or "utf-8",
         )
 
-    def request(self, settings: Settings | None) -> None:
+    def request(self, settings: CorpusRequest | None) -> None:
         """Load `settings` in a worker unless that is already what was last asked for."""
         if settings is None or settings == self._requested:
             return
         self._requested = settings
         self._set_busy(True)
-        self.query_one("#status", Static).update(f"computing {settings.label} ({settings.token})…")
+        self.query_one("#status", Static).update(
+            f"computing {corpus_label(settings.source)} ({settings.token})…"
+        )
         self._load_worker = self._load(settings)
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
-    def _load(self, settings: Settings) -> Loaded:
-        return compute(settings)
+    def _load(self, settings: CorpusRequest) -> CorpusAnalysis:
+        return analyze_corpus(settings)
 
     @on(Worker.StateChanged)
     def _loaded(self, event: Worker.StateChanged) -> None:
@@ -324,8 +283,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         self.query_one("#busy").display = busy
         self.query_one("#status").set_class(busy, "-busy")
 
-    def _show(self, loaded: Loaded) -> None:
-        self._shown = loaded.settings
+    def _show(self, loaded: CorpusAnalysis) -> None:
+        self._shown = loaded.request
         self.corpus = loaded.corpus
         vocab = loaded.corpus.vocab
         self.query_one(VocabPanel).set_vocab(
@@ -343,7 +302,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         assert corpus is not None
         extra = f", min_freq {s.min_freq}" if s.min_freq else ""
         status.update(
-            f"{s.label}, {s.token}/{s.mode}{extra}: {plural(corpus.num_lines, 'line')} · "
+            f"{corpus_label(s.source)}, {s.token}/{s.mode}{extra}: "
+            f"{plural(corpus.num_lines, 'line')} · "
             f"{plural(corpus.num_tokens, 'token')} · vocabulary {len(corpus.vocab):,}"
         )
 
