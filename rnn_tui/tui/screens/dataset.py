@@ -8,7 +8,6 @@ hands the results to its tabs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import ClassVar
 
 from textual import events, on, work
@@ -17,11 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.validation import Integer
 from textual.widgets import (
     Header,
     Input,
-    Label,
     ProgressBar,
     Select,
     Static,
@@ -33,31 +30,19 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus import Corpus
 from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
+from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import NgramPanel
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
 from rnn_tui.tui.widgets.partition_panel import PartitionPanel
 from rnn_tui.tui.widgets.vocab_panel import VocabPanel
 
-FILE = "file"
-CORPUS_CHOICES = [
-    ("The Time Machine", "timemachine"),
-    ("fra-eng English", "fra-eng-en"),
-    ("fra-eng French", "fra-eng-fr"),
-    ("File…", FILE),
-]
-CORPUS_NAMES = {value: label for label, value in CORPUS_CHOICES if value != FILE}
 WIDE = 100  # columns from which the optional labels and notes are shown
 TABS = ("tab-vocab", "tab-ngrams", "tab-partition", "tab-pairs")
 
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
-
-
-def corpus_label(source: str) -> str:
-    """The bundled corpus's name, or the file's name (the path field shows the full path)."""
-    return CORPUS_NAMES.get(source) or Path(source).name or source
 
 
 class DatasetScreen(Screen):
@@ -148,52 +133,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="controls"):
-            yield Label("corpus", classes="control-label")
-            yield Select(
-                CORPUS_CHOICES,
-                value="timemachine",
-                allow_blank=False,
-                compact=True,
-                id="corpus",
-                tooltip="Corpus to load (c)",
-            )
-            yield Label("token", classes="control-label -optional-label")
-            yield Select(
-                [("word", "word"), ("char", "char")],
-                value="word",
-                allow_blank=False,
-                compact=True,
-                id="token",
-                tooltip="Token level (t toggles)",
-            )
-            yield Label("min_freq", classes="control-label")
-            yield Input(
-                "0",
-                id="min-freq",
-                compact=True,
-                validators=[Integer(minimum=0, failure_description="whole number ≥ 0")],
-                tooltip="Drop tokens seen fewer times (they become <unk>); enter applies",
-            )
-            yield Label("mode", classes="control-label -optional-label")
-            yield Select(
-                [("clean", "clean"), ("raw", "raw")],
-                value="clean",
-                allow_blank=False,
-                compact=True,
-                id="mode",
-                tooltip="clean: letters only, lower-case; raw: as is",
-            )
-            yield Label("enc", classes="control-label")
-            yield Input(
-                "utf-8",
-                id="encoding",
-                compact=True,
-                tooltip="Encoding of a corpus file; enter applies",
-            )
-        with Horizontal(id="file-row"):
-            yield Label("file", classes="control-label")
-            yield Input(placeholder="path to a text file, then enter", id="path", compact=True)
+        yield CorpusControls(id="corpus-controls")
         with Horizontal(id="status-row"):
             yield Static("", id="status", markup=False)
             yield ProgressBar(total=None, show_percentage=False, show_eta=False, id="busy")
@@ -222,31 +162,12 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
     # -- settings and loading -----------------------------------------------------------------
 
     def _value(self, selector: str) -> str:
-        widget = self.query_one(selector)
-        assert isinstance(widget, Select | Input)
-        return str(widget.value).strip()
+        return self.query_one(CorpusControls).value(selector)
 
     def current_settings(self) -> CorpusRequest | None:
         """The settings the controls show, or None (after a notification) if one is invalid."""
-        source = self._value("#corpus")
-        if source == FILE:
-            # Until a path is typed, other changes apply to the corpus on show.
-            source = self._value("#path") or (self._shown.source if self._shown else "")
-            if not source:
-                return None
-        text = self._value("#min-freq")
-        if not (text.isascii() and text.isdigit()):
-            self.notify(
-                f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
-            )
-            return None
-        return CorpusRequest(
-            source=source,
-            token=self._value("#token"),
-            mode=self._value("#mode"),
-            min_freq=int(text),
-            encoding=self._value("#encoding") or "utf-8",
-        )
+        shown = self._shown.source if self._shown else None
+        return self.query_one(CorpusControls).read(shown)
 
     def request(self, settings: CorpusRequest | None) -> None:
         """Load `settings` in a worker unless that is already what was last asked for."""
@@ -312,7 +233,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
     @on(Select.Changed, "#corpus")
     def _corpus_changed(self, event: Select.Changed) -> None:
         is_file = event.value == FILE
-        self.query_one("#file-row").display = is_file
+        self.query_one(CorpusControls).show_file_row(is_file)
         if is_file and not self._value("#path"):
             self.query_one("#path", Input).focus()
             return
@@ -358,15 +279,11 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         select.focus()
         select.expanded = True
 
-    def _toggle(self, selector: str, first: str, second: str) -> None:
-        select = self.query_one(selector, Select)
-        select.value = second if select.value == first else first
-
     def action_toggle_token(self) -> None:
-        self._toggle("#token", "word", "char")
+        self.query_one(CorpusControls).toggle("#token", "word", "char")
 
     def action_toggle_mode(self) -> None:
-        self._toggle("#mode", "clean", "raw")
+        self.query_one(CorpusControls).toggle("#mode", "clean", "raw")
 
     def action_min_freq(self) -> None:
         self.query_one("#min-freq", Input).focus()
@@ -376,7 +293,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def action_open_file(self) -> None:
         self.query_one("#corpus", Select).value = FILE
-        self.query_one("#file-row").display = True
+        self.query_one(CorpusControls).show_file_row(True)
         self.query_one("#path", Input).focus()
 
     def action_leave_field(self) -> None:
