@@ -11,8 +11,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from rnn_tui.runs.format import fmt_number
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
-from rnn_tui.tui.widgets.train_header import STATUS_MARKS, fmt_number
+from rnn_tui.tui.widgets.train_header import STATUS_MARKS
 
 
 def run_prompt(entry: Mapping, color: str | None) -> Text:
