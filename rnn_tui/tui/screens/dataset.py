@@ -49,6 +49,32 @@ class DatasetScreen(Screen):
     """Corpus controls, a one-line summary, and the Vocabulary, n-grams, Partitioning and Pairs
     tabs."""
 
+    DEFAULT_CSS = """
+    /* A long file name wraps rather than hiding the counts. */
+    DatasetScreen #status-row {
+        height: auto;
+    }
+    DatasetScreen #status {
+        width: 1fr;
+        height: auto;
+        padding: 0 0 0 1;
+        color: $text-accent;
+    }
+    DatasetScreen #busy {
+        display: none;
+        width: auto;
+    }
+    DatasetScreen #status.-busy {
+        color: $text-warning;
+    }
+    DatasetScreen #tabs {
+        height: 1fr;
+    }
+    DatasetScreen TabPane {
+        padding: 0;
+    }
+    """
+
     AUTO_FOCUS = "#vocab-table"
 
     BINDINGS: ClassVar[list[BindingType]] = [

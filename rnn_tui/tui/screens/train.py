@@ -51,6 +51,17 @@ CHILD_NICE = 5  # the trainer yields to the UI on a busy machine
 class TrainScreen(Screen):
     """A form and a run list on the side; the followed run's header, curves and samples."""
 
+    DEFAULT_CSS = """
+    TrainScreen #train-body {
+        height: 1fr;
+    }
+    TrainScreen #train-main {
+        width: 1fr;
+        height: 1fr;
+        padding: 0 0 0 1;
+    }
+    """
+
     AUTO_FOCUS = "#train-side Tabs"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -34,6 +34,36 @@ class CorpusControls(Vertical):
     CorpusControls {
         height: auto;
     }
+    CorpusControls #controls,
+    CorpusControls #file-row {
+        height: 1;
+    }
+    CorpusControls .control-label {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    CorpusControls #corpus {
+        width: 21;
+    }
+    CorpusControls #token {
+        width: 9;
+    }
+    CorpusControls #mode {
+        width: 10;
+    }
+    CorpusControls #min-freq {
+        width: 6;
+    }
+    CorpusControls #encoding {
+        width: 1fr;
+        max-width: 14;
+    }
+    CorpusControls #file-row {
+        display: none;
+    }
+    CorpusControls #path {
+        width: 1fr;
+    }
     """
 
     def compose(self) -> ComposeResult:

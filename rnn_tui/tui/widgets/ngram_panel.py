@@ -46,6 +46,59 @@ def parse_eps(text: str) -> float | None:
 class NgramPanel(VerticalScroll):
     """Top-n-gram tables, the log–log Zipf plot and the held-out n-gram perplexity."""
 
+    DEFAULT_CSS = """
+    NgramPanel {
+        height: 1fr;
+    }
+    NgramPanel #ngram-tables {
+        height: auto;
+    }
+    NgramPanel .ngram-column {
+        height: auto;
+    }
+    /* Trigrams need the most room; the count comes first so a long n-gram never hides it. */
+    NgramPanel #ngram-column-1 {
+        width: 1fr;
+    }
+    NgramPanel #ngram-column-2 {
+        width: 1.25fr;
+    }
+    NgramPanel #ngram-column-3 {
+        width: 1.5fr;
+    }
+    NgramPanel .ngram-title {
+        padding: 0 1;
+        text-style: bold;
+        color: $text-accent;
+    }
+    NgramPanel DataTable {
+        height: auto;
+        max-height: 12;
+    }
+    NgramPanel #ppl-controls {
+        height: 1;
+        margin-top: 1;
+    }
+    NgramPanel #ppl-controls Label {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    NgramPanel #ppl-n {
+        width: 16;
+    }
+    NgramPanel #ppl-eps {
+        width: 8;
+    }
+    NgramPanel #ppl-result {
+        padding: 0 1;
+        color: $text-success;
+    }
+    NgramPanel #zipf {
+        height: 18;
+        min-height: 12;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._stats: NgramStats | None = None

@@ -119,6 +119,37 @@ def metrics_text(snap: Snapshot, memory_mb: float | None) -> Text:
 class RunHeader(Vertical):
     """Status line with the run's buttons, a progress bar with ETA, and the latest numbers."""
 
+    DEFAULT_CSS = """
+    RunHeader {
+        height: auto;
+    }
+    RunHeader #run-title-row,
+    RunHeader #run-progress-row {
+        height: 1;
+    }
+    RunHeader #run-title {
+        width: 1fr;
+    }
+    RunHeader Button {
+        margin: 0 0 0 1;
+        min-width: 8;
+    }
+    RunHeader #run-progress {
+        width: auto;
+    }
+    RunHeader #run-progress Bar {
+        width: 24;
+    }
+    RunHeader #run-eta {
+        width: 1fr;
+        padding: 0 0 0 1;
+        color: $text-muted;
+    }
+    RunHeader #run-metrics {
+        height: auto;
+    }
+    """
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-title-row"):
             yield Static(

@@ -21,6 +21,30 @@ QuitChoice = Literal["stop", "leave", "cancel"]
 class QuitRunDialog(ModalScreen[QuitChoice]):
     """Stop the run (checkpoint, then exit) / Leave it running / Cancel."""
 
+    DEFAULT_CSS = """
+    QuitRunDialog {
+        align: center middle;
+    }
+    QuitRunDialog #quit-body {
+        width: 60;
+        max-width: 100%;
+        height: auto;
+        padding: 1 2;
+        border: thick $error;
+        background: $surface;
+    }
+    QuitRunDialog #quit-note {
+        margin: 1 0;
+        color: $text-muted;
+    }
+    QuitRunDialog #quit-buttons {
+        height: auto;
+    }
+    QuitRunDialog #quit-buttons Button {
+        width: 100%;
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "choose('cancel')", "Cancel"),
         Binding("s", "choose('stop')", "Stop the run", show=False),

@@ -44,6 +44,22 @@ def run_details(entry: Mapping) -> str:
 class RunPicker(Vertical):
     """Path field, the list of runs, the highlighted run's details, and where runs are found."""
 
+    DEFAULT_CSS = """
+    RunPicker {
+        height: 1fr;
+    }
+    RunPicker #run-list {
+        height: 1fr;
+        margin: 1 0 0 0;
+        border: none;
+        padding: 0;
+    }
+    RunPicker #run-details {
+        height: auto;
+        color: $text-muted;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._shown: tuple | None = None

@@ -9,6 +9,17 @@ from textual.widgets import TabbedContent, Tabs
 class TrainSide(TabbedContent):
     """Tabs beside the plots; hiding them takes the focus out of their fields."""
 
+    DEFAULT_CSS = """
+    TrainSide {
+        width: 34;
+        height: 1fr;
+        border-right: vkey $panel-lighten-2;
+    }
+    TrainSide TabPane {
+        padding: 0;
+    }
+    """
+
     def show(self, tab: str | None = None) -> None:
         """Show the panel (on `tab` if given) with the focus on its tabs, out of the old pane."""
         self.display = True
