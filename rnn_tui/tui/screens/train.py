@@ -20,7 +20,7 @@ from typing import ClassVar
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, SelectionList, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
@@ -34,11 +34,10 @@ from rnn_tui.runs.rundir import RunError, default_runs_root
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
-from rnn_tui.tui.widgets.train_header import RunHeader
 from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_runs import RunPicker
-from rnn_tui.tui.widgets.train_samples import SampleLog
 from rnn_tui.tui.widgets.train_side import TrainSide
+from rnn_tui.tui.widgets.train_view import RunView
 
 DEFAULT_POLL_HZ = 2.0
 MAX_POLL_HZ = 4.0
@@ -54,11 +53,6 @@ class TrainScreen(Screen):
     DEFAULT_CSS = """
     TrainScreen #train-body {
         height: 1fr;
-    }
-    TrainScreen #train-main {
-        width: 1fr;
-        height: 1fr;
-        padding: 0 0 0 1;
     }
     """
 
@@ -170,10 +164,7 @@ reference).
                     yield TrainForm(id="train-form")
                 with TabPane("Runs", id="tab-runs"):
                     yield RunPicker(id="run-picker")
-            with Vertical(id="train-main"):
-                yield RunHeader(id="run-header")
-                yield CurvePanel(id="curves")
-                yield SampleLog(id="samples")
+            yield RunView(id="train-main")
         yield AppFooter()
 
     def on_mount(self) -> None:
@@ -247,18 +238,14 @@ reference).
 
     def redraw(self) -> None:
         """Header and samples every tick (the ETA counts down); plots only on new data."""
-        header = self.query_one(RunHeader)
         snap = self.runs.shown()
+        curves = [Curve(*overlaid) for overlaid in self.runs.overlay()]
         if snap is None:
-            header.show(None)
-            self.query_one(SampleLog).show(())
-        else:
-            key = run_key(snap.path)
-            starting = self.runs.live_trainer(key) is not None
-            header.show(snap, self.memory_mb(key), starting=starting)
-            self.query_one(SampleLog).show(snap.samples, translations=snap.task == SEQ2SEQ)
-        curves = [Curve(snap, label, color) for snap, label, color in self.runs.overlay()]
-        self.query_one(CurvePanel).show(curves)
+            self.query_one(RunView).show(None, curves)
+            return
+        key = run_key(snap.path)
+        starting = self.runs.live_trainer(key) is not None
+        self.query_one(RunView).show(snap, curves, self.memory_mb(key), starting)
 
     # -- the run list -------------------------------------------------------------------------
 
