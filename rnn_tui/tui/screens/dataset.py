@@ -16,16 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.widgets import (
-    Header,
-    Input,
-    ProgressBar,
-    Select,
-    Static,
-    TabbedContent,
-    TabPane,
-    Tabs,
-)
+from textual.widgets import Header, Input, ProgressBar, Select, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus import Corpus

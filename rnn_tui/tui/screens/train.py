@@ -3,10 +3,12 @@ directory, and watch it learn (a seq2seq run adds held-out BLEU to the header an
 its samples are the seeds' four sentences translated).
 
 Training is a subprocess (`rnn-tui train ... --run-dir DIR`, see rnn_tui/runs/process.py); this
-screen only follows run directories (rnn_tui/runs/follow.py) on a timer of at most 4 Hz and
-draws what they hold. A run started in another terminal is followed the same way. The first
-read of a run's metrics (possibly a big file) happens in a thread worker, later polls read only
-what was appended; plots are redrawn only when new data arrived.
+screen only follows run directories on a timer of at most 4 Hz and draws what they hold: which
+runs are followed, ticked and shown, and what their changes deserve to be told, is
+`FollowedRuns` (rnn_tui/runs/followed.py); reading one run is rnn_tui/runs/follow.py. A run
+started in another terminal is followed the same way. The first read of a run's metrics
+(possibly a big file) happens in a thread worker, later polls read only what was appended; plots
+are redrawn only when new data arrived.
 """
 
 from __future__ import annotations
