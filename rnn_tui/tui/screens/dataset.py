@@ -1,54 +1,33 @@
 """The Dataset screen: a corpus through d2l's text pipeline (read → clean → tokenize → Vocab).
 
-The screen only collects settings, runs `load_corpus` and the n-gram counts in a thread worker
-(a newer request supersedes an older one) and hands the results to its tabs.
+The screen only collects settings, runs `analyze_corpus` (the corpus and its n-gram counts, in
+rnn_tui/data/corpus_analysis.py) in a thread worker (a newer request supersedes an older one) and
+hands the results to its tabs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.validation import Integer
-from textual.widgets import (
-    Header,
-    Input,
-    Label,
-    ProgressBar,
-    Select,
-    Static,
-    TabbedContent,
-    TabPane,
-    Tabs,
-)
+from textual.widgets import Header, Input, ProgressBar, Select, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
-from rnn_tui.data.corpus import Corpus, load_corpus
-from rnn_tui.data.ngrams import top_ngrams, zipf_series
+from rnn_tui.data.corpus import Corpus
+from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
+from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
 from rnn_tui.tui.widgets.footer import AppFooter
-from rnn_tui.tui.widgets.ngram_panel import ORDERS, NgramPanel, NgramStats
+from rnn_tui.tui.widgets.ngram_panel import NgramPanel
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
 from rnn_tui.tui.widgets.partition_panel import PartitionPanel
 from rnn_tui.tui.widgets.vocab_panel import VocabPanel
 
-FILE = "file"
-CORPUS_CHOICES = [
-    ("The Time Machine", "timemachine"),
-    ("fra-eng English", "fra-eng-en"),
-    ("fra-eng French", "fra-eng-fr"),
-    ("File…", FILE),
-]
-CORPUS_NAMES = {value: label for label, value in CORPUS_CHOICES if value != FILE}
-TOP_K = 10
 WIDE = 100  # columns from which the optional labels and notes are shown
 TABS = ("tab-vocab", "tab-ngrams", "tab-partition", "tab-pairs")
 
@@ -57,55 +36,35 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-@dataclass(frozen=True)
-class Settings:
-    """One request for the pipeline, as the controls describe it."""
-
-    source: str  # a bundled corpus key or a file path
-    token: str = "word"
-    mode: str = "clean"
-    min_freq: int = 0
-    encoding: str = "utf-8"
-
-    @property
-    def label(self) -> str:
-        """The bundled corpus's name, or the file's name (the path field shows the full path)."""
-        return CORPUS_NAMES.get(self.source) or Path(self.source).name or self.source
-
-
-@dataclass(frozen=True)
-class Loaded:
-    """A corpus and everything the tabs show about it, computed off the UI thread."""
-
-    settings: Settings
-    corpus: Corpus
-    freqs: list[int]  # vocabulary counts in index order
-    ngrams: NgramStats
-
-
-def compute(settings: Settings) -> Loaded:
-    """Run the backend for `settings` (in a worker thread; raises DataError on bad input)."""
-    corpus = load_corpus(
-        settings.source,
-        token=settings.token,
-        mode=settings.mode,
-        min_freq=settings.min_freq,
-        encoding=settings.encoding,
-    )
-    vocab = corpus.vocab
-    stats = NgramStats(
-        token=settings.token,
-        flat=corpus.flat,
-        vocab_size=len(vocab),
-        top={n: top_ngrams(corpus.flat, n, k=TOP_K) for n in ORDERS},
-        zipf={n: np.asarray(zipf_series(corpus.flat, n), dtype=float) for n in ORDERS},
-    )
-    return Loaded(settings, corpus, [vocab.freq(t) for t in vocab.idx_to_token], stats)
-
-
 class DatasetScreen(Screen):
     """Corpus controls, a one-line summary, and the Vocabulary, n-grams, Partitioning and Pairs
     tabs."""
+
+    DEFAULT_CSS = """
+    /* A long file name wraps rather than hiding the counts. */
+    DatasetScreen #status-row {
+        height: auto;
+    }
+    DatasetScreen #status {
+        width: 1fr;
+        height: auto;
+        padding: 0 0 0 1;
+        color: $text-accent;
+    }
+    DatasetScreen #busy {
+        display: none;
+        width: auto;
+    }
+    DatasetScreen #status.-busy {
+        color: $text-warning;
+    }
+    DatasetScreen #tabs {
+        height: 1fr;
+    }
+    DatasetScreen TabPane {
+        padding: 0;
+    }
+    """
 
     AUTO_FOCUS = "#vocab-table"
 
@@ -181,8 +140,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def __init__(self) -> None:
         super().__init__()
-        self._requested: Settings | None = None  # the latest request sent to a worker
-        self._shown: Settings | None = None  # what the tabs display
+        self._requested: CorpusRequest | None = None  # the latest request sent to a worker
+        self._shown: CorpusRequest | None = None  # what the tabs display
         self._load_worker: Worker | None = None
         self.corpus: Corpus | None = None  # the corpus the tabs display
         # Kept by reference: they may not be mounted yet when the first corpus arrives.
@@ -191,52 +150,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def compose(self) -> ComposeResult:
         yield Header()
-        with Horizontal(id="controls"):
-            yield Label("corpus", classes="control-label")
-            yield Select(
-                CORPUS_CHOICES,
-                value="timemachine",
-                allow_blank=False,
-                compact=True,
-                id="corpus",
-                tooltip="Corpus to load (c)",
-            )
-            yield Label("token", classes="control-label -optional-label")
-            yield Select(
-                [("word", "word"), ("char", "char")],
-                value="word",
-                allow_blank=False,
-                compact=True,
-                id="token",
-                tooltip="Token level (t toggles)",
-            )
-            yield Label("min_freq", classes="control-label")
-            yield Input(
-                "0",
-                id="min-freq",
-                compact=True,
-                validators=[Integer(minimum=0, failure_description="whole number ≥ 0")],
-                tooltip="Drop tokens seen fewer times (they become <unk>); enter applies",
-            )
-            yield Label("mode", classes="control-label -optional-label")
-            yield Select(
-                [("clean", "clean"), ("raw", "raw")],
-                value="clean",
-                allow_blank=False,
-                compact=True,
-                id="mode",
-                tooltip="clean: letters only, lower-case; raw: as is",
-            )
-            yield Label("enc", classes="control-label")
-            yield Input(
-                "utf-8",
-                id="encoding",
-                compact=True,
-                tooltip="Encoding of a corpus file; enter applies",
-            )
-        with Horizontal(id="file-row"):
-            yield Label("file", classes="control-label")
-            yield Input(placeholder="path to a text file, then enter", id="path", compact=True)
+        yield CorpusControls(id="corpus-controls")
         with Horizontal(id="status-row"):
             yield Static("", id="status", markup=False)
             yield ProgressBar(total=None, show_percentage=False, show_eta=False, id="busy")
@@ -265,44 +179,27 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
     # -- settings and loading -----------------------------------------------------------------
 
     def _value(self, selector: str) -> str:
-        widget = self.query_one(selector)
-        assert isinstance(widget, Select | Input)
-        return str(widget.value).strip()
+        return self.query_one(CorpusControls).value(selector)
 
-    def current_settings(self) -> Settings | None:
+    def current_settings(self) -> CorpusRequest | None:
         """The settings the controls show, or None (after a notification) if one is invalid."""
-        source = self._value("#corpus")
-        if source == FILE:
-            # Until a path is typed, other changes apply to the corpus on show.
-            source = self._value("#path") or (self._shown.source if self._shown else "")
-            if not source:
-                return None
-        text = self._value("#min-freq")
-        if not (text.isascii() and text.isdigit()):
-            self.notify(
-                f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
-            )
-            return None
-        return Settings(
-            source=source,
-            token=self._value("#token"),
-            mode=self._value("#mode"),
-            min_freq=int(text),
-            encoding=self._value("#encoding") or "utf-8",
-        )
+        shown = self._shown.source if self._shown else None
+        return self.query_one(CorpusControls).read(shown)
 
-    def request(self, settings: Settings | None) -> None:
+    def request(self, settings: CorpusRequest | None) -> None:
         """Load `settings` in a worker unless that is already what was last asked for."""
         if settings is None or settings == self._requested:
             return
         self._requested = settings
         self._set_busy(True)
-        self.query_one("#status", Static).update(f"computing {settings.label} ({settings.token})…")
+        self.query_one("#status", Static).update(
+            f"computing {corpus_label(settings.source)} ({settings.token})…"
+        )
         self._load_worker = self._load(settings)
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
-    def _load(self, settings: Settings) -> Loaded:
-        return compute(settings)
+    def _load(self, settings: CorpusRequest) -> CorpusAnalysis:
+        return analyze_corpus(settings)
 
     @on(Worker.StateChanged)
     def _loaded(self, event: Worker.StateChanged) -> None:
@@ -324,8 +221,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         self.query_one("#busy").display = busy
         self.query_one("#status").set_class(busy, "-busy")
 
-    def _show(self, loaded: Loaded) -> None:
-        self._shown = loaded.settings
+    def _show(self, loaded: CorpusAnalysis) -> None:
+        self._shown = loaded.request
         self.corpus = loaded.corpus
         vocab = loaded.corpus.vocab
         self.query_one(VocabPanel).set_vocab(
@@ -343,7 +240,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         assert corpus is not None
         extra = f", min_freq {s.min_freq}" if s.min_freq else ""
         status.update(
-            f"{s.label}, {s.token}/{s.mode}{extra}: {plural(corpus.num_lines, 'line')} · "
+            f"{corpus_label(s.source)}, {s.token}/{s.mode}{extra}: "
+            f"{plural(corpus.num_lines, 'line')} · "
             f"{plural(corpus.num_tokens, 'token')} · vocabulary {len(corpus.vocab):,}"
         )
 
@@ -352,7 +250,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
     @on(Select.Changed, "#corpus")
     def _corpus_changed(self, event: Select.Changed) -> None:
         is_file = event.value == FILE
-        self.query_one("#file-row").display = is_file
+        self.query_one(CorpusControls).show_file_row(is_file)
         if is_file and not self._value("#path"):
             self.query_one("#path", Input).focus()
             return
@@ -398,15 +296,11 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         select.focus()
         select.expanded = True
 
-    def _toggle(self, selector: str, first: str, second: str) -> None:
-        select = self.query_one(selector, Select)
-        select.value = second if select.value == first else first
-
     def action_toggle_token(self) -> None:
-        self._toggle("#token", "word", "char")
+        self.query_one(CorpusControls).toggle("#token", "word", "char")
 
     def action_toggle_mode(self) -> None:
-        self._toggle("#mode", "clean", "raw")
+        self.query_one(CorpusControls).toggle("#mode", "clean", "raw")
 
     def action_min_freq(self) -> None:
         self.query_one("#min-freq", Input).focus()
@@ -416,7 +310,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def action_open_file(self) -> None:
         self.query_one("#corpus", Select).value = FILE
-        self.query_one("#file-row").display = True
+        self.query_one(CorpusControls).show_file_row(True)
         self.query_one("#path", Input).focus()
 
     def action_leave_field(self) -> None:

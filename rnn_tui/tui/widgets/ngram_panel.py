@@ -8,8 +8,7 @@ break down and neural language models are needed.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import partial
 
 import numpy as np
@@ -21,12 +20,12 @@ from textual.validation import Function
 from textual.widgets import DataTable, Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
+from rnn_tui.data.corpus_analysis import NGRAM_ORDERS, NgramStats
 from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.vocab_table import display_token
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
-ORDERS = (1, 2, 3)
 VAL_FRACTION = 0.1
 
 
@@ -44,19 +43,61 @@ def parse_eps(text: str) -> float | None:
     return value if value > 0 and math.isfinite(value) else None
 
 
-@dataclass(frozen=True)
-class NgramStats:
-    """What the tab shows for one corpus, computed off the UI thread."""
-
-    token: str  # "word" or "char", to format n-grams
-    flat: Sequence[str]  # the token stream, for the perplexity
-    vocab_size: int
-    top: Mapping[int, list[tuple[tuple[str, ...], int]]]  # n -> top_ngrams(flat, n)
-    zipf: Mapping[int, np.ndarray]  # n -> zipf_series(flat, n)
-
-
 class NgramPanel(VerticalScroll):
     """Top-n-gram tables, the log–log Zipf plot and the held-out n-gram perplexity."""
+
+    DEFAULT_CSS = """
+    NgramPanel {
+        height: 1fr;
+    }
+    NgramPanel #ngram-tables {
+        height: auto;
+    }
+    NgramPanel .ngram-column {
+        height: auto;
+    }
+    /* Trigrams need the most room; the count comes first so a long n-gram never hides it. */
+    NgramPanel #ngram-column-1 {
+        width: 1fr;
+    }
+    NgramPanel #ngram-column-2 {
+        width: 1.25fr;
+    }
+    NgramPanel #ngram-column-3 {
+        width: 1.5fr;
+    }
+    NgramPanel .ngram-title {
+        padding: 0 1;
+        text-style: bold;
+        color: $text-accent;
+    }
+    NgramPanel DataTable {
+        height: auto;
+        max-height: 12;
+    }
+    NgramPanel #ppl-controls {
+        height: 1;
+        margin-top: 1;
+    }
+    NgramPanel #ppl-controls Label {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    NgramPanel #ppl-n {
+        width: 16;
+    }
+    NgramPanel #ppl-eps {
+        width: 8;
+    }
+    NgramPanel #ppl-result {
+        padding: 0 1;
+        color: $text-success;
+    }
+    NgramPanel #zipf {
+        height: 18;
+        min-height: 12;
+    }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -65,7 +106,7 @@ class NgramPanel(VerticalScroll):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="ngram-tables"):
-            for n in ORDERS:
+            for n in NGRAM_ORDERS:
                 with Vertical(classes="ngram-column", id=f"ngram-column-{n}"):
                     yield Label(f"top {NGRAM_NAMES[n]}s", classes="ngram-title")
                     table: DataTable = DataTable(
@@ -77,7 +118,7 @@ class NgramPanel(VerticalScroll):
         with Horizontal(id="ppl-controls"):
             yield Label("Laplace n-gram perplexity:  n")
             yield Select(
-                [(f"{n} ({NGRAM_NAMES[n]})", n) for n in ORDERS],
+                [(f"{n} ({NGRAM_NAMES[n]})", n) for n in NGRAM_ORDERS],
                 value=3,
                 allow_blank=False,
                 compact=True,
@@ -113,7 +154,7 @@ class NgramPanel(VerticalScroll):
             self._draw(stats)
 
     def _draw(self, stats: NgramStats) -> None:
-        for n in ORDERS:
+        for n in NGRAM_ORDERS:
             table = self.query_one(f"#ngram-{n}", DataTable)
             table.clear()
             for gram, count in stats.top[n]:
@@ -124,7 +165,7 @@ class NgramPanel(VerticalScroll):
         self.query_one("#zipf", LinePlot).set_series(
             [
                 Series(f"{NGRAM_NAMES[n]}s", np.arange(1, len(stats.zipf[n]) + 1), stats.zipf[n])
-                for n in ORDERS
+                for n in NGRAM_ORDERS
             ]
         )
         self.recompute_perplexity()

@@ -80,6 +80,58 @@ def _load(source: str) -> PairsSummary:
 class PairsPanel(Widget):
     """Sample pairs, length histogram and stats, and a truncate/pad demonstration."""
 
+    DEFAULT_CSS = """
+    PairsPanel {
+        height: 1fr;
+    }
+    PairsPanel #pairs-status {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    PairsPanel #pairs-view {
+        height: 1fr;
+        padding: 0 1;
+    }
+    PairsPanel .title {
+        margin-top: 1;
+    }
+    PairsPanel .note {
+        color: $text-muted;
+    }
+    PairsPanel #pairs-sample {
+        height: auto;
+        max-height: 12;
+    }
+    PairsPanel #pairs-stats {
+        margin-top: 1;
+    }
+    PairsPanel #pairs-histogram {
+        height: 14;
+        margin-top: 1;
+    }
+    PairsPanel .pairs-controls {
+        height: auto;
+    }
+    PairsPanel .pairs-controls Label {
+        margin-left: 1;
+        padding: 0 1 0 0;
+        color: $text-muted;
+    }
+    PairsPanel #pairs-steps {
+        width: 8;
+    }
+    PairsPanel #pairs-sentence {
+        width: 1fr;
+    }
+    PairsPanel #pairs-padded {
+        height: auto;
+        margin-top: 1;
+    }
+    PairsPanel #pairs-padded Static {
+        width: 1fr;
+    }
+    """
+
     # n as in the partition panel's "new seed"; r is the Dataset screen's raw/clean.
     BINDINGS = [
         Binding("n", "resample", "New sample", tooltip="Show another random sample of pairs"),

@@ -49,6 +49,48 @@ class Settings:
 class PartitionPanel(Widget):
     """Controls, a corpus strip coloured by batch and row, and the first minibatches X / Y."""
 
+    DEFAULT_CSS = """
+    PartitionPanel {
+        height: 1fr;
+    }
+    PartitionPanel .partition-controls {
+        height: auto;
+    }
+    PartitionPanel .partition-controls Label {
+        padding: 0 1 0 0;
+        margin-left: 1;
+        color: $text-muted;
+    }
+    PartitionPanel #partition-source {
+        width: 26;
+    }
+    PartitionPanel #partition-strategy {
+        width: 16;
+    }
+    PartitionPanel #partition-new-seed {
+        margin-left: 2;
+    }
+    PartitionPanel .partition-controls Input {
+        width: 8;
+    }
+    PartitionPanel #partition-view {
+        height: 1fr;
+        margin-top: 1;
+        padding: 0 1;
+    }
+    PartitionPanel #partition-summary,
+    PartitionPanel #partition-explain {
+        margin-bottom: 1;
+    }
+    PartitionPanel #partition-explain {
+        color: $text-accent;
+    }
+    PartitionPanel #partition-batches {
+        border-top: solid $primary-muted;
+        border-title-align: left;
+    }
+    """
+
     # Letters the Dataset screen does not use (c, t, r, m, e, o are its own).
     BINDINGS = [
         Binding("s", "toggle_strategy", "Strategy", tooltip="Random sampling ↔ sequential"),

@@ -166,6 +166,27 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
 class CurvePanel(Container):
     """The four training plots (BLEU for seq2seq) for the runs handed to `show()`."""
 
+    DEFAULT_CSS = """
+    CurvePanel {
+        height: 1fr;
+        layout: grid;
+        grid-size: 2 2;
+    }
+    CurvePanel.-single {
+        layout: vertical;
+    }
+    CurvePanel LinePlot.-absent {
+        display: none;
+    }
+    CurvePanel.-single LinePlot {
+        display: none;
+    }
+    CurvePanel.-single LinePlot.-active {
+        display: block;
+        height: 1fr;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.active = 0  # the plot shown when there is room for one only (index in the cycle)

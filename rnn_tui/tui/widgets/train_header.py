@@ -10,6 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
 from rnn_tui.runs.follow import Snapshot
+from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
 
 STATUS_MARKS = {
     "running": ("●", "green"),
@@ -19,38 +20,6 @@ STATUS_MARKS = {
     "failed": ("✗", "red"),
 }
 PROGRESS_STEPS = 1000
-
-
-def fmt_duration(seconds: float | None) -> str:
-    """45s, 3m20s, 1h02m; "—" when unknown."""
-    if seconds is None:
-        return "—"
-    s = max(0, round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
-
-
-def fmt_count(value: float | None) -> str:
-    """950, 12.3k, 4.56M; "—" when unknown."""
-    if value is None:
-        return "—"
-    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= unit:
-            return f"{value / unit:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-def fmt_number(value: float | None) -> str:
-    """4 significant digits (a perplexity of 11.96, a loss of 2.472); "—" when unknown."""
-    return "—" if value is None else f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-
-
-def fmt_bleu(value: float | None) -> str:
-    """BLEU on sacreBLEU's 0–100 scale with one decimal; "—" when unknown."""
-    return "—" if value is None else f"{value:.1f}"
 
 
 def _pairs(cfg: dict) -> str:
@@ -149,6 +118,37 @@ def metrics_text(snap: Snapshot, memory_mb: float | None) -> Text:
 
 class RunHeader(Vertical):
     """Status line with the run's buttons, a progress bar with ETA, and the latest numbers."""
+
+    DEFAULT_CSS = """
+    RunHeader {
+        height: auto;
+    }
+    RunHeader #run-title-row,
+    RunHeader #run-progress-row {
+        height: 1;
+    }
+    RunHeader #run-title {
+        width: 1fr;
+    }
+    RunHeader Button {
+        margin: 0 0 0 1;
+        min-width: 8;
+    }
+    RunHeader #run-progress {
+        width: auto;
+    }
+    RunHeader #run-progress Bar {
+        width: 24;
+    }
+    RunHeader #run-eta {
+        width: 1fr;
+        padding: 0 0 0 1;
+        color: $text-muted;
+    }
+    RunHeader #run-metrics {
+        height: auto;
+    }
+    """
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-title-row"):

@@ -2,20 +2,48 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import ClassVar, Literal
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from rnn_tui.runs.process import TrainProcess
+from rnn_tui.runs.rundir import RunError
 
 QuitChoice = Literal["stop", "leave", "cancel"]
 
 
 class QuitRunDialog(ModalScreen[QuitChoice]):
     """Stop the run (checkpoint, then exit) / Leave it running / Cancel."""
+
+    DEFAULT_CSS = """
+    QuitRunDialog {
+        align: center middle;
+    }
+    QuitRunDialog #quit-body {
+        width: 60;
+        max-width: 100%;
+        height: auto;
+        padding: 1 2;
+        border: thick $error;
+        background: $surface;
+    }
+    QuitRunDialog #quit-note {
+        margin: 1 0;
+        color: $text-muted;
+    }
+    QuitRunDialog #quit-buttons {
+        height: auto;
+    }
+    QuitRunDialog #quit-buttons Button {
+        width: 100%;
+    }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "choose('cancel')", "Cancel"),
@@ -57,3 +85,23 @@ class QuitRunDialog(ModalScreen[QuitChoice]):
 
     def action_choose(self, choice: QuitChoice) -> None:
         self.dismiss(choice)
+
+
+def confirm_quit(app: App, process: TrainProcess | None) -> bool:
+    """While `process` (a trainer this app started) is alive, ask whether to stop it or leave it
+    running, then quit or not as answered; True: the question took over the quit."""
+    if process is None or not process.alive:
+        return False
+    if not isinstance(app.screen, QuitRunDialog):
+        app.push_screen(QuitRunDialog(process.path.name), partial(_answered, app, process))
+    return True
+
+
+def _answered(app: App, process: TrainProcess, choice: QuitChoice | None) -> None:
+    if choice == "stop":
+        try:
+            process.request("stop")
+        except RunError:
+            process.terminate()
+    if choice in ("stop", "leave"):
+        app.exit()

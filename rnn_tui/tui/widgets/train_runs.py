@@ -11,8 +11,9 @@ from textual.containers import Vertical
 from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
+from rnn_tui.runs.format import fmt_number
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
-from rnn_tui.tui.widgets.train_header import STATUS_MARKS, fmt_number
+from rnn_tui.tui.widgets.train_header import STATUS_MARKS
 
 
 def run_prompt(entry: Mapping, color: str | None) -> Text:
@@ -42,6 +43,22 @@ def run_details(entry: Mapping) -> str:
 
 class RunPicker(Vertical):
     """Path field, the list of runs, the highlighted run's details, and where runs are found."""
+
+    DEFAULT_CSS = """
+    RunPicker {
+        height: 1fr;
+    }
+    RunPicker #run-list {
+        height: 1fr;
+        margin: 1 0 0 0;
+        border: none;
+        padding: 0;
+    }
+    RunPicker #run-details {
+        height: auto;
+        color: $text-muted;
+    }
+    """
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)

@@ -91,6 +91,18 @@ def translations_text(samples: Sequence[Sample], limit: int) -> Text:
 class SampleLog(Static):
     """As many of the latest samples as its height holds."""
 
+    DEFAULT_CSS = """
+    SampleLog {
+        height: 4;
+        border-top: solid $primary-muted;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    SampleLog.-translations {
+        height: 5;
+    }
+    """
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__("", id=id, markup=False)
         self._samples: tuple[Sample, ...] = ()

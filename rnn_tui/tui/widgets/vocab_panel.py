@@ -23,6 +23,36 @@ NOTES = (
 class VocabPanel(Horizontal):
     """d2l's Vocab as a table: index 0 is `<unk>`, then tokens by descending frequency."""
 
+    DEFAULT_CSS = """
+    VocabPanel {
+        height: 1fr;
+    }
+    VocabPanel #vocab-main {
+        width: 1fr;
+        max-width: 72;
+    }
+    VocabPanel #vocab-bar {
+        height: 1;
+    }
+    VocabPanel #vocab-notes {
+        width: 1fr;
+        padding: 1 2;
+        color: $text-muted;
+    }
+    VocabPanel #vocab-token {
+        margin-top: 1;
+        color: $text;
+    }
+    VocabPanel #vocab-search {
+        width: 30;
+        margin: 0 1;
+    }
+    VocabPanel #vocab-info {
+        width: 1fr;
+        color: $text-muted;
+    }
+    """
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "leave_search", "Back to table", show=False),
     ]

@@ -32,6 +32,30 @@ def display_token(token: str) -> str:
 class VocabTable(ScrollView, can_focus=True):
     """Vocabulary rows in index order, optionally filtered by a substring, with a row cursor."""
 
+    DEFAULT_CSS = """
+    VocabTable {
+        height: 1fr;
+        overflow-x: hidden;
+        scrollbar-gutter: stable;
+    }
+    VocabTable > .vocab-table--header {
+        text-style: bold;
+        color: $text-accent;
+        background: $panel;
+    }
+    VocabTable > .vocab-table--cursor {
+        background: $surface-lighten-2;
+    }
+    VocabTable:focus > .vocab-table--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    VocabTable > .vocab-table--empty {
+        color: $text-warning;
+    }
+    """
+
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "vocab-table--header",
         "vocab-table--cursor",

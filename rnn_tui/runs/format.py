@@ -1,0 +1,46 @@
+"""How runs are written for people: durations, counts, metrics, BLEU and folders (the Train
+screen's header, run list and notices)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def fmt_duration(seconds: float | None) -> str:
+    """45s, 3m20s, 1h02m; "—" when unknown."""
+    if seconds is None:
+        return "—"
+    s = max(0, round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def fmt_count(value: float | None) -> str:
+    """950, 12.3k, 4.56M; "—" when unknown."""
+    if value is None:
+        return "—"
+    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= unit:
+            return f"{value / unit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def fmt_number(value: float | None) -> str:
+    """4 significant digits (a perplexity of 11.96, a loss of 2.472); "—" when unknown."""
+    return "—" if value is None else f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+
+
+def fmt_bleu(value: float | None) -> str:
+    """BLEU on sacreBLEU's 0–100 scale with one decimal; "—" when unknown."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+def fmt_folder(path: Path) -> str:
+    """A folder relative to the working directory when it lies under it, else as given."""
+    try:
+        return str(path.absolute().relative_to(Path.cwd()))  # "." for the directory itself
+    except ValueError:
+        return str(path)

@@ -1,0 +1,152 @@
+"""The Dataset screen's corpus controls: which corpus, token level, min_freq, cleaning mode and
+encoding on one row, and the path of a corpus file on a second row shown for File…."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.validation import Integer
+from textual.widgets import Input, Label, Select
+
+from rnn_tui.data.corpus_analysis import CorpusRequest
+
+FILE = "file"
+CORPUS_CHOICES = [
+    ("The Time Machine", "timemachine"),
+    ("fra-eng English", "fra-eng-en"),
+    ("fra-eng French", "fra-eng-fr"),
+    ("File…", FILE),
+]
+CORPUS_NAMES = {value: label for label, value in CORPUS_CHOICES if value != FILE}
+
+
+def corpus_label(source: str) -> str:
+    """The bundled corpus's name, or the file's name (the path field shows the full path)."""
+    return CORPUS_NAMES.get(source) or Path(source).name or source
+
+
+class CorpusControls(Vertical):
+    """Compact fields describing a CorpusRequest; the screen reacts to their changes."""
+
+    DEFAULT_CSS = """
+    CorpusControls {
+        height: auto;
+    }
+    CorpusControls #controls,
+    CorpusControls #file-row {
+        height: 1;
+    }
+    CorpusControls .control-label {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    CorpusControls #corpus {
+        width: 21;
+    }
+    CorpusControls #token {
+        width: 9;
+    }
+    CorpusControls #mode {
+        width: 10;
+    }
+    CorpusControls #min-freq {
+        width: 6;
+    }
+    CorpusControls #encoding {
+        width: 1fr;
+        max-width: 14;
+    }
+    CorpusControls #file-row {
+        display: none;
+    }
+    CorpusControls #path {
+        width: 1fr;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="controls"):
+            yield Label("corpus", classes="control-label")
+            yield Select(
+                CORPUS_CHOICES,
+                value="timemachine",
+                allow_blank=False,
+                compact=True,
+                id="corpus",
+                tooltip="Corpus to load (c)",
+            )
+            yield Label("token", classes="control-label -optional-label")
+            yield Select(
+                [("word", "word"), ("char", "char")],
+                value="word",
+                allow_blank=False,
+                compact=True,
+                id="token",
+                tooltip="Token level (t toggles)",
+            )
+            yield Label("min_freq", classes="control-label")
+            yield Input(
+                "0",
+                id="min-freq",
+                compact=True,
+                validators=[Integer(minimum=0, failure_description="whole number ≥ 0")],
+                tooltip="Drop tokens seen fewer times (they become <unk>); enter applies",
+            )
+            yield Label("mode", classes="control-label -optional-label")
+            yield Select(
+                [("clean", "clean"), ("raw", "raw")],
+                value="clean",
+                allow_blank=False,
+                compact=True,
+                id="mode",
+                tooltip="clean: letters only, lower-case; raw: as is",
+            )
+            yield Label("enc", classes="control-label")
+            yield Input(
+                "utf-8",
+                id="encoding",
+                compact=True,
+                tooltip="Encoding of a corpus file; enter applies",
+            )
+        with Horizontal(id="file-row"):
+            yield Label("file", classes="control-label")
+            yield Input(placeholder="path to a text file, then enter", id="path", compact=True)
+
+    def value(self, selector: str) -> str:
+        """What the field or drop-down `selector` holds, stripped."""
+        widget = self.query_one(selector)
+        assert isinstance(widget, Select | Input)
+        return str(widget.value).strip()
+
+    def read(self, shown_source: str | None) -> CorpusRequest | None:
+        """The request the fields describe, or None (after a notification) if one is invalid.
+        `shown_source`: the corpus shown, which File… keeps until a path is typed."""
+        source = self.value("#corpus")
+        if source == FILE:
+            # Until a path is typed, other changes apply to the corpus on show.
+            source = self.value("#path") or shown_source or ""
+            if not source:
+                return None
+        text = self.value("#min-freq")
+        if not (text.isascii() and text.isdigit()):
+            self.notify(
+                f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
+            )
+            return None
+        return CorpusRequest(
+            source=source,
+            token=self.value("#token"),
+            mode=self.value("#mode"),
+            min_freq=int(text),
+            encoding=self.value("#encoding") or "utf-8",
+        )
+
+    def toggle(self, selector: str, first: str, second: str) -> None:
+        """Switch the drop-down `selector` between `first` and `second`."""
+        select = self.query_one(selector, Select)
+        select.value = second if select.value == first else first
+
+    def show_file_row(self, shown: bool) -> None:
+        self.query_one("#file-row").display = shown

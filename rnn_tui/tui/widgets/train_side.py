@@ -1,0 +1,46 @@
+"""The Train screen's side panel: the New run form and the Runs list as two tabs, shown or
+hidden to give the plots the room."""
+
+from __future__ import annotations
+
+from textual.widgets import TabbedContent, Tabs
+
+
+class TrainSide(TabbedContent):
+    """Tabs beside the plots; hiding them takes the focus out of their fields."""
+
+    DEFAULT_CSS = """
+    TrainSide {
+        width: 34;
+        height: 1fr;
+        border-right: vkey $panel-lighten-2;
+    }
+    TrainSide TabPane {
+        padding: 0;
+    }
+    """
+
+    def show(self, tab: str | None = None) -> None:
+        """Show the panel (on `tab` if given) with the focus on its tabs, out of the old pane."""
+        self.display = True
+        self.query_one(Tabs).focus()
+        if tab is not None:
+            self.active = tab
+
+    def hide(self) -> None:
+        self.display = False
+        # Textual would move the focus to another (hidden) field of the panel, which would
+        # then swallow the screen's keys.
+        self.screen.set_focus(None)
+        self.call_after_refresh(self._unfocus_hidden)
+
+    def _unfocus_hidden(self) -> None:
+        focused = self.screen.focused
+        if focused is not None and self in focused.ancestors:
+            self.screen.set_focus(None)
+
+    def toggle(self) -> None:
+        if self.display:
+            self.hide()
+        else:
+            self.show()

@@ -1,0 +1,280 @@
+"""The runs the Train screen follows (rnn_tui/runs/followed.py), without Textual: opening and
+ticking runs, their colours, what is polled, the notices a status change or the trainer's exit
+deserves, steering — with recorded runs, run directories written here and a stand-in trainer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
+from rnn_tui.runs.rundir import RunDir, RunError
+
+RECORDED = Path(__file__).parent / "fixtures" / "recorded"
+PALETTE = ("red", "green", "blue")
+
+
+@pytest.fixture
+def runs(tmp_path: Path) -> Path:
+    """The recorded runs (lm-lstm-recorded, lm-gru-recorded: finished; lm-rnn-running)."""
+    root = tmp_path / "runs"
+    shutil.copytree(RECORDED, root)
+    return root
+
+
+def live_run(root: Path, name: str = "lm-live", model: str = "gru") -> RunDir:
+    """A run directory whose trainer (this process) has just started."""
+    run = RunDir(root / name)
+    run.ensure()
+    run.write_config({"task": "lm", "model": model, "epochs": 3})
+    run.set_status("running")
+    return run
+
+
+def read_all(followed: FollowedRuns) -> list[Notice | None]:
+    """Do what the screen's first-read worker does for every run still loading."""
+    notices = []
+    for key in list(followed.loading):
+        followed.followers[key].poll()
+        notices.append(followed.read_done(key))
+    return notices
+
+
+class FakeTrainer:
+    """Stands in for TrainProcess once the trainer has exited with `code`."""
+
+    def __init__(self, path: Path, code: int | None, log: str = "", discard: bool = False):
+        self.path = path
+        self.code = code
+        self.log = log
+        self.discard = discard
+        self.requests: list[str] = []
+
+    def poll(self) -> int | None:
+        return self.code
+
+    @property
+    def alive(self) -> bool:
+        return self.code is None
+
+    def log_message(self) -> str:
+        return self.log
+
+    def discard_if_empty(self) -> bool:
+        return self.discard
+
+    def request(self, command: str) -> str:
+        self.requests.append(command)
+        return "asked to " + command
+
+    def rss_mb(self) -> float | None:
+        return 123.0
+
+
+def test_opening_ticks_shows_and_colours_each_run_once(runs):
+    followed = FollowedRuns(PALETTE, clock=lambda: 2e9)
+    lstm, new = followed.open(runs / "lm-lstm-recorded")
+    assert new and lstm == str(runs / "lm-lstm-recorded") and lstm in followed.loading
+    gru, _ = followed.open(runs / "lm-gru-recorded")
+    assert followed.open(runs / "lm-lstm-recorded") == (lstm, False)
+    assert followed.selected == [lstm, gru] and followed.primary == lstm
+    assert followed.run_colors == {lstm: "red", gru: "green"}
+    with pytest.raises(RunError):
+        followed.open(runs / "no-such-run")
+    assert followed.selected == [lstm, gru]
+
+
+def test_ticking_keeps_order_moves_the_shown_run_and_reports_new_ticks(runs):
+    followed = FollowedRuns(PALETTE)
+    lstm, _ = followed.open(runs / "lm-lstm-recorded")
+    gru, _ = followed.open(runs / "lm-gru-recorded")
+    rnn = run_key(runs / "lm-rnn-running")
+    assert followed.tick([lstm]) == [] and followed.selected == [lstm]
+    assert followed.primary == lstm  # the shown run was unticked: the last ticked one
+    assert followed.tick([rnn, lstm, gru]) == [rnn, gru]
+    assert followed.selected == [lstm]  # the caller opens the new ones
+    followed.tick([])
+    assert followed.selected == [] and followed.primary is None
+
+
+def test_a_run_keeps_its_colour_unless_another_took_it(runs):
+    followed = FollowedRuns(PALETTE)
+    lstm, _ = followed.open(runs / "lm-lstm-recorded")
+    gru, _ = followed.open(runs / "lm-gru-recorded")
+    followed.tick([gru])
+    rnn, _ = followed.open(runs / "lm-rnn-running")
+    assert followed.run_colors[rnn] == "red"  # the first colour not in use
+    followed.open(lstm)
+    assert followed.run_colors[lstm] == "blue"  # its red went to another run
+    extra = live_run(runs.parent, "lm-fourth")
+    key, _ = followed.open(extra.path)
+    assert followed.run_colors[key] in PALETTE  # a full palette repeats
+
+
+def test_a_finished_run_opened_is_not_news_but_a_failed_one_is(runs, tmp_path):
+    followed = FollowedRuns(PALETTE)
+    followed.open(runs / "lm-lstm-recorded")
+    assert read_all(followed) == [None] and not followed.loading
+    failed = live_run(tmp_path, "lm-failed")
+    failed.set_status("failed", "out of memory")
+    followed.open(failed.path)
+    assert read_all(followed) == [Notice("lm-failed failed: out of memory", "error")]
+
+
+def test_status_changes_seen_happening_are_told(tmp_path):
+    run = live_run(tmp_path)
+    followed = FollowedRuns(PALETTE)
+    key, _ = followed.open(run.path)
+    assert read_all(followed) == [None]  # running, as first seen
+    told = []
+    for status in ("paused", "running", "stopped", "running", "finished"):
+        run.set_status(status)
+        if status == "finished":
+            run.log("epoch", epoch=3, val_ppl=12.3456, train_ppl=10.0)
+        notices, to_read = followed.poll(big_read=1 << 20)
+        assert to_read == []
+        told += [n.text for n in notices]
+    assert told == [
+        "lm-live paused",
+        "lm-live resumed",
+        "lm-live stopped (checkpoint saved)",
+        "lm-live finished, best val ppl 12.35",
+    ]
+    assert followed.poll(big_read=1 << 20) == ([], [])  # nothing new
+
+
+def test_polling_reads_ticked_runs_and_hands_big_reads_to_a_worker(tmp_path):
+    run = live_run(tmp_path)
+    other = live_run(tmp_path, "lm-other")
+    followed = FollowedRuns(PALETTE)
+    key, _ = followed.open(run.path)
+    other_key, _ = followed.open(other.path)
+    read_all(followed)
+    followed.tick([other_key])
+    seen = followed.followers[key].events
+    run.log("step", epoch=0, batch=1, loss=2.0)
+    other.log("step", epoch=0, batch=1, loss=2.0)
+    assert followed.poll(big_read=0) == ([], [other_key])  # an unticked run waits
+    assert followed.loading == {other_key}
+    assert followed.followers[key].events == seen
+    read_all(followed)
+    for new in followed.tick([other_key, key]):
+        followed.open(new)  # ticked again: it catches up
+    other.log("step", epoch=0, batch=2, loss=1.9)
+    assert followed.poll(big_read=1 << 20) == ([], [])  # small reads happen right here
+    assert followed.followers[key].events == seen + 1 and not followed.loading
+
+
+def test_the_trainers_exit_is_told_once_and_a_refused_run_forgotten(tmp_path):
+    run = live_run(tmp_path)
+    followed = FollowedRuns(PALETTE)
+    key, _ = followed.open(run.path)
+    read_all(followed)
+    followed.process = FakeTrainer(run.path, None)
+    assert followed.check_process() is None  # still training
+    followed.process = FakeTrainer(run.path, 1, log="Traceback: boom")
+    assert followed.check_process() == [
+        Notice("the trainer exited with status 1: Traceback: boom", "error")
+    ]
+    assert followed.process is None and followed.check_process() is None
+    followed.process = FakeTrainer(run.path, 2, log="", discard=True)
+    assert followed.check_process() == [
+        Notice("the trainer refused the options (exit status 2)", "error")
+    ]
+    assert key not in followed.followers and followed.selected == [] and followed.primary is None
+
+
+def test_a_failure_the_run_reported_is_not_told_twice(tmp_path):
+    run = live_run(tmp_path)
+    followed = FollowedRuns(PALETTE)
+    followed.open(run.path)
+    read_all(followed)
+    run.set_status("failed", "NaN loss")
+    followed.process = FakeTrainer(run.path, 1, log="NaN loss")
+    assert followed.check_process() == [Notice("lm-live failed: NaN loss", "error")]
+
+
+def test_steering_the_run_shown(runs, tmp_path):
+    followed = FollowedRuns(PALETTE)
+    assert followed.steer("stop") == Notice(
+        "no run shown: start one (s) or open one (o)", "warning"
+    )
+    followed.open(runs / "lm-lstm-recorded")
+    read_all(followed)
+    assert followed.pause_or_resume() == Notice(
+        "lm-lstm-recorded is not running (finished)", "warning"
+    )
+    run = live_run(tmp_path)
+    followed.open(run.path)
+    read_all(followed)
+    # A run started elsewhere: its control file.
+    assert followed.steer("stop") == Notice(
+        "stopping lm-live (at the end of the batch, after a checkpoint)"
+    )
+    assert json.loads(run.control_path.read_text())["command"] == "stop"
+    run.set_status("paused")
+    followed.poll(big_read=1 << 20)
+    assert followed.pause_or_resume() == Notice("resuming lm-live")
+    # The trainer started here: asked directly.
+    trainer = FakeTrainer(run.path, None)
+    followed.process = trainer
+    assert followed.steer("pause") == Notice("asked to pause lm-live")
+    assert trainer.requests == ["pause"]
+
+
+def test_what_is_shown_overlaid_and_listed(runs, tmp_path):
+    followed = FollowedRuns(PALETTE)
+    assert followed.shown() is None and followed.overlay() == []
+    lstm, _ = followed.open(runs / "lm-lstm-recorded")
+    assert followed.shown() is None and followed.overlay() == []  # not read yet
+    read_all(followed)
+    assert followed.shown().name == "lm-lstm-recorded"
+    run = live_run(tmp_path, "lm-other", model="lstm")
+    followed.open(run.path)
+    read_all(followed)
+    assert [(label, color) for _, label, color in followed.overlay()] == [
+        ("lstm lm-lstm-recorded", "red"),
+        ("lstm lm-other", "green"),
+    ]
+    followed.tick([lstm])
+    assert [label for _, label, _ in followed.overlay()] == ["lstm"]
+    # The run list: the runs folder's rows, then a run opened from elsewhere.
+    followed.listed = [{"name": "lm-lstm-recorded", "path": str(runs / "." / "lm-lstm-recorded")}]
+    entries = followed.entries()
+    assert [e["path"] for e in entries] == [lstm, run_key(run.path)]
+    assert entries[1]["model"] == "lstm" and entries[1]["status"] == "running"
+
+
+def test_memory_of_a_live_trainer_started_here(tmp_path):
+    run = live_run(tmp_path)
+    followed = FollowedRuns(PALETTE)
+    key, _ = followed.open(run.path)
+    run.log("epoch", epoch=1, memory_mb=50.0)
+    read_all(followed)
+    assert followed.memory_mb(key) == 50.0
+    followed.process = FakeTrainer(run.path, None)
+    assert followed.live_trainer(key) is followed.process
+    assert followed.memory_mb(key) == 123.0  # the child's resident memory now
+
+
+def test_starting_a_trainer_follows_its_run_alone(runs):
+    followed = FollowedRuns(PALETTE)
+    followed.open(runs / "lm-lstm-recorded")
+
+    def build(options, folder):
+        return [sys.executable, "-c", "pass"]
+
+    process = followed.start(runs, {"task": "lm", "model": "gru"}, build)
+    process.wait(30)
+    key = run_key(process.path)
+    assert process.path.parent == runs and process.path.name.startswith("lm-gru")
+    assert followed.process is process and followed.selected == [key] == [followed.primary]
+    assert followed.run_colors[key] == "red" and key not in followed.loading
+    lstm = run_key(runs / "lm-lstm-recorded")
+    assert [e["path"] for e in followed.entries()] == [lstm, key]  # both opened, not listed
+    with pytest.raises(RunError):
+        followed.start(runs / "lm-lstm-recorded" / "config.json", {}, build)
