@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus import Corpus, load_corpus
 from rnn_tui.data.ngrams import top_ngrams, zipf_series
+from rnn_tui.tui import explanations
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import ORDERS, NgramPanel, NgramStats
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
@@ -108,6 +109,7 @@ class DatasetScreen(Screen):
     tabs."""
 
     AUTO_FOCUS = "#vocab-table"
+    EXPLAIN = explanations.DATASET
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

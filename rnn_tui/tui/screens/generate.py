@@ -38,6 +38,7 @@ from rnn_tui.decode.options import (
     parse_temperature,
 )
 from rnn_tui.runs.discover import describe, discover_checkpoints
+from rnn_tui.tui import explanations
 from rnn_tui.tui.widgets.checkpoint_options import PATH, fill_checkpoint_select
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.generate_output import GenerationOutput
@@ -152,6 +153,7 @@ class GenerateScreen(Screen):
     """Checkpoint, prefix and options on top; the streamed text and the top-5 panel below."""
 
     AUTO_FOCUS = "#prefix"
+    EXPLAIN = explanations.GENERATE
     # Times the generation (and paces the worker's updates); tests pin it for stable pictures.
     clock = staticmethod(time.perf_counter)
 

@@ -31,6 +31,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.decode.search import worked_example_summary
 from rnn_tui.runs.discover import describe, discover_checkpoints, read_meta
+from rnn_tui.tui import explanations
 from rnn_tui.tui.widgets.checkpoint_options import PATH, fill_checkpoint_select
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.translate_input import SentenceInput, split_sentences
@@ -243,6 +244,7 @@ class TranslateScreen(Screen):
     """Checkpoint, sentences and search options on top; the results below."""
 
     AUTO_FOCUS = "#tr-source"
+    EXPLAIN = explanations.TRANSLATE
     # Times the translation (and paces the worker's updates); tests pin it for stable pictures.
     clock = staticmethod(time.perf_counter)
     # path -> Translator; tests swap in a fake.
