@@ -6,7 +6,9 @@ import subprocess
 import sys
 
 from textual.command import CommandPalette
+from textual.widgets._header import HeaderTitle
 
+from rnn_tui.runs import discover
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.screens.help import HelpScreen
 
@@ -18,8 +20,7 @@ async def test_opens_on_dataset_with_the_time_machine_vocabulary(tui) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await tui.settle(pilot)
         assert isinstance(app.screen, DatasetScreen)
-        assert app.title == "rnn-tui"
-        assert app.sub_title == "Dataset"
+        assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Dataset"
         lines = tui.table_lines(app, 11)
         assert lines[0].split() == ["index", "token", "frequency"]
         assert [line.split()[1] for line in lines[1:]] == SEEDS_VOCAB
@@ -67,6 +68,27 @@ async def test_palette_lists_our_commands_and_runs_them(tui) -> None:
         await tui.settle(pilot)
         assert isinstance(app.screen, DatasetScreen)
         assert "vocabulary 28" in tui.status(app)
+
+
+async def test_the_header_follows_the_screen_switched_to_through_the_palette(
+    tui, tmp_path, monkeypatch
+) -> None:
+    # No checkpoint to find: neither screen loads a model.
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("3")
+        await tui.settle(pilot)
+        assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Generate"
+        await pilot.press("ctrl+p", *"screen translate")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert app.current_mode == "translate"
+        assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Translate"
 
 
 async def test_ctrl_q_quits(tui) -> None:

@@ -28,6 +28,14 @@ class ScreenSpec:
     title: str
     factory: Callable[[], Screen]
 
+    def build(self) -> Screen:
+        """The screen, titled: the header shows its title however the screen was reached
+        (key, palette or code), unless the screen names itself (SUB_TITLE)."""
+        screen = self.factory()
+        if screen.sub_title is None:
+            screen.sub_title = self.title
+        return screen
+
 
 def lazy(module: str, name: str) -> Callable[[], Screen]:
     """A factory that imports the screen's module on first use: only the first screen's code
@@ -39,7 +47,8 @@ def lazy(module: str, name: str) -> Callable[[], Screen]:
     return build
 
 
-# Adding a screen is one line here: modes, number-key bindings and palette entries follow.
+# Adding a screen is one line here: modes, number-key bindings, header title and palette entries
+# follow.
 SCREEN_SPECS: tuple[ScreenSpec, ...] = (
     ScreenSpec("1", "dataset", "Dataset", DatasetScreen),
     ScreenSpec("2", "train", "Train", lazy("rnn_tui.tui.screens.train", "TrainScreen")),
@@ -57,7 +66,7 @@ class RnnTuiApp(App[None]):
     # Absolute, so a subclass defined elsewhere (tests, tools) finds the stylesheet too.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
-        spec.mode: spec.factory for spec in SCREEN_SPECS
+        spec.mode: spec.build for spec in SCREEN_SPECS
     }
     COMMANDS: ClassVar[set] = {RnnTuiCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -83,7 +92,6 @@ class RnnTuiApp(App[None]):
 
     # Start straight in the first screen's mode (no blank default screen to build first).
     DEFAULT_MODE = SCREEN_SPECS[0].mode
-    SUB_TITLE = SCREEN_SPECS[0].title
 
     screen_specs = SCREEN_SPECS
 
@@ -102,8 +110,6 @@ class RnnTuiApp(App[None]):
         self.exit()
 
     def action_show_screen(self, mode: str) -> None:
-        spec = next(s for s in SCREEN_SPECS if s.mode == mode)
-        self.sub_title = spec.title
         self.switch_mode(mode)
 
     def action_help(self) -> None:
@@ -112,4 +118,5 @@ class RnnTuiApp(App[None]):
 
         if isinstance(self.screen, HelpScreen):
             return
-        self.push_screen(HelpScreen(self.screen, self.sub_title))
+        screen = self.screen
+        self.push_screen(HelpScreen(screen, screen.sub_title or self.sub_title))
