@@ -135,12 +135,13 @@ class DatasetScreen(Screen):
             show=False,
             tooltip="type the minimum token frequency, then enter",
         ),
+        # Shift+e: plain `e` is the app's explain panel on every screen.
         Binding(
-            "e",
+            "E",
             "encoding",
             "Encoding",
             show=False,
-            tooltip="type the encoding of a corpus file, then enter",
+            tooltip="type the encoding of a corpus file, then enter (shift+e)",
         ),
         Binding(
             "o",
@@ -234,7 +235,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
                 "utf-8",
                 id="encoding",
                 compact=True,
-                tooltip="Encoding of a corpus file; enter applies",
+                tooltip="Encoding of a corpus file (E); enter applies",
             )
         with Horizontal(id="file-row"):
             yield Label("file", classes="control-label")

@@ -85,6 +85,7 @@ class ExplainPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.border_title = self.explanation.title
+        self.border_subtitle = "e or f9 hides"
 
 
 def explanation_of(screen: Screen) -> Explanation | None:
