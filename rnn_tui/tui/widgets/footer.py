@@ -13,7 +13,11 @@ class AppFooter(Footer):
     often 80 wide)."""
 
     DEFAULT_CSS = """
-    /* A group's label ("screens") keeps a space before the next key when compact. */
+    /* Compact: one space between a group's keys and around it ("? Help 1 2 3 4 screens e"),
+    where Textual leaves two before the group and none after its label. */
+    AppFooter.-compact FooterKey.-grouped {
+        margin: 0 1 0 0;
+    }
     AppFooter.-compact FooterLabel {
         margin: 0 1 0 0;
     }
