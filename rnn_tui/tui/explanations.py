@@ -28,7 +28,7 @@ DATASET = Explanation(
         ("unigram", "P(x′) = (n(x′) + ε₁/m) / (n + ε₁)"),
         ("bigram", "P(x′ | x) = (n(x, x′) + ε₂ P(x′)) / (n(x) + ε₂)"),
         ("perplexity", "exp(−1/n Σ_t log P(x_t | x_{t−1}, …, x_1))"),
-        ("minibatch", "rows of num_steps tokens; labels Y = X shifted one token on"),
+        ("minibatch", "rows of num_steps tokens; labels Y = X shifted by one"),
     ),
     note=(
         "n_i: count of the i-th most frequent word. The n-gram estimates are Laplace-smoothed "
