@@ -201,10 +201,17 @@ def test_checkpoint_errors_are_one_line(capsys, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "args", [["--beam", "0"], ["--alpha", "-1"], ["--alpha", "nan"], ["--max-len", "0"]]
+    ("args", "message"),
+    [
+        (["--beam", "0"], "argument --beam: must be a positive integer, got '0'"),
+        (["--alpha", "-1"], "argument --alpha: must be a number >= 0, got '-1'"),
+        (["--alpha", "nan"], "argument --alpha: must be a number >= 0, got 'nan'"),
+        (["--max-len", "0"], "argument --max-len: must be a positive integer, got '0'"),
+    ],
 )
-def test_bad_options_are_usage_errors(capsys, trained, args):
-    one_line_error(capsys, ["--checkpoint", str(trained), *args, "Go."], "error")
+def test_bad_options_are_usage_errors(capsys, trained, args, message):
+    error = one_line_error(capsys, ["--checkpoint", str(trained), *args, "Go."])
+    assert error == f"rnn-tui translate: error: {message} (see rnn-tui translate --help)\n"
 
 
 def test_help_lists_translate_without_importing_torch():

@@ -70,11 +70,33 @@ def test_toy_preset_matches_d2l(strategy, seed):
     expected = list(D2L[strategy](corpus, batch_size, num_steps, random.Random(seed)))
     got = ours(corpus, batch_size, num_steps, strategy, seed)
     assert got == expected
-    assert len(got) >= 1
 
 
-def test_toy_preset_is_the_seeds_example():
-    assert TOY_PRESET == {"corpus": list(range(35)), "batch_size": 2, "num_steps": 5}
+@pytest.mark.parametrize("seed", range(12))
+def test_toy_preset_gives_the_seeds_three_minibatches(seed):
+    # The seeds' example: 0…34 in minibatches of 2 × 5. Random sampling uses all six
+    # subsequences of its offset, three minibatches of two, whatever the seed.
+    corpus, batch_size, num_steps = (TOY_PRESET[k] for k in ("corpus", "batch_size", "num_steps"))
+    batches = list(iter_batches(corpus, batch_size, num_steps, "random", seed))
+    assert [X.shape for X, _ in batches] == [(2, 5)] * 3
+    starts = sorted(int(s) for X, _ in batches for s in X[:, 0])
+    assert starts == list(range(starts[0], starts[0] + 30, 5)) and 0 <= starts[0] < 5
+
+
+def test_toy_preset_sequential_batches_continue_row_by_row():
+    # At offset 0, sequential partitioning of the seeds' example splits 0…33 into two rows
+    # (0…16, 17…33) read five tokens at a time: each minibatch continues the one before.
+    corpus, batch_size, num_steps = (TOY_PRESET[k] for k in ("corpus", "batch_size", "num_steps"))
+    layouts = (
+        partition_layout(len(corpus), batch_size, num_steps, "sequential", s) for s in range(99)
+    )
+    seed = next(s for s, layout in enumerate(layouts) if layout.offset == 0)
+    batches = list(iter_batches(corpus, batch_size, num_steps, "sequential", seed))
+    assert [X.tolist() for X, _ in batches] == [
+        [[0, 1, 2, 3, 4], [17, 18, 19, 20, 21]],
+        [[5, 6, 7, 8, 9], [22, 23, 24, 25, 26]],
+        [[10, 11, 12, 13, 14], [27, 28, 29, 30, 31]],
+    ]
 
 
 @SETTINGS

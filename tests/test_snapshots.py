@@ -31,3 +31,12 @@ def test_dataset_search_80x24(snap_compare, tui) -> None:
         await tui.settle(pilot)
 
     assert snap_compare(tui.make_app(), terminal_size=(80, 24), run_before=search)
+
+
+def test_dataset_explain_panel_80x24(snap_compare, tui) -> None:
+    async def explain(pilot) -> None:
+        await tui.settle(pilot)
+        await pilot.press("e")
+        await tui.settle(pilot)
+
+    assert snap_compare(tui.make_app(), terminal_size=(80, 24), run_before=explain)

@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 from textual.command import CommandPalette
+from textual.widgets._header import HeaderTitle
 
+from rnn_tui.runs import discover
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.screens.help import HelpScreen
+from rnn_tui.tui.screens.train import TrainScreen
 
 SEEDS_VOCAB = ["<unk>", "the", "i", "and", "of", "a", "to", "was", "in", "that"]
 
@@ -18,8 +21,7 @@ async def test_opens_on_dataset_with_the_time_machine_vocabulary(tui) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await tui.settle(pilot)
         assert isinstance(app.screen, DatasetScreen)
-        assert app.title == "rnn-tui"
-        assert app.sub_title == "Dataset"
+        assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Dataset"
         lines = tui.table_lines(app, 11)
         assert lines[0].split() == ["index", "token", "frequency"]
         assert [line.split()[1] for line in lines[1:]] == SEEDS_VOCAB
@@ -27,14 +29,20 @@ async def test_opens_on_dataset_with_the_time_machine_vocabulary(tui) -> None:
         assert "vocabulary 4,580" in tui.status(app)
 
 
-async def test_number_key_switches_to_the_dataset_screen(tui) -> None:
+async def test_number_keys_switch_away_and_back_to_the_dataset_screen(
+    tui, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
     app = tui.make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await tui.settle(pilot)
-        screen = app.screen
+        dataset = app.screen
+        await pilot.press("2")
+        assert app.current_mode == "train" and isinstance(app.screen, TrainScreen)
         await pilot.press("1")
-        assert app.screen is screen
         assert app.current_mode == "dataset"
+        assert app.screen is dataset  # the same screen, its corpus still loaded
+        assert "vocabulary 4,580" in tui.status(app)
 
 
 async def test_help_opens_with_question_mark_and_f1_and_closes_with_escape(tui) -> None:
@@ -45,7 +53,8 @@ async def test_help_opens_with_question_mark_and_f1_and_closes_with_escape(tui) 
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.rows)
         assert keys["/"].startswith("Search") and keys["t"].startswith("Token")
-        assert keys["^q"].startswith("Quit") and keys["1"].startswith("Dataset")
+        assert keys["^q"].startswith("Quit") and keys["1 / f2"].startswith("Dataset")
+        assert keys["E"].startswith("Encoding") and keys["e / f9"].startswith("Explain")
         assert "Vocabulary" in app.screen.query_one("#help-guide").source
         await pilot.press("escape")
         assert isinstance(app.screen, DatasetScreen)
@@ -67,6 +76,27 @@ async def test_palette_lists_our_commands_and_runs_them(tui) -> None:
         await tui.settle(pilot)
         assert isinstance(app.screen, DatasetScreen)
         assert "vocabulary 28" in tui.status(app)
+
+
+async def test_the_header_follows_the_screen_switched_to_through_the_palette(
+    tui, tmp_path, monkeypatch
+) -> None:
+    # No checkpoint to find: neither screen loads a model.
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("3")
+        await tui.settle(pilot)
+        assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Generate"
+        await pilot.press("ctrl+p", *"screen translate")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert app.current_mode == "translate"
+        assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Translate"
 
 
 async def test_ctrl_q_quits(tui) -> None:

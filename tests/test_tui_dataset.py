@@ -100,7 +100,7 @@ async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
         await pilot.press("r", "o", *str(path), "enter")  # raw mode keeps the é
         await tui.settle(pilot)
         assert tui.errors(app)[-1].startswith("cannot decode")
-        await pilot.press("escape", "e", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        await pilot.press("escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
         await tui.settle(pilot)
         assert tui.status(app).startswith("latin1.txt, word/raw:")
         assert "5 tokens" in tui.status(app)

@@ -44,8 +44,12 @@ async def test_loads_and_shows_preprocessed_pairs():
         assert "68,807 pairs" in status and "0 malformed" in status
         stats = text_of(app, "#pairs-stats")
         assert "English" in stats and "French" in stats and "5,326" in stats
-        assert app.query_one(LengthHistogram).plt is not None
-        assert app.query_one(LengthHistogram)._bars is not None
+        # The histogram draws both sides' bars, with comma-grouped counts on the y axis.
+        histogram = app.query_one(LengthHistogram)
+        drawn = "\n".join(histogram.render_line(y).text for y in range(histogram.size.height))
+        assert "tokens per sentence" in drawn
+        assert "██ English" in drawn and "██ French" in drawn
+        assert "15,000┤" in drawn and "0┤█" in drawn
         assert not app.query_one("#pairs-view").loading
 
 

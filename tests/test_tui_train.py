@@ -158,7 +158,7 @@ async def test_the_first_read_happens_in_a_worker_and_help_lists_the_keys(runs, 
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.rows)
         assert keys["s"].startswith("Start") and keys["x"].startswith("Stop")
-        assert keys["p"].startswith("Pause/Resume") and keys["2"].startswith("Train")
+        assert keys["p"].startswith("Pause/Resume") and keys["2 / f3"].startswith("Train")
         assert "perplexity" in app.screen.query_one("#help-guide").source
 
 

@@ -185,7 +185,6 @@ def start_here(monkeypatch):
     """Open the app on the Translate screen, skipping the Dataset screen's corpus load (the
     first test shows key 4 gets there)."""
     monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", "translate")
-    monkeypatch.setattr(RnnTuiApp, "SUB_TITLE", "Translate")
 
 
 async def open_translate(pilot, tui) -> TranslateScreen:
@@ -221,7 +220,7 @@ async def test_key_4_opens_translate_and_enter_shows_greedy_and_beam(fake, tui):
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_translate(pilot, tui)
-        assert app.sub_title == "Translate"
+        assert app.screen.sub_title == "Translate"
         assert screen.query_one("#tr-checkpoint", Select).value == str(tensors)
         facts = str(screen.query_one("#tr-facts").render())
         assert facts == (

@@ -1,4 +1,12 @@
-"""The rnn-tui Textual app: one mode per screen, switched with the number keys.
+"""The rnn-tui Textual app: one mode per screen, and the keys that work on every screen.
+
+Navigation works from anywhere. A screen's digit switches to it where no text field has the
+focus; its function key (F2 for screen 1, F3 for screen 2, …) is a priority binding that works
+from inside a field too, and the footer shows whichever of the two works where the focus is.
+(Not alt+digit: Textual 8 reads ESC+digit, what a terminal sends for alt+digit, as macOS Option
+characters, so alt+4 would type "¢" into the field.) Escape leaves a text field; F1 opens the
+help and F9 the explain panel from anywhere. A screen added to SCREEN_SPECS gets all of this,
+its title in the header and its palette entry.
 
 Importing this module must stay cheap (no torch): the app has to paint in well under a second.
 """
@@ -11,12 +19,17 @@ from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
 
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 from textual.screen import Screen
+from textual.widgets import Input
+from textual.widgets.input import Selection
 
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
+from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
 
 
 @dataclass(frozen=True)
@@ -27,6 +40,44 @@ class ScreenSpec:
     mode: str
     title: str
     factory: Callable[[], Screen]
+
+    def build(self) -> Screen:
+        """The screen, titled: the header shows its title however the screen was reached
+        (key, palette or code), unless the screen names itself (SUB_TITLE)."""
+        screen = self.factory()
+        if screen.sub_title is None:
+            screen.sub_title = self.title
+        return screen
+
+    @property
+    def function_key(self) -> str:
+        """The key that reaches this screen from anywhere: F1 is the help, so screen N is F(N+1)."""
+        return f"f{int(self.key) + 1}"
+
+    def bindings(self) -> list[Binding]:
+        """The digit (where no text field would type it) and the function key (a priority
+        binding: it works from inside a field too). One action, so the footer shows the first
+        of the two that is active: the digit, or the function key where a field has the focus."""
+        action = f"show_screen('{self.mode}')"
+        return [
+            Binding(
+                self.key,
+                action,
+                self.title,
+                id=f"screen.{self.mode}",
+                tooltip=f"switch to the {self.title} screen ({self.function_key} in a text field)",
+                group=SCREENS,
+            ),
+            Binding(
+                self.function_key,
+                action,
+                self.title,
+                id=f"screen.{self.mode}.anywhere",
+                tooltip=f"switch to the {self.title} screen, even from a text field",
+                priority=True,
+                group=SCREENS,
+            ),
+        ]
 
 
 def lazy(module: str, name: str) -> Callable[[], Screen]:
@@ -39,7 +90,13 @@ def lazy(module: str, name: str) -> Callable[[], Screen]:
     return build
 
 
-# Adding a screen is one line here: modes, number-key bindings and palette entries follow.
+# The screen keys share one footer entry ("1 2 3 4 screens", "f2 f3 f4 f5 screens" in a field):
+# with their names they would not fit at 80 columns next to the screen's own keys. The header,
+# the help and the palette name them.
+SCREENS = Binding.Group("screens")
+
+# Adding a screen is one line here: its mode, digit and function key, title and palette entry
+# follow (and its EXPLAIN, if it declares one, gets the explain keys).
 SCREEN_SPECS: tuple[ScreenSpec, ...] = (
     ScreenSpec("1", "dataset", "Dataset", DatasetScreen),
     ScreenSpec("2", "train", "Train", lazy("rnn_tui.tui.screens.train", "TrainScreen")),
@@ -50,6 +107,12 @@ SCREEN_SPECS: tuple[ScreenSpec, ...] = (
 )
 
 
+def takes_text(widget: DOMNode | None) -> bool:
+    """Whether `widget` would take a typed character as text (an Input, a TextArea, an open
+    drop-down's type-to-search): there, plain letters and digits are not keys."""
+    return widget is not None and widget.check_consume_key("x", "x")
+
+
 class RnnTuiApp(App[None]):
     """Explore recurrent neural networks the d2l.ai way."""
 
@@ -57,35 +120,61 @@ class RnnTuiApp(App[None]):
     # Absolute, so a subclass defined elsewhere (tests, tools) finds the stylesheet too.
     CSS_PATH = Path(__file__).with_name("app.tcss")
     MODES: ClassVar[dict[str, str | Callable[[], Screen]]] = {
-        spec.mode: spec.factory for spec in SCREEN_SPECS
+        spec.mode: spec.build for spec in SCREEN_SPECS
     }
     COMMANDS: ClassVar[set] = {RnnTuiCommands}
+    # A plain key for where no text field has the focus, and a priority twin that works from
+    # inside one (a field would type the plain key); the footer shows the one that works. Order
+    # is footer order: at 80 columns the help and the screens fit, the explain key may not.
     BINDINGS: ClassVar[list[BindingType]] = [
-        *(
-            Binding(
-                spec.key,
-                f"show_screen('{spec.mode}')",
-                spec.title,
-                id=f"screen.{spec.mode}",
-                tooltip=f"switch to the {spec.title} screen",
-            )
-            for spec in SCREEN_SPECS
-        ),
+        Binding("question_mark", "help", "Help", tooltip="these keys and a guide to the screen"),
         Binding(
-            "question_mark,f1",
+            "f1",
             "help",
             "Help",
-            key_display="?",
-            tooltip="these keys and a guide to the screen (also F1)",
+            priority=True,
+            tooltip="these keys and a guide to the screen, from anywhere",
+        ),
+        *(binding for spec in SCREEN_SPECS for binding in spec.bindings()),
+        Binding(
+            "e",
+            "toggle_explain",
+            "Explain",
+            tooltip="the concept and formulas of this screen (f9 from a text field)",
+        ),
+        Binding(
+            "f9",
+            "toggle_explain",
+            "Explain",
+            priority=True,
+            tooltip="the concept and formulas of this screen, from anywhere",
+        ),
+        Binding(
+            "escape",
+            "leave_field",
+            "Leave field",
+            show=False,
+            tooltip="leave the text field: digits and letters are keys again",
         ),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True, tooltip="leave rnn-tui"),
     ]
 
     # Start straight in the first screen's mode (no blank default screen to build first).
     DEFAULT_MODE = SCREEN_SPECS[0].mode
-    SUB_TITLE = SCREEN_SPECS[0].title
 
     screen_specs = SCREEN_SPECS
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("show_screen", "help", "toggle_explain"):
+            # Not over the help, the palette or a dialog: F1 then closes the help, and a
+            # dialog is answered before leaving its screen.
+            if len(self.screen_stack) > 1:
+                return False
+            if action == "toggle_explain":
+                return explanation_of(self.screen) is not None
+        if action == "leave_field":
+            return takes_text(self.focused)
+        return True
 
     async def action_quit(self) -> None:
         """Quit, unless a screen with work that outlives the app (a training run it started)
@@ -102,14 +191,29 @@ class RnnTuiApp(App[None]):
         self.exit()
 
     def action_show_screen(self, mode: str) -> None:
-        spec = next(s for s in SCREEN_SPECS if s.mode == mode)
-        self.sub_title = spec.title
         self.switch_mode(mode)
 
     def action_help(self) -> None:
         # Imported on first use: Markdown pulls in markdown-it and pygments (≈ 50 ms at start).
         from rnn_tui.tui.screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
-            return
-        self.push_screen(HelpScreen(self.screen, self.sub_title))
+        screen = self.screen
+        self.push_screen(HelpScreen(screen, screen.sub_title or self.sub_title))
+
+    def action_toggle_explain(self) -> None:
+        toggle_explain(self.screen)
+
+    def action_leave_field(self) -> None:
+        """Give the focus back to the screen, where its keys and the digits work."""
+        self.screen.set_focus(None)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        """Fields never select their text on focus (Textual's default): the first key typed
+        after Tab or a click would silently replace the whole value. Done here, for every
+        field of every screen, rather than field by field."""
+        for field in self.screen.query(Input):
+            if field.select_on_focus:
+                field.select_on_focus = False
+                # The field that just got the focus has already selected its text.
+                if field.has_focus:
+                    field.selection = Selection.cursor(len(field.value))

@@ -1,5 +1,5 @@
-"""The command palette provider (ctrl+p): the screens, the help, the current screen's actions,
-then Textual's own system commands (theme, keys, screenshot, quit).
+"""The command palette provider (ctrl+p): the screens, the help, the explain panel, the current
+screen's actions, then Textual's own system commands (theme, keys, screenshot, quit).
 
 Screens offer their own entries through a `palette_commands()` method returning
 (title, help, callback) tuples; the app lists its screens in `screen_specs`. One provider for
@@ -24,7 +24,7 @@ class RnnTuiCommands(Provider):
         commands: list[Command] = [
             (
                 f"Screen: {spec.title}",
-                f"Switch to the {spec.title} screen (key {spec.key})",
+                f"Switch to the {spec.title} screen (key {spec.key}, or {spec.function_key})",
                 partial(app.switch_mode, spec.mode),
             )
             for spec in getattr(app, "screen_specs", ())
@@ -36,6 +36,14 @@ class RnnTuiCommands(Provider):
                 partial(app.run_action, "help"),
             )
         )
+        if getattr(self.screen, "EXPLAIN", None) is not None:
+            commands.append(
+                (
+                    "Explain: concept and formulas",
+                    "Show or hide this screen's explain panel (e or F9)",
+                    partial(app.run_action, "toggle_explain"),
+                )
+            )
         screen_commands = getattr(self.screen, "palette_commands", None)
         if screen_commands is not None:
             commands.extend(screen_commands())

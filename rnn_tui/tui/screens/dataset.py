@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus import Corpus
 from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
+from rnn_tui.tui import explanations
 from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import NgramPanel
@@ -67,6 +68,7 @@ class DatasetScreen(Screen):
     """
 
     AUTO_FOCUS = "#vocab-table"
+    EXPLAIN = explanations.DATASET
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -92,12 +94,13 @@ class DatasetScreen(Screen):
             show=False,
             tooltip="type the minimum token frequency, then enter",
         ),
+        # Shift+e: plain `e` is the app's explain panel on every screen.
         Binding(
-            "e",
+            "E",
             "encoding",
             "Encoding",
             show=False,
-            tooltip="type the encoding of a corpus file, then enter",
+            tooltip="type the encoding of a corpus file, then enter (shift+e)",
         ),
         Binding(
             "o",

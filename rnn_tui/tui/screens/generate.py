@@ -33,6 +33,7 @@ from rnn_tui.decode.options import (
     parse_options,
 )
 from rnn_tui.runs.discover import describe
+from rnn_tui.tui import explanations
 from rnn_tui.tui.screens.console import ConsoleScreen
 from rnn_tui.tui.screens.generate_job import (
     Generation,
@@ -96,6 +97,7 @@ class GenerateScreen(ConsoleScreen):
     """
 
     AUTO_FOCUS = "#prefix"
+    EXPLAIN = explanations.GENERATE
     TASK = "lm"
     loader = staticmethod(load_lm)
 

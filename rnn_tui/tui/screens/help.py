@@ -17,7 +17,7 @@ NAVIGATION_KEYS = [
     ("↑ ↓ pgup pgdn home end", "move in tables, lists and scrolling panes"),
     ("← →", "switch tabs when the tab row has the focus"),
     ("enter", "apply a typed value, open a drop-down"),
-    ("escape", "close a drop-down or this help, leave the search box"),
+    ("escape", "leave a text field (its screen's keys work again), close a drop-down or this help"),
     ("ctrl+p", "command palette: type to find screens and actions"),
 ]
 
@@ -28,9 +28,10 @@ _DEFAULT_ACTIONS = {
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
-    """(key, description) for the keys active on `screen`: the app's and the screen's own, and
-    those the focused widget shows in the footer."""
-    rows: list[tuple[str, str]] = []
+    """(keys, description) for the keys active on `screen`: the app's and the screen's own, and
+    those the focused widget shows in the footer. Keys for one action share a row ("1 / f2"),
+    described by the first of them."""
+    rows: dict[tuple[int, str], tuple[list[str], str]] = {}
     for active in screen.active_bindings.values():
         binding = active.binding
         if binding.system or not binding.description or binding.action in _DEFAULT_ACTIONS:
@@ -39,9 +40,10 @@ def key_rows(screen: Screen) -> list[tuple[str, str]]:
             continue
         key = binding.key_display or screen.app.get_key_display(binding)
         what = binding.description + (f" — {binding.tooltip}" if binding.tooltip else "")
-        if (key, what) not in rows:
-            rows.append((key, what))
-    return rows + NAVIGATION_KEYS
+        keys, _ = rows.setdefault((id(active.node), binding.action), ([], what))
+        if key not in keys:
+            keys.append(key)
+    return [(" / ".join(keys), what) for keys, what in rows.values()] + NAVIGATION_KEYS
 
 
 def key_table(rows: list[tuple[str, str]]) -> Table:

@@ -33,6 +33,7 @@ from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunError, default_runs_root
+from rnn_tui.tui import explanations
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
@@ -59,6 +60,7 @@ class TrainScreen(Screen):
     """
 
     AUTO_FOCUS = "#train-side Tabs"
+    EXPLAIN = explanations.TRAIN
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="start training with the form's options"),

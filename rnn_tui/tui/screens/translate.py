@@ -32,6 +32,7 @@ from rnn_tui.decode.options import (
     parse_translate_options,
 )
 from rnn_tui.decode.search import worked_example_summary
+from rnn_tui.tui import explanations
 from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded
 from rnn_tui.tui.screens.translate_job import (
     Outcome,
@@ -113,6 +114,7 @@ class TranslateScreen(ConsoleScreen):
     """
 
     AUTO_FOCUS = "#tr-source"
+    EXPLAIN = explanations.TRANSLATE
     TASK = "seq2seq"
     loader = staticmethod(load_translator)
 

@@ -108,7 +108,7 @@ class CorpusControls(Vertical):
                 "utf-8",
                 id="encoding",
                 compact=True,
-                tooltip="Encoding of a corpus file; enter applies",
+                tooltip="Encoding of a corpus file (E); enter applies",
             )
         with Horizontal(id="file-row"):
             yield Label("file", classes="control-label")

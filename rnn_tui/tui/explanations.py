@@ -1,0 +1,106 @@
+"""What each screen's explain panel teaches: the d2l concept and the seeds' formulas.
+
+One `Explanation` per screen, declared by the screen as `EXPLAIN = explanations.NAME`; names
+follow d2l (0.17 / d2l-zh, the chapters the seeds follow). Kept short: a lesson's talking
+points, not the chapter.
+"""
+
+from __future__ import annotations
+
+from rnn_tui.tui.widgets.explain import Explanation
+
+DATASET = Explanation(
+    title="Text preprocessing and language models (d2l §8.2–8.3)",
+    concept=(
+        "Text is cleaned and split into tokens (words or characters). The Vocab maps each token "
+        "to an index in order of falling frequency; index 0 is <unk>, for unknown tokens and "
+        "those seen fewer than min_freq times. A language model estimates "
+        "P(x_1, …, x_T) = Π P(x_t | x_1, …, x_{t−1}); counting n-grams, with Laplace smoothing "
+        "for unseen ones, is the simplest. Word frequencies follow Zipf's law — a straight "
+        "line on log–log axes, for bigrams and trigrams too — so most n-grams are rare and "
+        "counting cannot model language well. For training, the corpus is cut into "
+        "subsequences of num_steps tokens, labels shifted by one: random sampling (random "
+        "subsequences, no state carried between minibatches) or sequential partitioning "
+        "(minibatch i + 1 continues minibatch i row by row)."
+    ),
+    formulas=(
+        ("Zipf's law", "log n_i = −α log i + c"),
+        ("unigram", "P(x′) = (n(x′) + ε₁/m) / (n + ε₁)"),
+        ("bigram", "P(x′ | x) = (n(x, x′) + ε₂ P(x′)) / (n(x) + ε₂)"),
+        ("perplexity", "exp(−1/n Σ_t log P(x_t | x_{t−1}, …, x_1))"),
+        ("minibatch", "rows of num_steps tokens; labels Y = X shifted by one"),
+    ),
+    note=(
+        "n_i: count of the i-th most frequent word. The n-gram estimates are Laplace-smoothed "
+        "(d2l puts a hat on them): n tokens, m distinct ones, ε = 0 is the raw count; trigrams and "
+        "up follow the bigram's pattern. Perplexity 1 is a perfect model; a uniform guess over "
+        "the vocabulary scores its size."
+    ),
+)
+
+TRAIN = Explanation(
+    title="Training a recurrent network (d2l §8.4–8.7, §9.7)",
+    concept=(
+        "The hidden state H_t summarises the sequence so far; the same weights serve every "
+        "time step (φ is tanh; GRU and LSTM add gates). The loss is the cross-entropy of each "
+        "next token, shown as perplexity. Backpropagation through time multiplies by W_hhᵀ "
+        "once per step, so gradients can vanish or explode: their norm is clipped to θ "
+        "before each update. With sequential partitioning the state carries over between "
+        "minibatches but is detached, which truncates BPTT to num_steps steps. A seq2seq run "
+        "trains the decoder with teacher forcing — it reads <bos> and the reference, not its "
+        "own predictions — and masks <pad> tokens out of the loss."
+    ),
+    formulas=(
+        ("hidden state", "H_t = φ(X_t W_xh + H_{t−1} W_hh + b_h)"),
+        ("output", "O_t = H_t W_hq + b_q"),
+        ("cross-entropy", "ℓ = −1/n Σ_t log P(x_t | x_{t−1}, …, x_1)"),
+        ("perplexity", "exp(ℓ)"),
+        ("clipping", "g ← min(1, θ / ‖g‖) g"),
+        ("truncated BPTT", "∂ℓ_t/∂W_hh sums over the last num_steps steps only"),
+        ("masked loss", "ℓ = −Σ_t′ m_t′ log P(y_t′ | y_<t′, c),  m_t′ = 0 on <pad>"),
+        ("teacher forcing", "decoder input = <bos>, y_1, …, y_{T′−1}   (labels y_1 … y_T′)"),
+    ),
+    note="Perplexity 1 is perfect; the vocabulary size is uniform guessing.",
+)
+
+GENERATE = Explanation(
+    title="Prediction with warm-up (d2l §8.5, predict_ch8)",
+    concept=(
+        "The model starts from a zero state and reads the prefix without predicting (warm-up), "
+        "so the hidden state summarises it. Then it predicts the next token, feeds it back as "
+        "the next input, and repeats for length tokens. Greedy decoding takes the most "
+        "probable token every time — the same prefix always gives the same text. Sampling "
+        "draws from the softmax of the outputs divided by a temperature T: below 1 sharpens "
+        "the distribution (towards greedy), above 1 flattens it. Top-k draws among the k most "
+        "probable tokens only."
+    ),
+    formulas=(
+        ("warm-up", "H_t = f(x_t, H_{t−1})  for the prefix tokens x_1 … x_p"),
+        ("softmax", "softmax(o)_i = exp(o_i) / Σ_j exp(o_j)"),
+        ("greedy", "x_{t+1} = argmax softmax(o_t)"),
+        ("sampling", "x_{t+1} ~ softmax(o_t / T)"),
+        ("top-k", "x_{t+1} ~ softmax(o_t / T) over the k largest o_t,i"),
+    ),
+    note="The side panel shows softmax(o_t) itself, before temperature and top-k.",
+)
+
+TRANSLATE = Explanation(
+    title="Sequence to sequence, search and BLEU (d2l §9.6–9.8)",
+    concept=(
+        "The encoder reads the English tokens and <eos>; its final hidden state is the "
+        "context c. The decoder starts from that state and <bos>, reads c at every step, and "
+        "writes French until <eos> or the maximum length. Greedy search takes the most "
+        "probable token at each step, which need not give the most probable sequence; beam "
+        "search keeps the k most probable prefixes and ranks the finished candidates by a "
+        "length-normalised score (α = 0.75 in the seeds; α = 0 favours short output). BLEU "
+        "matches a translation's n-grams against a reference, with a penalty for being short."
+    ),
+    formulas=(
+        ("encoder", "h_t = f(x_t, h_{t−1}),   c = h_T"),
+        ("decoder", "s_t′ = g(y_{t′−1}, c, s_{t′−1})"),
+        ("next token", "P(y_t′ | y_1, …, y_{t′−1}, c) = softmax(dense(s_t′))"),
+        ("beam score", "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)"),
+        ("BLEU", "exp(min(0, 1 − len_label/len_pred)) Π_{n=1..k} p_n^(1/2ⁿ)"),
+    ),
+    note="L: length with <eos>; p_n: n-gram precision; k = 2 here; beam size 1 is greedy.",
+)

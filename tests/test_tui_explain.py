@@ -1,0 +1,105 @@
+"""The explain panel: `e` (or F9 from a text field, or the palette) shows each screen's concept
+and the seeds' formula it implements, and hides it again."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input, Static
+
+from rnn_tui.runs import discover
+from rnn_tui.tui.app import SCREEN_SPECS
+from rnn_tui.tui.widgets.explain import ExplainPanel
+
+SPECS = {spec.mode: spec for spec in SCREEN_SPECS}
+
+# The formula each screen implements, as the panel writes it.
+FORMULAS = {
+    "dataset": "exp(−1/n Σ_t log P(x_t | x_{t−1}, …, x_1))",
+    "train": "H_t = φ(X_t W_xh + H_{t−1} W_hh + b_h)",
+    "generate": "x_{t+1} = argmax softmax(o_t)",
+    "translate": "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)",
+}
+
+
+@pytest.fixture
+def no_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.chdir(tmp_path)
+
+
+async def open_screen(pilot, tui, mode: str):
+    await tui.settle(pilot)
+    if pilot.app.current_mode != mode:
+        await pilot.press(SPECS[mode].key)
+        await tui.settle(pilot)
+    assert pilot.app.current_mode == mode
+    return pilot.app.screen
+
+
+def shown_text(panel: ExplainPanel) -> list[str]:
+    """The panel's lines of text as drawn (its title, then each Static)."""
+    return [str(panel.border_title)] + [str(static.render()) for static in panel.query(Static)]
+
+
+def test_every_screen_explains_itself():
+    for spec in SCREEN_SPECS:
+        screen_class = spec.build().__class__
+        assert screen_class.EXPLAIN.formulas, spec.mode
+    assert set(FORMULAS) == set(SPECS)
+
+
+@pytest.mark.parametrize("mode", list(SPECS))
+async def test_e_toggles_the_panel_with_the_screens_formula(mode, no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot, tui, mode)
+        screen.set_focus(None)  # where no text field would type the e
+        await pilot.pause()
+        assert not screen.query(ExplainPanel)
+        await pilot.press("e")
+        await pilot.pause()
+        panel = screen.query_one(ExplainPanel)
+        assert panel.display and panel.region.height > 2
+        assert FORMULAS[mode] in shown_text(panel)
+        # The formula's row is on screen at 80×24, not below the fold.
+        formula = next(s for s in panel.query(Static) if str(s.render()) == FORMULAS[mode])
+        assert formula.region.height >= 1 and panel.region.contains_region(formula.region)
+        await pilot.press("e")
+        await pilot.pause()
+        assert not panel.display
+        assert app.current_mode == mode
+
+
+async def test_f9_toggles_the_panel_from_inside_a_field(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, "generate")
+        prefix = screen.query_one("#prefix", Input)
+        prefix.focus()
+        await pilot.pause()
+        await pilot.press("e")
+        assert prefix.value == "time travellere"
+        assert not screen.query(ExplainPanel)
+        await pilot.press("f9")
+        await pilot.pause()
+        assert screen.query_one(ExplainPanel).display
+        assert app.focused is prefix and prefix.value == "time travellere"
+        await pilot.press("f9")
+        await pilot.pause()
+        assert not screen.query_one(ExplainPanel).display
+
+
+async def test_the_palette_toggles_the_panel(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, "dataset")
+        await pilot.press("ctrl+p", *"explain")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is screen
+        panel = screen.query_one(ExplainPanel)
+        assert panel.display
+        assert "Zipf's law" in shown_text(panel)

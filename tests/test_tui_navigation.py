@@ -1,0 +1,210 @@
+"""Navigation from anywhere: screen keys from inside text fields, Escape out of a field, typed
+digits that never replace a field's text, and a header title that follows the screen."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from textual.widgets import Input, Select
+from textual.widgets._footer import FooterKey
+from textual.widgets._header import HeaderTitle
+
+from rnn_tui.runs import discover
+from rnn_tui.tui.app import SCREEN_SPECS, RnnTuiApp, ScreenSpec
+from rnn_tui.tui.screens.generate import GenerateScreen
+from rnn_tui.tui.screens.help import HelpScreen
+
+SPECS = {spec.mode: spec for spec in SCREEN_SPECS}
+
+
+@pytest.fixture
+def no_checkpoints(tmp_path, monkeypatch):
+    """Generate and Translate find no checkpoint (nothing to load), Train an empty runs folder."""
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.chdir(tmp_path)
+
+
+async def open_screen(pilot, tui, mode: str):
+    """Switch to `mode` with its digit (from the Dataset screen, where nothing takes text)."""
+    await tui.settle(pilot)
+    if pilot.app.current_mode != mode:
+        await pilot.press(SPECS[mode].key)
+        await tui.settle(pilot)
+    assert pilot.app.current_mode == mode
+    return pilot.app.screen
+
+
+def header(app) -> str:
+    """The title line the header shows."""
+    return str(app.screen.query_one(HeaderTitle).render())
+
+
+def filled_field(screen) -> Input:
+    """The screen's first text field (in focus order) that holds some text."""
+    return next(w for w in screen.focus_chain if isinstance(w, Input) and w.value)
+
+
+def footer_keys(app) -> list[str]:
+    return [key.key_display for key in app.screen.query(FooterKey)]
+
+
+@pytest.mark.parametrize("mode", list(SPECS))
+async def test_function_keys_switch_screens_from_inside_a_field_that_keeps_its_text(
+    mode, no_checkpoints, tui
+):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, mode)
+        assert header(app) == f"rnn-tui — {SPECS[mode].title}"
+        field = filled_field(screen)
+        field.focus()
+        await pilot.pause()
+        text = field.value
+        # A digit in a field is typed at the end, neither a screen key nor a replacement.
+        await pilot.press(SPECS[mode].key)
+        assert app.current_mode == mode
+        assert field.value == text + SPECS[mode].key
+        for other in SCREEN_SPECS:
+            await pilot.press(other.function_key)
+            await tui.settle(pilot)
+            assert app.current_mode == other.mode
+            assert header(app) == f"rnn-tui — {other.title}"
+        await pilot.press(SPECS[mode].function_key)
+        await pilot.pause()
+        assert app.screen is screen
+        assert app.focused is field and field.value == text + SPECS[mode].key
+
+
+async def test_a_field_reached_with_tab_keeps_its_text_when_typed_into(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, "generate")
+        prefix = screen.query_one("#prefix", Input)
+        length = screen.query_one("#length", Input)
+        prefix.focus()
+        await pilot.pause()
+        await pilot.press("tab")
+        assert app.focused is length and length.value == "100"
+        await pilot.press("4")
+        assert length.value == "1004"
+        assert prefix.value == "time traveller"
+        assert app.current_mode == "generate"
+
+
+async def test_escape_leaves_the_field_then_digits_switch(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await open_screen(pilot, tui, "generate")
+        prefix = screen.query_one("#prefix", Input)
+        prefix.focus()
+        await pilot.pause()
+        await pilot.press("4")
+        assert app.current_mode == "generate" and prefix.value == "time traveller4"
+        await pilot.press("escape")
+        assert app.focused is None
+        assert prefix.value == "time traveller4"
+        await pilot.press("4")
+        await tui.settle(pilot)
+        assert app.current_mode == "translate"
+        assert header(app) == "rnn-tui — Translate"
+
+
+async def test_a_digit_on_a_drop_down_switches_and_the_value_stays(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, "generate")
+        strategy = screen.query_one("#strategy", Select)
+        strategy.focus()
+        await pilot.pause()
+        await pilot.press("4")
+        await tui.settle(pilot)
+        assert app.current_mode == "translate"
+        await pilot.press("f4")  # Translate's path field has the focus: a digit would be typed
+        assert app.screen is screen and app.focused is strategy
+        assert strategy.value == "greedy"
+
+
+async def test_the_footer_shows_the_keys_that_work_where_the_focus_is(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await open_screen(pilot, tui, "generate")
+        assert isinstance(app.focused, Input)
+        keys = footer_keys(app)
+        assert keys[-7:] == ["f1", "f2", "f3", "f4", "f5", "f9", "^p"]
+        assert not {"1", "2", "3", "4", "?", "e"} & set(keys)
+        await pilot.press("escape")
+        await pilot.pause()
+        keys = footer_keys(app)
+        assert keys[-7:] == ["?", "1", "2", "3", "4", "e", "^p"]
+        assert not {"f1", "f2", "f9"} & set(keys)
+
+
+async def test_help_lists_both_keys_of_each_screen_and_opens_from_a_field(no_checkpoints, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, "generate")
+        await pilot.press("escape")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.rows)
+        for spec in SCREEN_SPECS:
+            assert keys[f"{spec.key} / {spec.function_key}"].startswith(spec.title)
+        assert keys["e / f9"].startswith("Explain") and keys["? / f1"].startswith("Help")
+        await pilot.press("escape")
+        screen.query_one("#prefix", Input).focus()
+        await pilot.pause()
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        # From a field only the keys that work there are listed: no bare digits.
+        assert dict(app.screen.rows)["f4"].startswith("Generate")
+        await pilot.press("f1")
+        assert app.screen is screen
+        assert screen.query_one("#prefix", Input).value == "time traveller"
+
+
+def test_a_screen_added_later_gets_its_digit_and_function_key():
+    spec = ScreenSpec("7", "classify", "Classify", GenerateScreen)
+    assert [(b.key, b.action, b.priority) for b in spec.bindings()] == [
+        ("7", "show_screen('classify')", False),
+        ("f8", "show_screen('classify')", True),
+    ]
+    assert spec.build().sub_title == "Classify"
+    # Keys 1–7 use F2–F8: none collides with the help (F1) or the explain panel (F9).
+    app_keys = [binding.key for binding in RnnTuiApp.BINDINGS]
+    assert len(app_keys) == len(set(app_keys))
+    assert {f"f{n + 1}" for n in range(1, 8)}.isdisjoint({"f1", "f9"})
+
+
+@pytest.fixture
+def slow_checkpoint(tmp_path, monkeypatch, char_checkpoint):
+    """The tiny char checkpoint as the only one discovery finds."""
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    for suffix in (".safetensors", ".json"):
+        shutil.copy(char_checkpoint.with_suffix(suffix), folder / f"tiny{suffix}")
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.chdir(tmp_path)
+
+
+async def test_escape_stops_a_running_generation_first_then_leaves_the_field(slow_checkpoint, tui):
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_screen(pilot, tui, "generate")
+        length = screen.query_one("#length", Input)
+        length.value = "100000"
+        length.focus()
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause(0.5)
+        assert screen.running
+        await pilot.press("escape")
+        await tui.settle(pilot)
+        assert not screen.running
+        assert app.focused is length
+        await pilot.press("escape")
+        assert app.focused is None
