@@ -203,10 +203,13 @@ def test_checkpoint_errors_are_one_line(capsys, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--beam", "0"], "argument --beam: must be a positive integer, got '0'"),
-        (["--alpha", "-1"], "argument --alpha: must be a number >= 0, got '-1'"),
-        (["--alpha", "nan"], "argument --alpha: must be a number >= 0, got 'nan'"),
-        (["--max-len", "0"], "argument --max-len: must be a positive integer, got '0'"),
+        (["--beam", "0"], "argument --beam: must be an integer in [1, 64] (got '0')"),
+        (["--alpha", "-1"], "argument --alpha: must be a number in [0, 10] (got '-1')"),
+        (["--alpha", "nan"], "argument --alpha: must be a number in [0, 10] (got 'nan')"),
+        (
+            ["--max-len", "0"],
+            "argument --max-len: must be an integer in [1, 200], or empty for num_steps (got '0')",
+        ),
     ],
 )
 def test_bad_options_are_usage_errors(capsys, trained, args, message):
