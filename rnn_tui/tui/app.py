@@ -27,6 +27,7 @@ from textual.screen import Screen
 from textual.widgets import Input
 from textual.widgets.input import Selection
 
+from rnn_tui.decode.cache import ModelCache
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
@@ -163,6 +164,9 @@ class RnnTuiApp(App[None]):
     DEFAULT_MODE = SCREEN_SPECS[0].mode
 
     screen_specs = SCREEN_SPECS
+    # The models the Generate and Translate consoles loaded, shared so that at most two stay in
+    # memory (made on first use by screens/console.py's model_cache).
+    model_cache: ModelCache | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("show_screen", "help", "toggle_explain"):
