@@ -14,14 +14,14 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.validation import ValidationResult, Validator
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.models.names import CONCISE_ONLY
-from rnn_tui.options import Option, OptionError
+from rnn_tui.options import Option
 from rnn_tui.train.options import FILE, OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
+from rnn_tui.tui.widgets.option_input import OptionValidator
 
 SEQ2SEQ = "seq2seq"
 BOOLEAN_CHOICES = (("no", False), ("yes", True))
@@ -49,21 +49,6 @@ def declaration(task: str, name: str) -> Option:
 
 def hint(option: Option) -> str:
     return option.help[:1].upper() + option.help[1:]
-
-
-class OptionValidator(Validator):
-    """A text field checked by its option's declaration (`Option.parse`)."""
-
-    def __init__(self, option: Option) -> None:
-        super().__init__(failure_description=option.describe(typed=True))
-        self.option = option
-
-    def validate(self, value: str) -> ValidationResult:
-        try:
-            self.option.parse(value)
-        except OptionError:
-            return self.failure(self.option.describe(typed=True))
-        return self.success()
 
 
 class TrainForm(VerticalScroll):
@@ -205,7 +190,7 @@ class TrainForm(VerticalScroll):
             text = widget.value.strip()
             result = widget.validate(text)
             if result is not None and not result.is_valid:
-                problems.append(f"{option.title}: {'; '.join(result.failure_descriptions)}")
+                problems.append(f"{option.title}: {option.describe(typed=True)}")
                 continue
             value = option.parse(text)
             options[name] = None if option.optional and not text else value
@@ -309,7 +294,7 @@ class TrainForm(VerticalScroll):
         result = event.validation_result
         if result is not None and not result.is_valid:
             option = self._option(name)
-            self._hint(f"{option.title}: {'; '.join(result.failure_descriptions)}", error=True)
+            self._hint(f"{option.title}: {option.describe(typed=True)}", error=True)
         elif event.input.has_focus:
             # Not when the task switch sets defaults: its own hint stays.
             self._hint(self.hint_for(name))
