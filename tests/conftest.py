@@ -66,6 +66,20 @@ class Tui:
             field.cursor_blink = False
 
     @staticmethod
+    async def open_screen(pilot, mode: str):
+        """Switch to `mode` with its digit (from the Dataset screen, where nothing takes text)
+        and return the screen."""
+        from rnn_tui.tui.app import SCREEN_SPECS
+
+        await Tui.settle(pilot)
+        if pilot.app.current_mode != mode:
+            key = next(spec.key for spec in SCREEN_SPECS if spec.mode == mode)
+            await pilot.press(key)
+            await Tui.settle(pilot)
+        assert pilot.app.current_mode == mode
+        return pilot.app.screen
+
+    @staticmethod
     def errors(app) -> list[str]:
         """Messages of the error notifications shown so far."""
         return [message for message, severity in app.notified if severity == "error"]
@@ -85,6 +99,17 @@ class Tui:
 @pytest.fixture
 def tui() -> type[Tui]:
     return Tui
+
+
+@pytest.fixture
+def no_checkpoints(tmp_path, monkeypatch):
+    """Generate and Translate find no checkpoint (nothing to load), Train an empty runs folder."""
+    from rnn_tui.runs import discover
+
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.chdir(tmp_path)
 
 
 # >>> language-model checkpoints: session fixtures char_checkpoint, word_checkpoint

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Input, Static
 
-from rnn_tui.runs import discover
 from rnn_tui.tui.app import SCREEN_SPECS
 from rnn_tui.tui.widgets.explain import ExplainPanel
 
@@ -19,23 +18,6 @@ FORMULAS = {
     "generate": "x_{t+1} = argmax softmax(o_t)",
     "translate": "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)",
 }
-
-
-@pytest.fixture
-def no_checkpoints(tmp_path, monkeypatch):
-    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
-    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
-    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
-    monkeypatch.chdir(tmp_path)
-
-
-async def open_screen(pilot, tui, mode: str):
-    await tui.settle(pilot)
-    if pilot.app.current_mode != mode:
-        await pilot.press(SPECS[mode].key)
-        await tui.settle(pilot)
-    assert pilot.app.current_mode == mode
-    return pilot.app.screen
 
 
 def shown_text(panel: ExplainPanel) -> list[str]:
@@ -54,7 +36,7 @@ def test_every_screen_explains_itself():
 async def test_e_toggles_the_panel_with_the_screens_formula(mode, no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_screen(pilot, tui, mode)
+        screen = await tui.open_screen(pilot, mode)
         screen.set_focus(None)  # where no text field would type the e
         await pilot.pause()
         assert not screen.query(ExplainPanel)
@@ -75,7 +57,7 @@ async def test_e_toggles_the_panel_with_the_screens_formula(mode, no_checkpoints
 async def test_f9_toggles_the_panel_from_inside_a_field(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, "generate")
+        screen = await tui.open_screen(pilot, "generate")
         prefix = screen.query_one("#prefix", Input)
         prefix.focus()
         await pilot.pause()
@@ -94,7 +76,7 @@ async def test_f9_toggles_the_panel_from_inside_a_field(no_checkpoints, tui):
 async def test_the_palette_toggles_the_panel(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, "dataset")
+        screen = await tui.open_screen(pilot, "dataset")
         await pilot.press("ctrl+p", *"explain")
         await pilot.pause(0.3)  # the palette searches asynchronously
         await pilot.press("enter")

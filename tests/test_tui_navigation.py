@@ -18,25 +18,6 @@ from rnn_tui.tui.screens.help import HelpScreen
 SPECS = {spec.mode: spec for spec in SCREEN_SPECS}
 
 
-@pytest.fixture
-def no_checkpoints(tmp_path, monkeypatch):
-    """Generate and Translate find no checkpoint (nothing to load), Train an empty runs folder."""
-    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
-    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "no-checkpoints"))
-    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
-    monkeypatch.chdir(tmp_path)
-
-
-async def open_screen(pilot, tui, mode: str):
-    """Switch to `mode` with its digit (from the Dataset screen, where nothing takes text)."""
-    await tui.settle(pilot)
-    if pilot.app.current_mode != mode:
-        await pilot.press(SPECS[mode].key)
-        await tui.settle(pilot)
-    assert pilot.app.current_mode == mode
-    return pilot.app.screen
-
-
 def header(app) -> str:
     """The title line the header shows."""
     return str(app.screen.query_one(HeaderTitle).render())
@@ -57,7 +38,7 @@ async def test_function_keys_switch_screens_from_inside_a_field_that_keeps_its_t
 ):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, mode)
+        screen = await tui.open_screen(pilot, mode)
         assert header(app) == f"rnn-tui — {SPECS[mode].title}"
         field = filled_field(screen)
         field.focus()
@@ -81,7 +62,7 @@ async def test_function_keys_switch_screens_from_inside_a_field_that_keeps_its_t
 async def test_a_field_reached_with_tab_keeps_its_text_when_typed_into(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, "generate")
+        screen = await tui.open_screen(pilot, "generate")
         prefix = screen.query_one("#prefix", Input)
         length = screen.query_one("#length", Input)
         prefix.focus()
@@ -97,7 +78,7 @@ async def test_a_field_reached_with_tab_keeps_its_text_when_typed_into(no_checkp
 async def test_escape_leaves_the_field_then_digits_switch(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await open_screen(pilot, tui, "generate")
+        screen = await tui.open_screen(pilot, "generate")
         prefix = screen.query_one("#prefix", Input)
         prefix.focus()
         await pilot.pause()
@@ -115,7 +96,7 @@ async def test_escape_leaves_the_field_then_digits_switch(no_checkpoints, tui):
 async def test_a_digit_on_a_drop_down_switches_and_the_value_stays(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, "generate")
+        screen = await tui.open_screen(pilot, "generate")
         strategy = screen.query_one("#strategy", Select)
         strategy.focus()
         await pilot.pause()
@@ -130,7 +111,7 @@ async def test_a_digit_on_a_drop_down_switches_and_the_value_stays(no_checkpoint
 async def test_the_footer_shows_the_keys_that_work_where_the_focus_is(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        await open_screen(pilot, tui, "generate")
+        await tui.open_screen(pilot, "generate")
         assert isinstance(app.focused, Input)
         keys = footer_keys(app)
         assert keys[-7:] == ["f1", "f2", "f3", "f4", "f5", "f9", "^p"]
@@ -145,7 +126,7 @@ async def test_the_footer_shows_the_keys_that_work_where_the_focus_is(no_checkpo
 async def test_help_lists_both_keys_of_each_screen_and_opens_from_a_field(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, "generate")
+        screen = await tui.open_screen(pilot, "generate")
         await pilot.press("escape")
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
@@ -194,7 +175,7 @@ def slow_checkpoint(tmp_path, monkeypatch, char_checkpoint):
 async def test_escape_stops_a_running_generation_first_then_leaves_the_field(slow_checkpoint, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        screen = await open_screen(pilot, tui, "generate")
+        screen = await tui.open_screen(pilot, "generate")
         length = screen.query_one("#length", Input)
         length.value = "100000"
         length.focus()

@@ -35,7 +35,7 @@ OPTIONS: tuple[Option, ...] = (
             ("fra-eng French", "fra-eng-fr"),
         ),
         metavar="timemachine|PATH",
-        extra={"file": "a text file", "placeholder": "a UTF-8 text file"},
+        extra={"file": "a text file", "path_hint": "a UTF-8 text file"},
     ),
     Option(
         "pairs",
@@ -44,7 +44,7 @@ OPTIONS: tuple[Option, ...] = (
         "sentence pairs: the bundled fra-eng or a file of tab-separated pairs",
         presets=(("fra-eng (bundled)", "fra-eng"),),
         metavar="fra-eng|PATH",
-        extra={"file": "a file of sentence pairs", "placeholder": "tab-separated English, French"},
+        extra={"file": "a file of sentence pairs", "path_hint": "tab-separated English, French"},
     ),
     Option(
         "num_examples",

@@ -110,7 +110,7 @@ class TrainForm(VerticalScroll):
                 with Horizontal(classes="form-row", id=f"row-{name}-path"):
                     yield Label("path", classes="form-label")
                     yield Input(
-                        placeholder=option.extra.get("placeholder", "a file"),
+                        placeholder=option.extra.get("path_hint", "a file"),
                         id=f"form-{name}-path",
                         compact=True,
                         tooltip=f"Path of {option.extra.get('file', 'the file')}",
