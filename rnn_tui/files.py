@@ -1,0 +1,203 @@
+"""Reading a file the user named, or one found on disk, without hanging or exhausting memory.
+
+Whatever rnn-tui reads from outside — a corpus, a file of sentence pairs, a checkpoint's JSON, a
+run's config.json or status.json — goes through `read_bytes`, which:
+
+- reads regular files and pipes only: a FIFO or `<(command)` works, but a character device
+  (/dev/zero, /dev/urandom), a block device or a socket is refused before a byte is read;
+- never reads more than a limit (`limit` bytes; a regular file larger than it is refused from
+  its size, a pipe as soon as it passes it), so /dev/zero-like streams cannot fill the memory;
+- never blocks: a pipe is read without blocking, waiting at most `first_data` seconds for its
+  first byte (a FIFO nobody writes to is then refused, not waited on forever) and `idle`
+  seconds between two chunks, and a reader that is told to stop (`cancelled()`) stops within
+  a fraction of a second — so a worker reading a FIFO never keeps the app from exiting.
+
+Every refusal is a FileProblem whose message is one line naming the file. The default limit
+for user files (DEFAULT_LIMIT, 256 MiB) can be raised with $RNN_TUI_MAX_FILE_MB or the CLI's
+--max-file-mb. Nothing here imports anything of the package: it is the lowest layer, with
+rnn_tui.options.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import stat
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+MIB = 2**20
+LIMIT_ENV = "RNN_TUI_MAX_FILE_MB"
+DEFAULT_LIMIT_MB = 256
+FIRST_DATA_S = 30.0  # a pipe's first byte may take a while (a command starting up)
+IDLE_S = 60.0  # …and a slow producer may pause between chunks
+_POLL_S = 0.2  # how often a wait looks at `cancelled`
+_CHUNK = 1 << 20
+
+
+class FileProblem(ValueError):
+    """A file cannot be read as asked; the message is one line naming it and why."""
+
+
+def default_limit() -> int:
+    """The size limit for user files in bytes: $RNN_TUI_MAX_FILE_MB, else 256 MiB."""
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    if text:
+        try:
+            megabytes = float(text)
+        except ValueError:
+            megabytes = -1.0
+        if 0 < megabytes <= 1024**2:
+            return int(megabytes * MIB)
+    return DEFAULT_LIMIT_MB * MIB
+
+
+def set_default_limit(megabytes: float) -> None:
+    """Raise (or lower) the limit for this process and the processes it starts."""
+    os.environ[LIMIT_ENV] = f"{megabytes:g}"
+
+
+def _size(n: int) -> str:
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GiB"
+    if n >= MIB:
+        return f"{n / MIB:.1f} MiB"
+    return f"{n:,} bytes"
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def check_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
+    """The file's stat if it is a regular file or a pipe; FileProblem (one line) otherwise."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise FileProblem(f"{what} not found: {p}") from None
+    except NotADirectoryError:
+        raise FileProblem(f"{what} not found: {p} (a part of the path is not a folder)") from None
+    except OSError as exc:
+        raise FileProblem(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    if stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode):
+        return st
+    kind = _kind(st.st_mode)
+    hint = ", not a text file" if stat.S_ISDIR(st.st_mode) else ", not a file rnn-tui can read"
+    raise FileProblem(f"{what} {p} is {kind}{hint}")
+
+
+def read_bytes(
+    path: str | os.PathLike,
+    *,
+    limit: int | None = None,
+    what: str = "file",
+    first_data: float = FIRST_DATA_S,
+    idle: float = IDLE_S,
+    cancelled: Callable[[], bool] | None = None,
+    limit_hint: str = f" (raise it with --max-file-mb or ${LIMIT_ENV})",
+) -> bytes:
+    """The bytes of a regular file or a pipe, at most `limit` of them (default_limit()).
+
+    FileProblem (one line) for a missing file, a directory, a device or a socket, a file larger
+    than the limit, a pipe with no data within `first_data` seconds or none for `idle` seconds,
+    or a read that was cancelled."""
+    limit = default_limit() if limit is None else limit
+    p = Path(path)
+    st = check_file(p, what)
+    if stat.S_ISREG(st.st_mode) and st.st_size > limit:
+        raise FileProblem(
+            f"{what} {p} is {_size(st.st_size)}, more than the {_size(limit)} limit{limit_hint}"
+        )
+    try:
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise FileProblem(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    try:
+        if stat.S_ISREG(os.fstat(fd).st_mode):
+            data = _read_regular(fd, limit)
+        else:
+            data = _read_pipe(fd, limit, first_data, idle, cancelled, f"{what} {p}")
+    except OSError as exc:
+        raise FileProblem(f"cannot read {what} {p}: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if data is None:
+        raise FileProblem(f"{what} {p} is larger than the {_size(limit)} limit{limit_hint}")
+    return data
+
+
+def _read_regular(fd: int, limit: int) -> bytes | None:
+    # The size was checked, but a file can grow while it is read: read at most limit + 1.
+    chunks, total = [], 0
+    while True:
+        chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+
+
+def _read_pipe(
+    fd: int,
+    limit: int,
+    first_data: float,
+    idle: float,
+    cancelled: Callable[[], bool] | None,
+    label: str,
+) -> bytes | None:
+    chunks, total, started = [], 0, False
+    deadline = time.monotonic() + first_data
+    while True:
+        if cancelled is not None and cancelled():
+            raise FileProblem(f"stopped reading {label}")
+        wait = min(_POLL_S, max(0.0, deadline - time.monotonic()))
+        ready, _, _ = select.select([fd], [], [], wait)
+        if not ready:
+            if time.monotonic() >= deadline:
+                if not started:
+                    raise FileProblem(
+                        f"no data from {label} within {first_data:g} s (is anything writing to it?)"
+                    )
+                raise FileProblem(f"{label} sent nothing for {idle:g} s; giving up")
+            continue
+        try:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+        except BlockingIOError:
+            continue
+        except OSError as exc:
+            if exc.errno == errno.EAGAIN:
+                continue
+            raise
+        if not chunk:
+            # Readable and empty: the writer closed it (a FIFO nobody opened is not readable).
+            return b"".join(chunks)
+        started = True
+        chunks.append(chunk)
+        total += len(chunk)
+        if total > limit:
+            return None
+        deadline = time.monotonic() + idle
+
+
+__all__ = [
+    "DEFAULT_LIMIT_MB",
+    "LIMIT_ENV",
+    "FileProblem",
+    "check_file",
+    "default_limit",
+    "read_bytes",
+    "set_default_limit",
+]

@@ -1,0 +1,95 @@
+"""Reading files safely (rnn_tui.files): regular files and pipes only, a size cap, no hangs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from rnn_tui.files import FileProblem, default_limit, read_bytes, set_default_limit
+
+
+def test_a_regular_file_is_read_and_capped(tmp_path):
+    path = tmp_path / "a.txt"
+    path.write_bytes(b"x" * 5000)
+    assert read_bytes(path) == b"x" * 5000
+    with pytest.raises(FileProblem, match=r"a.txt is 5,000 bytes, more than the 4,000 bytes limit"):
+        read_bytes(path, limit=4000)
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_devices_are_refused_before_a_byte_is_read(device):
+    if not os.path.exists(device):
+        pytest.skip(f"no {device} here")
+    with pytest.raises(FileProblem, match="character device"):
+        read_bytes(device, what="corpus file")
+
+
+def test_missing_files_and_folders_are_one_line(tmp_path):
+    with pytest.raises(FileProblem, match="corpus file not found"):
+        read_bytes(tmp_path / "nope.txt", what="corpus file")
+    with pytest.raises(FileProblem, match="is a directory"):
+        read_bytes(tmp_path)
+
+
+def test_a_fifo_nobody_writes_to_is_refused_in_time(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    started = time.monotonic()
+    with pytest.raises(FileProblem, match="no data from"):
+        read_bytes(fifo, first_data=0.5)
+    assert time.monotonic() - started < 5
+
+
+def test_a_fifo_read_stops_when_cancelled(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    stop = threading.Event()
+    threading.Timer(0.3, stop.set).start()
+    started = time.monotonic()
+    with pytest.raises(FileProblem, match="stopped reading"):
+        read_bytes(fifo, cancelled=stop.is_set)
+    assert time.monotonic() - started < 3
+
+
+def test_a_pipe_with_a_writer_is_read_to_the_end_and_capped(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen(["sh", "-c", f"sleep 0.2; printf 'hello' > {fifo}"])
+    assert read_bytes(fifo) == b"hello"
+    writer.wait(5)
+    endless = subprocess.Popen(["sh", "-c", f"cat /dev/zero > {fifo}"])
+    try:
+        with pytest.raises(FileProblem, match="larger than the"):
+            read_bytes(fifo, limit=100_000)
+    finally:
+        endless.kill()
+        endless.wait(5)
+
+
+def test_process_substitution_works():
+    script = (
+        "import sys; from rnn_tui.files import read_bytes; "
+        "sys.stdout.write(read_bytes(sys.argv[1]).decode())"
+    )
+    out = subprocess.run(
+        ["bash", "-c", f"{sys.executable} -c '{script}' <(printf 'go .')"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout == "go ."
+
+
+def test_the_limit_can_be_raised(monkeypatch):
+    monkeypatch.delenv("RNN_TUI_MAX_FILE_MB", raising=False)
+    assert default_limit() == 256 * 2**20
+    set_default_limit(1024)
+    assert default_limit() == 1024 * 2**20
+    monkeypatch.setenv("RNN_TUI_MAX_FILE_MB", "nonsense")
+    assert default_limit() == 256 * 2**20
