@@ -125,3 +125,17 @@ def char_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def word_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A word-level GRU (hidden 16, embedding 16) trained for 10 steps: the .safetensors path."""
     return cached_checkpoint(tmp_path_factory, token="word", hidden=16, embed=16, steps=10)
+
+
+def copy_checkpoint(source: Path, dest: Path) -> Path:
+    """Checkpoint `source` (named NAME.safetensors) copied as `dest` (another such name): the
+    tensor file its JSON commits, saved as `dest` itself, and that JSON naming it."""
+    import json
+    import shutil
+
+    meta = json.loads(source.with_suffix(".json").read_text(encoding="utf-8"))
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source.parent / meta["tensors_file"], dest)
+    meta["tensors_file"] = dest.name
+    dest.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return dest

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import pickle
 import random
+import re
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints import checkpoint as checkpoint_module
+from rnn_tui.checkpoints import CheckpointError, store
 from rnn_tui.checkpoints.checkpoint import (
     Checkpoint,
     load_checkpoint,
@@ -40,6 +40,12 @@ class Tiny(nn.Module):
     def forward(self, x):
         h, _ = self.rnn(self.inp(x))
         return self.out(h)
+
+
+def tensors_of(folder, name: str = "last"):
+    """The tensor file checkpoint `name` in `folder` commits (its JSON names it)."""
+    meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+    return folder / meta["tensors_file"]
 
 
 def _model(seed: int = 0, hidden: int = 6) -> Tiny:
@@ -86,7 +92,10 @@ def test_save_writes_a_pair_and_loads_back_every_way(tmp_path):
     folder = tmp_path / "run" / "checkpoints"
     path = save_checkpoint(folder, "best", model, optimizer, dict(META))
     assert path == folder / "best.safetensors"
-    assert sorted(p.name for p in folder.iterdir()) == ["best.json", "best.safetensors"]
+    # The tensors under a fresh name (their content's), and the JSON that names them.
+    tensors = tensors_of(folder, "best")
+    assert re.fullmatch(r"best\.[0-9a-f]{12}\.safetensors", tensors.name)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(["best.json", tensors.name])
 
     meta = json.loads((folder / "best.json").read_text(encoding="utf-8"))
     assert meta["format_version"] == 1
@@ -98,9 +107,9 @@ def test_save_writes_a_pair_and_loads_back_every_way(tmp_path):
     assert isinstance(meta["python_random"]["state"], list)
     assert isinstance(meta["created"], float)
 
-    for source in (path, folder / "best.json", tmp_path / "run", folder):
+    for source in (path, tensors, folder / "best.json", tmp_path / "run", folder):
         ckpt = load_checkpoint(source)
-        assert ckpt.path == path
+        assert ckpt.path == path and ckpt.tensors_path == tensors
         assert ckpt.warning is None
         assert ckpt.config == META["config"]
         assert _same(ckpt.model_state(), _weights(model))
@@ -120,22 +129,15 @@ def test_weights_load_into_a_fresh_model(tmp_path):
 
 def test_the_json_is_written_last(tmp_path, monkeypatch):
     order = []
-    write_bytes, write_text = (
-        checkpoint_module.atomic_write_bytes,
-        checkpoint_module.atomic_write_text,
+    write_bytes, write_text = store.atomic_write_bytes, store.atomic_write_text
+    monkeypatch.setattr(
+        store, "atomic_write_bytes", lambda p, d: (order.append(p.name), write_bytes(p, d))
     )
     monkeypatch.setattr(
-        checkpoint_module,
-        "atomic_write_bytes",
-        lambda p, d: (order.append(p.name), write_bytes(p, d)),
-    )
-    monkeypatch.setattr(
-        checkpoint_module,
-        "atomic_write_text",
-        lambda p, t: (order.append(p.name), write_text(p, t)),
+        store, "atomic_write_text", lambda p, t: (order.append(p.name), write_text(p, t))
     )
     _save(tmp_path)
-    assert order == ["last.safetensors", "last.json"]
+    assert order == [tensors_of(tmp_path).name, "last.json"]
 
 
 def test_non_finite_weights_are_refused_and_the_previous_checkpoint_kept(tmp_path):
@@ -394,25 +396,32 @@ def test_a_safetensors_header_length_ending_in_0x80_is_not_a_pickle():
 
 def test_a_hash_mismatch_is_an_incomplete_checkpoint(tmp_path):
     _save(tmp_path)
-    save_tensors({"model.w": torch.zeros(2)}, tmp_path / "last.safetensors")
-    with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*last\.safetensors.*sha256"):
+    save_tensors({"model.w": torch.zeros(2)}, tensors_of(tmp_path))
+    with pytest.raises(
+        CheckpointError, match=r"incomplete checkpoint .*last\..*safetensors.*sha256"
+    ):
         load_checkpoint(tmp_path / "last.safetensors")
 
 
 def test_missing_or_corrupt_json(tmp_path):
     _save(tmp_path)
+    tensors = tensors_of(tmp_path)
     (tmp_path / "last.json").write_text('{"format_version": 1, "sha', encoding="utf-8")
     with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*last\.json.*unreadable"):
         load_checkpoint(tmp_path / "last.safetensors")
     (tmp_path / "last.json").unlink()
-    with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*last\.json is missing"):
+    with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*its JSON is missing"):
+        load_checkpoint(tensors)
+    with pytest.raises(CheckpointError, match="checkpoint not found"):
         load_checkpoint(tmp_path / "last.safetensors")
 
 
 def test_missing_tensors_file(tmp_path):
     _save(tmp_path)
-    (tmp_path / "last.safetensors").unlink()
-    with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*last\.safetensors is miss"):
+    tensors_of(tmp_path).unlink()
+    with pytest.raises(
+        CheckpointError, match=r"incomplete checkpoint .*last\..*safetensors is miss"
+    ):
         load_checkpoint(tmp_path / "last.json")
 
 
@@ -436,28 +445,30 @@ def test_not_found_and_not_a_checkpoint(tmp_path):
         load_checkpoint(text)
 
 
-def test_a_crash_between_the_two_writes_is_detected(tmp_path, monkeypatch):
+def test_a_crash_before_the_commit_leaves_the_previous_checkpoint(tmp_path, monkeypatch):
     run = tmp_path / "run"
     model = _model()
     save_checkpoint(run / "checkpoints", "best", model, None, dict(META))
-    save_checkpoint(run / "checkpoints", "last", model, None, dict(META))
+    before = _weights(model)
 
     def crash(path, text):
         raise OSError("killed before the JSON")
 
-    monkeypatch.setattr(checkpoint_module, "atomic_write_text", crash)
+    monkeypatch.setattr(store, "atomic_write_text", crash)
     with torch.no_grad():
         model.out.bias += 1
     with pytest.raises(OSError):
         save_checkpoint(run / "checkpoints", "best", model, None, dict(META))
     monkeypatch.undo()
 
-    with pytest.raises(CheckpointError, match="incomplete checkpoint"):
-        load_checkpoint(run / "checkpoints" / "best.json")
-    ckpt = load_checkpoint(run)
-    assert ckpt.path.name == "last.safetensors"
-    assert "loaded the last checkpoint instead" in ckpt.warning
-    assert "best: incomplete checkpoint" in ckpt.warning
+    # The new tensors were written under their own name; best.json still names the old ones.
+    assert len(list((run / "checkpoints").glob("best.*.safetensors"))) == 2
+    ckpt = load_checkpoint(run / "checkpoints" / "best.json")
+    assert _same(ckpt.model_state(), before) and ckpt.warning is None
+    # The next save commits and removes what is no longer named.
+    save_checkpoint(run / "checkpoints", "best", model, None, dict(META))
+    assert len(list((run / "checkpoints").glob("best.*.safetensors"))) == 1
+    assert _same(load_checkpoint(run).model_state(), _weights(model))
 
 
 def test_run_directory_preferences_and_total_failure(tmp_path):
@@ -467,11 +478,11 @@ def test_run_directory_preferences_and_total_failure(tmp_path):
     assert load_checkpoint(run).path.name == "best.safetensors"
     assert load_checkpoint(run, prefer=("last", "best")).path.name == "last.safetensors"
 
-    (run / "checkpoints" / "best.safetensors").unlink()
+    tensors_of(run / "checkpoints", "best").unlink()
     ckpt = load_checkpoint(run)
     assert ckpt.path.name == "last.safetensors" and "best" in ckpt.warning
 
-    with open(run / "checkpoints" / "last.safetensors", "ab") as f:
+    with open(tensors_of(run / "checkpoints", "last"), "ab") as f:
         f.write(b"\x00")
     with pytest.raises(CheckpointError, match="no usable checkpoint") as info:
         load_checkpoint(run)

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 import subprocess
 import sys
 
 import pytest
 import torch
-from lm_fixtures import save_untrained
+from lm_fixtures import copy_checkpoint, save_untrained
 
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.data.errors import DataError
@@ -253,9 +252,7 @@ def test_a_bidirectional_model_generates_with_a_warning(tmp_path):
 
 
 def _copy_pair(source, folder, name):
-    folder.mkdir(parents=True, exist_ok=True)
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(source.with_suffix(suffix), folder / f"{name}{suffix}")
+    copy_checkpoint(source, folder / f"{name}.safetensors")
 
 
 def test_discovery_lists_shipped_then_runs_with_their_facts(tmp_path, char_checkpoint):

@@ -50,7 +50,7 @@ def test_the_cli_trains_a_task_added_with_one_registry_entry(cycle_task, tmp_pat
     assert config["task"] == "cycle" and config["hidden"] == 8
     epochs = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [e["epoch"] for e in epochs if e["event"] == "epoch"] == [1, 2, 3]
-    assert (run / "checkpoints" / "best.safetensors").is_file()
+    assert (run / "checkpoints" / "best.json").is_file()
 
 
 def test_its_options_are_its_own(cycle_task, capsys):

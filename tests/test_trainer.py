@@ -205,8 +205,9 @@ def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_pat
     assert config["model"] == "rnn" and config["epochs"] == 2 and config["task"] == "lm"
     assert config["model_config"]["hidden"] == 16
     for name in ("last", "best"):
-        assert (run / "checkpoints" / f"{name}.safetensors").is_file()
+        # NAME.json and the tensor file it commits (NAME.<hash>.safetensors)
         assert (run / "checkpoints" / f"{name}.json").is_file()
+        assert len(list((run / "checkpoints").glob(f"{name}.*.safetensors"))) == 1
 
     start = events(run, "start")[0]
     assert {"config", "device", "num_params", "train_tokens", "val_tokens", "baseline_ppl"} <= set(

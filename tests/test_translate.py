@@ -8,11 +8,11 @@ and beam search disagree more). The CLI tests import it too.
 from __future__ import annotations
 
 import math
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from lm_fixtures import copy_checkpoint
 
 from rnn_tui.data.translation import RESERVED_TOKENS, build_array_nmt, preprocess_pairs
 from rnn_tui.data.vocab import Vocab
@@ -273,8 +273,7 @@ def _run_dir(tmp_path: Path, checkpoints: dict[str, Path]) -> Path:
     folder = tmp_path / "run" / "checkpoints"
     folder.mkdir(parents=True)
     for name, path in checkpoints.items():
-        for suffix in (".safetensors", ".json"):
-            shutil.copyfile(path.with_suffix(suffix), (folder / name).with_suffix(suffix))
+        copy_checkpoint(path, folder / f"{name}.safetensors")
     return folder.parent
 
 

@@ -3,9 +3,9 @@ model cache per app (rnn_tui.tui.screens.console)."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from lm_fixtures import copy_checkpoint
 from test_tui_translate import FakeTranslator, write_fake_checkpoint
 
 from rnn_tui.decode.generate import load_lm
@@ -38,8 +38,7 @@ async def test_both_consoles_keep_their_models_in_the_apps_one_cache(
 ):
     folder = tmp_path / "checkpoints"
     folder.mkdir()
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(char_checkpoint.with_suffix(suffix), folder / f"tiny-gru{suffix}")
+    copy_checkpoint(char_checkpoint, folder / "tiny-gru.safetensors")
     seq2seq = write_fake_checkpoint(folder)
     monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
     monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))

@@ -4,11 +4,11 @@ empty folder, and the repository's own checkpoints/ folder is hidden."""
 
 from __future__ import annotations
 
-import shutil
 from functools import partial
 
 import pytest
 import torch
+from lm_fixtures import copy_checkpoint
 from textual.widgets import Input, Select
 
 from rnn_tui.decode.generate import generate_text, load_lm
@@ -26,8 +26,7 @@ def checkpoints(tmp_path, monkeypatch, char_checkpoint):
     working directory is that folder, so the screen shows its path as a bare file name."""
     folder = tmp_path / "checkpoints"
     folder.mkdir()
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(char_checkpoint.with_suffix(suffix), folder / f"tiny-gru{suffix}")
+    copy_checkpoint(char_checkpoint, folder / "tiny-gru.safetensors")
     monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
     monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
@@ -125,8 +124,7 @@ async def test_sampling_with_a_seed_repeats_and_says_how(checkpoints, start_here
 async def test_words_outside_the_vocabulary_are_flagged(
     checkpoints, start_here, tui, word_checkpoint
 ):
-    shutil.copy(word_checkpoint, checkpoints / "words.safetensors")
-    shutil.copy(word_checkpoint.with_suffix(".json"), checkpoints / "words.json")
+    copy_checkpoint(word_checkpoint, checkpoints / "words.safetensors")
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_generate(pilot, tui)
@@ -238,8 +236,7 @@ async def test_refresh_finds_a_new_checkpoint(checkpoints, start_here, tui, tmp_
         screen = await open_generate(pilot, tui)
         run = tmp_path / "runs" / "lm-gru-1" / "checkpoints"
         run.mkdir(parents=True)
-        for suffix in (".safetensors", ".json"):
-            shutil.copy(checkpoints / f"tiny-gru{suffix}", run / f"best{suffix}")
+        copy_checkpoint(checkpoints / "tiny-gru.safetensors", run / "best.safetensors")
         await pilot.press("ctrl+r")
         await tui.settle(pilot)
         select = screen.query_one("#checkpoint", Select)

@@ -3,9 +3,8 @@ digits that never replace a field's text, and a header title that follows the sc
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from lm_fixtures import copy_checkpoint
 from textual.widgets import Input, Select
 from textual.widgets._footer import FooterKey
 from textual.widgets._header import HeaderTitle
@@ -164,8 +163,7 @@ def slow_checkpoint(tmp_path, monkeypatch, char_checkpoint):
     """The tiny char checkpoint as the only one discovery finds."""
     folder = tmp_path / "checkpoints"
     folder.mkdir()
-    for suffix in (".safetensors", ".json"):
-        shutil.copy(char_checkpoint.with_suffix(suffix), folder / f"tiny{suffix}")
+    copy_checkpoint(char_checkpoint, folder / "tiny.safetensors")
     monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
     monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))

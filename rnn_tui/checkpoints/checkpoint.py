@@ -29,8 +29,6 @@ state.py turns optimizer and RNG state into tensors + JSON and back.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from dataclasses import dataclass
@@ -40,7 +38,6 @@ import numpy as np
 import torch
 
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints.pickles import (
     PICKLE_SUFFIXES,
     file_head,
@@ -56,7 +53,8 @@ from rnn_tui.checkpoints.state import (
     rng_record,
     rng_tensors,
 )
-from rnn_tui.checkpoints.tensor_file import parse_tensors, read_file_bytes, serialize
+from rnn_tui.checkpoints.store import json_of, read_pair, write_pair
+from rnn_tui.checkpoints.tensor_file import parse_tensors, serialize
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAMES = ("best", "last")
@@ -92,8 +90,9 @@ def save_checkpoint(
     *,
     numpy_generator: np.random.Generator | None = None,
 ) -> Path:
-    """Write dir/name.safetensors, then dir/name.json (the commit marker); return the
-    .safetensors path.
+    """Write checkpoint `name` in `dir`: its tensors under a fresh name, then dir/name.json,
+    which names them (the commit: store.py); return dir/name.safetensors, the name that
+    `load_checkpoint` reads it by.
 
     `meta` is the caller's JSON-able record (config, vocab = Vocab.to_dict(), epoch, step,
     metrics, ...). The model's own `config()`, when it has one, is recorded as "model_config"
@@ -133,27 +132,15 @@ def save_checkpoint(
     record.update(
         {
             "name": name,
-            "tensors_file": f"{name}.safetensors",
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size": len(data),
             "created": time.time(),
             "torch_version": torch.__version__,
             "optimizer": optimizer_info,
             **rng_record(numpy_generator),
         }
     )
-    try:
-        # One line: vocabularies of thousands of tokens made the indented form three times
-        # larger (1.3 MB for the shipped translator), and nobody reads them by eye.
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"cannot save checkpoint {folder / name}: {exc}") from None
-
-    folder.mkdir(parents=True, exist_ok=True)
-    tensors_path = folder / f"{name}.safetensors"
-    atomic_write_bytes(tensors_path, data)
-    atomic_write_text(folder / f"{name}.json", text)
-    return tensors_path
+    # The tensors under a fresh name, then the JSON naming them: one atomic commit (store.py).
+    write_pair(folder, name, data, record)
+    return folder / f"{name}.safetensors"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,13 +149,21 @@ def save_checkpoint(
 
 @dataclass
 class Checkpoint:
-    """A loaded checkpoint: `path` is its .safetensors file, `meta` its JSON, `tensors` every
-    tensor by name; `warning` says when a run directory's preferred checkpoint was unusable."""
+    """A loaded checkpoint: `path` is its name (NAME.safetensors beside NAME.json; what a user
+    passes and the lists show), `tensors_path` the tensor file NAME.json commits (the same file
+    for checkpoints written before fresh names, and shipped ones), `meta` the JSON, `tensors`
+    every tensor by name; `warning` says when a run directory's preferred checkpoint was
+    unusable."""
 
     path: Path
     meta: dict
     tensors: dict[str, torch.Tensor]
     warning: str | None = None
+    tensors_path: Path | None = None
+
+    def __post_init__(self) -> None:
+        if self.tensors_path is None:
+            self.tensors_path = self.path
 
     @property
     def json_path(self) -> Path:
@@ -285,61 +280,56 @@ class Checkpoint:
         )
 
 
-def _load_pair(tensors_path: Path, json_path: Path) -> Checkpoint:
-    tensors_exists, json_exists = tensors_path.is_file(), json_path.is_file()
-    if not tensors_exists and not json_exists:
-        raise CheckpointError(f"checkpoint not found: {tensors_path}")
-    data = read_file_bytes(tensors_path) if tensors_exists else None
-    if data is not None and looks_like_pickle(data[:16]):
-        raise pickle_refusal(tensors_path)
-    if not json_exists:
-        raise CheckpointError(
-            f"incomplete checkpoint {tensors_path}: {json_path.name} is missing "
-            "(the save was interrupted?)"
-        )
-    if data is None:
-        raise CheckpointError(f"incomplete checkpoint {json_path}: {tensors_path.name} is missing")
-    raw = read_file_bytes(json_path)
-    if looks_like_pickle(raw[:16]):
-        raise pickle_refusal(json_path)
-    try:
-        meta = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise CheckpointError(
-            f"incomplete checkpoint {json_path}: unreadable JSON ({reason})"
-        ) from None
-    if not isinstance(meta, dict):
-        raise CheckpointError(f"incomplete checkpoint {json_path}: not a JSON object")
+def _load(json_path: Path) -> Checkpoint:
+    """The checkpoint `json_path` commits (store.read_pair), its format checked and its
+    tensors parsed."""
+    tensors_path, meta, data = read_pair(json_path)
     version = meta.get("format_version")
     if version != FORMAT_VERSION:
         raise CheckpointError(
             f"unsupported checkpoint {json_path}: format_version {version!r} "
             f"(this rnn-tui reads {FORMAT_VERSION})"
         )
-    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
-        raise CheckpointError(
-            f"incomplete checkpoint {tensors_path}: its sha256 does not match {json_path.name} "
-            "(a save was interrupted, or the file was changed)"
-        )
     tensors, _ = parse_tensors(data, tensors_path)
-    return Checkpoint(path=tensors_path, meta=meta, tensors=tensors)
+    return Checkpoint(
+        path=json_path.with_suffix(".safetensors"),
+        meta=meta,
+        tensors=tensors,
+        tensors_path=tensors_path,
+    )
+
+
+def _load_tensor_file(path: Path) -> Checkpoint:
+    """A checkpoint named NAME.safetensors (read through NAME.json, whatever tensor file that
+    commits), or named by its tensor file NAME.<hash>.safetensors (the current one only)."""
+    if path.is_file() and looks_like_pickle(file_head(path)):
+        raise pickle_refusal(path)
+    json_path = json_of(path)
+    if json_path is None:
+        if path.exists():
+            raise CheckpointError(
+                f"incomplete checkpoint {path}: its JSON is missing (the save was interrupted?)"
+            )
+        raise CheckpointError(f"checkpoint not found: {path}")
+    checkpoint = _load(json_path)
+    if path.name not in (checkpoint.path.name, checkpoint.tensors_path.name):
+        raise CheckpointError(
+            f"{path} is not the checkpoint {json_path.name} commits "
+            f"({checkpoint.tensors_path.name} is): an older save"
+        )
+    return checkpoint
 
 
 def _load_from_dir(folder: Path, prefer: tuple[str, ...]) -> Checkpoint:
     base = folder / "checkpoints" if (folder / "checkpoints").is_dir() else folder
-    present = [
-        name
-        for name in prefer
-        if (base / f"{name}.json").exists() or (base / f"{name}.safetensors").exists()
-    ]
+    present = [name for name in prefer if (base / f"{name}.json").exists()]
     if not present:
         names = " or ".join(f"checkpoints/{name}.json" for name in prefer)
         raise CheckpointError(f"no checkpoint in {folder} (expected {names})")
     failures: list[str] = []
     for name in present:
         try:
-            checkpoint = _load_pair(base / f"{name}.safetensors", base / f"{name}.json")
+            checkpoint = _load(base / f"{name}.json")
         except CheckpointError as exc:
             failures.append(f"{name}: {exc}")
             continue
@@ -365,9 +355,11 @@ def load_checkpoint(
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise pickle_refusal(path)
     if path.suffix == ".json":
-        return _load_pair(path.with_suffix(".safetensors"), path)
+        if not path.exists():
+            raise CheckpointError(f"checkpoint not found: {path}")
+        return _load(path)
     if path.suffix == ".safetensors":
-        return _load_pair(path, path.with_suffix(".json"))
+        return _load_tensor_file(path)
     if path.is_file() and looks_like_pickle(file_head(path)):
         raise pickle_refusal(path)
     if not path.exists():

@@ -20,8 +20,8 @@ from rnn_tui.checkpoints.checkpoint import RESERVED_META_KEYS, load_checkpoint, 
 
 
 def export_weights(source: str | Path, folder: str | Path, name: str) -> Path:
-    """Write folder/name.{safetensors,json} from `source` (a run directory: its best
-    checkpoint); return the .safetensors path."""
+    """Write checkpoint `name` in `folder` (name.json and the tensor file it names) from
+    `source` (a run directory: its best checkpoint); return folder/name.safetensors, its name."""
     checkpoint = load_checkpoint(source)
     model = checkpoint.build_model("cpu").to(torch.float16)
     meta = {k: v for k, v in checkpoint.meta.items() if k not in RESERVED_META_KEYS}
@@ -35,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip().splitlines()[-1].strip(), file=sys.stderr)
         return 2
     path = export_weights(*args)
-    print(f"{path} ({path.stat().st_size / 2**20:.1f} MiB)")
+    tensors = load_checkpoint(path).tensors_path
+    size = tensors.stat().st_size / 2**20
+    print(f"{path.with_suffix('.json')} + {tensors.name} ({size:.1f} MiB)")
     return 0
 
 

@@ -22,6 +22,8 @@ import os
 from pathlib import Path
 
 import rnn_tui
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.store import tensors_path_of
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
@@ -124,12 +126,16 @@ def describe(meta: dict) -> dict:
 
 
 def _entry(json_path: Path, name: str, kind: str) -> dict | None:
-    tensors = json_path.with_suffix(".safetensors")
-    if not tensors.is_file():
-        return None
     meta = read_meta(json_path)
     if meta is None:
         return None
+    # A JSON without the tensor file it commits is not a usable checkpoint: not listed.
+    try:
+        if not tensors_path_of(json_path, meta).is_file():
+            return None
+    except CheckpointError:
+        return None
+    tensors = json_path.with_suffix(".safetensors")  # the checkpoint's name (store.py)
     try:
         updated = json_path.stat().st_mtime
     except OSError:

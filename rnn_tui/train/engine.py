@@ -35,8 +35,9 @@ from typing import Protocol
 import torch
 
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.checkpoint import Checkpoint, save_checkpoint
+from rnn_tui.checkpoints.checkpoint import CHECKPOINT_NAMES, Checkpoint, save_checkpoint
 from rnn_tui.checkpoints.device import describe_device, prepare_device, resolve_device
+from rnn_tui.checkpoints.store import clean_stale
 from rnn_tui.metrics.perplexity import perplexity
 from rnn_tui.models.base import ModelError
 from rnn_tui.models.registry import build_model, count_parameters
@@ -153,6 +154,9 @@ class Trainer:
         so). Pause/resume requests in control.json are obeyed between minibatches.
         """
         self.begin_session(run, stop, on_event)
+        if self.resume is not None:
+            # What a killed session left: temporary files, tensor files no JSON names.
+            clean_stale(run.checkpoints, CHECKPOINT_NAMES)
         run.write_config(self.run_config())
         if self.baseline_ppl is None:
             self.baseline_ppl = self.task.baseline()

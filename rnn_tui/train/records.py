@@ -47,9 +47,11 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
     p = trainer.progress
     last = p.history[-1] if p.history else {}
     val_ppls = [h["val_ppl"] for h in p.history if h.get("val_ppl") is not None]
+    # A checkpoint NAME is NAME.json and the tensor file it names; NAME.safetensors is its name.
     best_path = trainer.run_dir.checkpoints / "best.safetensors"
     last_path = trainer.run_dir.checkpoints / "last.safetensors"
-    checkpoint = best_path if best_path.exists() else last_path if last_path.exists() else None
+    has_best, has_last = (p.with_suffix(".json").exists() for p in (best_path, last_path))
+    checkpoint = best_path if has_best else last_path if has_last else None
     return {
         "run_dir": str(trainer.run_dir.path),
         "status": trainer.status,
@@ -68,7 +70,7 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "baseline_ppl": trainer.baseline_ppl,
         "sample": p.last_sample,
         "checkpoint": str(checkpoint) if checkpoint is not None else None,
-        "last_checkpoint": str(last_path) if last_path.exists() else None,
+        "last_checkpoint": str(last_path) if has_last else None,
         "elapsed": p.elapsed,
         **trainer.task.summary(p.history),
     }

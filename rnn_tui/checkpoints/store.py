@@ -1,0 +1,204 @@
+"""A checkpoint on disk, committed in one step: a kill at any moment leaves the old checkpoint or
+the new one, never neither.
+
+A checkpoint NAME in a folder is NAME.json, which names its tensor file and holds that file's
+sha256. Saving writes the tensors under a fresh name (NAME.<sha256[:12]>.safetensors), then
+replaces NAME.json — one atomic rename, the commit — and only then removes the tensor files the
+JSON no longer names. Until the rename, NAME.json still names the old tensor file, which is still
+there; after it, the new one, which is complete. (Writing NAME.safetensors in place and the JSON
+after it, as rnn-tui once did, left a torn pair behind a kill between the two renames.)
+
+Reading goes the same way round: NAME.json first (capped, validated), then the tensor file it
+names, checked against the recorded sha256. A reader that loses a race with a save (the tensor
+file it was told about has just been replaced) reads NAME.json again.
+
+Checkpoints written before (NAME.safetensors beside NAME.json naming it) and the shipped ones
+read the same way, since their JSON names their tensor file too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from pathlib import Path
+
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
+from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
+from rnn_tui.files import FileProblem, read_bytes
+
+MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON: config, vocabularies, metric history
+MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; a device is refused anyway
+_TENSOR_NAME = re.compile(r"[A-Za-z0-9._-]+\.safetensors")
+_READ_ATTEMPTS = 3
+
+
+def tensor_file_name(name: str, data: bytes) -> str:
+    """NAME.<first 12 hex digits of the sha256>.safetensors: a fresh name per content."""
+    return f"{name}.{hashlib.sha256(data).hexdigest()[:12]}.safetensors"
+
+
+def write_pair(folder: Path, name: str, data: bytes, record: dict) -> Path:
+    """Commit `data` (a safetensors file) and `record` (its JSON, to which tensors_file, sha256
+    and size are added) as checkpoint `name` in `folder`; return the tensor file's path."""
+    tensors_name = tensor_file_name(name, data)
+    record = {
+        **record,
+        "tensors_file": tensors_name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
+    try:
+        # One line: vocabularies of thousands of tokens made the indented form three times
+        # larger (1.3 MB for the shipped translator), and nobody reads them by eye.
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"cannot save checkpoint {folder / name}: {exc}") from None
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors_path = folder / tensors_name
+    if not tensors_path.is_file() or tensors_path.stat().st_size != len(data):
+        atomic_write_bytes(tensors_path, data)
+    atomic_write_text(folder / f"{name}.json", text)  # the commit
+    remove_superseded(folder, name, keep=tensors_name)
+    return tensors_path
+
+
+def _tensor_files_of(folder: Path, name: str) -> list[Path]:
+    """NAME.safetensors (the old layout) and every NAME.<hash>.safetensors in `folder`."""
+    pattern = re.compile(re.escape(name) + r"(\.[0-9a-f]{12})?\.safetensors")
+    try:
+        return [p for p in folder.iterdir() if pattern.fullmatch(p.name)]
+    except OSError:
+        return []
+
+
+def remove_superseded(folder: Path, name: str, keep: str) -> None:
+    """Remove checkpoint `name`'s tensor files other than `keep` (what NAME.json names)."""
+    for path in _tensor_files_of(folder, name):
+        if path.name != keep:
+            try:
+                path.unlink()
+            except OSError:
+                pass  # removed by someone else, or read-only: harmless leftovers
+
+
+def clean_stale(folder: Path, names: tuple[str, ...]) -> list[str]:
+    """Remove what interrupted saves left in `folder`: temporary files of atomic writes and
+    tensor files no checkpoint's JSON names. Only for a folder nobody else writes (a resumed
+    run holds its run directory's lock). Returns the names removed."""
+    removed: list[str] = []
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for path in entries:
+        if path.name.startswith(".") and path.name.endswith(".tmp") and path.is_file():
+            try:
+                path.unlink()
+                removed.append(path.name)
+            except OSError:
+                pass
+    for name in names:
+        meta = _quiet_meta(folder / f"{name}.json")
+        keep = meta.get("tensors_file") if meta else None
+        if isinstance(keep, str):
+            before = {p.name for p in _tensor_files_of(folder, name)}
+            remove_superseded(folder, name, keep)
+            after = {p.name for p in _tensor_files_of(folder, name)}
+            removed += sorted(before - after)
+    return removed
+
+
+def _quiet_meta(json_path: Path) -> dict | None:
+    try:
+        return read_meta(json_path)
+    except CheckpointError:
+        return None
+
+
+def read_meta(json_path: Path) -> dict:
+    """A checkpoint's JSON, checked to be one (capped, not a pickle, an object)."""
+    try:
+        raw = read_bytes(json_path, limit=MAX_JSON_BYTES, what="checkpoint JSON", limit_hint="")
+    except FileProblem as exc:
+        raise CheckpointError(str(exc)) from None
+    if looks_like_pickle(raw[:16]):
+        raise pickle_refusal(json_path)
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(
+            f"incomplete checkpoint {json_path}: unreadable JSON ({reason})"
+        ) from None
+    if not isinstance(meta, dict):
+        raise CheckpointError(f"incomplete checkpoint {json_path}: not a JSON object")
+    return meta
+
+
+def tensors_path_of(json_path: Path, meta: dict) -> Path:
+    """The tensor file a checkpoint's JSON names, in the JSON's own folder (a name with a
+    folder in it, or another file type, is refused: a JSON cannot point elsewhere)."""
+    name = meta.get("tensors_file")
+    if name is None:
+        name = json_path.with_suffix(".safetensors").name  # before JSONs named their file
+    if not isinstance(name, str) or not _TENSOR_NAME.fullmatch(name) or name.startswith("."):
+        raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {name!r}")
+    return json_path.parent / name
+
+
+def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
+    """(tensor file path, JSON, tensor file bytes) of the checkpoint committed by `json_path`,
+    the bytes checked against the recorded sha256."""
+    for attempt in range(_READ_ATTEMPTS):
+        meta = read_meta(json_path)
+        tensors_path = tensors_path_of(json_path, meta)
+        try:
+            data = read_bytes(
+                tensors_path, limit=MAX_TENSOR_BYTES, what="checkpoint tensors", limit_hint=""
+            )
+        except FileProblem as exc:
+            if not tensors_path.exists() and attempt + 1 < _READ_ATTEMPTS:
+                continue  # a save replaced it since the JSON was read: read the JSON again
+            if not tensors_path.exists():
+                raise CheckpointError(
+                    f"incomplete checkpoint {json_path}: {tensors_path.name} is missing"
+                ) from None
+            raise CheckpointError(str(exc)) from None
+        if looks_like_pickle(data[:16]):
+            raise pickle_refusal(tensors_path)
+        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+            raise CheckpointError(
+                f"incomplete checkpoint {tensors_path}: its sha256 does not match "
+                f"{json_path.name} (a save was interrupted, or the file was changed)"
+            )
+        return tensors_path, meta, data
+    raise CheckpointError(f"checkpoint {json_path} kept changing while it was read")
+
+
+def json_of(path: Path) -> Path | None:
+    """The JSON that commits the checkpoint a user named by a tensor file, or None when there
+    is none: NAME.safetensors → NAME.json, NAME.<hash>.safetensors → NAME.json."""
+    stem = path.name[: -len(".safetensors")]
+    candidates = [path.with_name(f"{stem}.json")]
+    base, dot, digest = stem.rpartition(".")
+    if dot and re.fullmatch(r"[0-9a-f]{12}", digest):
+        candidates.append(path.with_name(f"{base}.json"))
+    for candidate in candidates:
+        if candidate.exists():
+            return candidate
+    return None
+
+
+__all__ = [
+    "MAX_JSON_BYTES",
+    "clean_stale",
+    "json_of",
+    "read_meta",
+    "read_pair",
+    "remove_superseded",
+    "tensor_file_name",
+    "tensors_path_of",
+    "write_pair",
+]
