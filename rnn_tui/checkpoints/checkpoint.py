@@ -45,6 +45,7 @@ from rnn_tui.checkpoints.pickles import (
     pickle_refusal,
 )
 from rnn_tui.checkpoints.state import (
+    check_rng,
     optimizer_payload,
     random_state_from_json,
     random_state_to_json,
@@ -228,8 +229,35 @@ class Checkpoint:
 
     def load_weights(self, model: torch.nn.Module) -> None:
         """Copy the saved weights into `model`, after checking that every name and shape fits."""
+        self._check_fits(model.state_dict())
+        model.load_state_dict(self.model_state())
+
+    def build_model(self, device: torch.device | str = "cpu"):
+        """build_model(model_config) with the saved weights, on `device`, in eval mode (the
+        trainer calls .train() itself).
+
+        The config comes from the JSON, which the sha256 does not cover: it is checked (its
+        sizes in range, then every weight's name and shape, on a model built on the "meta"
+        device, which allocates nothing) before the real model is built, so an edited config
+        cannot make this allocate terabytes or hang.
+        """
+        from rnn_tui.models.registry import build_model
+
+        try:
+            with torch.device("meta"):
+                skeleton = build_model(self.model_config)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise CheckpointError(f"cannot rebuild the model of {self.path}: {exc}") from None
+        self._check_fits(skeleton.state_dict())
+        self._check_finite()
+        model = build_model(self.model_config)
+        self.load_weights(model)
+        model.to(device)
+        model.eval()
+        return model
+
+    def _check_fits(self, expected: dict) -> None:
         state = self.model_state()
-        expected = model.state_dict()
         missing = sorted(set(expected) - set(state))
         unexpected = sorted(set(state) - set(expected))
         if missing or unexpected:
@@ -244,21 +272,15 @@ class Checkpoint:
                     f"checkpoint {self.path} does not fit the model: {key} is {saved} in the "
                     f"checkpoint, {wanted} in the model"
                 )
-        model.load_state_dict(state)
 
-    def build_model(self, device: torch.device | str = "cpu"):
-        """build_model(model_config) with the saved weights, on `device`, in eval mode (the
-        trainer calls .train() itself)."""
-        from rnn_tui.models.registry import build_model
-
-        try:
-            model = build_model(self.model_config)
-        except (ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"cannot rebuild the model of {self.path}: {exc}") from None
-        self.load_weights(model)
-        model.to(device)
-        model.eval()
-        return model
+    def _check_finite(self) -> None:
+        """A weight that is NaN or inf (never saved by rnn-tui; an edited file) is refused:
+        the model would only print nonsense."""
+        for key, value in self.model_state().items():
+            if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+                raise CheckpointError(
+                    f"checkpoint {self.path}: weight {key} is not finite (NaN or inf)"
+                )
 
     def restore_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
         """Put the saved optimizer state (moments, momentum buffers, step counts, learning rates
@@ -270,6 +292,10 @@ class Checkpoint:
             path=self.path,
             json_path=self.json_path,
         )
+
+    def check_rng(self) -> None:
+        """CheckpointError when the saved RNG states could not be restored (nothing changes)."""
+        check_rng(self.tensors, self.meta, path=self.path, json_path=self.json_path)
 
     def restore_rng(self, numpy_generator: np.random.Generator | None = None) -> None:
         """Restore torch's (CPU and, where saved and present, each CUDA device's), Python's and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 
 import torch
@@ -47,6 +48,39 @@ def prepare_device(device: torch.device) -> None:
         torch.set_flush_denormal(True)
 
 
+def available_memory(device: torch.device) -> int | None:
+    """Bytes free for a new allocation on `device`: the GPU's free memory, or the system's
+    available memory on the CPU; None when it cannot be told."""
+    if device.type == "cuda":
+        try:
+            free, _ = torch.cuda.mem_get_info(device)
+        except (RuntimeError, AssertionError):
+            return None
+        return int(free)
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether `exc` is an allocation that failed (torch's OutOfMemoryError on a GPU, the CPU
+    allocator's RuntimeError, or Python's MemoryError)."""
+    if isinstance(exc, MemoryError | torch.OutOfMemoryError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text or "not enough memory" in text
+    )
+
+
 def describe_device(device: torch.device) -> str:
     """A short label for logs and the UI: "cpu" or "cuda:0 (NVIDIA H100 ...)"."""
     if device.type == "cuda":
@@ -55,4 +89,12 @@ def describe_device(device: torch.device) -> str:
     return device.type
 
 
-__all__ = ["DEVICE_CHOICES", "DeviceError", "describe_device", "prepare_device", "resolve_device"]
+__all__ = [
+    "DEVICE_CHOICES",
+    "DeviceError",
+    "available_memory",
+    "describe_device",
+    "is_out_of_memory",
+    "prepare_device",
+    "resolve_device",
+]

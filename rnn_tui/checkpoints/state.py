@@ -11,6 +11,7 @@ Tensor names: `optim.<param index>.<key>`, `rng.torch`, `rng.cuda.<device index>
 
 from __future__ import annotations
 
+import math
 import random
 from pathlib import Path
 
@@ -88,25 +89,79 @@ def restore_rng(
     json_path: Path,
 ) -> None:
     """Put back what `rng_tensors` and `rng_record` saved; `path` and `json_path` (the
-    checkpoint's two files) name it in errors."""
+    checkpoint's two files) name it in errors. All or nothing: when one state is malformed,
+    CheckpointError, and every global RNG is left as it was."""
+    before = _global_states()
+    try:
+        _restore(tensors, meta, numpy_generator, path=path, json_path=json_path)
+    except BaseException:
+        _set_global_states(before)
+        raise
+
+
+def check_rng(tensors: dict[str, torch.Tensor], meta: dict, *, path: Path, json_path: Path) -> None:
+    """CheckpointError when the saved RNG states cannot be restored; nothing changes either way
+    (a resume checks them before it touches the run directory)."""
+    before = _global_states()
+    try:
+        _restore(tensors, meta, None, path=path, json_path=json_path)
+    finally:
+        _set_global_states(before)
+
+
+def _global_states() -> tuple:
+    cuda = (
+        torch.cuda.get_rng_state_all()
+        if torch.cuda.is_available() and torch.cuda.is_initialized()
+        else None
+    )
+    return torch.get_rng_state(), cuda, random.getstate(), np.random.get_state()
+
+
+def _set_global_states(states: tuple) -> None:
+    cpu, cuda, python, numpy_state = states
+    torch.set_rng_state(cpu)
+    if cuda is not None:
+        torch.cuda.set_rng_state_all(cuda)
+    random.setstate(python)
+    np.random.set_state(numpy_state)
+
+
+def _restore(
+    tensors: dict[str, torch.Tensor],
+    meta: dict,
+    numpy_generator: np.random.Generator | None,
+    *,
+    path: Path,
+    json_path: Path,
+) -> None:
     cpu = tensors.get("rng.torch")
     if cpu is None:
         raise CheckpointError(f"checkpoint {path} holds no RNG state")
     try:
         torch.set_rng_state(cpu.clone())
-    except (RuntimeError, TypeError) as exc:
+    except (RuntimeError, TypeError, ValueError) as exc:
         raise CheckpointError(f"checkpoint {path}: bad torch RNG state ({exc})") from None
     if torch.cuda.is_available():
         for name, value in tensors.items():
             if name.startswith("rng.cuda."):
-                index = int(name.rsplit(".", 1)[1])
-                # A device of the saving machine that this one lacks is skipped.
-                if index < torch.cuda.device_count():
-                    torch.cuda.set_rng_state(value.clone(), index)
-    if "python_random" in meta:
-        random.setstate(random_state_from_json(meta["python_random"]))
-    if "numpy_random" in meta:
-        np.random.set_state(_numpy_legacy_state_from_json(meta["numpy_random"]))
+                try:
+                    index = int(name.rsplit(".", 1)[1])
+                    # A device of the saving machine that this one lacks is skipped.
+                    if index < torch.cuda.device_count():
+                        torch.cuda.set_rng_state(value.clone(), index)
+                except (RuntimeError, TypeError, ValueError) as exc:
+                    raise CheckpointError(
+                        f"checkpoint {path}: bad CUDA RNG state ({exc})"
+                    ) from None
+    try:
+        if "python_random" in meta:
+            random.setstate(random_state_from_json(meta["python_random"]))
+        if "numpy_random" in meta:
+            np.random.set_state(_numpy_legacy_state_from_json(meta["numpy_random"]))
+    except (TypeError, ValueError, OverflowError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CheckpointError(f"checkpoint {json_path}: bad random state ({reason})") from None
     if numpy_generator is not None and "numpy_generator" in meta:
         try:
             numpy_generator.bit_generator.state = meta["numpy_generator"]
@@ -160,21 +215,56 @@ def optimizer_payload(optimizer: torch.optim.Optimizer) -> tuple[dict[str, torch
     return tensors, info
 
 
-def _restored_groups(current: list[dict], saved: list[dict]) -> list[dict]:
-    """The optimizer's own param_groups (its `params`) with the saved settings put back in the
-    types the optimizer uses (JSON turned tuples into lists and tensors into numbers)."""
+def _setting(old, value, key: str, where: Path):
+    """A saved param_group setting in the type the optimizer uses for it (JSON turned tuples
+    into lists and tensors into numbers); CheckpointError for a value of another kind, so a
+    tampered lr cannot fail in the middle of training."""
+
+    def number(v) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    if isinstance(old, bool) or old is None or isinstance(old, str):
+        if type(value) is type(old):
+            return value
+    elif isinstance(old, int | float):
+        if number(value):
+            return type(old)(value) if isinstance(old, float) else value
+    elif isinstance(old, tuple):
+        if isinstance(value, list) and len(value) == len(old) and all(map(number, value)):
+            return tuple(value)
+    elif isinstance(old, torch.Tensor):
+        if number(value):
+            return torch.tensor(value, dtype=old.dtype, device=old.device)
+    raise CheckpointError(f"checkpoint {where}: bad optimizer setting {key} = {value!r}")
+
+
+def _restored_groups(current: list[dict], saved: list[dict], json_path: Path) -> list[dict]:
+    """The optimizer's own param_groups (its `params`) with the saved settings put back; only
+    the settings the optimizer has are taken."""
     groups = []
     for cur, entries in zip(current, saved):
+        if not isinstance(entries, dict):
+            raise CheckpointError(f"checkpoint {json_path}: malformed optimizer parameter group")
         group = dict(cur)
         for key, value in entries.items():
-            old = cur.get(key)
-            if isinstance(old, tuple) and isinstance(value, list):
-                value = tuple(value)
-            elif isinstance(old, torch.Tensor) and isinstance(value, int | float):
-                value = torch.tensor(value, dtype=old.dtype, device=old.device)
-            group[key] = value
+            if key in cur and key != "params":
+                group[key] = _setting(cur[key], value, key, json_path)
         groups.append(group)
     return groups
+
+
+def _check_state_shapes(state: dict[int, dict], params: list[torch.Tensor], path: Path) -> None:
+    """Each saved moment or momentum tensor has its parameter's shape and a float dtype (a
+    wrong one would only fail at the first step, in the middle of training)."""
+    for idx, entries in state.items():
+        for key, value in entries.items():
+            if key == "step" or not isinstance(value, torch.Tensor):
+                continue
+            if value.shape != params[idx].shape or not value.is_floating_point():
+                raise CheckpointError(
+                    f"checkpoint {path}: optimizer state {idx}.{key} is {tuple(value.shape)} "
+                    f"{value.dtype}, its parameter {tuple(params[idx].shape)}"
+                )
 
 
 def restore_optimizer(
@@ -199,7 +289,7 @@ def restore_optimizer(
     saved_groups = info.get("param_groups")
     if not isinstance(saved_groups, list) or len(saved_groups) != len(current["param_groups"]):
         raise CheckpointError(f"checkpoint {json_path}: optimizer parameter groups do not match")
-    groups = _restored_groups(current["param_groups"], saved_groups)
+    groups = _restored_groups(current["param_groups"], saved_groups, json_path)
 
     num_params = sum(len(g["params"]) for g in current["param_groups"])
     state: dict[int, dict] = {}
@@ -210,15 +300,17 @@ def restore_optimizer(
                 state.setdefault(int(idx), {})[key] = value.clone()
         for idx, entries in (info.get("state") or {}).items():
             state.setdefault(int(idx), {}).update(entries)
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, TypeError):
         raise CheckpointError(f"checkpoint {path}: malformed optimizer state") from None
     if any(not 0 <= idx < num_params for idx in state):
         raise CheckpointError(
             f"checkpoint {path}: optimizer state for more parameters than the model has"
         )
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    _check_state_shapes(state, params, path)
     try:
         optimizer.load_state_dict({"state": state, "param_groups": groups})
-    except (ValueError, KeyError, RuntimeError) as exc:
+    except (ValueError, KeyError, RuntimeError, TypeError, IndexError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"cannot restore the optimizer from {path}: {reason}") from None
 
@@ -228,6 +320,7 @@ __all__ = [
     "random_state_from_json",
     "random_state_to_json",
     "restore_optimizer",
+    "check_rng",
     "restore_rng",
     "rng_record",
     "rng_tensors",

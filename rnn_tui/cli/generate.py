@@ -64,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
         if stream:
             sys.stdout.write("\n")
         return 130
+    except DataError as exc:
+        # The model's output stopped being finite: a broken checkpoint, reported as such.
+        if stream:
+            sys.stdout.write("\n")
+        return fail(str(exc))
     elapsed = time.perf_counter() - started
     text = join_tokens(encoded.shown + generated, lm.token)
     if stream:

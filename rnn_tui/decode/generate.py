@@ -35,6 +35,11 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.data.prefix import Prefix, encode_prefix, join_tokens
 from rnn_tui.decode.options import TOP_N, GenerateOptions, draw_seed, validate_options
 
+NON_FINITE = (
+    "the model's output is not finite (NaN or inf) at generated token {step}: its weights are "
+    "broken or too large for float32"
+)
+
 
 @dataclass(frozen=True)
 class Step:
@@ -62,8 +67,10 @@ def _top(probs: torch.Tensor, idx_to_token: list[str]) -> list[tuple[str, float]
 def _sampling_probs(logits: torch.Tensor, temperature: float, top_k: int) -> torch.Tensor:
     """softmax(o / T) over the top-k logits (all of them when k is 0 or ≥ |V|).
 
-    The maximum is subtracted first, so a tiny T gives a one-hot distribution instead of inf/inf.
+    In float64, with the maximum subtracted first, so a tiny T (even one that is 0 in float32)
+    gives a one-hot distribution instead of inf/inf.
     """
+    logits = logits.double()
     scaled = (logits - logits.max()) / temperature
     if 0 < top_k < scaled.numel():
         kept = torch.topk(scaled, top_k).indices
@@ -132,14 +139,18 @@ def _steps(
     model.eval()
     try:
         state, current = model.warm_up(ids, device)
-        for _ in range(num_preds):
+        for step in range(1, num_preds + 1):
             logits, state = model.next_logits(current, state, device)
             last = logits.float()
+            if not bool(torch.isfinite(last).all()):
+                raise DataError(NON_FINITE.format(step=step))
             probs = torch.softmax(last, dim=0).cpu()
             if generator is None:
                 current = int(last.argmax())
             else:
                 weights = _sampling_probs(last.cpu(), temperature, top_k)
+                if not bool(torch.isfinite(weights).all()) or float(weights.sum()) <= 0:
+                    raise DataError(NON_FINITE.format(step=step))
                 current = int(torch.multinomial(weights, 1, generator=generator))
             yield Step(
                 token=idx_to_token[current],

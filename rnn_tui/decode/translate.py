@@ -32,6 +32,7 @@ from pathlib import Path
 import torch
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.kinds import MAX_NUM_STEPS
 from rnn_tui.data.translation import BOS, EOS, build_array_nmt, preprocess_nmt
 from rnn_tui.decode.options import (
     ALPHA,
@@ -144,8 +145,15 @@ class Translator:
         self.warnings = list(warnings)
         where = f"checkpoint {self.checkpoint}" if self.checkpoint else "the model"
         num_steps = self.config.get("num_steps")
-        if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-            raise TranslateError(f"{where} does not say its num_steps (got {num_steps!r})")
+        if (
+            isinstance(num_steps, bool)
+            or not isinstance(num_steps, int)
+            or not 1 <= num_steps <= MAX_NUM_STEPS
+        ):
+            raise TranslateError(
+                f"{where}: num_steps must be an integer in [1, {MAX_NUM_STEPS:,}] "
+                f"(got {num_steps!r})"
+            )
         self.num_steps = num_steps
         for side, vocab, size in (
             ("source", src_vocab, getattr(model, "src_vocab_size", len(src_vocab))),
@@ -256,7 +264,14 @@ class Translator:
 
     def _step(self, tokens: torch.Tensor, state):
         log_probs, state = self.model.step(tokens.to(self.device), state)
-        return log_probs.float(), state
+        log_probs = log_probs.float()
+        # −inf is a zero probability, fine; NaN or +inf means broken or overflowing weights.
+        if bool(torch.isnan(log_probs).any()) or bool(torch.isposinf(log_probs).any()):
+            raise TranslateError(
+                "the model's output is not finite (NaN or inf): its weights are broken or too "
+                "large for float32"
+            )
+        return log_probs, state
 
     def _reorder(self, state, index: torch.Tensor):
         return self.model.reorder(state, index.to(self.device))

@@ -7,7 +7,33 @@ SCRATCH_MODELS = ("rnn-scratch", "gru-scratch", "lstm-scratch")  # the seeds' eq
 CONCISE_MODELS = ("rnn", "gru", "lstm")  # nn.RNN / nn.GRU / nn.LSTM
 MODEL_NAMES = (*SCRATCH_MODELS, *CONCISE_MODELS)  # language models
 SEQ2SEQ_MODEL = "seq2seq"  # the GRU encoder–decoder
+# The largest sizes a model may be built with, checked before anything is allocated (a config
+# from the command line, the Train form or a checkpoint's JSON): generous for a GPU box, finite
+# so that a typo or a tampered file is one clear error, not an allocator crash or a hang.
+MAX_HIDDEN = 16384
+MAX_EMBED = 16384
+MAX_LAYERS = 64
+MAX_VOCAB = 10_000_000
+SIZE_LIMITS = {
+    "hidden": MAX_HIDDEN,
+    "embed": MAX_EMBED,
+    "layers": MAX_LAYERS,
+    "vocab_size": MAX_VOCAB,
+    "src_vocab_size": MAX_VOCAB,
+    "tgt_vocab_size": MAX_VOCAB,
+}
 # What a scratch model does not have (one layer, one direction, one-hot input, no dropout).
 CONCISE_ONLY = ("layers", "bidirectional", "embed", "dropout")
 
-__all__ = ["CONCISE_MODELS", "CONCISE_ONLY", "MODEL_NAMES", "SCRATCH_MODELS", "SEQ2SEQ_MODEL"]
+__all__ = [
+    "MAX_EMBED",
+    "MAX_HIDDEN",
+    "MAX_LAYERS",
+    "MAX_VOCAB",
+    "SIZE_LIMITS",
+    "CONCISE_MODELS",
+    "CONCISE_ONLY",
+    "MODEL_NAMES",
+    "SCRATCH_MODELS",
+    "SEQ2SEQ_MODEL",
+]

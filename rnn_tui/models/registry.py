@@ -22,7 +22,7 @@ from rnn_tui.models.base import LanguageModel, ModelError
 from rnn_tui.models.concise import RNNModel
 from rnn_tui.models.gru_scratch import GRUScratch
 from rnn_tui.models.lstm_scratch import LSTMScratch
-from rnn_tui.models.names import MODEL_NAMES, SCRATCH_MODELS, SEQ2SEQ_MODEL
+from rnn_tui.models.names import MODEL_NAMES, SCRATCH_MODELS, SEQ2SEQ_MODEL, SIZE_LIMITS
 from rnn_tui.models.rnn_scratch import RNNScratch
 from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
 
@@ -88,9 +88,11 @@ def count_parameters(model: nn.Module) -> int:
 
 
 def _integer(cfg: Mapping, key: str, minimum: int) -> int:
-    value = cfg[key]
+    value, maximum = cfg[key], SIZE_LIMITS.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ModelError(f"{key} must be an integer ≥ {minimum} (got {value!r})")
+    if maximum is not None and value > maximum:
+        raise ModelError(f"{key} must be at most {maximum:,} (got {value:,})")
     return value
 
 

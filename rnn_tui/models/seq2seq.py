@@ -29,6 +29,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnn_tui.models.base import ModelError
+from rnn_tui.models.names import SIZE_LIMITS
 
 __all__ = [
     "DecoderState",
@@ -276,7 +277,9 @@ def build_seq2seq(config: Mapping) -> EncoderDecoder:
 
 
 def _integer(cfg: Mapping, key: str) -> int:
-    value = cfg[key]
+    value, maximum = cfg[key], SIZE_LIMITS.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ModelError(f"{key} must be an integer ≥ 1 (got {value!r})")
+    if maximum is not None and value > maximum:
+        raise ModelError(f"{key} must be at most {maximum:,} (got {value:,})")
     return value

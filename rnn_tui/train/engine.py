@@ -36,14 +36,19 @@ import torch
 
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.checkpoint import CHECKPOINT_NAMES, Checkpoint, save_checkpoint
-from rnn_tui.checkpoints.device import describe_device, prepare_device, resolve_device
+from rnn_tui.checkpoints.device import (
+    describe_device,
+    is_out_of_memory,
+    prepare_device,
+    resolve_device,
+)
 from rnn_tui.checkpoints.store import clean_stale
 from rnn_tui.metrics.perplexity import perplexity
-from rnn_tui.models.base import ModelError
-from rnn_tui.models.registry import build_model, count_parameters
+from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
+from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
 from rnn_tui.train.progress import (
     NonFiniteLoss,
     Progress,
@@ -100,29 +105,14 @@ class Trainer:
         self.config = config = self.task.config
         if resume is not None:
             self.task.check_resume(resume)
-        torch.manual_seed(config.seed)
-        if resume is not None:
-            self.model = resume.build_model(self.device)
-            self.progress = Progress.from_meta(resume.meta)
-        else:
-            try:
-                self.model = build_model(self.task.model_config()).to(self.device)
-            except ModelError as exc:
-                raise ConfigError(str(exc)) from None
-            self.progress = Progress()
-        self.model.train()
+        self.model = prepare_model(self.task, config, self.device, resume)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        # foreach: one fused update over all parameters instead of a Python loop.
-        optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
-        self.optimizer = optimizer(self.params, lr=config.lr, foreach=True)
-        if resume is not None:
-            resume.restore_optimizer(self.optimizer)
-            p = self.progress
-            if p.epoch > config.epochs or (p.epoch == config.epochs and p.batch == 0):
-                raise ConfigError(
-                    f"the run already has {plural_epochs(p.epoch)}; resume with "
-                    f"--epochs N, N > {p.epoch}, to train further"
-                )
+        self.optimizer = prepare_optimizer(self.params, config)
+        self.progress = (
+            resumed_progress(resume, self.optimizer, config, self.task.num_batches)
+            if resume is not None
+            else Progress()
+        )
         self.resume = resume
         self.num_batches = self.task.num_batches
         self.num_params = count_parameters(self.model)
@@ -189,9 +179,19 @@ class Trainer:
             self._set_status("stopped", "interrupted; the last checkpoint is the previous one")
             raise
         except BaseException as exc:
-            reason = str(exc).splitlines()[0] if str(exc) else ""
-            self._set_status("failed", f"{type(exc).__name__}: {reason}".rstrip(": "))
-            raise
+            if is_out_of_memory(exc):
+                # Not a bug: the run was too big for this device. One line, the checkpoints kept.
+                epoch = self.progress.epoch + 1
+                self._set_status(
+                    "failed",
+                    f"out of memory in epoch {epoch} on {describe_device(self.device)}: "
+                    "try a smaller --batch-size, --num-steps or --hidden; the last checkpoint "
+                    "is kept",
+                )
+            else:
+                reason = str(exc).splitlines()[0] if str(exc) else ""
+                self._set_status("failed", f"{type(exc).__name__}: {reason}".rstrip(": "))
+                raise
         else:
             if self.stop.is_set():
                 self._finish_stopped()

@@ -13,8 +13,8 @@ typo such as `--hidden 1000000000` is one clear error instead of an allocator tr
 from __future__ import annotations
 
 from rnn_tui.checkpoints import DEVICE
-from rnn_tui.data.kinds import CLEAN_MODES, STRATEGIES, TOKEN_LEVELS
-from rnn_tui.models.names import MODEL_NAMES, SEQ2SEQ_MODEL
+from rnn_tui.data.kinds import CLEAN_MODES, MAX_NUM_STEPS, STRATEGIES, TOKEN_LEVELS
+from rnn_tui.models.names import MAX_EMBED, MAX_HIDDEN, MAX_LAYERS, MODEL_NAMES, SEQ2SEQ_MODEL
 from rnn_tui.options import UNSET, Option, by_name, with_changes
 
 OPTIMIZERS = ("sgd", "adam")
@@ -93,7 +93,7 @@ OPTIONS: tuple[Option, ...] = (
         1,
         "stacked recurrent layers (concise models)",
         minimum=1,
-        maximum=64,
+        maximum=MAX_LAYERS,
         metavar="L",
     ),
     Option(
@@ -103,7 +103,9 @@ OPTIONS: tuple[Option, ...] = (
         "also read the sequence backwards (concise models; it then predicts poorly)",
         label="bidirect.",
     ),
-    Option("hidden", int, 256, "hidden units per layer", minimum=1, maximum=16384, metavar="H"),
+    Option(
+        "hidden", int, 256, "hidden units per layer", minimum=1, maximum=MAX_HIDDEN, metavar="H"
+    ),
     Option(
         "embed",
         int,
@@ -111,7 +113,7 @@ OPTIONS: tuple[Option, ...] = (
         "embedding size, 0 = one-hot inputs (auto: 0 at char level and for scratch models, "
         "128 for words)",
         minimum=0,
-        maximum=16384,
+        maximum=MAX_EMBED,
         unset=None,
         unset_label="auto",
         metavar="E",
@@ -143,7 +145,7 @@ OPTIONS: tuple[Option, ...] = (
         35,
         "time steps per subsequence (the truncated BPTT length)",
         minimum=1,
-        maximum=100_000,
+        maximum=MAX_NUM_STEPS,
         label="num_steps",
         metavar="T",
     ),

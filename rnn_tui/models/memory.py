@@ -1,0 +1,57 @@
+"""How much memory training a model takes, estimated before anything is allocated.
+
+The parameters are counted exactly on a model built on torch's "meta" device (shapes only, no
+storage). Training keeps, in float32: the weights, their gradients, the optimizer's state (none
+for plain SGD, two moments for Adam), and what autograd holds for backpropagation through time —
+per time step and sequence, every layer's hidden state and gates (at most four gates and a cell,
+both directions) and the output's logits with their softmax. The activation part is a rough
+upper-bound estimate; the parameter part is exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+
+from rnn_tui.models.registry import build_model, count_parameters
+
+BYTES = 4  # float32
+GATE_FACTOR = 8  # hidden state, ≤ 4 gates, cell, and their pre-activations, per layer and step
+
+
+def parameter_count(config: Mapping) -> int:
+    """The number of parameters the model of `config` has (ModelError for a bad config)."""
+    with torch.device("meta"):
+        return count_parameters(build_model(config))
+
+
+def training_bytes(
+    config: Mapping, batch_size: int, num_steps: int, optimizer: str
+) -> dict[str, int]:
+    """{"parameters", "gradients", "optimizer", "activations", "total"} in bytes."""
+    params = parameter_count(config)
+    hidden = int(config.get("hidden", 0))
+    layers = int(config.get("layers", 1))
+    directions = 2 if config.get("bidirectional") else 1
+    embed = int(config.get("embed", 0) or 0)
+    outputs = int(config.get("vocab_size") or config.get("tgt_vocab_size") or 0)
+    per_step = layers * directions * hidden * GATE_FACTOR + 3 * outputs + embed
+    parts = {
+        "parameters": params * BYTES,
+        "gradients": params * BYTES,
+        "optimizer": params * BYTES * (2 if optimizer == "adam" else 0),
+        "activations": batch_size * num_steps * per_step * BYTES,
+    }
+    parts["total"] = sum(parts.values())
+    return parts
+
+
+def size_text(n: float) -> str:
+    """Bytes for people: "812 MiB", "37.2 GiB"."""
+    if n >= 2**30:
+        return f"{n / 2**30:.1f} GiB"
+    return f"{n / 2**20:,.0f} MiB"
+
+
+__all__ = ["parameter_count", "size_text", "training_bytes"]

@@ -1,0 +1,96 @@
+"""What a run trains: the model (fresh, or a checkpoint's) and its optimizer, with everything a
+resume needs checked before a run directory is touched.
+
+Refused here, each with one line: a model that would not fit in memory (estimated from its exact
+parameter count before anything is allocated: rnn_tui.models.memory), a model config out of
+range, an allocation that fails anyway, and a checkpoint whose optimizer state, RNG state or
+progress cannot be restored — so a resume that cannot work changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.checkpoints.device import available_memory, is_out_of_memory
+from rnn_tui.models.base import ModelError
+from rnn_tui.models.memory import size_text, training_bytes
+from rnn_tui.models.registry import build_model
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.progress import Progress, plural_epochs
+from rnn_tui.train.task import Task
+
+ADVICE = "try a smaller --hidden, --layers, --batch-size or --num-steps"
+
+
+def check_memory(model_config: dict, config: Config, device: torch.device) -> None:
+    """ConfigError when training the model would need more memory than `device` has free."""
+    try:
+        need = training_bytes(model_config, config.batch_size, config.num_steps, config.optimizer)
+    except ModelError as exc:
+        raise ConfigError(str(exc)) from None
+    have = available_memory(device)
+    if have is not None and need["total"] > have:
+        parts = ", ".join(
+            f"{name} {size_text(need[name])}"
+            for name in ("parameters", "gradients", "optimizer", "activations")
+            if need[name]
+        )
+        raise ConfigError(
+            f"training this model needs about {size_text(need['total'])} ({parts}), more than "
+            f"the {size_text(have)} free on {device}: {ADVICE}"
+        )
+
+
+def prepare_model(
+    task: Task, config: Config, device: torch.device, resume: Checkpoint | None
+) -> torch.nn.Module:
+    """The model in train mode on `device`: the checkpoint's, or a fresh one (seeded)."""
+    model_config = resume.model_config if resume is not None else task.model_config()
+    check_memory(model_config, config, device)
+    torch.manual_seed(config.seed)
+    try:
+        model = resume.build_model(device) if resume is not None else build_model(model_config)
+        model = model.to(device)
+    except ModelError as exc:
+        raise ConfigError(str(exc)) from None
+    except (RuntimeError, MemoryError) as exc:
+        if is_out_of_memory(exc):
+            raise ConfigError(
+                f"out of memory while building the model on {device}: {ADVICE}"
+            ) from None
+        raise
+    model.train()
+    return model
+
+
+def prepare_optimizer(params: list, config: Config) -> torch.optim.Optimizer:
+    # foreach: one fused update over all parameters instead of a Python loop.
+    optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
+    return optimizer(params, lr=config.lr, foreach=True)
+
+
+def resumed_progress(
+    resume: Checkpoint, optimizer: torch.optim.Optimizer, config: Config, num_batches: int
+) -> Progress:
+    """Where the checkpoint's run stands, with its optimizer state restored and its RNG states
+    checked (restored for real once the run starts); ConfigError when there is nothing left to
+    train, CheckpointError for what cannot be restored."""
+    resume.restore_optimizer(optimizer)
+    resume.check_rng()
+    progress = Progress.from_meta(resume.meta)
+    if not 0 <= progress.batch < num_batches or progress.epoch < 0 or progress.step < 0:
+        raise CheckpointError(
+            f"checkpoint {resume.json_path}: progress out of range (epoch {progress.epoch}, "
+            f"minibatch {progress.batch} of {num_batches}, step {progress.step})"
+        )
+    if progress.epoch > config.epochs or (progress.epoch == config.epochs and progress.batch == 0):
+        raise ConfigError(
+            f"the run already has {plural_epochs(progress.epoch)}; resume with "
+            f"--epochs N, N > {progress.epoch}, to train further"
+        )
+    return progress
+
+
+__all__ = ["check_memory", "prepare_model", "prepare_optimizer", "resumed_progress"]
