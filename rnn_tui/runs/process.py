@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 
 # (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.
 CommandBuilder = Callable[[Mapping[str, object], Path], list[str]]
@@ -172,16 +172,18 @@ class TrainProcess:
 
     def discard_if_empty(self) -> bool:
         """Remove the run folder when the trainer refused to start and wrote nothing but
-        train.log (bad options: nothing to follow); True when it was removed."""
+        train.log and its lock (bad options: nothing to follow); True when it was removed."""
         folder = self.run.path
         try:
             names = {p.name for p in folder.iterdir()}
         except OSError:
             return False
-        if not names <= {self.run.log_path.name, self.run.checkpoints.name}:
+        # The lock file: a trainer that claimed the folder and then refused it (unwritable).
+        if not names <= {self.run.log_path.name, self.run.checkpoints.name, LOCK_FILE}:
             return False
         with contextlib.suppress(OSError):
             self.run.log_path.unlink(missing_ok=True)
+            self.run.lock_path.unlink(missing_ok=True)
             if self.run.checkpoints.is_dir():
                 self.run.checkpoints.rmdir()
             folder.rmdir()
