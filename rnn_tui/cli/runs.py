@@ -70,7 +70,13 @@ def run(args: argparse.Namespace) -> int:
     if translation:
         table.add_column("best BLEU", justify="right")
     table.add_column("updated")
-    styles = {"running": "green", "paused": "yellow", "failed": "red", "finished": "cyan"}
+    styles = {
+        "running": "green",
+        "paused": "yellow",
+        "failed": "red",
+        "died": "red",
+        "finished": "cyan",
+    }
     for entry in entries:
         status = entry.get("status")
         bleu = [Text(_bleu(entry.get("best_bleu")))] if translation else []

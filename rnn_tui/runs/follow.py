@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
-from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError, process_alive
+from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
+from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
 
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
@@ -35,8 +36,6 @@ STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
 EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES
-
-ACTIVE = ("running", "paused")
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,9 @@ class Snapshot:
 
     path: Path
     name: str
-    status: str  # a rundir STATUSES entry, or "unknown" before the trainer wrote one
+    status: str  # a rundir STATUSES entry, "died" (see stale), or "unknown" before the first
     message: str
-    stale: bool  # says running/paused, but its process is gone from this machine
+    stale: bool  # status.json says running/paused, but its trainer is gone: status is "died"
     config: dict
     device: str | None
     num_params: int | None
@@ -149,6 +148,9 @@ class RunFollower:
         self._eta = Eta(eta_window)
         self._elapsed: float | None = None
         self._bytes_read = 0
+        self._last_time: float | None = None  # of the latest event read
+        self._gone = False  # says running/paused, but its trainer is gone (liveness.py)
+        self._gone_message = ""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -181,6 +183,7 @@ class RunFollower:
         if events:
             self.events += len(events)
             changed = True
+        changed |= self._check_trainer()
         if changed:
             self.version += 1
         return changed
@@ -201,11 +204,26 @@ class RunFollower:
         self._status = status
         return True
 
+    def _check_trainer(self) -> bool:
+        """Whether the trainer's fate changed: a run whose status says running or paused while
+        its trainer is gone (killed, crashed without a word) becomes "died". Cheap enough for
+        every poll: an flock probe, and only while the run says a trainer is at work."""
+        pid = self._status.get("pid")
+        gone = is_dead(self.run, self._written_status(), pid)
+        if gone == self._gone:
+            return False
+        self._gone = gone
+        last = self._last_time if self._last_time is not None else self._status.get("updated")
+        self._gone_message = died_message(pid, last) if gone else ""
+        return True
+
     # -- events -----------------------------------------------------------------------------
 
     def _apply(self, event: dict) -> None:
         kind = event.get("event")
         t = number(event.get("time"))
+        if t is not None:
+            self._last_time = t
         if kind == "start":
             self._on_start(event, t)
         elif kind == "step":
@@ -307,8 +325,8 @@ class RunFollower:
 
     # -- the UI's view ------------------------------------------------------------------------
 
-    @property
-    def status(self) -> str:
+    def _written_status(self) -> str:
+        """What the run itself says: status.json, else its latest status event."""
         if self._status.get("status"):
             return str(self._status["status"])
         if self._event_status:
@@ -316,7 +334,14 @@ class RunFollower:
         return "unknown"
 
     @property
+    def status(self) -> str:
+        """The run's status; "died" when it says running or paused but its trainer is gone."""
+        return DIED if self._gone else self._written_status()
+
+    @property
     def message(self) -> str:
+        if self._gone:
+            return self._gone_message
         if self._status.get("status"):
             return str(self._status.get("message") or "")
         return self._event_status[1] if self._event_status else ""
@@ -337,9 +362,9 @@ class RunFollower:
         return self._latest.get("memory_mb")
 
     def stale(self) -> bool:
-        """The status says a trainer is at work, but its process is not alive on this machine."""
-        # An unknown pid counts as alive: only a trainer known to be gone is "lost".
-        return self.status in ACTIVE and process_alive(self._status.get("pid")) is False
+        """status.json says a trainer is at work, but it is gone (as of the latest poll): the
+        run shows as "died". A trainer that cannot be checked (no lock, no pid) counts as alive."""
+        return self._gone
 
     def eta(self, now: float | None = None) -> float | None:
         """Seconds left: counting down while running, frozen while paused, 0 once finished."""

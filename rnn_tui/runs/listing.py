@@ -15,6 +15,7 @@ import threading
 from pathlib import Path
 
 from rnn_tui.runs.format import plain
+from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.rundir import (
     CONFIG_FILE,
     HEAD_BYTES,
@@ -146,6 +147,9 @@ def _run_entry(folder: Path) -> dict:
     if status:
         entry["status"] = _text(status.get("status")) or "unknown"
         entry["message"] = _text(status.get("message")) or ""
+        died = dead_run(run, status)
+        if died is not None:
+            entry["status"], entry["message"] = DIED, died
     summary = _metrics_summary(run.metrics_path)
     last_epoch = summary.last_epoch if summary is not None else None
     if summary is not None:
@@ -161,7 +165,9 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """Every run under `root` (folders holding a config.json), newest first.
 
     Each entry: name (as plain text), path, model, task, status ("unknown" before the trainer
-    writes status.json; "unreadable", with the reason in message, when its JSON is broken),
+    writes status.json; "unreadable", with the reason in message, when its JSON is broken;
+    "died", with the time of its last event in message, when it says running or paused but
+    its trainer is gone),
     message, epoch (epochs done, from the last epoch event; None when that is no count),
     epochs (planned), best_val_ppl (the lowest finite val_ppl of its epoch events, or None),
     best_bleu (the highest held-out BLEU of a seq2seq run, else None), updated (unix time of

@@ -18,6 +18,7 @@ STATUS_MARKS = {
     "stopped": ("■", "yellow"),
     "finished": ("✓", "green"),
     "failed": ("✗", "red"),
+    "died": ("†", "red"),  # says running/paused, but its trainer is gone
 }
 PROGRESS_STEPS = 1000
 
@@ -57,14 +58,12 @@ def title_text(snap: Snapshot, starting: bool = False) -> Text:
     that has not written its status yet (it is loading torch and the corpus)."""
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
     status = snap.status
-    if snap.stale:
-        mark, style, status = "?", "yellow", f"{snap.status}? (no trainer process)"
-    elif starting and status == "unknown":
+    if starting and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
     text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
     if snap.config:
         text.append(f"  {describe(snap)}", style="dim")
-    if snap.status == "failed" and snap.message:
+    if snap.status in ("failed", "died") and snap.message:
         text.append(f"  {snap.message}", style="red")
     return text
 
