@@ -2,10 +2,11 @@
 
 Every check that can fail on bad input (options, data, sizes, model, device, the run directory,
 a resume checkpoint) runs before anything is written: one line on stderr, exit 2. Then the run
-directory is claimed for this process (RunDir.claim) before the first write, so two trainers never
-share one: the second gets one line and exit 2. Progress goes to
-stderr (train_report.Reporter); `--json` prints one summary object on stdout at the end. Exit
-status: 0 finished or stopped on request (control.json), 1 failed (NaN loss, crash), 2 bad input,
+directory is claimed for this process (RunDir.claim: exclusive, and checked to be writable)
+before the first write, so two trainers never share one and a read-only folder is refused
+up front, each in one line with exit 2. Progress goes to stderr (train_report.Reporter);
+`--json` prints one summary object on stdout at the end. Exit status: 0 finished or stopped on
+request (control.json), 1 failed (NaN loss, a write the disk refused, crash), 2 bad input,
 128 + N after signal N (SIGINT 130, SIGTERM 143, SIGHUP 129), each of those after writing the
 `last` checkpoint.
 """
@@ -200,6 +201,12 @@ def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
             file=sys.stderr,
         )
         return 130
+    except OSError as exc:
+        # The engine reports a refused write of the run itself (disk full, read-only) as a
+        # failed run; whatever else the system refused is no bug either: one line.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"rnn-tui: error: training failed: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except Exception as exc:
         traceback.print_exc()
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
@@ -141,10 +142,13 @@ class RunDir:
 
         Taken before anything is written: a second trainer of the same folder (two `--run-dir`
         at once, a `--resume` of a run being trained) gets RunError "run DIR is being trained
-        right now by process PID", and a folder that cannot be written gets RunError too.
+        right now by process PID", and a folder that cannot be written (`check_writable`) gets
+        RunError "cannot write to …" instead of failing at its first write.
         """
         if self._lock_fd is not None:
             return
+        # Checked first, so a folder refused for it keeps even its lock file as it was.
+        self.check_writable()
         try:
             self._lock_fd = lock.acquire(self.lock_path)
         except lock.LockTaken as taken:
@@ -152,6 +156,29 @@ class RunDir:
             raise RunError(f"run {self.path} is being trained right now by {by}") from None
         except OSError as exc:
             raise RunError(f"cannot write to run directory {self.path}: {_reason(exc)}") from None
+
+    def check_writable(self) -> None:
+        """RunError (one line) unless a trainer can write this run: a temporary file is made and
+        removed in the folder and in checkpoints/, and an existing metrics.jsonl is opened for
+        appending — so a read-only folder, file or file system is refused before training,
+        with nothing changed. (A disk that fills up later is the engine's to report.)"""
+        for folder in (self.path, self.checkpoints):
+            if not folder.is_dir():
+                continue  # made by the first write, in a folder just checked
+            try:
+                fd, name = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+                os.close(fd)
+                os.unlink(name)
+            except OSError as exc:
+                raise RunError(f"cannot write to {folder}: {_reason(exc)}") from None
+        try:
+            # No O_CREAT: nothing is created; O_NONBLOCK: a FIFO is refused, never waited on.
+            fd = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise RunError(f"cannot write to {self.metrics_path}: {_reason(exc)}") from None
+        os.close(fd)
 
     def release(self) -> None:
         """Give up `claim` (a no-op when not held); the lock file stays for the next trainer."""
