@@ -103,6 +103,16 @@ def test_the_apps_run_list_shows_them_as_text(hostile):
     entry = {"name": "[/]x", "status": "[/]", "model": "[link=x]", "epoch": 1, "epochs": 2}
     assert run_prompt(entry, "red").plain.endswith("[/]x")
     assert run_details(entry).startswith("[link=x] · [/] · epoch 1/2")
+    raw = {"name": "a\x1b[2J", "status": "x\x07", "message": "m\x1b[0m\nn"}
+    assert run_prompt(raw, None).plain.endswith("a?[2J")
+    assert run_details(raw) == "? · x? · epoch 0/?\nm?[0m\nn"
+
+
+def test_the_trainers_last_log_line_is_plain_text(tmp_path):
+    from rnn_tui.runs.process import TrainProcess
+
+    (tmp_path / "train.log").write_text("progress\nrnn-tui: error: \x1b[31mboom\x1b[0m\n")
+    assert TrainProcess([], tmp_path).log_message() == "rnn-tui: error: ?[31mboom?[0m"
 
 
 def test_format_helpers():
@@ -111,3 +121,38 @@ def test_format_helpers():
     ] * 7
     assert fmt_time(86400 * 365).startswith("1971-01-0")
     assert plain("gru") == "gru" and plain("a\tb\x1b[0m\x00") == "a b?[0m?"
+
+
+def test_the_train_screen_shows_a_hostile_run_as_plain_text(tmp_path):
+    from rnn_tui.runs.follow import RunFollower
+    from rnn_tui.runs.followed import FollowedRuns
+    from rnn_tui.tui.widgets.train_header import title_text
+
+    folder = tmp_path / "run\x1b[2J"
+    folder.mkdir()
+    config = {"task": 7, "model": "gru\x1b]0;owned\x07", "hidden": "[/]", "corpus": "\x1b[31m"}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    events = [
+        {"event": "sample", "epoch": 1, "prefix": "time\x1b[1m", "text": "a\x1b[5mb\nc"},
+        {"event": "status", "status": "failed", "message": "[/]boom\x1b[0m\nline two"},
+    ]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    follower = RunFollower(folder)
+    follower.poll()
+    snap = follower.snapshot()
+    assert (snap.name, snap.model, snap.task, snap.status) == (
+        "run?[2J",
+        "gru?]0;owned?",
+        "lm",
+        "failed",
+    )
+    assert snap.message == "[/]boom?[0m line two"
+    assert (snap.samples[0].prefix, snap.samples[0].text) == ("time?[1m", "a?[5mb\nc")
+    title = title_text(snap).plain
+    assert title.isprintable() and "[/]" in title and "gru?]0;owned?" in title
+    followed = FollowedRuns(("red",))
+    key, _ = followed.open(folder)
+    followed.followers[key].poll()
+    notice = followed.read_done(key)
+    assert notice.text == "run?[2J failed: [/]boom?[0m line two"
+    assert followed.entries()[0]["name"] == "run?[2J"

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
+from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
 from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
@@ -86,12 +87,15 @@ class Snapshot:
 
     @property
     def model(self) -> str:
-        return str(self.config.get("model") or "?")
+        """config.json's model as plain text; "?" when it names none (or is no string)."""
+        model = self.config.get("model")
+        return plain(model) if isinstance(model, str) and model else "?"
 
     @property
     def task(self) -> str:
         """ "lm" or "seq2seq" (config.json's task; runs written before tasks existed are LMs)."""
-        return str(self.config.get("task") or "lm")
+        task = self.config.get("task")
+        return plain(task) if isinstance(task, str) and task else "lm"
 
     @property
     def active(self) -> bool:
@@ -237,12 +241,12 @@ class RunFollower:
                 self.samples.append(
                     Sample(
                         epoch if isinstance(epoch, int) else self.epoch,
-                        str(event.get("prefix") or ""),
-                        text,
+                        plain(str(event.get("prefix") or "")),
+                        plain(text, lines=True),
                     )
                 )
         elif kind == "status":
-            self._event_status = (str(event.get("status", "")), str(event.get("message") or ""))
+            self._event_status = (_text(event.get("status")), _text(event.get("message")))
         elapsed = number(event.get("elapsed"))
         if elapsed is not None:
             self._elapsed = elapsed
@@ -327,9 +331,9 @@ class RunFollower:
 
     def _written_status(self) -> str:
         """What the run itself says: status.json, else its latest status event."""
-        if self._status.get("status"):
-            return str(self._status["status"])
-        if self._event_status:
+        if _text(self._status.get("status")):
+            return _text(self._status["status"])
+        if self._event_status and self._event_status[0]:
             return self._event_status[0]
         return "unknown"
 
@@ -342,8 +346,8 @@ class RunFollower:
     def message(self) -> str:
         if self._gone:
             return self._gone_message
-        if self._status.get("status"):
-            return str(self._status.get("message") or "")
+        if _text(self._status.get("status")):
+            return _text(self._status.get("message"))
         return self._event_status[1] if self._event_status else ""
 
     @property
@@ -390,7 +394,7 @@ class RunFollower:
             epochs = int(self._config["epochs"])
         return Snapshot(
             path=self.path,
-            name=self.path.name,
+            name=plain(self.path.name),
             status=self.status,
             message=self.message,
             stale=self.stale(),
@@ -422,6 +426,11 @@ class RunFollower:
             bleu_short=latest.get("bleu_short"),
             best_bleu=self.best_bleu,
         )
+
+
+def _text(value: object) -> str:
+    """A string read from the run as plain one-line text; "" when it is no string."""
+    return plain(value) if isinstance(value, str) else ""
 
 
 def _int_or_none(value: object) -> int | None:

@@ -168,7 +168,7 @@ class FollowedRuns:
         self._seen_status[key] = status
         if status == previous:
             return None
-        name = follower.path.name
+        name = plain(follower.path.name)
         if status == "failed":
             return Notice(f"{name} failed: {follower.message or 'no message'}", "error")
         if status == DIED:
@@ -277,7 +277,7 @@ class FollowedRuns:
             model = follower.config.get("model") if follower else None
             entries.append(
                 {
-                    "name": Path(key).name,
+                    "name": plain(Path(key).name),
                     "path": key,
                     "model": plain(model) if isinstance(model, str) else None,
                     "status": follower.status if follower else "unknown",
@@ -302,7 +302,7 @@ class FollowedRuns:
         follower = self.followers.get(key) if key else None
         if key is None or follower is None:
             return Notice("no run shown: start one (s) or open one (o)", "warning")
-        name = follower.path.name
+        name = plain(follower.path.name)
         try:
             process = self.live_trainer(key)
             if process is not None:

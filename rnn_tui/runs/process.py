@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from rnn_tui.runs.format import plain
 from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 
 # (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.
@@ -167,8 +168,9 @@ class TrainProcess:
         return rss_mb(self._proc.pid) if self.alive and self._proc is not None else None
 
     def log_message(self) -> str:
-        """The last line the child wrote to train.log (its error message when it failed)."""
-        return last_line(self.run.log_path)
+        """The last line the child wrote to train.log (its error message when it failed), as
+        plain text for a notification."""
+        return plain(last_line(self.run.log_path))
 
     def discard_if_empty(self) -> bool:
         """Remove the run folder when the trainer refused to start and wrote nothing but

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
 from rnn_tui.runs.follow import Snapshot
-from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
+from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number, plain
 
 STATUS_MARKS = {
     "running": ("●", "green"),
@@ -50,7 +50,8 @@ def describe(snap: Snapshot) -> str:
     parts.append(snap.device or str(cfg.get("device") or "?"))
     if snap.num_params is not None:
         parts.append(f"{fmt_count(snap.num_params)} params")
-    return " · ".join(parts)
+    # The values come from the run's files: plain text, whatever they hold.
+    return plain(" · ".join(parts))
 
 
 def title_text(snap: Snapshot, starting: bool = False) -> Text:
