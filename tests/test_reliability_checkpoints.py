@@ -62,7 +62,12 @@ def one_line(err: str) -> str:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    """Every file of a run, but the lock a trainer takes before it reads anything."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != "trainer.lock"
+    }
 
 
 # -- cause: no memory estimate, allocation tracebacks ----------------------------------------------

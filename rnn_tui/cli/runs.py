@@ -4,27 +4,41 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from datetime import datetime
+
+from rich.text import Text
+
+from rnn_tui.runs.format import fmt_time, plain
+
+
+def _number(value: object) -> float | None:
+    """A finite number, else None (list_runs promises that; a caller's dict may not)."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return value
 
 
 def _epochs(entry: dict) -> str:
-    total = entry.get("epochs")
-    return f"{entry.get('epoch') or 0}/{total if total is not None else '?'}"
+    done, total = entry.get("epoch"), entry.get("epochs")
+    done = done if isinstance(done, int) and not isinstance(done, bool) else "?"
+    total = total if isinstance(total, int) and not isinstance(total, bool) else "?"
+    return f"{done}/{total}"
 
 
 def _ppl(value) -> str:
+    value = _number(value)
     return "—" if value is None else f"{value:.2f}"
 
 
 def _bleu(value) -> str:
+    value = _number(value)
     return "—" if value is None else f"{value:.1f}"
 
 
-def _updated(stamp) -> str:
-    if not stamp:
-        return "—"
-    return datetime.fromtimestamp(stamp).strftime("%Y-%m-%d %H:%M")
+def _cell(value: object, default: str = "?", style: str = "") -> Text:
+    """A table cell as plain text: a run folder's strings are never read as Rich markup."""
+    return Text(plain(value) if isinstance(value, str) and value else default, style=style)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"runs in {root}", title_justify="left")
+    table = Table(title=Text(f"runs in {plain(str(root))}"), title_justify="left")
     table.add_column("name", overflow="fold")
     table.add_column("model")
     table.add_column("status")
@@ -56,18 +70,24 @@ def run(args: argparse.Namespace) -> int:
     if translation:
         table.add_column("best BLEU", justify="right")
     table.add_column("updated")
-    styles = {"running": "green", "paused": "yellow", "failed": "red", "finished": "cyan"}
+    styles = {
+        "running": "green",
+        "paused": "yellow",
+        "failed": "red",
+        "died": "red",
+        "finished": "cyan",
+    }
     for entry in entries:
-        status = entry.get("status") or "unknown"
-        bleu = [_bleu(entry.get("best_bleu"))] if translation else []
+        status = entry.get("status")
+        bleu = [Text(_bleu(entry.get("best_bleu")))] if translation else []
         table.add_row(
-            entry["name"],
-            entry.get("model") or "?",
-            f"[{styles[status]}]{status}[/]" if status in styles else status,
-            _epochs(entry),
-            _ppl(entry.get("best_val_ppl")),
+            _cell(entry.get("name")),
+            _cell(entry.get("model")),
+            _cell(status, "unknown", styles.get(status, "") if isinstance(status, str) else ""),
+            Text(_epochs(entry)),
+            Text(_ppl(entry.get("best_val_ppl"))),
             *bleu,
-            _updated(entry.get("updated")),
+            Text(fmt_time(entry.get("updated"))),
         )
     Console(highlight=False).print(table)
     return 0

@@ -1,9 +1,12 @@
 """`rnn-tui train`: train any task of the registry headless, writing a run directory.
 
 Every check that can fail on bad input (options, data, sizes, model, device, the run directory,
-a resume checkpoint) runs before anything is written: one line on stderr, exit 2. Progress goes to
-stderr (train_report.Reporter); `--json` prints one summary object on stdout at the end. Exit
-status: 0 finished or stopped on request (control.json), 1 failed (NaN loss, crash), 2 bad input,
+a resume checkpoint) runs before anything is written: one line on stderr, exit 2. Then the run
+directory is claimed for this process (RunDir.claim: exclusive, and checked to be writable)
+before the first write, so two trainers never share one and a read-only folder is refused
+up front, each in one line with exit 2. Progress goes to stderr (train_report.Reporter);
+`--json` prints one summary object on stdout at the end. Exit status: 0 finished or stopped on
+request (control.json), 1 failed (NaN loss, a write the disk refused, crash), 2 bad input,
 128 + N after signal N (SIGINT 130, SIGTERM 143, SIGHUP 129), each of those after writing the
 `last` checkpoint.
 """
@@ -57,10 +60,49 @@ def choose_task(args: argparse.Namespace, given: dict) -> str:
     return DEFAULT_TASK
 
 
-def run(args: argparse.Namespace) -> int:
+def _claim_resumed(folder: Path):
+    """The run at `folder`, claimed for this process (RunError when another trainer has it)."""
     from rnn_tui.runs.rundir import RunDir, RunError
 
+    run_dir = RunDir(folder.absolute())
+    status = run_dir.read_status()
+    locked_before = run_dir.lock_path.exists()
+    run_dir.claim()
+    # A run written before run directories were locked: its trainer, if still alive, holds no
+    # lock, so its pid decides.
+    active = status.get("status") in ("running", "paused")
+    if not locked_before and active and _pid_is_live(status.get("pid")):
+        run_dir.release()
+        raise RunError(f"run {folder} is being trained right now by process {status['pid']}")
+    return run_dir
+
+
+def _claim_new(folder: Path):
+    """`folder` (created if need be) claimed for a new run: RunError when another trainer has
+    it, or when it already holds a run (checked under the claim, so two trainers started on one
+    --run-dir at once cannot both find it empty)."""
+    from rnn_tui.runs.rundir import RunDir, RunError
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunError(f"cannot create {folder}: {exc.strerror or exc}") from None
+    run_dir = RunDir(folder)
+    run_dir.claim()
+    if _holds_run(folder):
+        run_dir.release()
+        raise RunError(
+            f"{folder} already holds a run: continue it with --resume {folder}, "
+            "or choose another --run-dir"
+        )
+    return run_dir
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnn_tui.runs.rundir import RunError
+
     given = _given(args)
+    claimed = None
     if args.resume is not None:
         extra = sorted(set(given) - set(RESUME_OPTIONS))
         if extra:
@@ -75,11 +117,9 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir() or not (folder / "config.json").is_file():
             return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
         try:
-            status = RunDir(folder).read_status()
+            claimed = _claim_resumed(folder)
         except RunError as exc:
             return fail(str(exc))
-        if status.get("status") in ("running", "paused") and _pid_is_live(status.get("pid")):
-            return fail(f"run {folder} is being trained right now by process {status['pid']}")
     else:
         task = choose_task(args, given)
         wrong = [k for k in given if not TASKS[task].has(k)]
@@ -90,32 +130,37 @@ def run(args: argparse.Namespace) -> int:
             if folder.exists() and not folder.is_dir():
                 return fail(f"--run-dir {folder} is a file, not a directory")
             if folder.is_dir() and _holds_run(folder):
+                # Checked again under the claim; here it fails fast, before torch loads.
                 return fail(
                     f"{folder} already holds a run: continue it with --resume {folder}, "
                     "or choose another --run-dir"
                 )
     try:
         # torch loads here (a second or two); a Ctrl+C meanwhile ends quietly.
-        return _train(args, given)
+        return _train(args, given, claimed)
     except KeyboardInterrupt:
         print("rnn-tui: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if claimed is not None:
+            claimed.release()
 
 
-def _train(args: argparse.Namespace, given: dict) -> int:
+def _train(args: argparse.Namespace, given: dict, claimed) -> int:
+    """Load torch, prepare the trainer (every input check), claim the run directory of a new run
+    and train; the run directory is released when training ends."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.checkpoints.device import DeviceError
-    from rnn_tui.cli.train_report import Reporter
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
     from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
     from rnn_tui.train.config import Config, ConfigError
     from rnn_tui.train.engine import Trainer
-    from rnn_tui.train.signals import StopRequest, stop_on_signals
 
     bad_input = (DataError, ModelError, CheckpointError, DeviceError, ConfigError, RunError)
     checkpoint = None
+    run_dir = claimed
     try:
         if args.resume is not None:
             checkpoint = load_checkpoint(args.resume, prefer=("last", "best"))
@@ -125,21 +170,25 @@ def _train(args: argparse.Namespace, given: dict) -> int:
         else:
             config = Config(choose_task(args, given), **given)
         trainer = Trainer(config, resume=checkpoint)
-        if args.resume is not None:
-            run_dir = RunDir(Path(args.resume).absolute())
-        elif args.run_dir is not None:
-            path = Path(args.run_dir).absolute()
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise RunError(f"cannot create {path}: {exc.strerror or exc}") from None
-            run_dir = RunDir(path)
-        else:
-            run_dir = RunDir(
-                new_run_dir(default_runs_root(), prefix=config.task, model=config.get("model"))
-            )
+        # Claimed after every input check (a refused run creates no folder), before any write.
+        if args.resume is None and args.run_dir is not None:
+            run_dir = _claim_new(Path(args.run_dir).absolute())
+        elif args.resume is None:
+            folder = new_run_dir(default_runs_root(), prefix=config.task, model=config.get("model"))
+            run_dir = RunDir(folder)
+            run_dir.claim()
     except bad_input as exc:
         return fail(str(exc))
+    try:
+        return _train_claimed(args, trainer, run_dir)
+    finally:
+        run_dir.release()
+
+
+def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
+    """Train into the claimed `run_dir`, reporting on stderr; the exit status."""
+    from rnn_tui.cli.train_report import Reporter
+    from rnn_tui.train.signals import StopRequest, stop_on_signals
 
     stop = StopRequest()
     reporter = Reporter(trainer, run_dir)
@@ -152,6 +201,12 @@ def _train(args: argparse.Namespace, given: dict) -> int:
             file=sys.stderr,
         )
         return 130
+    except OSError as exc:
+        # The engine reports a refused write of the run itself (disk full, read-only) as a
+        # failed run; whatever else the system refused is no bug either: one line.
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"rnn-tui: error: training failed: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except Exception as exc:
         traceback.print_exc()
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__

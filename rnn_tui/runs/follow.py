@@ -21,82 +21,20 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
-
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
-from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError, process_alive
+from rnn_tui.runs.format import plain
+from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
+from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
+from rnn_tui.runs.snapshot import Sample, Snapshot
 
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
 STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
 EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES
-
-ACTIVE = ("running", "paused")
-
-
-@dataclass(frozen=True)
-class Sample:
-    """Generated text logged after an epoch."""
-
-    epoch: int
-    prefix: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """Everything the UI shows about one run at one moment (plain data, safe to keep)."""
-
-    path: Path
-    name: str
-    status: str  # a rundir STATUSES entry, or "unknown" before the trainer wrote one
-    message: str
-    stale: bool  # says running/paused, but its process is gone from this machine
-    config: dict
-    device: str | None
-    num_params: int | None
-    train_tokens: int | None
-    val_tokens: int | None
-    baseline_ppl: float | None
-    epoch: int  # epochs completed
-    epochs: int | None  # epochs planned
-    batch: int  # position in the current epoch (from the latest step event)
-    batches: int
-    progress: float  # 0..1 of the planned epochs
-    eta: float | None  # seconds left; None when unknown or not running
-    elapsed: float | None
-    train_ppl: float | None
-    val_ppl: float | None
-    best_val_ppl: float | None
-    loss: float | None
-    grad_norm: float | None
-    tokens_per_s: float | None
-    memory_mb: float | None
-    lr: float | None
-    samples: tuple[Sample, ...]
-    series: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)
-    version: int  # grows whenever new data arrived
-    bleu: float | None = None  # seq2seq: held-out corpus BLEU (0–100) of the latest epoch
-    bleu_short: float | None = None  # the same on held-out pairs of ≤ 5 English words
-    best_bleu: float | None = None  # the highest held-out BLEU so far
-
-    @property
-    def model(self) -> str:
-        return str(self.config.get("model") or "?")
-
-    @property
-    def task(self) -> str:
-        """ "lm" or "seq2seq" (config.json's task; runs written before tasks existed are LMs)."""
-        return str(self.config.get("task") or "lm")
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE and not self.stale
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
@@ -149,6 +87,9 @@ class RunFollower:
         self._eta = Eta(eta_window)
         self._elapsed: float | None = None
         self._bytes_read = 0
+        self._last_time: float | None = None  # of the latest event read
+        self._gone = False  # says running/paused, but its trainer is gone (liveness.py)
+        self._gone_message = ""
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -181,6 +122,7 @@ class RunFollower:
         if events:
             self.events += len(events)
             changed = True
+        changed |= self._check_trainer()
         if changed:
             self.version += 1
         return changed
@@ -201,11 +143,26 @@ class RunFollower:
         self._status = status
         return True
 
+    def _check_trainer(self) -> bool:
+        """Whether the trainer's fate changed: a run whose status says running or paused while
+        its trainer is gone (killed, crashed without a word) becomes "died". Cheap enough for
+        every poll: an flock probe, and only while the run says a trainer is at work."""
+        pid = self._status.get("pid")
+        gone = is_dead(self.run, self._written_status(), pid)
+        if gone == self._gone:
+            return False
+        self._gone = gone
+        last = self._last_time if self._last_time is not None else self._status.get("updated")
+        self._gone_message = died_message(pid, last) if gone else ""
+        return True
+
     # -- events -----------------------------------------------------------------------------
 
     def _apply(self, event: dict) -> None:
         kind = event.get("event")
         t = number(event.get("time"))
+        if t is not None:
+            self._last_time = t
         if kind == "start":
             self._on_start(event, t)
         elif kind == "step":
@@ -219,12 +176,12 @@ class RunFollower:
                 self.samples.append(
                     Sample(
                         epoch if isinstance(epoch, int) else self.epoch,
-                        str(event.get("prefix") or ""),
-                        text,
+                        plain(str(event.get("prefix") or "")),
+                        plain(text, lines=True),
                     )
                 )
         elif kind == "status":
-            self._event_status = (str(event.get("status", "")), str(event.get("message") or ""))
+            self._event_status = (_text(event.get("status")), _text(event.get("message")))
         elapsed = number(event.get("elapsed"))
         if elapsed is not None:
             self._elapsed = elapsed
@@ -307,18 +264,25 @@ class RunFollower:
 
     # -- the UI's view ------------------------------------------------------------------------
 
-    @property
-    def status(self) -> str:
-        if self._status.get("status"):
-            return str(self._status["status"])
-        if self._event_status:
+    def _written_status(self) -> str:
+        """What the run itself says: status.json, else its latest status event."""
+        if _text(self._status.get("status")):
+            return _text(self._status["status"])
+        if self._event_status and self._event_status[0]:
             return self._event_status[0]
         return "unknown"
 
     @property
+    def status(self) -> str:
+        """The run's status; "died" when it says running or paused but its trainer is gone."""
+        return DIED if self._gone else self._written_status()
+
+    @property
     def message(self) -> str:
-        if self._status.get("status"):
-            return str(self._status.get("message") or "")
+        if self._gone:
+            return self._gone_message
+        if _text(self._status.get("status")):
+            return _text(self._status.get("message"))
         return self._event_status[1] if self._event_status else ""
 
     @property
@@ -337,9 +301,9 @@ class RunFollower:
         return self._latest.get("memory_mb")
 
     def stale(self) -> bool:
-        """The status says a trainer is at work, but its process is not alive on this machine."""
-        # An unknown pid counts as alive: only a trainer known to be gone is "lost".
-        return self.status in ACTIVE and process_alive(self._status.get("pid")) is False
+        """status.json says a trainer is at work, but it is gone (as of the latest poll): the
+        run shows as "died". A trainer that cannot be checked (no lock, no pid) counts as alive."""
+        return self._gone
 
     def eta(self, now: float | None = None) -> float | None:
         """Seconds left: counting down while running, frozen while paused, 0 once finished."""
@@ -365,7 +329,7 @@ class RunFollower:
             epochs = int(self._config["epochs"])
         return Snapshot(
             path=self.path,
-            name=self.path.name,
+            name=plain(self.path.name),
             status=self.status,
             message=self.message,
             stale=self.stale(),
@@ -397,6 +361,11 @@ class RunFollower:
             bleu_short=latest.get("bleu_short"),
             best_bleu=self.best_bleu,
         )
+
+
+def _text(value: object) -> str:
+    """A string read from the run as plain one-line text; "" when it is no string."""
+    return plain(value) if isinstance(value, str) else ""
 
 
 def _int_or_none(value: object) -> int | None:

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Literal
 
 from rnn_tui.runs.follow import RunFollower, Snapshot, check_run_dir
-from rnn_tui.runs.format import fmt_bleu, fmt_number
+from rnn_tui.runs.format import fmt_bleu, fmt_number, plain
+from rnn_tui.runs.liveness import DIED
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunDir, RunError, new_run_dir
 
@@ -160,16 +161,18 @@ class FollowedRuns:
         return notices, to_read
 
     def status_notice(self, key: str) -> Notice | None:
-        """What a change of a run's status deserves: a failure always (with its message), the
-        rest only when seen happening (not when a finished run is opened)."""
+        """What a change of a run's status deserves: a failure or a died trainer always (with
+        its message), the rest only when seen happening (not when a finished run is opened)."""
         follower = self.followers[key]
         status, previous = follower.status, self._seen_status.get(key)
         self._seen_status[key] = status
         if status == previous:
             return None
-        name = follower.path.name
+        name = plain(follower.path.name)
         if status == "failed":
             return Notice(f"{name} failed: {follower.message or 'no message'}", "error")
+        if status == DIED:
+            return Notice(f"{name} died: {follower.message}", "error")
         if previous is None:
             return None
         if status == "finished":
@@ -193,7 +196,8 @@ class FollowedRuns:
     def check_process(self) -> list[Notice] | None:
         """None while the trainer started here runs (or none was); once it has exited, its run
         read to the end and what its exit deserves: a refusal of the options (status 2, the
-        empty run folder removed and forgotten) or a crash the run did not report itself."""
+        empty run folder removed and forgotten) or a crash the run did not report itself (a
+        trainer killed while training is reported as died, by its run)."""
         process = self.process
         if process is None:
             return None
@@ -213,7 +217,7 @@ class FollowedRuns:
             )
             if process.discard_if_empty():
                 self.forget(key)
-        elif code != 0 and (follower is None or follower.status not in ("failed", "stopped")):
+        elif code != 0 and (follower is None or follower.status not in ("failed", "stopped", DIED)):
             text = f"the trainer exited with status {code}: {message or 'no message in train.log'}"
             notices.append(Notice(text, "error"))
         return notices
@@ -270,11 +274,12 @@ class FollowedRuns:
             if key in listed:
                 continue
             follower = self.followers.get(key)
+            model = follower.config.get("model") if follower else None
             entries.append(
                 {
-                    "name": Path(key).name,
+                    "name": plain(Path(key).name),
                     "path": key,
-                    "model": follower.config.get("model") if follower else None,
+                    "model": plain(model) if isinstance(model, str) else None,
                     "status": follower.status if follower else "unknown",
                     "epoch": follower.epoch if follower else 0,
                     "epochs": follower.epochs if follower else None,
@@ -297,7 +302,7 @@ class FollowedRuns:
         follower = self.followers.get(key) if key else None
         if key is None or follower is None:
             return Notice("no run shown: start one (s) or open one (o)", "warning")
-        name = follower.path.name
+        name = plain(follower.path.name)
         try:
             process = self.live_trainer(key)
             if process is not None:

@@ -1,8 +1,10 @@
-"""How runs are written for people: durations, counts, metrics, BLEU and folders (the Train
-screen's header, run list and notices)."""
+"""How runs are written for people: durations, counts, metrics, BLEU, times, folders and text read
+from a run folder (the Train screen's header, run list and notices; `rnn-tui runs`)."""
 
 from __future__ import annotations
 
+import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 
@@ -36,6 +38,34 @@ def fmt_number(value: float | None) -> str:
 def fmt_bleu(value: float | None) -> str:
     """BLEU on sacreBLEU's 0–100 scale with one decimal; "—" when unknown."""
     return "—" if value is None else f"{value:.1f}"
+
+
+def fmt_time(stamp: object, spec: str = "%Y-%m-%d %H:%M") -> str:
+    """A unix time as local time (`spec`); "—" when it is not a usable time (missing, not a
+    number, or beyond what the platform's calendar can write, as a far-future mtime is)."""
+    if not isinstance(stamp, int | float) or isinstance(stamp, bool) or not stamp:
+        return "—"
+    try:
+        return datetime.fromtimestamp(stamp).strftime(spec)
+    except (OverflowError, OSError, ValueError):
+        return "—"
+
+
+def plain(text: str, lines: bool = False) -> str:
+    """`text` safe to show as one line (or as `lines`, keeping its newlines): control characters
+    (an escape sequence in a run name would reach the terminal, a newline would break a row)
+    become a space when they are whitespace, "?" otherwise. Markup is the renderer's business:
+    show the result as plain text (a rich Text, or markup=False)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch
+        if unicodedata.category(ch) != "Cc" or (lines and ch == "\n")
+        else " "
+        if ch.isspace()
+        else "?"
+        for ch in text
+    )
 
 
 def fmt_folder(path: Path) -> str:

@@ -14,6 +14,8 @@ import re
 import threading
 from pathlib import Path
 
+from rnn_tui.runs.format import plain
+from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.rundir import (
     CONFIG_FILE,
     HEAD_BYTES,
@@ -100,10 +102,28 @@ def _mtime(path: Path) -> float:
         return 0.0
 
 
+def _text(value: object) -> str | None:
+    """A string read from a run folder as plain one-line text; None when it is not a string
+    (a config's `"model": 5` is no model name)."""
+    return plain(value) if isinstance(value, str) else None
+
+
+def _count(value: object) -> int | None:
+    """A count read from a run folder (epochs): a non-negative whole number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not math.isfinite(value) or value < 0 or value != int(value):
+        return None
+    return int(value)
+
+
 def _run_entry(folder: Path) -> dict:
+    """The list row of one run folder. Everything read from the folder is checked for its type
+    (strings are plain text, counts whole numbers, else None/"unknown"), so a hand-edited or
+    hostile file shows as unknown values, never breaks or steers the renderer."""
     run = RunDir(folder)
     entry = {
-        "name": folder.name,
+        "name": plain(folder.name),
         "path": str(folder),
         "model": None,
         "task": None,
@@ -119,33 +139,39 @@ def _run_entry(folder: Path) -> dict:
         config = run.read_config()
         status = run.read_status()
     except RunError as exc:
-        entry.update(status="unreadable", message=str(exc))
+        entry.update(status="unreadable", message=plain(str(exc)))
         return entry
-    entry["model"] = config.get("model")
-    entry["task"] = config.get("task", "lm")
-    entry["epochs"] = config.get("epochs")
+    entry["model"] = _text(config.get("model"))
+    entry["task"] = _text(config.get("task", "lm"))
+    entry["epochs"] = _count(config.get("epochs"))
     if status:
-        entry["status"] = str(status.get("status", "unknown"))
-        entry["message"] = str(status.get("message", ""))
+        entry["status"] = _text(status.get("status")) or "unknown"
+        entry["message"] = _text(status.get("message")) or ""
+        died = dead_run(run, status)
+        if died is not None:
+            entry["status"], entry["message"] = DIED, died
     summary = _metrics_summary(run.metrics_path)
     last_epoch = summary.last_epoch if summary is not None else None
     if summary is not None:
         entry["best_val_ppl"], entry["best_bleu"] = summary.best_val_ppl, summary.best_bleu
     if last_epoch is not None:
-        entry["epoch"] = last_epoch.get("epoch", 0)
+        entry["epoch"] = _count(last_epoch.get("epoch", 0))
         if entry["epochs"] is None:
-            entry["epochs"] = last_epoch.get("epochs")
+            entry["epochs"] = _count(last_epoch.get("epochs"))
     return entry
 
 
 def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """Every run under `root` (folders holding a config.json), newest first.
 
-    Each entry: name, path, model, task, status ("unknown" before the trainer writes
-    status.json; "unreadable", with the reason in message, when its JSON is broken), message,
-    epoch (epochs done, from the last epoch event), epochs (planned), best_val_ppl (the lowest
-    finite val_ppl of its epoch events, or None), best_bleu (the highest held-out BLEU of a
-    seq2seq run, else None), updated (unix time of its latest write).
+    Each entry: name (as plain text), path, model, task, status ("unknown" before the trainer
+    writes status.json; "unreadable", with the reason in message, when its JSON is broken;
+    "died", with the time of its last event in message, when it says running or paused but
+    its trainer is gone),
+    message, epoch (epochs done, from the last epoch event; None when that is no count),
+    epochs (planned), best_val_ppl (the lowest finite val_ppl of its epoch events, or None),
+    best_bleu (the highest held-out BLEU of a seq2seq run, else None), updated (unix time of
+    its latest write). Strings are str, numbers finite numbers, else None.
     A missing root gives [].
     """
     root = Path(root) if root is not None else default_runs_root()

@@ -18,7 +18,8 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.format import plain
+from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 
 # (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.
 CommandBuilder = Callable[[Mapping[str, object], Path], list[str]]
@@ -167,21 +168,24 @@ class TrainProcess:
         return rss_mb(self._proc.pid) if self.alive and self._proc is not None else None
 
     def log_message(self) -> str:
-        """The last line the child wrote to train.log (its error message when it failed)."""
-        return last_line(self.run.log_path)
+        """The last line the child wrote to train.log (its error message when it failed), as
+        plain text for a notification."""
+        return plain(last_line(self.run.log_path))
 
     def discard_if_empty(self) -> bool:
         """Remove the run folder when the trainer refused to start and wrote nothing but
-        train.log (bad options: nothing to follow); True when it was removed."""
+        train.log and its lock (bad options: nothing to follow); True when it was removed."""
         folder = self.run.path
         try:
             names = {p.name for p in folder.iterdir()}
         except OSError:
             return False
-        if not names <= {self.run.log_path.name, self.run.checkpoints.name}:
+        # The lock file: a trainer that claimed the folder and then refused it (unwritable).
+        if not names <= {self.run.log_path.name, self.run.checkpoints.name, LOCK_FILE}:
             return False
         with contextlib.suppress(OSError):
             self.run.log_path.unlink(missing_ok=True)
+            self.run.lock_path.unlink(missing_ok=True)
             if self.run.checkpoints.is_dir():
                 self.run.checkpoints.rmdir()
             folder.rmdir()

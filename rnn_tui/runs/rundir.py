@@ -7,6 +7,7 @@
       control.json             UI → trainer: {"command": "pause" | "resume" | "stop", "time": ...}
       checkpoints/{last,best}.{safetensors,json}
       train.log                stderr of a trainer the UI started
+      trainer.lock             held (flock) by the trainer while it runs; its pid inside
 
 No torch here: the TUI imports this module to list and follow runs and must start without it.
 """
@@ -16,11 +17,13 @@ from __future__ import annotations
 import json
 import os
 import re
+import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
 from rnn_tui.checkpoints.atomic import append_jsonl, atomic_write_json
+from rnn_tui.runs import lock
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
 COMMANDS = ("pause", "resume", "stop")
@@ -32,10 +35,15 @@ STATUS_FILE = "status.json"
 CONTROL_FILE = "control.json"
 CHECKPOINTS_DIR = "checkpoints"
 LOG_FILE = "train.log"
+LOCK_FILE = "trainer.lock"
 
 
 class RunError(ValueError):
     """A run directory cannot be read or written as asked: one line naming the file and why."""
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc) or type(exc).__name__
 
 
 def default_runs_root() -> Path:
@@ -111,6 +119,8 @@ class RunDir:
         self.control_path = self.path / CONTROL_FILE
         self.log_path = self.path / LOG_FILE
         self.checkpoints = self.path / CHECKPOINTS_DIR
+        self.lock_path = self.path / LOCK_FILE
+        self._lock_fd: int | None = None  # held while this process trains the run
         # Trainer side of the control file: the last stat seen, and when watching began.
         self._control_stat: tuple | None = None
         self._watch_since = time.time()
@@ -125,6 +135,65 @@ class RunDir:
     def ensure(self) -> None:
         """Create the run folder and its checkpoints/ folder."""
         self.checkpoints.mkdir(parents=True, exist_ok=True)
+
+    def claim(self) -> None:
+        """Hold the run directory for this process, exclusively, until `release` or exit (the
+        kernel releases it however the process ends, so it never goes stale).
+
+        Taken before anything is written: a second trainer of the same folder (two `--run-dir`
+        at once, a `--resume` of a run being trained) gets RunError "run DIR is being trained
+        right now by process PID", and a folder that cannot be written (`check_writable`) gets
+        RunError "cannot write to …" instead of failing at its first write.
+        """
+        if self._lock_fd is not None:
+            return
+        # Checked first, so a folder refused for it keeps even its lock file as it was.
+        self.check_writable()
+        try:
+            self._lock_fd = lock.acquire(self.lock_path)
+        except lock.LockTaken as taken:
+            by = f"process {taken.pid}" if taken.pid else "another process"
+            raise RunError(f"run {self.path} is being trained right now by {by}") from None
+        except OSError as exc:
+            raise RunError(f"cannot write to run directory {self.path}: {_reason(exc)}") from None
+
+    def check_writable(self) -> None:
+        """RunError (one line) unless a trainer can write this run: a temporary file is made and
+        removed in the folder and in checkpoints/, and an existing metrics.jsonl is opened for
+        appending — so a read-only folder, file or file system is refused before training,
+        with nothing changed. (A disk that fills up later is the engine's to report.)"""
+        for folder in (self.path, self.checkpoints):
+            if not folder.is_dir():
+                continue  # made by the first write, in a folder just checked
+            try:
+                fd, name = tempfile.mkstemp(dir=folder, prefix=".write-check-")
+                os.close(fd)
+                os.unlink(name)
+            except OSError as exc:
+                raise RunError(f"cannot write to {folder}: {_reason(exc)}") from None
+        try:
+            # No O_CREAT: nothing is created; O_NONBLOCK: a FIFO is refused, never waited on.
+            fd = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise RunError(f"cannot write to {self.metrics_path}: {_reason(exc)}") from None
+        os.close(fd)
+
+    def release(self) -> None:
+        """Give up `claim` (a no-op when not held); the lock file stays for the next trainer."""
+        fd, self._lock_fd = self._lock_fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def trainer_alive(self, pid: object = None) -> bool | None:
+        """Whether this run's trainer is alive: decided by its lock when the run has one (held
+        = alive, even if `pid` was reused since), else by `pid` from status.json (runs written
+        before runs were locked); None when neither tells."""
+        if self._lock_fd is not None:
+            return True
+        held = lock.held(self.lock_path)
+        return held if held is not None else process_alive(pid)
 
     def write_config(self, config: dict) -> None:
         self.ensure()

@@ -60,6 +60,7 @@ from rnn_tui.train.progress import (
 )
 from rnn_tui.train.records import checkpoint_meta, run_summary
 from rnn_tui.train.task import Task
+from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
 
 STEP_EVENTS_PER_EPOCH = 20
 
@@ -140,14 +141,56 @@ class Trainer:
         """Train to `config.epochs`, writing `run`; return the summary (see `summary`).
 
         Ends "finished", "stopped" (stop set, by a signal or a "stop" request in control.json)
-        or "failed" (NaN/inf loss, or an exception, which is re-raised after status.json says
-        so). Pause/resume requests in control.json are obeyed between minibatches.
+        or "failed": a NaN/inf loss, a write the disk refused (full, read-only, I/O error: one
+        line naming the file, write_errors.py), or an exception, which is re-raised after
+        status.json says so. A failed status that the disk refuses too is still in the summary,
+        for the caller to report. Pause/resume requests in control.json are obeyed between
+        minibatches.
         """
         self.begin_session(run, stop, on_event)
+        try:
+            self._start()
+            try:
+                self._epochs()
+            except _Stopped:
+                self._finish_stopped()
+            else:
+                if self.stop.is_set():
+                    self._finish_stopped()
+                else:
+                    self._set_status("finished", self._finished_message())
+        except (NonFiniteLoss, CheckpointError) as exc:
+            # CheckpointError: save_checkpoint refused non-finite weights (the loss was still
+            # finite); the previous checkpoint is kept either way.
+            self._end_status("failed", str(exc))
+        except RunWriteError as exc:
+            self._end_status("failed", failure_message(exc, run.checkpoints))
+        except KeyboardInterrupt:
+            # A second Ctrl+C: out at once, without the usual checkpoint.
+            self._end_status("stopped", "interrupted; the last checkpoint is the previous one")
+            raise
+        except BaseException as exc:
+            if not is_out_of_memory(exc):
+                reason = str(exc).splitlines()[0] if str(exc) else ""
+                self._end_status("failed", f"{type(exc).__name__}: {reason}".rstrip(": "))
+                raise
+            # Not a bug: the run was too big for this device. One line, the checkpoints kept.
+            self._end_status(
+                "failed",
+                f"out of memory in epoch {self.progress.epoch + 1} on "
+                f"{describe_device(self.device)}: try a smaller --batch-size, --num-steps or "
+                "--hidden; the last checkpoint is kept",
+            )
+        self._tick()
+        return self.summary()
+
+    def _start(self) -> None:
+        """config.json, the start event and the running status: what begins a session."""
         if self.resume is not None:
             # What a killed session left: temporary files, tensor files no JSON names.
-            clean_stale(run.checkpoints, CHECKPOINT_NAMES)
-        run.write_config(self.run_config())
+            clean_stale(self.run_dir.checkpoints, CHECKPOINT_NAMES)
+        with writing("config.json"):
+            self.run_dir.write_config(self.run_config())
         if self.baseline_ppl is None:
             self.baseline_ppl = self.task.baseline()
         start = {
@@ -166,39 +209,6 @@ class Trainer:
         if self.resume is not None:
             # Last, after building the model and optimizer (which draw from torch's RNG).
             self.resume.restore_rng()
-        try:
-            self._epochs()
-        except (NonFiniteLoss, CheckpointError) as exc:
-            # CheckpointError: save_checkpoint refused non-finite weights (the loss was still
-            # finite); the previous checkpoint is kept either way.
-            self._set_status("failed", str(exc))
-        except _Stopped:
-            self._finish_stopped()
-        except KeyboardInterrupt:
-            # A second Ctrl+C: out at once, without the usual checkpoint.
-            self._set_status("stopped", "interrupted; the last checkpoint is the previous one")
-            raise
-        except BaseException as exc:
-            if is_out_of_memory(exc):
-                # Not a bug: the run was too big for this device. One line, the checkpoints kept.
-                epoch = self.progress.epoch + 1
-                self._set_status(
-                    "failed",
-                    f"out of memory in epoch {epoch} on {describe_device(self.device)}: "
-                    "try a smaller --batch-size, --num-steps or --hidden; the last checkpoint "
-                    "is kept",
-                )
-            else:
-                reason = str(exc).splitlines()[0] if str(exc) else ""
-                self._set_status("failed", f"{type(exc).__name__}: {reason}".rstrip(": "))
-                raise
-        else:
-            if self.stop.is_set():
-                self._finish_stopped()
-            else:
-                self._set_status("finished", self._finished_message())
-        self._tick()
-        return self.summary()
 
     def begin_session(
         self,
@@ -419,18 +429,30 @@ class Trainer:
 
     def save(self, name: str) -> Path:
         meta = checkpoint_meta(self.config, self.task, self.progress, self.baseline_ppl)
-        return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
+        with writing(f"checkpoint {name}"):
+            return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
 
     def _emit(self, event: str, **fields) -> None:
-        self.run_dir.log(event, **fields)
+        with writing("metrics.jsonl"):
+            self.run_dir.log(event, **fields)
         if self.on_event is not None:
             self.on_event({"event": event, **fields})
 
     def _set_status(self, status: str, message: str = "", **fields) -> None:
         self.status, self.message = status, message
-        self.run_dir.set_status(status, message, **fields)
+        with writing("status.json"):
+            self.run_dir.set_status(status, message, **fields)
         if self.on_event is not None:
             self.on_event({"event": "status", "status": status, "message": message, **fields})
+
+    def _end_status(self, status: str, message: str) -> None:
+        """The status a run ends on after an error: kept for the summary even when the disk
+        refuses to record it (the error may be that very disk; the caller reports the message)."""
+        try:
+            self._set_status(status, message)
+        except RunWriteError:
+            if self.on_event is not None:
+                self.on_event({"event": "status", "status": status, "message": message})
 
     def summary(self) -> dict:
         """What `rnn-tui train --json` prints (records.run_summary)."""

@@ -10,7 +10,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
 from rnn_tui.runs.follow import Snapshot
-from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
+from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number, plain
 
 STATUS_MARKS = {
     "running": ("●", "green"),
@@ -18,6 +18,7 @@ STATUS_MARKS = {
     "stopped": ("■", "yellow"),
     "finished": ("✓", "green"),
     "failed": ("✗", "red"),
+    "died": ("†", "red"),  # says running/paused, but its trainer is gone
 }
 PROGRESS_STEPS = 1000
 
@@ -49,7 +50,8 @@ def describe(snap: Snapshot) -> str:
     parts.append(snap.device or str(cfg.get("device") or "?"))
     if snap.num_params is not None:
         parts.append(f"{fmt_count(snap.num_params)} params")
-    return " · ".join(parts)
+    # The values come from the run's files: plain text, whatever they hold.
+    return plain(" · ".join(parts))
 
 
 def title_text(snap: Snapshot, starting: bool = False) -> Text:
@@ -57,14 +59,12 @@ def title_text(snap: Snapshot, starting: bool = False) -> Text:
     that has not written its status yet (it is loading torch and the corpus)."""
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
     status = snap.status
-    if snap.stale:
-        mark, style, status = "?", "yellow", f"{snap.status}? (no trainer process)"
-    elif starting and status == "unknown":
+    if starting and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
     text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
     if snap.config:
         text.append(f"  {describe(snap)}", style="dim")
-    if snap.status == "failed" and snap.message:
+    if snap.status in ("failed", "died") and snap.message:
         text.append(f"  {snap.message}", style="red")
     return text
 

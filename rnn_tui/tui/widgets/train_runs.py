@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from rnn_tui.runs.format import fmt_number
+from rnn_tui.runs.format import fmt_number, plain
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 from rnn_tui.tui.widgets.train_header import STATUS_MARKS
 
@@ -22,7 +22,7 @@ def run_prompt(entry: Mapping, color: str | None) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("█ " if color else "  ", style=RUN_STYLES.get(color or "", ""))
     text.append(f"{mark} ", style=style)
-    text.append(str(entry["name"]))
+    text.append(plain(str(entry["name"])))
     return text
 
 
@@ -38,7 +38,9 @@ def run_details(entry: Mapping) -> str:
     if best is not None:
         details.append(f"best val {fmt_number(best)}")
     message = entry.get("message")
-    return " · ".join(details) + (f"\n{message}" if message else "")
+    text = " · ".join(details) + (f"\n{message}" if message else "")
+    # Values from a run's files, shown as they are: never markup, never a control sequence.
+    return plain(text, lines=True)
 
 
 class RunPicker(Vertical):

@@ -1,0 +1,78 @@
+"""What the UI shows about one followed run at one moment: a `Snapshot` (and its `Sample`s),
+plain data that RunFollower.snapshot() freezes and the Train screen's widgets draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rnn_tui.runs.format import plain
+from rnn_tui.runs.liveness import ACTIVE
+
+
+@dataclass(frozen=True)
+class Sample:
+    """Generated text logged after an epoch."""
+
+    epoch: int
+    prefix: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the UI shows about one run at one moment (plain data, safe to keep)."""
+
+    path: Path
+    name: str
+    status: str  # a rundir STATUSES entry, "died" (see stale), or "unknown" before the first
+    message: str
+    stale: bool  # status.json says running/paused, but its trainer is gone: status is "died"
+    config: dict
+    device: str | None
+    num_params: int | None
+    train_tokens: int | None
+    val_tokens: int | None
+    baseline_ppl: float | None
+    epoch: int  # epochs completed
+    epochs: int | None  # epochs planned
+    batch: int  # position in the current epoch (from the latest step event)
+    batches: int
+    progress: float  # 0..1 of the planned epochs
+    eta: float | None  # seconds left; None when unknown or not running
+    elapsed: float | None
+    train_ppl: float | None
+    val_ppl: float | None
+    best_val_ppl: float | None
+    loss: float | None
+    grad_norm: float | None
+    tokens_per_s: float | None
+    memory_mb: float | None
+    lr: float | None
+    samples: tuple[Sample, ...]
+    series: dict[str, tuple[np.ndarray, np.ndarray]] = field(repr=False)
+    version: int  # grows whenever new data arrived
+    bleu: float | None = None  # seq2seq: held-out corpus BLEU (0–100) of the latest epoch
+    bleu_short: float | None = None  # the same on held-out pairs of ≤ 5 English words
+    best_bleu: float | None = None  # the highest held-out BLEU so far
+
+    @property
+    def model(self) -> str:
+        """config.json's model as plain text; "?" when it names none (or is no string)."""
+        model = self.config.get("model")
+        return plain(model) if isinstance(model, str) and model else "?"
+
+    @property
+    def task(self) -> str:
+        """ "lm" or "seq2seq" (config.json's task; runs written before tasks existed are LMs)."""
+        task = self.config.get("task")
+        return plain(task) if isinstance(task, str) and task else "lm"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE and not self.stale
+
+
+__all__ = ["Sample", "Snapshot"]

@@ -1,0 +1,158 @@
+"""Listing runs whose files were edited by hand or written to break the listing: what list_runs
+returns is plain data of the promised types, and `rnn-tui runs` shows it as plain text."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rnn_tui.cli import main
+from rnn_tui.runs.format import fmt_time, plain
+from rnn_tui.runs.listing import list_runs
+
+
+def _folder(root: Path, name: str, config: object, status: object = None) -> Path:
+    folder = root / name
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    if status is not None:
+        (folder / "status.json").write_text(json.dumps(status), encoding="utf-8")
+    return folder
+
+
+@pytest.fixture
+def hostile(tmp_path: Path) -> Path:
+    """Run folders whose values are markup, escape sequences or of the wrong type."""
+    root = tmp_path / "runs"
+    _folder(root, "closing-tag", {"model": "gru"}, {"status": "[/]", "message": "[/]"})
+    _folder(root, "number-model", {"model": 5, "task": ["lm"], "epochs": "3"}, {"status": 7})
+    _folder(root, "link", {"model": "[link=x]", "epochs": 2.5}, {"status": "[link=y]"})
+    _folder(
+        root,
+        "escape\x1b[2J",
+        {"model": "gru\x1b[31m", "epochs": float("inf")},
+        {"status": {"nested": 1}, "message": "line one\nline two"},
+    )
+    metrics = _folder(root, "bad-epoch", {"model": "lstm", "epochs": -1}) / "metrics.jsonl"
+    metrics.write_text(
+        json.dumps({"event": "epoch", "epoch": "two", "epochs": True, "val_ppl": 9.0}) + "\n",
+        encoding="utf-8",
+    )
+    return root
+
+
+def test_entries_hold_plain_values_of_the_promised_types(hostile):
+    by_name = {entry["name"]: entry for entry in list_runs(hostile)}
+    assert set(by_name) == {"closing-tag", "number-model", "link", "escape?[2J", "bad-epoch"}
+    for entry in by_name.values():
+        assert isinstance(entry["path"], str)
+        for key in ("name", "status", "message"):
+            assert isinstance(entry[key], str) and entry[key].isprintable(), (key, entry)
+        for key in ("model", "task"):
+            assert entry[key] is None or isinstance(entry[key], str) and entry[key].isprintable()
+        for key in ("epoch", "epochs"):
+            assert entry[key] is None or type(entry[key]) is int and entry[key] >= 0
+    assert by_name["closing-tag"]["status"] == "[/]"  # kept, as text
+    number = by_name["number-model"]
+    assert (number["model"], number["task"], number["epochs"], number["status"]) == (
+        None,
+        None,
+        None,
+        "unknown",
+    )
+    assert (by_name["link"]["model"], by_name["link"]["epochs"]) == ("[link=x]", None)
+    escape = by_name["escape?[2J"]
+    assert (escape["model"], escape["epochs"], escape["status"]) == ("gru?[31m", None, "unknown")
+    assert escape["message"] == "line one line two"
+    assert escape["path"].endswith("escape\x1b[2J")  # the real folder, to open it
+    bad = by_name["bad-epoch"]
+    assert (bad["epoch"], bad["epochs"], bad["best_val_ppl"]) == (None, None, 9.0)
+    json.dumps(list_runs(hostile), allow_nan=False)
+
+
+def test_runs_shows_values_from_disk_as_plain_text(hostile, capsys):
+    assert main(["runs", "--dir", str(hostile)]) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out
+    for text in ("[/]", "[link=x]", "[link=y]", "escape?[2J", "gru?[31m"):
+        assert text in out, text
+    lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
+    assert lines["number-model"].split("│")[2].strip() == "?"  # a number is no model name
+    assert lines["bad-epoch"].split("│")[4].strip() == "?/?"
+
+
+def test_a_time_that_cannot_be_written_shows_a_dash(tmp_path, monkeypatch, capsys):
+    import rnn_tui.runs.listing as listing
+
+    entry = {"name": "far", "path": "/x/far", "status": "finished", "updated": 1e18}
+    nan = {**entry, "name": "nan", "updated": float("nan")}
+    monkeypatch.setattr(listing, "list_runs", lambda root: [entry, nan])
+    assert main(["runs", "--dir", str(tmp_path)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if "far" in line or "nan" in line]
+    assert len(rows) == 2 and all(row.split("│")[-2].strip() == "—" for row in rows)
+
+
+def test_the_apps_run_list_shows_them_as_text(hostile):
+    from rnn_tui.tui.widgets.train_runs import run_details, run_prompt
+
+    for entry in list_runs(hostile):
+        assert run_prompt(entry, None).plain.endswith(entry["name"])
+        assert f" · {entry['status']} · " in run_details(entry)
+    entry = {"name": "[/]x", "status": "[/]", "model": "[link=x]", "epoch": 1, "epochs": 2}
+    assert run_prompt(entry, "red").plain.endswith("[/]x")
+    assert run_details(entry).startswith("[link=x] · [/] · epoch 1/2")
+    raw = {"name": "a\x1b[2J", "status": "x\x07", "message": "m\x1b[0m\nn"}
+    assert run_prompt(raw, None).plain.endswith("a?[2J")
+    assert run_details(raw) == "? · x? · epoch 0/?\nm?[0m\nn"
+
+
+def test_the_trainers_last_log_line_is_plain_text(tmp_path):
+    from rnn_tui.runs.process import TrainProcess
+
+    (tmp_path / "train.log").write_text("progress\nrnn-tui: error: \x1b[31mboom\x1b[0m\n")
+    assert TrainProcess([], tmp_path).log_message() == "rnn-tui: error: ?[31mboom?[0m"
+
+
+def test_format_helpers():
+    assert [fmt_time(v) for v in (None, 0, "1", True, 1e18, float("inf"), float("nan"))] == [
+        "—"
+    ] * 7
+    assert fmt_time(86400 * 365).startswith("1971-01-0")
+    assert plain("gru") == "gru" and plain("a\tb\x1b[0m\x00") == "a b?[0m?"
+
+
+def test_the_train_screen_shows_a_hostile_run_as_plain_text(tmp_path):
+    from rnn_tui.runs.follow import RunFollower
+    from rnn_tui.runs.followed import FollowedRuns
+    from rnn_tui.tui.widgets.train_header import title_text
+
+    folder = tmp_path / "run\x1b[2J"
+    folder.mkdir()
+    config = {"task": 7, "model": "gru\x1b]0;owned\x07", "hidden": "[/]", "corpus": "\x1b[31m"}
+    (folder / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    events = [
+        {"event": "sample", "epoch": 1, "prefix": "time\x1b[1m", "text": "a\x1b[5mb\nc"},
+        {"event": "status", "status": "failed", "message": "[/]boom\x1b[0m\nline two"},
+    ]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    follower = RunFollower(folder)
+    follower.poll()
+    snap = follower.snapshot()
+    assert (snap.name, snap.model, snap.task, snap.status) == (
+        "run?[2J",
+        "gru?]0;owned?",
+        "lm",
+        "failed",
+    )
+    assert snap.message == "[/]boom?[0m line two"
+    assert (snap.samples[0].prefix, snap.samples[0].text) == ("time?[1m", "a?[5mb\nc")
+    title = title_text(snap).plain
+    assert title.isprintable() and "[/]" in title and "gru?]0;owned?" in title
+    followed = FollowedRuns(("red",))
+    key, _ = followed.open(folder)
+    followed.followers[key].poll()
+    notice = followed.read_done(key)
+    assert notice.text == "run?[2J failed: [/]boom?[0m line two"
+    assert followed.entries()[0]["name"] == "run?[2J"
