@@ -30,7 +30,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
 
 import torch
 
@@ -54,43 +53,19 @@ from rnn_tui.train.progress import (
     Progress,
     check_loss,
     finite_or_none,
+    memory_mb,
     plural_epochs,
-    process_memory_mb,
     signal_name,
 )
 from rnn_tui.train.records import checkpoint_meta, run_summary
-from rnn_tui.train.task import Task
+from rnn_tui.train.task import RunSink, Task
 from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
 
 STEP_EVENTS_PER_EPOCH = 20
 
 
-class RunSink(Protocol):
-    """What the engine writes a run to (rnn_tui.runs.rundir.RunDir is the implementation)."""
-
-    path: Path
-    checkpoints: Path
-
-    def write_config(self, config: dict) -> None: ...
-    def log(self, event: str, **fields) -> None: ...
-    def set_status(self, status: str, message: str = "", **fields) -> None: ...
-    def pending_command(self) -> str | None: ...
-
-
 class _Stopped(Exception):
     """Internal: a stop request ended the epoch early."""
-
-
-def build_task(config: Config, device: torch.device) -> Task:
-    """The task of `config` (registry.TASKS), prepared: its data read and checked."""
-    return config.spec.load()(config, device)
-
-
-def memory_mb(device: torch.device) -> float:
-    """Peak CUDA memory allocated on `device`, else this process's resident memory, in MiB."""
-    if device.type == "cuda":
-        return torch.cuda.max_memory_allocated(device) / 2**20
-    return process_memory_mb()
 
 
 class Trainer:
@@ -102,7 +77,8 @@ class Trainer:
         if resume is not None and resume.task != config.task:
             raise ConfigError(f"the checkpoint is a {resume.task} run, not {config.task}")
         self.device = resolve_device(config.device)
-        self.task = build_task(config, self.device)
+        # The task of `config` (registry.TASKS), prepared: its data read and checked.
+        self.task: Task = config.spec.load()(config, self.device)
         self.config = config = self.task.config
         if resume is not None:
             self.task.check_resume(resume)
@@ -473,4 +449,4 @@ def train(
     return Trainer(config, resume).run(run, stop, on_event)
 
 
-__all__ = ["RunSink", "Trainer", "build_task", "memory_mb", "train"]
+__all__ = ["RunSink", "Trainer", "train"]

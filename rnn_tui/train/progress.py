@@ -91,6 +91,16 @@ def signal_name(signum: int) -> str:
         return f"signal {signum}"
 
 
+def memory_mb(device) -> float:
+    """Peak CUDA memory allocated on `device` (a torch.device), else this process's resident
+    memory, in MiB."""
+    if device.type == "cuda":
+        import torch
+
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return process_memory_mb()
+
+
 def process_memory_mb() -> float:
     """This process's resident memory in MiB."""
     try:
@@ -107,6 +117,7 @@ __all__ = [
     "Progress",
     "check_loss",
     "finite_or_none",
+    "memory_mb",
     "plural_epochs",
     "process_memory_mb",
     "signal_name",

@@ -23,6 +23,7 @@ without further changes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -30,6 +31,19 @@ if TYPE_CHECKING:
 
     from rnn_tui.checkpoints.checkpoint import Checkpoint
     from rnn_tui.train.config import Config
+
+
+class RunSink(Protocol):
+    """What the engine writes a run to: the run directory (rnn_tui.runs.rundir.RunDir is the
+    implementation; the engine never imports it, runs/ sits above train/)."""
+
+    path: Path
+    checkpoints: Path
+
+    def write_config(self, config: dict) -> None: ...
+    def log(self, event: str, **fields) -> None: ...
+    def set_status(self, status: str, message: str = "", **fields) -> None: ...
+    def pending_command(self) -> str | None: ...
 
 
 @dataclass
@@ -107,4 +121,4 @@ class Task(Protocol):
         """Task-specific keys of `rnn-tui train --json`'s summary."""
 
 
-__all__ = ["Evaluation", "Task"]
+__all__ = ["Evaluation", "RunSink", "Task"]
