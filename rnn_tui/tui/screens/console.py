@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.decode.cache import ModelCache
+from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.status_bar import StatusBar
 
@@ -225,9 +226,8 @@ class ConsoleScreen(Screen):
         self.set_busy(False)
 
     def notify_error(self, error: BaseException | None) -> None:
-        """One notification line for `error` (its first line, else its type)."""
-        text = str(error).strip().splitlines()[0] if error and str(error).strip() else ""
-        self.notify(text or type(error).__name__, severity="error", markup=False)
+        """One notification line for `error` (errors.error_text)."""
+        self.notify(error_text(error), severity="error", markup=False)
 
     # -- actions ------------------------------------------------------------------------------
 

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from rnn_tui.data.corpus import Corpus
 from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
 from rnn_tui.tui import explanations
+from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import NgramPanel
@@ -211,7 +212,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         if event.state == WorkerState.SUCCESS:
             self._show(event.worker.result)
         elif event.state == WorkerState.ERROR:
-            self.notify(str(event.worker.error), severity="error", markup=False)
+            self.notify(error_text(event.worker.error), severity="error", markup=False)
             # Asking for the same thing again must retry (and report again).
             self._requested = self._shown
         else:

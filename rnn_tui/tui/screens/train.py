@@ -34,6 +34,7 @@ from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunError, default_runs_root
 from rnn_tui.tui import explanations
+from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
@@ -213,7 +214,11 @@ reference).
         ):
             key = worker.name
             if worker.state == WorkerState.ERROR:
-                self.notify(f"cannot read {key}: {worker.error}", severity="error", markup=False)
+                self.notify(
+                    f"cannot read {key}: {error_text(worker.error)}",
+                    severity="error",
+                    markup=False,
+                )
             self._tell([self.runs.read_done(key)])
             self._show_runs()  # a run opened by path now has its status and epochs
             self.redraw()

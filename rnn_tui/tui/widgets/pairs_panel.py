@@ -35,6 +35,7 @@ from rnn_tui.data.translation import (
     truncate_pad,
 )
 from rnn_tui.data.vocab import Vocab
+from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.pairs_histogram import LengthHistogram
 from rnn_tui.tui.widgets.pairs_view import (
     SPACE_MARK,
@@ -223,7 +224,7 @@ class PairsPanel(Widget):
     def on_pairs_panel_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#pairs-status", Static).update(f"could not load {SOURCE}: {message.error}")
         self.query_one("#pairs-view").loading = False
-        self.notify(message.error, severity="error")
+        self.notify(message.error, severity="error", markup=False)
 
     # -- sample -------------------------------------------------------------------------
 
@@ -280,7 +281,7 @@ class PairsPanel(Widget):
         try:
             source, target = self._padded(sentence, int(steps_field.value))
         except DataError as error:
-            self.notify(str(error), severity="error")
+            self.notify(error_text(error), severity="error", markup=False)
             return
         self.query_one("#pairs-padded-source", Static).update(source.table())
         target_view = self.query_one("#pairs-padded-target", Static)

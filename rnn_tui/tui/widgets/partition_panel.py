@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from rnn_tui.data.corpus import Corpus
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.partition import STRATEGIES, TOY_PRESET, Layout, iter_batches, partition_layout
+from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.partition_view import (
     CorpusStrip,
     ShownBatch,
@@ -199,7 +200,7 @@ class PartitionPanel(Widget):
         try:
             layout, batches, label = self._compute(settings)
         except DataError as error:
-            self.notify(str(error), severity="error")
+            self.notify(error_text(error), severity="error", markup=False)
             return
         self._shown = settings
         self._layout = layout
