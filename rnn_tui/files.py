@@ -27,6 +27,7 @@ import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 MIB = 2**20
 LIMIT_ENV = "RNN_TUI_MAX_FILE_MB"
@@ -76,7 +77,9 @@ def _kind(mode: int) -> str:
         return "a block device"
     if stat.S_ISSOCK(mode):
         return "a socket"
-    return "not a regular file"
+    if stat.S_ISFIFO(mode):
+        return "a pipe (FIFO)"
+    return "an unknown kind of file"
 
 
 def check_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
@@ -102,19 +105,26 @@ def read_bytes(
     *,
     limit: int | None = None,
     what: str = "file",
-    first_data: float = FIRST_DATA_S,
-    idle: float = IDLE_S,
+    first_data: float | None = None,
+    idle: float | None = None,
     cancelled: Callable[[], bool] | None = None,
     limit_hint: str = f" (raise it with --max-file-mb or ${LIMIT_ENV})",
+    pipes: bool = True,
 ) -> bytes:
     """The bytes of a regular file or a pipe, at most `limit` of them (default_limit()).
 
     FileProblem (one line) for a missing file, a directory, a device or a socket, a file larger
-    than the limit, a pipe with no data within `first_data` seconds or none for `idle` seconds,
-    or a read that was cancelled."""
+    than the limit, a pipe with no data within `first_data` seconds (FIRST_DATA_S) or none for
+    `idle` seconds (IDLE_S), or a read that was cancelled. `pipes=False` refuses pipes too:
+    files rnn-tui wrote itself, such as a run's config.json, are regular files, and a FIFO
+    there is not waited on."""
     limit = default_limit() if limit is None else limit
+    first_data = FIRST_DATA_S if first_data is None else first_data
+    idle = IDLE_S if idle is None else idle
     p = Path(path)
     st = check_file(p, what)
+    if not pipes and not stat.S_ISREG(st.st_mode):
+        raise FileProblem(f"{what} {p} is a pipe (FIFO), not a regular file")
     if stat.S_ISREG(st.st_mode) and st.st_size > limit:
         raise FileProblem(
             f"{what} {p} is {_size(st.st_size)}, more than the {_size(limit)} limit{limit_hint}"
@@ -135,6 +145,48 @@ def read_bytes(
     if data is None:
         raise FileProblem(f"{what} {p} is larger than the {_size(limit)} limit{limit_hint}")
     return data
+
+
+def open_regular(path: str | os.PathLike) -> BinaryIO:
+    """`path` opened for binary reading if it is a regular file; OSError otherwise.
+
+    Opening never blocks (a FIFO with no writer would block a plain `open`), and a FIFO,
+    device or socket is an OSError like a missing file, so callers that skip unreadable files
+    skip these too."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, f"{_kind(mode)}, not a regular file", str(path))
+        # O_NONBLOCK changes nothing for a regular file; cleared all the same.
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_stream(fd: int, *, limit: int | None = None, what: str = "standard input") -> bytes:
+    """Everything readable from an open descriptor (standard input), at most `limit` bytes.
+
+    Blocking reads, as `cat` does: the stream is the user's own pipe or terminal. Bounded in
+    memory: more than `limit` bytes (`< /dev/zero`) is a FileProblem, not a MemoryError."""
+    limit = default_limit() if limit is None else limit
+    chunks, total = [], 0
+    try:
+        while True:
+            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                raise FileProblem(
+                    f"{what} is larger than the {_size(limit)} limit (raise it with "
+                    f"--max-file-mb or ${LIMIT_ENV})"
+                )
+    except OSError as exc:
+        raise FileProblem(f"cannot read {what}: {exc.strerror or exc}") from None
 
 
 def _read_regular(fd: int, limit: int) -> bytes | None:
@@ -198,6 +250,8 @@ __all__ = [
     "FileProblem",
     "check_file",
     "default_limit",
+    "open_regular",
     "read_bytes",
+    "read_stream",
     "set_default_limit",
 ]

@@ -48,7 +48,8 @@ class Option:
     means "not set", shown as `unset_label` ("all", "auto", "random"): -1 tokens is the whole
     corpus, None embed is chosen from the token level. `presets` are (label, value) suggestions a
     form offers for a free text option (the bundled corpora). `label` is the short name a form
-    shows; `form=False` keeps an option out of the app's forms.
+    shows; `form=False` keeps an option out of the app's forms; `empty_ok=False` refuses an
+    empty (or blank) text.
     """
 
     name: str
@@ -69,6 +70,7 @@ class Option:
     hint: str = ""
     metavar: str | None = None
     form: bool = True
+    empty_ok: bool = True
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -107,7 +109,7 @@ class Option:
         elif self.kind in (int, float):
             text = _KIND_NAMES[self.kind] + _range_text(self)
         else:
-            text = _KIND_NAMES[self.kind]
+            text = ("" if self.empty_ok else "non-empty ") + _KIND_NAMES[self.kind]
         if self.optional:
             shown = "empty" if typed or self.unset is None else repr(self.unset)
             text += f", or {shown} for {self.unset_label or 'the default'}"
@@ -144,6 +146,8 @@ class Option:
         if kind is float and not (isinstance(value, int | float) and math.isfinite(value)):
             return False
         if kind is str and not isinstance(value, str):
+            return False
+        if kind is str and not self.empty_ok and not value.strip():
             return False
         if self.choices and value not in self.choices:
             return bool(self.pattern) and isinstance(value, str) and _matches(self.pattern, value)

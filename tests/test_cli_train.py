@@ -240,6 +240,7 @@ def test_diverging_run_fails_with_exit_1(corpus, tmp_path, capsys):
 
 
 def test_runs_with_no_runs_is_a_friendly_line(tmp_path, capsys):
+    (tmp_path / "none").mkdir()
     code, out, _ = call(["runs", "--dir", str(tmp_path / "none")], capsys)
     assert code == 0 and "no runs" in out
     code, out, _ = call(["runs", "--json"], capsys)

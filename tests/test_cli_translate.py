@@ -3,7 +3,6 @@ and exit 2 for bad input."""
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -130,8 +129,10 @@ def test_an_argument_can_carry_its_reference(capsys, trained):
     assert record["translations"][0]["bleu"] == 1.0 and record["bleu"]["corpus"] == 0.0
 
 
-def test_file_from_stdin(capsys, monkeypatch, trained):
-    monkeypatch.setattr(sys, "stdin", io.StringIO("He's calm.\nI'm home.\n"))
+def test_file_from_stdin(capsys, monkeypatch, trained, tmp_path):
+    given = tmp_path / "stdin.txt"
+    given.write_text("He's calm.\nI'm home.\n", encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", given.open(encoding="utf-8"))
     record = translate_json(capsys, "--checkpoint", str(trained), "--file", "-")
     texts = [t["translation"] for t in record["translations"]]
     assert texts == ["il est calme .", "je suis chez moi ."]
@@ -177,7 +178,7 @@ def test_a_file_of_blank_lines_is_no_sentence(capsys, tmp_path, trained):
     one_line_error(
         capsys,
         ["--checkpoint", str(trained), "--file", str(tmp_path / "nope.txt"), "Go."],
-        "cannot read file",
+        "sentences file not found",
     )
 
 

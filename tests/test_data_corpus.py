@@ -133,10 +133,17 @@ def test_binary_file(tmp_path):
     assert one_line(exc) == f"not a text file (NUL byte at offset 11): {path}"
 
 
-def test_nul_after_sniff_window_is_a_decode_question(tmp_path):
+def test_a_nul_anywhere_is_not_text(tmp_path):
+    # Past the first 8 KB too: a NUL would otherwise become a token.
     path = tmp_path / "late.txt"
     path.write_bytes(b"a" * 9000 + b"\x00")
-    assert len(read_text(str(path))) == 9001
+    with pytest.raises(DataError) as exc:
+        read_text(str(path))
+    assert one_line(exc) == f"not a text file (NUL byte at offset 9,000): {path}"
+    wide = tmp_path / "wide.txt"
+    wide.write_bytes(("a" * 5000 + "\x00b").encode("utf-16"))
+    with pytest.raises(DataError, match="NUL character at position 5,000"):
+        read_text(str(wide), encoding="utf-16")
 
 
 def test_undecodable_bytes_name_the_offset(tmp_path):

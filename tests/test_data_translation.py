@@ -93,17 +93,17 @@ def test_read_raw_pairs_counts_malformed_lines(tmp_path):
     path.write_text(
         "Hello.\tBonjour.\n"
         "no tab here\n"
-        "three\tfields\there\n"
+        "four\tfields\tare\ttoo many\n"
         "\n"
         "empty target\t  \n"
         "\tempty source\n"
         "Thanks!\tMerci !\n",
         encoding="utf-8",
     )
-    pairs, malformed = read_raw_pairs(str(path))
+    pairs, malformed, third = read_raw_pairs(str(path))
     assert pairs == [("Hello.", "Bonjour."), ("Thanks!", "Merci !")]
-    assert malformed == 4
-    first, bad = read_raw_pairs(str(path), num_examples=1)
+    assert malformed == 4 and third == 0
+    first, bad, _ = read_raw_pairs(str(path), num_examples=1)
     assert first == [("Hello.", "Bonjour.")] and bad == 0
     assert load_translation(str(path), min_freq=1).malformed == 4
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from rnn_tui.runs import rundir as rundir_module
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.rundir import (
     COMMANDS,
@@ -171,11 +172,11 @@ def test_pending_command_reads_the_file_only_when_it_changed(tmp_path, monkeypat
     trainer = RunDir(tmp_path)
     RunDir(tmp_path).request("pause")
     reads = []
-    real_read_text = Path.read_text
+    real_read_bytes = rundir_module.read_bytes
     monkeypatch.setattr(
-        Path,
-        "read_text",
-        lambda self, *a, **k: (reads.append(self), real_read_text(self, *a, **k))[1],
+        rundir_module,
+        "read_bytes",
+        lambda path, *a, **k: (reads.append(path), real_read_bytes(path, *a, **k))[1],
     )
     assert trainer.pending_command() == "pause"
     for _ in range(50):

@@ -46,7 +46,7 @@ def pairs_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("pairs") / "pairs.txt"
     lines = [f"{en}\t{fr}" for en, fr in PAIRS * 3]
     lines.insert(5, "a line without a tab")
-    lines.insert(9, "one\ttwo\tthree")
+    lines.insert(9, "one\ttwo\tthree\tfour")
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
 

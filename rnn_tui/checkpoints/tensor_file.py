@@ -34,6 +34,7 @@ import torch
 
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes
+from rnn_tui.files import FileProblem, read_bytes
 
 # The dtypes rnn-tui writes and reads, by their code in the header.
 DTYPES: dict[str, torch.dtype] = {
@@ -182,17 +183,19 @@ def parse_tensors(
 
 
 def read_file_bytes(path: str | os.PathLike) -> bytes:
-    """The bytes of a file; a missing or unreadable file is a one-line CheckpointError."""
+    """The bytes of a tensor file; a missing, unreadable or non-regular file (a FIFO, a
+    device) is a one-line CheckpointError."""
+    from rnn_tui.checkpoints.store import MAX_TENSOR_BYTES
+
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"not a safetensors file: {path} (it is a directory)")
     try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise CheckpointError(f"checkpoint file not found: {path}") from None
-    except IsADirectoryError:
-        raise CheckpointError(f"not a safetensors file: {path} (it is a directory)") from None
-    except OSError as exc:
-        raise CheckpointError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return read_bytes(
+            path, limit=MAX_TENSOR_BYTES, what="checkpoint file", limit_hint="", pipes=False
+        )
+    except FileProblem as exc:
+        raise CheckpointError(str(exc)) from None
 
 
 def load_tensors(

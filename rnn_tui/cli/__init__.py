@@ -13,6 +13,7 @@ import sys
 
 from rnn_tui.cli.output import fail
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
+from rnn_tui.files import set_default_limit
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -34,6 +35,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "max_file_mb", None) is not None:
+        # For this process and the trainers it starts (an environment variable).
+        set_default_limit(args.max_file_mb)
     try:
         return _run(args)
     except BrokenPipeError:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import argparse
 
 from rnn_tui import __version__
+from rnn_tui.data.sources import ENCODING, MAX_FILE_MB
 from rnn_tui.data.stats import STATS_OPTIONS
 from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
-from rnn_tui.options import Option, OptionError
+from rnn_tui.options import Option, OptionError, with_changes
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
@@ -72,6 +73,7 @@ def _loosest(options: list[Option]) -> Option:
         unset_label=optional.unset_label,
         noun=first.noun,
         metavar=first.metavar,
+        empty_ok=any(o.empty_ok for o in options),
         extra=first.extra,
     )
 
@@ -95,6 +97,11 @@ def add_option(parser: argparse.ArgumentParser, option: Option, help: str, defau
         kwargs["type"] = _converter(option)
         kwargs["metavar"] = option.metavar or option.name.upper()
     parser.add_argument(option.flag, dest=option.name, **kwargs)
+
+
+def _max_file(parser: argparse.ArgumentParser) -> None:
+    """--max-file-mb: the size cap on the files a command reads (not set: the usual one)."""
+    add_option(parser, MAX_FILE_MB, f"{MAX_FILE_MB.help} (default: {MAX_FILE_MB.unset_label})")
 
 
 def _plain(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
@@ -162,6 +169,7 @@ def _add_train(sub) -> None:
         + " and ".join(TASKS[DEFAULT_TASK].option(n).flag for n in RESUME_OPTIONS)
         + " may change)",
     )
+    _max_file(p)
     p.add_argument(
         "--json", action="store_true", help="print one JSON summary on stdout at the end"
     )
@@ -177,6 +185,7 @@ def _add_stats(sub) -> None:
         description="Print corpus size, vocabulary size, the top tokens and top n-grams.",
     )
     _plain(p, STATS_OPTIONS)
+    _max_file(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
@@ -237,6 +246,8 @@ def _add_translate(sub) -> None:
         help="references one per line, as many as sentences (blank lines are skipped)",
     )
     _plain(p, TRANSLATE_OPTIONS)
+    _plain(p, (with_changes(ENCODING, help="text encoding of --file and --references"),))
+    _max_file(p)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 

@@ -9,6 +9,7 @@ import sys
 
 from rich.text import Text
 
+from rnn_tui.cli.output import fail
 from rnn_tui.runs.format import fmt_time, plain
 
 
@@ -47,7 +48,13 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.runs.listing import list_runs
     from rnn_tui.runs.rundir import default_runs_root
 
-    root = Path(args.dir).expanduser() if args.dir else default_runs_root()
+    root = Path(args.dir).expanduser() if args.dir is not None else default_runs_root()
+    if args.dir is not None and not args.dir.strip():
+        return fail("--dir is empty: give the folder that holds the runs")
+    if root.exists() and not root.is_dir():
+        return fail(f"{root} is not a folder (--dir names the folder that holds the runs)")
+    if args.dir is not None and not root.exists():
+        return fail(f"no folder {root}")
     entries = list_runs(root)
     if args.json:
         json.dump({"root": str(root), "runs": entries}, sys.stdout, ensure_ascii=False)

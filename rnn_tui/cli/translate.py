@@ -16,18 +16,22 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}{'' if n == 1 else 's'}"
 
 
-def _read_lines(path: str, what: str) -> list[tuple[int, str]]:
-    """(line number, line) for the non-blank lines of `path` (- = stdin); ValueError one line."""
-    if path == "-":
-        text = sys.stdin.read()
-    else:
-        try:
-            with open(path, encoding="utf-8") as f:
-                text = f.read()
-        except UnicodeDecodeError:
-            raise ValueError(f"{what} {path} is not UTF-8 text") from None
-        except OSError as exc:
-            raise ValueError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+def _read_lines(path: str, what: str, encoding: str) -> list[tuple[int, str]]:
+    """(line number, line) for the non-blank lines of `path` (- = stdin); ValueError one line.
+
+    Files are read as corpora are (regular files and pipes, capped, never waiting for good);
+    standard input is read to its end, capped."""
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.data.sources import decode_bytes, read_path
+    from rnn_tui.files import FileProblem, read_stream
+
+    try:
+        if path == "-":
+            text = decode_bytes(read_stream(sys.stdin.fileno()), "standard input", encoding)
+        else:
+            text = read_path(path, encoding, what=f"{what} file")
+    except (DataError, FileProblem) as exc:
+        raise ValueError(str(exc)) from None
     return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
 
 
@@ -40,7 +44,10 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
     items = [(f"argument {i}", text) for i, text in enumerate(args.sentences, 1)]
     if args.file is not None:
         where = "stdin" if args.file == "-" else args.file
-        items += [(f"{where} line {n}", line) for n, line in _read_lines(args.file, "file")]
+        items += [
+            (f"{where} line {n}", line)
+            for n, line in _read_lines(args.file, "sentences", args.encoding)
+        ]
     for where, text in items:
         try:
             sentence, reference = parse_line(text)
@@ -55,7 +62,9 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
             raise ValueError(
                 "references given twice: use '=>' in the sentences or --references, not both"
             )
-        given = [line.strip() for _, line in _read_lines(args.references, "references")]
+        given = [
+            line.strip() for _, line in _read_lines(args.references, "references", args.encoding)
+        ]
         if len(given) != len(sentences):
             raise ValueError(
                 f"{_count(len(given), 'reference')} in {args.references} for "

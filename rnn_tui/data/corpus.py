@@ -7,6 +7,7 @@ read lines → `[^A-Za-z]+` → space, strip, lower-case → tokenize (word or c
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rnn_tui.data.errors import DataError
@@ -74,11 +75,12 @@ def load_corpus(
     min_freq: int = 0,
     encoding: str = "utf-8",
     max_tokens: int = -1,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Corpus:
     """d2l `load_corpus_time_machine(max_tokens)` for any corpus.
 
     The vocabulary is built from every token (as d2l does); `flat` and `ids` are then cut to the
-    first `max_tokens` when it is positive.
+    first `max_tokens` when it is positive. `cancelled` is polled while a pipe is waited on.
     """
     if token not in TOKEN_LEVELS:
         raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
@@ -86,13 +88,14 @@ def load_corpus(
         raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
     if min_freq < 0:
         raise DataError(f"min_freq must be 0 or more, got {min_freq}")
-    text = read_text(source, encoding)
+    text = read_text(source, encoding, cancelled=cancelled)
     lines = [clean_line(line, mode) for line in split_lines(text)]
     tokens = tokenize(lines, token)
     flat = [tok for line in tokens for tok in line]
     if not flat:
         raise DataError(f"nothing left after cleaning: {source}")
     vocab = Vocab(flat, min_freq=min_freq)
+    vocab.check_not_empty(source_label(source))
     if max_tokens > 0:
         flat = flat[:max_tokens]
     return Corpus(

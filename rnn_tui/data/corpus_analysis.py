@@ -7,7 +7,7 @@ the top n-grams and the Zipf series (n-gram frequencies by rank, d2l *Language M
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,15 +51,19 @@ class CorpusAnalysis:
     ngrams: NgramStats
 
 
-def analyze_corpus(request: CorpusRequest, top_k: int = TOP_K) -> CorpusAnalysis:
+def analyze_corpus(
+    request: CorpusRequest, top_k: int = TOP_K, cancelled: Callable[[], bool] | None = None
+) -> CorpusAnalysis:
     """Load the corpus `request` names and count its vocabulary and n-grams (slow on a big
-    corpus: call it from a worker thread; raises DataError on bad input)."""
+    corpus: call it from a worker thread, whose cancellation `cancelled` reports while a pipe
+    is read; raises DataError on bad input)."""
     corpus = load_corpus(
         request.source,
         token=request.token,
         mode=request.mode,
         min_freq=request.min_freq,
         encoding=request.encoding,
+        cancelled=cancelled,
     )
     vocab = corpus.vocab
     stats = NgramStats(

@@ -1,18 +1,24 @@
 """Where text comes from: the bundled data sets and the user's files, read strictly.
 
 Every reader here returns text or raises a one-line DataError naming the file and the problem
-(missing, a directory, empty, binary, undecodable). Corpora (corpus.py) and translation pairs
-(translation.py) both read through this module, which imports neither of them.
+(missing, a directory or a device, too large, empty, binary, undecodable, in another encoding).
+Files are read through rnn_tui.files (regular files and pipes only, with a size cap, never
+blocking for good). Corpora (corpus.py) and translation pairs (translation.py) both read through
+this module, which imports neither of them.
 """
 
 from __future__ import annotations
 
 import codecs
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import NamedTuple
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.files import DEFAULT_LIMIT_MB, LIMIT_ENV, FileProblem, read_bytes
+from rnn_tui.options import Option
 
 BUNDLED_CORPORA = {
     "timemachine": "The Time Machine (H. G. Wells)",
@@ -21,8 +27,33 @@ BUNDLED_CORPORA = {
 }
 BUNDLED_PAIRS = "fra-eng"
 
-# How far read_text looks for a NUL byte to tell a binary file from text (what git and grep do).
-BINARY_SNIFF_BYTES = 8000
+# The size cap on a file the user names (corpus, pairs, sentences to translate). The CLI's
+# --max-file-mb sets it for the process and the trainers it starts.
+MAX_FILE_MB = Option(
+    "max_file_mb",
+    int,
+    None,
+    "largest file read, in MiB (a corpus, a file of pairs or sentences)",
+    minimum=1,
+    maximum=1_000_000,
+    unset=None,
+    unset_label=f"{DEFAULT_LIMIT_MB} MiB or ${LIMIT_ENV}",
+    metavar="MB",
+)
+
+# The text encoding of a file the user names; commands declare theirs from this one.
+ENCODING = Option(
+    "encoding", str, "utf-8", "text encoding of the file", metavar="NAME", empty_ok=False
+)
+
+# Byte-order marks that say a file is UTF-16 or UTF-32 (UTF-32's first: FF FE 00 00 starts
+# with UTF-16-LE's FF FE).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def bundled_path(*parts: str):
@@ -34,25 +65,45 @@ def bundled_path(*parts: str):
 
 
 def check_encoding(encoding: str, label: str) -> str:
+    """The codec's canonical name if `encoding` names a text encoding; DataError otherwise.
+
+    Python's codec registry also holds bytes-to-bytes and str-to-str codecs (hex, base64,
+    rot13, zlib): their lookup succeeds but `bytes.decode` refuses them, so they are refused
+    here, before a file is read."""
+    if not isinstance(encoding, str) or not encoding.strip():
+        raise DataError(f"no encoding given for {label} (for example utf-8)")
     try:
-        return codecs.lookup(encoding).name
-    except (LookupError, TypeError):
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError, ValueError):
         raise DataError(f"unknown encoding {encoding!r} for {label}") from None
+    try:
+        b"".decode(encoding)
+        "".encode(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise DataError(
+            f"{encoding!r} is not a text encoding (for {label}; try utf-8, latin-1, utf-16)"
+        ) from None
+    return name
 
 
 def decode_bytes(data: bytes, label: str, encoding: str = "utf-8") -> str:
     """Strictly decode `data` read from `label`, raising DataError for binary or undecodable bytes.
 
-    A leading byte-order mark is dropped. The NUL-byte test is skipped for UTF-16/32, whose text
-    is full of NULs.
+    A leading byte-order mark is dropped; a UTF-16/32 one read as another encoding is named.
+    Text holds no NUL character anywhere: a NUL means a binary file (or the wrong encoding).
     """
     codec = check_encoding(encoding, label)
     if not data:
         raise DataError(f"empty file: {label}")
-    if not codec.startswith(("utf-16", "utf-32")):
-        nul = data.find(b"\x00", 0, BINARY_SNIFF_BYTES)
-        if nul >= 0:
-            raise DataError(f"not a text file (NUL byte at offset {nul}): {label}")
+    bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
+    if bom is not None and not codec.startswith(bom):
+        raise DataError(
+            f"{label} starts with a {bom.upper()} byte-order mark: read it with --encoding {bom}"
+        )
+    wide = codec.startswith(("utf-16", "utf-32"))  # their text is full of NUL bytes
+    nul = -1 if wide else data.find(b"\x00")
+    if nul >= 0:
+        raise DataError(f"not a text file (NUL byte at offset {nul:,}): {label}")
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -61,23 +112,31 @@ def decode_bytes(data: bytes, label: str, encoding: str = "utf-8") -> str:
         raise DataError(
             f"cannot decode {label} as {encoding}: invalid byte {shown} at offset {exc.start}"
         ) from None
+    nul = text.find("\x00") if wide else -1
+    if nul >= 0:
+        raise DataError(f"not a text file (NUL character at position {nul:,}): {label}")
     if text.startswith("\ufeff"):
         text = text[1:]
     return text
 
 
-def read_path(path: str | Path, encoding: str = "utf-8") -> str:
-    """Read a text file strictly; every failure is a one-line DataError naming the file."""
+def read_path(
+    path: str | Path,
+    encoding: str = "utf-8",
+    what: str = "corpus file",
+    cancelled: Callable[[], bool] | None = None,
+) -> str:
+    """Read a text file (or a pipe) strictly; every failure is a one-line DataError naming it.
+
+    `cancelled` is polled while a pipe is waited on (a worker told to stop stops)."""
     check_encoding(encoding, str(path))
+    if not str(path).strip():
+        raise DataError(f"no {what} named (the path is empty)")
     p = Path(path).expanduser()
-    if not p.exists():
-        raise DataError(f"corpus file not found: {path}")
-    if p.is_dir():
-        raise DataError(f"is a directory, not a text file: {path}")
     try:
-        data = p.read_bytes()
-    except OSError as exc:
-        raise DataError(f"cannot read {path}: {exc.strerror or exc}") from None
+        data = read_bytes(p, what=what, cancelled=cancelled)
+    except FileProblem as exc:
+        raise DataError(str(exc)) from None
     return decode_bytes(data, str(path), encoding)
 
 
@@ -95,72 +154,111 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
-def read_text(source: str, encoding: str = "utf-8") -> str:
+def read_text(
+    source: str, encoding: str = "utf-8", cancelled: Callable[[], bool] | None = None
+) -> str:
     """The text of a bundled corpus (a BUNDLED_CORPORA key) or of a file path, decoded strictly.
 
     "fra-eng-en" / "fra-eng-fr" give one side of the bundled sentence pairs, one sentence a line.
     Bundled data is UTF-8 whatever `encoding` says, but a bad encoding name is still an error.
     """
     check_encoding(encoding, source)
+    if not source.strip():
+        raise DataError(
+            f"no corpus named: give {', '.join(BUNDLED_CORPORA)} or the path of a text file"
+        )
     if source == "timemachine":
         return read_bundled("timemachine.txt")
     if source in ("fra-eng-en", "fra-eng-fr"):
-        pairs, _ = read_raw_pairs(BUNDLED_PAIRS)
+        pairs = read_raw_pairs(BUNDLED_PAIRS).pairs
         side = 0 if source == "fra-eng-en" else 1
         return "\n".join(pair[side] for pair in pairs) + "\n"
-    return read_path(source, encoding)
+    return read_path(source, encoding, cancelled=cancelled)
+
+
+class RawPairs(NamedTuple):
+    """Sentence pairs as read, with what reading them skipped or cut."""
+
+    pairs: list[tuple[str, str]]
+    malformed: int  # lines skipped: not two or three fields, or a blank side
+    third_column: int  # lines whose third field (manythings.org's attribution) was dropped
 
 
 def read_raw_pairs(
-    source: str = BUNDLED_PAIRS, encoding: str = "utf-8", num_examples: int | None = None
-) -> tuple[list[tuple[str, str]], int]:
-    """Tab-separated sentence pairs of the bundled fra-eng set or a file, with the number of
-    malformed lines skipped (not exactly two fields, or a side that is blank).
+    source: str = BUNDLED_PAIRS,
+    encoding: str = "utf-8",
+    num_examples: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> RawPairs:
+    """Tab-separated sentence pairs of the bundled fra-eng set or a file.
 
-    Blank lines are ignored. `num_examples` keeps the first that many pairs (None or ≤ 0: all);
-    unlike d2l's `tokenize_nmt`, whose `i > num_examples` test keeps one line more, 600 means 600.
+    A line is "English<TAB>French", or "English<TAB>French<TAB>attribution" as manythings.org
+    now ships them (the third field is dropped and counted). Other lines with a blank side or
+    another number of fields are skipped and counted as malformed; blank lines are ignored.
+    `num_examples` keeps the first that many pairs (None or ≤ 0: all); unlike d2l's
+    `tokenize_nmt`, whose `i > num_examples` test keeps one line more, 600 means 600.
     """
     limit = num_examples if num_examples is not None and num_examples > 0 else None
+    if not source.strip():
+        raise DataError(f"no sentence pairs named: give {BUNDLED_PAIRS} or the path of a file")
     if source == BUNDLED_PAIRS:
-        pairs, malformed = _bundled_pairs()
-        return list(pairs[:limit]), malformed
-    return _parse_pairs(read_path(source, encoding), source, limit)
+        pairs, malformed, third = _bundled_pairs()
+        return RawPairs(list(pairs[:limit]), malformed, third)
+    text = read_path(source, encoding, what="pairs file", cancelled=cancelled)
+    return _parse_pairs(text, source, limit)
 
 
 @lru_cache(maxsize=1)
-def _bundled_pairs() -> tuple[tuple[tuple[str, str], ...], int]:
+def _bundled_pairs() -> tuple[tuple[tuple[str, str], ...], int, int]:
     # The bundled set has no malformed lines, so a prefix of it is what a limit would read.
-    pairs, malformed = _parse_pairs(read_bundled("fra-eng", "fra.txt"), BUNDLED_PAIRS, None)
-    return tuple(pairs), malformed
+    raw = _parse_pairs(read_bundled("fra-eng", "fra.txt"), BUNDLED_PAIRS, None)
+    return tuple(raw.pairs), raw.malformed, raw.third_column
 
 
-def _parse_pairs(text: str, source: str, limit: int | None) -> tuple[list[tuple[str, str]], int]:
+def _parse_pairs(text: str, source: str, limit: int | None) -> RawPairs:
     pairs: list[tuple[str, str]] = []
-    malformed = 0
+    malformed = third = 0
     for line in split_lines(text):
         if limit is not None and len(pairs) >= limit:
             break
         if not line.strip():
             continue
         parts = line.split("\t")
-        if len(parts) != 2 or not parts[0].strip() or not parts[1].strip():
+        if len(parts) not in (2, 3) or not parts[0].strip() or not parts[1].strip():
             malformed += 1
             continue
+        third += len(parts) == 3
         pairs.append((parts[0], parts[1]))
     if not pairs:
         raise DataError(
             f"no tab-separated sentence pairs in {source} ({malformed} malformed lines)"
         )
-    return pairs, malformed
+    return RawPairs(pairs, malformed, third)
+
+
+def pairs_remarks(raw: RawPairs, source: str) -> list[str]:
+    """What reading `source` skipped or cut, for a person to read ([] when nothing)."""
+    remarks = []
+    if raw.third_column:
+        remarks.append(
+            f"took English and French from the first two of three tab-separated fields on "
+            f"{raw.third_column:,} lines of {source} (the third, an attribution, is dropped)"
+        )
+    if raw.malformed:
+        remarks.append(f"skipped {raw.malformed:,} malformed lines in {source}")
+    return remarks
 
 
 __all__ = [
-    "BINARY_SNIFF_BYTES",
     "BUNDLED_CORPORA",
     "BUNDLED_PAIRS",
+    "ENCODING",
+    "MAX_FILE_MB",
+    "RawPairs",
     "bundled_path",
     "check_encoding",
     "decode_bytes",
+    "pairs_remarks",
     "read_bundled",
     "read_path",
     "read_raw_pairs",

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
-from rnn_tui.options import Option
+from rnn_tui.data.sources import ENCODING
+from rnn_tui.options import Option, with_changes
 
 STATS_NGRAM_ORDERS = (1, 2, 3)
 
@@ -19,11 +20,12 @@ STATS_OPTIONS = (
         "timemachine",
         "a bundled corpus or a text file",
         metavar="timemachine|fra-eng-en|fra-eng-fr|PATH",
+        empty_ok=False,
     ),
     Option("token", str, "word", "token level", choices=TOKEN_LEVELS),
     Option("min_freq", int, 0, "drop rarer tokens", minimum=0, maximum=10**9, metavar="N"),
     Option("top", int, 10, "rows per table", minimum=1, maximum=100_000, metavar="K"),
-    Option("encoding", str, "utf-8", "text encoding", metavar="NAME"),
+    with_changes(ENCODING, help="text encoding of a corpus file"),
     Option(
         "mode",
         str,

@@ -105,6 +105,7 @@ class TranslationData:
     src_vocab: Vocab
     tgt_vocab: Vocab
     malformed: int
+    third_column: int = 0  # lines whose third field (an attribution) was dropped
 
 
 def load_translation(
@@ -116,17 +117,22 @@ def load_translation(
     """Pairs, their tokens and both vocabularies (d2l `load_data_nmt` before the arrays)."""
     if min_freq < 0:
         raise DataError(f"min_freq must be 0 or more, got {min_freq}")
-    raw, malformed = read_raw_pairs(source, encoding, num_examples)
-    pairs = preprocess_pairs(raw)
+    read = read_raw_pairs(source, encoding, num_examples)
+    pairs = preprocess_pairs(read.pairs)
     src_tokens, tgt_tokens = tokenize_nmt(pairs)
+    src_vocab = Vocab(src_tokens, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
+    tgt_vocab = Vocab(tgt_tokens, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS)
+    src_vocab.check_not_empty(f"the English side of {source}")
+    tgt_vocab.check_not_empty(f"the French side of {source}")
     return TranslationData(
-        raw=raw,
+        raw=read.pairs,
         pairs=pairs,
         source=src_tokens,
         target=tgt_tokens,
-        src_vocab=Vocab(src_tokens, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS),
-        tgt_vocab=Vocab(tgt_tokens, min_freq=min_freq, reserved_tokens=RESERVED_TOKENS),
-        malformed=malformed,
+        src_vocab=src_vocab,
+        tgt_vocab=tgt_vocab,
+        malformed=read.malformed,
+        third_column=read.third_column,
     )
 
 

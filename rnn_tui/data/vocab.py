@@ -52,6 +52,17 @@ class Vocab:
                 break
             self._add(token)
 
+    def check_not_empty(self, what: str) -> None:
+        """DataError when min_freq dropped every counted token (a model would then learn
+        `<unk>` alone): the message says the highest count, which min_freq must not pass."""
+        if len(self) > 1 + len(self.reserved_tokens) or not self._token_freqs:
+            return
+        token, top = self._token_freqs[0]
+        raise DataError(
+            f"min-freq {self.min_freq} leaves no token of {what} but <unk>: the most frequent, "
+            f"{token!r}, occurs {top:,} times (use min-freq {top} or less)"
+        )
+
     def _add(self, token: str) -> None:
         if token not in self.token_to_idx:
             self.token_to_idx[token] = len(self.idx_to_token)

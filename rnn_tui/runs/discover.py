@@ -24,6 +24,7 @@ from pathlib import Path
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import tensors_path_of
+from rnn_tui.files import FileProblem, read_bytes
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
@@ -46,10 +47,9 @@ def read_meta(json_path: str | os.PathLike) -> dict | None:
     """A checkpoint's JSON as a dict, or None when it is missing, unreadable or not one."""
     path = Path(json_path)
     try:
-        if path.stat().st_size > _MAX_JSON_BYTES:
-            return None
-        meta = json.loads(path.read_bytes().decode("utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        data = read_bytes(path, limit=_MAX_JSON_BYTES, what="checkpoint JSON", pipes=False)
+        meta = json.loads(data.decode("utf-8"))
+    except (FileProblem, OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(meta, dict) or "format_version" not in meta:
         return None

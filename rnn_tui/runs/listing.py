@@ -14,6 +14,7 @@ import re
 import threading
 from pathlib import Path
 
+from rnn_tui.files import open_regular
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.rundir import (
@@ -72,7 +73,7 @@ def _metrics_summary(path: Path) -> _MetricsSummary | None:
     """The summary (last epoch event, best val_ppl, best BLEU) of a metrics file, None when it
     cannot be read."""
     try:
-        f = open(path, "rb")
+        f = open_regular(path)
     except OSError:
         return None
     with f, _summaries_lock:

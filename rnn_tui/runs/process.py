@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from rnn_tui.files import open_regular
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 
@@ -45,7 +46,7 @@ def train_command(options: Mapping[str, object], run_dir: Path) -> list[str]:
 def last_line(path: Path) -> str:
     """The last non-empty line of a (log) file, reading only its tail; "" if there is none."""
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             f.seek(0, os.SEEK_END)
             size = f.tell()
             f.seek(max(0, size - LOG_TAIL_BYTES))

@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnn_tui.checkpoints.atomic import append_jsonl, atomic_write_json
+from rnn_tui.files import FileProblem, open_regular, read_bytes
 from rnn_tui.runs import lock
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
@@ -36,6 +37,8 @@ CONTROL_FILE = "control.json"
 CHECKPOINTS_DIR = "checkpoints"
 LOG_FILE = "train.log"
 LOCK_FILE = "trainer.lock"
+# config.json, status.json and control.json are a few hundred bytes; a bigger one is not ours.
+MAX_RUN_JSON_BYTES = 4 * 2**20
 
 
 class RunError(ValueError):
@@ -96,10 +99,13 @@ def new_run_dir(
 
 def _read_json(path: Path) -> dict:
     """A JSON object from a file; RunError (one line) if it is unreadable or not an object."""
+    if not os.path.lexists(path):
+        raise RunError(f"{path} does not exist")
     try:
-        obj = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunError(f"{path} does not exist") from None
+        data = read_bytes(path, limit=MAX_RUN_JSON_BYTES, what="run file", pipes=False)
+        obj = json.loads(data.decode("utf-8"))
+    except FileProblem as exc:
+        raise RunError(str(exc)) from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise RunError(f"cannot read {path}: {reason}") from None
@@ -258,8 +264,11 @@ class RunDir:
             return None
         self._control_stat = key
         try:
-            data = json.loads(self.control_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, ValueError):
+            raw = read_bytes(
+                self.control_path, limit=MAX_RUN_JSON_BYTES, what="control file", pipes=False
+            )
+            data = json.loads(raw.decode("utf-8"))
+        except (FileProblem, OSError, UnicodeDecodeError, ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or data.get("command") not in COMMANDS:
             return None
@@ -294,7 +303,7 @@ class MetricsTail:
 
     def read_new(self) -> list[dict]:
         try:
-            f = open(self.path, "rb")
+            f = open_regular(self.path)
         except OSError:
             return []
         with f:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from rnn_tui.checkpoints import DEVICE
 from rnn_tui.data.kinds import CLEAN_MODES, MAX_NUM_STEPS, STRATEGIES, TOKEN_LEVELS
+from rnn_tui.data.sources import ENCODING
 from rnn_tui.models.names import MAX_EMBED, MAX_HIDDEN, MAX_LAYERS, MODEL_NAMES, SEQ2SEQ_MODEL
 from rnn_tui.options import UNSET, Option, by_name, with_changes
 
@@ -35,6 +36,7 @@ OPTIONS: tuple[Option, ...] = (
             ("fra-eng French", "fra-eng-fr"),
         ),
         metavar="timemachine|PATH",
+        empty_ok=False,
         extra={"file": "a text file", "path_hint": "a UTF-8 text file"},
     ),
     Option(
@@ -44,6 +46,7 @@ OPTIONS: tuple[Option, ...] = (
         "sentence pairs: the bundled fra-eng or a file of tab-separated pairs",
         presets=(("fra-eng (bundled)", "fra-eng"),),
         metavar="fra-eng|PATH",
+        empty_ok=False,
         extra={"file": "a file of sentence pairs", "path_hint": "tab-separated English, French"},
     ),
     Option(
@@ -78,7 +81,7 @@ OPTIONS: tuple[Option, ...] = (
         choices=CLEAN_MODES,
         form=False,
     ),
-    Option("encoding", str, "utf-8", "text encoding of a corpus file", metavar="NAME", form=False),
+    with_changes(ENCODING, help="text encoding of a corpus or pairs file", form=False),
     # -- model ----------------------------------------------------------------------------
     Option(
         "model",

@@ -29,7 +29,7 @@ import torch
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
-from rnn_tui.data.sources import read_raw_pairs
+from rnn_tui.data.sources import pairs_remarks, read_raw_pairs
 from rnn_tui.data.translation import (
     BOS,
     EOS,
@@ -64,15 +64,16 @@ class Seq2SeqTask:
     def __init__(self, config: Config, device: torch.device) -> None:
         self.config, self.device = config, device
         limit = config.num_examples if config.num_examples > 0 else None
-        raw, self.malformed = read_raw_pairs(config.pairs, config.encoding, limit)
-        if not raw:
-            raise ConfigError(f"{config.pairs} holds no sentence pairs")
-        pairs = preprocess_pairs(raw)
+        self.read = read_raw_pairs(config.pairs, config.encoding, limit)
+        self.malformed = self.read.malformed
+        pairs = preprocess_pairs(self.read.pairs)
         source, target = tokenize_nmt(pairs)
         train_idx, val_idx = split_pairs(len(pairs), config.val_fraction)
         reserved, min_freq = RESERVED_TOKENS, config.min_freq
         self.src_vocab = Vocab([source[i] for i in train_idx], min_freq, reserved)
         self.tgt_vocab = Vocab([target[i] for i in train_idx], min_freq, reserved)
+        self.src_vocab.check_not_empty(f"the English side of {config.pairs}")
+        self.tgt_vocab.check_not_empty(f"the French side of {config.pairs}")
         T = config.num_steps
         src, src_len = build_array_nmt(source, self.src_vocab, T)
         tgt, tgt_len = build_array_nmt(target, self.tgt_vocab, T)
@@ -144,9 +145,7 @@ class Seq2SeqTask:
         )
 
     def notes(self) -> list[str]:
-        if not self.malformed:
-            return []
-        return [f"skipped {self.malformed:,} malformed lines in {self.config.pairs}"]
+        return pairs_remarks(self.read, self.config.pairs)
 
     def baseline(self) -> float | None:
         return None

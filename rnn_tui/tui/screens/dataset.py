@@ -17,7 +17,7 @@ from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Select, Static, TabbedContent, TabPane, Tabs
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.data.corpus import Corpus
 from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
@@ -203,7 +203,10 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
     def _load(self, settings: CorpusRequest) -> CorpusAnalysis:
-        return analyze_corpus(settings)
+        # A FIFO is read in small waits that watch for cancellation: quitting the app (which
+        # cancels its workers) never waits on a pipe nobody writes to.
+        worker = get_current_worker()
+        return analyze_corpus(settings, cancelled=lambda: worker.is_cancelled)
 
     @on(Worker.StateChanged)
     def _loaded(self, event: Worker.StateChanged) -> None:
