@@ -222,3 +222,53 @@ def test_translate_refuses_an_edited_num_steps(tmp_path, capsys):
     edit_json(path, lambda m: m["config"].update(num_steps=10**9))
     code, err = call(["translate", "--checkpoint", str(path), "go ."], capsys)
     assert code == 2 and "num_steps must be an integer in [1, 100,000]" in one_line(err)
+
+
+SHIPPED = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (
+            [
+                "generate",
+                "--checkpoint",
+                str(SHIPPED / "timemachine-char-lstm.safetensors"),
+                "--length",
+                "20",
+                "--prefix",
+                "the time ",
+            ],
+            "the time ",
+        ),
+        (
+            ["translate", "--checkpoint", str(SHIPPED / "fra-eng-gru.safetensors"), "i am cold ."],
+            "→",
+        ),
+    ],
+    ids=["generate", "translate"],
+)
+def test_the_shipped_checkpoints_load_from_the_cli(args, expected, capsys):
+    # What a new user runs first: both shipped checkpoints must survive every format change.
+    code = main(args)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert expected in captured.out
+
+
+def test_a_pair_copied_by_hand_is_read_beside_its_json(char_checkpoint, tmp_path):
+    # NAME.json + NAME.safetensors copied under new names still name the file they were saved
+    # beside; the copy's own NAME.safetensors is read and checked against the sha256.
+    meta = json.loads(char_checkpoint.with_suffix(".json").read_text(encoding="utf-8"))
+    source = char_checkpoint.parent / meta["tensors_file"]
+    copy = tmp_path / "mine.safetensors"
+    copy.write_bytes(source.read_bytes())
+    copy.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    assert meta["tensors_file"] != copy.name
+    assert load_checkpoint(copy).tensors_path == copy
+    copy.write_bytes(
+        source.read_bytes()[:-1] + bytes([source.read_bytes()[-1] ^ 1])
+    )  # a different file is still refused
+    with pytest.raises(Exception, match="sha256"):
+        load_checkpoint(copy)

@@ -145,7 +145,13 @@ def tensors_path_of(json_path: Path, meta: dict) -> Path:
         name = json_path.with_suffix(".safetensors").name  # before JSONs named their file
     if not isinstance(name, str) or not _TENSOR_NAME.fullmatch(name) or name.startswith("."):
         raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {name!r}")
-    return json_path.parent / name
+    path = json_path.parent / name
+    own = json_path.with_suffix(".safetensors")
+    if path != own and not path.exists() and own.is_file():
+        # A pair copied or renamed by hand (NAME.json + NAME.safetensors) still names the file
+        # it was saved beside; the sha256 check decides whether this one is really it.
+        return own
+    return path
 
 
 def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
