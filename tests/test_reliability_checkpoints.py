@@ -209,10 +209,12 @@ def test_resume_removes_what_a_killed_session_left(corpus, tmp_path, capsys):
     folder = run / "checkpoints"
     (folder / ".last.json.x1y2.tmp").write_text("half a JSON")
     (folder / "last.0123456789ab.safetensors").write_bytes(b"tensors of a save never committed")
+    (run / ".status.json.a1b2.tmp").write_text("half a status")
     code, err = call(["train", "--resume", str(run), "--epochs", "2"], capsys)
     assert code == 0, err
     assert not (folder / ".last.json.x1y2.tmp").exists()
     assert not (folder / "last.0123456789ab.safetensors").exists()
+    assert not (run / ".status.json.a1b2.tmp").exists()
     assert load_checkpoint(run, prefer=("last",)).meta["epoch"] == 2
 
 

@@ -165,6 +165,7 @@ class Trainer:
         if self.resume is not None:
             # What a killed session left: temporary files, tensor files no JSON names.
             clean_stale(self.run_dir.checkpoints, CHECKPOINT_NAMES)
+            clean_stale(self.run_dir.path, ())  # .status.json.*.tmp and the like
         with writing("config.json"):
             self.run_dir.write_config(self.run_config())
         if self.baseline_ppl is None:
