@@ -2,7 +2,8 @@
 
 A checkpoint called NAME in a folder is a pair of files:
 
-    NAME.safetensors   model.<state_dict key>      the weights
+    NAME.<sha12>.safetensors                        (named after its sha256's first 12 hex)
+                       model.<state_dict key>      the weights
                        optim.<param index>.<key>   optimizer state tensors (exp_avg, exp_avg_sq,
                                                    momentum_buffer, and Adam's 0-d `step`: every
                                                    tensor of optimizer.state_dict() is stored as a
@@ -12,18 +13,20 @@ A checkpoint called NAME in a folder is a pair of files:
     NAME.json          the caller's meta (config, vocab, epoch, step, metrics, ...) plus
                        format_version, model_config, optimizer kind + param_groups (without the
                        params lists) + non-tensor state + per-param step counts, the Python and
-                       numpy global RNG states, and the sha256 of NAME.safetensors
+                       numpy global RNG states, the tensor file's name (tensors_file) and sha256
 
-The safetensors file is written first and the JSON last, each atomically: the JSON is the commit
-marker. A crash in between leaves the new tensors beside the old JSON, whose sha256 no longer
-matches, so loading refuses that pair ("incomplete checkpoint") and a run directory falls back to
-its other checkpoint (HF Trainer bug #35782 resumed from a half-written one).
+The tensor file is written first and the JSON last, each atomically (store.py): replacing the
+JSON is the commit. A crash in between leaves the old JSON naming the old, intact tensor file; a
+pair whose sha256 does not match (a file changed by hand) is refused ("incomplete checkpoint")
+and a run directory falls back to its other checkpoint (HF Trainer bug #35782 resumed from a
+half-written one).
 
 Nothing here unpickles: `torch.load` can run code from the file (even with weights_only, which
 had CVEs), and a pickle handed to `load_checkpoint` is refused by its extension or its first
 bytes (pickles.py).
 
-This module is the pair and its loading; tensor_file.py writes and reads NAME.safetensors, and
+This module is the pair and its loading; store.py commits and reads the pair, tensor_file.py
+writes and parses the safetensors bytes, and
 state.py turns optimizer and RNG state into tensors + JSON and back.
 """
 
