@@ -106,6 +106,11 @@ async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
         assert "5 tokens" in tui.status(app)
         assert tui.table_lines(app, 2)[1].split() == ["0", "<unk>", "0"]
         assert tui.table_lines(app, 3)[2].split() == ["1", "café", "2"]
+        # An emptied field is the default, shown as such (utf-8 cannot decode the é again).
+        await pilot.press("ctrl+a", "ctrl+k", "enter")
+        await tui.settle(pilot)
+        assert app.screen.query_one("#encoding", Input).value == "utf-8"
+        assert tui.errors(app)[-1].startswith("cannot decode")
 
 
 async def test_min_freq_is_validated_inline_and_applied(tui) -> None:

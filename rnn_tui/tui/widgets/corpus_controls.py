@@ -11,6 +11,7 @@ from textual.validation import Integer
 from textual.widgets import Input, Label, Select
 
 from rnn_tui.data.corpus_analysis import CorpusRequest
+from rnn_tui.data.sources import ENCODING
 
 FILE = "file"
 CORPUS_CHOICES = [
@@ -135,12 +136,17 @@ class CorpusControls(Vertical):
                 f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
             )
             return None
+        encoding = self.value("#encoding")
+        if not encoding:
+            # An emptied field means the default, and says so rather than reading as blank.
+            encoding = ENCODING.default
+            self.query_one("#encoding", Input).value = encoding
         return CorpusRequest(
             source=source,
             token=self.value("#token"),
             mode=self.value("#mode"),
             min_freq=int(text),
-            encoding=self.value("#encoding") or "utf-8",
+            encoding=encoding,
         )
 
     def toggle(self, selector: str, first: str, second: str) -> None:
