@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_helpers import call, tiny_args, tiny_corpus
 
 from rnn_tui.checkpoints.checkpoint import load_checkpoint
-from rnn_tui.cli import main
-from rnn_tui.data.sources import read_text
 from rnn_tui.runs.rundir import RunDir
 
 SUMMARY_KEYS = {
@@ -37,9 +36,7 @@ SUMMARY_KEYS = {
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(read_text("timemachine")[:3000], encoding="utf-8")
-    return str(path)
+    return tiny_corpus(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -55,31 +52,6 @@ def _one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def tiny_args(corpus: str, *extra: str) -> list[str]:
-    return [
-        "train",
-        "--corpus", corpus,
-        "--model", "gru",
-        "--hidden", "16",
-        "--batch-size", "8",
-        "--num-steps", "10",
-        "--epochs", "2",
-        "--sample-length", "10",
-        "--device", "cpu",
-        *extra,
-    ]  # fmt: skip
-
-
-def call(args: list[str], capsys) -> tuple[int, str, str]:
-    """main() in this process: (exit status, stdout, stderr); argparse errors included."""
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_json_summary_and_run_directory(corpus, tmp_path, capsys):

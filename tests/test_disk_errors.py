@@ -12,11 +12,10 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_helpers import call, snapshot, tiny_args, tiny_corpus
 
 import rnn_tui.train.engine as engine
 from rnn_tui.checkpoints.checkpoint import load_checkpoint
-from rnn_tui.cli import main
-from rnn_tui.data.sources import read_text
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.train.config import Config
 from rnn_tui.train.engine import Trainer
@@ -28,9 +27,7 @@ READ_ONLY = OSError(errno.EROFS, "Read-only file system")
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(read_text("timemachine")[:3000], encoding="utf-8")
-    return str(path)
+    return tiny_corpus(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -45,26 +42,6 @@ def _one_thread(tmp_path, monkeypatch):
 def config(corpus: str, **overrides) -> Config:
     options = dict(corpus=corpus, model="gru", hidden=16, batch_size=8, num_steps=10, epochs=2)
     return Config("lm", **{**options, "sample_length": 10, "device": "cpu", **overrides})
-
-
-def tiny_args(corpus: str, *extra: str) -> list[str]:
-    return [
-        "train", "--corpus", corpus, "--model", "gru", "--hidden", "16", "--batch-size", "8",
-        "--num-steps", "10", "--epochs", "2", "--sample-length", "10", "--device", "cpu", *extra,
-    ]  # fmt: skip
-
-
-def call(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict:
-    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def full_after_first_epoch(monkeypatch) -> None:

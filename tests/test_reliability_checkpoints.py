@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_helpers import snapshot, tiny_corpus
 from lm_fixtures import copy_checkpoint
 
 import rnn_tui
 from rnn_tui.checkpoints import device as device_module
 from rnn_tui.checkpoints.checkpoint import load_checkpoint, save_checkpoint
 from rnn_tui.cli import main
-from rnn_tui.data.sources import read_text
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train import prepare
 from rnn_tui.train.config import Config, ConfigError
@@ -26,9 +26,7 @@ from rnn_tui.train.engine import Trainer
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(read_text("timemachine")[:3000], encoding="utf-8")
-    return str(path)
+    return tiny_corpus(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
@@ -59,15 +57,6 @@ def one_line(err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
     return lines[0]
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    """Every file of a run, but the lock a trainer takes before it reads anything."""
-    return {
-        str(p.relative_to(folder)): p.read_bytes()
-        for p in folder.rglob("*")
-        if p.is_file() and p.name != "trainer.lock"
-    }
 
 
 # -- cause: no memory estimate, allocation tracebacks ----------------------------------------------
@@ -196,11 +185,11 @@ def test_resume_refuses_a_bad_checkpoint_and_changes_nothing(
     Trainer(tiny(corpus, epochs=1)).run(RunDir(run))
     for name in ("last", "best"):
         edit_json(run / "checkpoints" / f"{name}.safetensors", change)
-    before = snapshot(run)
+    before = snapshot(run, lock=False)
     code, err = call(["train", "--resume", str(run), "--epochs", "2"], capsys)
     line = one_line(err)
     assert code == 2 and fragment in line, line
-    assert snapshot(run) == before  # status.json, config.json, metrics, checkpoints: untouched
+    assert snapshot(run, lock=False) == before  # status, config, metrics, checkpoints
 
 
 def test_resume_removes_what_a_killed_session_left(corpus, tmp_path, capsys):

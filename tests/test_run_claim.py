@@ -13,9 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
+from cli_helpers import call, snapshot, tiny_args, tiny_corpus
 
-from rnn_tui.cli import main
-from rnn_tui.data.sources import read_text
 from rnn_tui.runs.rundir import RunDir, RunError
 
 TIMEOUT = 120  # two trainers loading torch at once on a busy two-core machine
@@ -23,35 +22,12 @@ TIMEOUT = 120  # two trainers loading torch at once on a busy two-core machine
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory) -> str:
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(read_text("timemachine")[:3000], encoding="utf-8")
-    return str(path)
+    return tiny_corpus(tmp_path_factory)
 
 
 @pytest.fixture(autouse=True)
 def _runs_root(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
-
-
-def tiny_args(corpus: str, *extra: str) -> list[str]:
-    return [
-        "train", "--corpus", corpus, "--model", "gru", "--hidden", "16", "--batch-size", "8",
-        "--num-steps", "10", "--epochs", "2", "--sample-length", "10", "--device", "cpu", *extra,
-    ]  # fmt: skip
-
-
-def call(args: list[str], capsys) -> tuple[int, str, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def snapshot(folder: Path) -> dict:
-    """Every file of a run folder with its bytes, to show a refused trainer changed nothing."""
-    return {p: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def holder(code: str) -> subprocess.Popen:
