@@ -7,11 +7,16 @@ from pathlib import Path
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.validation import Integer
 from textual.widgets import Input, Label, Select
 
 from rnn_tui.data.corpus_analysis import CorpusRequest
 from rnn_tui.data.sources import ENCODING
+from rnn_tui.data.stats import STATS_OPTIONS
+from rnn_tui.options import OptionError
+from rnn_tui.tui.widgets.option_input import option_input
+
+# The one declaration `rnn-tui stats --min-freq` reads too: its range and message.
+MIN_FREQ = next(o for o in STATS_OPTIONS if o.name == "min_freq")
 
 FILE = "file"
 CORPUS_CHOICES = [
@@ -88,13 +93,7 @@ class CorpusControls(Vertical):
                 tooltip="Token level (t toggles)",
             )
             yield Label("min_freq", classes="control-label")
-            yield Input(
-                "0",
-                id="min-freq",
-                compact=True,
-                validators=[Integer(minimum=0, failure_description="whole number ≥ 0")],
-                tooltip="Drop tokens seen fewer times (they become <unk>); enter applies",
-            )
+            yield option_input(MIN_FREQ, id="min-freq", note="they become <unk>; enter applies (m)")
             yield Label("mode", classes="control-label -optional-label")
             yield Select(
                 [("clean", "clean"), ("raw", "raw")],
@@ -130,11 +129,10 @@ class CorpusControls(Vertical):
             source = self.value("#path") or shown_source or ""
             if not source:
                 return None
-        text = self.value("#min-freq")
-        if not (text.isascii() and text.isdigit()):
-            self.notify(
-                f"min_freq must be a whole number ≥ 0, got {text!r}", severity="error", markup=False
-            )
+        try:
+            min_freq = MIN_FREQ.parse(self.value("#min-freq"))
+        except OptionError as exc:
+            self.notify(str(exc), severity="error", markup=False)
             return None
         encoding = self.value("#encoding")
         if not encoding:
@@ -145,7 +143,7 @@ class CorpusControls(Vertical):
             source=source,
             token=self.value("#token"),
             mode=self.value("#mode"),
-            min_freq=int(text),
+            min_freq=min_freq,
             encoding=encoding,
         )
 
