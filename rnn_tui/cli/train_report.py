@@ -118,7 +118,7 @@ class Reporter:
                 self.bar,
                 completed=(e["epoch"] - 1) * self.batches + e["batch"],
                 description=f"epoch {e['epoch']}/{self.epochs}",
-                ppl=_fmt(e.get("ppl")),
+                ppl=_fmt(e.get("ppl") if e.get("ppl") is not None else e.get("loss")),
                 speed=f"{e['tokens_per_s']:,.0f}",
             )
 
@@ -128,12 +128,16 @@ class Reporter:
                 self.bar,
                 completed=e["epoch"] * self.batches,
                 description=f"epoch {min(e['epoch'] + 1, self.epochs)}/{self.epochs}",
-                ppl=_fmt(e.get("train_ppl")),
+                ppl=_fmt(_score(e, "train")),
                 speed=f"{e['tokens_per_s']:,.0f}",
             )
-        val = f"  val ppl {_fmt(e.get('val_ppl'))}" if self.has_validation else ""
+        # A task without perplexity (a forecast's MSE) shows its loss instead.
+        what = "ppl" if e.get("train_ppl") is not None else "loss"
+        spec = ".2f" if what == "ppl" else ".4g"
+        train = _fmt(_score(e, "train"), spec)
+        val = f"  val {what} {_fmt(_score(e, 'val'), spec)}" if self.has_validation else ""
         self.line(
-            f"epoch {e['epoch']}/{e['epochs']}  train ppl {_fmt(e.get('train_ppl'))}{val}  "
+            f"epoch {e['epoch']}/{e['epochs']}  train {what} {train}{val}  "
             f"grad norm {_fmt(e.get('grad_norm'))}  {e['tokens_per_s']:,.0f} tok/s  "
             f"elapsed {_duration(e.get('elapsed'))}  ETA {_duration(e.get('eta'))}"
             + self.trainer.task.epoch_text(e)
@@ -150,6 +154,12 @@ class Reporter:
         if status in ("running", "failed") or not message:
             return
         self.line(message if message.startswith(status) else f"{status}: {message}")
+
+
+def _score(event: dict, part: str) -> float | None:
+    """The epoch's perplexity of `part` (train, val), or its loss where there is none."""
+    ppl = event.get(f"{part}_ppl")
+    return ppl if ppl is not None else event.get(f"{part}_loss")
 
 
 __all__ = ["Reporter"]

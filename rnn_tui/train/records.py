@@ -63,6 +63,8 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "epochs": p.epoch,
         "epochs_total": trainer.config.epochs,
         "tokens_per_s": units_per_s,
+        "train_loss": last.get("train_loss"),
+        "val_loss": last.get("val_loss"),
         "train_ppl": last.get("train_ppl"),
         "val_ppl": last.get("val_ppl"),
         "best_val_ppl": min(val_ppls) if val_ppls else None,

@@ -69,6 +69,9 @@ class Task(Protocol):
     sample_prefix: str
     # How the minibatches of an epoch are drawn, recorded in checkpoints for people.
     batching: str
+    # Whether the loss is a cross-entropy per token, so exp(loss) is a perplexity (optional:
+    # a task without the attribute is a cross-entropy task; a forecast's MSE is not).
+    # perplexity: bool
 
     def model_config(self) -> dict:
         """What rnn_tui.models.registry.build_model needs for a fresh model."""
