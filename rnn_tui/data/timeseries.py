@@ -25,15 +25,26 @@ def sine_series(T: int = 1000, noise: float = 0.2, seed: int = 0) -> tuple[np.nd
     return t.astype(np.float32), x.astype(np.float32)
 
 
-def ar_features(x: np.ndarray, tau: int = 4) -> tuple[np.ndarray, np.ndarray]:
+FIRST_POSITIONS = ("drop", "pad")
+
+
+def ar_features(x: np.ndarray, tau: int = 4, first: str = "drop") -> tuple[np.ndarray, np.ndarray]:
     """d2l's autoregressive pairs: features[:, i] = x[i : T - tau + i] (shape (T - tau, tau)),
-    labels = x[tau:] (shape (T - tau,)); features[i] = x[i .. i + tau - 1] predicts x[i + tau]."""
+    labels = x[tau:] (shape (T - tau,)); features[i] = x[i .. i + tau - 1] predicts x[i + tau].
+
+    The first τ values have fewer than τ predecessors: `first="drop"` leaves them out (the
+    book's choice), `first="pad"` keeps them as labels with zeros for the missing history
+    (shape (T, tau): features[i] = x[i - tau .. i - 1], zero where the index is negative)."""
     x = np.asarray(x)
     if x.ndim != 1:
         raise DataError(f"the series must be one-dimensional, got shape {x.shape}")
-    T = len(x)
+    if first not in FIRST_POSITIONS:
+        raise DataError(f"first must be drop or pad, got {first!r}")
     if tau < 1:
         raise DataError(f"tau must be at least 1, got {tau}")
+    if first == "pad":
+        x = np.concatenate((np.zeros(tau, dtype=x.dtype), x))
+    T = len(x)
     if T <= tau:
         raise DataError(f"series too short: {T} values, tau = {tau} needs at least {tau + 1}")
     features = np.zeros((T - tau, tau), dtype=x.dtype)

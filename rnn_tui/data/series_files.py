@@ -1,0 +1,157 @@
+"""The series a forecast trains on: the seeds' sine wave, the bundled airline passengers, or one
+numeric column of any CSV file.
+
+A CSV is read strictly, since a forecast from a silently mangled series is worse than none: a
+header row names the columns; one column holds the values (`column`, or the only numeric one);
+a first column of dates or times is optional and only labels the points. Every problem is one
+DataError naming the file, the row and the column: a missing column, an empty cell (a gap in the
+series), a cell that is not a finite number, too few values.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.sources import read_bundled, read_path
+from rnn_tui.data.timeseries import sine_series
+
+SINE = "sine"
+AIRLINE = "airline"
+BUNDLED_SERIES = (SINE, AIRLINE)
+MIN_POINTS = 3
+MAX_POINTS = 10_000_000  # a CSV row is ~10 bytes: the file cap comes first
+
+
+@dataclass(frozen=True)
+class Series:
+    """A univariate series: its values (float64), a label per point (dates, or t = 1..T), where
+    it came from and the name of its value column, and the season length its source implies
+    (12 for monthly data) or None."""
+
+    name: str
+    column: str
+    values: np.ndarray
+    labels: tuple[str, ...]
+    period_hint: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def load_series(
+    source: str,
+    column: str = "",
+    *,
+    length: int = 1000,
+    noise: float = 0.2,
+    seed: int = 0,
+    encoding: str = "utf-8",
+    cancelled: Callable[[], bool] | None = None,
+) -> Series:
+    """`sine` (x_t = sin(0.01 t) + N(0, noise), t = 1..length, noise drawn with `seed`),
+    `airline`, or the CSV file `source` (its column `column`, or its only numeric one)."""
+    if source == SINE:
+        t, x = sine_series(length, noise, seed)
+        labels = tuple(str(int(v)) for v in t)
+        return Series(SINE, "x", x.astype(np.float64), labels)
+    if source == AIRLINE:
+        text = read_bundled("series", "airline.csv")
+        return parse_csv(text, AIRLINE, column or "Passengers")
+    if not str(source).strip():
+        raise DataError("no series named: give sine, airline or the path of a CSV file")
+    text = read_path(source, encoding, what="series file", cancelled=cancelled)
+    return parse_csv(text, str(source), column)
+
+
+def parse_csv(text: str, label: str, column: str = "") -> Series:
+    """The series in CSV `text` (see the module docstring); `label` names it in messages."""
+    try:
+        rows = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        raise DataError(f"{label} is not a CSV file ({exc})") from None
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if len(rows) < 2:
+        raise DataError(f"{label} has no data rows: a header row and one row per point are needed")
+    header = [cell.strip() for cell in rows[0]]
+    body = rows[1:]
+    if len(body) > MAX_POINTS:
+        raise DataError(f"{label} has {len(body):,} rows, more than the {MAX_POINTS:,} allowed")
+    index = _value_column(header, body, label, column)
+    values = np.empty(len(body), dtype=np.float64)
+    for r, row in enumerate(body):
+        where = f"row {r + 2} of {label}, column {header[index]!r}"
+        cell = row[index].strip() if index < len(row) else ""
+        if not cell:
+            raise DataError(f"{where} is empty: a gap in the series (fill or remove the row)")
+        value = _number(cell)
+        if value is None:
+            raise DataError(f"{where}: {cell[:40]!r} is not a number")
+        if not math.isfinite(value):
+            raise DataError(f"{where}: {cell!r} is not a finite number")
+        values[r] = value
+    if len(values) < MIN_POINTS:
+        raise DataError(f"{label} has {len(values)} values: a series needs at least {MIN_POINTS}")
+    labels = _labels(header, body, index)
+    period = 12 if _monthly(labels) else None
+    return Series(label, header[index], values, labels, period)
+
+
+def _value_column(header: list[str], body: list[list[str]], label: str, column: str) -> int:
+    if column:
+        if column in header:
+            return header.index(column)
+        lowered = [name.lower() for name in header]
+        if column.lower() in lowered:
+            return lowered.index(column.lower())
+        raise DataError(f"no column {column!r} in {label} (its columns: {', '.join(header)})")
+    numeric = [i for i in range(len(header)) if _numeric_column(body, i)]
+    if len(numeric) == 1:
+        return numeric[0]
+    if not numeric:
+        raise DataError(f"{label} has no numeric column (its columns: {', '.join(header)})")
+    names = ", ".join(header[i] for i in numeric)
+    raise DataError(f"{label} has several numeric columns ({names}): name one with --column")
+
+
+def _numeric_column(body: list[list[str]], i: int) -> bool:
+    """Mostly numbers in the first 50 rows: a stray bad cell is then reported where it is,
+    instead of hiding the column."""
+    sample = [row[i].strip() for row in body[:50] if i < len(row) and row[i].strip()]
+    numbers = sum(_number(cell) is not None for cell in sample)
+    return bool(sample) and numbers * 2 > len(sample)
+
+
+def _number(cell: str) -> float | None:
+    try:
+        return float(cell.replace("_", "x"))  # "1_000" is not a number a CSV means
+    except ValueError:
+        return None
+
+
+def _labels(header: list[str], body: list[list[str]], index: int) -> tuple[str, ...]:
+    """The first other column's cells when it is not numeric (dates, months), else 1..N."""
+    for i in range(len(header)):
+        if i != index and not _numeric_column(body, i):
+            return tuple(row[i].strip() if i < len(row) else "" for row in body)
+    return tuple(str(t) for t in range(1, len(body) + 1))
+
+
+def _monthly(labels: tuple[str, ...]) -> bool:
+    """Labels like 1949-01 or 1949-01-01, one month apart throughout."""
+    months = []
+    for text in labels:
+        parts = text.split("-")
+        if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+            return False
+        months.append(int(parts[0]) * 12 + int(parts[1]))
+    return len(months) > 1 and all(b - a == 1 for a, b in zip(months, months[1:], strict=False))
+
+
+__all__ = ["AIRLINE", "BUNDLED_SERIES", "SINE", "Series", "load_series", "parse_csv"]

@@ -1,0 +1,73 @@
+"""What forecasters do to a series before a model sees it, and undo after: an optional log (for
+variance that grows with the level), optional first differences (for a trend), and standard
+scaling — every statistic fitted on the training part only, so nothing about the held-out tail
+leaks into training.
+
+    y_t = log x_t (or x_t);  d_t = y_t − y_{t−1} (or y_t);  z_t = (d_t − μ) / σ
+
+A model predicts z; `levels` turns predicted paths of z back into the series' own units, adding
+the differences up from the last observed level when differencing is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tui.data.errors import DataError
+
+
+@dataclass(frozen=True)
+class SeriesTransform:
+    """log → difference → scale, fitted on x[:fit_end] (see the module docstring)."""
+
+    log: bool
+    diff: bool
+    mean: float
+    std: float
+
+    @classmethod
+    def fit(cls, x: np.ndarray, fit_end: int, log: bool, diff: bool, scale: bool):
+        """Fitted on the first `fit_end` values of `x` (the training part)."""
+        x = np.asarray(x, dtype=np.float64)
+        if log and not np.all(x > 0):
+            raise DataError("a log transform needs every value above 0 (turn --log off)")
+        part = _detrend(x[:fit_end], log, diff)
+        if len(part) < 1:
+            raise DataError("the training part is too short to fit the scaling on")
+        mean, std = (float(part.mean()), float(part.std())) if scale else (0.0, 1.0)
+        return cls(log, diff, mean, std if std > 1e-12 else 1.0)
+
+    def to_dict(self) -> dict:
+        return {"log": self.log, "diff": self.diff, "mean": self.mean, "std": self.std}
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        """z for the whole series: one value shorter than x when differencing (z[i] is the
+        change from x[i] to x[i + 1])."""
+        return (_detrend(np.asarray(x, dtype=np.float64), self.log, self.diff) - self.mean) / (
+            self.std
+        )
+
+    @property
+    def offset(self) -> int:
+        """How many values of x come before z[0]'s target: z[i] is about x[i + offset]."""
+        return 1 if self.diff else 0
+
+    def levels(self, paths: np.ndarray, anchors: np.ndarray) -> np.ndarray:
+        """Predicted paths of z, shape (N, k), in the series' units. `anchors[n]` is the last
+        observed value of x before path n (used when differencing: the changes add up from
+        it)."""
+        y = np.asarray(paths, dtype=np.float64) * self.std + self.mean
+        if self.diff:
+            base = np.log(anchors) if self.log else np.asarray(anchors, dtype=np.float64)
+            y = base[:, None] + np.cumsum(y, axis=1)
+        return np.exp(y) if self.log else y
+
+
+def _detrend(x: np.ndarray, log: bool, diff: bool) -> np.ndarray:
+    y = np.log(x) if log else x
+    return np.diff(y) if diff else y
+
+
+__all__ = ["SeriesTransform"]

@@ -1,0 +1,33 @@
+"""How far forecasts are from what happened, in the series' own units:
+
+    MSE = mean (x̂ − x)²      RMSE = √MSE      MAPE = 100 · mean |x̂ − x| / |x|
+
+MAPE is undefined when some true value is 0 (None then); it reads well for a series far from 0
+such as passenger counts, and badly for one around 0 such as the seeds' sine.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def forecast_errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float | None]:
+    """{"mse", "rmse", "mape"} of `predicted` against `actual` (same shape, at least one)."""
+    p = np.asarray(predicted, dtype=np.float64)
+    a = np.asarray(actual, dtype=np.float64)
+    if p.shape != a.shape or p.size == 0:
+        raise ValueError(f"forecasts {p.shape} and actual values {a.shape} do not match")
+    mse = float(np.mean((p - a) ** 2))
+    mape = None if np.any(a == 0) else float(100 * np.mean(np.abs(p - a) / np.abs(a)))
+    return {"mse": mse, "rmse": math.sqrt(mse), "mape": mape}
+
+
+def winner(rmse_by_name: dict[str, float | None]) -> str | None:
+    """The name with the lowest finite RMSE (None when there is none)."""
+    finite = {k: v for k, v in rmse_by_name.items() if v is not None and math.isfinite(v)}
+    return min(finite, key=finite.__getitem__) if finite else None
+
+
+__all__ = ["forecast_errors", "winner"]

@@ -1,0 +1,130 @@
+"""The forecast task's data: pad/drop features, CSV series, the transform fitted on the training
+part only and undone exactly, and the naive baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.series_baselines import (
+    detect_period,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
+from rnn_tui.data.series_files import load_series, parse_csv
+from rnn_tui.data.series_transform import SeriesTransform
+from rnn_tui.data.timeseries import ar_features, sine_series
+from rnn_tui.metrics.forecast import forecast_errors, winner
+
+
+def d2l_features(x: np.ndarray, tau: int) -> tuple[np.ndarray, np.ndarray]:
+    """d2l §8.1 verbatim: features[:, i] = x[i : T - tau + i]; labels = x[tau:]."""
+    T = len(x)
+    features = np.zeros((T - tau, tau), dtype=x.dtype)
+    for i in range(tau):
+        features[:, i] = x[i : T - tau + i]
+    return features, x[tau:]
+
+
+@pytest.mark.parametrize("tau", [1, 4, 16])
+def test_drop_is_d2l_and_pad_keeps_every_label_with_zeros_before(tau):
+    _, x = sine_series(T=200)
+    features, labels = ar_features(x, tau, "drop")
+    expected_f, expected_l = d2l_features(x, tau)
+    assert np.array_equal(features, expected_f) and np.array_equal(labels, expected_l)
+    padded, all_labels = ar_features(x, tau, "pad")
+    assert padded.shape == (200, tau) and np.array_equal(all_labels, x)
+    assert np.array_equal(padded[tau:], features)  # past the first τ, pad and drop agree
+    for i in range(tau):  # the first τ rows: zeros where the history is missing
+        assert np.array_equal(padded[i, : tau - i], np.zeros(tau - i))
+        assert np.array_equal(padded[i, tau - i :], x[:i])
+
+
+def test_the_bundled_airline_series():
+    series = load_series("airline")
+    assert len(series) == 144 and series.column == "Passengers"
+    assert series.values[0] == 112 and series.values[-1] == 432
+    assert series.labels[0] == "1949-01" and series.period_hint == 12
+    assert detect_period(series.values[:110]) == 12  # found, not only hinted
+
+
+@pytest.mark.parametrize(
+    ("text", "column", "fragment"),
+    [
+        ("Date,V\n2020-01,1\n2020-02,\n2020-03,2\n", "", "row 3 of s.csv, column 'V' is empty"),
+        ("Date,V\n2020-01,1\n2020-02,abc\n2020-03,2\n", "", "'abc' is not a number"),
+        ("Date,V\n2020-01,1\n2020-02,nan\n2020-03,2\n", "", "'nan' is not a finite number"),
+        ("a,b\n1,2\n3,4\n5,6\n", "", "several numeric columns (a, b): name one with --column"),
+        ("a,b\n1,2\n3,4\n5,6\n", "c", "no column 'c' in s.csv (its columns: a, b)"),
+        ("name,city\nx,y\nz,w\n", "", "no numeric column"),
+        ("V\n1\n2\n", "", "has 2 values: a series needs at least 3"),
+        ("V\n", "", "no data rows"),
+    ],
+)
+def test_csv_problems_are_one_line_naming_row_and_column(text, column, fragment):
+    with pytest.raises(DataError) as exc:
+        parse_csv(text, "s.csv", column)
+    assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_a_csv_column_by_name_any_case_and_dates_as_labels():
+    series = parse_csv("Month,Sales,Cost\n2001-01,5,1\n2001-02,6,2\n2001-03,7,3\n", "s", "sales")
+    assert series.column == "Sales" and list(series.values) == [5, 6, 7]
+    assert series.labels == ("2001-01", "2001-02", "2001-03") and series.period_hint == 12
+
+
+def test_the_transform_is_fitted_on_the_training_part_only():
+    x = np.arange(1.0, 101.0)
+    fitted = SeriesTransform.fit(x, 60, log=False, diff=False, scale=True)
+    assert fitted.mean == pytest.approx(x[:60].mean()) and fitted.std == pytest.approx(x[:60].std())
+    changed = x.copy()
+    changed[60:] *= 100  # the held-out tail changes nothing that was fitted
+    assert SeriesTransform.fit(changed, 60, False, False, True) == fitted
+    with pytest.raises(DataError, match="log transform needs every value above 0"):
+        SeriesTransform.fit(np.array([1.0, 0.0, 2.0]), 3, log=True, diff=False, scale=False)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    values=st.lists(st.floats(0.5, 1e4), min_size=8, max_size=40),
+    log=st.booleans(),
+    diff=st.booleans(),
+    scale=st.booleans(),
+    k=st.integers(1, 4),
+)
+def test_levels_undo_the_transform_exactly(values, log, diff, scale, k):
+    # The true z paths, turned back into levels, are the series itself.
+    x = np.array(values)
+    transform = SeriesTransform.fit(x, len(x) // 2 + 1, log, diff, scale)
+    z = transform.forward(x)
+    starts = np.arange(len(z) - k)  # z[s+1 … s+k] from the values up to z[s]
+    paths = np.stack([z[s + 1 : s + 1 + k] for s in starts])
+    anchors = x[starts + transform.offset]  # the last value observed before each path
+    levels = transform.levels(paths, anchors)
+    expected = np.stack(
+        [x[s + 1 + transform.offset : s + 1 + transform.offset + k] for s in starts]
+    )
+    np.testing.assert_allclose(levels, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_naive_and_seasonal_naive():
+    x = np.arange(100.0)
+    targets = np.array([50, 60])
+    assert list(naive_forecast(x, targets, 1)) == [49, 59]
+    assert list(naive_forecast(x, targets, 4)) == [46, 56]
+    assert list(seasonal_naive_forecast(x, targets, 1, 12)) == [38, 48]
+    assert list(seasonal_naive_forecast(x, targets, 13, 12)) == [26, 36]  # two seasons back
+    t = np.arange(240)
+    assert detect_period(np.sin(2 * np.pi * t / 12) + 0.01 * t) == 12
+    assert detect_period(np.random.default_rng(0).normal(size=240)) is None
+
+
+def test_forecast_errors_and_the_winner():
+    errors = forecast_errors(np.array([2.0, 4.0]), np.array([1.0, 2.0]))
+    assert errors == {"mse": 2.5, "rmse": pytest.approx(2.5**0.5), "mape": 100.0}
+    assert forecast_errors(np.array([1.0]), np.array([0.0]))["mape"] is None
+    assert winner({"mlp": 0.3, "naive": 0.2, "seasonal_naive": None}) == "naive"
+    assert winner({"mlp": None}) is None
