@@ -101,7 +101,7 @@ def test_default_run_directory_lives_under_rnn_tui_runs(corpus, tmp_path, capsys
         (["--model", "transformer"], "invalid choice"),
         (["--model", "rnn-scratch", "--layers", "2"], "one layer"),
         (["--model", "gru", "--dropout", "0.5"], "dropout"),
-        (["--task", "forecast"], "invalid choice"),
+        (["--task", "translate"], "invalid choice"),
         (["--corpus", "/no/such/file.txt"], "not found"),
         (["--device", "tpu"], "unknown device"),
         (["--encoding", "klingon"], "klingon"),

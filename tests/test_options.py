@@ -114,7 +114,7 @@ def test_a_config_checks_every_value_and_does_not_change():
     with pytest.raises(ConfigError, match="pairs does not apply to --task lm"):
         Config("lm", pairs="fra-eng")
     with pytest.raises(ConfigError, match="unknown task"):
-        Config("forecast")
+        Config("classify-names")
     with pytest.raises(AttributeError):
         config.hidden = 64
     assert config.replace(hidden=64).hidden == 64 and config.hidden == 32

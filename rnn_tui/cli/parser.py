@@ -139,12 +139,15 @@ def _add_train(sub) -> None:
     titles = "; ".join(f"{spec.name}: {spec.title}" for spec in TASKS.values())
     p = sub.add_parser(
         "train",
-        help="train a language model or a seq2seq translator headless (writes a run directory)",
+        help="train a language model, a seq2seq translator or a series forecaster headless "
+        "(writes a run directory)",
         description=(
             "Train a character- or word-level language model as the d2l.ai RNN chapters do "
             "(cross-entropy over all steps, SGD, gradient clipping), or with --task seq2seq a GRU "
             "encoder-decoder on English-French pairs (masked cross-entropy, teacher forcing, "
-            "Adam; held-out loss and BLEU each epoch), writing runs/<name>/ "
+            "Adam; held-out loss and BLEU each epoch), or with --task forecast the seeds' "
+            "sequence models on a series (an autoregressive MLP or a latent RNN/GRU/LSTM, MSE; "
+            "k-step-ahead errors against naive baselines each epoch), writing runs/<name>/ "
             "(config.json, metrics.jsonl, status.json, checkpoints/). Ctrl+C stops after the "
             "current minibatch and saves; --resume continues."
         ),

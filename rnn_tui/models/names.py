@@ -7,6 +7,9 @@ SCRATCH_MODELS = ("rnn-scratch", "gru-scratch", "lstm-scratch")  # the seeds' eq
 CONCISE_MODELS = ("rnn", "gru", "lstm")  # nn.RNN / nn.GRU / nn.LSTM
 MODEL_NAMES = (*SCRATCH_MODELS, *CONCISE_MODELS)  # language models
 SEQ2SEQ_MODEL = "seq2seq"  # the GRU encoder–decoder
+FORECAST_MODEL = "forecast"  # a model_config's "model" for a series forecaster…
+FORECAST_KINDS = ("mlp", "rnn", "gru", "lstm")  # …its "kind": the AR MLP or a latent AR cell
+MAX_TAU = 10_000
 # The largest sizes a model may be built with, checked before anything is allocated (a config
 # from the command line, the Train form or a checkpoint's JSON): generous for a GPU box, finite
 # so that a typo or a tampered file is one clear error, not an allocator crash or a hang.
@@ -33,6 +36,9 @@ __all__ = [
     "SIZE_LIMITS",
     "CONCISE_MODELS",
     "CONCISE_ONLY",
+    "FORECAST_KINDS",
+    "FORECAST_MODEL",
+    "MAX_TAU",
     "MODEL_NAMES",
     "SCRATCH_MODELS",
     "SEQ2SEQ_MODEL",

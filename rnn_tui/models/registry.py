@@ -8,7 +8,8 @@ above (embed 0 = one-hot inputs). The scratch models are the seeds' single-layer
 one-hot cells, so asking them for more is a ModelError rather than a silent change.
 
 A translation model's config has "model": "seq2seq" and its own keys; build_model hands it to
-`seq2seq.build_seq2seq` (see EncoderDecoder.config()).
+`seq2seq.build_seq2seq` (see EncoderDecoder.config()). A series forecaster's has "model":
+"forecast" and goes to `forecast.build_forecaster`.
 """
 
 from __future__ import annotations
@@ -20,9 +21,16 @@ from torch import nn
 
 from rnn_tui.models.base import LanguageModel, ModelError
 from rnn_tui.models.concise import RNNModel
+from rnn_tui.models.forecast import build_forecaster
 from rnn_tui.models.gru_scratch import GRUScratch
 from rnn_tui.models.lstm_scratch import LSTMScratch
-from rnn_tui.models.names import MODEL_NAMES, SCRATCH_MODELS, SEQ2SEQ_MODEL, SIZE_LIMITS
+from rnn_tui.models.names import (
+    FORECAST_MODEL,
+    MODEL_NAMES,
+    SCRATCH_MODELS,
+    SEQ2SEQ_MODEL,
+    SIZE_LIMITS,
+)
 from rnn_tui.models.rnn_scratch import RNNScratch
 from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
 
@@ -46,6 +54,8 @@ def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
         raise ModelError(f"model config must be a mapping, not {type(config).__name__}")
     if config.get("model") == SEQ2SEQ_MODEL:
         return build_seq2seq(config)
+    if config.get("model") == FORECAST_MODEL:
+        return build_forecaster(config)
     unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown model config key(s): {', '.join(map(str, unknown))}")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from rnn_tui.options import Option
+from rnn_tui.train.forecast_options import FORECAST_OPTIONS
 from rnn_tui.train.options import LM_OPTIONS, SEQ2SEQ_OPTIONS
 
 
@@ -25,6 +26,8 @@ class TaskSpec:
     summary: str
     options: tuple[Option, ...]
     module: str
+    # The app's screen whose form starts runs of it: the Train screen's, or a lab's own.
+    screen: str = "train"
 
     def option(self, name: str) -> Option:
         for option in self.options:
@@ -60,8 +63,18 @@ TASKS: dict[str, TaskSpec] = {
             SEQ2SEQ_OPTIONS,
             "rnn_tui.train.tasks.seq2seq",
         ),
+        TaskSpec(
+            "forecast",
+            "series forecast",
+            "an autoregressive MLP or a latent RNN/GRU/LSTM forecasting a series (d2l §8.1)",
+            FORECAST_OPTIONS,
+            "rnn_tui.train.tasks.forecast",
+            screen="forecast",
+        ),
     )
 }
 DEFAULT_TASK = "lm"
+# The tasks the Train screen's form offers.
+TRAIN_FORM_TASKS = {name: spec for name, spec in TASKS.items() if spec.screen == "train"}
 
-__all__ = ["DEFAULT_TASK", "TASKS", "TaskSpec"]
+__all__ = ["DEFAULT_TASK", "TASKS", "TRAIN_FORM_TASKS", "TaskSpec"]

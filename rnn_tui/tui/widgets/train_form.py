@@ -20,7 +20,8 @@ from textual.widgets import Button, Input, Label, Select, Static
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option
 from rnn_tui.train.options import FILE, OPTIONS
-from rnn_tui.train.registry import DEFAULT_TASK, TASKS
+from rnn_tui.train.registry import DEFAULT_TASK
+from rnn_tui.train.registry import TRAIN_FORM_TASKS as TASKS
 from rnn_tui.tui.widgets.option_input import OptionValidator
 
 SEQ2SEQ = "seq2seq"

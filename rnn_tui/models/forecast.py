@@ -1,0 +1,142 @@
+"""The seeds' two sequence models for a real-valued series (d2l §8.1 "序列模型"):
+
+    autoregressive        x̂_t = f(x_{t−1}, …, x_{t−τ})          f: the MLP τ → 10 → 1, ReLU,
+                                                                  Xavier-initialised weights
+    latent autoregressive h_t = g(h_{t−1}, x_{t−1}),  x̂_t = w·h_t + b   g: an RNN, GRU or LSTM
+
+Both forecast k steps ahead the same way: predict the next value, feed the prediction back as if
+it had been observed, repeat — which is why k-step errors grow with k. `paths(z, starts, k)` does
+that for many starting points at once: the latent model first reads the observed series once,
+keeping its state after every point, then rolls all the starts forward together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from rnn_tui.models.base import ModelError
+from rnn_tui.models.names import FORECAST_KINDS, FORECAST_MODEL, MAX_TAU, SIZE_LIMITS
+
+
+class ARForecaster(nn.Module):
+    """The autoregressive MLP: a window of the τ previous values → the next value."""
+
+    kind = "mlp"
+
+    def __init__(self, tau: int, hidden: int = 10) -> None:
+        super().__init__()
+        self.tau, self.hidden = tau, hidden
+        self.net = nn.Sequential(nn.Linear(tau, hidden), nn.ReLU(), nn.Linear(hidden, 1))
+        for layer in self.net:
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)  # d2l's init_weights
+
+    def config(self) -> dict:
+        return {"model": FORECAST_MODEL, "kind": "mlp", "tau": self.tau, "hidden": self.hidden}
+
+    def forward(self, windows: torch.Tensor) -> torch.Tensor:
+        """(B, τ) windows, oldest first → (B,) predictions of the value after each."""
+        return self.net(windows).squeeze(-1)
+
+    def paths(self, z: torch.Tensor, starts: torch.Tensor, k: int) -> torch.Tensor:
+        """Predictions of z[s+1 … s+k] from z[… s] for each s in `starts`: (len(starts), k).
+        Values before z[0] are zeros (the padded positions)."""
+        padded = torch.cat((z.new_zeros(self.tau), z))
+        index = starts[:, None] + 1 + torch.arange(self.tau, device=z.device)
+        window = padded[index]
+        out = []
+        for _ in range(k):
+            y = self(window)
+            out.append(y)
+            window = torch.cat((window[:, 1:], y[:, None]), dim=1)
+        return torch.stack(out, dim=1)
+
+
+class LatentForecaster(nn.Module):
+    """The latent autoregressive model: a recurrent cell over the values, a linear read-out."""
+
+    def __init__(self, kind: str, hidden: int, layers: int = 1, tau: int = 4) -> None:
+        super().__init__()
+        cell = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}[kind]
+        self.kind, self.hidden, self.layers, self.tau = kind, hidden, layers, tau
+        self.rnn = cell(1, hidden, layers, batch_first=True)
+        self.head = nn.Linear(hidden, 1)
+
+    def config(self) -> dict:
+        return {
+            "model": FORECAST_MODEL,
+            "kind": self.kind,
+            "tau": self.tau,
+            "hidden": self.hidden,
+            "layers": self.layers,
+        }
+
+    def forward(self, x: torch.Tensor, state=None):
+        """(B, L) values → ((B, L) predictions, state); prediction i is of x[:, i + 1]."""
+        out, state = self.rnn(x.unsqueeze(-1), state)
+        return self.head(out).squeeze(-1), state
+
+    def _states(self, z: torch.Tensor, upto: int):
+        """The state after reading z[0 … s], for every s ≤ upto, stacked on dim 1 (batch)."""
+        state, hs, cs = None, [], []
+        for value in z[: upto + 1]:
+            _, state = self.rnn(value.view(1, 1, 1), state)
+            h, c = state if isinstance(state, tuple) else (state, None)
+            hs.append(h)
+            if c is not None:
+                cs.append(c)
+        h = torch.cat(hs, dim=1)
+        return (h, torch.cat(cs, dim=1)) if cs else h
+
+    def paths(self, z: torch.Tensor, starts: torch.Tensor, k: int) -> torch.Tensor:
+        """As ARForecaster.paths: the state after z[… s] predicts z[s+1], and so on."""
+        states = self._states(z, int(starts.max()))
+        if isinstance(states, tuple):
+            state = (states[0][:, starts].contiguous(), states[1][:, starts].contiguous())
+            top = state[0][-1]
+        else:
+            state = states[:, starts].contiguous()
+            top = state[-1]
+        y = self.head(top).squeeze(-1)
+        out = [y]
+        for _ in range(k - 1):
+            _, state = self.rnn(y.view(-1, 1, 1), state)
+            top = state[0][-1] if isinstance(state, tuple) else state[-1]
+            y = self.head(top).squeeze(-1)
+            out.append(y)
+        return torch.stack(out, dim=1)
+
+
+def build_forecaster(config: Mapping) -> ARForecaster | LatentForecaster:
+    """A fresh forecaster for `config` ({"model": "forecast", "kind", "tau", "hidden",
+    ["layers"]}); ModelError (one line) for anything missing, unknown or out of range."""
+    allowed = {"model", "kind", "tau", "hidden", "layers"}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise ModelError(f"unknown forecast model config key(s): {', '.join(map(str, unknown))}")
+    kind = config.get("kind")
+    if kind not in FORECAST_KINDS:
+        raise ModelError(
+            f"unknown forecast model {kind!r} (choose from {', '.join(FORECAST_KINDS)})"
+        )
+    tau = _size(config, "tau", MAX_TAU)
+    hidden = _size(config, "hidden", SIZE_LIMITS["hidden"])
+    layers = _size({"layers": config.get("layers", 1)}, "layers", SIZE_LIMITS["layers"])
+    if kind == "mlp":
+        if layers != 1:
+            raise ModelError(f"the autoregressive MLP has one hidden layer (got layers={layers})")
+        return ARForecaster(tau, hidden)
+    return LatentForecaster(kind, hidden, layers, tau)
+
+
+def _size(config: Mapping, key: str, maximum: int) -> int:
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
+        raise ModelError(f"{key} must be an integer in [1, {maximum:,}] (got {value!r})")
+    return value
+
+
+__all__ = ["ARForecaster", "LatentForecaster", "build_forecaster"]

@@ -1,0 +1,307 @@
+"""Forecasting a series: the seeds' sequence models (d2l §8.1 "序列模型") as a task of the engine.
+
+    features[i] = (z_{i}, …, z_{i+τ−1}),  label z_{i+τ}       (d2l: x[i : T−τ+i] for i < τ)
+    l = mean (ẑ − z)² over a minibatch                        (MSE; Adam, lr 0.01, batch 16)
+
+z is the series after the optional log, differencing and scaling (data/series_transform.py,
+fitted on the training part only). The first `n_train` pairs train and the rest are held out.
+The autoregressive MLP reads each pair's τ values; a latent model (RNN/GRU/LSTM) reads the
+`num_steps` values before each training label and is trained to predict every next value of
+that window (teacher forcing).
+
+Each epoch scores the held-out points k steps ahead for every k in `horizons`: the model
+predicts k values on its own output (models/forecast.py `paths`), and the error is measured in
+the series' own units against the naive and seasonal-naive forecasts of the same points
+(data/series_baselines.py). The held-out points are the same for every k, so the growth of
+the error with k is measured, not a change of sample. `best` is the lowest one-step MSE.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.series_baselines import (
+    detect_period,
+    naive_forecast,
+    seasonal_naive_forecast,
+)
+from rnn_tui.data.series_files import SINE, load_series
+from rnn_tui.data.series_transform import SeriesTransform
+from rnn_tui.data.timeseries import ar_features
+from rnn_tui.metrics.forecast import forecast_errors, winner
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.forecast_options import parse_horizons
+from rnn_tui.train.task import Evaluation
+
+NOISE = 0.2  # the seeds' N(0, 0.2)
+
+
+def _scaling(config: Config) -> bool:
+    return config.scale == "on" or (config.scale == "auto" and config.series != SINE)
+
+
+class ForecastTask:
+    """A series, its transform, its feature–label pairs and held-out tail (module docstring)."""
+
+    batching = "torch.Generator seeded with (seed, epoch): a permutation of the training pairs"
+    perplexity = False
+
+    def __init__(self, config: Config, device: torch.device) -> None:
+        self.config, self.device = config, device
+        try:
+            self.horizons = parse_horizons(config.horizons)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if config.model == "mlp" and config.layers != 1:
+            raise ConfigError(
+                "the autoregressive MLP has one hidden layer: --layers is for rnn/gru/lstm"
+            )
+        self.series = load_series(
+            config.series,
+            config.column,
+            length=config.length,
+            noise=NOISE,
+            seed=config.noise_seed,
+            encoding=config.encoding,
+        )
+        x = self.series.values
+        tau, drop = config.tau, config.first == "drop"
+        offset = 1 if config.diff else 0
+        self.first_label = tau if drop else 0  # the z-index of pair 0's label
+        num_pairs = len(x) - offset - self.first_label
+        self.n_train = config.n_train if config.n_train != -1 else self._auto_train(num_pairs)
+        if num_pairs < 2 or self.n_train >= num_pairs:
+            raise DataError(
+                f"series {self.series.name} is too short: {len(x)} values give {max(num_pairs, 0)} "
+                f"pairs with tau {tau}, and n_train {self.n_train} leaves none held out "
+                "(lower --n-train or --tau)"
+            )
+        self.first_test = self.first_label + self.n_train  # z-index of the first held-out label
+        min_start = self.first_label - 1 if drop else 0
+        reach = self.first_test - self.horizons[-1]
+        if reach < min_start:
+            raise DataError(
+                f"horizon {self.horizons[-1]} reaches back before the series' start from its first "
+                f"held-out point (at most {self.first_test - min_start} here): lower --horizons"
+            )
+        self.transform = SeriesTransform.fit(
+            x, self.first_test + offset, config.log, config.diff, _scaling(config)
+        )
+        self.offset = offset
+        z = self.transform.forward(x)
+        self.z_values = z
+        self.z = torch.tensor(z, dtype=torch.float32, device=device)
+        features, labels = ar_features(z.astype(np.float32), tau, config.first)
+        self.features = torch.from_numpy(features[: self.n_train]).to(device)
+        self.labels = torch.from_numpy(labels[: self.n_train]).to(device)
+        self.targets = np.arange(self.first_test, len(z))  # held-out labels, z-indices
+        self.period = (
+            config.period or self.series.period_hint or detect_period(x[: self.first_test])
+        )
+        self.num_batches = math.ceil(self.n_train / config.batch_size)
+        self.units_per_epoch = self.n_train
+        self.sample_prefix = ""
+        self._baselines = self._baseline_errors()
+        self.last_scores: dict = {}
+
+    def _auto_train(self, num_pairs: int) -> int:
+        if self.config.series == SINE:
+            return min(num_pairs - 1, round(0.6 * self.config.length))  # the seeds' 600 of 1000
+        return max(1, min(num_pairs - 1, round(0.8 * num_pairs)))
+
+    # -- the model --------------------------------------------------------------------------
+
+    def model_config(self) -> dict:
+        cfg = self.config
+        config = {"model": "forecast", "kind": cfg.model, "tau": cfg.tau, "hidden": cfg.hidden}
+        if cfg.model != "mlp":
+            config["layers"] = cfg.layers
+        return config
+
+    def _fingerprint(self) -> str:
+        return hashlib.sha256(self.series.values.tobytes()).hexdigest()[:16]
+
+    def check_resume(self, checkpoint: Checkpoint) -> None:
+        saved = (checkpoint.meta.get("series") or {}).get("fingerprint")
+        if saved != self._fingerprint():
+            raise ConfigError(
+                f"the series {self.config.series} changed since the run started (its values "
+                "differ from the checkpoint's)"
+            )
+
+    def checkpoint_meta(self) -> dict:
+        return {
+            "series": {
+                "name": self.series.name,
+                "column": self.series.column,
+                "fingerprint": self._fingerprint(),
+                "transform": self.transform.to_dict(),
+                "n_train": self.n_train,
+                "first_test": self.first_test,
+                "period": self.period,
+                "horizons": list(self.horizons),
+            }
+        }
+
+    # -- data -------------------------------------------------------------------------------
+
+    def data_sizes(self) -> dict:
+        return {
+            "train_tokens": self.n_train,
+            "val_tokens": len(self.targets),
+            "train_pairs": self.n_train,
+            "val_pairs": len(self.targets),
+            "series_points": len(self.series),
+        }
+
+    def data_text(self) -> str:
+        cfg = self.config
+        first = "first τ dropped" if cfg.first == "drop" else "first τ padded"
+        return (
+            f"{self.n_train:,} training / {len(self.targets):,} held-out pairs of "
+            f"{self.series.name} ({len(self.series):,} points, τ = {cfg.tau}, {first}), "
+            f"{self.num_batches} minibatches of {cfg.batch_size}"
+        )
+
+    def notes(self) -> list[str]:
+        t = self.transform
+        steps = [name for name, on in (("log", t.log), ("differenced", t.diff)) if on]
+        steps.append("scaled" if (t.mean, t.std) != (0.0, 1.0) else "not scaled")
+        season = f"season {self.period}" if self.period else "no season found"
+        one = self._baselines["naive"][self.horizons[0]]
+        return [
+            f"series {', '.join(steps)} (fitted on the training part); {season}; naive "
+            f"{self.horizons[0]}-step RMSE on the held-out points {one['rmse']:.4g}"
+        ]
+
+    def baseline(self) -> float | None:
+        return None  # no perplexity to compare with: the baselines are in the metrics
+
+    def _baseline_errors(self) -> dict:
+        x, actual = self.series.values, self.targets + self.offset
+        out: dict = {"naive": {}, "seasonal_naive": {}}
+        for k in self.horizons:
+            out["naive"][k] = forecast_errors(naive_forecast(x, actual, k), x[actual])
+            back = self.period * -(-k // self.period) if self.period else None
+            if back is not None and actual[0] - back >= 0:
+                predicted = seasonal_naive_forecast(x, actual, k, self.period)
+                out["seasonal_naive"][k] = forecast_errors(predicted, x[actual])
+        return out
+
+    # -- training ---------------------------------------------------------------------------
+
+    def epoch_data(self, model, epoch: int):
+        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        return torch.randperm(self.n_train, generator=generator).to(self.device)
+
+    def batch_loss(self, model, order, b: int, fresh: bool) -> torch.Tensor:
+        B = self.config.batch_size
+        rows = order[b * B : (b + 1) * B]
+        if model.kind == "mlp":
+            return F.mse_loss(model(self.features[rows]), self.labels[rows])
+        return self._window_loss(model, rows)
+
+    def _window_loss(self, model, rows: torch.Tensor) -> torch.Tensor:
+        """The latent model reads the num_steps values before each label (zeros before the
+        series starts) and predicts every next one; padded targets do not count."""
+        L = self.config.num_steps
+        label = rows + self.first_label  # z-index of each row's label
+        index = label[:, None] - L + torch.arange(L + 1, device=self.device)
+        values = torch.where(index >= 0, self.z[index.clamp(min=0)], 0.0)
+        predictions, _ = model(values[:, :-1])
+        mask = (index[:, 1:] >= 0).float()
+        return ((predictions - values[:, 1:]) ** 2 * mask).sum() / mask.sum()
+
+    # -- evaluation -------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def evaluate(self, model) -> Evaluation:
+        """One-step MSE of the held-out labels (in z, the training loss's units) and, per
+        horizon, the held-out errors in the series' units."""
+        model.eval()
+        try:
+            self.last_scores = self.score(model)
+        finally:
+            model.train()
+        one = self.last_scores["model"][self.horizons[0]]
+        metrics = {f"mse_{k}": v["mse"] for k, v in self.last_scores["model"].items()}
+        metrics.update(rmse=one["rmse"], mape=one["mape"])
+        return Evaluation(self.last_scores["val_loss"], metrics)
+
+    def score(self, model) -> dict:
+        """{"val_loss", "model": {k: errors}} for the held-out points (model in eval mode)."""
+        x, targets = self.series.values, self.targets
+        errors, val_loss = {}, None
+        for k in self.horizons:
+            starts = torch.from_numpy(targets - k).to(self.device)
+            paths = model.paths(self.z, starts, k).double().cpu().numpy()
+            if k == 1:
+                val_loss = float(np.mean((paths[:, 0] - self.z_values[targets]) ** 2))
+            anchors = x[targets - k + self.offset]
+            levels = self.transform.levels(paths, anchors)[:, -1]
+            errors[k] = forecast_errors(levels, x[targets + self.offset])
+        if val_loss is None:  # 1 is not among the horizons: one-step still measures the loss
+            starts = torch.from_numpy(targets - 1).to(self.device)
+            one = model.paths(self.z, starts, 1).double().cpu().numpy()[:, 0]
+            val_loss = float(np.mean((one - self.z_values[targets]) ** 2))
+        return {"val_loss": val_loss, "model": errors}
+
+    def selection(self, train_ppl, val_ppl, metrics: dict) -> float:
+        """`best` is the lowest held-out MSE at the first horizon."""
+        return metrics.get(f"mse_{self.horizons[0]}", math.inf)
+
+    def comparison(self) -> dict:
+        """Per horizon: RMSE and MAPE of the model and of each baseline, and the winner."""
+        name = self.config.model
+        table: dict = {}
+        for k in self.horizons:
+            row = {name: self.last_scores.get("model", {}).get(k)}
+            for baseline, by_k in self._baselines.items():
+                if k in by_k:
+                    row[baseline] = by_k[k]
+            best = winner({n: (e or {}).get("rmse") for n, e in row.items()})
+            table[k] = {"errors": row, "winner": best}
+        return table
+
+    def sample(self, model) -> str:
+        if not self.last_scores:
+            self.evaluate(model)
+        parts = []
+        for k, row in self.comparison().items():
+            mine = row["errors"][self.config.model]
+            naive = row["errors"]["naive"]["rmse"]
+            parts.append(f"k={k} RMSE {mine['rmse']:.4g} (naive {naive:.4g}, {row['winner']} wins)")
+        return "; ".join(parts)
+
+    # -- what people read -------------------------------------------------------------------
+
+    def best_text(self, best_metric: float | None, best_epoch: int | None, last: dict) -> str:
+        if best_metric is None or not math.isfinite(best_metric):
+            return ""
+        k = self.horizons[0]
+        return f"; best held-out {k}-step RMSE {math.sqrt(best_metric):.4g} (epoch {best_epoch})"
+
+    def epoch_text(self, event: dict) -> str:
+        rmse = event.get("rmse")
+        return "" if rmse is None else f"  RMSE {rmse:.4g}"
+
+    def summary(self, history: list[dict]) -> dict:
+        return {
+            "series": self.series.name,
+            "horizons": list(self.horizons),
+            "period": self.period,
+            "held_out": len(self.targets),
+            "forecast": {str(k): row for k, row in self.comparison().items()},
+        }
+
+
+TASK = ForecastTask
+
+__all__ = ["TASK", "ForecastTask"]

@@ -1,0 +1,131 @@
+"""The forecast task on the training engine: the models' k-step predictor, the seeds' run and the
+error growing with k, `rnn-tui train --task forecast` with its --json, resume and bad input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from cli_helpers import call
+
+from rnn_tui.models.base import ModelError
+from rnn_tui.models.registry import build_model
+from rnn_tui.runs.rundir import RunDir
+from rnn_tui.train.config import Config
+from rnn_tui.train.engine import Trainer
+
+
+@pytest.fixture(autouse=True)
+def _one_thread(tmp_path, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.mark.parametrize("kind", ["mlp", "rnn", "gru", "lstm"])
+def test_one_step_paths_are_the_models_own_predictions(kind):
+    torch.manual_seed(0)
+    config = {"model": "forecast", "kind": kind, "tau": 4, "hidden": 8}
+    if kind == "lstm":
+        config["layers"] = 2
+    model = build_model(config).eval()
+    z = torch.randn(40)
+    starts = torch.tensor([3, 10, 39])
+    with torch.no_grad():
+        one = model.paths(z, starts, 1)[:, 0]
+        for row, s in enumerate(starts.tolist()):
+            if kind == "mlp":
+                expected = model(z[s - 3 : s + 1][None])[0]
+            else:
+                expected = model(z[None, : s + 1])[0][0, -1]
+            assert torch.allclose(one[row], expected, atol=1e-6)
+        # k steps = one step at a time, each prediction fed back as if observed.
+        path = model.paths(z, starts[:1], 3)[0]
+        fed = torch.cat((z[:4], path[:2]))
+        again = model.paths(fed, torch.tensor([4, 5]), 1)[:, 0]
+        assert torch.allclose(path[1:], again, atol=1e-5)
+
+
+def test_a_forecaster_config_out_of_range_is_one_line():
+    with pytest.raises(ModelError, match=r"tau must be an integer in \[1, 10,000\]"):
+        build_model({"model": "forecast", "kind": "mlp", "tau": 10**9, "hidden": 10})
+    with pytest.raises(ModelError, match="unknown forecast model 'tcn'"):
+        build_model({"model": "forecast", "kind": "tcn", "tau": 4, "hidden": 10})
+
+
+def seeds_run(tmp_path, **overrides) -> dict:
+    config = Config("forecast", device="cpu", **overrides)
+    return Trainer(config).run(RunDir(tmp_path / "run"))
+
+
+def test_the_seeds_run_and_its_error_growing_with_k(tmp_path):
+    summary = seeds_run(tmp_path)
+    assert summary["status"] == "finished"
+    forecast = summary["forecast"]
+    mse = [forecast[k]["errors"]["mlp"]["mse"] for k in ("1", "4", "16", "64")]
+    assert mse == sorted(mse) and mse[-1] > 2 * mse[0]  # errors accumulate (d2l's figure)
+    # 5 epochs of the MLP get near the noise floor (σ² = 0.04) one step ahead, beating naive.
+    assert 0.04 < mse[0] < 0.07
+    assert forecast["1"]["winner"] == "mlp"
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train_pairs"] == 600 and config["val_pairs"] == 396
+
+
+def test_pad_keeps_the_first_labels(tmp_path):
+    summary = seeds_run(tmp_path, first="pad", epochs=1)
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["train_pairs"] == 600 and config["val_pairs"] == 400
+    assert summary["held_out"] == 400
+
+
+def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
+    args = ["train", "--task", "forecast", "--series", "airline", "--model", "gru", "--log"]
+    args += ["--diff", "--epochs", "2", "--horizons", "1,12", "--run-dir", str(tmp_path / "r")]
+    code, out, err = call([*args, "--json"], capsys)
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["period"] == 12 and summary["held_out"] == 28  # 80% of 140 pairs train
+    for k in ("1", "12"):
+        row = summary["forecast"][k]
+        assert set(row["errors"]) == {"gru", "naive", "seasonal_naive"}
+        for errors in row["errors"].values():
+            assert errors["mse"] > 0 and errors["mape"] > 0
+        assert row["winner"] in row["errors"]
+
+
+def test_resume_refuses_a_changed_series(tmp_path, capsys):
+    csv = tmp_path / "s.csv"
+    values = np.sin(np.arange(200) / 5) + 2
+    csv.write_text("v\n" + "\n".join(f"{v:.6f}" for v in values) + "\n")
+    run = tmp_path / "r"
+    base = ["train", "--task", "forecast", "--series", str(csv), "--horizons", "1,4"]
+    code, _, err = call([*base, "--epochs", "1", "--run-dir", str(run)], capsys)
+    assert code == 0, err
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "2"], capsys)
+    assert code == 0, err
+    csv.write_text("v\n" + "\n".join(f"{v + 1:.6f}" for v in values) + "\n")
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and "changed since the run started" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (["--horizons", "1,x"], "horizons must be up to 8 whole numbers"),
+        (["--n-train", "996"], "leaves none held out"),
+        (["--series", "airline", "--horizons", "1,200"], "horizon 200 reaches back"),
+        (["--layers", "2"], "the autoregressive MLP has one hidden layer"),
+        (["--tau", "0"], "--tau: must be an integer in [1, 10,000]"),
+        (["--first", "both"], "invalid choice: 'both'"),
+    ],
+)
+def test_bad_forecast_options_are_one_line(tmp_path, capsys, extra, fragment):
+    code, _, err = call(
+        ["train", "--task", "forecast", *extra, "--run-dir", str(tmp_path / "r")], capsys
+    )
+    assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()
