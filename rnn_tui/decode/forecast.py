@@ -1,0 +1,159 @@
+"""What a trained forecaster predicts, for the Forecast screen and for reopening a saved run:
+the seeds' figures as arrays (d2l §8.1), in the series' own units.
+
+- one-step-ahead predictions x̂_t from the observed x_{<t}, everywhere a window exists;
+- multi-step predictions from the end of the training part onward, fed on their own output
+  (the seeds' figure from t = 604: they soon flatten to a constant);
+- k-step-ahead predictions for each k of the run's horizons (the seeds' k = 1, 4, 16, 64);
+- the errors on the held-out points per k, for the model and the naive baselines.
+
+A checkpoint of a forecast run carries what rebuilds all of it: the run's options (the series,
+τ, …) and under "series" the transform fitted on the training part, the split, the season
+length and a fingerprint of the values, which must match the series read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.series_baselines import naive_forecast, seasonal_naive_forecast
+from rnn_tui.data.series_files import Series, load_series
+from rnn_tui.data.series_transform import SeriesTransform
+from rnn_tui.metrics.forecast import forecast_errors, winner
+
+
+class ForecastError(ValueError):
+    """A checkpoint that cannot be used to forecast; one line for people."""
+
+
+@dataclass(frozen=True)
+class ForecastView:
+    """Predictions aligned with the series: index i of every array is x[i] (NaN where there is
+    no prediction)."""
+
+    model: str
+    series: Series
+    first_test: int  # x-index of the first held-out point
+    one_step: np.ndarray
+    multistep: np.ndarray
+    k_step: dict[int, np.ndarray]
+    errors: dict[int, dict[str, dict]]  # k → {"mlp"|…, "naive", "seasonal_naive"} → errors
+    winners: dict[int, str | None]
+    period: int | None
+
+
+def load_forecaster(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """(checkpoint, model in eval mode) of a forecast run; ForecastError (one line) otherwise."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.models.base import ModelError
+
+    try:
+        checkpoint = load_checkpoint(path)
+        if checkpoint.task != "forecast":
+            raise ForecastError(
+                f"{checkpoint.path} is a {checkpoint.task!r} checkpoint; forecasting needs a "
+                "forecast one"
+            )
+        model = checkpoint.build_model(device)
+    except (CheckpointError, ModelError) as exc:
+        raise ForecastError(str(exc)) from None
+    return checkpoint, model.eval()
+
+
+def _saved(meta: dict, key: str, kind: type, what: str):
+    value = meta.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+        raise ForecastError(f"the checkpoint's series record has no valid {what}")
+    return value
+
+
+def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> ForecastView:
+    """The predictions and errors of the forecast checkpoint `path` (a run directory: its best)."""
+    checkpoint, model = load_forecaster(path, device)
+    config, saved = checkpoint.config, checkpoint.meta.get("series")
+    if not isinstance(saved, dict):
+        raise ForecastError(f"{checkpoint.path} has no series record")
+    try:
+        series = load_series(
+            str(config.get("series", "")),
+            str(config.get("column", "")),
+            length=int(config.get("length", 1000)),
+            seed=int(config.get("noise_seed", 0)),
+            encoding=str(config.get("encoding", "utf-8")),
+        )
+    except DataError as exc:
+        raise ForecastError(str(exc)) from None
+    fingerprint = hashlib.sha256(series.values.tobytes()).hexdigest()[:16]
+    if fingerprint != saved.get("fingerprint"):
+        raise ForecastError(f"the series {series.name} changed since this model was trained")
+    t = _saved(saved, "transform", dict, "transform")
+    transform = SeriesTransform(
+        bool(t.get("log")), bool(t.get("diff")), float(t.get("mean", 0)), float(t.get("std", 1))
+    )
+    first_test = _saved(saved, "first_test", int, "split")
+    horizons = [k for k in _saved(saved, "horizons", list, "horizons") if isinstance(k, int)]
+    period = saved.get("period") if isinstance(saved.get("period"), int) else None
+    return _view(model, config, series, transform, first_test, horizons, period, device)
+
+
+@torch.no_grad()
+def _view(model, config, series, transform, first_test, horizons, period, device) -> ForecastView:
+    x = series.values
+    z = torch.tensor(transform.forward(x), dtype=torch.float32, device=device)
+    offset, n = transform.offset, len(z)
+    tau = model.tau
+    min_start = tau - 1 if config.get("first", "drop") == "drop" else 0
+
+    def aligned(k: int, starts: np.ndarray) -> np.ndarray:
+        out = np.full(len(x), np.nan)
+        if len(starts):
+            paths = model.paths(z, torch.from_numpy(starts).to(device), k).double().cpu().numpy()
+            out[starts + k + offset] = transform.levels(paths, x[starts + offset])[:, -1]
+        return out
+
+    def starts_for(k: int) -> np.ndarray:
+        return np.arange(min_start, n - k)
+
+    one_step = aligned(1, starts_for(1))
+    k_step = {k: aligned(k, starts_for(k)) for k in horizons}
+    multistep = np.full(len(x), np.nan)
+    start = first_test - 1  # the last training label: everything after it is predicted
+    if n - 1 - start > 0:
+        path = model.paths(z, torch.tensor([start], device=device), n - 1 - start)
+        levels = transform.levels(path.double().cpu().numpy(), x[[start + offset]])[0]
+        multistep[start + 1 + offset :] = levels
+    targets = np.arange(first_test, n) + offset
+    errors: dict[int, dict[str, dict]] = {}
+    winners: dict[int, str | None] = {}
+    for k in horizons:
+        row = {}
+        predicted = k_step[k][targets]
+        if not np.isnan(predicted).any():
+            row[model.kind] = forecast_errors(predicted, x[targets])
+        row["naive"] = forecast_errors(naive_forecast(x, targets, k), x[targets])
+        if period and targets[0] - period * -(-k // period) >= 0:
+            seasonal = seasonal_naive_forecast(x, targets, k, period)
+            row["seasonal_naive"] = forecast_errors(seasonal, x[targets])
+        errors[k] = row
+        winners[k] = winner({name: e["rmse"] for name, e in row.items()})
+    return ForecastView(
+        model.kind,
+        series,
+        first_test + offset,
+        one_step,
+        multistep,
+        k_step,
+        errors,
+        winners,
+        period,
+    )
+
+
+__all__ = ["ForecastError", "ForecastView", "forecast_view", "load_forecaster"]
