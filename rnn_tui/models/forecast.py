@@ -79,10 +79,14 @@ class LatentForecaster(nn.Module):
         out, state = self.rnn(x.unsqueeze(-1), state)
         return self.head(out).squeeze(-1), state
 
-    def _states(self, z: torch.Tensor, upto: int):
-        """The state after reading z[0 … s], for every s ≤ upto, stacked on dim 1 (batch)."""
-        state, hs, cs = None, [], []
-        for value in z[: upto + 1]:
+    def _states(self, z: torch.Tensor, first: int, last: int):
+        """The state after reading z[0 … s] for every s in [first, last], stacked on dim 1
+        (batch). The values before `first` are read in one call (no per-step states needed)."""
+        state = None
+        if first > 0:
+            _, state = self.rnn(z[:first].view(1, -1, 1))
+        hs, cs = [], []
+        for value in z[first : last + 1]:
             _, state = self.rnn(value.view(1, 1, 1), state)
             h, c = state if isinstance(state, tuple) else (state, None)
             hs.append(h)
@@ -93,12 +97,14 @@ class LatentForecaster(nn.Module):
 
     def paths(self, z: torch.Tensor, starts: torch.Tensor, k: int) -> torch.Tensor:
         """As ARForecaster.paths: the state after z[… s] predicts z[s+1], and so on."""
-        states = self._states(z, int(starts.max()))
+        first = int(starts.min())
+        states = self._states(z, first, int(starts.max()))
+        index = starts - first
         if isinstance(states, tuple):
-            state = (states[0][:, starts].contiguous(), states[1][:, starts].contiguous())
+            state = (states[0][:, index].contiguous(), states[1][:, index].contiguous())
             top = state[0][-1]
         else:
-            state = states[:, starts].contiguous()
+            state = states[:, index].contiguous()
             top = state[-1]
         y = self.head(top).squeeze(-1)
         out = [y]

@@ -17,7 +17,7 @@ from rnn_tui.train.options import pick
 FIRST_POSITIONS = ("drop", "pad")
 SCALING = ("auto", "on", "off")
 MAX_HORIZON = 10_000
-MAX_SERIES = 10_000_000
+MAX_SERIES = 1_000_000  # points: a latent model's held-out scoring steps through each one
 HORIZONS_PATTERN = r"\d+(,\d+){0,7}"
 
 
