@@ -95,6 +95,14 @@ def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
         for errors in row["errors"].values():
             assert errors["mse"] > 0 and errors["mape"] > 0
         assert row["winner"] in row["errors"]
+    code, out, err = call(["runs", "--dir", str(tmp_path), "--json"], capsys)
+    (entry,) = json.loads(out)["runs"]
+    epochs = [
+        json.loads(line) for line in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()
+    ]
+    rmse = [e["rmse"] for e in epochs if e["event"] == "epoch"]
+    assert entry["task"] == "forecast" and entry["best_rmse"] == min(rmse)
+    assert entry["best_val_ppl"] is None
 
 
 def test_resume_refuses_a_changed_series(tmp_path, capsys):

@@ -37,6 +37,11 @@ def _bleu(value) -> str:
     return "—" if value is None else f"{value:.1f}"
 
 
+def _rmse(value) -> str:
+    value = _number(value)
+    return "—" if value is None else f"{value:.4g}"
+
+
 def _cell(value: object, default: str = "?", style: str = "") -> Text:
     """A table cell as plain text: a run folder's strings are never read as Rich markup."""
     return Text(plain(value) if isinstance(value, str) and value else default, style=style)
@@ -76,6 +81,9 @@ def run(args: argparse.Namespace) -> int:
     translation = any(entry.get("best_bleu") is not None for entry in entries)
     if translation:
         table.add_column("best BLEU", justify="right")
+    forecast = any(entry.get("best_rmse") is not None for entry in entries)
+    if forecast:
+        table.add_column("best RMSE", justify="right")
     table.add_column("updated")
     styles = {
         "running": "green",
@@ -87,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     for entry in entries:
         status = entry.get("status")
         bleu = [Text(_bleu(entry.get("best_bleu")))] if translation else []
+        rmse = [Text(_rmse(entry.get("best_rmse")))] if forecast else []
         table.add_row(
             _cell(entry.get("name")),
             _cell(entry.get("model")),
@@ -94,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             Text(_epochs(entry)),
             Text(_ppl(entry.get("best_val_ppl"))),
             *bleu,
+            *rmse,
             Text(fmt_time(entry.get("updated"))),
         )
     Console(highlight=False).print(table)

@@ -33,7 +33,15 @@ class _MetricsSummary:
     """What list_runs needs from a metrics.jsonl (the last epoch event, the best finite val_ppl),
     kept per file and advanced over only the bytes appended since the previous scan."""
 
-    __slots__ = ("identity", "head", "offset", "last_epoch", "best_val_ppl", "best_bleu")
+    __slots__ = (
+        "identity",
+        "head",
+        "offset",
+        "last_epoch",
+        "best_val_ppl",
+        "best_bleu",
+        "best_rmse",
+    )
 
     def __init__(self, identity: tuple[int, int]):
         self.identity = identity
@@ -42,6 +50,7 @@ class _MetricsSummary:
         self.last_epoch: dict | None = None
         self.best_val_ppl: float | None = None
         self.best_bleu: float | None = None  # seq2seq runs: the highest held-out BLEU
+        self.best_rmse: float | None = None  # forecast runs: the lowest held-out RMSE
 
     def consume(self, data: bytes) -> None:
         """Fold in the bytes read at `offset`; a partial last line waits for the next scan."""
@@ -63,6 +72,10 @@ class _MetricsSummary:
             if isinstance(bleu, int | float) and not isinstance(bleu, bool) and math.isfinite(bleu):
                 if self.best_bleu is None or bleu > self.best_bleu:
                     self.best_bleu = float(bleu)
+            rmse = event.get("rmse")
+            if isinstance(rmse, int | float) and not isinstance(rmse, bool) and math.isfinite(rmse):
+                if self.best_rmse is None or rmse < self.best_rmse:
+                    self.best_rmse = float(rmse)
 
 
 _summaries: dict[Path, _MetricsSummary] = {}
@@ -134,6 +147,7 @@ def _run_entry(folder: Path) -> dict:
         "epochs": None,
         "best_val_ppl": None,
         "best_bleu": None,
+        "best_rmse": None,
         "updated": max(_mtime(run.config_path), _mtime(run.status_path), _mtime(run.metrics_path)),
     }
     try:
@@ -155,6 +169,7 @@ def _run_entry(folder: Path) -> dict:
     last_epoch = summary.last_epoch if summary is not None else None
     if summary is not None:
         entry["best_val_ppl"], entry["best_bleu"] = summary.best_val_ppl, summary.best_bleu
+        entry["best_rmse"] = summary.best_rmse
     if last_epoch is not None:
         entry["epoch"] = _count(last_epoch.get("epoch", 0))
         if entry["epochs"] is None:
@@ -171,7 +186,8 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     its trainer is gone),
     message, epoch (epochs done, from the last epoch event; None when that is no count),
     epochs (planned), best_val_ppl (the lowest finite val_ppl of its epoch events, or None),
-    best_bleu (the highest held-out BLEU of a seq2seq run, else None), updated (unix time of
+    best_bleu (the highest held-out BLEU of a seq2seq run, else None), best_rmse (the lowest
+    held-out one-step RMSE of a forecast run, else None), updated (unix time of
     its latest write). Strings are str, numbers finite numbers, else None.
     A missing root gives [].
     """
