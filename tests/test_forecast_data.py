@@ -83,6 +83,9 @@ def test_the_transform_is_fitted_on_the_training_part_only():
     changed = x.copy()
     changed[60:] *= 100  # the held-out tail changes nothing that was fitted
     assert SeriesTransform.fit(changed, 60, False, False, True) == fitted
+    huge = np.array([1e308, -1e308, 1e308, 2.0])
+    with pytest.raises(DataError, match="too large to difference or scale"):
+        SeriesTransform.fit(huge, 4, log=False, diff=True, scale=True)
     with pytest.raises(DataError, match="log transform needs every value above 0"):
         SeriesTransform.fit(np.array([1.0, 0.0, 2.0]), 3, log=True, diff=False, scale=False)
 

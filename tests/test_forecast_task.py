@@ -128,6 +128,7 @@ def test_resume_refuses_a_changed_series(tmp_path, capsys):
         (["--series", "airline", "--horizons", "1,200"], "horizon 200 reaches back"),
         (["--layers", "2"], "the autoregressive MLP has one hidden layer"),
         (["--tau", "0"], "--tau: must be an integer in [1, 10,000]"),
+        (["--series", "airline", "--tau", "500"], "too short for tau 500: its 144 values give 0"),
         (["--first", "both"], "invalid choice: 'both'"),
     ],
 )

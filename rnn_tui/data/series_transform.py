@@ -33,10 +33,18 @@ class SeriesTransform:
         x = np.asarray(x, dtype=np.float64)
         if log and not np.all(x > 0):
             raise DataError("a log transform needs every value above 0 (turn --log off)")
-        part = _detrend(x[:fit_end], log, diff)
+        with np.errstate(over="ignore", invalid="ignore"):
+            part = _detrend(x[:fit_end], log, diff)
+            mean, std = (
+                (float(part.mean()), float(part.std())) if len(part) and scale else (0.0, 1.0)
+            )
         if len(part) < 1:
             raise DataError("the training part is too short to fit the scaling on")
-        mean, std = (float(part.mean()), float(part.std())) if scale else (0.0, 1.0)
+        if not (np.all(np.isfinite(part)) and np.isfinite(mean) and np.isfinite(std)):
+            raise DataError(
+                "the series' values are too large to difference or scale in float64 "
+                "(rescale the column, e.g. to thousands)"
+            )
         return cls(log, diff, mean, std if std > 1e-12 else 1.0)
 
     def to_dict(self) -> dict:
@@ -45,9 +53,16 @@ class SeriesTransform:
     def forward(self, x: np.ndarray) -> np.ndarray:
         """z for the whole series: one value shorter than x when differencing (z[i] is the
         change from x[i] to x[i + 1])."""
-        return (_detrend(np.asarray(x, dtype=np.float64), self.log, self.diff) - self.mean) / (
-            self.std
-        )
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (_detrend(np.asarray(x, dtype=np.float64), self.log, self.diff) - self.mean) / (
+                self.std
+            )
+        if not np.all(np.isfinite(z)) or np.abs(z).max(initial=0) > 1e30:
+            raise DataError(
+                "the series' values are too large to difference or scale in float64 "
+                "(rescale the column, e.g. to thousands)"
+            )
+        return z
 
     @property
     def offset(self) -> int:

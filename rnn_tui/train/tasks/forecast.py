@@ -76,8 +76,14 @@ class ForecastTask:
         offset = 1 if config.diff else 0
         self.first_label = tau if drop else 0  # the z-index of pair 0's label
         num_pairs = len(x) - offset - self.first_label
+        if num_pairs < 2:
+            raise DataError(
+                f"series {self.series.name} is too short for tau {tau}: its {len(x)} values give "
+                f"{max(num_pairs, 0)} feature-label pairs, and training and a held-out part need "
+                "at least 2 (lower --tau)"
+            )
         self.n_train = config.n_train if config.n_train != -1 else self._auto_train(num_pairs)
-        if num_pairs < 2 or self.n_train >= num_pairs:
+        if self.n_train >= num_pairs:
             raise DataError(
                 f"series {self.series.name} is too short: {len(x)} values give {max(num_pairs, 0)} "
                 f"pairs with tau {tau}, and n_train {self.n_train} leaves none held out "
@@ -175,6 +181,8 @@ class ForecastTask:
         steps = [name for name, on in (("log", t.log), ("differenced", t.diff)) if on]
         steps.append("scaled" if (t.mean, t.std) != (0.0, 1.0) else "not scaled")
         season = f"season {self.period}" if self.period else "no season found"
+        if self.period and not self._baselines["seasonal_naive"]:
+            season += " (longer than the history before the held-out points: no seasonal baseline)"
         one = self._baselines["naive"][self.horizons[0]]
         return [
             f"series {', '.join(steps)} (fitted on the training part); {season}; naive "
