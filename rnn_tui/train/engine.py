@@ -42,30 +42,26 @@ from rnn_tui.checkpoints.device import (
     resolve_device,
 )
 from rnn_tui.checkpoints.store import clean_stale
-from rnn_tui.metrics.perplexity import perplexity
 from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
 from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
 from rnn_tui.train.progress import (
+    STEP_EVENT_MIN_S,
     NonFiniteLoss,
     Progress,
+    auto_log_every,
     check_loss,
     finite_or_none,
     memory_mb,
     plural_epochs,
     signal_name,
+    task_perplexity,
 )
 from rnn_tui.train.records import checkpoint_meta, run_summary
 from rnn_tui.train.task import RunSink, Task
 from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
-
-STEP_EVENTS_PER_EPOCH = 20
-# With the automatic rate, at most 10 step events a second: each is an fsync'ed line, and an
-# epoch of a small model (the seeds' forecast: 38 minibatches in 25 ms) would spend its time on
-# them. Followers poll at 2-4 Hz, so they see no difference.
-STEP_EVENT_MIN_S = 0.1
 
 
 class _Stopped(Exception):
@@ -97,17 +93,10 @@ class Trainer:
         self.resume = resume
         self.num_batches = self.task.num_batches
         self.num_params = count_parameters(self.model)
-        self.log_every = config.log_every or self._auto_log_every()
+        self.log_every = config.log_every or auto_log_every(self.num_batches)
         self.baseline_ppl = (
             (resume.meta.get("metrics") or {}).get("baseline_ppl") if resume is not None else None
         )
-
-    def _auto_log_every(self) -> int:
-        # About 20 step events per epoch; an epoch of fewer than 20 minibatches logs its end only
-        # (its epoch event follows at once), so tiny epochs do not read the device per batch.
-        if self.num_batches < STEP_EVENTS_PER_EPOCH:
-            return self.num_batches
-        return max(1, round(self.num_batches / STEP_EVENTS_PER_EPOCH))
 
     # -----------------------------------------------------------------------------------------
     # The run
@@ -229,8 +218,8 @@ class Trainer:
             p = self.progress
             p.epoch, p.batch = epoch, 0
             p.loss_sum = p.norm_sum = p.epoch_time = 0.0
-            train_ppl = self._perplexity(train_loss)
-            val_ppl = self._perplexity(val_loss)
+            train_ppl = task_perplexity(task, train_loss)
+            val_ppl = task_perplexity(task, val_loss)
             metric = task.selection(train_ppl, val_ppl, metrics)
             best = math.isfinite(metric) and (p.best_metric is None or metric < p.best_metric)
             if best:
@@ -239,18 +228,18 @@ class Trainer:
             if cfg.sample_every and epoch % cfg.sample_every == 0:
                 sample = p.last_sample = task.sample(self.model)
             tokens_per_s = task.units_per_epoch / train_time if train_time > 0 else 0.0
-            p.history.append(
-                {
-                    "epoch": epoch,
-                    "train_loss": finite_or_none(train_loss),
-                    "val_loss": finite_or_none(val_loss),
-                    "train_ppl": finite_or_none(train_ppl),
-                    "val_ppl": finite_or_none(val_ppl),
-                    "grad_norm": finite_or_none(grad_norm),
-                    "tokens_per_s": tokens_per_s,
-                    **metrics,
-                }
-            )
+            # What the history keeps of the epoch; the epoch event carries it and more.
+            record = {
+                "epoch": epoch,
+                "train_loss": finite_or_none(train_loss),
+                "val_loss": finite_or_none(val_loss),
+                "train_ppl": finite_or_none(train_ppl),
+                "val_ppl": finite_or_none(val_ppl),
+                "grad_norm": finite_or_none(grad_norm),
+                "tokens_per_s": tokens_per_s,
+                **metrics,
+            }
+            p.history.append(record)
             self._tick()
             # Checkpoints before the epoch event: a UI that sees the event finds them on disk.
             self.save("last")
@@ -262,14 +251,8 @@ class Trainer:
             eta = (cfg.epochs - epoch) * session_wall / done_here
             self._emit(
                 "epoch",
-                epoch=epoch,
+                **record,
                 epochs=cfg.epochs,
-                train_loss=finite_or_none(train_loss),
-                train_ppl=finite_or_none(train_ppl),
-                val_loss=finite_or_none(val_loss),
-                val_ppl=finite_or_none(val_ppl),
-                grad_norm=finite_or_none(grad_norm),
-                tokens_per_s=tokens_per_s,
                 elapsed=p.elapsed,
                 eta=eta,
                 memory_mb=memory_mb(self.device),
@@ -277,7 +260,6 @@ class Trainer:
                 best=best,
                 batches=self.num_batches,
                 step=p.step,
-                **metrics,
             )
             if sample is not None:
                 self._emit("sample", epoch=epoch, prefix=task.sample_prefix, text=sample)
@@ -322,7 +304,9 @@ class Trainer:
                     loss_total, norm_total = sums.tolist()
                     check_loss(loss_total / (b + 1), epoch)
                     now = time.perf_counter()
-                    if (b + 1) % self.log_every == 0 and self._step_event_due(now):
+                    # An explicit --log-every is obeyed; the automatic rate is capped in time.
+                    due = self.config.log_every or now - self._last_step_event >= STEP_EVENT_MIN_S
+                    if (b + 1) % self.log_every == 0 and due:
                         self._last_step_event = now
                         interval = b + 1 - logged_batch
                         loss_mean = (loss_total - logged_loss) / interval
@@ -333,7 +317,7 @@ class Trainer:
                             batch=b + 1,
                             batches=nb,
                             loss=loss_mean,
-                            ppl=finite_or_none(self._perplexity(loss_mean)),
+                            ppl=finite_or_none(task_perplexity(task, loss_mean)),
                             grad_norm=finite_or_none((norm_total - logged_norm) / interval),
                             tokens_per_s=(b + 1 - first)
                             * units_per_batch
@@ -361,17 +345,6 @@ class Trainer:
         check_loss(loss_total / nb, epoch)
         self._account(nb - first, train_seconds)
         return loss_total / nb, norm_total / nb, time_before + train_seconds
-
-    def _step_event_due(self, now: float) -> bool:
-        """An explicit --log-every is obeyed; the automatic rate is also capped in time."""
-        return bool(self.config.log_every) or now - self._last_step_event >= STEP_EVENT_MIN_S
-
-    def _perplexity(self, loss: float | None) -> float | None:
-        """exp(loss) for a task whose loss is a cross-entropy per token; None for one whose
-        loss is not (a forecast's mean squared error)."""
-        if loss is None or not getattr(self.task, "perplexity", True):
-            return None
-        return perplexity(loss)
 
     def _account(self, batches: int, seconds: float) -> None:
         self._session_units += batches * self.task.units_per_epoch / self.num_batches
