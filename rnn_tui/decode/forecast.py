@@ -22,10 +22,9 @@ import numpy as np
 import torch
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.series_baselines import naive_forecast, seasonal_naive_forecast
 from rnn_tui.data.series_files import Series, load_series
 from rnn_tui.data.series_transform import SeriesTransform
-from rnn_tui.metrics.forecast import forecast_errors, winner
+from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 
 
 class ForecastError(ValueError):
@@ -132,15 +131,13 @@ def _view(model, config, series, transform, first_test, horizons, period, device
     targets = np.arange(first_test, n) + offset
     errors: dict[int, dict[str, dict]] = {}
     winners: dict[int, str | None] = {}
+    baselines = baseline_errors(x, targets, horizons, period)
     for k in horizons:
         row = {}
         predicted = k_step[k][targets]
         if not np.isnan(predicted).any():
             row[model.kind] = forecast_errors(predicted, x[targets])
-        row["naive"] = forecast_errors(naive_forecast(x, targets, k), x[targets])
-        if period and targets[0] - period * -(-k // period) >= 0:
-            seasonal = seasonal_naive_forecast(x, targets, k, period)
-            row["seasonal_naive"] = forecast_errors(seasonal, x[targets])
+        row.update({name: by_k[k] for name, by_k in baselines.items() if k in by_k})
         errors[k] = row
         winners[k] = winner({name: e["rmse"] for name, e in row.items()})
     return ForecastView(

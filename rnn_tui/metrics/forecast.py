@@ -12,6 +12,8 @@ import math
 
 import numpy as np
 
+from rnn_tui.data.series_baselines import naive_forecast, seasonal_naive_forecast
+
 
 def forecast_errors(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float | None]:
     """{"mse", "rmse", "mape"} of `predicted` against `actual` (same shape, at least one)."""
@@ -30,4 +32,19 @@ def winner(rmse_by_name: dict[str, float | None]) -> str | None:
     return min(finite, key=finite.__getitem__) if finite else None
 
 
-__all__ = ["forecast_errors", "winner"]
+def baseline_errors(
+    x: np.ndarray, targets: np.ndarray, horizons, period: int | None
+) -> dict[str, dict[int, dict]]:
+    """{"naive": {k: errors}, "seasonal_naive": {k: errors}} of the baselines' k-step forecasts
+    of x[targets]; seasonal naive only where a whole season of history precedes every target."""
+    out: dict[str, dict[int, dict]] = {"naive": {}, "seasonal_naive": {}}
+    actual = np.asarray(x, dtype=np.float64)[targets]
+    for k in horizons:
+        out["naive"][k] = forecast_errors(naive_forecast(x, targets, k), actual)
+        if period and targets[0] - period * -(-k // period) >= 0:
+            predicted = seasonal_naive_forecast(x, targets, k, period)
+            out["seasonal_naive"][k] = forecast_errors(predicted, actual)
+    return out
+
+
+__all__ = ["baseline_errors", "forecast_errors", "winner"]

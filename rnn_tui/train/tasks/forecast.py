@@ -27,15 +27,11 @@ import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.series_baselines import (
-    detect_period,
-    naive_forecast,
-    seasonal_naive_forecast,
-)
+from rnn_tui.data.series_baselines import detect_period
 from rnn_tui.data.series_files import SINE, load_series
 from rnn_tui.data.series_transform import SeriesTransform
 from rnn_tui.data.timeseries import ar_features
-from rnn_tui.metrics.forecast import forecast_errors, winner
+from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
 from rnn_tui.train.task import Evaluation
@@ -114,7 +110,7 @@ class ForecastTask:
         self.num_batches = math.ceil(self.n_train / config.batch_size)
         self.units_per_epoch = self.n_train
         self.sample_prefix = ""
-        self._baselines = self._baseline_errors()
+        self._baselines = baseline_errors(x, self.targets + offset, self.horizons, self.period)
         self.last_scores: dict = {}
 
     def _auto_train(self, num_pairs: int) -> int:
@@ -191,17 +187,6 @@ class ForecastTask:
 
     def baseline(self) -> float | None:
         return None  # no perplexity to compare with: the baselines are in the metrics
-
-    def _baseline_errors(self) -> dict:
-        x, actual = self.series.values, self.targets + self.offset
-        out: dict = {"naive": {}, "seasonal_naive": {}}
-        for k in self.horizons:
-            out["naive"][k] = forecast_errors(naive_forecast(x, actual, k), x[actual])
-            back = self.period * -(-k // self.period) if self.period else None
-            if back is not None and actual[0] - back >= 0:
-                predicted = seasonal_naive_forecast(x, actual, k, self.period)
-                out["seasonal_naive"][k] = forecast_errors(predicted, x[actual])
-        return out
 
     # -- training ---------------------------------------------------------------------------
 
