@@ -5,6 +5,8 @@ x_t = sin(0.01 t) + ε_t, ε_t ~ N(0, 0.2), t = 1..1000; features are the τ = 4
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from rnn_tui.data.errors import DataError
@@ -51,3 +53,56 @@ def ar_features(x: np.ndarray, tau: int = 4, first: str = "drop") -> tuple[np.nd
     for i in range(tau):
         features[:, i] = x[i : T - tau + i]
     return features, x[tau:].copy()
+
+
+@dataclass(frozen=True)
+class ArSplit:
+    """How a series of `points` values splits into feature–label pairs: the first `n_train`
+    train, the rest are held out. Indices are into the transformed series z (one shorter than
+    x when differenced)."""
+
+    points: int
+    pairs: int
+    n_train: int
+    first_label: int  # z-index of pair 0's label: τ when the first τ are dropped, else 0
+
+    @property
+    def held_out(self) -> int:
+        return self.pairs - self.n_train
+
+    @property
+    def first_test(self) -> int:
+        """z-index of the first held-out label."""
+        return self.first_label + self.n_train
+
+
+def ar_split(
+    points: int,
+    tau: int,
+    first: str = "drop",
+    *,
+    diff: bool = False,
+    n_train: int = -1,
+    auto_train: int | None = None,
+    name: str = "the series",
+) -> ArSplit:
+    """The pairs `points` values give with `tau` (d2l: T − τ when the first τ are dropped, T
+    when padded; one fewer when differenced) and the training part: `n_train` pairs, or when it
+    is -1 `auto_train` (the seeds' 600 of a 1000-point sine), else 80% of the pairs. DataError,
+    one line naming the fix, when fewer than one pair would be held out."""
+    first_label = tau if first == "drop" else 0
+    pairs = points - (1 if diff else 0) - first_label
+    if pairs < 2:
+        raise DataError(
+            f"{name} is too short for tau {tau}: its {points} values give {max(pairs, 0)} "
+            "feature-label pairs, and training and a held-out part need at least 2 (lower --tau)"
+        )
+    if n_train == -1:
+        chosen = auto_train if auto_train is not None else round(0.8 * pairs)
+        n_train = max(1, min(pairs - 1, chosen))
+    if n_train >= pairs:
+        raise DataError(
+            f"{name} is too short: {points} values give {pairs} pairs with tau {tau}, and "
+            f"n_train {n_train} leaves none held out (lower --n-train or --tau)"
+        )
+    return ArSplit(points, pairs, n_train, first_label)

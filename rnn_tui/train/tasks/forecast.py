@@ -30,7 +30,7 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.data.series_baselines import detect_period
 from rnn_tui.data.series_files import SINE, load_series
 from rnn_tui.data.series_transform import SeriesTransform
-from rnn_tui.data.timeseries import ar_features
+from rnn_tui.data.timeseries import ar_features, ar_split
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
@@ -70,21 +70,16 @@ class ForecastTask:
         x = self.series.values
         tau, drop = config.tau, config.first == "drop"
         offset = 1 if config.diff else 0
-        self.first_label = tau if drop else 0  # the z-index of pair 0's label
-        num_pairs = len(x) - offset - self.first_label
-        if num_pairs < 2:
-            raise DataError(
-                f"series {self.series.name} is too short for tau {tau}: its {len(x)} values give "
-                f"{max(num_pairs, 0)} feature-label pairs, and training and a held-out part need "
-                "at least 2 (lower --tau)"
-            )
-        self.n_train = config.n_train if config.n_train != -1 else self._auto_train(num_pairs)
-        if self.n_train >= num_pairs:
-            raise DataError(
-                f"series {self.series.name} is too short: {len(x)} values give {max(num_pairs, 0)} "
-                f"pairs with tau {tau}, and n_train {self.n_train} leaves none held out "
-                "(lower --n-train or --tau)"
-            )
+        split = ar_split(
+            len(x),
+            tau,
+            config.first,
+            diff=config.diff,
+            n_train=config.n_train,
+            auto_train=round(0.6 * config.length) if config.series == SINE else None,
+            name=f"series {self.series.name}",
+        )
+        self.first_label, self.n_train = split.first_label, split.n_train
         self.first_test = self.first_label + self.n_train  # z-index of the first held-out label
         min_start = self.first_label - 1 if drop else 0
         reach = self.first_test - self.horizons[-1]
@@ -112,11 +107,6 @@ class ForecastTask:
         self.sample_prefix = ""
         self._baselines = baseline_errors(x, self.targets + offset, self.horizons, self.period)
         self.last_scores: dict = {}
-
-    def _auto_train(self, num_pairs: int) -> int:
-        if self.config.series == SINE:
-            return min(num_pairs - 1, round(0.6 * self.config.length))  # the seeds' 600 of 1000
-        return max(1, min(num_pairs - 1, round(0.8 * num_pairs)))
 
     # -- the model --------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ option's help and range from the declaration: neither is restated here.
 from __future__ import annotations
 
 from textual.validation import ValidationResult, Validator
-from textual.widgets import Input
+from textual.widgets import Input, Select
 
 from rnn_tui.options import Option, OptionError
+from rnn_tui.train.options import FILE
 
 
 class OptionValidator(Validator):
@@ -55,4 +56,57 @@ def option_input(
     )
 
 
-__all__ = ["OptionValidator", "option_input", "option_tooltip"]
+BOOLEAN_CHOICES = (("no", False), ("yes", True))
+
+
+def option_control(option: Option, widget_id: str, tooltip: str | None = None) -> Input | Select:
+    """A form's control for `option`: a drop-down for a switch, choices or presets (presets
+    end with "File…"), else a text field checked by the option's own parse."""
+    tooltip = option_tooltip(option) if tooltip is None else tooltip
+    if option.kind is bool:
+        choices: tuple = BOOLEAN_CHOICES
+    elif option.presets:
+        choices = (*option.presets, ("File…", FILE))
+    else:
+        choices = tuple((str(c), c) for c in option.choices)
+    if choices:
+        return Select(
+            choices,
+            value=option.default,
+            allow_blank=False,
+            compact=True,
+            id=widget_id,
+            tooltip=tooltip,
+        )
+    return Input(
+        option.text(option.default),
+        placeholder=option.unset_label if option.optional else "",
+        id=widget_id,
+        compact=True,
+        validators=[OptionValidator(option)],
+        valid_empty=option.optional,
+        tooltip=tooltip,
+    )
+
+
+def read_field(widget: Input, option: Option) -> tuple[object, str | None]:
+    """(value, problem) of a form's text field: the parsed value (None for an empty optional
+    field: the option's not-set value), or the problem naming the field and its range."""
+    text = widget.value.strip()
+    result = widget.validate(text)
+    if result is not None and not result.is_valid:
+        return None, f"{option.title}: {option.describe(typed=True)}"
+    if option.optional and not text:
+        return None, None
+    return option.parse(text), None
+
+
+__all__ = [
+    "BOOLEAN_CHOICES",
+    "FILE",
+    "OptionValidator",
+    "option_control",
+    "option_input",
+    "option_tooltip",
+    "read_field",
+]

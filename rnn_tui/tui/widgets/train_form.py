@@ -22,10 +22,9 @@ from rnn_tui.options import Option
 from rnn_tui.train.options import FILE, OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK
 from rnn_tui.train.registry import TRAIN_FORM_TASKS as TASKS
-from rnn_tui.tui.widgets.option_input import OptionValidator
+from rnn_tui.tui.widgets.option_input import OptionValidator, option_control, read_field
 
 SEQ2SEQ = "seq2seq"
-BOOLEAN_CHOICES = (("no", False), ("yes", True))
 
 
 def form_options() -> list[str]:
@@ -120,31 +119,7 @@ class TrainForm(VerticalScroll):
         yield Button("Start ▶", id="start", variant="success", compact=True)
 
     def _control(self, option: Option) -> Widget:
-        widget_id = f"form-{option.name}"
-        if option.kind is bool:
-            choices: tuple = BOOLEAN_CHOICES
-        elif option.presets:
-            choices = (*option.presets, ("File…", FILE))
-        else:
-            choices = tuple((str(c), c) for c in option.choices)
-        if choices:
-            return Select(
-                choices,
-                value=option.default,
-                allow_blank=False,
-                compact=True,
-                id=widget_id,
-                tooltip=hint(option),
-            )
-        return Input(
-            option.text(option.default),
-            placeholder=option.unset_label if option.optional else "",
-            id=widget_id,
-            compact=True,
-            validators=[OptionValidator(option)],
-            valid_empty=option.optional,
-            tooltip=hint(option),
-        )
+        return option_control(option, f"form-{option.name}", hint(option))
 
     def on_mount(self) -> None:
         self._show_rows()
@@ -188,13 +163,11 @@ class TrainForm(VerticalScroll):
                     value = path
                 options[name] = value
                 continue
-            text = widget.value.strip()
-            result = widget.validate(text)
-            if result is not None and not result.is_valid:
-                problems.append(f"{option.title}: {option.describe(typed=True)}")
+            value, problem = read_field(widget, option)
+            if problem is not None:
+                problems.append(problem)
                 continue
-            value = option.parse(text)
-            options[name] = None if option.optional and not text else value
+            options[name] = value
         return options, problems + missing_paths
 
     # -- events -------------------------------------------------------------------------------
