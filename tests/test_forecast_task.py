@@ -82,6 +82,16 @@ def test_pad_keeps_the_first_labels(tmp_path):
     assert summary["held_out"] == 400
 
 
+@pytest.mark.parametrize(("switch", "pairs"), [("--pad", 400), ("--drop", 396)])
+def test_pad_and_drop_are_switches_of_the_cli(tmp_path, capsys, switch, pairs):
+    run = tmp_path / "run"
+    args = ["train", "--task", "forecast", switch, "--epochs", "1", "--run-dir", str(run)]
+    code, _, err = call([*args, "--json"], capsys)
+    assert code == 0, err
+    config = json.loads((run / "config.json").read_text())
+    assert config["first"] == switch[2:] and config["val_pairs"] == pairs
+
+
 def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
     args = ["train", "--task", "forecast", "--series", "airline", "--model", "gru", "--log"]
     args += ["--diff", "--epochs", "2", "--horizons", "1,12", "--run-dir", str(tmp_path / "r")]

@@ -97,6 +97,16 @@ def add_option(parser: argparse.ArgumentParser, option: Option, help: str, defau
         kwargs["type"] = _converter(option)
         kwargs["metavar"] = option.metavar or option.name.upper()
     parser.add_argument(option.flag, dest=option.name, **kwargs)
+    if option.extra.get("switches"):
+        # Each choice is also a bare switch (--pad for --first pad), as the seeds speak of it.
+        for choice in option.choices:
+            parser.add_argument(
+                f"--{choice}",
+                dest=option.name,
+                action="store_const",
+                const=choice,
+                help=f"the same as {option.flag} {choice}",
+            )
 
 
 def _max_file(parser: argparse.ArgumentParser) -> None:

@@ -80,6 +80,7 @@ FORECAST_OWN = (
         "drop",
         "the first τ points, which lack τ predecessors: drop them or pad with zeros",
         choices=FIRST_POSITIONS,
+        extra={"switches": True},  # --drop, --pad
     ),
     Option(
         "n_train",
@@ -161,4 +162,17 @@ FORECAST_OPTIONS = FORECAST_OWN + pick(
     sample_every=dict(help="a forecast summary every N epochs (0: never)"),
 )
 
-__all__ = ["FORECAST_OPTIONS", "MAX_HORIZON", "parse_horizons"]
+# The Forecast screen trains the AR model and a latent AR model side by side: this picks the
+# latter (one `--model` each; "none" trains the MLP alone).
+LATENT_KINDS = tuple(kind for kind in FORECAST_KINDS if kind != "mlp")
+LATENT = Option(
+    "latent",
+    str,
+    "gru",
+    "the latent autoregressive model trained beside the MLP on the same split (none: the MLP "
+    "alone)",
+    choices=(*LATENT_KINDS, "none"),
+    label="latent",
+)
+
+__all__ = ["FORECAST_OPTIONS", "LATENT", "LATENT_KINDS", "MAX_HORIZON", "parse_horizons"]
