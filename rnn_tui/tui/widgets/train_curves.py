@@ -50,6 +50,13 @@ GRID_MIN_WIDTH = 80  # below this (or GRID_MIN_HEIGHT rows) one plot at a time
 GRID_MIN_HEIGHT = 20
 
 
+def loss_name(tasks: Sequence[str]) -> str:
+    """What the loss plot measures: a forecast run's squared error, the others' cross-entropy
+    ("loss" alone when both kinds are overlaid)."""
+    kinds = {"squared error" if task == "forecast" else "cross-entropy" for task in tasks}
+    return kinds.pop() if len(kinds) == 1 else "" if kinds else "cross-entropy"
+
+
 def plot_ids(seq2seq: bool, grid: bool) -> tuple[str, ...]:
     """The plots shown, in order: the grid's four, or all that `cycle()` walks through."""
     if not seq2seq:
@@ -190,6 +197,7 @@ class CurvePanel(Container):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.active = 0  # the plot shown when there is room for one only (index in the cycle)
+        self.loss = "cross-entropy"  # what the loss plot's title says it measures
         self.seq2seq = False  # a seq2seq run is among those shown: the BLEU plot is in
         self._key: tuple | None = None
 
@@ -217,6 +225,10 @@ class CurvePanel(Container):
             series = single_run_series(curves[0].snap)
         else:
             series = overlay_series(curves)
+        loss = loss_name([c.snap.task for c in curves])
+        if loss != self.loss:
+            self.loss = loss
+            self._layout()
         seq2seq = any(c.snap.task == "seq2seq" for c in curves)
         if seq2seq != self.seq2seq:
             # Keep the plot shown alone where it is in both cycles (else the first).
@@ -251,6 +263,8 @@ class CurvePanel(Container):
         self.set_class(single, "-single")
         shown, active = self.shown, self.active_id
         for plot_id, title, _ in ALL_PLOTS:
+            if plot_id == "plot-loss":
+                title = f"loss ({self.loss})" if self.loss else "loss"
             plot = self.query_one(f"#{plot_id}", LinePlot)
             plot.set_class(plot_id not in shown, "-absent")
             plot.set_class(plot_id == active, "-active")
