@@ -17,6 +17,7 @@ FORMULAS = {
     "train": "H_t = φ(X_t W_xh + H_{t−1} W_hh + b_h)",
     "generate": "x_{t+1} = argmax softmax(o_t)",
     "translate": "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)",
+    "forecast": "h_t = g(h_{t−1}, x_{t−1}),   x̂_t = P(x_t | h_t)",
 }
 
 

@@ -105,6 +105,7 @@ SCREEN_SPECS: tuple[ScreenSpec, ...] = (
     ScreenSpec(
         "4", "translate", "Translate", lazy("rnn_tui.tui.screens.translate", "TranslateScreen")
     ),
+    ScreenSpec("5", "forecast", "Forecast", lazy("rnn_tui.tui.screens.forecast", "ForecastScreen")),
 )
 
 

@@ -104,3 +104,31 @@ TRANSLATE = Explanation(
     ),
     note="L: length with <eos>; p_n: n-gram precision; k = 2 here; beam size 1 is greedy.",
 )
+
+FORECAST = Explanation(
+    title="Sequence models: autoregressive forecasting (d2l §8.1)",
+    concept=(
+        "An autoregressive (AR) model predicts x_t from the τ values before it: an MLP on the "
+        "window (x_{t−τ}, …, x_{t−1}), the seeds' 4 → 10 → 1 with a squared loss. A latent "
+        "autoregressive model keeps a hidden state h_t that summarises everything seen so far "
+        "and predicts from it (here an RNN, GRU or LSTM). One-step-ahead predictions always "
+        "read observed values and look good. A k-step-ahead prediction must feed its own "
+        "predictions back in for the last k − 1 inputs: each error becomes part of the next "
+        "input, so errors accumulate and the k-step error grows with k — fed only on itself "
+        "from t = 604, the forecast soon flattens to a constant. The naive baselines (the "
+        "last value; the value one season ago) are what a model has to beat on real series."
+    ),
+    formulas=(
+        ("AR model", "x_t ~ P(x_t | x_{t−1}, …, x_{t−τ})"),
+        ("latent model", "h_t = g(h_{t−1}, x_{t−1}),   x̂_t = P(x_t | h_t)"),
+        ("squared loss", "ℓ = 1/n Σ_t (x̂_t − x_t)²"),
+        ("k-step ahead", "x̂_{t+k} = f(x̂_{t+k−1}, …, x̂_{t+1}, x_t, …)   (own predictions fed back)"),
+        ("naive", "x̂_{t+k} = x_t      seasonal naive: x̂_{t+k} = x_{t+k−m·⌈k/m⌉}"),
+        ("errors", "RMSE = √(1/n Σ (x̂ − x)²),   MAPE = 100/n Σ |x̂ − x| / |x|"),
+    ),
+    note=(
+        "The first τ points lack τ predecessors: drop them (d2l) or pad with zeros. Scaling, "
+        "log and differencing are fitted on the training part only; forecasts are shown in the "
+        "series' own units."
+    ),
+)

@@ -89,6 +89,22 @@ def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], li
     return [math.log10(v) for v in values], [f"{v:.3g}" for v in values]
 
 
+def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
+    """Round tick values inside [lo, hi] (steps of 1, 2 or 5 × 10^k), at most `most` of them:
+    0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5."""
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / max(1, most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step) * step
+    digits = max(0, 1 - math.floor(math.log10(step)))
+    ticks = [round(first + i * step, digits) for i in range(int((hi - first) // step) + 1)]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    # A range narrower than one round step: its two ends.
+    return ticks if len(ticks) >= 2 else [lo, hi]
+
+
 class LinePlot(PlotextPlot):
     """Labelled line series with optional log10 axes, replotted on data change and resize."""
 
@@ -101,11 +117,13 @@ class LinePlot(PlotextPlot):
         logx: bool = False,
         logy: bool = False,
         tight: bool = False,
+        nice_x: bool = False,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """`tight`: log axes span the data (padded) with 1-2-5 ticks instead of whole decades
-        (for values within a decade or two, such as perplexities)."""
+        (for values within a decade or two, such as perplexities); `nice_x`: a linear x axis
+        gets round tick values (time steps)."""
         super().__init__(id=id, classes=classes)
         self.plot_title = title
         self.xlabel = xlabel
@@ -113,6 +131,7 @@ class LinePlot(PlotextPlot):
         self.logx = logx
         self.logy = logy
         self.tight = tight
+        self.nice_x = nice_x
         self._series: list[tuple[str, np.ndarray, np.ndarray, str | None]] = []
 
     def set_series(self, series: Sequence[Series]) -> None:
@@ -175,6 +194,9 @@ class LinePlot(PlotextPlot):
             all_y = np.concatenate([y for _, _, y, _ in nonempty])
             if self.logx:
                 self._log_axis(plt.xticks, plt.xlim, float(all_x.min()), float(all_x.max()))
+            elif self.nice_x:
+                ticks = nice_ticks(float(all_x.min()), float(all_x.max()))
+                plt.xticks(ticks, [f"{t:g}" for t in ticks])
             if self.logy:
                 self._log_axis(plt.yticks, plt.ylim, float(all_y.min()), float(all_y.max()))
         self.refresh()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import partial
 from typing import ClassVar, Literal
 
@@ -51,14 +52,18 @@ class QuitRunDialog(ModalScreen[QuitChoice]):
         Binding("l", "choose('leave')", "Leave it running", show=False),
     ]
 
-    def __init__(self, run_name: str) -> None:
+    def __init__(self, run_name: str, count: int = 1) -> None:
+        """`run_name`: the run's folder name (several joined with "and", `count` of them)."""
         super().__init__()
         self.run_name = run_name
+        self.count = count
 
     def compose(self) -> ComposeResult:
         with Vertical(id="quit-body"):
             yield Static(
-                f"The run {self.run_name} is still training. Quit anyway?",
+                f"The run {self.run_name} is still training. Quit anyway?"
+                if self.count == 1
+                else f"The runs {self.run_name} are still training. Quit anyway?",
                 id="quit-question",
                 markup=False,
             )
@@ -70,7 +75,11 @@ class QuitRunDialog(ModalScreen[QuitChoice]):
             )
             with Vertical(id="quit-buttons"):
                 yield Button(
-                    "Stop the run (checkpoint, then exit)", id="quit-stop", variant="error"
+                    "Stop the run (checkpoint, then exit)"
+                    if self.count == 1
+                    else "Stop the runs (checkpoints, then exit)",
+                    id="quit-stop",
+                    variant="error",
                 )
                 yield Button("Leave it running", id="quit-leave", variant="primary")
                 yield Button("Cancel", id="quit-cancel")
@@ -87,21 +96,26 @@ class QuitRunDialog(ModalScreen[QuitChoice]):
         self.dismiss(choice)
 
 
-def confirm_quit(app: App, process: TrainProcess | None) -> bool:
-    """While `process` (a trainer this app started) is alive, ask whether to stop it or leave it
-    running, then quit or not as answered; True: the question took over the quit."""
-    if process is None or not process.alive:
+def confirm_quit(app: App, process: TrainProcess | Sequence[TrainProcess | None] | None) -> bool:
+    """While a trainer this app started (`process`, or any of several) is alive, ask whether to
+    stop it or leave it running, then quit or not as answered; True: the question took over the
+    quit."""
+    several = process if isinstance(process, Sequence) else [process]
+    alive = [p for p in several if p is not None and p.alive]
+    if not alive:
         return False
     if not isinstance(app.screen, QuitRunDialog):
-        app.push_screen(QuitRunDialog(process.path.name), partial(_answered, app, process))
+        names = " and ".join(p.path.name for p in alive)
+        app.push_screen(QuitRunDialog(names, len(alive)), partial(_answered, app, alive))
     return True
 
 
-def _answered(app: App, process: TrainProcess, choice: QuitChoice | None) -> None:
+def _answered(app: App, alive: list[TrainProcess], choice: QuitChoice | None) -> None:
     if choice == "stop":
-        try:
-            process.request("stop")
-        except RunError:
-            process.terminate()
+        for process in alive:
+            try:
+                process.request("stop")
+            except RunError:
+                process.terminate()
     if choice in ("stop", "leave"):
         app.exit()

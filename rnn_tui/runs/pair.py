@@ -1,0 +1,138 @@
+"""Runs trained side by side, one per named slot, without Textual: the Forecast screen's AR MLP
+and latent model. Each slot is a `FollowedRuns` following one run (and the trainer started for
+it); this class starts a plan of runs at once, puts an opened run in its model's slot, and
+gathers what the slots have to tell.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
+from rnn_tui.runs.format import plain
+from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
+from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.snapshot import Snapshot
+
+
+class RunPair:
+    """One followed run per slot; `slot_of(config)` says which slot a run of `task` belongs in."""
+
+    def __init__(
+        self,
+        colors: Mapping[str, str],
+        slot_of: Callable[[dict], str],
+        task: str,
+        *,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`colors`: slot → the colour its run is drawn in (the slots, in order)."""
+        self.colors = dict(colors)
+        self.slot_of = slot_of
+        self.task = task
+        self.clock = clock
+        self.slots: dict[str, FollowedRuns] = {slot: self._fresh(slot) for slot in self.colors}
+
+    def _fresh(self, slot: str) -> FollowedRuns:
+        return FollowedRuns((self.colors[slot],), clock=self.clock)
+
+    def clear(self, slot: str) -> None:
+        """Stop following the slot's run (a trainer started for it keeps running)."""
+        self.slots[slot] = self._fresh(slot)
+
+    # -- starting and stopping --------------------------------------------------------------
+
+    def start(
+        self,
+        root: Path,
+        plan: Mapping[str, Mapping[str, object]],
+        command_builder: CommandBuilder = train_command,
+        *,
+        nice: int = 0,
+    ) -> tuple[list[TrainProcess], list[Notice]]:
+        """Start one trainer per planned slot (slot → its options), each writing a new run
+        directory under `root`; every slot is emptied first. Returns the trainers started and a
+        notice for each that could not be."""
+        started: list[TrainProcess] = []
+        notices: list[Notice] = []
+        for slot in self.slots:
+            self.clear(slot)
+            if slot not in plan:
+                continue
+            try:
+                started.append(self.slots[slot].start(root, plan[slot], command_builder, nice=nice))
+            except RunError as exc:
+                notices.append(Notice(str(exc), "error"))
+        return started, notices
+
+    def training(self) -> list[TrainProcess]:
+        """The trainers started here that are still alive."""
+        return [p for runs in self.slots.values() if (p := runs.training()) is not None]
+
+    def stop(self) -> list[Notice]:
+        """Ask every run that is training to stop (a checkpoint, then exit)."""
+        active = [runs for runs in self.slots.values() if (s := runs.shown()) and s.active]
+        if not active:
+            return [Notice("no run is training", "warning")]
+        return [runs.steer("stop") for runs in active]
+
+    # -- opening ----------------------------------------------------------------------------
+
+    def open(self, path: str | os.PathLike) -> tuple[str, str]:
+        """Follow the run at `path` in its slot, replacing the slot's run: (slot, key). RunError,
+        one line, for a folder that is not a run of this task or a slot still training."""
+        key = run_key(path)
+        config = RunDir(key).read_config()
+        task = config.get("task", "lm")
+        if task != self.task:
+            raise RunError(
+                f"{plain(Path(key).name)} is not a {self.task} run (task {plain(str(task))}): "
+                "open it on the Train screen"
+            )
+        slot = self.slot_of(config)
+        if self.slots[slot].training() is not None:
+            raise RunError(f"the {slot} run is still training: stop it first (x)")
+        runs = self._fresh(slot)
+        key, _ = runs.open(key)
+        self.slots[slot] = runs
+        return slot, key
+
+    # -- following --------------------------------------------------------------------------
+
+    def poll(self, big_read: int) -> tuple[list[Notice], list[tuple[FollowedRuns, str]], bool]:
+        """Read what every slot's run appended: (notices, the (slot runs, key) pairs to read in
+        a worker thread, whether a trainer started here exited)."""
+        notices: list[Notice] = []
+        to_read: list[tuple[FollowedRuns, str]] = []
+        exited = False
+        for runs in self.slots.values():
+            found, big = runs.poll(big_read)
+            notices += found
+            to_read += [(runs, key) for key in big]
+            done = runs.check_process()
+            if done is not None:
+                notices += done
+                exited = True
+        return notices, to_read, exited
+
+    def snapshots(self) -> dict[str, Snapshot | None]:
+        return {slot: runs.shown() for slot, runs in self.slots.items()}
+
+    def shown(self) -> dict[str, str]:
+        """slot → the key of the run it shows (slots without one left out)."""
+        return {slot: r.primary for slot, r in self.slots.items() if r.primary is not None}
+
+    def entries(self, listed: list[dict]) -> list[dict]:
+        """The run list: `listed` (list_runs() rows), then the runs shown from elsewhere."""
+        entries = [{**e, "path": run_key(e["path"])} for e in listed]
+        paths = {e["path"] for e in entries}
+        for slot, key in self.shown().items():
+            if key not in paths:
+                entries += [e for e in self.slots[slot].entries() if e["path"] == key]
+        return entries
+
+
+__all__ = ["RunPair"]

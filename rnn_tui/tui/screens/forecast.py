@@ -1,0 +1,424 @@
+"""The Forecast screen (d2l §8.1, sequence models): the AR MLP and a latent autoregressive model
+trained side by side on one series, their one-step, multi-step and k-step predictions, and the
+held-out error per k beside the naive baselines.
+
+Start (s) runs two `rnn-tui train --task forecast` subprocesses with the form's options, one
+`--model mlp` and one `--model rnn|gru|lstm`, each writing its own run directory under the runs
+folder: the results are saved as they are made, and any of them reopens (o). Each run is one
+"slot" (AR, latent), followed like the Train screen follows a run (runs/followed.py) on a timer.
+After each epoch and when a run ends, its best checkpoint is turned into the figures
+(decode.forecast.forecast_view) in a thread worker, so the screen never waits on torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Button, Header, Input, Select, SelectionList, TabPane, Tabs
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.series_files import SINE, load_series
+from rnn_tui.runs.followed import FollowedRuns, Notice
+from rnn_tui.runs.format import fmt_folder, plain
+from rnn_tui.runs.listing import list_runs
+from rnn_tui.runs.pair import RunPair
+from rnn_tui.runs.process import CommandBuilder, train_command
+from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root
+from rnn_tui.tui import explanations
+from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.widgets.footer import AppFooter
+from rnn_tui.tui.widgets.forecast_form import ForecastForm
+from rnn_tui.tui.widgets.forecast_results import AR, LATENT, SLOT_COLORS, ForecastResults
+from rnn_tui.tui.widgets.train_quit import confirm_quit
+from rnn_tui.tui.widgets.train_runs import RunPicker
+from rnn_tui.tui.widgets.train_side import TrainSide
+
+POLL_HZ = 4.0
+BIG_READ = 256 * 1024
+WIDE = 100  # below this many columns, starting hides the side panel for the plots
+CHILD_NICE = 5
+
+
+def slot_of(config: dict) -> str:
+    """The AR slot for a run of the MLP, the latent slot for a recurrent model's."""
+    return AR if config.get("model") == "mlp" else LATENT
+
+
+class ForecastScreen(Screen):
+    """The form and saved runs on the side; progress and the four panels beside them."""
+
+    DEFAULT_CSS = """
+    ForecastScreen #fc-body {
+        height: 1fr;
+    }
+    ForecastScreen TrainSide {
+        width: 38;
+    }
+    """
+
+    AUTO_FOCUS = "#fc-side Tabs"
+    EXPLAIN = explanations.FORECAST
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start", tooltip="train the MLP and the latent model on the form's"),
+        Binding("x", "stop", "Stop", tooltip="stop both runs: finish the batch, save, exit"),
+        Binding("o", "open_run", "Open run", tooltip="reopen saved forecast runs"),
+        Binding("n", "new_run", "Form", show=False, tooltip="the options of a new pair of runs"),
+        Binding("f", "toggle_side", "Panel", tooltip="show or hide the form and run list"),
+        Binding("t", "next_metric", "Metric", tooltip="the error the table shows: MSE, RMSE, MAPE"),
+        Binding(
+            "m", "other_model", "k-step model", show=False, tooltip="whose k-step plot to draw"
+        ),
+        Binding("v", "next_panel", "Next plot", tooltip="show the next panel (narrow terminals)"),
+        Binding("r", "refresh_runs", "Refresh", show=False, tooltip="rescan the runs folder"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    GUIDE = """\
+**Forecasting** (d2l §8.1, *sequence models*): an **AR model** predicts x_t from the τ values
+before it (the seeds' MLP 4 → 10 → 1); a **latent AR model** (RNN, GRU or LSTM) predicts it from
+a hidden state that summarises the whole past. Both train on the first n_train feature–label
+pairs with a squared loss; the rest of the series is held out.
+
+**Start** (s) trains the two at once, each as an `rnn-tui train --task forecast` process writing
+its own run directory (runs/ or $RNN_TUI_RUNS): that is the saved result. **Stop** (x) stops
+both; a run left running when you quit keeps training. **Open** (o) ticks saved forecast runs in
+the list: an MLP run goes to the AR slot, a recurrent one to the latent slot.
+
+**The panels** — the data with the one-step-ahead predictions (always fed observed values); the
+multi-step predictions from the first held-out point, fed on their own output (they flatten out
+— the seeds' figure from t = 604); the k-step-ahead predictions for each k of *horizons* (m: the
+other model); and the held-out error per k for both models and the naive baselines (last value;
+the value one season ago), the best in green (t: MSE, RMSE or MAPE). Errors accumulate, so the
+error grows with k. On a narrow terminal one panel shows at a time (v: next).
+
+**Real series**: *airline passengers* (monthly, 1949–1960) or any CSV file with a header row (its
+column: the only numeric one, or the one named). Log and differencing are what forecasters do
+with a growing, trending series; every transform is fitted on the training part only, and
+forecasts are shown in the series' own units.
+"""
+
+    def __init__(
+        self,
+        *,
+        poll_hz: float = POLL_HZ,
+        command_builder: CommandBuilder = train_command,
+        runs_root: str | os.PathLike | None = None,
+        child_nice: int = CHILD_NICE,
+    ) -> None:
+        super().__init__()
+        self.poll_hz = poll_hz
+        self.command_builder = command_builder
+        self._runs_root = Path(runs_root) if runs_root is not None else None
+        self.child_nice = child_nice
+        self.pair = RunPair(SLOT_COLORS, slot_of, "forecast")
+        self.views: dict = {}  # slot → ForecastView
+        self._view_keys: dict[str, tuple] = {}  # slot → what its view was computed from
+        self._view_loading: set[str] = set()
+        self._listed: list[dict] = []
+        self._reading: dict[Worker, tuple[FollowedRuns, str]] = {}  # first reads under way
+        self._told: set[Notice] = set()  # errors told since the last start
+
+    @property
+    def runs_root(self) -> Path:
+        return self._runs_root if self._runs_root is not None else default_runs_root()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="fc-body"):
+            with TrainSide(id="fc-side", initial="fc-tab-new"):
+                with TabPane("New runs", id="fc-tab-new"):
+                    yield ForecastForm(id="fc-form")
+                with TabPane("Runs", id="fc-tab-runs"):
+                    yield RunPicker(id="fc-run-picker")
+            yield ForecastResults(id="fc-results")
+        yield AppFooter()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / self.poll_hz, self.poll, name="follow forecast runs")
+        self.refresh_runs()
+        self.redraw()
+
+    # -- the series' length for the form's counts ---------------------------------------------
+
+    @on(Select.Changed, "#fc-series")
+    @on(Input.Changed, "#fc-series-path")
+    @on(Input.Changed, "#fc-column")
+    def _series_changed(self) -> None:
+        series, column = self.query_one(ForecastForm).series_source()
+        form = self.query_one(ForecastForm)
+        if series == SINE:
+            return
+        form.set_points(None)
+        if series:
+            self._series_points(series, column)
+
+    @work(thread=True, exclusive=True, group="series-points", exit_on_error=False)
+    def _series_points(self, series: str, column: str) -> None:
+        form = self.query_one(ForecastForm)
+        worker = get_current_worker()
+        try:
+            # A path typed character by character: a newer read cancels this one.
+            points = len(load_series(series, column, cancelled=lambda: worker.is_cancelled))
+            error = ""
+        except (DataError, OSError) as exc:
+            points, error = None, plain(str(exc))
+        if not worker.is_cancelled:
+            self.app.call_from_thread(form.set_points, points, error)
+
+    # -- following ----------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """One tick: read what the runs appended, notice trainers' exits, update the figures."""
+        notices, to_read, exited = self.pair.poll(BIG_READ)
+        for runs, key in to_read:
+            self._first_read(runs, key)
+        if exited:
+            self.refresh_runs()
+        self._tell(notices)
+        self.redraw()
+        self._load_views()
+
+    def _tell(self, notices: list[Notice | None]) -> None:
+        for notice in notices:
+            if notice is None or notice in self._told:
+                continue
+            if notice.severity == "error":
+                # Both runs read the same data: a refused option is told once, not twice.
+                self._told.add(notice)
+            self.notify(notice.text, severity=notice.severity, markup=False)
+
+    def _first_read(self, runs: FollowedRuns, key: str) -> None:
+        worker = self.run_worker(
+            runs.followers[key].poll, group="first-read", thread=True, exit_on_error=False
+        )
+        self._reading[worker] = (runs, key)
+
+    def snapshots(self) -> dict:
+        return self.pair.snapshots()
+
+    def redraw(self) -> None:
+        self.query_one(ForecastResults).show_progress(self.snapshots())
+
+    def _load_views(self) -> None:
+        """Turn each run's checkpoint into the figures after every epoch and at its end."""
+        for slot, snap in self.snapshots().items():
+            if snap is None or slot in self._view_loading:
+                continue
+            key = (str(snap.path), snap.epoch, snap.status)
+            if key == self._view_keys.get(slot) or (snap.active and snap.epoch == 0):
+                continue
+            self._view_keys[slot] = key
+            self._view_loading.add(slot)
+            self.run_worker(
+                partial(self._compute_view, snap.path),
+                name=slot,
+                group="view",
+                thread=True,
+                exit_on_error=False,
+            )
+
+    @staticmethod
+    def _compute_view(path: Path):
+        """The figures of the run at `path`, or None while it has no checkpoint yet."""
+        from rnn_tui.decode.forecast import forecast_view  # torch: on first use, in a thread
+
+        if not RunDir(path).checkpoints.joinpath("best.json").exists():
+            return None
+        return forecast_view(path)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        finished = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
+        if worker.state not in finished:
+            return
+        if worker in self._reading:
+            runs, key = self._reading.pop(worker)
+            self._tell([runs.read_done(key)])
+            self.redraw()
+        elif worker.group == "view":
+            self._view_done(worker)
+        elif worker.group == "list-runs" and worker.state == WorkerState.SUCCESS:
+            self._listed = worker.result
+            self._show_runs()
+
+    def _view_done(self, worker: Worker) -> None:
+        slot = worker.name
+        self._view_loading.discard(slot)
+        snap = self.pair.snapshots()[slot]
+        if worker.state == WorkerState.SUCCESS and worker.result is not None:
+            self.views[slot] = worker.result
+        elif worker.state == WorkerState.ERROR and (snap is None or not snap.active):
+            # A live run's checkpoint may be mid-write: the next epoch tries again.
+            self.notify(f"cannot forecast: {error_text(worker.error)}", severity="error")
+        self.query_one(ForecastResults).show_views(self.views)
+
+    # -- starting and stopping ----------------------------------------------------------------
+
+    def training(self) -> list:
+        return self.pair.training()
+
+    def action_start(self) -> None:
+        form = self.query_one(ForecastForm)
+        options, latent, problems = form.options()
+        counts, bad = form.counts_text()
+        if bad:
+            problems.append(counts)
+        if problems:
+            self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
+            return
+        if self.training():
+            self.notify("the runs are still training: stop them first (x)", severity="warning")
+            return
+        # The MLP reads τ values through one hidden layer: no recurrent options.
+        plan = {AR: {**options, "model": "mlp", "layers": None, "num_steps": None}}
+        if latent != "none":
+            plan[LATENT] = {**options, "model": latent}
+        self.views.clear()
+        self._view_keys.clear()
+        self._told.clear()
+        started, notices = self.pair.start(
+            self.runs_root, plan, self.command_builder, nice=self.child_nice
+        )
+        self._tell(notices)
+        if started:
+            names = " and ".join(p.path.name for p in started)
+            self.notify(f"started {names}", markup=False)
+            if self.size.width < WIDE:
+                self.query_one(TrainSide).hide()
+        self.query_one(ForecastResults).show_views(self.views)
+        self.redraw()
+        self._show_runs()
+
+    @on(Button.Pressed, "#fc-start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    def action_stop(self) -> None:
+        self._tell(self.pair.stop())
+
+    def confirm_quit(self) -> bool:
+        return confirm_quit(self.app, self.training())
+
+    # -- saved runs ---------------------------------------------------------------------------
+
+    def open_run(self, path: str | os.PathLike) -> bool:
+        """Show the forecast run at `path` in its model's slot (False after a notification when
+        it is not one, or that slot is training)."""
+        try:
+            slot, key = self.pair.open(path)
+        except RunError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return False
+        self.views.pop(slot, None)
+        self._view_keys.pop(slot, None)
+        self._first_read(self.pair.slots[slot], key)
+        self.query_one(ForecastResults).show_views(self.views)
+        self._show_runs()
+        return True
+
+    def refresh_runs(self) -> None:
+        self._list_runs(self.runs_root)
+
+    @work(thread=True, exclusive=True, group="list-runs", exit_on_error=False)
+    def _list_runs(self, root: Path) -> list[dict]:
+        return [e for e in list_runs(root) if e.get("task") == "forecast"]
+
+    def _show_runs(self) -> None:
+        shown = self.pair.shown()
+        colors = {key: SLOT_COLORS[slot] for slot, key in shown.items()}
+        self.query_one(RunPicker).set_runs(
+            self.pair.entries(self._listed),
+            list(shown.values()),
+            colors,
+            fmt_folder(self.runs_root),
+        )
+
+    @on(SelectionList.SelectedChanged, "#run-list")
+    def _ticked(self, event: SelectionList.SelectedChanged) -> None:
+        ticked = event.selection_list.selected
+        for slot, key in self.pair.shown().items():
+            if key not in ticked and not self.pair.slots[slot].training() is not None:
+                self.pair.clear(slot)
+                self.views.pop(slot, None)
+        for key in ticked:
+            if key not in self.pair.shown().values():
+                self.open_run(key)
+        self.query_one(ForecastResults).show_views(self.views)
+        self._show_runs()
+        self.redraw()
+
+    @on(Input.Submitted, "#run-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        if path and self.open_run(path):
+            event.input.value = ""
+            self.query_one("#run-list", SelectionList).focus()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def action_open_run(self) -> None:
+        self.query_one(TrainSide).show("fc-tab-runs")
+        self.refresh_runs()
+        self.call_after_refresh(self.query_one("#run-path", Input).focus)
+
+    def action_new_run(self) -> None:
+        self.query_one(TrainSide).show("fc-tab-new")
+        self.call_after_refresh(self.query_one(ForecastForm).first_field().focus)
+
+    def action_toggle_side(self) -> None:
+        self.query_one(TrainSide).toggle()
+
+    def action_next_metric(self) -> None:
+        self.query_one(ForecastResults).next_metric()
+
+    def action_other_model(self) -> None:
+        self.query_one(ForecastResults).other_model()
+
+    def action_next_panel(self) -> None:
+        self.query_one(ForecastResults).cycle()
+
+    def action_refresh_runs(self) -> None:
+        self.refresh_runs()
+
+    def action_leave_field(self) -> None:
+        side = self.query_one(TrainSide)
+        if side.display:
+            side.query_one(Tabs).focus()
+        else:
+            self.set_focus(None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.redraw()
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        return [
+            ("Forecast: start", "Train the MLP and the latent model (s)", self.action_start),
+            ("Forecast: open runs", "Reopen saved forecast runs (o)", self.action_open_run),
+            ("Forecast: stop", "Stop both runs (x)", self.action_stop),
+            (
+                "Forecast: error metric",
+                "MSE, RMSE or MAPE in the table (t)",
+                self.action_next_metric,
+            ),
+            (
+                "Forecast: k-step model",
+                "The other model's k-step plot (m)",
+                self.action_other_model,
+            ),
+            ("Forecast: side panel", "Show or hide the form and runs (f)", self.action_toggle_side),
+        ]
+
+
+__all__ = ["ForecastScreen"]

@@ -1,0 +1,257 @@
+"""The Forecast screen's form: the series and its split, then the two models' training options,
+one compact row each, built from the forecast task's declarations (train/forecast_options.py)
+and checked as typed by each option's own parse.
+
+Under the rows a line counts what the choices give — "996 pairs (first τ dropped): 600 train,
+396 held out" — the same split the trainer makes (data.timeseries.ar_split). The sine's length
+is a field; another series' length is read by the screen in a worker and handed to
+`set_points`.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Input, Label, Select, Static
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.series_files import SINE
+from rnn_tui.data.timeseries import ar_split
+from rnn_tui.options import Option, by_name
+from rnn_tui.train.forecast_options import FORECAST_OPTIONS, LATENT
+from rnn_tui.train.options import FILE
+from rnn_tui.tui.widgets.option_input import option_control, option_tooltip, read_field
+
+OPTIONS = by_name((*FORECAST_OPTIONS, LATENT))
+# The rows, in order; the rest of the task's options keep their defaults (the CLI has them all).
+SERIES_ROWS = ("series", "column", "length", "noise_seed", "tau", "first", "n_train")
+TRANSFORM_ROWS = ("log", "diff", "scale", "period", "horizons")
+MODEL_ROWS = ("latent", "hidden", "layers", "num_steps", "batch_size", "epochs", "lr", "seed")
+ROWS = SERIES_ROWS + TRANSFORM_ROWS + MODEL_ROWS
+SINE_ONLY = ("length", "noise_seed")
+# Options only the latent model has (the MLP reads τ values and has one hidden layer).
+LATENT_ONLY = ("layers", "num_steps")
+
+
+class ForecastForm(VerticalScroll):
+    """The option rows, the pair counts, a hint line for the focused field, and Start."""
+
+    DEFAULT_CSS = """
+    ForecastForm {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    ForecastForm .form-row {
+        height: 1;
+    }
+    ForecastForm .form-label {
+        width: 11;
+        padding: 0 1 0 0;
+        color: $text-muted;
+    }
+    ForecastForm .form-section {
+        color: $text-accent;
+        text-style: bold;
+    }
+    ForecastForm Input,
+    ForecastForm Select {
+        width: 1fr;
+    }
+    ForecastForm #fc-counts {
+        height: auto;
+        margin: 1 0 0 0;
+    }
+    ForecastForm #fc-counts.-error,
+    ForecastForm #fc-hint.-error {
+        color: $text-error;
+    }
+    ForecastForm #fc-hint {
+        height: auto;
+        margin: 1 0 0 0;
+        color: $text-muted;
+    }
+    ForecastForm #fc-start {
+        margin: 1 0 0 11;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._points: int | None = None  # length of the series chosen (sine: the field's T)
+        self._points_error = ""
+
+    def compose(self) -> ComposeResult:
+        yield Static("series", classes="form-section")
+        for name in ROWS:
+            if name == "log":
+                yield Static("transform", classes="form-section")
+            if name == "latent":
+                yield Static("models: the MLP and", classes="form-section")
+            option = OPTIONS[name]
+            with Horizontal(classes="form-row", id=f"fc-row-{name}"):
+                yield Label(option.title, classes="form-label")
+                yield option_control(option, f"fc-{name}", option_tooltip(option))
+            if name == "series":
+                with Horizontal(classes="form-row", id="fc-row-series-path"):
+                    yield Label("path", classes="form-label")
+                    yield Input(
+                        placeholder=option.extra["path_hint"],
+                        id="fc-series-path",
+                        compact=True,
+                        tooltip="Path of a CSV file: a header row, a numeric column, no gaps",
+                    )
+        yield Static("", id="fc-counts", markup=False)
+        yield Static("", id="fc-hint", markup=False)
+        yield Button("Start ▶", id="fc-start", variant="success", compact=True)
+
+    def on_mount(self) -> None:
+        self._show_rows()
+        self._update_counts()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def control(self, name: str) -> Input | Select:
+        widget = self.query_one(f"#fc-{name}")
+        assert isinstance(widget, Input | Select)
+        return widget
+
+    def set_value(self, name: str, value: object) -> None:
+        """Set a field (tests, the palette); a text field takes the value's text."""
+        widget = self.control(name)
+        if isinstance(widget, Select):
+            widget.value = value
+        else:
+            widget.value = value if isinstance(value, str) else OPTIONS[name].text(value)
+
+    def series_source(self) -> tuple[str, str]:
+        """(series, column) as chosen: "sine", "airline" or the typed path ("" when File… has
+        no path yet), and the column ("" for the only numeric one)."""
+        series = self.control("series").value
+        if series == FILE:
+            series = self.query_one("#fc-series-path", Input).value.strip()
+        column = self.control("column").value.strip() if series not in (SINE, "airline") else ""
+        return str(series), column
+
+    def options(self) -> tuple[dict[str, object], str, list[str]]:
+        """(options shared by both runs, the latent model or "none", problems): a problem names
+        each invalid field and its range; the options mean something only when there are none.
+        Options left at "auto" or empty are None (left out of the command line)."""
+        options: dict[str, object] = {"task": "forecast"}
+        problems: list[str] = []
+        series, column = self.series_source()
+        if not series:
+            problems.append("series: type the path of a CSV file")
+        options["series"], options["column"] = series, column or None
+        for name in ROWS:
+            if name in ("series", "column") or not self.query_one(f"#fc-row-{name}").display:
+                continue
+            widget, option = self.control(name), OPTIONS[name]
+            if isinstance(widget, Select):
+                options[name] = widget.value
+                continue
+            value, problem = read_field(widget, option)
+            if problem is not None:
+                problems.append(problem)
+            options[name] = value
+        latent = str(options.pop("latent"))
+        return options, latent, problems
+
+    def _valid(self, name: str) -> object | None:
+        """The field's value when it is valid (the option's default when its row is hidden)."""
+        option: Option = OPTIONS[name]
+        if not self.query_one(f"#fc-row-{name}").display:
+            return option.default
+        widget = self.control(name)
+        if isinstance(widget, Select):
+            return widget.value
+        value, problem = read_field(widget, option)
+        if problem is not None:
+            return None
+        return option.unset if value is None and option.optional else value
+
+    # -- the split ----------------------------------------------------------------------------
+
+    def set_points(self, points: int | None, error: str = "") -> None:
+        """The chosen series' length (None while unknown), or why it cannot be read."""
+        self._points, self._points_error = points, error
+        self._update_counts()
+
+    def _update_counts(self) -> None:
+        line = self.query_one("#fc-counts", Static)
+        text, error = self.counts_text()
+        line.update(text)
+        line.set_class(error, "-error")
+
+    def counts_text(self) -> tuple[str, bool]:
+        """The split the options give, as one line, and whether it is an error."""
+        series, _ = self.series_source()
+        points = self._valid("length") if series == SINE else self._points
+        if series != SINE and self._points_error:
+            return self._points_error, True
+        values = [self._valid(n) for n in ("tau", "first", "n_train", "diff")]
+        if points is None or any(v is None for v in values):
+            return "pairs: (fill in the fields)" if points is not None else "pairs: …", False
+        tau, first, n_train, diff = values
+        auto = round(0.6 * int(points)) if series == SINE else None
+        try:
+            split = ar_split(
+                int(points), int(tau), str(first), diff=bool(diff), n_train=int(n_train),
+                auto_train=auto, name="the series",
+            )  # fmt: skip
+        except DataError as exc:
+            return str(exc), True
+        how = "first τ dropped" if first == "drop" else "first τ padded"
+        return (
+            f"{points:,} points → {split.pairs:,} pairs ({how}): {split.n_train:,} train, "
+            f"{split.held_out:,} held out",
+            False,
+        )
+
+    # -- events -------------------------------------------------------------------------------
+
+    def _show_rows(self) -> None:
+        series = self.control("series").value
+        self.query_one("#fc-row-series-path").display = series == FILE
+        self.query_one("#fc-row-column").display = series == FILE
+        for name in SINE_ONLY:
+            self.query_one(f"#fc-row-{name}").display = series == SINE
+        latent = self.control("latent").value != "none"
+        for name in LATENT_ONLY:
+            self.query_one(f"#fc-row-{name}").display = latent
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        name = (event.select.id or "").removeprefix("fc-")
+        if name in ("series", "latent"):
+            self._show_rows()
+        if name == "series" and event.value == FILE:
+            self.query_one("#fc-series-path", Input).focus()
+        self._update_counts()
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("fc-")
+        result = event.validation_result
+        if name in OPTIONS and result is not None and not result.is_valid:
+            option = OPTIONS[name]
+            self._hint(f"{option.title}: {option.describe(typed=True)}", error=True)
+        elif name in OPTIONS and event.input.has_focus:
+            self._hint(option_tooltip(OPTIONS[name]))
+        self._update_counts()
+
+    def on_descendant_focus(self, event) -> None:
+        name = (event.widget.id or "").removeprefix("fc-")
+        if name in OPTIONS:
+            self._hint(option_tooltip(OPTIONS[name]))
+
+    def _hint(self, text: str, error: bool = False) -> None:
+        widget = self.query_one("#fc-hint", Static)
+        widget.update(text)
+        widget.set_class(error, "-error")
+
+    def first_field(self) -> Select:
+        return self.query_one("#fc-series", Select)
+
+
+__all__ = ["ROWS", "ForecastForm"]

@@ -1,0 +1,338 @@
+"""What the Forecast screen shows of its two runs (the AR MLP and a latent model): a progress line
+each, and the seeds' figures (d2l §8.1) from the runs' checkpoints — the data with the one-step-
+ahead predictions, the multi-step predictions fed on their own output from the first held-out
+point, the k-step-ahead predictions of one model, and a table of the held-out error per k for
+both models and the naive baselines, with which wins.
+
+Four panels in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next). The
+views are decode.forecast.ForecastView objects, computed by the screen in a worker; this widget
+only draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.widgets import Static
+
+from rnn_tui.runs.format import fmt_number, plain
+from rnn_tui.runs.snapshot import Snapshot
+from rnn_tui.tui.widgets.plot import LinePlot, Series
+from rnn_tui.tui.widgets.train_curves import RUN_STYLES
+from rnn_tui.tui.widgets.train_header import STATUS_MARKS
+
+if TYPE_CHECKING:  # the view module imports torch; this one must not
+    from rnn_tui.decode.forecast import ForecastView
+
+AR, LATENT = "ar", "latent"
+SLOTS = (AR, LATENT)
+SLOT_COLORS = {AR: "cyan+", LATENT: "orange+"}
+DATA_COLOR = "gray"
+K_COLORS = ("cyan+", "green+", "orange+", "magenta+", "blue+", "red+", "cyan", "orange")
+BASELINES = (("naive", "naive"), ("seasonal_naive", "season"))  # (errors key, table heading)
+SAID = {"naive": "naive", "seasonal_naive": "seasonal naive"}  # in the verdict's sentences
+METRICS = ("mse", "rmse", "mape")
+METRIC_TITLES = {"mse": "MSE", "rmse": "RMSE", "mape": "MAPE %"}
+PANELS = ("fc-plot-one", "fc-plot-multi", "fc-plot-k", "fc-table")
+GRID_MIN_WIDTH = 80
+GRID_MIN_HEIGHT = 28
+BAR = 12  # progress bar cells
+
+
+def progress_line(slot: str, snap: Snapshot | None) -> Text:
+    """ "█ AR  mlp  ▰▰▰▰▱▱ ▶ running · epoch 3/5 · loss 0.041 · held-out 0.043 · NAME"."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append("█ ", style=RUN_STYLES[SLOT_COLORS[slot]])
+    text.append("AR     " if slot == AR else "latent ", style="bold")
+    if snap is None:
+        text.append("no run: s starts both, o opens a saved one", style="dim")
+        return text
+    mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
+    text.append(f"{snap.model:<5}", style="bold")
+    done = max(0.0, min(1.0, snap.progress))
+    filled = round(done * BAR)
+    text.append(" " + "▰" * filled, style=RUN_STYLES[SLOT_COLORS[slot]])
+    text.append("▱" * (BAR - filled) + " ", style="dim")
+    text.append(f"{mark} {snap.status}", style=style)
+    epochs = snap.epochs if snap.epochs is not None else "?"
+    parts = [f"epoch {snap.epoch}/{epochs}"]
+    if snap.loss is not None:
+        parts.append(f"loss {fmt_number(snap.loss)}")
+    val = snap.series.get("val_loss")
+    if val is not None and len(val[1]):
+        parts.append(f"held-out {fmt_number(float(val[1][-1]))}")
+    text.append(" · " + " · ".join(parts))
+    text.append(f" · {snap.name}", style="dim")
+    if snap.status in ("failed", "died") and snap.message:
+        text.append(f" · {plain(snap.message)}", style="red")
+    return text
+
+
+def _fmt(metric: str, value: float | None) -> str:
+    if value is None or not math.isfinite(value):
+        return "–"
+    if metric == "mape":
+        return f"{value:.1f}"
+    # Series in the thousands (passengers squared): whole numbers, not 1.431e+04.
+    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+def error_rows(views: Mapping[str, ForecastView]) -> tuple[list[tuple[str, str]], list[int]]:
+    """The table's columns — (key into a view's errors, heading): each model, then the
+    baselines of the first view — and the horizons every view has."""
+    columns = [(v.model, v.model) for v in views.values()]
+    horizons = sorted(set.intersection(*(set(v.errors) for v in views.values())))
+    first = next(iter(views.values()))
+    for key, heading in BASELINES:
+        if any(key in first.errors[k] for k in horizons):
+            columns.append((key, heading))
+    return columns, horizons
+
+
+def _row_errors(views: Mapping[str, ForecastView], k: int) -> dict[str, dict]:
+    first = next(iter(views.values()))
+    row = {name: e for name, e in first.errors[k].items() if name in dict(BASELINES)}
+    for view in views.values():
+        if view.model in view.errors[k]:
+            row[view.model] = view.errors[k][view.model]
+    return row
+
+
+def best_of(row: Mapping[str, dict]) -> str | None:
+    """The predictor with the lowest RMSE (the forecast metrics' `winner` rule)."""
+    scored = {n: e["rmse"] for n, e in row.items() if math.isfinite(e.get("rmse", math.nan))}
+    return min(scored, key=lambda n: (scored[n], n)) if scored else None
+
+
+def error_table(views: Mapping[str, ForecastView], metric: str) -> Table:
+    """Held-out `metric` per horizon k (rows) for each model and baseline (columns), and the
+    winner by RMSE."""
+    columns, horizons = error_rows(views)
+    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", expand=False)
+    table.add_column("k", justify="right")
+    for _, heading in columns:
+        table.add_column(heading, justify="right")
+    table.add_column("best")
+    for k in horizons:
+        row = _row_errors(views, k)
+        best = best_of(row)
+        cells = [
+            Text(
+                _fmt(metric, row[key][metric]) if key in row else "–",
+                style="bold green" if key == best else "",
+            )
+            for key, _ in columns
+        ]
+        label = dict(columns).get(best, "–") if best else "–"
+        table.add_row(str(k), *cells, Text(label.split(" (")[0], style="green"))
+    return table
+
+
+def verdict(views: Mapping[str, ForecastView]) -> Text:
+    """Plainly, who wins one step ahead and at the longest horizon, with RMSE and MAPE."""
+    _, horizons = error_rows(views)
+    text = Text()
+    for k in dict.fromkeys((horizons[0], horizons[-1])) if horizons else ():
+        row = _row_errors(views, k)
+        best = best_of(row)
+        if best is None:
+            continue
+        name = SAID.get(best, best)
+        e = row[best]
+        others = ", ".join(
+            f"{SAID.get(n, n)} {_fmt('rmse', r['rmse'])}" for n, r in row.items() if n != best
+        )
+        text.append(f"k = {k}: ", style="bold")
+        text.append(f"{name} wins", style="bold green")
+        text.append(
+            f" — RMSE {_fmt('rmse', e['rmse'])}, MAPE {_fmt('mape', e['mape'])}%"
+            + (f" (vs {others})" if others else "")
+            + "\n"
+        )
+    if len({(len(v.series), v.first_test, v.series.name) for v in views.values()}) > 1:
+        text.append("the two runs forecast different series or splits\n", style="yellow")
+    return text
+
+
+class ForecastResults(Vertical):
+    """Progress of the two runs, then the four panels."""
+
+    DEFAULT_CSS = """
+    ForecastResults {
+        width: 1fr;
+        height: 1fr;
+    }
+    ForecastResults #fc-progress {
+        height: 2;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    ForecastResults #fc-panels {
+        height: 1fr;
+        layout: grid;
+        grid-size: 2 2;
+    }
+    ForecastResults #fc-panels.-single {
+        grid-size: 1 1;
+    }
+    ForecastResults #fc-table {
+        padding: 0 1;
+        overflow-y: auto;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.views: dict[str, ForecastView] = {}
+        self.metric = "mse"
+        self.k_model = AR  # whose k-step predictions are drawn
+        self._single = 0  # the panel shown when there is room for one only
+        self._progress: Text | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="fc-progress")
+        with Container(id="fc-panels"):
+            yield LinePlot(title="data and one-step ahead", id="fc-plot-one", nice_x=True)
+            yield LinePlot(title="multi-step, fed on itself", id="fc-plot-multi", nice_x=True)
+            yield LinePlot(title="k-step ahead", id="fc-plot-k", nice_x=True)
+            yield Static("", id="fc-table")
+
+    def on_mount(self) -> None:
+        self._layout()
+        self.show_views({})
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
+        lines = [progress_line(slot, snaps.get(slot)) for slot in SLOTS]
+        text = Text("\n").join(lines)
+        if text != self._progress:  # 4 polls a second: repaint only a change
+            self._progress = text
+            self.query_one("#fc-progress", Static).update(text)
+
+    def show_views(self, views: Mapping[str, ForecastView]) -> None:
+        """Redraw every panel from `views` (slot → view; missing slots are not drawn)."""
+        had = bool(self.views)
+        self.views = {slot: views[slot] for slot in SLOTS if slot in views}
+        if had != bool(self.views):
+            self._layout()
+        self._plot_one()
+        self._plot_multi()
+        self._plot_k()
+        self._table()
+
+    def _t(self, view: ForecastView) -> np.ndarray:
+        return np.arange(1, len(view.series) + 1)
+
+    def _data(self) -> list[Series]:
+        view = next(iter(self.views.values()))
+        return [Series("data", self._t(view), view.series.values, DATA_COLOR)]
+
+    def _plot_one(self) -> None:
+        plot = self.query_one("#fc-plot-one", LinePlot)
+        if not self.views:
+            plot.set_series([])
+            return
+        series = self._data() + [
+            Series(f"{v.model} 1-step", self._t(v), v.one_step, SLOT_COLORS[s])
+            for s, v in self.views.items()
+        ]
+        plot.xlabel = "t"
+        plot.set_series(series)
+
+    def _plot_multi(self) -> None:
+        plot = self.query_one("#fc-plot-multi", LinePlot)
+        if not self.views:
+            plot.set_series([])
+            return
+        first = next(iter(self.views.values()))
+        plot.plot_title = f"multi-step after t = {first.first_test}"
+        plot.xlabel = "t"
+        plot.set_series(
+            self._data()
+            + [
+                Series(f"{v.model} multi-step", self._t(v), v.multistep, SLOT_COLORS[s])
+                for s, v in self.views.items()
+            ]
+        )
+
+    def _plot_k(self) -> None:
+        plot = self.query_one("#fc-plot-k", LinePlot)
+        view = self.views.get(self.k_model) or next(iter(self.views.values()), None)
+        if view is None:
+            plot.plot_title = "k-step ahead"
+            plot.set_series([])
+            return
+        plot.plot_title = f"k-step ahead, {view.model} (m: other)"
+        plot.xlabel = "t"
+        plot.set_series(
+            [
+                Series(f"{k}-step", self._t(view), preds, K_COLORS[i % len(K_COLORS)])
+                for i, (k, preds) in enumerate(sorted(view.k_step.items()))
+            ]
+        )
+
+    def _table(self) -> None:
+        widget = self.query_one("#fc-table", Static)
+        if not self.views:
+            widget.update(
+                Text(
+                    "Held-out error per k, both models and the naive baselines, once a run "
+                    "has a checkpoint.\n\ns: train the MLP and the latent model with the form's "
+                    "options\no: open saved forecast runs",
+                    style="dim",
+                )
+            )
+            return
+        title = Text(
+            f"held-out {METRIC_TITLES[self.metric]} per k, best by RMSE "
+            f"(t: {METRIC_TITLES[self._next_metric()]})\n",
+            style="bold",
+        )
+        widget.update(
+            Group(title, error_table(self.views, self.metric), Text(), verdict(self.views))
+        )
+
+    # -- steering -----------------------------------------------------------------------------
+
+    def _next_metric(self) -> str:
+        return METRICS[(METRICS.index(self.metric) + 1) % len(METRICS)]
+
+    def next_metric(self) -> str:
+        self.metric = self._next_metric()
+        self._table()
+        return self.metric
+
+    def other_model(self) -> str:
+        self.k_model = LATENT if self.k_model == AR else AR
+        self._plot_k()
+        return self.k_model
+
+    def cycle(self) -> None:
+        """Show the next panel (when one is shown at a time)."""
+        self._single = (self._single + 1) % len(PANELS)
+        self._layout()
+
+    def _layout(self) -> None:
+        single = self.size.width < GRID_MIN_WIDTH or self.size.height < GRID_MIN_HEIGHT
+        self.query_one("#fc-panels").set_class(single, "-single")
+        # Nothing to draw yet: the one panel shown is the table's guide to starting.
+        shown = self._single if self.views else PANELS.index("fc-table")
+        for i, panel in enumerate(PANELS):
+            self.query_one(f"#{panel}").display = not single or i == shown
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout()
+
+
+__all__ = ["AR", "LATENT", "SLOTS", "ForecastResults", "error_table", "progress_line", "verdict"]

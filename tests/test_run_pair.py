@@ -1,0 +1,77 @@
+"""RunPair without Textual: slots by model, one task only, a plan started at once, stop."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from rnn_tui.runs.pair import RunPair
+from rnn_tui.runs.rundir import RunError
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDED = FIXTURES / "recorded-forecast"
+FAKE_TRAINER = FIXTURES / "fake_trainer.py"
+
+
+def pair() -> RunPair:
+    return RunPair(
+        {"ar": "cyan+", "latent": "orange+"},
+        lambda config: "ar" if config.get("model") == "mlp" else "latent",
+        "forecast",
+    )
+
+
+@pytest.fixture
+def saved(tmp_path) -> Path:
+    shutil.copytree(RECORDED, tmp_path / "runs")
+    return tmp_path / "runs"
+
+
+def test_opened_runs_go_to_their_models_slot_and_replace_it(saved) -> None:
+    runs = pair()
+    assert runs.open(saved / "forecast-gru-recorded")[0] == "latent"
+    assert runs.open(saved / "forecast-mlp-recorded")[0] == "ar"
+    copy = saved / "another-mlp"
+    shutil.copytree(saved / "forecast-mlp-recorded", copy)
+    slot, key = runs.open(copy)
+    assert slot == "ar" and runs.shown() == {
+        "ar": key,
+        "latent": str(saved / "forecast-gru-recorded"),
+    }
+    runs.clear("ar")
+    assert set(runs.shown()) == {"latent"}
+
+
+def test_a_run_of_another_task_or_no_run_is_one_line(saved) -> None:
+    runs = pair()
+    with pytest.raises(RunError, match="lm-gru-recorded is not a forecast run \\(task lm\\)"):
+        runs.open(FIXTURES / "recorded" / "lm-gru-recorded")
+    with pytest.raises(RunError):
+        runs.open(saved / "missing")
+    assert runs.shown() == {}
+
+
+def test_a_plan_starts_one_trainer_per_slot_and_stop_reaches_both(saved, tmp_path) -> None:
+    def build(options, folder):
+        source = RECORDED / f"forecast-{options['model']}-recorded"
+        return [sys.executable, str(FAKE_TRAINER), "--source", str(source),
+                "--run-dir", str(folder), "--hold"]  # fmt: skip
+
+    runs = pair()
+    assert runs.stop() and runs.stop()[0].severity == "warning"  # nothing to stop
+    plan = {
+        "ar": {"task": "forecast", "model": "mlp"},
+        "latent": {"task": "forecast", "model": "gru"},
+    }
+    started, notices = runs.start(tmp_path / "new", plan, build)
+    try:
+        assert notices == [] and len(started) == 2 and len(runs.training()) == 2
+        assert {p.path.name.split("-")[1] for p in started} == {"mlp", "gru"}
+    finally:
+        for process in started:
+            process.terminate()
+            process.wait(10)
+    assert runs.training() == []

@@ -1,0 +1,381 @@
+"""The Forecast screen with Pilot: the form and its pair counts, starting the two runs (a fake
+trainer replaying the recorded forecast runs, checkpoints included), reopening saved runs, the
+table and its keys, and one line for every refusal. No training: the figures come from the
+recorded runs' checkpoints (a forward pass)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from textual.widgets import Input, Select, SelectionList, Static
+
+from rnn_tui.tui.screens.forecast import ForecastScreen
+from rnn_tui.tui.widgets.forecast_form import ForecastForm
+from rnn_tui.tui.widgets.forecast_results import ForecastResults
+from rnn_tui.tui.widgets.plot import LinePlot, nice_ticks
+from rnn_tui.tui.widgets.train_quit import QuitRunDialog
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDED = FIXTURES / "recorded-forecast"
+LM_RECORDED = FIXTURES / "recorded" / "lm-gru-recorded"
+FAKE_TRAINER = FIXTURES / "fake_trainer.py"
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch) -> Path:
+    """An empty runs folder in a fresh working directory."""
+    root = tmp_path / "runs"
+    monkeypatch.setenv("RNN_TUI_RUNS", str(root))
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+@pytest.fixture
+def saved(runs) -> Path:
+    """The two recorded forecast runs in the runs folder."""
+    shutil.copytree(RECORDED, runs)
+    return runs
+
+
+@pytest.fixture
+def forecast_app(tui, monkeypatch):
+    """The app opening on the Forecast screen, built with the given options."""
+    import rnn_tui.tui.app as app_module
+
+    def make(**screen_options):
+        class ForecastFirst(app_module.RnnTuiApp):
+            DEFAULT_MODE = "forecast"
+            MODES: ClassVar = {
+                **app_module.RnnTuiApp.MODES,
+                "forecast": lambda: ForecastScreen(**screen_options),
+            }
+
+        monkeypatch.setattr(app_module, "RnnTuiApp", ForecastFirst)
+        return tui.make_app()
+
+    return make
+
+
+def fake_builder(*extra: str, calls: list | None = None):
+    """Replay the recorded run of the model asked for (mlp or gru)."""
+
+    def build(options, folder):
+        if calls is not None:
+            calls.append(dict(options))
+        source = RECORDED / f"forecast-{options['model']}-recorded"
+        return [
+            sys.executable, str(FAKE_TRAINER), "--source", str(source),
+            "--run-dir", str(folder), "--delay", "0.001", *extra,
+        ]  # fmt: skip
+
+    return build
+
+
+async def wait_for(pilot, screen, condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        screen.poll()
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+def counts(screen) -> str:
+    return str(screen.query_one("#fc-counts", Static).render())
+
+
+def table(screen) -> str:
+    """The table panel as drawn (its lines joined)."""
+    widget = screen.query_one("#fc-table", Static)
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def open_saved(pilot, tui, screen) -> None:
+    """Tick both saved runs in the Runs tab and wait for their figures."""
+    await pilot.press("o")
+    await tui.settle(pilot)
+    runs_list = screen.query_one("#run-list", SelectionList)
+    runs_list.select_all()
+    await wait_for(pilot, screen, lambda: set(screen.views) == {"ar", "latent"})
+    await tui.settle(pilot)
+
+
+# -- the form ------------------------------------------------------------------------------
+
+
+async def test_the_form_counts_the_seeds_pairs_and_follows_pad_drop_and_tau(
+    runs, tui, forecast_app
+) -> None:
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        form = screen.query_one(ForecastForm)
+        assert counts(screen) == (
+            "1,000 points → 996 pairs (first τ dropped): 600 train, 396 held out"
+        )
+        form.set_value("first", "pad")
+        await pilot.pause()
+        assert (
+            counts(screen) == "1,000 points → 1,000 pairs (first τ padded): 600 train, 400 held out"
+        )
+        form.set_value("first", "drop")
+        form.set_value("tau", 999)
+        await pilot.pause()
+        assert "too short for tau 999" in counts(screen)
+        form.set_value("tau", "x")
+        await pilot.pause()
+        assert counts(screen) == "pairs: (fill in the fields)"
+
+
+async def test_airline_is_read_in_a_worker_for_its_counts(runs, tui, forecast_app) -> None:
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#fc-series", Select).value = "airline"
+        await tui.settle(pilot)
+        # 144 months, τ = 4 dropped: 140 pairs, 80% train.
+        assert counts(screen) == "144 points → 140 pairs (first τ dropped): 112 train, 28 held out"
+        assert not screen.query_one("#fc-row-length").display
+
+
+async def test_a_bad_csv_path_is_one_line_under_the_form(runs, tmp_path, tui, forecast_app) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("month,passengers\n1949-01,112\n1949-02,oops\n", encoding="utf-8")
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#fc-series", Select).value = "file"
+        await pilot.pause()
+        screen.query_one("#fc-series-path", Input).value = str(bad)
+        await tui.settle(pilot)
+        assert counts(screen) == f"{bad} has no numeric column (its columns: month, passengers)"
+        assert screen.query_one("#fc-counts").has_class("-error")
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert tui.errors(pilot.app) and tui.errors(pilot.app)[-1].startswith("cannot start:")
+        assert not runs.exists()
+
+
+async def test_an_invalid_field_refuses_to_start_and_names_it(runs, tui, forecast_app) -> None:
+    calls: list = []
+    async with forecast_app(command_builder=fake_builder(calls=calls)).run_test(
+        size=(120, 40)
+    ) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one(ForecastForm).set_value("lr", "-1")
+        await pilot.pause()
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert calls == []
+        assert tui.errors(pilot.app) == ["cannot start: lr: a number in (0, 1,000]"] or (
+            tui.errors(pilot.app)[-1].startswith("cannot start: lr:")
+        )
+
+
+# -- training the pair ---------------------------------------------------------------------
+
+
+async def test_start_trains_the_mlp_and_the_latent_model_and_draws_both(
+    runs, tui, forecast_app
+) -> None:
+    calls: list = []
+    app = forecast_app(command_builder=fake_builder(calls=calls), poll_hz=4.0)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("escape", "s")
+        await wait_for(
+            pilot,
+            screen,
+            lambda: (
+                set(screen.views) == {"ar", "latent"}
+                and all(s is not None and not s.active for s in screen.snapshots().values())
+            ),
+        )
+        await wait_for(pilot, screen, lambda: not screen._view_loading)
+        # One process per model, the same data options; the MLP gets no recurrent options.
+        assert [c["model"] for c in calls] == ["mlp", "gru"]
+        assert calls[0]["layers"] is None and calls[0]["num_steps"] is None
+        shared = ("task", "series", "tau", "first", "horizons", "epochs", "lr", "hidden")
+        assert all(calls[0][k] == calls[1][k] for k in shared)
+        assert calls[0]["task"] == "forecast" and calls[0]["series"] == "sine"
+        # Saved as two run directories, each with its checkpoint.
+        folders = sorted(p.name for p in runs.iterdir())
+        assert [f.split("-")[1] for f in folders] == ["gru", "mlp"]
+        assert all((runs / f / "checkpoints" / "best.json").is_file() for f in folders)
+        text = table(screen)
+        assert "mlp" in text and "gru" in text and "naive" in text
+        assert "k = 1: gru wins" in text
+        progress = str(screen.query_one("#fc-progress", Static).render())
+        assert "epoch 5/5" in progress and "finished" in progress
+
+
+async def test_a_refused_start_is_told_once_for_both_runs(runs, tui, forecast_app) -> None:
+    message = "series sine is too short for tau 999"
+    app = forecast_app(command_builder=fake_builder("--refuse", message))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("escape", "s")
+        await wait_for(pilot, screen, lambda: not screen.training() and tui.errors(pilot.app))
+        errors = tui.errors(pilot.app)
+        assert errors.count(f"rnn-tui: error: {message}") == 1, errors
+        assert not runs.exists() or not list(runs.iterdir())  # the empty folders are removed
+
+
+async def test_quitting_while_both_train_asks_and_stop_stops_both(runs, tui, forecast_app) -> None:
+    app = forecast_app(command_builder=fake_builder("--hold"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("escape", "s")
+        await wait_for(pilot, screen, lambda: len(screen.training()) == 2)
+        processes = screen.training()
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, QuitRunDialog)
+        assert pilot.app.screen.count == 2
+        await pilot.press("escape")
+        await pilot.pause()
+        await wait_for(
+            pilot, screen, lambda: all(s.status == "running" for s in screen.snapshots().values())
+        )
+        await pilot.press("x")
+        for process in processes:
+            assert process.wait(20) is not None
+        await wait_for(
+            pilot, screen, lambda: all(s.status == "stopped" for s in screen.snapshots().values())
+        )
+
+
+# -- saved runs ----------------------------------------------------------------------------
+
+
+async def test_saved_runs_reopen_in_their_slots_and_the_keys_steer_the_panels(
+    saved, tui, forecast_app
+) -> None:
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await open_saved(pilot, tui, screen)
+        assert screen.views["ar"].model == "mlp" and screen.views["latent"].model == "gru"
+        view = screen.views["ar"]
+        # The seeds' split: observed through t = 604, fed on itself after.
+        assert view.first_test == 604
+        plots = {p.id: p for p in screen.query(LinePlot)}
+        assert plots["fc-plot-multi"].plot_title == "multi-step after t = 604"
+        # The k-step error grows with k for both models (the seeds' point, measured).
+        for v in screen.views.values():
+            mse = [v.errors[k][v.model]["mse"] for k in (1, 4, 16, 64)]
+            assert mse == sorted(mse)
+        assert "held-out MSE" in table(screen)
+        await pilot.press("escape")  # out of the run list
+        screen.set_focus(None)
+        await pilot.press("t")
+        assert "held-out RMSE" in table(screen)
+        await pilot.press("t")
+        assert "held-out MAPE" in table(screen)
+        assert "mlp" in plots["fc-plot-k"].plot_title
+        await pilot.press("m")
+        assert "gru" in plots["fc-plot-k"].plot_title
+        # Unticking a run empties its slot.
+        screen.query_one("#run-list", SelectionList).deselect(
+            str((saved / "forecast-gru-recorded").resolve())
+        )
+        await tui.settle(pilot)
+        assert set(screen.views) == {"ar"}
+
+
+async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecast_app) -> None:
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("o")
+        await pilot.pause()
+        screen.query_one("#run-path", Input).value = str(LM_RECORDED)
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert tui.errors(pilot.app) == [
+            "lm-gru-recorded is not a forecast run (task lm): open it on the Train screen"
+        ]
+        screen.query_one("#run-path", Input).value = str(saved / "nowhere")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert len(tui.errors(pilot.app)) == 2
+        assert screen.views == {}
+
+
+async def test_a_narrow_terminal_shows_one_panel_at_a_time(saved, tui, forecast_app) -> None:
+    async with forecast_app().run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await open_saved(pilot, tui, screen)
+        await pilot.press("escape")
+        screen.query_one("#fc-side").hide()
+        await pilot.pause()
+        results = screen.query_one(ForecastResults)
+        shown = [p for p in ("fc-plot-one", "fc-plot-multi", "fc-plot-k", "fc-table")
+                 if results.query_one(f"#{p}").display]  # fmt: skip
+        assert shown == ["fc-plot-one"]
+        await pilot.press("v", "v", "v")
+        assert results.query_one("#fc-table").display
+        assert not results.query_one("#fc-plot-one").display
+
+
+# -- a forecast run on the Train screen ---------------------------------------------------
+
+
+def test_the_train_screens_loss_plot_names_the_loss_of_the_runs_shown() -> None:
+    from rnn_tui.tui.widgets.train_curves import loss_name
+
+    assert loss_name(["forecast"]) == "squared error"
+    assert loss_name(["lm", "seq2seq"]) == "cross-entropy"
+    assert loss_name(["lm", "forecast"]) == ""
+    assert loss_name([]) == "cross-entropy"
+
+
+async def test_a_forecast_run_opened_on_the_train_screen_has_a_squared_error_loss(
+    saved, tui
+) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        screen.open_run(saved / "forecast-mlp-recorded")
+        await tui.settle(pilot)
+        screen.poll()
+        await pilot.pause()
+        plot = screen.query_one("#plot-loss", LinePlot)
+        assert plot.plot_title == "loss (squared error)"
+
+
+# -- round time ticks ----------------------------------------------------------------------
+
+
+@given(
+    st.floats(-1e6, 1e6, allow_nan=False),
+    st.floats(1e-3, 1e6, allow_nan=False),
+    st.integers(2, 10),
+)
+def test_nice_ticks_are_round_evenly_spaced_and_inside_the_range(lo, width, most) -> None:
+    hi = lo + width
+    ticks = nice_ticks(lo, hi, most)
+    assert 1 <= len(ticks) <= most
+    assert all(lo - 1e-9 * abs(hi) <= t <= hi + 1e-9 * abs(hi) for t in ticks)
+    steps = {round(b - a, 6) for a, b in zip(ticks, ticks[1:], strict=False)}
+    assert len(steps) <= 1
+
+
+def test_nice_ticks_of_the_seeds_time_axis() -> None:
+    assert nice_ticks(1, 1000) == [200, 400, 600, 800, 1000]
+    assert nice_ticks(1, 144) == [25, 50, 75, 100, 125]
