@@ -379,3 +379,35 @@ def test_nice_ticks_are_round_evenly_spaced_and_inside_the_range(lo, width, most
 def test_nice_ticks_of_the_seeds_time_axis() -> None:
     assert nice_ticks(1, 1000) == [200, 400, 600, 800, 1000]
     assert nice_ticks(1, 144) == [25, 50, 75, 100, 125]
+
+
+async def test_latent_none_trains_the_mlp_alone(runs, tui, forecast_app) -> None:
+    calls: list = []
+    app = forecast_app(command_builder=fake_builder(calls=calls))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one(ForecastForm).set_value("latent", "none")
+        await pilot.pause()
+        assert not screen.query_one("#fc-row-num_steps").display
+        await pilot.press("escape", "s")
+        await wait_for(pilot, screen, lambda: "ar" in screen.views and not screen.training())
+        assert [c["model"] for c in calls] == ["mlp"]
+        assert screen.snapshots()["latent"] is None
+        assert "gru" not in table(screen) and "mlp" in table(screen)
+
+
+async def test_a_run_whose_series_changed_is_one_line_and_the_app_stays(
+    saved, tui, forecast_app
+) -> None:
+    best = saved / "forecast-mlp-recorded" / "checkpoints" / "best.json"
+    best.write_text(best.read_text().replace('"fingerprint":"', '"fingerprint":"0'))
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        assert screen.open_run(saved / "forecast-mlp-recorded")
+        await wait_for(pilot, screen, lambda: bool(tui.errors(pilot.app)))
+        assert tui.errors(pilot.app) == [
+            "cannot forecast: the series sine changed since this model was trained"
+        ]
+        assert screen.views == {}
