@@ -16,10 +16,11 @@ from rnn_tui.data.sources import ENCODING, MAX_FILE_MB
 from rnn_tui.data.stats import STATS_OPTIONS
 from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
 from rnn_tui.options import Option, OptionError, with_changes
+from rnn_tui.probe.options import GRADIENT_OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
-COMMANDS = ("stats", "train", "generate", "translate", "runs")
+COMMANDS = ("stats", "train", "generate", "translate", "gradients", "runs")
 # What `train --resume` may change; everything else comes from the run's own config.
 RESUME_OPTIONS = ("epochs", "device")
 
@@ -264,6 +265,25 @@ def _add_translate(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def _add_gradients(sub) -> None:
+    p = sub.add_parser(
+        "gradients",
+        help="backpropagation through time measured on one cell (vanishing, exploding, "
+        "clipping, truncation)",
+        description=(
+            "Unroll one recurrent cell over T steps and measure the norm of the gradient of the "
+            "loss at step T with respect to every hidden state h_t (d2l 8.7): it shrinks or "
+            "grows like rho(W_hh)^(T-t) for a linear cell, printed beside the closed form. Also "
+            "the gradient norm before and after clipping (and that its direction is kept) and "
+            "what truncating BPTT after tau steps drops. A fresh cell has a random orthogonal "
+            "W_hh times --init-scale; --checkpoint looks into a trained language model."
+        ),
+        epilog="example: rnn-tui gradients --cell linear --init-scale 0.9 --length 50 --json",
+    )
+    _plain(p, GRADIENT_OPTIONS)
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
 def _add_runs(sub) -> None:
     p = sub.add_parser(
         "runs",
@@ -298,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour system of the terminal (SSH does not forward COLORTERM: try 256)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for add in (_add_stats, _add_train, _add_generate, _add_translate, _add_runs):
+    adders = (_add_stats, _add_train, _add_generate, _add_translate, _add_gradients, _add_runs)
+    for add in adders:
         add(sub)
     return parser
 

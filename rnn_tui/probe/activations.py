@@ -1,0 +1,95 @@
+"""What the hidden units do on a text (Karpathy's char-rnn visualisations, LSTMVis): the matrix of
+hidden states (and gates) against the tokens, units ranked by how they follow a feature, and one
+step of the cell unrolled with its numbers (the seeds' "I am not happy" walk-through, d2l §8.4).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnn_tui.probe.cell import Cell, ProbeError, unroll
+
+
+@dataclass(frozen=True)
+class Activations:
+    """Per step t and unit j: "h" (T, H), and for a gated cell its gates ("z", "r" for a GRU;
+    "i", "f", "o" and the memory "c" for an LSTM), as float arrays."""
+
+    tokens: list[str]
+    values: dict[str, np.ndarray]
+
+    @property
+    def hidden(self) -> int:
+        return self.values["h"].shape[1]
+
+
+@torch.no_grad()
+def activations(cell: Cell, ids: list[int], tokens: list[str]) -> Activations:
+    """The hidden states and gates of `cell` reading the token ids (from h_0 = 0)."""
+    if not ids:
+        raise ProbeError("the text is empty: type at least one token")
+    steps = unroll(cell, cell.encode(ids))
+    names = [k for k in steps[0] if k != "candidate"]
+    values = {k: torch.cat([s[k] for s in steps]).numpy() for k in names}
+    return Activations(list(tokens), values)
+
+
+def rank_units(matrix: np.ndarray, feature: np.ndarray) -> list[tuple[int, float]]:
+    """Units ordered by |correlation| of their activation with `feature` (one value per step,
+    e.g. 1 on spaces): (unit, correlation), strongest first; a constant unit scores 0."""
+    if len(feature) != len(matrix):
+        raise ProbeError("the feature needs one value per token")
+    x = matrix - matrix.mean(0)
+    f = feature - feature.mean()
+    denominator = np.sqrt((x**2).sum(0) * (f**2).sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.where(denominator > 0, (x * f[:, None]).sum(0) / denominator, 0.0)
+    order = np.argsort(-np.abs(corr), kind="stable")
+    return [(int(j), float(corr[j])) for j in order]
+
+
+@dataclass(frozen=True)
+class UnrolledStep:
+    """Step t of an RNN-style update with the numbers: x_t W_xh, h_{t−1} W_hh, h_t, the change
+    from h_{t−1}, and the seeds' check that the two products add up to one product of the
+    concatenations (the largest absolute difference, ≈ 1e-16)."""
+
+    t: int
+    token: str
+    h_prev: np.ndarray
+    h: np.ndarray
+    x_part: np.ndarray  # x_t W_xh
+    h_part: np.ndarray  # h_{t−1} W_hh
+    concat_part: np.ndarray  # concat(x_t, h_{t−1}) · concat(W_xh, W_hh)
+    concat_error: float
+
+
+@torch.no_grad()
+def unrolled_step(cell: Cell, ids: list[int], tokens: list[str], t: int) -> UnrolledStep:
+    """Step `t` (1-based) of the cell reading `ids`: the candidate's two products (W_xh and
+    W_hh of the RNN, of the GRU's candidate, of the LSTM's memory candidate) and the check."""
+    if not 1 <= t <= len(ids):
+        raise ProbeError(f"step must be in [1, {len(ids)}], got {t}")
+    xs = cell.encode(ids)
+    steps = unroll(cell, xs[:t])
+    h_prev = steps[-2]["h"][0] if t > 1 else torch.zeros(cell.hidden, dtype=xs.dtype)
+    gate = "c" if cell.kind == "lstm" else "h"
+    W_xh, W_hh = cell.W_x[gate], cell.W_h[gate]
+    x_part, h_part = xs[t - 1] @ W_xh, h_prev @ W_hh
+    concat = torch.cat((xs[t - 1], h_prev)) @ torch.cat((W_xh, W_hh), 0)
+    return UnrolledStep(
+        t,
+        tokens[t - 1],
+        h_prev.numpy(),
+        steps[-1]["h"][0].numpy(),
+        x_part.numpy(),
+        h_part.numpy(),
+        concat.numpy(),
+        float((x_part + h_part - concat).abs().max()),
+    )
+
+
+__all__ = ["Activations", "UnrolledStep", "activations", "rank_units", "unrolled_step"]

@@ -1,0 +1,157 @@
+"""One recurrent cell, written out step by step in float64, for looking inside it (d2l §8.4,
+§9.1, §9.2): the weights of any one-layer model (scratch or concise) or a fresh cell, the inputs as
+vectors, and every hidden state, gate and cell state kept as a node of the autograd graph.
+
+The training models fuse steps and gates for speed; this is the seeds' equations one line each,
+so a gradient can be taken with respect to any h_t or input x_t, and a test can check that the
+unrolled states equal the model's own:
+
+    RNN     h_t = φ(x_t W_xh + h_{t−1} W_hh + b_h)              (φ = tanh; "linear": identity)
+    GRU     z_t = σ(x_t W_xz + h_{t−1} W_hz + b_z),  r_t = σ(x_t W_xr + h_{t−1} W_hr + b_r)
+            h̃_t = tanh(x_t W_xh + (r_t ⊙ h_{t−1}) W_hh + b_h)
+            h_t = z_t ⊙ h_{t−1} + (1 − z_t) ⊙ h̃_t
+    LSTM    i, f, o = σ(x_t W_x· + h_{t−1} W_h· + b_·),  c̃_t = tanh(x_t W_xc + h_{t−1} W_hc + b_c)
+            c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t,   h_t = o_t ⊙ tanh(c_t)
+
+A concise (nn.GRU) cell keeps a second bias inside the reset gate, r ⊙ (h W_hh + b_hn), which is
+kept here too (`b_hh`), so the states match torch's to rounding.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+
+CELLS = ("rnn", "gru", "lstm", "linear")
+GATES = {"rnn": ("h",), "linear": ("h",), "gru": ("z", "r", "h"), "lstm": ("i", "f", "o", "c")}
+DTYPE = torch.float64
+
+
+class ProbeError(ValueError):
+    """A model or an input the probe cannot look into; one line for people."""
+
+
+@dataclass
+class Cell:
+    """A cell's weights (float64): per gate g, W_x[g] (inputs, H), W_h[g] (H, H), b[g] (H,);
+    `b_hh[g]` the hidden-side bias a concise GRU applies inside the reset gate; the read-out
+    W_hq (H, V), b_q when it came from a language model; `embedding` (V, E) when its inputs are
+    embeddings rather than one-hot vectors."""
+
+    kind: str
+    W_x: dict[str, torch.Tensor]
+    W_h: dict[str, torch.Tensor]
+    b: dict[str, torch.Tensor]
+    b_hh: dict[str, torch.Tensor] = field(default_factory=dict)
+    W_hq: torch.Tensor | None = None
+    b_q: torch.Tensor | None = None
+    embedding: torch.Tensor | None = None
+    below: Cell | None = None  # the layer under this one in a stacked model (it reads x_t)
+
+    @property
+    def layers(self) -> int:
+        return 1 + (self.below.layers if self.below is not None else 0)
+
+    @property
+    def hidden(self) -> int:
+        return next(iter(self.W_h.values())).shape[0]
+
+    @property
+    def inputs(self) -> int:
+        return next(iter(self.W_x.values())).shape[0]
+
+    @property
+    def W_hh(self) -> torch.Tensor:
+        """The recurrent weight of the candidate state (the RNN's W_hh; the LSTM's W_hc)."""
+        return self.W_h["c" if self.kind == "lstm" else "h"]
+
+    def encode(self, tokens: list[int]) -> torch.Tensor:
+        """The input vectors x_1..x_T of token ids (T, the bottom layer's inputs): one-hot, or
+        their embeddings."""
+        if self.below is not None:
+            return self.below.encode(tokens)
+        ids = torch.tensor(tokens, dtype=torch.long)
+        if self.embedding is not None:
+            return self.embedding[ids].clone()
+        return torch.nn.functional.one_hot(ids, self.inputs).to(DTYPE)
+
+
+def spectral_radius(W: torch.Tensor) -> float:
+    """ρ(W) = max |λ_i|: how much W stretches a vector per step in the long run."""
+    return float(torch.linalg.eigvals(W.detach()).abs().max())
+
+
+def fresh_cell(
+    kind: str, hidden: int, inputs: int, init_scale: float, seed: int = 0, gate_bias: float = 0.0
+) -> Cell:
+    """A cell with random weights: each W_h is a random orthogonal matrix times `init_scale`, so
+    ρ(W_hh) = init_scale exactly (below 1 vanishes, above 1 explodes); W_x ~ N(0, 1/inputs);
+    `gate_bias` on the gate that keeps the past (the LSTM's forget gate f, the GRU's update
+    gate z)."""
+    if kind not in CELLS:
+        raise ProbeError(f"cell must be one of {', '.join(CELLS)}, got {kind!r}")
+    g = torch.Generator().manual_seed(seed)
+
+    def orthogonal() -> torch.Tensor:
+        q, r = torch.linalg.qr(torch.randn(hidden, hidden, generator=g, dtype=DTYPE))
+        return q * torch.sign(torch.diagonal(r)) * init_scale
+
+    gates = GATES[kind]
+    keep = {"lstm": "f", "gru": "z"}.get(kind)
+    return Cell(
+        kind,
+        W_x={
+            k: torch.randn(inputs, hidden, generator=g, dtype=DTYPE) / math.sqrt(inputs)
+            for k in gates
+        },
+        W_h={k: orthogonal() for k in gates},
+        b={k: torch.full((hidden,), gate_bias if k == keep else 0.0, dtype=DTYPE) for k in gates},
+    )
+
+
+def step(cell: Cell, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None = None) -> dict:
+    """One step of the cell: {"h": h_t, "c": c_t (LSTM), gate name: its value}; x (B, inputs),
+    h (B, H)."""
+    W_x, W_h, b = cell.W_x, cell.W_h, cell.b
+
+    def pre(g: str) -> torch.Tensor:
+        return x @ W_x[g] + h @ W_h[g] + b[g]
+
+    if cell.kind in ("rnn", "linear"):
+        a = pre("h") + cell.b_hh.get("h", 0)
+        return {"h": torch.tanh(a) if cell.kind == "rnn" else a}
+    if cell.kind == "gru":
+        z = torch.sigmoid(pre("z") + cell.b_hh.get("z", 0))
+        r = torch.sigmoid(pre("r") + cell.b_hh.get("r", 0))
+        if "h" in cell.b_hh:  # torch's GRU: the reset gate multiplies h W_hh + b_hn
+            cand = torch.tanh(x @ W_x["h"] + b["h"] + r * (h @ W_h["h"] + cell.b_hh["h"]))
+        else:
+            cand = torch.tanh(x @ W_x["h"] + (r * h) @ W_h["h"] + b["h"])
+        return {"h": z * h + (1 - z) * cand, "z": z, "r": r, "candidate": cand}
+    i, f, o = (torch.sigmoid(pre(g) + cell.b_hh.get(g, 0)) for g in ("i", "f", "o"))
+    cand = torch.tanh(pre("c") + cell.b_hh.get("c", 0))
+    c = f * c + i * cand
+    return {"h": o * torch.tanh(c), "c": c, "i": i, "f": f, "o": o, "candidate": cand}
+
+
+def unroll(cell: Cell, xs: torch.Tensor, *, keep_grad: bool = False) -> list[dict]:
+    """Every step's values for inputs xs (T, inputs), from h_0 = 0 (and c_0 = 0): a list of T
+    dicts as `step` returns (of the top layer: a stacked cell's lower layers run first and feed
+    it their h_t). `keep_grad`: each h_t keeps its gradient after backward()."""
+    if cell.below is not None:
+        xs = torch.cat([values["h"] for values in unroll(cell.below, xs)])
+    h = torch.zeros(1, cell.hidden, dtype=DTYPE)
+    c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
+    out = []
+    for x in xs:
+        values = step(cell, x.unsqueeze(0), h, c)
+        h, c = values["h"], values.get("c")
+        if keep_grad and h.requires_grad:
+            h.retain_grad()
+        out.append(values)
+    return out
+
+
+__all__ = ["CELLS", "Cell", "ProbeError", "fresh_cell", "spectral_radius", "step", "unroll"]

@@ -1,0 +1,256 @@
+"""Backpropagation through time, measured (d2l §8.7): how the gradient of a loss at step T reaches
+each earlier hidden state, what clipping and truncation do to it, and how much each earlier input
+moves a prediction.
+
+The seeds' gradient with respect to the recurrent weights is a sum over time of products of
+Jacobians:
+
+    ∂L/∂W_hh = Σ_t (∂L/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂h_t/∂W_hh
+
+For a linear RNN (h_t = x_t W_xh + h_{t−1} W_hh) every Jacobian is W_hhᵀ, so
+‖∂L/∂h_t‖ = ‖(∂L/∂h_T) (W_hh^{T−t})ᵀ‖: it shrinks or grows like ρ(W_hh)^{T−t}, the spectral
+radius to the power of the distance — vanishing below 1, exploding above. Tanh squashes the
+product further; the GRU's and LSTM's gates can keep it near 1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from rnn_tui.probe.cell import DTYPE, Cell, ProbeError, spectral_radius, step, unroll
+from rnn_tui.train.clipping import grad_clipping
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    """‖∂L_T/∂h_t‖ for t = 1..T (index t − 1), ρ(W_hh), and for a linear cell the closed form."""
+
+    cell: str
+    norms: list[float]
+    spectral_radius: float
+    loss: float
+    predicted: list[float] | None = None  # linear cells: ‖(∂L/∂h_T)(W_hh^{T−t})ᵀ‖
+
+
+def _loss(cell: Cell, h_T: torch.Tensor, target: int | None, seed: int) -> torch.Tensor:
+    """The loss at step T: the cross-entropy of `target` under the cell's read-out, or for a
+    cell without one ⟨v, h_T⟩ with a fixed random unit vector v (any direction shows the flow)."""
+    if cell.W_hq is not None and target is not None:
+        logits = h_T @ cell.W_hq + cell.b_q
+        return F.cross_entropy(logits, torch.tensor([target]))
+    g = torch.Generator().manual_seed(seed)
+    v = torch.randn(cell.hidden, generator=g, dtype=DTYPE)
+    return (h_T[0] * v / v.norm()).sum()
+
+
+def _require(xs: torch.Tensor) -> None:
+    if xs.ndim != 2 or len(xs) == 0:
+        raise ProbeError("the sequence is empty: give at least one token")
+
+
+def gradient_flow(
+    cell: Cell, xs: torch.Tensor, target: int | None = None, *, seed: int = 0
+) -> GradientFlow:
+    """Measure ‖∂L_T/∂h_t‖ by autograd over inputs xs (T, inputs); L_T as in `_loss`."""
+    _require(xs)
+    steps = unroll(_with_grad(cell), xs, keep_grad=True)
+    loss = _loss(cell, steps[-1]["h"], target, seed)
+    loss.backward()
+    norms = [float(s["h"].grad.norm()) for s in steps]
+    predicted = None
+    if cell.kind == "linear":
+        predicted = linear_norms(steps[-1]["h"].grad[0].detach(), cell.W_hh, len(steps))
+    flow_loss = float(loss.detach())
+    return GradientFlow(cell.kind, norms, spectral_radius(cell.W_hh), flow_loss, predicted)
+
+
+def linear_norms(g_T: torch.Tensor, W_hh: torch.Tensor, T: int) -> list[float]:
+    """The closed form for a linear cell: g_t = g_T (W_hh^{T−t})ᵀ, i.e. g_{t−1} = g_t W_hhᵀ,
+    as norms for t = 1..T."""
+    norms, g = [], g_T.detach().to(DTYPE)
+    W_t = W_hh.detach().T
+    for _ in range(T):
+        norms.append(float(g.norm()))
+        g = g @ W_t
+    return norms[::-1]
+
+
+def _with_grad(cell: Cell) -> Cell:
+    """A copy whose weights are leaves that take gradients (the original stays untouched)."""
+
+    def leaf(t: torch.Tensor) -> torch.Tensor:
+        return t.detach().clone().requires_grad_()
+
+    return Cell(
+        cell.kind,
+        {k: leaf(v) for k, v in cell.W_x.items()},
+        {k: leaf(v) for k, v in cell.W_h.items()},
+        {k: leaf(v) for k, v in cell.b.items()},
+        {k: leaf(v) for k, v in cell.b_hh.items()},
+        cell.W_hq,
+        cell.b_q,
+        cell.embedding,
+        cell.below,
+    )
+
+
+# -- clipping ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Clipping:
+    """The gradient norm before and after g ← min(1, θ/‖g‖) g, and the cosine between them."""
+
+    theta: float
+    before: float
+    after: float
+    cosine: float
+
+
+def clipping(cell: Cell, xs: torch.Tensor, theta: float, target: int | None = None) -> Clipping:
+    """Clip the cell's full gradient of L_T with the trainer's own grad_clipping."""
+    _require(xs)
+    if not theta > 0:
+        raise ProbeError(f"theta must be above 0, got {theta}")
+    live = _with_grad(cell)
+    params = [*live.W_x.values(), *live.W_h.values(), *live.b.values(), *live.b_hh.values()]
+    _loss(live, unroll(live, xs)[-1]["h"], target, 0).backward()
+    raw = torch.cat([p.grad.flatten() for p in params]).clone()
+    before = float(grad_clipping(params, theta))
+    clipped = torch.cat([p.grad.flatten() for p in params])
+    denominator = float(raw.norm() * clipped.norm())
+    if not math.isfinite(before):  # an overflowed gradient: no direction to keep
+        cosine = math.nan
+    else:
+        cosine = float(raw @ clipped) / denominator if denominator > 0 else 1.0
+    return Clipping(theta, before, float(clipped.norm()), cosine)
+
+
+# -- truncation -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Truncation:
+    """∂L_T/∂W_hh split into its per-step terms (the sum over t above), and the gradient with
+    BPTT truncated after τ steps: the terms older than τ are exactly what it drops."""
+
+    tau: int
+    term_norms: list[float]  # ‖term t‖ for t = 1..T
+    full_norm: float
+    truncated_norm: float
+    relative_difference: float  # ‖full − truncated‖ / ‖full‖
+
+
+def bptt_terms(cell: Cell, xs: torch.Tensor, target: int | None = None) -> torch.Tensor:
+    """The terms of ∂L_T/∂W_hh, one per step (T, H, H): each step uses its own copy of W_hh, so
+    the gradient of copy t is the term of step t, and their sum is the full gradient."""
+    _require(xs)
+    xs = _top_inputs(cell, xs)
+    gate = "c" if cell.kind == "lstm" else "h"
+    copies = [cell.W_h[gate].detach().clone().requires_grad_() for _ in range(len(xs))]
+    h = torch.zeros(1, cell.hidden, dtype=DTYPE)
+    c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
+    for x, W in zip(xs, copies, strict=True):
+        values = step(_replace(cell, gate, W), x.unsqueeze(0), h, c)
+        h, c = values["h"], values.get("c")
+    _loss(cell, h, target, 0).backward()
+    return torch.stack([W.grad if W.grad is not None else torch.zeros_like(W) for W in copies])
+
+
+@torch.no_grad()
+def _top_inputs(cell: Cell, xs: torch.Tensor) -> torch.Tensor:
+    """What the top layer of a stacked cell reads: the h_t of the layer below (the top layer's
+    W_hh is not used below it, so its gradient needs no graph there)."""
+    if cell.below is None:
+        return xs
+    return torch.cat([values["h"] for values in unroll(cell.below, xs)])
+
+
+def _replace(cell: Cell, gate: str, W: torch.Tensor) -> Cell:
+    return Cell(
+        cell.kind, cell.W_x, {**cell.W_h, gate: W}, cell.b, cell.b_hh, cell.W_hq, cell.b_q,
+        cell.embedding, cell.below,
+    )  # fmt: skip
+
+
+def truncated_gradient(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None):
+    """∂L_T/∂W_hh with the state detached τ steps before the end (d2l's truncated BPTT)."""
+    xs = _top_inputs(cell, xs)
+    gate = "c" if cell.kind == "lstm" else "h"
+    W = cell.W_h[gate].detach().clone().requires_grad_()
+    live = _replace(cell, gate, W)
+    h = torch.zeros(1, cell.hidden, dtype=DTYPE)
+    c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
+    for t, x in enumerate(xs):
+        if t == len(xs) - tau:  # the graph before this step is cut
+            h, c = h.detach(), c.detach() if c is not None else None
+        values = step(live, x.unsqueeze(0), h, c)
+        h, c = values["h"], values.get("c")
+    _loss(cell, h, target, 0).backward()
+    return W.grad if W.grad is not None else torch.zeros_like(W)
+
+
+def truncation(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None) -> Truncation:
+    """The per-step terms, and how far truncating after τ steps moves the gradient."""
+    _require(xs)
+    if not 1 <= tau:
+        raise ProbeError(f"tau must be at least 1, got {tau}")
+    terms = bptt_terms(cell, xs, target)
+    full = terms.sum(0)
+    cut = truncated_gradient(cell, xs, min(tau, len(xs)), target)
+    norm = float(full.norm())
+    if not math.isfinite(norm):
+        difference = math.nan
+    else:
+        difference = float((full - cut).norm()) / norm if norm > 0 else 0.0
+    return Truncation(tau, [float(t.norm()) for t in terms], norm, float(cut.norm()), difference)
+
+
+# -- connectivity -----------------------------------------------------------------------------
+
+
+def connectivity(cell: Cell, tokens: list[int], position: int) -> list[float]:
+    """‖∂ log P(x_{p+1} | x_1..x_p) / ∂ x_s‖ for s = 1..p (p = `position`, 1-based): how much
+    each earlier input moves the prediction after x_p (of the next token when there is one,
+    else of the most probable). Needs a cell with a read-out (a language model's)."""
+    if cell.W_hq is None:
+        raise ProbeError("connectivity needs a trained language model (a checkpoint)")
+    if not 1 <= position <= len(tokens):
+        raise ProbeError(f"position must be in [1, {len(tokens)}], got {position}")
+    xs = cell.encode(tokens[:position]).requires_grad_()
+    h = unroll(cell, xs)[-1]["h"]
+    log_probs = torch.log_softmax(h @ cell.W_hq + cell.b_q, dim=-1)[0]
+    target = tokens[position] if position < len(tokens) else int(log_probs.argmax())
+    log_probs[target].backward()
+    return [float(g.norm()) for g in xs.grad]
+
+
+def decay_rate(norms: list[float]) -> float | None:
+    """The mean factor per step by which the norms shrink going back in time (a fit of log ‖g_t‖
+    over t); None without two positive norms. Near ρ(W_hh) for a linear cell."""
+    pairs = [(t, math.log(n)) for t, n in enumerate(norms) if n > 0 and math.isfinite(n)]
+    if len(pairs) < 2:
+        return None
+    ts = torch.tensor([p[0] for p in pairs], dtype=DTYPE)
+    ys = torch.tensor([p[1] for p in pairs], dtype=DTYPE)
+    slope = float(((ts - ts.mean()) * (ys - ys.mean())).sum() / ((ts - ts.mean()) ** 2).sum())
+    return math.exp(-slope)
+
+
+__all__ = [
+    "Clipping",
+    "GradientFlow",
+    "Truncation",
+    "bptt_terms",
+    "clipping",
+    "connectivity",
+    "decay_rate",
+    "gradient_flow",
+    "linear_norms",
+    "truncated_gradient",
+    "truncation",
+]

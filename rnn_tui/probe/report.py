@@ -1,0 +1,146 @@
+"""One gradient probe from options, for `rnn-tui gradients` and the Gradients screen: the cell
+(fresh, or a checkpoint's), its input sequence, the loss at step T, and what BPTT does — the
+norm reaching each step, ρ(W_hh), the closed form for a linear cell, clipping and truncation."""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import torch
+
+from rnn_tui.probe.cell import Cell, ProbeError, fresh_cell, unroll
+from rnn_tui.probe.gradients import (
+    Clipping,
+    GradientFlow,
+    Truncation,
+    clipping,
+    decay_rate,
+    gradient_flow,
+    truncation,
+)
+from rnn_tui.probe.weights import cell_of
+
+FRESH_INPUTS = 28  # one-hot symbols a fresh cell reads (as many as the seeds' characters)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A cell to probe, the token ids it reads (and their text), and the target of the loss."""
+
+    cell: Cell
+    ids: list[int]
+    tokens: list[str]
+    target: int | None
+    name: str  # "fresh rnn" or the checkpoint's model and path
+    vocab: Any = None  # the checkpoint's Vocab (None for a fresh cell)
+    token: str = "char"
+    mode: str = "clean"
+
+
+def load_cell(path: str | os.PathLike):
+    """(cell, loaded language model) of a checkpoint; ProbeError (one line) otherwise."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.device import DeviceError
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.decode.generate import load_lm
+    from rnn_tui.models.base import ModelError
+
+    try:
+        lm = load_lm(path, "cpu")
+    except (CheckpointError, DataError, ModelError, DeviceError) as exc:
+        raise ProbeError(str(exc)) from None
+    except OSError as exc:
+        raise ProbeError(f"cannot read {path}: {exc.strerror or exc}") from None
+    return cell_of(lm.model), lm
+
+
+def source(options: dict) -> Source:
+    """The cell and the sequence the options ask for (validated options: see options.py)."""
+    length, seed = int(options["length"]), int(options["seed"])
+    g = torch.Generator().manual_seed(seed)
+    path = str(options.get("checkpoint") or "")
+    if not path:
+        kind = str(options["cell"])
+        scale, bias = float(options["init_scale"]), float(options["gate_bias"])
+        cell = fresh_cell(kind, int(options["hidden"]), FRESH_INPUTS, scale, seed, bias)
+        ids = torch.randint(FRESH_INPUTS, (length,), generator=g).tolist()
+        return Source(cell, ids, [str(i) for i in ids], None, f"fresh {kind}")
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.data.prefix import encode_prefix
+
+    cell, lm = load_cell(path)
+    text = str(options.get("text") or "")
+    if text:
+        try:
+            encoded = encode_prefix(text, lm.vocab, lm.token, lm.mode)
+        except DataError as exc:
+            raise ProbeError(str(exc)) from None
+        ids, tokens = encoded.ids[:length], encoded.tokens[:length]
+    else:
+        ids = torch.randint(len(lm.vocab), (length,), generator=g).tolist()
+        tokens = [lm.vocab.idx_to_token[i] for i in ids]
+    with torch.no_grad():
+        h = unroll(cell, cell.encode(ids))[-1]["h"]
+        target = int((h @ cell.W_hq + cell.b_q).argmax())  # the model's own next guess
+    name = f"{getattr(lm.model, 'model_name', '?')} from {lm.path}"
+    return Source(cell, list(ids), list(tokens), target, name, lm.vocab, lm.token, lm.mode)
+
+
+@dataclass(frozen=True)
+class GradientReport:
+    source: str
+    cell: str
+    length: int
+    hidden: int
+    flow: GradientFlow
+    decay_per_step: float | None
+    clip: Clipping
+    truncation: Truncation
+
+    def to_json(self) -> dict:
+        """The report as JSON values; a norm that overflowed (inf) or is NaN is null."""
+        return _finite(self._fields())
+
+    def _fields(self) -> dict:
+        flow = asdict(self.flow)
+        return {
+            "source": self.source,
+            "cell": self.cell,
+            "length": self.length,
+            "hidden": self.hidden,
+            "spectral_radius": flow.pop("spectral_radius"),
+            "loss": flow.pop("loss"),
+            "norms": flow["norms"],
+            "predicted": flow["predicted"],
+            "decay_per_step": self.decay_per_step,
+            "clip": asdict(self.clip),
+            "truncation": asdict(self.truncation),
+        }
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def gradient_report(options: dict) -> GradientReport:
+    """Everything `rnn-tui gradients` prints, for `options` (ProbeError: one line)."""
+    src = source(options)
+    xs = src.cell.encode(src.ids)
+    flow = gradient_flow(src.cell, xs, src.target, seed=int(options["seed"]))
+    clip = clipping(src.cell, xs, float(options["clip"]), src.target)
+    cut = truncation(src.cell, xs, min(int(options["truncate"]), len(xs)), src.target)
+    return GradientReport(
+        src.name, src.cell.kind, len(xs), src.cell.hidden, flow, decay_rate(flow.norms), clip, cut
+    )
+
+
+__all__ = ["GradientReport", "Source", "gradient_report", "load_cell", "source"]

@@ -1,0 +1,77 @@
+"""`rnn-tui gradients`: per-step norms as JSON (the closed form beside them for a linear cell),
+a checkpoint's cell reading a text, and one line for every refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from cli_helpers import call
+
+SHIPPED_LSTM = Path(__file__).parents[1] / "checkpoints" / "timemachine-char-lstm.json"
+
+
+def test_a_linear_cell_prints_its_norms_beside_the_closed_form(capsys) -> None:
+    args = ["gradients", "--cell", "linear", "--init-scale", "0.9", "--length", "50", "--json"]
+    code, out, err = call(args, capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["spectral_radius"] == pytest.approx(0.9)
+    assert len(report["norms"]) == 50
+    np.testing.assert_allclose(report["norms"], report["predicted"], rtol=1e-9)
+    assert report["decay_per_step"] == pytest.approx(0.9, rel=1e-6)
+    assert report["clip"]["cosine"] == pytest.approx(1.0)
+    assert report["truncation"]["tau"] == 10 and 0 < report["truncation"]["relative_difference"]
+
+
+def test_an_overflowed_gradient_is_null_in_json_and_said_in_text(capsys) -> None:
+    args = ["gradients", "--cell", "linear", "--init-scale", "100", "--length", "300"]
+    code, out, _ = call([*args, "--json"], capsys)
+    report = json.loads(out)
+    assert code == 0 and report["norms"][0] is None and report["clip"]["cosine"] is None
+    code, out, _ = call(args, capsys)
+    assert code == 0 and "the gradient overflowed" in out
+
+
+def test_the_gates_keep_the_gradient_alive_where_a_small_rnn_loses_it(capsys) -> None:
+    first = {}
+    for cell, extra in (("rnn", ["--init-scale", "0.8"]), ("lstm", ["--gate-bias", "3"])):
+        code, out, err = call(["gradients", "--cell", cell, *extra, "--json"], capsys)
+        assert code == 0, err
+        first[cell] = json.loads(out)["norms"][0]
+    assert first["rnn"] < 1e-8 < 1e-2 < first["lstm"]
+
+
+def test_a_checkpoints_cell_reads_the_text(capsys) -> None:
+    text = "the time traveller was expounding a recondite matter to us"
+    args = ["gradients", "--checkpoint", str(SHIPPED_LSTM), "--text", text, "--json"]
+    code, out, err = call(args, capsys)
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["cell"] == "lstm" and report["length"] == len(text)
+    assert report["source"].startswith("lstm from ")
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--length", "0"], "--length: must be an integer in [1, 5,000]"),
+        (["--init-scale", "0"], "--init-scale"),
+        (["--cell", "tanh"], "invalid choice"),
+        (["--text", "hi"], "--text is read by a checkpoint's model"),
+        (["--checkpoint", "/nonexistent/x.json"], "x.json"),
+        (["--clip", "-1"], "--clip"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, args, fragment) -> None:
+    code, out, err = call(["gradients", *args], capsys)
+    assert code == 2 and out == ""
+    assert fragment in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_a_forecast_checkpoint_is_refused_in_one_line(capsys) -> None:
+    run = Path(__file__).parent / "fixtures" / "recorded-forecast" / "forecast-gru-recorded"
+    code, _, err = call(["gradients", "--checkpoint", str(run)], capsys)
+    assert code == 2 and "language model" in err and err.count("\n") == 1

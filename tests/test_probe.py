@@ -1,0 +1,219 @@
+"""The probe against closed forms: the unrolled cell equals each model's own forward; a linear
+RNN's gradient norms follow (W_hh^{T−t})ᵀ exactly; autograd agrees with finite differences;
+clipping keeps the direction; truncating after τ drops exactly the terms older than τ."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tui.models.registry import build_model
+from rnn_tui.probe.activations import activations, rank_units, unrolled_step
+from rnn_tui.probe.cell import CELLS, DTYPE, ProbeError, fresh_cell, spectral_radius, unroll
+from rnn_tui.probe.gradients import (
+    bptt_terms,
+    clipping,
+    connectivity,
+    decay_rate,
+    gradient_flow,
+    truncated_gradient,
+    truncation,
+)
+from rnn_tui.probe.weights import cell_of
+
+MODELS = ["rnn-scratch", "gru-scratch", "lstm-scratch", "rnn", "gru", "lstm"]
+
+
+def model(name: str, embed: int = 0, vocab: int = 7, hidden: int = 6):
+    config = {"model": name, "vocab_size": vocab, "hidden": hidden}
+    if "scratch" not in name:
+        config.update(layers=1, embed=embed, dropout=0.0, bidirectional=False)
+    m = build_model(config)
+    torch.manual_seed(1)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, 0.5)
+    return m
+
+
+def tokens(n: int, vocab: int = 7, seed: int = 0) -> list[int]:
+    return torch.randint(vocab, (n,), generator=torch.Generator().manual_seed(seed)).tolist()
+
+
+@pytest.mark.parametrize(("name", "embed"), [(m, 0) for m in MODELS] + [("gru", 4), ("lstm", 4)])
+def test_the_unrolled_cell_is_the_models_own_forward(name, embed) -> None:
+    m = model(name, embed)
+    ids = tokens(9)
+    logits, _ = m(torch.tensor([ids]))
+    cell = cell_of(m)
+    H = torch.cat([s["h"] for s in unroll(cell, cell.encode(ids))])
+    mine = H @ cell.W_hq + cell.b_q
+    assert torch.allclose(mine, logits[0].detach().to(DTYPE), atol=1e-5)
+
+
+def test_a_bidirectional_model_is_one_line() -> None:
+    m = build_model(
+        {"model": "gru", "vocab_size": 5, "hidden": 4, "layers": 1, "embed": 0,
+         "dropout": 0.0, "bidirectional": True}
+    )  # fmt: skip
+    with pytest.raises(ProbeError, match="one-direction models; this one is bidirectional"):
+        cell_of(m)
+
+
+@given(
+    scale=st.floats(0.3, 1.6),
+    T=st.integers(2, 40),
+    seed=st.integers(0, 1000),
+)
+@settings(max_examples=30, deadline=None)
+def test_a_linear_rnns_gradient_norms_match_the_closed_form(scale, T, seed) -> None:
+    cell = fresh_cell("linear", hidden=5, inputs=3, init_scale=scale, seed=seed)
+    xs = torch.randn(T, 3, generator=torch.Generator().manual_seed(seed), dtype=DTYPE)
+    flow = gradient_flow(cell, xs, seed=seed)
+    assert flow.predicted is not None
+    np.testing.assert_allclose(flow.norms, flow.predicted, rtol=1e-9, atol=1e-300)
+    # W_hh is orthogonal × scale: each step back multiplies the norm by exactly the scale.
+    assert flow.spectral_radius == pytest.approx(scale, rel=1e-9)
+    expected = [flow.norms[-1] * scale ** (T - 1 - t) for t in range(T)]
+    np.testing.assert_allclose(flow.norms, expected, rtol=1e-8)
+
+
+def test_small_weights_vanish_large_explode_and_the_rate_is_the_radius() -> None:
+    xs = torch.randn(60, 3, generator=torch.Generator().manual_seed(0), dtype=DTYPE)
+    small = gradient_flow(fresh_cell("linear", 8, 3, 0.8), xs)
+    large = gradient_flow(fresh_cell("linear", 8, 3, 1.2), xs)
+    assert small.norms[0] < 1e-4 * small.norms[-1]
+    assert large.norms[0] > 1e4 * large.norms[-1]
+    assert decay_rate(small.norms) == pytest.approx(0.8, rel=1e-6)
+    assert decay_rate(large.norms) == pytest.approx(1.2, rel=1e-6)
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_autograd_matches_finite_differences_on_a_tiny_cell(kind) -> None:
+    cell = fresh_cell(kind, hidden=3, inputs=2, init_scale=0.9, seed=3)
+    xs = torch.randn(5, 2, generator=torch.Generator().manual_seed(4), dtype=DTYPE)
+    analytic = bptt_terms(cell, xs).sum(0)
+    gate = "c" if kind == "lstm" else "h"
+    eps = 1e-6
+
+    def loss_with(W: torch.Tensor) -> float:
+        probe = fresh_cell(kind, hidden=3, inputs=2, init_scale=0.9, seed=3)
+        probe.W_h[gate] = W
+        h = unroll(probe, xs)[-1]["h"]
+        v = torch.randn(3, generator=torch.Generator().manual_seed(0), dtype=DTYPE)
+        return float((h[0] * v / v.norm()).sum())
+
+    W = cell.W_h[gate]
+    numeric = torch.zeros_like(W)
+    for i in range(3):
+        for j in range(3):
+            up, down = W.clone(), W.clone()
+            up[i, j] += eps
+            down[i, j] -= eps
+            numeric[i, j] = (loss_with(up) - loss_with(down)) / (2 * eps)
+    assert torch.allclose(analytic, numeric, atol=1e-7)
+
+
+@pytest.mark.parametrize("theta", [1e-3, 0.5, 1e6])
+def test_clipping_keeps_the_direction(theta) -> None:
+    cell = fresh_cell("gru", hidden=6, inputs=4, init_scale=1.5, seed=0)
+    xs = torch.randn(30, 4, generator=torch.Generator().manual_seed(1), dtype=DTYPE)
+    report = clipping(cell, xs, theta)
+    assert report.cosine == pytest.approx(1.0, abs=1e-12)
+    assert report.after == pytest.approx(min(report.before, theta), rel=1e-9)
+
+
+@pytest.mark.parametrize("kind", CELLS)
+@pytest.mark.parametrize("tau", [1, 3, 7, 12])
+def test_truncation_drops_exactly_the_terms_older_than_tau(kind, tau) -> None:
+    cell = fresh_cell(kind, hidden=4, inputs=3, init_scale=1.1, seed=2)
+    xs = torch.randn(12, 3, generator=torch.Generator().manual_seed(5), dtype=DTYPE)
+    terms = bptt_terms(cell, xs)
+    cut = truncated_gradient(cell, xs, tau)
+    assert torch.allclose(cut, terms[len(xs) - tau :].sum(0), atol=1e-12)
+    report = truncation(cell, xs, tau)
+    assert len(report.term_norms) == 12
+    if tau == 12:
+        assert report.relative_difference == pytest.approx(0.0, abs=1e-12)
+    else:
+        older = terms[: len(xs) - tau].sum(0)
+        assert report.relative_difference == pytest.approx(
+            float(older.norm()) / report.full_norm, rel=1e-9
+        )
+
+
+def test_connectivity_reaches_only_earlier_inputs_and_needs_a_read_out() -> None:
+    cell = cell_of(model("lstm", embed=4))
+    ids = tokens(10)
+    weights = connectivity(cell, ids, position=6)
+    assert len(weights) == 6 and all(w >= 0 for w in weights) and weights[-1] > 0
+    with pytest.raises(ProbeError, match="position must be in"):
+        connectivity(cell, ids, position=0)
+    with pytest.raises(ProbeError, match="needs a trained language model"):
+        connectivity(fresh_cell("rnn", 4, 7, 1.0), ids, position=3)
+
+
+@pytest.mark.parametrize("name", ["rnn-scratch", "gru", "lstm-scratch"])
+def test_the_activation_matrix_is_steps_by_hidden(name) -> None:
+    cell = cell_of(model(name, hidden=6))
+    ids = tokens(11)
+    acts = activations(cell, ids, [str(i) for i in ids])
+    assert acts.values["h"].shape == (11, 6)
+    gates = {"rnn": set(), "gru": {"z", "r"}, "lstm": {"i", "f", "o", "c"}}[cell.kind]
+    assert set(acts.values) == {"h"} | gates
+    for name_, matrix in acts.values.items():
+        assert matrix.shape == (11, 6), name_
+
+
+def test_rank_units_finds_the_unit_that_follows_the_feature() -> None:
+    rng = np.random.default_rng(0)
+    feature = (rng.random(50) > 0.7).astype(float)
+    matrix = rng.normal(size=(50, 5)) * 0.1
+    matrix[:, 3] = -feature + rng.normal(size=50) * 0.01
+    matrix[:, 1] = 0.5  # constant: no correlation
+    ranked = rank_units(matrix, feature)
+    assert ranked[0][0] == 3 and ranked[0][1] < -0.99
+    assert dict(ranked)[1] == 0.0
+
+
+def test_one_unrolled_step_shows_the_seeds_concatenation_check() -> None:
+    cell = cell_of(model("rnn-scratch"))
+    ids = tokens(5)
+    one = unrolled_step(cell, ids, [str(i) for i in ids], 3)
+    assert one.concat_error < 1e-12
+    assert np.allclose(np.tanh(one.x_part + one.h_part + cell.b["h"].numpy()), one.h)
+    with pytest.raises(ProbeError):
+        unrolled_step(cell, ids, [str(i) for i in ids], 6)
+
+
+def test_spectral_radius_of_a_known_matrix() -> None:
+    W = torch.tensor([[0.0, 2.0], [-2.0, 0.0]], dtype=DTYPE)  # eigenvalues ±2i
+    assert spectral_radius(W) == pytest.approx(2.0)
+    assert math.isclose(spectral_radius(torch.eye(3, dtype=DTYPE) * 0.5), 0.5)
+
+
+@pytest.mark.parametrize(("name", "embed"), [("lstm", 0), ("gru", 3), ("rnn", 0)])
+def test_a_stacked_model_unrolls_layer_by_layer_as_its_forward(name, embed) -> None:
+    config = {"model": name, "vocab_size": 7, "hidden": 5, "layers": 3, "embed": embed,
+              "dropout": 0.0, "bidirectional": False}  # fmt: skip
+    m = build_model(config)
+    torch.manual_seed(2)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, 0.5)
+    ids = tokens(8)
+    logits, _ = m(torch.tensor([ids]))
+    cell = cell_of(m)
+    assert cell.layers == 3
+    H = torch.cat([s["h"] for s in unroll(cell, cell.encode(ids))])
+    assert torch.allclose(H @ cell.W_hq + cell.b_q, logits[0].detach().to(DTYPE), atol=1e-5)
+    # Truncation and connectivity work through the stack too.
+    xs = cell.encode(ids)
+    terms = bptt_terms(cell, xs, target=2)
+    assert torch.allclose(truncated_gradient(cell, xs, 3, target=2), terms[-3:].sum(0), atol=1e-12)
+    assert len(connectivity(cell, ids, 5)) == 5
