@@ -217,3 +217,25 @@ def test_a_stacked_model_unrolls_layer_by_layer_as_its_forward(name, embed) -> N
     terms = bptt_terms(cell, xs, target=2)
     assert torch.allclose(truncated_gradient(cell, xs, 3, target=2), terms[-3:].sum(0), atol=1e-12)
     assert len(connectivity(cell, ids, 5)) == 5
+
+
+def test_features_give_one_value_per_token() -> None:
+    from rnn_tui.probe.activations import feature_values
+
+    toks = list('say "hi" now')
+    assert feature_values("space", toks).tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 1, 0, 0, 0]
+    assert feature_values("word position", toks).tolist()[:5] == [1, 2, 3, 0, 1]
+    assert feature_values("inside quotes", toks).tolist()[4:8] == [1, 1, 1, 0]
+    with pytest.raises(ProbeError):
+        feature_values("nouns", toks)
+
+
+def test_an_unrolled_step_of_a_stacked_model_reads_the_layer_below() -> None:
+    config = {"model": "lstm", "vocab_size": 7, "hidden": 5, "layers": 2, "embed": 0,
+              "dropout": 0.0, "bidirectional": False}  # fmt: skip
+    cell = cell_of(build_model(config))
+    ids = tokens(6)
+    one = unrolled_step(cell, ids, [str(i) for i in ids], 4)
+    top = [s["h"][0] for s in unroll(cell, cell.encode(ids))]
+    assert np.allclose(one.h, top[3].numpy()) and np.allclose(one.h_prev, top[2].numpy())
+    assert one.concat_error < 1e-12

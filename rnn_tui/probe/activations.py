@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnn_tui.probe.cell import Cell, ProbeError, unroll
+from rnn_tui.probe.cell import Cell, ProbeError, layer_inputs, unroll
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,39 @@ def activations(cell: Cell, ids: list[int], tokens: list[str]) -> Activations:
     return Activations(list(tokens), values)
 
 
+def _word_position(tokens: list[str]) -> np.ndarray:
+    out, n = [], 0
+    for tok in tokens:
+        n = 0 if not tok.strip() else n + 1
+        out.append(n)
+    return np.array(out, dtype=float)
+
+
+def _in_quotes(tokens: list[str]) -> np.ndarray:
+    out, inside = [], False
+    for tok in tokens:
+        if tok in ('"', "'", "“", "”"):
+            inside = not inside
+        out.append(float(inside))
+    return np.array(out)
+
+
+# What a unit may follow, one value per token (the features of Karpathy's char-rnn study).
+FEATURES = {
+    "space": lambda toks: np.array([float(not t.strip()) for t in toks]),
+    "vowel": lambda toks: np.array([float(t.lower() in "aeiou") for t in toks]),
+    "word position": _word_position,
+    "inside quotes": _in_quotes,
+}
+
+
+def feature_values(name: str, tokens: list[str]) -> np.ndarray:
+    """One value per token of the feature `name` (FEATURES)."""
+    if name not in FEATURES:
+        raise ProbeError(f"feature must be one of {', '.join(FEATURES)}, got {name!r}")
+    return FEATURES[name](tokens)
+
+
 def rank_units(matrix: np.ndarray, feature: np.ndarray) -> list[tuple[int, float]]:
     """Units ordered by |correlation| of their activation with `feature` (one value per step,
     e.g. 1 on spaces): (unit, correlation), strongest first; a constant unit scores 0."""
@@ -49,6 +82,13 @@ def rank_units(matrix: np.ndarray, feature: np.ndarray) -> list[tuple[int, float
         corr = np.where(denominator > 0, (x * f[:, None]).sum(0) / denominator, 0.0)
     order = np.argsort(-np.abs(corr), kind="stable")
     return [(int(j), float(corr[j])) for j in order]
+
+
+def _top(cell: Cell) -> Cell:
+    """The top layer alone (it reads `layer_inputs`)."""
+    if cell.below is None:
+        return cell
+    return Cell(cell.kind, cell.W_x, cell.W_h, cell.b, cell.b_hh, cell.W_hq, cell.b_q)
 
 
 @dataclass(frozen=True)
@@ -73,8 +113,8 @@ def unrolled_step(cell: Cell, ids: list[int], tokens: list[str], t: int) -> Unro
     W_hh of the RNN, of the GRU's candidate, of the LSTM's memory candidate) and the check."""
     if not 1 <= t <= len(ids):
         raise ProbeError(f"step must be in [1, {len(ids)}], got {t}")
-    xs = cell.encode(ids)
-    steps = unroll(cell, xs[:t])
+    xs = layer_inputs(cell, cell.encode(ids))  # a stacked cell: what its top layer reads
+    steps = unroll(_top(cell), xs[:t])
     h_prev = steps[-2]["h"][0] if t > 1 else torch.zeros(cell.hidden, dtype=xs.dtype)
     gate = "c" if cell.kind == "lstm" else "h"
     W_xh, W_hh = cell.W_x[gate], cell.W_h[gate]
@@ -92,4 +132,12 @@ def unrolled_step(cell: Cell, ids: list[int], tokens: list[str], t: int) -> Unro
     )
 
 
-__all__ = ["Activations", "UnrolledStep", "activations", "rank_units", "unrolled_step"]
+__all__ = [
+    "FEATURES",
+    "Activations",
+    "UnrolledStep",
+    "activations",
+    "feature_values",
+    "rank_units",
+    "unrolled_step",
+]

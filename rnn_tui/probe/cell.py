@@ -154,4 +154,22 @@ def unroll(cell: Cell, xs: torch.Tensor, *, keep_grad: bool = False) -> list[dic
     return out
 
 
-__all__ = ["CELLS", "Cell", "ProbeError", "fresh_cell", "spectral_radius", "step", "unroll"]
+@torch.no_grad()
+def layer_inputs(cell: Cell, xs: torch.Tensor) -> torch.Tensor:
+    """What the top layer of a stacked cell reads: the h_t of the layer below (xs itself for one
+    layer). Without a graph: the top layer's weights are not used below it."""
+    if cell.below is None:
+        return xs
+    return torch.cat([values["h"] for values in unroll(cell.below, xs)])
+
+
+__all__ = [
+    "CELLS",
+    "Cell",
+    "ProbeError",
+    "fresh_cell",
+    "layer_inputs",
+    "spectral_radius",
+    "step",
+    "unroll",
+]

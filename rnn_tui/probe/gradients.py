@@ -21,7 +21,15 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from rnn_tui.probe.cell import DTYPE, Cell, ProbeError, spectral_radius, step, unroll
+from rnn_tui.probe.cell import (
+    DTYPE,
+    Cell,
+    ProbeError,
+    layer_inputs,
+    spectral_radius,
+    step,
+    unroll,
+)
 from rnn_tui.train.clipping import grad_clipping
 
 
@@ -149,7 +157,7 @@ def bptt_terms(cell: Cell, xs: torch.Tensor, target: int | None = None) -> torch
     """The terms of ∂L_T/∂W_hh, one per step (T, H, H): each step uses its own copy of W_hh, so
     the gradient of copy t is the term of step t, and their sum is the full gradient."""
     _require(xs)
-    xs = _top_inputs(cell, xs)
+    xs = layer_inputs(cell, xs)
     gate = "c" if cell.kind == "lstm" else "h"
     copies = [cell.W_h[gate].detach().clone().requires_grad_() for _ in range(len(xs))]
     h = torch.zeros(1, cell.hidden, dtype=DTYPE)
@@ -161,15 +169,6 @@ def bptt_terms(cell: Cell, xs: torch.Tensor, target: int | None = None) -> torch
     return torch.stack([W.grad if W.grad is not None else torch.zeros_like(W) for W in copies])
 
 
-@torch.no_grad()
-def _top_inputs(cell: Cell, xs: torch.Tensor) -> torch.Tensor:
-    """What the top layer of a stacked cell reads: the h_t of the layer below (the top layer's
-    W_hh is not used below it, so its gradient needs no graph there)."""
-    if cell.below is None:
-        return xs
-    return torch.cat([values["h"] for values in unroll(cell.below, xs)])
-
-
 def _replace(cell: Cell, gate: str, W: torch.Tensor) -> Cell:
     return Cell(
         cell.kind, cell.W_x, {**cell.W_h, gate: W}, cell.b, cell.b_hh, cell.W_hq, cell.b_q,
@@ -179,7 +178,7 @@ def _replace(cell: Cell, gate: str, W: torch.Tensor) -> Cell:
 
 def truncated_gradient(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None):
     """∂L_T/∂W_hh with the state detached τ steps before the end (d2l's truncated BPTT)."""
-    xs = _top_inputs(cell, xs)
+    xs = layer_inputs(cell, xs)
     gate = "c" if cell.kind == "lstm" else "h"
     W = cell.W_h[gate].detach().clone().requires_grad_()
     live = _replace(cell, gate, W)

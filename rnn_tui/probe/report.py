@@ -143,4 +143,33 @@ def gradient_report(options: dict) -> GradientReport:
     )
 
 
-__all__ = ["GradientReport", "Source", "gradient_report", "load_cell", "source"]
+def compare_flows(
+    length: int, hidden: int, small: float, large: float, gate_bias: float, seed: int = 0
+) -> list[tuple[str, GradientFlow]]:
+    """The seeds' three cases on one random sequence: a tanh RNN with ρ(W_hh) = `small`
+    (vanishes), one with ρ = `large` (explodes unless tanh saturates), an LSTM whose forget
+    gate has bias `gate_bias` (keeps the signal), and a linear RNN with ρ = `small`, whose
+    closed form is in its `predicted`."""
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(FRESH_INPUTS, (length,), generator=g)
+    xs = torch.nn.functional.one_hot(ids, FRESH_INPUTS).to(torch.float64)
+    cases = [
+        (f"tanh ρ={small:g}", fresh_cell("rnn", hidden, FRESH_INPUTS, small, seed)),
+        (f"tanh ρ={large:g}", fresh_cell("rnn", hidden, FRESH_INPUTS, large, seed)),
+        (
+            f"lstm f-bias {gate_bias:g}",
+            fresh_cell("lstm", hidden, FRESH_INPUTS, 1.0, seed, gate_bias),
+        ),
+        (f"linear ρ={small:g}", fresh_cell("linear", hidden, FRESH_INPUTS, small, seed)),
+    ]
+    return [(label, gradient_flow(cell, xs, seed=seed)) for label, cell in cases]
+
+
+__all__ = [
+    "GradientReport",
+    "Source",
+    "compare_flows",
+    "gradient_report",
+    "load_cell",
+    "source",
+]

@@ -106,6 +106,9 @@ SCREEN_SPECS: tuple[ScreenSpec, ...] = (
         "4", "translate", "Translate", lazy("rnn_tui.tui.screens.translate", "TranslateScreen")
     ),
     ScreenSpec("5", "forecast", "Forecast", lazy("rnn_tui.tui.screens.forecast", "ForecastScreen")),
+    ScreenSpec(
+        "6", "gradients", "Gradients", lazy("rnn_tui.tui.screens.gradients", "GradientsScreen")
+    ),
 )
 
 

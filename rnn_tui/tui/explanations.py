@@ -132,3 +132,27 @@ FORECAST = Explanation(
         "series' own units."
     ),
 )
+
+GRADIENTS = Explanation(
+    title="Backpropagation through time (d2l §8.7, §9.1–9.2)",
+    concept=(
+        "Unrolled over T steps, a recurrent network is a deep network sharing one W_hh. The "
+        "gradient of the loss at step T reaches h_t through one Jacobian ∂h_j/∂h_{j−1} per "
+        "step in between, so its size is a product of T − t factors: for a linear RNN each is "
+        "W_hhᵀ and the norm follows ρ(W_hh)^{T−t} — it vanishes below 1 and explodes above. "
+        "Exploding gradients are clipped (the direction is kept, only the length is capped); "
+        "truncated BPTT stops the sum after τ steps, dropping the older terms. The GRU's update "
+        "gate and the LSTM's forget gate add a path h_{t−1} → h_t scaled by the gate, which can "
+        "stay near 1 and carry the signal far back."
+    ),
+    formulas=(
+        ("hidden state", "h_t = φ(x_t W_xh + h_{t−1} W_hh + b_h)"),
+        ("BPTT", "∂L/∂W_hh = Σ_t (∂L/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂h_t/∂W_hh"),
+        ("linear case", "∂L/∂h_t = (∂L/∂h_T) (W_hh^{T−t})ᵀ,   ‖·‖ ~ ρ(W_hh)^{T−t}"),
+        ("clipping", "g ← min(1, θ / ‖g‖) g"),
+        ("truncation", "Σ_t over the last τ steps only (h detached before them)"),
+        ("LSTM memory", "c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t   (f_t ≈ 1 keeps the gradient)"),
+        ("one product", "x W_xh + h W_hh = concat(x, h) · concat(W_xh, W_hh)"),
+    ),
+    note="ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold.",
+)

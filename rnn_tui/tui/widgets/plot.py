@@ -193,15 +193,18 @@ class LinePlot(PlotextPlot):
             all_x = np.concatenate([x for _, x, _, _ in nonempty])
             all_y = np.concatenate([y for _, _, y, _ in nonempty])
             if self.logx:
-                self._log_axis(plt.xticks, plt.xlim, float(all_x.min()), float(all_x.max()))
+                room = max(2, self.size.width // 8)  # a label is up to 5 characters and a gap
+                self._log_axis(plt.xticks, plt.xlim, float(all_x.min()), float(all_x.max()), room)
             elif self.nice_x:
                 ticks = nice_ticks(float(all_x.min()), float(all_x.max()))
                 plt.xticks(ticks, [f"{t:g}" for t in ticks])
             if self.logy:
-                self._log_axis(plt.yticks, plt.ylim, float(all_y.min()), float(all_y.max()))
+                room = max(2, (self.size.height - 4) // 2)  # rows left by title and x axis
+                self._log_axis(plt.yticks, plt.ylim, float(all_y.min()), float(all_y.max()), room)
         self.refresh()
 
-    def _log_axis(self, set_ticks, set_limits, lo: float, hi: float) -> None:
+    def _log_axis(self, set_ticks, set_limits, lo: float, hi: float, room: int) -> None:
+        """Decade ticks (1-2-5 when `tight`), at most `room` labels."""
         if self.tight:
             pad = max(0.02, (hi - lo) * 0.05)
             ticks, tick_labels = nice_log_ticks(lo - pad, hi + pad)
@@ -210,8 +213,11 @@ class LinePlot(PlotextPlot):
             return
         # Limits on the decades, so the first and last tick label are drawn.
         ticks, tick_labels = log_ticks(lo, hi)
-        set_ticks(ticks, tick_labels)
         set_limits(ticks[0], ticks[-1])
+        # More decades than rows for labels: plotext would pick which labels survive, and its
+        # pick changes from one process to the next; every k-th decade is the same every time.
+        step = math.ceil(len(ticks) / room)
+        set_ticks(ticks[::step], tick_labels[::step])
 
     def on_resize(self, event: events.Resize) -> None:
         # The number of points kept depends on the width.

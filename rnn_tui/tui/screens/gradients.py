@@ -1,0 +1,261 @@
+"""The Gradients screen (d2l §8.7, §9.1–9.2): backpropagation through time made visible.
+
+Flow: the gradient of a loss at step T reaching each earlier h_t, for the seeds' three cases side
+by side and a linear RNN beside its closed form; clipping and truncation. Inside: a trained
+language model reading a text — connectivity, the hidden units as a heatmap, one step unrolled.
+Everything is computed by rnn_tui.probe in thread workers (torch is imported there, on first
+use), so the screen stays responsive.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events, on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Header, Input, Select, TabbedContent, TabPane
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from rnn_tui.probe.activations import FEATURES
+from rnn_tui.tui import explanations
+from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
+from rnn_tui.tui.widgets.footer import AppFooter
+from rnn_tui.tui.widgets.gradient_flow import FlowPanel
+from rnn_tui.tui.widgets.heatmap import Heatmap
+from rnn_tui.tui.widgets.inside_panel import InsidePanel
+
+
+class GradientsScreen(Screen):
+    """Two tabs: Flow (fresh cells) and Inside (a checkpoint reading a text)."""
+
+    DEFAULT_CSS = """
+    GradientsScreen TabPane {
+        padding: 0 1;
+    }
+    """
+
+    EXPLAIN = explanations.GRADIENTS
+    AUTO_FOCUS = "#grad-tabs Tabs"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("r", "measure", "Measure", tooltip="compute the tab again with its options"),
+        Binding("comma", "move(-1)", "Step", tooltip="the previous / next step (, and .)"),
+        Binding("full_stop", "move(1)", "Step →", show=False),
+        Binding("u", "next_feature", "Rank by", show=False, tooltip="the next feature to rank by"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    GUIDE = """\
+**Backpropagation through time** (d2l §8.7): the gradient of the loss at step T with respect
+to an earlier hidden state is a product of Jacobians, one per step, ∂h_j/∂h_{j−1}. For a linear
+RNN each is W_hhᵀ, so ‖∂L/∂h_t‖ shrinks or grows like ρ(W_hh)^{T−t}: below 1 it vanishes,
+above 1 it explodes. tanh squashes it further; a GRU's update gate or an LSTM's forget gate
+can keep it near 1.
+
+**Flow** — four fresh cells read one random sequence: a tanh RNN with small ρ(W_hh), one
+with large ρ, an LSTM with its forget-gate bias, and a linear RNN whose measured norms lie on
+its closed form (the grey line). Below: ρ(W_hh) and the mean factor per step back; clipping
+g ← min(1, θ/‖g‖) g of the large RNN's gradient (its direction is kept: cosine 1) and what
+truncating BPTT after τ steps drops. Edit the numbers, then enter or **r**.
+
+**Inside** — choose a language-model checkpoint and type a text (enter reads it). The top line
+shades each earlier token by how much it moves the prediction after the step under the cursor
+(connectivity); the heatmap shows the hidden units (or a gate) against the tokens, the units
+ranked by how closely they follow a feature (spaces, vowels, position in the word, quotes;
+**u** the next); the bottom shows the step unrolled with its numbers. **,** and **.** move the
+step.
+"""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.inside: dict | None = None  # the checkpoint's cell, tokens and activations
+        self.t = 0  # the Inside tab's step (0-based)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with TabbedContent(id="grad-tabs", initial="grad-flow"):
+            with TabPane("Flow", id="grad-flow"):
+                yield FlowPanel(id="flow-panel")
+            with TabPane("Inside a model", id="grad-inside"):
+                yield InsidePanel(id="inside-panel")
+        yield AppFooter()
+
+    def on_mount(self) -> None:
+        self.action_measure()
+        self.query_one(CheckpointPicker).search()
+
+    # -- flow -------------------------------------------------------------------------------
+
+    def action_measure(self) -> None:
+        if self.query_one(TabbedContent).active == "grad-inside":
+            self._read_text()
+            return
+        values, problems = self.query_one(FlowPanel).options()
+        checkpoint = self._flow_checkpoint(values)
+        if checkpoint is None:
+            problems.append("also: choose a checkpoint on the Inside tab first")
+        if problems:
+            self.notify("; ".join(problems), severity="error", markup=False)
+            return
+        self._flows(values, checkpoint)
+
+    def _flow_checkpoint(self, values: dict) -> str | None:
+        """The Inside tab's checkpoint when the fifth curve needs one (None: none chosen)."""
+        if values["also"] not in ("corpus", "random"):
+            return ""
+        path = self.query_one(CheckpointPicker).current_path()
+        return path or None
+
+    @work(thread=True, exclusive=True, group="flow", exit_on_error=False)
+    def _flows(self, v: dict, checkpoint: str):
+        from rnn_tui.probe.report import compare_flows, gradient_report
+
+        sizes = (v["length"], v["hidden"], v["small"], v["large"], v["gate_bias"], v["seed"])
+        flows = compare_flows(*sizes)
+        # Clipping and truncation of the fifth cell when there is one, else the large RNN.
+        options = {**v, "cell": "rnn", "checkpoint": "", "init_scale": v["large"], "text": ""}
+        if v["also"] == "gru":
+            options.update(cell="gru", init_scale=1.0)
+        elif checkpoint:
+            text = ""
+            if v["also"] == "corpus":
+                from rnn_tui.data.sources import read_text
+
+                text = read_text("timemachine")[: 20 * v["length"]]
+            options.update(checkpoint=checkpoint, text=text)
+        report = gradient_report(options)
+        if v["also"] != "none":
+            name = "gru (fresh)" if v["also"] == "gru" else report.source.split(" from ")[0]
+            flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
+        return flows, report
+
+    @on(Input.Submitted, "#flow-panel Input")
+    @on(Select.Changed, "#flow-also")
+    def _flow_submitted(self) -> None:
+        self.action_measure()
+
+    # -- inside -----------------------------------------------------------------------------
+
+    @on(CheckpointPicker.Chosen)
+    def _chosen(self, message: CheckpointPicker.Chosen) -> None:
+        if message.path:  # "Path…" with nothing typed yet chooses nothing
+            self._read_text()
+
+    @on(Input.Submitted, "#inside-text")
+    def _text_submitted(self) -> None:
+        self._read_text()
+
+    def _read_text(self) -> None:
+        path = self.query_one(CheckpointPicker).current_path()
+        text = self.query_one("#inside-text", Input).value
+        if not path:
+            self.notify("choose a language-model checkpoint first", severity="warning")
+            return
+        if not text.strip():
+            self.notify("type a text for the model to read", severity="warning")
+            return
+        self._inside(path, text)
+
+    @work(thread=True, exclusive=True, group="inside", exit_on_error=False)
+    def _inside(self, path: str, text: str) -> dict:
+        from rnn_tui.data.errors import DataError
+        from rnn_tui.data.prefix import encode_prefix
+        from rnn_tui.probe.activations import activations
+        from rnn_tui.probe.cell import ProbeError
+        from rnn_tui.probe.report import load_cell
+
+        cell, lm = load_cell(path)
+        try:
+            encoded = encode_prefix(text, lm.vocab, lm.token, lm.mode)
+        except DataError as exc:
+            raise ProbeError(str(exc)) from None
+        ids, tokens = encoded.ids[:2000], encoded.tokens[:2000]
+        if get_current_worker().is_cancelled:
+            return {}
+        return {"cell": cell, "ids": ids, "tokens": tokens, "acts": activations(cell, ids, tokens)}
+
+    @work(thread=True, exclusive=True, group="step", exit_on_error=False)
+    def _at_step(self, inside: dict, t: int):
+        from rnn_tui.probe.activations import unrolled_step
+        from rnn_tui.probe.gradients import connectivity
+
+        cell, ids, tokens = inside["cell"], inside["ids"], inside["tokens"]
+        return t, connectivity(cell, ids, t + 1), unrolled_step(cell, ids, tokens, t + 1)
+
+    def _draw_heatmap(self) -> None:
+        from rnn_tui.probe.activations import feature_values, rank_units
+
+        inside = self.inside
+        if not inside:
+            return
+        panel = self.query_one(InsidePanel)
+        acts = inside["acts"]
+        gate = str(panel.query_one("#inside-gate", Select).value)
+        matrix = acts.values.get(gate, acts.values["h"])
+        feature = str(panel.query_one("#inside-feature", Select).value)
+        ranked = rank_units(matrix, feature_values(feature, acts.tokens))
+        order = [j for j, _ in ranked]
+        labels = [f"u{j:<3} {r:+.2f}" for j, r in ranked]
+        signed = gate in ("h", "c")
+        panel.query_one(Heatmap).show(matrix[:, order].T, acts.tokens, labels, signed, self.t)
+
+    @on(Select.Changed, "#inside-gate")
+    @on(Select.Changed, "#inside-feature")
+    def _view_changed(self) -> None:
+        self._draw_heatmap()
+
+    def action_move(self, step: int) -> None:
+        if not self.inside or self.query_one(TabbedContent).active != "grad-inside":
+            return
+        self.t = max(0, min(len(self.inside["ids"]) - 1, self.t + step))
+        self._draw_heatmap()
+        self._at_step(self.inside, self.t)
+
+    def action_next_feature(self) -> None:
+        select = self.query_one("#inside-feature", Select)
+        names = list(FEATURES)
+        select.value = names[(names.index(select.value) + 1) % len(names)]
+
+    # -- results ----------------------------------------------------------------------------
+
+    @on(Worker.StateChanged)
+    def _done(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.state == WorkerState.ERROR:
+            self.notify(error_text(worker.error), severity="error", markup=False)
+            return
+        if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):
+            return
+        if worker.group == "flow":
+            flows, report = worker.result
+            self.query_one(FlowPanel).show(flows, report)
+        elif worker.group == "inside" and worker.result:
+            self.inside = worker.result
+            self.t = len(self.inside["ids"]) - 1
+            panel = self.query_one(InsidePanel)
+            panel.set_gates(list(self.inside["acts"].values))
+            self._draw_heatmap()
+            self._at_step(self.inside, self.t)
+        elif worker.group == "step" and self.inside:
+            t, weights, one = worker.result
+            panel = self.query_one(InsidePanel)
+            panel.show_connectivity(self.inside["tokens"], weights, t)
+            panel.show_step(one, self.inside["cell"].hidden)
+
+    def action_leave_field(self) -> None:
+        self.set_focus(None)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._draw_heatmap()
+
+    def palette_commands(self):
+        return [
+            ("Gradients: measure", "Compute the tab again (r)", self.action_measure),
+            ("Gradients: next step", "Inside: the next token (.)", lambda: self.action_move(1)),
+        ]
+
+
+__all__ = ["GradientsScreen"]

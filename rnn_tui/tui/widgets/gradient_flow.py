@@ -1,0 +1,189 @@
+"""The Gradients screen's Flow tab: the seeds' three cases of backpropagation through time on one
+random sequence — a tanh RNN with small recurrent weights (vanishes), one with large weights
+(explodes), an LSTM whose forget gate keeps the signal — and a linear RNN beside its closed form,
+as ‖∂L_T/∂h_t‖ against t on a log axis; under the plot ρ(W_hh) and the rate per step of each,
+and what clipping and truncation do to the large RNN's gradient."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from rnn_tui.options import by_name, with_changes
+from rnn_tui.probe.options import GRADIENT_OPTIONS
+from rnn_tui.tui.widgets.option_input import option_input, read_field
+from rnn_tui.tui.widgets.plot import LinePlot, Series
+from rnn_tui.tui.widgets.train_curves import RUN_STYLES
+
+if TYPE_CHECKING:
+    from rnn_tui.probe.gradients import GradientFlow
+    from rnn_tui.probe.report import GradientReport
+
+_BY_NAME = by_name(GRADIENT_OPTIONS)
+SCALE = _BY_NAME["init_scale"]
+SMALL = with_changes(
+    SCALE, name="small", default=0.8, label="small ρ", help="ρ(W_hh) of the RNN that vanishes"
+)
+LARGE = with_changes(
+    SCALE, name="large", default=2.0, label="large ρ", help="ρ(W_hh) of the RNN that explodes"
+)
+FLOW_OPTIONS = (
+    _BY_NAME["length"],
+    _BY_NAME["hidden"],
+    SMALL,
+    LARGE,
+    with_changes(_BY_NAME["gate_bias"], default=2.0, help="the LSTM's forget-gate bias"),
+    _BY_NAME["clip"],
+    _BY_NAME["truncate"],
+    _BY_NAME["seed"],
+)
+COLORS = ("cyan+", "red+", "green+", "orange+", "magenta+")
+# A fifth curve: a fresh GRU, or the Inside tab's checkpoint reading the corpus or random tokens.
+ALSO = (
+    ("—", "none"),
+    ("gru (gate bias)", "gru"),
+    ("checkpoint · corpus", "corpus"),
+    ("checkpoint · random", "random"),
+)
+
+
+class FlowPanel(Horizontal):
+    """The options on the left; the plot and the facts on the right."""
+
+    DEFAULT_CSS = """
+    FlowPanel {
+        height: 1fr;
+    }
+    FlowPanel #flow-form {
+        width: 24;
+        padding: 0 1 0 0;
+    }
+    FlowPanel .form-row {
+        height: 1;
+    }
+    FlowPanel .form-label {
+        width: 10;
+        color: $text-muted;
+    }
+    FlowPanel #flow-form Input, FlowPanel #flow-form Select {
+        width: 1fr;
+    }
+    FlowPanel #flow-note {
+        height: auto;
+        margin: 1 0 0 0;
+        color: $text-muted;
+    }
+    FlowPanel #flow-right {
+        width: 1fr;
+    }
+    FlowPanel #flow-plot {
+        height: 1fr;
+        min-height: 8;
+    }
+    FlowPanel #flow-facts {
+        height: auto;
+        max-height: 10;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="flow-form"):
+            for option in FLOW_OPTIONS:
+                with Horizontal(classes="form-row"):
+                    yield Label(option.title, classes="form-label")
+                    yield option_input(option, id=f"flow-{option.name}")
+            with Horizontal(classes="form-row"):
+                yield Label("also", classes="form-label")
+                yield Select(
+                    ALSO,
+                    value="none",
+                    allow_blank=False,
+                    compact=True,
+                    id="flow-also",
+                    tooltip="A fifth cell: a fresh GRU with the gate bias, or the Inside tab's "
+                    "checkpoint reading the Time Machine's first T tokens or random ones; "
+                    "clipping and truncation are then shown for it",
+                )
+            yield Static("enter or r: measure again", id="flow-note", markup=False)
+        with Vertical(id="flow-right"):
+            yield LinePlot(
+                title="‖∂L_T/∂h_t‖ going back from t = T",
+                xlabel="t",
+                logy=True,
+                nice_x=True,
+                id="flow-plot",
+            )
+            yield Static("measuring…", id="flow-facts")
+
+    def options(self) -> tuple[dict, list[str]]:
+        """(values by option name, problems naming each invalid field)."""
+        values: dict = {}
+        problems: list[str] = []
+        for option in FLOW_OPTIONS:
+            value, problem = read_field(self.query_one(f"#flow-{option.name}", Input), option)
+            if problem is not None:
+                problems.append(problem)
+            values[option.name] = value
+        values["also"] = str(self.query_one("#flow-also", Select).value)
+        return values, problems
+
+    def show(self, flows: list[tuple[str, GradientFlow]], report: GradientReport) -> None:
+        """Draw the measured curves (and the linear one's closed form) and the facts."""
+        series = []
+        for (label, flow), color in zip(flows, COLORS, strict=False):
+            t = list(range(1, len(flow.norms) + 1))
+            series.append(Series(label, t, flow.norms, color))
+            if flow.predicted is not None:
+                series.append(Series("closed form", t, flow.predicted, "gray"))
+        self.query_one(LinePlot).set_series(series)
+        self.query_one("#flow-facts", Static).update(facts(flows, report))
+
+
+def _rate(norms: list[float]) -> str:
+    from rnn_tui.probe.gradients import decay_rate
+
+    rate = decay_rate(norms)
+    return f"×{rate:.3g}/step" if rate is not None else "–"
+
+
+def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text:
+    """One line per case (ρ(W_hh), the mean factor per step back, ‖g_1‖/‖g_T‖: how much of
+    the gradient at step T reaches step 1), the closed form's agreement, then clipping and
+    truncation of the reported cell."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    for (label, flow), color in zip(flows, COLORS, strict=False):
+        first, last = flow.norms[0], flow.norms[-1]
+        ratio = first / last if last > 0 and math.isfinite(first) else math.inf
+        text.append("█ ", style=RUN_STYLES.get(color, ""))
+        text.append(
+            f"{label[:14]:<14} ρ {flow.spectral_radius:<4.3g} {_rate(flow.norms):<11} "
+            f"g_1/g_T {ratio:.1e}\n"
+        )
+        if flow.predicted is not None:
+            worst = max(
+                (abs(m - p) / p for m, p in zip(flow.norms, flow.predicted, strict=True) if p > 0),
+                default=0.0,
+            )
+            text.append(f"  its closed form (W_hh^(T−t))ᵀ: within {worst:.1e}\n")
+    clip, cut = report.clip, report.truncation
+    text.append(f"{report.source} (ρ {report.flow.spectral_radius:.3g}):\n")
+    if math.isfinite(clip.before):
+        text.append(
+            f"  clipping θ={clip.theta:g}: ‖g‖ {clip.before:.3g} → {clip.after:.3g}, "
+            f"cosine {clip.cosine:.6f}\n"
+            f"  truncated after τ={cut.tau}: {100 * cut.relative_difference:.3g} % of ∂L/∂W_hh "
+            "dropped"
+        )
+    else:
+        text.append("  the gradient overflowed: no clipping rescues inf or NaN")
+    return text
+
+
+__all__ = ["FLOW_OPTIONS", "FlowPanel", "facts"]

@@ -1,0 +1,156 @@
+"""The Gradients screen's Inside tab: a trained language model reading a text — how strongly each
+earlier token moves the prediction after step t (connectivity, ‖∂ log P(x_{t+1})/∂ x_s‖), the
+hidden units (or a gate) against the tokens as a heatmap with the units ranked by how they follow
+a feature, and step t of the cell unrolled with its numbers and the seeds' check that
+x·W_xh + h·W_hh = concat(x, h)·concat(W_xh, W_hh)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from rich.color import Color
+from rich.style import Style
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Static
+
+from rnn_tui.probe.activations import FEATURES
+from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
+from rnn_tui.tui.widgets.heatmap import Heatmap, cell_color, shown_token, window
+
+if TYPE_CHECKING:
+    from rnn_tui.probe.activations import UnrolledStep
+
+SEEDS_TEXT = "the time traveller (for so it will be convenient to speak of him) was expounding"
+GATE_NAMES = {"h": "hidden h_t", "c": "memory c_t", "z": "update z_t", "r": "reset r_t",
+              "i": "input i_t", "f": "forget f_t", "o": "output o_t"}  # fmt: skip
+STRIP = 18  # units drawn in the unroll strips (three strips fit 80 columns)
+
+
+def strip(values: np.ndarray, signed: bool = True) -> Text:
+    """The first STRIP values as coloured blocks."""
+    text = Text(no_wrap=True)
+    for v in values[:STRIP]:
+        text.append("█", style=Style(color=cell_color(float(v), signed)))
+    return text
+
+
+def connectivity_line(tokens: list[str], weights: list[float], t: int, width: int) -> Text:
+    """The tokens up to the cursor shaded by their influence (brightest: the strongest)."""
+    text = Text(no_wrap=True, overflow="crop")
+    top = max(weights) if weights and max(weights) > 0 else 1.0
+    for j in window(len(tokens), max(1, width), t):
+        if j < len(weights):
+            level = int(round(40 + 215 * (weights[j] / top) ** 0.5))
+            style = Style(bgcolor=Color.from_rgb(level, level // 2, 0), color="white")
+        else:
+            style = Style(dim=True)
+        if j == t:
+            style += Style(underline=True, bold=True)
+        text.append(shown_token(tokens[j]), style=style)
+    return text
+
+
+class InsidePanel(Vertical):
+    """Checkpoint, text and what to show on top; connectivity, heatmap and the unrolled step."""
+
+    DEFAULT_CSS = """
+    InsidePanel {
+        height: 1fr;
+    }
+    InsidePanel .row {
+        height: 1;
+    }
+    InsidePanel .control-label {
+        padding: 0 1;
+        color: $text-muted;
+    }
+    InsidePanel #inside-text {
+        width: 1fr;
+    }
+    InsidePanel Select {
+        width: 22;
+    }
+    InsidePanel #inside-connectivity {
+        height: 2;
+        margin: 1 0 0 0;
+    }
+    InsidePanel #inside-step {
+        height: 7;
+        border-top: hkey $panel-lighten-2;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    InsidePanel #inside-connectivity {
+        text-wrap: nowrap;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield CheckpointPicker(
+            "lm",
+            select_id="inside-checkpoint",
+            path_id="inside-path",
+            path_row_id="inside-path-row",
+            facts_id="inside-facts",
+            tooltip="The language model to look into (one direction; any number of layers)",
+            then_focus="#inside-text",
+            # In a tab that may be hidden: taking the focus would switch to it.
+            focus_empty_path=False,
+            id="inside-picker",
+        )
+        with Horizontal(classes="row"):
+            yield Label("text", classes="control-label")
+            yield Input(SEEDS_TEXT, id="inside-text", compact=True, tooltip="enter: read it")
+        with Horizontal(classes="row"):
+            yield Label("show", classes="control-label")
+            yield Select([("hidden h_t", "h")], value="h", allow_blank=False, compact=True,
+                         id="inside-gate")  # fmt: skip
+            yield Label("rank units by", classes="control-label")
+            yield Select([(f, f) for f in FEATURES], value="space", allow_blank=False,
+                         compact=True, id="inside-feature")  # fmt: skip
+        yield Static("", id="inside-connectivity")
+        yield Heatmap(id="inside-heatmap")
+        yield Static("", id="inside-step")
+
+    def set_gates(self, names: list[str]) -> None:
+        """The drop-down's choices for a cell with these values (h, and its gates)."""
+        select = self.query_one("#inside-gate", Select)
+        current = select.value
+        select.set_options([(GATE_NAMES.get(n, n), n) for n in names])
+        select.value = current if current in names else "h"
+
+    def show_connectivity(self, tokens: list[str], weights: list[float], t: int) -> None:
+        widget = self.query_one("#inside-connectivity", Static)
+        head = Text(
+            f"influence on the prediction after step {t + 1}: ‖∂ log P(x_{t + 2})/∂ x_s‖ "
+            "(, . move)\n",
+            style="dim",
+        )
+        width = widget.size.width or 80
+        widget.update(head + connectivity_line(tokens, weights, t, width))
+
+    def show_step(self, step: UnrolledStep, hidden: int) -> None:
+        """Step t of the candidate update with its numbers (the first four units)."""
+
+        def nums(values: np.ndarray) -> str:
+            return " ".join(f"{v:+.3f}" for v in values[:4]) + (" …" if len(values) > 4 else "")
+
+        text = Text(no_wrap=True, overflow="ellipsis")
+        text.append(f"step {step.t}: {step.token!r}  ", style="bold")
+        text.append(f"(first {min(STRIP, hidden)} of {hidden} units)\n", style="dim")
+        text.append("h_{t−1} ").append(strip(step.h_prev)).append("  h_t ").append(strip(step.h))
+        text.append("  change ").append(strip(step.h - step.h_prev)).append("\n")
+        text.append(f"x_t·W_xh          {nums(step.x_part)}\n")
+        text.append(f"h_{{t−1}}·W_hh      {nums(step.h_part)}\n")
+        text.append(f"concat(x, h)·concat(W_xh, W_hh) {nums(step.concat_part)}\n")
+        text.append(
+            f"the same to {step.concat_error:.1e}: one matrix product does both (the seeds' check)",
+            style="green",
+        )
+        self.query_one("#inside-step", Static).update(text)
+
+
+__all__ = ["SEEDS_TEXT", "InsidePanel", "connectivity_line", "strip"]

@@ -1,0 +1,126 @@
+"""The Gradients screen with Pilot: the Flow tab's curves and facts (fresh seeded cells, no
+training), its refusals, and the Inside tab reading a text with the shipped character LSTM
+(connectivity, heatmap, one step unrolled, moving the step)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.widgets import Input, Select, Static, TabbedContent
+
+from rnn_tui.tui.widgets.heatmap import Heatmap
+from rnn_tui.tui.widgets.plot import LinePlot
+
+SHIPPED_LSTM = Path(__file__).parents[1] / "checkpoints" / "timemachine-char-lstm.json"
+FORECAST_RUN = Path(__file__).parent / "fixtures" / "recorded-forecast" / "forecast-gru-recorded"
+
+
+def drawn(widget: Static) -> str:
+    """The text a Static was given (its lines, as plain text)."""
+    return str(widget.content)
+
+
+async def until(pilot, condition, timeout: float = 20.0) -> None:
+    """Pause until `condition()` holds (a worker started by a message may not be running yet
+    when the app's workers are first waited on)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await pilot.pause(0.05)
+
+
+async def open_gradients(pilot, tui):
+    screen = await tui.open_screen(pilot, "gradients")
+    await tui.settle(pilot)
+    await pilot.pause()  # the facts' new height is laid out
+    return screen
+
+
+async def test_flow_draws_the_three_cases_and_the_linear_closed_form(no_checkpoints, tui) -> None:
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        plot = screen.query_one("#flow-plot", LinePlot)
+        labels = [label for label, *_ in plot._series]
+        assert labels == ["tanh ρ=0.8", "tanh ρ=2", "lstm f-bias 2", "linear ρ=0.8", "closed form"]
+        facts = drawn(screen.query_one("#flow-facts", Static))
+        assert "its closed form (W_hh^(T−t))ᵀ: within 0.0e+00" in facts
+        assert "cosine 1.000000" in facts and "truncated after τ=10" in facts
+        # Small vanishes, large explodes, the gated one keeps it (‖g_1‖/‖g_T‖).
+        assert "4.1e-13" in facts and "9.5e+05" in facts and "1.7e+00" in facts
+
+
+async def test_a_bad_field_is_one_line_and_the_curves_stay(no_checkpoints, tui) -> None:
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        field = screen.query_one("#flow-length", Input)
+        field.value = "0"
+        field.focus()
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert tui.errors(pilot.app) == ["T: an integer in [1, 5,000]"] or tui.errors(pilot.app)[
+            -1
+        ].startswith("length")
+        assert len(screen.query_one("#flow-plot", LinePlot)._series) == 5
+
+
+async def test_the_fifth_curve_is_a_gru_or_needs_a_checkpoint(no_checkpoints, tui) -> None:
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        plot = screen.query_one("#flow-plot", LinePlot)
+        screen.query_one("#flow-also", Select).value = "gru"
+        await until(pilot, lambda: plot._series[-1][0] == "gru (fresh)")
+        await pilot.pause()
+        assert "fresh gru (ρ 1):\n  clipping" in drawn(screen.query_one("#flow-facts", Static))
+        screen.query_one("#flow-also", Select).value = "corpus"
+        await until(pilot, lambda: bool(tui.errors(pilot.app)))
+        assert tui.errors(pilot.app) == ["also: choose a checkpoint on the Inside tab first"]
+
+
+async def read_with(pilot, tui, screen, path: Path) -> None:
+    screen.query_one(TabbedContent).active = "grad-inside"
+    await pilot.pause()
+    picker_select = screen.query_one("#inside-checkpoint", Select)
+    picker_select.value = "path"
+    await pilot.pause()
+    field = screen.query_one("#inside-path", Input)
+    field.value = str(path)
+    field.focus()
+    await pilot.press("enter")
+    await tui.settle(pilot)
+
+
+async def test_inside_reads_a_text_with_a_trained_model(no_checkpoints, tui) -> None:
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        assert not tui.errors(pilot.app)
+        inside = screen.inside
+        T = len(inside["ids"])
+        heatmap = screen.query_one(Heatmap)
+        assert heatmap.matrix.shape == (256, T) and heatmap.signed
+        assert screen.t == T - 1
+        step = drawn(screen.query_one("#inside-step", Static))
+        assert f"step {T}:" in step and "one matrix product does both" in step
+        screen.set_focus(None)
+        await pilot.press("comma", "comma")
+        await tui.settle(pilot)
+        assert screen.t == T - 3
+        assert f"step {T - 2}:" in drawn(screen.query_one("#inside-step", Static))
+        line = drawn(screen.query_one("#inside-connectivity", Static))
+        assert f"after step {T - 2}" in line
+        # A gate: values in [0, 1], drawn on the sequential scale.
+        screen.query_one("#inside-gate", Select).value = "f"
+        await tui.settle(pilot)
+        assert not heatmap.signed and heatmap.matrix.min() >= 0 and heatmap.matrix.max() <= 1
+
+
+async def test_inside_refuses_a_checkpoint_that_is_not_a_language_model(
+    no_checkpoints, tui
+) -> None:
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, FORECAST_RUN)
+        errors = tui.errors(pilot.app)
+        assert len(errors) == 1 and "language model" in errors[0]
+        assert screen.inside is None and pilot.app.is_running
