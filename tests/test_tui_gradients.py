@@ -9,6 +9,7 @@ from pathlib import Path
 
 from textual.widgets import Input, Select, Static, TabbedContent
 
+from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.heatmap import Heatmap
 from rnn_tui.tui.widgets.plot import LinePlot
 
@@ -44,7 +45,7 @@ async def test_flow_draws_the_three_cases_and_the_linear_closed_form(no_checkpoi
         labels = [label for label, *_ in plot._series]
         assert labels == ["tanh ρ=0.8", "tanh ρ=2", "lstm f-bias 2", "linear ρ=0.8", "closed form"]
         facts = drawn(screen.query_one("#flow-facts", Static))
-        assert "its closed form (W_hh^(T−t))ᵀ: within 0.0e+00" in facts
+        assert "its closed form (W_hh^(T−t))ᵀ: the same within 1e-12" in facts
         assert "cosine 1.000000" in facts and "truncated after τ=10" in facts
         # Small vanishes, large explodes, the gated one keeps it (‖g_1‖/‖g_T‖).
         assert "4.1e-13" in facts and "9.5e+05" in facts and "1.7e+00" in facts
@@ -101,7 +102,8 @@ async def test_inside_reads_a_text_with_a_trained_model(no_checkpoints, tui) -> 
         assert heatmap.matrix.shape == (256, T) and heatmap.signed
         assert screen.t == T - 1
         step = drawn(screen.query_one("#inside-step", Static))
-        assert f"step {T}:" in step and "one matrix product does both" in step
+        assert f"step {T}: reads 'g' with h_{T - 1} → h_{T}" in step
+        assert "one matrix product does both" in step
         screen.set_focus(None)
         await pilot.press("comma", "comma")
         await tui.settle(pilot)
@@ -121,6 +123,30 @@ async def test_inside_refuses_a_checkpoint_that_is_not_a_language_model(
     async with tui.make_app().run_test(size=(120, 40)) as pilot:
         screen = await open_gradients(pilot, tui)
         await read_with(pilot, tui, screen, FORECAST_RUN)
+        # A search ending after the path was typed chooses it again (the picker posts Chosen
+        # once more): it is not read, nor told, twice.
+        picker = screen.query_one(CheckpointPicker)
+        picker.post_message(CheckpointPicker.Chosen(str(FORECAST_RUN)))
+        await pilot.pause()
+        await tui.settle(pilot)
         errors = tui.errors(pilot.app)
-        assert len(errors) == 1 and "language model" in errors[0]
+        assert len(errors) == 1, errors
+        assert "'forecast' checkpoint; looking inside a cell needs a language model" in errors[0]
         assert screen.inside is None and pilot.app.is_running
+
+
+async def test_a_unit_typed_in_the_search_goes_to_the_top(no_checkpoints, tui) -> None:
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        heatmap = screen.query_one(Heatmap)
+        assert not heatmap.labels[0].startswith("u7 ")
+        field = screen.query_one("#inside-unit", Input)
+        field.value = "7"
+        await pilot.pause()
+        assert heatmap.labels[0].startswith("u7 ")
+        acts = screen.inside["acts"].values["h"]
+        assert (heatmap.matrix[0] == acts[:, 7]).all()
+        field.value = "999"  # no such unit: marked, and the ranking stays
+        await pilot.pause()
+        assert field.has_class("-invalid") and not heatmap.labels[0].startswith("u999")

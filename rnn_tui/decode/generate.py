@@ -218,11 +218,13 @@ class LoadedLM:
         return encoded, steps
 
 
-def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> LoadedLM:
+def load_lm(
+    path: str | os.PathLike, device: str | torch.device = "cpu", purpose: str = "generate"
+) -> LoadedLM:
     """Load a language-model checkpoint (a .safetensors file, its .json or a run directory)
     onto `device`. CheckpointError for an unreadable or refused file (a pickle), DataError for
-    a checkpoint that is not a language model or lacks its token level, DeviceError for CUDA
-    asked for but absent."""
+    a checkpoint that is not a language model (`purpose` says what needs one) or lacks its
+    token level, DeviceError for CUDA asked for but absent."""
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
 
     device = _device(device)
@@ -231,7 +233,7 @@ def load_lm(path: str | os.PathLike, device: str | torch.device = "cpu") -> Load
     task = config.get("task", "lm")
     if task != "lm":
         raise DataError(
-            f"{checkpoint.path} is a {task!r} checkpoint; generate needs a language model (lm)"
+            f"{checkpoint.path} is a {task!r} checkpoint; {purpose} needs a language model (lm)"
         )
     token = config.get("token")
     if token not in TOKEN_LEVELS:

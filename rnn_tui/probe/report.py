@@ -49,7 +49,7 @@ def load_cell(path: str | os.PathLike):
     from rnn_tui.models.base import ModelError
 
     try:
-        lm = load_lm(path, "cpu")
+        lm = load_lm(path, "cpu", purpose="looking inside a cell")
     except (CheckpointError, DataError, ModelError, DeviceError) as exc:
         raise ProbeError(str(exc)) from None
     except OSError as exc:

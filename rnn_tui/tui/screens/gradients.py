@@ -65,14 +65,19 @@ truncating BPTT after τ steps drops. Edit the numbers, then enter or **r**.
 shades each earlier token by how much it moves the prediction after the step under the cursor
 (connectivity); the heatmap shows the hidden units (or a gate) against the tokens, the units
 ranked by how closely they follow a feature (spaces, vowels, position in the word, quotes;
-**u** the next); the bottom shows the step unrolled with its numbers. **,** and **.** move the
-step.
+**u** the next), and *unit* puts one unit's row on top. The bottom shows the step unrolled with
+its numbers, as the seeds walk through "i am not happy" (type it for a word-level model).
+**,** and **.** move the step.
 """
 
     def __init__(self) -> None:
         super().__init__()
         self.inside: dict | None = None  # the checkpoint's cell, tokens and activations
         self.t = 0  # the Inside tab's step (0-based)
+        # (checkpoint, text) being read, and the last one read: the picker may choose the same
+        # path again (when its search ends), which must not read (or fail) twice.
+        self._reading: tuple[str, str] | None = None
+        self._read: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -142,13 +147,14 @@ step.
     @on(CheckpointPicker.Chosen)
     def _chosen(self, message: CheckpointPicker.Chosen) -> None:
         if message.path:  # "Path…" with nothing typed yet chooses nothing
-            self._read_text()
+            self._read_text(again=False)
 
     @on(Input.Submitted, "#inside-text")
     def _text_submitted(self) -> None:
         self._read_text()
 
-    def _read_text(self) -> None:
+    def _read_text(self, again: bool = True) -> None:
+        """Read the text with the chosen checkpoint; `again`: even if that was the last read."""
         path = self.query_one(CheckpointPicker).current_path()
         text = self.query_one("#inside-text", Input).value
         if not path:
@@ -157,6 +163,10 @@ step.
         if not text.strip():
             self.notify("type a text for the model to read", severity="warning")
             return
+        request = (path, text)
+        if request == self._reading or (not again and request == self._read):
+            return
+        self._reading = request
         self._inside(path, text)
 
     @work(thread=True, exclusive=True, group="inside", exit_on_error=False)
@@ -197,13 +207,26 @@ step.
         matrix = acts.values.get(gate, acts.values["h"])
         feature = str(panel.query_one("#inside-feature", Select).value)
         ranked = rank_units(matrix, feature_values(feature, acts.tokens))
+        pinned = self._pinned_unit(matrix.shape[1])
+        if pinned is not None:  # the unit searched for goes first
+            ranked.sort(key=lambda unit: unit[0] != pinned)
         order = [j for j, _ in ranked]
         labels = [f"u{j:<3} {r:+.2f}" for j, r in ranked]
         signed = gate in ("h", "c")
         panel.query_one(Heatmap).show(matrix[:, order].T, acts.tokens, labels, signed, self.t)
 
+    def _pinned_unit(self, hidden: int) -> int | None:
+        """The unit typed in the search field, when it names one of the `hidden` units."""
+        field = self.query_one("#inside-unit", Input)
+        text = field.value.strip()
+        unit = int(text) if text.isdigit() else None
+        valid = unit is None and not text or unit is not None and unit < hidden
+        field.set_class(not valid, "-invalid")
+        return unit if valid else None
+
     @on(Select.Changed, "#inside-gate")
     @on(Select.Changed, "#inside-feature")
+    @on(Input.Changed, "#inside-unit")
     def _view_changed(self) -> None:
         self._draw_heatmap()
 
@@ -224,6 +247,8 @@ step.
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "inside" and worker.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self._read, self._reading = self._reading, None
         if worker.state == WorkerState.ERROR:
             self.notify(error_text(worker.error), severity="error", markup=False)
             return

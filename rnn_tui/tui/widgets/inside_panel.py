@@ -73,6 +73,9 @@ class InsidePanel(Vertical):
     InsidePanel Select {
         width: 22;
     }
+    InsidePanel #inside-unit {
+        width: 8;
+    }
     InsidePanel #inside-connectivity {
         height: 2;
         margin: 1 0 0 0;
@@ -111,6 +114,14 @@ class InsidePanel(Vertical):
             yield Label("rank units by", classes="control-label")
             yield Select([(f, f) for f in FEATURES], value="space", allow_blank=False,
                          compact=True, id="inside-feature")  # fmt: skip
+            yield Label("unit", classes="control-label")
+            yield Input(
+                placeholder="#",
+                id="inside-unit",
+                compact=True,
+                type="integer",
+                tooltip="A unit's number: its row goes to the top of the heatmap",
+            )
         yield Static("", id="inside-connectivity")
         yield Heatmap(id="inside-heatmap")
         yield Static("", id="inside-step")
@@ -139,16 +150,20 @@ class InsidePanel(Vertical):
             return " ".join(f"{v:+.3f}" for v in values[:4]) + (" …" if len(values) > 4 else "")
 
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(f"step {step.t}: {step.token!r}  ", style="bold")
+        # The seeds' walk-through: "Step 3: not, with h2, gives h3".
+        text.append(
+            f"step {step.t}: reads {step.token!r} with h_{step.t - 1} → h_{step.t}  ", style="bold"
+        )
         text.append(f"(first {min(STRIP, hidden)} of {hidden} units)\n", style="dim")
         text.append("h_{t−1} ").append(strip(step.h_prev)).append("  h_t ").append(strip(step.h))
         text.append("  change ").append(strip(step.h - step.h_prev)).append("\n")
         text.append(f"x_t·W_xh          {nums(step.x_part)}\n")
         text.append(f"h_{{t−1}}·W_hh      {nums(step.h_part)}\n")
         text.append(f"concat(x, h)·concat(W_xh, W_hh) {nums(step.concat_part)}\n")
+        # Below 1e-12 is rounding (its last digits differ between processors): say so.
+        same = "within 1e-12" if step.concat_error < 1e-12 else f"to {step.concat_error:.1e}"
         text.append(
-            f"the same to {step.concat_error:.1e}: one matrix product does both (the seeds' check)",
-            style="green",
+            f"the same {same}: one matrix product does both (the seeds' check)", style="green"
         )
         self.query_one("#inside-step", Static).update(text)
 
