@@ -50,3 +50,18 @@ def test_help_loads_neither_torch_nor_numpy():
 
 def test_help_and_stats_do_not_load_torch():
     assert "torch" not in loaded_after(["generate", "--help"], ["stats", "--json"])
+
+
+def test_opening_any_screen_does_not_load_torch():
+    """Each screen's module loads when the screen is first opened, on the UI's thread: torch
+    (a second or two) is imported by its workers instead, so the switch is instant."""
+    code = (
+        "import sys, importlib\n"
+        "from rnn_tui.tui.app import SCREEN_SPECS\n"
+        "for spec in SCREEN_SPECS:\n"
+        "    spec.build()\n"
+        "print('torch' in sys.modules)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip().splitlines()[-1] == "False"

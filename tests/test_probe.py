@@ -239,3 +239,18 @@ def test_an_unrolled_step_of_a_stacked_model_reads_the_layer_below() -> None:
     top = [s["h"][0] for s in unroll(cell, cell.encode(ids))]
     assert np.allclose(one.h, top[3].numpy()) and np.allclose(one.h_prev, top[2].numpy())
     assert one.concat_error < 1e-12
+
+
+def test_a_step_from_a_reading_is_the_unrolled_step() -> None:
+    from rnn_tui.probe.activations import step_at
+    from rnn_tui.probe.cell import layer_inputs
+
+    cell = cell_of(model("gru"))
+    ids = tokens(9)
+    names = [str(i) for i in ids]
+    hs = torch.from_numpy(activations(cell, ids, names).values["h"])
+    xs = layer_inputs(cell, cell.encode(ids))
+    for t in (1, 5, 9):
+        a, b = step_at(cell, xs, hs, names, t), unrolled_step(cell, ids, names, t)
+        assert np.allclose(a.h, b.h) and np.allclose(a.h_prev, b.h_prev)
+        assert np.allclose(a.concat_part, b.concat_part)

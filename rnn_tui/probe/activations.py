@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from rnn_tui.probe.cell import Cell, ProbeError, layer_inputs, unroll
+from rnn_tui.probe.options import FEATURE_NAMES
 
 
 @dataclass(frozen=True)
@@ -55,12 +56,18 @@ def _in_quotes(tokens: list[str]) -> np.ndarray:
 
 
 # What a unit may follow, one value per token (the features of Karpathy's char-rnn study).
-FEATURES = {
-    "space": lambda toks: np.array([float(not t.strip()) for t in toks]),
-    "vowel": lambda toks: np.array([float(t.lower() in "aeiou") for t in toks]),
-    "word position": _word_position,
-    "inside quotes": _in_quotes,
-}
+FEATURES = dict(
+    zip(
+        FEATURE_NAMES,
+        (
+            lambda toks: np.array([float(not t.strip()) for t in toks]),
+            lambda toks: np.array([float(t.lower() in "aeiou") for t in toks]),
+            _word_position,
+            _in_quotes,
+        ),
+        strict=True,
+    )
+)
 
 
 def feature_values(name: str, tokens: list[str]) -> np.ndarray:
@@ -114,8 +121,19 @@ def unrolled_step(cell: Cell, ids: list[int], tokens: list[str], t: int) -> Unro
     if not 1 <= t <= len(ids):
         raise ProbeError(f"step must be in [1, {len(ids)}], got {t}")
     xs = layer_inputs(cell, cell.encode(ids))  # a stacked cell: what its top layer reads
-    steps = unroll(_top(cell), xs[:t])
-    h_prev = steps[-2]["h"][0] if t > 1 else torch.zeros(cell.hidden, dtype=xs.dtype)
+    hs = torch.cat([values["h"] for values in unroll(_top(cell), xs[:t])])
+    return step_at(cell, xs, hs, tokens, t)
+
+
+@torch.no_grad()
+def step_at(
+    cell: Cell, xs: torch.Tensor, hs: torch.Tensor, tokens: list[str], t: int
+) -> UnrolledStep:
+    """`unrolled_step` from what a reading already gave: the top layer's inputs xs (T, ·) and
+    its states hs (≥ t, H) — no unrolling, so moving the step along a long text is instant."""
+    if not 1 <= t <= min(len(xs), len(hs)):
+        raise ProbeError(f"step must be in [1, {min(len(xs), len(hs))}], got {t}")
+    h_prev = hs[t - 2] if t > 1 else torch.zeros(cell.hidden, dtype=xs.dtype)
     gate = "c" if cell.kind == "lstm" else "h"
     W_xh, W_hh = cell.W_x[gate], cell.W_h[gate]
     x_part, h_part = xs[t - 1] @ W_xh, h_prev @ W_hh
@@ -124,7 +142,7 @@ def unrolled_step(cell: Cell, ids: list[int], tokens: list[str], t: int) -> Unro
         t,
         tokens[t - 1],
         h_prev.numpy(),
-        steps[-1]["h"][0].numpy(),
+        hs[t - 1].numpy(),
         x_part.numpy(),
         h_part.numpy(),
         concat.numpy(),
@@ -139,5 +157,6 @@ __all__ = [
     "activations",
     "feature_values",
     "rank_units",
+    "step_at",
     "unrolled_step",
 ]

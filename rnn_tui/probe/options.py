@@ -104,4 +104,7 @@ GRADIENT_OPTIONS = (
     ),
 )
 
-__all__ = ["GRADIENT_OPTIONS", "MAX_LENGTH", "PROBE_CELLS"]
+# What a hidden unit may follow, one value per token (probe.activations.FEATURES computes them).
+FEATURE_NAMES = ("space", "vowel", "word position", "inside quotes")
+
+__all__ = ["FEATURE_NAMES", "GRADIENT_OPTIONS", "MAX_LENGTH", "PROBE_CELLS"]

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rnn_tui.probe.activations import FEATURES
+from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
@@ -26,6 +26,8 @@ from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.gradient_flow import FlowPanel
 from rnn_tui.tui.widgets.heatmap import Heatmap
 from rnn_tui.tui.widgets.inside_panel import InsidePanel
+
+MAX_TOKENS = 1000  # of the typed text: connectivity at the last step is a backward through all
 
 
 class GradientsScreen(Screen):
@@ -174,7 +176,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         from rnn_tui.data.errors import DataError
         from rnn_tui.data.prefix import encode_prefix
         from rnn_tui.probe.activations import activations
-        from rnn_tui.probe.cell import ProbeError
+        from rnn_tui.probe.cell import ProbeError, layer_inputs
         from rnn_tui.probe.report import load_cell
 
         cell, lm = load_cell(path)
@@ -182,18 +184,24 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             encoded = encode_prefix(text, lm.vocab, lm.token, lm.mode)
         except DataError as exc:
             raise ProbeError(str(exc)) from None
-        ids, tokens = encoded.ids[:2000], encoded.tokens[:2000]
+        ids, tokens = encoded.ids[:MAX_TOKENS], encoded.tokens[:MAX_TOKENS]
         if get_current_worker().is_cancelled:
             return {}
-        return {"cell": cell, "ids": ids, "tokens": tokens, "acts": activations(cell, ids, tokens)}
+        acts = activations(cell, ids, tokens)
+        inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
+        return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs}
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False)
     def _at_step(self, inside: dict, t: int):
-        from rnn_tui.probe.activations import unrolled_step
+        import torch
+
+        from rnn_tui.probe.activations import step_at
         from rnn_tui.probe.gradients import connectivity
 
         cell, ids, tokens = inside["cell"], inside["ids"], inside["tokens"]
-        return t, connectivity(cell, ids, t + 1), unrolled_step(cell, ids, tokens, t + 1)
+        hs = torch.from_numpy(inside["acts"].values["h"])
+        one = step_at(cell, inside["inputs"], hs, tokens, t + 1)
+        return t, connectivity(cell, ids, t + 1), one
 
     def _draw_heatmap(self) -> None:
         from rnn_tui.probe.activations import feature_values, rank_units

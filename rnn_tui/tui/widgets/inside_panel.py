@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select, Static
 
-from rnn_tui.probe.activations import FEATURES
+from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.heatmap import Heatmap, cell_color, shown_token, window
 
