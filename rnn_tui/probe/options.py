@@ -22,7 +22,9 @@ GRADIENT_OPTIONS = (
         str,
         "",
         "a language model's checkpoint (or run directory) whose cell to look into instead of "
-        "a fresh one (one layer, one direction)",
+        "a fresh one (one direction; the top layer of a stack)",
+        unset="",
+        unset_label="a fresh cell",
         metavar="PATH",
     ),
     Option(
@@ -70,8 +72,10 @@ GRADIENT_OPTIONS = (
         "text",
         str,
         "",
-        "the sequence a checkpoint's model reads, tokenized as it was trained (default: random "
-        "tokens; a fresh cell always reads random one-hot inputs)",
+        "the sequence a checkpoint's model reads, tokenized as it was trained (a fresh cell "
+        "always reads random one-hot inputs)",
+        unset="",
+        unset_label="random tokens",
         metavar="TEXT",
     ),
     Option(
