@@ -10,6 +10,9 @@ SEQ2SEQ_MODEL = "seq2seq"  # the GRU encoder–decoder
 FORECAST_MODEL = "forecast"  # a model_config's "model" for a series forecaster…
 FORECAST_KINDS = ("mlp", "rnn", "gru", "lstm")  # …its "kind": the AR MLP or a latent AR cell
 MAX_TAU = 10_000
+CLASSIFIER_MODEL = "classifier"  # a model_config's "model" for a many-to-one classifier…
+CLASSIFIER_KINDS = ("rnn", "gru", "lstm")  # …its "kind"
+MAX_CLASSES = 10_000
 # The largest sizes a model may be built with, checked before anything is allocated (a config
 # from the command line, the Train form or a checkpoint's JSON): generous for a GPU box, finite
 # so that a typo or a tampered file is one clear error, not an allocator crash or a hang.
@@ -34,10 +37,13 @@ __all__ = [
     "MAX_LAYERS",
     "MAX_VOCAB",
     "SIZE_LIMITS",
+    "CLASSIFIER_KINDS",
+    "CLASSIFIER_MODEL",
     "CONCISE_MODELS",
     "CONCISE_ONLY",
     "FORECAST_KINDS",
     "FORECAST_MODEL",
+    "MAX_CLASSES",
     "MAX_TAU",
     "MODEL_NAMES",
     "SCRATCH_MODELS",

@@ -9,7 +9,8 @@ one-hot cells, so asking them for more is a ModelError rather than a silent chan
 
 A translation model's config has "model": "seq2seq" and its own keys; build_model hands it to
 `seq2seq.build_seq2seq` (see EncoderDecoder.config()). A series forecaster's has "model":
-"forecast" and goes to `forecast.build_forecaster`.
+"forecast" and goes to `forecast.build_forecaster`; a many-to-one classifier's, "model":
+"classifier", to `classifier.build_classifier`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from collections.abc import Mapping
 from torch import nn
 
 from rnn_tui.models.base import LanguageModel, ModelError
+from rnn_tui.models.classifier import build_classifier
 from rnn_tui.models.concise import RNNModel
 from rnn_tui.models.forecast import build_forecaster
 from rnn_tui.models.gru_scratch import GRUScratch
 from rnn_tui.models.lstm_scratch import LSTMScratch
 from rnn_tui.models.names import (
+    CLASSIFIER_MODEL,
     FORECAST_MODEL,
     MODEL_NAMES,
     SCRATCH_MODELS,
@@ -56,6 +59,8 @@ def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
         return build_seq2seq(config)
     if config.get("model") == FORECAST_MODEL:
         return build_forecaster(config)
+    if config.get("model") == CLASSIFIER_MODEL:
+        return build_classifier(config)
     unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown model config key(s): {', '.join(map(str, unknown))}")
