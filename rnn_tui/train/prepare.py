@@ -27,7 +27,9 @@ ADVICE = "try a smaller --hidden, --layers, --batch-size or --num-steps"
 def check_memory(model_config: dict, config: Config, device: torch.device) -> None:
     """ConfigError when training the model would need more memory than `device` has free."""
     try:
-        need = training_bytes(model_config, config.batch_size, config.num_steps, config.optimizer)
+        # A task without num_steps reads whole short sequences (names): 32 steps bound them.
+        steps = config.get("num_steps", 32)
+        need = training_bytes(model_config, config.batch_size, steps, config.optimizer)
     except ModelError as exc:
         raise ConfigError(str(exc)) from None
     have = available_memory(device)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from importlib import import_module
 
 from rnn_tui.options import Option
+from rnn_tui.train.classify_options import CLASSIFY_OPTIONS
 from rnn_tui.train.forecast_options import FORECAST_OPTIONS
 from rnn_tui.train.options import LM_OPTIONS, SEQ2SEQ_OPTIONS
 
@@ -70,6 +71,13 @@ TASKS: dict[str, TaskSpec] = {
             FORECAST_OPTIONS,
             "rnn_tui.train.tasks.forecast",
             screen="forecast",
+        ),
+        TaskSpec(
+            "classify",
+            "names → language",
+            "a character RNN/GRU/LSTM reading a name and classifying it from its final state",
+            CLASSIFY_OPTIONS,
+            "rnn_tui.train.tasks.classify",
         ),
     )
 }
