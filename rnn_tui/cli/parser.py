@@ -20,7 +20,8 @@ from rnn_tui.probe.options import GRADIENT_OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
-COMMANDS = ("stats", "train", "generate", "translate", "gradients", "runs")
+COMMANDS = ("stats", "train", "generate", "translate", "classify", "gradients", "runs")
+TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000)
 # What `train --resume` may change; everything else comes from the run's own config.
 RESUME_OPTIONS = ("epochs", "device")
 
@@ -265,6 +266,33 @@ def _add_translate(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def _add_classify(sub) -> None:
+    p = sub.add_parser(
+        "classify",
+        help="the languages of names with a trained classifier (train --task classify)",
+        description=(
+            "Read each name with a many-to-one checkpoint and print its most probable "
+            "languages, softmax(W h_T + b) of the final state."
+        ),
+        epilog="example: rnn-tui classify --checkpoint runs/NAME Dovesky Jackson Satoshi",
+    )
+    p.add_argument("names", nargs="+", metavar="NAME", help="a name to classify")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="PATH",
+        help="a classify checkpoint (.safetensors or its .json) or its run directory",
+    )
+    p.add_argument(
+        "--top",
+        type=_converter(TOP_OPTION),
+        default=TOP_OPTION.default,
+        metavar="K",
+        help=f"{TOP_OPTION.help} (default: {TOP_OPTION.default})",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
 def _add_gradients(sub) -> None:
     p = sub.add_parser(
         "gradients",
@@ -318,7 +346,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour system of the terminal (SSH does not forward COLORTERM: try 256)",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    adders = (_add_stats, _add_train, _add_generate, _add_translate, _add_gradients, _add_runs)
+    adders = (
+        _add_stats,
+        _add_train,
+        _add_generate,
+        _add_translate,
+        _add_classify,
+        _add_gradients,
+        _add_runs,
+    )
     for add in adders:
         add(sub)
     return parser

@@ -25,6 +25,15 @@ def unicode_to_ascii(s: str) -> str:
     )
 
 
+NAME_PAD = 0  # id 0 pads; character c is 1 + ALL_LETTERS.index(c)
+NAME_VOCAB = 1 + N_LETTERS
+
+
+def name_ids(name: str) -> list[int]:
+    """The ids of a name's characters (after unicode_to_ascii; others are dropped)."""
+    return [1 + ALL_LETTERS.index(c) for c in unicode_to_ascii(name)]
+
+
 @lru_cache(maxsize=2)
 def _load(ascii: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
     folder = bundled_path("names")

@@ -89,6 +89,17 @@ class SequenceClassifier(nn.Module):
         }
 
 
+def pad_batch(sequences: list[list[int]], pad: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(ids (N, longest) padded with `pad`, lengths (N,)): an empty sequence is one `pad`, so
+    every sequence has a final state."""
+    lengths = [max(1, len(ids)) for ids in sequences]
+    X = torch.full((len(sequences), max(lengths, default=1)), pad, dtype=torch.long)
+    for i, ids in enumerate(sequences):
+        if ids:
+            X[i, : len(ids)] = torch.tensor(ids, dtype=torch.long)
+    return X, torch.tensor(lengths)
+
+
 def _int(config: Mapping, key: str, lowest: int, highest: int) -> int:
     value = config.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
@@ -129,4 +140,4 @@ def build_classifier(config: Mapping) -> SequenceClassifier:
     )
 
 
-__all__ = ["SequenceClassifier", "build_classifier"]
+__all__ = ["SequenceClassifier", "build_classifier", "pad_batch"]

@@ -18,27 +18,20 @@ import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.data.naive_bayes import NaiveBayes
-from rnn_tui.data.names import ALL_LETTERS, unicode_to_ascii
+from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, NAME_VOCAB, name_ids, unicode_to_ascii
 from rnn_tui.data.names_split import HELD_OUT, names_split
 from rnn_tui.metrics.classification import ClassReport, class_report, majority_baseline
+from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.task import Evaluation
 
-PAD = 0  # id 0 pads; character c is 1 + ALL_LETTERS.index(c)
 SAMPLE_NAMES = ("Dovesky", "Jackson", "Satoshi", "Hinton", "Nguyen")  # the tutorial's and more
 EVAL_BATCH = 1024
 
 
 def encode_names(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
-    """(ids (N, longest) padded with PAD, lengths (N,)) of ASCII names (empty names: length 1
-    of PAD, so every sequence has a final state)."""
-    lengths = [max(1, len(name)) for name in names]
-    X = torch.full((len(names), max(lengths, default=1)), PAD, dtype=torch.long)
-    for i, name in enumerate(names):
-        ids = [1 + ALL_LETTERS.index(c) for c in name if c in ALL_LETTERS]
-        if ids:
-            X[i, : len(ids)] = torch.tensor(ids)
-    return X, torch.tensor(lengths)
+    """(ids (N, longest) padded with NAME_PAD, lengths (N,)) of names."""
+    return pad_batch([name_ids(name) for name in names], NAME_PAD)
 
 
 class ClassifyTask:
@@ -96,7 +89,7 @@ class ClassifyTask:
         return {
             "model": "classifier",
             "kind": cfg.model,
-            "vocab_size": 1 + len(ALL_LETTERS),
+            "vocab_size": NAME_VOCAB,
             "classes": len(self.languages),
             "hidden": cfg.hidden,
             "layers": cfg.layers,

@@ -1,0 +1,35 @@
+"""`rnn-tui classify`: the top languages of names with a trained classify checkpoint.
+
+torch is imported inside run(), so `rnn-tui --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rnn_tui.cli.output import fail
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnn_tui.decode.classify import ClassifyError, classify, load_classifier
+
+    try:
+        model, classes = load_classifier(args.checkpoint)
+        guesses = classify(model, classes, list(args.names), args.top)
+    except ClassifyError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
+    if args.json:
+        rows = [
+            {"name": g.name, "read": g.read, "top": [{"class": c, "p": p} for c, p in g.top]}
+            for g in guesses
+        ]
+        print(json.dumps({"checkpoint": str(args.checkpoint), "names": rows}))
+        return 0
+    width = max(len(g.name) for g in guesses)
+    for g in guesses:
+        top = "  ".join(f"{c} {p:.2f}" for c, p in g.top)
+        print(f"{g.name:<{width}}  {top}")
+    return 0

@@ -1,0 +1,83 @@
+"""Classify sequences with a trained many-to-one checkpoint (train --task classify): the top
+languages of each name with their probabilities, softmax(W h_T + b) of the final state."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import torch
+
+from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, name_ids, unicode_to_ascii
+from rnn_tui.models.classifier import pad_batch
+
+TOP_K = 3
+MAX_NAMES = 10_000  # per call: each is a forward pass in one padded batch
+
+
+class ClassifyError(ValueError):
+    """A checkpoint or input the classifier cannot use; one line for people."""
+
+
+@dataclass(frozen=True)
+class Guess:
+    """A name as the model read it (ASCII letters), and its top classes with probabilities."""
+
+    name: str
+    read: str
+    top: list[tuple[str, float]]
+
+
+def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu"):
+    """(model in eval mode, class names) of a classify checkpoint; ClassifyError otherwise."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.models.base import ModelError
+
+    try:
+        checkpoint = load_checkpoint(path)
+        if checkpoint.task != "classify":
+            raise ClassifyError(
+                f"{checkpoint.path} is a {checkpoint.task!r} checkpoint; classify needs a "
+                "classify one (rnn-tui train --task classify)"
+            )
+        classes = checkpoint.meta.get("classes")
+        if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
+            raise ClassifyError(f"{checkpoint.path} does not list its classes")
+        if checkpoint.meta.get("alphabet") != ALL_LETTERS:
+            raise ClassifyError(f"{checkpoint.path} was trained on another alphabet")
+        model = checkpoint.build_model(device)
+    except (CheckpointError, ModelError) as exc:
+        raise ClassifyError(str(exc)) from None
+    if getattr(model, "classes", None) != len(classes):
+        raise ClassifyError(f"{checkpoint.path}: the model and its class list disagree")
+    return model.eval(), classes
+
+
+@torch.no_grad()
+def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> list[Guess]:
+    """The top `k` classes of each name; ClassifyError for no names, too many, or a name with
+    no letter the model knows."""
+    if not names:
+        raise ClassifyError("no name given: type at least one")
+    if len(names) > MAX_NAMES:
+        raise ClassifyError(f"at most {MAX_NAMES:,} names at a time (got {len(names):,})")
+    ids = [name_ids(name) for name in names]
+    for name, row in zip(names, ids, strict=True):
+        if not row:
+            raise ClassifyError(f"{name!r} has no letter the model reads (A–Z, a–z, .,;')")
+    X, lengths = pad_batch(ids, NAME_PAD)
+    device = next(model.parameters()).device
+    probs = torch.softmax(model(X.to(device), lengths).float(), dim=1).cpu()
+    top = torch.topk(probs, min(k, len(classes)), dim=1)
+    return [
+        Guess(
+            name,
+            unicode_to_ascii(name),
+            [(classes[i], p) for p, i in zip(v.tolist(), c.tolist(), strict=True)],
+        )
+        for name, v, c in zip(names, top.values, top.indices, strict=True)
+    ]
+
+
+__all__ = ["ClassifyError", "Guess", "classify", "load_classifier"]

@@ -1,0 +1,56 @@
+"""`rnn-tui classify`: the top languages of names from a classify checkpoint, and one line for
+every refusal (a language model's checkpoint, a name without letters, a bad --top)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import call
+
+SHIPPED_LSTM = Path(__file__).parents[1] / "checkpoints" / "timemachine-char-lstm.json"
+
+
+@pytest.fixture(scope="module")
+def classifier_run(tmp_path_factory) -> Path:
+    """A classifier trained for one short epoch (only its interface is tested here)."""
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
+
+    run = tmp_path_factory.mktemp("classify") / "run"
+    config = Config("classify", max_names=900, hidden=8, epochs=1, device="cpu")
+    assert Trainer(config).run(RunDir(run))["status"] == "finished"
+    return run
+
+
+def test_names_get_their_top_languages(classifier_run, capsys) -> None:
+    args = ["classify", "--checkpoint", str(classifier_run), "Dovesky", "Bélanger", "--json"]
+    code, out, err = call([*args, "--top", "5"], capsys)
+    assert code == 0, err
+    rows = json.loads(out)["names"]
+    assert [r["name"] for r in rows] == ["Dovesky", "Bélanger"]
+    assert rows[1]["read"] == "Belanger"
+    for row in rows:
+        probs = [t["p"] for t in row["top"]]
+        assert len(probs) == 5 and probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
+    code, out, _ = call(["classify", "--checkpoint", str(classifier_run), "Satoshi"], capsys)
+    assert code == 0 and out.startswith("Satoshi  ") and out.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--checkpoint", str(SHIPPED_LSTM), "Jack"], "'lm' checkpoint; classify needs"),
+        (["123"], "'123' has no letter the model reads"),
+        (["--top", "0", "Jack"], "--top: must be an integer in [1, 1,000]"),
+        (["--checkpoint", "/nonexistent/run", "Jack"], "/nonexistent/run"),
+    ],
+)
+def test_refusals_are_one_line(classifier_run, capsys, args, fragment) -> None:
+    if "--checkpoint" not in args:
+        args = ["--checkpoint", str(classifier_run), *args]
+    code, out, err = call(["classify", *args], capsys)
+    assert code == 2 and out == "" and fragment in err
+    assert err.count("\n") == 1 and "Traceback" not in err
