@@ -28,3 +28,18 @@ def test_a_bidirectional_language_model_learns_to_read_the_answer(tmp_path, caps
     assert results[True]["train_ppl"] < 2.0 < 4.0 < results[False]["train_ppl"]
     generated = results[True]["sample"].removeprefix("time traveller")
     assert len(set(generated[-20:])) <= 4  # a few characters over and over: gibberish
+
+
+async def test_the_train_screens_preset_sets_the_form(no_checkpoints, tui) -> None:
+    from rnn_tui.train.options import BIDIRECTIONAL_LM
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        screen.action_bidirectional_lm()
+        await pilot.pause()
+        await pilot.pause()
+        options, problems = screen.query_one("#train-form").options()
+        assert problems == []
+        for name, value in BIDIRECTIONAL_LM.items():
+            assert options[name] == value, name
+        assert "backward direction" in pilot.app.notified[-1][0]

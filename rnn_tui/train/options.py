@@ -271,6 +271,22 @@ def pick(*names: str, **changes: dict) -> tuple[Option, ...]:
     )
 
 
+# The seeds' warning as a preset (the Train screen's palette; README "Bidirectional used
+# wrongly"): a bidirectional LSTM language model on the book's 10,000-character setting.
+BIDIRECTIONAL_LM = {
+    "task": "lm",
+    "model": "lstm",
+    "bidirectional": True,
+    "max_tokens": 10000,
+    "val_fraction": 0.0,
+    "epochs": 40,
+}
+BIDIRECTIONAL_LM_NOTE = (
+    "a bidirectional LM sees each character it predicts through its backward direction: "
+    "training perplexity falls near 1, generation is gibberish (start it, then the same run "
+    "with bidirect. no, and tick both in Runs to overlay them)"
+)
+
 _RUN = ("device", "seed", "sample_every", "log_every")
 _OPTIMISATION = ("batch_size", "num_steps", "lr", "optimizer", "epochs", "clip")
 
@@ -334,6 +350,8 @@ SEQ2SEQ_OPTIONS = pick(
 )
 
 __all__ = [
+    "BIDIRECTIONAL_LM",
+    "BIDIRECTIONAL_LM_NOTE",
     "FILE",
     "LM_OPTIONS",
     "MAX_VAL_FRACTION",

@@ -33,6 +33,7 @@ from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunError, default_runs_root
+from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.footer import AppFooter
@@ -367,6 +368,12 @@ reference).
         self.query_one(TrainForm).set_value("task", SEQ2SEQ)
         self.action_new_run()
 
+    def action_bidirectional_lm(self) -> None:
+        """The form set to the seeds' warning (train/options.py BIDIRECTIONAL_LM)."""
+        self.query_one(TrainForm).apply(BIDIRECTIONAL_LM)
+        self.action_new_run()
+        self.notify(BIDIRECTIONAL_LM_NOTE, markup=False, timeout=12)
+
     def action_toggle_side(self) -> None:
         self.query_one(TrainSide).toggle()
 
@@ -403,6 +410,11 @@ reference).
                 "Train: new translation run",
                 "The form for a seq2seq English→French run",
                 self.action_new_translation,
+            ),
+            (
+                "Train: bidirectional LM (the wrong tool)",
+                "The seeds' warning: a bidirectional LSTM language model on 10,000 characters",
+                self.action_bidirectional_lm,
             ),
             ("Train: side panel", "Show or hide the form and runs (f)", self.action_toggle_side),
             ("Train: next plot", "On narrow terminals (v)", self.action_next_plot),

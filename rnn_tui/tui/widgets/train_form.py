@@ -139,6 +139,19 @@ class TrainForm(VerticalScroll):
         else:
             widget.value = value if isinstance(value, str) else self._option(name).text(value)
 
+    def apply(self, values: dict[str, object]) -> None:
+        """Set the form to `values` (a preset): the task first, the other fields once the
+        task's rows are shown."""
+        if "task" in values:
+            self.set_value("task", values["task"])
+
+        def rest() -> None:
+            for name, value in values.items():
+                if name != "task":
+                    self.set_value(name, value)
+
+        self.call_after_refresh(rest)
+
     def _option(self, name: str) -> Option:
         return declaration(self.selected_task, name)
 
