@@ -21,7 +21,12 @@ from rnn_tui.data.timeseries import ar_split
 from rnn_tui.options import Option, by_name
 from rnn_tui.train.forecast_options import FORECAST_OPTIONS, LATENT
 from rnn_tui.train.options import FILE
-from rnn_tui.tui.widgets.option_input import option_control, option_tooltip, read_field
+from rnn_tui.tui.widgets.option_input import (
+    option_control,
+    option_tooltip,
+    read_field,
+    set_field,
+)
 
 OPTIONS = by_name((*FORECAST_OPTIONS, LATENT))
 # The rows, in order; the rest of the task's options keep their defaults (the CLI has them all).
@@ -118,11 +123,7 @@ class ForecastForm(VerticalScroll):
 
     def set_value(self, name: str, value: object) -> None:
         """Set a field (tests, the palette); a text field takes the value's text."""
-        widget = self.control(name)
-        if isinstance(widget, Select):
-            widget.value = value
-        else:
-            widget.value = value if isinstance(value, str) else OPTIONS[name].text(value)
+        set_field(self.control(name), OPTIONS[name], value)
 
     def series_source(self) -> tuple[str, str]:
         """(series, column) as chosen: "sine", "airline" or the typed path ("" when File… has

@@ -89,6 +89,15 @@ def option_control(option: Option, widget_id: str, tooltip: str | None = None) -
     )
 
 
+def set_field(widget: Input | Select, option: Option, value: object) -> None:
+    """Put `value` in a form's control: a drop-down takes it as is, a text field takes its text
+    (a string as typed, anything else as the option writes it)."""
+    if isinstance(widget, Select):
+        widget.value = value
+    else:
+        widget.value = value if isinstance(value, str) else option.text(value)
+
+
 def read_field(widget: Input, option: Option) -> tuple[object, str | None]:
     """(value, problem) of a form's text field: the parsed value (None for an empty optional
     field: the option's not-set value), or the problem naming the field and its range."""
@@ -109,4 +118,5 @@ __all__ = [
     "option_input",
     "option_tooltip",
     "read_field",
+    "set_field",
 ]

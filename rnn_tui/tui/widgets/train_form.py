@@ -22,7 +22,12 @@ from rnn_tui.options import Option
 from rnn_tui.train.options import FILE, OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK
 from rnn_tui.train.registry import TRAIN_FORM_TASKS as TASKS
-from rnn_tui.tui.widgets.option_input import OptionValidator, option_control, read_field
+from rnn_tui.tui.widgets.option_input import (
+    OptionValidator,
+    option_control,
+    read_field,
+    set_field,
+)
 
 SEQ2SEQ = "seq2seq"
 
@@ -134,10 +139,10 @@ class TrainForm(VerticalScroll):
     def set_value(self, name: str, value: object) -> None:
         """Set a field (tests and the palette); a text field takes the value's text."""
         widget = self.control(name)
-        if isinstance(widget, Select):
+        if name == "task":  # the task drop-down is not an option
             widget.value = value
-        else:
-            widget.value = value if isinstance(value, str) else self._option(name).text(value)
+            return
+        set_field(widget, self._option(name), value)
 
     def apply(self, values: dict[str, object]) -> None:
         """Set the form to `values` (a preset): the task first, the other fields once the
