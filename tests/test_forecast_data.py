@@ -61,6 +61,7 @@ def test_the_bundled_airline_series():
         ("a,b\n1,2\n3,4\n5,6\n", "c", "no column 'c' in s.csv (its columns: a, b)"),
         ("name,city\nx,y\nz,w\n", "", "no numeric column"),
         ("V\n1\n2\n", "", "has 2 values: a series needs at least 3"),
+        ("V\n1\n", "", "has 1 value: a series needs at least 3"),
         ("V\n", "", "no data rows"),
     ],
 )

@@ -97,7 +97,8 @@ def parse_csv(text: str, label: str, column: str = "") -> Series:
             raise DataError(f"{where}: {cell!r} is not a finite number")
         values[r] = value
     if len(values) < MIN_POINTS:
-        raise DataError(f"{label} has {len(values)} values: a series needs at least {MIN_POINTS}")
+        count = f"{len(values)} value{'s' if len(values) != 1 else ''}"
+        raise DataError(f"{label} has {count}: a series needs at least {MIN_POINTS}")
     labels = _labels(header, body, index)
     period = 12 if _monthly(labels) else None
     return Series(label, header[index], values, labels, period)
