@@ -19,9 +19,8 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence
 
 from rnn_tui.models.base import ModelError
+from rnn_tui.models.concise import RNN_LAYERS
 from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS
-
-RNN_LAYERS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
 
 class SequenceClassifier(nn.Module):
