@@ -87,3 +87,22 @@ def test_bad_classify_options_are_one_line(tmp_path, capsys, extra, fragment) ->
     )
     assert code == 2 and fragment in err and err.count("\n") == 1 and "Traceback" not in err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_screens_view_reproduces_the_runs_own_held_out_scores():
+    """decode.classify.classify_view evaluates the best checkpoint on the same held-out names
+    as the task did at that epoch: the same accuracy and macro-F1, and the baselines' too."""
+    import json
+    from pathlib import Path
+
+    from rnn_tui.decode.classify import classify_view
+
+    run = Path(__file__).parent / "fixtures" / "recorded-classify" / "classify-gru-recorded"
+    events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    best = max((e for e in events if e["event"] == "epoch"), key=lambda e: e["macro_f1"])
+    view = classify_view(run)
+    assert view.report.accuracy == pytest.approx(best["accuracy"], abs=1e-9)
+    assert view.report.macro_f1 == pytest.approx(best["macro_f1"], abs=1e-9)
+    assert view.report.confusion.sum() == 1799 and len(view.classes) == 18
+    assert view.baselines["majority"].accuracy == pytest.approx(0.519, abs=5e-4)
+    assert view.baselines["naive_bayes"].macro_f1 == pytest.approx(0.408, abs=5e-4)

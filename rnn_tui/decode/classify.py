@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
 from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, name_ids, unicode_to_ascii
+from rnn_tui.data.names_split import HELD_OUT, names_split
+from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 
 TOP_K = 3
@@ -80,4 +83,53 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
     ]
 
 
-__all__ = ["ClassifyError", "Guess", "classify", "load_classifier"]
+@dataclass(frozen=True)
+class ClassifyView:
+    """What the Classify screen shows of a names checkpoint: the model (to classify typed
+    names), its held-out report (the confusion matrix, per-class precision and recall) and the
+    baselines' reports on the same held-out names."""
+
+    model: torch.nn.Module
+    classes: list[str]
+    report: ClassReport
+    baselines: dict[str, ClassReport]
+
+
+@lru_cache(maxsize=1)
+def _baselines() -> dict[str, ClassReport]:
+    split = names_split(HELD_OUT)
+    return names_baselines(split.train, split.held_out, len(split.languages))
+
+
+@torch.no_grad()
+def held_out_report(model, classes: list[str]) -> ClassReport:
+    """The model's report on the fixed held-out names (data/names_split.py)."""
+    split = names_split(HELD_OUT)
+    if list(split.languages) != classes:
+        raise ClassifyError("the bundled languages changed since this model was trained")
+    X, lengths = pad_batch([name_ids(name) for name, _ in split.held_out], NAME_PAD)
+    device = next(model.parameters()).device
+    predicted = []
+    for i in range(0, len(X), 1024):
+        length = lengths[i : i + 1024]
+        rows = X[i : i + 1024, : int(length.max())].to(device)
+        predicted += model(rows, length).argmax(1).tolist()
+    return class_report([label for _, label in split.held_out], predicted, len(classes))
+
+
+def classify_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> ClassifyView:
+    """The model of the classify checkpoint `path` (a run directory: its best), its held-out
+    report and the baselines'; ClassifyError (one line) otherwise."""
+    model, classes = load_classifier(path, device)
+    return ClassifyView(model, classes, held_out_report(model, classes), _baselines())
+
+
+__all__ = [
+    "ClassifyError",
+    "ClassifyView",
+    "Guess",
+    "classify",
+    "classify_view",
+    "held_out_report",
+    "load_classifier",
+]

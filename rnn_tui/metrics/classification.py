@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rnn_tui.data.naive_bayes import NaiveBayes
+
 
 @dataclass(frozen=True)
 class ClassReport:
@@ -83,4 +85,17 @@ def majority_baseline(train_labels: Sequence[int], held_out: Sequence[int], clas
     return class_report(held_out, [majority] * len(held_out), classes)
 
 
-__all__ = ["ClassReport", "class_report", "majority_baseline"]
+def names_baselines(
+    train: Sequence[tuple[str, int]], held_out: Sequence[tuple[str, int]], classes: int
+) -> dict[str, ClassReport]:
+    """The two baselines a names classifier must beat, on the same held-out names: the
+    majority class, and a character trigram naive Bayes fitted on the training names."""
+    bayes = NaiveBayes.fit(list(train), classes, n_max=3)
+    truth = [label for _, label in held_out]
+    return {
+        "majority": majority_baseline([label for _, label in train], truth, classes),
+        "naive_bayes": class_report(truth, [bayes.predict(name) for name, _ in held_out], classes),
+    }
+
+
+__all__ = ["ClassReport", "class_report", "majority_baseline", "names_baselines"]

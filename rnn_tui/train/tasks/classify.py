@@ -17,10 +17,9 @@ import torch
 import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
-from rnn_tui.data.naive_bayes import NaiveBayes
 from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, NAME_VOCAB, name_ids, unicode_to_ascii
 from rnn_tui.data.names_split import HELD_OUT, names_split
-from rnn_tui.metrics.classification import ClassReport, class_report, majority_baseline
+from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.task import Evaluation
@@ -74,13 +73,7 @@ class ClassifyTask:
         self.best_report: ClassReport | None = None
 
     def _baselines(self) -> dict[str, ClassReport]:
-        C = len(self.languages)
-        bayes = NaiveBayes.fit(self.train, C, n_max=3)
-        guesses = [bayes.predict(name) for name, _ in self.held_out]
-        return {
-            "majority": majority_baseline([label for _, label in self.train], self.y_val, C),
-            "naive_bayes": class_report(self.y_val, guesses, C),
-        }
+        return names_baselines(self.train, self.held_out, len(self.languages))
 
     # -- the model and its checkpoint -------------------------------------------------------
 
