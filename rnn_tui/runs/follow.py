@@ -34,7 +34,9 @@ from rnn_tui.runs.snapshot import Sample, Snapshot
 STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
 EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
-SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES
+# Per epoch, the held-out scores of the classify and tag tasks (empty for other runs).
+SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct")
+SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
@@ -223,7 +225,7 @@ class RunFollower:
         self.epoch = int(epoch)
         if is_number(event.get("epochs")):
             self.epochs = int(event["epochs"])
-        for name in EPOCH_SERIES + BLEU_SERIES:
+        for name in EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES:
             value = number(event.get(name))
             if value is not None:
                 self.series[name].append(self.epoch, value)

@@ -52,16 +52,19 @@ class RunPair:
         command_builder: CommandBuilder = train_command,
         *,
         nice: int = 0,
+        keep_others: bool = False,
     ) -> tuple[list[TrainProcess], list[Notice]]:
         """Start one trainer per planned slot (slot → its options), each writing a new run
-        directory under `root`; every slot is emptied first. Returns the trainers started and a
-        notice for each that could not be."""
+        directory under `root`; every slot is emptied first (with `keep_others`, only the
+        planned ones). Returns the trainers started and a notice for each that could not be."""
         started: list[TrainProcess] = []
         notices: list[Notice] = []
         for slot in self.slots:
-            self.clear(slot)
             if slot not in plan:
+                if not keep_others:
+                    self.clear(slot)
                 continue
+            self.clear(slot)
             try:
                 started.append(self.slots[slot].start(root, plan[slot], command_builder, nice=nice))
             except RunError as exc:

@@ -24,11 +24,10 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
 
-from rnn_tui.runs.format import fmt_number, plain
+from rnn_tui.runs.format import fmt_number
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.plot import LinePlot, Series
-from rnn_tui.tui.widgets.train_curves import RUN_STYLES
-from rnn_tui.tui.widgets.train_header import STATUS_MARKS
+from rnn_tui.tui.widgets.run_line import latest, run_line
 
 if TYPE_CHECKING:  # the view module imports torch; this one must not
     from rnn_tui.decode.forecast import ForecastView
@@ -45,36 +44,20 @@ METRIC_TITLES = {"mse": "MSE", "rmse": "RMSE", "mape": "MAPE %"}
 PANELS = ("fc-plot-one", "fc-plot-multi", "fc-plot-k", "fc-table")
 GRID_MIN_WIDTH = 80
 GRID_MIN_HEIGHT = 28
-BAR = 12  # progress bar cells
 
 
 def progress_line(slot: str, snap: Snapshot | None) -> Text:
     """ "█ AR  mlp  ▰▰▰▰▱▱ ▶ running · epoch 3/5 · loss 0.041 · held-out 0.043 · NAME"."""
-    text = Text(no_wrap=True, overflow="ellipsis")
-    text.append("█ ", style=RUN_STYLES[SLOT_COLORS[slot]])
-    text.append("AR     " if slot == AR else "latent ", style="bold")
-    if snap is None:
-        text.append("no run: s starts both, o opens a saved one", style="dim")
-        return text
-    mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
-    text.append(f"{snap.model:<5}", style="bold")
-    done = max(0.0, min(1.0, snap.progress))
-    filled = round(done * BAR)
-    text.append(" " + "▰" * filled, style=RUN_STYLES[SLOT_COLORS[slot]])
-    text.append("▱" * (BAR - filled) + " ", style="dim")
-    text.append(f"{mark} {snap.status}", style=style)
-    epochs = snap.epochs if snap.epochs is not None else "?"
-    parts = [f"epoch {snap.epoch}/{epochs}"]
-    if snap.loss is not None:
+    parts = []
+    if snap is not None and snap.loss is not None:
         parts.append(f"loss {fmt_number(snap.loss)}")
-    val = snap.series.get("val_loss")
-    if val is not None and len(val[1]):
-        parts.append(f"held-out {fmt_number(float(val[1][-1]))}")
-    text.append(" · " + " · ".join(parts))
-    text.append(f" · {snap.name}", style="dim")
-    if snap.status in ("failed", "died") and snap.message:
-        text.append(f" · {plain(snap.message)}", style="red")
-    return text
+    val = latest(snap, "val_loss") if snap is not None else None
+    if val is not None:
+        parts.append(f"held-out {fmt_number(val)}")
+    label = "AR     " if slot == AR else "latent "
+    return run_line(
+        label, SLOT_COLORS[slot], snap, parts, "no run: s starts both, o opens a saved one"
+    )
 
 
 def _fmt(metric: str, value: float | None) -> str:
