@@ -156,3 +156,20 @@ def test_the_train_screen_shows_a_hostile_run_as_plain_text(tmp_path):
     notice = followed.read_done(key)
     assert notice.text == "run?[2J failed: [/]boom?[0m line two"
     assert followed.entries()[0]["name"] == "run?[2J"
+
+
+def test_runs_tells_the_tasks_apart_and_shows_the_best_macro_f1(tmp_path, capsys):
+    import shutil
+
+    recorded = Path(__file__).parent / "fixtures" / "recorded-classify"
+    shutil.copytree(recorded, tmp_path / "runs")
+    entries = {e["name"]: e for e in list_runs(tmp_path / "runs")}
+    assert entries["classify-gru-recorded"]["best_macro_f1"] == pytest.approx(0.380, abs=5e-4)
+    assert entries["lm-bi-recorded"]["best_macro_f1"] is None
+    assert main(["runs", "--dir", str(tmp_path / "runs")]) == 0
+    out = capsys.readouterr().out
+    header = next(line for line in out.splitlines() if "name" in line)
+    assert "task" in header and "macro-F1" in header
+    rows = [[c.strip() for c in line.split("│")[1:-1]] for line in out.splitlines()]
+    classify = next(cells for cells in rows if len(cells) > 1 and cells[1] == "classify")
+    assert "0.380" in classify

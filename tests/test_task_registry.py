@@ -62,9 +62,11 @@ def test_its_options_are_its_own(cycle_task, capsys):
 
 
 def test_the_registry_lists_each_task_with_its_options():
-    assert list(registry.TASKS) == ["lm", "seq2seq", "forecast", "classify"]
-    # The Train screen's form offers the tasks it trains; the forecast lab has its own screen.
-    assert list(registry.TRAIN_FORM_TASKS) == ["lm", "seq2seq", "classify"]
+    assert list(registry.TASKS) == ["lm", "seq2seq", "forecast", "classify", "tag"]
+    # The Train screen's form offers the tasks it trains; the forecast lab and the Classify
+    # screen (names, tagging) start theirs from their own forms.
+    assert list(registry.TRAIN_FORM_TASKS) == ["lm", "seq2seq"]
+    assert {registry.TASKS[n].screen for n in ("classify", "tag")} == {"classify"}
     assert registry.TASKS["forecast"].option("lr").default == 0.01
     for spec in registry.TASKS.values():
         assert spec.options and len({o.name for o in spec.options}) == len(spec.options)

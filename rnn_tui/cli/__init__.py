@@ -30,6 +30,8 @@ def _run(args: argparse.Namespace) -> int:
         from rnn_tui.cli import runs as command
     elif args.command == "classify":
         from rnn_tui.cli import classify as command
+    elif args.command == "tag":
+        from rnn_tui.cli import tag as command
     elif args.command == "gradients":
         from rnn_tui.cli import gradients as command
     else:

@@ -20,7 +20,7 @@ from rnn_tui.probe.options import GRADIENT_OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
-COMMANDS = ("stats", "train", "generate", "translate", "classify", "gradients", "runs")
+COMMANDS = ("stats", "train", "generate", "translate", "classify", "tag", "gradients", "runs")
 TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000)
 # What `train --resume` may change; everything else comes from the run's own config.
 RESUME_OPTIONS = ("epochs", "device")
@@ -151,7 +151,8 @@ def _add_train(sub) -> None:
     titles = "; ".join(f"{spec.name}: {spec.title}" for spec in TASKS.values())
     p = sub.add_parser(
         "train",
-        help="train a language model, a seq2seq translator or a series forecaster headless "
+        help="train a language model, a seq2seq translator, a series forecaster, a names "
+        "classifier or a character tagger headless "
         "(writes a run directory)",
         description=(
             "Train a character- or word-level language model as the d2l.ai RNN chapters do "
@@ -159,7 +160,10 @@ def _add_train(sub) -> None:
             "encoder-decoder on English-French pairs (masked cross-entropy, teacher forcing, "
             "Adam; held-out loss and BLEU each epoch), or with --task forecast the seeds' "
             "sequence models on a series (an autoregressive MLP or a latent RNN/GRU/LSTM, MSE; "
-            "k-step-ahead errors against naive baselines each epoch), writing runs/<name>/ "
+            "k-step-ahead errors against naive baselines each epoch), with --task classify a "
+            "character RNN naming a surname's language (many-to-one), or with --task tag one "
+            "restoring the Time Machine's capitals and punctuation (many-to-many; held-out "
+            "accuracy and macro-F1 each epoch), writing runs/<name>/ "
             "(config.json, metrics.jsonl, status.json, checkpoints/). Ctrl+C stops after the "
             "current minibatch and saves; --resume continues."
         ),
@@ -293,6 +297,26 @@ def _add_classify(sub) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
+def _add_tag(sub) -> None:
+    p = sub.add_parser(
+        "tag",
+        help="restore capitals and punctuation with a trained tagger (train --task tag)",
+        description=(
+            "Read each text, lower-cased and without punctuation, with a many-to-many checkpoint "
+            "and print it restored: one tag per character, softmax(W h_t + b) at every step."
+        ),
+        epilog='example: rnn-tui tag --checkpoint runs/NAME "the time traveller said so"',
+    )
+    p.add_argument("texts", nargs="+", metavar="TEXT", help="a text to restore")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        metavar="PATH",
+        help="a tag checkpoint (.safetensors or its .json) or its run directory",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
 def _add_gradients(sub) -> None:
     p = sub.add_parser(
         "gradients",
@@ -352,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_generate,
         _add_translate,
         _add_classify,
+        _add_tag,
         _add_gradients,
         _add_runs,
     )

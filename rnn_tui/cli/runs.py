@@ -42,6 +42,11 @@ def _rmse(value) -> str:
     return "—" if value is None else f"{value:.4g}"
 
 
+def _f1(value) -> str:
+    value = _number(value)
+    return "—" if value is None else f"{value:.3f}"
+
+
 def _cell(value: object, default: str = "?", style: str = "") -> Text:
     """A table cell as plain text: a run folder's strings are never read as Rich markup."""
     return Text(plain(value) if isinstance(value, str) and value else default, style=style)
@@ -74,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
 
     table = Table(title=Text(f"runs in {plain(str(root))}"), title_justify="left")
     table.add_column("name", overflow="fold")
+    # A task column when the runs are of several tasks (an unreadable task does not count).
+    tasks = {entry.get("task") for entry in entries} - {None}
+    if len(tasks) > 1:
+        table.add_column("task", no_wrap=True, min_width=8)
     table.add_column("model")
     table.add_column("status")
     table.add_column("epochs", justify="right")
@@ -84,6 +93,9 @@ def run(args: argparse.Namespace) -> int:
     forecast = any(entry.get("best_rmse") is not None for entry in entries)
     if forecast:
         table.add_column("best RMSE", justify="right")
+    scored = any(entry.get("best_macro_f1") is not None for entry in entries)
+    if scored:
+        table.add_column("best macro-F1", justify="right")
     table.add_column("updated")
     styles = {
         "running": "green",
@@ -96,14 +108,18 @@ def run(args: argparse.Namespace) -> int:
         status = entry.get("status")
         bleu = [Text(_bleu(entry.get("best_bleu")))] if translation else []
         rmse = [Text(_rmse(entry.get("best_rmse")))] if forecast else []
+        f1 = [Text(_f1(entry.get("best_macro_f1")))] if scored else []
+        task = [_cell(entry.get("task"))] if len(tasks) > 1 else []
         table.add_row(
             _cell(entry.get("name")),
+            *task,
             _cell(entry.get("model")),
             _cell(status, "unknown", styles.get(status, "") if isinstance(status, str) else ""),
             Text(_epochs(entry)),
             Text(_ppl(entry.get("best_val_ppl"))),
             *bleu,
             *rmse,
+            *f1,
             Text(fmt_time(entry.get("updated"))),
         )
     Console(highlight=False).print(table)

@@ -99,7 +99,8 @@ def pad_batch(sequences: list[list[int]], pad: int = 0) -> tuple[torch.Tensor, t
     return X, torch.tensor(lengths)
 
 
-def _int(config: Mapping, key: str, lowest: int, highest: int) -> int:
+def config_int(config: Mapping, key: str, lowest: int, highest: int) -> int:
+    """config[key] as an integer in [lowest, highest]; ModelError (one line) otherwise."""
     value = config.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
         raise ModelError(f"{key} must be an integer in [{lowest}, {highest:,}] (got {value!r})")
@@ -130,13 +131,13 @@ def build_classifier(config: Mapping) -> SequenceClassifier:
         raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
     return SequenceClassifier(
         kind,
-        _int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),
-        _int(config, "classes", 2, MAX_CLASSES),
-        _int(config, "hidden", 1, SIZE_LIMITS["hidden"]),
-        _int({"layers": config.get("layers", 1)}, "layers", 1, SIZE_LIMITS["layers"]),
+        config_int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),
+        config_int(config, "classes", 2, MAX_CLASSES),
+        config_int(config, "hidden", 1, SIZE_LIMITS["hidden"]),
+        config_int({"layers": config.get("layers", 1)}, "layers", 1, SIZE_LIMITS["layers"]),
         bidirectional,
-        _int({"embed": config.get("embed", 0)}, "embed", 0, SIZE_LIMITS["embed"]),
+        config_int({"embed": config.get("embed", 0)}, "embed", 0, SIZE_LIMITS["embed"]),
     )
 
 
-__all__ = ["SequenceClassifier", "build_classifier", "pad_batch"]
+__all__ = ["SequenceClassifier", "build_classifier", "config_int", "pad_batch"]

@@ -35,7 +35,10 @@ def training_bytes(
     layers = int(config.get("layers", 1))
     directions = 2 if config.get("bidirectional") else 1
     embed = int(config.get("embed", 0) or 0)
-    outputs = int(config.get("vocab_size") or config.get("tgt_vocab_size") or 0)
+    # Logits per step: a tagger's tags, a language model's or decoder's vocabulary.
+    outputs = int(
+        config.get("tags") or config.get("vocab_size") or config.get("tgt_vocab_size") or 0
+    )
     per_step = layers * directions * hidden * GATE_FACTOR + 3 * outputs + embed
     parts = {
         "parameters": params * BYTES,

@@ -13,6 +13,7 @@ MAX_TAU = 10_000
 CLASSIFIER_MODEL = "classifier"  # a model_config's "model" for a many-to-one classifier…
 CLASSIFIER_KINDS = ("rnn", "gru", "lstm")  # …its "kind"
 MAX_CLASSES = 10_000
+TAGGER_MODEL = "tagger"  # a model_config's "model" for a many-to-many tagger (kind as above)
 # The largest sizes a model may be built with, checked before anything is allocated (a config
 # from the command line, the Train form or a checkpoint's JSON): generous for a GPU box, finite
 # so that a typo or a tampered file is one clear error, not an allocator crash or a hang.
@@ -48,4 +49,5 @@ __all__ = [
     "MODEL_NAMES",
     "SCRATCH_MODELS",
     "SEQ2SEQ_MODEL",
+    "TAGGER_MODEL",
 ]

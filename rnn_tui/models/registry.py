@@ -10,7 +10,8 @@ one-hot cells, so asking them for more is a ModelError rather than a silent chan
 A translation model's config has "model": "seq2seq" and its own keys; build_model hands it to
 `seq2seq.build_seq2seq` (see EncoderDecoder.config()). A series forecaster's has "model":
 "forecast" and goes to `forecast.build_forecaster`; a many-to-one classifier's, "model":
-"classifier", to `classifier.build_classifier`.
+"classifier", to `classifier.build_classifier`; a many-to-many tagger's, "model": "tagger", to
+`tagger.build_tagger`.
 """
 
 from __future__ import annotations
@@ -33,9 +34,11 @@ from rnn_tui.models.names import (
     SCRATCH_MODELS,
     SEQ2SEQ_MODEL,
     SIZE_LIMITS,
+    TAGGER_MODEL,
 )
 from rnn_tui.models.rnn_scratch import RNNScratch
 from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
+from rnn_tui.models.tagger import build_tagger
 
 __all__ = ["MODEL_NAMES", "ModelError", "build_model", "count_parameters"]
 
@@ -61,6 +64,8 @@ def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
         return build_forecaster(config)
     if config.get("model") == CLASSIFIER_MODEL:
         return build_classifier(config)
+    if config.get("model") == TAGGER_MODEL:
+        return build_tagger(config)
     unknown = sorted(set(config) - set(REQUIRED) - set(DEFAULTS))
     if unknown:
         raise ModelError(f"unknown model config key(s): {', '.join(map(str, unknown))}")

@@ -41,6 +41,7 @@ class _MetricsSummary:
         "best_val_ppl",
         "best_bleu",
         "best_rmse",
+        "best_macro_f1",
     )
 
     def __init__(self, identity: tuple[int, int]):
@@ -51,6 +52,7 @@ class _MetricsSummary:
         self.best_val_ppl: float | None = None
         self.best_bleu: float | None = None  # seq2seq runs: the highest held-out BLEU
         self.best_rmse: float | None = None  # forecast runs: the lowest held-out RMSE
+        self.best_macro_f1: float | None = None  # classify and tag runs: the highest macro-F1
 
     def consume(self, data: bytes) -> None:
         """Fold in the bytes read at `offset`; a partial last line waits for the next scan."""
@@ -76,6 +78,10 @@ class _MetricsSummary:
             if isinstance(rmse, int | float) and not isinstance(rmse, bool) and math.isfinite(rmse):
                 if self.best_rmse is None or rmse < self.best_rmse:
                     self.best_rmse = float(rmse)
+            f1 = event.get("macro_f1")
+            if isinstance(f1, int | float) and not isinstance(f1, bool) and math.isfinite(f1):
+                if self.best_macro_f1 is None or f1 > self.best_macro_f1:
+                    self.best_macro_f1 = float(f1)
 
 
 _summaries: dict[Path, _MetricsSummary] = {}
@@ -148,6 +154,7 @@ def _run_entry(folder: Path) -> dict:
         "best_val_ppl": None,
         "best_bleu": None,
         "best_rmse": None,
+        "best_macro_f1": None,
         "updated": max(_mtime(run.config_path), _mtime(run.status_path), _mtime(run.metrics_path)),
     }
     try:
@@ -170,6 +177,7 @@ def _run_entry(folder: Path) -> dict:
     if summary is not None:
         entry["best_val_ppl"], entry["best_bleu"] = summary.best_val_ppl, summary.best_bleu
         entry["best_rmse"] = summary.best_rmse
+        entry["best_macro_f1"] = summary.best_macro_f1
     if last_epoch is not None:
         entry["epoch"] = _count(last_epoch.get("epoch", 0))
         if entry["epochs"] is None:
@@ -187,7 +195,8 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     message, epoch (epochs done, from the last epoch event; None when that is no count),
     epochs (planned), best_val_ppl (the lowest finite val_ppl of its epoch events, or None),
     best_bleu (the highest held-out BLEU of a seq2seq run, else None), best_rmse (the lowest
-    held-out one-step RMSE of a forecast run, else None), updated (unix time of
+    held-out one-step RMSE of a forecast run, else None), best_macro_f1 (the highest held-out
+    macro-F1 of a classify or tag run, else None), updated (unix time of
     its latest write). Strings are str, numbers finite numbers, else None.
     A missing root gives [].
     """

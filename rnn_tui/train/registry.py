@@ -15,6 +15,7 @@ from rnn_tui.options import Option
 from rnn_tui.train.classify_options import CLASSIFY_OPTIONS
 from rnn_tui.train.forecast_options import FORECAST_OPTIONS
 from rnn_tui.train.options import LM_OPTIONS, SEQ2SEQ_OPTIONS
+from rnn_tui.train.tag_options import TAG_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,16 @@ TASKS: dict[str, TaskSpec] = {
             "a character RNN/GRU/LSTM reading a name and classifying it from its final state",
             CLASSIFY_OPTIONS,
             "rnn_tui.train.tasks.classify",
+            screen="classify",
+        ),
+        TaskSpec(
+            "tag",
+            "tag every character",
+            "a per-step RNN/GRU/LSTM restoring capitalisation and punctuation in the Time "
+            "Machine (many-to-many; bidirectional reads ahead)",
+            TAG_OPTIONS,
+            "rnn_tui.train.tasks.tag",
+            screen="classify",
         ),
     )
 }

@@ -109,6 +109,7 @@ SCREEN_SPECS: tuple[ScreenSpec, ...] = (
     ScreenSpec(
         "6", "gradients", "Gradients", lazy("rnn_tui.tui.screens.gradients", "GradientsScreen")
     ),
+    ScreenSpec("7", "classify", "Classify", lazy("rnn_tui.tui.screens.classify", "ClassifyScreen")),
 )
 
 

@@ -133,6 +133,36 @@ FORECAST = Explanation(
     ),
 )
 
+CLASSIFY = Explanation(
+    title="RNN shapes: many-to-one, many-to-many, bidirectional (d2l §9.4)",
+    concept=(
+        "One-to-many generates (the language models). Many-to-one reads a whole sequence and "
+        "decides once, from the final hidden state: a name's last character's state h_T "
+        "goes through one linear layer and a softmax over the 18 languages (padding is packed "
+        "away, so h_T is the state after the name's own last letter). Many-to-many tags every "
+        "step from the output o_t at that step: here, capitalise this character? which marks "
+        "follow it? A bidirectional RNN runs a second RNN backwards and concatenates both "
+        "states, so each tag sees what follows — which helps tagging and is exactly wrong for "
+        "a language model: there the backward state has already read the character to "
+        "predict, training perplexity falls to ≈ 1 and generation, with no future, fails."
+    ),
+    formulas=(
+        ("shapes", "X: (batch, T) ids → H: (batch, T, h·dirs);  h_T: (batch, h·dirs)"),
+        ("many-to-one", "y = softmax(W h_T + b)"),
+        ("many-to-many", "y_t = softmax(W h_t + b)   for every t"),
+        (
+            "bidirectional",
+            "h_t = concat(→h_t, ←h_t),  →h_t = f(x_t, →h_{t−1}),  ←h_t = f(x_t, ←h_{t+1})",
+        ),
+        ("macro-F1", "(1/C) Σ_c 2 P_c R_c / (P_c + R_c)   (every class counts the same)"),
+        ("class weights", "ℓ = −Σ_i w_{y_i} log ŷ_{i,y_i},   w_c = N / (C · N_c)"),
+    ),
+    note=(
+        "Unbalanced classes: accuracy rewards always answering Russian; macro-F1 does not. The "
+        "baselines are the majority class and a character trigram naive Bayes on the same split."
+    ),
+)
+
 GRADIENTS = Explanation(
     title="Backpropagation through time (d2l §8.7, §9.1–9.2)",
     concept=(

@@ -1,0 +1,33 @@
+"""`rnn-tui tag`: restore capitals and punctuation with a trained tag checkpoint.
+
+torch is imported inside run(), so `rnn-tui --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rnn_tui.cli.output import fail
+
+
+def run(args: argparse.Namespace) -> int:
+    from rnn_tui.decode.tag import TagError, load_tagger, tag_text
+
+    try:
+        model, vocab = load_tagger(args.checkpoint)
+        restored = [tag_text(model, vocab, text) for text in args.texts]
+    except TagError as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
+    if args.json:
+        rows = [
+            {"text": text, "read": r.read, "tags": r.tags, "restored": r.text}
+            for text, r in zip(args.texts, restored, strict=True)
+        ]
+        print(json.dumps({"checkpoint": str(args.checkpoint), "texts": rows}))
+        return 0
+    for r in restored:
+        print(r.text)
+    return 0

@@ -1,0 +1,166 @@
+"""Tag text with a trained many-to-many checkpoint (train --task tag): lower-case text comes back
+with its capitals and punctuation restored, y_t = softmax(W h_t + b) at every character; and a
+checkpoint's held-out report on the task's fixed split (the Classify screen's table).
+"""
+
+from __future__ import annotations
+
+import os
+import unicodedata
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.tag_split import EVAL_WINDOW, tag_data
+from rnn_tui.data.tagging import make_tags, restore, tag_parts
+from rnn_tui.metrics.tagging import TagReport
+from rnn_tui.metrics.tagging import tag_report as report_of
+from rnn_tui.models.tagger import SequenceTagger
+
+MAX_CHARS = 10_000  # per text: one forward pass over it
+
+
+class TagError(ValueError):
+    """A checkpoint or input the tagger cannot use; one line for people."""
+
+
+@dataclass(frozen=True)
+class TagVocab:
+    """What a tagger checkpoint reads and writes: its input characters and its tags."""
+
+    chars: str
+    tags: list[str]
+
+
+@dataclass(frozen=True)
+class Restored:
+    """The text as the model read it (lower case, no punctuation), its tags, the restored text,
+    and that text in pieces for colouring: "capital" letters, inserted "punct", "plain" runs."""
+
+    read: str
+    tags: list[str]
+    text: str
+    spans: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class TagView:
+    """A tagger checkpoint ready for the screen: the model, its vocabularies, its held-out
+    report."""
+
+    model: torch.nn.Module
+    vocab: TagVocab
+    report: TagReport
+
+
+def load_tagger(
+    path: str | os.PathLike, device: str | torch.device = "cpu"
+) -> tuple[SequenceTagger, TagVocab]:
+    """(model in eval mode, TagVocab) of a tag checkpoint (a run directory: its best); TagError
+    (one line) for anything else: another task's checkpoint, meta without its tags or
+    characters, a model that does not match them."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.models.base import ModelError
+
+    try:
+        checkpoint = load_checkpoint(path)
+        if checkpoint.task != "tag":
+            raise TagError(
+                f"{checkpoint.path} is a {checkpoint.task!r} checkpoint; tagging needs a tag one "
+                "(rnn-tui train --task tag)"
+            )
+        tags, chars = checkpoint.meta.get("tags"), checkpoint.meta.get("chars")
+        if not (isinstance(tags, list) and len(tags) > 1 and all(isinstance(t, str) for t in tags)):
+            raise TagError(f"{checkpoint.path} does not list its tags")
+        if not (isinstance(chars, str) and chars and chars.isascii()):
+            raise TagError(f"{checkpoint.path} does not list its characters")
+        model = checkpoint.build_model(device)
+    except (CheckpointError, ModelError) as exc:
+        raise TagError(str(exc)) from None
+    sizes = (getattr(model, "tags", None), getattr(model, "vocab_size", None))
+    if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
+        raise TagError(f"{checkpoint.path}: the model and its vocabularies disagree")
+    return model.eval(), TagVocab(chars, tags)
+
+
+def spans_of(read: str, tags: list[str]) -> list[tuple[str, str]]:
+    """The restored text in coloured pieces (see Restored)."""
+    spans: list[tuple[str, str]] = []
+
+    def add(piece: str, kind: str) -> None:
+        if spans and spans[-1][1] == kind == "plain":
+            spans[-1] = (spans[-1][0] + piece, kind)
+        else:
+            spans.append((piece, kind))
+
+    for c, tag in zip(read, tags, strict=True):
+        capital, marks = tag_parts(tag)
+        if capital and c.upper() != c:
+            add(c.upper(), "capital")
+        else:
+            add(c, "plain")
+        if marks:
+            add(marks, "punct")
+    return spans
+
+
+@torch.no_grad()
+def tag_text(model, vocab: TagVocab, text: str) -> Restored:
+    """`text` as the tagger restores it: read as the task's input first (accents dropped,
+    lower-cased, only letters, digits and single spaces kept), then one tag per character.
+    TagError for empty or too long text, or a character the model never read."""
+    if len(text) > MAX_CHARS:
+        raise TagError(f"at most {MAX_CHARS:,} characters at a time (got {len(text):,})")
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    read = make_tags(plain.lower())[0].strip()
+    if not read:
+        raise TagError("no text to tag: type some words")
+    index = {c: i for i, c in enumerate(vocab.chars)}
+    unknown = [c for c in read if c not in index]  # the first one as typed is named
+    if unknown:
+        raise TagError(
+            f"{unknown[0]!r} is not one of the characters the tagger read ({vocab.chars.strip()} "
+            "and space)"
+        )
+    ids = np.fromiter((index[c] for c in read), dtype=np.int64, count=len(read))
+    predicted, _ = model.tag_stream(ids, max(len(ids), 1))  # one window: all of it, both ways
+    tags = [vocab.tags[i] for i in predicted]
+    return Restored(read, tags, restore(read, tags), spans_of(read, tags))
+
+
+def tag_report(model, vocab: TagVocab) -> TagReport:
+    """The model's report on the task's fixed held-out characters (data/tag_split.py), tagged
+    in the same windows as the task's evaluation (SequenceTagger.tag_stream), so its numbers
+    are the ones the run logged for this checkpoint's epoch."""
+    data = tag_data()
+    if list(data.tags) != vocab.tags or data.chars != vocab.chars:
+        raise TagError("the bundled text's tags changed since this model was trained")
+    predicted, _ = model.tag_stream(data.held_x, EVAL_WINDOW)
+    return report_of(data.held_y, predicted, data.tags)
+
+
+def tag_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> TagView:
+    """The model of the tag checkpoint `path` (a run directory: its best), its vocabularies and
+    its held-out report; TagError (one line) otherwise."""
+    model, vocab = load_tagger(path, device)
+    try:
+        return TagView(model, vocab, tag_report(model, vocab))
+    except DataError as exc:
+        raise TagError(str(exc)) from None
+
+
+__all__ = [
+    "Restored",
+    "TagError",
+    "TagReport",
+    "TagView",
+    "TagVocab",
+    "load_tagger",
+    "spans_of",
+    "tag_report",
+    "tag_text",
+    "tag_view",
+]

@@ -1,0 +1,134 @@
+"""Many-to-many: a recurrent network that tags every step from its output at that step (d2l's
+RNN shapes; sequence labelling such as NER and POS tagging).
+
+    H = RNN(x_1, …, x_T),   y_t = softmax(W h_t + b)   for every t
+
+Unlike the many-to-one classifier, which keeps only the final state (`hidden`), the tagger reads
+the whole `output` (B, T, hidden · directions). A bidirectional tagger's h_t is
+concat(→h_t, ←h_t): the forward state has read x_1 … x_t, the backward one x_t … x_T, so each tag
+sees what follows — whether a word ends a sentence shows in the words after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnn_tui.models.base import ModelError
+from rnn_tui.models.classifier import config_int
+from rnn_tui.models.concise import RNN_LAYERS
+from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS, TAGGER_MODEL
+
+EVAL_BATCH = 256  # windows per forward pass when tagging a long stream
+
+
+class SequenceTagger(nn.Module):
+    """(embedding or one-hot) → recurrent layers → Linear on every step's output."""
+
+    def __init__(
+        self,
+        kind: str,
+        vocab_size: int,
+        tags: int,
+        hidden: int,
+        layers: int = 1,
+        bidirectional: bool = False,
+        embed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.kind, self.vocab_size, self.tags = kind, vocab_size, tags
+        self.hidden, self.layers, self.bidirectional, self.embed = (
+            hidden,
+            layers,
+            bidirectional,
+            embed,
+        )
+        self.embedding = nn.Embedding(vocab_size, embed) if embed > 0 else None
+        self.rnn = RNN_LAYERS[kind](
+            embed if embed > 0 else vocab_size,
+            hidden,
+            num_layers=layers,
+            bidirectional=bidirectional,
+            batch_first=True,
+        )
+        self.linear = nn.Linear(hidden * (2 if bidirectional else 1), tags)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        """Tag logits (B, T, tags) for ids X (B, T): one per step, from that step's output."""
+        if self.embedding is not None:
+            inputs = self.embedding(X)
+        else:
+            inputs = F.one_hot(X, self.vocab_size).to(self.linear.weight.dtype)
+        output, _ = self.rnn(inputs)  # (B, T, hidden · directions): every step, not h_T
+        return self.linear(output)
+
+    @torch.no_grad()
+    def tag_stream(
+        self, ids: np.ndarray, window: int, targets: np.ndarray | None = None
+    ) -> tuple[np.ndarray, float | None]:
+        """(the most probable tag of every id of a long stream, the mean cross-entropy against
+        `targets` when given), read in consecutive windows of `window` ids (each from a zero
+        state; the last may be shorter). The caller sets eval mode."""
+        device = self.linear.weight.device
+        stream = torch.as_tensor(np.asarray(ids, dtype=np.int64))
+        gold = None if targets is None else torch.as_tensor(np.asarray(targets, dtype=np.int64))
+        out = torch.empty(len(stream), dtype=torch.long)
+        total = 0.0
+        full = len(stream) // window * window
+        pieces = [
+            (i, min(i + EVAL_BATCH * window, full)) for i in range(0, full, EVAL_BATCH * window)
+        ]
+        if full < len(stream):
+            pieces.append((full, len(stream)))
+        for start, stop in pieces:
+            width = window if stop - start >= window else stop - start
+            X = stream[start:stop].view(-1, width).to(device)
+            logits = self(X).float()
+            out[start:stop] = logits.argmax(-1).flatten().cpu()
+            if gold is not None:
+                y = gold[start:stop].view(-1).to(device)
+                total += float(F.cross_entropy(logits.reshape(-1, self.tags), y, reduction="sum"))
+        return out.numpy(), (total / max(1, len(stream)) if gold is not None else None)
+
+    def config(self) -> dict:
+        return {
+            "model": TAGGER_MODEL,
+            "kind": self.kind,
+            "vocab_size": self.vocab_size,
+            "tags": self.tags,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "bidirectional": self.bidirectional,
+            "embed": self.embed,
+        }
+
+
+def build_tagger(config: Mapping) -> SequenceTagger:
+    """A fresh tagger for `config` (SequenceTagger.config()'s keys); ModelError (one line) for
+    anything missing, unknown or out of range."""
+    allowed = {"model", "kind", "vocab_size", "tags", "hidden", "layers", "bidirectional", "embed"}
+    unknown = sorted(set(config) - allowed)
+    if unknown:
+        raise ModelError(f"unknown tagger config key(s): {', '.join(map(str, unknown))}")
+    kind = config.get("kind")
+    if kind not in CLASSIFIER_KINDS:
+        raise ModelError(f"unknown tagger {kind!r} (choose from {', '.join(CLASSIFIER_KINDS)})")
+    bidirectional = config.get("bidirectional", False)
+    if not isinstance(bidirectional, bool):
+        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+    return SequenceTagger(
+        kind,
+        config_int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),
+        config_int(config, "tags", 2, MAX_CLASSES),
+        config_int(config, "hidden", 1, SIZE_LIMITS["hidden"]),
+        config_int({"layers": config.get("layers", 1)}, "layers", 1, SIZE_LIMITS["layers"]),
+        bidirectional,
+        config_int({"embed": config.get("embed", 0)}, "embed", 0, SIZE_LIMITS["embed"]),
+    )
+
+
+__all__ = ["SequenceTagger", "build_tagger"]

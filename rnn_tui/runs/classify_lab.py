@@ -1,0 +1,188 @@
+"""The Classify screen's runs, without Textual or torch: three parts, each a RunPair —
+
+- names → language (`train --task classify`): one slot per `balance` setting, so unweighted,
+  class-weighted and balanced-sampling runs sit side by side;
+- tagging (`train --task tag`): the one-way and the two-way tagger, started together;
+- the bidirectional-LM warning (`train --task lm`): one LM one way and both ways.
+
+It makes the plan a Start runs, keeps the held-out view computed from each names or tagger run's
+`best` checkpoint (the screen computes them in workers), and says which views are due: after
+every epoch and when a run ends.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from rnn_tui.runs.followed import FollowedRuns, Notice
+from rnn_tui.runs.pair import RunPair
+from rnn_tui.runs.process import CommandBuilder, TrainProcess
+
+NAMES, TAG, BILM = "names", "tag", "bilm"
+PARTS = (NAMES, TAG, BILM)
+PART_TASKS = {NAMES: "classify", TAG: "tag", BILM: "lm"}
+NAME_SLOTS = ("none", "weights", "sampling")  # the `balance` settings, one run each
+UNI, BI = "uni", "bi"
+WITH_VIEWS = (NAMES, TAG)  # the parts whose runs' checkpoints the screen evaluates
+
+
+def two_way(config: dict) -> str:
+    return BI if config.get("bidirectional") is True else UNI
+
+
+def balance_slot(config: dict) -> str:
+    balance = config.get("balance")
+    return balance if balance in NAME_SLOTS else NAME_SLOTS[0]
+
+
+class ClassifyLab:
+    """The three parts' runs and the views of their checkpoints."""
+
+    def __init__(
+        self,
+        colors: Mapping[str, Mapping[str, str]],
+        *,
+        preset: Mapping[str, object] | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        """`colors`: part → slot → the colour its run is drawn in; `preset`: the options the
+        bidirectional-LM part starts from (the form's fields go on top)."""
+        slot_of = {NAMES: balance_slot, TAG: two_way, BILM: two_way}
+        self.pairs = {
+            part: RunPair(colors[part], slot_of[part], PART_TASKS[part], clock=clock)
+            for part in PARTS
+        }
+        self.preset = dict(preset or {})
+        self.views: dict[tuple[str, str], object] = {}  # (part, slot) → its view
+        self._view_keys: dict[tuple[str, str], tuple] = {}
+        self._loading: set[tuple[str, str]] = set()
+        self.names_slot = ""  # whose names model the name field and the matrix use
+
+    # -- following ----------------------------------------------------------------------------
+
+    def poll(self, big_read: int) -> tuple[list[Notice], list[tuple[FollowedRuns, str]], bool]:
+        """Every part's RunPair.poll, gathered."""
+        notices: list[Notice] = []
+        to_read: list[tuple[FollowedRuns, str]] = []
+        exited = False
+        for pair in self.pairs.values():
+            found, reads, done = pair.poll(big_read)
+            notices += found
+            to_read += reads
+            exited |= done
+        return notices, to_read, exited
+
+    def training(self) -> list[TrainProcess]:
+        return [p for pair in self.pairs.values() for p in pair.training()]
+
+    # -- views --------------------------------------------------------------------------------
+
+    def due_views(self) -> list[tuple[str, str, Path]]:
+        """(part, slot, run path) of every view to compute now: a run that completed an epoch
+        or ended since its view was computed, and is not being computed already."""
+        due = []
+        for part in WITH_VIEWS:
+            for slot, snap in self.pairs[part].snapshots().items():
+                key = (part, slot)
+                if snap is None or key in self._loading:
+                    continue
+                seen = (str(snap.path), snap.epoch, snap.status)
+                if seen == self._view_keys.get(key) or (snap.active and snap.epoch == 0):
+                    continue
+                self._view_keys[key] = seen
+                self._loading.add(key)
+                due.append((part, slot, snap.path))
+        return due
+
+    def view_done(self, part: str, slot: str, view: object | None, failed: bool) -> bool:
+        """Keep a computed view (None: the run has no checkpoint yet); True when a failure
+        should be told (a finished run's; a live run's checkpoint may be mid-write, and the
+        next epoch tries again)."""
+        self._loading.discard((part, slot))
+        snap = self.pairs[part].snapshots()[slot]
+        if view is not None:
+            self.views[(part, slot)] = view
+            if part == NAMES and (not self.names_slot or snap is None or snap.active):
+                self.names_slot = slot
+        return failed and (snap is None or not snap.active)
+
+    def forget(self, part: str, slot: str) -> None:
+        self.views.pop((part, slot), None)
+        self._view_keys.pop((part, slot), None)
+
+    def shown_views(self, part: str) -> dict[str, object]:
+        return {slot: v for (p, slot), v in self.views.items() if p == part}
+
+    # -- starting, stopping, opening ------------------------------------------------------------
+
+    def plan(self, part: str, options: Mapping[str, object]) -> tuple[dict, str]:
+        """(slot → options to start, "" or why not): a names run in its balance's slot; the
+        one-way and two-way runs of the other parts (the LM on top of the preset)."""
+        pair = self.pairs[part]
+        options = {"task": PART_TASKS[part], **options}
+        if part == NAMES:
+            slot = balance_slot(options)
+            if pair.slots[slot].training() is not None:
+                return {}, f"the balance {slot} run is still training: stop it first (x)"
+            return {slot: options}, ""
+        if pair.training():
+            return {}, "the runs are still training: stop them first (x)"
+        if part == BILM:
+            options = {**self.preset, **options}
+        return {
+            UNI: {**options, "bidirectional": False},
+            BI: {**options, "bidirectional": True},
+        }, ""
+
+    def start(
+        self,
+        part: str,
+        root: Path,
+        plan: Mapping[str, Mapping[str, object]],
+        command_builder: CommandBuilder,
+        *,
+        nice: int = 0,
+    ) -> tuple[list[TrainProcess], list[Notice]]:
+        """Start the plan's runs (a names run leaves the other balance settings' runs shown)."""
+        for slot in plan:
+            self.forget(part, slot)
+        started, notices = self.pairs[part].start(
+            root, plan, command_builder, nice=nice, keep_others=part == NAMES
+        )
+        if started and part == NAMES:
+            self.names_slot = next(iter(plan))
+        return started, notices
+
+    def open(self, part: str, path: str | os.PathLike) -> tuple[str, str]:
+        """Follow the run at `path` in its slot of `part`: (slot, key); RunError otherwise."""
+        slot, key = self.pairs[part].open(path)
+        self.forget(part, slot)
+        if part == NAMES:
+            self.names_slot = slot
+        return slot, key
+
+    def untick(self, part: str, keep: set[str]) -> None:
+        """Stop showing the part's runs not in `keep` (a run training stays)."""
+        pair = self.pairs[part]
+        for slot, key in pair.shown().items():
+            if key not in keep and pair.slots[slot].training() is None:
+                pair.clear(slot)
+                self.forget(part, slot)
+
+
+__all__ = [
+    "BI",
+    "BILM",
+    "NAMES",
+    "NAME_SLOTS",
+    "PARTS",
+    "PART_TASKS",
+    "TAG",
+    "UNI",
+    "ClassifyLab",
+    "balance_slot",
+    "two_way",
+]

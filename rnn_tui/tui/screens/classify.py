@@ -1,0 +1,460 @@
+"""The Classify screen (the seeds' RNN shapes): many-to-one (names → language), many-to-many
+(a tag per character restoring the Time Machine's capitals and punctuation, one-way beside
+two-way) and the seeds' warning (a bidirectional LSTM language model), as three parts.
+
+Start (s) runs `rnn-tui train --task classify|tag|lm` subprocesses for the part shown, each
+writing its own run directory; any reopens (o). The runs and the plans are kept by
+runs/classify_lab.py and followed on a timer, as the Forecast screen does; after each epoch the
+best checkpoint of a names or tagger run becomes its held-out view in a thread worker, as does
+everything typed into the name and text fields (classify_jobs.py): the screen never waits on
+torch.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Button, Header, Input, SelectionList, Tab, TabPane, Tabs
+from textual.worker import Worker, WorkerState
+
+from rnn_tui.runs.classify_lab import BILM, NAMES, PART_TASKS, PARTS, TAG, ClassifyLab
+from rnn_tui.runs.followed import FollowedRuns, Notice
+from rnn_tui.runs.format import fmt_folder
+from rnn_tui.runs.listing import list_runs
+from rnn_tui.runs.process import CommandBuilder, train_command
+from rnn_tui.runs.rundir import RunError, default_runs_root
+from rnn_tui.train.options import BIDIRECTIONAL_LM
+from rnn_tui.tui import explanations
+from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.classify_jobs import classify_one, compute_view, restore_all
+from rnn_tui.tui.widgets.classify_bilm import BiLMPanel
+from rnn_tui.tui.widgets.classify_forms import part_forms
+from rnn_tui.tui.widgets.classify_names import NAME_COLORS, NamesPanel
+from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TagPanel
+from rnn_tui.tui.widgets.footer import AppFooter
+from rnn_tui.tui.widgets.options_form import OptionsForm
+from rnn_tui.tui.widgets.train_quit import confirm_quit
+from rnn_tui.tui.widgets.train_runs import RunPicker
+from rnn_tui.tui.widgets.train_side import TrainSide
+
+POLL_HZ = 4.0
+BIG_READ = 256 * 1024
+WIDE = 100  # below this many columns, starting hides the side panel for the results
+CHILD_NICE = 5
+COLORS = {NAMES: NAME_COLORS, TAG: TAG_COLORS, BILM: TAG_COLORS}
+
+
+class ClassifyScreen(Screen):
+    """The part tabs over the part shown; the form and saved runs of that part on the side."""
+
+    DEFAULT_CSS = """
+    ClassifyScreen #cl-body {
+        height: 1fr;
+    }
+    ClassifyScreen TrainSide {
+        width: 36;
+    }
+    ClassifyScreen #cl-main {
+        width: 1fr;
+    }
+    """
+
+    AUTO_FOCUS = "#cl-parts"
+    EXPLAIN = explanations.CLASSIFY
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start", tooltip="train this part's runs with the form's options"),
+        Binding("x", "stop", "Stop", tooltip="stop this part's runs: finish the batch, save"),
+        Binding("o", "open_run", "Open run", tooltip="reopen this part's saved runs"),
+        Binding("p", "next_part", "Part", tooltip="names, tagging, bidirectional LM"),
+        Binding("n", "new_run", "Form", show=False, tooltip="the options of new runs"),
+        Binding("f", "toggle_side", "Panel", tooltip="show or hide the form and run list"),
+        Binding("v", "cycle", "Matrix", tooltip="names: the confusion matrix or the scores"),
+        Binding("r", "refresh_runs", "Refresh", show=False, tooltip="rescan the runs folder"),
+        Binding("escape", "leave_field", "Leave field", show=False),
+    ]
+
+    GUIDE = """\
+**Three parts** (p or the tabs): **names → language** (many-to-one: a character RNN reads a
+surname and decides from its final state), **tag every character** (many-to-many: restore the
+Time Machine's capitals and punctuation from lower-case text, one tag per character) and
+**bidirectional LM** (the seeds' warning: a bidirectional LSTM as a language model).
+
+**Start** (s) trains the part shown with the side form's options, as `rnn-tui train` processes
+writing run directories (runs/ or $RNN_TUI_RUNS): a names run per balance setting (none, class
+weights, balanced sampling — start one, change the balance, start again, and compare their
+macro-F1), or the one-way and two-way models together. **Stop** (x) stops the part's runs; a
+run left running when you quit keeps training. **Open** (o) ticks saved runs of the part.
+
+**Names**: type a name for its top three languages; the scores put each run beside the
+majority class and a character trigram naive Bayes on the same held-out names — accuracy and
+macro-F1, since Russian alone is almost half the names. v shows the confusion matrix (rows:
+the true language, columns: the guess, each row in percent; the diagonal is the recall).
+
+**Tagging**: type lower-case text; both taggers restore it (capitals green, inserted marks
+magenta). The table gives each tag's held-out F1 for both and the gain from reading ahead.
+
+**Bidirectional LM**: the two-way model's training perplexity falls near 1 while its samples
+are gibberish — it saw the answer through the backward direction.
+"""
+
+    def __init__(
+        self,
+        *,
+        poll_hz: float = POLL_HZ,
+        command_builder: CommandBuilder = train_command,
+        runs_root: str | os.PathLike | None = None,
+        child_nice: int = CHILD_NICE,
+    ) -> None:
+        super().__init__()
+        self.poll_hz = poll_hz
+        self.command_builder = command_builder
+        self._runs_root = Path(runs_root) if runs_root is not None else None
+        self.child_nice = child_nice
+        self.part = NAMES
+        self.lab = ClassifyLab(COLORS, preset=BIDIRECTIONAL_LM)
+        self._listed: list[dict] = []
+        self._reading: dict[Worker, tuple[FollowedRuns, str]] = {}
+        self._told: set[Notice] = set()
+        self._requests: dict[str, int] = {}  # group → the number of its newest worker
+
+    @property
+    def runs_root(self) -> Path:
+        return self._runs_root if self._runs_root is not None else default_runs_root()
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="cl-body"):
+            with TrainSide(id="cl-side", initial="cl-tab-new"):
+                with TabPane("New runs", id="cl-tab-new"):
+                    yield from part_forms()
+                with TabPane("Runs", id="cl-tab-runs"):
+                    yield RunPicker(id="cl-run-picker")
+            with Vertical(id="cl-main"):
+                yield Tabs(
+                    Tab("Names → language", id=f"cl-part-{NAMES}"),
+                    Tab("Tagging", id=f"cl-part-{TAG}"),
+                    Tab("Bidirectional LM", id=f"cl-part-{BILM}"),
+                    id="cl-parts",
+                )
+                yield NamesPanel(id="cl-names")
+                yield TagPanel(id="cl-tag")
+                yield BiLMPanel(id="cl-bilm")
+        yield AppFooter()
+
+    def on_mount(self) -> None:
+        self.set_interval(1 / self.poll_hz, self.poll, name="follow classify runs")
+        self._show_part()
+        self.refresh_runs()
+        self.redraw()
+        self.query_one(TagPanel).show_reports({})
+
+    # -- parts --------------------------------------------------------------------------------
+
+    @on(Tabs.TabActivated, "#cl-parts")
+    def _part_chosen(self, event: Tabs.TabActivated) -> None:
+        part = str(event.tab.id).removeprefix("cl-part-")
+        if part in PARTS and part != self.part:
+            self.part = part
+            self._show_part()
+            self.refresh_runs()
+
+    def _show_part(self) -> None:
+        for part in PARTS:
+            self.query_one(f"#cl-{part}").display = part == self.part
+            self.query_one(f"#cl-form-{part}").display = part == self.part
+        self.query_one(NamesPanel).show_guess(None)
+
+    def action_next_part(self) -> None:
+        tabs = self.query_one("#cl-parts", Tabs)
+        tabs.active = f"cl-part-{PARTS[(PARTS.index(self.part) + 1) % len(PARTS)]}"
+
+    def show_part(self, part: str) -> None:
+        self.query_one("#cl-parts", Tabs).active = f"cl-part-{part}"
+
+    # -- following ----------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        """One tick: read what the runs appended, notice trainers' exits, update the views."""
+        notices, to_read, exited = self.lab.poll(BIG_READ)
+        for runs, key in to_read:
+            self._first_read(runs, key)
+        if exited:
+            self.refresh_runs()
+        self._tell(notices)
+        self.redraw()
+        self._load_views()
+
+    def _tell(self, notices: list[Notice | None]) -> None:
+        for notice in notices:
+            if notice is None or notice in self._told:
+                continue
+            if notice.severity == "error":
+                self._told.add(notice)  # two runs refusing the same option: told once
+            self.notify(notice.text, severity=notice.severity, markup=False)
+
+    def _first_read(self, runs: FollowedRuns, key: str) -> None:
+        worker = self.run_worker(
+            runs.followers[key].poll, group="first-read", thread=True, exit_on_error=False
+        )
+        self._reading[worker] = (runs, key)
+
+    def redraw(self) -> None:
+        pairs = self.lab.pairs
+        self.query_one(NamesPanel).show_progress(pairs[NAMES].snapshots())
+        self.query_one(TagPanel).show_progress(pairs[TAG].snapshots())
+        self.query_one(BiLMPanel).show_progress(pairs[BILM].snapshots())
+
+    def _load_views(self) -> None:
+        """A names or tagger run's held-out view after every epoch and at its end."""
+        for part, slot, path in self.lab.due_views():
+            self.run_worker(
+                partial(compute_view, part, path),
+                name=f"{part}:{slot}",
+                group="view",
+                thread=True,
+                exit_on_error=False,
+            )
+
+    def _request(self, group: str) -> str:
+        """A name for a new worker of `group`: only the newest one's result is shown (an older
+        thread still finishing is not cancelled, its answer is dropped)."""
+        self._requests[group] = self._requests.get(group, 0) + 1
+        return f"{group}:{self._requests[group]}"
+
+    def _stale(self, worker: Worker) -> bool:
+        return worker.name != f"{worker.group}:{self._requests.get(worker.group)}"
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        if worker.group in ("guess", "restore", "list-runs") and self._stale(worker):
+            return
+        if worker in self._reading:
+            runs, key = self._reading.pop(worker)
+            self._tell([runs.read_done(key)])
+            self.redraw()
+        elif worker.group == "view":
+            self._view_done(worker)
+        elif worker.group == "guess":
+            self._guess_done(worker)
+        elif worker.group == "restore":
+            self._restore_done(worker)
+        elif worker.group == "list-runs" and worker.state == WorkerState.SUCCESS:
+            self._listed = worker.result
+            self._show_runs()
+
+    def _view_done(self, worker: Worker) -> None:
+        part, slot = worker.name.split(":")
+        ok = worker.state == WorkerState.SUCCESS
+        failed = worker.state == WorkerState.ERROR
+        if self.lab.view_done(part, slot, worker.result if ok else None, failed):
+            self.notify(f"cannot evaluate: {error_text(worker.error)}", severity="error")
+        self._show_views()
+        if part == NAMES:
+            self._guess()
+        else:
+            self._restore()
+
+    def _show_views(self) -> None:
+        slot = self.lab.names_slot
+        self.query_one(NamesPanel).show_view(self.lab.views.get((NAMES, slot)), slot)
+        tagged = self.lab.shown_views(TAG)
+        self.query_one(TagPanel).show_reports({s: v.report for s, v in tagged.items()})
+
+    # -- typing -------------------------------------------------------------------------------
+
+    @on(Input.Changed, "#cl-name")
+    def _guess(self) -> None:
+        name = self.query_one("#cl-name", Input).value.strip()
+        view = self.lab.views.get((NAMES, self.lab.names_slot))
+        if not name or view is None:
+            self._request("guess")  # an answer still on its way is for older text
+            self.query_one(NamesPanel).show_guess(None)
+            return
+        self.run_worker(
+            partial(classify_one, view, name),
+            group="guess",
+            name=self._request("guess"),
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _guess_done(self, worker: Worker) -> None:
+        panel = self.query_one(NamesPanel)
+        if worker.state == WorkerState.SUCCESS:
+            panel.show_guess(worker.result)
+        elif worker.state == WorkerState.ERROR:
+            panel.show_guess(None, error_text(worker.error))
+
+    @on(Input.Changed, "#cl-tag-text")
+    def _restore(self) -> None:
+        text = self.query_one("#cl-tag-text", Input).value
+        views = self.lab.shown_views(TAG)
+        if not text.strip() or not views:
+            self._request("restore")
+            self.query_one(TagPanel).show_restored({})
+            return
+        self.run_worker(
+            partial(restore_all, views, text),
+            group="restore",
+            name=self._request("restore"),
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _restore_done(self, worker: Worker) -> None:
+        if worker.state == WorkerState.SUCCESS:
+            self.query_one(TagPanel).show_restored(worker.result)
+
+    # -- starting and stopping ----------------------------------------------------------------
+
+    def training(self) -> list:
+        return self.lab.training()
+
+    def action_start(self) -> None:
+        part = self.part
+        options, problems = self.query_one(f"#cl-form-{part}", OptionsForm).options()
+        if problems:
+            self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
+            return
+        plan, refusal = self.lab.plan(part, options)
+        if refusal:
+            self.notify(refusal, severity="warning")
+            return
+        self._told.clear()
+        started, notices = self.lab.start(
+            part, self.runs_root, plan, self.command_builder, nice=self.child_nice
+        )
+        self._tell(notices)
+        if started:
+            self.notify(f"started {' and '.join(p.path.name for p in started)}", markup=False)
+            if self.size.width < WIDE:
+                self.query_one(TrainSide).hide()
+        self._show_views()
+        self.redraw()
+        self._show_runs()
+
+    @on(Button.Pressed, "#cl-names-start, #cl-tag-start, #cl-bilm-start")
+    def _start_pressed(self) -> None:
+        self.action_start()
+
+    def action_stop(self) -> None:
+        self._tell(self.lab.pairs[self.part].stop())
+
+    def confirm_quit(self) -> bool:
+        return confirm_quit(self.app, self.training())
+
+    # -- saved runs ---------------------------------------------------------------------------
+
+    def open_run(self, path: str | os.PathLike) -> bool:
+        """Show the run at `path` in its slot of the part shown (False after a notification
+        when it is not a run of that part's task, or that slot is training)."""
+        try:
+            slot, key = self.lab.open(self.part, path)
+        except RunError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return False
+        self._first_read(self.lab.pairs[self.part].slots[slot], key)
+        self._show_views()
+        self._show_runs()
+        return True
+
+    def refresh_runs(self) -> None:
+        self._list_runs(self.runs_root, PART_TASKS[self.part])
+
+    def _list_runs(self, root: Path, task: str) -> None:
+        self.run_worker(
+            partial(lambda: [e for e in list_runs(root) if e.get("task") == task]),
+            group="list-runs",
+            name=self._request("list-runs"),
+            thread=True,
+            exit_on_error=False,
+        )
+
+    def _show_runs(self) -> None:
+        pair = self.lab.pairs[self.part]
+        shown = pair.shown()
+        colors = {key: pair.colors[slot] for slot, key in shown.items()}
+        self.query_one(RunPicker).set_runs(
+            pair.entries(self._listed), list(shown.values()), colors, fmt_folder(self.runs_root)
+        )
+
+    @on(SelectionList.SelectedChanged, "#run-list")
+    def _ticked(self, event: SelectionList.SelectedChanged) -> None:
+        ticked = set(event.selection_list.selected)
+        self.lab.untick(self.part, ticked)
+        for key in ticked - set(self.lab.pairs[self.part].shown().values()):
+            self.open_run(key)
+        self._show_views()
+        self._show_runs()
+        self.redraw()
+
+    @on(Input.Submitted, "#run-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        path = event.value.strip()
+        if path and self.open_run(path):
+            event.input.value = ""
+            self.query_one("#run-list", SelectionList).focus()
+
+    # -- navigation ---------------------------------------------------------------------------
+
+    def action_open_run(self) -> None:
+        self.query_one(TrainSide).show("cl-tab-runs")
+        self.refresh_runs()
+        self.call_after_refresh(self.query_one("#run-path", Input).focus)
+
+    def action_new_run(self) -> None:
+        self.query_one(TrainSide).show("cl-tab-new")
+        form = self.query_one(f"#cl-form-{self.part}", OptionsForm)
+        self.call_after_refresh(form.first_field().focus)
+
+    def action_toggle_side(self) -> None:
+        self.query_one(TrainSide).toggle()
+
+    def action_cycle(self) -> None:
+        self.show_part(NAMES)
+        self.query_one(NamesPanel).cycle()
+
+    def action_refresh_runs(self) -> None:
+        self.refresh_runs()
+
+    def action_leave_field(self) -> None:
+        self.query_one("#cl-parts", Tabs).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.redraw()
+
+    def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        return [
+            ("Classify: start", "Train this part's runs (s)", self.action_start),
+            ("Classify: open runs", "Reopen this part's saved runs (o)", self.action_open_run),
+            ("Classify: stop", "Stop this part's runs (x)", self.action_stop),
+            ("Classify: names", "Names → language (many-to-one)", partial(self.show_part, NAMES)),
+            (
+                "Classify: tagging",
+                "Tag every character (many-to-many)",
+                partial(self.show_part, TAG),
+            ),
+            (
+                "Classify: bidirectional LM",
+                "The seeds' warning: a bidirectional language model",
+                partial(self.show_part, BILM),
+            ),
+            ("Classify: confusion matrix", "The matrix or the scores (v)", self.action_cycle),
+            ("Classify: side panel", "Show or hide the form and runs (f)", self.action_toggle_side),
+        ]
+
+
+__all__ = ["ClassifyScreen"]

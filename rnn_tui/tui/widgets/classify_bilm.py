@@ -1,0 +1,114 @@
+"""The Classify screen's warning part: the seeds' bidirectional LSTM trained as a character
+language model beside the same LSTM reading one way. The two-way model's training perplexity
+falls near 1 and its samples are gibberish; this shows both runs' perplexity and latest sample,
+and why."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from rnn_tui.runs.format import fmt_number
+from rnn_tui.runs.snapshot import Snapshot
+from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TAG_SLOTS, TAG_TITLES
+from rnn_tui.tui.widgets.run_line import lines_text, run_line
+from rnn_tui.tui.widgets.train_curves import RUN_STYLES
+
+REASON = (
+    "Why: at training time the backward direction has read every character after position t, "
+    "the very one the model must predict included, so h_t = concat(→h_t, ←h_t) already holds "
+    "the answer and the loss falls to nearly nothing (perplexity ≈ 1). Generating, there is no "
+    "future to read: the backward state is computed from characters not written yet, and the "
+    "model, which never learned to predict, writes gibberish. Bidirectional RNNs are for "
+    "tasks that see the whole input — tagging, classifying, encoding — not for predicting it."
+)
+
+
+class BiLMPanel(VerticalScroll):
+    """`show_progress(snaps)`: both runs' lines, a table of perplexity and samples, the reason."""
+
+    DEFAULT_CSS = """
+    BiLMPanel {
+        height: 1fr;
+        padding: 0 1;
+    }
+    BiLMPanel Static {
+        height: auto;
+    }
+    BiLMPanel #cl-bilm-progress {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    BiLMPanel #cl-bilm-table, BiLMPanel #cl-bilm-reason {
+        margin: 1 0 0 0;
+    }
+    BiLMPanel #cl-bilm-reason {
+        color: $text-muted;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="cl-bilm-progress")
+        yield Static("", id="cl-bilm-table")
+        yield Static(REASON, id="cl-bilm-reason", markup=False)
+
+    def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
+        lines = []
+        for slot in TAG_SLOTS:
+            snap = snaps.get(slot)
+            parts = []
+            if snap is not None and snap.train_ppl is not None:
+                parts.append(f"train ppl {fmt_number(snap.train_ppl)}")
+            lines.append(
+                run_line(
+                    f"{TAG_TITLES[slot]:<8}",
+                    TAG_COLORS[slot],
+                    snap,
+                    parts,
+                    "no run: s trains both, o opens saved ones",
+                )
+            )
+        self.query_one("#cl-bilm-progress", Static).update(lines_text(lines))
+        self.query_one("#cl-bilm-table", Static).update(self._table(snaps))
+
+    @staticmethod
+    def _table(snaps: Mapping[str, Snapshot | None]) -> Group | Text:
+        if not any(snaps.get(slot) for slot in TAG_SLOTS):
+            return Text(
+                "s trains an LSTM language model reading one way and the same LSTM reading "
+                "both ways on the first 10,000 characters of the Time Machine",
+                style="dim",
+            )
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+        table.add_column("char LM", no_wrap=True, min_width=7)
+        table.add_column("train ppl", justify="right", no_wrap=True, min_width=9)
+        table.add_column(
+            "latest sample (from its prefix)", ratio=1, no_wrap=True, overflow="ellipsis"
+        )
+        for slot in TAG_SLOTS:
+            snap = snaps.get(slot)
+            if snap is None:
+                continue
+            title = Text(TAG_TITLES[slot], style=RUN_STYLES[TAG_COLORS[slot]])
+            ppl = fmt_number(snap.train_ppl) if snap.train_ppl is not None else "–"
+            sample = Text("(no sample yet)", style="dim")
+            if snap.samples:
+                last = snap.samples[-1]
+                body = last.text.replace("\n", " ")
+                if last.prefix and body.startswith(last.prefix):
+                    sample = Text(last.prefix, style="bold")
+                    body = body[len(last.prefix) :]
+                else:
+                    sample = Text()
+                sample.append(body)
+            table.add_row(title, ppl, sample)
+        return Group(table)
+
+
+__all__ = ["REASON", "BiLMPanel"]

@@ -1,0 +1,202 @@
+"""The Classify screen's names part (many-to-one): a line per names run — one per `balance`
+setting, so unweighted, class-weighted and balanced-sampling runs sit side by side — their
+held-out accuracy and macro-F1 beside the two baselines, a field where a typed name gets its
+top three languages as you type, and the confusion matrix of the held-out names (rows true,
+columns predicted, normalised per row: the diagonal is each class's recall) with each class's
+precision and support beside it. On a short terminal the matrix shows alone (v).
+
+The views (decode.classify.ClassifyView: the model, its held-out report, the baselines') are
+computed by the screen in a worker; this widget only draws them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from rich.table import Table
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Input, Static
+
+from rnn_tui.runs.classify_lab import NAME_SLOTS
+from rnn_tui.runs.snapshot import Snapshot
+from rnn_tui.tui.widgets.confusion import ConfusionMatrix
+from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line
+from rnn_tui.tui.widgets.train_curves import RUN_STYLES
+
+if TYPE_CHECKING:  # the view module imports torch; this one must not
+    from rnn_tui.decode.classify import ClassifyView, Guess
+
+NAME_COLORS = {"none": "cyan+", "weights": "orange+", "sampling": "magenta+"}
+BASELINE_TITLES = {"majority": "majority class", "naive_bayes": "char trigram naive Bayes"}
+# Rows the progress lines, the name field and the scores take; the matrix takes 19 more.
+TOP_ROWS = len(NAME_SLOTS) + 2 + 7
+
+
+def scores_text(snap: Snapshot | None) -> list[str]:
+    parts = []
+    for key, title in (("accuracy", "acc"), ("macro_f1", "macro-F1")):
+        value = latest(snap, key) if snap is not None else None
+        if value is not None:
+            parts.append(f"{title} {value:.3f}")
+    return parts
+
+
+def best_f1(snap: Snapshot) -> tuple[float | None, float | None]:
+    """(accuracy, macro-F1) of the run's epoch with the best macro-F1 (its `best` checkpoint)."""
+    f1, acc = snap.series.get("macro_f1"), snap.series.get("accuracy")
+    if f1 is None or not len(f1[1]) or acc is None or len(acc[1]) != len(f1[1]):
+        return None, None
+    i = int(f1[1].argmax())
+    return float(acc[1][i]), float(f1[1][i])
+
+
+class NamesPanel(Vertical):
+    """`show_progress(snaps)`, `show_view(view, slot)`, `show_guess(guess | error)`, `cycle()`."""
+
+    DEFAULT_CSS = """
+    NamesPanel {
+        height: 1fr;
+        padding: 0 1;
+    }
+    NamesPanel #cl-names-progress {
+        height: auto;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    NamesPanel #cl-name-row {
+        height: 1;
+        margin: 1 0 0 0;
+    }
+    NamesPanel #cl-name {
+        width: 24;
+    }
+    NamesPanel #cl-top {
+        width: 1fr;
+        padding: 0 0 0 1;
+    }
+    NamesPanel #cl-scores {
+        height: auto;
+        margin: 1 0 0 0;
+    }
+    NamesPanel ConfusionMatrix {
+        margin: 1 0 0 0;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view: ClassifyView | None = None
+        self.view_slot = ""
+        self.snaps: dict[str, Snapshot | None] = {}
+        self.matrix_only = False  # on a short terminal: the matrix instead of the tables
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="cl-names-progress")
+        with Horizontal(id="cl-name-row"):
+            yield Input(
+                placeholder="type a name",
+                id="cl-name",
+                compact=True,
+                max_length=40,
+                tooltip="A surname: its top three languages update as you type",
+            )
+            yield Static("", id="cl-top", markup=False)
+        yield Static("", id="cl-scores")
+        yield ConfusionMatrix(id="cl-confusion")
+
+    def on_mount(self) -> None:
+        self._layout()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._layout()
+
+    def _layout(self) -> None:
+        both = self.size.height == 0 or self.size.height >= TOP_ROWS + 21
+        for part in ("#cl-names-progress", "#cl-name-row", "#cl-scores"):
+            self.query_one(part).display = both or not self.matrix_only
+        self.query_one(ConfusionMatrix).display = both or self.matrix_only
+
+    def cycle(self) -> None:
+        """Switch between the tables and the matrix (when both do not fit)."""
+        self.matrix_only = not self.matrix_only
+        self._layout()
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
+        self.snaps = dict(snaps)
+        lines = [
+            run_line(
+                f"{slot:<9}",
+                NAME_COLORS[slot],
+                snaps.get(slot),
+                scores_text(snaps.get(slot)),
+                "no run: s starts one, o opens one",
+            )
+            for slot in NAME_SLOTS
+        ]
+        self.query_one("#cl-names-progress", Static).update(lines_text(lines))
+        self._scores()
+
+    def show_view(self, view: ClassifyView | None, slot: str = "") -> None:
+        self.view, self.view_slot = view, slot
+        self._scores()
+        matrix = self.query_one(ConfusionMatrix)
+        if view is None:
+            matrix.show([], [])
+        else:
+            report = view.report
+            matrix.show(report.normalised(), view.classes, report.precision, report.support)
+
+    def show_guess(self, guess: Guess | None, error: str = "") -> None:
+        top = self.query_one("#cl-top", Static)
+        if error:
+            top.update(Text(error, style="red"))
+        elif guess is None:
+            top.update(Text("" if self.view else "(train or open a run first)", style="dim"))
+        else:
+            text = Text()
+            for i, (language, p) in enumerate(guess.top):
+                text.append("  " if i else "→ ")
+                text.append(language, style="bold" if i == 0 else "")
+                text.append(f" {p:.2f}", style="dim")
+            top.update(text)
+
+    def _scores(self) -> None:
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+        table.add_column("held-out names", no_wrap=True)
+        table.add_column("accuracy", justify="right")
+        table.add_column("macro-F1", justify="right")
+        for slot in NAME_SLOTS:
+            snap = self.snaps.get(slot)
+            if snap is None:
+                continue
+            acc, f1 = best_f1(snap)
+            label = Text("█ ", style=RUN_STYLES[NAME_COLORS[slot]])
+            label.append(f"{snap.model} balance {slot} (best)")
+            table.add_row(label, _fmt(acc), _fmt(f1))
+        if self.view is not None:
+            for key, report in self.view.baselines.items():
+                table.add_row(
+                    "  " + BASELINE_TITLES.get(key, key),
+                    _fmt(report.accuracy),
+                    _fmt(report.macro_f1),
+                )
+        if not table.row_count:
+            self.query_one("#cl-scores", Static).update(
+                Text("no names run yet: s starts one (the form's balance), o opens one", "dim")
+            )
+            return
+        self.query_one("#cl-scores", Static).update(table)
+
+
+def _fmt(value: float | None) -> str:
+    return "–" if value is None or not math.isfinite(value) else f"{value:.3f}"
+
+
+__all__ = ["NAME_COLORS", "NamesPanel"]

@@ -1,0 +1,63 @@
+"""The Classify screen's runs without Textual: the plans Start makes for each part, where an
+opened run goes, which held-out views are due and when a failed one is told."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rnn_tui.runs.classify_lab import BILM, NAMES, TAG, ClassifyLab
+from rnn_tui.runs.rundir import RunError
+
+RECORDED = Path(__file__).parent / "fixtures" / "recorded-classify"
+COLORS = {
+    NAMES: {"none": "cyan+", "weights": "orange+", "sampling": "magenta+"},
+    TAG: {"uni": "cyan+", "bi": "orange+"},
+    BILM: {"uni": "cyan+", "bi": "orange+"},
+}
+
+
+def lab() -> ClassifyLab:
+    return ClassifyLab(COLORS, preset={"model": "lstm", "max_tokens": 10000, "epochs": 40})
+
+
+def test_plans_put_a_names_run_in_its_balance_slot_and_pair_the_others() -> None:
+    plan, refusal = lab().plan(NAMES, {"balance": "sampling", "hidden": 32})
+    assert refusal == "" and plan == {
+        "sampling": {"task": "classify", "balance": "sampling", "hidden": 32}
+    }
+    plan, _ = lab().plan(TAG, {"hidden": 64})
+    assert plan == {
+        "uni": {"task": "tag", "hidden": 64, "bidirectional": False},
+        "bi": {"task": "tag", "hidden": 64, "bidirectional": True},
+    }
+    plan, _ = lab().plan(BILM, {"epochs": 5})
+    # The preset, then the form's fields, then the direction.
+    assert plan["bi"] == {
+        "model": "lstm", "max_tokens": 10000, "epochs": 5, "task": "lm", "bidirectional": True
+    }  # fmt: skip
+
+
+def test_opened_runs_go_to_their_slot_and_their_views_fall_due_once() -> None:
+    runs = lab()
+    assert runs.open(NAMES, RECORDED / "classify-gru-recorded")[0] == "none"
+    assert runs.names_slot == "none"
+    assert runs.open(TAG, RECORDED / "tag-bi-recorded")[0] == "bi"
+    with pytest.raises(RunError, match="is not a tag run"):
+        runs.open(TAG, RECORDED / "classify-gru-recorded")
+    for pair in runs.pairs.values():
+        for followed in pair.slots.values():
+            for key, follower in followed.followers.items():
+                follower.poll()  # the first read, a worker's job on the screen
+                followed.read_done(key)
+    due = runs.due_views()
+    assert sorted((part, slot) for part, slot, _ in due) == [("names", "none"), ("tag", "bi")]
+    assert runs.due_views() == []  # being computed
+    assert runs.view_done(NAMES, "none", "view", failed=False) is False
+    assert runs.views[("names", "none")] == "view"
+    # A finished run whose checkpoint cannot be read is told; its view is not due again.
+    assert runs.view_done(TAG, "bi", None, failed=True) is True
+    assert runs.due_views() == []
+    runs.untick(TAG, keep=set())
+    assert runs.pairs[TAG].shown() == {} and ("tag", "bi") not in runs.views

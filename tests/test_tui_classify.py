@@ -1,0 +1,316 @@
+"""The Classify screen with Pilot: its three parts (names → language, tag every character, the
+bidirectional LM), starting runs (a fake trainer replaying the recorded runs, checkpoints
+included), reopening saved runs, typing a name or a text, the confusion matrix at 80×24, and one
+line for every refusal. No training: the reports come from the recorded runs' checkpoints (a
+forward pass)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+from textual.widgets import Input, SelectionList, Static
+from textual.worker import WorkerCancelled
+
+from rnn_tui.tui.screens.classify import ClassifyScreen
+from rnn_tui.tui.widgets.classify_names import NamesPanel
+from rnn_tui.tui.widgets.confusion import ConfusionMatrix, codes
+
+FIXTURES = Path(__file__).parent / "fixtures"
+RECORDED = FIXTURES / "recorded-classify"
+FAKE_TRAINER = FIXTURES / "fake_trainer.py"
+SOURCES = {
+    "classify": "classify-gru-recorded",
+    ("tag", False): "tag-uni-recorded",
+    ("tag", True): "tag-bi-recorded",
+    ("lm", False): "lm-uni-recorded",
+    ("lm", True): "lm-bi-recorded",
+}
+
+
+@pytest.fixture
+def runs(tmp_path, monkeypatch) -> Path:
+    root = tmp_path / "runs"
+    monkeypatch.setenv("RNN_TUI_RUNS", str(root))
+    monkeypatch.chdir(tmp_path)
+    return root
+
+
+@pytest.fixture
+def saved(runs) -> Path:
+    shutil.copytree(RECORDED, runs)
+    return runs
+
+
+@pytest.fixture
+def classify_app(tui, monkeypatch):
+    """The app opening on the Classify screen, built with the given options."""
+    import rnn_tui.tui.app as app_module
+
+    def make(**screen_options):
+        class ClassifyFirst(app_module.RnnTuiApp):
+            DEFAULT_MODE = "classify"
+            MODES: ClassVar = {
+                **app_module.RnnTuiApp.MODES,
+                "classify": lambda: ClassifyScreen(**screen_options),
+            }
+
+        monkeypatch.setattr(app_module, "RnnTuiApp", ClassifyFirst)
+        return tui.make_app()
+
+    return make
+
+
+def fake_builder(calls: list | None = None):
+    """Replay the recorded run of the task (and direction) asked for."""
+
+    def build(options, folder):
+        if calls is not None:
+            calls.append(dict(options))
+        task = options["task"]
+        key = task if task == "classify" else (task, options.get("bidirectional") is True)
+        return [
+            sys.executable, str(FAKE_TRAINER), "--source", str(RECORDED / SOURCES[key]),
+            "--run-dir", str(folder), "--delay", "0.001",
+        ]  # fmt: skip
+
+    return build
+
+
+async def wait_for(pilot, screen, condition, timeout: float = 30.0) -> None:
+    """Poll the screen until `condition()` holds. A typed name or text starts an exclusive
+    worker that cancels the one before it, so a cancelled worker is part of waiting."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        screen.poll()
+        await pilot.pause()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("timed out")
+
+
+def text_of(screen, selector: str) -> str:
+    widget = screen.query_one(selector)
+    return "\n".join(widget.render_line(y).text for y in range(widget.size.height))
+
+
+async def tick_all(pilot, tui, screen, views: set) -> None:
+    """Tick every saved run of the part shown and wait for their reports."""
+    await pilot.press("o")
+    await tui.settle(pilot)
+    screen.query_one("#run-list", SelectionList).select_all()
+    await wait_for(pilot, screen, lambda: views <= set(screen.lab.views))
+    await tui.settle(pilot)
+
+
+# -- names → language -------------------------------------------------------------------------
+
+
+async def test_a_saved_names_run_gives_scores_baselines_and_live_top_three(
+    saved, tui, classify_app
+) -> None:
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        scores = text_of(screen, "#cl-scores")
+        progress = str(screen.query_one("#cl-names-progress", Static).content)
+        assert "acc 0.782 · macro-F1 0.380" in progress  # the run's last epoch
+        assert "gru balance none (best)" in scores and "0.782" in scores
+        assert "majority class" in scores and "0.519" in scores
+        assert "char trigram naive Bayes" in scores
+        field = screen.query_one("#cl-name", Input)
+        field.focus()
+        await pilot.press(*"Satoshi")
+        await wait_for(
+            pilot, screen, lambda: "Japanese" in str(screen.query_one("#cl-top").content)
+        )
+        top = str(screen.query_one("#cl-top", Static).content)
+        assert top.startswith("→ Japanese") and top.count(".") == 3
+        # A name with no letter the model reads is told on the line, not thrown.
+        field.value = "123"
+        await wait_for(
+            pilot, screen, lambda: "no letter" in str(screen.query_one("#cl-top").content)
+        )
+        assert tui.errors(pilot.app) == []
+
+
+async def test_the_confusion_matrix_fits_80x24_alone(saved, tui, classify_app) -> None:
+    async with classify_app().run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        screen.query_one("#cl-side").hide()
+        screen.set_focus(None)
+        await pilot.press("v")
+        await tui.settle(pilot)
+        matrix = screen.query_one(ConfusionMatrix)
+        assert matrix.display and not screen.query_one("#cl-scores").display
+        lines = text_of(screen, "#cl-confusion").splitlines()
+        assert len(lines) == 19 and "more rows" not in "\n".join(lines)
+        assert all(len(line.rstrip()) <= 78 for line in lines)
+        assert lines[0].split()[-20:-2] == codes(screen.lab.views[("names", "none")].classes)
+        russian = next(line for line in lines if line.startswith("Russian"))
+        assert int(russian.split()[1 + 14]) > 80  # most Russian names are found
+        await pilot.press("v")
+        await tui.settle(pilot)
+        assert screen.query_one("#cl-scores").display and not matrix.display
+
+
+def test_language_codes_are_distinct_two_letters():
+    names = ["Polish", "Portuguese", "Po", "Scottish", "Spanish", "Czech", "Chinese"]
+    got = codes(names)
+    assert len(set(got)) == len(got) and all(len(c) == 2 for c in got)
+    assert got[:2] == ["Po", "Pr"]
+
+
+async def test_starting_names_runs_keeps_one_per_balance(runs, tui, classify_app) -> None:
+    calls: list = []
+    async with classify_app(command_builder=fake_builder(calls)).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tui.settle(pilot)
+        await pilot.press("s")
+        await wait_for(pilot, screen, lambda: ("names", "none") in screen.lab.views)
+        form = screen.query_one("#cl-form-names")
+        form.set_value("balance", "weights")
+        screen.set_focus(None)
+        await pilot.press("s")
+        await wait_for(pilot, screen, lambda: ("names", "weights") in screen.lab.views)
+        assert [c["balance"] for c in calls] == ["none", "weights"]
+        assert all(c["task"] == "classify" for c in calls)
+        shown = screen.lab.pairs["names"].shown()
+        assert set(shown) == {"none", "weights"}
+        progress = str(screen.query_one("#cl-names-progress", Static).content)
+        assert progress.count("finished") == 2
+        assert screen.lab.names_slot == "weights"
+
+
+async def test_a_bad_field_or_a_wrong_run_is_one_line(saved, tui, classify_app) -> None:
+    async with classify_app(command_builder=fake_builder()).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tui.settle(pilot)
+        screen.query_one("#cl-form-names").set_value("hidden", "lots")
+        screen.set_focus(None)
+        await pilot.press("s")
+        assert tui.errors(pilot.app)[-1].startswith("cannot start: hidden:")
+        assert not screen.training()
+        assert not screen.open_run(saved / "lm-bi-recorded")
+        assert "is not a classify run" in tui.errors(pilot.app)[-1]
+        assert not screen.open_run(saved / "nowhere")
+        assert len(tui.errors(pilot.app)) == 3
+
+
+# -- the parts and their keys -------------------------------------------------------------------
+
+
+async def test_p_cycles_the_parts_and_7_reaches_the_screen(saved, tui) -> None:
+    async with tui.make_app().run_test(size=(80, 24)) as pilot:
+        screen = await tui.open_screen(pilot, "classify")
+        assert isinstance(screen, ClassifyScreen)
+        assert screen.query_one(NamesPanel).display
+        for part in ("tag", "bilm", "names"):
+            await pilot.press("p")
+            await tui.settle(pilot)
+            assert screen.part == part
+            assert screen.query_one(f"#cl-{part}").display
+            assert screen.query_one(f"#cl-form-{part}").display
+            others = {"names", "tag", "bilm"} - {part}
+            assert not any(screen.query_one(f"#cl-{o}").display for o in others)
+
+
+async def test_the_bidirectional_lm_demo_shows_both_perplexities_and_samples(
+    saved, tui, classify_app
+) -> None:
+    calls: list = []
+    async with classify_app(command_builder=fake_builder(calls)).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        screen.show_part("bilm")
+        await tui.settle(pilot)
+        screen.set_focus(None)
+        await pilot.press("s")
+
+        def both_done() -> bool:
+            snaps = screen.lab.pairs["bilm"].snapshots()
+            return all(s is not None and s.status == "finished" for s in snaps.values())
+
+        await wait_for(pilot, screen, both_done)
+        assert sorted(c["bidirectional"] for c in calls) == [False, True]
+        # The preset's values, the form's fields on top.
+        assert all(c["max_tokens"] == 10000 and c["val_fraction"] == 0.0 for c in calls)
+        assert all(c["model"] == "lstm" and c["epochs"] == 40 for c in calls)
+        table = text_of(screen, "#cl-bilm-table")
+        assert "12.24" in table and "2.086" in table
+        assert "the the the" in table and "erererer" in table
+
+
+# -- tagging --------------------------------------------------------------------------------
+
+
+async def test_both_taggers_restore_typed_text_and_compare_per_tag(
+    saved, tui, classify_app
+) -> None:
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        screen.show_part("tag")
+        await tui.settle(pilot)
+        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        table = text_of(screen, "#cl-tag-table")
+        assert "one-way" in table and "two-way" in table and "gain" in table
+        for row in ("capitalised", "any mark after", "Xx", "xx.", "xx,", "macro-F1", "accuracy"):
+            assert row in table, row
+        reports = {slot: screen.lab.views[("tag", slot)].report for slot in ("uni", "bi")}
+        bi_capital = f"{reports['bi'].f1_capital:.3f}"
+        assert bi_capital in next(line for line in table.splitlines() if "capitalised" in line)
+        field = screen.query_one("#cl-tag-text", Input)
+        field.focus()
+        await pilot.press(*"the time traveller")
+
+        def restored() -> str:
+            return str(screen.query_one("#cl-restored", Static).content)
+
+        await wait_for(pilot, screen, lambda: restored().count("\n") == 1)
+        lines = restored().splitlines()
+        assert lines[0].startswith("one-way") and lines[1].startswith("two-way")
+        assert all("the time traveller" in line.lower() for line in lines)
+        # A character the taggers never read is said on each line, the app stays up.
+        field.value = "naïve 2"
+        await wait_for(pilot, screen, lambda: "not one of the characters" in restored())
+        assert tui.errors(pilot.app) == []
+
+
+async def test_starting_tagging_trains_one_way_and_two_way_on_the_same_options(
+    runs, tui, classify_app
+) -> None:
+    calls: list = []
+    async with classify_app(command_builder=fake_builder(calls)).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        screen.show_part("tag")
+        await tui.settle(pilot)
+        screen.query_one("#cl-form-tag").set_value("hidden", "64")
+        screen.set_focus(None)
+        await pilot.press("s")
+        await wait_for(
+            pilot, screen, lambda: {("tag", "uni"), ("tag", "bi")} <= set(screen.lab.views)
+        )
+        assert sorted(c["bidirectional"] for c in calls) == [False, True]
+        assert all(c["task"] == "tag" and c["hidden"] == 64 for c in calls)
+        # While they train, another start is refused with one line; once both have finished,
+        # nothing is left training.
+        if screen.training():
+            await pilot.press("s")
+            assert "still training" in pilot.app.notified[-1][0]
+
+        def finished() -> bool:
+            snaps = screen.lab.pairs["tag"].snapshots().values()
+            return all(s is not None and s.status == "finished" for s in snaps)
+
+        await wait_for(pilot, screen, finished)
+        await wait_for(pilot, screen, lambda: not screen.training())
+        assert len(calls) == 2
