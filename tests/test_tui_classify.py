@@ -65,8 +65,9 @@ def classify_app(tui, monkeypatch):
     return make
 
 
-def fake_builder(calls: list | None = None):
-    """Replay the recorded run of the task (and direction) asked for."""
+def fake_builder(calls: list | None = None, hold: bool = False):
+    """Replay the recorded run of the task (and direction) asked for; with `hold` each run keeps
+    running after its last line until it is stopped."""
 
     def build(options, folder):
         if calls is not None:
@@ -75,7 +76,7 @@ def fake_builder(calls: list | None = None):
         key = task if task == "classify" else (task, options.get("bidirectional") is True)
         return [
             sys.executable, str(FAKE_TRAINER), "--source", str(RECORDED / SOURCES[key]),
-            "--run-dir", str(folder), "--delay", "0.001",
+            "--run-dir", str(folder), "--delay", "0.001", *(["--hold"] if hold else []),
         ]  # fmt: skip
 
     return build
@@ -289,7 +290,8 @@ async def test_starting_tagging_trains_one_way_and_two_way_on_the_same_options(
     runs, tui, classify_app
 ) -> None:
     calls: list = []
-    async with classify_app(command_builder=fake_builder(calls)).run_test(size=(120, 40)) as pilot:
+    builder = fake_builder(calls, hold=True)
+    async with classify_app(command_builder=builder).run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
         screen.show_part("tag")
         await tui.settle(pilot)
@@ -301,16 +303,17 @@ async def test_starting_tagging_trains_one_way_and_two_way_on_the_same_options(
         )
         assert sorted(c["bidirectional"] for c in calls) == [False, True]
         assert all(c["task"] == "tag" and c["hidden"] == 64 for c in calls)
-        # While they train, another start is refused with one line; once both have finished,
-        # nothing is left training.
-        if screen.training():
-            await pilot.press("s")
-            assert "still training" in pilot.app.notified[-1][0]
+        # The runs hold after their last line, so they are still training: another start is
+        # refused with one line, and x stops both.
+        assert screen.training()
+        await pilot.press("s")
+        assert "still training" in pilot.app.notified[-1][0]
+        await pilot.press("x")
 
-        def finished() -> bool:
+        def stopped() -> bool:
             snaps = screen.lab.pairs["tag"].snapshots().values()
-            return all(s is not None and s.status == "finished" for s in snaps)
+            return all(s is not None and s.status == "stopped" for s in snaps)
 
-        await wait_for(pilot, screen, finished)
+        await wait_for(pilot, screen, stopped)
         await wait_for(pilot, screen, lambda: not screen.training())
         assert len(calls) == 2
