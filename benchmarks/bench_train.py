@@ -2,7 +2,7 @@
 
     pip install --no-deps d2l==0.17.6
     python benchmarks/bench_train.py [--mode paired|process|both] [--epochs 100] [--repeat 3]
-        [--models rnn_scratch,rnn,gru,lstm,deep_lstm]
+        [--models rnn_scratch,gru_scratch,lstm_scratch,rnn,gru,lstm,deep_lstm]
         [--anchor ../shared/bench/d2l_anchor.py] [--data ../shared/data]
         [--device cpu] [--json]
 
@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # 256 for the others, lr 2 for the 2-layer LSTM).
 BOOK = {
     "rnn_scratch": ["--model", "rnn-scratch", "--hidden", "512", "--lr", "1"],
+    "gru_scratch": ["--model", "gru-scratch", "--hidden", "256", "--lr", "1"],
+    "lstm_scratch": ["--model", "lstm-scratch", "--hidden", "256", "--lr", "1"],
     "rnn": ["--model", "rnn", "--hidden", "256", "--lr", "1"],
     "gru": ["--model", "gru", "--hidden", "256", "--lr", "1"],
     "lstm": ["--model", "lstm", "--hidden", "256", "--lr", "1"],
@@ -75,8 +77,9 @@ def run_ours(model: str, epochs: int, device: str, run_dir: Path) -> dict:
 
 
 def _d2l_builders(d2l, nn, torch, V: int, device) -> dict:
-    """The anchor's five models, built as ../shared/bench/d2l_anchor.py builds them (its scratch
-    RNN functions are the book's, repeated here because the anchor defines them inside main)."""
+    """The anchor's seven models, built as ../shared/bench/d2l_anchor.py builds them (its scratch
+    RNN, GRU and LSTM functions are the book's, repeated here because the anchor defines them
+    inside main)."""
 
     def get_params(vocab_size, num_hiddens, device):
         normal = lambda shape: torch.randn(size=shape, device=device) * 0.01  # noqa: E731
@@ -100,9 +103,69 @@ def _d2l_builders(d2l, nn, torch, V: int, device) -> dict:
             outputs.append(torch.mm(H, W_hq) + b_q)
         return torch.cat(outputs, dim=0), (H,)
 
+    def three(num_inputs, num_hiddens):
+        normal = lambda shape: torch.randn(size=shape, device=device) * 0.01  # noqa: E731
+        return (
+            normal((num_inputs, num_hiddens)),
+            normal((num_hiddens, num_hiddens)),
+            torch.zeros(num_hiddens, device=device),
+        )
+
+    def get_gated_params(gates: int):
+        def get(vocab_size, num_hiddens, device):
+            params = [w for _ in range(gates) for w in three(vocab_size, num_hiddens)]
+            params += [
+                torch.randn(size=(num_hiddens, vocab_size), device=device) * 0.01,
+                torch.zeros(vocab_size, device=device),
+            ]
+            for p in params:
+                p.requires_grad_(True)
+            return params
+
+        return get
+
+    def init_lstm_state(batch_size, num_hiddens, device):
+        zeros = lambda: torch.zeros((batch_size, num_hiddens), device=device)  # noqa: E731
+        return (zeros(), zeros())
+
+    def gru_step(inputs, state, params):
+        W_xz, W_hz, b_z, W_xr, W_hr, b_r, W_xh, W_hh, b_h, W_hq, b_q = params
+        (H,) = state
+        outputs = []
+        for X in inputs:
+            Z = torch.sigmoid((X @ W_xz) + (H @ W_hz) + b_z)
+            R = torch.sigmoid((X @ W_xr) + (H @ W_hr) + b_r)
+            H_tilda = torch.tanh((X @ W_xh) + ((R * H) @ W_hh) + b_h)
+            H = Z * H + (1 - Z) * H_tilda
+            outputs.append(H @ W_hq + b_q)
+        return torch.cat(outputs, dim=0), (H,)
+
+    def lstm_step(inputs, state, params):
+        [W_xi, W_hi, b_i, W_xf, W_hf, b_f, W_xo, W_ho, b_o, W_xc, W_hc, b_c, W_hq, b_q] = params
+        (H, C) = state
+        outputs = []
+        for X in inputs:
+            I = torch.sigmoid((X @ W_xi) + (H @ W_hi) + b_i)  # noqa: E741
+            F = torch.sigmoid((X @ W_xf) + (H @ W_hf) + b_f)
+            O = torch.sigmoid((X @ W_xo) + (H @ W_ho) + b_o)  # noqa: E741
+            C_tilda = torch.tanh((X @ W_xc) + (H @ W_hc) + b_c)
+            C = F * C + I * C_tilda
+            H = O * torch.tanh(C)
+            outputs.append((H @ W_hq) + b_q)
+        return torch.cat(outputs, dim=0), (H, C)
+
+    scratch = d2l.RNNModelScratch
     return {
         "rnn_scratch": lambda: (
             d2l.RNNModelScratch(V, 512, device, get_params, init_rnn_state, rnn_step),
+            1.0,
+        ),
+        "gru_scratch": lambda: (
+            scratch(V, 256, device, get_gated_params(3), init_rnn_state, gru_step),
+            1.0,
+        ),
+        "lstm_scratch": lambda: (
+            scratch(V, 256, device, get_gated_params(4), init_lstm_state, lstm_step),
             1.0,
         ),
         "rnn": lambda: (d2l.RNNModel(nn.RNN(V, 256), V).to(device), 1.0),

@@ -13,6 +13,8 @@ import torch.nn.functional as F
 import rnn_tui.models
 from rnn_tui.models.base import LanguageModel, detach_state
 from rnn_tui.models.concise import RNNModel
+from rnn_tui.models.gru_scratch import GRURecurrence
+from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.registry import MODEL_NAMES, ModelError, build_model, count_parameters
 from rnn_tui.models.rnn_scratch import TanhRecurrence
 
@@ -292,6 +294,28 @@ def test_tanh_recurrence_gradcheck():
     H0 = torch.randn(2, 3, dtype=torch.float64, generator=generator, requires_grad=True)
     W_hh = torch.randn(3, 3, dtype=torch.float64, generator=generator, requires_grad=True)
     assert torch.autograd.gradcheck(TanhRecurrence.apply, (A, H0, W_hh))
+
+
+def _float64(*shapes: tuple[int, ...]) -> list[torch.Tensor]:
+    generator = torch.Generator().manual_seed(3)
+    return [
+        torch.randn(*shape, dtype=torch.float64, generator=generator, requires_grad=True)
+        for shape in shapes
+    ]
+
+
+def test_gru_recurrence_gradcheck():
+    """gru-scratch's written-out BPTT against finite differences (float64): A (T, B, 2h),
+    B_in (T, B, h), H_0, [W_hz | W_hr], W_hh."""
+    inputs = _float64((4, 2, 6), (4, 2, 3), (2, 3), (3, 6), (3, 3))
+    assert torch.autograd.gradcheck(GRURecurrence.apply, inputs)
+
+
+def test_lstm_recurrence_gradcheck():
+    """lstm-scratch's written-out BPTT against finite differences (float64), a gradient on C_T
+    included: A (T, B, 4h), H_0, C_0, W_h."""
+    inputs = _float64((4, 2, 12), (2, 3), (2, 3), (3, 12))
+    assert torch.autograd.gradcheck(LSTMRecurrence.apply, inputs)
 
 
 def _with_random_biases(model: LanguageModel) -> LanguageModel:

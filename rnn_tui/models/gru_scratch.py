@@ -7,19 +7,85 @@
     O_t = H_t W_hq + b_q
 
 X_t is one-hot, so every X_t W_x* + b_* is a row of W_x* + b_* (a one-hot row sums to 1), gathered
-for all steps before the time loop. Z and
-R read H_{t-1} through the same matmul H_{t-1} [W_hz | W_hr]; W_hh needs R_t first, so it stays a
-second matmul. The named parameters are the seeds'; the concatenations are rebuilt on every
-forward call (cheap next to T steps), so gradients reach each named parameter.
+for all steps before the time loop. Z and R read H_{t-1} through the same matmul
+H_{t-1} [W_hz | W_hr]; W_hh needs R_t first, so it stays a second matmul. Backpropagation through
+time is written out (`GRURecurrence`): the weight gradients become one matmul each over all
+steps, and the factors that do not depend on the incoming gradient are computed for all steps at
+once. The named parameters are the seeds'; the concatenations are rebuilt on every forward call
+(cheap next to T steps), so gradients reach each named parameter.
 """
 
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
+
+
+class GRURecurrence(torch.autograd.Function):
+    """The GRU equations for t = 1..T given A_t = X_t [W_xz | W_xr] + [b_z | b_r] (T, B, 2h),
+    B_t = X_t W_xh + b_h (T, B, h), H_0, W_hzr = [W_hz | W_hr] and W_hh; returns all H_t.
+
+    Backward is the seeds' BPTT through the cell (d2l §8.7 applied to §9.1), with dH_t the
+    gradient reaching H_t (from O_t and from step t+1):
+        dB_t = dH_t ⊙ (1 − Z_t) ⊙ (1 − H̃_t²)            (candidate, before tanh)
+        dA_t[Z] = dH_t ⊙ (H_{t-1} − H̃_t) ⊙ Z_t(1 − Z_t)
+        dA_t[R] = (dB_t W_hhᵀ) ⊙ H_{t-1} ⊙ R_t(1 − R_t)
+        dH_{t-1} += dH_t ⊙ Z_t + (dB_t W_hhᵀ) ⊙ R_t + dA_t W_hzrᵀ
+        ∂L/∂W_hzr = Σ_t H_{t-1}ᵀ dA_t,   ∂L/∂W_hh = Σ_t (R_t ⊙ H_{t-1})ᵀ dB_t   (one matmul each)
+    """
+
+    @staticmethod
+    def forward(ctx, A, B_in, H0, W_hzr, W_hh):
+        T, B, n2 = A.shape
+        n = n2 // 2
+        # The inputs copied once, then each step adds its recurrent product in place: addmm
+        # with out= would copy the input term into the output before every product.
+        ZR = A.clone()
+        cand = B_in.clone()  # H̃_t
+        RH = torch.empty_like(B_in)  # R_t ⊙ H_{t-1}
+        Hs = A.new_empty(T + 1, B, n)  # H_0..H_T
+        Hs[0] = H0
+        for t in range(T):
+            zr = ZR[t].addmm_(Hs[t], W_hzr).sigmoid_()
+            torch.mul(zr[:, n:], Hs[t], out=RH[t])
+            h = cand[t].addmm_(RH[t], W_hh).tanh_()
+            # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
+            torch.lerp(h, Hs[t], zr[:, :n], out=Hs[t + 1])
+        ctx.save_for_backward(W_hzr, W_hh)
+        ctx.saved = (ZR, cand, RH, Hs)
+        return Hs[1:]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dHs):
+        W_hzr, W_hh = ctx.saved_tensors
+        ZR, cand, RH, Hs = ctx.saved
+        T, B, n2 = ZR.shape
+        n = n2 // 2
+        Z, R, H_prev = ZR[..., :n], ZR[..., n:], Hs[:-1]
+        # The factors that do not depend on the incoming gradient, for all steps at once.
+        d_cand = (1 - Z) * (1 - cand * cand)
+        d_z = (H_prev - cand) * Z * (1 - Z)
+        d_r = H_prev * R * (1 - R)
+        dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
+        dH[1:] = dHs
+        dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
+        W_hh_T, W_hzr_T = W_hh.T, W_hzr.T
+        for t in range(T - 1, -1, -1):
+            dH_t = dH[t + 1]
+            torch.mul(dH_t, d_cand[t], out=dB[t])
+            torch.mul(dH_t, d_z[t], out=dA[t, :, :n])
+            dRH = dB[t] @ W_hh_T
+            torch.mul(dRH, d_r[t], out=dA[t, :, n:])
+            prev = dH[t]
+            prev.addcmul_(dH_t, Z[t]).addcmul_(dRH, R[t]).addmm_(dA[t], W_hzr_T)
+        dW_hzr = H_prev.reshape(-1, n).T @ dA.reshape(-1, n2) if ctx.needs_input_grad[3] else None
+        dW_hh = RH.reshape(-1, n).T @ dB.reshape(-1, n) if ctx.needs_input_grad[4] else None
+        return dA, dB, dH[0], dW_hzr, dW_hh
 
 
 class GRUScratch(LanguageModel):
@@ -46,19 +112,12 @@ class GRUScratch(LanguageModel):
             state = self.begin_state(X.shape[0], X.device)
         XT = X.T  # time-major: each step reads a contiguous (B, ·) slice
         W_xzr, b_zr = torch.cat((self.W_xz, self.W_xr), 1), torch.cat((self.b_z, self.b_r))
-        XZR = F.embedding(XT, W_xzr + b_zr)
-        XH = F.embedding(XT, self.W_xh + self.b_h)
-        W_hzr, W_hh = torch.cat((self.W_hz, self.W_hr), 1), self.W_hh
-        H = state[0]
-        outputs = []
-        for XZR_t, XH_t in zip(XZR, XH):
-            Z, R = torch.sigmoid(torch.addmm(XZR_t, H, W_hzr)).chunk(2, dim=1)
-            H_tilde = torch.tanh(torch.addmm(XH_t, R * H, W_hh))
-            # lerp(H̃, H, Z) = H̃ + Z ⊙ (H − H̃) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
-            H = torch.lerp(H_tilde, H, Z)
-            outputs.append(H)
-        logits = torch.stack(outputs, dim=1) @ self.W_hq + self.b_q
-        return logits, H.unsqueeze(0)
+        A = F.embedding(XT, W_xzr + b_zr)
+        B_in = F.embedding(XT, self.W_xh + self.b_h)
+        W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
+        Hs = GRURecurrence.apply(A, B_in, state[0], W_hzr, self.W_hh)
+        logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
+        return logits, Hs[-1].unsqueeze(0)
 
     def config(self) -> dict:
         return scratch_config(self)

@@ -8,9 +8,12 @@
     H_t = O_t ⊙ tanh(C_t)
     Y_t = H_t W_hq + b_q
 
-X_t is one-hot, so X_t [W_xi | W_xf | W_xo | W_xc] + [b_i | b_f | b_o | b_c] is a row of the sum
+X_t is one-hot, so X_t [W_xo | W_xi | W_xf | W_xc] + [b_o | b_i | b_f | b_c] is a row of the sum
 (a one-hot row sums to 1), gathered for all steps before the time loop; the four H_{t-1} W_h*
-products are one matmul with [W_hi | W_hf | W_ho | W_hc].
+products are one matmul with [W_ho | W_hi | W_hf | W_hc]. Per step that leaves one recurrent
+matmul and a few element-wise kernels. Backpropagation through time is written out
+(`LSTMRecurrence`): the per-step weight gradients become one matmul over all steps, and every
+factor that does not depend on the incoming gradient is computed for all steps at once.
 The named parameters are the seeds'; the concatenations are rebuilt on every forward call (cheap
 next to T steps), so gradients reach each named parameter.
 """
@@ -19,9 +22,79 @@ from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
+
+_sigmoid_backward = torch.ops.aten.sigmoid_backward
+_tanh_backward = torch.ops.aten.tanh_backward
+
+
+class LSTMRecurrence(torch.autograd.Function):
+    """The LSTM equations for t = 1..T given A_t = X_t W_x + b (T, B, 4h, gates ordered O, I, F,
+    C̃), H_0, C_0 and W_h (h, 4h); returns all H_t (T, B, h) and C_T.
+
+    Backward is the seeds' BPTT through the cell (d2l §8.7 applied to §9.2), with
+    dH_t = (from O_t) + dA_{t+1} W_hᵀ and dC_t = dH_t ⊙ O_t ⊙ (1 − tanh²C_t) + dC_{t+1} ⊙ F_{t+1}:
+        dA_t[O] = dH_t ⊙ tanh C_t ⊙ O_t(1 − O_t)      dA_t[I] = dC_t ⊙ C̃_t ⊙ I_t(1 − I_t)
+        dA_t[F] = dC_t ⊙ C_{t-1} ⊙ F_t(1 − F_t)       dA_t[C̃] = dC_t ⊙ I_t ⊙ (1 − C̃_t²)
+        ∂L/∂W_h = Σ_t H_{t-1}ᵀ dA_t  (one matmul),   ∂L/∂H_0 = dA_1 W_hᵀ,   ∂L/∂C_0 = dC_1 ⊙ F_1
+    """
+
+    @staticmethod
+    def forward(ctx, A, H0, C0, W_h):
+        T, B, n4 = A.shape
+        n = n4 // 4
+        # A copied once, then each step adds H_{t-1} W_h in place: addmm with out= would copy
+        # A_t into the output before every product.
+        gates = A.clone()  # activated in place: σ(O, I, F), tanh(C̃)
+        Hs = A.new_empty(T + 1, B, n)  # H_0..H_T: H_{t-1} for every step is Hs[:-1]
+        Cs = A.new_empty(T + 1, B, n)
+        tanh_C = A.new_empty(T, B, n)
+        Hs[0], Cs[0] = H0, C0
+        for t in range(T):
+            g = gates[t].addmm_(Hs[t], W_h)
+            g[:, : 3 * n].sigmoid_()
+            g[:, 3 * n :].tanh_()
+            C = torch.mul(g[:, 2 * n : 3 * n], Cs[t], out=Cs[t + 1])
+            C.addcmul_(g[:, n : 2 * n], g[:, 3 * n :])
+            torch.mul(g[:, :n], torch.tanh(C, out=tanh_C[t]), out=Hs[t + 1])
+        ctx.save_for_backward(W_h)
+        ctx.saved = (gates, Hs, Cs, tanh_C)
+        return Hs[1:], Cs[T].clone()
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dHs, dC_T):
+        (W_h,) = ctx.saved_tensors
+        gates, Hs, Cs, tanh_C = ctx.saved
+        T, B, n4 = gates.shape
+        n = n4 // 4
+        O, I, Fg, Ct = (gates[..., k * n : (k + 1) * n] for k in range(4))  # noqa: E741
+        # The factors that do not depend on the incoming gradient, for all steps at once
+        # (sigmoid_backward(g, y) = g ⊙ y(1 − y), tanh_backward(g, y) = g ⊙ (1 − y²): one kernel
+        # each, no temporaries).
+        d_out = _sigmoid_backward(tanh_C, O)  # dA[O] = dH ⊙ d_out
+        d_cell = _tanh_backward(O, tanh_C)  # dC += dH ⊙ d_cell
+        d_ifc = gates.new_empty(T, B, 3, n)
+        _sigmoid_backward(Ct, I, grad_input=d_ifc[:, :, 0])
+        _sigmoid_backward(Cs[:-1], Fg, grad_input=d_ifc[:, :, 1])
+        _tanh_backward(I, Ct, grad_input=d_ifc[:, :, 2])
+        dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
+        dH[1:] = dHs
+        dA = torch.empty_like(gates)
+        dC = dC_T.clone()
+        W_h_T = W_h.T
+        for t in range(T - 1, -1, -1):
+            dH_t = dH[t + 1]
+            torch.mul(dH_t, d_out[t], out=dA[t, :, :n])
+            dC.addcmul_(dH_t, d_cell[t])
+            torch.mul(dC.unsqueeze(1), d_ifc[t], out=dA[t, :, n:].view(B, 3, n))
+            dC.mul_(Fg[t])
+            dH[t].addmm_(dA[t], W_h_T)
+        dW_h = Hs[:-1].reshape(-1, n).T @ dA.reshape(-1, n4) if ctx.needs_input_grad[3] else None
+        return dA, dH[0], dC, dW_h
 
 
 class LSTMScratch(LanguageModel):
@@ -52,22 +125,15 @@ class LSTMScratch(LanguageModel):
         """The LSTM equations above for t = 1..T; logits Y (B, T, V) and (H_T, C_T)."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        W_x = torch.cat((self.W_xi, self.W_xf, self.W_xo, self.W_xc), 1)
-        W_h = torch.cat((self.W_hi, self.W_hf, self.W_ho, self.W_hc), 1)
-        b = torch.cat((self.b_i, self.b_f, self.b_o, self.b_c))
-        XW = F.embedding(X.T, W_x + b)  # (T, B, 4·hidden), time-major
-        n = self.num_hiddens
-        H, C = state[0][0], state[1][0]
-        outputs = []
-        for XW_t in XW:
-            gates = torch.addmm(XW_t, H, W_h)
-            I_t, F_t, O_t = torch.sigmoid(gates[:, : 3 * n]).chunk(3, dim=1)
-            C_tilde = torch.tanh(gates[:, 3 * n :])
-            C = torch.addcmul(F_t * C, I_t, C_tilde)
-            H = O_t * torch.tanh(C)
-            outputs.append(H)
-        logits = torch.stack(outputs, dim=1) @ self.W_hq + self.b_q
-        return logits, (H.unsqueeze(0), C.unsqueeze(0))
+        # Gates ordered O, I, F, C̃: the three sigmoids are one slice, and so are the three
+        # gradients that scale with dC in backward.
+        W_x = torch.cat((self.W_xo, self.W_xi, self.W_xf, self.W_xc), 1)
+        W_h = torch.cat((self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
+        b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
+        A = F.embedding(X.T, W_x + b)  # (T, B, 4·hidden), time-major
+        Hs, C = LSTMRecurrence.apply(A, state[0][0], state[1][0], W_h)
+        logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
+        return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))
 
     def config(self) -> dict:
         return scratch_config(self)

@@ -44,10 +44,12 @@ class TanhRecurrence(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, A: torch.Tensor, H0: torch.Tensor, W_hh: torch.Tensor) -> torch.Tensor:
-        Hs = torch.empty_like(A)
+        # A copied once, then each step adds H_{t-1} W_hh in place: addmm with out= would copy
+        # A_t into the output before every product.
+        Hs = A.clone()
         H = H0
         for t in range(A.shape[0]):
-            H = torch.addmm(A[t], H, W_hh, out=Hs[t]).tanh_()
+            H = Hs[t].addmm_(H, W_hh).tanh_()
         ctx.save_for_backward(H0, W_hh, Hs)
         return Hs
 
