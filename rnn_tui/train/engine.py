@@ -43,7 +43,6 @@ from rnn_tui.checkpoints.device import (
 )
 from rnn_tui.checkpoints.store import clean_stale
 from rnn_tui.models.registry import count_parameters
-from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
 from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
@@ -60,6 +59,7 @@ from rnn_tui.train.progress import (
     task_perplexity,
 )
 from rnn_tui.train.records import checkpoint_meta, run_summary
+from rnn_tui.train.step import TrainStep, plan_path
 from rnn_tui.train.task import RunSink, Task
 from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
 
@@ -84,7 +84,10 @@ class Trainer:
             self.task.check_resume(resume)
         self.model = prepare_model(self.task, config, self.device, resume)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
-        self.optimizer = prepare_optimizer(self.params, config)
+        # The step's path (eager, bf16, compiled, CUDA graph), refused here if asked for and
+        # impossible on this device.
+        self.path = plan_path(config, self.task, self.device)
+        self.optimizer = prepare_optimizer(self.params, config, self.device, self.path.graph)
         self.progress = (
             resumed_progress(resume, self.optimizer, config, self.task.num_batches)
             if resume is not None
@@ -166,6 +169,7 @@ class Trainer:
         start = {
             "config": self.run_config(),
             "device": describe_device(self.device),
+            "path": self.path.text(),
             "num_params": self.num_params,
             **self.task.data_sizes(),
             "data": self.task.data_text(),
@@ -190,6 +194,9 @@ class Trainer:
         `run` calls it; a benchmark calls it once and then `train_epoch` directly."""
         self.run_dir = run
         prepare_device(self.device)
+        self.step = TrainStep(
+            self.task, self.model, self.optimizer, self.params, self.config, self.path
+        )
         self.stop = stop if stop is not None else threading.Event()
         self.control = RunControl(run.pending_command, self.stop, self._set_status, self._where)
         self.on_event = on_event
@@ -273,12 +280,12 @@ class Trainer:
         """One pass over the training minibatches: (mean loss per token, mean gradient norm
         before clipping, training seconds). Raises _Stopped (after recording the batches done)
         when a stop is requested, NonFiniteLoss when the loss stops being finite."""
-        model, optimizer, params, task = self.model, self.optimizer, self.params, self.task
+        model, task = self.model, self.task
         p = self.progress
         # The clock includes gathering the minibatches, as d2l's timer includes its iterator.
         started = time.perf_counter()
         data = task.epoch_data(model, epoch)
-        nb, clip = self.num_batches, self.config.clip
+        nb = self.num_batches
         first = p.batch
         # Running sums on the device (float64: hundreds of float32 terms per epoch), seeded with
         # what an interrupted session had done of this epoch.
@@ -289,15 +296,17 @@ class Trainer:
         time_before = p.epoch_time
         paused = 0.0
         model.train()
+        step = self.step
         b = first
         try:
             for b in range(first, nb):
-                loss = task.batch_loss(model, data, b, fresh=b == first)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm = grad_clipping(params, clip)
-                optimizer.step()
-                loss_sum += loss.detach()
+                loss, norm = step.run(data, b, fresh=b == first)
+                if not step.reported:
+                    step.reported = True
+                    self._emit("path", **self.path.to_dict())
+                    # A capture or compilation is reported beside tokens/s, not inside them.
+                    paused += self.path.warmup_s or 0.0
+                loss_sum += loss
                 norm_sum += norm
                 p.step += 1
                 if (b + 1) % self.log_every == 0 or b + 1 == nb:

@@ -19,6 +19,10 @@ from rnn_tui.models.names import MAX_EMBED, MAX_HIDDEN, MAX_LAYERS, MODEL_NAMES,
 from rnn_tui.options import UNSET, Option, by_name, with_changes
 
 OPTIMIZERS = ("sgd", "adam")
+# How a training step runs (rnn_tui/train/step.py).
+GRAPH_MODES = ("auto", "on", "off")
+PRECISIONS = ("fp32", "bf16")
+COMPILE_MODES = ("off", "on")
 MAX_VAL_FRACTION = 0.5
 SEED_MAX = 2**63 - 1
 FILE = "file"  # a form's "File…" entry: the value is the path typed beside it
@@ -245,6 +249,32 @@ OPTIONS: tuple[Option, ...] = (
         form=False,
     ),
     Option(
+        "graph",
+        str,
+        "auto",
+        "capture the whole training step in a CUDA graph (auto: on a GPU when the task's "
+        "minibatches keep one shape; on: refuse to run without)",
+        choices=GRAPH_MODES,
+        form=False,
+    ),
+    Option(
+        "precision",
+        str,
+        "fp32",
+        "bf16: forward and loss under bfloat16 autocast (weights and updates stay fp32)",
+        choices=PRECISIONS,
+        form=False,
+    ),
+    Option(
+        "compile",
+        str,
+        "off",
+        "on: the model's forward through torch.compile (the first step compiles; falls back "
+        "to eager if it fails)",
+        choices=COMPILE_MODES,
+        form=False,
+    ),
+    Option(
         "log_every",
         int,
         0,
@@ -287,7 +317,7 @@ BIDIRECTIONAL_LM_NOTE = (
     "with bidirect. no, and tick both in Runs to overlay them)"
 )
 
-_RUN = ("device", "seed", "sample_every", "log_every")
+_RUN = ("device", "graph", "precision", "compile", "seed", "sample_every", "log_every")
 _OPTIMISATION = ("batch_size", "num_steps", "lr", "optimizer", "epochs", "clip")
 
 LM_OPTIONS = pick(
@@ -352,12 +382,15 @@ SEQ2SEQ_OPTIONS = pick(
 __all__ = [
     "BIDIRECTIONAL_LM",
     "BIDIRECTIONAL_LM_NOTE",
+    "COMPILE_MODES",
     "FILE",
+    "GRAPH_MODES",
     "LM_OPTIONS",
     "MAX_VAL_FRACTION",
     "OPTIMIZERS",
     "OPTION",
     "OPTIONS",
+    "PRECISIONS",
     "SEQ2SEQ_OPTIONS",
     "pick",
 ]

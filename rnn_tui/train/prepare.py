@@ -67,9 +67,18 @@ def prepare_model(
     return model
 
 
-def prepare_optimizer(params: list, config: Config) -> torch.optim.Optimizer:
-    # foreach: one fused update over all parameters instead of a Python loop.
+def prepare_optimizer(
+    params: list, config: Config, device: torch.device | None = None, graph: bool = False
+) -> torch.optim.Optimizer:
+    """SGD (the seeds' `sgd`) or Adam over `params`. On a GPU the update is one fused kernel
+    (`fused=True`); under a CUDA graph it must be capturable (its step count on the device);
+    elsewhere `foreach`: one multi-tensor update instead of a Python loop over parameters."""
     optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
+    if graph:
+        extra = {"capturable": True} if optimizer is torch.optim.Adam else {}
+        return optimizer(params, lr=config.lr, foreach=True, **extra)
+    if device is not None and device.type == "cuda":
+        return optimizer(params, lr=config.lr, fused=True)
     return optimizer(params, lr=config.lr, foreach=True)
 
 

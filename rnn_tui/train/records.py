@@ -59,6 +59,10 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "task": trainer.config.task,
         "model": trainer.config.get("model", trainer.model.config().get("model")),
         "device": describe_device(trainer.device),
+        # How the steps ran (train/step.py): e.g. "CUDA graph · fp32 (captured in 1.2 s)".
+        "path": trainer.path.text(),
+        "path_notes": list(trainer.path.notes),
+        "warmup_s": trainer.path.warmup_s,
         "num_params": trainer.num_params,
         "epochs": p.epoch,
         "epochs_total": trainer.config.epochs,

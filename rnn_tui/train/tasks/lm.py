@@ -210,6 +210,41 @@ class LanguageModelTask:
         V = model.vocab_size
         return F.cross_entropy(logits.reshape(-1, V), Y_all[b].reshape(-1))
 
+    # -- a CUDA graph's static step (train/step.py GraphTask): every minibatch has one shape -
+
+    def graph_buffers(self, model, data) -> None:
+        """Static inputs, targets and state for a captured step."""
+        X_all, Y_all = data
+        self._static_X, self._static_Y = torch.empty_like(X_all[0]), torch.empty_like(Y_all[0])
+        self._static_state = _state_tensors(self._zero_state, clone=True)
+
+    def load_static(self, data, b: int, fresh: bool) -> None:
+        """Minibatch `b` into the static buffers; the state zeroed where batch_loss would start
+        from the zero state (the epoch's first batch, or every batch of random sampling)."""
+        X_all, Y_all = data
+        self._static_X.copy_(X_all[b], non_blocking=True)
+        self._static_Y.copy_(Y_all[b], non_blocking=True)
+        if fresh or self.config.sampling != "sequential":
+            for s in self._static_state:
+                s.zero_()
+
+    def static_loss(self, model) -> torch.Tensor:
+        """batch_loss on the static buffers; the state they hold carries no gradient history,
+        which is the detach of truncated BPTT."""
+        state = self._static_state
+        logits, self._static_next = model(
+            self._static_X, state if isinstance(self._zero_state, tuple) else state[0]
+        )
+        V = model.vocab_size
+        return F.cross_entropy(logits.reshape(-1, V), self._static_Y.reshape(-1))
+
+    @torch.no_grad()
+    def carry_static(self) -> None:
+        """The step's final state into the static state (after backward, which may still read
+        the old one)."""
+        for s, new in zip(self._static_state, _state_tensors(self._static_next), strict=True):
+            s.copy_(new)
+
     # -- evaluation and samples -------------------------------------------------------------
 
     @torch.no_grad()
@@ -254,6 +289,11 @@ class LanguageModelTask:
 
     def summary(self, history: list[dict]) -> dict:
         return {}
+
+
+def _state_tensors(state, clone: bool = False) -> tuple[torch.Tensor, ...]:
+    tensors = state if isinstance(state, tuple) else (state,)
+    return tuple(t.detach().clone() for t in tensors) if clone else tensors
 
 
 TASK = LanguageModelTask

@@ -1,0 +1,254 @@
+"""One training step and the ways to run it (d2l §8.5 `train_epoch_ch8`'s loop body):
+
+    l ← loss(net(X, state), Y);  l.backward();  grad_clipping(θ);  updater.step()
+
+The same computation runs one of four ways, chosen per run (options graph, precision, compile)
+and reported as the run's *path* (the "path" event, `rnn-tui train --json`, the Train screen):
+
+- eager: the loop body as written (the plain path);
+- bf16: the forward and loss under `torch.autocast(dtype=bfloat16)`, weights and updates in fp32;
+- compiled: the model's forward through `torch.compile`;
+- CUDA graph: the whole step — forward, backward, clipping, update — captured once and replayed
+  (torch.cuda.graphs, "whole-network capture"). Small RNNs are launch-bound: d2l's LSTM step is a
+  few hundred tiny kernels whose launch costs more than their arithmetic. A graph needs static
+  shapes and buffers, so the task supplies them (`GraphTask`: the language model's minibatches
+  all have one shape); the batch is copied into the static inputs before each replay.
+
+A requested path that cannot run here is not silent: `auto` falls back with the reason in the
+path's notes, `on` refuses the run with one line before anything is written (ConfigError), and a
+capture or compilation that fails at the first step falls back to eager with the error in the
+notes. The first step's capture or compile time is reported (`warmup_s`), not hidden in the
+first epoch's tokens/s — it is excluded from no measurement, and shown beside it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
+
+import torch
+
+from rnn_tui.train.clipping import grad_clipping
+from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.options import COMPILE_MODES, GRAPH_MODES, PRECISIONS
+
+# Warm-up steps on a side stream before capture (the CUDA graphs recipe); their updates are
+# undone, so a graphed run trains on exactly the minibatches an eager one does.
+WARMUP_STEPS = 3
+
+
+@runtime_checkable
+class GraphTask(Protocol):
+    """What a task supplies for a CUDA-graph step: static buffers for one minibatch and the
+    recurrent state, and a loss that reads only them."""
+
+    def graph_buffers(self, model, data) -> None: ...
+
+    def load_static(self, data, b: int, fresh: bool) -> None: ...
+
+    def static_loss(self, model) -> torch.Tensor: ...
+
+    def carry_static(self) -> None: ...
+
+
+@dataclass
+class StepPath:
+    """Which path a run's steps take, and why the others were not taken."""
+
+    device: str
+    graph: bool = False
+    precision: str = "fp32"
+    compiled: bool = False
+    warmup_s: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)" or "eager · fp32"."""
+        how = "CUDA graph" if self.graph else "compiled" if self.compiled else "eager"
+        line = f"{how} · {self.precision}"
+        if self.warmup_s is not None:
+            verb = "captured" if self.graph else "compiled"
+            line += f" ({verb} in {self.warmup_s:.1f} s)"
+        return line
+
+    def to_dict(self) -> dict:
+        return {
+            "path": self.text(),
+            "device": self.device,
+            "graph": self.graph,
+            "precision": self.precision,
+            "compiled": self.compiled,
+            "warmup_s": self.warmup_s,
+            "notes": list(self.notes),
+        }
+
+
+def plan_path(config: Config, task, device: torch.device) -> StepPath:
+    """The path a run will take on `device`, decided before anything is written; a path asked
+    for with "on" that cannot run here is a ConfigError (one line)."""
+    graph = str(config.get("graph", "off"))
+    precision = str(config.get("precision", "fp32"))
+    compiled = str(config.get("compile", "off")) == "on"
+    path = StepPath(device=device.type, precision=precision, compiled=compiled)
+    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
+        raise ConfigError(f"--precision bf16: {torch.cuda.get_device_name(device)} has no bf16")
+    reason = _graph_refusal(task, device)
+    if graph == "on" and reason:
+        raise ConfigError(f"--graph on: {reason} (use --graph auto or off)")
+    if graph != "off" and not reason:
+        path.graph = True
+    elif graph == "auto" and device.type == "cuda":
+        path.notes.append(f"no CUDA graph: {reason}")
+    if path.graph and compiled:
+        path.compiled = False
+        path.notes.append("not compiled: the CUDA graph replays the whole step already")
+    return path
+
+
+def _graph_refusal(task, device: torch.device) -> str:
+    if device.type != "cuda":
+        return f"CUDA graphs need a GPU (this run is on {device.type})"
+    if not isinstance(task, GraphTask):
+        return "this task's minibatches change shape from one to the next"
+    return ""
+
+
+class TrainStep:
+    """Runs minibatch `b` of an epoch's data along the planned path; returns the loss (mean per
+    token) and the gradient norm before clipping, both still on the device."""
+
+    def __init__(self, task, model, optimizer, params, config: Config, path: StepPath) -> None:
+        self.task, self.model, self.optimizer, self.params = task, model, optimizer, params
+        self.clip = config.clip
+        self.path = path
+        self.forward_model = model
+        self._graph: torch.cuda.CUDAGraph | None = None
+        self._static: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._first = True
+        self.reported = False  # the engine emits the "path" event once, after the first step
+
+    def autocast(self):
+        if self.path.precision != "bf16":
+            return contextlib.nullcontext()
+        return torch.autocast(self.path.device, dtype=torch.bfloat16)
+
+    def run(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        if self._first:
+            self._first = False
+            return self._first_step(data, b, fresh)
+        if self._graph is not None:
+            self.task.load_static(data, b, fresh)
+            self._graph.replay()
+            loss, norm = self._static
+            return loss.clone(), norm.clone()
+        return self._eager(data, b, fresh)
+
+    def _eager(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        with self.autocast():
+            loss = self.task.batch_loss(self.forward_model, data, b, fresh=fresh)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        norm = grad_clipping(self.params, self.clip)
+        self.optimizer.step()
+        return loss.detach(), norm
+
+    def static_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The step on the task's static buffers: what a CUDA graph captures (and what a test
+        runs eagerly on the CPU to check it equals the plain step)."""
+        with self.autocast():
+            loss = self.task.static_loss(self.model)
+        loss.backward()
+        norm = grad_clipping(self.params, self.clip)
+        self.optimizer.step()
+        self.task.carry_static()
+        return loss.detach(), norm
+
+    def _first_step(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        started = time.perf_counter()
+        if self.path.graph:
+            try:
+                self._capture(data)
+            except Exception as exc:  # noqa: BLE001 - any capture failure falls back to eager
+                self._graph = None
+                self.path.graph = False
+                self.path.notes.append(f"CUDA graph capture failed, eager instead: {_line(exc)}")
+            else:
+                self.path.warmup_s = time.perf_counter() - started
+                return self.run(data, b, fresh)
+        if self.path.compiled:
+            try:
+                self.forward_model = torch.compile(self.model)
+                result = self._eager(data, b, fresh)
+            except Exception as exc:  # noqa: BLE001 - a compiler error falls back to eager
+                self.forward_model = self.model
+                self.path.compiled = False
+                self.path.notes.append(f"torch.compile failed, eager instead: {_line(exc)}")
+            else:
+                self.path.warmup_s = time.perf_counter() - started
+                return result
+        return self._eager(data, b, fresh)
+
+    def _capture(self, data) -> None:
+        """Warm up on a side stream, undo the warm-up's updates, capture one static step."""
+        task, model, optimizer = self.task, self.model, self.optimizer
+        saved = _snapshot(model, optimizer)
+        task.graph_buffers(model, data)
+        task.load_static(data, 0, True)
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side):
+            for _ in range(WARMUP_STEPS):
+                optimizer.zero_grad(set_to_none=True)
+                self.static_step()
+        torch.cuda.current_stream().wait_stream(side)
+        _restore(model, optimizer, saved)
+        graph = torch.cuda.CUDAGraph()
+        optimizer.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            self._static = self.static_step()
+        self._graph = graph
+
+
+def _snapshot(model, optimizer) -> tuple[list[torch.Tensor], list[dict]]:
+    params = [p.detach().clone() for p in model.parameters()]
+    states = [
+        {k: v.clone() if torch.is_tensor(v) else v for k, v in optimizer.state[p].items()}
+        for p in model.parameters()
+    ]
+    return params, states
+
+
+@torch.no_grad()
+def _restore(model, optimizer, saved) -> None:
+    """Back to the snapshot in place: the graph captures these very tensors."""
+    params, states = saved
+    for p, value, state in zip(model.parameters(), params, states, strict=True):
+        p.copy_(value)
+        live = optimizer.state[p]
+        for key in list(live):
+            if key not in state:
+                # Made by the warm-up (first Adam step): zero, as if never stepped.
+                if torch.is_tensor(live[key]):
+                    live[key].zero_()
+            elif torch.is_tensor(live[key]):
+                live[key].copy_(state[key])
+            else:
+                live[key] = state[key]
+
+
+def _line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+__all__ = [
+    "COMPILE_MODES",
+    "GRAPH_MODES",
+    "PRECISIONS",
+    "GraphTask",
+    "StepPath",
+    "TrainStep",
+    "plan_path",
+]

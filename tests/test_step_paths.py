@@ -1,0 +1,151 @@
+"""The training step's paths (rnn_tui/train/step.py) compute what the plain step computes: the
+static-buffer step a CUDA graph captures, run eagerly here, gives the plain path's losses; bf16
+autocast follows them to bf16's precision; torch.compile to float tolerance. A path that cannot
+run is refused (on) or noted (auto), never silent; the run reports the path it took."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from test_trainer import events, tiny
+
+from rnn_tui.data.sources import read_text
+from rnn_tui.runs.rundir import RunDir
+from rnn_tui.train.config import ConfigError
+from rnn_tui.train.engine import Trainer
+from rnn_tui.train.step import GraphTask, TrainStep, plan_path
+
+
+@pytest.fixture(scope="module")
+def corpus_file(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
+    path.write_text(read_text("timemachine")[:4000], encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One intra-op thread: tiny models, and bitwise-stable comparisons."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class StaticEagerStep(TrainStep):
+    """What a CUDA graph replays — the batch copied into static buffers, then `static_step` —
+    run without capture, so the CPU checks everything but the capture itself."""
+
+    def run(self, data, b, fresh):
+        if self._static is None:
+            self.task.graph_buffers(self.model, data)
+            self._static = ()
+        self.task.load_static(data, b, fresh)
+        self.optimizer.zero_grad(set_to_none=True)
+        return self.static_step()
+
+
+def _losses(config, tmp_path: Path, name: str, step_class=None) -> list[float]:
+    torch.manual_seed(0)
+    trainer = Trainer(config)
+    trainer.begin_session(RunDir(tmp_path / name))
+    if step_class is not None:
+        trainer.step = step_class(
+            trainer.task, trainer.model, trainer.optimizer, trainer.params, config, trainer.path
+        )
+    return [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)]
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"model": "lstm", "sampling": "sequential"},
+        {"model": "gru-scratch", "sampling": "sequential"},
+        {"model": "lstm-scratch", "sampling": "random", "optimizer": "adam", "lr": 0.01},
+    ],
+)
+def test_the_graphed_step_on_static_buffers_equals_the_plain_step(corpus_file, tmp_path, overrides):
+    config = tiny(corpus_file, **overrides)
+    plain = _losses(config, tmp_path, "plain")
+    static = _losses(config, tmp_path, "static", StaticEagerStep)
+    torch.testing.assert_close(static, plain, rtol=1e-6, atol=1e-7)
+    assert plain[2] < plain[0]  # it trains
+
+
+def test_bf16_autocast_follows_the_fp32_losses(corpus_file, tmp_path):
+    config = tiny(corpus_file, model="gru", hidden=32)
+    fp32 = _losses(config, tmp_path, "fp32")
+    bf16 = _losses(config.replace(precision="bf16"), tmp_path, "bf16")
+    assert bf16 != fp32  # the autocast really ran
+    torch.testing.assert_close(bf16, fp32, rtol=2e-2, atol=0)
+
+
+def test_torch_compile_equals_eager_to_float_tolerance(corpus_file, tmp_path):
+    config = tiny(corpus_file, model="rnn", hidden=8, num_steps=5)
+    eager = _losses(config, tmp_path, "eager")
+    torch.manual_seed(0)
+    trainer = Trainer(config.replace(compile="on"))
+    trainer.begin_session(RunDir(tmp_path / "compiled"))
+    compiled = [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)]
+    assert trainer.path.compiled, trainer.path.notes
+    assert trainer.path.warmup_s > 0
+    torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6)
+
+
+def test_a_graph_is_planned_only_where_it_can_run(corpus_file):
+    config = tiny(corpus_file)
+    task = Trainer(config).task
+    assert isinstance(task, GraphTask)
+    cpu = torch.device("cpu")
+    assert not plan_path(config, task, cpu).graph  # auto on a CPU: eager
+    with pytest.raises(ConfigError, match="CUDA graphs need a GPU"):
+        plan_path(config.replace(graph="on"), task, cpu)
+
+
+def test_the_run_reports_its_path(corpus_file, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn_tui", "train", "--corpus", str(corpus_file), "--model", "rnn",
+         "--hidden", "8", "--epochs", "1", "--precision", "bf16", "--json",
+         "--run-dir", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["path"] == "eager · bf16"
+    (path,) = events(tmp_path / "run", "path")
+    assert path["precision"] == "bf16" and path["graph"] is False
+    (start,) = events(tmp_path / "run", "start")
+    assert start["path"] == "eager · bf16"
+
+
+def test_graph_on_without_a_gpu_is_one_line_and_writes_nothing(corpus_file, tmp_path):
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn_tui", "train", "--corpus", str(corpus_file), "--epochs", "1",
+         "--graph", "on", "--run-dir", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "rnn-tui: error: --graph on: CUDA graphs need a GPU (this run is on cpu) "
+        "(use --graph auto or off)"
+    ]
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+def test_the_cuda_graph_equals_the_plain_step_on_a_gpu(corpus_file, tmp_path):
+    config = tiny(corpus_file, model="lstm", device="cuda")
+    plain = _losses(config.replace(graph="off"), tmp_path, "plain")
+    torch.manual_seed(0)
+    trainer = Trainer(config.replace(graph="on"))
+    trainer.begin_session(RunDir(tmp_path / "graph"))
+    graphed = [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)]
+    assert trainer.path.graph, trainer.path.notes
+    torch.testing.assert_close(graphed, plain, rtol=1e-4, atol=1e-5)
