@@ -98,6 +98,12 @@ def _claim_new(folder: Path):
     return run_dir
 
 
+def _writes_the_run() -> bool:
+    """False in torchrun's ranks other than 0, which train without a run directory (rank 0
+    claims and writes it; they must not race it for the claim)."""
+    return os.environ.get("RANK", "0").strip() in ("", "0")
+
+
 def run(args: argparse.Namespace) -> int:
     from rnn_tui.runs.rundir import RunError
 
@@ -117,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir() or not (folder / "config.json").is_file():
             return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
         try:
-            claimed = _claim_resumed(folder)
+            claimed = _claim_resumed(folder) if _writes_the_run() else None
         except RunError as exc:
             return fail(str(exc))
     else:
@@ -129,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
             folder = Path(args.run_dir)
             if folder.exists() and not folder.is_dir():
                 return fail(f"--run-dir {folder} is a file, not a directory")
-            if folder.is_dir() and _holds_run(folder):
+            if folder.is_dir() and _holds_run(folder) and _writes_the_run():
                 # Checked again under the claim; here it fails fast, before torch loads.
                 return fail(
                     f"{folder} already holds a run: continue it with --resume {folder}, "
@@ -171,7 +177,12 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
             config = Config(choose_task(args, given), **given)
         trainer = Trainer(config, resume=checkpoint)
         # Claimed after every input check (a refused run creates no folder), before any write.
-        if args.resume is None and args.run_dir is not None:
+        if not trainer.dist.writer:
+            # torchrun's other ranks: rank 0 writes the run (train/distributed.py).
+            from rnn_tui.train.distributed import NullRun
+
+            run_dir = NullRun()
+        elif args.resume is None and args.run_dir is not None:
             run_dir = _claim_new(Path(args.run_dir).absolute())
         elif args.resume is None:
             folder = new_run_dir(default_runs_root(), prefix=config.task, model=config.get("model"))
@@ -191,6 +202,11 @@ def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
     from rnn_tui.train.signals import StopRequest, stop_on_signals
 
     stop = StopRequest()
+    if not trainer.dist.writer:
+        # A rank other than 0 trains in step with rank 0 and reports nothing.
+        with stop_on_signals(stop):
+            summary = trainer.run(run_dir, stop)
+        return 1 if summary["status"] == "failed" else 0
     reporter = Reporter(trainer, run_dir)
     try:
         with stop_on_signals(stop), reporter:

@@ -45,6 +45,7 @@ from rnn_tui.checkpoints.store import clean_stale
 from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
+from rnn_tui.train.distributed import Distributed
 from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
 from rnn_tui.train.progress import (
     STEP_EVENT_MIN_S,
@@ -77,9 +78,16 @@ class Trainer:
         if resume is not None and resume.task != config.task:
             raise ConfigError(f"the checkpoint is a {resume.task} run, not {config.task}")
         self.device = resolve_device(config.device)
+        # Under torchrun: this process's rank (train/distributed.py); else rank 0 of 1.
+        self.dist = Distributed.from_env()
+        if self.dist.active:
+            self.device = self.dist.start(self.device)
         # The task of `config` (registry.TASKS), prepared: its data read and checked.
         self.task: Task = config.spec.load()(config, self.device)
         self.config = config = self.task.config
+        if self.dist.active:
+            self.dist.check(self.task, config.batch_size)
+            self.task.set_shard(self.dist.rank, self.dist.world)
         if resume is not None:
             self.task.check_resume(resume)
         self.model = prepare_model(self.task, config, self.device, resume)
@@ -87,6 +95,9 @@ class Trainer:
         # The step's path (eager, bf16, compiled, CUDA graph), refused here if asked for and
         # impossible on this device.
         self.path = plan_path(config, self.task, self.device)
+        if self.dist.active and self.path.graph:
+            self.path.graph = False
+            self.path.notes.append("no CUDA graph under data parallelism (DDP)")
         self.optimizer = prepare_optimizer(self.params, config, self.device, self.path.graph)
         self.progress = (
             resumed_progress(resume, self.optimizer, config, self.task.num_batches)
@@ -154,6 +165,7 @@ class Trainer:
                 "--hidden; the last checkpoint is kept",
             )
         self._tick()
+        self.dist.close()
         return self.summary()
 
     def _start(self) -> None:
@@ -197,6 +209,8 @@ class Trainer:
         self.step = TrainStep(
             self.task, self.model, self.optimizer, self.params, self.config, self.path
         )
+        if self.dist.active:
+            self.step.forward_model = self.dist.wrap(self.model, self.device)
         self.stop = stop if stop is not None else threading.Event()
         self.control = RunControl(run.pending_command, self.stop, self._set_status, self._where)
         self.on_event = on_event
@@ -270,11 +284,17 @@ class Trainer:
             )
             if sample is not None:
                 self._emit("sample", epoch=epoch, prefix=task.sample_prefix, text=sample)
-            if self.stop.is_set():
+            if self._stop_requested():
                 raise _Stopped
             self.control.poll(force=True)
-            if self.stop.is_set():
+            if self._stop_requested():
                 raise _Stopped
+
+    def _stop_requested(self) -> bool:
+        """The stop flag; under data parallelism set on every rank when set on any."""
+        if self.dist.active and self.dist.any(self.stop.is_set()):
+            self.stop.set()
+        return self.stop.is_set()
 
     def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
         """One pass over the training minibatches: (mean loss per token, mean gradient norm
@@ -309,7 +329,14 @@ class Trainer:
                 loss_sum += loss
                 norm_sum += norm
                 p.step += 1
-                if (b + 1) % self.log_every == 0 or b + 1 == nb:
+                at_log = (b + 1) % self.log_every == 0 or b + 1 == nb
+                if at_log:
+                    if self.dist.active:
+                        # Every rank the same numbers (the global batch's means), and one
+                        # decision to stop: ranks only ever stop together, here.
+                        self.dist.mean(sums)
+                        if self.dist.any(self.stop.is_set()):
+                            self.stop.set()
                     loss_total, norm_total = sums.tolist()
                     check_loss(loss_total / (b + 1), epoch)
                     now = time.perf_counter()
@@ -334,11 +361,13 @@ class Trainer:
                             elapsed=self._elapsed(),
                         )
                         logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
+                if self.dist.active and not at_log:
+                    continue
                 if self.stop.is_set():
                     raise _Stopped
                 if self.control.due():
                     paused += self.control.poll()
-                    if self.stop.is_set():
+                    if self.stop.is_set() and not self.dist.active:
                         raise _Stopped
         except _Stopped:
             # Record the batches done (sums are read here: a stop is not per batch).
@@ -406,6 +435,8 @@ class Trainer:
         }
 
     def save(self, name: str) -> Path:
+        if not self.dist.writer:
+            return self.run_dir.checkpoints / f"{name}.safetensors"  # rank 0 writes
         meta = checkpoint_meta(self.config, self.task, self.progress, self.baseline_ppl)
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)

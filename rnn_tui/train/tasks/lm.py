@@ -157,10 +157,20 @@ class LanguageModelTask:
             epoch_rng(cfg.seed, epoch),
         )
 
+    def set_shard(self, rank: int, world: int) -> None:
+        """Data-parallel training (train/distributed.py): this process takes rows
+        [rank·B/world, (rank+1)·B/world) of every minibatch."""
+        rows = self.config.batch_size // world
+        self.rows, self.batch_rows = slice(rank * rows, (rank + 1) * rows), rows
+
+    rows = slice(None)  # all of them, in one process
+    batch_rows: int | None = None
+
     def epoch_batches(self, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
         """All minibatches of `epoch` as two int64 tensors (num_batches, B, T) on the device:
-        X and Y = X shifted by one token (rnn_tui.data.partition's layout)."""
-        starts = np.asarray(self._starts(epoch)[: self.num_batches], dtype=np.int64)
+        X and Y = X shifted by one token (rnn_tui.data.partition's layout); under data
+        parallelism this process's rows of each."""
+        starts = np.asarray(self._starts(epoch)[: self.num_batches], dtype=np.int64)[:, self.rows]
         index = starts[:, :, None] + np.arange(self.config.num_steps)
         X, Y = torch.from_numpy(self.train_ids[index]), torch.from_numpy(self.train_ids[index + 1])
         return to_device(X, self.device), to_device(Y, self.device)
@@ -194,7 +204,7 @@ class LanguageModelTask:
     # -- training ---------------------------------------------------------------------------
 
     def epoch_data(self, model, epoch: int):
-        self._zero_state = model.begin_state(self.config.batch_size, self.device)
+        self._zero_state = model.begin_state(self.batch_rows or self.config.batch_size, self.device)
         self._state = self._zero_state
         return self.epoch_batches(epoch)
 
@@ -207,8 +217,8 @@ class LanguageModelTask:
         else:
             state = self._zero_state
         logits, self._state = model(X_all[b], state)
-        V = model.vocab_size
-        return F.cross_entropy(logits.reshape(-1, V), Y_all[b].reshape(-1))
+        # The vocabulary size from the logits: `model` may be a DistributedDataParallel wrapper.
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y_all[b].reshape(-1))
 
     # -- a CUDA graph's static step (train/step.py GraphTask): every minibatch has one shape -
 

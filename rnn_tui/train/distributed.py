@@ -1,0 +1,136 @@
+"""Data-parallel training across processes: `torchrun --nproc_per_node N -m rnn_tui train …`.
+
+torchrun starts N copies of `rnn-tui train` with RANK, WORLD_SIZE and LOCAL_RANK set. Each
+builds the same model from the same seed (DistributedDataParallel also broadcasts rank 0's
+weights), draws the same epoch minibatches, and trains on its own rows of every minibatch: rank r
+of N takes rows [r·B/N, (r+1)·B/N) of the global batch B. DDP averages the gradients, so with
+equal shards the update is the single-process one for the global batch (the seeds' loss is a
+mean over rows); clipping then sees the averaged gradient, as one process would. Loss and norm
+sums are averaged across ranks at the log points only, so every rank reads the same numbers and
+agrees on when to stop.
+
+Rank 0 alone writes: the run directory, metrics, checkpoints; the other ranks write nothing
+(`NullRun`). A resume reads the same checkpoint on every rank. Backend: NCCL on GPUs (one per
+rank, cuda:LOCAL_RANK), gloo on the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+
+from rnn_tui.train.config import ConfigError
+
+MAX_WORLD = 4096
+
+
+def _env_int(name: str, default: int, maximum: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number (set by torchrun)") from None
+    if not 0 <= value <= maximum:
+        raise ConfigError(f"{name}={value} is out of range 0..{maximum} (set by torchrun)")
+    return value
+
+
+@dataclass(frozen=True)
+class Distributed:
+    """This process's place in a torchrun job (a single process: rank 0 of 1)."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @classmethod
+    def from_env(cls) -> Distributed:
+        world = _env_int("WORLD_SIZE", 1, MAX_WORLD)
+        if world < 1:
+            raise ConfigError("WORLD_SIZE=0: no process to train on")
+        rank = _env_int("RANK", 0, world - 1)
+        return cls(rank=rank, world=world, local_rank=_env_int("LOCAL_RANK", 0, MAX_WORLD))
+
+    @property
+    def active(self) -> bool:
+        return self.world > 1
+
+    @property
+    def writer(self) -> bool:
+        """Rank 0: the one process that writes the run directory."""
+        return self.rank == 0
+
+    def start(self, device: torch.device) -> torch.device:
+        """Join the process group; the device this rank trains on (its own GPU under NCCL)."""
+        if device.type == "cuda":
+            device = torch.device("cuda", self.local_rank)
+            torch.cuda.set_device(device)
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        return device
+
+    def check(self, task, batch_size: int) -> None:
+        if not hasattr(task, "set_shard"):
+            raise ConfigError(
+                f"--task {task.config.task} does not train data-parallel: run it in one process"
+            )
+        if batch_size % self.world:
+            raise ConfigError(
+                f"--batch-size {batch_size} does not split over {self.world} processes: "
+                f"give a multiple of {self.world}"
+            )
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        from torch.nn.parallel import DistributedDataParallel
+
+        ids = [device.index] if device.type == "cuda" else None
+        return DistributedDataParallel(model, device_ids=ids)
+
+    def mean(self, tensor: torch.Tensor) -> torch.Tensor:
+        """The average of `tensor` over the ranks (in place)."""
+        dist.all_reduce(tensor)
+        return tensor.div_(self.world)
+
+    def any(self, flag: bool) -> bool:
+        """True on every rank when it is true on any (e.g. a stop asked of rank 0)."""
+        value = torch.tensor([1.0 if flag else 0.0])
+        if dist.get_backend() == "nccl":
+            value = value.cuda()
+        dist.all_reduce(value, op=dist.ReduceOp.MAX)
+        return bool(value.item())
+
+    def close(self) -> None:
+        if self.active and dist.is_initialized():
+            dist.destroy_process_group()
+
+
+class NullRun:
+    """The run sink of ranks other than 0: the engine's writes go nowhere."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path or Path(os.devnull)
+        self.checkpoints = self.path / "checkpoints"
+
+    def write_config(self, config: dict) -> None:
+        pass
+
+    def log(self, event: str, **fields) -> None:
+        pass
+
+    def set_status(self, status: str, message: str = "", **fields) -> None:
+        pass
+
+    def pending_command(self) -> str | None:
+        return None
+
+    def release(self) -> None:
+        pass
+
+
+__all__ = ["Distributed", "NullRun"]
