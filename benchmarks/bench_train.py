@@ -193,7 +193,15 @@ def _option_dict(model: str) -> dict:
     return out
 
 
-def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Path) -> list[dict]:
+def run_paired(
+    models: list[str],
+    epochs: int,
+    anchor: Path,
+    data: Path,
+    tmp: Path,
+    device_name: str = "cpu",
+    graph: str = "auto",
+) -> list[dict]:
     """Both loops in this process, alternating epoch by epoch (see the module docstring)."""
     sys.path.insert(0, str(anchor.parent))
     import d2l_anchor
@@ -209,7 +217,7 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
     from rnn_tui.train.engine import Trainer
 
     d2l.download = lambda name, cache_dir=None: os.path.join(str(data), "timemachine.txt")
-    device = torch.device("cpu")
+    device = torch.device(device_name)
     torch.manual_seed(0)
     train_iter, vocab = d2l.load_data_time_machine(32, 35)
     builders = _d2l_builders(d2l, nn, torch, len(vocab), device)
@@ -223,7 +231,9 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
             updater = lambda batch_size, net=net, lr=lr: d2l.sgd(net.params, lr, batch_size)  # noqa: E731
         d2l_tokens = sum(X.numel() for X, _ in train_iter)
         options = _option_dict(model)
-        trainer = Trainer(Config("lm", **options, epochs=epochs, sample_every=0, device="cpu"))
+        trainer = Trainer(
+            Config("lm", **options, epochs=epochs, sample_every=0, device=device_name, graph=graph)
+        )
         trainer.begin_session(RunDir(tmp / f"paired-{model}"))
         peer, ours = [], []
         for epoch in range(1, epochs + 1):
@@ -242,6 +252,8 @@ def run_paired(models: list[str], epochs: int, anchor: Path, data: Path, tmp: Pa
                 "mode": "paired",
                 "model": model,
                 "epochs": epochs,
+                "device": device_name,
+                "path": trainer.path.text(),
                 "d2l_tokens_per_s": round(peer_tps, 1),
                 "ours_tokens_per_s": round(our_tps, 1),
                 "ratio": round(our_tps / peer_tps, 3),
@@ -261,6 +273,7 @@ def main() -> int:
     ap.add_argument("--anchor", type=Path, default=ROOT.parent / "shared/bench/d2l_anchor.py")
     ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--graph", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
@@ -268,7 +281,10 @@ def main() -> int:
     models = [m for m in args.models.split(",") if m]
     with tempfile.TemporaryDirectory() as tmp:
         if args.mode in ("paired", "both"):
-            for row in run_paired(models, args.epochs, args.anchor, args.data, Path(tmp)):
+            paired = run_paired(
+                models, args.epochs, args.anchor, args.data, Path(tmp), args.device, args.graph
+            )
+            for row in paired:
                 rows.append(row)
                 if not args.json:
                     print("  ".join(f"{k}={v}" for k, v in row.items()), flush=True)

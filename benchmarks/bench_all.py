@@ -1,0 +1,131 @@
+"""Every benchmark in one command: rnn-tui beside d2l's own loops, the scale, UI-overhead and
+start-up measurements, on the CPU and (when present) the GPU.
+
+    pip install --no-deps d2l==0.17.6
+    python benchmarks/bench_all.py [--quick] [--device auto|cpu|cuda] [--skip NAME,...]
+
+Sections (each is its own script, run as a subprocess so that one's threads, caches and memory
+do not colour the next; each prints JSON, collected here):
+
+    startup    bench_data.py        --help, stats, first paint (targets < 0.3 s / < 1 s)
+    train      bench_train.py       paired epochs against train_epoch_ch8, seven book models;
+                                    on a GPU also with the CUDA graph off, to show its gain
+    seq2seq    bench_translate.py   training against train_seq2seq; greedy and beam-5 latency
+    scale      bench_scale.py       `rnn-tui stats` at 10/30/100 MB: time and peak memory
+    ui         bench_ui.py          Train screen against headless tokens/s, key latency
+
+The last line is one JSON object with every section's rows and the machine it ran on; the
+ratios (ours / d2l) are what benchmarks/README.md records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SECTIONS = ("startup", "train", "seq2seq", "scale", "ui")
+SHIPPED = HERE.parent / "checkpoints" / "fra-eng-gru.safetensors"
+TRAIN_MODELS = "rnn_scratch,gru_scratch,lstm_scratch,rnn,gru,lstm,deep_lstm"
+
+
+def _cuda() -> bool:
+    try:
+        import torch
+    except ImportError:
+        return False
+    return torch.cuda.is_available()
+
+
+def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, list[str]]]:
+    py = sys.executable
+    epochs = "8" if args.quick else "30"
+    commands: list[tuple[str, list[str]]] = [
+        ("startup", [py, str(HERE / "bench_data.py"), "--repeat", "3" if args.quick else "7",
+                     "--json"]),
+    ]  # fmt: skip
+    for device in devices:
+        commands.append(
+            ("train", [py, str(HERE / "bench_train.py"), "--mode", "paired", "--epochs", epochs,
+                       "--models", TRAIN_MODELS, "--device", device, "--json"])
+        )  # fmt: skip
+        if device == "cuda":
+            commands.append(
+                ("train", [py, str(HERE / "bench_train.py"), "--mode", "paired", "--epochs",
+                           epochs, "--models", TRAIN_MODELS, "--device", device, "--graph",
+                           "off", "--json"])
+            )  # fmt: skip
+    commands.append(
+        ("seq2seq", [py, str(HERE / "bench_translate.py"), "--epochs", "10" if args.quick else "30",
+                     "--repeat", "1" if args.quick else "3", "--json",
+                     *(["--checkpoint", str(SHIPPED)] if SHIPPED.exists() else ["--skip-latency"])])
+    )  # fmt: skip
+    if (HERE / "bench_scale.py").exists():
+        sizes = "10" if args.quick else "10,30,100"
+        commands.append(("scale", [py, str(HERE / "bench_scale.py"), "--sizes", sizes, "--json"]))
+    if (HERE / "bench_ui.py").exists():
+        commands.append(("ui", [py, str(HERE / "bench_ui.py"), "--json"]))
+    return [(name, cmd) for name, cmd in commands if name not in args.skip]
+
+
+def _json_lines(text: str) -> list:
+    rows = []
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith(("{", "[")):
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="fewer epochs and repeats (minutes)")
+    ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument("--skip", default="", help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    args = ap.parse_args(argv)
+    args.skip = {s for s in args.skip.split(",") if s}
+    unknown = args.skip - set(SECTIONS)
+    if unknown:
+        ap.error(f"unknown section {sorted(unknown)[0]!r} (choose from {', '.join(SECTIONS)})")
+    cuda = _cuda()
+    if args.device == "cuda" and not cuda:
+        ap.error("--device cuda: no GPU here")
+    devices = {"auto": ["cpu", "cuda"] if cuda else ["cpu"], "cpu": ["cpu"], "cuda": ["cuda"]}
+    report: dict = {
+        "date": time.strftime("%Y-%m-%d %H:%M"),
+        "machine": f"{platform.machine()} {os.cpu_count()} cores, {platform.python_version()}",
+        "gpu": None,
+        "sections": {},
+    }
+    if cuda:
+        import torch
+
+        report["gpu"] = torch.cuda.get_device_name(0)
+    for name, command in _commands(args, devices[args.device]):
+        print(f"== {name}: {' '.join(Path(c).name if '/' in c else c for c in command[1:])}",
+              file=sys.stderr, flush=True)  # fmt: skip
+        started = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, cwd=HERE.parent)
+        rows = _json_lines(result.stdout)
+        for row in rows:
+            print(json.dumps(row), flush=True)
+        entry = {"seconds": round(time.perf_counter() - started, 1), "rows": rows}
+        if result.returncode not in (0, 1):  # 1: a target missed, the rows still count
+            entry["error"] = (result.stderr.strip().splitlines() or ["failed"])[-1]
+            print(f"   {name} failed: {entry['error']}", file=sys.stderr)
+        report["sections"].setdefault(name, []).append(entry)
+    print(json.dumps(report))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
