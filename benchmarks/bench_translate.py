@@ -103,7 +103,7 @@ def our_tokens_per_epoch() -> int:
     from rnn_tui.data.sources import read_raw_pairs
     from rnn_tui.data.translation import preprocess_pairs, tokenize_nmt
 
-    raw, _ = read_raw_pairs(num_examples=BOOK_PAIRS)
+    raw = read_raw_pairs(num_examples=BOOK_PAIRS).pairs
     _, target = tokenize_nmt(preprocess_pairs(raw))
     return sum(min(len(t) + 1, BOOK_STEPS) for t in target)
 
