@@ -24,6 +24,9 @@ from torch.autograd.function import once_differentiable
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
 
+_sigmoid_backward = torch.ops.aten.sigmoid_backward
+_tanh_backward = torch.ops.aten.tanh_backward
+
 
 class GRURecurrence(torch.autograd.Function):
     """The GRU equations for t = 1..T given A_t = X_t [W_xz | W_xr] + [b_z | b_r] (T, B, 2h),
@@ -68,18 +71,21 @@ class GRURecurrence(torch.autograd.Function):
         n = n2 // 2
         Z, R, H_prev = ZR[..., :n], ZR[..., n:], Hs[:-1]
         # The factors that do not depend on the incoming gradient, for all steps at once.
-        d_cand = (1 - Z) * (1 - cand * cand)
-        d_z = (H_prev - cand) * Z * (1 - Z)
-        d_r = H_prev * R * (1 - R)
+        # (tanh_backward(g, y) = g ⊙ (1 − y²), sigmoid_backward(g, y) = g ⊙ y(1 − y): one kernel
+        # each.)
+        d_cand = _tanh_backward(1 - Z, cand)
+        d_z = _sigmoid_backward(H_prev - cand, Z)
+        d_r = _sigmoid_backward(H_prev, R)
         dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
         dH[1:] = dHs
         dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
         W_hh_T, W_hzr_T = W_hh.T, W_hzr.T
+        dRH = dH.new_empty(B, n)
         for t in range(T - 1, -1, -1):
             dH_t = dH[t + 1]
             torch.mul(dH_t, d_cand[t], out=dB[t])
             torch.mul(dH_t, d_z[t], out=dA[t, :, :n])
-            dRH = dB[t] @ W_hh_T
+            torch.mm(dB[t], W_hh_T, out=dRH)
             torch.mul(dRH, d_r[t], out=dA[t, :, n:])
             prev = dH[t]
             prev.addcmul_(dH_t, Z[t]).addcmul_(dRH, R[t]).addmm_(dA[t], W_hzr_T)
