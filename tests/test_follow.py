@@ -290,3 +290,25 @@ def test_malformed_lines_are_skipped(tmp_path):
     follower = RunFollower(folder)
     follower.poll()
     assert follower.events == 2 and follower.tail.skipped == 2
+
+
+def test_the_step_path_comes_from_the_start_and_path_events(tmp_path):
+    """The planned path from the start event, replaced by the one taken (with its capture time)
+    once the trainer reports it; the Train screen's header shows it beside the device."""
+    from rnn_tui.tui.widgets.train_header import describe
+
+    folder = empty_run(tmp_path)
+    start = json.loads(recorded_lines(LSTM)[0])
+    assert start["event"] == "start"
+    metrics = folder / "metrics.jsonl"
+    metrics.write_text(json.dumps({**start, "path": "CUDA graph · fp32"}) + "\n", encoding="utf-8")
+    follower = RunFollower(folder)
+    follower.poll()
+    assert follower.snapshot().step_path == "CUDA graph · fp32"
+    taken = {"event": "path", "path": "CUDA graph · fp32 (captured in 1.5 s)", "graph": True}
+    with metrics.open("a", encoding="utf-8") as f:
+        f.write(json.dumps(taken) + "\n")
+    follower.poll()
+    snap = follower.snapshot()
+    assert snap.step_path == "CUDA graph · fp32 (captured in 1.5 s)"
+    assert " CUDA graph · fp32 (captured in 1.5 s) · " in describe(snap)

@@ -184,6 +184,9 @@ class RunFollower:
                 )
         elif kind == "status":
             self._event_status = (_text(event.get("status")), _text(event.get("message")))
+        elif kind == "path" and isinstance(event.get("path"), str):
+            # After the first step: the path taken, with any capture or compile time.
+            self._info["path"] = plain(event["path"])
         elapsed = number(event.get("elapsed"))
         if elapsed is not None:
             self._elapsed = elapsed
@@ -197,6 +200,8 @@ class RunFollower:
         self._info.update(
             {k: event.get(k) for k in ("device", "num_params", "train_tokens", "val_tokens")}
         )
+        if isinstance(event.get("path"), str):
+            self._info["path"] = plain(event["path"])  # planned; the "path" event confirms it
         self._info["baseline_ppl"] = number(event.get("baseline_ppl"))
         self._eta.session_started(t)
 
@@ -337,6 +342,7 @@ class RunFollower:
             stale=self.stale(),
             config=dict(self._config),
             device=self.device,
+            step_path=info.get("path") if isinstance(info.get("path"), str) else None,
             num_params=_int_or_none(info.get("num_params")),
             train_tokens=_int_or_none(info.get("train_tokens")),
             val_tokens=_int_or_none(info.get("val_tokens")),

@@ -57,6 +57,8 @@ class Snapshot:
     bleu: float | None = None  # seq2seq: held-out corpus BLEU (0–100) of the latest epoch
     bleu_short: float | None = None  # the same on held-out pairs of ≤ 5 English words
     best_bleu: float | None = None  # the highest held-out BLEU so far
+    # How the trainer runs its steps (train/step.py): "eager · fp32", "CUDA graph · bf16 (…)".
+    step_path: str | None = None
 
     @property
     def model(self) -> str:

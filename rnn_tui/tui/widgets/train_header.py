@@ -47,7 +47,9 @@ def describe(snap: Snapshot) -> str:
     for key in ("token", "corpus"):
         if cfg.get(key):
             parts.append(str(cfg[key]))
-    parts.append(snap.device or str(cfg.get("device") or "?"))
+    device = snap.device or str(cfg.get("device") or "?")
+    # Which way the steps run (eager, bf16, compiled, CUDA graph), once the trainer says.
+    parts.append(f"{device} {snap.step_path}" if snap.step_path else device)
     if snap.num_params is not None:
         parts.append(f"{fmt_count(snap.num_params)} params")
     # The values come from the run's files: plain text, whatever they hold.
