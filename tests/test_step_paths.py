@@ -149,3 +149,41 @@ def test_the_cuda_graph_equals_the_plain_step_on_a_gpu(corpus_file, tmp_path):
     graphed = [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)]
     assert trainer.path.graph, trainer.path.notes
     torch.testing.assert_close(graphed, plain, rtol=1e-4, atol=1e-5)
+
+
+def test_the_warm_up_before_a_capture_is_undone_in_place():
+    """A capture warms up with real updates; _restore puts the weights and Adam's state back
+    into the same tensors (the graph captures those), so the first replayed update equals a
+    fresh optimizer's first update."""
+    from rnn_tui.train.step import _restore, _snapshot
+
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 2)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1, foreach=True)
+    start = [p.detach().clone() for p in model.parameters()]
+    ids = [id(p) for p in model.parameters()]
+
+    def update():
+        optimizer.zero_grad()
+        model(torch.ones(1, 3)).sum().backward()
+        optimizer.step()
+
+    saved = _snapshot(model, optimizer)
+    for _ in range(3):
+        update()
+    _restore(model, optimizer, saved)
+    assert [id(p) for p in model.parameters()] == ids
+    for p, p0 in zip(model.parameters(), start, strict=True):
+        torch.testing.assert_close(p.detach(), p0)
+    update()
+    after_restore = [p.detach().clone() for p in model.parameters()]
+    fresh = torch.nn.Linear(3, 2)
+    with torch.no_grad():
+        for p, p0 in zip(fresh.parameters(), start, strict=True):
+            p.copy_(p0)
+    reference = torch.optim.Adam(fresh.parameters(), lr=0.1, foreach=True)
+    reference.zero_grad()
+    fresh(torch.ones(1, 3)).sum().backward()
+    reference.step()
+    for ours, theirs in zip(after_restore, fresh.parameters(), strict=True):
+        torch.testing.assert_close(ours, theirs.detach())

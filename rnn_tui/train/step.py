@@ -132,7 +132,10 @@ class TrainStep:
     def autocast(self):
         if self.path.precision != "bf16":
             return contextlib.nullcontext()
-        return torch.autocast(self.path.device, dtype=torch.bfloat16)
+        # A graph must not capture autocast's weight-cast cache (the CUDA graphs + AMP recipe).
+        return torch.autocast(
+            self.path.device, dtype=torch.bfloat16, cache_enabled=not self.path.graph
+        )
 
     def run(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
         if self._first:
@@ -194,20 +197,27 @@ class TrainStep:
         """Warm up on a side stream, undo the warm-up's updates, capture one static step."""
         task, model, optimizer = self.task, self.model, self.optimizer
         saved = _snapshot(model, optimizer)
-        task.graph_buffers(model, data)
-        task.load_static(data, 0, True)
-        side = torch.cuda.Stream()
-        side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side):
-            for _ in range(WARMUP_STEPS):
-                optimizer.zero_grad(set_to_none=True)
-                self.static_step()
-        torch.cuda.current_stream().wait_stream(side)
-        _restore(model, optimizer, saved)
-        graph = torch.cuda.CUDAGraph()
-        optimizer.zero_grad(set_to_none=True)
-        with torch.cuda.graph(graph):
-            self._static = self.static_step()
+        try:
+            task.graph_buffers(model, data)
+            task.load_static(data, 0, True)
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                for _ in range(WARMUP_STEPS):
+                    optimizer.zero_grad(set_to_none=True)
+                    self.static_step()
+            torch.cuda.current_stream().wait_stream(side)
+            _restore(model, optimizer, saved)
+            graph = torch.cuda.CUDAGraph()
+            optimizer.zero_grad(set_to_none=True)
+            with torch.cuda.graph(graph):
+                self._static = self.static_step()
+        except Exception:
+            # Whatever the warm-up changed is undone before the eager fallback trains.
+            torch.cuda.synchronize()
+            _restore(model, optimizer, saved)
+            optimizer.zero_grad(set_to_none=True)
+            raise
         self._graph = graph
 
 
