@@ -165,7 +165,7 @@ def test_the_warm_up_before_a_capture_is_undone_in_place():
 
     def update():
         optimizer.zero_grad()
-        model(torch.ones(1, 3)).sum().backward()
+        (model(torch.ones(1, 3)) ** 2).sum().backward()
         optimizer.step()
 
     saved = _snapshot(model, optimizer)
@@ -183,7 +183,7 @@ def test_the_warm_up_before_a_capture_is_undone_in_place():
             p.copy_(p0)
     reference = torch.optim.Adam(fresh.parameters(), lr=0.1, foreach=True)
     reference.zero_grad()
-    fresh(torch.ones(1, 3)).sum().backward()
+    (fresh(torch.ones(1, 3)) ** 2).sum().backward()
     reference.step()
     for ours, theirs in zip(after_restore, fresh.parameters(), strict=True):
         torch.testing.assert_close(ours, theirs.detach())
