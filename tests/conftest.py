@@ -16,6 +16,18 @@ def _plain_textual_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(scope="session")
+def _token_cache_dir(tmp_path_factory) -> str:
+    return str(tmp_path_factory.mktemp("token-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _private_token_cache(monkeypatch: pytest.MonkeyPatch, _token_cache_dir: str) -> None:
+    """Token arrays cached by corpus files go to a temporary folder, never the user's
+    ~/.cache/rnn-tui (subprocesses inherit the variable)."""
+    monkeypatch.setenv("RNN_TUI_CACHE", _token_cache_dir)
+
+
 @pytest.fixture(autouse=True)
 def _denormals_back_on():
     """A trainer run in-process flushes denormals for the whole process (train.device); put

@@ -1,22 +1,33 @@
 """A corpus and what the Dataset screen shows about it, computed together off the UI thread.
 
-`analyze_corpus` runs d2l's text pipeline (`load_corpus`: read → clean → tokenize → Vocab), then
-counts what the tabs draw: each vocabulary token's frequency in index order, and for n = 1, 2, 3
-the top n-grams and the Zipf series (n-gram frequencies by rank, d2l *Language Models*).
+`analyze_corpus` runs d2l's text pipeline (`load_corpus`: read → clean → tokenize → Vocab) on a
+compact id array (rnn_tui.data.token_array), then counts what the tabs draw: each vocabulary
+token's frequency in index order, and for n = 1, 2, 3 the top n-grams and the Zipf series
+(n-gram frequencies by rank, d2l *Language Models*). Nothing it returns grows as Python lists
+with the corpus (a 100 MB file is millions of tokens): the token stream is a numpy array read
+through `TokenView`, and a Zipf series longer than ZIPF_POINTS keeps log-spaced ranks only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tui.data.corpus import Corpus, load_corpus
-from rnn_tui.data.ngrams import top_ngrams, zipf_series
+from rnn_tui.data.ngram_counts import count_ngram_codes, top_of_counts
+from rnn_tui.data.sources import read_text
+from rnn_tui.data.token_array import Progress, check_options, scan_text
+from rnn_tui.data.token_cache import build_token_array
+from rnn_tui.data.vocab import Vocab
 
 NGRAM_ORDERS = (1, 2, 3)
 TOP_K = 10  # rows of each top-n-gram table
+ZIPF_POINTS = 1 << 17  # ranks kept of a longer Zipf series (log-spaced, first and last kept)
+# Small chunks keep every single C call (split, dict lookups) of the worker thread short, so
+# the UI thread gets the GIL back within milliseconds.
+UI_CHUNK_CHARS = 1 << 20
+UI_CHUNK_TOKENS = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,48 @@ class CorpusRequest:
     encoding: str = "utf-8"
 
 
+class TokenView(Sequence[str]):
+    """The token stream as a read-only sequence of strings over an id array (d2l's flat list
+    of tokens, decoded on demand)."""
+
+    def __init__(self, ids: np.ndarray, tokens: Sequence[str]) -> None:
+        self._ids, self._tokens = ids, tokens
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __getitem__(self, index):  # type: ignore[override]
+        if isinstance(index, slice):
+            return [self._tokens[i] for i in self._ids[index].tolist()]
+        return self._tokens[int(self._ids[index])]
+
+    def __iter__(self) -> Iterator[str]:
+        step = 1 << 16
+        for start in range(0, len(self._ids), step):
+            yield from self[start : start + step]
+
+    def __repr__(self) -> str:
+        return f"TokenView({len(self):,} tokens)"
+
+
+@dataclass(eq=False)
+class CorpusView:
+    """What the screen needs of a loaded corpus (`Corpus`'s fields, as arrays)."""
+
+    source: str
+    token: str
+    mode: str
+    min_freq: int
+    num_lines: int
+    vocab: Vocab
+    ids: np.ndarray  # vocab[flat], compact dtype
+    flat: TokenView = field(repr=False)
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.ids)
+
+
 @dataclass(frozen=True)
 class NgramStats:
     """The n-gram statistics of one corpus."""
@@ -38,7 +91,13 @@ class NgramStats:
     flat: Sequence[str]  # the token stream, for the perplexity
     vocab_size: int
     top: Mapping[int, list[tuple[tuple[str, ...], int]]]  # n -> top_ngrams(flat, n)
-    zipf: Mapping[int, np.ndarray]  # n -> zipf_series(flat, n)
+    zipf: Mapping[int, np.ndarray]  # n -> zipf_series(flat, n), at the ranks below
+    ranks: Mapping[int, np.ndarray] = field(default_factory=dict)  # n -> 1-based ranks
+
+    def zipf_ranks(self, n: int) -> np.ndarray:
+        """The rank of each value of `zipf[n]` (1, 2, 3, … unless the series was thinned)."""
+        ranks = self.ranks.get(n)
+        return ranks if ranks is not None else np.arange(1, len(self.zipf[n]) + 1)
 
 
 @dataclass(frozen=True)
@@ -46,31 +105,82 @@ class CorpusAnalysis:
     """A loaded corpus, its vocabulary counts and its n-gram statistics."""
 
     request: CorpusRequest
-    corpus: Corpus
+    corpus: CorpusView
     freqs: list[int]  # vocabulary counts in index order
     ngrams: NgramStats
 
 
+def thin_zipf(counts: np.ndarray, points: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(ranks, frequencies) of the counts sorted descending; beyond `points` (ZIPF_POINTS)
+    values only log-spaced ranks are kept (a log–log plot shows no more)."""
+    points = points or ZIPF_POINTS
+    values = np.sort(counts)[::-1].astype(float)
+    if len(values) <= points:
+        return np.arange(1, len(values) + 1), values
+    ranks = np.unique(np.geomspace(1, len(values), points).round().astype(np.int64))
+    return ranks, values[ranks - 1]
+
+
 def analyze_corpus(
-    request: CorpusRequest, top_k: int = TOP_K, cancelled: Callable[[], bool] | None = None
+    request: CorpusRequest,
+    top_k: int = TOP_K,
+    cancelled: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
 ) -> CorpusAnalysis:
     """Load the corpus `request` names and count its vocabulary and n-grams (slow on a big
-    corpus: call it from a worker thread, whose cancellation `cancelled` reports while a pipe
-    is read; raises DataError on bad input)."""
-    corpus = load_corpus(
+    corpus: call it from a worker thread, whose cancellation `cancelled` reports between
+    chunks; raises DataError on bad input). `progress(done, total)` goes from 0 to total as
+    the text is tokenized (90 %) and the n-grams counted (the rest)."""
+    check_options(request.token, request.mode, request.min_freq)
+    text = read_text(request.source, request.encoding, cancelled=cancelled)
+    total = max(len(text), 1)
+    tokenizing = None if progress is None else lambda done, _: progress(done * 9 // 10, total)
+    scan = scan_text(
+        text,
+        request.token,
+        request.mode,
+        UI_CHUNK_CHARS,
+        tokenizing,
+        cancelled,
+        label=request.source,
+    )
+    del text
+    array = build_token_array(scan, request.min_freq, request.source)
+    vocab = array.vocab
+    top, zipf, ranks = {}, {}, {}
+    for n in NGRAM_ORDERS:
+        if n == 1:
+            # First-seen ids: id order is first-occurrence order, which breaks ties.
+            counts = scan.counts
+            order = np.lexsort((np.arange(len(counts)), -counts))[: max(top_k, 0)]
+            top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
+        else:
+            codes, counts = count_ngram_codes(
+                scan.ids, len(scan.tokens), n, UI_CHUNK_TOKENS, cancelled
+            )
+            rows = top_of_counts(
+                scan.ids, len(scan.tokens), n, top_k, codes, counts, UI_CHUNK_TOKENS
+            )
+            top[n] = [
+                (tuple(scan.tokens[i] for i in scan.ids[p : p + n].tolist()), c) for p, c in rows
+            ]
+            del codes
+        ranks[n], zipf[n] = thin_zipf(counts)
+        if progress is not None:
+            progress(total * (27 + n) // 30, total)
+    flat = TokenView(scan.ids, scan.tokens)
+    corpus = CorpusView(
         request.source,
-        token=request.token,
-        mode=request.mode,
-        min_freq=request.min_freq,
-        encoding=request.encoding,
-        cancelled=cancelled,
+        request.token,
+        request.mode,
+        request.min_freq,
+        scan.num_lines,
+        vocab,
+        array.ids,
+        flat,
     )
-    vocab = corpus.vocab
-    stats = NgramStats(
-        token=request.token,
-        flat=corpus.flat,
-        vocab_size=len(vocab),
-        top={n: top_ngrams(corpus.flat, n, k=top_k) for n in NGRAM_ORDERS},
-        zipf={n: np.asarray(zipf_series(corpus.flat, n), dtype=float) for n in NGRAM_ORDERS},
-    )
-    return CorpusAnalysis(request, corpus, [vocab.freq(t) for t in vocab.idx_to_token], stats)
+    stats = NgramStats(request.token, flat, len(vocab), top, zipf, ranks)
+    freqs = [vocab.freq(t) for t in vocab.idx_to_token]
+    if progress is not None:
+        progress(total, total)
+    return CorpusAnalysis(request, corpus, freqs, stats)

@@ -119,6 +119,23 @@ def _eps_tuple(eps: float | Sequence[float], n: int) -> tuple[float, ...]:
     return values
 
 
+COUNT_PIECE = 1 << 15  # n-grams counted per Counter.update call
+
+
+def _count_in_pieces(tokens: list, n: int) -> Counter:
+    """Counter of the tokens (n = 1) or of their n-gram tuples, the same Counter (insertion
+    order included) as one call gives, built COUNT_PIECE at a time: one long C call would hold
+    the GIL, and a UI thread waiting on it (the Dataset screen's perplexity worker) stalls."""
+    counts: Counter = Counter()
+    for i in range(0, max(len(tokens) - n + 1, 0), COUNT_PIECE):
+        if n == 1:
+            counts.update(tokens[i : i + COUNT_PIECE])
+        else:
+            pieces = (tokens[i + j : i + j + COUNT_PIECE] for j in range(n))
+            counts.update(zip(*pieces, strict=False))
+    return counts
+
+
 class LaplaceNGramLM:
     """The seeds' Laplace-smoothed n-gram model (formulas in the module docstring).
 
@@ -138,7 +155,7 @@ class LaplaceNGramLM:
         tokens = list(tokens)
         if not tokens:
             raise DataError("cannot fit an n-gram model on an empty token stream")
-        self.unigrams = Counter(tokens)
+        self.unigrams = _count_in_pieces(tokens, 1)
         self.total = len(tokens)
         self.vocabulary = list(self.unigrams)
         if UNK not in self.unigrams:
@@ -148,7 +165,7 @@ class LaplaceNGramLM:
         self.counts: list[Counter] = [Counter({(t,): c for t, c in self.unigrams.items()})]
         self.contexts: list[Counter] = [Counter()]
         for order in range(2, self.n + 1):
-            grams = Counter(zip(*(tokens[i:] for i in range(order)), strict=False))
+            grams = _count_in_pieces(tokens, order)
             prefixes: Counter = Counter()
             for gram, count in grams.items():
                 prefixes[gram[:-1]] += count

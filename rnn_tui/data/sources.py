@@ -10,6 +10,7 @@ this module, which imports neither of them.
 from __future__ import annotations
 
 import codecs
+import hashlib
 from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
@@ -86,6 +87,34 @@ def check_encoding(encoding: str, label: str) -> str:
     return name
 
 
+DECODE_PIECE = 1 << 22  # bytes decoded per call for a big UTF-8 / ASCII / Latin-1 file
+
+
+def _decode(data: bytes, codec: str) -> str:
+    """`data.decode(codec)`, a piece at a time for a big file in UTF-8, ASCII or Latin-1: one
+    long C call would hold the GIL (a UI thread waiting on a worker reading 100 MB stalls).
+    A decoding error is raised as the one call would raise it (same offset and bytes)."""
+    if len(data) <= DECODE_PIECE or codec not in ("utf-8", "ascii", "iso8859-1"):
+        return data.decode(codec)
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    view = memoryview(data)
+    pieces = []
+    for start in range(0, len(data), DECODE_PIECE):
+        pending = len(decoder.getstate()[0])
+        try:
+            pieces.append(
+                decoder.decode(
+                    view[start : start + DECODE_PIECE], start + DECODE_PIECE >= len(data)
+                )
+            )
+        except UnicodeDecodeError as exc:
+            offset = start - pending
+            raise UnicodeDecodeError(
+                exc.encoding, data, offset + exc.start, offset + exc.end, exc.reason
+            ) from None
+    return "".join(pieces)
+
+
 def decode_bytes(data: bytes, label: str, encoding: str = "utf-8") -> str:
     """Strictly decode `data` read from `label`, raising DataError for binary or undecodable bytes.
 
@@ -105,7 +134,7 @@ def decode_bytes(data: bytes, label: str, encoding: str = "utf-8") -> str:
     if nul >= 0:
         raise DataError(f"not a text file (NUL byte at offset {nul:,}): {label}")
     try:
-        text = data.decode(encoding)
+        text = _decode(data, codec)
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.end][:4]
         shown = " ".join(f"0x{b:02x}" for b in bad)
@@ -129,6 +158,15 @@ def read_path(
     """Read a text file (or a pipe) strictly; every failure is a one-line DataError naming it.
 
     `cancelled` is polled while a pipe is waited on (a worker told to stop stops)."""
+    return _read_path_digest(path, encoding, what, cancelled)[0]
+
+
+def _read_path_digest(
+    path: str | Path,
+    encoding: str,
+    what: str,
+    cancelled: Callable[[], bool] | None,
+) -> tuple[str, str]:
     check_encoding(encoding, str(path))
     if not str(path).strip():
         raise DataError(f"no {what} named (the path is empty)")
@@ -137,7 +175,8 @@ def read_path(
         data = read_bytes(p, what=what, cancelled=cancelled)
     except FileProblem as exc:
         raise DataError(str(exc)) from None
-    return decode_bytes(data, str(path), encoding)
+    digest = hashlib.blake2b(data, digest_size=20).hexdigest()
+    return decode_bytes(data, str(path), encoding), digest
 
 
 def read_bundled(*parts: str) -> str:
@@ -162,18 +201,26 @@ def read_text(
     "fra-eng-en" / "fra-eng-fr" give one side of the bundled sentence pairs, one sentence a line.
     Bundled data is UTF-8 whatever `encoding` says, but a bad encoding name is still an error.
     """
+    return read_text_digest(source, encoding, cancelled)[0]
+
+
+def read_text_digest(
+    source: str, encoding: str = "utf-8", cancelled: Callable[[], bool] | None = None
+) -> tuple[str, str | None]:
+    """`read_text` and, for a file, a BLAKE2b digest of its bytes (None for bundled data): what
+    rnn_tui.data.token_cache keys a file's cached token array by."""
     check_encoding(encoding, source)
     if not source.strip():
         raise DataError(
             f"no corpus named: give {', '.join(BUNDLED_CORPORA)} or the path of a text file"
         )
     if source == "timemachine":
-        return read_bundled("timemachine.txt")
+        return read_bundled("timemachine.txt"), None
     if source in ("fra-eng-en", "fra-eng-fr"):
         pairs = read_raw_pairs(BUNDLED_PAIRS).pairs
         side = 0 if source == "fra-eng-en" else 1
-        return "\n".join(pair[side] for pair in pairs) + "\n"
-    return read_path(source, encoding, cancelled=cancelled)
+        return "\n".join(pair[side] for pair in pairs) + "\n", None
+    return _read_path_digest(source, encoding, "corpus file", cancelled)
 
 
 class RawPairs(NamedTuple):
@@ -263,5 +310,6 @@ __all__ = [
     "read_path",
     "read_raw_pairs",
     "read_text",
+    "read_text_digest",
     "split_lines",
 ]

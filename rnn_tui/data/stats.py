@@ -5,6 +5,8 @@ Imports neither torch nor rich, so the command starts fast.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.sources import ENCODING
@@ -43,33 +45,50 @@ def corpus_stats(
     top: int = 10,
     encoding: str = "utf-8",
     mode: str = "clean",
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    use_cache: bool = True,
 ) -> dict:
     """JSON-ready statistics of a corpus (d2l text preprocessing + language models sections).
 
     "top_tokens" lists the first `top` vocabulary entries as [token, index, freq], `<unk>`
     included, as d2l prints `list(vocab.token_to_idx.items())[:10]`; "top_ngrams" maps "1", "2",
     "3" to the `top` most frequent n-grams of the token stream as [[tok, ...], count].
+
+    The text is tokenized into a compact id array (rnn_tui.data.token_array) and the n-grams
+    counted on it (rnn_tui.data.ngram_counts), so a 100 MB file needs no list of tokens; a
+    corpus file's ids are also cached for training (rnn_tui.data.token_cache), best effort.
+    `progress(done, total)` follows the tokenizing; `cancelled()` is polled between chunks.
     """
     # Here, not at the top: the CLI's parser reads STATS_OPTIONS, and `rnn-tui --help` should
     # not wait for numpy.
-    from rnn_tui.data.corpus import load_corpus
-    from rnn_tui.data.ngrams import top_ngrams_by_order
+    from rnn_tui.data.ngram_counts import top_ngrams_of_ids
+    from rnn_tui.data.sources import read_text_digest
+    from rnn_tui.data.token_array import check_options, scan_text
+    from rnn_tui.data.token_cache import build_token_array, cache_key, save_cached
 
+    check_options(token, mode, min_freq)
     if top < 0:
         raise DataError(f"top must be 0 or more, got {top}")
-    corpus = load_corpus(source, token=token, mode=mode, min_freq=min_freq, encoding=encoding)
-    vocab = corpus.vocab
-    # With min_freq ≤ 1 every token has its own index, so the ids are a one-to-one encoding.
-    ids = corpus.ids if min_freq <= 1 else None
-    grams = top_ngrams_by_order(corpus.flat, STATS_NGRAM_ORDERS, top, ids=ids)
+    text, digest = read_text_digest(source, encoding, cancelled=cancelled)
+    scan = scan_text(text, token, mode, progress=progress, cancelled=cancelled, label=source)
+    del text
+    array = build_token_array(scan, min_freq, source)
+    vocab = array.vocab
+    if digest is not None and use_cache:
+        save_cached(cache_key(digest, token, mode, min_freq, encoding), array)
+    del array
+    grams = top_ngrams_of_ids(
+        scan.ids, scan.tokens, STATS_NGRAM_ORDERS, top, cancelled=cancelled, counts=scan.counts
+    )
     top_tokens = [[tok, idx, vocab.freq(tok)] for idx, tok in enumerate(vocab.idx_to_token[:top])]
     return {
         "source": source,
         "token": token,
         "mode": mode,
         "min_freq": min_freq,
-        "num_lines": corpus.num_lines,
-        "num_tokens": corpus.num_tokens,
+        "num_lines": scan.num_lines,
+        "num_tokens": scan.num_tokens,
         "vocab_size": len(vocab),
         "top_tokens": top_tokens,
         "top_ngrams": {

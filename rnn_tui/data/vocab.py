@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import bisect
 import collections
+import operator
 from collections.abc import Iterable
 from typing import Any
 
@@ -36,21 +38,43 @@ class Vocab:
         reserved_tokens: Iterable[str] | None = None,
     ) -> None:
         counter = count_corpus(tokens if tokens is not None else [])
+        self._build(counter, min_freq, reserved_tokens)
+
+    @classmethod
+    def from_counts(
+        cls,
+        counts: Iterable[tuple[str, int]],
+        min_freq: int = 0,
+        reserved_tokens: Iterable[str] | None = None,
+    ) -> Vocab:
+        """The Vocab of a token stream given its (token, count) pairs in first-seen order, as
+        the Counter `count_corpus` would hold them (what rnn_tui.data.token_array counts without
+        Python lists of tokens). `Vocab.from_counts(count_corpus(t).items()) == Vocab(t)`."""
+        vocab = cls.__new__(cls)
+        vocab._build(dict(counts), min_freq, reserved_tokens)
+        return vocab
+
+    def _build(
+        self, counter: dict[str, int], min_freq: int, reserved_tokens: Iterable[str] | None
+    ) -> None:
         self.min_freq = int(min_freq)
         self.reserved_tokens = list(reserved_tokens or [])
         # sorted() is stable, so equal counts stay in the order the Counter first saw them.
         self._token_freqs: list[tuple[str, int]] = sorted(
-            counter.items(), key=lambda item: item[1], reverse=True
+            counter.items(), key=operator.itemgetter(1), reverse=True
         )
         self._counts: dict[str, int] = dict(counter)
-        self.idx_to_token: list[str] = [UNK]
-        self.token_to_idx: dict[str, int] = {UNK: 0}
-        for token in self.reserved_tokens:
-            self._add(token)
-        for token, freq in self._token_freqs:
-            if freq < self.min_freq:
-                break
-            self._add(token)
+        # Tokens seen at least min_freq times: a prefix of the list sorted by count.
+        kept = bisect.bisect_right(self._token_freqs, -self.min_freq, key=lambda tf: -tf[1])
+        tokens = [UNK, *self.reserved_tokens, *(t for t, _ in self._token_freqs[:kept])]
+        self.token_to_idx: dict[str, int] = dict(zip(tokens, range(len(tokens))))
+        self.idx_to_token: list[str] = tokens
+        if len(self.token_to_idx) != len(tokens):
+            # A token repeated (`<unk>` in the text, a reserved one counted): the first place.
+            self.idx_to_token = [UNK]
+            self.token_to_idx = {UNK: 0}
+            for token in tokens[1:]:
+                self._add(token)
 
     def check_not_empty(self, what: str) -> None:
         """DataError when min_freq dropped every counted token (a model would then learn

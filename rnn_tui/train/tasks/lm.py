@@ -27,16 +27,17 @@ import torch
 import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
-from rnn_tui.data.corpus import load_corpus
-from rnn_tui.data.ngrams import ngram_perplexity
+from rnn_tui.data.ngrams import LaplaceNGramLM
 from rnn_tui.data.partition import batch_starts, min_batches
 from rnn_tui.data.prefix import encode_prefix, join_tokens
+from rnn_tui.data.token_cache import load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.models.base import detach_state
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.task import Evaluation
 
 WORD_EMBED = 128  # the embedding size of a word-level concise model when none is given
+BASELINE_MAX_TOKENS = 2_000_000  # the trigram baseline's tokens at most (train + validation)
 
 
 def epoch_rng(seed: int, epoch: int) -> random.Random:
@@ -70,18 +71,21 @@ class LanguageModelTask:
     def __init__(self, config: Config, device: torch.device) -> None:
         config = resolve_embed(config)
         self.config, self.device = config, device
-        corpus = load_corpus(
+        # d2l's load_corpus_time_machine as a compact id array (uint8/16/32), memory-mapped from
+        # the token cache for a corpus file: a 100 MB corpus holds no Python list of tokens.
+        corpus = load_token_array(
             config.corpus,
             token=config.token,
             mode=config.mode,
             min_freq=config.min_freq,
             encoding=config.encoding,
-            max_tokens=config.max_tokens,
         )
         self.vocab: Vocab = corpus.vocab
-        ids = np.asarray(corpus.ids, dtype=np.int64)
+        ids = corpus.ids[: config.max_tokens] if config.max_tokens > 0 else corpus.ids
         num_val = round(len(ids) * config.val_fraction) if config.val_fraction > 0 else 0
-        self.train_ids, self.val_ids = ids[: len(ids) - num_val], ids[len(ids) - num_val :]
+        # Training: a slice (of the memory map); validation: an int64 copy, batched once.
+        self.train_ids = ids[: len(ids) - num_val]
+        self.val_ids = np.asarray(ids[len(ids) - num_val :], dtype=np.int64)
         # Raises DataError ("corpus too short: ...") when not even one minibatch fits.
         self._starts(1)
         # The random offset can change an epoch's batch count by one: every epoch takes the
@@ -172,7 +176,8 @@ class LanguageModelTask:
         parallelism this process's rows of each."""
         starts = np.asarray(self._starts(epoch)[: self.num_batches], dtype=np.int64)[:, self.rows]
         index = starts[:, :, None] + np.arange(self.config.num_steps)
-        X, Y = torch.from_numpy(self.train_ids[index]), torch.from_numpy(self.train_ids[index + 1])
+        X = torch.from_numpy(self.train_ids[index].astype(np.int64))
+        Y = torch.from_numpy(self.train_ids[index + 1].astype(np.int64))
         return to_device(X, self.device), to_device(Y, self.device)
 
     def _validation_batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
@@ -198,8 +203,17 @@ class LanguageModelTask:
         training part and scored on the validation part; None without validation."""
         if not len(self.val_ids):
             return None
-        tokens = self.vocab.to_tokens(np.concatenate((self.train_ids, self.val_ids)).tolist())
-        return ngram_perplexity(tokens, n=3, val_fraction=self.config.val_fraction).perplexity
+        train, val = self.train_ids, self.val_ids
+        if len(train) + len(val) > BASELINE_MAX_TOKENS:
+            # A big corpus: the training tokens just before the validation part and the
+            # validation tokens just after the cut, in the same proportion (Python Counters of
+            # trigrams over all of it would take minutes and gigabytes).
+            share = len(val) / (len(train) + len(val))
+            num_val = max(1, round(BASELINE_MAX_TOKENS * share))
+            train, val = train[-(BASELINE_MAX_TOKENS - num_val) :], val[:num_val]
+        tokens = self.vocab.to_tokens(np.concatenate((train, val)).tolist())
+        fitted = LaplaceNGramLM(3).fit(tokens[: len(train)])
+        return fitted.perplexity(tokens[len(train) :])
 
     # -- training ---------------------------------------------------------------------------
 

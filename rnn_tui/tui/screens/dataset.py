@@ -7,6 +7,7 @@ hands the results to its tabs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -19,8 +20,12 @@ from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Select, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rnn_tui.data.corpus import Corpus
-from rnn_tui.data.corpus_analysis import CorpusAnalysis, CorpusRequest, analyze_corpus
+from rnn_tui.data.corpus_analysis import (
+    CorpusAnalysis,
+    CorpusRequest,
+    CorpusView,
+    analyze_corpus,
+)
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
@@ -147,7 +152,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         self._requested: CorpusRequest | None = None  # the latest request sent to a worker
         self._shown: CorpusRequest | None = None  # what the tabs display
         self._load_worker: Worker | None = None
-        self.corpus: Corpus | None = None  # the corpus the tabs display
+        self.corpus: CorpusView | None = None  # the corpus the tabs display
         # Kept by reference: they may not be mounted yet when the first corpus arrives.
         self._ngram_panel = NgramPanel(id="ngram-panel")
         self._partition_panel = PartitionPanel()
@@ -195,6 +200,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         if settings is None or settings == self._requested:
             return
         self._requested = settings
+        self.query_one("#busy", ProgressBar).update(total=None, progress=0)
         self._set_busy(True)
         self.query_one("#status", Static).update(
             f"computing {corpus_label(settings.source)} ({settings.token})…"
@@ -204,9 +210,33 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
     @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
     def _load(self, settings: CorpusRequest) -> CorpusAnalysis:
         # A FIFO is read in small waits that watch for cancellation: quitting the app (which
-        # cancels its workers) never waits on a pipe nobody writes to.
+        # cancels its workers) never waits on a pipe nobody writes to. A big file is tokenized
+        # in chunks, each reporting its progress (a message per whole percent).
         worker = get_current_worker()
-        return analyze_corpus(settings, cancelled=lambda: worker.is_cancelled)
+        shown = [-1]
+
+        def progress(done: int, total: int) -> None:
+            percent = done * 100 // max(total, 1)
+            if percent != shown[0] and not worker.is_cancelled:
+                shown[0] = percent
+                self.app.call_from_thread(self._progress, settings, percent)
+
+        def cancelled() -> bool:
+            # Polled between chunks: a moment off the GIL lets the event loop run at once
+            # rather than after the interpreter's 5 ms switch interval.
+            time.sleep(0.0005)
+            return worker.is_cancelled
+
+        return analyze_corpus(settings, cancelled=cancelled, progress=progress)
+
+    def _progress(self, settings: CorpusRequest, percent: int) -> None:
+        """The loading worker's progress, on the status line and the busy bar."""
+        if settings != self._requested:
+            return  # a superseded request still winding down
+        self.query_one("#status", Static).update(
+            f"computing {corpus_label(settings.source)} ({settings.token})… {percent} %"
+        )
+        self.query_one("#busy", ProgressBar).update(total=100, progress=percent)
 
     @on(Worker.StateChanged)
     def _loaded(self, event: Worker.StateChanged) -> None:

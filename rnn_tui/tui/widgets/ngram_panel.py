@@ -11,7 +11,6 @@ import math
 from collections.abc import Sequence
 from functools import partial
 
-import numpy as np
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -27,6 +26,15 @@ from rnn_tui.tui.widgets.vocab_table import display_token
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
 VAL_FRACTION = 0.1
+PERPLEXITY_MAX_TOKENS = 500_000  # the perplexity of a bigger corpus uses its last this many
+
+
+def _perplexity(flat: Sequence[str], n: int, eps: float) -> NGramPerplexity:
+    """`ngram_perplexity` of the stream, or of its last PERPLEXITY_MAX_TOKENS tokens (Counters
+    of the n-grams of a 100 MB corpus would take minutes and gigabytes)."""
+    if len(flat) > PERPLEXITY_MAX_TOKENS:
+        flat = flat[len(flat) - PERPLEXITY_MAX_TOKENS :]
+    return ngram_perplexity(flat, n=n, eps=eps, val_fraction=VAL_FRACTION)
 
 
 def format_ngram(gram: Sequence[str], token: str) -> str:
@@ -163,10 +171,7 @@ class NgramPanel(VerticalScroll):
                     Text(format_ngram(gram, stats.token)),
                 )
         self.query_one("#zipf", LinePlot).set_series(
-            [
-                Series(f"{NGRAM_NAMES[n]}s", np.arange(1, len(stats.zipf[n]) + 1), stats.zipf[n])
-                for n in NGRAM_ORDERS
-            ]
+            [Series(f"{NGRAM_NAMES[n]}s", stats.zipf_ranks(n), stats.zipf[n]) for n in NGRAM_ORDERS]
         )
         self.recompute_perplexity()
 
@@ -188,7 +193,7 @@ class NgramPanel(VerticalScroll):
         )
         # run_worker with a description: @work would repr() the whole token stream.
         self._ppl_worker = self.run_worker(
-            partial(ngram_perplexity, self._stats.flat, n=n, eps=eps, val_fraction=VAL_FRACTION),
+            partial(_perplexity, self._stats.flat, n=n, eps=eps),
             thread=True,
             exclusive=True,
             group="perplexity",
@@ -203,9 +208,14 @@ class NgramPanel(VerticalScroll):
         result = self.query_one("#ppl-result", Static)
         if event.state == WorkerState.SUCCESS:
             ppl: NGramPerplexity = event.worker.result
+            of = (
+                f" of the last {PERPLEXITY_MAX_TOKENS:,} tokens"
+                if len(self._stats.flat) > PERPLEXITY_MAX_TOKENS
+                else ""
+            )
             result.update(
                 f"{NGRAM_NAMES[ppl.n]} perplexity (ε = {ppl.eps}) on the held-out "
-                f"{VAL_FRACTION * 100:g} %: {ppl.perplexity:,.1f} "
+                f"{VAL_FRACTION * 100:g} %{of}: {ppl.perplexity:,.1f} "
                 f"(vocab {self._stats.vocab_size:,})"
             )
         elif event.state == WorkerState.ERROR:

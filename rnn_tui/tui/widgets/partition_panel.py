@@ -20,6 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.data.corpus import Corpus
+from rnn_tui.data.corpus_analysis import CorpusView
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.partition import STRATEGIES, TOY_PRESET, Layout, iter_batches, partition_layout
 from rnn_tui.tui.errors import error_text
@@ -101,7 +102,7 @@ class PartitionPanel(Widget):
 
     def __init__(self) -> None:
         super().__init__()
-        self._corpus: Corpus | None = None
+        self._corpus: Corpus | CorpusView | None = None
         self._shown: Settings | None = None
         self._attempted: tuple[str, ...] | None = None  # the control values last tried
         self._layout: Layout | None = None
@@ -158,7 +159,7 @@ class PartitionPanel(Widget):
     def on_mount(self) -> None:
         self._apply()
 
-    def set_corpus(self, corpus: Corpus | None) -> None:
+    def set_corpus(self, corpus: Corpus | CorpusView | None) -> None:
         """Remember the corpus the screen loaded; redraw if it is the one on show."""
         self._corpus = corpus
         if not self.is_mounted:
@@ -304,7 +305,7 @@ class PartitionPanel(Widget):
         self._apply()
 
 
-def _texts(rows, corpus: Corpus | None) -> list[list[str]]:
+def _texts(rows, corpus: Corpus | CorpusView | None) -> list[list[str]]:
     """Token text per cell; the toy's ids are its tokens, right-aligned so X and Y line up."""
     if corpus is None:
         width = len(str(len(TOY_PRESET["corpus"]) - 1))

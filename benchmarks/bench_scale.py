@@ -1,0 +1,193 @@
+"""Scale: `rnn-tui stats` and the Dataset screen on 10/30/100 MB corpora (issue 13).
+
+    python benchmarks/bench_scale.py make [--mb 10 30 100] [--dir /tmp/rnn-tui-scale]
+    python benchmarks/bench_scale.py cli FILE...   # wall time and peak RSS of `rnn-tui stats`
+    python benchmarks/bench_scale.py tui FILE      # the Dataset screen's longest event-loop stall
+
+`make` writes two files per size: words_<MB>.txt (The Time Machine's lines reshuffled with ~150k
+random words mixed in: a big vocabulary) and raw_<MB>.txt (the same with capitals, punctuation
+and some CRLF line ends, for --mode raw and raw char tokens). `cli` runs stats at word and char
+level, clean and raw, each in a fresh process (its own cache directory, emptied first), and
+prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
+(App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
+a 10 ms timer while the corpus loads: the longest the event loop was blocked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPECS = (
+    ("word", "clean"),
+    ("char", "clean"),
+    ("word", "raw"),
+    ("char", "raw"),
+)
+
+
+def make(sizes: list[int], directory: Path) -> list[Path]:
+    from rnn_tui.data.sources import read_text
+
+    base = read_text("timemachine").split("\n")
+    rng = random.Random(0)
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    extra = [
+        "".join(rng.choice(letters) for _ in range(rng.randint(3, 10))) for _ in range(150_000)
+    ]
+    punct = [",", ".", ";", "!", "?", "--", '"', "'", "(", ")", ":"]
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for mb in sizes:
+        for raw in (False, True):
+            out, size = [], 0
+            while size < mb * 10**6:
+                words = rng.choice(base).split()
+                for _ in range(rng.randint(0, 3)):
+                    word = rng.choice(extra)
+                    if raw:
+                        word = word.capitalize() if rng.random() < 0.3 else word
+                        word += rng.choice(punct) if rng.random() < 0.3 else ""
+                    words.insert(rng.randint(0, len(words)), word)
+                line = " ".join(words) + ("\r\n" if raw and rng.random() < 0.1 else "\n")
+                out.append(line)
+                size += len(line)
+            path = directory / f"{'raw' if raw else 'words'}_{mb}.txt"
+            path.write_text("".join(out), encoding="utf-8", newline="")
+            written.append(path)
+            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    return written
+
+
+_MEASURE = """
+import resource, subprocess, sys, time
+start = time.perf_counter()
+rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
+print(rc, time.perf_counter() - start, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+def measure(command: list[str], env: dict) -> tuple[int, float, float]:
+    """(exit status, seconds, peak RSS in MB) of one command, run as the only child of a
+    wrapper process so RUSAGE_CHILDREN is its own."""
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *command], env=env, capture_output=True, text=True
+    ).stdout.split()
+    return int(out[0]), float(out[1]), int(out[2]) / 1024
+
+
+def cli(files: list[str]) -> list[dict]:
+    rnn_tui = shutil.which("rnn-tui") or "rnn-tui"
+    rows = []
+    for file in files:
+        size = os.path.getsize(file) / 1e6
+        for token, mode in SPECS:
+            with tempfile.TemporaryDirectory() as cache:
+                env = dict(os.environ, RNN_TUI_CACHE=cache)
+                cmd = [rnn_tui, "stats", "--corpus", file, "--token", token, "--mode", mode]
+                rc, seconds, rss = measure(cmd, env)
+            row = dict(file=file, mb=round(size, 1), token=token, mode=mode, rc=rc)
+            row.update(seconds=round(seconds, 2), peak_rss_mb=round(rss))
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+    return rows
+
+
+async def _stall(file: str, token: str) -> dict:
+    from textual.widgets import Static
+
+    from rnn_tui.tui.app import RnnTuiApp
+
+    app = RnnTuiApp()
+    app.animation_level = "none"
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    big: list[tuple[float, float]] = []  # (seconds since the file was opened, gap ms)
+    start = time.perf_counter()
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        if gaps[-1] > 0.1:
+            big.append((round(now - start, 2), round(gaps[-1] * 1000, 1)))
+        last[0] = now
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if token == "char":
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+        timer = app.set_interval(0.01, tick)
+        last[0] = time.perf_counter()
+        start = time.perf_counter()
+        await pilot.press("o", *file, "enter")
+        await pilot.pause(0.05)
+        status = ""
+        while time.perf_counter() - start < 600:
+            await asyncio.sleep(0.05)
+            status = str(app.screen.query_one("#status", Static).render())
+            if not any(w.is_running and w.group == "corpus" for w in app.workers):
+                break
+        loaded = time.perf_counter() - start
+        # The tabs draw the result (the perplexity worker may still run): keep measuring.
+        await asyncio.sleep(1.0)
+        timer.stop()
+    return {
+        "file": file,
+        "token": token,
+        "seconds": round(loaded, 2),
+        "max_stall_ms": round(max(gaps) * 1000, 1),
+        "p99_gap_ms": round(sorted(gaps)[int(len(gaps) * 0.99)] * 1000, 1),
+        "gaps_over_100ms": big,
+        "ticks": len(gaps),
+        "status": status,
+    }
+
+
+def tui(file: str, tokens: list[str]) -> list[dict]:
+    rows = []
+    for token in tokens:
+        row = asyncio.run(_stall(os.path.abspath(file), token))
+        rows.append(row)
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("make")
+    p.add_argument("--mb", type=int, nargs="+", default=[10, 30, 100])
+    p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "rnn-tui-scale")
+    p = sub.add_parser("cli")
+    p.add_argument("files", nargs="+")
+    p = sub.add_parser("tui")
+    p.add_argument("file")
+    p.add_argument("--token", nargs="+", default=["word"], choices=["word", "char"])
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if args.what == "make":
+        make(args.mb, args.dir)
+    elif args.what == "cli":
+        cli(args.files)
+    else:
+        os.environ.setdefault("RNN_TUI_CACHE", tempfile.mkdtemp(prefix="rnn-tui-cache-"))
+        tui(args.file, args.token)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

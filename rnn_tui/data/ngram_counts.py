@@ -1,0 +1,270 @@
+"""Top n-grams of a token-id array, counted chunk by chunk (d2l *Language Models*' n-gram
+frequencies, for streams far too long for a Counter of tuples).
+
+Each n-gram of ids (a, b, c) becomes one integer a·V² + b·V + c. When Vⁿ is small (character
+tokens) the integers index a dense table of counts (np.bincount); otherwise each chunk's
+distinct integers are counted with np.unique and merged into sorted running arrays. Either way
+every n-gram also keeps the position of its first occurrence, so the result is exactly
+`count_ngrams(tokens, n).most_common(k)`: count descending, ties in first-seen order.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rnn_tui.data.errors import DataError
+
+DENSE_LIMIT = 1 << 24  # Vⁿ up to this: a dense table of counts
+CHUNK_TOKENS = 1 << 22  # n-grams handled at once
+SORT_ALL_LIMIT = 1 << 25  # up to this many n-grams (sparse case): one sort, no merging
+
+
+def _codes(ids: np.ndarray, start: int, stop: int, n: int, dtype, base) -> np.ndarray:
+    """The packed codes of the n-grams starting at positions start..stop-1."""
+    window = np.asarray(ids[start : stop + n - 1])
+    codes = window[: stop - start].astype(dtype)
+    for i in range(1, n):
+        codes *= base
+        codes += window[i : i + stop - start]
+    return codes
+
+
+def _run_lengths(fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of `fresh` (sorted in place) and how often each occurs."""
+    fresh.sort()
+    starts = np.flatnonzero(fresh[1:] != fresh[:-1])
+    starts += 1
+    starts = np.concatenate(([0], starts))
+    values = fresh[starts]
+    found = np.diff(starts, append=len(fresh))
+    return values, found
+
+
+def _merge_counts(
+    codes: np.ndarray, counts: np.ndarray, fresh: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct codes with counts, updated with one chunk's codes."""
+    values, found = _run_lengths(fresh)
+    if not len(codes):
+        return values, found
+    pos = np.searchsorted(codes, values)
+    hit = pos < len(codes)
+    hit[hit] = codes[pos[hit]] == values[hit]
+    counts[pos[hit]] += found[hit]
+    miss = ~hit
+    if miss.any():
+        codes = np.insert(codes, pos[miss], values[miss])
+        counts = np.insert(counts, pos[miss], found[miss])
+    return codes, counts
+
+
+def _first_positions(
+    ids: np.ndarray,
+    n: int,
+    m: int,
+    chunk: int,
+    dtype,
+    base,
+    every: np.ndarray,
+    some: np.ndarray,
+    wanted: int,
+) -> dict[int, int]:
+    """First positions of all codes in `every` and of the first `wanted` codes of `some` to
+    occur (both sorted), scanning the stream in order and stopping once they are found."""
+    first: dict[int, int] = {}
+    missing, taken = len(every), 0
+    for start in range(0, m, chunk):
+        if missing == 0 and taken >= wanted:
+            break
+        stop = min(start + chunk, m)
+        codes = _codes(ids, start, stop, n, dtype, base)
+        look = every if taken >= wanted else np.union1d(every, some)
+        where = np.flatnonzero(np.isin(codes, look))
+        values, idx = np.unique(codes[where], return_index=True)
+        in_every = np.isin(values, every)
+        for j in np.argsort(idx, kind="stable").tolist():
+            code = int(values[j])
+            if code in first:
+                continue
+            if in_every[j]:
+                first[code] = start + int(where[idx[j]])
+                missing -= 1
+            elif taken < wanted:
+                first[code] = start + int(where[idx[j]])
+                taken += 1
+        every = every[~np.isin(every, values)] if missing else every[:0]
+    return first
+
+
+def _top_by_counter(ids: np.ndarray, n: int, k: int) -> list[tuple[int, int]]:
+    # Vⁿ ≥ 2⁶⁴: too many distinct ids to pack n of them into one integer (never for corpora
+    # below millions of distinct tokens). A Counter of tuples, first positions kept.
+    values = ids.tolist()
+    grams = zip(*(values[i:] for i in range(n)), strict=False)
+    counts: Counter = Counter()
+    first: dict = {}
+    for pos, gram in enumerate(grams):
+        counts[gram] += 1
+        first.setdefault(gram, pos)
+    return [(first[g], c) for g, c in counts.most_common(k)]
+
+
+def _packing(base: int, n: int) -> tuple[int, bool, type, object]:
+    size = max(int(base), 1) ** n
+    dense = size <= DENSE_LIMIT
+    dtype = np.int64 if dense else np.uint64
+    return size, dense, dtype, dtype(max(int(base), 1))
+
+
+def count_ngram_codes(
+    ids: np.ndarray,
+    base: int,
+    n: int,
+    chunk: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every distinct n-gram of `ids` (values below `base`, Vⁿ < 2⁶⁴) as its packed code, in
+    ascending code order, with its count (the Zipf series is the counts sorted)."""
+    if n < 1:
+        raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
+    size, dense, dtype, mult = _packing(base, n)
+    if size >= 1 << 64:
+        raise DataError(f"{base:,} distinct tokens are too many to count {n}-grams of")
+    m = len(ids) - n + 1
+    chunk = max(1, int(chunk or CHUNK_TOKENS))
+    table = np.zeros(size if dense else 0, dtype=np.int64)
+    codes = np.zeros(0, dtype=np.uint64)
+    if not dense and 0 < m <= SORT_ALL_LIMIT:
+        # Up to a few tens of millions of n-grams one in-place sort is quicker than merging.
+        every = _codes(ids, 0, m, n, dtype, mult)
+        return _run_lengths(every)
+    for start in range(0, max(m, 0), chunk):
+        if cancelled is not None and cancelled():
+            raise DataError("stopped counting n-grams")
+        fresh = _codes(ids, start, min(start + chunk, m), n, dtype, mult)
+        if dense:
+            table += np.bincount(fresh, minlength=size)
+        else:
+            codes, table = _merge_counts(codes, table, fresh)
+    if dense:
+        codes = np.flatnonzero(table)
+        table = table[codes]
+    return codes, table
+
+
+def top_of_counts(
+    ids: np.ndarray,
+    base: int,
+    n: int,
+    k: int,
+    codes: np.ndarray,
+    counts: np.ndarray,
+    chunk: int | None = None,
+) -> list[tuple[int, int]]:
+    """The top k of `count_ngram_codes`' result as (first position, count): all counts above the
+    k-th largest, then the earliest of those equal to it, ordered by count then position."""
+    m = len(ids) - n + 1
+    if m <= 0 or k <= 0 or not len(counts):
+        return []
+    _, _, dtype, mult = _packing(base, n)
+    if len(counts) > k:
+        kth = np.partition(counts, len(counts) - k)[len(counts) - k]
+    else:
+        kth = counts.min()
+    above = counts > kth
+    every, some = codes[above], codes[counts == kth]
+    first = _first_positions(
+        ids, n, m, max(1, int(chunk or CHUNK_TOKENS)), dtype, mult, every, some, k - len(every)
+    )
+    lookup = dict(zip(every.tolist(), counts[above].tolist(), strict=True))
+    rows = [(pos, lookup.get(code, int(kth))) for code, pos in first.items()]
+    rows.sort(key=lambda row: (-row[1], row[0]))
+    return rows[:k]
+
+
+def top_ngram_positions(
+    ids: np.ndarray,
+    base: int,
+    n: int,
+    k: int,
+    chunk: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[tuple[int, int]]:
+    """The k most frequent n-grams of `ids` (values below `base`) as (first position, count),
+    count descending, ties in first-seen order: ids[first : first + n] is the n-gram.
+
+    A first pass counts every n-gram; a second finds the first positions of the few that can
+    be in the top k (all counts above the k-th largest, the earliest of those equal to it)."""
+    if n < 1:
+        raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
+    if len(ids) - n + 1 <= 0 or k <= 0:
+        return []
+    if max(int(base), 1) ** n >= 1 << 64:
+        return _top_by_counter(np.asarray(ids), n, k)
+    codes, counts = count_ngram_codes(ids, base, n, chunk, cancelled)
+    return top_of_counts(ids, base, n, k, codes, counts, chunk)
+
+
+def _bigrams_from_trigrams(ids: np.ndarray, base: int) -> dict | None:
+    """Bigram and trigram counts from one sort: the trigram codes sorted, divided by V, are the
+    bigram codes sorted (all bigrams but the last, added after). None when that does not
+    apply (dense tables, or more n-grams than one sort takes)."""
+    size2, dense2, _, mult = _packing(base, 2)
+    size3, dense3, _, _ = _packing(base, 3)
+    m = len(ids) - 2
+    if dense2 or dense3 or size3 >= 1 << 64 or not 0 < m <= SORT_ALL_LIMIT:
+        return None
+    codes3, counts3 = _run_lengths(_codes(ids, 0, m, 3, np.uint64, mult))
+    codes2 = codes3 // mult
+    edges = np.flatnonzero(codes2[1:] != codes2[:-1]) + 1
+    starts = np.concatenate(([0], edges))
+    counts2 = np.add.reduceat(counts3, starts)
+    codes2 = codes2[starts]
+    last = np.uint64(int(ids[-2]) * base + int(ids[-1]))
+    codes2, counts2 = _merge_counts(codes2, counts2, np.array([last], dtype=np.uint64))
+    return {2: (codes2, counts2), 3: (codes3, counts3)}
+
+
+def top_ngrams_of_ids(
+    ids: np.ndarray,
+    tokens: Sequence[str],
+    orders: Sequence[int] = (1, 2, 3),
+    k: int = 10,
+    chunk: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    counts: np.ndarray | None = None,
+) -> dict[int, list[tuple[tuple[str, ...], int]]]:
+    """`top_ngrams_by_order(flat, orders, k)` for a stream given as one-to-one ids, where
+    tokens[i] is the token of id i. `counts` (each id's count) may be given when the ids number
+    the tokens in first-seen order (rnn_tui.data.token_array): unigrams then need no pass."""
+    if k < 0:
+        raise DataError(f"k must be 0 or more, got {k}")
+    out = {}
+    both = _bigrams_from_trigrams(ids, len(tokens)) if {2, 3} <= set(orders) and k else None
+    for n in orders:
+        if n == 1 and counts is not None:
+            # First-seen ids: id order is first-occurrence order.
+            top = [(i, int(counts[i])) for i in np.lexsort((np.arange(len(counts)), -counts))[:k]]
+            out[n] = [((tokens[i],), c) for i, c in top]
+            continue
+        if both is not None and n in both:
+            top = top_of_counts(ids, len(tokens), n, k, *both[n], chunk)
+        else:
+            top = top_ngram_positions(ids, len(tokens), n, k, chunk, cancelled)
+        out[n] = [
+            (tuple(tokens[i] for i in np.asarray(ids[p : p + n]).tolist()), c) for p, c in top
+        ]
+    return out
+
+
+__all__ = [
+    "CHUNK_TOKENS",
+    "DENSE_LIMIT",
+    "count_ngram_codes",
+    "top_ngram_positions",
+    "top_ngrams_of_ids",
+    "top_of_counts",
+]

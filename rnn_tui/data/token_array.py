@@ -1,0 +1,255 @@
+"""A token stream as a compact numpy array: d2l's `tokenize` + `Vocab` without Python lists.
+
+`scan_text` reads a decoded text in chunks of whole lines and gives what `load_corpus` (d2l's
+`load_corpus_time_machine`) would, at a few bytes per token instead of ~60:
+
+* the distinct tokens in first-seen order and their counts (so `Vocab.from_counts` builds the
+  very Vocab `Vocab(flat)` builds: ties in frequency keep first-seen order);
+* the stream as first-seen ids in the smallest unsigned dtype that holds them (uint8 for up to
+  256 distinct tokens, then uint16, uint32);
+* the number of lines, counted as `split_lines` splits them.
+
+Cleaning follows `clean_line` exactly: "clean" turns every run of non-ASCII-letters into one
+space, strips the line and lower-cases it (done here on UTF-8 bytes with `bytes.translate`,
+so every character costs one byte); "raw" keeps each line as written. Word tokens are
+`line.split()`, char tokens the characters of each line (line ends are not tokens).
+"""
+
+from __future__ import annotations
+
+import itertools
+import operator
+import re
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
+from rnn_tui.data.vocab import Vocab
+
+CHUNK_CHARS = 8 << 20  # characters of text handled at once (whole lines)
+WORD_PIECE = 1 << 15  # words looked up per call
+
+Progress = Callable[[int, int], None]  # (done, total)
+Cancelled = Callable[[], bool]
+
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+# "clean": letters lower-cased, every other byte (UTF-8 continuation bytes too) a space; for
+# char tokens line ends stay line ends ("\r" too: an extra empty line holds no characters).
+_CLEAN_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if c in _LETTERS else 32 for c in range(256))
+_CLEAN_CHARS = bytes(10 if c in (10, 13) else _CLEAN_WORDS[c] for c in range(256))
+_SPACES = re.compile(rb" {2,}")
+_LINE_EDGES = re.compile(rb" ?\n ?")
+
+
+def compact_dtype(size: int) -> np.dtype:
+    """The smallest unsigned dtype whose values cover ids 0..size-1 (uint8, uint16, uint32)."""
+    if size <= 1 << 8:
+        return np.dtype(np.uint8)
+    if size <= 1 << 16:
+        return np.dtype(np.uint16)
+    if size <= 1 << 32:
+        return np.dtype(np.uint32)
+    raise DataError(f"{size:,} distinct tokens: too many for a token array")
+
+
+def check_options(token: str, mode: str, min_freq: int = 0) -> None:
+    """DataError for a token level, cleaning mode or min_freq `load_corpus` refuses."""
+    if token not in TOKEN_LEVELS:
+        raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
+    if mode not in CLEAN_MODES:
+        raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
+    if min_freq < 0:
+        raise DataError(f"min_freq must be 0 or more, got {min_freq}")
+
+
+def count_lines(text: str) -> int:
+    """len(split_lines(text)): "\\n", "\\r\\n" and "\\r" end lines; a final one adds none."""
+    if not text:
+        return 0
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (0 if text.endswith(("\n", "\r")) else 1)
+
+
+def line_chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
+    """(start, end) spans of about `size` characters that cut `text` only after a "\\n"
+    (a line longer than `size` stays whole, so a "\\r\\n" is never cut in two)."""
+    spans, start, n = [], 0, len(text)
+    size = max(1, int(size))
+    while start < n:
+        end = start + size
+        if end < n:
+            cut = text.rfind("\n", start, end)
+            if cut < 0:
+                cut = text.find("\n", end)
+            end = n if cut < 0 else cut + 1
+        else:
+            end = n
+        spans.append((start, end))
+        start = end
+    return spans
+
+
+@dataclass(eq=False)
+class TokenScan:
+    """A token stream counted and encoded (see the module docstring)."""
+
+    token: str
+    mode: str
+    num_lines: int
+    tokens: list[str]  # distinct tokens, first-seen order
+    counts: np.ndarray  # int64, counts[i] = occurrences of tokens[i]
+    ids: np.ndarray  # the stream as first-seen ids (compact dtype)
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.ids)
+
+    def vocab(self, min_freq: int = 0) -> Vocab:
+        """d2l `Vocab(flat, min_freq)`, built from the counts."""
+        return Vocab.from_counts(zip(self.tokens, self.counts.tolist(), strict=True), min_freq)
+
+    def vocab_ids(self, vocab: Vocab, chunk: int = 1 << 20) -> np.ndarray:
+        """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`)."""
+        get = vocab.token_to_idx.get
+        table = np.fromiter(map(get, self.tokens, itertools.repeat(0)), np.int64, len(self.tokens))
+        out = np.empty(len(self.ids), dtype=compact_dtype(len(vocab)))
+        for start in range(0, len(self.ids), chunk):
+            out[start : start + chunk] = table[self.ids[start : start + chunk]]
+        return out
+
+
+class _Encoder:
+    """First-seen numbering of tokens, chunk by chunk."""
+
+    def __init__(self) -> None:
+        self.index: dict = defaultdict(itertools.count().__next__)  # token -> first-seen id
+        self.pieces: list[np.ndarray] = []
+        self.counts = np.zeros(0, dtype=np.int64)
+
+    def add_ids(self, ids: np.ndarray) -> None:
+        size = len(self.index)
+        if len(ids):
+            found = np.bincount(ids, minlength=size)
+            if len(self.counts) < size:
+                self.counts = np.concatenate(
+                    (self.counts, np.zeros(size - len(self.counts), np.int64))
+                )
+            self.counts += found
+        self.pieces.append(ids.astype(compact_dtype(max(size, 1)), copy=False))
+
+    def add_words(self, words: list) -> None:
+        # The index is a defaultdict whose factory counts up: looking a word up gives it the
+        # next id the first time, all inside one C-level itemgetter call.
+        # A piece at a time: each C call then holds the GIL for a few milliseconds only.
+        ids = np.empty(len(words), dtype=np.int64)
+        for start in range(0, len(words), WORD_PIECE):
+            piece = words[start : start + WORD_PIECE]
+            if len(piece) == 1:
+                found: tuple = (self.index[piece[0]],)
+            else:
+                found = operator.itemgetter(*piece)(self.index)
+            ids[start : start + len(piece)] = np.fromiter(found, np.int64, len(piece))
+        self.add_ids(ids)
+
+    def finish(self, decode: Callable | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
+        tokens = [decode(t) for t in self.index] if decode else list(self.index)
+        size = len(tokens)
+        counts = self.counts
+        if len(counts) < size:
+            counts = np.concatenate((counts, np.zeros(size - len(counts), np.int64)))
+        total = sum(len(p) for p in self.pieces)
+        ids = np.empty(total, dtype=compact_dtype(max(size, 1)))
+        pos = 0
+        while self.pieces:
+            piece = self.pieces.pop(0)
+            ids[pos : pos + len(piece)] = piece
+            pos += len(piece)
+        return tokens, counts, ids
+
+
+class _CharEncoder(_Encoder):
+    """First-seen numbering of characters through a code point → id table."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = np.full(0x110000, -1, dtype=np.int64)
+
+    def add_codes(self, codes: np.ndarray) -> None:
+        ids = self.table[codes]
+        new = ids < 0
+        if new.any():
+            where = np.flatnonzero(new)
+            fresh, first = np.unique(codes[where], return_index=True)
+            for code in fresh[np.argsort(first, kind="stable")].tolist():
+                self.table[code] = self.index[chr(code)]
+            ids = self.table[codes]
+        self.add_ids(ids)
+
+
+def _clean_words(chunk: str) -> list[bytes]:
+    return chunk.encode("utf-8", "surrogatepass").translate(_CLEAN_WORDS).split()
+
+
+def _clean_chars(chunk: str) -> np.ndarray:
+    data = chunk.encode("utf-8", "surrogatepass").translate(_CLEAN_CHARS)
+    data = _LINE_EDGES.sub(b"\n", _SPACES.sub(b" ", data)).strip(b" ")
+    return np.frombuffer(data.translate(None, b"\n"), dtype=np.uint8)
+
+
+def _raw_chars(chunk: str) -> np.ndarray:
+    if chunk.isascii():
+        data = chunk.encode("ascii").translate(None, b"\r\n")
+        return np.frombuffer(data, dtype=np.uint8)
+    codes = np.frombuffer(chunk.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return codes[(codes != 10) & (codes != 13)]
+
+
+def scan_text(
+    text: str,
+    token: str = "word",
+    mode: str = "clean",
+    chunk_chars: int | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+    label: str = "the corpus",
+) -> TokenScan:
+    """Clean and tokenize `text` as `load_corpus` does, chunk by chunk (module docstring).
+
+    `progress(done, total)` is called after each chunk with characters handled so far;
+    `cancelled()` is polled between chunks (DataError "stopped ..." when it says so)."""
+    check_options(token, mode)
+    encoder: _Encoder = _CharEncoder() if token == "char" else _Encoder()
+    total, num_lines = len(text), 0
+    for start, end in line_chunks(text, chunk_chars or CHUNK_CHARS):
+        if cancelled is not None and cancelled():
+            raise DataError(f"stopped reading {label}")
+        chunk = text[start:end]
+        # Chunks end after a "\n", so no "\r\n" is cut in two and the line ends add up.
+        num_lines += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+        if token == "word":
+            encoder.add_words(_clean_words(chunk) if mode == "clean" else chunk.split())
+        else:
+            assert isinstance(encoder, _CharEncoder)
+            encoder.add_codes(_clean_chars(chunk) if mode == "clean" else _raw_chars(chunk))
+        if progress is not None:
+            progress(end, total)
+    decode = bytes.decode if token == "word" and mode == "clean" else None
+    tokens, counts, ids = encoder.finish(decode)
+    if text and not text.endswith(("\n", "\r")):
+        num_lines += 1  # the last line has no line end (count_lines)
+    return TokenScan(token, mode, num_lines, tokens, counts, ids)
+
+
+__all__ = [
+    "CHUNK_CHARS",
+    "TokenScan",
+    "check_options",
+    "compact_dtype",
+    "count_lines",
+    "line_chunks",
+    "scan_text",
+]

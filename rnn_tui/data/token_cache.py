@@ -1,0 +1,199 @@
+"""A corpus file's token ids, cached on disk and memory-mapped (d2l's `load_corpus_time_machine`
+for corpora too big to hold as Python lists).
+
+`load_token_array` gives a corpus file's Vocab and `vocab[tokens]` as a compact numpy array
+(uint8 when the vocabulary has at most 256 entries, else uint16 or uint32). The array is kept in
+the cache directory — $RNN_TUI_CACHE, else $XDG_CACHE_HOME/rnn-tui, else ~/.cache/rnn-tui —
+under a key made of the file's BLAKE2b digest and the options (token level, cleaning mode,
+min_freq, encoding), as `<key>.npy` (the ids) and `<key>.json` (header and vocabulary), each
+written to a temporary file and renamed into place. A later load memory-maps the .npy file
+(np.load(mmap_mode="r")) after checking the header, dtype, length and largest id; anything
+amiss, or any failure to read or write the cache, means the corpus is tokenized again and
+never an error. Bundled corpora are small and not cached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.sources import BUNDLED_CORPORA, read_text_digest
+from rnn_tui.data.token_array import (
+    Progress,
+    TokenScan,
+    check_options,
+    compact_dtype,
+    scan_text,
+)
+from rnn_tui.data.vocab import Vocab
+
+CACHE_ENV = "RNN_TUI_CACHE"
+MAGIC = "rnn-tui token array"
+VERSION = 1
+
+
+def cache_dir() -> Path:
+    """$RNN_TUI_CACHE, else $XDG_CACHE_HOME/rnn-tui, else ~/.cache/rnn-tui."""
+    explicit = os.environ.get(CACHE_ENV, "").strip()
+    if explicit:
+        return Path(explicit).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "rnn-tui"
+
+
+def cache_key(digest: str, token: str, mode: str, min_freq: int, encoding: str) -> str:
+    """The name a file's token array is cached under: its content digest and the options."""
+    fields = [VERSION, digest, token, mode, int(min_freq), encoding.lower()]
+    return hashlib.sha256(json.dumps(fields).encode()).hexdigest()[:40]
+
+
+@dataclass(eq=False)
+class TokenArray:
+    """A corpus as d2l's (corpus, vocab): `ids` is `vocab[tokens]`, possibly a read-only
+    memory map of the cached file."""
+
+    vocab: Vocab
+    ids: np.ndarray
+    num_lines: int
+    # The counted tokens in first-seen order and their counts (what the Vocab is built from).
+    tokens: list[str]
+    counts: list[int]
+
+    @property
+    def num_tokens(self) -> int:
+        return len(self.ids)
+
+
+def _write_atomic(path: Path, write: Callable) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def save_cached(key: str, array: TokenArray, directory: Path | None = None) -> bool:
+    """Store `array` under `key`; False (and nothing raised) when the cache cannot be written:
+    a read-only or full disk only means the next load tokenizes again."""
+    directory = cache_dir() if directory is None else directory
+    header = {
+        "magic": MAGIC,
+        "version": VERSION,
+        "key": key,
+        "dtype": np.dtype(array.ids.dtype).str,
+        "length": int(len(array.ids)),
+        "num_lines": int(array.num_lines),
+        "min_freq": int(array.vocab.min_freq),
+        # Counts in first-seen order rebuild the Vocab (`Vocab.from_counts`); far quicker to
+        # write and read than `Vocab.to_dict` for a vocabulary of a million words.
+        "tokens": array.tokens,
+        "counts": array.counts,
+    }
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        ids = np.ascontiguousarray(array.ids)
+        _write_atomic(directory / f"{key}.npy", lambda h: np.save(h, ids, allow_pickle=False))
+        data = json.dumps(header, ensure_ascii=False).encode("utf-8")
+        _write_atomic(directory / f"{key}.json", lambda h: h.write(data))
+    except (OSError, ValueError, TypeError, MemoryError):
+        return False
+    return True
+
+
+def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
+    """The array cached under `key`, memory-mapped, or None if it is missing or fails a check
+    (header, dtype, length, an id outside the vocabulary)."""
+    directory = cache_dir() if directory is None else directory
+    try:
+        header = json.loads((directory / f"{key}.json").read_bytes().decode("utf-8"))
+        if not isinstance(header, dict) or header.get("magic") != MAGIC:
+            return None
+        if header.get("version") != VERSION or header.get("key") != key:
+            return None
+        tokens, counts = header["tokens"], header["counts"]
+        if not isinstance(tokens, list) or not isinstance(counts, list):
+            return None
+        if len(tokens) != len(counts) or len(set(tokens)) != len(tokens):
+            return None
+        if not all(isinstance(t, str) for t in tokens):
+            return None
+        if not all(type(c) is int and c > 0 for c in counts):
+            return None
+        vocab = Vocab.from_counts(zip(tokens, counts, strict=True), int(header["min_freq"]))
+        length, num_lines = int(header["length"]), int(header["num_lines"])
+        ids = np.load(directory / f"{key}.npy", mmap_mode="r", allow_pickle=False)
+        if ids.ndim != 1 or len(ids) != length or length < 1:
+            return None
+        if ids.dtype != np.dtype(header["dtype"]) or ids.dtype != compact_dtype(len(vocab)):
+            return None
+        if int(ids.max()) >= len(vocab) or num_lines < 1:
+            return None
+    except (OSError, ValueError, TypeError, KeyError, DataError, UnicodeError, MemoryError):
+        return None
+    return TokenArray(vocab, ids, num_lines, tokens, counts)
+
+
+def build_token_array(scan: TokenScan, min_freq: int, source: str) -> TokenArray:
+    """The Vocab and `vocab[tokens]` of a scanned stream, with `load_corpus`'s checks (nothing
+    left after cleaning; min_freq dropping every token)."""
+    if not scan.num_tokens:
+        raise DataError(f"nothing left after cleaning: {source}")
+    vocab = scan.vocab(min_freq)
+    vocab.check_not_empty(BUNDLED_CORPORA.get(source, source))
+    counts = scan.counts.tolist()
+    return TokenArray(vocab, scan.vocab_ids(vocab), scan.num_lines, scan.tokens, counts)
+
+
+def load_token_array(
+    source: str,
+    token: str = "word",
+    mode: str = "clean",
+    min_freq: int = 0,
+    encoding: str = "utf-8",
+    progress: Progress | None = None,
+    cancelled: Callable[[], bool] | None = None,
+    use_cache: bool = True,
+    chunk_chars: int | None = None,
+) -> TokenArray:
+    """A corpus as (vocab, compact ids), from the cache when the file's digest and the options
+    match, else tokenized (`scan_text`) and cached. Bad input raises DataError as
+    `load_corpus` does; the cache never does."""
+    check_options(token, mode, min_freq)
+    text, digest = read_text_digest(source, encoding, cancelled=cancelled)
+    key = cache_key(digest, token, mode, min_freq, encoding) if digest else None
+    if key is not None and use_cache:
+        cached = load_cached(key)
+        if cached is not None:
+            return cached
+    scan = scan_text(text, token, mode, chunk_chars, progress, cancelled, label=source)
+    del text
+    array = build_token_array(scan, min_freq, source)
+    if key is not None and use_cache:
+        save_cached(key, array)
+    return array
+
+
+__all__ = [
+    "CACHE_ENV",
+    "TokenArray",
+    "build_token_array",
+    "cache_dir",
+    "cache_key",
+    "load_cached",
+    "load_token_array",
+    "save_cached",
+]

@@ -1,0 +1,141 @@
+"""`rnn-tui stats`, the Dataset screen's analysis and the language-model task on a corpus cut into
+many chunks: the same numbers as the list-based reference, bounded results, compact ids."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_token_array import reference_stats
+
+from rnn_tui.data import ngram_counts, token_array
+from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.corpus_analysis import (
+    CorpusRequest,
+    TokenView,
+    analyze_corpus,
+    thin_zipf,
+)
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.ngrams import zipf_series
+from rnn_tui.data.sources import read_text
+from rnn_tui.data.stats import corpus_stats
+from rnn_tui.data.token_cache import CACHE_ENV
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory) -> Path:
+    """~300 KB: The Time Machine's lines shuffled, random words, capitals, punctuation, CRLFs."""
+    rng = random.Random(13)
+    lines = read_text("timemachine").split("\n")
+    words = ["".join(rng.choice("abcdefgh") for _ in range(rng.randint(2, 6))) for _ in range(3000)]
+    out = []
+    for _ in range(4000):
+        line = rng.choice(lines).split()
+        for _ in range(rng.randint(0, 3)):
+            word = rng.choice(words)
+            word = word.capitalize() if rng.random() < 0.3 else word
+            line.insert(rng.randint(0, len(line)), word + rng.choice(["", "", ",", "!", "--"]))
+        out.append(" ".join(line) + ("\r\n" if rng.random() < 0.1 else "\n"))
+    path = tmp_path_factory.mktemp("scale") / "big.txt"
+    path.write_text("".join(out) + "no final newline", encoding="utf-8", newline="")
+    assert 200_000 < path.stat().st_size < 500_000
+    return path
+
+
+@pytest.mark.parametrize("token", ["word", "char"])
+@pytest.mark.parametrize("mode", ["clean", "raw"])
+@pytest.mark.parametrize("min_freq", [0, 3])
+def test_stats_in_small_chunks_equal_the_reference(big_file, monkeypatch, token, mode, min_freq):
+    monkeypatch.setattr(token_array, "CHUNK_CHARS", 5000)  # ~60 chunks
+    monkeypatch.setattr(ngram_counts, "CHUNK_TOKENS", 3000)
+    monkeypatch.setattr(ngram_counts, "SORT_ALL_LIMIT", 10_000)  # merge sparse counts too
+    seen = []
+    stats = corpus_stats(
+        str(big_file),
+        token=token,
+        mode=mode,
+        min_freq=min_freq,
+        top=15,
+        progress=lambda done, total: seen.append(done),
+    )
+    ref = reference_stats(read_text(str(big_file)), token, mode, min_freq, 15)
+    for key in ("num_lines", "num_tokens", "vocab_size", "top_tokens", "top_ngrams"):
+        assert stats[key] == ref[key], key
+    assert len(seen) > 50 and seen == sorted(seen)
+
+
+def test_bad_input_is_still_one_data_error(tmp_path):
+    (tmp_path / "bin").write_bytes(b"abc\x00def")
+    (tmp_path / "punct").write_text("!!! ... ???\n")
+    (tmp_path / "latin").write_bytes(b"caf\xe9\n" * 2_000_000)  # big: decoded in pieces
+    cases = {
+        "bin": "NUL byte at offset 3",
+        "punct": "nothing left after cleaning",
+        "latin": "invalid byte 0xe9 at offset 3",
+    }
+    for name, message in cases.items():
+        with pytest.raises(DataError, match=message):
+            corpus_stats(str(tmp_path / name))
+    with pytest.raises(DataError, match="min-freq 3000 leaves no token"):
+        corpus_stats("timemachine", min_freq=3000)
+    with pytest.raises(DataError, match="unknown token level"):
+        corpus_stats("timemachine", token="byte")
+
+
+def test_the_analysis_hands_the_ui_small_results(big_file, monkeypatch):
+    monkeypatch.setattr("rnn_tui.data.corpus_analysis.ZIPF_POINTS", 200)
+    monkeypatch.setattr("rnn_tui.data.corpus_analysis.UI_CHUNK_CHARS", 5000)
+    seen = []
+    analysis = analyze_corpus(
+        CorpusRequest(str(big_file)), progress=lambda done, total: seen.append(done / total)
+    )
+    corpus = load_corpus(str(big_file))
+    assert analysis.corpus.num_tokens == corpus.num_tokens
+    assert analysis.corpus.num_lines == corpus.num_lines
+    assert analysis.corpus.ids.tolist() == corpus.ids
+    assert isinstance(analysis.ngrams.flat, TokenView)
+    assert analysis.ngrams.flat[:5] == corpus.flat[:5] and analysis.ngrams.flat[-1] == "newline"
+    stats = analysis.ngrams
+    for n in (1, 2, 3):
+        full = np.asarray(zipf_series(corpus.flat, n), dtype=float)
+        assert len(full) > 200 and len(stats.zipf[n]) <= 200
+        ranks = stats.zipf_ranks(n)
+        assert ranks[0] == 1 and ranks[-1] == len(full)
+        np.testing.assert_array_equal(stats.zipf[n], full[ranks - 1])
+    assert seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 10
+
+
+def test_thin_zipf_keeps_short_series_whole():
+    ranks, values = thin_zipf(np.array([1, 5, 3]))
+    assert ranks.tolist() == [1, 2, 3] and values.tolist() == [5.0, 3.0, 1.0]
+
+
+def test_the_language_model_trains_from_compact_memory_mapped_ids(big_file, tmp_path):
+    torch = pytest.importorskip("torch")
+    from rnn_tui.data.ngrams import ngram_perplexity
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.tasks.lm import LanguageModelTask
+
+    options = dict(corpus=str(big_file), token="char", model="rnn", hidden=8, batch_size=4)
+    config = Config("lm", num_steps=10, epochs=1, device="cpu", sample_every=0, **options)
+    for attempt in range(2):  # tokenized and cached, then read back memory-mapped
+        task = LanguageModelTask(config, torch.device("cpu"))
+        assert task.train_ids.dtype == np.uint8
+        assert isinstance(task.train_ids, np.memmap) == (attempt == 1)
+    corpus = load_corpus(str(big_file), token="char")
+    assert task.vocab == corpus.vocab
+    assert task.train_ids.tolist() + task.val_ids.tolist() == corpus.ids
+    X, Y = task.epoch_batches(1)
+    assert X.dtype == Y.dtype == torch.int64
+    small = Config("lm", num_steps=10, device="cpu", sample_every=0, max_tokens=3000, **options)
+    task = LanguageModelTask(small, torch.device("cpu"))
+    tokens = corpus.vocab.to_tokens(corpus.ids[:3000])
+    assert task.baseline() == pytest.approx(ngram_perplexity(tokens, 3).perplexity, rel=1e-12)

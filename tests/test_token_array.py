@@ -1,0 +1,196 @@
+"""The compact token path (token_array, ngram_counts, corpus_stats) against the straightforward
+reference: d2l's lists of tokens (`load_corpus`), `Vocab(flat)` and Counters of n-gram tuples."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from rnn_tui.data import ngram_counts
+from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.ngram_counts import top_ngram_positions, top_ngrams_of_ids
+from rnn_tui.data.sources import read_text, split_lines
+from rnn_tui.data.stats import corpus_stats
+from rnn_tui.data.token_array import (
+    compact_dtype,
+    count_lines,
+    line_chunks,
+    scan_text,
+)
+from rnn_tui.data.vocab import Vocab, count_corpus
+
+# Letters of both cases, digits, punctuation, every line end, tabs, a few non-ASCII letters
+# (one lower-cases to ASCII), a non-ASCII space and "<unk>" itself.
+ALPHABET = "aAbBzZ09 ,.!-\t\n\r\x0b\x1céÉİK\u2028\u00a0"
+TEXTS = st.lists(
+    st.one_of(st.text(alphabet=ALPHABET, max_size=12), st.sampled_from(["<unk>", "\r\n", "the "])),
+    max_size=40,
+).map("".join)
+
+
+def reference_stats(text: str, token: str, mode: str, min_freq: int, top: int) -> dict:
+    """What `rnn-tui stats` printed before the compact path: lists of tokens and Counters."""
+    from rnn_tui.data.corpus import clean_line, tokenize
+
+    lines = [clean_line(line, mode) for line in split_lines(text)]
+    flat = [tok for line in tokenize(lines, token) for tok in line]
+    vocab = Vocab(flat, min_freq=min_freq)
+    # d2l's rule spelled out: <unk>, then by count descending, ties first-seen, min_freq cut.
+    by_count = sorted(Counter(flat).items(), key=lambda item: -item[1])
+    assert vocab.idx_to_token == ["<unk>"] + [
+        t for t, c in by_count if c >= min_freq and t != "<unk>"
+    ]
+    grams = {}
+    for n in (1, 2, 3):
+        counter = Counter(zip(*(flat[i:] for i in range(n)), strict=False))
+        grams[str(n)] = [[list(gram), count] for gram, count in counter.most_common(top)]
+    return {
+        "num_lines": len(lines),
+        "num_tokens": len(flat),
+        "vocab_size": len(vocab),
+        "idx_to_token": vocab.idx_to_token,
+        "ids": vocab[flat],
+        "top_tokens": [[t, i, vocab.freq(t)] for i, t in enumerate(vocab.idx_to_token[:top])],
+        "top_ngrams": grams,
+    }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=TEXTS,
+    token=st.sampled_from(["word", "char"]),
+    mode=st.sampled_from(["clean", "raw"]),
+    min_freq=st.integers(0, 3),
+    chunk=st.integers(1, 64),
+    top=st.integers(0, 6),
+)
+def test_the_compact_path_matches_the_reference(text, token, mode, min_freq, chunk, top):
+    ref = reference_stats(text, token, mode, min_freq, top)
+    scan = scan_text(text, token, mode, chunk_chars=chunk)
+    assert scan.num_lines == ref["num_lines"] == count_lines(text)
+    assert scan.num_tokens == ref["num_tokens"]
+    if not scan.num_tokens:
+        return
+    vocab = scan.vocab(min_freq)
+    assert vocab.idx_to_token == ref["idx_to_token"]
+    assert vocab == Vocab(vocab_tokens(scan), min_freq=min_freq)
+    ids = scan.vocab_ids(vocab, chunk=chunk)
+    assert ids.dtype == compact_dtype(len(vocab))
+    assert ids.tolist() == ref["ids"]
+    grams = top_ngrams_of_ids(scan.ids, scan.tokens, (1, 2, 3), top, chunk=chunk)
+    assert {str(n): [[list(g), c] for g, c in rows] for n, rows in grams.items()} == ref[
+        "top_ngrams"
+    ]
+    with_counts = top_ngrams_of_ids(scan.ids, scan.tokens, (1,), top, counts=scan.counts)
+    assert with_counts[1] == grams[1]
+
+
+def vocab_tokens(scan) -> list[str]:
+    return [scan.tokens[i] for i in scan.ids.tolist()]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 5), max_size=80),
+    n=st.integers(1, 4),
+    k=st.integers(0, 8),
+    chunk=st.integers(1, 9),
+    dense=st.booleans(),
+)
+def test_top_ngram_positions_dense_and_sparse_match_most_common(ids, n, k, chunk, dense):
+    array = np.asarray(ids, dtype=np.uint8)
+    limit = ngram_counts.DENSE_LIMIT if dense else 0
+    original = ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT
+    try:
+        ngram_counts.DENSE_LIMIT = limit
+        ngram_counts.SORT_ALL_LIMIT = 5  # short streams sort at once, longer ones merge
+        got = top_ngram_positions(array, 6, n, k, chunk=chunk)
+    finally:
+        ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT = original
+    counter = Counter(zip(*(ids[i:] for i in range(n)), strict=False))
+    assert [(tuple(ids[p : p + n]), c) for p, c in got] == counter.most_common(k)
+    for p, _ in got:  # the first occurrence of each n-gram
+        gram = tuple(ids[p : p + n])
+        assert all(tuple(ids[q : q + n]) != gram for q in range(p))
+
+
+def test_line_chunks_cut_after_line_feeds_only():
+    text = "ab\r\ncd\n" + "x" * 10 + "\nlast"
+    spans = line_chunks(text, 3)
+    assert "".join(text[a:b] for a, b in spans) == text
+    assert all(text[b - 1] == "\n" for a, b in spans[:-1])
+    assert line_chunks("", 5) == []
+
+
+def test_compact_dtypes_follow_the_vocabulary_size():
+    assert [compact_dtype(n) for n in (1, 256, 257, 65536, 65537)] == [
+        np.uint8,
+        np.uint8,
+        np.uint16,
+        np.uint16,
+        np.uint32,
+    ]
+    char = scan_text(read_text("timemachine"), "char")
+    assert char.ids.dtype == np.uint8 and char.ids.itemsize == 1
+    word = scan_text(read_text("timemachine"), "word")
+    assert word.ids.dtype == np.uint16
+
+
+def test_progress_and_cancellation_between_chunks():
+    text = "one two three\n" * 100
+    seen = []
+    scan_text(text, chunk_chars=140, progress=lambda done, total: seen.append((done, total)))
+    assert len(seen) == 10 and seen[-1] == (len(text), len(text))
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    calls = []
+
+    def cancelled() -> bool:
+        calls.append(1)
+        return len(calls) > 3
+
+    with pytest.raises(DataError, match="stopped"):
+        scan_text(text, chunk_chars=140, cancelled=cancelled)
+
+
+def test_the_time_machine_stats_equal_the_list_path():
+    for token in ("word", "char"):
+        corpus = load_corpus("timemachine", token=token)
+        stats = corpus_stats("timemachine", token=token, top=20)
+        ref = reference_stats(read_text("timemachine"), token, "clean", 0, 20)
+        assert stats["num_tokens"] == corpus.num_tokens == ref["num_tokens"]
+        assert stats["top_tokens"] == ref["top_tokens"]
+        assert stats["top_ngrams"] == ref["top_ngrams"]
+
+
+def test_vocab_from_counts_is_vocab_of_the_tokens():
+    tokens = "b a c a b d <unk> a".split()
+    for min_freq in range(4):
+        built = Vocab.from_counts(count_corpus(tokens).items(), min_freq)
+        assert built == Vocab(tokens, min_freq=min_freq)
+        assert built.idx_to_token == Vocab(tokens, min_freq=min_freq).idx_to_token
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 4), min_size=0, max_size=60),
+    k=st.integers(0, 7),
+    sort_all=st.integers(0, 70),
+)
+def test_bigrams_counted_from_the_trigram_sort_match_most_common(ids, k, sort_all):
+    tokens = [f"t{i}" for i in range(5)]
+    original = ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT
+    try:
+        ngram_counts.DENSE_LIMIT = 0  # sparse counting at every order
+        ngram_counts.SORT_ALL_LIMIT = sort_all  # one sort (bigrams from trigrams) or merges
+        got = top_ngrams_of_ids(np.asarray(ids, dtype=np.uint8), tokens, (1, 2, 3), k, chunk=4)
+    finally:
+        ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT = original
+    flat = [tokens[i] for i in ids]
+    for n in (1, 2, 3):
+        counter = Counter(zip(*(flat[i:] for i in range(n)), strict=False))
+        assert got[n] == counter.most_common(k)

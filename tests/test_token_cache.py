@@ -1,0 +1,155 @@
+"""The on-disk token cache: where it lives, what it keys on, memory-mapped reads, and that a
+corrupt, foreign or unwritable cache only ever means tokenizing again."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rnn_tui.data import token_cache
+from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.sources import read_text
+from rnn_tui.data.stats import corpus_stats
+from rnn_tui.data.token_cache import (
+    CACHE_ENV,
+    cache_dir,
+    cache_key,
+    load_cached,
+    load_token_array,
+)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv(CACHE_ENV, str(directory))
+    return directory
+
+
+@pytest.fixture
+def corpus(tmp_path) -> Path:
+    path = tmp_path / "tm.txt"
+    path.write_text(read_text("timemachine")[:30_000], encoding="utf-8")
+    return path
+
+
+def test_the_cache_directory_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "mine"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv(CACHE_ENV)
+    assert cache_dir() == tmp_path / "xdg" / "rnn-tui"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache_dir() == tmp_path / "home" / ".cache" / "rnn-tui"
+
+
+def test_keys_differ_by_content_and_every_option():
+    base = ("d1", "word", "clean", 0, "utf-8")
+    keys = {cache_key(*base)}
+    for i, other in enumerate(("d2", "char", "raw", 2, "latin-1")):
+        changed = list(base)
+        changed[i] = other
+        keys.add(cache_key(*changed))
+    assert len(keys) == 6
+
+
+@pytest.mark.parametrize("token", ["word", "char"])
+def test_a_file_is_cached_then_memory_mapped(cache, corpus, token):
+    reference = load_corpus(str(corpus), token=token, min_freq=2)
+    first = load_token_array(str(corpus), token=token, min_freq=2)
+    assert not isinstance(first.ids, np.memmap)
+    assert sorted(p.suffix for p in cache.iterdir()) == [".json", ".npy"]  # no temp files
+    second = load_token_array(str(corpus), token=token, min_freq=2)
+    assert isinstance(second.ids, np.memmap) and not second.ids.flags.writeable
+    for loaded in (first, second):
+        assert loaded.vocab == reference.vocab
+        assert loaded.ids.tolist() == reference.ids
+        assert loaded.num_lines == reference.num_lines
+        assert loaded.ids.dtype == (np.uint8 if token == "char" else np.uint16)
+    # Another min_freq is another entry; a changed file is another key, never stale data.
+    load_token_array(str(corpus), token=token, min_freq=0)
+    assert len(list(cache.glob("*.npy"))) == 2
+    corpus.write_text("a whole new text\n", encoding="utf-8")
+    assert load_token_array(str(corpus), token=token).num_tokens == len(
+        load_corpus(str(corpus), token=token).ids
+    )
+
+
+def test_bundled_corpora_are_not_cached(cache):
+    assert load_token_array("timemachine").num_tokens == 32775
+    assert not cache.exists()
+
+
+def _entry(cache: Path) -> tuple[Path, Path]:
+    (npy,) = cache.glob("*.npy")
+    return npy, npy.with_suffix(".json")
+
+
+def _rewrite_header(path: Path, **changes) -> None:
+    header = json.loads(path.read_text())
+    header.update(changes)
+    path.write_text(json.dumps(header))
+
+
+CORRUPTIONS = {
+    "truncated ids": lambda npy, meta: npy.write_bytes(npy.read_bytes()[:100]),
+    "ids not an npy file": lambda npy, meta: npy.write_bytes(b"garbage" * 50),
+    "ids missing": lambda npy, meta: npy.unlink(),
+    "header not json": lambda npy, meta: meta.write_bytes(b"{not json"),
+    "header a list": lambda npy, meta: meta.write_text("[1, 2]"),
+    "wrong magic": lambda npy, meta: _rewrite_header(meta, magic="something else"),
+    "wrong version": lambda npy, meta: _rewrite_header(meta, version=99),
+    "wrong length": lambda npy, meta: _rewrite_header(meta, length=5),
+    "wrong dtype": lambda npy, meta: _rewrite_header(meta, dtype="<u4"),
+    "no vocabulary": lambda npy, meta: _rewrite_header(meta, tokens=None),
+    "counts not matching": lambda npy, meta: _rewrite_header(meta, counts=[1]),
+    "tokens repeated": lambda npy, meta: _rewrite_header(
+        meta, tokens=["a"] * len(json.loads(meta.read_text())["tokens"])
+    ),
+    "counts not whole": lambda npy, meta: _rewrite_header(
+        meta, counts=[0.5] * len(json.loads(meta.read_text())["counts"])
+    ),
+    "id out of range": lambda npy, meta: np.save(npy, np.load(npy) + 200),
+    "wide ids": lambda npy, meta: np.save(npy, np.load(npy).astype(np.int64)),
+}
+
+
+@pytest.mark.parametrize("damage", sorted(CORRUPTIONS))
+def test_a_damaged_cache_is_rebuilt_not_trusted(cache, corpus, damage):
+    reference = load_corpus(str(corpus), token="char")
+    load_token_array(str(corpus), token="char")
+    npy, meta = _entry(cache)
+    key = npy.stem
+    CORRUPTIONS[damage](npy, meta)
+    assert load_cached(key) is None
+    again = load_token_array(str(corpus), token="char")
+    assert again.ids.tolist() == reference.ids and again.vocab == reference.vocab
+    assert load_cached(key) is not None  # rewritten whole
+
+
+def test_an_unwritable_cache_never_fails_stats_or_loading(tmp_path, monkeypatch, corpus):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv(CACHE_ENV, str(blocker / "cache"))
+    stats = corpus_stats(str(corpus), token="word")
+    assert stats["num_tokens"] == len(load_corpus(str(corpus)).ids)
+    assert load_token_array(str(corpus)).num_tokens == stats["num_tokens"]
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "full"))
+    monkeypatch.setattr(token_cache.np, "save", full_disk)
+    assert load_token_array(str(corpus)).num_tokens == stats["num_tokens"]
+    assert [p.name for p in (tmp_path / "full").iterdir()] == []  # the temp file is gone
+
+
+def test_stats_write_the_cache_training_reads(cache, corpus):
+    corpus_stats(str(corpus), token="char", mode="raw")
+    assert len(list(cache.glob("*.npy"))) == 1
+    loaded = load_token_array(str(corpus), token="char", mode="raw")
+    assert isinstance(loaded.ids, np.memmap)
