@@ -265,8 +265,11 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         self.query_one(VocabPanel).set_vocab(
             vocab.idx_to_token, loaded.freqs, loaded.corpus.num_tokens
         )
-        self._ngram_panel.set_stats(loaded.ngrams)
-        self._partition_panel.set_corpus(loaded.corpus)
+        # One panel per turn of the event loop: on a 100 MB corpus each takes tens of ms to
+        # build, and keys and timers get their turn in between (in order, so a newer corpus's
+        # panels still come after an older one's).
+        self.call_later(self._ngram_panel.set_stats, loaded.ngrams)
+        self.call_later(self._partition_panel.set_corpus, loaded.corpus)
 
     def _update_status(self) -> None:
         status = self.query_one("#status", Static)
