@@ -146,6 +146,24 @@ async def test_loaded_corpus_shows_tokens():
         assert panel.shown_layout.num_tokens == 35
 
 
+async def test_a_big_corpus_is_partitioned_over_its_first_tokens(monkeypatch):
+    """The layout costs two arrays per token at every change: a corpus beyond
+    MAX_PARTITIONED is laid out over its first MAX_PARTITIONED tokens, and says so."""
+    import rnn_tui.tui.widgets.partition_panel as partition_panel
+
+    monkeypatch.setattr(partition_panel, "MAX_PARTITIONED", 1500)
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        panel = app.query_one(PartitionPanel)
+        panel.set_corpus(load_corpus("timemachine", max_tokens=2000))
+        await focus_view(pilot, app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert panel.shown_layout.num_tokens == 1500
+        summary = text_of(app, "#partition-summary")
+        assert "timemachine (its first 1,500 of 2,000 word tokens)" in summary
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
 async def test_fits_small_and_large_terminals(size):
     app = PanelApp()

@@ -35,6 +35,9 @@ from rnn_tui.tui.widgets.partition_view import (
 TOY, CORPUS = "toy", "corpus"
 SHOWN_BATCHES = 3  # "the first few minibatches"
 ROWS_PER_BATCH = 4  # a batch of 32 rows would bury the comparison between batches
+# The layout costs two int64 arrays per token, built at every change of the settings: a big
+# corpus is partitioned over its first million tokens (the strip shows a few hundred anyway).
+MAX_PARTITIONED = 1_000_000
 CORPUS_STRIP_LINES = 4  # a corpus strip shows as many positions as fill this many lines
 NO_CORPUS = "no corpus loaded yet: load one to partition it"
 
@@ -213,8 +216,13 @@ class PartitionPanel(Widget):
             if self._corpus is None:
                 raise DataError(NO_CORPUS)
             corpus = self._corpus
-            ids = corpus.ids
+            ids = corpus.ids[:MAX_PARTITIONED]
             label = f"{corpus.source} ({corpus.num_tokens:,} {corpus.token} tokens)"
+            if corpus.num_tokens > MAX_PARTITIONED:
+                label = (
+                    f"{corpus.source} (its first {MAX_PARTITIONED:,} of "
+                    f"{corpus.num_tokens:,} {corpus.token} tokens)"
+                )
         else:
             ids = TOY_PRESET["corpus"]
             label = "toy preset list(range(35))"
