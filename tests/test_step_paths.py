@@ -187,3 +187,17 @@ def test_the_warm_up_before_a_capture_is_undone_in_place():
     reference.step()
     for ours, theirs in zip(after_restore, fresh.parameters(), strict=True):
         torch.testing.assert_close(ours, theirs.detach())
+
+
+def test_the_device_resident_stream_gathers_the_same_minibatches(corpus_file):
+    """On a GPU the training stream stays on the device and each epoch's minibatches are
+    gathered there; the CPU runs the same gather here and gets the host path's batches."""
+    config = tiny(corpus_file, sampling="random")
+    host = Trainer(config).task
+    resident = Trainer(config).task
+    resident._force_resident = True
+    for epoch in (1, 2):
+        X, Y = host.epoch_batches(epoch)
+        X_r, Y_r = resident.epoch_batches(epoch)
+        assert X_r.dtype == torch.int64 and torch.equal(X_r, X) and torch.equal(Y_r, Y)
+    assert resident._stream is not None and resident._stream.dtype == torch.int32

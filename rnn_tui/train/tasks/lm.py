@@ -175,10 +175,31 @@ class LanguageModelTask:
         X and Y = X shifted by one token (rnn_tui.data.partition's layout); under data
         parallelism this process's rows of each."""
         starts = np.asarray(self._starts(epoch)[: self.num_batches], dtype=np.int64)[:, self.rows]
+        if self.resident:
+            # The stream lives on the device: only the starts travel, the gather runs there.
+            index = to_device(torch.from_numpy(starts), self.device)[:, :, None]
+            index = index + torch.arange(self.config.num_steps, device=self.device)
+            stream = self._resident_stream()
+            return stream[index].long(), stream[index + 1].long()
         index = starts[:, :, None] + np.arange(self.config.num_steps)
         X = torch.from_numpy(self.train_ids[index].astype(np.int64))
         Y = torch.from_numpy(self.train_ids[index + 1].astype(np.int64))
         return to_device(X, self.device), to_device(Y, self.device)
+
+    @property
+    def resident(self) -> bool:
+        """On a GPU the training stream is copied to it once (int32: 4 bytes a token) and each
+        epoch gathers its minibatches there, instead of copying them over every epoch."""
+        return self.device.type == "cuda" or self._force_resident
+
+    _force_resident = False  # a test runs the resident path on the CPU
+    _stream: torch.Tensor | None = None
+
+    def _resident_stream(self) -> torch.Tensor:
+        if self._stream is None:
+            ids = torch.from_numpy(np.asarray(self.train_ids, dtype=np.int32))
+            self._stream = to_device(ids, self.device)
+        return self._stream
 
     def _validation_batches(self) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """The validation stream cut into `rows` parallel rows read num_steps at a time (the
