@@ -26,6 +26,7 @@ import os
 import platform
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -66,9 +67,15 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
                      "--repeat", "1" if args.quick else "3", "--json",
                      *(["--checkpoint", str(SHIPPED)] if SHIPPED.exists() else ["--skip-latency"])])
     )  # fmt: skip
-    if (HERE / "bench_scale.py").exists():
-        sizes = "10" if args.quick else "10,30,100"
-        commands.append(("scale", [py, str(HERE / "bench_scale.py"), "--sizes", sizes, "--json"]))
+    scale = [py, str(HERE / "bench_scale.py")]
+    sizes = ["10"] if args.quick else ["10", "30", "100"]
+    folder = str(args.scale_dir)
+    files = [str(args.scale_dir / f"{kind}_{mb}.txt") for mb in sizes for kind in ("words", "raw")]
+    commands += [
+        ("scale", [*scale, "make", "--mb", *sizes, "--dir", folder]),
+        ("scale", [*scale, "cli", *files]),
+        ("scale", [*scale, "tui", files[-2], "--token", "word", "char"]),
+    ]
     if (HERE / "bench_ui.py").exists():
         commands.append(("ui", [py, str(HERE / "bench_ui.py"), "--json"]))
     return [(name, cmd) for name, cmd in commands if name not in args.skip]
@@ -90,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer epochs and repeats (minutes)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ap.add_argument(
+        "--scale-dir",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "rnn-tui-scale",
+        help="where the generated 10/30/100 MB corpora go (kept for reruns)",
+    )
     ap.add_argument("--skip", default="", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     args = ap.parse_args(argv)
     args.skip = {s for s in args.skip.split(",") if s}
