@@ -8,7 +8,8 @@ runs are followed, ticked and shown, and what their changes deserve to be told, 
 `FollowedRuns` (rnn_tui/runs/followed.py); reading one run is rnn_tui/runs/follow.py. A run
 started in another terminal is followed the same way. The first read of a run's metrics
 (possibly a big file) happens in a thread worker, later polls read only what was appended; plots
-are redrawn only when new data arrived.
+are redrawn only when new data arrived, and for new points alone at most every few seconds
+(train_curves.py), so that a live run loses little to the UI (benchmarks/bench_ui.py).
 """
 
 from __future__ import annotations

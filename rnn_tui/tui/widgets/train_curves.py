@@ -5,13 +5,18 @@ also held-out BLEU (all held-out pairs, and those of at most five English words)
 Four plots in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next). With
 a seq2seq run among those shown, BLEU takes the grid's second place and tokens/s (also in the
 header) is left to the one-at-a-time cycle, so the grid stays 2×2 and readable.
-Replotting happens only when a run brought new data (its snapshot version), the selection or
-the colours changed; each plot keeps about two points per column (LinePlot decimates).
+Replotting happens only when a run brought new data (its snapshot version), the selection,
+the colours or a run's status changed; each plot keeps about two points per column (LinePlot
+decimates). New points alone replot at most once per interval (a token bucket: the first
+comes at once, later ones wait for a poll after the interval): PLOT_EVERY_S, longer where the
+last drawing cost more than PLOT_SHARE of a core at that rate. Four plotext plots cost tens of
+milliseconds of CPU, taken from the trainer while it shares the machine (issue 13).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,6 +53,8 @@ RUN_STYLES = {
 TRAIN, VAL, REFERENCE, SHORT = "cyan+", "orange+", "gray", "green+"
 GRID_MIN_WIDTH = 80  # below this (or GRID_MIN_HEIGHT rows) one plot at a time
 GRID_MIN_HEIGHT = 20
+PLOT_EVERY_S = 2.0  # while runs only bring new points: at most one replot this often
+PLOT_SHARE = 0.02  # ... and drawing them takes at most this share of one core
 
 
 def loss_name(tasks: Sequence[str]) -> str:
@@ -65,7 +72,25 @@ def plot_ids(seq2seq: bool, grid: bool) -> tuple[str, ...]:
     return tuple(i for i in ids if i != "plot-speed") if grid else ids
 
 
-class ZeroBasedPlot(LinePlot):
+class TimedPlot(LinePlot):
+    """A LinePlot that keeps what drawing its latest replot cost (CPU seconds, plotext and the
+    conversion to strips), which sets how often new points may replot."""
+
+    draw_seconds = 0.0
+
+    def replot(self) -> None:
+        self.draw_seconds = 0.0  # the renders that follow are this replot's
+        super().replot()
+
+    def render_lines(self, crop):
+        start = time.thread_time()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self.draw_seconds += time.thread_time() - start
+
+
+class ZeroBasedPlot(TimedPlot):
     """A LinePlot whose y axis starts at 0: BLEU (0–100) reads as a share of the scale, and a
     run at BLEU 0 gets a flat line at the bottom rather than an axis from −1 to 1."""
 
@@ -200,10 +225,14 @@ class CurvePanel(Container):
         self.loss = "cross-entropy"  # what the loss plot's title says it measures
         self.seq2seq = False  # a seq2seq run is among those shown: the BLEU plot is in
         self._key: tuple | None = None
+        self._frame: tuple | None = None  # the runs, statuses, labels and colours last drawn
+        self.clock: Callable[[], float] = time.monotonic  # the replot rate's (tests replace it)
+        self._tokens = 1.0
+        self._refilled: float | None = None
 
     def compose(self) -> ComposeResult:
         for plot_id, title, logy in ALL_PLOTS:
-            kind = ZeroBasedPlot if plot_id == BLEU_PLOT[0] else LinePlot
+            kind = ZeroBasedPlot if plot_id == BLEU_PLOT[0] else TimedPlot
             yield kind(title=title, xlabel="epoch", logy=logy, tight=True, id=plot_id)
 
     def on_mount(self) -> None:
@@ -214,10 +243,24 @@ class CurvePanel(Container):
         return self.has_class("-single")
 
     def show(self, curves: Sequence[Curve]) -> bool:
-        """Replot for `curves` unless nothing changed since the last call; True if replotted."""
+        """Replot for `curves` unless nothing changed since the last call, or only new points
+        arrived sooner than `replot_interval()` after the previous such replot (they are drawn
+        by a later call); True if replotted."""
         key = tuple((c.snap.path, c.snap.version, c.label, c.color) for c in curves)
         if key == self._key:
             return False
+        now = self.clock()
+        if self._refilled is not None:
+            elapsed = max(0.0, now - self._refilled)
+            self._tokens = min(1.0, self._tokens + elapsed / self.replot_interval())
+        self._refilled = now
+        frame = tuple((c.snap.path, c.snap.status, c.label, c.color) for c in curves)
+        if frame == self._frame:
+            # Only new points: they wait (the key stays old) until the bucket has a token.
+            if self._tokens < 1.0:
+                return False
+            self._tokens -= 1.0
+        self._frame = frame
         self._key = key
         if not curves:
             series: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in ALL_PLOTS}
@@ -240,6 +283,12 @@ class CurvePanel(Container):
         for plot_id, _, _ in ALL_PLOTS:
             self.query_one(f"#{plot_id}", LinePlot).set_series(series[plot_id])
         return True
+
+    def replot_interval(self) -> float:
+        """Seconds between replots for new points alone: PLOT_EVERY_S, or longer where the
+        latest drawing of the plots shown would take more than PLOT_SHARE of a core."""
+        cost = sum(plot.draw_seconds for plot in self.query(TimedPlot) if plot.display)
+        return max(PLOT_EVERY_S, cost / PLOT_SHARE)
 
     @property
     def active_id(self) -> str:

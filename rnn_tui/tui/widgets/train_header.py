@@ -21,6 +21,7 @@ STATUS_MARKS = {
     "died": ("†", "red"),  # says running/paused, but its trainer is gone
 }
 PROGRESS_STEPS = 1000
+AUTO_HEIGHT = {"run-metrics"}  # `height: auto`: may wrap onto more rows at narrow widths
 
 
 def _pairs(cfg: dict) -> str:
@@ -181,9 +182,20 @@ class RunHeader(Vertical):
 
     def _update(self, widget_id: str, content: str | Text) -> None:
         # The header is redrawn on every poll: repaint (and send over SSH) only what changed.
-        if self._drawn.get(widget_id) != content:
-            self._drawn[widget_id] = content
-            self.query_one(f"#{widget_id}", Static).update(content)
+        if self._drawn.get(widget_id) == content:
+            return
+        self._drawn[widget_id] = content
+        static = self.query_one(f"#{widget_id}", Static)
+        # A layout pass reflows the whole screen (tens of ms on 2 cores, taken from the
+        # trainer): only when the text's wrapped height changes, the title and ETA rows never.
+        static.update(content, layout=False)
+        width = static.content_size.width
+        if widget_id in AUTO_HEIGHT and (
+            not width
+            or static.get_content_height(static.content_size, self.app.size, width)
+            != static.content_size.height
+        ):
+            static.refresh(layout=True)
 
     def show(
         self, snap: Snapshot | None, memory_mb: float | None = None, starting: bool = False

@@ -124,7 +124,8 @@ class SampleLog(Static):
     def _draw(self) -> None:
         limit = max(1, self.content_size.height or 3)
         render = translations_text if self._translations else samples_text
-        self.update(render(self._samples, limit))
+        # A fixed height (its class sets it): no layout pass of the whole screen each epoch.
+        self.update(render(self._samples, limit), layout=False)
 
     def on_resize(self) -> None:
         self._draw()

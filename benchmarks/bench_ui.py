@@ -1,0 +1,374 @@
+"""What the live Train screen costs a run, and how quickly it answers keys meanwhile.
+
+    python benchmarks/bench_ui.py [--epochs 4] [--pairs 2] [--hidden 256] [--key-every 0.2]
+        [--idle-seconds 10] [--only ratio,keys,idle]
+
+The app runs for real in a tmux pane (120×40), so the terminal output is produced and parsed as a
+user's would be; the trainer is its ordinary child (`rnn-tui train`, started by the screen's `s`
+key). One JSON line per measurement:
+
+    ratio  the median per-epoch tokens/s of a char LSTM trained from the Train screen, over the
+           same configuration trained headless (`rnn-tui train`), in alternating pairs (A B B A…)
+    keys   during a Train-screen run, `v` (next plot) sent every --key-every seconds: time from
+           sending it (tmux send-keys) to its handler running and to the next refresh, p50/p95/max;
+           and the event loop's lag (how late a 50 ms asyncio timer fires), p50/p95/max
+    idle   CPU seconds the app process uses per second over --idle-seconds on the Train screen
+           with nothing followed
+
+Exit status 1 when a target is missed (ratio ≥ 0.95, key p95 ≤ 100 ms). `main(argv)` is what
+bench_all.py (and anything else) calls; `--serve` is the instrumented app itself, run in tmux.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SIZE = (120, 40)
+RATIO_TARGET = 0.95
+KEY_P95_TARGET_MS = 100.0
+LAG_TICK_S = 0.05
+NICE_VAR = "RNN_TUI_BENCH_CHILD_NICE"  # an experiment: the screen's child_nice
+SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits it): --screen-env
+
+
+# -- the instrumented app (runs inside tmux) -------------------------------------------------
+
+
+def serve(out: Path, hidden: int, epochs: int) -> int:
+    """The real app on its Train screen, the form set to a char LSTM of `hidden` units for
+    `epochs` epochs, recording to `out` (JSON lines) its pid, each `v` handled and the event
+    loop's lag."""
+    sys.path.insert(0, str(ROOT))
+    from rnn_tui.tui.app import RnnTuiApp
+    from rnn_tui.tui.screens.train import TrainScreen
+    from rnn_tui.tui.widgets.train_form import TrainForm
+
+    log = open(out, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the app
+
+    def record(kind: str, **fields) -> None:
+        log.write(json.dumps({"kind": kind, "t": time.monotonic(), **fields}) + "\n")
+
+    nice = os.environ.get(NICE_VAR)
+
+    class ProbeScreen(TrainScreen):
+        def __init__(self) -> None:
+            super().__init__(**({} if nice is None else {"child_nice": int(nice)}))
+
+        def on_mount(self) -> None:
+            super().on_mount()
+            form = self.query_one(TrainForm)
+            form.set_value("model", "lstm")
+            form.set_value("token", "char")
+            form.set_value("hidden", hidden)
+            form.set_value("epochs", epochs)
+            loop = asyncio.get_running_loop()
+
+            def tick(due: float) -> None:
+                now = time.monotonic()
+                record("lag", lag=now - due)
+                loop.call_at(now + LAG_TICK_S, tick, now + LAG_TICK_S)
+
+            start = loop.time() + LAG_TICK_S
+            loop.call_at(start, tick, start)
+            self.call_after_refresh(lambda: record("ready", pid=os.getpid()))
+
+        def action_next_plot(self) -> None:
+            record("key")
+            super().action_next_plot()
+            self.call_after_refresh(lambda: record("painted"))
+
+    class ProbeApp(RnnTuiApp):
+        DEFAULT_MODE = "train"
+        MODES = {**RnnTuiApp.MODES, "train": ProbeScreen}  # noqa: RUF012
+
+    ProbeApp().run()
+    return 0
+
+
+# -- driving it ------------------------------------------------------------------------------
+
+
+def _records(out: Path) -> list[dict]:
+    try:
+        lines = out.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    return [json.loads(line) for line in lines if line.endswith("}")]
+
+
+def _wait(condition, timeout: float, what: str, step: float = 0.1):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(step)
+    raise TimeoutError(f"timed out waiting for {what}")
+
+
+class TmuxApp:
+    """The instrumented app in a detached tmux session."""
+
+    def __init__(self, work: Path, hidden: int, epochs: int, env: dict[str, str]):
+        self.session = f"bench-ui-{os.getpid()}-{time.monotonic_ns()}"
+        self.out = work / f"{self.session}.jsonl"
+        self.runs = work / f"runs-{self.session}"
+        self.runs.mkdir()
+        exports = " ".join(f"{k}={v}" for k, v in {**env, "RNN_TUI_RUNS": str(self.runs)}.items())
+        command = (
+            f"cd {ROOT} && env {exports} {sys.executable} {Path(__file__).resolve()} "
+            f"--serve {self.out} --hidden {hidden} --epochs {epochs} 2>{work}/serve.err"
+        )
+        subprocess.run(
+            ["tmux", "new-session", "-d", "-s", self.session, "-x", str(SIZE[0]), "-y",
+             str(SIZE[1]), command],
+            check=True,
+        )  # fmt: skip
+        ready = _wait(lambda: [r for r in _records(self.out) if r["kind"] == "ready"], 60, "app")
+        self.pid = ready[0]["pid"]
+
+    def send(self, *keys: str) -> float:
+        sent = time.monotonic()
+        subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
+        return sent
+
+    def run_dir(self) -> Path | None:
+        dirs = [p for p in self.runs.iterdir() if p.is_dir()]
+        return dirs[0] if dirs else None
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
+        # The trainer has its own session: one left running by a failed measurement is stopped
+        # (SIGTERM: it saves and exits).
+        run_dir = self.run_dir()
+        if run_dir is not None and _status(run_dir) in ("running", "paused"):
+            try:
+                pid = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))["pid"]
+                os.kill(int(pid), signal.SIGTERM)
+            except (OSError, ValueError, KeyError, TypeError):
+                pass
+
+
+def _status(run_dir: Path) -> str:
+    try:
+        return json.loads((run_dir / "status.json").read_text(encoding="utf-8")).get("status", "")
+    except (OSError, ValueError):
+        return ""
+
+
+def _wait_run(run_dir: Path, timeout: float) -> None:
+    done = ("finished", "failed", "stopped")
+    _wait(lambda: _status(run_dir) in done, timeout, f"{run_dir.name} to finish", 0.25)
+    if _status(run_dir) != "finished":
+        raise RuntimeError(f"{run_dir.name} {_status(run_dir)}: see {run_dir / 'train.log'}")
+
+
+def epoch_speeds(run_dir: Path) -> list[float]:
+    """tokens/s of each epoch event in the run's metrics.jsonl."""
+    speeds = []
+    for line in (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines():
+        event = json.loads(line) if line.endswith("}") else {}
+        if event.get("event") == "epoch" and event.get("tokens_per_s"):
+            speeds.append(float(event["tokens_per_s"]))
+    return speeds
+
+
+def _config(run_dir: Path) -> dict:
+    config = json.loads((run_dir / "config.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in config.items() if k not in ("run_dir", "resume")}
+
+
+def headless(work: Path, hidden: int, epochs: int, n: int) -> Path:
+    run_dir = work / f"headless-{n}"
+    argv = [sys.executable, "-m", "rnn_tui", "train", "--model", "lstm", "--token", "char",
+            "--hidden", str(hidden), "--epochs", str(epochs),
+            "--run-dir", str(run_dir)]  # fmt: skip
+    subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    return run_dir
+
+
+def from_screen(work: Path, hidden: int, epochs: int, key_every: float | None = None):
+    """One run started with `s` on the Train screen, to its end; with `key_every`, `v` is sent
+    that often meanwhile. Returns (run dir, key send times, the app's records, the app's CPU
+    share while the trainer ran)."""
+    app = TmuxApp(work, hidden, epochs, SCREEN_ENV)
+    sent: list[float] = []
+    try:
+        time.sleep(1.0)  # the first paint and the run list settle
+        app.send("s")
+        run_dir = _wait(app.run_dir, 30, "the run folder")
+        _wait(lambda: _status(run_dir) == "running", 120, "the trainer to start", 0.1)
+        cpu0, t0 = cpu_seconds(app.pid), time.monotonic()
+        if key_every:
+            while _status(run_dir) == "running":
+                sent.append(app.send("v"))
+                time.sleep(key_every)
+        _wait_run(run_dir, 60 + 30 * epochs)
+        # What the app itself used while the trainer ran: the cause of any slowdown.
+        share = (cpu_seconds(app.pid) - cpu0) / (time.monotonic() - t0)
+        time.sleep(0.5)
+        records = _records(app.out)
+    finally:
+        app.close()
+    return run_dir, sent, records, share
+
+
+def percentiles(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"p50": None, "p95": None, "max": None, "n": 0}
+    ordered = sorted(values)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": round(p95, 2),
+        "max": round(ordered[-1], 2),
+        "n": len(ordered),
+    }
+
+
+def measure_ratio(work: Path, hidden: int, epochs: int, pairs: int) -> dict:
+    """Alternating headless and Train-screen runs (A B B A …), medians of per-epoch tokens/s."""
+    heads: list[float] = []
+    screens: list[float] = []
+    shares: list[float] = []
+    per_pair = []
+    config_diff: list[str] = []
+    for i in range(pairs):
+        order = ("headless", "screen") if i % 2 == 0 else ("screen", "headless")
+        got = {}
+        for kind in order:
+            if kind == "headless":
+                run_dir = headless(work, hidden, epochs, i)
+            else:
+                run_dir, _, _, share = from_screen(work, hidden, epochs)
+                shares.append(share)
+            got[kind] = (run_dir, statistics.median(epoch_speeds(run_dir)))
+        heads.append(got["headless"][1])
+        screens.append(got["screen"][1])
+        per_pair.append(round(got["screen"][1] / got["headless"][1], 3))
+        a, b = _config(got["headless"][0]), _config(got["screen"][0])
+        config_diff = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    head, screen = statistics.median(heads), statistics.median(screens)
+    return {
+        "measure": "ratio",
+        "model": f"lstm char hidden {hidden}",
+        "epochs": epochs,
+        "pairs": pairs,
+        "headless_tokens_per_s": round(head),
+        "screen_tokens_per_s": round(screen),
+        "ratio": round(screen / head, 3),
+        "pair_ratios": per_pair,
+        "app_cpu_share": round(statistics.median(shares), 4),
+        "config_differs": config_diff,
+        "target": RATIO_TARGET,
+        "ok": screen / head >= RATIO_TARGET,
+    }
+
+
+def measure_keys(work: Path, hidden: int, epochs: int, key_every: float) -> dict:
+    run_dir, sent, records, share = from_screen(work, hidden, epochs, key_every)
+    handled = [r["t"] for r in records if r["kind"] == "key"]
+    painted = [r["t"] for r in records if r["kind"] == "painted"]
+    # The app records in order and drops no key: the i-th handled is the i-th sent.
+    to_handler = [1000 * (h - s) for s, h in zip(sent, handled, strict=False)]
+    to_paint = [1000 * (p - s) for s, p in zip(sent, painted, strict=False)]
+    lags = [1000 * r["lag"] for r in records if r["kind"] == "lag"]
+    keys = percentiles(to_handler)
+    return {
+        "measure": "keys",
+        "sent": len(sent),
+        "handled": len(handled),
+        "key_to_handler_ms": keys,
+        "key_to_refresh_ms": percentiles(to_paint),
+        "loop_lag_ms": percentiles(lags),
+        "tokens_per_s": round(statistics.median(epoch_speeds(run_dir))),
+        "app_cpu_share": round(share, 4),
+        "target_p95_ms": KEY_P95_TARGET_MS,
+        "ok": keys["p95"] is not None and keys["p95"] <= KEY_P95_TARGET_MS,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def measure_idle(work: Path, seconds: float) -> dict:
+    app = TmuxApp(work, 256, 1, SCREEN_ENV)
+    try:
+        time.sleep(2.0)  # past the first paint and the first run-list scan
+        before, t0 = cpu_seconds(app.pid), time.monotonic()
+        time.sleep(seconds)
+        used, wall = cpu_seconds(app.pid) - before, time.monotonic() - t0
+    finally:
+        app.close()
+    return {
+        "measure": "idle",
+        "seconds": round(wall, 1),
+        "cpu_seconds": round(used, 3),
+        "cpu_share": round(used / wall, 4),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=4, help="epochs of each run (default 4)")
+    ap.add_argument("--pairs", type=int, default=2, help="headless/screen pairs (default 2)")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--key-every", type=float, default=0.2, help="seconds between keys")
+    ap.add_argument("--idle-seconds", type=float, default=10.0)
+    ap.add_argument("--only", default="ratio,keys,idle", help="comma-separated measurements")
+    ap.add_argument("--json", action="store_true", help="accepted: the output is always JSON")
+    ap.add_argument("--child-nice", type=int, help="experiment: the trainer's niceness")
+    ap.add_argument(
+        "--screen-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="experiment: set in the app's (and so its trainer's) environment",
+    )
+    ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.serve is not None:
+        return serve(args.serve, args.hidden, args.epochs)
+    if shutil.which("tmux") is None:
+        print(json.dumps({"measure": "ui", "skipped": "tmux is not installed"}))
+        return 0
+    only = {m for m in args.only.split(",") if m}
+    SCREEN_ENV.clear()
+    SCREEN_ENV.update(item.split("=", 1) for item in args.screen_env)
+    if args.child_nice is not None:
+        SCREEN_ENV[NICE_VAR] = str(args.child_nice)
+    ok = True
+    with tempfile.TemporaryDirectory(prefix="bench-ui-") as tmp:
+        work = Path(tmp)
+        rows = []
+        if "ratio" in only:
+            rows.append(measure_ratio(work, args.hidden, args.epochs, args.pairs))
+            print(json.dumps(rows[-1]), flush=True)
+        if "keys" in only:
+            rows.append(measure_keys(work, args.hidden, args.epochs, args.key_every))
+            print(json.dumps(rows[-1]), flush=True)
+        if "idle" in only:
+            rows.append(measure_idle(work, args.idle_seconds))
+            print(json.dumps(rows[-1]), flush=True)
+        ok = all(row.get("ok", True) for row in rows)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
