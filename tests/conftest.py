@@ -26,6 +26,9 @@ def _private_token_cache(monkeypatch: pytest.MonkeyPatch, _token_cache_dir: str)
     """Token arrays cached by corpus files go to a temporary folder, never the user's
     ~/.cache/rnn-tui (subprocesses inherit the variable)."""
     monkeypatch.setenv("RNN_TUI_CACHE", _token_cache_dir)
+    # `--max-file-mb` sets this for the process (files.set_default_limit): a CLI test run
+    # in-process must not lower the limit for the tests after it.
+    monkeypatch.delenv("RNN_TUI_MAX_FILE_MB", raising=False)
 
 
 @pytest.fixture(autouse=True)
