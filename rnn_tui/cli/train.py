@@ -20,7 +20,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from rnn_tui.cli.output import fail, warn
+from rnn_tui.cli.output import fail, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, train_option_names
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
@@ -145,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         # torch loads here (a second or two); a Ctrl+C meanwhile ends quietly.
         return _train(args, given, claimed)
     except KeyboardInterrupt:
-        print("rnn-tui: interrupted", file=sys.stderr)
+        say("rnn-tui: interrupted")
         return 130
     finally:
         if claimed is not None:
@@ -212,28 +212,25 @@ def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
         with stop_on_signals(stop), reporter:
             summary = trainer.run(run_dir, stop, on_event=reporter)
     except KeyboardInterrupt:
-        print(
-            f"rnn-tui: interrupted; resume with: rnn-tui train --resume {run_dir.path}",
-            file=sys.stderr,
-        )
+        say(f"rnn-tui: interrupted; resume with: rnn-tui train --resume {run_dir.path}")
         return 130
     except OSError as exc:
         # The engine reports a refused write of the run itself (disk full, read-only) as a
         # failed run; whatever else the system refused is no bug either: one line.
         where = f" ({exc.filename})" if exc.filename else ""
-        print(f"rnn-tui: error: training failed: {exc.strerror or exc}{where}", file=sys.stderr)
+        say(f"rnn-tui: error: training failed: {exc.strerror or exc}{where}")
         return 1
     except Exception as exc:
         traceback.print_exc()
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"rnn-tui: error: training failed: {reason}", file=sys.stderr)
+        say(f"rnn-tui: error: training failed: {reason}")
         return 1
     if args.json:
         json.dump(summary, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
         sys.stdout.flush()
     if summary["status"] == "failed":
-        print(f"rnn-tui: error: {summary['message']}", file=sys.stderr)
+        say(f"rnn-tui: error: {summary['message']}")
         return 1
     if summary["status"] == "stopped":
         return stop.exit_code

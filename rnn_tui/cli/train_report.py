@@ -4,7 +4,8 @@ same lines without the bar otherwise (a log file such as the app's train.log).""
 from __future__ import annotations
 
 import math
-import sys
+
+from rnn_tui.cli.output import say
 
 
 def _fmt(value, spec: str = ".2f") -> str:
@@ -83,7 +84,7 @@ class Reporter:
         if self.live:
             self.console.print(text, markup=False)
         else:
-            print(text, file=sys.stderr, flush=True)
+            say(text)
 
     def __call__(self, event: dict) -> None:
         handler = getattr(self, f"on_{event.get('event')}", None)
