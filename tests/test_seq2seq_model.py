@@ -280,6 +280,7 @@ def test_config_keys_and_defaults():
         "layers": 2,
         "dropout": 0.1,
         "bidirectional": False,
+        "attention": "none",
     }
     assert model.model_name == "seq2seq"
     assert (model.src_vocab_size, model.tgt_vocab_size) == (5, 6)

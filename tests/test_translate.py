@@ -49,10 +49,12 @@ def _vocabularies() -> tuple[Vocab, Vocab, list[tuple[str, str]]]:
     )
 
 
-def make_seq2seq_checkpoint(folder: Path, *, steps: int = 60, name: str = "best") -> Path:
-    """An EncoderDecoder (embed 16, hidden 32, 2 layers) trained `steps` Adam steps on the four
-    pairs (0: untrained), saved as folder/<name>.{safetensors,json} with the meta a seq2seq run
-    writes; returns the .safetensors path."""
+def make_seq2seq_checkpoint(
+    folder: Path, *, steps: int = 60, name: str = "best", attention: str = "none"
+) -> Path:
+    """An EncoderDecoder (embed 16, hidden 32, 2 layers, the given attention) trained `steps`
+    Adam steps on the four pairs (0: untrained), saved as folder/<name>.{safetensors,json} with
+    the meta a seq2seq run writes; returns the .safetensors path."""
     from rnn_tui.checkpoints.checkpoint import save_checkpoint
     from rnn_tui.models.seq2seq import EncoderDecoder
 
@@ -61,7 +63,9 @@ def make_seq2seq_checkpoint(folder: Path, *, steps: int = 60, name: str = "best"
     try:
         torch.manual_seed(0)
         src_vocab, tgt_vocab, pairs = _vocabularies()
-        model = EncoderDecoder(len(src_vocab), len(tgt_vocab), embed=16, hidden=32, dropout=0.0)
+        model = EncoderDecoder(
+            len(src_vocab), len(tgt_vocab), embed=16, hidden=32, dropout=0.0, attention=attention
+        )
         optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
         X, X_len = (
             torch.as_tensor(a)
@@ -82,7 +86,13 @@ def make_seq2seq_checkpoint(folder: Path, *, steps: int = 60, name: str = "best"
             loss.backward()
             optimizer.step()
         meta = {
-            "config": {"task": "seq2seq", "num_steps": NUM_STEPS, "embed": 16, "hidden": 32},
+            "config": {
+                "task": "seq2seq",
+                "num_steps": NUM_STEPS,
+                "embed": 16,
+                "hidden": 32,
+                "attention": attention,
+            },
             "src_vocab": src_vocab.to_dict(),
             "tgt_vocab": tgt_vocab.to_dict(),
             "epoch": 1,
@@ -93,10 +103,14 @@ def make_seq2seq_checkpoint(folder: Path, *, steps: int = 60, name: str = "best"
         torch.set_num_threads(threads)
 
 
-def cached_seq2seq(factory: pytest.TempPathFactory, steps: int = 60) -> Path:
-    if steps not in _BUILT:
-        _BUILT[steps] = make_seq2seq_checkpoint(factory.mktemp(f"seq2seq-{steps}"), steps=steps)
-    return _BUILT[steps]
+def cached_seq2seq(
+    factory: pytest.TempPathFactory, steps: int = 60, attention: str = "none"
+) -> Path:
+    key = (steps, attention)
+    if key not in _BUILT:
+        folder = factory.mktemp(f"seq2seq-{steps}-{attention}")
+        _BUILT[key] = make_seq2seq_checkpoint(folder, steps=steps, attention=attention)
+    return _BUILT[key]
 
 
 @pytest.fixture(autouse=True)

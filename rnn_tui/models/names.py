@@ -7,6 +7,7 @@ SCRATCH_MODELS = ("rnn-scratch", "gru-scratch", "lstm-scratch")  # the seeds' eq
 CONCISE_MODELS = ("rnn", "gru", "lstm")  # nn.RNN / nn.GRU / nn.LSTM
 MODEL_NAMES = (*SCRATCH_MODELS, *CONCISE_MODELS)  # language models
 SEQ2SEQ_MODEL = "seq2seq"  # the GRU encoder–decoder
+ATTENTION_KINDS = ("none", "additive", "dot")  # its decoder: fixed context, or attention
 FORECAST_MODEL = "forecast"  # a model_config's "model" for a series forecaster…
 FORECAST_KINDS = ("mlp", "rnn", "gru", "lstm")  # …its "kind": the AR MLP or a latent AR cell
 MAX_TAU = 10_000
@@ -33,6 +34,7 @@ SIZE_LIMITS = {
 CONCISE_ONLY = ("layers", "bidirectional", "embed", "dropout")
 
 __all__ = [
+    "ATTENTION_KINDS",
     "MAX_EMBED",
     "MAX_HIDDEN",
     "MAX_LAYERS",

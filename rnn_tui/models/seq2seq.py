@@ -6,6 +6,10 @@ every step, feeds the GRU [embedding(y_t); c] where the context c is the encoder
 top-layer state — fixed for the whole output sequence (d2l's code re-reads `state[-1]`, which
 after the first step is the decoder's own state; d2l issue #2134). Linear(H→V) gives the logits.
 
+With `attention` "additive" or "dot" the decoder is attention_decoder.AttentionDecoder instead
+(d2l §10.4, Bahdanau): every step builds its own context from all the encoder's outputs. "none"
+is the fixed-context model above, and a config without the key (an older checkpoint) is "none".
+
 Batch-major throughout: X (B, T) source ids with valid lengths (B,), dec_X (B, T′). Unlike the
 seeds, padding is packed away (pack_padded_sequence) so `<pad>` tokens never reach the encoder's
 final state: a sentence encodes the same whatever the padding around it.
@@ -28,10 +32,12 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from rnn_tui.models.attention_decoder import AttentionDecoder, AttentionState
 from rnn_tui.models.base import ModelError
-from rnn_tui.models.names import SIZE_LIMITS
+from rnn_tui.models.names import ATTENTION_KINDS, SIZE_LIMITS
 
 __all__ = [
+    "AttentionState",
     "DecoderState",
     "EncoderDecoder",
     "Seq2SeqDecoder",
@@ -149,13 +155,21 @@ class EncoderDecoder(nn.Module):
         layers: int = 2,
         dropout: float = 0.1,
         bidirectional: bool = False,
+        attention: str = "none",
     ) -> None:
         super().__init__()
         self.src_vocab_size, self.tgt_vocab_size = src_vocab_size, tgt_vocab_size
         self.embed, self.hidden, self.layers = embed, hidden, layers
         self.dropout, self.bidirectional = float(dropout), bidirectional
+        self.attention = attention
         self.encoder = Seq2SeqEncoder(src_vocab_size, embed, hidden, layers, dropout, bidirectional)
-        self.decoder = Seq2SeqDecoder(tgt_vocab_size, embed, hidden, layers, dropout)
+        if attention == "none":
+            self.decoder = Seq2SeqDecoder(tgt_vocab_size, embed, hidden, layers, dropout)
+        else:
+            value_size = hidden * (2 if bidirectional else 1)
+            self.decoder = AttentionDecoder(
+                tgt_vocab_size, embed, hidden, layers, dropout, attention, value_size
+            )
         self.apply(_init_seq2seq)
 
     def forward(
@@ -165,10 +179,28 @@ class EncoderDecoder(nn.Module):
         logits, _ = self.decoder(dec_X, self.encode(X, X_valid_len))
         return logits
 
-    def encode(self, X: torch.Tensor, X_valid_len: torch.Tensor) -> DecoderState:
+    def encode(
+        self, X: torch.Tensor, X_valid_len: torch.Tensor
+    ) -> DecoderState | AttentionState:
         """The decoder's initial state for sources X (B, T) with valid lengths (B,)."""
-        _, enc_state = self.encoder(X, X_valid_len)
-        return self.decoder.init_state(enc_state)
+        enc_outputs, enc_state = self.encoder(X, X_valid_len)
+        if self.attention == "none":
+            return self.decoder.init_state(enc_state)
+        lengths = X_valid_len.to(X.device).clamp(1, X.shape[1])
+        return self.decoder.init_state(enc_outputs, enc_state, lengths)
+
+    @torch.no_grad()
+    def attention_weights(
+        self, X: torch.Tensor, X_valid_len: torch.Tensor, dec_X: torch.Tensor
+    ) -> torch.Tensor:
+        """α (B, T′, T): the weights each decoding step put on each source position when fed
+        dec_X = [<bos>, y_1, …] (teacher forcing reproduces the steps that chose y_1, y_2, …).
+        Row t is the step that predicted y_{t+1}; columns at or beyond a source's valid length
+        are 0. ModelError for a model without attention."""
+        if self.attention == "none":
+            raise ModelError("this translator has no attention (a fixed context): no weights")
+        _, _, weights = self.decoder(dec_X, self.encode(X, X_valid_len), keep_weights=True)
+        return weights
 
     def step(self, tokens: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
         """One decoding step for N rows at once (every beam in one batch): float32 log-probs
@@ -204,8 +236,12 @@ class EncoderDecoder(nn.Module):
         return [row[: row.index(eos)] if eos in row else row for row in out]
 
     @staticmethod
-    def reorder(state: DecoderState, index: torch.Tensor) -> DecoderState:
+    def reorder(
+        state: DecoderState | AttentionState, index: torch.Tensor
+    ) -> DecoderState | AttentionState:
         """The rows `index` (M,) of a state: beam search keeps the surviving hypotheses' states."""
+        if isinstance(state, AttentionState):
+            return state.select(index)
         return DecoderState(
             state.hidden.index_select(1, index), state.context.index_select(0, index)
         )
@@ -221,11 +257,13 @@ class EncoderDecoder(nn.Module):
             "layers": self.layers,
             "dropout": self.dropout,
             "bidirectional": self.bidirectional,
+            "attention": self.attention,
         }
 
 
 def _init_seq2seq(module: nn.Module) -> None:
-    """d2l's init_seq2seq: Xavier-uniform weights for Linear and GRU layers (biases as torch)."""
+    """d2l's init_seq2seq: Xavier-uniform weights for Linear and GRU layers (biases as torch);
+    the attention's Linear layers too."""
     if isinstance(module, nn.Linear):
         nn.init.xavier_uniform_(module.weight)
     elif isinstance(module, nn.GRU):
@@ -234,14 +272,22 @@ def _init_seq2seq(module: nn.Module) -> None:
                 nn.init.xavier_uniform_(param)
 
 
-DEFAULTS = {"embed": 256, "hidden": 256, "layers": 2, "dropout": 0.1, "bidirectional": False}
+DEFAULTS = {
+    "embed": 256,
+    "hidden": 256,
+    "layers": 2,
+    "dropout": 0.1,
+    "bidirectional": False,
+    "attention": "none",
+}
 REQUIRED = ("model", "src_vocab_size", "tgt_vocab_size")
 
 
 def build_seq2seq(config: Mapping) -> EncoderDecoder:
     """A freshly initialised EncoderDecoder for a config as `EncoderDecoder.config()` writes it.
 
-    Required: model ("seq2seq"), src_vocab_size, tgt_vocab_size; the rest default as DEFAULTS.
+    Required: model ("seq2seq"), src_vocab_size, tgt_vocab_size; the rest default as DEFAULTS
+    (a config written before attention existed has no "attention": it is "none").
     Raises ModelError (one line) for a missing or unknown key, a size out of range, or dropout
     with a single layer (nn.GRU applies dropout between layers only).
     """
@@ -273,7 +319,12 @@ def build_seq2seq(config: Mapping) -> EncoderDecoder:
     bidirectional = cfg["bidirectional"]
     if not isinstance(bidirectional, bool):
         raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
-    return EncoderDecoder(**sizes, dropout=float(dropout), bidirectional=bidirectional)
+    attention = cfg["attention"]
+    if attention not in ATTENTION_KINDS:
+        raise ModelError(f"attention must be one of {', '.join(ATTENTION_KINDS)} (got {attention!r})")
+    return EncoderDecoder(
+        **sizes, dropout=float(dropout), bidirectional=bidirectional, attention=attention
+    )
 
 
 def _integer(cfg: Mapping, key: str) -> int:

@@ -15,7 +15,14 @@ from __future__ import annotations
 from rnn_tui.checkpoints import DEVICE
 from rnn_tui.data.kinds import CLEAN_MODES, MAX_NUM_STEPS, STRATEGIES, TOKEN_LEVELS
 from rnn_tui.data.sources import ENCODING
-from rnn_tui.models.names import MAX_EMBED, MAX_HIDDEN, MAX_LAYERS, MODEL_NAMES, SEQ2SEQ_MODEL
+from rnn_tui.models.names import (
+    ATTENTION_KINDS,
+    MAX_EMBED,
+    MAX_HIDDEN,
+    MAX_LAYERS,
+    MODEL_NAMES,
+    SEQ2SEQ_MODEL,
+)
 from rnn_tui.options import UNSET, Option, by_name, with_changes
 
 OPTIMIZERS = ("sgd", "adam")
@@ -109,6 +116,14 @@ OPTIONS: tuple[Option, ...] = (
         False,
         "also read the sequence backwards (concise models; it then predicts poorly)",
         label="bidirect.",
+    ),
+    Option(
+        "attention",
+        str,
+        "none",
+        "the decoder's context: none = the encoder's final state (d2l §9.7); additive "
+        "(Bahdanau) or dot (scaled dot-product) = attention over every source word (§10.4)",
+        choices=ATTENTION_KINDS,
     ),
     Option(
         "hidden", int, 256, "hidden units per layer", minimum=1, maximum=MAX_HIDDEN, metavar="H"
@@ -352,6 +367,7 @@ SEQ2SEQ_OPTIONS = pick(
     "model",
     "layers",
     "bidirectional",
+    "attention",
     "hidden",
     "embed",
     "dropout",

@@ -108,6 +108,7 @@ class Seq2SeqTask:
             # Dropout acts between stacked layers only: one layer has nowhere to apply it.
             "dropout": cfg.dropout if cfg.layers > 1 else 0.0,
             "bidirectional": cfg.bidirectional,
+            "attention": cfg.attention,
         }
 
     def check_resume(self, checkpoint: Checkpoint) -> None:
