@@ -205,7 +205,8 @@ def test_beam_of_one_is_greedy_and_a_wide_beam_is_exhaustive(kind, seed):
         state = model.encode(ids((1, 4), SRC_V, seed), torch.tensor([3]))
         greedy = greedy_search(model.step, state, 0, eos, max_len)
         assert beam_search(model.step, model.reorder, state, 0, eos, max_len, 1) == [greedy]
-        exhaustive = exhaustive_search(_step_prob(model, state), TGT_V, eos, max_len, log_probs=True)
+        step_prob = _step_prob(model, state)
+        exhaustive = exhaustive_search(step_prob, TGT_V, eos, max_len, log_probs=True)
         wide = beam_search(model.step, model.reorder, state, 0, eos, max_len, TGT_V**max_len)
     assert {(c.tokens, c.finished) for c in wide} == {(c.tokens, c.finished) for c in exhaustive}
     assert wide[0].tokens == exhaustive[0].tokens

@@ -321,7 +321,8 @@ def build_seq2seq(config: Mapping) -> EncoderDecoder:
         raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
     attention = cfg["attention"]
     if attention not in ATTENTION_KINDS:
-        raise ModelError(f"attention must be one of {', '.join(ATTENTION_KINDS)} (got {attention!r})")
+        kinds = ", ".join(ATTENTION_KINDS)
+        raise ModelError(f"attention must be one of {kinds} (got {attention!r})")
     return EncoderDecoder(
         **sizes, dropout=float(dropout), bidirectional=bidirectional, attention=attention
     )
