@@ -242,3 +242,46 @@ def test_the_shipped_fixed_context_checkpoint_still_loads():
     translator = load_translator(path)
     assert "attention" not in translator.model.config() or translator.model.attention == "none"
     assert translator.translate("go .", beam_size=1).greedy_text == "va !"
+
+
+# --- the translator's alignment -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def attention_checkpoint(tmp_path_factory):
+    from test_translate import cached_seq2seq
+
+    return cached_seq2seq(tmp_path_factory, 60, attention="additive")
+
+
+def test_a_translation_carries_its_alignment(attention_checkpoint):
+    from rnn_tui.decode.translate import load_translator
+
+    translator = load_translator(attention_checkpoint)
+    for beam in (1, 3):
+        t = translator.translate("I'm home.", beam_size=beam)
+        alignment = t.alignment
+        assert alignment.source == ["i'm", "home", ".", "<eos>"]
+        assert alignment.target == translator.text(t.best.tokens).split(" ") + ["<eos>"]
+        assert len(alignment.weights) == len(alignment.target)
+        for row in alignment.weights:
+            assert len(row) == 4 and sum(row) == pytest.approx(1.0, abs=1e-5)
+        assert 0 <= alignment.strongest(0) < 4
+
+
+def test_a_long_source_is_aligned_as_the_encoder_read_it(attention_checkpoint):
+    from rnn_tui.decode.translate import load_translator
+
+    translator = load_translator(attention_checkpoint)
+    words = "you we they run walk see the a big small house cat".split()  # 12 > num_steps 10
+    t = translator.translate(" ".join(words), beam_size=1)
+    assert t.truncated == 2 and t.alignment.source == words[:10]  # <eos> is cut too
+
+
+def test_a_fixed_context_translation_has_no_alignment(tmp_path_factory):
+    from test_translate import cached_seq2seq
+
+    from rnn_tui.decode.translate import load_translator
+
+    translator = load_translator(cached_seq2seq(tmp_path_factory, 60))
+    assert translator.translate("go .", beam_size=2).alignment is None

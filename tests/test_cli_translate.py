@@ -79,6 +79,19 @@ def test_json_shape(capsys, trained):
     assert [c["score"] for c in candidates] == sorted(
         (c["score"] for c in candidates), reverse=True
     )
+    assert first["attention"] is None  # a fixed-context model has no weights to show
+
+
+def test_json_of_an_attention_model_has_the_weights(capsys, tmp_path_factory):
+    checkpoint = cached_seq2seq(tmp_path_factory, 60, attention="dot")
+    record = translate_json(capsys, "--checkpoint", str(checkpoint), "--beam", "2", "I lost.")
+    (t,) = record["translations"]
+    attention = t["attention"]
+    assert attention["source"] == ["i", "lost", ".", "<eos>"]
+    assert attention["target"] == t["translation"].split(" ") + ["<eos>"]
+    assert len(attention["weights"]) == len(attention["target"])
+    for row in attention["weights"]:
+        assert len(row) == 4 and sum(row) == pytest.approx(1.0, abs=1e-5)
 
 
 def test_json_with_beam_one_has_the_greedy_candidate_only(capsys, untrained):

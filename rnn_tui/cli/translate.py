@@ -97,6 +97,8 @@ def _record(translator, t) -> dict:
         "candidates": [_candidate(translator, c) for c in t.candidates],
         "reference": t.reference,
         "bleu": t.bleu,
+        # target × source weights of "translation" (attention models; null otherwise)
+        "attention": t.alignment.to_dict() if t.alignment is not None else None,
     }
 
 

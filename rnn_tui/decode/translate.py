@@ -34,6 +34,7 @@ import torch
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.kinds import MAX_NUM_STEPS
 from rnn_tui.data.translation import BOS, EOS, build_array_nmt, preprocess_nmt
+from rnn_tui.decode.alignment import Alignment, align
 from rnn_tui.decode.options import (
     ALPHA,
     BEAM,
@@ -66,6 +67,7 @@ class Translation:
     reference: str | None = None  # as given
     bleu: float | None = None  # seeds' bleu(beam_text, reference, k=2)
     truncated: int = 0  # source tokens beyond num_steps, which the model never reads
+    alignment: Alignment | None = None  # the best candidate's attention weights (attention models)
 
     @property
     def best(self) -> Candidate:
@@ -293,6 +295,7 @@ class Translator:
             )
             beam_text = self.text(beam[0].tokens) if beam else greedy_text
         unknown = list(dict.fromkeys(tok for tok in toks if tok not in self.src_vocab))
+        best = beam[0] if beam else greedy
         return Translation(
             source=sentence,
             source_tokens=list(toks),
@@ -304,6 +307,24 @@ class Translator:
             reference=reference,
             bleu=None if reference is None else _sentence_bleu(beam_text, reference),
             truncated=max(0, len(toks) - self.num_steps),
+            alignment=self._alignment(toks, best),
+        )
+
+    def _alignment(self, toks: list[str], best: Candidate) -> Alignment | None:
+        # The source as the encoder read it: ids + <eos>, cut at num_steps (build_array_nmt).
+        array, valid_len = build_array_nmt([toks], self.src_vocab, self.num_steps)
+        source_ids = [int(i) for i in array[0][: int(valid_len[0])]]
+        source_tokens = (list(toks) + [EOS])[: len(source_ids)]
+        target_tokens = self.tgt_vocab.to_tokens(list(best.tokens))
+        return align(
+            self.model,
+            source_ids,
+            source_tokens,
+            best.tokens,
+            target_tokens,
+            best.finished,
+            self.bos,
+            self.device,
         )
 
 
@@ -386,6 +407,7 @@ def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu")
 
 
 __all__ = [
+    "Alignment",
     "DEFAULT_ALPHA",
     "DEFAULT_BEAM",
     "TranslateError",
