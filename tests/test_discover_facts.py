@@ -59,3 +59,15 @@ def test_paths_are_shown_short(tmp_path, monkeypatch):
     if not str(tmp_path).startswith(str(home)):
         assert short_path(str(home / "x.json")) == "~/x.json"
     assert short_path("/nowhere-at-all/x") == "/nowhere-at-all/x"
+
+
+def test_an_attention_translator_is_told_apart():
+    meta = seq2seq_meta(history=[{"bleu": 31.24}])
+    meta["model_config"] = {**meta["model_config"], "attention": "additive"}
+    facts = describe(meta)
+    assert facts["attention"] == "additive"
+    assert label_for("attn", "run", facts) == "attn · seq2seq+additive · BLEU 31.2 · run"
+    assert "additive attention" in format_facts(facts, None)
+    for value in ("none", None, 3, "a b", ["dot"]):  # none, absent, or not a name: no attention
+        meta["model_config"]["attention"] = value
+        assert describe(meta)["attention"] is None

@@ -320,6 +320,22 @@ def test_list_runs(tmp_path):
     json.dumps(runs)  # JSON-ready for `rnn-tui runs --json`
 
 
+def test_list_runs_tells_attention_translators_apart(tmp_path):
+    root = tmp_path / "runs"
+    for name, attention in (("plain", "none"), ("old", None), ("attn", "additive"), ("dot", "dot")):
+        config = {"model": "seq2seq", "task": "seq2seq"}
+        if attention is not None:
+            config["attention"] = attention
+        _make_run(root, name, config, updated=1000)
+    models = {r["name"]: r["model"] for r in list_runs(root)}
+    assert models == {
+        "plain": "seq2seq",
+        "old": "seq2seq",
+        "attn": "seq2seq+additive",
+        "dot": "seq2seq+dot",
+    }
+
+
 def test_list_runs_follows_growing_and_replaced_metrics(tmp_path):
     root = tmp_path / "runs"
     run = _make_run(

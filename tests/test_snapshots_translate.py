@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from functools import partial
 
+from test_tui_attention import attention_fake  # noqa: F401
 from test_tui_translate import SEEDS_EXAMPLES, fake, open_translate, start_here  # noqa: F401
 from textual.widgets import Input
 
 from rnn_tui.runs import discover
+from rnn_tui.tui.widgets.attention_map import AttentionMap
 from rnn_tui.tui.widgets.translate_tables import SentenceTable
 
 
@@ -43,4 +45,14 @@ def test_translate_without_checkpoints_80x24(snap_compare, tmp_path, monkeypatch
     monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "empty"))
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
     run_before = partial(open_translate, tui=tui)
+    assert snap_compare(tui.make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+def test_translate_attention_heatmap_80x24(snap_compare, attention_fake, start_here, tui):  # noqa: F811
+    async def run_before(pilot):
+        await _translate(pilot, tui, text="i'm home . => je suis chez moi .")
+        pilot.app.screen.query_one(AttentionMap).focus()
+        await pilot.press("down", "down")
+        await pilot.pause()
+
     assert snap_compare(tui.make_app(), terminal_size=(80, 24), run_before=run_before)

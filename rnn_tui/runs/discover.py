@@ -100,6 +100,7 @@ def describe(meta: dict) -> dict:
         "task": config.get("task", "lm") if config else None,
         "model": model_config.get("model") or config.get("model"),
         "bidirectional": bool(model_config.get("bidirectional")),
+        "attention": _attention(model_config.get("attention")),
         "token": config.get("token"),
         "mode": config.get("mode"),
         "corpus": config.get("corpus"),
@@ -123,6 +124,11 @@ def describe(meta: dict) -> dict:
         "bleu": _first_number(metrics.get("bleu"), last.get("bleu")),
         "epoch_bleu": _first_number(last.get("bleu")),
     }
+
+
+def _attention(value: object) -> str | None:
+    """A translator's attention ("additive", "dot"); None for none, absent or not a name."""
+    return value if isinstance(value, str) and value.isalnum() and value != "none" else None
 
 
 def _entry(json_path: Path, name: str, kind: str) -> dict | None:
@@ -155,6 +161,8 @@ def label_for(name: str, kind: str, facts: dict) -> str:
     """One line for a list: "name · gru char · val ppl 5.43" (the parts that are known)."""
     parts = [name]
     what = " ".join(str(facts[k]) for k in ("model", "token") if facts.get(k))
+    if what and facts.get("attention"):
+        what += f"+{facts['attention']}"
     if what:
         parts.append(what)
     if facts.get("val_ppl") is not None:
@@ -177,6 +185,8 @@ def format_facts(facts: dict, path: str | None) -> str:
         model = str(facts["model"]) + (" bidirectional" if facts.get("bidirectional") else "")
         layers = facts.get("layers")
         parts.append(model + (f" ×{layers} layers" if layers and layers > 1 else ""))
+        if facts.get("attention"):
+            parts.append(f"{facts['attention']} attention")
     if facts.get("token"):
         parts.append(f"{facts['token']} ({facts['mode']})" if facts.get("mode") else facts["token"])
     if facts.get("vocab_size") is not None:

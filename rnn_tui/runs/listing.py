@@ -164,6 +164,9 @@ def _run_entry(folder: Path) -> dict:
         entry.update(status="unreadable", message=plain(str(exc)))
         return entry
     entry["model"] = _text(config.get("model"))
+    attention = _text(config.get("attention"))
+    if entry["model"] and attention and attention != "none":
+        entry["model"] += f"+{attention}"  # seq2seq+additive: an attention translator
     entry["task"] = _text(config.get("task", "lm"))
     entry["epochs"] = _count(config.get("epochs"))
     if status:
@@ -188,7 +191,8 @@ def _run_entry(folder: Path) -> dict:
 def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """Every run under `root` (folders holding a config.json), newest first.
 
-    Each entry: name (as plain text), path, model, task, status ("unknown" before the trainer
+    Each entry: name (as plain text), path, model ("seq2seq+additive" for a translator with
+    attention), task, status ("unknown" before the trainer
     writes status.json; "unreadable", with the reason in message, when its JSON is broken;
     "died", with the time of its last event in message, when it says running or paused but
     its trainer is gone),

@@ -133,6 +133,12 @@ class TranslateScreen(ConsoleScreen):
             tooltip="the seeds' four sentences with their references",
         ),
         Binding(
+            "ctrl+g",
+            "toggle_view",
+            "Beam/Attention",
+            tooltip="show the selected sentence's final beam or its attention heatmap",
+        ),
+        Binding(
             "ctrl+r",
             "refresh",
             "Refresh",
@@ -173,6 +179,14 @@ length penalty (0.75 in the seeds; 0 compares raw log-probabilities, which favou
 output). Beam size 1 is greedy. The lower table lists the final beam of the selected sentence
 (↑ ↓ in the upper table): Σ log P, L, score, and whether it ended with `<eos>` or was cut at
 the maximum length; `= greedy` marks the greedy translation when the beam kept it.
+
+**Attention** (d2l §10.4, Bahdanau): a model trained with `--attention additive|dot` builds a
+new context at every decoding step, c_t = Σ_i α_{t,i} h_i, with weights
+α_t = masked_softmax(a(s_{t−1}, h_i)) over the encoder's outputs h_i (`<pad>` gets exactly 0).
+For such a model the panel below the sentences shows the heatmap of the translation: a row per
+target word, a column per source word, each cell the weight in percent. ↑ ↓ in the heatmap
+select a target word; the source words it attended to are highlighted and named. ctrl+g
+switches between the heatmap and the final beam.
 
 **Greedy is not optimal** — the seeds' worked example (vocabulary A, B, C, `<eos>`, their
 probability tables), computed here:
@@ -340,6 +354,18 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
 
     # -- controls -----------------------------------------------------------------------------
 
+    def action_toggle_view(self) -> None:
+        """Beam ⇄ attention heatmap below the sentences (a notification says which)."""
+        results = self.query_one(TranslationResults)
+        view = results.toggle_view()
+        row = results.selected
+        if view == "attention" and row is not None and row.translation.alignment is None:
+            self.notify(
+                "this model has no attention (a fixed context): nothing to show",
+                severity="warning",
+                markup=False,
+            )
+
     def action_examples(self) -> None:
         field = self.query_one("#tr-source", Input)
         field.value = SEEDS_EXAMPLES
@@ -354,6 +380,11 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
                 self.action_translate,
             ),
             ("Translate: stop", "Stop the translation running now (escape)", self.action_stop),
+            (
+                "Translate: beam or attention",
+                "Show the final beam or the attention heatmap of the selected sentence (ctrl+g)",
+                self.action_toggle_view,
+            ),
             (
                 "Translate: the seeds' examples",
                 "go . / i lost . / he's calm . / i'm home . with references (ctrl+s)",

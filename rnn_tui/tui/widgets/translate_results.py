@@ -1,6 +1,8 @@
 """The Translate console's results: the sentence table, a line about the selected sentence
-(reference, BLEU, unknown words) and its final beam; or, before any translation, a message
-(how to start, or how to get a checkpoint when there is none).
+(reference, BLEU, unknown words) and below it either its final beam or, for an attention model,
+the attention heatmap of its translation (`toggle_view` switches; an attention model's results
+open on the heatmap); or, before any translation, a message (how to start, or how to get a
+checkpoint when there is none).
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from rnn_tui.tui.widgets.attention_map import AttentionMap
 from rnn_tui.tui.widgets.translate_tables import BeamTable, ResultRow, SentenceTable, fmt_bleu
+
+BEAM, ATTENTION = "beam", "attention"
 
 WARNING_STYLE = "$text-warning"
 MUTED_STYLE = "$text-muted"
@@ -99,21 +104,47 @@ class TranslationResults(Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.alpha = 0.75
+        self.chosen_view: str | None = None  # the person's choice; None: follow the model
+        self._shown = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="tr-message", markup=False)
         yield SentenceTable(id="tr-sentences")
         yield Static("", id="tr-detail", markup=False)
         yield BeamTable(id="tr-beam")
+        yield AttentionMap(id="tr-attention")
+
+    @property
+    def view(self) -> str:
+        """What sits below the detail line: "beam" or "attention" (the heatmap) — the
+        person's choice, else the heatmap when the selected translation has weights."""
+        if self.chosen_view is not None:
+            return self.chosen_view
+        row = self.selected
+        has_weights = row is not None and getattr(row.translation, "alignment", None) is not None
+        return ATTENTION if has_weights else BEAM
+
+    def toggle_view(self) -> str:
+        """Switch between the beam and the attention heatmap; returns the view now shown."""
+        self.chosen_view = BEAM if self.view == ATTENTION else ATTENTION
+        self._show_view()
+        return self.chosen_view
+
+    def _show_view(self) -> None:
+        beam, attention = self.query_one(BeamTable), self.query_one(AttentionMap)
+        beam.display = self._shown and self.view == BEAM
+        attention.display = self._shown and self.view == ATTENTION
 
     def on_mount(self) -> None:
         self.query_one(SentenceTable).border_title = "translations"
         self._set_shown(False)
 
     def _set_shown(self, results: bool) -> None:
+        self._shown = results
         self.query_one("#tr-message").display = not results
-        for widget in (*self.query(DataTable), self.query_one("#tr-detail")):
-            widget.display = results
+        self.query_one(SentenceTable).display = results
+        self.query_one("#tr-detail").display = results
+        self._show_view()
 
     @property
     def rows(self) -> list[ResultRow]:
@@ -173,6 +204,10 @@ class TranslationResults(Vertical):
         beam.border_title = (
             f"sentence {row.number}: {count} {what} · score = log P / L^{self.alpha:g}"
         )
+        attention = self.query_one(AttentionMap)
+        attention.show(getattr(row.translation, "alignment", None))
+        attention.border_title = f"sentence {row.number}: attention of the translation · ↑↓ a word"
+        self._show_view()
 
     @on(DataTable.RowHighlighted, "#tr-sentences")
     def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
