@@ -234,6 +234,7 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
                             ("epochs", 300), ("val_fraction", 0)]:  # fmt: skip
             form.set_value(name, value)
         form.set_value("bidirectional", True)
+        form.set_value("attention", "additive")
         await pilot.pause()
         screen.set_focus(None)
         await pilot.press("s")
@@ -246,7 +247,8 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
             assert argv == [
                 sys.executable, "-m", "rnn_tui", "train",
                 "--task", "seq2seq", "--pairs", str(pairs), "--num-examples", "600",
-                "--min-freq", "2", "--layers", "2", "--bidirectional", "--hidden", "32",
+                "--min-freq", "2", "--layers", "2", "--bidirectional", "--attention", "additive",
+                "--hidden", "32",
                 "--embed", "32", "--dropout", "0.1", "--batch-size", "64", "--num-steps", "10",
                 "--lr", "0.005", "--optimizer", "adam", "--epochs", "300", "--clip", "1.0",
                 "--val-fraction", "0.0", "--device", "auto", "--seed", "0",
@@ -256,6 +258,7 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
             args = build_parser().parse_args(argv[3:])
             config = Config("seq2seq", **_given(args))
             assert (config.embed, config.epochs, config.bidirectional) == (32, 300, True)
+            assert config.attention == "additive"
             # The replayed run is followed live until it finishes.
             follower = screen.followers[str(folder)]
             await wait_for(pilot, screen, lambda: screen.process is None, timeout=30.0)

@@ -85,11 +85,14 @@ GENERATE = Explanation(
 )
 
 TRANSLATE = Explanation(
-    title="Sequence to sequence, search and BLEU (d2l §9.6–9.8)",
+    title="Sequence to sequence, attention, search and BLEU (d2l §9.6–9.8, §10.4)",
     concept=(
         "The encoder reads the English tokens and <eos>; its final hidden state is the "
         "context c. The decoder starts from that state and <bos>, reads c at every step, and "
-        "writes French until <eos> or the maximum length. Greedy search takes the most "
+        "writes French until <eos> or the maximum length. One fixed c must hold the whole "
+        "sentence; with attention (Bahdanau) each step builds its own context from every "
+        "encoder output, weighted by how well it matches the decoder's state — the heatmap "
+        "shows those weights. Greedy search takes the most "
         "probable token at each step, which need not give the most probable sequence; beam "
         "search keeps the k most probable prefixes and ranks the finished candidates by a "
         "length-normalised score (α = 0.75 in the seeds; α = 0 favours short output). BLEU "
@@ -98,6 +101,7 @@ TRANSLATE = Explanation(
     formulas=(
         ("encoder", "h_t = f(x_t, h_{t−1}),   c = h_T"),
         ("decoder", "s_t′ = g(y_{t′−1}, c, s_{t′−1})"),
+        ("attention", "c_t′ = Σ_i softmax_i(wᵥᵀ tanh(W_q s_{t′−1} + W_k h_i)) h_i"),
         ("next token", "P(y_t′ | y_1, …, y_{t′−1}, c) = softmax(dense(s_t′))"),
         ("beam score", "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)"),
         ("BLEU", "exp(min(0, 1 − len_label/len_pred)) Π_{n=1..k} p_n^(1/2ⁿ)"),
