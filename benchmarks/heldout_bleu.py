@@ -1,7 +1,9 @@
-"""Held-out corpus BLEU of a seq2seq checkpoint, greedy and beam, on all held-out pairs or on
-those of at most N English words — the figure checkpoints/README.md reports.
+"""Held-out corpus BLEU of a seq2seq checkpoint, greedy and beam, on all held-out pairs and on
+those of at most N English words — the figures checkpoints/README.md reports.
 
     python benchmarks/heldout_bleu.py CHECKPOINT [--max-words 5] [--beam 4] [--alpha 0.75]
+
+Every held-out pair is translated once (greedy and beam); the short ones are a subset of them.
 
 The held-out pairs are rebuilt from the checkpoint's own config (pairs, num_examples,
 val_fraction) with the trainer's fixed split (rnn_tui.data.nmt_batches.split_pairs), so they are
@@ -24,7 +26,7 @@ from rnn_tui.metrics.bleu import corpus_bleu
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("checkpoint")
-    ap.add_argument("--max-words", type=int, default=5, help="0: every held-out pair")
+    ap.add_argument("--max-words", type=int, default=5, help="the short pairs' English words")
     ap.add_argument("--beam", type=int, default=4)
     ap.add_argument("--alpha", type=float, default=0.75)
     ap.add_argument("--json", action="store_true")
@@ -33,24 +35,32 @@ def main() -> int:
     translator = load_translator(args.checkpoint)
     cfg = translator.config
     limit = cfg.get("num_examples", -1)
-    raw, _ = read_raw_pairs(cfg.get("pairs", "fra-eng"), cfg.get("encoding", "utf-8"),
-                            limit if limit and limit > 0 else None)  # fmt: skip
-    pairs = preprocess_pairs(raw)
+    read = read_raw_pairs(cfg.get("pairs", "fra-eng"), cfg.get("encoding", "utf-8"),
+                          limit if limit and limit > 0 else None)  # fmt: skip
+    pairs = preprocess_pairs(read.pairs)
     source, _ = tokenize_nmt(pairs)
     _, held = split_pairs(len(pairs), cfg["val_fraction"])
-    if args.max_words > 0:
-        held = [i for i in held if word_count(source[i]) <= args.max_words]
+    short = [j for j, i in enumerate(held) if word_count(source[i]) <= args.max_words]
     sentences = [pairs[i][0] for i in held]
     references = [pairs[i][1] for i in held]
     started = time.perf_counter()
     out = translator.translate_many(sentences, beam_size=args.beam, alpha=args.alpha)
     seconds = time.perf_counter() - started
+
+    def bleu(texts, rows):
+        return round(corpus_bleu([texts[j] for j in rows], [references[j] for j in rows]), 2)
+
+    greedy, beam = [t.greedy_text for t in out], [t.beam_text for t in out]
+    every = range(len(held))
     result = {
         "checkpoint": str(translator.checkpoint),
+        "attention": translator.config.get("attention", "none"),
         "pairs": len(held),
-        "max_words": args.max_words,
-        "greedy_bleu": round(corpus_bleu([t.greedy_text for t in out], references), 2),
-        f"beam{args.beam}_bleu": round(corpus_bleu([t.beam_text for t in out], references), 2),
+        "greedy_bleu": bleu(greedy, every),
+        f"beam{args.beam}_bleu": bleu(beam, every),
+        f"pairs_le{args.max_words}": len(short),
+        f"greedy_bleu_le{args.max_words}": bleu(greedy, short),
+        f"beam{args.beam}_bleu_le{args.max_words}": bleu(beam, short),
         "alpha": args.alpha,
         "seconds": round(seconds, 1),
     }

@@ -37,7 +37,7 @@ def _read_lines(path: str, what: str, encoding: str) -> list[tuple[int, str]]:
 
 def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
     """Sentences and their references from the arguments, --file and --references."""
-    from rnn_tui.decode.translate import TranslateError, parse_line
+    from rnn_tui.decode.translate_text import TranslateError, parse_line
 
     sentences: list[str] = []
     references: list[str | None] = []

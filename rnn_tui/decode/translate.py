@@ -33,7 +33,7 @@ import torch
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.kinds import MAX_NUM_STEPS
-from rnn_tui.data.translation import BOS, EOS, build_array_nmt, preprocess_nmt
+from rnn_tui.data.translation import BOS, EOS, build_array_nmt
 from rnn_tui.decode.alignment import Alignment, align
 from rnn_tui.decode.options import (
     ALPHA,
@@ -44,13 +44,21 @@ from rnn_tui.decode.options import (
     OptionError,
 )
 from rnn_tui.decode.search import Candidate, beam_search, greedy_search, sequence_score
+from rnn_tui.decode.translate_bleu import (
+    corpus_bleu,
+    greedy_and_beam_bleu,
+    greedy_bleu,
+    sentence_bleu,
+)
+from rnn_tui.decode.translate_text import (
+    TranslateError,
+    normalize,
+    parse_line,
+    parse_lines,
+    tokenize,
+)
 
-BLEU_K = 2  # the seeds' bleu(translation, reference, k=2)
 ENCODE_BATCH = 256  # sources encoded per forward pass
-
-
-class TranslateError(ValueError):
-    """A checkpoint or a sentence that cannot be translated; the message is one line."""
 
 
 @dataclass
@@ -78,51 +86,6 @@ class Translation:
     def candidates(self) -> list[Candidate]:
         """The beam's candidates, or the greedy one when there was no beam."""
         return list(self.beam) if self.beam else [self.greedy]
-
-
-def normalize(sentence: str) -> str:
-    """A sentence as the corpus lines read after d2l's `preprocess_nmt` (outer whitespace
-    stripped, inner runs collapsed to one space first)."""
-    return preprocess_nmt(" ".join(sentence.split()))
-
-
-def tokenize(sentence: str) -> list[str]:
-    """The sentence's tokens as training saw them: `normalize`, then `tokenize_nmt`'s
-    split on single spaces. [] for a blank sentence."""
-    text = normalize(sentence)
-    return text.split(" ") if text else []
-
-
-def parse_line(line: str) -> tuple[str, str | None]:
-    """ "sentence => reference" → (sentence, reference); a line without "=>" has no reference.
-    Splits at the first "=>"; both sides are stripped. TranslateError for an empty side."""
-    sentence, arrow, reference = line.partition("=>")
-    sentence = sentence.strip()
-    if not sentence:
-        raise TranslateError(f"no sentence to translate in {line.strip()!r}")
-    if not arrow:
-        return sentence, None
-    reference = reference.strip()
-    if not reference:
-        raise TranslateError(f"{line.strip()!r} has '=>' but no reference after it")
-    return sentence, reference
-
-
-def parse_lines(lines: Sequence[str]) -> list[tuple[str, str | None]]:
-    """`parse_line` of each line; with several, an error names its line ("sentence 2: …")."""
-    parsed = []
-    for i, line in enumerate(lines, 1):
-        try:
-            parsed.append(parse_line(line))
-        except TranslateError as exc:
-            raise TranslateError(f"sentence {i}: {exc}" if len(lines) > 1 else str(exc)) from None
-    return parsed
-
-
-def _sentence_bleu(hypothesis: str, reference: str) -> float:
-    from rnn_tui.metrics.bleu import bleu
-
-    return float(bleu(hypothesis, normalize(reference), k=BLEU_K))
 
 
 class Translator:
@@ -305,7 +268,7 @@ class Translator:
             beam=beam,
             beam_text=beam_text,
             reference=reference,
-            bleu=None if reference is None else _sentence_bleu(beam_text, reference),
+            bleu=None if reference is None else sentence_bleu(beam_text, reference),
             truncated=max(0, len(toks) - self.num_steps),
             alignment=self._alignment(toks, best),
         )
@@ -326,48 +289,6 @@ class Translator:
             self.bos,
             self.device,
         )
-
-
-def corpus_bleu(translations: Sequence[Translation]) -> dict | None:
-    """{"corpus": sacreBLEU (0–100, lower-cased), "mean_sentence": mean of the seeds' k=2 BLEU,
-    "sentences": how many had a reference} over the translations that have a reference;
-    None when none has one."""
-    from rnn_tui.metrics.bleu import corpus_bleu as sacre
-
-    scored = [t for t in translations if t.reference is not None]
-    if not scored:
-        return None
-    hypotheses = [t.beam_text for t in scored]
-    references = [normalize(t.reference) for t in scored]
-    return {
-        "corpus": float(sacre(hypotheses, references)),
-        "mean_sentence": sum(t.bleu for t in scored) / len(scored),
-        "sentences": len(scored),
-    }
-
-
-def greedy_bleu(translation: Translation) -> float | None:
-    """The seeds' BLEU (k = 2) of the greedy text against the reference (the beam's is
-    `translation.bleu`); None without a reference."""
-    if translation.reference is None:
-        return None
-    return _sentence_bleu(translation.greedy_text, translation.reference)
-
-
-def greedy_and_beam_bleu(translations: Sequence[Translation]) -> dict | None:
-    """{"greedy", "beam": corpus BLEU (sacreBLEU, 0–100, lower-cased) of each decoding,
-    "references": how many} over the translations with a reference; None below two."""
-    from rnn_tui.metrics.bleu import corpus_bleu as sacre
-
-    scored = [t for t in translations if t.reference is not None]
-    if len(scored) < 2:
-        return None
-    references = [normalize(t.reference) for t in scored]
-    return {
-        "greedy": float(sacre([t.greedy_text for t in scored], references)),
-        "beam": float(sacre([t.beam_text for t in scored], references)),
-        "references": len(scored),
-    }
 
 
 # ---------------------------------------------------------------------------------------------
