@@ -192,6 +192,43 @@ def test_resume_after_two_epochs_matches_an_uninterrupted_run(pairs_file, tmp_pa
     assert metrics(tmp_path / "split") == metrics(tmp_path / "whole")
 
 
+@pytest.mark.parametrize("attention", ["additive", "dot"])
+def test_an_attention_run_learns_and_resumes_as_if_never_stopped(pairs_file, tmp_path, attention):
+    def metrics(run: Path) -> list[tuple]:
+        keys = ("epoch", "train_loss", "val_loss", "bleu")
+        return [tuple(e[k] for k in keys) for e in events(run, "epoch")]
+
+    Trainer(tiny(pairs_file, epochs=3, attention=attention)).run(RunDir(tmp_path / "whole"))
+    Trainer(tiny(pairs_file, epochs=1, attention=attention)).run(RunDir(tmp_path / "split"))
+    checkpoint = load_checkpoint(tmp_path / "split", prefer=("last", "best"))
+    assert checkpoint.meta["model_config"]["attention"] == attention
+    config = Config.from_dict(checkpoint.config).replace(epochs=3)
+    Trainer(config, resume=checkpoint).run(RunDir(tmp_path / "split"))
+    whole = metrics(tmp_path / "whole")
+    assert metrics(tmp_path / "split") == whole and whole[-1][1] < whole[0][1]
+    (entry,) = [e for e in list_runs(tmp_path) if e["name"] == "whole"]
+    assert entry["model"] == f"seq2seq+{attention}"
+
+
+def test_a_run_from_before_attention_resumes_as_the_fixed_context_model(pairs_file, tmp_path):
+    """A run whose config.json and checkpoint were written before --attention existed."""
+    run = tmp_path / "old"
+    Trainer(tiny(pairs_file, epochs=1)).run(RunDir(run))
+    config_json = json.loads((run / "config.json").read_text())
+    config_json.pop("attention")
+    (run / "config.json").write_text(json.dumps(config_json))
+    for meta_path in (run / "checkpoints").glob("*.json"):
+        meta = json.loads(meta_path.read_text())
+        meta["config"].pop("attention")
+        meta["model_config"].pop("attention")
+        meta_path.write_text(json.dumps(meta))
+    checkpoint = load_checkpoint(run, prefer=("last", "best"))
+    config = Config.from_dict(checkpoint.config).replace(epochs=2)
+    assert config.attention == "none"
+    summary = Trainer(config, resume=checkpoint).run(RunDir(run))
+    assert summary["status"] == "finished" and len(events(run, "epoch")) == 2
+
+
 def test_batched_greedy_matches_one_sentence_at_a_time(pairs_file):
     trainer = Trainer(tiny(pairs_file))
     sentences = ["go .", "i lost .", "he's calm .", "i'm home ."]
