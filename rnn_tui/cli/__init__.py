@@ -41,6 +41,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if getattr(args, "checkpoint", None):
+        # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) works from anywhere.
+        from rnn_tui.runs.discover import resolve_shipped
+
+        args.checkpoint = resolve_shipped(args.checkpoint)
     if getattr(args, "max_file_mb", None) is not None:
         # For this process and the trainers it starts (an environment variable).
         set_default_limit(args.max_file_mb)

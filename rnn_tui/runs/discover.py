@@ -19,6 +19,8 @@ from __future__ import annotations
 import json
 import math
 import os
+import site
+import sys
 from pathlib import Path
 
 import rnn_tui
@@ -28,14 +30,47 @@ from rnn_tui.files import FileProblem, read_bytes
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
-SHIPPED_DIR = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
+INSTALLED_CHECKPOINTS = Path("share") / "rnn-tui" / "checkpoints"  # pyproject's data-files
+
+
+def _shipped_dir() -> Path:
+    """Where the shipped checkpoints are: checkpoints/ beside the package in a repository
+    checkout (also an editable install); for an installed wheel (pip, pipx), the copy it put
+    under <prefix>/share/rnn-tui/checkpoints (the environment's prefix, or the user base for
+    `pip install --user`)."""
+    checkout = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
+    if checkout.is_dir():
+        return checkout
+    for prefix in (sys.prefix, site.getuserbase()):
+        installed = Path(prefix) / INSTALLED_CHECKPOINTS
+        if installed.is_dir():
+            return installed
+    return checkout
+
+
+SHIPPED_DIR = _shipped_dir()
 KINDS = ("shipped", "run")
 RUN_CHECKPOINTS = ("best", "last")
 _MAX_JSON_BYTES = 64 * 1024 * 1024  # a checkpoint's JSON is small; never slurp a huge stray file
 
 
+def resolve_shipped(text: str) -> str:
+    """A --checkpoint argument as a path: the argument itself when it names something that
+    exists or holds a path separator; else, when a shipped folder (shipped_dirs) holds a
+    checkpoint of that name (`fra-eng-gru`, with or without `.safetensors`), that checkpoint's
+    path — so an installed rnn-tui reaches its shipped models without knowing where they are."""
+    if not text or os.sep in text or (os.altsep and os.altsep in text) or Path(text).exists():
+        return text
+    name = text.removesuffix(".safetensors")
+    for folder in shipped_dirs():
+        candidate = folder / f"{name}.safetensors"
+        if candidate.is_file():
+            return str(candidate)
+    return text
+
+
 def shipped_dirs() -> list[Path]:
-    """The repository's checkpoints/ folder, then the folders in $RNN_TUI_CHECKPOINTS."""
+    """The shipped checkpoints' folder, then the folders in $RNN_TUI_CHECKPOINTS."""
     folders = [SHIPPED_DIR]
     for entry in os.environ.get(CHECKPOINTS_ENV, "").split(os.pathsep):
         if entry.strip():
