@@ -103,6 +103,23 @@ class FollowedRuns:
         self._seen_status.pop(key, None)
         return process
 
+    def resume(self, argv: list[str], folder: Path, *, nice: int = 0) -> TrainProcess:
+        """Start `argv` (manage.resume_command) continuing the run in `folder`, and follow that
+        run alone, as `start` does; RunError when the process cannot be started."""
+        process = TrainProcess(argv, folder, nice=nice)
+        process.start()
+        self.process = process
+        key = run_key(folder)
+        self.selected = [key]
+        self.assign_color(key)
+        self.followers[key] = RunFollower(key, clock=self.clock)  # read again from the start
+        self.loading.add(key)
+        if not self._listed(key) and key not in self._extra:
+            self._extra.append(key)
+        self.primary = key
+        self._seen_status.pop(key, None)
+        return process
+
     def tick(self, ticked: Iterable[str]) -> list[str]:
         """Keep ticked only the runs in `ticked`; returns those newly ticked, in order, for the
         caller to `open` (the shown run moves to the last ticked one if it was unticked)."""

@@ -37,6 +37,7 @@ from rnn_tui.runs.rundir import RunError, default_runs_root
 from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
@@ -53,7 +54,7 @@ WIDE = 100  # below this many columns, starting a run hides the side panel for t
 CHILD_NICE = 5  # the trainer yields to the UI on a busy machine
 
 
-class TrainScreen(Screen):
+class TrainScreen(RunActions, Screen):
     """A form and a run list on the side; the followed run's header, curves and samples."""
 
     DEFAULT_CSS = """
@@ -101,7 +102,9 @@ when you quit keeps training.
 
 **Open** (o) any run directory, even one a headless `rnn-tui train` in another terminal is
 writing: it is followed live. Tick several runs in the list to overlay their curves, one
-colour each.
+colour each. In the list, **c** continues the highlighted run (stopped or finished) up to the
+number of epochs you give, **m** renames its folder and **delete** deletes it — each asks
+first, and a run a trainer is at work in is refused.
 
 **Curves** — perplexity on a log axis (train per logged batch, val per epoch, the smoothed
 trigram baseline as a grey line), loss, the gradient norm before clipping (with θ) and

@@ -1,12 +1,15 @@
 """The run picker: a path to open any run directory, and the runs under the runs folder, ticked
-to overlay their curves (each ticked run keeps its colour)."""
+to overlay their curves (each ticked run keeps its colour). In the list, c continues the
+highlighted run for more epochs, m renames it and delete deletes it (the screen asks first)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import Input, SelectionList, Static
 from textual.widgets.selection_list import Selection
@@ -43,6 +46,19 @@ def run_details(entry: Mapping) -> str:
     return plain(text, lines=True)
 
 
+class RunList(SelectionList[str]):
+    """The listed runs; its keys act on the highlighted run (the Train screen's actions)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "screen.continue_run", "Continue", tooltip="train it for more epochs"),
+        # Named in the line under the list rather than the footer, which is full already.
+        Binding("m", "screen.rename_run", "Rename", show=False, tooltip="rename its folder"),
+        Binding(
+            "delete", "screen.delete_run", "Delete", show=False, tooltip="delete it (asks first)"
+        ),
+    ]
+
+
 class RunPicker(Vertical):
     """Path field, the list of runs, the highlighted run's details, and where runs are found."""
 
@@ -75,7 +91,7 @@ class RunPicker(Vertical):
             compact=True,
             tooltip="Path of any run directory (one another terminal is writing too)",
         )
-        yield SelectionList[str](id="run-list")
+        yield RunList(id="run-list")
         yield Static("", id="run-details", markup=False)
 
     def set_runs(
@@ -132,10 +148,21 @@ class RunPicker(Vertical):
         elif paths:
             runs.highlighted = 0
 
+    @property
+    def highlighted_entry(self) -> Mapping | None:
+        """The list_runs() row of the highlighted run, if any."""
+        runs = self.query_one("#run-list", SelectionList)
+        highlighted = runs.highlighted
+        if highlighted is None or highlighted >= runs.option_count:
+            return None
+        return self._entries.get(runs.get_option_at_index(highlighted).value)
+
     def _show_details(self) -> None:
         runs = self.query_one("#run-list", SelectionList)
         count = len(self._entries)
         where = f"{count} run{'s' if count != 1 else ''} in {self._root} · r rescans"
+        if count:
+            where += " · c continue · m rename · del delete"
         highlighted = runs.highlighted
         entry = None
         if highlighted is not None and highlighted < runs.option_count:

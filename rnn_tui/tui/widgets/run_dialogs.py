@@ -1,0 +1,110 @@
+"""Small questions about one run: a value to type (epochs to continue to, a new name), checked
+before the dialog closes, and a yes/no before deleting."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Static
+
+DIALOG_CSS = """
+{name} {{
+    align: center middle;
+}}
+{name} #dialog-body {{
+    width: 64;
+    max-width: 100%;
+    height: auto;
+    padding: 1 2;
+    border: thick {border};
+    background: $surface;
+}}
+{name} #dialog-note {{
+    margin: 1 0 0 0;
+    color: $text-muted;
+}}
+{name} #dialog-error {{
+    color: $text-error;
+    height: auto;
+}}
+{name} #dialog-buttons {{
+    height: auto;
+    margin: 1 0 0 0;
+}}
+{name} #dialog-buttons Button {{
+    width: 1fr;
+}}
+"""
+
+
+class AskDialog(ModalScreen[str | None]):
+    """A question with one text field: enter checks the text with `check` (None: fine, else
+    the problem, shown under the field) and closes with it; escape closes with None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="AskDialog", border="$primary")
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(
+        self, question: str, value: str, check: Callable[[str], str | None], note: str = ""
+    ) -> None:
+        super().__init__()
+        self.question, self.value, self.check, self.note = question, value, check, note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog-body"):
+            yield Static(self.question, id="dialog-question", markup=False)
+            yield Input(self.value, id="dialog-input", select_on_focus=True)
+            yield Static("", id="dialog-error", markup=False)
+            yield Static(f"{self.note}enter: OK · escape: cancel", id="dialog-note", markup=False)
+
+    @on(Input.Submitted, "#dialog-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        problem = self.check(event.value)
+        if problem:
+            self.query_one("#dialog-error", Static).update(problem)
+            return
+        self.dismiss(event.value.strip())
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmDialog(ModalScreen[bool]):
+    """A yes/no question: y or the first button says yes; n, escape or the second, no."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog", border="$error")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,n", "answer(False)", "No"),
+        Binding("y", "answer(True)", "Yes"),
+    ]
+
+    def __init__(self, question: str, yes: str, note: str = "") -> None:
+        super().__init__()
+        self.question, self.yes, self.note = question, yes, note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog-body"):
+            yield Static(self.question, id="dialog-question", markup=False)
+            yield Static(f"{self.note}y: yes · n or escape: no", id="dialog-note", markup=False)
+            with Horizontal(id="dialog-buttons"):
+                yield Button(self.yes, variant="error", id="dialog-yes")
+                yield Button("Cancel", id="dialog-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog-no", Button).focus()  # a stray enter cancels
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "dialog-yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)

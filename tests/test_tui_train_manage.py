@@ -1,0 +1,121 @@
+"""The Train screen's run list: continue a run for more epochs, rename it, delete it (Pilot), on
+copies of the recorded runs."""
+
+# ruff: noqa: F811 (pytest fixtures imported from test_tui_train)
+from __future__ import annotations
+
+import sys
+
+from test_tui_train import runs, show_train, stop_child, train_app  # noqa: F401
+from textual.widgets import Input, SelectionList, Static
+
+from rnn_tui.tui.screens import train_run_actions
+from rnn_tui.tui.widgets.run_dialogs import AskDialog, ConfirmDialog
+from rnn_tui.tui.widgets.train_runs import RunPicker
+
+
+async def highlight(pilot, tui, name: str):
+    """Show the run list, focus it and highlight the run called `name`."""
+    screen = await show_train(pilot, tui)
+    await pilot.press("o")
+    await tui.settle(pilot)
+    run_list = screen.query_one("#run-list", SelectionList)
+    run_list.focus()
+    names = [str(run_list.get_option_at_index(i).value) for i in range(run_list.option_count)]
+    run_list.highlighted = [n.rsplit("/", 1)[-1] for n in names].index(name)
+    await pilot.pause()
+    assert screen.query_one(RunPicker).highlighted_entry["name"] == name
+    return screen
+
+
+async def test_rename_a_run(runs, tui, train_app):
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, AskDialog)
+        field = dialog.query_one("#dialog-input", Input)
+        assert field.value == "lm-gru-recorded"
+        # A taken name keeps the dialog open with the reason.
+        field.value = "lm-lstm-recorded"
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        assert "already exists" in str(dialog.query_one("#dialog-error", Static).render())
+        field.value = "gru-baseline"
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert pilot.app.screen is screen
+        assert (runs / "gru-baseline" / "metrics.jsonl").is_file()
+        assert not (runs / "lm-gru-recorded").exists()
+        assert sorted(p.name for p in runs.iterdir()) == [
+            "gru-baseline", "lm-lstm-recorded", "lm-rnn-running"
+        ]  # fmt: skip
+        assert not tui.errors(pilot.app)
+
+
+async def test_delete_asks_and_escape_keeps_the_run(runs, tui, train_app):
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        await highlight(pilot, tui, "lm-lstm-recorded")
+        await pilot.press("delete")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, ConfirmDialog)
+        assert "lm-lstm-recorded" in str(pilot.app.screen.query_one("#dialog-question").render())
+        await pilot.press("escape")
+        await pilot.pause()
+        assert (runs / "lm-lstm-recorded").is_dir()
+        await pilot.press("delete")
+        await pilot.pause()
+        await pilot.press("enter")  # the focused button is Cancel: a stray enter deletes nothing
+        await pilot.pause()
+        assert (runs / "lm-lstm-recorded").is_dir()
+        await pilot.press("delete")
+        await pilot.pause()
+        await pilot.press("y")
+        await tui.settle(pilot)
+        assert not (runs / "lm-lstm-recorded").exists()
+        assert sorted(p.name for p in runs.iterdir()) == ["lm-gru-recorded", "lm-rnn-running"]
+        assert any("deleted lm-lstm-recorded" in n.message for n in pilot.app._notifications)
+
+
+async def test_continue_proposes_more_epochs_and_starts_the_resume(
+    runs, tui, train_app, monkeypatch
+):
+    commands = []
+    real = train_run_actions.resume_command
+
+    def fake_resume(path, epochs):
+        commands.append(real(path, epochs))  # the real checks; then a harmless child
+        return [sys.executable, "-c", "import time; time.sleep(30)"]
+
+    monkeypatch.setattr(train_run_actions, "resume_command", fake_resume)
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")
+        entry = screen.query_one(RunPicker).highlighted_entry
+        done = entry["epoch"]
+        await pilot.press("c")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, AskDialog)
+        field = dialog.query_one("#dialog-input", Input)
+        assert int(field.value) == max(entry["epochs"], done) + train_run_actions.CONTINUE_BY
+        for bad, reason in ((str(done), "already"), ("0", "epochs must be"), ("x", "epochs")):
+            field.value = bad
+            await pilot.press("enter")
+            await pilot.pause()
+            assert pilot.app.screen is dialog
+            assert reason in str(dialog.query_one("#dialog-error", Static).render())
+        field.value = str(done + 5)
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        process = screen.process
+        try:
+            assert pilot.app.screen is screen and process is not None
+            assert commands[-1][-4:] == [
+                "--resume", str(runs / "lm-gru-recorded"), "--epochs", str(done + 5)
+            ]  # fmt: skip
+            assert screen.runs.primary == str(runs / "lm-gru-recorded")
+            assert any("continuing lm-gru-recorded" in n.message for n in pilot.app._notifications)
+        finally:
+            stop_child(process)
