@@ -179,9 +179,7 @@ class EncoderDecoder(nn.Module):
         logits, _ = self.decoder(dec_X, self.encode(X, X_valid_len))
         return logits
 
-    def encode(
-        self, X: torch.Tensor, X_valid_len: torch.Tensor
-    ) -> DecoderState | AttentionState:
+    def encode(self, X: torch.Tensor, X_valid_len: torch.Tensor) -> DecoderState | AttentionState:
         """The decoder's initial state for sources X (B, T) with valid lengths (B,)."""
         enc_outputs, enc_state = self.encoder(X, X_valid_len)
         if self.attention == "none":
