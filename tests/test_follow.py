@@ -312,3 +312,21 @@ def test_the_step_path_comes_from_the_start_and_path_events(tmp_path):
     snap = follower.snapshot()
     assert snap.step_path == "CUDA graph · fp32 (captured in 1.5 s)"
     assert " CUDA graph · fp32 (captured in 1.5 s) · " in describe(snap)
+
+
+def test_the_header_names_an_attention_translator(tmp_path):
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.tui.widgets.train_header import describe
+
+    run = RunDir(tmp_path / "attn")
+    config = {"task": "seq2seq", "model": "seq2seq", "hidden": 512, "layers": 2,
+              "attention": "additive", "pairs": "fra-eng"}  # fmt: skip
+    run.write_config(config)
+    run.log("start", device="cpu")
+    follower = RunFollower(run.path)
+    follower.poll()
+    assert describe(follower.snapshot()).startswith("seq2seq 512×2 +additive attention · fra-eng")
+    run.write_config({**config, "attention": "none"})
+    follower = RunFollower(run.path)
+    follower.poll()
+    assert describe(follower.snapshot()).startswith("seq2seq 512×2 · fra-eng")

@@ -303,6 +303,14 @@ class RunFollower:
         return device if isinstance(device, str) else None
 
     @property
+    def trainer_pid(self) -> int | None:
+        """The pid status.json gives while it says a trainer is at work and it is not gone."""
+        pid = self._status.get("pid")
+        if self._gone or self._status.get("status") not in ACTIVE:
+            return None
+        return pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else None
+
+    @property
     def memory_mb(self) -> float | None:
         """Memory of the latest epoch event: peak GPU memory on CUDA, else resident memory."""
         return self._latest.get("memory_mb")

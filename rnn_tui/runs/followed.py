@@ -18,8 +18,9 @@ from typing import Literal
 from rnn_tui.runs.follow import RunFollower, Snapshot, check_run_dir
 from rnn_tui.runs.format import fmt_bleu, fmt_number, plain
 from rnn_tui.runs.liveness import DIED
-from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
+from rnn_tui.runs.process import CommandBuilder, TrainProcess, rss_mb, train_command
 from rnn_tui.runs.rundir import RunDir, RunError, new_run_dir
+from rnn_tui.runs.system import CpuMeter, GpuStat, gpu_stats
 
 Severity = Literal["information", "warning", "error"]
 STEERED = {"pause": "pausing", "resume": "resuming", "stop": "stopping"}
@@ -54,6 +55,8 @@ class FollowedRuns:
         self.listed: list[dict] = []  # the runs folder's latest list_runs()
         self._extra: list[str] = []  # runs opened by path from outside the runs folder
         self._seen_status: dict[str, str] = {}
+        self._cpu = CpuMeter()
+        self._gpus: tuple[float, list[GpuStat]] = (-1.0, [])  # (when, what) NVML last said
 
     # -- opening, ticking, forgetting -------------------------------------------------------
 
@@ -263,6 +266,37 @@ class FollowedRuns:
         if not (follower.device or "").startswith("cuda") and process is not None:
             return process.rss_mb() or follower.memory_mb
         return follower.memory_mb
+
+    def system_text(self, key: str) -> str:
+        """The system strip for run `key` while its trainer is at work: its pid, CPU (percent of
+        one core since the last look) and memory, and on CUDA its GPU's load, memory and
+        temperature (NVML, when installed). "" for a run no trainer is at work on."""
+        follower = self.followers.get(key)
+        if follower is None:
+            return ""
+        process = self.live_trainer(key)
+        pid = process.pid if process is not None else follower.trainer_pid
+        if pid is None:
+            return ""
+        parts = [f"trainer pid {pid}"]
+        cpu = self._cpu.percent(pid)
+        if cpu is not None:
+            parts.append(f"CPU {cpu:.0f} %")
+        rss = rss_mb(pid)
+        if rss is not None:
+            parts.append(f"RSS {rss:,.0f} MB")
+        device = follower.device or ""
+        if device.startswith("cuda"):
+            index = int(device.partition(":")[2] or 0)
+            parts += [g.text() for g in self.gpus() if g.index == index]
+        return " · ".join(parts)
+
+    def gpus(self) -> list[GpuStat]:
+        """NVML's GPUs, asked at most once a second (the screen redraws more often)."""
+        now = self.clock()
+        if now - self._gpus[0] >= 1.0 or now < self._gpus[0]:
+            self._gpus = (now, gpu_stats())
+        return self._gpus[1]
 
     def overlay(self) -> list[tuple[Snapshot, str, str]]:
         """The ticked runs read so far, as (snapshot, label, colour): the label is the model, or

@@ -259,7 +259,8 @@ reference).
             return
         key = run_key(snap.path)
         starting = self.runs.live_trainer(key) is not None
-        self.query_one(RunView).show(snap, curves, self.memory_mb(key), starting)
+        system = self.runs.system_text(key)
+        self.query_one(RunView).show(snap, curves, self.memory_mb(key), starting, system)
 
     # -- the run list -------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ option's help and range from the declaration: neither is restated here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.validation import ValidationResult, Validator
 from textual.widgets import Input, Select
 
@@ -59,16 +61,22 @@ def option_input(
 BOOLEAN_CHOICES = (("no", False), ("yes", True))
 
 
-def option_control(option: Option, widget_id: str, tooltip: str | None = None) -> Input | Select:
+def option_control(
+    option: Option,
+    widget_id: str,
+    tooltip: str | None = None,
+    extra: Sequence[tuple[str, object]] = (),
+) -> Input | Select:
     """A form's control for `option`: a drop-down for a switch, choices or presets (presets
-    end with "File…"), else a text field checked by the option's own parse."""
+    end with "File…"), else a text field checked by the option's own parse. `extra`: more
+    (label, value) entries for a drop-down of choices (the GPUs found, for a device)."""
     tooltip = option_tooltip(option) if tooltip is None else tooltip
     if option.kind is bool:
         choices: tuple = BOOLEAN_CHOICES
     elif option.presets:
         choices = (*option.presets, ("File…", FILE))
     else:
-        choices = tuple((str(c), c) for c in option.choices)
+        choices = (*((str(c), c) for c in option.choices), *extra)
     if choices:
         return Select(
             choices,

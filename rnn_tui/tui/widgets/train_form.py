@@ -19,6 +19,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option
+from rnn_tui.runs.system import gpu_choices
 from rnn_tui.train.options import FILE, OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK
 from rnn_tui.train.registry import TRAIN_FORM_TASKS as TASKS
@@ -124,7 +125,9 @@ class TrainForm(VerticalScroll):
         yield Button("Start ▶", id="start", variant="success", compact=True)
 
     def _control(self, option: Option) -> Widget:
-        return option_control(option, f"form-{option.name}", hint(option))
+        # The device drop-down lists each GPU NVML finds (cuda:N · its name) after auto/cpu/cuda.
+        extra = gpu_choices() if option.name == "device" else ()
+        return option_control(option, f"form-{option.name}", hint(option), extra)
 
     def on_mount(self) -> None:
         self._show_rows()

@@ -43,6 +43,8 @@ def describe(snap: Snapshot) -> str:
         parts[0] += f"×{cfg['layers']}"
     if cfg.get("bidirectional"):
         parts[0] += " bidir"
+    if cfg.get("attention") not in (None, "none"):
+        parts[0] += f" +{cfg['attention']} attention"
     if snap.task == "seq2seq":
         parts.append(_pairs(cfg))
     for key in ("token", "corpus"):
@@ -85,7 +87,9 @@ def progress_text(snap: Snapshot) -> str:
     return " · ".join(parts)
 
 
-def metrics_text(snap: Snapshot, memory_mb: float | None) -> Text:
+def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> Text:
+    """The latest numbers; then, while a trainer is at work, the system strip (its CPU and
+    memory, its GPU's load: FollowedRuns.system_text) on a line of its own."""
     text = Text()
 
     def item(label: str, value: str, style: str = "") -> None:
@@ -116,6 +120,9 @@ def metrics_text(snap: Snapshot, memory_mb: float | None) -> Text:
         item("GPU mem" if on_gpu else "mem", f"{memory_mb:,.0f} MB")
     if snap.lr is not None:
         item("lr", fmt_number(snap.lr))
+    if system:
+        text.append("\n")
+        text.append(system, style="dim")
     return text
 
 
@@ -198,7 +205,11 @@ class RunHeader(Vertical):
             static.refresh(layout=True)
 
     def show(
-        self, snap: Snapshot | None, memory_mb: float | None = None, starting: bool = False
+        self,
+        snap: Snapshot | None,
+        memory_mb: float | None = None,
+        starting: bool = False,
+        system: str = "",
     ) -> None:
         """Draw `snap` (None: the empty state); cheap, so it runs on every poll."""
         pause = self.query_one("#pause", Button)
@@ -214,7 +225,7 @@ class RunHeader(Vertical):
             progress=round(snap.progress * PROGRESS_STEPS)
         )
         self._update("run-eta", progress_text(snap))
-        self._update("run-metrics", metrics_text(snap, memory_mb))
+        self._update("run-metrics", metrics_text(snap, memory_mb, system))
         label = "Resume" if snap.status == "paused" else "Pause"
         if pause.label != label:
             pause.label = label

@@ -37,14 +37,16 @@ class RunView(Vertical):
         curves: Sequence[Curve],
         memory_mb: float | None = None,
         starting: bool = False,
+        system: str = "",
     ) -> None:
         """Draw the run `snap` (None: none shown) and `curves`; the header and samples redraw
-        cheaply, the plots only when the curves brought new data."""
+        cheaply, the plots only when the curves brought new data. `system`: the header's
+        system strip (FollowedRuns.system_text)."""
         header = self.query_one(RunHeader)
         if snap is None:
             header.show(None)
             self.query_one(SampleLog).show(())
         else:
-            header.show(snap, memory_mb, starting=starting)
+            header.show(snap, memory_mb, starting=starting, system=system)
             self.query_one(SampleLog).show(snap.samples, translations=snap.task == SEQ2SEQ)
         self.query_one(CurvePanel).show(curves)
