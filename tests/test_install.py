@@ -64,7 +64,7 @@ def test_a_checkout_uses_its_own_checkpoints_folder():
 def test_a_shipped_name_resolves_from_any_directory(tmp_path, monkeypatch):
     shipped = tmp_path / "shipped"
     shipped.mkdir()
-    (shipped / "tiny.safetensors").write_bytes(b"x")
+    (shipped / "tiny.json").write_text("{}")  # a checkpoint is found by its JSON
     monkeypatch.setattr(discover, "SHIPPED_DIR", shipped)
     monkeypatch.delenv(discover.CHECKPOINTS_ENV, raising=False)
     monkeypatch.chdir(tmp_path)

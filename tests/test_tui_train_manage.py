@@ -20,6 +20,11 @@ async def highlight(pilot, tui, name: str):
     await pilot.press("o")
     await tui.settle(pilot)
     run_list = screen.query_one("#run-list", SelectionList)
+    # The list is filled by a thread worker: wait for it (a busy machine makes it slow).
+    for _ in range(200):
+        if run_list.option_count >= 3:
+            break
+        await pilot.pause(0.05)
     run_list.focus()
     names = [str(run_list.get_option_at_index(i).value) for i in range(run_list.option_count)]
     run_list.highlighted = [n.rsplit("/", 1)[-1] for n in names].index(name)

@@ -63,9 +63,10 @@ def resolve_shipped(text: str) -> str:
         return text
     name = text.removesuffix(".safetensors")
     for folder in shipped_dirs():
-        candidate = folder / f"{name}.safetensors"
-        if candidate.is_file():
-            return str(candidate)
+        # A checkpoint is its JSON (which names its tensor file, NAME.<hash>.safetensors for
+        # newer ones); NAME.safetensors is how the loaders are given it.
+        if (folder / f"{name}.json").is_file():
+            return str(folder / f"{name}.safetensors")
     return text
 
 

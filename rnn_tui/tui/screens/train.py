@@ -173,7 +173,7 @@ reference).
                 with TabPane("New run", id="tab-new"):
                     yield TrainForm(id="train-form")
                 with TabPane("Runs", id="tab-runs"):
-                    yield RunPicker(id="run-picker")
+                    yield RunPicker(manage=True, id="run-picker")
             yield RunView(id="train-main")
         yield AppFooter()
 

@@ -47,7 +47,12 @@ def run_details(entry: Mapping) -> str:
 
 
 class RunList(SelectionList[str]):
-    """The listed runs; its keys act on the highlighted run (the Train screen's actions)."""
+    """The listed runs, ticked to follow them."""
+
+
+class ManagedRunList(RunList):
+    """The listed runs with keys that act on the highlighted run (the Train screen's actions:
+    screens/train_run_actions.py)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "screen.continue_run", "Continue", tooltip="train it for more epochs"),
@@ -78,8 +83,11 @@ class RunPicker(Vertical):
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, manage: bool = False, id: str | None = None) -> None:
+        """`manage`: the list's keys continue, rename and delete runs (the screen has the
+        actions)."""
         super().__init__(id=id)
+        self.manage = manage
         self._shown: tuple | None = None
         self._entries: dict[str, Mapping] = {}
         self._root = ""
@@ -91,7 +99,7 @@ class RunPicker(Vertical):
             compact=True,
             tooltip="Path of any run directory (one another terminal is writing too)",
         )
-        yield RunList(id="run-list")
+        yield (ManagedRunList if self.manage else RunList)(id="run-list")
         yield Static("", id="run-details", markup=False)
 
     def set_runs(
@@ -161,7 +169,7 @@ class RunPicker(Vertical):
         runs = self.query_one("#run-list", SelectionList)
         count = len(self._entries)
         where = f"{count} run{'s' if count != 1 else ''} in {self._root} · r rescans"
-        if count:
+        if count and self.manage:
             where += " · c continue · m rename · del delete"
         highlighted = runs.highlighted
         entry = None
