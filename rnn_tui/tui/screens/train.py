@@ -308,13 +308,7 @@ reference).
         if problems:
             self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
             return
-        training = self.runs.training()
-        if training is not None:
-            self.notify(
-                f"{training.path.name} is still training: stop it first (x)",
-                severity="warning",
-                markup=False,
-            )
+        if self.refuse_while_training():
             return
         try:
             process = self.runs.start(

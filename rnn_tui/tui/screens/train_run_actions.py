@@ -30,19 +30,24 @@ class RunActions:
     def _error(self, exc: Exception) -> None:
         self.notify(str(exc), severity="error", markup=False)
 
+    def refuse_while_training(self) -> bool:
+        """True, after a notification, while the trainer this screen started is at work (one
+        at a time): starting or continuing a run waits for it."""
+        training = self.runs.training()
+        if training is None:
+            return False
+        self.notify(
+            f"{training.path.name} is still training: stop it first (x)",
+            severity="warning",
+            markup=False,
+        )
+        return True
+
     # -- continue -------------------------------------------------------------------------------
 
     def action_continue_run(self) -> None:
         entry = self._entry()
-        if entry is None:
-            return
-        training = self.runs.training()
-        if training is not None:
-            self.notify(
-                f"{training.path.name} is still training: stop it first (x)",
-                severity="warning",
-                markup=False,
-            )
+        if entry is None or self.refuse_while_training():
             return
         path = Path(entry["path"])
         done = entry.get("epoch") or 0
