@@ -34,6 +34,8 @@ def _run(args: argparse.Namespace) -> int:
         from rnn_tui.cli import tag as command
     elif args.command == "gradients":
         from rnn_tui.cli import gradients as command
+    elif args.command == "serve":
+        from rnn_tui.cli import serve as command
     else:
         return _run_app(args)
     return command.run(args)
@@ -58,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_app(args: argparse.Namespace) -> int:
-    if not sys.stdin.isatty() or not sys.stdout.isatty():
+    served = os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
+    if not served and (not sys.stdin.isatty() or not sys.stdout.isatty()):
         return fail("the app needs a terminal; for headless use try `rnn-tui stats --help`")
     system = COLOR_SYSTEMS[args.color]
     if system is not None:

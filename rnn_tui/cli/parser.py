@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 from rnn_tui import __version__
+from rnn_tui.cli.serve import SERVE_OPTIONS
 from rnn_tui.data.sources import ENCODING, MAX_FILE_MB
 from rnn_tui.data.stats import STATS_OPTIONS
 from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
@@ -20,7 +21,17 @@ from rnn_tui.probe.options import GRADIENT_OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 COLOR_SYSTEMS = {"auto": None, "truecolor": "truecolor", "256": "256", "16": "standard"}
-COMMANDS = ("stats", "train", "generate", "translate", "classify", "tag", "gradients", "runs")
+COMMANDS = (
+    "stats",
+    "train",
+    "generate",
+    "translate",
+    "classify",
+    "tag",
+    "gradients",
+    "runs",
+    "serve",
+)
 TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000)
 # What `train --resume` may change; everything else comes from the run's own config.
 RESUME_OPTIONS = ("epochs", "device")
@@ -348,6 +359,23 @@ def _add_runs(sub) -> None:
     p.add_argument("--json", action="store_true", help='print one JSON object {"runs": [...]}')
 
 
+def _add_serve(sub) -> None:
+    p = sub.add_parser(
+        "serve",
+        help="serve the app to web browsers (each tab runs its own app)",
+        description=(
+            "Serve the app over HTTP: open the printed address in a browser. It listens on this "
+            "machine alone; from elsewhere, forward the port: ssh -L 8000:localhost:8000 HOST."
+        ),
+    )
+    _plain(p, SERVE_OPTIONS)
+    p.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="listen on an address other machines reach (anyone there runs the app, no password)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="rnn-tui",
@@ -379,6 +407,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_tag,
         _add_gradients,
         _add_runs,
+        _add_serve,
     )
     for add in adders:
         add(sub)

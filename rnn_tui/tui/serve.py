@@ -1,0 +1,73 @@
+"""The app served to browsers (textual-serve): every tab runs its own `rnn-tui` app process.
+
+Three changes to textual-serve's server: the page's websocket address is taken from the address
+the browser asked for (so `ssh -L 9000:localhost:8000` works, not only the same port on both
+ends); stopping the server closes the open tabs, whose apps then quit (aiohttp would otherwise
+wait a minute for their websockets); and the server's banner gives way to the command's line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import logging
+from typing import Any
+
+from aiohttp import web
+from textual_serve.server import Server
+
+
+class ServeError(Exception):
+    """The server could not start (port taken, address unknown): one line for the user."""
+
+
+class AppServer(Server):
+    """textual-serve's server, addressed by whatever URL the browser used."""
+
+    def __init__(self, command: str, host: str, port: int) -> None:
+        super().__init__(command, host=host, port=port, title="rnn-tui")
+        self._tabs: set[asyncio.Task] = set()
+
+    def initialize_logging(self) -> None:
+        # Plain lines (a tab's app starting or closing), not tracebacks with their locals.
+        logging.basicConfig(level="INFO", format="rnn-tui serve: %(message)s")
+
+    async def on_startup(self, app: web.Application) -> None:
+        """No banner: the command has said where it serves."""
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        # One task per open tab, so that stopping the server can close them.
+        task = asyncio.current_task()
+        self._tabs.add(task)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            self._tabs.discard(task)
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Close every tab: its handler closes the websocket and tells its app to quit."""
+        tabs = list(self._tabs)
+        for task in tabs:
+            task.cancel()
+        await asyncio.gather(*tabs, return_exceptions=True)
+
+    async def handle_index(self, request: web.Request) -> Any:
+        # The page builds its websocket URL from public_url: make it the one this request
+        # reached, so a forwarded port or a host name other than --host still connects.
+        self.public_url = f"{request.scheme}://{request.host}"
+        return await super().handle_index(request)
+
+
+def serve(command: str, host: str, port: int) -> None:
+    """Serve `command` (the app) on host:port until interrupted; ServeError if it cannot."""
+    try:
+        AppServer(command, host, port).serve()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise ServeError(f"port {port} is in use on {host}: pick another with --port") from None
+        if exc.errno == errno.EADDRNOTAVAIL:
+            raise ServeError(f"{host} is not an address of this machine (--host)") from None
+        raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+
+
+__all__ = ["AppServer", "ServeError", "serve"]

@@ -1,0 +1,105 @@
+"""`rnn-tui serve`: its refusals and its stop, without a browser (test_serve_browser has one)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import closing
+
+import pytest
+
+from rnn_tui.cli import main
+from rnn_tui.cli.serve import app_command, is_loopback
+
+
+def _lines(capsys) -> list[str]:
+    return capsys.readouterr().err.strip().splitlines()
+
+
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "127.0.0.2", "localhost", "LOCALHOST", "::1", "[::1]"]
+)
+def test_loopback_addresses(host):
+    assert is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "10.0.0.5", "gpu-box", "example.org"])
+def test_other_addresses(host):
+    assert not is_loopback(host)
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.5", "gpu-box"])
+def test_another_address_needs_allow_remote(host, capsys):
+    assert main(["serve", "--host", host]) == 2
+    (line,) = _lines(capsys)
+    assert line.startswith("rnn-tui: error: --host " + host) and "--allow-remote" in line
+    assert "ssh -L 8000:localhost:8000" in line
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--port", "0"],
+        ["--port", "65536"],
+        ["--port", "http"],
+        ["--host", "bad host"],
+        ["--host", ""],
+    ],
+)
+def test_bad_options_are_one_line(argv, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["serve", *argv])
+    assert exc.value.code == 2
+    (line,) = _lines(capsys)
+    assert "serve: error: argument" in line
+
+
+def test_a_port_in_use_is_one_line():
+    with closing(socket.create_server(("127.0.0.1", 0))) as taken:
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "rnn_tui", "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 2
+    assert f"rnn-tui: error: port {port} is in use on 127.0.0.1" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_tab_command_is_this_python_with_the_colour_choice():
+    assert app_command(argparse.Namespace(color="auto")).endswith("-m rnn_tui")
+    assert app_command(argparse.Namespace(color="256")).endswith("-m rnn_tui --color 256")
+
+
+def test_sigterm_stops_the_server_cleanly():
+    with closing(socket.socket()) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tui", "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), 0.2).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.1)
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(15) == 0
+        err = server.stderr.read()
+        assert f"serving the app on http://127.0.0.1:{port}" in err and "Traceback" not in err
+    finally:
+        if server.poll() is None:
+            server.kill()
