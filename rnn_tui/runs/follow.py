@@ -36,7 +36,10 @@ EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
 # Per epoch, the held-out scores of the classify and tag tasks (empty for other runs).
 SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct")
-SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES
+# The clocks: (epoch position, global step) and (epoch position, seconds of training) at every
+# step and epoch event, which put any series on a step or wall-time x axis (runs/x_axis.py).
+CLOCK_SERIES = ("clock_step", "clock_time")
+SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
@@ -221,7 +224,15 @@ class RunFollower:
             if value is not None:
                 self.series[name].append(x, value)
                 self._latest[key] = value
+        self._clocks(x, event)
         self._update_eta(t)
+
+    def _clocks(self, x: float, event: dict) -> None:
+        step, elapsed = number(event.get("step")), number(event.get("elapsed"))
+        if step is not None:
+            self.series["clock_step"].append(x, step)
+        if elapsed is not None:
+            self.series["clock_time"].append(x, elapsed)
 
     def _on_epoch(self, event: dict, t: float | None) -> None:
         epoch = event.get("epoch")
@@ -234,6 +245,7 @@ class RunFollower:
             value = number(event.get(name))
             if value is not None:
                 self.series[name].append(self.epoch, value)
+        self._clocks(float(self.epoch), event)
         for key in BLEU_SERIES:
             # Like val_ppl: an epoch without held-out pairs shows none, not an older value.
             self._latest[key] = number(event.get(key))

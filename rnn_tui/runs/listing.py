@@ -42,6 +42,7 @@ class _MetricsSummary:
         "best_bleu",
         "best_rmse",
         "best_macro_f1",
+        "speeds",
     )
 
     def __init__(self, identity: tuple[int, int]):
@@ -53,6 +54,7 @@ class _MetricsSummary:
         self.best_bleu: float | None = None  # seq2seq runs: the highest held-out BLEU
         self.best_rmse: float | None = None  # forecast runs: the lowest held-out RMSE
         self.best_macro_f1: float | None = None  # classify and tag runs: the highest macro-F1
+        self.speeds: list[float] = []  # each epoch's tokens/s
 
     def consume(self, data: bytes) -> None:
         """Fold in the bytes read at `offset`; a partial last line waits for the next scan."""
@@ -82,6 +84,37 @@ class _MetricsSummary:
             if isinstance(f1, int | float) and not isinstance(f1, bool) and math.isfinite(f1):
                 if self.best_macro_f1 is None or f1 > self.best_macro_f1:
                     self.best_macro_f1 = float(f1)
+            speed = event.get("tokens_per_s")
+            if _finite(speed) and speed >= 0:
+                self.speeds.append(float(speed))
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """The median of the epochs' tokens/s (a run's typical speed; the first epoch's
+        warm-up and a shared machine's slow epoch do not move it)."""
+        if not self.speeds:
+            return None
+        ordered = sorted(self.speeds)
+        mid = len(ordered) // 2
+        return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _settings(config: dict) -> dict:
+    """The config's scalar settings as plain values (what runs are compared by): text as one
+    plain line, finite numbers, booleans; nested tables and anything else left out."""
+    out = {}
+    for key, value in config.items():
+        if not isinstance(key, str):
+            continue
+        if isinstance(value, str):
+            out[plain(key)] = plain(value)
+        elif isinstance(value, bool) or _finite(value):
+            out[plain(key)] = value
+    return out
 
 
 _summaries: dict[Path, _MetricsSummary] = {}
@@ -155,6 +188,8 @@ def _run_entry(folder: Path) -> dict:
         "best_bleu": None,
         "best_rmse": None,
         "best_macro_f1": None,
+        "tokens_per_s": None,
+        "config": {},
         "updated": max(_mtime(run.config_path), _mtime(run.status_path), _mtime(run.metrics_path)),
     }
     try:
@@ -164,6 +199,7 @@ def _run_entry(folder: Path) -> dict:
         entry.update(status="unreadable", message=plain(str(exc)))
         return entry
     entry["model"] = _text(config.get("model"))
+    entry["config"] = _settings(config)
     attention = _text(config.get("attention"))
     if entry["model"] and attention and attention != "none":
         entry["model"] += f"+{attention}"  # seq2seq+additive: an attention translator
@@ -181,6 +217,7 @@ def _run_entry(folder: Path) -> dict:
         entry["best_val_ppl"], entry["best_bleu"] = summary.best_val_ppl, summary.best_bleu
         entry["best_rmse"] = summary.best_rmse
         entry["best_macro_f1"] = summary.best_macro_f1
+        entry["tokens_per_s"] = summary.tokens_per_s
     if last_epoch is not None:
         entry["epoch"] = _count(last_epoch.get("epoch", 0))
         if entry["epochs"] is None:
@@ -200,8 +237,9 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     epochs (planned), best_val_ppl (the lowest finite val_ppl of its epoch events, or None),
     best_bleu (the highest held-out BLEU of a seq2seq run, else None), best_rmse (the lowest
     held-out one-step RMSE of a forecast run, else None), best_macro_f1 (the highest held-out
-    macro-F1 of a classify or tag run, else None), updated (unix time of
-    its latest write). Strings are str, numbers finite numbers, else None.
+    macro-F1 of a classify or tag run, else None), tokens_per_s (the median of its epochs'
+    tokens/s, or None), config (its scalar settings: plain text, finite numbers, booleans),
+    updated (unix time of its latest write). Strings are str, numbers finite numbers, else None.
     A missing root gives [].
     """
     root = Path(root) if root is not None else default_runs_root()
