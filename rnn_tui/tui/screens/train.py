@@ -37,6 +37,7 @@ from rnn_tui.runs.rundir import RunError, default_runs_root
 from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.train_compare import RunCompare
 from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
@@ -54,7 +55,7 @@ WIDE = 100  # below this many columns, starting a run hides the side panel for t
 CHILD_NICE = 5  # the trainer yields to the UI on a busy machine
 
 
-class TrainScreen(RunActions, Screen):
+class TrainScreen(RunActions, RunCompare, Screen):
     """A form and a run list on the side; the followed run's header, curves and samples."""
 
     DEFAULT_CSS = """
@@ -79,6 +80,20 @@ class TrainScreen(RunActions, Screen):
         Binding("n", "new_run", "Form", show=False, tooltip="the options of a new run"),
         Binding("f", "toggle_side", "Panel", tooltip="show or hide the form and run list"),
         Binding("v", "next_plot", "Next plot", tooltip="show the next plot (narrow terminals)"),
+        Binding(
+            "t",
+            "toggle_table",
+            "Table",
+            show=False,
+            tooltip="the runs table: scores side by side, sortable, differing settings",
+        ),
+        Binding(
+            "a",
+            "next_axis",
+            "X axis",
+            show=False,
+            tooltip="draw the curves against epochs, steps or wall time",
+        ),
         Binding("r", "refresh_runs", "Refresh", show=False, tooltip="rescan the runs folder"),
         Binding(
             "escape",
@@ -108,7 +123,17 @@ first, and a run a trainer is at work in is refused.
 
 **Curves** — perplexity on a log axis (train per logged batch, val per epoch, the smoothed
 trigram baseline as a grey line), loss, the gradient norm before clipping (with θ) and
-tokens/s, against epochs. On a narrow terminal one plot shows at a time (v: next).
+tokens/s, against epochs — or steps or wall time (a). On a narrow terminal one plot shows at
+a time (v: next). Every plot zooms and pans: focus it (tab or a click), then **+**/**-**,
+the arrows, **0** for all of it and **l** for a log or linear y axis; the mouse wheel zooms
+around the pointer and a drag pans. The **smoothing** slider under the plots draws the
+per-step curves as an exponential moving average over their raw points (grey), as
+TensorBoard does.
+
+**Compare** (t): the runs table — every listed run's best val perplexity, BLEU, macro-F1 and
+tokens/s side by side, with the settings that differ between the ticked runs (or all runs)
+in yellow. **<**/**>** choose the column to sort by, **i** inverts, a click on a heading sorts
+by it, Enter ticks or unticks a run; t again brings the curves back.
 
 **Translation** (task *seq2seq translation*, d2l §9.7): a GRU encoder–decoder on
 English–French pairs, trained with teacher forcing on the masked cross-entropy (perplexity
@@ -274,17 +299,22 @@ reference).
 
     def _auto_refresh_runs(self) -> None:
         side = self.query_one(TrainSide)
-        if side.display and side.active == "tab-runs":
+        if (side.display and side.active == "tab-runs") or self.query_one(RunView).table_shown:
             self.refresh_runs()
 
     def _show_runs(self) -> None:
         self.query_one(RunPicker).set_runs(
             self.runs.entries(), self.selected, self.run_colors, fmt_folder(self.runs_root)
         )
+        self.show_table()
 
     @on(SelectionList.SelectedChanged, "#run-list")
     def _ticked(self, event: SelectionList.SelectedChanged) -> None:
-        for key in self.runs.tick(event.selection_list.selected):
+        self.tick_runs(event.selection_list.selected)
+
+    def tick_runs(self, keys: Iterable[str]) -> None:
+        """Overlay exactly the runs `keys` (the run list's ticks, or the runs table's)."""
+        for key in self.runs.tick(keys):
             if not self.open_run(key):
                 self._show_runs()  # untick a run that cannot be opened
         self._show_runs()

@@ -1,5 +1,10 @@
 """A small line plot on textual-plotext that every screen reuses (Zipf curves, training curves).
 
+Every plot zooms and pans (`+`/`-`, arrows, `0` back to all of it; the mouse wheel zooms
+around the pointer and a drag pans), switches its y axis between log and linear (`l`), and
+draws the series marked noisy with an exponential moving average over their raw points
+(`smoothing`, the Train screen's slider), as TensorBoard and W&B do.
+
 Two things plotext 5 gets wrong for us are handled here once:
 - its log scale re-applies log10 to the stored data on every build, so we take log10 ourselves
   and label the ticks with the real values (1, 10, 100, 1000);
@@ -12,12 +17,19 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 from textual import events
+from textual.binding import Binding, BindingType
 from textual_plotext import PlotextPlot
 
+from rnn_tui.metrics.smoothing import ema
+
 POINTS_PER_COLUMN = 2
+ZOOM_STEP = 0.5  # `+` and the wheel halve the visible x range, `-` doubles it
+PAN_STEP = 0.2  # an arrow moves the view by a fifth of it
+RAW_COLOR = "gray"  # the raw points under a smoothed curve
 
 
 @dataclass(frozen=True)
@@ -28,6 +40,7 @@ class Series:
     x: Sequence[float] | np.ndarray
     y: Sequence[float] | np.ndarray
     color: str | None = None  # a plotext colour name ("cyan+", "orange", …); None: plotext's cycle
+    noisy: bool = False  # a per-step series: smoothed (with its raw points kept) when asked
 
 
 def decimate(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +118,59 @@ def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     return ticks if len(ticks) >= 2 else [lo, hi]
 
 
+def zoomed(view: tuple[float, float], factor: float, at: float) -> tuple[float, float]:
+    """`view` scaled by `factor` around the point `at` (which stays where it is on screen)."""
+    lo, hi = view
+    return at - (at - lo) * factor, at + (hi - at) * factor
+
+
+def clamped(view: tuple[float, float], bounds: tuple[float, float]) -> tuple[float, float] | None:
+    """`view` moved back inside `bounds` (same width), or None when it covers all of them."""
+    lo, hi = view
+    b_lo, b_hi = bounds
+    width = hi - lo
+    if width >= b_hi - b_lo:
+        return None
+    if lo < b_lo:
+        lo, hi = b_lo, b_lo + width
+    if hi > b_hi:
+        lo, hi = b_hi - width, b_hi
+    return lo, hi
+
+
+def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points with x in [lo, hi], plus the nearest one outside on each side (so the line
+    runs to the edges of the view)."""
+    inside = np.flatnonzero((x >= lo) & (x <= hi))
+    before = np.flatnonzero(x < lo)
+    after = np.flatnonzero(x > hi)
+    keep = np.concatenate([before[-1:], inside, after[:1]]).astype(np.int64)
+    keep.sort()
+    return x[keep], y[keep]
+
+
 class LinePlot(PlotextPlot):
-    """Labelled line series with optional log10 axes, replotted on data change and resize."""
+    """Labelled line series with optional log10 axes, replotted on data change and resize;
+    zoom, pan, a log/linear y toggle and smoothing of the noisy series (module docstring)."""
+
+    DEFAULT_CSS = """
+    LinePlot:focus {
+        background-tint: $foreground 4%;
+    }
+    """
+
+    can_focus = True
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("plus,equals_sign", "zoom(0.5)", "Zoom in", show=False),
+        Binding("minus", "zoom(2.0)", "Zoom out", show=False),
+        Binding("left", "pan(-1, 0)", "Pan left", show=False),
+        Binding("right", "pan(1, 0)", "Pan right", show=False),
+        Binding("up", "pan(0, 1)", "Pan up", show=False),
+        Binding("down", "pan(0, -1)", "Pan down", show=False),
+        Binding("0", "reset_view", "All of it", show=False),
+        Binding("l", "toggle_log", "Log/linear", show=False),
+    ]
 
     def __init__(
         self,
@@ -132,12 +196,33 @@ class LinePlot(PlotextPlot):
         self.logy = logy
         self.tight = tight
         self.nice_x = nice_x
+        self.smoothing = 0.0  # the EMA weight for noisy series (0: raw only)
+        self.x_view: tuple[float, float] | None = None  # the x range shown (plot units); None: all
+        self.y_view: tuple[float, float] | None = None  # the y range shown; None: fit the view
+        self._raw: list[Series] = []
         self._series: list[tuple[str, np.ndarray, np.ndarray, str | None]] = []
+        self._drag: tuple[int, int, tuple[float, float], tuple[float, float]] | None = None
+
+    # -- data -------------------------------------------------------------------------------
 
     def set_series(self, series: Sequence[Series]) -> None:
         """Replace every curve; values ≤ 0 are dropped on a log axis."""
+        self._raw = list(series)
+        self._prepare()
+        self.replot()
+
+    def set_smoothing(self, weight: float) -> None:
+        """Smooth the noisy series with EMA weight `weight` (0 turns it off)."""
+        if weight != self.smoothing:
+            self.smoothing = weight
+            self._prepare()
+            self.replot()
+
+    def _prepare(self) -> None:
+        """The stored series in plot units: logs taken, noisy ones smoothed over their raw
+        points (drawn first, in grey, without a legend entry)."""
         prepared = []
-        for s in series:
+        for s in self._raw:
             x = np.asarray(s.x, dtype=float)
             y = np.asarray(s.y, dtype=float)
             keep = np.isfinite(x) & np.isfinite(y)
@@ -146,16 +231,22 @@ class LinePlot(PlotextPlot):
             if self.logy:
                 keep &= y > 0
             x, y = x[keep], y[keep]
-            prepared.append(
-                (
-                    s.label,
-                    np.log10(x) if self.logx else x,
-                    np.log10(y) if self.logy else y,
-                    s.color,
-                )
-            )
+            px = np.log10(x) if self.logx else x
+            if s.noisy and self.smoothing > 0 and len(y) > 1:
+                prepared.append(("", px, np.log10(y) if self.logy else y, RAW_COLOR))
+                y = ema(y, self.smoothing)
+            prepared.append((s.label, px, np.log10(y) if self.logy else y, s.color))
         self._series = prepared
-        self.replot()
+
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]] | None:
+        """The x and y extent of all the points (plot units); None without points."""
+        xs = [x for _, x, _, _ in self._series if len(x)]
+        ys = [y for _, _, y, _ in self._series if len(y)]
+        if not xs:
+            return None
+        x = np.concatenate(xs)
+        y = np.concatenate(ys)
+        return (float(x.min()), float(x.max())), (float(y.min()), float(y.max()))
 
     @property
     def num_points(self) -> int:
@@ -166,6 +257,8 @@ class LinePlot(PlotextPlot):
         buckets = max(8, self.size.width * POINTS_PER_COLUMN)
         labels, xs, ys = [], [], []
         for label, x, y, _ in self._series:
+            if self.x_view is not None:
+                x, y = visible(x, y, *self.x_view)
             dx, dy = decimate(x, y, buckets)
             labels.append(label)
             xs.append(dx)
@@ -175,8 +268,16 @@ class LinePlot(PlotextPlot):
     def replot(self) -> None:
         """Rebuild plotext's data from the stored series, then repaint this widget."""
         plt = self.plt
-        plt.clear_data()
-        plt.title(self.plot_title)
+        # All settings, not only the data: limits and ticks of a view or a log axis left behind
+        # would stick. The theme goes with them, and it picks the colours of the series added
+        # below, so it is set again at once (textual-plotext sets it at every render too).
+        plt.clear_figure()
+        if self.is_attached:
+            plt.theme(self._get_plotext_theme_name(self.app.theme))
+        title = self.plot_title
+        if self.x_view is not None or self.y_view is not None:
+            title += " · zoomed (0: all)"
+        plt.title(title)
         plt.xlabel(self.xlabel)
         plt.ylabel(self.ylabel)
         labels, xs, ys = self._decimated()
@@ -188,25 +289,33 @@ class LinePlot(PlotextPlot):
         ]
         for label, x, y, color in nonempty:
             extra = {"color": color} if color else {}
-            plt.plot(x.tolist(), y.tolist(), label=label, marker="braille", **extra)
+            plt.plot(x.tolist(), y.tolist(), label=label or None, marker="braille", **extra)
         if nonempty:
             all_x = np.concatenate([x for _, x, _, _ in nonempty])
             all_y = np.concatenate([y for _, _, y, _ in nonempty])
+            x_lo, x_hi = self.x_view or (float(all_x.min()), float(all_x.max()))
+            y_lo, y_hi = self.y_view or (float(all_y.min()), float(all_y.max()))
             if self.logx:
                 room = max(2, self.size.width // 8)  # a label is up to 5 characters and a gap
-                self._log_axis(plt.xticks, plt.xlim, float(all_x.min()), float(all_x.max()), room)
+                self._log_axis(plt.xticks, plt.xlim, x_lo, x_hi, room, self.x_view is not None)
             elif self.nice_x:
-                ticks = nice_ticks(float(all_x.min()), float(all_x.max()))
+                ticks = nice_ticks(x_lo, x_hi)
                 plt.xticks(ticks, [f"{t:g}" for t in ticks])
             if self.logy:
                 room = max(2, (self.size.height - 4) // 2)  # rows left by title and x axis
-                self._log_axis(plt.yticks, plt.ylim, float(all_y.min()), float(all_y.max()), room)
+                self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)
+            if self.x_view is not None:
+                plt.xlim(*self.x_view)
+            if self.y_view is not None:
+                plt.ylim(*self.y_view)
         self.refresh()
 
-    def _log_axis(self, set_ticks, set_limits, lo: float, hi: float, room: int) -> None:
-        """Decade ticks (1-2-5 when `tight`), at most `room` labels."""
-        if self.tight:
-            pad = max(0.02, (hi - lo) * 0.05)
+    def _log_axis(
+        self, set_ticks, set_limits, lo: float, hi: float, room: int, viewed: bool = False
+    ) -> None:
+        """Decade ticks (1-2-5 when `tight` or zoomed in), at most `room` labels."""
+        if self.tight or viewed:
+            pad = 0.0 if viewed else max(0.02, (hi - lo) * 0.05)
             ticks, tick_labels = nice_log_ticks(lo - pad, hi + pad)
             set_ticks(ticks, tick_labels)
             set_limits(lo - pad, hi + pad)
@@ -218,6 +327,110 @@ class LinePlot(PlotextPlot):
         # pick changes from one process to the next; every k-th decade is the same every time.
         step = math.ceil(len(ticks) / room)
         set_ticks(ticks[::step], tick_labels[::step])
+
+    # -- zoom and pan -----------------------------------------------------------------------
+
+    def zoom(self, factor: float, at: float | None = None) -> None:
+        """Scale the visible x range by `factor` (< 1 zooms in) around `at` (plot units; the
+        middle of the view by default); zooming out past the data shows all of it."""
+        bounds = self.bounds()
+        if bounds is None:
+            return
+        view = self.x_view or bounds[0]
+        if view[1] <= view[0]:
+            return
+        at = (view[0] + view[1]) / 2 if at is None else at
+        self.x_view = clamped(zoomed(view, factor, at), bounds[0])
+        if self.x_view is None:
+            self.y_view = None
+        self.replot()
+
+    def pan(self, dx: float, dy: float) -> None:
+        """Move the view by `dx`/`dy` times its own width/height (within the data)."""
+        bounds = self.bounds()
+        if bounds is None:
+            return
+        if dx and self.x_view is not None:
+            width = self.x_view[1] - self.x_view[0]
+            lo = self.x_view[0] + dx * width
+            self.x_view = clamped((lo, lo + width), bounds[0]) or self.x_view
+        if dy:
+            lo, hi = self.y_view or self._fitted_y(bounds)
+            step = dy * (hi - lo)
+            self.y_view = (lo + step, hi + step)
+        self.replot()
+
+    def _fitted_y(self, bounds) -> tuple[float, float]:
+        """The y range the current x view fits to (what panning up or down starts from)."""
+        if self.x_view is None:
+            return bounds[1]
+        ys = [visible(x, y, *self.x_view)[1] for _, x, y, _ in self._series if len(x)]
+        y = np.concatenate(ys) if ys else np.zeros(0)
+        return (float(y.min()), float(y.max())) if len(y) else bounds[1]
+
+    def reset_view(self) -> None:
+        self.x_view = self.y_view = None
+        self.replot()
+
+    def action_zoom(self, factor: float) -> None:
+        self.zoom(factor)
+
+    def action_pan(self, dx: int, dy: int) -> None:
+        self.pan(dx * PAN_STEP, dy * PAN_STEP)
+
+    def action_reset_view(self) -> None:
+        self.reset_view()
+
+    def action_toggle_log(self) -> None:
+        """Switch the y axis between log and linear (the y view is reset: its units change)."""
+        self.logy = not self.logy
+        self.y_view = None
+        self._prepare()
+        self.replot()
+
+    def _x_at(self, column: int) -> float | None:
+        """The x value under a column of this widget (the whole width spans the view: close
+        enough to zoom around, without knowing plotext's margins)."""
+        bounds = self.bounds()
+        if bounds is None:
+            return None
+        lo, hi = self.x_view or bounds[0]
+        return lo + (hi - lo) * column / max(1, self.size.width - 1)
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        event.stop()
+        self.zoom(ZOOM_STEP, self._x_at(event.x))
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        event.stop()
+        self.zoom(1 / ZOOM_STEP, self._x_at(event.x))
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        bounds = self.bounds()
+        if bounds is None or event.button != 1:
+            return
+        self._drag = (event.x, event.y, self.x_view or bounds[0], self.y_view or bounds[1])
+        self.capture_mouse()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        if self._drag is None:
+            return
+        bounds = self.bounds()
+        x0, y0, (x_lo, x_hi), (y_lo, y_hi) = self._drag
+        if bounds is None:
+            return
+        dx = (event.x - x0) / max(1, self.size.width) * (x_hi - x_lo)
+        dy = (event.y - y0) / max(1, self.size.height) * (y_hi - y_lo)
+        if dx and self.x_view is not None:
+            self.x_view = clamped((x_lo - dx, x_hi - dx), bounds[0]) or self.x_view
+        if dy:
+            self.y_view = (y_lo + dy, y_hi + dy)
+        self.replot()
+
+    def on_mouse_up(self, event: events.MouseUp) -> None:
+        if self._drag is not None:
+            self._drag = None
+            self.release_mouse()
 
     def on_resize(self, event: events.Resize) -> None:
         # The number of points kept depends on the width.

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from textual import events
@@ -25,6 +25,7 @@ from textual.app import ComposeResult
 from textual.containers import Container
 
 from rnn_tui.runs.follow import Snapshot
+from rnn_tui.runs.x_axis import MINUTES_FROM_S, axis_label, to_axis
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 
 # (id, title, log y): the order `cycle()` walks.
@@ -96,6 +97,8 @@ class ZeroBasedPlot(TimedPlot):
 
     def replot(self) -> None:
         super().replot()  # plotext draws at the next render, so the limits below still apply
+        if self.y_view is not None:
+            return  # panned up or down: the view's own limits
         tops = [float(y.max()) for *_, y, _ in self._series if len(y)]
         if tops:
             top = max(tops)
@@ -135,20 +138,23 @@ def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
     baseline on the perplexity plot and the clipping threshold θ on the gradient-norm plot."""
     train_x, train_y = _series(snap, "step_ppl")
     val_x, val_y = _series(snap, "val_ppl")
-    ppl = [Series("train", train_x, train_y, TRAIN), Series("val", val_x, val_y, VAL)]
+    ppl = [
+        Series("train", train_x, train_y, TRAIN, noisy=True),
+        Series("val", val_x, val_y, VAL),
+    ]
     if snap.baseline_ppl:
         ppl += _hline(f"trigram {snap.baseline_ppl:.3g}", snap.baseline_ppl, [train_x, val_x],
                       REFERENCE)  # fmt: skip
     loss = [
-        Series("train", *_series(snap, "step_loss"), TRAIN),
+        Series("train", *_series(snap, "step_loss"), TRAIN, noisy=True),
         Series("val", *_series(snap, "val_loss"), VAL),
     ]
     grad_x, grad_y = _series(snap, "grad_norm")
-    grad = [Series("‖g‖", grad_x, grad_y, TRAIN)]
+    grad = [Series("‖g‖", grad_x, grad_y, TRAIN, noisy=True)]
     clip = snap.config.get("clip")
     if isinstance(clip, int | float) and clip > 0 and len(grad_y) and grad_y.max() >= clip * 0.5:
         grad += _hline(f"θ {clip:g}", float(clip), [grad_x], REFERENCE)
-    speed = [Series("k tok/s", *_thousands(_series(snap, "tokens_per_s")), TRAIN)]
+    speed = [Series("k tok/s", *_thousands(_series(snap, "tokens_per_s")), TRAIN, noisy=True)]
     bleu = []
     if len(_series(snap, "bleu")[0]) or len(_series(snap, "bleu_short")[0]):
         bleu = [
@@ -177,11 +183,12 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
             out["plot-ppl"].append(
                 Series(f"{c.label} train", *_series(c.snap, "train_ppl"), c.color)
             )
-        out["plot-loss"].append(Series(c.label, *_series(c.snap, "step_loss"), c.color))
-        out["plot-grad"].append(Series(c.label, *_series(c.snap, "grad_norm"), c.color))
-        out["plot-speed"].append(
-            Series(c.label, *_thousands(_series(c.snap, "tokens_per_s")), c.color)
-        )
+        loss = _series(c.snap, "step_loss")
+        out["plot-loss"].append(Series(c.label, *loss, c.color, noisy=True))
+        grad = _series(c.snap, "grad_norm")
+        out["plot-grad"].append(Series(c.label, *grad, c.color, noisy=True))
+        speed = _thousands(_series(c.snap, "tokens_per_s"))
+        out["plot-speed"].append(Series(c.label, *speed, c.color, noisy=True))
         bleu_x, bleu_y = _series(c.snap, "bleu")
         if len(bleu_x):
             out["plot-bleu"].append(Series(c.label, bleu_x, bleu_y, c.color))
@@ -193,6 +200,30 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
             f"trigram {baseline:.3g}", baseline, [np.asarray(x) for x in xs], REFERENCE
         )
     return out
+
+
+def on_axis(curves: Sequence[Curve], axis: str) -> tuple[list[Curve], str]:
+    """`curves` with every series moved onto the x `axis` (runs/x_axis.py), and the axis title;
+    wall time counts minutes once the longest run passes MINUTES_FROM_S. A run without the
+    clock for that axis keeps no points there."""
+    if axis == "epoch":
+        return list(curves), axis_label(axis)
+    empty = (np.zeros(0), np.zeros(0))
+    moved = []
+    for c in curves:
+        series = {}
+        for name, (x, y) in c.snap.series.items():
+            new_x = to_axis(x, axis, c.snap.series)
+            series[name] = (new_x, y) if new_x is not None else empty
+        moved.append(series)
+    minutes = False
+    if axis == "time":
+        ends = [float(x.max()) for s in moved for x, _ in s.values() if len(x)]
+        minutes = bool(ends) and max(ends) >= MINUTES_FROM_S
+        if minutes:
+            moved = [{k: (x / 60.0, y) for k, (x, y) in s.items()} for s in moved]
+    out = [Curve(replace(c.snap, series=s), c.label, c.color) for c, s in zip(curves, moved)]
+    return out, axis_label(axis, minutes)
 
 
 class CurvePanel(Container):
@@ -229,6 +260,22 @@ class CurvePanel(Container):
         self.clock: Callable[[], float] = time.monotonic  # the replot rate's (tests replace it)
         self._tokens = 1.0
         self._refilled: float | None = None
+        self.x_axis = "epoch"  # epoch, step or time (runs/x_axis.py)
+        self.smoothing = 0.0  # the EMA weight of the noisy (per-step) series
+
+    def set_axis(self, axis: str) -> None:
+        """Draw every curve against `axis` from the next `show()` on."""
+        if axis != self.x_axis:
+            self.x_axis = axis
+            self._key = self._frame = None  # the next show() replots whatever arrived
+            for plot in self.query(LinePlot):
+                plot.x_view = None  # a zoom in epochs means nothing in seconds
+
+    def set_smoothing(self, weight: float) -> None:
+        """Smooth every plot's per-step series with EMA weight `weight` (0: raw)."""
+        self.smoothing = weight
+        for plot in self.query(LinePlot):
+            plot.set_smoothing(weight)
 
     def compose(self) -> ComposeResult:
         for plot_id, title, logy in ALL_PLOTS:
@@ -262,6 +309,7 @@ class CurvePanel(Container):
             self._tokens -= 1.0
         self._frame = frame
         self._key = key
+        curves, xlabel = on_axis(curves, self.x_axis)
         if not curves:
             series: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in ALL_PLOTS}
         elif len(curves) == 1:
@@ -281,7 +329,9 @@ class CurvePanel(Container):
             self.active = cycle.index(current) if current in cycle else 0
             self._layout()
         for plot_id, _, _ in ALL_PLOTS:
-            self.query_one(f"#{plot_id}", LinePlot).set_series(series[plot_id])
+            plot = self.query_one(f"#{plot_id}", LinePlot)
+            plot.xlabel = xlabel
+            plot.set_series(series[plot_id])
         return True
 
     def replot_interval(self) -> float:

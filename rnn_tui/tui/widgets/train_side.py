@@ -28,10 +28,12 @@ class TrainSide(TabbedContent):
             self.active = tab
 
     def hide(self) -> None:
+        focused = self.screen.focused
         self.display = False
         # Textual would move the focus to another (hidden) field of the panel, which would
-        # then swallow the screen's keys.
-        self.screen.set_focus(None)
+        # then swallow the screen's keys; a focus outside the panel (the runs table) stays.
+        if focused is not None and self in focused.ancestors:
+            self.screen.set_focus(None)
         self.call_after_refresh(self._unfocus_hidden)
 
     def _unfocus_hidden(self) -> None:

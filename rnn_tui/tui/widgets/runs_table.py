@@ -1,0 +1,150 @@
+"""The runs table: every listed run's best scores side by side, sortable, with the settings that
+differ between the runs compared (the ticked ones, or all when fewer than two are ticked)
+highlighted — the Train screen's `t` view. Enter ticks or unticks the highlighted run (its
+curves join the overlay); `<`/`>` choose the column to sort by and `i` inverts the order, as in
+htop; a click on a heading sorts by it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+
+from rnn_tui.runs.compare import COLUMNS, best_first, differing, setting_text, sort_entries
+from rnn_tui.runs.format import plain
+from rnn_tui.tui.widgets.train_curves import RUN_STYLES
+
+DIFF_STYLE = "bold yellow"  # a setting that differs between the runs compared
+SORTED_MARK = {False: " ▲", True: " ▼"}
+SHOWN_SETTINGS = ("model", "epochs", "attention")  # settings the fixed columns already show
+
+
+class RunsTable(DataTable):
+    """One row per run; the fixed score columns, then one per differing setting."""
+
+    DEFAULT_CSS = """
+    RunsTable {
+        height: 1fr;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("less_than_sign", "sort_column(-1)", "Sort ◀", show=False),
+        Binding("greater_than_sign", "sort_column(1)", "Sort ▶", show=False),
+        Binding("i", "invert", "Invert order", show=False),
+    ]
+
+    class Toggled(Message):
+        """The user asked to tick or untick a run (its path)."""
+
+        def __init__(self, path: str) -> None:
+            super().__init__()
+            self.path = path
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.sort_key = "best_val_ppl"
+        self.descending = False
+        self._entries: list[Mapping] = []
+        self._colors: dict[str, str] = {}
+        self._keys: list[str] = []  # column keys, in order
+        self._shown: tuple | None = None
+
+    # -- contents ---------------------------------------------------------------------------
+
+    def show(self, entries: Sequence[Mapping], colors: Mapping[str, str]) -> None:
+        """Fill the table with `entries` (list_runs rows); `colors`: the ticked runs' paths and
+        their curves' colours. Redraws only when something shown changed."""
+        self._entries = list(entries)
+        self._colors = dict(colors)
+        ticked = [e for e in self._entries if e.get("path") in self._colors]
+        compared = ticked if len(ticked) >= 2 else self._entries
+        settings = [k for k in differing(compared) if k not in SHOWN_SETTINGS]
+        keys = [c.key for c in COLUMNS] + [f"config:{k}" for k in settings]
+        if self.sort_key not in {k.removeprefix("config:") for k in keys}:
+            self.sort_key, self.descending = "best_val_ppl", False
+        ordered = sort_entries(self._entries, self.sort_key, self.descending)
+        rows = tuple(
+            (
+                str(e.get("path")),
+                self._colors.get(str(e.get("path"))),
+                tuple(self._cells(e, settings, e in compared)),
+            )
+            for e in ordered
+        )
+        shown = (tuple(keys), self.sort_key, self.descending, rows)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        path = self._cursor_path()
+        self.clear(columns=True)
+        self._keys = keys
+        for key in keys:
+            name = key.removeprefix("config:")
+            title = next((c.title for c in COLUMNS if c.key == key), name)
+            if name == self.sort_key:
+                title += SORTED_MARK[self.descending]
+            self.add_column(title, key=key)
+        for row_path, color, cells in rows:
+            swatch = Text("█ " if color else "  ", style=RUN_STYLES.get(color or "", ""))
+            self.add_row(swatch + cells[0], *cells[1:], key=row_path)
+        if path is not None and path in {r[0] for r in rows}:
+            self.move_cursor(row=self.get_row_index(path))
+
+    def _cells(self, entry: Mapping, settings: Sequence[str], compared: bool) -> list[Text]:
+        cells = [Text(plain(c.text(entry)), no_wrap=True) for c in COLUMNS]
+        for key in settings:
+            style = DIFF_STYLE if compared else "dim"
+            cells.append(Text(plain(setting_text(entry, key)), style=style, no_wrap=True))
+        return cells
+
+    def _cursor_path(self) -> str | None:
+        if not self.row_count:
+            return None
+        try:
+            return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
+        except Exception:  # an emptied table has no cell there
+            return None
+
+    @property
+    def sort_keys(self) -> list[str]:
+        return [k.removeprefix("config:") for k in self._keys]
+
+    # -- sorting and ticking ------------------------------------------------------------------
+
+    def sort_by(self, key: str) -> None:
+        """Sort by `key`; the same key again inverts the order. A score starts best-first."""
+        if key == self.sort_key:
+            self.descending = not self.descending
+        else:
+            self.sort_key, self.descending = key, best_first(key)
+        self.show(self._entries, self._colors)
+
+    def action_sort_column(self, step: int) -> None:
+        keys = self.sort_keys
+        if not keys:
+            return
+        index = keys.index(self.sort_key) if self.sort_key in keys else 0
+        key = keys[(index + step) % len(keys)]
+        self.sort_key, self.descending = key, best_first(key)
+        self.show(self._entries, self._colors)
+
+    def action_invert(self) -> None:
+        self.descending = not self.descending
+        self.show(self._entries, self._colors)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        self.sort_by(str(event.column_key.value).removeprefix("config:"))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        # Enter, or a click on a row, ticks or unticks it.
+        event.stop()
+        self.post_message(self.Toggled(str(event.row_key.value)))
+
+
+__all__ = ["RunsTable"]
