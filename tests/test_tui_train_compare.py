@@ -203,3 +203,36 @@ async def test_a_plot_zooms_pans_and_switches_log_linear(runs, tui, train_app):
         await pilot.press("minus", "minus", "minus")
         assert plot.x_view is None
         assert not tui.errors(pilot.app)
+
+
+# -- snapshots ---------------------------------------------------------------------------------
+
+
+def test_snapshot_runs_table_120x40(runs, tui, train_app, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        screen, table = await table_of(pilot, tui)
+        # Tick the GRU and the scratch RNN: their differing settings are highlighted.
+        for name in ("lm-gru-recorded", "lm-rnn-running"):
+            table.move_cursor(row=names(table).index(name))
+            await pilot.press("enter")
+            await tui.settle(pilot)
+        await pilot.press("f")
+        await tui.settle(pilot)
+
+    assert snap_compare(train_app(), terminal_size=(120, 40), run_before=run_before)
+
+
+def test_snapshot_smoothed_zoomed_curves_80x24(runs, tui, train_app, snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        screen = await show_train(pilot, tui)
+        screen.open_run(runs / "lm-lstm-recorded")
+        await tui.settle(pilot)
+        await pilot.press("f", "v")  # the loss plot, alone at 80×24
+        await tui.settle(pilot)
+        screen.query_one(Slider).focus()
+        await pilot.press(*["right"] * 14)  # smoothing 0.7
+        await pilot.click("#plot-loss")
+        await pilot.press("plus", "right")
+        await tui.settle(pilot)
+
+    assert snap_compare(train_app(), terminal_size=(80, 24), run_before=run_before)
