@@ -210,14 +210,16 @@ async def test_a_plot_zooms_pans_and_switches_log_linear(runs, tui, train_app):
 
 def test_snapshot_runs_table_120x40(runs, tui, train_app, snap_compare) -> None:
     async def run_before(pilot) -> None:
+        await show_train(pilot, tui)
+        # The side panel hidden first, so the table is laid out at its final width once.
+        await pilot.press("f")
+        await tui.settle(pilot)
         screen, table = await table_of(pilot, tui)
         # Tick the GRU and the scratch RNN: their differing settings are highlighted.
         for name in ("lm-gru-recorded", "lm-rnn-running"):
             table.move_cursor(row=names(table).index(name))
             await pilot.press("enter")
             await tui.settle(pilot)
-        await pilot.press("f")
-        await tui.settle(pilot)
 
     assert snap_compare(train_app(), terminal_size=(120, 40), run_before=run_before)
 

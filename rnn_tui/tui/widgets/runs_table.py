@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from rnn_tui.runs.compare import COLUMNS, best_first, differing, setting_text, sort_entries
 from rnn_tui.runs.format import plain
@@ -107,7 +108,7 @@ class RunsTable(DataTable):
             return None
         try:
             return str(self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value)
-        except Exception:  # an emptied table has no cell there
+        except CellDoesNotExist:  # the cursor is past a table that shrank
             return None
 
     @property
