@@ -5,13 +5,15 @@ copies of the recorded runs)."""
 # ruff: noqa: F811 (pytest fixtures imported from test_tui_train)
 from __future__ import annotations
 
+import json
+
 import numpy as np
 from test_tui_train import runs, show_train, train_app  # noqa: F401
 from textual import events
 
 from rnn_tui.runs.follow import RunFollower
 from rnn_tui.tui.widgets.plot import RAW_COLOR, LinePlot
-from rnn_tui.tui.widgets.runs_table import DIFF_STYLE, RunsTable
+from rnn_tui.tui.widgets.runs_table import DIFF_STYLE, MAX_CELL, MAX_SETTINGS, RunsTable
 from rnn_tui.tui.widgets.slider import Slider
 from rnn_tui.tui.widgets.train_curves import CurvePanel
 from rnn_tui.tui.widgets.train_view import RunView
@@ -92,6 +94,28 @@ async def test_the_table_highlights_the_settings_that_differ(runs, tui, train_ap
         await pilot.press("t")
         assert not screen.query_one(RunView).table_shown
         assert screen.query_one(CurvePanel).display
+        assert not tui.errors(pilot.app)
+
+
+async def test_a_hand_made_config_cannot_flood_the_table(runs, tui, train_app):
+    odd = runs / "odd-run"
+    odd.mkdir()
+    config = {f"k{i}": i for i in range(300)}
+    config["corpus"] = "/very/long/" * 30 + "\x1b[31mred"
+    (odd / "config.json").write_text(json.dumps(config))
+    async with train_app().run_test(size=(160, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        await pilot.press("t")
+        table = screen.query_one(RunsTable)
+        for _ in range(200):
+            if table.row_count >= 4:
+                break
+            await pilot.pause(0.05)
+        assert table.row_count == 4
+        settings = [str(k.value) for k in table.columns if str(k.value).startswith("config:")]
+        assert len(settings) == MAX_SETTINGS
+        cells = [str(c) for i in range(4) for c in table.get_row_at(i)]
+        assert max(map(len, cells)) <= MAX_CELL and not any("\x1b" in c for c in cells)
         assert not tui.errors(pilot.app)
 
 

@@ -22,6 +22,8 @@ from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 DIFF_STYLE = "bold yellow"  # a setting that differs between the runs compared
 SORTED_MARK = {False: " ▲", True: " ▼"}
 SHOWN_SETTINGS = ("model", "epochs", "attention")  # settings the fixed columns already show
+MAX_SETTINGS = 24  # differing settings shown as columns (a hand-made config may have hundreds)
+MAX_CELL = 40  # characters of a setting's value (a long path ends in "…")
 
 
 class RunsTable(DataTable):
@@ -64,7 +66,7 @@ class RunsTable(DataTable):
         self._colors = dict(colors)
         ticked = [e for e in self._entries if e.get("path") in self._colors]
         compared = ticked if len(ticked) >= 2 else self._entries
-        settings = [k for k in differing(compared) if k not in SHOWN_SETTINGS]
+        settings = [k for k in differing(compared) if k not in SHOWN_SETTINGS][:MAX_SETTINGS]
         keys = [c.key for c in COLUMNS] + [f"config:{k}" for k in settings]
         if self.sort_key not in {k.removeprefix("config:") for k in keys}:
             self.sort_key, self.descending = "best_val_ppl", False
@@ -86,7 +88,7 @@ class RunsTable(DataTable):
         self._keys = keys
         for key in keys:
             name = key.removeprefix("config:")
-            title = next((c.title for c in COLUMNS if c.key == key), name)
+            title = next((c.title for c in COLUMNS if c.key == key), name[:MAX_CELL])
             if name == self.sort_key:
                 title += SORTED_MARK[self.descending]
             self.add_column(title, key=key)
@@ -100,7 +102,10 @@ class RunsTable(DataTable):
         cells = [Text(plain(c.text(entry)), no_wrap=True) for c in COLUMNS]
         for key in settings:
             style = DIFF_STYLE if compared else "dim"
-            cells.append(Text(plain(setting_text(entry, key)), style=style, no_wrap=True))
+            value = plain(setting_text(entry, key))
+            if len(value) > MAX_CELL:
+                value = value[: MAX_CELL - 1] + "…"
+            cells.append(Text(value, style=style, no_wrap=True))
         return cells
 
     def _cursor_path(self) -> str | None:
