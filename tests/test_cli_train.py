@@ -171,10 +171,26 @@ def test_resume_continues_to_more_epochs(corpus, tmp_path, capsys):
     assert epochs == [1, 2, 3]
 
 
+def test_resume_at_a_lower_learning_rate(corpus, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    lr = json.loads((run / "config.json").read_text())["lr"]
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3", "--lr", "0.05"], capsys)
+    assert code == 0, err
+    rates = [
+        json.loads(line)["lr"]
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+        if '"event": "epoch"' in line
+    ]
+    assert rates == [lr, lr, 0.05] and lr != 0.05  # epoch 3 ran at the new rate
+    assert json.loads((run / "config.json").read_text())["lr"] == 0.05
+
+
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["--lr", "0.5"], "--lr cannot change on --resume"),
+        (["--hidden", "8"], "--hidden cannot change on --resume"),
+        (["--lr", "0", "--epochs", "3"], "--lr"),
         (["--run-dir", "elsewhere"], "--run-dir cannot be combined"),
         (["--epochs", "1"], "already has 2 epochs"),
         ([], "already has 2 epochs"),

@@ -33,8 +33,9 @@ COMMANDS = (
     "serve",
 )
 TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000)
-# What `train --resume` may change; everything else comes from the run's own config.
-RESUME_OPTIONS = ("epochs", "device")
+# What `train --resume` may change; everything else comes from the run's own config. A new
+# learning rate continues a run with a step decay (the optimizer's state is kept).
+RESUME_OPTIONS = ("epochs", "device", "lr")
 
 
 class Parser(argparse.ArgumentParser):

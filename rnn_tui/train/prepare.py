@@ -89,6 +89,10 @@ def resumed_progress(
     checked (restored for real once the run starts); ConfigError when there is nothing left to
     train, CheckpointError for what cannot be restored."""
     resume.restore_optimizer(optimizer)
+    # The restored state carries the learning rate it was saved with; the config's is the one
+    # to continue at (the same unless `--resume … --lr` asked for another).
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr
     resume.check_rng()
     progress = Progress.from_meta(resume.meta)
     if not 0 <= progress.batch < num_batches or progress.epoch < 0 or progress.step < 0:
