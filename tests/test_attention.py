@@ -289,8 +289,8 @@ def test_a_fixed_context_translation_has_no_alignment(tmp_path_factory):
 
 def test_the_shipped_attention_translator():
     """checkpoints/fra-eng-attention (checkpoints/README.md): an additive-attention model whose
-    translations carry their alignment; three of the seeds' four sentences come out as the
-    book's references under greedy search (for `go .` it says `pars !`, not `va !`)."""
+    translations carry their alignment; the seeds' four sentences come out as the book's
+    references under greedy search."""
     from pathlib import Path
 
     from rnn_tui.decode.translate import load_translator
@@ -298,9 +298,14 @@ def test_the_shipped_attention_translator():
     path = Path(__file__).resolve().parents[1] / "checkpoints" / "fra-eng-attention.safetensors"
     translator = load_translator(path)
     assert translator.model.attention == "additive" and translator.model.hidden == 512
-    sentences = ["i lost .", "he's calm .", "i'm home ."]
+    sentences = ["go .", "i lost .", "he's calm .", "i'm home ."]
     out = translator.translate_many(sentences, beam_size=1)
-    assert [t.greedy_text for t in out] == ["j'ai perdu .", "il est calme .", "je suis chez moi ."]
-    alignment = out[2].alignment
+    assert [t.greedy_text for t in out] == [
+        "va !",
+        "j'ai perdu .",
+        "il est calme .",
+        "je suis chez moi .",
+    ]
+    alignment = out[3].alignment
     assert alignment.source == ["i'm", "home", ".", "<eos>"]
     assert alignment.target == ["je", "suis", "chez", "moi", ".", "<eos>"]
