@@ -123,3 +123,12 @@ def test_view_arithmetic():
     x = np.arange(10.0)
     vx, vy = visible(x, x * 2, 3.5, 6.5)
     assert vx.tolist() == [3.0, 4.0, 5.0, 6.0, 7.0] and vy.tolist() == [6.0, 8.0, 10.0, 12.0, 14.0]
+
+
+def test_log_tick_labels_stay_short():
+    from rnn_tui.tui.widgets.plot import nice_log_ticks, value_label
+
+    assert [value_label(v) for v in (0.05, 20, 150, 1000, 1500, 20000, 3e6)] == [
+        "0.05", "20", "150", "1k", "1.5k", "20k", "3M"
+    ]  # fmt: skip
+    assert nice_log_ticks(2.0, 3.0)[1][-1] == "1k"  # a zoomed Zipf axis, not "1e+03"

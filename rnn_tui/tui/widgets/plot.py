@@ -99,7 +99,15 @@ def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], li
         values = [10.0**lo, 10.0**hi] if hi > lo else [10.0**lo]
     while len(values) > most:
         values = values[::2]
-    return [math.log10(v) for v in values], [f"{v:.3g}" for v in values]
+    return [math.log10(v) for v in values], [value_label(v) for v in values]
+
+
+def value_label(value: float) -> str:
+    """A tick value in at most about four characters: 0.05, 20, 150, 1.5k, 20k, 3M (not 1e+03)."""
+    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= unit:
+            return f"{value / unit:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
