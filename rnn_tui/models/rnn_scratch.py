@@ -19,6 +19,9 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models.step_matmul import StepMatmul
+
+_tanh_backward = torch.ops.aten.tanh_backward
 
 
 def normal(*shape: int) -> nn.Parameter:
@@ -40,16 +43,19 @@ class TanhRecurrence(torch.autograd.Function):
         ∂L/∂A_t = G_t,   ∂L/∂H_0 = G_1 W_hhᵀ,   ∂L/∂W_hh = Σ_t H_{t-1}ᵀ G_t
     Autograd would compute and add up H_{t-1}ᵀ G_t step by step (T thin matmuls and T additions
     of an h × h matrix); the sum is one matmul over all steps here. Same values, less time.
+    The T products with W_hh (and the T with W_hhᵀ) reuse one weight: `StepMatmul` prepacks it.
     """
 
     @staticmethod
     def forward(ctx, A: torch.Tensor, H0: torch.Tensor, W_hh: torch.Tensor) -> torch.Tensor:
+        T, B = A.shape[:2]
         # A copied once, then each step adds H_{t-1} W_hh in place: addmm with out= would copy
         # A_t into the output before every product.
         Hs = A.clone()
+        W = StepMatmul(W_hh, B, T)
         H = H0
-        for t in range(A.shape[0]):
-            H = Hs[t].addmm_(H, W_hh).tanh_()
+        for t in range(T):
+            H = W.add_to(Hs[t], H).tanh_()
         ctx.save_for_backward(H0, W_hh, Hs)
         return Hs
 
@@ -57,14 +63,16 @@ class TanhRecurrence(torch.autograd.Function):
     @once_differentiable
     def backward(ctx, dHs: torch.Tensor):
         H0, W_hh, Hs = ctx.saved_tensors
-        # G starts as the gradient from the outputs; each step adds the one from H_{t+1}.
+        T, B = Hs.shape[:2]
+        W_T = StepMatmul(W_hh.T, B, T)
+        # 1 − H_t² for all steps in one kernel; then per step one product added in place and
+        # one multiplication: G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
+        D = _tanh_backward(torch.ones((), dtype=Hs.dtype, device=Hs.device).expand_as(Hs), Hs)
         G = dHs.clone(memory_format=torch.contiguous_format)
-        W_hh_T = W_hh.T
-        for t in range(Hs.shape[0] - 1, -1, -1):
-            G[t] *= 1 - Hs[t] * Hs[t]
-            if t > 0:
-                G[t - 1].addmm_(G[t], W_hh_T)
-        dH0 = G[0] @ W_hh_T if ctx.needs_input_grad[1] else None
+        G[T - 1].mul_(D[T - 1])
+        for t in range(T - 1, 0, -1):
+            W_T.add_to(G[t - 1], G[t]).mul_(D[t - 1])
+        dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
         dW_hh = None
         if ctx.needs_input_grad[2]:
             n = Hs.shape[-1]

@@ -1,0 +1,116 @@
+"""The prepacked recurrent product (rnn_tui/models/step_matmul.py): where it is used, and that the
+scratch cells compute the same with it as without it (float32 rounding, not bit for bit)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rnn_tui.models import step_matmul
+from rnn_tui.models.lstm_scratch import LSTMRecurrence
+from rnn_tui.models.rnn_scratch import TanhRecurrence
+from rnn_tui.models.step_matmul import MIN_USES, StepMatmul, prepacking_available
+
+needs_onednn = pytest.mark.skipif(
+    not prepacking_available(), reason="this torch build has no working oneDNN prepacking"
+)
+
+
+def _randn(*shape: int, scale: float = 1.0, dtype=torch.float32) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(sum(shape))
+    return (torch.randn(*shape, generator=generator, dtype=torch.float64) * scale).to(dtype)
+
+
+@needs_onednn
+def test_a_long_loop_over_a_large_float32_weight_is_prepacked():
+    assert StepMatmul(_randn(512, 512), rows=32, uses=35).packed is not None
+    assert StepMatmul(_randn(256, 1024), rows=32, uses=35).packed is not None
+
+
+def test_where_the_plain_product_stays():
+    assert StepMatmul(_randn(512, 512), rows=32, uses=MIN_USES - 1).packed is None  # generation
+    assert StepMatmul(_randn(256, 256), rows=32, uses=35).packed is None  # too small to repay
+    assert StepMatmul(_randn(512, 512, dtype=torch.float64), rows=32, uses=35).packed is None
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert StepMatmul(_randn(512, 512), rows=32, uses=35).packed is None
+
+
+@needs_onednn
+def test_the_prepacked_products_equal_torch_mm():
+    W, X, out = _randn(512, 512, scale=0.05), _randn(32, 512), _randn(32, 512)
+    step = StepMatmul(W, rows=32, uses=35)
+    assert step.packed is not None
+    reference = X.double() @ W.double()
+    torch.testing.assert_close(step(X).double(), reference, rtol=1e-5, atol=1e-5)
+    into = torch.empty(32, 512)
+    assert step(X, out=into) is into
+    torch.testing.assert_close(into.double(), reference, rtol=1e-5, atol=1e-5)
+    before = out.double()
+    assert step.add_to(out, X) is out
+    torch.testing.assert_close(out.double(), before + reference, rtol=1e-5, atol=1e-5)
+    # A transposed view (backpropagation's W_hhᵀ) packs too.
+    torch.testing.assert_close(
+        StepMatmul(W.T, rows=32, uses=35)(X).double(),
+        X.double() @ W.double().T,
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def _run(function, inputs: list[torch.Tensor], plain: bool, monkeypatch) -> list[torch.Tensor]:
+    """Outputs and input gradients of `function`, with prepacking on or off."""
+    monkeypatch.setattr(step_matmul, "MIN_USES", 10**9 if plain else MIN_USES)
+    leaves = [x.detach().clone().requires_grad_() for x in inputs]
+    outputs = function.apply(*leaves)
+    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+    weights = [_randn(*o.shape, scale=0.1) for o in outputs]
+    sum((o * w).sum() for o, w in zip(outputs, weights, strict=True)).backward()
+    return [o.detach() for o in outputs] + [x.grad for x in leaves]
+
+
+@needs_onednn
+@pytest.mark.parametrize(
+    ("function", "shapes"),
+    [
+        # The book's sizes, where the products are prepacked: hidden 512 for the RNN, 256 for
+        # the LSTM (its four gates make W_h 256 × 1024).
+        (TanhRecurrence, [(35, 32, 512), (32, 512), (512, 512)]),
+        (LSTMRecurrence, [(35, 32, 1024), (32, 256), (32, 256), (256, 1024)]),
+    ],
+    ids=["rnn", "lstm"],
+)
+def test_the_cells_compute_the_same_prepacked_or_not(function, shapes, monkeypatch):
+    inputs = [_randn(*shape, scale=0.5 if len(shape) == 3 else 0.05) for shape in shapes]
+    plain = _run(function, inputs, plain=True, monkeypatch=monkeypatch)
+    packed = _run(function, inputs, plain=False, monkeypatch=monkeypatch)
+    for ours, reference in zip(packed, plain, strict=True):
+        scale = reference.abs().max().item()
+        torch.testing.assert_close(ours, reference, rtol=1e-4, atol=1e-5 * max(scale, 1.0))
+
+
+@needs_onednn
+def test_training_losses_are_the_same_prepacked_or_not(monkeypatch):
+    """A few SGD steps of the book's scratch RNN: the loss curves agree to float32 rounding."""
+    from rnn_tui.models.rnn_scratch import RNNScratch
+
+    def losses(plain: bool) -> list[float]:
+        monkeypatch.setattr(step_matmul, "MIN_USES", 10**9 if plain else MIN_USES)
+        torch.manual_seed(0)
+        model = RNNScratch(28, 512)
+        optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
+        X = torch.randint(0, 28, (32, 35), generator=torch.Generator().manual_seed(1))
+        out = []
+        for _ in range(5):
+            logits, _ = model(X)
+            loss = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, 28), X.roll(-1, 1).reshape(-1)
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            out.append(loss.item())
+        return out
+
+    plain, packed = losses(plain=True), losses(plain=False)
+    assert packed == pytest.approx(plain, rel=1e-5)
+    assert plain[-1] < plain[0]  # it trained: the comparison is not of five equal numbers
