@@ -15,7 +15,7 @@ from rnn_tui.metrics.smoothing import MAX_WEIGHT, ema
 from rnn_tui.runs.compare import best_first, differing, setting_text, sort_entries
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.x_axis import axis_label, next_axis, to_axis
-from rnn_tui.tui.widgets.plot import clamped, visible, zoomed
+from rnn_tui.tui.widgets.plot_view import clamped, visible, zoomed
 
 
 def entry(name, ppl=None, speed=None, **config):
@@ -126,7 +126,7 @@ def test_view_arithmetic():
 
 
 def test_log_tick_labels_stay_short():
-    from rnn_tui.tui.widgets.plot import nice_log_ticks, value_label
+    from rnn_tui.tui.widgets.plot_ticks import nice_log_ticks, value_label
 
     assert [value_label(v) for v in (0.05, 20, 150, 1000, 1500, 20000, 3e6)] == [
         "0.05", "20", "150", "1k", "1.5k", "20k", "3M"

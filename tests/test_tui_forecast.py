@@ -19,7 +19,8 @@ from textual.widgets import Input, Select, SelectionList, Static
 from rnn_tui.tui.screens.forecast import ForecastScreen
 from rnn_tui.tui.widgets.forecast_form import ForecastForm
 from rnn_tui.tui.widgets.forecast_results import ForecastResults
-from rnn_tui.tui.widgets.plot import LinePlot, nice_ticks
+from rnn_tui.tui.widgets.plot import LinePlot
+from rnn_tui.tui.widgets.plot_ticks import nice_ticks
 from rnn_tui.tui.widgets.train_quit import QuitRunDialog
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -55,12 +55,23 @@ class GRURecurrence(torch.autograd.Function):
         Hs = A.new_empty(T + 1, B, n)  # H_0..H_T
         Hs[0] = H0
         W_zr, W_h = StepMatmul(W_hzr, B, T), StepMatmul(W_hh, B, T)
-        for t in range(T):
-            zr = W_zr.add_to(ZR[t], Hs[t]).sigmoid_()
-            torch.mul(zr[:, n:], Hs[t], out=RH[t])
-            h = W_h.add_to(cand[t], RH[t]).tanh_()
+        # Every step's slices made at once (unbind), not by indexing inside the loop.
+        steps = zip(
+            ZR.unbind(0),
+            ZR[..., :n].unbind(0),
+            ZR[..., n:].unbind(0),
+            RH.unbind(0),
+            cand.unbind(0),
+            Hs[:-1].unbind(0),
+            Hs[1:].unbind(0),
+            strict=True,
+        )
+        for zr, z, r, rh, h, H, H_next in steps:
+            W_zr.add_to(zr, H).sigmoid_()
+            torch.mul(r, H, out=rh)
+            W_h.add_to(h, rh).tanh_()
             # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
-            torch.lerp(h, Hs[t], zr[:, :n], out=Hs[t + 1])
+            torch.lerp(h, H, z, out=H_next)
         ctx.save_for_backward(W_hzr, W_hh)
         ctx.saved = (ZR, cand, RH, Hs)
         return Hs[1:]
@@ -84,14 +95,26 @@ class GRURecurrence(torch.autograd.Function):
         dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
         W_hh_T, W_hzr_T = StepMatmul(W_hh.T, B, T), StepMatmul(W_hzr.T, B, T)
         dRH = dH.new_empty(B, n)
-        for t in range(T - 1, -1, -1):
-            dH_t = dH[t + 1]
-            torch.mul(dH_t, d_cand[t], out=dB[t])
-            torch.mul(dH_t, d_z[t], out=dA[t, :, :n])
-            W_hh_T(dB[t], out=dRH)
-            torch.mul(dRH, d_r[t], out=dA[t, :, n:])
-            prev = dH[t]
-            W_hzr_T.add_to(prev.addcmul_(dH_t, Z[t]).addcmul_(dRH, R[t]), dA[t])
+        steps = zip(
+            dH[1:].unbind(0),
+            dH[:-1].unbind(0),
+            d_cand.unbind(0),
+            d_z.unbind(0),
+            d_r.unbind(0),
+            Z.unbind(0),
+            R.unbind(0),
+            dA.unbind(0),
+            dA[..., :n].unbind(0),
+            dA[..., n:].unbind(0),
+            dB.unbind(0),
+            strict=True,
+        )
+        for dH_t, prev, dc, dz, dr, z, r, da, da_z, da_r, db in reversed(list(steps)):
+            torch.mul(dH_t, dc, out=db)
+            torch.mul(dH_t, dz, out=da_z)
+            W_hh_T(db, out=dRH)
+            torch.mul(dRH, dr, out=da_r)
+            W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
         dW_hzr = H_prev.reshape(-1, n).T @ dA.reshape(-1, n2) if ctx.needs_input_grad[3] else None
         dW_hh = RH.reshape(-1, n).T @ dB.reshape(-1, n) if ctx.needs_input_grad[4] else None
         return dA, dB, dH[0], dW_hzr, dW_hh

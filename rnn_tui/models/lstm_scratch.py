@@ -56,13 +56,28 @@ class LSTMRecurrence(torch.autograd.Function):
         tanh_C = A.new_empty(T, B, n)
         Hs[0], Cs[0] = H0, C0
         W = StepMatmul(W_h, B, T)
-        for t in range(T):
-            g = W.add_to(gates[t], Hs[t])
-            g[:, : 3 * n].sigmoid_()
-            g[:, 3 * n :].tanh_()
-            C = torch.mul(g[:, 2 * n : 3 * n], Cs[t], out=Cs[t + 1])
-            C.addcmul_(g[:, n : 2 * n], g[:, 3 * n :])
-            torch.mul(g[:, :n], torch.tanh(C, out=tanh_C[t]), out=Hs[t + 1])
+        # Every step's slices made at once (unbind), not by indexing inside the loop.
+        O, I, Fg, Ct = (gates[..., k * n : (k + 1) * n].unbind(0) for k in range(4))  # noqa: E741
+        steps = zip(
+            gates.unbind(0),
+            gates[..., : 3 * n].unbind(0),
+            O,
+            I,
+            Fg,
+            Ct,
+            Hs[:-1].unbind(0),
+            Hs[1:].unbind(0),
+            Cs[:-1].unbind(0),
+            Cs[1:].unbind(0),
+            tanh_C.unbind(0),
+            strict=True,
+        )
+        for g, oif, o, i, f, c_tilde, H, H_next, C_prev, C, tanh_c in steps:
+            W.add_to(g, H)
+            oif.sigmoid_()
+            c_tilde.tanh_()
+            torch.mul(f, C_prev, out=C).addcmul_(i, c_tilde)
+            torch.mul(o, torch.tanh(C, out=tanh_c), out=H_next)
         ctx.save_for_backward(W_h)
         ctx.saved = (gates, Hs, Cs, tanh_C)
         return Hs[1:], Cs[T].clone()
@@ -89,13 +104,25 @@ class LSTMRecurrence(torch.autograd.Function):
         dA = torch.empty_like(gates)
         dC = dC_T.clone()
         W_h_T = StepMatmul(W_h.T, B, T)
-        for t in range(T - 1, -1, -1):
-            dH_t = dH[t + 1]
-            torch.mul(dH_t, d_out[t], out=dA[t, :, :n])
-            dC.addcmul_(dH_t, d_cell[t])
-            torch.mul(dC.unsqueeze(1), d_ifc[t], out=dA[t, :, n:].view(B, 3, n))
-            dC.mul_(Fg[t])
-            W_h_T.add_to(dH[t], dA[t])
+        dC_3 = dC.unsqueeze(1)  # a view: dC broadcast over the I, F, C̃ factors
+        steps = zip(
+            dH[1:].unbind(0),
+            dH[:-1].unbind(0),
+            d_out.unbind(0),
+            d_cell.unbind(0),
+            d_ifc.unbind(0),
+            Fg.unbind(0),
+            dA.unbind(0),
+            dA[..., :n].unbind(0),
+            dA[..., n:].view(T, B, 3, n).unbind(0),
+            strict=True,
+        )
+        for dH_t, prev, d_o, d_c, d_3, f, da, da_o, da_ifc in reversed(list(steps)):
+            torch.mul(dH_t, d_o, out=da_o)
+            dC.addcmul_(dH_t, d_c)
+            torch.mul(dC_3, d_3, out=da_ifc)
+            dC.mul_(f)
+            W_h_T.add_to(prev, da)
         dW_h = Hs[:-1].reshape(-1, n).T @ dA.reshape(-1, n4) if ctx.needs_input_grad[3] else None
         return dA, dH[0], dC, dW_h
 

@@ -54,8 +54,8 @@ class TanhRecurrence(torch.autograd.Function):
         Hs = A.clone()
         W = StepMatmul(W_hh, B, T)
         H = H0
-        for t in range(T):
-            H = W.add_to(Hs[t], H).tanh_()
+        for H_t in Hs.unbind(0):
+            H = W.add_to(H_t, H).tanh_()
         ctx.save_for_backward(H0, W_hh, Hs)
         return Hs
 
@@ -69,9 +69,10 @@ class TanhRecurrence(torch.autograd.Function):
         # one multiplication: G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
         D = _tanh_backward(torch.ones((), dtype=Hs.dtype, device=Hs.device).expand_as(Hs), Hs)
         G = dHs.clone(memory_format=torch.contiguous_format)
-        G[T - 1].mul_(D[T - 1])
+        Gs, Ds = G.unbind(0), D.unbind(0)
+        Gs[-1].mul_(Ds[-1])
         for t in range(T - 1, 0, -1):
-            W_T.add_to(G[t - 1], G[t]).mul_(D[t - 1])
+            W_T.add_to(Gs[t - 1], Gs[t]).mul_(Ds[t - 1])
         dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
         dW_hh = None
         if ctx.needs_input_grad[2]:

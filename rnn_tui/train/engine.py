@@ -31,8 +31,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.checkpoint import CHECKPOINT_NAMES, Checkpoint, save_checkpoint
 from rnn_tui.checkpoints.device import (
@@ -46,13 +44,12 @@ from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
 from rnn_tui.train.distributed import Distributed
+from rnn_tui.train.epoch import Stopped, train_epoch
 from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
 from rnn_tui.train.progress import (
-    STEP_EVENT_MIN_S,
     NonFiniteLoss,
     Progress,
     auto_log_every,
-    check_loss,
     finite_or_none,
     memory_mb,
     plural_epochs,
@@ -63,10 +60,6 @@ from rnn_tui.train.records import checkpoint_meta, run_summary
 from rnn_tui.train.step import TrainStep, plan_path
 from rnn_tui.train.task import RunSink, Task
 from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
-
-
-class _Stopped(Exception):
-    """Internal: a stop request ended the epoch early."""
 
 
 class Trainer:
@@ -135,7 +128,7 @@ class Trainer:
             self._start()
             try:
                 self._epochs()
-            except _Stopped:
+            except Stopped:
                 self._finish_stopped()
             else:
                 if self.stop.is_set():
@@ -190,7 +183,7 @@ class Trainer:
         }
         if self.resume is not None:
             start["resumed"] = {"epoch": self.progress.epoch, "batch": self.progress.batch}
-        self._emit("start", **start)
+        self.emit("start", **start)
         self._set_status("running", self._where())
         if self.resume is not None:
             # Last, after building the model and optimizer (which draw from torch's RNG).
@@ -219,7 +212,7 @@ class Trainer:
         self._session_units = 0.0
         self._session_train_time = 0.0
         self._session_first_epoch = self.progress.epoch + 1
-        self._last_step_event = -math.inf
+        self.last_step_event = -math.inf
         self.status = "running"
         self.message = ""
 
@@ -227,13 +220,13 @@ class Trainer:
         """One epoch's minibatches, as `run` trains them, without evaluation, samples or
         checkpoints: (mean loss, mean gradient norm, training seconds). After begin_session."""
         self.progress.batch = 0
-        return self._train_epoch(epoch)
+        return train_epoch(self, epoch)
 
     def _epochs(self) -> None:
         cfg, task = self.config, self.task
         while self.progress.epoch < cfg.epochs:
             epoch = self.progress.epoch + 1
-            train_loss, grad_norm, train_time = self._train_epoch(epoch)
+            train_loss, grad_norm, train_time = train_epoch(self, epoch)
             evaluation = task.evaluate(self.model)
             val_loss, metrics = evaluation.loss, dict(evaluation.metrics)
             p = self.progress
@@ -270,7 +263,7 @@ class Trainer:
             done_here = epoch - self._session_first_epoch + 1
             session_wall = time.perf_counter() - self._session_start
             eta = (cfg.epochs - epoch) * session_wall / done_here
-            self._emit(
+            self.emit(
                 "epoch",
                 **record,
                 epochs=cfg.epochs,
@@ -283,12 +276,12 @@ class Trainer:
                 step=p.step,
             )
             if sample is not None:
-                self._emit("sample", epoch=epoch, prefix=task.sample_prefix, text=sample)
+                self.emit("sample", epoch=epoch, prefix=task.sample_prefix, text=sample)
             if self._stop_requested():
-                raise _Stopped
+                raise Stopped
             self.control.poll(force=True)
             if self._stop_requested():
-                raise _Stopped
+                raise Stopped
 
     def _stop_requested(self) -> bool:
         """The stop flag; under data parallelism set on every rank when set on any."""
@@ -296,103 +289,15 @@ class Trainer:
             self.stop.set()
         return self.stop.is_set()
 
-    def _train_epoch(self, epoch: int) -> tuple[float, float, float]:
-        """One pass over the training minibatches: (mean loss per token, mean gradient norm
-        before clipping, training seconds). Raises _Stopped (after recording the batches done)
-        when a stop is requested, NonFiniteLoss when the loss stops being finite."""
-        model, task = self.model, self.task
-        p = self.progress
-        # The clock includes gathering the minibatches, as d2l's timer includes its iterator.
-        started = time.perf_counter()
-        data = task.epoch_data(model, epoch)
-        nb = self.num_batches
-        first = p.batch
-        # Running sums on the device (float64: hundreds of float32 terms per epoch), seeded with
-        # what an interrupted session had done of this epoch.
-        sums = torch.tensor([p.loss_sum, p.norm_sum], dtype=torch.float64, device=self.device)
-        loss_sum, norm_sum = sums[0], sums[1]
-        logged_batch, logged_loss, logged_norm = first, p.loss_sum, p.norm_sum
-        units_per_batch = task.units_per_epoch / nb
-        time_before = p.epoch_time
-        paused = 0.0
-        model.train()
-        step = self.step
-        b = first
-        try:
-            for b in range(first, nb):
-                loss, norm = step.run(data, b, fresh=b == first)
-                if not step.reported:
-                    step.reported = True
-                    self._emit("path", **self.path.to_dict())
-                    # A capture or compilation is reported beside tokens/s, not inside them.
-                    paused += self.path.warmup_s or 0.0
-                loss_sum += loss
-                norm_sum += norm
-                p.step += 1
-                at_log = (b + 1) % self.log_every == 0 or b + 1 == nb
-                if at_log:
-                    if self.dist.active:
-                        # Every rank the same numbers (the global batch's means), and one
-                        # decision to stop: ranks only ever stop together, here.
-                        self.dist.mean(sums)
-                        if self.dist.any(self.stop.is_set()):
-                            self.stop.set()
-                    loss_total, norm_total = sums.tolist()
-                    check_loss(loss_total / (b + 1), epoch)
-                    now = time.perf_counter()
-                    # An explicit --log-every is obeyed; the automatic rate is capped in time.
-                    due = self.config.log_every or now - self._last_step_event >= STEP_EVENT_MIN_S
-                    if (b + 1) % self.log_every == 0 and due:
-                        self._last_step_event = now
-                        interval = b + 1 - logged_batch
-                        loss_mean = (loss_total - logged_loss) / interval
-                        self._emit(
-                            "step",
-                            epoch=epoch,
-                            step=p.step,
-                            batch=b + 1,
-                            batches=nb,
-                            loss=loss_mean,
-                            ppl=finite_or_none(task_perplexity(task, loss_mean)),
-                            grad_norm=finite_or_none((norm_total - logged_norm) / interval),
-                            tokens_per_s=(b + 1 - first)
-                            * units_per_batch
-                            / max(now - started - paused, 1e-9),
-                            elapsed=self._elapsed(),
-                        )
-                        logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
-                if self.dist.active and not at_log:
-                    continue
-                if self.stop.is_set():
-                    raise _Stopped
-                if self.control.due():
-                    paused += self.control.poll()
-                    if self.stop.is_set() and not self.dist.active:
-                        raise _Stopped
-        except _Stopped:
-            # Record the batches done (sums are read here: a stop is not per batch).
-            loss_total, norm_total = sums.tolist()
-            check_loss(loss_total / (b + 1), epoch)
-            p.batch = b + 1
-            p.loss_sum, p.norm_sum = loss_total, norm_total
-            p.epoch_time = time_before + time.perf_counter() - started - paused
-            self._account(b + 1 - first, time.perf_counter() - started - paused)
-            raise
-        train_seconds = time.perf_counter() - started - paused
-        loss_total, norm_total = sums.tolist()
-        check_loss(loss_total / nb, epoch)
-        self._account(nb - first, train_seconds)
-        return loss_total / nb, norm_total / nb, time_before + train_seconds
-
-    def _account(self, batches: int, seconds: float) -> None:
+    def account(self, batches: int, seconds: float) -> None:
         self._session_units += batches * self.task.units_per_epoch / self.num_batches
         self._session_train_time += seconds
 
-    def _elapsed(self) -> float:
+    def elapsed(self) -> float:
         return self._elapsed_before + time.perf_counter() - self._session_start
 
     def _tick(self) -> None:
-        self.progress.elapsed = self._elapsed()
+        self.progress.elapsed = self.elapsed()
 
     def _where(self) -> str:
         epoch = min(self.progress.epoch + 1, self.config.epochs)
@@ -441,7 +346,7 @@ class Trainer:
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
 
-    def _emit(self, event: str, **fields) -> None:
+    def emit(self, event: str, **fields) -> None:
         with writing("metrics.jsonl"):
             self.run_dir.log(event, **fields)
         if self.on_event is not None:

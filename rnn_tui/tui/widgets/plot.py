@@ -25,6 +25,8 @@ from textual.binding import Binding, BindingType
 from textual_plotext import PlotextPlot
 
 from rnn_tui.metrics.smoothing import ema
+from rnn_tui.tui.widgets.plot_ticks import log_ticks, nice_log_ticks, nice_ticks
+from rnn_tui.tui.widgets.plot_view import clamped, decimate, visible, zoomed
 
 POINTS_PER_COLUMN = 2
 ZOOM_STEP = 0.5  # `+` and the wheel halve the visible x range, `-` doubles it
@@ -41,120 +43,6 @@ class Series:
     y: Sequence[float] | np.ndarray
     color: str | None = None  # a plotext colour name ("cyan+", "orange", …); None: plotext's cycle
     noisy: bool = False  # a per-step series: smoothed (with its raw points kept) when asked
-
-
-def decimate(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of x and y in each of `buckets` equal-width x intervals (empty ones dropped)."""
-    if len(x) <= buckets or buckets < 1:
-        return x, y
-    lo, hi = float(x.min()), float(x.max())
-    if hi == lo:
-        return x[:1], y[:1]
-    which = np.minimum(((x - lo) / (hi - lo) * buckets).astype(np.int64), buckets - 1)
-    counts = np.bincount(which, minlength=buckets)
-    keep = counts > 0
-    mean_x = np.bincount(which, weights=x, minlength=buckets)[keep] / counts[keep]
-    mean_y = np.bincount(which, weights=y, minlength=buckets)[keep] / counts[keep]
-    return mean_x, mean_y
-
-
-def format_power(exponent: int) -> str:
-    """Tick label for 10**exponent: 1, 10, 100, 1000, 10k, 100k, 1M, … (0.1, 0.01 below 1)."""
-    if exponent < 0:
-        return f"{10.0**exponent:g}"
-    value = 10**exponent
-    for unit, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
-        if value >= 10 * unit or (unit > 10**3 and value >= unit):
-            return f"{value // unit}{suffix}"
-    return str(value)
-
-
-def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Positions (log10 units) and labels of the decades covering [lo, hi] (log10 units)."""
-    first, last = math.floor(lo), math.ceil(hi)
-    exponents = list(range(first, last + 1)) or [first]
-    return [float(e) for e in exponents], [format_power(e) for e in exponents]
-
-
-_NICE_STEPS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
-
-
-def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], list[str]]:
-    """Ticks inside [lo, hi] (log10 units), labelled with the real values: decades over a wide
-    range, else 1-2-5 values (finer when narrower): a perplexity axis from 4 to 30 gets 5, 10,
-    20."""
-    if hi < lo:
-        lo, hi = hi, lo
-    values: list[float] = []
-    for steps in _NICE_STEPS[0 if hi - lo >= 1.5 else 1 :]:
-        values = [
-            m * 10.0**e
-            for e in range(math.floor(lo) - 1, math.ceil(hi) + 1)
-            for m in steps
-            if lo <= math.log10(m * 10.0**e) <= hi
-        ]
-        if len(values) >= 2:
-            break
-    if len(values) < 2:
-        values = [10.0**lo, 10.0**hi] if hi > lo else [10.0**lo]
-    while len(values) > most:
-        values = values[::2]
-    return [math.log10(v) for v in values], [value_label(v) for v in values]
-
-
-def value_label(value: float) -> str:
-    """A tick value in at most about four characters: 0.05, 20, 150, 1.5k, 20k, 3M (not 1e+03)."""
-    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= unit:
-            return f"{value / unit:.3g}{suffix}"
-    return f"{value:.3g}"
-
-
-def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
-    """Round tick values inside [lo, hi] (steps of 1, 2 or 5 × 10^k), at most `most` of them:
-    0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5."""
-    if not hi > lo:
-        return [lo]
-    raw = (hi - lo) / max(1, most - 1)
-    power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step) * step
-    digits = max(0, 1 - math.floor(math.log10(step)))
-    ticks = [round(first + i * step, digits) for i in range(int((hi - first) // step) + 1)]
-    ticks = [t for t in ticks if lo <= t <= hi]
-    # A range narrower than one round step: its two ends.
-    return ticks if len(ticks) >= 2 else [lo, hi]
-
-
-def zoomed(view: tuple[float, float], factor: float, at: float) -> tuple[float, float]:
-    """`view` scaled by `factor` around the point `at` (which stays where it is on screen)."""
-    lo, hi = view
-    return at - (at - lo) * factor, at + (hi - at) * factor
-
-
-def clamped(view: tuple[float, float], bounds: tuple[float, float]) -> tuple[float, float] | None:
-    """`view` moved back inside `bounds` (same width), or None when it covers all of them."""
-    lo, hi = view
-    b_lo, b_hi = bounds
-    width = hi - lo
-    if width >= b_hi - b_lo:
-        return None
-    if lo < b_lo:
-        lo, hi = b_lo, b_lo + width
-    if hi > b_hi:
-        lo, hi = b_hi - width, b_hi
-    return lo, hi
-
-
-def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """The points with x in [lo, hi], plus the nearest one outside on each side (so the line
-    runs to the edges of the view)."""
-    inside = np.flatnonzero((x >= lo) & (x <= hi))
-    before = np.flatnonzero(x < lo)
-    after = np.flatnonzero(x > hi)
-    keep = np.concatenate([before[-1:], inside, after[:1]]).astype(np.int64)
-    keep.sort()
-    return x[keep], y[keep]
 
 
 class LinePlot(PlotextPlot):

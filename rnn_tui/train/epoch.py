@@ -1,0 +1,114 @@
+"""One epoch's minibatches: d2l §8.5 `train_epoch_ch8`'s loop, as the engine runs it.
+
+    for each minibatch: l ← loss; l.backward(); grad_clipping(θ); updater.step()
+
+The loss and gradient-norm sums stay on the device and are read at the log points only
+(`log_every`, ≈ 20 per epoch): a host read per minibatch would make a GPU wait. Between
+minibatches the loop obeys the run's control (pause, resume, stop) and the stop flag; a stop
+records the batches done so that a resume continues with the next one. Split from engine.py,
+which owns the run around it (sessions, evaluation, checkpoints, status).
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from rnn_tui.train.progress import STEP_EVENT_MIN_S, check_loss, finite_or_none, task_perplexity
+
+
+class Stopped(Exception):
+    """A stop request ended the epoch early (after recording the batches done)."""
+
+
+def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
+    """One pass over the training minibatches: (mean loss per token, mean gradient norm
+    before clipping, training seconds). Raises Stopped (after recording the batches done)
+    when a stop is requested, NonFiniteLoss when the loss stops being finite."""
+    model, task = trainer.model, trainer.task
+    p = trainer.progress
+    # The clock includes gathering the minibatches, as d2l's timer includes its iterator.
+    started = time.perf_counter()
+    data = task.epoch_data(model, epoch)
+    nb = trainer.num_batches
+    first = p.batch
+    # Running sums on the device (float64: hundreds of float32 terms per epoch), seeded with
+    # what an interrupted session had done of this epoch.
+    sums = torch.tensor([p.loss_sum, p.norm_sum], dtype=torch.float64, device=trainer.device)
+    loss_sum, norm_sum = sums[0], sums[1]
+    logged_batch, logged_loss, logged_norm = first, p.loss_sum, p.norm_sum
+    units_per_batch = task.units_per_epoch / nb
+    time_before = p.epoch_time
+    paused = 0.0
+    model.train()
+    step = trainer.step
+    b = first
+    try:
+        for b in range(first, nb):
+            loss, norm = step.run(data, b, fresh=b == first)
+            if not step.reported:
+                step.reported = True
+                trainer.emit("path", **trainer.path.to_dict())
+                # A capture or compilation is reported beside tokens/s, not inside them.
+                paused += trainer.path.warmup_s or 0.0
+            loss_sum += loss
+            norm_sum += norm
+            p.step += 1
+            at_log = (b + 1) % trainer.log_every == 0 or b + 1 == nb
+            if at_log:
+                if trainer.dist.active:
+                    # Every rank the same numbers (the global batch's means), and one
+                    # decision to stop: ranks only ever stop together, here.
+                    trainer.dist.mean(sums)
+                    if trainer.dist.any(trainer.stop.is_set()):
+                        trainer.stop.set()
+                loss_total, norm_total = sums.tolist()
+                check_loss(loss_total / (b + 1), epoch)
+                now = time.perf_counter()
+                # An explicit --log-every is obeyed; the automatic rate is capped in time.
+                due = trainer.config.log_every or now - trainer.last_step_event >= STEP_EVENT_MIN_S
+                if (b + 1) % trainer.log_every == 0 and due:
+                    trainer.last_step_event = now
+                    interval = b + 1 - logged_batch
+                    loss_mean = (loss_total - logged_loss) / interval
+                    trainer.emit(
+                        "step",
+                        epoch=epoch,
+                        step=p.step,
+                        batch=b + 1,
+                        batches=nb,
+                        loss=loss_mean,
+                        ppl=finite_or_none(task_perplexity(task, loss_mean)),
+                        grad_norm=finite_or_none((norm_total - logged_norm) / interval),
+                        tokens_per_s=(b + 1 - first)
+                        * units_per_batch
+                        / max(now - started - paused, 1e-9),
+                        elapsed=trainer.elapsed(),
+                    )
+                    logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
+            if trainer.dist.active and not at_log:
+                continue
+            if trainer.stop.is_set():
+                raise Stopped
+            if trainer.control.due():
+                paused += trainer.control.poll()
+                if trainer.stop.is_set() and not trainer.dist.active:
+                    raise Stopped
+    except Stopped:
+        # Record the batches done (sums are read here: a stop is not per batch).
+        loss_total, norm_total = sums.tolist()
+        check_loss(loss_total / (b + 1), epoch)
+        p.batch = b + 1
+        p.loss_sum, p.norm_sum = loss_total, norm_total
+        p.epoch_time = time_before + time.perf_counter() - started - paused
+        trainer.account(b + 1 - first, time.perf_counter() - started - paused)
+        raise
+    train_seconds = time.perf_counter() - started - paused
+    loss_total, norm_total = sums.tolist()
+    check_loss(loss_total / nb, epoch)
+    trainer.account(nb - first, train_seconds)
+    return loss_total / nb, norm_total / nb, time_before + train_seconds
+
+
+__all__ = ["Stopped", "train_epoch"]

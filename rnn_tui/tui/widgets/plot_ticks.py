@@ -1,0 +1,80 @@
+"""Tick positions and labels for the app's plots: round values, not plotext's 7.0, 253.8, 500.5.
+
+On a log axis the plot holds log10 of the data (plotext 5 would re-apply its log on every
+build), so these work in log10 units and label the ticks with the real values (1, 10, 100, 1k).
+"""
+
+from __future__ import annotations
+
+import math
+
+
+def format_power(exponent: int) -> str:
+    """Tick label for 10**exponent: 1, 10, 100, 1000, 10k, 100k, 1M, … (0.1, 0.01 below 1)."""
+    if exponent < 0:
+        return f"{10.0**exponent:g}"
+    value = 10**exponent
+    for unit, suffix in ((10**9, "G"), (10**6, "M"), (10**3, "k")):
+        if value >= 10 * unit or (unit > 10**3 and value >= unit):
+            return f"{value // unit}{suffix}"
+    return str(value)
+
+
+def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
+    """Positions (log10 units) and labels of the decades covering [lo, hi] (log10 units)."""
+    first, last = math.floor(lo), math.ceil(hi)
+    exponents = list(range(first, last + 1)) or [first]
+    return [float(e) for e in exponents], [format_power(e) for e in exponents]
+
+
+_NICE_STEPS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
+
+
+def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], list[str]]:
+    """Ticks inside [lo, hi] (log10 units), labelled with the real values: decades over a wide
+    range, else 1-2-5 values (finer when narrower): a perplexity axis from 4 to 30 gets 5, 10,
+    20."""
+    if hi < lo:
+        lo, hi = hi, lo
+    values: list[float] = []
+    for steps in _NICE_STEPS[0 if hi - lo >= 1.5 else 1 :]:
+        values = [
+            m * 10.0**e
+            for e in range(math.floor(lo) - 1, math.ceil(hi) + 1)
+            for m in steps
+            if lo <= math.log10(m * 10.0**e) <= hi
+        ]
+        if len(values) >= 2:
+            break
+    if len(values) < 2:
+        values = [10.0**lo, 10.0**hi] if hi > lo else [10.0**lo]
+    while len(values) > most:
+        values = values[::2]
+    return [math.log10(v) for v in values], [value_label(v) for v in values]
+
+
+def value_label(value: float) -> str:
+    """A tick value in at most about four characters: 0.05, 20, 150, 1.5k, 20k, 3M (not 1e+03)."""
+    for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= unit:
+            return f"{value / unit:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
+    """Round tick values inside [lo, hi] (steps of 1, 2 or 5 × 10^k), at most `most` of them:
+    0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5."""
+    if not hi > lo:
+        return [lo]
+    raw = (hi - lo) / max(1, most - 1)
+    power = 10.0 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
+    first = math.ceil(lo / step) * step
+    digits = max(0, 1 - math.floor(math.log10(step)))
+    ticks = [round(first + i * step, digits) for i in range(int((hi - first) // step) + 1)]
+    ticks = [t for t in ticks if lo <= t <= hi]
+    # A range narrower than one round step: its two ends.
+    return ticks if len(ticks) >= 2 else [lo, hi]
+
+
+__all__ = ["format_power", "log_ticks", "nice_log_ticks", "nice_ticks", "value_label"]

@@ -1,0 +1,57 @@
+"""What part of a plot's data is drawn: decimation to the columns there are, and the zoomed and
+panned view (the x range kept inside the data; the points just outside it kept, so a line runs to
+the edges).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def decimate(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of x and y in each of `buckets` equal-width x intervals (empty ones dropped)."""
+    if len(x) <= buckets or buckets < 1:
+        return x, y
+    lo, hi = float(x.min()), float(x.max())
+    if hi == lo:
+        return x[:1], y[:1]
+    which = np.minimum(((x - lo) / (hi - lo) * buckets).astype(np.int64), buckets - 1)
+    counts = np.bincount(which, minlength=buckets)
+    keep = counts > 0
+    mean_x = np.bincount(which, weights=x, minlength=buckets)[keep] / counts[keep]
+    mean_y = np.bincount(which, weights=y, minlength=buckets)[keep] / counts[keep]
+    return mean_x, mean_y
+
+
+def zoomed(view: tuple[float, float], factor: float, at: float) -> tuple[float, float]:
+    """`view` scaled by `factor` around the point `at` (which stays where it is on screen)."""
+    lo, hi = view
+    return at - (at - lo) * factor, at + (hi - at) * factor
+
+
+def clamped(view: tuple[float, float], bounds: tuple[float, float]) -> tuple[float, float] | None:
+    """`view` moved back inside `bounds` (same width), or None when it covers all of them."""
+    lo, hi = view
+    b_lo, b_hi = bounds
+    width = hi - lo
+    if width >= b_hi - b_lo:
+        return None
+    if lo < b_lo:
+        lo, hi = b_lo, b_lo + width
+    if hi > b_hi:
+        lo, hi = b_hi - width, b_hi
+    return lo, hi
+
+
+def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """The points with x in [lo, hi], plus the nearest one outside on each side (so the line
+    runs to the edges of the view)."""
+    inside = np.flatnonzero((x >= lo) & (x <= hi))
+    before = np.flatnonzero(x < lo)
+    after = np.flatnonzero(x > hi)
+    keep = np.concatenate([before[-1:], inside, after[:1]]).astype(np.int64)
+    keep.sort()
+    return x[keep], y[keep]
+
+
+__all__ = ["clamped", "decimate", "visible", "zoomed"]
