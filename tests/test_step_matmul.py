@@ -35,6 +35,12 @@ def test_where_the_plain_product_stays():
         assert StepMatmul(_randn(512, 512), rows=32, uses=35).packed is None
 
 
+def test_a_forward_being_compiled_keeps_the_plain_product(monkeypatch):
+    # torch.compile cannot lower the prepacked ops (`--compile on` failed with an InductorError).
+    monkeypatch.setattr(torch.compiler, "is_compiling", lambda: True)
+    assert StepMatmul(_randn(512, 512), rows=32, uses=35).packed is None
+
+
 @needs_onednn
 def test_the_prepacked_products_equal_torch_mm():
     W, X, out = _randn(512, 512, scale=0.05), _randn(32, 512), _randn(32, 512)

@@ -11,7 +11,7 @@
 X_t is one-hot, so X_t [W_xo | W_xi | W_xf | W_xc] + [b_o | b_i | b_f | b_c] is a row of the sum
 (a one-hot row sums to 1), gathered for all steps before the time loop; the four H_{t-1} W_h*
 products are one matmul with [W_ho | W_hi | W_hf | W_hc]. Per step that leaves one recurrent
-matmul (through `StepMatmul`, which prepacks W_h: 97 µs a step instead of 148 µs here) and a
+matmul (through `StepMatmul`, which prepacks W_h: 105 µs a step instead of 148 µs here) and a
 few element-wise kernels. Backpropagation through time is written out
 (`LSTMRecurrence`): the per-step weight gradients become one matmul over all steps, and every
 factor that does not depend on the incoming gradient is computed for all steps at once.

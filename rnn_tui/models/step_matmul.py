@@ -5,14 +5,14 @@ forward pass, G_t W_hhᵀ in backpropagation through time, d2l §8.7). A plain C
 out for its kernel again on every call; with batch 32 that repacking is a large share of each
 product. oneDNN can reorder W once into its own blocked layout ("prepacking", as torch's
 compiler does for frozen weights), and each step then only multiplies. On this project's 2-core
-machine (benchmarks/README.md): 32×512 · 512×512 takes 96 µs prepacked against 130 µs for
-`addmm_`, and the LSTM's 32×256 · 256×1024 97 µs against 187 µs.
+machine, in a chain of 35 dependent products (benchmarks/README.md): 32×512 · 512×512 takes
+97 µs prepacked against 130 µs, the LSTM's 32×256 · 256×1024 105 µs against 148 µs.
 
 The same products, summed in another order: results agree with torch.mm to float32 rounding
 (tests/test_step_matmul.py), not bit for bit. Prepacking is used for float32 on a CPU with
-oneDNN, outside autocast, when the loop is long enough to repay the reordering (it costs about
-one product); everywhere else — a GPU, float64, bf16 autocast, one-step generation — the
-plain product runs, as before.
+oneDNN, outside autocast and torch.compile, when the loop is long enough and the weight large
+enough to repay the reordering; everywhere else — a GPU, float64, bf16 autocast, a compiled
+forward, one-step generation — the plain product runs, as before.
 """
 
 from __future__ import annotations
@@ -66,6 +66,8 @@ class StepMatmul:
             and W.device.type == "cpu"
             and W.dtype == torch.float32
             and not torch.is_autocast_enabled("cpu")
+            # torch.compile traces the loop into its own kernels and cannot lower these ops.
+            and not torch.compiler.is_compiling()
             and prepacking_available()
         ):
             # oneDNN's linear takes the weight as (out, in), like nn.Linear.
