@@ -120,3 +120,35 @@ def test_training_losses_are_the_same_prepacked_or_not(monkeypatch):
     plain, packed = losses(plain=True), losses(plain=False)
     assert packed == pytest.approx(plain, rel=1e-5)
     assert plain[-1] < plain[0]  # it trained: the comparison is not of five equal numbers
+
+
+@pytest.mark.parametrize(
+    ("overrides", "note"),
+    [
+        ({"model": "rnn-scratch", "hidden": 512}, "recurrent products prepacked for oneDNN: W_hh"),
+        ({"model": "lstm-scratch", "hidden": 256}, "[W_ho | W_hi | W_hf | W_hc]"),
+        ({"model": "gru-scratch", "hidden": 256}, None),  # its weights are too small to repay it
+        ({"model": "rnn", "hidden": 512}, None),  # nn.RNN: torch's own kernels
+        ({"model": "rnn-scratch", "hidden": 512, "precision": "bf16"}, None),
+    ],
+)
+def test_the_run_names_the_weights_it_prepacks(overrides, note, tmp_path):
+    """The path event and `--json`'s path_notes say which products ran prepacked."""
+    from rnn_tui.data.sources import read_text
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:3000], encoding="utf-8")
+    config = Config(
+        "lm", corpus=str(corpus), batch_size=32, num_steps=35, epochs=1, device="cpu", **overrides
+    )
+    trainer = Trainer(config)
+    trainer.begin_session(RunDir(tmp_path / "run"))
+    trainer.train_epoch(1)
+    notes = [n for n in trainer.path.notes if n.startswith("recurrent products prepacked")]
+    if note is None or not prepacking_available():
+        assert notes == []
+    else:
+        assert len(notes) == 1 and note in notes[0]

@@ -123,6 +123,20 @@ def test_the_run_reports_its_path(corpus_file, tmp_path):
     assert start["path"] == "eager · bf16"
 
 
+def test_the_printed_report_says_the_path_and_its_notes(corpus_file, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "rnn_tui", "train", "--corpus", str(corpus_file), "--model",
+         "rnn-scratch", "--hidden", "512", "--epochs", "1", "--run-dir", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    # The report goes to stderr (stdout is kept for --json).
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("path: ")]
+    assert line.startswith("path: eager · fp32")
+    (path,) = events(tmp_path / "run", "path")
+    assert line == "; ".join(["path: eager · fp32", *path["notes"]])
+
+
 def test_graph_on_without_a_gpu_is_one_line_and_writes_nothing(corpus_file, tmp_path):
     if torch.cuda.is_available():
         pytest.skip("a GPU is present")

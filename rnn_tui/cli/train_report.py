@@ -113,6 +113,10 @@ class Reporter:
         if e.get("baseline_ppl") is not None:
             self.line(f"Laplace-smoothed trigram baseline: val ppl {e['baseline_ppl']:.2f}")
 
+    def on_path(self, e: dict) -> None:
+        # After the first step: how the steps run (eager, bf16, compiled, CUDA graph) and why.
+        self.line("; ".join([f"path: {e.get('path')}", *(e.get("notes") or ())]))
+
     def on_step(self, e: dict) -> None:
         if self.progress is not None:
             self.progress.update(

@@ -46,6 +46,11 @@ class LanguageModel(nn.Module, ABC):
     def _dtype(self) -> torch.dtype:
         return next(self.parameters()).dtype
 
+    def prepacked_weights(self, num_steps: int) -> list[str]:
+        """The recurrent weights that a pass of `num_steps` steps multiplies through a prepacked
+        copy (models/step_matmul.py): the scratch cells' loops; none for nn.RNN/GRU/LSTM."""
+        return []
+
     # -- the seeds' prediction (predict_ch8), one step at a time -------------------------------
 
     def warm_up(self, ids: list[int], device: torch.device | str = "cpu") -> tuple[State, int]:

@@ -24,7 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul
+from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -150,6 +150,11 @@ class GRUScratch(LanguageModel):
         Hs = GRURecurrence.apply(A, B_in, state[0], W_hzr, self.W_hh)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
+
+    def prepacked_weights(self, num_steps: int) -> list[str]:
+        n, W = self.num_hiddens, self.W_hh
+        weights = (("[W_hz | W_hr]", 2 * n * n), ("W_hh", n * n))
+        return [name for name, entries in weights if packs(entries, W.dtype, W.device, num_steps)]
 
     def config(self) -> dict:
         return scratch_config(self)

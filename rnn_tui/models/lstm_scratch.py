@@ -27,7 +27,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul
+from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -164,6 +164,13 @@ class LSTMScratch(LanguageModel):
         Hs, C = LSTMRecurrence.apply(A, state[0][0], state[1][0], W_h)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))
+
+    def prepacked_weights(self, num_steps: int) -> list[str]:
+        n, W = self.num_hiddens, self.W_hi
+        entries = 4 * n * n
+        return (
+            ["[W_ho | W_hi | W_hf | W_hc]"] if packs(entries, W.dtype, W.device, num_steps) else []
+        )
 
     def config(self) -> dict:
         return scratch_config(self)

@@ -19,7 +19,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.step_matmul import StepMatmul
+from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _tanh_backward = torch.ops.aten.tanh_backward
 
@@ -106,6 +106,10 @@ class RNNScratch(LanguageModel):
         Hs = TanhRecurrence.apply(A, state[0], self.W_hh)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
+
+    def prepacked_weights(self, num_steps: int) -> list[str]:
+        W = self.W_hh
+        return ["W_hh"] if packs(W.numel(), W.dtype, W.device, num_steps) else []
 
     def config(self) -> dict:
         return scratch_config(self)

@@ -54,22 +54,27 @@ def prepacking_available() -> bool:
     )
 
 
+def packs(entries: int, dtype: torch.dtype, device: torch.device | str, uses: int) -> bool:
+    """Whether `uses` products with a weight of `entries` entries go through a prepacked copy."""
+    return (
+        uses >= MIN_USES
+        and entries >= MIN_WEIGHTS
+        and torch.device(device).type == "cpu"
+        and dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+        # torch.compile traces the loop into its own kernels and cannot lower these ops.
+        and not torch.compiler.is_compiling()
+        and prepacking_available()
+    )
+
+
 class StepMatmul:
     """X W for a fixed W (in, out) and many X of `rows` rows: `uses` products are coming."""
 
     def __init__(self, W: torch.Tensor, rows: int, uses: int) -> None:
         self.W = W
         self.packed = None
-        if (
-            uses >= MIN_USES
-            and W.numel() >= MIN_WEIGHTS
-            and W.device.type == "cpu"
-            and W.dtype == torch.float32
-            and not torch.is_autocast_enabled("cpu")
-            # torch.compile traces the loop into its own kernels and cannot lower these ops.
-            and not torch.compiler.is_compiling()
-            and prepacking_available()
-        ):
+        if packs(W.numel(), W.dtype, W.device, uses):
             # oneDNN's linear takes the weight as (out, in), like nn.Linear.
             self.packed = torch.ops.mkldnn._reorder_linear_weight(W.T.contiguous(), rows)
 
@@ -87,4 +92,4 @@ class StepMatmul:
         return out.add_(self(X))
 
 
-__all__ = ["MIN_USES", "MIN_WEIGHTS", "StepMatmul", "prepacking_available"]
+__all__ = ["MIN_USES", "MIN_WEIGHTS", "StepMatmul", "packs", "prepacking_available"]

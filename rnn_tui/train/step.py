@@ -122,6 +122,7 @@ class TrainStep:
     def __init__(self, task, model, optimizer, params, config: Config, path: StepPath) -> None:
         self.task, self.model, self.optimizer, self.params = task, model, optimizer, params
         self.clip = config.clip
+        self.num_steps = int(config.get("num_steps", 0) or 0)
         self.path = path
         self.forward_model = model
         self._graph: torch.cuda.CUDAGraph | None = None
@@ -140,7 +141,9 @@ class TrainStep:
     def run(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
         if self._first:
             self._first = False
-            return self._first_step(data, b, fresh)
+            result = self._first_step(data, b, fresh)
+            self._note_prepacked()
+            return result
         if self._graph is not None:
             self.task.load_static(data, b, fresh)
             self._graph.replay()
@@ -192,6 +195,16 @@ class TrainStep:
                 self.path.warmup_s = time.perf_counter() - started
                 return result
         return self._eager(data, b, fresh)
+
+    def _note_prepacked(self) -> None:
+        """Name the recurrent weights the eager fp32 path multiplies prepacked (a scratch cell's
+        loop on the CPU, models/step_matmul.py), once the first step has settled the path."""
+        if self.path.graph or self.path.compiled or self.path.precision != "fp32":
+            return
+        weights = getattr(self.model, "prepacked_weights", None)
+        names = weights(self.num_steps) if weights is not None else []
+        if names:
+            self.path.notes.append(f"recurrent products prepacked for oneDNN: {', '.join(names)}")
 
     def _capture(self, data) -> None:
         """Warm up on a side stream, undo the warm-up's updates, capture one static step."""
