@@ -4,9 +4,10 @@
     python benchmarks/bench_scale.py cli FILE...   # wall time and peak RSS of `rnn-tui stats`
     python benchmarks/bench_scale.py tui FILE      # the Dataset screen's longest event-loop stall
 
-`make` writes two files per size: words_<MB>.txt (The Time Machine's lines reshuffled with ~150k
-random words mixed in: a big vocabulary) and raw_<MB>.txt (the same with capitals, punctuation
-and some CRLF line ends, for --mode raw and raw char tokens). `cli` runs stats at word and char
+`make` writes three files per size: words_<MB>.txt (The Time Machine's lines reshuffled with
+~150k random words mixed in: a big vocabulary), raw_<MB>.txt (the same with capitals,
+punctuation and some CRLF line ends, for --mode raw and raw char tokens) and line_<MB>.txt
+(text8's shape: a single line of lower-case words, no line end). `cli` runs stats at word and char
 level, clean and raw, each in a fresh process (its own cache directory, emptied first), and
 prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
 (App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
@@ -66,7 +67,24 @@ def make(sizes: list[int], directory: Path) -> list[Path]:
             path.write_text("".join(out), encoding="utf-8", newline="")
             written.append(path)
             print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        path = directory / f"line_{mb}.txt"
+        _one_line(path, mb, rng, base, extra)
+        written.append(path)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return written
+
+
+def _one_line(path: Path, mb: int, rng: random.Random, base: list[str], extra: list[str]) -> None:
+    """text8's shape: one line of lower-case words and single spaces, no line end, written a
+    piece at a time (the Time Machine's words with one random word in four)."""
+    words = [w for line in base for w in line.lower().split() if w.isalpha()]
+    size = 0
+    with path.open("w", encoding="ascii") as f:
+        while size < mb * 10**6:
+            piece = [rng.choice(extra) if rng.random() < 0.25 else w for w in words]
+            text = " ".join(piece) + " "
+            f.write(text)
+            size += len(text)
 
 
 _MEASURE = """

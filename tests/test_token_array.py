@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import ngram_counts
-from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data import ngram_counts, token_array
+from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngram_counts import top_ngram_positions, top_ngrams_of_ids
 from rnn_tui.data.sources import read_text, split_lines
@@ -125,6 +125,26 @@ def test_line_chunks_cut_after_line_feeds_only():
     assert "".join(text[a:b] for a, b in spans) == text
     assert all(text[b - 1] == "\n" for a, b in spans[:-1])
     assert line_chunks("", 5) == []
+
+
+def test_a_long_line_is_read_in_pieces_cut_between_tokens():
+    """text8 is one 100 MB line: it is cut inside the line, where no token is split, so no
+    chunk holds the whole line (and the tokens are the reference's)."""
+    text = "the time traveller  for so it will be convenient " * 40
+    for token, mode in [("word", "clean"), ("word", "raw"), ("char", "clean"), ("char", "raw")]:
+        spans = line_chunks(text, 64, token_array._CUT_AFTER[token, mode])
+        assert "".join(text[a:b] for a, b in spans) == text
+        assert max(b - a for a, b in spans) <= 64
+        scan = scan_text(text, token, mode, chunk_chars=64)
+        assert vocab_tokens(scan) == [
+            t for line in tokenize([clean_line(text, mode)], token) for t in line
+        ]
+    # Words are cut after a separator, clean characters after a letter.
+    assert all(text[b - 1] == " " for a, b in line_chunks(text, 64, str.isspace)[:-1])
+    letters = line_chunks(text, 64, token_array._CUT_AFTER["char", "clean"])
+    assert all(text[b - 1].isalpha() for a, b in letters[:-1])
+    # Nowhere to cut near: the line stays whole, as without a rule.
+    assert line_chunks("x" * 9000 + "\nab", 64, str.isspace) == [(0, 9001), (9001, 9003)]
 
 
 def test_compact_dtypes_follow_the_vocabulary_size():

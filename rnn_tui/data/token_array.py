@@ -1,6 +1,7 @@
 """A token stream as a compact numpy array: d2l's `tokenize` + `Vocab` without Python lists.
 
-`scan_text` reads a decoded text in chunks of whole lines and gives what `load_corpus` (d2l's
+`scan_text` reads a decoded text in chunks of whole lines (a very long line in pieces cut
+where no token is split) and gives what `load_corpus` (d2l's
 `load_corpus_time_machine`) would, at a few bytes per token instead of ~60:
 
 * the distinct tokens in first-seen order and their counts (so `Vocab.from_counts` builds the
@@ -32,11 +33,13 @@ from rnn_tui.data.vocab import Vocab
 
 CHUNK_CHARS = 8 << 20  # characters of text handled at once (whole lines)
 WORD_PIECE = 1 << 15  # words looked up per call
+CUT_SEARCH = 1 << 12  # characters looked at for a place to cut a long line
 
 Progress = Callable[[int, int], None]  # (done, total)
 Cancelled = Callable[[], bool]
 
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_ASCII_LETTERS = frozenset(_LETTERS.decode())
 # "clean": letters lower-cased, every other byte (UTF-8 continuation bytes too) a space; for
 # char tokens line ends stay line ends ("\r" too: an extra empty line holds no characters).
 _CLEAN_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if c in _LETTERS else 32 for c in range(256))
@@ -74,23 +77,68 @@ def count_lines(text: str) -> int:
     return ends + (0 if text.endswith(("\n", "\r")) else 1)
 
 
-def line_chunks(text: str, size: int = CHUNK_CHARS) -> list[tuple[int, int]]:
-    """(start, end) spans of about `size` characters that cut `text` only after a "\\n"
-    (a line longer than `size` stays whole, so a "\\r\\n" is never cut in two)."""
+def line_chunks(
+    text: str, size: int = CHUNK_CHARS, cut_after: Callable[[str], bool] | None = None
+) -> list[tuple[int, int]]:
+    """(start, end) spans of about `size` characters that cut `text` after a "\\n", or, inside a
+    line longer than `size`, after a character `cut_after` accepts (a single 100 MB line, as
+    text8 is, is then read in pieces too). Without `cut_after`, or where no such character is
+    near, a long line stays whole. A "\\r\\n" is never cut in two."""
     spans, start, n = [], 0, len(text)
     size = max(1, int(size))
     while start < n:
         end = start + size
         if end < n:
             cut = text.rfind("\n", start, end)
-            if cut < 0:
-                cut = text.find("\n", end)
-            end = n if cut < 0 else cut + 1
+            if cut >= 0:
+                end = cut + 1
+            else:
+                end = _cut_inside_line(text, start, end, cut_after)
         else:
             end = n
         spans.append((start, end))
         start = end
     return spans
+
+
+def _cut_inside_line(
+    text: str, start: int, end: int, cut_after: Callable[[str], bool] | None
+) -> int:
+    """Where to end a span that has no line feed: after the last acceptable character before
+    `end`, else after the first one past it (looking at most CUT_SEARCH characters each way),
+    else after the next line feed."""
+    if cut_after is not None:
+        for p in range(end, max(start, end - CUT_SEARCH), -1):
+            if text[p - 1] != "\r" and cut_after(text[p - 1]):
+                return p
+        for p in range(end + 1, min(len(text), end + CUT_SEARCH) + 1):
+            if text[p - 1] == "\n" or (text[p - 1] != "\r" and cut_after(text[p - 1])):
+                return p
+    cut = text.find("\n", end)
+    return len(text) if cut < 0 else cut + 1
+
+
+def _is_ascii_letter(c: str) -> bool:
+    return c in _ASCII_LETTERS
+
+
+def _not_ascii_letter(c: str) -> bool:
+    return c not in _ASCII_LETTERS
+
+
+def _any(c: str) -> bool:
+    return True
+
+
+# Where a line may be cut without changing its tokens: words end at any non-letter (clean) or
+# whitespace (raw); a clean line's characters after a letter (no run of separators, which
+# become one space, is cut in two); raw characters anywhere.
+_CUT_AFTER = {
+    ("word", "clean"): _not_ascii_letter,
+    ("word", "raw"): str.isspace,
+    ("char", "clean"): _is_ascii_letter,
+    ("char", "raw"): _any,
+}
 
 
 @dataclass(eq=False)
@@ -194,9 +242,12 @@ def _clean_words(chunk: str) -> list[bytes]:
     return chunk.encode("utf-8", "surrogatepass").translate(_CLEAN_WORDS).split()
 
 
-def _clean_chars(chunk: str) -> np.ndarray:
+def _clean_chars(chunk: str, line_start: bool = True) -> np.ndarray:
+    """The clean characters of whole lines, or of a piece of a line: a piece that starts inside
+    a line keeps its leading space (the line's edges are stripped, not the piece's)."""
     data = chunk.encode("utf-8", "surrogatepass").translate(_CLEAN_CHARS)
-    data = _LINE_EDGES.sub(b"\n", _SPACES.sub(b" ", data)).strip(b" ")
+    data = _LINE_EDGES.sub(b"\n", _SPACES.sub(b" ", data))
+    data = data.strip(b" ") if line_start else data.rstrip(b" ")
     return np.frombuffer(data.translate(None, b"\n"), dtype=np.uint8)
 
 
@@ -224,17 +275,21 @@ def scan_text(
     check_options(token, mode)
     encoder: _Encoder = _CharEncoder() if token == "char" else _Encoder()
     total, num_lines = len(text), 0
-    for start, end in line_chunks(text, chunk_chars or CHUNK_CHARS):
+    cut_after = _CUT_AFTER[token, mode]
+    for start, end in line_chunks(text, chunk_chars or CHUNK_CHARS, cut_after):
         if cancelled is not None and cancelled():
             raise DataError(f"stopped reading {label}")
         chunk = text[start:end]
-        # Chunks end after a "\n", so no "\r\n" is cut in two and the line ends add up.
+        # Chunks end after a "\n" or inside a line, never after a "\r": no "\r\n" is cut in
+        # two, and the line ends add up.
         num_lines += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
         if token == "word":
             encoder.add_words(_clean_words(chunk) if mode == "clean" else chunk.split())
         else:
             assert isinstance(encoder, _CharEncoder)
-            encoder.add_codes(_clean_chars(chunk) if mode == "clean" else _raw_chars(chunk))
+            line_start = start == 0 or text[start - 1] == "\n"
+            codes = _clean_chars(chunk, line_start) if mode == "clean" else _raw_chars(chunk)
+            encoder.add_codes(codes)
         if progress is not None:
             progress(end, total)
     decode = bytes.decode if token == "word" and mode == "clean" else None
