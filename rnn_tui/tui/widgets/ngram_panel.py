@@ -21,20 +21,24 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus_analysis import NGRAM_ORDERS, NgramStats
 from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
+from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.vocab_table import display_token
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
 VAL_FRACTION = 0.1
-PERPLEXITY_MAX_TOKENS = 500_000  # the perplexity of a bigger corpus uses its last this many
+PERPLEXITY_MAX_TOKENS = 200_000  # the perplexity of a bigger corpus uses its last this many
 
 
 def _perplexity(flat: Sequence[str], n: int, eps: float) -> NGramPerplexity:
     """`ngram_perplexity` of the stream, or of its last PERPLEXITY_MAX_TOKENS tokens (Counters
-    of the n-grams of a 100 MB corpus would take minutes and gigabytes)."""
+    of the n-grams of a 100 MB corpus would take minutes and gigabytes, and freeing Counters of
+    half a million n-grams holds the GIL for about 0.1 s, a stall of the UI). Run in a thread,
+    with automatic garbage collection paused: its walks over the Counters' keys stalled the UI."""
     if len(flat) > PERPLEXITY_MAX_TOKENS:
         flat = flat[len(flat) - PERPLEXITY_MAX_TOKENS :]
-    return ngram_perplexity(flat, n=n, eps=eps, val_fraction=VAL_FRACTION)
+    with collection_paused():
+        return ngram_perplexity(flat, n=n, eps=eps, val_fraction=VAL_FRACTION)
 
 
 def format_ngram(gram: Sequence[str], token: str) -> str:

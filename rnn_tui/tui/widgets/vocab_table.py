@@ -85,7 +85,7 @@ class VocabTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._tokens: Sequence[str] = ()
         self._freqs: Sequence[int] = ()
-        self._folded: list[str] = []
+        self._folded: list[str] | None = None  # casefolded tokens, made at the first search
         self._shown: list[int] | None = None  # vocabulary indices when filtered
         self._index_w = self._freq_w = 9
         self.query_text = ""
@@ -96,7 +96,8 @@ class VocabTable(ScrollView, can_focus=True):
         """Show a new vocabulary (idx_to_token and the matching counts), keeping the filter."""
         self._tokens = tokens
         self._freqs = freqs
-        self._folded = [t.casefold() for t in tokens]
+        # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it.
+        self._folded = None
         self._index_w = max(5, len(f"{max(0, len(tokens) - 1):,}"))
         self._freq_w = max(9, len(f"{max(freqs, default=0):,}"))
         self.filter(self.query_text)
@@ -137,8 +138,11 @@ class VocabTable(ScrollView, can_focus=True):
         self.query_text = query
         needle = query.casefold()
         if needle:
-            self._shown = [i for i, t in enumerate(self._folded) if needle in t]
-            exact = next((r for r, i in enumerate(self._shown) if self._folded[i] == needle), 0)
+            if self._folded is None:
+                self._folded = [t.casefold() for t in self._tokens]
+            folded = self._folded
+            self._shown = [i for i, t in enumerate(folded) if needle in t]
+            exact = next((r for r, i in enumerate(self._shown) if folded[i] == needle), 0)
             target = exact
         else:
             self._shown = None
