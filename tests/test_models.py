@@ -290,10 +290,14 @@ def test_scratch_gradients_match_autograd_through_the_seeds_equations(name):
 def test_tanh_recurrence_gradcheck():
     """rnn-scratch's written-out BPTT against finite differences (float64)."""
     generator = torch.Generator().manual_seed(3)
-    A = torch.randn(4, 2, 3, dtype=torch.float64, generator=generator, requires_grad=True)
-    H0 = torch.randn(2, 3, dtype=torch.float64, generator=generator, requires_grad=True)
-    W_hh = torch.randn(3, 3, dtype=torch.float64, generator=generator, requires_grad=True)
-    assert torch.autograd.gradcheck(TanhRecurrence.apply, (A, H0, W_hh))
+    X = torch.randint(0, 5, (4, 2), generator=generator)  # token ids, time-major
+    H0, W_hh, W_xh, b_h = (
+        torch.randn(*shape, dtype=torch.float64, generator=generator, requires_grad=True)
+        for shape in ((2, 3), (3, 3), (5, 3), (3,))
+    )
+    assert torch.autograd.gradcheck(
+        lambda *params: TanhRecurrence.apply(X, *params), (H0, W_hh, W_xh, b_h)
+    )
 
 
 def _float64(*shapes: tuple[int, ...]) -> list[torch.Tensor]:

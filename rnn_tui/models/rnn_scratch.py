@@ -3,11 +3,12 @@
     H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)
     O_t = H_t W_hq + b_q
 
-X_t is the one-hot row of token x_t, so X_t W_xh + b_h is row x_t of W_xh + b_h (a one-hot row
-sums to 1): the input term of every time step is one row gather (`F.embedding(X, W_xh + b_h)`,
-equal to `one_hot(X) @ W_xh + b_h`), done before the time loop; only H_{t-1} W_hh has to be
-computed step by step. The output layer is one
-matmul over all steps after the loop. Backpropagation through time is written out
+X_t is the one-hot row of token x_t. On a CPU the step is the seeds' concatenated product
+[H_{t-1}, X_t] [W_hh; W_xh] + b_h (d2l §8.4), prepacked, with tanh applied as oneDNN writes
+it; elsewhere X_t W_xh + b_h is row x_t of W_xh + b_h (a one-hot row sums to 1), gathered for
+all steps before the time loop (`F.embedding(X, W_xh + b_h)`, equal to
+`one_hot(X) @ W_xh + b_h`), and only H_{t-1} W_hh is computed step by step. The output layer is
+one matmul over all steps after the loop. Backpropagation through time is written out
 (`TanhRecurrence`), so that the T per-step gradients of W_hh become one matmul.
 """
 
@@ -22,6 +23,7 @@ from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _tanh_backward = torch.ops.aten.tanh_backward
+_linear_pointwise = torch.ops.mkldnn._linear_pointwise
 
 
 def normal(*shape: int) -> nn.Parameter:
@@ -35,35 +37,49 @@ def zeros(*shape: int) -> nn.Parameter:
 
 
 class TanhRecurrence(torch.autograd.Function):
-    """H_t = tanh(A_t + H_{t-1} W_hh) for t = 1..T, with A_t = X_t W_xh + b_h given (T, B, h).
+    """H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h) for t = 1..T, X given as token ids (T, B).
+
+    Forward, where the recurrent product is prepacked (`StepMatmul`'s rule): the seeds' own
+    concatenation (d2l §8.4: X_t W_xh + H_{t-1} W_hh = [H_{t-1}, X_t] [W_hh; W_xh]), one product
+    per step with the bias and tanh applied by oneDNN as it writes the result, so no separate
+    pass over H_t adds X_t W_xh + b_h or takes the tanh. Elsewhere (a GPU, float64, autocast):
+    X_t W_xh + b_h is one row gather for all steps, and each step adds H_{t-1} W_hh in place.
 
     Backward is the seeds' backpropagation through time ("通过时间反向传播", d2l §8.7), with
-    G_t = ∂L/∂(A_t + H_{t-1} W_hh):
+    G_t = ∂L/∂(X_t W_xh + H_{t-1} W_hh + b_h):
         ∂L/∂H_t = (gradient from O_t) + G_{t+1} W_hhᵀ,   G_t = ∂L/∂H_t ⊙ (1 − H_t²)
-        ∂L/∂A_t = G_t,   ∂L/∂H_0 = G_1 W_hhᵀ,   ∂L/∂W_hh = Σ_t H_{t-1}ᵀ G_t
+        ∂L/∂H_0 = G_1 W_hhᵀ,   ∂L/∂W_hh = Σ_t H_{t-1}ᵀ G_t,
+        ∂L/∂W_xh = Σ_t X_tᵀ G_t (row x_t of it gets G_t's row),   ∂L/∂b_h = Σ_t Σ_rows G_t
     Autograd would compute and add up H_{t-1}ᵀ G_t step by step (T thin matmuls and T additions
     of an h × h matrix); the sum is one matmul over all steps here. Same values, less time.
-    The T products with W_hh (and the T with W_hhᵀ) reuse one weight: `StepMatmul` prepacks it.
+    The T products with W_hhᵀ reuse one weight: `StepMatmul` prepacks it.
     """
 
     @staticmethod
-    def forward(ctx, A: torch.Tensor, H0: torch.Tensor, W_hh: torch.Tensor) -> torch.Tensor:
-        T, B = A.shape[:2]
-        # A copied once, then each step adds H_{t-1} W_hh in place: addmm with out= would copy
-        # A_t into the output before every product.
-        Hs = A.clone()
-        W = StepMatmul(W_hh, B, T)
-        H = H0
-        for H_t in Hs.unbind(0):
-            H = W.add_to(H_t, H).tanh_()
-        ctx.save_for_backward(H0, W_hh, Hs)
+    def forward(ctx, X, H0, W_hh, W_xh, b_h):
+        T, B = X.shape
+        h = W_hh.shape[0]
+        if packs(W_hh.numel(), W_hh.dtype, W_hh.device, T):
+            Hs = _concat_steps(X, H0, W_hh, W_xh, b_h)
+        else:
+            # Input terms gathered once, then each step adds H_{t-1} W_hh in place: addmm with
+            # out= would copy the input term into the output before every product.
+            Hs = F.embedding(X, W_xh + b_h)
+            W = StepMatmul(W_hh, B, T)
+            H = H0
+            for H_t in Hs.unbind(0):
+                H = W.add_to(H_t, H).tanh_()
+        ctx.save_for_backward(X, H0, W_hh, Hs)
+        ctx.vocab_size = W_xh.shape[0]
+        assert Hs.shape == (T, B, h)
         return Hs
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dHs: torch.Tensor):
-        H0, W_hh, Hs = ctx.saved_tensors
+        X, H0, W_hh, Hs = ctx.saved_tensors
         T, B = Hs.shape[:2]
+        n = Hs.shape[-1]
         W_T = StepMatmul(W_hh.T, B, T)
         # 1 − H_t² for all steps in one kernel; then per step one product added in place and
         # one multiplication: G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
@@ -74,11 +90,33 @@ class TanhRecurrence(torch.autograd.Function):
         for t in range(T - 1, 0, -1):
             W_T.add_to(Gs[t - 1], Gs[t]).mul_(Ds[t - 1])
         dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
-        dW_hh = None
+        rows = G.view(-1, n)
+        dW_hh = dW_xh = db_h = None
         if ctx.needs_input_grad[2]:
-            n = Hs.shape[-1]
             dW_hh = torch.addmm(H0.T @ G[0], Hs[:-1].reshape(-1, n).T, G[1:].reshape(-1, n))
-        return G, dH0, dW_hh
+        if ctx.needs_input_grad[3]:
+            dW_xh = rows.new_zeros(ctx.vocab_size, n).index_add_(0, X.reshape(-1), rows)
+        if ctx.needs_input_grad[4]:
+            db_h = rows.sum(0)
+        return None, dH0, dW_hh, dW_xh, db_h
+
+
+def _concat_steps(X, H0, W_hh, W_xh, b_h) -> torch.Tensor:
+    """All H_t by the concatenated product (TanhRecurrence's forward, prepacked): row t of a
+    buffer holds [H_{t-1}, one_hot(x_t)]; step t writes H_t into row t + 1. Returns the H_t
+    as a view (T, B, h) of the buffer."""
+    T, B = X.shape
+    h, V = W_hh.shape[0], W_xh.shape[0]
+    Z = W_hh.new_zeros(T + 1, B, h + V)
+    Z[:T, :, h:].scatter_(2, X.unsqueeze(-1), 1.0)
+    Z[0, :, :h] = H0
+    # oneDNN's linear takes the weight as (out, in): [W_hh; W_xh]ᵀ = [W_hhᵀ, W_xhᵀ], reordered
+    # once a forward pass.
+    packed = torch.ops.mkldnn._reorder_linear_weight(torch.cat((W_hh.T, W_xh.T), 1), B)
+    rows, states = Z.unbind(0), Z[..., :h].unbind(0)
+    for t in range(T):
+        states[t + 1].copy_(_linear_pointwise(rows[t], packed, b_h, "tanh", [], ""))
+    return Z[1:, :, :h]
 
 
 class RNNScratch(LanguageModel):
@@ -101,15 +139,16 @@ class RNNScratch(LanguageModel):
         """H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h), O_t = H_t W_hq + b_q for t = 1..T."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        # Time-major (T, B, hidden): each step reads and writes a contiguous slice.
-        A = F.embedding(X.T, self.W_xh + self.b_h)
-        Hs = TanhRecurrence.apply(A, state[0], self.W_hh)
+        # Time-major (T, B, hidden): each step reads and writes one slice.
+        Hs = TanhRecurrence.apply(X.T, state[0], self.W_hh, self.W_xh, self.b_h)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         W = self.W_hh
-        return ["W_hh"] if packs(W.numel(), W.dtype, W.device, num_steps) else []
+        if not packs(W.numel(), W.dtype, W.device, num_steps):
+            return []
+        return ["[W_hh; W_xh] with b_h and tanh fused", "W_hhᵀ"]
 
     def config(self) -> dict:
         return scratch_config(self)
