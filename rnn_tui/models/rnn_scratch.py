@@ -24,6 +24,7 @@ from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _tanh_backward = torch.ops.aten.tanh_backward
 _linear_pointwise = torch.ops.mkldnn._linear_pointwise
+_embedding_backward = torch.ops.aten.embedding_dense_backward
 
 
 def normal(*shape: int) -> nn.Parameter:
@@ -95,7 +96,8 @@ class TanhRecurrence(torch.autograd.Function):
         if ctx.needs_input_grad[2]:
             dW_hh = torch.addmm(H0.T @ G[0], Hs[:-1].reshape(-1, n).T, G[1:].reshape(-1, n))
         if ctx.needs_input_grad[3]:
-            dW_xh = rows.new_zeros(ctx.vocab_size, n).index_add_(0, X.reshape(-1), rows)
+            # What autograd ran for the gather before (deterministic on a GPU, unlike index_add_).
+            dW_xh = _embedding_backward(rows, X.reshape(-1), ctx.vocab_size, -1, False)
         if ctx.needs_input_grad[4]:
             db_h = rows.sum(0)
         return None, dH0, dW_hh, dW_xh, db_h
