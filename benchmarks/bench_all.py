@@ -73,12 +73,17 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
     scale = [py, str(HERE / "bench_scale.py")]
     sizes = ["10"] if args.quick else ["10", "30", "100"]
     folder = str(args.scale_dir)
-    files = [str(args.scale_dir / f"{kind}_{mb}.txt") for mb in sizes for kind in ("words", "raw")]
+    kinds = ("words", "raw", "line")  # line: one long line, as text8 is
+    files = [str(args.scale_dir / f"{kind}_{mb}.txt") for mb in sizes for kind in kinds]
     commands += [
         ("scale", [*scale, "make", "--mb", *sizes, "--dir", folder]),
         ("scale", [*scale, "cli", *files]),
-        ("scale", [*scale, "tui", files[-2], "--token", "word", "char"]),
-    ]
+        *(
+            ("scale", [*scale, "tui", str(args.scale_dir / f"{kind}_{sizes[-1]}.txt"),
+                       "--token", "word", "char"])
+            for kind in ("words", "line")
+        ),
+    ]  # fmt: skip
     if (HERE / "bench_ui.py").exists():
         commands.append(("ui", [py, str(HERE / "bench_ui.py"), "--json"]))
     return [(name, cmd) for name, cmd in commands if name not in args.skip]
