@@ -167,3 +167,31 @@ def test_the_run_names_the_weights_it_prepacks(overrides, note, tmp_path):
         assert notes == []
     else:
         assert len(notes) == 1 and note in notes[0]
+
+
+def test_a_build_whose_fused_product_fails_keeps_the_plain_path(monkeypatch):
+    """prepacking_available checks the fused bias + tanh product the RNN's forward uses: a build
+    where only that op fails does not pack, and the RNN trains on the plain path."""
+    from rnn_tui.models.rnn_scratch import RNNScratch
+
+    real = torch.ops.mkldnn._linear_pointwise
+
+    class BrokenTanh:
+        def __call__(self, X, W, b, attr, scalars, algorithm):
+            if attr == "tanh":
+                raise RuntimeError("unsupported post-op")
+            return real(X, W, b, attr, scalars, algorithm)
+
+    monkeypatch.setattr(torch.ops.mkldnn, "_linear_pointwise", BrokenTanh())
+    step_matmul.prepacking_available.cache_clear()
+    try:
+        assert not prepacking_available()
+        model = RNNScratch(28, 512)
+        assert model.prepacked_weights(35) == []
+        X = torch.randint(0, 28, (32, 35), generator=torch.Generator().manual_seed(1))
+        logits, _ = model(X)
+        logits.sum().backward()
+        assert model.W_xh.grad is not None and torch.isfinite(logits).all()
+    finally:
+        monkeypatch.undo()
+        step_matmul.prepacking_available.cache_clear()

@@ -32,8 +32,9 @@ MIN_WEIGHTS = 256 * 1024
 def prepacking_available() -> bool:
     """Whether this torch build multiplies with prepacked oneDNN weights correctly.
 
-    Checked once, on a small product against torch.mm: a build without the ops, or one whose
-    ops fail, keeps the plain path rather than failing a run.
+    Checked once, on a small product (plain, and with bias and tanh fused) against torch.mm:
+    a build without the ops, or one whose ops fail, keeps the plain path rather than failing a
+    run.
     """
     if not torch.backends.mkldnn.is_available():
         return False
@@ -41,11 +42,17 @@ def prepacking_available() -> bool:
         gen = torch.Generator().manual_seed(0)
         X = torch.randn(3, 8, generator=gen)
         W = torch.randn(8, 5, generator=gen)
+        b = torch.randn(5, generator=gen)
         packed = torch.ops.mkldnn._reorder_linear_weight(W.T.contiguous(), 3)
         product = torch.ops.mkldnn._linear_pointwise(X, packed, None, "none", [], "")
+        # The scratch RNN's step: bias and tanh applied as the product is written.
+        fused = torch.ops.mkldnn._linear_pointwise(X, packed, b, "tanh", [], "")
     except (RuntimeError, AttributeError, NotImplementedError):  # ops missing or unsupported
         return False
-    return bool(torch.allclose(product, X @ W, atol=1e-5))
+    return bool(
+        torch.allclose(product, X @ W, atol=1e-5)
+        and torch.allclose(fused, torch.tanh(X @ W + b), atol=1e-5)
+    )
 
 
 def packs(entries: int, dtype: torch.dtype, device: torch.device | str, uses: int) -> bool:
