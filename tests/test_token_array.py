@@ -214,3 +214,64 @@ def test_bigrams_counted_from_the_trigram_sort_match_most_common(ids, k, sort_al
     for n in (1, 2, 3):
         counter = Counter(zip(*(flat[i:] for i in range(n)), strict=False))
         assert got[n] == counter.most_common(k)
+
+
+class _ManyTokens:
+    """A vocabulary of `size` tokens named t0, t1, …: big enough that three ids packed into one
+    integer overflow 64 bits, as a corpus of millions of distinct words does."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __getitem__(self, i: int) -> str:
+        return f"t{i}"
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    ids=st.lists(st.integers(0, 4), max_size=60),
+    k=st.integers(0, 7),
+    base_bits=st.sampled_from([22, 33, 40]),
+)
+def test_ngrams_of_millions_of_distinct_tokens_match_most_common(ids, k, base_bits):
+    # Vⁿ ≥ 2⁶⁴ for n = 3 (V = 2²²) or already n = 2 (2³³, 2⁴⁰): prefixes get ranked.
+    tokens = _ManyTokens(1 << base_bits)
+    array = np.asarray(ids, dtype=np.uint32)
+    got = top_ngrams_of_ids(array, tokens, (1, 2, 3), k, chunk=4)
+    flat = [tokens[i] for i in ids]
+    for n in (1, 2, 3):
+        counter = Counter(zip(*(flat[i:] for i in range(n)), strict=False))
+        assert got[n] == counter.most_common(k)
+        codes, counts = ngram_counts.count_ngram_codes(array, len(tokens), n)
+        assert sorted(counts.tolist()) == sorted(counter.values())
+        assert np.all(np.diff(codes.astype(np.float64)) > 0) if len(codes) > 1 else True
+
+
+def test_ranked_codes_sort_as_the_ngrams_do():
+    ids = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 3, 1, 4], dtype=np.uint32)
+    codes = ngram_counts.ranked_codes(ids, 1 << 40, 3)
+    grams = [tuple(ids[i : i + 3].tolist()) for i in range(len(ids) - 2)]
+    assert len(codes) == len(grams)
+    for i in range(len(grams)):
+        for j in range(len(grams)):
+            assert (codes[i] < codes[j]) == (grams[i] < grams[j])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(1, 40), min_size=1, max_size=50),
+    k=st.integers(1, 50),
+    cap=st.integers(1, 45),
+)
+def test_kth_largest_count_by_histogram_and_partition(counts, k, cap):
+    k = min(k, len(counts))
+    original = ngram_counts.KTH_CAP
+    try:
+        ngram_counts.KTH_CAP = cap  # counts at or above it are partitioned, the rest binned
+        got = ngram_counts._kth_largest(np.asarray(counts, dtype=np.int64), k)
+    finally:
+        ngram_counts.KTH_CAP = original
+    assert got == sorted(counts, reverse=True)[k - 1]

@@ -3,14 +3,15 @@ frequencies, for streams far too long for a Counter of tuples).
 
 Each n-gram of ids (a, b, c) becomes one integer a·V² + b·V + c. When Vⁿ is small (character
 tokens) the integers index a dense table of counts (np.bincount); otherwise each chunk's
-distinct integers are counted with np.unique and merged into sorted running arrays. Either way
-every n-gram also keeps the position of its first occurrence, so the result is exactly
+distinct integers are counted with np.unique and merged into sorted running arrays. Where Vⁿ
+does not fit in 64 bits (millions of distinct tokens) a prefix is replaced by its rank among the
+distinct prefixes before the next id is packed (`ranked_codes`). Either way every n-gram
+also keeps the position of its first occurrence, so the result is exactly
 `count_ngrams(tokens, n).most_common(k)`: count descending, ties in first-seen order.
 """
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -20,6 +21,7 @@ from rnn_tui.data.errors import DataError
 DENSE_LIMIT = 1 << 24  # Vⁿ up to this: a dense table of counts
 CHUNK_TOKENS = 1 << 22  # n-grams handled at once
 SORT_ALL_LIMIT = 1 << 25  # up to this many n-grams (sparse case): one sort, no merging
+KTH_CAP = 1 << 12  # counts below this are found by a histogram when picking the top k
 
 
 def _codes(ids: np.ndarray, start: int, stop: int, n: int, dtype, base) -> np.ndarray:
@@ -32,8 +34,36 @@ def _codes(ids: np.ndarray, start: int, stop: int, n: int, dtype, base) -> np.nd
     return codes
 
 
+def ranked_codes(ids: np.ndarray, base: int, n: int) -> np.ndarray:
+    """Codes of all n-grams of `ids` when Vⁿ ≥ 2⁶⁴ (millions of distinct tokens): the prefix
+    a·V + b as before, but where one more factor of V would overflow, the prefix is first
+    replaced by its rank among the distinct prefixes. Ranks keep their order, so the codes
+    still sort as the n-grams do (first-seen ties are broken by position elsewhere), and they
+    stay below (number of n-grams)·V."""
+    ids = np.asarray(ids)
+    m = len(ids) - n + 1
+    if m <= 0:
+        return np.zeros(0, dtype=np.uint64)
+    mult = np.uint64(max(int(base), 1))
+    codes = ids[:m].astype(np.uint64)
+    bound = max(int(base), 1)  # every code is below this
+    for i in range(1, n):
+        if bound * int(mult) >= 1 << 64:
+            _, rank = np.unique(codes, return_inverse=True)
+            codes = rank.reshape(-1).astype(np.uint64)
+            bound = int(codes.max()) + 1
+            if bound * int(mult) >= 1 << 64:  # ids fit in 32 bits: only past 2³² n-grams
+                raise DataError(f"{base:,} distinct tokens are too many to count {n}-grams of")
+        codes *= mult
+        codes += ids[i : i + m]
+        bound *= int(mult)
+    return codes
+
+
 def _run_lengths(fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct values of `fresh` (sorted in place) and how often each occurs."""
+    if not len(fresh):
+        return fresh, np.zeros(0, dtype=np.int64)
     fresh.sort()
     starts = np.flatnonzero(fresh[1:] != fresh[:-1])
     starts += 1
@@ -56,31 +86,49 @@ def _merge_counts(
     counts[pos[hit]] += found[hit]
     miss = ~hit
     if miss.any():
-        codes = np.insert(codes, pos[miss], values[miss])
-        counts = np.insert(counts, pos[miss], found[miss])
+        # The new codes go where searchsorted put them, shifted by the new ones before them;
+        # the old ones fill the rest in order (a linear merge: np.insert is twice as slow).
+        fresh_at = pos[miss] + np.arange(int(miss.sum()))
+        old = np.ones(len(codes) + len(fresh_at), dtype=bool)
+        old[fresh_at] = False
+        merged, merged_counts = np.empty(len(old), codes.dtype), np.empty(len(old), counts.dtype)
+        merged[fresh_at], merged_counts[fresh_at] = values[miss], found[miss]
+        merged[old], merged_counts[old] = codes, counts
+        codes, counts = merged, merged_counts
     return codes, counts
 
 
+def _kth_largest(counts: np.ndarray, k: int) -> int:
+    """The k-th largest of `counts` (1 ≤ k ≤ len). n-gram counts are mostly tiny and repeat
+    millions of times, where np.partition slows down ~10×: a histogram of the counts below a
+    cap finds it, and only counts at or above the cap (few: they sum to at most the stream's
+    length) are partitioned."""
+    capped = np.minimum(counts, KTH_CAP)
+    at_least = np.cumsum(np.bincount(capped, minlength=KTH_CAP + 1)[::-1])[::-1]
+    if at_least[KTH_CAP] >= k:
+        big = counts[counts >= KTH_CAP]
+        return int(np.partition(big, len(big) - k)[len(big) - k])
+    return int(np.flatnonzero(at_least >= k)[-1])
+
+
 def _first_positions(
-    ids: np.ndarray,
-    n: int,
+    codes_at: Callable[[int, int], np.ndarray],
     m: int,
     chunk: int,
-    dtype,
-    base,
     every: np.ndarray,
     some: np.ndarray,
     wanted: int,
 ) -> dict[int, int]:
     """First positions of all codes in `every` and of the first `wanted` codes of `some` to
-    occur (both sorted), scanning the stream in order and stopping once they are found."""
+    occur (both sorted), scanning the stream in order (`codes_at(start, stop)`: the codes of
+    the n-grams at those positions) and stopping once they are found."""
     first: dict[int, int] = {}
     missing, taken = len(every), 0
     for start in range(0, m, chunk):
         if missing == 0 and taken >= wanted:
             break
         stop = min(start + chunk, m)
-        codes = _codes(ids, start, stop, n, dtype, base)
+        codes = codes_at(start, stop)
         look = every if taken >= wanted else np.union1d(every, some)
         where = np.flatnonzero(np.isin(codes, look))
         values, idx = np.unique(codes[where], return_index=True)
@@ -99,19 +147,6 @@ def _first_positions(
     return first
 
 
-def _top_by_counter(ids: np.ndarray, n: int, k: int) -> list[tuple[int, int]]:
-    # Vⁿ ≥ 2⁶⁴: too many distinct ids to pack n of them into one integer (never for corpora
-    # below millions of distinct tokens). A Counter of tuples, first positions kept.
-    values = ids.tolist()
-    grams = zip(*(values[i:] for i in range(n)), strict=False)
-    counts: Counter = Counter()
-    first: dict = {}
-    for pos, gram in enumerate(grams):
-        counts[gram] += 1
-        first.setdefault(gram, pos)
-    return [(first[g], c) for g, c in counts.most_common(k)]
-
-
 def _packing(base: int, n: int) -> tuple[int, bool, type, object]:
     size = max(int(base), 1) ** n
     dense = size <= DENSE_LIMIT
@@ -127,12 +162,13 @@ def count_ngram_codes(
     cancelled: Callable[[], bool] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every distinct n-gram of `ids` (values below `base`, Vⁿ < 2⁶⁴) as its packed code, in
-    ascending code order, with its count (the Zipf series is the counts sorted)."""
+    ascending code order, with its count (the Zipf series is the counts sorted). Where Vⁿ ≥
+    2⁶⁴ the codes are `ranked_codes`, all counted in one sort."""
     if n < 1:
         raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
     size, dense, dtype, mult = _packing(base, n)
     if size >= 1 << 64:
-        raise DataError(f"{base:,} distinct tokens are too many to count {n}-grams of")
+        return _run_lengths(ranked_codes(ids, base, n))
     m = len(ids) - n + 1
     chunk = max(1, int(chunk or CHUNK_TOKENS))
     table = np.zeros(size if dense else 0, dtype=np.int64)
@@ -169,15 +205,22 @@ def top_of_counts(
     m = len(ids) - n + 1
     if m <= 0 or k <= 0 or not len(counts):
         return []
-    _, _, dtype, mult = _packing(base, n)
-    if len(counts) > k:
-        kth = np.partition(counts, len(counts) - k)[len(counts) - k]
+    size, _, dtype, mult = _packing(base, n)
+    if size >= 1 << 64:
+        every_code = ranked_codes(ids, base, n)  # as count_ngram_codes numbered them
+
+        def codes_at(start: int, stop: int) -> np.ndarray:
+            return every_code[start:stop]
     else:
-        kth = counts.min()
+
+        def codes_at(start: int, stop: int) -> np.ndarray:
+            return _codes(ids, start, stop, n, dtype, mult)
+
+    kth = _kth_largest(counts, k) if len(counts) > k else int(counts.min())
     above = counts > kth
     every, some = codes[above], codes[counts == kth]
     first = _first_positions(
-        ids, n, m, max(1, int(chunk or CHUNK_TOKENS)), dtype, mult, every, some, k - len(every)
+        codes_at, m, max(1, int(chunk or CHUNK_TOKENS)), every, some, k - len(every)
     )
     lookup = dict(zip(every.tolist(), counts[above].tolist(), strict=True))
     rows = [(pos, lookup.get(code, int(kth))) for code, pos in first.items()]
@@ -202,8 +245,6 @@ def top_ngram_positions(
         raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
     if len(ids) - n + 1 <= 0 or k <= 0:
         return []
-    if max(int(base), 1) ** n >= 1 << 64:
-        return _top_by_counter(np.asarray(ids), n, k)
     codes, counts = count_ngram_codes(ids, base, n, chunk, cancelled)
     return top_of_counts(ids, base, n, k, codes, counts, chunk)
 
