@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -106,3 +107,25 @@ def test_indices_ordered_by_non_increasing_frequency(tokens, min_freq):
     kept = {t for t, c in counts.items() if c >= min_freq}
     assert set(vocab.idx_to_token[1:]) == kept - {"<unk>"}
     assert [vocab.token_to_idx[t] for t in vocab.idx_to_token] == list(range(len(vocab)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "d", "<unk>", "<pad>", "é"]), max_size=40),
+    st.integers(min_value=0, max_value=4),
+    st.lists(st.sampled_from(["<pad>", "<bos>", "<eos>"]), max_size=3, unique=True),
+)
+def test_from_token_counts_builds_the_counted_vocab(tokens, min_freq, reserved):
+    # The array path (what a 100 MB corpus uses) against d2l's Vocab built from the list,
+    # `<unk>` and reserved tokens in the text included; freq of kept, dropped, unseen tokens.
+    counter = count_corpus(tokens)
+    built = Vocab.from_token_counts(
+        list(counter), np.array(list(counter.values()), dtype=np.int64), min_freq, reserved
+    )
+    reference = Vocab(tokens, min_freq=min_freq, reserved_tokens=reserved)
+    assert built == reference
+    assert built.idx_to_token == reference.idx_to_token
+    assert built.token_freqs == counter.most_common()
+    for token in ["a", "b", "c", "d", "<unk>", "<pad>", "<bos>", "é", "zz"]:
+        assert built.freq(token) == reference.freq(token) == counter.get(token, 0)
+    assert Vocab.from_dict(built.to_dict()) == built

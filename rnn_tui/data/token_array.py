@@ -158,7 +158,7 @@ class TokenScan:
 
     def vocab(self, min_freq: int = 0) -> Vocab:
         """d2l `Vocab(flat, min_freq)`, built from the counts."""
-        return Vocab.from_counts(zip(self.tokens, self.counts.tolist(), strict=True), min_freq)
+        return Vocab.from_token_counts(self.tokens, self.counts, min_freq)
 
     def vocab_ids(self, vocab: Vocab, chunk: int = 1 << 20) -> np.ndarray:
         """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`)."""

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,7 +67,7 @@ class TokenArray:
     num_lines: int
     # The counted tokens in first-seen order and their counts (what the Vocab is built from).
     tokens: list[str]
-    counts: list[int]
+    counts: Sequence[int]  # a list, or an int64 array
 
     @property
     def num_tokens(self) -> int:
@@ -101,7 +101,7 @@ def save_cached(key: str, array: TokenArray, directory: Path | None = None) -> b
         # Counts in first-seen order rebuild the Vocab (`Vocab.from_counts`); far quicker to
         # write and read than `Vocab.to_dict` for a vocabulary of a million words.
         "tokens": array.tokens,
-        "counts": array.counts,
+        "counts": array.counts.tolist() if hasattr(array.counts, "tolist") else array.counts,
     }
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -133,7 +133,7 @@ def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
             return None
         if not all(type(c) is int and c > 0 for c in counts):
             return None
-        vocab = Vocab.from_counts(zip(tokens, counts, strict=True), int(header["min_freq"]))
+        vocab = Vocab.from_token_counts(tokens, counts, int(header["min_freq"]))
         length, num_lines = int(header["length"]), int(header["num_lines"])
         ids = np.load(directory / f"{key}.npy", mmap_mode="r", allow_pickle=False)
         if ids.ndim != 1 or len(ids) != length or length < 1:
@@ -154,8 +154,7 @@ def build_token_array(scan: TokenScan, min_freq: int, source: str) -> TokenArray
         raise DataError(f"nothing left after cleaning: {source}")
     vocab = scan.vocab(min_freq)
     vocab.check_not_empty(BUNDLED_CORPORA.get(source, source))
-    counts = scan.counts.tolist()
-    return TokenArray(vocab, scan.vocab_ids(vocab), scan.num_lines, scan.tokens, counts)
+    return TokenArray(vocab, scan.vocab_ids(vocab), scan.num_lines, scan.tokens, scan.counts)
 
 
 def load_token_array(

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import array
 import bisect
 import collections
 import operator
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rnn_tui.data.errors import DataError
@@ -54,23 +55,63 @@ class Vocab:
         vocab._build(dict(counts), min_freq, reserved_tokens)
         return vocab
 
+    @classmethod
+    def from_token_counts(
+        cls,
+        tokens: Sequence[str],
+        counts: Any,
+        min_freq: int = 0,
+        reserved_tokens: Iterable[str] | None = None,
+    ) -> Vocab:
+        """`from_counts(zip(tokens, counts))` for distinct `tokens` in first-seen order and their
+        counts as an array: sorted by numpy (a stable sort, so ties keep first-seen order) with no
+        dict or tuple per token, which for millions of distinct words saves seconds and GBs."""
+        import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
+
+        counts = np.asarray(counts, dtype=np.int64)
+        if counts.shape != (len(tokens),):
+            raise DataError(f"{len(tokens)} tokens but {counts.size} counts")
+        order = np.argsort(-counts, kind="stable")
+        vocab = cls.__new__(cls)
+        by_freq = [tokens[i] for i in order.tolist()]
+        freqs = array.array("q", counts[order].astype("=i8").tobytes())
+        vocab._layout(by_freq, freqs, min_freq, reserved_tokens)
+        return vocab
+
     def _build(
         self, counter: dict[str, int], min_freq: int, reserved_tokens: Iterable[str] | None
     ) -> None:
+        # sorted() is stable, so equal counts stay in the order the Counter first saw them.
+        token_freqs = sorted(counter.items(), key=operator.itemgetter(1), reverse=True)
+        by_freq = [token for token, _ in token_freqs]
+        self._layout(
+            by_freq, array.array("q", (f for _, f in token_freqs)), min_freq, reserved_tokens
+        )
+
+    def _layout(
+        self,
+        by_freq: list[str],
+        freqs: array.array,
+        min_freq: int,
+        reserved_tokens: Iterable[str] | None,
+    ) -> None:
+        """Index the counted tokens `by_freq` (descending count `freqs`): `<unk>`, the reserved
+        tokens, then those seen at least min_freq times. The counts stay two flat sequences
+        (a tuple and a dict entry per token cost ~250 bytes each for a million-word corpus)."""
         self.min_freq = int(min_freq)
         self.reserved_tokens = list(reserved_tokens or [])
-        # sorted() is stable, so equal counts stay in the order the Counter first saw them.
-        self._token_freqs: list[tuple[str, int]] = sorted(
-            counter.items(), key=operator.itemgetter(1), reverse=True
-        )
-        self._counts: dict[str, int] = dict(counter)
+        self._by_freq, self._freqs = by_freq, freqs
+        self._counts: dict[str, int] | None = None  # built on demand (`freq`)
         # Tokens seen at least min_freq times: a prefix of the list sorted by count.
-        kept = bisect.bisect_right(self._token_freqs, -self.min_freq, key=lambda tf: -tf[1])
-        tokens = [UNK, *self.reserved_tokens, *(t for t, _ in self._token_freqs[:kept])]
+        self._kept = bisect.bisect_right(freqs, -self.min_freq, key=operator.neg)
+        tokens = [UNK, *self.reserved_tokens, *by_freq[: self._kept]]
         self.token_to_idx: dict[str, int] = dict(zip(tokens, range(len(tokens))))
         self.idx_to_token: list[str] = tokens
+        # Where counted token i sits in idx_to_token (None: not simply offset, see below).
+        self._offset: int | None = 1 + len(self.reserved_tokens)
         if len(self.token_to_idx) != len(tokens):
             # A token repeated (`<unk>` in the text, a reserved one counted): the first place.
+            self._offset = None
             self.idx_to_token = [UNK]
             self.token_to_idx = {UNK: 0}
             for token in tokens[1:]:
@@ -79,9 +120,9 @@ class Vocab:
     def check_not_empty(self, what: str) -> None:
         """DataError when min_freq dropped every counted token (a model would then learn
         `<unk>` alone): the message says the highest count, which min_freq must not pass."""
-        if len(self) > 1 + len(self.reserved_tokens) or not self._token_freqs:
+        if len(self) > 1 + len(self.reserved_tokens) or not self._by_freq:
             return
-        token, top = self._token_freqs[0]
+        token, top = self._by_freq[0], self._freqs[0]
         raise DataError(
             f"min-freq {self.min_freq} leaves no token of {what} but <unk>: the most frequent, "
             f"{token!r}, occurs {top:,} times (use min-freq {top} or less)"
@@ -121,17 +162,25 @@ class Vocab:
     @property
     def token_freqs(self) -> list[tuple[str, int]]:
         """Every counted token with its count, by descending frequency (min_freq not applied)."""
-        return list(self._token_freqs)
+        return list(zip(self._by_freq, self._freqs, strict=True))
 
     def freq(self, token: str) -> int:
         """How often `token` occurred in the tokens this vocabulary was built from (0 if never)."""
+        idx = self.token_to_idx.get(token)
+        if self._offset is not None and idx is not None and idx >= self._offset:
+            return self._freqs[idx - self._offset]
+        if self._counts is None:
+            # Any other counted token was dropped by min_freq (or, with tokens repeated in
+            # idx_to_token, is anywhere): a dict of those only, built at the first question.
+            rest = self._kept if self._offset is not None else 0
+            self._counts = dict(zip(self._by_freq[rest:], self._freqs[rest:], strict=True))
         return self._counts.get(token, 0)
 
     def to_dict(self) -> dict:
         """A JSON-ready description that `from_dict` turns back into an equal Vocab."""
         return {
             "idx_to_token": list(self.idx_to_token),
-            "token_freqs": [[token, freq] for token, freq in self._token_freqs],
+            "token_freqs": [[token, freq] for token, freq in zip(self._by_freq, self._freqs)],
             "min_freq": self.min_freq,
             "reserved_tokens": list(self.reserved_tokens),
         }
@@ -153,8 +202,10 @@ class Vocab:
         vocab = cls.__new__(cls)
         vocab.min_freq = min_freq
         vocab.reserved_tokens = reserved
-        vocab._token_freqs = token_freqs
-        vocab._counts = dict(token_freqs)
+        vocab._by_freq = [token for token, _ in token_freqs]
+        vocab._freqs = array.array("q", (freq for _, freq in token_freqs))
+        vocab._kept, vocab._offset = len(token_freqs), None  # `freq` asks a dict
+        vocab._counts = None
         vocab.idx_to_token = idx_to_token
         vocab.token_to_idx = {token: idx for idx, token in enumerate(idx_to_token)}
         return vocab
@@ -162,7 +213,11 @@ class Vocab:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Vocab):
             return NotImplemented
-        return self.idx_to_token == other.idx_to_token and self._token_freqs == other._token_freqs
+        return (
+            self.idx_to_token == other.idx_to_token
+            and self._by_freq == other._by_freq
+            and self._freqs == other._freqs
+        )
 
     def __repr__(self) -> str:
         head = ", ".join(self.idx_to_token[:5])
