@@ -2,7 +2,7 @@
 
     python benchmarks/bench_scale.py make [--mb 10 30 100] [--dir /tmp/rnn-tui-scale]
     python benchmarks/bench_scale.py cli FILE...   # wall time and peak RSS of `rnn-tui stats`
-    python benchmarks/bench_scale.py tui FILE      # the Dataset screen's longest event-loop stall
+    python benchmarks/bench_scale.py tui FILE [--token word char] [--mode raw]   # longest stall
 
 `make` writes three files per size: words_<MB>.txt (The Time Machine's lines reshuffled with
 ~150k random words mixed in: a big vocabulary), raw_<MB>.txt (the same with capitals,
@@ -122,7 +122,7 @@ def cli(files: list[str]) -> list[dict]:
     return rows
 
 
-async def _stall(file: str, token: str) -> dict:
+async def _stall(file: str, token: str, mode: str = "clean") -> dict:
     from textual.widgets import Static
 
     from rnn_tui.tui.app import RnnTuiApp
@@ -145,10 +145,11 @@ async def _stall(file: str, token: str) -> dict:
     async with app.run_test(size=(120, 40)) as pilot:
         await app.workers.wait_for_complete()
         await pilot.pause()
-        if token == "char":
-            await pilot.press("t")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
+        for wanted, key in ((token == "char", "t"), (mode == "raw", "r")):
+            if wanted:
+                await pilot.press(key)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
         timer = app.set_interval(0.01, tick)
         last[0] = time.perf_counter()
         start = time.perf_counter()
@@ -167,6 +168,7 @@ async def _stall(file: str, token: str) -> dict:
     return {
         "file": file,
         "token": token,
+        "mode": mode,
         "seconds": round(loaded, 2),
         "max_stall_ms": round(max(gaps) * 1000, 1),
         "p99_gap_ms": round(sorted(gaps)[int(len(gaps) * 0.99)] * 1000, 1),
@@ -176,18 +178,18 @@ async def _stall(file: str, token: str) -> dict:
     }
 
 
-def tui(file: str, tokens: list[str]) -> list[dict]:
+def tui(file: str, tokens: list[str], mode: str = "clean") -> list[dict]:
     """One fresh app per token level, each in its own process, as a user starting the app: a
     second app in the same interpreter would pay for collecting the first one's objects
     (measured: a 105 ms full collection at its first keys)."""
     if len(tokens) > 1:
         rows = []
         for token in tokens:
-            command = [sys.executable, __file__, "tui", file, "--token", token]
+            command = [sys.executable, __file__, "tui", file, "--token", token, "--mode", mode]
             out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             rows.extend(_rows(out))
         return rows
-    row = asyncio.run(_stall(os.path.abspath(file), tokens[0]))
+    row = asyncio.run(_stall(os.path.abspath(file), tokens[0], mode))
     print(json.dumps(row, ensure_ascii=False), flush=True)
     return [row]
 
@@ -210,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("tui")
     p.add_argument("file")
     p.add_argument("--token", nargs="+", default=["word"], choices=["word", "char"])
+    p.add_argument("--mode", default="clean", choices=["clean", "raw"])
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if args.what == "make":
@@ -218,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         cli(args.files)
     else:
         os.environ.setdefault("RNN_TUI_CACHE", tempfile.mkdtemp(prefix="rnn-tui-cache-"))
-        tui(args.file, args.token)
+        tui(args.file, args.token, args.mode)
     return 0
 
 

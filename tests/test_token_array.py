@@ -10,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import ngram_counts, token_array
+from rnn_tui.data import ngram_counts, sources, token_array
+from rnn_tui.data import vocab as vocab_module
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngram_counts import top_ngram_positions, top_ngrams_of_ids
@@ -76,10 +77,17 @@ def test_the_compact_path_matches_the_reference(text, token, mode, min_freq, chu
     assert scan.num_tokens == ref["num_tokens"]
     if not scan.num_tokens:
         return
-    vocab = scan.vocab(min_freq)
+    # Pieces of 1–4 entries: indexing a big vocabulary a piece at a time changes nothing.
+    pieces = (token_array.WORD_PIECE, vocab_module.DICT_PIECE)
+    try:
+        token_array.WORD_PIECE = vocab_module.DICT_PIECE = chunk % 4 + 1
+        vocab = scan.vocab(min_freq)
+        ids = scan.vocab_ids(vocab, chunk=chunk)
+    finally:
+        token_array.WORD_PIECE, vocab_module.DICT_PIECE = pieces
     assert vocab.idx_to_token == ref["idx_to_token"]
+    assert vocab.token_to_idx == {t: i for i, t in enumerate(ref["idx_to_token"])}
     assert vocab == Vocab(vocab_tokens(scan), min_freq=min_freq)
-    ids = scan.vocab_ids(vocab, chunk=chunk)
     assert ids.dtype == compact_dtype(len(vocab))
     assert ids.tolist() == ref["ids"]
     grams = top_ngrams_of_ids(scan.ids, scan.tokens, (1, 2, 3), top, chunk=chunk)
@@ -275,3 +283,55 @@ def test_kth_largest_count_by_histogram_and_partition(counts, k, cap):
     finally:
         ngram_counts.KTH_CAP = original
     assert got == sorted(counts, reverse=True)[k - 1]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=TEXTS,
+    cuts=st.lists(st.integers(0, 300), max_size=8),
+    token=st.sampled_from(["word", "char"]),
+    mode=st.sampled_from(["clean", "raw"]),
+    chunk=st.integers(1, 16),
+    search=st.sampled_from([1, 3, token_array.CUT_SEARCH]),
+)
+def test_a_text_read_as_pieces_is_cut_and_scanned_as_the_whole(
+    text, cuts, token, mode, chunk, search
+):
+    # A big file is decoded into pieces that are never joined; the tokenizer cuts them into
+    # the very chunks the whole text gives, line ends and long lines split anywhere.
+    points = sorted({c % (len(text) + 1) for c in cuts})
+    pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
+    cut_after = token_array._CUT_AFTER[token, mode]
+    original = token_array.CUT_SEARCH
+    try:
+        token_array.CUT_SEARCH = search  # short searches: lines that cannot be cut near the end
+        whole = [
+            (text[a:b], a == 0 or text[a - 1] == "\n", b)
+            for a, b in line_chunks(text, chunk, cut_after)
+        ]
+        assert list(token_array.piece_chunks(pieces, chunk, cut_after)) == whole
+        one = scan_text(text, token, mode, chunk_chars=chunk)
+        many = scan_text(pieces, token, mode, chunk_chars=chunk)
+    finally:
+        token_array.CUT_SEARCH = original
+    assert (many.tokens, many.counts.tolist(), many.ids.tolist(), many.num_lines) == (
+        one.tokens,
+        one.counts.tolist(),
+        one.ids.tolist(),
+        one.num_lines,
+    )
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])
+def test_a_big_file_is_decoded_into_pieces_that_make_the_text(monkeypatch, encoding):
+    text = "\ufeffπ é\r\n中文 😀 text\n" * 50 if encoding != "latin-1" else "café\r\n" * 80
+    data = text.encode(encoding)
+    monkeypatch.setattr(sources, "DECODE_PIECE", 7)  # multi-byte characters cut between pieces
+    pieces = sources.decode_pieces(data, "f.txt", encoding)
+    assert len(pieces) > 1 or encoding == "utf-16"
+    assert "".join(pieces) == data.decode(encoding).removeprefix("\ufeff")
+    assert sources.decode_bytes(data, "f.txt", encoding) == "".join(pieces)
+    bad = data[:40] + b"\xff\xfe\xfd" + data[40:] if encoding == "utf-8" else None
+    if bad is not None:
+        with pytest.raises(DataError, match="invalid byte 0xff at offset 40"):
+            sources.decode_pieces(bad, "f.txt", encoding)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rnn_tui.data.ngram_counts import count_ngram_codes, top_of_counts
-from rnn_tui.data.sources import read_text
+from rnn_tui.data.sources import read_text_pieces
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
 from rnn_tui.data.vocab import Vocab
@@ -132,8 +132,8 @@ def analyze_corpus(
     chunks; raises DataError on bad input). `progress(done, total)` goes from 0 to total as
     the text is tokenized (90 %) and the n-grams counted (the rest)."""
     check_options(request.token, request.mode, request.min_freq)
-    text = read_text(request.source, request.encoding, cancelled=cancelled)
-    total = max(len(text), 1)
+    text, _ = read_text_pieces(request.source, request.encoding, cancelled=cancelled)
+    total = max(sum(map(len, text)), 1)
     tokenizing = None if progress is None else lambda done, _: progress(done * 9 // 10, total)
     scan = scan_text(
         text,

@@ -49,9 +49,7 @@ def ranked_codes(ids: np.ndarray, base: int, n: int) -> np.ndarray:
     bound = max(int(base), 1)  # every code is below this
     for i in range(1, n):
         if bound * int(mult) >= 1 << 64:
-            _, rank = np.unique(codes, return_inverse=True)
-            codes = rank.reshape(-1).astype(np.uint64)
-            bound = int(codes.max()) + 1
+            codes, bound = _ranks(codes)
             if bound * int(mult) >= 1 << 64:  # ids fit in 32 bits: only past 2³² n-grams
                 raise DataError(f"{base:,} distinct tokens are too many to count {n}-grams of")
         codes *= mult
@@ -109,6 +107,21 @@ def _kth_largest(counts: np.ndarray, k: int) -> int:
         big = counts[counts >= KTH_CAP]
         return int(np.partition(big, len(big) - k)[len(big) - k])
     return int(np.flatnonzero(at_least >= k)[-1])
+
+
+def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each code's rank among the distinct codes (0 = the smallest), and how many there are.
+    np.unique(return_inverse=True) gives the same, 3× slower and holding the GIL for 0.2 s at
+    a time on 15M codes; an argsort, a comparison and a cumulative sum do not."""
+    order = np.argsort(codes)
+    ordered = codes[order]
+    step = np.empty(len(codes), dtype=np.uint64)
+    step[0] = 0
+    np.not_equal(ordered[1:], ordered[:-1], out=step[1:], casting="unsafe")
+    del ordered
+    ranks = np.empty_like(step)
+    ranks[order] = np.cumsum(step, out=step)
+    return ranks, int(step[-1]) + 1
 
 
 def _first_positions(

@@ -63,14 +63,14 @@ def corpus_stats(
     # Here, not at the top: the CLI's parser reads STATS_OPTIONS, and `rnn-tui --help` should
     # not wait for numpy.
     from rnn_tui.data.ngram_counts import top_ngrams_of_ids
-    from rnn_tui.data.sources import read_text_digest
+    from rnn_tui.data.sources import read_text_pieces
     from rnn_tui.data.token_array import check_options, scan_text
     from rnn_tui.data.token_cache import build_token_array, cache_key, save_cached
 
     check_options(token, mode, min_freq)
     if top < 0:
         raise DataError(f"top must be 0 or more, got {top}")
-    text, digest = read_text_digest(source, encoding, cancelled=cancelled)
+    text, digest = read_text_pieces(source, encoding, cancelled=cancelled)
     scan = scan_text(text, token, mode, progress=progress, cancelled=cancelled, label=source)
     del text
     array = build_token_array(scan, min_freq, source)

@@ -22,7 +22,7 @@ import itertools
 import operator
 import re
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -101,6 +101,31 @@ def line_chunks(
     return spans
 
 
+def piece_chunks(
+    pieces: Sequence[str], size: int = CHUNK_CHARS, cut_after: Callable[[str], bool] | None = None
+) -> Iterator[tuple[str, bool, int]]:
+    """The chunks `line_chunks` cuts the concatenation of `pieces` into, without building it:
+    (chunk, whether it starts a line, characters up to its end). Each piece is cut with the
+    unfinished end of the one before (its last span: that span's end may depend on what
+    follows), so the spans are the whole text's."""
+    carry, carry_at_line_start, done = "", True, 0
+    for i, piece in enumerate(pieces):
+        text = carry + piece if carry else piece
+        spans = line_chunks(text, size, cut_after)
+        if i < len(pieces) - 1 and spans:
+            start, _ = spans.pop()
+            carry = text[start:]
+        else:
+            carry = ""
+        for start, end in spans:
+            line_start = carry_at_line_start if start == 0 else text[start - 1] == "\n"
+            yield text[start:end], line_start, done + end
+        if spans:
+            last_end = spans[-1][1]
+            carry_at_line_start = text[last_end - 1] == "\n"
+            done += last_end
+
+
 def _cut_inside_line(
     text: str, start: int, end: int, cut_after: Callable[[str], bool] | None
 ) -> int:
@@ -162,8 +187,14 @@ class TokenScan:
 
     def vocab_ids(self, vocab: Vocab, chunk: int = 1 << 20) -> np.ndarray:
         """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`)."""
-        get = vocab.token_to_idx.get
-        table = np.fromiter(map(get, self.tokens, itertools.repeat(0)), np.int64, len(self.tokens))
+        get, tokens = vocab.token_to_idx.get, self.tokens
+        # A piece at a time: one fromiter over millions of lookups would hold the GIL ~1 s.
+        table = np.empty(len(tokens), dtype=np.int64)
+        for start in range(0, len(tokens), WORD_PIECE):
+            piece = tokens[start : start + WORD_PIECE]
+            table[start : start + len(piece)] = np.fromiter(
+                map(get, piece, itertools.repeat(0)), np.int64, len(piece)
+            )
         out = np.empty(len(self.ids), dtype=compact_dtype(len(vocab)))
         for start in range(0, len(self.ids), chunk):
             out[start : start + chunk] = table[self.ids[start : start + chunk]]
@@ -260,7 +291,7 @@ def _raw_chars(chunk: str) -> np.ndarray:
 
 
 def scan_text(
-    text: str,
+    text: str | Sequence[str],
     token: str = "word",
     mode: str = "clean",
     chunk_chars: int | None = None,
@@ -269,17 +300,18 @@ def scan_text(
     label: str = "the corpus",
 ) -> TokenScan:
     """Clean and tokenize `text` as `load_corpus` does, chunk by chunk (module docstring).
+    `text` may be given as pieces whose concatenation is the text (`read_text_pieces`).
 
     `progress(done, total)` is called after each chunk with characters handled so far;
     `cancelled()` is polled between chunks (DataError "stopped ..." when it says so)."""
     check_options(token, mode)
+    pieces = [piece for piece in ([text] if isinstance(text, str) else text) if piece]
     encoder: _Encoder = _CharEncoder() if token == "char" else _Encoder()
-    total, num_lines = len(text), 0
+    total, num_lines = sum(map(len, pieces)), 0
     cut_after = _CUT_AFTER[token, mode]
-    for start, end in line_chunks(text, chunk_chars or CHUNK_CHARS, cut_after):
+    for chunk, line_start, end in piece_chunks(pieces, chunk_chars or CHUNK_CHARS, cut_after):
         if cancelled is not None and cancelled():
             raise DataError(f"stopped reading {label}")
-        chunk = text[start:end]
         # Chunks end after a "\n" or inside a line, never after a "\r": no "\r\n" is cut in
         # two, and the line ends add up.
         num_lines += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
@@ -287,14 +319,13 @@ def scan_text(
             encoder.add_words(_clean_words(chunk) if mode == "clean" else chunk.split())
         else:
             assert isinstance(encoder, _CharEncoder)
-            line_start = start == 0 or text[start - 1] == "\n"
             codes = _clean_chars(chunk, line_start) if mode == "clean" else _raw_chars(chunk)
             encoder.add_codes(codes)
         if progress is not None:
             progress(end, total)
     decode = bytes.decode if token == "word" and mode == "clean" else None
     tokens, counts, ids = encoder.finish(decode)
-    if text and not text.endswith(("\n", "\r")):
+    if pieces and not pieces[-1].endswith(("\n", "\r")):
         num_lines += 1  # the last line has no line end (count_lines)
     return TokenScan(token, mode, num_lines, tokens, counts, ids)
 

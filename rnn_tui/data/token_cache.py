@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.sources import BUNDLED_CORPORA, read_text_digest
+from rnn_tui.data.sources import BUNDLED_CORPORA, read_text_pieces
 from rnn_tui.data.token_array import (
     Progress,
     TokenScan,
@@ -172,7 +172,7 @@ def load_token_array(
     match, else tokenized (`scan_text`) and cached. Bad input raises DataError as
     `load_corpus` does; the cache never does."""
     check_options(token, mode, min_freq)
-    text, digest = read_text_digest(source, encoding, cancelled=cancelled)
+    text, digest = read_text_pieces(source, encoding, cancelled=cancelled)
     key = cache_key(digest, token, mode, min_freq, encoding) if digest else None
     if key is not None and use_cache:
         cached = load_cached(key)

@@ -12,6 +12,16 @@ from typing import Any
 from rnn_tui.data.errors import DataError
 
 UNK = "<unk>"
+DICT_PIECE = 1 << 16  # entries added per call while indexing a big vocabulary
+
+
+def _dict_in_pieces(keys: Sequence, values: Sequence) -> dict:
+    """dict(zip(keys, values)) a piece at a time: for millions of tokens one C call would hold
+    the GIL for a second, and the app's event loop waits on the worker building a vocabulary."""
+    out: dict = {}
+    for start in range(0, len(keys), DICT_PIECE):
+        out.update(zip(keys[start : start + DICT_PIECE], values[start : start + DICT_PIECE]))
+    return out
 
 
 def count_corpus(tokens: Iterable) -> collections.Counter:
@@ -105,7 +115,7 @@ class Vocab:
         # Tokens seen at least min_freq times: a prefix of the list sorted by count.
         self._kept = bisect.bisect_right(freqs, -self.min_freq, key=operator.neg)
         tokens = [UNK, *self.reserved_tokens, *by_freq[: self._kept]]
-        self.token_to_idx: dict[str, int] = dict(zip(tokens, range(len(tokens))))
+        self.token_to_idx: dict[str, int] = _dict_in_pieces(tokens, range(len(tokens)))
         self.idx_to_token: list[str] = tokens
         # Where counted token i sits in idx_to_token (None: not simply offset, see below).
         self._offset: int | None = 1 + len(self.reserved_tokens)
@@ -173,7 +183,7 @@ class Vocab:
             # Any other counted token was dropped by min_freq (or, with tokens repeated in
             # idx_to_token, is anywhere): a dict of those only, built at the first question.
             rest = self._kept if self._offset is not None else 0
-            self._counts = dict(zip(self._by_freq[rest:], self._freqs[rest:], strict=True))
+            self._counts = _dict_in_pieces(self._by_freq[rest:], self._freqs[rest:])
         return self._counts.get(token, 0)
 
     def to_dict(self) -> dict:
