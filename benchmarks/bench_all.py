@@ -73,15 +73,16 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
     scale = [py, str(HERE / "bench_scale.py")]
     sizes = ["10"] if args.quick else ["10", "30", "100"]
     folder = str(args.scale_dir)
-    kinds = ("words", "raw", "line")  # line: one long line, as text8 is
+    kinds = ("words", "raw", "line", "wiki")  # line: text8's shape; wiki: enwik8's
     files = [str(args.scale_dir / f"{kind}_{mb}.txt") for mb in sizes for kind in kinds]
     commands += [
         ("scale", [*scale, "make", "--mb", *sizes, "--dir", folder]),
         ("scale", [*scale, "cli", *files]),
         *(
             ("scale", [*scale, "tui", str(args.scale_dir / f"{kind}_{sizes[-1]}.txt"),
-                       "--token", "word", "char"])
-            for kind in ("words", "line")
+                       "--token", "word", "char", "--mode", mode])
+            for kind, mode in (("words", "clean"), ("line", "clean"), ("wiki", "clean"),
+                               ("wiki", "raw"))
         ),
     ]  # fmt: skip
     if (HERE / "bench_ui.py").exists():

@@ -4,10 +4,12 @@
     python benchmarks/bench_scale.py cli FILE...   # wall time and peak RSS of `rnn-tui stats`
     python benchmarks/bench_scale.py tui FILE [--token word char] [--mode raw]   # longest stall
 
-`make` writes three files per size: words_<MB>.txt (The Time Machine's lines reshuffled with
+`make` writes four files per size: words_<MB>.txt (The Time Machine's lines reshuffled with
 ~150k random words mixed in: a big vocabulary), raw_<MB>.txt (the same with capitals,
-punctuation and some CRLF line ends, for --mode raw and raw char tokens) and line_<MB>.txt
-(text8's shape: a single line of lower-case words, no line end). `cli` runs stats at word and char
+punctuation and some CRLF line ends, for --mode raw and raw char tokens), line_<MB>.txt
+(text8's shape: a single line of lower-case words, no line end) and wiki_<MB>.txt (enwik8's
+shape: Wikipedia XML, UTF-8, thousands of distinct characters, millions of raw words). `cli`
+runs stats at word and char
 level, clean and raw, each in a fresh process (its own cache directory, emptied first), and
 prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
 (App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
@@ -72,7 +74,50 @@ def make(sizes: list[int], directory: Path) -> list[Path]:
         _one_line(path, mb, rng, base, extra)
         written.append(path)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        path = directory / f"wiki_{mb}.txt"
+        _wiki(path, mb, random.Random(1), base)
+        written.append(path)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return written
+
+
+# Latin letters with accents, Greek, Cyrillic, 4,000 CJK ideographs, mathematical operators,
+# emoji (outside the Basic Multilingual Plane) and kana.
+_SCRIPTS = ((0xC0, 0x250), (0x370, 0x3FF), (0x400, 0x4FF), (0x4E00, 0x5DA0), (0x2200, 0x22FF))
+_SCRIPTS += ((0x1F600, 0x1F650), (0x3040, 0x30FF))
+
+
+def _wiki(path: Path, mb: int, rng: random.Random, base: list[str]) -> None:
+    """enwik8's shape: Wikipedia XML pages (markup, links, templates, entities) of English
+    text with words in other scripts mixed in, UTF-8 with ~5,400 distinct characters, some
+    lines tens of thousands of characters long; a raw vocabulary of millions of words."""
+    letters = [chr(c) for start, stop in _SCRIPTS for c in range(start, stop)]
+
+    def foreign() -> str:
+        return "".join(rng.choice(letters) for _ in range(rng.randint(1, 3)))
+
+    size, page = 0, 0
+    with path.open("w", encoding="utf-8", newline="") as f:
+        while size < mb * 10**6:
+            page += 1
+            parts = [
+                f"  <page>\n    <title>Article {page} {foreign()}</title>\n    <id>{page}</id>\n"
+                '    <revision>\n      <text xml:space="preserve">'
+            ]
+            for _ in range(rng.randint(3, 30)):
+                words = rng.choice(base).split()
+                for _ in range(rng.randint(0, 4)):
+                    word = foreign() if rng.random() < 0.15 else rng.choice(words or ["x"])
+                    extra = ["[[" + foreign() + "]]", "{{cite|" + foreign() + "}}", "&quot;"]
+                    word = rng.choice([word.capitalize(), *extra, "&amp;nbsp;"])
+                    words.insert(rng.randint(0, len(words)), word)
+                parts.append(" ".join(words) + ("\n" if rng.random() < 0.7 else " "))
+            if rng.random() < 0.002:
+                parts.append(" ".join(foreign() for _ in range(20_000)))  # a very long line
+            parts.append("</text>\n    </revision>\n  </page>\n")
+            text = "".join(parts)
+            f.write(text)
+            size += len(text.encode())
 
 
 def _one_line(path: Path, mb: int, rng: random.Random, base: list[str], extra: list[str]) -> None:
