@@ -86,6 +86,17 @@ class _RNNSteps:
         return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10)
 
 
+class _RNNWordSteps:
+    """TanhRecurrence over a vocabulary of 200 tokens (words): its prepacked forward is the
+    gather with W_hh prepacked, as the one-hot part would make the concatenation slower."""
+
+    X = torch.randint(0, 200, (35, 32), generator=torch.Generator().manual_seed(3))
+
+    @staticmethod
+    def apply(H0, W_hh, W_xh, b_h):
+        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10)
+
+
 @needs_onednn
 @pytest.mark.parametrize(
     ("function", "shapes"),
@@ -93,9 +104,10 @@ class _RNNSteps:
         # The book's sizes, where the products are prepacked: hidden 512 for the RNN, 256 for
         # the LSTM (its four gates make W_h 256 × 1024).
         (_RNNSteps, [(32, 512), (512, 512), (28, 512), (512,)]),
+        (_RNNWordSteps, [(32, 512), (512, 512), (200, 512), (512,)]),
         (LSTMRecurrence, [(35, 32, 1024), (32, 256), (32, 256), (256, 1024)]),
     ],
-    ids=["rnn", "lstm"],
+    ids=["rnn", "rnn-words", "lstm"],
 )
 def test_the_cells_compute_the_same_prepacked_or_not(function, shapes, monkeypatch):
     inputs = [_randn(*shape, scale=0.5 if len(shape) == 3 else 0.05) for shape in shapes]
@@ -141,6 +153,8 @@ def test_training_losses_are_the_same_prepacked_or_not(monkeypatch):
             {"model": "rnn-scratch", "hidden": 512},
             "recurrent products prepacked for oneDNN: [W_hh; W_xh] with b_h and tanh fused, W_hhᵀ",
         ),
+        # Words: a one-hot part as long as the hidden state; the gather, W_hh prepacked.
+        ({"model": "rnn-scratch", "hidden": 512, "token": "word"}, "oneDNN: W_hh, W_hhᵀ"),
         ({"model": "lstm-scratch", "hidden": 256}, "[W_ho | W_hi | W_hf | W_hc]"),
         ({"model": "gru-scratch", "hidden": 256}, None),  # its weights are too small to repay it
         ({"model": "rnn", "hidden": 512}, None),  # nn.RNN: torch's own kernels
@@ -155,7 +169,7 @@ def test_the_run_names_the_weights_it_prepacks(overrides, note, tmp_path):
     from rnn_tui.train.engine import Trainer
 
     corpus = tmp_path / "tiny.txt"
-    corpus.write_text(read_text("timemachine")[:3000], encoding="utf-8")
+    corpus.write_text(read_text("timemachine")[:12000], encoding="utf-8")  # ≥ 1,156 words
     config = Config(
         "lm", corpus=str(corpus), batch_size=32, num_steps=35, epochs=1, device="cpu", **overrides
     )
