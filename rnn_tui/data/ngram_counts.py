@@ -111,8 +111,9 @@ def _kth_largest(counts: np.ndarray, k: int) -> int:
 
 def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
     """Each code's rank among the distinct codes (0 = the smallest), and how many there are.
-    np.unique(return_inverse=True) gives the same, 3× slower and holding the GIL for 0.2 s at
-    a time on 15M codes; an argsort, a comparison and a cumulative sum do not."""
+    np.unique(return_inverse=True) gives the same in about the same time (3.5 s for 15M codes
+    here) but holds the GIL for 0.2–0.26 s at a time, which stalls the app's event loop; an
+    argsort, a comparison and a cumulative sum release it."""
     order = np.argsort(codes)
     ordered = codes[order]
     step = np.empty(len(codes), dtype=np.uint64)
