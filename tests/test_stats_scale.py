@@ -133,8 +133,14 @@ def test_the_language_model_trains_from_compact_memory_mapped_ids(big_file, tmp_
     corpus = load_corpus(str(big_file), token="char")
     assert task.vocab == corpus.vocab
     assert task.train_ids.tolist() + task.val_ids.tolist() == corpus.ids
+    # The epoch's minibatches stay in the corpus's dtype (widened one at a time in batch_loss)
+    # and are the stream's windows: Y is X shifted by one token.
     X, Y = task.epoch_batches(1)
-    assert X.dtype == Y.dtype == torch.int64
+    assert X.dtype == Y.dtype == torch.uint8
+    starts = np.asarray(task._starts(1)[: task.num_batches])
+    index = starts[:, :, None] + np.arange(10)
+    assert torch.equal(X.long(), torch.from_numpy(task.train_ids[index].astype(np.int64)))
+    assert torch.equal(Y.long(), torch.from_numpy(task.train_ids[index + 1].astype(np.int64)))
     small = Config("lm", num_steps=10, device="cpu", sample_every=0, max_tokens=3000, **options)
     task = LanguageModelTask(small, torch.device("cpu"))
     tokens = corpus.vocab.to_tokens(corpus.ids[:3000])

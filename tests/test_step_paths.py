@@ -213,5 +213,6 @@ def test_the_device_resident_stream_gathers_the_same_minibatches(corpus_file):
     for epoch in (1, 2):
         X, Y = host.epoch_batches(epoch)
         X_r, Y_r = resident.epoch_batches(epoch)
-        assert X_r.dtype == torch.int64 and torch.equal(X_r, X) and torch.equal(Y_r, Y)
+        assert X_r.dtype == torch.int64
+        assert torch.equal(X_r, X.long()) and torch.equal(Y_r, Y.long())
     assert resident._stream is not None and resident._stream.dtype == torch.int32

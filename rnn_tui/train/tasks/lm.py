@@ -25,6 +25,7 @@ import random
 import numpy as np
 import torch
 import torch.nn.functional as F
+from numpy.lib.stride_tricks import sliding_window_view
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.data.ngrams import LaplaceNGramLM
@@ -171,20 +172,22 @@ class LanguageModelTask:
     batch_rows: int | None = None
 
     def epoch_batches(self, epoch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """All minibatches of `epoch` as two int64 tensors (num_batches, B, T) on the device:
-        X and Y = X shifted by one token (rnn_tui.data.partition's layout); under data
-        parallelism this process's rows of each."""
+        """All minibatches of `epoch` as two tensors (num_batches, B, T) on the device: X and
+        Y = X shifted by one token (rnn_tui.data.partition's layout); under data parallelism
+        this process's rows of each. On a GPU int64, gathered there; on the CPU in the corpus's
+        compact dtype (views of one gather of T + 1 tokens a row), widened a minibatch at a
+        time (`batch_loss`): as int64, with their index arrays, a 100 MB corpus's epoch took
+        2.5 GB."""
         starts = np.asarray(self._starts(epoch)[: self.num_batches], dtype=np.int64)[:, self.rows]
+        T = self.config.num_steps
         if self.resident:
             # The stream lives on the device: only the starts travel, the gather runs there.
             index = to_device(torch.from_numpy(starts), self.device)[:, :, None]
-            index = index + torch.arange(self.config.num_steps, device=self.device)
+            index = index + torch.arange(T, device=self.device)
             stream = self._resident_stream()
             return stream[index].long(), stream[index + 1].long()
-        index = starts[:, :, None] + np.arange(self.config.num_steps)
-        X = torch.from_numpy(self.train_ids[index].astype(np.int64))
-        Y = torch.from_numpy(self.train_ids[index + 1].astype(np.int64))
-        return to_device(X, self.device), to_device(Y, self.device)
+        rows = torch.from_numpy(sliding_window_view(self.train_ids, T + 1)[starts])
+        return to_device(rows[..., :T], self.device), to_device(rows[..., 1:], self.device)
 
     @property
     def resident(self) -> bool:
@@ -251,16 +254,17 @@ class LanguageModelTask:
             state = detach_state(self._state)
         else:
             state = self._zero_state
-        logits, self._state = model(X_all[b], state)
+        logits, self._state = model(X_all[b].long(), state)
         # The vocabulary size from the logits: `model` may be a DistributedDataParallel wrapper.
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y_all[b].reshape(-1))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y_all[b].long().reshape(-1))
 
     # -- a CUDA graph's static step (train/step.py GraphTask): every minibatch has one shape -
 
     def graph_buffers(self, model, data) -> None:
         """Static inputs, targets and state for a captured step."""
         X_all, Y_all = data
-        self._static_X, self._static_Y = torch.empty_like(X_all[0]), torch.empty_like(Y_all[0])
+        self._static_X = torch.empty_like(X_all[0], dtype=torch.long)
+        self._static_Y = torch.empty_like(Y_all[0], dtype=torch.long)
         self._static_state = _state_tensors(self._zero_state, clone=True)
 
     def load_static(self, data, b: int, fresh: bool) -> None:
