@@ -157,7 +157,9 @@ def test_reorder_repeats_rows_of_every_part():
 def test_weights_follow_the_source_the_model_was_trained_to_copy():
     """Trained to copy ten tokens through a 16-unit state that cannot hold them all, additive
     attention learns to look at position t when writing token t: the alignment the heatmap shows
-    is real, not decoration."""
+    is real, not decoration. Judged over 64 held-out sequences, with margins that do not hang
+    on one CPU's rounding (chance is 0.1 for both; measured 0.97 and 0.63 here, and 0.83–0.98
+    and 0.52–0.65 with seeds 0–3)."""
     torch.manual_seed(0)
     V, T = 40, 10
     model = build_seq2seq(
@@ -171,16 +173,18 @@ def test_weights_follow_the_source_the_model_was_trained_to_copy():
         X = torch.randint(2, V, (n, T), generator=generator)
         return X, torch.cat([torch.ones(n, 1, dtype=torch.long), X[:, :-1]], dim=1)
 
-    for _ in range(300):
+    for _ in range(600):
         X, dec_X = batch(32)
         logits = model(X, torch.full((32,), T), dec_X)
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), X.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    X, dec_X = batch(1)
-    weights = model.eval().attention_weights(X, torch.tensor([T]), dec_X)[0]
-    assert weights.argmax(dim=-1).tolist() == list(range(T))
+    X, dec_X = batch(64)
+    weights = model.eval().attention_weights(X, torch.full((64,), T), dec_X)
+    on_source = (weights.argmax(dim=-1) == torch.arange(T)).float().mean().item()
+    assert on_source >= 0.75  # the most weight on position t when writing token t
+    assert weights.diagonal(dim1=-2, dim2=-1).mean().item() >= 0.4  # and most of the weight
 
 
 # --- search on attention models ------------------------------------------------------------------
