@@ -190,36 +190,19 @@ def read_stream(fd: int, *, limit: int | None = None, what: str = "standard inpu
         raise FileProblem(f"cannot read {what}: {exc.strerror or exc}") from None
 
 
-def _read_regular(fd: int, limit: int) -> bytes | bytearray | None:
-    # One buffer of the file's size, filled by readv, which releases the GIL while it reads:
-    # joining the chunks of a 100 MB file holds the GIL ~0.1 s, and a thread reading for the
-    # app would stall its event loop that long. The size was checked, but a file can grow while
-    # it is read: read at most limit + 1.
-    size = min(os.fstat(fd).st_size, limit) + 1
-    buf = bytearray(size)
-    view = memoryview(buf)
-    total = 0
-    try:
-        while total < size:
-            n = os.readv(fd, [view[total : total + _CHUNK]])
-            if not n:
-                break
-            total += n
-    finally:
-        view.release()
-    if total > limit:
-        return None
-    if total == size:  # it grew past its size: the rest in chunks
-        chunks = [bytes(buf)]
-        while total <= limit:
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-        return None if total > limit else b"".join(chunks)
-    del buf[total:]  # trims in place, no copy
-    return buf
+def _read_regular(fd: int, limit: int) -> bytearray | None:
+    # A chunk at a time onto one growing buffer: the kernel copies with the GIL released, and
+    # each append holds it about a millisecond, so a thread reading 100 MB for the app never
+    # stalls its event loop. (A buffer of the file's size is zero-filled first, 60–70 ms for
+    # 100 MB with the GIL held; joining the chunks at the end is one long copy.) A file can
+    # grow while it is read: at most limit + 1 bytes are read.
+    buf = bytearray()
+    while len(buf) <= limit:
+        chunk = os.read(fd, min(_CHUNK, limit + 1 - len(buf)))
+        if not chunk:
+            break
+        buf += chunk
+    return None if len(buf) > limit else buf
 
 
 def _read_pipe(

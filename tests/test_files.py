@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from rnn_tui import files
 from rnn_tui.files import FileProblem, default_limit, read_bytes, set_default_limit
 
 
@@ -19,6 +20,33 @@ def test_a_regular_file_is_read_and_capped(tmp_path):
     assert read_bytes(path) == b"x" * 5000
     with pytest.raises(FileProblem, match=r"a.txt is 5,000 bytes, more than the 4,000 bytes limit"):
         read_bytes(path, limit=4000)
+
+
+def test_a_file_of_many_chunks_is_read_whole_up_to_the_limit(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "_CHUNK", 7)  # read a few bytes at a time
+    data = bytes(range(256)) * 3
+    path = tmp_path / "b.bin"
+    path.write_bytes(data)
+    assert read_bytes(path) == data
+    assert read_bytes(path, limit=len(data)) == data
+    with pytest.raises(FileProblem, match="more than the 767 bytes limit"):
+        read_bytes(path, limit=len(data) - 1)
+
+
+def test_a_file_that_grows_while_read_is_capped(tmp_path, monkeypatch):
+    path = tmp_path / "c.txt"
+    path.write_bytes(b"x" * 10)
+    real_read = os.read
+
+    def growing(fd, n):  # the file gains bytes after each read
+        with open(path, "ab") as out:
+            out.write(b"y" * 10)
+        return real_read(fd, n)
+
+    monkeypatch.setattr(files, "_CHUNK", 8)
+    monkeypatch.setattr(files.os, "read", growing)
+    with pytest.raises(FileProblem, match="larger than the 50 bytes limit"):
+        read_bytes(path, limit=50)
 
 
 @pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])

@@ -87,7 +87,7 @@ def check_encoding(encoding: str, label: str) -> str:
     return name
 
 
-DECODE_PIECE = 1 << 22  # bytes decoded per call for a big UTF-8 / ASCII / Latin-1 file
+DECODE_PIECE = 1 << 20  # bytes decoded per call for a big UTF-8 / ASCII / Latin-1 file
 
 
 def _decode(data: bytes, codec: str) -> list[str]:
