@@ -1,6 +1,8 @@
 """analyze_corpus: a corpus with its vocabulary counts and n-gram statistics, as the Dataset
 screen shows them."""
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -17,7 +19,7 @@ def test_a_small_file_gives_counts_in_vocabulary_order(tmp_path):
     vocab = analysis.corpus.vocab
     # min_freq 2 keeps "the" (4) and "cat" (2); the other five words are <unk>.
     assert vocab.idx_to_token == ["<unk>", "the", "cat"]
-    assert analysis.freqs == [0, 4, 2]
+    assert analysis.freqs.tolist() == [0, 4, 2]
     stats = analysis.ngrams
     assert stats.token == "word" and stats.vocab_size == 3
     assert list(stats.flat) == "the cat sat on the mat the cat ate the rat".split()
@@ -42,3 +44,27 @@ def test_bad_input_raises_a_data_error(tmp_path):
         analyze_corpus(CorpusRequest(str(tmp_path / "missing.txt")))
     with pytest.raises(DataError):
         analyze_corpus(CorpusRequest("timemachine", token="byte"))
+
+
+def test_what_the_screen_keeps_of_a_big_vocabulary_is_not_walked_by_the_collector(tmp_path):
+    """A 100 MB file has millions of distinct words, and a collection that walks a list of
+    them stalls the app for a tenth of a second: nothing the analysis keeps reaches a list,
+    tuple, dict or set of as many items (the tables are TokenLists and arrays), and no token
+    → index dict is built (growing one of millions holds the GIL as long)."""
+    words = [f"w{i}" for i in range(3000)]
+    path = tmp_path / "many.txt"
+    path.write_text(" ".join(words + words[:100]) + "\n", encoding="utf-8")
+    analysis = analyze_corpus(CorpusRequest(str(path), token="word", mode="raw"))
+    assert len(analysis.corpus.vocab) == 3001
+    assert analysis.corpus.vocab._token_to_idx is None
+    seen, todo, big = set(), [analysis], []
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen or isinstance(obj, type):
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, list | tuple | dict | set) and len(obj) >= 1000:
+            big.append((type(obj).__name__, len(obj)))
+        todo.extend(gc.get_referents(obj))
+    assert big == []
+    assert analysis.corpus.flat[-2:] == ["w98", "w99"]

@@ -123,9 +123,21 @@ def test_from_token_counts_builds_the_counted_vocab(tokens, min_freq, reserved):
         list(counter), np.array(list(counter.values()), dtype=np.int64), min_freq, reserved
     )
     reference = Vocab(tokens, min_freq=min_freq, reserved_tokens=reserved)
+    # No token → index dict until a lookup asks for one (a 100 MB corpus's Dataset screen
+    # never does: a dict of millions of tokens holds the GIL each time it grows).
+    lazy = built.counted_offset is not None
+    assert (built._token_to_idx is None) == lazy
+    assert built.counts_by_index().tolist() == [reference.freq(t) for t in built.idx_to_token]
+    assert (built._token_to_idx is None) == lazy
     assert built == reference
     assert built.idx_to_token == reference.idx_to_token
     assert built.token_freqs == counter.most_common()
+    offset = built.counted_offset
+    if offset is not None:  # the i-th most frequent kept token sits at offset + i
+        kept = [t for t, c in counter.most_common() if c >= min_freq]
+        assert built.idx_to_token[offset:] == kept
+    else:  # a counted token repeats <unk> or a reserved one
+        assert {"<unk>", *reserved} & {t for t, c in counter.items() if c >= min_freq}
     for token in ["a", "b", "c", "d", "<unk>", "<pad>", "<bos>", "é", "zz"]:
         assert built.freq(token) == reference.freq(token) == counter.get(token, 0)
     assert Vocab.from_dict(built.to_dict()) == built

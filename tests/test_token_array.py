@@ -69,10 +69,16 @@ def reference_stats(text: str, token: str, mode: str, min_freq: int, top: int) -
     min_freq=st.integers(0, 3),
     chunk=st.integers(1, 64),
     top=st.integers(0, 6),
+    sharded=st.booleans(),
 )
-def test_the_compact_path_matches_the_reference(text, token, mode, min_freq, chunk, top):
+def test_the_compact_path_matches_the_reference(text, token, mode, min_freq, chunk, top, sharded):
     ref = reference_stats(text, token, mode, min_freq, top)
-    scan = scan_text(text, token, mode, chunk_chars=chunk)
+    piece = token_array.WORD_PIECE
+    try:
+        token_array.WORD_PIECE = chunk % 5 + 1  # words looked up a few at a time, or one
+        scan = scan_text(text, token, mode, chunk_chars=chunk, sharded=sharded)
+    finally:
+        token_array.WORD_PIECE = piece
     assert scan.num_lines == ref["num_lines"] == count_lines(text)
     assert scan.num_tokens == ref["num_tokens"]
     if not scan.num_tokens:

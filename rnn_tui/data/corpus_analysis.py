@@ -19,6 +19,7 @@ from rnn_tui.data.ngram_counts import count_ngram_codes, top_of_counts
 from rnn_tui.data.sources import read_text_pieces
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
+from rnn_tui.data.token_list import TokenList
 from rnn_tui.data.vocab import Vocab
 
 NGRAM_ORDERS = (1, 2, 3)
@@ -53,6 +54,8 @@ class TokenView(Sequence[str]):
 
     def __getitem__(self, index):  # type: ignore[override]
         if isinstance(index, slice):
+            if isinstance(self._tokens, TokenList):
+                return self._tokens.pick(self._ids[index])
             return [self._tokens[i] for i in self._ids[index].tolist()]
         return self._tokens[int(self._ids[index])]
 
@@ -106,7 +109,7 @@ class CorpusAnalysis:
 
     request: CorpusRequest
     corpus: CorpusView
-    freqs: list[int]  # vocabulary counts in index order
+    freqs: np.ndarray  # vocabulary counts in index order (int64)
     ngrams: NgramStats
 
 
@@ -143,6 +146,7 @@ def analyze_corpus(
         tokenizing,
         cancelled,
         label=request.source,
+        sharded=True,
     )
     del text
     array = build_token_array(scan, request.min_freq, request.source)
@@ -180,7 +184,8 @@ def analyze_corpus(
         flat,
     )
     stats = NgramStats(request.token, flat, len(vocab), top, zipf, ranks)
-    freqs = [vocab.freq(t) for t in vocab.idx_to_token]
+    # An array: a list of millions of counts is walked by every garbage collection.
+    freqs = vocab.counts_by_index()
     if progress is not None:
         progress(total, total)
     return CorpusAnalysis(request, corpus, freqs, stats)

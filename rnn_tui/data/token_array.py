@@ -19,16 +19,16 @@ so every character costs one byte); "raw" keeps each line as written. Word token
 from __future__ import annotations
 
 import itertools
-import operator
 import re
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.first_seen import FirstSeenIndex
 from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
+from rnn_tui.data.token_list import TokenList
 from rnn_tui.data.vocab import Vocab
 
 CHUNK_CHARS = 8 << 20  # characters of text handled at once (whole lines)
@@ -173,7 +173,7 @@ class TokenScan:
     token: str
     mode: str
     num_lines: int
-    tokens: list[str]  # distinct tokens, first-seen order
+    tokens: TokenList  # distinct tokens, first-seen order
     counts: np.ndarray  # int64, counts[i] = occurrences of tokens[i]
     ids: np.ndarray  # the stream as first-seen ids (compact dtype)
 
@@ -186,31 +186,49 @@ class TokenScan:
         return Vocab.from_token_counts(self.tokens, self.counts, min_freq)
 
     def vocab_ids(self, vocab: Vocab, chunk: int = 1 << 20) -> np.ndarray:
-        """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`)."""
-        get, tokens = vocab.token_to_idx.get, self.tokens
-        # A piece at a time: one fromiter over millions of lookups would hold the GIL ~1 s.
-        table = np.empty(len(tokens), dtype=np.int64)
-        for start in range(0, len(tokens), WORD_PIECE):
-            piece = tokens[start : start + WORD_PIECE]
-            table[start : start + len(piece)] = np.fromiter(
-                map(get, piece, itertools.repeat(0)), np.int64, len(piece)
-            )
+        """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`), for
+        `vocab`, the Vocab of these counts (`self.vocab`)."""
+        table = self._id_table(vocab)
         out = np.empty(len(self.ids), dtype=compact_dtype(len(vocab)))
         for start in range(0, len(self.ids), chunk):
             out[start : start + chunk] = table[self.ids[start : start + chunk]]
         return out
 
+    def _id_table(self, vocab: Vocab) -> np.ndarray:
+        """The vocabulary index of each first-seen id. The Vocab sorts the counts stably, so
+        the counted token of rank r sits at `counted_offset + r` if kept: no lookups (a dict of
+        millions of tokens would hold the GIL for a tenth of a second each time it grows)."""
+        offset, size = vocab.counted_offset, len(self.tokens)
+        if offset is not None and size:
+            order = np.argsort(-np.asarray(self.counts, dtype=np.int64), kind="stable")
+            kept = len(vocab) - offset
+            ends = (0, kept - 1) if 0 < kept <= size else ()
+            if kept == 0 or all(
+                vocab.idx_to_token[offset + r] == self.tokens[order[r]] for r in ends
+            ):
+                table = np.zeros(size, dtype=np.int64)
+                table[order[:kept]] = np.arange(offset, offset + kept)
+                return table
+        get, tokens = vocab.token_to_idx.get, self.tokens
+        # A piece at a time: one fromiter over millions of lookups would hold the GIL ~1 s.
+        table = np.empty(size, dtype=np.int64)
+        for start in range(0, size, WORD_PIECE):
+            piece = tokens[start : start + WORD_PIECE]
+            table[start : start + len(piece)] = np.fromiter(
+                map(get, piece, itertools.repeat(0)), np.int64, len(piece)
+            )
+        return table
+
 
 class _Encoder:
-    """First-seen numbering of tokens, chunk by chunk."""
+    """First-seen numbering of tokens, chunk by chunk: the ids and their counts."""
 
     def __init__(self) -> None:
-        self.index: dict = defaultdict(itertools.count().__next__)  # token -> first-seen id
         self.pieces: list[np.ndarray] = []
         self.counts = np.zeros(0, dtype=np.int64)
 
-    def add_ids(self, ids: np.ndarray) -> None:
-        size = len(self.index)
+    def add_ids(self, ids: np.ndarray, size: int) -> None:
+        """Append the ids of a chunk; `size` is the number of distinct tokens so far."""
         if len(ids):
             found = np.bincount(ids, minlength=size)
             if len(self.counts) < size:
@@ -220,22 +238,7 @@ class _Encoder:
             self.counts += found
         self.pieces.append(ids.astype(compact_dtype(max(size, 1)), copy=False))
 
-    def add_words(self, words: list) -> None:
-        # The index is a defaultdict whose factory counts up: looking a word up gives it the
-        # next id the first time, all inside one C-level itemgetter call.
-        # A piece at a time: each C call then holds the GIL for a few milliseconds only.
-        ids = np.empty(len(words), dtype=np.int64)
-        for start in range(0, len(words), WORD_PIECE):
-            piece = words[start : start + WORD_PIECE]
-            if len(piece) == 1:
-                found: tuple = (self.index[piece[0]],)
-            else:
-                found = operator.itemgetter(*piece)(self.index)
-            ids[start : start + len(piece)] = np.fromiter(found, np.int64, len(piece))
-        self.add_ids(ids)
-
-    def finish(self, decode: Callable | None = None) -> tuple[list[str], np.ndarray, np.ndarray]:
-        tokens = [decode(t) for t in self.index] if decode else list(self.index)
+    def finish_with(self, tokens: TokenList) -> tuple[TokenList, np.ndarray, np.ndarray]:
         size = len(tokens)
         counts = self.counts
         if len(counts) < size:
@@ -250,12 +253,32 @@ class _Encoder:
         return tokens, counts, ids
 
 
+class _WordEncoder(_Encoder):
+    """First-seen numbering of words (rnn_tui.data.first_seen)."""
+
+    def __init__(self, sharded: bool = False) -> None:
+        super().__init__()
+        self.index = FirstSeenIndex(sharded)
+
+    def add_words(self, words: list) -> None:
+        # A piece at a time: each C call then holds the GIL for a few milliseconds only.
+        ids = np.empty(len(words), dtype=np.int64)
+        for start in range(0, len(words), WORD_PIECE):
+            piece = words[start : start + WORD_PIECE]
+            ids[start : start + len(piece)] = self.index.ids(piece)
+        self.add_ids(ids, len(self.index))
+
+    def finish(self, decode: Callable | None = None) -> tuple[TokenList, np.ndarray, np.ndarray]:
+        return self.finish_with(self.index.tokens(decode))
+
+
 class _CharEncoder(_Encoder):
     """First-seen numbering of characters through a code point → id table."""
 
     def __init__(self) -> None:
         super().__init__()
         self.table = np.full(0x110000, -1, dtype=np.int64)
+        self.chars: list[str] = []
 
     def add_codes(self, codes: np.ndarray) -> None:
         ids = self.table[codes]
@@ -264,9 +287,13 @@ class _CharEncoder(_Encoder):
             where = np.flatnonzero(new)
             fresh, first = np.unique(codes[where], return_index=True)
             for code in fresh[np.argsort(first, kind="stable")].tolist():
-                self.table[code] = self.index[chr(code)]
+                self.table[code] = len(self.chars)
+                self.chars.append(chr(code))
             ids = self.table[codes]
-        self.add_ids(ids)
+        self.add_ids(ids, len(self.chars))
+
+    def finish(self, decode: Callable | None = None) -> tuple[TokenList, np.ndarray, np.ndarray]:
+        return self.finish_with(TokenList(self.chars))
 
 
 def _clean_words(chunk: str) -> list[bytes]:
@@ -298,15 +325,18 @@ def scan_text(
     progress: Progress | None = None,
     cancelled: Cancelled | None = None,
     label: str = "the corpus",
+    sharded: bool = False,
 ) -> TokenScan:
     """Clean and tokenize `text` as `load_corpus` does, chunk by chunk (module docstring).
     `text` may be given as pieces whose concatenation is the text (`read_text_pieces`).
 
     `progress(done, total)` is called after each chunk with characters handled so far;
-    `cancelled()` is polled between chunks (DataError "stopped ..." when it says so)."""
+    `cancelled()` is polled between chunks (DataError "stopped ..." when it says so).
+    `sharded` words are indexed in many small dicts (rnn_tui.data.first_seen): slower, but no
+    single C call grows a dict of millions of words (for a thread beside an event loop)."""
     check_options(token, mode)
     pieces = [piece for piece in ([text] if isinstance(text, str) else text) if piece]
-    encoder: _Encoder = _CharEncoder() if token == "char" else _Encoder()
+    encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded)
     total, num_lines = sum(map(len, pieces)), 0
     cut_after = _CUT_AFTER[token, mode]
     for chunk, line_start, end in piece_chunks(pieces, chunk_chars or CHUNK_CHARS, cut_after):
@@ -315,10 +345,9 @@ def scan_text(
         # Chunks end after a "\n" or inside a line, never after a "\r": no "\r\n" is cut in
         # two, and the line ends add up.
         num_lines += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
-        if token == "word":
+        if isinstance(encoder, _WordEncoder):
             encoder.add_words(_clean_words(chunk) if mode == "clean" else chunk.split())
         else:
-            assert isinstance(encoder, _CharEncoder)
             codes = _clean_chars(chunk, line_start) if mode == "clean" else _raw_chars(chunk)
             encoder.add_codes(codes)
         if progress is not None:

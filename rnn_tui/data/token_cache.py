@@ -66,7 +66,7 @@ class TokenArray:
     ids: np.ndarray
     num_lines: int
     # The counted tokens in first-seen order and their counts (what the Vocab is built from).
-    tokens: list[str]
+    tokens: Sequence[str]  # a list, or a TokenList
     counts: Sequence[int]  # a list, or an int64 array
 
     @property
@@ -100,7 +100,7 @@ def save_cached(key: str, array: TokenArray, directory: Path | None = None) -> b
         "min_freq": int(array.vocab.min_freq),
         # Counts in first-seen order rebuild the Vocab (`Vocab.from_counts`); far quicker to
         # write and read than `Vocab.to_dict` for a vocabulary of a million words.
-        "tokens": array.tokens,
+        "tokens": list(array.tokens),
         "counts": array.counts.tolist() if hasattr(array.counts, "tolist") else array.counts,
     }
     try:

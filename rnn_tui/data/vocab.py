@@ -24,6 +24,17 @@ def _dict_in_pieces(keys: Sequence, values: Sequence) -> dict:
     return out
 
 
+def _position(tokens: Sequence[str], token: str) -> int:
+    """The first index of `token` in `tokens`, or -1."""
+    find = getattr(tokens, "find", None)  # a TokenList searches a piece at a time
+    if find is not None:
+        return find(token)
+    try:
+        return tokens.index(token)
+    except ValueError:
+        return -1
+
+
 def count_corpus(tokens: Iterable) -> collections.Counter:
     """Count token frequencies (d2l `count_corpus`).
 
@@ -76,14 +87,18 @@ class Vocab:
         """`from_counts(zip(tokens, counts))` for distinct `tokens` in first-seen order and their
         counts as an array: sorted by numpy (a stable sort, so ties keep first-seen order) with no
         dict or tuple per token, which for millions of distinct words saves seconds and GBs."""
-        import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
+        # Here: `rnn-tui --help` imports this module and not numpy.
+        import numpy as np
+
+        from rnn_tui.data.token_list import TokenList
 
         counts = np.asarray(counts, dtype=np.int64)
         if counts.shape != (len(tokens),):
             raise DataError(f"{len(tokens)} tokens but {counts.size} counts")
         order = np.argsort(-counts, kind="stable")
         vocab = cls.__new__(cls)
-        by_freq = [tokens[i] for i in order.tolist()]
+        # Token tables the garbage collector does not walk (rnn_tui.data.token_list).
+        by_freq = TokenList(tokens).take(order)
         freqs = array.array("q", counts[order].astype("=i8").tobytes())
         vocab._layout(by_freq, freqs, min_freq, reserved_tokens)
         return vocab
@@ -100,7 +115,7 @@ class Vocab:
 
     def _layout(
         self,
-        by_freq: list[str],
+        by_freq: Sequence[str],
         freqs: array.array,
         min_freq: int,
         reserved_tokens: Iterable[str] | None,
@@ -114,18 +129,57 @@ class Vocab:
         self._counts: dict[str, int] | None = None  # built on demand (`freq`)
         # Tokens seen at least min_freq times: a prefix of the list sorted by count.
         self._kept = bisect.bisect_right(freqs, -self.min_freq, key=operator.neg)
-        tokens = [UNK, *self.reserved_tokens, *by_freq[: self._kept]]
-        self.token_to_idx: dict[str, int] = _dict_in_pieces(tokens, range(len(tokens)))
-        self.idx_to_token: list[str] = tokens
+        head = [UNK, *self.reserved_tokens]
+        kept = by_freq[: self._kept]
+        tokens: Sequence[str]
+        if isinstance(by_freq, list):
+            tokens = [*head, *kept]
+        else:  # a TokenList (`from_token_counts`)
+            tokens = type(by_freq).concat(head, kept)
+        self.idx_to_token: Sequence[str] = tokens
+        self._token_to_idx: dict[str, int] | None = None  # built at the first lookup
         # Where counted token i sits in idx_to_token (None: not simply offset, see below).
-        self._offset: int | None = 1 + len(self.reserved_tokens)
-        if len(self.token_to_idx) != len(tokens):
+        self._offset: int | None = len(head)
+        if len(set(head)) != len(head) or any(_position(kept, token) >= 0 for token in head):
             # A token repeated (`<unk>` in the text, a reserved one counted): the first place.
             self._offset = None
-            self.idx_to_token = [UNK]
-            self.token_to_idx = {UNK: 0}
+            idx_to_token, index = [UNK], {UNK: 0}
             for token in tokens[1:]:
-                self._add(token)
+                if token not in index:
+                    index[token] = len(idx_to_token)
+                    idx_to_token.append(token)
+            self.idx_to_token, self._token_to_idx = idx_to_token, index
+
+    @property
+    def token_to_idx(self) -> dict[str, int]:
+        """token → index (d2l's attribute), built at the first lookup: for millions of tokens
+        the dict takes a second to build and, each time it grows, holds the GIL for a tenth of
+        a second (the Dataset screen, which never looks a token up, does without it)."""
+        index = self._token_to_idx
+        if index is None:
+            index = _dict_in_pieces(self.idx_to_token, range(len(self.idx_to_token)))
+            self._token_to_idx = index
+        return index
+
+    @property
+    def counted_offset(self) -> int | None:
+        """Where the counted tokens start in idx_to_token: the i-th most frequent one kept is
+        `idx_to_token[counted_offset + i]`. None when a counted token repeats `<unk>` or a
+        reserved token (each token then has the first place it was given)."""
+        return self._offset
+
+    def counts_by_index(self) -> Any:
+        """`freq(idx_to_token[i])` for every index i, as an int64 array (no lookups)."""
+        import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
+
+        if self._offset is None:
+            return np.array([self.freq(t) for t in self.idx_to_token], dtype=np.int64)
+        out = np.empty(len(self.idx_to_token), dtype=np.int64)
+        for i, token in enumerate(self.idx_to_token[: self._offset]):
+            where = _position(self._by_freq, token)  # a head token counted, but dropped
+            out[i] = self._freqs[where] if where >= 0 else 0
+        out[self._offset :] = np.frombuffer(self._freqs, dtype=np.int64, count=self._kept)
+        return out
 
     def check_not_empty(self, what: str) -> None:
         """DataError when min_freq dropped every counted token (a model would then learn
@@ -137,11 +191,6 @@ class Vocab:
             f"min-freq {self.min_freq} leaves no token of {what} but <unk>: the most frequent, "
             f"{token!r}, occurs {top:,} times (use min-freq {top} or less)"
         )
-
-    def _add(self, token: str) -> None:
-        if token not in self.token_to_idx:
-            self.token_to_idx[token] = len(self.idx_to_token)
-            self.idx_to_token.append(token)
 
     def __len__(self) -> int:
         return len(self.idx_to_token)
@@ -217,7 +266,7 @@ class Vocab:
         vocab._kept, vocab._offset = len(token_freqs), None  # `freq` asks a dict
         vocab._counts = None
         vocab.idx_to_token = idx_to_token
-        vocab.token_to_idx = {token: idx for idx, token in enumerate(idx_to_token)}
+        vocab._token_to_idx = {token: idx for idx, token in enumerate(idx_to_token)}
         return vocab
 
     def __eq__(self, other: object) -> bool:
