@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Input, Static
 from rnn_tui.tui.widgets.plot import POINTS_PER_COLUMN, LinePlot
 from rnn_tui.tui.widgets.plot_ticks import format_power, log_ticks
 from rnn_tui.tui.widgets.plot_view import decimate
+from rnn_tui.tui.widgets import vocab_table
 from rnn_tui.tui.widgets.vocab_table import VocabTable
 
 
@@ -148,6 +149,46 @@ async def test_search_finds_traveller(tui) -> None:
         assert table.cursor_index == 4579
         await pilot.press("home")
         assert table.cursor_token == "<unk>"
+
+
+async def searched(pilot, table: VocabTable) -> None:
+    """Wait for the table's search worker (cancelled ones included) to land."""
+    for _ in range(500):
+        if not table.searching and not any(
+            w.is_running and w.group == "vocab-search" for w in table.app.workers
+        ):
+            break
+        await pilot.pause(0.01)
+    await pilot.pause()
+
+
+async def test_a_big_vocabulary_is_searched_in_a_thread_with_the_same_result(
+    tui, monkeypatch
+) -> None:
+    """Casefolding and searching 2.3M tokens takes 0.2–0.7 s: above SEARCH_IN_THREAD tokens
+    it runs in a worker, says so meanwhile, and lands as the inline search would."""
+    monkeypatch.setattr(vocab_table, "SEARCH_IN_THREAD", 100)  # Time Machine's 4,580 tokens
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        table = app.screen.query_one(VocabTable)
+        await pilot.press("slash", *"travel")
+        await searched(pilot, table)
+        assert not table.searching
+        tokens = app.screen.corpus.vocab.idx_to_token
+        matches = [i for i, t in enumerate(tokens) if "travel" in t]
+        assert [table.index_at(r) for r in range(table.row_count)] == matches
+        assert len(matches) == 5 and table.cursor_token == "travel"  # the exact match
+        assert "5 of 4,580 match" in str(app.screen.query_one("#vocab-info", Static).render())
+        await pilot.press(*"ler")
+        await searched(pilot, table)
+        assert table.row_count == 1 and table.cursor_token == "traveller"
+        # A newer search, or clearing the field, wins over one still running.
+        table.filter("zzz")
+        assert table.searching
+        table.filter("")
+        await searched(pilot, table)
+        assert not table.searching and table.row_count == 4580
 
 
 async def test_ngram_tab_shows_the_top_ngrams(tui) -> None:

@@ -108,7 +108,9 @@ class VocabPanel(Horizontal):
     def _update_info(self) -> None:
         table = self.table
         size = table.vocab_size
-        if table.query_text:
+        if table.searching:
+            info = f"searching {size:,} tokens for {table.query_text!r}…"
+        elif table.query_text:
             info = f"{table.row_count:,} of {size:,} match"
         else:
             info = f"{size:,} tokens"
