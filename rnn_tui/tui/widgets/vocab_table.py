@@ -24,7 +24,7 @@ from textual.worker import get_current_worker
 from rnn_tui.data.token_list import TokenList
 
 SEARCH_IN_THREAD = 100_000  # tokens above which a search runs in a thread
-SEARCH_PIECE = 1 << 15  # tokens searched between looks at cancellation
+SEARCH_PIECE = 1 << 13  # tokens searched between looks at cancellation
 
 # Whitespace tokens (char level) would be invisible in a table.
 _VISIBLE = str.maketrans({" ": "␣", "\t": "⇥", "\n": "↵", "\r": "␍"})
@@ -124,8 +124,11 @@ class VocabTable(ScrollView, can_focus=True):
         """Show a new vocabulary (idx_to_token and the matching counts), keeping the filter."""
         self._tokens = tokens
         self._freqs = freqs
-        # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it.
+        # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it,
+        # or, for a vocabulary searched in a thread, in one now.
         self._folded = None
+        if len(tokens) > SEARCH_IN_THREAD:
+            self._fold(tokens)
         self._index_w = max(5, len(f"{max(0, len(tokens) - 1):,}"))
         largest = freqs.max(initial=0) if hasattr(freqs, "max") else max(freqs, default=0)
         self._freq_w = max(9, len(f"{int(largest):,}"))
@@ -194,9 +197,21 @@ class VocabTable(ScrollView, can_focus=True):
         folded = self._folded  # None, or this vocabulary's (`set_vocab` resets it)
         if folded is None:
             folded = fold(tokens)
+            # Kept even if this search is cancelled: the next one need not fold again.
+            self.app.call_from_thread(self._keep_folded, tokens, folded)
         found = find_matches(folded, needle, lambda: worker.is_cancelled)
         if found is not None and not worker.is_cancelled:
             self.app.call_from_thread(self._searched, tokens, folded, needle, *found)
+
+    @work(thread=True, exclusive=True, group="vocab-fold", exit_on_error=False)
+    def _fold(self, tokens: Sequence[str]) -> None:
+        folded = fold(tokens)
+        if not get_current_worker().is_cancelled:
+            self.app.call_from_thread(self._keep_folded, tokens, folded)
+
+    def _keep_folded(self, tokens: Sequence[str], folded: Sequence[str]) -> None:
+        if tokens is self._tokens:
+            self._folded = folded
 
     def _searched(self, tokens: Sequence[str], folded, needle, shown, target) -> None:
         if tokens is not self._tokens or needle != self.query_text.casefold():
