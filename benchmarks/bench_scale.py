@@ -174,6 +174,7 @@ async def _stall(file: str, token: str, mode: str = "clean") -> dict:
 
     app = RnnTuiApp()
     app.animation_level = "none"
+    app.freeze_long_lived_objects = True  # as in a terminal (a headless app does not)
     gaps: list[float] = []
     last = [time.perf_counter()]
 
@@ -195,6 +196,7 @@ async def _stall(file: str, token: str, mode: str = "clean") -> dict:
                 await pilot.press(key)
                 await app.workers.wait_for_complete()
                 await pilot.pause()
+        await asyncio.sleep(app.FREEZE_AFTER_S)  # a person opens a file after start-up
         timer = app.set_interval(0.01, tick)
         last[0] = time.perf_counter()
         start = time.perf_counter()

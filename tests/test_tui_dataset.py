@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 from textual.widgets import DataTable, Input, Static
 
+from rnn_tui.tui.widgets import vocab_table
 from rnn_tui.tui.widgets.plot import POINTS_PER_COLUMN, LinePlot
 from rnn_tui.tui.widgets.plot_ticks import format_power, log_ticks
 from rnn_tui.tui.widgets.plot_view import decimate
-from rnn_tui.tui.widgets import vocab_table
 from rnn_tui.tui.widgets.vocab_table import VocabTable
 
 

@@ -28,6 +28,7 @@ from textual.widgets import Input
 from textual.widgets.input import Selection
 
 from rnn_tui.decode.cache import ModelCache
+from rnn_tui.tui.collection_pause import freeze_long_lived, thaw
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
@@ -169,9 +170,21 @@ class RnnTuiApp(App[None]):
     DEFAULT_MODE = SCREEN_SPECS[0].mode
 
     screen_specs = SCREEN_SPECS
+    # Freeze the objects alive FREEZE_AFTER_S after start-up (collection_pause.py): None
+    # means when running in a terminal (not headless, as tests run apps by the hundred).
+    freeze_long_lived_objects: bool | None = None
+    FREEZE_AFTER_S = 2.0
     # The models the Generate and Translate consoles loaded, shared so that at most two stay in
     # memory (made on first use by screens/console.py's model_cache).
     model_cache: ModelCache | None = None
+
+    def on_mount(self) -> None:
+        freeze = self.freeze_long_lived_objects
+        if freeze or (freeze is None and not self.is_headless):
+            self.set_timer(self.FREEZE_AFTER_S, freeze_long_lived)
+
+    def on_unmount(self) -> None:
+        thaw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("show_screen", "help", "toggle_explain"):

@@ -124,11 +124,10 @@ class VocabTable(ScrollView, can_focus=True):
         """Show a new vocabulary (idx_to_token and the matching counts), keeping the filter."""
         self._tokens = tokens
         self._freqs = freqs
-        # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it,
-        # or, for a vocabulary searched in a thread, in one now.
+        # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it.
+        # (Not ahead in a thread: just after a load it would compete for the GIL with the
+        # tabs' own workers, and the event loop waited up to 0.3 s.)
         self._folded = None
-        if len(tokens) > SEARCH_IN_THREAD:
-            self._fold(tokens)
         self._index_w = max(5, len(f"{max(0, len(tokens) - 1):,}"))
         largest = freqs.max(initial=0) if hasattr(freqs, "max") else max(freqs, default=0)
         self._freq_w = max(9, len(f"{int(largest):,}"))
@@ -202,12 +201,6 @@ class VocabTable(ScrollView, can_focus=True):
         found = find_matches(folded, needle, lambda: worker.is_cancelled)
         if found is not None and not worker.is_cancelled:
             self.app.call_from_thread(self._searched, tokens, folded, needle, *found)
-
-    @work(thread=True, exclusive=True, group="vocab-fold", exit_on_error=False)
-    def _fold(self, tokens: Sequence[str]) -> None:
-        folded = fold(tokens)
-        if not get_current_worker().is_cancelled:
-            self.app.call_from_thread(self._keep_folded, tokens, folded)
 
     def _keep_folded(self, tokens: Sequence[str], folded: Sequence[str]) -> None:
         if tokens is self._tokens:
