@@ -85,6 +85,30 @@ def test_bf16_autocast_follows_the_fp32_losses(corpus_file, tmp_path):
     torch.testing.assert_close(bf16, fp32, rtol=2e-2, atol=0)
 
 
+def test_bf16_the_device_cannot_run_falls_back_to_fp32_and_says_so(
+    corpus_file, tmp_path, monkeypatch
+):
+    """oneDNN on some CPUs has no bf16 kernel for nn.LSTM ("could not create a primitive
+    descriptor"; an AMD EPYC in CI): the first step goes on in fp32, says so, and the losses
+    are exactly fp32's."""
+    config = tiny(corpus_file, model="lstm", hidden=16)
+    fp32 = _losses(config, tmp_path, "fp32")
+    forward = torch.nn.LSTM.forward
+
+    def no_bf16(self, *args, **kwargs):
+        if torch.is_autocast_enabled("cpu"):
+            raise RuntimeError("could not create a primitive descriptor for the LSTM forward")
+        return forward(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.nn.LSTM, "forward", no_bf16)
+    torch.manual_seed(0)
+    trainer = Trainer(config.replace(precision="bf16"))
+    trainer.begin_session(RunDir(tmp_path / "bf16"))
+    assert [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)] == fp32
+    assert trainer.path.precision == "fp32"
+    assert any("bf16 failed on this device, fp32 instead" in n for n in trainer.path.notes)
+
+
 def test_torch_compile_equals_eager_to_float_tolerance(corpus_file, tmp_path):
     config = tiny(corpus_file, model="rnn", hidden=8, num_steps=5)
     eager = _losses(config, tmp_path, "eager")

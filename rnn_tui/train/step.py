@@ -194,7 +194,17 @@ class TrainStep:
             else:
                 self.path.warmup_s = time.perf_counter() - started
                 return result
-        return self._eager(data, b, fresh)
+        try:
+            return self._eager(data, b, fresh)
+        except RuntimeError as exc:
+            if self.path.precision != "bf16":
+                raise
+            # A CPU's oneDNN may have no bf16 kernel for a layer (nn.LSTM's forward on an AMD
+            # EPYC without AVX-512 BF16): the run goes on in fp32 and says so. Nothing was
+            # updated (the step failed before the optimizer's), and the first batch is fresh.
+            self.path.precision = "fp32"
+            self.path.notes.append(f"bf16 failed on this device, fp32 instead: {_line(exc)}")
+            return self._eager(data, b, fresh)
 
     def _note_prepacked(self) -> None:
         """Name the recurrent weights the eager fp32 path multiplies prepacked (a scratch cell's
