@@ -296,7 +296,7 @@ def test_tanh_recurrence_gradcheck():
         for shape in ((2, 3), (3, 3), (5, 3), (3,))
     )
     assert torch.autograd.gradcheck(
-        lambda *params: TanhRecurrence.apply(X, *params), (H0, W_hh, W_xh, b_h)
+        lambda *params: TanhRecurrence.apply(X, *params, True), (H0, W_hh, W_xh, b_h)
     )
 
 
@@ -312,14 +312,14 @@ def test_gru_recurrence_gradcheck():
     """gru-scratch's written-out BPTT against finite differences (float64): A (T, B, 2h),
     B_in (T, B, h), H_0, [W_hz | W_hr], W_hh."""
     inputs = _float64((4, 2, 6), (4, 2, 3), (2, 3), (3, 6), (3, 3))
-    assert torch.autograd.gradcheck(GRURecurrence.apply, inputs)
+    assert torch.autograd.gradcheck(lambda *x: GRURecurrence.apply(*x, True), inputs)
 
 
 def test_lstm_recurrence_gradcheck():
     """lstm-scratch's written-out BPTT against finite differences (float64), a gradient on C_T
     included: A (T, B, 4h), H_0, C_0, W_h."""
     inputs = _float64((4, 2, 12), (2, 3), (2, 3), (3, 12))
-    assert torch.autograd.gradcheck(LSTMRecurrence.apply, inputs)
+    assert torch.autograd.gradcheck(lambda *x: LSTMRecurrence.apply(*x, True), inputs)
 
 
 def _with_random_biases(model: LanguageModel) -> LanguageModel:

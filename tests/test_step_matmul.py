@@ -7,13 +7,27 @@ import pytest
 import torch
 
 from rnn_tui.models import step_matmul
+from rnn_tui.models.gru_scratch import GRURecurrence
 from rnn_tui.models.lstm_scratch import LSTMRecurrence
-from rnn_tui.models.rnn_scratch import TanhRecurrence
-from rnn_tui.models.step_matmul import MIN_USES, StepMatmul, prepacking_available
+from rnn_tui.models.rnn_scratch import RNNScratch, TanhRecurrence
+from rnn_tui.models.step_matmul import (
+    MIN_USES,
+    TRIAL_ROUNDS,
+    StepMatmul,
+    Verdict,
+    measured_choice,
+    prepacking_available,
+)
 
 needs_onednn = pytest.mark.skipif(
     not prepacking_available(), reason="this torch build has no working oneDNN prepacking"
 )
+
+
+def _decide(monkeypatch, packed: bool) -> None:
+    """Every loop's measured choice made in advance: prepacked or plain, whatever is faster."""
+    verdict = Verdict(packed=packed, packed_ms=1.0, plain_ms=2.0, trial_s=0.1)
+    monkeypatch.setattr(step_matmul, "measured_choice", lambda key, trial: verdict)
 
 
 def _randn(*shape: int, scale: float = 1.0, dtype=torch.float32) -> torch.Tensor:
@@ -67,7 +81,7 @@ def _run(function, inputs: list[torch.Tensor], plain: bool, monkeypatch) -> list
     """Outputs and input gradients of `function`, with prepacking on or off."""
     monkeypatch.setattr(step_matmul, "MIN_USES", 10**9 if plain else MIN_USES)
     leaves = [x.detach().clone().requires_grad_() for x in inputs]
-    outputs = function.apply(*leaves)
+    outputs = function.apply(*leaves, not plain)
     outputs = outputs if isinstance(outputs, tuple) else (outputs,)
     weights = [_randn(*o.shape, scale=0.1) for o in outputs]
     sum((o * w).sum() for o, w in zip(outputs, weights, strict=True)).backward()
@@ -81,9 +95,9 @@ class _RNNSteps:
     X = torch.randint(0, 28, (35, 32), generator=torch.Generator().manual_seed(2))
 
     @staticmethod
-    def apply(H0, W_hh, W_xh, b_h):
+    def apply(H0, W_hh, W_xh, b_h, prepack):
         # Input terms of order 1, so that tanh is well into its curve.
-        return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10)
+        return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
 
 
 class _RNNWordSteps:
@@ -93,8 +107,8 @@ class _RNNWordSteps:
     X = torch.randint(0, 200, (35, 32), generator=torch.Generator().manual_seed(3))
 
     @staticmethod
-    def apply(H0, W_hh, W_xh, b_h):
-        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10)
+    def apply(H0, W_hh, W_xh, b_h, prepack):
+        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
 
 
 @needs_onednn
@@ -106,8 +120,10 @@ class _RNNWordSteps:
         (_RNNSteps, [(32, 512), (512, 512), (28, 512), (512,)]),
         (_RNNWordSteps, [(32, 512), (512, 512), (200, 512), (512,)]),
         (LSTMRecurrence, [(35, 32, 1024), (32, 256), (32, 256), (256, 1024)]),
+        # The GRU's weights pack from hidden 512 ([W_hz | W_hr] 512 × 1024, W_hh 512 × 512).
+        (GRURecurrence, [(35, 32, 1024), (35, 32, 512), (32, 512), (512, 1024), (512, 512)]),
     ],
-    ids=["rnn", "rnn-words", "lstm"],
+    ids=["rnn", "rnn-words", "lstm", "gru"],
 )
 def test_the_cells_compute_the_same_prepacked_or_not(function, shapes, monkeypatch):
     inputs = [_randn(*shape, scale=0.5 if len(shape) == 3 else 0.05) for shape in shapes]
@@ -121,10 +137,10 @@ def test_the_cells_compute_the_same_prepacked_or_not(function, shapes, monkeypat
 @needs_onednn
 def test_training_losses_are_the_same_prepacked_or_not(monkeypatch):
     """A few SGD steps of the book's scratch RNN: the loss curves agree to float32 rounding."""
-    from rnn_tui.models.rnn_scratch import RNNScratch
+    paths = []
 
     def losses(plain: bool) -> list[float]:
-        monkeypatch.setattr(step_matmul, "MIN_USES", 10**9 if plain else MIN_USES)
+        _decide(monkeypatch, packed=not plain)
         torch.manual_seed(0)
         model = RNNScratch(28, 512)
         optimizer = torch.optim.SGD(model.parameters(), lr=1.0)
@@ -139,35 +155,49 @@ def test_training_losses_are_the_same_prepacked_or_not(monkeypatch):
             loss.backward()
             optimizer.step()
             out.append(loss.item())
+        paths.append(model.prepacked_weights(35))
         return out
 
     plain, packed = losses(plain=True), losses(plain=False)
+    assert paths[0] == [] and paths[1] != []  # the verdict chose each path
     assert packed == pytest.approx(plain, rel=1e-5)
     assert plain[-1] < plain[0]  # it trained: the comparison is not of five equal numbers
 
 
+RNN_NOTE = "recurrent products prepacked for oneDNN: [W_hh; W_xh] with b_h and tanh fused, W_hhᵀ"
+TIMES = "(measured earlier: a pass 1.0 ms prepacked, 2.0 ms plain)"
+
+
 @pytest.mark.parametrize(
-    ("overrides", "note"),
+    ("overrides", "packed", "note"),
     [
+        ({"model": "rnn-scratch", "hidden": 512}, True, f"{RNN_NOTE} {TIMES}"),
         (
             {"model": "rnn-scratch", "hidden": 512},
-            "recurrent products prepacked for oneDNN: [W_hh; W_xh] with b_h and tanh fused, W_hhᵀ",
+            False,
+            f"recurrent products plain, faster here {TIMES}",
         ),
         # Words: a one-hot part as long as the hidden state; the gather, W_hh prepacked.
-        ({"model": "rnn-scratch", "hidden": 512, "token": "word"}, "oneDNN: W_hh, W_hhᵀ"),
-        ({"model": "lstm-scratch", "hidden": 256}, "[W_ho | W_hi | W_hf | W_hc]"),
-        ({"model": "gru-scratch", "hidden": 256}, None),  # its weights are too small to repay it
-        ({"model": "rnn", "hidden": 512}, None),  # nn.RNN: torch's own kernels
-        ({"model": "rnn-scratch", "hidden": 512, "precision": "bf16"}, None),
+        ({"model": "rnn-scratch", "hidden": 512, "token": "word"}, True, "oneDNN: W_hh, W_hhᵀ ("),
+        ({"model": "lstm-scratch", "hidden": 256}, True, "[W_ho | W_hi | W_hf | W_hc] ("),
+        ({"model": "lstm-scratch", "hidden": 256}, False, "plain, faster here"),
+        ({"model": "gru-scratch", "hidden": 512}, True, "[W_hz | W_hr], W_hh ("),
+        ({"model": "gru-scratch", "hidden": 256}, True, None),  # its weights are too small to pay
+        ({"model": "rnn", "hidden": 512}, True, None),  # nn.RNN: torch's own kernels
+        ({"model": "rnn-scratch", "hidden": 512, "precision": "bf16"}, True, None),
     ],
 )
-def test_the_run_names_the_weights_it_prepacks(overrides, note, tmp_path):
-    """The path event and `--json`'s path_notes say which products ran prepacked."""
+def test_the_run_says_whether_its_products_ran_prepacked(
+    overrides, packed, note, tmp_path, monkeypatch
+):
+    """The path event and `--json`'s path_notes say which products ran prepacked, or that the
+    plain ones measured faster, with the times that decided it."""
     from rnn_tui.data.sources import read_text
     from rnn_tui.runs.rundir import RunDir
     from rnn_tui.train.config import Config
     from rnn_tui.train.engine import Trainer
 
+    _decide(monkeypatch, packed)
     corpus = tmp_path / "tiny.txt"
     corpus.write_text(read_text("timemachine")[:12000], encoding="utf-8")  # ≥ 1,156 words
     config = Config(
@@ -176,7 +206,7 @@ def test_the_run_names_the_weights_it_prepacks(overrides, note, tmp_path):
     trainer = Trainer(config)
     trainer.begin_session(RunDir(tmp_path / "run"))
     trainer.train_epoch(1)
-    notes = [n for n in trainer.path.notes if n.startswith("recurrent products prepacked")]
+    notes = [n for n in trainer.path.notes if n.startswith("recurrent products")]
     if note is None or not prepacking_available():
         assert notes == []
     else:
@@ -209,3 +239,79 @@ def test_a_build_whose_fused_product_fails_keeps_the_plain_path(monkeypatch):
     finally:
         monkeypatch.undo()
         step_matmul.prepacking_available.cache_clear()
+
+
+def test_the_faster_way_is_chosen_once_and_kept(monkeypatch):
+    """measured_choice times both ways, alternately, and keeps the faster one for the key."""
+    import time
+
+    monkeypatch.setattr(step_matmul, "_verdicts", {})
+    calls = []
+
+    def trial(packed: bool, slow: bool) -> None:
+        calls.append(packed)
+        if packed == slow:
+            time.sleep(0.003)
+
+    verdict = measured_choice("a", lambda packed: trial(packed, slow=True))
+    assert verdict is not None and not verdict.packed
+    assert verdict.packed_ms > verdict.plain_ms and verdict.trial_s > 0
+    assert calls == [True, False] * (TRIAL_ROUNDS + 1)
+    assert measured_choice("a", lambda packed: trial(packed, slow=False)) is verdict  # kept
+    assert len(calls) == 2 * (TRIAL_ROUNDS + 1)
+    assert measured_choice("b", lambda packed: trial(packed, slow=False)).packed
+    with torch.no_grad():  # evaluation or generation: a new key is not measured
+        assert measured_choice("c", lambda packed: trial(packed, slow=False)) is None
+        assert measured_choice("a", lambda packed: trial(packed, slow=False)) is verdict
+
+
+@needs_onednn
+def test_measuring_changes_nothing_the_run_keeps(monkeypatch):
+    """The first training pass measures on copies: the parameters, their gradients and torch's
+    random numbers are as if nothing had been measured, and the logits are the chosen path's."""
+    monkeypatch.setattr(step_matmul, "_verdicts", {})
+    torch.manual_seed(0)
+    model = RNNScratch(28, 512)
+    before = [p.detach().clone() for p in model.parameters()]
+    X = torch.randint(0, 28, (32, 35), generator=torch.Generator().manual_seed(1))
+    rng = torch.get_rng_state()
+    logits, _ = model(X)
+    assert torch.equal(torch.get_rng_state(), rng)
+    verdict = model.prepack_verdict
+    assert verdict is not None and verdict.trial_s > 0
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+    assert (model.prepacked_weights(35) != []) == verdict.packed
+    _decide(monkeypatch, packed=verdict.packed)
+    again, _ = model(X)
+    assert torch.equal(logits, again)
+    with torch.no_grad():  # evaluation or generation
+        monkeypatch.undo()
+        monkeypatch.setattr(step_matmul, "_verdicts", {})
+        model.prepack_verdict = None
+        model(X)
+        assert model.prepack_verdict is None  # a shape not trained on is not measured
+
+
+@needs_onednn
+def test_the_first_run_measures_and_says_so_and_the_next_reuses_it(tmp_path, monkeypatch):
+    """The first trainer of a shape measures at its first step (time left out of tokens/s and
+    named in the note); a second one in the same process reuses the verdict."""
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
+
+    monkeypatch.setattr(step_matmul, "_verdicts", {})
+    paths = []
+    for name in ("first", "second"):
+        config = Config(
+            "lm", model="lstm-scratch", hidden=256, max_tokens=3000, val_fraction=0, epochs=1
+        )
+        trainer = Trainer(config)
+        trainer.begin_session(RunDir(tmp_path / name))
+        trainer.train_epoch(1)
+        paths.append(trainer.path)
+    first, second = ([n for n in p.notes if n.startswith("recurrent products")] for p in paths)
+    assert paths[0].measure_s > 0 and "(measured at the first step in" in first[0]
+    assert paths[1].measure_s == 0 and "(measured earlier: a pass" in second[0]
+    assert first[0].split(": a pass")[1] == second[0].split(": a pass")[1]

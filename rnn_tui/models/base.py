@@ -46,6 +46,10 @@ class LanguageModel(nn.Module, ABC):
     def _dtype(self) -> torch.dtype:
         return next(self.parameters()).dtype
 
+    # A scratch cell's measured choice of prepacked or plain products (models/step_matmul.py),
+    # set by its first training pass on a CPU where prepacking is eligible.
+    prepack_verdict = None
+
     def prepacked_weights(self, num_steps: int) -> list[str]:
         """The recurrent weights that a pass of `num_steps` steps multiplies through a prepacked
         copy (models/step_matmul.py): the scratch cells' loops; none for nn.RNN/GRU/LSTM."""

@@ -24,7 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, packs
+from rnn_tui.models.step_matmul import StepMatmul, choose_prepacking, packs
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -44,7 +44,8 @@ class GRURecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, A, B_in, H0, W_hzr, W_hh):
+    def forward(ctx, A, B_in, H0, W_hzr, W_hh, prepack):
+        """`prepack=False` keeps every product plain (the loop's measured choice)."""
         T, B, n2 = A.shape
         n = n2 // 2
         # The inputs copied once, then each step adds its recurrent product in place: addmm
@@ -54,7 +55,7 @@ class GRURecurrence(torch.autograd.Function):
         RH = torch.empty_like(B_in)  # R_t ⊙ H_{t-1}
         Hs = A.new_empty(T + 1, B, n)  # H_0..H_T
         Hs[0] = H0
-        W_zr, W_h = StepMatmul(W_hzr, B, T), StepMatmul(W_hh, B, T)
+        W_zr, W_h = StepMatmul(W_hzr, B, T, prepack), StepMatmul(W_hh, B, T, prepack)
         # Every step's slices made at once (unbind), not by indexing inside the loop.
         steps = zip(
             ZR.unbind(0),
@@ -74,6 +75,7 @@ class GRURecurrence(torch.autograd.Function):
             torch.lerp(h, H, z, out=H_next)
         ctx.save_for_backward(W_hzr, W_hh)
         ctx.saved = (ZR, cand, RH, Hs)
+        ctx.prepack = prepack
         return Hs[1:]
 
     @staticmethod
@@ -93,7 +95,8 @@ class GRURecurrence(torch.autograd.Function):
         dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
         dH[1:] = dHs
         dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
-        W_hh_T, W_hzr_T = StepMatmul(W_hh.T, B, T), StepMatmul(W_hzr.T, B, T)
+        W_hh_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
+        W_hzr_T = StepMatmul(W_hzr.T, B, T, ctx.prepack)
         dRH = dH.new_empty(B, n)
         steps = zip(
             dH[1:].unbind(0),
@@ -117,7 +120,7 @@ class GRURecurrence(torch.autograd.Function):
             W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
         dW_hzr = H_prev.reshape(-1, n).T @ dA.reshape(-1, n2) if ctx.needs_input_grad[3] else None
         dW_hh = RH.reshape(-1, n).T @ dB.reshape(-1, n) if ctx.needs_input_grad[4] else None
-        return dA, dB, dH[0], dW_hzr, dW_hh
+        return dA, dB, dH[0], dW_hzr, dW_hh, None
 
 
 class GRUScratch(LanguageModel):
@@ -147,12 +150,22 @@ class GRUScratch(LanguageModel):
         A = F.embedding(XT, W_xzr + b_zr)
         B_in = F.embedding(XT, self.W_xh + self.b_h)
         W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
-        Hs = GRURecurrence.apply(A, B_in, state[0], W_hzr, self.W_hh)
+        args = (A, B_in, state[0], W_hzr, self.W_hh)
+        T, B = XT.shape
+        # W_hzr is the larger weight: where it is too small to pack, neither is packed.
+        eligible = packs(W_hzr.numel(), W_hzr.dtype, W_hzr.device, T)
+        key = ("gru", T, B, self.num_hiddens, W_hzr.device)
+        verdict = choose_prepacking(key, GRURecurrence, args, eligible)
+        self.prepack_verdict = verdict or self.prepack_verdict
+        Hs = GRURecurrence.apply(*args, verdict is not None and verdict.packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         n, W = self.num_hiddens, self.W_hh
+        verdict = self.prepack_verdict
+        if verdict is None or not verdict.packed:
+            return []
         weights = (("[W_hz | W_hr]", 2 * n * n), ("W_hh", n * n))
         return [name for name, entries in weights if packs(entries, W.dtype, W.device, num_steps)]
 

@@ -11,7 +11,8 @@
 X_t is one-hot, so X_t [W_xo | W_xi | W_xf | W_xc] + [b_o | b_i | b_f | b_c] is a row of the sum
 (a one-hot row sums to 1), gathered for all steps before the time loop; the four H_{t-1} W_h*
 products are one matmul with [W_ho | W_hi | W_hf | W_hc]. Per step that leaves one recurrent
-matmul (through `StepMatmul`, which prepacks W_h: 105 µs a step instead of 148 µs here) and a
+matmul (through `StepMatmul`, which can prepack W_h: 105 µs a step instead of 148 µs on one
+CPU, no faster on another, so the first training pass measures both, `choose_prepacking`) and a
 few element-wise kernels. Backpropagation through time is written out
 (`LSTMRecurrence`): the per-step weight gradients become one matmul over all steps, and every
 factor that does not depend on the incoming gradient is computed for all steps at once.
@@ -27,7 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, packs
+from rnn_tui.models.step_matmul import StepMatmul, choose_prepacking, packs
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -45,7 +46,8 @@ class LSTMRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, A, H0, C0, W_h):
+    def forward(ctx, A, H0, C0, W_h, prepack):
+        """`prepack=False` keeps every product plain (the loop's measured choice)."""
         T, B, n4 = A.shape
         n = n4 // 4
         # A copied once, then each step adds H_{t-1} W_h in place: addmm with out= would copy
@@ -55,7 +57,7 @@ class LSTMRecurrence(torch.autograd.Function):
         Cs = A.new_empty(T + 1, B, n)
         tanh_C = A.new_empty(T, B, n)
         Hs[0], Cs[0] = H0, C0
-        W = StepMatmul(W_h, B, T)
+        W = StepMatmul(W_h, B, T, prepack)
         # Every step's slices made at once (unbind), not by indexing inside the loop.
         O, I, Fg, Ct = (gates[..., k * n : (k + 1) * n].unbind(0) for k in range(4))  # noqa: E741
         steps = zip(
@@ -80,6 +82,7 @@ class LSTMRecurrence(torch.autograd.Function):
             torch.mul(o, torch.tanh(C, out=tanh_c), out=H_next)
         ctx.save_for_backward(W_h)
         ctx.saved = (gates, Hs, Cs, tanh_C)
+        ctx.prepack = prepack
         return Hs[1:], Cs[T].clone()
 
     @staticmethod
@@ -103,7 +106,7 @@ class LSTMRecurrence(torch.autograd.Function):
         dH[1:] = dHs
         dA = torch.empty_like(gates)
         dC = dC_T.clone()
-        W_h_T = StepMatmul(W_h.T, B, T)
+        W_h_T = StepMatmul(W_h.T, B, T, ctx.prepack)
         dC_3 = dC.unsqueeze(1)  # a view: dC broadcast over the I, F, C̃ factors
         steps = zip(
             dH[1:].unbind(0),
@@ -124,7 +127,7 @@ class LSTMRecurrence(torch.autograd.Function):
             dC.mul_(f)
             W_h_T.add_to(prev, da)
         dW_h = Hs[:-1].reshape(-1, n).T @ dA.reshape(-1, n4) if ctx.needs_input_grad[3] else None
-        return dA, dH[0], dC, dW_h
+        return dA, dH[0], dC, dW_h, None
 
 
 class LSTMScratch(LanguageModel):
@@ -161,12 +164,21 @@ class LSTMScratch(LanguageModel):
         W_h = torch.cat((self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
         b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
         A = F.embedding(X.T, W_x + b)  # (T, B, 4·hidden), time-major
-        Hs, C = LSTMRecurrence.apply(A, state[0][0], state[1][0], W_h)
+        args = (A, state[0][0], state[1][0], W_h)
+        T, B = A.shape[:2]
+        eligible = packs(W_h.numel(), W_h.dtype, W_h.device, T)
+        key = ("lstm", T, B, self.num_hiddens, W_h.device)
+        verdict = choose_prepacking(key, LSTMRecurrence, args, eligible)
+        self.prepack_verdict = verdict or self.prepack_verdict
+        Hs, C = LSTMRecurrence.apply(*args, verdict is not None and verdict.packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         n, W = self.num_hiddens, self.W_hi
+        verdict = self.prepack_verdict
+        if verdict is None or not verdict.packed:
+            return []
         entries = 4 * n * n
         return (
             ["[W_ho | W_hi | W_hf | W_hc]"] if packs(entries, W.dtype, W.device, num_steps) else []

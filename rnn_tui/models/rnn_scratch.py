@@ -3,7 +3,8 @@
     H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)
     O_t = H_t W_hq + b_q
 
-X_t is the one-hot row of token x_t. On a CPU, for a vocabulary of characters (V ≤ h / 5), the
+X_t is the one-hot row of token x_t. On a CPU where prepacked products measured faster at the
+first training pass (`choose_prepacking`), for a vocabulary of characters (V ≤ h / 5), the
 step is the seeds' concatenated product [H_{t-1}, X_t] [W_hh; W_xh] + b_h (d2l §8.4),
 prepacked, with tanh applied as oneDNN writes it; elsewhere X_t W_xh + b_h is row x_t of
 W_xh + b_h (a one-hot row sums to 1), gathered for all steps before the time loop
@@ -21,7 +22,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.step_matmul import StepMatmul, packs
+from rnn_tui.models.step_matmul import StepMatmul, choose_prepacking, packs
 
 _tanh_backward = torch.ops.aten.tanh_backward
 _linear_pointwise = torch.ops.mkldnn._linear_pointwise
@@ -60,20 +61,22 @@ class TanhRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, H0, W_hh, W_xh, b_h):
+    def forward(ctx, X, H0, W_hh, W_xh, b_h, prepack):
+        """`prepack=False` keeps every product plain (the loop's measured choice)."""
         T, B = X.shape
-        if _concatenates(W_hh, W_xh, T):
+        if prepack and _concatenates(W_hh, W_xh, T):
             Hs = _concat_steps(X, H0, W_hh, W_xh, b_h)
         else:
             # Input terms gathered once, then each step adds H_{t-1} W_hh in place: addmm with
             # out= would copy the input term into the output before every product.
             Hs = F.embedding(X, W_xh + b_h)
-            W = StepMatmul(W_hh, B, T)
+            W = StepMatmul(W_hh, B, T, prepack)
             H = H0
             for H_t in Hs.unbind(0):
                 H = W.add_to(H_t, H).tanh_()
         ctx.save_for_backward(X, H0, W_hh, Hs)
         ctx.vocab_size = W_xh.shape[0]
+        ctx.prepack = prepack
         return Hs
 
     @staticmethod
@@ -82,7 +85,7 @@ class TanhRecurrence(torch.autograd.Function):
         X, H0, W_hh, Hs = ctx.saved_tensors
         T, B = Hs.shape[:2]
         n = Hs.shape[-1]
-        W_T = StepMatmul(W_hh.T, B, T)
+        W_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
         # 1 − H_t² for all steps in one kernel; then per step one product added in place and
         # one multiplication: G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
         D = _tanh_backward(torch.ones((), dtype=Hs.dtype, device=Hs.device).expand_as(Hs), Hs)
@@ -101,7 +104,7 @@ class TanhRecurrence(torch.autograd.Function):
             dW_xh = _embedding_backward(rows, X.reshape(-1), ctx.vocab_size, -1, False)
         if ctx.needs_input_grad[4]:
             db_h = rows.sum(0)
-        return None, dH0, dW_hh, dW_xh, db_h
+        return None, dH0, dW_hh, dW_xh, db_h, None
 
 
 def _concatenates(W_hh: torch.Tensor, W_xh: torch.Tensor, steps: int) -> bool:
@@ -153,12 +156,22 @@ class RNNScratch(LanguageModel):
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
         # Time-major (T, B, hidden): each step reads and writes one slice.
-        Hs = TanhRecurrence.apply(X.T, state[0], self.W_hh, self.W_xh, self.b_h)
+        args = (X.T, state[0], self.W_hh, self.W_xh, self.b_h)
+        T, B = X.T.shape
+        W = self.W_hh
+        eligible = packs(W.numel(), W.dtype, W.device, T)
+        key = ("rnn", T, B, self.num_hiddens, self.vocab_size, W.device)
+        verdict = choose_prepacking(key, TanhRecurrence, args, eligible)
+        self.prepack_verdict = verdict or self.prepack_verdict
+        Hs = TanhRecurrence.apply(*args, verdict is not None and verdict.packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         W = self.W_hh
+        verdict = self.prepack_verdict
+        if verdict is None or not verdict.packed:
+            return []
         if not packs(W.numel(), W.dtype, W.device, num_steps):
             return []
         if not _concatenates(W, self.W_xh, num_steps):

@@ -9,15 +9,25 @@ machine, in a chain of 35 dependent products (benchmarks/README.md): 32×512 · 
 97 µs prepacked against 130 µs, the LSTM's 32×256 · 256×1024 105 µs against 148 µs.
 
 The same products, summed in another order: results agree with torch.mm to float32 rounding
-(tests/test_step_matmul.py), not bit for bit. Prepacking is used for float32 on a CPU with
+(tests/test_step_matmul.py), not bit for bit. Prepacking is eligible for float32 on a CPU with
 oneDNN, outside autocast and torch.compile, when the loop is long enough and the weight large
 enough to repay the reordering; everywhere else — a GPU, float64, bf16 autocast, a compiled
 forward, one-step generation — the plain product runs, as before.
+
+Whether it pays is a property of the CPU, so it is measured, not assumed (`measured_choice`):
+on another 2-core machine (an AMD EPYC with AVX2) the same prepacked loops made the scratch
+RNN's training pass 14 % *slower* (26.2 ms against 23.1 ms plain), the LSTM's no faster. The
+first training pass of each loop shape times both ways, alternately, and the faster one runs
+for the rest of the process; the run's path notes give the two times.
 """
 
 from __future__ import annotations
 
 import functools
+import statistics
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 
 import torch
 
@@ -70,12 +80,13 @@ def packs(entries: int, dtype: torch.dtype, device: torch.device | str, uses: in
 
 
 class StepMatmul:
-    """X W for a fixed W (in, out) and many X of `rows` rows: `uses` products are coming."""
+    """X W for a fixed W (in, out) and many X of `rows` rows: `uses` products are coming.
+    `allowed=False` keeps the plain product (the loop's measured choice, `measured_choice`)."""
 
-    def __init__(self, W: torch.Tensor, rows: int, uses: int) -> None:
+    def __init__(self, W: torch.Tensor, rows: int, uses: int, allowed: bool = True) -> None:
         self.W = W
         self.packed = None
-        if packs(W.numel(), W.dtype, W.device, uses):
+        if allowed and packs(W.numel(), W.dtype, W.device, uses):
             # oneDNN's linear takes the weight as (out, in), like nn.Linear.
             self.packed = torch.ops.mkldnn._reorder_linear_weight(W.T.contiguous(), rows)
 
@@ -93,4 +104,104 @@ class StepMatmul:
         return out.add_(self(X))
 
 
-__all__ = ["MIN_USES", "MIN_WEIGHTS", "StepMatmul", "packs", "prepacking_available"]
+# Passes timed each way after one warm-up pass each; the median decides.
+TRIAL_ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The measured choice for one loop shape: prepacked or plain, and the median pass times."""
+
+    packed: bool
+    packed_ms: float
+    plain_ms: float
+    trial_s: float  # what measuring cost, at the first training pass
+
+    def note(self, measured_now: bool = True) -> str:
+        """The times behind the choice, for the run's path notes."""
+        when = f"at the first step in {self.trial_s:.2f} s" if measured_now else "earlier"
+        return (
+            f"measured {when}: a pass {self.packed_ms:.1f} ms prepacked, "
+            f"{self.plain_ms:.1f} ms plain"
+        )
+
+
+_verdicts: dict[Hashable, Verdict] = {}
+_measuring_s = [0.0]  # all trials' time in this process (`measuring_seconds`)
+
+
+def measuring_seconds() -> float:
+    """Seconds this process has spent measuring (a trainer leaves them out of tokens/s)."""
+    return _measuring_s[0]
+
+
+def measured_choice(key: Hashable, trial: Callable[[bool], None]) -> Verdict | None:
+    """Whether the loop identified by `key` (its cell and shapes) runs prepacked.
+
+    The first time a key is seen with gradients enabled (a training pass), `trial(packed)` —
+    one forward and backward pass of the loop on copies, which must change nothing the run
+    keeps — runs both ways: one warm-up each, then TRIAL_ROUNDS alternating rounds; the smaller
+    median wins for the rest of the process. Without gradients (evaluation, generation) an
+    unseen key is not measured and gets None: the plain product.
+    """
+    verdict = _verdicts.get(key)
+    if verdict is not None or not torch.is_grad_enabled():
+        return verdict
+    started = time.perf_counter()
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for round_ in range(TRIAL_ROUNDS + 1):
+        for packed in (True, False):
+            t0 = time.perf_counter()
+            trial(packed)
+            if round_:  # round 0 warms both up (allocations, first reorders)
+                times[packed].append(time.perf_counter() - t0)
+    packed_s, plain_s = statistics.median(times[True]), statistics.median(times[False])
+    verdict = Verdict(
+        packed=packed_s < plain_s,
+        packed_ms=packed_s * 1e3,
+        plain_ms=plain_s * 1e3,
+        trial_s=time.perf_counter() - started,
+    )
+    _verdicts[key] = verdict
+    _measuring_s[0] += verdict.trial_s
+    return verdict
+
+
+def choose_prepacking(
+    key: Hashable, function: type[torch.autograd.Function], args: tuple, eligible: bool
+) -> Verdict | None:
+    """The measured choice for a recurrence `function.apply(*args, packed)` (a scratch cell's
+    autograd Function, whose last argument says whether its loops may prepack); None where
+    prepacking is not eligible (`packs`) or not measured. The trial runs on detached copies of
+    `args` with the same requires_grad, and a constant incoming gradient: it updates nothing,
+    accumulates no parameter gradient and draws no random numbers."""
+    if not eligible:
+        return None
+
+    def trial(packed: bool) -> None:
+        leaves = [
+            a.detach().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
+            for a in args
+        ]
+        with torch.enable_grad():
+            outputs = function.apply(*leaves, packed)
+            outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+            outputs = [o for o in outputs if o.requires_grad]
+            if outputs:
+                torch.autograd.backward(outputs, [torch.full_like(o, 1e-4) for o in outputs])
+
+    return measured_choice(key, trial)
+
+
+__all__ = [
+    "MIN_USES",
+    "MIN_WEIGHTS",
+    "TRIAL_ROUNDS",
+    "StepMatmul",
+    "Verdict",
+    "choose_prepacking",
+    "measured_choice",
+    "measuring_seconds",
+    "packs",
+    "prepacking_available",
+]

@@ -50,8 +50,9 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             if not step.reported:
                 step.reported = True
                 trainer.emit("path", **trainer.path.to_dict())
-                # A capture or compilation is reported beside tokens/s, not inside them.
-                paused += trainer.path.warmup_s or 0.0
+                # A capture, compilation or measurement is reported beside tokens/s, not
+                # inside them.
+                paused += (trainer.path.warmup_s or 0.0) + trainer.path.measure_s
             loss_sum += loss
             norm_sum += norm
             p.step += 1

@@ -30,6 +30,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+from rnn_tui.models.step_matmul import measuring_seconds
 from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import COMPILE_MODES, GRAPH_MODES, PRECISIONS
@@ -63,6 +64,9 @@ class StepPath:
     compiled: bool = False
     warmup_s: float | None = None
     notes: list[str] = field(default_factory=list)
+    # Timing the prepacked and plain recurrent products at the first step (models/step_matmul.py):
+    # in the notes and, like warmup_s, left out of tokens/s.
+    measure_s: float = 0.0
 
     def text(self) -> str:
         """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)" or "eager · fp32"."""
@@ -141,7 +145,9 @@ class TrainStep:
     def run(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
         if self._first:
             self._first = False
+            measured = measuring_seconds()
             result = self._first_step(data, b, fresh)
+            self.path.measure_s = measuring_seconds() - measured
             self._note_prepacked()
             return result
         if self._graph is not None:
@@ -207,14 +213,22 @@ class TrainStep:
             return self._eager(data, b, fresh)
 
     def _note_prepacked(self) -> None:
-        """Name the recurrent weights the eager fp32 path multiplies prepacked (a scratch cell's
-        loop on the CPU, models/step_matmul.py), once the first step has settled the path."""
+        """Say whether the eager fp32 path's recurrent products run prepacked (a scratch cell's
+        loop on the CPU, models/step_matmul.py), and the times that decided it, once the first
+        step has settled the path."""
         if self.path.graph or self.path.compiled or self.path.precision != "fp32":
             return
-        weights = getattr(self.model, "prepacked_weights", None)
-        names = weights(self.num_steps) if weights is not None else []
+        verdict = getattr(self.model, "prepack_verdict", None)
+        if verdict is None:
+            return  # not eligible here (a GPU, small weights, nn.RNN/GRU/LSTM)
+        names = self.model.prepacked_weights(self.num_steps)
+        times = verdict.note(measured_now=self.path.measure_s > 0)
         if names:
-            self.path.notes.append(f"recurrent products prepacked for oneDNN: {', '.join(names)}")
+            self.path.notes.append(
+                f"recurrent products prepacked for oneDNN: {', '.join(names)} ({times})"
+            )
+        else:
+            self.path.notes.append(f"recurrent products plain, faster here ({times})")
 
     def _capture(self, data) -> None:
         """Warm up on a side stream, undo the warm-up's updates, capture one static step."""
