@@ -315,3 +315,35 @@ def test_the_first_run_measures_and_says_so_and_the_next_reuses_it(tmp_path, mon
     assert paths[0].measure_s > 0 and "(measured at the first step in" in first[0]
     assert paths[1].measure_s == 0 and "(measured earlier: a pass" in second[0]
     assert first[0].split(": a pass")[1] == second[0].split(": a pass")[1]
+
+
+@needs_onednn
+@pytest.mark.parametrize("first", [True, False], ids=["prepacked", "plain"])
+def test_a_resumed_run_keeps_its_first_sessions_choice(first, tmp_path, monkeypatch):
+    """The choice is saved with the checkpoint; a resume computes what the first session did,
+    whatever this process would measure, and says so."""
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
+
+    def session(epochs: int, resume=None) -> Trainer:
+        config = Config(
+            "lm", model="lstm-scratch", hidden=256, max_tokens=3000, val_fraction=0, epochs=epochs
+        )
+        trainer = Trainer(config, resume=resume)
+        trainer.run(RunDir(tmp_path / "run"))
+        return trainer
+
+    _decide(monkeypatch, packed=first)
+    session(1)
+    checkpoint = load_checkpoint(tmp_path / "run", prefer=("last",))
+    assert checkpoint.meta["prepacked"] is first
+    _decide(monkeypatch, packed=not first)  # this process would choose the other way
+    resumed = session(2, resume=checkpoint)
+    assert resumed.model.prepack_verdict.packed is first
+    notes = [n for n in resumed.path.notes if n.startswith("recurrent products")]
+    assert len(notes) == 1 and notes[0].endswith("(as the run's first session measured)")
+    assert notes[0].startswith(
+        "recurrent products prepacked" if first else "recurrent products plain"
+    )

@@ -47,8 +47,10 @@ class LanguageModel(nn.Module, ABC):
         return next(self.parameters()).dtype
 
     # A scratch cell's measured choice of prepacked or plain products (models/step_matmul.py),
-    # set by its first training pass on a CPU where prepacking is eligible.
+    # set by its first training pass on a CPU where prepacking is eligible; a resumed run's
+    # model is given its earlier sessions' choice (prepack_preset) instead of measuring again.
     prepack_verdict = None
+    prepack_preset: bool | None = None
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         """The recurrent weights that a pass of `num_steps` steps multiplies through a prepacked

@@ -155,7 +155,7 @@ class GRUScratch(LanguageModel):
         # W_hzr is the larger weight: where it is too small to pack, neither is packed.
         eligible = packs(W_hzr.numel(), W_hzr.dtype, W_hzr.device, T)
         key = ("gru", T, B, self.num_hiddens, W_hzr.device)
-        verdict = choose_prepacking(key, GRURecurrence, args, eligible)
+        verdict = choose_prepacking(key, GRURecurrence, args, eligible, self.prepack_preset)
         self.prepack_verdict = verdict or self.prepack_verdict
         Hs = GRURecurrence.apply(*args, verdict is not None and verdict.packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()

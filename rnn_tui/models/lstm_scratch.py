@@ -168,7 +168,7 @@ class LSTMScratch(LanguageModel):
         T, B = A.shape[:2]
         eligible = packs(W_h.numel(), W_h.dtype, W_h.device, T)
         key = ("lstm", T, B, self.num_hiddens, W_h.device)
-        verdict = choose_prepacking(key, LSTMRecurrence, args, eligible)
+        verdict = choose_prepacking(key, LSTMRecurrence, args, eligible, self.prepack_preset)
         self.prepack_verdict = verdict or self.prepack_verdict
         Hs, C = LSTMRecurrence.apply(*args, verdict is not None and verdict.packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()

@@ -161,7 +161,7 @@ class RNNScratch(LanguageModel):
         W = self.W_hh
         eligible = packs(W.numel(), W.dtype, W.device, T)
         key = ("rnn", T, B, self.num_hiddens, self.vocab_size, W.device)
-        verdict = choose_prepacking(key, TanhRecurrence, args, eligible)
+        verdict = choose_prepacking(key, TanhRecurrence, args, eligible, self.prepack_preset)
         self.prepack_verdict = verdict or self.prepack_verdict
         Hs = TanhRecurrence.apply(*args, verdict is not None and verdict.packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()

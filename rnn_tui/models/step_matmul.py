@@ -116,9 +116,12 @@ class Verdict:
     packed_ms: float
     plain_ms: float
     trial_s: float  # what measuring cost, at the first training pass
+    kept: bool = False  # a resumed run's earlier choice, not measured in this process
 
     def note(self, measured_now: bool = True) -> str:
         """The times behind the choice, for the run's path notes."""
+        if self.kept:
+            return "as the run's first session measured"
         when = f"at the first step in {self.trial_s:.2f} s" if measured_now else "earlier"
         return (
             f"measured {when}: a pass {self.packed_ms:.1f} ms prepacked, "
@@ -168,15 +171,22 @@ def measured_choice(key: Hashable, trial: Callable[[bool], None]) -> Verdict | N
 
 
 def choose_prepacking(
-    key: Hashable, function: type[torch.autograd.Function], args: tuple, eligible: bool
+    key: Hashable,
+    function: type[torch.autograd.Function],
+    args: tuple,
+    eligible: bool,
+    preset: bool | None = None,
 ) -> Verdict | None:
     """The measured choice for a recurrence `function.apply(*args, packed)` (a scratch cell's
     autograd Function, whose last argument says whether its loops may prepack); None where
     prepacking is not eligible (`packs`) or not measured. The trial runs on detached copies of
     `args` with the same requires_grad, and a constant incoming gradient: it updates nothing,
-    accumulates no parameter gradient and draws no random numbers."""
+    accumulates no parameter gradient and draws no random numbers. A `preset` (a resumed run's
+    earlier choice) is kept without measuring."""
     if not eligible:
         return None
+    if preset is not None:
+        return Verdict(packed=preset, packed_ms=0.0, plain_ms=0.0, trial_s=0.0, kept=True)
 
     def trial(packed: bool) -> None:
         leaves = [

@@ -343,6 +343,9 @@ class Trainer:
         if not self.dist.writer:
             return self.run_dir.checkpoints / f"{name}.safetensors"  # rank 0 writes
         meta = checkpoint_meta(self.config, self.task, self.progress, self.baseline_ppl)
+        # The measured choice of prepacked products, kept by a resume (train/prepare.py).
+        verdict = getattr(self.model, "prepack_verdict", None)
+        meta["prepacked"] = verdict.packed if verdict is not None else None
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
 

@@ -64,7 +64,21 @@ def prepare_model(
             ) from None
         raise
     model.train()
+    if resume is not None:
+        model.prepack_preset = resumed_prepacking(resume)
     return model
+
+
+def resumed_prepacking(resume: Checkpoint) -> bool | None:
+    """The resumed run's measured choice of prepacked or plain products (models/step_matmul.py),
+    kept so that its later sessions compute what the first did; None where it made none."""
+    prepacked = resume.meta.get("prepacked")
+    if prepacked is not None and not isinstance(prepacked, bool):
+        raise CheckpointError(
+            f"checkpoint {resume.json_path}: 'prepacked' must be true, false or null, "
+            f"not {type(prepacked).__name__}"
+        )
+    return prepacked
 
 
 def prepare_optimizer(
@@ -108,4 +122,10 @@ def resumed_progress(
     return progress
 
 
-__all__ = ["check_memory", "prepare_model", "prepare_optimizer", "resumed_progress"]
+__all__ = [
+    "check_memory",
+    "prepare_model",
+    "prepare_optimizer",
+    "resumed_prepacking",
+    "resumed_progress",
+]
