@@ -254,6 +254,7 @@ def run_paired(
                 "epochs": epochs,
                 "device": device_name,
                 "path": trainer.path.text(),
+                "path_notes": list(trainer.path.notes),
                 "d2l_tokens_per_s": round(peer_tps, 1),
                 "ours_tokens_per_s": round(our_tps, 1),
                 "ratio": round(our_tps / peer_tps, 3),
