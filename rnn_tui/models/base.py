@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
+from rnn_tui.models.step_matmul import choose_prepacking, packs
+
 State = torch.Tensor | tuple[torch.Tensor, ...]
 
 
@@ -51,6 +53,16 @@ class LanguageModel(nn.Module, ABC):
     # model is given its earlier sessions' choice (prepack_preset) instead of measuring again.
     prepack_verdict = None
     prepack_preset: bool | None = None
+
+    def _recurrence(self, function, args: tuple, weight: torch.Tensor, steps: int, batch: int):
+        """`function.apply(*args, prepack)` for a scratch cell's time loop (an autograd Function
+        whose last argument allows prepacked products), with the choice measured once per loop
+        shape where `weight`, its largest recurrent weight, is eligible (`packs`)."""
+        eligible = packs(weight.numel(), weight.dtype, weight.device, steps)
+        key = (self.model_name, steps, batch, self.vocab_size, self.num_hiddens, weight.device)
+        verdict = choose_prepacking(key, function, args, eligible, self.prepack_preset)
+        self.prepack_verdict = verdict or self.prepack_verdict
+        return function.apply(*args, verdict is not None and verdict.packed)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         """The recurrent weights that a pass of `num_steps` steps multiplies through a prepacked

@@ -24,7 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, choose_prepacking, packs
+from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -151,13 +151,8 @@ class GRUScratch(LanguageModel):
         B_in = F.embedding(XT, self.W_xh + self.b_h)
         W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
         args = (A, B_in, state[0], W_hzr, self.W_hh)
-        T, B = XT.shape
         # W_hzr is the larger weight: where it is too small to pack, neither is packed.
-        eligible = packs(W_hzr.numel(), W_hzr.dtype, W_hzr.device, T)
-        key = ("gru", T, B, self.num_hiddens, W_hzr.device)
-        verdict = choose_prepacking(key, GRURecurrence, args, eligible, self.prepack_preset)
-        self.prepack_verdict = verdict or self.prepack_verdict
-        Hs = GRURecurrence.apply(*args, verdict is not None and verdict.packed)
+        Hs = self._recurrence(GRURecurrence, args, W_hzr, X.shape[1], X.shape[0])
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
 

@@ -28,7 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, choose_prepacking, packs
+from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -165,12 +165,7 @@ class LSTMScratch(LanguageModel):
         b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
         A = F.embedding(X.T, W_x + b)  # (T, B, 4·hidden), time-major
         args = (A, state[0][0], state[1][0], W_h)
-        T, B = A.shape[:2]
-        eligible = packs(W_h.numel(), W_h.dtype, W_h.device, T)
-        key = ("lstm", T, B, self.num_hiddens, W_h.device)
-        verdict = choose_prepacking(key, LSTMRecurrence, args, eligible, self.prepack_preset)
-        self.prepack_verdict = verdict or self.prepack_verdict
-        Hs, C = LSTMRecurrence.apply(*args, verdict is not None and verdict.packed)
+        Hs, C = self._recurrence(LSTMRecurrence, args, W_h, X.shape[1], X.shape[0])
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))
 

@@ -22,7 +22,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.step_matmul import StepMatmul, choose_prepacking, packs
+from rnn_tui.models.step_matmul import StepMatmul, packs
 
 _tanh_backward = torch.ops.aten.tanh_backward
 _linear_pointwise = torch.ops.mkldnn._linear_pointwise
@@ -157,13 +157,7 @@ class RNNScratch(LanguageModel):
             state = self.begin_state(X.shape[0], X.device)
         # Time-major (T, B, hidden): each step reads and writes one slice.
         args = (X.T, state[0], self.W_hh, self.W_xh, self.b_h)
-        T, B = X.T.shape
-        W = self.W_hh
-        eligible = packs(W.numel(), W.dtype, W.device, T)
-        key = ("rnn", T, B, self.num_hiddens, self.vocab_size, W.device)
-        verdict = choose_prepacking(key, TanhRecurrence, args, eligible, self.prepack_preset)
-        self.prepack_verdict = verdict or self.prepack_verdict
-        Hs = TanhRecurrence.apply(*args, verdict is not None and verdict.packed)
+        Hs = self._recurrence(TanhRecurrence, args, self.W_hh, X.shape[1], X.shape[0])
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
 

@@ -16,9 +16,10 @@ forward, one-step generation — the plain product runs, as before.
 
 Whether it pays is a property of the CPU, so it is measured, not assumed (`measured_choice`):
 on another 2-core machine (an AMD EPYC with AVX2) the same prepacked loops made the scratch
-RNN's training pass 14 % *slower* (26.2 ms against 23.1 ms plain), the LSTM's no faster. The
-first training pass of each loop shape times both ways, alternately, and the faster one runs
-for the rest of the process; the run's path notes give the two times.
+RNN's forward and backward pass 13–20 % *slower* (26.2–28.1 ms against 23.1–23.7 ms plain)
+and its training 14 % slower, the LSTM's no faster. The first training pass of each loop
+shape times both ways, alternately, and the faster one runs for the rest of the process; the
+run's path notes give the two times.
 """
 
 from __future__ import annotations
