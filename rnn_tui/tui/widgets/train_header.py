@@ -22,6 +22,8 @@ STATUS_MARKS = {
 }
 PROGRESS_STEPS = 1000
 AUTO_HEIGHT = {"run-metrics"}  # `height: auto`: may wrap onto more rows at narrow widths
+# The empty state, short enough for the title row of an 80-column terminal (27 cells there).
+NO_RUN = "no run yet: s start, o open"
 
 
 def _pairs(cfg: dict) -> str:
@@ -163,7 +165,7 @@ class RunHeader(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="run-title-row"):
             yield Static(
-                "no run yet: start one from the form (s) or open one (o)",
+                NO_RUN,
                 id="run-title",
                 markup=False,
             )
@@ -216,7 +218,7 @@ class RunHeader(Vertical):
         stop = self.query_one("#stop", Button)
         self.query_one("#run-progress-row").display = snap is not None
         if snap is None:
-            self._update("run-title", "no run yet: start one from the form (s) or open one (o)")
+            self._update("run-title", NO_RUN)
             self._update("run-metrics", "")
             pause.disabled = stop.disabled = True
             return
