@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from test_token_array import reference_stats
 
 from rnn_tui.data import ngram_counts, token_array
@@ -145,3 +147,16 @@ def test_the_language_model_trains_from_compact_memory_mapped_ids(big_file, tmp_
     task = LanguageModelTask(small, torch.device("cpu"))
     tokens = corpus.vocab.to_tokens(corpus.ids[:3000])
     assert task.baseline() == pytest.approx(ngram_perplexity(tokens, 3).perplexity, rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(-5, 40), max_size=30, unique=True),
+    st.lists(st.integers(-5, 40), max_size=30, unique=True),
+)
+def test_the_sorted_union_is_numpys(a, b):
+    # The n-gram scan's union of two sorted code sets, without np.union1d's numpy.ma import.
+    a, b = np.array(sorted(a), dtype=np.int64), np.array(sorted(b), dtype=np.int64)
+    got = ngram_counts._sorted_union(a, b)
+    np.testing.assert_array_equal(got, np.union1d(a, b))
+    assert got.dtype == np.int64

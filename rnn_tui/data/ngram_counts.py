@@ -125,6 +125,15 @@ def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
     return ranks, int(step[-1]) + 1
 
 
+def _sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """np.union1d(a, b) without its masked-array check, which imports numpy.ma (14 ms of a
+    ~0.27 s `rnn-tui stats` on the Time Machine)."""
+    both = np.sort(np.concatenate((a, b)))
+    if both.size < 2:
+        return both
+    return both[np.concatenate(([True], both[1:] != both[:-1]))]
+
+
 def _first_positions(
     codes_at: Callable[[int, int], np.ndarray],
     m: int,
@@ -143,7 +152,7 @@ def _first_positions(
             break
         stop = min(start + chunk, m)
         codes = codes_at(start, stop)
-        look = every if taken >= wanted else np.union1d(every, some)
+        look = every if taken >= wanted else _sorted_union(every, some)
         where = np.flatnonzero(np.isin(codes, look))
         values, idx = np.unique(codes[where], return_index=True)
         in_every = np.isin(values, every)
