@@ -58,6 +58,12 @@ def test_stats_tables_show_the_figures(capsys):
         (["stats", "--top", "0"], "--top"),
         (["stats", "--encoding", "klingon"], "klingon"),
         (["frobnicate"], "invalid choice"),
+        # A word the command does not take: its own parser points to its --help, and a bare
+        # file name to --corpus.
+        (["stats", "story.txt"], "see rnn-tui stats --help"),
+        (["stats", "story.txt"], "given as --corpus story.txt"),
+        (["train", "--bogus"], "rnn-tui train: error: unrecognized arguments: --bogus"),
+        (["--bogus"], "rnn-tui: error: unrecognized arguments: --bogus (see rnn-tui --help)"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(args, fragment):

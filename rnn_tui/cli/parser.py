@@ -41,8 +41,26 @@ RESUME_OPTIONS = ("epochs", "device", "lr")
 class Parser(argparse.ArgumentParser):
     """argparse that reports a usage error as one line on stderr and exits 2."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The commands' own parsers, filled on the top-level one (`build_parser`).
+        self.commands: dict[str, argparse.ArgumentParser] = {}
+
     def error(self, message: str) -> None:  # noqa: D401 - argparse hook
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
+        """As argparse's, but a word a command does not take is reported by that command's
+        parser, which points to its own --help (and to --corpus, for a file given bare)."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self.commands.get(getattr(namespace, "command", None) or "", self)
+            message = f"unrecognized arguments: {' '.join(extras)}"
+            takes_corpus = any(a.dest == "corpus" for a in command._actions)
+            if takes_corpus and not extras[0].startswith("-"):
+                message += f"; a corpus file is given as --corpus {extras[0]}"
+            command.error(message)
+        return namespace
 
 
 def _converter(option: Option):
@@ -412,6 +430,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for add in adders:
         add(sub)
+    parser.commands = dict(sub.choices)
     return parser
 
 
