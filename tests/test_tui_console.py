@@ -3,6 +3,7 @@ model cache per app (rnn_tui.tui.screens.console)."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from lm_fixtures import copy_checkpoint
@@ -71,3 +72,42 @@ async def test_both_consoles_keep_their_models_in_the_apps_one_cache(
         assert loads == [lm]  # generating used the model loaded when it was chosen
         assert app.model_cache.keys() == [("seq2seq", str(seq2seq)), ("lm", lm)]
         assert tui.errors(app) == []
+
+
+async def test_a_slow_first_load_keeps_its_line_until_the_model_is_ready(
+    tmp_path, monkeypatch, char_checkpoint, tui
+):
+    # The search for checkpoints ends while the first one still loads: its "2 checkpoints
+    # found · enter generates" must not replace "loading …" while the busy bar runs.
+    folder = tmp_path / "checkpoints"
+    folder.mkdir()
+    copy_checkpoint(char_checkpoint, folder / "tiny-gru.safetensors")
+    copy_checkpoint(char_checkpoint, folder / "tiny-gru-2.safetensors")
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", "generate")
+    release = threading.Event()
+
+    def load(path: str):
+        assert release.wait(30)
+        return load_lm(path, "cpu")
+
+    monkeypatch.setattr(GenerateScreen, "loader", staticmethod(load))
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        for _ in range(40):  # the search's result is in (the picker lists both)
+            await pilot.pause(0.05)
+            if len(app.screen.checkpoint_paths) == 2:
+                break
+        screen = app.screen
+        assert isinstance(screen, GenerateScreen) and screen.running
+        await pilot.pause(0.1)
+        assert screen.status.startswith("loading tiny-gru"), screen.status
+        release.set()
+        await tui.settle(pilot)
+        assert not screen.running
+        assert screen.status.startswith("ready · tiny-gru"), screen.status
+        await pilot.press("ctrl+r")  # a search with nothing running does say what it found
+        await tui.settle(pilot)
+        assert screen.status == "2 checkpoints found · enter generates"

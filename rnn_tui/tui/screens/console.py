@@ -96,8 +96,9 @@ class ConsoleScreen(Screen):
     def loaded_text(self, name: str) -> str:
         return f"ready · {name} loaded"
 
-    def checkpoints_found(self, count: int) -> None:
-        """A search for checkpoints found `count` of them (say so)."""
+    def checkpoints_found(self, count: int) -> str:
+        """The status line for a search that found `count` checkpoints."""
+        return f"{count} checkpoint{'s' if count != 1 else ''} found"
 
     def model_loaded(self, message: ModelLoaded) -> None:
         """The current job's model is loaded (its facts are already shown)."""
@@ -154,7 +155,11 @@ class ConsoleScreen(Screen):
     def _search_finished(self, message: CheckpointPicker.Found) -> None:
         if message.kept and not self.running:
             self.picker.show_entry_facts()  # perhaps newer metrics: a run still training
-        self.checkpoints_found(message.count)
+        text = self.checkpoints_found(message.count)
+        # A job started meanwhile (the first checkpoint loading, a generation) keeps its own
+        # line and progress bar: the search's would say "ready" while the bar still runs.
+        if not self.running:
+            self.status_bar.text = text
 
     @on(CheckpointPicker.SearchFailed)
     def _search_failed(self, message: CheckpointPicker.SearchFailed) -> None:

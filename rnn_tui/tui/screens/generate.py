@@ -216,15 +216,10 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         self.query_one("#gen-top", TopTokens).border_title = "next token"
         self.refresh_checkpoints()
 
-    def checkpoints_found(self, count: int) -> None:
+    def checkpoints_found(self, count: int) -> str:
         if count:
-            self.status_bar.text = (
-                f"{count} checkpoint{'s' if count != 1 else ''} found · enter generates"
-            )
-        else:
-            self.status_bar.text = (
-                "no checkpoints found: train one (Train screen) or type a path (ctrl+o)"
-            )
+            return f"{count} checkpoint{'s' if count != 1 else ''} found · enter generates"
+        return "no checkpoints found: train one (Train screen) or type a path (ctrl+o)"
 
     # -- generating ---------------------------------------------------------------------------
 

@@ -247,20 +247,13 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         self.query_one(TranslationResults).show_message("looking for checkpoints…")
         self.refresh_checkpoints()
 
-    def checkpoints_found(self, count: int) -> None:
+    def checkpoints_found(self, count: int) -> str:
         results = self.query_one(TranslationResults)
+        if not results.rows:
+            results.show_message(START_MESSAGE if count else EMPTY_MESSAGE)
         if count:
-            if not results.rows:
-                results.show_message(START_MESSAGE)
-            self.status_bar.text = (
-                f"{count} seq2seq checkpoint{'s' if count != 1 else ''} found · enter translates"
-            )
-        else:
-            if not results.rows:
-                results.show_message(EMPTY_MESSAGE)
-            self.status_bar.text = (
-                "no seq2seq checkpoints found: train one, or type a path (ctrl+o)"
-            )
+            return f"{count} seq2seq checkpoint{'s' if count != 1 else ''} found · enter translates"
+        return "no seq2seq checkpoints found: train one, or type a path (ctrl+o)"
 
     # -- translating --------------------------------------------------------------------------
 
