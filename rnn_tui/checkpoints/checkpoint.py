@@ -244,11 +244,10 @@ class Checkpoint:
         device, which allocates nothing) before the real model is built, so an edited config
         cannot make this allocate terabytes or hang.
         """
-        from rnn_tui.models.registry import build_model
+        from rnn_tui.models.registry import build_model, build_skeleton
 
         try:
-            with torch.device("meta"):
-                skeleton = build_model(self.model_config)
+            skeleton = build_skeleton(self.model_config)
         except (ValueError, KeyError, TypeError) as exc:
             raise CheckpointError(f"cannot rebuild the model of {self.path}: {exc}") from None
         self._check_fits(skeleton.state_dict())

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import torch
-
-from rnn_tui.models.registry import build_model, count_parameters
+from rnn_tui.models.registry import build_skeleton, count_parameters
 
 BYTES = 4  # float32
 GATE_FACTOR = 8  # hidden state, ≤ 4 gates, cell, and their pre-activations, per layer and step
@@ -22,8 +20,7 @@ GATE_FACTOR = 8  # hidden state, ≤ 4 gates, cell, and their pre-activations, p
 
 def parameter_count(config: Mapping) -> int:
     """The number of parameters the model of `config` has (ModelError for a bad config)."""
-    with torch.device("meta"):
-        return count_parameters(build_model(config))
+    return count_parameters(build_skeleton(config))
 
 
 def training_bytes(

@@ -19,7 +19,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+import torch
 from torch import nn
+from torch.overrides import TorchFunctionMode
 
 from rnn_tui.models.base import LanguageModel, ModelError
 from rnn_tui.models.classifier import build_classifier
@@ -40,7 +42,7 @@ from rnn_tui.models.rnn_scratch import RNNScratch
 from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
 from rnn_tui.models.tagger import build_tagger
 
-__all__ = ["MODEL_NAMES", "ModelError", "build_model", "count_parameters"]
+__all__ = ["MODEL_NAMES", "ModelError", "build_model", "build_skeleton", "count_parameters"]
 
 SCRATCH_CLASSES: dict[str, type[LanguageModel]] = dict(
     zip(SCRATCH_MODELS, (RNNScratch, GRUScratch, LSTMScratch), strict=True)
@@ -48,6 +50,39 @@ SCRATCH_CLASSES: dict[str, type[LanguageModel]] = dict(
 
 DEFAULTS = {"layers": 1, "dropout": 0.0, "bidirectional": False, "embed": 0}
 REQUIRED = ("model", "vocab_size", "hidden")
+
+
+class _NoInitialValues(TorchFunctionMode):
+    """Initial values skipped, shapes kept: an initialiser (torch.nn.init, Tensor.normal_,
+    uniform_) returns its tensor, randn and rand an empty one, a tensor times a number (the
+    seeds' randn(shape) * 0.01) an empty one of its shape. On the meta device there are no
+    values, and torch's meta fallbacks for these ops (and for empty_like) import its compiler
+    stack and sympy (1.1–1.6 s, once a process) for nothing."""
+
+    IN_PLACE = frozenset({torch.Tensor.normal_, torch.Tensor.uniform_})
+    FACTORIES = frozenset({torch.randn, torch.rand})
+    SCALINGS = frozenset({torch.Tensor.mul, torch.Tensor.__mul__, torch.mul})
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if getattr(func, "__module__", None) == "torch.nn.init":
+            return kwargs["tensor"] if "tensor" in kwargs else args[0]
+        if func in self.IN_PLACE:
+            return args[0]
+        if func in self.FACTORIES:
+            kwargs.pop("generator", None)
+            return torch.empty(*args, **kwargs)
+        if func in self.SCALINGS and len(args) == 2 and isinstance(args[1], int | float):
+            tensor = args[0]
+            return torch.empty(tensor.shape, dtype=tensor.dtype, device=tensor.device)
+        return func(*args, **kwargs)
+
+
+def build_skeleton(config: Mapping) -> LanguageModel | EncoderDecoder:
+    """build_model(config) on the "meta" device: every parameter's name and shape, no storage
+    and no initial values (to check a config's sizes before anything is allocated)."""
+    with torch.device("meta"), _NoInitialValues():
+        return build_model(config)
 
 
 def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
