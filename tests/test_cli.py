@@ -58,10 +58,11 @@ def test_stats_tables_show_the_figures(capsys):
         (["stats", "--top", "0"], "--top"),
         (["stats", "--encoding", "klingon"], "klingon"),
         (["frobnicate"], "invalid choice"),
-        # A word the command does not take: its own parser points to its --help, and a bare
-        # file name to --corpus.
-        (["stats", "story.txt"], "see rnn-tui stats --help"),
-        (["stats", "story.txt"], "given as --corpus story.txt"),
+        # A word the command does not take: its own parser points to its --help, and to the
+        # one flag whose choices hold the word.
+        (["stats", "story.txt"], "unrecognized arguments: story.txt (see rnn-tui stats --help)"),
+        (["train", "lstm"], "did you mean --model lstm?"),
+        (["stats", "char"], "did you mean --token char?"),
         (["train", "--bogus"], "rnn-tui train: error: unrecognized arguments: --bogus"),
         (["--bogus"], "rnn-tui: error: unrecognized arguments: --bogus (see rnn-tui --help)"),
     ],
@@ -74,6 +75,17 @@ def test_bad_input_is_one_line_exit_2(args, fragment):
     assert len(lines) == 1, proc.stderr
     assert fragment in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_a_bare_corpus_file_is_pointed_to_corpus(tmp_path):
+    story = tmp_path / "story.txt"
+    story.write_text("the time traveller\n")
+    proc = run_cli("stats", str(story))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == [
+        f"rnn-tui stats: error: unrecognized arguments: {story}; did you mean --corpus {story}? "
+        "(see rnn-tui stats --help)"
+    ]
 
 
 @pytest.mark.parametrize(

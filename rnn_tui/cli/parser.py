@@ -10,6 +10,7 @@ second; the commands import what they need when they run.
 from __future__ import annotations
 
 import argparse
+import os
 
 from rnn_tui import __version__
 from rnn_tui.cli.serve import SERVE_OPTIONS
@@ -51,16 +52,34 @@ class Parser(argparse.ArgumentParser):
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
         """As argparse's, but a word a command does not take is reported by that command's
-        parser, which points to its own --help (and to --corpus, for a file given bare)."""
+        parser, which points to its own --help and to the flag the word may belong to."""
         namespace, extras = self.parse_known_args(args, namespace)
         if extras:
             command = self.commands.get(getattr(namespace, "command", None) or "", self)
             message = f"unrecognized arguments: {' '.join(extras)}"
-            takes_corpus = any(a.dest == "corpus" for a in command._actions)
-            if takes_corpus and not extras[0].startswith("-"):
-                message += f"; a corpus file is given as --corpus {extras[0]}"
+            hint = _flag_for(command, extras[0])
+            if hint:
+                message += f"; did you mean {hint} {extras[0]}?"
             command.error(message)
         return namespace
+
+
+def _flag_for(parser: argparse.ArgumentParser, word: str) -> str:
+    """The flag a bare `word` probably belongs to: the one option whose choices hold it
+    (`train lstm`: --model), or --corpus for a file that exists; "" when none."""
+    if word.startswith("-"):
+        return ""
+    flags = [
+        action.option_strings[0]
+        for action in parser._actions
+        if action.option_strings and action.choices and word in action.choices
+    ]
+    if len(flags) == 1:
+        return flags[0]
+    corpus = [a for a in parser._actions if a.dest == "corpus" and a.option_strings]
+    if corpus and not flags and os.path.exists(word):
+        return corpus[0].option_strings[0]
+    return ""
 
 
 def _converter(option: Option):
