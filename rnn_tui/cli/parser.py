@@ -10,14 +10,14 @@ second; the commands import what they need when they run.
 from __future__ import annotations
 
 import argparse
-import os
 
 from rnn_tui import __version__
 from rnn_tui.cli.serve import SERVE_OPTIONS
+from rnn_tui.cli.usage import Parser, converter
 from rnn_tui.data.sources import ENCODING, MAX_FILE_MB
 from rnn_tui.data.stats import STATS_OPTIONS
 from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
-from rnn_tui.options import Option, OptionError, with_changes
+from rnn_tui.options import Option, with_changes
 from rnn_tui.probe.options import GRADIENT_OPTIONS
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
@@ -37,66 +37,6 @@ TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=
 # What `train --resume` may change; everything else comes from the run's own config. A new
 # learning rate continues a run with a step decay (the optimizer's state is kept).
 RESUME_OPTIONS = ("epochs", "device", "lr")
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that reports a usage error as one line on stderr and exits 2."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # The commands' own parsers, filled on the top-level one (`build_parser`).
-        self.commands: dict[str, argparse.ArgumentParser] = {}
-
-    def error(self, message: str) -> None:  # noqa: D401 - argparse hook
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
-    def parse_args(self, args=None, namespace=None):  # type: ignore[override]
-        """As argparse's, but a word a command does not take is reported by that command's
-        parser, which points to its own --help and to the flag the word may belong to."""
-        namespace, extras = self.parse_known_args(args, namespace)
-        if extras:
-            command = self.commands.get(getattr(namespace, "command", None) or "", self)
-            message = f"unrecognized arguments: {' '.join(extras)}"
-            hint = _flag_for(command, extras[0])
-            if hint:
-                message += f"; did you mean {hint} {extras[0]}?"
-            command.error(message)
-        return namespace
-
-
-def _flag_for(parser: argparse.ArgumentParser, word: str) -> str:
-    """The flag a bare `word` probably belongs to: the one option whose choices hold it
-    (`train lstm`: --model), or --corpus for a file that exists; "" when none."""
-    if word.startswith("-"):
-        return ""
-    flags = [
-        action.option_strings[0]
-        for action in parser._actions
-        if action.option_strings and action.choices and word in action.choices
-    ]
-    if len(flags) == 1:
-        return flags[0]
-    corpus = [a for a in parser._actions if a.dest == "corpus" and a.option_strings]
-    if corpus and not flags and os.path.exists(word):
-        return corpus[0].option_strings[0]
-    return ""
-
-
-def _converter(option: Option):
-    """argparse `type=` for an option: its parse, with argparse's one-line error."""
-
-    def convert(text: str) -> object:
-        try:
-            return option.parse(text)
-        except OptionError as exc:
-            message = str(exc)
-            what = option.noun or option.name
-            if message.startswith(f"{what} must be "):
-                message = message[len(what) + 1 :]
-            raise argparse.ArgumentTypeError(message) from None
-
-    convert.__name__ = option.name
-    return convert
 
 
 def _loosest(options: list[Option]) -> Option:
@@ -145,7 +85,7 @@ def add_option(parser: argparse.ArgumentParser, option: Option, help: str, defau
     if option.choices and not option.pattern:
         kwargs["choices"] = list(option.choices)
     else:
-        kwargs["type"] = _converter(option)
+        kwargs["type"] = converter(option)
         kwargs["metavar"] = option.metavar or option.name.upper()
     parser.add_argument(option.flag, dest=option.name, **kwargs)
     if option.extra.get("switches"):
@@ -338,7 +278,7 @@ def _add_classify(sub) -> None:
     )
     p.add_argument(
         "--top",
-        type=_converter(TOP_OPTION),
+        type=converter(TOP_OPTION),
         default=TOP_OPTION.default,
         metavar="K",
         help=f"{TOP_OPTION.help} (default: {TOP_OPTION.default})",
