@@ -15,45 +15,36 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import Button, Header, Input, SelectionList, Tab, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
 from rnn_tui.runs.classify_lab import BILM, NAMES, PART_TASKS, PARTS, TAG, ClassifyLab
-from rnn_tui.runs.followed import FollowedRuns, Notice
 from rnn_tui.runs.format import fmt_folder
-from rnn_tui.runs.listing import list_runs
-from rnn_tui.runs.process import CommandBuilder, train_command
-from rnn_tui.runs.rundir import RunError, default_runs_root
+from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.classify_jobs import classify_one, compute_view, restore_all
+from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.classify_bilm import BiLMPanel
 from rnn_tui.tui.widgets.classify_forms import part_forms
 from rnn_tui.tui.widgets.classify_names import NAME_COLORS, NamesPanel
 from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TagPanel
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.options_form import OptionsForm
-from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 
-POLL_HZ = 4.0
-BIG_READ = 256 * 1024
-WIDE = 100  # below this many columns, starting hides the side panel for the results
-CHILD_NICE = 5
 COLORS = {NAMES: NAME_COLORS, TAG: TAG_COLORS, BILM: TAG_COLORS}
 
 
-class ClassifyScreen(Screen):
+class ClassifyScreen(SlotRunsScreen):
     """The part tabs over the part shown; the form and saved runs of that part on the side."""
 
     DEFAULT_CSS = """
@@ -70,6 +61,7 @@ class ClassifyScreen(Screen):
 
     AUTO_FOCUS = "#cl-parts"
     EXPLAIN = explanations.CLASSIFY
+    RUNS_TAB, NEW_TAB = "cl-tab-runs", "cl-tab-new"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="train this part's runs with the form's options"),
@@ -107,29 +99,11 @@ magenta). The table gives each tag's held-out F1 for both and the gain from read
 are gibberish — it saw the answer through the backward direction.
 """
 
-    def __init__(
-        self,
-        *,
-        poll_hz: float = POLL_HZ,
-        command_builder: CommandBuilder = train_command,
-        runs_root: str | os.PathLike | None = None,
-        child_nice: int = CHILD_NICE,
-    ) -> None:
-        super().__init__()
-        self.poll_hz = poll_hz
-        self.command_builder = command_builder
-        self._runs_root = Path(runs_root) if runs_root is not None else None
-        self.child_nice = child_nice
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.part = NAMES
-        self.lab = ClassifyLab(COLORS, preset=BIDIRECTIONAL_LM)
-        self._listed: list[dict] = []
-        self._reading: dict[Worker, tuple[FollowedRuns, str]] = {}
-        self._told: set[Notice] = set()
+        self.lab = self.slots = ClassifyLab(COLORS, preset=BIDIRECTIONAL_LM)
         self._requests: dict[str, int] = {}  # group → the number of its newest worker
-
-    @property
-    def runs_root(self) -> Path:
-        return self._runs_root if self._runs_root is not None else default_runs_root()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,7 +126,6 @@ are gibberish — it saw the answer through the backward direction.
         yield AppFooter()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / self.poll_hz, self.poll, name="follow classify runs")
         self._show_part()
         self.refresh_runs()
         self.redraw()
@@ -183,38 +156,13 @@ are gibberish — it saw the answer through the backward direction.
 
     # -- following ----------------------------------------------------------------------------
 
-    def poll(self) -> None:
-        """One tick: read what the runs appended, notice trainers' exits, update the views."""
-        notices, to_read, exited = self.lab.poll(BIG_READ)
-        for runs, key in to_read:
-            self._first_read(runs, key)
-        if exited:
-            self.refresh_runs()
-        self._tell(notices)
-        self.redraw()
-        self._load_views()
-
-    def _tell(self, notices: list[Notice | None]) -> None:
-        for notice in notices:
-            if notice is None or notice in self._told:
-                continue
-            if notice.severity == "error":
-                self._told.add(notice)  # two runs refusing the same option: told once
-            self.notify(notice.text, severity=notice.severity, markup=False)
-
-    def _first_read(self, runs: FollowedRuns, key: str) -> None:
-        worker = self.run_worker(
-            runs.followers[key].poll, group="first-read", thread=True, exit_on_error=False
-        )
-        self._reading[worker] = (runs, key)
-
     def redraw(self) -> None:
         pairs = self.lab.pairs
         self.query_one(NamesPanel).show_progress(pairs[NAMES].snapshots())
         self.query_one(TagPanel).show_progress(pairs[TAG].snapshots())
         self.query_one(BiLMPanel).show_progress(pairs[BILM].snapshots())
 
-    def _load_views(self) -> None:
+    def load_views(self) -> None:
         """A names or tagger run's held-out view after every epoch and at its end."""
         for part, slot, path in self.lab.due_views():
             self.run_worker(
@@ -237,23 +185,16 @@ are gibberish — it saw the answer through the backward direction.
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        if worker.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+        if worker.state not in FINISHED:
             return
-        if worker.group in ("guess", "restore", "list-runs") and self._stale(worker):
+        if worker.group in ("guess", "restore") and self._stale(worker):
             return
-        if worker in self._reading:
-            runs, key = self._reading.pop(worker)
-            self._tell([runs.read_done(key)])
-            self.redraw()
-        elif worker.group == "view":
+        if worker.group == "view":
             self._view_done(worker)
         elif worker.group == "guess":
             self._guess_done(worker)
         elif worker.group == "restore":
             self._restore_done(worker)
-        elif worker.group == "list-runs" and worker.state == WorkerState.SUCCESS:
-            self._listed = worker.result
-            self._show_runs()
 
     def _view_done(self, worker: Worker) -> None:
         part, slot = worker.name.split(":")
@@ -320,9 +261,6 @@ are gibberish — it saw the answer through the backward direction.
 
     # -- starting and stopping ----------------------------------------------------------------
 
-    def training(self) -> list:
-        return self.lab.training()
-
     def action_start(self) -> None:
         part = self.part
         options, problems = self.query_one(f"#cl-form-{part}", OptionsForm).options()
@@ -338,10 +276,7 @@ are gibberish — it saw the answer through the backward direction.
             part, self.runs_root, plan, self.command_builder, nice=self.child_nice
         )
         self._tell(notices)
-        if started:
-            self.notify(f"started {' and '.join(p.path.name for p in started)}", markup=False)
-            if self.size.width < WIDE:
-                self.query_one(TrainSide).hide()
+        self.started(p.path.name for p in started)
         self._show_views()
         self.redraw()
         self._show_runs()
@@ -352,9 +287,6 @@ are gibberish — it saw the answer through the backward direction.
 
     def action_stop(self) -> None:
         self._tell(self.lab.pairs[self.part].stop())
-
-    def confirm_quit(self) -> bool:
-        return confirm_quit(self.app, self.training())
 
     # -- saved runs ---------------------------------------------------------------------------
 
@@ -371,17 +303,8 @@ are gibberish — it saw the answer through the backward direction.
         self._show_runs()
         return True
 
-    def refresh_runs(self) -> None:
-        self._list_runs(self.runs_root, PART_TASKS[self.part])
-
-    def _list_runs(self, root: Path, task: str) -> None:
-        self.run_worker(
-            partial(lambda: [e for e in list_runs(root) if e.get("task") == task]),
-            group="list-runs",
-            name=self._request("list-runs"),
-            thread=True,
-            exit_on_error=False,
-        )
+    def runs_task(self) -> str:
+        return PART_TASKS[self.part]
 
     def _show_runs(self) -> None:
         pair = self.lab.pairs[self.part]
@@ -401,40 +324,17 @@ are gibberish — it saw the answer through the backward direction.
         self._show_runs()
         self.redraw()
 
-    @on(Input.Submitted, "#run-path")
-    def _path_submitted(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
-        if path and self.open_run(path):
-            event.input.value = ""
-            self.query_one("#run-list", SelectionList).focus()
-
     # -- navigation ---------------------------------------------------------------------------
 
-    def action_open_run(self) -> None:
-        self.query_one(TrainSide).show("cl-tab-runs")
-        self.refresh_runs()
-        self.call_after_refresh(self.query_one("#run-path", Input).focus)
-
-    def action_new_run(self) -> None:
-        self.query_one(TrainSide).show("cl-tab-new")
-        form = self.query_one(f"#cl-form-{self.part}", OptionsForm)
-        self.call_after_refresh(form.first_field().focus)
-
-    def action_toggle_side(self) -> None:
-        self.query_one(TrainSide).toggle()
+    def first_field(self):
+        return self.query_one(f"#cl-form-{self.part}", OptionsForm).first_field()
 
     def action_cycle(self) -> None:
         self.show_part(NAMES)
         self.query_one(NamesPanel).cycle()
 
-    def action_refresh_runs(self) -> None:
-        self.refresh_runs()
-
     def action_leave_field(self) -> None:
         self.query_one("#cl-parts", Tabs).focus()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.redraw()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         return [

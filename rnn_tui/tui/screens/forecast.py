@@ -18,35 +18,26 @@ from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Button, Header, Input, Select, SelectionList, TabPane, Tabs
+from textual.widgets import Button, Header, Input, Select, SelectionList, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.series_files import SINE, load_series
-from rnn_tui.runs.followed import FollowedRuns, Notice
 from rnn_tui.runs.format import fmt_folder, plain
-from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.pair import RunPair
-from rnn_tui.runs.process import CommandBuilder, train_command
-from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root
+from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.forecast_form import ForecastForm
 from rnn_tui.tui.widgets.forecast_results import AR, LATENT, SLOT_COLORS, ForecastResults
-from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
-
-POLL_HZ = 4.0
-BIG_READ = 256 * 1024
-WIDE = 100  # below this many columns, starting hides the side panel for the plots
-CHILD_NICE = 5
 
 
 def slot_of(config: dict) -> str:
@@ -54,7 +45,7 @@ def slot_of(config: dict) -> str:
     return AR if config.get("model") == "mlp" else LATENT
 
 
-class ForecastScreen(Screen):
+class ForecastScreen(SlotRunsScreen):
     """The form and saved runs on the side; progress and the four panels beside them."""
 
     DEFAULT_CSS = """
@@ -68,6 +59,7 @@ class ForecastScreen(Screen):
 
     AUTO_FOCUS = "#fc-side Tabs"
     EXPLAIN = explanations.FORECAST
+    RUNS_TAB, NEW_TAB = "fc-tab-runs", "fc-tab-new"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="train the MLP and the latent model on the form's"),
@@ -108,30 +100,12 @@ with a growing, trending series; every transform is fitted on the training part 
 forecasts are shown in the series' own units.
 """
 
-    def __init__(
-        self,
-        *,
-        poll_hz: float = POLL_HZ,
-        command_builder: CommandBuilder = train_command,
-        runs_root: str | os.PathLike | None = None,
-        child_nice: int = CHILD_NICE,
-    ) -> None:
-        super().__init__()
-        self.poll_hz = poll_hz
-        self.command_builder = command_builder
-        self._runs_root = Path(runs_root) if runs_root is not None else None
-        self.child_nice = child_nice
-        self.pair = RunPair(SLOT_COLORS, slot_of, "forecast")
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pair = self.slots = RunPair(SLOT_COLORS, slot_of, "forecast")
         self.views: dict = {}  # slot → ForecastView
         self._view_keys: dict[str, tuple] = {}  # slot → what its view was computed from
         self._view_loading: set[str] = set()
-        self._listed: list[dict] = []
-        self._reading: dict[Worker, tuple[FollowedRuns, str]] = {}  # first reads under way
-        self._told: set[Notice] = set()  # errors told since the last start
-
-    @property
-    def runs_root(self) -> Path:
-        return self._runs_root if self._runs_root is not None else default_runs_root()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -145,7 +119,6 @@ forecasts are shown in the series' own units.
         yield AppFooter()
 
     def on_mount(self) -> None:
-        self.set_interval(1 / self.poll_hz, self.poll, name="follow forecast runs")
         self.refresh_runs()
         self.redraw()
 
@@ -178,39 +151,13 @@ forecasts are shown in the series' own units.
 
     # -- following ----------------------------------------------------------------------------
 
-    def poll(self) -> None:
-        """One tick: read what the runs appended, notice trainers' exits, update the figures."""
-        notices, to_read, exited = self.pair.poll(BIG_READ)
-        for runs, key in to_read:
-            self._first_read(runs, key)
-        if exited:
-            self.refresh_runs()
-        self._tell(notices)
-        self.redraw()
-        self._load_views()
-
-    def _tell(self, notices: list[Notice | None]) -> None:
-        for notice in notices:
-            if notice is None or notice in self._told:
-                continue
-            if notice.severity == "error":
-                # Both runs read the same data: a refused option is told once, not twice.
-                self._told.add(notice)
-            self.notify(notice.text, severity=notice.severity, markup=False)
-
-    def _first_read(self, runs: FollowedRuns, key: str) -> None:
-        worker = self.run_worker(
-            runs.followers[key].poll, group="first-read", thread=True, exit_on_error=False
-        )
-        self._reading[worker] = (runs, key)
-
     def snapshots(self) -> dict:
         return self.pair.snapshots()
 
     def redraw(self) -> None:
         self.query_one(ForecastResults).show_progress(self.snapshots())
 
-    def _load_views(self) -> None:
+    def load_views(self) -> None:
         """Turn each run's checkpoint into the figures after every epoch and at its end."""
         for slot, snap in self.snapshots().items():
             if snap is None or slot in self._view_loading:
@@ -240,18 +187,8 @@ forecasts are shown in the series' own units.
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
-        finished = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
-        if worker.state not in finished:
-            return
-        if worker in self._reading:
-            runs, key = self._reading.pop(worker)
-            self._tell([runs.read_done(key)])
-            self.redraw()
-        elif worker.group == "view":
+        if worker.group == "view" and worker.state in FINISHED:
             self._view_done(worker)
-        elif worker.group == "list-runs" and worker.state == WorkerState.SUCCESS:
-            self._listed = worker.result
-            self._show_runs()
 
     def _view_done(self, worker: Worker) -> None:
         slot = worker.name
@@ -292,11 +229,7 @@ forecasts are shown in the series' own units.
             self.runs_root, plan, self.command_builder, nice=self.child_nice
         )
         self._tell(notices)
-        if started:
-            names = " and ".join(p.path.name for p in started)
-            self.notify(f"started {names}", markup=False)
-            if self.size.width < WIDE:
-                self.query_one(TrainSide).hide()
+        self.started(p.path.name for p in started)
         self.query_one(ForecastResults).show_views(self.views)
         self.redraw()
         self._show_runs()
@@ -307,9 +240,6 @@ forecasts are shown in the series' own units.
 
     def action_stop(self) -> None:
         self._tell(self.pair.stop())
-
-    def confirm_quit(self) -> bool:
-        return confirm_quit(self.app, self.training())
 
     # -- saved runs ---------------------------------------------------------------------------
 
@@ -328,12 +258,8 @@ forecasts are shown in the series' own units.
         self._show_runs()
         return True
 
-    def refresh_runs(self) -> None:
-        self._list_runs(self.runs_root)
-
-    @work(thread=True, exclusive=True, group="list-runs", exit_on_error=False)
-    def _list_runs(self, root: Path) -> list[dict]:
-        return [e for e in list_runs(root) if e.get("task") == "forecast"]
+    def runs_task(self) -> str:
+        return "forecast"
 
     def _show_runs(self) -> None:
         shown = self.pair.shown()
@@ -349,7 +275,7 @@ forecasts are shown in the series' own units.
     def _ticked(self, event: SelectionList.SelectedChanged) -> None:
         ticked = event.selection_list.selected
         for slot, key in self.pair.shown().items():
-            if key not in ticked and not self.pair.slots[slot].training() is not None:
+            if key not in ticked and self.pair.slots[slot].training() is None:
                 self.pair.clear(slot)
                 self.views.pop(slot, None)
         for key in ticked:
@@ -359,26 +285,10 @@ forecasts are shown in the series' own units.
         self._show_runs()
         self.redraw()
 
-    @on(Input.Submitted, "#run-path")
-    def _path_submitted(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
-        if path and self.open_run(path):
-            event.input.value = ""
-            self.query_one("#run-list", SelectionList).focus()
-
     # -- navigation ---------------------------------------------------------------------------
 
-    def action_open_run(self) -> None:
-        self.query_one(TrainSide).show("fc-tab-runs")
-        self.refresh_runs()
-        self.call_after_refresh(self.query_one("#run-path", Input).focus)
-
-    def action_new_run(self) -> None:
-        self.query_one(TrainSide).show("fc-tab-new")
-        self.call_after_refresh(self.query_one(ForecastForm).first_field().focus)
-
-    def action_toggle_side(self) -> None:
-        self.query_one(TrainSide).toggle()
+    def first_field(self):
+        return self.query_one(ForecastForm).first_field()
 
     def action_next_metric(self) -> None:
         self.query_one(ForecastResults).next_metric()
@@ -388,19 +298,6 @@ forecasts are shown in the series' own units.
 
     def action_next_panel(self) -> None:
         self.query_one(ForecastResults).cycle()
-
-    def action_refresh_runs(self) -> None:
-        self.refresh_runs()
-
-    def action_leave_field(self) -> None:
-        side = self.query_one(TrainSide)
-        if side.display:
-            side.query_one(Tabs).focus()
-        else:
-            self.set_focus(None)
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.redraw()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         return [

@@ -17,26 +17,24 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from typing import ClassVar
 
-from textual import events, on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.screen import Screen
-from textual.widgets import Button, Header, Input, SelectionList, TabbedContent, TabPane, Tabs
+from textual.widgets import Button, Header, SelectionList, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState
 
 from rnn_tui.runs.follow import RunFollower
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
 from rnn_tui.runs.format import fmt_folder
-from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
-from rnn_tui.runs.rundir import RunError, default_runs_root
+from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.side_runs import BIG_READ, CHILD_NICE, SideRunsScreen
 from rnn_tui.tui.screens.train_compare import RunCompare
 from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
@@ -50,12 +48,9 @@ from rnn_tui.tui.widgets.train_view import RunView
 DEFAULT_POLL_HZ = 2.0
 MAX_POLL_HZ = 4.0
 RUN_LIST_SECONDS = 5.0  # how often the run list is rescanned while it is shown
-BIG_READ = 256 * 1024  # more new metrics than this are read in a thread worker
-WIDE = 100  # below this many columns, starting a run hides the side panel for the plots
-CHILD_NICE = 5  # the trainer yields to the UI on a busy machine
 
 
-class TrainScreen(RunActions, RunCompare, Screen):
+class TrainScreen(RunActions, RunCompare, SideRunsScreen):
     """A form and a run list on the side; the followed run's header, curves and samples."""
 
     DEFAULT_CSS = """
@@ -152,14 +147,15 @@ reference).
         clock: Callable[[], float] = time.time,
         child_nice: int = CHILD_NICE,
     ) -> None:
-        super().__init__()
         if not 0 < poll_hz <= MAX_POLL_HZ:
             raise ValueError(f"poll_hz must be in (0, {MAX_POLL_HZ}], got {poll_hz}")
-        self.poll_hz = poll_hz
-        self.command_builder = command_builder
-        self._runs_root = Path(runs_root) if runs_root is not None else None
+        super().__init__(
+            poll_hz=poll_hz,
+            command_builder=command_builder,
+            runs_root=runs_root,
+            child_nice=child_nice,
+        )
         self.clock = clock
-        self.child_nice = child_nice
         self.runs = FollowedRuns(RUN_COLORS, clock=clock)
 
     # The followed state, under the names the screen has always offered.
@@ -186,10 +182,6 @@ reference).
     @property
     def _loading(self) -> set[str]:
         return self.runs.loading
-
-    @property
-    def runs_root(self) -> Path:
-        return self._runs_root if self._runs_root is not None else default_runs_root()
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -252,9 +244,6 @@ reference).
             self._tell([self.runs.read_done(key)])
             self._show_runs()  # a run opened by path now has its status and epochs
             self.redraw()
-        elif worker.group == "list-runs" and worker.state == WorkerState.SUCCESS:
-            self.runs.listed = worker.result
-            self._show_runs()
 
     def poll(self) -> None:
         """One timer tick: read what every followed run appended, notice the trainer's exit,
@@ -289,13 +278,9 @@ reference).
 
     # -- the run list -------------------------------------------------------------------------
 
-    def refresh_runs(self) -> None:
-        """Rescan the runs folder in a thread worker (many runs must not stall the UI)."""
-        self._list_runs(self.runs_root)
-
-    @work(thread=True, exclusive=True, group="list-runs", exit_on_error=False)
-    def _list_runs(self, root: Path) -> list[dict]:
-        return list_runs(root)
+    def runs_listed(self, entries: list[dict]) -> None:
+        self.runs.listed = entries
+        self._show_runs()
 
     def _auto_refresh_runs(self) -> None:
         side = self.query_one(TrainSide)
@@ -320,16 +305,6 @@ reference).
         self._show_runs()
         self.redraw()
 
-    @on(Input.Submitted, "#run-path")
-    def _path_submitted(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
-        if not path:
-            return
-        if self.open_run(path):
-            event.input.value = ""
-            # Out of the text field, so the screen's keys (p, x, f, v) work at once.
-            self.query_one("#run-list", SelectionList).focus()
-
     # -- starting and steering ----------------------------------------------------------------
 
     def action_start(self) -> None:
@@ -347,9 +322,7 @@ reference).
         except RunError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.notify(f"started {process.path.name} (pid {process.pid})", markup=False)
-        if self.size.width < WIDE:
-            self.query_one(TrainSide).hide()
+        self.started([process.path.name], process.pid)
         self._show_runs()
         self.redraw()
         self.refresh_runs()
@@ -381,16 +354,8 @@ reference).
 
     # -- navigation ---------------------------------------------------------------------------
 
-    def action_open_run(self) -> None:
-        self.query_one(TrainSide).show("tab-runs")
-        self.refresh_runs()
-        self.call_after_refresh(self.query_one("#run-path", Input).focus)
-
-    def action_new_run(self) -> None:
-        self.query_one(TrainSide).show("tab-new")
-        form = self.query_one(TrainForm)
-        # After the refresh: a task chosen a moment ago has shown its rows by then.
-        self.call_after_refresh(lambda: form.first_field().focus())
+    def first_field(self):
+        return self.query_one(TrainForm).first_field()
 
     def action_new_translation(self) -> None:
         """The form, switched to a seq2seq translation run."""
@@ -403,29 +368,13 @@ reference).
         self.action_new_run()
         self.notify(BIDIRECTIONAL_LM_NOTE, markup=False, timeout=12)
 
-    def action_toggle_side(self) -> None:
-        self.query_one(TrainSide).toggle()
-
     def action_next_plot(self) -> None:
         self.query_one(CurvePanel).cycle()
-
-    def action_refresh_runs(self) -> None:
-        self.refresh_runs()
-
-    def action_leave_field(self) -> None:
-        side = self.query_one(TrainSide)
-        if side.display:
-            side.query_one(Tabs).focus()
-        else:
-            self.set_focus(None)
 
     @on(TabbedContent.TabActivated, "#train-side")
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "tab-runs":
             self.refresh_runs()
-
-    def on_resize(self, event: events.Resize) -> None:
-        self.redraw()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """(title, help, callback) entries the command palette offers on this screen."""
