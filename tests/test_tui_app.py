@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -9,6 +10,7 @@ from textual.command import CommandPalette
 from textual.widgets._header import HeaderTitle
 
 from rnn_tui.runs import discover
+from rnn_tui.tui.app import SCREEN_SPECS
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.screens.help import HelpScreen
 from rnn_tui.tui.screens.train import TrainScreen
@@ -112,3 +114,47 @@ def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, rnn_tui.tui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# Every screen opened in turn, with thread workers held before they start: whatever imports
+# torch then ran on the event loop. Importing torch there blocks the UI for seconds (the
+# Gradients screen waited 2.3 s on the import lock of its own Flow worker importing torch).
+SCREENS_WITHOUT_WORKERS = """
+import asyncio, sys
+from textual.worker import Worker
+
+async def held(self):
+    await asyncio.Event().wait()
+
+Worker._run_threaded = held
+from rnn_tui.tui.app import SCREEN_SPECS, RnnTuiApp
+
+async def main():
+    app = RnnTuiApp()
+    app.animation_level = "none"
+    async with app.run_test(size=(100, 32)) as pilot:
+        await pilot.pause(0.2)
+        for spec in SCREEN_SPECS:
+            await pilot.press(spec.function_key)
+            await pilot.pause(0.2)
+            assert app.current_mode == spec.mode, spec.mode
+            print(spec.mode, "torch" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_no_screen_imports_torch_on_the_event_loop(tmp_path) -> None:
+    env = {**os.environ, "RNN_TUI_RUNS": str(tmp_path / "runs")}
+    out = subprocess.run(
+        [sys.executable, "-c", SCREENS_WITHOUT_WORKERS],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    seen = dict(line.split() for line in out.stdout.splitlines())
+    assert set(seen) == {spec.mode for spec in SCREEN_SPECS}
+    assert [mode for mode, torch in seen.items() if torch == "True"] == []

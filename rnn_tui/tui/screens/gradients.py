@@ -204,11 +204,14 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         return t, connectivity(cell, ids, t + 1), one
 
     def _draw_heatmap(self) -> None:
-        from rnn_tui.probe.activations import feature_values, rank_units
-
         inside = self.inside
         if not inside:
             return
+        # Only here, once a worker has read a text (and imported torch): the drop-downs change
+        # as the screen mounts, and importing torch then would hold the event loop for seconds,
+        # waiting on the import lock of the Flow worker importing it too.
+        from rnn_tui.probe.activations import feature_values, rank_units
+
         panel = self.query_one(InsidePanel)
         acts = inside["acts"]
         gate = str(panel.query_one("#inside-gate", Select).value)
