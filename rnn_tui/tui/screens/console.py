@@ -184,7 +184,13 @@ class ConsoleScreen(Screen):
         self.set_busy(True, total)
         self.job = self._run(self.request, self._request_id, model_cache(self.app))
 
-    @work(thread=True, exclusive=True, group="console", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="console",
+        exit_on_error=False,
+        description="load and run",
+    )
     def _run(self, request: Request, request_id: int, cache: ModelCache) -> Any:
         worker = get_current_worker()
         with self._lock:

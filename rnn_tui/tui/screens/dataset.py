@@ -207,7 +207,13 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         )
         self._load_worker = self._load(settings)
 
-    @work(thread=True, exclusive=True, group="corpus", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="corpus",
+        exit_on_error=False,
+        description="load the corpus",
+    )
     def _load(self, settings: CorpusRequest) -> CorpusAnalysis:
         # A FIFO is read in small waits that watch for cancellation: quitting the app (which
         # cancels its workers) never waits on a pipe nobody writes to. A big file is tokenized

@@ -136,7 +136,13 @@ forecasts are shown in the series' own units.
         if series:
             self._series_points(series, column)
 
-    @work(thread=True, exclusive=True, group="series-points", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="series-points",
+        exit_on_error=False,
+        description="count the series",
+    )
     def _series_points(self, series: str, column: str) -> None:
         form = self.query_one(ForecastForm)
         worker = get_current_worker()

@@ -72,7 +72,9 @@ class SideRunsScreen(Screen):
         """Rescan the runs folder in a thread worker (many runs must not stall the UI)."""
         self._list_runs(self.runs_root, self.runs_task())
 
-    @work(thread=True, exclusive=True, group="list-runs", exit_on_error=False)
+    @work(
+        thread=True, exclusive=True, group="list-runs", exit_on_error=False, description="list runs"
+    )
     def _list_runs(self, root: Path, task: str | None) -> list[dict]:
         return [e for e in list_runs(root) if task is None or e.get("task") == task]
 

@@ -154,7 +154,13 @@ class CheckpointPicker(Vertical):
         """Look for checkpoints again, in a worker; `Found` or `SearchFailed` follows."""
         self._search = self._discover()
 
-    @work(thread=True, exclusive=True, group="discover", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="discover",
+        exit_on_error=False,
+        description="find checkpoints",
+    )
     def _discover(self) -> list[dict]:
         return discover_checkpoints(task=self.checkpoint_task)
 

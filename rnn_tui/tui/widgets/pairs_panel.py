@@ -199,7 +199,7 @@ class PairsPanel(Widget):
             self._load_started = True
             self._load_pairs()
 
-    @work(thread=True, exclusive=True, group="pairs-load")
+    @work(thread=True, exclusive=True, group="pairs-load", description="load the pairs")
     def _load_pairs(self) -> None:
         try:
             summary = _load(SOURCE)

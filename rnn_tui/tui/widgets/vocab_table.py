@@ -188,7 +188,13 @@ class VocabTable(ScrollView, can_focus=True):
         self._move(target, center=True)
         self.refresh()
 
-    @work(thread=True, exclusive=True, group="vocab-search", exit_on_error=False)
+    @work(
+        thread=True,
+        exclusive=True,
+        group="vocab-search",
+        exit_on_error=False,
+        description="search the vocabulary",
+    )
     def _search(self, tokens: Sequence[str], needle: str) -> None:
         """`filter` of a vocabulary of hundreds of thousands of tokens, off the event loop
         (casefolding 2.3M words takes half a second, and each search a fifth)."""
