@@ -116,7 +116,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         path = self.query_one(CheckpointPicker).current_path()
         return path or None
 
-    @work(thread=True, exclusive=True, group="flow", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="flow", exit_on_error=False, description="flows")
     def _flows(self, v: dict, checkpoint: str):
         from rnn_tui.probe.report import compare_flows, gradient_report
 
@@ -171,7 +171,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         self._reading = request
         self._inside(path, text)
 
-    @work(thread=True, exclusive=True, group="inside", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="inside", exit_on_error=False, description="read")
     def _inside(self, path: str, text: str) -> dict:
         from rnn_tui.data.errors import DataError
         from rnn_tui.data.prefix import encode_prefix
@@ -191,7 +191,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
         return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs}
 
-    @work(thread=True, exclusive=True, group="step", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="step", exit_on_error=False, description="step")
     def _at_step(self, inside: dict, t: int):
         import torch
 

@@ -1,0 +1,59 @@
+"""The Gradients screen's heatmap: the colour of every cell, computed for the whole matrix at
+once, is `cell_color`'s; the drawing is a strip per row with one segment per run of a colour."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from textual.app import App, ComposeResult
+
+from rnn_tui.tui.widgets.heatmap import (
+    LABEL_WIDTH,
+    Heatmap,
+    cell_color,
+    cell_levels,
+    level_style,
+)
+
+values = st.floats(allow_nan=False, width=32)
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float32, st.tuples(st.integers(1, 6), st.integers(1, 6)), elements=values))
+def test_every_cells_colour_is_cell_colors(matrix: np.ndarray) -> None:
+    for signed in (True, False):
+        levels = cell_levels(matrix, signed)
+        for (i, j), value in np.ndenumerate(matrix):
+            assert level_style(int(levels[i, j]), signed).color == cell_color(value, signed)
+
+
+def test_nan_is_drawn_as_zero() -> None:
+    matrix = np.array([[np.nan, 0.0]])
+    assert cell_levels(matrix, True).tolist() == [[0, 0]]
+    assert cell_levels(matrix, False).tolist() == [[0, 0]]
+
+
+class HeatmapApp(App):
+    def compose(self) -> ComposeResult:
+        yield Heatmap()
+
+
+async def test_a_row_is_one_segment_per_run_of_a_colour() -> None:
+    app = HeatmapApp()
+    async with app.run_test(size=(LABEL_WIDTH + 6, 4)) as pilot:
+        heatmap = app.query_one(Heatmap)
+        assert "no activations yet" in heatmap.render_line(0).text
+        matrix = np.array([[1.0, 1.0, 1.0, -1.0, -1.0, 0.0], [0.5] * 6])
+        heatmap.show(matrix, list("ab cde"), ["u0", "u1"], signed=True, cursor=5)
+        await pilot.pause()
+        top, first, second, below = (heatmap.render_line(y) for y in range(4))
+        assert top.text == " " * LABEL_WIDTH + "ab␣cde"
+        assert first.text == "u0".ljust(LABEL_WIDTH) + "█████▐"
+        # The label, then red ×3, blue ×2, and the cursor's column (black).
+        cells = [s for s in first if s.text.strip() and not s.text.startswith("u0")]
+        assert [s.text for s in cells] == ["███", "██", "▐"]
+        assert [s.style.color.triplet for s in cells] == [(255, 40, 40), (40, 90, 255), (0, 40, 40)]
+        assert len([s for s in second if s.text.strip()]) == 2  # the label and one run
+        assert below.text.strip() == ""
