@@ -6,7 +6,7 @@ import gc
 import threading
 
 from rnn_tui.tui.app import RnnTuiApp
-from rnn_tui.tui.collection_pause import collection_paused
+from rnn_tui.tui.collection_pause import Refreeze, collection_paused
 
 
 def test_collection_is_paused_inside_and_restored_after():
@@ -80,4 +80,31 @@ async def test_an_app_in_a_terminal_freezes_its_long_lived_objects_and_thaws_at_
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.2)
         assert gc.get_freeze_count() > 10_000
+    assert gc.get_freeze_count() == 0
+
+
+def test_refreeze_waits_for_growth_to_settle_then_freezes_once():
+    sizes = iter([(100, 1), (100, 1), (180, 1), (240, 2), (240, 2), (240, 2), (241, 2), (241, 2)])
+    frozen = []
+    refreezing = Refreeze(lambda: next(sizes), lambda: frozen.append(True))
+    ticks = [refreezing.tick() for _ in range(7)]
+    # No growth; growing; still growing; settled: freeze; nothing new; growing; settled: freeze.
+    assert ticks == [False, False, False, True, False, False, True]
+    assert len(frozen) == 2
+
+
+async def test_a_screen_built_after_start_up_is_frozen_too(tui, monkeypatch):
+    """A screen opened later (and torch, imported later by a worker) lives as long as the
+    app: once the growth has settled, it is frozen as well."""
+    monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
+    monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 0.1)
+    app = tui.make_app()
+    app.freeze_long_lived_objects = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        at_start = gc.get_freeze_count()
+        await pilot.press("f3")  # the Train screen, built now
+        await tui.settle(pilot)
+        await pilot.pause(0.5)
+        assert gc.get_freeze_count() > at_start + 1_000
     assert gc.get_freeze_count() == 0

@@ -13,6 +13,7 @@ Importing this module must stay cheap (no torch): the app has to paint in well u
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import import_module
@@ -28,7 +29,7 @@ from textual.widgets import Input
 from textual.widgets.input import Selection
 
 from rnn_tui.decode.cache import ModelCache
-from rnn_tui.tui.collection_pause import freeze_long_lived, thaw
+from rnn_tui.tui.collection_pause import Refreeze, freeze_long_lived, thaw
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
@@ -174,6 +175,7 @@ class RnnTuiApp(App[None]):
     # means when running in a terminal (not headless, as tests run apps by the hundred).
     freeze_long_lived_objects: bool | None = None
     FREEZE_AFTER_S = 2.0
+    REFREEZE_EVERY_S = 2.0  # then checks for growth (a screen built, torch imported) this often
     # The models the Generate and Translate consoles loaded, shared so that at most two stay in
     # memory (made on first use by screens/console.py's model_cache).
     model_cache: ModelCache | None = None
@@ -181,7 +183,23 @@ class RnnTuiApp(App[None]):
     def on_mount(self) -> None:
         freeze = self.freeze_long_lived_objects
         if freeze or (freeze is None and not self.is_headless):
-            self.set_timer(self.FREEZE_AFTER_S, freeze_long_lived)
+            self.set_timer(self.FREEZE_AFTER_S, self._freeze)
+
+    def _freeze(self) -> None:
+        freeze_long_lived()
+        refreezing = Refreeze(self._growth)
+        self.set_interval(self.REFREEZE_EVERY_S, refreezing.tick, name="refreeze")
+
+    def _growth(self) -> tuple[int, int]:
+        """What grows when the app builds objects for good: modules imported, screens built."""
+        built = 0
+        for spec in self.screen_specs:
+            try:
+                self.get_screen_stack(spec.mode)
+            except KeyError:
+                continue  # not opened yet
+            built += 1
+        return len(sys.modules), built
 
     def on_unmount(self) -> None:
         thaw()

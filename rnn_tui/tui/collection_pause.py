@@ -7,13 +7,19 @@ in a full collection, and it runs on whichever thread allocates, holding the GIL
 corpus those walks stalled the app's event loop for 50–80 ms at a time. The objects form no
 reference cycles (reference counting frees them), so collection is paused while such a worker
 runs and resumes when the last one ends.
+
+What the app builds later lives as long too: a screen opened for the first time (thousands of
+widgets), torch imported by a worker (~160,000 objects). Left in the collector, they made every
+full collection walk them: 88–113 ms with the GIL held, once every few step moves on the
+Gradients screen. `Refreeze` freezes again once such growth has settled: 14–28 ms a full
+collection after (measured, benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 
 _lock = threading.Lock()
@@ -51,10 +57,42 @@ def freeze_long_lived() -> None:
     gc.freeze()
 
 
+def refreeze() -> None:
+    """Collect the young generations (cheap: only what is new), then freeze everything alive.
+    An older reference cycle that is already garbage stays until `thaw`; a full collection
+    first would be the very stall this avoids."""
+    gc.collect(1)
+    gc.freeze()
+
+
+class Refreeze:
+    """Calls `freeze` (`refreeze`) once the app's `size()` — anything that grows when it builds
+    long-lived objects: modules imported, screens built — has changed and then held still for
+    one `tick` (a timer's), so a screen being built or a module being imported is frozen
+    whole, after it is done."""
+
+    def __init__(self, size: Callable[[], Hashable], freeze: Callable[[], None] = refreeze):
+        self.size, self.freeze = size, freeze
+        self._last = size()
+        self._grew = False
+
+    def tick(self) -> bool:
+        """One timer tick; True when it froze."""
+        now = self.size()
+        if now != self._last:
+            self._last, self._grew = now, True
+            return False
+        if self._grew:
+            self._grew = False
+            self.freeze()
+            return True
+        return False
+
+
 def thaw() -> None:
     """Give the frozen objects back to the collector (when the app ends: in a process that
     runs many apps, the test suite, each app's cycles are collected)."""
     gc.unfreeze()
 
 
-__all__ = ["collection_paused", "freeze_long_lived", "thaw"]
+__all__ = ["Refreeze", "collection_paused", "freeze_long_lived", "refreeze", "thaw"]

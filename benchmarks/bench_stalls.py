@@ -1,0 +1,156 @@
+"""How long the app's event loop is held, screen by screen, as a person uses it.
+
+    python benchmarks/bench_stalls.py [--moves 20] [--only switch,inside]
+
+A 5 ms heartbeat runs on the app's event loop (headless, 120×40, animations off); a watcher
+thread notes the loop's Python stack whenever the heartbeat is over 50 ms late, so each stall
+comes with where the loop was. One JSON line per scenario:
+
+    switch  each screen opened for the first time by its function key: the longest gap and
+            where the loop spent it (Textual's own stylesheet and build work shows as textual)
+    inside  the Gradients screen's Inside tab reading a text with the shipped char LSTM, then
+            --moves step moves (,): the longest gap while moving, and the widget's own time
+
+Exit status 1 when a step move holds the loop over 100 ms. Run in a folder with no runs (a
+temporary $RNN_TUI_RUNS is used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import os
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LSTM = ROOT / "checkpoints" / "timemachine-char-lstm.json"
+STEP_TARGET_MS = 100.0
+
+
+class Watch:
+    """The heartbeat's gaps over 50 ms, each with the loop's most frequent innermost frames."""
+
+    def __init__(self) -> None:
+        self.loop_thread = threading.get_ident()
+        self.beat = time.perf_counter()
+        self.stalls: list[tuple[float, list[str]]] = []
+        self._stop = False
+
+    async def heartbeat(self) -> None:
+        while not self._stop:
+            self.beat = time.perf_counter()
+            await asyncio.sleep(0.005)
+
+    def watcher(self) -> None:
+        started, where = None, collections.Counter()
+        while not self._stop:
+            time.sleep(0.01)
+            late = time.perf_counter() - self.beat
+            if late > 0.05:
+                frames = traceback.extract_stack(sys._current_frames()[self.loop_thread])
+                ours = [f for f in frames if "rnn_tui" in f.filename]
+                frame = ours[-1] if ours else frames[-1]
+                where[f"{Path(frame.filename).name}:{frame.name}"] += 1
+                started = started or self.beat
+            elif started is not None:
+                self.stalls.append(
+                    (time.perf_counter() - started, [w for w, _ in where.most_common(2)])
+                )
+                started, where = None, collections.Counter()
+
+    def start(self) -> None:
+        self.stalls.clear()
+        asyncio.get_running_loop().create_task(self.heartbeat())
+        threading.Thread(target=self.watcher, daemon=True).start()
+
+    def take(self) -> dict:
+        worst = max(self.stalls, default=(0.0, []))
+        self.stalls = []
+        return {"max_stall_ms": round(worst[0] * 1e3, 1), "where": worst[1]}
+
+    def stop(self) -> None:
+        self._stop = True
+
+
+async def scenarios(moves: int, only: set[str]) -> list[dict]:
+    from textual.widgets import Input, Select, TabbedContent
+
+    from rnn_tui.tui.app import SCREEN_SPECS, RnnTuiApp
+
+    app = RnnTuiApp()
+    app.animation_level = "none"
+    app.freeze_long_lived_objects = True  # as in a terminal (a headless app does not)
+    results = []
+    watch = Watch()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.5)
+        watch.start()
+        if "switch" in only:
+            for spec in SCREEN_SPECS[1:]:
+                await pilot.press(spec.function_key)
+                await pilot.pause(2.0)
+                results.append({"scenario": "switch", "screen": spec.mode, **watch.take()})
+        if "inside" in only:
+            await pilot.press("f7")
+            await pilot.pause(2.0)
+            screen = app.screen
+            screen.query_one(TabbedContent).active = "grad-inside"
+            await pilot.pause()
+            screen.query_one("#inside-checkpoint", Select).value = "path"
+            await pilot.pause()
+            field = screen.query_one("#inside-path", Input)
+            field.value = str(LSTM)
+            field.focus()
+            await pilot.press("enter")
+            while not screen.inside:
+                await pilot.pause(0.1)
+            await app.workers.wait_for_complete()
+            # A person reads the heatmap before moving: the app's growth (the screen, torch) is
+            # frozen out of the collector by then (collection_pause.py Refreeze).
+            await pilot.pause(2 * app.REFREEZE_EVERY_S + 0.5)
+            screen.set_focus(None)
+            watch.take()
+            started = time.perf_counter()
+            for _ in range(moves):
+                await pilot.press("comma")
+            await app.workers.wait_for_complete()
+            results.append(
+                {
+                    "scenario": "inside",
+                    "moves": moves,
+                    "tokens": len(screen.inside["ids"]),
+                    "seconds": round(time.perf_counter() - started, 2),
+                    **watch.take(),
+                }
+            )
+    watch.stop()
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--moves", type=int, default=20)
+    parser.add_argument("--only", default="switch,inside")
+    args = parser.parse_args(argv)
+    only = set(args.only.split(","))
+    with tempfile.TemporaryDirectory() as runs:
+        os.environ["RNN_TUI_RUNS"] = runs
+        results = asyncio.run(scenarios(args.moves, only))
+    for result in results:
+        print(json.dumps(result))
+    missed = [
+        r for r in results if r["scenario"] == "inside" and r["max_stall_ms"] > STEP_TARGET_MS
+    ]
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
