@@ -8,6 +8,7 @@ from textual.widgets import Input, Static
 
 from rnn_tui.tui.app import SCREEN_SPECS
 from rnn_tui.tui.widgets.explain import ExplainPanel
+from rnn_tui.tui.widgets.footer import AppFooter
 
 SPECS = {spec.mode: spec for spec in SCREEN_SPECS}
 
@@ -51,6 +52,7 @@ async def test_e_toggles_the_panel_with_the_screens_formula(mode, no_checkpoints
         # The formula's row is on screen at 80×24, not below the fold.
         formula = next(s for s in panel.query(Static) if str(s.render()) == FORMULAS[mode])
         assert formula.region.height >= 1 and panel.region.contains_region(formula.region)
+        assert formula.region.bottom <= screen.query_one(AppFooter).region.y  # above the footer
         await pilot.press("e")
         await pilot.pause()
         assert not panel.display

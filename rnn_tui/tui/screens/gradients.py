@@ -34,6 +34,9 @@ class GradientsScreen(Screen):
     """Two tabs: Flow (fresh cells) and Inside (a checkpoint reading a text)."""
 
     DEFAULT_CSS = """
+    GradientsScreen #grad-tabs {
+        height: 1fr;  /* not auto: the explain panel below gets its rows */
+    }
     GradientsScreen TabPane {
         padding: 0 1;
     }
