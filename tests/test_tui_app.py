@@ -135,7 +135,7 @@ async def main():
     async with app.run_test(size=(100, 32)) as pilot:
         await pilot.pause(0.2)
         for spec in SCREEN_SPECS:
-            await pilot.press(spec.function_key)
+            await app.switch_mode(spec.mode)  # as its key does
             await pilot.pause(0.2)
             assert app.current_mode == spec.mode, spec.mode
             print(spec.mode, "torch" in sys.modules)
