@@ -57,3 +57,15 @@ async def test_a_row_is_one_segment_per_run_of_a_colour() -> None:
         assert [s.style.color.triplet for s in cells] == [(255, 40, 40), (40, 90, 255), (0, 40, 40)]
         assert len([s for s in second if s.text.strip()]) == 2  # the label and one run
         assert below.text.strip() == ""
+
+
+async def test_a_wider_terminal_draws_more_tokens() -> None:
+    app = HeatmapApp()
+    async with app.run_test(size=(LABEL_WIDTH + 6, 4)) as pilot:
+        heatmap = app.query_one(Heatmap)
+        heatmap.show(np.zeros((2, 10)), list("abcdefghij"), ["u0", "u1"], signed=False, cursor=9)
+        await pilot.pause()
+        assert heatmap.render_line(0).text.strip() == "efghij"  # the window keeps the cursor
+        await pilot.resize_terminal(LABEL_WIDTH + 10, 4)
+        await pilot.pause()
+        assert heatmap.render_line(0).text.strip() == "abcdefghij"

@@ -86,6 +86,7 @@ class Heatmap(Widget):
         self.cursor = 0
         self._levels: np.ndarray | None = None
         self._strips: list[Strip] | None = None
+        self._drawn_for: tuple | None = None  # (size, base style) the strips were drawn for
 
     def show(
         self,
@@ -101,15 +102,12 @@ class Heatmap(Widget):
         self._strips = None
         self.refresh()
 
-    def on_resize(self) -> None:
-        self._strips = None
-
     def render_line(self, y: int) -> Strip:
         # Drawn as strips of shared styles, a run of one colour as one segment: a Text with a
         # style per cell took ~0.4 s a keypress to lay out (78 tokens × 30 units).
         width, base = self.size.width, self.rich_style
-        if self._strips is None:
-            self._strips = self._draw(width, base)
+        if self._strips is None or self._drawn_for != (self.size, base):
+            self._strips, self._drawn_for = self._draw(width, base), (self.size, base)
         strip = self._strips[y] if y < len(self._strips) else Strip.blank(width, base)
         return strip.crop_extend(0, width, base)
 
