@@ -20,11 +20,11 @@ from typing import Any, ClassVar
 from textual import events, on, work
 from textual.app import App
 from textual.message import Message
-from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.decode.cache import ModelCache
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.status_bar import StatusBar
 
@@ -57,7 +57,7 @@ class ModelLoaded(Message):
         self.warnings, self.fresh = warnings, fresh
 
 
-class ConsoleScreen(Screen):
+class ConsoleScreen(ModeScreen):
     """Base of a console: subclasses compose a CheckpointPicker and a StatusBar, set TASK and
     `loader`, and define these hooks (checked when the subclass is made):
 

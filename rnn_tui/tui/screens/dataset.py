@@ -16,7 +16,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.lazy import Lazy
-from textual.screen import Screen
 from textual.widgets import Header, Input, ProgressBar, Select, Static, TabbedContent, TabPane, Tabs
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -28,6 +27,7 @@ from rnn_tui.data.corpus_analysis import (
 )
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import NgramPanel
@@ -43,7 +43,7 @@ def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
-class DatasetScreen(Screen):
+class DatasetScreen(ModeScreen):
     """Corpus controls, a one-line summary, and the Vocabulary, n-grams, Partitioning and Pairs
     tabs."""
 

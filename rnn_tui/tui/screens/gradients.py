@@ -14,13 +14,13 @@ from typing import ClassVar
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Header, Input, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.gradient_flow import FlowPanel
@@ -30,7 +30,7 @@ from rnn_tui.tui.widgets.inside_panel import InsidePanel
 MAX_TOKENS = 1000  # of the typed text: connectivity at the last step is a backward through all
 
 
-class GradientsScreen(Screen):
+class GradientsScreen(ModeScreen):
     """Two tabs: Flow (fresh cells) and Inside (a checkpoint reading a text)."""
 
     DEFAULT_CSS = """

@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import ClassVar, Protocol
 
 from textual import events, on, work
-from textual.screen import Screen
 from textual.widgets import Input, SelectionList, Tabs
 from textual.worker import Worker, WorkerState
 
@@ -25,6 +24,7 @@ from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import default_runs_root
 from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_side import TrainSide
 
@@ -35,7 +35,7 @@ CHILD_NICE = 5  # the trainer yields to the UI on a busy machine
 FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 
 
-class SideRunsScreen(Screen):
+class SideRunsScreen(ModeScreen):
     """The side panel's keys (o, n, f, r, escape) and the run list. A subclass names its side's
     tabs (RUNS_TAB, NEW_TAB) and provides `open_run(path) -> bool`, `redraw()`,
     `runs_listed(entries)`, `first_field()` (the form's) and, for a list of one task's runs,

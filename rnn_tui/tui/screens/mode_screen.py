@@ -1,0 +1,47 @@
+"""The base of the app's top-level screens (one per mode): built the first time its key is
+pressed, and styled once then, not three times.
+
+Opening a mode for the first time, Textual 8 restyles more than the new screen needs:
+
+- it re-parses the whole stylesheet and restyles every node of the app, twice, because a new
+  screen's CSS count (-1) is behind the app's (App._init_mode, then App.switch_mode);
+- it restyles every node of the new screen on each of the two ScreenResume events it posts,
+  though each widget was styled as it mounted.
+
+On the Train screen that was 0.3–0.7 s of the first switch's event-loop time. A screen built
+while the app shows another starts at the app's CSS count (a theme change bumps the count later, and
+Textual refreshes it then), and its resumes restyle only after it has been away (suspended),
+which is when Textual's restyle is there for.
+"""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ModeError, ScreenStackError
+from textual.screen import Screen
+
+
+class ModeScreen(Screen):
+    """A top-level screen: one mode of the app, built on first use."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._been_away = False
+        try:
+            app = self.app
+            app.screen  # noqa: B018 (raises when nothing is shown yet)
+        except (RuntimeError, ModeError, ScreenStackError):
+            # Built outside an app, or as the app's first screen: the start-up restyle is the
+            # one that applies the theme's variables to it.
+            return
+        # Textual's own attribute (textual is pinned); tests/test_mode_screen.py fails if the
+        # first switch restyles the app again.
+        self._css_update_count = app._css_update_count
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Runs before Screen's own handler (Textual calls each class's, subclass first).
+        if not self._been_away:
+            event.refresh_styles = False
+
+    def _on_screen_suspend(self) -> None:
+        self._been_away = True

@@ -1,0 +1,97 @@
+"""A top-level screen is styled once when first opened (ModeScreen): no whole-app restyle, no
+whole-screen restyle on its first resumes, and its styles are still right after a theme
+change made before it was built or while it was away."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("textual")
+
+
+def _colours(screen) -> tuple[list[tuple[str, str, str]], str]:
+    """Each node's background and text colour, in DOM order, and the screen as drawn (its
+    SVG, with the export's random class prefix taken out): widgets that draw with
+    component-class styles show there."""
+    import re
+
+    nodes = [
+        (type(node).__name__, str(node.styles.background), str(node.styles.color))
+        for node in [screen, *screen.walk_children()]
+    ]
+    drawn = re.sub(r"terminal-\d+", "terminal", screen.app.export_screenshot())
+    return nodes, drawn
+
+
+async def test_opening_each_screen_restyles_neither_the_app_nor_the_whole_screen(
+    tui, monkeypatch
+) -> None:
+    from rnn_tui.tui.app import SCREEN_SPECS
+    from rnn_tui.tui.screens.mode_screen import ModeScreen
+
+    restyled: list[str] = []
+    app = tui.make_app()
+    refresh_css = app.refresh_css
+
+    def counted_refresh_css(*args, **kwargs):
+        restyled.append("the whole app")
+        return refresh_css(*args, **kwargs)
+
+    update_node_styles = ModeScreen.update_node_styles
+
+    def counted_update_node_styles(self, *args, **kwargs):
+        restyled.append(f"the whole {type(self).__name__}")
+        return update_node_styles(self, *args, **kwargs)
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        monkeypatch.setattr(app, "refresh_css", counted_refresh_css)
+        monkeypatch.setattr(ModeScreen, "update_node_styles", counted_update_node_styles)
+        for spec in SCREEN_SPECS[1:]:
+            await pilot.press(spec.function_key)
+            await pilot.pause()
+            await pilot.pause()
+            assert app.screen.sub_title == spec.title
+            assert restyled == [], f"opening {spec.title} restyled {restyled}"
+
+
+async def test_a_screen_built_after_a_theme_change_has_the_new_theme(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        after_change = _colours(app.screen)
+
+    fresh = tui.make_app()
+    fresh.theme = "textual-light"
+    async with fresh.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        built_light = _colours(fresh.screen)
+    assert after_change == built_light
+
+
+async def test_a_screen_away_during_a_theme_change_is_restyled_on_return(tui) -> None:
+    fresh = tui.make_app()
+    fresh.theme = "textual-light"
+    async with fresh.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        built_light = _colours(fresh.screen)
+
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        dark = _colours(app.screen)
+        await pilot.press("f2")
+        await pilot.pause()
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        back = _colours(app.screen)
+    assert back != dark
+    assert back == built_light
