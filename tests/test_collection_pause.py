@@ -108,3 +108,36 @@ async def test_a_screen_built_after_start_up_is_frozen_too(tui, monkeypatch):
         await pilot.pause(0.5)
         assert gc.get_freeze_count() > at_start + 1_000
     assert gc.get_freeze_count() == 0
+
+
+async def test_a_first_opening_is_built_with_collection_paused_then_frozen(tui, monkeypatch):
+    """Building a screen's thousands of widgets set off 2–4 full collections (30–185 ms each,
+    the event loop held): the first opening composes with automatic collection off, and its
+    objects are frozen as soon as it has mounted (not on the next growth check)."""
+    from rnn_tui.tui.screens.train import TrainScreen
+
+    monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
+    monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 3600.0)  # only the opening freezes
+    collecting_while_composed = []
+    compose = TrainScreen.compose
+
+    def spied_compose(self):
+        collecting_while_composed.append(gc.isenabled())
+        return compose(self)
+
+    monkeypatch.setattr(TrainScreen, "compose", spied_compose)
+    app = tui.make_app()
+    app.freeze_long_lived_objects = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.3)
+        at_start = gc.get_freeze_count()
+        assert at_start > 0 and gc.isenabled()
+        await pilot.press("f3")
+        await tui.settle(pilot)
+        assert collecting_while_composed == [False]
+        assert gc.isenabled()
+        assert gc.get_freeze_count() > at_start + 1_000
+        await pilot.press("f2", "f3")  # opened before: Textual's plain switch
+        await tui.settle(pilot)
+        assert collecting_while_composed == [False] and gc.isenabled()
+    assert gc.get_freeze_count() == 0

@@ -12,7 +12,9 @@ What the app builds later lives as long too: a screen opened for the first time 
 widgets), torch imported by a worker (~160,000 objects). Left in the collector, they made every
 full collection walk them: 88–113 ms with the GIL held, once every few step moves on the
 Gradients screen. `Refreeze` freezes again once such growth has settled: 14–28 ms a full
-collection after (measured, benchmarks/README.md).
+collection after (measured, benchmarks/README.md). A screen's first opening is built with
+collection paused (its compose set off 2–4 full collections, 30–185 ms each) and frozen as soon
+as it has mounted (`RnnTuiApp.switch_mode`).
 """
 
 from __future__ import annotations
