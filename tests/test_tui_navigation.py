@@ -197,3 +197,23 @@ async def test_escape_stops_a_running_generation_first_then_leaves_the_field(slo
         assert app.focused is length
         await pilot.press("escape")
         assert app.focused is None
+
+
+async def test_the_footer_is_rebuilt_only_when_its_keys_change(tui):
+    """Textual's Footer rebuilt all its keys on every focus move (50–190 ms a Tab on the Train
+    form); between two text fields the keys are the same, so the same key widgets stay."""
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        screen.query_one("#form-hidden").focus()
+        await tui.settle(pilot)
+        shown = list(screen.query(FooterKey))
+        await pilot.press("tab")
+        await tui.settle(pilot)
+        assert app.focused.id == "form-embed"
+        assert list(screen.query(FooterKey)) == shown  # the same widgets: not rebuilt
+        in_field = footer_keys(app)
+        await pilot.press("escape")  # out of the field: the digits are keys again
+        await tui.settle(pilot)
+        assert footer_keys(app) != in_field
+        assert "2" in footer_keys(app) and "f3" not in footer_keys(app)

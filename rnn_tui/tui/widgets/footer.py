@@ -1,8 +1,12 @@
-"""The app's footer: compact below 100 columns so the screen keys still fit at 80×24."""
+"""The app's footer: compact below 100 columns so the screen keys still fit at 80×24, and
+rebuilt only when what it shows changes."""
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from textual import events
+from textual.screen import Screen
 from textual.widgets import Footer
 
 COMPACT_BELOW = 100
@@ -23,9 +27,39 @@ class AppFooter(Footer):
     }
     """
 
+    _shown: Hashable = None  # what the last rebuild showed (`shown_bindings`)
+
+    def bindings_changed(self, screen: Screen) -> None:
+        """Textual's Footer rebuilds all its keys whenever the focus moves (each new key
+        restyled three times): 50–190 ms of a Tab between the Train form's fields, where the
+        keys shown stay the same. Rebuilt only when they differ."""
+        shown = shown_bindings(screen), self.show_command_palette
+        if self._bindings_ready and shown == self._shown:
+            return
+        self._shown = shown
+        super().bindings_changed(screen)
+
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < COMPACT_BELOW
         self.compact = narrow
         # At 80 columns the screen's keys, the help and the screen keys take the whole line; the
         # palette (ctrl+p) is listed in the help instead of covering the line's end.
         self.show_command_palette = not narrow
+
+
+def shown_bindings(screen: Screen) -> tuple:
+    """What a Footer draws from the screen's active bindings: each shown binding's key,
+    action, description, group, tooltip and whether it is enabled."""
+    return tuple(
+        (
+            key,
+            binding.action,
+            binding.description,
+            binding.key_display,
+            binding.group,
+            enabled,
+            tooltip,
+        )
+        for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
+        if binding.show
+    )
