@@ -217,3 +217,28 @@ async def test_the_footer_is_rebuilt_only_when_its_keys_change(tui):
         await tui.settle(pilot)
         assert footer_keys(app) != in_field
         assert "2" in footer_keys(app) and "f3" not in footer_keys(app)
+
+
+async def test_tab_moves_between_fields_not_onto_a_form_itself(tui):
+    """A form's scroll container took a Tab stop of its own, showing nothing focused, and
+    focusing or leaving it restyled every field in it (~100 ms a Tab each way)."""
+    from rnn_tui.tui.widgets.forecast_form import ForecastForm
+    from rnn_tui.tui.widgets.options_form import OptionsForm
+    from rnn_tui.tui.widgets.train_form import TrainForm
+
+    forms = (TrainForm, ForecastForm, OptionsForm)
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for mode in ("train", "forecast", "classify"):
+            await pilot.press(SPECS[mode].function_key)  # works from inside a field too
+            await tui.settle(pilot)
+            screen = app.screen
+            assert app.current_mode == mode
+            assert (
+                screen.query(TrainForm) or screen.query(ForecastForm) or screen.query(OptionsForm)
+            )
+            stops = []
+            for _ in range(30):  # more than one cycle of the Train form
+                await pilot.press("tab")
+                stops.append(app.focused)
+            assert not [w for w in stops if isinstance(w, forms)], mode

@@ -39,7 +39,7 @@ SINE_ONLY = ("length", "noise_seed")
 LATENT_ONLY = ("layers", "num_steps")
 
 
-class ForecastForm(VerticalScroll):
+class ForecastForm(VerticalScroll, can_focus=False):
     """The option rows, the pair counts, a hint line for the focused field, and Start."""
 
     DEFAULT_CSS = """

@@ -16,7 +16,7 @@ from rnn_tui.options import Option
 from rnn_tui.tui.widgets.option_input import option_control, option_tooltip, read_field, set_field
 
 
-class OptionsForm(VerticalScroll):
+class OptionsForm(VerticalScroll, can_focus=False):
     """Rows for `options` (ids `{prefix}-{name}`), a note under them, and a Start button
     (`{prefix}-start`)."""
 

@@ -57,7 +57,7 @@ def hint(option: Option) -> str:
     return option.help[:1].upper() + option.help[1:]
 
 
-class TrainForm(VerticalScroll):
+class TrainForm(VerticalScroll, can_focus=False):
     """The options, a hint line for the focused field, and the Start button."""
 
     DEFAULT_CSS = """
