@@ -23,6 +23,16 @@ def _colours(screen) -> tuple[list[tuple[str, str, str]], str]:
     return nodes, drawn
 
 
+async def _train_built_under_light(tui):
+    """The Train screen's colours and drawing in an app started under the light theme."""
+    app = tui.make_app()
+    app.theme = "textual-light"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await pilot.pause()
+        return _colours(app.screen)
+
+
 async def test_opening_each_screen_restyles_neither_the_app_nor_the_whole_screen(
     tui, monkeypatch
 ) -> None:
@@ -64,23 +74,11 @@ async def test_a_screen_built_after_a_theme_change_has_the_new_theme(tui) -> Non
         await pilot.pause()
         after_change = _colours(app.screen)
 
-    fresh = tui.make_app()
-    fresh.theme = "textual-light"
-    async with fresh.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
-        await pilot.pause()
-        built_light = _colours(fresh.screen)
-    assert after_change == built_light
+    assert after_change == await _train_built_under_light(tui)
 
 
 async def test_a_screen_away_during_a_theme_change_is_restyled_on_return(tui) -> None:
-    fresh = tui.make_app()
-    fresh.theme = "textual-light"
-    async with fresh.run_test(size=(120, 40)) as pilot:
-        await pilot.press("f3")
-        await pilot.pause()
-        built_light = _colours(fresh.screen)
-
+    built_light = await _train_built_under_light(tui)
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.press("f3")
