@@ -242,3 +242,24 @@ async def test_tab_moves_between_fields_not_onto_a_form_itself(tui):
                 await pilot.press("tab")
                 stops.append(app.focused)
             assert not [w for w in stops if isinstance(w, forms)], mode
+
+
+async def test_the_footer_catches_up_with_a_focus_move_made_while_the_app_was_blurred(tui):
+    """Textual does not rebuild the footer while the terminal has lost the app's focus; what
+    changed meanwhile shows when the focus comes back."""
+    from textual import events
+
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        screen.query_one("#form-hidden").focus()
+        await tui.settle(pilot)
+        assert "f3" in footer_keys(app)  # in a field: the function keys
+        app.post_message(events.AppBlur())
+        await tui.settle(pilot)
+        screen.query_one("#start").focus()  # a button: the digits are keys there
+        await tui.settle(pilot)
+        app.post_message(events.AppFocus())
+        await tui.settle(pilot)
+        assert app.focused.id == "start"
+        assert "2" in footer_keys(app) and "f3" not in footer_keys(app)

@@ -36,8 +36,9 @@ class AppFooter(Footer):
         shown = shown_bindings(screen), self.show_command_palette
         if self._bindings_ready and shown == self._shown:
             return
-        self._shown = shown
         super().bindings_changed(screen)
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._shown = shown  # what Textual's rebuild (just scheduled) will show
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < COMPACT_BELOW
