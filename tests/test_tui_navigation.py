@@ -263,3 +263,33 @@ async def test_the_footer_catches_up_with_a_focus_move_made_while_the_app_was_bl
         await tui.settle(pilot)
         assert app.focused.id == "start"
         assert "2" in footer_keys(app) and "f3" not in footer_keys(app)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_new_footer_keys_start_with_the_footers_compact_setting(tui, width):
+    """A rebuilt footer's keys started compact and then took the footer's setting, restyling
+    each key once or twice (25–30 ms of a Dataset tab switch); they are built with it."""
+    app = tui.make_app()
+    async with app.run_test(size=(width, 40)) as pilot:
+        await tui.settle(pilot)
+        footer = app.screen.query_one("AppFooter")
+        assert footer.compact == (width < 100)
+        restyled = []
+        update_styles = app.update_styles
+
+        def recording(node=None, animate=True):
+            restyled.append(node)
+            return update_styles(node, animate)
+
+        app.update_styles = recording
+        shown = list(app.screen.query(FooterKey))
+        await pilot.press("right_square_bracket", "right_square_bracket")  # Partitioning's keys
+        await tui.settle(pilot)
+        keys = list(app.screen.query(FooterKey))
+        assert keys and not set(keys) & set(shown)  # rebuilt
+        # The palette key (ctrl+p, wide only) is not bound to the footer's setting.
+        bound = [key for key in keys if not key.has_class("-command-palette")]
+        assert len(bound) >= 10
+        assert all(key.compact == footer.compact for key in bound)
+        assert all(key.has_class("-compact") == footer.compact for key in bound)
+        assert not [node for node in restyled if node in bound]
