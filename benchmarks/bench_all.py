@@ -14,7 +14,8 @@ do not colour the next; each prints JSON, collected here):
     seq2seq    bench_translate.py   training against train_seq2seq; greedy and beam-5 latency
     scale      bench_scale.py       `rnn-tui stats` at 10/30/100 MB: time and peak memory
     ui         bench_ui.py          Train screen against headless tokens/s, key latency
-    stalls     bench_stalls.py      the event loop held: each screen's first opening, step moves
+    stalls     bench_stalls.py      the event loop held: Dataset tab switches, each screen's first
+                                    opening, step moves
 
 The last line is one JSON object with every section's rows and the machine it ran on; the
 ratios (ours / d2l) are what benchmarks/README.md records.

@@ -1,11 +1,13 @@
 """How long the app's event loop is held, screen by screen, as a person uses it.
 
-    python benchmarks/bench_stalls.py [--moves 20] [--only switch,inside]
+    python benchmarks/bench_stalls.py [--moves 20] [--presses 24] [--only tabs,switch,inside]
 
 A 5 ms heartbeat runs on the app's event loop (headless, 120×40, animations off); a watcher
 thread notes the loop's Python stack whenever the heartbeat is over 50 ms late, so each stall
 comes with where the loop was. One JSON line per scenario:
 
+    tabs    the Dataset screen's tabs shown in turn (`]`) --presses times, 0.4 s apart: the
+            longest gap after each press (median, p95, max) and the full collections meanwhile
     switch  each screen opened for the first time by its function key: the longest gap and
             where the loop spent it (Textual's own stylesheet and build work shows as textual)
     inside  the Gradients screen's Inside tab reading a text with the shipped char LSTM, then
@@ -41,11 +43,15 @@ class Watch:
         self.loop_thread = threading.get_ident()
         self.beat = time.perf_counter()
         self.stalls: list[tuple[float, list[str]]] = []
+        self.longest = 0.0  # the longest gap between two beats since it was last reset
         self._stop = False
 
     async def heartbeat(self) -> None:
+        self.beat = time.perf_counter()
         while not self._stop:
-            self.beat = time.perf_counter()
+            now = time.perf_counter()
+            self.longest = max(self.longest, now - self.beat)
+            self.beat = now
             await asyncio.sleep(0.005)
 
     def watcher(self) -> None:
@@ -79,7 +85,45 @@ class Watch:
         self._stop = True
 
 
-async def scenarios(moves: int, only: set[str]) -> list[dict]:
+async def tab_switches(pilot, watch: Watch, presses: int) -> dict:
+    """The Dataset screen's next tab, `presses` times: the longest gap after each press."""
+    import gc
+    import statistics
+
+    full = []
+
+    def collected(phase: str, info: dict) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(phase)
+
+    gaps, by_tab = [], collections.defaultdict(list)
+    tabs = pilot.app.screen.query_one("TabbedContent")
+    gc.callbacks.append(collected)
+    try:
+        for _ in range(presses):
+            watch.longest = 0.0
+            await pilot.press("right_square_bracket")
+            await pilot.pause(0.4)
+            gaps.append(watch.longest * 1e3)
+            by_tab[tabs.active.removeprefix("tab-")].append(watch.longest * 1e3)
+    finally:
+        gc.callbacks.remove(collected)
+    in_order = [round(g) for g in gaps]
+    gaps.sort()
+    return {
+        "scenario": "tabs",
+        "presses": presses,
+        "first_cycle_ms": in_order[:4],  # each tab's first showing
+        "median_ms": round(statistics.median(gaps), 1),
+        "p95_ms": round(gaps[max(0, round(0.95 * len(gaps)) - 1)], 1),
+        "max_ms": round(gaps[-1], 1),
+        "median_ms_by_tab": {tab: round(statistics.median(g)) for tab, g in by_tab.items()},
+        "full_collections": len(full),
+        **{f"worst_{k}": v for k, v in watch.take().items()},
+    }
+
+
+async def scenarios(moves: int, only: set[str], presses: int = 24) -> list[dict]:
     from textual.widgets import Input, Select, TabbedContent
 
     from rnn_tui.tui.app import SCREEN_SPECS, RnnTuiApp
@@ -93,6 +137,8 @@ async def scenarios(moves: int, only: set[str]) -> list[dict]:
         await app.workers.wait_for_complete()
         await pilot.pause(0.5)
         watch.start()
+        if "tabs" in only:
+            results.append(await tab_switches(pilot, watch, presses))
         if "switch" in only:
             for spec in SCREEN_SPECS[1:]:
                 await pilot.press(spec.function_key)
@@ -138,12 +184,13 @@ async def scenarios(moves: int, only: set[str]) -> list[dict]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--moves", type=int, default=20)
-    parser.add_argument("--only", default="switch,inside")
+    parser.add_argument("--presses", type=int, default=24)
+    parser.add_argument("--only", default="tabs,switch,inside")
     args = parser.parse_args(argv)
     only = set(args.only.split(","))
     with tempfile.TemporaryDirectory() as runs:
         os.environ["RNN_TUI_RUNS"] = runs
-        results = asyncio.run(scenarios(args.moves, only))
+        results = asyncio.run(scenarios(args.moves, only, args.presses))
     for result in results:
         print(json.dumps(result))
     missed = [
