@@ -49,7 +49,8 @@ class AppFooter(Footer):
         switch on the Dataset screen). The palette key is not bound: it stays as Textual
         makes it."""
         for widget in super().compose():
-            if isinstance(widget, FooterKey) and "compact" in (widget._reactive_connect or {}):
+            bound = getattr(widget, "_reactive_connect", None) or {}  # what data_bind set
+            if isinstance(widget, FooterKey) and "compact" in bound:
                 widget.set_reactive(FooterKey.compact, self.compact)
                 widget.set_class(self.compact, "-compact", update=False)
             yield widget
