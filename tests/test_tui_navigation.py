@@ -293,3 +293,60 @@ async def test_new_footer_keys_start_with_the_footers_compact_setting(tui, width
         assert all(key.compact == footer.compact for key in bound)
         assert all(key.has_class("-compact") == footer.compact for key in bound)
         assert not [node for node in restyled if node in bound]
+
+
+def footer_line(app) -> tuple[list[FooterKey], list[FooterKey]]:
+    """The footer's keys that show, and those it hides."""
+    keys = list(app.screen.query(FooterKey))
+    shown = [key for key in keys if key.display and (key.parent.display if key.parent else True)]
+    return shown, [key for key in keys if key not in shown]
+
+
+@pytest.mark.parametrize("width", [80, 120])
+async def test_the_footer_fits_its_line_keeping_help_screens_and_explain(tui, width):
+    """At 80 columns the Train, Generate, Translate, Forecast and Classify footers ran past
+    the edge: the explain key and some screen keys were cut off (the Partitioning tab lost
+    "2 … 7 screens"). The screen's own keys give way from the right, and the help, screen and
+    explain keys stay."""
+    app = tui.make_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("right_square_bracket", "right_square_bracket")  # Partitioning
+        await tui.settle(pilot)
+        places = ["dataset"]
+        for mode in ("train", "generate", "translate", "forecast", "classify"):
+            places.append(mode)
+        for place in places:
+            if place != "dataset":
+                await pilot.press(SPECS[place].function_key)
+                await tui.settle(pilot)
+            await pilot.pause(0.1)
+            shown, hidden = footer_line(app)
+            displays = [key.key_display for key in shown]
+            # Every shown key ends within the line (its last column is a blank).
+            assert all(key.region.right <= width + 1 for key in shown), (place, displays)
+            assert len([key for key in shown if key.region.right > width]) <= 1, place
+            assert "help" in {key.action for key in shown}, place
+            assert "toggle_explain" in {key.action for key in shown}, place
+            screens = {key.action for key in shown if key.action.startswith("show_screen(")}
+            assert len(screens) == len(SCREEN_SPECS), (place, displays)
+            # What gives way is never the help or a screen key.
+            assert all(not key.action.startswith(("help", "show_screen(")) for key in hidden)
+            if width == 80 and place in ("train", "translate"):
+                assert hidden, place  # these screens have more keys than 80 columns hold
+
+
+async def test_keys_hidden_at_80_columns_come_back_when_the_terminal_widens(tui):
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.open_screen(pilot, "train")
+        await tui.settle(pilot)
+        await pilot.pause(0.1)
+        shown, hidden = footer_line(app)
+        assert "v" in [key.key_display for key in hidden]
+        await pilot.resize_terminal(160, 40)
+        await tui.settle(pilot)
+        await pilot.pause(0.1)
+        shown, hidden = footer_line(app)
+        assert not hidden
+        assert "v" in [key.key_display for key in shown]

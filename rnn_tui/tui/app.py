@@ -140,7 +140,8 @@ class RnnTuiApp(App[None]):
     COMMANDS: ClassVar[set] = {RnnTuiCommands}
     # A plain key for where no text field has the focus, and a priority twin that works from
     # inside one (a field would type the plain key); the footer shows the one that works. Order
-    # is footer order: at 80 columns the help and the screens fit, the explain key may not.
+    # is footer order; where the line is too narrow, the footer keeps these and lets the
+    # screen's own keys give way (widgets/footer.py).
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("question_mark", "help", "Help", tooltip="these keys and a guide to the screen"),
         Binding(

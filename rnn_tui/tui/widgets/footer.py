@@ -1,5 +1,5 @@
-"""The app's footer: compact below 100 columns so the screen keys still fit at 80×24, and
-rebuilt only when what it shows changes."""
+"""The app's footer: compact below 100 columns, fitted to one line with the help, screen and
+explain keys always shown, and rebuilt only when what it shows changes."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from collections.abc import Hashable
 from textual import events
 from textual.app import ComposeResult
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 COMPACT_BELOW = 100
+# The app's own keys, which work on every screen: kept when the line is too narrow for all.
+GLOBAL_ACTIONS = ("help", "show_screen(", "toggle_explain")
 
 
 class AppFooter(Footer):
@@ -55,12 +58,45 @@ class AppFooter(Footer):
                 widget.set_class(self.compact, "-compact", update=False)
             yield widget
 
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.call_after_refresh(self._fit)
+
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < COMPACT_BELOW
         self.compact = narrow
-        # At 80 columns the screen's keys, the help and the screen keys take the whole line; the
-        # palette (ctrl+p) is listed in the help instead of covering the line's end.
+        # At 80 columns the palette (ctrl+p) is listed in the help instead of covering the
+        # line's end.
         self.show_command_palette = not narrow
+        for widget in self.children:
+            widget.display = True  # measured again at the new width
+        self.call_after_refresh(self._fit)
+
+    def _fit(self, tries: int = 3) -> None:
+        """Where the keys overflow the line (a screen with many keys at 80 columns), hide the
+        screen's and the focused widget's keys from the right until it fits. The help, screen
+        and explain keys stay: the help lists every key. Measured on the laid-out keys (each
+        unit's own width, so a layout still pending elsewhere does not matter)."""
+        if not self.is_attached:
+            return
+        units = footer_units(self)
+        if not all(unit.laid_out for unit in units):
+            if tries:
+                self.call_after_refresh(self._fit, tries - 1)
+            return
+        room = self.size.width
+        for palette in self.query(".-command-palette"):
+            if palette.display:
+                room -= palette.outer_size.width
+        # The last key's last column is blank (its margin, or its description's padding): it
+        # may go under the palette key or past the edge.
+        overflow = sum(unit.width for unit in units) - 1 - room
+        for unit in reversed(units):
+            if overflow <= 0:
+                break
+            if not unit.is_global:
+                unit.hide()
+                overflow -= unit.width
 
 
 def shown_bindings(screen: Screen) -> tuple:
@@ -79,3 +115,37 @@ def shown_bindings(screen: Screen) -> tuple:
         for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
         if binding.show
     )
+
+
+class FooterUnit:
+    """A key of the footer, or a group of keys with its label: shown or hidden together."""
+
+    def __init__(self, widgets: list[Widget]) -> None:
+        self.widgets = widgets
+        keys = [w for w in widgets if isinstance(w, FooterKey)]
+        keys += [key for w in widgets if isinstance(w, KeyGroup) for key in w.query(FooterKey)]
+        self.is_global = any(key.action.startswith(GLOBAL_ACTIONS) for key in keys)
+        # Columns taken in the line: the widgets and their margins (the footer's own children
+        # have right margins only, so no two margins meet and collapse).
+        self.width = sum(
+            w.region.width + w.styles.margin.left + w.styles.margin.right for w in widgets
+        )
+        self.laid_out = all(w.region.width for w in widgets)
+
+    def hide(self) -> None:
+        for widget in self.widgets:
+            widget.display = False
+
+
+def footer_units(footer: Footer) -> list[FooterUnit]:
+    """The footer's shown keys in line order, a group and the label after it as one unit (the
+    palette key, docked right, is not one)."""
+    units: list[list[Widget]] = []
+    for widget in footer.children:
+        if not widget.display or widget.has_class("-command-palette"):
+            continue
+        if isinstance(widget, FooterLabel) and units and isinstance(units[-1][-1], KeyGroup):
+            units[-1].append(widget)
+        else:
+            units.append([widget])
+    return [FooterUnit(widgets) for widgets in units]
