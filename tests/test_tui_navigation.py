@@ -336,7 +336,7 @@ async def test_the_footer_fits_its_line_keeping_help_screens_and_explain(tui, wi
                 assert hidden, place  # these screens have more keys than 80 columns hold
 
 
-async def test_keys_hidden_at_80_columns_come_back_when_the_terminal_widens(tui):
+async def test_keys_hidden_at_80_columns_come_back_and_the_palette_key_follows_the_width(tui):
     app = tui.make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await tui.open_screen(pilot, "train")
@@ -350,3 +350,11 @@ async def test_keys_hidden_at_80_columns_come_back_when_the_terminal_widens(tui)
         shown, hidden = footer_line(app)
         assert not hidden
         assert "v" in [key.key_display for key in shown]
+        # Wide enough for the palette key, which only a rebuild adds (or drops).
+        assert [key for key in shown if key.has_class("-command-palette")]
+        await pilot.resize_terminal(80, 24)
+        await tui.settle(pilot)
+        await pilot.pause(0.1)
+        shown, hidden = footer_line(app)
+        assert not [key for key in shown if key.has_class("-command-palette")]
+        assert "v" in [key.key_display for key in hidden]

@@ -67,7 +67,13 @@ class AppFooter(Footer):
         self.compact = narrow
         # At 80 columns the palette (ctrl+p) is listed in the help instead of covering the
         # line's end.
+        palette_changed = self.show_command_palette == narrow
         self.show_command_palette = not narrow
+        if palette_changed and self._bindings_ready and self.is_attached:
+            # The palette key is added or dropped only by a rebuild (then fitted).
+            self._shown = shown_bindings(self.screen), self.show_command_palette
+            self.call_after_refresh(self.recompose)
+            return
         for widget in self.children:
             widget.display = True  # measured again at the new width
         self.call_after_refresh(self._fit)
