@@ -331,3 +331,51 @@ async def test_a_corpus_too_short_for_perplexity_says_so_in_place(
         result = str(app.screen.query_one("#ppl-result", Static).render())
         assert result.startswith("no perplexity: corpus too short")
         assert tui.errors(app) == []
+
+
+def count_builds(plot: LinePlot) -> list[str]:
+    """Every figure plotext builds for `plot` from now on, in order."""
+    built: list[str] = []
+    build = plot.plt.build
+
+    def counted() -> str:
+        built.append(build())
+        return built[-1]
+
+    plot.plt.build = counted
+    return built
+
+
+async def test_the_zipf_plot_is_built_again_only_when_something_changed(tui) -> None:
+    """Showing the n-grams tab again (Textual renders it on each showing, restyle and focus)
+    reuses the built figure; a new size, theme, view or corpus builds a new one."""
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("right_square_bracket")
+        await tui.settle(pilot)
+        plot = app.screen.query_one("#zipf", LinePlot)
+        built = count_builds(plot)
+        for _ in range(4):  # round the four tabs, back to the n-grams
+            await pilot.press("right_square_bracket")
+            await tui.settle(pilot)
+        assert app.screen.query_one("#tabs").active == "tab-ngrams"
+        assert built == []
+        figure = plot.render()
+
+        await pilot.resize_terminal(100, 40)
+        await tui.settle(pilot)
+        assert len(built) >= 1 and built[-1] != str(figure)
+        count = len(built)
+        app.theme = "textual-light"
+        await tui.settle(pilot)
+        assert len(built) > count
+        count = len(built)
+        plot.focus()
+        await pilot.press("plus")  # zoom in: a new view
+        await tui.settle(pilot)
+        assert len(built) > count and "zoomed" in built[-1]
+        count = len(built)
+        await pilot.press("t")  # word level to char level: new Zipf curves
+        await tui.settle(pilot)
+        assert len(built) > count

@@ -9,19 +9,23 @@ Two things plotext 5 gets wrong for us are handled here once:
 - its log scale re-applies log10 to the stored data on every build, so we take log10 ourselves
   and label the ticks with the real values (1, 10, 100, 1000);
 - the whole plot is rebuilt on every render (≈ 6 µs a point), so each series is decimated to
-  about two points per column (braille has two sub-columns per cell) before it reaches plotext.
+  about two points per column (braille has two sub-columns per cell) before it reaches plotext,
+  and the built figure is kept until the data, the view, the size or the theme changes: Textual
+  renders a widget again each time it is shown or restyled, with nothing new to draw.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 from textual import events
+from textual.app import RenderResult
 from textual.binding import Binding, BindingType
+from textual.geometry import Size
 from textual_plotext import PlotextPlot
 
 from rnn_tui.metrics.smoothing import ema
@@ -98,6 +102,9 @@ class LinePlot(PlotextPlot):
         self._raw: list[Series] = []
         self._series: list[tuple[str, np.ndarray, np.ndarray, str | None]] = []
         self._drag: tuple[int, int, tuple[float, float], tuple[float, float]] | None = None
+        self._replots = 0  # bumped by each replot: the figure built from then on is new
+        self._replotted_size = Size(0, 0)
+        self._drawn: tuple[Hashable, RenderResult] | None = None  # (key, the built figure)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -163,6 +170,8 @@ class LinePlot(PlotextPlot):
 
     def replot(self) -> None:
         """Rebuild plotext's data from the stored series, then repaint this widget."""
+        self._replots += 1
+        self._replotted_size = self.size
         plt = self.plt
         # All settings, not only the data: limits and ticks of a view or a log axis left behind
         # would stick. The theme goes with them, and it picks the colours of the series added
@@ -329,5 +338,16 @@ class LinePlot(PlotextPlot):
             self.release_mouse()
 
     def on_resize(self, event: events.Resize) -> None:
-        # The number of points kept depends on the width.
-        self.replot()
+        # The points kept and the log ticks depend on the size. Showing a hidden tab resizes
+        # its widgets to the size they had: nothing to replot then.
+        if self.size != self._replotted_size:
+            self.replot()
+
+    def render(self) -> RenderResult:
+        """plotext's figure, built again only after a replot or a new size or theme (12 ms for
+        the Dataset screen's Zipf plot, which Textual renders three times each time its tab is
+        shown)."""
+        key = (self._replots, self.size, self.theme, self.app.theme)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = key, super().render()
+        return self._drawn[1]
