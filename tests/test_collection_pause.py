@@ -141,3 +141,38 @@ async def test_a_first_opening_is_built_with_collection_paused_then_frozen(tui, 
         await tui.settle(pilot)
         assert collecting_while_composed == [False] and gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_them(
+    tui, monkeypatch
+):
+    """The Pairs tab's 68,807 pairs (137,000 token lists), loaded by a worker after start-up,
+    reached the oldest generation unfrozen: every full collection walked them, the longest
+    stalls of a Dataset tab key. The panel posts LongLivedData and the app freezes them."""
+    from rnn_tui.tui.widgets import pairs_panel
+
+    monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
+    monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 0.1)
+    # The modules that loading and drawing import are imported first (their growth alone sets
+    # off a refreeze; in a session the n-grams tab, shown before, has imported them). The pairs
+    # are then loaded by the app, after its start-up freeze, as in a session.
+    import rich.ansi  # noqa: F401  (the plots' Text.from_ansi)
+
+    pairs_panel._load(pairs_panel.SOURCE)
+    pairs_panel._load.cache_clear()
+    app = tui.make_app()
+    app.freeze_long_lived_objects = True
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause(0.3)
+        assert gc.get_freeze_count() > 0
+        app.screen.query_one("#tabs").active = "tab-pairs"
+        panel = app.screen.query_one(pairs_panel.PairsPanel)
+        while panel._summary is None:
+            await pilot.pause(0.05)
+        await tui.settle(pilot)
+        await pilot.pause(0.5)
+        data = panel._summary.data
+        collected = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
+        tokens = [data.source[0], data.source[-1], data.target[0], data.target[-1]]
+        assert all(gc.is_tracked(t) and id(t) not in collected for t in tokens)
+    assert gc.get_freeze_count() == 0

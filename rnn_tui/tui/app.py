@@ -31,6 +31,7 @@ from textual.widgets.input import Selection
 
 from rnn_tui.decode.cache import ModelCache
 from rnn_tui.tui.collection_pause import (
+    LongLivedData,
     Refreeze,
     collection_paused,
     freeze_long_lived,
@@ -189,6 +190,7 @@ class RnnTuiApp(App[None]):
     model_cache: ModelCache | None = None
 
     _frozen = False  # the start-up freeze has happened (so new long-lived objects are frozen too)
+    _long_lived = 0  # LongLivedData messages received
 
     def on_mount(self) -> None:
         freeze = self.freeze_long_lived_objects
@@ -236,10 +238,14 @@ class RnnTuiApp(App[None]):
             return False  # not opened yet
         return True
 
-    def _growth(self) -> tuple[int, int]:
-        """What grows when the app builds objects for good: modules imported, screens built."""
+    def _growth(self) -> tuple[int, int, int]:
+        """What grows when the app builds objects for good: modules imported, screens built,
+        data a widget keeps (`LongLivedData`)."""
         built = sum(self._built(spec.mode) for spec in self.screen_specs)
-        return len(sys.modules), built
+        return len(sys.modules), built, self._long_lived
+
+    def on_long_lived_data(self, message: LongLivedData) -> None:
+        self._long_lived += 1
 
     def on_unmount(self) -> None:
         thaw()

@@ -14,7 +14,9 @@ full collection walk them: 88–113 ms with the GIL held, once every few step mo
 Gradients screen. `Refreeze` freezes again once such growth has settled: 14–28 ms a full
 collection after (measured, benchmarks/README.md). A screen's first opening is built with
 collection paused (its compose set off 2–4 full collections, 30–185 ms each) and frozen as soon
-as it has mounted (`RnnTuiApp.switch_mode`).
+as it has mounted (`RnnTuiApp.switch_mode`). A widget that has just taken data for good (the
+Dataset screen's 68,807 sentence pairs: 137,000 token lists) posts `LongLivedData`, and that
+is frozen the same way.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import gc
 import threading
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
+
+from textual.message import Message
 
 _lock = threading.Lock()
 _depth = 0
@@ -92,10 +96,26 @@ class Refreeze:
         return False
 
 
+class LongLivedData(Message):
+    """Posted (bubbling to the app) by a widget that now holds many objects for as long as it
+    lives, so that `Refreeze` freezes them once the growth has settled. Loaded by a worker, they
+    reached the oldest generation unfrozen, and each full collection walked them: the pairs'
+    token lists alone made a Dataset tab key's p95 190–230 ms instead of 140 (measured,
+    benchmarks/README.md). Only for data without reference cycles that outlives the widget's
+    ordinary churn: a frozen cycle is not freed until `thaw`."""
+
+
 def thaw() -> None:
     """Give the frozen objects back to the collector (when the app ends: in a process that
     runs many apps, the test suite, each app's cycles are collected)."""
     gc.unfreeze()
 
 
-__all__ = ["Refreeze", "collection_paused", "freeze_long_lived", "refreeze", "thaw"]
+__all__ = [
+    "LongLivedData",
+    "Refreeze",
+    "collection_paused",
+    "freeze_long_lived",
+    "refreeze",
+    "thaw",
+]

@@ -35,6 +35,7 @@ from rnn_tui.data.translation import (
     truncate_pad,
 )
 from rnn_tui.data.vocab import Vocab
+from rnn_tui.tui.collection_pause import LongLivedData
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.pairs_histogram import LengthHistogram
 from rnn_tui.tui.widgets.pairs_view import (
@@ -220,6 +221,7 @@ class PairsPanel(Widget):
         self.query_one(LengthHistogram).set_histograms(summary.histograms, HISTOGRAM_CAP)
         self.query_one("#pairs-view").loading = False
         self._apply_padding(force=True)
+        self.post_message(LongLivedData())  # the pairs stay while the app runs (`_load`)
 
     def on_pairs_panel_load_failed(self, message: LoadFailed) -> None:
         self.query_one("#pairs-status", Static).update(f"could not load {SOURCE}: {message.error}")
