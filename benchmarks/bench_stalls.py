@@ -7,7 +7,10 @@ thread notes the loop's Python stack whenever the heartbeat is over 50 ms late, 
 comes with where the loop was. One JSON line per scenario:
 
     tabs    the Dataset screen's tabs shown in turn (`]`) --presses times, 0.4 s apart: the
-            longest gap after each press (median, p95, max) and the full collections meanwhile
+            longest gap after each press (median, p95, max), the full collections meanwhile,
+            and how many objects stayed alive per press over the second half (at most the
+            last presses − 16; after a full collection at each end, frozen objects included:
+            a leak shows as steady growth)
     switch  each screen opened for the first time by its function key: the longest gap and
             where the loop spent it (Textual's own stylesheet and build work shows as textual)
     inside  the Gradients screen's Inside tab reading a text with the shipped char LSTM, then
@@ -85,6 +88,15 @@ class Watch:
         self._stop = True
 
 
+def alive_after_collecting() -> int:
+    """Objects the collector tracks after a full collection, the frozen ones included (the
+    app freezes what it keeps for good)."""
+    import gc
+
+    gc.collect()
+    return len(gc.get_objects()) + gc.get_freeze_count()
+
+
 async def tab_switches(pilot, watch: Watch, presses: int) -> dict:
     """The Dataset screen's next tab, `presses` times: the longest gap after each press."""
     import gc
@@ -98,6 +110,10 @@ async def tab_switches(pilot, watch: Watch, presses: int) -> dict:
 
     gaps, by_tab = [], collections.defaultdict(list)
     tabs = pilot.app.screen.query_one("TabbedContent")
+    alive = 0
+    # Four rounds of the tabs: every cache filled, the pairs loaded and frozen (a refreeze also
+    # keeps the footer of that moment, which a later rebuild replaces: a one-off).
+    settled = min(16, presses // 2)
     gc.callbacks.append(collected)
     try:
         for _ in range(presses):
@@ -106,8 +122,12 @@ async def tab_switches(pilot, watch: Watch, presses: int) -> dict:
             await pilot.pause(0.4)
             gaps.append(watch.longest * 1e3)
             by_tab[tabs.active.removeprefix("tab-")].append(watch.longest * 1e3)
+            if len(gaps) == settled:  # from here on, what stays alive is growth
+                alive = alive_after_collecting()
+                full.pop()  # not one of the app's
     finally:
         gc.callbacks.remove(collected)
+    alive_per_press = (alive_after_collecting() - alive) / max(1, presses - settled)
     in_order = [round(g) for g in gaps]
     gaps.sort()
     return {
@@ -119,6 +139,7 @@ async def tab_switches(pilot, watch: Watch, presses: int) -> dict:
         "max_ms": round(gaps[-1], 1),
         "median_ms_by_tab": {tab: round(statistics.median(g)) for tab, g in by_tab.items()},
         "full_collections": len(full),
+        "alive_per_press": round(alive_per_press),
         **{f"worst_{k}": v for k, v in watch.take().items()},
     }
 
