@@ -23,6 +23,7 @@ from rnn_tui.data.corpus_analysis import NGRAM_ORDERS, NgramStats
 from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
 from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.widgets.plot import LinePlot, Series
+from rnn_tui.tui.widgets.steady_table import SteadyTable
 from rnn_tui.tui.widgets.vocab_table import display_token
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
@@ -124,7 +125,7 @@ class NgramPanel(VerticalScroll):
             for n in NGRAM_ORDERS:
                 with Vertical(classes="ngram-column", id=f"ngram-column-{n}"):
                     yield Label(f"top {NGRAM_NAMES[n]}s", classes="ngram-title")
-                    table: DataTable = DataTable(
+                    table: DataTable = SteadyTable(
                         id=f"ngram-{n}", cursor_type="row", zebra_stripes=True
                     )
                     table.add_column("count", key="count")

@@ -45,6 +45,7 @@ from rnn_tui.tui.widgets.pairs_view import (
     show_spaces,
     stats_table,
 )
+from rnn_tui.tui.widgets.steady_table import SteadyTable
 
 SOURCE = "fra-eng"
 SAMPLE_SIZE = 10
@@ -160,7 +161,7 @@ class PairsPanel(Widget):
         yield Static(f"loading {SOURCE}: reading and preprocessing pairs…", id="pairs-status")
         with VerticalScroll(id="pairs-view"):
             yield Static("[b]sample pairs[/b], before and after preprocess_nmt", classes="title")
-            yield DataTable(id="pairs-sample", cursor_type="row", zebra_stripes=True)
+            yield SteadyTable(id="pairs-sample", cursor_type="row", zebra_stripes=True)
             yield Static(id="pairs-spaces", classes="note")
             yield Static(id="pairs-stats")
             yield LengthHistogram(id="pairs-histogram")

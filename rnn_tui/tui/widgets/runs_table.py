@@ -17,6 +17,7 @@ from textual.widgets.data_table import CellDoesNotExist
 
 from rnn_tui.runs.compare import COLUMNS, best_first, differing, setting_text, sort_entries
 from rnn_tui.runs.format import plain
+from rnn_tui.tui.widgets.steady_table import SteadyTable
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 
 DIFF_STYLE = "bold yellow"  # a setting that differs between the runs compared
@@ -26,7 +27,7 @@ MAX_SETTINGS = 24  # differing settings shown as columns (a hand-made config may
 MAX_CELL = 40  # characters of a setting's value (a long path ends in "…")
 
 
-class RunsTable(DataTable):
+class RunsTable(SteadyTable):
     """One row per run; the fixed score columns, then one per differing setting."""
 
     DEFAULT_CSS = """

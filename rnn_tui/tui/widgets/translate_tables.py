@@ -15,7 +15,8 @@ from typing import Any, ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.widgets import DataTable
+
+from rnn_tui.tui.widgets.steady_table import SteadyTable
 
 UNK = "<unk>"
 EMPTY = "(empty)"
@@ -64,7 +65,7 @@ def fmt_bleu(value: float | None) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-class FittedTable(DataTable):
+class FittedTable(SteadyTable):
     """A row-cursor DataTable whose columns are sized to its width: fixed columns keep their
     width, the text columns share what is left by weight. Subclasses give `columns()` and
     `cells(item)` (checked when the subclass is made); `items` holds what the rows show."""
