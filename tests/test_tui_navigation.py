@@ -6,13 +6,13 @@ from __future__ import annotations
 import pytest
 from lm_fixtures import copy_checkpoint
 from textual.widgets import Input, Select
-from textual.widgets._footer import FooterKey
 from textual.widgets._header import HeaderTitle
 
 from rnn_tui.runs import discover
 from rnn_tui.tui.app import SCREEN_SPECS, RnnTuiApp, ScreenSpec
 from rnn_tui.tui.screens.generate import GenerateScreen
 from rnn_tui.tui.screens.help import HelpScreen
+from rnn_tui.tui.widgets.footer import AppFooter
 
 SPECS = {spec.mode: spec for spec in SCREEN_SPECS}
 
@@ -27,8 +27,17 @@ def filled_field(screen) -> Input:
     return next(w for w in screen.focus_chain if isinstance(w, Input) and w.value)
 
 
+def footer(app) -> AppFooter:
+    return app.screen.query_one(AppFooter)
+
+
 def footer_keys(app) -> list[str]:
-    return [key.key_display for key in app.screen.query(FooterKey)]
+    """Every key the footer has (those hidden to fit included), the palette key last."""
+    return [key.display for key in footer(app).keys()]
+
+
+def footer_text(app) -> str:
+    return footer(app).render_line(0).text
 
 
 async def test_function_keys_switch_screens_from_inside_a_field_that_keeps_its_text(
@@ -199,24 +208,38 @@ async def test_escape_stops_a_running_generation_first_then_leaves_the_field(slo
         assert app.focused is None
 
 
-async def test_the_footer_is_rebuilt_only_when_its_keys_change(tui):
-    """Textual's Footer rebuilt all its keys on every focus move (50–190 ms a Tab on the Train
-    form); between two text fields the keys are the same, so the same key widgets stay."""
+async def test_a_focus_move_repaints_the_footer_only_when_its_keys_change(tui):
+    """Textual's Footer is a widget per key, removed and mounted again on every change: two
+    whole-screen layouts and ~75 key renders a Dataset tab switch (20–85 ms of held loop each).
+    Here the keys are one line: a focus move that keeps them draws nothing, one that changes
+    them repaints the line, and neither asks for a layout or mounts a widget."""
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await tui.open_screen(pilot, "train")
         screen.query_one("#form-hidden").focus()
         await tui.settle(pilot)
-        shown = list(screen.query(FooterKey))
+        line = footer(app)
+        refreshes = []
+        refresh = line.refresh
+
+        def recording_refresh(*regions, **options):
+            refreshes.append(options)
+            return refresh(*regions, **options)
+
+        line.refresh = recording_refresh
         await pilot.press("tab")
         await tui.settle(pilot)
         assert app.focused.id == "form-embed"
-        assert list(screen.query(FooterKey)) == shown  # the same widgets: not rebuilt
+        assert refreshes == []  # the same keys: not drawn again
         in_field = footer_keys(app)
+        assert "f3" in in_field
         await pilot.press("escape")  # out of the field: the digits are keys again
         await tui.settle(pilot)
         assert footer_keys(app) != in_field
         assert "2" in footer_keys(app) and "f3" not in footer_keys(app)
+        assert " 1 2 3 4 5 6 7 screens " in footer_text(app)
+        assert refreshes and not [options for options in refreshes if options.get("layout")]
+        assert not line.children
 
 
 async def test_tab_moves_between_fields_not_onto_a_form_itself(tui):
@@ -266,40 +289,36 @@ async def test_the_footer_catches_up_with_a_focus_move_made_while_the_app_was_bl
 
 
 @pytest.mark.parametrize("width", [80, 120])
-async def test_new_footer_keys_start_with_the_footers_compact_setting(tui, width):
-    """A rebuilt footer's keys started compact and then took the footer's setting, restyling
-    each key once or twice (25–30 ms of a Dataset tab switch); they are built with it."""
+async def test_the_footer_looks_like_textuals_compact_below_100_columns(tui, width):
+    """The keys as Textual's Footer draws them: ` k Description ` wide, with the palette key
+    at the right; `k Description` one column apart and no palette key below 100 columns."""
     app = tui.make_app()
     async with app.run_test(size=(width, 40)) as pilot:
         await tui.settle(pilot)
-        footer = app.screen.query_one("AppFooter")
-        assert footer.compact == (width < 100)
-        restyled = []
-        update_styles = app.update_styles
-
-        def recording(node=None, animate=True):
-            restyled.append(node)
-            return update_styles(node, animate)
-
-        app.update_styles = recording
-        shown = list(app.screen.query(FooterKey))
-        await pilot.press("right_square_bracket", "right_square_bracket")  # Partitioning's keys
-        await tui.settle(pilot)
-        keys = list(app.screen.query(FooterKey))
-        assert keys and not set(keys) & set(shown)  # rebuilt
-        # The palette key (ctrl+p, wide only) is not bound to the footer's setting.
-        bound = [key for key in keys if not key.has_class("-command-palette")]
-        assert len(bound) >= 10
-        assert all(key.compact == footer.compact for key in bound)
-        assert all(key.has_class("-compact") == footer.compact for key in bound)
-        assert not [node for node in restyled if node in bound]
+        assert footer(app).compact == (width < 100)
+        text = footer_text(app)
+        assert len(text) == width
+        if width < 100:
+            assert text.rstrip() == (
+                "/ Search c Corpus t Token ] Next tab ? Help 1 2 3 4 5 6 7 screens e Explain"
+            )
+        else:
+            assert text.startswith(
+                " / Search  c Corpus  t Token  ] Next tab  ? Help  1 2 3 4 5 6 7 screens "
+                " e Explain "
+            )
+            assert text.endswith(" ▏^p palette ")
+        segments = list(footer(app).render_line(0))
+        key = next(segment for segment in segments if segment.text.strip() == "/")
+        description = next(segment for segment in segments if "Search" in segment.text)
+        assert key.style.bold and key.style.color != description.style.color
 
 
-def footer_line(app) -> tuple[list[FooterKey], list[FooterKey]]:
-    """The footer's keys that show, and those it hides."""
-    keys = list(app.screen.query(FooterKey))
-    shown = [key for key in keys if key.display and (key.parent.display if key.parent else True)]
-    return shown, [key for key in keys if key not in shown]
+def footer_line(app):
+    """The footer's drawn keys (first column, column after, key) and those hidden to fit."""
+    line = footer(app)
+    hidden = [key for unit in line.layout()[1] for key in unit.keys]
+    return line.shown_keys(), hidden
 
 
 @pytest.mark.parametrize("width", [80, 120])
@@ -322,18 +341,21 @@ async def test_the_footer_fits_its_line_keeping_help_screens_and_explain(tui, wi
                 await tui.settle(pilot)
             await pilot.pause(0.1)
             shown, hidden = footer_line(app)
-            displays = [key.key_display for key in shown]
-            # Every shown key ends within the line (its last column is a blank).
-            assert all(key.region.right <= width + 1 for key in shown), (place, displays)
-            assert len([key for key in shown if key.region.right > width]) <= 1, place
-            assert "help" in {key.action for key in shown}, place
-            assert "toggle_explain" in {key.action for key in shown}, place
-            screens = {key.action for key in shown if key.action.startswith("show_screen(")}
+            displays = [key.display for _, _, key in shown]
+            # Every shown key ends within the line (its last column may be a blank past it).
+            assert all(end <= width + 1 for _, end, _ in shown), (place, displays)
+            assert len([end for _, end, _ in shown if end > width]) <= 1, place
+            actions = {key.action for _, _, key in shown}
+            assert "help" in actions and "toggle_explain" in actions, place
+            screens = {action for action in actions if action.startswith("show_screen(")}
             assert len(screens) == len(SCREEN_SPECS), (place, displays)
             # What gives way is never the help or a screen key.
             assert all(not key.action.startswith(("help", "show_screen(")) for key in hidden)
             if width == 80 and place in ("train", "translate"):
                 assert hidden, place  # these screens have more keys than 80 columns hold
+            # Drawn keys do not overlap.
+            spans = sorted((start, end) for start, end, _ in shown)
+            assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), place
 
 
 async def test_keys_hidden_at_80_columns_come_back_and_the_palette_key_follows_the_width(tui):
@@ -341,30 +363,57 @@ async def test_keys_hidden_at_80_columns_come_back_and_the_palette_key_follows_t
     async with app.run_test(size=(80, 24)) as pilot:
         await tui.open_screen(pilot, "train")
         await tui.settle(pilot)
-        await pilot.pause(0.1)
         shown, hidden = footer_line(app)
-        assert "v" in [key.key_display for key in hidden]
+        assert "v" in [key.display for key in hidden]
         await pilot.resize_terminal(160, 40)
         await tui.settle(pilot)
-        await pilot.pause(0.1)
         shown, hidden = footer_line(app)
         assert not hidden
-        assert "v" in [key.key_display for key in shown]
-        # Wide enough for the palette key, which only a rebuild adds (or drops).
-        assert [key for key in shown if key.has_class("-command-palette")]
+        assert "v" in [key.display for _, _, key in shown]
+        assert "command_palette" in [key.action for _, _, key in shown]
         await pilot.resize_terminal(80, 24)
         await tui.settle(pilot)
-        await pilot.pause(0.1)
         shown, hidden = footer_line(app)
-        assert not [key for key in shown if key.has_class("-command-palette")]
-        assert "v" in [key.key_display for key in hidden]
+        assert "command_palette" not in [key.action for _, _, key in shown]
+        assert "v" in [key.display for key in hidden]
 
 
-async def test_tab_switches_free_the_footer_keys_they_replace(tui) -> None:
-    """Each Dataset tab focuses a widget with its own keys, so the footer is rebuilt each
-    switch. The replaced keys were kept alive (Textual's data binding of `compact`, and a
-    Textual style cache holding their lines): 2,300 objects more after every switch, walked by
-    each full collection. Now what is alive does not grow with the number of switches."""
+async def test_a_click_on_a_footer_key_runs_it_and_hovering_shows_its_tooltip(tui):
+    from rnn_tui.tui.widgets.explain import ExplainPanel
+
+    def style_of(line: AppFooter, text: str):
+        return next(s.style for s in line.render_line(0) if s.text.strip() == text)
+
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        line = footer(app)
+        spans = {key.action: (start, key) for start, _, key in line.shown_keys()}
+        start, explain = spans["toggle_explain"]
+        plain = style_of(line, "e")
+        await pilot.hover(AppFooter, offset=(start, 0))
+        await pilot.pause()
+        assert line.hover_key is explain and line.tooltip == explain.tooltip
+        assert "formulas" in explain.tooltip
+        assert style_of(line, "e") != plain  # highlighted
+        await pilot.hover(AppFooter, offset=(119, 0))  # the line's blank end: no key
+        await pilot.pause()
+        assert line.hover_key is None and line.tooltip is None
+        assert style_of(line, "e") == plain
+        await pilot.click(AppFooter, offset=(start, 0))
+        await tui.settle(pilot)
+        assert app.screen.query(ExplainPanel)
+        start, _ = spans["show_screen('train')"]
+        await pilot.click(AppFooter, offset=(start, 0))
+        await tui.settle(pilot)
+        assert app.current_mode == "train"
+
+
+async def test_tab_switches_leave_nothing_alive_behind(tui) -> None:
+    """Each Dataset tab focuses a widget with its own keys, so the footer changes each switch.
+    Textual's footer kept every replaced key alive (its data binding of `compact`, and a style
+    cache holding their lines): 2,300 objects more after every switch, walked by each full
+    collection. What is alive does not grow with the number of switches."""
     import gc
 
     app = tui.make_app()
@@ -377,9 +426,6 @@ async def test_tab_switches_free_the_footer_keys_they_replace(tui) -> None:
                 await pilot.pause(0.05)
             await tui.settle(pilot)
             gc.collect()
-            # type(), not isinstance: the latter asks some of torch's objects, which warn.
-            keys = [o for o in gc.get_objects() if type(o) is FooterKey]
-            assert len(keys) == len(app.screen.query(FooterKey))  # only the keys shown
             return len(gc.get_objects())
 
         after_one_round = await switches(8)  # each tab shown twice: every cache filled

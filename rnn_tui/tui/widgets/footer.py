@@ -1,125 +1,336 @@
-"""The app's footer: compact below 100 columns, fitted to one line with the help, screen and
-explain keys always shown, and rebuilt only when what it shows changes."""
+"""The app's footer: one line of keys drawn by one widget, compact below 100 columns, fitted to
+the line with the help, screen and explain keys always shown.
+
+Textual's Footer is a container of one widget per key, removed and mounted again whenever the
+keys change: on the Dataset screen every tab switch (each tab's widget has its own keys) cost
+two whole-screen layouts and ~75 key renders, 20–85 ms of held event loop each time. Here a
+change of keys is a repaint of one line. It looks as Textual's does (the same theme variables,
+padding and margins), so the keys read the same on every screen.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Hashable
+from dataclasses import dataclass
+from itertools import groupby
 
+from rich.segment import Segment
+from rich.style import Style
 from textual import events
-from textual._styles_cache import StylesCache
-from textual.app import ComposeResult
+from textual.reactive import reactive
 from textual.screen import Screen
+from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 COMPACT_BELOW = 100
 # The app's own keys, which work on every screen: kept when the line is too narrow for all.
 GLOBAL_ACTIONS = ("help", "show_screen(", "toggle_explain")
+BORDER = "▏"  # left of the palette key (Textual's `vkey` border)
 
 
-class AppFooter(Footer):
-    """Footer that drops its padding and the palette hint on narrow terminals (SSH sessions are
-    often 80 wide)."""
+@dataclass(frozen=True)
+class FooterKey:
+    """One key as the footer shows it."""
 
-    DEFAULT_CSS = """
-    /* Compact: one space between a group's keys and around it ("? Help 1 2 3 4 screens e"),
-    where Textual leaves two before the group and none after its label. */
-    AppFooter.-compact FooterKey.-grouped {
-        margin: 0 1 0 0;
+    key: str
+    display: str
+    description: str
+    action: str
+    enabled: bool = True
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class FooterUnit:
+    """A key, or a group of keys with its label after them: shown or hidden together."""
+
+    keys: tuple[FooterKey, ...]
+    label: str | None = None  # a group's description
+    compact_group: bool = False  # Binding.Group(compact=True): its keys drawn without gaps
+
+    @property
+    def is_global(self) -> bool:
+        return any(key.action.startswith(GLOBAL_ACTIONS) for key in self.keys)
+
+
+# A drawn piece: its text, which style it takes, and the key it belongs to (None: a gap).
+Piece = tuple[str, str, FooterKey | None]
+
+
+def footer_units(screen: Screen) -> tuple[list[FooterUnit], FooterKey | None]:
+    """The screen's shown keys in line order, grouped as Textual's Footer groups them (one entry
+    per action, the first binding's key; consecutive bindings of one group together), and the
+    command palette's key."""
+    app = screen.app
+    active = screen.active_bindings
+    by_action: defaultdict[str, list[FooterKey]] = defaultdict(list)
+    groups: dict[str, object] = {}
+    for _, binding, enabled, tooltip in active.values():
+        if not binding.show:
+            continue
+        key = FooterKey(
+            binding.key,
+            app.get_key_display(binding),
+            binding.description,
+            binding.action,
+            enabled,
+            tooltip or (binding.description if binding.group else ""),
+        )
+        by_action[binding.action].append(key)
+        groups.setdefault(binding.action, binding.group)
+    units: list[FooterUnit] = []
+    for group, actions in groupby(by_action, key=groups.__getitem__):
+        firsts = tuple(by_action[action][0] for action in actions)
+        if group is not None and len(firsts) > 1:
+            units.append(FooterUnit(firsts, group.description, group.compact))
+        else:
+            units.extend(FooterUnit((key,)) for key in firsts)
+    palette = None
+    if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
+        _, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
+        palette = FooterKey(
+            binding.key,
+            app.get_key_display(binding),
+            binding.description,
+            binding.action,
+            enabled,
+            binding.tooltip or binding.description,
+        )
+    return units, palette
+
+
+def unit_pieces(unit: FooterUnit, compact: bool) -> list[Piece]:
+    """A unit's cells as Textual's Footer lays them out: a key ` k ` then `Description ` (wide)
+    or `k Description` and a one-column margin (compact); a group's keys one column apart, its
+    label and a margin after them."""
+    if unit.label is None:
+        (key,) = unit.keys
+        if not key.description:
+            return [(key.display, "key", key)] + ([(" ", "gap", None)] if compact else [])
+        if compact:
+            return [
+                (key.display, "key", key),
+                (f" {key.description}", "description", key),
+                (" ", "gap", None),
+            ]
+        return [(f" {key.display} ", "key", key), (f"{key.description} ", "description", key)]
+    pieces: list[Piece] = []
+    if unit.compact_group:  # Textual's compact group: a column before it, its keys together
+        pieces.append((" ", "gap", None))
+        pieces.extend((key.display, "key", key) for key in unit.keys)
+        pieces.append((" ", "gap", None))
+    else:
+        if not compact:
+            pieces.append((" ", "gap", None))
+        for key in unit.keys:
+            pieces += [(key.display, "key", key), (" ", "gap", None)]
+    return pieces + [(unit.label, "label", None), (" ", "gap", None)]
+
+
+def palette_pieces(key: FooterKey, compact: bool) -> list[Piece]:
+    """The palette key, docked right: a thin border, then the key drawn compact."""
+    return [
+        (BORDER, "border", None),
+        (key.display, "key", key),
+        (f" {key.description}", "description", key),
+    ] + ([] if compact else [(" ", "gap", None)])
+
+
+def width_of(pieces: list[Piece]) -> int:
+    return sum(len(text) for text, _, _ in pieces)
+
+
+def fit(units: list[FooterUnit], widths: list[int], room: int) -> list[bool]:
+    """Which units show: where the line is too narrow, the screen's and the focused widget's
+    keys give way from the right; the help, screen and explain keys stay (the help lists
+    every key). The last unit's last column is a blank: it may go past the room."""
+    shown = [True] * len(units)
+    overflow = sum(widths) - 1 - room
+    for index in reversed(range(len(units))):
+        if overflow <= 0:
+            break
+        if not units[index].is_global:
+            shown[index] = False
+            overflow -= widths[index]
+    return shown
+
+
+class AppFooter(Widget, can_focus=False):
+    """The keys that work where the focus is, in one line. Compact (no padding, no palette
+    key) below 100 columns, where SSH sessions often are; a key is run by a click."""
+
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {
+        "footer-key--key",
+        "footer-key--description",
+        "footer--label",
+        "footer--border",
+        "footer--hover",
     }
-    AppFooter.-compact FooterLabel {
-        margin: 0 1 0 0;
+    DEFAULT_CSS = """
+    AppFooter {
+        dock: bottom;
+        height: 1;
+        width: 1fr;
+        color: $footer-foreground;
+        background: $footer-background;
+        .footer-key--key {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        .footer-key--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer--label {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        .footer--border {
+            color: $foreground 20%;
+        }
+        .footer--hover {
+            color: $footer-key-foreground;
+            background: $block-hover-background;
+        }
     }
     """
 
-    _shown: Hashable = None  # what the last rebuild showed (`shown_bindings`)
+    compact = reactive(False, toggle_class="-compact")
+    show_command_palette = reactive(True)
+    hover_key: reactive[FooterKey | None] = reactive(None)
+
+    _shown: Hashable = None  # the bindings the keys were taken from (`shown_bindings`)
+    _units: tuple[list[FooterUnit], FooterKey | None] = ([], None)
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        """Textual's Footer rebuilds all its keys whenever the focus moves (each new key
-        restyled three times): 50–190 ms of a Tab between the Train form's fields, where the
-        keys shown stay the same. Rebuilt only when they differ."""
-        shown = shown_bindings(screen), self.show_command_palette
-        if self._bindings_ready and shown == self._shown:
+        """Take the screen's keys again when they differ from those drawn (a focus move that
+        keeps them draws nothing). Not while the terminal has taken the app's focus away (as
+        Textual's Footer): the app publishes again when it comes back."""
+        if not (screen.app.app_focus and self.is_attached and screen is self.screen):
             return
-        super().bindings_changed(screen)
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._shown = shown  # what Textual's rebuild (just scheduled) will show
-
-    def compose(self) -> ComposeResult:
-        """Textual's keys, those bound to the footer's compact setting born with it. A bound
-        FooterKey starts compact and only then takes the footer's value, restyling itself on
-        each change: two restyles per key of a wide footer, 25–30 ms of every rebuild (a tab
-        switch on the Dataset screen). The palette key is not bound: it stays as Textual
-        makes it."""
-        for widget in super().compose():
-            bound = getattr(widget, "_reactive_connect", None) or {}  # what data_bind set
-            if isinstance(widget, FooterKey) and "compact" in bound:
-                widget.set_reactive(FooterKey.compact, self.compact)
-                widget.set_class(self.compact, "-compact", update=False)
-            yield widget
-
-    async def recompose(self) -> None:
-        await super().recompose()
-        self._drop_removed_keys()
-        self.call_after_refresh(self._fit)
-
-    def _drop_removed_keys(self) -> None:
-        """Let the keys a rebuild removed be freed. Textual's `data_bind` lists each key in the
-        footer's watchers of `compact` and drops the removed ones only when `compact` next
-        changes, so until a resize across 100 columns every rebuild kept its old keys alive
-        (about 14 a Dataset tab switch, with their styles and render caches: 2,300 objects that
-        every full collection walked again). And a Textual cache of background styles (1,024
-        entries, keyed by each widget's render cache) kept those caches and their lines."""
-        for watchers in getattr(self, "__watchers", {}).values():
-            watchers[:] = [(node, callback) for node, callback in watchers if not node._closing]
-        StylesCache.get_inner_outer.cache_clear()
+        shown = shown_bindings(screen)
+        if shown == self._shown:
+            return
+        self._shown = shown
+        self._units = footer_units(screen)
+        self.hover_key = None
+        self.refresh()
 
     def on_resize(self, event: events.Resize) -> None:
         narrow = event.size.width < COMPACT_BELOW
         self.compact = narrow
         # At 80 columns the palette (ctrl+p) is listed in the help instead of covering the
         # line's end.
-        palette_changed = self.show_command_palette == narrow
         self.show_command_palette = not narrow
-        if palette_changed and self._bindings_ready and self.is_attached:
-            # The palette key is added or dropped only by a rebuild (then fitted).
-            self._shown = shown_bindings(self.screen), self.show_command_palette
-            self.call_after_refresh(self.recompose)
-            return
-        for widget in self.children:
-            widget.display = True  # measured again at the new width
-        self.call_after_refresh(self._fit)
 
-    def _fit(self, tries: int = 3) -> None:
-        """Where the keys overflow the line (a screen with many keys at 80 columns), hide the
-        screen's and the focused widget's keys from the right until it fits. The help, screen
-        and explain keys stay: the help lists every key. Measured on the laid-out keys (each
-        unit's own width, so a layout still pending elsewhere does not matter)."""
-        if not self.is_attached:
+    def watch_hover_key(self, key: FooterKey | None) -> None:
+        self.tooltip = key.tooltip if key is not None and key.tooltip else None
+
+    def layout(self) -> tuple[list[tuple[int, list[Piece]]], list[FooterUnit]]:
+        """The pieces drawn, each run of them with the column it starts at, and the units
+        hidden to make the line fit."""
+        units, palette = self._units
+        width = self.size.width
+        runs: list[tuple[int, list[Piece]]] = []
+        room = width
+        if palette is not None and self.show_command_palette:
+            pieces = palette_pieces(palette, self.compact)
+            room -= width_of(pieces)
+            runs.append((room, pieces))
+        unit_runs = [unit_pieces(unit, self.compact) for unit in units]
+        shown = fit(units, [width_of(pieces) for pieces in unit_runs], room)
+        x, left = 0, []
+        for pieces, show in zip(unit_runs, shown, strict=True):
+            if show:
+                left.append((x, pieces))
+                x += width_of(pieces)
+        hidden = [unit for unit, show in zip(units, shown, strict=True) if not show]
+        return left + runs, hidden
+
+    def keys(self) -> list[FooterKey]:
+        """Every key the footer has for the screen, in line order (those that give way to fit
+        included), the palette key last where it shows."""
+        units, palette = self._units
+        keys = [key for unit in units for key in unit.keys]
+        return keys + ([palette] if palette is not None and self.show_command_palette else [])
+
+    def shown_keys(self) -> list[tuple[int, int, FooterKey]]:
+        """Each key drawn, with its first column and the column after its last."""
+        spans: list[tuple[int, int, FooterKey]] = []
+        for x, pieces in self.layout()[0]:
+            for text, _, key in pieces:
+                if key is not None and x < self.size.width:
+                    if spans and spans[-1][2] is key and spans[-1][1] == x:
+                        spans[-1] = (spans[-1][0], x + len(text), key)
+                    else:
+                        spans.append((x, x + len(text), key))
+                x += len(text)
+        return spans
+
+    def key_at(self, x: int) -> FooterKey | None:
+        for start, end, key in self.shown_keys():
+            if start <= x < end:
+                return key
+        return None
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        blank = Style(bgcolor=base.bgcolor)
+        styles = {
+            "key": self.get_component_rich_style("footer-key--key"),
+            "description": self.get_component_rich_style("footer-key--description"),
+            "label": self.get_component_rich_style("footer--label"),
+            "border": self.get_component_rich_style("footer--border"),
+            "gap": blank,
+        }
+        hover = self.get_component_rich_style("footer--hover")
+        dim = Style(dim=True)
+        segments: list[Segment] = []
+        cursor = 0
+        for x, pieces in self.layout()[0]:
+            if x > cursor:
+                segments.append(Segment(" " * (x - cursor), blank))
+            elif x < cursor:  # the palette covers what runs under it
+                segments = list(Strip(segments).crop(0, x))
+            cursor = x
+            for text, kind, key in pieces:
+                style = styles[kind]
+                if key is not None and key is self.hover_key:
+                    style = style + Style(bgcolor=hover.bgcolor)
+                if key is not None and not key.enabled:
+                    style = dim + style
+                segments.append(Segment(text, style))
+                cursor += len(text)
+        return Strip(segments).crop_extend(0, width, blank)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self.hover_key = self.key_at(event.x)
+
+    def on_leave(self, event: events.Leave) -> None:
+        self.hover_key = None
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        key = self.key_at(event.x)
+        if key is None:
             return
-        units = footer_units(self)
-        if not all(unit.laid_out for unit in units):
-            if tries:
-                self.call_after_refresh(self._fit, tries - 1)
-            return
-        room = self.size.width
-        for palette in self.query(".-command-palette"):
-            if palette.display:
-                room -= palette.outer_size.width
-        # The last key's last column is blank (its margin, or its description's padding): it
-        # may go under the palette key or past the edge.
-        overflow = sum(unit.width for unit in units) - 1 - room
-        for unit in reversed(units):
-            if overflow <= 0:
-                break
-            if not unit.is_global:
-                unit.hide()
-                overflow -= unit.width
+        if key.enabled:
+            self.app.simulate_key(key.key)
+        else:
+            self.app.bell()
 
 
 def shown_bindings(screen: Screen) -> tuple:
-    """What a Footer draws from the screen's active bindings: each shown binding's key,
+    """What the footer draws from the screen's active bindings: each shown binding's key,
     action, description, group, tooltip and whether it is enabled."""
     return tuple(
         (
@@ -134,37 +345,3 @@ def shown_bindings(screen: Screen) -> tuple:
         for key, (_, binding, enabled, tooltip) in screen.active_bindings.items()
         if binding.show
     )
-
-
-class FooterUnit:
-    """A key of the footer, or a group of keys with its label: shown or hidden together."""
-
-    def __init__(self, widgets: list[Widget]) -> None:
-        self.widgets = widgets
-        keys = [w for w in widgets if isinstance(w, FooterKey)]
-        keys += [key for w in widgets if isinstance(w, KeyGroup) for key in w.query(FooterKey)]
-        self.is_global = any(key.action.startswith(GLOBAL_ACTIONS) for key in keys)
-        # Columns taken in the line: the widgets and their margins (the footer's own children
-        # have right margins only, so no two margins meet and collapse).
-        self.width = sum(
-            w.region.width + w.styles.margin.left + w.styles.margin.right for w in widgets
-        )
-        self.laid_out = all(w.region.width for w in widgets)
-
-    def hide(self) -> None:
-        for widget in self.widgets:
-            widget.display = False
-
-
-def footer_units(footer: Footer) -> list[FooterUnit]:
-    """The footer's shown keys in line order, a group and the label after it as one unit (the
-    palette key, docked right, is not one)."""
-    units: list[list[Widget]] = []
-    for widget in footer.children:
-        if not widget.display or widget.has_class("-command-palette"):
-            continue
-        if isinstance(widget, FooterLabel) and units and isinstance(units[-1][-1], KeyGroup):
-            units[-1].append(widget)
-        else:
-            units.append([widget])
-    return [FooterUnit(widgets) for widgets in units]
