@@ -12,17 +12,27 @@ On the Train screen that was 0.3–0.7 s of the first switch's event-loop time. 
 while the app shows another starts at the app's CSS count (a theme change bumps the count later, and
 Textual refreshes it then), and its resumes restyle only after it has been away (suspended),
 which is when Textual's restyle is there for.
+
+And each focus move repainted the whole screen: Textual's `Screen.focused` is a reactive that
+repaints its screen, so every widget's lines were composed again (15–27 ms at 120×40, a Dataset
+tab switch's second-longest step). What a focus move changes is drawn by the widgets it
+restyles (their `:focus` and `:focus-within` rules), so here it repaints nothing itself.
 """
 
 from __future__ import annotations
 
 from textual import events
 from textual.app import ModeError, ScreenStackError
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 
 
 class ModeScreen(Screen):
     """A top-level screen: one mode of the app, built on first use."""
+
+    # Textual's reactive, without its whole-screen repaint (the module's docstring says why).
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
