@@ -95,8 +95,8 @@ class ZeroBasedPlot(TimedPlot):
     """A LinePlot whose y axis starts at 0: BLEU (0–100) reads as a share of the scale, and a
     run at BLEU 0 gets a flat line at the bottom rather than an axis from −1 to 1."""
 
-    def replot(self) -> None:
-        super().replot()  # plotext draws at the next render, so the limits below still apply
+    def _load_figure(self) -> None:
+        super()._load_figure()  # plotext draws at the next render, so these limits still apply
         if self.y_view is not None:
             return  # panned up or down: the view's own limits
         tops = [float(y.max()) for *_, y, _ in self._series if len(y)]
