@@ -6,7 +6,7 @@ import gc
 import threading
 
 from rnn_tui.tui.app import RnnTuiApp
-from rnn_tui.tui.collection_pause import Refreeze, collection_paused
+from rnn_tui.tui.collection_pause import Refreeze, collection_paused, kept_for_good
 
 
 def test_collection_is_paused_inside_and_restored_after():
@@ -62,6 +62,49 @@ def test_an_exception_inside_still_resumes_collection():
     except ValueError:
         pass
     assert gc.isenabled()
+
+
+def _tracked_ids() -> set[int]:
+    """Every object in a generation the collector walks (the frozen ones are not)."""
+    return {id(o) for o in gc.get_objects()}
+
+
+def test_data_kept_for_good_is_built_with_collection_paused_and_frozen_at_once():
+    gc.freeze()  # a process that freezes its long-lived objects, as the app in a terminal
+    try:
+        with kept_for_good():
+            assert not gc.isenabled()
+            kept = [[str(i)] for i in range(1_000)]
+        assert gc.isenabled()
+        walked = _tracked_ids()
+        assert all(gc.is_tracked(row) and id(row) not in walked for row in kept)
+    finally:
+        gc.unfreeze()
+
+
+def test_data_kept_for_good_is_left_to_the_collector_where_nothing_is_frozen():
+    assert gc.get_freeze_count() == 0  # the tests' headless apps freeze nothing
+    with kept_for_good():
+        kept = [[str(i)] for i in range(100)]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert id(kept[0]) in _tracked_ids()
+
+
+def test_a_failed_build_is_not_frozen_and_collection_resumes():
+    gc.freeze()
+    try:
+        frozen_before = gc.get_freeze_count()
+        try:
+            with kept_for_good():
+                partial = [[str(i)] for i in range(100)]
+                raise ValueError("the file went away")
+        except ValueError:
+            pass
+        assert gc.isenabled()
+        assert gc.get_freeze_count() == frozen_before
+        assert id(partial[0]) in _tracked_ids()
+    finally:
+        gc.unfreeze()
 
 
 async def test_an_app_in_a_terminal_freezes_its_long_lived_objects_and_thaws_at_exit(
@@ -148,11 +191,13 @@ async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_
 ):
     """The Pairs tab's 68,807 pairs (137,000 token lists), loaded by a worker after start-up,
     reached the oldest generation unfrozen: every full collection walked them, the longest
-    stalls of a Dataset tab key. The panel posts LongLivedData and the app freezes them."""
+    stalls of a Dataset tab key. While they load, collection is paused (its full collections
+    walked the pairs loaded so far, 17–104 ms each with the loop held), and they are frozen as
+    the worker ends, not at the app's next growth check (which never comes here)."""
     from rnn_tui.tui.widgets import pairs_panel
 
     monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
-    monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 0.1)
+    monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 3600.0)
     # The modules that loading and drawing import are imported first (their growth alone sets
     # off a refreeze; in a session the n-grams tab, shown before, has imported them). The pairs
     # are then loaded by the app, after its start-up freeze, as in a session.
@@ -160,6 +205,14 @@ async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_
 
     pairs_panel._load(pairs_panel.SOURCE)
     pairs_panel._load.cache_clear()
+    collecting_while_loaded = []
+    load_translation = pairs_panel.load_translation
+
+    def spied_load(source):
+        collecting_while_loaded.append(gc.isenabled())
+        return load_translation(source)
+
+    monkeypatch.setattr(pairs_panel, "load_translation", spied_load)
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(120, 40)) as pilot:
@@ -175,4 +228,5 @@ async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_
         collected = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
         tokens = [data.source[0], data.source[-1], data.target[0], data.target[-1]]
         assert all(gc.is_tracked(t) and id(t) not in collected for t in tokens)
+        assert collecting_while_loaded == [False] and gc.isenabled()
     assert gc.get_freeze_count() == 0

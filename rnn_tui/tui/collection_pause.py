@@ -14,9 +14,10 @@ full collection walk them: 88–113 ms with the GIL held, once every few step mo
 Gradients screen. `Refreeze` freezes again once such growth has settled: 14–28 ms a full
 collection after (measured, benchmarks/README.md). A screen's first opening is built with
 collection paused (its compose set off 2–4 full collections, 30–185 ms each) and frozen as soon
-as it has mounted (`RnnTuiApp.switch_mode`). A widget that has just taken data for good (the
-Dataset screen's 68,807 sentence pairs: 137,000 token lists) posts `LongLivedData`, and that
-is frozen the same way.
+as it has mounted (`RnnTuiApp.switch_mode`). Data a worker loads for good (the Dataset
+screen's 68,807 sentence pairs: 137,000 token lists) is built with collection paused and frozen
+as the worker ends (`kept_for_good`); the widget that takes it posts `LongLivedData`, so that
+what it builds around the data is frozen the same way.
 """
 
 from __future__ import annotations
@@ -49,6 +50,24 @@ def collection_paused() -> Iterator[None]:
             _depth -= 1
             if _depth == 0 and _was_enabled:
                 gc.enable()
+
+
+@contextmanager
+def kept_for_good() -> Iterator[None]:
+    """Automatic collection paused while a worker builds data that the app then keeps as long as
+    it runs (the Dataset screen's 68,807 sentence pairs: 137,000 token lists), and, where the
+    process freezes its long-lived objects (`freeze_long_lived` has run), that data frozen as
+    soon as it is built, before collection resumes. Not frozen when the body raises.
+
+    Left to the collector, the data stalled the event loop while it loaded: a collection runs on
+    the thread that allocates, with the GIL held, and every full one walked the pairs loaded so
+    far (four of 17–104 ms in one first showing of the Pairs tab, measured). `gc.freeze` moves
+    the young generations without walking them, so nothing walks the data again. What the app's
+    other threads made meanwhile is frozen with it: its few garbage cycles wait for `thaw`."""
+    with collection_paused():
+        yield
+        if gc.get_freeze_count():
+            gc.freeze()
 
 
 def freeze_long_lived() -> None:
@@ -116,6 +135,7 @@ __all__ = [
     "Refreeze",
     "collection_paused",
     "freeze_long_lived",
+    "kept_for_good",
     "refreeze",
     "thaw",
 ]

@@ -35,7 +35,7 @@ from rnn_tui.data.translation import (
     truncate_pad,
 )
 from rnn_tui.data.vocab import Vocab
-from rnn_tui.tui.collection_pause import LongLivedData
+from rnn_tui.tui.collection_pause import LongLivedData, kept_for_good
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.pairs_histogram import LengthHistogram
 from rnn_tui.tui.widgets.pairs_view import (
@@ -204,7 +204,8 @@ class PairsPanel(Widget):
     @work(thread=True, exclusive=True, group="pairs-load", description="load the pairs")
     def _load_pairs(self) -> None:
         try:
-            summary = _load(SOURCE)
+            with kept_for_good():
+                summary = _load(SOURCE)
         except DataError as error:
             self.post_message(self.LoadFailed(str(error)))
             return
