@@ -14,6 +14,19 @@ from textual.widgets import Input, Static
 APP_TCSS = Path(__file__).resolve().parents[1] / "rnn_tui" / "tui" / "app.tcss"
 
 
+def count_builds(plot) -> list[str]:
+    """Every figure plotext builds for `plot` (a PlotextPlot) from now on, in order."""
+    built: list[str] = []
+    build = plot.plt.build
+
+    def counted() -> str:
+        built.append(build())
+        return built[-1]
+
+    plot.plt.build = counted
+    return built
+
+
 def panel_app(make_panel: Callable[[], Widget]) -> type[App]:
     """An App class showing `make_panel()` alone, animations and cursor blink off."""
 

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from panel_harness import count_builds
 from textual.widgets import DataTable, Input, Static
 
 from rnn_tui.tui.widgets import vocab_table
@@ -331,19 +332,6 @@ async def test_a_corpus_too_short_for_perplexity_says_so_in_place(
         result = str(app.screen.query_one("#ppl-result", Static).render())
         assert result.startswith("no perplexity: corpus too short")
         assert tui.errors(app) == []
-
-
-def count_builds(plot: LinePlot) -> list[str]:
-    """Every figure plotext builds for `plot` from now on, in order."""
-    built: list[str] = []
-    build = plot.plt.build
-
-    def counted() -> str:
-        built.append(build())
-        return built[-1]
-
-    plot.plt.build = counted
-    return built
 
 
 async def test_the_zipf_plot_is_built_again_only_when_something_changed(tui) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from panel_harness import errors, panel_app, text_of
+from panel_harness import count_builds, errors, panel_app, text_of
 from textual.app import App, ComposeResult
 from textual.widgets import DataTable, Input, Static, TabbedContent, TabPane
 
@@ -51,6 +51,35 @@ async def test_loads_and_shows_preprocessed_pairs():
         assert "██ English" in drawn and "██ French" in drawn
         assert "15,000┤" in drawn and "0┤█" in drawn
         assert not app.query_one("#pairs-view").loading
+
+
+async def test_the_histogram_is_built_once_when_the_pairs_arrive_and_kept_after():
+    """plotext builds the histogram's figure once for the loaded pairs, at the view's final
+    width (the scrollbar that appears with them has had its room from the start), and keeps it
+    while the view is scrolled or repainted; a new size or theme builds it again."""
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        histogram = app.query_one(LengthHistogram)
+        built = count_builds(histogram)
+        await loaded(pilot)
+        await pilot.pause()
+        view = app.query_one("#pairs-view")
+        assert view.max_scroll_y > 0  # the scrollbar is there
+        with_data = [figure for figure in built if "English" in figure]
+        assert len(with_data) == 1
+        count = len(built)
+        view.scroll_end(animate=False)
+        await pilot.pause()
+        view.scroll_home(animate=False)
+        histogram.refresh()
+        await pilot.pause()
+        assert len(built) == count
+        await pilot.resize_terminal(90, 32)
+        await pilot.pause()
+        assert len(built) == count + 1
+        app.theme = "textual-light"
+        await pilot.pause()
+        assert len(built) == count + 2
 
 
 async def test_resample_key_draws_another_sample():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import count
 
-from textual_plotext import PlotextPlot
+from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 
 # Series colours, fixed so the English and French bars keep their look across themes.
 SERIES_COLOURS = ("blue+", "orange+")
@@ -18,7 +18,7 @@ def count_ticks(top: int, most: int = 5) -> list[int]:
     return list(range(0, max(top, 0) + 1, step))
 
 
-class LengthHistogram(PlotextPlot):
+class LengthHistogram(KeptFigurePlot):
     """Counts of sentences per token length for two sides, as plotext `multiple_bar`."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
@@ -55,4 +55,5 @@ class LengthHistogram(PlotextPlot):
             plt.multiple_bar(ticks, counts, labels=names, color=colours)
             y_ticks = count_ticks(max((max(c, default=0) for c in counts), default=0))
             plt.yticks(y_ticks, [f"{t:,}" for t in y_ticks])
+        self.figure_changed()
         self.refresh()

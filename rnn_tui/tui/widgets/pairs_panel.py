@@ -94,6 +94,9 @@ class PairsPanel(Widget):
     PairsPanel #pairs-view {
         height: 1fr;
         padding: 0 1;
+        /* Room for the scrollbar from the start: it appears when the pairs have loaded, and
+           the narrower view would lay out and draw everything in it a second time. */
+        scrollbar-gutter: stable;
     }
     PairsPanel .title {
         margin-top: 1;

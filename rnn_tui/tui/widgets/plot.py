@@ -17,7 +17,7 @@ Two things plotext 5 gets wrong for us are handled here once:
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -26,9 +26,9 @@ from textual import events
 from textual.app import RenderResult
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual_plotext import PlotextPlot
 
 from rnn_tui.metrics.smoothing import ema
+from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_ticks import log_ticks, nice_log_ticks, nice_ticks
 from rnn_tui.tui.widgets.plot_view import clamped, decimate, visible, zoomed
 
@@ -49,7 +49,7 @@ class Series:
     noisy: bool = False  # a per-step series: smoothed (with its raw points kept) when asked
 
 
-class LinePlot(PlotextPlot):
+class LinePlot(KeptFigurePlot):
     """Labelled line series with optional log10 axes, replotted on data change and resize;
     zoom, pan, a log/linear y toggle and smoothing of the noisy series (module docstring)."""
 
@@ -102,9 +102,7 @@ class LinePlot(PlotextPlot):
         self._raw: list[Series] = []
         self._series: list[tuple[str, np.ndarray, np.ndarray, str | None]] = []
         self._drag: tuple[int, int, tuple[float, float], tuple[float, float]] | None = None
-        self._replots = 0  # bumped by each replot: the figure built from then on is new
         self._replotted_size = Size(0, 0)
-        self._drawn: tuple[Hashable, RenderResult] | None = None  # (key, the built figure)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -176,7 +174,7 @@ class LinePlot(PlotextPlot):
     def _load_figure(self) -> None:
         """Hand plotext the stored series, fitted to the current size (what a subclass adds to
         the figure, it adds here: a render at a new size loads the figure again)."""
-        self._replots += 1
+        self.figure_changed()
         self._replotted_size = self.size
         plt = self.plt
         # All settings, not only the data: limits and ticks of a view or a log axis left behind
@@ -358,7 +356,4 @@ class LinePlot(PlotextPlot):
             # here, the figure is built once, not once stale and again after the Resize (the
             # Zipf plot's first showing drew it twice, 27 and 33 ms).
             self._load_figure()
-        key = (self._replots, self.size, self.theme, self.app.theme)
-        if self._drawn is None or self._drawn[0] != key:
-            self._drawn = key, super().render()
-        return self._drawn[1]
+        return super().render()

@@ -1,0 +1,39 @@
+"""A plotext plot whose built figure is kept until its data, size or theme changes.
+
+textual-plotext builds the whole figure again on every render (`Plot.build`, then the ANSI text
+parsed back into styled text: 11–22 ms for the Pairs tab's histogram). Textual renders a widget
+again whenever it is shown, restyled, scrolled past or laid out anew, with nothing new to draw,
+so every plot here keeps what it built and builds again only after `figure_changed`, at a new
+size, or under another theme.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from textual.app import RenderResult
+from textual_plotext import PlotextPlot
+
+
+class KeptFigurePlot(PlotextPlot):
+    """A PlotextPlot that builds its figure once per data, size and theme (module docstring)."""
+
+    def __init__(
+        self, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._replots = 0  # bumped by `figure_changed`: the figure built from then on is new
+        self._drawn: tuple[Hashable, RenderResult] | None = None  # (key, the built figure)
+
+    def figure_changed(self) -> None:
+        """The plotext data or settings changed: the next render builds the figure again."""
+        self._replots += 1
+
+    def render(self) -> RenderResult:
+        key = (self._replots, self.size, self.theme, self.app.theme)
+        if self._drawn is None or self._drawn[0] != key:
+            self._drawn = key, super().render()
+        return self._drawn[1]
+
+
+__all__ = ["KeptFigurePlot"]
