@@ -53,16 +53,19 @@ def test_preprocess_nmt_equals_d2l_reference(text):
     assert preprocess_nmt(text) == d2l_preprocess_nmt(text)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     st.lists(
-        st.tuples(*[st.text(alphabet=st.sampled_from("aB ,.!?\u202f\xa0\n’"), max_size=12)] * 2),
+        st.tuples(*[st.text(alphabet=st.sampled_from("aB ,.!?\u202f\xa0\n’Σ"), max_size=12)] * 2),
         max_size=6,
-    )
+    ),
+    st.integers(1, 4),
 )
-def test_preprocess_pairs_is_preprocess_nmt_on_each_side(pairs):
+def test_preprocess_pairs_is_preprocess_nmt_on_each_side(pairs, chunk):
+    """In chunks of any size too (a chunk of the joined text starts and ends at a newline)."""
     expected = [(d2l_preprocess_nmt(a), d2l_preprocess_nmt(b)) for a, b in pairs]
     assert preprocess_pairs(pairs) == expected
+    assert preprocess_pairs(pairs, chunk=chunk) == expected
 
 
 def test_book_run(book):
