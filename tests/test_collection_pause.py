@@ -64,6 +64,19 @@ def test_an_exception_inside_still_resumes_collection():
     assert gc.isenabled()
 
 
+def collecting_during(monkeypatch, owner, name: str) -> list[bool]:
+    """Whether automatic collection was on at each call of `owner.name` from now on."""
+    seen: list[bool] = []
+    original = getattr(owner, name)
+
+    def spied(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, spied)
+    return seen
+
+
 def _tracked_ids() -> set[int]:
     """Every object in a generation the collector walks (the frozen ones are not)."""
     return {id(o) for o in gc.get_objects()}
@@ -161,14 +174,7 @@ async def test_a_first_opening_is_built_with_collection_paused_then_frozen(tui, 
 
     monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
     monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 3600.0)  # only the opening freezes
-    collecting_while_composed = []
-    compose = TrainScreen.compose
-
-    def spied_compose(self):
-        collecting_while_composed.append(gc.isenabled())
-        return compose(self)
-
-    monkeypatch.setattr(TrainScreen, "compose", spied_compose)
+    collecting_while_composed = collecting_during(monkeypatch, TrainScreen, "compose")
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(80, 24)) as pilot:
@@ -205,14 +211,7 @@ async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_
 
     pairs_panel._load(pairs_panel.SOURCE)
     pairs_panel._load.cache_clear()
-    collecting_while_loaded = []
-    load_translation = pairs_panel.load_translation
-
-    def spied_load(source):
-        collecting_while_loaded.append(gc.isenabled())
-        return load_translation(source)
-
-    monkeypatch.setattr(pairs_panel, "load_translation", spied_load)
+    collecting_while_loaded = collecting_during(monkeypatch, pairs_panel, "load_translation")
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(120, 40)) as pilot:
