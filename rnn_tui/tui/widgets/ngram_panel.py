@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from rnn_tui.data.corpus_analysis import NGRAM_ORDERS, NgramStats
 from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
 from rnn_tui.tui.collection_pause import collection_paused
+from rnn_tui.tui.widgets.focus_style import OwnFocusStyle
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.steady_table import SteadyTable
 from rnn_tui.tui.widgets.vocab_table import display_token
@@ -59,7 +60,7 @@ def parse_eps(text: str) -> float | None:
     return value if value > 0 and math.isfinite(value) else None
 
 
-class NgramPanel(VerticalScroll):
+class NgramPanel(OwnFocusStyle, VerticalScroll):
     """Top-n-gram tables, the log–log Zipf plot and the held-out n-gram perplexity."""
 
     DEFAULT_CSS = """
