@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from panel_harness import count_builds
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, Tabs
 
 from rnn_tui.tui.widgets import vocab_table
 from rnn_tui.tui.widgets.plot import POINTS_PER_COLUMN, LinePlot
@@ -291,6 +291,28 @@ async def test_tab_keys_cycle_the_tabs_and_focus_their_content(tui) -> None:
         await pilot.pause()
         assert tabs.active == "tab-pairs"
         await tui.settle(pilot)
+
+
+async def test_a_tab_switch_does_not_pass_the_focus_through_the_tab_bar(tui) -> None:
+    """The focus leaves the old tab's content and lands in the new one's without stopping on
+    the tab bar: each focus and blur of the bar restyles its nine widgets (~5 ms each)."""
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = app.screen
+        bar = screen.query_one("#tabs").query_one(Tabs)
+        seen: list = []
+
+        def focus_moved(widget) -> None:
+            seen.append(widget)
+
+        screen.watch(screen, "focused", focus_moved, init=False)
+        for _ in range(2):  # to the n-grams, then Partitioning (the Pairs tab focuses the bar)
+            await pilot.press("right_square_bracket")
+            await tui.settle(pilot)
+        landed = [widget for widget in seen if widget is not None]
+        assert len(landed) >= 2 and bar not in landed
+        assert screen.query_one("#tab-partition") in app.focused.ancestors
 
 
 def test_log_ticks_are_labelled_with_real_values() -> None:

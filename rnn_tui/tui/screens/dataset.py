@@ -313,7 +313,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         """Show a tab and move the focus into it, so its own keys work at once."""
         tabs = self.query_one(TabbedContent)
         # Focus out of the old pane first: Textual re-shows the pane holding the focus.
-        tabs.query_one(Tabs).focus()
+        self.set_focus(None)
         tabs.active = tab
         self.call_after_refresh(self._focus_tab_content, tab)
 
