@@ -162,3 +162,46 @@ async def test_the_header_repaints_without_a_layout_pass(live, tui, train_app) -
         assert metrics.size.height == metrics.get_content_height(
             metrics.content_size, app.size, metrics.content_size.width
         )
+
+
+async def test_the_numbers_line_keeps_its_rows_while_the_run_keeps_its_status(
+    live, tui, train_app
+) -> None:
+    """Numbers that change length wrapped the line onto one more row and back every few
+    seconds; each time, a layout pass moved the plots and built them again."""
+    from dataclasses import replace
+
+    app = train_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await opened(pilot, tui, live, clock=lambda: 0.0)
+        await pilot.pause()
+        header = screen.query_one(RunHeader)
+        metrics = screen.query_one("#run-metrics")
+        snap = screen.runs.shown()
+        # The screen's poll timer would draw the run's own state meanwhile.
+        show, header.show = header.show, lambda *args, **kwargs: None
+        layouts = []
+        original = screen._refresh_layout
+
+        def refresh_layout(*args, **kwargs) -> None:
+            layouts.append(1)
+            original(*args, **kwargs)
+
+        screen._refresh_layout = refresh_layout
+
+        async def shown(snap, system: str) -> int:
+            show(snap, None, system=system)
+            for _ in range(5):
+                await pilot.pause(0.02)
+            return metrics.size.height
+
+        rows = await shown(snap, "")
+        assert await shown(snap, "one more line") == rows + 1  # more rows: at once
+        grown = len(layouts)
+        assert grown >= 1
+        assert await shown(snap, "") == rows + 1  # fewer: the rows stay, nothing moves
+        assert await shown(snap, "a line again") == rows + 1
+        assert len(layouts) == grown
+        # Another status (here the run ends, and the system line goes) gives them back.
+        assert await shown(replace(snap, status="finished"), "") == rows
+        assert await shown(None, "") < rows + 1

@@ -188,22 +188,28 @@ class RunHeader(Vertical):
     def on_mount(self) -> None:
         self.query_one("#run-progress-row").display = False
         self._drawn: dict[str, object] = {}
+        self._phase: tuple[object, ...] | None = None  # the run and status drawn last
 
-    def _update(self, widget_id: str, content: str | Text) -> None:
+    def _update(self, widget_id: str, content: str | Text, *, shrink: bool = True) -> None:
+        """Draw `content`; `shrink=False` keeps a wrapped text's rows when it needs fewer."""
         # The header is redrawn on every poll: repaint (and send over SSH) only what changed.
         if self._drawn.get(widget_id) == content:
             return
         self._drawn[widget_id] = content
         static = self.query_one(f"#{widget_id}", Static)
-        # A layout pass reflows the whole screen (tens of ms on 2 cores, taken from the
-        # trainer): only when the text's wrapped height changes, the title and ETA rows never.
+        # A layout pass reflows the whole screen and resizes the plots below, which then build
+        # their figures again (about 0.1 s of CPU on 2 cores, taken from the trainer): only when
+        # the text's wrapped height changes, the title and ETA rows never.
         static.update(content, layout=False)
         width = static.content_size.width
-        if widget_id in AUTO_HEIGHT and (
-            not width
-            or static.get_content_height(static.content_size, self.app.size, width)
-            != static.content_size.height
-        ):
+        if widget_id not in AUTO_HEIGHT:
+            return
+        rows = static.content_size.height
+        if not width:
+            static.refresh(layout=True)
+            return
+        needed = static.get_content_height(static.content_size, self.app.size, width)
+        if needed > rows or (shrink and needed < rows):
             static.refresh(layout=True)
 
     def show(
@@ -218,6 +224,7 @@ class RunHeader(Vertical):
         stop = self.query_one("#stop", Button)
         self.query_one("#run-progress-row").display = snap is not None
         if snap is None:
+            self._phase = None
             self._update("run-title", NO_RUN)
             self._update("run-metrics", "")
             pause.disabled = stop.disabled = True
@@ -227,7 +234,12 @@ class RunHeader(Vertical):
             progress=round(snap.progress * PROGRESS_STEPS)
         )
         self._update("run-eta", progress_text(snap))
-        self._update("run-metrics", metrics_text(snap, memory_mb, system))
+        # While one run keeps its status, its numbers' line keeps the rows it has had: numbers
+        # that change length wrapped it onto one more row and back every few seconds, and each
+        # time the plots below moved and were built again.
+        phase = (snap.path, snap.status)
+        same, self._phase = phase == self._phase, phase
+        self._update("run-metrics", metrics_text(snap, memory_mb, system), shrink=not same)
         label = "Resume" if snap.status == "paused" else "Pause"
         if pause.label != label:
             pause.label = label
