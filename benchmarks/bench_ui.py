@@ -47,10 +47,10 @@ SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits i
 # -- the instrumented app (runs inside tmux) -------------------------------------------------
 
 
-def serve(out: Path, hidden: int, epochs: int) -> int:
+def serve(out: Path, hidden: int, epochs: int, lag: bool) -> int:
     """The real app on its Train screen, the form set to a char LSTM of `hidden` units for
-    `epochs` epochs, recording to `out` (JSON lines) its pid, each `v` handled and the event
-    loop's lag."""
+    `epochs` epochs, recording to `out` (JSON lines) its pid, each `v` handled and, with `lag`,
+    the event loop's lag (a timer 20 times a second: not in the app a ratio measures)."""
     sys.path.insert(0, str(ROOT))
     from rnn_tui.tui.app import RnnTuiApp
     from rnn_tui.tui.screens.train import TrainScreen
@@ -81,8 +81,9 @@ def serve(out: Path, hidden: int, epochs: int) -> int:
                 record("lag", lag=now - due)
                 loop.call_at(now + LAG_TICK_S, tick, now + LAG_TICK_S)
 
-            start = loop.time() + LAG_TICK_S
-            loop.call_at(start, tick, start)
+            if lag:
+                start = loop.time() + LAG_TICK_S
+                loop.call_at(start, tick, start)
             self.call_after_refresh(lambda: record("ready", pid=os.getpid()))
 
         def action_next_plot(self) -> None:
@@ -122,22 +123,35 @@ def _wait(condition, timeout: float, what: str, step: float = 0.1):
 class TmuxApp:
     """The instrumented app in a detached tmux session."""
 
-    def __init__(self, work: Path, hidden: int, epochs: int, env: dict[str, str]):
+    def __init__(
+        self, work: Path, hidden: int, epochs: int, env: dict[str, str], lag: bool = False
+    ):
         self.session = f"bench-ui-{os.getpid()}-{time.monotonic_ns()}"
         self.out = work / f"{self.session}.jsonl"
         self.runs = work / f"runs-{self.session}"
         self.runs.mkdir()
         exports = " ".join(f"{k}={v}" for k, v in {**env, "RNN_TUI_RUNS": str(self.runs)}.items())
+        # The app draws into the pane (Textual writes to standard error), as a user's would.
         command = (
             f"cd {ROOT} && env {exports} {sys.executable} {Path(__file__).resolve()} "
-            f"--serve {self.out} --hidden {hidden} --epochs {epochs} 2>{work}/serve.err"
+            f"--serve {self.out} --hidden {hidden} --epochs {epochs}{' --lag' if lag else ''}"
+            "; sleep 600"  # a failure stays on the pane for the message below
         )
         subprocess.run(
             ["tmux", "new-session", "-d", "-s", self.session, "-x", str(SIZE[0]), "-y",
              str(SIZE[1]), command],
             check=True,
         )  # fmt: skip
-        ready = _wait(lambda: [r for r in _records(self.out) if r["kind"] == "ready"], 60, "app")
+        try:
+            ready = _wait(
+                lambda: [r for r in _records(self.out) if r["kind"] == "ready"], 60, "app"
+            )
+        except TimeoutError as exc:
+            pane = subprocess.run(
+                ["tmux", "capture-pane", "-p", "-t", self.session], capture_output=True, text=True
+            ).stdout.strip()
+            self.close()
+            raise RuntimeError(f"{exc}; its pane ends:\n{pane[-2000:]}") from None
         self.pid = ready[0]["pid"]
 
     def send(self, *keys: str) -> float:
@@ -204,7 +218,7 @@ def from_screen(work: Path, hidden: int, epochs: int, key_every: float | None = 
     """One run started with `s` on the Train screen, to its end; with `key_every`, `v` is sent
     that often meanwhile. Returns (run dir, key send times, the app's records, the app's CPU
     share while the trainer ran)."""
-    app = TmuxApp(work, hidden, epochs, SCREEN_ENV)
+    app = TmuxApp(work, hidden, epochs, SCREEN_ENV, lag=key_every is not None)
     sent: list[float] = []
     try:
         time.sleep(1.0)  # the first paint and the run list settle
@@ -342,9 +356,10 @@ def main(argv: list[str] | None = None) -> int:
         help="experiment: set in the app's (and so its trainer's) environment",
     )
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--lag", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve is not None:
-        return serve(args.serve, args.hidden, args.epochs)
+        return serve(args.serve, args.hidden, args.epochs, args.lag)
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "ui", "skipped": "tmux is not installed"}))
         return 0
