@@ -81,6 +81,9 @@ def serve(out: Path, hidden: int, epochs: int, lag: bool) -> int:
                 record("lag", lag=now - due)
                 loop.call_at(now + LAG_TICK_S, tick, now + LAG_TICK_S)
 
+            # bench_live_cost.py stops and continues this process: continued, it carries on
+            # where it was (Textual's handler would enter the terminal's application mode anew).
+            signal.signal(signal.SIGCONT, signal.SIG_DFL)
             if lag:
                 start = loop.time() + LAG_TICK_S
                 loop.call_at(start, tick, start)

@@ -1,0 +1,140 @@
+"""What the live Train screen costs a run, measured inside one run.
+
+    python benchmarks/bench_live_cost.py [--epochs 24] [--period 5] [--hidden 256]
+
+A char LSTM is started with `s` on the Train screen of the real app (a 120×40 tmux pane, as in
+bench_ui.py: the trainer is the app's ordinary child). While it trains, the app process is
+stopped (SIGSTOP) and continued (SIGCONT) every --period seconds, so the same trainer runs in
+turn beside the live view (polling, redrawing, plotting, catching up after each stop) and beside
+no app at all, which is what a headless run has. The run's log intervals (about 20 an epoch,
+from its metrics.jsonl) are sorted into those periods; one that straddles a switch or an epoch's
+end (held-out evaluation) is left out. Each live period's tokens/s is divided by the mean of the
+quiet periods on either side, so the slow swings of a shared machine cancel, which alternating
+whole runs (bench_ui.py's ratio) cannot do on 2 cores. One JSON line: the median of those
+ratios (target ≥ 0.95: the live view costs at most 5 %), their quartiles and count, and the
+app's CPU share while live. Exit status 1 below the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_ui import RATIO_TARGET, TmuxApp, _status, _wait, cpu_seconds  # noqa: E402
+
+LIVE, QUIET = "live", "quiet"
+
+
+def log_rates(metrics: Path) -> list[tuple[float, float, float]]:
+    """(start, end, tokens/s) of each interval between two step events of one epoch."""
+    tokens_per_step, rows, previous = None, [], None
+    for line in metrics.read_text(encoding="utf-8").splitlines():
+        event = json.loads(line) if line.endswith("}") else {}
+        if event.get("event") == "start":
+            config = event["config"]
+            tokens_per_step = config["batch_size"] * config["num_steps"]
+        elif event.get("event") == "step" and tokens_per_step:
+            if previous is not None and previous["epoch"] == event["epoch"]:
+                tokens = (event["step"] - previous["step"]) * tokens_per_step
+                seconds = event["time"] - previous["time"]
+                if seconds > 0:
+                    rows.append((previous["time"], event["time"], tokens / seconds))
+            previous = event
+        elif event.get("event") in ("epoch", "status"):
+            previous = None  # evaluation or a pause lies between this and the next step
+    return rows
+
+
+def period_rates(
+    rows: list[tuple[float, float, float]], switches: list[tuple[float, str]]
+) -> list[tuple[str, float | None]]:
+    """Each period's (kind, tokens/s over its whole intervals); None where it has none."""
+    bounds = [t for t, _ in switches] + [float("inf")]
+    periods = []
+    for k, (_, kind) in enumerate(switches):
+        inside = [(b - a, r) for a, b, r in rows if bounds[k] <= a and b < bounds[k + 1]]
+        seconds = sum(s for s, _ in inside)
+        periods.append((kind, sum(s * r for s, r in inside) / seconds if seconds else None))
+    return periods
+
+
+def live_ratios(periods: list[tuple[str, float | None]]) -> list[float]:
+    """Each live period's rate over the mean of its quiet neighbours' (both must be measured)."""
+    ratios = []
+    for k in range(1, len(periods) - 1):
+        (before, a), (kind, live), (after, b) = periods[k - 1 : k + 2]
+        if kind == LIVE and before == after == QUIET and None not in (a, live, b):
+            ratios.append(live / ((a + b) / 2))
+    return ratios
+
+
+def measure(work: Path, hidden: int, epochs: int, period: float) -> dict:
+    app = TmuxApp(work, hidden, epochs, {})
+    switches: list[tuple[float, str]] = []
+    live_cpu = live_wall = 0.0
+    stopped = False
+    try:
+        time.sleep(1.0)  # the first paint and the run list settle
+        app.send("s")
+        run_dir = _wait(app.run_dir, 30, "the run folder")
+        _wait(lambda: _status(run_dir) == "running", 120, "the trainer to start", 0.1)
+        time.sleep(period)  # the first steps (allocations, caches) belong to neither
+        while _status(run_dir) == "running":
+            kind = QUIET if not stopped else LIVE
+            os.kill(app.pid, signal.SIGSTOP if kind == QUIET else signal.SIGCONT)
+            stopped = kind == QUIET
+            switches.append((time.time(), kind))
+            cpu0, t0 = cpu_seconds(app.pid), time.monotonic()
+            time.sleep(period)
+            if kind == LIVE:
+                live_cpu += cpu_seconds(app.pid) - cpu0
+                live_wall += time.monotonic() - t0
+        metrics = run_dir / "metrics.jsonl"
+    finally:
+        if stopped:
+            os.kill(app.pid, signal.SIGCONT)
+        app.close()
+    ratios = live_ratios(period_rates(log_rates(metrics), switches))
+    quartiles = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [None] * 3
+    ratio = statistics.median(ratios) if ratios else None
+    return {
+        "measure": "live_cost",
+        "model": f"lstm char hidden {hidden}",
+        "period_s": period,
+        "live_periods": len(ratios),
+        "ratio": round(ratio, 3) if ratio else None,
+        "quartiles": [round(q, 3) if q else None for q in quartiles],
+        "ratios": [round(r, 3) for r in ratios],
+        "app_cpu_share_live": round(live_cpu / live_wall, 4) if live_wall else None,
+        "target": RATIO_TARGET,
+        "ok": ratio is not None and ratio >= RATIO_TARGET,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--epochs", type=int, default=24, help="the run's epochs (default 24)")
+    ap.add_argument("--period", type=float, default=5.0, help="seconds live, then quiet")
+    ap.add_argument("--hidden", type=int, default=256)
+    args = ap.parse_args(argv)
+    if shutil.which("tmux") is None:
+        print(json.dumps({"measure": "live_cost", "skipped": "tmux is not installed"}))
+        return 0
+    with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
+        row = measure(Path(tmp), args.hidden, args.epochs, args.period)
+    print(json.dumps(row), flush=True)
+    return 0 if row["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
