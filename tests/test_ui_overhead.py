@@ -205,3 +205,20 @@ async def test_the_numbers_line_keeps_its_rows_while_the_run_keeps_its_status(
         # Another status (here the run ends, and the system line goes) gives them back.
         assert await shown(replace(snap, status="finished"), "") == rows
         assert await shown(None, "") < rows + 1
+
+
+async def test_the_curves_replot_within_one_percent_of_a_core(live, tui, train_app) -> None:
+    """New points alone wait until the latest drawing's CPU time is at most 1 % of the time
+    between two drawings (never less than PLOT_EVERY_S)."""
+    app = train_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await opened(pilot, tui, live, clock=lambda: 0.0)
+        panel = screen.query_one(CurvePanel)
+        shown = [plot for plot in panel.query(LinePlot) if plot.display]
+        assert len(shown) == 4  # the 2×2 grid
+        for plot in panel.query(LinePlot):
+            plot.draw_seconds = 0.012  # a plotext figure of this size: 8–16 ms
+        assert panel.replot_interval() == pytest.approx(4 * 0.012 / 0.01)
+        for plot in shown:
+            plot.draw_seconds = 0.001
+        assert panel.replot_interval() == PLOT_EVERY_S

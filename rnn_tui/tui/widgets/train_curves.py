@@ -55,7 +55,7 @@ TRAIN, VAL, REFERENCE, SHORT = "cyan+", "orange+", "gray", "green+"
 GRID_MIN_WIDTH = 80  # below this (or GRID_MIN_HEIGHT rows) one plot at a time
 GRID_MIN_HEIGHT = 20
 PLOT_EVERY_S = 2.0  # while runs only bring new points: at most one replot this often
-PLOT_SHARE = 0.02  # ... and drawing them takes at most this share of one core
+PLOT_SHARE = 0.01  # ... and drawing them takes at most this share of one core
 
 
 def loss_name(tasks: Sequence[str]) -> str:
