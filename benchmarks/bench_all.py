@@ -14,6 +14,8 @@ do not colour the next; each prints JSON, collected here):
     seq2seq    bench_translate.py   training against train_seq2seq; greedy and beam-5 latency
     scale      bench_scale.py       `rnn-tui stats` at 10/30/100 MB: time and peak memory
     ui         bench_ui.py          Train screen against headless tokens/s, key latency
+    live       bench_live_cost.py   the live Train screen's cost inside one run (app stopped
+                                    and continued in turn)
     stalls     bench_stalls.py      the event loop held: Dataset tab switches, each screen's first
                                     opening, step moves
 
@@ -34,7 +36,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("startup", "train", "seq2seq", "scale", "ui", "stalls")
+SECTIONS = ("startup", "train", "seq2seq", "scale", "ui", "live", "stalls")
 SHIPPED = HERE.parent / "checkpoints" / "fra-eng-gru.safetensors"
 TRAIN_MODELS = "rnn_scratch,gru_scratch,lstm_scratch,rnn,gru,lstm,deep_lstm"
 
@@ -89,6 +91,7 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
     ]  # fmt: skip
     if (HERE / "bench_ui.py").exists():
         commands.append(("ui", [py, str(HERE / "bench_ui.py"), "--json"]))
+        commands.append(("live", [py, str(HERE / "bench_live_cost.py")]))
     commands.append(("stalls", [py, str(HERE / "bench_stalls.py")]))
     return [(name, cmd) for name, cmd in commands if name not in args.skip]
 
