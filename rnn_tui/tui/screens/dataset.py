@@ -33,6 +33,7 @@ from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.ngram_panel import NgramPanel
 from rnn_tui.tui.widgets.pairs_panel import PairsPanel
 from rnn_tui.tui.widgets.partition_panel import PartitionPanel
+from rnn_tui.tui.widgets.progress import StillProgressBar
 from rnn_tui.tui.widgets.vocab_panel import VocabPanel
 
 WIDE = 100  # columns from which the optional labels and notes are shown
@@ -162,7 +163,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         yield CorpusControls(id="corpus-controls")
         with Horizontal(id="status-row"):
             yield Static("", id="status", markup=False)
-            yield ProgressBar(total=None, show_percentage=False, show_eta=False, id="busy")
+            yield StillProgressBar(total=None, show_percentage=False, show_eta=False, id="busy")
         with TabbedContent(id="tabs"):
             with TabPane("Vocabulary", id="tab-vocab"):
                 yield VocabPanel(id="vocab-panel")

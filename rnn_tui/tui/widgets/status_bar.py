@@ -10,6 +10,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import ProgressBar, Static
 
+from rnn_tui.tui.widgets.progress import StillProgressBar
+
 
 class StatusBar(Horizontal):
     """Status text and progress bar; their ids are PREFIX-status and PREFIX-progress. `wrap`
@@ -46,7 +48,7 @@ class StatusBar(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static("", id=f"{self._prefix}-status", classes="status-text", markup=False)
-        yield ProgressBar(total=None, show_eta=False, id=f"{self._prefix}-progress")
+        yield StillProgressBar(total=None, show_eta=False, id=f"{self._prefix}-progress")
 
     @property
     def text(self) -> str:

@@ -11,6 +11,7 @@ from textual.widgets import Button, ProgressBar, Static
 
 from rnn_tui.runs.follow import Snapshot
 from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number, plain
+from rnn_tui.tui.widgets.progress import StillProgressBar
 
 STATUS_MARKS = {
     "running": ("●", "green"),
@@ -179,7 +180,7 @@ class RunHeader(Vertical):
                 tooltip="Stop: finish the batch, save a checkpoint, exit (x)",
             )
         with Horizontal(id="run-progress-row"):
-            yield ProgressBar(
+            yield StillProgressBar(
                 total=PROGRESS_STEPS, show_eta=False, show_percentage=True, id="run-progress"
             )
             yield Static("", id="run-eta", markup=False)
