@@ -68,7 +68,8 @@ def serve(out: Path, hidden: int, epochs: int, lag: bool) -> int:
             super().__init__(**({} if nice is None else {"child_nice": int(nice)}))
 
         def on_mount(self) -> None:
-            super().on_mount()
+            # No super().on_mount(): Textual calls TrainScreen's own after this one, and a
+            # second call would start a second poll timer.
             form = self.query_one(TrainForm)
             form.set_value("model", "lstm")
             form.set_value("token", "char")
