@@ -195,15 +195,18 @@ async def test_the_numbers_line_keeps_its_rows_while_the_run_keeps_its_status(
                 await pilot.pause(0.02)
             return metrics.size.height
 
-        rows = await shown(snap, "")
-        assert await shown(snap, "one more line") == rows + 1  # more rows: at once
+        strip = "trainer pid 1 · CPU 100 %"  # the system strip, while a trainer is at work
+        rows = await shown(snap, strip)
+        assert await shown(snap, strip * 4) == rows + 1  # more rows: at once
         grown = len(layouts)
         assert grown >= 1
-        assert await shown(snap, "") == rows + 1  # fewer: the rows stay, nothing moves
-        assert await shown(snap, "a line again") == rows + 1
+        assert await shown(snap, strip) == rows + 1  # fewer: the rows stay, nothing moves
+        assert await shown(snap, strip * 3) == rows + 1
         assert len(layouts) == grown
-        # Another status (here the run ends, and the system line goes) gives them back.
-        assert await shown(replace(snap, status="finished"), "") == rows
+        # Another status (here the run ends) gives them back, and so does the trainer's exit.
+        finished = replace(snap, status="finished")
+        assert await shown(finished, strip) == rows
+        assert await shown(finished, "") == rows - 1
         assert await shown(None, "") < rows + 1
 
 

@@ -235,10 +235,10 @@ class RunHeader(Vertical):
             progress=round(snap.progress * PROGRESS_STEPS)
         )
         self._update("run-eta", progress_text(snap))
-        # While one run keeps its status, its numbers' line keeps the rows it has had: numbers
-        # that change length wrapped it onto one more row and back every few seconds, and each
-        # time the plots below moved and were built again.
-        phase = (snap.path, snap.status)
+        # While one run keeps its status (and its trainer), its numbers' line keeps the rows it
+        # has had: numbers that change length wrapped it onto one more row and back every few
+        # seconds, and each time the plots below moved and were built again.
+        phase = (snap.path, snap.status, bool(system))
         same, self._phase = phase == self._phase, phase
         self._update("run-metrics", metrics_text(snap, memory_mb, system), shrink=not same)
         label = "Resume" if snap.status == "paused" else "Pause"
