@@ -80,6 +80,19 @@ def count_replots(screen: TrainScreen, monkeypatch) -> list[str]:
     return replots
 
 
+def count_layouts(screen: TrainScreen) -> list[int]:
+    """A list that grows by one at each layout pass of `screen`."""
+    layouts: list[int] = []
+    original = screen._refresh_layout
+
+    def refresh_layout(*args, **kwargs) -> None:
+        layouts.append(1)
+        original(*args, **kwargs)
+
+    screen._refresh_layout = refresh_layout
+    return layouts
+
+
 async def test_new_points_replot_at_most_once_per_interval(
     live, tui, train_app, monkeypatch
 ) -> None:
@@ -133,14 +146,7 @@ async def test_the_header_repaints_without_a_layout_pass(live, tui, train_app) -
         screen = await opened(pilot, tui, live, clock=lambda: 0.0)
         await pilot.pause()
         eta = str(screen.query_one("#run-eta").render())
-        layouts = []
-        original = screen._refresh_layout
-
-        def refresh_layout(*args, **kwargs) -> None:
-            layouts.append(1)
-            original(*args, **kwargs)
-
-        screen._refresh_layout = refresh_layout
+        layouts = count_layouts(screen)
         for start in (70, 80, 90):
             grow(live, start, start + 10)
             screen.poll()
@@ -180,14 +186,7 @@ async def test_the_numbers_line_keeps_its_rows_while_the_run_keeps_its_status(
         snap = screen.runs.shown()
         # The screen's poll timer would draw the run's own state meanwhile.
         show, header.show = header.show, lambda *args, **kwargs: None
-        layouts = []
-        original = screen._refresh_layout
-
-        def refresh_layout(*args, **kwargs) -> None:
-            layouts.append(1)
-            original(*args, **kwargs)
-
-        screen._refresh_layout = refresh_layout
+        layouts = count_layouts(screen)
 
         async def shown(snap, system: str) -> int:
             show(snap, None, system=system)
