@@ -45,9 +45,9 @@ from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 from rnn_tui.tui.widgets.train_view import RunView
 
-# Each poll that finds news repaints the header and sends it to the terminal. At 1 Hz the app
-# used 0.041 of a core following a char LSTM run on 2 cores, against 0.058 at 2 Hz: CPU taken
-# from the trainer, whose two threads both wait when one loses its core.
+# Each poll that finds news repaints the header and sends it to the terminal: CPU taken from a
+# trainer on the same small machine, whose two threads both wait when one loses its core. The
+# header's numbers and ETA need no finer than a second (benchmarks/README.md, the live view).
 DEFAULT_POLL_HZ = 1.0
 MAX_POLL_HZ = 4.0
 RUN_LIST_SECONDS = 5.0  # how often the run list is rescanned while it is shown

@@ -189,7 +189,7 @@ class RunHeader(Vertical):
     def on_mount(self) -> None:
         self.query_one("#run-progress-row").display = False
         self._drawn: dict[str, object] = {}
-        self._phase: tuple[object, ...] | None = None  # the run and status drawn last
+        self._phase: tuple[object, ...] | None = None  # run, status, trainer at work: drawn last
 
     def _update(self, widget_id: str, content: str | Text, *, shrink: bool = True) -> None:
         """Draw `content`; `shrink=False` keeps a wrapped text's rows when it needs fewer."""
