@@ -8,7 +8,9 @@ user's would be; the trainer is its ordinary child (`rnn-tui train`, started by 
 key). One JSON line per measurement:
 
     ratio  the median per-epoch tokens/s of a char LSTM trained from the Train screen, over the
-           same configuration trained headless (`rnn-tui train`), in alternating pairs (A B B A…)
+           same configuration trained headless (`rnn-tui train`), in alternating pairs (A B B A…);
+           on a shared 2-core machine a pair swings ±20 %: bench_live_cost.py measures the same
+           cost inside one run
     keys   during a Train-screen run, `v` (next plot) sent every --key-every seconds: time from
            sending it (tmux send-keys) to its handler running and to the next refresh, p50/p95/max;
            and the event loop's lag (how late a 50 ms asyncio timer fires), p50/p95/max
