@@ -93,3 +93,101 @@ def test_each_rank_takes_its_rows_of_every_minibatch():
         assert X.shape[1] == 4
         assert torch.equal(X, whole[0][:, 4 * rank : 4 * rank + 4])
         assert torch.equal(Y, whole[1][:, 4 * rank : 4 * rank + 4])
+
+
+# Every task trains data-parallel: each rank's weighted loss (train/shard.py), averaged over the
+# ranks as DDP averages gradients, is one process's loss, and so is the gradient. Three ranks
+# over a full minibatch of 9 rows and the epoch's smallest one, of 1 row (two ranks without a
+# row of their own); the language model's minibatches are all full, split in two.
+SHARDED = {
+    "lm": dict(max_tokens=3000, hidden=8, batch_size=6, num_steps=5),
+    "seq2seq": dict(num_examples=81, embed=8, hidden=8, batch_size=9, num_steps=6, dropout=0.0),
+    "classify": dict(max_names=406, hidden=8, batch_size=9, balance="weights"),
+    "tag": dict(max_chars=2976, hidden=8, embed=4, batch_size=9, num_steps=6),
+    "forecast": dict(model="gru", hidden=8, batch_size=9, num_steps=6),
+    "forecast-mlp": dict(model="mlp", batch_size=9),
+}
+
+
+def _batch_rows(task, data, b: int) -> int:
+    if isinstance(data, list):  # seq2seq: the minibatches themselves
+        return len(data[b][0])
+    if isinstance(data, tuple):  # the language model: X and Y, (batches, B, T)
+        return data[0].shape[1]
+    B = task.config.batch_size  # the others: one order of rows, B at a time
+    return len(data[b * B : (b + 1) * B])
+
+
+@pytest.mark.parametrize("name", sorted(SHARDED))
+def test_ranks_weighted_losses_average_to_one_process_loss_and_gradient(name, tmp_path):
+    import numpy as np
+    import torch
+
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
+
+    task_name = name.split("-")[0]
+    options = dict(SHARDED[name])
+    if task_name == "forecast":  # 154 training pairs: 17 minibatches of 9 and one of 1
+        values = np.sin(np.arange(196) / 5) + 2
+        (tmp_path / "s.csv").write_text("v\n" + "\n".join(f"{v:.6f}" for v in values) + "\n")
+        options["series"] = str(tmp_path / "s.csv")
+    world = 2 if task_name == "lm" else 3
+    torch.manual_seed(0)
+    trainer = Trainer(Config(task_name, device="cpu", seed=5, **options))
+    task, model = trainer.task, trainer.model
+    params = [p for p in model.parameters() if p.requires_grad]
+    data = task.epoch_data(model, 1)
+    sizes = [_batch_rows(task, data, b) for b in range(trainer.num_batches)]
+    batches = sorted({sizes.index(max(sizes)), sizes.index(min(sizes))})
+    assert task_name == "lm" or min(sizes) == 1, sizes
+
+    def loss_and_grads(b: int, data) -> tuple[torch.Tensor, list[torch.Tensor | None]]:
+        loss = task.batch_loss(model, data, b, fresh=True)
+        return loss.detach(), list(torch.autograd.grad(loss, params, allow_unused=True))
+
+    whole = {b: loss_and_grads(b, data) for b in batches}
+    ranks: dict[int, list] = {b: [] for b in batches}
+    for rank in range(world):
+        task.set_shard(rank, world)
+        data = task.epoch_data(model, 1)
+        for b in batches:
+            ranks[b].append(loss_and_grads(b, data))
+    for b in batches:
+        loss, grads = whole[b]
+        assert torch.stack([r[0] for r in ranks[b]]).mean() == pytest.approx(loss.item(), rel=1e-6)
+        for i, grad in enumerate(grads):
+            parts = [r[1][i] for r in ranks[b] if r[1][i] is not None]
+            if grad is None:
+                assert not parts
+                continue
+            averaged = torch.stack(parts).sum(0) / world
+            assert torch.allclose(averaged, grad, rtol=1e-5, atol=1e-7), (name, b, i)
+
+
+def test_a_two_process_translation_trains_what_one_process_does(tmp_path):
+    args = [
+        "--task", "seq2seq", "--num-examples", "300", "--embed", "8", "--hidden", "8",
+        "--batch-size", "10", "--num-steps", "6", "--dropout", "0", "--epochs", "2",
+        "--sample-every", "0", "--device", "cpu", "--seed", "2",
+    ]  # fmt: skip
+    single = _single(*args, "--run-dir", str(tmp_path / "single"))
+    assert single.returncode == 0, single.stderr
+    ddp = _torchrun(*args, "--run-dir", str(tmp_path / "ddp"))
+    assert ddp.returncode == 0, ddp.stderr
+    expected, got = _epochs(tmp_path / "single"), _epochs(tmp_path / "ddp")
+    assert len(got) == 2
+    for (train, val), (train_1, val_1) in zip(got, expected, strict=True):
+        assert train == pytest.approx(train_1, rel=1e-6)
+        assert val == pytest.approx(val_1, rel=1e-6)
+
+
+def test_a_task_without_shards_is_refused_in_one_line():
+    from types import SimpleNamespace
+
+    from rnn_tui.train.config import ConfigError
+    from rnn_tui.train.distributed import Distributed
+
+    task = SimpleNamespace(config=SimpleNamespace(task="toy"))  # no set_shard
+    with pytest.raises(ConfigError, match="^--task toy does not train data-parallel: run it in"):
+        Distributed(rank=0, world=2).check(task, 8)

@@ -142,11 +142,12 @@ def test_minibatches_are_trimmed_and_the_loss_is_the_mean_over_valid_tokens(pair
     assert len(trainer.task.train_idx) + len(trainer.task.val_idx) == 36
     data = trainer.task.epoch_data(trainer.model, 1)
     assert len(data) == trainer.num_batches
-    for X, X_len, dec_input, Y, Y_len in data:
+    for X, X_len, dec_input, Y, Y_len, tokens, weight in data:
         assert X.shape[1] == int(X_len.max()) and Y.shape[1] == int(Y_len.max())
+        assert tokens == int(Y_len.sum()) and weight == 1.0  # one process: all its rows
         assert (dec_input[:, 0] == trainer.task.bos).all()
         assert torch.equal(dec_input[:, 1:], Y[:, :-1])
-    X, X_len, dec_input, Y, Y_len = data[0]
+    X, X_len, dec_input, Y, Y_len, *_ = data[0]
     trainer.model.eval()
     with torch.no_grad():
         loss = trainer.task.batch_loss(trainer.model, data, 0, fresh=True)

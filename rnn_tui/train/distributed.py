@@ -3,11 +3,13 @@
 torchrun starts N copies of `rnn-tui train` with RANK, WORLD_SIZE and LOCAL_RANK set. Each
 builds the same model from the same seed (DistributedDataParallel also broadcasts rank 0's
 weights), draws the same epoch minibatches, and trains on its own rows of every minibatch: rank r
-of N takes rows [r·B/N, (r+1)·B/N) of the global batch B. DDP averages the gradients, so with
-equal shards the update is the single-process one for the global batch (the seeds' loss is a
-mean over rows); clipping then sees the averaged gradient, as one process would. Loss and norm
-sums are averaged across ranks at the log points only, so every rank reads the same numbers and
-agrees on when to stop.
+of N takes rows [r·n/N, (r+1)·n/N) of a minibatch of n. DDP averages the gradients, and each
+rank's loss is its rows' share of the minibatch's mean (train/shard.py: a translation's rows
+count different numbers of target tokens, a last minibatch may be short), so the update is the
+single-process one for the global batch, in every task; clipping then sees the averaged
+gradient, as one process would. Loss and norm sums are averaged across ranks at the log points
+only, so every rank reads the same numbers and agrees on when to stop. Dropout draws its masks
+per rank, so a run with dropout trains as one process would in distribution, not bit for bit.
 
 Rank 0 alone writes: the run directory, metrics, checkpoints; the other ranks write nothing
 (`NullRun`). A resume reads the same checkpoint on every rank. Backend: NCCL on GPUs (one per

@@ -22,6 +22,7 @@ from rnn_tui.data.names_split import HELD_OUT, names_split
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.shard import Shard
 from rnn_tui.train.task import Evaluation
 
 SAMPLE_NAMES = ("Dovesky", "Jackson", "Satoshi", "Hinton", "Nguyen")  # the tutorial's and more
@@ -40,6 +41,7 @@ class ClassifyTask:
         "torch.Generator seeded with (seed, epoch): a permutation of the training names (or, "
         "with --balance sampling, names drawn with every class equally likely)"
     )
+    shard = Shard()  # one process: every row of each minibatch
     perplexity = False
 
     def __init__(self, config: Config, device: torch.device) -> None:
@@ -134,6 +136,12 @@ class ClassifyTask:
 
     # -- training ---------------------------------------------------------------------------
 
+    def set_shard(self, rank: int, world: int) -> None:
+        """Data-parallel training (train/distributed.py): this process takes its part of the
+        rows of every minibatch, its loss weighted by the whole minibatch's class weights
+        (train/shard.py)."""
+        self.shard = Shard(rank, world)
+
     def epoch_data(self, model, epoch: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
         n = len(self.train)
@@ -145,10 +153,19 @@ class ClassifyTask:
 
     def batch_loss(self, model, order, b: int, fresh: bool) -> torch.Tensor:
         B = self.config.batch_size
-        rows = order[b * B : (b + 1) * B]
+        batch = order[b * B : (b + 1) * B]
+        rows, weight = self.shard.rows(batch)
         lengths = self.lengths[rows]
         X = self.X[rows, : int(lengths.max())]
-        return F.cross_entropy(model(X, lengths), self.y[rows], weight=self.class_weights)
+        logits = model(X, lengths)
+        if not self.shard.active:
+            return F.cross_entropy(logits, self.y[rows], weight=self.class_weights)
+        # cross_entropy's weighted mean divides by the weights of its rows' classes; one
+        # process divides by those of the whole minibatch.
+        total = F.cross_entropy(logits, self.y[rows], weight=self.class_weights, reduction="sum")
+        weights = self.class_weights
+        count = len(batch) if weights is None else weights[self.y[batch]].sum()
+        return self.shard.mean(total, count, weight)
 
     # -- evaluation -------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from rnn_tui.data.timeseries import ar_features, ar_split
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
+from rnn_tui.train.shard import Shard
 from rnn_tui.train.task import Evaluation
 
 NOISE = 0.2  # the seeds' N(0, 0.2)
@@ -47,6 +48,7 @@ class ForecastTask:
     """A series, its transform, its feature–label pairs and held-out tail (module docstring)."""
 
     batching = "torch.Generator seeded with (seed, epoch): a permutation of the training pairs"
+    shard = Shard()  # one process: every row of each minibatch
     perplexity = False
 
     def __init__(self, config: Config, device: torch.device) -> None:
@@ -180,27 +182,48 @@ class ForecastTask:
 
     # -- training ---------------------------------------------------------------------------
 
+    def set_shard(self, rank: int, world: int) -> None:
+        """Data-parallel training (train/distributed.py): this process takes its part of the
+        rows of every minibatch, its loss weighted by the whole minibatch's predicted values
+        (train/shard.py)."""
+        self.shard = Shard(rank, world)
+
     def epoch_data(self, model, epoch: int):
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
         return torch.randperm(self.n_train, generator=generator).to(self.device)
 
     def batch_loss(self, model, order, b: int, fresh: bool) -> torch.Tensor:
         B = self.config.batch_size
-        rows = order[b * B : (b + 1) * B]
-        if model.kind == "mlp":
-            return F.mse_loss(model(self.features[rows]), self.labels[rows])
-        return self._window_loss(model, rows)
+        batch = order[b * B : (b + 1) * B]
+        rows, weight = self.shard.rows(batch)
+        # The config, not model.kind: `model` may be a DistributedDataParallel wrapper.
+        if self.config.model == "mlp":
+            predictions, labels = model(self.features[rows]), self.labels[rows]
+            if not self.shard.active:
+                return F.mse_loss(predictions, labels)
+            total = F.mse_loss(predictions, labels, reduction="sum")
+            return self.shard.mean(total, len(batch) * labels[0].numel(), weight)
+        total, count = self._window_loss(model, rows)
+        if self.shard.active:
+            count = self._window_index(batch)[:, 1:].ge(0).sum()
+        return self.shard.mean(total, count, weight)
 
-    def _window_loss(self, model, rows: torch.Tensor) -> torch.Tensor:
-        """The latent model reads the num_steps values before each label (zeros before the
-        series starts) and predicts every next one; padded targets do not count."""
+    def _window_index(self, rows: torch.Tensor) -> torch.Tensor:
+        """The z-indices each row reads and predicts: the num_steps before its label, then
+        the label (negative before the series starts)."""
         L = self.config.num_steps
         label = rows + self.first_label  # z-index of each row's label
-        index = label[:, None] - L + torch.arange(L + 1, device=self.device)
+        return label[:, None] - L + torch.arange(L + 1, device=self.device)
+
+    def _window_loss(self, model, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The latent model reads the num_steps values before each label (zeros before the
+        series starts) and predicts every next one; padded targets do not count. The squared
+        errors' sum and how many targets counted."""
+        index = self._window_index(rows)
         values = torch.where(index >= 0, self.z[index.clamp(min=0)], 0.0)
         predictions, _ = model(values[:, :-1])
         mask = (index[:, 1:] >= 0).float()
-        return ((predictions - values[:, 1:]) ** 2 * mask).sum() / mask.sum()
+        return ((predictions - values[:, 1:]) ** 2 * mask).sum(), mask.sum()
 
     # -- evaluation -------------------------------------------------------------------------
 

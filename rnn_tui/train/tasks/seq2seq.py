@@ -43,6 +43,7 @@ from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.bleu import corpus_bleu
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.masked_loss import masked_cross_entropy
+from rnn_tui.train.shard import Shard
 from rnn_tui.train.task import Evaluation
 from rnn_tui.train.tasks.lm import to_device
 
@@ -60,6 +61,7 @@ class Seq2SeqTask:
 
     batching = "random.Random(f'seq2seq-batches:{seed}:{epoch}') per epoch"
     sample_prefix = ""  # a translation sample has no prefix
+    shard = Shard()  # one process: every row of each minibatch
 
     def __init__(self, config: Config, device: torch.device) -> None:
         self.config, self.device = config, device
@@ -165,17 +167,32 @@ class Seq2SeqTask:
 
     # -- training ---------------------------------------------------------------------------
 
-    def epoch_data(self, model, epoch: int) -> list[tuple[torch.Tensor, ...]]:
+    def set_shard(self, rank: int, world: int) -> None:
+        """Data-parallel training (train/distributed.py): this process takes its part of the
+        pairs of every minibatch, its loss weighted by the minibatch's target tokens
+        (train/shard.py)."""
+        self.shard = Shard(rank, world)
+
+    def epoch_data(self, model, epoch: int) -> list[tuple]:
+        """The epoch's minibatches, each `batch` of its pairs (this process's part of them
+        under data parallelism), then the whole minibatch's target tokens and this part's
+        weight."""
         batches = bucketed_batches(
             self._sort_key, self.config.batch_size, epoch_rng(self.config.seed, epoch)
         )
-        return [self.batch(self.train_idx[b]) for b in batches]
+        data = []
+        for b in batches:
+            rows = self.train_idx[b]
+            mine, weight = self.shard.rows(rows)
+            data.append((*self.batch(mine), int(self._tgt_len_np[rows].sum()), weight))
+        return data
 
     def batch_loss(self, model, data, b: int, fresh: bool) -> torch.Tensor:
-        X, X_len, dec_input, Y, Y_len = data[b]
+        X, X_len, dec_input, Y, Y_len, tokens, weight = data[b]
         logits = model(X, X_len, dec_input)
         total, count = masked_cross_entropy(logits, Y, Y_len)
-        return total / count
+        # One process: the count on the device (no host read); W processes: the minibatch's.
+        return self.shard.mean(total, tokens if self.shard.active else count, weight)
 
     # -- evaluation and samples -------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from rnn_tui.data.tag_split import EVAL_WINDOW, HELD_OUT, tag_data
 from rnn_tui.data.tagging import restore
 from rnn_tui.metrics.tagging import TagReport, tag_report
 from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.shard import Shard
 from rnn_tui.train.task import Evaluation
 
 SAMPLE_CHARS = 160  # the held-out text the sample restores
@@ -36,6 +37,7 @@ class TagTask:
         "torch.Generator seeded with (seed, epoch): len(train) / num_steps windows at random "
         "offsets of the training characters"
     )
+    shard = Shard()  # one process: every row of each minibatch
     perplexity = False
 
     def __init__(self, config: Config, device: torch.device) -> None:
@@ -115,6 +117,12 @@ class TagTask:
 
     # -- training ---------------------------------------------------------------------------
 
+    def set_shard(self, rank: int, world: int) -> None:
+        """Data-parallel training (train/distributed.py): this process takes its part of the
+        rows of every minibatch, its loss weighted by the whole minibatch's characters
+        (train/shard.py)."""
+        self.shard = Shard(rank, world)
+
     def epoch_data(self, model, epoch: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
         high = len(self.X) - self.config.num_steps + 1
@@ -122,9 +130,15 @@ class TagTask:
 
     def batch_loss(self, model, starts, b: int, fresh: bool) -> torch.Tensor:
         B = self.config.batch_size
-        index = starts[b * B : (b + 1) * B, None] + self.offsets  # (B, T)
+        batch = starts[b * B : (b + 1) * B]
+        rows, weight = self.shard.rows(batch)
+        index = rows[:, None] + self.offsets  # (B, T)
         logits = model(self.X[index])
-        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), self.Y[index].reshape(-1))
+        logits = logits.reshape(-1, logits.shape[-1])
+        if not self.shard.active:
+            return F.cross_entropy(logits, self.Y[index].reshape(-1))
+        total = F.cross_entropy(logits, self.Y[index].reshape(-1), reduction="sum")
+        return self.shard.mean(total, len(batch) * self.config.num_steps, weight)
 
     # -- evaluation -------------------------------------------------------------------------
 
