@@ -53,6 +53,8 @@ def test_two_processes_train_what_one_does_and_resume(tmp_path):
     assert ddp.returncode == 0, ddp.stderr
     summary = json.loads(ddp.stdout)  # one summary: rank 0's
     assert summary["run_dir"] == str(tmp_path / "ddp") and summary["epochs"] == 2
+    # The run says it ran across processes (the Train screen's header shows this line).
+    assert summary["path"] == "eager · fp32 · DDP × 2 (gloo)"
     resumed = _torchrun("--resume", str(tmp_path / "ddp"), "--epochs", "3")
     assert resumed.returncode == 0, resumed.stderr
     expected, got = _epochs(tmp_path / "single"), _epochs(tmp_path / "ddp")

@@ -64,6 +64,11 @@ class Distributed:
         return self.world > 1
 
     @property
+    def backend(self) -> str:
+        """The process group's backend (nccl, gloo), once joined."""
+        return dist.get_backend() if dist.is_initialized() else ""
+
+    @property
     def writer(self) -> bool:
         """Rank 0: the one process that writes the run directory."""
         return self.rank == 0

@@ -88,9 +88,11 @@ class Trainer:
         # The step's path (eager, bf16, compiled, CUDA graph), refused here if asked for and
         # impossible on this device.
         self.path = plan_path(config, self.task, self.device)
-        if self.dist.active and self.path.graph:
-            self.path.graph = False
-            self.path.notes.append("no CUDA graph under data parallelism (DDP)")
+        if self.dist.active:
+            self.path.processes, self.path.backend = self.dist.world, self.dist.backend
+            if self.path.graph:
+                self.path.graph = False
+                self.path.notes.append("no CUDA graph under data parallelism (DDP)")
         self.optimizer = prepare_optimizer(self.params, config, self.device, self.path.graph)
         self.progress = (
             resumed_progress(resume, self.optimizer, config, self.task.num_batches)

@@ -67,14 +67,21 @@ class StepPath:
     # Timing the prepacked and plain recurrent products at the first step (models/step_matmul.py):
     # in the notes and, like warmup_s, left out of tokens/s.
     measure_s: float = 0.0
+    # Data parallelism under torchrun (train/distributed.py): how many processes share each
+    # minibatch, and their backend. tokens/s counts all of them.
+    processes: int = 1
+    backend: str = ""
 
     def text(self) -> str:
-        """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)" or "eager · fp32"."""
+        """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)", "eager · fp32" or
+        "eager · fp32 · DDP × 4 (nccl)"."""
         how = "CUDA graph" if self.graph else "compiled" if self.compiled else "eager"
         line = f"{how} · {self.precision}"
         if self.warmup_s is not None:
             verb = "captured" if self.graph else "compiled"
             line += f" ({verb} in {self.warmup_s:.1f} s)"
+        if self.processes > 1:
+            line += f" · DDP × {self.processes} ({self.backend})"
         return line
 
     def to_dict(self) -> dict:
@@ -85,6 +92,7 @@ class StepPath:
             "precision": self.precision,
             "compiled": self.compiled,
             "warmup_s": self.warmup_s,
+            "processes": self.processes,
             "notes": list(self.notes),
         }
 
