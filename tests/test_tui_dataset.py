@@ -356,6 +356,54 @@ async def test_a_corpus_too_short_for_perplexity_says_so_in_place(
         assert tui.errors(app) == []
 
 
+async def test_a_tabs_first_showing_draws_its_tables_and_plot_in_updates_of_their_own(
+    tui, monkeypatch
+) -> None:
+    """The n-grams tab's first showing (first_draw.py): its labels in the screen update that
+    shows it, its three tables in a later one, its Zipf plot alone after that. In one update
+    they held the event loop 100–150 ms."""
+    from textual.screen import Screen
+    from textual.widgets import Label
+    from textual_plotext import PlotextPlot
+
+    update = [0]
+    first: dict[str, int] = {}
+
+    def spy(cls, name: str, key) -> None:
+        original = getattr(cls, name)
+
+        def spied(self, *args, **kwargs):
+            what = key(self)
+            if what is not None:
+                first.setdefault(what, update[0])
+            return original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, name, spied)
+
+    original_update = Screen._on_timer_update
+
+    def counted(self) -> None:
+        update[0] += 1
+        return original_update(self)
+
+    monkeypatch.setattr(Screen, "_on_timer_update", counted)
+    # The real draws: DataTable's lines and plotext's figure, under the deferring subclasses.
+    spy(DataTable, "render_lines", lambda w: w.id if str(w.id).startswith("ngram-") else None)
+    spy(PlotextPlot, "render", lambda w: "zipf" if w.id == "zipf" else None)
+    spy(Label, "render", lambda w: "labels" if w.has_class("ngram-title") else None)
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        assert first == {}  # hidden so far
+        await pilot.press("right_square_bracket")
+        await tui.settle(pilot)
+        tables = {first[f"ngram-{n}"] for n in (1, 2, 3)}
+        assert len(tables) == 1, first  # the three in one update
+        assert first["labels"] < tables.pop() < first["zipf"], first
+        assert cells(app, "#ngram-1", 0) == ["2,261", "the"]
+        assert "Zipf" in str(app.screen.query_one("#zipf", LinePlot).render())
+
+
 async def test_the_zipf_plot_is_built_again_only_when_something_changed(tui) -> None:
     """Showing the n-grams tab again (Textual renders it on each showing, restyle and focus)
     reuses the built figure; a new size, theme, view or corpus builds a new one."""

@@ -14,9 +14,15 @@ from collections.abc import Hashable
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
+from rnn_tui.tui.widgets.first_draw import FirstDrawLater
 
-class KeptFigurePlot(PlotextPlot):
-    """A PlotextPlot that builds its figure once per data, size and theme (module docstring)."""
+
+class KeptFigurePlot(FirstDrawLater, PlotextPlot):
+    """A PlotextPlot that builds its figure once per data, size and theme (module docstring);
+    its first figure waits for the second screen update after the one that shows it
+    (first_draw.py)."""
+
+    FIRST_DRAW_UPDATES = 2
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -30,6 +36,8 @@ class KeptFigurePlot(PlotextPlot):
         self._replots += 1
 
     def render(self) -> RenderResult:
+        if self._first_draw_waits():
+            return ""
         key = (self._replots, self.size, self.theme, self.app.theme)
         if self._drawn is None or self._drawn[0] != key:
             self._drawn = key, super().render()

@@ -22,9 +22,12 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import DataTable
 
+from rnn_tui.tui.widgets.first_draw import FirstDrawLater
 
-class SteadyTable(DataTable):
-    """DataTable whose render caches outlive restyles that leave its styles as they were."""
+
+class SteadyTable(FirstDrawLater, DataTable):
+    """DataTable whose render caches outlive restyles that leave its styles as they were; its
+    first draw waits for the screen update after the one that shows it (first_draw.py)."""
 
     _drawn_with: tuple | None = None  # what the cached lines were drawn with (`_styles_key`)
     _drawn_at: Size | None = None  # the size of the last draw
@@ -46,6 +49,8 @@ class SteadyTable(DataTable):
         self.refresh()
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        if self._first_draw_waits():
+            return [Strip.blank(crop.width, self.rich_style)] * crop.height
         if self.size != self._drawn_at:
             # A new count keys new lines: the rows' fill to the table's width is cached by it.
             self._drawn_at = self.size
