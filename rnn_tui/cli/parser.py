@@ -160,7 +160,9 @@ def _add_train(sub) -> None:
             "The book's 10,000-character setting: --max-tokens 10000 --val-fraction 0. "
             "The book's translation run: --task seq2seq --num-examples 600 --embed 32 "
             "--hidden 32 --epochs 300 --val-fraction 0. "
-            "Runs go to ./runs unless --run-dir or $RNN_TUI_RUNS says otherwise."
+            "Runs go to ./runs unless --run-dir or $RNN_TUI_RUNS says otherwise. "
+            "Several GPUs (any task): torchrun --standalone --nproc_per_node N -m rnn_tui "
+            "train ... (data-parallel; --batch-size is the global batch, a multiple of N)."
         ),
     )
     p.add_argument(
