@@ -16,6 +16,16 @@ def _plain_textual_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _first_draws_at_once(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Costly widgets draw in the update that shows them, not later (first_draw.py), so a test
+    reads their lines after a pause; tests marked `first_draw` keep the app's way."""
+    if request.node.get_closest_marker("first_draw") is None:
+        from rnn_tui.tui.widgets.first_draw import FirstDrawLater
+
+        monkeypatch.setattr(FirstDrawLater, "deferring", False)
+
+
 @pytest.fixture(scope="session")
 def _token_cache_dir(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("token-cache"))

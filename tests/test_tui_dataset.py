@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from panel_harness import count_builds
 from textual.widgets import DataTable, Input, Static, Tabs
 
@@ -356,6 +357,7 @@ async def test_a_corpus_too_short_for_perplexity_says_so_in_place(
         assert tui.errors(app) == []
 
 
+@pytest.mark.first_draw
 async def test_a_tabs_first_showing_draws_its_tables_and_plot_in_updates_of_their_own(
     tui, monkeypatch
 ) -> None:

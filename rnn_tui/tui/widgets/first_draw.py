@@ -10,17 +10,22 @@ costlier part comes last, alone.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 
 class FirstDrawLater:
     """Mixin for a widget: `_first_draw_waits()` at the top of its render says whether to draw
     blank this time (its first draw, the real one scheduled `FIRST_DRAW_UPDATES` later)."""
 
     FIRST_DRAW_UPDATES = 1
+    # Off: every widget draws in the update that shows it, as Textual's do. A harness that
+    # reads a widget's lines right after showing it turns it off (tests/conftest.py).
+    deferring: ClassVar[bool] = True
     _first_draw_done = False
     _first_draw_pending = False
 
     def _first_draw_waits(self) -> bool:
-        if self._first_draw_done:
+        if self._first_draw_done or not FirstDrawLater.deferring:
             return False
         if not self._first_draw_pending:
             self._first_draw_pending = True
