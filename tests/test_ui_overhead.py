@@ -224,3 +224,24 @@ async def test_the_curves_replot_within_one_percent_of_a_core(live, tui, train_a
         for plot in shown:
             plot.draw_seconds = 0.001
         assert panel.replot_interval() == PLOT_EVERY_S
+
+
+async def test_no_screen_lays_itself_out_again_while_nothing_changes(tui, tmp_path, monkeypatch):
+    """Idle, with no run to follow, no screen repaints by polling: the lab screens poll their
+    runs 4 times a second, and the Classify screen's panels updated their texts with the
+    same content each time, a whole-screen layout pass (12–16 ms of CPU) every 250 ms."""
+    from rnn_tui.tui.app import SCREEN_SPECS
+
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        idle = {}
+        for spec in SCREEN_SPECS:
+            await pilot.press(spec.function_key)
+            await tui.settle(pilot)
+            await pilot.pause(0.6)  # the first polls draw what there is
+            layouts = count_layouts(app.screen)
+            await pilot.pause(1.1)  # 4 polls of a lab screen, 1 of the Train screen
+            idle[spec.mode] = len(layouts)
+        assert idle == dict.fromkeys(idle, 0), idle

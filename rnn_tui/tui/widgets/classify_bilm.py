@@ -17,7 +17,7 @@ from textual.widgets import Static
 from rnn_tui.runs.format import fmt_number
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TAG_SLOTS, TAG_TITLES
-from rnn_tui.tui.widgets.run_line import lines_text, run_line
+from rnn_tui.tui.widgets.run_line import lines_text, run_line, update_changed
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 
 REASON = (
@@ -74,8 +74,13 @@ class BiLMPanel(VerticalScroll):
                     "no run: s trains both, o opens saved ones",
                 )
             )
-        self.query_one("#cl-bilm-progress", Static).update(lines_text(lines))
-        self.query_one("#cl-bilm-table", Static).update(self._table(snaps))
+        update_changed(self.query_one("#cl-bilm-progress", Static), lines_text(lines))
+        # What the table shows of each run: its train perplexity and latest sample.
+        shown = tuple(
+            (snap.train_ppl, snap.samples[-1] if snap.samples else None) if snap else None
+            for snap in map(snaps.get, TAG_SLOTS)
+        )
+        update_changed(self.query_one("#cl-bilm-table", Static), self._table(snaps), key=shown)
 
     @staticmethod
     def _table(snaps: Mapping[str, Snapshot | None]) -> Group | Text:

@@ -25,7 +25,7 @@ from textual.widgets import Input, Static
 from rnn_tui.runs.classify_lab import NAME_SLOTS
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.confusion import ConfusionMatrix
-from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line
+from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line, update_changed
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 
 if TYPE_CHECKING:  # the view module imports torch; this one must not
@@ -140,7 +140,7 @@ class NamesPanel(Vertical):
             )
             for slot in NAME_SLOTS
         ]
-        self.query_one("#cl-names-progress", Static).update(lines_text(lines))
+        update_changed(self.query_one("#cl-names-progress", Static), lines_text(lines))
         self._scores()
 
     def show_view(self, view: ClassifyView | None, slot: str = "") -> None:
@@ -168,10 +168,7 @@ class NamesPanel(Vertical):
             top.update(text)
 
     def _scores(self) -> None:
-        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-        table.add_column("held-out names", no_wrap=True)
-        table.add_column("accuracy", justify="right")
-        table.add_column("macro-F1", justify="right")
+        rows: list[tuple[Text, str, str]] = []
         for slot in NAME_SLOTS:
             snap = self.snaps.get(slot)
             if snap is None:
@@ -179,20 +176,25 @@ class NamesPanel(Vertical):
             acc, f1 = best_f1(snap)
             label = Text("█ ", style=RUN_STYLES[NAME_COLORS[slot]])
             label.append(f"{snap.model} balance {slot} (best)")
-            table.add_row(label, _fmt(acc), _fmt(f1))
+            rows.append((label, _fmt(acc), _fmt(f1)))
         if self.view is not None:
             for key, report in self.view.baselines.items():
-                table.add_row(
-                    "  " + BASELINE_TITLES.get(key, key),
-                    _fmt(report.accuracy),
-                    _fmt(report.macro_f1),
-                )
-        if not table.row_count:
-            self.query_one("#cl-scores", Static).update(
-                Text("no names run yet: s starts one (the form's balance), o opens one", "dim")
+                title = Text("  " + BASELINE_TITLES.get(key, key))
+                rows.append((title, _fmt(report.accuracy), _fmt(report.macro_f1)))
+        scores = self.query_one("#cl-scores", Static)
+        if not rows:
+            update_changed(
+                scores,
+                Text("no names run yet: s starts one (the form's balance), o opens one", "dim"),
             )
             return
-        self.query_one("#cl-scores", Static).update(table)
+        table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
+        table.add_column("held-out names", no_wrap=True)
+        table.add_column("accuracy", justify="right")
+        table.add_column("macro-F1", justify="right")
+        for row in rows:
+            table.add_row(*row)
+        update_changed(scores, table, key=tuple((label.plain, *values) for label, *values in rows))
 
 
 def _fmt(value: float | None) -> str:

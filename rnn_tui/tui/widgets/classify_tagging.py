@@ -22,7 +22,7 @@ from textual.widgets import Input, Static
 from rnn_tui.data.tagging import NONE, tag_parts
 from rnn_tui.runs.classify_lab import BI, UNI
 from rnn_tui.runs.snapshot import Snapshot
-from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line
+from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line, update_changed
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 
 if TYPE_CHECKING:  # the view module imports torch; this one must not
@@ -100,7 +100,7 @@ class TagPanel(Vertical):
                     "no run: s trains both, o opens saved ones",
                 )
             )
-        self.query_one("#cl-tag-progress", Static).update(lines_text(lines))
+        update_changed(self.query_one("#cl-tag-progress", Static), lines_text(lines))
 
     def show_restored(self, restored: Mapping[str, Restored | str]) -> None:
         """slot → the text restored by that slot's tagger, or why it could not be."""

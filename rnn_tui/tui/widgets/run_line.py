@@ -4,9 +4,11 @@ scores, then the run's folder name (and why it failed, when it did)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
+from rich.console import RenderableType
 from rich.text import Text
+from textual.widgets import Static
 
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.snapshot import Snapshot
@@ -54,4 +56,16 @@ def lines_text(lines: Sequence[Text]) -> Text:
     return Text("\n").join(lines)
 
 
-__all__ = ["BAR", "latest", "lines_text", "run_line"]
+def update_changed(static: Static, content: RenderableType, key: Hashable | None = None) -> None:
+    """`static.update(content)` unless it shows that already: `key` says what the content is
+    drawn from (for a rich Table, which does not compare), else the content itself. The lab
+    screens redraw on every poll, 4 a second, and Static.update lays out the whole screen
+    again each time: 12–16 ms of CPU a poll on the Classify screen with nothing running."""
+    drawn = content if key is None else key
+    if getattr(static, "_drawn_from", None) == drawn:
+        return
+    static._drawn_from = drawn  # type: ignore[attr-defined]
+    static.update(content)
+
+
+__all__ = ["BAR", "latest", "lines_text", "run_line", "update_changed"]
