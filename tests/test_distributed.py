@@ -46,6 +46,15 @@ def _epochs(run: Path) -> list[tuple[float, float]]:
     return [(e["train_loss"], e["val_loss"]) for e in events if e["event"] == "epoch"]
 
 
+def _same_epochs(run: Path, single: Path, epochs: int) -> None:
+    """`run`'s epoch losses (training and held-out) are `single`'s, `epochs` of them."""
+    expected, got = _epochs(single), _epochs(run)
+    assert len(got) == epochs
+    for (train, val), (train_1, val_1) in zip(got, expected, strict=True):
+        assert train == pytest.approx(train_1, rel=1e-6)
+        assert val == pytest.approx(val_1, rel=1e-6)
+
+
 def test_two_processes_train_what_one_does_and_resume(tmp_path):
     single = _single(*COMMON, "--epochs", "3", "--run-dir", str(tmp_path / "single"))
     assert single.returncode == 0, single.stderr
@@ -57,11 +66,7 @@ def test_two_processes_train_what_one_does_and_resume(tmp_path):
     assert summary["path"] == "eager · fp32 · DDP × 2 (gloo)"
     resumed = _torchrun("--resume", str(tmp_path / "ddp"), "--epochs", "3")
     assert resumed.returncode == 0, resumed.stderr
-    expected, got = _epochs(tmp_path / "single"), _epochs(tmp_path / "ddp")
-    assert len(got) == 3
-    for (train, val), (train_1, val_1) in zip(got, expected, strict=True):
-        assert train == pytest.approx(train_1, rel=1e-6)
-        assert val == pytest.approx(val_1, rel=1e-6)
+    _same_epochs(tmp_path / "ddp", tmp_path / "single", 3)
     # Rank 0 alone wrote: one run directory, its checkpoints.
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ddp", "single"]
     assert (tmp_path / "ddp" / "checkpoints" / "last.json").is_file()
@@ -177,11 +182,7 @@ def test_a_two_process_translation_trains_what_one_process_does(tmp_path):
     assert single.returncode == 0, single.stderr
     ddp = _torchrun(*args, "--run-dir", str(tmp_path / "ddp"))
     assert ddp.returncode == 0, ddp.stderr
-    expected, got = _epochs(tmp_path / "single"), _epochs(tmp_path / "ddp")
-    assert len(got) == 2
-    for (train, val), (train_1, val_1) in zip(got, expected, strict=True):
-        assert train == pytest.approx(train_1, rel=1e-6)
-        assert val == pytest.approx(val_1, rel=1e-6)
+    _same_epochs(tmp_path / "ddp", tmp_path / "single", 2)
 
 
 def test_a_task_without_shards_is_refused_in_one_line():
