@@ -59,4 +59,15 @@ class Shard:
         return total * (self.world * weight) / count
 
 
-__all__ = ["Shard"]
+class Sharded:
+    """A task that trains data-parallel this way: `set_shard` (called by the engine under
+    torchrun) keeps this process's `Shard`, which the task's `batch_loss` asks for its rows
+    (`shard.rows`) and its loss (`shard.mean`, over the whole minibatch's count)."""
+
+    shard = Shard()  # one process: every row of each minibatch
+
+    def set_shard(self, rank: int, world: int) -> None:
+        self.shard = Shard(rank, world)
+
+
+__all__ = ["Shard", "Sharded"]

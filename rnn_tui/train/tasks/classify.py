@@ -22,7 +22,7 @@ from rnn_tui.data.names_split import HELD_OUT, names_split
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
-from rnn_tui.train.shard import Shard
+from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
 SAMPLE_NAMES = ("Dovesky", "Jackson", "Satoshi", "Hinton", "Nguyen")  # the tutorial's and more
@@ -34,14 +34,13 @@ def encode_names(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return pad_batch([name_ids(name) for name in names], NAME_PAD)
 
 
-class ClassifyTask:
+class ClassifyTask(Sharded):
     """The names split, its padded tensors, the baselines and the last held-out report."""
 
     batching = (
         "torch.Generator seeded with (seed, epoch): a permutation of the training names (or, "
         "with --balance sampling, names drawn with every class equally likely)"
     )
-    shard = Shard()  # one process: every row of each minibatch
     perplexity = False
 
     def __init__(self, config: Config, device: torch.device) -> None:
@@ -135,12 +134,6 @@ class ClassifyTask:
         return None  # no perplexity: the baselines are in the notes and the summary
 
     # -- training ---------------------------------------------------------------------------
-
-    def set_shard(self, rank: int, world: int) -> None:
-        """Data-parallel training (train/distributed.py): this process takes its part of the
-        rows of every minibatch, its loss weighted by the whole minibatch's class weights
-        (train/shard.py)."""
-        self.shard = Shard(rank, world)
 
     def epoch_data(self, model, epoch: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)

@@ -34,7 +34,7 @@ from rnn_tui.data.timeseries import ar_features, ar_split
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
-from rnn_tui.train.shard import Shard
+from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
 NOISE = 0.2  # the seeds' N(0, 0.2)
@@ -44,11 +44,10 @@ def _scaling(config: Config) -> bool:
     return config.scale == "on" or (config.scale == "auto" and config.series != SINE)
 
 
-class ForecastTask:
+class ForecastTask(Sharded):
     """A series, its transform, its feature–label pairs and held-out tail (module docstring)."""
 
     batching = "torch.Generator seeded with (seed, epoch): a permutation of the training pairs"
-    shard = Shard()  # one process: every row of each minibatch
     perplexity = False
 
     def __init__(self, config: Config, device: torch.device) -> None:
@@ -182,12 +181,6 @@ class ForecastTask:
 
     # -- training ---------------------------------------------------------------------------
 
-    def set_shard(self, rank: int, world: int) -> None:
-        """Data-parallel training (train/distributed.py): this process takes its part of the
-        rows of every minibatch, its loss weighted by the whole minibatch's predicted values
-        (train/shard.py)."""
-        self.shard = Shard(rank, world)
-
     def epoch_data(self, model, epoch: int):
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
         return torch.randperm(self.n_train, generator=generator).to(self.device)
@@ -201,6 +194,7 @@ class ForecastTask:
             predictions, labels = model(self.features[rows]), self.labels[rows]
             if not self.shard.active:
                 return F.mse_loss(predictions, labels)
+            # Data-parallel (train/shard.py): over the whole minibatch's predicted values.
             total = F.mse_loss(predictions, labels, reduction="sum")
             return self.shard.mean(total, len(batch) * labels[0].numel(), weight)
         total, count = self._window_loss(model, rows)

@@ -43,7 +43,7 @@ from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.bleu import corpus_bleu
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.masked_loss import masked_cross_entropy
-from rnn_tui.train.shard import Shard
+from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 from rnn_tui.train.tasks.lm import to_device
 
@@ -56,12 +56,11 @@ def epoch_rng(seed: int, epoch: int) -> random.Random:
     return random.Random(f"seq2seq-batches:{seed}:{epoch}")
 
 
-class Seq2SeqTask:
+class Seq2SeqTask(Sharded):
     """English→French pairs split into training and held-out parts (see the module docstring)."""
 
     batching = "random.Random(f'seq2seq-batches:{seed}:{epoch}') per epoch"
     sample_prefix = ""  # a translation sample has no prefix
-    shard = Shard()  # one process: every row of each minibatch
 
     def __init__(self, config: Config, device: torch.device) -> None:
         self.config, self.device = config, device
@@ -166,12 +165,6 @@ class Seq2SeqTask:
         return X, self._src_len_cpu[torch.from_numpy(rows)], dec_input, Y, self._tgt_len[index]
 
     # -- training ---------------------------------------------------------------------------
-
-    def set_shard(self, rank: int, world: int) -> None:
-        """Data-parallel training (train/distributed.py): this process takes its part of the
-        pairs of every minibatch, its loss weighted by the minibatch's target tokens
-        (train/shard.py)."""
-        self.shard = Shard(rank, world)
 
     def epoch_data(self, model, epoch: int) -> list[tuple]:
         """The epoch's minibatches, each `batch` of its pairs (this process's part of them

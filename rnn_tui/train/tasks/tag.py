@@ -24,20 +24,19 @@ from rnn_tui.data.tag_split import EVAL_WINDOW, HELD_OUT, tag_data
 from rnn_tui.data.tagging import restore
 from rnn_tui.metrics.tagging import TagReport, tag_report
 from rnn_tui.train.config import Config, ConfigError
-from rnn_tui.train.shard import Shard
+from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
 SAMPLE_CHARS = 160  # the held-out text the sample restores
 
 
-class TagTask:
+class TagTask(Sharded):
     """The split as tensors, the windows of an epoch and the last held-out report."""
 
     batching = (
         "torch.Generator seeded with (seed, epoch): len(train) / num_steps windows at random "
         "offsets of the training characters"
     )
-    shard = Shard()  # one process: every row of each minibatch
     perplexity = False
 
     def __init__(self, config: Config, device: torch.device) -> None:
@@ -117,12 +116,6 @@ class TagTask:
 
     # -- training ---------------------------------------------------------------------------
 
-    def set_shard(self, rank: int, world: int) -> None:
-        """Data-parallel training (train/distributed.py): this process takes its part of the
-        rows of every minibatch, its loss weighted by the whole minibatch's characters
-        (train/shard.py)."""
-        self.shard = Shard(rank, world)
-
     def epoch_data(self, model, epoch: int) -> torch.Tensor:
         generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
         high = len(self.X) - self.config.num_steps + 1
@@ -137,6 +130,7 @@ class TagTask:
         logits = logits.reshape(-1, logits.shape[-1])
         if not self.shard.active:
             return F.cross_entropy(logits, self.Y[index].reshape(-1))
+        # Data-parallel (train/shard.py): over the whole minibatch's characters.
         total = F.cross_entropy(logits, self.Y[index].reshape(-1), reduction="sum")
         return self.shard.mean(total, len(batch) * self.config.num_steps, weight)
 
