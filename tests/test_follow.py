@@ -295,7 +295,7 @@ def test_malformed_lines_are_skipped(tmp_path):
 def test_the_step_path_comes_from_the_start_and_path_events(tmp_path):
     """The planned path from the start event, replaced by the one taken (with its capture time)
     once the trainer reports it; the Train screen's header shows it beside the device."""
-    from rnn_tui.tui.widgets.train_header import describe
+    from rnn_tui.tui.widgets.train_header import where
 
     folder = empty_run(tmp_path)
     start = json.loads(recorded_lines(LSTM)[0])
@@ -311,7 +311,7 @@ def test_the_step_path_comes_from_the_start_and_path_events(tmp_path):
     follower.poll()
     snap = follower.snapshot()
     assert snap.step_path == "CUDA graph · fp32 (captured in 1.5 s)"
-    assert " CUDA graph · fp32 (captured in 1.5 s) · " in describe(snap)
+    assert where(snap) == "cpu CUDA graph · fp32 (captured in 1.5 s)"
 
 
 def test_the_header_names_an_attention_translator(tmp_path):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from textual.geometry import Region
 
 from rnn_tui.runs.process import TrainProcess, last_line, rss_mb, train_command
 from rnn_tui.tui.screens.train import TrainScreen
@@ -141,6 +142,26 @@ async def test_open_a_finished_run(runs, tui, train_app) -> None:
         assert not tui.errors(app)
         # The run list knows it and ticks it.
         assert screen.selected == [str(runs / "lm-lstm-recorded")]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_whole_step_path_shows(runs, tui, train_app, size) -> None:
+    """The device and step path (the longest: data-parallel) wrap on the numbers' line, whole at
+    both sizes: at the end of the one-line title they were cut off at 120 columns."""
+    path = "eager · fp32 · DDP × 2 (gloo)"
+    with (runs / "lm-lstm-recorded" / "metrics.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"event": "path", "path": path, "processes": 2}) + "\n")
+    app = train_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await show_train(pilot, tui)
+        await open_path(pilot, tui, runs / "lm-lstm-recorded")
+        await pilot.press("f")  # the side panel hidden, as it is on a small terminal
+        await tui.settle(pilot)
+        metrics = screen.query_one("#run-metrics")
+        shown = metrics.render_lines(Region(0, 0, *metrics.content_size))
+        drawn = "".join(strip.text for strip in shown)
+        assert "".join(f"cpu {path}".split()) in "".join(drawn.split())
+        assert "fp32" not in text(screen, "#run-title")
 
 
 async def test_the_first_read_happens_in_a_worker_and_help_lists_the_keys(runs, tui, train_app):
@@ -481,7 +502,9 @@ async def test_a_real_tiny_run_from_the_form(runs, tui, train_app) -> None:
             follower = screen.followers[str(process.path)]
             assert follower.status == "finished" and follower.epoch == 2
             assert text(screen, "#run-eta").startswith("epoch 2/2")
-            assert "gru 16" in text(screen, "#run-title") and "cpu" in text(screen, "#run-title")
+            assert "gru 16" in text(screen, "#run-title") and "(cpu eager" in text(
+                screen, "#run-metrics"
+            )
             assert not tui.errors(app)
         finally:
             stop_child(process)

@@ -1,6 +1,7 @@
-"""The followed run at a glance: status, what it trains where, progress with ETA, latest numbers,
-and the Pause/Resume and Stop buttons. A seq2seq run also shows its held-out BLEU (all held-out
-pairs, and those of at most five English words) and its pairs instead of a corpus."""
+"""The followed run at a glance: status and what it trains, progress with ETA, the latest numbers
+with the device and step path they were measured on, and the Pause/Resume and Stop buttons. A
+seq2seq run also shows its held-out BLEU (all held-out pairs, and those of at most five English
+words) and its pairs instead of a corpus."""
 
 from __future__ import annotations
 
@@ -39,7 +40,8 @@ def _pairs(cfg: dict) -> str:
 
 def describe(snap: Snapshot) -> str:
     """What the run trains: model and size, token level and corpus (or, for seq2seq, the
-    pairs: training + held-out), device, parameters."""
+    pairs: training + held-out), parameters. Where it runs is on the numbers' line
+    (`where`), which wraps: at the end of the one-line title it was cut first."""
     cfg = snap.config
     parts = [f"{snap.model} {cfg.get('hidden', '?')}"]
     if isinstance(cfg.get("layers"), int) and cfg["layers"] > 1:
@@ -53,13 +55,17 @@ def describe(snap: Snapshot) -> str:
     for key in ("token", "corpus"):
         if cfg.get(key):
             parts.append(str(cfg[key]))
-    device = snap.device or str(cfg.get("device") or "?")
-    # Which way the steps run (eager, bf16, compiled, CUDA graph), once the trainer says.
-    parts.append(f"{device} {snap.step_path}" if snap.step_path else device)
     if snap.num_params is not None:
         parts.append(f"{fmt_count(snap.num_params)} params")
     # The values come from the run's files: plain text, whatever they hold.
     return plain(" · ".join(parts))
+
+
+def where(snap: Snapshot) -> str:
+    """The device and, once the trainer says, which way the steps run: "cpu eager · fp32 · DDP
+    × 2 (gloo)", "cuda:0 CUDA graph · bf16 (captured in 1.8 s)"."""
+    device = snap.device or str(snap.config.get("device") or "?")
+    return plain(f"{device} {snap.step_path}" if snap.step_path else device)
 
 
 def title_text(snap: Snapshot, starting: bool = False) -> Text:
@@ -118,6 +124,7 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
     item("loss", fmt_number(snap.loss))
     item("‖g‖", fmt_number(snap.grad_norm))
     item("tok/s", fmt_count(snap.tokens_per_s))
+    text.append(f" ({where(snap)})", style="dim")  # what the speed was measured on
     on_gpu = (snap.device or "").startswith("cuda")
     if memory_mb is not None:
         item("GPU mem" if on_gpu else "mem", f"{memory_mb:,.0f} MB")
