@@ -367,12 +367,14 @@ async def test_start_pause_resume_stop_with_a_fake_trainer(runs, tui, train_app)
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await show_train(pilot, tui)
         screen.query_one("#train-form").set_value("lr", "0.5")
+        screen.query_one("#train-form").set_value("precision", "bf16")
         await pilot.pause()
         await pilot.press("s")
         process = screen.process
         try:
             assert process is not None and process.alive
             assert calls[0]["lr"] == 0.5 and calls[0]["model"] == "lstm"
+            assert calls[0]["precision"] == "bf16"  # the form offers bf16 autocast
             assert process.path.parent == runs and process.path.name.startswith("lm-lstm-")
             assert os.getsid(process.pid) == process.pid  # its own session: survives the app
             mine = os.getpriority(os.PRIO_PROCESS, 0)

@@ -280,7 +280,6 @@ OPTIONS: tuple[Option, ...] = (
         "GPUs and CPUs with bf16 units, where nn.LSTM measured 1.4-1.6x fp32; on an AVX2-only "
         "CPU it measured slower than fp32)",
         choices=PRECISIONS,
-        form=False,
     ),
     Option(
         "compile",
