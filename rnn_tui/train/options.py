@@ -276,9 +276,9 @@ OPTIONS: tuple[Option, ...] = (
         "precision",
         str,
         "fp32",
-        "bf16: forward and loss under bfloat16 autocast (weights and updates stay fp32; for "
-        "GPUs and CPUs with bf16 units, where nn.LSTM measured 1.4-1.6x fp32; on an AVX2-only "
-        "CPU it measured slower than fp32)",
+        "with bf16 the forward and loss run under bfloat16 autocast, weights and updates in fp32: "
+        "for GPUs and CPUs with bf16 units (nn.LSTM measured 1.4-1.6x fp32 on one); slower on "
+        "an AVX2-only CPU",
         choices=PRECISIONS,
     ),
     Option(
