@@ -157,7 +157,7 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     and train; the run directory is released when training ends."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
-    from rnn_tui.checkpoints.device import DeviceError
+    from rnn_tui.checkpoints.device import DeviceError, prepare_device_early
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
     from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
@@ -167,6 +167,9 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     bad_input = (DataError, ModelError, CheckpointError, DeviceError, ConfigError, RunError)
     checkpoint = None
     run_dir = claimed
+    # Before torch computes anything (loading a checkpoint, a corpus): its worker threads start
+    # then, and keep the denormal setting they start with.
+    prepare_device_early(given.get("device"))
     try:
         if args.resume is not None:
             checkpoint = load_checkpoint(args.resume, prefer=("last", "best"))
