@@ -21,7 +21,10 @@ d2l's model and iterator exactly as the anchor builds them, and rnn-tui's traine
 (`Trainer.train_epoch` of rnn_tui.train.engine: the same minibatches, clipping and optimizer
 step `rnn-tui train` runs) — and alternates them epoch by epoch, --epochs times, so both see the
 same machine state; each side keeps its own process-wide settings (rnn-tui flushes denormals on
-CPU, d2l does not; switched before each epoch). The ratio is that of the median epoch times.
+CPU, d2l does not; switched before each epoch). The switch reaches the main thread only: torch's
+worker thread keeps the setting it started with, here d2l's, so in this mode our side's work on
+that thread runs unflushed, as it does not in `rnn-tui train`. The ratio is that of the median
+epoch times.
 """
 
 from __future__ import annotations
