@@ -183,13 +183,18 @@ async def test_starting_names_runs_keeps_one_per_balance(runs, tui, classify_app
         form.set_value("balance", "weights")
         screen.set_focus(None)
         await pilot.press("s")
+        progress = screen.query_one("#cl-names-progress", Static)
+
+        def both_finished() -> bool:
+            # A run's view appears with its first lines, before its trainer has finished.
+            return str(progress.content).count("finished") == 2
+
         await wait_for(pilot, screen, lambda: ("names", "weights") in screen.lab.views)
         assert [c["balance"] for c in calls] == ["none", "weights"]
         assert all(c["task"] == "classify" for c in calls)
         shown = screen.lab.pairs["names"].shown()
         assert set(shown) == {"none", "weights"}
-        progress = str(screen.query_one("#cl-names-progress", Static).content)
-        assert progress.count("finished") == 2
+        await wait_for(pilot, screen, both_finished)  # both kept, one line each
         assert screen.lab.names_slot == "weights"
 
 
