@@ -78,10 +78,14 @@ class Tui:
         """Wait until no worker runs and every message they caused has been handled
         (a finished corpus load starts the perplexity worker, hence the loop)."""
         from textual.widgets import Input
+        from textual.worker import WorkerCancelled
 
         app = pilot.app
         for _ in range(20):
-            await app.workers.wait_for_complete()
+            try:
+                await app.workers.wait_for_complete()
+            except WorkerCancelled:
+                pass  # an exclusive worker replaced by a newer one (a rescan): that one is waited
             await pilot.pause()
             if not any(w.is_running for w in app.workers):
                 await pilot.pause()
