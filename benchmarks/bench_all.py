@@ -11,6 +11,8 @@ do not colour the next; each prints JSON, collected here):
     train      bench_train.py       paired epochs against train_epoch_ch8, seven book models,
                                     the book's 500 epochs (--quick: 30);
                                     on a GPU also with the CUDA graph off, to show its gain
+    paths      bench_paths.py       `rnn-tui train` with bf16, compile and (GPU) the CUDA graph
+                                    against plain fp32, alternated: which path helps where
     seq2seq    bench_translate.py   training against train_seq2seq; greedy and beam-5 latency
     scale      bench_scale.py       `rnn-tui stats` at 10/30/100 MB: time and peak memory
     ui         bench_ui.py          Train screen against headless tokens/s, key latency
@@ -36,7 +38,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SECTIONS = ("startup", "train", "seq2seq", "scale", "ui", "live", "stalls")
+SECTIONS = ("startup", "train", "paths", "seq2seq", "scale", "ui", "live", "stalls")
 SHIPPED = HERE.parent / "checkpoints" / "fra-eng-gru.safetensors"
 TRAIN_MODELS = "rnn_scratch,gru_scratch,lstm_scratch,rnn,gru,lstm,deep_lstm"
 
@@ -69,6 +71,12 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
                            epochs, "--models", TRAIN_MODELS, "--device", device, "--graph",
                            "off", "--json"])
             )  # fmt: skip
+    for device in devices:
+        commands.append(
+            ("paths", [py, str(HERE / "bench_paths.py"), "--device", device,
+                       "--epochs", "10" if args.quick else "30",
+                       "--rounds", "1" if args.quick else "2"])
+        )  # fmt: skip
     commands.append(
         ("seq2seq", [py, str(HERE / "bench_translate.py"), "--epochs", "10" if args.quick else "30",
                      "--repeat", "1" if args.quick else "3", "--json",
