@@ -17,6 +17,7 @@ from rnn_tui.models.step_matmul import (
     Verdict,
     measured_choice,
     prepacking_available,
+    weight_grad,
 )
 
 needs_onednn = pytest.mark.skipif(
@@ -147,6 +148,47 @@ def test_the_cells_compute_the_same_prepacked_or_not(function, shapes, monkeypat
     for ours, reference in zip(packed, plain, strict=True):
         scale = reference.abs().max().item()
         torch.testing.assert_close(ours, reference, rtol=1e-4, atol=1e-5 * max(scale, 1.0))
+
+
+@needs_onednn
+@pytest.mark.parametrize(
+    ("function", "shapes", "weights"),
+    [
+        (_RNNSteps, [(32, 512), (512, 512), (28, 512), (512,)], 1),
+        (LSTMRecurrence, [(35, 32, 1024), (32, 256), (32, 256), (256, 1024)], 1),
+        (GRURecurrence, [(35, 32, 512), (35, 32, 256), (32, 256), (256, 512), (256, 256)], 2),
+    ],
+    ids=["rnn", "lstm", "gru"],
+)
+def test_a_prepacked_pass_takes_its_weight_gradients_through_onednn(
+    function, shapes, weights, monkeypatch
+):
+    """The all-steps weight gradients go with the loop's measured choice: oneDNN's (about twice
+    MKL's speed on an AVX-512 EPYC) where the products are prepacked, the plain product where
+    not. The values agree either way (the test above)."""
+    assert step_matmul.weight_grads_available()  # its probe made before counting
+    calls = []
+    real = step_matmul._onednn_weight_grad
+    monkeypatch.setattr(
+        step_matmul, "_onednn_weight_grad", lambda A, B: calls.append(A.shape) or real(A, B)
+    )
+    inputs = [_randn(*shape, scale=0.5 if len(shape) == 3 else 0.05) for shape in shapes]
+    _run(function, inputs, plain=True, monkeypatch=monkeypatch)
+    assert calls == []
+    _run(function, inputs, plain=False, monkeypatch=monkeypatch)
+    # All steps' rows at once (the RNN's H_0 term is added apart: 34 steps).
+    assert len(calls) == weights and all(shape[0] in (34 * 32, 35 * 32) for shape in calls)
+
+
+def test_a_weight_gradient_is_the_product_over_all_rows():
+    A, B, plus = _randn(70, 16), _randn(70, 12), _randn(16, 12)
+    assert torch.equal(weight_grad(A, B, False), A.T @ B)  # the plain path: the product as before
+    assert torch.equal(weight_grad(A, B, False, plus=plus), torch.addmm(plus, A.T, B))
+    if step_matmul.weight_grads_available():
+        torch.testing.assert_close(weight_grad(A, B, True), A.T @ B)
+        torch.testing.assert_close(weight_grad(A, B, True, plus=plus), plus + A.T @ B)
+    with torch.autocast("cpu", dtype=torch.bfloat16):  # never through oneDNN's fp32 path
+        assert weight_grad(A, B, True).dtype == torch.bfloat16
 
 
 @needs_onednn

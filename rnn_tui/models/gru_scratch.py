@@ -24,7 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, packs
+from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -118,8 +118,13 @@ class GRURecurrence(torch.autograd.Function):
             W_hh_T(db, out=dRH)
             torch.mul(dRH, dr, out=da_r)
             W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
-        dW_hzr = H_prev.reshape(-1, n).T @ dA.reshape(-1, n2) if ctx.needs_input_grad[3] else None
-        dW_hh = RH.reshape(-1, n).T @ dB.reshape(-1, n) if ctx.needs_input_grad[4] else None
+        rows, packed = H_prev.reshape(-1, n), ctx.prepack
+        dW_hzr = weight_grad(rows, dA.reshape(-1, n2), packed) if ctx.needs_input_grad[3] else None
+        dW_hh = (
+            weight_grad(RH.reshape(-1, n), dB.view(-1, n), packed)
+            if ctx.needs_input_grad[4]
+            else None
+        )
         return dA, dB, dH[0], dW_hzr, dW_hh, None
 
 

@@ -28,7 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, packs
+from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -126,7 +126,8 @@ class LSTMRecurrence(torch.autograd.Function):
             torch.mul(dC_3, d_3, out=da_ifc)
             dC.mul_(f)
             W_h_T.add_to(prev, da)
-        dW_h = Hs[:-1].reshape(-1, n).T @ dA.reshape(-1, n4) if ctx.needs_input_grad[3] else None
+        rows = Hs[:-1].reshape(-1, n), dA.reshape(-1, n4)
+        dW_h = weight_grad(*rows, ctx.prepack) if ctx.needs_input_grad[3] else None
         return dA, dH[0], dC, dW_h, None
 
 

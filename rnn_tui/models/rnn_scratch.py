@@ -22,7 +22,7 @@ from torch import nn
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.step_matmul import StepMatmul, packs
+from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
 
 _tanh_backward = torch.ops.aten.tanh_backward
 _linear_pointwise = torch.ops.mkldnn._linear_pointwise
@@ -98,7 +98,8 @@ class TanhRecurrence(torch.autograd.Function):
         rows = G.view(-1, n)
         dW_hh = dW_xh = db_h = None
         if ctx.needs_input_grad[2]:
-            dW_hh = torch.addmm(H0.T @ G[0], Hs[:-1].reshape(-1, n).T, G[1:].reshape(-1, n))
+            earlier = Hs[:-1].reshape(-1, n), G[1:].reshape(-1, n)
+            dW_hh = weight_grad(*earlier, ctx.prepack, plus=H0.T @ G[0])
         if ctx.needs_input_grad[3]:
             # What autograd ran for the gather before (deterministic on a GPU, unlike index_add_).
             dW_xh = _embedding_backward(rows, X.reshape(-1), ctx.vocab_size, -1, False)

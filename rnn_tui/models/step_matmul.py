@@ -19,7 +19,8 @@ on another 2-core machine (an AMD EPYC with AVX2) the same prepacked loops made 
 RNN's forward and backward pass 13–20 % *slower* (26.2–28.1 ms against 23.1–23.7 ms plain)
 and its training 14 % slower, the LSTM's no faster. The first training pass of each loop
 shape times both ways, alternately, and the faster one runs for the rest of the process; the
-run's path notes give the two times.
+run's path notes give the two times. The all-steps weight gradients of a prepacked loop go
+through oneDNN as well (`weight_grad`), so the measured choice covers them too.
 """
 
 from __future__ import annotations
@@ -80,6 +81,55 @@ def packs(entries: int, dtype: torch.dtype, device: torch.device | str, uses: in
         and not torch.compiler.is_compiling()
         and prepacking_available()
     )
+
+
+@functools.cache
+def weight_grads_available() -> bool:
+    """Whether this torch build computes a weight's gradient through oneDNN correctly (checked
+    once on a small one against torch.mm, like `prepacking_available`)."""
+    if not prepacking_available():
+        return False
+    try:
+        gen = torch.Generator().manual_seed(0)
+        A, B = torch.randn(6, 4, generator=gen), torch.randn(6, 3, generator=gen)
+        grad = _onednn_weight_grad(A, B)
+    except (RuntimeError, AttributeError, NotImplementedError):
+        return False
+    return bool(grad.shape == (4, 3) and torch.allclose(grad, A.T @ B, atol=1e-5))
+
+
+def _onednn_weight_grad(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
+    # A linear layer's backward-weights, dW = dYᵀ X for Y = X Wᵀ, with dY = A and X = B.
+    out = A.new_empty(A.shape[1], B.shape[1])  # only its shape and type are read
+    grad, _ = torch.ops.aten.mkldnn_linear_backward_weights(
+        A.to_mkldnn(), B.to_mkldnn(), out, False
+    )
+    return grad
+
+
+def weight_grad(
+    A: torch.Tensor, B: torch.Tensor, onednn: bool, plus: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Aᵀ B (+ `plus`) for A (M, n) and B (M, m), M = all steps' rows: a recurrent weight's
+    gradient Σ_t A_tᵀ B_t as one product (d2l §8.7's ∂L/∂W_hh = Σ_t G_tᵀ H_{t-1}, transposed).
+
+    `onednn` (the loop's measured choice, with its prepacked products) takes it through oneDNN's
+    linear backward-weights: on an AVX-512 EPYC, 512×1120 · 1120×512 took 1.38 ms there against
+    2.86 ms in MKL, whose kernels on that CPU run at AVX2 width. The same sum in another order:
+    equal to float32 rounding. Elsewhere (a GPU, float64, autocast) the plain product, as before.
+    """
+    eligible = (
+        onednn
+        and A.device.type == "cpu"
+        and A.dtype == B.dtype == torch.float32
+        and not torch.is_autocast_enabled("cpu")
+        and not torch.compiler.is_compiling()
+        and weight_grads_available()
+    )
+    if not eligible:
+        return A.T @ B if plus is None else torch.addmm(plus, A.T, B)
+    grad = _onednn_weight_grad(A.contiguous(), B.contiguous())
+    return grad if plus is None else grad.add_(plus)
 
 
 class StepMatmul:
@@ -223,4 +273,6 @@ __all__ = [
     "measuring_seconds",
     "packs",
     "prepacking_available",
+    "weight_grad",
+    "weight_grads_available",
 ]
