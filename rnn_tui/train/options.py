@@ -277,7 +277,7 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "fp32",
         "with bf16 the forward and loss run under bfloat16 autocast, weights and updates in fp32: "
-        "for GPUs and CPUs with bf16 units (nn.LSTM measured 1.4-1.6x fp32 on one); slower on "
+        "for GPUs and CPUs with bf16 units (nn.LSTM measured 1.3-1.6x fp32 on one); slower on "
         "an AVX2-only CPU",
         choices=PRECISIONS,
     ),
