@@ -8,6 +8,7 @@ was computed with denormals. Each check runs in a fresh process, where no thread
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -32,7 +33,8 @@ def _run(body: str, tmp_path) -> int:
         text=True,
         timeout=300,
         cwd=tmp_path,
-        env={"RNN_TUI_RUNS": str(tmp_path / "runs"), "PATH": "/usr/bin:/bin"},
+        # The test's environment (its private token cache among it), its runs in tmp_path.
+        env={**os.environ, "RNN_TUI_RUNS": str(tmp_path / "runs")},
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return int(done.stdout.split("unflushed")[-1])
