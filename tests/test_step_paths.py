@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from test_trainer import events, tiny
 
 from rnn_tui.data.sources import read_text
 from rnn_tui.runs.rundir import RunDir
+from rnn_tui.train import step as step_module
 from rnn_tui.train.config import ConfigError
 from rnn_tui.train.engine import Trainer
 from rnn_tui.train.step import GraphTask, TrainStep, plan_path
@@ -119,6 +122,53 @@ def test_torch_compile_equals_eager_to_float_tolerance(corpus_file, tmp_path):
     assert trainer.path.compiled, trainer.path.notes
     assert trainer.path.warmup_s > 0
     torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6)
+
+
+def test_a_compiled_forward_says_what_it_left_eager(corpus_file, tmp_path):
+    # nn.RNN is not traced by torch.compile: the note says so, and no compiler warning leaks
+    # to the user (reading the dtype through the parameters broke the graph and warned).
+    torch.manual_seed(0)
+    trainer = Trainer(tiny(corpus_file, model="rnn", hidden=8, num_steps=5, compile="on"))
+    trainer.begin_session(RunDir(tmp_path / "compiled"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        trainer.train_epoch(1)
+    assert trainer.path.compiled, trainer.path.notes
+    assert "torch.compile does not trace nn.RNN: the layer runs eagerly" in trainer.path.notes
+    dynamo = [str(w.message) for w in caught if "Dynamo" in str(w.message)]
+    assert not dynamo, dynamo[0]
+
+
+def test_a_compiled_scratch_model_compiles_once_and_equals_eager(corpus_file, tmp_path):
+    # Its forward used to write an attribute at every call, a guard that failed at the second
+    # step: a recompile hidden in tokens/s.
+    config = tiny(corpus_file, model="rnn-scratch", hidden=8, num_steps=5)
+    eager = _losses(config, tmp_path, "eager")
+    torch.manual_seed(0)
+    trainer = Trainer(config.replace(compile="on"))
+    trainer.begin_session(RunDir(tmp_path / "compiled"))
+    with torch._dynamo.config.patch(error_on_recompile=True):
+        compiled = [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)]
+    assert trainer.path.compiled, trainer.path.notes
+    torch.testing.assert_close(compiled, eager, rtol=1e-5, atol=1e-6)
+
+
+def test_a_recompilation_is_reported_and_left_out_of_tokens_per_s(
+    corpus_file, tmp_path, monkeypatch
+):
+    # A later step that compiles again (here: the compiler's clock jumps 100 s during the
+    # fourth step) is counted in the path, not in the epoch's training time.
+    clock = iter([0.0, 0.0, 0.0, 0.0, 0.0, 100.0])
+    monkeypatch.setattr(step_module, "compile_seconds", lambda: next(clock, 100.0))
+    trainer = Trainer(tiny(corpus_file, model="rnn", hidden=8, num_steps=5, compile="on"))
+    trainer.begin_session(RunDir(tmp_path / "compiled"))
+    started = time.perf_counter()
+    _, _, seconds = trainer.train_epoch(1)
+    wall = time.perf_counter() - started
+    assert trainer.path.recompiles == 1 and trainer.path.recompile_s == 100.0
+    assert seconds == pytest.approx(wall - trainer.path.warmup_s - 100.0, abs=0.05)
+    assert "; recompiled 1× in 100.0 s)" in trainer.path.text()
+    assert trainer.summary()["recompiles"] == 1
 
 
 def test_a_graph_is_planned_only_where_it_can_run(corpus_file):

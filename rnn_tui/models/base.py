@@ -61,7 +61,10 @@ class LanguageModel(nn.Module, ABC):
         eligible = packs(weight.numel(), weight.dtype, weight.device, steps)
         key = (self.model_name, steps, batch, self.vocab_size, self.num_hiddens, weight.device)
         verdict = choose_prepacking(key, function, args, eligible, self.prepack_preset)
-        self.prepack_verdict = verdict or self.prepack_verdict
+        if verdict is not None and verdict is not self.prepack_verdict:
+            # Set once, not on every call: under torch.compile an attribute written in the
+            # forward is a guard, and rewriting it made every run recompile at its second step.
+            self.prepack_verdict = verdict
         return function.apply(*args, verdict is not None and verdict.packed)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:

@@ -50,6 +50,11 @@ class RNNModel(LanguageModel):
         )
         self.linear = nn.Linear(num_hiddens * self.num_directions, vocab_size)
 
+    def _dtype(self) -> torch.dtype:
+        # The output layer's, not the first parameter's: walking the parameters reaches the
+        # nn.RNN layer, which torch.compile cannot trace, and broke the compiled forward there.
+        return self.linear.weight.dtype
+
     def begin_state(self, batch_size: int, device: torch.device | str = "cpu") -> State:
         """Zeros (layers · directions, B, hidden); the pair (H, C) for an LSTM."""
         shape = (self.num_layers * self.num_directions, batch_size, self.num_hiddens)

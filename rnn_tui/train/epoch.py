@@ -53,6 +53,8 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 # A capture, compilation or measurement is reported beside tokens/s, not
                 # inside them.
                 paused += (trainer.path.warmup_s or 0.0) + trainer.path.measure_s
+            elif step.pending_s:
+                paused += step.take_pending()  # a recompilation, reported beside tokens/s
             loss_sum += loss
             norm_sum += norm
             p.step += 1

@@ -63,6 +63,8 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "path": trainer.path.text(),
         "path_notes": list(trainer.path.notes),
         "warmup_s": trainer.path.warmup_s,
+        "recompiles": trainer.path.recompiles,
+        "recompile_s": trainer.path.recompile_s,
         "num_params": trainer.num_params,
         "epochs": p.epoch,
         "epochs_total": trainer.config.epochs,

@@ -17,8 +17,9 @@ and reported as the run's *path* (the "path" event, `rnn-tui train --json`, the 
 A requested path that cannot run here is not silent: `auto` falls back with the reason in the
 path's notes, `on` refuses the run with one line before anything is written (ConfigError), and a
 capture or compilation that fails at the first step falls back to eager with the error in the
-notes. The first step's capture or compile time is reported (`warmup_s`), not hidden in the
-first epoch's tokens/s — it is excluded from no measurement, and shown beside it.
+notes. The first step's capture or compile time (`warmup_s`) and any later recompilation
+(`recompiles`, `recompile_s`: a new input shape, a failed guard) are left out of tokens/s and
+shown beside them, not hidden in them.
 """
 
 from __future__ import annotations
@@ -67,6 +68,10 @@ class StepPath:
     # Timing the prepacked and plain recurrent products at the first step (models/step_matmul.py):
     # in the notes and, like warmup_s, left out of tokens/s.
     measure_s: float = 0.0
+    # Compilations after the first step (a new input shape, a failed guard): their count and
+    # seconds, left out of tokens/s like warmup_s and shown beside it.
+    recompiles: int = 0
+    recompile_s: float = 0.0
     # Data parallelism under torchrun (train/distributed.py): how many processes share each
     # minibatch, and their backend. tokens/s counts all of them.
     processes: int = 1
@@ -79,7 +84,10 @@ class StepPath:
         line = f"{how} · {self.precision}"
         if self.warmup_s is not None:
             verb = "captured" if self.graph else "compiled"
-            line += f" ({verb} in {self.warmup_s:.1f} s)"
+            again = ""
+            if self.recompiles:
+                again = f"; recompiled {self.recompiles}× in {self.recompile_s:.1f} s"
+            line += f" ({verb} in {self.warmup_s:.1f} s{again})"
         if self.processes > 1:
             line += f" · DDP × {self.processes} ({self.backend})"
         return line
@@ -92,6 +100,8 @@ class StepPath:
             "precision": self.precision,
             "compiled": self.compiled,
             "warmup_s": self.warmup_s,
+            "recompiles": self.recompiles,
+            "recompile_s": self.recompile_s,
             "processes": self.processes,
             "notes": list(self.notes),
         }
@@ -141,6 +151,7 @@ class TrainStep:
         self._static: tuple[torch.Tensor, torch.Tensor] | None = None
         self._first = True
         self.reported = False  # the engine emits the "path" event once, after the first step
+        self.pending_s = 0.0  # compile seconds the epoch has yet to leave out (`take_pending`)
 
     def autocast(self):
         if self.path.precision != "bf16":
@@ -163,7 +174,21 @@ class TrainStep:
             self._graph.replay()
             loss, norm = self._static
             return loss.clone(), norm.clone()
-        return self._eager(data, b, fresh)
+        if not self.path.compiled:
+            return self._eager(data, b, fresh)
+        before = compile_seconds()
+        result = self._eager(data, b, fresh)
+        spent = compile_seconds() - before
+        if spent > 0:
+            self.path.recompiles += 1
+            self.path.recompile_s += spent
+            self.pending_s += spent
+        return result
+
+    def take_pending(self) -> float:
+        """Seconds spent recompiling since the last call, to leave out of tokens/s."""
+        spent, self.pending_s = self.pending_s, 0.0
+        return spent
 
     def _eager(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
         with self.autocast():
@@ -207,6 +232,7 @@ class TrainStep:
                 self.path.notes.append(f"torch.compile failed, eager instead: {_line(exc)}")
             else:
                 self.path.warmup_s = time.perf_counter() - started
+                self.path.notes.extend(_eager_parts(self.model))
                 return result
         try:
             return self._eager(data, b, fresh)
@@ -291,6 +317,38 @@ def _restore(model, optimizer, saved) -> None:
                 live[key].copy_(state[key])
             else:
                 live[key] = state[key]
+
+
+def compile_seconds() -> float:
+    """Seconds torch.compile has spent compiling in this process, forward and backward (0.0
+    where this torch does not say)."""
+    try:
+        from torch._dynamo.utils import calculate_time_spent
+    except ImportError:
+        return 0.0
+    return float(calculate_time_spent().get("total_wall_time", 0.0))
+
+
+def _eager_parts(model) -> list[str]:
+    """What a compiled forward still runs eagerly, so that "compiled" does not claim more than
+    it did: torch.compile does not trace nn.RNN/GRU/LSTM (the layer runs as written), and a
+    graph break leaves a piece outside the graph (a scratch cell's autograd.Function that
+    writes into a strided view runs as written, its loops eager)."""
+    notes = []
+    layers = sorted({type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.RNNBase)})
+    if layers:
+        names = "/".join(f"nn.{name}" for name in layers)
+        notes.append(f"torch.compile does not trace {names}: the layer runs eagerly")
+    try:
+        from torch._dynamo.utils import counters  # where dynamo counts its graph breaks
+    except ImportError:
+        return notes
+    reasons = [str(r).strip() for r in counters.get("graph_break", {}) if str(r).strip()]
+    if reasons:
+        first = reasons[0].splitlines()[0].rstrip(".:")
+        count = f"{len(reasons)} graph breaks, first" if len(reasons) > 1 else "graph break"
+        notes.append(f"torch.compile ran part of the forward eagerly ({count}: {first})")
+    return notes
 
 
 def _line(exc: BaseException) -> str:
