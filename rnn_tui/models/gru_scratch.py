@@ -24,7 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
+from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -114,9 +114,9 @@ class GRURecurrence(torch.autograd.Function):
         )
         for dH_t, prev, dc, dz, dr, z, r, da, da_z, da_r, db in reversed(list(steps)):
             torch.mul(dH_t, dc, out=db)
-            torch.mul(dH_t, dz, out=da_z)
+            mul_into(da_z, dH_t, dz)  # dA's Z and R halves: strided slices
             W_hh_T(db, out=dRH)
-            torch.mul(dRH, dr, out=da_r)
+            mul_into(da_r, dRH, dr)
             W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
         rows, packed = H_prev.reshape(-1, n), ctx.prepack
         dW_hzr = weight_grad(rows, dA.reshape(-1, n2), packed) if ctx.needs_input_grad[3] else None

@@ -28,7 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
-from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
+from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -99,9 +99,16 @@ class LSTMRecurrence(torch.autograd.Function):
         d_out = _sigmoid_backward(tanh_C, O)  # dA[O] = dH ⊙ d_out
         d_cell = _tanh_backward(O, tanh_C)  # dC += dH ⊙ d_cell
         d_ifc = gates.new_empty(T, B, 3, n)
-        _sigmoid_backward(Ct, I, grad_input=d_ifc[:, :, 0])
-        _sigmoid_backward(Cs[:-1], Fg, grad_input=d_ifc[:, :, 1])
-        _tanh_backward(I, Ct, grad_input=d_ifc[:, :, 2])
+        factors = (
+            (_sigmoid_backward, Ct, I),
+            (_sigmoid_backward, Cs[:-1], Fg),
+            (_tanh_backward, I, Ct),
+        )
+        for k, (factor, g, y) in enumerate(factors):
+            if torch.compiler.is_compiling():  # no out= into a strided view (`mul_into`)
+                d_ifc[:, :, k].copy_(factor(g, y))
+            else:
+                factor(g, y, grad_input=d_ifc[:, :, k])
         dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
         dH[1:] = dHs
         dA = torch.empty_like(gates)
@@ -121,9 +128,9 @@ class LSTMRecurrence(torch.autograd.Function):
             strict=True,
         )
         for dH_t, prev, d_o, d_c, d_3, f, da, da_o, da_ifc in reversed(list(steps)):
-            torch.mul(dH_t, d_o, out=da_o)
+            mul_into(da_o, dH_t, d_o)
             dC.addcmul_(dH_t, d_c)
-            torch.mul(dC_3, d_3, out=da_ifc)
+            mul_into(da_ifc, dC_3, d_3)
             dC.mul_(f)
             W_h_T.add_to(prev, da)
         rows = Hs[:-1].reshape(-1, n), dA.reshape(-1, n4)

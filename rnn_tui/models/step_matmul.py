@@ -163,6 +163,15 @@ class StepMatmul:
         return out.add_(self(X))
 
 
+def mul_into(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """out = a ⊙ b, written into `out` (a scratch cell's BPTT fills slices of one buffer).
+    torch.compile cannot trace out= into a strided view and would break its graph at every
+    step, so while compiling the product is copied in instead: the same values."""
+    if torch.compiler.is_compiling():
+        return out.copy_(a * b)
+    return torch.mul(a, b, out=out)
+
+
 # Passes timed each way after one warm-up pass each; the median decides.
 TRIAL_ROUNDS = 5
 
@@ -271,6 +280,7 @@ __all__ = [
     "choose_prepacking",
     "measured_choice",
     "measuring_seconds",
+    "mul_into",
     "packs",
     "prepacking_available",
     "weight_grad",

@@ -332,8 +332,7 @@ def compile_seconds() -> float:
 def _eager_parts(model) -> list[str]:
     """What a compiled forward still runs eagerly, so that "compiled" does not claim more than
     it did: torch.compile does not trace nn.RNN/GRU/LSTM (the layer runs as written), and a
-    graph break leaves a piece outside the graph (a scratch cell's autograd.Function that
-    writes into a strided view runs as written, its loops eager)."""
+    graph break leaves the code around it outside the graph."""
     notes = []
     layers = sorted({type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.RNNBase)})
     if layers:
