@@ -194,3 +194,43 @@ def test_a_task_without_shards_is_refused_in_one_line():
     task = SimpleNamespace(config=SimpleNamespace(task="toy"))  # no set_shard
     with pytest.raises(ConfigError, match="^--task toy does not train data-parallel: run it in"):
         Distributed(rank=0, world=2).check(task, 8)
+
+
+@pytest.mark.parametrize("together", [True, False])
+def test_ranks_that_end_together_wait_for_each_other_before_leaving(together, monkeypatch):
+    # Leaving while rank 0 still wrote its last checkpoint aborted a rank at exit now and then;
+    # after a failure on one rank the others never arrive, so a wait there would hang.
+    from rnn_tui.train.distributed import Distributed
+
+    calls = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy"))
+    Distributed(rank=1, world=2).close(together)
+    assert calls == (["barrier", "destroy"] if together else ["destroy"])
+
+
+def test_a_finished_run_leaves_together_and_a_failed_one_does_not(tmp_path, monkeypatch):
+    from test_trainer import tiny
+
+    from rnn_tui.data.sources import read_text
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.train.distributed import Distributed
+    from rnn_tui.train.engine import Trainer
+    from rnn_tui.train.progress import NonFiniteLoss
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:3000], encoding="utf-8")
+    config = tiny(corpus, epochs=1, sample_every=0)
+    seen = []
+    monkeypatch.setattr(Distributed, "close", lambda self, together=False: seen.append(together))
+    trainer = Trainer(config)
+    assert trainer.run(RunDir(tmp_path / "finished"))["status"] == "finished"
+
+    def diverge(*args, **kwargs):
+        raise NonFiniteLoss("loss is nan")
+
+    failing = Trainer(config)
+    monkeypatch.setattr(failing, "_epochs", diverge)
+    assert failing.run(RunDir(tmp_path / "failed"))["status"] == "failed"
+    assert seen == [True, False]

@@ -126,6 +126,7 @@ class Trainer:
         minibatches.
         """
         self.begin_session(run, stop, on_event)
+        together = False  # every rank ends here too: finished, or stopped at an agreed point
         try:
             self._start()
             try:
@@ -137,6 +138,7 @@ class Trainer:
                     self._finish_stopped()
                 else:
                     self._set_status("finished", self._finished_message())
+            together = True
         except (NonFiniteLoss, CheckpointError) as exc:
             # CheckpointError: save_checkpoint refused non-finite weights (the loss was still
             # finite); the previous checkpoint is kept either way.
@@ -160,7 +162,7 @@ class Trainer:
                 "--hidden; the last checkpoint is kept",
             )
         self._tick()
-        self.dist.close()
+        self.dist.close(together)
         return self.summary()
 
     def _start(self) -> None:
