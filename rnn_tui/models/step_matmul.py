@@ -20,7 +20,9 @@ RNN's forward and backward pass 13–20 % *slower* (26.2–28.1 ms against 23.1�
 and its training 14 % slower, the LSTM's no faster. The first training pass of each loop
 shape times both ways, alternately, and the faster one runs for the rest of the process; the
 run's path notes give the two times. The all-steps weight gradients of a prepacked loop go
-through oneDNN as well (`weight_grad`), so the measured choice covers them too.
+through oneDNN as well (`weight_grad`), so the measured choice covers them too. `mul_into` is
+the loops' other shared product, element-wise into a slice of a buffer, written so that
+torch.compile can trace it.
 """
 
 from __future__ import annotations
