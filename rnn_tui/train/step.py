@@ -224,6 +224,7 @@ class TrainStep:
                 return self.run(data, b, fresh)
         if self.path.compiled:
             try:
+                breaks_before = _graph_breaks()
                 self.forward_model = torch.compile(self.model)
                 result = self._eager(data, b, fresh)
             except Exception as exc:  # noqa: BLE001 - a compiler error falls back to eager
@@ -232,7 +233,7 @@ class TrainStep:
                 self.path.notes.append(f"torch.compile failed, eager instead: {_line(exc)}")
             else:
                 self.path.warmup_s = time.perf_counter() - started
-                self.path.notes.extend(_eager_parts(self.model))
+                self.path.notes.extend(_eager_parts(self.model, breaks_before))
                 return result
         try:
             return self._eager(data, b, fresh)
@@ -329,20 +330,31 @@ def compile_seconds() -> float:
     return float(calculate_time_spent().get("total_wall_time", 0.0))
 
 
-def _eager_parts(model) -> list[str]:
+def _graph_breaks() -> dict[str, int]:
+    """The graph breaks torch.compile has counted in this process so far, by reason (empty
+    where this torch does not say)."""
+    try:
+        from torch._dynamo.utils import counters
+    except ImportError:
+        return {}
+    return {str(reason): int(n) for reason, n in counters.get("graph_break", {}).items()}
+
+
+def _eager_parts(model, breaks_before: dict[str, int]) -> list[str]:
     """What a compiled forward still runs eagerly, so that "compiled" does not claim more than
     it did: torch.compile does not trace nn.RNN/GRU/LSTM (the layer runs as written), and a
-    graph break leaves the code around it outside the graph."""
+    graph break leaves the code around it outside the graph. Only the breaks counted since
+    `breaks_before` are this model's: the count is the process's."""
     notes = []
     layers = sorted({type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.RNNBase)})
     if layers:
         names = "/".join(f"nn.{name}" for name in layers)
         notes.append(f"torch.compile does not trace {names}: the layer runs eagerly")
-    try:
-        from torch._dynamo.utils import counters  # where dynamo counts its graph breaks
-    except ImportError:
-        return notes
-    reasons = [str(r).strip() for r in counters.get("graph_break", {}) if str(r).strip()]
+    reasons = [
+        reason.strip()
+        for reason, n in _graph_breaks().items()
+        if n > breaks_before.get(reason, 0) and reason.strip()
+    ]
     if reasons:
         first = reasons[0].splitlines()[0].rstrip(".:")
         count = f"{len(reasons)} graph breaks, first" if len(reasons) > 1 else "graph break"
