@@ -176,8 +176,8 @@ def test_a_prepacked_pass_takes_its_weight_gradients_through_onednn(
     _run(function, inputs, plain=True, monkeypatch=monkeypatch)
     assert calls == []
     _run(function, inputs, plain=False, monkeypatch=monkeypatch)
-    # All steps' rows at once (the RNN's H_0 term is added apart: 34 steps).
-    assert len(calls) == weights and all(shape[0] in (34 * 32, 35 * 32) for shape in calls)
+    # All steps' rows at once, H_0's term included: one product per weight.
+    assert len(calls) == weights and all(shape[0] == 35 * 32 for shape in calls)
 
 
 def test_a_weight_gradient_is_the_product_over_all_rows():

@@ -129,7 +129,7 @@ def weight_grad(
     )
     if not eligible:
         return A.T @ B if plus is None else torch.addmm(plus, A.T, B)
-    grad = _onednn_weight_grad(A.contiguous(), B.contiguous())
+    grad = _onednn_weight_grad(A, B)  # oneDNN reads strided rows as they are
     return grad if plus is None else grad.add_(plus)
 
 
