@@ -308,18 +308,23 @@ def _float64(*shapes: tuple[int, ...]) -> list[torch.Tensor]:
     ]
 
 
+# Token ids (T = 4, B = 2) over 5 tokens, time-major, with a repeated token so that the input
+# tables' gradients sum over several steps.
+_IDS = torch.tensor([[0, 3], [3, 1], [4, 3], [2, 0]])
+
+
 def test_gru_recurrence_gradcheck():
-    """gru-scratch's written-out BPTT against finite differences (float64): A (T, B, 2h),
-    B_in (T, B, h), H_0, [W_hz | W_hr], W_hh."""
-    inputs = _float64((4, 2, 6), (4, 2, 3), (2, 3), (3, 6), (3, 3))
-    assert torch.autograd.gradcheck(lambda *x: GRURecurrence.apply(*x, True), inputs)
+    """gru-scratch's written-out BPTT against finite differences (float64): the input tables
+    [W_xz | W_xr] + b (V, 2h) and W_xh + b_h (V, h), H_0, [W_hz | W_hr], W_hh."""
+    inputs = _float64((5, 6), (5, 3), (2, 3), (3, 6), (3, 3))
+    assert torch.autograd.gradcheck(lambda *x: GRURecurrence.apply(_IDS, *x, True), inputs)
 
 
 def test_lstm_recurrence_gradcheck():
     """lstm-scratch's written-out BPTT against finite differences (float64), a gradient on C_T
-    included: A (T, B, 4h), H_0, C_0, W_h."""
-    inputs = _float64((4, 2, 12), (2, 3), (2, 3), (3, 12))
-    assert torch.autograd.gradcheck(lambda *x: LSTMRecurrence.apply(*x, True), inputs)
+    included: the input table W_x + b (V, 4h), H_0, C_0, W_h."""
+    inputs = _float64((5, 12), (2, 3), (2, 3), (3, 12))
+    assert torch.autograd.gradcheck(lambda *x: LSTMRecurrence.apply(_IDS, *x, True), inputs)
 
 
 def _with_random_biases(model: LanguageModel) -> LanguageModel:

@@ -127,6 +127,31 @@ class _RNNWordSteps:
         return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
 
 
+class _GRUSteps:
+    """GRURecurrence on fixed tokens (T = 35, B = 32, V = 28): the input tables, H_0 and the
+    recurrent weights vary."""
+
+    X = torch.randint(0, 28, (35, 32), generator=torch.Generator().manual_seed(4))
+
+    @staticmethod
+    def apply(U_zr, U_h, H0, W_hzr, W_hh, prepack):
+        return GRURecurrence.apply(_GRUSteps.X, U_zr * 10, U_h * 10, H0, W_hzr, W_hh, prepack)
+
+
+class _LSTMSteps:
+    """LSTMRecurrence on fixed tokens (T = 35, B = 32, V = 28)."""
+
+    X = torch.randint(0, 28, (35, 32), generator=torch.Generator().manual_seed(5))
+
+    @staticmethod
+    def apply(U, H0, C0, W_h, prepack):
+        return LSTMRecurrence.apply(_LSTMSteps.X, U * 10, H0, C0, W_h, prepack)
+
+
+_GRU_SHAPES = [(28, 512), (28, 256), (32, 256), (256, 512), (256, 256)]
+_LSTM_SHAPES = [(28, 1024), (32, 256), (32, 256), (256, 1024)]
+
+
 @needs_onednn
 @pytest.mark.parametrize(
     ("function", "shapes"),
@@ -135,9 +160,9 @@ class _RNNWordSteps:
         # the LSTM (its four gates make W_h 256 × 1024).
         (_RNNSteps, [(32, 512), (512, 512), (28, 512), (512,)]),
         (_RNNWordSteps, [(32, 512), (512, 512), (200, 512), (512,)]),
-        (LSTMRecurrence, [(35, 32, 1024), (32, 256), (32, 256), (256, 1024)]),
+        (_LSTMSteps, _LSTM_SHAPES),
         # The GRU's weights pack from the book's hidden 256 ([W_hz | W_hr] 256 × 512, W_hh 256²).
-        (GRURecurrence, [(35, 32, 512), (35, 32, 256), (32, 256), (256, 512), (256, 256)]),
+        (_GRUSteps, _GRU_SHAPES),
     ],
     ids=["rnn", "rnn-words", "lstm", "gru"],
 )
@@ -155,8 +180,8 @@ def test_the_cells_compute_the_same_prepacked_or_not(function, shapes, monkeypat
     ("function", "shapes", "weights"),
     [
         (_RNNSteps, [(32, 512), (512, 512), (28, 512), (512,)], 1),
-        (LSTMRecurrence, [(35, 32, 1024), (32, 256), (32, 256), (256, 1024)], 1),
-        (GRURecurrence, [(35, 32, 512), (35, 32, 256), (32, 256), (256, 512), (256, 256)], 2),
+        (_LSTMSteps, _LSTM_SHAPES, 1),
+        (_GRUSteps, _GRU_SHAPES, 2),
     ],
     ids=["rnn", "lstm", "gru"],
 )

@@ -19,20 +19,22 @@ parameters are the seeds'; the concatenations are rebuilt on every forward call
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
+from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
+_embedding_backward = torch.ops.aten.embedding_dense_backward
 
 
 class GRURecurrence(torch.autograd.Function):
-    """The GRU equations for t = 1..T given A_t = X_t [W_xz | W_xr] + [b_z | b_r] (T, B, 2h),
-    B_t = X_t W_xh + b_h (T, B, h), H_0, W_hzr = [W_hz | W_hr] and W_hh; returns all H_t.
+    """The GRU equations for t = 1..T given the token ids X (T, B), the input tables
+    U_zr = [W_xz | W_xr] + [b_z | b_r] (V, 2h) and U_h = W_xh + b_h (V, h), whose rows x_t are
+    A_t = X_t [W_xz | W_xr] + [b_z | b_r] and B_t = X_t W_xh + b_h, H_0, W_hzr = [W_hz | W_hr]
+    and W_hh; returns all H_t.
 
     Backward is the seeds' BPTT through the cell (d2l §8.7 applied to §9.1), with dH_t the
     gradient reaching H_t (from O_t and from step t+1):
@@ -41,19 +43,23 @@ class GRURecurrence(torch.autograd.Function):
         dA_t[R] = (dB_t W_hhᵀ) ⊙ H_{t-1} ⊙ R_t(1 − R_t)
         dH_{t-1} += dH_t ⊙ Z_t + (dB_t W_hhᵀ) ⊙ R_t + dA_t W_hzrᵀ
         ∂L/∂W_hzr = Σ_t H_{t-1}ᵀ dA_t,   ∂L/∂W_hh = Σ_t (R_t ⊙ H_{t-1})ᵀ dB_t   (one matmul each)
+        ∂L/∂U_zr[v] = Σ_{t,b: x = v} dA_t[b],   ∂L/∂U_h[v] = Σ_{t,b: x = v} dB_t[b]
     """
 
     @staticmethod
-    def forward(ctx, A, B_in, H0, W_hzr, W_hh, prepack):
+    def forward(ctx, X, U_zr, U_h, H0, W_hzr, W_hh, prepack):
         """`prepack=False` keeps every product plain (the loop's measured choice)."""
-        T, B, n2 = A.shape
+        T, B = X.shape
+        n2 = U_zr.shape[1]
         n = n2 // 2
-        # The inputs copied once, then each step adds its recurrent product in place: addmm
-        # with out= would copy the input term into the output before every product.
-        ZR = A.clone()
-        cand = B_in.clone()  # H̃_t
-        RH = torch.empty_like(B_in)  # R_t ⊙ H_{t-1}
-        Hs = A.new_empty(T + 1, B, n)  # H_0..H_T
+        # The input terms gathered into the loop's buffers, then each step adds its recurrent
+        # product in place: addmm with out= would copy the input term into the output first.
+        ZR = U_zr.new_empty(T, B, n2)
+        cand = U_h.new_empty(T, B, n)  # H̃_t
+        gather_into(ZR, U_zr, X)
+        gather_into(cand, U_h, X)
+        RH = torch.empty_like(cand)  # R_t ⊙ H_{t-1}
+        Hs = U_h.new_empty(T + 1, B, n)  # H_0..H_T
         Hs[0] = H0
         W_zr, W_h = StepMatmul(W_hzr, B, T, prepack), StepMatmul(W_hh, B, T, prepack)
         # Every step's slices made at once (unbind), not by indexing inside the loop.
@@ -73,15 +79,16 @@ class GRURecurrence(torch.autograd.Function):
             W_h.add_to(h, rh).tanh_()
             # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
             torch.lerp(h, H, z, out=H_next)
-        ctx.save_for_backward(W_hzr, W_hh)
+        ctx.save_for_backward(X, W_hzr, W_hh)
         ctx.saved = (ZR, cand, RH, Hs)
         ctx.prepack = prepack
+        ctx.vocab_size = U_zr.shape[0]
         return Hs[1:]
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dHs):
-        W_hzr, W_hh = ctx.saved_tensors
+        X, W_hzr, W_hh = ctx.saved_tensors
         ZR, cand, RH, Hs = ctx.saved
         T, B, n2 = ZR.shape
         n = n2 // 2
@@ -92,7 +99,8 @@ class GRURecurrence(torch.autograd.Function):
         d_cand = _tanh_backward(1 - Z, cand)
         d_z = _sigmoid_backward(H_prev - cand, Z)
         d_r = _sigmoid_backward(H_prev, R)
-        dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
+        dH = dHs.new_empty(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
+        dH[0].zero_()
         dH[1:] = dHs
         dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
         W_hh_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
@@ -118,14 +126,14 @@ class GRURecurrence(torch.autograd.Function):
             W_hh_T(db, out=dRH)
             mul_into(da_r, dRH, dr)
             W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
-        rows, packed = H_prev.reshape(-1, n), ctx.prepack
-        dW_hzr = weight_grad(rows, dA.reshape(-1, n2), packed) if ctx.needs_input_grad[3] else None
-        dW_hh = (
-            weight_grad(RH.reshape(-1, n), dB.view(-1, n), packed)
-            if ctx.needs_input_grad[4]
-            else None
-        )
-        return dA, dB, dH[0], dW_hzr, dW_hh, None
+        rows, packed, needs = H_prev.reshape(-1, n), ctx.prepack, ctx.needs_input_grad
+        ids, V = X.reshape(-1), ctx.vocab_size
+        # What autograd ran for F.embedding's gather (deterministic on a GPU).
+        dU_zr = _embedding_backward(dA.view(-1, n2), ids, V, -1, False) if needs[1] else None
+        dU_h = _embedding_backward(dB.view(-1, n), ids, V, -1, False) if needs[2] else None
+        dW_hzr = weight_grad(rows, dA.reshape(-1, n2), packed) if needs[4] else None
+        dW_hh = weight_grad(RH.reshape(-1, n), dB.view(-1, n), packed) if needs[5] else None
+        return None, dU_zr, dU_h, dH[0], dW_hzr, dW_hh, None
 
 
 class GRUScratch(LanguageModel):
@@ -150,12 +158,10 @@ class GRUScratch(LanguageModel):
         """The GRU equations above for t = 1..T; logits O (B, T, V) and H_T."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        XT = X.T  # time-major: each step reads a contiguous (B, ·) slice
         W_xzr, b_zr = torch.cat((self.W_xz, self.W_xr), 1), torch.cat((self.b_z, self.b_r))
-        A = F.embedding(XT, W_xzr + b_zr)
-        B_in = F.embedding(XT, self.W_xh + self.b_h)
         W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
-        args = (A, B_in, state[0], W_hzr, self.W_hh)
+        # Time-major ids: each step reads a contiguous (B, ·) slice.
+        args = (X.T, W_xzr + b_zr, self.W_xh + self.b_h, state[0], W_hzr, self.W_hh)
         # W_hzr is the larger weight: where it is too small to pack, neither is packed.
         Hs = self._recurrence(GRURecurrence, args, W_hzr, X.shape[1], X.shape[0])
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()

@@ -23,39 +23,43 @@ next to T steps), so gradients reach each named parameter.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.rnn_scratch import normal, scratch_config, zeros
+from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
 
 _sigmoid_backward = torch.ops.aten.sigmoid_backward
 _tanh_backward = torch.ops.aten.tanh_backward
+_embedding_backward = torch.ops.aten.embedding_dense_backward
 
 
 class LSTMRecurrence(torch.autograd.Function):
-    """The LSTM equations for t = 1..T given A_t = X_t W_x + b (T, B, 4h, gates ordered O, I, F,
-    C̃), H_0, C_0 and W_h (h, 4h); returns all H_t (T, B, h) and C_T.
+    """The LSTM equations for t = 1..T given the token ids X (T, B), the input table
+    U = W_x + b (V, 4h, gates ordered O, I, F, C̃), whose row x_t is A_t = X_t W_x + b, H_0, C_0
+    and W_h (h, 4h); returns all H_t (T, B, h) and C_T.
 
     Backward is the seeds' BPTT through the cell (d2l §8.7 applied to §9.2), with
     dH_t = (from O_t) + dA_{t+1} W_hᵀ and dC_t = dH_t ⊙ O_t ⊙ (1 − tanh²C_t) + dC_{t+1} ⊙ F_{t+1}:
         dA_t[O] = dH_t ⊙ tanh C_t ⊙ O_t(1 − O_t)      dA_t[I] = dC_t ⊙ C̃_t ⊙ I_t(1 − I_t)
         dA_t[F] = dC_t ⊙ C_{t-1} ⊙ F_t(1 − F_t)       dA_t[C̃] = dC_t ⊙ I_t ⊙ (1 − C̃_t²)
         ∂L/∂W_h = Σ_t H_{t-1}ᵀ dA_t  (one matmul),   ∂L/∂H_0 = dA_1 W_hᵀ,   ∂L/∂C_0 = dC_1 ⊙ F_1
+        ∂L/∂U[v] = Σ_{t,b: x = v} dA_t[b]
     """
 
     @staticmethod
-    def forward(ctx, A, H0, C0, W_h, prepack):
+    def forward(ctx, X, U, H0, C0, W_h, prepack):
         """`prepack=False` keeps every product plain (the loop's measured choice)."""
-        T, B, n4 = A.shape
+        T, B = X.shape
+        n4 = U.shape[1]
         n = n4 // 4
-        # A copied once, then each step adds H_{t-1} W_h in place: addmm with out= would copy
-        # A_t into the output before every product.
-        gates = A.clone()  # activated in place: σ(O, I, F), tanh(C̃)
-        Hs = A.new_empty(T + 1, B, n)  # H_0..H_T: H_{t-1} for every step is Hs[:-1]
-        Cs = A.new_empty(T + 1, B, n)
-        tanh_C = A.new_empty(T, B, n)
+        # A gathered into the loop's buffer, then each step adds H_{t-1} W_h in place: addmm
+        # with out= would copy A_t into the output before every product.
+        gates = U.new_empty(T, B, n4)  # activated in place: σ(O, I, F), tanh(C̃)
+        gather_into(gates, U, X)
+        Hs = U.new_empty(T + 1, B, n)  # H_0..H_T: H_{t-1} for every step is Hs[:-1]
+        Cs = U.new_empty(T + 1, B, n)
+        tanh_C = U.new_empty(T, B, n)
         Hs[0], Cs[0] = H0, C0
         W = StepMatmul(W_h, B, T, prepack)
         # Every step's slices made at once (unbind), not by indexing inside the loop.
@@ -80,15 +84,16 @@ class LSTMRecurrence(torch.autograd.Function):
             c_tilde.tanh_()
             torch.mul(f, C_prev, out=C).addcmul_(i, c_tilde)
             torch.mul(o, torch.tanh(C, out=tanh_c), out=H_next)
-        ctx.save_for_backward(W_h)
+        ctx.save_for_backward(X, W_h)
         ctx.saved = (gates, Hs, Cs, tanh_C)
         ctx.prepack = prepack
+        ctx.vocab_size = U.shape[0]
         return Hs[1:], Cs[T].clone()
 
     @staticmethod
     @once_differentiable
     def backward(ctx, dHs, dC_T):
-        (W_h,) = ctx.saved_tensors
+        X, W_h = ctx.saved_tensors
         gates, Hs, Cs, tanh_C = ctx.saved
         T, B, n4 = gates.shape
         n = n4 // 4
@@ -109,7 +114,8 @@ class LSTMRecurrence(torch.autograd.Function):
                 d_ifc[:, :, k].copy_(factor(g, y))
             else:
                 factor(g, y, grad_input=d_ifc[:, :, k])
-        dH = dHs.new_zeros(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
+        dH = dHs.new_empty(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
+        dH[0].zero_()
         dH[1:] = dHs
         dA = torch.empty_like(gates)
         dC = dC_T.clone()
@@ -134,8 +140,14 @@ class LSTMRecurrence(torch.autograd.Function):
             dC.mul_(f)
             W_h_T.add_to(prev, da)
         rows = Hs[:-1].reshape(-1, n), dA.reshape(-1, n4)
-        dW_h = weight_grad(*rows, ctx.prepack) if ctx.needs_input_grad[3] else None
-        return dA, dH[0], dC, dW_h, None
+        # What autograd ran for F.embedding's gather (deterministic on a GPU).
+        dU = (
+            _embedding_backward(rows[1], X.reshape(-1), ctx.vocab_size, -1, False)
+            if ctx.needs_input_grad[1]
+            else None
+        )
+        dW_h = weight_grad(*rows, ctx.prepack) if ctx.needs_input_grad[4] else None
+        return None, dU, dH[0], dC, dW_h, None
 
 
 class LSTMScratch(LanguageModel):
@@ -171,8 +183,7 @@ class LSTMScratch(LanguageModel):
         W_x = torch.cat((self.W_xo, self.W_xi, self.W_xf, self.W_xc), 1)
         W_h = torch.cat((self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
         b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
-        A = F.embedding(X.T, W_x + b)  # (T, B, 4·hidden), time-major
-        args = (A, state[0][0], state[1][0], W_h)
+        args = (X.T, W_x + b, state[0][0], state[1][0], W_h)  # time-major ids
         Hs, C = self._recurrence(LSTMRecurrence, args, W_h, X.shape[1], X.shape[0])
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))

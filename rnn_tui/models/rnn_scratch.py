@@ -73,7 +73,7 @@ class TanhRecurrence(torch.autograd.Function):
             # out= would copy the input term into the output before every product.
             S = W_hh.new_empty(T + 1, B, W_hh.shape[0])
             S[0] = H0
-            _gather_into(S[1:], W_xh + b_h, X)
+            gather_into(S[1:], W_xh + b_h, X)
             W = StepMatmul(W_hh, B, T, prepack)
             H = H0
             for H_t in S[1:].unbind(0):
@@ -112,9 +112,11 @@ class TanhRecurrence(torch.autograd.Function):
         return None, dH0, dW_hh, dW_xh, db_h, None
 
 
-def _gather_into(out: torch.Tensor, table: torch.Tensor, X: torch.Tensor) -> None:
-    """out[t, b] = table[X[t, b]], written into `out` (F.embedding without its own buffer).
-    torch.compile cannot trace out= into a view: there, the gathered rows are copied in."""
+def gather_into(out: torch.Tensor, table: torch.Tensor, X: torch.Tensor) -> None:
+    """out[t, b] = table[X[t, b]], written into `out`: a scratch cell's input terms X_t W_x + b
+    for all steps (F.embedding without a buffer of its own, so that the time loop adds its
+    products into them in place without first copying a whole (T, B, ·) buffer). torch.compile
+    cannot trace out= into a view: there, the gathered rows are copied in."""
     if torch.compiler.is_compiling():
         out.copy_(F.embedding(X, table))
     else:
