@@ -108,10 +108,8 @@ def _onednn_weight_grad(A: torch.Tensor, B: torch.Tensor) -> torch.Tensor:
     return torch.ops.mkldnn._linear_pointwise(A.T, B.T, None, "none", [], "")
 
 
-def weight_grad(
-    A: torch.Tensor, B: torch.Tensor, onednn: bool, plus: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Aᵀ B (+ `plus`) for A (M, n) and B (M, m), M = all steps' rows: a recurrent weight's
+def weight_grad(A: torch.Tensor, B: torch.Tensor, onednn: bool) -> torch.Tensor:
+    """Aᵀ B for A (M, n) and B (M, m), M = all steps' rows: a recurrent weight's
     gradient Σ_t A_tᵀ B_t as one product (d2l §8.7's ∂L/∂W_hh = Σ_t G_tᵀ H_{t-1}, transposed).
 
     `onednn` (the loop's measured choice, with its prepacked products) takes it through oneDNN:
@@ -128,9 +126,8 @@ def weight_grad(
         and weight_grads_available()
     )
     if not eligible:
-        return A.T @ B if plus is None else torch.addmm(plus, A.T, B)
-    grad = _onednn_weight_grad(A, B)  # oneDNN reads strided rows as they are
-    return grad if plus is None else grad.add_(plus)
+        return A.T @ B
+    return _onednn_weight_grad(A, B)  # oneDNN reads strided rows as they are
 
 
 class StepMatmul:
