@@ -107,7 +107,7 @@ def time_pair(params: list, grads: list[torch.Tensor], theta: float, repeat: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--repeat", type=int, default=400, help="timed calls of each function")
     parser.add_argument("--theta", type=float, default=1.0)
     parser.add_argument("--device", default="cpu")

@@ -90,7 +90,7 @@ def engine_run(config: Config) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()

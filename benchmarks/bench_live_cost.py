@@ -122,7 +122,7 @@ def measure(work: Path, hidden: int, epochs: int, period: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--epochs", type=int, default=24, help="the run's epochs (default 24)")
     ap.add_argument("--period", type=float, default=5.0, help="seconds live, then quiet")
     ap.add_argument("--hidden", type=int, default=256)

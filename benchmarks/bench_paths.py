@@ -54,7 +54,7 @@ def run_once(model: str, device: str, epochs: int, extra: list[str], folder: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--device", default="cpu", choices=sorted(PATHS))
     ap.add_argument("--models", default="lstm,lstm-scratch")
     ap.add_argument("--epochs", type=int, default=30)

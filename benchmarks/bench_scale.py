@@ -249,7 +249,7 @@ def _rows(out: str) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser("make")
     p.add_argument("--mb", type=int, nargs="+", default=[10, 30, 100])

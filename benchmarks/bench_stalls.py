@@ -217,7 +217,7 @@ async def scenarios(moves: int, only: set[str], presses: int = 24) -> list[dict]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--moves", type=int, default=20)
     parser.add_argument("--presses", type=int, default=24)
     parser.add_argument("--only", default="tabs,switch,inside")

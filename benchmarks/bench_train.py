@@ -269,7 +269,7 @@ def run_paired(
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--mode", choices=["paired", "process", "both"], default="both")
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)

@@ -282,7 +282,7 @@ def _thread_counts(text: str) -> list[int]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--epochs", type=int, default=50, help="training comparison epochs (50)")
     ap.add_argument("--repeat", type=int, default=3, help="runs of each side, interleaved (3)")
     ap.add_argument("--skip-train", action="store_true", help="no training comparison")

@@ -345,7 +345,7 @@ def measure_idle(work: Path, seconds: float) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("--epochs", type=int, default=4, help="epochs of each run (default 4)")
     ap.add_argument("--pairs", type=int, default=2, help="headless/screen pairs (default 2)")
     ap.add_argument("--hidden", type=int, default=256)

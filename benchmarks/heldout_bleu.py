@@ -24,7 +24,7 @@ from rnn_tui.metrics.bleu import corpus_bleu
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("checkpoint")
     ap.add_argument("--max-words", type=int, default=5, help="the short pairs' English words")
     ap.add_argument("--beam", type=int, default=4)
