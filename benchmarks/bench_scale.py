@@ -7,8 +7,11 @@
 `make` writes four files per size: words_<MB>.txt (The Time Machine's lines reshuffled with
 ~150k random words mixed in: a big vocabulary), raw_<MB>.txt (the same with capitals,
 punctuation and some CRLF line ends, for --mode raw and raw char tokens), line_<MB>.txt
-(text8's shape: a single line of lower-case words, no line end) and wiki_<MB>.txt (enwik8's
-shape: Wikipedia XML, UTF-8, thousands of distinct characters, millions of raw words). `cli`
+(text8's shape: a single line of lower-case words, no line end), wiki_<MB>.txt (enwik8's
+shape: Wikipedia XML, UTF-8, thousands of distinct characters, millions of raw words), and two
+whose character n-grams are nearly all distinct, the hardest to count: ideo_<MB>.txt (6,000
+CJK ideographs at random, 3 bytes each: 33M characters in 100 MB) and letters_<MB>.txt (400
+accented Latin letters at random, 2 bytes each: 50M). `cli`
 runs stats at word and char
 level, clean and raw, each in a fresh process (its own cache directory, emptied first), and
 prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
@@ -78,7 +81,22 @@ def make(sizes: list[int], directory: Path) -> list[Path]:
         _wiki(path, mb, random.Random(1), base)
         written.append(path)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        for name, first, count in (("ideo", 0x4E00, 6000), ("letters", 0xC0, 400)):
+            path = directory / f"{name}_{mb}.txt"
+            _random_letters(path, mb, random.Random(2), [chr(first + i) for i in range(count)])
+            written.append(path)
+            print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return written
+
+
+def _random_letters(path: Path, mb: int, rng: random.Random, letters: list[str]) -> None:
+    """Lines of 300 letters drawn at random, no spaces: almost every trigram occurs once."""
+    size = 0
+    with path.open("w", encoding="utf-8") as f:
+        while size < mb * 10**6:
+            text = "\n".join("".join(rng.choices(letters, k=300)) for _ in range(1000)) + "\n"
+            f.write(text)
+            size += len(text.encode())
 
 
 # Latin letters with accents, Greek, Cyrillic, 4,000 CJK ideographs, mathematical operators,

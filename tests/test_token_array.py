@@ -115,17 +115,19 @@ def vocab_tokens(scan) -> list[str]:
     k=st.integers(0, 8),
     chunk=st.integers(1, 9),
     dense=st.booleans(),
+    block=st.integers(1, 7),
+    tie_set=st.sampled_from([0, 1, 1 << 12]),
 )
-def test_top_ngram_positions_dense_and_sparse_match_most_common(ids, n, k, chunk, dense):
+def test_top_ngram_positions_dense_and_sparse_match_most_common(
+    ids, n, k, chunk, dense, block, tie_set
+):
     array = np.asarray(ids, dtype=np.uint8)
-    limit = ngram_counts.DENSE_LIMIT if dense else 0
-    original = ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT
-    try:
-        ngram_counts.DENSE_LIMIT = limit
-        ngram_counts.SORT_ALL_LIMIT = 5  # short streams sort at once, longer ones merge
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ngram_counts, "DENSE_LIMIT", ngram_counts.DENSE_LIMIT if dense else 0)
+        patch.setattr(ngram_counts, "SORT_ALL_LIMIT", 5)  # short streams sort once, longer merge
+        patch.setattr(ngram_counts, "RUN_BLOCK", block)  # sorted runs compacted in small blocks
+        patch.setattr(ngram_counts, "TIE_SET_LIMIT", tie_set)  # ties as a set, or looked up
         got = top_ngram_positions(array, 6, n, k, chunk=chunk)
-    finally:
-        ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT = original
     counter = Counter(zip(*(ids[i:] for i in range(n)), strict=False))
     assert [(tuple(ids[p : p + n]), c) for p, c in got] == counter.most_common(k)
     for p, _ in got:  # the first occurrence of each n-gram
@@ -214,16 +216,15 @@ def test_vocab_from_counts_is_vocab_of_the_tokens():
     ids=st.lists(st.integers(0, 4), min_size=0, max_size=60),
     k=st.integers(0, 7),
     sort_all=st.integers(0, 70),
+    block=st.integers(1, 9),
 )
-def test_bigrams_counted_from_the_trigram_sort_match_most_common(ids, k, sort_all):
+def test_bigrams_counted_from_the_trigram_sort_match_most_common(ids, k, sort_all, block):
     tokens = [f"t{i}" for i in range(5)]
-    original = ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT
-    try:
-        ngram_counts.DENSE_LIMIT = 0  # sparse counting at every order
-        ngram_counts.SORT_ALL_LIMIT = sort_all  # one sort (bigrams from trigrams) or merges
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ngram_counts, "DENSE_LIMIT", 0)  # sparse counting at every order
+        patch.setattr(ngram_counts, "SORT_ALL_LIMIT", sort_all)  # bigrams from trigrams or merges
+        patch.setattr(ngram_counts, "RUN_BLOCK", block)  # prefixes summed across small blocks
         got = top_ngrams_of_ids(np.asarray(ids, dtype=np.uint8), tokens, (1, 2, 3), k, chunk=4)
-    finally:
-        ngram_counts.DENSE_LIMIT, ngram_counts.SORT_ALL_LIMIT = original
     flat = [tokens[i] for i in ids]
     for n in (1, 2, 3):
         counter = Counter(zip(*(flat[i:] for i in range(n)), strict=False))
@@ -289,6 +290,40 @@ def test_kth_largest_count_by_histogram_and_partition(counts, k, cap):
     finally:
         ngram_counts.KTH_CAP = original
     assert got == sorted(counts, reverse=True)[k - 1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 40), min_size=1, max_size=60),
+    data=st.data(),
+    cap=st.integers(1, 45),
+    block=st.integers(1, 8),
+    dtype=st.sampled_from([np.int32, np.int64]),
+)
+def test_counts_at_ranks_are_the_descending_sort_read_there(counts, data, cap, block, dtype):
+    ranks = data.draw(st.lists(st.integers(1, len(counts)), max_size=12))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ngram_counts, "KTH_CAP", cap)  # counts from here up sorted, below binned
+        patch.setattr(ngram_counts, "RUN_BLOCK", block)  # the histogram built block by block
+        got = ngram_counts.counts_at_ranks(np.asarray(counts, dtype=dtype), ranks)
+    descending = sorted(counts, reverse=True)
+    assert got.tolist() == [descending[r - 1] for r in ranks]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 9), max_size=60),
+    block=st.integers(1, 9),
+)
+def test_run_lengths_compacted_in_blocks_are_numpys_unique(values, block):
+    fresh = np.asarray(values, dtype=np.uint64)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ngram_counts, "RUN_BLOCK", block)
+        got, counts = ngram_counts._run_lengths(fresh)
+    want, want_counts = np.unique(np.asarray(values, dtype=np.uint64), return_counts=True)
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(counts, want_counts)
+    assert counts.dtype == np.int32  # 4 bytes a count for streams below 2³¹
 
 
 @settings(max_examples=300, deadline=None)

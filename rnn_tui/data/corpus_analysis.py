@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tui.data.ngram_counts import count_ngram_codes, top_of_counts
+from rnn_tui.data.ngram_counts import count_ngram_codes, counts_at_ranks, top_of_counts
 from rnn_tui.data.sources import read_text_pieces
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
@@ -117,11 +117,11 @@ def thin_zipf(counts: np.ndarray, points: int | None = None) -> tuple[np.ndarray
     """(ranks, frequencies) of the counts sorted descending; beyond `points` (ZIPF_POINTS)
     values only log-spaced ranks are kept (a log–log plot shows no more)."""
     points = points or ZIPF_POINTS
-    values = np.sort(counts)[::-1].astype(float)
-    if len(values) <= points:
-        return np.arange(1, len(values) + 1), values
-    ranks = np.unique(np.geomspace(1, len(values), points).round().astype(np.int64))
-    return ranks, values[ranks - 1]
+    if len(counts) <= points:
+        return np.arange(1, len(counts) + 1), np.sort(counts)[::-1].astype(float)
+    ranks = np.unique(np.geomspace(1, len(counts), points).round().astype(np.int64))
+    # Tens of millions of counts: read at the ranks, not sorted (a sort copied them twice).
+    return ranks, counts_at_ranks(counts, ranks).astype(float)
 
 
 def analyze_corpus(

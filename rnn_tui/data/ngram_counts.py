@@ -2,8 +2,10 @@
 frequencies, for streams far too long for a Counter of tuples).
 
 Each n-gram of ids (a, b, c) becomes one integer a·V² + b·V + c. When Vⁿ is small (character
-tokens) the integers index a dense table of counts (np.bincount); otherwise each chunk's
-distinct integers are counted with np.unique and merged into sorted running arrays. Where Vⁿ
+tokens) the integers index a dense table of counts (np.bincount); otherwise they are sorted,
+all at once up to SORT_ALL_LIMIT n-grams (else chunk by chunk, merged into sorted running
+arrays), and the runs of equal codes counted in place: about 12 bytes an n-gram where nearly
+all are distinct (a 100 MB file of CJK characters). Where Vⁿ
 does not fit in 64 bits (millions of distinct tokens) a prefix is replaced by its rank among the
 distinct prefixes before the next id is packed (`ranked_codes`). Either way every n-gram
 also keeps the position of its first occurrence, so the result is exactly
@@ -20,8 +22,10 @@ from rnn_tui.data.errors import DataError
 
 DENSE_LIMIT = 1 << 24  # Vⁿ up to this: a dense table of counts
 CHUNK_TOKENS = 1 << 22  # n-grams handled at once
-SORT_ALL_LIMIT = 1 << 25  # up to this many n-grams (sparse case): one sort, no merging
+SORT_ALL_LIMIT = 1 << 26  # up to this many n-grams (sparse case): one sort, no merging
+RUN_BLOCK = 1 << 22  # sorted codes compacted, and stream positions looked up, this many at once
 KTH_CAP = 1 << 12  # counts below this are found by a histogram when picking the top k
+TIE_SET_LIMIT = 1 << 12  # up to this many n-grams tied at the k-th count: looked up as a set
 
 
 def _codes(ids: np.ndarray, start: int, stop: int, n: int, dtype, base) -> np.ndarray:
@@ -58,24 +62,58 @@ def ranked_codes(ids: np.ndarray, base: int, n: int) -> np.ndarray:
     return codes
 
 
-def _run_lengths(fresh: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distinct values of `fresh` (sorted in place) and how often each occurs."""
-    if not len(fresh):
-        return fresh, np.zeros(0, dtype=np.int64)
+def _count_dtype(total: int) -> type:
+    """Counts of a stream of `total` n-grams: 4 bytes each while they fit (half the memory of a
+    sort of tens of millions of distinct n-grams)."""
+    return np.int32 if total < 1 << 31 else np.int64
+
+
+def _run_lengths(fresh: np.ndarray, total: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct values of `fresh` (sorted in place) and how often each occurs (counts sized for
+    a stream of `total` n-grams, when a chunk's are merged into a stream's).
+
+    The distinct values are moved to the front of `fresh` block by block and returned as a view
+    of it, so beyond the codes themselves this costs only the counts: for 33M n-grams, nearly
+    all distinct (a 100 MB file of CJK characters), 0.13 GB where flat numpy temporaries
+    (boundaries, starts, values, differences) took 1.1 GB."""
+    m = len(fresh)
+    if not m:
+        return fresh, np.zeros(0, dtype=_count_dtype(total))
     fresh.sort()
-    starts = np.flatnonzero(fresh[1:] != fresh[:-1])
-    starts += 1
-    starts = np.concatenate(([0], starts))
-    values = fresh[starts]
-    found = np.diff(starts, append=len(fresh))
-    return values, found
+    block = max(1, int(RUN_BLOCK))
+    distinct = 1
+    for start in range(1, m, block):
+        stop = min(start + block, m)
+        distinct += int(np.count_nonzero(fresh[start:stop] != fresh[start - 1 : stop - 1]))
+    counts = np.empty(distinct, dtype=_count_dtype(max(m, total)))
+    written, pending, previous = 0, -1, None  # pending: the run whose end is not yet seen
+    for start in range(0, m, block):
+        stop = min(start + block, m)
+        chunk = fresh[start:stop]
+        new = np.empty(len(chunk), dtype=bool)
+        new[0] = previous is None or chunk[0] != previous
+        np.not_equal(chunk[1:], chunk[:-1], out=new[1:])
+        previous = chunk[-1].copy()  # before the writes below can reach it
+        starts = np.flatnonzero(new)
+        if not len(starts):
+            continue
+        if pending >= 0:
+            counts[written - 1] = start + int(starts[0]) - pending
+        values = chunk[starts]  # a copy: written at or before `start`, never past `stop`
+        fresh[written : written + len(starts)] = values
+        counts[written : written + len(starts) - 1] = np.diff(starts)
+        written += len(starts)
+        pending = start + int(starts[-1])
+    counts[written - 1] = m - pending
+    return fresh[:written], counts
 
 
 def _merge_counts(
-    codes: np.ndarray, counts: np.ndarray, fresh: np.ndarray
+    codes: np.ndarray, counts: np.ndarray, fresh: np.ndarray, total: int = 0
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted distinct codes with counts, updated with one chunk's codes."""
-    values, found = _run_lengths(fresh)
+    """Sorted distinct codes with counts, updated with one chunk's codes (of a stream of
+    `total`)."""
+    values, found = _run_lengths(fresh, total)
     if not len(codes):
         return values, found
     pos = np.searchsorted(codes, values)
@@ -96,17 +134,33 @@ def _merge_counts(
     return codes, counts
 
 
+def counts_at_ranks(counts: np.ndarray, ranks: np.ndarray | Sequence[int]) -> np.ndarray:
+    """The values of `counts` sorted descending, at the 1-based `ranks` (each ≤ len), without
+    sorting them: n-gram counts are mostly tiny and repeat millions of times, so a histogram of
+    the counts below a cap places every rank there, and only the counts at or above the cap
+    (few: they sum to at most the stream's length) are sorted. Block by block, so no copy of
+    `counts` is made (np.partition slows down ~10× on such repeats and np.sort copies)."""
+    cap = max(1, int(KTH_CAP))
+    hist = np.zeros(cap + 1, dtype=np.int64)
+    block = max(1, int(RUN_BLOCK))
+    for start in range(0, len(counts), block):
+        capped = np.minimum(counts[start : start + block], cap)
+        hist += np.bincount(capped, minlength=cap + 1)
+    big = np.sort(counts[counts >= cap])[::-1]
+    ranks = np.asarray(ranks, dtype=np.int64)
+    out = np.empty(len(ranks), dtype=np.int64)
+    in_big = ranks <= len(big)
+    out[in_big] = big[ranks[in_big] - 1]
+    # Below the cap: the rank-r value is the largest c with r counts in [c, cap), found on the
+    # reversed cumulative histogram, which rises as c falls.
+    rising = np.cumsum(hist[:cap][::-1])
+    out[~in_big] = cap - 1 - np.searchsorted(rising, ranks[~in_big] - len(big), side="left")
+    return out
+
+
 def _kth_largest(counts: np.ndarray, k: int) -> int:
-    """The k-th largest of `counts` (1 ≤ k ≤ len). n-gram counts are mostly tiny and repeat
-    millions of times, where np.partition slows down ~10×: a histogram of the counts below a
-    cap finds it, and only counts at or above the cap (few: they sum to at most the stream's
-    length) are partitioned."""
-    capped = np.minimum(counts, KTH_CAP)
-    at_least = np.cumsum(np.bincount(capped, minlength=KTH_CAP + 1)[::-1])[::-1]
-    if at_least[KTH_CAP] >= k:
-        big = counts[counts >= KTH_CAP]
-        return int(np.partition(big, len(big) - k)[len(big) - k])
-    return int(np.flatnonzero(at_least >= k)[-1])
+    """The k-th largest of `counts` (1 ≤ k ≤ len)."""
+    return int(counts_at_ranks(counts, [k])[0])
 
 
 def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
@@ -125,13 +179,14 @@ def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
     return ranks, int(step[-1]) + 1
 
 
-def _sorted_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """np.union1d(a, b) without its masked-array check, which imports numpy.ma (14 ms of a
-    ~0.27 s `rnn-tui stats` on the Time Machine)."""
-    both = np.sort(np.concatenate((a, b)))
-    if both.size < 2:
-        return both
-    return both[np.concatenate(([True], both[1:] != both[:-1]))]
+def _members(codes: np.ndarray, few: np.ndarray) -> np.ndarray:
+    """Which of `codes` are in `few` (sorted, small): a binary search each, where np.isin sorts
+    the chunk and the set together (about 200 MB for a chunk of 4M codes)."""
+    if not len(few):
+        return np.zeros(len(codes), dtype=bool)
+    at = np.searchsorted(few, codes)
+    np.minimum(at, len(few) - 1, out=at)
+    return few[at] == codes
 
 
 def _first_positions(
@@ -139,34 +194,36 @@ def _first_positions(
     m: int,
     chunk: int,
     every: np.ndarray,
-    some: np.ndarray,
+    ties: Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]],
     wanted: int,
 ) -> dict[int, int]:
-    """First positions of all codes in `every` and of the first `wanted` codes of `some` to
-    occur (both sorted), scanning the stream in order (`codes_at(start, stop)`: the codes of
-    the n-grams at those positions) and stopping once they are found."""
+    """First positions of all codes in `every` (few, sorted) and of the first `wanted` tied codes
+    to occur, scanning the stream in order (`codes_at(start, stop)`: the codes of the n-grams at
+    those positions) and stopping once they are found. `ties(codes)` gives the tied codes among
+    a chunk's, distinct, with the index of each one's first occurrence."""
     first: dict[int, int] = {}
     missing, taken = len(every), 0
     for start in range(0, m, chunk):
         if missing == 0 and taken >= wanted:
             break
-        stop = min(start + chunk, m)
-        codes = codes_at(start, stop)
-        look = every if taken >= wanted else _sorted_union(every, some)
-        where = np.flatnonzero(np.isin(codes, look))
-        values, idx = np.unique(codes[where], return_index=True)
-        in_every = np.isin(values, every)
-        for j in np.argsort(idx, kind="stable").tolist():
-            code = int(values[j])
-            if code in first:
-                continue
-            if in_every[j]:
-                first[code] = start + int(where[idx[j]])
-                missing -= 1
-            elif taken < wanted:
-                first[code] = start + int(where[idx[j]])
+        codes = codes_at(start, min(start + chunk, m))
+        if missing:
+            where = np.flatnonzero(_members(codes, every))
+            values, idx = np.unique(codes[where], return_index=True)
+            for code, at in zip(values.tolist(), where[idx].tolist(), strict=True):
+                if code not in first:
+                    first[code] = start + at
+                    missing -= 1
+        if taken < wanted:
+            values, idx = ties(codes)
+            for j in np.argsort(idx, kind="stable").tolist():
+                code = int(values[j])
+                if code in first:  # taken in an earlier chunk
+                    continue
+                first[code] = start + int(idx[j])
                 taken += 1
-        every = every[~np.isin(every, values)] if missing else every[:0]
+                if taken == wanted:
+                    break
     return first
 
 
@@ -207,7 +264,7 @@ def count_ngram_codes(
         if dense:
             table += np.bincount(fresh, minlength=size)
         else:
-            codes, table = _merge_counts(codes, table, fresh)
+            codes, table = _merge_counts(codes, table, fresh, m)
     if dense:
         codes = np.flatnonzero(table)
         table = table[codes]
@@ -240,10 +297,27 @@ def top_of_counts(
             return _codes(ids, start, stop, n, dtype, mult)
 
     kth = _kth_largest(counts, k) if len(counts) > k else int(counts.min())
-    above = counts > kth
-    every, some = codes[above], codes[counts == kth]
+    above = counts > kth  # fewer than k
+    every = codes[above]
+    tied = int(np.count_nonzero(counts == kth))
+    if tied <= TIE_SET_LIMIT:
+        some = codes[counts == kth]
+
+        def ties(chunk_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            where = np.flatnonzero(_members(chunk_codes, some))
+            values, idx = np.unique(chunk_codes[where], return_index=True)
+            return values, where[idx]
+    else:
+        # Many ties (count 1 or 2 among millions of n-grams): no copy of them all; each chunk's
+        # distinct codes, sorted, are looked up in `codes` (sorted keys search quickly), and the
+        # first chunk almost always holds the few wanted.
+        def ties(chunk_codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            values, idx = np.unique(chunk_codes, return_index=True)
+            tie = counts[np.searchsorted(codes, values)] == kth
+            return values[tie], idx[tie]
+
     first = _first_positions(
-        codes_at, m, max(1, int(chunk or CHUNK_TOKENS)), every, some, k - len(every)
+        codes_at, m, max(1, int(chunk or CHUNK_TOKENS)), every, ties, k - len(every)
     )
     lookup = dict(zip(every.tolist(), counts[above].tolist(), strict=True))
     rows = [(pos, lookup.get(code, int(kth))) for code, pos in first.items()]
@@ -272,6 +346,50 @@ def top_ngram_positions(
     return top_of_counts(ids, base, n, k, codes, counts, chunk)
 
 
+def _prefix_counts(
+    codes: np.ndarray, counts: np.ndarray, mult, extra: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The (n−1)-gram prefixes of sorted n-gram `codes` (code // V, sorted too) with their
+    counts summed, plus one occurrence of the prefix code `extra` (the stream's last (n−1)-gram,
+    which starts no n-gram). Block by block into arrays of the exact size: no temporaries the
+    size of `codes`."""
+    block, d = max(1, int(RUN_BLOCK)), len(codes)
+    distinct, previous = 0, None
+    for start in range(0, d, block):
+        prefix = codes[start : start + block] // mult
+        distinct += int(np.count_nonzero(prefix[1:] != prefix[:-1]))
+        distinct += int(previous is None or prefix[0] != previous)
+        previous = prefix[-1]
+    at = int(np.searchsorted(codes, np.uint64(extra) * mult))
+    present = at < d and int(codes[at] // mult) == extra
+    out_codes = np.empty(distinct + (not present), dtype=codes.dtype)
+    out_counts = np.empty(len(out_codes), dtype=counts.dtype)
+    written, previous = 0, None
+    for start in range(0, d, block):
+        prefix, part = codes[start : start + block] // mult, counts[start : start + block]
+        new = np.empty(len(prefix), dtype=bool)
+        new[0] = previous is None or prefix[0] != previous
+        np.not_equal(prefix[1:], prefix[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        if not new[0]:  # the block begins inside the previous block's last run
+            out_counts[written - 1] += part[: starts[0] if len(starts) else len(part)].sum()
+        if len(starts):
+            out_codes[written : written + len(starts)] = prefix[starts]
+            out_counts[written : written + len(starts)] = np.add.reduceat(part, starts)
+            written += len(starts)
+        previous = prefix[-1]
+    place = int(np.searchsorted(out_codes[:written], np.uint64(extra)))
+    if present:
+        out_counts[place] += 1
+        return out_codes, out_counts
+    for stop in range(written, place, -block):  # one slot up, from the end, a block at a time
+        begin = max(place, stop - block)
+        out_codes[begin + 1 : stop + 1] = out_codes[begin:stop]
+        out_counts[begin + 1 : stop + 1] = out_counts[begin:stop]
+    out_codes[place], out_counts[place] = extra, 1
+    return out_codes, out_counts
+
+
 def _bigrams_from_trigrams(ids: np.ndarray, base: int) -> dict | None:
     """Bigram and trigram counts from one sort: the trigram codes sorted, divided by V, are the
     bigram codes sorted (all bigrams but the last, added after). None when that does not
@@ -282,14 +400,8 @@ def _bigrams_from_trigrams(ids: np.ndarray, base: int) -> dict | None:
     if dense2 or dense3 or size3 >= 1 << 64 or not 0 < m <= SORT_ALL_LIMIT:
         return None
     codes3, counts3 = _run_lengths(_codes(ids, 0, m, 3, np.uint64, mult))
-    codes2 = codes3 // mult
-    edges = np.flatnonzero(codes2[1:] != codes2[:-1]) + 1
-    starts = np.concatenate(([0], edges))
-    counts2 = np.add.reduceat(counts3, starts)
-    codes2 = codes2[starts]
-    last = np.uint64(int(ids[-2]) * base + int(ids[-1]))
-    codes2, counts2 = _merge_counts(codes2, counts2, np.array([last], dtype=np.uint64))
-    return {2: (codes2, counts2), 3: (codes3, counts3)}
+    last = int(ids[-2]) * base + int(ids[-1])
+    return {2: _prefix_counts(codes3, counts3, mult, last), 3: (codes3, counts3)}
 
 
 def top_ngrams_of_ids(
@@ -328,6 +440,7 @@ __all__ = [
     "CHUNK_TOKENS",
     "DENSE_LIMIT",
     "count_ngram_codes",
+    "counts_at_ranks",
     "top_ngram_positions",
     "top_ngrams_of_ids",
     "top_of_counts",
