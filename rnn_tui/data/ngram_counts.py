@@ -23,7 +23,7 @@ from rnn_tui.data.errors import DataError
 DENSE_LIMIT = 1 << 24  # Vⁿ up to this: a dense table of counts
 CHUNK_TOKENS = 1 << 22  # n-grams handled at once
 SORT_ALL_LIMIT = 1 << 26  # up to this many n-grams (sparse case): one sort, no merging
-RUN_BLOCK = 1 << 22  # sorted codes compacted, and stream positions looked up, this many at once
+RUN_BLOCK = 1 << 22  # sorted codes compacted, and counts binned, this many at once
 KTH_CAP = 1 << 12  # counts below this are found by a histogram when picking the top k
 TIE_SET_LIMIT = 1 << 12  # up to this many n-grams tied at the k-th count: looked up as a set
 
