@@ -61,3 +61,22 @@ def test_the_collector_does_not_walk_the_tokens():
     tl = TokenList([f"t{i}" for i in range(1000)])
     assert not gc.is_tracked(tl._items)
     assert all(not isinstance(r, list) for r in gc.get_referents(tl))
+
+
+def test_work_over_many_tokens_hands_the_gil_over_between_pieces(monkeypatch):
+    # A thread waiting for the GIL (the app's event loop) gets it at least once a piece: the
+    # numpy calls between pieces alone let it wait out the whole loop (benchmarks/README.md).
+    monkeypatch.setattr(token_list, "PIECE", 4)
+    handed = []
+    monkeypatch.setattr(token_list.time, "sleep", handed.append)
+    tokens = TokenList([f"t{i}" for i in range(40)])  # 10 pieces
+    assert len(handed) >= 10
+    for work in (
+        lambda: tokens.take(np.arange(40)[::-1]),
+        lambda: tokens.pick(np.arange(40)),
+        lambda: tokens.find("absent"),
+        lambda: TokenList.concat(["<unk>"], tokens),
+    ):
+        handed.clear()
+        work()
+        assert len(handed) >= 10 and set(handed) == {0}
