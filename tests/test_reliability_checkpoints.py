@@ -69,6 +69,21 @@ def test_a_model_too_big_for_memory_is_refused_before_anything_is_allocated(corp
     Trainer(tiny(corpus, hidden=16))  # what fits is built
 
 
+def test_where_the_vocabulary_takes_the_memory_the_advice_is_min_freq(corpus):
+    lm = {"model": "gru", "hidden": 256, "layers": 1, "dropout": 0.0, "bidirectional": False}
+    config = tiny(corpus, hidden=256, batch_size=32, num_steps=35)
+    words = {**lm, "vocab_size": 4_800_000, "embed": 0}
+    need = prepare.training_bytes(words, 32, 35, "sgd")["total"]
+    advice = prepare.memory_advice(words, config, need)
+    assert "4,800,000-token vocabulary" in advice and "--min-freq" in advice
+    assert "--token char" in advice and "--hidden" in advice
+    chars = {**lm, "vocab_size": 28, "embed": 0}  # the model itself is what is too big
+    assert prepare.memory_advice(chars, config, 10 * need) == prepare.ADVICE
+    wide = {**lm, "vocab_size": 1500, "hidden": 4096, "embed": 0}  # hidden, not vocabulary
+    wide_need = prepare.training_bytes(wide, 32, 35, "sgd")["total"]
+    assert prepare.memory_advice(wide, config, wide_need) == prepare.ADVICE
+
+
 def test_out_of_memory_in_the_middle_of_a_run_is_one_failed_line(corpus, tmp_path, monkeypatch):
     trainer = Trainer(tiny(corpus, epochs=3))
     calls = {"n": 0}

@@ -22,6 +22,28 @@ from rnn_tui.train.progress import Progress, plural_epochs
 from rnn_tui.train.task import Task
 
 ADVICE = "try a smaller --hidden, --layers, --batch-size or --num-steps"
+VOCAB_KEYS = ("vocab_size", "src_vocab_size", "tgt_vocab_size")
+
+
+def memory_advice(model_config: dict, config: Config, need: int) -> str:
+    """What to change when training needs `need` bytes too many. Where the vocabulary takes
+    most of it (a word-level corpus of millions of distinct words: its output layer and logits,
+    d2l's V-wide softmax at every step), --min-freq is the option that helps."""
+    vocab = max((int(model_config.get(key) or 0) for key in VOCAB_KEYS), default=0)
+    if vocab > 1000:
+        small = {**model_config, **{key: 2 for key in VOCAB_KEYS if key in model_config}}
+        steps = config.get("num_steps", 32)
+        try:
+            rest = training_bytes(small, config.batch_size, steps, config.optimizer)["total"]
+        except ModelError:
+            return ADVICE
+        if rest < need / 2:
+            char = " or --token char" if config.task == "lm" else ""
+            return (
+                f"its {vocab:,}-token vocabulary takes most of it: raise --min-freq (rarer "
+                f"tokens become <unk>){char}, or {ADVICE.removeprefix('try ')}"
+            )
+    return ADVICE
 
 
 def check_memory(model_config: dict, config: Config, device: torch.device) -> None:
@@ -41,7 +63,8 @@ def check_memory(model_config: dict, config: Config, device: torch.device) -> No
         )
         raise ConfigError(
             f"training this model needs about {size_text(need['total'])} ({parts}), more than "
-            f"the {size_text(have)} free on {device}: {ADVICE}"
+            f"the {size_text(have)} free on {device}: "
+            f"{memory_advice(model_config, config, need['total'])}"
         )
 
 
