@@ -300,3 +300,23 @@ def test_the_device_resident_stream_gathers_the_same_minibatches(corpus_file):
         assert X_r.dtype == torch.int64
         assert torch.equal(X_r, X.long()) and torch.equal(Y_r, Y.long())
     assert resident._stream is not None and resident._stream.dtype == torch.int32
+
+
+def test_a_compiler_failure_names_its_cause_in_one_line():
+    class InvalidCxxCompiler(RuntimeError):
+        pass
+
+    class BackendCompilerFailed(RuntimeError):
+        def __init__(self, inner):
+            super().__init__(f"backend='inductor' raised:\n{inner}\n\nSet TORCHDYNAMO_VERBOSE=1")
+            self.inner_exception = inner
+
+    missing = InvalidCxxCompiler("No working C++ compiler found: (None, 'g++')")
+    line = step_module._line(BackendCompilerFailed(missing))
+    assert line == "InvalidCxxCompiler: No working C++ compiler found: (None, 'g++')"
+    # Without an inner exception, a first line that only introduces the next keeps both.
+    bare = RuntimeError("backend='inductor' raised:\nLoweringException: no lowering\nmore")
+    assert step_module._line(bare) == (
+        "RuntimeError: backend='inductor' raised: LoweringException: no lowering"
+    )
+    assert step_module._line(RuntimeError("")) == "RuntimeError"

@@ -363,8 +363,18 @@ def _eager_parts(model, breaks_before: dict[str, int]) -> list[str]:
 
 
 def _line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """One line naming what failed. The compiler wraps its errors ("BackendCompilerFailed:
+    backend='inductor' raised:", the cause on the next line): the wrapped one is named."""
+    inner = getattr(exc, "inner_exception", None)
+    if isinstance(inner, BaseException) and inner is not exc:
+        return _line(inner)
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    if not lines:
+        return type(exc).__name__
+    text = lines[0]
+    if text.endswith(":") and len(lines) > 1:
+        text = f"{text} {lines[1]}"
+    return f"{type(exc).__name__}: {text}"
 
 
 __all__ = [
