@@ -127,7 +127,8 @@ async def test_choosing_seq2seq_shows_its_fields_and_defaults(runs, tui, train_a
         assert lm_rows == [
             "task", "corpus", "token", "model", "layers", "bidirectional", "hidden", "embed",
             "dropout", "batch_size", "num_steps", "lr", "optimizer", "epochs", "clip",
-            "sampling", "max_tokens", "val_fraction", "device", "seed", "precision",
+            "sampling", "max_tokens", "val_fraction", "device", "seed", "graph", "precision",
+            "compile",
         ]  # fmt: skip
         form.set_value("epochs", 3)  # typed: kept across the switch
         await choose_seq2seq(pilot, form)
@@ -251,8 +252,8 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
                 "--hidden", "32",
                 "--embed", "32", "--dropout", "0.1", "--batch-size", "64", "--num-steps", "10",
                 "--lr", "0.005", "--optimizer", "adam", "--epochs", "300", "--clip", "1.0",
-                "--val-fraction", "0.0", "--device", "auto", "--seed", "0", "--precision", "fp32",
-                "--run-dir", str(folder),
+                "--val-fraction", "0.0", "--device", "auto", "--seed", "0", "--graph", "auto",
+                "--precision", "fp32", "--compile", "off", "--run-dir", str(folder),
             ]  # fmt: skip
             # The real CLI takes it, and the trainer's config accepts what it parsed.
             args = build_parser().parse_args(argv[3:])

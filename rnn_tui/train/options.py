@@ -270,7 +270,7 @@ OPTIONS: tuple[Option, ...] = (
         "capture the whole training step in a CUDA graph (auto: on a GPU when the task's "
         "minibatches keep one shape; on: refuse to run without)",
         choices=GRAPH_MODES,
-        form=False,
+        label="CUDA graph",
     ),
     Option(
         "precision",
@@ -288,7 +288,6 @@ OPTIONS: tuple[Option, ...] = (
         "on: the model's forward through torch.compile (the first step compiles; falls back "
         "to eager if it fails; meant for GPUs: on a 2-core CPU it measured slower than eager)",
         choices=COMPILE_MODES,
-        form=False,
     ),
     Option(
         "log_every",
