@@ -73,9 +73,9 @@ def _run_lengths(fresh: np.ndarray, total: int = 0) -> tuple[np.ndarray, np.ndar
     a stream of `total` n-grams, when a chunk's are merged into a stream's).
 
     The distinct values are moved to the front of `fresh` block by block and returned as a view
-    of it, so beyond the codes themselves this costs only the counts: for 33M n-grams, nearly
-    all distinct (a 100 MB file of CJK characters), 0.13 GB where flat numpy temporaries
-    (boundaries, starts, values, differences) took 1.1 GB."""
+    of it (a copy where they are few), so beyond the codes themselves this costs only the
+    counts: for 33M n-grams, nearly all distinct (a 100 MB file of CJK characters), 0.13 GB
+    where flat numpy temporaries (boundaries, starts, values, differences) took 1.1 GB."""
     m = len(fresh)
     if not m:
         return fresh, np.zeros(0, dtype=_count_dtype(total))
@@ -105,7 +105,8 @@ def _run_lengths(fresh: np.ndarray, total: int = 0) -> tuple[np.ndarray, np.ndar
         written += len(starts)
         pending = start + int(starts[-1])
     counts[written - 1] = m - pending
-    return fresh[:written], counts
+    # Few distinct: a copy, so that the caller's buffer of all m codes can be freed.
+    return (fresh[:written].copy() if written <= m // 4 else fresh[:written]), counts
 
 
 def _merge_counts(
