@@ -53,10 +53,15 @@ def big_file(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("token", ["word", "char"])
 @pytest.mark.parametrize("mode", ["clean", "raw"])
 @pytest.mark.parametrize("min_freq", [0, 3])
-def test_stats_in_small_chunks_equal_the_reference(big_file, monkeypatch, token, mode, min_freq):
+@pytest.mark.parametrize("merged", [False, True])
+def test_stats_in_small_chunks_equal_the_reference(
+    big_file, monkeypatch, token, mode, min_freq, merged
+):
     monkeypatch.setattr(token_array, "CHUNK_CHARS", 5000)  # ~60 chunks
     monkeypatch.setattr(ngram_counts, "CHUNK_TOKENS", 3000)
-    monkeypatch.setattr(ngram_counts, "SORT_ALL_LIMIT", 10_000)  # merge sparse counts too
+    monkeypatch.setattr(ngram_counts, "SORT_ALL_LIMIT", 10_000)  # past it, the first chunk decides
+    if merged:  # sparse counts merged chunk by chunk, whatever the first chunk looks like
+        monkeypatch.setattr(ngram_counts, "_sorts_all", lambda *args: False)
     seen = []
     stats = corpus_stats(
         str(big_file),

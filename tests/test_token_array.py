@@ -117,9 +117,10 @@ def vocab_tokens(scan) -> list[str]:
     dense=st.booleans(),
     block=st.integers(1, 7),
     tie_set=st.sampled_from([0, 1, 1 << 12]),
+    merged=st.booleans(),
 )
 def test_top_ngram_positions_dense_and_sparse_match_most_common(
-    ids, n, k, chunk, dense, block, tie_set
+    ids, n, k, chunk, dense, block, tie_set, merged
 ):
     array = np.asarray(ids, dtype=np.uint8)
     with pytest.MonkeyPatch.context() as patch:
@@ -127,6 +128,8 @@ def test_top_ngram_positions_dense_and_sparse_match_most_common(
         patch.setattr(ngram_counts, "SORT_ALL_LIMIT", 5)  # short streams sort once, longer merge
         patch.setattr(ngram_counts, "RUN_BLOCK", block)  # sorted runs compacted in small blocks
         patch.setattr(ngram_counts, "TIE_SET_LIMIT", tie_set)  # ties as a set, or looked up
+        if merged:  # sparse counts merged chunk by chunk, not sorted at once
+            patch.setattr(ngram_counts, "_sorts_all", lambda *args: False)
         got = top_ngram_positions(array, 6, n, k, chunk=chunk)
     counter = Counter(zip(*(ids[i:] for i in range(n)), strict=False))
     assert [(tuple(ids[p : p + n]), c) for p, c in got] == counter.most_common(k)
@@ -263,6 +266,17 @@ def test_ngrams_of_millions_of_distinct_tokens_match_most_common(ids, k, base_bi
         codes, counts = ngram_counts.count_ngram_codes(array, len(tokens), n)
         assert sorted(counts.tolist()) == sorted(counter.values())
         assert np.all(np.diff(codes.astype(np.float64)) > 0) if len(codes) > 1 else True
+
+
+def test_past_one_sorts_reach_the_first_chunk_decides_between_sorting_and_merging(monkeypatch):
+    monkeypatch.setattr(ngram_counts, "SORT_ALL_LIMIT", 100)
+    u64, mult = np.uint64, np.uint64(1000)
+    varied = np.random.default_rng(0).integers(0, 1000, 400).astype(np.uint32)
+    repeated = np.tile(np.arange(5, dtype=np.uint32), 80)
+    assert ngram_counts._sorts_all(varied[:50], 49, 2, u64, mult, 64)  # within the limit
+    assert ngram_counts._sorts_all(varied, 399, 2, u64, mult, 64)  # mostly distinct
+    assert not ngram_counts._sorts_all(repeated, 399, 2, u64, mult, 64)  # few distinct
+    assert not ngram_counts._sorts_all(varied[:1], 0, 2, u64, mult, 64)  # nothing to count
 
 
 def test_ranked_codes_sort_as_the_ngrams_do():
