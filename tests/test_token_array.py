@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import ngram_counts, sources, token_array
+from rnn_tui.data import ngram_counts, sorted_runs, sources, token_array
 from rnn_tui.data import vocab as vocab_module
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
@@ -126,7 +126,7 @@ def test_top_ngram_positions_dense_and_sparse_match_most_common(
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ngram_counts, "DENSE_LIMIT", ngram_counts.DENSE_LIMIT if dense else 0)
         patch.setattr(ngram_counts, "SORT_ALL_LIMIT", 5)  # short streams sort once, longer merge
-        patch.setattr(ngram_counts, "RUN_BLOCK", block)  # sorted runs compacted in small blocks
+        patch.setattr(sorted_runs, "RUN_BLOCK", block)  # sorted runs compacted in small blocks
         patch.setattr(ngram_counts, "TIE_SET_LIMIT", tie_set)  # ties as a set, or looked up
         if merged:  # sparse counts merged chunk by chunk, not sorted at once
             patch.setattr(ngram_counts, "_sorts_all", lambda *args: False)
@@ -226,7 +226,7 @@ def test_bigrams_counted_from_the_trigram_sort_match_most_common(ids, k, sort_al
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(ngram_counts, "DENSE_LIMIT", 0)  # sparse counting at every order
         patch.setattr(ngram_counts, "SORT_ALL_LIMIT", sort_all)  # bigrams from trigrams or merges
-        patch.setattr(ngram_counts, "RUN_BLOCK", block)  # prefixes summed across small blocks
+        patch.setattr(sorted_runs, "RUN_BLOCK", block)  # prefixes summed across small blocks
         got = top_ngrams_of_ids(np.asarray(ids, dtype=np.uint8), tokens, (1, 2, 3), k, chunk=4)
     flat = [tokens[i] for i in ids]
     for n in (1, 2, 3):
@@ -297,12 +297,12 @@ def test_ranked_codes_sort_as_the_ngrams_do():
 )
 def test_kth_largest_count_by_histogram_and_partition(counts, k, cap):
     k = min(k, len(counts))
-    original = ngram_counts.KTH_CAP
+    original = sorted_runs.KTH_CAP
     try:
-        ngram_counts.KTH_CAP = cap  # counts at or above it are partitioned, the rest binned
-        got = ngram_counts._kth_largest(np.asarray(counts, dtype=np.int64), k)
+        sorted_runs.KTH_CAP = cap  # counts at or above it are partitioned, the rest binned
+        got = sorted_runs.kth_largest(np.asarray(counts, dtype=np.int64), k)
     finally:
-        ngram_counts.KTH_CAP = original
+        sorted_runs.KTH_CAP = original
     assert got == sorted(counts, reverse=True)[k - 1]
 
 
@@ -317,9 +317,9 @@ def test_kth_largest_count_by_histogram_and_partition(counts, k, cap):
 def test_counts_at_ranks_are_the_descending_sort_read_there(counts, data, cap, block, dtype):
     ranks = data.draw(st.lists(st.integers(1, len(counts)), max_size=12))
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ngram_counts, "KTH_CAP", cap)  # counts from here up sorted, below binned
-        patch.setattr(ngram_counts, "RUN_BLOCK", block)  # the histogram built block by block
-        got = ngram_counts.counts_at_ranks(np.asarray(counts, dtype=dtype), ranks)
+        patch.setattr(sorted_runs, "KTH_CAP", cap)  # counts from here up sorted, below binned
+        patch.setattr(sorted_runs, "RUN_BLOCK", block)  # the histogram built block by block
+        got = sorted_runs.counts_at_ranks(np.asarray(counts, dtype=dtype), ranks)
     descending = sorted(counts, reverse=True)
     assert got.tolist() == [descending[r - 1] for r in ranks]
 
@@ -332,8 +332,8 @@ def test_counts_at_ranks_are_the_descending_sort_read_there(counts, data, cap, b
 def test_run_lengths_compacted_in_blocks_are_numpys_unique(values, block):
     fresh = np.asarray(values, dtype=np.uint64)
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(ngram_counts, "RUN_BLOCK", block)
-        got, counts = ngram_counts._run_lengths(fresh)
+        patch.setattr(sorted_runs, "RUN_BLOCK", block)
+        got, counts = sorted_runs.run_lengths(fresh)
     want, want_counts = np.unique(np.asarray(values, dtype=np.uint64), return_counts=True)
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(counts, want_counts)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tui.data.ngram_counts import count_ngram_codes, counts_at_ranks, top_of_counts
+from rnn_tui.data.ngram_counts import count_ngram_codes, top_of_counts
+from rnn_tui.data.sorted_runs import counts_at_ranks
 from rnn_tui.data.sources import read_text_pieces
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
