@@ -4,6 +4,7 @@ empty folder, and the repository's own checkpoints/ folder is hidden."""
 
 from __future__ import annotations
 
+import json
 from functools import partial
 
 import pytest
@@ -268,3 +269,30 @@ def test_snapshot_100x32(snap_compare, checkpoints, tui):
 def test_snapshot_80x24(snap_compare, checkpoints, tui):
     run_before = partial(_generate_greedy, tui=tui)
     assert snap_compare(tui.make_app(), terminal_size=(80, 24), run_before=run_before)
+
+
+async def test_the_prefix_field_follows_the_chosen_checkpoints_own_prefix(
+    checkpoints, start_here, tui, tmp_path
+):
+    """A checkpoint whose samples started from its corpus's opening offers that prefix, while
+    the field holds what the screen put there; what the user typed stays."""
+    other = checkpoints / "opening.safetensors"
+    copy_checkpoint(checkpoints / "tiny-gru.safetensors", other)
+    meta = json.loads(other.with_suffix(".json").read_text(encoding="utf-8"))
+    meta["config"]["prefix"] = "the tim"  # the trainer writes its config, prefix included
+    other.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        select, field = screen.query_one("#checkpoint", Select), screen.query_one("#prefix", Input)
+        first = str(checkpoints / "opening.safetensors")
+        assert select.value == first  # listed by name: "opening" before "tiny-gru"
+        assert field.value == "the tim"
+        select.value = str(checkpoints / "tiny-gru.safetensors")
+        await tui.settle(pilot)
+        assert field.value == "time traveller"
+        await set_field(pilot, screen, "#prefix", "my own")
+        select.value = first
+        await tui.settle(pilot)
+        assert field.value == "my own"
+        assert tui.errors(app) == []

@@ -82,6 +82,23 @@ def unknown_message(unknown: list[str]) -> str:
     return f"{count} prefix token{plural} not in the vocabulary → <unk>: {listed}"
 
 
+def corpus_prefix(tokens: list[str], token: str, length: int) -> str | None:
+    """A prefix taken from a corpus's own opening `tokens` (as the model reads them): at most
+    `length` tokens from the first that is not whitespace, up to the first `<unk>` or line end
+    (a prefix is one line to type); None when nothing usable is there. Samples of a model trained
+    on another corpus than the seeds' then start from text it has seen, not from "time
+    traveller" mapped to `<unk>`s."""
+    start = next((i for i, tok in enumerate(tokens) if tok.strip()), len(tokens))
+    chosen: list[str] = []
+    for tok in tokens[start : start + length]:
+        if tok == UNK or not tok.isprintable():
+            break
+        chosen.append(tok)
+    while chosen and not chosen[-1].strip():  # no trailing space or line end to show
+        chosen.pop()
+    return join_tokens(chosen, token) if chosen else None
+
+
 def join_tokens(tokens: list[str], token: str) -> str:
     """Tokens back to text: characters concatenate, words take a space between them."""
     return "".join(tokens) if token == "char" else " ".join(tokens)
@@ -90,6 +107,7 @@ def join_tokens(tokens: list[str], token: str) -> str:
 __all__ = [
     "Prefix",
     "clean_prefix",
+    "corpus_prefix",
     "encode_prefix",
     "join_tokens",
     "tokenize_prefix",

@@ -198,6 +198,17 @@ class LoadedLM:
     device: torch.device
     warnings: list[str] = field(default_factory=list)
 
+    @property
+    def trained_prefix(self) -> str | None:
+        """The prefix its training samples started from (config.json's "prefix": the corpus's
+        opening where "time traveller" was outside the vocabulary); None when the checkpoint
+        names none fit for a one-line field (text, printable, at most 200 characters)."""
+        config = self.meta.get("config")
+        prefix = config.get("prefix") if isinstance(config, dict) else None
+        if isinstance(prefix, str) and prefix.strip() and len(prefix) <= 200:
+            return prefix if prefix.isprintable() else None
+        return None
+
     def generate(self, prefix: str, options: GenerateOptions) -> tuple[Prefix, Iterator[Step]]:
         """The prefix as this model reads it, and the steps `predict` yields for it with
         `options` (what the CLI and the Generate console both run)."""

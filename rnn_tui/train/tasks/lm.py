@@ -10,7 +10,8 @@ Per minibatch (d2l §8.5 "循环神经网络的从零开始实现", `train_epoch
 and per epoch perplexity = exp(mean loss per token). What the book's loop does not do and this
 task does: hold out the last `val_fraction` of the token stream and report validation perplexity
 each epoch (sequentially, state carried, no grad, eval mode), compare with the Laplace-smoothed
-trigram on the same split, and sample from "time traveller" after each epoch.
+trigram on the same split, and sample from "time traveller" after each epoch (from the corpus's
+opening tokens where its vocabulary lacks those of "time traveller").
 
 The minibatches of epoch e come from `random.Random(f"lm-batches:{seed}:{e}")`, so any epoch's
 batches are known without replaying the earlier ones; they are gathered with one numpy fancy
@@ -30,11 +31,18 @@ from numpy.lib.stride_tricks import sliding_window_view
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.data.ngrams import LaplaceNGramLM
 from rnn_tui.data.partition import batch_starts, min_batches
-from rnn_tui.data.prefix import encode_prefix, join_tokens
+from rnn_tui.data.prefix import (
+    corpus_prefix,
+    encode_prefix,
+    join_tokens,
+    tokenize_prefix,
+    unknown_message,
+)
 from rnn_tui.data.token_cache import load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.models.base import detach_state
 from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.options import OPTION
 from rnn_tui.train.task import Evaluation
 
 WORD_EMBED = 128  # the embedding size of a word-level concise model when none is given
@@ -100,14 +108,37 @@ class LanguageModelTask:
                 "(raise --val-fraction, or 0 for no validation)"
             )
         self.units_per_epoch = self.num_batches * config.batch_size * config.num_steps
-        self.sample_prefix = config.prefix if config.sample_every else ""
+        self._notes: list[str] = []
         if config.sample_every:
-            if not config.prefix.strip():
-                raise ConfigError(
-                    "the sample prefix is empty (give --prefix TEXT or --sample-every 0)"
-                )
-            encode_prefix(config.prefix, self.vocab, config.token, config.mode)
+            self.config = config = self._sample_prefix(config)
+        self.sample_prefix = config.prefix if config.sample_every else ""
         self._val_batches = self._validation_batches()
+
+    def _sample_prefix(self, config: Config) -> Config:
+        """`config` with a prefix the samples can start from. The default, the seeds' "time
+        traveller", gives way to the corpus's opening tokens where the vocabulary lacks some of
+        its tokens (another language, another alphabet); a prefix the user gave is kept, with a
+        note naming its unknown tokens."""
+        if not config.prefix.strip():
+            raise ConfigError("the sample prefix is empty (give --prefix TEXT or --sample-every 0)")
+        unknown = encode_prefix(config.prefix, self.vocab, config.token, config.mode).unknown
+        if not unknown:
+            return config
+        default = OPTION["prefix"].default
+        if config.prefix == default:
+            length = len(tokenize_prefix(default, config.token, config.mode))
+            opening = self.vocab.to_tokens([int(i) for i in self.train_ids[: 4 * length + 64]])
+            chosen = corpus_prefix(opening, config.token, length)
+            if chosen is not None:
+                kind = "character" if config.token == "char" else "word"
+                self._notes.append(
+                    f"samples start from the corpus's opening {chosen!r} ({default!r} has "
+                    f"{len(unknown)} {kind}{'s' if len(unknown) != 1 else ''} outside the "
+                    "vocabulary; --prefix TEXT chooses)"
+                )
+                return config.replace(prefix=chosen)
+        self._notes.append(f"samples: {unknown_message(unknown)}")
+        return config
 
     # -- the model --------------------------------------------------------------------------
 
@@ -150,7 +181,7 @@ class LanguageModelTask:
         )
 
     def notes(self) -> list[str]:
-        return []
+        return list(self._notes)
 
     def _starts(self, epoch: int) -> list[list[int]]:
         cfg = self.config

@@ -34,7 +34,7 @@ from rnn_tui.decode.options import (
 )
 from rnn_tui.runs.discover import describe
 from rnn_tui.tui import explanations
-from rnn_tui.tui.screens.console import ConsoleScreen
+from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded
 from rnn_tui.tui.screens.generate_job import (
     Generation,
     GenerationStarted,
@@ -166,6 +166,9 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
     def __init__(self) -> None:
         super().__init__()
         self._count = 0  # tokens shown for the current request
+        # The prefix this screen last filled in: a chosen checkpoint's own replaces it only
+        # while the field still holds it (what the user typed is never replaced).
+        self._filled_prefix = DEFAULT_PREFIX
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -263,7 +266,18 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         return model.path.with_suffix(".json")
 
     def model_facts(self, model: LoadedLM, path: str) -> tuple[str, dict, list[str]]:
-        return str(model.path), describe(model.meta), list(model.warnings)
+        facts = {**describe(model.meta), "trained_prefix": model.trained_prefix}
+        return str(model.path), facts, list(model.warnings)
+
+    def model_loaded(self, message: ModelLoaded) -> None:
+        """A checkpoint trained on another corpus than the seeds' samples from its own opening
+        text: the prefix field offers that (else the seeds' prefix), unless the user has typed
+        in it."""
+        trained = message.facts.get("trained_prefix") or DEFAULT_PREFIX
+        field = self.query_one("#prefix", Input)
+        if field.value == self._filled_prefix and trained != field.value:
+            field.value = self._filled_prefix = trained
+            field.cursor_position = len(trained)
 
     def run_job(self, lm: LoadedLM, job: Generation, request_id: int, worker: Worker) -> Summary:
         return generate(lm, job, request_id, worker, self.post_message, self.clock)
