@@ -5,6 +5,7 @@ import pytest
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.sources import BUNDLED_CORPORA, read_text, split_lines
+from rnn_tui.data.token_cache import load_token_array
 
 
 @pytest.fixture(scope="module")
@@ -175,9 +176,18 @@ def test_nothing_left_after_cleaning(tmp_path):
     path.write_text("123 456!\n... 7?\n")
     with pytest.raises(DataError) as exc:
         load_corpus(str(path))
-    assert one_line(exc) == f"nothing left after cleaning: {path}"
+    assert one_line(exc) == (
+        f"nothing left after cleaning: {path} (clean mode keeps only the letters A-Z; raw mode "
+        "keeps the text as written)"
+    )
     # The same file has tokens when punctuation is kept.
     assert load_corpus(str(path), mode="raw").flat == ["123", "456!", "...", "7?"]
+    blank = tmp_path / "blank.txt"
+    blank.write_text("  \n\t\n")
+    for load in (load_corpus, load_token_array):
+        with pytest.raises(DataError) as exc:
+            load(str(blank), mode="raw")
+        assert one_line(exc) == f"nothing left after cleaning: {blank}"  # no hint: raw already
 
 
 def test_bad_options():

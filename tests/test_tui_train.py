@@ -368,6 +368,10 @@ async def test_start_pause_resume_stop_with_a_fake_trainer(runs, tui, train_app)
         screen = await show_train(pilot, tui)
         screen.query_one("#train-form").set_value("lr", "0.5")
         screen.query_one("#train-form").set_value("precision", "bf16")
+        # How the corpus is read: raw keeps a text in another script, as on the Dataset screen.
+        screen.query_one("#train-form").set_value("mode", "raw")
+        screen.query_one("#train-form").set_value("min_freq", "3")
+        screen.query_one("#train-form").set_value("encoding", "latin-1")
         await pilot.pause()
         await pilot.press("s")
         process = screen.process
@@ -375,6 +379,11 @@ async def test_start_pause_resume_stop_with_a_fake_trainer(runs, tui, train_app)
             assert process is not None and process.alive
             assert calls[0]["lr"] == 0.5 and calls[0]["model"] == "lstm"
             assert calls[0]["precision"] == "bf16"  # the form offers bf16 autocast
+            assert (calls[0]["mode"], calls[0]["min_freq"], calls[0]["encoding"]) == (
+                "raw",
+                3,
+                "latin-1",
+            )
             assert process.path.parent == runs and process.path.name.startswith("lm-lstm-")
             assert os.getsid(process.pid) == process.pid  # its own session: survives the app
             mine = os.getpriority(os.PRIO_PROCESS, 0)

@@ -29,7 +29,7 @@ RECORDED = FIXTURES / "recorded"
 S2S = FIXTURES / "recorded-seq2seq" / "seq2seq-gru-recorded"
 FAKE_TRAINER = FIXTURES / "fake_trainer.py"
 # Rows a language model's form has and a translation run's does not.
-LM_ONLY = ("corpus", "token", "model", "sampling", "max_tokens")
+LM_ONLY = ("corpus", "token", "mode", "model", "sampling", "max_tokens")
 T0 = 1_790_000_000
 
 
@@ -125,7 +125,8 @@ async def test_choosing_seq2seq_shows_its_fields_and_defaults(runs, tui, train_a
         form = screen.query_one(TrainForm)
         lm_rows = shown_rows(form)
         assert lm_rows == [
-            "task", "corpus", "token", "model", "layers", "bidirectional", "hidden", "embed",
+            "task", "corpus", "token", "mode", "encoding", "min_freq", "model", "layers",
+            "bidirectional", "hidden", "embed",
             "dropout", "batch_size", "num_steps", "lr", "optimizer", "epochs", "clip",
             "sampling", "max_tokens", "val_fraction", "device", "seed", "graph", "precision",
             "compile",

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rnn_tui.data.errors import DataError
+from rnn_tui.data.errors import DataError, nothing_left
 from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.sources import BUNDLED_CORPORA, read_text, split_lines
 from rnn_tui.data.vocab import Vocab
@@ -93,7 +93,7 @@ def load_corpus(
     tokens = tokenize(lines, token)
     flat = [tok for line in tokens for tok in line]
     if not flat:
-        raise DataError(f"nothing left after cleaning: {source}")
+        raise nothing_left(source, mode)
     vocab = Vocab(flat, min_freq=min_freq)
     vocab.check_not_empty(source_label(source))
     if max_tokens > 0:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_tui.data.errors import DataError
+from rnn_tui.data.errors import DataError, nothing_left
 from rnn_tui.data.sources import BUNDLED_CORPORA, read_text_pieces
 from rnn_tui.data.token_array import (
     Progress,
@@ -151,7 +151,7 @@ def build_token_array(scan: TokenScan, min_freq: int, source: str) -> TokenArray
     """The Vocab and `vocab[tokens]` of a scanned stream, with `load_corpus`'s checks (nothing
     left after cleaning; min_freq dropping every token)."""
     if not scan.num_tokens:
-        raise DataError(f"nothing left after cleaning: {source}")
+        raise nothing_left(source, scan.mode)
     vocab = scan.vocab(min_freq)
     vocab.check_not_empty(BUNDLED_CORPORA.get(source, source))
     return TokenArray(vocab, scan.vocab_ids(vocab), scan.num_lines, scan.tokens, scan.counts)

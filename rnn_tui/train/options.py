@@ -72,6 +72,16 @@ OPTIONS: tuple[Option, ...] = (
         label="pairs used",
         metavar="N",
     ),
+    Option("token", str, "char", "character- or word-level tokens", choices=TOKEN_LEVELS),
+    Option(
+        "mode",
+        str,
+        "clean",
+        "clean: the seeds' [^A-Za-z]+ -> space, lower-case; raw: as written",
+        choices=CLEAN_MODES,
+        form=False,
+    ),
+    with_changes(ENCODING, help="text encoding of a corpus or pairs file", form=False),
     Option(
         "min_freq",
         int,
@@ -83,16 +93,6 @@ OPTIONS: tuple[Option, ...] = (
         metavar="N",
         form=False,
     ),
-    Option("token", str, "char", "character- or word-level tokens", choices=TOKEN_LEVELS),
-    Option(
-        "mode",
-        str,
-        "clean",
-        "clean: the seeds' [^A-Za-z]+ -> space, lower-case; raw: as written",
-        choices=CLEAN_MODES,
-        form=False,
-    ),
-    with_changes(ENCODING, help="text encoding of a corpus or pairs file", form=False),
     # -- model ----------------------------------------------------------------------------
     Option(
         "model",
@@ -354,6 +354,11 @@ LM_OPTIONS = pick(
     *_RUN,
     "prefix",
     "sample_length",
+    # The form offers the corpus reading the Dataset screen explores: raw mode is what keeps a
+    # text in another script (or its case and punctuation), min freq what shrinks a vocabulary.
+    mode=dict(form=True),
+    encoding=dict(form=True),
+    min_freq=dict(form=True),
 )
 
 # d2l §9.7's translation run (--num-examples 600 --embed 32 --hidden 32 --epochs 300 is the
