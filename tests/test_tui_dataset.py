@@ -441,3 +441,44 @@ async def test_the_zipf_plot_is_built_again_only_when_something_changed(tui) -> 
         await pilot.press("t")  # word level to char level: new Zipf curves
         await tui.settle(pilot)
         assert len(built) > count
+
+
+async def test_shift_t_opens_the_train_form_reading_the_corpus_as_shown(
+    tui, tmp_path: Path, monkeypatch, no_checkpoints
+) -> None:
+    """A corpus explored here (a file, raw characters, an encoding, min_freq) is what the Train
+    form then reads: the run would see the vocabulary this screen shows."""
+    path = Path("latin1.txt")
+    path.write_bytes("caf\xe9 au lait\nun caf\xe9\n".encode("latin-1") * 50)
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("t", "r", "o", *str(path), "enter")
+        await pilot.press("escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        await pilot.press("escape", "m", "ctrl+a", "ctrl+k", "2", "enter", "escape")
+        await tui.settle(pilot)
+        assert tui.status(app).startswith("latin1.txt, char/raw, min_freq 2:")
+        await pilot.press("T")
+        await tui.settle(pilot)
+        form = app.screen.query_one("#train-form")
+        options, problems = form.options()
+        assert problems == []
+        assert {k: options[k] for k in ("corpus", "token", "mode", "encoding", "min_freq")} == {
+            "corpus": "latin1.txt",
+            "token": "char",
+            "mode": "raw",
+            "encoding": "latin-1",
+            "min_freq": 2,
+        }
+        assert form.query_one("#row-corpus-path").display
+        assert app.notified[-1][0].startswith("the form reads latin1.txt at char level, raw")
+        # A bundled corpus is chosen by name, not as a file.
+        await pilot.press("f2")
+        await tui.settle(pilot)
+        await pilot.press("c", "up", "up", "up", "enter")  # back to The Time Machine
+        await tui.settle(pilot)
+        assert tui.status(app).startswith("The Time Machine, char/raw, min_freq 2")
+        await pilot.press("T")
+        await tui.settle(pilot)
+        assert form.control("corpus").value == "timemachine"
+        assert not form.query_one("#row-corpus-path").display

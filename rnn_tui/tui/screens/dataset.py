@@ -116,6 +116,13 @@ class DatasetScreen(ModeScreen):
             show=False,
             tooltip="type the path of a text file, then enter",
         ),
+        Binding(
+            "T",
+            "train_corpus",
+            "Train on it",
+            show=False,
+            tooltip="the Train form set to a language model on this corpus, read as shown here",
+        ),
         Binding("right_square_bracket", "next_tab", "Next tab", key_display="]"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", key_display="[", show=False),
         Binding(
@@ -360,6 +367,13 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         self.query_one(CorpusControls).show_file_row(True)
         self.query_one("#path", Input).focus()
 
+    async def action_train_corpus(self) -> None:
+        """The Train screen, its form set to read the corpus shown as this screen does."""
+        settings = self._shown or self.current_settings()
+        if settings is not None:
+            await self.app.switch_mode("train")
+            self.app.screen.train_corpus(settings)  # type: ignore[attr-defined]
+
     def action_leave_field(self) -> None:
         self._focus_tab_content(self.query_one(TabbedContent).active)
 
@@ -398,6 +412,11 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
                 self.action_min_freq,
             ),
             ("Dataset: search the vocabulary", "Filter tokens by text (/)", self.action_search),
+            (
+                "Dataset: train a language model on this corpus",
+                "The Train form, set to read it as shown here (shift+t)",
+                self.action_train_corpus,
+            ),
         ] + [
             (f"Dataset: {label} tab", f"Show the {label} tab", lambda t=tab: self._show_tab(t))
             for label, tab in zip(

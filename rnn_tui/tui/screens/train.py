@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -44,6 +44,9 @@ from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 from rnn_tui.tui.widgets.train_view import RunView
+
+if TYPE_CHECKING:
+    from rnn_tui.data.corpus_analysis import CorpusRequest
 
 # Each poll that finds news repaints the header and sends it to the terminal: CPU taken from a
 # trainer on the same small machine, whose two threads both wait when one loses its core. The
@@ -363,6 +366,11 @@ reference).
     def action_new_translation(self) -> None:
         """The form, switched to a seq2seq translation run."""
         self.query_one(TrainForm).set_value("task", SEQ2SEQ)
+        self.action_new_run()
+
+    def train_corpus(self, settings: CorpusRequest) -> None:
+        """The form set to a language model on the Dataset screen's corpus, read as it is there."""
+        self.notify(self.query_one(TrainForm).set_corpus(settings), markup=False)
         self.action_new_run()
 
     def action_bidirectional_lm(self) -> None:

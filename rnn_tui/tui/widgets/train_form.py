@@ -11,12 +11,15 @@ option's not-set value ("auto", "all") and is left out of the command line.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
+from rnn_tui.data.corpus import source_label
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option
 from rnn_tui.runs.system import gpu_choices
@@ -29,6 +32,9 @@ from rnn_tui.tui.widgets.option_input import (
     read_field,
     set_field,
 )
+
+if TYPE_CHECKING:
+    from rnn_tui.data.corpus_analysis import CorpusRequest
 
 SEQ2SEQ = "seq2seq"
 
@@ -145,7 +151,13 @@ class TrainForm(VerticalScroll, can_focus=False):
         if name == "task":  # the task drop-down is not an option
             widget.value = value
             return
-        set_field(widget, self._option(name), value)
+        option = self._option(name)
+        if option.presets and value not in {FILE, *(preset for _, preset in option.presets)}:
+            # A path: "File…" with the path beside it (the drop-down's change shows the row).
+            widget.value = FILE
+            self.query_one(f"#form-{name}-path", Input).value = str(value)
+            return
+        set_field(widget, option, value)
 
     def apply(self, values: dict[str, object]) -> None:
         """Set the form to `values` (a preset): the task first, the other fields once the
@@ -159,6 +171,24 @@ class TrainForm(VerticalScroll, can_focus=False):
                     self.set_value(name, value)
 
         self.call_after_refresh(rest)
+
+    def set_corpus(self, settings: CorpusRequest) -> str:
+        """A language model on `settings`' corpus, read as the Dataset screen reads it; returns
+        the line that says so."""
+        self.apply(
+            {
+                "task": "lm",
+                "corpus": settings.source,
+                "token": settings.token,
+                "mode": settings.mode,
+                "encoding": settings.encoding,
+                "min_freq": settings.min_freq,
+            }
+        )
+        return (
+            f"the form reads {source_label(settings.source)} at {settings.token} level, "
+            f"{settings.mode}, min freq {settings.min_freq}: choose the model, then s starts"
+        )
 
     def _option(self, name: str) -> Option:
         return declaration(self.selected_task, name)
