@@ -472,6 +472,7 @@ async def test_shift_t_opens_the_train_form_reading_the_corpus_as_shown(
         }
         assert form.query_one("#row-corpus-path").display
         assert app.notified[-1][0].startswith("the form reads latin1.txt at char level, raw")
+        assert app.focused is form.control("model")  # "s" starts from there, as it says
         # A bundled corpus is chosen by name, not as a file.
         await pilot.press("f2")
         await tui.settle(pilot)

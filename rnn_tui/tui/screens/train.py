@@ -370,8 +370,8 @@ reference).
 
     def train_corpus(self, settings: CorpusRequest) -> None:
         """The form set to a language model on the Dataset screen's corpus, read as it is there."""
+        self.query_one(TrainSide).show(self.NEW_TAB)
         self.notify(self.query_one(TrainForm).set_corpus(settings), markup=False)
-        self.action_new_run()
 
     def action_bidirectional_lm(self) -> None:
         """The form set to the seeds' warning (train/options.py BIDIRECTIONAL_LM)."""

@@ -159,9 +159,9 @@ class TrainForm(VerticalScroll, can_focus=False):
             return
         set_field(widget, option, value)
 
-    def apply(self, values: dict[str, object]) -> None:
+    def apply(self, values: dict[str, object], focus: str | None = None) -> None:
         """Set the form to `values` (a preset): the task first, the other fields once the
-        task's rows are shown."""
+        task's rows are shown; then the field `focus`, if given, takes the focus."""
         if "task" in values:
             self.set_value("task", values["task"])
 
@@ -169,6 +169,8 @@ class TrainForm(VerticalScroll, can_focus=False):
             for name, value in values.items():
                 if name != "task":
                     self.set_value(name, value)
+            if focus is not None:
+                self.control(focus).focus()
 
         self.call_after_refresh(rest)
 
@@ -183,7 +185,8 @@ class TrainForm(VerticalScroll, can_focus=False):
                 "mode": settings.mode,
                 "encoding": settings.encoding,
                 "min_freq": settings.min_freq,
-            }
+            },
+            focus="model",  # the next choice; a drop-down, so "s" starts from there
         )
         return (
             f"the form reads {source_label(settings.source)} at {settings.token} level, "
@@ -233,8 +236,9 @@ class TrainForm(VerticalScroll, can_focus=False):
         elif self.query(f"#row-{name}-path"):
             is_file = event.value == FILE
             self.query_one(f"#row-{name}-path").display = is_file
-            if is_file:
-                self.query_one(f"#form-{name}-path", Input).focus()
+            path = self.query_one(f"#form-{name}-path", Input)
+            if is_file and not path.value:  # a path set with the choice needs no typing
+                path.focus()
 
     def _task_changed(self, task: str) -> None:
         if task == self.selected_task or task not in TASKS:
