@@ -278,3 +278,38 @@ def test_starting_a_trainer_follows_its_run_alone(runs):
     assert [e["path"] for e in followed.entries()] == [lstm, key]  # both opened, not listed
     with pytest.raises(RunError):
         followed.start(runs / "lm-lstm-recorded" / "config.json", {}, build)
+
+
+@pytest.mark.parametrize("start_notes", [True, False])
+def test_the_remarks_of_a_trainer_started_here_are_told_once(runs, start_notes):
+    """The trainer's start notes (where samples start, pairs skipped) reach the screen that
+    started it, once; an opened run's, or a screen that does not ask, stay quiet."""
+    followed = FollowedRuns(PALETTE, start_notes=start_notes)
+    opened = live_run(runs, "lm-opened")
+    opened.log("start", config={}, notes=["not mine"])
+    followed.open(opened.path)
+    read_all(followed)
+
+    def build(options, folder):
+        return [sys.executable, "-c", "import time; time.sleep(30)"]
+
+    process = followed.start(runs, {"task": "lm", "model": "gru"}, build)
+    try:
+        run = RunDir(process.path)
+        run.set_status("running")
+        assert followed.poll(big_read=1 << 20) == ([], [])  # no start event yet
+        run.log("start", config={}, notes=["samples start from 'abc'", 7, "second"])
+        notices, _ = followed.poll(big_read=1 << 20)
+        told = [n.text for n in notices]
+        name = process.path.name
+        expected = [f"{name}: samples start from 'abc'", f"{name}: second"]
+        assert told == (expected if start_notes else [])
+        run.log("step", epoch=0, batch=1, loss=2.0)
+        assert followed.poll(big_read=1 << 20) == ([], [])  # once
+        assert followed.followers[run_key(process.path)].notes == (
+            "samples start from 'abc'",
+            "second",
+        )
+    finally:
+        process.kill()
+        process.wait(30)

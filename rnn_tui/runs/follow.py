@@ -39,6 +39,7 @@ SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct")
 # The clocks: (epoch position, global step) and (epoch position, seconds of training) at every
 # step and epoch event, which put any series on a step or wall-time x axis (runs/x_axis.py).
 CLOCK_SERIES = ("clock_step", "clock_time")
+MAX_NOTES = 4  # a start event's remarks kept (a task writes one or two)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 
@@ -206,6 +207,9 @@ class RunFollower:
         if isinstance(event.get("path"), str):
             self._info["path"] = plain(event["path"])  # planned; the "path" event confirms it
         self._info["baseline_ppl"] = number(event.get("baseline_ppl"))
+        notes = event.get("notes")
+        if isinstance(notes, list):  # the task's remarks (the samples' prefix, pairs skipped)
+            self._info["notes"] = tuple(plain(n) for n in notes[:MAX_NOTES] if isinstance(n, str))
         self._eta.session_started(t)
 
     def _on_step(self, event: dict, t: float | None) -> None:
@@ -313,6 +317,11 @@ class RunFollower:
         """The device the trainer reported in its start event ("cpu", "cuda:0", ...)."""
         device = self._info.get("device")
         return device if isinstance(device, str) else None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the trainer remarked at its latest start (a few lines at most, plain text)."""
+        return self._info.get("notes") or ()
 
     @property
     def trainer_pid(self) -> int | None:

@@ -42,8 +42,18 @@ def run_key(path: str | os.PathLike) -> str:
 class FollowedRuns:
     """Followers, ticked runs and their colours, the run shown and the trainer started here."""
 
-    def __init__(self, palette: Sequence[str], *, clock: Callable[[], float] = time.time):
-        """`palette`: the colours ticked runs take, in order; `clock`: for the followers' ETA."""
+    def __init__(
+        self,
+        palette: Sequence[str],
+        *,
+        clock: Callable[[], float] = time.time,
+        start_notes: bool = False,
+    ):
+        """`palette`: the colours ticked runs take, in order; `clock`: for the followers' ETA;
+        `start_notes`: tell what the trainer started here remarks at its start (once a run)."""
+        self.start_notes = start_notes
+        self._started: set[str] = set()  # runs whose trainer this app started
+        self._noted: set[str] = set()
         self.palette = tuple(palette)
         self.clock = clock
         self.followers: dict[str, RunFollower] = {}
@@ -98,6 +108,7 @@ class FollowedRuns:
         process.start()
         self.process = process
         key = run_key(folder)
+        self._started.add(key)
         self.selected = [key]
         self.assign_color(key)
         self.followers[key] = RunFollower(key, clock=self.clock)
@@ -113,6 +124,7 @@ class FollowedRuns:
         process.start()
         self.process = process
         key = run_key(folder)
+        self._started.add(key)
         self.selected = [key]
         self.assign_color(key)
         self.followers[key] = RunFollower(key, clock=self.clock)  # read again from the start
@@ -211,7 +223,19 @@ class FollowedRuns:
 
     def _status_notices(self, key: str) -> list[Notice]:
         notice = self.status_notice(key)
-        return [notice] if notice is not None else []
+        return ([notice] if notice is not None else []) + self._start_notices(key)
+
+    def _start_notices(self, key: str) -> list[Notice]:
+        """The remarks of the trainer started here (where its samples start, the pairs it
+        skipped), once: the CLI prints them, the screen would otherwise not show them."""
+        follower = self.followers[key]
+        if not self.start_notes or key not in self._started or key in self._noted:
+            return []
+        if not follower.notes:
+            return []
+        self._noted.add(key)
+        name = plain(follower.path.name)
+        return [Notice(f"{name}: {note}") for note in follower.notes]
 
     def check_process(self) -> list[Notice] | None:
         """None while the trainer started here runs (or none was); once it has exited, its run

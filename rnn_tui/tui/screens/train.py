@@ -162,7 +162,7 @@ reference).
             child_nice=child_nice,
         )
         self.clock = clock
-        self.runs = FollowedRuns(RUN_COLORS, clock=clock)
+        self.runs = FollowedRuns(RUN_COLORS, clock=clock, start_notes=True)
 
     # The followed state, under the names the screen has always offered.
     @property
