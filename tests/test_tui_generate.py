@@ -15,6 +15,7 @@ from textual.widgets import Input, Select
 from rnn_tui.decode.generate import generate_text, load_lm
 from rnn_tui.runs import discover
 from rnn_tui.tui.app import RnnTuiApp
+from rnn_tui.tui.screens.console import ModelLoaded, Request
 from rnn_tui.tui.screens.generate import GenerateScreen
 from rnn_tui.tui.widgets.checkpoint_picker import PATH
 from rnn_tui.tui.widgets.generate_output import GenerationOutput
@@ -295,4 +296,14 @@ async def test_the_prefix_field_follows_the_chosen_checkpoints_own_prefix(
         select.value = first
         await tui.settle(pilot)
         assert field.value == "my own"
+        # A load made for a generation (enter pressed before the choice's own load was done)
+        # leaves the field alone: the text being continued is the one shown.
+        field.value = screen._filled_prefix
+        loaded = ModelLoaded(7, first, {"trained_prefix": "the tim"}, [], fresh=False)
+        screen.request = Request(first, job="generate")
+        screen.model_loaded(loaded)
+        assert field.value == screen._filled_prefix != "the tim"
+        screen.request = Request(first)  # the choice's own load
+        screen.model_loaded(loaded)
+        assert field.value == "the tim"
         assert tui.errors(app) == []

@@ -273,6 +273,8 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         """A checkpoint trained on another corpus than the seeds' samples from its own opening
         text: the prefix field offers that (else the seeds' prefix), unless the user has typed
         in it."""
+        if self.request is None or self.request.job is not None:
+            return  # loaded to generate: the text being continued is the field's, kept as is
         trained = message.facts.get("trained_prefix") or DEFAULT_PREFIX
         field = self.query_one("#prefix", Input)
         if field.value == self._filled_prefix and trained != field.value:
