@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from textual.widgets import Input, Select, SelectionList, Static
+from textual.worker import WorkerFailed
 
 from rnn_tui.tui.screens.forecast import ForecastScreen
 from rnn_tui.tui.widgets.forecast_form import ForecastForm
@@ -80,11 +81,17 @@ def fake_builder(*extra: str, calls: list | None = None):
 
 
 async def wait_for(pilot, screen, condition, timeout: float = 20.0) -> None:
+    """Poll the screen until `condition()` holds. A worker that raised is the screen's to
+    report (a test's condition says whether it did); waiting on it raises only while it is
+    still listed, which depends on timing."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         screen.poll()
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerFailed:
+            pass
         if condition():
             return
         await pilot.pause(0.05)
