@@ -128,6 +128,9 @@ def test_from_token_counts_builds_the_counted_vocab(tokens, min_freq, reserved):
     lazy = built.counted_offset is not None
     assert (built._token_to_idx is None) == lazy
     assert built.counts_by_index().tolist() == [reference.freq(t) for t in built.idx_to_token]
+    for stop in (0, 1, 2, len(built) + 1):  # the head alone (`rnn-tui stats --top K`)
+        head = [reference.freq(t) for t in built.idx_to_token[:stop]]
+        assert built.counts_by_index(stop).tolist() == head
     assert (built._token_to_idx is None) == lazy
     assert built == reference
     assert built.idx_to_token == reference.idx_to_token

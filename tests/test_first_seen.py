@@ -1,14 +1,18 @@
-"""The first-seen word index, in one dict or sharded, against one dict's `setdefault`."""
+"""The first-seen word index, in one dict, sharded or in hash arrays, against one dict's
+`setdefault`."""
 
 from __future__ import annotations
 
 import gc
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rnn_tui.data import first_seen, hashed_words
 from rnn_tui.data.first_seen import SHARDS, FirstSeenIndex
+from rnn_tui.data.hashed_words import HashCollision, HashedWords, all_distinct
 
 WORDS = st.lists(st.text(alphabet="abcdé", min_size=1, max_size=3), max_size=120)
 
@@ -53,3 +57,61 @@ def test_a_big_vocabulary_is_spread_over_small_untracked_dicts():
     assert not any(gc.is_tracked(shard) for shard in index._shards)
     assert index.tokens() == words
     assert all(len(shard) == 0 for shard in index._shards)  # emptied as it went
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    words=WORDS,
+    cuts=st.lists(st.integers(0, 120), max_size=6),
+    sharded=st.booleans(),
+    hashed_from=st.integers(0, 6),
+    piece=st.integers(1, 4),
+)
+def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
+    words, cuts, sharded, hashed_from, piece
+):
+    index = FirstSeenIndex(sharded)
+    bounds = sorted({0, len(words), *(c for c in cuts if c <= len(words))})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(first_seen, "HASHED_FROM", hashed_from)
+        patch.setattr(first_seen, "WORD_PIECE", piece)
+        got = [index.number(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
+    ids, tokens = reference(words)
+    assert np.concatenate([np.zeros(0, np.int64), *got]).tolist() == ids
+    assert (index._hashed is not None) == (len(tokens) >= hashed_from and len(words) > 0)
+    assert len(index) == len(tokens)
+    assert index.tokens() == tokens
+
+
+def test_hashed_words_are_decoded_in_place_in_first_seen_order():
+    hashed = HashedWords(np.array([b"b", b"a"], dtype=object))
+    assert hashed.ids([b"c", b"a", b"c", b"d"]).tolist() == [2, 1, 2, 3]
+    # 12 bytes a known word (its hash and its id), where a dict takes ~120.
+    assert hashed._keys.nbytes + hashed._key_ids.nbytes == 12 * len(hashed)
+    assert (hashed._keys[1:] > hashed._keys[:-1]).all()
+    assert hashed.tokens(bytes.decode) == ["b", "a", "c", "d"]
+
+
+def test_words_whose_python_hashes_collide_are_kept_apart():
+    # Python hashes a string's stored bytes: "IV" (1 byte a character) and "噉" (U+5649, 2
+    # bytes) store the same two, so they share a hash (found in a Wikipedia dump).
+    assert hash("IV") == hash("噉")
+    hashed = HashedWords(np.array(["IV"], dtype=object))
+    assert hashed.ids(["噉", "IV", "噉"]).tolist() == [1, 0, 1]
+
+
+@pytest.mark.parametrize("known", [["a", "bb"], ["a"]])
+def test_a_hash_shared_by_two_words_raises_rather_than_merging_them(monkeypatch, known):
+    monkeypatch.setattr(hashed_words, "hash_of", lambda word: 7)
+    with pytest.raises(HashCollision):
+        HashedWords(np.array(known, dtype=object)).ids(["a", "c"])
+
+
+@settings(max_examples=200, deadline=None)
+@given(words=WORDS, collide=st.booleans())
+def test_all_distinct_is_a_sets_answer_even_where_hashes_repeat(words, collide):
+    with pytest.MonkeyPatch.context() as patch:
+        if collide:  # every word of a length shares a hash
+            patch.setattr(hashed_words, "hash_of", lambda word: 3)
+        assert all_distinct(words) == (len(set(words)) == len(words))
+    assert all_distinct(["IV", "噉"]) and not all_distinct(["噉", "IV", "噉"])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import ngram_counts, sorted_runs, sources, token_array
+from rnn_tui.data import first_seen, hashed_words, ngram_counts, sorted_runs, sources, token_array
 from rnn_tui.data import vocab as vocab_module
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
@@ -70,15 +70,23 @@ def reference_stats(text: str, token: str, mode: str, min_freq: int, top: int) -
     chunk=st.integers(1, 64),
     top=st.integers(0, 6),
     sharded=st.booleans(),
+    hashed_from=st.sampled_from([first_seen.HASHED_FROM, 0, 1, 3]),
+    collide=st.booleans(),
 )
-def test_the_compact_path_matches_the_reference(text, token, mode, min_freq, chunk, top, sharded):
+def test_the_compact_path_matches_the_reference(
+    text, token, mode, min_freq, chunk, top, sharded, hashed_from, collide
+):
     ref = reference_stats(text, token, mode, min_freq, top)
-    piece = token_array.WORD_PIECE
+    saved = first_seen.WORD_PIECE, first_seen.HASHED_FROM, hashed_words.hash_of
     try:
-        token_array.WORD_PIECE = chunk % 5 + 1  # words looked up a few at a time, or one
+        first_seen.WORD_PIECE = chunk % 5 + 1  # words looked up a few at a time, or one
+        # Words moved to hash arrays after a few (or none) in dicts; with `collide`, hashes
+        # that few words escape, so the text is numbered again in dicts.
+        first_seen.HASHED_FROM = hashed_from
+        hashed_words.hash_of = (lambda word: len(word) // 2) if collide else hash
         scan = scan_text(text, token, mode, chunk_chars=chunk, sharded=sharded)
     finally:
-        token_array.WORD_PIECE = piece
+        first_seen.WORD_PIECE, first_seen.HASHED_FROM, hashed_words.hash_of = saved
     assert scan.num_lines == ref["num_lines"] == count_lines(text)
     assert scan.num_tokens == ref["num_tokens"]
     if not scan.num_tokens:

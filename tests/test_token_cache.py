@@ -110,6 +110,9 @@ CORRUPTIONS = {
     "tokens repeated": lambda npy, meta: _rewrite_header(
         meta, tokens=["a"] * len(json.loads(meta.read_text())["tokens"])
     ),
+    "one token repeated": lambda npy, meta: _rewrite_header(
+        meta, tokens=(lambda t: [*t[:-1], t[0]])(json.loads(meta.read_text())["tokens"])
+    ),
     "counts not whole": lambda npy, meta: _rewrite_header(
         meta, counts=[0.5] * len(json.loads(meta.read_text())["counts"])
     ),
@@ -153,3 +156,25 @@ def test_stats_write_the_cache_training_reads(cache, corpus):
     assert len(list(cache.glob("*.npy"))) == 1
     loaded = load_token_array(str(corpus), token="char", mode="raw")
     assert isinstance(loaded.ids, np.memmap)
+
+
+@pytest.mark.parametrize("piece", [1, 2, 1 << 16])
+def test_the_vocabulary_is_written_a_piece_at_a_time_as_one_json_object(
+    cache, corpus, monkeypatch, piece
+):
+    # Written in pieces (11M distinct words at once took 450 MB beside them), read back whole:
+    # tokens that JSON escapes, non-ASCII ones and counts cut anywhere.
+    corpus.write_text('say "hi" \\ back\nnaïve café 東京 say\n', encoding="utf-8")
+    monkeypatch.setattr(token_cache, "JSON_PIECE", piece)
+    array = load_token_array(str(corpus), mode="raw")
+    (written,) = cache.glob("*.json")
+    header = json.loads(written.read_text(encoding="utf-8"))
+    assert (
+        header["tokens"]
+        == list(array.tokens)
+        == ["say", '"hi"', "\\", "back", "naïve", "café", "東京"]
+    )
+    assert header["counts"] == [2, 1, 1, 1, 1, 1, 1]
+    assert header["magic"] == token_cache.MAGIC and header["length"] == 8
+    cached = load_token_array(str(corpus), mode="raw")
+    assert isinstance(cached.ids, np.memmap) and cached.vocab == array.vocab

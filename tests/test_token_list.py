@@ -37,6 +37,9 @@ def test_it_reads_as_the_list_it_was_made_from(tokens, data):
             assert tl.find(token) == (tokens.index(token) if token in tokens else -1)
         head = data.draw(st.lists(st.sampled_from(["<unk>", "<pad>"]), max_size=3))
         assert TokenList.concat(head, tl) == head + tokens
+        if tokens:
+            picked = [tokens[i] for i in positions]
+            assert tl.take(np.array(positions, dtype=np.int64), head) == head + picked
     finally:
         token_list.PIECE = piece
 

@@ -23,6 +23,9 @@ from rnn_tui.data.sorted_runs import kth_largest, merge_counts, prefix_counts, r
 
 DENSE_LIMIT = 1 << 24  # Vⁿ up to this: a dense table of counts
 CHUNK_TOKENS = 1 << 22  # n-grams handled at once
+# n-grams looked through at once for the first positions of the top k: each chunk's distinct
+# codes are sorted (np.unique, ~25 bytes a code), and the first chunk usually holds them all.
+FIRST_CHUNK = 1 << 20
 SORT_ALL_LIMIT = 1 << 26  # up to this many sparse n-grams: one sort (past it, if mostly distinct)
 TIE_SET_LIMIT = 1 << 12  # up to this many n-grams tied at the k-th count: looked up as a set
 
@@ -62,19 +65,19 @@ def ranked_codes(ids: np.ndarray, base: int, n: int) -> np.ndarray:
 
 
 def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
-    """Each code's rank among the distinct codes (0 = the smallest), and how many there are.
+    """Each code's rank among the distinct codes (0 = the smallest), written over `codes`, and
+    how many there are.
     np.unique(return_inverse=True) gives the same in about the same time (3.5 s for 15M codes
     here) but holds the GIL for 0.2–0.26 s at a time, which stalls the app's event loop; an
     argsort, a comparison and a cumulative sum release it."""
     order = np.argsort(codes)
-    ordered = codes[order]
-    step = np.empty(len(codes), dtype=np.uint64)
-    step[0] = 0
-    np.not_equal(ordered[1:], ordered[:-1], out=step[1:], casting="unsafe")
-    del ordered
-    ranks = np.empty_like(step)
-    ranks[order] = np.cumsum(step, out=step)
-    return ranks, int(step[-1]) + 1
+    ranks = codes[order]  # the codes in order, then their ranks in that order
+    step = np.zeros(len(codes), dtype=bool)  # 1 byte a code, where the 8-byte one took 8
+    np.not_equal(ranks[1:], ranks[:-1], out=step[1:])
+    np.cumsum(step, out=ranks)
+    del step
+    codes[order] = ranks  # in place: the caller's codes are its own, and replaced by these
+    return codes, int(ranks[-1]) + 1
 
 
 def _members(codes: np.ndarray, few: np.ndarray) -> np.ndarray:
@@ -191,15 +194,18 @@ def top_of_counts(
     codes: np.ndarray,
     counts: np.ndarray,
     chunk: int | None = None,
+    ranked: np.ndarray | None = None,
 ) -> list[tuple[int, int]]:
     """The top k of `count_ngram_codes`' result as (first position, count): all counts above the
-    k-th largest, then the earliest of those equal to it, ordered by count then position."""
+    k-th largest, then the earliest of those equal to it, ordered by count then position.
+    `ranked`: the `ranked_codes` the counts were made of, where Vⁿ ≥ 2⁶⁴ (else made here)."""
     m = len(ids) - n + 1
     if m <= 0 or k <= 0 or not len(counts):
         return []
     size, _, dtype, mult = _packing(base, n)
     if size >= 1 << 64:
-        every_code = ranked_codes(ids, base, n)  # as count_ngram_codes numbered them
+        # As count_ngram_codes numbered them.
+        every_code = ranked_codes(ids, base, n) if ranked is None else ranked
 
         def codes_at(start: int, stop: int) -> np.ndarray:
             return every_code[start:stop]
@@ -229,7 +235,7 @@ def top_of_counts(
             return values[tie], idx[tie]
 
     first = _first_positions(
-        codes_at, m, max(1, int(chunk or CHUNK_TOKENS)), every, ties, k - len(every)
+        codes_at, m, max(1, int(chunk or FIRST_CHUNK)), every, ties, k - len(every)
     )
     lookup = dict(zip(every.tolist(), counts[above].tolist(), strict=True))
     rows = [(pos, lookup.get(code, int(kth))) for code, pos in first.items()]
@@ -254,6 +260,13 @@ def top_ngram_positions(
         raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
     if len(ids) - n + 1 <= 0 or k <= 0:
         return []
+    if _packing(base, n)[0] >= 1 << 64:
+        # Ranked once, kept in stream order for the first positions, counted on a sorted copy:
+        # ranking again for the second pass held both beside the counts (~130 MB more for
+        # 11M distinct words) and took as long again.
+        ranked = ranked_codes(ids, base, n)
+        codes, counts = run_lengths(ranked.copy())
+        return top_of_counts(ids, base, n, k, codes, counts, chunk, ranked)
     codes, counts = count_ngram_codes(ids, base, n, chunk, cancelled)
     return top_of_counts(ids, base, n, k, codes, counts, chunk)
 

@@ -77,11 +77,15 @@ def corpus_stats(
     vocab = array.vocab
     if digest is not None and use_cache:
         save_cached(cache_key(digest, token, mode, min_freq, encoding), array)
-    del array
+    # By index: `vocab.freq` would build a token → index dict of the whole vocabulary (seconds
+    # and hundreds of MB for millions of distinct words) to read `top` counts.
+    freqs = vocab.counts_by_index(top).tolist()
+    top_tokens = [[tok, idx, freqs[idx]] for idx, tok in enumerate(vocab.idx_to_token[:top])]
+    vocab_size = len(vocab)
+    del array, vocab  # its tables (~24 bytes a distinct token) are not needed for the n-grams
     grams = top_ngrams_of_ids(
         scan.ids, scan.tokens, STATS_NGRAM_ORDERS, top, cancelled=cancelled, counts=scan.counts
     )
-    top_tokens = [[tok, idx, vocab.freq(tok)] for idx, tok in enumerate(vocab.idx_to_token[:top])]
     return {
         "source": source,
         "token": token,
@@ -89,7 +93,7 @@ def corpus_stats(
         "min_freq": min_freq,
         "num_lines": scan.num_lines,
         "num_tokens": scan.num_tokens,
-        "vocab_size": len(vocab),
+        "vocab_size": vocab_size,
         "top_tokens": top_tokens,
         "top_ngrams": {
             str(n): [[list(gram), count] for gram, count in grams[n]] for n in STATS_NGRAM_ORDERS

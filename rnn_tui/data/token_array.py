@@ -26,13 +26,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.first_seen import FirstSeenIndex
+from rnn_tui.data.first_seen import WORD_PIECE, FirstSeenIndex
+from rnn_tui.data.hashed_words import HashCollision
 from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.token_list import TokenList
-from rnn_tui.data.vocab import Vocab
+from rnn_tui.data.vocab import Vocab, count_order
 
 CHUNK_CHARS = 8 << 20  # characters of text handled at once (whole lines)
-WORD_PIECE = 1 << 15  # words looked up per call
 CUT_SEARCH = 1 << 12  # characters looked at for a place to cut a long line
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -181,37 +181,44 @@ class TokenScan:
     def num_tokens(self) -> int:
         return len(self.ids)
 
-    def vocab(self, min_freq: int = 0) -> Vocab:
-        """d2l `Vocab(flat, min_freq)`, built from the counts."""
-        return Vocab.from_token_counts(self.tokens, self.counts, min_freq)
+    def count_order(self) -> np.ndarray:
+        """The first-seen ids by descending count, ties in first-seen order (the Vocab's)."""
+        return count_order(np.asarray(self.counts, dtype=np.int64))
 
-    def vocab_ids(self, vocab: Vocab, chunk: int = 1 << 20) -> np.ndarray:
+    def vocab(self, min_freq: int = 0, order: np.ndarray | None = None) -> Vocab:
+        """d2l `Vocab(flat, min_freq)`, built from the counts (`order`: `count_order()`)."""
+        return Vocab.from_token_counts(self.tokens, self.counts, min_freq, order=order)
+
+    def vocab_ids(
+        self, vocab: Vocab, chunk: int = 1 << 20, order: np.ndarray | None = None
+    ) -> np.ndarray:
         """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`), for
-        `vocab`, the Vocab of these counts (`self.vocab`)."""
-        table = self._id_table(vocab)
+        `vocab`, the Vocab of these counts (`self.vocab`; `order`: `count_order()`)."""
+        table = self._id_table(vocab, order)
         out = np.empty(len(self.ids), dtype=compact_dtype(len(vocab)))
         for start in range(0, len(self.ids), chunk):
             out[start : start + chunk] = table[self.ids[start : start + chunk]]
         return out
 
-    def _id_table(self, vocab: Vocab) -> np.ndarray:
+    def _id_table(self, vocab: Vocab, order: np.ndarray | None = None) -> np.ndarray:
         """The vocabulary index of each first-seen id. The Vocab sorts the counts stably, so
         the counted token of rank r sits at `counted_offset + r` if kept: no lookups (a dict of
         millions of tokens would hold the GIL for a tenth of a second each time it grows)."""
         offset, size = vocab.counted_offset, len(self.tokens)
+        dtype = compact_dtype(len(vocab))
         if offset is not None and size:
-            order = np.argsort(-np.asarray(self.counts, dtype=np.int64), kind="stable")
+            order = self.count_order() if order is None else order
             kept = len(vocab) - offset
             ends = (0, kept - 1) if 0 < kept <= size else ()
             if kept == 0 or all(
                 vocab.idx_to_token[offset + r] == self.tokens[order[r]] for r in ends
             ):
-                table = np.zeros(size, dtype=np.int64)
+                table = np.zeros(size, dtype=dtype)
                 table[order[:kept]] = np.arange(offset, offset + kept)
                 return table
         get, tokens = vocab.token_to_idx.get, self.tokens
         # A piece at a time: one fromiter over millions of lookups would hold the GIL ~1 s.
-        table = np.empty(size, dtype=np.int64)
+        table = np.empty(size, dtype=dtype)
         for start in range(0, size, WORD_PIECE):
             piece = tokens[start : start + WORD_PIECE]
             table[start : start + len(piece)] = np.fromiter(
@@ -256,17 +263,12 @@ class _Encoder:
 class _WordEncoder(_Encoder):
     """First-seen numbering of words (rnn_tui.data.first_seen)."""
 
-    def __init__(self, sharded: bool = False) -> None:
+    def __init__(self, sharded: bool = False, hashing: bool = True) -> None:
         super().__init__()
-        self.index = FirstSeenIndex(sharded)
+        self.index = FirstSeenIndex(sharded, hashing)
 
     def add_words(self, words: list) -> None:
-        # A piece at a time: each C call then holds the GIL for a few milliseconds only.
-        ids = np.empty(len(words), dtype=np.int64)
-        for start in range(0, len(words), WORD_PIECE):
-            piece = words[start : start + WORD_PIECE]
-            ids[start : start + len(piece)] = self.index.ids(piece)
-        self.add_ids(ids, len(self.index))
+        self.add_ids(self.index.number(words), len(self.index))
 
     def finish(self, decode: Callable | None = None) -> tuple[TokenList, np.ndarray, np.ndarray]:
         return self.finish_with(self.index.tokens(decode))
@@ -336,7 +338,25 @@ def scan_text(
     single C call grows a dict of millions of words (for a thread beside an event loop)."""
     check_options(token, mode)
     pieces = [piece for piece in ([text] if isinstance(text, str) else text) if piece]
-    encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded)
+    try:
+        return _scan(pieces, token, mode, chunk_chars, progress, cancelled, label, sharded, True)
+    except HashCollision:  # two words share a hash (rnn_tui.data.hashed_words)
+        pass  # numbered again with dicts below, once the handler has let go of this try's index
+    return _scan(pieces, token, mode, chunk_chars, progress, cancelled, label, sharded, False)
+
+
+def _scan(
+    pieces: list[str],
+    token: str,
+    mode: str,
+    chunk_chars: int | None,
+    progress: Progress | None,
+    cancelled: Cancelled | None,
+    label: str,
+    sharded: bool,
+    hashing: bool,
+) -> TokenScan:
+    encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded, hashing)
     total, num_lines = sum(map(len, pieces)), 0
     cut_after = _CUT_AFTER[token, mode]
     for chunk, line_start, end in piece_chunks(pieces, chunk_chars or CHUNK_CHARS, cut_after):

@@ -78,12 +78,15 @@ class TokenList(Sequence[str]):
             let_others_run()
         return cls._wrap(out)
 
-    def take(self, positions: np.ndarray) -> TokenList:
-        """The tokens at `positions` (an integer array), in that order."""
+    def take(self, positions: np.ndarray, head: Sequence[str] = ()) -> TokenList:
+        """`head` (a few tokens), then the tokens at `positions` (an integer array), in that
+        order."""
         positions = np.asarray(positions, dtype=np.intp)
-        out = np.empty(len(positions), dtype=object)
+        out = np.empty(len(head) + len(positions), dtype=object)
+        out[: len(head)] = np.fromiter(head, dtype=object, count=len(head))
         for start in range(0, len(positions), PIECE):
-            out[start : start + PIECE] = self._items[positions[start : start + PIECE]]
+            at = len(head) + start
+            out[at : at + PIECE] = self._items[positions[start : start + PIECE]]
             let_others_run()
         return self._wrap(out)
 

@@ -35,6 +35,14 @@ def _position(tokens: Sequence[str], token: str) -> int:
         return -1
 
 
+def count_order(counts: Any) -> Any:
+    """The indices of `counts` (an int64 array) by descending count, ties in index order: a
+    stable sort, as d2l's `sorted(counter.items(), key=..., reverse=True)` orders tokens."""
+    import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
+
+    return np.argsort(-counts, kind="stable")
+
+
 def count_corpus(tokens: Iterable) -> collections.Counter:
     """Count token frequencies (d2l `count_corpus`).
 
@@ -83,10 +91,12 @@ class Vocab:
         counts: Any,
         min_freq: int = 0,
         reserved_tokens: Iterable[str] | None = None,
+        order: Any = None,
     ) -> Vocab:
         """`from_counts(zip(tokens, counts))` for distinct `tokens` in first-seen order and their
         counts as an array: sorted by numpy (a stable sort, so ties keep first-seen order) with no
-        dict or tuple per token, which for millions of distinct words saves seconds and GBs."""
+        dict or tuple per token, which for millions of distinct words saves seconds and GBs.
+        `order` may give that sort (`count_order(counts)`) where the caller needs it too."""
         # Here: `rnn-tui --help` imports this module and not numpy.
         import numpy as np
 
@@ -95,12 +105,15 @@ class Vocab:
         counts = np.asarray(counts, dtype=np.int64)
         if counts.shape != (len(tokens),):
             raise DataError(f"{len(tokens)} tokens but {counts.size} counts")
-        order = np.argsort(-counts, kind="stable")
+        order = count_order(counts) if order is None else order
         vocab = cls.__new__(cls)
-        # Token tables the garbage collector does not walk (rnn_tui.data.token_list).
-        by_freq = TokenList(tokens).take(order)
-        freqs = array.array("q", counts[order].astype("=i8").tobytes())
-        vocab._layout(by_freq, freqs, min_freq, reserved_tokens)
+        head = [UNK, *(reserved_tokens or [])]
+        # One table of tokens the garbage collector does not walk (rnn_tui.data.token_list):
+        # the head, then the counted tokens by count; by_freq and idx_to_token are views of it.
+        table = TokenList(tokens).take(order, head)
+        freqs = array.array("q")
+        freqs.frombytes(memoryview(np.ascontiguousarray(counts[order], dtype="=i8")).cast("B"))
+        vocab._layout(table[len(head) :], freqs, min_freq, reserved_tokens, table)
         return vocab
 
     def _build(
@@ -119,6 +132,7 @@ class Vocab:
         freqs: array.array,
         min_freq: int,
         reserved_tokens: Iterable[str] | None,
+        joined: Any = None,
     ) -> None:
         """Index the counted tokens `by_freq` (descending count `freqs`): `<unk>`, the reserved
         tokens, then those seen at least min_freq times. The counts stay two flat sequences
@@ -134,7 +148,9 @@ class Vocab:
         tokens: Sequence[str]
         if isinstance(by_freq, list):
             tokens = [*head, *kept]
-        else:  # a TokenList (`from_token_counts`)
+        elif joined is not None:  # head + by_freq as one TokenList (`from_token_counts`)
+            tokens = joined[: len(head) + self._kept]
+        else:
             tokens = type(by_freq).concat(head, kept)
         self.idx_to_token: Sequence[str] = tokens
         self._token_to_idx: dict[str, int] | None = None  # built at the first lookup
@@ -168,17 +184,21 @@ class Vocab:
         reserved token (each token then has the first place it was given)."""
         return self._offset
 
-    def counts_by_index(self) -> Any:
-        """`freq(idx_to_token[i])` for every index i, as an int64 array (no lookups)."""
+    def counts_by_index(self, stop: int | None = None) -> Any:
+        """`freq(idx_to_token[i])` for every index i below `stop` (default: all), as an int64
+        array, with no lookups: the head of a vocabulary of millions needs no token → index dict."""
         import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
 
+        size = len(self.idx_to_token) if stop is None else max(0, min(stop, len(self)))
         if self._offset is None:
-            return np.array([self.freq(t) for t in self.idx_to_token], dtype=np.int64)
-        out = np.empty(len(self.idx_to_token), dtype=np.int64)
-        for i, token in enumerate(self.idx_to_token[: self._offset]):
+            return np.array([self.freq(t) for t in self.idx_to_token[:size]], dtype=np.int64)
+        out = np.empty(size, dtype=np.int64)
+        for i, token in enumerate(self.idx_to_token[: min(self._offset, size)]):
             where = _position(self._by_freq, token)  # a head token counted, but dropped
             out[i] = self._freqs[where] if where >= 0 else 0
-        out[self._offset :] = np.frombuffer(self._freqs, dtype=np.int64, count=self._kept)
+        if size > self._offset:
+            counted = np.frombuffer(self._freqs, dtype=np.int64, count=self._kept)
+            out[self._offset :] = counted[: size - self._offset]
         return out
 
     def check_not_empty(self, what: str) -> None:

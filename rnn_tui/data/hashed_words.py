@@ -1,0 +1,156 @@
+"""First-seen numbering of millions of distinct words by their hashes, in numpy arrays.
+
+A dict of words costs ~120 bytes a word beyond the word itself (its slot, and an int object
+for the id): a 100 MB file of nearly all-distinct words (11M of them: a log of ids, numbers,
+hashes) took 1.7 GB to number that way. Here each known word's 64-bit hash sits in a sorted
+array beside its id, 12 bytes a word, and a chunk of words is numbered by a few numpy calls:
+hash, `searchsorted` among the known hashes, `unique` over the new ones (ids in the order they
+first occur), one merge into the sorted arrays.
+
+Two different words with the same hash would share an id. So every id handed out is checked
+against the word it stands for (an elementwise comparison), and any mismatch raises
+`HashCollision`: the caller numbers the text again with dicts (with 64-bit hashes, a text of
+11M distinct words has about one chance in 300,000 of needing that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from rnn_tui.data.token_list import PIECE, TokenList, let_others_run
+
+hash_of: Callable[[object], int] = hash  # the word hash (a test makes it collide)
+_SPREAD = np.uint64(0x9E3779B97F4A7C15)  # 2⁶⁴/φ: mixes a word's length into its hash
+
+
+class HashCollision(Exception):
+    """Two distinct words share a hash: number them with dicts instead."""
+
+
+def _hashes(words: Sequence) -> np.ndarray:
+    """The words' hashes, a piece at a time (each call holds the GIL for a millisecond).
+
+    Python hashes a string's stored bytes, and stores one character in 1, 2 or 4 bytes, so
+    "IV" (49 56) and "噉" (U+5649: 49 56) share a hash (found in a Wikipedia dump); the length
+    is mixed in to keep such pairs apart."""
+    out = np.empty(len(words), dtype=np.uint64)
+    for start in range(0, len(words), PIECE):
+        piece = words[start : start + PIECE]
+        hashes = np.fromiter(map(hash_of, piece), np.int64, len(piece)).view(np.uint64)
+        lengths = np.fromiter(map(len, piece), np.uint64, len(piece))
+        out[start : start + len(piece)] = hashes ^ (lengths * _SPREAD)
+        let_others_run()
+    return out
+
+
+def _objects(words: Sequence) -> np.ndarray:
+    """`words` as an array of objects, a piece at a time."""
+    out = np.empty(len(words), dtype=object)
+    for start in range(0, len(words), PIECE):
+        piece = words[start : start + PIECE]
+        out[start : start + len(piece)] = np.fromiter(piece, dtype=object, count=len(piece))
+    return out
+
+
+def all_distinct(words: Sequence) -> bool:
+    """Whether no word occurs twice: hashes sorted and compared (12 bytes a word; a set of
+    11M words took 512 MB), the few words whose hashes repeat compared as words."""
+    hashes = _hashes(words)
+    order = np.argsort(hashes)
+    hashes = hashes[order]
+    same = np.flatnonzero(hashes[1:] == hashes[:-1])
+    suspects = np.unique(np.concatenate((order[same], order[same + 1]))).tolist()
+    return len({words[i] for i in suspects}) == len(suspects)
+
+
+class HashedWords:
+    """Words → first-seen ids through sorted hashes, starting from `words` (ids 0..n-1)."""
+
+    def __init__(self, words: np.ndarray) -> None:
+        hashes = _hashes(words)
+        order = np.argsort(hashes, kind="stable")
+        self._keys = hashes[order]  # sorted hashes of the known words
+        self._key_ids = order.astype(np.uint32)  # the id of each, beside it
+        if len(self._keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):
+            raise HashCollision
+        self._words = words  # by id; capacity beyond `_size` is None
+        self._size = len(words)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def ids(self, words: Sequence) -> np.ndarray:
+        """The first-seen ids of a chunk of `words` (new words get the next ids in the order
+        they first occur); HashCollision when a hash stands for two words."""
+        count = len(words)
+        if not count:
+            return np.zeros(0, dtype=np.int64)
+        given = _objects(words)
+        # The chunk's distinct hashes, sorted: searching sorted needles among the known hashes
+        # walks them in order (unsorted, each search misses the cache: 6x slower).
+        hashes, first, where = np.unique(_hashes(given), return_index=True, return_inverse=True)
+        slots = np.searchsorted(self._keys, hashes)
+        known = self._keys[np.minimum(slots, max(self._size - 1, 0))] == hashes
+        found = np.empty(len(hashes), dtype=np.int64)
+        found[known] = self._key_ids[slots[known]]
+        new = np.flatnonzero(~known)
+        if len(new):
+            # New words get the next ids in the order the chunk first holds them.
+            new = new[np.argsort(first[new], kind="stable")]
+            found[new] = np.arange(self._size, self._size + len(new))
+            self._append(given[first[new]])
+            order = np.sort(new)  # back in hash order, for the merge
+            self._keys = np.insert(self._keys, slots[order], hashes[order])
+            self._key_ids = np.insert(self._key_ids, slots[order], found[order].astype(np.uint32))
+        ids = found[where.reshape(-1)]
+        self._check(given, ids)
+        return ids
+
+    def _append(self, words: np.ndarray) -> None:
+        if self._size + len(words) > 1 << 32:
+            raise HashCollision  # ids past uint32: the dicts (and their error) handle that
+        self._grow(self._size + len(words))
+        for start in range(0, len(words), PIECE):
+            piece = words[start : start + PIECE]
+            self._words[self._size + start : self._size + start + len(piece)] = piece
+            let_others_run()
+        self._size += len(words)
+
+    def _grow(self, size: int) -> None:
+        if size <= len(self._words):
+            return
+        grown = np.full(max(size, 2 * len(self._words)), None, dtype=object)
+        for start in range(0, self._size, PIECE):  # a copy touches every word: in pieces
+            end = min(start + PIECE, self._size)
+            grown[start:end] = self._words[start:end]
+            let_others_run()
+        self._words = grown
+
+    def _check(self, given: np.ndarray, ids: np.ndarray) -> None:
+        """HashCollision unless each id's word is the word it was given for."""
+        for start in range(0, len(ids), PIECE):
+            if (self._words[ids[start : start + PIECE]] != given[start : start + PIECE]).any():
+                raise HashCollision
+            let_others_run()
+
+    def tokens(self, decode: Callable | None = None) -> TokenList:
+        """The words by id (each passed through `decode`, in place, a piece at a time: the
+        encoded and decoded forms of millions of words never coexist)."""
+        words = self._words[: self._size]
+        if decode is not None:
+            for start in range(0, self._size, PIECE):
+                piece = words[start : start + PIECE]
+                words[start : start + len(piece)] = np.fromiter(
+                    map(decode, piece), dtype=object, count=len(piece)
+                )
+                let_others_run()
+        self._words = np.zeros(0, dtype=object)
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._key_ids = np.zeros(0, dtype=np.uint32)
+        self._size = 0
+        return TokenList(words)
+
+
+__all__ = ["HashCollision", "HashedWords", "all_distinct", "hash_of"]
