@@ -11,8 +11,9 @@ punctuation and some CRLF line ends, for --mode raw and raw char tokens), line_<
 shape: Wikipedia XML, UTF-8, thousands of distinct characters, millions of raw words), and two
 whose character n-grams are nearly all distinct, the hardest to count: ideo_<MB>.txt (6,000
 CJK ideographs at random, 3 bytes each: 33M characters in 100 MB) and letters_<MB>.txt (400
-accented Latin letters at random, 2 bytes each: 50M). `cli`
-runs stats at word and char
+accented Latin letters at random, 2 bytes each: 50M); and ids_<MB>.txt, nearly all of whose
+words are distinct, the biggest vocabulary (a log of ids: 8 hex digits at random, 9 a line,
+11M words and 11M distinct in 100 MB). `cli` runs stats at word and char
 level, clean and raw, each in a fresh process (its own cache directory, emptied first), and
 prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
 (App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
@@ -86,7 +87,23 @@ def make(sizes: list[int], directory: Path) -> list[Path]:
             _random_letters(path, mb, random.Random(2), [chr(first + i) for i in range(count)])
             written.append(path)
             print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        path = directory / f"ids_{mb}.txt"
+        _random_ids(path, mb, random.Random(3))
+        written.append(path)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return written
+
+
+def _random_ids(path: Path, mb: int, rng: random.Random) -> None:
+    """Lines of nine 8-digit hex ids drawn at random: nearly every word occurs once."""
+    size = 0
+    with path.open("w", encoding="utf-8") as f:
+        while size < mb * 10**6:
+            text = "".join(
+                " ".join(f"{rng.getrandbits(32):08x}" for _ in range(9)) + "\n" for _ in range(1000)
+            )
+            f.write(text)
+            size += len(text)
 
 
 def _random_letters(path: Path, mb: int, rng: random.Random, letters: list[str]) -> None:
