@@ -120,6 +120,33 @@ def test_invalid_options_exit_2_before_writing_anything(corpus, tmp_path, capsys
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_vocabulary_too_big_for_a_model_names_the_min_freq_that_fits(
+    corpus, tmp_path, capsys, monkeypatch
+):
+    # A model takes at most MAX_VOCAB tokens (10M; a 100 MB log of ids has 11.1M distinct
+    # words): the error says which --min-freq brings the vocabulary within it.
+    from rnn_tui.data.corpus import load_corpus
+    from rnn_tui.train.tasks import lm
+
+    monkeypatch.setattr(lm, "MAX_VOCAB", 12)
+    vocab = load_corpus(corpus, token="word").vocab
+    least = next(
+        f for f in range(1, 10**6) if len(load_corpus(corpus, "word", min_freq=f).vocab) <= 12
+    )
+    kept = len(load_corpus(corpus, token="word", min_freq=least).vocab) - 1
+    run = tmp_path / "new-run"
+    code, out, err = call(tiny_args(corpus, "--token", "word", "--run-dir", str(run)), capsys)
+    assert code == 2 and out == "" and not run.exists()
+    assert err.strip().splitlines() == [
+        f"rnn-tui: error: the vocabulary of {corpus} has {len(vocab):,} tokens, more than a "
+        f"model takes (12): --min-freq {least} keeps {kept:,} of them (or --token char)"
+    ]
+    code, out, err = call(
+        tiny_args(corpus, "--token", "word", "--min-freq", str(least), "--epochs", "1"), capsys
+    )
+    assert code == 0, err
+
+
 @pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
 def test_cuda_requested_but_absent(corpus, tmp_path, capsys):
     run = tmp_path / "new-run"

@@ -128,6 +128,13 @@ def test_from_token_counts_builds_the_counted_vocab(tokens, min_freq, reserved):
     lazy = built.counted_offset is not None
     assert (built._token_to_idx is None) == lazy
     assert built.counts_by_index().tolist() == [reference.freq(t) for t in built.idx_to_token]
+    for size in range(1 + len(reserved), len(built) + 2):  # min_freq within a size
+        least, kept = built.min_freq_within(size)
+        fits = Vocab(tokens, min_freq=least, reserved_tokens=reserved)
+        assert least >= min_freq and kept == sum(c >= least for c in counter.values())
+        assert len(fits) <= size
+        if least > min_freq and lazy:  # the smallest that fits (no token repeats the head)
+            assert size < len(Vocab(tokens, least - 1, reserved))
     for stop in (0, 1, 2, len(built) + 1):  # the head alone (`rnn-tui stats --top K`)
         head = [reference.freq(t) for t in built.idx_to_token[:stop]]
         assert built.counts_by_index(stop).tolist() == head

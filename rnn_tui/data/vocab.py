@@ -201,6 +201,17 @@ class Vocab:
             out[self._offset :] = counted[: size - self._offset]
         return out
 
+    def min_freq_within(self, size: int) -> tuple[int, int]:
+        """The smallest min_freq (not below this one) whose Vocab of the same counts has at
+        most `size` entries, `<unk>` and the reserved tokens included, and how many counted
+        tokens it keeps (by the counts, sorted: no Vocab is built)."""
+        room = max(0, size - 1 - len(self.reserved_tokens))
+        if room >= self._kept:
+            return self.min_freq, self._kept
+        # Every token as frequent as the first one past the room must go, and no other.
+        least = self._freqs[room] + 1
+        return least, bisect.bisect_right(self._freqs, -least, key=operator.neg)
+
     def check_not_empty(self, what: str) -> None:
         """DataError when min_freq dropped every counted token (a model would then learn
         `<unk>` alone): the message says the highest count, which min_freq must not pass."""

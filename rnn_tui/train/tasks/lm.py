@@ -41,6 +41,7 @@ from rnn_tui.data.prefix import (
 from rnn_tui.data.token_cache import load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.models.base import detach_state
+from rnn_tui.models.names import MAX_VOCAB
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import OPTION
 from rnn_tui.train.task import Evaluation
@@ -90,6 +91,7 @@ class LanguageModelTask:
             encoding=config.encoding,
         )
         self.vocab: Vocab = corpus.vocab
+        self._check_vocab_size(config)
         ids = corpus.ids[: config.max_tokens] if config.max_tokens > 0 else corpus.ids
         num_val = round(len(ids) * config.val_fraction) if config.val_fraction > 0 else 0
         # Training: a slice (of the memory map); validation: an int64 copy, batched once.
@@ -113,6 +115,19 @@ class LanguageModelTask:
             self.config = config = self._sample_prefix(config)
         self.sample_prefix = config.prefix if config.sample_every else ""
         self._val_batches = self._validation_batches()
+
+    def _check_vocab_size(self, config: Config) -> None:
+        """ConfigError naming the min_freq that fits, where the vocabulary is more than a model
+        takes (a log of ids has a word for nearly every token)."""
+        size = len(self.vocab)
+        if size <= MAX_VOCAB:
+            return
+        least, kept = self.vocab.min_freq_within(MAX_VOCAB)
+        hint = f"--min-freq {least} keeps {kept:,} of them"
+        raise ConfigError(
+            f"the vocabulary of {config.corpus} has {size:,} tokens, more than a model takes "
+            f"({MAX_VOCAB:,}): {hint}" + (" (or --token char)" if config.token == "word" else "")
+        )
 
     def _sample_prefix(self, config: Config) -> Config:
         """`config` with a prefix the samples can start from. The default, the seeds' "time
