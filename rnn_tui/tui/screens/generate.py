@@ -49,6 +49,7 @@ from rnn_tui.tui.widgets.generate_output import GenerationOutput
 from rnn_tui.tui.widgets.generate_top import TopTokens
 from rnn_tui.tui.widgets.option_input import option_input
 from rnn_tui.tui.widgets.status_bar import StatusBar
+from rnn_tui.tui.widgets.text_field import TextField
 
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.generate import LoadedLM
@@ -184,7 +185,7 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         )
         with Horizontal(id="gen-prefix-row", classes="gen-row"):
             yield Label("prefix", classes="control-label")
-            yield Input(
+            yield TextField(
                 DEFAULT_PREFIX,
                 id="prefix",
                 compact=True,

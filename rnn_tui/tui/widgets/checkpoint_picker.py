@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from rnn_tui.runs.discover import discover_checkpoints, format_facts
+from rnn_tui.tui.widgets.text_field import TextField
 
 PATH = "path"  # the drop-down's "type a path" entry
 PATH_HINT = "type the path of a .safetensors checkpoint or a run directory"
@@ -114,7 +115,7 @@ class CheckpointPicker(Vertical):
             )
         with Horizontal(id=path_row_id, classes="path-row"):
             yield Label("path", classes="control-label")
-            yield Input(
+            yield TextField(
                 placeholder="a .safetensors checkpoint or a run directory, then enter",
                 id=path_id,
                 compact=True,

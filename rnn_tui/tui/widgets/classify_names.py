@@ -20,12 +20,13 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from rnn_tui.runs.classify_lab import NAME_SLOTS
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.confusion import ConfusionMatrix
 from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line, update_changed
+from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 
 if TYPE_CHECKING:  # the view module imports torch; this one must not
@@ -98,7 +99,7 @@ class NamesPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="cl-names-progress")
         with Horizontal(id="cl-name-row"):
-            yield Input(
+            yield TextField(
                 placeholder="type a name",
                 id="cl-name",
                 compact=True,

@@ -17,12 +17,13 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from rnn_tui.data.tagging import NONE, tag_parts
 from rnn_tui.runs.classify_lab import BI, UNI
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.run_line import latest, lines_text, run_line, update_changed
+from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 
 if TYPE_CHECKING:  # the view module imports torch; this one must not
@@ -72,7 +73,7 @@ class TagPanel(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cl-tag-progress")
-        yield Input(
+        yield TextField(
             placeholder="type lower-case text without punctuation: both taggers restore it",
             id="cl-tag-text",
             compact=True,

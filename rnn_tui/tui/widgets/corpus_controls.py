@@ -14,6 +14,7 @@ from rnn_tui.data.sources import ENCODING
 from rnn_tui.data.stats import STATS_OPTIONS
 from rnn_tui.options import OptionError
 from rnn_tui.tui.widgets.option_input import option_input
+from rnn_tui.tui.widgets.text_field import TextField
 
 # The one declaration `rnn-tui stats --min-freq` reads too: its range and message.
 MIN_FREQ = next(o for o in STATS_OPTIONS if o.name == "min_freq")
@@ -104,7 +105,7 @@ class CorpusControls(Vertical):
                 tooltip="clean: letters only, lower-case; raw: as is",
             )
             yield Label("enc", classes="control-label")
-            yield Input(
+            yield TextField(
                 "utf-8",
                 id="encoding",
                 compact=True,
@@ -112,7 +113,7 @@ class CorpusControls(Vertical):
             )
         with Horizontal(id="file-row"):
             yield Label("file", classes="control-label")
-            yield Input(placeholder="path to a text file, then enter", id="path", compact=True)
+            yield TextField(placeholder="path to a text file, then enter", id="path", compact=True)
 
     def value(self, selector: str) -> str:
         """What the field or drop-down `selector` holds, stripped."""

@@ -27,6 +27,7 @@ from rnn_tui.tui.widgets.option_input import (
     read_field,
     set_field,
 )
+from rnn_tui.tui.widgets.text_field import TextField
 
 OPTIONS = by_name((*FORECAST_OPTIONS, LATENT))
 # The rows, in order; the rest of the task's options keep their defaults (the CLI has them all).
@@ -100,7 +101,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
             if name == "series":
                 with Horizontal(classes="form-row", id="fc-row-series-path"):
                     yield Label("path", classes="form-label")
-                    yield Input(
+                    yield TextField(
                         placeholder=option.extra["path_hint"],
                         id="fc-series-path",
                         compact=True,

@@ -14,11 +14,12 @@ from rich.style import Style
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Label, Select, Static
 
 from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.heatmap import Heatmap, cell_color, shown_token, window
+from rnn_tui.tui.widgets.text_field import TextField
 
 if TYPE_CHECKING:
     from rnn_tui.probe.activations import UnrolledStep
@@ -106,7 +107,7 @@ class InsidePanel(Vertical):
         )
         with Horizontal(classes="row"):
             yield Label("text", classes="control-label")
-            yield Input(SEEDS_TEXT, id="inside-text", compact=True, tooltip="enter: read it")
+            yield TextField(SEEDS_TEXT, id="inside-text", compact=True, tooltip="enter: read it")
         with Horizontal(classes="row"):
             yield Label("show", classes="control-label")
             yield Select([("hidden h_t", "h")], value="h", allow_blank=False, compact=True,
@@ -115,7 +116,7 @@ class InsidePanel(Vertical):
             yield Select([(f, f) for f in FEATURES], value="space", allow_blank=False,
                          compact=True, id="inside-feature")  # fmt: skip
             yield Label("unit", classes="control-label")
-            yield Input(
+            yield TextField(
                 placeholder="#",
                 id="inside-unit",
                 compact=True,

@@ -25,6 +25,7 @@ from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.widgets.focus_style import OwnFocusStyle
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.steady_table import SteadyTable
+from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.vocab_table import display_token
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
@@ -142,7 +143,7 @@ class NgramPanel(OwnFocusStyle, VerticalScroll):
                 id="ppl-n",
             )
             yield Label("ε")
-            yield Input(
+            yield TextField(
                 "1.0",
                 id="ppl-eps",
                 compact=True,

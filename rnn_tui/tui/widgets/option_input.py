@@ -14,6 +14,7 @@ from textual.widgets import Input, Select
 
 from rnn_tui.options import Option, OptionError
 from rnn_tui.train.options import FILE
+from rnn_tui.tui.widgets.text_field import TextField
 
 
 class OptionValidator(Validator):
@@ -47,7 +48,7 @@ def option_input(
     disabled: bool = False,
 ) -> Input:
     """A compact Input for `option`, showing `value` (default: the option's default)."""
-    return Input(
+    return TextField(
         option.text(option.default) if value is None else value,
         placeholder=placeholder,
         id=id,
@@ -86,7 +87,7 @@ def option_control(
             id=widget_id,
             tooltip=tooltip,
         )
-    return Input(
+    return TextField(
         option.text(option.default),
         placeholder=option.unset_label if option.optional else "",
         id=widget_id,

@@ -46,6 +46,7 @@ from rnn_tui.tui.widgets.pairs_view import (
     stats_table,
 )
 from rnn_tui.tui.widgets.steady_table import SteadyTable
+from rnn_tui.tui.widgets.text_field import TextField
 
 SOURCE = "fra-eng"
 SAMPLE_SIZE = 10
@@ -174,7 +175,7 @@ class PairsPanel(Widget):
             )
             with Horizontal(classes="pairs-controls"):
                 yield Label("num_steps")
-                yield Input(
+                yield TextField(
                     str(DEFAULT_NUM_STEPS),
                     type="integer",
                     validators=[
@@ -188,7 +189,7 @@ class PairsPanel(Widget):
                     id="pairs-steps",
                 )
                 yield Label("pair # or English text")
-                yield Input("0", compact=True, id="pairs-sentence")
+                yield TextField("0", compact=True, id="pairs-sentence")
             with Horizontal(id="pairs-padded"):
                 yield Static(id="pairs-padded-source")
                 yield Static(id="pairs-padded-target")

@@ -31,6 +31,7 @@ from rnn_tui.tui.widgets.partition_view import (
     explanation,
     strip_legend,
 )
+from rnn_tui.tui.widgets.text_field import TextField
 
 TOY, CORPUS = "toy", "corpus"
 SHOWN_BATCHES = 3  # "the first few minibatches"
@@ -151,7 +152,7 @@ class PartitionPanel(Widget):
     @staticmethod
     def _integer_input(input_id: str, value: int, name: str, minimum: int | None) -> Input:
         rule = "a positive integer" if minimum == 1 else "an integer"
-        return Input(
+        return TextField(
             str(value),
             type="integer",
             validators=[Integer(minimum=minimum, failure_description=f"{name} must be {rule}")],

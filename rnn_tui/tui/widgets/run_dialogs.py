@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from rnn_tui.tui.widgets.text_field import TextField
+
 DIALOG_CSS = """
 {name} {{
     align: center middle;
@@ -60,7 +62,7 @@ class AskDialog(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-body"):
             yield Static(self.question, id="dialog-question", markup=False)
-            yield Input(self.value, id="dialog-input", select_on_focus=True)
+            yield TextField(self.value, id="dialog-input", select_on_focus=True)
             yield Static("", id="dialog-error", markup=False)
             yield Static(f"{self.note}enter: OK · escape: cancel", id="dialog-note", markup=False)
 

@@ -32,6 +32,7 @@ from rnn_tui.tui.widgets.option_input import (
     read_field,
     set_field,
 )
+from rnn_tui.tui.widgets.text_field import TextField
 
 if TYPE_CHECKING:
     from rnn_tui.data.corpus_analysis import CorpusRequest
@@ -121,7 +122,7 @@ class TrainForm(VerticalScroll, can_focus=False):
             if option.presets:
                 with Horizontal(classes="form-row", id=f"row-{name}-path"):
                     yield Label("path", classes="form-label")
-                    yield Input(
+                    yield TextField(
                         placeholder=option.extra.get("path_hint", "a file"),
                         id=f"form-{name}-path",
                         compact=True,

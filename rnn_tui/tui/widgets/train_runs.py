@@ -11,10 +11,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Input, SelectionList, Static
+from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from rnn_tui.runs.format import fmt_number, plain
+from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 from rnn_tui.tui.widgets.train_header import STATUS_MARKS
 
@@ -93,7 +94,7 @@ class RunPicker(Vertical):
         self._root = ""
 
     def compose(self) -> ComposeResult:
-        yield Input(
+        yield TextField(
             placeholder="run directory, enter opens",
             id="run-path",
             compact=True,

@@ -8,7 +8,8 @@ file) joins them with " ; " instead of keeping only the first line as Textual's 
 from __future__ import annotations
 
 from textual import events
-from textual.widgets import Input
+
+from rnn_tui.tui.widgets.text_field import TextField
 
 SEPARATOR = ";"
 
@@ -25,7 +26,7 @@ def join_lines(text: str) -> str:
     return f" {SEPARATOR} ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
-class SentenceInput(Input):
+class SentenceInput(TextField):
     """An Input that keeps every pasted line, joined by " ; "."""
 
     def _on_paste(self, event: events.Paste) -> None:

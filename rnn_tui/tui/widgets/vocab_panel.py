@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
+from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.vocab_table import VocabTable, display_token
 
 NOTES = (
@@ -64,7 +65,7 @@ class VocabPanel(Horizontal):
     def compose(self) -> ComposeResult:
         with Vertical(id="vocab-main"):
             with Horizontal(id="vocab-bar"):
-                yield Input(
+                yield TextField(
                     placeholder="search tokens (/)",
                     id="vocab-search",
                     compact=True,

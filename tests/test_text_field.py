@@ -1,0 +1,56 @@
+"""Text fields act on keys in the order they were typed, even when they arrive in a burst."""
+
+from __future__ import annotations
+
+import pytest
+from textual import events
+from textual.app import App, ComposeResult
+
+from rnn_tui.tui.widgets.text_field import TextField
+
+# A burst as a busy event loop receives it: every key queued before the first is handled.
+BURST = [
+    *["backspace"] * 6,
+    *"/tmp/h/ids",
+    "backspace",
+    "left",
+    "left",
+    "delete",
+    *"_100.txt",
+    "end",
+    *"!",
+]
+
+
+class FieldApp(App[None]):
+    def __init__(self, field_class: type) -> None:
+        super().__init__()
+        self.field_class = field_class
+        self.submitted: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield self.field_class("abc", id="field")
+
+    def on_input_submitted(self, event) -> None:
+        self.submitted.append(event.value)
+
+
+def key_event(key: str) -> events.Key:
+    character = key if len(key) == 1 else None
+    return events.Key(key, character)
+
+
+@pytest.mark.parametrize("keys, value", [(BURST, "/tmp/h/_100.txtd!"), (["x", "enter"], "x")])
+async def test_a_burst_of_keys_edits_the_field_in_order(keys, value):
+    app = FieldApp(TextField)
+    async with app.run_test() as pilot:
+        field = app.query_one("#field", TextField)
+        field.focus()
+        field.value = ""
+        await pilot.pause()
+        for key in keys:  # queued at once, as keys are while the loop waits on other work
+            app.post_message(key_event(key))
+        await pilot.pause()
+        assert field.value == value
+        if "enter" in keys:
+            assert app.submitted == [value]
