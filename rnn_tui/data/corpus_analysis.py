@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rnn_tui.data.ngram_counts import count_ngram_codes, top_of_counts
+from rnn_tui.data.ngram_counts import counts_and_top
 from rnn_tui.data.sorted_runs import counts_at_ranks
 from rnn_tui.data.sources import read_text_pieces
 from rnn_tui.data.token_array import Progress, check_options, scan_text
@@ -160,16 +160,12 @@ def analyze_corpus(
             order = np.lexsort((np.arange(len(counts)), -counts))[: max(top_k, 0)]
             top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
         else:
-            codes, counts = count_ngram_codes(
-                scan.ids, len(scan.tokens), n, UI_CHUNK_TOKENS, cancelled
-            )
-            rows = top_of_counts(
-                scan.ids, len(scan.tokens), n, top_k, codes, counts, UI_CHUNK_TOKENS
+            counts, rows = counts_and_top(
+                scan.ids, len(scan.tokens), n, top_k, UI_CHUNK_TOKENS, cancelled
             )
             top[n] = [
                 (tuple(scan.tokens[i] for i in scan.ids[p : p + n].tolist()), c) for p, c in rows
             ]
-            del codes
         ranks[n], zipf[n] = thin_zipf(counts)
         if progress is not None:
             progress(total * (27 + n) // 30, total)

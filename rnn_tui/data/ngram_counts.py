@@ -260,15 +260,27 @@ def top_ngram_positions(
         raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
     if len(ids) - n + 1 <= 0 or k <= 0:
         return []
+    return counts_and_top(ids, base, n, k, chunk, cancelled)[1]
+
+
+def counts_and_top(
+    ids: np.ndarray,
+    base: int,
+    n: int,
+    k: int,
+    chunk: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """`count_ngram_codes`' counts (the Zipf series, unsorted) and `top_of_counts`' rows."""
     if _packing(base, n)[0] >= 1 << 64:
         # Ranked once, kept in stream order for the first positions, counted on a sorted copy:
         # ranking again for the second pass held both beside the counts (~130 MB more for
         # 11M distinct words) and took as long again.
         ranked = ranked_codes(ids, base, n)
         codes, counts = run_lengths(ranked.copy())
-        return top_of_counts(ids, base, n, k, codes, counts, chunk, ranked)
+        return counts, top_of_counts(ids, base, n, k, codes, counts, chunk, ranked)
     codes, counts = count_ngram_codes(ids, base, n, chunk, cancelled)
-    return top_of_counts(ids, base, n, k, codes, counts, chunk)
+    return counts, top_of_counts(ids, base, n, k, codes, counts, chunk)
 
 
 def _bigrams_from_trigrams(ids: np.ndarray, base: int) -> dict | None:
@@ -323,6 +335,7 @@ __all__ = [
     "CHUNK_TOKENS",
     "DENSE_LIMIT",
     "count_ngram_codes",
+    "counts_and_top",
     "top_ngram_positions",
     "top_ngrams_of_ids",
     "top_of_counts",
