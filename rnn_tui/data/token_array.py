@@ -335,7 +335,9 @@ def scan_text(
     `progress(done, total)` is called after each chunk with characters handled so far;
     `cancelled()` is polled between chunks (DataError "stopped ..." when it says so).
     `sharded` words are indexed in many small dicts (rnn_tui.data.first_seen): slower, but no
-    single C call grows a dict of millions of words (for a thread beside an event loop)."""
+    single C call grows a dict of millions of words (for a thread beside an event loop).
+    Either way, past 3M distinct words they move to sorted hashes (rnn_tui.data.hashed_words);
+    should two words share a hash, the text is numbered again in dicts alone."""
     check_options(token, mode)
     pieces = [piece for piece in ([text] if isinstance(text, str) else text) if piece]
     try:
