@@ -1,6 +1,9 @@
 """corpus_stats: the JSON `rnn-tui stats --json` prints, with the Time Machine figures."""
 
 import json
+import platform
+import subprocess
+import sys
 import time
 
 import pytest
@@ -65,3 +68,42 @@ def test_a_megabyte_in_about_a_second(tmp_path):
     assert stats["top_ngrams"]["3"][0][1] == 6 * 3629
     # ~0.45 s measured on the 2-core box; the bound leaves room for a loaded machine.
     assert elapsed < 2.0
+
+
+# Run in a child (the allocator setting is process-wide): after a 20 MiB block is freed, glibc
+# by default serves the next 5 MiB block from its heap, which keeps what is freed there; with
+# `map_big_blocks` it gets a memory map of its own (mallinfo2's hblkhd counts those bytes).
+_BIG_BLOCKS = """
+import ctypes, sys
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+        "fordblks", "keepcost")]
+libc = ctypes.CDLL(None)
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+libc.free.argtypes = [ctypes.c_void_p]
+libc.mallinfo2.restype = Info
+if sys.argv[1] == "set":
+    from rnn_tui.cli.stats import map_big_blocks
+    assert map_big_blocks()
+libc.free(libc.malloc(20 << 20))
+before = libc.mallinfo2().hblkhd
+block = libc.malloc(5 << 20)
+print(libc.mallinfo2().hblkhd - before >= 5 << 20)
+"""
+
+
+@pytest.mark.skipif(
+    tuple(map(int, (platform.libc_ver()[1] or "0.0").split(".")[:2])) < (2, 33)
+    or platform.libc_ver()[0] != "glibc",
+    reason="needs glibc 2.33+ (mallinfo2)",
+)
+def test_stats_gives_big_blocks_their_own_memory_maps():
+    # What a 100 MB corpus of distinct words peaked ~120 MiB lower for (benchmarks/README.md).
+    def mapped(mode: str) -> str:
+        command = [sys.executable, "-c", _BIG_BLOCKS, mode]
+        out = subprocess.run(command, capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.strip()
+
+    assert (mapped("default"), mapped("set")) == ("False", "True")

@@ -8,11 +8,31 @@ import sys
 
 from rnn_tui.cli.output import fail
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+MAP_FROM = 4 << 20  # bytes: a block this big has its own memory map
+
+
+def map_big_blocks() -> bool:
+    """Give every block of MAP_FROM bytes or more its own memory map, returned to the system
+    when freed (glibc; elsewhere nothing changes). By default glibc raises that threshold as
+    big blocks are freed, up to 32 MiB, and the tokenizer's and n-gram counters' temporaries
+    then come from the heap, which keeps what they free: `stats` on 100 MB of 11M distinct
+    words peaked at 1,457-1,528 MiB that way and 1,341 MiB with the threshold fixed (wiki_100
+    word/raw 999 -> 924 MiB, 0.8 s slower). Only here: a training process's big tensors would
+    pay page faults on every new block."""
+    import ctypes
+
+    try:
+        return bool(ctypes.CDLL(None).mallopt(M_MMAP_THRESHOLD, MAP_FROM))
+    except (OSError, AttributeError):  # no C library to ask, or no mallopt in it
+        return False
+
 
 def run(args: argparse.Namespace) -> int:
     from rnn_tui.data.errors import DataError
     from rnn_tui.data.stats import corpus_stats
 
+    map_big_blocks()
     try:
         stats = corpus_stats(
             source=args.corpus,

@@ -112,7 +112,9 @@ class Vocab:
         # the head, then the counted tokens by count; by_freq and idx_to_token are views of it.
         table = TokenList(tokens).take(order, head)
         freqs = array.array("q")
-        freqs.frombytes(memoryview(np.ascontiguousarray(counts[order], dtype="=i8")).cast("B"))
+        for start in range(0, len(order), DICT_PIECE):  # no sorted copy of all the counts
+            piece = np.ascontiguousarray(counts[order[start : start + DICT_PIECE]], dtype="=i8")
+            freqs.frombytes(memoryview(piece).cast("B"))
         vocab._layout(table[len(head) :], freqs, min_freq, reserved_tokens, table)
         return vocab
 
