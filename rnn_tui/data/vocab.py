@@ -138,7 +138,9 @@ class Vocab:
     ) -> None:
         """Index the counted tokens `by_freq` (descending count `freqs`): `<unk>`, the reserved
         tokens, then those seen at least min_freq times. The counts stay two flat sequences
-        (a tuple and a dict entry per token cost ~250 bytes each for a million-word corpus)."""
+        (a tuple and a dict entry per token cost ~250 bytes each for a million-word corpus).
+        `joined`, where given, is head + by_freq as one table (`from_token_counts`), of which
+        idx_to_token is a view."""
         self.min_freq = int(min_freq)
         self.reserved_tokens = list(reserved_tokens or [])
         self._by_freq, self._freqs = by_freq, freqs
@@ -148,12 +150,10 @@ class Vocab:
         head = [UNK, *self.reserved_tokens]
         kept = by_freq[: self._kept]
         tokens: Sequence[str]
-        if isinstance(by_freq, list):
-            tokens = [*head, *kept]
-        elif joined is not None:  # head + by_freq as one TokenList (`from_token_counts`)
+        if joined is not None:
             tokens = joined[: len(head) + self._kept]
         else:
-            tokens = type(by_freq).concat(head, kept)
+            tokens = [*head, *kept]
         self.idx_to_token: Sequence[str] = tokens
         self._token_to_idx: dict[str, int] | None = None  # built at the first lookup
         # Where counted token i sits in idx_to_token (None: not simply offset, see below).
