@@ -6,6 +6,8 @@ from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
+from rnn_tui.data.token_text import display_token
+
 NGRAM_TITLES = {"1": "unigrams", "2": "bigrams", "3": "trigrams"}
 
 
@@ -21,18 +23,13 @@ def _summary(stats: dict) -> Table:
     return table
 
 
-def _show(token: str) -> str:
-    # Spaces are tokens at char level: make them visible.
-    return "␣" if token == " " else token
-
-
 def _top_tokens(stats: dict) -> Table:
     table = Table(title="vocabulary (by frequency)", title_justify="left")
     table.add_column("index", justify="right", style="cyan")
     table.add_column("token")
     table.add_column("freq", justify="right")
     for token, index, freq in stats["top_tokens"]:
-        table.add_row(str(index), _show(token), f"{freq:,}")
+        table.add_row(str(index), display_token(token), f"{freq:,}")
     return table
 
 
@@ -42,7 +39,7 @@ def _top_ngrams(n: str, rows: list) -> Table:
     table.add_column("tokens")
     table.add_column("count", justify="right")
     for rank, (tokens, count) in enumerate(rows, start=1):
-        table.add_row(str(rank), " ".join(_show(t) for t in tokens), f"{count:,}")
+        table.add_row(str(rank), " ".join(display_token(t) for t in tokens), f"{count:,}")
     return table
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widget import Widget
 
-from rnn_tui.tui.widgets.vocab_table import display_token
+from rnn_tui.data.token_text import display_token
 
 _EIGHTHS = " ▏▎▍▌▋▊▉"
 

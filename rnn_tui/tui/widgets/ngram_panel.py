@@ -21,12 +21,12 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.data.corpus_analysis import NGRAM_ORDERS, NgramStats
 from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
+from rnn_tui.data.token_text import display_token
 from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.widgets.focus_style import OwnFocusStyle
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.steady_table import SteadyTable
 from rnn_tui.tui.widgets.text_field import TextField
-from rnn_tui.tui.widgets.vocab_table import display_token
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
 VAL_FRACTION = 0.1
@@ -49,7 +49,9 @@ def _perplexity(flat: Sequence[str], n: int, eps: float) -> NGramPerplexity:
 
 def format_ngram(gram: Sequence[str], token: str) -> str:
     """Word n-grams joined by spaces; char n-grams joined as they read, spaces made visible."""
-    return " ".join(gram) if token == "word" else display_token("".join(gram))
+    if token == "word":
+        return " ".join(map(display_token, gram))
+    return display_token("".join(gram))
 
 
 def parse_eps(text: str) -> float | None:

@@ -23,6 +23,7 @@ from rnn_tui.data.corpus import Corpus
 from rnn_tui.data.corpus_analysis import CorpusView
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.partition import STRATEGIES, TOY_PRESET, Layout, iter_batches, partition_layout
+from rnn_tui.data.token_text import display_token
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.partition_view import (
     CorpusStrip,
@@ -319,8 +320,8 @@ def _texts(rows, corpus: Corpus | CorpusView | None) -> list[list[str]]:
     if corpus is None:
         width = len(str(len(TOY_PRESET["corpus"]) - 1))
         return [[str(int(i)).rjust(width) for i in row] for row in rows]
-    tokens = [corpus.vocab.to_tokens([int(i) for i in row]) for row in rows]
+    tokens = [map(display_token, corpus.vocab.to_tokens([int(i) for i in row])) for row in rows]
     if corpus.token == "char":
         # Characters read as text when joined; a visible mark keeps the spaces countable.
-        return [["".join(t.replace(" ", "␣") for t in row)] for row in tokens]
-    return tokens
+        return [["".join(row)] for row in tokens]
+    return [list(row) for row in tokens]

@@ -11,8 +11,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Static
 
+from rnn_tui.data.token_text import display_token, token_repr
 from rnn_tui.tui.widgets.text_field import TextField
-from rnn_tui.tui.widgets.vocab_table import VocabTable, display_token
+from rnn_tui.tui.widgets.vocab_table import VocabTable
+
+INFO_CHARS = 24  # the cursor's token in the one-line info beside the search box
 
 NOTES = (
     "d2l's Vocab: index 0 is <unk>, which every token not in the vocabulary maps to "
@@ -118,11 +121,12 @@ class VocabPanel(Horizontal):
         token = table.cursor_token
         detail = ""
         if token is not None:
-            shown, index = display_token(token), table.cursor_index
+            shown, index = display_token(token, INFO_CHARS), table.cursor_index
             info += f" · {shown} = {index:,}"
             freq = table.freq_at(index)
             share = freq / self._num_tokens if self._num_tokens else 0.0
-            detail = f"vocab[{token!r}] = {index:,}\nvocab.to_tokens({index}) = {token!r}\n"
+            shown_repr = token_repr(token)
+            detail = f"vocab[{shown_repr}] = {index:,}\nvocab.to_tokens({index}) = {shown_repr}\n"
             if index == 0:
                 detail += "the index of every token not in the vocabulary"
             else:

@@ -22,12 +22,10 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from rnn_tui.data.token_list import PIECE, TokenList, let_others_run
+from rnn_tui.data.token_text import display_token
 
 SEARCH_IN_THREAD = 100_000  # tokens above which a search runs in a thread
 SEARCH_PIECE = 1 << 13  # tokens searched between looks at cancellation
-
-# Whitespace tokens (char level) would be invisible in a table.
-_VISIBLE = str.maketrans({" ": "␣", "\t": "⇥", "\n": "↵", "\r": "␍"})
 
 
 def fold(tokens: Sequence[str]) -> TokenList:
@@ -58,12 +56,6 @@ def find_matches(
         parts.append(np.array([i for i, t in enumerate(piece, start) if needle in t], np.int64))
     shown = np.concatenate(parts)
     return shown, next((r for r, i in enumerate(shown.tolist()) if folded[i] == needle), 0)
-
-
-def display_token(token: str) -> str:
-    """The token as one printable cell run: spaces and tabs made visible, controls escaped."""
-    shown = token.translate(_VISIBLE)
-    return shown if shown.isprintable() else repr(shown)[1:-1]
 
 
 class VocabTable(ScrollView, can_focus=True):

@@ -1,0 +1,52 @@
+"""How tokens are shown: visible whitespace, escaped controls, and a cap on length."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnn_tui.cli import main, stats_view
+from rnn_tui.data.token_text import SHOWN_CHARS, clipped, display_token, token_repr
+
+
+def test_short_tokens_are_shown_as_they_are_or_made_visible():
+    assert display_token("traveller") == "traveller"
+    assert [display_token(t) for t in (" ", "\t", "\n", "\r")] == ["␣", "⇥", "↵", "␍"]
+    assert display_token("a\x1bb") == "a\\x1bb"  # an escape would drive the terminal
+    assert token_repr("time") == "'time'"
+
+
+@given(st.text(min_size=0, max_size=400))
+def test_a_shown_token_is_never_much_longer_than_the_cap(token):
+    shown = display_token(token, limit=50)
+    assert len(shown) <= 50
+    assert shown.isprintable()
+    if len(token) <= 50 and token.isprintable() and not set(token) & set(" \t\n\r"):
+        assert shown == token
+    assert clipped(token, 50) == token or (
+        len(clipped(token, 50)) == 50 and token.startswith(clipped(token, 50)[:-1])
+    )
+
+
+def test_a_huge_token_is_cut_and_says_how_long_it_was():
+    token = "ACGT" * 250_000
+    assert display_token(token) == token[: SHOWN_CHARS - 1] + "…"
+    assert token_repr(token).endswith("… (1,000,000 characters)")
+    assert len(token_repr(token)) < SHOWN_CHARS + 40
+
+
+def test_stats_tables_get_a_word_as_long_as_the_file_cut(tmp_path, capsys):
+    # A sequence with no spaces is one word-level token; a table measures every string it gets,
+    # so a 100 MB one took 20 s to print.
+    path = tmp_path / "dna.txt"
+    path.write_text("ACGT" * 250_000)
+    assert main(["stats", "--corpus", str(path), "--mode", "raw", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    tables = [stats_view._top_tokens(stats), stats_view._top_ngrams("1", stats["top_ngrams"]["1"])]
+    cells = [str(cell) for table in tables for column in table.columns for cell in column.cells]
+    assert any(cell.startswith("ACGTACGT") and cell.endswith("…") for cell in cells)
+    assert max(map(len, cells)) <= SHOWN_CHARS
+    assert main(["stats", "--corpus", str(path), "--mode", "raw"]) == 0
+    assert "ACGTACGT" in capsys.readouterr().out
