@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Input, Static, Tabs
 from rnn_tui.tui.widgets import vocab_table
 from rnn_tui.tui.widgets.plot import POINTS_PER_COLUMN, LinePlot
 from rnn_tui.tui.widgets.plot_ticks import format_power, log_ticks
-from rnn_tui.tui.widgets.plot_view import decimate
+from rnn_tui.tui.widgets.plot_view import apart, decimate
 from rnn_tui.tui.widgets.vocab_table import VocabTable
 
 
@@ -319,6 +319,10 @@ async def test_a_tab_switch_does_not_pass_the_focus_through_the_tab_bar(tui) -> 
 def test_log_ticks_are_labelled_with_real_values() -> None:
     assert log_ticks(0.0, 3.66) == ([0.0, 1.0, 2.0, 3.0, 4.0], ["1", "10", "100", "1000", "10k"])
     assert [format_power(e) for e in (-1, 5, 6)] == ["0.1", "100k", "1M"]
+    # Every count 1 (log10 1 = 0 at both ends): two decades, never equal limits.
+    assert log_ticks(0.0, 0.0) == ([0.0, 1.0], ["1", "10"])
+    assert apart(0.0, 0.0) == (-0.5, 0.5) and apart(2.0, 2.0) == (1.9, 2.1)
+    assert apart(1.0, 3.0) == (1.0, 3.0)
 
 
 def test_decimate_keeps_about_two_points_a_column() -> None:
@@ -339,6 +343,36 @@ async def test_zipf_plot_draws_a_bounded_number_of_points(tui) -> None:
         await tui.settle(pilot)
         plot = app.screen.query_one("#zipf", LinePlot)
         assert 0 < plot.num_points <= 3 * POINTS_PER_COLUMN * plot.size.width
+
+
+async def test_corpora_whose_tokens_are_all_seen_once_show_their_ngrams(
+    tui, tmp_path: Path, monkeypatch
+) -> None:
+    # Every count 1 puts every Zipf point at y = 0 (one token: x = 0 too): the plot's limits
+    # met, and plotext divided by zero while drawing the n-grams tab (the app crashed).
+    monkeypatch.chdir(tmp_path)
+    Path("three.txt").write_text("one two three\n")
+    Path("dna.txt").write_text("ACGT" * 3000)  # no space: one word-level token
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("r", "o", *"three.txt", "enter", "right_square_bracket")
+        await tui.settle(pilot)
+        plot = app.screen.query_one("#zipf", LinePlot)
+        plot.focus()
+        await pilot.press("up", "right", "plus", "down")  # a view of a flat line
+        await pilot.pause()
+        assert plot.y_view is not None and plot.y_view[0] == plot.y_view[1]
+        await pilot.press("left_square_bracket", "o", "ctrl+a", "ctrl+k", *"dna.txt", "enter")
+        await tui.settle(pilot)
+        assert "1 token · vocabulary 2" in tui.status(app)
+        row = tui.table_lines(app, 3)[2]
+        assert "ACGTACGT" in row and len(row) <= 100
+        await pilot.press("escape", "right_square_bracket")
+        await tui.settle(pilot)
+        await pilot.pause()
+        assert app.screen.query_one("#zipf", LinePlot).region.height > 0
+        assert tui.errors(app) == []
 
 
 async def test_a_corpus_too_short_for_perplexity_says_so_in_place(

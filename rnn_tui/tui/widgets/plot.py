@@ -30,7 +30,7 @@ from textual.geometry import Size
 from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_ticks import log_ticks, nice_log_ticks, nice_ticks
-from rnn_tui.tui.widgets.plot_view import clamped, decimate, visible, zoomed
+from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, visible, zoomed
 
 POINTS_PER_COLUMN = 2
 ZOOM_STEP = 0.5  # `+` and the wheel halve the visible x range, `-` doubles it
@@ -198,6 +198,10 @@ class LinePlot(KeptFigurePlot):
         ]
         for label, x, y, color in nonempty:
             extra = {"color": color} if color else {}
+            # plotext's legend fails on a labelled series it draws nothing of (all of it outside
+            # a zoomed or panned view): such a series goes unlabelled.
+            if label and not self._any_inside(x, y):
+                label = ""
             plt.plot(x.tolist(), y.tolist(), label=label or None, marker="braille", **extra)
         if nonempty:
             all_x = np.concatenate([x for _, x, _, _ in nonempty])
@@ -214,9 +218,18 @@ class LinePlot(KeptFigurePlot):
                 room = max(2, (self.size.height - 4) // 2)  # rows left by title and x axis
                 self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)
             if self.x_view is not None:
-                plt.xlim(*self.x_view)
+                plt.xlim(*apart(*self.x_view))
             if self.y_view is not None:
-                plt.ylim(*self.y_view)
+                plt.ylim(*apart(*self.y_view))
+
+    def _any_inside(self, x: np.ndarray, y: np.ndarray) -> bool:
+        """Whether a point of the series lies inside the current view (True without one)."""
+        inside = np.ones(len(x), dtype=bool)
+        for values, view in ((x, self.x_view), (y, self.y_view)):
+            if view is not None:
+                lo, hi = apart(*view)
+                inside &= (values >= lo) & (values <= hi)
+        return bool(inside.any())
 
     def _log_axis(
         self, set_ticks, set_limits, lo: float, hi: float, room: int, viewed: bool = False

@@ -21,9 +21,12 @@ def format_power(exponent: int) -> str:
 
 
 def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
-    """Positions (log10 units) and labels of the decades covering [lo, hi] (log10 units)."""
-    first, last = math.floor(lo), math.ceil(hi)
-    exponents = list(range(first, last + 1)) or [first]
+    """Positions (log10 units) and labels of the decades covering [lo, hi] (log10 units): at
+    least two, so the limits they set never meet (every count 1 is lo = hi = 0, and plotext
+    divides by hi − lo)."""
+    first = math.floor(lo)
+    last = max(math.ceil(hi), first + 1)
+    exponents = list(range(first, last + 1))
     return [float(e) for e in exponents], [format_power(e) for e in exponents]
 
 

@@ -43,6 +43,15 @@ def clamped(view: tuple[float, float], bounds: tuple[float, float]) -> tuple[flo
     return lo, hi
 
 
+def apart(lo: float, hi: float) -> tuple[float, float]:
+    """Axis limits lo < hi: a view of a flat series (every y the same) would set lo = hi, and
+    plotext divides by hi − lo. Equal limits are widened by 5 % of the value (or 0.5 at 0)."""
+    if hi > lo:
+        return lo, hi
+    pad = abs(lo) * 0.05 or 0.5
+    return lo - pad, hi + pad
+
+
 def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
     """The points with x in [lo, hi], plus the nearest one outside on each side (so the line
     runs to the edges of the view)."""
@@ -54,4 +63,4 @@ def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndar
     return x[keep], y[keep]
 
 
-__all__ = ["clamped", "decimate", "visible", "zoomed"]
+__all__ = ["apart", "clamped", "decimate", "visible", "zoomed"]
