@@ -187,7 +187,7 @@ def test_nothing_left_after_cleaning(tmp_path):
     for load in (load_corpus, load_token_array):
         with pytest.raises(DataError) as exc:
             load(str(blank), mode="raw")
-        assert one_line(exc) == f"nothing left after cleaning: {blank}"  # no hint: raw already
+        assert one_line(exc) == f"no tokens in {blank}: it holds only whitespace"
 
 
 def test_bad_options():

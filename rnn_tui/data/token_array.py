@@ -45,7 +45,9 @@ _ASCII_LETTERS = frozenset(_LETTERS.decode())
 _CLEAN_WORDS = bytes(c + 32 if 65 <= c <= 90 else c if c in _LETTERS else 32 for c in range(256))
 _CLEAN_CHARS = bytes(10 if c in (10, 13) else _CLEAN_WORDS[c] for c in range(256))
 _SPACES = re.compile(rb" {2,}")
-_LINE_EDGES = re.compile(rb" ?\n ?")
+# A space before or after a line end; a bare line end is no match (each match costs ~100 ns:
+# 100 MB of empty lines took 10 s with " ?\n ?").
+_LINE_EDGES = re.compile(rb" \n ?|\n ")
 
 
 def compact_dtype(size: int) -> np.dtype:
