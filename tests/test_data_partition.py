@@ -201,6 +201,8 @@ def test_corpus_shorter_than_a_batch():
     assert str(exc.value) == "corpus too short: 40 tokens, random batches of 2×35 need at least 105"
     with pytest.raises(DataError, match="need at least 106"):
         partition_layout(40, 2, 35, "sequential")
+    with pytest.raises(DataError, match="too short: 1 token, sequential batches of 32×35 need"):
+        partition_layout(1, 32, 35, "sequential")
 
 
 def test_bad_shapes():

@@ -238,7 +238,8 @@ def ngram_perplexity(
     cut = len(tokens) - round(len(tokens) * val_fraction)
     if cut < 1 or cut >= len(tokens):
         raise DataError(
-            f"corpus too short: {len(tokens)} tokens cannot be split {1 - val_fraction:.0%}"
+            f"corpus too short: {len(tokens):,} token{'' if len(tokens) == 1 else 's'} cannot be "
+            f"split {1 - val_fraction:.0%}"
             f"/{val_fraction:.0%} into training and validation"
         )
     train, val = tokens[:cut], tokens[cut:]

@@ -61,8 +61,8 @@ def _check_length(num_tokens: int, batch_size: int, num_steps: int, strategy: st
     need = min_tokens(batch_size, num_steps, strategy)
     if num_tokens < need:
         raise DataError(
-            f"corpus too short: {num_tokens} tokens, {strategy} batches of "
-            f"{batch_size}×{num_steps} need at least {need}"
+            f"corpus too short: {num_tokens:,} token{'' if num_tokens == 1 else 's'}, {strategy} "
+            f"batches of {batch_size}×{num_steps} need at least {need:,}"
         )
 
 
