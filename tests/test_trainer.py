@@ -242,6 +242,24 @@ def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_pat
     assert best.config["hidden"] == 16
 
 
+def test_a_long_epoch_logs_a_step_at_least_every_few_seconds(corpus_file, tmp_path, monkeypatch):
+    # The automatic rate is ~20 step events an epoch; 100 MB of characters (80k minibatches)
+    # showed nothing for 30 s. Here every minibatch is "late" with the cap at 0 s.
+    import rnn_tui.train.epoch as epoch_module
+
+    train(tiny(corpus_file, epochs=1, sample_every=0), RunDir(tmp_path / "rated"))
+    batches = [s["batch"] for s in events(tmp_path / "rated", "step")]
+    assert len(batches) < 25 and all(b % batches[0] == 0 for b in batches)
+    monkeypatch.setattr(epoch_module, "STEP_EVENT_MAX_S", 0.0)
+    monkeypatch.setattr(epoch_module, "STEP_EVENT_MIN_S", 0.0)
+    train(tiny(corpus_file, epochs=1, sample_every=0), RunDir(tmp_path / "timed"))
+    timed = [s["batch"] for s in events(tmp_path / "timed", "step")]
+    assert timed == list(range(1, len(timed) + 1)) and len(timed) > len(batches)
+    # An explicit --log-every is obeyed as given.
+    train(tiny(corpus_file, epochs=1, sample_every=0, log_every=7), RunDir(tmp_path / "given"))
+    assert all(s["batch"] % 7 == 0 for s in events(tmp_path / "given", "step"))
+
+
 def test_without_validation_best_follows_train_perplexity(corpus_file, tmp_path):
     run = tmp_path / "run"
     summary = train(tiny(corpus_file, epochs=2, val_fraction=0, sample_every=0), RunDir(run))

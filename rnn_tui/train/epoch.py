@@ -3,10 +3,11 @@
     for each minibatch: l ← loss; l.backward(); grad_clipping(θ); updater.step()
 
 The loss and gradient-norm sums stay on the device and are read at the log points only
-(`log_every`, ≈ 20 per epoch): a host read per minibatch would make a GPU wait. Between
-minibatches the loop obeys the run's control (pause, resume, stop) and the stop flag; a stop
-records the batches done so that a resume continues with the next one. Split from engine.py,
-which owns the run around it (sessions, evaluation, checkpoints, status).
+(`log_every`, ≈ 20 per epoch, and at least every STEP_EVENT_MAX_S): a host read per minibatch
+would make a GPU wait. Between minibatches the loop obeys the run's control (pause, resume,
+stop) and the stop flag; a stop records the batches done so that a resume continues with the
+next one. Split from engine.py, which owns the run around it (sessions, evaluation,
+checkpoints, status).
 """
 
 from __future__ import annotations
@@ -15,7 +16,13 @@ import time
 
 import torch
 
-from rnn_tui.train.progress import STEP_EVENT_MIN_S, check_loss, finite_or_none, task_perplexity
+from rnn_tui.train.progress import (
+    STEP_EVENT_MAX_S,
+    STEP_EVENT_MIN_S,
+    check_loss,
+    finite_or_none,
+    task_perplexity,
+)
 
 
 class Stopped(Exception):
@@ -43,6 +50,11 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     paused = 0.0
     model.train()
     step = trainer.step
+    # With the automatic rate, an epoch of 80k minibatches (100 MB of characters) logged its
+    # first step after 30 s: a single process also logs once STEP_EVENT_MAX_S pass without one
+    # (ranks of a distributed run log together, so only at the same minibatches).
+    timed = not trainer.config.log_every and not trainer.dist.active
+    quiet_since = max(trainer.last_step_event, started)
     b = first
     try:
         for b in range(first, nb):
@@ -58,7 +70,9 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             loss_sum += loss
             norm_sum += norm
             p.step += 1
-            at_log = (b + 1) % trainer.log_every == 0 or b + 1 == nb
+            on_rate = (b + 1) % trainer.log_every == 0
+            late = timed and not on_rate and time.perf_counter() - quiet_since >= STEP_EVENT_MAX_S
+            at_log = on_rate or late or b + 1 == nb
             if at_log:
                 if trainer.dist.active:
                     # Every rank the same numbers (the global batch's means), and one
@@ -71,8 +85,8 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 now = time.perf_counter()
                 # An explicit --log-every is obeyed; the automatic rate is capped in time.
                 due = trainer.config.log_every or now - trainer.last_step_event >= STEP_EVENT_MIN_S
-                if (b + 1) % trainer.log_every == 0 and due:
-                    trainer.last_step_event = now
+                if (on_rate or late) and due:
+                    trainer.last_step_event = quiet_since = now
                     interval = b + 1 - logged_batch
                     loss_mean = (loss_total - logged_loss) / interval
                     trainer.emit(

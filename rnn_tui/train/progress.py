@@ -89,6 +89,9 @@ def auto_log_every(num_batches: int) -> int:
 # epoch of a small model (the seeds' forecast: 38 minibatches in 25 ms) would spend its time on
 # them. Followers poll at 2-4 Hz, so they see no difference.
 STEP_EVENT_MIN_S = 0.1
+# And at least one every 2 s: a long epoch shows its progress (one host read each, nothing
+# beside a minibatch's work).
+STEP_EVENT_MAX_S = 2.0
 
 
 def task_perplexity(task, loss: float | None) -> float | None:
@@ -139,6 +142,7 @@ def process_memory_mb() -> float:
 
 
 __all__ = [
+    "STEP_EVENT_MAX_S",
     "STEP_EVENT_MIN_S",
     "STEP_EVENTS_PER_EPOCH",
     "NonFiniteLoss",
