@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 from hypothesis import given
 from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.console import Console
 
 from rnn_tui.cli import main, stats_view
 from rnn_tui.data.token_text import SHOWN_CHARS, clipped, display_token, token_repr
@@ -45,8 +48,30 @@ def test_stats_tables_get_a_word_as_long_as_the_file_cut(tmp_path, capsys):
     assert main(["stats", "--corpus", str(path), "--mode", "raw", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     tables = [stats_view._top_tokens(stats), stats_view._top_ngrams("1", stats["top_ngrams"]["1"])]
-    cells = [str(cell) for table in tables for column in table.columns for cell in column.cells]
+    cells = [cell for table in tables for row in table.rows for cell in row]
     assert any(cell.startswith("ACGTACGT") and cell.endswith("…") for cell in cells)
     assert max(map(len, cells)) <= SHOWN_CHARS
     assert main(["stats", "--corpus", str(path), "--mode", "raw"]) == 0
     assert "ACGTACGT" in capsys.readouterr().out
+
+
+@given(
+    tokens=st.lists(st.text(min_size=1, max_size=60), min_size=0, max_size=12),
+    width=st.integers(20, 200),
+)
+def test_stats_tables_fill_the_width_and_never_pass_it(tokens, width):
+    # Drawn a line at a time (rich's Table took 204 s for --top 100000): every line of a
+    # table is as wide as the table, and tables side by side never pass the console's width.
+    stats = {
+        "top_tokens": [[t, i, 10 * i] for i, t in enumerate(tokens)],
+        "top_ngrams": {"1": [[[t], 3] for t in tokens], "2": [[tokens[:2], 1]] if tokens else []},
+    }
+    table = stats_view._top_tokens(stats)
+    size, lines = table.lines(40)
+    assert {sum(cell_len(seg.text) for seg in line) for line in lines} == {size}
+    console = Console(width=width, file=io.StringIO(), color_system=None)
+    tables = [table] + [stats_view._top_ngrams(n, rows) for n, rows in stats["top_ngrams"].items()]
+    console.print(stats_view.SideBySide(tables), crop=False)
+    out = console.file.getvalue().splitlines()
+    assert out and max(cell_len(line) for line in out) <= max(width, stats_view.MIN_TABLE)
+    assert out[0].startswith("vocabulary (by frequency)"[: min(width, 25)])
