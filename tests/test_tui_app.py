@@ -31,6 +31,25 @@ async def test_opens_on_dataset_with_the_time_machine_vocabulary(tui) -> None:
         assert "vocabulary 4,580" in tui.status(app)
 
 
+async def test_a_long_error_stays_up_long_enough_to_read(tui) -> None:
+    # The trainer's refusal of a too-big model (300 characters) was gone after the usual 5 s.
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await tui.settle(pilot)
+        for message, severity in (
+            ("x" * 300, "error"),
+            ("short", "error"),
+            ("y" * 300, "information"),
+        ):
+            app.notify(message, severity=severity, markup=False)
+        await pilot.pause()
+        timeouts = {n.message[:1]: n.timeout for n in app._notifications}
+        assert timeouts == {"x": 20.0, "s": app.NOTIFICATION_TIMEOUT, "y": app.NOTIFICATION_TIMEOUT}
+        app.notify("z" * 3000, severity="error", timeout=None)
+        await pilot.pause()
+        assert max(n.timeout for n in app._notifications) == 30.0
+
+
 async def test_number_keys_switch_away_and_back_to_the_dataset_screen(
     tui, tmp_path, monkeypatch
 ) -> None:

@@ -24,6 +24,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.widgets import Input
@@ -104,6 +105,8 @@ def lazy(module: str, name: str) -> Callable[[], Screen]:
 # The screen keys share one footer entry ("1 2 3 4 screens", "f2 f3 f4 f5 screens" in a field):
 # with their names they would not fit at 80 columns next to the screen's own keys. The header,
 # the help and the palette name them.
+ERROR_MAX_S = 30.0  # the longest an error notification stays up unless clicked away
+
 SCREENS = Binding.Group("screens")
 
 # Adding a screen is one line here: its mode, digit and function key, title and palette entry
@@ -275,6 +278,22 @@ class RnnTuiApp(App[None]):
                 if confirm is not None and confirm():
                     return
         self.exit()
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """An error stays up long enough to read: about 15 characters a second, at least the
+        usual 5 s (the trainer's refusal of a too-big model is 300 characters; it was gone
+        before it could be read)."""
+        if timeout is None and severity == "error":
+            timeout = min(ERROR_MAX_S, max(self.NOTIFICATION_TIMEOUT, len(message) / 15))
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def action_show_screen(self, mode: str) -> None:
         self.switch_mode(mode)
