@@ -374,6 +374,25 @@ def test_resume_of_a_finished_run_needs_more_epochs(corpus_file, tmp_path):
         Trainer(Config.from_dict(checkpoint.config), resume=checkpoint)
 
 
+def test_resume_refuses_a_corpus_whose_tokens_changed(tmp_path):
+    # Lines added in letters the corpus already has keep its vocabulary: only the digest of
+    # the token ids tells the data changed under the run.
+    path = tmp_path / "corpus.txt"
+    path.write_text(read_text("timemachine")[:4000], encoding="utf-8")
+    run = tmp_path / "run"
+    train(tiny(path, epochs=1, sample_every=0), RunDir(run))
+    checkpoint = load_checkpoint(run, prefer=("last", "best"))
+    config = Config.from_dict(checkpoint.config).replace(epochs=2)
+    Trainer(config, resume=checkpoint)  # unchanged: resumes
+    with path.open("a", encoding="utf-8") as f:
+        f.write("the time traveller\n")
+    with pytest.raises(ConfigError, match="its tokens differ from the checkpoint's"):
+        Trainer(config, resume=checkpoint)
+    # A checkpoint from before fingerprints: only the vocabulary is compared.
+    del checkpoint.meta["corpus"]
+    Trainer(config, resume=checkpoint)
+
+
 # ---------------------------------------------------------------------------------------------
 # Control requests: pause, resume, stop
 

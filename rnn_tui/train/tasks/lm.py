@@ -21,6 +21,7 @@ next minibatch and a zero state (the carried state is not saved).
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import numpy as np
@@ -97,6 +98,7 @@ class LanguageModelTask:
         # Training: a slice (of the memory map); validation: an int64 copy, batched once.
         self.train_ids = ids[: len(ids) - num_val]
         self.val_ids = np.asarray(ids[len(ids) - num_val :], dtype=np.int64)
+        self._digest: str | None = None
         # Raises DataError ("corpus too short: ...") when not even one minibatch fits.
         self._starts(1)
         # The random offset can change an epoch's batch count by one: every epoch takes the
@@ -169,15 +171,33 @@ class LanguageModelTask:
             "embed": cfg.embed,
         }
 
+    def _fingerprint(self) -> str:
+        """A digest of the token ids trained and validated on, made once: lines added to a
+        corpus whose vocabulary they leave alone change the data, not the vocabulary."""
+        if self._digest is None:
+            digest = hashlib.blake2b(digest_size=16)
+            for part in (self.train_ids, self.val_ids):
+                # The ids in the corpus's compact dtype (validation is kept as int64).
+                digest.update(np.ascontiguousarray(part, dtype=self.train_ids.dtype).data)
+            self._digest = digest.hexdigest()
+        return self._digest
+
     def check_resume(self, checkpoint: Checkpoint) -> None:
         if checkpoint.vocab.idx_to_token != self.vocab.idx_to_token:
             raise ConfigError(
                 f"the corpus {self.config.corpus} changed since the run started: its vocabulary "
                 "differs from the checkpoint's"
             )
+        saved = (checkpoint.meta.get("corpus") or {}).get("fingerprint")
+        # A checkpoint from before fingerprints has none: only its vocabulary is compared.
+        if saved is not None and saved != self._fingerprint():
+            raise ConfigError(
+                f"the corpus {self.config.corpus} changed since the run started: its tokens "
+                "differ from the checkpoint's (same vocabulary)"
+            )
 
     def checkpoint_meta(self) -> dict:
-        return {"vocab": self.vocab.to_dict()}
+        return {"vocab": self.vocab.to_dict(), "corpus": {"fingerprint": self._fingerprint()}}
 
     # -- data -------------------------------------------------------------------------------
 
