@@ -193,6 +193,25 @@ def test_resume_after_two_epochs_matches_an_uninterrupted_run(pairs_file, tmp_pa
     assert metrics(tmp_path / "split") == metrics(tmp_path / "whole")
 
 
+def test_resume_refuses_pairs_whose_tokens_changed(pairs_file, tmp_path):
+    Trainer(tiny(pairs_file, epochs=1)).run(RunDir(tmp_path / "run"))
+    checkpoint = load_checkpoint(tmp_path / "run", prefer=("last", "best"))
+    config = Config.from_dict(checkpoint.config).replace(epochs=2)
+    trainer = Trainer(config, resume=checkpoint)  # unchanged: resumes
+    # Pairs added in words already known keep the vocabularies; their digest tells.
+    checkpoint.meta["pairs"]["fingerprint"] = "0" * 32
+    with pytest.raises(ConfigError, match="their tokens differ from the checkpoint's"):
+        Trainer(config, resume=checkpoint)
+    del checkpoint.meta["pairs"]  # a checkpoint from before digests: vocabularies only
+    Trainer(config, resume=checkpoint)
+    # The digest follows the data: the same pairs in another order give another.
+    path = tmp_path / "reordered.txt"
+    lines = pairs_file.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(lines[::-1]) + "\n", encoding="utf-8")
+    other = Trainer(tiny(path, epochs=1))
+    assert other.task.checkpoint_meta()["pairs"] != trainer.task.checkpoint_meta()["pairs"]
+
+
 @pytest.mark.parametrize("attention", ["additive", "dot"])
 def test_an_attention_run_learns_and_resumes_as_if_never_stopped(pairs_file, tmp_path, attention):
     def metrics(run: Path) -> list[tuple]:

@@ -22,6 +22,7 @@ most `<pad>` time steps; the whole arrays live on the device and a minibatch is 
 
 from __future__ import annotations
 
+import hashlib
 import random
 
 import numpy as np
@@ -94,6 +95,12 @@ class Seq2SeqTask(Sharded):
         self.units_per_epoch = int(tgt_len[self.train_idx].sum())
         self.val_units = int(tgt_len[self.val_idx].sum()) if len(val_idx) else 0
         self._sort_key = (tgt_len * (T + 1) + src_len)[self.train_idx].tolist()
+        # What a resume checks beside the vocabularies: pairs added in words already known
+        # change the data, not the vocabularies.
+        digest = hashlib.blake2b(digest_size=16)
+        for part in (src, src_len, tgt, tgt_len, self.train_idx, self.val_idx):
+            digest.update(np.ascontiguousarray(part, dtype=np.int64).data)
+        self._fingerprint = digest.hexdigest()
 
     # -- the model --------------------------------------------------------------------------
 
@@ -121,9 +128,20 @@ class Seq2SeqTask(Sharded):
                 f"the pairs {self.config.pairs} changed since the run started: the vocabularies "
                 "differ from the checkpoint's"
             )
+        saved = (checkpoint.meta.get("pairs") or {}).get("fingerprint")
+        # A checkpoint from before fingerprints has none: only the vocabularies are compared.
+        if saved is not None and saved != self._fingerprint:
+            raise ConfigError(
+                f"the pairs {self.config.pairs} changed since the run started: their tokens "
+                "differ from the checkpoint's (same vocabularies)"
+            )
 
     def checkpoint_meta(self) -> dict:
-        return {"src_vocab": self.src_vocab.to_dict(), "tgt_vocab": self.tgt_vocab.to_dict()}
+        return {
+            "src_vocab": self.src_vocab.to_dict(),
+            "tgt_vocab": self.tgt_vocab.to_dict(),
+            "pairs": {"fingerprint": self._fingerprint},
+        }
 
     # -- data -------------------------------------------------------------------------------
 
