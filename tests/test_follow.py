@@ -152,6 +152,25 @@ def test_a_growing_file_is_read_incrementally(tmp_path):
         np.testing.assert_allclose(got_y, y, err_msg=name)
 
 
+def test_a_poll_reads_everything_a_piece_at_a_time(monkeypatch):
+    from rnn_tui.runs import follow
+
+    whole = RunFollower(LSTM)
+    whole.poll()
+    monkeypatch.setattr(follow, "READ_PIECE", 200)  # a few events a piece
+    pieces = RunFollower(LSTM)
+    calls = []
+    read_new = pieces.tail.read_new
+    pieces.tail.read_new = lambda limit=None: calls.append(limit) or read_new(limit)
+    assert pieces.poll()
+    assert len(calls) > 10 and set(calls) == {200}
+    assert pieces.events == whole.events and pieces.epoch == whole.epoch
+    for name, (x, y) in whole.snapshot().series.items():
+        got_x, got_y = pieces.snapshot().series[name]
+        np.testing.assert_allclose(got_x, x, err_msg=name)
+        np.testing.assert_allclose(got_y, y, err_msg=name)
+
+
 def test_status_transitions(tmp_path):
     folder = empty_run(tmp_path)
     run = RunDir(folder)

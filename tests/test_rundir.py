@@ -231,6 +231,23 @@ def test_tail_starts_over_after_truncation_or_replacement(tmp_path):
     assert events[0] == {"event": "start", "time": 3} and len(events) == 4
 
 
+def test_tail_reads_a_long_file_a_piece_at_a_time(tmp_path):
+    # A long run's 120 MB of events, parsed in one go, held 1.2 GB of dicts in the app.
+    path = tmp_path / "metrics.jsonl"
+    lines = [json.dumps({"event": "step", "step": i}) for i in range(50)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    tail, seen, reads = MetricsTail(path), [], 0
+    while True:
+        events = tail.read_new(64)  # a few lines, cut anywhere
+        reads += 1
+        assert len(events) <= 3
+        seen += [e["step"] for e in events]
+        if not tail.more:
+            break
+    assert seen == list(range(50)) and reads > 20 and tail.skipped == 0
+    assert tail.read_new(64) == [] and not tail.more
+
+
 def test_tail_follows_a_run_dir_log(tmp_path):
     run = RunDir(tmp_path)
     tail = MetricsTail(run.metrics_path)

@@ -40,6 +40,7 @@ SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct")
 # step and epoch event, which put any series on a step or wall-time x axis (runs/x_axis.py).
 CLOCK_SERIES = ("clock_step", "clock_time")
 MAX_NOTES = 4  # a start event's remarks kept (a task writes one or two)
+READ_PIECE = 4 << 20  # bytes of metrics.jsonl parsed at a time (~35k events)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 
@@ -118,16 +119,20 @@ class RunFollower:
             except RunError:
                 pass  # written atomically, so only a broken file lands here: keep polling
         changed |= self._poll_status()
-        events = self.tail.read_new()
+        more = True
+        while more:
+            # A piece at a time: each piece's events are applied, then dropped.
+            events = self.tail.read_new(READ_PIECE)
+            more = self.tail.more
+            for event in events:
+                self._apply(event)
+            if events:
+                self.events += len(events)
+                changed = True
         try:
             self._bytes_read = os.stat(self.run.metrics_path).st_size
         except OSError:
             self._bytes_read = 0
-        for event in events:
-            self._apply(event)
-        if events:
-            self.events += len(events)
-            changed = True
         changed |= self._check_trainer()
         if changed:
             self.version += 1
