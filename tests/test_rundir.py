@@ -248,6 +248,24 @@ def test_tail_reads_a_long_file_a_piece_at_a_time(tmp_path):
     assert tail.read_new(64) == [] and not tail.more
 
 
+def test_a_line_too_long_for_an_event_is_skipped_not_kept(tmp_path, monkeypatch):
+    # 200 MB without a line end were held as the partial line and copied at every read.
+    monkeypatch.setattr(rundir_module, "MAX_LINE_BYTES", 100)
+    path = tmp_path / "metrics.jsonl"
+    tail = MetricsTail(path)
+    _append(path, '{"event": "start"}\n' + "x" * 150)
+    assert tail.read_new(64) == [{"event": "start"}]
+    while tail.more:
+        assert tail.read_new(64) == []
+    assert tail._partial == b"" and tail.skipped == 0
+    _append(path, "x" * 500)
+    assert tail.read_new() == [] and tail._partial == b""
+    _append(path, 'xx\n{"event": "step"}\n{"event": "ep')
+    assert tail.read_new() == [{"event": "step"}] and tail.skipped == 1
+    _append(path, 'och"}\n')
+    assert tail.read_new() == [{"event": "epoch"}]
+
+
 def test_tail_follows_a_run_dir_log(tmp_path):
     run = RunDir(tmp_path)
     tail = MetricsTail(run.metrics_path)

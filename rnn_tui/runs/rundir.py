@@ -279,6 +279,7 @@ class RunDir:
 
 
 HEAD_BYTES = 256
+MAX_LINE_BYTES = 16 << 20  # an event is a few hundred bytes; a sample of long tokens, more
 
 
 class MetricsTail:
@@ -286,10 +287,11 @@ class MetricsTail:
 
     `read_new()` returns the events of the complete lines added since the previous call. A
     partial last line (the writer is mid-append) is kept for the next call; a malformed line is
-    skipped (counted in `skipped`); a file that does not exist yet gives []; a file that was
-    truncated or replaced (a run directory reused) is read again from its start. With `limit`,
-    at most that many bytes are read, and `more` says whether the file had more: a long run's
-    120 MB of events parsed at once held 1.2 GB of dicts.
+    skipped (counted in `skipped`), as is a line longer than MAX_LINE_BYTES, as it arrives; a
+    file that does not exist yet gives []; a file that was truncated or replaced (a run
+    directory reused) is read again from its start. With `limit`, at most that many bytes are
+    read, and `more` says whether the file had more: a long run's 120 MB of events parsed at
+    once held 1.2 GB of dicts.
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -301,6 +303,7 @@ class MetricsTail:
         self.more = False
         self._offset = 0
         self._partial = b""
+        self._dropping = False  # inside a line longer than MAX_LINE_BYTES
         self._identity: tuple[int, int] | None = None
         self._head = b""
 
@@ -329,8 +332,18 @@ class MetricsTail:
         if self._offset == 0:
             self._head = data[:HEAD_BYTES]
         self._offset += len(data)
+        if self._dropping:
+            end = data.find(b"\n")
+            data = b"" if end < 0 else data[end + 1 :]
+            if end >= 0:
+                self._dropping = False
+                self.skipped += 1
         lines = (self._partial + data).split(b"\n")
         self._partial = lines.pop()
+        if len(self._partial) > MAX_LINE_BYTES:
+            # No event is this long: the rest of the line is skipped as it arrives, not kept
+            # (200 MB without a line end were held, and copied at every read).
+            self._partial, self._dropping = b"", True
         events = []
         for line in lines:
             event = parse_line(line)
