@@ -257,7 +257,7 @@ class Trainer:
                 "tokens_per_s": tokens_per_s,
                 **metrics,
             }
-            p.history.append(record)
+            p.add_epoch(record)
             self._tick()
             # Checkpoints before the epoch event: a UI that sees the event finds them on disk.
             self.save("last")

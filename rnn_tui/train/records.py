@@ -34,6 +34,7 @@ def checkpoint_meta(
             "best_epoch": p.best_epoch,
             "baseline_ppl": baseline_ppl,
             "history": p.history,
+            "extremes": p.extremes,
             "last_sample": p.last_sample,
         },
         # Minibatches are a function of (seed, epoch): no batching RNG state to save.
@@ -46,7 +47,6 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
     use (best, else last), this session's tokens/s, and the task's own keys."""
     p = trainer.progress
     last = p.history[-1] if p.history else {}
-    val_ppls = [h["val_ppl"] for h in p.history if h.get("val_ppl") is not None]
     # A checkpoint NAME is NAME.json and the tensor file it names; NAME.safetensors is its name.
     best_path = trainer.run_dir.checkpoints / "best.safetensors"
     last_path = trainer.run_dir.checkpoints / "last.safetensors"
@@ -73,14 +73,14 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "val_loss": last.get("val_loss"),
         "train_ppl": last.get("train_ppl"),
         "val_ppl": last.get("val_ppl"),
-        "best_val_ppl": min(val_ppls) if val_ppls else None,
+        "best_val_ppl": p.lowest("val_ppl"),
         "best_epoch": p.best_epoch,
         "baseline_ppl": trainer.baseline_ppl,
         "sample": p.last_sample,
         "checkpoint": str(checkpoint) if checkpoint is not None else None,
         "last_checkpoint": str(last_path) if has_last else None,
         "elapsed": p.elapsed,
-        **trainer.task.summary(p.history),
+        **trainer.task.summary(p),
     }
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from rnn_tui.checkpoints.checkpoint import Checkpoint
     from rnn_tui.train.config import Config
+    from rnn_tui.train.progress import Progress
 
 
 class RunSink(Protocol):
@@ -120,8 +121,9 @@ class Task(Protocol):
     def epoch_text(self, event: dict) -> str:
         """The task's part of a progress line for an epoch event ("  BLEU 25.6")."""
 
-    def summary(self, history: list[dict]) -> dict:
-        """Task-specific keys of `rnn-tui train --json`'s summary."""
+    def summary(self, progress: Progress) -> dict:
+        """Task-specific keys of `rnn-tui train --json`'s summary (from the last epochs'
+        history and each metric's extremes over all of them)."""
 
 
 __all__ = ["Evaluation", "RunSink", "Task"]

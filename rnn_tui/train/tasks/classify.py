@@ -22,6 +22,7 @@ from rnn_tui.data.names_split import HELD_OUT, names_split
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
@@ -221,7 +222,7 @@ class ClassifyTask(Sharded):
         acc, f1 = event.get("accuracy"), event.get("macro_f1")
         return "" if acc is None else f"  accuracy {acc:.3f}  macro-F1 {f1:.3f}"
 
-    def summary(self, history: list[dict]) -> dict:
+    def summary(self, progress: Progress) -> dict:
         """The report and confusion of the best macro-F1 (the `best` checkpoint's), the
         baselines' scores on the same held-out names."""
         report = self.best_report

@@ -34,6 +34,7 @@ from rnn_tui.data.timeseries import ar_features, ar_split
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
+from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
@@ -292,7 +293,7 @@ class ForecastTask(Sharded):
         rmse = event.get("rmse")
         return "" if rmse is None else f"  RMSE {rmse:.4g}"
 
-    def summary(self, history: list[dict]) -> dict:
+    def summary(self, progress: Progress) -> dict:
         return {
             "series": self.series.name,
             "horizons": list(self.horizons),

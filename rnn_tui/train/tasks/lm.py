@@ -45,6 +45,7 @@ from rnn_tui.models.base import detach_state
 from rnn_tui.models.names import MAX_VOCAB
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import OPTION
+from rnn_tui.train.progress import Progress
 from rnn_tui.train.task import Evaluation
 
 WORD_EMBED = 128  # the embedding size of a word-level concise model when none is given
@@ -402,7 +403,7 @@ class LanguageModelTask:
     def epoch_text(self, event: dict) -> str:
         return ""
 
-    def summary(self, history: list[dict]) -> dict:
+    def summary(self, progress: Progress) -> dict:
         return {}
 
 

@@ -45,6 +45,7 @@ from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.bleu import corpus_bleu
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.masked_loss import masked_cross_entropy
+from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 from rnn_tui.train.tasks.lm import to_device
@@ -297,15 +298,14 @@ class Seq2SeqTask(Sharded):
             text += f" (≤5 words {event['bleu_short']:.1f})"
         return text
 
-    def summary(self, history: list[dict]) -> dict:
-        last = history[-1] if history else {}
-        bleus = [h["bleu"] for h in history if h.get("bleu") is not None]
+    def summary(self, progress: Progress) -> dict:
+        last = progress.history[-1] if progress.history else {}
         return {
             "train_loss": float(np.log(last["train_ppl"])) if last.get("train_ppl") else None,
             "val_loss": float(np.log(last["val_ppl"])) if last.get("val_ppl") else None,
             "bleu": last.get("bleu"),
             "bleu_short": last.get("bleu_short"),
-            "best_bleu": max(bleus) if bleus else None,
+            "best_bleu": progress.highest("bleu"),
             "malformed_lines": self.malformed,
         }
 

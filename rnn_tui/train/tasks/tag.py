@@ -24,6 +24,7 @@ from rnn_tui.data.tag_split import EVAL_WINDOW, HELD_OUT, tag_data
 from rnn_tui.data.tagging import restore
 from rnn_tui.metrics.tagging import TagReport, tag_report
 from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
@@ -190,7 +191,7 @@ class TagTask(Sharded):
             return ""
         return f"  accuracy {acc:.3f}  macro-F1 {f1:.3f}  capital F1 {cap:.3f}  mark F1 {punct:.3f}"
 
-    def summary(self, history: list[dict]) -> dict:
+    def summary(self, progress: Progress) -> dict:
         """The per-tag report of the best macro-F1 (the `best` checkpoint's), its binary F1s,
         and the tag-nothing baseline on the same held-out characters."""
         report, base = self.best_report, self.baseline_report
