@@ -151,3 +151,53 @@ def test_from_token_counts_builds_the_counted_vocab(tokens, min_freq, reserved):
     for token in ["a", "b", "c", "d", "<unk>", "<pad>", "<bos>", "é", "zz"]:
         assert built.freq(token) == reference.freq(token) == counter.get(token, 0)
     assert Vocab.from_dict(built.to_dict()) == built
+
+
+@SETTINGS
+@given(
+    TOKENS,
+    st.integers(min_value=0, max_value=3),
+    st.sampled_from([[], ["<pad>"], ["<pad>", "<bos>"], ["a"]]),
+)
+def test_a_saved_vocab_keeps_indices_and_counts_but_not_the_dropped_tokens(
+    tokens, min_freq, reserved
+):
+    vocab = Vocab(tokens, min_freq=min_freq, reserved_tokens=reserved)
+    d = vocab.to_dict()
+    text = json.dumps(d, ensure_ascii=False, separators=(",", ":"))
+    again = Vocab.from_dict(json.loads(text))
+    assert again == vocab
+    assert again.counts_by_index()[len(reserved) + 1 :].tolist() == (
+        vocab.counts_by_index()[len(reserved) + 1 :].tolist()
+    )
+    assert again[tokens] == vocab[tokens]
+    kept = {t for t, c in count_corpus(tokens).items() if c >= min_freq}
+    saved = set(d["idx_to_token"]) | {t for t, _ in d.get("token_freqs", [])}
+    assert saved <= kept | {"<unk>", *reserved}  # nothing min_freq dropped
+    # kept_bytes is what each kept token adds to that JSON (a comma more where none is left)
+    fewer = Vocab(tokens, min_freq=min_freq + 1, reserved_tokens=reserved)
+    if (fewer.counted_offset is None) == (vocab.counted_offset is None):
+        smaller = json.dumps(fewer.to_dict(), ensure_ascii=False, separators=(",", ":"))
+        saved_bytes = len(text.encode()) - len(smaller.encode())
+        estimate = int(vocab.kept_bytes()[vocab.kept_at(min_freq + 1) :].sum())
+        assert 0 <= estimate - saved_bytes <= 1
+    assert vocab.kept_at(min_freq + 1) == len(fewer) - len(fewer.reserved_tokens) - 1 or (
+        fewer.counted_offset is None
+    )
+
+
+def test_a_vocab_saved_before_with_every_count_still_loads():
+    old = {
+        "idx_to_token": ["<unk>", "a", "b"],
+        "token_freqs": [["a", 3], ["b", 2], ["c", 1]],
+        "min_freq": 2,
+        "reserved_tokens": [],
+    }
+    vocab = Vocab.from_dict(old)
+    assert vocab["b"] == 2 and vocab["c"] == 0 and vocab.freq("c") == 1
+
+
+@pytest.mark.parametrize("counts", [[1], [3, "x"], [3, None], [3, 2, 1], [1e400, 2], "ab"])
+def test_counts_that_do_not_match_the_tokens_are_refused(counts):
+    with pytest.raises(DataError, match="malformed vocabulary"):
+        Vocab.from_dict({"idx_to_token": ["<unk>", "a", "b"], "counts": counts})

@@ -39,6 +39,19 @@ def tensor_file_name(name: str, data: bytes) -> str:
     return f"{name}.{hashlib.sha256(data).hexdigest()[:12]}.safetensors"
 
 
+def json_text(record: dict) -> str:
+    """A checkpoint's JSON as written. One line: vocabularies of thousands of tokens made the
+    indented form three times larger (1.3 MB for the shipped translator), and nobody reads
+    them by eye."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_size(record: dict) -> int:
+    """The bytes `record` takes in a checkpoint's JSON (UTF-8)."""
+    text = json_text(record)
+    return len(text) if text.isascii() else len(text.encode())
+
+
 def write_pair(folder: Path, name: str, data: bytes, record: dict) -> Path:
     """Commit `data` (a safetensors file) and `record` (its JSON, to which tensors_file, sha256
     and size are added) as checkpoint `name` in `folder`; return the tensor file's path."""
@@ -50,11 +63,15 @@ def write_pair(folder: Path, name: str, data: bytes, record: dict) -> Path:
         "size": len(data),
     }
     try:
-        # One line: vocabularies of thousands of tokens made the indented form three times
-        # larger (1.3 MB for the shipped translator), and nobody reads them by eye.
-        text = json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+        text = json_text(record) + "\n"
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"cannot save checkpoint {folder / name}: {exc}") from None
+    size = len(text.encode())
+    if size > MAX_JSON_BYTES:  # what read_meta would refuse: keep the checkpoint there is
+        raise CheckpointError(
+            f"cannot save checkpoint {folder / name}: its JSON would be {size / 2**20:.1f} MiB, "
+            f"more than the {MAX_JSON_BYTES / 2**20:.0f} MiB a checkpoint may hold"
+        )
     folder.mkdir(parents=True, exist_ok=True)
     tensors_path = folder / tensors_name
     if not tensors_path.is_file() or tensors_path.stat().st_size != len(data):
@@ -199,6 +216,8 @@ def json_of(path: Path) -> Path | None:
 
 __all__ = [
     "MAX_JSON_BYTES",
+    "json_size",
+    "json_text",
     "clean_stale",
     "json_of",
     "read_meta",

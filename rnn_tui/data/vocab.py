@@ -269,23 +269,66 @@ class Vocab:
         return self._counts.get(token, 0)
 
     def to_dict(self) -> dict:
-        """A JSON-ready description that `from_dict` turns back into an equal Vocab."""
-        return {
+        """A JSON-ready description that `from_dict` turns back into a Vocab with the same
+        indices and counts: the tokens min_freq dropped are left out (they all map to `<unk>`;
+        for a corpus of millions of distinct words they were most of a checkpoint), and where
+        the counted tokens follow the head unrepeated, their counts are a list of numbers."""
+        d: dict[str, Any] = {
             "idx_to_token": list(self.idx_to_token),
-            "token_freqs": [[token, freq] for token, freq in zip(self._by_freq, self._freqs)],
             "min_freq": self.min_freq,
             "reserved_tokens": list(self.reserved_tokens),
         }
+        if self._offset is not None:
+            d["counts"] = self._freqs[: self._kept].tolist()
+        else:
+            kept = zip(self._by_freq[: self._kept], self._freqs[: self._kept])
+            d["token_freqs"] = [[token, freq] for token, freq in kept]
+        return d
+
+    def kept_bytes(self) -> Any:
+        """The JSON bytes (`to_dict`, compact, UTF-8) each kept counted token takes, by
+        descending count, as an int64 array: what a smaller vocabulary would save."""
+        import json
+
+        import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
+
+        size = json.JSONEncoder(ensure_ascii=False).encode
+        pairs = self._offset is None
+        out = np.empty(self._kept, dtype=np.int64)
+        for i in range(self._kept):
+            text = size(self._by_freq[i])
+            width = len(text) if text.isascii() else len(text.encode())
+            # ,"token" in idx_to_token; then count, in counts or ["token",count], in token_freqs
+            count = len(str(self._freqs[i])) + 1
+            out[i] = width + 1 + (count + width + 3 if pairs else count)
+        return out
+
+    def kept_at(self, min_freq: int) -> int:
+        """How many counted tokens a min_freq of `min_freq` (not below this one's) keeps."""
+        if min_freq <= self.min_freq:
+            return self._kept
+        return bisect.bisect_right(self._freqs, -min_freq, key=operator.neg, hi=self._kept)
 
     @classmethod
     def from_dict(cls, d: dict) -> Vocab:
         """Rebuild a Vocab saved by `to_dict` (e.g. from a checkpoint's JSON)."""
         try:
             idx_to_token = [str(token) for token in d["idx_to_token"]]
-            token_freqs = [(str(token), int(freq)) for token, freq in d.get("token_freqs", [])]
             min_freq = int(d.get("min_freq", 0))
             reserved = [str(token) for token in d.get("reserved_tokens", [])]
-        except (KeyError, TypeError, ValueError) as exc:
+            counts = d.get("counts")
+            if counts is not None:
+                # The counted tokens follow <unk> and the reserved ones, in count order.
+                head = 1 + len(reserved)
+                if idx_to_token[1:head] != reserved or len(counts) != len(idx_to_token) - head:
+                    raise ValueError("counts do not match the tokens")
+                by_freq = idx_to_token[head:]
+                freqs = array.array("q", (int(freq) for freq in counts))
+            else:
+                token_freqs = [(str(t), int(freq)) for t, freq in d.get("token_freqs", [])]
+                by_freq = [token for token, _ in token_freqs]
+                freqs = array.array("q", (freq for _, freq in token_freqs))
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise DataError(f"malformed vocabulary: {exc!r}") from None
         if not idx_to_token or idx_to_token[0] != UNK:
             raise DataError("malformed vocabulary: index 0 must be '<unk>'")
@@ -294,9 +337,10 @@ class Vocab:
         vocab = cls.__new__(cls)
         vocab.min_freq = min_freq
         vocab.reserved_tokens = reserved
-        vocab._by_freq = [token for token, _ in token_freqs]
-        vocab._freqs = array.array("q", (freq for _, freq in token_freqs))
-        vocab._kept, vocab._offset = len(token_freqs), None  # `freq` asks a dict
+        vocab._by_freq, vocab._freqs = by_freq, freqs
+        # With counts, counted token i sits at head + i; else `freq` asks a dict.
+        vocab._kept = len(by_freq)
+        vocab._offset = 1 + len(reserved) if counts is not None else None
         vocab._counts = None
         vocab.idx_to_token = idx_to_token
         vocab._token_to_idx = {token: idx for idx, token in enumerate(idx_to_token)}
@@ -305,10 +349,12 @@ class Vocab:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Vocab):
             return NotImplemented
+        # The same indices and counts; the counts of tokens min_freq dropped (which a saved
+        # Vocab leaves out) do not matter.
         return (
             self.idx_to_token == other.idx_to_token
-            and self._by_freq == other._by_freq
-            and self._freqs == other._freqs
+            and self._by_freq[: self._kept] == other._by_freq[: other._kept]
+            and self._freqs[: self._kept] == other._freqs[: other._kept]
         )
 
     def __repr__(self) -> str:

@@ -25,7 +25,7 @@ from pathlib import Path
 
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.store import tensors_path_of
+from rnn_tui.checkpoints.store import MAX_JSON_BYTES, tensors_path_of
 from rnn_tui.files import FileProblem, read_bytes
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
@@ -51,7 +51,6 @@ def _shipped_dir() -> Path:
 SHIPPED_DIR = _shipped_dir()
 KINDS = ("shipped", "run")
 RUN_CHECKPOINTS = ("best", "last")
-_MAX_JSON_BYTES = 64 * 1024 * 1024  # a checkpoint's JSON is small; never slurp a huge stray file
 
 
 def resolve_shipped(text: str) -> str:
@@ -83,7 +82,7 @@ def read_meta(json_path: str | os.PathLike) -> dict | None:
     """A checkpoint's JSON as a dict, or None when it is missing, unreadable or not one."""
     path = Path(json_path)
     try:
-        data = read_bytes(path, limit=_MAX_JSON_BYTES, what="checkpoint JSON", pipes=False)
+        data = read_bytes(path, limit=MAX_JSON_BYTES, what="checkpoint JSON", pipes=False)
         meta = json.loads(data.decode("utf-8"))
     except (FileProblem, OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None

@@ -47,6 +47,7 @@ from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import OPTION
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.task import Evaluation
+from rnn_tui.train.vocab_room import check_vocab_room
 
 WORD_EMBED = 128  # the embedding size of a word-level concise model when none is given
 BASELINE_MAX_TOKENS = 2_000_000  # the trigram baseline's tokens at most (train + validation)
@@ -121,9 +122,11 @@ class LanguageModelTask:
 
     def _check_vocab_size(self, config: Config) -> None:
         """ConfigError naming the min_freq that fits, where the vocabulary is more than a model
-        takes (a log of ids has a word for nearly every token)."""
+        takes (a log of ids has a word for nearly every token) or a checkpoint holds."""
         size = len(self.vocab)
         if size <= MAX_VOCAB:
+            other = "or --token char" if config.token == "word" else ""
+            check_vocab_room([self.vocab], str(config.corpus), other=other)
             return
         least, kept = self.vocab.min_freq_within(MAX_VOCAB)
         hint = f"--min-freq {least} keeps {kept:,} of them"

@@ -49,6 +49,7 @@ from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 from rnn_tui.train.tasks.lm import to_device
+from rnn_tui.train.vocab_room import check_vocab_room
 
 SHORT_WORDS = 5  # "held-out pairs of up to five English words"
 EVAL_BATCH = 512
@@ -92,6 +93,7 @@ class Seq2SeqTask(Sharded):
         self.tgt_vocab = Vocab([target[i] for i in train_idx], min_freq, reserved)
         self.src_vocab.check_not_empty(f"the English side of {config.pairs}")
         self.tgt_vocab.check_not_empty(f"the French side of {config.pairs}")
+        check_vocab_room([self.src_vocab, self.tgt_vocab], f"{config.pairs} (both sides)")
         T = config.num_steps
         src, src_len = build_array_nmt(source, self.src_vocab, T)
         tgt, tgt_len = build_array_nmt(target, self.tgt_vocab, T)
