@@ -408,6 +408,49 @@ def test_list_runs_reads_a_large_metrics_file(tmp_path):
     assert (entry["epoch"], entry["epochs"], entry["best_val_ppl"]) == (50, 50, 2.0)
 
 
+def test_list_runs_reads_a_long_run_a_piece_at_a_time(tmp_path, monkeypatch):
+    from rnn_tui.runs import listing
+
+    root = tmp_path / "runs"
+    run = _make_run(root, "long", {"model": "gru"}, updated=1)
+    with open(run.metrics_path, "w", encoding="utf-8") as f:
+        for e in range(1, 301):
+            f.write(json.dumps({"event": "epoch", "epoch": e, "val_ppl": 1000.0 / e}) + "\n")
+            f.write(json.dumps({"event": "step", "epoch": e, "loss": 1.0}) * 1 + "\n")
+    reads: list[int] = []
+    read_lines = listing._MetricsSummary.read_lines
+
+    def spy(self, limit=None):
+        block = read_lines(self, limit)
+        reads.append(limit)
+        return block
+
+    monkeypatch.setattr(listing, "READ_PIECE", 1000)  # a few dozen lines a piece
+    monkeypatch.setattr(listing._MetricsSummary, "read_lines", spy)
+    entry = list_runs(root)[0]
+    assert (entry["epoch"], entry["best_val_ppl"]) == (300, 1000.0 / 300)
+    assert len(reads) > 20 and set(reads) == {1000}
+
+
+def test_a_line_without_an_end_is_not_read_again_at_every_listing(tmp_path, monkeypatch):
+    from rnn_tui.runs import listing
+
+    root = tmp_path / "runs"
+    run = _make_run(root, "r", {"model": "gru"}, updated=1, epochs=[{"epoch": 1, "val_ppl": 5.0}])
+    monkeypatch.setattr(rundir_module, "MAX_LINE_BYTES", 4096)
+    _append(run.metrics_path, "x" * 100_000)  # a line with no end, far past any event
+    assert list_runs(root)[0]["epoch"] == 1
+    summary = listing._summaries[run.metrics_path]
+    assert len(summary._partial) <= 4096  # not kept
+    read_before = summary._offset
+    assert list_runs(root)[0]["epoch"] == 1
+    assert summary._offset == read_before  # nothing read again
+    _append(run.metrics_path, "\n" + json.dumps({"event": "epoch", "epoch": 2, "val_ppl": 3.0}))
+    _append(run.metrics_path, "\n")
+    entry = list_runs(root)[0]
+    assert (entry["epoch"], entry["best_val_ppl"]) == (2, 3.0)
+
+
 def test_list_runs_of_a_missing_root(tmp_path, monkeypatch):
     assert list_runs(tmp_path / "nothing here") == []
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "r"))

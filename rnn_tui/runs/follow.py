@@ -26,7 +26,7 @@ from pathlib import Path
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
-from rnn_tui.runs.rundir import MetricsTail, RunDir, RunError
+from rnn_tui.runs.rundir import READ_PIECE, MetricsTail, RunDir, RunError
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
 from rnn_tui.runs.snapshot import Sample, Snapshot
 
@@ -40,7 +40,6 @@ SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct")
 # step and epoch event, which put any series on a step or wall-time x axis (runs/x_axis.py).
 CLOCK_SERIES = ("clock_step", "clock_time")
 MAX_NOTES = 4  # a start event's remarks kept (a task writes one or two)
-READ_PIECE = 4 << 20  # bytes of metrics.jsonl parsed at a time (~35k events)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 

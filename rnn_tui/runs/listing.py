@@ -14,12 +14,12 @@ import re
 import threading
 from pathlib import Path
 
-from rnn_tui.files import open_regular
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.rundir import (
     CONFIG_FILE,
-    HEAD_BYTES,
+    READ_PIECE,
+    LineTail,
     RunDir,
     RunError,
     default_runs_root,
@@ -29,26 +29,14 @@ from rnn_tui.runs.rundir import (
 _EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
 
 
-class _MetricsSummary:
+class _MetricsSummary(LineTail):
     """What list_runs needs from a metrics.jsonl (the last epoch event, the best finite val_ppl),
-    kept per file and advanced over only the bytes appended since the previous scan."""
+    kept per file and advanced over only the bytes appended since the previous scan, a piece
+    at a time (LineTail: a long run's 120 MB file is never held whole, and a line without an
+    end is skipped as it arrives instead of read again at every scan)."""
 
-    __slots__ = (
-        "identity",
-        "head",
-        "offset",
-        "last_epoch",
-        "best_val_ppl",
-        "best_bleu",
-        "best_rmse",
-        "best_macro_f1",
-        "speeds",
-    )
-
-    def __init__(self, identity: tuple[int, int]):
-        self.identity = identity
-        self.head = b""
-        self.offset = 0
+    def reset(self) -> None:
+        super().reset()
         self.last_epoch: dict | None = None
         self.best_val_ppl: float | None = None
         self.best_bleu: float | None = None  # seq2seq runs: the highest held-out BLEU
@@ -56,14 +44,17 @@ class _MetricsSummary:
         self.best_macro_f1: float | None = None  # classify and tag runs: the highest macro-F1
         self.speeds: list[float] = []  # each epoch's tokens/s
 
+    def scan(self) -> None:
+        """Fold in every complete line appended since the previous scan."""
+        while True:
+            self.consume(self.read_lines(READ_PIECE))
+            if not self.more:
+                return
+
     def consume(self, data: bytes) -> None:
-        """Fold in the bytes read at `offset`; a partial last line waits for the next scan."""
-        end = data.rfind(b"\n") + 1
-        if self.offset == 0:
-            self.head = data[: min(end, HEAD_BYTES)]
-        self.offset += end
+        """Fold in a block of complete lines."""
         # The regex scans in C; only epoch lines (a few hundred) are parsed as JSON.
-        for match in _EPOCH_LINE.finditer(data, 0, end):
+        for match in _EPOCH_LINE.finditer(data):
             event = parse_line(match.group())
             if event is None or event.get("event") != "epoch":
                 continue
@@ -121,30 +112,14 @@ _summaries: dict[Path, _MetricsSummary] = {}
 _summaries_lock = threading.Lock()
 
 
-def _metrics_summary(path: Path) -> _MetricsSummary | None:
-    """The summary (last epoch event, best val_ppl, best BLEU) of a metrics file, None when it
-    cannot be read."""
-    try:
-        f = open_regular(path)
-    except OSError:
-        return None
-    with f, _summaries_lock:
-        try:
-            st = os.fstat(f.fileno())
-            identity = (st.st_dev, st.st_ino)
-            summary = _summaries.get(path)
-            if (
-                summary is None
-                or summary.identity != identity
-                or st.st_size < summary.offset
-                or f.read(len(summary.head)) != summary.head
-            ):
-                summary = _summaries[path] = _MetricsSummary(identity)
-            if st.st_size > summary.offset:
-                f.seek(summary.offset)
-                summary.consume(f.read())
-        except OSError:
-            return None
+def _metrics_summary(path: Path) -> _MetricsSummary:
+    """The summary (last epoch event, best val_ppl, best BLEU…) of a metrics file, brought up
+    to date; its fields are None while the file cannot be read."""
+    with _summaries_lock:
+        summary = _summaries.get(path)
+        if summary is None:
+            summary = _summaries[path] = _MetricsSummary(path)
+        summary.scan()
         return summary
 
 

@@ -282,16 +282,20 @@ HEAD_BYTES = 256
 MAX_LINE_BYTES = 16 << 20  # an event is a few hundred bytes; a sample of long tokens, more
 
 
-class MetricsTail:
-    """Incremental reader of a metrics.jsonl for the UI's timer.
+READ_PIECE = (
+    4 << 20
+)  # bytes of metrics.jsonl read at a time by a reader of a long run (~35k events)
 
-    `read_new()` returns the events of the complete lines added since the previous call. A
-    partial last line (the writer is mid-append) is kept for the next call; a malformed line is
-    skipped (counted in `skipped`), as is a line longer than MAX_LINE_BYTES, as it arrives; a
-    file that does not exist yet gives []; a file that was truncated or replaced (a run
-    directory reused) is read again from its start. With `limit`, at most that many bytes are
-    read, and `more` says whether the file had more: a long run's 120 MB of events parsed at
-    once held 1.2 GB of dicts.
+
+class LineTail:
+    """Incremental reader of the complete lines appended to a file (a metrics.jsonl).
+
+    `read_lines()` returns the complete lines added since the previous call, as one block of
+    bytes. A partial last line (the writer is mid-append) is kept for the next call; a line
+    longer than MAX_LINE_BYTES is skipped (counted in `skipped`) as it arrives; a file that
+    does not exist yet gives b""; a file that was truncated or replaced (a run directory reused)
+    is read again from its start, after `reset()`. With `limit`, at most that many bytes are
+    read, and `more` says whether the file had more.
     """
 
     def __init__(self, path: str | os.PathLike):
@@ -307,12 +311,12 @@ class MetricsTail:
         self._identity: tuple[int, int] | None = None
         self._head = b""
 
-    def read_new(self, limit: int | None = None) -> list[dict]:
+    def read_lines(self, limit: int | None = None) -> bytes:
         self.more = False
         try:
             f = open_regular(self.path)
         except OSError:
-            return []
+            return b""
         with f:
             st = os.fstat(f.fileno())
             identity = (st.st_dev, st.st_ino)
@@ -338,14 +342,26 @@ class MetricsTail:
             if end >= 0:
                 self._dropping = False
                 self.skipped += 1
-        lines = (self._partial + data).split(b"\n")
-        self._partial = lines.pop()
+        data = self._partial + data if self._partial else data
+        end = data.rfind(b"\n") + 1
+        block, self._partial = data[:end], data[end:]
         if len(self._partial) > MAX_LINE_BYTES:
             # No event is this long: the rest of the line is skipped as it arrives, not kept
             # (200 MB without a line end were held, and copied at every read).
             self._partial, self._dropping = b"", True
+        return block
+
+
+class MetricsTail(LineTail):
+    """Incremental reader of a metrics.jsonl for the UI's timer: `read_new()` returns the events
+    of the complete lines added since the previous call (LineTail); a malformed line is skipped
+    and counted in `skipped`. Read with a `limit`, a long run's 120 MB of events are not parsed
+    at once (they held 1.2 GB of dicts).
+    """
+
+    def read_new(self, limit: int | None = None) -> list[dict]:
         events = []
-        for line in lines:
+        for line in self.read_lines(limit).split(b"\n"):
             event = parse_line(line)
             if event is not None:
                 events.append(event)
@@ -366,7 +382,9 @@ def parse_line(line: bytes) -> dict | None:
 
 __all__ = [
     "COMMANDS",
+    "READ_PIECE",
     "STATUSES",
+    "LineTail",
     "MetricsTail",
     "RunDir",
     "RunError",
