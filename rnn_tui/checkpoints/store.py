@@ -26,7 +26,7 @@ from pathlib import Path
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
-from rnn_tui.files import FileProblem, read_bytes
+from rnn_tui.files import FileProblem, open_regular, read_bytes
 
 MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON: config, vocabularies, metric history
 MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; a device is refused anyway
@@ -39,11 +39,17 @@ def tensor_file_name(name: str, data: bytes) -> str:
     return f"{name}.{hashlib.sha256(data).hexdigest()[:12]}.safetensors"
 
 
+def _dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def json_text(record: dict) -> str:
-    """A checkpoint's JSON as written. One line: vocabularies of thousands of tokens made the
-    indented form three times larger (1.3 MB for the shipped translator), and nobody reads
-    them by eye."""
-    return json.dumps(record, ensure_ascii=False, separators=(",", ":"))
+    """A checkpoint's JSON as written: one line (vocabularies of thousands of tokens made the
+    indented form three times larger, 1.3 MB for the shipped translator, and nobody reads
+    them by eye), its top-level values smallest first, so that a reader of the small ones
+    (config, progress: `read_leading`) stops before the vocabularies."""
+    items = sorted(((_dumps(k), _dumps(v)) for k, v in record.items()), key=lambda kv: len(kv[1]))
+    return "{" + ",".join(f"{key}:{value}" for key, value in items) + "}"
 
 
 def json_size(record: dict) -> int:
@@ -125,6 +131,49 @@ def clean_stale(folder: Path, names: tuple[str, ...]) -> list[str]:
             after = {p.name for p in _tensor_files_of(folder, name)}
             removed += sorted(before - after)
     return removed
+
+
+LEADING_BYTES = 1 << 20  # where the small values of a checkpoint's JSON are (json_text)
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def read_leading(json_path: Path, needed: frozenset[str], skip: frozenset[str]) -> dict | None:
+    """The top-level values of a checkpoint's JSON up to the first key in `skip` (the
+    vocabularies, megabytes for a large one), once every key in `needed` has been read, from
+    its first LEADING_BYTES: json_text writes the small values first. Parsing 60 MB of
+    vocabulary holds the interpreter for ~0.3 s, which a screen listing checkpoints in a worker
+    thread felt as a stall. None where that prefix does not hold them (a checkpoint written
+    before, values in another order): the caller reads the whole JSON then. OSError for a
+    file that cannot be read, as open_regular."""
+    with open_regular(json_path) as f:
+        head = f.read(LEADING_BYTES)
+    if looks_like_pickle(head[:16]):
+        return None
+    text = head.decode("utf-8", errors="replace")  # a cut character lies past what is parsed
+    decode = json.JSONDecoder().raw_decode
+    out: dict = {}
+    try:
+        at = _SPACE.match(text, 0).end()
+        if text[at] != "{":
+            return None
+        at = _SPACE.match(text, at + 1).end()
+        while text[at] != "}":
+            key, at = decode(text, at)
+            at = _SPACE.match(text, at).end()
+            if not isinstance(key, str) or text[at] != ":":
+                return None
+            at = _SPACE.match(text, at + 1).end()
+            if key in skip and needed <= out.keys():
+                return out
+            out[key], at = decode(text, at)
+            at = _SPACE.match(text, at).end()
+            if text[at] == ",":
+                at = _SPACE.match(text, at + 1).end()
+            elif text[at] != "}":
+                return None
+    except (ValueError, IndexError, RecursionError):
+        return None  # cut by the prefix's end, or not JSON: the caller reads it whole
+    return out
 
 
 def _quiet_meta(json_path: Path) -> dict | None:
@@ -218,6 +267,7 @@ __all__ = [
     "MAX_JSON_BYTES",
     "json_size",
     "json_text",
+    "read_leading",
     "clean_stale",
     "json_of",
     "read_meta",

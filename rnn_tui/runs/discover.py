@@ -25,7 +25,7 @@ from pathlib import Path
 
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.store import MAX_JSON_BYTES, tensors_path_of
+from rnn_tui.checkpoints.store import MAX_JSON_BYTES, read_leading, tensors_path_of
 from rnn_tui.files import FileProblem, read_bytes
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
@@ -166,8 +166,25 @@ def _attention(value: object) -> str | None:
     return value if isinstance(value, str) and value.isalnum() and value != "none" else None
 
 
+# What describe() and the listing read of a checkpoint's JSON, and what they do without.
+_FACT_KEYS = frozenset({"format_version", "config", "model_config", "metrics", "tensors_file"})
+_VOCABULARIES = frozenset({"vocab", "src_vocab", "tgt_vocab"})
+
+
+def read_facts(json_path: str | os.PathLike) -> dict | None:
+    """read_meta without the vocabularies, where the JSON puts them last (store.json_text):
+    a list of checkpoints parses kilobytes, not a large vocabulary's megabytes."""
+    try:
+        meta = read_leading(Path(json_path), _FACT_KEYS, _VOCABULARIES)
+    except OSError:
+        return None
+    if meta is None:
+        return read_meta(json_path)
+    return meta if "format_version" in meta else None
+
+
 def _entry(json_path: Path, name: str, kind: str) -> dict | None:
-    meta = read_meta(json_path)
+    meta = read_facts(json_path)
     if meta is None:
         return None
     # A JSON without the tensor file it commits is not a usable checkpoint: not listed.
@@ -331,6 +348,7 @@ __all__ = [
     "discover_checkpoints",
     "format_facts",
     "label_for",
+    "read_facts",
     "read_meta",
     "shipped_dirs",
     "short_path",
