@@ -152,7 +152,10 @@ def test_undecodable_bytes_name_the_offset(tmp_path):
     path.write_bytes(b"abc\xffdef")
     with pytest.raises(DataError) as exc:
         read_text(str(path))
-    assert one_line(exc) == f"cannot decode {path} as utf-8: invalid byte 0xff at offset 3"
+    assert one_line(exc) == (
+        f"cannot decode {path} as utf-8: invalid byte 0xff at offset 3 "
+        "(written in another encoding? e.g. cp1252 or latin-1)"
+    )
 
 
 def test_unknown_encoding(tmp_path):

@@ -399,5 +399,6 @@ def test_a_big_file_is_decoded_into_pieces_that_make_the_text(monkeypatch, encod
     # An invalid byte is reported at its offset in the file, also where the piece it falls in
     # starts with the tail of a character begun in the piece before.
     for at in (p for p in range(20, 90) if data[p] & 0xC0 != 0x80):
-        with pytest.raises(DataError, match=f"invalid byte 0xff at offset {at}$"):
+        where = rf"invalid byte 0xff at offset {at} \(written in another encoding\?"
+        with pytest.raises(DataError, match=where):
             sources.decode_pieces(data[:at] + b"\xff" + data[at:], "f.txt", encoding)

@@ -146,8 +146,11 @@ def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]
     except UnicodeDecodeError as exc:
         bad = exc.object[exc.start : exc.end][:4]
         shown = " ".join(f"0x{b:02x}" for b in bad)
+        # Text from Windows or an older system is the usual cause; say which names to try.
+        other = " (written in another encoding? e.g. cp1252 or latin-1)" if codec == "utf-8" else ""
         raise DataError(
-            f"cannot decode {label} as {encoding}: invalid byte {shown} at offset {exc.start}"
+            f"cannot decode {label} as {encoding}: invalid byte {shown} at offset {exc.start:,}"
+            + other
         ) from None
     if wide:
         offset = 0
