@@ -144,3 +144,30 @@ def test_forecast_errors_and_the_winner():
     assert forecast_errors(np.array([1.0]), np.array([0.0]))["mape"] is None
     assert winner({"mlp": 0.3, "naive": 0.2, "seasonal_naive": None}) == "naive"
     assert winner({"mlp": None}) is None
+
+
+def test_a_csv_is_read_without_an_object_per_row_for_the_collector(monkeypatch):
+    # A list per row (a million for the largest series) made every full collection walk them
+    # all, and a worker's collection holds the app's event loop (136–259 ms seen).
+    import gc
+
+    from rnn_tui.data import series_files
+
+    text = "month,value\n" + "".join(f"1949-{i % 12 + 1:02d},{i}.5\n" for i in range(20_000))
+    number, seen = series_files._number, []
+
+    def counting(cell: str):
+        if cell == "19999.5":  # the last value: every row has been read
+            seen.append(len(gc.get_objects()) - before)
+        return number(cell)
+
+    monkeypatch.setattr(series_files, "_number", counting)
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        series = parse_csv(text, "s.csv")
+    finally:
+        gc.enable()
+    assert len(series) == 20_000 and series.values[3] == 3.5 and series.labels[13] == "1949-02"
+    assert seen and max(seen) < 1_000

@@ -10,8 +10,10 @@ series), a cell that is not a finite number, too few values.
 
 from __future__ import annotations
 
+import array
 import csv
 import io
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,43 +72,58 @@ def load_series(
     return parse_csv(text, str(source), column)
 
 
+SNIFF_ROWS = 50  # rows that decide which columns are numbers
+
+
 def parse_csv(text: str, label: str, column: str = "") -> Series:
-    """The series in CSV `text` (see the module docstring); `label` names it in messages."""
-    rows = []
+    """The series in CSV `text` (see the module docstring); `label` names it in messages.
+
+    The rows are read one at a time and only the value and label cells kept: a list per row
+    (a million for the largest series) made the collector walk them all, and the app, whose
+    workers read series, waited on those walks (136–259 ms)."""
+    rows = (row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row))
     try:
-        for row in csv.reader(io.StringIO(text)):
-            if any(cell.strip() for cell in row):
-                rows.append(row)
-                # Refused as soon as it is known: 8M rows read whole took 13 s and 2.7 GB.
-                if len(rows) > MAX_POINTS + 1:
-                    raise DataError(
-                        f"{label} has more than {MAX_POINTS:,} rows, the most a series may have"
-                    )
+        header = [cell.strip() for cell in next(rows, [])]
+        sniffed = list(itertools.islice(rows, min(SNIFF_ROWS, MAX_POINTS + 1)))
+        if not sniffed:
+            raise DataError(
+                f"{label} has no data rows: a header row and one row per point are needed"
+            )
+        index = _value_column(header, sniffed, label, column)
+        by = _label_column(header, sniffed, index)
+        values = array.array("d")
+        labels: list[str] = []
+        for r, row in enumerate(itertools.chain(sniffed, rows)):
+            # Refused as soon as it is known: 8M rows read whole took 13 s and 2.7 GB.
+            if r >= MAX_POINTS:
+                raise DataError(
+                    f"{label} has more than {MAX_POINTS:,} rows, the most a series may have"
+                )
+            values.append(_cell_value(row, index, f"row {r + 2} of {label}", header[index]))
+            if by is not None:
+                labels.append(row[by].strip() if by < len(row) else "")
     except csv.Error as exc:
         raise DataError(f"{label} is not a CSV file ({exc})") from None
-    if len(rows) < 2:
-        raise DataError(f"{label} has no data rows: a header row and one row per point are needed")
-    header = [cell.strip() for cell in rows[0]]
-    body = rows[1:]
-    index = _value_column(header, body, label, column)
-    values = np.empty(len(body), dtype=np.float64)
-    for r, row in enumerate(body):
-        where = f"row {r + 2} of {label}, column {header[index]!r}"
-        cell = row[index].strip() if index < len(row) else ""
-        if not cell:
-            raise DataError(f"{where} is empty: a gap in the series (fill or remove the row)")
-        value = _number(cell)
-        if value is None:
-            raise DataError(f"{where}: {cell[:40]!r} is not a number")
-        if not math.isfinite(value):
-            raise DataError(f"{where}: {cell!r} is not a finite number")
-        values[r] = value
     if len(values) < MIN_POINTS:
         count = f"{len(values)} value{'s' if len(values) != 1 else ''}"
         raise DataError(f"{label} has {count}: a series needs at least {MIN_POINTS}")
-    labels = _labels(header, body, index)
-    period = 12 if _monthly(labels) else None
-    return Series(label, header[index], values, labels, period)
+    shown = tuple(labels) if by is not None else tuple(map(str, range(1, len(values) + 1)))
+    period = 12 if _monthly(shown) else None
+    return Series(label, header[index], np.frombuffer(values, dtype=np.float64), shown, period)
+
+
+def _cell_value(row: list[str], index: int, where: str, name: str) -> float:
+    """The finite number in `row[index]`; DataError naming the row and column if it is not."""
+    where = f"{where}, column {name!r}"
+    cell = row[index].strip() if index < len(row) else ""
+    if not cell:
+        raise DataError(f"{where} is empty: a gap in the series (fill or remove the row)")
+    value = _number(cell)
+    if value is None:
+        raise DataError(f"{where}: {cell[:40]!r} is not a number")
+    if not math.isfinite(value):
+        raise DataError(f"{where}: {cell!r} is not a finite number")
+    return value
 
 
 def _value_column(header: list[str], body: list[list[str]], label: str, column: str) -> int:
@@ -141,12 +158,13 @@ def _number(cell: str) -> float | None:
         return None
 
 
-def _labels(header: list[str], body: list[list[str]], index: int) -> tuple[str, ...]:
-    """The first other column's cells when it is not numeric (dates, months), else 1..N."""
+def _label_column(header: list[str], sniffed: list[list[str]], index: int) -> int | None:
+    """The first other column when it is not numeric (dates, months): it labels the points;
+    None when there is none (the points are then 1..N)."""
     for i in range(len(header)):
-        if i != index and not _numeric_column(body, i):
-            return tuple(row[i].strip() if i < len(row) else "" for row in body)
-    return tuple(str(t) for t in range(1, len(body) + 1))
+        if i != index and not _numeric_column(sniffed, i):
+            return i
+    return None
 
 
 def _monthly(labels: tuple[str, ...]) -> bool:
