@@ -30,7 +30,7 @@ from textual.geometry import Size
 from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_ticks import log_ticks, nice_log_ticks, nice_ticks
-from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, visible, zoomed
+from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
 POINTS_PER_COLUMN = 2
 ZOOM_STEP = 0.5  # `+` and the wheel halve the visible x range, `-` doubles it
@@ -221,6 +221,20 @@ class LinePlot(KeptFigurePlot):
                 plt.xlim(*apart(*self.x_view))
             if self.y_view is not None:
                 plt.ylim(*apart(*self.y_view))
+            if not self.logx:
+                self._flat_axis(plt.xticks, plt.xlim, x_lo, x_hi)
+            if not self.logy:
+                self._flat_axis(plt.yticks, plt.ylim, y_lo, y_hi)
+
+    @staticmethod
+    def _flat_axis(set_ticks, set_limits, lo: float, hi: float) -> None:
+        """A linear axis whose data (or view) is one value up to rounding: limits around it and
+        round ticks, where plotext would label differences in the 15th digit."""
+        if is_flat(lo, hi):
+            lo, hi = apart(lo, hi)
+            ticks = nice_ticks(lo, hi, most=5)
+            set_limits(lo, hi)
+            set_ticks(ticks, [f"{t:g}" for t in ticks])
 
     def _any_inside(self, x: np.ndarray, y: np.ndarray) -> bool:
         """Whether a point of the series lies inside the current view (True without one)."""

@@ -43,13 +43,27 @@ def clamped(view: tuple[float, float], bounds: tuple[float, float]) -> tuple[flo
     return lo, hi
 
 
+# A span this small against the values is no variation but rounding: decimation's means of a
+# constant loss differ in their last digits, and plotext then labelled its axis
+# 5.633264859517507, 5.633264859517484, … and squeezed the plot beside the labels.
+FLAT = 1e-9
+
+
+def is_flat(lo: float, hi: float) -> bool:
+    """Whether the range [lo, hi] is a single value up to rounding (lo = hi included)."""
+    # A floor for values near 0, where a span of a few subnormals would overflow 1/(hi − lo).
+    return not hi - lo > FLAT * max(abs(lo), abs(hi), 1e-280)
+
+
 def apart(lo: float, hi: float) -> tuple[float, float]:
     """Axis limits lo < hi: a view of a flat series (every y the same) would set lo = hi, and
-    plotext divides by hi − lo. Equal limits are widened by 5 % of the value (or 0.5 at 0)."""
-    if hi > lo:
+    plotext divides by hi − lo. Limits that meet, up to rounding (`is_flat`), are widened by 5 %
+    of the value (or 0.5 at 0) around their middle."""
+    if not is_flat(lo, hi):
         return lo, hi
-    pad = abs(lo) * 0.05 or 0.5
-    return lo - pad, hi + pad
+    middle = (lo + hi) / 2
+    pad = abs(middle) * 0.05 or 0.5
+    return middle - pad, middle + pad
 
 
 def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
@@ -63,4 +77,4 @@ def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndar
     return x[keep], y[keep]
 
 
-__all__ = ["apart", "clamped", "decimate", "visible", "zoomed"]
+__all__ = ["FLAT", "apart", "clamped", "decimate", "is_flat", "visible", "zoomed"]

@@ -1,0 +1,55 @@
+"""A flat line is labelled with round values: a constant loss, averaged by decimation, differs
+in its last digits, and plotext labelled such an axis 5.633264859517507, 5.633264859517484, …
+(and squeezed the plot beside the 17-character labels)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from textual.app import App, ComposeResult
+
+from rnn_tui.tui.widgets.plot import LinePlot, Series
+from rnn_tui.tui.widgets.plot_view import apart, is_flat
+
+
+@given(st.floats(-1e12, 1e12), st.integers(0, 8))
+def test_rounding_apart_is_flat_and_widened_around_the_value(value, ulps) -> None:
+    hi = value
+    for _ in range(ulps):
+        hi = np.nextafter(hi, np.inf)
+    assert is_flat(value, float(hi))
+    lo, top = apart(value, float(hi))
+    assert lo < value <= hi < top
+    assert top - hi > 1e-9 * abs(value) and value - lo > 1e-9 * abs(value)
+
+
+def test_a_real_range_is_kept() -> None:
+    assert not is_flat(1.0, 1.0 + 1e-6) and apart(1.0, 3.0) == (1.0, 3.0)
+    assert not is_flat(0.0, 1e-200) and is_flat(0.0, 1e-300)
+
+
+class OnePlot(App):
+    def compose(self) -> ComposeResult:
+        yield LinePlot(title="loss", xlabel="epoch")
+
+
+def tick_numbers(text: str) -> list[str]:
+    return re.findall(r"\d+\.\d+|\d+", text)
+
+
+@pytest.mark.parametrize("value", [5.633264859517415, 4787.899762567374, 0.0])
+async def test_a_flat_series_gets_round_ticks(value) -> None:
+    app = OnePlot()
+    async with app.run_test(size=(60, 16)) as pilot:
+        plot = app.query_one(LinePlot)
+        x = np.linspace(0.0, 3000.0, 60_000)  # decimated to the columns: means of equal values
+        y = np.full_like(x, value) * (1 + np.random.default_rng(0).uniform(-1e-15, 1e-15, x.size))
+        plot.set_series([Series("train", x, y)])
+        await pilot.pause()
+        text = plot.plt.build()
+        labels = tick_numbers(re.sub(r"\x1b\[[0-9;]*m", "", text))
+        assert labels and max(len(label) for label in labels) <= 6, labels
