@@ -53,3 +53,20 @@ async def test_a_flat_series_gets_round_ticks(value) -> None:
         text = plot.plt.build()
         labels = tick_numbers(re.sub(r"\x1b\[[0-9;]*m", "", text))
         assert labels and max(len(label) for label in labels) <= 6, labels
+
+
+@pytest.mark.parametrize("bleu", [0.0, 40.0])
+async def test_a_flat_bleu_is_labelled_from_zero(bleu) -> None:
+    from rnn_tui.tui.widgets.train_curves import ZeroBasedPlot
+
+    class BleuPlot(App):
+        def compose(self) -> ComposeResult:
+            yield ZeroBasedPlot(title="BLEU")
+
+    app = BleuPlot()
+    async with app.run_test(size=(60, 16)) as pilot:
+        plot = app.query_one(ZeroBasedPlot)
+        plot.set_series([Series("bleu", [1.0, 2.0, 3.0], [bleu] * 3)])
+        await pilot.pause()
+        labels = tick_numbers(re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()))
+        assert "0" in labels and len(labels) >= 4  # 0 and more than the line's end of the axis

@@ -27,6 +27,8 @@ from textual.containers import Container
 from rnn_tui.runs.follow import Snapshot
 from rnn_tui.runs.x_axis import MINUTES_FROM_S, axis_label, to_axis
 from rnn_tui.tui.widgets.plot import LinePlot, Series
+from rnn_tui.tui.widgets.plot_ticks import nice_ticks
+from rnn_tui.tui.widgets.plot_view import is_flat
 
 # (id, title, log y): the order `cycle()` walks.
 PLOTS = (
@@ -99,10 +101,15 @@ class ZeroBasedPlot(TimedPlot):
         super()._load_figure()  # plotext draws at the next render, so these limits still apply
         if self.y_view is not None:
             return  # panned up or down: the view's own limits
-        tops = [float(y.max()) for *_, y, _ in self._series if len(y)]
-        if tops:
-            top = max(tops)
-            self.plt.ylim(0, top * 1.05 if top > 0 else 1.0)
+        ys = [y for *_, y, _ in self._series if len(y)]
+        if ys:
+            high = max(float(y.max()) for y in ys)
+            top = high * 1.05 if high > 0 else 1.0
+            self.plt.ylim(0, top)
+            if is_flat(min(float(y.min()) for y in ys), high):
+                # The flat line's own ticks (plot._flat_axis) would crowd its end of this axis.
+                ticks = nice_ticks(0, top, most=5)
+                self.plt.yticks(ticks, [f"{t:g}" for t in ticks])
 
 
 @dataclass(frozen=True)
