@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 
 from rnn_tui.cli.output import fail, warn
 
@@ -102,21 +103,56 @@ def _record(translator, t) -> dict:
     }
 
 
-def _plain(translations, bleu, beam: int) -> str:
-    lines = []
-    for t in translations:
-        lines.append(f"{t.source} → {t.beam_text}")
-        if beam > 1 and t.greedy_text != t.beam_text:
-            lines.append(f"    greedy → {t.greedy_text}")
-        if t.reference is not None:
-            lines.append(f"    reference → {t.reference}   BLEU (k=2) {t.bleu:.3f}")
-    if bleu is not None:
-        scored = _count(bleu["sentences"], "sentence")
-        lines.append(
-            f"corpus BLEU {bleu['corpus']:.2f} (sacreBLEU, {scored}); "
-            f"mean sentence BLEU (k=2) {bleu['mean_sentence']:.3f}"
-        )
+def _plain(t, beam: int) -> str:
+    """A translation as `rnn-tui translate` prints it: source → beam (greedy, reference)."""
+    lines = [f"{t.source} → {t.beam_text}"]
+    if beam > 1 and t.greedy_text != t.beam_text:
+        lines.append(f"    greedy → {t.greedy_text}")
+    if t.reference is not None:
+        lines.append(f"    reference → {t.reference}   BLEU (k=2) {t.bleu:.3f}")
     return "\n".join(lines) + "\n"
+
+
+def _bleu_line(bleu) -> str:
+    scored = _count(bleu["sentences"], "sentence")
+    return (
+        f"corpus BLEU {bleu['corpus']:.2f} (sacreBLEU, {scored}); "
+        f"mean sentence BLEU (k=2) {bleu['mean_sentence']:.3f}\n"
+    )
+
+
+def _warnings_of(translator, t) -> list[str]:
+    out = []
+    if t.unknown:
+        listed = ", ".join(repr(tok) for tok in t.unknown)
+        out.append(f"{t.source!r}: not in the source vocabulary → <unk>: {listed}")
+    if t.truncated:
+        out.append(
+            f"{t.source!r}: the model reads {translator.num_steps} tokens; the last "
+            f"{t.truncated} are cut"
+        )
+    return out
+
+
+class _Count:
+    """ "translated 1,234 / 20,000" on a terminal's stderr, a few times a second, while --json
+    output waits for the last sentence (plain output is its own progress)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.shown = total, 0.0
+        self.on = sys.stderr.isatty() and total > 1
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if self.on and (now - self.shown > 0.25 or done == self.total):
+            self.shown = now
+            sys.stderr.write(f"\rtranslated {done:,} / {self.total:,}")
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.on and self.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -127,31 +163,41 @@ def run(args: argparse.Namespace) -> int:
 
     from rnn_tui.decode.translate import TranslateError, corpus_bleu, load_translator
 
+    translations = []
+    warnings: list[str] = []
+    count = _Count(len(sentences)) if args.json else None
     try:
         translator = load_translator(args.checkpoint, args.device)
-        translations = translator.translate_many(
+        warnings = list(translator.warnings)
+        for message in warnings:
+            warn(message)
+        # Each translation printed as it is decoded: a file of sentences takes minutes.
+        for t in translator.translations(
             sentences, args.beam, args.alpha, args.max_len, references
-        )
+        ):
+            translations.append(t)
+            for message in _warnings_of(translator, t):
+                warnings.append(message)
+                if count is None:
+                    warn(message)
+            if count is None:
+                sys.stdout.write(_plain(t, args.beam))
+                sys.stdout.flush()
+            else:
+                count.update(len(translations))
     except TranslateError as exc:
         return fail(str(exc))
+    finally:
+        if count is not None:
+            count.close()
     bleu = corpus_bleu(translations)
 
-    warnings = list(translator.warnings)
-    for t in translations:
-        if t.unknown:
-            listed = ", ".join(repr(tok) for tok in t.unknown)
-            warnings.append(f"{t.source!r}: not in the source vocabulary → <unk>: {listed}")
-        if t.truncated:
-            warnings.append(
-                f"{t.source!r}: the model reads {translator.num_steps} tokens; the last "
-                f"{t.truncated} are cut"
-            )
-    for message in warnings:
-        warn(message)
-
     if not args.json:
-        sys.stdout.write(_plain(translations, bleu, args.beam))
+        if bleu is not None:
+            sys.stdout.write(_bleu_line(bleu))
         return 0
+    for message in warnings[len(translator.warnings) :]:
+        warn(message)
     record = {
         "translations": [_record(translator, t) for t in translations],
         "bleu": bleu,

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -170,6 +170,18 @@ class Translator:
         the run's num_steps, as d2l). `references` (one per sentence, None where there is none)
         add the seeds' BLEU (k = 2) of the best translation. TranslateError (one line) for bad
         options, an empty sentence or a reference count that does not match."""
+        return list(self.translations(sentences, beam_size, alpha, max_len, references))
+
+    def translations(
+        self,
+        sentences: Sequence[str],
+        beam_size: int = DEFAULT_BEAM,
+        alpha: float = DEFAULT_ALPHA,
+        max_len: int | None = None,
+        references: Sequence[str | None] | None = None,
+    ) -> Iterator[Translation]:
+        """`translate_many` one translation at a time, as each is decoded (a file of 20,000
+        sentences takes minutes); the checks are made before the first is returned."""
         beam_size, alpha, max_len = self._options(beam_size, alpha, max_len)
         sentences = list(sentences)
         if references is None:
@@ -185,25 +197,26 @@ class Translator:
             if not isinstance(sentence, str) or not sentence.strip():
                 raise TranslateError("a sentence to translate is empty")
             tokens.append(tokenize(sentence))
+        return self._decoded(sentences, tokens, references, beam_size, alpha, max_len)
 
-        results: list[Translation] = []
+    def _decoded(self, sentences, tokens, references, beam_size, alpha, max_len):
         was_training = self.model.training
         self.model.eval()
         try:
-            with torch.no_grad():
-                for start in range(0, len(sentences), ENCODE_BATCH):
-                    stop = start + ENCODE_BATCH
+            for start in range(0, len(sentences), ENCODE_BATCH):
+                stop = start + ENCODE_BATCH
+                with torch.no_grad():
                     state = self._encode(tokens[start:stop])
-                    for offset, (sentence, toks, reference) in enumerate(
-                        zip(sentences[start:stop], tokens[start:stop], references[start:stop])
-                    ):
+                for offset, (sentence, toks, reference) in enumerate(
+                    zip(sentences[start:stop], tokens[start:stop], references[start:stop])
+                ):
+                    # No gradient mode left on across a yield: the caller runs in between.
+                    with torch.no_grad():
                         one = self.model.reorder(state, self._index([offset]))
-                        results.append(
-                            self._decode(sentence, toks, one, beam_size, alpha, max_len, reference)
-                        )
+                        t = self._decode(sentence, toks, one, beam_size, alpha, max_len, reference)
+                    yield t
         finally:
             self.model.train(was_training)
-        return results
 
     # -----------------------------------------------------------------------------------------
 
