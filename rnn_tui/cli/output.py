@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 
 def say(text: str) -> None:
@@ -27,4 +28,41 @@ def warn(message: str) -> None:
     say(f"rnn-tui: warning: {message}")
 
 
-__all__ = ["fail", "say", "warn"]
+class TerminalProgress:
+    """One line on stderr, rewritten in place while long work runs ("tokenizing wiki.txt:
+    45 %") and cleared when it ends: only on a terminal, only once the work has taken
+    SHOW_AFTER_S (a small corpus shows nothing), at most a few times a second."""
+
+    SHOW_AFTER_S = 0.5
+    EVERY_S = 0.25
+
+    def __init__(self) -> None:
+        self.on = sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = 0.0  # when the line was last written (0: never)
+
+    def show(self, text: str, now_too: bool = False) -> None:
+        """Write `text` as the line, unless written under EVERY_S ago (`now_too`: anyway)."""
+        now = time.monotonic()
+        if not self.on or now - self.started < self.SHOW_AFTER_S:
+            return
+        if now_too or now - self.shown >= self.EVERY_S:
+            self.shown = now
+            sys.stderr.write(f"\r\x1b[K{text}")
+            sys.stderr.flush()
+
+    def clear(self) -> None:
+        """Erase the line (before other output, and at the end)."""
+        if self.shown:
+            self.shown = 0.0
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+
+    def __enter__(self) -> TerminalProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.clear()
+
+
+__all__ = ["TerminalProgress", "fail", "say", "warn"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from rnn_tui.cli.output import fail
+from rnn_tui.cli.output import TerminalProgress, fail
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MAP_FROM = 4 << 20  # bytes: a block this big has its own memory map
@@ -33,17 +34,28 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.data.stats import corpus_stats
 
     map_big_blocks()
-    try:
-        stats = corpus_stats(
-            source=args.corpus,
-            token=args.token,
-            min_freq=args.min_freq,
-            top=args.top,
-            encoding=args.encoding,
-            mode=args.mode,
-        )
-    except DataError as exc:
-        return fail(str(exc))
+    name = os.path.basename(str(args.corpus))
+    with TerminalProgress() as line:
+
+        def progress(done: int, total: int) -> None:
+            if done < total:
+                line.show(f"tokenizing {name}: {100 * done // max(1, total)} %")
+            else:  # the vocabulary and the n-grams take as long again on 100 MB
+                line.show(f"counting the tokens and n-grams of {name}…", now_too=True)
+
+        try:
+            stats = corpus_stats(
+                source=args.corpus,
+                token=args.token,
+                min_freq=args.min_freq,
+                top=args.top,
+                encoding=args.encoding,
+                mode=args.mode,
+                progress=progress,
+            )
+        except DataError as exc:
+            line.clear()
+            return fail(str(exc))
     if args.json:
         json.dump(stats, sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

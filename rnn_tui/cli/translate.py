@@ -8,9 +8,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 
-from rnn_tui.cli.output import fail, warn
+from rnn_tui.cli.output import TerminalProgress, fail, warn
 
 
 def _count(n: int, noun: str) -> str:
@@ -134,27 +133,6 @@ def _warnings_of(translator, t) -> list[str]:
     return out
 
 
-class _Count:
-    """ "translated 1,234 / 20,000" on a terminal's stderr, a few times a second, while --json
-    output waits for the last sentence (plain output is its own progress)."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.shown = total, 0.0
-        self.on = sys.stderr.isatty() and total > 1
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if self.on and (now - self.shown > 0.25 or done == self.total):
-            self.shown = now
-            sys.stderr.write(f"\rtranslated {done:,} / {self.total:,}")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.on and self.shown:
-            sys.stderr.write("\r\x1b[K")
-            sys.stderr.flush()
-
-
 def run(args: argparse.Namespace) -> int:
     try:
         sentences, references = _inputs(args)
@@ -165,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
 
     translations = []
     warnings: list[str] = []
-    count = _Count(len(sentences)) if args.json else None
+    # --json waits for the last sentence: a count meanwhile (plain output is its own progress).
+    count = TerminalProgress() if args.json else None
     try:
         translator = load_translator(args.checkpoint, args.device)
         warnings = list(translator.warnings)
@@ -184,12 +163,12 @@ def run(args: argparse.Namespace) -> int:
                 sys.stdout.write(_plain(t, args.beam))
                 sys.stdout.flush()
             else:
-                count.update(len(translations))
+                count.show(f"translated {len(translations):,} / {len(sentences):,}")
     except TranslateError as exc:
         return fail(str(exc))
     finally:
         if count is not None:
-            count.close()
+            count.clear()
     bleu = corpus_bleu(translations)
 
     if not args.json:

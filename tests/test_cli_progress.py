@@ -1,0 +1,68 @@
+"""Long CLI work shows a progress line on a terminal's stderr, and nothing elsewhere: stats on
+100 MB tokenizes for seconds, and translate --json waits for its last sentence."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+from rnn_tui.cli.output import TerminalProgress
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def on_a_terminal(monkeypatch) -> Terminal:
+    # In the test's body: pytest puts its own sys.stderr back between a fixture and the test.
+    screen = Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    monkeypatch.setattr(TerminalProgress, "SHOW_AFTER_S", 0.0)
+    monkeypatch.setattr(TerminalProgress, "EVERY_S", 0.0)
+    return screen
+
+
+def test_the_line_is_rewritten_in_place_and_cleared(monkeypatch) -> None:
+    terminal = on_a_terminal(monkeypatch)
+    with TerminalProgress() as line:
+        line.show("tokenizing a.txt: 10 %")
+        line.show("tokenizing a.txt: 20 %")
+    assert terminal.getvalue() == (
+        "\r\x1b[Ktokenizing a.txt: 10 %\r\x1b[Ktokenizing a.txt: 20 %\r\x1b[K"
+    )
+
+
+def test_nothing_is_written_but_to_a_terminal(monkeypatch) -> None:
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    monkeypatch.setattr(TerminalProgress, "SHOW_AFTER_S", 0.0)
+    with TerminalProgress() as line:
+        line.show("tokenizing a.txt: 10 %")
+    assert piped.getvalue() == ""
+
+
+def test_short_work_shows_nothing(monkeypatch) -> None:
+    terminal = on_a_terminal(monkeypatch)
+    monkeypatch.setattr(TerminalProgress, "SHOW_AFTER_S", 60.0)
+    with TerminalProgress() as line:
+        line.show("tokenizing a.txt: 10 %")
+    assert terminal.getvalue() == ""
+
+
+def test_stats_shows_its_progress_and_clears_it_before_the_tables(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    from rnn_tui.cli import main
+
+    terminal = on_a_terminal(monkeypatch)
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    corpus = tmp_path / "small.txt"
+    corpus.write_text("the time machine by h g wells\n" * 2000)
+    assert main(["stats", "--corpus", str(corpus)]) == 0
+    shown = terminal.getvalue()
+    # One chunk of text: tokenized at once, then counted (a 100 MB file shows 9 %, 19 %, … first)
+    assert "\r\x1b[Kcounting the tokens and n-grams of small.txt…" in shown
+    assert shown.endswith("\r\x1b[K")
+    assert "tokens" in capsys.readouterr().out
