@@ -192,6 +192,29 @@ def test_status_transitions(tmp_path):
     assert follower.eta() is None  # not running: no ETA
 
 
+def test_a_stopped_run_shows_the_minibatch_it_stopped_after(tmp_path):
+    # Step events come every few minibatches; the stop is written to status.json. The Train
+    # header showed "batch 235" for a run that had stopped after 240.
+    folder = empty_run(tmp_path)
+    run = RunDir(folder)
+    follower = RunFollower(folder)
+    run.set_status("running", "epoch 1/5")
+    run.log("step", epoch=1, batch=235, batches=1000, loss=2.0, time=1.0)
+    follower.poll()
+    assert follower.snapshot().batch == 235
+    run.set_status("stopped", "stopped in epoch 1 after minibatch 240/1000", epoch=0, batch=240)
+    follower.poll()
+    snap = follower.snapshot()
+    assert snap.batch == 240
+    # A status from another epoch, or past the epoch's end, changes nothing.
+    run.set_status("stopped", "stopped", epoch=3, batch=500)
+    follower.poll()
+    assert follower.snapshot().batch == 235
+    run.set_status("stopped", "stopped", epoch=0, batch=5000)
+    follower.poll()
+    assert follower.snapshot().batch == 235
+
+
 def test_status_from_events_when_there_is_no_status_file(tmp_path):
     folder = empty_run(tmp_path)
     (folder / "metrics.jsonl").write_text(

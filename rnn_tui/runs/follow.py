@@ -278,10 +278,26 @@ class RunFollower:
 
     # -- progress and ETA ---------------------------------------------------------------------
 
+    def _position(self) -> int:
+        """Minibatches done in the epoch after the last completed one: the latest step event's,
+        or, once the run has stopped, where status.json says it stopped (step events come every
+        few minibatches, so the last one is behind the stop)."""
+        batch = self._batch if self._step_epoch == self.epoch + 1 else 0
+        epoch, stopped_at = self._status.get("epoch"), self._status.get("batch")
+        if (
+            self.status not in ACTIVE
+            and is_number(epoch)
+            and int(epoch) == self.epoch
+            and is_number(stopped_at)
+            and batch <= stopped_at <= self._batches
+        ):
+            batch = int(stopped_at)
+        return batch
+
     def _fraction(self) -> float:
-        """How much of the epoch after the last completed one the latest step covered."""
-        if self._step_epoch == self.epoch + 1 and self._batches:
-            return min(1.0, self._batch / self._batches)
+        """How much of the epoch after the last completed one is done."""
+        if self._batches:
+            return min(1.0, self._position() / self._batches)
         return 0.0
 
     def _update_eta(self, t: float | None) -> None:
@@ -382,7 +398,7 @@ class RunFollower:
             baseline_ppl=info.get("baseline_ppl"),
             epoch=self.epoch,
             epochs=epochs,
-            batch=self._batch if self._step_epoch == self.epoch + 1 else 0,
+            batch=self._position(),
             batches=self._batches,
             progress=self.progress(),
             eta=self.eta(now),
