@@ -157,20 +157,9 @@ class Translator:
         references = None if reference is None else [reference]
         return self.translate_many([sentence], beam_size, alpha, max_len, references)[0]
 
-    def translate_many(
-        self,
-        sentences: Sequence[str],
-        beam_size: int = DEFAULT_BEAM,
-        alpha: float = DEFAULT_ALPHA,
-        max_len: int | None = None,
-        references: Sequence[str | None] | None = None,
-    ) -> list[Translation]:
-        """Translate each sentence: the sources are encoded in batches, then each is decoded
-        greedily and (beam_size > 1) by beam search, at most `max_len` target tokens (default
-        the run's num_steps, as d2l). `references` (one per sentence, None where there is none)
-        add the seeds' BLEU (k = 2) of the best translation. TranslateError (one line) for bad
-        options, an empty sentence or a reference count that does not match."""
-        return list(self.translations(sentences, beam_size, alpha, max_len, references))
+    def translate_many(self, sentences: Sequence[str], *args, **kwargs) -> list[Translation]:
+        """Every translation of `translations` (same arguments), as a list."""
+        return list(self.translations(sentences, *args, **kwargs))
 
     def translations(
         self,
@@ -180,8 +169,13 @@ class Translator:
         max_len: int | None = None,
         references: Sequence[str | None] | None = None,
     ) -> Iterator[Translation]:
-        """`translate_many` one translation at a time, as each is decoded (a file of 20,000
-        sentences takes minutes); the checks are made before the first is returned."""
+        """Translate each sentence, one at a time as each is decoded (a file of 20,000 sentences
+        takes minutes): the sources are encoded in batches, then each is decoded greedily and
+        (beam_size > 1) by beam search, at most `max_len` target tokens (default the run's
+        num_steps, as d2l). `references` (one per sentence, None where there is none) add the
+        seeds' BLEU (k = 2) of the best translation. TranslateError (one line), before the first
+        is returned, for bad options, an empty sentence or a reference count that does not
+        match."""
         beam_size, alpha, max_len = self._options(beam_size, alpha, max_len)
         sentences = list(sentences)
         if references is None:
