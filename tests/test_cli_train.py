@@ -351,3 +351,29 @@ def test_progress_survives_a_terminal_that_went_away(monkeypatch):
     reporter(event)  # no exception: training goes on
     assert reporter.gone
     reporter({"event": "sample", "text": "time traveller"})
+
+
+def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
+    # The bar and its ETA cover the run; "127/598600" beside "epoch 1/50" read as the epoch's.
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from rnn_tui.cli.train_report import Reporter
+    from rnn_tui.train.progress import Progress
+
+    screen = io.StringIO()
+    monkeypatch.setattr(
+        "rich.console.Console",
+        lambda **kw: Console(file=screen, force_terminal=True, width=100, highlight=False),
+    )
+    task = SimpleNamespace(epoch_text=lambda event: "")
+    trainer = SimpleNamespace(
+        config=SimpleNamespace(epochs=50), num_batches=11_972, task=task, progress=Progress()
+    )
+    with Reporter(trainer, SimpleNamespace(path=Path("run"))) as reporter:
+        reporter({"event": "step", "epoch": 1, "batch": 127, "ppl": 396.8, "tokens_per_s": 7707})
+        reporter.progress.refresh()
+    shown = screen.getvalue()
+    assert "batch 127/11,972" in shown and "598" not in shown

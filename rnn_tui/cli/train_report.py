@@ -42,18 +42,12 @@ class Reporter:
 
     def __enter__(self) -> Reporter:
         if self.live:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
+            from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.progress = Progress(
                 TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
+                BarColumn(),  # the whole run, as the ETA; the count is the epoch's own
+                TextColumn("batch {task.fields[batch]}"),
                 TextColumn("ppl {task.fields[ppl]}"),
                 TextColumn("{task.fields[speed]} tok/s"),
                 TextColumn("ETA"),
@@ -67,6 +61,7 @@ class Reporter:
                 f"epoch {min(p.epoch + 1, self.epochs)}/{self.epochs}",
                 total=self.epochs * self.batches,
                 completed=p.epoch * self.batches + p.batch,
+                batch=self._batch_text(p.batch),
                 ppl="—",
                 speed="—",
             )
@@ -79,6 +74,10 @@ class Reporter:
                 self.progress.stop()
             except OSError:
                 pass
+
+    def _batch_text(self, batch: int) -> str:
+        """Where the epoch stands: "127/11,972" (the bar and the ETA cover the whole run)."""
+        return f"{batch:,}/{self.batches:,}"
 
     def line(self, text: str) -> None:
         if self.live:
@@ -123,6 +122,7 @@ class Reporter:
                 self.bar,
                 completed=(e["epoch"] - 1) * self.batches + e["batch"],
                 description=f"epoch {e['epoch']}/{self.epochs}",
+                batch=self._batch_text(e["batch"]),
                 ppl=_fmt(e.get("ppl") if e.get("ppl") is not None else e.get("loss")),
                 speed=f"{e['tokens_per_s']:,.0f}",
             )
@@ -133,6 +133,7 @@ class Reporter:
                 self.bar,
                 completed=e["epoch"] * self.batches,
                 description=f"epoch {min(e['epoch'] + 1, self.epochs)}/{self.epochs}",
+                batch=self._batch_text(0),
                 ppl=_fmt(_score(e, "train")),
                 speed=f"{e['tokens_per_s']:,.0f}",
             )
