@@ -66,3 +66,26 @@ def test_a_checkpoint_over_the_limit_is_not_written(tmp_path, monkeypatch) -> No
         write_pair(tmp_path, "last", b"tensors2", {"vocab": ["a"] * 100})
     assert (tmp_path / "last.json").read_bytes() == before  # the saved one is kept
     assert json.loads(before)["vocab"] == ["a"] * 10
+
+
+def test_a_larger_checkpoint_written_before_still_reads(tmp_path, monkeypatch) -> None:
+    # Checkpoints written before kept every counted token: 83 MiB for 3M distinct words, over
+    # the 64 MiB written now. They are read (up to MAX_JSON_READ_BYTES), resume, and are saved
+    # compact; past that, one line says why.
+    import rnn_tui.checkpoints.store as store
+
+    meta = {
+        "format_version": 1,
+        "vocab": {"idx_to_token": ["<unk>", *("w" * 50 for _ in range(1))]},
+    }
+    path = tmp_path / "last.json"
+    big = {**meta, "pad": "x" * 3000}
+    path.write_text(json.dumps(big), encoding="utf-8")
+    monkeypatch.setattr(store, "MAX_JSON_BYTES", 1000)
+    monkeypatch.setattr(store, "MAX_JSON_READ_BYTES", 4000)
+    assert store.read_meta(path) == big
+    with pytest.raises(CheckpointError, match="more than the"):
+        write_pair(tmp_path, "again", b"tensors", big)
+    path.write_text(json.dumps({**meta, "pad": "x" * 5000}), encoding="utf-8")
+    with pytest.raises(CheckpointError, match="limit"):
+        store.read_meta(path)

@@ -28,7 +28,10 @@ from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
 
-MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON: config, vocabularies, metric history
+MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON as written: config, vocabularies, progress
+# ... and as read: checkpoints written before 2026-12 kept every counted token with its count
+# and a full history, 83 MiB for 3M distinct words; read, they resume and are saved compact.
+MAX_JSON_READ_BYTES = 4 * MAX_JSON_BYTES
 MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; a device is refused anyway
 _TENSOR_NAME = re.compile(r"[A-Za-z0-9._-]+\.safetensors")
 _READ_ATTEMPTS = 3
@@ -73,7 +76,7 @@ def write_pair(folder: Path, name: str, data: bytes, record: dict) -> Path:
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"cannot save checkpoint {folder / name}: {exc}") from None
     size = len(text.encode())
-    if size > MAX_JSON_BYTES:  # what read_meta would refuse: keep the checkpoint there is
+    if size > MAX_JSON_BYTES:  # past what this writes: keep the checkpoint there is
         raise CheckpointError(
             f"cannot save checkpoint {folder / name}: its JSON would be {size / 2**20:.1f} MiB, "
             f"more than the {MAX_JSON_BYTES / 2**20:.0f} MiB a checkpoint may hold"
@@ -186,7 +189,9 @@ def _quiet_meta(json_path: Path) -> dict | None:
 def read_meta(json_path: Path) -> dict:
     """A checkpoint's JSON, checked to be one (capped, not a pickle, an object)."""
     try:
-        raw = read_bytes(json_path, limit=MAX_JSON_BYTES, what="checkpoint JSON", limit_hint="")
+        raw = read_bytes(
+            json_path, limit=MAX_JSON_READ_BYTES, what="checkpoint JSON", limit_hint=""
+        )
     except FileProblem as exc:
         raise CheckpointError(str(exc)) from None
     if looks_like_pickle(raw[:16]):
@@ -265,6 +270,7 @@ def json_of(path: Path) -> Path | None:
 
 __all__ = [
     "MAX_JSON_BYTES",
+    "MAX_JSON_READ_BYTES",
     "json_size",
     "json_text",
     "read_leading",

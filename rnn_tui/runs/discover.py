@@ -25,7 +25,7 @@ from pathlib import Path
 
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.store import MAX_JSON_BYTES, read_leading, tensors_path_of
+from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
 from rnn_tui.files import FileProblem, read_bytes
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
@@ -82,7 +82,7 @@ def read_meta(json_path: str | os.PathLike) -> dict | None:
     """A checkpoint's JSON as a dict, or None when it is missing, unreadable or not one."""
     path = Path(json_path)
     try:
-        data = read_bytes(path, limit=MAX_JSON_BYTES, what="checkpoint JSON", pipes=False)
+        data = read_bytes(path, limit=MAX_JSON_READ_BYTES, what="checkpoint JSON", pipes=False)
         meta = json.loads(data.decode("utf-8"))
     except (FileProblem, OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
