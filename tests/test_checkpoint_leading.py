@@ -110,3 +110,18 @@ def test_what_is_not_a_checkpoints_json_reads_as_none(tmp_path) -> None:
         path.write_bytes(content)
         assert read_leading(path, frozenset(), frozenset()) is None
         assert read_facts(path) is None
+
+
+def test_a_character_cut_by_the_prefix_is_no_error_and_bad_bytes_are_not_hidden(
+    tmp_path, monkeypatch
+) -> None:
+    path = tmp_path / "x.json"
+    path.write_text('{"format_version":1,"config":{"corpus":"é"},"vocab":["ü"]}', "utf-8")
+    cut = path.read_bytes().index("ü".encode()) + 1  # inside the 2-byte ü
+    monkeypatch.setattr(store, "LEADING_BYTES", cut)
+    facts = read_leading(path, frozenset({"config"}), frozenset({"vocab"}))
+    assert facts == {"format_version": 1, "config": {"corpus": "é"}}
+    path.write_bytes(b'{"format_version":1,"config":{"corpus":"\xff"},"vocab":[]}')
+    monkeypatch.setattr(store, "LEADING_BYTES", 1 << 20)
+    assert read_leading(path, frozenset(), frozenset({"vocab"})) is None
+    assert read_facts(path) is None  # read whole, it is refused

@@ -152,7 +152,12 @@ def read_leading(json_path: Path, needed: frozenset[str], skip: frozenset[str]) 
         head = f.read(LEADING_BYTES)
     if looks_like_pickle(head[:16]):
         return None
-    text = head.decode("utf-8", errors="replace")  # a cut character lies past what is parsed
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
+            return None  # not UTF-8 (read_meta says so): only a character cut at the end is
+        text = head[: exc.start].decode("utf-8")
     decode = json.JSONDecoder().raw_decode
     out: dict = {}
     try:
