@@ -165,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
             else:
                 count.show(f"translated {len(translations):,} / {len(sentences):,}")
     except TranslateError as exc:
+        if count is not None:
+            count.clear()  # the error on a line of its own
         return fail(str(exc))
     finally:
         if count is not None:
