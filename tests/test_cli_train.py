@@ -377,3 +377,35 @@ def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
         reporter.progress.refresh()
     shown = screen.getvalue()
     assert "batch 127/11,972" in shown and "598" not in shown
+
+
+def test_a_log_file_hears_from_a_long_epoch_once_a_minute(monkeypatch):
+    # `nohup rnn-tui train … > train.log`: a 35-minute epoch printed nothing until its end.
+    import io
+    from types import SimpleNamespace
+
+    from rnn_tui.cli import train_report
+    from rnn_tui.train.progress import Progress
+
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    clock = [1000.0]
+    monkeypatch.setattr(train_report.time, "monotonic", lambda: clock[0])
+    task = SimpleNamespace(epoch_text=lambda event: "")
+    trainer = SimpleNamespace(
+        config=SimpleNamespace(epochs=2), num_batches=1_000, task=task, progress=Progress()
+    )
+    with train_report.Reporter(trainer, SimpleNamespace(path=Path("run"))) as reporter:
+        assert not reporter.live
+        step = {"event": "step", "epoch": 1, "ppl": 212.4, "tokens_per_s": 13_912}
+        clock[0] += 30
+        reporter({**step, "batch": 100})
+        assert log.getvalue() == ""  # not yet a minute
+        clock[0] += 30
+        reporter({**step, "batch": 200})
+        first = log.getvalue()
+        clock[0] += 10
+        reporter({**step, "batch": 230})
+    assert first.count("\n") == 1 and log.getvalue() == first
+    # 200 of 2,000 minibatches in 60 s: 1,800 more take 9 minutes.
+    assert first == "epoch 1/2  batch 200/1,000 (20.0 %)  ppl 212.40  13,912 tok/s  ETA 9:00\n"

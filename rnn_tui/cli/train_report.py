@@ -1,11 +1,17 @@
 """`rnn-tui train`'s progress on stderr: a Rich bar and one line per epoch on a terminal, the
-same lines without the bar otherwise (a log file such as the app's train.log)."""
+same lines without the bar otherwise (a log file such as the app's train.log), with a plain
+progress line a minute inside a long epoch."""
 
 from __future__ import annotations
 
 import math
+import time
 
 from rnn_tui.cli.output import say
+
+# Without a terminal (a log file, `nohup … > train.log`) an epoch of a large corpus can take an
+# hour: a plain progress line at most this often shows that the run is alive and how far it is.
+PLAIN_STEP_EVERY_S = 60.0
 
 
 def _fmt(value, spec: str = ".2f") -> str:
@@ -23,8 +29,9 @@ def _duration(seconds) -> str:
 
 class Reporter:
     """Training progress on stderr: a Rich progress bar (epoch n/N, perplexity, tokens/s, ETA)
-    and one line per epoch on a terminal; the same lines without the bar otherwise (a log file
-    such as the UI's train.log)."""
+    and one line per epoch on a terminal; otherwise the same lines, and within a long epoch a
+    plain progress line at most every PLAIN_STEP_EVERY_S (a log file such as the UI's
+    train.log)."""
 
     def __init__(self, trainer, run_dir) -> None:
         from rich.console import Console
@@ -39,6 +46,9 @@ class Reporter:
         self.bar = None
         self.gone = False
         self.has_validation = False
+        self.plain_since = self.started = time.monotonic()
+        p = getattr(trainer, "progress", None)
+        self.done_at_start = p.epoch * self.batches + p.batch if p is not None else 0
 
     def __enter__(self) -> Reporter:
         if self.live:
@@ -117,6 +127,12 @@ class Reporter:
         self.line("; ".join([f"path: {e.get('path')}", *(e.get("notes") or ())]))
 
     def on_step(self, e: dict) -> None:
+        if self.progress is None:
+            now = time.monotonic()
+            if now - self.plain_since >= PLAIN_STEP_EVERY_S:
+                self.plain_since = now
+                self.line(self._plain_step(e))
+            return
         if self.progress is not None:
             self.progress.update(
                 self.bar,
@@ -127,7 +143,25 @@ class Reporter:
                 speed=f"{e['tokens_per_s']:,.0f}",
             )
 
+    def _plain_step(self, e: dict) -> str:
+        """'epoch 1/5  batch 1,200/26,571 (4.5 %)  ppl 212.40  13,912 tok/s  ETA 1:52:05'."""
+        done = (e["epoch"] - 1) * self.batches + e["batch"]
+        total = self.epochs * self.batches
+        share = 100 * e["batch"] / max(self.batches, 1)
+        ppl = e.get("ppl") if e.get("ppl") is not None else e.get("loss")
+        what = "ppl" if e.get("ppl") is not None else "loss"
+        # The ETA from this process's own pace (a resumed run's earlier epochs are not counted).
+        elapsed = time.monotonic() - self.started
+        rate = (done - self.done_at_start) / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else None
+        return (
+            f"epoch {e['epoch']}/{self.epochs}  batch {self._batch_text(e['batch'])} "
+            f"({share:.1f} %)  {what} {_fmt(ppl)}  {e['tokens_per_s']:,.0f} tok/s  "
+            f"ETA {_duration(eta)}"
+        )
+
     def on_epoch(self, e: dict) -> None:
+        self.plain_since = time.monotonic()
         if self.progress is not None:
             self.progress.update(
                 self.bar,

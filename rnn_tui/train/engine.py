@@ -313,7 +313,7 @@ class Trainer:
         self.save("last")
         signum = getattr(self.stop, "signum", None)
         where = (
-            f"in epoch {p.epoch + 1} after minibatch {p.batch}/{self.num_batches}"
+            f"in epoch {p.epoch + 1} after minibatch {p.batch:,}/{self.num_batches:,}"
             if p.batch
             else f"after epoch {p.epoch}/{self.config.epochs}"
         )

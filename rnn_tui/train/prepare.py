@@ -135,7 +135,7 @@ def resumed_progress(
     if not 0 <= progress.batch < num_batches or progress.epoch < 0 or progress.step < 0:
         raise CheckpointError(
             f"checkpoint {resume.json_path}: progress out of range (epoch {progress.epoch}, "
-            f"minibatch {progress.batch} of {num_batches}, step {progress.step})"
+            f"minibatch {progress.batch:,} of {num_batches:,}, step {progress.step:,})"
         )
     if progress.epoch > config.epochs or (progress.epoch == config.epochs and progress.batch == 0):
         raise ConfigError(

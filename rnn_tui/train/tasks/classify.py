@@ -120,7 +120,7 @@ class ClassifyTask(Sharded):
         return (
             f"{len(self.train):,} training / {len(self.held_out):,} held-out names in "
             f"{len(self.languages)} languages (the fixed stratified split), "
-            f"{self.num_batches} minibatches of {self.config.batch_size}"
+            f"{self.num_batches:,} minibatches of {self.config.batch_size}"
         )
 
     def notes(self) -> list[str]:

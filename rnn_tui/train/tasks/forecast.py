@@ -161,7 +161,7 @@ class ForecastTask(Sharded):
         return (
             f"{self.n_train:,} training / {len(self.targets):,} held-out pairs of "
             f"{self.series.name} ({len(self.series):,} points, τ = {cfg.tau}, {first}), "
-            f"{self.num_batches} minibatches of {cfg.batch_size}"
+            f"{self.num_batches:,} minibatches of {cfg.batch_size}"
         )
 
     def notes(self) -> list[str]:

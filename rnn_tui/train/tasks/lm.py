@@ -216,7 +216,7 @@ class LanguageModelTask:
         cfg = self.config
         return (
             f"{len(self.train_ids):,} training / {len(self.val_ids):,} validation {cfg.token} "
-            f"tokens, {self.num_batches} minibatches of {cfg.batch_size}×{cfg.num_steps}"
+            f"tokens, {self.num_batches:,} minibatches of {cfg.batch_size}×{cfg.num_steps}"
         )
 
     def notes(self) -> list[str]:

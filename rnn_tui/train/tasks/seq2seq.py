@@ -179,7 +179,7 @@ class Seq2SeqTask(Sharded):
         return (
             f"{len(self.train_idx):,} training / {len(self.val_idx):,} held-out pairs, "
             f"vocabularies {len(self.src_vocab):,} / {len(self.tgt_vocab):,}, "
-            f"{self.num_batches} minibatches of ≤ {self.config.batch_size}"
+            f"{self.num_batches:,} minibatches of ≤ {self.config.batch_size}"
         )
 
     def notes(self) -> list[str]:

@@ -101,7 +101,7 @@ class TagTask(Sharded):
     def data_text(self) -> str:
         return (
             f"{len(self.X):,} training / {len(self.data.held_x):,} held-out characters of the "
-            f"Time Machine, {len(self.data.tags)} tags, {self.num_batches} minibatches of "
+            f"Time Machine, {len(self.data.tags)} tags, {self.num_batches:,} minibatches of "
             f"{self.config.batch_size}×{self.config.num_steps}"
         )
 
