@@ -409,3 +409,23 @@ def test_a_log_file_hears_from_a_long_epoch_once_a_minute(monkeypatch):
     assert first.count("\n") == 1 and log.getvalue() == first
     # 200 of 2,000 minibatches in 60 s: 1,800 more take 9 minutes.
     assert first == "epoch 1/2  batch 200/1,000 (20.0 %)  ppl 212.40  13,912 tok/s  ETA 9:00\n"
+
+
+def test_a_resume_within_an_epoch_says_where_it_goes_on(monkeypatch):
+    # "resuming after epoch 0" read as a fresh start for a run stopped at minibatch 1,644.
+    import io
+    from types import SimpleNamespace
+
+    from rnn_tui.cli.train_report import Reporter
+
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    task = SimpleNamespace(epoch_text=lambda event: "")
+    trainer = SimpleNamespace(config=SimpleNamespace(epochs=2), num_batches=26_571, task=task)
+    reporter = Reporter(trainer, SimpleNamespace(path=Path("run")))
+    start = {"event": "start", "config": {"model": "lstm"}, "num_params": 10, "device": "cpu"}
+    reporter({**start, "data": "d", "resumed": {"epoch": 0, "batch": 1644}})
+    reporter({**start, "data": "d", "resumed": {"epoch": 3, "batch": 0}})
+    lines = log.getvalue().splitlines()
+    assert lines[0].startswith("resuming epoch 1 at minibatch 1,644 lstm (10 parameters)")
+    assert lines[1].startswith("resuming after epoch 3 lstm")

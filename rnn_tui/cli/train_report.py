@@ -109,7 +109,11 @@ class Reporter:
 
     def on_start(self, e: dict) -> None:
         resumed = e.get("resumed")
-        what = f"resuming after epoch {resumed['epoch']}" if resumed else "training"
+        what = "training"
+        if resumed and resumed.get("batch"):  # stopped within an epoch: it goes on from there
+            what = f"resuming epoch {resumed['epoch'] + 1} at minibatch {resumed['batch']:,}"
+        elif resumed:
+            what = f"resuming after epoch {resumed['epoch']}"
         self.has_validation = bool(e.get("val_tokens"))
         config = e["config"]
         model = config.get("model") or config.get("model_config", {}).get("model") or config["task"]
