@@ -234,3 +234,42 @@ def test_a_finished_run_leaves_together_and_a_failed_one_does_not(tmp_path, monk
     monkeypatch.setattr(failing, "_epochs", diverge)
     assert failing.run(RunDir(tmp_path / "failed"))["status"] == "failed"
     assert seen == [True, False]
+
+
+def test_ctrl_c_stops_every_rank_within_seconds_between_log_points(tmp_path):
+    # Ranks decided to stop only at the log points, two minutes apart on a 100 MB corpus, and
+    # torchrun kills its workers 30 s after Ctrl+C: the run stayed "running" and lost its work.
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
+        "-m", "rnn_tui", "train", *COMMON, "--max-tokens", "-1", "--batch-size", "2",
+        "--num-steps", "5", "--epochs", "50", "--log-every", "1000000000",
+        "--run-dir", str(run),
+    ]  # fmt: skip
+    proc = subprocess.Popen(
+        command, env=_env(), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        metrics = run / "metrics.jsonl"
+        while '"event": "path"' not in (metrics.read_text() if metrics.exists() else ""):
+            assert proc.poll() is None and time.monotonic() < deadline, "training never began"
+            time.sleep(0.2)
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGINT)  # what Ctrl+C sends to the terminal's processes
+        asked = time.monotonic()
+        _, stderr = proc.communicate(timeout=60)
+        took = time.monotonic() - asked
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    status = json.loads((run / "status.json").read_text())
+    assert status["status"] == "stopped", (status, stderr[-2000:])
+    assert took < 15, took
+    assert status["epoch"] == 0 and 0 < status["batch"]  # within the first epoch, saved
+    assert (run / "checkpoints" / "last.json").is_file()

@@ -8,7 +8,8 @@ rank's loss is its rows' share of the minibatch's mean (train/shard.py: a transl
 count different numbers of target tokens, a last minibatch may be short), so the update is the
 single-process one for the global batch, in every task; clipping then sees the averaged
 gradient, as one process would. Loss and norm sums are averaged across ranks at the log points
-only, so every rank reads the same numbers and agrees on when to stop. Dropout draws its masks
+only, so every rank reads the same numbers; the ranks agree on a stop there and about every
+second between them (train/epoch.py `Agreement`). Dropout draws its masks
 per rank, so a run with dropout trains as one process would in distribution, not bit for bit.
 
 Rank 0 alone writes: the run directory, metrics, checkpoints; the other ranks write nothing
@@ -103,6 +104,14 @@ class Distributed:
         """The average of `tensor` over the ranks (in place)."""
         dist.all_reduce(tensor)
         return tensor.div_(self.world)
+
+    def most(self, values: list[float]) -> list[float]:
+        """Each of `values`' largest value over the ranks (one collective for several flags)."""
+        tensor = torch.tensor(values, dtype=torch.float64)
+        if dist.get_backend() == "nccl":
+            tensor = tensor.cuda()
+        dist.all_reduce(tensor, op=dist.ReduceOp.MAX)
+        return tensor.tolist()
 
     def any(self, flag: bool) -> bool:
         """True on every rank when it is true on any (e.g. a stop asked of rank 0)."""

@@ -4,7 +4,8 @@
 
 The loss and gradient-norm sums stay on the device and are read at the log points only
 (`log_every`, ≈ 20 per epoch, and at least every STEP_EVENT_MAX_S): a host read per minibatch
-would make a GPU wait. Between minibatches the loop obeys the run's control (pause, resume,
+would make a GPU wait. The ranks of a distributed run agree on stops and step events about
+every second (`Agreement`). Between minibatches the loop obeys the run's control (pause, resume,
 stop) and the stop flag; a stop records the batches done so that a resume continues with the
 next one. Split from engine.py, which owns the run around it (sessions, evaluation,
 checkpoints, status).
@@ -27,6 +28,31 @@ from rnn_tui.train.progress import (
 
 class Stopped(Exception):
     """A stop request ended the epoch early (after recording the batches done)."""
+
+
+# How often the ranks of a distributed run compare notes between log points. torchrun kills its
+# workers 30 s after a Ctrl+C; the log points of a 100 MB corpus came two minutes apart, so the
+# stop was never agreed and the work since the last checkpoint was lost.
+AGREE_EVERY_S = 1.0
+
+
+class Agreement:
+    """When the ranks of a distributed run decide together (a collective each time, so they
+    must all choose the same minibatches): after the first, then about every AGREE_EVERY_S at
+    the slowest rank's pace, and at every log point. Each decision is one all-reduce of
+    (stop asked, step event due, seconds a minibatch)."""
+
+    def __init__(self, first: int) -> None:
+        self.due = first + 1
+        self.since, self.since_batch = time.perf_counter(), first
+
+    def decide(self, dist, done: int, stop: bool, late: bool) -> tuple[bool, bool]:
+        """(stop, late) on every rank after `done` minibatches of the epoch."""
+        pace = (time.perf_counter() - self.since) / max(done - self.since_batch, 1)
+        stop_any, late_any, pace = dist.most([float(stop), float(late), pace])
+        self.since, self.since_batch = time.perf_counter(), done
+        self.due = done + max(1, int(AGREE_EVERY_S / max(pace, 1e-6)))
+        return bool(stop_any), bool(late_any)
 
 
 def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
@@ -52,9 +78,10 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     step = trainer.step
     # With the automatic rate, an epoch of 80k minibatches (100 MB of characters) logged its
     # first step after 30 s: a single process also logs once STEP_EVENT_MAX_S pass without one
-    # (ranks of a distributed run log together, so only at the same minibatches).
-    timed = not trainer.config.log_every and not trainer.dist.active
+    # (ranks of a distributed run log together, so only where they agree to).
+    timed = not trainer.config.log_every
     quiet_since = max(trainer.last_step_event, started)
+    agreement = Agreement(first) if trainer.dist.active else None
     b = first
     try:
         for b in range(first, nb):
@@ -72,14 +99,18 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             p.step += 1
             on_rate = (b + 1) % trainer.log_every == 0
             late = timed and not on_rate and time.perf_counter() - quiet_since >= STEP_EVENT_MAX_S
+            agreed = agreement is not None and (b + 1 in (agreement.due, nb) or on_rate)
+            if agreed:
+                # One decision for every rank: ranks only ever stop or log together, here.
+                stop, late = agreement.decide(trainer.dist, b + 1, trainer.stop.is_set(), late)
+                if stop:
+                    trainer.stop.set()
+            elif agreement is not None:
+                late = False
             at_log = on_rate or late or b + 1 == nb
+            if agreed and (at_log or trainer.stop.is_set()):
+                trainer.dist.mean(sums)  # every rank the same numbers: the global batch's means
             if at_log:
-                if trainer.dist.active:
-                    # Every rank the same numbers (the global batch's means), and one
-                    # decision to stop: ranks only ever stop together, here.
-                    trainer.dist.mean(sums)
-                    if trainer.dist.any(trainer.stop.is_set()):
-                        trainer.stop.set()
                 loss_total, norm_total = sums.tolist()
                 check_loss(loss_total / (b + 1), epoch)
                 now = time.perf_counter()
@@ -104,7 +135,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                         elapsed=trainer.elapsed(),
                     )
                     logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
-            if trainer.dist.active and not at_log:
+            if agreement is not None and not agreed:
                 continue
             if trainer.stop.is_set():
                 raise Stopped
