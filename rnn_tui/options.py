@@ -161,6 +161,8 @@ class Option:
         raw = text.strip() if self.kind is not str else text
         if not raw.strip() and self.optional:
             return self.unset
+        if self.optional and self.kind is not str and self._names_unset(raw):
+            return self.unset  # "--max-tokens all", as --help's "(default: all)" reads
         try:
             if self.kind is int:
                 value: object = int(raw)
@@ -178,6 +180,11 @@ class Option:
         if not (self.optional and _is_unset(value, self.unset)) and not self._valid(value):
             raise OptionError(self._refusal(text))  # the text as typed, not as converted
         return self.check(value)
+
+    def _names_unset(self, raw: str) -> bool:
+        """Whether `raw` is the one-word name of the not-set value ("all", "auto", "num_steps")."""
+        label = self.unset_label
+        return label.replace("_", "").isalpha() and raw.strip().lower() == label.lower()
 
     def text(self, value: object) -> str:
         """How a value reads in a form field ("" for the not-set value)."""

@@ -60,6 +60,30 @@ def test_not_set_values_and_choices():
         FLAG.check(1)
 
 
+def test_the_name_of_a_not_set_value_is_that_value_as_help_shows_it():
+    # `--help` says "(default: all)", and `--max-tokens all` was refused.
+    assert TOKENS.parse("all") == -1 and TOKENS.parse(" ALL ") == -1
+    assert EMBED.parse("auto") is None
+    for bad in ("al", "all tokens", "none"):
+        with pytest.raises(OptionError, match="or -1 for all"):
+            TOKENS.parse(bad)
+
+
+def test_every_help_default_can_be_typed_back():
+    # Whatever --help and the form show as an option's default, the option takes as typed.
+    from rnn_tui.cli.parser import _default_text
+    from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+
+    tasks = (o for spec in TASKS.values() for o in spec.options)
+    every = [*OPTIONS, *GENERATE_OPTIONS, *TRANSLATE_OPTIONS, *GRADIENT_OPTIONS, *tasks]
+    for option in every:
+        shown = _default_text(option)
+        if option.kind is bool or " " in shown:  # "(default: a fresh cell)" names, not a value
+            continue
+        assert option.parse(shown) == option.default, (option.name, shown)
+
+
 def test_typed_text_is_named_as_typed():
     with pytest.raises(OptionError, match=r"\(got '0'\)"):
         LR.parse("0")
