@@ -229,3 +229,23 @@ async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_
         assert all(gc.is_tracked(t) and id(t) not in collected for t in tokens)
         assert collecting_while_loaded == [False] and gc.isenabled()
     assert gc.get_freeze_count() == 0
+
+
+async def test_checkpoints_and_runs_are_listed_with_collection_paused(tui, monkeypatch):
+    """With 1,500 runs, listing them (~100,000 objects in a worker) set off a full collection on
+    that thread, which walked every object of the app with the GIL held: the Gradients screen's
+    first opening waited 330 ms. The checkpoint pickers and the run lists list with automatic
+    collection off."""
+    from rnn_tui.tui.screens import side_runs
+    from rnn_tui.tui.widgets import checkpoint_picker
+
+    discovering = collecting_during(monkeypatch, checkpoint_picker, "discover_checkpoints")
+    listing = collecting_during(monkeypatch, side_runs, "list_runs")
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        for key in ("f7", "f3", "f6"):  # a checkpoint picker, the run list, a run picker
+            await pilot.press(key)
+            await tui.settle(pilot)
+        assert discovering and not any(discovering)
+        assert listing and not any(listing)
+        assert gc.isenabled()

@@ -23,6 +23,7 @@ from rnn_tui.runs.followed import FollowedRuns, Notice
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import default_runs_root
+from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.train_quit import confirm_quit
@@ -76,7 +77,8 @@ class SideRunsScreen(ModeScreen):
         thread=True, exclusive=True, group="list-runs", exit_on_error=False, description="list runs"
     )
     def _list_runs(self, root: Path, task: str | None) -> list[dict]:
-        return [e for e in list_runs(root) if task is None or e.get("task") == task]
+        with collection_paused():  # see CheckpointPicker._discover
+            return [e for e in list_runs(root) if task is None or e.get("task") == task]
 
     @on(Worker.StateChanged)
     def _listing_done(self, event: Worker.StateChanged) -> None:

@@ -17,6 +17,7 @@ from textual.widgets import Input, Label, Select, Static
 from textual.worker import Worker, WorkerState
 
 from rnn_tui.runs.discover import discover_checkpoints, format_facts
+from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.widgets.text_field import TextField
 
 PATH = "path"  # the drop-down's "type a path" entry
@@ -163,7 +164,10 @@ class CheckpointPicker(Vertical):
         description="find checkpoints",
     )
     def _discover(self) -> list[dict]:
-        return discover_checkpoints(task=self.checkpoint_task)
+        # 1,500 runs make ~100,000 objects here: a full collection that this thread set off
+        # walked all the app's objects with the GIL held, and the event loop waited 330 ms.
+        with collection_paused():
+            return discover_checkpoints(task=self.checkpoint_task)
 
     @on(Worker.StateChanged)
     def _search_changed(self, event: Worker.StateChanged) -> None:
