@@ -178,3 +178,66 @@ def test_the_vocabulary_is_written_a_piece_at_a_time_as_one_json_object(
     assert header["magic"] == token_cache.MAGIC and header["length"] == 8
     cached = load_token_array(str(corpus), mode="raw")
     assert isinstance(cached.ids, np.memmap) and cached.vocab == array.vocab
+
+
+def _load_new(cache: Path, path: Path) -> str:
+    """Load `path` (not cached before) and return the key it was cached under."""
+    before = {p.stem for p in cache.glob("*.npy")}
+    load_token_array(str(path))
+    (key,) = {p.stem for p in cache.glob("*.npy")} - before
+    return key
+
+
+def test_the_cache_keeps_to_its_budget_least_recently_used_first(cache, tmp_path, monkeypatch):
+    # Every corpus and set of options left 70-200 MB in ~/.cache for good, with no limit.
+    import os
+
+    keys = {}
+    for name in ("a", "b", "c", "d"):
+        (tmp_path / f"{name}.txt").write_text(f"{name} " * 3000 + "the end\n", encoding="utf-8")
+    for name in ("a", "b", "c"):
+        keys[name] = _load_new(cache, tmp_path / f"{name}.txt")
+    entry = sum(p.stat().st_size for p in cache.glob(keys["a"] + ".*"))
+    for age, name in enumerate(("a", "b", "c")):  # a oldest, then b, then c
+        for path in cache.glob(keys[name] + ".*"):
+            os.utime(path, (1e9 + age, 1e9 + age))
+    assert load_cached(keys["a"]) is not None  # a used now: b is the least recently used
+    monkeypatch.setattr(token_cache, "CACHE_BUDGET_BYTES", 3 * entry)
+    stale = cache / f".{keys['a']}.npy.x1.tmp"  # a killed writer's leftover
+    stale.write_bytes(b"0" * 100)
+    os.utime(stale, (1e9, 1e9))
+    fresh = cache / f".{keys['a']}.npy.x2.tmp"  # a writer at work
+    fresh.write_bytes(b"0" * 100)
+    (cache / "notes.txt").write_text("mine")
+    keys["d"] = _load_new(cache, tmp_path / "d.txt")  # the fourth: one has to go
+    left = {p.name for p in cache.iterdir()}
+    assert not any(name.startswith(keys["b"]) for name in left)
+    for name in ("a", "c", "d"):
+        assert {f"{keys[name]}.npy", f"{keys[name]}.json"} <= left, name
+    assert stale.name not in left and fresh.name in left and "notes.txt" in left
+
+
+def test_the_array_just_written_is_kept_even_over_the_budget(cache, corpus, monkeypatch):
+    monkeypatch.setattr(token_cache, "CACHE_BUDGET_BYTES", 10)
+    load_token_array(str(corpus))
+    assert len(list(cache.glob("*.npy"))) == 1 and len(list(cache.glob("*.json"))) == 1
+
+
+def test_a_cache_entry_that_is_not_a_regular_file_is_not_read(cache, corpus):
+    # A FIFO where the vocabulary's JSON belongs blocked the read for ever.
+    import os
+    import threading
+
+    load_token_array(str(corpus))
+    npy, meta = _entry(cache)
+    meta.unlink()
+    os.mkfifo(meta)
+    result = []
+    reader = threading.Thread(target=lambda: result.append(load_cached(npy.stem)), daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    blocked = reader.is_alive()
+    if blocked:  # release the blocked reader before failing
+        with open(meta, "wb"):
+            pass
+    assert not blocked and result == [None]

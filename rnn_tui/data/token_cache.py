@@ -9,7 +9,8 @@ min_freq, encoding), as `<key>.npy` (the ids) and `<key>.json` (header and vocab
 written to a temporary file and renamed into place. A later load memory-maps the .npy file
 (np.load(mmap_mode="r")) after checking the header, dtype, length and largest id; anything
 amiss, or any failure to read or write the cache, means the corpus is tokenized again and
-never an error. Bundled corpora are small and not cached.
+never an error. Bundled corpora are small and not cached. The cache keeps at most
+CACHE_BUDGET_BYTES (4 GiB): saving an array removes the least recently used others beyond it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ import contextlib
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +45,13 @@ CACHE_ENV = "RNN_TUI_CACHE"
 MAGIC = "rnn-tui token array"
 VERSION = 1
 JSON_PIECE = 1 << 16  # list items written to the cache's JSON at a time
+# The most the cache keeps: a 100 MB corpus takes 70-200 MB a set of options, so about twenty
+# of them; the least recently used go first. Leftovers of a killed writer go after an hour.
+CACHE_BUDGET_BYTES = 4 << 30
+STALE_TMP_S = 3600.0
+# A cached vocabulary's JSON is read whole: 11M distinct words take about 200 MB.
+MAX_JSON_BYTES = 1 << 30
+_ENTRY = re.compile(r"[0-9a-f]{40}\.(npy|json)")
 
 
 def cache_dir() -> Path:
@@ -112,7 +123,55 @@ def save_cached(key: str, array: TokenArray, directory: Path | None = None) -> b
         _write_atomic(directory / f"{key}.json", lambda h: _write_json(h, header, lists))
     except (OSError, ValueError, TypeError, MemoryError):
         return False
+    prune(directory, keep=key)
     return True
+
+
+def prune(directory: Path, keep: str = "", budget: int | None = None) -> None:
+    """Remove the least recently used cached arrays until the cache holds at most `budget`
+    bytes (CACHE_BUDGET_BYTES), never `keep`'s; and temporary files a killed writer left over
+    an hour ago. Failures are ignored: the cache is only ever a shortcut."""
+    budget = CACHE_BUDGET_BYTES if budget is None else budget
+    entries: dict[str, list] = {}  # key -> [last use, bytes, paths]
+    now = time.time()
+    try:
+        with os.scandir(directory) as scan:
+            for item in scan:
+                info = item.stat(follow_symlinks=False)
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                if item.name.startswith(".") and item.name.endswith(".tmp"):
+                    if now - info.st_mtime > STALE_TMP_S:
+                        with contextlib.suppress(OSError):
+                            os.unlink(item.path)
+                    continue
+                if not _ENTRY.fullmatch(item.name):
+                    continue
+                entry = entries.setdefault(item.name[:40], [0.0, 0, []])
+                entry[0] = max(entry[0], info.st_mtime)
+                entry[1] += info.st_size
+                entry[2].append(item.path)
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries.values())
+    for name, (_, size, paths) in sorted(entries.items(), key=lambda kv: kv[1][0]):
+        if total <= budget:
+            break
+        if name == keep:
+            continue
+        for path in paths:
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+        total -= size
+
+
+def _regular_size(path: Path) -> int:
+    """The size of `path` if it is a regular file (a FIFO put in its place would block a read
+    for ever); OSError otherwise."""
+    info = path.stat()
+    if not stat.S_ISREG(info.st_mode):
+        raise OSError(f"{path} is not a regular file")
+    return info.st_size
 
 
 def _write_json(handle, header: dict, lists: dict[str, Sequence]) -> None:
@@ -135,7 +194,11 @@ def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
     (header, dtype, length, an id outside the vocabulary)."""
     directory = cache_dir() if directory is None else directory
     try:
-        header = json.loads((directory / f"{key}.json").read_bytes().decode("utf-8"))
+        json_path, npy_path = directory / f"{key}.json", directory / f"{key}.npy"
+        if _regular_size(json_path) > MAX_JSON_BYTES:
+            return None
+        _regular_size(npy_path)
+        header = json.loads(json_path.read_bytes().decode("utf-8"))
         if not isinstance(header, dict) or header.get("magic") != MAGIC:
             return None
         if header.get("version") != VERSION or header.get("key") != key:
@@ -151,7 +214,7 @@ def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
             return None
         vocab = Vocab.from_token_counts(tokens, counts, int(header["min_freq"]))
         length, num_lines = int(header["length"]), int(header["num_lines"])
-        ids = np.load(directory / f"{key}.npy", mmap_mode="r", allow_pickle=False)
+        ids = np.load(npy_path, mmap_mode="r", allow_pickle=False)
         if ids.ndim != 1 or len(ids) != length or length < 1:
             return None
         if ids.dtype != np.dtype(header["dtype"]) or ids.dtype != compact_dtype(len(vocab)):
@@ -160,6 +223,8 @@ def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
             return None
     except (OSError, ValueError, TypeError, KeyError, DataError, UnicodeError, MemoryError):
         return None
+    with contextlib.suppress(OSError):
+        os.utime(json_path)  # used now: the last to be pruned
     return TokenArray(vocab, ids, num_lines, tokens, counts)
 
 
@@ -212,5 +277,6 @@ __all__ = [
     "cache_key",
     "load_cached",
     "load_token_array",
+    "prune",
     "save_cached",
 ]
