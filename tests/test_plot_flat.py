@@ -70,3 +70,27 @@ async def test_a_flat_bleu_is_labelled_from_zero(bleu) -> None:
         await pilot.pause()
         labels = tick_numbers(re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()))
         assert "0" in labels and len(labels) >= 4  # 0 and more than the line's end of the axis
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_training_plots_label_epochs_with_round_numbers(size) -> None:
+    # plotext labelled a run's epoch axis 0.1, 1.2, 2.2, 3.4, 4.5 (and its neighbour 2.3, 3.3).
+    from rnn_tui.tui.widgets.train_curves import CurvePanel
+
+    class Panel(App):
+        def compose(self) -> ComposeResult:
+            yield CurvePanel()
+
+    app = Panel()
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        x = np.linspace(0.1, 4.5, 200)
+        for plot in app.query(LinePlot):
+            plot.set_series([Series("train", x, 10 + np.cos(x))])
+        await pilot.pause()
+        shown = [plot for plot in app.query(LinePlot) if plot.size.width]
+        assert shown
+        for plot in shown:
+            rows = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()).splitlines()
+            axis = next(i for i, row in enumerate(rows) if "└" in row)
+            assert tick_numbers(rows[axis + 1]) in (["1", "2", "3", "4"], ["2", "4"]), rows[-3:]

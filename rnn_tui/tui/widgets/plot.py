@@ -29,7 +29,7 @@ from textual.geometry import Size
 
 from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
-from rnn_tui.tui.widgets.plot_ticks import log_ticks, nice_log_ticks, nice_ticks
+from rnn_tui.tui.widgets.plot_ticks import axis_label, log_ticks, nice_log_ticks, nice_ticks
 from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
 POINTS_PER_COLUMN = 2
@@ -212,8 +212,9 @@ class LinePlot(KeptFigurePlot):
                 room = max(2, self.size.width // 8)  # a label is up to 5 characters and a gap
                 self._log_axis(plt.xticks, plt.xlim, x_lo, x_hi, room, self.x_view is not None)
             elif self.nice_x:
-                ticks = nice_ticks(x_lo, x_hi)
-                plt.xticks(ticks, [f"{t:g}" for t in ticks])
+                # A label is up to 5 characters and a space: fewer ticks on a narrow plot.
+                ticks = nice_ticks(x_lo, x_hi, most=max(2, min(7, self.size.width // 6)))
+                plt.xticks(ticks, [axis_label(t) for t in ticks])
             if self.logy:
                 room = max(2, (self.size.height - 4) // 2)  # rows left by title and x axis
                 self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)

@@ -64,6 +64,11 @@ def value_label(value: float) -> str:
     return f"{value:.3g}"
 
 
+def axis_label(value: float) -> str:
+    """A round tick value as written (0.5, 250, 2000), shortened from 10,000 on (10k, 1.5M)."""
+    return f"{value:g}" if abs(value) < 10_000 else value_label(value)
+
+
 def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     """Round tick values inside [lo, hi] (steps of 1, 2 or 5 × 10^k), at most `most` of them:
     0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5."""
@@ -80,4 +85,4 @@ def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     return ticks if len(ticks) >= 2 else [lo, hi]
 
 
-__all__ = ["format_power", "log_ticks", "nice_log_ticks", "nice_ticks", "value_label"]
+__all__ = ["axis_label", "format_power", "log_ticks", "nice_log_ticks", "nice_ticks", "value_label"]

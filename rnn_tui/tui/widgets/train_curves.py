@@ -287,7 +287,7 @@ class CurvePanel(Container):
     def compose(self) -> ComposeResult:
         for plot_id, title, logy in ALL_PLOTS:
             kind = ZeroBasedPlot if plot_id == BLEU_PLOT[0] else TimedPlot
-            yield kind(title=title, xlabel="epoch", logy=logy, tight=True, id=plot_id)
+            yield kind(title=title, xlabel="epoch", logy=logy, tight=True, nice_x=True, id=plot_id)
 
     def on_mount(self) -> None:
         self._layout()
