@@ -429,3 +429,53 @@ def test_a_resume_within_an_epoch_says_where_it_goes_on(monkeypatch):
     lines = log.getvalue().splitlines()
     assert lines[0].startswith("resuming epoch 1 at minibatch 1,644 lstm (10 parameters)")
     assert lines[1].startswith("resuming after epoch 3 lstm")
+
+
+def test_a_long_preparation_is_shown_and_a_short_one_is_not(monkeypatch):
+    # Tokenizing an uncached 100 MB corpus: 6 s of silence before the first line, and the app
+    # showed "starting" with nothing more.
+    import io
+
+    from rnn_tui.cli import train_report
+
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    clock = [0.0]
+    monkeypatch.setattr(train_report.time, "monotonic", lambda: clock[0])
+    with train_report.PreparingLine() as quick:
+        clock[0] += 0.3
+        quick("tiny.txt", 10, 10)  # done in 0.3 s: nothing
+    assert log.getvalue() == ""
+    with train_report.PreparingLine() as slow:
+        for done in (10, 40, 70):
+            clock[0] += 0.6
+            slow("wiki.txt", done, 100)
+        clock[0] += 0.2
+        slow("wiki.txt", 100, 100)
+    assert log.getvalue().splitlines() == [
+        "tokenizing wiki.txt: 40 %",
+        "vocabulary of wiki.txt…",
+    ]
+    log.truncate(0)
+    log.seek(0)
+    with train_report.PreparingLine(shown=False) as other_rank:
+        clock[0] += 5
+        other_rank("wiki.txt", 50, 100)
+    assert log.getvalue() == ""
+
+
+def test_the_trainer_reports_tokenizing_its_corpus(tmp_path):
+    from test_trainer import tiny
+
+    from rnn_tui.data.sources import read_text
+    from rnn_tui.train.engine import Trainer
+    from rnn_tui.train.preparing import reporting
+
+    corpus = tmp_path / "fresh.txt"  # not in the token cache yet
+    corpus.write_text(read_text("timemachine")[:20_000], encoding="utf-8")
+    seen = []
+    with reporting(lambda name, done, total: seen.append((name, done, total))):
+        Trainer(tiny(corpus, epochs=1, sample_every=0))
+    assert seen and {name for name, _, _ in seen} == {"fresh.txt"}
+    assert seen[-1][1] == seen[-1][2] > 0
+    Trainer(tiny(corpus, epochs=1, sample_every=0))  # nobody listening: nothing to call

@@ -193,3 +193,19 @@ def test_the_header_shows_a_died_run_and_why(tmp_path, dead_pid):
     follower.poll()
     text = title_text(follower.snapshot()).plain
     assert text.startswith("† died  r") and text.endswith(f"is gone; last event at {WHEN}")
+
+
+def test_a_starting_run_shows_what_its_trainer_last_logged(tmp_path):
+    # "◌ starting" alone for the 10-30 s a 100 MB corpus takes to tokenize.
+    from rnn_tui.tui.widgets.train_header import title_text
+
+    run = RunDir(tmp_path / "r")
+    run.path.mkdir()
+    follower = RunFollower(run.path)
+    follower.poll()
+    snap = follower.snapshot()
+    assert title_text(snap, "tokenizing wiki.txt: 45 %").plain == (
+        "◌ starting  r  tokenizing wiki.txt: 45 %"
+    )
+    assert title_text(snap, "").plain == "◌ starting  r"
+    assert not title_text(snap).plain.startswith("◌ starting")

@@ -158,11 +158,13 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.checkpoints.device import DeviceError, prepare_device_early
+    from rnn_tui.cli.train_report import PreparingLine
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
     from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
     from rnn_tui.train.config import Config, ConfigError
     from rnn_tui.train.engine import Trainer
+    from rnn_tui.train.preparing import reporting
 
     bad_input = (DataError, ModelError, CheckpointError, DeviceError, ConfigError, RunError)
     checkpoint = None
@@ -178,7 +180,9 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
             config = Config.from_dict(checkpoint.config).replace(**given)
         else:
             config = Config(choose_task(args, given), **given)
-        trainer = Trainer(config, resume=checkpoint)
+        # Tokenizing an uncached 100 MB corpus takes seconds: shown as it goes (rank 0 only).
+        with PreparingLine(shown=_writes_the_run()) as preparing, reporting(preparing):
+            trainer = Trainer(config, resume=checkpoint)
         # Claimed after every input check (a refused run creates no folder), before any write.
         if not trainer.dist.writer:
             # torchrun's other ranks: rank 0 writes the run (train/distributed.py).

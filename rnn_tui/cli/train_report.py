@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import time
 
-from rnn_tui.cli.output import say
+from rnn_tui.cli.output import TerminalProgress, say
 
 # Without a terminal (a log file, `nohup … > train.log`) an epoch of a large corpus can take an
 # hour: a plain progress line at most this often shows that the run is alive and how far it is.
@@ -200,10 +200,47 @@ class Reporter:
         self.line(message if message.startswith(status) else f"{status}: {message}")
 
 
+class PreparingLine:
+    """The preparation's progress before the first epoch ("tokenizing wiki.txt: 45 %", then
+    "vocabulary of wiki.txt…"): a line rewritten in place on a terminal, else a
+    plain line every PLAIN_PREPARING_EVERY_S (the app shows a starting run's last train.log
+    line)."""
+
+    PLAIN_PREPARING_EVERY_S = 1.0  # and not before: a small corpus writes nothing
+
+    def __init__(self, shown: bool = True) -> None:
+        self.line = TerminalProgress()
+        self.last = time.monotonic()
+        self.shown = shown
+        self.said = False
+
+    def __call__(self, name: str, done: int, total: int) -> None:
+        if not self.shown:
+            return
+        if done < total:
+            text = f"tokenizing {name}: {100 * done // max(1, total)} %"
+        else:  # then the vocabulary (seconds for millions of distinct words), the batches
+            text = f"vocabulary of {name}…"
+        if self.line.on:
+            self.line.show(text, now_too=done >= total)
+            return
+        now = time.monotonic()
+        # The last step's line also follows a shorter wait, once the first has been written.
+        if now - self.last >= self.PLAIN_PREPARING_EVERY_S or (done >= total and self.said):
+            self.last, self.said = now, True
+            say(text)
+
+    def __enter__(self) -> PreparingLine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.line.clear()
+
+
 def _score(event: dict, part: str) -> float | None:
     """The epoch's perplexity of `part` (train, val), or its loss where there is none."""
     ppl = event.get(f"{part}_ppl")
     return ppl if ppl is not None else event.get(f"{part}_loss")
 
 
-__all__ = ["Reporter"]
+__all__ = ["PreparingLine", "Reporter"]

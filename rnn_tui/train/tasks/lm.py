@@ -22,6 +22,7 @@ next minibatch and a zero state (the carried state is not saved).
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 
 import numpy as np
@@ -45,6 +46,7 @@ from rnn_tui.models.base import detach_state
 from rnn_tui.models.names import MAX_VOCAB
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import OPTION
+from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.task import Evaluation
 from rnn_tui.train.vocab_room import check_vocab_room
@@ -92,6 +94,7 @@ class LanguageModelTask:
             mode=config.mode,
             min_freq=config.min_freq,
             encoding=config.encoding,
+            progress=progress_for(os.path.basename(str(config.corpus))),
         )
         self.vocab: Vocab = corpus.vocab
         self._check_vocab_size(config)

@@ -278,7 +278,12 @@ reference).
             self.query_one(RunView).show(None, curves)
             return
         key = run_key(snap.path)
-        starting = self.runs.live_trainer(key) is not None
+        trainer = self.runs.live_trainer(key)
+        starting = None
+        if trainer is not None and snap.status == "unknown":
+            # Its last log line (a few KiB read at most, while it prepares for seconds): how far
+            # tokenizing a large corpus has got.
+            starting = trainer.log_message()
         system = self.runs.system_text(key)
         self.query_one(RunView).show(snap, curves, self.memory_mb(key), starting, system)
 

@@ -68,14 +68,19 @@ def where(snap: Snapshot) -> str:
     return plain(f"{device} {snap.step_path}" if snap.step_path else device)
 
 
-def title_text(snap: Snapshot, starting: bool = False) -> Text:
-    """Status mark and word, run name, what it trains; `starting`: a trainer this app started
-    that has not written its status yet (it is loading torch and the corpus)."""
+def title_text(snap: Snapshot, starting: str | None = None) -> Text:
+    """Status mark and word, run name, what it trains; `starting` (not None): a trainer this
+    app started that has not written its status yet (it is loading torch and the corpus), with
+    the last line it logged ("tokenizing wiki.txt: 45 %"), if any."""
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
     status = snap.status
-    if starting and status == "unknown":
+    note = ""
+    if starting is not None and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
+        note = starting
     text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
+    if note:
+        text.append(f"  {plain(note)}", style="yellow")
     if snap.config:
         text.append(f"  {describe(snap)}", style="dim")
     if snap.status in ("failed", "died") and snap.message:
@@ -224,7 +229,7 @@ class RunHeader(Vertical):
         self,
         snap: Snapshot | None,
         memory_mb: float | None = None,
-        starting: bool = False,
+        starting: str | None = None,
         system: str = "",
     ) -> None:
         """Draw `snap` (None: the empty state); cheap, so it runs on every poll."""

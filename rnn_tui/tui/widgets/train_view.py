@@ -108,7 +108,7 @@ class RunView(Vertical):
         snap: Snapshot | None,
         curves: Sequence[Curve],
         memory_mb: float | None = None,
-        starting: bool = False,
+        starting: str | None = None,
         system: str = "",
     ) -> None:
         """Draw the run `snap` (None: none shown) and `curves`; the header and samples redraw
