@@ -69,3 +69,24 @@ async def test_a_wider_terminal_draws_more_tokens() -> None:
         await pilot.resize_terminal(LABEL_WIDTH + 10, 4)
         await pilot.pause()
         assert heatmap.render_line(0).text.strip() == "abcdefghij"
+
+
+@given(st.text(max_size=8))
+def test_every_token_takes_exactly_one_cell(token: str) -> None:
+    # A CJK character took two cells and shifted every column after it; a combining mark none.
+    from rich.cells import cell_len
+
+    from rnn_tui.tui.widgets.heatmap import shown_token
+
+    assert cell_len(shown_token(token)) == 1
+
+
+async def test_wide_tokens_keep_the_columns_under_their_tokens() -> None:
+    app = HeatmapApp()
+    async with app.run_test(size=(LABEL_WIDTH + 6, 3)) as pilot:
+        heatmap = app.query_one(Heatmap)
+        heatmap.show(np.zeros((1, 5)), ["丁", "一", "a", "😀", "\u0301"], ["u0"], True, cursor=4)
+        await pilot.pause()
+        top, row = heatmap.render_line(0), heatmap.render_line(1)
+        assert top.text == " " * LABEL_WIDTH + "□□a□· "
+        assert top.cell_length == row.cell_length == LABEL_WIDTH + 6

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
 from rich.segment import Segment
 from rich.style import Style
@@ -20,12 +21,21 @@ LABEL_WIDTH = 12
 
 
 def shown_token(token: str) -> str:
-    """One cell for a token: a space as ␣, a newline as ⏎, a word as its first character."""
+    """One cell for a token: a space as ␣, a newline as ⏎, a tab as ⇥, a word as its first
+    character; one that takes two cells (CJK, emoji) as □ and none (a combining mark, a control
+    character) as ·, for each column of the heatmap is one token (a CJK character shifted every
+    column after it one cell to the right)."""
     if token == " ":
         return "␣"
     if token == "\n":
         return "⏎"
-    return (token or "·")[0]
+    if token == "\t":
+        return "⇥"
+    first = (token or "·")[0]
+    width = cell_len(first)
+    if width == 1:
+        return first
+    return "□" if width > 1 else "·"
 
 
 def cell_color(value: float, signed: bool) -> Color:
