@@ -442,3 +442,27 @@ def test_pause_resume_and_stop_through_the_control_file(corpus_file, tmp_path):
     # The stop finished its batch and saved it: `last` holds every step logged.
     last = load_checkpoint(run, prefer=("last",))
     assert last.meta["step"] >= events(run, "step")[-1]["step"]
+
+
+def test_auto_inputs_are_one_hot_only_for_a_small_character_set(tmp_path):
+    # enwik8 read raw has 5,436 characters: one-hot inputs ran 5.7k tokens/s, an embedding 14.7k.
+    from rnn_tui.data.sources import read_text
+    from rnn_tui.train.tasks.lm import ONE_HOT_MOST, WORD_EMBED, LanguageModelTask
+
+    many = tmp_path / "many.txt"
+    letters = "".join(chr(0x4E00 + i) for i in range(ONE_HOT_MOST + 44))
+    many.write_text((letters + "\n") * 40, encoding="utf-8")
+    few = tmp_path / "few.txt"
+    few.write_text(read_text("timemachine")[:20_000], encoding="utf-8")
+    cpu = torch.device("cpu")
+
+    def resolved(corpus, **options):
+        task = LanguageModelTask(tiny(corpus, mode="raw", sample_every=0, **options), cpu)
+        return task.config.embed, task.notes()
+
+    embed, notes = resolved(many)
+    assert embed == WORD_EMBED
+    assert any(f"{ONE_HOT_MOST + 45:,} characters (--embed 0 for one-hot)" in n for n in notes)
+    assert resolved(few)[0] == 0  # the Time Machine: one-hot, as the book
+    assert resolved(many, embed=0) == (0, [])  # asked for: kept, nothing said
+    assert resolved(many, model="rnn-scratch")[0] == 0  # a row gather already

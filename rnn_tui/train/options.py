@@ -132,8 +132,8 @@ OPTIONS: tuple[Option, ...] = (
         "embed",
         int,
         None,
-        "embedding size, 0 = one-hot inputs (auto: 0 at char level and for scratch models, "
-        "128 for words)",
+        "embedding size, 0 = one-hot inputs (auto: 0 for scratch models and at char level up "
+        "to 256 characters, else 128)",
         minimum=0,
         maximum=MAX_EMBED,
         unset=None,

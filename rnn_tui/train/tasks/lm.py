@@ -52,6 +52,9 @@ from rnn_tui.train.task import Evaluation
 from rnn_tui.train.vocab_room import check_vocab_room
 
 WORD_EMBED = 128  # the embedding size of a word-level concise model when none is given
+# Auto: one-hot inputs for a concise model at char level up to this many characters. enwik8 read
+# raw has 5,436: its one-hot inputs ran 5.7k tokens/s against 14.7k with an embedding.
+ONE_HOT_MOST = 256
 BASELINE_MAX_TOKENS = 2_000_000  # the trigram baseline's tokens at most (train + validation)
 
 
@@ -62,12 +65,14 @@ def epoch_rng(seed: int, epoch: int) -> random.Random:
     return random.Random(f"lm-batches:{seed}:{epoch}")
 
 
-def resolve_embed(config: Config) -> Config:
-    """`config` with `embed` decided: not set → 0 (one-hot) at char level or for a scratch
-    model, 128 for a word-level concise model."""
+def resolve_embed(config: Config, vocab_size: int = 0) -> Config:
+    """`config` with `embed` decided: not set → 0 (one-hot) for a scratch model (its input
+    product is a row gather) or at char level up to ONE_HOT_MOST characters, else 128."""
     if config.embed is not None:
         return config
-    one_hot = config.token == "char" or config.model.endswith("-scratch")
+    one_hot = config.model.endswith("-scratch") or (
+        config.token == "char" and vocab_size <= ONE_HOT_MOST
+    )
     return config.replace(embed=0 if one_hot else WORD_EMBED)
 
 
@@ -84,7 +89,6 @@ class LanguageModelTask:
     batching = "random.Random(f'lm-batches:{seed}:{epoch}') per epoch"
 
     def __init__(self, config: Config, device: torch.device) -> None:
-        config = resolve_embed(config)
         self.config, self.device = config, device
         # d2l's load_corpus_time_machine as a compact id array (uint8/16/32), memory-mapped from
         # the token cache for a corpus file: a 100 MB corpus holds no Python list of tokens.
@@ -98,6 +102,8 @@ class LanguageModelTask:
         )
         self.vocab: Vocab = corpus.vocab
         self._check_vocab_size(config)
+        self._notes: list[str] = []
+        self.config = config = self._resolve_embed(config)
         ids = corpus.ids[: config.max_tokens] if config.max_tokens > 0 else corpus.ids
         num_val = round(len(ids) * config.val_fraction) if config.val_fraction > 0 else 0
         # Training: a slice (of the memory map); validation: an int64 copy, batched once.
@@ -117,11 +123,20 @@ class LanguageModelTask:
                 "(raise --val-fraction, or 0 for no validation)"
             )
         self.units_per_epoch = self.num_batches * config.batch_size * config.num_steps
-        self._notes: list[str] = []
         if config.sample_every:
             self.config = config = self._sample_prefix(config)
         self.sample_prefix = config.prefix if config.sample_every else ""
         self._val_batches = self._validation_batches()
+
+    def _resolve_embed(self, config: Config) -> Config:
+        """`resolve_embed` for this corpus's vocabulary, saying so where auto left one-hot."""
+        resolved = resolve_embed(config, len(self.vocab))
+        if config.embed is None and config.token == "char" and resolved.embed:
+            self._notes.append(
+                f"inputs: an embedding of {resolved.embed} (auto), not one-hot: "
+                f"{len(self.vocab):,} characters (--embed 0 for one-hot)"
+            )
+        return resolved
 
     def _check_vocab_size(self, config: Config) -> None:
         """ConfigError naming the min_freq that fits, where the vocabulary is more than a model
@@ -420,4 +435,4 @@ def _state_tensors(state, clone: bool = False) -> tuple[torch.Tensor, ...]:
 
 TASK = LanguageModelTask
 
-__all__ = ["TASK", "WORD_EMBED", "LanguageModelTask", "epoch_rng", "resolve_embed"]
+__all__ = ["ONE_HOT_MOST", "TASK", "WORD_EMBED", "LanguageModelTask", "epoch_rng", "resolve_embed"]
