@@ -137,15 +137,14 @@ class Reporter:
                 self.plain_since = now
                 self.line(self._plain_step(e))
             return
-        if self.progress is not None:
-            self.progress.update(
-                self.bar,
-                completed=(e["epoch"] - 1) * self.batches + e["batch"],
-                description=f"epoch {e['epoch']}/{self.epochs}",
-                batch=self._batch_text(e["batch"]),
-                ppl=_fmt(e.get("ppl") if e.get("ppl") is not None else e.get("loss")),
-                speed=f"{e['tokens_per_s']:,.0f}",
-            )
+        self.progress.update(
+            self.bar,
+            completed=(e["epoch"] - 1) * self.batches + e["batch"],
+            description=f"epoch {e['epoch']}/{self.epochs}",
+            batch=self._batch_text(e["batch"]),
+            ppl=_fmt(e.get("ppl") if e.get("ppl") is not None else e.get("loss")),
+            speed=f"{e['tokens_per_s']:,.0f}",
+        )
 
     def _plain_step(self, e: dict) -> str:
         """'epoch 1/5  batch 1,200/26,571 (4.5 %)  ppl 212.40  13,912 tok/s  ETA 1:52:05'."""

@@ -129,7 +129,8 @@ class LanguageModelTask:
         self._val_batches = self._validation_batches()
 
     def _resolve_embed(self, config: Config) -> Config:
-        """`resolve_embed` for this corpus's vocabulary, saying so where auto left one-hot."""
+        """`resolve_embed` for this corpus's vocabulary, saying so where auto chose an embedding
+        over one-hot inputs at char level."""
         resolved = resolve_embed(config, len(self.vocab))
         if config.embed is None and config.token == "char" and resolved.embed:
             self._notes.append(
