@@ -9,11 +9,14 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.data.sources import read_raw_pairs
 from rnn_tui.data.translation import (
     build_array_nmt,
+    build_array_sentences,
     length_histogram,
     length_stats,
     load_translation,
+    preprocess_in_place,
     preprocess_nmt,
     preprocess_pairs,
+    side_counts,
     tokenize_nmt,
     truncate_pad,
 )
@@ -140,6 +143,49 @@ def test_build_array_nmt_valid_lengths():
     assert array[1].tolist() == vocab[["a", "b", "c", "d"]]  # truncated: <eos> cut off
     assert array[2].tolist() == [eos, pad, pad, pad]
     assert valid.tolist() == [3, 4, 1]
+
+
+# Sentences of up to 10 tokens joined by one space; "" makes double spaces (empty tokens).
+SENTENCE = st.lists(st.sampled_from(["a", "b", "", "é", "<pad>", "<eos>"]), max_size=10).map(
+    " ".join
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(SENTENCE, max_size=9),
+    st.lists(SENTENCE, max_size=4),
+    st.integers(1, 7),
+    st.integers(1, 4),
+    st.integers(0, 2),
+)
+def test_sentences_counted_and_encoded_whole_equal_their_token_lists(
+    sentences, known, num_steps, chunk, min_freq
+):
+    """What a translation run builds from sentences (a chunk at a time, no token lists) is what
+    tokenize_nmt's lists give: the same Vocab, token order and counts, and the same arrays,
+    whatever the spaces (empty tokens), lengths past num_steps or reserved tokens in the text."""
+    lines = [sentence.split(" ") for sentence in sentences]
+    reserved = ["<pad>", "<bos>", "<eos>"]
+    vocab = Vocab(lines, min_freq, reserved)
+    counted = Vocab.from_counts(side_counts(sentences, chunk).items(), min_freq, reserved)
+    assert counted.idx_to_token == vocab.idx_to_token
+    assert list(counted.token_freqs) == list(vocab.token_freqs)
+    # Encoded with another text's vocabulary too, so that unknown tokens occur.
+    for used in (vocab, Vocab([k.split(" ") for k in known], 0, reserved)):
+        array, valid = build_array_sentences(sentences, used, num_steps, chunk)
+        expected, expected_valid = build_array_nmt(lines, used, num_steps)
+        assert array.dtype == np.int64 and array.shape == (len(sentences), num_steps)
+        assert np.array_equal(array, expected) and np.array_equal(valid, expected_valid)
+    with pytest.raises(DataError):
+        build_array_sentences(sentences, vocab, 0)
+
+
+def test_preprocess_in_place_replaces_each_pair():
+    raw = [("Go.", "Va !"), ("Hi, Tom!", "Salut\u202fTom !"), ("Run!", "Cours\xa0!")] * 3
+    pairs = list(raw)
+    preprocess_in_place(pairs, chunk=2)
+    assert pairs == preprocess_pairs(raw) and len(pairs) == 9
 
 
 def test_book_arrays(book):

@@ -212,6 +212,33 @@ def test_resume_refuses_pairs_whose_tokens_changed(pairs_file, tmp_path):
     assert other.task.checkpoint_meta()["pairs"] != trainer.task.checkpoint_meta()["pairs"]
 
 
+def test_the_task_builds_what_the_books_token_lists_give(pairs_file):
+    """The task never holds the sentences' token lists; its vocabularies, arrays and held-out
+    references are still those of tokenize_nmt → Vocab → build_array_nmt on the training part,
+    so a run started before this resumes (its fingerprint is of these arrays)."""
+    from rnn_tui.data.sources import read_raw_pairs
+    from rnn_tui.data.translation import (
+        RESERVED_TOKENS,
+        build_array_nmt,
+        preprocess_pairs,
+        tokenize_nmt,
+    )
+    from rnn_tui.data.vocab import Vocab
+
+    task = Trainer(tiny(pairs_file, min_freq=2, num_steps=3)).task
+    source, target = tokenize_nmt(preprocess_pairs(read_raw_pairs(str(pairs_file)).pairs))
+    train, held = split_pairs(len(source), 0.2)
+    for lines, vocab, built in (
+        (source, task.src_vocab, task._src),
+        (target, task.tgt_vocab, task._tgt),
+    ):
+        expected = Vocab([lines[i] for i in train], 2, RESERVED_TOKENS)
+        assert vocab.idx_to_token == expected.idx_to_token
+        assert built.tolist() == build_array_nmt(lines, expected, 3)[0].tolist()
+    assert task.val_references == [" ".join(target[i]) for i in held]
+    assert task.val_short == [j for j, i in enumerate(held) if word_count(source[i]) <= 5]
+
+
 def test_the_pairs_are_prepared_with_collection_paused_and_it_resumes(
     pairs_file, tmp_path, monkeypatch
 ):
@@ -221,12 +248,12 @@ def test_the_pairs_are_prepared_with_collection_paused_and_it_resumes(
     from rnn_tui.train.tasks import seq2seq as task_module
 
     seen = []
-    tokenize = task_module.tokenize_nmt
+    counts = task_module.side_counts
     monkeypatch.setattr(
-        task_module, "tokenize_nmt", lambda pairs: seen.append(gc.isenabled()) or tokenize(pairs)
+        task_module, "side_counts", lambda lines: seen.append(gc.isenabled()) or counts(lines)
     )
     trainer = Trainer(tiny(pairs_file, epochs=1))
-    assert seen == [False] and gc.isenabled()
+    assert seen == [False, False] and gc.isenabled()
     assert trainer.task.notes() == [f"skipped 2 malformed lines in {pairs_file}"]
     empty = tmp_path / "empty.txt"
     empty.write_text("no tab here\n", encoding="utf-8")

@@ -11,6 +11,7 @@ import statistics
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import repeat
 
 import numpy as np
 
@@ -67,6 +68,14 @@ def preprocess_pairs(
     return list(zip(out[0::2], out[1::2], strict=True))
 
 
+def preprocess_in_place(pairs: list[tuple[str, str]], chunk: int = PREPROCESS_CHUNK) -> None:
+    """`preprocess_pairs` into the same list a chunk at a time: each chunk's raw strings are freed
+    as its preprocessed ones arrive, so millions of pairs are never held twice."""
+    step = max(1, chunk)
+    for start in range(0, len(pairs), step):
+        pairs[start : start + step] = preprocess_pairs(pairs[start : start + step], step)
+
+
 def tokenize_nmt(
     pairs: Sequence[tuple[str, str]],
 ) -> tuple[list[list[str]], list[list[str]]]:
@@ -106,6 +115,46 @@ def build_array_nmt(
         array[i, : len(ids)] = ids
     valid_len = (array != pad).sum(axis=1).astype(np.int64)
     return array, valid_len
+
+
+def build_array_sentences(
+    sentences: Sequence[str], vocab: Vocab, num_steps: int, chunk: int = 1 << 16
+) -> tuple[np.ndarray, np.ndarray]:
+    """`build_array_nmt` of the `tokenize_nmt` split of each sentence, without a list of tokens
+    per sentence (for millions of pairs those lists take GBs): a chunk of sentences is split as
+    one text, looked up in one `map`, and placed by numpy: sentence i's token j lands at
+    [i, j] while j < num_steps, `<eos>` at [i, len] when len < num_steps."""
+    if num_steps < 1:
+        raise DataError(f"num_steps must be at least 1, got {num_steps}")
+    pad, eos = vocab[PAD], vocab[EOS]
+    get = vocab.token_to_idx.get
+    array = np.full((len(sentences), num_steps), pad, dtype=np.int64)
+    step = max(1, chunk)
+    for start in range(0, len(sentences), step):
+        piece = sentences[start : start + step]
+        ids = np.fromiter(map(get, " ".join(piece).split(" "), repeat(0)), dtype=np.int64)
+        # split(" ") gives one token more than the sentence has spaces.
+        lengths = np.fromiter(map(str.count, piece, repeat(" ")), np.int64, len(piece)) + 1
+        rows = np.repeat(np.arange(len(piece)), lengths)
+        cols = np.arange(len(ids)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        kept = cols < num_steps
+        array[start + rows[kept], cols[kept]] = ids[kept]
+        short = np.flatnonzero(lengths < num_steps)
+        array[start + short, lengths[short]] = eos
+    valid_len = (array != pad).sum(axis=1).astype(np.int64)
+    return array, valid_len
+
+
+def side_counts(sentences: Sequence[str], chunk: int = PREPROCESS_CHUNK) -> Counter:
+    """`count_corpus` of the `tokenize_nmt` tokens of `sentences`, in the same first-seen order,
+    a chunk of sentences at a time: `Vocab.from_counts(side_counts(s).items())` is the Vocab of
+    the sentences' token lists without holding those lists. (Splitting sentences joined by one
+    space on " " gives the concatenation of their splits.)"""
+    counts: Counter = Counter()
+    step = max(1, chunk)
+    for start in range(0, len(sentences), step):
+        counts.update(" ".join(sentences[start : start + step]).split(" "))
+    return counts
 
 
 @dataclass(eq=False)

@@ -38,8 +38,9 @@ from rnn_tui.data.translation import (
     RESERVED_TOKENS,
     SEED_SENTENCES,
     build_array_nmt,
-    preprocess_pairs,
-    tokenize_nmt,
+    build_array_sentences,
+    preprocess_in_place,
+    side_counts,
 )
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.bleu import corpus_bleu
@@ -68,8 +69,9 @@ class Seq2SeqTask(Sharded):
 
     def __init__(self, config: Config, device: torch.device) -> None:
         self.config, self.device = config, device
-        # Millions of token lists and strings, none in a reference cycle: the collector's
-        # passes over them were 9 of the 22 s that 100 MB of pairs (2M) took to prepare.
+        # Millions of pairs and strings, none in a reference cycle: the collector's passes
+        # over them (and the token lists then held) were 9 of the 22 s that 100 MB of pairs
+        # (2M) took to prepare.
         was_enabled = gc.isenabled()
         gc.disable()
         try:
@@ -81,22 +83,30 @@ class Seq2SeqTask(Sharded):
     def _prepare(self, config: Config, device: torch.device) -> None:
         limit = config.num_examples if config.num_examples > 0 else None
         read = read_raw_pairs(config.pairs, config.encoding, limit)
-        # What a person is told about the file is kept; the raw pairs are not.
+        # What a person is told about the file is kept; the raw pairs are replaced by their
+        # preprocessed form, and no sentence is held as a list of tokens (for 2M pairs those
+        # lists took 1.6 GB): each side is split again where it is counted or encoded.
         self.malformed, self._remarks = read.malformed, pairs_remarks(read, config.pairs)
-        pairs = preprocess_pairs(read.pairs)
+        pairs = read.pairs
         del read
-        source, target = tokenize_nmt(pairs)
-        del pairs  # the token lists hold what is needed from here on
-        train_idx, val_idx = split_pairs(len(source), config.val_fraction)
+        preprocess_in_place(pairs)
+        english = [src for src, _ in pairs]
+        french = [tgt for _, tgt in pairs]
+        del pairs
+        train_idx, val_idx = split_pairs(len(english), config.val_fraction)
         reserved, min_freq = RESERVED_TOKENS, config.min_freq
-        self.src_vocab = Vocab([source[i] for i in train_idx], min_freq, reserved)
-        self.tgt_vocab = Vocab([target[i] for i in train_idx], min_freq, reserved)
+        self.src_vocab = Vocab.from_counts(
+            side_counts([english[i] for i in train_idx]).items(), min_freq, reserved
+        )
+        self.tgt_vocab = Vocab.from_counts(
+            side_counts([french[i] for i in train_idx]).items(), min_freq, reserved
+        )
         self.src_vocab.check_not_empty(f"the English side of {config.pairs}")
         self.tgt_vocab.check_not_empty(f"the French side of {config.pairs}")
         check_vocab_room([self.src_vocab, self.tgt_vocab], f"{config.pairs} (both sides)")
         T = config.num_steps
-        src, src_len = build_array_nmt(source, self.src_vocab, T)
-        tgt, tgt_len = build_array_nmt(target, self.tgt_vocab, T)
+        src, src_len = build_array_sentences(english, self.src_vocab, T)
+        tgt, tgt_len = build_array_sentences(french, self.tgt_vocab, T)
         self.train_idx, self.val_idx = np.asarray(train_idx), np.asarray(val_idx)
         self.bos, self.eos = self.tgt_vocab[BOS], self.tgt_vocab[EOS]
         # Whole arrays on the device once; minibatches are index gathers.
@@ -106,8 +116,17 @@ class Seq2SeqTask(Sharded):
         # pack_padded_sequence wants the lengths on the CPU, the loss mask on the device.
         self._src_len_cpu = torch.from_numpy(src_len)
         self._tgt_len = to_device(torch.from_numpy(tgt_len), device)
-        self.val_references = [" ".join(target[i]) for i in val_idx]
-        self.val_short = [j for j, i in enumerate(val_idx) if word_count(source[i]) <= SHORT_WORDS]
+        self.val_short = [
+            j for j, i in enumerate(val_idx) if word_count(english[i].split(" ")) <= SHORT_WORDS
+        ]
+        # The held-out French sentences (each the " ".join of its tokens) are kept as fresh
+        # strings made after the rest is freed: kept in place, one string in ten of the file
+        # held most blocks of the interpreter's memory that the pairs had used (~250 MB).
+        held = [french[i] for i in val_idx]
+        ends = np.cumsum([len(sentence) for sentence in held]).tolist()
+        text = "".join(held)
+        del english, french, held
+        self.val_references = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
         self.num_batches = -(-len(train_idx) // config.batch_size)
         # Target tokens (with <eos>): what the loss averages over and tokens/s counts.
         self.units_per_epoch = int(tgt_len[self.train_idx].sum())
