@@ -239,6 +239,27 @@ def test_the_task_builds_what_the_books_token_lists_give(pairs_file):
     assert task.val_short == [j for j, i in enumerate(held) if word_count(source[i]) <= 5]
 
 
+def test_preparing_the_pairs_reports_its_progress(pairs_file):
+    """Preparing 100 MB of pairs takes 12 s: the command line and the app's starting run show
+    how far it is, in sentences over every stage, never going back."""
+    from rnn_tui.train.preparing import reporting
+
+    seen = []
+    with reporting(lambda name, done, total: seen.append((name, done, total))):
+        Trainer(tiny(pairs_file, epochs=1))
+    assert {name for name, _, _ in seen} == {"pairs.txt"}
+    assert seen[0][1:] == (0, 1)  # before the file is read
+    totals = {total for _, _, total in seen[1:]}
+    # 36 pairs, 29 of them trained on: preprocessed, both sides counted, both sides encoded.
+    assert totals == {3 * 36 + 2 * 29}
+    done = [d for _, d, _ in seen[1:]]
+    assert done == sorted(done) and done[0] == 36 and done[-1] == 3 * 36 + 2 * 29 - 1
+    assert len(done) == 5  # one chunk a stage here
+    seen.clear()
+    Trainer(tiny(pairs_file, epochs=1))
+    assert seen == []  # nobody listening: nothing reported
+
+
 def test_the_pairs_are_prepared_with_collection_paused_and_it_resumes(
     pairs_file, tmp_path, monkeypatch
 ):
@@ -250,7 +271,9 @@ def test_the_pairs_are_prepared_with_collection_paused_and_it_resumes(
     seen = []
     counts = task_module.side_counts
     monkeypatch.setattr(
-        task_module, "side_counts", lambda lines: seen.append(gc.isenabled()) or counts(lines)
+        task_module,
+        "side_counts",
+        lambda lines, **kw: seen.append(gc.isenabled()) or counts(lines, **kw),
     )
     trainer = Trainer(tiny(pairs_file, epochs=1))
     assert seen == [False, False] and gc.isenabled()

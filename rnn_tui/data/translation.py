@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -34,6 +34,7 @@ SEED_SENTENCES = (
 _NO_SPACE = re.compile(r"(?<=[^ ])(?=[,.!?])")
 # The same across many sentences joined by newlines, where a sentence start must not match.
 _NO_SPACE_JOINED = re.compile(r"(?<=[^ \n])(?=[,.!?])")
+Progress = Callable[[int, int], None]  # (done, total) after each chunk
 PREPROCESS_CHUNK = 2_000  # pairs a pass of `preprocess_pairs` (~5 ms of regular expression)
 
 
@@ -68,12 +69,17 @@ def preprocess_pairs(
     return list(zip(out[0::2], out[1::2], strict=True))
 
 
-def preprocess_in_place(pairs: list[tuple[str, str]], chunk: int = PREPROCESS_CHUNK) -> None:
+def preprocess_in_place(
+    pairs: list[tuple[str, str]], chunk: int = PREPROCESS_CHUNK, progress: Progress | None = None
+) -> None:
     """`preprocess_pairs` into the same list a chunk at a time: each chunk's raw strings are freed
-    as its preprocessed ones arrive, so millions of pairs are never held twice."""
+    as its preprocessed ones arrive, so millions of pairs are never held twice. `progress(done,
+    total)` follows each chunk, in pairs."""
     step = max(1, chunk)
     for start in range(0, len(pairs), step):
         pairs[start : start + step] = preprocess_pairs(pairs[start : start + step], step)
+        if progress is not None:
+            progress(min(start + step, len(pairs)), len(pairs))
 
 
 def tokenize_nmt(
@@ -118,7 +124,11 @@ def build_array_nmt(
 
 
 def build_array_sentences(
-    sentences: Sequence[str], vocab: Vocab, num_steps: int, chunk: int = 1 << 16
+    sentences: Sequence[str],
+    vocab: Vocab,
+    num_steps: int,
+    chunk: int = 1 << 16,
+    progress: Progress | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """`build_array_nmt` of the `tokenize_nmt` split of each sentence, without a list of tokens
     per sentence (for millions of pairs those lists take GBs): a chunk of sentences is split as
@@ -141,11 +151,15 @@ def build_array_sentences(
         array[start + rows[kept], cols[kept]] = ids[kept]
         short = np.flatnonzero(lengths < num_steps)
         array[start + short, lengths[short]] = eos
+        if progress is not None:
+            progress(start + len(piece), len(sentences))
     valid_len = (array != pad).sum(axis=1).astype(np.int64)
     return array, valid_len
 
 
-def side_counts(sentences: Sequence[str], chunk: int = PREPROCESS_CHUNK) -> Counter:
+def side_counts(
+    sentences: Sequence[str], chunk: int = PREPROCESS_CHUNK, progress: Progress | None = None
+) -> Counter:
     """`count_corpus` of the `tokenize_nmt` tokens of `sentences`, in the same first-seen order,
     a chunk of sentences at a time: `Vocab.from_counts(side_counts(s).items())` is the Vocab of
     the sentences' token lists without holding those lists. (Splitting sentences joined by one
@@ -154,6 +168,8 @@ def side_counts(sentences: Sequence[str], chunk: int = PREPROCESS_CHUNK) -> Coun
     step = max(1, chunk)
     for start in range(0, len(sentences), step):
         counts.update(" ".join(sentences[start : start + step]).split(" "))
+        if progress is not None:
+            progress(min(start + step, len(sentences)), len(sentences))
     return counts
 
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import os
 import random
+from collections.abc import Callable
 
 import numpy as np
 import torch
@@ -46,6 +48,7 @@ from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.bleu import corpus_bleu
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.masked_loss import masked_cross_entropy
+from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
@@ -59,6 +62,23 @@ EVAL_BATCH = 512
 def epoch_rng(seed: int, epoch: int) -> random.Random:
     """The bucketing RNG of one epoch, a pure function of (seed, epoch) as for language models."""
     return random.Random(f"seq2seq-batches:{seed}:{epoch}")
+
+
+class _Stages:
+    """One (done, total) progress over consecutive stages of known sizes: each stage's own
+    (done, total) callback is shifted by the sizes of the stages before it. It stops one short
+    of the total, which a listener reads as "tokenized, now the vocabulary" (the LM's order;
+    here the vocabularies come in the middle)."""
+
+    def __init__(self, report: Callable[[int, int], None] | None, total: int) -> None:
+        self.report, self.total, self.start = report, max(1, total), 0
+
+    def next(self, size: int) -> Callable[[int, int], None] | None:
+        if self.report is None:
+            return None
+        start, self.start = self.start, self.start + size
+        report, total = self.report, self.total
+        return lambda done, _of: report(min(start + done, total - 1), total)
 
 
 class Seq2SeqTask(Sharded):
@@ -82,6 +102,9 @@ class Seq2SeqTask(Sharded):
 
     def _prepare(self, config: Config, device: torch.device) -> None:
         limit = config.num_examples if config.num_examples > 0 else None
+        report = progress_for(os.path.basename(str(config.pairs)))
+        if report is not None:
+            report(0, 1)  # reading and parsing 100 MB of pairs takes seconds too
         read = read_raw_pairs(config.pairs, config.encoding, limit)
         # What a person is told about the file is kept; the raw pairs are replaced by their
         # preprocessed form, and no sentence is held as a list of tokens (for 2M pairs those
@@ -89,24 +112,32 @@ class Seq2SeqTask(Sharded):
         self.malformed, self._remarks = read.malformed, pairs_remarks(read, config.pairs)
         pairs = read.pairs
         del read
-        preprocess_in_place(pairs)
+        train_idx, val_idx = split_pairs(len(pairs), config.val_fraction)
+        # The progress of what follows, in sentences: preprocessing (pairs), counting (both
+        # sides of the training pairs) and encoding (both sides of every pair).
+        stages = _Stages(report, 3 * len(pairs) + 2 * len(train_idx))
+        preprocess_in_place(pairs, progress=stages.next(len(pairs)))
         english = [src for src, _ in pairs]
         french = [tgt for _, tgt in pairs]
         del pairs
-        train_idx, val_idx = split_pairs(len(english), config.val_fraction)
         reserved, min_freq = RESERVED_TOKENS, config.min_freq
-        self.src_vocab = Vocab.from_counts(
-            side_counts([english[i] for i in train_idx]).items(), min_freq, reserved
-        )
-        self.tgt_vocab = Vocab.from_counts(
-            side_counts([french[i] for i in train_idx]).items(), min_freq, reserved
-        )
+        counts = [
+            side_counts([side[i] for i in train_idx], progress=stages.next(len(train_idx)))
+            for side in (english, french)
+        ]
+        self.src_vocab = Vocab.from_counts(counts[0].items(), min_freq, reserved)
+        self.tgt_vocab = Vocab.from_counts(counts[1].items(), min_freq, reserved)
+        del counts
         self.src_vocab.check_not_empty(f"the English side of {config.pairs}")
         self.tgt_vocab.check_not_empty(f"the French side of {config.pairs}")
         check_vocab_room([self.src_vocab, self.tgt_vocab], f"{config.pairs} (both sides)")
         T = config.num_steps
-        src, src_len = build_array_sentences(english, self.src_vocab, T)
-        tgt, tgt_len = build_array_sentences(french, self.tgt_vocab, T)
+        src, src_len = build_array_sentences(
+            english, self.src_vocab, T, progress=stages.next(len(english))
+        )
+        tgt, tgt_len = build_array_sentences(
+            french, self.tgt_vocab, T, progress=stages.next(len(french))
+        )
         self.train_idx, self.val_idx = np.asarray(train_idx), np.asarray(val_idx)
         self.bos, self.eos = self.tgt_vocab[BOS], self.tgt_vocab[EOS]
         # Whole arrays on the device once; minibatches are index gathers.
