@@ -21,6 +21,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from rnn_tui.models.activations import tanh_
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
@@ -76,7 +77,7 @@ class GRURecurrence(torch.autograd.Function):
         for zr, z, r, rh, h, H, H_next in steps:
             W_zr.add_to(zr, H).sigmoid_()
             torch.mul(r, H, out=rh)
-            W_h.add_to(h, rh).tanh_()
+            tanh_(W_h.add_to(h, rh))
             # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
             torch.lerp(h, H, z, out=H_next)
         ctx.save_for_backward(X, W_hzr, W_hh)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from rnn_tui.models.activations import tanh_, tanh_into
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
@@ -81,9 +82,9 @@ class LSTMRecurrence(torch.autograd.Function):
         for g, oif, o, i, f, c_tilde, H, H_next, C_prev, C, tanh_c in steps:
             W.add_to(g, H)
             oif.sigmoid_()
-            c_tilde.tanh_()
+            tanh_(c_tilde)
             torch.mul(f, C_prev, out=C).addcmul_(i, c_tilde)
-            torch.mul(o, torch.tanh(C, out=tanh_c), out=H_next)
+            torch.mul(o, tanh_into(tanh_c, C), out=H_next)
         ctx.save_for_backward(X, W_h)
         ctx.saved = (gates, Hs, Cs, tanh_C)
         ctx.prepack = prepack

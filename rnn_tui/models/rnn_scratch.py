@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from rnn_tui.models.activations import tanh_
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
 
@@ -77,7 +78,7 @@ class TanhRecurrence(torch.autograd.Function):
             W = StepMatmul(W_hh, B, T, prepack)
             H = H0
             for H_t in S[1:].unbind(0):
-                H = W.add_to(H_t, H).tanh_()
+                H = tanh_(W.add_to(H_t, H))
         ctx.save_for_backward(X, W_hh, S)
         ctx.vocab_size = W_xh.shape[0]
         ctx.prepack = prepack
