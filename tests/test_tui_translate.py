@@ -518,3 +518,38 @@ def test_facts_name_what_is_known():
     assert format_facts({}, None) == ""
     facts = {"model": "seq2seq", "bidirectional": True, "layers": 1, "src_vocab": 1200}
     assert format_facts(facts, None) == "seq2seq bidirectional"
+
+
+async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
+    fake, start_here, tui
+):
+    """The table always holds the translations of the checkpoint named above it: choosing
+    another while translations are shown translates the same sentences, with the same
+    options, again; choosing one before anything was translated only loads it."""
+    tensors, translators = fake
+    other = write_fake_checkpoint(tensors.parent, "fra-eng-other")
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        select = screen.query_one("#tr-checkpoint", Select)
+        first = select.value
+        second = str(other) if first == str(tensors) else str(tensors)
+        select.value = second  # nothing translated yet: a load
+        await tui.settle(pilot)
+        assert [t.calls for t in translators] == [[], []]
+        select.value = first
+        await tui.settle(pilot)
+        await set_field(pilot, screen, "#tr-source", "go . ; i lost .")
+        await set_field(pilot, screen, "#tr-beam-size", "2")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        by_path = {str(t.checkpoint): t for t in translators}
+        assert by_path[first].calls == [(["go .", "i lost ."], 2, 0.75, None, [None, None])]
+        # The field changed but was not submitted: the table shows what was translated.
+        await set_field(pilot, screen, "#tr-source", "he's calm .")
+        select.value = second
+        await tui.settle(pilot)
+        assert by_path[second].calls == [(["go .", "i lost ."], 2, 0.75, None, [None, None])]
+        assert [row.translation.source for row in results(screen).rows] == ["go .", "i lost ."]
+        assert screen.status == "translated 2 sentences · beam 2, α 0.75"
+        assert tui.errors(app) == []

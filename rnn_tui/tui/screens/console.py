@@ -89,6 +89,7 @@ class ConsoleScreen(ModeScreen):
         self.job: Worker | None = None  # the latest job
         self.request: Request | None = None  # what it was asked
         self._request_id = 0
+        self._shown: Request | None = None  # the request whose results are on screen
         # Held by this console's jobs, one at a time: a cancelled job finishes its current
         # step before the next one starts.
         self._lock = threading.Lock()
@@ -102,6 +103,26 @@ class ConsoleScreen(ModeScreen):
 
     def model_loaded(self, message: ModelLoaded) -> None:
         """The current job's model is loaded (its facts are already shown)."""
+
+    @property
+    def shown(self) -> Request | None:
+        """The request whose results are on screen (None: none are)."""
+        return self._shown
+
+    def results_shown(self) -> None:
+        """A subclass calls this when the current request's first results replace those shown."""
+        self._shown = self.request
+
+    def forget_results(self) -> None:
+        """The results shown were cleared."""
+        self._shown = None
+
+    def checkpoint_switched(self, path: str, job: Any) -> None:
+        """Another checkpoint, `path`, was chosen while the results of `job` (done with the
+        previous one) are shown. The default loads it (a console may clear what no longer
+        belongs to the checkpoint named above it once it has loaded); a console may instead do
+        the work again."""
+        self.start(path)
 
     # -- parts --------------------------------------------------------------------------------
 
@@ -168,8 +189,13 @@ class ConsoleScreen(ModeScreen):
 
     @on(CheckpointPicker.Chosen)
     def _checkpoint_chosen(self, message: CheckpointPicker.Chosen) -> None:
-        # Loaded at once, to show its facts; the work is then quick to start.
-        self.start(message.path)
+        # Loaded at once, to show its facts; the work is then quick to start. Results of
+        # another checkpoint on screen would read as this one's: the console decides.
+        shown = self._shown
+        if shown is not None and shown.job is not None and shown.path != message.path:
+            self.checkpoint_switched(message.path, shown.job)
+        else:
+            self.start(message.path)
 
     # -- jobs ---------------------------------------------------------------------------------
 

@@ -276,11 +276,25 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         in it."""
         if self.request is None or self.request.job is not None:
             return  # loaded to generate: the text being continued is the field's, kept as is
+        if self.shown is not None and self.shown.path != self.request.path:
+            self._clear_output(message.path)
         trained = message.facts.get("trained_prefix") or DEFAULT_PREFIX
         field = self.query_one("#prefix", Input)
         if field.value == self._filled_prefix and trained != field.value:
             field.value = self._filled_prefix = trained
             field.cursor_position = len(trained)
+
+    def _clear_output(self, path: str) -> None:
+        """Another checkpoint loaded: the text shown was the previous one's, and goes (a path
+        that fails to load leaves it)."""
+        name = Path(path).name or path
+        self.query_one(GenerationOutput).clear(
+            f"{name}: press enter to generate with it (the text before came from another "
+            "checkpoint)."
+        )
+        self.query_one(TopTokens).reset()
+        self.query_one("#gen-unknown", Static).display = False
+        self.forget_results()
 
     def run_job(self, lm: LoadedLM, job: Generation, request_id: int, worker: Worker) -> Summary:
         return generate(lm, job, request_id, worker, self.post_message, self.clock)
@@ -289,6 +303,7 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
     def _generation_started(self, message: GenerationStarted) -> None:
         if not self.is_current(message.request_id) or self.request is None:
             return
+        self.results_shown()
         self.query_one(GenerationOutput).begin(message.tokens, message.unknown, message.token)
         self.query_one(TopTokens).reset()
         warning = self.query_one("#gen-unknown", Static)

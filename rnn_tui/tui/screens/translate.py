@@ -292,10 +292,18 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         except OptionError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
+        self._translate(path, TranslateJob(tuple(lines), options))
+
+    def _translate(self, path: str, job: TranslateJob) -> None:
         self._done = 0
-        count = len(lines)
+        count = len(job.lines)
         text = f"translating {count} sentence{'s' if count != 1 else ''}…"
-        self.start(path, TranslateJob(tuple(lines), options), text, total=count)
+        self.start(path, job, text, total=count)
+
+    def checkpoint_switched(self, path: str, job: TranslateJob) -> None:
+        """The sentences shown are translated again by the checkpoint chosen, so the table
+        always holds the translations of the checkpoint named above it."""
+        self._translate(path, job)
 
     def json_of(self, translator: Translator, path: str) -> Path:
         return checkpoint_of(translator, path).with_suffix(".json")
@@ -328,6 +336,7 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
             # The first rows of a request replace the previous results (an error before them,
             # a bad line say, leaves those in place).
             self._shown_request = message.request_id
+            self.results_shown()
             results.begin(job.options.beam_size, job.options.alpha, job.with_bleu)
             self._show_options_note(job.options, self._num_steps)
         self._done = message.done

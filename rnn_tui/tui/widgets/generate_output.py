@@ -74,6 +74,13 @@ class GenerationOutput(VerticalScroll):
         self._add_tokens(prefix_tokens, set(unknown), PREFIX_STYLE, leading=False)
         self._show(follow=True)
 
+    def clear(self, message: str = PLACEHOLDER) -> None:
+        """No text: `message` in its place, muted."""
+        self._parts, self._length, self._empty, self._generated = [], 0, True, 0
+        static = self.query_one("#gen-text", Static)
+        static.add_class("-placeholder")
+        static.update(message)
+
     def extend(self, tokens: list[str]) -> None:
         """Append generated tokens."""
         if not tokens:
