@@ -148,7 +148,7 @@ async def test_choosing_another_checkpoint_clears_the_text_the_last_one_wrote(
         await tui.settle(pilot)
         assert output.text == "" and output.generated == 0
         shown = str(output.query_one("#gen-text").render())
-        assert shown.startswith("tiny-b.safetensors: press enter to generate with it")
+        assert shown.startswith("Press enter to generate with the checkpoint above")
         assert str(screen.query_one(TopTokens).render()).startswith("the top 5 appear here")
         assert screen.status == "ready · tiny-b.safetensors loaded"
         await pilot.press("ctrl+g")

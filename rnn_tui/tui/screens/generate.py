@@ -277,20 +277,19 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         if self.request is None or self.request.job is not None:
             return  # loaded to generate: the text being continued is the field's, kept as is
         if self.shown is not None and self.shown.path != self.request.path:
-            self._clear_output(message.path)
+            self._clear_output()
         trained = message.facts.get("trained_prefix") or DEFAULT_PREFIX
         field = self.query_one("#prefix", Input)
         if field.value == self._filled_prefix and trained != field.value:
             field.value = self._filled_prefix = trained
             field.cursor_position = len(trained)
 
-    def _clear_output(self, path: str) -> None:
+    def _clear_output(self) -> None:
         """Another checkpoint loaded: the text shown was the previous one's, and goes (a path
         that fails to load leaves it)."""
-        name = Path(path).name or path
         self.query_one(GenerationOutput).clear(
-            f"{name}: press enter to generate with it (the text before came from another "
-            "checkpoint)."
+            "Press enter to generate with the checkpoint above (the text before came from "
+            "another one)."
         )
         self.query_one(TopTokens).reset()
         self.query_one("#gen-unknown", Static).display = False
