@@ -94,3 +94,28 @@ async def test_the_training_plots_label_epochs_with_round_numbers(size) -> None:
             rows = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()).splitlines()
             axis = next(i for i, row in enumerate(rows) if "└" in row)
             assert tick_numbers(rows[axis + 1]) in (["1", "2", "3", "4"], ["2", "4"]), rows[-3:]
+
+
+async def test_a_nice_y_axis_never_reads_minus_zero() -> None:
+    """plotext labelled a series around zero (a forecast's sine) with a tick a hair below zero
+    as "-0.00"; a `nice_y` axis gets round values (1, 0.5, 0, -0.5, -1)."""
+
+    class SinePlot(App):
+        def compose(self) -> ComposeResult:
+            yield LinePlot(title="one-step ahead", nice_x=True, nice_y=True)
+
+    app = SinePlot()
+    async with app.run_test(size=(60, 20)) as pilot:
+        plot = app.query_one(LinePlot)
+        x = np.arange(1000.0)
+        y = np.sin(x / 50.0) * 0.97 - 0.013  # a range plotext splits at -0.0024
+        plot.set_series([Series("data", x, y)])
+        await pilot.pause()
+        text = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build())
+        labels = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
+        assert "-0.00" not in text and "-0" not in labels
+        assert labels and all(re.fullmatch(r"-?\d+(\.\d+)?", label) for label in labels)
+        values = [float(label) for label in labels]
+        assert 0.0 in values and values == sorted(values, reverse=True)
+        steps = {round(a - b, 9) for a, b in zip(values, values[1:], strict=False)}
+        assert len(steps) == 1  # evenly spaced round values

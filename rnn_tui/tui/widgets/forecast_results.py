@@ -185,9 +185,13 @@ class ForecastResults(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="fc-progress")
         with Container(id="fc-panels"):
-            yield LinePlot(title="data and one-step ahead", id="fc-plot-one", nice_x=True)
-            yield LinePlot(title="multi-step, fed on itself", id="fc-plot-multi", nice_x=True)
-            yield LinePlot(title="k-step ahead", id="fc-plot-k", nice_x=True)
+            yield LinePlot(
+                title="data and one-step ahead", id="fc-plot-one", nice_x=True, nice_y=True
+            )
+            yield LinePlot(
+                title="multi-step, fed on itself", id="fc-plot-multi", nice_x=True, nice_y=True
+            )
+            yield LinePlot(title="k-step ahead", id="fc-plot-k", nice_x=True, nice_y=True)
             yield Static("", id="fc-table")
 
     def on_mount(self) -> None:

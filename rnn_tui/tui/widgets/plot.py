@@ -82,12 +82,14 @@ class LinePlot(KeptFigurePlot):
         logy: bool = False,
         tight: bool = False,
         nice_x: bool = False,
+        nice_y: bool = False,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         """`tight`: log axes span the data (padded) with 1-2-5 ticks instead of whole decades
         (for values within a decade or two, such as perplexities); `nice_x`: a linear x axis
-        gets round tick values (time steps)."""
+        gets round tick values (time steps); `nice_y`: so does a linear y axis (plotext's own
+        labels read "-0.00" for a tick a hair below zero)."""
         super().__init__(id=id, classes=classes)
         self.plot_title = title
         self.xlabel = xlabel
@@ -96,6 +98,7 @@ class LinePlot(KeptFigurePlot):
         self.logy = logy
         self.tight = tight
         self.nice_x = nice_x
+        self.nice_y = nice_y
         self.smoothing = 0.0  # the EMA weight for noisy series (0: raw only)
         self.x_view: tuple[float, float] | None = None  # the x range shown (plot units); None: all
         self.y_view: tuple[float, float] | None = None  # the y range shown; None: fit the view
@@ -218,6 +221,10 @@ class LinePlot(KeptFigurePlot):
             if self.logy:
                 room = max(2, (self.size.height - 4) // 2)  # rows left by title and x axis
                 self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)
+            elif self.nice_y:
+                # A row of plot between labels: the rows left by the title and the x axis.
+                ticks = nice_ticks(y_lo, y_hi, most=max(2, min(7, (self.size.height - 4) // 2)))
+                plt.yticks(ticks, [axis_label(t) for t in ticks])
             if self.x_view is not None:
                 plt.xlim(*apart(*self.x_view))
             if self.y_view is not None:
