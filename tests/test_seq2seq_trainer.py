@@ -239,6 +239,15 @@ def test_the_task_builds_what_the_books_token_lists_give(pairs_file):
     assert task.val_short == [j for j, i in enumerate(held) if word_count(source[i]) <= 5]
 
 
+def test_nothing_held_out_trains_and_has_no_references(pairs_file, tmp_path):
+    """--val-fraction 0: every pair trains; the held-out references are an empty list."""
+    trainer = Trainer(tiny(pairs_file, epochs=1, val_fraction=0.0))
+    assert trainer.task.val_references == [] and trainer.task.val_short == []
+    assert trainer.task.data_sizes()["train_pairs"] == 36
+    trainer.run(RunDir(tmp_path / "run"))
+    assert events(tmp_path / "run", "epoch")
+
+
 def test_preparing_the_pairs_reports_its_progress(pairs_file):
     """Preparing 100 MB of pairs takes 12 s: the command line and the app's starting run show
     how far it is, in sentences over every stage, never going back."""

@@ -157,7 +157,8 @@ class Seq2SeqTask(Sharded):
         ends = np.cumsum([len(sentence) for sentence in held]).tolist()
         text = "".join(held)
         del english, french, held
-        self.val_references = [text[a:b] for a, b in zip([0, *ends[:-1]], ends, strict=True)]
+        starts = [0, *ends][: len(ends)]  # none when nothing is held out
+        self.val_references = [text[a:b] for a, b in zip(starts, ends, strict=True)]
         self.num_batches = -(-len(train_idx) // config.batch_size)
         # Target tokens (with <eos>): what the loss averages over and tokens/s counts.
         self.units_per_epoch = int(tgt_len[self.train_idx].sum())
