@@ -129,7 +129,7 @@ def test_clipping_keeps_the_direction(theta) -> None:
 
 
 @pytest.mark.parametrize("kind", CELLS)
-@pytest.mark.parametrize("tau", [1, 3, 7, 12])
+@pytest.mark.parametrize("tau", [1, 3, 7, 12, 40])
 def test_truncation_drops_exactly_the_terms_older_than_tau(kind, tau) -> None:
     cell = fresh_cell(kind, hidden=4, inputs=3, init_scale=1.1, seed=2)
     xs = torch.randn(12, 3, generator=torch.Generator().manual_seed(5), dtype=DTYPE)
@@ -138,8 +138,8 @@ def test_truncation_drops_exactly_the_terms_older_than_tau(kind, tau) -> None:
     assert torch.allclose(cut, terms[len(xs) - tau :].sum(0), atol=1e-12)
     report = truncation(cell, xs, tau)
     assert len(report.term_norms) == 12
-    if tau == 12:
-        assert report.relative_difference == pytest.approx(0.0, abs=1e-12)
+    if tau >= 12:
+        assert report.relative_difference == 0.0  # nothing dropped, not rounding noise
     else:
         older = terms[: len(xs) - tau].sum(0)
         assert report.relative_difference == pytest.approx(

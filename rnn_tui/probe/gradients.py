@@ -200,12 +200,16 @@ def truncation(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None
         raise ProbeError(f"tau must be at least 1, got {tau}")
     terms = bptt_terms(cell, xs, target)
     full = terms.sum(0)
-    cut = truncated_gradient(cell, xs, min(tau, len(xs)), target)
+    kept = min(tau, len(xs))
+    cut = truncated_gradient(cell, xs, kept, target)
     norm = float(full.norm())
+    # What truncation drops is the older terms' sum (an empty sum when τ ≥ T, so exactly 0):
+    # full − cut would leave rounding noise such as "5.29e-14 %" where nothing was dropped.
+    dropped = terms[: len(xs) - kept].sum(0)
     if not math.isfinite(norm):
         difference = math.nan
     else:
-        difference = float((full - cut).norm()) / norm if norm > 0 else 0.0
+        difference = float(dropped.norm()) / norm if norm > 0 else 0.0
     return Truncation(tau, [float(t.norm()) for t in terms], norm, float(cut.norm()), difference)
 
 
