@@ -189,7 +189,7 @@ def test_resume_continues_to_more_epochs(corpus, tmp_path, capsys):
     assert code == 0, err
     summary = json.loads(out)
     assert summary["epochs"] == 3 and summary["status"] == "finished"
-    assert "resuming after epoch 2" in err
+    assert "on cpu after epoch 2:" in err and err.startswith("resuming")
     epochs = [
         json.loads(line)["epoch"]
         for line in (run / "metrics.jsonl").read_text().splitlines()
@@ -427,8 +427,10 @@ def test_a_resume_within_an_epoch_says_where_it_goes_on(monkeypatch):
     reporter({**start, "data": "d", "resumed": {"epoch": 0, "batch": 1644}})
     reporter({**start, "data": "d", "resumed": {"epoch": 3, "batch": 0}})
     lines = log.getvalue().splitlines()
-    assert lines[0].startswith("resuming epoch 1 at minibatch 1,644 lstm (10 parameters)")
-    assert lines[1].startswith("resuming after epoch 3 lstm")
+    assert lines[0].startswith(
+        "resuming lstm (10 parameters) on cpu at minibatch 1,644 of epoch 1:"
+    )
+    assert lines[1].startswith("resuming lstm (10 parameters) on cpu after epoch 3:")
 
 
 def test_a_long_preparation_is_shown_and_a_short_one_is_not(monkeypatch):

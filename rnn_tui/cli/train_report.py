@@ -109,16 +109,17 @@ class Reporter:
 
     def on_start(self, e: dict) -> None:
         resumed = e.get("resumed")
-        what = "training"
+        what, where = "training", ""
         if resumed and resumed.get("batch"):  # stopped within an epoch: it goes on from there
-            what = f"resuming epoch {resumed['epoch'] + 1} at minibatch {resumed['batch']:,}"
+            what = "resuming"
+            where = f" at minibatch {resumed['batch']:,} of epoch {resumed['epoch'] + 1}"
         elif resumed:
-            what = f"resuming after epoch {resumed['epoch']}"
+            what, where = "resuming", f" after epoch {resumed['epoch']}"
         self.has_validation = bool(e.get("val_tokens"))
         config = e["config"]
         model = config.get("model") or config.get("model_config", {}).get("model") or config["task"]
         self.line(
-            f"{what} {model} ({e['num_params']:,} parameters) on {e['device']}: "
+            f"{what} {model} ({e['num_params']:,} parameters) on {e['device']}{where}: "
             f"{e['data']} per epoch → {self.run_dir.path}"
         )
         for note in e.get("notes") or ():
