@@ -19,6 +19,7 @@ from rnn_tui.decode.search import (
     Candidate,
     SearchError,
     SearchTooLarge,
+    _top,
     beam_search,
     exhaustive_search,
     greedy_search,
@@ -360,3 +361,20 @@ def test_worked_example_summary_shows_greedy_is_not_optimal():
     assert greedy == "greedy: A B C <eos>  P = 0.048"
     assert better.endswith("A C B <eos>  P = 0.054")
     assert "A C B <eos>" in best
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, -0.5, -1.0, -2.0, -math.inf, math.nan]), min_size=1, max_size=40
+    ),
+    st.integers(1, 3),
+    st.integers(1, 45),
+)
+def test_top_is_the_stable_sort_of_every_entry(entries, rows, k):
+    # Ties, −inf and NaN: the k taken are those a stable descending sort of all N·V puts first.
+    total = torch.tensor(entries * rows, dtype=torch.float64).reshape(rows, -1)
+    values, index = torch.sort(total.reshape(-1), descending=True, stable=True)
+    got_values, got_index = _top(total, k)
+    assert got_index == index[:k].tolist()
+    assert got_values == pytest.approx(values[:k].tolist(), nan_ok=True)

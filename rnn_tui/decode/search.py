@@ -121,8 +121,24 @@ def _expand(step: StepFn, tokens, state, acc):
 def _top(total, k: int):
     """The k largest entries of total (N, V) over all N·V, ties to the lowest flat index: the
     selection rule greedy and beam search share. Returns Python lists (values, flat indices)."""
-    values, index = _torch().sort(total.reshape(-1), descending=True, stable=True)
-    return values[:k].tolist(), index[:k].tolist()
+    torch = _torch()
+    flat = total.reshape(-1)
+    if k < flat.numel():
+        # A stable sort of all N·V entries costs ~0.4 ms a step at |Y| = 16k; topk finds the
+        # k-th largest value, and only the entries at or above it (k of them, more on a tie)
+        # are sorted, in ascending index order, so ties still go to the lowest index.
+        kth = torch.topk(flat, k, sorted=False).values.min()
+        index = torch.nonzero(flat >= kth).squeeze(1)
+        if index.numel() >= k:  # fewer only where NaN is among them: then sort them all
+            flat = flat[index]
+        else:
+            index = None
+    else:
+        index = None
+    values, order = torch.sort(flat, descending=True, stable=True)
+    order = order[:k]
+    chosen = order if index is None else index[order]
+    return values[:k].tolist(), chosen.tolist()
 
 
 def greedy_search(
