@@ -282,6 +282,34 @@ def test_a_long_source_is_aligned_as_the_encoder_read_it(attention_checkpoint):
     assert t.truncated == 2 and t.alignment.source == words[:10]  # <eos> is cut too
 
 
+def test_a_batch_of_translations_is_each_one_alone(attention_checkpoint):
+    # Sources of different lengths (one cut at num_steps) decoded together: the same outputs,
+    # scores and attention matrices as one at a time.
+    from rnn_tui.decode.translate import load_translator
+
+    translator = load_translator(attention_checkpoint)
+    sentences = [
+        "I'm home.",
+        "you we they run walk see the a big small house cat",
+        "go .",
+        "run",
+        "we see the big house .",
+    ]
+    for beam in (1, 3):
+        together = translator.translate_many(sentences, beam_size=beam)
+        for t, sentence in zip(together, sentences, strict=True):
+            alone = translator.translate(sentence, beam_size=beam)
+            assert (t.greedy_text, t.beam_text) == (alone.greedy_text, alone.beam_text)
+            assert [c.tokens for c in t.beam] == [c.tokens for c in alone.beam]
+            assert [c.score for c in t.beam] == pytest.approx([c.score for c in alone.beam])
+            assert t.greedy.score == pytest.approx(alone.greedy.score)
+            a, b = t.alignment, alone.alignment
+            assert (a.source, a.target) == (b.source, b.target)
+            assert len(a.weights) == len(b.weights)
+            for row, other in zip(a.weights, b.weights, strict=True):
+                assert row == pytest.approx(other, abs=1e-6)
+
+
 def test_a_fixed_context_translation_has_no_alignment(tmp_path_factory):
     from test_translate import cached_seq2seq
 

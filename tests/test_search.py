@@ -14,17 +14,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.decode.search import (
-    WORKED_EXAMPLE_TABLE,
-    WORKED_EXAMPLE_TOKENS,
     Candidate,
     SearchError,
     SearchTooLarge,
+    _row,
     _top,
     beam_search,
+    beam_search_many,
     exhaustive_search,
     greedy_search,
+    greedy_search_many,
     sequence_score,
     table_stepper,
+)
+from rnn_tui.decode.worked_example import (
+    WORKED_EXAMPLE_TABLE,
+    WORKED_EXAMPLE_TOKENS,
     worked_example_step_prob,
 )
 
@@ -346,16 +351,16 @@ def test_greedy_stops_at_max_len_unfinished():
 
 def test_search_module_imports_without_torch():
     code = (
-        "import sys, rnn_tui.decode.search as s\n"
+        "import sys, rnn_tui.decode.search as s, rnn_tui.decode.worked_example as w\n"
         "assert 'torch' not in sys.modules\n"
-        "c = s.exhaustive_search(s.worked_example_step_prob, 4, 3, 4)[0]\n"
+        "c = s.exhaustive_search(w.worked_example_step_prob, 4, 3, 4)[0]\n"
         "assert c.tokens == (0, 2, 1) and 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_worked_example_summary_shows_greedy_is_not_optimal():
-    from rnn_tui.decode.search import worked_example_summary
+    from rnn_tui.decode.worked_example import worked_example_summary
 
     greedy, better, best = worked_example_summary()
     assert greedy == "greedy: A B C <eos>  P = 0.048"
@@ -378,3 +383,58 @@ def test_top_is_the_stable_sort_of_every_entry(entries, rows, k):
     got_values, got_index = _top(total, k)
     assert got_index == index[:k].tolist()
     assert got_values == pytest.approx(values[:k].tolist(), nan_ok=True)
+
+
+def tables_stepper(seeds: list[int], vocab: int):
+    """Like table_stepper, with one probability table per sequence: a row of the state is
+    (sequence, tokens fed), so rows of different sequences share a batch."""
+    step_probs = [random_table(seed, vocab) for seed in seeds]
+
+    def step(tokens, state):
+        fed = [(seq, prefix + (int(y),)) for (seq, prefix), y in zip(state, tokens.tolist())]
+        rows = [_row(step_probs[seq](p[1:]), vocab, False, p[1:]) for seq, p in fed]
+        return torch.tensor(rows, dtype=torch.float64), tuple(fed)
+
+    def reorder(state, index):
+        return tuple(state[i] for i in index.tolist())
+
+    return step, reorder, tuple((seq, ()) for seq in range(len(seeds)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.integers(0, 10_000), min_size=1, max_size=6),
+    st.integers(2, 4),
+    st.integers(1, 4),
+    st.integers(1, 5),
+    st.booleans(),
+)
+def test_many_sequences_at_once_search_as_each_alone(seeds, vocab, max_len, beam_size, drop):
+    # Tables with ties and zeros: each sequence, batched with the others, gets exactly what
+    # greedy and beam search give it alone (the same candidates, in the same order).
+    eos = seeds[0] % vocab
+    step, reorder, state = tables_stepper(seeds, vocab)
+    alone = [table_stepper(random_table(seed, vocab), vocab) for seed in seeds]
+    greedy = greedy_search_many(
+        step, state, len(seeds), BOS, eos, max_len, reorder=reorder if drop else None
+    )
+    assert greedy == [greedy_search(s, st0, BOS, eos, max_len) for s, _, st0 in alone]
+    beams = beam_search_many(step, reorder, state, len(seeds), BOS, eos, max_len, beam_size)
+    assert beams == [beam_search(s, r, st0, BOS, eos, max_len, beam_size) for s, r, st0 in alone]
+
+
+def test_many_sequences_share_each_step_call():
+    # Three sequences of a batched model: one step call per step for all their beams, and each
+    # sequence's result is its own (different start states, different outputs).
+    model = TinyModel(3, 5, eos=4, eos_bias=-1.0, dtype=torch.float64)
+    starts = torch.randn(3, model.hidden, generator=torch.Generator().manual_seed(4))
+    starts = starts.to(torch.float64)
+    model.batch_sizes.clear()
+    beams = beam_search_many(model.step, model.reorder, starts, 3, model.bos, 4, 6, 3)
+    calls = len(model.batch_sizes)
+    assert calls <= 6 and max(model.batch_sizes) > 3
+    for i, got in enumerate(beams):
+        alone = beam_search(model.step, model.reorder, starts[i : i + 1], model.bos, 4, 6, 3)
+        assert [(c.tokens, c.finished) for c in got] == [(c.tokens, c.finished) for c in alone]
+        assert [c.log_prob for c in got] == pytest.approx([c.log_prob for c in alone], abs=1e-12)
+    assert len({beam[0].tokens for beam in beams}) > 1

@@ -364,17 +364,22 @@ def test_parse_line_refuses_an_empty_side(line):
         parse_line(line)
 
 
-def test_translations_come_one_at_a_time_after_the_checks(untrained, monkeypatch):
+def test_translations_come_a_batch_at_a_time_after_the_checks(untrained, monkeypatch):
     # A file of 20,000 sentences took 100 s before its first line was printed.
+    from rnn_tui.decode.translate import DECODE_BATCH
+
     tr = load_translator(untrained)
     decoded = []
-    decode = tr._decode
-    monkeypatch.setattr(tr, "_decode", lambda *a, **k: decoded.append(1) or decode(*a, **k))
+    decode = tr._decode_many
+    monkeypatch.setattr(
+        tr, "_decode_many", lambda *a, **k: decoded.append(len(a[0])) or decode(*a, **k)
+    )
     with pytest.raises(TranslateError, match="empty"):
         tr.translations(["go .", " "], beam_size=1)  # refused before anything is decoded
     assert decoded == []
     stream = tr.translations(["go ."] * 600, beam_size=1)
     first = next(stream)
-    assert len(decoded) == 1 and torch.is_grad_enabled()  # no gradient mode left on
+    assert decoded == [DECODE_BATCH] and torch.is_grad_enabled()  # no gradient mode left on
     rest = list(stream)
     assert len(rest) == 599 and [first, *rest] == tr.translate_many(["go ."] * 600, beam_size=1)
+    assert sum(decoded) == 2 * 600 and DECODE_BATCH < 600

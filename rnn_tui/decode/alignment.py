@@ -17,7 +17,7 @@ import torch
 
 from rnn_tui.data.translation import EOS
 
-__all__ = ["Alignment", "align"]
+__all__ = ["Alignment", "Chosen", "align", "align_many"]
 
 
 @dataclass(frozen=True)
@@ -52,15 +52,49 @@ def align(
     """The Alignment of one source (its ids as the encoder reads them, `<eos>` included) and
     one chosen output (ids without `<eos>`); None for a model without attention or an empty
     output that never finished."""
+    chosen = Chosen(source_ids, source_tokens, target_ids, target_tokens, finished)
+    return align_many(model, [chosen], bos, device)[0]
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """A source as the encoder reads it and the output chosen for it (see `align`)."""
+
+    source_ids: list[int]
+    source_tokens: list[str]
+    target_ids: tuple[int, ...]
+    target_tokens: list[str]
+    finished: bool
+
+    @property
+    def steps(self) -> int:
+        return len(self.target_ids) + (1 if self.finished else 0)
+
+
+def align_many(model, chosen: list[Chosen], bos: int, device: torch.device):
+    """`align` for many translations in one teacher-forced pass: sources padded to the longest
+    (the encoder packs them, the attention masks the padding), outputs padded at the end (a
+    step sees only the tokens before it), each one's matrix cut back to its own size."""
     if getattr(model, "attention", "none") == "none":
-        return None
-    steps = len(target_ids) + (1 if finished else 0)
-    if steps == 0:
-        return None
-    fed = ([bos, *target_ids])[:steps]
-    X = torch.tensor([source_ids], dtype=torch.long, device=device)
-    valid = torch.tensor([len(source_ids)], device=device)
-    dec_X = torch.tensor([fed], dtype=torch.long, device=device)
-    weights = model.attention_weights(X, valid, dec_X)[0].float().cpu()
-    target = list(target_tokens) + ([EOS] if finished else [])
-    return Alignment(list(source_tokens), target, [[float(w) for w in row] for row in weights])
+        return [None] * len(chosen)
+    rows = [i for i, c in enumerate(chosen) if c.steps > 0]
+    found: list[Alignment | None] = [None] * len(chosen)
+    if not rows:
+        return found
+    width = max(len(chosen[i].source_ids) for i in rows)
+    steps = max(chosen[i].steps for i in rows)
+    X = torch.zeros(len(rows), width, dtype=torch.long)
+    dec_X = torch.full((len(rows), steps), bos, dtype=torch.long)
+    for r, i in enumerate(rows):
+        c = chosen[i]
+        X[r, : len(c.source_ids)] = torch.tensor(c.source_ids, dtype=torch.long)
+        dec_X[r, : c.steps] = torch.tensor([bos, *c.target_ids][: c.steps], dtype=torch.long)
+    valid = torch.tensor([len(chosen[i].source_ids) for i in rows])
+    weights = model.attention_weights(X.to(device), valid.to(device), dec_X.to(device))
+    weights = weights.float().cpu()
+    for r, i in enumerate(rows):
+        c = chosen[i]
+        matrix = weights[r, : c.steps, : len(c.source_ids)].tolist()
+        target = list(c.target_tokens) + ([EOS] if c.finished else [])
+        found[i] = Alignment(list(c.source_tokens), target, matrix)
+    return found

@@ -15,11 +15,13 @@ that advances N sequences by one token, and `reorder(state, index (M,)) -> state
 repeats) rows of a state — the two things beam search needs to grow all alive beams as one batch.
 The state is opaque here (a tensor, a tuple, None, …). `table_stepper` turns a plain
 `step_prob(prefix)` probability table into such a pair, which is how the seeds' worked example
-(`WORKED_EXAMPLE_TOKENS`, `worked_example_step_prob`) runs through greedy and beam search.
+(worked_example.py) runs through greedy and beam search.
 
 Accumulated log-probabilities are float64 and greedy/beam share one selection rule (highest
 accumulated value, lowest flat index on ties), so `beam_search(beam_size=1)` equals
-`greedy_search` exactly. torch is imported only when greedy or beam search runs.
+`greedy_search` exactly. `greedy_search_many` and `beam_search_many` run many sequences in the
+same step calls (a translator's file), each choosing exactly as it would alone. torch is imported
+only when greedy or beam search runs.
 """
 
 from __future__ import annotations
@@ -155,22 +157,57 @@ def greedy_search(
     until `<eos>` (finished) or `max_len` generated tokens (unfinished). `state` is for one
     sequence (N = 1); tokens go to `device`, by default the device of the first tensor in
     `state` (CPU when it has none)."""
+    return greedy_search_many(step, state, 1, bos, eos, max_len, alpha=alpha, device=device)[0]
+
+
+def greedy_search_many(
+    step: StepFn,
+    state: Any,
+    count: int,
+    bos: int,
+    eos: int,
+    max_len: int,
+    *,
+    reorder: ReorderFn | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    device: Any = None,
+) -> list[Candidate]:
+    """`greedy_search` for `count` sequences at once (`state` has one row each): every
+    unfinished one advances in the same step call, and each chooses as greedy_search does.
+    With `reorder`, a finished sequence's row leaves the batch; without, it rides along."""
     _check_common(bos, eos, max_len)
     torch = _torch()
     device = device if device is not None else _device_of(state)
-    tokens = torch.full((1,), bos, dtype=torch.long, device=device)
-    acc = torch.zeros(1, dtype=torch.float64, device=device)
-    out: tuple[int, ...] = ()
-    log_prob = 0.0
+    tokens = torch.full((count,), bos, dtype=torch.long, device=device)
+    acc = torch.zeros(count, dtype=torch.float64, device=device)
+    rows = list(range(count))  # the sequence in each row of the batch
+    outs: list[tuple[int, ...]] = [()] * count
+    last = [0.0] * count  # each sequence's accumulated log-prob
+    found: list[Candidate | None] = [None] * count
     for _ in range(max_len):
         total, state = _expand(step, tokens, state, acc)
-        (log_prob,), (y,) = _top(total, 1)  # one row, so the flat index is the token
-        if y == eos:
-            return _candidate(out, log_prob, True, alpha)
-        out += (y,)
-        tokens = torch.tensor([y], dtype=torch.long, device=device)
-        acc = torch.tensor([log_prob], dtype=torch.float64, device=device)
-    return _candidate(out, log_prob, False, alpha)
+        # max over a row: its highest value, the first (lowest index) on ties, as _top.
+        best, chosen = total.max(dim=1)
+        for seq, value, y in zip(rows, best.tolist(), chosen.tolist(), strict=True):
+            if found[seq] is not None:
+                continue
+            last[seq] = value
+            if y == eos:
+                found[seq] = _candidate(outs[seq], value, True, alpha)
+            else:
+                outs[seq] += (y,)
+        going = [i for i, seq in enumerate(rows) if found[seq] is None]
+        if not going:
+            break
+        if reorder is not None and len(going) < len(rows):
+            index = torch.tensor(going, dtype=torch.long, device=device)
+            state, chosen, best = reorder(state, index), chosen[index], best[index]
+            rows = [rows[i] for i in going]
+        tokens, acc = chosen, best
+    return [
+        _candidate(outs[seq], last[seq], False, alpha) if c is None else c
+        for seq, c in enumerate(found)
+    ]
 
 
 def beam_search(
@@ -194,39 +231,73 @@ def beam_search(
     alive or after `max_len` steps; beams still alive then are candidates too (finished=False).
     beam_size = 1 is greedy search, exactly.
     """
+    return beam_search_many(
+        step, reorder, state, 1, bos, eos, max_len, beam_size, alpha, device=device
+    )[0]
+
+
+def beam_search_many(
+    step: StepFn,
+    reorder: ReorderFn,
+    state: Any,
+    count: int,
+    bos: int,
+    eos: int,
+    max_len: int,
+    beam_size: int,
+    alpha: float = DEFAULT_ALPHA,
+    *,
+    device: Any = None,
+) -> list[list[Candidate]]:
+    """`beam_search` for `count` sequences at once (`state` has one row each): the alive beams
+    of every sequence advance in one step call, and each sequence keeps its own `beam_size`
+    best, chosen over its own rows as beam_search chooses them."""
     _check_common(bos, eos, max_len)
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise SearchError(f"beam size must be a whole number ≥ 1 (got {beam_size!r})")
     torch = _torch()
     device = device if device is not None else _device_of(state)
-    tokens = torch.full((1,), bos, dtype=torch.long, device=device)
-    acc = torch.zeros(1, dtype=torch.float64, device=device)
-    alive: list[tuple[int, ...]] = [()]
-    candidates: list[Candidate] = []
+    tokens = torch.full((count,), bos, dtype=torch.long, device=device)
+    acc = torch.zeros(count, dtype=torch.float64, device=device)
+    # The alive prefixes of each sequence still searching, in batch order: its rows are
+    # consecutive.
+    alive: dict[int, list[tuple[int, ...]]] = {seq: [()] for seq in range(count)}
+    candidates: list[list[Candidate]] = [[] for _ in range(count)]
     for t in range(max_len):
         total, state = _expand(step, tokens, state, acc)
         vocab_size = total.shape[1]
-        values, flat = _top(total, beam_size)  # one host sync per step
-        parents, kept, next_tokens, next_acc = [], [], [], []
-        for value, index in zip(values, flat):
-            row, y = divmod(index, vocab_size)
-            if y == eos:
-                candidates.append(_candidate(alive[row], value, True, alpha))
-            else:
-                parents.append(row)
-                kept.append(alive[row] + (y,))
-                next_tokens.append(y)
-                next_acc.append(value)
-        if not kept:
-            break
-        if t == max_len - 1:
-            candidates.extend(_candidate(seq, v, False, alpha) for seq, v in zip(kept, next_acc))
+        last = t == max_len - 1
+        parents, next_tokens, next_acc = [], [], []
+        going: dict[int, list[tuple[int, ...]]] = {}
+        first = 0
+        for seq, prefixes in alive.items():
+            # One host sync per sequence and step.
+            values, flat = _top(total[first : first + len(prefixes)], beam_size)
+            kept, kept_acc = [], []
+            for value, index in zip(values, flat):
+                row, y = divmod(index, vocab_size)
+                if y == eos:
+                    candidates[seq].append(_candidate(prefixes[row], value, True, alpha))
+                else:
+                    parents.append(first + row)
+                    kept.append(prefixes[row] + (y,))
+                    kept_acc.append(value)
+                    next_tokens.append(y)
+            first += len(prefixes)
+            if last:  # out of steps: the beams still alive are candidates too, after the ended
+                candidates[seq].extend(
+                    _candidate(p, v, False, alpha) for p, v in zip(kept, kept_acc)
+                )
+            elif kept:
+                going[seq] = kept
+                next_acc.extend(kept_acc)
+        if not going:
             break
         state = reorder(state, torch.tensor(parents, dtype=torch.long, device=device))
-        alive = kept
+        alive = going
         tokens = torch.tensor(next_tokens, dtype=torch.long, device=device)
         acc = torch.tensor(next_acc, dtype=torch.float64, device=device)
-    return _ranked(candidates)
+    return [_ranked(found) for found in candidates]
 
 
 def _log(p: float) -> float:
@@ -314,67 +385,3 @@ def table_stepper(
         return tuple(state[i] for i in index.tolist())
 
     return step, reorder, ((),)
-
-
-# The seeds' worked example (d2l §9.8, Fig. 9.8.1–9.8.2): output vocabulary A, B, C, <eos> and
-# the conditional probabilities P(y_t | y_1 … y_{t−1}, c) the notes give per prefix.
-WORKED_EXAMPLE_TOKENS = ("A", "B", "C", "<eos>")
-WORKED_EXAMPLE_EOS = 3
-WORKED_EXAMPLE_MAX_LEN = 4
-_A, _B, _C = 0, 1, 2
-WORKED_EXAMPLE_TABLE: dict[tuple[int, ...], tuple[float, float, float, float]] = {
-    (): (0.5, 0.2, 0.2, 0.1),
-    (_A,): (0.1, 0.4, 0.3, 0.2),
-    (_A, _B): (0.2, 0.2, 0.4, 0.2),  # greedy path: A B C <eos> = .5·.4·.4·.6 = 0.048
-    (_A, _B, _C): (0.0, 0.2, 0.2, 0.6),
-    (_A, _C): (0.1, 0.6, 0.2, 0.1),  # C at step 2: A C B <eos> = .5·.3·.6·.6 = 0.054
-    (_A, _C, _B): (0.1, 0.2, 0.1, 0.6),
-}
-_UNIFORM = (0.25, 0.25, 0.25, 0.25)
-
-
-def worked_example_step_prob(prefix: Sequence[int | str]) -> list[float]:
-    """P(· | prefix) in the seeds' worked example, over (A, B, C, <eos>); the prefix holds token
-    indices or names. Prefixes the seeds do not give are uniform (0.25 each)."""
-    key = []
-    for t in prefix:
-        if isinstance(t, str):
-            if t not in WORKED_EXAMPLE_TOKENS:
-                raise SearchError(f"unknown token {t!r} (the worked example has A, B, C, <eos>)")
-            t = WORKED_EXAMPLE_TOKENS.index(t)
-        key.append(int(t))
-    return list(WORKED_EXAMPLE_TABLE.get(tuple(key), _UNIFORM))
-
-
-def worked_example_summary(alpha: float = DEFAULT_ALPHA) -> list[str]:
-    """The seeds' point about greedy search, computed from the worked example's tables (plain
-    Python, no torch): greedy's sequence and probability, the better A C B <eos>, and the best
-    sequence of the exhaustive search under the score (1/L^α) Σ log P."""
-
-    def probability(tokens: tuple[int, ...]) -> float:
-        p = 1.0
-        for i, y in enumerate(tokens):
-            p *= worked_example_step_prob(tokens[:i])[y]
-        return p
-
-    def name(tokens) -> str:
-        return " ".join(WORKED_EXAMPLE_TOKENS[t] for t in tokens)
-
-    greedy: tuple[int, ...] = ()
-    while len(greedy) < WORKED_EXAMPLE_MAX_LEN and (not greedy or greedy[-1] != WORKED_EXAMPLE_EOS):
-        row = worked_example_step_prob(greedy)
-        greedy += (max(range(len(row)), key=row.__getitem__),)
-    better = (_A, _C, _B, WORKED_EXAMPLE_EOS)
-    best = exhaustive_search(
-        worked_example_step_prob,
-        len(WORKED_EXAMPLE_TOKENS),
-        WORKED_EXAMPLE_EOS,
-        WORKED_EXAMPLE_MAX_LEN,
-        alpha,
-    )[0]
-    best_tokens = best.tokens + ((WORKED_EXAMPLE_EOS,) if best.finished else ())
-    return [
-        f"greedy: {name(greedy)}  P = {probability(greedy):.3f}",
-        f"choosing C at step 2: {name(better)}  P = {probability(better):.3f}",
-        f"exhaustive search (score, α = {alpha:g}): {name(best_tokens)}  score {best.score:.3f}",
-    ]

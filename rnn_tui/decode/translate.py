@@ -34,7 +34,7 @@ import torch
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.kinds import MAX_NUM_STEPS
 from rnn_tui.data.translation import BOS, EOS, build_array_nmt
-from rnn_tui.decode.alignment import Alignment, align
+from rnn_tui.decode.alignment import Alignment, Chosen, align_many
 from rnn_tui.decode.options import (
     ALPHA,
     BEAM,
@@ -43,7 +43,12 @@ from rnn_tui.decode.options import (
     MAX_LEN_OPTION,
     OptionError,
 )
-from rnn_tui.decode.search import Candidate, beam_search, greedy_search, sequence_score
+from rnn_tui.decode.search import (
+    Candidate,
+    beam_search_many,
+    greedy_search_many,
+    sequence_score,
+)
 from rnn_tui.decode.translate_bleu import (
     corpus_bleu,
     greedy_and_beam_bleu,
@@ -58,7 +63,9 @@ from rnn_tui.decode.translate_text import (
     tokenize,
 )
 
-ENCODE_BATCH = 256  # sources encoded per forward pass
+# Sources encoded and decoded together: every step call advances all their beams at once,
+# and the first translations of a file come out after one batch.
+DECODE_BATCH = 64
 
 
 @dataclass
@@ -169,13 +176,14 @@ class Translator:
         max_len: int | None = None,
         references: Sequence[str | None] | None = None,
     ) -> Iterator[Translation]:
-        """Translate each sentence, one at a time as each is decoded (a file of 20,000 sentences
-        takes minutes): the sources are encoded in batches, then each is decoded greedily and
-        (beam_size > 1) by beam search, at most `max_len` target tokens (default the run's
-        num_steps, as d2l). `references` (one per sentence, None where there is none) add the
-        seeds' BLEU (k = 2) of the best translation. TranslateError (one line), before the first
-        is returned, for bad options, an empty sentence or a reference count that does not
-        match."""
+        """Translate each sentence, yielded a batch of DECODE_BATCH at a time as each batch is
+        decoded (a file of 20,000 sentences takes a while): each batch is encoded, then decoded
+        greedily and (beam_size > 1) by beam search, every sentence's beams advancing in the
+        same step calls and each choosing as it would alone, at most `max_len` target tokens
+        (default the run's num_steps, as d2l). `references` (one per sentence, None where
+        there is none) add the seeds' BLEU (k = 2) of the best translation. TranslateError (one
+        line), before the first is returned, for bad options, an empty sentence or a reference
+        count that does not match."""
         beam_size, alpha, max_len = self._options(beam_size, alpha, max_len)
         sentences = list(sentences)
         if references is None:
@@ -197,18 +205,16 @@ class Translator:
         was_training = self.model.training
         self.model.eval()
         try:
-            for start in range(0, len(sentences), ENCODE_BATCH):
-                stop = start + ENCODE_BATCH
+            for start in range(0, len(sentences), DECODE_BATCH):
+                batch = slice(start, start + DECODE_BATCH)
+                # No gradient mode left on across a yield: the caller runs in between.
                 with torch.no_grad():
-                    state = self._encode(tokens[start:stop])
-                for offset, (sentence, toks, reference) in enumerate(
-                    zip(sentences[start:stop], tokens[start:stop], references[start:stop])
-                ):
-                    # No gradient mode left on across a yield: the caller runs in between.
-                    with torch.no_grad():
-                        one = self.model.reorder(state, self._index([offset]))
-                        t = self._decode(sentence, toks, one, beam_size, alpha, max_len, reference)
-                    yield t
+                    state = self._encode(tokens[batch])
+                    done = self._decode_many(
+                        sentences[batch], tokens[batch], references[batch], state,
+                        beam_size, alpha, max_len,
+                    )  # fmt: skip
+                yield from done
         finally:
             self.model.train(was_training)
 
@@ -222,9 +228,6 @@ class Translator:
         except OptionError as exc:
             raise TranslateError(str(exc)) from None
         return beam_size, alpha, self.num_steps if max_len is None else max_len
-
-    def _index(self, rows: list[int]) -> torch.Tensor:
-        return torch.tensor(rows, dtype=torch.long, device=self.device)
 
     def _encode(self, token_lists: list[list[str]]):
         # build_array_nmt is the training pipeline's own: ids + <eos>, truncated/padded to
@@ -248,58 +251,65 @@ class Translator:
     def _reorder(self, state, index: torch.Tensor):
         return self.model.reorder(state, index.to(self.device))
 
-    def _decode(self, sentence, toks, state, beam_size, alpha, max_len, reference) -> Translation:
-        greedy = greedy_search(self._step, state, self.bos, self.eos, max_len)
-        # greedy_search scores with the default α; rescore so every candidate uses this one.
-        greedy = dataclasses.replace(
-            greedy, score=sequence_score(greedy.log_prob, greedy.length, alpha)
+    def _decode_many(
+        self, sentences, tokens, references, state, beam_size, alpha, max_len
+    ) -> list[Translation]:
+        """Greedy and (beam_size > 1) beam search for a batch of encoded sources: each
+        sequence chooses exactly as it would alone (search.py), with every step batched."""
+        n = len(sentences)
+        greedy = greedy_search_many(
+            self._step, state, n, self.bos, self.eos, max_len, reorder=self._reorder
         )
-        greedy_text = self.text(greedy.tokens)
-        beam: list[Candidate] = []
-        beam_text = greedy_text
+        # greedy_search scores with the default α; rescore so every candidate uses this one.
+        greedy = [
+            dataclasses.replace(g, score=sequence_score(g.log_prob, g.length, alpha))
+            for g in greedy
+        ]
+        beams: list[list[Candidate]] = [[] for _ in range(n)]
         if beam_size > 1:
-            beam = list(
-                beam_search(
-                    self._step, self._reorder, state, self.bos, self.eos, max_len, beam_size, alpha
+            beams = beam_search_many(
+                self._step, self._reorder, state, n, self.bos, self.eos, max_len, beam_size,
+                alpha,
+            )  # fmt: skip
+        bests = [beam[0] if beam else g for beam, g in zip(beams, greedy, strict=True)]
+        alignments = self._alignments(tokens, bests)
+        done = []
+        for i, (sentence, toks, reference) in enumerate(zip(sentences, tokens, references)):
+            greedy_text = self.text(greedy[i].tokens)
+            beam_text = self.text(beams[i][0].tokens) if beams[i] else greedy_text
+            done.append(
+                Translation(
+                    source=sentence,
+                    source_tokens=list(toks),
+                    unknown=list(dict.fromkeys(tok for tok in toks if tok not in self.src_vocab)),
+                    greedy=greedy[i],
+                    greedy_text=greedy_text,
+                    beam=beams[i],
+                    beam_text=beam_text,
+                    reference=reference,
+                    bleu=None if reference is None else sentence_bleu(beam_text, reference),
+                    truncated=max(0, len(toks) - self.num_steps),
+                    alignment=alignments[i],
                 )
             )
-            beam_text = self.text(beam[0].tokens) if beam else greedy_text
-        unknown = list(dict.fromkeys(tok for tok in toks if tok not in self.src_vocab))
-        best = beam[0] if beam else greedy
-        return Translation(
-            source=sentence,
-            source_tokens=list(toks),
-            unknown=unknown,
-            greedy=greedy,
-            greedy_text=greedy_text,
-            beam=beam,
-            beam_text=beam_text,
-            reference=reference,
-            bleu=None if reference is None else sentence_bleu(beam_text, reference),
-            truncated=max(0, len(toks) - self.num_steps),
-            alignment=self._alignment(toks, best),
-        )
+        return done
 
-    def _alignment(self, toks: list[str], best: Candidate) -> Alignment | None:
-        # The source as the encoder read it: ids + <eos>, cut at num_steps (build_array_nmt).
-        array, valid_len = build_array_nmt([toks], self.src_vocab, self.num_steps)
-        source_ids = [int(i) for i in array[0][: int(valid_len[0])]]
-        source_tokens = (list(toks) + [EOS])[: len(source_ids)]
-        target_tokens = self.tgt_vocab.to_tokens(list(best.tokens))
-        return align(
-            self.model,
-            source_ids,
-            source_tokens,
-            best.tokens,
-            target_tokens,
-            best.finished,
-            self.bos,
-            self.device,
-        )
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
+    def _alignments(self, token_lists, bests: list[Candidate]) -> list[Alignment | None]:
+        # Each source as the encoder read it: ids + <eos>, cut at num_steps (build_array_nmt).
+        array, valid_len = build_array_nmt(token_lists, self.src_vocab, self.num_steps)
+        chosen = []
+        for toks, row, valid, best in zip(token_lists, array, valid_len, bests, strict=True):
+            source_ids = [int(i) for i in row[: int(valid)]]
+            chosen.append(
+                Chosen(
+                    source_ids,
+                    (list(toks) + [EOS])[: len(source_ids)],
+                    best.tokens,
+                    self.tgt_vocab.to_tokens(list(best.tokens)),
+                    best.finished,
+                )
+            )
+        return align_many(self.model, chosen, self.bos, self.device)
 
 
 def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Translator:

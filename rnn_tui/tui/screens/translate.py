@@ -31,7 +31,7 @@ from rnn_tui.decode.options import (
     TranslateOptions,
     parse_translate_options,
 )
-from rnn_tui.decode.search import worked_example_summary
+from rnn_tui.decode.worked_example import worked_example_summary
 from rnn_tui.tui import explanations
 from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded
 from rnn_tui.tui.screens.translate_job import (
