@@ -312,6 +312,10 @@ class Translator:
         return align_many(self.model, chosen, self.bos, self.device)
 
 
+# ---------------------------------------------------------------------------------------------
+# Loading
+
+
 def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu") -> Translator:
     """The seq2seq model of a checkpoint: a .safetensors file (or its .json), or a run
     directory (its best checkpoint, else its last). TranslateError (one line) for a missing,
