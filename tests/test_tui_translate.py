@@ -553,3 +553,35 @@ async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
         assert [row.translation.source for row in results(screen).rows] == ["go .", "i lost ."]
         assert screen.status == "translated 2 sentences · beam 2, α 0.75"
         assert tui.errors(app) == []
+
+
+async def test_a_long_request_never_refits_the_table_as_it_fills(
+    fake, start_here, tui, monkeypatch
+):
+    # 1,000 pasted sentences: reaching sentence 1,000 widened the # column, and re-fitting
+    # re-rendered every row, holding the event loop for half a second.
+    import traceback
+
+    from rnn_tui.tui.screens import translate_job
+
+    monkeypatch.setattr(translate_job, "UPDATE_INTERVAL", 0.0)  # every chunk is posted
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_translate(pilot, tui)
+        table = screen.query_one(SentenceTable)
+        refits = []
+        rebuild = table.rebuild
+
+        def counted() -> None:
+            # Only a re-fit while rows arrive counts (not begin's, nor the first resize).
+            if any(" in append\n" in frame for frame in traceback.format_stack()):
+                refits.append(len(table.items))
+            rebuild()
+
+        monkeypatch.setattr(table, "rebuild", counted)
+        await set_field(pilot, screen, "#tr-source", " ; ".join(["go ."] * 120))
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert len(results(screen).rows) == 120
+        assert refits == []
+        assert table_text(table)[1].startswith("   1 ")  # '#' three digits wide from the start

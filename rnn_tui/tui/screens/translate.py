@@ -337,7 +337,7 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
             # a bad line say, leaves those in place).
             self._shown_request = message.request_id
             self.results_shown()
-            results.begin(job.options.beam_size, job.options.alpha, job.with_bleu)
+            results.begin(job.options.beam_size, job.options.alpha, job.with_bleu, message.total)
             self._show_options_note(job.options, self._num_steps)
         self._done = message.done
         results.add(message.rows)

@@ -172,10 +172,10 @@ class TranslationResults(Vertical):
         widget = self.query_one("#tr-message", Static)
         return str(widget.render()) if widget.display else ""
 
-    def begin(self, beam_size: int, alpha: float, with_bleu: bool) -> None:
-        """Empty tables for a new request, shown."""
+    def begin(self, beam_size: int, alpha: float, with_bleu: bool, expected: int = 1) -> None:
+        """Empty tables for a new request of `expected` sentences, shown."""
         self.alpha = alpha
-        self.query_one(SentenceTable).begin(beam_size, with_bleu)
+        self.query_one(SentenceTable).begin(beam_size, with_bleu, expected)
         self.query_one(BeamTable).show(None)
         self.query_one("#tr-detail", Static).update("")
         self._set_shown(True)

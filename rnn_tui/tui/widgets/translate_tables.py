@@ -145,16 +145,17 @@ class SentenceTable(FittedTable):
         super().__init__(id=id)
         self.beam_size = 4
         self.with_bleu = False
+        self.expected = 1  # sentences the request holds: the # column is as wide from the start
 
-    def begin(self, beam_size: int, with_bleu: bool) -> None:
-        """Empty the table for a new request."""
-        self.beam_size, self.with_bleu = beam_size, with_bleu
+    def begin(self, beam_size: int, with_bleu: bool, expected: int = 1) -> None:
+        """Empty the table for a new request of `expected` sentences."""
+        self.beam_size, self.with_bleu, self.expected = beam_size, with_bleu, max(1, expected)
         self.set_items([])
 
     def columns_spec(self) -> list[tuple[str, int | float]]:
         last = max((row.number for row in self.items), default=1)
         spec: list[tuple[str, int | float]] = [
-            ("#", len(str(last))),
+            ("#", len(str(max(last, self.expected)))),
             ("source", 0.3),
             ("greedy", 0.35),
             (f"beam k={self.beam_size}", 0.35),
@@ -176,10 +177,10 @@ class SentenceTable(FittedTable):
         return cells
 
     def append(self, items: Sequence) -> None:
-        # A number one digit wider than the column: re-fit the columns.
-        widen = bool(items) and len(str(items[-1].number)) > len(
-            str(max((r.number for r in self.items), default=1))
-        )
+        # A number wider than the column: re-fit the columns. That re-renders every row (half
+        # a second at 1,000), so begin() sizes the column for the whole request.
+        shown = max((r.number for r in self.items), default=1)
+        widen = bool(items) and len(str(items[-1].number)) > len(str(max(shown, self.expected)))
         super().append(items)
         if widen:
             self.rebuild()
