@@ -138,6 +138,73 @@ def test_naive_and_seasonal_naive():
     assert detect_period(np.random.default_rng(0).normal(size=240)) is None
 
 
+def period_by_loop(x: np.ndarray) -> int | None:
+    """The module docstring's rule as written: every lag's autocorrelation, the first highest."""
+    d = np.diff(np.asarray(x, dtype=np.float64))
+    if len(d) < 8:
+        return None
+    d = d - d.mean()
+    if float(d @ d) <= 0:
+        return None
+    best, best_acf = None, 0.3
+    for lag in range(2, len(d) // 3 + 1):
+        acf = float(d[:-lag] @ d[lag:]) / float(d @ d)
+        if acf > best_acf:
+            best, best_acf = lag, acf
+    return best
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.integers(-3, 3), min_size=2, max_size=12),
+    st.integers(1, 40),
+    st.lists(st.integers(-1, 1), min_size=0, max_size=400),
+)
+def test_a_long_series_finds_the_season_the_exact_loop_finds(season, repeats, noise):
+    # A million points took 16 s one lag at a time; the FFT path must choose the same lag.
+    x = np.array(season * repeats, dtype=np.float64)
+    x[: len(noise)] += np.array(noise[: len(x)], dtype=np.float64)
+    assert fft_period(x) == period_by_loop(x)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(-2, 2), min_size=9, max_size=40))
+def test_equal_peaks_go_to_the_first_lag_as_in_the_loop(values):
+    # Short integer series: equal autocorrelations at several lags, and values at 0.3 exactly.
+    x = np.array(values, dtype=np.float64)
+    assert fft_period(x) == period_by_loop(x)
+
+
+@pytest.mark.parametrize(
+    ("values", "period"),
+    [
+        ([1, 1, -2, 1, -2, 2, 1, 1, -1, 1, -1, 0, 1, 1, -1, -1, 1, 0, 0, 1], 2),  # 2 and 4 tie
+        (
+            [-1, 1, -2, 1, -2, -1, -1, 1, 2, -2, 2, 0, 1, 2, 0]
+            + [2, 0, 0, -1, 0, 0, -2, 2, -1, 2, 1, -2, 0, -2, -1],
+            5,  # 5 and 7 tie
+        ),
+    ],
+)
+def test_of_equal_highest_peaks_the_first_lag_is_the_season(values, period):
+    x = np.array(values, dtype=np.float64)
+    assert period_by_loop(x) == period and fft_period(x) == period and detect_period(x) == period
+
+
+def fft_period(x: np.ndarray) -> int | None:
+    from rnn_tui.data import series_baselines
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(series_baselines, "EXACT_UP_TO", 0)  # the FFT path at any length
+        return detect_period(x)
+
+
+def test_a_million_point_series_finds_its_season():
+    t = np.arange(1_000_000)
+    assert detect_period(np.sin(2 * np.pi * t / 24) + 1e-3 * t) == 24
+    assert detect_period(np.random.default_rng(3).normal(size=len(t))) is None
+
+
 def test_forecast_errors_and_the_winner():
     errors = forecast_errors(np.array([2.0, 4.0]), np.array([1.0, 2.0]))
     assert errors == {"mse": 2.5, "rmse": pytest.approx(2.5**0.5), "mape": 100.0}

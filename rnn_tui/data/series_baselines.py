@@ -38,12 +38,25 @@ def detect_period(x: np.ndarray) -> int | None:
     denominator = float(d @ d)
     if denominator <= 0:
         return None
-    best, best_acf = None, ACF_THRESHOLD
-    for lag in range(2, n // 3 + 1):
-        acf = float(d[:-lag] @ d[lag:]) / denominator
-        if acf > best_acf:
-            best, best_acf = lag, acf
-    return best
+    lags = np.arange(2, n // 3 + 1)
+    if n <= EXACT_UP_TO:
+        acf = np.array([float(d[:-lag] @ d[lag:]) for lag in lags]) / denominator
+    else:
+        # One dot product per lag is O(n²): 16 s for a million points. The FFT gives every
+        # lag's Σ d_t d_{t+lag} at once (Wiener–Khinchin); the lags near its top are then
+        # recomputed exactly, so the answer is the exact loop's.
+        size = 1 << (2 * n - 1).bit_length()
+        spectrum = np.fft.rfft(d, size)
+        rough = np.fft.irfft(spectrum * np.conj(spectrum), size)[lags] / denominator
+        near = lags[rough >= rough.max() - FFT_SLACK]
+        acf = np.full(len(lags), -np.inf)
+        acf[near - 2] = [float(d[:-lag] @ d[lag:]) / denominator for lag in near]
+    best = int(np.argmax(acf))  # the first of equal peaks, as a loop with `>` keeps
+    return int(lags[best]) if acf[best] > ACF_THRESHOLD else None
+
+
+EXACT_UP_TO = 4096  # points up to which every lag is one dot product (the seeds' series)
+FFT_SLACK = 1e-6  # far above the FFT's rounding in a normalised autocorrelation (≤ 1)
 
 
 __all__ = ["detect_period", "naive_forecast", "seasonal_naive_forecast"]
