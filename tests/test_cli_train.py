@@ -460,6 +460,12 @@ def test_a_long_preparation_is_shown_and_a_short_one_is_not(monkeypatch):
     ]
     log.truncate(0)
     log.seek(0)
+    with train_report.PreparingLine() as series:  # a series is read, not tokenized
+        clock[0] += 1.5
+        series("long.csv", 300, 1000, "reading")
+    assert log.getvalue() == "reading long.csv: 30 %\n"
+    log.truncate(0)
+    log.seek(0)
     with train_report.PreparingLine(shown=False) as other_rank:
         clock[0] += 5
         other_rank("wiki.txt", 50, 100)

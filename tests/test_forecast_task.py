@@ -148,3 +148,23 @@ def test_bad_forecast_options_are_one_line(tmp_path, capsys, extra, fragment):
     )
     assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "r").exists()
+
+
+def test_reading_a_long_series_reports_its_progress(tmp_path, monkeypatch):
+    # A million-row CSV took seconds to read before the first line, with nothing shown.
+    from rnn_tui.data import series_files
+    from rnn_tui.train.preparing import reporting
+
+    monkeypatch.setattr(series_files, "PROGRESS_ROWS", 100)
+    csv_file = tmp_path / "long.csv"
+    rows = "".join(f"{t},{np.sin(t / 10):.4f}\n" for t in range(1, 1001))
+    csv_file.write_text("t,value\n" + rows, encoding="utf-8")
+    seen = []
+    with reporting(lambda *args: seen.append(args)):
+        Trainer(Config("forecast", device="cpu", series=str(csv_file), column="value"))
+    assert [args[1] for args in seen] == list(range(100, 1000, 100))
+    assert {(args[0], args[2], args[3]) for args in seen} == {("long.csv", 1002, "reading")}
+    seen.clear()
+    with reporting(lambda *args: seen.append(args)):
+        Trainer(Config("forecast", device="cpu"))  # the bundled sine: nothing read from disk
+    assert seen == []

@@ -214,13 +214,15 @@ class PreparingLine:
         self.shown = shown
         self.said = False
 
-    def __call__(self, name: str, done: int, total: int) -> None:
+    def __call__(self, name: str, done: int, total: int, verb: str = "tokenizing") -> None:
         if not self.shown:
             return
         if done < total:
-            text = f"tokenizing {name}: {100 * done // max(1, total)} %"
-        else:  # then the vocabulary (seconds for millions of distinct words), the batches
-            text = f"vocabulary of {name}…"
+            text = f"{verb} {name}: {100 * done // max(1, total)} %"
+        elif verb == "tokenizing":  # then the vocabulary (seconds for millions of distinct
+            text = f"vocabulary of {name}…"  # words), the batches
+        else:
+            text = f"{verb} {name}: 100 %"
         if self.line.on:
             self.line.show(text, now_too=done >= total)
             return

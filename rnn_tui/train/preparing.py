@@ -10,7 +10,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-Report = Callable[[str, int, int], None]  # (file name, done, total); done == total: tokenized
+# (file name, done, total[, verb]); the verb is "tokenizing" unless said ("reading" a series);
+# done == total: tokenized.
+Report = Callable[..., None]
 _REPORT: ContextVar[Report | None] = ContextVar("rnn_tui_preparing", default=None)
 
 
@@ -24,12 +26,15 @@ def reporting(report: Report) -> Iterator[None]:
         _REPORT.reset(token)
 
 
-def progress_for(name: str) -> Callable[[int, int], None] | None:
-    """A (done, total) callback for tokenizing the file `name`, or None when nobody listens."""
+def progress_for(name: str, verb: str = "tokenizing") -> Callable[[int, int], None] | None:
+    """A (done, total) callback for tokenizing (or `verb`) the file `name`, or None when nobody
+    listens."""
     report = _REPORT.get()
     if report is None:
         return None
-    return lambda done, total: report(name, done, total)
+    if verb == "tokenizing":
+        return lambda done, total: report(name, done, total)
+    return lambda done, total: report(name, done, total, verb)
 
 
 __all__ = ["Report", "progress_for", "reporting"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 
 import numpy as np
 import torch
@@ -34,6 +35,7 @@ from rnn_tui.data.timeseries import ar_features, ar_split
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
+from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
@@ -68,6 +70,7 @@ class ForecastTask(Sharded):
             noise=NOISE,
             seed=config.noise_seed,
             encoding=config.encoding,
+            progress=progress_for(os.path.basename(str(config.series)), "reading"),
         )
         x = self.series.values
         tau, drop = config.tau, config.first == "drop"
