@@ -254,3 +254,27 @@ def test_a_step_from_a_reading_is_the_unrolled_step() -> None:
         a, b = step_at(cell, xs, hs, names, t), unrolled_step(cell, ids, names, t)
         assert np.allclose(a.h, b.h) and np.allclose(a.h_prev, b.h_prev)
         assert np.allclose(a.concat_part, b.concat_part)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_the_terms_by_their_factors_are_the_gradient_of_every_models_cell(name) -> None:
+    # A 1,024-unit LSTM over 5,000 steps kept a copy of W_hh per step (42 GB) and was killed;
+    # the terms are kept as T·H factors, and their sums are autograd's ∂L/∂W_hh.
+    from rnn_tui.probe.gradients import _loss, _with_grad, bptt_factors
+
+    m = model(name)
+    torch.manual_seed(5)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, 0.5)
+    cell = cell_of(m)
+    xs = cell.encode(tokens(9))
+    factors = bptt_factors(cell, xs, target=1)
+    assert factors.inputs.shape == factors.deltas.shape == (9, cell.hidden)
+    gate = "c" if cell.kind == "lstm" else "h"
+    live = _with_grad(cell)
+    _loss(live, unroll(live, xs)[-1]["h"], 1, 0).backward()
+    assert torch.allclose(factors.total(), live.W_h[gate].grad, atol=1e-12)
+    dense = factors.dense()
+    assert factors.norms() == pytest.approx([float(t.norm()) for t in dense], rel=1e-12)
+    assert torch.allclose(factors.total(3, 7), dense[3:7].sum(0), atol=1e-12)

@@ -20,6 +20,7 @@ kept here too (`b_hh`), so the states match torch's to rounding.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -111,13 +112,23 @@ def fresh_cell(
     )
 
 
-def step(cell: Cell, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None = None) -> dict:
+def step(
+    cell: Cell,
+    x: torch.Tensor,
+    h: torch.Tensor,
+    c: torch.Tensor | None = None,
+    product: Callable[[str, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+) -> dict:
     """One step of the cell: {"h": h_t, "c": c_t (LSTM), gate name: its value}; x (B, inputs),
-    h (B, H)."""
+    h (B, H). `product(gate, u, W_h[gate])` computes each recurrent product u W_h (default
+    u @ W), so a caller can watch what each one multiplies and the gradient it gets."""
     W_x, W_h, b = cell.W_x, cell.W_h, cell.b
 
+    def mm(g: str, u: torch.Tensor) -> torch.Tensor:
+        return u @ W_h[g] if product is None else product(g, u, W_h[g])
+
     def pre(g: str) -> torch.Tensor:
-        return x @ W_x[g] + h @ W_h[g] + b[g]
+        return x @ W_x[g] + mm(g, h) + b[g]
 
     if cell.kind in ("rnn", "linear"):
         a = pre("h") + cell.b_hh.get("h", 0)
@@ -126,9 +137,9 @@ def step(cell: Cell, x: torch.Tensor, h: torch.Tensor, c: torch.Tensor | None = 
         z = torch.sigmoid(pre("z") + cell.b_hh.get("z", 0))
         r = torch.sigmoid(pre("r") + cell.b_hh.get("r", 0))
         if "h" in cell.b_hh:  # torch's GRU: the reset gate multiplies h W_hh + b_hn
-            cand = torch.tanh(x @ W_x["h"] + b["h"] + r * (h @ W_h["h"] + cell.b_hh["h"]))
+            cand = torch.tanh(x @ W_x["h"] + b["h"] + r * (mm("h", h) + cell.b_hh["h"]))
         else:
-            cand = torch.tanh(x @ W_x["h"] + (r * h) @ W_h["h"] + b["h"])
+            cand = torch.tanh(x @ W_x["h"] + mm("h", r * h) + b["h"])
         return {"h": z * h + (1 - z) * cand, "z": z, "r": r, "candidate": cand}
     i, f, o = (torch.sigmoid(pre(g) + cell.b_hh.get(g, 0)) for g in ("i", "f", "o"))
     cand = torch.tanh(pre("c") + cell.b_hh.get("c", 0))

@@ -153,20 +153,61 @@ class Truncation:
     relative_difference: float  # ‖full − truncated‖ / ‖full‖
 
 
-def bptt_terms(cell: Cell, xs: torch.Tensor, target: int | None = None) -> torch.Tensor:
-    """The terms of ∂L_T/∂W_hh, one per step (T, H, H): each step uses its own copy of W_hh, so
-    the gradient of copy t is the term of step t, and their sum is the full gradient."""
+@dataclass(frozen=True)
+class Terms:
+    """The terms of ∂L_T/∂W_hh, one per step, by their factors: term_t = u_tᵀ δ_t, where u_t is
+    what W_hh multiplies at step t (h_{t−1}; the seeds' GRU's R_t ⊙ H_{t−1}) and δ_t the
+    gradient reaching that product. One sequence (batch 1), so each term is an outer product:
+    ‖term_t‖ = ‖u_t‖ ‖δ_t‖, and a sum of terms is one product — T·H numbers where the terms
+    themselves are T·H² (a 1,024-unit LSTM over 5,000 steps: 42 GB)."""
+
+    inputs: torch.Tensor  # u_t, (T, H)
+    deltas: torch.Tensor  # δ_t, (T, H)
+
+    def norms(self) -> list[float]:
+        """‖term_t‖ for t = 1..T."""
+        return (self.inputs.norm(dim=1) * self.deltas.norm(dim=1)).tolist()
+
+    def total(self, first: int = 0, stop: int | None = None) -> torch.Tensor:
+        """Σ term_t over the steps [first, stop) (0-based), (H, H)."""
+        return self.inputs[first:stop].T @ self.deltas[first:stop]
+
+    def dense(self) -> torch.Tensor:
+        """Every term, (T, H, H)."""
+        return self.inputs[:, :, None] * self.deltas[:, None, :]
+
+
+def bptt_factors(cell: Cell, xs: torch.Tensor, target: int | None = None) -> Terms:
+    """The terms of ∂L_T/∂W_hh (see Terms): a zero added to each step's recurrent product
+    catches the gradient δ_t reaching it, and the product's input u_t is kept."""
     _require(xs)
     xs = layer_inputs(cell, xs)
     gate = "c" if cell.kind == "lstm" else "h"
-    copies = [cell.W_h[gate].detach().clone().requires_grad_() for _ in range(len(xs))]
+    inputs: list[torch.Tensor] = []
+    catches: list[torch.Tensor] = []
+
+    def product(g: str, u: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
+        out = u @ W.detach()
+        if g != gate:
+            return out
+        catch = torch.zeros_like(out, requires_grad=True)
+        inputs.append(u.detach())
+        catches.append(catch)
+        return out + catch
+
     h = torch.zeros(1, cell.hidden, dtype=DTYPE)
     c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
-    for x, W in zip(xs, copies, strict=True):
-        values = step(_replace(cell, gate, W), x.unsqueeze(0), h, c)
+    for x in xs:
+        values = step(cell, x.unsqueeze(0), h, c, product)
         h, c = values["h"], values.get("c")
-    _loss(cell, h, target, 0).backward()
-    return torch.stack([W.grad if W.grad is not None else torch.zeros_like(W) for W in copies])
+    deltas = torch.autograd.grad(_loss(cell, h, target, 0), catches, allow_unused=True)
+    deltas = [torch.zeros_like(k) if d is None else d for d, k in zip(deltas, catches)]
+    return Terms(torch.cat(inputs), torch.cat(deltas))
+
+
+def bptt_terms(cell: Cell, xs: torch.Tensor, target: int | None = None) -> torch.Tensor:
+    """The terms of ∂L_T/∂W_hh, one per step (T, H, H); their sum is the full gradient."""
+    return bptt_factors(cell, xs, target).dense()
 
 
 def _replace(cell: Cell, gate: str, W: torch.Tensor) -> Cell:
@@ -198,19 +239,19 @@ def truncation(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None
     _require(xs)
     if not 1 <= tau:
         raise ProbeError(f"tau must be at least 1, got {tau}")
-    terms = bptt_terms(cell, xs, target)
-    full = terms.sum(0)
+    terms = bptt_factors(cell, xs, target)
+    full = terms.total()
     kept = min(tau, len(xs))
     cut = truncated_gradient(cell, xs, kept, target)
     norm = float(full.norm())
     # What truncation drops is the older terms' sum (an empty sum when τ ≥ T, so exactly 0):
     # full − cut would leave rounding noise such as "5.29e-14 %" where nothing was dropped.
-    dropped = terms[: len(xs) - kept].sum(0)
+    dropped = terms.total(0, len(xs) - kept)
     if not math.isfinite(norm):
         difference = math.nan
     else:
         difference = float(dropped.norm()) / norm if norm > 0 else 0.0
-    return Truncation(tau, [float(t.norm()) for t in terms], norm, float(cut.norm()), difference)
+    return Truncation(tau, terms.norms(), norm, float(cut.norm()), difference)
 
 
 # -- connectivity -----------------------------------------------------------------------------
@@ -247,7 +288,9 @@ def decay_rate(norms: list[float]) -> float | None:
 __all__ = [
     "Clipping",
     "GradientFlow",
+    "Terms",
     "Truncation",
+    "bptt_factors",
     "bptt_terms",
     "clipping",
     "connectivity",
