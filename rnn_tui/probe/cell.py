@@ -147,10 +147,10 @@ def step(
     return {"h": o * torch.tanh(c), "c": c, "i": i, "f": f, "o": o, "candidate": cand}
 
 
-def unroll(cell: Cell, xs: torch.Tensor, *, keep_grad: bool = False) -> list[dict]:
+def unroll(cell: Cell, xs: torch.Tensor) -> list[dict]:
     """Every step's values for inputs xs (T, inputs), from h_0 = 0 (and c_0 = 0): a list of T
     dicts as `step` returns (of the top layer: a stacked cell's lower layers run first and feed
-    it their h_t). `keep_grad`: each h_t keeps its gradient after backward()."""
+    it their h_t)."""
     if cell.below is not None:
         xs = torch.cat([values["h"] for values in unroll(cell.below, xs)])
     h = torch.zeros(1, cell.hidden, dtype=DTYPE)
@@ -159,8 +159,6 @@ def unroll(cell: Cell, xs: torch.Tensor, *, keep_grad: bool = False) -> list[dic
     for x in xs:
         values = step(cell, x.unsqueeze(0), h, c)
         h, c = values["h"], values.get("c")
-        if keep_grad and h.requires_grad:
-            h.retain_grad()
         out.append(values)
     return out
 
