@@ -66,3 +66,19 @@ def test_stats_shows_its_progress_and_clears_it_before_the_tables(
     assert "\r\x1b[Kcounting the tokens and n-grams of small.txt…" in shown
     assert shown.endswith("\r\x1b[K")
     assert "tokens" in capsys.readouterr().out
+
+
+def test_generate_counts_its_tokens_when_the_text_waits_for_the_end(
+    capsys, monkeypatch, char_checkpoint
+) -> None:
+    # Piped or --json, the text comes at the end: 100,000 tokens were a silent minute.
+    from rnn_tui.cli import main
+
+    terminal = on_a_terminal(monkeypatch)
+    args = ["generate", "--checkpoint", str(char_checkpoint), "--prefix", "the", "--length", "12"]
+    assert main(args) == 0
+    shown = terminal.getvalue()
+    assert "\r\x1b[Kgenerated 1 / 12 tokens" in shown
+    assert "\r\x1b[Kgenerated 12 / 12 tokens" in shown
+    assert shown.endswith("\r\x1b[K")  # cleared before the text
+    assert len(capsys.readouterr().out) == len("the") + 12 + 1

@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from rnn_tui.cli.output import fail, warn
+from rnn_tui.cli.output import TerminalProgress, fail, warn
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,6 +50,9 @@ def run(args: argparse.Namespace) -> int:
     separator = "" if lm.token == "char" else " "
     stream = sys.stdout.isatty() and not args.json
     generated: list[str] = []
+    # Output kept for the end (a pipe, --json): a count on the terminal meanwhile, since
+    # 100,000 tokens take a minute or more.
+    count = None if stream else TerminalProgress()
     started = time.perf_counter()
     try:
         if stream:
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
             if stream:
                 sys.stdout.write(separator + step.token)
                 sys.stdout.flush()
+            else:
+                count.show(f"generated {len(generated):,} / {args.length:,} tokens")
     except KeyboardInterrupt:
         if stream:
             sys.stdout.write("\n")
@@ -69,6 +74,9 @@ def run(args: argparse.Namespace) -> int:
         if stream:
             sys.stdout.write("\n")
         return fail(str(exc))
+    finally:
+        if count is not None:
+            count.clear()
     elapsed = time.perf_counter() - started
     text = join_tokens(encoded.shown + generated, lm.token)
     if stream:
