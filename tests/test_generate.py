@@ -18,6 +18,7 @@ from lm_fixtures import copy_checkpoint, save_untrained
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.prefix import (
+    MAX_PREFIX_TOKENS,
     encode_prefix,
     join_tokens,
     tokenize_prefix,
@@ -27,6 +28,8 @@ from rnn_tui.data.prefix import (
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.decode.generate import generate_text, load_lm, predict
 from rnn_tui.decode.options import parse_options
+from rnn_tui.models import base
+from rnn_tui.models.registry import build_model
 from rnn_tui.runs.discover import describe, discover_checkpoints, read_meta
 
 
@@ -70,6 +73,39 @@ def test_unknown_tokens_are_reported_once_in_order_and_shown_as_unk():
 def test_a_prefix_with_nothing_to_warm_up_on_is_refused(prefix, token, fragment):
     with pytest.raises(DataError, match=fragment):
         encode_prefix(prefix, Vocab(["x"]), token)
+
+
+def test_a_prefix_longer_than_the_most_that_is_read_is_refused():
+    vocab = Vocab(["x"])
+    assert len(encode_prefix("x" * MAX_PREFIX_TOKENS, vocab).ids) == MAX_PREFIX_TOKENS
+    with pytest.raises(DataError, match="100,001 char tokens long; at most 100,000 are read"):
+        encode_prefix("x" * (MAX_PREFIX_TOKENS + 1), vocab)
+    with pytest.raises(DataError, match="100,001 word tokens long"):
+        encode_prefix("x " * (MAX_PREFIX_TOKENS + 1), vocab, "word")
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru-scratch", "rnn-scratch"])
+def test_a_long_prefix_is_read_in_chunks_to_the_same_state(name, monkeypatch):
+    # Read in one pass, a 100,000-character prefix kept every step's gates and logits: 975 MB.
+    torch.manual_seed(0)
+    model = build_model({"model": name, "vocab_size": 30, "hidden": 16}).eval()
+    ids = torch.randint(0, 30, (3 * base.WARM_UP_CHUNK + 5,)).tolist()
+    with torch.no_grad():
+        _, whole = model(torch.tensor([ids[:-1]]), model.begin_state(1))
+        lengths = []
+        forward = model.forward
+        monkeypatch.setattr(
+            model, "forward", lambda X, s: lengths.append(X.shape[1]) or forward(X, s)
+        )
+        state, last = model.warm_up(ids)
+    assert lengths == [base.WARM_UP_CHUNK] * 3 + [4]
+    assert last == ids[-1]
+    for got, want in zip(
+        state if isinstance(state, tuple) else (state,),
+        whole if isinstance(whole, tuple) else (whole,),
+        strict=True,
+    ):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
 # -- greedy -------------------------------------------------------------------------------------

@@ -183,6 +183,7 @@ async def test_bad_paths_and_options_notify_and_keep_the_output(
             ("#length", "0", "length"),
             ("#length", "ten", "length"),
             ("#prefix", "", "prefix"),
+            ("#prefix", "t" * 100_001, "the prefix is 100,001 char tokens long; at most"),
         ]:
             await set_field(pilot, screen, selector, value)
             await pilot.press("enter")

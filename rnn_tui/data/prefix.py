@@ -17,6 +17,9 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.data.vocab import UNK
 
 _NON_LETTERS = re.compile("[^A-Za-z]+")
+# The most tokens a prefix may have: reading 100,000 characters takes ~4 s on two cores (as many
+# as `--length` may generate).
+MAX_PREFIX_TOKENS = 100_000
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,11 @@ def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") 
     tokens = tokenize_prefix(prefix, token, mode)
     if not tokens:
         raise DataError(f"the prefix {prefix!r} has no {token} tokens after cleaning")
+    if len(tokens) > MAX_PREFIX_TOKENS:
+        raise DataError(
+            f"the prefix is {len(tokens):,} {token} tokens long; at most "
+            f"{MAX_PREFIX_TOKENS:,} are read"
+        )
     ids = vocab[tokens]
     unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
     return Prefix(tokens=tokens, ids=ids, unknown=unknown)

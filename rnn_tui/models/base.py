@@ -17,6 +17,7 @@ from torch import nn
 from rnn_tui.models.step_matmul import choose_prepacking, packs
 
 State = torch.Tensor | tuple[torch.Tensor, ...]
+WARM_UP_CHUNK = 256  # prefix tokens a warm-up pass reads
 
 
 class ModelError(ValueError):
@@ -78,8 +79,9 @@ class LanguageModel(nn.Module, ABC):
         """Read a prefix without predicting (the seeds' warm-up): the state after all prefix
         ids but the last, and that last id, which the first prediction step feeds.
 
-        One forward pass over the prefix; token by token for a bidirectional model, as the
-        seeds do, since its backward half would otherwise read ahead. Call under no_grad.
+        Forward passes of WARM_UP_CHUNK tokens over the prefix; token by token for a
+        bidirectional model, as the seeds do, since its backward half would otherwise read
+        ahead. Call under no_grad.
         """
         if not ids:
             raise ModelError("warm-up needs at least one token")
@@ -89,7 +91,13 @@ class LanguageModel(nn.Module, ABC):
                 for i in ids[:-1]:
                     _, state = self(torch.tensor([[i]], device=device), state)
             else:
-                _, state = self(torch.tensor([ids[:-1]], device=device), state)
+                # WARM_UP_CHUNK tokens a pass, the state carried on: the same recurrence, but
+                # each pass's gates and logits (T·|V|) are freed before the next. Read at once,
+                # a 100,000-character prefix took 975 MB.
+                read = ids[:-1]
+                for start in range(0, len(read), WARM_UP_CHUNK):
+                    chunk = read[start : start + WARM_UP_CHUNK]
+                    _, state = self(torch.tensor([chunk], device=device), state)
         return state, ids[-1]
 
     def next_logits(
