@@ -82,3 +82,15 @@ def test_generate_counts_its_tokens_when_the_text_waits_for_the_end(
     assert "\r\x1b[Kgenerated 12 / 12 tokens" in shown
     assert shown.endswith("\r\x1b[K")  # cleared before the text
     assert len(capsys.readouterr().out) == len("the") + 12 + 1
+
+
+def test_gradients_says_which_pass_it_is_in(capsys, monkeypatch) -> None:
+    from rnn_tui.cli import main
+
+    terminal = on_a_terminal(monkeypatch)
+    assert main(["gradients", "--cell", "gru", "--length", "30", "--hidden", "4"]) == 0
+    shown = terminal.getvalue()
+    for line in ["gradient flow: step 1 of 30", "clipping: back to step 1 of 30"]:
+        assert f"\r\x1b[K{line}" in shown
+    assert shown.endswith("\r\x1b[K")
+    assert capsys.readouterr().out.startswith("fresh gru")

@@ -278,3 +278,24 @@ def test_the_terms_by_their_factors_are_the_gradient_of_every_models_cell(name) 
     dense = factors.dense()
     assert factors.norms() == pytest.approx([float(t.norm()) for t in dense], rel=1e-12)
     assert torch.allclose(factors.total(3, 7), dense[3:7].sum(0), atol=1e-12)
+
+
+def test_a_report_says_how_far_each_pass_has_come_and_stays_the_same() -> None:
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import gradient_report
+
+    options = {option.name: option.default for option in GRADIENT_OPTIONS}
+    options.update(cell="lstm", length=40, hidden=8, truncate=5)
+    lines: list[str] = []
+    watched = gradient_report(options, progress=lines.append)
+    assert watched.to_json() == gradient_report(options).to_json()
+    for what, back_to in [
+        ("gradient flow", 1),
+        ("clipping", 1),
+        ("BPTT terms", 1),
+        ("BPTT truncated after τ = 5", 36),  # the graph is cut τ steps before the end
+    ]:
+        mine = [line.removeprefix(what + ": ") for line in lines if line.startswith(what + ":")]
+        forward = [f"step {t} of 40" for t in range(1, 41)]
+        backward = [f"back to step {t} of 40" for t in range(40, back_to - 1, -1)]
+        assert mine == forward + backward, what

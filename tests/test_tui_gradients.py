@@ -10,6 +10,7 @@ from pathlib import Path
 from textual.widgets import Input, Select, Static, TabbedContent
 
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
+from rnn_tui.tui.widgets.gradient_flow import FlowPanel
 from rnn_tui.tui.widgets.heatmap import Heatmap
 from rnn_tui.tui.widgets.plot import LinePlot
 
@@ -63,6 +64,53 @@ async def test_a_bad_field_is_one_line_and_the_curves_stay(no_checkpoints, tui) 
             -1
         ].startswith("length")
         assert len(screen.query_one("#flow-plot", LinePlot)._series) == 5
+
+
+async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
+    no_checkpoints, tui, monkeypatch
+) -> None:
+    # At 5,000 steps and 1,024 units a measurement takes minutes: the note says how far it is,
+    # and one that a newer measurement replaced stops instead of running on in its thread.
+    from rnn_tui.tui.screens import gradients
+
+    monkeypatch.setattr(gradients, "PROGRESS_EVERY_S", 0.0)
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        panel = screen.query_one(FlowPanel)
+        note = screen.query_one("#flow-note", Static)
+        assert drawn(note) == FlowPanel.NOTE
+        shown: list[str] = []
+        panel.measuring = lambda text: shown.append(text) or FlowPanel.measuring(panel, text)
+        stopped = []
+        progress_of = screen._flow_progress
+
+        def watched(worker):
+            progress = progress_of(worker)
+
+            def line(text: str) -> None:
+                try:
+                    progress(text)
+                except gradients.Superseded:
+                    stopped.append(worker)
+                    raise
+
+            return line
+
+        screen._flow_progress = watched
+        screen.query_one("#flow-length", Input).value = "3000"
+        screen.query_one("#flow-hidden", Input).value = "64"
+        screen.action_measure()
+        await until(pilot, lambda: len(shown) > 5)
+        assert drawn(note).startswith("measuring…\ntanh ρ=0.8: step ")
+        first = next(w for w in screen.workers if w.group == "flow")
+        screen.query_one("#flow-length", Input).value = "50"
+        screen.action_measure()
+        await until(pilot, lambda: stopped == [first])
+        await tui.settle(pilot)
+        await pilot.pause()
+        assert drawn(note) == FlowPanel.NOTE
+        assert len(screen.query_one("#flow-plot", LinePlot)._series[0][1]) == 50
+        assert "clipping: back to step 1 of 50" in shown
 
 
 async def test_the_fifth_curve_is_a_gru_or_needs_a_checkpoint(no_checkpoints, tui) -> None:

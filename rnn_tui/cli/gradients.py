@@ -10,7 +10,7 @@ import argparse
 import json
 import math
 
-from rnn_tui.cli.output import fail
+from rnn_tui.cli.output import TerminalProgress, fail
 
 ROWS = 10  # steps listed in the table (evenly spaced, the first and the last included)
 
@@ -24,7 +24,9 @@ def run(args: argparse.Namespace) -> int:
     if options["text"] and not options["checkpoint"]:
         return fail("--text is read by a checkpoint's model: give --checkpoint too")
     try:
-        report = gradient_report(options)
+        # Its four passes over T steps take minutes at the largest sizes: a line says how far.
+        with TerminalProgress() as line:
+            report = gradient_report(options, progress=line.show if line.on else None)
     except ProbeError as exc:
         return fail(str(exc))
     if args.json:

@@ -25,6 +25,8 @@ from rnn_tui.probe.cell import (
     DTYPE,
     Cell,
     ProbeError,
+    Progress,
+    StepWatch,
     layer_inputs,
     spectral_radius,
     step,
@@ -61,14 +63,22 @@ def _require(xs: torch.Tensor) -> None:
 
 
 def gradient_flow(
-    cell: Cell, xs: torch.Tensor, target: int | None = None, *, seed: int = 0
+    cell: Cell,
+    xs: torch.Tensor,
+    target: int | None = None,
+    *,
+    seed: int = 0,
+    progress: Progress | None = None,
+    what: str = "gradient flow",
 ) -> GradientFlow:
-    """Measure ‖∂L_T/∂h_t‖ by autograd over inputs xs (T, inputs); L_T as in `_loss`."""
+    """Measure ‖∂L_T/∂h_t‖ by autograd over inputs xs (T, inputs); L_T as in `_loss`.
+    `progress` is told how far the pass has come, as `what`: step t of T."""
     _require(xs)
     # Only ∂L/∂h_t is asked for: with the weights as leaves, backward also made every step's
     # H×H weight gradient (at T = 2,000, H = 1,024, gigabytes of temporaries). The inputs take
     # the gradient instead, so that h_1 … h_T are in a graph.
-    hs = [s["h"] for s in unroll(cell, xs.detach().clone().requires_grad_())]
+    watch = StepWatch(progress, what, len(xs))
+    hs = [s["h"] for s in unroll(cell, xs.detach().clone().requires_grad_(), watch)]
     loss = _loss(cell, hs[-1], target, seed)
     grads = torch.autograd.grad(loss, hs)
     norms = [float(g.norm()) for g in grads]
@@ -122,14 +132,21 @@ class Clipping:
     cosine: float
 
 
-def clipping(cell: Cell, xs: torch.Tensor, theta: float, target: int | None = None) -> Clipping:
+def clipping(
+    cell: Cell,
+    xs: torch.Tensor,
+    theta: float,
+    target: int | None = None,
+    progress: Progress | None = None,
+) -> Clipping:
     """Clip the cell's full gradient of L_T with the trainer's own grad_clipping."""
     _require(xs)
     if not theta > 0:
         raise ProbeError(f"theta must be above 0, got {theta}")
     live = _with_grad(cell)
     params = [*live.W_x.values(), *live.W_h.values(), *live.b.values(), *live.b_hh.values()]
-    _loss(live, unroll(live, xs)[-1]["h"], target, 0).backward()
+    hs = unroll(live, xs, StepWatch(progress, "clipping", len(xs)))
+    _loss(live, hs[-1]["h"], target, 0).backward()
     raw = torch.cat([p.grad.flatten() for p in params]).clone()
     before = float(grad_clipping(params, theta))
     clipped = torch.cat([p.grad.flatten() for p in params])
@@ -180,7 +197,9 @@ class Terms:
         return self.inputs[:, :, None] * self.deltas[:, None, :]
 
 
-def bptt_factors(cell: Cell, xs: torch.Tensor, target: int | None = None) -> Terms:
+def bptt_factors(
+    cell: Cell, xs: torch.Tensor, target: int | None = None, watch: StepWatch | None = None
+) -> Terms:
     """The terms of ∂L_T/∂W_hh (see Terms): a zero added to each step's recurrent product
     catches the gradient δ_t reaching it, and the product's input u_t is kept."""
     _require(xs)
@@ -200,9 +219,11 @@ def bptt_factors(cell: Cell, xs: torch.Tensor, target: int | None = None) -> Ter
 
     h = torch.zeros(1, cell.hidden, dtype=DTYPE)
     c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
-    for x in xs:
+    for t, x in enumerate(xs, 1):
         values = step(cell, x.unsqueeze(0), h, c, product)
         h, c = values["h"], values.get("c")
+        if watch is not None:
+            watch(t, h)
     deltas = torch.autograd.grad(_loss(cell, h, target, 0), catches, allow_unused=True)
     deltas = [torch.zeros_like(k) if d is None else d for d, k in zip(deltas, catches)]
     return Terms(torch.cat(inputs), torch.cat(deltas))
@@ -220,7 +241,13 @@ def _replace(cell: Cell, gate: str, W: torch.Tensor) -> Cell:
     )  # fmt: skip
 
 
-def truncated_gradient(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None):
+def truncated_gradient(
+    cell: Cell,
+    xs: torch.Tensor,
+    tau: int,
+    target: int | None = None,
+    watch: StepWatch | None = None,
+):
     """∂L_T/∂W_hh with the state detached τ steps before the end (d2l's truncated BPTT)."""
     xs = layer_inputs(cell, xs)
     gate = "c" if cell.kind == "lstm" else "h"
@@ -233,19 +260,28 @@ def truncated_gradient(cell: Cell, xs: torch.Tensor, tau: int, target: int | Non
             h, c = h.detach(), c.detach() if c is not None else None
         values = step(live, x.unsqueeze(0), h, c)
         h, c = values["h"], values.get("c")
+        if watch is not None:
+            watch(t + 1, h)
     _loss(cell, h, target, 0).backward()
     return W.grad if W.grad is not None else torch.zeros_like(W)
 
 
-def truncation(cell: Cell, xs: torch.Tensor, tau: int, target: int | None = None) -> Truncation:
+def truncation(
+    cell: Cell,
+    xs: torch.Tensor,
+    tau: int,
+    target: int | None = None,
+    progress: Progress | None = None,
+) -> Truncation:
     """The per-step terms, and how far truncating after τ steps moves the gradient."""
     _require(xs)
     if not 1 <= tau:
         raise ProbeError(f"tau must be at least 1, got {tau}")
-    terms = bptt_factors(cell, xs, target)
+    terms = bptt_factors(cell, xs, target, StepWatch(progress, "BPTT terms", len(xs)))
     full = terms.total()
     kept = min(tau, len(xs))
-    cut = truncated_gradient(cell, xs, kept, target)
+    watch = StepWatch(progress, f"BPTT truncated after τ = {kept}", len(xs))
+    cut = truncated_gradient(cell, xs, kept, target, watch)
     norm = float(full.norm())
     # What truncation drops is the older terms' sum (an empty sum when τ ≥ T, so exactly 0):
     # full − cut would leave rounding noise such as "5.29e-14 %" where nothing was dropped.

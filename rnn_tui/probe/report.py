@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from rnn_tui.probe.cell import Cell, ProbeError, fresh_cell, unroll
+from rnn_tui.probe.cell import Cell, ProbeError, Progress, fresh_cell, unroll
 from rnn_tui.probe.gradients import (
     Clipping,
     GradientFlow,
@@ -131,20 +131,28 @@ def _finite(value):
     return value
 
 
-def gradient_report(options: dict) -> GradientReport:
-    """Everything `rnn-tui gradients` prints, for `options` (ProbeError: one line)."""
+def gradient_report(options: dict, progress: Progress | None = None) -> GradientReport:
+    """Everything `rnn-tui gradients` prints, for `options` (ProbeError: one line); `progress`
+    is told how far each of its passes has come."""
     src = source(options)
     xs = src.cell.encode(src.ids)
-    flow = gradient_flow(src.cell, xs, src.target, seed=int(options["seed"]))
-    clip = clipping(src.cell, xs, float(options["clip"]), src.target)
-    cut = truncation(src.cell, xs, min(int(options["truncate"]), len(xs)), src.target)
+    flow = gradient_flow(src.cell, xs, src.target, seed=int(options["seed"]), progress=progress)
+    clip = clipping(src.cell, xs, float(options["clip"]), src.target, progress)
+    tau = min(int(options["truncate"]), len(xs))
+    cut = truncation(src.cell, xs, tau, src.target, progress)
     return GradientReport(
         src.name, src.cell.kind, len(xs), src.cell.hidden, flow, decay_rate(flow.norms), clip, cut
     )
 
 
 def compare_flows(
-    length: int, hidden: int, small: float, large: float, gate_bias: float, seed: int = 0
+    length: int,
+    hidden: int,
+    small: float,
+    large: float,
+    gate_bias: float,
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> list[tuple[str, GradientFlow]]:
     """The seeds' three cases on one random sequence: a tanh RNN with ρ(W_hh) = `small`
     (vanishes), one with ρ = `large` (explodes unless tanh saturates), an LSTM whose forget
@@ -162,7 +170,10 @@ def compare_flows(
         ),
         (f"linear ρ={small:g}", fresh_cell("linear", hidden, FRESH_INPUTS, small, seed)),
     ]
-    return [(label, gradient_flow(cell, xs, seed=seed)) for label, cell in cases]
+    return [
+        (label, gradient_flow(cell, xs, seed=seed, progress=progress, what=label))
+        for label, cell in cases
+    ]
 
 
 __all__ = [

@@ -9,6 +9,8 @@ use), so the screen stays responsive.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual import events, on, work
@@ -27,7 +29,12 @@ from rnn_tui.tui.widgets.gradient_flow import FlowPanel
 from rnn_tui.tui.widgets.heatmap import Heatmap
 from rnn_tui.tui.widgets.inside_panel import InsidePanel
 
+PROGRESS_EVERY_S = 0.25  # how often the Flow tab's note says how far a measurement has come
 MAX_TOKENS = 1000  # of the typed text: connectivity at the last step is a backward through all
+
+
+class Superseded(Exception):
+    """Raised in a Flow measurement's thread once a newer measurement has replaced it."""
 
 
 class GradientsScreen(ModeScreen):
@@ -123,8 +130,9 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
     def _flows(self, v: dict, checkpoint: str):
         from rnn_tui.probe.report import compare_flows, gradient_report
 
+        progress = self._flow_progress(get_current_worker())
         sizes = (v["length"], v["hidden"], v["small"], v["large"], v["gate_bias"], v["seed"])
-        flows = compare_flows(*sizes)
+        flows = compare_flows(*sizes, progress=progress)
         # Clipping and truncation of the fifth cell when there is one, else the large RNN.
         options = {**v, "cell": "rnn", "checkpoint": "", "init_scale": v["large"], "text": ""}
         if v["also"] == "gru":
@@ -136,11 +144,28 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
 
                 text = read_text("timemachine")[: 20 * v["length"]]
             options.update(checkpoint=checkpoint, text=text)
-        report = gradient_report(options)
+        report = gradient_report(options, progress)
         if v["also"] != "none":
             name = "gru (fresh)" if v["also"] == "gru" else report.source.split(" from ")[0]
             flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
         return flows, report
+
+    def _flow_progress(self, worker: Worker) -> Callable[[str], None]:
+        """A measurement's progress lines, shown under the form at most every PROGRESS_EVERY_S
+        (its passes take minutes at 5,000 steps and 1,024 units). A measurement that a newer
+        one replaced stops at its next step instead of running on in its thread."""
+        shown = 0.0
+
+        def progress(text: str) -> None:
+            nonlocal shown
+            if worker.is_cancelled:
+                raise Superseded
+            now = time.monotonic()
+            if now - shown >= PROGRESS_EVERY_S:
+                shown = now
+                self.app.call_from_thread(self.query_one(FlowPanel).measuring, text)
+
+        return progress
 
     @on(Input.Submitted, "#flow-panel Input")
     @on(Select.Changed, "#flow-also")
@@ -264,6 +289,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if worker.group == "inside" and worker.state in (WorkerState.SUCCESS, WorkerState.ERROR):
             self._read, self._reading = self._reading, None
         if worker.state == WorkerState.ERROR:
+            if worker.group == "flow":
+                self.query_one(FlowPanel).stopped()
             self.notify(error_text(worker.error), severity="error", markup=False)
             return
         if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):

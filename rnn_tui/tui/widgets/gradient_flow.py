@@ -55,6 +55,8 @@ ALSO = (
 class FlowPanel(Horizontal):
     """The options on the left; the plot and the facts on the right."""
 
+    NOTE = "enter or r: measure again"
+
     DEFAULT_CSS = """
     FlowPanel {
         height: 1fr;
@@ -111,7 +113,7 @@ class FlowPanel(Horizontal):
                     "checkpoint reading the Time Machine's first T tokens or random ones; "
                     "clipping and truncation are then shown for it",
                 )
-            yield Static("enter or r: measure again", id="flow-note", markup=False)
+            yield Static(self.NOTE, id="flow-note", markup=False)
         with Vertical(id="flow-right"):
             yield LinePlot(
                 title="‖∂L_T/∂h_t‖ going back from t = T",
@@ -134,8 +136,17 @@ class FlowPanel(Horizontal):
         values["also"] = str(self.query_one("#flow-also", Select).value)
         return values, problems
 
+    def measuring(self, text: str) -> None:
+        """Say under the form how far the measurement has come (the last one stays drawn)."""
+        self.query_one("#flow-note", Static).update(f"measuring…\n{text}")
+
+    def stopped(self) -> None:
+        """The measurement ended without a result: the note is the usual one again."""
+        self.query_one("#flow-note", Static).update(self.NOTE)
+
     def show(self, flows: list[tuple[str, GradientFlow]], report: GradientReport) -> None:
         """Draw the measured curves (and the linear one's closed form) and the facts."""
+        self.stopped()
         series = []
         for (label, flow), color in zip(flows, COLORS, strict=False):
             t = list(range(1, len(flow.norms) + 1))
