@@ -118,31 +118,38 @@ def step(
     h: torch.Tensor,
     c: torch.Tensor | None = None,
     product: Callable[[str, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+    pre: Callable[[str, torch.Tensor], torch.Tensor] | None = None,
 ) -> dict:
     """One step of the cell: {"h": h_t, "c": c_t (LSTM), gate name: its value}; x (B, inputs),
     h (B, H). `product(gate, u, W_h[gate])` computes each recurrent product u W_h (default
-    u @ W), so a caller can watch what each one multiplies and the gradient it gets."""
+    u @ W), so a caller can watch what each one multiplies and the gradient it gets;
+    `pre(gate, a)` sees each gate's pre-activation a (what its σ or tanh reads) and returns
+    it (default: as it is), for the gradient reaching it."""
     W_x, W_h, b = cell.W_x, cell.W_h, cell.b
 
     def mm(g: str, u: torch.Tensor) -> torch.Tensor:
         return u @ W_h[g] if product is None else product(g, u, W_h[g])
 
-    def pre(g: str) -> torch.Tensor:
-        return x @ W_x[g] + mm(g, h) + b[g]
+    def seen(g: str, a: torch.Tensor) -> torch.Tensor:
+        return a if pre is None else pre(g, a)
+
+    def gate(g: str) -> torch.Tensor:
+        return seen(g, x @ W_x[g] + mm(g, h) + b[g] + cell.b_hh.get(g, 0))
 
     if cell.kind in ("rnn", "linear"):
-        a = pre("h") + cell.b_hh.get("h", 0)
+        a = gate("h")
         return {"h": torch.tanh(a) if cell.kind == "rnn" else a}
     if cell.kind == "gru":
-        z = torch.sigmoid(pre("z") + cell.b_hh.get("z", 0))
-        r = torch.sigmoid(pre("r") + cell.b_hh.get("r", 0))
+        z = torch.sigmoid(gate("z"))
+        r = torch.sigmoid(gate("r"))
         if "h" in cell.b_hh:  # torch's GRU: the reset gate multiplies h W_hh + b_hn
-            cand = torch.tanh(x @ W_x["h"] + b["h"] + r * (mm("h", h) + cell.b_hh["h"]))
+            a = x @ W_x["h"] + b["h"] + r * (mm("h", h) + cell.b_hh["h"])
         else:
-            cand = torch.tanh(x @ W_x["h"] + mm("h", r * h) + b["h"])
+            a = x @ W_x["h"] + mm("h", r * h) + b["h"]
+        cand = torch.tanh(seen("h", a))
         return {"h": z * h + (1 - z) * cand, "z": z, "r": r, "candidate": cand}
-    i, f, o = (torch.sigmoid(pre(g) + cell.b_hh.get(g, 0)) for g in ("i", "f", "o"))
-    cand = torch.tanh(pre("c") + cell.b_hh.get("c", 0))
+    i, f, o = (torch.sigmoid(gate(g)) for g in ("i", "f", "o"))
+    cand = torch.tanh(gate("c"))
     c = f * c + i * cand
     return {"h": o * torch.tanh(c), "c": c, "i": i, "f": f, "o": o, "candidate": cand}
 

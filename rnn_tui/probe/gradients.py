@@ -19,7 +19,6 @@ import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from rnn_tui.probe.cell import (
     DTYPE,
@@ -32,6 +31,9 @@ from rnn_tui.probe.cell import (
     step,
     unroll,
 )
+from rnn_tui.probe.factors import Factors, Terms, bptt_factors, step_factors
+from rnn_tui.probe.factors import loss_at_T as _loss
+from rnn_tui.probe.factors import require_steps as _require
 from rnn_tui.train.clipping import grad_clipping
 
 
@@ -44,22 +46,6 @@ class GradientFlow:
     spectral_radius: float
     loss: float
     predicted: list[float] | None = None  # linear cells: ‖(∂L/∂h_T)(W_hh^{T−t})ᵀ‖
-
-
-def _loss(cell: Cell, h_T: torch.Tensor, target: int | None, seed: int) -> torch.Tensor:
-    """The loss at step T: the cross-entropy of `target` under the cell's read-out, or for a
-    cell without one ⟨v, h_T⟩ with a fixed random unit vector v (any direction shows the flow)."""
-    if cell.W_hq is not None and target is not None:
-        logits = h_T @ cell.W_hq + cell.b_q
-        return F.cross_entropy(logits, torch.tensor([target]))
-    g = torch.Generator().manual_seed(seed)
-    v = torch.randn(cell.hidden, generator=g, dtype=DTYPE)
-    return (h_T[0] * v / v.norm()).sum()
-
-
-def _require(xs: torch.Tensor) -> None:
-    if xs.ndim != 2 or len(xs) == 0:
-        raise ProbeError("the sequence is empty: give at least one token")
 
 
 def gradient_flow(
@@ -100,25 +86,6 @@ def linear_norms(g_T: torch.Tensor, W_hh: torch.Tensor, T: int) -> list[float]:
     return norms[::-1]
 
 
-def _with_grad(cell: Cell) -> Cell:
-    """A copy whose weights are leaves that take gradients (the original stays untouched)."""
-
-    def leaf(t: torch.Tensor) -> torch.Tensor:
-        return t.detach().clone().requires_grad_()
-
-    return Cell(
-        cell.kind,
-        {k: leaf(v) for k, v in cell.W_x.items()},
-        {k: leaf(v) for k, v in cell.W_h.items()},
-        {k: leaf(v) for k, v in cell.b.items()},
-        {k: leaf(v) for k, v in cell.b_hh.items()},
-        cell.W_hq,
-        cell.b_q,
-        cell.embedding,
-        cell.below,
-    )
-
-
 # -- clipping ---------------------------------------------------------------------------------
 
 
@@ -138,15 +105,23 @@ def clipping(
     theta: float,
     target: int | None = None,
     progress: Progress | None = None,
+    factors: Factors | None = None,
 ) -> Clipping:
-    """Clip the cell's full gradient of L_T with the trainer's own grad_clipping."""
+    """Clip the cell's full gradient of L_T with the trainer's own grad_clipping. The gradient
+    comes from its factors (factors.py; `factors` when already found for these inputs): one
+    product per weight instead of a full weight gradient added up at every step."""
     _require(xs)
     if not theta > 0:
         raise ProbeError(f"theta must be above 0, got {theta}")
-    live = _with_grad(cell)
-    params = [*live.W_x.values(), *live.W_h.values(), *live.b.values(), *live.b_hh.values()]
-    hs = unroll(live, xs, StepWatch(progress, "clipping", len(xs)))
-    _loss(live, hs[-1]["h"], target, 0).backward()
+    if factors is None:
+        factors = step_factors(cell, xs, target, StepWatch(progress, "clipping", len(xs)))
+    found = factors.gradients()
+    params = []
+    for family in ("W_x", "W_h", "b", "b_hh"):
+        for gate, weight in getattr(cell, family).items():
+            param = weight.detach().clone()
+            param.grad = found[family][gate].reshape(weight.shape).clone()
+            params.append(param)
     raw = torch.cat([p.grad.flatten() for p in params]).clone()
     before = float(grad_clipping(params, theta))
     clipped = torch.cat([p.grad.flatten() for p in params])
@@ -171,62 +146,6 @@ class Truncation:
     full_norm: float
     truncated_norm: float
     relative_difference: float  # ‖full − truncated‖ / ‖full‖
-
-
-@dataclass(frozen=True)
-class Terms:
-    """The terms of ∂L_T/∂W_hh, one per step, by their factors: term_t = u_tᵀ δ_t, where u_t is
-    what W_hh multiplies at step t (h_{t−1}; the seeds' GRU's R_t ⊙ H_{t−1}) and δ_t the
-    gradient reaching that product. One sequence (batch 1), so each term is an outer product:
-    ‖term_t‖ = ‖u_t‖ ‖δ_t‖, and a sum of terms is one product — T·H numbers where the terms
-    themselves are T·H² (a 1,024-unit LSTM over 5,000 steps: 42 GB)."""
-
-    inputs: torch.Tensor  # u_t, (T, H)
-    deltas: torch.Tensor  # δ_t, (T, H)
-
-    def norms(self) -> list[float]:
-        """‖term_t‖ for t = 1..T."""
-        return (self.inputs.norm(dim=1) * self.deltas.norm(dim=1)).tolist()
-
-    def total(self, first: int = 0, stop: int | None = None) -> torch.Tensor:
-        """Σ term_t over the steps [first, stop) (0-based), (H, H)."""
-        return self.inputs[first:stop].T @ self.deltas[first:stop]
-
-    def dense(self) -> torch.Tensor:
-        """Every term, (T, H, H)."""
-        return self.inputs[:, :, None] * self.deltas[:, None, :]
-
-
-def bptt_factors(
-    cell: Cell, xs: torch.Tensor, target: int | None = None, watch: StepWatch | None = None
-) -> Terms:
-    """The terms of ∂L_T/∂W_hh (see Terms): a zero added to each step's recurrent product
-    catches the gradient δ_t reaching it, and the product's input u_t is kept."""
-    _require(xs)
-    xs = layer_inputs(cell, xs)
-    gate = "c" if cell.kind == "lstm" else "h"
-    inputs: list[torch.Tensor] = []
-    catches: list[torch.Tensor] = []
-
-    def product(g: str, u: torch.Tensor, W: torch.Tensor) -> torch.Tensor:
-        out = u @ W.detach()
-        if g != gate:
-            return out
-        catch = torch.zeros_like(out, requires_grad=True)
-        inputs.append(u.detach())
-        catches.append(catch)
-        return out + catch
-
-    h = torch.zeros(1, cell.hidden, dtype=DTYPE)
-    c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
-    for t, x in enumerate(xs, 1):
-        values = step(cell, x.unsqueeze(0), h, c, product)
-        h, c = values["h"], values.get("c")
-        if watch is not None:
-            watch(t, h)
-    deltas = torch.autograd.grad(_loss(cell, h, target, 0), catches, allow_unused=True)
-    deltas = [torch.zeros_like(k) if d is None else d for d, k in zip(deltas, catches)]
-    return Terms(torch.cat(inputs), torch.cat(deltas))
 
 
 def bptt_terms(cell: Cell, xs: torch.Tensor, target: int | None = None) -> torch.Tensor:
@@ -272,12 +191,15 @@ def truncation(
     tau: int,
     target: int | None = None,
     progress: Progress | None = None,
+    terms: Terms | None = None,
 ) -> Truncation:
-    """The per-step terms, and how far truncating after τ steps moves the gradient."""
+    """The per-step terms (`terms`: when already found for these inputs), and how far
+    truncating after τ steps moves the gradient."""
     _require(xs)
     if not 1 <= tau:
         raise ProbeError(f"tau must be at least 1, got {tau}")
-    terms = bptt_factors(cell, xs, target, StepWatch(progress, "BPTT terms", len(xs)))
+    if terms is None:
+        terms = bptt_factors(cell, xs, target, StepWatch(progress, "BPTT terms", len(xs)))
     full = terms.total()
     kept = min(tau, len(xs))
     watch = StepWatch(progress, f"BPTT truncated after τ = {kept}", len(xs))

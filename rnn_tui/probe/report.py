@@ -11,7 +11,8 @@ from typing import Any
 
 import torch
 
-from rnn_tui.probe.cell import Cell, ProbeError, Progress, fresh_cell, unroll
+from rnn_tui.probe.cell import Cell, ProbeError, Progress, StepWatch, fresh_cell, unroll
+from rnn_tui.probe.factors import step_factors
 from rnn_tui.probe.gradients import (
     Clipping,
     GradientFlow,
@@ -137,9 +138,14 @@ def gradient_report(options: dict, progress: Progress | None = None) -> Gradient
     src = source(options)
     xs = src.cell.encode(src.ids)
     flow = gradient_flow(src.cell, xs, src.target, seed=int(options["seed"]), progress=progress)
-    clip = clipping(src.cell, xs, float(options["clip"]), src.target, progress)
+    # One backward pass gives the weight gradient clipping scales and the terms truncation
+    # splits (factors.py).
+    watch = StepWatch(progress, "clipping and BPTT terms", len(xs))
+    factors = step_factors(src.cell, xs, src.target, watch)
+    clip = clipping(src.cell, xs, float(options["clip"]), src.target, factors=factors)
     tau = min(int(options["truncate"]), len(xs))
-    cut = truncation(src.cell, xs, tau, src.target, progress)
+    terms = factors.recurrent["c" if src.cell.kind == "lstm" else "h"]
+    cut = truncation(src.cell, xs, tau, src.target, progress, terms=terms)
     return GradientReport(
         src.name, src.cell.kind, len(xs), src.cell.hidden, flow, decay_rate(flow.norms), clip, cut
     )
