@@ -90,7 +90,10 @@ def test_gradients_says_which_pass_it_is_in(capsys, monkeypatch) -> None:
     terminal = on_a_terminal(monkeypatch)
     assert main(["gradients", "--cell", "gru", "--length", "30", "--hidden", "4"]) == 0
     shown = terminal.getvalue()
-    for line in ["gradient flow: step 1 of 30", "clipping and BPTT terms: back to step 1 of 30"]:
+    for line in [
+        "gradient flow, clipping and BPTT terms: step 1 of 30",
+        "gradient flow, clipping and BPTT terms: back to step 1 of 30",
+    ]:
         assert f"\r\x1b[K{line}" in shown
     assert shown.endswith("\r\x1b[K")
     assert capsys.readouterr().out.startswith("fresh gru")

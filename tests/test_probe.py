@@ -315,8 +315,7 @@ def test_a_report_says_how_far_each_pass_has_come_and_stays_the_same() -> None:
     watched = gradient_report(options, progress=lines.append)
     assert watched.to_json() == gradient_report(options).to_json()
     for what, back_to in [
-        ("gradient flow", 1),
-        ("clipping and BPTT terms", 1),
+        ("gradient flow, clipping and BPTT terms", 1),
         ("BPTT truncated after τ = 5", 36),  # the graph is cut τ steps before the end
     ]:
         mine = [line.removeprefix(what + ": ") for line in lines if line.startswith(what + ":")]
@@ -364,3 +363,30 @@ def test_every_weights_gradient_from_its_factors_is_autograds_and_so_is_clipping
     assert clip.before == pytest.approx(norm, rel=1e-12)
     assert clip.after == pytest.approx(norm / 2, rel=1e-12)
     assert clip.cosine == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("cell", "target", "seed"),
+    [(cell_of(model(name)), 1, 0) for name in ("gru", "lstm-scratch")]
+    + [(cell_of(stacked("lstm", 0)), 2, 0)]
+    + [(fresh_cell(kind, 6, 7, 1.1, seed=4, gate_bias=0.5), None, 3) for kind in CELLS],
+    ids=["gru", "lstm-scratch", "lstm-stacked", *(f"fresh-{k}" for k in CELLS)],
+)
+def test_the_factors_pass_takes_the_gradient_flow_on_its_way(cell, target, seed) -> None:
+    # The report's flow was a pass of its own: the hooks on h_t in the factors' pass give it.
+    from rnn_tui.probe.factors import step_factors
+    from rnn_tui.probe.gradients import flow_of
+
+    xs = cell.encode(tokens(11))
+    alone = gradient_flow(cell, xs, target, seed=seed)
+    taken = flow_of(cell, step_factors(cell, xs, target, seed=seed))
+    assert taken.norms == pytest.approx(alone.norms, rel=1e-12, abs=1e-300)
+    assert (taken.loss, taken.spectral_radius, taken.cell) == (
+        pytest.approx(alone.loss, rel=1e-14),
+        alone.spectral_radius,
+        alone.cell,
+    )
+    if cell.kind == "linear":
+        assert taken.predicted == pytest.approx(alone.predicted, rel=1e-12)
+    else:
+        assert taken.predicted is None

@@ -110,7 +110,7 @@ async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
         await pilot.pause()
         assert drawn(note) == FlowPanel.NOTE
         assert len(screen.query_one("#flow-plot", LinePlot)._series[0][1]) == 50
-        assert "clipping: back to step 1 of 50" in shown
+        assert "gradient flow, clipping and BPTT terms: back to step 1 of 50" in shown
 
 
 async def test_the_fifth_curve_is_a_gru_or_needs_a_checkpoint(no_checkpoints, tui) -> None:

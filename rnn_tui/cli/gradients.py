@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     if options["text"] and not options["checkpoint"]:
         return fail("--text is read by a checkpoint's model: give --checkpoint too")
     try:
-        # Its three passes over T steps take a minute at the largest sizes: a line says how far.
+        # Its passes over T steps take half a minute at the largest sizes: a line says how far.
         with TerminalProgress() as line:
             report = gradient_report(options, progress=line.show if line.on else None)
     except ProbeError as exc:

@@ -69,6 +69,9 @@ class Factors:
 
     recurrent: dict[str, Terms]
     input: dict[str, Terms]
+    loss: float  # L_T
+    state_norms: list[float]  # ‖∂L_T/∂h_t‖ for t = 1..T: the gradient flow, from the same pass
+    last_state_gradient: torch.Tensor  # ∂L_T/∂h_T, (1, H)
 
     def gradients(self) -> dict[str, dict[str, torch.Tensor]]:
         """∂L_T/∂ each weight, by family ("W_x", "W_h", "b", "b_hh") and gate."""
@@ -81,11 +84,16 @@ class Factors:
 
 
 def step_factors(
-    cell: Cell, xs: torch.Tensor, target: int | None = None, watch: StepWatch | None = None
+    cell: Cell,
+    xs: torch.Tensor,
+    target: int | None = None,
+    watch: StepWatch | None = None,
+    seed: int = 0,
 ) -> Factors:
-    """The factors of every weight's gradient of L_T (see Factors), from one backward pass: a
-    zero added to each recurrent product and to each gate's pre-activation catches the gradient
-    δ_t reaching it, and what each product multiplies is kept."""
+    """The factors of every weight's gradient of L_T (see Factors; L_T as `loss_at_T` with
+    `seed`), from one backward pass: a zero added to each recurrent product and to each gate's
+    pre-activation catches the gradient δ_t reaching it, and what each product multiplies is
+    kept. A hook on each h_t takes ‖∂L_T/∂h_t‖ on the way back."""
     require_steps(xs)
     xs = layer_inputs(cell, xs)
     products: dict[str, list[torch.Tensor]] = {}
@@ -108,16 +116,29 @@ def step_factors(
     def pre(g: str, a: torch.Tensor) -> torch.Tensor:
         return caught(input_catches.setdefault(g, []), a) if g in own_catch else a
 
+    state_norms = [0.0] * len(xs)
+    last: list[torch.Tensor] = []
+
+    def state_gradient(t: int):
+        def seen(grad: torch.Tensor) -> None:
+            state_norms[t - 1] = float(grad.norm())
+            if t == len(xs):
+                last.append(grad.detach().clone())
+
+        return seen
+
     h = torch.zeros(1, cell.hidden, dtype=DTYPE)
     c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
     for t, x in enumerate(xs, 1):
         values = step(cell, x.unsqueeze(0), h, c, product, pre)
         h, c = values["h"], values.get("c")
+        h.register_hook(state_gradient(t))
         if watch is not None:
             watch(t, h)
     gates = list(products)
     catches = [k for g in gates for k in (*recurrent_catches[g], *input_catches.get(g, ()))]
-    found = torch.autograd.grad(loss_at_T(cell, h, target, 0), catches, allow_unused=True)
+    loss = loss_at_T(cell, h, target, seed)
+    found = torch.autograd.grad(loss, catches, allow_unused=True)
     deltas = iter(torch.zeros_like(k) if d is None else d for d, k in zip(found, catches))
     recurrent, inputs = {}, {}
     multiplied: dict[tuple[int, int], torch.Tensor] = {}  # most gates' u_t are the same h_{t−1}
@@ -131,7 +152,7 @@ def step_factors(
             inputs[g] = Terms(xs, torch.cat([next(deltas) for _ in steps]))
         else:
             inputs[g] = Terms(xs, recurrent[g].deltas)
-    return Factors(recurrent, inputs)
+    return Factors(recurrent, inputs, float(loss.detach()), state_norms, last[0])
 
 
 def bptt_factors(

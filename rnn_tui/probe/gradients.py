@@ -75,6 +75,16 @@ def gradient_flow(
     return GradientFlow(cell.kind, norms, spectral_radius(cell.W_hh), flow_loss, predicted)
 
 
+def flow_of(cell: Cell, factors: Factors) -> GradientFlow:
+    """The gradient flow the factors' backward pass took on its way (`gradient_flow`'s)."""
+    predicted = None
+    if cell.kind == "linear":
+        T = len(factors.state_norms)
+        predicted = linear_norms(factors.last_state_gradient[0], cell.W_hh, T)
+    norms, radius = factors.state_norms, spectral_radius(cell.W_hh)
+    return GradientFlow(cell.kind, norms, radius, factors.loss, predicted)
+
+
 def linear_norms(g_T: torch.Tensor, W_hh: torch.Tensor, T: int) -> list[float]:
     """The closed form for a linear cell: g_t = g_T (W_hh^{T−t})ᵀ, i.e. g_{t−1} = g_t W_hhᵀ,
     as norms for t = 1..T."""
@@ -256,6 +266,7 @@ __all__ = [
     "clipping",
     "connectivity",
     "decay_rate",
+    "flow_of",
     "gradient_flow",
     "linear_norms",
     "truncated_gradient",

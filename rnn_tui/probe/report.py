@@ -19,6 +19,7 @@ from rnn_tui.probe.gradients import (
     Truncation,
     clipping,
     decay_rate,
+    flow_of,
     gradient_flow,
     truncation,
 )
@@ -137,11 +138,11 @@ def gradient_report(options: dict, progress: Progress | None = None) -> Gradient
     is told how far each of its passes has come."""
     src = source(options)
     xs = src.cell.encode(src.ids)
-    flow = gradient_flow(src.cell, xs, src.target, seed=int(options["seed"]), progress=progress)
-    # One backward pass gives the weight gradient clipping scales and the terms truncation
-    # splits (factors.py).
-    watch = StepWatch(progress, "clipping and BPTT terms", len(xs))
-    factors = step_factors(src.cell, xs, src.target, watch)
+    # One backward pass gives the gradient reaching each h_t, the weight gradient clipping
+    # scales and the terms truncation splits (factors.py); the truncated gradient is another.
+    watch = StepWatch(progress, "gradient flow, clipping and BPTT terms", len(xs))
+    factors = step_factors(src.cell, xs, src.target, watch, seed=int(options["seed"]))
+    flow = flow_of(src.cell, factors)
     clip = clipping(src.cell, xs, float(options["clip"]), src.target, factors=factors)
     tau = min(int(options["truncate"]), len(xs))
     terms = factors.recurrent["c" if src.cell.kind == "lstm" else "h"]
