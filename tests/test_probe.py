@@ -314,13 +314,14 @@ def test_a_report_says_how_far_each_pass_has_come_and_stays_the_same() -> None:
     lines: list[str] = []
     watched = gradient_report(options, progress=lines.append)
     assert watched.to_json() == gradient_report(options).to_json()
-    for what, back_to in [
+    for what, first in [
         ("gradient flow, clipping and BPTT terms", 1),
-        ("BPTT truncated after τ = 5", 36),  # the graph is cut τ steps before the end
+        # Over the last τ steps only, from the state the first pass kept.
+        ("BPTT truncated after τ = 5", 36),
     ]:
         mine = [line.removeprefix(what + ": ") for line in lines if line.startswith(what + ":")]
-        forward = [f"step {t} of 40" for t in range(1, 41)]
-        backward = [f"back to step {t} of 40" for t in range(40, back_to - 1, -1)]
+        forward = [f"step {t} of 40" for t in range(first, 41)]
+        backward = [f"back to step {t} of 40" for t in range(40, first - 1, -1)]
         assert mine == forward + backward, what
 
 
@@ -390,3 +391,25 @@ def test_the_factors_pass_takes_the_gradient_flow_on_its_way(cell, target, seed)
         assert taken.predicted == pytest.approx(alone.predicted, rel=1e-12)
     else:
         assert taken.predicted is None
+
+
+@pytest.mark.parametrize("kind", CELLS)
+def test_a_reports_passes_all_use_the_flows_loss(kind) -> None:
+    # --seed picks a fresh cell's loss direction; clipping and truncation used seed 0 whatever
+    # was asked. The truncated gradient is the sum of the last τ terms of the same loss.
+    from rnn_tui.probe.factors import step_factors
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import gradient_report, source
+
+    options = {option.name: option.default for option in GRADIENT_OPTIONS}
+    options.update(cell=kind, length=30, hidden=6, truncate=4, seed=3, init_scale=1.2)
+    report = gradient_report(options)
+    src = source(options)
+    xs = src.cell.encode(src.ids)
+    terms = step_factors(src.cell, xs, src.target, seed=3).recurrent["c" if kind == "lstm" else "h"]
+    assert report.truncation.full_norm == pytest.approx(float(terms.total().norm()), rel=1e-12)
+    kept = float(terms.total(30 - 4).norm())
+    assert report.truncation.truncated_norm == pytest.approx(kept, rel=1e-9)
+    assert report.flow.loss == pytest.approx(step_factors(src.cell, xs, seed=3).loss, rel=1e-14)
+    other = step_factors(src.cell, xs, src.target, seed=0).recurrent["c" if kind == "lstm" else "h"]
+    assert abs(float(other.total(30 - 4).norm()) - kept) > 1e-6 * kept  # the seed matters

@@ -154,6 +154,7 @@ def step(
     return {"h": o * torch.tanh(c), "c": c, "i": i, "f": f, "o": o, "candidate": cand}
 
 
+State = tuple[torch.Tensor, torch.Tensor | None]  # (h_t, c_t): c_t for an LSTM only
 Progress = Callable[[str], None]  # takes a line saying how far a measurement has come
 
 
@@ -216,6 +217,7 @@ __all__ = [
     "Cell",
     "ProbeError",
     "Progress",
+    "State",
     "StepWatch",
     "fresh_cell",
     "layer_inputs",

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from rnn_tui.probe.cell import DTYPE, Cell, ProbeError, StepWatch, layer_inputs, step
+from rnn_tui.probe.cell import DTYPE, Cell, ProbeError, State, StepWatch, layer_inputs, step
 
 
 def loss_at_T(cell: Cell, h_T: torch.Tensor, target: int | None, seed: int) -> torch.Tensor:
@@ -72,6 +72,7 @@ class Factors:
     loss: float  # L_T
     state_norms: list[float]  # ‖∂L_T/∂h_t‖ for t = 1..T: the gradient flow, from the same pass
     last_state_gradient: torch.Tensor  # ∂L_T/∂h_T, (1, H)
+    kept_state: State | None = None  # (h, c) after `keep_state_at` steps, detached
 
     def gradients(self) -> dict[str, dict[str, torch.Tensor]]:
         """∂L_T/∂ each weight, by family ("W_x", "W_h", "b", "b_hh") and gate."""
@@ -89,11 +90,13 @@ def step_factors(
     target: int | None = None,
     watch: StepWatch | None = None,
     seed: int = 0,
+    keep_state_at: int | None = None,
 ) -> Factors:
     """The factors of every weight's gradient of L_T (see Factors; L_T as `loss_at_T` with
     `seed`), from one backward pass: a zero added to each recurrent product and to each gate's
     pre-activation catches the gradient δ_t reaching it, and what each product multiplies is
-    kept. A hook on each h_t takes ‖∂L_T/∂h_t‖ on the way back."""
+    kept. A hook on each h_t takes ‖∂L_T/∂h_t‖ on the way back. The state after
+    `keep_state_at` steps is kept, detached (where a truncated pass starts)."""
     require_steps(xs)
     xs = layer_inputs(cell, xs)
     products: dict[str, list[torch.Tensor]] = {}
@@ -129,7 +132,10 @@ def step_factors(
 
     h = torch.zeros(1, cell.hidden, dtype=DTYPE)
     c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
+    kept = None
     for t, x in enumerate(xs, 1):
+        if t - 1 == keep_state_at:
+            kept = (h.detach(), c.detach() if c is not None else None)
         values = step(cell, x.unsqueeze(0), h, c, product, pre)
         h, c = values["h"], values.get("c")
         h.register_hook(state_gradient(t))
@@ -152,7 +158,7 @@ def step_factors(
             inputs[g] = Terms(xs, torch.cat([next(deltas) for _ in steps]))
         else:
             inputs[g] = Terms(xs, recurrent[g].deltas)
-    return Factors(recurrent, inputs, float(loss.detach()), state_norms, last[0])
+    return Factors(recurrent, inputs, float(loss.detach()), state_norms, last[0], kept)
 
 
 def bptt_factors(

@@ -25,6 +25,7 @@ from rnn_tui.probe.cell import (
     Cell,
     ProbeError,
     Progress,
+    State,
     StepWatch,
     layer_inputs,
     spectral_radius,
@@ -176,22 +177,34 @@ def truncated_gradient(
     tau: int,
     target: int | None = None,
     watch: StepWatch | None = None,
+    seed: int = 0,
+    start: State | None = None,
 ):
-    """∂L_T/∂W_hh with the state detached τ steps before the end (d2l's truncated BPTT)."""
+    """∂L_T/∂W_hh with the state detached τ steps before the end (d2l's truncated BPTT); L_T
+    as `_loss` with `seed`. `start`: the state (h, c) after the first T − τ steps when already
+    known (factors.py keeps it), else they run here, without a graph."""
     xs = layer_inputs(cell, xs)
     gate = "c" if cell.kind == "lstm" else "h"
     W = cell.W_h[gate].detach().clone().requires_grad_()
     live = _replace(cell, gate, W)
-    h = torch.zeros(1, cell.hidden, dtype=DTYPE)
-    c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
-    for t, x in enumerate(xs):
-        if t == len(xs) - tau:  # the graph before this step is cut
-            h, c = h.detach(), c.detach() if c is not None else None
+    cut = len(xs) - tau  # the graph before this step is cut
+    if start is None:
+        h = torch.zeros(1, cell.hidden, dtype=DTYPE)
+        c = torch.zeros(1, cell.hidden, dtype=DTYPE) if cell.kind == "lstm" else None
+        with torch.no_grad():
+            for t, x in enumerate(xs[:cut], 1):
+                values = step(cell, x.unsqueeze(0), h, c)
+                h, c = values["h"], values.get("c")
+                if watch is not None:
+                    watch(t, h)
+    else:
+        h, c = start
+    for t, x in enumerate(xs[cut:], cut + 1):
         values = step(live, x.unsqueeze(0), h, c)
         h, c = values["h"], values.get("c")
         if watch is not None:
-            watch(t + 1, h)
-    _loss(cell, h, target, 0).backward()
+            watch(t, h)
+    _loss(cell, h, target, seed).backward()
     return W.grad if W.grad is not None else torch.zeros_like(W)
 
 
@@ -201,19 +214,23 @@ def truncation(
     tau: int,
     target: int | None = None,
     progress: Progress | None = None,
-    terms: Terms | None = None,
+    factors: Factors | None = None,
+    seed: int = 0,
 ) -> Truncation:
-    """The per-step terms (`terms`: when already found for these inputs), and how far
-    truncating after τ steps moves the gradient."""
+    """The per-step terms, and how far truncating after τ steps moves the gradient (L_T as
+    `_loss` with `seed`). `factors`: those of these inputs and loss when already found, kept
+    with their state τ steps before the end (step_factors's `keep_state_at`)."""
     _require(xs)
     if not 1 <= tau:
         raise ProbeError(f"tau must be at least 1, got {tau}")
-    if terms is None:
-        terms = bptt_factors(cell, xs, target, StepWatch(progress, "BPTT terms", len(xs)))
-    full = terms.total()
     kept = min(tau, len(xs))
+    if factors is None:
+        watch = StepWatch(progress, "BPTT terms", len(xs))
+        factors = step_factors(cell, xs, target, watch, seed, keep_state_at=len(xs) - kept)
+    terms = factors.recurrent["c" if cell.kind == "lstm" else "h"]
+    full = terms.total()
     watch = StepWatch(progress, f"BPTT truncated after τ = {kept}", len(xs))
-    cut = truncated_gradient(cell, xs, kept, target, watch)
+    cut = truncated_gradient(cell, xs, kept, target, watch, seed, factors.kept_state)
     norm = float(full.norm())
     # What truncation drops is the older terms' sum (an empty sum when τ ≥ T, so exactly 0):
     # full − cut would leave rounding noise such as "5.29e-14 %" where nothing was dropped.

@@ -139,14 +139,14 @@ def gradient_report(options: dict, progress: Progress | None = None) -> Gradient
     src = source(options)
     xs = src.cell.encode(src.ids)
     # One backward pass gives the gradient reaching each h_t, the weight gradient clipping
-    # scales and the terms truncation splits (factors.py); the truncated gradient is another.
+    # scales and the terms truncation splits (factors.py); the truncated gradient is another,
+    # over the last τ steps only, from the state that pass kept.
+    seed, tau = int(options["seed"]), min(int(options["truncate"]), len(xs))
     watch = StepWatch(progress, "gradient flow, clipping and BPTT terms", len(xs))
-    factors = step_factors(src.cell, xs, src.target, watch, seed=int(options["seed"]))
+    factors = step_factors(src.cell, xs, src.target, watch, seed, keep_state_at=len(xs) - tau)
     flow = flow_of(src.cell, factors)
     clip = clipping(src.cell, xs, float(options["clip"]), src.target, factors=factors)
-    tau = min(int(options["truncate"]), len(xs))
-    terms = factors.recurrent["c" if src.cell.kind == "lstm" else "h"]
-    cut = truncation(src.cell, xs, tau, src.target, progress, terms=terms)
+    cut = truncation(src.cell, xs, tau, src.target, progress, factors, seed)
     return GradientReport(
         src.name, src.cell.kind, len(xs), src.cell.hidden, flow, decay_rate(flow.norms), clip, cut
     )
