@@ -168,3 +168,14 @@ def test_bleu_module_imports_without_sacrebleu():
         "assert 'sacrebleu' not in sys.modules and 'torch' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_seeds_tokenized_text_scores_without_sacrebleus_warning(caplog) -> None:
+    # Every seq2seq epoch printed "It looks like you forgot to detokenize your test data"
+    # twice: the held-out translations end with " ." as the seeds' preprocessing splits it.
+    hypotheses = [f"je suis là {i} ." for i in range(120)]
+    references = [f"je suis ici {i} ." for i in range(120)]
+    with caplog.at_level("WARNING", logger="sacrebleu"):
+        score = corpus_bleu(hypotheses, references)
+    assert [r.getMessage() for r in caplog.records] == []
+    assert score == sacrebleu.corpus_bleu(hypotheses, [references], lowercase=True).score
