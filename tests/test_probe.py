@@ -66,6 +66,17 @@ def model(name: str, embed: int = 0, vocab: int = 7, hidden: int = 6):
     return m
 
 
+def stacked(name: str, embed: int, layers: int = 2, seed: int = 3):
+    config = {"model": name, "vocab_size": 7, "hidden": 5, "layers": layers, "embed": embed,
+              "dropout": 0.0, "bidirectional": False}  # fmt: skip
+    m = build_model(config)
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in m.parameters():
+            p.normal_(0, 0.5)
+    return m
+
+
 def tokens(n: int, vocab: int = 7, seed: int = 0) -> list[int]:
     return torch.randint(vocab, (n,), generator=torch.Generator().manual_seed(seed)).tolist()
 
@@ -224,13 +235,7 @@ def test_spectral_radius_of_a_known_matrix() -> None:
 
 @pytest.mark.parametrize(("name", "embed"), [("lstm", 0), ("gru", 3), ("rnn", 0)])
 def test_a_stacked_model_unrolls_layer_by_layer_as_its_forward(name, embed) -> None:
-    config = {"model": name, "vocab_size": 7, "hidden": 5, "layers": 3, "embed": embed,
-              "dropout": 0.0, "bidirectional": False}  # fmt: skip
-    m = build_model(config)
-    torch.manual_seed(2)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, 0.5)
+    m = stacked(name, embed, layers=3, seed=2)
     ids = tokens(8)
     logits, _ = m(torch.tensor([ids]))
     cell = cell_of(m)
@@ -323,17 +328,6 @@ def test_a_report_says_how_far_each_pass_has_come_and_stays_the_same() -> None:
         forward = [f"step {t} of 40" for t in range(first, 41)]
         backward = [f"back to step {t} of 40" for t in range(40, first - 1, -1)]
         assert mine == forward + backward, what
-
-
-def stacked(name: str, embed: int):
-    config = {"model": name, "vocab_size": 7, "hidden": 5, "layers": 2, "embed": embed,
-              "dropout": 0.0, "bidirectional": False}  # fmt: skip
-    m = build_model(config)
-    torch.manual_seed(3)
-    with torch.no_grad():
-        for p in m.parameters():
-            p.normal_(0, 0.5)
-    return m
 
 
 @pytest.mark.parametrize(
