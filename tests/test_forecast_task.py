@@ -50,6 +50,27 @@ def test_one_step_paths_are_the_models_own_predictions(kind):
         assert torch.allclose(path[1:], again, atol=1e-5)
 
 
+@pytest.mark.parametrize(("kind", "layers"), [("rnn", 1), ("gru", 2), ("lstm", 1), ("lstm", 3)])
+def test_the_states_after_every_point_are_the_models_own(kind, layers):
+    # Read one point at a time, a million-point series took ~45 s for each horizon the view
+    # and every epoch's scores ask for; one pass per layer gives the same states.
+    torch.manual_seed(0)
+    config = {"model": "forecast", "kind": kind, "tau": 4, "hidden": 8, "layers": layers}
+    model = build_model(config).eval()
+    z = torch.randn(50)
+    with torch.no_grad():
+        states, first = model.states(z, 5, 49)
+        assert first == 5
+        for s in (5, 17, 49):
+            _, state = model.rnn(z[: s + 1].view(1, -1, 1))
+            pairs = zip(states, state) if kind == "lstm" else [(states, state)]
+            for found, own in pairs:
+                assert torch.allclose(found[:, s - first], own[:, 0], atol=1e-6)
+        starts = torch.tensor([7, 30])
+        given = model.paths(z, starts, 5, (states, first))
+        assert torch.allclose(given, model.paths(z, starts, 5), atol=1e-6)
+
+
 def test_a_forecaster_config_out_of_range_is_one_line():
     with pytest.raises(ModelError, match=r"tau must be an integer in \[1, 10,000\]"):
         build_model({"model": "forecast", "kind": "mlp", "tau": 10**9, "hidden": 10})

@@ -110,10 +110,14 @@ def _view(model, config, series, transform, first_test, horizons, period, device
     tau = model.tau
     min_start = tau - 1 if config.get("first", "drop") == "drop" else 0
 
+    # The latent model's state after every point, found once for all k (None for the MLP).
+    known = model.states(z, 0, n - 1)
+
     def aligned(k: int, starts: np.ndarray) -> np.ndarray:
         out = np.full(len(x), np.nan)
         if len(starts):
-            paths = model.paths(z, torch.from_numpy(starts).to(device), k).double().cpu().numpy()
+            starts_t = torch.from_numpy(starts).to(device)
+            paths = model.paths(z, starts_t, k, known).double().cpu().numpy()
             out[starts + k + offset] = transform.levels(paths, x[starts + offset])[:, -1]
         return out
 
@@ -125,7 +129,7 @@ def _view(model, config, series, transform, first_test, horizons, period, device
     multistep = np.full(len(x), np.nan)
     start = first_test - 1  # the last training label: everything after it is predicted
     if n - 1 - start > 0:
-        path = model.paths(z, torch.tensor([start], device=device), n - 1 - start)
+        path = model.paths(z, torch.tensor([start], device=device), n - 1 - start, known)
         levels = transform.levels(path.double().cpu().numpy(), x[[start + offset]])[0]
         multistep[start + 1 + offset :] = levels
     targets = np.arange(first_test, n) + offset

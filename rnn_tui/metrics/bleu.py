@@ -94,6 +94,4 @@ def corpus_bleu(
     # The pairs are tokenized the seeds' way (punctuation split off: "je suis là ."), and the
     # score is of that text. `force` changes no number: it only silences sacrebleu's warning
     # that such text "looks tokenized", which it printed twice at every seq2seq epoch.
-    return float(
-        sacrebleu.corpus_bleu(hypotheses, streams, lowercase=lowercase, force=True).score
-    )
+    return float(sacrebleu.corpus_bleu(hypotheses, streams, lowercase=lowercase, force=True).score)

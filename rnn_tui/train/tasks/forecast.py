@@ -243,9 +243,12 @@ class ForecastTask(Sharded):
         """{"val_loss", "model": {k: errors}} for the held-out points (model in eval mode)."""
         x, targets = self.series.values, self.targets
         errors, val_loss = {}, None
+        # The latent model's states at every start of every horizon, found once.
+        first = int(targets.min()) - max(max(self.horizons), 1)
+        known = model.states(self.z, max(first, 0), int(targets.max()) - 1)
         for k in self.horizons:
             starts = torch.from_numpy(targets - k).to(self.device)
-            paths = model.paths(self.z, starts, k).double().cpu().numpy()
+            paths = model.paths(self.z, starts, k, known).double().cpu().numpy()
             if k == 1:
                 val_loss = float(np.mean((paths[:, 0] - self.z_values[targets]) ** 2))
             anchors = x[targets - k + self.offset]
@@ -253,7 +256,7 @@ class ForecastTask(Sharded):
             errors[k] = forecast_errors(levels, x[targets + self.offset])
         if val_loss is None:  # 1 is not among the horizons: one-step still measures the loss
             starts = torch.from_numpy(targets - 1).to(self.device)
-            one = model.paths(self.z, starts, 1).double().cpu().numpy()[:, 0]
+            one = model.paths(self.z, starts, 1, known).double().cpu().numpy()[:, 0]
             val_loss = float(np.mean((one - self.z_values[targets]) ** 2))
         return {"val_loss": val_loss, "model": errors}
 
