@@ -68,3 +68,32 @@ def test_a_language_model_or_a_changed_series_is_one_line(char_checkpoint, tmp_p
     csv.unlink()
     with pytest.raises(ForecastError, match="series file not found"):
         forecast_view(run)
+
+
+def test_a_thinned_view_averages_buckets_of_points_and_keeps_the_errors(seeds_run) -> None:
+    # A million-point series' curves, decimated on the screen's event loop, held it 0.4 s: the
+    # screen's worker thins the view to bucket means first.
+    run, _ = seeds_run
+    view = forecast_view(run)
+    n = len(view.series)  # the seeds' 1,000 points
+    assert view.thinned(n) is view and view.t is None
+    thin = view.thinned(300)  # buckets of 4: 250 of them
+    assert len(thin.series) == len(thin.one_step) == len(thin.t) == 250
+    assert thin.t[:2].tolist() == [2.5, 6.5] and thin.t[-1] == 998.5
+    assert np.allclose(thin.series.values, view.series.values.reshape(-1, 4).mean(axis=1))
+    # NaN where a bucket has no prediction; the mean of those it has elsewhere.
+    first = int(np.argmax(np.isfinite(view.one_step)))
+    bucket = first // 4
+    assert np.isnan(thin.one_step[:bucket]).all()
+    expected = np.nanmean(view.one_step[4 * bucket : 4 * bucket + 4])
+    assert thin.one_step[bucket] == pytest.approx(expected)
+    for k, values in view.k_step.items():
+        assert np.allclose(thin.k_step[k][-5:], values.reshape(-1, 4).mean(axis=1)[-5:])
+    assert (thin.errors, thin.winners, thin.first_test) == (
+        view.errors,
+        view.winners,
+        view.first_test,
+    )
+    odd = view.thinned(7)  # buckets of 143: the last one holds the last 142 points
+    assert len(odd.t) == 7 and odd.t[-1] == pytest.approx(np.arange(859, 1001).mean())
+    assert odd.series.values[-1] == pytest.approx(view.series.values[858:].mean())

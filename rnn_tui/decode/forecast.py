@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -45,6 +45,40 @@ class ForecastView:
     errors: dict[int, dict[str, dict]]  # k → {"mlp"|…, "naive", "seasonal_naive"} → errors
     winners: dict[int, str | None]
     period: int | None
+    # Where the arrays sit on the time axis, t = 1..T (None: one entry a point); a thinned
+    # view's entries are bucket means, at their buckets' mean t.
+    t: np.ndarray | None = None
+
+    def thinned(self, points: int) -> ForecastView:
+        """The view with each array (the series' values too) averaged over buckets of
+        consecutive points, at most `points` of them; the errors stay those of every point.
+        A million-point series' curves, decimated on the screen's event loop, held it 0.4 s."""
+        n = len(self.series)
+        stride = -(-n // points)
+        if stride <= 1:
+            return self
+        return replace(
+            self,
+            series=replace(self.series, values=_bucket_means(self.series.values, stride)),
+            one_step=_bucket_means(self.one_step, stride),
+            multistep=_bucket_means(self.multistep, stride),
+            k_step={k: _bucket_means(v, stride) for k, v in self.k_step.items()},
+            t=_bucket_means(np.arange(1.0, n + 1), stride),
+        )
+
+
+def _bucket_means(values: np.ndarray, stride: int) -> np.ndarray:
+    """Means of the finite values in each run of `stride` entries (NaN where none is)."""
+    buckets = -(-len(values) // stride)
+    padded = np.full(buckets * stride, np.nan)
+    padded[: len(values)] = values
+    blocks = padded.reshape(buckets, stride)
+    finite = np.isfinite(blocks)
+    counts = finite.sum(axis=1)
+    sums = np.where(finite, blocks, 0.0).sum(axis=1)
+    out = np.full(buckets, np.nan)
+    np.divide(sums, counts, out=out, where=counts > 0)
+    return out
 
 
 def load_forecaster(path: str | os.PathLike, device: str | torch.device = "cpu"):

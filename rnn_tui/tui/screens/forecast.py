@@ -39,6 +39,11 @@ from rnn_tui.tui.widgets.forecast_results import AR, LATENT, SLOT_COLORS, Foreca
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 
+# Points a view's curves keep (bucket means beyond): the plots draw about two per column, so
+# this leaves room to zoom in ~80× at 120 columns, and a million points cost the event loop
+# nothing to draw.
+PLOT_POINTS = 20_000
+
 
 def slot_of(config: dict) -> str:
     """The AR slot for a run of the MLP, the latent slot for a recurrent model's."""
@@ -188,7 +193,7 @@ forecasts are shown in the series' own units.
 
         if not RunDir(path).checkpoints.joinpath("best.json").exists():
             return None
-        return forecast_view(path)
+        return forecast_view(path).thinned(PLOT_POINTS)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

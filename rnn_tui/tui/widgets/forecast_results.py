@@ -219,7 +219,7 @@ class ForecastResults(Vertical):
         self._table()
 
     def _t(self, view: ForecastView) -> np.ndarray:
-        return np.arange(1, len(view.series) + 1)
+        return np.arange(1, len(view.series) + 1) if view.t is None else view.t
 
     def _data(self) -> list[Series]:
         view = next(iter(self.views.values()))
