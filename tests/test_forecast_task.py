@@ -189,3 +189,10 @@ def test_reading_a_long_series_reports_its_progress(tmp_path, monkeypatch):
     with reporting(lambda *args: seen.append(args)):
         Trainer(Config("forecast", device="cpu"))  # the bundled sine: nothing read from disk
     assert seen == []
+
+
+def test_states_can_be_asked_for_with_gradients_on():
+    # The LSTM's cell states are written in place, which autograd refuses outside no_grad.
+    model = build_model({"model": "forecast", "kind": "lstm", "tau": 4, "hidden": 4})
+    (h, c), first = model.states(torch.randn(12), 2, 11)
+    assert h.shape == c.shape == (1, 10, 4) and first == 2 and not h.requires_grad

@@ -89,6 +89,7 @@ class LatentForecaster(nn.Module):
         out, state = self.rnn(x.unsqueeze(-1), state)
         return self.head(out).squeeze(-1), state
 
+    @torch.no_grad()  # for forecasting only: the cell states are filled in place, step by step
     def states(self, z: torch.Tensor, first: int, last: int) -> tuple[Any, int]:
         """The state after reading z[0 … s] for every s in [first, last], stacked on dim 1
         (batch), with `first`: what `paths` takes as `known`.
