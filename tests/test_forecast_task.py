@@ -196,3 +196,37 @@ def test_states_can_be_asked_for_with_gradients_on():
     model = build_model({"model": "forecast", "kind": "lstm", "tau": 4, "hidden": 4})
     (h, c), first = model.states(torch.randn(12), 2, 11)
     assert h.shape == c.shape == (1, 10, 4) and first == 2 and not h.requires_grad
+
+
+@pytest.mark.parametrize("kind", ["mlp", "gru"])
+def test_a_long_path_keeps_no_tensor_a_step_for_the_collector(kind, monkeypatch):
+    # A list of one tensor a step kept 200,000 alive on a million-point series' multi-step
+    # path, and each full collection walked them all with the GIL held: the Forecast screen's
+    # event loop stalled 100–200 ms at a time while its worker computed a view.
+    import gc
+
+    torch.manual_seed(0)
+    model = build_model({"model": "forecast", "kind": kind, "tau": 4, "hidden": 4}).eval()
+    steps, seen = [0], []
+
+    def count() -> None:
+        steps[0] += 1
+        if steps[0] % 500 == 0:
+            seen.append(len(gc.get_objects()) - before)
+
+    if kind == "mlp":
+        model.register_forward_hook(lambda *_: count())
+    else:
+        mv = torch.mv
+        monkeypatch.setattr(torch, "mv", lambda *args: (count(), mv(*args))[1])
+    z = torch.randn(50)
+    gc.collect()
+    gc.disable()
+    try:
+        before = len(gc.get_objects())
+        with torch.no_grad():
+            path = model.paths(z, torch.tensor([49]), 3_000)
+    finally:
+        gc.enable()
+    assert path.shape == (1, 3_000)
+    assert len(seen) >= 5 and max(seen) < 200

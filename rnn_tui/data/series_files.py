@@ -15,7 +15,7 @@ import csv
 import io
 import itertools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,6 +31,33 @@ MIN_POINTS = 3
 MAX_POINTS = 1_000_000  # a latent model's held-out scoring steps through each point
 
 
+class PointNumbers(Sequence[str]):
+    """The labels "1" … "n" of a series without a label column, each made when it is read.
+    Made up front, a million of them were one C loop that held the GIL for 110–270 ms (the
+    Forecast screen's event loop stalled while its worker read the series) and 60 MB."""
+
+    def __init__(self, n: int) -> None:
+        self._numbers = range(1, n + 1)
+
+    def __len__(self) -> int:
+        return len(self._numbers)
+
+    def __getitem__(self, i):  # an index, or a slice (a tuple)
+        if isinstance(i, slice):
+            return tuple(map(str, self._numbers[i]))
+        return str(self._numbers[i])
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PointNumbers):
+            return self._numbers == other._numbers
+        return isinstance(other, tuple) and len(other) == len(self) and tuple(self) == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PointNumbers({len(self)})"
+
+
 @dataclass(frozen=True)
 class Series:
     """A univariate series: its values (float64), a label per point (dates, or t = 1..T), where
@@ -40,7 +67,7 @@ class Series:
     name: str
     column: str
     values: np.ndarray
-    labels: tuple[str, ...]
+    labels: Sequence[str]  # a tuple, or PointNumbers
     period_hint: int | None = None
 
     def __len__(self) -> int:
@@ -62,9 +89,8 @@ def load_series(
     `airline`, or the CSV file `source` (its column `column`, or its only numeric one);
     `progress(rows read, rows)` now and then while a file's rows are read."""
     if source == SINE:
-        t, x = sine_series(length, noise, seed)
-        labels = tuple(str(int(v)) for v in t)
-        return Series(SINE, "x", x.astype(np.float64), labels)
+        _, x = sine_series(length, noise, seed)
+        return Series(SINE, "x", x.astype(np.float64), PointNumbers(len(x)))
     if source == AIRLINE:
         text = read_bundled("series", "airline.csv")
         return parse_csv(text, AIRLINE, column or "Passengers")
@@ -118,7 +144,7 @@ def parse_csv(
     if len(values) < MIN_POINTS:
         count = f"{len(values)} value{'s' if len(values) != 1 else ''}"
         raise DataError(f"{label} has {count}: a series needs at least {MIN_POINTS}")
-    shown = tuple(labels) if by is not None else tuple(map(str, range(1, len(values) + 1)))
+    shown = tuple(labels) if by is not None else PointNumbers(len(values))
     period = 12 if _monthly(shown) else None
     return Series(label, header[index], np.frombuffer(values, dtype=np.float64), shown, period)
 
@@ -178,7 +204,7 @@ def _label_column(header: list[str], sniffed: list[list[str]], index: int) -> in
     return None
 
 
-def _monthly(labels: tuple[str, ...]) -> bool:
+def _monthly(labels: Sequence[str]) -> bool:
     """Labels like 1949-01 or 1949-01-01, one month apart throughout."""
     months = []
     for text in labels:
@@ -189,4 +215,12 @@ def _monthly(labels: tuple[str, ...]) -> bool:
     return len(months) > 1 and all(b - a == 1 for a, b in zip(months, months[1:], strict=False))
 
 
-__all__ = ["AIRLINE", "BUNDLED_SERIES", "SINE", "Series", "load_series", "parse_csv"]
+__all__ = [
+    "AIRLINE",
+    "BUNDLED_SERIES",
+    "SINE",
+    "PointNumbers",
+    "Series",
+    "load_series",
+    "parse_csv",
+]

@@ -57,12 +57,11 @@ class ARForecaster(nn.Module):
         padded = torch.cat((z.new_zeros(self.tau), z))
         index = starts[:, None] + 1 + torch.arange(self.tau, device=z.device)
         window = padded[index]
-        out = []
-        for _ in range(k):
-            y = self(window)
-            out.append(y)
+        out = _steps_out(z, len(starts), k)
+        for step in range(k):
+            y = out[step] = self(window)
             window = torch.cat((window[:, 1:], y[:, None]), dim=1)
-        return torch.stack(out, dim=1)
+        return out.T
 
 
 class LatentForecaster(nn.Module):
@@ -133,8 +132,8 @@ class LatentForecaster(nn.Module):
         else:
             state = states[:, index].contiguous()
             top = state[-1]
-        y = self.head(top).squeeze(-1)
-        out = [y]
+        out = _steps_out(z, len(starts), k)
+        y = out[0] = self.head(top).squeeze(-1)
         # The cells themselves, layer by layer: a 200,000-step multi-step path (one start) was
         # 200,000 calls of nn.GRU at ~68 µs, most of it the module's own work per call.
         weights = [
@@ -150,7 +149,7 @@ class LatentForecaster(nn.Module):
         W_q, b_q = self.head.weight[0], self.head.bias
         hs = list(state[0] if isinstance(state, tuple) else state)
         cs = list(state[1]) if isinstance(state, tuple) else None
-        for _ in range(k - 1):
+        for step in range(1, k):
             x = y[:, None]
             for layer, w in enumerate(weights):
                 if cs is None:
@@ -158,9 +157,16 @@ class LatentForecaster(nn.Module):
                 else:
                     hs[layer], cs[layer] = cell(x, (hs[layer], cs[layer]), *w)
                 x = hs[layer]
-            y = torch.mv(x, W_q) + b_q
-            out.append(y)
-        return torch.stack(out, dim=1)
+            y = out[step] = torch.mv(x, W_q) + b_q
+        return out.T
+
+
+def _steps_out(z: torch.Tensor, starts: int, k: int) -> torch.Tensor:
+    """The (k, starts) tensor a path's steps are written into, step by step; its transpose is
+    the (starts, k) paths. A list of one tensor a step kept 200,000 of them alive on a long
+    multi-step path, and each full collection walked them all, holding the GIL: the Forecast
+    screen's event loop stalled 100–200 ms at a time while its worker computed a view."""
+    return z.new_empty(k, starts)
 
 
 def _cell_states(lstm: nn.LSTM, x: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
