@@ -41,6 +41,7 @@ from rnn_tui.tui.collection_pause import (
 )
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
+from rnn_tui.tui.torch_libraries import preload_torch_libraries
 from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
 
 
@@ -187,6 +188,11 @@ class RnnTuiApp(App[None]):
     # means when running in a terminal (not headless, as tests run apps by the hundred).
     freeze_long_lived_objects: bool | None = None
     FREEZE_AFTER_S = 2.0
+    # Load torch's libraries in a thread PRELOAD_AFTER_S after start-up, with the GIL released
+    # (torch_libraries.py), so the first screen that imports torch does not stall: None means
+    # when running in a terminal, as the freeze.
+    preload_torch: bool | None = None
+    PRELOAD_AFTER_S = 0.5
     REFREEZE_EVERY_S = 2.0  # then checks for growth (a screen built, torch imported) this often
     # The models the Generate and Translate consoles loaded, shared so that at most two stay in
     # memory (made on first use by screens/console.py's model_cache).
@@ -199,6 +205,18 @@ class RnnTuiApp(App[None]):
         freeze = self.freeze_long_lived_objects
         if freeze or (freeze is None and not self.is_headless):
             self.set_timer(self.FREEZE_AFTER_S, self._freeze)
+        preload = self.preload_torch
+        if preload or (preload is None and not self.is_headless):
+            self.set_timer(self.PRELOAD_AFTER_S, self._preload_torch)
+
+    def _preload_torch(self) -> None:
+        self.run_worker(
+            preload_torch_libraries,
+            thread=True,
+            group="preload",
+            description="load torch's libraries",
+            exit_on_error=False,
+        )
 
     def _freeze(self) -> None:
         freeze_long_lived()

@@ -1,0 +1,103 @@
+"""torch's libraries loaded ahead of its import with the GIL released (tui/torch_libraries.py):
+loaded without importing torch, torch then imports and computes, a CUDA build and anything
+unexpected left to the import, and the app doing it in a thread after start-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from rnn_tui.tui import torch_libraries
+from rnn_tui.tui.torch_libraries import (
+    CUDA_LIB,
+    GLOBAL_DEPS,
+    PYTHON_LIB,
+    preload_torch_libraries,
+    torch_library_dir,
+)
+
+LINUX_CPU_BUILD = sys.platform.startswith("linux") and not (torch_library_dir() / CUDA_LIB).exists()
+
+
+@pytest.mark.skipif(not LINUX_CPU_BUILD, reason="preloads only a CPU build of torch on Linux")
+def test_the_libraries_load_without_importing_torch_which_then_works():
+    script = (
+        "import sys\n"
+        "from rnn_tui.tui.torch_libraries import preload_torch_libraries\n"
+        "assert preload_torch_libraries() is True\n"
+        "assert 'torch' not in sys.modules and 'torch._C' not in sys.modules\n"
+        "maps = open('/proc/self/maps').read()\n"
+        "assert 'libtorch_cpu.so' in maps and 'libtorch_python.so' in maps\n"
+        "import torch\n"
+        "print(float(torch.ones(3) @ torch.arange(3.0)), torch.randn(2, 2).shape)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["3.0", "torch.Size([2,", "2])"]
+
+
+def _no_dlopen(monkeypatch):
+    def refused(*args, **kwargs):
+        raise AssertionError("dlopen called")
+
+    monkeypatch.setattr(torch_libraries.ctypes, "CDLL", refused)
+    monkeypatch.delitem(sys.modules, "torch._C")  # as if torch were not imported yet
+
+
+def _fake_lib(tmp_path, *names: str, content: bytes = b"not a library"):
+    tmp_path.mkdir()
+    for name in names:
+        (tmp_path / name).write_bytes(content)
+    return tmp_path
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_a_cuda_build_or_missing_libraries_are_left_to_the_import(tmp_path, monkeypatch):
+    import torch  # noqa: F401 (torch._C in sys.modules, to take out)
+
+    _no_dlopen(monkeypatch)
+    cuda = _fake_lib(tmp_path / "cuda", GLOBAL_DEPS, PYTHON_LIB, CUDA_LIB)
+    assert preload_torch_libraries(cuda) is False
+    missing = _fake_lib(tmp_path / "missing", GLOBAL_DEPS)
+    assert preload_torch_libraries(missing) is False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
+def test_files_that_are_not_libraries_are_refused_without_an_error(tmp_path, monkeypatch):
+    import torch  # noqa: F401
+
+    monkeypatch.delitem(sys.modules, "torch._C")
+    lib = _fake_lib(tmp_path / "lib", GLOBAL_DEPS, PYTHON_LIB)
+    assert preload_torch_libraries(lib) is False
+
+
+def test_with_torch_imported_there_is_nothing_to_load(monkeypatch):
+    import torch  # noqa: F401
+
+    monkeypatch.setattr(torch_libraries.ctypes, "CDLL", None)  # would fail if called
+    assert preload_torch_libraries() is True
+
+
+@pytest.mark.parametrize(("preload", "runs"), [(None, False), (True, True), (False, False)])
+async def test_the_app_loads_them_in_a_thread_after_start_up(tui, monkeypatch, preload, runs):
+    import threading
+
+    from rnn_tui.tui import app as app_module
+
+    threads: list[bool] = []
+
+    def recorded() -> bool:
+        threads.append(threading.current_thread() is threading.main_thread())
+        return True
+
+    monkeypatch.setattr(app_module, "preload_torch_libraries", recorded)
+    app = tui.make_app()
+    app.preload_torch = preload  # None: only in a terminal (tests run headless)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(app.PRELOAD_AFTER_S + 0.3)
+        await app.workers.wait_for_complete()
+    assert threads == ([False] if runs else [])
