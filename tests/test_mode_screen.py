@@ -1,6 +1,7 @@
 """A top-level screen is styled once when first opened (ModeScreen): no whole-app restyle, no
-whole-screen restyle on its first resumes, and its styles are still right after a theme
-change made before it was built or while it was away."""
+whole-screen restyle on its first resumes nor on a return when the app's state is unchanged,
+and its styles are still right after a theme change made before it was built or while it was
+away, or a change to its own nodes or to the terminal's focus while it was away."""
 
 from __future__ import annotations
 
@@ -118,3 +119,73 @@ async def test_a_focus_move_repaints_the_widgets_it_restyles_not_the_whole_scree
             await tui.settle(pilot)
             assert app.focused is not before
         assert whole == []
+
+
+def _restyled_whole(monkeypatch) -> list[str]:
+    """The screens Textual restyles whole from now on (each by its name)."""
+    from rnn_tui.tui.screens.mode_screen import ModeScreen
+
+    restyled: list[str] = []
+    update_node_styles = ModeScreen.update_node_styles
+
+    def counted(self, *args, **kwargs):
+        restyled.append(type(self).__name__)
+        return update_node_styles(self, *args, **kwargs)
+
+    monkeypatch.setattr(ModeScreen, "update_node_styles", counted)
+    return restyled
+
+
+def _fully_restyled(screen) -> tuple[list[tuple[str, str, str]], str]:
+    """The screen's colours after every node of it is restyled, as Textual's resume did."""
+    screen.app.stylesheet.update_nodes(screen.walk_children(with_self=True), animate=False)
+    return _colours(screen)
+
+
+async def test_a_return_restyles_nothing_when_only_the_screens_own_nodes_changed(
+    tui, monkeypatch
+) -> None:
+    # Textual restyled every node on each return: 40-121 ms a switch at 120x40. A node that
+    # changes while its screen is away is restyled at once, so nothing is stale.
+    from textual.widgets import Button
+
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        field = screen.query_one("#form-hidden")
+        field.focus()
+        await tui.settle(pilot)
+        restyled = _restyled_whole(monkeypatch)
+        await pilot.press("f2")
+        await pilot.pause()
+        start = screen.query_one("#start", Button)
+        start.disabled = True
+        field.add_class("-invalid")
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.screen is screen and app.focused is field
+        assert restyled == []
+        back = _colours(screen)
+        assert back == _fully_restyled(screen)
+        start.disabled = False
+        field.remove_class("-invalid")
+        await pilot.pause()
+        assert _colours(screen) != back
+
+
+async def test_a_return_restyles_the_screen_when_the_terminal_focus_changed_away(
+    tui, monkeypatch
+) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        await pilot.press("f2")
+        await pilot.pause()
+        restyled = _restyled_whole(monkeypatch)
+        app.app_focus = False  # the terminal lost the focus: Textual restyles the Dataset only
+        await pilot.pause()
+        app.switch_mode("train")  # not by a key: a key gives the app its focus back
+        await pilot.pause()
+        assert app.screen is screen and "TrainScreen" in restyled
+        assert _colours(screen) == _fully_restyled(screen)
