@@ -189,3 +189,46 @@ async def test_a_return_restyles_the_screen_when_the_terminal_focus_changed_away
         await pilot.pause()
         assert app.screen is screen and "TrainScreen" in restyled
         assert _colours(screen) == _fully_restyled(screen)
+
+
+async def _dataset_under_light(tui):
+    app = tui.make_app()
+    app.theme = "textual-light"
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        return _colours(app.screen)
+
+
+async def test_the_first_screen_returns_without_restyling_the_app(tui, monkeypatch) -> None:
+    # Textual leaves the app's first screen at CSS count -1, so the first return to it
+    # re-parsed the whole stylesheet and restyled every node of the app (~110 ms).
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        dataset = app.screen
+        before = _colours(dataset)
+        await tui.open_screen(pilot, "train")
+        restyled = _restyled_whole(monkeypatch)
+        refresh_css = app.refresh_css
+        monkeypatch.setattr(
+            app, "refresh_css", lambda *a, **k: (restyled.append("app"), refresh_css(*a, **k))
+        )
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.screen is dataset and restyled == []
+        assert _colours(dataset) == before == _fully_restyled(dataset)
+
+
+async def test_the_first_screen_away_during_a_theme_change_is_restyled_on_return(tui) -> None:
+    light = await _dataset_under_light(tui)
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        dark = _colours(app.screen)
+        await tui.open_screen(pilot, "train")
+        app.theme = "textual-light"
+        await pilot.pause()
+        await pilot.press("f2")
+        await tui.settle(pilot)
+        back = _colours(app.screen)
+    assert back != dark and back == light
