@@ -2,6 +2,8 @@
 
     python benchmarks/bench_stalls.py [--moves 20] [--presses 24] [--only tabs,switch,inside]
 
+`switch` opens each screen for the first time, then returns to each one twice.
+
 A 5 ms heartbeat runs on the app's event loop (headless, 120×40, animations off); a watcher
 thread notes the loop's Python stack whenever the heartbeat is over 50 ms late, so each stall
 comes with where the loop was. One JSON line per scenario:
@@ -158,6 +160,7 @@ async def scenarios(moves: int, only: set[str], presses: int = 24) -> list[dict]
     app = RnnTuiApp()
     app.animation_level = "none"
     app.freeze_long_lived_objects = True  # as in a terminal (a headless app does not)
+    app.preload_torch = True  # likewise: torch's libraries loaded after start-up
     results = []
     watch = Watch()
     async with app.run_test(size=(120, 40)) as pilot:
@@ -179,6 +182,11 @@ async def scenarios(moves: int, only: set[str], presses: int = 24) -> list[dict]
                 await pilot.press(spec.function_key)
                 await pilot.pause(2.0)
                 results.append({"scenario": "switch", "screen": spec.mode, **watch.take()})
+            # Back to each screen, now built: Textual restyled every node on each return.
+            for spec in (*SCREEN_SPECS, *SCREEN_SPECS[1:]):
+                await pilot.press(spec.function_key)
+                await pilot.pause(1.0)
+                results.append({"scenario": "return", "screen": spec.mode, **watch.take()})
         if "inside" in only:
             await pilot.press("f7")
             await pilot.pause(2.0)
