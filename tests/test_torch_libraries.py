@@ -11,14 +11,16 @@ import pytest
 
 from rnn_tui.tui import torch_libraries
 from rnn_tui.tui.torch_libraries import (
-    CUDA_LIB,
+    ACCELERATOR_LIBS,
     GLOBAL_DEPS,
     PYTHON_LIB,
     preload_torch_libraries,
     torch_library_dir,
 )
 
-LINUX_CPU_BUILD = sys.platform.startswith("linux") and not (torch_library_dir() / CUDA_LIB).exists()
+LINUX_CPU_BUILD = sys.platform.startswith("linux") and not any(
+    (torch_library_dir() / name).exists() for name in ACCELERATOR_LIBS
+)
 
 
 @pytest.mark.skipif(not LINUX_CPU_BUILD, reason="preloads only a CPU build of torch on Linux")
@@ -56,12 +58,13 @@ def _fake_lib(tmp_path, *names: str, content: bytes = b"not a library"):
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux only")
-def test_a_cuda_build_or_missing_libraries_are_left_to_the_import(tmp_path, monkeypatch):
+def test_an_accelerator_build_or_missing_libraries_are_left_to_the_import(tmp_path, monkeypatch):
     import torch  # noqa: F401 (torch._C in sys.modules, to take out)
 
     _no_dlopen(monkeypatch)
-    cuda = _fake_lib(tmp_path / "cuda", GLOBAL_DEPS, PYTHON_LIB, CUDA_LIB)
-    assert preload_torch_libraries(cuda) is False
+    for accelerator in ACCELERATOR_LIBS:
+        built = _fake_lib(tmp_path / accelerator, GLOBAL_DEPS, PYTHON_LIB, accelerator)
+        assert preload_torch_libraries(built) is False
     missing = _fake_lib(tmp_path / "missing", GLOBAL_DEPS)
     assert preload_torch_libraries(missing) is False
 

@@ -9,7 +9,8 @@ the event loop runs on; the import then finds them loaded and pays only its Pyth
 longest gap left: 44–64 ms).
 
 Only for a CPU build of torch on Linux: a CUDA build preloads its CUDA libraries in its own
-order on import (torch/__init__.py `_load_global_deps`), which this must not get ahead of.
+order on import (torch/__init__.py `_load_global_deps`), which this must not get ahead of, and
+a ROCm or XPU build is left alone likewise.
 Anything unexpected leaves the work to the import, as before; nothing here imports torch.
 """
 
@@ -26,6 +27,8 @@ from pathlib import Path
 GLOBAL_DEPS = "libtorch_global_deps.so"
 PYTHON_LIB = "libtorch_python.so"
 CUDA_LIB = "libtorch_cuda.so"  # present in a CUDA build only
+# A build for any accelerator (CUDA, ROCm, XPU) loads its own libraries in its own order.
+ACCELERATOR_LIBS = (CUDA_LIB, "libtorch_hip.so", "libtorch_xpu.so")
 
 
 def torch_library_dir() -> Path | None:
@@ -48,7 +51,7 @@ def preload_torch_libraries(lib: Path | None = None) -> bool:
     if not sys.platform.startswith("linux"):
         return False
     lib = torch_library_dir() if lib is None else lib
-    if lib is None or (lib / CUDA_LIB).exists():
+    if lib is None or any((lib / name).exists() for name in ACCELERATOR_LIBS):
         return False
     if not all((lib / name).is_file() for name in (GLOBAL_DEPS, PYTHON_LIB)):
         return False
@@ -64,4 +67,4 @@ def preload_torch_libraries(lib: Path | None = None) -> bool:
     return True
 
 
-__all__ = ["preload_torch_libraries", "torch_library_dir"]
+__all__ = ["ACCELERATOR_LIBS", "preload_torch_libraries", "torch_library_dir"]
