@@ -105,6 +105,28 @@ def test_a_series_without_a_label_column_is_numbered_from_one():
     assert load_series("sine", length=7).labels == ("1", "2", "3", "4", "5", "6", "7")
 
 
+def test_a_csv_read_again_unchanged_is_not_parsed_again(tmp_path, monkeypatch):
+    # The Forecast screen reads the series for each model's view after every epoch: a million
+    # rows took 1.2 s to parse each time.
+    from rnn_tui.data import series_files
+
+    parsed = []
+    parse = series_files.parse_csv
+    monkeypatch.setattr(
+        series_files, "parse_csv", lambda *a, **k: (parsed.append(a[1:3]), parse(*a, **k))[1]
+    )
+    path = tmp_path / "s.csv"
+    path.write_text("t,a,b\n1,1.5,7\n2,2.5,8\n3,3.5,9\n")
+    first = load_series(str(path), "a")
+    again = load_series(str(path), "a")
+    assert again is first and len(parsed) == 1
+    with pytest.raises(ValueError, match="read-only"):
+        first.values[0] = 0.0
+    assert list(load_series(str(path), "b").values) == [7, 8, 9] and len(parsed) == 2
+    path.write_text("t,a,b\n1,1.5,7\n2,2.5,8\n3,4.5,9\n")  # the same size, one digit changed
+    assert list(load_series(str(path), "a").values) == [1.5, 2.5, 4.5] and len(parsed) == 3
+
+
 def test_the_transform_is_fitted_on_the_training_part_only():
     x = np.arange(1.0, 101.0)
     fitted = SeriesTransform.fit(x, 60, log=False, diff=False, scale=True)
