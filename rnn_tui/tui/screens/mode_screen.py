@@ -17,7 +17,7 @@ Textual also restyles every node of a screen each time it comes back (40–121 m
 meanwhile: a change to one of the screen's nodes (a class, :disabled, a mount) restyles that
 node at once, shown or not, while a change to the app's pseudo-classes (the terminal's focus,
 dark or light) restyles only the screen shown. So a screen is restyled on return only when
-those, its theme or its CSS changed while it was away: a switch then takes 6–24 ms.
+those, its theme or its CSS changed while it was away: a switch then takes 6–18 ms.
 
 And each focus move repainted the whole screen: Textual's `Screen.focused` is a reactive that
 repaints its screen, so every widget's lines were composed again (15–27 ms at 120×40, a Dataset
