@@ -1,6 +1,7 @@
 """torch's libraries loaded ahead of its import with the GIL released (tui/torch_libraries.py):
-loaded without importing torch, torch then imports and computes, a CUDA build and anything
-unexpected left to the import, and the app doing it in a thread after start-up."""
+loaded without importing torch, torch then imports and computes, an accelerator build and
+anything unexpected left to the import, and the app doing it, then importing the screens'
+modules, in a thread after start-up."""
 
 from __future__ import annotations
 
@@ -85,8 +86,8 @@ def test_with_torch_imported_there_is_nothing_to_load(monkeypatch):
     assert preload_torch_libraries() is True
 
 
-@pytest.mark.parametrize(("preload", "runs"), [(None, False), (True, True), (False, False)])
-async def test_the_app_loads_them_in_a_thread_after_start_up(tui, monkeypatch, preload, runs):
+@pytest.mark.parametrize(("warm", "runs"), [(None, False), (True, True), (False, False)])
+async def test_the_app_warms_up_in_a_thread_after_start_up(tui, monkeypatch, warm, runs):
     import threading
 
     from rnn_tui.tui import app as app_module
@@ -97,10 +98,19 @@ async def test_the_app_loads_them_in_a_thread_after_start_up(tui, monkeypatch, p
         threads.append(threading.current_thread() is threading.main_thread())
         return True
 
+    imported: list[str] = []
+    import_module = app_module.import_module
     monkeypatch.setattr(app_module, "preload_torch_libraries", recorded)
+    monkeypatch.setattr(
+        app_module, "import_module", lambda name: (imported.append(name), import_module(name))[1]
+    )
     app = tui.make_app()
-    app.preload_torch = preload  # None: only in a terminal (tests run headless)
+    app.warm_up_in_background = warm  # None: only in a terminal (tests run headless)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(app.PRELOAD_AFTER_S + 0.3)
+        await pilot.pause(app.WARM_UP_AFTER_S + 0.3)
         await app.workers.wait_for_complete()
+        assert app.current_mode == "dataset"  # warmed up, not opened
     assert threads == ([False] if runs else [])
+    lazy = [spec.factory.module for spec in app_module.SCREEN_SPECS[1:]]
+    assert imported == (lazy if runs else [])
+    assert len(lazy) == 6 and all(name.startswith("rnn_tui.tui.screens.") for name in lazy)

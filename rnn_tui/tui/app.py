@@ -14,8 +14,9 @@ Importing this module must stay cheap (no torch): the app has to paint in well u
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib import import_module
 from pathlib import Path
 from typing import ClassVar
@@ -95,12 +96,27 @@ class ScreenSpec:
 
 def lazy(module: str, name: str) -> Callable[[], Screen]:
     """A factory that imports the screen's module on first use: only the first screen's code
-    is loaded before the app paints."""
+    is loaded before the app paints (`warm_up` imports it soon after, in a thread)."""
 
     def build() -> Screen:
         return getattr(import_module(module), name)()
 
+    build.module = module  # type: ignore[attr-defined]
     return build
+
+
+def warm_up(specs: Sequence[ScreenSpec]) -> None:
+    """What the first opening of a screen would otherwise do with the event loop waiting, done
+    in a thread soon after start-up: torch's libraries loaded with the GIL released
+    (torch_libraries.py; its first import held the loop 182–230 ms), then the lazy screens'
+    modules imported (52 ms for the Train screen's, 7–17 ms each other's). Importing Python
+    code lets the loop run every few milliseconds; a screen opened meanwhile waits only for
+    its own module."""
+    preload_torch_libraries()
+    for spec in specs:
+        module = getattr(spec.factory, "module", None)
+        if module is not None:
+            import_module(module)
 
 
 # The screen keys share one footer entry ("1 2 3 4 screens", "f2 f3 f4 f5 screens" in a field):
@@ -188,11 +204,10 @@ class RnnTuiApp(App[None]):
     # means when running in a terminal (not headless, as tests run apps by the hundred).
     freeze_long_lived_objects: bool | None = None
     FREEZE_AFTER_S = 2.0
-    # Load torch's libraries in a thread PRELOAD_AFTER_S after start-up, with the GIL released
-    # (torch_libraries.py), so the first screen that imports torch does not stall: None means
-    # when running in a terminal, as the freeze.
-    preload_torch: bool | None = None
-    PRELOAD_AFTER_S = 0.5
+    # Warm up in a thread WARM_UP_AFTER_S after start-up (`warm_up`): None means when running
+    # in a terminal, as the freeze.
+    warm_up_in_background: bool | None = None
+    WARM_UP_AFTER_S = 0.5
     REFREEZE_EVERY_S = 2.0  # then checks for growth (a screen built, torch imported) this often
     # The models the Generate and Translate consoles loaded, shared so that at most two stay in
     # memory (made on first use by screens/console.py's model_cache).
@@ -205,16 +220,16 @@ class RnnTuiApp(App[None]):
         freeze = self.freeze_long_lived_objects
         if freeze or (freeze is None and not self.is_headless):
             self.set_timer(self.FREEZE_AFTER_S, self._freeze)
-        preload = self.preload_torch
-        if preload or (preload is None and not self.is_headless):
-            self.set_timer(self.PRELOAD_AFTER_S, self._preload_torch)
+        warm = self.warm_up_in_background
+        if warm or (warm is None and not self.is_headless):
+            self.set_timer(self.WARM_UP_AFTER_S, self._warm_up)
 
-    def _preload_torch(self) -> None:
+    def _warm_up(self) -> None:
         self.run_worker(
-            preload_torch_libraries,
+            partial(warm_up, self.screen_specs),
             thread=True,
-            group="preload",
-            description="load torch's libraries",
+            group="warm-up",
+            description="load torch's libraries and the screens' modules",
             exit_on_error=False,
         )
 
