@@ -17,7 +17,9 @@ from textual.widgets import Input, SelectionList, Static
 from textual.worker import WorkerCancelled
 
 from rnn_tui.tui.screens.classify import ClassifyScreen
+from rnn_tui.tui.widgets.classify_bilm import BiLMPanel
 from rnn_tui.tui.widgets.classify_names import NamesPanel
+from rnn_tui.tui.widgets.classify_tagging import TagPanel
 from rnn_tui.tui.widgets.confusion import ConfusionMatrix, codes
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -221,14 +223,21 @@ async def test_p_cycles_the_parts_and_7_reaches_the_screen(saved, tui) -> None:
         screen = await tui.open_screen(pilot, "classify")
         assert isinstance(screen, ClassifyScreen)
         assert screen.query_one(NamesPanel).display
-        for part in ("tag", "bilm", "names"):
+        # Only the part shown is built at first (building all three held the loop 120-150 ms).
+        assert not screen.query(TagPanel) and not screen.query(BiLMPanel)
+        assert not screen.query("#cl-form-tag, #cl-form-bilm")
+        seen = {"names"}
+        for part in ("tag", "bilm", "names", "tag"):
+            seen.add(part)
             await pilot.press("p")
             await tui.settle(pilot)
             assert screen.part == part
             assert screen.query_one(f"#cl-{part}").display
             assert screen.query_one(f"#cl-form-{part}").display
             others = {"names", "tag", "bilm"} - {part}
-            assert not any(screen.query_one(f"#cl-{o}").display for o in others)
+            hidden = screen.query(", ".join(f"#cl-{o}, #cl-form-{o}" for o in others))
+            assert len(hidden) == 2 * len(seen - {part}) and not any(w.display for w in hidden)
+        assert len(screen.query(TagPanel)) == 1  # built once
 
 
 async def test_the_bidirectional_lm_demo_shows_both_perplexities_and_samples(

@@ -33,23 +33,25 @@ def bilm_options() -> list[Option]:
     ]
 
 
-def part_forms() -> list[OptionsForm]:
-    """One form per part, ids `cl-form-{part}`, fields `cl-{part}-{option}`."""
-    return [
-        OptionsForm(declared("classify", NAME_FIELDS), f"cl-{NAMES}", id=f"cl-form-{NAMES}"),
-        OptionsForm(
+def part_form(part: str) -> OptionsForm:
+    """The part's form, id `cl-form-{part}`, fields `cl-{part}-{option}`."""
+    if part == NAMES:
+        return OptionsForm(declared("classify", NAME_FIELDS), f"cl-{NAMES}", id=f"cl-form-{NAMES}")
+    if part == TAG:
+        return OptionsForm(
             declared("tag", TAG_FIELDS),
             f"cl-{TAG}",
             "Start trains two taggers: one reading left to right, one both ways.",
             id=f"cl-form-{TAG}",
-        ),
-        OptionsForm(
+        )
+    if part == BILM:
+        return OptionsForm(
             bilm_options(),
             f"cl-{BILM}",
             "Start trains this LM one way and both ways (the seeds' warning).",
             id=f"cl-form-{BILM}",
-        ),
-    ]
+        )
+    raise ValueError(f"no such part: {part!r}")
 
 
-__all__ = ["BILM_FIELDS", "NAME_FIELDS", "TAG_FIELDS", "part_forms"]
+__all__ = ["BILM_FIELDS", "NAME_FIELDS", "TAG_FIELDS", "part_form"]
