@@ -17,7 +17,7 @@ WIDE = "日本語の文"  # two cells a character
 
 def random_texts(count: int, seed: int) -> list[Text]:
     """Cells of every kind the wrap meets: short and long words, words longer than any column
-    (folded), wide characters, line breaks, empty cells, styled spans."""
+    (folded), wide characters, line breaks, runs of spaces, empty cells, styled spans."""
     rng = random.Random(seed)
     texts = []
     for _ in range(count):
@@ -30,6 +30,8 @@ def random_texts(count: int, seed: int) -> list[Text]:
                 words.append("x" * rng.randint(20, 70))
             elif kind < 0.16:
                 words.append("\n")
+            elif kind < 0.19:
+                words.append(" " * rng.randint(1, 12))  # runs of spaces, trailing ones too
             else:
                 words.append("w" * rng.randint(1, 9))
         text = Text(" ".join(words).replace(" \n ", "\n"), end="")
