@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import threading
 
+import rnn_tui.tui.app as app_module
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.collection_pause import Refreeze, collection_paused, kept_for_good
 
@@ -75,6 +76,17 @@ def collecting_during(monkeypatch, owner, name: str) -> list[bool]:
 
     monkeypatch.setattr(owner, name, spied)
     return seen
+
+
+def collected_into(walked: list[int]):
+    """A collector callback that appends the number of objects each collection walked."""
+
+    def callback(phase: str, info: dict) -> None:
+        if phase == "start":
+            generation = info["generation"]
+            walked.append(sum(len(gc.get_objects(g)) for g in range(generation + 1)))
+
+    return callback
 
 
 def _tracked_ids() -> set[int]:
@@ -175,15 +187,22 @@ async def test_a_first_opening_is_built_with_collection_paused_then_frozen(tui, 
     monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
     monkeypatch.setattr(RnnTuiApp, "REFREEZE_EVERY_S", 3600.0)  # only the opening freezes
     collecting_while_composed = collecting_during(monkeypatch, TrainScreen, "compose")
+    collecting_while_frozen = collecting_during(monkeypatch, app_module, "freeze_built")
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(0.3)
         at_start = gc.get_freeze_count()
         assert at_start > 0 and gc.isenabled()
+        # Frozen without a collection, before collection resumes: a collection then walked the
+        # whole new screen twice (35-37 ms each, the event loop held) and found no garbage.
+        collections = collecting_during(monkeypatch, gc, "collect")
+        walked: list[int] = []
+        monkeypatch.setattr(gc, "callbacks", [*gc.callbacks, collected_into(walked)])
         await pilot.press("f3")
         await tui.settle(pilot)
-        assert collecting_while_composed == [False]
+        assert collecting_while_composed == [False] and collecting_while_frozen == [False]
+        assert collections == [] and max(walked, default=0) < 1_000
         assert gc.isenabled()
         assert gc.get_freeze_count() > at_start + 1_000
         await pilot.press("f2", "f3")  # opened before: Textual's plain switch

@@ -36,8 +36,8 @@ from rnn_tui.tui.collection_pause import (
     LongLivedData,
     Refreeze,
     collection_paused,
+    freeze_built,
     freeze_long_lived,
-    refreeze,
     thaw,
 )
 from rnn_tui.tui.commands import RnnTuiCommands
@@ -263,9 +263,9 @@ class RnnTuiApp(App[None]):
     async def _freeze_when_mounted(mounted: AwaitMount, paused) -> None:
         try:
             await mounted
+            freeze_built()
         finally:
             paused.__exit__(None, None, None)
-        refreeze()
 
     def _built(self, mode: str) -> bool:
         try:
