@@ -112,5 +112,64 @@ async def test_the_app_warms_up_in_a_thread_after_start_up(tui, monkeypatch, war
         assert app.current_mode == "dataset"  # warmed up, not opened
     assert threads == ([False] if runs else [])
     lazy = [spec.factory.module for spec in app_module.SCREEN_SPECS[1:]]
-    assert imported == (lazy if runs else [])
+    screens = [name for name in imported if name.startswith("rnn_tui.tui.screens.")]
+    assert screens == (lazy if runs else [])
     assert len(lazy) == 6 and all(name.startswith("rnn_tui.tui.screens.") for name in lazy)
+    # Then the backend modules the screens' workers import (torch with them), none of the TUI.
+    backend = [name for name in imported if name not in screens]
+    expected = {"rnn_tui.decode.generate", "rnn_tui.decode.translate", "rnn_tui.probe.report"}
+    assert (expected <= set(backend)) == runs and not any(".tui." in n for n in backend)
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+def test_the_workers_modules_are_imported_with_collection_paused(tmp_path, monkeypatch, freeze):
+    """torch's import, left to a screen's first worker, set off full collections of 40-65 ms
+    with the GIL held; the warm-up imports it with collection paused, and freezes what it
+    built before collection resumes where the app freezes its long-lived objects."""
+    import gc
+
+    from rnn_tui.tui import app as app_module
+    from rnn_tui.tui.screens.mode_screen import ModeScreen
+
+    (tmp_path / "warm_probe.py").write_text("import gc\nCOLLECTING = gc.isenabled()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "warm_probe", raising=False)
+    monkeypatch.setattr(app_module, "preload_torch_libraries", lambda: True)
+
+    class Probe(ModeScreen):
+        WORKER_MODULES = ("warm_probe",)
+
+    spec = app_module.ScreenSpec("9", "probe", "Probe", Probe)
+    before = gc.get_freeze_count()
+    try:
+        app_module.warm_up([spec], freeze=freeze)
+        assert sys.modules["warm_probe"].COLLECTING is False
+        assert gc.isenabled()
+        assert (gc.get_freeze_count() > before) == freeze
+    finally:
+        gc.unfreeze()
+        sys.modules.pop("warm_probe", None)
+
+
+def test_every_backend_module_a_screen_imports_on_use_is_warmed_up():
+    """A screen's decoding or probing module imported inside a function (in a worker, on first
+    use) is one of the screens' WORKER_MODULES, so that the warm-up has imported it first."""
+    import ast
+    from pathlib import Path
+
+    from rnn_tui.tui import app as app_module
+
+    warmed = {
+        name
+        for spec in app_module.SCREEN_SPECS
+        for name in getattr(app_module._screen_class(spec.factory), "WORKER_MODULES", ())
+    }
+    on_use = set()
+    for path in Path(app_module.__file__).parent.rglob("*.py"):
+        for function in ast.walk(ast.parse(path.read_text())):
+            if isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+                for node in ast.walk(function):
+                    if isinstance(node, ast.ImportFrom) and node.module:
+                        on_use.add(node.module)
+    backend = {name for name in on_use if name.startswith(("rnn_tui.decode", "rnn_tui.probe"))}
+    assert len(backend) >= 7 and backend <= warmed, backend - warmed

@@ -101,22 +101,38 @@ def lazy(module: str, name: str) -> Callable[[], Screen]:
     def build() -> Screen:
         return getattr(import_module(module), name)()
 
-    build.module = module  # type: ignore[attr-defined]
+    build.module, build.name = module, name  # type: ignore[attr-defined]
     return build
 
 
-def warm_up(specs: Sequence[ScreenSpec]) -> None:
+def _screen_class(factory: Callable[[], Screen]) -> type | None:
+    """The class a screen factory builds (its module imported), None when it cannot tell."""
+    module = getattr(factory, "module", None)
+    if module is not None:
+        return getattr(import_module(module), factory.name)  # type: ignore[attr-defined]
+    return factory if isinstance(factory, type) else None
+
+
+def warm_up(specs: Sequence[ScreenSpec], freeze: bool = False) -> None:
     """What the first opening of a screen would otherwise do with the event loop waiting, done
     in a thread soon after start-up: torch's libraries loaded with the GIL released
     (torch_libraries.py; its first import held the loop 182–230 ms), then the lazy screens'
-    modules imported (52 ms for the Train screen's, 7–17 ms each other's). Importing Python
-    code lets the loop run every few milliseconds; a screen opened meanwhile waits only for
-    its own module."""
+    modules imported (52 ms for the Train screen's, 7–17 ms each other's), then the backend
+    modules their workers use (`ModeScreen.WORKER_MODULES`, torch's Python part with them:
+    0.85 s, 140,000 objects). Importing Python code lets the loop run every few milliseconds; a
+    screen opened meanwhile waits only for its own module.
+
+    The imports run with automatic collection paused: torch's, left to a screen's first worker,
+    set off full collections of 40–65 ms with the GIL held. With `freeze` (the app freezes its
+    long-lived objects) what they built is frozen before collection resumes."""
     preload_torch_libraries()
-    for spec in specs:
-        module = getattr(spec.factory, "module", None)
-        if module is not None:
-            import_module(module)
+    with collection_paused():
+        for spec in specs:
+            screen = _screen_class(spec.factory)
+            for module in getattr(screen, "WORKER_MODULES", ()):
+                import_module(module)
+        if freeze:
+            freeze_built()
 
 
 # The screen keys share one footer entry ("1 2 3 4 screens", "f2 f3 f4 f5 screens" in a field):
@@ -214,11 +230,13 @@ class RnnTuiApp(App[None]):
     model_cache: ModelCache | None = None
 
     _frozen = False  # the start-up freeze has happened (so new long-lived objects are frozen too)
+    _freezing = False  # it will happen (freeze_long_lived_objects, resolved at mount)
     _long_lived = 0  # LongLivedData messages received
 
     def on_mount(self) -> None:
         freeze = self.freeze_long_lived_objects
-        if freeze or (freeze is None and not self.is_headless):
+        self._freezing = bool(freeze or (freeze is None and not self.is_headless))
+        if self._freezing:
             self.set_timer(self.FREEZE_AFTER_S, self._freeze)
         warm = self.warm_up_in_background
         if warm or (warm is None and not self.is_headless):
@@ -226,7 +244,7 @@ class RnnTuiApp(App[None]):
 
     def _warm_up(self) -> None:
         self.run_worker(
-            partial(warm_up, self.screen_specs),
+            partial(warm_up, self.screen_specs, self._freezing),
             thread=True,
             group="warm-up",
             description="load torch's libraries and the screens' modules",

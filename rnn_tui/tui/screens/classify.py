@@ -69,6 +69,7 @@ class ClassifyScreen(SlotRunsScreen):
 
     AUTO_FOCUS = "#cl-parts"
     EXPLAIN = explanations.CLASSIFY
+    WORKER_MODULES = ("rnn_tui.decode.classify", "rnn_tui.decode.tag")
     RUNS_TAB, NEW_TAB = "cl-tab-runs", "cl-tab-new"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -64,6 +64,7 @@ class ForecastScreen(SlotRunsScreen):
 
     AUTO_FOCUS = "#fc-side Tabs"
     EXPLAIN = explanations.FORECAST
+    WORKER_MODULES = ("rnn_tui.decode.forecast",)
     RUNS_TAB, NEW_TAB = "fc-tab-runs", "fc-tab-new"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -99,6 +99,7 @@ class GenerateScreen(ConsoleScreen):
 
     AUTO_FOCUS = "#prefix"
     EXPLAIN = explanations.GENERATE
+    WORKER_MODULES = ("rnn_tui.decode.generate",)
     TASK = "lm"
     loader = staticmethod(load_lm)
 

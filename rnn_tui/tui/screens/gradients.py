@@ -50,6 +50,12 @@ class GradientsScreen(ModeScreen):
     """
 
     EXPLAIN = explanations.GRADIENTS
+    WORKER_MODULES = (
+        "rnn_tui.probe.activations",
+        "rnn_tui.probe.cell",
+        "rnn_tui.probe.gradients",
+        "rnn_tui.probe.report",
+    )
     AUTO_FOCUS = "#grad-tabs Tabs"
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -27,6 +27,8 @@ restyles (their `:focus` and `:focus-within` rules), so here it repaints nothing
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import events
 from textual.app import ModeError, ScreenStackError
 from textual.reactive import Reactive
@@ -36,6 +38,10 @@ from textual.widget import Widget
 
 class ModeScreen(Screen):
     """A top-level screen: one mode of the app, built on first use."""
+
+    # The backend modules this screen's thread workers import (torch with them): the app's
+    # warm-up imports them soon after start-up, so the first worker does not (app.warm_up).
+    WORKER_MODULES: ClassVar[tuple[str, ...]] = ()
 
     # Textual's reactive, without its whole-screen repaint (the module's docstring says why).
     focused: Reactive[Widget | None] = Reactive(None, repaint=False)

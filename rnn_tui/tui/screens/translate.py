@@ -115,6 +115,7 @@ class TranslateScreen(ConsoleScreen):
 
     AUTO_FOCUS = "#tr-source"
     EXPLAIN = explanations.TRANSLATE
+    WORKER_MODULES = ("rnn_tui.decode.translate",)
     TASK = "seq2seq"
     loader = staticmethod(load_translator)
 
