@@ -331,3 +331,23 @@ async def test_starting_tagging_trains_one_way_and_two_way_on_the_same_options(
         await wait_for(pilot, screen, stopped)
         await wait_for(pilot, screen, lambda: not screen.training())
         assert len(calls) == 2
+
+
+async def test_a_redraw_while_a_part_is_being_built_skips_it(saved, tui) -> None:
+    """The poll timer's redraw runs beside a part's build: the panel is in the DOM before its
+    children are, and a redraw then must leave it alone (it is drawn once built)."""
+    import asyncio
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "classify")
+        building = asyncio.create_task(screen._build("tag"))
+        for _ in range(2_000):  # the form mounts first, then the panel
+            await asyncio.sleep(0)
+            if screen.query(TagPanel):
+                break
+        assert screen.query(TagPanel) and not building.done()
+        screen.redraw()
+        screen._show_views()
+        await building
+        assert screen.query_one("#cl-tag-table")
+        assert tui.errors(pilot.app) == []

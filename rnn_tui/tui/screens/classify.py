@@ -165,10 +165,10 @@ are gibberish — it saw the answer through the backward direction.
         self._show_views()
         self.redraw()
 
-    def _panel(self, kind: type[P]) -> P | None:
-        """A part's panel, None before the part is first shown."""
-        found = self.query(kind)
-        return found.first() if found else None
+    def _panel(self, part: str, kind: type[P]) -> P | None:
+        """The part's panel, None until it is built: the poll timer's redraw runs beside a
+        build still awaiting its mount, when the panel is in the DOM without its children."""
+        return self.query_one(f"#cl-{part}", kind) if part in self._built else None
 
     def _show_part(self) -> None:
         for part in self._built:
@@ -187,7 +187,7 @@ are gibberish — it saw the answer through the backward direction.
 
     def redraw(self) -> None:
         for part, kind in PANELS.items():
-            if panel := self._panel(kind):
+            if panel := self._panel(part, kind):
                 panel.show_progress(self.lab.pairs[part].snapshots())
 
     def load_views(self) -> None:
@@ -239,7 +239,7 @@ are gibberish — it saw the answer through the backward direction.
     def _show_views(self) -> None:
         slot = self.lab.names_slot
         self.query_one(NamesPanel).show_view(self.lab.views.get((NAMES, slot)), slot)
-        if panel := self._panel(TagPanel):
+        if panel := self._panel(TAG, TagPanel):
             tagged = self.lab.shown_views(TAG)
             panel.show_reports({s: v.report for s, v in tagged.items()})
 
@@ -274,7 +274,7 @@ are gibberish — it saw the answer through the backward direction.
         views = self.lab.shown_views(TAG)
         if not text.strip() or not views:
             self._request("restore")
-            if panel := self._panel(TagPanel):
+            if panel := self._panel(TAG, TagPanel):
                 panel.show_restored({})
             return
         self.run_worker(
@@ -286,7 +286,7 @@ are gibberish — it saw the answer through the backward direction.
         )
 
     def _restore_done(self, worker: Worker) -> None:
-        if worker.state == WorkerState.SUCCESS and (panel := self._panel(TagPanel)):
+        if worker.state == WorkerState.SUCCESS and (panel := self._panel(TAG, TagPanel)):
             panel.show_restored(worker.result)
 
     # -- starting and stopping ----------------------------------------------------------------
