@@ -109,6 +109,13 @@ async def test_the_app_warms_up_in_a_thread_after_start_up(tui, monkeypatch, war
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause(app.WARM_UP_AFTER_S + 0.3)
         await app.workers.wait_for_complete()
+        warming = [app._warming] if app._warming is not None else []
+        assert len(warming) == runs
+        for worker in warming:
+            # The imports run in a daemon thread: a quit meanwhile is not kept waiting for it.
+            ahead = worker.result
+            assert ahead.daemon and ahead is not threading.current_thread()
+            ahead.join(60)
         assert app.current_mode == "dataset"  # warmed up, not opened
     assert threads == ([False] if runs else [])
     lazy = [spec.factory.module for spec in app_module.SCREEN_SPECS[1:]]
@@ -142,7 +149,7 @@ def test_the_workers_modules_are_imported_with_collection_paused(tmp_path, monke
     spec = app_module.ScreenSpec("9", "probe", "Probe", Probe)
     before = gc.get_freeze_count()
     try:
-        app_module.warm_up([spec], freeze=freeze)
+        app_module.import_ahead([spec], freeze=freeze)
         assert sys.modules["warm_probe"].COLLECTING is False
         assert gc.isenabled()
         assert (gc.get_freeze_count() > before) == freeze

@@ -14,6 +14,7 @@ Importing this module must stay cheap (no torch): the app has to paint in well u
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -30,6 +31,7 @@ from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.widgets import Input
 from textual.widgets.input import Selection
+from textual.worker import Worker
 
 from rnn_tui.decode.cache import ModelCache
 from rnn_tui.tui.collection_pause import (
@@ -113,19 +115,33 @@ def _screen_class(factory: Callable[[], Screen]) -> type | None:
     return factory if isinstance(factory, type) else None
 
 
-def warm_up(specs: Sequence[ScreenSpec], freeze: bool = False) -> None:
+def warm_up(specs: Sequence[ScreenSpec], freeze: bool = False) -> threading.Thread:
     """What the first opening of a screen would otherwise do with the event loop waiting, done
-    in a thread soon after start-up: torch's libraries loaded with the GIL released
-    (torch_libraries.py; its first import held the loop 182–230 ms), then the lazy screens'
-    modules imported (52 ms for the Train screen's, 7–17 ms each other's), then the backend
-    modules their workers use (`ModeScreen.WORKER_MODULES`, torch's Python part with them:
-    0.85 s, 140,000 objects). Importing Python code lets the loop run every few milliseconds; a
-    screen opened meanwhile waits only for its own module.
+    soon after start-up: torch's libraries loaded with the GIL released (torch_libraries.py;
+    its first import held the loop 182–230 ms), then `import_ahead` started in a daemon thread,
+    which it returns.
+
+    The libraries load in the calling thread (a thread worker, which the interpreter's exit
+    waits for: 0.23 s at most, and the loader never runs beside the exit's teardown). The
+    imports run in a daemon thread, which the exit does not wait for: as a worker, a quit during
+    torch's import left the shell waiting up to 1.3 s after the app had gone."""
+    preload_torch_libraries()
+    thread = threading.Thread(
+        target=import_ahead, args=(specs, freeze), name="rnn-tui import ahead", daemon=True
+    )
+    thread.start()
+    return thread
+
+
+def import_ahead(specs: Sequence[ScreenSpec], freeze: bool = False) -> None:
+    """The lazy screens' modules (52 ms for the Train screen's, 7–17 ms each other's), then the
+    backend modules their workers use (`ModeScreen.WORKER_MODULES`, torch's Python part with
+    them: 0.85 s, 140,000 objects). Importing Python code lets the loop run every few
+    milliseconds; a screen opened meanwhile waits only for its own module.
 
     The imports run with automatic collection paused: torch's, left to a screen's first worker,
     set off full collections of 40–65 ms with the GIL held. With `freeze` (the app freezes its
     long-lived objects) what they built is frozen before collection resumes."""
-    preload_torch_libraries()
     with collection_paused():
         for spec in specs:
             screen = _screen_class(spec.factory)
@@ -238,6 +254,7 @@ class RnnTuiApp(App[None]):
     _frozen = False  # the start-up freeze has happened (so new long-lived objects are frozen too)
     _freezing = False  # it will happen (freeze_long_lived_objects, resolved at mount)
     _long_lived = 0  # LongLivedData messages received
+    _warming: Worker | None = None  # the warm-up's worker (its result: the import-ahead thread)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -253,7 +270,7 @@ class RnnTuiApp(App[None]):
             self.set_timer(self.WARM_UP_AFTER_S, self._warm_up)
 
     def _warm_up(self) -> None:
-        self.run_worker(
+        self._warming = self.run_worker(
             partial(warm_up, self.screen_specs, self._freezing),
             thread=True,
             group="warm-up",
