@@ -351,3 +351,15 @@ async def test_a_redraw_while_a_part_is_being_built_skips_it(saved, tui) -> None
         await building
         assert screen.query_one("#cl-tag-table")
         assert tui.errors(pilot.app) == []
+
+
+async def test_p_pressed_quickly_twice_reaches_the_third_part(saved, tui) -> None:
+    """The second p comes while the tagging part is still being built: it moves on from the
+    tab chosen, so the LM part is shown, not tagging again."""
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "classify")
+        screen.action_next_part()  # two p keys, the second before the first is handled
+        screen.action_next_part()
+        await tui.settle(pilot)
+        assert screen.part == "bilm"
+        assert screen.query_one("#cl-bilm").display and not screen.query_one("#cl-tag").display

@@ -177,8 +177,12 @@ are gibberish — it saw the answer through the backward direction.
         self.query_one(NamesPanel).show_guess(None)
 
     def action_next_part(self) -> None:
+        # From the tab chosen, not the part shown: a part still being built is the one a second
+        # quick p moves on from.
         tabs = self.query_one("#cl-parts", Tabs)
-        tabs.active = f"cl-part-{PARTS[(PARTS.index(self.part) + 1) % len(PARTS)]}"
+        chosen = tabs.active.removeprefix("cl-part-")
+        current = chosen if chosen in PARTS else self.part
+        tabs.active = f"cl-part-{PARTS[(PARTS.index(current) + 1) % len(PARTS)]}"
 
     def show_part(self, part: str) -> None:
         self.query_one("#cl-parts", Tabs).active = f"cl-part-{part}"
