@@ -170,6 +170,37 @@ async def test_choosing_seq2seq_shows_its_fields_and_defaults(runs, tui, train_a
         assert form.control("layers").disabled and form.control("layers").value == "1"
 
 
+async def test_the_form_finds_its_rows_without_searching(runs, tui, train_app, monkeypatch):
+    """Showing a task's rows looks nothing up by id: such a query walks all ~170 widgets of
+    the form, and the first showing asked for every row about three times (30–54 ms)."""
+    from textual.dom import DOMNode
+
+    app = train_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        form = screen.query_one(TrainForm)
+        searched: list[str] = []
+        for name in ("query", "query_one", "query_exactly_one", "query_children"):
+            real = getattr(DOMNode, name)
+
+            def counting(node, *args, _real=real, _name=name, **kwargs):
+                if node is form:
+                    searched.append(f"{_name}{args}")
+                return _real(node, *args, **kwargs)
+
+            monkeypatch.setattr(DOMNode, name, counting)
+        form.on_mount()
+        form.set_value("task", "seq2seq")
+        form.set_value("pairs", "my.txt")  # a path: File… and the path row
+        await pilot.pause()
+        form.set_value("task", "lm")
+        form.set_value("model", "rnn-scratch")
+        await pilot.pause()
+        form.options()
+        assert searched == []
+        assert "pairs" not in shown_rows(form) and form.control("layers").disabled
+
+
 async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_app) -> None:
     calls: list = []
     app = train_app(command_builder=replay_builder(calls))

@@ -86,6 +86,10 @@ class ForecastForm(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self._points: int | None = None  # length of the series chosen (sine: the field's T)
         self._points_error = ""
+        # The rows and fields by name, kept as composed: an id query walks the whole form, and
+        # every keystroke recounts the split from ~10 of them.
+        self._rows: dict[str, Horizontal] = {}
+        self._controls: dict[str, Input | Select] = {}
 
     def compose(self) -> ComposeResult:
         yield Static("series", classes="form-section")
@@ -95,20 +99,26 @@ class ForecastForm(VerticalScroll, can_focus=False):
             if name == "latent":
                 yield Static("models: the MLP and", classes="form-section")
             option = OPTIONS[name]
-            with Horizontal(classes="form-row", id=f"fc-row-{name}"):
+            with Horizontal(classes="form-row", id=f"fc-row-{name}") as row:
                 yield Label(option.title, classes="form-label")
-                yield option_control(option, f"fc-{name}", option_tooltip(option))
+                self._controls[name] = option_control(option, f"fc-{name}", option_tooltip(option))
+                yield self._controls[name]
+            self._rows[name] = row
             if name == "series":
-                with Horizontal(classes="form-row", id="fc-row-series-path"):
+                with Horizontal(classes="form-row", id="fc-row-series-path") as row:
                     yield Label("path", classes="form-label")
-                    yield TextField(
+                    self._path = TextField(
                         placeholder=option.extra["path_hint"],
                         id="fc-series-path",
                         compact=True,
                         tooltip="Path of a CSV file: a header row, a numeric column, no gaps",
                     )
-        yield Static("", id="fc-counts", markup=False)
-        yield Static("", id="fc-hint", markup=False)
+                    yield self._path
+                self._rows["series-path"] = row
+        self._counts = Static("", id="fc-counts", markup=False)
+        yield self._counts
+        self._hint_line = Static("", id="fc-hint", markup=False)
+        yield self._hint_line
         yield Button("Start ▶", id="fc-start", variant="success", compact=True)
 
     def on_mount(self) -> None:
@@ -118,9 +128,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
     # -- reading ------------------------------------------------------------------------------
 
     def control(self, name: str) -> Input | Select:
-        widget = self.query_one(f"#fc-{name}")
-        assert isinstance(widget, Input | Select)
-        return widget
+        return self._controls[name]
 
     def set_value(self, name: str, value: object) -> None:
         """Set a field (tests, the palette); a text field takes the value's text."""
@@ -131,7 +139,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
         no path yet), and the column ("" for the only numeric one)."""
         series = self.control("series").value
         if series == FILE:
-            series = self.query_one("#fc-series-path", Input).value.strip()
+            series = self._path.value.strip()
         column = self.control("column").value.strip() if series not in (SINE, "airline") else ""
         return str(series), column
 
@@ -146,7 +154,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
             problems.append("series: type the path of a CSV file")
         options["series"], options["column"] = series, column or None
         for name in ROWS:
-            if name in ("series", "column") or not self.query_one(f"#fc-row-{name}").display:
+            if name in ("series", "column") or not self._rows[name].display:
                 continue
             widget, option = self.control(name), OPTIONS[name]
             if isinstance(widget, Select):
@@ -162,7 +170,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
     def _valid(self, name: str) -> object | None:
         """The field's value when it is valid (the option's default when its row is hidden)."""
         option: Option = OPTIONS[name]
-        if not self.query_one(f"#fc-row-{name}").display:
+        if not self._rows[name].display:
             return option.default
         widget = self.control(name)
         if isinstance(widget, Select):
@@ -180,7 +188,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
         self._update_counts()
 
     def _update_counts(self) -> None:
-        line = self.query_one("#fc-counts", Static)
+        line = self._counts
         text, error = self.counts_text()
         line.update(text)
         line.set_class(error, "-error")
@@ -214,13 +222,13 @@ class ForecastForm(VerticalScroll, can_focus=False):
 
     def _show_rows(self) -> None:
         series = self.control("series").value
-        self.query_one("#fc-row-series-path").display = series == FILE
-        self.query_one("#fc-row-column").display = series == FILE
+        self._rows["series-path"].display = series == FILE
+        self._rows["column"].display = series == FILE
         for name in SINE_ONLY:
-            self.query_one(f"#fc-row-{name}").display = series == SINE
+            self._rows[name].display = series == SINE
         latent = self.control("latent").value != "none"
         for name in LATENT_ONLY:
-            self.query_one(f"#fc-row-{name}").display = latent
+            self._rows[name].display = latent
 
     @on(Select.Changed)
     def _select_changed(self, event: Select.Changed) -> None:
@@ -228,7 +236,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
         if name in ("series", "latent"):
             self._show_rows()
         if name == "series" and event.value == FILE:
-            self.query_one("#fc-series-path", Input).focus()
+            self._path.focus()
         self._update_counts()
 
     @on(Input.Changed)
@@ -248,12 +256,14 @@ class ForecastForm(VerticalScroll, can_focus=False):
             self._hint(option_tooltip(OPTIONS[name]))
 
     def _hint(self, text: str, error: bool = False) -> None:
-        widget = self.query_one("#fc-hint", Static)
+        widget = self._hint_line
         widget.update(text)
         widget.set_class(error, "-error")
 
     def first_field(self) -> Select:
-        return self.query_one("#fc-series", Select)
+        series = self._controls["series"]
+        assert isinstance(series, Select)
+        return series
 
 
 __all__ = ["ROWS", "ForecastForm"]

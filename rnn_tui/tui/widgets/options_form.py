@@ -54,20 +54,21 @@ class OptionsForm(VerticalScroll, can_focus=False):
         self.declared = {option.name: option for option in options}
         self.prefix = prefix
         self.note = note
+        self._controls: dict[str, Input | Select] = {}  # by name, kept as composed
 
     def compose(self) -> ComposeResult:
         for name, option in self.declared.items():
             with Horizontal(classes="form-row"):
                 yield Label(option.title, classes="form-label")
-                yield option_control(option, f"{self.prefix}-{name}", option_tooltip(option))
+                control = option_control(option, f"{self.prefix}-{name}", option_tooltip(option))
+                self._controls[name] = control
+                yield control
         if self.note:
             yield Static(self.note, classes="form-note", markup=False)
         yield Button("Start ▶", id=f"{self.prefix}-start", variant="success", compact=True)
 
     def control(self, name: str) -> Input | Select:
-        widget = self.query_one(f"#{self.prefix}-{name}")
-        assert isinstance(widget, Input | Select)
-        return widget
+        return self._controls[name]
 
     def first_field(self) -> Widget:
         return self.control(next(iter(self.declared)))
