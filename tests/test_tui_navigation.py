@@ -431,3 +431,33 @@ async def test_tab_switches_leave_nothing_alive_behind(tui) -> None:
         after_one_round = await switches(8)  # each tab shown twice: every cache filled
         after_three = await switches(16)
         assert after_three - after_one_round < 1_500
+
+
+@pytest.mark.parametrize("key", ["f3", "f6", "f8"])
+async def test_a_screens_first_run_scan_starts_once_it_has_been_drawn(tui, monkeypatch, key):
+    """The scan's thread shares the GIL with the event loop: started at mount, 2,001 runs
+    slowed the screen's first layout and drawing (longest gap 128–190 ms, 72–143 after)."""
+    from textual.screen import Screen
+
+    from rnn_tui.tui.screens.side_runs import SideRunsScreen
+
+    drawn: set[int] = set()
+    scans: list[bool] = []
+    draw, scan = Screen._compositor_refresh, SideRunsScreen.refresh_runs
+
+    def drawing(screen):
+        drawn.add(id(screen))
+        return draw(screen)
+
+    def scanning(screen):
+        scans.append(id(screen) in drawn)
+        return scan(screen)
+
+    monkeypatch.setattr(Screen, "_compositor_refresh", drawing)
+    monkeypatch.setattr(SideRunsScreen, "refresh_runs", scanning)
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press(key)
+        await tui.settle(pilot)
+        assert isinstance(app.screen, SideRunsScreen)
+        assert scans and scans[0], scans

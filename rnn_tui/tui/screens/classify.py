@@ -135,7 +135,7 @@ are gibberish — it saw the answer through the backward direction.
 
     def on_mount(self) -> None:
         self._show_part()
-        self.refresh_runs()
+        self.call_after_refresh(self.refresh_runs)  # see SideRunsScreen.refresh_runs
         self.redraw()
 
     # -- parts --------------------------------------------------------------------------------

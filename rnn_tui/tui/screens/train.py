@@ -203,7 +203,7 @@ reference).
     def on_mount(self) -> None:
         self.set_interval(1 / self.poll_hz, self.poll, name="follow runs")
         self.set_interval(RUN_LIST_SECONDS, self._auto_refresh_runs, name="list runs")
-        self.refresh_runs()
+        self.call_after_refresh(self.refresh_runs)  # see SideRunsScreen.refresh_runs
 
     # -- following ----------------------------------------------------------------------------
 
