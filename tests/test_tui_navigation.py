@@ -461,3 +461,32 @@ async def test_a_screens_first_run_scan_starts_once_it_has_been_drawn(tui, monke
         await tui.settle(pilot)
         assert isinstance(app.screen, SideRunsScreen)
         assert scans and scans[0], scans
+
+
+async def test_a_screen_is_laid_out_once_when_first_shown_and_again_on_a_resize(tui, monkeypatch):
+    """Textual posts a screen just shown a Resize to the size it was just laid out at, and
+    laid it all out again: the help over the Train screen spent 43 ms redrawing both."""
+    from textual.screen import Screen
+
+    from rnn_tui.tui.screens.help import HelpScreen
+
+    relaid: list[str] = []  # layouts a Resize set off
+    real = Screen._screen_resized
+
+    def resized(screen, size):
+        relaid.append(type(screen).__name__)
+        return real(screen, size)
+
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("f3")
+        await tui.settle(pilot)
+        monkeypatch.setattr(Screen, "_screen_resized", resized)
+        await pilot.press("f1")
+        await tui.settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        assert relaid == []
+        await pilot.resize_terminal(100, 30)  # a real resize: laid out at the new size
+        await tui.settle(pilot)
+        assert "HelpScreen" in relaid and "TrainScreen" in relaid  # and the one beneath
+        assert app.screen.query_one("#help-body").size.width < 100

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown, Static
 
+from rnn_tui.tui.first_layout import FirstLayoutOnce
+
 NAVIGATION_KEYS = [
     ("tab / shift+tab", "move the focus between controls, tabs and tables"),
     ("↑ ↓ pgup pgdn home end", "move in tables, lists and scrolling panes"),
@@ -55,7 +57,7 @@ def key_table(rows: list[tuple[str, str]]) -> Table:
     return table
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(FirstLayoutOnce, ModalScreen[None]):
     """Keys and a short guide, over the screen it describes; escape, ? or F1 closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from rnn_tui.tui.first_layout import FirstLayoutOnce
 from rnn_tui.tui.widgets.text_field import TextField
 
 DIALOG_CSS = """
@@ -45,7 +46,7 @@ DIALOG_CSS = """
 """
 
 
-class AskDialog(ModalScreen[str | None]):
+class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
     """A question with one text field: enter checks the text with `check` (None: fine, else
     the problem, shown under the field) and closes with it; escape closes with None."""
 
@@ -79,7 +80,7 @@ class AskDialog(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class ConfirmDialog(ModalScreen[bool]):
+class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
     """A yes/no question: y or the first button says yes; n, escape or the second, no."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog", border="$error")

@@ -15,11 +15,12 @@ from textual.widgets import Button, Static
 
 from rnn_tui.runs.process import TrainProcess
 from rnn_tui.runs.rundir import RunError
+from rnn_tui.tui.first_layout import FirstLayoutOnce
 
 QuitChoice = Literal["stop", "leave", "cancel"]
 
 
-class QuitRunDialog(ModalScreen[QuitChoice]):
+class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
     """Stop the run (checkpoint, then exit) / Leave it running / Cancel."""
 
     DEFAULT_CSS = """
