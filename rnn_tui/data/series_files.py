@@ -194,7 +194,9 @@ def _value_column(header: list[str], body: list[list[str]], label: str, column: 
     if not numeric:
         raise DataError(f"{label} has no numeric column (its columns: {', '.join(header)})")
     names = ", ".join(header[i] for i in numeric)
-    raise DataError(f"{label} has several numeric columns ({names}): name one with --column")
+    raise DataError(
+        f"{label} has several numeric columns ({names}): name the one to use as the column"
+    )
 
 
 def _numeric_column(body: list[list[str]], i: int) -> bool:
