@@ -27,24 +27,22 @@ def _epochs(entry: dict) -> str:
     return f"{done}/{total}"
 
 
-def _ppl(value) -> str:
-    value = _number(value)
-    return "—" if value is None else f"{value:.2f}"
+# (entry key, measure, format): the best score each task keeps, in the order columns show them.
+_BEST = (
+    ("best_val_ppl", "val ppl", ".2f"),
+    ("best_bleu", "BLEU", ".1f"),
+    ("best_rmse", "RMSE", ".4g"),
+    ("best_macro_f1", "macro-F1", ".3f"),
+)
 
 
-def _bleu(value) -> str:
-    value = _number(value)
-    return "—" if value is None else f"{value:.1f}"
-
-
-def _rmse(value) -> str:
-    value = _number(value)
-    return "—" if value is None else f"{value:.4g}"
-
-
-def _f1(value) -> str:
-    value = _number(value)
-    return "—" if value is None else f"{value:.3f}"
+def _best(entry: dict, kinds: list[tuple[str, str, str]], shared: bool) -> str:
+    """The run's best score; in a shared column, with its measure's name ("BLEU 31.2")."""
+    for key, measure, fmt in kinds:
+        value = _number(entry.get(key))
+        if value is not None:
+            return f"{measure} {value:{fmt}}" if shared else f"{value:{fmt}}"
+    return "—"
 
 
 def _cell(value: object, default: str = "?", style: str = "") -> Text:
@@ -75,55 +73,79 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from rich.console import Console
+
+    console = Console(highlight=False)
+    console.print(_table(entries, plain(str(root)), console.width))
+    return 0
+
+
+_STYLES = {
+    "running": "green",
+    "paused": "yellow",
+    "failed": "red",
+    "died": "red",
+    "finished": "cyan",
+}
+
+
+def _frame(columns: int, boxed: bool) -> int:
+    """Cells a table's frame takes: a space either side of each column, a rule between and
+    around them when boxed; without rules the table's outer edges have no padding."""
+    return 3 * columns + 1 if boxed else 2 * (columns - 1)
+
+
+def _table(entries: list[dict], root: str, width: int):
+    """The runs as a table `width` columns wide at most, where it can be: the name is the one
+    column that folds; the other cells are short and stay whole on one line."""
+    from rich.cells import cell_len
     from rich.table import Table
 
-    table = Table(title=Text(f"runs in {plain(str(root))}"), title_justify="left")
-    table.add_column("name", overflow="fold")
     # A task column when the runs are of several tasks (an unreadable task does not count).
     tasks = {entry.get("task") for entry in entries} - {None}
-    if len(tasks) > 1:
-        table.add_column("task", no_wrap=True, min_width=8)
-    table.add_column("model")
-    table.add_column("status")
-    table.add_column("epochs", justify="right")
-    table.add_column("best val ppl", justify="right")
-    translation = any(entry.get("best_bleu") is not None for entry in entries)
-    if translation:
-        table.add_column("best BLEU", justify="right")
-    forecast = any(entry.get("best_rmse") is not None for entry in entries)
-    if forecast:
-        table.add_column("best RMSE", justify="right")
-    scored = any(entry.get("best_macro_f1") is not None for entry in entries)
-    if scored:
-        table.add_column("best macro-F1", justify="right")
-    table.add_column("updated")
-    styles = {
-        "running": "green",
-        "paused": "yellow",
-        "failed": "red",
-        "died": "red",
-        "finished": "cyan",
-    }
+    # Each run has one best score, of its task's kind. Runs of one kind get that kind's column;
+    # runs of several kinds share one "best" column whose cells name their measure.
+    kinds = [kind for kind in _BEST if any(_number(e.get(kind[0])) is not None for e in entries)]
+    kinds = kinds or [_BEST[0]]
+    shared = len(kinds) > 1
+    headers = ["name", *(["task"] if len(tasks) > 1 else []), "model", "status", "epochs"]
+    headers += ["best" if shared else f"best {kinds[0][1]}", "updated"]
+    rows = []
     for entry in entries:
         status = entry.get("status")
-        bleu = [Text(_bleu(entry.get("best_bleu")))] if translation else []
-        rmse = [Text(_rmse(entry.get("best_rmse")))] if forecast else []
-        f1 = [Text(_f1(entry.get("best_macro_f1")))] if scored else []
-        task = [_cell(entry.get("task"))] if len(tasks) > 1 else []
-        table.add_row(
-            _cell(entry.get("name")),
-            *task,
-            _cell(entry.get("model")),
-            _cell(status, "unknown", styles.get(status, "") if isinstance(status, str) else ""),
-            Text(_epochs(entry)),
-            Text(_ppl(entry.get("best_val_ppl"))),
-            *bleu,
-            *rmse,
-            *f1,
-            Text(fmt_time(entry.get("updated"))),
+        style = _STYLES.get(status, "") if isinstance(status, str) else ""
+        rows.append(
+            [
+                _cell(entry.get("name")),
+                *([_cell(entry.get("task"))] if len(tasks) > 1 else []),
+                _cell(entry.get("model")),
+                _cell(status, "unknown", style),
+                Text(_epochs(entry)),
+                Text(_best(entry, kinds, shared)),
+                Text(fmt_time(entry.get("updated"))),
+            ]
         )
-    Console(highlight=False).print(table)
-    return 0
+    natural = [max(cell_len(h), *(row[i].cell_len for row in rows)) for i, h in enumerate(headers)]
+    if sum(natural) + _frame(len(headers), boxed=True) > width:
+        # Narrow: the year goes first (a run list is about this year's runs), then the name folds.
+        for row, entry in zip(rows, entries, strict=True):
+            row[-1] = Text(fmt_time(entry.get("updated"), "%m-%d %H:%M"))
+        natural[-1] = max(len("updated"), *(row[-1].cell_len for row in rows))
+    # Rules between the columns while the name keeps 12 columns; without them when that is
+    # what lets every other cell stay whole (runs of several tasks at 80 columns).
+    boxed = sum(natural[1:]) + 12 + _frame(len(headers), boxed=True) <= width
+    name_width = max(10, width - _frame(len(headers), boxed) - sum(natural[1:]))
+    if boxed:
+        table = Table(title=Text(f"runs in {root}"), title_justify="left")
+    else:
+        table = Table(title=Text(f"runs in {root}"), title_justify="left", box=None)
+        table.pad_edge = False
+    table.add_column("name", overflow="fold", width=min(natural[0], name_width))
+    for header in headers[1:]:
+        right = header in ("epochs",) or header.startswith("best")
+        table.add_column(header, justify="right" if right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 __all__ = ["run"]

@@ -1,0 +1,66 @@
+"""`rnn-tui runs` as a table: every line within the terminal's width, the short cells whole."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from cli_helpers import call
+
+NOW = time.mktime((2026, 12, 2, 0, 33, 0, 0, 0, -1))
+ENTRIES = [
+    {"name": "lm-gru-20261202-003345", "task": "language_model", "model": "gru",
+     "status": "finished", "epoch": 2, "epochs": 2, "best_val_ppl": 16.69, "updated": NOW},
+    {"name": "mt-gru-20261202-003345", "task": "translation", "model": "gru",
+     "status": "running", "epoch": 2, "epochs": 20, "best_bleu": 31.25, "updated": NOW},
+    {"name": "fc-rnn-20261202-003345", "task": "forecast", "model": "rnn",
+     "status": "died", "epoch": 2, "epochs": 20, "best_rmse": 0.0512, "updated": NOW},
+    {"name": "cl-lstm-20261202-003345", "task": "classify", "model": "lstm",
+     "status": "paused", "epoch": 2, "epochs": 20, "best_macro_f1": 0.812, "updated": NOW},
+]  # fmt: skip
+
+
+@pytest.fixture
+def shown(tmp_path, monkeypatch, capsys):
+    """`rnn-tui runs` over `entries` in a terminal `width` columns wide: its lines."""
+
+    def show(entries: list[dict], width: int) -> list[str]:
+        monkeypatch.setattr("rnn_tui.runs.listing.list_runs", lambda root: entries)
+        monkeypatch.setenv("COLUMNS", str(width))
+        code, out, err = call(["runs", "--dir", str(tmp_path)], capsys)
+        assert code == 0 and not err
+        return out.splitlines()
+
+    return show
+
+
+@pytest.mark.parametrize("count", [1, 2, 4])
+@pytest.mark.parametrize("width", [80, 100, 160])
+def test_rows_fit_the_width_and_keep_their_short_cells_whole(shown, count, width):
+    entries = ENTRIES[:count]
+    lines = shown(entries, width)
+    assert all(len(line.rstrip()) <= width for line in lines)
+    text = "\n".join(lines)
+    for entry in entries:
+        assert entry["status"] in text and f"{entry['epoch']}/{entry['epochs']}" in text
+    assert "12-02 00:33" in text  # the time is never cut or wrapped
+    assert "16.69" in text
+    if count == 4:
+        # One shared column names each run's measure.
+        for cell in ("val ppl 16.69", "BLEU 31.2", "RMSE 0.0512", "macro-F1 0.812"):
+            assert cell in text
+        assert "language_model" in text
+
+
+def test_a_wide_terminal_shows_whole_names_and_the_year(shown):
+    text = "\n".join(shown(ENTRIES, 160))
+    assert "2026-12-02 00:33" in text
+    assert all(entry["name"] in text for entry in ENTRIES)
+
+
+def test_one_task_keeps_its_named_column_and_the_box_at_80_columns(shown):
+    lines = shown(ENTRIES[:1], 80)
+    assert "best val ppl" in lines[2] and lines[1].startswith("┏")
+    # The name folds rather than the time: the row's first line holds all of the other cells.
+    row = next(line for line in lines if "gru" in line)
+    assert "finished" in row and "16.69" in row and "12-02 00:33" in row
