@@ -248,6 +248,25 @@ async def test_key_4_opens_translate_and_enter_shows_greedy_and_beam(fake, tui):
         assert tui.errors(app) == []
 
 
+async def test_a_result_builds_its_beam_table_once(fake, tui, monkeypatch):
+    # The first result is selected, then its row's highlight selects it again: the beam table
+    # was built twice (64 candidates: a second 100 ms of held event loop).
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        beam = screen.query_one(BeamTable)
+        built = []
+        set_items = beam.set_items
+        monkeypatch.setattr(
+            beam, "set_items", lambda items: built.append(len(items)) or set_items(items)
+        )
+        await set_field(pilot, screen, "#tr-source", "He's calm.")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert built == [0, 4]  # emptied for the request, then filled once
+        assert len(table_text(beam)) > 4 and beam.row is results(screen).rows[0]
+
+
 async def test_references_give_bleu_and_several_a_corpus_bleu(fake, start_here, tui):
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
