@@ -57,7 +57,7 @@ def test_the_bundled_airline_series():
         ("Date,V\n2020-01,1\n2020-02,\n2020-03,2\n", "", "row 3 of s.csv, column 'V' is empty"),
         ("Date,V\n2020-01,1\n2020-02,abc\n2020-03,2\n", "", "'abc' is not a number"),
         ("Date,V\n2020-01,1\n2020-02,nan\n2020-03,2\n", "", "'nan' is not a finite number"),
-        ("a,b\n1,2\n3,4\n5,6\n", "", "several numeric columns (a, b): name the one to use as the column"),
+        ("a,b\n1,2\n3,4\n5,6\n", "", "several numeric columns (a, b): name the one to use"),
         ("a,b\n1,2\n3,4\n5,6\n", "c", "no column 'c' in s.csv (its columns: a, b)"),
         ("name,city\nx,y\nz,w\n", "", "no numeric column"),
         ("V\n1\n2\n", "", "has 2 values: a series needs at least 3"),
