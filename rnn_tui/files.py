@@ -35,6 +35,7 @@ DEFAULT_LIMIT_MB = 256
 FIRST_DATA_S = 30.0  # a pipe's first byte may take a while (a command starting up)
 IDLE_S = 60.0  # …and a slow producer may pause between chunks
 _POLL_S = 0.2  # how often a wait looks at `cancelled`
+WAITING_NOTICE_S = 1.0  # a pipe silent this long at first is said to be waited on
 _CHUNK = 1 << 20
 
 
@@ -58,6 +59,16 @@ def default_limit() -> int:
 def set_default_limit(megabytes: float) -> None:
     """Raise (or lower) the limit for this process and the processes it starts."""
     os.environ[LIMIT_ENV] = f"{megabytes:g}"
+
+
+_waiting_notice: Callable[[str], None] | None = None
+
+
+def set_waiting_notice(notice: Callable[[str], None] | None) -> None:
+    """Where a line goes when a pipe has sent nothing for WAITING_NOTICE_S (the CLI: stderr),
+    so that waiting up to `first_data` seconds for a FIFO's writer is not a silent hang."""
+    global _waiting_notice
+    _waiting_notice = notice
 
 
 def _size(n: int) -> str:
@@ -214,13 +225,18 @@ def _read_pipe(
     label: str,
 ) -> bytes | None:
     chunks, total, started = [], 0, False
-    deadline = time.monotonic() + first_data
+    opened = time.monotonic()
+    deadline = opened + first_data
+    noticed = _waiting_notice is None
     while True:
         if cancelled is not None and cancelled():
             raise FileProblem(f"stopped reading {label}")
         wait = min(_POLL_S, max(0.0, deadline - time.monotonic()))
         ready, _, _ = select.select([fd], [], [], wait)
         if not ready:
+            if not noticed and not started and time.monotonic() - opened >= WAITING_NOTICE_S:
+                noticed = True
+                _waiting_notice(f"waiting for {label} to send data (at most {first_data:g} s)")
             if time.monotonic() >= deadline:
                 if not started:
                     raise FileProblem(
@@ -257,4 +273,5 @@ __all__ = [
     "read_bytes",
     "read_stream",
     "set_default_limit",
+    "set_waiting_notice",
 ]

@@ -73,6 +73,35 @@ def test_a_fifo_nobody_writes_to_is_refused_in_time(tmp_path):
     assert time.monotonic() - started < 5
 
 
+def test_waiting_on_a_silent_pipe_is_said_once_then_its_data_is_read(tmp_path, monkeypatch):
+    # A FIFO is waited on for its writer up to 30 s: the CLI said nothing all that time.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    said: list[str] = []
+    monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.2)
+    monkeypatch.setattr(files, "_waiting_notice", None)
+    files.set_waiting_notice(said.append)
+    writer = subprocess.Popen(["sh", "-c", f"sleep 0.8; printf 'hello' > {fifo}"])
+    assert read_bytes(fifo, what="corpus file") == b"hello"
+    writer.wait(5)
+    assert said == [f"waiting for corpus file {fifo} to send data (at most 30 s)"]
+    # A pipe whose data comes at once is not said to be waited on.
+    writer = subprocess.Popen(["sh", "-c", f"printf 'hi' > {fifo}"])
+    assert read_bytes(fifo) == b"hi" and len(said) == 1
+    writer.wait(5)
+
+
+def test_the_cli_says_it_waits_on_a_pipe(tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    command = f"(sleep 2; printf 'the time machine by h g wells\n' > {fifo}) & "
+    command += f"{sys.executable} -m rnn_tui stats --corpus {fifo}"
+    out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stderr.startswith(f"rnn-tui: waiting for corpus file {fifo} to send data")
+    assert "tokens" in out.stdout
+
+
 def test_a_fifo_read_stops_when_cancelled(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

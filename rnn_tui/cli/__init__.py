@@ -13,7 +13,7 @@ import sys
 
 from rnn_tui.cli.output import fail
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
-from rnn_tui.files import set_default_limit
+from rnn_tui.files import set_default_limit, set_waiting_notice
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -41,6 +41,10 @@ def _run(args: argparse.Namespace) -> int:
     return command.run(args)
 
 
+def _say_waiting(line: str) -> None:
+    print(f"rnn-tui: {line}", file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "checkpoint", None):
@@ -51,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "max_file_mb", None) is not None:
         # For this process and the trainers it starts (an environment variable).
         set_default_limit(args.max_file_mb)
+    if args.command is not None:
+        set_waiting_notice(_say_waiting)
     try:
         return _run(args)
     except BrokenPipeError:
