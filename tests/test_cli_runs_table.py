@@ -7,7 +7,8 @@ import time
 import pytest
 from cli_helpers import call
 
-NOW = time.mktime((2026, 12, 2, 0, 33, 0, 0, 0, -1))
+YEAR = time.localtime().tm_year
+NOW = time.mktime((YEAR, 12, 2, 0, 33, 0, 0, 0, -1))
 ENTRIES = [
     {"name": "lm-gru-20261202-003345", "task": "language_model", "model": "gru",
      "status": "finished", "epoch": 2, "epochs": 2, "best_val_ppl": 16.69, "updated": NOW},
@@ -54,7 +55,7 @@ def test_rows_fit_the_width_and_keep_their_short_cells_whole(shown, count, width
 
 def test_a_wide_terminal_shows_whole_names_and_the_year(shown):
     text = "\n".join(shown(ENTRIES, 160))
-    assert "2026-12-02 00:33" in text
+    assert f"{YEAR}-12-02 00:33" in text
     assert all(entry["name"] in text for entry in ENTRIES)
 
 
@@ -64,3 +65,9 @@ def test_one_task_keeps_its_named_column_and_the_box_at_80_columns(shown):
     # The name folds rather than the time: the row's first line holds all of the other cells.
     row = next(line for line in lines if "gru" in line)
     assert "finished" in row and "16.69" in row and "12-02 00:33" in row
+
+
+def test_a_date_of_another_year_keeps_its_year_when_narrow(shown):
+    old = dict(ENTRIES[0], name="lm-old", updated=time.mktime((2019, 5, 4, 12, 0, 0, 0, 0, -1)))
+    text = "\n".join(shown([*ENTRIES, old], 80))
+    assert "2019-05-04" in text and "12-02 00:33" in text

@@ -6,6 +6,7 @@ import argparse
 import json
 import math
 import sys
+import time
 
 from rich.text import Text
 
@@ -126,9 +127,13 @@ def _table(entries: list[dict], root: str, width: int):
         )
     natural = [max(cell_len(h), *(row[i].cell_len for row in rows)) for i, h in enumerate(headers)]
     if sum(natural) + _frame(len(headers), boxed=True) > width:
-        # Narrow: the year goes first (a run list is about this year's runs), then the name folds.
+        # Narrow: this year's dates lose their year first (an older one its time), then the
+        # name folds.
+        this_year = time.strftime("%Y")
         for row, entry in zip(rows, entries, strict=True):
-            row[-1] = Text(fmt_time(entry.get("updated"), "%m-%d %H:%M"))
+            stamp = entry.get("updated")
+            short = "%m-%d %H:%M" if fmt_time(stamp, "%Y") == this_year else "%Y-%m-%d"
+            row[-1] = Text(fmt_time(stamp, short))
         natural[-1] = max(len("updated"), *(row[-1].cell_len for row in rows))
     # Rules between the columns while the name keeps 12 columns; without them when that is
     # what lets every other cell stay whole (runs of several tasks at 80 columns).
