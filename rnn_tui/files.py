@@ -65,8 +65,9 @@ _waiting_notice: Callable[[str], None] | None = None
 
 
 def set_waiting_notice(notice: Callable[[str], None] | None) -> None:
-    """Where a line goes when a pipe has sent nothing for WAITING_NOTICE_S (the CLI: stderr),
-    so that waiting up to `first_data` seconds for a FIFO's writer is not a silent hang."""
+    """Where a line goes when a pipe has sent nothing for WAITING_NOTICE_S (the CLI: its
+    terminal's progress line), so that waiting up to `first_data` seconds for a FIFO's writer
+    is not a silent hang; `notice("")` when that wait ends (data came, or the pipe is refused)."""
     global _waiting_notice
     _waiting_notice = notice
 
@@ -227,40 +228,50 @@ def _read_pipe(
     chunks, total, started = [], 0, False
     opened = time.monotonic()
     deadline = opened + first_data
-    noticed = _waiting_notice is None
-    while True:
-        if cancelled is not None and cancelled():
-            raise FileProblem(f"stopped reading {label}")
-        wait = min(_POLL_S, max(0.0, deadline - time.monotonic()))
-        ready, _, _ = select.select([fd], [], [], wait)
-        if not ready:
-            if not noticed and not started and time.monotonic() - opened >= WAITING_NOTICE_S:
-                noticed = True
-                _waiting_notice(f"waiting for {label} to send data (at most {first_data:g} s)")
-            if time.monotonic() >= deadline:
-                if not started:
-                    raise FileProblem(
-                        f"no data from {label} within {first_data:g} s (is anything writing to it?)"
-                    )
-                raise FileProblem(f"{label} sent nothing for {idle:g} s; giving up")
-            continue
-        try:
-            chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
-        except BlockingIOError:
-            continue
-        except OSError as exc:
-            if exc.errno == errno.EAGAIN:
+    notice, waiting = _waiting_notice, False  # waiting: the notice is given and not taken back
+    try:
+        while True:
+            if cancelled is not None and cancelled():
+                raise FileProblem(f"stopped reading {label}")
+            wait = min(_POLL_S, max(0.0, deadline - time.monotonic()))
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                if notice and not started and not waiting:
+                    if time.monotonic() - opened >= WAITING_NOTICE_S:
+                        waiting = True
+                        notice(f"waiting for {label} to send data (at most {first_data:g} s)")
+                if time.monotonic() >= deadline:
+                    if not started:
+                        raise FileProblem(
+                            f"no data from {label} within {first_data:g} s "
+                            "(is anything writing to it?)"
+                        )
+                    raise FileProblem(f"{label} sent nothing for {idle:g} s; giving up")
                 continue
-            raise
-        if not chunk:
-            # Readable and empty: the writer closed it (a FIFO nobody opened is not readable).
-            return b"".join(chunks)
-        started = True
-        chunks.append(chunk)
-        total += len(chunk)
-        if total > limit:
-            return None
-        deadline = time.monotonic() + idle
+            try:
+                chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
+            except BlockingIOError:
+                continue
+            except OSError as exc:
+                if exc.errno == errno.EAGAIN:
+                    continue
+                raise
+            if not chunk:
+                # Readable and empty: the writer closed it (a FIFO nobody opened is not
+                # readable).
+                return b"".join(chunks)
+            if waiting:
+                waiting = False
+                notice("")  # the data came: the wait is over
+            started = True
+            chunks.append(chunk)
+            total += len(chunk)
+            if total > limit:
+                return None
+            deadline = time.monotonic() + idle
+    finally:
+        if waiting:
+            notice("")  # refused or stopped: the error line follows alone
 
 
 __all__ = [

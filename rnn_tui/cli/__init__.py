@@ -10,8 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 
-from rnn_tui.cli.output import fail
+from rnn_tui.cli.output import TerminalProgress, fail
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
 from rnn_tui.files import set_default_limit, set_waiting_notice
 
@@ -41,8 +42,19 @@ def _run(args: argparse.Namespace) -> int:
     return command.run(args)
 
 
-def _say_waiting(line: str) -> None:
-    print(f"rnn-tui: {line}", file=sys.stderr, flush=True)
+def _waiting_line() -> Callable[[str], None]:
+    """files.read_bytes' notice of a pipe it waits on: the terminal's progress line while it
+    waits, cleared when the wait ends; off a terminal nothing, as for all progress."""
+    progress = TerminalProgress()
+    progress.started -= progress.SHOW_AFTER_S  # the reader has waited its own second already
+
+    def notice(line: str) -> None:
+        if line:
+            progress.show(f"rnn-tui: {line}", now_too=True)
+        else:
+            progress.clear()
+
+    return notice
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -56,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         # For this process and the trainers it starts (an environment variable).
         set_default_limit(args.max_file_mb)
     if args.command is not None:
-        set_waiting_notice(_say_waiting)
+        set_waiting_notice(_waiting_line())
     try:
         return _run(args)
     except BrokenPipeError:
