@@ -89,6 +89,30 @@ def test_a_csv_column_by_name_any_case_and_dates_as_labels():
     assert series.labels == ("2001-01", "2001-02", "2001-03") and series.period_hint == 12
 
 
+def test_a_file_of_bare_values_has_no_header_and_loses_no_point():
+    # Its first value was taken as the column's name: point 1 dropped without a word.
+    series = parse_csv("".join(f"{i % 7}\n" for i in range(100)), "s.txt")
+    assert series.column == "column 1" and len(series.values) == 100
+    assert list(series.values[:3]) == [0, 1, 2]
+    dated = parse_csv("2001-01,5\n2001-02,6\n2001-03,7\n", "s.csv")
+    assert list(dated.values) == [5, 6, 7] and dated.labels[0] == "2001-01"
+    assert dated.period_hint == 12
+    # Rows are counted from the file's first line.
+    with pytest.raises(DataError, match="row 3 of s.csv, column 'column 2' is empty"):
+        parse_csv("2001-01,1\n2001-02,2\n2001-03,\n2001-04,4\n", "s.csv")
+    both = parse_csv("1,2\n3,4\n5,6\n", "s.csv", "column 2")
+    assert list(both.values) == [2, 4, 6]
+    # A header whose names are words stays a header, numeric cells below or not.
+    assert parse_csv("year,V\n2019,1\n2020,2\n2021,3\n", "s", "V").column == "V"
+
+
+@given(st.lists(st.floats(-1e6, 1e6, allow_nan=False), min_size=3, max_size=40))
+@settings(max_examples=50, deadline=None)
+def test_bare_values_come_back_every_one(values):
+    series = parse_csv("".join(f"{v!r}\n" for v in values), "s.txt")
+    assert list(series.values) == values
+
+
 def test_a_series_without_a_label_column_is_numbered_from_one():
     # Made when read: a million labels made up front held the GIL for 110–270 ms.
     series = parse_csv("V\n" + "".join(f"{i}.5\n" for i in range(1_000)), "s.csv")

@@ -2,7 +2,8 @@
 numeric column of any CSV file.
 
 A CSV is read strictly, since a forecast from a silently mangled series is worse than none: a
-header row names the columns; one column holds the values (`column`, or the only numeric one);
+header row names the columns (a first row of numbers is data: the columns are then "column 1",
+"column 2", …); one column holds the values (`column`, or the only numeric one);
 a first column of dates or times is optional and only labels the points. Every problem is one
 DataError naming the file, the row and the column: a missing column, an empty cell (a gap in the
 series), a cell that is not a finite number, too few values.
@@ -134,6 +135,13 @@ def parse_csv(
     try:
         header = [cell.strip() for cell in next(rows, [])]
         sniffed = list(itertools.islice(rows, min(SNIFF_ROWS, MAX_POINTS + 1)))
+        number_of_first = 2  # the first data row is the file's second
+        if _is_data(header, sniffed):
+            # A file of bare values (one a line, or dates and values) has no header: taking its
+            # first row as the column names dropped that point without a word.
+            sniffed.insert(0, header)
+            header = [f"column {i + 1}" for i in range(max(map(len, sniffed)))]
+            number_of_first = 1
         if not sniffed:
             raise DataError(
                 f"{label} has no data rows: a header row and one row per point are needed"
@@ -151,7 +159,8 @@ def parse_csv(
                 raise DataError(
                     f"{label} has more than {MAX_POINTS:,} rows, the most a series may have"
                 )
-            values.append(_cell_value(row, index, f"row {r + 2} of {label}", header[index]))
+            where = f"row {r + number_of_first} of {label}"
+            values.append(_cell_value(row, index, where, header[index]))
             if by is not None:
                 labels.append(row[by].strip() if by < len(row) else "")
     except csv.Error as exc:
@@ -197,6 +206,14 @@ def _value_column(header: list[str], body: list[list[str]], label: str, column: 
     raise DataError(
         f"{label} has several numeric columns ({names}): name the one to use as the column"
     )
+
+
+def _is_data(first: list[str], body: list[list[str]]) -> bool:
+    """Whether the first row is a point rather than the columns' names: it holds a number in
+    every column the rows below hold numbers in ("month,passengers" does not; "1949-01,112"
+    does)."""
+    numeric = [i for i in range(len(first)) if _numeric_column(body, i)]
+    return bool(numeric) and all(_number(first[i]) is not None for i in numeric)
 
 
 def _numeric_column(body: list[list[str]], i: int) -> bool:

@@ -43,7 +43,7 @@ FORECAST_OWN = (
         presets=(("sine (the seeds')", "sine"), ("airline passengers", "airline")),
         metavar="sine|airline|PATH",
         empty_ok=False,
-        extra={"file": "a CSV file", "path_hint": "a CSV file with a header row"},
+        extra={"file": "a CSV file", "path_hint": "a CSV file, or one value a line"},
     ),
     Option(
         "column",

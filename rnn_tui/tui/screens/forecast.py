@@ -101,9 +101,9 @@ the value one season ago), the best in green (t: MSE, RMSE or MAPE). Errors accu
 error grows with k. On a narrow terminal one panel shows at a time (v: next).
 
 **Real series**: *airline passengers* (monthly, 1949–1960) or any CSV file with a header row (its
-column: the only numeric one, or the one named). Log and differencing are what forecasters do
-with a growing, trending series; every transform is fitted on the training part only, and
-forecasts are shown in the series' own units.
+column: the only numeric one, or the one named) or of bare values, one a line. Log and
+differencing are what forecasters do with a growing, trending series; every transform is fitted
+on the training part only, and forecasts are shown in the series' own units.
 """
 
     def __init__(self, **kwargs) -> None:

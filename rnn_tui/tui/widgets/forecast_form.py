@@ -111,7 +111,10 @@ class ForecastForm(VerticalScroll, can_focus=False):
                         placeholder=option.extra["path_hint"],
                         id="fc-series-path",
                         compact=True,
-                        tooltip="Path of a CSV file: a header row, a numeric column, no gaps",
+                        tooltip=(
+                            "Path of a CSV file (a header row, or one value a line): "
+                            "a numeric column, no gaps"
+                        ),
                     )
                     yield self._path
                 self._rows["series-path"] = row
