@@ -24,8 +24,10 @@ import errno
 import os
 import select
 import stat
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
@@ -70,6 +72,22 @@ def set_waiting_notice(notice: Callable[[str], None] | None) -> None:
     is not a silent hang; `notice("")` when that wait ends (data came, or the pipe is refused)."""
     global _waiting_notice
     _waiting_notice = notice
+
+
+_this_thread = threading.local()
+
+
+@contextmanager
+def waiting_notice(notice: Callable[[str], None]) -> Iterator[None]:
+    """`notice` in place of the process's for the reads this thread makes meanwhile: a screen
+    reading a FIFO in a worker says so on its own status line, and two screens' workers
+    reading at once each tell their own."""
+    before = getattr(_this_thread, "notice", None)
+    _this_thread.notice = notice
+    try:
+        yield
+    finally:
+        _this_thread.notice = before
 
 
 def _size(n: int) -> str:
@@ -228,7 +246,8 @@ def _read_pipe(
     chunks, total, started = [], 0, False
     opened = time.monotonic()
     deadline = opened + first_data
-    notice, waiting = _waiting_notice, False  # waiting: the notice is given and not taken back
+    notice = getattr(_this_thread, "notice", None) or _waiting_notice
+    waiting = False  # the notice is given and not taken back
     try:
         while True:
             if cancelled is not None and cancelled():
@@ -285,4 +304,5 @@ __all__ = [
     "read_stream",
     "set_default_limit",
     "set_waiting_notice",
+    "waiting_notice",
 ]

@@ -96,6 +96,35 @@ def test_waiting_on_a_silent_pipe_is_said_then_taken_back(tmp_path, monkeypatch)
     assert said == [notice, "", notice.replace("30 s", "0.6 s"), ""]
 
 
+def test_a_thread_says_its_own_waits_where_it_asks(tmp_path, monkeypatch):
+    # A screen's worker reads a FIFO: the wait goes to that screen's status line, not to the
+    # process's notice (the CLI's terminal line), and only for the reads inside the block.
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    process_wide: list[str] = []
+    mine: list[str] = []
+    monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.2)
+    monkeypatch.setattr(files, "_waiting_notice", process_wide.append)
+    results: list[bytes] = []
+
+    def read() -> None:
+        with files.waiting_notice(mine.append):
+            results.append(read_bytes(fifo, what="corpus file"))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    time.sleep(0.8)
+    fifo.write_text("hello")
+    reader.join(5)
+    assert results == [b"hello"]
+    assert mine == [f"waiting for corpus file {fifo} to send data (at most 30 s)", ""]
+    assert process_wide == []
+    # Outside the block, the process's notice again.
+    with pytest.raises(FileProblem, match="no data from"):
+        read_bytes(fifo, what="corpus file", first_data=0.5)
+    assert len(mine) == 2 and len(process_wide) == 2
+
+
 def test_the_cli_says_on_its_terminal_that_it_waits_on_a_pipe(tmp_path, monkeypatch, capsys):
     import io
 
@@ -128,6 +157,45 @@ def test_off_a_terminal_the_cli_waits_on_a_pipe_quietly(tmp_path):
     out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stderr == ""
     assert "tokens" in out.stdout
+
+
+@pytest.mark.parametrize("followed", [True, False])
+def test_a_trainer_the_app_follows_writes_its_wait_in_its_log(
+    tmp_path, monkeypatch, capsys, followed
+):
+    # The app shows a starting trainer's last log line: its own child says the wait there;
+    # any other log (a script's) keeps the refusal's one line alone.
+    from rnn_tui.cli import main
+    from rnn_tui.runs.process import FOLLOWED_ENV
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    monkeypatch.setattr(files, "_waiting_notice", None)
+    monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.2)
+    monkeypatch.setattr(files, "FIRST_DATA_S", 0.8)
+    if followed:
+        monkeypatch.setenv(FOLLOWED_ENV, "1")
+    else:
+        monkeypatch.delenv(FOLLOWED_ENV, raising=False)
+    run = tmp_path / "run"
+    assert main(["train", "--corpus", str(fifo), "--device", "cpu", "--run-dir", str(run)]) == 2
+    lines = capsys.readouterr().err.splitlines()
+    error = f"rnn-tui: error: no data from corpus file {fifo} within 0.8 s"
+    wait = f"waiting for corpus file {fifo} to send data (at most 0.8 s)"
+    assert [line.split(" (is")[0] for line in lines] == ([wait, error] if followed else [error])
+    assert not run.exists()
+
+
+def test_the_app_starts_its_trainers_as_followed(tmp_path):
+    from rnn_tui.runs.process import FOLLOWED_ENV, TrainProcess
+
+    code = f"import os; print(os.environ.get({FOLLOWED_ENV!r}))"
+    child = TrainProcess([sys.executable, "-c", code], tmp_path / "run")
+    child.start()
+    deadline = time.monotonic() + 30
+    while child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert child.log_message() == "1"
 
 
 def test_a_fifo_read_stops_when_cancelled(tmp_path):

@@ -112,6 +112,32 @@ async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
         assert tui.errors(app)[-1].startswith("cannot decode")
 
 
+async def test_a_fifo_corpus_is_said_to_be_waited_on_until_its_data_comes(
+    tui, tmp_path: Path, monkeypatch
+) -> None:
+    # A pipe nobody writes to yet is waited on up to 30 s: "computing …" all that time read
+    # as a hang.
+    import os
+
+    from rnn_tui import files
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.1)
+    os.mkfifo("pipe")
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("o", *"pipe", "enter")
+        deadline = time.monotonic() + 20
+        while not tui.status(app).startswith("waiting") and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert tui.status(app) == "waiting for corpus file pipe to send data (at most 30 s)…"
+        Path("pipe").write_text("the time traveller said so\n")
+        await tui.settle(pilot)
+        assert tui.status(app).startswith("pipe, word/"), tui.status(app)
+        assert "5 tokens" in tui.status(app)
+
+
 async def test_min_freq_is_validated_inline_and_applied(tui) -> None:
     app = tui.make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -174,6 +174,32 @@ async def test_a_bad_csv_path_is_one_line_under_the_form(runs, tmp_path, tui, fo
         assert not runs.exists()
 
 
+async def test_a_fifo_series_is_said_to_be_waited_on_under_the_form(
+    runs, tmp_path, tui, forecast_app, monkeypatch
+) -> None:
+    import os
+
+    from rnn_tui import files
+
+    monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.1)
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.query_one("#fc-series", Select).value = "file"
+        await pilot.pause()
+        screen.query_one("#fc-series-path", Input).value = str(pipe)
+        deadline = time.monotonic() + 20
+        while "waiting" not in counts(screen) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        wait = f"waiting for series file {pipe} to send data (at most 30 s)"
+        assert counts(screen) == f"pairs: … ({wait})"
+        pipe.write_text("\n".join(str(i % 7) for i in range(100)) + "\n")
+        await tui.settle(pilot)
+        assert counts(screen).startswith("100 points → 96 pairs"), counts(screen)  # all 100
+
+
 async def test_an_invalid_field_refuses_to_start_and_names_it(runs, tui, forecast_app) -> None:
     calls: list = []
     async with forecast_app(command_builder=fake_builder(calls=calls)).run_test(

@@ -161,6 +161,7 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     from rnn_tui.cli.train_report import PreparingLine
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
+    from rnn_tui.runs.process import FOLLOWED_ENV
     from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
     from rnn_tui.train.config import Config, ConfigError
     from rnn_tui.train.engine import Trainer
@@ -182,7 +183,9 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
             config = Config(choose_task(args, given), **given)
         # Tokenizing an uncached 100 MB corpus takes seconds: shown as it goes (rank 0 only).
         with PreparingLine(shown=_writes_the_run()) as preparing, reporting(preparing):
-            trainer = Trainer(config, resume=checkpoint)
+            waits = preparing.waiting_notice(os.environ.get(FOLLOWED_ENV) == "1")
+            with waits:
+                trainer = Trainer(config, resume=checkpoint)
         # Claimed after every input check (a refused run creates no folder), before any write.
         if not trainer.dist.writer:
             # torchrun's other ranks: rank 0 writes the run (train/distributed.py).

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import math
 import time
+from contextlib import AbstractContextManager, nullcontext
 
 from rnn_tui.cli.output import TerminalProgress, say
+from rnn_tui.files import waiting_notice
 
 # Without a terminal (a log file, `nohup … > train.log`) an epoch of a large corpus can take an
 # hour: a plain progress line at most this often shows that the run is alive and how far it is.
@@ -231,6 +233,15 @@ class PreparingLine:
         if now - self.last >= self.PLAIN_PREPARING_EVERY_S or (done >= total and self.said):
             self.last, self.said = now, True
             say(text)
+
+    def waiting_notice(self, followed: bool) -> AbstractContextManager:
+        """Where this trainer's wait on a pipe is said: a terminal already has the command's
+        progress line; the app's own child (`followed`) writes it as a plain line, which the
+        app shows until the next one (the data's progress, or the refusal) replaces it; any
+        other log gets nothing, so a refused pipe leaves one line alone."""
+        if not self.shown or self.line.on or not followed:
+            return nullcontext()
+        return waiting_notice(lambda line: say(line) if line else None)
 
     def __enter__(self) -> PreparingLine:
         return self

@@ -26,6 +26,9 @@ from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 CommandBuilder = Callable[[Mapping[str, object], Path], list[str]]
 
 LOG_TAIL_BYTES = 8192
+# Set for the child: its log is read while it starts (TrainScreen shows the last line), so a
+# wait the child would only show on a terminal (a FIFO corpus's writer) is written there too.
+FOLLOWED_ENV = "RNN_TUI_FOLLOWED"
 
 
 def train_command(options: Mapping[str, object], run_dir: Path) -> list[str]:
@@ -102,6 +105,7 @@ class TrainProcess:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    env={**os.environ, FOLLOWED_ENV: "1"},
                 )
         except OSError as exc:
             raise RunError(f"cannot start the trainer: {exc.strerror or exc}") from None

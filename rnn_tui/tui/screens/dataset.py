@@ -25,6 +25,7 @@ from rnn_tui.data.corpus_analysis import (
     CorpusView,
     analyze_corpus,
 )
+from rnn_tui.files import waiting_notice
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
@@ -241,7 +242,19 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
             time.sleep(0.0005)
             return worker.is_cancelled
 
-        return analyze_corpus(settings, cancelled=cancelled, progress=progress)
+        def waiting(line: str) -> None:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._waiting, settings, line)
+
+        with waiting_notice(waiting):  # a FIFO nobody writes to yet is waited on up to 30 s
+            return analyze_corpus(settings, cancelled=cancelled, progress=progress)
+
+    def _waiting(self, settings: CorpusRequest, line: str) -> None:
+        """The status line while the corpus is a pipe that has sent nothing yet ("" once it has)."""
+        if settings != self._requested:
+            return
+        label = f"computing {corpus_label(settings.source)} ({settings.token})…"
+        self.query_one("#status", Static).update(f"{line}…" if line else label)
 
     def _progress(self, settings: CorpusRequest, percent: int) -> None:
         """The loading worker's progress, on the status line and the busy bar."""

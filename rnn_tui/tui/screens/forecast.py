@@ -27,6 +27,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.series_files import SINE, load_series
+from rnn_tui.files import waiting_notice
 from rnn_tui.runs.format import fmt_folder, plain
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
@@ -152,9 +153,15 @@ on the training part only, and forecasts are shown in the series' own units.
     def _series_points(self, series: str, column: str) -> None:
         form = self.query_one(ForecastForm)
         worker = get_current_worker()
+
+        def waiting(line: str) -> None:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(form.set_points, None, "", line)
+
         try:
             # A path typed character by character: a newer read cancels this one.
-            points = len(load_series(series, column, cancelled=lambda: worker.is_cancelled))
+            with waiting_notice(waiting):
+                points = len(load_series(series, column, cancelled=lambda: worker.is_cancelled))
             error = ""
         except (DataError, OSError) as exc:
             points, error = None, plain(str(exc))
