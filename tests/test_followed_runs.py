@@ -188,6 +188,32 @@ def test_the_trainers_exit_is_told_once_and_a_refused_run_forgotten(tmp_path):
     assert key not in followed.followers and followed.selected == [] and followed.primary is None
 
 
+def test_a_refused_start_shows_again_the_runs_it_replaced(runs, tmp_path):
+    # The Train screen showed "no run yet" after a start refused its corpus (a FIFO nobody
+    # wrote to): the two runs compared before it were no longer ticked or shown.
+    followed = FollowedRuns(PALETTE, clock=lambda: 2e9)
+    lstm, _ = followed.open(runs / "lm-lstm-recorded")
+    gru, _ = followed.open(runs / "lm-gru-recorded")
+    read_all(followed)
+    followed.primary = lstm
+    refusing = [sys.executable, "-c", "import sys; sys.exit(2)"]
+    process = followed.start(tmp_path / "new", {"task": "lm"}, lambda options, folder: refusing)
+    started = run_key(process.path)
+    assert followed.selected == [started] and followed.primary == started
+    process._proc.wait(30)
+    assert followed.check_process() is not None
+    assert started not in followed.followers
+    assert followed.selected == [lstm, gru] and followed.primary == lstm
+    assert followed.shown() is not None and followed.shown().path.name == "lm-lstm-recorded"
+    # A start that trains replaces the view for good.
+    process = followed.start(
+        tmp_path / "new", {"task": "lm"}, lambda options, folder: [sys.executable, "-c", "pass"]
+    )
+    process._proc.wait(30)
+    followed.check_process()
+    assert followed.selected == [run_key(process.path)]
+
+
 def test_a_failure_the_run_reported_is_not_told_twice(tmp_path):
     run = live_run(tmp_path)
     followed = FollowedRuns(PALETTE)

@@ -425,6 +425,21 @@ async def test_a_refused_start_reports_the_trainers_message(runs, tui, train_app
         assert screen.primary is None and "no run yet" in text(screen, "#run-title")
 
 
+async def test_a_refused_start_shows_again_the_run_shown_before(runs, tui, train_app) -> None:
+    # It showed "no run yet": the run on screen before the start was no longer ticked.
+    app = train_app(command_builder=fake_builder("--refuse", "corpus file pipe: no data"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        await open_path(pilot, tui, runs / "lm-lstm-recorded")
+        assert "lm-lstm-recorded" in text(screen, "#run-title")
+        await pilot.press("escape", "s")
+        await wait_for(pilot, screen, lambda: screen.process is None and tui.errors(app))
+        assert tui.errors(app) == ["rnn-tui: error: corpus file pipe: no data"]
+        await tui.settle(pilot)
+        assert "lm-lstm-recorded" in text(screen, "#run-title")
+        assert screen.primary is not None and screen.primary.endswith("lm-lstm-recorded")
+
+
 async def test_a_run_that_fails_reports_its_message(runs, tui, train_app) -> None:
     app = train_app(command_builder=fake_builder("--fail-after", "30"))
     async with app.run_test(size=(120, 40)) as pilot:

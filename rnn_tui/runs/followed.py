@@ -60,6 +60,8 @@ class FollowedRuns:
         self.selected: list[str] = []  # ticked runs, in the order they were ticked
         self.run_colors: dict[str, str] = {}
         self.primary: str | None = None  # the run the header, samples and buttons are about
+        # What was shown before a start, to show again if the trainer refuses its options.
+        self._before_start: tuple[list[str], str | None] = ([], None)
         self.process: TrainProcess | None = None  # the trainer this app started
         self.loading: set[str] = set()  # runs being read in a worker thread
         self.listed: list[dict] = []  # the runs folder's latest list_runs()
@@ -109,6 +111,7 @@ class FollowedRuns:
         self.process = process
         key = run_key(folder)
         self._started.add(key)
+        self._before_start = (self.selected, self.primary)
         self.selected = [key]
         self.assign_color(key)
         self.followers[key] = RunFollower(key, clock=self.clock)
@@ -152,6 +155,17 @@ class FollowedRuns:
             self.selected.remove(key)
         if key in self._extra:
             self._extra.remove(key)
+        self._reselect_primary()
+
+    def _show_again_what_the_start_replaced(self) -> None:
+        """A refused start leaves the view as it was: the runs ticked before it, ticked again
+        (those still followed), the one shown before shown again."""
+        ticked, primary = self._before_start
+        self._before_start = ([], None)
+        if self.selected:
+            return  # ticked meanwhile: the user's newer choice stands
+        self.selected = [key for key in ticked if key in self.followers]
+        self.primary = primary if primary in self.selected else None
         self._reselect_primary()
 
     def _reselect_primary(self) -> None:
@@ -261,6 +275,7 @@ class FollowedRuns:
             )
             if process.discard_if_empty():
                 self.forget(key)
+                self._show_again_what_the_start_replaced()
         elif code != 0 and (follower is None or follower.status not in ("failed", "stopped", DIED)):
             text = f"the trainer exited with status {code}: {message or 'no message in train.log'}"
             notices.append(Notice(text, "error"))
