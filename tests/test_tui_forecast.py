@@ -174,30 +174,36 @@ async def test_a_bad_csv_path_is_one_line_under_the_form(runs, tmp_path, tui, fo
         assert not runs.exists()
 
 
-async def test_a_fifo_series_is_said_to_be_waited_on_under_the_form(
-    runs, tmp_path, tui, forecast_app, monkeypatch
+async def test_a_fifo_series_is_refused_under_the_form_without_reading_it(
+    runs, tmp_path, tui, forecast_app
 ) -> None:
+    # Counting the series took a one-shot writer's data; both models then waited 30 s on the
+    # empty pipe, and the figures would have read it again after every epoch.
+    import errno
     import os
 
-    from rnn_tui import files
-
-    monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.1)
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
-    async with forecast_app().run_test(size=(120, 40)) as pilot:
+    async with forecast_app().run_test(size=(120, 40), notifications=True) as pilot:
         await tui.settle(pilot)
         screen = pilot.app.screen
         screen.query_one("#fc-series", Select).value = "file"
         await pilot.pause()
         screen.query_one("#fc-series-path", Input).value = str(pipe)
-        deadline = time.monotonic() + 20
-        while "waiting" not in counts(screen) and time.monotonic() < deadline:
-            await pilot.pause(0.05)
-        wait = f"waiting for series file {pipe} to send data (at most 30 s)"
-        assert counts(screen) == f"pairs: … ({wait})"
-        pipe.write_text("\n".join(str(i % 7) for i in range(100)) + "\n")
         await tui.settle(pilot)
-        assert counts(screen).startswith("100 points → 96 pairs"), counts(screen)  # all 100
+        refused = (
+            f"{pipe} is a pipe (FIFO): this screen reads the series once for each model and "
+            "again after every epoch; save it to a file"
+        )
+        assert counts(screen) == refused and screen.query_one("#fc-counts").has_class("-error")
+        # Nobody opened it for reading: a writer that does not wait finds no reader.
+        with pytest.raises(OSError) as exc:
+            os.open(pipe, os.O_WRONLY | os.O_NONBLOCK)
+        assert exc.value.errno == errno.ENXIO
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert tui.errors(pilot.app)[-1] == f"cannot start: {refused}"
+        assert not runs.exists()
 
 
 async def test_an_invalid_field_refuses_to_start_and_names_it(runs, tui, forecast_app) -> None:

@@ -13,6 +13,7 @@ After each epoch and when a run ends, its best checkpoint is turned into the fig
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -26,8 +27,7 @@ from textual.widgets import Button, Header, Input, Select, SelectionList, TabPan
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.series_files import SINE, load_series
-from rnn_tui.files import waiting_notice
+from rnn_tui.data.series_files import BUNDLED_SERIES, SINE, load_series
 from rnn_tui.runs.format import fmt_folder, plain
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
@@ -153,15 +153,16 @@ on the training part only, and forecasts are shown in the series' own units.
     def _series_points(self, series: str, column: str) -> None:
         form = self.query_one(ForecastForm)
         worker = get_current_worker()
-
-        def waiting(line: str) -> None:
-            if not worker.is_cancelled:
-                self.app.call_from_thread(form.set_points, None, "", line)
-
         try:
+            if series not in BUNDLED_SERIES and _is_pipe(series):
+                # Read here, it would be gone before the models read it, and the figures read
+                # it again after every epoch: refused before a byte is taken.
+                raise DataError(
+                    f"{series} is a pipe (FIFO): this screen reads the series once for each "
+                    "model and again after every epoch; save it to a file"
+                )
             # A path typed character by character: a newer read cancels this one.
-            with waiting_notice(waiting):
-                points = len(load_series(series, column, cancelled=lambda: worker.is_cancelled))
+            points = len(load_series(series, column, cancelled=lambda: worker.is_cancelled))
             error = ""
         except (DataError, OSError) as exc:
             points, error = None, plain(str(exc))
@@ -335,6 +336,14 @@ on the training part only, and forecasts are shown in the series' own units.
             ),
             ("Forecast: side panel", "Show or hide the form and runs (f)", self.action_toggle_side),
         ]
+
+
+def _is_pipe(path: str) -> bool:
+    """Whether `path` is a FIFO (a missing or unreadable one is load_series' to name)."""
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except (OSError, ValueError):
+        return False
 
 
 __all__ = ["ForecastScreen"]

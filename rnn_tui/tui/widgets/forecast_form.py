@@ -86,7 +86,6 @@ class ForecastForm(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self._points: int | None = None  # length of the series chosen (sine: the field's T)
         self._points_error = ""
-        self._points_waiting = ""  # the series is a pipe that has sent nothing yet
         # The rows and fields by name, kept as composed: an id query walks the whole form, and
         # every keystroke recounts the split from ~10 of them.
         self._rows: dict[str, Horizontal] = {}
@@ -186,10 +185,9 @@ class ForecastForm(VerticalScroll, can_focus=False):
 
     # -- the split ----------------------------------------------------------------------------
 
-    def set_points(self, points: int | None, error: str = "", waiting: str = "") -> None:
-        """The chosen series' length (None while unknown), or why it cannot be read, or what
-        its reading waits on."""
-        self._points, self._points_error, self._points_waiting = points, error, waiting
+    def set_points(self, points: int | None, error: str = "") -> None:
+        """The chosen series' length (None while unknown), or why it cannot be read."""
+        self._points, self._points_error = points, error
         self._update_counts()
 
     def _update_counts(self) -> None:
@@ -204,8 +202,6 @@ class ForecastForm(VerticalScroll, can_focus=False):
         points = self._valid("length") if series == SINE else self._points
         if series != SINE and self._points_error:
             return self._points_error, True
-        if series != SINE and points is None and self._points_waiting:
-            return f"pairs: … ({self._points_waiting})", False
         values = [self._valid(n) for n in ("tau", "first", "n_train", "diff")]
         if points is None or any(v is None for v in values):
             return "pairs: (fill in the fields)" if points is not None else "pairs: …", False
