@@ -370,11 +370,14 @@ def cases(work: Path) -> list[Case]:
     renamed.write_bytes(b"PK\x03\x04" + b"\x00" * 100)
     truncated = tamper(LM, ck / "truncated.safetensors", lambda m: None)
     truncated.write_bytes(truncated.read_bytes()[:1000])
+    fifo_json = ck / "piped.json"  # read as a checkpoint's JSON, not as its tensors
+    os.mkfifo(fifo_json)
     for name, path in (
         ("pickle", pickle),
         ("zip renamed", renamed),
         ("truncated", truncated),
         ("fifo", fifo),
+        ("fifo json", fifo_json),
         ("directory", files),
         ("missing", ck / "x.safetensors"),
     ):

@@ -65,6 +65,27 @@ def test_a_fifo_nobody_writes_to_is_not_waited_on_for_good(capsys, fifo, monkeyp
     assert time.monotonic() - started < 10
 
 
+def test_a_checkpoint_that_is_a_pipe_is_refused_at_once(capsys, tmp_path):
+    # A checkpoint is a pair of files rnn-tui wrote: `--checkpoint x.json` on a FIFO waited
+    # 30 s for a writer before saying so, as if it were a corpus.
+    import shutil
+
+    shipped = Path(__file__).resolve().parents[1] / "checkpoints" / "timemachine-char-lstm.json"
+    meta = tmp_path / "piped.json"
+    os.mkfifo(meta)
+    started = time.monotonic()
+    argv = ["generate", "--checkpoint", str(meta), "--prefix", "time"]
+    refused(capsys, argv, "is a pipe (FIFO), not a regular file")
+    # Its JSON a file, its tensors a pipe.
+    pair = tmp_path / "pair"
+    pair.mkdir()
+    shutil.copy(shipped, pair / shipped.name)
+    os.mkfifo(pair / shipped.with_suffix(".safetensors").name)
+    argv = ["generate", "--checkpoint", str(pair / shipped.name), "--prefix", "time"]
+    refused(capsys, argv, "is a pipe (FIFO), not a regular file")
+    assert time.monotonic() - started < 20
+
+
 def test_a_real_pipe_is_read(fifo):
     # What `--corpus <(cat file)` gives: a pipe whose writer comes and goes.
     def write() -> None:

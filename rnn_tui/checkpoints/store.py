@@ -194,8 +194,13 @@ def _quiet_meta(json_path: Path) -> dict | None:
 def read_meta(json_path: Path) -> dict:
     """A checkpoint's JSON, checked to be one (capped, not a pickle, an object)."""
     try:
+        # pipes=False: a checkpoint is a pair of files rnn-tui wrote, never a pipe to wait on.
         raw = read_bytes(
-            json_path, limit=MAX_JSON_READ_BYTES, what="checkpoint JSON", limit_hint=""
+            json_path,
+            limit=MAX_JSON_READ_BYTES,
+            what="checkpoint JSON",
+            limit_hint="",
+            pipes=False,
         )
     except FileProblem as exc:
         raise CheckpointError(str(exc)) from None
@@ -238,7 +243,11 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
         tensors_path = tensors_path_of(json_path, meta)
         try:
             data = read_bytes(
-                tensors_path, limit=MAX_TENSOR_BYTES, what="checkpoint tensors", limit_hint=""
+                tensors_path,
+                limit=MAX_TENSOR_BYTES,
+                what="checkpoint tensors",
+                limit_hint="",
+                pipes=False,
             )
         except FileProblem as exc:
             if not tensors_path.exists() and attempt + 1 < _READ_ATTEMPTS:
