@@ -156,16 +156,22 @@ async def test_airline_is_read_in_a_worker_for_its_counts(runs, tui, forecast_ap
         assert not screen.query_one("#fc-row-length").display
 
 
+async def choose_series_file(pilot, tui, path: Path):
+    """Choose File… as the series, type `path` and wait for its counts; the screen."""
+    await tui.settle(pilot)
+    screen = pilot.app.screen
+    screen.query_one("#fc-series", Select).value = "file"
+    await pilot.pause()
+    screen.query_one("#fc-series-path", Input).value = str(path)
+    await tui.settle(pilot)
+    return screen
+
+
 async def test_a_bad_csv_path_is_one_line_under_the_form(runs, tmp_path, tui, forecast_app) -> None:
     bad = tmp_path / "bad.csv"
     bad.write_text("month,passengers\n1949-01,112\n1949-02,oops\n", encoding="utf-8")
     async with forecast_app().run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        screen = pilot.app.screen
-        screen.query_one("#fc-series", Select).value = "file"
-        await pilot.pause()
-        screen.query_one("#fc-series-path", Input).value = str(bad)
-        await tui.settle(pilot)
+        screen = await choose_series_file(pilot, tui, bad)
         assert counts(screen) == f"{bad} has no numeric column (its columns: month, passengers)"
         assert screen.query_one("#fc-counts").has_class("-error")
         await pilot.press("escape", "s")
@@ -185,12 +191,7 @@ async def test_a_fifo_series_is_refused_under_the_form_without_reading_it(
     pipe = tmp_path / "pipe"
     os.mkfifo(pipe)
     async with forecast_app().run_test(size=(120, 40), notifications=True) as pilot:
-        await tui.settle(pilot)
-        screen = pilot.app.screen
-        screen.query_one("#fc-series", Select).value = "file"
-        await pilot.pause()
-        screen.query_one("#fc-series-path", Input).value = str(pipe)
-        await tui.settle(pilot)
+        screen = await choose_series_file(pilot, tui, pipe)
         refused = (
             f"{pipe} is a pipe (FIFO): this screen reads the series once for each model and "
             "again after every epoch; save it to a file"
