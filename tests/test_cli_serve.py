@@ -68,8 +68,28 @@ def test_a_port_in_use_is_one_line():
             timeout=60,
         )
     assert done.returncode == 2
-    assert f"rnn-tui: error: port {port} is in use on 127.0.0.1" in done.stderr
-    assert "Traceback" not in done.stderr
+    # Only the error: "serving the app on …" came first, though nothing was served.
+    assert (
+        done.stderr
+        == f"rnn-tui: error: port {port} is in use on 127.0.0.1: pick another with --port\n"
+    )
+
+
+def test_an_address_that_cannot_be_listened_on_is_one_line(capsys, monkeypatch):
+    # The warning and "serving the app on …" came first, though nothing was served.
+    assert main(["serve", "--host", "10.255.255.1", "--allow-remote"]) == 2
+    assert _lines(capsys) == [
+        "rnn-tui: error: 10.255.255.1 is not an address of this machine (--host)"
+    ]
+
+    def unknown(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", unknown)  # no lookup leaves this machine
+    assert main(["serve", "--host", "gpu-box", "--allow-remote"]) == 2
+    assert _lines(capsys) == [
+        "rnn-tui: error: cannot serve on gpu-box:8000: Name or service not known"
+    ]
 
 
 def test_the_tab_command_is_this_python_with_the_colour_choice():

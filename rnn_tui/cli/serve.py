@@ -52,19 +52,24 @@ def app_command(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     host, port = args.host, args.port
+    if not is_loopback(host) and not args.allow_remote:
+        return fail(
+            f"--host {host} would let anyone who reaches port {port} run the app (and train "
+            "on this machine) with no password; add --allow-remote if that is what you "
+            f"want, or keep 127.0.0.1 and forward the port: ssh -L {port}:localhost:{port} HOST"
+        )
+    # Looked up and bound once before anything is said: a port in use is one line.
+    from rnn_tui.tui.serve import ServeError, check_address, serve
+
+    try:
+        check_address(host, port)
+    except ServeError as exc:
+        return fail(str(exc))
     if not is_loopback(host):
-        if not args.allow_remote:
-            return fail(
-                f"--host {host} would let anyone who reaches port {port} run the app (and train "
-                "on this machine) with no password; add --allow-remote if that is what you "
-                f"want, or keep 127.0.0.1 and forward the port: ssh -L {port}:localhost:{port} HOST"
-            )
         warn(
             f"serving on {host}:{port} with no password: anyone who reaches it runs the app "
             "and can train on this machine"
         )
-    from rnn_tui.tui.serve import ServeError, serve
-
     say(f"rnn-tui: serving the app on http://{_url_host(host)}:{port} (ctrl+c stops it)")
     try:
         serve(app_command(args), host, port)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import logging
+import socket
 from typing import Any
 
 from aiohttp import web
@@ -58,16 +59,39 @@ class AppServer(Server):
         return await super().handle_index(request)
 
 
+def check_address(host: str, port: int) -> None:
+    """ServeError (one line) unless host:port can be listened on now, so that the command says
+    where it serves only when it can (a taken port printed "serving the app on …" above its
+    error). The server binds again to serve; a port taken in between is its error then."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ServeError(
+            f"cannot serve on {host}:{port}: {getattr(exc, 'strerror', exc)}"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    try:
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
+            probe.bind(address)
+    except OSError as exc:
+        raise _serve_error(exc, host, port) from None
+
+
 def serve(command: str, host: str, port: int) -> None:
     """Serve `command` (the app) on host:port until interrupted; ServeError if it cannot."""
     try:
         AppServer(command, host, port).serve()
     except OSError as exc:
-        if exc.errno == errno.EADDRINUSE:
-            raise ServeError(f"port {port} is in use on {host}: pick another with --port") from None
-        if exc.errno == errno.EADDRNOTAVAIL:
-            raise ServeError(f"{host} is not an address of this machine (--host)") from None
-        raise ServeError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        raise _serve_error(exc, host, port) from None
 
 
-__all__ = ["AppServer", "ServeError", "serve"]
+def _serve_error(exc: OSError, host: str, port: int) -> ServeError:
+    if exc.errno == errno.EADDRINUSE:
+        return ServeError(f"port {port} is in use on {host}: pick another with --port")
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return ServeError(f"{host} is not an address of this machine (--host)")
+    return ServeError(f"cannot serve on {host}:{port}: {exc.strerror or exc}")
+
+
+__all__ = ["AppServer", "ServeError", "check_address", "serve"]
