@@ -92,6 +92,22 @@ def test_an_address_that_cannot_be_listened_on_is_one_line(capsys, monkeypatch):
     ]
 
 
+def test_a_name_with_one_address_this_machine_lacks_still_serves(monkeypatch):
+    # "localhost" is ::1 and 127.0.0.1 on many systems, and ::1 is missing where IPv6 is off:
+    # the server skips it and listens on the other, so the check before it must too.
+    from rnn_tui.tui.serve import ServeError, check_address
+
+    with closing(socket.create_server(("127.0.0.1", 0))) as free:
+        port = free.getsockname()[1]
+    lacking = (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("10.255.255.1", port))
+    here = (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [lacking, here])
+    check_address("localhost", port)
+    monkeypatch.setattr(socket, "getaddrinfo", lambda *a, **k: [lacking])
+    with pytest.raises(ServeError, match="localhost is not an address of this machine"):
+        check_address("localhost", port)
+
+
 def test_the_tab_command_is_this_python_with_the_colour_choice():
     assert app_command(argparse.Namespace(color="auto")).endswith("-m rnn_tui")
     assert app_command(argparse.Namespace(color="256")).endswith("-m rnn_tui --color 256")

@@ -62,20 +62,37 @@ class AppServer(Server):
 def check_address(host: str, port: int) -> None:
     """ServeError (one line) unless host:port can be listened on now, so that the command says
     where it serves only when it can (a taken port printed "serving the app on …" above its
-    error). The server binds again to serve; a port taken in between is its error then."""
+    error). Each address the host resolves to is bound as the server will bind it (asyncio's
+    create_server: an address whose family is not enabled, EADDRNOTAVAIL, is skipped while
+    another binds), then released; a port taken in between is the server's error then."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
     except (socket.gaierror, UnicodeError) as exc:
         raise ServeError(
             f"cannot serve on {host}:{port}: {getattr(exc, 'strerror', exc)}"
         ) from None
-    family, kind, proto, _, address = infos[0]
-    try:
-        with socket.socket(family, kind, proto) as probe:
-            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds
-            probe.bind(address)
-    except OSError as exc:
-        raise _serve_error(exc, host, port) from None
+    bound, unavailable = 0, None
+    for family, kind, proto, _, address in infos:
+        try:
+            probe = socket.socket(family, kind, proto)
+        except OSError:
+            continue  # a family this system does not have
+        with probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:
+                probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            try:
+                probe.bind(address)
+            except OSError as exc:
+                if exc.errno != errno.EADDRNOTAVAIL:
+                    raise _serve_error(exc, host, port) from None
+                unavailable = exc
+                continue
+            bound += 1
+    if not bound:
+        if unavailable is not None:
+            raise _serve_error(unavailable, host, port)
+        raise ServeError(f"cannot serve on {host}:{port}: no address to listen on")
 
 
 def serve(command: str, host: str, port: int) -> None:
