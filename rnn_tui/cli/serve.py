@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
             "on this machine) with no password; add --allow-remote if that is what you "
             f"want, or keep 127.0.0.1 and forward the port: ssh -L {port}:localhost:{port} HOST"
         )
-    # Looked up and bound once before anything is said: a port in use is one line.
+    # Looked up and bound before anything is said: a port in use is its one line.
     from rnn_tui.tui.serve import ServeError, check_address, serve
 
     try:
