@@ -17,6 +17,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from rnn_tui.quoting import quoted
+
 __all__ = ["UNSET", "Option", "OptionError", "with_changes"]
 
 
@@ -130,9 +132,9 @@ class Option:
             allowed = ", ".join(str(c) for c in self.choices)
             if self.pattern:
                 allowed += ", " + self.extra.get("pattern_help", self.pattern)
-            text = f"unknown {what} {value!r} (choose from {allowed})"
+            text = f"unknown {what} {quoted(value)} (choose from {allowed})"
         else:
-            text = f"{what} must be {self.describe()} (got {value!r})"
+            text = f"{what} must be {self.describe()} (got {quoted(value)})"
         return f"{text}: {self.hint}" if self.hint else text
 
     def _valid(self, value: object) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 import time
 
+from rnn_tui.quoting import bounded
+
 
 def say(text: str) -> None:
     """Write one line to stderr in a single write.
@@ -13,7 +15,7 @@ def say(text: str) -> None:
     stderr (torchrun's ranks) their lines can interleave mid-line; one write of a short
     line to a pipe is atomic.
     """
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(bounded(text) + "\n")
     sys.stderr.flush()
 
 

@@ -10,6 +10,9 @@ import json
 import sys
 
 from rnn_tui.cli.output import TerminalProgress, fail, warn
+from rnn_tui.quoting import quoted
+
+UNKNOWN_LISTED = 10  # words named in the <unk> warning; more are counted
 
 
 def _count(n: int, noun: str) -> str:
@@ -123,11 +126,13 @@ def _bleu_line(bleu) -> str:
 def _warnings_of(translator, t) -> list[str]:
     out = []
     if t.unknown:
-        listed = ", ".join(repr(tok) for tok in t.unknown)
-        out.append(f"{t.source!r}: not in the source vocabulary → <unk>: {listed}")
+        listed = ", ".join(quoted(tok) for tok in t.unknown[:UNKNOWN_LISTED])
+        if len(t.unknown) > UNKNOWN_LISTED:
+            listed += f" and {len(t.unknown) - UNKNOWN_LISTED:,} more"
+        out.append(f"{quoted(t.source)}: not in the source vocabulary → <unk>: {listed}")
     if t.truncated:
         out.append(
-            f"{t.source!r}: the model reads {translator.num_steps} tokens; the last "
+            f"{quoted(t.source)}: the model reads {translator.num_steps} tokens; the last "
             f"{t.truncated} are cut"
         )
     return out

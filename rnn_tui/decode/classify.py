@@ -13,6 +13,7 @@ from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, name_ids, unicode_to_ascii
 from rnn_tui.data.names_split import HELD_OUT, names_split
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
+from rnn_tui.quoting import quoted
 
 TOP_K = 3
 MAX_NAMES = 10_000  # per call: each is a forward pass in one padded batch
@@ -68,7 +69,7 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
     ids = [name_ids(name) for name in names]
     for name, row in zip(names, ids, strict=True):
         if not row:
-            raise ClassifyError(f"{name!r} has no letter the model reads (A–Z, a–z, .,;')")
+            raise ClassifyError(f"{quoted(name)} has no letter the model reads (A–Z, a–z, .,;')")
     X, lengths = pad_batch(ids, NAME_PAD)
     device = next(model.parameters()).device
     probs = torch.softmax(model(X.to(device), lengths).float(), dim=1).cpu()

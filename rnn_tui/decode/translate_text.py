@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rnn_tui.data.translation import preprocess_nmt
+from rnn_tui.quoting import quoted
 
 
 class TranslateError(ValueError):
@@ -31,12 +32,12 @@ def parse_line(line: str) -> tuple[str, str | None]:
     sentence, arrow, reference = line.partition("=>")
     sentence = sentence.strip()
     if not sentence:
-        raise TranslateError(f"no sentence to translate in {line.strip()!r}")
+        raise TranslateError(f"no sentence to translate in {quoted(line.strip())}")
     if not arrow:
         return sentence, None
     reference = reference.strip()
     if not reference:
-        raise TranslateError(f"{line.strip()!r} has '=>' but no reference after it")
+        raise TranslateError(f"{quoted(line.strip())} has '=>' but no reference after it")
     return sentence, reference
 
 

@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from rnn_tui.models.names import ATTENTION_KINDS
+from rnn_tui.quoting import quoted
 
 __all__ = ["ATTENTION_KINDS", "AdditiveAttention", "DotProductAttention", "masked_softmax"]
 
@@ -87,4 +88,6 @@ def build_attention(kind: str, query_size: int, key_size: int) -> nn.Module:
         return AdditiveAttention(query_size, key_size, query_size)
     if kind == "dot":
         return DotProductAttention(query_size, key_size)
-    raise ValueError(f"attention must be one of {', '.join(ATTENTION_KINDS[1:])} (got {kind!r})")
+    raise ValueError(
+        f"attention must be one of {', '.join(ATTENTION_KINDS[1:])} (got {quoted(kind)})"
+    )

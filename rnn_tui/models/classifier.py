@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence
 from rnn_tui.models.base import ModelError
 from rnn_tui.models.concise import RNN_LAYERS
 from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS
+from rnn_tui.quoting import quoted
 
 
 class SequenceClassifier(nn.Module):
@@ -103,7 +104,9 @@ def config_int(config: Mapping, key: str, lowest: int, highest: int) -> int:
     """config[key] as an integer in [lowest, highest]; ModelError (one line) otherwise."""
     value = config.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
-        raise ModelError(f"{key} must be an integer in [{lowest}, {highest:,}] (got {value!r})")
+        raise ModelError(
+            f"{key} must be an integer in [{lowest}, {highest:,}] (got {quoted(value)})"
+        )
     return value
 
 
@@ -128,7 +131,7 @@ def build_classifier(config: Mapping) -> SequenceClassifier:
         raise ModelError(f"unknown classifier {kind!r} (choose from {', '.join(CLASSIFIER_KINDS)})")
     bidirectional = config.get("bidirectional", False)
     if not isinstance(bidirectional, bool):
-        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+        raise ModelError(f"bidirectional must be true or false (got {quoted(bidirectional)})")
     return SequenceClassifier(
         kind,
         config_int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),

@@ -22,6 +22,7 @@ from torch import nn
 
 from rnn_tui.models.base import ModelError
 from rnn_tui.models.names import FORECAST_KINDS, FORECAST_MODEL, MAX_TAU, SIZE_LIMITS
+from rnn_tui.quoting import quoted
 
 
 class ARForecaster(nn.Module):
@@ -210,7 +211,7 @@ def build_forecaster(config: Mapping) -> ARForecaster | LatentForecaster:
 def _size(config: Mapping, key: str, maximum: int) -> int:
     value = config.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
-        raise ModelError(f"{key} must be an integer in [1, {maximum:,}] (got {value!r})")
+        raise ModelError(f"{key} must be an integer in [1, {maximum:,}] (got {quoted(value)})")
     return value
 
 

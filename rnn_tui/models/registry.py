@@ -41,6 +41,7 @@ from rnn_tui.models.names import (
 from rnn_tui.models.rnn_scratch import RNNScratch
 from rnn_tui.models.seq2seq import EncoderDecoder, build_seq2seq
 from rnn_tui.models.tagger import build_tagger
+from rnn_tui.quoting import quoted
 
 __all__ = ["MODEL_NAMES", "ModelError", "build_model", "build_skeleton", "count_parameters"]
 
@@ -118,7 +119,7 @@ def build_model(config: Mapping) -> LanguageModel | EncoderDecoder:
     dropout = _dropout(cfg["dropout"])
     bidirectional = cfg["bidirectional"]
     if not isinstance(bidirectional, bool):
-        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+        raise ModelError(f"bidirectional must be true or false (got {quoted(bidirectional)})")
 
     if name in SCRATCH_MODELS:
         concise = name.removesuffix("-scratch")
@@ -145,7 +146,7 @@ def count_parameters(model: nn.Module) -> int:
 def _integer(cfg: Mapping, key: str, minimum: int) -> int:
     value, maximum = cfg[key], SIZE_LIMITS.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ModelError(f"{key} must be an integer ≥ {minimum} (got {value!r})")
+        raise ModelError(f"{key} must be an integer ≥ {minimum} (got {quoted(value)})")
     if maximum is not None and value > maximum:
         raise ModelError(f"{key} must be at most {maximum:,} (got {value:,})")
     return value
@@ -158,5 +159,5 @@ def _dropout(value: object) -> float:
         or not math.isfinite(value)
         or not 0 <= value < 1
     ):
-        raise ModelError(f"dropout must be a number in [0, 1) (got {value!r})")
+        raise ModelError(f"dropout must be a number in [0, 1) (got {quoted(value)})")
     return float(value)

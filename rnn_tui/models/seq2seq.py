@@ -35,6 +35,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 from rnn_tui.models.attention_decoder import AttentionDecoder, AttentionState
 from rnn_tui.models.base import ModelError
 from rnn_tui.models.names import ATTENTION_KINDS, SIZE_LIMITS
+from rnn_tui.quoting import quoted
 
 __all__ = [
     "AttentionState",
@@ -311,16 +312,16 @@ def build_seq2seq(config: Mapping) -> EncoderDecoder:
         or not math.isfinite(dropout)
         or not 0 <= dropout < 1
     ):
-        raise ModelError(f"dropout must be a number in [0, 1) (got {dropout!r})")
+        raise ModelError(f"dropout must be a number in [0, 1) (got {quoted(dropout)})")
     if dropout != 0 and sizes["layers"] == 1:
         raise ModelError(f"dropout acts between layers: dropout={dropout} needs layers > 1")
     bidirectional = cfg["bidirectional"]
     if not isinstance(bidirectional, bool):
-        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+        raise ModelError(f"bidirectional must be true or false (got {quoted(bidirectional)})")
     attention = cfg["attention"]
     if attention not in ATTENTION_KINDS:
         kinds = ", ".join(ATTENTION_KINDS)
-        raise ModelError(f"attention must be one of {kinds} (got {attention!r})")
+        raise ModelError(f"attention must be one of {kinds} (got {quoted(attention)})")
     return EncoderDecoder(
         **sizes, dropout=float(dropout), bidirectional=bidirectional, attention=attention
     )
@@ -329,7 +330,7 @@ def build_seq2seq(config: Mapping) -> EncoderDecoder:
 def _integer(cfg: Mapping, key: str) -> int:
     value, maximum = cfg[key], SIZE_LIMITS.get(key)
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ModelError(f"{key} must be an integer ≥ 1 (got {value!r})")
+        raise ModelError(f"{key} must be an integer ≥ 1 (got {quoted(value)})")
     if maximum is not None and value > maximum:
         raise ModelError(f"{key} must be at most {maximum:,} (got {value:,})")
     return value

@@ -22,6 +22,7 @@ from rnn_tui.models.base import ModelError
 from rnn_tui.models.classifier import config_int
 from rnn_tui.models.concise import RNN_LAYERS
 from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS, TAGGER_MODEL
+from rnn_tui.quoting import quoted
 
 EVAL_BATCH = 256  # windows per forward pass when tagging a long stream
 
@@ -119,7 +120,7 @@ def build_tagger(config: Mapping) -> SequenceTagger:
         raise ModelError(f"unknown tagger {kind!r} (choose from {', '.join(CLASSIFIER_KINDS)})")
     bidirectional = config.get("bidirectional", False)
     if not isinstance(bidirectional, bool):
-        raise ModelError(f"bidirectional must be true or false (got {bidirectional!r})")
+        raise ModelError(f"bidirectional must be true or false (got {quoted(bidirectional)})")
     return SequenceTagger(
         kind,
         config_int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),

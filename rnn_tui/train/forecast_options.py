@@ -12,6 +12,7 @@ import re
 
 from rnn_tui.models.names import FORECAST_KINDS, MAX_HIDDEN, MAX_TAU
 from rnn_tui.options import Option
+from rnn_tui.quoting import quoted
 from rnn_tui.train.options import pick
 
 FIRST_POSITIONS = ("drop", "pad")
@@ -26,11 +27,11 @@ def parse_horizons(text: str) -> tuple[int, ...]:
     with a line for people otherwise."""
     if not re.fullmatch(HORIZONS_PATTERN, text.strip()):
         raise ValueError(
-            f"horizons must be up to 8 whole numbers separated by commas (got {text!r})"
+            f"horizons must be up to 8 whole numbers separated by commas (got {quoted(text)})"
         )
     values = tuple(sorted({int(part) for part in text.split(",")}))
     if values[0] < 1 or values[-1] > MAX_HORIZON:
-        raise ValueError(f"horizons must be in [1, {MAX_HORIZON:,}] (got {text!r})")
+        raise ValueError(f"horizons must be in [1, {MAX_HORIZON:,}] (got {quoted(text)})")
     return values
 
 

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from rnn_tui.data.corpus_analysis import NGRAM_ORDERS, NgramStats
 from rnn_tui.data.ngrams import NGramPerplexity, ngram_perplexity
 from rnn_tui.data.token_text import display_token
+from rnn_tui.quoting import quoted
 from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.widgets.focus_style import OwnFocusStyle
 from rnn_tui.tui.widgets.plot import LinePlot, Series
@@ -196,7 +197,9 @@ class NgramPanel(OwnFocusStyle, VerticalScroll):
         text = self.query_one("#ppl-eps", Input).value.strip()
         eps = parse_eps(text)
         if eps is None:
-            self.notify(f"ε must be a number > 0, got {text!r}", severity="error", markup=False)
+            self.notify(
+                f"ε must be a number > 0, got {quoted(text)}", severity="error", markup=False
+            )
             return
         n = self.query_one("#ppl-n", Select).value
         assert isinstance(n, int)

@@ -1,0 +1,34 @@
+"""Text a person typed, quoted in a message, and the message itself, kept readable in size.
+
+An error names what was wrong with the value it quotes, but a value can be a 100,000-character
+paste: quoted whole, the one clear line becomes pages of it, and the part that says what is
+wrong scrolls away. So a quoted value keeps its start and its length, and any message line keeps
+its start and its end.
+"""
+
+from __future__ import annotations
+
+QUOTE_CHARS = 60  # of a quoted value: enough to recognise a sentence, a name or a number
+LINE_CHARS = 1_000  # of a whole message: a long path (PATH_MAX is 4,096) still fits a screen
+
+
+def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
+    """`repr(value)`, or for a longer string its first `limit` characters quoted, then "…" and
+    the length: 'go go go go …' (60,000 characters)."""
+    if not isinstance(value, str) or len(value) <= limit:
+        text = repr(value)
+        if len(text) <= limit * 2:
+            return text
+        return text[:limit] + f"… ({len(text):,} characters)"
+    start = repr(value[:limit])
+    return f"{start[:-1]}…{start[-1]} ({len(value):,} characters)"
+
+
+def bounded(message: str, limit: int = LINE_CHARS) -> str:
+    """`message` if it fits in `limit` characters; else its start and its end (where a message
+    says what went wrong) around a note of how much was left out."""
+    if len(message) <= limit:
+        return message
+    keep = limit // 2
+    left_out = len(message) - 2 * keep
+    return f"{message[:keep]} … [{left_out:,} characters left out] … {message[-keep:]}"

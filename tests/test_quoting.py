@@ -1,0 +1,89 @@
+"""Typed text too long to quote whole (issue 13, bad input of the kinds already tried).
+
+An error or warning quoted the typed value whole: a 60,000-character sentence made a
+60,000-character warning, and the part that said what was wrong was at its far end. A quoted
+value now keeps its start and its length, and every message line (the CLI's stderr, argparse's
+refusals, the app's notifications) its start and end within LINE_CHARS.
+"""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnn_tui.cli import main
+from rnn_tui.quoting import LINE_CHARS, bounded, quoted
+
+SHIPPED_LM = "timemachine-char-lstm"
+SHIPPED_S2S = "fra-eng-gru"
+
+
+def one_line(capsys, argv: list[str]) -> tuple[int, str]:
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    return code, err.strip()
+
+
+def test_a_long_value_keeps_its_start_and_its_length():
+    assert quoted("abc") == "'abc'"
+    assert quoted(12) == "12"
+    text = quoted("go " * 20000)
+    assert text.startswith("'go go ") and text.endswith("…' (60,000 characters)")
+    assert len(text) < 100
+
+
+@given(st.text(max_size=3000), st.integers(min_value=20, max_value=400))
+def test_a_bounded_line_fits_and_keeps_both_ends(message, limit):
+    line = bounded(message, limit)
+    if len(message) <= limit:
+        assert line == message
+    else:
+        assert len(line) <= limit + 40
+        assert line.startswith(message[: limit // 2]) and line.endswith(message[-(limit // 2) :])
+        assert f"{len(message) - 2 * (limit // 2):,} characters left out" in line
+
+
+def test_a_long_sentence_is_warned_about_in_a_short_line(capsys):
+    code = main(["translate", "--checkpoint", SHIPPED_S2S, "go " * 20000])
+    out, err = capsys.readouterr()
+    assert code == 0
+    (warning,) = err.strip().splitlines()
+    assert len(warning) < 200, len(warning)
+    assert "(59,999 characters)" in warning and warning.endswith("are cut")
+
+
+def test_many_unknown_words_are_counted_not_all_listed(capsys):
+    words = " ".join(f"zq{i}" for i in range(30))
+    main(["translate", "--checkpoint", SHIPPED_S2S, words])
+    err = capsys.readouterr().err
+    unknown = next(line for line in err.splitlines() if "<unk>" in line)
+    assert unknown.endswith("'zq8', 'zq9' and 20 more"), unknown
+
+
+def test_an_option_value_pasted_by_mistake_is_quoted_short(capsys):
+    code, err = one_line(
+        capsys, ["generate", "--checkpoint", SHIPPED_LM, "--prefix", "x", "--length", "9" * 50000]
+    )
+    assert code == 2 and len(err) < 300 and "(50,000 characters)" in err
+    # argparse's own refusal (an unknown choice) quotes the value whole: the line is bounded.
+    code, err = one_line(
+        capsys, ["generate", "--checkpoint", SHIPPED_LM, "--prefix", "x", "--strategy", "s" * 50000]
+    )
+    assert code == 2 and len(err) <= LINE_CHARS + 40 and err.endswith("generate --help)")
+
+
+async def test_a_notification_is_plain_text_and_bounded(tui):
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        app.notify("cannot read /data/[b]x[/b].txt " + "y" * 5000, severity="error")
+        await pilot.pause()
+        shown = list(app._notifications)[-1]
+        assert not shown.markup
+        assert shown.message.startswith("cannot read /data/[b]x[/b].txt")
+        assert len(shown.message) <= LINE_CHARS + 40
