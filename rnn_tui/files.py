@@ -112,6 +112,25 @@ def _kind(mode: int) -> str:
     return "an unknown kind of file"
 
 
+def look(path: str | os.PathLike, what: str = "path") -> os.stat_result | None:
+    """The path's stat (following links), or None when nothing is there; FileProblem, one line
+    naming it, when it cannot be looked at: a folder on the way without permission, a name too
+    long, a loop of links. (pathlib's exists() and is_dir() raise those as a traceback.)"""
+    try:
+        return os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise FileProblem(f"cannot look at {what} {path}: {exc.strerror or exc}") from None
+    except ValueError:  # a NUL byte in the name
+        raise FileProblem(f"{what} {path!r} holds a NUL character") from None
+
+
+def is_folder(st: os.stat_result | None) -> bool:
+    """True for `look`'s stat of a folder."""
+    return st is not None and stat.S_ISDIR(st.st_mode)
+
+
 def check_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
     """The file's stat if it is a regular file or a pipe; FileProblem (one line) otherwise."""
     p = Path(path)
@@ -298,6 +317,8 @@ __all__ = [
     "LIMIT_ENV",
     "FileProblem",
     "check_file",
+    "is_folder",
+    "look",
     "default_limit",
     "open_regular",
     "read_bytes",

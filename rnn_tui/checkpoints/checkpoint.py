@@ -59,6 +59,7 @@ from rnn_tui.checkpoints.state import (
 )
 from rnn_tui.checkpoints.store import json_of, read_pair, write_pair
 from rnn_tui.checkpoints.tensor_file import parse_tensors, serialize
+from rnn_tui.files import FileProblem, is_folder, look
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAMES = ("best", "last")
@@ -349,8 +350,11 @@ def _load_tensor_file(path: Path) -> Checkpoint:
 
 
 def _load_from_dir(folder: Path, prefer: tuple[str, ...]) -> Checkpoint:
-    base = folder / "checkpoints" if (folder / "checkpoints").is_dir() else folder
-    present = [name for name in prefer if (base / f"{name}.json").exists()]
+    """FileProblem when the folder cannot be looked into."""
+    base = (
+        folder / "checkpoints" if is_folder(look(folder / "checkpoints", "checkpoint")) else folder
+    )
+    present = [name for name in prefer if look(base / f"{name}.json", "checkpoint") is not None]
     if not present:
         names = " or ".join(f"checkpoints/{name}.json" for name in prefer)
         raise CheckpointError(f"no checkpoint in {folder} (expected {names})")
@@ -378,8 +382,14 @@ def load_checkpoint(
     bytes that start like one) are refused; the recorded sha256 is verified.
     """
     path = Path(path)
-    if path.is_dir():
-        return _load_from_dir(path, tuple(prefer))
+    try:
+        # A name too long, or a folder on the way without permission: one line, where the
+        # pathlib checks below would raise a traceback.
+        seen = look(path, "checkpoint")
+        if is_folder(seen):
+            return _load_from_dir(path, tuple(prefer))
+    except FileProblem as exc:
+        raise CheckpointError(str(exc)) from None
     if path.suffix.lower() in PICKLE_SUFFIXES:
         raise pickle_refusal(path)
     if path.suffix == ".json":

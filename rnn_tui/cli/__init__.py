@@ -8,6 +8,7 @@ fast and never load torch.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -75,6 +76,29 @@ def main(argv: list[str] | None = None) -> int:
         # `rnn-tui stats | head` closes stdout early: not an error worth a traceback.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as exc:
+        # A path met where no check expected trouble (a folder without permission, a name too
+        # long): one line naming it, as for any bad input, not a traceback.
+        return _os_error(exc)
+
+
+# The path given was wrong (exit 2, as for any bad input); other OS errors exit 1.
+_BAD_PATH = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENAMETOOLONG,
+    errno.ELOOP,
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.EROFS,
+}
+
+
+def _os_error(exc: OSError) -> int:
+    where = f": {exc.filename}" if exc.filename is not None else ""
+    fail(f"{exc.strerror or exc}{where}")
+    return 2 if exc.errno in _BAD_PATH else 1
 
 
 def _run_app(args: argparse.Namespace) -> int:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 
 from rich.text import Text
 
 from rnn_tui.cli.output import fail
+from rnn_tui.files import FileProblem, is_folder, look
 from rnn_tui.runs.format import fmt_time, plain
 
 
@@ -60,9 +62,18 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.dir).expanduser() if args.dir is not None else default_runs_root()
     if args.dir is not None and not args.dir.strip():
         return fail("--dir is empty: give the folder that holds the runs")
-    if root.exists() and not root.is_dir():
+    try:
+        seen = look(root, "the runs folder")
+        if is_folder(seen):
+            with os.scandir(root):  # a folder we may not read would list as "no runs"
+                pass
+    except FileProblem as exc:
+        return fail(str(exc))
+    except OSError as exc:
+        return fail(f"cannot read the runs folder {root}: {exc.strerror or exc}")
+    if seen is not None and not is_folder(seen):
         return fail(f"{root} is not a folder (--dir names the folder that holds the runs)")
-    if args.dir is not None and not root.exists():
+    if args.dir is not None and seen is None:
         return fail(f"no folder {root}")
     entries = list_runs(root)
     if args.json:

@@ -16,12 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 import traceback
 from pathlib import Path
 
 from rnn_tui.cli.output import fail, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, train_option_names
+from rnn_tui.files import FileProblem, is_folder, look
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 
@@ -36,8 +38,9 @@ def _flag(name: str) -> str:
 
 
 def _holds_run(path: Path) -> bool:
+    """Whether `path` holds a run's files; FileProblem when it cannot be looked into."""
     return any(
-        (path / name).exists()
+        look(path / name, "--run-dir") is not None
         for name in ("config.json", "metrics.jsonl", "status.json", "checkpoints")
     )
 
@@ -120,7 +123,11 @@ def run(args: argparse.Namespace) -> int:
         if args.run_dir is not None:
             return fail("--run-dir cannot be combined with --resume (a run continues in its own)")
         folder = Path(args.resume)
-        if not folder.is_dir() or not (folder / "config.json").is_file():
+        try:
+            seen, config = look(folder, "--resume"), look(folder / "config.json", "--resume")
+        except FileProblem as exc:
+            return fail(str(exc))
+        if not is_folder(seen) or config is None or not stat.S_ISREG(config.st_mode):
             return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
         try:
             claimed = _claim_resumed(folder) if _writes_the_run() else None
@@ -133,9 +140,14 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"{_flag(wrong[0])} does not apply to --task {task}")
         if args.run_dir is not None:
             folder = Path(args.run_dir)
-            if folder.exists() and not folder.is_dir():
+            try:
+                seen = look(folder, "--run-dir")
+                held = seen is not None and is_folder(seen) and _holds_run(folder)
+            except FileProblem as exc:
+                return fail(str(exc))
+            if seen is not None and not is_folder(seen):
                 return fail(f"--run-dir {folder} is a file, not a directory")
-            if folder.is_dir() and _holds_run(folder) and _writes_the_run():
+            if held and _writes_the_run():
                 # Checked again under the claim; here it fails fast, before torch loads.
                 return fail(
                     f"{folder} already holds a run: continue it with --resume {folder}, "

@@ -58,15 +58,26 @@ def resolve_shipped(text: str) -> str:
     exists or holds a path separator; else, when a shipped folder (shipped_dirs) holds a
     checkpoint of that name (`fra-eng-gru`, with or without `.safetensors`), that checkpoint's
     path — so an installed rnn-tui reaches its shipped models without knowing where they are."""
-    if not text or os.sep in text or (os.altsep and os.altsep in text) or Path(text).exists():
+    if not text or os.sep in text or (os.altsep and os.altsep in text) or _there(text):
         return text
     name = text.removesuffix(".safetensors")
     for folder in shipped_dirs():
         # A checkpoint is its JSON (which names its tensor file, NAME.<hash>.safetensors for
         # newer ones); NAME.safetensors is how the loaders are given it.
-        if (folder / f"{name}.json").is_file():
+        if _there(folder / f"{name}.json", unknown=False, file=True):
             return str(folder / f"{name}.safetensors")
     return text
+
+
+def _there(path: str | Path, unknown: bool = True, file: bool = False) -> bool:
+    """Whether something (with `file`, a regular file) is at `path`; `unknown` when it cannot
+    be looked at (a name too long, a folder without permission): the user's own path then
+    goes to the loader, which names the reason, and a shipped folder we cannot read is
+    skipped, where pathlib would raise a traceback."""
+    try:
+        return Path(path).is_file() if file else Path(path).exists()
+    except (OSError, ValueError):
+        return unknown
 
 
 def shipped_dirs() -> list[Path]:

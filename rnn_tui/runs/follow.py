@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
+from rnn_tui.files import FileProblem, is_folder, look
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
@@ -46,13 +47,18 @@ SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 def check_run_dir(path: str | os.PathLike) -> Path:
     """`path` as a Path if it looks like a run directory, else RunError (one line)."""
     path = Path(path).expanduser()
-    if not path.exists():
-        raise RunError(f"run directory {path} does not exist")
-    if not path.is_dir():
-        raise RunError(f"{path} is not a directory (a run directory holds metrics.jsonl)")
     run = RunDir(path)
-    if not any(p.exists() for p in (run.config_path, run.metrics_path, run.status_path)):
-        raise RunError(f"{path} is not a run directory (no config.json or metrics.jsonl)")
+    try:
+        seen = look(path, "run directory")
+        if seen is None:
+            raise RunError(f"run directory {path} does not exist")
+        if not is_folder(seen):
+            raise RunError(f"{path} is not a directory (a run directory holds metrics.jsonl)")
+        files = (run.config_path, run.metrics_path, run.status_path)
+        if all(look(p, "run directory") is None for p in files):
+            raise RunError(f"{path} is not a run directory (no config.json or metrics.jsonl)")
+    except FileProblem as exc:
+        raise RunError(str(exc)) from None
     return path
 
 

@@ -99,8 +99,12 @@ def new_run_dir(
 
 def _read_json(path: Path) -> dict:
     """A JSON object from a file; RunError (one line) if it is unreadable or not an object."""
-    if not os.path.lexists(path):
-        raise RunError(f"{path} does not exist")
+    try:
+        os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise RunError(f"{path} does not exist") from None
+    except OSError as exc:  # a name too long, a folder without permission: not "missing"
+        raise RunError(f"cannot look at {path}: {exc.strerror or exc}") from None
     try:
         data = read_bytes(path, limit=MAX_RUN_JSON_BYTES, what="run file", pipes=False)
         obj = json.loads(data.decode("utf-8"))
