@@ -122,6 +122,17 @@ def test_check_name_strips(tmp_path):
     assert check_name("  a b  ", tmp_path) == "a b"
 
 
+def test_a_name_past_the_file_systems_limit_is_refused_in_bytes(tmp_path):
+    """100 characters, the limit in characters, of emoji are 400 bytes: past the 255 a folder
+    name may hold. The check said it was free, and the rename raised a traceback."""
+    with pytest.raises(RunError, match=r"at most 255 bytes \(got 400\)"):
+        check_name("🎉" * 100, tmp_path)
+    assert check_name("é" * 100, tmp_path) == "é" * 100  # 200 bytes: fits
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(RunError, match="already exists"):
+        check_name("link", tmp_path)  # a dangling link is taken too
+
+
 def test_a_real_run_continues_to_more_epochs(tmp_path):
     """`rnn-tui train` for 1 epoch, then the resume command the app runs: 2 epochs in all."""
     run = tmp_path / "tiny"

@@ -15,12 +15,14 @@ import sys
 from pathlib import Path
 
 from rnn_tui.options import OptionError
+from rnn_tui.quoting import quoted
 from rnn_tui.runs import lock
 from rnn_tui.runs.follow import check_run_dir
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.train.options import OPTION
 
 MAX_NAME = 100
+NAME_MAX_BYTES = 255  # a folder name's limit on Linux and macOS file systems
 EPOCHS = OPTION["epochs"]  # its range is the trainer's
 
 
@@ -32,12 +34,22 @@ def check_name(name: str, parent: Path) -> str:
     if len(name) > MAX_NAME:
         raise RunError(f"a run's name is at most {MAX_NAME} characters")
     if "/" in name or "\\" in name or name in (".", "..") or name.startswith("."):
-        raise RunError(f"{name!r} is not a folder name (no slashes, no leading dot)")
+        raise RunError(f"{quoted(name)} is not a folder name (no slashes, no leading dot)")
     if not name.isprintable():
         raise RunError("a run's name cannot hold control characters")
-    if (parent / name).exists() or (parent / name).is_symlink():
-        raise RunError(f"{parent / name} already exists")
-    return name
+    try:
+        size = len(os.fsencode(name))
+    except UnicodeEncodeError:
+        raise RunError(f"{quoted(name)} is not a folder name this system can write") from None
+    if size > NAME_MAX_BYTES:  # 100 characters of emoji are 400 bytes
+        raise RunError(f"a run's name is at most {NAME_MAX_BYTES} bytes (got {size})")
+    try:
+        os.lstat(parent / name)  # a link counts too: renaming onto it would replace it
+    except (FileNotFoundError, NotADirectoryError):
+        return name
+    except OSError as exc:
+        raise RunError(f"cannot look at {parent / name}: {exc.strerror or exc}") from None
+    raise RunError(f"{parent / name} already exists")
 
 
 @contextlib.contextmanager
