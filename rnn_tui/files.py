@@ -14,8 +14,8 @@ run's config.json or status.json — goes through `read_bytes`, which:
 
 Every refusal is a FileProblem whose message is one line naming the file. The default limit
 for user files (DEFAULT_LIMIT, 256 MiB) can be raised with $RNN_TUI_MAX_FILE_MB or the CLI's
---max-file-mb. Nothing here imports anything of the package: it is the lowest layer, with
-rnn_tui.options.
+--max-file-mb. Of the package, only rnn_tui.quoting (how a value is quoted) is imported: this
+is the lowest layer, with rnn_tui.options.
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
+from rnn_tui.quoting import quoted
+
 MIB = 2**20
 LIMIT_ENV = "RNN_TUI_MAX_FILE_MB"
 DEFAULT_LIMIT_MB = 256
+MAX_LIMIT_MB = 1024**2  # 1 TiB: a larger limit is no limit
 FIRST_DATA_S = 30.0  # a pipe's first byte may take a while (a command starting up)
 IDLE_S = 60.0  # …and a slow producer may pause between chunks
 _POLL_S = 0.2  # how often a wait looks at `cancelled`
@@ -46,16 +49,30 @@ class FileProblem(ValueError):
 
 
 def default_limit() -> int:
-    """The size limit for user files in bytes: $RNN_TUI_MAX_FILE_MB, else 256 MiB."""
+    """The size limit for user files in bytes: $RNN_TUI_MAX_FILE_MB, else 256 MiB (also when
+    the variable holds no valid size: the CLI refuses that at its start, `limit_env_problem`)."""
+    megabytes = _limit_env_mb()
+    return int(megabytes * MIB) if megabytes is not None else DEFAULT_LIMIT_MB * MIB
+
+
+def _limit_env_mb() -> float | None:
     text = os.environ.get(LIMIT_ENV, "").strip()
-    if text:
-        try:
-            megabytes = float(text)
-        except ValueError:
-            megabytes = -1.0
-        if 0 < megabytes <= 1024**2:
-            return int(megabytes * MIB)
-    return DEFAULT_LIMIT_MB * MIB
+    try:
+        megabytes = float(text)
+    except ValueError:
+        return None
+    return megabytes if 0 < megabytes <= MAX_LIMIT_MB else None
+
+
+def limit_env_problem() -> str | None:
+    """One line when $RNN_TUI_MAX_FILE_MB is set but is no size rnn-tui takes, else None: read
+    silently as the default, a limit the user thought raised would refuse their file."""
+    text = os.environ.get(LIMIT_ENV, "").strip()
+    if not text or _limit_env_mb() is not None:
+        return None
+    return (
+        f"${LIMIT_ENV} must be a number of megabytes in (0, {MAX_LIMIT_MB:,}] (got {quoted(text)})"
+    )
 
 
 def set_default_limit(megabytes: float) -> None:
@@ -318,6 +335,7 @@ __all__ = [
     "FileProblem",
     "check_file",
     "is_folder",
+    "limit_env_problem",
     "look",
     "default_limit",
     "open_regular",

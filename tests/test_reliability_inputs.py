@@ -114,6 +114,21 @@ def test_a_stream_past_the_cap_is_refused_and_the_cap_can_be_raised(capsys, tmp_
     os.close(read)
 
 
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "1e308"])
+def test_a_cap_in_the_environment_that_is_no_size_is_refused(capsys, monkeypatch, value):
+    """Read as the default, a cap the user thought raised refused their file (and said to
+    raise it, as they had)."""
+    monkeypatch.setenv(files.LIMIT_ENV, value)
+    refused(
+        capsys,
+        ["stats"],
+        f"$RNN_TUI_MAX_FILE_MB must be a number of megabytes in (0, 1,048,576] (got '{value}')",
+    )
+    assert main(["stats", "--max-file-mb", "5"]) == 0  # the option replaces it
+    monkeypatch.setenv(files.LIMIT_ENV, " 300 ")
+    assert main(["stats"]) == 0 and files.default_limit() == 300 * files.MIB
+
+
 def test_files_in_a_run_folder_that_are_fifos_are_skipped_not_waited_on(tmp_path):
     root = tmp_path / "runs"
     odd = root / "odd"  # its JSON files are FIFOs

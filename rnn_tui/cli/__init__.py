@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 from rnn_tui.cli.output import TerminalProgress, fail
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
-from rnn_tui.files import set_default_limit, set_waiting_notice
+from rnn_tui.files import limit_env_problem, set_default_limit, set_waiting_notice
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -60,6 +60,9 @@ def _waiting_line() -> Callable[[str], None]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    problem = limit_env_problem()
+    if problem and getattr(args, "max_file_mb", None) is None:
+        return fail(problem)
     if getattr(args, "checkpoint", None):
         # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) works from anywhere.
         from rnn_tui.runs.discover import resolve_shipped
