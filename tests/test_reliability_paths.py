@@ -140,3 +140,42 @@ async def test_a_run_folder_too_long_to_look_at_keeps_the_app_up(tui, tmp_path, 
         assert app.is_running
         (error,) = tui.errors(app)
         assert error.startswith("cannot look at run directory") and "File name too long" in error
+
+
+def test_checkpoints_are_still_found_beside_a_runs_folder_that_cannot_be_read(
+    tmp_path, monkeypatch
+):
+    """The pickers' search raised PermissionError for a runs folder it could not read, and the
+    Generate screen said "looking for checkpoints…" for good."""
+    from rnn_tui.runs.discover import discover_checkpoints
+
+    real_stat = os.stat
+
+    def refusing(path, *args, **kwargs):
+        if "locked" in str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", refusing)
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "locked" / "checkpoints"))
+    found = discover_checkpoints(runs_root=tmp_path / "locked" / "runs")
+    assert {e["name"] for e in found} >= {"timemachine-char-lstm", "fra-eng-gru"}
+
+
+async def test_a_failed_search_does_not_say_it_is_still_looking(tui, monkeypatch):
+    from textual.widgets import Static
+
+    import rnn_tui.tui.widgets.checkpoint_picker as picker
+    from rnn_tui.tui.app import RnnTuiApp
+
+    def failing(**kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied", "/somewhere/runs")
+
+    monkeypatch.setattr(picker, "discover_checkpoints", failing)
+    monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", "generate")
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        facts = app.screen.query_one(picker.CheckpointPicker).query_one(".facts", Static)
+        assert str(facts.render()) == "could not look for checkpoints: type a path"
+        assert app.is_running and "Permission denied" in tui.errors(app)[-1]

@@ -69,13 +69,16 @@ def resolve_shipped(text: str) -> str:
     return text
 
 
-def _there(path: str | Path, unknown: bool = True, file: bool = False) -> bool:
-    """Whether something (with `file`, a regular file) is at `path`; `unknown` when it cannot
-    be looked at (a name too long, a folder without permission): the user's own path then
-    goes to the loader, which names the reason, and a shipped folder we cannot read is
-    skipped, where pathlib would raise a traceback."""
+def _there(
+    path: str | Path, unknown: bool = True, file: bool = False, folder: bool = False
+) -> bool:
+    """Whether something (with `file`, a regular file; with `folder`, a folder) is at `path`;
+    `unknown` when it cannot be looked at (a name too long, a folder without permission): the
+    user's own path then goes to the loader, which names the reason, and a shipped folder we
+    cannot read is skipped, where pathlib would raise a traceback."""
+    p = Path(path)
     try:
-        return Path(path).is_file() if file else Path(path).exists()
+        return p.is_file() if file else p.is_dir() if folder else p.exists()
     except (OSError, ValueError):
         return unknown
 
@@ -202,7 +205,7 @@ def _entry(json_path: Path, name: str, kind: str) -> dict | None:
     try:
         if not tensors_path_of(json_path, meta).is_file():
             return None
-    except CheckpointError:
+    except (CheckpointError, OSError):
         return None
     tensors = json_path.with_suffix(".safetensors")  # the checkpoint's name (store.py)
     try:
@@ -285,7 +288,7 @@ def short_path(path: str) -> str:
 
 
 def _shipped_in(folder: Path) -> list[dict]:
-    if not folder.is_dir():
+    if not _there(folder, unknown=False, folder=True):  # one we cannot read is skipped
         return []
     patterns = ("*.json", "*/*.json", f"*/{CHECKPOINTS_DIR}/*.json")
     found: list[dict] = []
@@ -304,12 +307,12 @@ def _shipped_in(folder: Path) -> list[dict]:
 
 
 def _runs_in(root: Path) -> list[dict]:
-    if not root.is_dir():
-        return []
     found: list[dict] = []
     try:
+        if not root.is_dir():
+            return []
         runs = sorted(p for p in root.iterdir() if p.is_dir())
-    except OSError:
+    except OSError:  # a runs folder we cannot read lists no checkpoints
         return []
     for run in runs:
         for which in RUN_CHECKPOINTS:

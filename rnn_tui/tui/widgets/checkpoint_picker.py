@@ -176,6 +176,8 @@ class CheckpointPicker(Vertical):
         if event.state == WorkerState.SUCCESS:
             self._fill(event.worker.result or [])
         elif event.state == WorkerState.ERROR:
+            # Not "looking for checkpoints…" for good: a path can still be typed.
+            self.query_one(".facts", Static).update("could not look for checkpoints: type a path")
             self.post_message(self.SearchFailed(event.worker.error))
 
     def _fill(self, entries: list[dict]) -> None:
