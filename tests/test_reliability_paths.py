@@ -179,3 +179,13 @@ async def test_a_failed_search_does_not_say_it_is_still_looking(tui, monkeypatch
         facts = app.screen.query_one(picker.CheckpointPicker).query_one(".facts", Static)
         assert str(facts.render()) == "could not look for checkpoints: type a path"
         assert app.is_running and "Permission denied" in tui.errors(app)[-1]
+
+
+def test_a_trainer_that_cannot_start_names_what_it_could_not_open(tmp_path):
+    """The app's notification said only "cannot start the trainer: Permission denied"."""
+    from rnn_tui.runs.process import TrainProcess
+
+    run = tmp_path / "run"
+    (run / "train.log").mkdir(parents=True)  # where the child's output would go
+    with pytest.raises(RunError, match=r"cannot start the trainer: Is a directory \(.*train.log\)"):
+        TrainProcess(["true"], run).start()

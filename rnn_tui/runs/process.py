@@ -108,7 +108,9 @@ class TrainProcess:
                     env={**os.environ, FOLLOWED_ENV: "1"},
                 )
         except OSError as exc:
-            raise RunError(f"cannot start the trainer: {exc.strerror or exc}") from None
+            # Which file or folder: "Permission denied" alone leaves the user guessing.
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise RunError(f"cannot start the trainer: {exc.strerror or exc}{where}") from None
         if self.nice:
             # `nice` more than this app, so the UI stays responsive on a busy machine. Set from
             # here (no preexec_fn, which is unsafe in a threaded parent); the threads torch
