@@ -5,8 +5,8 @@
 Runs `rnn-tui` in subprocesses against odd files, extreme options, tampered checkpoints, garbage
 run folders, concurrent trainers and killed processes, and sorts each case: clean (it did what it
 should: worked, or refused with one stderr line and exit 2), traceback, hang (past the timeout),
-wrong exit (0 for bad input, or a refusal for good input), and data lost (something saved before
-the case changed). Not part of the test suite (it takes a few minutes); the tests check each
+wrong exit (0 for bad input, or a refusal for good input), data lost (something saved before
+the case changed), and line too long (a stderr line past LONGEST_LINE: a pasted value quoted whole). Not part of the test suite (it takes a few minutes); the tests check each
 cause, this counts the cases.
 """
 
@@ -57,6 +57,10 @@ class Case:
     shell: bool = False
 
 
+LONGEST_LINE = 1_100  # a message line: its start and end within 1,000 characters, and a prefix
+TOO_LONG = "n" * 5000  # a name past NAME_MAX and PATH_MAX
+
+
 def rnn(*args: str) -> list[str]:
     return [sys.executable, "-m", "rnn_tui", *args]
 
@@ -78,6 +82,8 @@ def judge(case: Case, code: int | None, err: str, before: dict, after: dict) -> 
     if before != after:
         return "data lost"
     lines = [line for line in err.strip().splitlines() if line.strip()]
+    if any(len(line) > LONGEST_LINE for line in lines):
+        return "line too long"
     if case.expect == "ok":
         return "clean" if code == 0 else "wrong exit"
     if case.expect == "refuse":
@@ -181,6 +187,35 @@ def cases(work: Path) -> list[Case]:
             "stats process substitution",
             [sys.executable, "-m", "rnn_tui", "stats", "--corpus", f"<(cat {corpus})"],
             "ok",
+            shell=True,
+        )
+    )
+    for what, argv in [
+        ("train --run-dir", ["train", "--run-dir", TOO_LONG, *TINY]),
+        ("train --resume", ["train", "--resume", TOO_LONG]),
+        ("generate --checkpoint", ["generate", "--checkpoint", TOO_LONG, "--prefix", "x"]),
+        ("runs --dir", ["runs", "--dir", TOO_LONG]),
+    ]:
+        add(Case(f"{what} name too long", rnn(*argv), "refuse"))
+    add(
+        Case(
+            "generate --strategy pasted by mistake",
+            rnn("generate", "--checkpoint", str(LM), "--prefix", "x", "--strategy", "s" * 50000),
+            "refuse",
+        )
+    )
+    add(
+        Case(
+            "translate a 60,000-character sentence",
+            rnn("translate", "--checkpoint", str(S2S), "go " * 20000),
+            "ok",
+        )
+    )
+    add(
+        Case(
+            "stats with RNN_TUI_MAX_FILE_MB=abc",
+            ["RNN_TUI_MAX_FILE_MB=abc", sys.executable, "-m", "rnn_tui", "stats"],
+            "refuse",
             shell=True,
         )
     )
@@ -684,7 +719,8 @@ def main() -> int:
     print(
         f"{total} cases: "
         + ", ".join(
-            f"{tally[k]} {k}" for k in ("clean", "traceback", "hang", "wrong exit", "data lost")
+            f"{tally[k]} {k}"
+            for k in ("clean", "traceback", "hang", "wrong exit", "data lost", "line too long")
         )
     )
     return 0
