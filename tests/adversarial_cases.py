@@ -6,8 +6,9 @@ Runs `rnn-tui` in subprocesses against odd files, extreme options, tampered chec
 run folders, concurrent trainers and killed processes, and sorts each case: clean (it did what it
 should: worked, or refused with one stderr line and exit 2), traceback, hang (past the timeout),
 wrong exit (0 for bad input, or a refusal for good input), data lost (something saved before
-the case changed), and line too long (a stderr line past LONGEST_LINE: a pasted value quoted whole). Not part of the test suite (it takes a few minutes); the tests check each
-cause, this counts the cases.
+the case changed), and line too long (a stderr line past LONGEST_LINE: a pasted value quoted
+whole). Not part of the test suite (it takes a few minutes); the tests check each cause, this
+counts the cases.
 """
 
 from __future__ import annotations
