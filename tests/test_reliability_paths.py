@@ -22,6 +22,7 @@ from rnn_tui.quoting import LINE_CHARS
 from rnn_tui.runs.follow import check_run_dir
 from rnn_tui.runs.rundir import RunDir, RunError
 
+SHIPPED_LM = "timemachine-char-lstm"
 TOO_LONG = "n" * 5000  # past NAME_MAX (255) and PATH_MAX (4,096)
 
 
@@ -189,3 +190,24 @@ def test_a_trainer_that_cannot_start_names_what_it_could_not_open(tmp_path):
     (run / "train.log").mkdir(parents=True)  # where the child's output would go
     with pytest.raises(RunError, match=r"cannot start the trainer: Is a directory \(.*train.log\)"):
         TrainProcess(["true"], run).start()
+
+
+@pytest.mark.parametrize(
+    "name", ["x" * 300 + ".safetensors", "../up.safetensors", "x.pt"], ids=["long", "up", "pt"]
+)
+def test_a_checkpoint_json_naming_an_impossible_tensor_file_is_one_line(tmp_path, name):
+    """A tensor file name past 255 bytes made pathlib raise "File name too long" from the
+    check that the file is there; now every bad name is refused as one, quoted short."""
+    import json
+    import shutil
+
+    from rnn_tui.runs.discover import SHIPPED_DIR
+
+    source = SHIPPED_DIR / f"{SHIPPED_LM}.json"
+    meta = json.loads(source.read_text(encoding="utf-8"))
+    shutil.copy(SHIPPED_DIR / meta["tensors_file"], tmp_path)
+    meta["tensors_file"] = name
+    (tmp_path / "cp.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(CheckpointError, match="names a bad tensor file") as caught:
+        load_checkpoint(tmp_path / "cp.json")
+    assert len(str(caught.value)) < len(str(tmp_path)) + 140

@@ -27,6 +27,7 @@ from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
+from rnn_tui.quoting import quoted
 
 MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON as written: config, vocabularies, progress
 # ... and as read: checkpoints written before 2026-12 kept every counted token with its count
@@ -34,6 +35,7 @@ MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON as written: config, vocabular
 MAX_JSON_READ_BYTES = 4 * MAX_JSON_BYTES
 MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; a device is refused anyway
 _TENSOR_NAME = re.compile(r"[A-Za-z0-9._-]+\.safetensors")
+_NAME_MAX = 255  # bytes in a file name; the name is ASCII, so characters too
 _READ_ATTEMPTS = 3
 
 
@@ -224,8 +226,13 @@ def tensors_path_of(json_path: Path, meta: dict) -> Path:
     name = meta.get("tensors_file")
     if name is None:
         name = json_path.with_suffix(".safetensors").name  # before JSONs named their file
-    if not isinstance(name, str) or not _TENSOR_NAME.fullmatch(name) or name.startswith("."):
-        raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {name!r}")
+    if (
+        not isinstance(name, str)
+        or len(name) > _NAME_MAX  # past it the OS refuses to look, with a traceback in pathlib
+        or not _TENSOR_NAME.fullmatch(name)
+        or name.startswith(".")
+    ):
+        raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {quoted(name)}")
     path = json_path.parent / name
     own = json_path.with_suffix(".safetensors")
     if path != own and not path.exists() and own.is_file():
