@@ -243,6 +243,37 @@ async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_a
         assert form.options()[1] == []
 
 
+@pytest.mark.parametrize(
+    "where, expected",
+    [
+        ("missing.txt", "pairs file not found: missing.txt"),
+        (".", "pairs file . is a directory, not a text file"),
+        ("/dev/zero", "pairs file /dev/zero is a character device, not a file rnn-tui can read"),
+        ("n" * 5000, "File name too long"),
+    ],
+    ids=["missing", "folder", "device", "too-long"],
+)
+async def test_a_path_the_trainer_cannot_read_is_refused_under_the_form(
+    runs, tui, train_app, where, expected
+) -> None:
+    """It was taken: a run folder was made and a trainer started, which then failed."""
+    calls: list = []
+    app = train_app(command_builder=replay_builder(calls))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        form = screen.query_one(TrainForm)
+        await choose_seq2seq(pilot, form)
+        before = sorted(runs.iterdir())
+        form.set_value("pairs", "file")
+        await pilot.pause()
+        form.query_one("#form-pairs-path").value = where
+        screen.action_start()
+        await pilot.pause()
+        (error,) = tui.errors(app)
+        assert error.startswith("cannot start: ") and expected in error, error
+        assert calls == [] and screen.process is None and sorted(runs.iterdir()) == before
+
+
 async def test_start_builds_the_seq2seq_command_and_follows_the_run(
     runs, tui, train_app, tmp_path
 ) -> None:

@@ -11,6 +11,7 @@ option's not-set value ("auto", "all") and is left out of the command line.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -20,6 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.data.corpus import source_label
+from rnn_tui.files import FileProblem, check_file
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option
 from rnn_tui.runs.system import gpu_choices
@@ -225,6 +227,10 @@ class TrainForm(VerticalScroll, can_focus=False):
                     if not path:
                         what = option.extra.get("file", "a file")
                         missing_paths.append(f"{name}: type the path of {what}")
+                    else:
+                        problem = _path_problem(path, f"{name} file")
+                        if problem:
+                            missing_paths.append(problem)
                     value = path
                 options[name] = value
                 continue
@@ -341,3 +347,14 @@ class TrainForm(VerticalScroll, can_focus=False):
         widget = self._hint_line
         widget.update(text)
         widget.set_class(error, "-error")
+
+
+def _path_problem(path: str, what: str) -> str | None:
+    """Why the trainer could not read `path` (missing, a folder, a device, a name too long),
+    from one stat and no read: refused under the form, not after a run folder was made and a
+    trainer started. A pipe passes: the trainer reads it once."""
+    try:
+        check_file(Path(path).expanduser(), what)
+    except FileProblem as exc:
+        return str(exc)
+    return None
