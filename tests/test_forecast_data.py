@@ -300,3 +300,16 @@ def test_a_csv_is_read_without_an_object_per_row_for_the_collector(monkeypatch):
         gc.enable()
     assert len(series) == 20_000 and series.values[3] == 3.5 and series.labels[13] == "1949-02"
     assert seen and max(seen) < 1_000
+
+
+@pytest.mark.parametrize("year", ["9" * 5000, "²"], ids=["5000-digits", "superscript"])
+def test_labels_that_int_refuses_are_not_months(year):
+    """str.isdigit() passed them and int() raised (past 4,300 digits, or "²"): a traceback
+    from `rnn-tui train --task forecast`. They are simply not monthly labels."""
+    text = "month,value\n" + "".join(f"{year}-{i % 12 + 1:02d},{i}\n" for i in range(30))
+    series = parse_csv(text, "s.csv")
+    assert len(series.values) == 30 and series.period_hint is None
+    monthly = "month,value\n" + "".join(
+        f"19{49 + i // 12}-{i % 12 + 1:02d},{i}\n" for i in range(30)
+    )
+    assert parse_csv(monthly, "s.csv").period_hint == 12

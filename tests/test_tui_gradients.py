@@ -198,3 +198,8 @@ async def test_a_unit_typed_in_the_search_goes_to_the_top(no_checkpoints, tui) -
         field.value = "999"  # no such unit: marked, and the ranking stays
         await pilot.pause()
         assert field.has_class("-invalid") and not heatmap.labels[0].startswith("u999")
+        # isdigit() passed these and int() raised: the app closed.
+        for typed in ("9" * 5000, "²"):
+            field.value = typed
+            await pilot.pause()
+            assert pilot.app.is_running and field.has_class("-invalid")

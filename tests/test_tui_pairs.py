@@ -138,6 +138,12 @@ async def test_bad_input_notifies_and_keeps_tables():
         await type_into(pilot, app, "#pairs-sentence", "70000")
         assert errors(app)[-1] == "no pair 70000: pairs are numbered 0 to 68806"
         assert text_of(app, "#pairs-padded-source") == before
+        # isdigit() passed these and int() raised: the app closed.
+        await type_into(pilot, app, "#pairs-sentence", "9" * 5000)
+        assert errors(app)[-1].startswith("no pair '999999999999…' (5,000 characters): pairs")
+        shown = errors(app)
+        await type_into(pilot, app, "#pairs-sentence", "-²")
+        assert app.is_running and errors(app) == shown  # "-²" is read as a typed sentence
 
 
 def test_count_ticks_are_round():

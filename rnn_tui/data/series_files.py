@@ -245,7 +245,8 @@ def _monthly(labels: Sequence[str]) -> bool:
     months = []
     for text in labels:
         parts = text.split("-")
-        if len(parts) < 2 or not (parts[0].isdigit() and parts[1].isdigit()):
+        # isdecimal and short: int() refuses "²" and numbers past 4,300 digits.
+        if len(parts) < 2 or not all(p.isdecimal() and len(p) <= 6 for p in parts[:2]):
             return False
         months.append(int(parts[0]) * 12 + int(parts[1]))
     return len(months) > 1 and all(b - a == 1 for a, b in zip(months, months[1:], strict=False))

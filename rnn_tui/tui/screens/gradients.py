@@ -264,7 +264,10 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         """The unit typed in the search field, when it names one of the `hidden` units."""
         field = self.query_one("#inside-unit", Input)
         text = field.value.strip()
-        unit = int(text) if text.isdigit() else None
+        unit = None
+        # isdecimal, not isdigit: int() refuses "²"; and past 4,300 digits it refuses any.
+        if text.isdecimal() and len(text) <= len(str(hidden)):
+            unit = int(text)
         valid = unit is None and not text or unit is not None and unit < hidden
         field.set_class(not valid, "-invalid")
         return unit if valid else None

@@ -35,6 +35,7 @@ from rnn_tui.data.translation import (
     truncate_pad,
 )
 from rnn_tui.data.vocab import Vocab
+from rnn_tui.quoting import quoted
 from rnn_tui.tui.collection_pause import LongLivedData, kept_for_good
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.widgets.pairs_histogram import LengthHistogram
@@ -302,10 +303,12 @@ class PairsPanel(Widget):
         data = self._summary.data
         if not sentence:
             raise DataError("type a pair number or an English sentence")
-        if sentence.lstrip("-").isdigit():
-            index = int(sentence)
-            if not 0 <= index < len(data.pairs):
-                raise DataError(f"no pair {index}: pairs are numbered 0 to {len(data.pairs) - 1}")
+        if sentence.removeprefix("-").isdecimal():  # int() refuses "²", "--5" and 4,301 digits
+            last = len(data.pairs) - 1
+            index = int(sentence) if len(sentence) <= 12 else None
+            if index is None or not 0 <= index <= last:
+                shown = index if index is not None else quoted(sentence, 12)
+                raise DataError(f"no pair {shown}: pairs are numbered 0 to {last}")
             return (
                 _pad(f"English #{index}", data.source[index], data.src_vocab, num_steps),
                 _pad(f"French #{index}", data.target[index], data.tgt_vocab, num_steps),
