@@ -10,6 +10,7 @@ from __future__ import annotations
 
 QUOTE_CHARS = 60  # of a quoted value: enough to recognise a sentence, a name or a number
 LINE_CHARS = 1_000  # of a whole message: a long path (PATH_MAX is 4,096) still fits a screen
+NOTICE_CHARS = 400  # of a notification: its box is about 40 columns wide, so 10 lines
 
 
 def quoted(value: object, limit: int = QUOTE_CHARS) -> str:

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rnn_tui.cli import main
-from rnn_tui.quoting import LINE_CHARS, bounded, quoted
+from rnn_tui.quoting import LINE_CHARS, NOTICE_CHARS, bounded, quoted
 
 SHIPPED_LM = "timemachine-char-lstm"
 SHIPPED_S2S = "fra-eng-gru"
@@ -86,4 +86,4 @@ async def test_a_notification_is_plain_text_and_bounded(tui):
         shown = list(app._notifications)[-1]
         assert not shown.markup
         assert shown.message.startswith("cannot read /data/[b]x[/b].txt")
-        assert len(shown.message) <= LINE_CHARS + 40
+        assert len(shown.message) <= NOTICE_CHARS + 40
