@@ -41,6 +41,15 @@ def call(args: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
+def one_line(capsys, argv: list[str]) -> tuple[int, str]:
+    """main() in this process, which must write exactly one stderr line and no traceback:
+    (exit status, that line)."""
+    code, _, err = call(argv, capsys)
+    assert "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1, err
+    return code, err.strip()
+
+
 def snapshot(folder: Path, *, lock: bool = True) -> dict[str, bytes]:
     """Every file of a run folder with its bytes (without trainer.lock when `lock` is False: a
     trainer takes it before it reads anything), to show a refused command changed nothing."""

@@ -8,6 +8,7 @@ refusals, the app's notifications) its start and end within LINE_CHARS.
 
 from __future__ import annotations
 
+from cli_helpers import one_line
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -16,17 +17,6 @@ from rnn_tui.quoting import LINE_CHARS, NOTICE_CHARS, bounded, quoted
 
 SHIPPED_LM = "timemachine-char-lstm"
 SHIPPED_S2S = "fra-eng-gru"
-
-
-def one_line(capsys, argv: list[str]) -> tuple[int, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
-    assert len(err.strip().splitlines()) == 1, err
-    return code, err.strip()
 
 
 def test_a_long_value_keeps_its_start_and_its_length():

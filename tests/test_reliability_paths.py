@@ -12,11 +12,11 @@ import errno
 import os
 
 import pytest
+from cli_helpers import one_line
 
 import rnn_tui.cli as cli
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.checkpoint import load_checkpoint
-from rnn_tui.cli import main
 from rnn_tui.files import FileProblem, look
 from rnn_tui.quoting import LINE_CHARS
 from rnn_tui.runs.follow import check_run_dir
@@ -26,15 +26,17 @@ SHIPPED_LM = "timemachine-char-lstm"
 TOO_LONG = "n" * 5000  # past NAME_MAX (255) and PATH_MAX (4,096)
 
 
-def one_line(capsys, argv: list[str]) -> tuple[int, str]:
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = exc.code
-    err = capsys.readouterr().err
-    assert "Traceback" not in err, err
-    assert len(err.strip().splitlines()) == 1, err
-    return code, err.strip()
+def refuse_stat(monkeypatch, word: str) -> None:
+    """os.stat (and so pathlib) raises PermissionError for any path holding `word`, as for a
+    folder on the way that may not be searched (root may search any folder)."""
+    real_stat = os.stat
+
+    def refusing(path, *args, **kwargs):
+        if word in str(path):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "stat", refusing)
 
 
 # -- paths that cannot be looked at ------------------------------------------------------------
@@ -70,14 +72,7 @@ def test_a_name_too_long_is_one_line(capsys, tmp_path, monkeypatch, argv):
 def test_a_folder_without_permission_is_one_line(capsys, tmp_path, monkeypatch):
     """pathlib raises PermissionError where a folder on the way cannot be searched. Root may
     search any folder, so the refusal is made to happen where the path is looked at."""
-    real_stat = os.stat
-
-    def refusing(path, *args, **kwargs):
-        if "locked" in str(path):
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real_stat(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "stat", refusing)
+    refuse_stat(monkeypatch, "locked")
     locked = str(tmp_path / "locked" / "run")
     for argv in (
         ["train", "--run-dir", locked, "--epochs", "1"],
@@ -150,14 +145,7 @@ def test_checkpoints_are_still_found_beside_a_runs_folder_that_cannot_be_read(
     Generate screen said "looking for checkpoints…" for good."""
     from rnn_tui.runs.discover import discover_checkpoints
 
-    real_stat = os.stat
-
-    def refusing(path, *args, **kwargs):
-        if "locked" in str(path):
-            raise PermissionError(errno.EACCES, "Permission denied", str(path))
-        return real_stat(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "stat", refusing)
+    refuse_stat(monkeypatch, "locked")
     monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(tmp_path / "locked" / "checkpoints"))
     found = discover_checkpoints(runs_root=tmp_path / "locked" / "runs")
     assert {e["name"] for e in found} >= {"timemachine-char-lstm", "fra-eng-gru"}
