@@ -36,7 +36,7 @@ from rnn_tui.quoting import quoted
 MIB = 2**20
 LIMIT_ENV = "RNN_TUI_MAX_FILE_MB"
 DEFAULT_LIMIT_MB = 256
-MAX_LIMIT_MB = 1024**2  # 1 TiB: a larger limit is no limit
+MAX_LIMIT_MB = 1_000_000  # about 1 TB: a larger limit is no limit (--max-file-mb's range too)
 FIRST_DATA_S = 30.0  # a pipe's first byte may take a while (a command starting up)
 IDLE_S = 60.0  # …and a slow producer may pause between chunks
 _POLL_S = 0.2  # how often a wait looks at `cancelled`
@@ -55,13 +55,12 @@ def default_limit() -> int:
     return int(megabytes * MIB) if megabytes is not None else DEFAULT_LIMIT_MB * MIB
 
 
-def _limit_env_mb() -> float | None:
+def _limit_env_mb() -> int | None:
     text = os.environ.get(LIMIT_ENV, "").strip()
-    try:
-        megabytes = float(text)
-    except ValueError:
+    if not text.isdecimal() or len(text) > len(str(MAX_LIMIT_MB)):
         return None
-    return megabytes if 0 < megabytes <= MAX_LIMIT_MB else None
+    megabytes = int(text)
+    return megabytes if 1 <= megabytes <= MAX_LIMIT_MB else None
 
 
 def limit_env_problem() -> str | None:
@@ -70,14 +69,12 @@ def limit_env_problem() -> str | None:
     text = os.environ.get(LIMIT_ENV, "").strip()
     if not text or _limit_env_mb() is not None:
         return None
-    return (
-        f"${LIMIT_ENV} must be a number of megabytes in (0, {MAX_LIMIT_MB:,}] (got {quoted(text)})"
-    )
+    return f"${LIMIT_ENV} must be an integer in [1, {MAX_LIMIT_MB:,}] (MiB) (got {quoted(text)})"
 
 
-def set_default_limit(megabytes: float) -> None:
+def set_default_limit(megabytes: int) -> None:
     """Raise (or lower) the limit for this process and the processes it starts."""
-    os.environ[LIMIT_ENV] = f"{megabytes:g}"
+    os.environ[LIMIT_ENV] = str(int(megabytes))  # not "%g": 1,000,000 would be "1e+06"
 
 
 _waiting_notice: Callable[[str], None] | None = None

@@ -114,7 +114,7 @@ def test_a_stream_past_the_cap_is_refused_and_the_cap_can_be_raised(capsys, tmp_
     os.close(read)
 
 
-@pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "1e308"])
+@pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "1e308", "2.5", "1000001", "²"])
 def test_a_cap_in_the_environment_that_is_no_size_is_refused(capsys, monkeypatch, value):
     """Read as the default, a cap the user thought raised refused their file (and said to
     raise it, as they had)."""
@@ -122,9 +122,12 @@ def test_a_cap_in_the_environment_that_is_no_size_is_refused(capsys, monkeypatch
     refused(
         capsys,
         ["stats"],
-        f"$RNN_TUI_MAX_FILE_MB must be a number of megabytes in (0, 1,048,576] (got '{value}')",
+        f"$RNN_TUI_MAX_FILE_MB must be an integer in [1, 1,000,000] (MiB) (got '{value}')",
     )
     assert main(["stats", "--max-file-mb", "5"]) == 0  # the option replaces it
+    # …and is passed on in the same form (the trainers it starts read it back).
+    assert main(["stats", "--max-file-mb", "1000000"]) == 0
+    assert files.default_limit() == 1_000_000 * files.MIB and files.limit_env_problem() is None
     monkeypatch.setenv(files.LIMIT_ENV, " 300 ")
     assert main(["stats"]) == 0 and files.default_limit() == 300 * files.MIB
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.files import DEFAULT_LIMIT_MB, LIMIT_ENV, FileProblem, read_bytes
+from rnn_tui.files import DEFAULT_LIMIT_MB, LIMIT_ENV, MAX_LIMIT_MB, FileProblem, read_bytes
 from rnn_tui.options import Option
 
 BUNDLED_CORPORA = {
@@ -36,7 +36,7 @@ MAX_FILE_MB = Option(
     None,
     "largest file read, in MiB (a corpus, a file of pairs or sentences)",
     minimum=1,
-    maximum=1_000_000,
+    maximum=MAX_LIMIT_MB,  # $RNN_TUI_MAX_FILE_MB is held to the same range
     unset=None,
     unset_label=f"{DEFAULT_LIMIT_MB} MiB or ${LIMIT_ENV}",
     metavar="MB",
