@@ -7,7 +7,7 @@ import json
 import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.checkpoints import CheckpointError
@@ -29,6 +29,9 @@ def size_of(vocabs) -> int:
 
 @settings(max_examples=80, deadline=None)
 @given(WORDS, WORDS, st.integers(min_value=0, max_value=3), st.integers(20, 2000))
+# Found by the suite: `src` keeps no counted token at --min-freq 2, and its emptied "counts"
+# list was estimated a byte under (the comma), so the --min-freq named did not fit.
+@example(["w0"], ["w12", "w12", "w16", "w16", "w15w15w15w15", "w15w15w15w15"], 0, 237)
 def test_the_min_freq_named_is_the_smallest_that_fits(src, tgt, min_freq, budget) -> None:
     make = lambda tokens, m: Vocab(tokens, m, ["<pad>", "<bos>"])  # noqa: E731
     vocabs = [make(src, min_freq), make(tgt, min_freq)]
@@ -45,9 +48,9 @@ def test_the_min_freq_named_is_the_smallest_that_fits(src, tgt, min_freq, budget
         return
     least = int(found.group(1))
     assert least > min_freq
-    # The estimate may be a byte over per vocabulary (a comma), never under.
+    # The estimate is exact: the one named fits, the one below it does not.
     assert size_of([make(src, least), make(tgt, least)]) <= budget
-    assert size_of([make(src, least - 1), make(tgt, least - 1)]) > budget - 2
+    assert size_of([make(src, least - 1), make(tgt, least - 1)]) > budget
 
 
 def test_every_token_once_has_no_min_freq_to_offer() -> None:

@@ -58,7 +58,16 @@ def min_freq_that_fits(vocabs: Sequence[Vocab], sizes: Sequence[int], budget: in
         prefix.append((vocab, size - int(cumulative[-1]), cumulative))
 
     def size_at(min_freq: int) -> int:
-        return sum(base + int(cum[vocab.kept_at(min_freq)]) for vocab, base, cum in prefix)
+        total = 0
+        for vocab, base, cum in prefix:
+            kept = vocab.kept_at(min_freq)
+            # Each kept token's bytes hold one comma; a list of k holds k - 1. Taking all the
+            # tokens' bytes away took one comma too many, which k ≥ 1 tokens put back, and
+            # an emptied list does not. The JSON's min_freq number changes width too.
+            emptied = 1 if kept == 0 and len(cum) > 1 else 0
+            width = len(str(min_freq)) - len(str(vocab.min_freq))
+            total += base + int(cum[kept]) + emptied + width
+        return total
 
     low = 1 + max(vocab.min_freq for vocab in vocabs)
     high = 1 + max((vocab.counts_by_index().max(initial=0) for vocab in vocabs), default=0)
