@@ -20,13 +20,14 @@ import json
 import math
 import os
 import site
+import stat
 import sys
 from pathlib import Path
 
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
-from rnn_tui.files import FileProblem, read_bytes
+from rnn_tui.files import FileProblem, is_folder, look, read_bytes
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
@@ -76,11 +77,13 @@ def _there(
     `unknown` when it cannot be looked at (a name too long, a folder without permission): the
     user's own path then goes to the loader, which names the reason, and a shipped folder we
     cannot read is skipped, where pathlib would raise a traceback."""
-    p = Path(path)
     try:
-        return p.is_file() if file else p.is_dir() if folder else p.exists()
-    except (OSError, ValueError):
+        seen = look(path)
+    except FileProblem:
         return unknown
+    if seen is None:
+        return False
+    return stat.S_ISREG(seen.st_mode) if file else is_folder(seen) if folder else True
 
 
 def shipped_dirs() -> list[Path]:
