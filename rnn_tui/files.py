@@ -126,6 +126,19 @@ def _kind(mode: int) -> str:
     return "an unknown kind of file"
 
 
+def expanded(path: str | os.PathLike) -> Path:
+    """`path` with a leading ~ or ~user expanded as the shell does, and left as typed where that
+    user (or the home folder) is unknown: pathlib's expanduser raises a RuntimeError there,
+    which would reach the user as a traceback instead of "not found: ~nobody/x"."""
+    return Path(os.path.expanduser(os.fspath(path)))
+
+
+def home() -> Path | None:
+    """The home folder, or None where it cannot be determined ($HOME unset, no passwd entry)."""
+    found = os.path.expanduser("~")
+    return None if found.startswith("~") else Path(found)
+
+
 def look(path: str | os.PathLike, what: str = "path") -> os.stat_result | None:
     """The path's stat (following links), or None when nothing is there; FileProblem, one line
     naming it, when it cannot be looked at: a folder on the way without permission, a name too

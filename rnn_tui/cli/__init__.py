@@ -63,11 +63,19 @@ def main(argv: list[str] | None = None) -> int:
     problem = limit_env_problem()
     if problem and getattr(args, "max_file_mb", None) is None:
         return fail(problem)
-    if getattr(args, "checkpoint", None):
-        # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) works from anywhere.
-        from rnn_tui.runs.discover import resolve_shipped
+    if getattr(args, "checkpoint", None) or getattr(args, "resume", None):
+        # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) and a run's name as
+        # `rnn-tui runs` lists it (`--resume lm-lstm-…`) work from any directory.
+        from rnn_tui.runs.discover import resolve_run, resolve_shipped, unknown_name
 
-        args.checkpoint = resolve_shipped(args.checkpoint)
+        if getattr(args, "checkpoint", None):
+            args.checkpoint = resolve_shipped(args.checkpoint)
+            if problem := unknown_name(args.checkpoint):
+                return fail(problem)
+        if getattr(args, "resume", None):
+            args.resume = resolve_run(args.resume)
+            if problem := unknown_name(args.resume, "run"):
+                return fail(problem)
     if getattr(args, "max_file_mb", None) is not None:
         # For this process and the trainers it starts (an environment variable).
         set_default_limit(args.max_file_mb)

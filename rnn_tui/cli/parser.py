@@ -175,7 +175,7 @@ def _add_train(sub) -> None:
     p.add_argument(
         "--resume",
         metavar="RUN_DIR",
-        help="continue a stopped run (only "
+        help="continue a stopped run: its directory, or its name as `rnn-tui runs` lists it (only "
         + " and ".join(TASKS[DEFAULT_TASK].option(n).flag for n in RESUME_OPTIONS)
         + " may change)",
     )
@@ -213,7 +213,8 @@ def _add_generate(sub) -> None:
         "--checkpoint",
         required=True,
         metavar="PATH",
-        help="a .safetensors checkpoint (or its .json), or a run directory (its best checkpoint)",
+        help="a .safetensors checkpoint (or its .json), a run directory or a run's name as "
+        "`rnn-tui runs` lists it (its best checkpoint), or a shipped checkpoint's name",
     )
     p.add_argument("--prefix", required=True, metavar="TEXT", help="the text to continue")
     _plain(p, GENERATE_OPTIONS)
@@ -242,7 +243,8 @@ def _add_translate(sub) -> None:
         "--checkpoint",
         required=True,
         metavar="PATH",
-        help="a .safetensors checkpoint (or its .json), or a run directory (best, else last)",
+        help="a .safetensors checkpoint (or its .json), a run directory or a run's name as "
+        "`rnn-tui runs` lists it (best, else last), or a shipped checkpoint's name",
     )
     p.add_argument(
         "--file",
@@ -276,7 +278,7 @@ def _add_classify(sub) -> None:
         "--checkpoint",
         required=True,
         metavar="PATH",
-        help="a classify checkpoint (.safetensors or its .json) or its run directory",
+        help="a classify checkpoint (.safetensors or its .json), its run directory or run name",
     )
     p.add_argument(
         "--top",
@@ -303,7 +305,7 @@ def _add_tag(sub) -> None:
         "--checkpoint",
         required=True,
         metavar="PATH",
-        help="a tag checkpoint (.safetensors or its .json) or its run directory",
+        help="a tag checkpoint (.safetensors or its .json), its run directory or run name",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 

@@ -12,7 +12,7 @@ import time
 from rich.text import Text
 
 from rnn_tui.cli.output import fail
-from rnn_tui.files import FileProblem, is_folder, look
+from rnn_tui.files import FileProblem, expanded, is_folder, look
 from rnn_tui.runs.format import fmt_time, plain
 
 
@@ -54,12 +54,11 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
 
 
 def run(args: argparse.Namespace) -> int:
-    from pathlib import Path
 
     from rnn_tui.runs.listing import list_runs
     from rnn_tui.runs.rundir import default_runs_root
 
-    root = Path(args.dir).expanduser() if args.dir is not None else default_runs_root()
+    root = expanded(args.dir) if args.dir is not None else default_runs_root()
     if args.dir is not None and not args.dir.strip():
         return fail("--dir is empty: give the folder that holds the runs")
     try:

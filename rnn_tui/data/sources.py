@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import NamedTuple
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.files import DEFAULT_LIMIT_MB, LIMIT_ENV, MAX_LIMIT_MB, FileProblem, read_bytes
+from rnn_tui.files import (
+    DEFAULT_LIMIT_MB,
+    LIMIT_ENV,
+    MAX_LIMIT_MB,
+    FileProblem,
+    expanded,
+    read_bytes,
+)
 from rnn_tui.options import Option
 
 BUNDLED_CORPORA = {
@@ -186,7 +193,7 @@ def _read_path_digest(
     check_encoding(encoding, str(path))
     if not str(path).strip():
         raise DataError(f"no {what} named (the path is empty)")
-    p = Path(path).expanduser()
+    p = expanded(path)
     try:
         data = read_bytes(p, what=what, cancelled=cancelled)
     except FileProblem as exc:

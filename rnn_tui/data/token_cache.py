@@ -40,6 +40,7 @@ from rnn_tui.data.token_array import (
     scan_text,
 )
 from rnn_tui.data.vocab import Vocab
+from rnn_tui.files import expanded, home
 
 CACHE_ENV = "RNN_TUI_CACHE"
 MAGIC = "rnn-tui token array"
@@ -58,10 +59,14 @@ def cache_dir() -> Path:
     """$RNN_TUI_CACHE, else $XDG_CACHE_HOME/rnn-tui, else ~/.cache/rnn-tui."""
     explicit = os.environ.get(CACHE_ENV, "").strip()
     if explicit:
-        return Path(explicit).expanduser()
+        return expanded(explicit)
     xdg = os.environ.get("XDG_CACHE_HOME", "").strip()
-    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
-    return base / "rnn-tui"
+    if xdg:
+        return expanded(xdg) / "rnn-tui"
+    user_home = home()
+    if user_home is None:  # no $HOME and no passwd entry: a per-user folder in the temp dir
+        return Path(tempfile.gettempdir()) / f"rnn-tui-cache-{os.getuid()}"
+    return user_home / ".cache" / "rnn-tui"
 
 
 def cache_key(digest: str, token: str, mode: str, min_freq: int, encoding: str) -> str:

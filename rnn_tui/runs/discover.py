@@ -27,7 +27,8 @@ from pathlib import Path
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
-from rnn_tui.files import FileProblem, is_folder, look, read_bytes
+from rnn_tui.files import FileProblem, expanded, home, is_folder, look, read_bytes
+from rnn_tui.quoting import quoted
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
@@ -54,12 +55,18 @@ KINDS = ("shipped", "run")
 RUN_CHECKPOINTS = ("best", "last")
 
 
+def _bare_name(text: str) -> bool:
+    """Whether an argument is a bare name (no path separator) that names nothing here."""
+    return bool(text) and os.sep not in text and not (os.altsep and os.altsep in text)
+
+
 def resolve_shipped(text: str) -> str:
     """A --checkpoint argument as a path: the argument itself when it names something that
     exists or holds a path separator; else, when a shipped folder (shipped_dirs) holds a
     checkpoint of that name (`fra-eng-gru`, with or without `.safetensors`), that checkpoint's
-    path — so an installed rnn-tui reaches its shipped models without knowing where they are."""
-    if not text or os.sep in text or (os.altsep and os.altsep in text) or _there(text):
+    path — so an installed rnn-tui reaches its shipped models without knowing where they are;
+    else a run of that name in the runs folder (`resolve_run`), as `rnn-tui runs` lists it."""
+    if not _bare_name(text) or _there(text):
         return text
     name = text.removesuffix(".safetensors")
     for folder in shipped_dirs():
@@ -67,7 +74,37 @@ def resolve_shipped(text: str) -> str:
         # newer ones); NAME.safetensors is how the loaders are given it.
         if _there(folder / f"{name}.json", unknown=False, file=True):
             return str(folder / f"{name}.safetensors")
-    return text
+    return resolve_run(text)
+
+
+def resolve_run(text: str) -> str:
+    """A run argument (--resume, --checkpoint) as a path: a bare name that names nothing here
+    but a folder in the runs folder ($RNN_TUI_RUNS or ./runs) is that run — the names
+    `rnn-tui runs` shows then work from any directory; anything else is left as given."""
+    if not _bare_name(text) or text in (".", "..") or _there(text):
+        return text
+    try:
+        run = default_runs_root() / text
+    except (OSError, RuntimeError):  # no current directory, or a home that cannot be found
+        return text
+    return str(run) if _there(run, unknown=False, folder=True) else text
+
+
+def unknown_name(text: str, what: str = "checkpoint") -> str | None:
+    """The one line for a bare name that `resolve_shipped`/`resolve_run` left as given and
+    that names nothing here: where it was looked for, so that a mistyped run name does not
+    read as a missing file. None when the argument is a path or names something."""
+    if not _bare_name(text) or _there(text):
+        return None
+    try:
+        root = str(default_runs_root())
+    except (OSError, RuntimeError):
+        root = "the runs folder"
+    places = "no file here, no shipped checkpoint" if what == "checkpoint" else "no folder here"
+    return (
+        f"{what} not found: {quoted(text)} names {places} and no run in {root} "
+        "(rnn-tui runs lists the runs)"
+    )
 
 
 def _there(
@@ -91,7 +128,7 @@ def shipped_dirs() -> list[Path]:
     folders = [SHIPPED_DIR]
     for entry in os.environ.get(CHECKPOINTS_ENV, "").split(os.pathsep):
         if entry.strip():
-            folders.append(Path(entry.strip()).expanduser())
+            folders.append(expanded(entry.strip()))
     return folders
 
 
@@ -282,7 +319,9 @@ def format_facts(facts: dict, path: str | None) -> str:
 def short_path(path: str) -> str:
     """`path` relative to the working directory, else to the home folder (~/…), else as is."""
     p = Path(path)
-    for base, shown in ((Path.cwd(), ""), (Path.home(), "~/")):
+    for base, shown in ((Path.cwd(), ""), (home(), "~/")):
+        if base is None:
+            continue
         try:
             return shown + str(p.relative_to(base))
         except ValueError:

@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from rnn_tui.files import FileProblem, is_folder, look
+from rnn_tui.files import FileProblem, expanded, is_folder, look
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
@@ -46,7 +46,7 @@ SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 def check_run_dir(path: str | os.PathLike) -> Path:
     """`path` as a Path if it looks like a run directory, else RunError (one line)."""
-    path = Path(path).expanduser()
+    path = expanded(path)
     run = RunDir(path)
     try:
         seen = look(path, "run directory")

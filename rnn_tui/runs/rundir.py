@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnn_tui.checkpoints.atomic import append_jsonl, atomic_write_json
-from rnn_tui.files import FileProblem, open_regular, read_bytes
+from rnn_tui.files import FileProblem, expanded, open_regular, read_bytes
 from rnn_tui.runs import lock
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
@@ -52,7 +52,7 @@ def _reason(exc: OSError) -> str:
 def default_runs_root() -> Path:
     """Where runs live: $RNN_TUI_RUNS, else ./runs."""
     env = os.environ.get(RUNS_ENV)
-    return Path(env).expanduser() if env else Path.cwd() / "runs"
+    return expanded(env) if env else Path.cwd() / "runs"
 
 
 def _slug(text: str) -> str:

@@ -11,7 +11,6 @@ option's not-set value ("auto", "all") and is left out of the command line.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -21,7 +20,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.data.corpus import source_label
-from rnn_tui.files import FileProblem, check_file
+from rnn_tui.files import FileProblem, check_file, expanded
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option
 from rnn_tui.runs.system import gpu_choices
@@ -354,7 +353,7 @@ def _path_problem(path: str, what: str) -> str | None:
     from one stat and no read: refused under the form, not after a run folder was made and a
     trainer started. A pipe passes: the trainer reads it once."""
     try:
-        check_file(Path(path).expanduser(), what)
+        check_file(expanded(path), what)
     except FileProblem as exc:
         return str(exc)
     return None

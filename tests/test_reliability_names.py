@@ -1,0 +1,131 @@
+"""Names as a user types them (issue 13, bad input of the kinds already tried).
+
+`rnn-tui runs` lists runs by name, yet `--checkpoint NAME` and `--resume NAME` took only paths:
+from another directory, a run the list had just shown was "checkpoint not found". And a path
+or a variable holding `~someone` whose home cannot be found (a user that does not exist, no
+$HOME) ended in pathlib's RuntimeError, a traceback, where the shell would leave it as typed.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cli_helpers import call, one_line, tiny_args, tiny_corpus
+
+from rnn_tui.data import token_cache
+from rnn_tui.files import expanded, home
+from rnn_tui.runs import discover
+from rnn_tui.runs.rundir import RUNS_ENV, default_runs_root
+
+NO_USER = "~no-such-user-rnn-tui"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> str:
+    return tiny_corpus(tmp_path_factory)
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch) -> Path:
+    """A runs folder named by $RNN_TUI_RUNS, and a working directory that is not its parent."""
+    root = tmp_path / "my-runs"
+    root.mkdir()
+    monkeypatch.setenv(RUNS_ENV, str(root))
+    cwd = tmp_path / "work"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    return root
+
+
+# -- run names ---------------------------------------------------------------------------------
+
+
+def test_a_run_name_resolves_to_the_runs_folder(elsewhere):
+    (elsewhere / "lm-gru-1").mkdir()
+    run = str(elsewhere / "lm-gru-1")
+    assert discover.resolve_run("lm-gru-1") == run
+    assert discover.resolve_shipped("lm-gru-1") == run
+    # A path, something of that name here, "." and "..", or an unknown name: left as given.
+    assert discover.resolve_run("runs/lm-gru-1") == "runs/lm-gru-1"
+    assert discover.resolve_run("..") == ".."
+    assert discover.resolve_run("other") == "other"
+    Path("lm-gru-1").mkdir()
+    assert discover.resolve_run("lm-gru-1") == "lm-gru-1"
+
+
+def test_generate_and_resume_take_the_name_runs_lists(corpus, elsewhere, capsys):
+    code, _, err = call(tiny_args(corpus, "--run-dir", str(elsewhere / "mine")), capsys)
+    assert code == 0, err
+    code, out, _ = call(["runs"], capsys)
+    assert code == 0 and "mine" in out
+    code, out, err = call(
+        ["generate", "--checkpoint", "mine", "--prefix", "the ", "--length", "5"], capsys
+    )
+    assert code == 0, err
+    assert out.startswith("the ")
+    code, _, err = call(["train", "--resume", "mine", "--epochs", "3"], capsys)
+    assert code == 0, err
+    assert "epoch 3/3" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["generate", "--checkpoint", "nope", "--prefix", "a"], "checkpoint not found: 'nope'"),
+        (["translate", "--checkpoint", "nope", "go ."], "checkpoint not found: 'nope'"),
+        (["train", "--resume", "nope"], "run not found: 'nope'"),
+    ],
+)
+def test_an_unknown_name_says_where_it_was_looked_for(elsewhere, capsys, argv, start):
+    code, line = one_line(capsys, argv)
+    assert code == 2
+    assert line.startswith(f"rnn-tui: error: {start}")
+    assert str(elsewhere) in line and "rnn-tui runs" in line
+
+
+# -- ~user that cannot be expanded ------------------------------------------------------------
+
+
+def test_an_unknown_user_is_left_as_typed():
+    with pytest.raises(RuntimeError):
+        Path(f"{NO_USER}/x").expanduser()  # what the code used to call
+    assert expanded(f"{NO_USER}/x") == Path(f"{NO_USER}/x")
+    assert expanded("~/x") == Path(os.path.expanduser("~/x"))
+
+
+@pytest.mark.parametrize(
+    ("argv", "start"),
+    [
+        (["stats", "--corpus", f"{NO_USER}/x.txt"], "corpus file not found"),
+        (["train", "--corpus", f"{NO_USER}/x.txt", "--epochs", "1"], "corpus file not found"),
+        (["runs", "--dir", f"{NO_USER}/runs"], "no folder"),
+    ],
+)
+def test_a_path_with_an_unknown_user_is_one_line(tmp_path, monkeypatch, capsys, argv, start):
+    monkeypatch.chdir(tmp_path)
+    code, line = one_line(capsys, argv)
+    assert code == 2
+    assert line.startswith(f"rnn-tui: error: {start}") and NO_USER in line
+
+
+def test_variables_with_an_unknown_user_do_not_raise(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(RUNS_ENV, f"{NO_USER}/runs")
+    monkeypatch.setenv(discover.CHECKPOINTS_ENV, f"{NO_USER}/checkpoints")
+    assert default_runs_root() == Path(f"{NO_USER}/runs")
+    code, out, err = call(["runs"], capsys)
+    assert code == 0 and "Traceback" not in err
+    assert "no runs" in out + err
+    assert discover.resolve_shipped("timemachine-char-lstm").endswith(".safetensors")
+
+
+def test_no_home_folder_keeps_the_cache_per_user(monkeypatch):
+    monkeypatch.delenv(token_cache.CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)  # no $HOME, no passwd entry
+    assert home() is None
+    cache = token_cache.cache_dir()
+    assert cache.is_absolute() and str(os.getuid()) in cache.name
+    assert discover.short_path("/somewhere/else") == "/somewhere/else"
