@@ -164,6 +164,33 @@ async def test_help_lists_both_keys_of_each_screen_and_opens_from_a_field(no_che
         assert screen.query_one("#prefix", Input).value == "time traveller"
 
 
+async def test_a_screen_key_over_the_help_closes_it_and_switches(no_checkpoints, tui):
+    """The help lists the screen keys: pressed over it, one closes it and switches (it did
+    nothing), and the screen left behind is not found still under its help on the way back.
+    Over a dialog a screen key still waits for the answer."""
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await tui.open_screen(pilot, "generate")
+        for key, mode in (("f3", "train"), ("4", "translate")):
+            await pilot.press("f4")
+            await pilot.pause()
+            await pilot.press("f1")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press(key)
+            await tui.settle(pilot)
+            assert app.current_mode == mode
+            assert not isinstance(app.screen, HelpScreen)
+            await pilot.press("f4")
+            await pilot.pause()
+            assert app.screen is screen
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        palette = app.screen
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.screen is palette and app.current_mode == "generate"
+
+
 def test_a_screen_added_later_gets_its_digit_and_function_key():
     spec = ScreenSpec("7", "classify", "Classify", GenerateScreen)
     assert [(b.key, b.action, b.priority) for b in spec.bindings()] == [

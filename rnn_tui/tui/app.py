@@ -333,6 +333,8 @@ class RnnTuiApp(App[None]):
         thaw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "show_screen" and self._over_help():
+            return True  # the help lists the screen keys: one of them closes it and switches
         if action in ("show_screen", "help", "toggle_explain"):
             # Not over the help, the palette or a dialog: F1 then closes the help, and a
             # dialog is answered before leaving its screen.
@@ -377,7 +379,14 @@ class RnnTuiApp(App[None]):
             timeout = min(ERROR_MAX_S, max(self.NOTIFICATION_TIMEOUT, len(message) / 15))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
+    def _over_help(self) -> bool:
+        """Whether the help is the only thing over the current screen."""
+        return len(self.screen_stack) == 2 and getattr(self.screen, "IS_HELP", False)
+
     def action_show_screen(self, mode: str) -> None:
+        if self._over_help():
+            # Closed, not left on the stack: coming back to this screen shows the screen.
+            self.pop_screen()
         self.switch_mode(mode)
 
     def action_help(self) -> None:

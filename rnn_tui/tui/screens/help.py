@@ -58,7 +58,10 @@ def key_table(rows: list[tuple[str, str]]) -> Table:
 
 
 class HelpScreen(FirstLayoutOnce, ModalScreen[None]):
-    """Keys and a short guide, over the screen it describes; escape, ? or F1 closes it."""
+    """Keys and a short guide, over the screen it describes; escape, ? or F1 closes it, and a
+    screen key (F2…, or its digit) closes it and switches (the app's `action_show_screen`)."""
+
+    IS_HELP = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,f1,q", "dismiss", "Close help"),
@@ -79,4 +82,8 @@ class HelpScreen(FirstLayoutOnce, ModalScreen[None]):
             yield Markdown(self._guide, id="help-guide")
 
     def on_mount(self) -> None:
+        # A modal screen hides the app's plain keys: the digits it lists ("2 / f3") are bound
+        # here too (the function keys are the app's priority bindings and reach it anyway).
+        for spec in getattr(self.app, "screen_specs", ()):
+            self._bindings.bind(spec.key, f"app.show_screen('{spec.mode}')", show=False)
         self.query_one("#help-body").focus()
