@@ -273,3 +273,35 @@ def test_ctrl_c_stops_every_rank_within_seconds_between_log_points(tmp_path):
     assert took < 15, took
     assert status["epoch"] == 0 and 0 < status["batch"]  # within the first epoch, saved
     assert (run / "checkpoints" / "last.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("env", "start"),
+    [
+        ({"WORLD_SIZE": "2"}, "WORLD_SIZE=2 but RANK, MASTER_ADDR and MASTER_PORT are not set"),
+        ({"WORLD_SIZE": "2", "RANK": "0", "MASTER_PORT": "1"}, "WORLD_SIZE=2 but MASTER_ADDR is"),
+        (
+            {"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "localhost", "MASTER_PORT": "99999"},
+            "MASTER_PORT='99999' is out of range 0..65535",
+        ),
+        (
+            {"WORLD_SIZE": "2", "RANK": "0", "MASTER_ADDR": "a..b", "MASTER_PORT": "29500"},
+            "MASTER_ADDR='a..b' cannot be resolved",
+        ),
+        ({"RANK": "9" * 5000}, "RANK='99999"),
+    ],
+)
+def test_a_launch_environment_torchrun_did_not_set_is_one_line(env, start, monkeypatch, capsys):
+    """WORLD_SIZE set by hand without the rest of torchrun's variables ended in torch's
+    ValueError (a traceback); a MASTER_ADDR that does not resolve was retried, a warning at a
+    time, for torch's 30-minute timeout."""
+    from cli_helpers import one_line
+
+    for name in ("WORLD_SIZE", "RANK", "LOCAL_RANK", "MASTER_ADDR", "MASTER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, line = one_line(capsys, ["train", "--epochs", "1", "--max-tokens", "3000"])
+    assert code == 2
+    assert line.startswith(f"rnn-tui: error: {start}")
+    assert len(line) < 400

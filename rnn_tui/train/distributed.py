@@ -20,15 +20,19 @@ rank, cuda:LOCAL_RANK), gloo on the CPU.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
 
+from rnn_tui.quoting import quoted
 from rnn_tui.train.config import ConfigError
 
 MAX_WORLD = 4096
+MAX_PORT = 65535
+RENDEZVOUS_ENV = ("RANK", "MASTER_ADDR", "MASTER_PORT")
 
 
 def _env_int(name: str, default: int, maximum: int) -> int:
@@ -38,10 +42,20 @@ def _env_int(name: str, default: int, maximum: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name}={raw!r} is not a whole number (set by torchrun)") from None
+        raise ConfigError(f"{name}={quoted(raw)} is not a whole number (set by torchrun)") from None
     if not 0 <= value <= maximum:
-        raise ConfigError(f"{name}={value} is out of range 0..{maximum} (set by torchrun)")
+        raise ConfigError(f"{name}={quoted(raw)} is out of range 0..{maximum} (set by torchrun)")
     return value
+
+
+def _check_address(host: str) -> None:
+    """A MASTER_ADDR that does not resolve is one line now: torch's rendezvous would retry it,
+    a warning at a time, until its 30-minute timeout."""
+    try:
+        socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise ConfigError(f"MASTER_ADDR={quoted(host)} cannot be resolved: {reason}") from None
 
 
 @dataclass(frozen=True)
@@ -57,6 +71,20 @@ class Distributed:
         world = _env_int("WORLD_SIZE", 1, MAX_WORLD)
         if world < 1:
             raise ConfigError("WORLD_SIZE=0: no process to train on")
+        if world > 1:
+            # torch's env:// rendezvous needs these too; missing, it raised a traceback.
+            missing = [name for name in RENDEZVOUS_ENV if not os.environ.get(name, "").strip()]
+            if missing:
+                names = (
+                    ", ".join(missing[:-1]) + (" and " if len(missing) > 1 else "") + missing[-1]
+                )
+                raise ConfigError(
+                    f"WORLD_SIZE={world} but {names} {'is' if len(missing) == 1 else 'are'} not "
+                    f"set: start data-parallel training with torchrun --nproc_per_node {world} "
+                    "-m rnn_tui train …"
+                )
+            _env_int("MASTER_PORT", 0, MAX_PORT)
+            _check_address(os.environ["MASTER_ADDR"].strip())
         rank = _env_int("RANK", 0, world - 1)
         return cls(rank=rank, world=world, local_rank=_env_int("LOCAL_RANK", 0, MAX_WORLD))
 
@@ -80,7 +108,11 @@ class Distributed:
             device = torch.device("cuda", self.local_rank)
             torch.cuda.set_device(device)
         if not dist.is_initialized():
-            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+            try:
+                dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+            except (RuntimeError, ValueError) as exc:  # an address that cannot be reached, …
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                raise ConfigError(f"cannot join the torchrun process group: {first}") from None
         return device
 
     def check(self, task, batch_size: int) -> None:
