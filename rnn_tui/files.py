@@ -139,6 +139,26 @@ def home() -> Path | None:
     return None if found.startswith("~") else Path(found)
 
 
+def owner_note(path: str | os.PathLike, exc: BaseException) -> str:
+    """For a permission error at `path`: " (owned by NAME)" when another user owns it, so that
+    "Permission denied" on someone else's run says why; "" otherwise."""
+    if getattr(exc, "errno", None) not in (errno.EACCES, errno.EPERM):
+        return ""
+    try:
+        uid = os.stat(path).st_uid
+    except (OSError, ValueError):
+        return ""
+    if not hasattr(os, "geteuid") or uid == os.geteuid():
+        return ""
+    try:
+        import pwd
+
+        name = pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        name = f"user id {uid}"
+    return f" (owned by {name})"
+
+
 def look(path: str | os.PathLike, what: str = "path") -> os.stat_result | None:
     """The path's stat (following links), or None when nothing is there; FileProblem, one line
     naming it, when it cannot be looked at: a folder on the way without permission, a name too

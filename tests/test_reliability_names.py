@@ -129,3 +129,47 @@ def test_no_home_folder_keeps_the_cache_per_user(monkeypatch):
     cache = token_cache.cache_dir()
     assert cache.is_absolute() and str(os.getuid()) in cache.name
     assert discover.short_path("/somewhere/else") == "/somewhere/else"
+
+
+# -- someone else's run ----------------------------------------------------------------------
+
+
+def _owned_by_someone_else(monkeypatch, uid: int = 4242) -> None:
+    """os.stat reports another user as the owner; root may write anywhere, so the permission
+    error itself is raised by the test."""
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        st = real_stat(path, *args, **kwargs)
+        return os.stat_result((st.st_mode, st.st_ino, st.st_dev, st.st_nlink, uid, *st[5:10]))
+
+    monkeypatch.setattr(os, "stat", stat)
+
+
+def test_permission_denied_on_another_users_run_names_the_owner(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    from rnn_tui.files import owner_note
+    from rnn_tui.runs import lock
+    from rnn_tui.runs.manage import rename_run
+    from rnn_tui.runs.rundir import RunDir, RunError
+
+    run = tmp_path / "theirs"
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "config.json").write_text("{}")
+    denied = PermissionError(errno.EACCES, "Permission denied")
+    assert owner_note(run, denied) == ""  # our own
+    _owned_by_someone_else(monkeypatch)
+    assert owner_note(run, denied).startswith(" (owned by ")  # a name, or "user id 4242"
+    assert owner_note(run, FileNotFoundError(errno.ENOENT, "x")) == ""
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(RunError, match=r"^cannot write to .*theirs: Permission denied \(owned by"):
+        RunDir(run).claim()
+    monkeypatch.setattr(lock, "acquire", refuse)
+    with pytest.raises(RunError, match=r"^cannot lock .*theirs: Permission denied \(owned by"):
+        rename_run(run, "mine")

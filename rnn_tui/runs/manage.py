@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from rnn_tui.files import owner_note
 from rnn_tui.options import OptionError
 from rnn_tui.quoting import quoted
 from rnn_tui.runs import lock
@@ -62,7 +63,9 @@ def _idle(path: Path):
         pid = f" (pid {exc.pid})" if exc.pid else ""
         raise RunError(f"{path.name} is training{pid}: stop it first") from None
     except OSError as exc:
-        raise RunError(f"cannot lock {path}: {exc.strerror or exc}") from None
+        raise RunError(
+            f"cannot lock {path}: {exc.strerror or exc}{owner_note(path, exc)}"
+        ) from None
     try:
         yield run
     finally:

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rnn_tui.checkpoints.atomic import append_jsonl, atomic_write_json
-from rnn_tui.files import FileProblem, expanded, open_regular, read_bytes
+from rnn_tui.files import FileProblem, expanded, open_regular, owner_note, read_bytes
 from rnn_tui.runs import lock
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
@@ -45,8 +45,9 @@ class RunError(ValueError):
     """A run directory cannot be read or written as asked: one line naming the file and why."""
 
 
-def _reason(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
+def _reason(exc: OSError, path: str | os.PathLike | None = None) -> str:
+    note = owner_note(path, exc) if path is not None else ""
+    return (exc.strerror or str(exc) or type(exc).__name__) + note
 
 
 def default_runs_root() -> Path:
@@ -165,7 +166,9 @@ class RunDir:
             by = f"process {taken.pid}" if taken.pid else "another process"
             raise RunError(f"run {self.path} is being trained right now by {by}") from None
         except OSError as exc:
-            raise RunError(f"cannot write to run directory {self.path}: {_reason(exc)}") from None
+            raise RunError(
+                f"cannot write to run directory {self.path}: {_reason(exc, self.path)}"
+            ) from None
 
     def check_writable(self) -> None:
         """RunError (one line) unless a trainer can write this run: a temporary file is made and
@@ -180,14 +183,16 @@ class RunDir:
                 os.close(fd)
                 os.unlink(name)
             except OSError as exc:
-                raise RunError(f"cannot write to {folder}: {_reason(exc)}") from None
+                raise RunError(f"cannot write to {folder}: {_reason(exc, folder)}") from None
         try:
             # No O_CREAT: nothing is created; O_NONBLOCK: a FIFO is refused, never waited on.
             fd = os.open(self.metrics_path, os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK)
         except FileNotFoundError:
             return
         except OSError as exc:
-            raise RunError(f"cannot write to {self.metrics_path}: {_reason(exc)}") from None
+            raise RunError(
+                f"cannot write to {self.metrics_path}: {_reason(exc, self.metrics_path)}"
+            ) from None
         os.close(fd)
 
     def release(self) -> None:
