@@ -424,6 +424,29 @@ def cases(work: Path) -> list[Case]:
                 "refuse",
             )
         )
+    # -- names as typed: ~someone unknown, a run name that is not there, torchrun's variables
+    nobody = "~no-such-user-rnn-tui"
+    for name, argv in (
+        ("stats corpus ~unknown-user", rnn("stats", "--corpus", f"{nobody}/x.txt")),
+        ("train corpus ~unknown-user", rnn("train", "--corpus", f"{nobody}/x.txt", *TINY)),
+        ("runs dir ~unknown-user", rnn("runs", "--dir", f"{nobody}/runs")),
+        ("generate unknown run name", rnn("generate", "--checkpoint", "no-such", "--prefix", "a")),
+        ("resume unknown run name", rnn("train", "--resume", "no-such-run")),
+        ("train WORLD_SIZE without RANK", ["env", "WORLD_SIZE=2", *rnn("train", *TINY)]),
+        (
+            "train MASTER_ADDR unresolvable",
+            [
+                "env", "WORLD_SIZE=2", "RANK=0", "MASTER_ADDR=no-such-host.invalid",
+                "MASTER_PORT=29511", *rnn("train", *TINY),
+            ],
+        ),
+    ):  # fmt: skip
+        add(Case(name, argv, "refuse"))
+    add(
+        Case(
+            "runs RNN_TUI_RUNS ~unknown-user", ["env", f"RNN_TUI_RUNS={nobody}", *rnn("runs")], "ok"
+        )
+    )
     return c
 
 
