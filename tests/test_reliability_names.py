@@ -8,6 +8,7 @@ $HOME) ended in pathlib's RuntimeError, a traceback, where the shell would leave
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -173,3 +174,20 @@ def test_permission_denied_on_another_users_run_names_the_owner(tmp_path, monkey
     monkeypatch.setattr(lock, "acquire", refuse)
     with pytest.raises(RunError, match=r"^cannot lock .*theirs: Permission denied \(owned by"):
         rename_run(run, "mine")
+
+
+def test_a_checkpoint_path_typed_with_a_tilde_loads(tmp_path, monkeypatch):
+    """The app's checkpoint picker takes a typed path, which no shell expanded."""
+    import shutil
+
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+
+    shipped = Path(discover.resolve_shipped("timemachine-char-lstm")).with_suffix(".json")
+    meta = shipped.read_text(encoding="utf-8")
+    (tmp_path / "models").mkdir()
+    shutil.copy(shipped, tmp_path / "models" / shipped.name)
+    for tensor in shipped.parent.glob(f"{shipped.stem}*.safetensors"):
+        shutil.copy(tensor, tmp_path / "models" / tensor.name)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    checkpoint = load_checkpoint(f"~/models/{shipped.name}")
+    assert checkpoint.meta["config"] == json.loads(meta)["config"]

@@ -59,7 +59,7 @@ from rnn_tui.checkpoints.state import (
 )
 from rnn_tui.checkpoints.store import json_of, read_pair, write_pair
 from rnn_tui.checkpoints.tensor_file import parse_tensors, serialize
-from rnn_tui.files import FileProblem, is_folder, look
+from rnn_tui.files import FileProblem, expanded, is_folder, look
 
 FORMAT_VERSION = 1
 CHECKPOINT_NAMES = ("best", "last")
@@ -381,7 +381,7 @@ def load_checkpoint(
     unusable, the returned Checkpoint's `warning` says why. Pickles (.pt/.pth/.bin/.ckpt, or
     bytes that start like one) are refused; the recorded sha256 is verified.
     """
-    path = Path(path)
+    path = expanded(path)  # "~/runs/x" typed into the app's picker: no shell expanded it
     try:
         # A name too long, or a folder on the way without permission: one line, where the
         # pathlib checks below would raise a traceback.
