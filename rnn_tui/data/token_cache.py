@@ -65,7 +65,7 @@ def cache_dir() -> Path:
         return expanded(xdg) / "rnn-tui"
     user_home = home()
     if user_home is None:  # no $HOME and no passwd entry: a per-user folder in the temp dir
-        return Path(tempfile.gettempdir()) / f"rnn-tui-cache-{os.getuid()}"
+        return Path(tempfile.gettempdir()) / f"rnn-tui-cache-{getattr(os, 'getuid', str)()}"
     return user_home / ".cache" / "rnn-tui"
 
 

@@ -56,7 +56,8 @@ RUN_CHECKPOINTS = ("best", "last")
 
 
 def _bare_name(text: str) -> bool:
-    """Whether an argument is a bare name (no path separator) that names nothing here."""
+    """Whether an argument is a bare name (not empty, no path separator): only such a name is
+    looked up among the shipped checkpoints and the runs."""
     return bool(text) and os.sep not in text and not (os.altsep and os.altsep in text)
 
 
