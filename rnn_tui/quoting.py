@@ -25,6 +25,22 @@ def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
     return f"{start[:-1]}…{start[-1]} ({len(value):,} characters)"
 
 
+# Control characters (C0 but tab, DEL, C1) as the escapes repr would write; a second table
+# keeps the newline, for a notification that is meant to have lines.
+_CONTROLS = {
+    c: repr(chr(c))[1:-1] for c in [*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)]
+}
+_CONTROLS_BUT_NEWLINE = {c: text for c, text in _CONTROLS.items() if c != 0x0A}
+
+
+def visible(message: str, newlines: bool = False) -> str:
+    """`message` with its control characters written as escapes (ESC as "\\x1b", a newline as
+    "\\n" unless `newlines`): a path or a name read from disk (a run folder someone named
+    "a<ESC>[2J", or with a newline in it) is shown, not obeyed by the terminal, and a message
+    line stays one line."""
+    return message.translate(_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS)
+
+
 def bounded(message: str, limit: int = LINE_CHARS) -> str:
     """`message` if it fits in `limit` characters; else its start and its end (where a message
     says what went wrong) around a note of how much was left out."""

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rnn_tui.cli import main
-from rnn_tui.quoting import LINE_CHARS, NOTICE_CHARS, bounded, quoted
+from rnn_tui.quoting import LINE_CHARS, NOTICE_CHARS, bounded, quoted, visible
 
 SHIPPED_LM = "timemachine-char-lstm"
 SHIPPED_S2S = "fra-eng-gru"
@@ -77,3 +77,38 @@ async def test_a_notification_is_plain_text_and_bounded(tui):
         assert not shown.markup
         assert shown.message.startswith("cannot read /data/[b]x[/b].txt")
         assert len(shown.message) <= NOTICE_CHARS + 40
+
+
+@given(st.text(max_size=200))
+def test_visible_text_has_no_control_characters_and_reads_back(message):
+    import unicodedata
+
+    line = visible(message)
+    assert not any(unicodedata.category(c) == "Cc" and c != "\t" for c in line)
+    kept = visible(message, newlines=True)
+    assert kept.count("\n") == message.count("\n")
+    if message.isprintable():
+        assert line == message
+
+
+def test_a_control_character_in_a_path_is_shown_not_sent_to_the_terminal(tmp_path, capsys):
+    """A run folder named with ESC or a newline (anyone may name one in a shared runs folder)
+    reached stderr raw: the terminal obeyed it, and the one line became two."""
+    folder = tmp_path / "ev\x1b[2Jil\nx"
+    (folder / "checkpoints").mkdir(parents=True)
+    (folder / "config.json").write_text("{}")
+    code, line = one_line(capsys, ["train", "--run-dir", str(folder), "--epochs", "1"])
+    assert code == 2
+    assert "\x1b" not in line and "ev\\x1b[2Jil\\nx" in line
+    code, line = one_line(capsys, ["stats", "--nope", "a\x1bb"])
+    assert code == 2 and "a\\x1bb" in line
+
+
+async def test_a_notification_shows_control_characters_as_escapes(tui):
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        app.notify("cannot open run /runs/ev\x1b[2Jil\x07\nnext line", severity="error")
+        await pilot.pause()
+        shown = list(app._notifications)[-1]
+        assert shown.message == "cannot open run /runs/ev\\x1b[2Jil\\x07\nnext line"

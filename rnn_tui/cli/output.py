@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from rnn_tui.quoting import bounded
+from rnn_tui.quoting import bounded, visible
 
 
 def say(text: str) -> None:
@@ -15,7 +15,7 @@ def say(text: str) -> None:
     stderr (torchrun's ranks) their lines can interleave mid-line; one write of a short
     line to a pipe is atomic.
     """
-    sys.stderr.write(bounded(text) + "\n")
+    sys.stderr.write(bounded(visible(text)) + "\n")
     sys.stderr.flush()
 
 

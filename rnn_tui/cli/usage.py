@@ -7,7 +7,7 @@ import argparse
 import os
 
 from rnn_tui.options import Option, OptionError
-from rnn_tui.quoting import bounded
+from rnn_tui.quoting import bounded, visible
 
 
 class Parser(argparse.ArgumentParser):
@@ -19,7 +19,8 @@ class Parser(argparse.ArgumentParser):
         self.commands: dict[str, argparse.ArgumentParser] = {}
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse hook
-        self.exit(2, bounded(f"{self.prog}: error: {message} (see {self.prog} --help)") + "\n")
+        line = visible(f"{self.prog}: error: {message} (see {self.prog} --help)")
+        self.exit(2, bounded(line) + "\n")
 
     def parse_args(self, args=None, namespace=None):  # type: ignore[override]
         """As argparse's, but a word a command does not take is reported by that command's

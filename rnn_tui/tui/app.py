@@ -34,7 +34,7 @@ from textual.widgets.input import Selection
 from textual.worker import Worker
 
 from rnn_tui.decode.cache import ModelCache
-from rnn_tui.quoting import NOTICE_CHARS, bounded
+from rnn_tui.quoting import NOTICE_CHARS, bounded, visible
 from rnn_tui.tui.collection_pause import (
     LongLivedData,
     Refreeze,
@@ -372,9 +372,11 @@ class RnnTuiApp(App[None]):
         """An error stays up long enough to read: about 15 characters a second, at least the
         usual 5 s (the trainer's refusal of a too-big model is 300 characters; it was gone
         before it could be read). Messages are plain text by default: they quote paths and
-        typed text, where "[b]" is part of a name, not markup. A message is `bounded` to 10
-        lines of its box: a 5,000-character path quoted in an error filled the screen."""
-        message = bounded(message, NOTICE_CHARS)
+        typed text, where "[b]" is part of a name, not markup, and their control characters
+        are shown as escapes (`visible`): an ESC in a path would reach the terminal. A message
+        is `bounded` to 10 lines of its box: a 5,000-character path quoted in an error filled
+        the screen."""
+        message = bounded(visible(message, newlines=True), NOTICE_CHARS)
         if timeout is None and severity == "error":
             timeout = min(ERROR_MAX_S, max(self.NOTIFICATION_TIMEOUT, len(message) / 15))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
