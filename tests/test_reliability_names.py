@@ -191,3 +191,26 @@ def test_a_checkpoint_path_typed_with_a_tilde_loads(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
     checkpoint = load_checkpoint(f"~/models/{shipped.name}")
     assert checkpoint.meta["config"] == json.loads(meta)["config"]
+
+
+def test_a_trainer_that_cannot_start_in_another_users_run_says_whose_it_is(tmp_path, monkeypatch):
+    """Continue, in the app, on a run someone else owns: its log cannot be created there."""
+    import builtins
+    import errno
+
+    from rnn_tui.runs.process import TrainProcess
+    from rnn_tui.runs.rundir import RunError
+
+    run = tmp_path / "theirs"
+    run.mkdir()
+    real_open = builtins.open
+
+    def refuse(path, *args, **kwargs):
+        if str(path).endswith("train.log"):
+            raise PermissionError(errno.EACCES, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", refuse)
+    _owned_by_someone_else(monkeypatch)
+    with pytest.raises(RunError, match=r"Permission denied \(.*train.log\) \(owned by "):
+        TrainProcess(["true"], run).start()

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from rnn_tui.files import open_regular
+from rnn_tui.files import open_regular, owner_note
 from rnn_tui.runs.format import plain
 from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 
@@ -110,7 +110,13 @@ class TrainProcess:
         except OSError as exc:
             # Which file or folder: "Permission denied" alone leaves the user guessing.
             where = f" ({exc.filename})" if exc.filename else ""
-            raise RunError(f"cannot start the trainer: {exc.strerror or exc}{where}") from None
+            # The log file may not exist yet: then whose folder it is.
+            note = (exc.filename and owner_note(exc.filename, exc)) or owner_note(
+                self.run.path, exc
+            )
+            raise RunError(
+                f"cannot start the trainer: {exc.strerror or exc}{where}{note}"
+            ) from None
         if self.nice:
             # `nice` more than this app, so the UI stays responsive on a busy machine. Set from
             # here (no preexec_fn, which is unsafe in a threaded parent); the threads torch
