@@ -1,12 +1,17 @@
-"""Text a person typed, quoted in a message, and the message itself, kept readable in size.
+"""Text a person typed, quoted in a message, and the message itself, kept readable in size
+and safe to show.
 
 An error names what was wrong with the value it quotes, but a value can be a 100,000-character
 paste: quoted whole, the one clear line becomes pages of it, and the part that says what is
 wrong scrolls away. So a quoted value keeps its start and its length, and any message line keeps
-its start and its end.
+its start and its end. A name read from disk can hold control characters (an escape sequence a
+terminal would obey, a newline that breaks a line): a message shows them as escapes (`visible`),
+a table cell as "?" (`plain`).
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 QUOTE_CHARS = 60  # of a quoted value: enough to recognise a sentence, a name or a number
 LINE_CHARS = 1_000  # of a whole message: a long path (PATH_MAX is 4,096) still fits a screen
@@ -39,6 +44,23 @@ def visible(message: str, newlines: bool = False) -> str:
     "a<ESC>[2J", or with a newline in it) is shown, not obeyed by the terminal, and a message
     line stays one line."""
     return message.translate(_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS)
+
+
+def plain(text: str, lines: bool = False) -> str:
+    """`text` safe to show as one line (or as `lines`, keeping its newlines): control characters
+    (an escape sequence in a run name would reach the terminal, a newline would break a row)
+    become a space when they are whitespace, "?" otherwise. Markup is the renderer's business:
+    show the result as plain text (a rich Text, or markup=False)."""
+    if text.isprintable():
+        return text
+    return "".join(
+        ch
+        if unicodedata.category(ch) != "Cc" or (lines and ch == "\n")
+        else " "
+        if ch.isspace()
+        else "?"
+        for ch in text
+    )
 
 
 def bounded(message: str, limit: int = LINE_CHARS) -> str:

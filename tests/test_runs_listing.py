@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from rnn_tui.cli import main
-from rnn_tui.runs.format import fmt_time, plain
+from rnn_tui.quoting import plain
+from rnn_tui.runs.format import fmt_time
 from rnn_tui.runs.listing import list_runs
 
 

@@ -13,7 +13,8 @@ from rich.text import Text
 
 from rnn_tui.cli.output import fail
 from rnn_tui.files import FileProblem, expanded, is_folder, look
-from rnn_tui.runs.format import fmt_time, plain
+from rnn_tui.quoting import plain, visible
+from rnn_tui.runs.format import fmt_time
 
 
 def _number(value: object) -> float | None:
@@ -80,7 +81,10 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write("\n")
         return 0
     if not entries:
-        print(f"no runs in {root} yet: start one with `rnn-tui train` (see rnn-tui train --help)")
+        print(
+            f"no runs in {visible(str(root))} yet: start one with `rnn-tui train` "
+            "(see rnn-tui train --help)"
+        )
         return 0
 
     from rich.console import Console

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from rnn_tui.cli.output import TerminalProgress, say
 from rnn_tui.files import waiting_notice
+from rnn_tui.quoting import visible
 
 # Without a terminal (a log file, `nohup … > train.log`) an epoch of a large corpus can take an
 # hour: a plain progress line at most this often shows that the run is alive and how far it is.
@@ -93,7 +94,9 @@ class Reporter:
 
     def line(self, text: str) -> None:
         if self.live:
-            self.console.print(text, markup=False)
+            # rich strips a few control characters, not ESC: a run folder's name holding one
+            # would reach the terminal.
+            self.console.print(visible(text), markup=False)
         else:
             say(text)
 

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rnn_tui.files import FileProblem, expanded, is_folder, look
+from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
-from rnn_tui.runs.format import plain
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
 from rnn_tui.runs.rundir import READ_PIECE, MetricsTail, RunDir, RunError
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number

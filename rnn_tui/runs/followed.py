@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.follow import RunFollower, Snapshot, check_run_dir
-from rnn_tui.runs.format import fmt_bleu, fmt_number, plain
+from rnn_tui.runs.format import fmt_bleu, fmt_number
 from rnn_tui.runs.liveness import DIED
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, rss_mb, train_command
 from rnn_tui.runs.rundir import RunDir, RunError, new_run_dir

@@ -3,7 +3,6 @@ from a run folder (the Train screen's header, run list and notices; `rnn-tui run
 
 from __future__ import annotations
 
-import unicodedata
 from datetime import datetime
 from pathlib import Path
 
@@ -49,23 +48,6 @@ def fmt_time(stamp: object, spec: str = "%Y-%m-%d %H:%M") -> str:
         return datetime.fromtimestamp(stamp).strftime(spec)
     except (OverflowError, OSError, ValueError):
         return "—"
-
-
-def plain(text: str, lines: bool = False) -> str:
-    """`text` safe to show as one line (or as `lines`, keeping its newlines): control characters
-    (an escape sequence in a run name would reach the terminal, a newline would break a row)
-    become a space when they are whitespace, "?" otherwise. Markup is the renderer's business:
-    show the result as plain text (a rich Text, or markup=False)."""
-    if text.isprintable():
-        return text
-    return "".join(
-        ch
-        if unicodedata.category(ch) != "Cc" or (lines and ch == "\n")
-        else " "
-        if ch.isspace()
-        else "?"
-        for ch in text
-    )
 
 
 def fmt_folder(path: Path) -> str:

@@ -14,7 +14,7 @@ import re
 import threading
 from pathlib import Path
 
-from rnn_tui.runs.format import plain
+from rnn_tui.quoting import plain
 from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.rundir import (
     CONFIG_FILE,

@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
-from rnn_tui.runs.format import plain
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.snapshot import Snapshot

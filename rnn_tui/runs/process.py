@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from rnn_tui.files import open_regular, owner_note
-from rnn_tui.runs.format import plain
+from rnn_tui.quoting import plain
 from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
 
 # (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rnn_tui.runs.format import plain
+from rnn_tui.quoting import plain
 from rnn_tui.runs.liveness import ACTIVE
 
 

@@ -28,7 +28,8 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.series_files import BUNDLED_SERIES, SINE, load_series
-from rnn_tui.runs.format import fmt_folder, plain
+from rnn_tui.quoting import plain
+from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.tui import explanations

@@ -10,7 +10,7 @@ from rich.console import RenderableType
 from rich.text import Text
 from textual.widgets import Static
 
-from rnn_tui.runs.format import plain
+from rnn_tui.quoting import plain
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 from rnn_tui.tui.widgets.train_header import STATUS_MARKS

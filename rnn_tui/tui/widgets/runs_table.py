@@ -15,8 +15,8 @@ from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.compare import COLUMNS, best_first, differing, setting_text, sort_entries
-from rnn_tui.runs.format import plain
 from rnn_tui.tui.widgets.steady_table import SteadyTable
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 

@@ -10,8 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, ProgressBar, Static
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.follow import Snapshot
-from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number, plain
+from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
 from rnn_tui.tui.widgets.progress import StillProgressBar
 
 STATUS_MARKS = {

@@ -15,7 +15,8 @@ from textual.content import Content
 from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
-from rnn_tui.runs.format import fmt_number, plain
+from rnn_tui.quoting import plain
+from rnn_tui.runs.format import fmt_number
 from rnn_tui.tui.collection_pause import kept_for_good
 from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
