@@ -18,7 +18,8 @@ from cli_helpers import call, one_line, tiny_args, tiny_corpus
 from rnn_tui.data import token_cache
 from rnn_tui.files import expanded, home
 from rnn_tui.runs import discover
-from rnn_tui.runs.rundir import RUNS_ENV, default_runs_root
+from rnn_tui.runs.follow import check_run_dir
+from rnn_tui.runs.rundir import RUNS_ENV, default_runs_root, resolve_run
 
 NO_USER = "~no-such-user-rnn-tui"
 
@@ -46,14 +47,17 @@ def elsewhere(tmp_path, monkeypatch) -> Path:
 def test_a_run_name_resolves_to_the_runs_folder(elsewhere):
     (elsewhere / "lm-gru-1").mkdir()
     run = str(elsewhere / "lm-gru-1")
-    assert discover.resolve_run("lm-gru-1") == run
+    assert resolve_run("lm-gru-1") == run
     assert discover.resolve_shipped("lm-gru-1") == run
     # A path, something of that name here, "." and "..", or an unknown name: left as given.
-    assert discover.resolve_run("runs/lm-gru-1") == "runs/lm-gru-1"
-    assert discover.resolve_run("..") == ".."
-    assert discover.resolve_run("other") == "other"
+    assert resolve_run("runs/lm-gru-1") == "runs/lm-gru-1"
+    assert resolve_run("..") == ".."
+    assert resolve_run("other") == "other"
+    # The app's "open run" takes the name too (a run folder needs its config.json).
+    (elsewhere / "lm-gru-1" / "config.json").write_text("{}")
+    assert check_run_dir("lm-gru-1") == elsewhere / "lm-gru-1"
     Path("lm-gru-1").mkdir()
-    assert discover.resolve_run("lm-gru-1") == "lm-gru-1"
+    assert resolve_run("lm-gru-1") == "lm-gru-1"
 
 
 def test_generate_and_resume_take_the_name_runs_lists(corpus, elsewhere, capsys):

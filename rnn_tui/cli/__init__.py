@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "checkpoint", None) or getattr(args, "resume", None):
         # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) and a run's name as
         # `rnn-tui runs` lists it (`--resume lm-lstm-…`) work from any directory.
-        from rnn_tui.runs.discover import resolve_run, resolve_shipped, unknown_name
+        from rnn_tui.runs.discover import resolve_shipped, unknown_name
+        from rnn_tui.runs.rundir import resolve_run
 
         if getattr(args, "checkpoint", None):
             args.checkpoint = resolve_shipped(args.checkpoint)

@@ -29,7 +29,7 @@ from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
 from rnn_tui.files import FileProblem, expanded, home, is_folder, look, read_bytes
 from rnn_tui.quoting import quoted
-from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root
+from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root, resolve_run
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
 INSTALLED_CHECKPOINTS = Path("share") / "rnn-tui" / "checkpoints"  # pyproject's data-files
@@ -76,19 +76,6 @@ def resolve_shipped(text: str) -> str:
         if _there(folder / f"{name}.json", unknown=False, file=True):
             return str(folder / f"{name}.safetensors")
     return resolve_run(text)
-
-
-def resolve_run(text: str) -> str:
-    """A run argument (--resume, --checkpoint) as a path: a bare name that names nothing here
-    but a folder in the runs folder ($RNN_TUI_RUNS or ./runs) is that run — the names
-    `rnn-tui runs` shows then work from any directory; anything else is left as given."""
-    if not _bare_name(text) or text in (".", "..") or _there(text):
-        return text
-    try:
-        run = default_runs_root() / text
-    except (OSError, RuntimeError):  # no current directory, or a home that cannot be found
-        return text
-    return str(run) if _there(run, unknown=False, folder=True) else text
 
 
 def unknown_name(text: str, what: str = "checkpoint") -> str | None:

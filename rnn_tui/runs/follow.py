@@ -27,7 +27,7 @@ from rnn_tui.files import FileProblem, expanded, is_folder, look
 from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
-from rnn_tui.runs.rundir import READ_PIECE, MetricsTail, RunDir, RunError
+from rnn_tui.runs.rundir import READ_PIECE, MetricsTail, RunDir, RunError, resolve_run
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
 from rnn_tui.runs.snapshot import Sample, Snapshot
 
@@ -45,8 +45,9 @@ SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 
 def check_run_dir(path: str | os.PathLike) -> Path:
-    """`path` as a Path if it looks like a run directory, else RunError (one line)."""
-    path = expanded(path)
+    """`path` (or a run's bare name, looked for in the runs folder: `resolve_run`) as a Path if
+    it looks like a run directory, else RunError (one line)."""
+    path = expanded(resolve_run(os.fspath(path)))
     run = RunDir(path)
     try:
         seen = look(path, "run directory")

@@ -23,7 +23,15 @@ from datetime import datetime
 from pathlib import Path
 
 from rnn_tui.checkpoints.atomic import append_jsonl, atomic_write_json
-from rnn_tui.files import FileProblem, expanded, open_regular, owner_note, read_bytes
+from rnn_tui.files import (
+    FileProblem,
+    expanded,
+    is_folder,
+    look,
+    open_regular,
+    owner_note,
+    read_bytes,
+)
 from rnn_tui.runs import lock
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
@@ -54,6 +62,22 @@ def default_runs_root() -> Path:
     """Where runs live: $RNN_TUI_RUNS, else ./runs."""
     env = os.environ.get(RUNS_ENV)
     return expanded(env) if env else Path.cwd() / "runs"
+
+
+def resolve_run(text: str) -> str:
+    """A run argument (--resume, --checkpoint, a path typed into the app's "open run") as a
+    path: a bare name that names nothing here but a folder in the runs folder is that run, so
+    the names `rnn-tui runs` and the app list work from any directory; anything else (a path,
+    something of that name here, a name no run has) is left as given."""
+    if not text or os.sep in text or (os.altsep and os.altsep in text) or text in (".", ".."):
+        return text
+    try:
+        if look(text) is not None:
+            return text
+        run = default_runs_root() / text
+        return str(run) if is_folder(look(run)) else text
+    except (FileProblem, OSError):  # cannot be looked at: the caller's check names the reason
+        return text
 
 
 def _slug(text: str) -> str:
@@ -399,6 +423,7 @@ __all__ = [
     "RunError",
     "default_runs_root",
     "new_run_dir",
+    "resolve_run",
 ]
 
 
