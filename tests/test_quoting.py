@@ -112,3 +112,28 @@ async def test_a_notification_shows_control_characters_as_escapes(tui):
         await pilot.pause()
         shown = list(app._notifications)[-1]
         assert shown.message == "cannot open run /runs/ev\\x1b[2Jil\\x07\nnext line"
+
+
+def test_model_output_on_a_terminal_shows_control_characters_as_escapes(
+    tmp_path, monkeypatch, capsys
+):
+    """What a model writes reaches a terminal escaped (one trained on a coloured log would
+    colour or clear the screen) and a pipe as is."""
+    import sys
+
+    corpus = tmp_path / "log.txt"
+    corpus.write_text("a\x1bb " * 3000, encoding="utf-8")
+    run = tmp_path / "run"
+    train = ["train", "--corpus", str(corpus), "--mode", "raw", "--token", "char"]
+    train += ["--model", "gru", "--hidden", "16", "--batch-size", "8", "--num-steps", "10"]
+    train += ["--epochs", "2", "--lr", "4", "--sample-every", "0", "--run-dir", str(run)]
+    assert main(train) == 0
+    generate = ["generate", "--checkpoint", str(run), "--prefix", "a", "--length", "12"]
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: False)
+    assert main(generate) == 0
+    assert capsys.readouterr().out.startswith("a\x1bb a\x1bb")  # a pipe: as the model wrote
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(generate) == 0
+    out = capsys.readouterr().out
+    assert "\x1b" not in out and out.startswith("a\\x1bb a\\x1bb")

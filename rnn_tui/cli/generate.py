@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from rnn_tui.cli.output import TerminalProgress, fail, warn
+from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, warn
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,12 +56,12 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         if stream:
-            sys.stdout.write(prefix_text)
+            sys.stdout.write(on_terminal(prefix_text))
             sys.stdout.flush()
         for step in steps:
             generated.append(step.token)
             if stream:
-                sys.stdout.write(separator + step.token)
+                sys.stdout.write(on_terminal(separator + step.token))
                 sys.stdout.flush()
             else:
                 count.show(f"generated {len(generated):,} / {args.length:,} tokens")

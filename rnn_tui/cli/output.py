@@ -19,6 +19,13 @@ def say(text: str) -> None:
     sys.stderr.flush()
 
 
+def on_terminal(text: str) -> str:
+    """Text a model wrote (a token of its vocabulary, a translation), as it reaches stdout: on a
+    terminal its control characters are shown as escapes (a model trained on a coloured log
+    would otherwise colour or clear the screen), to a pipe or a file it is written as is."""
+    return visible(text, newlines=True) if sys.stdout.isatty() else text
+
+
 def fail(message: str) -> int:
     """Report bad input as one line on stderr; the exit status for it is 2."""
     say(f"rnn-tui: error: {message}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from rnn_tui.cli.output import fail
+from rnn_tui.cli.output import fail, on_terminal
 
 
 def run(args: argparse.Namespace) -> int:
@@ -29,5 +29,5 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps({"checkpoint": str(args.checkpoint), "texts": rows}))
         return 0
     for r in restored:
-        print(r.text)
+        print(on_terminal(r.text))
     return 0

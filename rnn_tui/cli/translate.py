@@ -9,7 +9,7 @@ import argparse
 import json
 import sys
 
-from rnn_tui.cli.output import TerminalProgress, fail, warn
+from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, warn
 from rnn_tui.quoting import quoted
 
 UNKNOWN_LISTED = 10  # words named in the <unk> warning; more are counted
@@ -165,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
                 if count is None:
                     warn(message)
             if count is None:
-                sys.stdout.write(_plain(t, args.beam))
+                sys.stdout.write(on_terminal(_plain(t, args.beam)))
                 sys.stdout.flush()
             else:
                 count.show(f"translated {len(translations):,} / {len(sentences):,}")
