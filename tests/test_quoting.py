@@ -137,3 +137,27 @@ def test_model_output_on_a_terminal_shows_control_characters_as_escapes(
     assert main(generate) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and out.startswith("a\\x1bb a\\x1bb")
+
+
+async def test_the_apps_model_output_shows_control_characters_as_escapes():
+    """The Generate screen's text and the Translate screen's tables drew what the model wrote:
+    an ESC its vocabulary held reached the terminal."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from rnn_tui.tui.widgets.generate_output import GenerationOutput
+    from rnn_tui.tui.widgets.translate_tables import token_text
+
+    class One(App):
+        def compose(self):
+            yield GenerationOutput()
+
+    app = One()
+    async with app.run_test(size=(80, 20)) as pilot:
+        output = app.query_one(GenerationOutput)
+        output.begin(["a"], [], "char")
+        output.extend(["\x1b", "[", "2", "J", "\n", "b"])
+        await pilot.pause()
+        shown = str(output.query_one("#gen-text", Static).render())
+        assert "\x1b" not in shown and "a\\x1b[2J\nb" in shown
+    assert token_text("go \x1b[31m", unk="bold").plain == "go \\x1b[31m"

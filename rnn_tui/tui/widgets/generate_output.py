@@ -13,6 +13,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from rnn_tui.quoting import visible
+
 UNK = "<unk>"
 PREFIX_STYLE = "$foreground-muted"
 UNK_STYLE = "bold $text-warning on $warning-muted"
@@ -131,6 +133,9 @@ class GenerationOutput(VerticalScroll):
         static = self.query_one("#gen-text", Static)
         static.remove_class("-placeholder")
         parts, hidden = self._tail()
+        # A model trained on a coloured log writes ESC: shown as an escape, not sent to the
+        # terminal (the newlines it writes stay lines).
+        parts = [(visible(text, newlines=True), style) for text, style in parts]
         if hidden:
             note = (f"… {hidden:,} earlier characters not shown\n", HIDDEN_STYLE)
             static.update(Content.assemble(note, *parts))

@@ -22,6 +22,7 @@ from rich.text import Text
 from textual import events
 from textual.widgets._data_table import default_cell_formatter
 
+from rnn_tui.quoting import visible
 from rnn_tui.tui.widgets.steady_table import SteadyTable
 
 UNK = "<unk>"
@@ -63,7 +64,8 @@ def token_text(text: str, unk: Style, muted: Style | None = None) -> Text:
     for i, token in enumerate(text.split(" ")):
         if i:
             out.append(" ")
-        out.append(token, unk if token == UNK else None)
+        # A control character a vocabulary holds (ESC) would reach the terminal: an escape.
+        out.append(visible(token), unk if token == UNK else None)
     return out
 
 
