@@ -29,7 +29,7 @@ from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
 from rnn_tui.files import FileProblem, expanded, home, is_folder, look, read_bytes
 from rnn_tui.quoting import quoted
-from rnn_tui.runs.rundir import CHECKPOINTS_DIR, default_runs_root, resolve_run
+from rnn_tui.runs.rundir import CHECKPOINTS_DIR, bare_name, default_runs_root, resolve_run
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
 INSTALLED_CHECKPOINTS = Path("share") / "rnn-tui" / "checkpoints"  # pyproject's data-files
@@ -55,19 +55,13 @@ KINDS = ("shipped", "run")
 RUN_CHECKPOINTS = ("best", "last")
 
 
-def _bare_name(text: str) -> bool:
-    """Whether an argument is a bare name (not empty, no path separator): only such a name is
-    looked up among the shipped checkpoints and the runs."""
-    return bool(text) and os.sep not in text and not (os.altsep and os.altsep in text)
-
-
 def resolve_shipped(text: str) -> str:
     """A --checkpoint argument as a path: the argument itself when it names something that
     exists or holds a path separator; else, when a shipped folder (shipped_dirs) holds a
     checkpoint of that name (`fra-eng-gru`, with or without `.safetensors`), that checkpoint's
     path — so an installed rnn-tui reaches its shipped models without knowing where they are;
     else a run of that name in the runs folder (`resolve_run`), as `rnn-tui runs` lists it."""
-    if not _bare_name(text) or _there(text):
+    if not bare_name(text) or _there(text):
         return text
     name = text.removesuffix(".safetensors")
     for folder in shipped_dirs():
@@ -82,7 +76,7 @@ def unknown_name(text: str, what: str = "checkpoint") -> str | None:
     """The one line for a bare name that `resolve_shipped`/`resolve_run` left as given and
     that names nothing here: where it was looked for, so that a mistyped run name does not
     read as a missing file. None when the argument is a path or names something."""
-    if not _bare_name(text) or _there(text):
+    if not bare_name(text) or _there(text):
         return None
     try:
         root = str(default_runs_root())

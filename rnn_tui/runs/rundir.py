@@ -64,12 +64,18 @@ def default_runs_root() -> Path:
     return expanded(env) if env else Path.cwd() / "runs"
 
 
+def bare_name(text: str) -> bool:
+    """Whether an argument is a bare name (not empty, no path separator): only such a name is
+    looked up among the shipped checkpoints and the runs."""
+    return bool(text) and os.sep not in text and not (os.altsep and os.altsep in text)
+
+
 def resolve_run(text: str) -> str:
     """A run argument (--resume, --checkpoint, a path typed into the app's "open run") as a
     path: a bare name that names nothing here but a folder in the runs folder is that run, so
     the names `rnn-tui runs` and the app list work from any directory; anything else (a path,
     something of that name here, a name no run has) is left as given."""
-    if not text or os.sep in text or (os.altsep and os.altsep in text) or text in (".", ".."):
+    if not bare_name(text) or text in (".", ".."):
         return text
     try:
         if look(text) is not None:
@@ -421,6 +427,7 @@ __all__ = [
     "MetricsTail",
     "RunDir",
     "RunError",
+    "bare_name",
     "default_runs_root",
     "new_run_dir",
     "resolve_run",
