@@ -61,8 +61,10 @@ def test_a_gpu_tensor_takes_torch_tanh():
 
 
 def test_the_cells_take_it(monkeypatch):
-    """The scratch cells' loops go through this module's tanh (a test of wiring: the loops'
-    results against the reference are tests/test_models.py's)."""
+    """The scratch cells' torch loops go through this module's tanh (a test of wiring: the
+    loops' results against the reference are tests/test_models.py's). The GRU's and LSTM's C
+    loops (models/fused_steps.py) take libm's tanhf instead: turned off here."""
+    monkeypatch.setenv("RNN_TUI_NATIVE", "off")
     from rnn_tui.models import gru_scratch, lstm_scratch, rnn_scratch
     from rnn_tui.models.registry import build_model
 

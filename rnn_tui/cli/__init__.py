@@ -16,6 +16,7 @@ from collections.abc import Callable
 from rnn_tui.cli.output import TerminalProgress, fail
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
 from rnn_tui.files import limit_env_problem, set_default_limit, set_waiting_notice
+from rnn_tui.models.fused_steps import env_problem as native_env_problem
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     problem = limit_env_problem()
     if problem and getattr(args, "max_file_mb", None) is None:
+        return fail(problem)
+    if problem := native_env_problem():
         return fail(problem)
     if getattr(args, "checkpoint", None) or getattr(args, "resume", None):
         # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) and a run's name as

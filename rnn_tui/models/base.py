@@ -54,6 +54,8 @@ class LanguageModel(nn.Module, ABC):
     # model is given its earlier sessions' choice (prepack_preset) instead of measuring again.
     prepack_verdict = None
     prepack_preset: bool | None = None
+    # Whether the cell's element-wise steps can run as C loops (models/fused_steps.py).
+    fused_steps = False
 
     def _recurrence(self, function, args: tuple, weight: torch.Tensor, steps: int, batch: int):
         """`function.apply(*args, prepack)` for a scratch cell's time loop (an autograd Function

@@ -11,7 +11,8 @@ for all steps before the time loop. Z and R read H_{t-1} through the same matmul
 H_{t-1} [W_hz | W_hr]; W_hh needs R_t first, so it stays a second matmul. Backpropagation through
 time is written out (`GRURecurrence`): the weight gradients become one matmul each over all
 steps, and the factors that do not depend on the incoming gradient are computed for all steps at
-once; the per-step products go through `StepMatmul` (prepacked when that pays). The named
+once; the per-step products go through `StepMatmul` (prepacked when that pays), and the
+element-wise work between two products is one C loop where `fused_steps` has them. The named
 parameters are the seeds'; the concatenations are rebuilt on every forward call
 (cheap next to T steps), so gradients reach each named parameter.
 """
@@ -23,6 +24,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.activations import tanh_
 from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models.fused_steps import loops_for
 from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
 
@@ -74,12 +76,21 @@ class GRURecurrence(torch.autograd.Function):
             Hs[1:].unbind(0),
             strict=True,
         )
-        for zr, z, r, rh, h, H, H_next in steps:
-            W_zr.add_to(zr, H).sigmoid_()
-            torch.mul(r, H, out=rh)
-            tanh_(W_h.add_to(h, rh))
-            # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
-            torch.lerp(h, H, z, out=H_next)
+        loops = loops_for(ZR)
+        if loops is None:
+            for zr, z, r, rh, h, H, H_next in steps:
+                W_zr.add_to(zr, H).sigmoid_()
+                torch.mul(r, H, out=rh)
+                tanh_(W_h.add_to(h, rh))
+                # lerp(H̃, H, Z) = Z ⊙ H + (1 − Z) ⊙ H̃, in one kernel.
+                torch.lerp(h, H, z, out=H_next)
+        else:  # each gap between two products one C loop (fused_steps)
+            for zr, _, _, rh, h, H, H_next in steps:
+                W_zr.add_to(zr, H)
+                loops.gru_fwd_a(zr.data_ptr(), H.data_ptr(), rh.data_ptr(), B, n)
+                W_h.add_to(h, rh)
+                loops.gru_fwd_b(h.data_ptr(), H.data_ptr(), zr.data_ptr(), H_next.data_ptr(), B, n)
+        ctx.loops = loops
         ctx.save_for_backward(X, W_hzr, W_hh)
         ctx.saved = (ZR, cand, RH, Hs)
         ctx.prepack = prepack
@@ -93,13 +104,7 @@ class GRURecurrence(torch.autograd.Function):
         ZR, cand, RH, Hs = ctx.saved
         T, B, n2 = ZR.shape
         n = n2 // 2
-        Z, R, H_prev = ZR[..., :n], ZR[..., n:], Hs[:-1]
-        # The factors that do not depend on the incoming gradient, for all steps at once.
-        # (tanh_backward(g, y) = g ⊙ (1 − y²), sigmoid_backward(g, y) = g ⊙ y(1 − y): one kernel
-        # each.)
-        d_cand = _tanh_backward(1 - Z, cand)
-        d_z = _sigmoid_backward(H_prev - cand, Z)
-        d_r = _sigmoid_backward(H_prev, R)
+        H_prev = Hs[:-1]
         dH = dHs.new_empty(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
         dH[0].zero_()
         dH[1:] = dHs
@@ -107,26 +112,10 @@ class GRURecurrence(torch.autograd.Function):
         W_hh_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
         W_hzr_T = StepMatmul(W_hzr.T, B, T, ctx.prepack)
         dRH = dH.new_empty(B, n)
-        steps = zip(
-            dH[1:].unbind(0),
-            dH[:-1].unbind(0),
-            d_cand.unbind(0),
-            d_z.unbind(0),
-            d_r.unbind(0),
-            Z.unbind(0),
-            R.unbind(0),
-            dA.unbind(0),
-            dA[..., :n].unbind(0),
-            dA[..., n:].unbind(0),
-            dB.unbind(0),
-            strict=True,
-        )
-        for dH_t, prev, dc, dz, dr, z, r, da, da_z, da_r, db in reversed(list(steps)):
-            torch.mul(dH_t, dc, out=db)
-            mul_into(da_z, dH_t, dz)  # dA's Z and R halves: strided slices
-            W_hh_T(db, out=dRH)
-            mul_into(da_r, dRH, dr)
-            W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
+        if ctx.loops is not None:
+            _fused_bptt(ctx.loops, dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T)
+        else:
+            _bptt(dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T)
         rows, packed, needs = H_prev.reshape(-1, n), ctx.prepack, ctx.needs_input_grad
         ids, V = X.reshape(-1), ctx.vocab_size
         # What autograd ran for F.embedding's gather (deterministic on a GPU).
@@ -137,10 +126,66 @@ class GRURecurrence(torch.autograd.Function):
         return None, dU_zr, dU_h, dH[0], dW_hzr, dW_hh, None
 
 
+def _bptt(dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T) -> None:
+    """GRURecurrence's time loop backwards with torch's kernels: dA, dB and dH filled in."""
+    n = cand.shape[-1]
+    Z, R = ZR[..., :n], ZR[..., n:]
+    # The factors that do not depend on the incoming gradient, for all steps at once.
+    # (tanh_backward(g, y) = g ⊙ (1 − y²), sigmoid_backward(g, y) = g ⊙ y(1 − y): one kernel
+    # each.)
+    d_cand = _tanh_backward(1 - Z, cand)
+    d_z = _sigmoid_backward(H_prev - cand, Z)
+    d_r = _sigmoid_backward(H_prev, R)
+    steps = zip(
+        dH[1:].unbind(0),
+        dH[:-1].unbind(0),
+        d_cand.unbind(0),
+        d_z.unbind(0),
+        d_r.unbind(0),
+        Z.unbind(0),
+        R.unbind(0),
+        dA.unbind(0),
+        dA[..., :n].unbind(0),
+        dA[..., n:].unbind(0),
+        dB.unbind(0),
+        strict=True,
+    )
+    for dH_t, prev, dc, dz, dr, z, r, da, da_z, da_r, db in reversed(list(steps)):
+        torch.mul(dH_t, dc, out=db)
+        mul_into(da_z, dH_t, dz)  # dA's Z and R halves: strided slices
+        W_hh_T(db, out=dRH)
+        mul_into(da_r, dRH, dr)
+        W_hzr_T.add_to(prev.addcmul_(dH_t, z).addcmul_(dRH, r), da)
+
+
+def _fused_bptt(loops, dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T) -> None:
+    """The same loop with each gap between two products one C loop (fused_steps), which
+    computes the factors of σ' and tanh' as it goes."""
+    B, n = cand.shape[1:]
+    steps = zip(
+        dH[1:].unbind(0),
+        dH[:-1].unbind(0),
+        ZR.unbind(0),
+        cand.unbind(0),
+        H_prev.unbind(0),
+        dA.unbind(0),
+        dB.unbind(0),
+        strict=True,
+    )
+    g = dRH.data_ptr()
+    for dH_t, prev, zr, c, h, da, db in reversed(list(steps)):
+        dh, z, a = dH_t.data_ptr(), zr.data_ptr(), da.data_ptr()
+        loops.gru_bwd_a(dh, z, c.data_ptr(), h.data_ptr(), db.data_ptr(), a, B, n)
+        W_hh_T(db, out=dRH)
+        loops.gru_bwd_b(g, z, h.data_ptr(), dh, prev.data_ptr(), a, B, n)
+        W_hzr_T.add_to(prev, da)
+
+
 class GRUScratch(LanguageModel):
     """Single-layer GRU with one-hot inputs and the seeds' parameters (W_xz, W_hz, b_z, ...)."""
 
     model_name = "gru-scratch"
+    fused_steps = True  # its element-wise steps run as C loops where they can (fused_steps)
 
     def __init__(self, vocab_size: int, num_hiddens: int) -> None:
         super().__init__()

@@ -12,10 +12,11 @@ X_t is one-hot, so X_t [W_xo | W_xi | W_xf | W_xc] + [b_o | b_i | b_f | b_c] is 
 (a one-hot row sums to 1), gathered for all steps before the time loop; the four H_{t-1} W_h*
 products are one matmul with [W_ho | W_hi | W_hf | W_hc]. Per step that leaves one recurrent
 matmul (through `StepMatmul`, which can prepack W_h: 105 µs a step instead of 148 µs on one
-CPU, no faster on another, so the first training pass measures both, `choose_prepacking`) and a
-few element-wise kernels. Backpropagation through time is written out
-(`LSTMRecurrence`): the per-step weight gradients become one matmul over all steps, and every
-factor that does not depend on the incoming gradient is computed for all steps at once.
+CPU, no faster on another, so the first training pass measures both, `choose_prepacking`) and
+the element-wise work: one C loop where `fused_steps` has them, else a few torch kernels.
+Backpropagation through time is written out (`LSTMRecurrence`): the per-step weight gradients
+become one matmul over all steps, and the element-wise factors are computed for all steps at
+once (torch's kernels) or as the loop goes (the C loop).
 The named parameters are the seeds'; the concatenations are rebuilt on every forward call (cheap
 next to T steps), so gradients reach each named parameter.
 """
@@ -27,6 +28,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models.activations import tanh_, tanh_into
 from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models.fused_steps import loops_for
 from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
 
@@ -79,12 +81,20 @@ class LSTMRecurrence(torch.autograd.Function):
             tanh_C.unbind(0),
             strict=True,
         )
-        for g, oif, o, i, f, c_tilde, H, H_next, C_prev, C, tanh_c in steps:
-            W.add_to(g, H)
-            oif.sigmoid_()
-            tanh_(c_tilde)
-            torch.mul(f, C_prev, out=C).addcmul_(i, c_tilde)
-            torch.mul(o, tanh_into(tanh_c, C), out=H_next)
+        loops = loops_for(gates)
+        if loops is None:
+            for g, oif, o, i, f, c_tilde, H, H_next, C_prev, C, tanh_c in steps:
+                W.add_to(g, H)
+                oif.sigmoid_()
+                tanh_(c_tilde)
+                torch.mul(f, C_prev, out=C).addcmul_(i, c_tilde)
+                torch.mul(o, tanh_into(tanh_c, C), out=H_next)
+        else:  # the step's element-wise work one C loop (fused_steps)
+            for g, _, _, _, _, _, H, H_next, C_prev, C, tanh_c in steps:
+                W.add_to(g, H)
+                ptrs = (C_prev, C, tanh_c, H_next)
+                loops.lstm_fwd(g.data_ptr(), *(x.data_ptr() for x in ptrs), B, n)
+        ctx.loops = loops
         ctx.save_for_backward(X, W_h)
         ctx.saved = (gates, Hs, Cs, tanh_C)
         ctx.prepack = prepack
@@ -98,48 +108,16 @@ class LSTMRecurrence(torch.autograd.Function):
         gates, Hs, Cs, tanh_C = ctx.saved
         T, B, n4 = gates.shape
         n = n4 // 4
-        O, I, Fg, Ct = (gates[..., k * n : (k + 1) * n] for k in range(4))  # noqa: E741
-        # The factors that do not depend on the incoming gradient, for all steps at once
-        # (sigmoid_backward(g, y) = g ⊙ y(1 − y), tanh_backward(g, y) = g ⊙ (1 − y²): one kernel
-        # each, no temporaries).
-        d_out = _sigmoid_backward(tanh_C, O)  # dA[O] = dH ⊙ d_out
-        d_cell = _tanh_backward(O, tanh_C)  # dC += dH ⊙ d_cell
-        d_ifc = gates.new_empty(T, B, 3, n)
-        factors = (
-            (_sigmoid_backward, Ct, I),
-            (_sigmoid_backward, Cs[:-1], Fg),
-            (_tanh_backward, I, Ct),
-        )
-        for k, (factor, g, y) in enumerate(factors):
-            if torch.compiler.is_compiling():  # no out= into a strided view (`mul_into`)
-                d_ifc[:, :, k].copy_(factor(g, y))
-            else:
-                factor(g, y, grad_input=d_ifc[:, :, k])
         dH = dHs.new_empty(T + 1, B, n)  # dH[t + 1] = ∂L/∂H_t, dH[0] = ∂L/∂H_0
         dH[0].zero_()
         dH[1:] = dHs
         dA = torch.empty_like(gates)
-        dC = dC_T.clone()
+        dC = dC_T.clone(memory_format=torch.contiguous_format)
         W_h_T = StepMatmul(W_h.T, B, T, ctx.prepack)
-        dC_3 = dC.unsqueeze(1)  # a view: dC broadcast over the I, F, C̃ factors
-        steps = zip(
-            dH[1:].unbind(0),
-            dH[:-1].unbind(0),
-            d_out.unbind(0),
-            d_cell.unbind(0),
-            d_ifc.unbind(0),
-            Fg.unbind(0),
-            dA.unbind(0),
-            dA[..., :n].unbind(0),
-            dA[..., n:].view(T, B, 3, n).unbind(0),
-            strict=True,
-        )
-        for dH_t, prev, d_o, d_c, d_3, f, da, da_o, da_ifc in reversed(list(steps)):
-            mul_into(da_o, dH_t, d_o)
-            dC.addcmul_(dH_t, d_c)
-            mul_into(da_ifc, dC_3, d_3)
-            dC.mul_(f)
-            W_h_T.add_to(prev, da)
+        if ctx.loops is None:
+            _bptt(dH, dC, dA, gates, Cs, tanh_C, W_h_T)
+        else:
+            _fused_bptt(ctx.loops, dH, dC, dA, gates, Cs, tanh_C, W_h_T)
         rows = Hs[:-1].reshape(-1, n), dA.reshape(-1, n4)
         # What autograd ran for F.embedding's gather (deterministic on a GPU).
         dU = (
@@ -151,10 +129,73 @@ class LSTMRecurrence(torch.autograd.Function):
         return None, dU, dH[0], dC, dW_h, None
 
 
+def _bptt(dH, dC, dA, gates, Cs, tanh_C, W_h_T) -> None:
+    """LSTMRecurrence's time loop backwards with torch's kernels: dA, dH and dC filled in."""
+    T, B, n4 = gates.shape
+    n = n4 // 4
+    O, I, Fg, Ct = (gates[..., k * n : (k + 1) * n] for k in range(4))  # noqa: E741
+    # The factors that do not depend on the incoming gradient, for all steps at once
+    # (sigmoid_backward(g, y) = g ⊙ y(1 − y), tanh_backward(g, y) = g ⊙ (1 − y²): one kernel
+    # each, no temporaries).
+    d_out = _sigmoid_backward(tanh_C, O)  # dA[O] = dH ⊙ d_out
+    d_cell = _tanh_backward(O, tanh_C)  # dC += dH ⊙ d_cell
+    d_ifc = gates.new_empty(T, B, 3, n)
+    factors = (
+        (_sigmoid_backward, Ct, I),
+        (_sigmoid_backward, Cs[:-1], Fg),
+        (_tanh_backward, I, Ct),
+    )
+    for k, (factor, g, y) in enumerate(factors):
+        if torch.compiler.is_compiling():  # no out= into a strided view (`mul_into`)
+            d_ifc[:, :, k].copy_(factor(g, y))
+        else:
+            factor(g, y, grad_input=d_ifc[:, :, k])
+    dC_3 = dC.unsqueeze(1)  # a view: dC broadcast over the I, F, C̃ factors
+    steps = zip(
+        dH[1:].unbind(0),
+        dH[:-1].unbind(0),
+        d_out.unbind(0),
+        d_cell.unbind(0),
+        d_ifc.unbind(0),
+        Fg.unbind(0),
+        dA.unbind(0),
+        dA[..., :n].unbind(0),
+        dA[..., n:].view(T, B, 3, n).unbind(0),
+        strict=True,
+    )
+    for dH_t, prev, d_o, d_c, d_3, f, da, da_o, da_ifc in reversed(list(steps)):
+        mul_into(da_o, dH_t, d_o)
+        dC.addcmul_(dH_t, d_c)
+        mul_into(da_ifc, dC_3, d_3)
+        dC.mul_(f)
+        W_h_T.add_to(prev, da)
+
+
+def _fused_bptt(loops, dH, dC, dA, gates, Cs, tanh_C, W_h_T) -> None:
+    """The same loop with each step's element-wise work one C loop (fused_steps), which
+    computes the factors of σ' and tanh' as it goes."""
+    B, n = tanh_C.shape[1:]
+    steps = zip(
+        dH[1:].unbind(0),
+        dH[:-1].unbind(0),
+        gates.unbind(0),
+        Cs[:-1].unbind(0),
+        tanh_C.unbind(0),
+        dA.unbind(0),
+        strict=True,
+    )
+    c = dC.data_ptr()
+    for dH_t, prev, g, C_prev, tanh_c, da in reversed(list(steps)):
+        ptrs = (dH_t, g, C_prev, tanh_c)
+        loops.lstm_bwd(*(x.data_ptr() for x in ptrs), c, da.data_ptr(), B, n)
+        W_h_T.add_to(prev, da)
+
+
 class LSTMScratch(LanguageModel):
     """Single-layer LSTM with one-hot inputs and the seeds' parameters (W_xi, W_hi, b_i, ...)."""
 
     model_name = "lstm-scratch"
+    fused_steps = True  # its element-wise steps run as C loops where they can (fused_steps)
 
     def __init__(self, vocab_size: int, num_hiddens: int) -> None:
         super().__init__()

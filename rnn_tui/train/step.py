@@ -31,6 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+from rnn_tui.models import fused_steps
 from rnn_tui.models.step_matmul import measuring_seconds
 from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.config import Config, ConfigError
@@ -164,10 +165,13 @@ class TrainStep:
     def run(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
         if self._first:
             self._first = False
-            measured = measuring_seconds()
+            measured, setup = measuring_seconds(), fused_steps.setup_seconds()
             result = self._first_step(data, b, fresh)
             self.path.measure_s = measuring_seconds() - measured
             self._note_prepacked()
+            # Building, checking and timing the C loops is left out of tokens/s as well.
+            self.path.measure_s += fused_steps.setup_seconds() - setup
+            self._note_fused()
             return result
         if self._graph is not None:
             self.task.load_static(data, b, fresh)
@@ -264,6 +268,17 @@ class TrainStep:
             )
         else:
             self.path.notes.append(f"recurrent products plain, faster here ({times})")
+
+    def _note_fused(self) -> None:
+        """Say whether a scratch GRU's or LSTM's element-wise steps ran as C loops on the eager
+        fp32 CPU path (models/fused_steps.py), and if not, why."""
+        if self.path.graph or self.path.compiled or self.path.precision != "fp32":
+            return
+        if self.path.device != "cpu" or not getattr(self.model, "fused_steps", False):
+            return
+        line = fused_steps.note()
+        if line:
+            self.path.notes.append(line)
 
     def _capture(self, data) -> None:
         """Warm up on a side stream, undo the warm-up's updates, capture one static step."""

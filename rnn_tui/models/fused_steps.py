@@ -1,0 +1,377 @@
+"""The scratch GRU's and LSTM's element-wise work between two products, fused into one C loop.
+
+Between its recurrent products a GRU step applies σ to both gates, forms R_t ⊙ H_{t-1}, takes
+the tanh of H̃_t and blends H_t = Z_t ⊙ H_{t-1} + (1 − Z_t) ⊙ H̃_t (d2l §9.1); its BPTT step
+multiplies five more times. As torch kernels each is a dispatch and a pass over memory: 47 µs a
+forward step at batch 32 and hidden 256 on this project's machine, where one C loop per gap
+between products does the same arithmetic in one pass (22 µs), and the scratch GRU trains 17 %
+faster (benchmarks/README.md). The LSTM's gates, C_t, tanh C_t and H_t (d2l §9.2) are one loop
+forward and one backward.
+
+The C source below is built once per machine and compiler with the system's C compiler (`cc`,
+or $CC) into the cache folder (token_cache.cache_dir() / "native", private to the user) and
+loaded with ctypes, which releases the GIL during each call. It runs only where it is known to
+agree and to pay: each process checks the loops against torch's kernels on random values and
+times both once (`load`). Where there is no compiler, the build fails, the check disagrees or the
+loops are slower, the torch kernels run as before and the run's path notes say why;
+$RNN_TUI_NATIVE=off turns the loops off. CPU float32 only, outside autocast and torch.compile.
+
+Same arithmetic, another rounding: σ(x) = 1 / (1 + e^{−x}) and libm's (vectorised) expf and
+tanhf, so values agree with torch's to float32 rounding (tests/test_fused_steps.py), not bit for
+bit.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ctypes
+
+from rnn_tui.quoting import bounded, quoted, visible
+
+NATIVE_ENV = "RNN_TUI_NATIVE"
+VERSION = 1
+BUILD_TIMEOUT_S = 120.0
+FLAGS = ("-O3", "-fno-math-errno", "-fopenmp-simd", "-shared", "-fPIC")
+NATIVE_FLAG = "-march=native"  # tried first; a compiler that lacks it builds without
+CHECK_TOLERANCE = 1e-5
+
+# Each loop reads a step's rows as contiguous (B, k·n) float32 blocks. The simd attribute on
+# expf/tanhf (what glibc's math.h declares under -ffast-math) lets the compiler call libmvec's
+# vectorised versions without -ffast-math, which would also assume that no value is NaN: a
+# diverging run must still see its NaN loss.
+SOURCE = r"""
+float expf(float) __attribute__((simd("notinbranch")));
+float tanhf(float) __attribute__((simd("notinbranch")));
+#define SIG(x) (1.0f / (1.0f + expf(-(x))))
+
+/* GRU forward, after zr += H W_hzr:  zr <- σ(zr);  rh <- R ⊙ H. */
+void gru_fwd_a(float* zr, const float* H, float* rh, long B, long n) {
+  for (long b = 0; b < B; b++) {
+    float* g = zr + b * 2 * n; const float* h = H + b * n; float* o = rh + b * n;
+    #pragma omp simd
+    for (long j = 0; j < 2 * n; j++) g[j] = SIG(g[j]);
+    #pragma omp simd
+    for (long j = 0; j < n; j++) o[j] = g[n + j] * h[j];
+  }
+}
+/* GRU forward, after c += RH W_hh:  c <- tanh(c);  Hn <- Z ⊙ H + (1 − Z) ⊙ c. */
+void gru_fwd_b(float* c, const float* H, const float* zr, float* Hn, long B, long n) {
+  for (long b = 0; b < B; b++) {
+    float* cr = c + b * n; const float* h = H + b * n; const float* z = zr + b * 2 * n;
+    float* o = Hn + b * n;
+    #pragma omp simd
+    for (long j = 0; j < n; j++) {
+      float t = tanhf(cr[j]);
+      cr[j] = t;
+      o[j] = t + z[j] * (h[j] - t);
+    }
+  }
+}
+/* GRU BPTT:  dB <- dH ⊙ (1 − Z) ⊙ (1 − H̃²);  dA[Z] <- dH ⊙ (H_prev − H̃) ⊙ Z(1 − Z). */
+void gru_bwd_a(const float* dH, const float* zr, const float* c, const float* Hp, float* db,
+               float* da, long B, long n) {
+  for (long b = 0; b < B; b++) {
+    const float* g = dH + b * n; const float* z = zr + b * 2 * n; const float* cr = c + b * n;
+    const float* h = Hp + b * n; float* o = db + b * n; float* a = da + b * 2 * n;
+    #pragma omp simd
+    for (long j = 0; j < n; j++) {
+      float zz = z[j], cc = cr[j];
+      o[j] = g[j] * (1.0f - zz) * (1.0f - cc * cc);
+      a[j] = g[j] * (h[j] - cc) * (zz * (1.0f - zz));
+    }
+  }
+}
+/* GRU BPTT, after dRH = dB W_hhᵀ:  dA[R] <- dRH ⊙ H_prev ⊙ R(1 − R);
+   prev += dH ⊙ Z + dRH ⊙ R. */
+void gru_bwd_b(const float* dRH, const float* zr, const float* Hp, const float* dH, float* prev,
+               float* da, long B, long n) {
+  for (long b = 0; b < B; b++) {
+    const float* d = dRH + b * n; const float* z = zr + b * 2 * n; const float* r = z + n;
+    const float* h = Hp + b * n; const float* g = dH + b * n; float* p = prev + b * n;
+    float* a = da + b * 2 * n + n;
+    #pragma omp simd
+    for (long j = 0; j < n; j++) {
+      float rr = r[j];
+      a[j] = d[j] * h[j] * (rr * (1.0f - rr));
+      p[j] += g[j] * z[j] + d[j] * rr;
+    }
+  }
+}
+/* LSTM forward, after gates += H W_h (columns O, I, F, C̃): σ(O, I, F), tanh(C̃) in place;
+   C <- F ⊙ C_prev + I ⊙ C̃;  tc <- tanh(C);  Hn <- O ⊙ tc. */
+void lstm_fwd(float* gates, const float* Cp, float* C, float* tc, float* Hn, long B, long n) {
+  for (long b = 0; b < B; b++) {
+    float* g = gates + b * 4 * n; const float* cp = Cp + b * n; float* c = C + b * n;
+    float* t = tc + b * n; float* h = Hn + b * n;
+    #pragma omp simd
+    for (long j = 0; j < 3 * n; j++) g[j] = SIG(g[j]);
+    #pragma omp simd
+    for (long j = 0; j < n; j++) {
+      float ct = tanhf(g[3 * n + j]);
+      g[3 * n + j] = ct;
+      float cj = g[2 * n + j] * cp[j] + g[n + j] * ct;
+      c[j] = cj;
+      float tj = tanhf(cj);
+      t[j] = tj;
+      h[j] = g[j] * tj;
+    }
+  }
+}
+/* LSTM BPTT: dA[O] <- dH ⊙ tanh C ⊙ O(1 − O);  dC += dH ⊙ O ⊙ (1 − tanh² C);
+   dA[I] <- dC ⊙ C̃ ⊙ I(1 − I);  dA[F] <- dC ⊙ C_prev ⊙ F(1 − F);  dA[C̃] <- dC ⊙ I ⊙ (1 − C̃²);
+   dC <- dC ⊙ F. */
+void lstm_bwd(const float* dH, const float* gates, const float* Cp, const float* tc, float* dC,
+              float* da, long B, long n) {
+  for (long b = 0; b < B; b++) {
+    const float* g = dH + b * n; const float* o = gates + b * 4 * n; const float* i = o + n;
+    const float* f = o + 2 * n; const float* ct = o + 3 * n; const float* cp = Cp + b * n;
+    const float* t = tc + b * n; float* dc = dC + b * n; float* a = da + b * 4 * n;
+    #pragma omp simd
+    for (long j = 0; j < n; j++) {
+      float oj = o[j], ij = i[j], fj = f[j], cj = ct[j], tj = t[j];
+      a[j] = g[j] * tj * (oj * (1.0f - oj));
+      float d = dc[j] + g[j] * oj * (1.0f - tj * tj);
+      a[n + j] = d * cj * (ij * (1.0f - ij));
+      a[2 * n + j] = d * cp[j] * (fj * (1.0f - fj));
+      a[3 * n + j] = d * ij * (1.0f - cj * cj);
+      dc[j] = d * fj;
+    }
+  }
+}
+"""
+
+# Each loop's pointer arguments; then B and n.
+SIGNATURES = {
+    "gru_fwd_a": 3,
+    "gru_fwd_b": 4,
+    "gru_bwd_a": 6,
+    "gru_bwd_b": 6,
+    "lstm_fwd": 5,
+    "lstm_bwd": 6,
+}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What `load` found: the loops (None where the torch kernels run) and one line saying so."""
+
+    lib: ctypes.CDLL | None
+    note: str
+    setup_s: float = 0.0
+
+
+def env_problem() -> str | None:
+    """One line when $RNN_TUI_NATIVE holds something other than on or off, else None."""
+    text = os.environ.get(NATIVE_ENV, "").strip()
+    if text.lower() in ("", "on", "off"):
+        return None
+    return f"${NATIVE_ENV} must be on or off (got {quoted(text)})"
+
+
+_lock = threading.Lock()
+_loaded: list[Loaded] = []
+
+
+def load() -> Loaded:
+    """The loops for this process: built (or found built) once, checked against torch's kernels
+    and timed against them; the outcome is kept for the process."""
+    with _lock:
+        if not _loaded:
+            started = time.perf_counter()
+            lib, note = _load()
+            _loaded.append(Loaded(lib, note, time.perf_counter() - started))
+        return _loaded[0]
+
+
+def setup_seconds() -> float:
+    """The time `load` took in this process (0 before it ran): a run leaves it out of tokens/s."""
+    return _loaded[0].setup_s if _loaded else 0.0
+
+
+def note() -> str | None:
+    """One line for a run's path notes: the loops' outcome in this process (None before they
+    were looked for)."""
+    if _off():
+        return f"element-wise steps in torch: ${NATIVE_ENV}=off"
+    return _loaded[0].note if _loaded else None
+
+
+def _off() -> bool:
+    return os.environ.get(NATIVE_ENV, "").strip().lower() == "off"
+
+
+def loops_for(x) -> ctypes.CDLL | None:
+    """The loops where they apply to the buffer `x` (a contiguous CPU float32 tensor, outside
+    autocast and torch.compile) and loaded here, else None: the caller runs torch's kernels."""
+    import torch
+
+    if (
+        x.device.type != "cpu"
+        or x.dtype != torch.float32
+        or torch.compiler.is_compiling()
+        or torch.is_autocast_enabled("cpu")
+        or _off()
+    ):
+        return None
+    return load().lib
+
+
+def _load() -> tuple[ctypes.CDLL | None, str]:
+    # Imported here: the CLI reads env_problem at every start, `rnn-tui --help` included.
+    import ctypes
+    import subprocess
+
+    if _off():
+        return None, f"element-wise steps in torch: ${NATIVE_ENV}=off"
+    compiler = _compiler()
+    if compiler is None:
+        return None, "element-wise steps in torch: no C compiler (cc, gcc or clang, or $CC)"
+    try:
+        path, built = _built(compiler)
+        lib = ctypes.CDLL(str(path))
+        for name, pointers in SIGNATURES.items():
+            function = getattr(lib, name)
+            function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long, ctypes.c_long]
+            function.restype = None
+    except (OSError, subprocess.SubprocessError, AttributeError, BuildError) as exc:
+        return None, f"element-wise steps in torch: the C loops did not build or load ({exc})"
+    from rnn_tui.models.fused_check import agrees, timed
+
+    if not agrees(lib):
+        return None, "element-wise steps in torch: the C loops disagreed with torch's kernels here"
+    ours, theirs = timed(lib)
+    times = f"timed here on a GRU step: {ours:.0f} µs against {theirs:.0f} µs in torch"
+    if ours >= theirs:
+        return None, f"element-wise steps in torch, faster here ({times})"
+    return lib, f"element-wise steps fused in C loops ({built}; {times})"
+
+
+class BuildError(Exception):
+    """The compiler refused the source, or the cache folder is not safe to load code from."""
+
+
+def _compiler() -> list[str] | None:
+    import shlex
+    import shutil
+
+    given = os.environ.get("CC", "").strip()
+    if given:
+        words = shlex.split(given)
+        found = shutil.which(words[0]) if words else None
+        return [found, *words[1:]] if found else None
+    for name in ("cc", "gcc", "clang"):
+        found = shutil.which(name)
+        if found:
+            return [found]
+    return None
+
+
+def _built(compiler: list[str]) -> tuple[Path, str]:
+    """The shared library for this source, compiler and CPU, built into the private cache folder
+    unless it is there; returns its path and "built in 0.4 s" or "built before"."""
+    import subprocess
+    import tempfile
+
+    folder = _folder()
+    key = _key(compiler)
+    path = folder / f"steps-{key}.so"
+    if _safe_file(path):
+        return path, "built before"
+    started = time.perf_counter()
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".steps-", suffix=".so")
+    os.close(fd)
+    try:
+        for flags in ((NATIVE_FLAG, *FLAGS), FLAGS):
+            done = subprocess.run(
+                [*compiler, *flags, "-x", "c", "-", "-o", tmp, "-lm"],
+                input=SOURCE.encode(),
+                capture_output=True,
+                timeout=BUILD_TIMEOUT_S,
+                check=False,
+            )
+            if done.returncode == 0:
+                break
+        else:
+            lines = done.stderr.decode(errors="replace").strip().splitlines()
+            said = lines[0] if lines else f"exit {done.returncode}"
+            raise BuildError(bounded(visible(said), 200))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path, f"built in {time.perf_counter() - started:.1f} s"
+
+
+def _folder() -> Path:
+    """cache_dir()/native, created private; one that other users may write to is not used (code
+    loaded from it would be theirs), and an unusable cache falls back to a new private temp
+    folder."""
+    import tempfile
+
+    from rnn_tui.data.token_cache import cache_dir
+
+    folder = cache_dir() / "native"
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if _private(folder):
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="rnn-tui-native-"))
+
+
+def _private(path: Path) -> bool:
+    import stat
+
+    st = path.lstat()
+    return st.st_uid == os.geteuid() and not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
+def _safe_file(path: Path) -> bool:
+    import stat
+
+    try:
+        return stat.S_ISREG(path.lstat().st_mode) and _private(path)
+    except OSError:
+        return False
+
+
+def _key(compiler: list[str]) -> str:
+    """What the library depends on: the source, flags, the compiler's version and this CPU
+    (-march=native builds for it)."""
+    import hashlib
+    import platform
+    import subprocess
+
+    version = subprocess.run(
+        [*compiler, "--version"], capture_output=True, timeout=30, check=False
+    ).stdout[:4096]
+    fields = [str(VERSION), SOURCE, " ".join(FLAGS), NATIVE_FLAG, " ".join(compiler)]
+    fields += [version.decode(errors="replace"), platform.machine(), _cpu()]
+    return hashlib.sha256("\0".join(fields).encode()).hexdigest()[:32]
+
+
+@functools.cache
+def _cpu() -> str:
+    """This CPU's model and feature flags (Linux), else what platform says."""
+    import platform
+
+    try:
+        with open("/proc/cpuinfo", "rb") as handle:  # not a regular file: read with a cap
+            text = handle.read(1 << 20).decode(errors="replace")
+    except OSError:
+        return platform.processor()
+    wanted = ("model name", "flags", "Features", "CPU part")
+    lines = [line for line in text.splitlines() if line.split(":")[0].strip() in wanted]
+    return "\n".join(dict.fromkeys(lines))
+
+
+__all__ = ["NATIVE_ENV", "Loaded", "env_problem", "load", "loops_for", "note", "setup_seconds"]
