@@ -9,6 +9,8 @@ import os
 import stat
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -33,9 +35,12 @@ def cache(tmp_path_factory):
 
 
 @pytest.fixture
-def fresh(cache, monkeypatch):
-    """A process that has not looked for the loops yet, with its cache folder in tmp."""
+def fresh(cache, tmp_path, monkeypatch):
+    """A process that has not looked for the loops yet, with its cache folder and its temp
+    directory (the fallbacks) in tmp."""
     monkeypatch.setenv("RNN_TUI_CACHE", str(cache))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    (tmp_path / "temp").mkdir()
     monkeypatch.delenv(fused_steps.NATIVE_ENV, raising=False)
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setattr(fused_steps, "_loaded", [])
@@ -135,7 +140,7 @@ def _losses(config, tmp_path, name):
     torch.manual_seed(0)
     trainer = Trainer(config)
     trainer.begin_session(RunDir(tmp_path / name))
-    return [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)], trainer.path.notes
+    return [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)], trainer.path
 
 
 @needs_cc
@@ -147,12 +152,14 @@ def test_training_with_the_loops_follows_the_torch_kernels_losses(
     corpus.write_text(read_text("timemachine")[:4000], encoding="utf-8")
     config = tiny(corpus, model=model, hidden=24, num_steps=7, sampling="sequential")
     monkeypatch.setenv(fused_steps.NATIVE_ENV, "off")
-    plain, plain_notes = _losses(config, tmp_path, "plain")
+    plain, plain_path = _losses(config, tmp_path, "plain")
     monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
-    fused, fused_notes = _losses(config, tmp_path, "fused")
+    fused, fused_path = _losses(config, tmp_path, "fused")
     torch.testing.assert_close(fused, plain, rtol=1e-5, atol=1e-6)
-    assert "element-wise steps in torch: $RNN_TUI_NATIVE=off" in plain_notes
-    assert any(note.startswith("element-wise steps fused in C loops") for note in fused_notes)
+    assert "element-wise steps in torch: $RNN_TUI_NATIVE=off" in plain_path.notes
+    assert any(note.startswith("element-wise steps fused in C loops") for note in fused_path.notes)
+    # What the Train screen's header and --json's "path" say.
+    assert (plain_path.text(), fused_path.text()) == ("eager · fp32", "eager · fp32 · C loops")
 
 
 @pytest.mark.parametrize(
@@ -182,9 +189,10 @@ def test_where_the_loops_cannot_run_torch_runs_and_the_note_says_why(
     assert fused_steps.note().startswith(says)
     corpus = tmp_path / "tiny.txt"
     corpus.write_text(read_text("timemachine")[:2000], encoding="utf-8")
-    losses, notes = _losses(tiny(corpus, model="gru-scratch", hidden=8), tmp_path, "run")
+    losses, path = _losses(tiny(corpus, model="gru-scratch", hidden=8), tmp_path, "run")
     assert all(loss == loss for loss in losses)
-    assert any(note.startswith(says) for note in notes)
+    assert any(note.startswith(says) for note in path.notes)
+    assert path.text() == "eager · fp32"
 
 
 @needs_cc
@@ -193,12 +201,15 @@ def test_a_folder_or_library_others_may_write_is_not_loaded_from(fresh):
     folder.mkdir(exist_ok=True)
     os.chmod(folder, 0o777)
     try:
-        assert fused_steps._folder() != folder  # a new private temp folder instead
+        instead = fused_steps._folder()  # this user's private folder in the temp directory
+        assert instead != folder and instead.parent == Path(tempfile.gettempdir())
+        assert stat.S_IMODE(instead.stat().st_mode) == 0o700
     finally:
         os.chmod(folder, 0o700)
     assert fused_steps._folder() == folder
     compiler = fused_steps._compiler()
     planted = folder / f"steps-{fused_steps._key(compiler)}.so"
+    planted.unlink(missing_ok=True)  # a new file: this process may have the old one mapped
     planted.write_bytes(b"not a library")
     os.chmod(planted, 0o666)
     path, how = fused_steps._built(compiler)  # rebuilt over it, not loaded
@@ -220,3 +231,43 @@ def test_another_value_is_one_line_at_the_cli():
     assert done.returncode == 2
     said = "rnn-tui: error: $RNN_TUI_NATIVE must be on or off (got 'maybe\\x1b[2J')\n"
     assert done.stderr == said
+
+
+@needs_cc
+def test_a_damaged_library_in_the_cache_is_built_again(fresh):
+    """In a new process: this one has the library mapped already, and the dynamic loader hands
+    back a loaded library by its name."""
+    fused_steps.load()
+    compiler = fused_steps._compiler()
+    path = fresh / "native" / f"steps-{fused_steps._key(compiler)}.so"
+    # Cut short, as by a full disk: a new file, as the build writes one (a library truncated in
+    # place under a process that has it mapped would crash that process).
+    damaged = path.with_name("damaged")
+    damaged.write_bytes(path.read_bytes()[:100])
+    os.replace(damaged, path)
+    code = "from rnn_tui.models import fused_steps; print(fused_steps.load().note)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.startswith("element-wise steps fused in C loops (built in"), done.stderr
+
+
+@pytest.mark.parametrize(
+    ("script", "says"),
+    [
+        ("exit 0", "did not build or load ("),  # "succeeds" without writing a library
+        ("echo 'cc: error: no space left' >&2; exit 1", "did not build or load (cc: error: no"),
+        ("sleep 30", "did not build or load (Command"),  # past the build's timeout
+    ],
+)
+def test_a_compiler_that_misbehaves_leaves_torchs_kernels_and_one_line(
+    script, says, fresh, tmp_path, monkeypatch
+):
+    cc = tmp_path / "cc"
+    cc.write_text(f'#!/bin/sh\ncase "$1" in --version) echo 1;; *) {script};; esac\n')
+    cc.chmod(0o755)
+    monkeypatch.setenv("CC", str(cc))
+    monkeypatch.setattr(fused_steps, "BUILD_TIMEOUT_S", 1.0)
+    loaded = fused_steps.load()
+    assert loaded.lib is None
+    assert loaded.note.startswith(f"element-wise steps in torch: the C loops {says}")
+    assert "\n" not in loaded.note and len(loaded.note) < 300
+    assert [p.name for p in (fresh / "native").glob(".steps-*")] == []  # no temp file left

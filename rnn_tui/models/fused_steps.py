@@ -38,7 +38,7 @@ from rnn_tui.quoting import bounded, quoted, visible
 
 NATIVE_ENV = "RNN_TUI_NATIVE"
 VERSION = 1
-BUILD_TIMEOUT_S = 120.0
+BUILD_TIMEOUT_S = 60.0
 FLAGS = ("-O3", "-fno-math-errno", "-fopenmp-simd", "-shared", "-fPIC")
 NATIVE_FLAG = "-march=native"  # tried first; a compiler that lacks it builds without
 CHECK_TOLERANCE = 1e-5
@@ -204,6 +204,11 @@ def note() -> str | None:
     return _loaded[0].note if _loaded else None
 
 
+def in_use() -> bool:
+    """Whether the loops run in this process (found, checked and faster, and not turned off)."""
+    return not _off() and bool(_loaded) and _loaded[0].lib is not None
+
+
 def _off() -> bool:
     return os.environ.get(NATIVE_ENV, "").strip().lower() == "off"
 
@@ -226,7 +231,6 @@ def loops_for(x) -> ctypes.CDLL | None:
 
 def _load() -> tuple[ctypes.CDLL | None, str]:
     # Imported here: the CLI reads env_problem at every start, `rnn-tui --help` included.
-    import ctypes
     import subprocess
 
     if _off():
@@ -235,14 +239,10 @@ def _load() -> tuple[ctypes.CDLL | None, str]:
     if compiler is None:
         return None, "element-wise steps in torch: no C compiler (cc, gcc or clang, or $CC)"
     try:
-        path, built = _built(compiler)
-        lib = ctypes.CDLL(str(path))
-        for name, pointers in SIGNATURES.items():
-            function = getattr(lib, name)
-            function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long, ctypes.c_long]
-            function.restype = None
+        lib, built = _opened(compiler)
     except (OSError, subprocess.SubprocessError, AttributeError, BuildError) as exc:
-        return None, f"element-wise steps in torch: the C loops did not build or load ({exc})"
+        said = bounded(visible(str(exc)), 200)
+        return None, f"element-wise steps in torch: the C loops did not build or load ({said})"
     from rnn_tui.models.fused_check import agrees, timed
 
     if not agrees(lib):
@@ -252,6 +252,34 @@ def _load() -> tuple[ctypes.CDLL | None, str]:
     if ours >= theirs:
         return None, f"element-wise steps in torch, faster here ({times})"
     return lib, f"element-wise steps fused in C loops ({built}; {times})"
+
+
+def _opened(compiler: list[str]) -> tuple[ctypes.CDLL, str]:
+    """The library loaded, its loops declared; one found damaged (an earlier build cut short,
+    a full disk) is built again once."""
+    import ctypes
+
+    path, built = _built(compiler)
+    try:
+        lib = ctypes.CDLL(str(path))
+        _declare(lib)
+    except (OSError, AttributeError):
+        if built != "built before":
+            raise
+        path.unlink(missing_ok=True)
+        path, built = _built(compiler)
+        lib = ctypes.CDLL(str(path))
+        _declare(lib)
+    return lib, built
+
+
+def _declare(lib) -> None:
+    import ctypes
+
+    for name, pointers in SIGNATURES.items():
+        function = getattr(lib, name)
+        function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long, ctypes.c_long]
+        function.restype = None
 
 
 class BuildError(Exception):
@@ -302,7 +330,7 @@ def _built(compiler: list[str]) -> tuple[Path, str]:
         else:
             lines = done.stderr.decode(errors="replace").strip().splitlines()
             said = lines[0] if lines else f"exit {done.returncode}"
-            raise BuildError(bounded(visible(said), 200))
+            raise BuildError(said)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -311,20 +339,21 @@ def _built(compiler: list[str]) -> tuple[Path, str]:
 
 
 def _folder() -> Path:
-    """cache_dir()/native, created private; one that other users may write to is not used (code
-    loaded from it would be theirs), and an unusable cache falls back to a new private temp
-    folder."""
+    """cache_dir()/native, created private; where that cannot be (no home, a read-only cache,
+    a folder other users may write to: code loaded from it would be theirs), a private folder
+    of this user's in the temp directory, else a new one."""
     import tempfile
 
     from rnn_tui.data.token_cache import cache_dir
 
-    folder = cache_dir() / "native"
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if _private(folder):
-            return folder
-    except OSError:
-        pass
+    uid = getattr(os, "geteuid", lambda: "")()
+    for folder in (cache_dir() / "native", Path(tempfile.gettempdir()) / f"rnn-tui-native-{uid}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+            if _private(folder):
+                return folder
+        except OSError:
+            pass
     return Path(tempfile.mkdtemp(prefix="rnn-tui-native-"))
 
 
@@ -374,4 +403,13 @@ def _cpu() -> str:
     return "\n".join(dict.fromkeys(lines))
 
 
-__all__ = ["NATIVE_ENV", "Loaded", "env_problem", "load", "loops_for", "note", "setup_seconds"]
+__all__ = [
+    "NATIVE_ENV",
+    "Loaded",
+    "env_problem",
+    "load",
+    "in_use",
+    "loops_for",
+    "note",
+    "setup_seconds",
+]

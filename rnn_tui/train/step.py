@@ -77,12 +77,16 @@ class StepPath:
     # minibatch, and their backend. tokens/s counts all of them.
     processes: int = 1
     backend: str = ""
+    # Whether a scratch GRU's or LSTM's element-wise steps ran as C loops (models/fused_steps.py).
+    c_loops: bool = False
 
     def text(self) -> str:
-        """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)", "eager · fp32" or
-        "eager · fp32 · DDP × 4 (nccl)"."""
+        """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)", "eager · fp32",
+        "eager · fp32 · C loops" or "eager · fp32 · DDP × 4 (nccl)"."""
         how = "CUDA graph" if self.graph else "compiled" if self.compiled else "eager"
         line = f"{how} · {self.precision}"
+        if self.c_loops:
+            line += " · C loops"
         if self.warmup_s is not None:
             verb = "captured" if self.graph else "compiled"
             again = ""
@@ -104,6 +108,7 @@ class StepPath:
             "recompiles": self.recompiles,
             "recompile_s": self.recompile_s,
             "processes": self.processes,
+            "c_loops": self.c_loops,
             "notes": list(self.notes),
         }
 
@@ -279,6 +284,7 @@ class TrainStep:
         line = fused_steps.note()
         if line:
             self.path.notes.append(line)
+            self.path.c_loops = fused_steps.in_use()
 
     def _capture(self, data) -> None:
         """Warm up on a side stream, undo the warm-up's updates, capture one static step."""
