@@ -166,6 +166,7 @@ def test_training_with_the_loops_follows_the_torch_kernels_losses(
     ("setup", "says"),
     [
         ("no compiler", "element-wise steps in torch: no C compiler (cc, gcc or clang, or $CC)"),
+        ("windows", "element-wise steps in torch: the C loops are built on Linux and macOS"),
         ("CC=false", "element-wise steps in torch: the C loops did not build or load (exit 1)"),
         ("CC=/nowhere/cc", "element-wise steps in torch: no C compiler"),
         ("disagrees", "element-wise steps in torch: the C loops disagreed with torch's kernels"),
@@ -177,6 +178,8 @@ def test_where_the_loops_cannot_run_torch_runs_and_the_note_says_why(
 ):
     if setup == "no compiler":
         monkeypatch.setattr(fused_steps, "_compiler", lambda: None)
+    elif setup == "windows":
+        monkeypatch.setattr(fused_steps, "POSIX", False)
     elif setup.startswith("CC="):
         monkeypatch.setenv("CC", setup[3:])
     elif not HAS_CC:

@@ -41,7 +41,7 @@ VERSION = 1
 BUILD_TIMEOUT_S = 60.0
 FLAGS = ("-O3", "-fno-math-errno", "-fopenmp-simd", "-shared", "-fPIC")
 NATIVE_FLAG = "-march=native"  # tried first; a compiler that lacks it builds without
-CHECK_TOLERANCE = 1e-5
+POSIX = os.name == "posix"
 
 # Each loop reads a step's rows as contiguous (B, k·n) float32 blocks. The simd attribute on
 # expf/tanhf (what glibc's math.h declares under -ffast-math) lets the compiler call libmvec's
@@ -235,6 +235,8 @@ def _load() -> tuple[ctypes.CDLL | None, str]:
 
     if _off():
         return None, f"element-wise steps in torch: ${NATIVE_ENV}=off"
+    if not POSIX:  # the build and the private-folder checks are POSIX's
+        return None, "element-wise steps in torch: the C loops are built on Linux and macOS"
     compiler = _compiler()
     if compiler is None:
         return None, "element-wise steps in torch: no C compiler (cc, gcc or clang, or $CC)"
@@ -346,7 +348,7 @@ def _folder() -> Path:
 
     from rnn_tui.data.token_cache import cache_dir
 
-    uid = getattr(os, "geteuid", lambda: "")()
+    uid = os.geteuid()
     for folder in (cache_dir() / "native", Path(tempfile.gettempdir()) / f"rnn-tui-native-{uid}"):
         try:
             folder.mkdir(parents=True, exist_ok=True, mode=0o700)
