@@ -222,6 +222,30 @@ def cases(work: Path) -> list[Case]:
     )
     add(
         Case(
+            "train with RNN_TUI_NATIVE=maybe",
+            ["RNN_TUI_NATIVE=maybe", *rnn("train", "--model", "gru-scratch", *TINY)],
+            "refuse",
+            shell=True,
+        )
+    )
+    for cc in ("false", "/nowhere/cc", "'sleep 1000'", "true"):
+        # The C loops cannot be built: the run trains on torch's kernels and says why.
+        add(
+            Case(
+                f"train gru-scratch with CC={cc}",
+                [
+                    f"CC={cc}",
+                    "RNN_TUI_CACHE=$(mktemp -d)",
+                    *rnn(
+                        "train", "--model", "lstm-scratch" if cc == "true" else "gru-scratch", *TINY
+                    ),
+                ],
+                "ok",
+                shell=True,
+            )
+        )
+    add(
+        Case(
             "translate --file fifo",
             rnn("translate", "--checkpoint", str(S2S), "--file", str(fifo)),
             "refuse",
