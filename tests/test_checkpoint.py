@@ -531,3 +531,43 @@ def test_the_same_tensors_always_give_the_same_bytes():
 
     tensors = {"model.w": torch.arange(6.0).reshape(2, 3), "rng.torch": torch.zeros(4)}
     assert len({serialize(tensors, _SAFETENSORS_METADATA) for _ in range(20)}) == 1
+
+
+@pytest.mark.parametrize(
+    ("saved_with", "restored_into"),
+    [
+        # a GPU run (fused) resumed on a CPU (foreach), and the other way round
+        (dict(fused=True), dict(foreach=True)),
+        (dict(foreach=True), dict(fused=True)),
+        # a CUDA-graph run's Adam (capturable) resumed where no graph runs
+        (dict(foreach=True, capturable=True), dict(foreach=True)),
+    ],
+)
+def test_how_an_optimizer_computes_is_not_restored(tmp_path, saved_with, restored_into):
+    """foreach / fused / capturable say how the update runs on the device that saved it, not
+    what it computes: the resuming optimizer keeps its own, so a checkpoint from a GPU resumes
+    on a CPU (restoring `fused` or `capturable` there failed at the first step, or at once)."""
+    kind = torch.optim.Adam if "capturable" in saved_with else torch.optim.SGD
+    model = _model()
+    # A capturable Adam steps only on a GPU: stepped here as a plain one, saved as capturable.
+    optimizer = kind(
+        model.parameters(), lr=0.1, **(restored_into if kind is torch.optim.Adam else saved_with)
+    )
+    for _ in range(2):
+        _step(model, optimizer)
+    optimizer.param_groups[0].update(saved_with)
+    save_checkpoint(tmp_path, "last", model, optimizer, dict(META))
+    fresh = _model(seed=9)
+    resumed = kind(fresh.parameters(), lr=0.1, **restored_into)
+    ckpt = load_checkpoint(tmp_path)
+    ckpt.load_weights(fresh)
+    ckpt.restore_optimizer(resumed)
+    group = resumed.param_groups[0]
+    default = kind([nn.Parameter(torch.ones(1))]).param_groups[0]
+    for key in ("foreach", "fused", "capturable"):
+        if key in group:
+            assert group[key] == restored_into.get(key, default[key]), key
+    _step(fresh, resumed)
+    optimizer.param_groups[0].update(restored_into, capturable=False, fused=None)
+    _step(model, optimizer)
+    assert _same(_weights(fresh), _weights(model))

@@ -238,16 +238,22 @@ def _setting(old, value, key: str, where: Path):
     raise CheckpointError(f"checkpoint {where}: bad optimizer setting {key} = {value!r}")
 
 
+# How an update runs on the device that saved it (a GPU's fused kernel, a CUDA graph's
+# capturable step), not what it computes: the resuming optimizer keeps its own. Restoring them
+# failed a GPU run resumed on a CPU (`foreach` None where a bool is expected, `capturable`).
+IMPLEMENTATION_SETTINGS = frozenset({"foreach", "fused", "capturable", "differentiable"})
+
+
 def _restored_groups(current: list[dict], saved: list[dict], json_path: Path) -> list[dict]:
     """The optimizer's own param_groups (its `params`) with the saved settings put back; only
-    the settings the optimizer has are taken."""
+    the settings the optimizer has are taken, and none of IMPLEMENTATION_SETTINGS."""
     groups = []
     for cur, entries in zip(current, saved):
         if not isinstance(entries, dict):
             raise CheckpointError(f"checkpoint {json_path}: malformed optimizer parameter group")
         group = dict(cur)
         for key, value in entries.items():
-            if key in cur and key != "params":
+            if key in cur and key != "params" and key not in IMPLEMENTATION_SETTINGS:
                 group[key] = _setting(cur[key], value, key, json_path)
         groups.append(group)
     return groups
