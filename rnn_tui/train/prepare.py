@@ -18,6 +18,7 @@ from rnn_tui.models.base import ModelError
 from rnn_tui.models.memory import size_text, training_bytes
 from rnn_tui.models.registry import build_model
 from rnn_tui.train.config import Config, ConfigError
+from rnn_tui.train.optimizers import SGD, Adam
 from rnn_tui.train.progress import Progress, plural_epochs
 from rnn_tui.train.task import Task
 
@@ -106,21 +107,24 @@ def resumed_prepacking(resume: Checkpoint) -> bool | None:
 
 def prepare_optimizer(
     params: list, config: Config, device: torch.device | None = None, graph: bool = False
-) -> torch.optim.Optimizer:
-    """SGD (the seeds' `sgd`) or Adam over `params`. On a GPU the update is one fused kernel
-    (`fused=True`); under a CUDA graph it must be capturable (its step count on the device);
-    elsewhere `foreach`: one multi-tensor update instead of a Python loop over parameters."""
-    optimizer = torch.optim.Adam if config.optimizer == "adam" else torch.optim.SGD
+) -> torch.optim.Optimizer | SGD | Adam:
+    """The seeds' `sgd` or Adam over `params` (optimizers.py: one multi-tensor update each,
+    torch's very kernels without importing torch._dynamo). On a GPU, Adam is torch's: one fused
+    kernel (`fused=True`), or under a CUDA graph capturable (its step count on the device)."""
+    if config.optimizer != "adam":
+        return SGD(params, lr=config.lr)
     if graph:
-        extra = {"capturable": True} if optimizer is torch.optim.Adam else {}
-        return optimizer(params, lr=config.lr, foreach=True, **extra)
+        return torch.optim.Adam(params, lr=config.lr, foreach=True, capturable=True)
     if device is not None and device.type == "cuda":
-        return optimizer(params, lr=config.lr, fused=True)
-    return optimizer(params, lr=config.lr, foreach=True)
+        return torch.optim.Adam(params, lr=config.lr, fused=True)
+    return Adam(params, lr=config.lr)
 
 
 def resumed_progress(
-    resume: Checkpoint, optimizer: torch.optim.Optimizer, config: Config, num_batches: int
+    resume: Checkpoint,
+    optimizer: torch.optim.Optimizer | SGD | Adam,
+    config: Config,
+    num_batches: int,
 ) -> Progress:
     """Where the checkpoint's run stands, with its optimizer state restored and its RNG states
     checked (restored for real once the run starts); ConfigError when there is nothing left to
