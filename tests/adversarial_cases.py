@@ -544,6 +544,9 @@ def run_folder_cases(work: Path) -> list[Case]:
     for name, change in {
         "bad python rng": lambda m: m["python_random"].update(state=[1, 2]),
         "bad lr": lambda m: m["optimizer"]["param_groups"][0].update(lr="fast"),
+        "momentum": lambda m: m["optimizer"]["param_groups"][0].update(momentum=0.9),
+        "optimizer state": lambda m: m["optimizer"].update(state={"0": {"momentum_buffer": 1}}),
+        "optimizer state index": lambda m: m["optimizer"].update(state={"99": {"x": 1}}),
         "bad progress": lambda m: m.update(batch=10**6),
         "config hidden": lambda m: m["config"].update(hidden=10**9),
     }.items():
