@@ -219,7 +219,8 @@ async def test_a_growing_run_updates_the_screen(runs, tui, train_app, tmp_path) 
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await show_train(pilot, tui)
         await open_path(pilot, tui, live)
-        assert text(screen, "#run-eta").startswith("epoch 3/12 · batch 4/40")
+        # 3 epochs done, 4 minibatches into the 4th
+        assert text(screen, "#run-eta").startswith("epoch 4/12 · batch 4/40")
         assert "ETA 4m" in text(screen, "#run-eta")
         panel = screen.query_one(CurvePanel)
         replots = []
@@ -235,7 +236,7 @@ async def test_a_growing_run_updates_the_screen(runs, tui, train_app, tmp_path) 
         screen.poll()
         await pilot.pause()
         assert replots[before] is True
-        assert text(screen, "#run-eta").startswith("epoch 6/12")
+        assert text(screen, "#run-eta").startswith("epoch 7/12 · batch 32/40")  # 6 done
         (live / "status.json").write_text(json.dumps({"status": "finished"}))
         with (live / "metrics.jsonl").open("a") as f:
             f.write(lines[150][25:] + "".join(lines[151:]))

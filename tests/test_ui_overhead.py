@@ -114,7 +114,8 @@ async def test_new_points_replot_at_most_once_per_interval(
         screen.poll()
         await pilot.pause()
         assert len(replots) == ONE and len(step._series[0][1]) == points
-        assert "epoch 4/12" in str(screen.query_one("#run-eta").render())
+        # 4 epochs done, the 5th's last minibatch logged: the header has moved on
+        assert "epoch 5/12 · batch 40/40" in str(screen.query_one("#run-eta").render())
 
         now[0] += PLOT_EVERY_S / 4  # no new data: nothing to draw
         screen.poll()

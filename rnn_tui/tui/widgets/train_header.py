@@ -91,9 +91,12 @@ def title_text(snap: Snapshot, starting: str | None = None) -> Text:
 
 def progress_text(snap: Snapshot) -> str:
     epochs = snap.epochs if snap.epochs is not None else "?"
-    parts = [f"epoch {snap.epoch}/{epochs}"]
     if snap.batch and snap.batches:
-        parts.append(f"batch {snap.batch}/{snap.batches}")
+        # Partway through an epoch: the one under way, as the trainer's own lines count it
+        # ("stopped in epoch 4 after minibatch 76/137"), not the epochs completed before it.
+        parts = [f"epoch {snap.epoch + 1}/{epochs}", f"batch {snap.batch}/{snap.batches}"]
+    else:
+        parts = [f"epoch {snap.epoch}/{epochs}"]
     parts.append(f"{fmt_duration(snap.elapsed)} elapsed")
     if snap.status == "finished":
         parts.append("done")
