@@ -357,6 +357,11 @@ def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, t
     last = load_checkpoint(run, prefer=("last", "best"))
     assert (last.meta["epoch"], last.meta["batch"]) == (1, 2)
 
+    # --epochs 1 (the epochs done) would leave epoch 2's minibatches behind: refused.
+    with pytest.raises(
+        ConfigError, match=r"already has 1 epoch and 2 of \d+ minibatches of epoch 2; .* N > 1"
+    ):
+        Trainer(config.replace(epochs=1), resume=last)
     resumed = train(config, RunDir(run), resume=last)
     assert resumed["status"] == "finished"
     assert [e["epoch"] for e in events(run, "epoch")] == [1, 2, 3]

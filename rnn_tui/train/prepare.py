@@ -141,9 +141,17 @@ def resumed_progress(
             f"checkpoint {resume.json_path}: progress out of range (epoch {progress.epoch}, "
             f"minibatch {progress.batch:,} of {num_batches:,}, step {progress.step:,})"
         )
-    if progress.epoch > config.epochs or (progress.epoch == config.epochs and progress.batch == 0):
+    if progress.epoch >= config.epochs:
+        # Stopped partway through an epoch, the run has that epoch yet to finish: with
+        # --epochs equal to the epochs done it ended at once, "finished", its partial epoch
+        # left behind.
+        partway = (
+            f" and {progress.batch:,} of {num_batches:,} minibatches of epoch {progress.epoch + 1}"
+            if progress.batch
+            else ""
+        )
         raise ConfigError(
-            f"the run already has {plural_epochs(progress.epoch)}; resume with "
+            f"the run already has {plural_epochs(progress.epoch)}{partway}; resume with "
             f"--epochs N, N > {progress.epoch}, to train further"
         )
     return progress
