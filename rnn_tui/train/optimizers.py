@@ -172,9 +172,10 @@ class Adam(_Optimizer):
         torch._foreach_lerp_(exp_avgs, grads, 1 - beta1)  # v ← β₁ v + (1 − β₁) g
         torch._foreach_mul_(exp_avg_sqs, beta2)  # s ← β₂ s + (1 − β₂) g²
         torch._foreach_addcmul_(exp_avg_sqs, grads, grads, 1 - beta2)
-        step_size = [(lr / (1 - beta1 ** t.item())) * -1 for t in steps]
+        counts = [t.item() for t in steps]  # one read of each step count, not two
+        step_size = [(lr / (1 - beta1**t)) * -1 for t in counts]
         denominators = torch._foreach_sqrt(exp_avg_sqs)  # √ŝ + ε = √s / √(1 − β₂ᵗ) + ε
-        torch._foreach_div_(denominators, [(1 - beta2 ** t.item()) ** 0.5 for t in steps])
+        torch._foreach_div_(denominators, [(1 - beta2**t) ** 0.5 for t in counts])
         torch._foreach_add_(denominators, eps)
         torch._foreach_addcdiv_(params, exp_avgs, denominators, step_size)
 
