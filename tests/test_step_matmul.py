@@ -25,6 +25,13 @@ needs_onednn = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def _torch_loops(monkeypatch):
+    """The products these tests prepack are torch's loops: the scratch RNN's C chain, which
+    would replace them (tests/test_recurrent_chain.py), and the C loops stay off."""
+    monkeypatch.setenv("RNN_TUI_NATIVE", "off")
+
+
 def _decide(monkeypatch, packed: bool) -> None:
     """Every loop's measured choice made in advance: prepacked or plain, whatever is faster."""
     verdict = Verdict(packed=packed, packed_ms=1.0, plain_ms=2.0, trial_s=0.1)
@@ -113,7 +120,7 @@ class _RNNSteps:
     @staticmethod
     def apply(H0, W_hh, W_xh, b_h, prepack):
         # Input terms of order 1, so that tanh is well into its curve.
-        return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
+        return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10, False, prepack)
 
 
 class _RNNWordSteps:
@@ -124,7 +131,7 @@ class _RNNWordSteps:
 
     @staticmethod
     def apply(H0, W_hh, W_xh, b_h, prepack):
-        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
+        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10, False, prepack)
 
 
 class _GRUSteps:

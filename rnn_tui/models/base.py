@@ -56,11 +56,19 @@ class LanguageModel(nn.Module, ABC):
     prepack_preset: bool | None = None
     # Whether the cell's element-wise steps can run as C loops (models/fused_steps.py).
     fused_steps = False
+    # The scratch RNN's measured choice of its time loop as one C call (models/recurrent_chain.py),
+    # and a resumed run's earlier choice.
+    chain_verdict = None
+    chain_preset: bool | None = None
 
     def _recurrence(self, function, args: tuple, weight: torch.Tensor, steps: int, batch: int):
         """`function.apply(*args, prepack)` for a scratch cell's time loop (an autograd Function
         whose last argument allows prepacked products), with the choice measured once per loop
         shape where `weight`, its largest recurrent weight, is eligible (`packs`)."""
+        return function.apply(*args, self._prepacking(function, args, weight, steps, batch))
+
+    def _prepacking(self, function, args: tuple, weight: torch.Tensor, steps: int, batch: int):
+        """The measured choice of prepacked products for `function.apply(*args, prepack)`."""
         eligible = packs(weight.numel(), weight.dtype, weight.device, steps)
         key = (self.model_name, steps, batch, self.vocab_size, self.num_hiddens, weight.device)
         verdict = choose_prepacking(key, function, args, eligible, self.prepack_preset)
@@ -68,7 +76,7 @@ class LanguageModel(nn.Module, ABC):
             # Set once, not on every call: under torch.compile an attribute written in the
             # forward is a guard, and rewriting it made every run recompile at its second step.
             self.prepack_verdict = verdict
-        return function.apply(*args, verdict is not None and verdict.packed)
+        return verdict is not None and verdict.packed
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         """The recurrent weights that a pass of `num_steps` steps multiplies through a prepacked

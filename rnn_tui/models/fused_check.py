@@ -91,7 +91,34 @@ def agrees(lib) -> bool:
     # A NaN stays a NaN.
     nan = torch.full((1, 2 * n), float("nan"))
     lib.gru_fwd_a(ptr(nan), ptr(H), ptr(rh), 1, n)
-    return bool(ok and nan.isnan().all())
+    return bool(ok and nan.isnan().all() and chain_agrees(lib))
+
+
+def chain_agrees(lib) -> bool:
+    """The RNN's chain (chain_c.py) against the same steps in torch, forward and BPTT, on
+    widths around the 16-column panels, batches around the 6-row tiles, one thread and more."""
+    from rnn_tui.models import recurrent_chain
+
+    gen = torch.Generator().manual_seed(1)
+    ok = True
+    for T, b, n, threads in ((4, 7, 37, 2), (3, 13, 16, 1), (3, 5, 20, 3), (2, 1, 33, 2)):
+        W = torch.randn(n, n, generator=gen) * 0.3
+        S, D = torch.randn(T + 1, b, n, generator=gen), torch.rand(T, b, n, generator=gen)
+        want_S, want_G = S.clone(), S[:T].clone()
+        for t in range(T):
+            want_S[t + 1] = torch.tanh(want_S[t + 1] + want_S[t] @ W)
+        for t in range(T - 1, 0, -1):
+            want_G[t - 1] = (want_G[t - 1] + want_G[t] @ W.T) * D[t - 1]
+        got_S, got_G = S.clone(), S[:T].clone()
+        Wf, Wb = recurrent_chain.pack(W), recurrent_chain.pack(W.T)
+        lib.rnn_chain(ptr(got_S), None, ptr(Wf), T, 0, 1, b, n, 0, threads)
+        lib.rnn_chain(ptr(got_G), ptr(D), ptr(Wb), T - 1, T - 1, -1, b, n, 1, threads)
+        ok &= _close(got_S, want_S) and _close(got_G, want_G)
+    # A NaN stays a NaN.
+    S, eye = torch.zeros(3, 6, 16), recurrent_chain.pack(torch.eye(16))  # held across the call
+    S[1, 0, 0] = float("nan")
+    lib.rnn_chain(ptr(S), None, ptr(eye), 2, 0, 1, 6, 16, 0, 1)
+    return bool(ok and S[2, 0, 0].isnan())
 
 
 def timed(lib) -> tuple[float, float]:
@@ -123,4 +150,4 @@ def timed(lib) -> tuple[float, float]:
     return statistics.median(times[loops]) * 1e6, statistics.median(times[kernels]) * 1e6
 
 
-__all__ = ["agrees", "timed"]
+__all__ = ["agrees", "chain_agrees", "timed"]

@@ -1,4 +1,4 @@
-"""The scratch GRU's and LSTM's element-wise work between two products, fused into one C loop.
+"""C loops for the scratch cells: the GRU's and LSTM's element-wise steps, the RNN's time loop.
 
 Between its recurrent products a GRU step applies σ to both gates, forms R_t ⊙ H_{t-1}, takes
 the tanh of H̃_t and blends H_t = Z_t ⊙ H_{t-1} + (1 − Z_t) ⊙ H̃_t (d2l §9.1); its BPTT step
@@ -6,9 +6,10 @@ multiplies five more times. As torch kernels each is a dispatch and a pass over 
 forward step at batch 32 and hidden 256 on this project's machine, where one C loop per gap
 between products does the same arithmetic in one pass (22 µs), and the scratch GRU trains 17 %
 faster (benchmarks/README.md). The LSTM's gates, C_t, tanh C_t and H_t (d2l §9.2) are one loop
-forward and one backward.
+forward and one backward (steps_c.py). The scratch RNN's whole time loop, products included,
+is one C call a pass (chain_c.py, recurrent_chain.py).
 
-The C source below is built once per machine and compiler with the system's C compiler (`cc`,
+The C source is built once per machine and compiler with the system's C compiler (`cc`,
 or $CC) into the cache folder (token_cache.cache_dir() / "native", private to the user) and
 loaded with ctypes, which releases the GIL during each call. It runs only where it is known to
 agree and to pay: each process checks the loops against torch's kernels on random values and
@@ -17,8 +18,8 @@ loops are slower, the torch kernels run as before and the run's path notes say w
 $RNN_TUI_NATIVE=off turns the loops off. CPU float32 only, outside autocast and torch.compile.
 
 Same arithmetic, another rounding: σ(x) = 1 / (1 + e^{−x}) and libm's (vectorised) expf and
-tanhf, so values agree with torch's to float32 rounding (tests/test_fused_steps.py), not bit for
-bit.
+tanhf, so values agree with torch's to float32 rounding (tests/test_fused_steps.py,
+tests/test_recurrent_chain.py), not bit for bit.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import ctypes
 
+from rnn_tui.models.chain_c import SOURCE as CHAIN_SOURCE
+from rnn_tui.models.steps_c import SOURCE as STEPS_SOURCE
 from rnn_tui.quoting import bounded, quoted, visible
 
 NATIVE_ENV = "RNN_TUI_NATIVE"
@@ -41,121 +44,23 @@ VERSION = 1
 BUILD_TIMEOUT_S = 60.0
 FLAGS = ("-O3", "-fno-math-errno", "-fopenmp-simd", "-shared", "-fPIC")
 NATIVE_FLAG = "-march=native"  # tried first; a compiler that lacks it builds without
+# The RNN's chain (chain_c.py) runs its threads in OpenMP; a compiler without it (Apple's clang)
+# builds the same source single-threaded.
+OPENMP_FLAG = "-fopenmp"
 POSIX = os.name == "posix"
 
-# Each loop reads a step's rows as contiguous (B, k·n) float32 blocks. The simd attribute on
-# expf/tanhf (what glibc's math.h declares under -ffast-math) lets the compiler call libmvec's
-# vectorised versions without -ffast-math, which would also assume that no value is NaN: a
-# diverging run must still see its NaN loss.
-SOURCE = r"""
-float expf(float) __attribute__((simd("notinbranch")));
-float tanhf(float) __attribute__((simd("notinbranch")));
-#define SIG(x) (1.0f / (1.0f + expf(-(x))))
+SOURCE = STEPS_SOURCE + CHAIN_SOURCE
 
-/* GRU forward, after zr += H W_hzr:  zr <- σ(zr);  rh <- R ⊙ H. */
-void gru_fwd_a(float* zr, const float* H, float* rh, long B, long n) {
-  for (long b = 0; b < B; b++) {
-    float* g = zr + b * 2 * n; const float* h = H + b * n; float* o = rh + b * n;
-    #pragma omp simd
-    for (long j = 0; j < 2 * n; j++) g[j] = SIG(g[j]);
-    #pragma omp simd
-    for (long j = 0; j < n; j++) o[j] = g[n + j] * h[j];
-  }
-}
-/* GRU forward, after c += RH W_hh:  c <- tanh(c);  Hn <- Z ⊙ H + (1 − Z) ⊙ c. */
-void gru_fwd_b(float* c, const float* H, const float* zr, float* Hn, long B, long n) {
-  for (long b = 0; b < B; b++) {
-    float* cr = c + b * n; const float* h = H + b * n; const float* z = zr + b * 2 * n;
-    float* o = Hn + b * n;
-    #pragma omp simd
-    for (long j = 0; j < n; j++) {
-      float t = tanhf(cr[j]);
-      cr[j] = t;
-      o[j] = t + z[j] * (h[j] - t);
-    }
-  }
-}
-/* GRU BPTT:  dB <- dH ⊙ (1 − Z) ⊙ (1 − H̃²);  dA[Z] <- dH ⊙ (H_prev − H̃) ⊙ Z(1 − Z). */
-void gru_bwd_a(const float* dH, const float* zr, const float* c, const float* Hp, float* db,
-               float* da, long B, long n) {
-  for (long b = 0; b < B; b++) {
-    const float* g = dH + b * n; const float* z = zr + b * 2 * n; const float* cr = c + b * n;
-    const float* h = Hp + b * n; float* o = db + b * n; float* a = da + b * 2 * n;
-    #pragma omp simd
-    for (long j = 0; j < n; j++) {
-      float zz = z[j], cc = cr[j];
-      o[j] = g[j] * (1.0f - zz) * (1.0f - cc * cc);
-      a[j] = g[j] * (h[j] - cc) * (zz * (1.0f - zz));
-    }
-  }
-}
-/* GRU BPTT, after dRH = dB W_hhᵀ:  dA[R] <- dRH ⊙ H_prev ⊙ R(1 − R);
-   prev += dH ⊙ Z + dRH ⊙ R. */
-void gru_bwd_b(const float* dRH, const float* zr, const float* Hp, const float* dH, float* prev,
-               float* da, long B, long n) {
-  for (long b = 0; b < B; b++) {
-    const float* d = dRH + b * n; const float* z = zr + b * 2 * n; const float* r = z + n;
-    const float* h = Hp + b * n; const float* g = dH + b * n; float* p = prev + b * n;
-    float* a = da + b * 2 * n + n;
-    #pragma omp simd
-    for (long j = 0; j < n; j++) {
-      float rr = r[j];
-      a[j] = d[j] * h[j] * (rr * (1.0f - rr));
-      p[j] += g[j] * z[j] + d[j] * rr;
-    }
-  }
-}
-/* LSTM forward, after gates += H W_h (columns O, I, F, C̃): σ(O, I, F), tanh(C̃) in place;
-   C <- F ⊙ C_prev + I ⊙ C̃;  tc <- tanh(C);  Hn <- O ⊙ tc. */
-void lstm_fwd(float* gates, const float* Cp, float* C, float* tc, float* Hn, long B, long n) {
-  for (long b = 0; b < B; b++) {
-    float* g = gates + b * 4 * n; const float* cp = Cp + b * n; float* c = C + b * n;
-    float* t = tc + b * n; float* h = Hn + b * n;
-    #pragma omp simd
-    for (long j = 0; j < 3 * n; j++) g[j] = SIG(g[j]);
-    #pragma omp simd
-    for (long j = 0; j < n; j++) {
-      float ct = tanhf(g[3 * n + j]);
-      g[3 * n + j] = ct;
-      float cj = g[2 * n + j] * cp[j] + g[n + j] * ct;
-      c[j] = cj;
-      float tj = tanhf(cj);
-      t[j] = tj;
-      h[j] = g[j] * tj;
-    }
-  }
-}
-/* LSTM BPTT: dA[O] <- dH ⊙ tanh C ⊙ O(1 − O);  dC += dH ⊙ O ⊙ (1 − tanh² C);
-   dA[I] <- dC ⊙ C̃ ⊙ I(1 − I);  dA[F] <- dC ⊙ C_prev ⊙ F(1 − F);  dA[C̃] <- dC ⊙ I ⊙ (1 − C̃²);
-   dC <- dC ⊙ F. */
-void lstm_bwd(const float* dH, const float* gates, const float* Cp, const float* tc, float* dC,
-              float* da, long B, long n) {
-  for (long b = 0; b < B; b++) {
-    const float* g = dH + b * n; const float* o = gates + b * 4 * n; const float* i = o + n;
-    const float* f = o + 2 * n; const float* ct = o + 3 * n; const float* cp = Cp + b * n;
-    const float* t = tc + b * n; float* dc = dC + b * n; float* a = da + b * 4 * n;
-    #pragma omp simd
-    for (long j = 0; j < n; j++) {
-      float oj = o[j], ij = i[j], fj = f[j], cj = ct[j], tj = t[j];
-      a[j] = g[j] * tj * (oj * (1.0f - oj));
-      float d = dc[j] + g[j] * oj * (1.0f - tj * tj);
-      a[n + j] = d * cj * (ij * (1.0f - ij));
-      a[2 * n + j] = d * cp[j] * (fj * (1.0f - fj));
-      a[3 * n + j] = d * ij * (1.0f - cj * cj);
-      dc[j] = d * fj;
-    }
-  }
-}
-"""
-
-# Each loop's pointer arguments; then B and n.
+# Each function's pointer arguments, then its integer ones.
 SIGNATURES = {
-    "gru_fwd_a": 3,
-    "gru_fwd_b": 4,
-    "gru_bwd_a": 6,
-    "gru_bwd_b": 6,
-    "lstm_fwd": 5,
-    "lstm_bwd": 6,
+    "gru_fwd_a": (3, 2),
+    "gru_fwd_b": (4, 2),
+    "gru_bwd_a": (6, 2),
+    "gru_bwd_b": (6, 2),
+    "lstm_fwd": (5, 2),
+    "lstm_bwd": (6, 2),
+    "rnn_chain": (3, 7),
+    "chain_threads": (0, 0),
 }
 
 
@@ -261,6 +166,10 @@ def _opened(compiler: list[str]) -> tuple[ctypes.CDLL, str]:
     a full disk) is built again once."""
     import ctypes
 
+    # torch first: the library's OpenMP runtime (libgomp.so.1) then resolves to the one torch
+    # has loaded, whose threads are torch's, rather than to a second pool competing for cores.
+    import torch  # noqa: F401
+
     path, built = _built(compiler)
     try:
         lib = ctypes.CDLL(str(path))
@@ -278,10 +187,10 @@ def _opened(compiler: list[str]) -> tuple[ctypes.CDLL, str]:
 def _declare(lib) -> None:
     import ctypes
 
-    for name, pointers in SIGNATURES.items():
+    for name, (pointers, integers) in SIGNATURES.items():
         function = getattr(lib, name)
-        function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long, ctypes.c_long]
-        function.restype = None
+        function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long] * integers
+        function.restype = ctypes.c_long if name == "chain_threads" else None
 
 
 class BuildError(Exception):
@@ -319,7 +228,7 @@ def _built(compiler: list[str]) -> tuple[Path, str]:
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".steps-", suffix=".so")
     os.close(fd)
     try:
-        for flags in ((NATIVE_FLAG, *FLAGS), FLAGS):
+        for flags in _flag_sets():
             done = subprocess.run(
                 [*compiler, *flags, "-x", "c", "-", "-o", tmp, "-lm"],
                 input=SOURCE.encode(),
@@ -338,6 +247,15 @@ def _built(compiler: list[str]) -> tuple[Path, str]:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path, f"built in {time.perf_counter() - started:.1f} s"
+
+
+def _flag_sets() -> list[tuple[str, ...]]:
+    """The flags tried in turn: OpenMP and this CPU's instructions first, then without each."""
+    return [
+        (*native, *openmp, *FLAGS)
+        for openmp in ((OPENMP_FLAG,), ())
+        for native in ((NATIVE_FLAG,), ())
+    ]
 
 
 def _folder() -> Path:
@@ -385,7 +303,7 @@ def _key(compiler: list[str]) -> str:
     version = subprocess.run(
         [*compiler, "--version"], capture_output=True, timeout=30, check=False
     ).stdout[:4096]
-    fields = [str(VERSION), SOURCE, " ".join(FLAGS), NATIVE_FLAG, " ".join(compiler)]
+    fields = [str(VERSION), SOURCE, " ".join(FLAGS), NATIVE_FLAG, OPENMP_FLAG, " ".join(compiler)]
     fields += [version.decode(errors="replace"), platform.machine(), _cpu()]
     return hashlib.sha256("\0".join(fields).encode()).hexdigest()[:32]
 

@@ -21,9 +21,10 @@ import torch.nn.functional as F
 from torch import nn
 from torch.autograd.function import once_differentiable
 
+from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
+from rnn_tui.models.step_matmul import StepMatmul, choose_measured, packs, weight_grad
 
 _tanh_backward = torch.ops.aten.tanh_backward
 _linear_pointwise = torch.ops.mkldnn._linear_pointwise
@@ -62,12 +63,19 @@ class TanhRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, H0, W_hh, W_xh, b_h, prepack):
-        """`prepack=False` keeps every product plain (the loop's measured choice)."""
+    def forward(ctx, X, H0, W_hh, W_xh, b_h, chain, prepack):
+        """`chain=True` runs both time loops as one C call each (recurrent_chain); `prepack=False`
+        keeps every product plain (the loops' measured choices)."""
         T, B = X.shape
         # S holds H_0..H_T (T + 1, B, h), so that BPTT's ∂L/∂W_hh is one product over its
         # first T rows, H_0's term included.
-        if prepack and _concatenates(W_hh, W_xh, T):
+        lib = recurrent_chain.library(W_hh, T) if chain else None
+        if lib is not None:
+            S = W_hh.new_empty(T + 1, B, W_hh.shape[0])
+            S[0] = H0
+            gather_into(S[1:], W_xh + b_h, X)
+            recurrent_chain.forward(lib, S, W_hh)
+        elif prepack and _concatenates(W_hh, W_xh, T):
             S = _concat_steps(X, H0, W_hh, W_xh, b_h)
         else:
             # Input terms gathered once, then each step adds H_{t-1} W_hh in place: addmm with
@@ -81,7 +89,7 @@ class TanhRecurrence(torch.autograd.Function):
                 H = tanh_(W.add_to(H_t, H))
         ctx.save_for_backward(X, W_hh, S)
         ctx.vocab_size = W_xh.shape[0]
-        ctx.prepack = prepack
+        ctx.prepack, ctx.lib = prepack, lib
         return S[1:]
 
     @staticmethod
@@ -91,15 +99,19 @@ class TanhRecurrence(torch.autograd.Function):
         Hs = S[1:]
         T, B = Hs.shape[:2]
         n = Hs.shape[-1]
-        W_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
+        W_T = StepMatmul(W_hh.T, B, T, ctx.prepack and ctx.lib is None)
         # 1 − H_t² for all steps in one kernel; then per step one product added in place and
         # one multiplication: G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
         D = _tanh_backward(torch.ones((), dtype=Hs.dtype, device=Hs.device).expand_as(Hs), Hs)
+        D = D.contiguous()
         G = dHs.clone(memory_format=torch.contiguous_format)
         Gs, Ds = G.unbind(0), D.unbind(0)
         Gs[-1].mul_(Ds[-1])
-        for t in range(T - 1, 0, -1):
-            W_T.add_to(Gs[t - 1], Gs[t]).mul_(Ds[t - 1])
+        if ctx.lib is not None:
+            recurrent_chain.backward(ctx.lib, G, D, W_hh)
+        else:
+            for t in range(T - 1, 0, -1):
+                W_T.add_to(Gs[t - 1], Gs[t]).mul_(Ds[t - 1])
         dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
         rows = G.view(-1, n)
         dW_hh = dW_xh = db_h = None
@@ -110,7 +122,7 @@ class TanhRecurrence(torch.autograd.Function):
             dW_xh = _embedding_backward(rows, X.reshape(-1), ctx.vocab_size, -1, False)
         if ctx.needs_input_grad[4]:
             db_h = rows.sum(0)
-        return None, dH0, dW_hh, dW_xh, db_h, None
+        return None, dH0, dW_hh, dW_xh, db_h, None, None
 
 
 def gather_into(out: torch.Tensor, table: torch.Tensor, X: torch.Tensor) -> None:
@@ -177,9 +189,28 @@ class RNNScratch(LanguageModel):
             state = self.begin_state(X.shape[0], X.device)
         # Time-major (T, B, hidden): each step reads and writes one slice.
         args = (X.T, state[0], self.W_hh, self.W_xh, self.b_h)
-        Hs = self._recurrence(TanhRecurrence, args, self.W_hh, X.shape[1], X.shape[0])
+        T, B = X.shape[1], X.shape[0]
+        # Prepacking is measured with torch's loops, then the C chain against the winner.
+        packed = self._prepacking(TanhRecurrence, (*args, False), self.W_hh, T, B)
+        Hs = TanhRecurrence.apply(*args, self._chaining(args, packed, T, B), packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
+
+    def _chaining(self, args: tuple, packed: bool, steps: int, batch: int) -> bool:
+        """The measured choice of both time loops as one C call each (recurrent_chain), once
+        per loop shape and thread count where the chain is eligible."""
+        eligible = recurrent_chain.library(self.W_hh, steps) is not None
+        key = ("chain", steps, batch, self.vocab_size, self.num_hiddens, packed)
+        if eligible:
+            key += (recurrent_chain.threads(),)
+
+        def apply(*leaves):
+            return TanhRecurrence.apply(*leaves, packed)
+
+        verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
+        if verdict is not None and verdict is not self.chain_verdict:
+            self.chain_verdict = verdict  # once, as prepack_verdict (base.py)
+        return verdict is not None and verdict.packed
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         W = self.W_hh

@@ -245,22 +245,35 @@ def choose_prepacking(
 ) -> Verdict | None:
     """The measured choice for a recurrence `function.apply(*args, packed)` (a scratch cell's
     autograd Function, whose last argument says whether its loops may prepack); None where
-    prepacking is not eligible (`packs`) or not measured. The trial runs on detached copies of
-    `args` with the same requires_grad, and a constant incoming gradient: it updates nothing,
-    accumulates no parameter gradient and draws no random numbers. A `preset` (a resumed run's
-    earlier choice) is kept without measuring."""
+    prepacking is not eligible (`packs`) or not measured. A `preset` (a resumed run's earlier
+    choice) is kept without measuring."""
+    return choose_measured(key, function.apply, args, eligible, preset)
+
+
+def choose_measured(
+    key: Hashable,
+    apply: Callable[..., torch.Tensor | tuple],
+    args: tuple,
+    eligible: bool,
+    preset: bool | None = None,
+) -> Verdict | None:
+    """The measured choice between two ways of one recurrence, `apply(*args, True)` and
+    `apply(*args, False)` (the same values either way); None where not eligible or not
+    measured, `preset` kept where given. The trial runs on detached copies of `args` with the
+    same requires_grad, and a constant incoming gradient: it updates nothing, accumulates no
+    parameter gradient and draws no random numbers."""
     if not eligible:
         return None
     if preset is not None:
         return Verdict(packed=preset, packed_ms=0.0, plain_ms=0.0, trial_s=0.0, kept=True)
 
-    def trial(packed: bool) -> None:
+    def trial(chosen: bool) -> None:
         leaves = [
             a.detach().requires_grad_(a.requires_grad) if isinstance(a, torch.Tensor) else a
             for a in args
         ]
         with torch.enable_grad():
-            outputs = function.apply(*leaves, packed)
+            outputs = apply(*leaves, chosen)
             outputs = outputs if isinstance(outputs, tuple) else (outputs,)
             outputs = [o for o in outputs if o.requires_grad]
             if outputs:
@@ -275,6 +288,7 @@ __all__ = [
     "TRIAL_ROUNDS",
     "StepMatmul",
     "Verdict",
+    "choose_measured",
     "choose_prepacking",
     "measured_choice",
     "measuring_seconds",

@@ -350,6 +350,9 @@ class Trainer:
         # The measured choice of prepacked products, kept by a resume (train/prepare.py).
         verdict = getattr(self.model, "prepack_verdict", None)
         meta["prepacked"] = verdict.packed if verdict is not None else None
+        # And the scratch RNN's choice of its time loops in C (models/recurrent_chain.py).
+        chain = getattr(self.model, "chain_verdict", None)
+        meta["chained"] = chain.packed if chain is not None else None
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
 

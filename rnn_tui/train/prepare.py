@@ -90,19 +90,21 @@ def prepare_model(
     model.train()
     if resume is not None:
         model.prepack_preset = resumed_prepacking(resume)
+        model.chain_preset = resumed_prepacking(resume, "chained")
     return model
 
 
-def resumed_prepacking(resume: Checkpoint) -> bool | None:
+def resumed_prepacking(resume: Checkpoint, field: str = "prepacked") -> bool | None:
     """The resumed run's measured choice of prepacked or plain products (models/step_matmul.py),
-    kept so that its later sessions compute what the first did; None where it made none."""
-    prepacked = resume.meta.get("prepacked")
-    if prepacked is not None and not isinstance(prepacked, bool):
+    or with field "chained" of its time loops in C (models/recurrent_chain.py), kept so that its
+    later sessions compute what the first did; None where it made none."""
+    chosen = resume.meta.get(field)
+    if chosen is not None and not isinstance(chosen, bool):
         raise CheckpointError(
-            f"checkpoint {resume.json_path}: 'prepacked' must be true, false or null, "
-            f"not {type(prepacked).__name__}"
+            f"checkpoint {resume.json_path}: {field!r} must be true, false or null, "
+            f"not {type(chosen).__name__}"
         )
-    return prepacked
+    return chosen
 
 
 def prepare_optimizer(

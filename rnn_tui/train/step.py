@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from rnn_tui.models import fused_steps
+from rnn_tui.models import fused_steps, recurrent_chain
 from rnn_tui.models.step_matmul import measuring_seconds
 from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.config import Config, ConfigError
@@ -77,7 +77,7 @@ class StepPath:
     # minibatch, and their backend. tokens/s counts all of them.
     processes: int = 1
     backend: str = ""
-    # Whether a scratch GRU's or LSTM's element-wise steps ran as C loops (models/fused_steps.py).
+    # Whether a scratch cell ran C loops (models/fused_steps.py, models/recurrent_chain.py).
     c_loops: bool = False
 
     def text(self) -> str:
@@ -177,6 +177,7 @@ class TrainStep:
             # Building, checking and timing the C loops is left out of tokens/s as well.
             self.path.measure_s += fused_steps.setup_seconds() - setup
             self._note_fused()
+            self._note_chain()
             return result
         if self._graph is not None:
             self.task.load_static(data, b, fresh)
@@ -265,6 +266,9 @@ class TrainStep:
         verdict = getattr(self.model, "prepack_verdict", None)
         if verdict is None:
             return  # not eligible here (a GPU, small weights, nn.RNN/GRU/LSTM)
+        chain = getattr(self.model, "chain_verdict", None)
+        if chain is not None and chain.packed:
+            return  # the time loops ran in C (`_note_chain`), not through these products
         names = self.model.prepacked_weights(self.num_steps)
         times = verdict.note(measured_now=self.path.measure_s > 0)
         if names:
@@ -285,6 +289,17 @@ class TrainStep:
         if line:
             self.path.notes.append(line)
             self.path.c_loops = fused_steps.in_use()
+
+    def _note_chain(self) -> None:
+        """Say whether the scratch RNN's time loops ran as one C call a pass on the eager fp32
+        CPU path (models/recurrent_chain.py), and the times that decided it."""
+        if self.path.graph or self.path.compiled or self.path.precision != "fp32":
+            return
+        verdict = getattr(self.model, "chain_verdict", None)
+        if verdict is None:
+            return  # not eligible here (no C loops, a GPU, a small model)
+        self.path.notes.append(recurrent_chain.note(verdict, self.path.measure_s > 0))
+        self.path.c_loops = self.path.c_loops or verdict.packed
 
     def _capture(self, data) -> None:
         """Warm up on a side stream, undo the warm-up's updates, capture one static step."""

@@ -1,0 +1,205 @@
+"""The scratch RNN's time loops as one C call each (rnn_tui/models/recurrent_chain.py): the same
+values and gradients as torch's loop, the same training losses, chosen by measurement, kept by a
+resume, and torch's loop wherever the chain cannot run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_trainer import tiny
+
+from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.data.sources import read_text
+from rnn_tui.models import fused_steps, recurrent_chain
+from rnn_tui.models.rnn_scratch import RNNScratch, TanhRecurrence
+from rnn_tui.models.step_matmul import _verdicts
+from rnn_tui.runs.rundir import RunDir
+from rnn_tui.train.engine import Trainer
+from rnn_tui.train.prepare import resumed_prepacking
+
+HAS_CC = fused_steps._compiler() is not None
+needs_cc = pytest.mark.skipif(not HAS_CC, reason="no C compiler here")
+
+
+@pytest.fixture
+def lib():
+    if not HAS_CC:
+        pytest.skip("no C compiler here")
+    loaded = fused_steps.load()
+    assert loaded.lib is not None, loaded.note  # a chain that disagrees fails here
+    return loaded.lib
+
+
+def _torch_forward(S, W):
+    for t in range(S.shape[0] - 1):
+        S[t + 1] = torch.tanh(S[t + 1] + S[t] @ W)
+    return S
+
+
+def _torch_backward(G, D, W):
+    for t in range(G.shape[0] - 1, 0, -1):
+        G[t - 1] = (G[t - 1] + G[t] @ W.T) * D[t - 1]
+    return G
+
+
+@needs_cc
+@settings(max_examples=60, deadline=None)
+@given(
+    T=st.integers(1, 6),
+    B=st.integers(1, 14),
+    n=st.integers(1, 70),
+    threads=st.integers(1, 3),
+    seed=st.integers(0, 1000),
+)
+def test_the_chain_is_torchs_loop_to_float32_rounding(T, B, n, threads, seed):
+    """Any batch (tiles of 6 rows, the last overlapping), any width (panels of 16 columns, the
+    last padded), any split over threads: forward and BPTT as torch computes them."""
+    lib = fused_steps.load().lib
+    assert lib is not None
+    gen = torch.Generator().manual_seed(seed)
+    W = torch.randn(n, n, generator=gen) / max(1.0, n**0.5)
+    S, D = torch.randn(T + 1, B, n, generator=gen), torch.rand(T, B, n, generator=gen)
+    got_S, got_G = S.clone(), S[:T].clone()
+    # The packed weights are held in names: a temporary's memory could be reused mid-call.
+    forward, backward = recurrent_chain.pack(W), recurrent_chain.pack(W.T)
+    lib.rnn_chain(got_S.data_ptr(), None, forward.data_ptr(), T, 0, 1, B, n, 0, threads)
+    lib.rnn_chain(
+        got_G.data_ptr(), D.data_ptr(), backward.data_ptr(), T - 1, T - 1, -1, B, n, 1, threads
+    )
+    torch.testing.assert_close(got_S, _torch_forward(S.clone(), W), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(got_G, _torch_backward(S[:T].clone(), D, W), rtol=1e-5, atol=1e-5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(K=st.integers(1, 40), N=st.integers(1, 50))
+def test_pack_lays_columns_out_in_panels_of_16_padded_with_zeros(K, N):
+    W = torch.arange(K * N, dtype=torch.float32).view(K, N) + 1
+    P = recurrent_chain.pack(W)
+    assert P.shape == (-(-N // 16), K, 16) and P.is_contiguous()
+    flat = P.transpose(0, 1).reshape(K, -1)
+    assert torch.equal(flat[:, :N], W) and not flat[:, N:].any()
+
+
+def _inputs(T, B, V, n, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randint(0, V, (T, B), generator=gen)
+    shapes = ((B, n), (n, n), (V, n), (n,))
+    return X, [(torch.randn(*s, generator=gen) * 0.05).requires_grad_() for s in shapes]
+
+
+def _outputs_and_gradients(X, inputs, chain):
+    for x in inputs:
+        x.grad = None
+    out = TanhRecurrence.apply(X, *inputs, chain, False)
+    out.backward(torch.randn(out.shape, generator=torch.Generator().manual_seed(1)))
+    return [out.detach()] + [x.grad.clone() for x in inputs]
+
+
+def test_the_recurrence_through_the_chain_has_torchs_values_and_gradients(lib):
+    X, inputs = _inputs(9, 32, 28, 256)
+    ours = _outputs_and_gradients(X, inputs, chain=True)
+    theirs = _outputs_and_gradients(X, inputs, chain=False)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert not torch.equal(ours[2], theirs[2])  # another order of sums: the chain did run
+
+
+def test_where_the_chain_does_not_apply_torchs_loop_runs_bit_for_bit(lib, monkeypatch):
+    """Too few steps, a small weight, float64, $RNN_TUI_NATIVE=off: the same values as
+    torch's loop exactly, whatever the choice says."""
+    assert recurrent_chain.library(torch.zeros(256, 256), 3) is None  # < MIN_USES steps
+    assert recurrent_chain.library(torch.zeros(32, 32), 35) is None  # < MIN_WEIGHTS
+    assert recurrent_chain.library(torch.zeros(256, 256, dtype=torch.float64), 35) is None
+    assert recurrent_chain.library(torch.zeros(256, 256), 35) is lib
+    X, inputs = _inputs(6, 4, 5, 40)
+    assert recurrent_chain.library(inputs[1], 6) is None
+    for a, b in zip(
+        _outputs_and_gradients(X, inputs, chain=True),
+        _outputs_and_gradients(X, inputs, chain=False),
+        strict=True,
+    ):
+        assert torch.equal(a, b)
+    monkeypatch.setenv(fused_steps.NATIVE_ENV, "off")
+    assert recurrent_chain.library(torch.zeros(256, 256), 35) is None
+
+
+def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib):
+    torch.manual_seed(0)
+    model = RNNScratch(28, 256)
+    X = torch.randint(0, 28, (4, 9))
+    keys = [("chain", 9, 4, 28, 256, packed, recurrent_chain.threads()) for packed in (0, 1)]
+    for key in keys:  # the prepacking measured first decides which
+        _verdicts.pop(key, None)
+    with torch.no_grad():
+        model(X)  # evaluation does not measure
+    assert model.chain_verdict is None and not any(key in _verdicts for key in keys)
+    before = [p.detach().clone() for p in model.parameters()]
+    rng = torch.get_rng_state()
+    model(X)
+    verdict = model.chain_verdict
+    assert verdict is _verdicts[keys[model.prepack_verdict.packed]]
+    assert verdict.packed_ms > 0 and verdict.plain_ms > 0
+    # Measured on copies: no parameter, gradient or random number of the run changed.
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+    model(X)
+    assert model.chain_verdict is verdict  # measured once a shape
+    kept = RNNScratch(28, 256)
+    kept.chain_preset = not verdict.packed
+    kept(X)
+    assert kept.chain_verdict.kept and kept.chain_verdict.packed is not verdict.packed
+    line = recurrent_chain.note(kept.chain_verdict, measured_now=False)
+    assert line.endswith("(as the run's first session measured)")
+
+
+def _losses(config, tmp_path, name, preset):
+    torch.manual_seed(0)
+    trainer = Trainer(config)
+    trainer.model.chain_preset = preset
+    trainer.begin_session(RunDir(tmp_path / name))
+    return [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)], trainer
+
+
+def test_training_through_the_chain_follows_torchs_losses(lib, tmp_path):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:6000], encoding="utf-8")
+    config = tiny(corpus, model="rnn-scratch", hidden=256, num_steps=8, sampling="sequential")
+    plain, plain_run = _losses(config, tmp_path, "plain", preset=False)
+    chained, chained_run = _losses(config, tmp_path, "chained", preset=True)
+    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
+    assert plain != chained  # the chain ran: another rounding
+    assert chained_run.path.text() == "eager · fp32 · C loops"
+    assert chained_run.path.notes[-1] == (
+        f"time loop one C call a pass, {recurrent_chain.threads()} "
+        f"thread{'s' if recurrent_chain.threads() != 1 else ''} (as the run's first session "
+        "measured)"
+    )
+    assert plain_run.path.text() == "eager · fp32"
+    assert plain_run.path.notes[-1].startswith("time loop in torch, faster here")
+    # The choice goes into the checkpoint, for a resume to keep.
+    chained_run.save("last")
+    meta = chained_run.run_dir.checkpoints / "last.json"
+    assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
+
+
+class _Resume:
+    json_path = "runs/x/checkpoints/last.json"
+
+    def __init__(self, meta):
+        self.meta = meta
+
+
+@pytest.mark.parametrize("value", [True, False, None])
+def test_a_resume_keeps_the_chain_choice(value):
+    assert resumed_prepacking(_Resume({"chained": value}), "chained") is value
+    assert resumed_prepacking(_Resume({}), "chained") is None
+
+
+def test_a_tampered_chain_choice_is_one_line():
+    with pytest.raises(CheckpointError, match="'chained' must be true, false or null, not str"):
+        resumed_prepacking(_Resume({"chained": "yes"}), "chained")
