@@ -549,6 +549,8 @@ def run_folder_cases(work: Path) -> list[Case]:
         "optimizer state index": lambda m: m["optimizer"].update(state={"99": {"x": 1}}),
         "bad progress": lambda m: m.update(batch=10**6),
         "config hidden": lambda m: m["config"].update(hidden=10**9),
+        "prepacked choice": lambda m: m.update(prepacked="yes"),
+        "chain choice": lambda m: m.update(chained=[True]),
     }.items():
         folder = runs / f"tampered-{name.replace(' ', '-')}"
         shutil.copytree(good, folder)

@@ -34,44 +34,51 @@ def lib():
     return loaded.lib
 
 
-def _torch_forward(S, W):
-    for t in range(S.shape[0] - 1):
-        S[t + 1] = torch.tanh(S[t + 1] + S[t] @ W)
-    return S
-
-
-def _torch_backward(G, D, W):
-    for t in range(G.shape[0] - 1, 0, -1):
-        G[t - 1] = (G[t - 1] + G[t] @ W.T) * D[t - 1]
-    return G
-
-
 @needs_cc
 @settings(max_examples=60, deadline=None)
 @given(
     T=st.integers(1, 6),
     B=st.integers(1, 14),
     n=st.integers(1, 70),
+    V=st.integers(1, 9),
     threads=st.integers(1, 3),
     seed=st.integers(0, 1000),
 )
-def test_the_chain_is_torchs_loop_to_float32_rounding(T, B, n, threads, seed):
+def test_the_chain_is_torchs_loop_to_float32_rounding(T, B, n, V, threads, seed):
     """Any batch (tiles of 6 rows, the last overlapping), any width (panels of 16 columns, the
     last padded), any split over threads: forward and BPTT as torch computes them."""
     lib = fused_steps.load().lib
     assert lib is not None
     gen = torch.Generator().manual_seed(seed)
     W = torch.randn(n, n, generator=gen) / max(1.0, n**0.5)
-    S, D = torch.randn(T + 1, B, n, generator=gen), torch.rand(T, B, n, generator=gen)
-    got_S, got_G = S.clone(), S[:T].clone()
-    # The packed weights are held in names: a temporary's memory could be reused mid-call.
-    forward, backward = recurrent_chain.pack(W), recurrent_chain.pack(W.T)
-    lib.rnn_chain(got_S.data_ptr(), None, forward.data_ptr(), T, 0, 1, B, n, 0, threads)
-    lib.rnn_chain(
-        got_G.data_ptr(), D.data_ptr(), backward.data_ptr(), T - 1, T - 1, -1, B, n, 1, threads
-    )
-    torch.testing.assert_close(got_S, _torch_forward(S.clone(), W), rtol=1e-5, atol=1e-5)
-    torch.testing.assert_close(got_G, _torch_backward(S[:T].clone(), D, W), rtol=1e-5, atol=1e-5)
+    table, X = torch.randn(V, n, generator=gen), torch.randint(0, V, (T, B), generator=gen)
+    S, E = torch.randn(T + 1, B, n, generator=gen), torch.randn(T, B, n, generator=gen)
+    want = S.clone()
+    for t in range(T):
+        want[t + 1] = torch.tanh(want[t] @ W + table[X[t]])
+    recurrent_chain.forward(lib, S, W, X, table, threads)
+    torch.testing.assert_close(S, want, rtol=1e-5, atol=1e-5)
+    H = want[1:].contiguous()
+    want_G, G = E.clone(), torch.full_like(E, float("nan"))  # every row must be written
+    want_G[-1] *= 1 - H[-1] ** 2
+    G[-1] = want_G[-1]
+    for t in range(T - 1, 0, -1):
+        want_G[t - 1] = (E[t - 1] + want_G[t] @ W.T) * (1 - H[t - 1] ** 2)
+    recurrent_chain.backward(lib, G, E, H, W, threads)
+    torch.testing.assert_close(G, want_G, rtol=1e-5, atol=1e-5)
+
+
+def test_the_chain_refuses_what_it_cannot_read_safely(lib):
+    S, W = torch.zeros(3, 2, 4), torch.eye(4)
+    with pytest.raises(IndexError, match="token id out of range for a vocabulary of 5"):
+        recurrent_chain.forward(lib, S, W, torch.tensor([[0, 5], [1, 2]]), torch.zeros(5, 4))
+    with pytest.raises(IndexError):
+        recurrent_chain.forward(lib, S, W, torch.tensor([[0, -1], [1, 2]]), torch.zeros(5, 4))
+    with pytest.raises(ValueError):  # a transposed view, not contiguous rows
+        recurrent_chain.forward(lib, S.transpose(0, 1), W, torch.zeros(2, 3), torch.zeros(5, 4))
+    with pytest.raises(ValueError):  # the gradient shaped unlike G
+        recurrent_chain.backward(lib, S[1:], torch.zeros(2, 2, 3), S[1:], W)
+    assert not S.any()  # nothing was written
 
 
 @settings(max_examples=30, deadline=None)

@@ -192,6 +192,7 @@ def test_a_temperature_that_is_zero_in_float32_samples(char_checkpoint, capsys):
         (lambda m: m.update(batch=10**6), "progress out of range"),
         (lambda m: m["config"].update(hidden=10**9), "hidden must be"),
         (lambda m: m.update(prepacked="yes"), "'prepacked' must be true, false or null, not str"),
+        (lambda m: m.update(chained=1), "'chained' must be true, false or null, not int"),
     ],
 )
 def test_resume_refuses_a_bad_checkpoint_and_changes_nothing(

@@ -101,23 +101,34 @@ def chain_agrees(lib) -> bool:
 
     gen = torch.Generator().manual_seed(1)
     ok = True
-    for T, b, n, threads in ((4, 7, 37, 2), (3, 13, 16, 1), (3, 5, 20, 3), (2, 1, 33, 2)):
-        W = torch.randn(n, n, generator=gen) * 0.3
-        S, D = torch.randn(T + 1, b, n, generator=gen), torch.rand(T, b, n, generator=gen)
-        want_S, want_G = S.clone(), S[:T].clone()
+    for T, b, n, V, threads in (
+        (4, 7, 37, 5, 2),
+        (3, 13, 16, 3, 1),
+        (3, 5, 20, 2, 3),
+        (2, 1, 33, 4, 2),
+    ):
+        W, table = torch.randn(n, n, generator=gen) * 0.3, torch.randn(V, n, generator=gen)
+        X = torch.randint(0, V, (T, b), generator=gen)
+        S, E = torch.zeros(T + 1, b, n), torch.randn(T, b, n, generator=gen)
+        S[0] = torch.randn(b, n, generator=gen)
+        want_S = S.clone()
         for t in range(T):
-            want_S[t + 1] = torch.tanh(want_S[t + 1] + want_S[t] @ W)
+            want_S[t + 1] = torch.tanh(want_S[t] @ W + table[X[t]])
+        H = want_S[1:].contiguous()
+        want_G = E.clone()
+        want_G[-1] *= 1 - H[-1] ** 2
         for t in range(T - 1, 0, -1):
-            want_G[t - 1] = (want_G[t - 1] + want_G[t] @ W.T) * D[t - 1]
-        got_S, got_G = S.clone(), S[:T].clone()
-        Wf, Wb = recurrent_chain.pack(W), recurrent_chain.pack(W.T)
-        lib.rnn_chain(ptr(got_S), None, ptr(Wf), T, 0, 1, b, n, 0, threads)
-        lib.rnn_chain(ptr(got_G), ptr(D), ptr(Wb), T - 1, T - 1, -1, b, n, 1, threads)
+            want_G[t - 1] = (E[t - 1] + want_G[t] @ W.T) * (1 - H[t - 1] ** 2)
+        got_S, got_G = S.clone(), torch.zeros(T, b, n)
+        got_G[-1] = want_G[-1]
+        recurrent_chain.forward(lib, got_S, W, X, table, threads)
+        recurrent_chain.backward(lib, got_G, E, H, W, threads)
         ok &= _close(got_S, want_S) and _close(got_G, want_G)
     # A NaN stays a NaN.
-    S, eye = torch.zeros(3, 6, 16), recurrent_chain.pack(torch.eye(16))  # held across the call
-    S[1, 0, 0] = float("nan")
-    lib.rnn_chain(ptr(S), None, ptr(eye), 2, 0, 1, 6, 16, 0, 1)
+    S = torch.zeros(3, 6, 16)
+    S[0, 0, 0] = float("nan")
+    ids = torch.zeros(2, 6, dtype=torch.long)
+    recurrent_chain.forward(lib, S, torch.eye(16), ids, torch.zeros(1, 16), threads=1)
     return bool(ok and S[2, 0, 0].isnan())
 
 

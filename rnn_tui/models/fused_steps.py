@@ -59,7 +59,8 @@ SIGNATURES = {
     "gru_bwd_b": (6, 2),
     "lstm_fwd": (5, 2),
     "lstm_bwd": (6, 2),
-    "rnn_chain": (3, 7),
+    "rnn_chain_forward": (4, 4),
+    "rnn_chain_backward": (4, 4),
     "chain_threads": (0, 0),
 }
 

@@ -53,24 +53,59 @@ def threads() -> int:
     return torch.get_num_threads()
 
 
-def forward(lib, S: torch.Tensor, W_hh: torch.Tensor) -> None:
-    """S (T + 1, B, h), contiguous: S[0] = H_0 and S[t] = X_t W_xh + b_h on entry;
-    S[t] = H_t = tanh(S[t] + H_{t-1} W_hh) on return."""
-    _check(S, W_hh)
+def forward(
+    lib,
+    S: torch.Tensor,
+    W_hh: torch.Tensor,
+    X: torch.Tensor,
+    table: torch.Tensor,
+    threads: int | None = None,
+) -> None:
+    """S (T + 1, B, h), contiguous, S[0] = H_0 on entry; on return
+    S[t] = H_t = tanh(H_{t-1} W_hh + table[X_t]) for t = 1..T, X (T, B) token ids and
+    table = W_xh + b_h (V, h): one-hot X_t W_xh + b_h is row x_t of it. `threads` defaults to
+    `threads()`."""
     T, B, n = S.shape[0] - 1, S.shape[1], S.shape[2]
-    W = pack(W_hh)  # kept alive across the call
-    lib.rnn_chain(S.data_ptr(), None, W.data_ptr(), T, 0, 1, B, n, 0, threads())
+    _check(S, W_hh)
+    table = table.contiguous()
+    ids = X.contiguous().to(torch.int64)
+    if ids.shape != (T, B) or table.shape != (table.shape[0], n) or table.dtype != S.dtype:
+        raise ValueError("the token ids must be (T, B) and the table (V, h) float32")
+    # The C code reads row x_t of the table unchecked: an id out of range fails here, as
+    # torch's gather would, rather than reading past the table.
+    low, high = torch.aminmax(ids)
+    if int(low) < 0 or int(high) >= table.shape[0]:
+        raise IndexError(f"token id out of range for a vocabulary of {table.shape[0]}")
+    W = pack(W_hh)  # names keep every buffer alive across the call
+    lib.rnn_chain_forward(
+        S.data_ptr(), W.data_ptr(), ids.data_ptr(), table.data_ptr(), T, B, n,
+        threads or _threads(),
+    )  # fmt: skip
 
 
-def backward(lib, G: torch.Tensor, D: torch.Tensor, W_hh: torch.Tensor) -> None:
-    """G (T, B, h), contiguous, holds ∂L/∂H_t from the outputs with G[T-1] already multiplied
-    by D[T-1]; D = 1 − H_t². On return G[t] = (G[t] + G[t+1] W_hhᵀ) ⊙ D[t] for t = T-2..0."""
+def backward(
+    lib,
+    G: torch.Tensor,
+    E: torch.Tensor,
+    H: torch.Tensor,
+    W_hh: torch.Tensor,
+    threads: int | None = None,
+) -> None:
+    """G (T, B, h), contiguous, with G[T-1] given; on return
+    G[t] = (E[t] + G[t+1] W_hhᵀ) ⊙ (1 − H[t]²) for t = T-2..0: E holds ∂L/∂H_t from the outputs
+    and H the states H_1..H_T, both contiguous and shaped like G."""
     _check(G, W_hh)
-    if D.shape != G.shape or not D.is_contiguous() or D.dtype != G.dtype:
-        raise ValueError("D must be a contiguous tensor shaped like G")
+    for other in (E, H):
+        if other.shape != G.shape or not other.is_contiguous() or other.dtype != G.dtype:
+            raise ValueError("E and H must be contiguous tensors shaped like G")
     T, B, n = G.shape
     W = pack(W_hh.T)
-    lib.rnn_chain(G.data_ptr(), D.data_ptr(), W.data_ptr(), T - 1, T - 1, -1, B, n, 1, threads())
+    lib.rnn_chain_backward(
+        G.data_ptr(), E.data_ptr(), H.data_ptr(), W.data_ptr(), T, B, n, threads or _threads()
+    )
+
+
+_threads = threads  # the module's function, where a parameter of that name hides it
 
 
 def _check(Y: torch.Tensor, W: torch.Tensor) -> None:

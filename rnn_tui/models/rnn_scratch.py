@@ -73,8 +73,7 @@ class TanhRecurrence(torch.autograd.Function):
         if lib is not None:
             S = W_hh.new_empty(T + 1, B, W_hh.shape[0])
             S[0] = H0
-            gather_into(S[1:], W_xh + b_h, X)
-            recurrent_chain.forward(lib, S, W_hh)
+            recurrent_chain.forward(lib, S, W_hh, X, W_xh + b_h)
         elif prepack and _concatenates(W_hh, W_xh, T):
             S = _concat_steps(X, H0, W_hh, W_xh, b_h)
         else:
@@ -99,20 +98,16 @@ class TanhRecurrence(torch.autograd.Function):
         Hs = S[1:]
         T, B = Hs.shape[:2]
         n = Hs.shape[-1]
-        W_T = StepMatmul(W_hh.T, B, T, ctx.prepack and ctx.lib is None)
-        # 1 − H_t² for all steps in one kernel; then per step one product added in place and
-        # one multiplication: G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
-        D = _tanh_backward(torch.ones((), dtype=Hs.dtype, device=Hs.device).expand_as(Hs), Hs)
-        D = D.contiguous()
-        G = dHs.clone(memory_format=torch.contiguous_format)
-        Gs, Ds = G.unbind(0), D.unbind(0)
-        Gs[-1].mul_(Ds[-1])
         if ctx.lib is not None:
-            recurrent_chain.backward(ctx.lib, G, D, W_hh)
+            # One C call: G_T from here, then G_t = (∂L/∂H_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
+            E = dHs.contiguous()
+            G = torch.empty_like(Hs, memory_format=torch.contiguous_format)
+            torch.mul(E[-1], _tanh_backward(torch.ones_like(Hs[-1]), Hs[-1]), out=G[-1])
+            recurrent_chain.backward(ctx.lib, G, E, Hs, W_hh)
+            dH0 = G[0] @ W_hh.T if ctx.needs_input_grad[1] else None
         else:
-            for t in range(T - 1, 0, -1):
-                W_T.add_to(Gs[t - 1], Gs[t]).mul_(Ds[t - 1])
-        dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
+            G, W_T = _bptt(dHs, Hs, W_hh, ctx.prepack)
+            dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
         rows = G.view(-1, n)
         dW_hh = dW_xh = db_h = None
         if ctx.needs_input_grad[2]:
@@ -123,6 +118,21 @@ class TanhRecurrence(torch.autograd.Function):
         if ctx.needs_input_grad[4]:
             db_h = rows.sum(0)
         return None, dH0, dW_hh, dW_xh, db_h, None, None
+
+
+def _bptt(dHs: torch.Tensor, Hs: torch.Tensor, W_hh: torch.Tensor, prepack: bool):
+    """G_t for t = T..1 with torch's kernels: 1 − H_t² for all steps in one kernel, then per
+    step one product added in place and one multiplication,
+    G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²). Returns G and the product by W_hhᵀ."""
+    T, B = Hs.shape[:2]
+    W_T = StepMatmul(W_hh.T, B, T, prepack)
+    D = _tanh_backward(torch.ones((), dtype=Hs.dtype, device=Hs.device).expand_as(Hs), Hs)
+    G = dHs.clone(memory_format=torch.contiguous_format)
+    Gs, Ds = G.unbind(0), D.unbind(0)
+    Gs[-1].mul_(Ds[-1])
+    for t in range(T - 1, 0, -1):
+        W_T.add_to(Gs[t - 1], Gs[t]).mul_(Ds[t - 1])
+    return G, W_T
 
 
 def gather_into(out: torch.Tensor, table: torch.Tensor, X: torch.Tensor) -> None:
