@@ -138,7 +138,10 @@ def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib):
     torch.manual_seed(0)
     model = RNNScratch(28, 256)
     X = torch.randint(0, 28, (4, 9))
-    keys = [("chain", 9, 4, 28, 256, packed, recurrent_chain.threads()) for packed in (0, 1)]
+    keys = [
+        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, recurrent_chain.threads())
+        for packed in (0, 1)
+    ]
     for key in keys:  # the prepacking measured first decides which
         _verdicts.pop(key, None)
     with torch.no_grad():
@@ -210,3 +213,92 @@ def test_a_resume_keeps_the_chain_choice(value):
 def test_a_tampered_chain_choice_is_one_line():
     with pytest.raises(CheckpointError, match="'chained' must be true, false or null, not str"):
         resumed_prepacking(_Resume({"chained": "yes"}), "chained")
+
+
+def _lstm_reference(X, U, H0, C0, W):
+    """The LSTM equations (d2l §9.2, gates O, I, F, C̃) step by step, keeping each step's
+    pre-activations for their gradients."""
+    n = H0.shape[1]
+    H, C, pre, Hs = H0, C0, [], []
+    for t in range(X.shape[0]):
+        a = H @ W + U[X[t]]
+        a.retain_grad()
+        pre.append(a)
+        o, i, f = (torch.sigmoid(a[:, k * n : (k + 1) * n]) for k in range(3))
+        C = f * C + i * torch.tanh(a[:, 3 * n :])
+        H = o * torch.tanh(C)
+        Hs.append(H)
+    return torch.stack(Hs), C, pre
+
+
+@needs_cc
+@settings(max_examples=40, deadline=None)
+@given(
+    T=st.integers(1, 5),
+    B=st.integers(1, 13),
+    n=st.integers(1, 40),
+    V=st.integers(1, 6),
+    threads=st.integers(1, 3),
+    seed=st.integers(0, 1000),
+)
+def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
+    """Forward (gates, C_t, tanh C_t, H_t) and BPTT (∂L/∂ pre-activations, ∂L/∂H_0, ∂L/∂C_0)
+    against the equations with torch's autograd, for any batch, width and thread count."""
+    lib = fused_steps.load().lib
+    assert lib is not None
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randint(0, V, (T, B), generator=gen)
+    U, W = torch.randn(V, 4 * n, generator=gen), torch.randn(n, 4 * n, generator=gen) * 0.3
+    H0, C0 = (torch.randn(B, n, generator=gen).requires_grad_() for _ in range(2))
+    E, dC_T = torch.randn(T, B, n, generator=gen), torch.randn(B, n, generator=gen)
+    want_H, want_C, pre = _lstm_reference(X, U, H0, C0, W)
+    ((want_H * E).sum() + (want_C * dC_T).sum()).backward()
+
+    gates, tanh_C = torch.empty(T, B, 4 * n), torch.empty(T, B, n)
+    Hs, Cs = torch.empty(T + 1, B, n), torch.empty(T + 1, B, n)
+    Hs[0], Cs[0] = H0.detach(), C0.detach()
+    recurrent_chain.lstm_forward(lib, gates, Hs, Cs, tanh_C, W, X, U, threads)
+    close = dict(rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(Hs[1:], want_H.detach(), **close)
+    torch.testing.assert_close(Cs[-1], want_C.detach(), **close)
+    torch.testing.assert_close(tanh_C, torch.tanh(Cs[1:]), **close)
+    dH, dC, dA = torch.zeros(T + 1, B, n), dC_T.clone(), torch.full_like(gates, float("nan"))
+    dH[1:] = E
+    recurrent_chain.lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W, threads)
+    torch.testing.assert_close(dA, torch.stack([a.grad for a in pre]), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dH[0], H0.grad, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dC, C0.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_the_lstm_recurrence_through_the_chain_has_torchs_values_and_gradients(lib):
+    from rnn_tui.models.lstm_scratch import LSTMRecurrence
+
+    gen = torch.Generator().manual_seed(0)
+    T, B, V, n = 9, 7, 5, 128
+    X = torch.randint(0, V, (T, B), generator=gen)
+    shapes = ((V, 4 * n), (B, n), (B, n), (n, 4 * n))
+    inputs = [(torch.randn(*s, generator=gen) * 0.1).requires_grad_() for s in shapes]
+    results = []
+    for chain in (True, False):
+        for x in inputs:
+            x.grad = None
+        Hs, C = LSTMRecurrence.apply(X, *inputs, chain, False)
+        weights = torch.Generator().manual_seed(1)
+        loss = (Hs * torch.randn(Hs.shape, generator=weights)).sum()
+        (loss + (C * torch.randn(C.shape, generator=weights)).sum()).backward()
+        results.append([Hs.detach(), C.detach()] + [x.grad.clone() for x in inputs])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert not torch.equal(results[0][-1], results[1][-1])  # the chain ran
+
+
+def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:6000], encoding="utf-8")
+    config = tiny(corpus, model="lstm-scratch", hidden=128, num_steps=8, sampling="sequential")
+    plain, _ = _losses(config, tmp_path, "plain", preset=False)
+    chained, run = _losses(config, tmp_path, "chained", preset=True)
+    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
+    assert plain != chained
+    assert run.path.text() == "eager · fp32 · C loops"
+    assert run.path.notes[-1].startswith("time loop one C call a pass")

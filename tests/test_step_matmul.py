@@ -152,7 +152,7 @@ class _LSTMSteps:
 
     @staticmethod
     def apply(U, H0, C0, W_h, prepack):
-        return LSTMRecurrence.apply(_LSTMSteps.X, U * 10, H0, C0, W_h, prepack)
+        return LSTMRecurrence.apply(_LSTMSteps.X, U * 10, H0, C0, W_h, False, prepack)
 
 
 _GRU_SHAPES = [(28, 512), (28, 256), (32, 256), (256, 512), (256, 256)]

@@ -14,7 +14,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
-from rnn_tui.models.step_matmul import choose_prepacking, packs
+from rnn_tui.models import recurrent_chain
+from rnn_tui.models.step_matmul import choose_measured, choose_prepacking, packs
 
 State = torch.Tensor | tuple[torch.Tensor, ...]
 WARM_UP_CHUNK = 256  # prefix tokens a warm-up pass reads
@@ -76,6 +77,23 @@ class LanguageModel(nn.Module, ABC):
             # Set once, not on every call: under torch.compile an attribute written in the
             # forward is a guard, and rewriting it made every run recompile at its second step.
             self.prepack_verdict = verdict
+        return verdict is not None and verdict.packed
+
+    def _chaining(self, function, args: tuple, weight, packed: bool, steps: int, batch: int):
+        """The measured choice of a scratch cell's time loops as one C call each
+        (recurrent_chain), for `function.apply(*args, chain, packed)`: once per loop shape and
+        thread count where the chain is eligible for `weight`, its recurrent weight."""
+        eligible = recurrent_chain.library(weight, steps) is not None
+        key = ("chain", self.model_name, steps, batch, self.vocab_size, self.num_hiddens, packed)
+        if eligible:
+            key += (recurrent_chain.threads(),)
+
+        def apply(*leaves):
+            return function.apply(*leaves, packed)
+
+        verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
+        if verdict is not None and verdict is not self.chain_verdict:
+            self.chain_verdict = verdict  # once, as prepack_verdict above
         return verdict is not None and verdict.packed
 
     def prepacked_weights(self, num_steps: int) -> list[str]:

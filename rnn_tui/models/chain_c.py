@@ -1,4 +1,4 @@
-"""The scratch RNN's time loop as one C call: the C source, built with the other C loops.
+"""Scratch cells' time loops as one C call each: the C source, built with the other C loops.
 
 A time loop of the scratch RNN is a chain of T dependent steps, each one small product with the
 same weight and one element-wise pass (d2l §8.5, §8.7):
@@ -12,7 +12,10 @@ pool, then a tanh or a multiplication: at batch 32 and hidden 512 the product is
 once, in panels of 16 columns (`recurrent_chain.pack`), and the columns are split between
 threads that stay in one OpenMP parallel region for all T steps, meeting at a barrier after each;
 each thread adds the input term (a row of W_xh + b_h for a one-hot X_t) or the output's gradient
-and applies tanh or 1 − H_t² to its columns as it finishes them.
+and applies tanh or 1 − H_t² to its columns as it finishes them. The scratch LSTM's loops
+(d2l §9.2) are built the same way: each thread owns a range of hidden units, their columns in all
+four gate blocks, so its element-wise work (gates, C_t, H_t; their BPTT) reads only what its
+own products wrote, and the threads meet once a step.
 Built with -fopenmp, the library shares the OpenMP runtime torch has loaded (the same libgomp),
 so its threads are torch's own and do not compete with them; built without OpenMP, the chain
 runs on one thread, and the measured choice (`recurrent_chain`) keeps torch where that is slower.
@@ -40,10 +43,11 @@ typedef float v8u __attribute__((vector_size(32), aligned(4), may_alias));
 static inline v8 ld8(const float* p) { return *(const v8u*)p; }
 static inline void st8(float* p, v8 v) { *(v8u*)p = v; }
 
-/* C[r, :cols] = A[r, :K] · panel for skip <= r < MR; the panel is K rows of 16 floats. */
+/* C[r, :cols] = A[r, :K] · panel (or += where add) for skip <= r < MR; the panel is K rows
+   of 16 floats. */
 #define TILE(MR)                                                                       \
 static void tile##MR(const float* A, long lda, const float* P, long K, float* C, long ldc, \
-                     long skip, long cols) {                                           \
+                     long skip, long cols, int add) {                                  \
   v8 c0[MR], c1[MR];                                                                   \
   for (int r = 0; r < MR; r++) { c0[r] = (v8){0}; c1[r] = (v8){0}; }                   \
   for (long k = 0; k < K; k++) {                                                       \
@@ -56,83 +60,110 @@ static void tile##MR(const float* A, long lda, const float* P, long K, float* C,
   }                                                                                    \
   for (int r = (int)skip; r < MR; r++) {                                               \
     float* c = C + r * ldc;                                                            \
-    if (cols == NR) { st8(c, c0[r]); st8(c + 8, c1[r]); }                              \
+    if (add && cols == NR) { st8(c, ld8(c) + c0[r]); st8(c + 8, ld8(c + 8) + c1[r]); }  \
+    else if (cols == NR) { st8(c, c0[r]); st8(c + 8, c1[r]); }                         \
     else { union { v8 v[2]; float f[NR]; } t = {{c0[r], c1[r]}};                     \
-           for (long j = 0; j < cols; j++) c[j] = t.f[j]; }                            \
+           for (long j = 0; j < cols; j++) c[j] = add ? c[j] + t.f[j] : t.f[j]; }     \
   }                                                                                    \
 }
 TILE(6) TILE(5) TILE(4) TILE(3) TILE(2) TILE(1)
 
-/* C (M x N) = A (M x K) W for the columns of panels p0..p1 of W (K x N, packed). */
-static void chain_product(const float* A, const float* W, float* C, long M, long K, long N,
-                          long p0, long p1) {
+/* C (M x N, rows ldc apart) = A (M x K, rows lda apart) W, or += where add, for the columns
+   of panels p0..p1 of W (K x N, packed). */
+static void chain_product(const float* A, long lda, const float* W, float* C, long ldc, long M,
+                          long K, long N, long p0, long p1, int add) {
   for (long p = p0; p < p1; p++) {
     const float* P = W + p * K * NR;
     long cols = N - p * NR < NR ? N - p * NR : NR;
     float* c = C + p * NR;
     if (M >= 6) {
       long i = 0;
-      for (; i + 6 <= M; i += 6) tile6(A + i * K, K, P, K, c + i * N, N, 0, cols);
+      for (; i + 6 <= M; i += 6) tile6(A + i * lda, lda, P, K, c + i * ldc, ldc, 0, cols, add);
       long rest = M - i;
-      if (rest == 3) tile3(A + i * K, K, P, K, c + i * N, N, 0, cols);
-      else if (rest == 2) tile2(A + i * K, K, P, K, c + i * N, N, 0, cols);
-      else if (rest == 1) tile1(A + i * K, K, P, K, c + i * N, N, 0, cols);
-      else if (rest) tile6(A + (M - 6) * K, K, P, K, c + (M - 6) * N, N, 6 - rest, cols);
-    } else if (M == 5) tile5(A, K, P, K, c, N, 0, cols);
-    else if (M == 4) tile4(A, K, P, K, c, N, 0, cols);
-    else if (M == 3) tile3(A, K, P, K, c, N, 0, cols);
-    else if (M == 2) tile2(A, K, P, K, c, N, 0, cols);
-    else if (M == 1) tile1(A, K, P, K, c, N, 0, cols);
+      const float* a = A + i * lda;
+      float* o = c + i * ldc;
+      if (rest == 3) tile3(a, lda, P, K, o, ldc, 0, cols, add);
+      else if (rest == 2) tile2(a, lda, P, K, o, ldc, 0, cols, add);
+      else if (rest == 1) tile1(a, lda, P, K, o, ldc, 0, cols, add);
+      else if (rest)
+        tile6(A + (M - 6) * lda, lda, P, K, c + (M - 6) * ldc, ldc, 6 - rest, cols, add);
+    } else if (M == 5) tile5(A, lda, P, K, c, ldc, 0, cols, add);
+    else if (M == 4) tile4(A, lda, P, K, c, ldc, 0, cols, add);
+    else if (M == 3) tile3(A, lda, P, K, c, ldc, 0, cols, add);
+    else if (M == 2) tile2(A, lda, P, K, c, ldc, 0, cols, add);
+    else if (M == 1) tile1(A, lda, P, K, c, ldc, 0, cols, add);
   }
 }
 
-typedef struct {
-  float* Y; const float* W; const long* X; const float* tab; const float* E; const float* H;
-  long T, B, n;
-} Chain;
-
-/* One thread's columns [j0, j1) of every step; the threads meet after each step. */
-static void chain_work(const Chain* c, int forward, int id, int active) {
-  long n = c->n, B = c->B, panels = (n + NR - 1) / NR, block = B * n;
-  long p0 = panels * id / active, p1 = panels * (id + 1) / active;
-  long j0 = p0 * NR, j1 = p1 * NR < n ? p1 * NR : n;
-  long steps = forward ? c->T : c->T - 1;
-  for (long s = 0; s < steps; s++) {
-    long t = forward ? s : c->T - 1 - s, u = forward ? t + 1 : t - 1;
-    float* cur = c->Y + u * block;
-    chain_product(c->Y + t * block, c->W, cur, B, n, n, p0, p1);
-    for (long b = 0; b < B; b++) {
-      float* row = cur + b * n;
-      if (forward) {  /* + X_u W_xh + b_h: row x_u of the table */
-        const float* x = c->tab + c->X[(u - 1) * B + b] * n;
-        #pragma omp simd
-        for (long j = j0; j < j1; j++) row[j] = tanhf(row[j] + x[j]);
-      } else {
-        const float* e = c->E + u * block + b * n;
-        const float* h = c->H + u * block + b * n;
-        #pragma omp simd
-        for (long j = j0; j < j1; j++) row[j] = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
-      }
-    }
+/* The threads meet: every column of this step is written before the next reads any. */
 #ifdef _OPENMP
-    if (active > 1) {
-      #pragma omp barrier
-    }
-#endif
+static inline void chain_barrier(int active) {
+  if (active > 1) {
+    #pragma omp barrier
   }
 }
+#else
+static inline void chain_barrier(int active) { (void)active; }
+#endif
 
-static void chain_run(const Chain* c, int forward, long threads) {
-  long panels = (c->n + NR - 1) / NR;
+/* Runs work(arg, id, active) on `threads` threads (at most one a panel), or on this one. */
+typedef void (*chain_work)(const void*, int, int);
+static void chain_parallel(chain_work work, const void* arg, long panels, long threads) {
   if (threads > panels) threads = panels;
 #ifdef _OPENMP
   if (threads > 1) {
     #pragma omp parallel num_threads(threads)
-    chain_work(c, forward, omp_get_thread_num(), omp_get_num_threads());
+    work(arg, omp_get_thread_num(), omp_get_num_threads());
     return;
   }
 #endif
-  chain_work(c, forward, 0, 1);
+  work(arg, 0, 1);
+}
+
+/* A thread's panels [p0, p1) of ⌈n/16⌉ and their columns [j0, j1). */
+#define SPLIT(n, id, active)                                                      \
+  long panels = ((n) + NR - 1) / NR;                                              \
+  long p0 = panels * (id) / (active), p1 = panels * ((id) + 1) / (active);        \
+  long j0 = p0 * NR, j1 = p1 * NR < (n) ? p1 * NR : (n);
+
+typedef struct {
+  float* Y; const float* W; const long* X; const float* tab; const float* E; const float* H;
+  long T, B, n;
+} Rnn;
+
+static void rnn_forward_work(const void* arg, int id, int active) {
+  const Rnn* c = arg;
+  long n = c->n, B = c->B, block = B * n;
+  SPLIT(n, id, active)
+  for (long u = 1; u <= c->T; u++) {
+    float* cur = c->Y + u * block;
+    chain_product(cur - block, n, c->W, cur, n, B, n, n, p0, p1, 0);
+    for (long b = 0; b < B; b++) {  /* + X_u W_xh + b_h: row x_u of the table */
+      float* row = cur + b * n;
+      const float* x = c->tab + c->X[(u - 1) * B + b] * n;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) row[j] = tanhf(row[j] + x[j]);
+    }
+    chain_barrier(active);
+  }
+}
+
+static void rnn_backward_work(const void* arg, int id, int active) {
+  const Rnn* c = arg;
+  long n = c->n, B = c->B, block = B * n;
+  SPLIT(n, id, active)
+  for (long u = c->T - 2; u >= 0; u--) {
+    float* cur = c->Y + u * block;
+    chain_product(cur + block, n, c->W, cur, n, B, n, n, p0, p1, 0);
+    for (long b = 0; b < B; b++) {
+      float* row = cur + b * n;
+      const float* e = c->E + u * block + b * n;
+      const float* h = c->H + u * block + b * n;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) row[j] = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
+    }
+    chain_barrier(active);
+  }
 }
 
 /* The RNN's forward: Y (T + 1, B, n) with Y_0 = H_0 given;
@@ -140,16 +171,106 @@ static void chain_run(const Chain* c, int forward, long threads) {
    = W_xh + b_h, W = W_hh (n x n) packed in panels of 16 columns, zero-padded. */
 void rnn_chain_forward(float* Y, const float* W, const long* X, const float* tab, long T,
                        long B, long n, long threads) {
-  Chain c = {Y, W, X, tab, 0, 0, T, B, n};
-  chain_run(&c, 1, threads);
+  Rnn c = {Y, W, X, tab, 0, 0, T, B, n};
+  chain_parallel(rnn_forward_work, &c, (n + NR - 1) / NR, threads);
 }
 
 /* Its BPTT: G (T, B, n) with G_{T-1} given; G_t = (E_t + G_{t+1} W) ⊙ (1 − H_t²) for
    t = T-2..0, E = ∂L/∂H_t from the outputs, H = H_1..H_T, W = W_hhᵀ packed. */
 void rnn_chain_backward(float* G, const float* E, const float* H, const float* W, long T,
                         long B, long n, long threads) {
-  Chain c = {G, W, 0, 0, E, H, T, B, n};
-  chain_run(&c, 0, threads);
+  Rnn c = {G, W, 0, 0, E, H, T, B, n};
+  chain_parallel(rnn_backward_work, &c, (n + NR - 1) / NR, threads);
+}
+
+typedef struct {
+  float* gates; float* Hs; float* Cs; float* tc; const float* W; const long* X; const float* U;
+  float* dH; float* dC; float* dA;
+  long T, B, n;
+} Lstm;
+
+#define SIGF(x) (1.0f / (1.0f + expf(-(x))))
+
+/* Each thread owns hidden units [j0, j1): their columns in all four gate blocks, so that a
+   step's element-wise work reads only what the thread's own products wrote. */
+static void lstm_forward_work(const void* arg, int id, int active) {
+  const Lstm* c = arg;
+  long n = c->n, B = c->B, n4 = 4 * n;
+  SPLIT(n, id, active)
+  long wblock = panels * n * NR;
+  for (long t = 0; t < c->T; t++) {
+    float* g = c->gates + t * B * n4;
+    for (int k = 0; k < 4; k++)
+      chain_product(c->Hs + t * B * n, n, c->W + k * wblock, g + k * n, n4, B, n, n, p0, p1, 0);
+    for (long b = 0; b < B; b++) {
+      float* a = g + b * n4;
+      const float* u = c->U + c->X[t * B + b] * n4;
+      const float* cp = c->Cs + (t * B + b) * n;
+      float* cc = c->Cs + ((t + 1) * B + b) * n;
+      float* tc = c->tc + (t * B + b) * n;
+      float* h = c->Hs + ((t + 1) * B + b) * n;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) {
+        float o = SIGF(a[j] + u[j]), i = SIGF(a[n + j] + u[n + j]);
+        float f = SIGF(a[2 * n + j] + u[2 * n + j]), ct = tanhf(a[3 * n + j] + u[3 * n + j]);
+        a[j] = o; a[n + j] = i; a[2 * n + j] = f; a[3 * n + j] = ct;
+        float cj = f * cp[j] + i * ct;
+        cc[j] = cj;
+        float tj = tanhf(cj);
+        tc[j] = tj;
+        h[j] = o * tj;
+      }
+    }
+    chain_barrier(active);
+  }
+}
+
+static void lstm_backward_work(const void* arg, int id, int active) {
+  const Lstm* c = arg;
+  long n = c->n, B = c->B, n4 = 4 * n;
+  SPLIT(n, id, active)
+  for (long t = c->T - 1; t >= 0; t--) {
+    const float* g = c->gates + t * B * n4;
+    float* da = c->dA + t * B * n4;
+    for (long b = 0; b < B; b++) {
+      const float* dh = c->dH + ((t + 1) * B + b) * n;
+      const float* o = g + b * n4; const float* i = o + n; const float* f = o + 2 * n;
+      const float* ct = o + 3 * n; const float* cp = c->Cs + (t * B + b) * n;
+      const float* tc = c->tc + (t * B + b) * n;
+      float* dc = c->dC + b * n; float* a = da + b * n4;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) {
+        float oj = o[j], ij = i[j], fj = f[j], cj = ct[j], tj = tc[j];
+        a[j] = dh[j] * tj * (oj * (1.0f - oj));
+        float d = dc[j] + dh[j] * oj * (1.0f - tj * tj);
+        a[n + j] = d * cj * (ij * (1.0f - ij));
+        a[2 * n + j] = d * cp[j] * (fj * (1.0f - fj));
+        a[3 * n + j] = d * ij * (1.0f - cj * cj);
+        dc[j] = d * fj;
+      }
+    }
+    chain_barrier(active);  /* dA_t whole: each product below reads all of its columns */
+    chain_product(da, n4, c->W, c->dH + t * B * n, n, B, n4, n, p0, p1, 1);
+  }
+}
+
+/* The LSTM's forward (d2l §9.2), gates ordered O, I, F, C̃: for t = 0..T-1,
+   gates_t = H_t W + U[X_t], activated in place; C_{t+1}, tanh C_{t+1} (tc_t) and H_{t+1}.
+   Hs, Cs (T + 1, B, n) with H_0, C_0 given; W = W_h (n x 4n) packed as four n x n blocks of
+   panels; U (V, 4n) = W_x + b; X (T, B) ids in [0, V). */
+void lstm_chain_forward(float* gates, float* Hs, float* Cs, float* tc, const float* W,
+                        const long* X, const float* U, long T, long B, long n, long threads) {
+  Lstm c = {gates, Hs, Cs, tc, W, X, U, 0, 0, 0, T, B, n};
+  chain_parallel(lstm_forward_work, &c, (n + NR - 1) / NR, threads);
+}
+
+/* Its BPTT: for t = T-1..0, dA_t from dH_{t+1} (dH (T + 1, B, n): the outputs' gradients,
+   dH_0 = 0), dC (B, n, updated in place) and the forward's gates, Cs and tc; then
+   dH_t += dA_t W with W = W_hᵀ (4n x n) packed. */
+void lstm_chain_backward(float* dH, float* dC, float* dA, const float* gates, const float* Cs,
+                         const float* tc, const float* W, long T, long B, long n, long threads) {
+  Lstm c = {(float*)gates, 0, (float*)Cs, (float*)tc, W, 0, 0, dH, dC, dA, T, B, n};
+  chain_parallel(lstm_backward_work, &c, (n + NR - 1) / NR, threads);
 }
 
 /* The threads a chain can use: OpenMP's, or 1 where the library was built without it. */

@@ -25,8 +25,8 @@ def ptr(x: torch.Tensor) -> int:
     return x.data_ptr()
 
 
-def _close(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return bool(torch.allclose(a, b, rtol=TOLERANCE, atol=TOLERANCE))
+def _close(a: torch.Tensor, b: torch.Tensor, tolerance: float = TOLERANCE) -> bool:
+    return bool(torch.allclose(a, b, rtol=tolerance, atol=tolerance))
 
 
 def agrees(lib) -> bool:
@@ -124,12 +124,48 @@ def chain_agrees(lib) -> bool:
         recurrent_chain.forward(lib, got_S, W, X, table, threads)
         recurrent_chain.backward(lib, got_G, E, H, W, threads)
         ok &= _close(got_S, want_S) and _close(got_G, want_G)
+    ok &= _lstm_chain_agrees(lib, gen)
     # A NaN stays a NaN.
     S = torch.zeros(3, 6, 16)
     S[0, 0, 0] = float("nan")
     ids = torch.zeros(2, 6, dtype=torch.long)
     recurrent_chain.forward(lib, S, torch.eye(16), ids, torch.zeros(1, 16), threads=1)
     return bool(ok and S[2, 0, 0].isnan())
+
+
+def _lstm_chain_agrees(lib, gen: torch.Generator) -> bool:
+    """The LSTM's chain against its equations (d2l §9.2) with torch's autograd: forward, then
+    BPTT's ∂L/∂ pre-activations, ∂L/∂H_0 and ∂L/∂C_0."""
+    from rnn_tui.models import recurrent_chain
+
+    ok = True
+    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1)):
+        X = torch.randint(0, V, (T, b), generator=gen)
+        U, W = torch.randn(V, 4 * n, generator=gen), torch.randn(n, 4 * n, generator=gen) * 0.3
+        H0, C0 = (torch.randn(b, n, generator=gen).requires_grad_() for _ in range(2))
+        E, dC_T = torch.randn(T, b, n, generator=gen), torch.randn(b, n, generator=gen)
+        with torch.enable_grad():
+            H, C, pre, want_H = H0, C0, [], []
+            for t in range(T):
+                a = H @ W + U[X[t]]
+                a.retain_grad()
+                pre.append(a)
+                o, i, f = (torch.sigmoid(a[:, k * n : (k + 1) * n]) for k in range(3))
+                C = f * C + i * torch.tanh(a[:, 3 * n :])
+                H = o * torch.tanh(C)
+                want_H.append(H)
+            ((torch.stack(want_H) * E).sum() + (C * dC_T).sum()).backward()
+        gates, tanh_C = torch.empty(T, b, 4 * n), torch.empty(T, b, n)
+        Hs, Cs = torch.empty(T + 1, b, n), torch.empty(T + 1, b, n)
+        Hs[0], Cs[0] = H0.detach(), C0.detach()
+        recurrent_chain.lstm_forward(lib, gates, Hs, Cs, tanh_C, W, X, U, threads)
+        dH, dC, dA = torch.zeros(T + 1, b, n), dC_T.clone(), torch.empty_like(gates)
+        dH[1:] = E
+        recurrent_chain.lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W, threads)
+        ok &= _close(Hs[1:], torch.stack(want_H).detach()) and _close(Cs[-1], C.detach())
+        ok &= _close(dA, torch.stack([a.grad for a in pre]), 1e-4)
+        ok &= _close(dH[0], H0.grad, 1e-4) and _close(dC, C0.grad, 1e-4)
+    return ok
 
 
 def timed(lib) -> tuple[float, float]:

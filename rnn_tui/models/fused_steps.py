@@ -61,6 +61,8 @@ SIGNATURES = {
     "lstm_bwd": (6, 2),
     "rnn_chain_forward": (4, 4),
     "rnn_chain_backward": (4, 4),
+    "lstm_chain_forward": (7, 4),
+    "lstm_chain_backward": (7, 4),
     "chain_threads": (0, 0),
 }
 

@@ -13,7 +13,9 @@ X_t is one-hot, so X_t [W_xo | W_xi | W_xf | W_xc] + [b_o | b_i | b_f | b_c] is 
 products are one matmul with [W_ho | W_hi | W_hf | W_hc]. Per step that leaves one recurrent
 matmul (through `StepMatmul`, which can prepack W_h: 105 µs a step instead of 148 µs on one
 CPU, no faster on another, so the first training pass measures both, `choose_prepacking`) and
-the element-wise work: one C loop where `fused_steps` has them, else a few torch kernels.
+the element-wise work: one C loop where `fused_steps` has them, else a few torch kernels. Where
+the first training pass measures it faster, each time loop is instead one C call a pass,
+products included (`recurrent_chain`: on this project's 2-core CPU, about 30 % more tokens/s).
 Backpropagation through time is written out (`LSTMRecurrence`): the per-step weight gradients
 become one matmul over all steps, and the element-wise factors are computed for all steps at
 once (torch's kernels) or as the loop goes (the C loop).
@@ -26,6 +28,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_, tanh_into
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.fused_steps import loops_for
@@ -51,19 +54,29 @@ class LSTMRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, U, H0, C0, W_h, prepack):
-        """`prepack=False` keeps every product plain (the loop's measured choice)."""
+    def forward(ctx, X, U, H0, C0, W_h, chain, prepack):
+        """`chain=True` runs both time loops as one C call each (recurrent_chain); `prepack=False`
+        keeps every product plain (the loops' measured choices)."""
         T, B = X.shape
         n4 = U.shape[1]
         n = n4 // 4
-        # A gathered into the loop's buffer, then each step adds H_{t-1} W_h in place: addmm
-        # with out= would copy A_t into the output before every product.
         gates = U.new_empty(T, B, n4)  # activated in place: σ(O, I, F), tanh(C̃)
-        gather_into(gates, U, X)
         Hs = U.new_empty(T + 1, B, n)  # H_0..H_T: H_{t-1} for every step is Hs[:-1]
         Cs = U.new_empty(T + 1, B, n)
         tanh_C = U.new_empty(T, B, n)
         Hs[0], Cs[0] = H0, C0
+        ctx.lib = recurrent_chain.library(W_h, T) if chain else None
+        ctx.save_for_backward(X, W_h)
+        ctx.saved = (gates, Hs, Cs, tanh_C)
+        ctx.prepack = prepack
+        ctx.vocab_size = U.shape[0]
+        if ctx.lib is not None:
+            recurrent_chain.lstm_forward(ctx.lib, gates, Hs, Cs, tanh_C, W_h, X, U.contiguous())
+            ctx.loops = None
+            return Hs[1:], Cs[T].clone()
+        # A gathered into the loop's buffer, then each step adds H_{t-1} W_h in place: addmm
+        # with out= would copy A_t into the output before every product.
+        gather_into(gates, U, X)
         W = StepMatmul(W_h, B, T, prepack)
         # Every step's slices made at once (unbind), not by indexing inside the loop.
         O, I, Fg, Ct = (gates[..., k * n : (k + 1) * n].unbind(0) for k in range(4))  # noqa: E741
@@ -95,10 +108,6 @@ class LSTMRecurrence(torch.autograd.Function):
                 ptrs = (C_prev, C, tanh_c, H_next)
                 loops.lstm_fwd(g.data_ptr(), *(x.data_ptr() for x in ptrs), B, n)
         ctx.loops = loops
-        ctx.save_for_backward(X, W_h)
-        ctx.saved = (gates, Hs, Cs, tanh_C)
-        ctx.prepack = prepack
-        ctx.vocab_size = U.shape[0]
         return Hs[1:], Cs[T].clone()
 
     @staticmethod
@@ -113,10 +122,12 @@ class LSTMRecurrence(torch.autograd.Function):
         dH[1:] = dHs
         dA = torch.empty_like(gates)
         dC = dC_T.clone(memory_format=torch.contiguous_format)
-        W_h_T = StepMatmul(W_h.T, B, T, ctx.prepack)
-        if ctx.loops is None:
-            _bptt(dH, dC, dA, gates, Cs, tanh_C, W_h_T)
+        if ctx.lib is not None:
+            recurrent_chain.lstm_backward(ctx.lib, dH, dC, dA, gates, Cs, tanh_C, W_h)
+        elif ctx.loops is None:
+            _bptt(dH, dC, dA, gates, Cs, tanh_C, StepMatmul(W_h.T, B, T, ctx.prepack))
         else:
+            W_h_T = StepMatmul(W_h.T, B, T, ctx.prepack)
             _fused_bptt(ctx.loops, dH, dC, dA, gates, Cs, tanh_C, W_h_T)
         rows = Hs[:-1].reshape(-1, n), dA.reshape(-1, n4)
         # What autograd ran for F.embedding's gather (deterministic on a GPU).
@@ -126,7 +137,7 @@ class LSTMRecurrence(torch.autograd.Function):
             else None
         )
         dW_h = weight_grad(*rows, ctx.prepack) if ctx.needs_input_grad[4] else None
-        return None, dU, dH[0], dC, dW_h, None
+        return None, dU, dH[0], dC, dW_h, None, None
 
 
 def _bptt(dH, dC, dA, gates, Cs, tanh_C, W_h_T) -> None:
@@ -226,7 +237,11 @@ class LSTMScratch(LanguageModel):
         W_h = torch.cat((self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
         b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
         args = (X.T, W_x + b, state[0][0], state[1][0], W_h)  # time-major ids
-        Hs, C = self._recurrence(LSTMRecurrence, args, W_h, X.shape[1], X.shape[0])
+        T, B = X.shape[1], X.shape[0]
+        # Prepacking is measured with torch's loops, then the C chain against the winner.
+        packed = self._prepacking(LSTMRecurrence, (*args, False), W_h, T, B)
+        chained = self._chaining(LSTMRecurrence, args, W_h, packed, T, B)
+        Hs, C = LSTMRecurrence.apply(*args, chained, packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))
 

@@ -1,13 +1,15 @@
-"""The scratch RNN's time loops as one C call each (chain_c.py): when, and how to call them.
+"""Scratch cells' time loops as one C call each (chain_c.py): when, and how to call them.
 
 A pass of the scratch RNN runs two chains of T dependent steps with one weight (d2l §8.5, §8.7):
 
     forward   H_t = tanh(X_t W_xh + b_h + H_{t-1} W_hh)
     BPTT      G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²)
 
-`forward` and `backward` run each chain in one call to the C loops' library: W laid out once
+and the scratch LSTM two of the same kind, with W_h = [W_ho | W_hi | W_hf | W_hc] and its gates'
+element-wise work between products (d2l §9.2). `forward`/`backward` and `lstm_forward`/
+`lstm_backward` run each chain in one call to the C loops' library: the weight laid out once
 (`pack`), torch's threads kept in one parallel region for all T steps. Whether that is faster
-than torch's own loop (a matmul and an element-wise kernel a step, prepacked or plain) is a
+than torch's own loop (a matmul and element-wise kernels a step, prepacked or plain) is a
 property of the CPU, so the first training pass of each loop shape measures both
 (`step_matmul.measured_choice`) and the faster runs for the rest of the process; a resumed run
 keeps its first session's choice. Eligible where the C loops are (`fused_steps.loops_for`: a
@@ -68,14 +70,7 @@ def forward(
     T, B, n = S.shape[0] - 1, S.shape[1], S.shape[2]
     _check(S, W_hh)
     table = table.contiguous()
-    ids = X.contiguous().to(torch.int64)
-    if ids.shape != (T, B) or table.shape != (table.shape[0], n) or table.dtype != S.dtype:
-        raise ValueError("the token ids must be (T, B) and the table (V, h) float32")
-    # The C code reads row x_t of the table unchecked: an id out of range fails here, as
-    # torch's gather would, rather than reading past the table.
-    low, high = torch.aminmax(ids)
-    if int(low) < 0 or int(high) >= table.shape[0]:
-        raise IndexError(f"token id out of range for a vocabulary of {table.shape[0]}")
+    ids = _ids(X, table, T, B, n)
     W = pack(W_hh)  # names keep every buffer alive across the call
     lib.rnn_chain_forward(
         S.data_ptr(), W.data_ptr(), ids.data_ptr(), table.data_ptr(), T, B, n,
@@ -105,19 +100,68 @@ def backward(
     )
 
 
+def lstm_forward(lib, gates, Hs, Cs, tanh_C, W_h, X, U, threads: int | None = None) -> None:
+    """The LSTM's time loop (d2l §9.2, gates ordered O, I, F, C̃) in one call: gates (T, B, 4h)
+    written and activated, Hs and Cs (T + 1, B, h) from H_0 and C_0 given in row 0, tanh_C
+    (T, B, h); W_h (h, 4h); U = W_x + b (V, 4h), whose row x_t is X_t W_x + b."""
+    T, B, n = tanh_C.shape
+    for buffer, shape in ((gates, (T, B, 4 * n)), (Hs, (T + 1, B, n)), (Cs, (T + 1, B, n))):
+        _check(buffer, W_h[:, :n], shape)
+    _check(tanh_C, W_h[:, :n], (T, B, n))
+    ids = _ids(X, U, T, B, 4 * n)
+    W = torch.stack([pack(W_h[:, k * n : (k + 1) * n]) for k in range(4)])
+    pointers = (gates, Hs, Cs, tanh_C, W, ids, U)
+    lib.lstm_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+
+
+def lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W_h, threads: int | None = None) -> None:
+    """Its BPTT in one call: for t = T..1, dA_t from dH_t (dH (T + 1, B, h): the outputs'
+    gradients in rows 1..T, zeros in row 0), dC (B, h, updated in place) and the forward's
+    buffers; then dH_{t-1} += dA_t W_hᵀ. On return dH[0] = ∂L/∂H_0 and dC = ∂L/∂C_0."""
+    T, B, n = tanh_C.shape
+    for buffer, shape in ((dH, (T + 1, B, n)), (dA, (T, B, 4 * n)), (gates, (T, B, 4 * n))):
+        _check(buffer, W_h[:, :n], shape)
+    for buffer, shape in ((Cs, (T + 1, B, n)), (tanh_C, (T, B, n))):
+        _check(buffer, W_h[:, :n], shape)
+    _check(dC.unsqueeze(0), W_h[:, :n], (1, B, n))
+    W = pack(W_h.T)
+    pointers = (dH, dC, dA, gates, Cs, tanh_C, W)
+    lib.lstm_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+
+
+def _ids(X: torch.Tensor, table: torch.Tensor, T: int, B: int, width: int) -> torch.Tensor:
+    """The token ids as contiguous int64 (T, B), each a row of `table` (V, width): the C code
+    reads that row unchecked, so an id out of range fails here, as torch's gather would."""
+    ids = X.contiguous().to(torch.int64)
+    if (
+        ids.shape != (T, B)
+        or table.shape[1:] != (width,)
+        or table.dtype != torch.float32
+        or not table.is_contiguous()
+    ):
+        raise ValueError(f"the token ids must be ({T}, {B}) and the table (V, {width}) float32")
+    low, high = torch.aminmax(ids)
+    if int(low) < 0 or int(high) >= table.shape[0]:
+        raise IndexError(f"token id out of range for a vocabulary of {table.shape[0]}")
+    return ids
+
+
 _threads = threads  # the module's function, where a parameter of that name hides it
 
 
-def _check(Y: torch.Tensor, W: torch.Tensor) -> None:
+def _check(Y: torch.Tensor, W: torch.Tensor, shape: tuple | None = None) -> None:
     # The C code trusts every pointer and size: a wrong one would read or write out of bounds.
-    n = Y.shape[-1]
+    n = W.shape[0]
     if (
         Y.dim() != 3
+        or (shape is not None and tuple(Y.shape) != shape)
         or not Y.is_contiguous()
         or Y.dtype != torch.float32
         or W.dtype != torch.float32
         or Y.device.type != "cpu"
-        or W.shape != (n, n)
+        or W.dim() != 2
+        or W.shape[1] != n
+        or Y.shape[-1] != (n if shape is None else shape[-1])
     ):
         raise ValueError("a chain needs contiguous CPU float32 rows (T, B, n) and an n × n weight")
 
@@ -139,4 +183,14 @@ def note(verdict: Verdict, measured_now: bool) -> str:
     return f"time loop in torch, faster here ({times})"
 
 
-__all__ = ["PANEL", "backward", "forward", "library", "note", "pack", "threads"]
+__all__ = [
+    "PANEL",
+    "backward",
+    "forward",
+    "library",
+    "lstm_backward",
+    "lstm_forward",
+    "note",
+    "pack",
+    "threads",
+]

@@ -24,7 +24,7 @@ from torch.autograd.function import once_differentiable
 from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_
 from rnn_tui.models.base import LanguageModel, State
-from rnn_tui.models.step_matmul import StepMatmul, choose_measured, packs, weight_grad
+from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
 
 _tanh_backward = torch.ops.aten.tanh_backward
 _linear_pointwise = torch.ops.mkldnn._linear_pointwise
@@ -202,25 +202,10 @@ class RNNScratch(LanguageModel):
         T, B = X.shape[1], X.shape[0]
         # Prepacking is measured with torch's loops, then the C chain against the winner.
         packed = self._prepacking(TanhRecurrence, (*args, False), self.W_hh, T, B)
-        Hs = TanhRecurrence.apply(*args, self._chaining(args, packed, T, B), packed)
+        chained = self._chaining(TanhRecurrence, args, self.W_hh, packed, T, B)
+        Hs = TanhRecurrence.apply(*args, chained, packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
-
-    def _chaining(self, args: tuple, packed: bool, steps: int, batch: int) -> bool:
-        """The measured choice of both time loops as one C call each (recurrent_chain), once
-        per loop shape and thread count where the chain is eligible."""
-        eligible = recurrent_chain.library(self.W_hh, steps) is not None
-        key = ("chain", steps, batch, self.vocab_size, self.num_hiddens, packed)
-        if eligible:
-            key += (recurrent_chain.threads(),)
-
-        def apply(*leaves):
-            return TanhRecurrence.apply(*leaves, packed)
-
-        verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
-        if verdict is not None and verdict is not self.chain_verdict:
-            self.chain_verdict = verdict  # once, as prepack_verdict (base.py)
-        return verdict is not None and verdict.packed
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         W = self.W_hh
