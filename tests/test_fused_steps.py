@@ -88,9 +88,8 @@ def _lstm_inputs(T, B, n, V, scale, seed):
 def _outputs_and_gradients(function, X, inputs):
     for x in inputs:
         x.grad = None
-    # The LSTM's time loop in torch (its chain: tests/test_recurrent_chain.py), unprepacked.
-    flags = (False, False) if function is LSTMRecurrence else (False,)
-    out = function.apply(X, *inputs, *flags)
+    # The time loop in torch (its C chain: tests/test_recurrent_chain.py), unprepacked.
+    out = function.apply(X, *inputs, False, False)
     outs = out if isinstance(out, tuple) else (out,)
     gen = torch.Generator().manual_seed(1)
     loss = sum((o * torch.randn(o.shape, generator=gen, dtype=o.dtype)).sum() for o in outs)

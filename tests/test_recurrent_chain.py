@@ -302,3 +302,81 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
     assert plain != chained
     assert run.path.text() == "eager · fp32 · C loops"
     assert run.path.notes[-1].startswith("time loop one C call a pass")
+
+
+def _gru_reference(X, U_zr, U_h, H0, W_hzr, W_hh):
+    """The GRU equations (d2l §9.1) step by step, keeping the pre-activations of [Z | R] and
+    H̃ for their gradients."""
+    n = H0.shape[1]
+    H, pre_zr, pre_h, Hs = H0, [], [], []
+    for t in range(X.shape[0]):
+        a = H @ W_hzr + U_zr[X[t]]
+        a.retain_grad()
+        Z, R = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:])
+        b = (R * H) @ W_hh + U_h[X[t]]
+        b.retain_grad()
+        H_tilde = torch.tanh(b)
+        H = Z * H + (1 - Z) * H_tilde
+        pre_zr.append(a)
+        pre_h.append(b)
+        Hs.append(H)
+    return torch.stack(Hs), pre_zr, pre_h
+
+
+@needs_cc
+@settings(max_examples=40, deadline=None)
+@given(
+    T=st.integers(1, 5),
+    B=st.integers(1, 13),
+    n=st.integers(1, 40),
+    V=st.integers(1, 6),
+    threads=st.integers(1, 3),
+    seed=st.integers(0, 1000),
+)
+def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
+    """Forward (σ of the gates, R ⊙ H, H̃, H_t) and BPTT (∂L/∂ pre-activations and ∂L/∂H_0)
+    against the equations with torch's autograd, for any batch, width and thread count."""
+    lib = fused_steps.load().lib
+    assert lib is not None
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randint(0, V, (T, B), generator=gen)
+    U_zr, U_h = torch.randn(V, 2 * n, generator=gen), torch.randn(V, n, generator=gen)
+    W_hzr = torch.randn(n, 2 * n, generator=gen) * 0.3
+    W_hh = torch.randn(n, n, generator=gen) * 0.3
+    H0 = torch.randn(B, n, generator=gen).requires_grad_()
+    E = torch.randn(T, B, n, generator=gen)
+    want_H, pre_zr, pre_h = _gru_reference(X, U_zr, U_h, H0, W_hzr, W_hh)
+    (want_H * E).sum().backward()
+
+    ZR, cand, RH = torch.empty(T, B, 2 * n), torch.empty(T, B, n), torch.empty(T, B, n)
+    Hs = torch.empty(T + 1, B, n)
+    Hs[0] = H0.detach()
+    recurrent_chain.gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads)
+    close = dict(rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(Hs[1:], want_H.detach(), **close)
+    torch.testing.assert_close(RH, ZR[..., n:] * Hs[:-1], **close)
+    dH, dA, dB = torch.zeros(T + 1, B, n), torch.full_like(ZR, float("nan")), torch.empty_like(cand)
+    dH[1:] = E
+    recurrent_chain.gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads)
+    torch.testing.assert_close(dA, torch.stack([a.grad for a in pre_zr]), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dB, torch.stack([b.grad for b in pre_h]), rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dH[0], H0.grad, rtol=1e-4, atol=1e-5)
+
+
+def test_training_the_gru_through_the_chain_follows_torchs_losses(lib, tmp_path):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:6000], encoding="utf-8")
+    config = tiny(corpus, model="gru-scratch", hidden=192, num_steps=8, sampling="sequential")
+    plain, _ = _losses(config, tmp_path, "plain", preset=False)
+    chained, run = _losses(config, tmp_path, "chained", preset=True)
+    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
+    assert plain != chained
+    assert run.path.text() == "eager · fp32 · C loops"
+    assert run.path.notes[-1].startswith("time loop one C call a pass")
+
+
+def test_checking_the_chains_at_load_draws_none_of_the_runs_random_numbers(lib, monkeypatch):
+    monkeypatch.setattr(fused_steps, "_loaded", [])
+    rng = torch.get_rng_state()
+    assert fused_steps.load().lib is not None
+    assert torch.equal(torch.get_rng_state(), rng)

@@ -142,7 +142,9 @@ class _GRUSteps:
 
     @staticmethod
     def apply(U_zr, U_h, H0, W_hzr, W_hh, prepack):
-        return GRURecurrence.apply(_GRUSteps.X, U_zr * 10, U_h * 10, H0, W_hzr, W_hh, prepack)
+        return GRURecurrence.apply(
+            _GRUSteps.X, U_zr * 10, U_h * 10, H0, W_hzr, W_hh, False, prepack
+        )
 
 
 class _LSTMSteps:

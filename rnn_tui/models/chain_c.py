@@ -273,6 +273,117 @@ void lstm_chain_backward(float* dH, float* dC, float* dA, const float* gates, co
   chain_parallel(lstm_backward_work, &c, (n + NR - 1) / NR, threads);
 }
 
+typedef struct {
+  float* ZR; float* cand; float* RH; float* Hs; const float* Wzr; const float* Wh;
+  const long* X; const float* Uzr; const float* Uh;
+  float* dH; float* dA; float* dB; float* dRH;
+  long T, B, n;
+} Gru;
+
+/* The GRU (d2l §9.1), each thread owning a range of hidden units: their columns of Z and R
+   and of H̃. Two meetings a step: R ⊙ H_{t-1} whole before its product, H_t whole after. */
+static void gru_forward_work(const void* arg, int id, int active) {
+  const Gru* c = arg;
+  long n = c->n, B = c->B, n2 = 2 * n;
+  SPLIT(n, id, active)
+  long wblock = panels * n * NR;
+  for (long t = 0; t < c->T; t++) {
+    float* zr = c->ZR + t * B * n2;
+    float* rh = c->RH + t * B * n;
+    float* h = c->cand + t * B * n;
+    const float* H = c->Hs + t * B * n;
+    for (int k = 0; k < 2; k++)
+      chain_product(H, n, c->Wzr + k * wblock, zr + k * n, n2, B, n, n, p0, p1, 0);
+    for (long b = 0; b < B; b++) {
+      float* g = zr + b * n2; const float* u = c->Uzr + c->X[t * B + b] * n2;
+      const float* hb = H + b * n; float* o = rh + b * n;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) {
+        float z = SIGF(g[j] + u[j]), r = SIGF(g[n + j] + u[n + j]);
+        g[j] = z; g[n + j] = r;
+        o[j] = r * hb[j];
+      }
+    }
+    chain_barrier(active);
+    chain_product(rh, n, c->Wh, h, n, B, n, n, p0, p1, 0);
+    for (long b = 0; b < B; b++) {
+      float* cr = h + b * n; const float* u = c->Uh + c->X[t * B + b] * n;
+      const float* hb = H + b * n; const float* z = zr + b * n2;
+      float* o = c->Hs + ((t + 1) * B + b) * n;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) {
+        float v = tanhf(cr[j] + u[j]);
+        cr[j] = v;
+        o[j] = v + z[j] * (hb[j] - v);
+      }
+    }
+    chain_barrier(active);
+  }
+}
+
+/* Its BPTT (GRURecurrence's equations): dB_t and dA_t[Z] from dH_t; then dRH = dB_t W_hhᵀ
+   once dB_t is whole; dA_t[R] and dH_{t-1}'s element-wise terms; then, once dA_t is whole,
+   dH_{t-1} += dA_t W_hzrᵀ. */
+static void gru_backward_work(const void* arg, int id, int active) {
+  const Gru* c = arg;
+  long n = c->n, B = c->B, n2 = 2 * n;
+  SPLIT(n, id, active)
+  for (long t = c->T - 1; t >= 0; t--) {
+    const float* zr = c->ZR + t * B * n2;
+    const float* cand = c->cand + t * B * n;
+    const float* Hp = c->Hs + t * B * n;
+    float* dh = c->dH + (t + 1) * B * n;
+    float* prev = c->dH + t * B * n;
+    float* da = c->dA + t * B * n2;
+    float* db = c->dB + t * B * n;
+    for (long b = 0; b < B; b++) {
+      const float* g = dh + b * n; const float* z = zr + b * n2; const float* cr = cand + b * n;
+      const float* h = Hp + b * n; float* o = db + b * n; float* a = da + b * n2;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) {
+        float zz = z[j], cc = cr[j];
+        o[j] = g[j] * (1.0f - zz) * (1.0f - cc * cc);
+        a[j] = g[j] * (h[j] - cc) * (zz * (1.0f - zz));
+      }
+    }
+    chain_barrier(active);
+    chain_product(db, n, c->Wh, c->dRH, n, B, n, n, p0, p1, 0);
+    for (long b = 0; b < B; b++) {
+      const float* d = c->dRH + b * n; const float* z = zr + b * n2; const float* r = z + n;
+      const float* h = Hp + b * n; const float* g = dh + b * n; float* p = prev + b * n;
+      float* a = da + b * n2 + n;
+      #pragma omp simd
+      for (long j = j0; j < j1; j++) {
+        float rr = r[j];
+        a[j] = d[j] * h[j] * (rr * (1.0f - rr));
+        p[j] += g[j] * z[j] + d[j] * rr;
+      }
+    }
+    chain_barrier(active);
+    chain_product(da, n2, c->Wzr, prev, n, B, n2, n, p0, p1, 1);
+  }
+}
+
+/* The GRU's forward: ZR (T, B, 2n) = σ([Z | R]), cand (T, B, n) = H̃, RH = R ⊙ H_{t-1},
+   Hs (T + 1, B, n) with H_0 given; Wzr = [W_hz | W_hr] (n x 2n) packed as two n x n blocks,
+   Wh = W_hh packed; Uzr (V, 2n) and Uh (V, n) the input tables; X (T, B) ids in [0, V). */
+void gru_chain_forward(float* ZR, float* cand, float* RH, float* Hs, const float* Wzr,
+                       const float* Wh, const long* X, const float* Uzr, const float* Uh, long T,
+                       long B, long n, long threads) {
+  Gru c = {ZR, cand, RH, Hs, Wzr, Wh, X, Uzr, Uh, 0, 0, 0, 0, T, B, n};
+  chain_parallel(gru_forward_work, &c, (n + NR - 1) / NR, threads);
+}
+
+/* Its BPTT: dH (T + 1, B, n) with the outputs' gradients in rows 1..T and zeros in row 0;
+   fills dA (T, B, 2n), dB (T, B, n) and dH_0, using dRH (B, n) as scratch; Wzr = W_hzrᵀ
+   (2n x n) and Wh = W_hhᵀ packed. */
+void gru_chain_backward(float* dH, float* dA, float* dB, float* dRH, const float* ZR,
+                        const float* cand, const float* Hs, const float* Wzr, const float* Wh,
+                        long T, long B, long n, long threads) {
+  Gru c = {(float*)ZR, (float*)cand, 0, (float*)Hs, Wzr, Wh, 0, 0, 0, dH, dA, dB, dRH, T, B, n};
+  chain_parallel(gru_backward_work, &c, (n + NR - 1) / NR, threads);
+}
+
 /* The threads a chain can use: OpenMP's, or 1 where the library was built without it. */
 long chain_threads(void) {
 #ifdef _OPENMP

@@ -124,7 +124,7 @@ def chain_agrees(lib) -> bool:
         recurrent_chain.forward(lib, got_S, W, X, table, threads)
         recurrent_chain.backward(lib, got_G, E, H, W, threads)
         ok &= _close(got_S, want_S) and _close(got_G, want_G)
-    ok &= _lstm_chain_agrees(lib, gen)
+    ok &= _lstm_chain_agrees(lib, gen) and _gru_chain_agrees(lib, gen)
     # A NaN stays a NaN.
     S = torch.zeros(3, 6, 16)
     S[0, 0, 0] = float("nan")
@@ -165,6 +165,45 @@ def _lstm_chain_agrees(lib, gen: torch.Generator) -> bool:
         ok &= _close(Hs[1:], torch.stack(want_H).detach()) and _close(Cs[-1], C.detach())
         ok &= _close(dA, torch.stack([a.grad for a in pre]), 1e-4)
         ok &= _close(dH[0], H0.grad, 1e-4) and _close(dC, C0.grad, 1e-4)
+    return ok
+
+
+def _gru_chain_agrees(lib, gen: torch.Generator) -> bool:
+    """The GRU's chain against its equations (d2l §9.1) with torch's autograd: forward, then
+    BPTT's ∂L/∂ pre-activations of [Z | R] and H̃, and ∂L/∂H_0."""
+    from rnn_tui.models import recurrent_chain
+
+    ok = True
+    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1)):
+        X = torch.randint(0, V, (T, b), generator=gen)
+        U_zr, U_h = torch.randn(V, 2 * n, generator=gen), torch.randn(V, n, generator=gen)
+        W_zr = torch.randn(n, 2 * n, generator=gen) * 0.3
+        W_h = torch.randn(n, n, generator=gen) * 0.3
+        H0 = torch.randn(b, n, generator=gen).requires_grad_()
+        E = torch.randn(T, b, n, generator=gen)
+        with torch.enable_grad():
+            H, pre, want_H = H0, [], []
+            for t in range(T):
+                a = H @ W_zr + U_zr[X[t]]
+                Z, R = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:])
+                c = (R * H) @ W_h + U_h[X[t]]
+                a.retain_grad()
+                c.retain_grad()
+                pre.append((a, c))
+                H = Z * H + (1 - Z) * torch.tanh(c)
+                want_H.append(H)
+            (torch.stack(want_H) * E).sum().backward()
+        ZR, cand, RH = torch.empty(T, b, 2 * n), torch.empty(T, b, n), torch.empty(T, b, n)
+        Hs = torch.empty(T + 1, b, n)
+        Hs[0] = H0.detach()
+        recurrent_chain.gru_forward(lib, ZR, cand, RH, Hs, W_zr, W_h, X, U_zr, U_h, threads)
+        dH, dA, dB = torch.zeros(T + 1, b, n), torch.empty_like(ZR), torch.empty_like(cand)
+        dH[1:] = E
+        recurrent_chain.gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_zr, W_h, threads)
+        ok &= _close(Hs[1:], torch.stack(want_H).detach())
+        ok &= _close(dA, torch.stack([a.grad for a, _ in pre]), 1e-4)
+        ok &= _close(dB, torch.stack([c.grad for _, c in pre]), 1e-4)
+        ok &= _close(dH[0], H0.grad, 1e-4)
     return ok
 
 

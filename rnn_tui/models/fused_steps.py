@@ -63,6 +63,8 @@ SIGNATURES = {
     "rnn_chain_backward": (4, 4),
     "lstm_chain_forward": (7, 4),
     "lstm_chain_backward": (7, 4),
+    "gru_chain_forward": (9, 4),
+    "gru_chain_backward": (9, 4),
     "chain_threads": (0, 0),
 }
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import torch
 from torch.autograd.function import once_differentiable
 
+from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_
 from rnn_tui.models.base import LanguageModel, State
 from rnn_tui.models.fused_steps import loops_for
@@ -50,20 +51,31 @@ class GRURecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, U_zr, U_h, H0, W_hzr, W_hh, prepack):
-        """`prepack=False` keeps every product plain (the loop's measured choice)."""
+    def forward(ctx, X, U_zr, U_h, H0, W_hzr, W_hh, chain, prepack):
+        """`chain=True` runs both time loops as one C call each (recurrent_chain); `prepack=False`
+        keeps every product plain (the loops' measured choices)."""
         T, B = X.shape
         n2 = U_zr.shape[1]
         n = n2 // 2
-        # The input terms gathered into the loop's buffers, then each step adds its recurrent
-        # product in place: addmm with out= would copy the input term into the output first.
         ZR = U_zr.new_empty(T, B, n2)
         cand = U_h.new_empty(T, B, n)  # H̃_t
-        gather_into(ZR, U_zr, X)
-        gather_into(cand, U_h, X)
         RH = torch.empty_like(cand)  # R_t ⊙ H_{t-1}
         Hs = U_h.new_empty(T + 1, B, n)  # H_0..H_T
         Hs[0] = H0
+        ctx.lib = recurrent_chain.library(W_hzr, T) if chain else None
+        ctx.loops = None
+        ctx.save_for_backward(X, W_hzr, W_hh)
+        ctx.saved = (ZR, cand, RH, Hs)
+        ctx.prepack = prepack
+        ctx.vocab_size = U_zr.shape[0]
+        if ctx.lib is not None:
+            tables = (U_zr.contiguous(), U_h.contiguous())
+            recurrent_chain.gru_forward(ctx.lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, *tables)
+            return Hs[1:]
+        # The input terms gathered into the loop's buffers, then each step adds its recurrent
+        # product in place: addmm with out= would copy the input term into the output first.
+        gather_into(ZR, U_zr, X)
+        gather_into(cand, U_h, X)
         W_zr, W_h = StepMatmul(W_hzr, B, T, prepack), StepMatmul(W_hh, B, T, prepack)
         # Every step's slices made at once (unbind), not by indexing inside the loop.
         steps = zip(
@@ -91,10 +103,6 @@ class GRURecurrence(torch.autograd.Function):
                 W_h.add_to(h, rh)
                 loops.gru_fwd_b(h.data_ptr(), H.data_ptr(), zr.data_ptr(), H_next.data_ptr(), B, n)
         ctx.loops = loops
-        ctx.save_for_backward(X, W_hzr, W_hh)
-        ctx.saved = (ZR, cand, RH, Hs)
-        ctx.prepack = prepack
-        ctx.vocab_size = U_zr.shape[0]
         return Hs[1:]
 
     @staticmethod
@@ -109,13 +117,16 @@ class GRURecurrence(torch.autograd.Function):
         dH[0].zero_()
         dH[1:] = dHs
         dA, dB = torch.empty_like(ZR), torch.empty_like(cand)
-        W_hh_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
-        W_hzr_T = StepMatmul(W_hzr.T, B, T, ctx.prepack)
-        dRH = dH.new_empty(B, n)
-        if ctx.loops is not None:
-            _fused_bptt(ctx.loops, dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T)
+        if ctx.lib is not None:
+            recurrent_chain.gru_backward(ctx.lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh)
         else:
-            _bptt(dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T)
+            W_hh_T = StepMatmul(W_hh.T, B, T, ctx.prepack)
+            W_hzr_T = StepMatmul(W_hzr.T, B, T, ctx.prepack)
+            dRH = dH.new_empty(B, n)
+            if ctx.loops is not None:
+                _fused_bptt(ctx.loops, dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T)
+            else:
+                _bptt(dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T)
         rows, packed, needs = H_prev.reshape(-1, n), ctx.prepack, ctx.needs_input_grad
         ids, V = X.reshape(-1), ctx.vocab_size
         # What autograd ran for F.embedding's gather (deterministic on a GPU).
@@ -123,7 +134,7 @@ class GRURecurrence(torch.autograd.Function):
         dU_h = _embedding_backward(dB.view(-1, n), ids, V, -1, False) if needs[2] else None
         dW_hzr = weight_grad(rows, dA.reshape(-1, n2), packed) if needs[4] else None
         dW_hh = weight_grad(RH.reshape(-1, n), dB.view(-1, n), packed) if needs[5] else None
-        return None, dU_zr, dU_h, dH[0], dW_hzr, dW_hh, None
+        return None, dU_zr, dU_h, dH[0], dW_hzr, dW_hh, None, None
 
 
 def _bptt(dH, ZR, cand, H_prev, dA, dB, dRH, W_hh_T, W_hzr_T) -> None:
@@ -208,8 +219,12 @@ class GRUScratch(LanguageModel):
         W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
         # Time-major ids: each step reads a contiguous (B, ·) slice.
         args = (X.T, W_xzr + b_zr, self.W_xh + self.b_h, state[0], W_hzr, self.W_hh)
-        # W_hzr is the larger weight: where it is too small to pack, neither is packed.
-        Hs = self._recurrence(GRURecurrence, args, W_hzr, X.shape[1], X.shape[0])
+        # W_hzr is the larger weight: where it is too small to pack, neither is packed (nor
+        # chained). Prepacking is measured with torch's loops, then the C chain against the winner.
+        T, B = X.shape[1], X.shape[0]
+        packed = self._prepacking(GRURecurrence, (*args, False), W_hzr, T, B)
+        chained = self._chaining(GRURecurrence, args, W_hzr, packed, T, B)
+        Hs = GRURecurrence.apply(*args, chained, packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)
 

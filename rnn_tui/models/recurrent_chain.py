@@ -129,6 +129,41 @@ def lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W_h, threads: int | None =
     lib.lstm_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
 
 
+def gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads=None) -> None:
+    """The GRU's time loop (d2l §9.1) in one call: ZR (T, B, 2h) = σ([Z | R]), cand = H̃,
+    RH = R ⊙ H_{t-1} (T, B, h) written, Hs (T + 1, B, h) from H_0 in row 0; W_hzr (h, 2h),
+    W_hh (h, h); U_zr (V, 2h) and U_h (V, h) the input tables, rows x_t."""
+    T, B, n = cand.shape
+    square = W_hh
+    _check(ZR, square, (T, B, 2 * n))
+    for buffer, shape in ((cand, (T, B, n)), (RH, (T, B, n)), (Hs, (T + 1, B, n))):
+        _check(buffer, square, shape)
+    if W_hzr.shape != (n, 2 * n) or W_hzr.dtype != torch.float32:
+        raise ValueError("W_hzr must be (h, 2h) float32")
+    ids = _ids(X, U_zr, T, B, 2 * n)
+    _ids(X, U_h, T, B, n)
+    W_zr = torch.stack([pack(W_hzr[:, k * n : (k + 1) * n]) for k in range(2)])
+    W_h = pack(W_hh)
+    pointers = (ZR, cand, RH, Hs, W_zr, W_h, ids, U_zr, U_h)
+    lib.gru_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+
+
+def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> None:
+    """Its BPTT in one call: dH (T + 1, B, h) holds the outputs' gradients in rows 1..T and
+    zeros in row 0; fills dA (T, B, 2h), dB (T, B, h) and dH[0] = ∂L/∂H_0."""
+    T, B, n = cand.shape
+    for buffer, shape in ((dA, (T, B, 2 * n)), (ZR, (T, B, 2 * n))):
+        _check(buffer, W_hh, shape)
+    for buffer, shape in ((dH, (T + 1, B, n)), (dB, (T, B, n)), (cand, (T, B, n))):
+        _check(buffer, W_hh, shape)
+    _check(Hs, W_hh, (T + 1, B, n))
+    if W_hzr.shape != (n, 2 * n) or W_hzr.dtype != torch.float32:
+        raise ValueError("W_hzr must be (h, 2h) float32")
+    W_zr, W_h, dRH = pack(W_hzr.T), pack(W_hh.T), dH.new_empty(B, n)
+    pointers = (dH, dA, dB, dRH, ZR, cand, Hs, W_zr, W_h)
+    lib.gru_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+
+
 def _ids(X: torch.Tensor, table: torch.Tensor, T: int, B: int, width: int) -> torch.Tensor:
     """The token ids as contiguous int64 (T, B), each a row of `table` (V, width): the C code
     reads that row unchecked, so an id out of range fails here, as torch's gather would."""
@@ -187,6 +222,8 @@ __all__ = [
     "PANEL",
     "backward",
     "forward",
+    "gru_backward",
+    "gru_forward",
     "library",
     "lstm_backward",
     "lstm_forward",
