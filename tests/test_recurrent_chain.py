@@ -380,3 +380,19 @@ def test_checking_the_chains_at_load_draws_none_of_the_runs_random_numbers(lib, 
     rng = torch.get_rng_state()
     assert fused_steps.load().lib is not None
     assert torch.equal(torch.get_rng_state(), rng)
+
+
+@needs_cc
+def test_a_compiler_without_openmp_builds_the_chains_single_threaded(tmp_path, monkeypatch):
+    """Apple's clang has no -fopenmp: the same source builds without it, and the chains run,
+    and agree, on one thread."""
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(fused_steps.NATIVE_ENV, raising=False)
+    monkeypatch.setattr(fused_steps, "_loaded", [])
+    monkeypatch.setattr(fused_steps, "OPENMP_FLAG", "-fno-such-openmp-flag")
+    loaded = fused_steps.load()
+    assert loaded.lib is not None, loaded.note
+    assert loaded.lib.chain_threads() == 1 and recurrent_chain.threads() == 1
+    S = torch.zeros(3, 2, 16)
+    recurrent_chain.forward(loaded.lib, S, torch.eye(16), torch.zeros(2, 2), torch.ones(1, 16))
+    torch.testing.assert_close(S[1], torch.full((2, 16), 1.0).tanh())

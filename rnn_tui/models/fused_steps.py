@@ -6,8 +6,8 @@ multiplies five more times. As torch kernels each is a dispatch and a pass over 
 forward step at batch 32 and hidden 256 on this project's machine, where one C loop per gap
 between products does the same arithmetic in one pass (22 µs), and the scratch GRU trains 17 %
 faster (benchmarks/README.md). The LSTM's gates, C_t, tanh C_t and H_t (d2l §9.2) are one loop
-forward and one backward (steps_c.py). The scratch RNN's whole time loop, products included,
-is one C call a pass (chain_c.py, recurrent_chain.py).
+forward and one backward (steps_c.py). Each scratch cell's whole time loop, products included,
+can also be one C call a pass (chain_c.py, recurrent_chain.py).
 
 The C source is built once per machine and compiler with the system's C compiler (`cc`,
 or $CC) into the cache folder (token_cache.cache_dir() / "native", private to the user) and
