@@ -139,7 +139,7 @@ def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib):
     model = RNNScratch(28, 256)
     X = torch.randint(0, 28, (4, 9))
     keys = [
-        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, recurrent_chain.threads())
+        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, recurrent_chain.thread_count())
         for packed in (0, 1)
     ]
     for key in keys:  # the prepacking measured first decides which
@@ -185,8 +185,8 @@ def test_training_through_the_chain_follows_torchs_losses(lib, tmp_path):
     assert plain != chained  # the chain ran: another rounding
     assert chained_run.path.text() == "eager · fp32 · C loops"
     assert chained_run.path.notes[-1] == (
-        f"time loop one C call a pass, {recurrent_chain.threads()} "
-        f"thread{'s' if recurrent_chain.threads() != 1 else ''} (as the run's first session "
+        f"time loop one C call a pass, {recurrent_chain.thread_count()} "
+        f"thread{'s' if recurrent_chain.thread_count() != 1 else ''} (as the run's first session "
         "measured)"
     )
     assert plain_run.path.text() == "eager · fp32"
@@ -392,7 +392,7 @@ def test_a_compiler_without_openmp_builds_the_chains_single_threaded(tmp_path, m
     monkeypatch.setattr(fused_steps, "OPENMP_FLAG", "-fno-such-openmp-flag")
     loaded = fused_steps.load()
     assert loaded.lib is not None, loaded.note
-    assert loaded.lib.chain_threads() == 1 and recurrent_chain.threads() == 1
+    assert loaded.lib.chain_threads() == 1 and recurrent_chain.thread_count() == 1
     S = torch.zeros(3, 2, 16)
     recurrent_chain.forward(loaded.lib, S, torch.eye(16), torch.zeros(2, 2), torch.ones(1, 16))
     torch.testing.assert_close(S[1], torch.full((2, 16), 1.0).tanh())

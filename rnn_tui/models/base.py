@@ -86,7 +86,7 @@ class LanguageModel(nn.Module, ABC):
         eligible = recurrent_chain.library(weight, steps) is not None
         key = ("chain", self.model_name, steps, batch, self.vocab_size, self.num_hiddens, packed)
         if eligible:
-            key += (recurrent_chain.threads(),)
+            key += (recurrent_chain.thread_count(),)
 
         def apply(*leaves):
             return function.apply(*leaves, packed)

@@ -47,7 +47,7 @@ def library(W_hh: torch.Tensor, steps: int):
     return fused_steps.loops_for(W_hh)
 
 
-def threads() -> int:
+def thread_count() -> int:
     """Threads a chain splits its columns over: torch's, where the library has OpenMP."""
     lib = fused_steps.load().lib
     if lib is None or lib.chain_threads() <= 1:
@@ -66,7 +66,7 @@ def forward(
     """S (T + 1, B, h), contiguous, S[0] = H_0 on entry; on return
     S[t] = H_t = tanh(H_{t-1} W_hh + table[X_t]) for t = 1..T, X (T, B) token ids and
     table = W_xh + b_h (V, h): one-hot X_t W_xh + b_h is row x_t of it. `threads` defaults to
-    `threads()`."""
+    `thread_count()`."""
     T, B, n = S.shape[0] - 1, S.shape[1], S.shape[2]
     _check(S, W_hh)
     table = table.contiguous()
@@ -74,7 +74,7 @@ def forward(
     W = pack(W_hh)  # names keep every buffer alive across the call
     lib.rnn_chain_forward(
         S.data_ptr(), W.data_ptr(), ids.data_ptr(), table.data_ptr(), T, B, n,
-        threads or _threads(),
+        threads or thread_count(),
     )  # fmt: skip
 
 
@@ -96,7 +96,7 @@ def backward(
     T, B, n = G.shape
     W = pack(W_hh.T)
     lib.rnn_chain_backward(
-        G.data_ptr(), E.data_ptr(), H.data_ptr(), W.data_ptr(), T, B, n, threads or _threads()
+        G.data_ptr(), E.data_ptr(), H.data_ptr(), W.data_ptr(), T, B, n, threads or thread_count()
     )
 
 
@@ -105,13 +105,14 @@ def lstm_forward(lib, gates, Hs, Cs, tanh_C, W_h, X, U, threads: int | None = No
     written and activated, Hs and Cs (T + 1, B, h) from H_0 and C_0 given in row 0, tanh_C
     (T, B, h); W_h (h, 4h); U = W_x + b (V, 4h), whose row x_t is X_t W_x + b."""
     T, B, n = tanh_C.shape
+    _weight(W_h, (n, 4 * n))
     for buffer, shape in ((gates, (T, B, 4 * n)), (Hs, (T + 1, B, n)), (Cs, (T + 1, B, n))):
         _check(buffer, W_h[:, :n], shape)
     _check(tanh_C, W_h[:, :n], (T, B, n))
     ids = _ids(X, U, T, B, 4 * n)
     W = torch.stack([pack(W_h[:, k * n : (k + 1) * n]) for k in range(4)])
     pointers = (gates, Hs, Cs, tanh_C, W, ids, U)
-    lib.lstm_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+    lib.lstm_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
 
 
 def lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W_h, threads: int | None = None) -> None:
@@ -119,6 +120,7 @@ def lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W_h, threads: int | None =
     gradients in rows 1..T, zeros in row 0), dC (B, h, updated in place) and the forward's
     buffers; then dH_{t-1} += dA_t W_hᵀ. On return dH[0] = ∂L/∂H_0 and dC = ∂L/∂C_0."""
     T, B, n = tanh_C.shape
+    _weight(W_h, (n, 4 * n))
     for buffer, shape in ((dH, (T + 1, B, n)), (dA, (T, B, 4 * n)), (gates, (T, B, 4 * n))):
         _check(buffer, W_h[:, :n], shape)
     for buffer, shape in ((Cs, (T + 1, B, n)), (tanh_C, (T, B, n))):
@@ -126,7 +128,7 @@ def lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W_h, threads: int | None =
     _check(dC.unsqueeze(0), W_h[:, :n], (1, B, n))
     W = pack(W_h.T)
     pointers = (dH, dC, dA, gates, Cs, tanh_C, W)
-    lib.lstm_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+    lib.lstm_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
 
 
 def gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads=None) -> None:
@@ -138,14 +140,13 @@ def gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads=None) 
     _check(ZR, square, (T, B, 2 * n))
     for buffer, shape in ((cand, (T, B, n)), (RH, (T, B, n)), (Hs, (T + 1, B, n))):
         _check(buffer, square, shape)
-    if W_hzr.shape != (n, 2 * n) or W_hzr.dtype != torch.float32:
-        raise ValueError("W_hzr must be (h, 2h) float32")
+    _weight(W_hzr, (n, 2 * n))
     ids = _ids(X, U_zr, T, B, 2 * n)
     _ids(X, U_h, T, B, n)
     W_zr = torch.stack([pack(W_hzr[:, k * n : (k + 1) * n]) for k in range(2)])
     W_h = pack(W_hh)
     pointers = (ZR, cand, RH, Hs, W_zr, W_h, ids, U_zr, U_h)
-    lib.gru_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+    lib.gru_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
 
 
 def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> None:
@@ -157,11 +158,15 @@ def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> No
     for buffer, shape in ((dH, (T + 1, B, n)), (dB, (T, B, n)), (cand, (T, B, n))):
         _check(buffer, W_hh, shape)
     _check(Hs, W_hh, (T + 1, B, n))
-    if W_hzr.shape != (n, 2 * n) or W_hzr.dtype != torch.float32:
-        raise ValueError("W_hzr must be (h, 2h) float32")
+    _weight(W_hzr, (n, 2 * n))
     W_zr, W_h, dRH = pack(W_hzr.T), pack(W_hh.T), dH.new_empty(B, n)
     pointers = (dH, dA, dB, dRH, ZR, cand, Hs, W_zr, W_h)
-    lib.gru_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or _threads())
+    lib.gru_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
+
+
+def _weight(W: torch.Tensor, shape: tuple[int, int]) -> None:
+    if tuple(W.shape) != shape or W.dtype != torch.float32 or W.device.type != "cpu":
+        raise ValueError(f"the recurrent weight must be a CPU float32 {shape} tensor")
 
 
 def _ids(X: torch.Tensor, table: torch.Tensor, T: int, B: int, width: int) -> torch.Tensor:
@@ -179,9 +184,6 @@ def _ids(X: torch.Tensor, table: torch.Tensor, T: int, B: int, width: int) -> to
     if int(low) < 0 or int(high) >= table.shape[0]:
         raise IndexError(f"token id out of range for a vocabulary of {table.shape[0]}")
     return ids
-
-
-_threads = threads  # the module's function, where a parameter of that name hides it
 
 
 def _check(Y: torch.Tensor, W: torch.Tensor, shape: tuple | None = None) -> None:
@@ -212,7 +214,7 @@ def note(verdict: Verdict, measured_now: bool) -> str:
             f"{verdict.plain_ms:.1f} ms in torch"
         )
     if verdict.packed:
-        count = threads()
+        count = thread_count()
         plural = "s" if count != 1 else ""
         return f"time loop one C call a pass, {count} thread{plural} ({times})"
     return f"time loop in torch, faster here ({times})"
@@ -229,5 +231,5 @@ __all__ = [
     "lstm_forward",
     "note",
     "pack",
-    "threads",
+    "thread_count",
 ]
