@@ -15,6 +15,7 @@ from test_trainer import tiny
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.data.sources import read_text
 from rnn_tui.models import fused_steps, recurrent_chain
+from rnn_tui.models.chain_check import gru_equations, lstm_equations
 from rnn_tui.models.rnn_scratch import RNNScratch, TanhRecurrence
 from rnn_tui.models.step_matmul import _verdicts
 from rnn_tui.runs.rundir import RunDir
@@ -215,22 +216,6 @@ def test_a_tampered_chain_choice_is_one_line():
         resumed_prepacking(_Resume({"chained": "yes"}), "chained")
 
 
-def _lstm_reference(X, U, H0, C0, W):
-    """The LSTM equations (d2l §9.2, gates O, I, F, C̃) step by step, keeping each step's
-    pre-activations for their gradients."""
-    n = H0.shape[1]
-    H, C, pre, Hs = H0, C0, [], []
-    for t in range(X.shape[0]):
-        a = H @ W + U[X[t]]
-        a.retain_grad()
-        pre.append(a)
-        o, i, f = (torch.sigmoid(a[:, k * n : (k + 1) * n]) for k in range(3))
-        C = f * C + i * torch.tanh(a[:, 3 * n :])
-        H = o * torch.tanh(C)
-        Hs.append(H)
-    return torch.stack(Hs), C, pre
-
-
 @needs_cc
 @settings(max_examples=40, deadline=None)
 @given(
@@ -251,7 +236,7 @@ def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
     U, W = torch.randn(V, 4 * n, generator=gen), torch.randn(n, 4 * n, generator=gen) * 0.3
     H0, C0 = (torch.randn(B, n, generator=gen).requires_grad_() for _ in range(2))
     E, dC_T = torch.randn(T, B, n, generator=gen), torch.randn(B, n, generator=gen)
-    want_H, want_C, pre = _lstm_reference(X, U, H0, C0, W)
+    want_H, want_C, pre = lstm_equations(X, U, H0, C0, W)
     ((want_H * E).sum() + (want_C * dC_T).sum()).backward()
 
     gates, tanh_C = torch.empty(T, B, 4 * n), torch.empty(T, B, n)
@@ -304,25 +289,6 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
     assert run.path.notes[-1].startswith("time loop one C call a pass")
 
 
-def _gru_reference(X, U_zr, U_h, H0, W_hzr, W_hh):
-    """The GRU equations (d2l §9.1) step by step, keeping the pre-activations of [Z | R] and
-    H̃ for their gradients."""
-    n = H0.shape[1]
-    H, pre_zr, pre_h, Hs = H0, [], [], []
-    for t in range(X.shape[0]):
-        a = H @ W_hzr + U_zr[X[t]]
-        a.retain_grad()
-        Z, R = torch.sigmoid(a[:, :n]), torch.sigmoid(a[:, n:])
-        b = (R * H) @ W_hh + U_h[X[t]]
-        b.retain_grad()
-        H_tilde = torch.tanh(b)
-        H = Z * H + (1 - Z) * H_tilde
-        pre_zr.append(a)
-        pre_h.append(b)
-        Hs.append(H)
-    return torch.stack(Hs), pre_zr, pre_h
-
-
 @needs_cc
 @settings(max_examples=40, deadline=None)
 @given(
@@ -345,7 +311,7 @@ def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
     W_hh = torch.randn(n, n, generator=gen) * 0.3
     H0 = torch.randn(B, n, generator=gen).requires_grad_()
     E = torch.randn(T, B, n, generator=gen)
-    want_H, pre_zr, pre_h = _gru_reference(X, U_zr, U_h, H0, W_hzr, W_hh)
+    want_H, pre_zr, pre_h = gru_equations(X, U_zr, U_h, H0, W_hzr, W_hh)
     (want_H * E).sum().backward()
 
     ZR, cand, RH = torch.empty(T, B, 2 * n), torch.empty(T, B, n), torch.empty(T, B, n)

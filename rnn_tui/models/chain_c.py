@@ -232,23 +232,9 @@ static void lstm_backward_work(const void* arg, int id, int active) {
   for (long t = c->T - 1; t >= 0; t--) {
     const float* g = c->gates + t * B * n4;
     float* da = c->dA + t * B * n4;
-    for (long b = 0; b < B; b++) {
-      const float* dh = c->dH + ((t + 1) * B + b) * n;
-      const float* o = g + b * n4; const float* i = o + n; const float* f = o + 2 * n;
-      const float* ct = o + 3 * n; const float* cp = c->Cs + (t * B + b) * n;
-      const float* tc = c->tc + (t * B + b) * n;
-      float* dc = c->dC + b * n; float* a = da + b * n4;
-      #pragma omp simd
-      for (long j = j0; j < j1; j++) {
-        float oj = o[j], ij = i[j], fj = f[j], cj = ct[j], tj = tc[j];
-        a[j] = dh[j] * tj * (oj * (1.0f - oj));
-        float d = dc[j] + dh[j] * oj * (1.0f - tj * tj);
-        a[n + j] = d * cj * (ij * (1.0f - ij));
-        a[2 * n + j] = d * cp[j] * (fj * (1.0f - fj));
-        a[3 * n + j] = d * ij * (1.0f - cj * cj);
-        dc[j] = d * fj;
-      }
-    }
+    for (long b = 0; b < B; b++)
+      lstm_bwd_row(c->dH + ((t + 1) * B + b) * n, g + b * n4, c->Cs + (t * B + b) * n,
+                   c->tc + (t * B + b) * n, c->dC + b * n, da + b * n4, n, j0, j1);
     chain_barrier(active);  /* dA_t whole: each product below reads all of its columns */
     chain_product(da, n4, c->W, c->dH + t * B * n, n, B, n4, n, p0, p1, 1);
   }
@@ -336,29 +322,14 @@ static void gru_backward_work(const void* arg, int id, int active) {
     float* prev = c->dH + t * B * n;
     float* da = c->dA + t * B * n2;
     float* db = c->dB + t * B * n;
-    for (long b = 0; b < B; b++) {
-      const float* g = dh + b * n; const float* z = zr + b * n2; const float* cr = cand + b * n;
-      const float* h = Hp + b * n; float* o = db + b * n; float* a = da + b * n2;
-      #pragma omp simd
-      for (long j = j0; j < j1; j++) {
-        float zz = z[j], cc = cr[j];
-        o[j] = g[j] * (1.0f - zz) * (1.0f - cc * cc);
-        a[j] = g[j] * (h[j] - cc) * (zz * (1.0f - zz));
-      }
-    }
+    for (long b = 0; b < B; b++)
+      gru_bwd_a_row(dh + b * n, zr + b * n2, cand + b * n, Hp + b * n, db + b * n, da + b * n2,
+                    j0, j1);
     chain_barrier(active);
     chain_product(db, n, c->Wh, c->dRH, n, B, n, n, p0, p1, 0);
-    for (long b = 0; b < B; b++) {
-      const float* d = c->dRH + b * n; const float* z = zr + b * n2; const float* r = z + n;
-      const float* h = Hp + b * n; const float* g = dh + b * n; float* p = prev + b * n;
-      float* a = da + b * n2 + n;
-      #pragma omp simd
-      for (long j = j0; j < j1; j++) {
-        float rr = r[j];
-        a[j] = d[j] * h[j] * (rr * (1.0f - rr));
-        p[j] += g[j] * z[j] + d[j] * rr;
-      }
-    }
+    for (long b = 0; b < B; b++)
+      gru_bwd_b_row(c->dRH + b * n, zr + b * n2, Hp + b * n, dh + b * n, prev + b * n,
+                    da + b * n2 + n, n, j0, j1);
     chain_barrier(active);
     chain_product(da, n2, c->Wzr, prev, n, B, n2, n, p0, p1, 1);
   }
