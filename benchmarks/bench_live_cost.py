@@ -1,6 +1,6 @@
 """What the live Train screen costs a run, measured inside one run.
 
-    python benchmarks/bench_live_cost.py [--epochs 24] [--period 5] [--hidden 256]
+    python benchmarks/bench_live_cost.py [--epochs 24] [--period 5] [--hidden 256] [--model lstm]
 
 A char LSTM is started with `s` on the Train screen of the real app (a 120×40 tmux pane, as in
 bench_ui.py: the trainer is the app's ordinary child). While it trains, the app process is
@@ -78,8 +78,8 @@ def live_ratios(periods: list[tuple[str, float | None]]) -> list[float]:
     return ratios
 
 
-def measure(work: Path, hidden: int, epochs: int, period: float) -> dict:
-    app = TmuxApp(work, hidden, epochs, {})
+def measure(work: Path, hidden: int, epochs: int, period: float, model: str = "lstm") -> dict:
+    app = TmuxApp(work, hidden, epochs, {}, model=model)
     switches: list[tuple[float, str]] = []
     live_cpu = live_wall = 0.0
     stopped = False
@@ -109,7 +109,7 @@ def measure(work: Path, hidden: int, epochs: int, period: float) -> dict:
     ratio = statistics.median(ratios) if ratios else None
     return {
         "measure": "live_cost",
-        "model": f"lstm char hidden {hidden}",
+        "model": f"{model} char hidden {hidden}",
         "period_s": period,
         "live_periods": len(ratios),
         "ratio": round(ratio, 3) if ratio else None,
@@ -126,12 +126,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=24, help="the run's epochs (default 24)")
     ap.add_argument("--period", type=float, default=5.0, help="seconds live, then quiet")
     ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--model", default="lstm", help="the Train form's model, e.g. rnn-scratch")
     args = ap.parse_args(argv)
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "live_cost", "skipped": "tmux is not installed"}))
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
-        row = measure(Path(tmp), args.hidden, args.epochs, args.period)
+        row = measure(Path(tmp), args.hidden, args.epochs, args.period, args.model)
     print(json.dumps(row), flush=True)
     return 0 if row["ok"] else 1
 

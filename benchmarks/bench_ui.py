@@ -49,8 +49,8 @@ SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits i
 # -- the instrumented app (runs inside tmux) -------------------------------------------------
 
 
-def serve(out: Path, hidden: int, epochs: int, lag: bool) -> int:
-    """The real app on its Train screen, the form set to a char LSTM of `hidden` units for
+def serve(out: Path, hidden: int, epochs: int, lag: bool, model: str = "lstm") -> int:
+    """The real app on its Train screen, the form set to a char `model` of `hidden` units for
     `epochs` epochs, recording to `out` (JSON lines) its pid, each `v` handled and, with `lag`,
     the event loop's lag (a timer 20 times a second: not in the app a ratio measures)."""
     sys.path.insert(0, str(ROOT))
@@ -73,7 +73,7 @@ def serve(out: Path, hidden: int, epochs: int, lag: bool) -> int:
             # No super().on_mount(): Textual calls TrainScreen's own after this one, and a
             # second call would start a second poll timer.
             form = self.query_one(TrainForm)
-            form.set_value("model", "lstm")
+            form.set_value("model", model)
             form.set_value("token", "char")
             form.set_value("hidden", hidden)
             form.set_value("epochs", epochs)
@@ -130,7 +130,13 @@ class TmuxApp:
     """The instrumented app in a detached tmux session."""
 
     def __init__(
-        self, work: Path, hidden: int, epochs: int, env: dict[str, str], lag: bool = False
+        self,
+        work: Path,
+        hidden: int,
+        epochs: int,
+        env: dict[str, str],
+        lag: bool = False,
+        model: str = "lstm",
     ):
         self.session = f"bench-ui-{os.getpid()}-{time.monotonic_ns()}"
         self.out = work / f"{self.session}.jsonl"
@@ -140,7 +146,8 @@ class TmuxApp:
         # The app draws into the pane (Textual writes to standard error), as a user's would.
         command = (
             f"cd {ROOT} && env {exports} {sys.executable} {Path(__file__).resolve()} "
-            f"--serve {self.out} --hidden {hidden} --epochs {epochs}{' --lag' if lag else ''}"
+            f"--serve {self.out} --hidden {hidden} --epochs {epochs} --model {model}"
+            f"{' --lag' if lag else ''}"
             "; sleep 600"  # a failure stays on the pane for the message below
         )
         subprocess.run(
@@ -211,20 +218,22 @@ def _config(run_dir: Path) -> dict:
     return {k: v for k, v in config.items() if k not in ("run_dir", "resume")}
 
 
-def headless(work: Path, hidden: int, epochs: int, n: int) -> Path:
+def headless(work: Path, hidden: int, epochs: int, n: int, model: str = "lstm") -> Path:
     run_dir = work / f"headless-{n}"
-    argv = [sys.executable, "-m", "rnn_tui", "train", "--model", "lstm", "--token", "char",
+    argv = [sys.executable, "-m", "rnn_tui", "train", "--model", model, "--token", "char",
             "--hidden", str(hidden), "--epochs", str(epochs),
             "--run-dir", str(run_dir)]  # fmt: skip
     subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
     return run_dir
 
 
-def from_screen(work: Path, hidden: int, epochs: int, key_every: float | None = None):
+def from_screen(
+    work: Path, hidden: int, epochs: int, key_every: float | None = None, model: str = "lstm"
+):
     """One run started with `s` on the Train screen, to its end; with `key_every`, `v` is sent
     that often meanwhile. Returns (run dir, key send times, the app's records, the app's CPU
     share while the trainer ran)."""
-    app = TmuxApp(work, hidden, epochs, SCREEN_ENV, lag=key_every is not None)
+    app = TmuxApp(work, hidden, epochs, SCREEN_ENV, lag=key_every is not None, model=model)
     sent: list[float] = []
     try:
         time.sleep(1.0)  # the first paint and the run list settle
@@ -298,8 +307,10 @@ def measure_ratio(work: Path, hidden: int, epochs: int, pairs: int) -> dict:
     }
 
 
-def measure_keys(work: Path, hidden: int, epochs: int, key_every: float) -> dict:
-    run_dir, sent, records, share = from_screen(work, hidden, epochs, key_every)
+def measure_keys(
+    work: Path, hidden: int, epochs: int, key_every: float, model: str = "lstm"
+) -> dict:
+    run_dir, sent, records, share = from_screen(work, hidden, epochs, key_every, model)
     handled = [r["t"] for r in records if r["kind"] == "key"]
     painted = [r["t"] for r in records if r["kind"] == "painted"]
     # The app records in order and drops no key: the i-th handled is the i-th sent.
@@ -309,6 +320,7 @@ def measure_keys(work: Path, hidden: int, epochs: int, key_every: float) -> dict
     keys = percentiles(to_handler)
     return {
         "measure": "keys",
+        "model": f"{model} char hidden {hidden}",
         "sent": len(sent),
         "handled": len(handled),
         "key_to_handler_ms": keys,
@@ -349,6 +361,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--epochs", type=int, default=4, help="epochs of each run (default 4)")
     ap.add_argument("--pairs", type=int, default=2, help="headless/screen pairs (default 2)")
     ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--model", default="lstm", help="the run's model (keys; default lstm)")
     ap.add_argument("--key-every", type=float, default=0.2, help="seconds between keys")
     ap.add_argument("--idle-seconds", type=float, default=10.0)
     ap.add_argument("--only", default="ratio,keys,idle", help="comma-separated measurements")
@@ -365,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lag", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve is not None:
-        return serve(args.serve, args.hidden, args.epochs, args.lag)
+        return serve(args.serve, args.hidden, args.epochs, args.lag, args.model)
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "ui", "skipped": "tmux is not installed"}))
         return 0
@@ -382,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(measure_ratio(work, args.hidden, args.epochs, args.pairs))
             print(json.dumps(rows[-1]), flush=True)
         if "keys" in only:
-            rows.append(measure_keys(work, args.hidden, args.epochs, args.key_every))
+            rows.append(measure_keys(work, args.hidden, args.epochs, args.key_every, args.model))
             print(json.dumps(rows[-1]), flush=True)
         if "idle" in only:
             rows.append(measure_idle(work, args.idle_seconds))
