@@ -12,7 +12,9 @@ H_{t-1} [W_hz | W_hr]; W_hh needs R_t first, so it stays a second matmul. Backpr
 time is written out (`GRURecurrence`): the weight gradients become one matmul each over all
 steps, and the factors that do not depend on the incoming gradient are computed for all steps at
 once; the per-step products go through `StepMatmul` (prepacked when that pays), and the
-element-wise work between two products is one C loop where `fused_steps` has them. The named
+element-wise work between two products is one C loop where `fused_steps` has them. Where the
+first training pass measures it faster, each time loop is instead one C call a pass, products
+included (`recurrent_chain`; at hidden 256, 13.3 ms a pass against 19.0 ms). The named
 parameters are the seeds'; the concatenations are rebuilt on every forward call
 (cheap next to T steps), so gradients reach each named parameter.
 """

@@ -11,7 +11,9 @@ W_xh + b_h (a one-hot row sums to 1), gathered for all steps before the time loo
 (`F.embedding(X, W_xh + b_h)`, equal to `one_hot(X) @ W_xh + b_h`), and only H_{t-1} W_hh is
 computed step by step. The output layer is one matmul over all steps after the loop.
 Backpropagation through time is written out (`TanhRecurrence`), so that the T per-step
-gradients of W_hh become one matmul.
+gradients of W_hh become one matmul. Where the first training pass measures it faster, each
+time loop (forward, BPTT) is one C call a pass instead, products, input rows and tanh included
+(`recurrent_chain`: at hidden 512, a pass 13.9 ms against 20.0 ms in torch).
 """
 
 from __future__ import annotations
