@@ -67,10 +67,13 @@ def forward(
     S[t] = H_t = tanh(H_{t-1} W_hh + table[X_t]) for t = 1..T, X (T, B) token ids and
     table = W_xh + b_h (V, h): one-hot X_t W_xh + b_h is row x_t of it. `threads` defaults to
     `thread_count()`."""
+    if S.dim() != 3:
+        raise ValueError("S must be (T + 1, B, h)")
     T, B, n = S.shape[0] - 1, S.shape[1], S.shape[2]
-    _check(S, W_hh)
+    _rows((T + 1, B, n), S)
+    _weight(W_hh, (n, n))
     table = table.contiguous()
-    ids = _ids(X, table, T, B, n)
+    ids = _ids(X, T, B, (table, n))
     W = pack(W_hh)  # names keep every buffer alive across the call
     lib.rnn_chain_forward(
         S.data_ptr(), W.data_ptr(), ids.data_ptr(), table.data_ptr(), T, B, n,
@@ -89,11 +92,11 @@ def backward(
     """G (T, B, h), contiguous, with G[T-1] given; on return
     G[t] = (E[t] + G[t+1] W_hhᵀ) ⊙ (1 − H[t]²) for t = T-2..0: E holds ∂L/∂H_t from the outputs
     and H the states H_1..H_T, both contiguous and shaped like G."""
-    _check(G, W_hh)
-    for other in (E, H):
-        if other.shape != G.shape or not other.is_contiguous() or other.dtype != G.dtype:
-            raise ValueError("E and H must be contiguous tensors shaped like G")
+    if G.dim() != 3:
+        raise ValueError("G must be (T, B, h)")
     T, B, n = G.shape
+    _rows((T, B, n), G, E, H)
+    _weight(W_hh, (n, n))
     W = pack(W_hh.T)
     lib.rnn_chain_backward(
         G.data_ptr(), E.data_ptr(), H.data_ptr(), W.data_ptr(), T, B, n, threads or thread_count()
@@ -104,12 +107,11 @@ def lstm_forward(lib, gates, Hs, Cs, tanh_C, W_h, X, U, threads: int | None = No
     """The LSTM's time loop (d2l §9.2, gates ordered O, I, F, C̃) in one call: gates (T, B, 4h)
     written and activated, Hs and Cs (T + 1, B, h) from H_0 and C_0 given in row 0, tanh_C
     (T, B, h); W_h (h, 4h); U = W_x + b (V, 4h), whose row x_t is X_t W_x + b."""
-    T, B, n = tanh_C.shape
+    T, B, n = _shape(tanh_C)
+    _rows((T, B, 4 * n), gates)
+    _rows((T + 1, B, n), Hs, Cs)
     _weight(W_h, (n, 4 * n))
-    for buffer, shape in ((gates, (T, B, 4 * n)), (Hs, (T + 1, B, n)), (Cs, (T + 1, B, n))):
-        _check(buffer, W_h[:, :n], shape)
-    _check(tanh_C, W_h[:, :n], (T, B, n))
-    ids = _ids(X, U, T, B, 4 * n)
+    ids = _ids(X, T, B, (U, 4 * n))
     W = torch.stack([pack(W_h[:, k * n : (k + 1) * n]) for k in range(4)])
     pointers = (gates, Hs, Cs, tanh_C, W, ids, U)
     lib.lstm_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
@@ -119,13 +121,11 @@ def lstm_backward(lib, dH, dC, dA, gates, Cs, tanh_C, W_h, threads: int | None =
     """Its BPTT in one call: for t = T..1, dA_t from dH_t (dH (T + 1, B, h): the outputs'
     gradients in rows 1..T, zeros in row 0), dC (B, h, updated in place) and the forward's
     buffers; then dH_{t-1} += dA_t W_hᵀ. On return dH[0] = ∂L/∂H_0 and dC = ∂L/∂C_0."""
-    T, B, n = tanh_C.shape
+    T, B, n = _shape(tanh_C)
+    _rows((T, B, 4 * n), dA, gates)
+    _rows((T + 1, B, n), dH, Cs)
+    _rows((B, n), dC)
     _weight(W_h, (n, 4 * n))
-    for buffer, shape in ((dH, (T + 1, B, n)), (dA, (T, B, 4 * n)), (gates, (T, B, 4 * n))):
-        _check(buffer, W_h[:, :n], shape)
-    for buffer, shape in ((Cs, (T + 1, B, n)), (tanh_C, (T, B, n))):
-        _check(buffer, W_h[:, :n], shape)
-    _check(dC.unsqueeze(0), W_h[:, :n], (1, B, n))
     W = pack(W_h.T)
     pointers = (dH, dC, dA, gates, Cs, tanh_C, W)
     lib.lstm_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
@@ -135,14 +135,13 @@ def gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads=None) 
     """The GRU's time loop (d2l §9.1) in one call: ZR (T, B, 2h) = σ([Z | R]), cand = H̃,
     RH = R ⊙ H_{t-1} (T, B, h) written, Hs (T + 1, B, h) from H_0 in row 0; W_hzr (h, 2h),
     W_hh (h, h); U_zr (V, 2h) and U_h (V, h) the input tables, rows x_t."""
-    T, B, n = cand.shape
-    square = W_hh
-    _check(ZR, square, (T, B, 2 * n))
-    for buffer, shape in ((cand, (T, B, n)), (RH, (T, B, n)), (Hs, (T + 1, B, n))):
-        _check(buffer, square, shape)
+    T, B, n = _shape(cand)
+    _rows((T, B, 2 * n), ZR)
+    _rows((T, B, n), RH)
+    _rows((T + 1, B, n), Hs)
     _weight(W_hzr, (n, 2 * n))
-    ids = _ids(X, U_zr, T, B, 2 * n)
-    _ids(X, U_h, T, B, n)
+    _weight(W_hh, (n, n))
+    ids = _ids(X, T, B, (U_zr, 2 * n), (U_h, n))
     W_zr = torch.stack([pack(W_hzr[:, k * n : (k + 1) * n]) for k in range(2)])
     W_h = pack(W_hh)
     pointers = (ZR, cand, RH, Hs, W_zr, W_h, ids, U_zr, U_h)
@@ -152,16 +151,38 @@ def gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads=None) 
 def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> None:
     """Its BPTT in one call: dH (T + 1, B, h) holds the outputs' gradients in rows 1..T and
     zeros in row 0; fills dA (T, B, 2h), dB (T, B, h) and dH[0] = ∂L/∂H_0."""
-    T, B, n = cand.shape
-    for buffer, shape in ((dA, (T, B, 2 * n)), (ZR, (T, B, 2 * n))):
-        _check(buffer, W_hh, shape)
-    for buffer, shape in ((dH, (T + 1, B, n)), (dB, (T, B, n)), (cand, (T, B, n))):
-        _check(buffer, W_hh, shape)
-    _check(Hs, W_hh, (T + 1, B, n))
+    T, B, n = _shape(cand)
+    _rows((T, B, 2 * n), dA, ZR)
+    _rows((T, B, n), dB)
+    _rows((T + 1, B, n), dH, Hs)
     _weight(W_hzr, (n, 2 * n))
+    _weight(W_hh, (n, n))
     W_zr, W_h, dRH = pack(W_hzr.T), pack(W_hh.T), dH.new_empty(B, n)
     pointers = (dH, dA, dB, dRH, ZR, cand, Hs, W_zr, W_h)
     lib.gru_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
+
+
+# The C code trusts every pointer and size: a wrong one would read or write out of bounds, so
+# each buffer, weight and token id is checked before a call.
+
+
+def _shape(Y: torch.Tensor) -> tuple[int, int, int]:
+    """(T, B, h) of a (T, B, h) buffer, itself checked like the others."""
+    if Y.dim() != 3:
+        raise ValueError("a chain's buffers are (T, B, h) rows")
+    _rows(tuple(Y.shape), Y)
+    return tuple(Y.shape)
+
+
+def _rows(shape: tuple, *buffers: torch.Tensor) -> None:
+    for Y in buffers:
+        if (
+            tuple(Y.shape) != shape
+            or not Y.is_contiguous()
+            or Y.dtype != torch.float32
+            or Y.device.type != "cpu"
+        ):
+            raise ValueError(f"a chain needs contiguous CPU float32 rows of shape {shape}")
 
 
 def _weight(W: torch.Tensor, shape: tuple[int, int]) -> None:
@@ -169,38 +190,21 @@ def _weight(W: torch.Tensor, shape: tuple[int, int]) -> None:
         raise ValueError(f"the recurrent weight must be a CPU float32 {shape} tensor")
 
 
-def _ids(X: torch.Tensor, table: torch.Tensor, T: int, B: int, width: int) -> torch.Tensor:
-    """The token ids as contiguous int64 (T, B), each a row of `table` (V, width): the C code
-    reads that row unchecked, so an id out of range fails here, as torch's gather would."""
+def _ids(X: torch.Tensor, T: int, B: int, *tables: tuple[torch.Tensor, int]) -> torch.Tensor:
+    """The token ids as contiguous int64 (T, B), each a row of every (table, width): the C code
+    reads those rows unchecked, so an id out of range fails here, as torch's gather would."""
     ids = X.contiguous().to(torch.int64)
-    if (
-        ids.shape != (T, B)
-        or table.shape[1:] != (width,)
-        or table.dtype != torch.float32
-        or not table.is_contiguous()
-    ):
-        raise ValueError(f"the token ids must be ({T}, {B}) and the table (V, {width}) float32")
+    if ids.shape != (T, B):
+        raise ValueError(f"the token ids must be ({T}, {B})")
+    for table, width in tables:
+        if table.dim() != 2:
+            raise ValueError(f"an input table must be (V, {width})")
+        _rows((table.shape[0], width), table)
     low, high = torch.aminmax(ids)
-    if int(low) < 0 or int(high) >= table.shape[0]:
-        raise IndexError(f"token id out of range for a vocabulary of {table.shape[0]}")
+    vocab = min(table.shape[0] for table, _ in tables)
+    if int(low) < 0 or int(high) >= vocab:
+        raise IndexError(f"token id out of range for a vocabulary of {vocab}")
     return ids
-
-
-def _check(Y: torch.Tensor, W: torch.Tensor, shape: tuple | None = None) -> None:
-    # The C code trusts every pointer and size: a wrong one would read or write out of bounds.
-    n = W.shape[0]
-    if (
-        Y.dim() != 3
-        or (shape is not None and tuple(Y.shape) != shape)
-        or not Y.is_contiguous()
-        or Y.dtype != torch.float32
-        or W.dtype != torch.float32
-        or Y.device.type != "cpu"
-        or W.dim() != 2
-        or W.shape[1] != n
-        or Y.shape[-1] != (n if shape is None else shape[-1])
-    ):
-        raise ValueError("a chain needs contiguous CPU float32 rows (T, B, n) and an n × n weight")
 
 
 def note(verdict: Verdict, measured_now: bool) -> str:
