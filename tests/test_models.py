@@ -296,7 +296,7 @@ def test_tanh_recurrence_gradcheck():
         for shape in ((2, 3), (3, 3), (5, 3), (3,))
     )
     assert torch.autograd.gradcheck(
-        lambda *params: TanhRecurrence.apply(X, *params, False, True), (H0, W_hh, W_xh, b_h)
+        lambda *params: TanhRecurrence.apply(X, *params, True), (H0, W_hh, W_xh, b_h)
     )
 
 

@@ -15,8 +15,8 @@ from test_trainer import tiny
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.data.sources import read_text
 from rnn_tui.models import fused_steps, recurrent_chain
-from rnn_tui.models.chain_check import gru_equations, lstm_equations
-from rnn_tui.models.rnn_scratch import RNNScratch, TanhRecurrence
+from rnn_tui.models.chain_check import gru_equations, lstm_equations, rnn_equations
+from rnn_tui.models.rnn_scratch import RNNScratch, rnn_pass
 from rnn_tui.models.step_matmul import _verdicts
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.engine import Trainer
@@ -43,30 +43,37 @@ def lib():
     n=st.integers(1, 70),
     V=st.integers(1, 9),
     threads=st.integers(1, 3),
+    other=st.booleans(),
     seed=st.integers(0, 1000),
 )
-def test_the_chain_is_torchs_loop_to_float32_rounding(T, B, n, V, threads, seed):
+def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads, other, seed):
     """Any batch (tiles of 6 rows, the last overlapping), any width (panels of 16 columns, the
-    last padded), any split over threads: forward and BPTT as torch computes them."""
+    last padded), any split over threads: the forward's states, and BPTT's G_t, ∂L/∂ of the
+    input table and of b_h with the output layer's gradient folded in, as autograd computes
+    them from the equations, with and without other gradients E of the states."""
     lib = fused_steps.load().lib
     assert lib is not None
     gen = torch.Generator().manual_seed(seed)
     W = torch.randn(n, n, generator=gen) / max(1.0, n**0.5)
-    table, X = torch.randn(V, n, generator=gen), torch.randint(0, V, (T, B), generator=gen)
-    S, E = torch.randn(T + 1, B, n, generator=gen), torch.randn(T, B, n, generator=gen)
-    want = S.clone()
-    for t in range(T):
-        want[t + 1] = torch.tanh(want[t] @ W + table[X[t]])
-    recurrent_chain.forward(lib, S, W, X, table, threads)
-    torch.testing.assert_close(S, want, rtol=1e-5, atol=1e-5)
-    H = want[1:].contiguous()
-    want_G, G = E.clone(), torch.full_like(E, float("nan"))  # every row must be written
-    want_G[-1] *= 1 - H[-1] ** 2
-    G[-1] = want_G[-1]
-    for t in range(T - 1, 0, -1):
-        want_G[t - 1] = (E[t - 1] + want_G[t] @ W.T) * (1 - H[t - 1] ** 2)
-    recurrent_chain.backward(lib, G, E, H, W, threads)
-    torch.testing.assert_close(G, want_G, rtol=1e-5, atol=1e-5)
+    W_q = torch.randn(n, V, generator=gen)
+    table = torch.randn(V, n, generator=gen).requires_grad_()
+    X, H0 = torch.randint(0, V, (T, B), generator=gen), torch.randn(B, n, generator=gen)
+    dO = torch.randn(T, B, V, generator=gen)
+    E = torch.randn(T, B, n, generator=gen) if other else None
+    Hs, outputs, pre = rnn_equations(X, table, H0, W, W_q)
+    torch.autograd.backward([outputs, Hs], [dO, torch.zeros_like(Hs) if E is None else E])
+    S = torch.full((T + 1, B, n), float("nan"))  # every row must be written
+    S[0] = H0
+    recurrent_chain.forward(lib, S, W, X, table.detach(), threads)
+    torch.testing.assert_close(S[1:], Hs.detach(), rtol=1e-5, atol=1e-5)
+    Z = torch.full((T + 1, B, n + V), float("nan"))
+    Z[T, :, :n], Z[0, :, n:], Z[1:, :, n:] = 0, 0, dO
+    d_table, d_b = torch.zeros(V, n), torch.zeros(n)
+    recurrent_chain.backward(lib, Z, S[1:].contiguous(), (W.T, W_q.T), X, d_table, d_b, E, threads)
+    G = torch.stack([a.grad for a in pre])
+    torch.testing.assert_close(Z[:T, :, :n], G, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(d_table, table.grad, rtol=1e-5, atol=1e-4)
+    torch.testing.assert_close(d_b, G.sum((0, 1)), rtol=1e-5, atol=1e-4)
 
 
 def test_the_chain_refuses_what_it_cannot_read_safely(lib):
@@ -77,9 +84,17 @@ def test_the_chain_refuses_what_it_cannot_read_safely(lib):
         recurrent_chain.forward(lib, S, W, torch.tensor([[0, -1], [1, 2]]), torch.zeros(5, 4))
     with pytest.raises(ValueError):  # a transposed view, not contiguous rows
         recurrent_chain.forward(lib, S.transpose(0, 1), W, torch.zeros(2, 3), torch.zeros(5, 4))
-    with pytest.raises(ValueError):  # the gradient shaped unlike G
-        recurrent_chain.backward(lib, S[1:], torch.zeros(2, 2, 3), S[1:], W)
-    assert not S.any()  # nothing was written
+    Z, X = torch.zeros(3, 2, 7), torch.zeros(2, 2, dtype=torch.long)
+    blocks = (W, torch.zeros(3, 4))
+    with pytest.raises(ValueError):  # the states shaped unlike Z's rows
+        recurrent_chain.backward(lib, Z, torch.zeros(2, 2, 3), blocks, X)
+    with pytest.raises(ValueError):  # blocks of 4 + 2 rows for rows of 7
+        recurrent_chain.backward(lib, Z, S[1:], (W, torch.zeros(2, 4)), X)
+    with pytest.raises(IndexError, match="vocabulary of 1"):  # a table row the ids lack
+        recurrent_chain.backward(lib, Z, S[1:], blocks, X + 1, torch.zeros(1, 4))
+    with pytest.raises(ValueError):  # a bias gradient of the wrong width
+        recurrent_chain.backward(lib, Z, S[1:], blocks, X, None, torch.zeros(5))
+    assert not S.any() and not Z.any()  # nothing was written
 
 
 @settings(max_examples=30, deadline=None)
@@ -95,25 +110,33 @@ def test_pack_lays_columns_out_in_panels_of_16_padded_with_zeros(K, N):
 def _inputs(T, B, V, n, seed=0):
     gen = torch.Generator().manual_seed(seed)
     X = torch.randint(0, V, (T, B), generator=gen)
-    shapes = ((B, n), (n, n), (V, n), (n,))
+    shapes = ((B, n), (n, n), (V, n), (n,), (n, V), (V,))
     return X, [(torch.randn(*s, generator=gen) * 0.05).requires_grad_() for s in shapes]
 
 
-def _outputs_and_gradients(X, inputs, chain):
+def _outputs_and_gradients(X, inputs, chain, state_grad=True):
     for x in inputs:
         x.grad = None
-    out = TanhRecurrence.apply(X, *inputs, chain, False)
-    out.backward(torch.randn(out.shape, generator=torch.Generator().manual_seed(1)))
-    return [out.detach()] + [x.grad.clone() for x in inputs]
+    logits, H_T = rnn_pass(X, *inputs, chain, False)
+    gen = torch.Generator().manual_seed(1)
+    outputs, grads = [logits], [torch.randn(logits.shape, generator=gen)]
+    if state_grad:  # a loss that reads the final state too
+        outputs.append(H_T)
+        grads.append(torch.randn(H_T.shape, generator=gen))
+    torch.autograd.backward(outputs, grads)
+    return [logits.detach(), H_T.detach()] + [x.grad.clone() for x in inputs]
 
 
-def test_the_recurrence_through_the_chain_has_torchs_values_and_gradients(lib):
+@pytest.mark.parametrize("state_grad", [False, True])
+def test_the_pass_through_the_chains_has_torchs_values_and_gradients(lib, state_grad):
+    """Logits, H_T and the gradients of H_0, W_hh, W_xh, b_h, W_hq, b_q: the same through
+    ChainedRNN (the output layer folded into BPTT) as through TanhRecurrence."""
     X, inputs = _inputs(9, 32, 28, 256)
-    ours = _outputs_and_gradients(X, inputs, chain=True)
-    theirs = _outputs_and_gradients(X, inputs, chain=False)
+    ours = _outputs_and_gradients(X, inputs, True, state_grad)
+    theirs = _outputs_and_gradients(X, inputs, False, state_grad)
     for a, b in zip(ours, theirs, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
-    assert not torch.equal(ours[2], theirs[2])  # another order of sums: the chain did run
+    assert not torch.equal(ours[3], theirs[3])  # another order of sums: the chain did run
 
 
 def test_where_the_chain_does_not_apply_torchs_loop_runs_bit_for_bit(lib, monkeypatch):

@@ -120,7 +120,7 @@ class _RNNSteps:
     @staticmethod
     def apply(H0, W_hh, W_xh, b_h, prepack):
         # Input terms of order 1, so that tanh is well into its curve.
-        return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10, False, prepack)
+        return TanhRecurrence.apply(_RNNSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
 
 
 class _RNNWordSteps:
@@ -131,7 +131,7 @@ class _RNNWordSteps:
 
     @staticmethod
     def apply(H0, W_hh, W_xh, b_h, prepack):
-        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10, False, prepack)
+        return TanhRecurrence.apply(_RNNWordSteps.X, H0, W_hh, W_xh * 10, b_h * 10, prepack)
 
 
 class _GRUSteps:

@@ -79,17 +79,17 @@ class LanguageModel(nn.Module, ABC):
             self.prepack_verdict = verdict
         return verdict is not None and verdict.packed
 
-    def _chaining(self, function, args: tuple, weight, packed: bool, steps: int, batch: int):
+    def _chaining(self, run, args: tuple, weight, packed: bool, steps: int, batch: int):
         """The measured choice of a scratch cell's time loops as one C call each
-        (recurrent_chain), for `function.apply(*args, chain, packed)`: once per loop shape and
-        thread count where the chain is eligible for `weight`, its recurrent weight."""
+        (recurrent_chain), for `run(*args, chain, packed)`: once per loop shape and thread
+        count where the chain is eligible for `weight`, its recurrent weight."""
         eligible = recurrent_chain.library(weight, steps) is not None
         key = ("chain", self.model_name, steps, batch, self.vocab_size, self.num_hiddens, packed)
         if eligible:
             key += (recurrent_chain.thread_count(),)
 
         def apply(*leaves):
-            return function.apply(*leaves, packed)
+            return run(*leaves, packed)
 
         verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
         if verdict is not None and verdict is not self.chain_verdict:

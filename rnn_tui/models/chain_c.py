@@ -4,15 +4,17 @@ A time loop of the scratch RNN is a chain of T dependent steps, each one small p
 same weight and one element-wise pass (d2l §8.5, §8.7):
 
     forward   H_t = tanh(H_{t-1} W_hh + X_t W_xh + b_h)     (X_t W_xh + b_h: row x_t of W_xh + b_h)
-    BPTT      G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²)
+    BPTT      G_t = (∂L/∂O_t W_hqᵀ + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²)
+                  = ([G_{t+1}, ∂L/∂O_t] [W_hhᵀ; W_hqᵀ]) ⊙ (1 − H_t²)
 
 In torch each step is a matmul call that lays W out for its kernel again and wakes the thread
 pool, then a tanh or a multiplication: at batch 32 and hidden 512 the product is 32 × 512 by
 512 × 512, too small for MKL's threading to pay. Here the whole chain is one call: W is laid out
 once, in panels of 16 columns (`recurrent_chain.pack`), and the columns are split between
 threads that stay in one OpenMP parallel region for all T steps, meeting at a barrier after each;
-each thread adds the input term (a row of W_xh + b_h for a one-hot X_t) or the output's gradient
-and applies tanh or 1 − H_t² to its columns as it finishes them. The scratch LSTM's loops
+each thread adds the input term (a row of W_xh + b_h for a one-hot X_t) and applies tanh, or
+applies 1 − H_t² and sums ∂L/∂b_h and ∂L/∂W_xh, on its columns as it finishes them; the output
+layer's gradient enters BPTT's product as V more rows of the weight. The scratch LSTM's loops
 (d2l §9.2) are built the same way: each thread owns a range of hidden units, their columns in all
 four gate blocks, so its element-wise work (gates, C_t, H_t; their BPTT) reads only what its
 own products wrote, and the threads meet once a step.
@@ -128,7 +130,8 @@ static void chain_parallel(chain_work work, const void* arg, long panels, long t
 
 typedef struct {
   float* Y; const float* W; const long* X; const float* tab; const float* E; const float* H;
-  long T, B, n;
+  float* dtab; float* db; const float* zero; float* sink;
+  long T, B, n, K;
 } Rnn;
 
 static void rnn_forward_work(const void* arg, int id, int active) {
@@ -150,17 +153,27 @@ static void rnn_forward_work(const void* arg, int id, int active) {
 
 static void rnn_backward_work(const void* arg, int id, int active) {
   const Rnn* c = arg;
-  long n = c->n, B = c->B, block = B * n;
+  long n = c->n, B = c->B, K = c->K, block = B * n, zblock = B * K;
   SPLIT(n, id, active)
-  for (long u = c->T - 2; u >= 0; u--) {
-    float* cur = c->Y + u * block;
-    chain_product(cur + block, n, c->W, cur, n, B, n, n, p0, p1, 0);
+  for (long u = c->T - 1; u >= 0; u--) {
+    float* cur = c->Y + u * zblock;
+    chain_product(cur + zblock, K, c->W, cur, K, B, K, n, p0, p1, 0);
+    /* ∂L/∂b_h and ∂L/∂W_xh (row x_u gets G_u's row) are summed as G_u is formed, each column
+       by the thread that owns it, so no two threads add into one place; a missing E, db or
+       dtab reads or writes a zero row of this thread's own. */
     for (long b = 0; b < B; b++) {
-      float* row = cur + b * n;
-      const float* e = c->E + u * block + b * n;
+      float* row = cur + b * K;
       const float* h = c->H + u * block + b * n;
+      const float* e = c->E ? c->E + u * block + b * n : c->zero;
+      float* db = c->db ? c->db : c->sink;
+      float* dx = c->dtab ? c->dtab + c->X[u * B + b] * n : c->sink;
       #pragma omp simd
-      for (long j = j0; j < j1; j++) row[j] = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
+      for (long j = j0; j < j1; j++) {
+        float g = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
+        row[j] = g;
+        db[j] += g;
+        dx[j] += g;
+      }
     }
     chain_barrier(active);
   }
@@ -171,15 +184,21 @@ static void rnn_backward_work(const void* arg, int id, int active) {
    = W_xh + b_h, W = W_hh (n x n) packed in panels of 16 columns, zero-padded. */
 void rnn_chain_forward(float* Y, const float* W, const long* X, const float* tab, long T,
                        long B, long n, long threads) {
-  Rnn c = {Y, W, X, tab, 0, 0, T, B, n};
+  Rnn c = {Y, W, X, tab, 0, 0, 0, 0, 0, 0, T, B, n, n};
   chain_parallel(rnn_forward_work, &c, (n + NR - 1) / NR, threads);
 }
 
-/* Its BPTT: G (T, B, n) with G_{T-1} given; G_t = (E_t + G_{t+1} W) ⊙ (1 − H_t²) for
-   t = T-2..0, E = ∂L/∂H_t from the outputs, H = H_1..H_T, W = W_hhᵀ packed. */
-void rnn_chain_backward(float* G, const float* E, const float* H, const float* W, long T,
-                        long B, long n, long threads) {
-  Rnn c = {G, W, 0, 0, E, H, T, B, n};
+/* Its BPTT with the output layer's folded in: Z (T + 1, B, K) rows of K = n + V,
+   Z_u = [G_{u+1}, ∂L/∂O_u]; Z_T and every row's last V entries given. For u = T-1..0,
+   Z_u[:, :n] = (Z_{u+1} W + E_u) ⊙ (1 − H_u²), W = [W_hhᵀ; W_hqᵀ] (K x n) packed, so that
+   the product is G_{u+2} W_hhᵀ + O_{u+1}'s gradient through W_hq at once; E (T, B, n) the
+   states' other gradients or NULL, H = H_1..H_T. Where given, db (n) += each row and
+   dtab (V, n) row X_u += it (X (T, B) token ids). */
+void rnn_chain_backward(float* Z, const float* E, const float* H, const float* W, const long* X,
+                        float* dtab, float* db, long T, long B, long n, long K, long threads) {
+  float spare[2 * n];  /* a zero row to read, and one to write (n floats: on the stack) */
+  for (long j = 0; j < 2 * n; j++) spare[j] = 0.0f;
+  Rnn c = {Z, W, X, 0, E, H, dtab, db, spare, spare + n, T, B, n, K};
   chain_parallel(rnn_backward_work, &c, (n + NR - 1) / NR, threads);
 }
 

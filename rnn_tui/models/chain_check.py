@@ -53,9 +53,24 @@ def gru_equations(X, U_zr, U_h, H0, W_zr, W_h):
     return torch.stack(Hs), pre_zr, pre_h
 
 
+def rnn_equations(X, table, H0, W, W_q):
+    """The RNN (d2l §8.5) step by step in torch: all H_t (T, B, h), the outputs H_t W_q and each
+    step's pre-activations H_{t-1} W + table[x_t], kept for their gradients."""
+    H, pre, Hs = H0, [], []
+    for t in range(X.shape[0]):
+        a = H @ W + table[X[t]]
+        a.retain_grad()
+        pre.append(a)
+        H = torch.tanh(a)
+        Hs.append(H)
+    Hs = torch.stack(Hs)
+    return Hs, Hs @ W_q, pre
+
+
 def chain_agrees(lib) -> bool:
-    """The RNN's chain (chain_c.py) against the same steps in torch, forward and BPTT, on
-    widths around the 16-column panels, batches around the 6-row tiles, one thread and more."""
+    """The RNN's chains (chain_c.py) against its equations with torch's autograd, forward and
+    BPTT (the outputs' gradient folded in, ∂L/∂ of the input table and its sum), on widths
+    around the 16-column panels, batches around the 6-row tiles, one thread and more."""
     gen = torch.Generator().manual_seed(1)
     ok = True
     for T, b, n, V, threads in (
@@ -64,23 +79,24 @@ def chain_agrees(lib) -> bool:
         (3, 5, 20, 2, 3),
         (2, 1, 33, 4, 2),
     ):
-        W, table = torch.randn(n, n, generator=gen) * 0.3, torch.randn(V, n, generator=gen)
+        W, W_q = torch.randn(n, n, generator=gen) * 0.3, torch.randn(n, V, generator=gen)
+        table = torch.randn(V, n, generator=gen).requires_grad_()
         X = torch.randint(0, V, (T, b), generator=gen)
-        S, E = torch.zeros(T + 1, b, n), torch.randn(T, b, n, generator=gen)
-        S[0] = torch.randn(b, n, generator=gen)
-        want_S = S.clone()
-        for t in range(T):
-            want_S[t + 1] = torch.tanh(want_S[t] @ W + table[X[t]])
-        H = want_S[1:].contiguous()
-        want_G = E.clone()
-        want_G[-1] *= 1 - H[-1] ** 2
-        for t in range(T - 1, 0, -1):
-            want_G[t - 1] = (E[t - 1] + want_G[t] @ W.T) * (1 - H[t - 1] ** 2)
-        got_S, got_G = S.clone(), torch.zeros(T, b, n)
-        got_G[-1] = want_G[-1]
-        recurrent_chain.forward(lib, got_S, W, X, table, threads)
-        recurrent_chain.backward(lib, got_G, E, H, W, threads)
-        ok &= _close(got_S, want_S) and _close(got_G, want_G)
+        H0 = torch.randn(b, n, generator=gen)
+        dO, E = torch.randn(T, b, V, generator=gen), torch.randn(T, b, n, generator=gen)
+        with torch.enable_grad():
+            Hs, outputs, pre = rnn_equations(X, table, H0, W, W_q)
+            torch.autograd.backward([outputs, Hs], [dO, E])
+        S = torch.empty(T + 1, b, n)
+        S[0] = H0
+        recurrent_chain.forward(lib, S, W, X, table.detach(), threads)
+        Z, d_table, d_sum = torch.zeros(T + 1, b, n + V), torch.zeros(V, n), torch.zeros(n)
+        Z[1:, :, n:] = dO
+        H = S[1:].contiguous()
+        recurrent_chain.backward(lib, Z, H, (W.T, W_q.T), X, d_table, d_sum, E, threads)
+        G = torch.stack([a.grad for a in pre])
+        ok &= _close(H, Hs.detach()) and _close(Z[:T, :, :n], G)
+        ok &= _close(d_table, table.grad) and _close(d_sum, G.sum((0, 1)))
     ok &= _lstm_agrees(lib, gen) and _gru_agrees(lib, gen)
     # A NaN stays a NaN.
     S = torch.zeros(3, 6, 16)

@@ -60,7 +60,7 @@ SIGNATURES = {
     "lstm_fwd": (5, 2),
     "lstm_bwd": (6, 2),
     "rnn_chain_forward": (4, 4),
-    "rnn_chain_backward": (4, 4),
+    "rnn_chain_backward": (7, 5),
     "lstm_chain_forward": (7, 4),
     "lstm_chain_backward": (7, 4),
     "gru_chain_forward": (9, 4),

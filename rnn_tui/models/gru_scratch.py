@@ -225,7 +225,7 @@ class GRUScratch(LanguageModel):
         # chained). Prepacking is measured with torch's loops, then the C chain against the winner.
         T, B = X.shape[1], X.shape[0]
         packed = self._prepacking(GRURecurrence, (*args, False), W_hzr, T, B)
-        chained = self._chaining(GRURecurrence, args, W_hzr, packed, T, B)
+        chained = self._chaining(GRURecurrence.apply, args, W_hzr, packed, T, B)
         Hs = GRURecurrence.apply(*args, chained, packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, Hs[-1].unsqueeze(0)

@@ -240,7 +240,7 @@ class LSTMScratch(LanguageModel):
         T, B = X.shape[1], X.shape[0]
         # Prepacking is measured with torch's loops, then the C chain against the winner.
         packed = self._prepacking(LSTMRecurrence, (*args, False), W_h, T, B)
-        chained = self._chaining(LSTMRecurrence, args, W_h, packed, T, B)
+        chained = self._chaining(LSTMRecurrence.apply, args, W_h, packed, T, B)
         Hs, C = LSTMRecurrence.apply(*args, chained, packed)
         logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
         return logits, (Hs[-1].unsqueeze(0), C.unsqueeze(0))

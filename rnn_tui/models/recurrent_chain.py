@@ -3,10 +3,11 @@
 A pass of the scratch RNN runs two chains of T dependent steps with one weight (d2l §8.5, §8.7):
 
     forward   H_t = tanh(X_t W_xh + b_h + H_{t-1} W_hh)
-    BPTT      G_t = (∂L/∂H_t from O_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²)
+    BPTT      G_t = ([G_{t+1}, ∂L/∂O_t] [W_hhᵀ; W_hqᵀ]) ⊙ (1 − H_t²)
 
-and the scratch LSTM two of the same kind, with W_h = [W_ho | W_hi | W_hf | W_hc] and its gates'
-element-wise work between products (d2l §9.2). `forward`/`backward` and `lstm_forward`/
+(the output layer's gradient ∂L/∂O_t W_hqᵀ folded into BPTT's product), and the scratch LSTM
+two of the same kind, with W_h = [W_ho | W_hi | W_hf | W_hc] and its gates' element-wise work
+between products (d2l §9.2). `forward`/`backward` and `lstm_forward`/
 `lstm_backward` run each chain in one call to the C loops' library: the weight laid out once
 (`pack`), torch's threads kept in one parallel region for all T steps. Whether that is faster
 than torch's own loop (a matmul and element-wise kernels a step, prepacked or plain) is a
@@ -29,14 +30,21 @@ from rnn_tui.models.step_matmul import MIN_USES, MIN_WEIGHTS, Verdict
 PANEL = 16  # columns a panel, as chain_c's NR
 
 
-def pack(W: torch.Tensor) -> torch.Tensor:
-    """W (K, N) as ⌈N/16⌉ panels of 16 columns, (P, K, 16), contiguous; the last panel's
-    missing columns are zeros."""
-    K, N = W.shape
+def pack(*blocks: torch.Tensor) -> torch.Tensor:
+    """W (K, N), the blocks stacked row-wise, as ⌈N/16⌉ panels of 16 columns, (P, K, 16),
+    contiguous; the last panel's missing columns are zeros. Each block, transposed or not, is
+    copied once, straight into its rows of the panels."""
+    N = blocks[0].shape[1]
+    K = sum(W.shape[0] for W in blocks)
     P = -(-N // PANEL)
-    if P * PANEL != N:
-        W = F.pad(W, (0, P * PANEL - N))
-    return W.reshape(K, P, PANEL).transpose(0, 1).contiguous()
+    out = blocks[0].new_empty(P, K, PANEL)
+    row = 0
+    for W in blocks:
+        if P * PANEL != N:
+            W = F.pad(W, (0, P * PANEL - N))
+        out[:, row : row + W.shape[0]] = W.unflatten(1, (P, PANEL)).transpose(0, 1)
+        row += W.shape[0]
+    return out
 
 
 def library(W_hh: torch.Tensor, steps: int):
@@ -83,24 +91,41 @@ def forward(
 
 def backward(
     lib,
-    G: torch.Tensor,
-    E: torch.Tensor,
+    Z: torch.Tensor,
     H: torch.Tensor,
-    W_hh: torch.Tensor,
+    W: tuple[torch.Tensor, ...],
+    X: torch.Tensor,
+    dW_xh: torch.Tensor | None = None,
+    db_h: torch.Tensor | None = None,
+    E: torch.Tensor | None = None,
     threads: int | None = None,
 ) -> None:
-    """G (T, B, h), contiguous, with G[T-1] given; on return
-    G[t] = (E[t] + G[t+1] W_hhᵀ) ⊙ (1 − H[t]²) for t = T-2..0: E holds ∂L/∂H_t from the outputs
-    and H the states H_1..H_T, both contiguous and shaped like G."""
-    if G.dim() != 3:
-        raise ValueError("G must be (T, B, h)")
-    T, B, n = G.shape
-    _rows((T, B, n), G, E, H)
-    _weight(W_hh, (n, n))
-    W = pack(W_hh.T)
+    """BPTT with the output layer's gradient folded into each step's product. Z (T + 1, B, K),
+    contiguous, K = h + V, holds Z_u = [G_{u+1}, ∂L/∂O_u]: on entry Z[T] (G_{T+1} = 0 there)
+    and every row's last V entries; on return, for u = T-1..0,
+    Z[u, :, :h] = G_{u+1} = (Z[u+1] W + E[u]) ⊙ (1 − H[u]²), with W = [W_hhᵀ; W_hqᵀ] (K, h),
+    given as its row blocks (W_hhᵀ, W_hqᵀ), H the states H_1..H_T (T, B, h) and E their other
+    gradients (T, B, h) or None.
+    Where given, dW_xh (V', h) gets each G row added to row X[u, b] and db_h (h) their sum."""
+    if Z.dim() != 3:
+        raise ValueError("Z must be (T + 1, B, h + V)")
+    T, B, K = Z.shape[0] - 1, Z.shape[1], Z.shape[2]
+    _rows((T + 1, B, K), Z)
+    n = H.shape[-1] if H.dim() == 3 else -1
+    _rows((T, B, n), H, *([] if E is None else [E]))
+    for block in W:
+        _weight(block, (block.shape[0], n))
+    if sum(block.shape[0] for block in W) != K:
+        raise ValueError(f"the weight's blocks must have {K} rows in all")
+    if db_h is not None:
+        _rows((n,), db_h)
+    ids = _ids(X, T, B, *([] if dW_xh is None else [(dW_xh, n)]))
+    packed = pack(*W)
+    pointers = (Z, E, H, packed, ids, dW_xh, db_h)
     lib.rnn_chain_backward(
-        G.data_ptr(), E.data_ptr(), H.data_ptr(), W.data_ptr(), T, B, n, threads or thread_count()
-    )
+        *(None if x is None else x.data_ptr() for x in pointers), T, B, n, K,
+        threads or thread_count(),
+    )  # fmt: skip
 
 
 def lstm_forward(lib, gates, Hs, Cs, tanh_C, W_h, X, U, threads: int | None = None) -> None:
@@ -157,7 +182,8 @@ def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> No
     _rows((T + 1, B, n), dH, Hs)
     _weight(W_hzr, (n, 2 * n))
     _weight(W_hh, (n, n))
-    W_zr, W_h, dRH = pack(W_hzr.T), pack(W_hh.T), dH.new_empty(B, n)
+    W_zr, W_h = pack(W_hzr.T), pack(W_hh.T)
+    dRH = dH.new_empty(B, n)
     pointers = (dH, dA, dB, dRH, ZR, cand, Hs, W_zr, W_h)
     lib.gru_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
 
@@ -200,6 +226,8 @@ def _ids(X: torch.Tensor, T: int, B: int, *tables: tuple[torch.Tensor, int]) -> 
         if table.dim() != 2:
             raise ValueError(f"an input table must be (V, {width})")
         _rows((table.shape[0], width), table)
+    if not tables:
+        return ids
     low, high = torch.aminmax(ids)
     vocab = min(table.shape[0] for table, _ in tables)
     if int(low) < 0 or int(high) >= vocab:

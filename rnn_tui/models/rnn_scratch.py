@@ -11,9 +11,11 @@ W_xh + b_h (a one-hot row sums to 1), gathered for all steps before the time loo
 (`F.embedding(X, W_xh + b_h)`, equal to `one_hot(X) @ W_xh + b_h`), and only H_{t-1} W_hh is
 computed step by step. The output layer is one matmul over all steps after the loop.
 Backpropagation through time is written out (`TanhRecurrence`), so that the T per-step
-gradients of W_hh become one matmul. Where the first training pass measures it faster, each
-time loop (forward, BPTT) is one C call a pass instead, products, input rows and tanh included
-(`recurrent_chain`: at hidden 512, a pass 13.9 ms against 20.0 ms in torch).
+gradients of W_hh become one matmul. Where the first training pass measures it faster, the
+whole pass runs as `ChainedRNN` instead: each time loop (forward, BPTT) one C call, products,
+input rows and tanh included, the output layer's gradient folded into BPTT's products and
+∂L/∂W_hq into ∂L/∂W_hh's (`recurrent_chain`: at hidden 512, a pass 13.9 ms against 20.0 ms
+in torch).
 """
 
 from __future__ import annotations
@@ -65,18 +67,12 @@ class TanhRecurrence(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, X, H0, W_hh, W_xh, b_h, chain, prepack):
-        """`chain=True` runs both time loops as one C call each (recurrent_chain); `prepack=False`
-        keeps every product plain (the loops' measured choices)."""
+    def forward(ctx, X, H0, W_hh, W_xh, b_h, prepack):
+        """`prepack=False` keeps every product plain (the loop's measured choice)."""
         T, B = X.shape
         # S holds H_0..H_T (T + 1, B, h), so that BPTT's ∂L/∂W_hh is one product over its
         # first T rows, H_0's term included.
-        lib = recurrent_chain.library(W_hh, T) if chain else None
-        if lib is not None:
-            S = W_hh.new_empty(T + 1, B, W_hh.shape[0])
-            S[0] = H0
-            recurrent_chain.forward(lib, S, W_hh, X, W_xh + b_h)
-        elif prepack and _concatenates(W_hh, W_xh, T):
+        if prepack and _concatenates(W_hh, W_xh, T):
             S = _concat_steps(X, H0, W_hh, W_xh, b_h)
         else:
             # Input terms gathered once, then each step adds H_{t-1} W_hh in place: addmm with
@@ -90,7 +86,7 @@ class TanhRecurrence(torch.autograd.Function):
                 H = tanh_(W.add_to(H_t, H))
         ctx.save_for_backward(X, W_hh, S)
         ctx.vocab_size = W_xh.shape[0]
-        ctx.prepack, ctx.lib = prepack, lib
+        ctx.prepack = prepack
         return S[1:]
 
     @staticmethod
@@ -100,16 +96,8 @@ class TanhRecurrence(torch.autograd.Function):
         Hs = S[1:]
         T, B = Hs.shape[:2]
         n = Hs.shape[-1]
-        if ctx.lib is not None:
-            # One C call: G_T from here, then G_t = (∂L/∂H_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²).
-            E = dHs.contiguous()
-            G = torch.empty_like(Hs, memory_format=torch.contiguous_format)
-            torch.mul(E[-1], _tanh_backward(torch.ones_like(Hs[-1]), Hs[-1]), out=G[-1])
-            recurrent_chain.backward(ctx.lib, G, E, Hs, W_hh)
-            dH0 = G[0] @ W_hh.T if ctx.needs_input_grad[1] else None
-        else:
-            G, W_T = _bptt(dHs, Hs, W_hh, ctx.prepack)
-            dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
+        G, W_T = _bptt(dHs, Hs, W_hh, ctx.prepack)
+        dH0 = W_T(G[0]) if ctx.needs_input_grad[1] else None
         rows = G.view(-1, n)
         dW_hh = dW_xh = db_h = None
         if ctx.needs_input_grad[2]:
@@ -119,7 +107,71 @@ class TanhRecurrence(torch.autograd.Function):
             dW_xh = _embedding_backward(rows, X.reshape(-1), ctx.vocab_size, -1, False)
         if ctx.needs_input_grad[4]:
             db_h = rows.sum(0)
-        return None, dH0, dW_hh, dW_xh, db_h, None, None
+        return None, dH0, dW_hh, dW_xh, db_h, None
+
+
+class ChainedRNN(torch.autograd.Function):
+    """The whole pass, states and outputs, with each time loop one C call (recurrent_chain):
+
+        H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h),   O_t = H_t W_hq + b_q
+
+    Its BPTT (d2l §8.7) takes the output layer's gradient inside each step's product, since
+    ∂L/∂H_t = ∂L/∂O_t W_hqᵀ + G_{t+1} W_hhᵀ = [G_{t+1}, ∂L/∂O_t] [W_hhᵀ; W_hqᵀ], and both weight
+    gradients are one product over all steps, rows Z_t = [G_{t+1}, ∂L/∂O_t] for t = 0..T
+    (G_{T+1} = 0, ∂L/∂O_0 = 0):
+
+        [∂L/∂W_hh | ∂L/∂W_hq] = Σ_t H_tᵀ Z_t
+
+    ∂L/∂W_xh (row x_t gets G_t) and ∂L/∂b_h = Σ G_t are summed by the chain as it goes. At hidden
+    512 that saves the output layer's two thin backward products (K or N = V), two passes over
+    G and a read of ∂L/∂H_t. Returns the logits batch-major (B, T, V) and H_T."""
+
+    @staticmethod
+    def forward(ctx, X, H0, W_hh, W_xh, b_h, W_hq, b_q, lib):
+        T, B = X.shape
+        n = W_hh.shape[0]
+        S = W_hh.new_empty(T + 1, B, n)
+        S[0] = H0
+        recurrent_chain.forward(lib, S, W_hh, X, W_xh + b_h)
+        outputs = torch.addmm(b_q, S[1:].view(-1, n), W_hq).view(T, B, -1)
+        ctx.save_for_backward(X, W_hh, W_hq, S)
+        ctx.vocab_size, ctx.lib = W_xh.shape[0], lib
+        ctx.set_materialize_grads(False)
+        return outputs.transpose(0, 1).contiguous(), S[-1]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dO, dH_T):
+        X, W_hh, W_hq, S = ctx.saved_tensors
+        T, B = X.shape
+        n, V = W_hq.shape
+        Z = S.new_empty(T + 1, B, n + V)
+        Z[T, :, :n] = 0
+        Z[0, :, n:] = 0
+        if dO is None:
+            Z[1:, :, n:] = 0
+        else:
+            Z[1:, :, n:] = dO.transpose(0, 1)
+        E = None
+        if dH_T is not None:  # the final state's own gradient, where a loss reads it
+            E = S.new_zeros(T, B, n)
+            E[-1] = dH_T
+        dW_xh, db_h = W_hh.new_zeros(ctx.vocab_size, n), W_hh.new_zeros(n)
+        recurrent_chain.backward(ctx.lib, Z, S[1:], (W_hh.T, W_hq.T), X, dW_xh, db_h, E)
+        dW = S.view(-1, n).T @ Z.view(-1, n + V)
+        dH0 = Z[0, :, :n] @ W_hh.T if ctx.needs_input_grad[1] else None
+        db_q = None if dO is None else dO.sum((0, 1))
+        return None, dH0, dW[:, :n], dW_xh, db_h, dW[:, n:], db_q, None
+
+
+def rnn_pass(X, H0, W_hh, W_xh, b_h, W_hq, b_q, chain: bool, prepack: bool):
+    """The logits (B, T, V) and H_T of a pass over X (T, B): in the C chains where `chain` and
+    eligible (ChainedRNN), else TanhRecurrence and one output product over all steps."""
+    lib = recurrent_chain.library(W_hh, X.shape[0]) if chain else None
+    if lib is not None:
+        return ChainedRNN.apply(X, H0, W_hh, W_xh, b_h, W_hq, b_q, lib)
+    Hs = TanhRecurrence.apply(X, H0, W_hh, W_xh, b_h, prepack)
+    return (Hs @ W_hq + b_q).transpose(0, 1).contiguous(), Hs[-1]
 
 
 def _bptt(dHs: torch.Tensor, Hs: torch.Tensor, W_hh: torch.Tensor, prepack: bool):
@@ -202,12 +254,12 @@ class RNNScratch(LanguageModel):
         # Time-major (T, B, hidden): each step reads and writes one slice.
         args = (X.T, state[0], self.W_hh, self.W_xh, self.b_h)
         T, B = X.shape[1], X.shape[0]
-        # Prepacking is measured with torch's loops, then the C chain against the winner.
-        packed = self._prepacking(TanhRecurrence, (*args, False), self.W_hh, T, B)
-        chained = self._chaining(TanhRecurrence, args, self.W_hh, packed, T, B)
-        Hs = TanhRecurrence.apply(*args, chained, packed)
-        logits = (Hs @ self.W_hq + self.b_q).transpose(0, 1).contiguous()
-        return logits, Hs[-1].unsqueeze(0)
+        # Prepacking is measured with torch's loops, then the C chains against the winner.
+        packed = self._prepacking(TanhRecurrence, args, self.W_hh, T, B)
+        outputs = (self.W_hq, self.b_q)
+        chained = self._chaining(rnn_pass, (*args, *outputs), self.W_hh, packed, T, B)
+        logits, H_T = rnn_pass(*args, *outputs, chained, packed)
+        return logits, H_T.unsqueeze(0)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         W = self.W_hh
