@@ -67,7 +67,7 @@ def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads
     recurrent_chain.forward(lib, S, W, X, table.detach(), threads)
     torch.testing.assert_close(S[1:], Hs.detach(), rtol=1e-5, atol=1e-5)
     Z = torch.full((T + 1, B, n + V), float("nan"))
-    Z[T, :, :n], Z[0, :, n:], Z[1:, :, n:] = 0, 0, dO
+    Z[0, :, n:], Z[1:, :, n:] = 0, dO  # Z[T, :, :n] (G_{T+1} = 0) is not read
     d_table, d_b = torch.zeros(V, n), torch.zeros(n)
     recurrent_chain.backward(lib, Z, S[1:].contiguous(), (W.T, W_q.T), X, d_table, d_b, E, threads)
     G = torch.stack([a.grad for a in pre])

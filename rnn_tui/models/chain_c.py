@@ -46,36 +46,55 @@ static inline v8 ld8(const float* p) { return *(const v8u*)p; }
 static inline void st8(float* p, v8 v) { *(v8u*)p = v; }
 
 /* C[r, :cols] = A[r, :K] · panel (or += where add) for skip <= r < MR; the panel is K rows
-   of 16 floats. */
-#define TILE(MR)                                                                       \
+   of 16 floats. S sets of accumulators take every S-th k: a multiply-add waits on the one
+   before into the same accumulator, so a tile of fewer than 8 of them (1–3 rows) would run
+   at half speed or less; the sets are summed at the end. */
+#define TILE(MR, S)                                                                    \
 static void tile##MR(const float* A, long lda, const float* P, long K, float* C, long ldc, \
                      long skip, long cols, int add) {                                  \
-  v8 c0[MR], c1[MR];                                                                   \
-  for (int r = 0; r < MR; r++) { c0[r] = (v8){0}; c1[r] = (v8){0}; }                   \
-  for (long k = 0; k < K; k++) {                                                       \
-    v8 b0 = ld8(P + NR * k), b1 = ld8(P + NR * k + 8);                                 \
-    _Pragma("GCC unroll 6")                                                            \
-    for (int r = 0; r < MR; r++) {                                                     \
-      float a = A[r * lda + k];                                                        \
-      c0[r] += a * b0; c1[r] += a * b1;                                                \
+  v8 c0[S][MR], c1[S][MR];                                                             \
+  for (int s = 0; s < S; s++)                                                          \
+    for (int r = 0; r < MR; r++) { c0[s][r] = (v8){0}; c1[s][r] = (v8){0}; }           \
+  long k = 0;                                                                          \
+  for (; k + S <= K; k += S) {                                                         \
+    _Pragma("GCC unroll 4")                                                            \
+    for (int s = 0; s < S; s++) {                                                      \
+      v8 b0 = ld8(P + NR * (k + s)), b1 = ld8(P + NR * (k + s) + 8);                   \
+      _Pragma("GCC unroll 6")                                                          \
+      for (int r = 0; r < MR; r++) {                                                   \
+        float a = A[r * lda + k + s];                                                  \
+        c0[s][r] += a * b0; c1[s][r] += a * b1;                                        \
+      }                                                                                \
     }                                                                                  \
   }                                                                                    \
+  for (; k < K; k++) {                                                                 \
+    v8 b0 = ld8(P + NR * k), b1 = ld8(P + NR * k + 8);                                 \
+    for (int r = 0; r < MR; r++) {                                                     \
+      float a = A[r * lda + k];                                                        \
+      c0[0][r] += a * b0; c1[0][r] += a * b1;                                          \
+    }                                                                                  \
+  }                                                                                    \
+  for (int s = 1; s < S; s++)                                                          \
+    for (int r = 0; r < MR; r++) { c0[0][r] += c0[s][r]; c1[0][r] += c1[s][r]; }       \
   for (int r = (int)skip; r < MR; r++) {                                               \
     float* c = C + r * ldc;                                                            \
-    if (add && cols == NR) { st8(c, ld8(c) + c0[r]); st8(c + 8, ld8(c + 8) + c1[r]); }  \
-    else if (cols == NR) { st8(c, c0[r]); st8(c + 8, c1[r]); }                         \
-    else { union { v8 v[2]; float f[NR]; } t = {{c0[r], c1[r]}};                     \
+    v8 v0 = c0[0][r], v1 = c1[0][r];                                                   \
+    if (add && cols == NR) { st8(c, ld8(c) + v0); st8(c + 8, ld8(c + 8) + v1); }       \
+    else if (cols == NR) { st8(c, v0); st8(c + 8, v1); }                               \
+    else { union { v8 v[2]; float f[NR]; } t = {{v0, v1}};                             \
            for (long j = 0; j < cols; j++) c[j] = add ? c[j] + t.f[j] : t.f[j]; }     \
   }                                                                                    \
 }
-TILE(6) TILE(5) TILE(4) TILE(3) TILE(2) TILE(1)
+TILE(6, 1) TILE(5, 1) TILE(4, 1) TILE(3, 2) TILE(2, 2) TILE(1, 4)
 
 /* C (M x N, rows ldc apart) = A (M x K, rows lda apart) W, or += where add, for the columns
-   of panels p0..p1 of W (K x N, packed). */
-static void chain_product(const float* A, long lda, const float* W, float* C, long ldc, long M,
-                          long K, long N, long p0, long p1, int add) {
+   of panels p0..p1 of W (K x N, packed), over k >= k0 only (A's columns before k0 are zeros). */
+static void chain_product_from(long k0, const float* A0, long lda, const float* W, float* C,
+                               long ldc, long M, long K0, long N, long p0, long p1, int add) {
+  const float* A = A0 + k0;
+  long K = K0 - k0;
   for (long p = p0; p < p1; p++) {
-    const float* P = W + p * K * NR;
+    const float* P = W + p * K0 * NR + k0 * NR;
     long cols = N - p * NR < NR ? N - p * NR : NR;
     float* c = C + p * NR;
     if (M >= 6) {
@@ -95,6 +114,11 @@ static void chain_product(const float* A, long lda, const float* W, float* C, lo
     else if (M == 2) tile2(A, lda, P, K, c, ldc, 0, cols, add);
     else if (M == 1) tile1(A, lda, P, K, c, ldc, 0, cols, add);
   }
+}
+
+static void chain_product(const float* A, long lda, const float* W, float* C, long ldc, long M,
+                          long K, long N, long p0, long p1, int add) {
+  chain_product_from(0, A, lda, W, C, ldc, M, K, N, p0, p1, add);
 }
 
 /* The threads meet: every column of this step is written before the next reads any. */
@@ -157,7 +181,8 @@ static void rnn_backward_work(const void* arg, int id, int active) {
   SPLIT(n, id, active)
   for (long u = c->T - 1; u >= 0; u--) {
     float* cur = c->Y + u * zblock;
-    chain_product(cur + zblock, K, c->W, cur, K, B, K, n, p0, p1, 0);
+    /* Z_T's G_{T+1} part is zeros: the first step multiplies only its ∂L/∂O_T. */
+    chain_product_from(u == c->T - 1 ? n : 0, cur + zblock, K, c->W, cur, K, B, K, n, p0, p1, 0);
     /* ∂L/∂b_h and ∂L/∂W_xh (row x_u gets G_u's row) are summed as G_u is formed, each column
        by the thread that owns it, so no two threads add into one place; a missing E, db or
        dtab reads or writes a zero row of this thread's own. */
@@ -189,7 +214,8 @@ void rnn_chain_forward(float* Y, const float* W, const long* X, const float* tab
 }
 
 /* Its BPTT with the output layer's folded in: Z (T + 1, B, K) rows of K = n + V,
-   Z_u = [G_{u+1}, ∂L/∂O_u]; Z_T and every row's last V entries given. For u = T-1..0,
+   Z_u = [G_{u+1}, ∂L/∂O_u]; every row's last V entries given (Z_T's first n, G_{T+1}, are
+   zeros and not read). For u = T-1..0,
    Z_u[:, :n] = (Z_{u+1} W + E_u) ⊙ (1 − H_u²), W = [W_hhᵀ; W_hqᵀ] (K x n) packed, so that
    the product is G_{u+2} W_hhᵀ + O_{u+1}'s gradient through W_hq at once; E (T, B, n) the
    states' other gradients or NULL, H = H_1..H_T. Where given, db (n) += each row and

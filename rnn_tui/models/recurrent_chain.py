@@ -101,8 +101,8 @@ def backward(
     threads: int | None = None,
 ) -> None:
     """BPTT with the output layer's gradient folded into each step's product. Z (T + 1, B, K),
-    contiguous, K = h + V, holds Z_u = [G_{u+1}, ∂L/∂O_u]: on entry Z[T] (G_{T+1} = 0 there)
-    and every row's last V entries; on return, for u = T-1..0,
+    contiguous, K = h + V, holds Z_u = [G_{u+1}, ∂L/∂O_u]: on entry every row's last V entries
+    (Z[T, :, :h], G_{T+1}, is taken as zeros and not read); on return, for u = T-1..0,
     Z[u, :, :h] = G_{u+1} = (Z[u+1] W + E[u]) ⊙ (1 − H[u]²), with W = [W_hhᵀ; W_hqᵀ] (K, h),
     given as its row blocks (W_hhᵀ, W_hqᵀ), H the states H_1..H_T (T, B, h) and E their other
     gradients (T, B, h) or None.

@@ -146,7 +146,7 @@ class ChainedRNN(torch.autograd.Function):
         T, B = X.shape
         n, V = W_hq.shape
         Z = S.new_empty(T + 1, B, n + V)
-        Z[T, :, :n] = 0
+        Z[T, :, :n] = 0  # G_{T+1}: the chain skips it, ∂L/∂W's product reads it
         Z[0, :, n:] = 0
         if dO is None:
             Z[1:, :, n:] = 0
