@@ -48,9 +48,9 @@ def lib():
 )
 def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads, other, seed):
     """Any batch (tiles of 6 rows, the last overlapping), any width (panels of 16 columns, the
-    last padded), any split over threads: the forward's states, and BPTT's G_t, ∂L/∂ of the
-    input table and of b_h with the output layer's gradient folded in, as autograd computes
-    them from the equations, with and without other gradients E of the states."""
+    last padded), any split over threads: the forward's states and outputs, and BPTT's G_t,
+    ∂L/∂ of the input table and of b_h with the output layer's gradient folded in, as autograd
+    computes them from the equations, with and without other gradients E of the states."""
     lib = fused_steps.load().lib
     assert lib is not None
     gen = torch.Generator().manual_seed(seed)
@@ -64,8 +64,12 @@ def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads
     torch.autograd.backward([outputs, Hs], [dO, torch.zeros_like(Hs) if E is None else E])
     S = torch.full((T + 1, B, n), float("nan"))  # every row must be written
     S[0] = H0
-    recurrent_chain.forward(lib, S, W, X, table.detach(), threads)
+    b_q = torch.randn(V, generator=gen)
+    logits = b_q.expand(B, T, V).clone(memory_format=torch.contiguous_format)
+    recurrent_chain.forward(lib, S, W, X, table.detach(), W_q, logits, threads)
     torch.testing.assert_close(S[1:], Hs.detach(), rtol=1e-5, atol=1e-5)
+    want = (outputs.detach() + b_q).transpose(0, 1)
+    torch.testing.assert_close(logits, want, rtol=1e-5, atol=1e-5)
     Z = torch.full((T + 1, B, n + V), float("nan"))
     Z[0, :, n:], Z[1:, :, n:] = 0, dO  # Z[T, :, :n] (G_{T+1} = 0) is not read
     d_table, d_b = torch.zeros(V, n), torch.zeros(n)

@@ -154,17 +154,23 @@ static void chain_parallel(chain_work work, const void* arg, long panels, long t
 
 typedef struct {
   float* Y; const float* W; const long* X; const float* tab; const float* E; const float* H;
-  float* dtab; float* db; const float* zero; float* sink;
-  long T, B, n, K;
+  float* dtab; float* db; const float* zero; float* sink; const float* Wq; float* O;
+  long T, B, n, K, V;
 } Rnn;
 
 static void rnn_forward_work(const void* arg, int id, int active) {
   const Rnn* c = arg;
   long n = c->n, B = c->B, block = B * n;
   SPLIT(n, id, active)
+  /* The outputs' panels of W_q this thread multiplies: O_{u-1} = H_{u-1} W_q + b_q is formed
+     in step u, from the states all threads finished at the step before. */
+  long V = c->V, out_panels = (V + NR - 1) / NR, ldo = c->T * V;
+  long q0 = out_panels * id / active, q1 = out_panels * (id + 1) / active;
   for (long u = 1; u <= c->T; u++) {
     float* cur = c->Y + u * block;
     chain_product(cur - block, n, c->W, cur, n, B, n, n, p0, p1, 0);
+    if (c->O && u > 1)
+      chain_product(cur - block, n, c->Wq, c->O + (u - 2) * V, ldo, B, n, V, q0, q1, 1);
     for (long b = 0; b < B; b++) {  /* + X_u W_xh + b_h: row x_u of the table */
       float* row = cur + b * n;
       const float* x = c->tab + c->X[(u - 1) * B + b] * n;
@@ -173,6 +179,8 @@ static void rnn_forward_work(const void* arg, int id, int active) {
     }
     chain_barrier(active);
   }
+  if (c->O)
+    chain_product(c->Y + c->T * block, n, c->Wq, c->O + (c->T - 1) * V, ldo, B, n, V, q0, q1, 1);
 }
 
 static void rnn_backward_work(const void* arg, int id, int active) {
@@ -206,10 +214,12 @@ static void rnn_backward_work(const void* arg, int id, int active) {
 
 /* The RNN's forward: Y (T + 1, B, n) with Y_0 = H_0 given;
    Y_u = tanh(Y_{u-1} W + tab[X_u]) for u = 1..T, X (T, B) token ids in [0, V), tab (V, n)
-   = W_xh + b_h, W = W_hh (n x n) packed in panels of 16 columns, zero-padded. */
-void rnn_chain_forward(float* Y, const float* W, const long* X, const float* tab, long T,
-                       long B, long n, long threads) {
-  Rnn c = {Y, W, X, tab, 0, 0, 0, 0, 0, 0, T, B, n, n};
+   = W_xh + b_h, W = W_hh (n x n) packed in panels of 16 columns, zero-padded. Where O is given,
+   the outputs too: O (B, T, V) batch-major, holding b_q on entry, gets O[b, u-1] += Y_u[b] Wq
+   for u = 1..T, Wq = W_hq (n x V) packed. */
+void rnn_chain_forward(float* Y, const float* W, const long* X, const float* tab, const float* Wq,
+                       float* O, long T, long B, long n, long V, long threads) {
+  Rnn c = {Y, W, X, tab, 0, 0, 0, 0, 0, 0, Wq, O, T, B, n, n, V};
   chain_parallel(rnn_forward_work, &c, (n + NR - 1) / NR, threads);
 }
 
@@ -224,7 +234,7 @@ void rnn_chain_backward(float* Z, const float* E, const float* H, const float* W
                         float* dtab, float* db, long T, long B, long n, long K, long threads) {
   float spare[2 * n];  /* a zero row to read, and one to write (n floats: on the stack) */
   for (long j = 0; j < 2 * n; j++) spare[j] = 0.0f;
-  Rnn c = {Z, W, X, 0, E, H, dtab, db, spare, spare + n, T, B, n, K};
+  Rnn c = {Z, W, X, 0, E, H, dtab, db, spare, spare + n, 0, 0, T, B, n, K, 0};
   chain_parallel(rnn_backward_work, &c, (n + NR - 1) / NR, threads);
 }
 

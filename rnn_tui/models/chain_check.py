@@ -68,9 +68,10 @@ def rnn_equations(X, table, H0, W, W_q):
 
 
 def chain_agrees(lib) -> bool:
-    """The RNN's chains (chain_c.py) against its equations with torch's autograd, forward and
-    BPTT (the outputs' gradient folded in, ∂L/∂ of the input table and its sum), on widths
-    around the 16-column panels, batches around the 6-row tiles, one thread and more."""
+    """The RNN's chains (chain_c.py) against its equations with torch's autograd, forward (the
+    outputs H_t W_q + b_q included) and BPTT (the outputs' gradient folded in, ∂L/∂ of the
+    input table and its sum), on widths around the 16-column panels, batches around the 6-row
+    tiles, one thread and more."""
     gen = torch.Generator().manual_seed(1)
     ok = True
     for T, b, n, V, threads in (
@@ -87,9 +88,11 @@ def chain_agrees(lib) -> bool:
         with torch.enable_grad():
             Hs, outputs, pre = rnn_equations(X, table, H0, W, W_q)
             torch.autograd.backward([outputs, Hs], [dO, E])
-        S = torch.empty(T + 1, b, n)
+        S, b_q = torch.empty(T + 1, b, n), torch.randn(V, generator=gen)
         S[0] = H0
-        recurrent_chain.forward(lib, S, W, X, table.detach(), threads)
+        logits = b_q.expand(b, T, V).clone(memory_format=torch.contiguous_format)
+        recurrent_chain.forward(lib, S, W, X, table.detach(), W_q, logits, threads)
+        ok &= _close(logits, (outputs.detach() + b_q).transpose(0, 1))
         Z, d_table, d_sum = torch.zeros(T + 1, b, n + V), torch.zeros(V, n), torch.zeros(n)
         Z[1:, :, n:] = dO
         H = S[1:].contiguous()

@@ -59,7 +59,7 @@ SIGNATURES = {
     "gru_bwd_b": (6, 2),
     "lstm_fwd": (5, 2),
     "lstm_bwd": (6, 2),
-    "rnn_chain_forward": (4, 4),
+    "rnn_chain_forward": (6, 5),
     "rnn_chain_backward": (7, 5),
     "lstm_chain_forward": (7, 4),
     "lstm_chain_backward": (7, 4),

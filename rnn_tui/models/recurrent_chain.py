@@ -69,12 +69,15 @@ def forward(
     W_hh: torch.Tensor,
     X: torch.Tensor,
     table: torch.Tensor,
+    W_hq: torch.Tensor | None = None,
+    logits: torch.Tensor | None = None,
     threads: int | None = None,
 ) -> None:
     """S (T + 1, B, h), contiguous, S[0] = H_0 on entry; on return
     S[t] = H_t = tanh(H_{t-1} W_hh + table[X_t]) for t = 1..T, X (T, B) token ids and
-    table = W_xh + b_h (V, h): one-hot X_t W_xh + b_h is row x_t of it. `threads` defaults to
-    `thread_count()`."""
+    table = W_xh + b_h (V, h): one-hot X_t W_xh + b_h is row x_t of it. Where W_hq (h, V) is
+    given, the outputs too: logits (B, T, V), contiguous, holding b_q on entry, gets
+    logits[:, t-1] += H_t W_hq. `threads` defaults to `thread_count()`."""
     if S.dim() != 3:
         raise ValueError("S must be (T + 1, B, h)")
     T, B, n = S.shape[0] - 1, S.shape[1], S.shape[2]
@@ -82,9 +85,18 @@ def forward(
     _weight(W_hh, (n, n))
     table = table.contiguous()
     ids = _ids(X, T, B, (table, n))
-    W = pack(W_hh)  # names keep every buffer alive across the call
+    V = 0
+    if W_hq is not None:
+        V = W_hq.shape[-1]
+        _weight(W_hq, (n, V))
+        if logits is None:
+            raise ValueError("the logits' buffer must be given with W_hq")
+        _rows((B, T, V), logits)
+    # Names keep every buffer alive across the call.
+    W, W_q = pack(W_hh), None if W_hq is None else pack(W_hq)
+    pointers = (S, W, ids, table, W_q, None if W_q is None else logits)
     lib.rnn_chain_forward(
-        S.data_ptr(), W.data_ptr(), ids.data_ptr(), table.data_ptr(), T, B, n,
+        *(None if x is None else x.data_ptr() for x in pointers), T, B, n, V,
         threads or thread_count(),
     )  # fmt: skip
 

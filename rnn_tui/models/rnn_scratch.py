@@ -13,9 +13,9 @@ computed step by step. The output layer is one matmul over all steps after the l
 Backpropagation through time is written out (`TanhRecurrence`), so that the T per-step
 gradients of W_hh become one matmul. Where the first training pass measures it faster, the
 whole pass runs as `ChainedRNN` instead: each time loop (forward, BPTT) one C call, products,
-input rows and tanh included, the output layer's gradient folded into BPTT's products and
-∂L/∂W_hq into ∂L/∂W_hh's (`recurrent_chain`: at hidden 512, a pass 13.9 ms against 20.0 ms
-in torch).
+input rows, tanh and the logits included, the output layer's gradient folded into BPTT's
+products and ∂L/∂W_hq into ∂L/∂W_hh's (`recurrent_chain`: at hidden 512, a pass 13.9 ms
+against 20.0 ms in torch).
 """
 
 from __future__ import annotations
@@ -115,6 +115,8 @@ class ChainedRNN(torch.autograd.Function):
 
         H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h),   O_t = H_t W_hq + b_q
 
+    The forward's chain forms O_{t-1} at step t, from the states finished the step before,
+    written batch-major as the loss reads them.
     Its BPTT (d2l §8.7) takes the output layer's gradient inside each step's product, since
     ∂L/∂H_t = ∂L/∂O_t W_hqᵀ + G_{t+1} W_hhᵀ = [G_{t+1}, ∂L/∂O_t] [W_hhᵀ; W_hqᵀ], and both weight
     gradients are one product over all steps, rows Z_t = [G_{t+1}, ∂L/∂O_t] for t = 0..T
@@ -123,8 +125,8 @@ class ChainedRNN(torch.autograd.Function):
         [∂L/∂W_hh | ∂L/∂W_hq] = Σ_t H_tᵀ Z_t
 
     ∂L/∂W_xh (row x_t gets G_t) and ∂L/∂b_h = Σ G_t are summed by the chain as it goes. At hidden
-    512 that saves the output layer's two thin backward products (K or N = V), two passes over
-    G and a read of ∂L/∂H_t. Returns the logits batch-major (B, T, V) and H_T."""
+    512 that saves the output layer's thin products (K or N = V) but one, two passes over G, a
+    read of ∂L/∂H_t and the logits' transposition. Returns the logits (B, T, V) and H_T."""
 
     @staticmethod
     def forward(ctx, X, H0, W_hh, W_xh, b_h, W_hq, b_q, lib):
@@ -132,12 +134,14 @@ class ChainedRNN(torch.autograd.Function):
         n = W_hh.shape[0]
         S = W_hh.new_empty(T + 1, B, n)
         S[0] = H0
-        recurrent_chain.forward(lib, S, W_hh, X, W_xh + b_h)
-        outputs = torch.addmm(b_q, S[1:].view(-1, n), W_hq).view(T, B, -1)
+        # The logits, batch-major as the loss reads them, formed by the chain step by step.
+        # (Copied, never a view: at B = T = 1 `contiguous()` would hand back b_q itself.)
+        logits = b_q.expand(B, T, W_hq.shape[1]).clone(memory_format=torch.contiguous_format)
+        recurrent_chain.forward(lib, S, W_hh, X, W_xh + b_h, W_hq, logits)
         ctx.save_for_backward(X, W_hh, W_hq, S)
         ctx.vocab_size, ctx.lib = W_xh.shape[0], lib
         ctx.set_materialize_grads(False)
-        return outputs.transpose(0, 1).contiguous(), S[-1]
+        return logits, S[-1]
 
     @staticmethod
     @once_differentiable
