@@ -125,7 +125,7 @@ class ChainedRNN(torch.autograd.Function):
         [∂L/∂W_hh | ∂L/∂W_hq] = Σ_t H_tᵀ Z_t
 
     ∂L/∂W_xh (row x_t gets G_t) and ∂L/∂b_h = Σ G_t are summed by the chain as it goes. At hidden
-    512 that saves the output layer's thin products (K or N = V) but one, two passes over G, a
+    512 that saves the output layer's three thin products (K or N = V), two passes over G, a
     read of ∂L/∂H_t and the logits' transposition. Returns the logits (B, T, V) and H_T."""
 
     @staticmethod
