@@ -94,6 +94,10 @@ def test_the_chain_refuses_what_it_cannot_read_safely(lib):
         recurrent_chain.backward(lib, Z, torch.zeros(2, 2, 3), blocks, X)
     with pytest.raises(ValueError):  # blocks of 4 + 2 rows for rows of 7
         recurrent_chain.backward(lib, Z, S[1:], (W, torch.zeros(2, 4)), X)
+    with pytest.raises(ValueError):  # no W_hhᵀ first: rows of 3 for G's 4 columns
+        recurrent_chain.backward(lib, Z[..., :3].contiguous(), S[1:], (torch.zeros(3, 4),), X)
+    with pytest.raises(ValueError):  # no weight at all
+        recurrent_chain.backward(lib, Z, S[1:], (), X)
     with pytest.raises(IndexError, match="vocabulary of 1"):  # a table row the ids lack
         recurrent_chain.backward(lib, Z, S[1:], blocks, X + 1, torch.zeros(1, 4))
     with pytest.raises(ValueError):  # a bias gradient of the wrong width

@@ -125,7 +125,10 @@ def backward(
     _rows((T + 1, B, K), Z)
     n = H.shape[-1] if H.dim() == 3 else -1
     _rows((T, B, n), H, *([] if E is None else [E]))
-    for block in W:
+    # The chain writes G into each row's first h entries: the first block must be W_hhᵀ (h, h),
+    # or rows of K < h would be written past their ends.
+    _weight(W[0] if W else torch.empty(0), (n, n))
+    for block in W[1:]:
         _weight(block, (block.shape[0], n))
     if sum(block.shape[0] for block in W) != K:
         raise ValueError(f"the weight's blocks must have {K} rows in all")
