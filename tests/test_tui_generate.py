@@ -169,6 +169,20 @@ async def test_bad_paths_and_options_notify_and_keep_the_output(
         await pilot.press("enter")
         await tui.settle(pilot)
         assert "it is a pickle (loading it could run code)" in tui.errors(app)[-1]
+        # The cursor stays in the refused path's field, to correct it: a key typed next lands
+        # there, never in the prefix.
+        assert app.focused is screen.query_one("#ckpt-path")
+        await pilot.press("x")
+        assert screen.query_one("#ckpt-path", Input).value.endswith("model.ptx")
+        assert screen.query_one("#prefix", Input).value == "time traveller"
+        # A path that loads moves it on to the prefix.
+        await set_field(pilot, screen, "#ckpt-path", str(checkpoints / "tiny-gru.safetensors"))
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert app.focused is screen.query_one("#prefix")
+        await set_field(pilot, screen, "#ckpt-path", str(tmp_path / "model.pt"))
+        await pilot.press("enter")
+        await tui.settle(pilot)
 
         await set_field(pilot, screen, "#prefix", "time")
         await pilot.press("enter")  # generating from the refused path fails the same way

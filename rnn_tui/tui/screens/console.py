@@ -236,6 +236,7 @@ class ConsoleScreen(ModeScreen):
         if not self.is_current(message.request_id):
             return
         self.picker.show_facts(message.facts, message.path)
+        self.picker.path_loaded(self.request.path if self.request else message.path)
         self.model_loaded(message)
         if message.fresh:
             for warning in message.warnings:

@@ -308,6 +308,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             flows, report = worker.result
             self.query_one(FlowPanel).show(flows, report)
         elif worker.group == "inside" and worker.result:
+            if self._read is not None:
+                self.query_one(CheckpointPicker).path_loaded(self._read[0])
             self.inside = worker.result
             self.t = len(self.inside["ids"]) - 1
             panel = self.query_one(InsidePanel)

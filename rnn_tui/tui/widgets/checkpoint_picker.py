@@ -235,8 +235,16 @@ class CheckpointPicker(Vertical):
         if not path:
             self.notify("type a checkpoint path first", severity="error", markup=False)
             return
+        # The cursor stays here until the screen has loaded it (`path_loaded`): a path that
+        # fails is corrected in place, and keys typed meanwhile never land in another field.
         self.post_message(self.Chosen(path))
-        self.screen.query_one(self._then_focus).focus()
+
+    def path_loaded(self, path: str) -> None:
+        """The screen loaded `path`: if it is the typed one and its field still has the cursor,
+        the cursor moves on to `then_focus`."""
+        field = self.query_one(Input)
+        if field.has_focus and self.current_path() == path:
+            self.screen.query_one(self._then_focus).focus()
 
     # -- actions ------------------------------------------------------------------------------
 
