@@ -267,6 +267,30 @@ async def test_a_result_builds_its_beam_table_once(fake, tui, monkeypatch):
         assert len(table_text(beam)) > 4 and beam.row is results(screen).rows[0]
 
 
+async def test_the_examples_key_fills_and_translates_them_leaving_the_focus(
+    fake, start_here, tui
+):
+    """ctrl+s puts the seeds' examples in the field and translates them; the cursor goes to the
+    text's end and the focus stays where it was, so a screen key pressed next still switches
+    screens and a key typed in the field lands after the examples, not inside them."""
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        field = screen.query_one("#tr-source", Input)
+        await set_field(pilot, screen, "#tr-source", "go .")
+        field.cursor_position = 2
+        screen.query_one(SentenceTable).focus()
+        await pilot.press("ctrl+s")
+        await tui.settle(pilot)
+        assert field.value == SEEDS_EXAMPLES
+        assert field.cursor_position == len(SEEDS_EXAMPLES)
+        assert app.focused is screen.query_one(SentenceTable)
+        assert len(results(screen).rows) == 4
+        field.focus()
+        await pilot.press("ctrl+s", "!")
+        assert field.value == SEEDS_EXAMPLES + "!"
+
+
 async def test_references_give_bleu_and_several_a_corpus_bleu(fake, start_here, tui):
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -370,9 +370,13 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
             )
 
     def action_examples(self) -> None:
+        """Fill in the seeds' examples and translate them. The cursor goes to the end of the
+        text and the focus stays where it was: keys typed next neither land inside the
+        examples nor, where a screen key was expected, in the field."""
         field = self.query_one("#tr-source", Input)
         field.value = SEEDS_EXAMPLES
-        field.focus()
+        field.cursor_position = len(field.value)
+        self.action_translate()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """(title, help, callback) entries the command palette offers on this screen."""
