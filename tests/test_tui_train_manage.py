@@ -5,6 +5,7 @@ copies of the recorded runs."""
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from test_tui_train import runs, show_train, stop_child, train_app  # noqa: F401
 from textual.widgets import Input, SelectionList, Static
@@ -57,6 +58,46 @@ async def test_rename_a_run(runs, tui, train_app):
         assert sorted(p.name for p in runs.iterdir()) == [
             "gru-baseline", "lm-lstm-recorded", "lm-rnn-running"
         ]  # fmt: skip
+        assert not tui.errors(pilot.app)
+
+
+async def test_renaming_the_shown_run_keeps_it_shown(runs, tui, train_app):
+    """The run on show, renamed, is still ticked and shown, read from its new folder; a ticked
+    run that was not the one shown leaves the shown one as it was."""
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")
+        assert screen.open_run(runs / "lm-lstm-recorded")
+        assert screen.open_run(runs / "lm-gru-recorded")
+        await tui.settle(pilot)
+        for old, new, ticked, shown in [
+            (
+                "lm-gru-recorded",
+                "gru-baseline",
+                ["gru-baseline", "lm-lstm-recorded"],
+                "gru-baseline",
+            ),
+            (
+                "lm-lstm-recorded",
+                "lstm-baseline",
+                ["gru-baseline", "lstm-baseline"],
+                "gru-baseline",
+            ),
+        ]:
+            await highlight(pilot, tui, old)
+            await pilot.press("m")
+            await pilot.pause()
+            pilot.app.screen.query_one("#dialog-input", Input).value = new
+            await pilot.press("enter")
+            await tui.settle(pilot)
+            for _ in range(100):  # the new folder's first read is a thread worker's
+                if not screen.runs.loading:
+                    break
+                await pilot.pause(0.05)
+            await tui.settle(pilot)
+            assert sorted(Path(key).name for key in screen.runs.selected) == ticked
+            assert Path(screen.runs.primary).name == shown
+            assert screen.runs.shown() is not None
+            assert not any(Path(key).name == old for key in screen.runs.followers)
         assert not tui.errors(pilot.app)
 
 

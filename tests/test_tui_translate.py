@@ -267,9 +267,7 @@ async def test_a_result_builds_its_beam_table_once(fake, tui, monkeypatch):
         assert len(table_text(beam)) > 4 and beam.row is results(screen).rows[0]
 
 
-async def test_the_examples_key_fills_and_translates_them_leaving_the_focus(
-    fake, start_here, tui
-):
+async def test_the_examples_key_fills_and_translates_them_leaving_the_focus(fake, start_here, tui):
     """ctrl+s puts the seeds' examples in the field and translates them; the cursor goes to the
     text's end and the focus stays where it was, so a screen key pressed next still switches
     screens and a key typed in the field lands after the examples, not inside them."""

@@ -19,7 +19,7 @@ CONTINUE_BY = 10  # epochs proposed beyond the run's planned ones
 
 class RunActions:
     """Mixed into TrainScreen: it provides runs (FollowedRuns), child_nice, notify, app,
-    refresh_runs, redraw and _first_read."""
+    refresh_runs, redraw, open_run and _first_read."""
 
     def _entry(self) -> dict | None:
         entry = self.query_one(RunPicker).highlighted_entry
@@ -109,12 +109,21 @@ class RunActions:
         def answered(name: str | None) -> None:
             if name is None:
                 return
+            runs = self.runs
+            ticked = any(Path(key) == path for key in runs.selected)
+            shown = runs.primary is not None and Path(runs.primary) == path
+            primary = runs.primary
             try:
                 target = rename_run(path, name)
             except RunError as exc:
                 self._error(exc)
                 return
             self._forget(path)
+            if ticked:  # still ticked, and still shown if it was, under its new name
+                self.open_run(target)
+                if not shown and primary in runs.selected:
+                    runs.primary = primary
+                    self.redraw()
             self.notify(f"renamed {path.name} to {target.name}", markup=False)
             self.refresh_runs()
 
