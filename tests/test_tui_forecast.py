@@ -180,6 +180,34 @@ async def test_a_bad_csv_path_is_one_line_under_the_form(runs, tmp_path, tui, fo
         assert not runs.exists()
 
 
+async def test_enter_in_the_path_field_says_what_the_file_gives(
+    runs, tmp_path, tui, forecast_app
+) -> None:
+    """The counts line under the form can be out of sight (80 × 24): Enter in the path field
+    answers in a notification, why the file cannot be read or its points and split."""
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text("month,passengers\n1949-01,112\n1949-02,oops\n", encoding="utf-8")
+    good.write_text("t,y\n" + "".join(f"m{i},{i % 7}\n" for i in range(50)), encoding="utf-8")
+    async with forecast_app().run_test(size=(80, 24)) as pilot:
+        for path, text, severity in [
+            (bad, f"series: {bad} has no numeric column (its columns: month, passengers)", "error"),
+            (tmp_path, "series: ", "error"),
+            (good, "series: 50 points → ", "information"),
+        ]:
+            screen = await choose_series_file(pilot, tui, path)
+            screen.query_one("#fc-series-path", Input).focus()
+            await pilot.press("enter")
+            await tui.settle(pilot)
+            message, said = pilot.app.notified[-1]
+            assert message.startswith(text) and said == severity
+            assert screen.query_one("#fc-series-path", Input).has_focus
+        screen.query_one("#fc-series-path", Input).value = "  "
+        await pilot.press("enter")
+        await pilot.pause()
+        assert pilot.app.notified[-1] == ("series: type the path of a CSV file", "error")
+        assert pilot.app.is_running and not runs.exists()
+
+
 async def test_a_fifo_series_is_refused_under_the_form_without_reading_it(
     runs, tmp_path, tui, forecast_app
 ) -> None:

@@ -114,6 +114,7 @@ on the training part only, and forecasts are shown in the series' own units.
         self.views: dict = {}  # slot → ForecastView
         self._view_keys: dict[str, tuple] = {}  # slot → what its view was computed from
         self._view_loading: set[str] = set()
+        self._tell_points = False  # Enter in the path field: notify the next count's result
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -152,7 +153,6 @@ on the training part only, and forecasts are shown in the series' own units.
         description="count the series",
     )
     def _series_points(self, series: str, column: str) -> None:
-        form = self.query_one(ForecastForm)
         worker = get_current_worker()
         try:
             if series not in BUNDLED_SERIES and _is_pipe(series):
@@ -168,7 +168,27 @@ on the training part only, and forecasts are shown in the series' own units.
         except (DataError, OSError) as exc:
             points, error = None, plain(str(exc))
         if not worker.is_cancelled:
-            self.app.call_from_thread(form.set_points, points, error)
+            self.app.call_from_thread(self._points_read, points, error)
+
+    def _points_read(self, points: int | None, error: str) -> None:
+        form = self.query_one(ForecastForm)
+        form.set_points(points, error)
+        if self._tell_points:  # Enter in the path field: its answer, where it is seen
+            self._tell_points = False
+            text, bad = form.counts_text()
+            self.notify(f"series: {text}", severity="error" if bad else "information", markup=False)
+
+    @on(Input.Submitted, "#fc-series-path")
+    def _path_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the path field reads the file again and says what came of it: its points
+        and the split, or why it cannot be read."""
+        event.stop()
+        series, column = self.query_one(ForecastForm).series_source()
+        if not series:
+            self.notify("series: type the path of a CSV file", severity="error", markup=False)
+            return
+        self._tell_points = True
+        self._series_points(series, column)
 
     # -- following ----------------------------------------------------------------------------
 
