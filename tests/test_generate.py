@@ -66,6 +66,23 @@ def test_unknown_tokens_are_reported_once_in_order_and_shown_as_unk():
     assert unknown_message(["é", "!"]) == "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'"
 
 
+def test_what_cleaning_replaces_is_named_not_dropped_silently():
+    """Clean mode reads 'É', '9' and '!' as spaces: the reader is told which characters, once
+    each, before any `<unk>`; raw mode replaces nothing, and whitespace is not named."""
+    vocab = Vocab(list("abcdefghijklmnopqrstuvwxyz "))
+    encoded = encode_prefix("Time  ÉZ9!\t9 é", vocab, "char")
+    assert encoded.tokens == list("time z ")
+    assert encoded.cleaned == ["É", "9", "!", "é"]
+    assert encoded.warnings() == [
+        "cleaned as the corpus was (letters a–z only): 'É', '9', '!', 'é' read as spaces"
+    ]
+    assert encode_prefix("time traveller", vocab, "char").warnings() == []
+    raw = encode_prefix("ab!", Vocab(list("ab")), "char", mode="raw")
+    assert raw.cleaned == [] and raw.warnings() == [unknown_message(["!"])]
+    many = encode_prefix("a" + "".join(map(str, range(10))) + "#", vocab, "word")
+    assert many.warnings()[0].endswith("'8', '9', … read as spaces")
+
+
 @pytest.mark.parametrize(
     "prefix, token, fragment",
     [("", "char", "empty"), ("!!! 42", "word", "no word tokens"), ("x", "byte", "token level")],

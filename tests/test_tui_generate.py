@@ -134,14 +134,17 @@ async def test_words_outside_the_vocabulary_are_flagged(
         await tui.settle(pilot)
         assert "word (clean) · vocabulary 4,580" in str(screen.query_one("#gen-facts").render())
         await set_field(pilot, screen, "#length", "5")
-        await set_field(pilot, screen, "#prefix", "The Time xyzzy")
+        await set_field(pilot, screen, "#prefix", "The Time! xyzzy")
         await pilot.press("enter")
         await tui.settle(pilot)
         words = output(screen).text.split(" ")
         assert words[:3] == ["the", "time", "<unk>"] and len(words) == 8
         warning = screen.query_one("#gen-unknown")
         assert warning.display
-        assert "1 prefix token not in the vocabulary → <unk>: 'xyzzy'" in str(warning.render())
+        assert str(warning.render()) == (
+            "⚠ cleaned as the corpus was (letters a–z only): '!' read as spaces · "
+            "1 prefix token not in the vocabulary → <unk>: 'xyzzy'"
+        )
 
 
 async def test_bad_paths_and_options_notify_and_keep_the_output(

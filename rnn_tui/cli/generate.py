@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
 
     from rnn_tui.checkpoints.device import DeviceError
-    from rnn_tui.data.prefix import join_tokens, unknown_message
+    from rnn_tui.data.prefix import join_tokens
     from rnn_tui.decode.generate import load_lm
     from rnn_tui.models.base import ModelError
 
@@ -40,9 +40,7 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
 
-    warnings = list(lm.warnings)
-    if encoded.unknown:
-        warnings.append(unknown_message(encoded.unknown))
+    warnings = list(lm.warnings) + encoded.warnings()
     for message in warnings:
         warn(message)
 

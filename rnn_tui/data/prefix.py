@@ -25,11 +25,19 @@ MAX_PREFIX_TOKENS = 100_000
 @dataclass(frozen=True)
 class Prefix:
     """A prefix as the model reads it: `tokens` after cleaning and tokenizing, `ids` their
-    vocabulary indices, `unknown` the distinct tokens that map to `<unk>` (first-seen order)."""
+    vocabulary indices, `unknown` the distinct tokens that map to `<unk>` (first-seen order),
+    `cleaned` the distinct characters other than whitespace that cleaning turned into spaces."""
 
     tokens: list[str]
     ids: list[int]
     unknown: list[str]
+    cleaned: list[str] = ()  # type: ignore[assignment]
+
+    def warnings(self) -> list[str]:
+        """What the reader should know the model does not read as typed: the characters
+        cleaning replaced, the tokens that became `<unk>`."""
+        out = [cleaned_message(self.cleaned)] if self.cleaned else []
+        return out + ([unknown_message(self.unknown)] if self.unknown else [])
 
     @property
     def shown(self) -> list[str]:
@@ -73,7 +81,11 @@ def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") 
         )
     ids = vocab[tokens]
     unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
-    return Prefix(tokens=tokens, ids=ids, unknown=unknown)
+    cleaned = []
+    if mode == "clean":
+        cleaned = list(dict.fromkeys("".join(_NON_LETTERS.findall(prefix)).replace(" ", "")))
+        cleaned = [ch for ch in cleaned if not ch.isspace()]
+    return Prefix(tokens=tokens, ids=ids, unknown=unknown, cleaned=cleaned)
 
 
 def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean") -> list[str]:
@@ -88,6 +100,13 @@ def unknown_message(unknown: list[str]) -> str:
     listed = ", ".join(repr(tok) for tok in unknown[:10]) + (", …" if count > 10 else "")
     plural = "s" if count != 1 else ""
     return f"{count} prefix token{plural} not in the vocabulary → <unk>: {listed}"
+
+
+def cleaned_message(cleaned: list[str]) -> str:
+    """The note for the characters cleaning replaced (at most ten listed), e.g. "cleaned as
+    the corpus was (letters a–z only): 'É', '9', '!' read as spaces"."""
+    listed = ", ".join(repr(ch) for ch in cleaned[:10]) + (", …" if len(cleaned) > 10 else "")
+    return f"cleaned as the corpus was (letters a–z only): {listed} read as spaces"
 
 
 def corpus_prefix(tokens: list[str], token: str, length: int) -> str | None:

@@ -155,7 +155,7 @@ leave the seed empty for a fresh one (the status line says which was used).
 **The prefix** is cleaned and tokenized as the model's corpus was: in *clean* mode letters are
 lower-cased and every run of other characters becomes one space; a character-level model reads
 characters, a word-level one words. Tokens the vocabulary does not know become `<unk>`
-(highlighted, and listed in a warning line).
+(highlighted, and listed in a warning line, with the characters cleaning replaced).
 
 **The side panel** shows, for the latest step, the model's five most probable next tokens with
 their probabilities softmax(o) (before temperature and top-k); ▸ marks the one chosen.

@@ -101,10 +101,8 @@ def generate(
 ) -> Summary:
     """Run `job` with `lm`: post GenerationStarted, then TokensGenerated batches; stop early
     when `worker` is cancelled (worker thread)."""
-    from rnn_tui.data.prefix import unknown_message
-
     encoded, steps = lm.generate(job.prefix, job.options)
-    warning = unknown_message(encoded.unknown) if encoded.unknown else ""
+    warning = " · ".join(encoded.warnings())
     post(GenerationStarted(request_id, encoded.tokens, encoded.unknown, lm.token, warning))
     started = last_post = clock()
     pending: list[str] = []
