@@ -94,7 +94,9 @@ async def test_enter_streams_the_prefix_and_the_tokens_and_fills_the_top5(checkp
         assert len(rows) == 5
         assert [p for _, p in rows] == sorted((p for _, p in rows), reverse=True)
         assert status(screen) == "generated 30 tokens · greedy"
-        assert not screen.query_one("#gen-unknown").display
+        # The '!' is read as a space, and said so (no token is unknown).
+        warning = str(screen.query_one("#gen-unknown").render())
+        assert warning == "⚠ cleaned as the corpus was (letters a–z only): '!' read as spaces"
         assert tui.errors(app) == []
 
 
