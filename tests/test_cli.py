@@ -170,3 +170,30 @@ def test_app_refuses_without_a_terminal():
     proc = run_cli()
     assert proc.returncode == 2
     assert "terminal" in proc.stderr
+
+
+@pytest.mark.parametrize("command", ["train", "generate", "translate", "gradients", "stats"])
+def test_every_numeric_option_shows_its_range_in_help(command, capsys, monkeypatch):
+    """A refusal says "(see rnn-tui train --help)": the help must give the range it refused
+    by. Every numeric option's help line ends with its declaration's describe()."""
+    import re
+
+    from rnn_tui.cli import parser as cli_parser
+
+    shown: list = []
+    add = cli_parser.add_option
+
+    def recorded(p, option, *args, **kwargs):
+        if p.prog.split()[-1] == command:
+            shown.append(option)
+        add(p, option, *args, **kwargs)
+
+    monkeypatch.setattr(cli_parser, "add_option", recorded)
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per option
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    numeric = [o for o in shown if o.kind in (int, float) and not o.choices]
+    assert numeric or command == "stats"
+    for option in numeric:
+        assert re.search(re.escape(option.flag) + r"\b[^\n]*" + re.escape(option.describe()), text)

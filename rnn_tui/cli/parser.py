@@ -78,7 +78,9 @@ def _default_text(option: Option) -> str:
 def add_option(parser: argparse.ArgumentParser, option: Option, help: str, default=None) -> None:
     """`option` as a flag of `parser`; `default=None` leaves the option out of the namespace's
     values when it is not given (so a task's own default applies)."""
-    kwargs: dict = {"help": help, "default": default}
+    if option.kind in (int, float) and not option.choices:
+        help = f"{help}: {option.describe()}"  # the range the option's declaration gives
+    kwargs: dict = {"help": help.replace("%", "%%"), "default": default}
     if option.kind is bool:
         parser.add_argument(option.flag, action="store_true", **{**kwargs, "default": default})
         return
