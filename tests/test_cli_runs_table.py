@@ -71,3 +71,25 @@ def test_a_date_of_another_year_keeps_its_year_when_narrow(shown):
     old = dict(ENTRIES[0], name="lm-old", updated=time.mktime((2019, 5, 4, 12, 0, 0, 0, 0, -1)))
     text = "\n".join(shown([*ENTRIES, old], 80))
     assert "2019-05-04" in text and "12-02 00:33" in text
+
+
+@pytest.mark.parametrize("width", [68, 74, 80])
+def test_runs_of_several_tasks_with_a_long_model_are_cut_nowhere(shown, width):
+    """Runs of every task the trainer writes, with an attention translator, a long status and
+    a three-digit epoch count: at 80 columns every cell but the name on one line; narrower,
+    the model, the best score and the date fold between words. Nothing is cut ("…")."""
+    entries = [
+        dict(ENTRIES[1], task="seq2seq", model="seq2seq+additive", status="finished", epoch=183,
+             epochs=500),
+        dict(ENTRIES[0], task="lm", model="rnn-scratch"),
+        dict(ENTRIES[2], task="forecast"),
+        dict(ENTRIES[3], task="classify"),
+        dict(ENTRIES[3], task="tag", name="tag-gru-20261202-003345"),
+    ]  # fmt: skip
+    lines = shown(entries, width)
+    text = "\n".join(lines)
+    assert "…" not in text and all(len(line.rstrip()) <= width for line in lines)
+    assert "183/500" in text and "finished" in text and "classify" in text
+    if width == 80:
+        row = next(line for line in lines if "183/500" in line)
+        assert "seq2seq+additive" in row and "BLEU 31.2" in row and "12-02 00:33" in row

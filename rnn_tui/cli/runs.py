@@ -105,13 +105,14 @@ _STYLES = {
 
 def _frame(columns: int, boxed: bool) -> int:
     """Cells a table's frame takes: a space either side of each column, a rule between and
-    around them when boxed; without rules the table's outer edges have no padding."""
-    return 3 * columns + 1 if boxed else 2 * (columns - 1)
+    around them when boxed; without rules, one space between columns and none at the edges."""
+    return 3 * columns + 1 if boxed else columns - 1
 
 
 def _table(entries: list[dict], root: str, width: int):
-    """The runs as a table `width` columns wide at most, where it can be: the name is the one
-    column that folds; the other cells are short and stay whole on one line."""
+    """The runs as a table `width` columns wide at most, where it can be: the name folds, and
+    on a narrow terminal the model, the best score and the date too; the other cells are short
+    and stay whole on one line."""
     from rich.cells import cell_len
     from rich.table import Table
 
@@ -152,16 +153,30 @@ def _table(entries: list[dict], root: str, width: int):
     # Rules between the columns while the name keeps 12 columns; without them when that is
     # what lets every other cell stay whole (runs of several tasks at 80 columns).
     boxed = sum(natural[1:]) + 12 + _frame(len(headers), boxed=True) <= width
-    name_width = max(10, width - _frame(len(headers), boxed) - sum(natural[1:]))
+    # The name folds first, down to 10 columns; narrower still, the model ("seq2seq+" /
+    # "additive"), then the best score and the date break between their words.
+    excess = sum(natural) + _frame(len(headers), boxed) - width
+    widths = {}
+    for i in (0, headers.index("model"), len(headers) - 2, len(headers) - 1):
+        words = [headers[i], *(w for row in rows for w in row[i].plain.split())]
+        least = 10 if i == 0 else 8 if headers[i] == "model" else max(map(cell_len, words))
+        cut = min(max(excess, 0), max(natural[i] - least, 0))
+        if i == 0 or cut:
+            widths[i], excess = natural[i] - cut, excess - cut
     if boxed:
         table = Table(title=Text(f"runs in {root}"), title_justify="left")
     else:
-        table = Table(title=Text(f"runs in {root}"), title_justify="left", box=None)
+        table = Table(
+            title=Text(f"runs in {root}"), title_justify="left", box=None, collapse_padding=True
+        )
         table.pad_edge = False
-    table.add_column("name", overflow="fold", width=min(natural[0], name_width))
-    for header in headers[1:]:
+    for i, header in enumerate(headers):
         right = header in ("epochs",) or header.startswith("best")
-        table.add_column(header, justify="right" if right else "left", no_wrap=True)
+        justify = "right" if right else "left"
+        if i in widths:
+            table.add_column(header, justify=justify, overflow="fold", width=widths[i])
+        else:
+            table.add_column(header, justify=justify, no_wrap=True)
     for row in rows:
         table.add_row(*row)
     return table
