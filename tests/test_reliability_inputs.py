@@ -224,7 +224,7 @@ def test_three_column_pairs_keep_the_first_two_and_say_so(tmp_path):
     assert (read.malformed, read.third_column) == (1, 2)
     remarks = pairs_remarks(read, "fra.txt")
     assert "first two of three tab-separated fields on 2 lines" in remarks[0]
-    assert "skipped 1 malformed lines" in remarks[1]
+    assert "skipped 1 malformed line in" in remarks[1]
 
 
 def test_runs_dir_that_is_a_file_is_an_error(capsys, tmp_path):

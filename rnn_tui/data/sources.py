@@ -302,7 +302,8 @@ def _parse_pairs(text: str, source: str, limit: int | None) -> RawPairs:
         pairs.append((parts[0], parts[1]))
     if not pairs:
         raise DataError(
-            f"no tab-separated sentence pairs in {source} ({malformed} malformed lines)"
+            f"no tab-separated sentence pairs in {source} ({malformed:,} malformed "
+            f"line{'s' if malformed != 1 else ''})"
         )
     return RawPairs(pairs, malformed, third)
 
@@ -316,7 +317,8 @@ def pairs_remarks(raw: RawPairs, source: str) -> list[str]:
             f"{raw.third_column:,} lines of {source} (the third, an attribution, is dropped)"
         )
     if raw.malformed:
-        remarks.append(f"skipped {raw.malformed:,} malformed lines in {source}")
+        lines = "line" if raw.malformed == 1 else "lines"
+        remarks.append(f"skipped {raw.malformed:,} malformed {lines} in {source}")
     return remarks
 
 

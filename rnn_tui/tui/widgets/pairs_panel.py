@@ -220,8 +220,8 @@ class PairsPanel(Widget):
         summary = self._summary = message.summary
         data = summary.data
         self.query_one("#pairs-status", Static).update(
-            f"[b]{SOURCE}[/b]: {len(data.pairs):,} pairs ({data.malformed:,} malformed lines "
-            "skipped) · n: another sample"
+            f"[b]{SOURCE}[/b]: {len(data.pairs):,} pairs ({data.malformed:,} malformed "
+            f"line{'s' if data.malformed != 1 else ''} skipped) · n: another sample"
         )
         self._show_sample(list(range(min(SAMPLE_SIZE, len(data.pairs)))))
         self.query_one("#pairs-stats", Static).update(stats_table(summary.stats))
