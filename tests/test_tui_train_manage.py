@@ -165,3 +165,33 @@ async def test_continue_proposes_more_epochs_and_starts_the_resume(
             assert any("continuing lm-gru-recorded" in n.message for n in pilot.app._notifications)
         finally:
             stop_child(process)
+
+
+async def test_screen_keys_and_help_work_from_a_dialog(runs, tui, train_app):
+    """In the rename dialog the footer shows the dialog's keys (not the Train screen's, which
+    would be typed into its field); F1 shows the help over it, escape comes back to it; a
+    screen key answers it as escape does (nothing renamed) and switches screens."""
+    from rnn_tui.tui.widgets.footer import AppFooter
+
+    async with train_app().run_test(size=(80, 24)) as pilot:
+        await highlight(pilot, tui, "lm-gru-recorded")
+        await pilot.press("m")
+        await pilot.pause()
+        dialog = pilot.app.screen
+        assert isinstance(dialog, AskDialog)
+        footer = " ".join(key.description for key in dialog.query_one(AppFooter).keys())
+        assert "Cancel" in footer and "Start" not in footer and "Continue" not in footer
+        await pilot.press("f1")
+        await pilot.pause()
+        assert getattr(pilot.app.screen, "IS_HELP", False)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert pilot.app.screen is dialog
+        await pilot.press("x", "f4")
+        await tui.settle(pilot)
+        assert pilot.app.current_mode == "generate" and len(pilot.app.screen_stack) == 1
+        assert (runs / "lm-gru-recorded").is_dir()
+        await pilot.press("f3")
+        await tui.settle(pilot)
+        assert pilot.app.current_mode == "train" and len(pilot.app.screen_stack) == 1
+        assert not tui.errors(pilot.app)

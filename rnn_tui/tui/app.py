@@ -333,11 +333,14 @@ class RnnTuiApp(App[None]):
         thaw()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "show_screen" and self._over_help():
-            return True  # the help lists the screen keys: one of them closes it and switches
+        if action == "show_screen" and self._leavable():
+            # The help lists the screen keys: one of them closes it (and a dialog beneath,
+            # answered as escape would) and switches.
+            return True
+        if action == "help" and hasattr(self.screen, "LEAVE_ANSWER"):
+            return True  # the help over a dialog; escape comes back to it
         if action in ("show_screen", "help", "toggle_explain"):
-            # Not over the help, the palette or a dialog: F1 then closes the help, and a
-            # dialog is answered before leaving its screen.
+            # Not over the help (F1 closes it) or the command palette.
             if len(self.screen_stack) > 1:
                 return False
             if action == "toggle_explain":
@@ -381,14 +384,23 @@ class RnnTuiApp(App[None]):
             timeout = min(ERROR_MAX_S, max(self.NOTIFICATION_TIMEOUT, len(message) / 15))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
-    def _over_help(self) -> bool:
-        """Whether the help is the only thing over the current screen."""
-        return len(self.screen_stack) == 2 and getattr(self.screen, "IS_HELP", False)
+    def _leavable(self) -> bool:
+        """Whether what is over the current screen is the help or a dialog that a screen key
+        may answer with its cancel (`LEAVE_ANSWER`), and nothing else (the command palette)."""
+        over = self.screen_stack[1:]
+        return bool(over) and all(
+            getattr(screen, "IS_HELP", False) or hasattr(screen, "LEAVE_ANSWER") for screen in over
+        )
 
     def action_show_screen(self, mode: str) -> None:
-        if self._over_help():
-            # Closed, not left on the stack: coming back to this screen shows the screen.
-            self.pop_screen()
+        # The help and dialogs are closed, not left on the stack: coming back to this screen
+        # shows the screen. A dialog is answered as escape would: nothing it asked is done.
+        while len(self.screen_stack) > 1 and self._leavable():
+            screen = self.screen
+            if getattr(screen, "IS_HELP", False):
+                self.pop_screen()
+            else:
+                screen.dismiss(screen.LEAVE_ANSWER)
         self.switch_mode(mode)
 
     def action_help(self) -> None:

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
 from rnn_tui.tui.first_layout import FirstLayoutOnce
+from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.text_field import TextField
 
 DIALOG_CSS = """
@@ -51,6 +52,7 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
     the problem, shown under the field) and closes with it; escape closes with None."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="AskDialog", border="$primary")
+    LEAVE_ANSWER = None  # a screen key (F2…) answers as escape does
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
@@ -66,6 +68,7 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
             yield TextField(self.value, id="dialog-input", select_on_focus=True)
             yield Static("", id="dialog-error", markup=False)
             yield Static(f"{self.note}enter: OK · escape: cancel", id="dialog-note", markup=False)
+        yield AppFooter()  # this dialog's keys, not those of the screen beneath
 
     @on(Input.Submitted, "#dialog-input")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -84,6 +87,7 @@ class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
     """A yes/no question: y or the first button says yes; n, escape or the second, no."""
 
     DEFAULT_CSS = DIALOG_CSS.format(name="ConfirmDialog", border="$error")
+    LEAVE_ANSWER = False  # a screen key (F2…) answers no
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "No"),
@@ -101,6 +105,7 @@ class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.yes, variant="error", id="dialog-yes")
                 yield Button("Cancel", id="dialog-no")
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one("#dialog-no", Button).focus()  # a stray enter cancels

@@ -16,6 +16,7 @@ from textual.widgets import Button, Static
 from rnn_tui.runs.process import TrainProcess
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.tui.first_layout import FirstLayoutOnce
+from rnn_tui.tui.widgets.footer import AppFooter
 
 QuitChoice = Literal["stop", "leave", "cancel"]
 
@@ -46,6 +47,8 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
         width: 100%;
     }
     """
+
+    LEAVE_ANSWER: QuitChoice = "cancel"  # a screen key (F2…) answers as escape does
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "choose('cancel')", "Cancel"),
@@ -84,6 +87,7 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
                 )
                 yield Button("Leave it running", id="quit-leave", variant="primary")
                 yield Button("Cancel", id="quit-cancel")
+        yield AppFooter()  # this dialog's keys, not those of the screen beneath
 
     def on_mount(self) -> None:
         self.query_one("#quit-cancel", Button).focus()
