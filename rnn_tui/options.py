@@ -128,6 +128,10 @@ class Option:
 
     def _refusal(self, value: object) -> str:
         what = self.noun or self.name
+        if isinstance(value, str) and not _utf8(value):
+            # Bytes that are not UTF-8 (a file name from another system): saved in the run's
+            # JSON they could not be written, and printed they are not text.
+            return f"{what} {quoted(value)} holds bytes that are not UTF-8 text"
         if self.choices and isinstance(value, str):
             allowed = ", ".join(str(c) for c in self.choices)
             if self.pattern:
@@ -148,6 +152,8 @@ class Option:
         if kind is float and not (isinstance(value, int | float) and math.isfinite(value)):
             return False
         if kind is str and not isinstance(value, str):
+            return False
+        if kind is str and not _utf8(value):
             return False
         if kind is str and not self.empty_ok and not value.strip():
             return False
@@ -195,6 +201,16 @@ class Option:
         if isinstance(value, float):
             return f"{value:g}"
         return "" if value is None else str(value)
+
+
+def _utf8(text: str) -> bool:
+    """Whether `text` is UTF-8 text: no lone surrogates, which is how Python carries the bytes
+    of a command-line argument or a file name that are not UTF-8."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def with_changes(option: Option, **changes) -> Option:

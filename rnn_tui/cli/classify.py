@@ -6,9 +6,8 @@ torch is imported inside run(), so `rnn-tui --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 
-from rnn_tui.cli.output import fail
+from rnn_tui.cli.output import fail, on_terminal, print_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,10 +25,10 @@ def run(args: argparse.Namespace) -> int:
             {"name": g.name, "read": g.read, "top": [{"class": c, "p": p} for c, p in g.top]}
             for g in guesses
         ]
-        print(json.dumps({"checkpoint": str(args.checkpoint), "names": rows}))
+        print_json({"checkpoint": str(args.checkpoint), "names": rows})
         return 0
     width = max(len(g.name) for g in guesses)
     for g in guesses:
         top = "  ".join(f"{c} {p:.2f}" for c, p in g.top)
-        print(f"{g.name:<{width}}  {top}")
+        print(on_terminal(f"{g.name:<{width}}  {top}"))
     return 0

@@ -6,11 +6,10 @@ torch is imported inside run(), so `rnn-tui --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
-from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, warn
+from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, print_json, warn
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,6 +99,5 @@ def run(args: argparse.Namespace) -> int:
         "tokens_per_s": len(generated) / elapsed if elapsed > 0 else None,
         "warnings": warnings,
     }
-    json.dump(record, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
+    print_json(record)
     return 0

@@ -7,10 +7,9 @@ torch is imported inside run(), so `rnn-tui --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
-from rnn_tui.cli.output import TerminalProgress, fail
+from rnn_tui.cli.output import TerminalProgress, fail, print_json
 
 ROWS = 10  # steps listed in the table (evenly spaced, the first and the last included)
 
@@ -30,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     except ProbeError as exc:
         return fail(str(exc))
     if args.json:
-        print(json.dumps(report.to_json(), allow_nan=False))
+        print_json(report.to_json(), allow_nan=False)
         return 0
     print(_text(report))
     return 0

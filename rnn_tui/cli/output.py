@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
@@ -24,6 +25,19 @@ def on_terminal(text: str) -> str:
     terminal its control characters are shown as escapes (a model trained on a coloured log
     would otherwise colour or clear the screen), to a pipe or a file it is written as is."""
     return visible(text, newlines=True) if sys.stdout.isatty() else text
+
+
+def print_json(record: object, **options) -> None:
+    """`record` as one line of JSON on stdout, valid UTF-8 whatever its strings hold: text is
+    written as is, unless it carries bytes that are not UTF-8 (a file name from another
+    system, kept by Python as lone surrogates), which are then written as \\u escapes."""
+    text = json.dumps(record, ensure_ascii=False, **options)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(record, ensure_ascii=True, **options)
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
 
 
 def fail(message: str) -> int:

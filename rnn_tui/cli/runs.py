@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
-import sys
 import time
 
 from rich.text import Text
 
-from rnn_tui.cli.output import fail
+from rnn_tui.cli.output import fail, print_json
 from rnn_tui.files import FileProblem, expanded, is_folder, look
 from rnn_tui.quoting import plain, visible
 from rnn_tui.runs.format import fmt_time
@@ -77,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
         return fail(f"no folder {root}")
     entries = list_runs(root)
     if args.json:
-        json.dump({"root": str(root), "runs": entries}, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json({"root": str(root), "runs": entries})
         return 0
     if not entries:
         print(

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import sys
 
-from rnn_tui.cli.output import TerminalProgress, fail
+from rnn_tui.cli.output import TerminalProgress, fail, print_json
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MAP_FROM = 4 << 20  # bytes: a block this big has its own memory map
@@ -57,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
             line.clear()
             return fail(str(exc))
     if args.json:
-        json.dump(stats, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        print_json(stats)
         return 0
     from rnn_tui.cli.stats_view import print_stats
 

@@ -6,9 +6,8 @@ torch is imported inside run(), so `rnn-tui --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 
-from rnn_tui.cli.output import fail, on_terminal
+from rnn_tui.cli.output import fail, on_terminal, print_json
 
 
 def run(args: argparse.Namespace) -> int:
@@ -26,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
             {"text": text, "read": r.read, "tags": r.tags, "restored": r.text}
             for text, r in zip(args.texts, restored, strict=True)
         ]
-        print(json.dumps({"checkpoint": str(args.checkpoint), "texts": rows}))
+        print_json({"checkpoint": str(args.checkpoint), "texts": rows})
         return 0
     for r in restored:
         print(on_terminal(r.text))

@@ -6,10 +6,9 @@ torch is imported inside run(), so `rnn-tui --help` stays fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
-from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, warn
+from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, print_json, warn
 from rnn_tui.quoting import quoted
 
 UNKNOWN_LISTED = 10  # words named in the <unk> warning; more are counted
@@ -194,6 +193,5 @@ def run(args: argparse.Namespace) -> int:
         "device": str(translator.device),
         "warnings": warnings,
     }
-    json.dump(record, sys.stdout, ensure_ascii=False)
-    sys.stdout.write("\n")
+    print_json(record)
     return 0

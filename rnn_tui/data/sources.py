@@ -27,6 +27,7 @@ from rnn_tui.files import (
     read_bytes,
 )
 from rnn_tui.options import Option
+from rnn_tui.quoting import plain
 
 BUNDLED_CORPORA = {
     "timemachine": "The Time Machine (H. G. Wells)",
@@ -159,6 +160,9 @@ def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]
             f"cannot decode {label} as {encoding}: invalid byte {shown} at offset {exc.start:,}"
             + other
         ) from None
+    except (UnicodeError, ValueError) as exc:
+        # Codecs such as punycode and idna fail with a bare UnicodeError, without an offset.
+        raise DataError(f"cannot decode {label} as {encoding}: {plain(str(exc))}") from None
     if wide:
         offset = 0
         for piece in pieces:
