@@ -102,6 +102,19 @@ def test_append_jsonl_writes_one_line_per_record(tmp_path):
     assert target.read_bytes().endswith(b"\n")
 
 
+def test_append_jsonl_ends_a_line_cut_short_before_its_record(tmp_path):
+    """A crash mid-write leaves a line without its end; the next record (a resume's start
+    event) goes on a line of its own instead of being joined to it and lost with it."""
+    target = tmp_path / "metrics.jsonl"
+    append_jsonl(target, {"event": "epoch", "epoch": 1})
+    with open(target, "ab") as f:
+        f.write(b'{"event": "step"')
+    append_jsonl(target, {"event": "start", "resumed": True})
+    lines = target.read_bytes().split(b"\n")
+    assert lines == [b'{"event": "epoch", "epoch": 1}', b'{"event": "step"',
+                     b'{"event": "start", "resumed": true}', b""]  # fmt: skip
+
+
 def test_append_jsonl_fsyncs(tmp_path, monkeypatch):
     calls = []
     monkeypatch.setattr(atomic.os, "fsync", lambda fd: calls.append(fd))

@@ -73,14 +73,31 @@ def atomic_write_json(path: str | os.PathLike, obj) -> None:
     atomic_write_text(path, dumps_json(obj))
 
 
+def _last_byte(f) -> bytes | None:
+    """The last byte of the open file `f`, None when it is empty or cannot seek."""
+    try:
+        end = f.seek(0, os.SEEK_END)
+        if not end:
+            return None
+        f.seek(end - 1)
+        return f.read(1)
+    except OSError:
+        return None
+
+
 def append_jsonl(path: str | os.PathLike, obj) -> None:
     """Append `obj` as one JSON line and fsync, so an event a reader has seen survives a crash.
 
     `json.dumps` without indent escapes newlines inside strings, so the record is exactly one
-    line; it is written with a single `write` call of the whole line.
+    line; it is written with a single `write` call of the whole line, after a newline where
+    the file's last line has none.
     """
     line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
-    with open(path, "ab") as f:
+    with open(path, "ab+") as f:
+        if _last_byte(f) not in (None, b"\n"):
+            # A line cut short (a crash or a full disk mid-write) is ended first: this record
+            # joined to it would be lost with it.
+            line = b"\n" + line
         f.write(line)
         f.flush()
         os.fsync(f.fileno())
