@@ -221,6 +221,7 @@ def test_resume_at_a_lower_learning_rate(corpus, tmp_path, capsys):
         (["--run-dir", "elsewhere"], "--run-dir cannot be combined"),
         (["--epochs", "1"], "already has 2 epochs"),
         ([], "already has 2 epochs"),
+        (["--task", "seq2seq", "--epochs", "3"], "--task seq2seq: "),
     ],
 )
 def test_resume_refusals(corpus, tmp_path, capsys, args, fragment):
@@ -230,6 +231,52 @@ def test_resume_refusals(corpus, tmp_path, capsys, args, fragment):
     code, _, err = call(["train", "--resume", str(run), *args], capsys)
     assert code == 2 and fragment in err and len(err.strip().splitlines()) == 1, err
     assert (run / "metrics.jsonl").read_bytes() == before
+
+
+def test_resume_with_its_own_task_given_goes_on(corpus, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    code, _, err = call(["train", "--resume", str(run), "--task", "lm", "--epochs", "3"], capsys)
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("edit", ["task", "empty", "list"])
+def test_a_run_whose_config_and_checkpoint_disagree_is_not_resumed(corpus, tmp_path, capsys, edit):
+    """A folder holding another task's checkpoint (copied in by hand) was resumed as that task,
+    its config.json and metrics rewritten; an unreadable config.json was overwritten."""
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    config = run / "config.json"
+    if edit == "task":
+        config.write_text(json.dumps({**json.loads(config.read_text()), "task": "forecast"}))
+    else:
+        config.write_text("" if edit == "empty" else "[]")
+    before = {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()}
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert (
+        "says task forecast, its checkpoint task lm" if edit == "task" else "config.json"
+    ) in err
+    assert {p.name: p.read_bytes() for p in run.iterdir() if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    "args, flag",
+    [
+        (["train", "--run-dir", ""], "--run-dir"),
+        (["train", "--resume", " "], "--resume"),
+        (["generate", "--checkpoint", "", "--prefix", "a"], "--checkpoint"),
+        (["gradients", "--checkpoint", ""], "--checkpoint"),
+        (["translate", "--checkpoint", "", "hi ."], "--checkpoint"),
+    ],
+)
+def test_an_empty_path_is_refused_not_taken_for_the_working_directory(
+    args, flag, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(args, capsys)
+    assert code == 2 and err.startswith(f"rnn-tui: error: {flag} is empty: give ")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_resume_needs_a_run_directory(tmp_path, capsys):

@@ -59,6 +59,14 @@ def _waiting_line() -> Callable[[str], None]:
     return notice
 
 
+# Arguments that name a file or folder, and what each wants.
+_PATH_ARGS = (
+    ("checkpoint", "a checkpoint file, a run directory or a run's name"),
+    ("resume", "the run directory to continue (or its name as `rnn-tui runs` lists it)"),
+    ("run_dir", "the folder to write the run in"),
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     problem = limit_env_problem()
@@ -66,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
         return fail(problem)
     if problem := native_env_problem():
         return fail(problem)
+    for name, what in _PATH_ARGS:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and not value.strip():
+            # "" is the working directory to the file system: a run written among the user's
+            # files, or a folder searched for a checkpoint it cannot hold.
+            return fail(f"--{name.replace('_', '-')} is empty: give {what}")
     if getattr(args, "checkpoint", None) or getattr(args, "resume", None):
         # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) and a run's name as
         # `rnn-tui runs` lists it (`--resume lm-lstm-…`) work from any directory.

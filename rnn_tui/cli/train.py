@@ -14,16 +14,15 @@ request (control.json), 1 failed (NaN loss, a write the disk refused, crash), 2 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import stat
-import sys
 import traceback
 from pathlib import Path
 
-from rnn_tui.cli.output import fail, say, warn
+from rnn_tui.cli.output import fail, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, train_option_names
 from rnn_tui.files import FileProblem, is_folder, look
+from rnn_tui.quoting import plain
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
 
@@ -188,6 +187,7 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     try:
         if args.resume is not None:
             checkpoint = load_checkpoint(args.resume, prefer=("last", "best"))
+            _same_task(args, checkpoint.config, claimed)
             if checkpoint.warning:
                 warn(checkpoint.warning)
             config = Config.from_dict(checkpoint.config).replace(**given)
@@ -216,6 +216,27 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
         return _train_claimed(args, trainer, run_dir)
     finally:
         run_dir.release()
+
+
+def _same_task(args: argparse.Namespace, saved: dict, run_dir) -> None:
+    """ConfigError unless --task (where given), the run's config.json and the checkpoint it
+    resumes from agree on the run's task: a folder holding another run's checkpoint was
+    resumed as that run, its config.json and metrics rewritten as another task's."""
+    from rnn_tui.train.config import ConfigError
+
+    task = saved.get("task", DEFAULT_TASK)
+    if args.task is not None and args.task != task:
+        raise ConfigError(
+            f"--task {args.task}: {args.resume} is a run of task {task} (it keeps it)"
+        )
+    if run_dir is None:
+        return  # torchrun's other ranks: rank 0 reads the run's files
+    written = run_dir.read_config().get("task", DEFAULT_TASK)
+    if written != task:
+        raise ConfigError(
+            f"{args.resume}: its config.json says task {plain(str(written))}, its checkpoint "
+            f"task {task}; a folder whose files disagree is not resumed"
+        )
 
 
 def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
@@ -248,9 +269,7 @@ def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
         say(f"rnn-tui: error: training failed: {reason}")
         return 1
     if args.json:
-        json.dump(summary, sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
-        sys.stdout.flush()
+        print_json(summary)
     if summary["status"] == "failed":
         say(f"rnn-tui: error: {summary['message']}")
         return 1
