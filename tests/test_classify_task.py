@@ -63,6 +63,23 @@ def test_balancing_runs_and_is_recorded(tmp_path, balance) -> None:
     assert saved["balance"] == balance
 
 
+@pytest.mark.parametrize("count", [18, 19, 100, 200, 900])
+def test_max_names_keeps_every_class_down_to_its_minimum(count) -> None:
+    """--max-names takes names evenly through the list; down to its declared minimum (one per
+    class) every class keeps a name. Where the even steps already meet every class (900), the
+    choice is the one earlier runs made, so their resumes train on the same names."""
+    from rnn_tui.data.names_split import HELD_OUT, names_split
+    from rnn_tui.train.tasks.classify import ClassifyTask
+
+    task = ClassifyTask(Config("classify", max_names=count, device="cpu"), torch.device("cpu"))
+    assert len(task.train) == count and len(set(task.train)) == count
+    assert set(task.y.tolist()) == set(range(18))
+    if count == 900:
+        train = list(names_split(HELD_OUT).train)
+        step = len(train) / count
+        assert task.train == [train[int(i * step)] for i in range(count)]
+
+
 def test_balanced_sampling_draws_every_class_about_equally(tmp_path) -> None:
     from rnn_tui.train.tasks.classify import ClassifyTask
 

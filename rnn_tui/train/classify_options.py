@@ -27,8 +27,8 @@ CLASSIFY_OWN = (
         "max_names",
         int,
         -1,
-        "training names used (auto: all), taken evenly across the classes; the held-out part "
-        "never changes",
+        "training names used (auto: all), taken evenly through the names and at least one of "
+        "each class; the held-out part never changes",
         minimum=18,
         maximum=1_000_000,
         unset=-1,
