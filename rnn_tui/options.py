@@ -128,6 +128,11 @@ class Option:
 
     def _refusal(self, value: object) -> str:
         what = self.noun or self.name
+        if self.kind is float and isinstance(value, int | float) and _tiny(value):
+            return (
+                f"{what} must be {self.describe()} (got {value:g}: under {FLOAT32_TINY:.1e}, "
+                "where float32 arithmetic and the trainer's flush-to-zero read it as 0)"
+            )
         if isinstance(value, str) and not _utf8(value):
             # Bytes that are not UTF-8 (a file name from another system): saved in the run's
             # JSON they could not be written, and printed they are not text.
@@ -150,6 +155,8 @@ class Option:
         if kind is int and not isinstance(value, int):
             return False
         if kind is float and not (isinstance(value, int | float) and math.isfinite(value)):
+            return False
+        if kind is float and _tiny(value):
             return False
         if kind is str and not isinstance(value, str):
             return False
@@ -186,7 +193,9 @@ class Option:
         except ValueError:
             raise OptionError(self._refusal(text)) from None
         if not (self.optional and _is_unset(value, self.unset)) and not self._valid(value):
-            raise OptionError(self._refusal(text))  # the text as typed, not as converted
+            # The text as typed, not as converted; a tiny number says why it is refused.
+            tiny = self.kind is float and _tiny(value)  # type: ignore[arg-type]
+            raise OptionError(self._refusal(value if tiny else text))
         return self.check(value)
 
     def _names_unset(self, raw: str) -> bool:
@@ -201,6 +210,15 @@ class Option:
         if isinstance(value, float):
             return f"{value:g}"
         return "" if value is None else str(value)
+
+
+FLOAT32_TINY = 1.1754944e-38  # float32's smallest normal number
+
+
+def _tiny(value: float) -> bool:
+    """Whether `value` is not 0 but smaller than any float32 normal number: the models compute
+    in float32 and the trainer flushes denormals to zero (`--lr 5e-324` trained at 0)."""
+    return value != 0 and abs(value) < FLOAT32_TINY
 
 
 def _utf8(text: str) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rnn_tui.options import Option, OptionError
+from rnn_tui.options import FLOAT32_TINY, Option, OptionError
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import OPTIONS
 from rnn_tui.train.registry import TASKS
@@ -103,12 +103,24 @@ def test_an_integer_is_accepted_exactly_when_it_is_in_range(value):
 
 @given(st.floats(allow_nan=True, allow_infinity=True))
 def test_a_number_is_accepted_exactly_when_it_is_finite_and_in_range(value):
-    inside = math.isfinite(value) and 0 < value <= 1e6
+    # Under float32's smallest normal number a value reads as 0 where training computes.
+    inside = math.isfinite(value) and FLOAT32_TINY <= value <= 1e6
     try:
         LR.check(value)
         assert inside
     except OptionError:
         assert not inside
+
+
+@pytest.mark.parametrize("typed", ["5e-324", "1e-40", "-1e-39"])
+def test_a_number_too_small_for_float32_is_refused_saying_why(typed):
+    """--lr 5e-324 passed the check, then the trainer's flush-to-zero made it 0 and Config
+    refused '(got 0.0)', a value never typed."""
+    with pytest.raises(OptionError, match=r"where float32 arithmetic .* read it as 0"):
+        LR.parse(typed)
+    with pytest.raises(OptionError, match=r"dropout must be a number in \[0, 1\) \(got "):
+        DROPOUT.parse(typed)
+    assert LR.parse("1.2e-38") == 1.2e-38 and DROPOUT.parse("0") == 0.0
 
 
 def test_a_declaration_whose_default_is_out_of_range_is_refused():
