@@ -197,3 +197,23 @@ def test_every_numeric_option_shows_its_range_in_help(command, capsys, monkeypat
     assert numeric or command == "stats"
     for option in numeric:
         assert re.search(re.escape(option.flag) + r"\b[^\n]*" + re.escape(option.describe()), text)
+
+
+def test_messages_name_what_the_user_gave(tmp_path, capsys, monkeypatch):
+    """A refusal names what was given: $RNN_TUI_RUNS (not a --dir never typed), a --file of
+    blank lines (not "give --file"), and the help gives seq2seq's own --min-freq default."""
+    from cli_helpers import call
+
+    not_a_folder = tmp_path / "runs"
+    not_a_folder.write_text("x")
+    monkeypatch.setenv("RNN_TUI_RUNS", str(not_a_folder))
+    code, _, err = call(["runs"], capsys)
+    assert code == 2 and "($RNN_TUI_RUNS names the folder that holds the runs)" in err
+    blank = tmp_path / "blank.txt"
+    blank.write_text("\n \n")
+    code, _, err = call(["translate", "--checkpoint", "fra-eng-gru", "--file", str(blank)], capsys)
+    assert code == 2 and f"{blank} holds only blank lines" in err
+    monkeypatch.setenv("COLUMNS", "1000")
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    assert "(lm, seq2seq only; default: 0; seq2seq: 2)" in capsys.readouterr().out

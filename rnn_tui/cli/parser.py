@@ -128,7 +128,9 @@ def _train_help(name: str) -> tuple[Option, str]:
     defaults = {spec.name: _default_text(o) for spec, o in declared}
     if len(declared) < len(TASKS):
         tasks = ", ".join(spec.name for spec, _ in declared)
-        text = f"{declared[0][1].help} ({tasks} only; default: {_default_text(declared[0][1])})"
+        first, *others = defaults.items()
+        differ = "".join(f"; {task}: {value}" for task, value in others if value != first[1])
+        text = f"{declared[0][1].help} ({tasks} only; default: {first[1]}{differ})"
     elif len(set(defaults.values())) == 1:
         text = f"{option.help} (default: {next(iter(defaults.values()))})"
     else:

@@ -70,7 +70,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(f"cannot read the runs folder {root}: {exc.strerror or exc}")
     if seen is not None and not is_folder(seen):
-        return fail(f"{root} is not a folder (--dir names the folder that holds the runs)")
+        named_by = "--dir" if args.dir is not None else "$RNN_TUI_RUNS"
+        return fail(f"{root} is not a folder ({named_by} names the folder that holds the runs)")
     if args.dir is not None and seen is None:
         return fail(f"no folder {root}")
     entries = list_runs(root)

@@ -57,6 +57,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
             raise ValueError(f"{where}: {exc}") from None
         sentences.append(sentence)
         references.append(reference)
+    if not sentences and args.file is not None:
+        raise ValueError(f"no sentence to translate: {args.file} holds only blank lines")
     if not sentences:
         raise ValueError("no sentence to translate: give SENTENCE arguments or --file")
     if args.references is not None:
