@@ -63,12 +63,20 @@ def test_the_bundled_airline_series():
         ("V\n1\n2\n", "", "has 2 values: a series needs at least 3"),
         ("V\n1\n", "", "has 1 value: a series needs at least 3"),
         ("V\n", "", "no data rows"),
+        # A blank line between rows is a gap, as an empty cell is (one column has no comma).
+        ("V\n1\n2\n\n3\n4\n", "", "line 4 of s.csv is blank: a gap in the series"),
+        ("v,v\n1,2\n3,4\n5,6\n", "v", "s.csv has 2 columns named 'v'"),
     ],
 )
 def test_csv_problems_are_one_line_naming_row_and_column(text, column, fragment):
     with pytest.raises(DataError) as exc:
         parse_csv(text, "s.csv", column)
     assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_blank_lines_around_the_rows_are_no_gap():
+    series = parse_csv("\n\nV\n1\n2\n3\n\n\n", "s.csv")
+    assert series.values.tolist() == [1.0, 2.0, 3.0]
 
 
 def test_a_csv_with_too_many_rows_is_refused_as_soon_as_it_is_known(monkeypatch):

@@ -18,7 +18,7 @@ import io
 import itertools
 import math
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,7 +131,7 @@ def parse_csv(
     The rows are read one at a time and only the value and label cells kept: a list per row
     (a million for the largest series) made the collector walk them all, and the app, whose
     workers read series, waited on those walks (136–259 ms)."""
-    rows = (row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row))
+    rows = _filled_rows(text, label)
     try:
         header = [cell.strip() for cell in next(rows, [])]
         sniffed = list(itertools.islice(rows, min(SNIFF_ROWS, MAX_POINTS + 1)))
@@ -175,6 +175,24 @@ def parse_csv(
     return Series(label, header[index], numbers, shown, period)
 
 
+def _filled_rows(text: str, label: str) -> Iterator[list[str]]:
+    """The CSV rows that hold something. Blank lines before the first and after the last are
+    skipped; one between two rows is a gap in the series, refused as an empty cell is."""
+    reader = csv.reader(io.StringIO(text))
+    started, blank = False, None
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            if blank is not None:
+                raise DataError(
+                    f"line {blank} of {label} is blank: a gap in the series "
+                    "(fill or remove the line)"
+                )
+            started = True
+            yield row
+        elif started and blank is None:
+            blank = reader.line_num
+
+
 def _cell_value(row: list[str], index: int, where: str, name: str) -> float:
     """The finite number in `row[index]`; DataError naming the row and column if it is not."""
     where = f"{where}, column {name!r}"
@@ -191,6 +209,8 @@ def _cell_value(row: list[str], index: int, where: str, name: str) -> float:
 
 def _value_column(header: list[str], body: list[list[str]], label: str, column: str) -> int:
     if column:
+        if header.count(column) > 1:
+            raise DataError(f"{label} has {header.count(column)} columns named {column!r}")
         if column in header:
             return header.index(column)
         lowered = [name.lower() for name in header]
