@@ -564,3 +564,18 @@ def test_snapshot_finished_run_80x24(runs, tui, train_app, snap_compare) -> None
 def test_snapshot_finished_run_120x40(runs, tui, train_app, snap_compare) -> None:
     app = train_app()
     assert snap_compare(app, terminal_size=(120, 40), run_before=_open_recorded(tui, False))
+
+
+def test_a_paused_run_shows_no_eta_counting():
+    """While paused nothing counts down: the header showed the ETA it had when paused."""
+    from types import SimpleNamespace
+
+    from rnn_tui.tui.widgets.train_header import progress_text
+
+    snap = SimpleNamespace(
+        epochs=4, epoch=1, batch=0, batches=8, elapsed=6.0, eta=10.0, status="running", active=True
+    )
+    assert progress_text(snap) == "epoch 1/4 · 6s elapsed · ETA 10s"
+    assert progress_text(SimpleNamespace(**{**vars(snap), "status": "paused"})) == (
+        "epoch 1/4 · 6s elapsed"
+    )

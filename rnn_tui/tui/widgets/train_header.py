@@ -100,7 +100,7 @@ def progress_text(snap: Snapshot) -> str:
     parts.append(f"{fmt_duration(snap.elapsed)} elapsed")
     if snap.status == "finished":
         parts.append("done")
-    elif snap.active:
+    elif snap.active and snap.status != "paused":  # paused, no time to the end is counting
         parts.append(f"ETA {fmt_duration(snap.eta)}")
     return " · ".join(parts)
 
