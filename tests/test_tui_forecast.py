@@ -445,6 +445,13 @@ def test_nice_ticks_are_round_evenly_spaced_and_inside_the_range(lo, width, most
     assert len(steps) <= 1
 
 
+def test_a_range_no_round_step_fits_gets_a_finer_one_not_its_raw_ends() -> None:
+    # The k-step plot at 80 × 24 labelled its axis 0.930763 and -0.940822.
+    assert nice_ticks(-0.940822, 0.930763, most=2) == [-0.5, 0.5]
+    assert nice_ticks(-0.940822, 0.930763, most=3) == [-0.5, 0, 0.5]
+    assert nice_ticks(3, 7, most=2) == [4, 6]
+
+
 def test_nice_ticks_of_the_seeds_time_axis() -> None:
     assert nice_ticks(1, 1000) == [200, 400, 600, 800, 1000]
     assert nice_ticks(1, 144) == [25, 50, 75, 100, 125]

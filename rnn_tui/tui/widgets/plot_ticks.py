@@ -70,19 +70,26 @@ def axis_label(value: float) -> str:
 
 
 def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
-    """Round tick values inside [lo, hi] (steps of 1, 2 or 5 × 10^k), at most `most` of them:
-    0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5."""
+    """Round tick values inside [lo, hi] (steps of 1, 2, 2.5 or 5 × 10^k), at most `most` of
+    them: 0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5. Where the round steps
+    that keep to `most` leave fewer than two ticks in range (-0.94 … 0.93 with two), the next
+    finer step is taken (-0.5, 0, 0.5): a label is never a raw end such as 0.930763."""
     if not hi > lo:
         return [lo]
     raw = (hi - lo) / max(1, most - 1)
     power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
-    first = math.ceil(lo / step) * step
-    digits = max(0, 1 - math.floor(math.log10(step)))
-    ticks = [round(first + i * step, digits) for i in range(int((hi - first) // step) + 1)]
-    ticks = [t for t in ticks if lo <= t <= hi]
-    # A range narrower than one round step: its two ends.
-    return ticks if len(ticks) >= 2 else [lo, hi]
+    steps = [m * p for p in (power / 10, power, power * 10) for m in (1, 2, 2.5, 5)]
+    coarse = sorted(step for step in steps if step >= raw)
+    fine = sorted((step for step in steps if step < raw), reverse=True)
+    for step in coarse[:1] + fine:
+        first = math.ceil(lo / step) * step
+        digits = max(0, 1 - math.floor(math.log10(step)))
+        ticks = [round(first + i * step, digits) for i in range(int((hi - first) // step) + 1)]
+        ticks = [t for t in ticks if lo <= t <= hi]
+        if len(ticks) >= 2:
+            every = max(1, math.ceil((len(ticks) - 1) / max(1, most - 1)))
+            return ticks[::every]  # a finer step's ticks, thinned evenly to `most`
+    return [lo, hi]  # a range narrower than a hundredth of the step asked for
 
 
 __all__ = ["axis_label", "format_power", "log_ticks", "nice_log_ticks", "nice_ticks", "value_label"]
