@@ -78,16 +78,27 @@ def test_a_killed_trainer_leaves_no_stale_claim(tmp_path):
     run.release()
 
 
-@pytest.mark.parametrize("what", ["fifo", "symlink"])
-def test_a_lock_file_that_is_no_file_is_refused_without_hanging(tmp_path, what):
+@pytest.mark.parametrize(
+    "what, said",
+    [
+        ("fifo", "trainer.lock is not a regular file"),
+        ("symlink", "trainer.lock is a symbolic link, not a file (remove it)"),
+        ("dir", "trainer.lock is a folder, not a file (remove it)"),
+    ],
+)
+def test_a_lock_file_that_is_no_file_is_refused_without_hanging(tmp_path, what, said):
     run = RunDir(tmp_path / "run")
     run.ensure()
     if what == "fifo":
         os.mkfifo(run.lock_path)
+    elif what == "symlink":
+        run.lock_path.symlink_to(tmp_path / "elsewhere")  # dangling: "too many levels" it read
     else:
-        run.lock_path.symlink_to(tmp_path / "elsewhere")
-    with pytest.raises(RunError, match="cannot write to run directory"):
+        run.lock_path.mkdir()
+    with pytest.raises(RunError, match="cannot write to run directory") as refused:
         run.claim()
+    # What is there, by its name, not the system's words for the failed open.
+    assert str(refused.value).endswith(said)
     assert run.trainer_alive() is None
     assert not (tmp_path / "elsewhere").exists()
 

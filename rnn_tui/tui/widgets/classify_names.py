@@ -79,6 +79,8 @@ class NamesPanel(Vertical):
     NamesPanel #cl-top {
         width: 1fr;
         padding: 0 0 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;  /* one row: a cut hint or guess ends in …, not mid-word */
     }
     NamesPanel #cl-scores {
         height: auto;
