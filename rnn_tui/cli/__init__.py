@@ -74,12 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         return fail(problem)
     if problem := native_env_problem():
         return fail(problem)
+    typed = {word.split("=", 1)[0] for word in (sys.argv[1:] if argv is None else argv)}
     for name, what in _PATH_ARGS:
         value = getattr(args, name, None)
-        if isinstance(value, str) and not value.strip():
+        # Typed empty, not left out (gradients' --checkpoint is "" when not given: a fresh cell).
+        flag = "--" + name.replace("_", "-")
+        given = any(len(word) > 2 and flag.startswith(word) for word in typed)  # or abbreviated
+        if isinstance(value, str) and not value.strip() and given:
             # "" is the working directory to the file system: a run written among the user's
             # files, or a folder searched for a checkpoint it cannot hold.
-            return fail(f"--{name.replace('_', '-')} is empty: give {what}")
+            return fail(f"{flag} is empty: give {what}")
     if getattr(args, "checkpoint", None) or getattr(args, "resume", None):
         # A shipped checkpoint's bare name (`--checkpoint fra-eng-gru`) and a run's name as
         # `rnn-tui runs` lists it (`--resume lm-lstm-…`) work from any directory.
