@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
@@ -130,8 +131,8 @@ class Option:
         what = self.noun or self.name
         if self.kind is float and isinstance(value, int | float) and _tiny(value):
             return (
-                f"{what} must be {self.describe()} (got {value:g}: under {FLOAT32_TINY:.1e}, "
-                "where float32 arithmetic and the trainer's flush-to-zero read it as 0)"
+                f"{what} must be {self.describe()} (got {value:g}: a denormal number, under "
+                f"{SMALLEST_NORMAL:.1e}, which the trainer's flush-to-zero reads as 0)"
             )
         if isinstance(value, str) and not _utf8(value):
             # Bytes that are not UTF-8 (a file name from another system): saved in the run's
@@ -212,13 +213,13 @@ class Option:
         return "" if value is None else str(value)
 
 
-FLOAT32_TINY = 1.1754944e-38  # float32's smallest normal number
+SMALLEST_NORMAL = sys.float_info.min  # 2.2e-308: below it a float is denormal
 
 
 def _tiny(value: float) -> bool:
-    """Whether `value` is not 0 but smaller than any float32 normal number: the models compute
-    in float32 and the trainer flushes denormals to zero (`--lr 5e-324` trained at 0)."""
-    return value != 0 and abs(value) < FLOAT32_TINY
+    """Whether `value` is not 0 but denormal: the trainer flushes denormals to zero, after which
+    even the option's own range check reads `--lr 5e-324` as 0."""
+    return value != 0 and abs(value) < SMALLEST_NORMAL
 
 
 def _utf8(text: str) -> bool:
