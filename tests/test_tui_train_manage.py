@@ -181,9 +181,12 @@ async def test_screen_keys_and_help_work_from_a_dialog(runs, tui, train_app):
         assert isinstance(dialog, AskDialog)
         footer = " ".join(key.description for key in dialog.query_one(AppFooter).keys())
         assert "Cancel" in footer and "Start" not in footer and "Continue" not in footer
+        # As in the app (ScreenSpec titles each screen): the help's title is the screen's.
+        pilot.app.sub_title, pilot.app.screen_stack[-2].sub_title = "", "Train"
         await pilot.press("f1")
         await pilot.pause()
         assert getattr(pilot.app.screen, "IS_HELP", False)
+        assert pilot.app.screen._title == "Train"  # the screen the dialog belongs to
         await pilot.press("escape")
         await pilot.pause()
         assert pilot.app.screen is dialog

@@ -408,7 +408,9 @@ class RnnTuiApp(App[None]):
         from rnn_tui.tui.screens.help import HelpScreen
 
         screen = self.screen
-        self.push_screen(HelpScreen(screen, screen.sub_title or self.sub_title))
+        # Over a dialog, titled by the screen it belongs to.
+        titled = self.screen_stack[-2] if hasattr(screen, "LEAVE_ANSWER") else screen
+        self.push_screen(HelpScreen(screen, titled.sub_title or self.sub_title))
 
     def action_toggle_explain(self) -> None:
         toggle_explain(self.screen)

@@ -67,7 +67,9 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
             yield Static(self.question, id="dialog-question", markup=False)
             yield TextField(self.value, id="dialog-input", select_on_focus=True)
             yield Static("", id="dialog-error", markup=False)
-            yield Static(f"{self.note}enter: OK · escape: cancel", id="dialog-note", markup=False)
+            yield Static(
+                f"{self.note}enter: OK · escape: cancel · f1: help", id="dialog-note", markup=False
+            )
         yield AppFooter()  # this dialog's keys, not those of the screen beneath
 
     @on(Input.Submitted, "#dialog-input")
@@ -101,7 +103,9 @@ class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-body"):
             yield Static(self.question, id="dialog-question", markup=False)
-            yield Static(f"{self.note}y: yes · n or escape: no", id="dialog-note", markup=False)
+            yield Static(
+                f"{self.note}y: yes · n or escape: no · f1: help", id="dialog-note", markup=False
+            )
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.yes, variant="error", id="dialog-yes")
                 yield Button("Cancel", id="dialog-no")

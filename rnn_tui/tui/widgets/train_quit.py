@@ -73,7 +73,7 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
             )
             yield Static(
                 "A run left running keeps training; reopen it from the run list (o).\n"
-                "Keys: s stop · l leave running · escape cancel",
+                "Keys: s stop · l leave running · escape cancel · f1 help",
                 id="quit-note",
                 markup=False,
             )
