@@ -126,6 +126,27 @@ def _kind(mode: int) -> str:
     return "an unknown kind of file"
 
 
+# What opening a path of the wrong kind as a plain file gives: a symlink refused by O_NOFOLLOW
+# reads "Too many levels of symbolic links", a FIFO opened without a reader "No such device or
+# address", a folder "Is a directory".
+_KIND_ERRORS = {errno.ELOOP, errno.EISDIR, errno.ENXIO, errno.ENOTDIR}
+
+
+def wrong_kind(exc: OSError, path: str | os.PathLike | None) -> str:
+    """ "NAME is a symbolic link, not a file (remove it)" where what stands at `path` is no
+    plain file and that is why `exc` was raised; "" otherwise."""
+    if path is None or exc.errno not in _KIND_ERRORS:
+        return ""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return ""
+    if stat.S_ISREG(mode):
+        return ""
+    kind = "a symbolic link" if stat.S_ISLNK(mode) else _kind(mode)
+    return f"{Path(path).name} is {kind}, not a file (remove it)"
+
+
 def expanded(path: str | os.PathLike) -> Path:
     """`path` with a leading ~ or ~user expanded as the shell does, and left as typed where that
     user (or the home folder) is unknown: pathlib's expanduser raises a RuntimeError there,

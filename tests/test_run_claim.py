@@ -83,7 +83,7 @@ def test_a_killed_trainer_leaves_no_stale_claim(tmp_path):
     [
         ("fifo", "trainer.lock is not a regular file"),
         ("symlink", "trainer.lock is a symbolic link, not a file (remove it)"),
-        ("dir", "trainer.lock is a folder, not a file (remove it)"),
+        ("dir", "trainer.lock is a directory, not a file (remove it)"),
     ],
 )
 def test_a_lock_file_that_is_no_file_is_refused_without_hanging(tmp_path, what, said):

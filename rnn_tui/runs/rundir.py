@@ -14,11 +14,9 @@ No torch here: the TUI imports this module to list and follow runs and must star
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import re
-import stat
 import tempfile
 import time
 from datetime import datetime
@@ -33,6 +31,7 @@ from rnn_tui.files import (
     open_regular,
     owner_note,
     read_bytes,
+    wrong_kind,
 )
 from rnn_tui.runs import lock
 
@@ -57,30 +56,7 @@ class RunError(ValueError):
 
 def _reason(exc: OSError, path: str | os.PathLike | None = None) -> str:
     note = owner_note(path, exc) if path is not None else ""
-    return (_what_is_there(exc, path) or exc.strerror or str(exc) or type(exc).__name__) + note
-
-
-# The errors a run file of the wrong kind gives: a symlink refused by O_NOFOLLOW reads "Too many
-# levels of symbolic links", a FIFO opened without a reader "No such device or address".
-_KIND_ERRORS = {errno.ELOOP, errno.EISDIR, errno.ENXIO, errno.ENOTDIR}
-
-
-def _what_is_there(exc: OSError, path: str | os.PathLike | None) -> str:
-    """What stands at `path` where a run's plain file should be, when that is the cause."""
-    if path is None or exc.errno not in _KIND_ERRORS:
-        return ""
-    try:
-        mode = os.lstat(path).st_mode
-    except OSError:
-        return ""
-    kinds = (
-        (stat.S_ISLNK, "a symbolic link"),
-        (stat.S_ISDIR, "a folder"),
-        (stat.S_ISFIFO, "a pipe (FIFO)"),
-        (stat.S_ISSOCK, "a socket"),
-    )
-    kind = next((name for test, name in kinds if test(mode)), "")
-    return f"{Path(path).name} is {kind}, not a file (remove it)" if kind else ""
+    return (wrong_kind(exc, path) or exc.strerror or str(exc) or type(exc).__name__) + note
 
 
 def default_runs_root() -> Path:
@@ -223,7 +199,7 @@ class RunDir:
         except OSError as exc:
             raise RunError(
                 f"cannot write to run directory {self.path}: "
-                f"{_what_is_there(exc, self.lock_path) or _reason(exc, self.path)}"
+                f"{wrong_kind(exc, self.lock_path) or _reason(exc, self.path)}"
             ) from None
 
     def check_writable(self) -> None:
