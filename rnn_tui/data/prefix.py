@@ -31,7 +31,7 @@ class Prefix:
     tokens: list[str]
     ids: list[int]
     unknown: list[str]
-    cleaned: list[str] = ()  # type: ignore[assignment]
+    cleaned: list[str]
 
     def warnings(self) -> list[str]:
         """What the reader should know the model does not read as typed: the characters
@@ -81,10 +81,8 @@ def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") 
         )
     ids = vocab[tokens]
     unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
-    cleaned = []
-    if mode == "clean":
-        cleaned = list(dict.fromkeys("".join(_NON_LETTERS.findall(prefix)).replace(" ", "")))
-        cleaned = [ch for ch in cleaned if not ch.isspace()]
+    replaced = "".join(_NON_LETTERS.findall(prefix)) if mode == "clean" else ""
+    cleaned = list(dict.fromkeys(ch for ch in replaced if not ch.isspace()))
     return Prefix(tokens=tokens, ids=ids, unknown=unknown, cleaned=cleaned)
 
 
