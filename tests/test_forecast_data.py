@@ -66,12 +66,20 @@ def test_the_bundled_airline_series():
         # A blank line between rows is a gap, as an empty cell is (one column has no comma).
         ("V\n1\n2\n\n3\n4\n", "", "line 4 of s.csv is blank: a gap in the series"),
         ("v,v\n1,2\n3,4\n5,6\n", "v", "s.csv has 2 columns named 'v'"),
+        # An unquoted thousands comma shifts the cells: 1,234 was read as 1 without a word.
+        ("Month,V\n2001-01,999\n2001-02,1,234\n2001-03,1,5\n", "", "row 3 of s.csv has 3 cells"),
     ],
 )
 def test_csv_problems_are_one_line_naming_row_and_column(text, column, fragment):
     with pytest.raises(DataError) as exc:
         parse_csv(text, "s.csv", column)
     assert fragment in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_empty_cells_past_the_header_are_no_extra_cells():
+    # Spreadsheets end rows with commas; only a filled cell past the header is refused.
+    series = parse_csv("Month,V,\n2001-01,5,,\n2001-02,6,\n2001-03,7\n", "s.csv")
+    assert list(series.values) == [5, 6, 7]
 
 
 def test_blank_lines_around_the_rows_are_no_gap():

@@ -6,7 +6,8 @@ header row names the columns (a first row of numbers is data: the columns are th
 "column 2", …); one column holds the values (`column`, or the only numeric one);
 a first column of dates or times is optional and only labels the points. Every problem is one
 DataError naming the file, the row and the column: a missing column, an empty cell (a gap in the
-series), a cell that is not a finite number, too few values.
+series), a cell that is not a finite number, a row with more cells than the header, too few
+values.
 """
 
 from __future__ import annotations
@@ -160,6 +161,7 @@ def parse_csv(
                     f"{label} has more than {MAX_POINTS:,} rows, the most a series may have"
                 )
             where = f"row {r + number_of_first} of {label}"
+            _check_width(row, len(header), where)
             values.append(_cell_value(row, index, where, header[index]))
             if by is not None:
                 labels.append(row[by].strip() if by < len(row) else "")
@@ -191,6 +193,18 @@ def _filled_rows(text: str, label: str) -> Iterator[list[str]]:
             yield row
         elif started and blank is None:
             blank = reader.line_num
+
+
+def _check_width(row: list[str], width: int, where: str) -> None:
+    """DataError when `row` fills cells past the header's `width`: its cells would no longer
+    line up with the columns (an unquoted "1,234" read as 1). Empty trailing cells, which
+    spreadsheets write, are fine."""
+    if len(row) > width and any(cell.strip() for cell in row[width:]):
+        filled = max(i for i, cell in enumerate(row) if cell.strip()) + 1
+        raise DataError(
+            f"{where} has {filled} cells but the header names {width} columns "
+            "(a number written with a comma, like 1,234? remove the comma or quote it)"
+        )
 
 
 def _cell_value(row: list[str], index: int, where: str, name: str) -> float:
