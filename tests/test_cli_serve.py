@@ -33,7 +33,10 @@ def test_other_addresses(host):
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "10.0.0.5", "gpu-box"])
-def test_another_address_needs_allow_remote(host, capsys):
+def test_another_address_needs_allow_remote(host, capsys, monkeypatch):
+    from rnn_tui.tui import serve
+
+    monkeypatch.setattr(serve, "check_address", lambda host, port: None)  # as if it were ours
     assert main(["serve", "--host", host]) == 2
     (line,) = _lines(capsys)
     assert line.startswith("rnn-tui: error: --host " + host) and "--allow-remote" in line
@@ -87,6 +90,11 @@ def test_an_address_that_cannot_be_listened_on_is_one_line(capsys, monkeypatch):
 
     monkeypatch.setattr(socket, "getaddrinfo", unknown)  # no lookup leaves this machine
     assert main(["serve", "--host", "gpu-box", "--allow-remote"]) == 2
+    assert _lines(capsys) == [
+        "rnn-tui: error: cannot serve on gpu-box:8000: Name or service not known"
+    ]
+    # Without --allow-remote too: the name is the problem, not the remote access it would give.
+    assert main(["serve", "--host", "gpu-box"]) == 2
     assert _lines(capsys) == [
         "rnn-tui: error: cannot serve on gpu-box:8000: Name or service not known"
     ]

@@ -52,19 +52,20 @@ def app_command(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     host, port = args.host, args.port
-    if not is_loopback(host) and not args.allow_remote:
-        return fail(
-            f"--host {host} would let anyone who reaches port {port} run the app (and train "
-            "on this machine) with no password; add --allow-remote if that is what you "
-            f"want, or keep 127.0.0.1 and forward the port: ssh -L {port}:localhost:{port} HOST"
-        )
-    # Looked up and bound before anything is said: a port in use is its one line.
+    # Looked up and bound before anything is said: a port in use, or a name that does not
+    # resolve, is its one line (not a warning about a remote address it cannot be).
     from rnn_tui.tui.serve import ServeError, check_address, serve
 
     try:
         check_address(host, port)
     except ServeError as exc:
         return fail(str(exc))
+    if not is_loopback(host) and not args.allow_remote:
+        return fail(
+            f"--host {host} would let anyone who reaches port {port} run the app (and train "
+            "on this machine) with no password; add --allow-remote if that is what you "
+            f"want, or keep 127.0.0.1 and forward the port: ssh -L {port}:localhost:{port} HOST"
+        )
     if not is_loopback(host):
         warn(
             f"serving on {host}:{port} with no password: anyone who reaches it runs the app "
