@@ -27,7 +27,7 @@ from textual.widgets import Static
 from rnn_tui.runs.format import fmt_number
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.plot import LinePlot, Series
-from rnn_tui.tui.widgets.run_line import latest, run_line
+from rnn_tui.tui.widgets.run_line import RunLine, latest, lines_text, run_line, update_changed
 
 if TYPE_CHECKING:  # the view module imports torch; this one must not
     from rnn_tui.decode.forecast import ForecastView
@@ -46,7 +46,7 @@ GRID_MIN_WIDTH = 80
 GRID_MIN_HEIGHT = 28
 
 
-def progress_line(slot: str, snap: Snapshot | None) -> Text:
+def progress_line(slot: str, snap: Snapshot | None) -> RunLine:
     """ "█ AR  mlp  ▰▰▰▰▱▱ ▶ running · epoch 3/5 · loss 0.041 · held-out 0.043 · NAME"."""
     parts = []
     if snap is not None and snap.loss is not None:
@@ -180,7 +180,6 @@ class ForecastResults(Vertical):
         self.metric = "mse"
         self.k_model = AR  # whose k-step predictions are drawn
         self._single = 0  # the panel shown when there is room for one only
-        self._progress: Text | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fc-progress")
@@ -201,11 +200,8 @@ class ForecastResults(Vertical):
     # -- drawing ------------------------------------------------------------------------------
 
     def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
-        lines = [progress_line(slot, snaps.get(slot)) for slot in SLOTS]
-        text = Text("\n").join(lines)
-        if text != self._progress:  # 4 polls a second: repaint only a change
-            self._progress = text
-            self.query_one("#fc-progress", Static).update(text)
+        lines = lines_text([progress_line(slot, snaps.get(slot)) for slot in SLOTS])
+        update_changed(self.query_one("#fc-progress", Static), lines)  # 4 polls a second
 
     def show_views(self, views: Mapping[str, ForecastView]) -> None:
         """Redraw every panel from `views` (slot → view; missing slots are not drawn)."""

@@ -5,8 +5,11 @@ scores, then the run's folder name (and why it failed, when it did)."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
 
-from rich.console import RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.widgets import Static
 
@@ -16,6 +19,7 @@ from rnn_tui.tui.widgets.train_curves import RUN_STYLES
 from rnn_tui.tui.widgets.train_header import STATUS_MARKS
 
 BAR = 12  # progress bar cells
+NARROW_BAR = 6  # where the full line does not fit (an 80-column terminal's side panel)
 
 
 def latest(snap: Snapshot, series: str) -> float | None:
@@ -24,36 +28,89 @@ def latest(snap: Snapshot, series: str) -> float | None:
     return float(points[1][-1]) if points is not None and len(points[1]) else None
 
 
+@dataclass(frozen=True)
+class RunLine:
+    """One run's line, drawn as full as the width allows: its fullest form, then without the
+    status word (its mark stays), then with a shorter bar. The form chosen is the first whose
+    part before the run's name fits; the name, last, is what an ellipsis cuts. At 80 columns
+    the full form cut the held-out score ("· held-out …")."""
+
+    forms: tuple[tuple[Text, int], ...]  # (line, cells before the name), fullest first
+
+    def fitted(self, width: int) -> Text:
+        for text, core in self.forms:
+            if core <= width:
+                return text
+        return self.forms[-1][0]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.fitted(options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, cell_len(self.forms[0][0].plain))
+
+
+@dataclass(frozen=True)
+class RunLines:
+    """Run lines one under the other, each fitted to the width it is drawn at."""
+
+    lines: tuple[RunLine, ...]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        # A joined Text takes the separator's settings: no_wrap must be its own.
+        joined = Text("\n", no_wrap=True, overflow="ellipsis")
+        yield joined.join(line.fitted(options.max_width) for line in self.lines)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        widest = max((cell_len(line.forms[0][0].plain) for line in self.lines), default=1)
+        return Measurement(1, widest)
+
+
 def run_line(
     label: str, color: str, snap: Snapshot | None, parts: Sequence[str], empty: str
-) -> Text:
+) -> RunLine:
     """ "█ AR     mlp  ▰▰▰▰▱▱ ▶ running · epoch 3/5 · <parts> · NAME"; `empty` without a run.
     `label` comes padded, so the slots' lines line up."""
+    if snap is None:
+        text = _line_start(label, color)
+        text.append(empty, style="dim")
+        return RunLine(((text, cell_len(text.plain)),))
+    forms = []
+    for bar, word in ((BAR, True), (BAR, False), (NARROW_BAR, False)):
+        text = _line_start(label, color)
+        _append_run(text, color, snap, parts, bar, word)
+        core = cell_len(text.plain)
+        text.append(f" · {snap.name}", style="dim")
+        if snap.status in ("failed", "died") and snap.message:
+            text.append(f" · {plain(snap.message)}", style="red")
+        forms.append((text, core))
+    return RunLine(tuple(forms))
+
+
+def _line_start(label: str, color: str) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("█ ", style=RUN_STYLES[color])
     text.append(label, style="bold")
-    if snap is None:
-        text.append(empty, style="dim")
-        return text
-    mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
-    text.append(f"{snap.model:<5}", style="bold")
-    done = max(0.0, min(1.0, snap.progress))
-    filled = round(done * BAR)
-    text.append(" " + "▰" * filled, style=RUN_STYLES[color])
-    text.append("▱" * (BAR - filled) + " ", style="dim")
-    text.append(f"{mark} {snap.status}", style=style)
-    epochs = snap.epochs if snap.epochs is not None else "?"
-    text.append(" · " + " · ".join([f"epoch {snap.epoch}/{epochs}", *parts]))
-    text.append(f" · {snap.name}", style="dim")
-    if snap.status in ("failed", "died") and snap.message:
-        text.append(f" · {plain(snap.message)}", style="red")
     return text
 
 
-def lines_text(lines: Sequence[Text]) -> Text:
-    """Run lines one under the other (the Static showing them cuts rather than wraps them:
-    `text-wrap: nowrap` in its style)."""
-    return Text("\n").join(lines)
+def _append_run(
+    text: Text, color: str, snap: Snapshot, parts: Sequence[str], bar: int, word: bool
+) -> None:
+    mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
+    text.append(f"{snap.model:<5}", style="bold")
+    done = max(0.0, min(1.0, snap.progress))
+    filled = round(done * bar)
+    text.append(" " + "▰" * filled, style=RUN_STYLES[color])
+    text.append("▱" * (bar - filled) + " ", style="dim")
+    text.append(f"{mark} {snap.status}" if word else mark, style=style)
+    epochs = snap.epochs if snap.epochs is not None else "?"
+    text.append(" · " + " · ".join([f"epoch {snap.epoch}/{epochs}", *parts]))
+
+
+def lines_text(lines: Sequence[RunLine]) -> RunLines:
+    """Run lines one under the other, each as full as the width it is drawn at allows."""
+    return RunLines(tuple(lines))
 
 
 def update_changed(static: Static, content: RenderableType, key: Hashable | None = None) -> None:
@@ -68,4 +125,4 @@ def update_changed(static: Static, content: RenderableType, key: Hashable | None
     static.update(content)
 
 
-__all__ = ["BAR", "latest", "lines_text", "run_line", "update_changed"]
+__all__ = ["BAR", "RunLine", "RunLines", "latest", "lines_text", "run_line", "update_changed"]
