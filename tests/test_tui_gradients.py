@@ -203,3 +203,19 @@ async def test_a_unit_typed_in_the_search_goes_to_the_top(no_checkpoints, tui) -
             field.value = typed
             await pilot.pause()
             assert pilot.app.is_running and field.has_class("-invalid")
+
+
+async def test_square_brackets_switch_the_tab_and_leave_no_field_focused(
+    no_checkpoints, tui
+) -> None:
+    async with tui.make_app().run_test(size=(80, 24)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        tabs = screen.query_one(TabbedContent)
+        screen.query_one("#flow-length", Input).focus()
+        await pilot.press("escape", "right_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "grad-inside"
+        assert not isinstance(pilot.app.focused, Input)  # a letter next is the screen's key
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert tabs.active == "grad-flow"

@@ -64,6 +64,9 @@ class GradientsScreen(ModeScreen):
         Binding("full_stop", "move(1)", "Step →", show=False),
         Binding("u", "next_feature", "Rank by", show=False, tooltip="the next feature to rank by"),
         Binding("escape", "leave_field", "Leave field", show=False),
+        # As on the Dataset screen: the other tab without reaching for the tab bar.
+        Binding("right_square_bracket", "next_tab", "Next tab", show=False, key_display="]"),
+        Binding("left_square_bracket", "next_tab", "Previous tab", show=False, key_display="["),
     ]
 
     GUIDE = """\
@@ -85,7 +88,7 @@ shades each earlier token by how much it moves the prediction after the step und
 ranked by how closely they follow a feature (spaces, vowels, position in the word, quotes;
 **u** the next), and *unit* puts one unit's row on top. The bottom shows the step unrolled with
 its numbers, as the seeds walk through "i am not happy" (type it for a word-level model).
-**,** and **.** move the step.
+**,** and **.** move the step; **]** and **[** switch between the two tabs.
 """
 
     def __init__(self) -> None:
@@ -324,6 +327,14 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
 
     def action_leave_field(self) -> None:
         self.set_focus(None)
+
+    def action_next_tab(self) -> None:
+        """The other of the two tabs, with the focus on the tab bar (its own keys then work;
+        a text field kept would type them)."""
+        tabs = self.query_one(TabbedContent)
+        self.set_focus(None)  # Textual re-shows the pane holding the focus
+        tabs.active = "grad-inside" if tabs.active == "grad-flow" else "grad-flow"
+        self.query_one("#grad-tabs Tabs").focus()
 
     def on_resize(self, event: events.Resize) -> None:
         self._draw_heatmap()
