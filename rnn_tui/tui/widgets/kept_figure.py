@@ -40,8 +40,12 @@ class KeptFigurePlot(FirstDrawLater, PlotextPlot):
             return ""
         key = (self._replots, self.size, self.theme, self.app.theme)
         if self._drawn is None or self._drawn[0] != key:
-            self._drawn = key, super().render()
+            self._drawn = key, self.finish_figure(super().render())
         return self._drawn[1]
+
+    def finish_figure(self, figure: RenderResult) -> RenderResult:
+        """What is drawn of a newly built figure (a subclass adds to it here: a legend)."""
+        return figure
 
 
 __all__ = ["KeptFigurePlot"]

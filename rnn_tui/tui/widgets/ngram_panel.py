@@ -30,6 +30,7 @@ from rnn_tui.tui.widgets.steady_table import SteadyTable
 from rnn_tui.tui.widgets.text_field import TextField
 
 NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
+ZIPF_COLORS = {1: "blue+", 2: "green+", 3: "red+"}  # plotext's first three
 VAL_FRACTION = 0.1
 PERPLEXITY_MAX_TOKENS = 200_000  # the perplexity of a bigger corpus uses its last this many
 
@@ -184,7 +185,10 @@ class NgramPanel(OwnFocusStyle, VerticalScroll):
                     Text(format_ngram(gram, stats.token)),
                 )
         self.query_one("#zipf", LinePlot).set_series(
-            [Series(f"{NGRAM_NAMES[n]}s", stats.zipf_ranks(n), stats.zipf[n]) for n in NGRAM_ORDERS]
+            [
+                Series(f"{NGRAM_NAMES[n]}s", stats.zipf_ranks(n), stats.zipf[n], ZIPF_COLORS[n])
+                for n in NGRAM_ORDERS
+            ]
         )
         self.recompute_perplexity()
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+from rich.text import Text
 from textual import events
 from textual.app import RenderResult
 from textual.binding import Binding, BindingType
@@ -29,6 +30,7 @@ from textual.geometry import Size
 
 from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
+from rnn_tui.tui.widgets.plot_legend import place_legend
 from rnn_tui.tui.widgets.plot_ticks import axis_label, log_ticks, nice_log_ticks, nice_ticks
 from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
@@ -106,6 +108,7 @@ class LinePlot(KeptFigurePlot):
         self._series: list[tuple[str, np.ndarray, np.ndarray, str | None]] = []
         self._drag: tuple[int, int, tuple[float, float], tuple[float, float]] | None = None
         self._replotted_size = Size(0, 0)
+        self._legend: list[tuple[str, str]] = []  # (label, colour) drawn by place_legend
 
     # -- data -------------------------------------------------------------------------------
 
@@ -199,11 +202,18 @@ class LinePlot(KeptFigurePlot):
             for lab, x, y, color in zip(labels, xs, ys, colors, strict=True)
             if len(x)
         ]
+        # The legend goes where it hides no point (plot_legend.py) when every labelled series
+        # has its colour; plotext's own, top-left over the curves, otherwise.
+        self._legend = []
+        own = all(color for label, _, _, color in nonempty if label)
         for label, x, y, color in nonempty:
             extra = {"color": color} if color else {}
             # plotext's legend fails on a labelled series it draws nothing of (all of it outside
             # a zoomed or panned view): such a series goes unlabelled.
             if label and not self._any_inside(x, y):
+                label = ""
+            if label and own:
+                self._legend.append((label, color))
                 label = ""
             plt.plot(x.tolist(), y.tolist(), label=label or None, marker="braille", **extra)
         if nonempty:
@@ -392,3 +402,6 @@ class LinePlot(KeptFigurePlot):
             # Zipf plot's first showing drew it twice, 27 and 33 ms).
             self._load_figure()
         return super().render()
+
+    def finish_figure(self, figure: RenderResult) -> RenderResult:
+        return place_legend(figure, self._legend) if isinstance(figure, Text) else figure

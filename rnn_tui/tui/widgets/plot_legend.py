@@ -1,0 +1,83 @@
+"""A plot's legend, put in the corner of its canvas where it hides no point.
+
+plotext draws its legend in the canvas's top-left corner, over whatever is there: on a training
+curve, that is where the first epochs are (the highest perplexities), and the Train screen hid
+them under "train", "val" and "trigram". Here the figure is built without plotext's legend and
+the legend is laid over the built text afterwards, in the first corner (top-left, top-right,
+bottom-left, bottom-right) whose cells are all blank, or else the one that hides fewest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+from rich.style import Style
+from rich.text import Text
+
+MARKER = "⢕⢕"  # plotext's own legend marker, so the legend looks as it did
+BLANK = {" ", "\u2800"}  # a space, or a braille cell with no dot
+
+
+@cache
+def color_style(color: str) -> Style:
+    """The foreground style plotext gives `color` ("cyan+", "gray", …): the legend's marker
+    then matches its curve exactly."""
+    import plotext
+
+    spans = Text.from_ansi(plotext.colorize("x", color)).spans
+    return Style(color=spans[0].style.color) if spans else Style()  # type: ignore[union-attr]
+
+
+def canvas(lines: Sequence[str]) -> tuple[int, int, int, int] | None:
+    """(first row, last row, first column, last column) of the area inside a plotext figure's
+    box, or None when the text holds no box."""
+    top = next((i for i, line in enumerate(lines) if "┌" in line), None)
+    if top is None:
+        return None
+    left, right = lines[top].find("┌"), lines[top].rfind("┐")
+    bottom = next((i for i in range(top + 1, len(lines)) if "└" in lines[i]), None)
+    if bottom is None or right - left < 2 or bottom - top < 2:
+        return None
+    return top + 1, bottom - 1, left + 1, right - 1
+
+
+def place_legend(figure: Text, entries: Sequence[tuple[str, str]]) -> Text:
+    """`figure` with the legend of `entries` — (label, plotext colour) — in the corner of its
+    canvas that hides the fewest drawn cells (module docstring). Labels too long for the canvas
+    are cut; entries beyond its rows are left out."""
+    if not entries:
+        return figure
+    lines = figure.split("\n", allow_blank=True)
+    plain = [line.plain for line in lines]
+    box = canvas(plain)
+    if box is None:
+        return figure
+    row0, row1, col0, col1 = box
+    width = min(max(len(label) for label, _ in entries) + len(MARKER) + 3, col1 - col0 + 1)
+    shown = entries[: row1 - row0 + 1]
+    height = len(shown)
+    corners = [
+        (row0, col0),
+        (row0, col1 - width + 1),
+        (row1 - height + 1, col0),
+        (row1 - height + 1, col1 - width + 1),
+    ]
+
+    def hidden(corner: tuple[int, int]) -> int:
+        r, c = corner
+        return sum(ch not in BLANK for line in plain[r : r + height] for ch in line[c : c + width])
+
+    row, col = min(corners, key=hidden)  # min keeps the first of equals: top-left first
+    for i, (label, color) in enumerate(shown):
+        line = lines[row + i]
+        if len(line) < col + width:
+            continue  # a row cut short: nothing to draw over
+        cell = line[col : col + width]  # keeps the canvas's background
+        cell.plain = f" {MARKER} {label}".ljust(width)[:width]
+        cell.stylize(color_style(color), 1, 1 + len(MARKER))
+        lines[row + i] = line[:col] + cell + line[col + width :]
+    return Text("\n").join(lines)
+
+
+__all__ = ["color_style", "canvas", "place_legend"]
