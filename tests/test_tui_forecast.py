@@ -328,6 +328,56 @@ async def test_quitting_while_both_train_asks_and_stop_stops_both(runs, tui, for
         )
 
 
+async def test_quitting_asks_once_about_the_runs_of_every_screen(runs, tui, monkeypatch) -> None:
+    # The Forecast screen's question was the only one: "stop" stopped its runs and quit, and
+    # a run the Train screen had started went on training unnoticed.
+    import rnn_tui.tui.app as app_module
+    from rnn_tui.tui.screens.train import TrainScreen
+
+    def lm_builder(options, folder):
+        return [
+            sys.executable, str(FAKE_TRAINER), "--source", str(LM_RECORDED),
+            "--run-dir", str(folder), "--hold",
+        ]  # fmt: skip
+
+    class BothScreens(app_module.RnnTuiApp):
+        DEFAULT_MODE = "forecast"
+        MODES: ClassVar = {
+            **app_module.RnnTuiApp.MODES,
+            "forecast": lambda: ForecastScreen(command_builder=fake_builder("--hold")),
+            "train": lambda: TrainScreen(command_builder=lm_builder),
+        }
+
+    monkeypatch.setattr(app_module, "RnnTuiApp", BothScreens)
+    app = tui.make_app()
+    processes = []
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await tui.settle(pilot)
+            forecast = pilot.app.screen
+            await pilot.press("escape", "s")
+            await wait_for(pilot, forecast, lambda: len(forecast.training()) == 2)
+            await pilot.app.switch_mode("train")
+            await tui.settle(pilot)
+            train = pilot.app.screen
+            await pilot.press("escape", "s")
+            await wait_for(pilot, forecast, lambda: train.process is not None)
+            processes = [*forecast.training(), train.process]
+            await pilot.press("ctrl+q")
+            await pilot.pause()
+            dialog = pilot.app.screen
+            assert isinstance(dialog, QuitRunDialog) and dialog.count == 3
+            assert all(p.path.name in dialog.run_name for p in processes)
+            await pilot.press("s")
+            await pilot.pause()
+        for process in processes:
+            assert process.wait(20) is not None  # every one stopped, not only one screen's
+    finally:
+        for process in processes:
+            if process.alive:
+                process.terminate()
+
+
 # -- saved runs ----------------------------------------------------------------------------
 
 

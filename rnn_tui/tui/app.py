@@ -350,18 +350,24 @@ class RnnTuiApp(App[None]):
         return True
 
     async def action_quit(self) -> None:
-        """Quit, unless a screen with work that outlives the app (a training run it started)
-        asks first: its `confirm_quit()` returns True when it took over (and exits itself)."""
+        """Quit, unless runs this app started are still training, on any screen: one question
+        then names them all, and its answer (stop, leave, cancel) holds for all of them. Asked
+        screen by screen, the first screen's question was the only one: "stop" stopped its
+        runs and quit, and another screen's run went on training unnoticed."""
+        from rnn_tui.tui.widgets.train_quit import confirm_quit  # only a quit needs it
+
+        trainers = []
         for spec in SCREEN_SPECS:
             try:
                 stack = self.get_screen_stack(spec.mode)
             except KeyError:
                 continue  # a mode not opened yet
             for screen in stack:
-                confirm = getattr(screen, "confirm_quit", None)
-                if confirm is not None and confirm():
-                    return
-        self.exit()
+                started = getattr(screen, "started_trainers", None)
+                if started is not None:
+                    trainers.extend(started())
+        if not confirm_quit(self, trainers):
+            self.exit()
 
     def notify(
         self,

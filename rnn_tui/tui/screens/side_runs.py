@@ -26,7 +26,6 @@ from rnn_tui.runs.rundir import default_runs_root
 from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
-from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_side import TrainSide
 
 POLL_HZ = 4.0
@@ -206,10 +205,9 @@ class SlotRunsScreen(SideRunsScreen):
     def training(self) -> list[TrainProcess]:
         return self.slots.training()
 
-    def confirm_quit(self) -> bool:
-        """Called by the app before quitting: while runs started here are alive, ask whether
-        to stop them or leave them running (True: the question took over the quit)."""
-        return confirm_quit(self.app, self.training())
+    def started_trainers(self) -> list[TrainProcess]:
+        """The trainers this screen started, for the app's question at quit (alive or not)."""
+        return self.training()
 
 
 __all__ = [

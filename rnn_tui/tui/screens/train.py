@@ -40,7 +40,6 @@ from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
-from rnn_tui.tui.widgets.train_quit import confirm_quit
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 from rnn_tui.tui.widgets.train_view import RunView
@@ -358,10 +357,9 @@ reference).
 
     # -- quitting -----------------------------------------------------------------------------
 
-    def confirm_quit(self) -> bool:
-        """Called by the app before quitting: while a run started here is alive, ask whether to
-        stop it or leave it running (True: the question took over the quit)."""
-        return confirm_quit(self.app, self.process)
+    def started_trainers(self) -> list[TrainProcess]:
+        """The trainer this screen started, for the app's question at quit (alive or not)."""
+        return [self.process] if self.process is not None else []
 
     # -- navigation ---------------------------------------------------------------------------
 

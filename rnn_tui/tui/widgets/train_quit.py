@@ -57,7 +57,7 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
     ]
 
     def __init__(self, run_name: str, count: int = 1) -> None:
-        """`run_name`: the run's folder name (several joined with "and", `count` of them)."""
+        """`run_name`: the run's folder name (several listed, `count` of them)."""
         super().__init__()
         self.run_name = run_name
         self.count = count
@@ -85,7 +85,11 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
                     id="quit-stop",
                     variant="error",
                 )
-                yield Button("Leave it running", id="quit-leave", variant="primary")
+                yield Button(
+                    "Leave it running" if self.count == 1 else "Leave them running",
+                    id="quit-leave",
+                    variant="primary",
+                )
                 yield Button("Cancel", id="quit-cancel")
         yield AppFooter()  # this dialog's keys, not those of the screen beneath
 
@@ -110,7 +114,8 @@ def confirm_quit(app: App, process: TrainProcess | Sequence[TrainProcess | None]
     if not alive:
         return False
     if not isinstance(app.screen, QuitRunDialog):
-        names = " and ".join(p.path.name for p in alive)
+        paths = [p.path.name for p in alive]
+        names = paths[0] if len(paths) == 1 else ", ".join(paths[:-1]) + " and " + paths[-1]
         app.push_screen(QuitRunDialog(names, len(alive)), partial(_answered, app, alive))
     return True
 
