@@ -7,6 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from panel_harness import count_builds
 from textual.widgets import DataTable, Input, Static, Tabs
 
@@ -359,6 +361,19 @@ def test_decimate_keeps_about_two_points_a_column() -> None:
     assert np.all(np.diff(dx) > 0) and np.allclose(dy, -dx)
     same_x, _ = decimate(x[:50], y[:50], 160)
     assert len(same_x) == 50
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 400), st.integers(2, 64), st.booleans())
+@settings(max_examples=100, deadline=None)
+def test_decimate_keeps_the_extremes_of_every_interval(seed, n, buckets, ties) -> None:
+    # Bucket means drew the seeds' noisy sine as a clean one (its N(0, 0.2) noise averaged away).
+    rng = np.random.default_rng(seed)
+    x = np.sort(rng.integers(0, 50, n).astype(float) if ties else rng.normal(0, 1e3, n))
+    y = rng.normal(0, 1, n)
+    dx, dy = decimate(x, y, buckets)
+    assert len(dx) <= max(buckets, n) and np.all(np.diff(dx) >= 0)
+    assert dy.min() == y.min() and dy.max() == y.max()
+    assert set(dx) <= set(x)
 
 
 async def test_zipf_plot_draws_a_bounded_number_of_points(tui) -> None:

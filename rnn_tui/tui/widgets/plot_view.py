@@ -9,12 +9,35 @@ import numpy as np
 
 
 def decimate(x: np.ndarray, y: np.ndarray, buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of x and y in each of `buckets` equal-width x intervals (empty ones dropped)."""
-    if len(x) <= buckets or buckets < 1:
+    """About `buckets` points: each of `buckets` / 2 equal-width x intervals drawn by its lowest
+    and highest y, at its first and last x (in the order the interval runs: a falling stretch
+    from its highest), so the line spans every value the interval holds. Means flattened what
+    matters: the seeds' noisy sine drew as a clean one and a gradient norm's spikes vanished.
+    Empty intervals are dropped; x out of order (none of the plots here) falls back to means."""
+    if len(x) <= buckets or buckets < 2:
         return x, y
     lo, hi = float(x.min()), float(x.max())
-    if hi == lo:
-        return x[:1], y[:1]
+    if hi == lo:  # one x: its lowest and highest y
+        return np.array([lo, lo]), np.array([float(y.min()), float(y.max())])
+    if np.any(np.diff(x) < 0):
+        return _means(x, y, buckets, lo, hi)
+    pairs = buckets // 2
+    edges = np.searchsorted(x, lo + (hi - lo) * np.arange(pairs) / pairs, side="left")
+    starts = np.unique(edges)  # an empty interval starts where the next does
+    ends = np.append(starts[1:], len(x)) - 1
+    low = np.minimum.reduceat(y, starts)
+    high = np.maximum.reduceat(y, starts)
+    falling = y[starts] > y[ends]
+    out_x = np.column_stack([x[starts], x[ends]]).ravel()
+    out_y = np.column_stack([np.where(falling, high, low), np.where(falling, low, high)]).ravel()
+    single = np.column_stack([np.zeros(len(starts), bool), starts == ends]).ravel()
+    return out_x[~single], out_y[~single]  # an interval of one point draws it once
+
+
+def _means(
+    x: np.ndarray, y: np.ndarray, buckets: int, lo: float, hi: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of x and y in each of `buckets` equal-width x intervals (empty ones dropped)."""
     which = np.minimum(((x - lo) / (hi - lo) * buckets).astype(np.int64), buckets - 1)
     counts = np.bincount(which, minlength=buckets)
     keep = counts > 0
