@@ -52,9 +52,15 @@ def _numpy_legacy_state_to_json() -> dict:
 def _numpy_legacy_state_from_json(obj) -> tuple:
     try:
         keys = np.array(obj["keys"], dtype=np.uint32)
-        return (obj["kind"], keys, int(obj["pos"]), int(obj["has_gauss"]), obj["cached_gaussian"])
+        state = (obj["kind"], keys, int(obj["pos"]), int(obj["has_gauss"]), obj["cached_gaussian"])
     except (KeyError, TypeError, ValueError, OverflowError):
         raise CheckpointError("malformed numpy random state in the checkpoint") from None
+    # MT19937's 624 words: numpy reads past a shorter array (IndexError, a traceback).
+    if keys.shape != (624,):
+        raise CheckpointError(
+            f"malformed numpy random state in the checkpoint ({keys.size} keys, not 624)"
+        )
+    return state
 
 
 def rng_tensors() -> dict[str, torch.Tensor]:
@@ -159,13 +165,13 @@ def _restore(
             random.setstate(random_state_from_json(meta["python_random"]))
         if "numpy_random" in meta:
             np.random.set_state(_numpy_legacy_state_from_json(meta["numpy_random"]))
-    except (TypeError, ValueError, OverflowError) as exc:
+    except (TypeError, ValueError, OverflowError, IndexError, KeyError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(f"checkpoint {json_path}: bad random state ({reason})") from None
     if numpy_generator is not None and "numpy_generator" in meta:
         try:
             numpy_generator.bit_generator.state = meta["numpy_generator"]
-        except (TypeError, ValueError, KeyError) as exc:
+        except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
             raise CheckpointError(
                 f"checkpoint {json_path}: bad numpy generator state ({exc})"
             ) from None
