@@ -99,6 +99,11 @@ CORRUPTIONS = {
     "truncated ids": lambda npy, meta: npy.write_bytes(npy.read_bytes()[:100]),
     "ids not an npy file": lambda npy, meta: npy.write_bytes(b"garbage" * 50),
     "ids missing": lambda npy, meta: npy.unlink(),
+    "ids empty": lambda npy, meta: npy.write_bytes(b""),  # EOFError: a traceback, exit 1
+    "length infinite": lambda npy, meta: meta.write_text(
+        meta.read_text().replace('"length": ', '"length": 1e400, "was": ', 1)
+    ),
+    "header nested deep": lambda npy, meta: meta.write_text("[" * 100_000),
     "header not json": lambda npy, meta: meta.write_bytes(b"{not json"),
     "header a list": lambda npy, meta: meta.write_text("[1, 2]"),
     "wrong magic": lambda npy, meta: _rewrite_header(meta, magic="something else"),

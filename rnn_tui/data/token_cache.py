@@ -97,6 +97,9 @@ def _write_atomic(path: Path, write: Callable) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             write(handle)
+            handle.flush()
+            # On disk before the rename: a crash after it left a 0-byte .npy under the name.
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -226,7 +229,18 @@ def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
             return None
         if int(ids.max()) >= len(vocab) or num_lines < 1:
             return None
-    except (OSError, ValueError, TypeError, KeyError, DataError, UnicodeError, MemoryError):
+    except (
+        OSError,
+        ValueError,
+        TypeError,
+        KeyError,
+        DataError,
+        UnicodeError,
+        MemoryError,
+        EOFError,  # np.load of an empty .npy
+        OverflowError,  # a length of 1e400
+        RecursionError,  # a JSON nested 100,000 deep
+    ):
         return None
     with contextlib.suppress(OSError):
         os.utime(json_path)  # used now: the last to be pruned
