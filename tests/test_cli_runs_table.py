@@ -93,3 +93,25 @@ def test_runs_of_several_tasks_with_a_long_model_are_cut_nowhere(shown, width):
     if width == 80:
         row = next(line for line in lines if "183/500" in line)
         assert "seq2seq+additive" in row and "BLEU 31.2" in row and "12-02 00:33" in row
+
+
+def test_a_translation_run_is_scored_by_its_best_bleu_not_its_perplexity(shown):
+    # A seq2seq run records both; its best epoch is its best BLEU, and "val ppl 9.81" (another
+    # epoch's) was shown.
+    both = {
+        "name": "s1",
+        "task": "seq2seq",
+        "model": "seq2seq",
+        "status": "finished",
+        "epoch": 3,
+        "epochs": 3,
+        "best_val_ppl": 9.81,
+        "best_bleu": 12.5,
+        "updated": NOW,
+    }
+    lm = {**ENTRIES[0], "name": "l1", "task": "lm"}  # fmt: skip
+    (row,) = [line for line in shown([both], 100) if "s1" in line]
+    assert "12.5" in row and "9.81" not in row
+    lines = shown([both, lm], 100)
+    assert "BLEU 12.5" in next(line for line in lines if "s1" in line)
+    assert "val ppl 16.69" in next(line for line in lines if "l1" in line)

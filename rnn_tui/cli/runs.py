@@ -38,13 +38,31 @@ _BEST = (
 )
 
 
-def _best(entry: dict, kinds: list[tuple[str, str, str]], shared: bool) -> str:
+# The score a task picks its best epoch by (a translation run also records a perplexity, and
+# its best BLEU was shown as "val ppl", from another epoch); other tasks: the first present.
+_TASK_BEST = {
+    "seq2seq": "best_bleu",
+    "forecast": "best_rmse",
+    "classify": "best_macro_f1",
+    "tag": "best_macro_f1",
+}
+
+
+def _best_kind(entry: dict) -> tuple[str, str, str] | None:
+    """Which of `_BEST` the run is scored by: its task's own, else the first it has."""
+    own = _TASK_BEST.get(entry.get("task"))  # type: ignore[arg-type]
+    ordered = sorted(_BEST, key=lambda kind: kind[0] != own)
+    return next((kind for kind in ordered if _number(entry.get(kind[0])) is not None), None)
+
+
+def _best(entry: dict, shared: bool) -> str:
     """The run's best score; in a shared column, with its measure's name ("BLEU 31.2")."""
-    for key, measure, fmt in kinds:
-        value = _number(entry.get(key))
-        if value is not None:
-            return f"{measure} {value:{fmt}}" if shared else f"{value:{fmt}}"
-    return "—"
+    kind = _best_kind(entry)
+    if kind is None:
+        return "—"
+    key, measure, fmt = kind
+    value = _number(entry.get(key))
+    return f"{measure} {value:{fmt}}" if shared else f"{value:{fmt}}"
 
 
 def _cell(value: object, default: str = "?", style: str = "") -> Text:
@@ -118,8 +136,7 @@ def _table(entries: list[dict], root: str, width: int):
     tasks = {entry.get("task") for entry in entries} - {None}
     # Each run has one best score, of its task's kind. Runs of one kind get that kind's column;
     # runs of several kinds share one "best" column whose cells name their measure.
-    kinds = [kind for kind in _BEST if any(_number(e.get(kind[0])) is not None for e in entries)]
-    kinds = kinds or [_BEST[0]]
+    kinds = [kind for kind in _BEST if kind in map(_best_kind, entries)] or [_BEST[0]]
     shared = len(kinds) > 1
     headers = ["name", *(["task"] if len(tasks) > 1 else []), "model", "status", "epochs"]
     headers += ["best" if shared else f"best {kinds[0][1]}", "updated"]
@@ -134,7 +151,7 @@ def _table(entries: list[dict], root: str, width: int):
                 _cell(entry.get("model")),
                 _cell(status, "unknown", style),
                 Text(_epochs(entry)),
-                Text(_best(entry, kinds, shared)),
+                Text(_best(entry, shared)),
                 Text(fmt_time(entry.get("updated"))),
             ]
         )

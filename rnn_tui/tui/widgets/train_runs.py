@@ -16,7 +16,7 @@ from textual.widgets import SelectionList, Static
 from textual.widgets.selection_list import Selection
 
 from rnn_tui.quoting import plain
-from rnn_tui.runs.format import fmt_number
+from rnn_tui.runs.format import fmt_bleu, fmt_number
 from rnn_tui.tui.collection_pause import kept_for_good
 from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
@@ -56,8 +56,11 @@ def run_details(entry: Mapping) -> str:
         str(entry.get("status") or "unknown"),
         f"epoch {entry.get('epoch') or 0}/{epochs if epochs is not None else '?'}",
     ]
-    best = entry.get("best_val_ppl")
-    if best is not None:
+    # A translation run's best epoch is its best BLEU (the perplexity's is another epoch).
+    bleu, best = entry.get("best_bleu"), entry.get("best_val_ppl")
+    if bleu is not None:
+        details.append(f"best BLEU {fmt_bleu(bleu)}")
+    elif best is not None:
         details.append(f"best val {fmt_number(best)}")
     message = entry.get("message")
     text = " · ".join(details) + (f"\n{message}" if message else "")
