@@ -233,6 +233,21 @@ def test_resume_refusals(corpus, tmp_path, capsys, args, fragment):
     assert (run / "metrics.jsonl").read_bytes() == before
 
 
+def test_resume_with_options_at_the_run_s_own_values_goes_on(corpus, tmp_path, capsys):
+    # Repeating the command that started the run, with more epochs, was refused as a change.
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    saved = json.loads((run / "config.json").read_text())
+    same = ["--hidden", str(saved["hidden"]), "--model", saved["model"]]
+    code, _, err = call(["train", "--resume", str(run), *same, "--epochs", "3"], capsys)
+    assert code == 0, err
+    changed = ["--hidden", str(saved["hidden"] + 1), "--model", saved["model"], "--epochs", "4"]
+    code, _, err = call(["train", "--resume", str(run), *changed], capsys)
+    assert (
+        code == 2 and "--hidden cannot change" in err and "--model" not in err.split(" cannot")[0]
+    )
+
+
 def test_resume_with_its_own_task_given_goes_on(corpus, tmp_path, capsys):
     run = tmp_path / "run"
     assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0

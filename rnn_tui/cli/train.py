@@ -114,6 +114,11 @@ def run(args: argparse.Namespace) -> int:
     if args.resume is not None:
         extra = sorted(set(given) - set(RESUME_OPTIONS))
         if extra:
+            # An option repeated at the value the run has changes nothing: it is dropped.
+            same = _same_as_saved(Path(args.resume), given, extra)
+            extra = [k for k in extra if k not in same]
+            given = {k: v for k, v in given.items() if k not in same}
+        if extra:
             names = ", ".join(_flag(k) for k in extra)
             allowed = " and ".join(_flag(k) for k in RESUME_OPTIONS)
             return fail(
@@ -216,6 +221,21 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
         return _train_claimed(args, trainer, run_dir)
     finally:
         run_dir.release()
+
+
+def _same_as_saved(folder: Path, given: dict, names: list[str]) -> set[str]:
+    """Which of the options `names` hold the value the run's config.json has (none when it
+    cannot be read: the checks that follow say why)."""
+    from rnn_tui.runs.rundir import RunDir, RunError
+
+    try:
+        saved = RunDir(folder).read_config()
+    except RunError:
+        return set()
+    def same(a: object, b: object) -> bool:
+        return a == b and isinstance(a, bool) == isinstance(b, bool)  # True is not 1
+
+    return {name for name in names if name in saved and same(saved[name], given[name])}
 
 
 def _same_task(args: argparse.Namespace, saved: dict, run_dir) -> None:
