@@ -549,3 +549,18 @@ def test_the_trainer_reports_tokenizing_its_corpus(tmp_path):
     assert seen and {name for name, _, _ in seen} == {"fresh.txt"}
     assert seen[-1][1] == seen[-1][2] > 0
     Trainer(tiny(corpus, epochs=1, sample_every=0))  # nobody listening: nothing to call
+
+
+def test_a_run_without_a_checkpoint_says_how_to_start_it_again(corpus, tmp_path, capsys):
+    # "--resume" said "no checkpoint", and "--run-dir" the same folder said "continue it with
+    # --resume": each message sent the user to the other.
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    for name in ("last", "best"):
+        (run / "checkpoints" / f"{name}.json").unlink()
+    before = (run / "metrics.jsonl").read_bytes()
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and "ended before its first checkpoint" in err and "remove the folder" in err
+    code, _, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
+    assert code == 2 and "ended before its first checkpoint" in err and "--resume" not in err
+    assert (run / "metrics.jsonl").read_bytes() == before

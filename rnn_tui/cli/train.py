@@ -44,6 +44,32 @@ def _holds_run(path: Path) -> bool:
     )
 
 
+def _held_message(folder: Path) -> str:
+    """Why a new run cannot go in `folder`, which holds a run, and what to do instead. A run
+    that ended before its first checkpoint cannot be resumed: "continue it with --resume" sent
+    the user to a refusal that sent them back here."""
+    if _has_checkpoint(folder):
+        return (
+            f"{folder} already holds a run: continue it with --resume {folder}, "
+            "or choose another --run-dir"
+        )
+    return (
+        f"{folder} already holds a run that ended before its first checkpoint (nothing to "
+        "resume): remove the folder to start it again, or choose another --run-dir"
+    )
+
+
+def _has_checkpoint(folder: Path) -> bool:
+    try:
+        return any(
+            look(base / f"{name}.json", "--resume") is not None
+            for base in (folder / "checkpoints", folder)
+            for name in ("last", "best")
+        )
+    except FileProblem:
+        return True  # what cannot be looked into is the checkpoint loader's to name
+
+
 def _pid_is_live(pid: object) -> bool:
     from rnn_tui.runs.rundir import process_alive
 
@@ -93,10 +119,7 @@ def _claim_new(folder: Path):
     run_dir.claim()
     if _holds_run(folder):
         run_dir.release()
-        raise RunError(
-            f"{folder} already holds a run: continue it with --resume {folder}, "
-            "or choose another --run-dir"
-        )
+        raise RunError(_held_message(folder))
     return run_dir
 
 
@@ -133,6 +156,11 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(exc))
         if not is_folder(seen) or config is None or not stat.S_ISREG(config.st_mode):
             return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
+        if not _has_checkpoint(folder):
+            return fail(
+                f"{folder} ended before its first checkpoint: nothing to resume; remove the "
+                "folder and start the run again (or give a new --run-dir)"
+            )
         try:
             claimed = _claim_resumed(folder) if _writes_the_run() else None
         except RunError as exc:
@@ -153,10 +181,7 @@ def run(args: argparse.Namespace) -> int:
                 return fail(f"--run-dir {folder} is a file, not a directory")
             if held and _writes_the_run():
                 # Checked again under the claim; here it fails fast, before torch loads.
-                return fail(
-                    f"{folder} already holds a run: continue it with --resume {folder}, "
-                    "or choose another --run-dir"
-                )
+                return fail(_held_message(folder))
     try:
         # torch loads here (a second or two); a Ctrl+C meanwhile ends quietly.
         return _train(args, given, claimed)
@@ -232,6 +257,7 @@ def _same_as_saved(folder: Path, given: dict, names: list[str]) -> set[str]:
         saved = RunDir(folder).read_config()
     except RunError:
         return set()
+
     def same(a: object, b: object) -> bool:
         return a == b and isinstance(a, bool) == isinstance(b, bool)  # True is not 1
 
