@@ -45,9 +45,9 @@ def _holds_run(path: Path) -> bool:
 
 
 def _held_message(folder: Path) -> str:
-    """Why a new run cannot go in `folder`, which holds a run, and what to do instead. A run
-    that ended before its first checkpoint cannot be resumed: "continue it with --resume" sent
-    the user to a refusal that sent them back here."""
+    """Why a new run cannot go in `folder`, which holds a run no trainer has (the caller holds
+    its claim), and what to do instead. A run that ended before its first checkpoint cannot be
+    resumed: "continue it with --resume" sent the user to a refusal that sent them back here."""
     if _has_checkpoint(folder):
         return (
             f"{folder} already holds a run: continue it with --resume {folder}, "
@@ -156,15 +156,18 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(exc))
         if not is_folder(seen) or config is None or not stat.S_ISREG(config.st_mode):
             return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
-        if not _has_checkpoint(folder):
-            return fail(
-                f"{folder} ended before its first checkpoint: nothing to resume; remove the "
-                "folder and start the run again (or give a new --run-dir)"
-            )
         try:
             claimed = _claim_resumed(folder) if _writes_the_run() else None
         except RunError as exc:
             return fail(str(exc))
+        # Under the claim: a run still before its first checkpoint is "being trained" instead.
+        if not _has_checkpoint(folder):
+            if claimed is not None:
+                claimed.release()
+            return fail(
+                f"{folder} ended before its first checkpoint: nothing to resume; remove the "
+                "folder and start the run again (or give a new --run-dir)"
+            )
     else:
         task = choose_task(args, given)
         wrong = [k for k in given if not TASKS[task].has(k)]
@@ -179,8 +182,9 @@ def run(args: argparse.Namespace) -> int:
                 return fail(str(exc))
             if seen is not None and not is_folder(seen):
                 return fail(f"--run-dir {folder} is a file, not a directory")
-            if held and _writes_the_run():
-                # Checked again under the claim; here it fails fast, before torch loads.
+            if held and _writes_the_run() and _has_checkpoint(folder):
+                # Checked again under the claim; here it fails fast, before torch loads. A run
+                # without a checkpoint may be in its first epoch: the claim tells.
                 return fail(_held_message(folder))
     try:
         # torch loads here (a second or two); a Ctrl+C meanwhile ends quietly.
