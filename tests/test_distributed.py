@@ -305,3 +305,20 @@ def test_a_launch_environment_torchrun_did_not_set_is_one_line(env, start, monke
     assert code == 2
     assert line.startswith(f"rnn-tui: error: {start}")
     assert len(line) < 400
+
+
+def test_a_resumed_run_that_does_not_split_is_told_which_process_counts_do():
+    # "give a multiple of 3" could not be followed: a resumed run keeps its batch size.
+    from rnn_tui.train.config import ConfigError
+    from rnn_tui.train.distributed import Distributed
+
+    three = Distributed(rank=0, world=3, local_rank=0)
+    task = type("Task", (), {"set_shard": None})()
+    with pytest.raises(ConfigError) as exc:
+        three.check(task, 32, resumed=True)
+    assert str(exc.value) == (
+        "--batch-size 32 does not split over 3 processes: the run keeps its batch size: "
+        "resume it with --nproc_per_node 1, 2, 4 or 8"
+    )
+    with pytest.raises(ConfigError, match="give a multiple of 3"):
+        three.check(task, 32)

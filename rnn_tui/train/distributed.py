@@ -115,15 +115,22 @@ class Distributed:
                 raise ConfigError(f"cannot join the torchrun process group: {first}") from None
         return device
 
-    def check(self, task, batch_size: int) -> None:
+    def check(self, task, batch_size: int, resumed: bool = False) -> None:
         if not hasattr(task, "set_shard"):
             raise ConfigError(
                 f"--task {task.config.task} does not train data-parallel: run it in one process"
             )
         if batch_size % self.world:
+            # A resumed run keeps its batch size: the number of processes is what can change.
+            counts = [str(n) for n in range(1, min(batch_size, 8) + 1) if batch_size % n == 0]
+            listed = counts[0] if len(counts) == 1 else f"{', '.join(counts[:-1])} or {counts[-1]}"
+            advice = (
+                f"the run keeps its batch size: resume it with --nproc_per_node {listed}"
+                if resumed
+                else f"give a multiple of {self.world}"
+            )
             raise ConfigError(
-                f"--batch-size {batch_size} does not split over {self.world} processes: "
-                f"give a multiple of {self.world}"
+                f"--batch-size {batch_size} does not split over {self.world} processes: {advice}"
             )
 
     def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:

@@ -79,7 +79,7 @@ class Trainer:
         self.task: Task = config.spec.load()(config, self.device)
         self.config = config = self.task.config
         if self.dist.active:
-            self.dist.check(self.task, config.batch_size)
+            self.dist.check(self.task, config.batch_size, resumed=resume is not None)
             self.task.set_shard(self.dist.rank, self.dist.world)
         if resume is not None:
             self.task.check_resume(resume)
