@@ -63,6 +63,11 @@ def test_a_checkpoints_cell_reads_the_text(capsys) -> None:
         (["--text", "hi"], "--text is read by a checkpoint's model"),
         (["--checkpoint", "/nonexistent/x.json"], "x.json"),
         (["--clip", "-1"], "--clip"),
+        # Options of a fresh cell with a checkpoint, or a gate bias without a gate: ignored
+        # without a word, they misled.
+        (["--checkpoint", str(SHIPPED_LSTM), "--cell", "gru"], "--cell sets up a fresh cell"),
+        (["--checkpoint", str(SHIPPED_LSTM), "--hid", "5"], "--hidden sets up a fresh cell"),
+        (["--cell", "linear", "--gate-bias", "3"], "the linear cell has no gate"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, args, fragment) -> None:

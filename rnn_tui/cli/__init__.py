@@ -67,6 +67,13 @@ _PATH_ARGS = (
 )
 
 
+def typed_flag(typed: set[str], name: str) -> bool:
+    """Whether option `name` is among the `typed` words, whole or abbreviated as argparse
+    takes it (--check for --checkpoint)."""
+    flag = "--" + name.replace("_", "-")
+    return any(len(word) > 2 and flag.startswith(word) for word in typed)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     problem = limit_env_problem()
@@ -75,12 +82,13 @@ def main(argv: list[str] | None = None) -> int:
     if problem := native_env_problem():
         return fail(problem)
     typed = {word.split("=", 1)[0] for word in (sys.argv[1:] if argv is None else argv)}
+    # Which options were typed, for a command whose defaults are filled in (gradients).
+    args.typed = lambda name: typed_flag(typed, name)
     for name, what in _PATH_ARGS:
         value = getattr(args, name, None)
         # Typed empty, not left out (gradients' --checkpoint is "" when not given: a fresh cell).
         flag = "--" + name.replace("_", "-")
-        given = any(len(word) > 2 and flag.startswith(word) for word in typed)  # or abbreviated
-        if isinstance(value, str) and not value.strip() and given:
+        if isinstance(value, str) and not value.strip() and typed_flag(typed, name):
             # "" is the working directory to the file system: a run written among the user's
             # files, or a folder searched for a checkpoint it cannot hold.
             return fail(f"{flag} is empty: give {what}")

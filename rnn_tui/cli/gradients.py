@@ -12,6 +12,7 @@ import math
 from rnn_tui.cli.output import TerminalProgress, fail, print_json
 
 ROWS = 10  # steps listed in the table (evenly spaced, the first and the last included)
+FRESH_ONLY = ("cell", "init_scale", "gate_bias", "hidden")  # what a checkpoint's cell replaces
 
 
 def run(args: argparse.Namespace) -> int:
@@ -22,6 +23,15 @@ def run(args: argparse.Namespace) -> int:
     options = {option.name: getattr(args, option.name) for option in GRADIENT_OPTIONS}
     if options["text"] and not options["checkpoint"]:
         return fail("--text is read by a checkpoint's model: give --checkpoint too")
+    typed = getattr(args, "typed", lambda name: False)
+    if options["checkpoint"]:
+        # They shape a fresh cell, which a checkpoint replaces: ignored, they misled.
+        fresh = [name for name in FRESH_ONLY if typed(name)]
+        if fresh:
+            flag = "--" + fresh[0].replace("_", "-")
+            return fail(f"{flag} sets up a fresh cell: it does not apply with --checkpoint")
+    elif options["cell"] != "lstm" and options["cell"] != "gru" and typed("gate_bias"):
+        return fail(f"--gate-bias is the LSTM's or GRU's: the {options['cell']} cell has no gate")
     try:
         # Its passes over T steps take half a minute at the largest sizes: a line says how far.
         with TerminalProgress() as line:
