@@ -152,6 +152,8 @@ async def test_inside_reads_a_text_with_a_trained_model(no_checkpoints, tui) -> 
         step = drawn(screen.query_one("#inside-step", Static))
         assert f"step {T}: reads 'g' with h_{T - 1} → h_{T}" in step
         assert "one matrix product does both" in step
+        # An LSTM's unrolled products are its memory candidate's: d2l's W_xc and W_hc.
+        assert "x_t·W_xc" in step and "concat(W_xc, W_hc)" in step
         screen.set_focus(None)
         await pilot.press("comma", "comma")
         await tui.settle(pilot)

@@ -112,6 +112,8 @@ class UnrolledStep:
     h_part: np.ndarray  # h_{t−1} W_hh
     concat_part: np.ndarray  # concat(x_t, h_{t−1}) · concat(W_xh, W_hh)
     concat_error: float
+    # The two weights' names: the LSTM's products are its memory candidate's, W_xc and W_hc.
+    weights: tuple[str, str] = ("W_xh", "W_hh")
 
 
 @torch.no_grad()
@@ -147,6 +149,7 @@ def step_at(
         h_part.numpy(),
         concat.numpy(),
         float((x_part + h_part - concat).abs().max()),
+        ("W_xc", "W_hc") if cell.kind == "lstm" else ("W_xh", "W_hh"),
     )
 
 

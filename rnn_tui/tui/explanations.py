@@ -57,7 +57,7 @@ TRAIN = Explanation(
         ("perplexity", "exp(ℓ)"),
         ("clipping", "g ← min(1, θ / ‖g‖) g"),
         ("truncated BPTT", "∂ℓ_t/∂W_hh sums over the last num_steps steps only"),
-        ("masked loss", "ℓ = −Σ_t′ m_t′ log P(y_t′ | y_<t′, c),  m_t′ = 0 on <pad>"),
+        ("masked loss", "ℓ = −Σ_t′ m_t′ log P(y_t′ | y_<t′, c) / Σ_t′ m_t′,  m_t′ = 0 on <pad>"),
         ("teacher forcing", "decoder input = <bos>, y_1, …, y_{T′−1}   (labels y_1 … y_T′)"),
     ),
     note="Perplexity 1 is perfect; the vocabulary size is uniform guessing.",
@@ -181,12 +181,22 @@ GRADIENTS = Explanation(
     ),
     formulas=(
         ("hidden state", "h_t = φ(x_t W_xh + h_{t−1} W_hh + b_h)"),
-        ("BPTT", "∂L/∂W_hh = Σ_t (∂L/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂h_t/∂W_hh"),
-        ("linear case", "∂L/∂h_t = (∂L/∂h_T) (W_hh^{T−t})ᵀ,   ‖·‖ ~ ρ(W_hh)^{T−t}"),
+        ("BPTT", "∂L_T/∂W_hh = Σ_t (∂L_T/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂h_t/∂W_hh"),
+        ("linear case", "∂L_T/∂h_t = (∂L_T/∂h_T) (W_hh^{T−t})ᵀ,   ‖·‖ ~ ρ(W_hh)^{T−t}"),
         ("clipping", "g ← min(1, θ / ‖g‖) g"),
         ("truncation", "Σ_t over the last τ steps only (h detached before them)"),
-        ("LSTM memory", "c_t = f_t ⊙ c_{t−1} + i_t ⊙ c̃_t   (f_t ≈ 1 keeps the gradient)"),
+        ("GRU gates", "R_t, Z_t = σ(X_t W_x· + H_{t−1} W_h· + b_·)"),
+        (
+            "GRU state",
+            "H_t = Z_t ⊙ H_{t−1} + (1 − Z_t) ⊙ tanh(X_t W_xh + (R_t ⊙ H_{t−1}) W_hh + b_h)",
+        ),
+        ("LSTM gates", "I_t, F_t, O_t = σ(X_t W_x· + H_{t−1} W_h· + b_·),  H_t = O_t ⊙ tanh(C_t)"),
+        ("LSTM memory", "C_t = F_t ⊙ C_{t−1} + I_t ⊙ tanh(X_t W_xc + H_{t−1} W_hc + b_c)"),
         ("one product", "x W_xh + h W_hh = concat(x, h) · concat(W_xh, W_hh)"),
     ),
-    note="ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold.",
+    note=(
+        "ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold. Z_t ≈ 1 "
+        "(GRU) or F_t ≈ 1 (LSTM) carries the state, and its gradient, through a step unchanged. "
+        "Inside a model unrolls an LSTM's memory candidate (W_xc, W_hc)."
+    ),
 )

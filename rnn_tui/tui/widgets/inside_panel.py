@@ -158,9 +158,10 @@ class InsidePanel(Vertical):
         text.append(f"(first {min(STRIP, hidden)} of {hidden} units)\n", style="dim")
         text.append("h_{t−1} ").append(strip(step.h_prev)).append("  h_t ").append(strip(step.h))
         text.append("  change ").append(strip(step.h - step.h_prev)).append("\n")
-        text.append(f"x_t·W_xh          {nums(step.x_part)}\n")
-        text.append(f"h_{{t−1}}·W_hh      {nums(step.h_part)}\n")
-        text.append(f"concat(x, h)·concat(W_xh, W_hh) {nums(step.concat_part)}\n")
+        wx, wh = step.weights  # an LSTM's: its memory candidate's, W_xc and W_hc
+        text.append(f"x_t·{wx}          {nums(step.x_part)}\n")
+        text.append(f"h_{{t−1}}·{wh}      {nums(step.h_part)}\n")
+        text.append(f"concat(x, h)·concat({wx}, {wh}) {nums(step.concat_part)}\n")
         # Below 1e-12 is rounding (its last digits differ between processors): say so.
         same = "within 1e-12" if step.concat_error < 1e-12 else f"to {step.concat_error:.1e}"
         text.append(
