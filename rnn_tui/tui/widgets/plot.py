@@ -208,12 +208,15 @@ class LinePlot(KeptFigurePlot):
         own = all(color for label, _, _, color in nonempty if label)
         for label, x, y, color in nonempty:
             extra = {"color": color} if color else {}
+            if label and own:
+                # A line crossing the view keeps its entry (a baseline's two ends lie outside
+                # a zoomed view, and its entry went while its line stayed).
+                if self._spans_view(x, y):
+                    self._legend.append((label, color))
+                label = ""
             # plotext's legend fails on a labelled series it draws nothing of (all of it outside
             # a zoomed or panned view): such a series goes unlabelled.
             if label and not self._any_inside(x, y):
-                label = ""
-            if label and own:
-                self._legend.append((label, color))
                 label = ""
             plt.plot(x.tolist(), y.tolist(), label=label or None, marker="braille", **extra)
         if nonempty:
@@ -262,6 +265,15 @@ class LinePlot(KeptFigurePlot):
                 lo, hi = apart(*view)
                 inside &= (values >= lo) & (values <= hi)
         return bool(inside.any())
+
+    def _spans_view(self, x: np.ndarray, y: np.ndarray) -> bool:
+        """Whether the series' x and y ranges both meet the current view's (True without one)."""
+        for values, view in ((x, self.x_view), (y, self.y_view)):
+            if view is not None and len(values):
+                lo, hi = apart(*view)
+                if float(values.max()) < lo or float(values.min()) > hi:
+                    return False
+        return True
 
     def _log_axis(
         self, set_ticks, set_limits, lo: float, hi: float, room: int, viewed: bool = False
