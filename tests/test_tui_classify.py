@@ -167,6 +167,27 @@ async def test_the_confusion_matrix_fits_80x24_alone(saved, tui, classify_app) -
         assert screen.query_one("#cl-scores").display and not matrix.display
 
 
+async def test_the_confusion_matrix_beside_the_side_panel_never_wraps(
+    saved, tui, classify_app
+) -> None:
+    # At 100×30 with the side panel shown, each row wrapped onto a second line: half the
+    # languages were off the screen and the columns no longer lined up.
+    async with classify_app().run_test(size=(100, 30)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        screen.set_focus(None)
+        await pilot.press("v")
+        await tui.settle(pilot)
+        matrix = screen.query_one(ConfusionMatrix)
+        lines = text_of(screen, "#cl-confusion").splitlines()
+        classes = screen.lab.views[("names", "none")].classes
+        assert all(len(line.rstrip()) <= matrix.size.width for line in lines)
+        assert lines[0].split()[-18:] == codes(classes)[-18:]  # every column: none cut off
+        rows = [line for line in lines[1:] if not line.startswith("…")]
+        # Each row as long as the header: one 3-character cell per language (100 fills one).
+        assert rows and all(len(row.rstrip()) == len(lines[0].rstrip()) for row in rows)
+
+
 def test_language_codes_are_distinct_two_letters():
     names = ["Polish", "Portuguese", "Po", "Scottish", "Spanish", "Czech", "Chinese"]
     got = codes(names)

@@ -2,7 +2,8 @@
 percent, one 3-character cell per entry, then each class's precision and support: 18 languages
 take 11 + 54 + 12 columns and 19 rows, so the whole matrix fits 80×24. The diagonal (each
 class's recall) is green, confusions red, brighter for a larger share; a column head is a
-class's two-letter code (its row names it in full)."""
+class's two-letter code (its row names it in full). Narrower, precision and support go, then
+the rows are named by their codes too."""
 
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class ConfusionMatrix(Widget):
     ConfusionMatrix {
         height: auto;
         min-height: 2;
+        text-wrap: nowrap;
+        text-overflow: clip;
     }
     """
 
@@ -84,22 +87,32 @@ class ConfusionMatrix(Widget):
         if not self.names:
             return Text("no confusion matrix yet: train or open a names run", style="dim")
         text = Text(no_wrap=True, overflow="crop")
-        text.append(f"{'true ↓ pred →':<{LABEL_WIDTH}}"[:LABEL_WIDTH], style="dim")
-        for code in codes(self.names):
+        names = codes(self.names)
+        # Narrower than the whole matrix (the side panel shown at 100 columns): the precision
+        # and support columns go first, then the rows are named by their codes. A wrapped row
+        # broke the table in two.
+        width = self.size.width or 10**6
+        label = LABEL_WIDTH
+        extras = bool(self.precision) and label + CELL * len(names) + 12 <= width
+        if label + CELL * len(names) > width:
+            label = 4
+        text.append(f"{'true ↓ pred →' if label > 4 else '↓ →'}"[:label].ljust(label), style="dim")
+        for code in names:
             text.append(f"{code:>{CELL}}", style="bold")
-        if self.precision:
+        if extras:
             text.append("  prec     n", style="bold")
         room = max(1, self.size.height - 1) if self.size.height else len(self.names)
         shown = len(self.names) if room >= len(self.names) else room - 1
         for i in range(shown):
             text.append("\n")
-            text.append(f"{self.names[i]:<{LABEL_WIDTH}}"[:LABEL_WIDTH])
+            row_name = self.names[i] if label > 4 else names[i]
+            text.append(f"{row_name:<{label}}"[:label])
             for j, value in enumerate(self.matrix[i]):
                 cell = f"{round(100 * value):>{CELL}}" if value > 0 else f"{'·':>{CELL}}"
                 text.append(cell, style=cell_style(value, i == j))
-            if i < len(self.precision):
+            if extras and i < len(self.precision):
                 text.append(f"  {self.precision[i]:.2f}")
-            if i < len(self.support):
+            if extras and i < len(self.support):
                 text.append(f"{self.support[i]:>6}", style="dim")
         if shown < len(self.names):
             more = len(self.names) - shown
