@@ -564,3 +564,13 @@ def test_a_run_without_a_checkpoint_says_how_to_start_it_again(corpus, tmp_path,
     code, _, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
     assert code == 2 and "ended before its first checkpoint" in err and "--resume" not in err
     assert (run / "metrics.jsonl").read_bytes() == before
+
+
+def test_a_bidirectional_run_is_named_so(corpus, tmp_path, capsys, monkeypatch):
+    # The seeds' one-way and two-way LMs were both lm-lstm-<time>: told apart by "-2" only.
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    args = tiny_args(corpus, "--epochs", "1", "--bidirectional")
+    code, _, err = call(args, capsys)
+    assert code == 0, err
+    (run,) = (tmp_path / "runs").iterdir()
+    assert run.name.startswith("lm-gru-bidir-")

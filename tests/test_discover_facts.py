@@ -71,3 +71,10 @@ def test_an_attention_translator_is_told_apart():
     for value in ("none", None, 3, "a b", ["dot"]):  # none, absent, or not a name: no attention
         meta["model_config"]["attention"] = value
         assert describe(meta)["attention"] is None
+
+
+def test_a_bidirectional_language_model_is_told_apart_in_the_list():
+    # The seeds' one-way and two-way LSTM LMs both read "lstm char" in the Generate list.
+    one_way = {"task": "lm", "model": "lstm", "token": "char", "bidirectional": False}
+    assert label_for("a", "run", one_way) == "a · lstm char · run"
+    assert label_for("b", "run", {**one_way, "bidirectional": True}) == "b · lstm bidir char · run"

@@ -26,11 +26,13 @@ def runs(tmp_path: Path) -> Path:
     return root
 
 
-def live_run(root: Path, name: str = "lm-live", model: str = "gru") -> RunDir:
+def live_run(
+    root: Path, name: str = "lm-live", model: str = "gru", bidirectional: bool = False
+) -> RunDir:
     """A run directory whose trainer (this process) has just started."""
     run = RunDir(root / name)
     run.ensure()
-    run.write_config({"task": "lm", "model": model, "epochs": 3})
+    run.write_config({"task": "lm", "model": model, "epochs": 3, "bidirectional": bidirectional})
     run.set_status("running")
     return run
 
@@ -250,6 +252,15 @@ def test_steering_the_run_shown(runs, tmp_path):
     followed.process = trainer
     assert followed.steer("pause") == Notice("asked to pause lm-live")
     assert trainer.requests == ["pause"]
+
+
+def test_a_bidirectional_run_is_labelled_so_in_the_overlay(tmp_path):
+    # The seeds' one-way and two-way LMs were both "lstm" (then "lstm <run name>").
+    followed = FollowedRuns(PALETTE)
+    for name, both in (("lm-one", False), ("lm-two", True)):
+        followed.open(live_run(tmp_path, name, model="lstm", bidirectional=both).path)
+    read_all(followed)
+    assert [label for _, label, _ in followed.overlay()] == ["lstm", "lstm bidir"]
 
 
 def test_what_is_shown_overlaid_and_listed(runs, tmp_path):

@@ -241,7 +241,10 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
         elif args.resume is None and args.run_dir is not None:
             run_dir = _claim_new(Path(args.run_dir).absolute())
         elif args.resume is None:
-            folder = new_run_dir(default_runs_root(), prefix=config.task, model=config.get("model"))
+            model = config.get("model")
+            if model and config.get("bidirectional") is True:
+                model += "-bidir"  # told apart from the one-way run beside it
+            folder = new_run_dir(default_runs_root(), prefix=config.task, model=model)
             run_dir = RunDir(folder)
             run_dir.claim()
     except bad_input as exc:

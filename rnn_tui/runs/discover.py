@@ -249,6 +249,10 @@ def label_for(name: str, kind: str, facts: dict) -> str:
     """One line for a list: "name · gru char · val ppl 5.43" (the parts that are known)."""
     parts = [name]
     what = " ".join(str(facts[k]) for k in ("model", "token") if facts.get(k))
+    # A bidirectional language model (the seeds' warning) beside its one-way twin; a
+    # translator's encoder reading both ways is its usual kind, not named.
+    if what and facts.get("bidirectional") and facts.get("task") != "seq2seq":
+        what = what.replace(str(facts.get("model")), f"{facts.get('model')} bidir", 1)
     if what and facts.get("attention"):
         what += f"+{facts['attention']}"
     if what:

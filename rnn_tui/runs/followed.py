@@ -346,14 +346,17 @@ class FollowedRuns:
             for k in self.selected
             if k in self.followers and k not in self.loading
         ]
-        models = [s.model for s in snaps]
+        # A bidirectional run says so: the seeds' one-way and two-way LMs were both "lstm".
+        models = [
+            f"{s.model} bidir" if s.config.get("bidirectional") is True else s.model for s in snaps
+        ]
         return [
             (
                 snap,
-                snap.model if models.count(snap.model) == 1 else f"{snap.model} {snap.name}",
+                model if models.count(model) == 1 else f"{model} {snap.name}",
                 self.run_colors[run_key(snap.path)],
             )
-            for snap in snaps
+            for snap, model in zip(snaps, models, strict=True)
         ]
 
     def entries(self) -> list[dict]:
