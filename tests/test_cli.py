@@ -166,6 +166,15 @@ def test_help_lists_the_commands():
     assert "stats" in proc.stdout and "--no-mouse" in proc.stdout and "--color" in proc.stdout
 
 
+def test_the_app_takes_max_file_mb_as_its_too_big_message_says(monkeypatch):
+    # "raise it with --max-file-mb" was shown in the app, whose command had no such option.
+    from rnn_tui.cli.parser import build_parser
+
+    assert build_parser().parse_args(["--max-file-mb", "512"]).max_file_mb == 512
+    proc = run_cli("--max-file-mb", "512")
+    assert proc.returncode == 2 and "terminal" in proc.stderr  # accepted, then no terminal
+
+
 def test_app_refuses_without_a_terminal():
     proc = run_cli()
     assert proc.returncode == 2

@@ -383,6 +383,8 @@ def build_parser() -> argparse.ArgumentParser:
         default="auto",
         help="colour system of the terminal (SSH does not forward COLORTERM: try 256)",
     )
+    # The app reads files too (Dataset, Forecast); its too-big-file message names this option.
+    _max_file(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     adders = (
         _add_stats,
