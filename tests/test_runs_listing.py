@@ -30,6 +30,8 @@ def hostile(tmp_path: Path) -> Path:
     _folder(root, "closing-tag", {"model": "gru"}, {"status": "[/]", "message": "[/]"})
     _folder(root, "number-model", {"model": 5, "task": ["lm"], "epochs": "3"}, {"status": 7})
     _folder(root, "link", {"model": "[link=x]", "epochs": 2.5}, {"status": "[link=y]"})
+    # A 309-digit count: shown whole, it squeezed the runs table's other columns out.
+    _folder(root, "huge", {"model": "gru", "epochs": 1e308}, {"status": "finished"})
     _folder(
         root,
         "escape\x1b[2J",
@@ -46,7 +48,15 @@ def hostile(tmp_path: Path) -> Path:
 
 def test_entries_hold_plain_values_of_the_promised_types(hostile):
     by_name = {entry["name"]: entry for entry in list_runs(hostile)}
-    assert set(by_name) == {"closing-tag", "number-model", "link", "escape?[2J", "bad-epoch"}
+    assert set(by_name) == {
+        "closing-tag",
+        "number-model",
+        "link",
+        "escape?[2J",
+        "bad-epoch",
+        "huge",
+    }
+    assert by_name["huge"]["epochs"] is None
     for entry in by_name.values():
         assert isinstance(entry["path"], str)
         for key in ("name", "status", "message"):

@@ -136,11 +136,14 @@ def _text(value: object) -> str | None:
     return plain(value) if isinstance(value, str) else None
 
 
+MAX_COUNT = 10**9  # past any run's epochs (1,000,000 at most): 1e308 filled the table
+
+
 def _count(value: object) -> int | None:
-    """A count read from a run folder (epochs): a non-negative whole number, else None."""
+    """A count read from a run folder (epochs): a whole number in [0, MAX_COUNT], else None."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    if not math.isfinite(value) or value < 0 or value != int(value):
+    if not math.isfinite(value) or not 0 <= value <= MAX_COUNT or value != int(value):
         return None
     return int(value)
 
