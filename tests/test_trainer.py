@@ -429,10 +429,13 @@ def test_pause_resume_and_stop_through_the_control_file(corpus_file, tmp_path):
         ui.request("pause")
         _wait_for(lambda: ui.read_status().get("status") == "paused")
         paused_steps = len(events(run, "step"))
-        time.sleep(0.3)
+        time.sleep(1.0)
         assert len(events(run, "step")) == paused_steps  # nothing trains while paused
         ui.request("resume")
         _wait_for(lambda: len(events(run, "step")) > paused_steps)
+        # The pause (over a second) is not training time: "elapsed" counted it.
+        before, after = events(run, "step")[paused_steps - 1 : paused_steps + 1]
+        assert after["elapsed"] - before["elapsed"] < 0.5
         assert ui.read_status()["status"] == "running"
         ui.request("stop")
         thread.join(10)

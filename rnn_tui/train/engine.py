@@ -212,6 +212,7 @@ class Trainer:
         self.control = RunControl(run.pending_command, self.stop, self._set_status, self._where)
         self.on_event = on_event
         self._session_start = time.perf_counter()
+        self._paused_s = 0.0  # of this session, left out of elapsed and the ETA
         self._elapsed_before = self.progress.elapsed
         self._session_units = 0.0
         self._session_train_time = 0.0
@@ -265,7 +266,7 @@ class Trainer:
                 self.save("best")
             # ETA from this session's mean epoch time (training, validation, sample, saves).
             done_here = epoch - self._session_first_epoch + 1
-            session_wall = time.perf_counter() - self._session_start
+            session_wall = time.perf_counter() - self._session_start - self._paused_s
             eta = (cfg.epochs - epoch) * session_wall / done_here
             self.emit(
                 "epoch",
@@ -283,7 +284,7 @@ class Trainer:
                 self.emit("sample", epoch=epoch, prefix=task.sample_prefix, text=sample)
             if self._stop_requested():
                 raise Stopped
-            self.control.poll(force=True)
+            self.obey_control(force=True)
             if self._stop_requested():
                 raise Stopped
 
@@ -298,7 +299,15 @@ class Trainer:
         self._session_train_time += seconds
 
     def elapsed(self) -> float:
-        return self._elapsed_before + time.perf_counter() - self._session_start
+        """Training time of every session so far: time spent paused is not counted (a 40 s
+        pause showed as 40 s more "elapsed")."""
+        return self._elapsed_before + time.perf_counter() - self._session_start - self._paused_s
+
+    def obey_control(self, force: bool = False) -> float:
+        """control.json obeyed (pause waits here); the seconds paused, left out of `elapsed`."""
+        waited = self.control.poll(force=force)
+        self._paused_s += waited
+        return waited
 
     def _tick(self) -> None:
         self.progress.elapsed = self.elapsed()

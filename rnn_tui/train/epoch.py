@@ -140,7 +140,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             if trainer.stop.is_set():
                 raise Stopped
             if trainer.control.due():
-                paused += trainer.control.poll()
+                paused += trainer.obey_control()
                 if trainer.stop.is_set() and not trainer.dist.active:
                     raise Stopped
     except Stopped:
