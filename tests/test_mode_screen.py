@@ -232,3 +232,20 @@ async def test_the_first_screen_away_during_a_theme_change_is_restyled_on_return
         await tui.settle(pilot)
         back = _colours(app.screen)
     assert back != dark and back == light
+
+
+async def test_a_drop_down_left_open_is_closed_when_the_screen_is_left(tui) -> None:
+    # Back on the screen, its list was still open and the next enter chose what it highlighted.
+    from textual.widgets import Select
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        select = pilot.app.screen.query(Select).first()
+        select.focus()
+        select.expanded = True
+        await pilot.pause()
+        await pilot.press("f4")
+        await tui.settle(pilot)
+        await pilot.press("f2")
+        await tui.settle(pilot)
+        assert pilot.app.current_mode == "dataset" and not select.expanded

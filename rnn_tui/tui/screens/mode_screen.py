@@ -34,6 +34,7 @@ from textual.app import ModeError, ScreenStackError
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Select
 
 
 class ModeScreen(Screen):
@@ -72,6 +73,11 @@ class ModeScreen(Screen):
             # the whole stylesheet and restyled the app (~110 ms).
             self._css_update_count = self.app._css_update_count
         self._away_from = self._app_styling()
+        # A drop-down left open would greet the return with its list, and the next enter
+        # would choose whatever it highlighted (Generate's checkpoint picker did).
+        for select in self.query(Select):
+            if select.expanded:
+                select.expanded = False
 
     def _app_styling(self) -> tuple:
         """What this screen's styles depend on outside it: the app's pseudo-classes (the
