@@ -113,6 +113,14 @@ def test_pad_and_drop_are_switches_of_the_cli(tmp_path, capsys, switch, pairs):
     assert config["first"] == switch[2:] and config["val_pairs"] == pairs
 
 
+@pytest.mark.parametrize("both", [["--drop", "--pad"], ["--first", "drop", "--pad"]])
+def test_two_of_the_switches_are_refused(tmp_path, capsys, both):
+    # The last one won without a word.
+    args = ["train", "--task", "forecast", *both, "--run-dir", str(tmp_path / "run")]
+    code, _, err = call(args, capsys)
+    assert code == 2 and "not allowed with argument" in err and not (tmp_path / "run").exists()
+
+
 def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
     args = ["train", "--task", "forecast", "--series", "airline", "--model", "gru", "--log"]
     args += ["--diff", "--epochs", "2", "--horizons", "1,12", "--run-dir", str(tmp_path / "r")]

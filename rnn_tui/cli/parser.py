@@ -89,11 +89,14 @@ def add_option(parser: argparse.ArgumentParser, option: Option, help: str, defau
     else:
         kwargs["type"] = converter(option)
         kwargs["metavar"] = option.metavar or option.name.upper()
-    parser.add_argument(option.flag, dest=option.name, **kwargs)
-    if option.extra.get("switches"):
+    switches = bool(option.extra.get("switches"))
+    # Two of them at once (--drop --pad) is refused: the last one silently won.
+    group = parser.add_mutually_exclusive_group() if switches else parser
+    group.add_argument(option.flag, dest=option.name, **kwargs)
+    if switches:
         # Each choice is also a bare switch (--pad for --first pad), as the seeds speak of it.
         for choice in option.choices:
-            parser.add_argument(
+            group.add_argument(
                 f"--{choice}",
                 dest=option.name,
                 action="store_const",
