@@ -339,12 +339,17 @@ def _add_gradients(sub) -> None:
 def _add_runs(sub) -> None:
     p = sub.add_parser(
         "runs",
-        help="list training runs (name, model, status, epochs, best val ppl, best BLEU)",
+        help="list training runs (name, model, status, epochs, best score of their task)",
         description=(
-            "List the run directories under ./runs ($RNN_TUI_RUNS, or --dir), newest first."
+            "List the run directories under ./runs ($RNN_TUI_RUNS, or --dir), newest first, "
+            "with each run's best score: val ppl, BLEU, RMSE or macro-F1 by its task."
         ),
     )
-    p.add_argument("--dir", metavar="ROOT", help="the folder holding the runs (default: ./runs)")
+    p.add_argument(
+        "--dir",
+        metavar="ROOT",
+        help="the folder holding the runs (default: $RNN_TUI_RUNS when set, else ./runs)",
+    )
     p.add_argument("--json", action="store_true", help='print one JSON object {"runs": [...]}')
 
 
