@@ -193,6 +193,8 @@ def test_a_temperature_that_is_zero_in_float32_samples(char_checkpoint, capsys):
         (lambda m: m["optimizer"]["param_groups"][0].update(lr="fast"), "bad optimizer setting lr"),
         (lambda m: m.update(batch=10**6), "progress out of range"),
         (lambda m: m["config"].update(hidden=10**9), "hidden must be"),
+        # Named with the file that holds it: "lr must be a number in (0, 1e+06]" said not where.
+        (lambda m: m["config"].update(lr=-1), "last.json: lr"),
         (lambda m: m.update(prepacked="yes"), "'prepacked' must be true, false or null, not str"),
         (lambda m: m.update(chained=1), "'chained' must be true, false or null, not int"),
     ],

@@ -224,7 +224,11 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
             _same_task(args, checkpoint.config, claimed)
             if checkpoint.warning:
                 warn(checkpoint.warning)
-            config = Config.from_dict(checkpoint.config).replace(**given)
+            try:
+                saved = Config.from_dict(checkpoint.config)
+            except ConfigError as exc:  # a value edited by hand: say which file holds it
+                raise ConfigError(f"checkpoint {checkpoint.json_path}: {exc}") from None
+            config = saved.replace(**given)
         else:
             config = Config(choose_task(args, given), **given)
         # Tokenizing an uncached 100 MB corpus takes seconds: shown as it goes (rank 0 only).
