@@ -112,6 +112,11 @@ def _size(n: int) -> str:
     return f"{n:,} bytes"
 
 
+def kind_of(mode: int) -> str:
+    """What a file of `mode` is, in words ("a file", "a character device", …)."""
+    return "a file" if stat.S_ISREG(mode) else _kind(mode)
+
+
 def _kind(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a directory"
@@ -386,6 +391,7 @@ __all__ = [
     "FileProblem",
     "check_file",
     "is_folder",
+    "kind_of",
     "limit_env_problem",
     "look",
     "default_limit",

@@ -574,3 +574,13 @@ def test_a_bidirectional_run_is_named_so(corpus, tmp_path, capsys, monkeypatch):
     assert code == 0, err
     (run,) = (tmp_path / "runs").iterdir()
     assert run.name.startswith("lm-gru-bidir-")
+
+
+@pytest.mark.parametrize(("path", "kind"), [("/dev/null", "a character device"), (None, "a file")])
+def test_a_run_dir_that_is_not_a_folder_is_named_for_what_it_is(tmp_path, capsys, path, kind):
+    # /dev/null was "a file".
+    if path is None:
+        path = tmp_path / "plain"
+        path.write_text("x")
+    code, _, err = call(["train", "--run-dir", str(path), "--epochs", "1"], capsys)
+    assert code == 2 and f"is {kind}, not a directory" in err

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from rnn_tui.cli.output import fail, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, train_option_names
-from rnn_tui.files import FileProblem, is_folder, look
+from rnn_tui.files import FileProblem, is_folder, kind_of, look
 from rnn_tui.quoting import plain
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> int:
             except FileProblem as exc:
                 return fail(str(exc))
             if seen is not None and not is_folder(seen):
-                return fail(f"--run-dir {folder} is a file, not a directory")
+                return fail(f"--run-dir {folder} is {kind_of(seen.st_mode)}, not a directory")
             if held and _writes_the_run() and _has_checkpoint(folder):
                 # Checked again under the claim; here it fails fast, before torch loads. A run
                 # without a checkpoint may be in its first epoch: the claim tells.
