@@ -584,3 +584,21 @@ def test_a_run_dir_that_is_not_a_folder_is_named_for_what_it_is(tmp_path, capsys
         path.write_text("x")
     code, _, err = call(["train", "--run-dir", str(path), "--epochs", "1"], capsys)
     assert code == 2 and f"is {kind}, not a directory" in err
+
+
+def test_tokens_that_differ_under_one_vocabulary_name_the_cache_too(tmp_path, capsys):
+    # A cache damaged in range (the file untouched) was blamed on the corpus alone.
+    text = Path(tiny_corpus_path := tiny_corpus_file(tmp_path)).read_text()
+    run = tmp_path / "run"
+    assert call(tiny_args(tiny_corpus_path, "--run-dir", str(run)), capsys)[0] == 0
+    Path(tiny_corpus_path).write_text(text + text)  # every count doubled: the same Vocab
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and "its tokens differ" in err and "cached tokens in" in err
+
+
+def tiny_corpus_file(tmp_path: Path) -> str:
+    from rnn_tui.data.sources import read_text
+
+    path = tmp_path / "corpus.txt"
+    path.write_text(read_text("timemachine")[:6000])
+    return str(path)

@@ -40,7 +40,7 @@ from rnn_tui.data.prefix import (
     tokenize_prefix,
     unknown_message,
 )
-from rnn_tui.data.token_cache import load_token_array
+from rnn_tui.data.token_cache import cache_dir, load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.models.base import detach_state
 from rnn_tui.models.names import MAX_VOCAB
@@ -216,7 +216,8 @@ class LanguageModelTask:
         if saved is not None and saved != self._fingerprint():
             raise ConfigError(
                 f"the corpus {self.config.corpus} changed since the run started: its tokens "
-                "differ from the checkpoint's (same vocabulary)"
+                "differ from the checkpoint's (same vocabulary; if the file did not change, "
+                f"its cached tokens in {cache_dir()} are damaged: remove that folder)"
             )
 
     def checkpoint_meta(self) -> dict:
