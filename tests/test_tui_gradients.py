@@ -221,3 +221,8 @@ async def test_square_brackets_switch_the_tab_and_leave_no_field_focused(
         await pilot.press("left_square_bracket")
         await pilot.pause()
         assert tabs.active == "grad-flow"
+        # The command palette has it too.
+        (switch,) = [c for title, _, c in screen.palette_commands() if "other tab" in title]
+        switch()
+        await pilot.pause()
+        assert tabs.active == "grad-inside"

@@ -343,6 +343,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         return [
             ("Gradients: measure", "Compute the tab again (r)", self.action_measure),
             ("Gradients: next step", "Inside: the next token (.)", lambda: self.action_move(1)),
+            ("Gradients: other tab", "Flow ⇄ Inside a model (] or [)", self.action_next_tab),
         ]
 
 
