@@ -11,6 +11,7 @@ import pytest
 from test_translate import PAIRS, cached_seq2seq
 
 from rnn_tui.cli import main
+from rnn_tui.cli.translate import EMPTY
 from rnn_tui.decode.translate import load_translator
 
 
@@ -159,10 +160,21 @@ def test_plain_output_labels_greedy_when_it_differs(capsys, untrained):
     assert main(["translate", "--checkpoint", str(untrained), *sentences]) == 0
     out = capsys.readouterr().out
     for t in differ:
-        assert f"{t.source} → {t.beam_text}\n    greedy → {t.greedy_text}\n" in out
+        beam, greedy = t.beam_text or EMPTY, t.greedy_text or EMPTY
+        assert f"{t.source} → {beam}\n    greedy → {greedy}\n" in out
     assert out.count("→") == len(sentences) + len(differ)
     assert main(["translate", "--checkpoint", str(untrained), "--beam", "1", *sentences]) == 0
     assert "greedy" not in capsys.readouterr().out
+
+
+def test_an_empty_translation_says_so():
+    # "go . → " and nothing: an undertrained model's beam ended at <eos> at once.
+    from types import SimpleNamespace
+
+    from rnn_tui.cli.translate import _plain
+
+    t = SimpleNamespace(source="go .", beam_text="", greedy_text="va", reference=None)
+    assert _plain(t, 4) == f"go . → {EMPTY}\n    greedy → va\n"
 
 
 def test_unknown_words_are_a_warning(capsys, trained):

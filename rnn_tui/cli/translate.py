@@ -106,11 +106,15 @@ def _record(translator, t) -> dict:
     }
 
 
+# An empty translation (an undertrained model writes <eos> first) printed as nothing after →.
+EMPTY = "(nothing: <eos> came first)"
+
+
 def _plain(t, beam: int) -> str:
     """A translation as `rnn-tui translate` prints it: source → beam (greedy, reference)."""
-    lines = [f"{t.source} → {t.beam_text}"]
+    lines = [f"{t.source} → {t.beam_text or EMPTY}"]
     if beam > 1 and t.greedy_text != t.beam_text:
-        lines.append(f"    greedy → {t.greedy_text}")
+        lines.append(f"    greedy → {t.greedy_text or EMPTY}")
     if t.reference is not None:
         lines.append(f"    reference → {t.reference}   BLEU (k=2) {t.bleu:.3f}")
     return "\n".join(lines) + "\n"
