@@ -508,12 +508,12 @@ def run_folder_cases(work: Path) -> list[Case]:
     add(Case("runs over hostile folders", rnn("runs", "--dir", str(runs)), "ok", guard=[good]))
     add(Case("runs --json over hostile folders", rnn("runs", "--dir", str(runs), "--json"), "ok"))
     add(Case("runs --dir a file", rnn("runs", "--dir", str(corpus)), "refuse"))
+    # A garbled status.json is written anew (config, metrics and checkpoints decide).
     add(
         Case(
             "resume garbage status",
             rnn("train", "--resume", str(runs / "status-garbage"), "--epochs", "3"),
-            "refuse",
-            guard=[runs / "status-garbage" / "checkpoints"],
+            "ok",
         )
     )
     add(Case("resume a non-run", rnn("train", "--resume", str(work)), "refuse"))

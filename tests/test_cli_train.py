@@ -602,3 +602,17 @@ def tiny_corpus_file(tmp_path: Path) -> str:
     path = tmp_path / "corpus.txt"
     path.write_text(read_text("timemachine")[:6000])
     return str(path)
+
+
+def test_a_garbled_status_is_written_anew_on_resume(corpus, tmp_path, capsys):
+    # It blocked the resume, though config.json, metrics and checkpoints were whole.
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    (run / "status.json").write_text('{"status": "finis')
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 0 and "written anew" in err, err
+    assert json.loads((run / "status.json").read_text())["status"] == "finished"
+    (run / "status.json").unlink()
+    (run / "status.json").mkdir()  # the wrong kind of file is still refused
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "4"], capsys)
+    assert code == 2 and "status.json" in err

@@ -93,7 +93,19 @@ def _claim_resumed(folder: Path):
     from rnn_tui.runs.rundir import RunDir, RunError
 
     run_dir = RunDir(folder.absolute())
-    status = run_dir.read_status()
+    try:
+        status = run_dir.read_status()
+    except RunError as exc:
+        # A status.json cut short or garbled is the one file a resume writes anew: its config,
+        # metrics and checkpoints decide. One of the wrong kind (a folder, a pipe) is refused.
+        try:
+            regular = stat.S_ISREG(os.lstat(run_dir.status_path).st_mode)
+        except OSError:
+            regular = False
+        if not regular:
+            raise
+        warn(f"{exc}; the run's status is written anew")
+        status = {}
     locked_before = run_dir.lock_path.exists()
     run_dir.claim()
     # A run written before run directories were locked: its trainer, if still alive, holds no
