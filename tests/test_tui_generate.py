@@ -327,3 +327,36 @@ async def test_the_prefix_field_follows_the_chosen_checkpoints_own_prefix(
         screen.model_loaded(loaded)
         assert field.value == "the tim"
         assert tui.errors(app) == []
+
+
+async def test_coming_back_lists_checkpoints_saved_meanwhile(
+    checkpoints, start_here, tui, tmp_path
+):
+    """A run trained on another screen saves checkpoints: the list shows them on return,
+    without ctrl+r; a return that finds nothing new keeps the status line's last words."""
+
+    async def away_and_back(pilot) -> None:
+        await pilot.press("f2")  # the Dataset screen (the prefix field has the cursor)
+        await tui.settle(pilot)
+        await pilot.press("f4")
+        await tui.settle(pilot)
+
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        run = tmp_path / "runs" / "lm-gru-1" / "checkpoints"
+        run.mkdir(parents=True)
+        copy_checkpoint(checkpoints / "tiny-gru.safetensors", run / "best.safetensors")
+        await away_and_back(pilot)
+        assert pilot.app.screen is screen
+        assert screen.checkpoint_paths == [
+            str(checkpoints / "tiny-gru.safetensors"),
+            str(run / "best.safetensors"),
+        ]
+        assert status(screen).startswith("2 checkpoints found")
+        await pilot.press("enter")  # a generation: its line is the status
+        await tui.settle(pilot)
+        said = status(screen)
+        assert said.startswith("generated")
+        await away_and_back(pilot)
+        assert status(screen) == said

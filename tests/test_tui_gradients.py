@@ -226,3 +226,18 @@ async def test_square_brackets_switch_the_tab_and_leave_no_field_focused(
         switch()
         await pilot.pause()
         assert tabs.active == "grad-inside"
+
+
+async def test_coming_back_lists_checkpoints_saved_meanwhile(no_checkpoints, tui, tmp_path) -> None:
+    from lm_fixtures import copy_checkpoint
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        assert screen.query_one(CheckpointPicker).paths == []
+        run = tmp_path / "runs" / "lm-lstm-1" / "checkpoints"
+        run.mkdir(parents=True)
+        saved = copy_checkpoint(SHIPPED_LSTM.with_suffix(".safetensors"), run / "best.safetensors")
+        await tui.open_screen(pilot, "dataset")
+        await tui.open_screen(pilot, "gradients")
+        await tui.settle(pilot)
+        assert screen.query_one(CheckpointPicker).paths == [str(saved)]

@@ -93,6 +93,10 @@ class ConsoleScreen(ModeScreen):
         # Held by this console's jobs, one at a time: a cancelled job finishes its current
         # step before the next one starts.
         self._lock = threading.Lock()
+        # Whether the search under way was the screen's return's, and how many checkpoints the
+        # last one found: a return's search speaks only when that count changes.
+        self._quiet_search = False
+        self._found_count: int | None = None
 
     def loaded_text(self, name: str) -> str:
         return f"ready · {name} loaded"
@@ -169,13 +173,25 @@ class ConsoleScreen(ModeScreen):
 
     def refresh_checkpoints(self) -> None:
         """Look for checkpoints again (the picker does, in a worker)."""
+        self._quiet_search = False
         self.status_bar.text = "looking for checkpoints…"
         self.picker.search()
+
+    def on_screen_resume(self) -> None:
+        # Back from another screen, where a run may have saved checkpoints: the list follows
+        # without ctrl+r, and the status line keeps the last job's words unless the count moved.
+        if self.picker.found and not self.running:
+            self._quiet_search = True
+            self.picker.search_again()
 
     @on(CheckpointPicker.Found)
     def _search_finished(self, message: CheckpointPicker.Found) -> None:
         if message.kept and not self.running:
             self.picker.show_entry_facts()  # perhaps newer metrics: a run still training
+        quiet, self._quiet_search = self._quiet_search, False
+        moved, self._found_count = message.count != self._found_count, message.count
+        if quiet and not moved:
+            return
         text = self.checkpoints_found(message.count)
         # A job started meanwhile (the first checkpoint loading, a generation) keeps its own
         # line and progress bar: the search's would say "ready" while the bar still runs.

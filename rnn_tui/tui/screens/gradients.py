@@ -113,6 +113,10 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         self.action_measure()
         self.query_one(CheckpointPicker).search()
 
+    def on_screen_resume(self) -> None:
+        # Checkpoints saved on another screen meanwhile join the Inside tab's list.
+        self.query_one(CheckpointPicker).search_again()
+
     # -- flow -------------------------------------------------------------------------------
 
     def action_measure(self) -> None:

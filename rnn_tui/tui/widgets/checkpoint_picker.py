@@ -152,6 +152,17 @@ class CheckpointPicker(Vertical):
 
     # -- searching ----------------------------------------------------------------------------
 
+    @property
+    def found(self) -> bool:
+        """Whether a search has finished (the list is the disk's, not the mount's "Path…")."""
+        return self._found
+
+    def search_again(self) -> None:
+        """Search again if a search has finished: on the screen's return, for a run trained on
+        another screen meanwhile may have saved checkpoints, or better scores, since."""
+        if self._found:
+            self.search()
+
     def search(self) -> None:
         """Look for checkpoints again, in a worker; `Found` or `SearchFailed` follows."""
         self._search = self._discover()
