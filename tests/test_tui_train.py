@@ -579,3 +579,29 @@ def test_a_paused_run_shows_no_eta_counting():
     assert progress_text(SimpleNamespace(**{**vars(snap), "status": "paused"})) == (
         "epoch 1/4 · 6s elapsed"
     )
+
+
+async def test_the_title_keeps_the_run_name_beside_the_side_panel(runs, tui, train_app) -> None:
+    # At 80 columns the title wrapped after "✓ finished": the run's name was not on screen.
+    name = "lm-lstm-bidir-20261203-183412"
+    shutil.copytree(runs / "lm-lstm-recorded", runs / name)
+    app = train_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await show_train(pilot, tui)
+        screen.open_run(Path("runs") / name)
+        await tui.settle(pilot)
+        assert screen.query_one("#train-side").display
+        title = screen.query_one("#run-title")
+        assert title.size.width < len(f"✓ finished  {name}")
+        row = title.render_line(0).text.rstrip()
+        # Without its status word (the mark stays); the middle of the name goes, not its time.
+        assert row.startswith("✓  lm-lstm") and row.endswith("…-20261203-183412"), row
+        assert len(row) == title.size.width
+        screen.open_run(Path("runs") / "lm-lstm-recorded")
+        await tui.settle(pilot)
+        assert title.render_line(0).text.startswith("✓  lm-lstm-recorded  lstm")
+        screen.open_run(Path("runs") / name)
+        await tui.settle(pilot)
+        await pilot.press("f")  # the side panel hidden: room for the whole title
+        await tui.settle(pilot)
+        assert title.render_line(0).text.startswith(f"✓ finished  {name}  lstm 256")

@@ -5,6 +5,11 @@ words) and its pairs instead of a corpus."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -69,24 +74,69 @@ def where(snap: Snapshot) -> str:
     return plain(f"{device} {snap.step_path}" if snap.step_path else device)
 
 
+@dataclass(frozen=True)
+class TitleLine:
+    """The title row, fitted to its width: whole where the run's name fits, else without the
+    status word (its mark and colour stay), what follows the name cut by an ellipsis; narrower
+    still, the name loses its middle, keeping its task and model and the time that tells runs
+    apart. At 80 columns the whole title wrapped after "✓ finished": the name was not shown."""
+
+    forms: tuple[tuple[Text, int], ...]  # (title, cells through the run's name), whole first
+    head: Text  # the mark and the gap before the name, for the narrowest form
+    name: str
+
+    def fitted(self, width: int) -> Text:
+        for text, core in self.forms:
+            if core <= width:
+                return text
+        keep = width - self.head.cell_len - 1  # the name's characters beside its "…"
+        if keep < 6:
+            return self.forms[-1][0]
+        left = keep // 3
+        name = f"{self.name[:left]}…{self.name[len(self.name) - (keep - left) :]}"
+        return Text.assemble(self.head, (name, "bold"), no_wrap=True, overflow="ellipsis")
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.fitted(options.max_width)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(1, cell_len(self.forms[0][0].plain))
+
+
+def title_line(snap: Snapshot, starting: str | None = None) -> TitleLine:
+    """`title_text`'s title in the forms `TitleLine` fits to the header's width."""
+    forms = tuple(_title(snap, starting, status_word) for status_word in (True, False))
+    short, core = forms[-1]
+    head = short[: core - cell_len(snap.name)]
+    return TitleLine(forms, head, snap.name)
+
+
 def title_text(snap: Snapshot, starting: str | None = None) -> Text:
     """Status mark and word, run name, what it trains; `starting` (not None): a trainer this
     app started that has not written its status yet (it is loading torch and the corpus), with
     the last line it logged ("tokenizing wiki.txt: 45 %"), if any."""
+    return _title(snap, starting, status_word=True)[0]
+
+
+def _title(snap: Snapshot, starting: str | None, status_word: bool) -> tuple[Text, int]:
+    """The title (one line, cut by an ellipsis) and the cells it takes through the name."""
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
     status = snap.status
     note = ""
     if starting is not None and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
         note = starting
-    text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
+    head = f"{mark} {status}" if status_word else mark
+    text = Text.assemble((head, f"bold {style}"), "  ", (snap.name, "bold"))
+    text.no_wrap, text.overflow = True, "ellipsis"
+    core = text.cell_len
     if note:
         text.append(f"  {plain(note)}", style="yellow")
     if snap.config:
         text.append(f"  {describe(snap)}", style="dim")
     if snap.status in ("failed", "died") and snap.message:
         text.append(f"  {snap.message}", style="red")
-    return text
+    return text, core
 
 
 def progress_text(snap: Snapshot) -> str:
@@ -207,7 +257,9 @@ class RunHeader(Vertical):
         self._drawn: dict[str, object] = {}
         self._phase: tuple[object, ...] | None = None  # run, status, trainer at work: drawn last
 
-    def _update(self, widget_id: str, content: str | Text, *, shrink: bool = True) -> None:
+    def _update(
+        self, widget_id: str, content: str | RenderableType, *, shrink: bool = True
+    ) -> None:
         """Draw `content`; `shrink=False` keeps a wrapped text's rows when it needs fewer."""
         # The header is redrawn on every poll: repaint (and send over SSH) only what changed.
         if self._drawn.get(widget_id) == content:
@@ -246,7 +298,7 @@ class RunHeader(Vertical):
             self._update("run-metrics", "")
             pause.disabled = stop.disabled = True
             return
-        self._update("run-title", title_text(snap, starting))
+        self._update("run-title", title_line(snap, starting))
         self.query_one("#run-progress", ProgressBar).update(
             progress=round(snap.progress * PROGRESS_STEPS)
         )
