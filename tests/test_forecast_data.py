@@ -68,6 +68,13 @@ def test_the_bundled_airline_series():
         ("v,v\n1,2\n3,4\n5,6\n", "v", "s.csv has 2 columns named 'v'"),
         # An unquoted thousands comma shifts the cells: 1,234 was read as 1 without a word.
         ("Month,V\n2001-01,999\n2001-02,1,234\n2001-03,1,5\n", "", "row 3 of s.csv has 3 cells"),
+        # Without a header too: most rows' width is the file's (not the widest row's).
+        (
+            "2001-01,999\n2001-02,1,234\n2001-03,15\n2001-04,16\n",
+            "",
+            "row 2 of s.csv has 3 cells but most rows have 2 (a number written with a comma",
+        ),
+        ("5\n6\n1,234\n7\n", "", "row 3 of s.csv has 2 cells but most rows have 1"),
     ],
 )
 def test_csv_problems_are_one_line_naming_row_and_column(text, column, fragment):

@@ -19,6 +19,7 @@ import io
 import itertools
 import math
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -141,7 +142,11 @@ def parse_csv(
             # A file of bare values (one a line, or dates and values) has no header: taking its
             # first row as the column names dropped that point without a word.
             sniffed.insert(0, header)
-            header = [f"column {i + 1}" for i in range(max(map(len, sniffed)))]
+            # As wide as most of its rows: one row's "1,234" made a third column, and the
+            # file was refused for having "several numeric columns".
+            widths = Counter(_filled_width(row) for row in sniffed)
+            width = max(widths, key=lambda w: (widths[w], -w))
+            header = [f"column {i + 1}" for i in range(width)]
             number_of_first = 1
         if not sniffed:
             raise DataError(
@@ -161,7 +166,7 @@ def parse_csv(
                     f"{label} has more than {MAX_POINTS:,} rows, the most a series may have"
                 )
             where = f"row {r + number_of_first} of {label}"
-            _check_width(row, len(header), where)
+            _check_width(row, len(header), where, headed=number_of_first == 2)
             values.append(_cell_value(row, index, where, header[index]))
             if by is not None:
                 labels.append(row[by].strip() if by < len(row) else "")
@@ -195,14 +200,19 @@ def _filled_rows(text: str, label: str) -> Iterator[list[str]]:
             blank = reader.line_num
 
 
-def _check_width(row: list[str], width: int, where: str) -> None:
-    """DataError when `row` fills cells past the header's `width`: its cells would no longer
-    line up with the columns (an unquoted "1,234" read as 1). Empty trailing cells, which
-    spreadsheets write, are fine."""
+def _filled_width(row: list[str]) -> int:
+    """The cells of `row` up to its last filled one (spreadsheets add empty ones)."""
+    return max((i + 1 for i, cell in enumerate(row) if cell.strip()), default=0)
+
+
+def _check_width(row: list[str], width: int, where: str, headed: bool) -> None:
+    """DataError when `row` fills cells past `width` (the header's, or for a file without one
+    most rows'): its cells would no longer line up with the columns (an unquoted "1,234" read
+    as 1). Empty trailing cells, which spreadsheets write, are fine."""
     if len(row) > width and any(cell.strip() for cell in row[width:]):
-        filled = max(i for i, cell in enumerate(row) if cell.strip()) + 1
+        columns = f"the header names {width}" if headed else f"most rows have {width}"
         raise DataError(
-            f"{where} has {filled} cells but the header names {width} columns "
+            f"{where} has {_filled_width(row)} cells but {columns} "
             "(a number written with a comma, like 1,234? remove the comma or quote it)"
         )
 
