@@ -95,6 +95,12 @@ def _rewrite_header(path: Path, **changes) -> None:
     path.write_text(json.dumps(header))
 
 
+def _change_one_id(npy: Path) -> None:
+    ids = np.load(npy)
+    ids[3] = 1 if ids[3] == 0 else 0
+    np.save(npy, ids)
+
+
 CORRUPTIONS = {
     "truncated ids": lambda npy, meta: npy.write_bytes(npy.read_bytes()[:100]),
     "ids not an npy file": lambda npy, meta: npy.write_bytes(b"garbage" * 50),
@@ -123,6 +129,10 @@ CORRUPTIONS = {
     ),
     "id out of range": lambda npy, meta: np.save(npy, np.load(npy) + 200),
     "wide ids": lambda npy, meta: np.save(npy, np.load(npy).astype(np.int64)),
+    # Every id still in the vocabulary, but not the corpus's: trained on, it is other text.
+    "ids changed in range": lambda npy, meta: np.save(npy, np.load(npy)[::-1].copy()),
+    "one id changed in range": lambda npy, meta: _change_one_id(npy),
+    "no digest": lambda npy, meta: _rewrite_header(meta, ids_sha256=None),
 }
 
 
