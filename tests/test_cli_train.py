@@ -248,6 +248,30 @@ def test_resume_with_options_at_the_run_s_own_values_goes_on(corpus, tmp_path, c
     )
 
 
+def test_resume_may_change_how_the_steps_run_not_what_they_compute(corpus, tmp_path, capsys):
+    # A run started on one box continues on another: its step path and logging rate are the
+    # box's choice (the paths compute the same); the precision is not.
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    how = ["--graph", "off", "--compile", "off", "--log-every", "1"]
+    code, _, err = call(["train", "--resume", str(run), *how, "--epochs", "3"], capsys)
+    assert code == 0, err
+    config = json.loads((run / "config.json").read_text())
+    assert (config["graph"], config["compile"], config["log_every"]) == ("off", "off", 1)
+    steps = [
+        json.loads(line)
+        for line in (run / "metrics.jsonl").read_text().splitlines()
+        if '"event": "step"' in line
+    ]
+    third = [step for step in steps if step["epoch"] == 3]
+    assert len(third) == config["batches_per_epoch"]  # a step event every minibatch
+    code, _, err = call(
+        ["train", "--resume", str(run), "--precision", "bf16", "--epochs", "4"], capsys
+    )
+    assert code == 2 and "--precision cannot change on --resume" in err
+    assert "--graph, --compile and --log-every" in err
+
+
 def test_resume_with_its_own_task_given_goes_on(corpus, tmp_path, capsys):
     run = tmp_path / "run"
     assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0

@@ -36,7 +36,14 @@ COMMANDS = (
 TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000)
 # What `train --resume` may change; everything else comes from the run's own config. A new
 # learning rate continues a run with a step decay (the optimizer's state is kept).
-RESUME_OPTIONS = ("epochs", "device", "lr")
+# What --resume may change: how long, where and how fast it trains (the step paths compute the
+# same thing, within floating-point tolerance); never what the model or its data are.
+RESUME_OPTIONS = ("epochs", "device", "lr", "graph", "compile", "log_every")
+
+
+def listed(items: list[str]) -> str:
+    """ "a", "a and b", "a, b and c"."""
+    return " and ".join(filter(None, [", ".join(items[:-1]), items[-1]])) if items else ""
 
 
 def _loosest(options: list[Option]) -> Option:
@@ -183,7 +190,7 @@ def _add_train(sub) -> None:
         "--resume",
         metavar="RUN_DIR",
         help="continue a stopped run: its directory, or its name as `rnn-tui runs` lists it (only "
-        + " and ".join(TASKS[DEFAULT_TASK].option(n).flag for n in RESUME_OPTIONS)
+        + listed([TASKS[DEFAULT_TASK].option(n).flag for n in RESUME_OPTIONS])
         + " may change)",
     )
     _max_file(p)
@@ -411,4 +418,4 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-__all__ = ["COLOR_SYSTEMS", "COMMANDS", "RESUME_OPTIONS", "Parser", "build_parser"]
+__all__ = ["COLOR_SYSTEMS", "COMMANDS", "RESUME_OPTIONS", "Parser", "build_parser", "listed"]

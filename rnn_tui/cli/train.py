@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 
 from rnn_tui.cli.output import fail, print_json, say, warn
-from rnn_tui.cli.parser import RESUME_OPTIONS, train_option_names
+from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
 from rnn_tui.files import FileProblem, is_folder, kind_of, look
 from rnn_tui.quoting import plain
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
@@ -154,8 +154,8 @@ def run(args: argparse.Namespace) -> int:
             extra = [k for k in extra if k not in same]
             given = {k: v for k, v in given.items() if k not in same}
         if extra:
-            names = ", ".join(_flag(k) for k in extra)
-            allowed = " and ".join(_flag(k) for k in RESUME_OPTIONS)
+            names = listed([_flag(k) for k in extra])
+            allowed = listed([_flag(k) for k in RESUME_OPTIONS])
             return fail(
                 f"{names} cannot change on --resume (the run keeps its config); only {allowed} can"
             )
