@@ -284,3 +284,47 @@ def test_a_pair_copied_by_hand_is_read_beside_its_json(char_checkpoint, tmp_path
     )  # a different file is still refused
     with pytest.raises(Exception, match="sha256"):
         load_checkpoint(copy)
+
+
+GLOO_LOST = (
+    "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by "
+    "peer [127.0.0.1]:13184. This is typically caused by a remote worker crashing. Check the logs "
+    "of the remote worker before reporting an error. GLHF! 🏖️"
+)
+
+
+def test_another_rank_lost_in_the_middle_of_a_run_is_one_failed_line(corpus, tmp_path):
+    # torchrun with a rank killed: rank 0's status was gloo's message, source path and all,
+    # and its traceback was printed.
+    from rnn_tui.train.distributed import Distributed
+
+    trainer = Trainer(tiny(corpus, epochs=3))
+    calls = {"n": 0}
+    batch_loss = trainer.task.batch_loss
+
+    def peer_gone(model, data, b, fresh):
+        calls["n"] += 1
+        if calls["n"] > trainer.num_batches:  # in epoch 2
+            # One of two ranks, from here on (no process group: nothing to leave).
+            trainer.dist = Distributed(rank=0, world=2)
+            raise RuntimeError(GLOO_LOST)
+        return batch_loss(model, data, b, fresh)
+
+    trainer.task.batch_loss = peer_gone
+    summary = trainer.run(RunDir(tmp_path / "run"))
+    assert summary["status"] == "failed" and summary["epochs"] == 1
+    assert summary["message"] == (
+        "another process of this run stopped answering (Connection closed by peer "
+        "[127.0.0.1]:13184) in epoch 2; the last checkpoint is kept (--resume continues the run)"
+    )
+    assert load_checkpoint(tmp_path / "run", prefer=("last",)).meta["epoch"] == 1
+
+
+def test_only_a_collective_s_failure_is_a_lost_rank():
+    from rnn_tui.train.distributed import Distributed
+
+    two = Distributed(rank=0, world=2)
+    assert two.lost_peer(RuntimeError("NCCL error: remote process exited")).startswith("another")
+    assert not two.lost_peer(RuntimeError("shape mismatch"))
+    assert not two.lost_peer(ValueError(GLOO_LOST))
+    assert not Distributed().lost_peer(RuntimeError(GLOO_LOST))  # one process: a bug, raised

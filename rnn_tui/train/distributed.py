@@ -20,6 +20,7 @@ rank, cuda:LOCAL_RANK), gloo on the CPU.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,8 @@ import torch.distributed as dist
 from rnn_tui.quoting import quoted
 from rnn_tui.train.config import ConfigError
 
+_COLLECTIVE = re.compile(r"gloo|nccl|Connection (closed|reset)", re.IGNORECASE)
+_SOURCE = re.compile(r"^\[[^\]]*\]\s*")  # "[/__w/…/pair.cc:553] "
 MAX_WORLD = 4096
 MAX_PORT = 65535
 RENDEZVOUS_ENV = ("RANK", "MASTER_ADDR", "MASTER_PORT")
@@ -91,6 +94,19 @@ class Distributed:
     @property
     def active(self) -> bool:
         return self.world > 1
+
+    def lost_peer(self, exc: BaseException) -> str:
+        """One line when `exc` is a collective that failed because another process of the job
+        ended (killed, crashed, its machine gone), else "". gloo's own message names a source
+        file and "GLHF"; its "Connection closed by peer [127.0.0.1]:13184" is what is kept."""
+        if not self.active or not isinstance(exc, RuntimeError):
+            return ""
+        text = str(exc).strip()
+        if not isinstance(exc, dist.DistError) and not _COLLECTIVE.search(text):
+            return ""
+        detail = _SOURCE.sub("", text.splitlines()[0] if text else "").split(". This is")[0]
+        detail = detail.strip().rstrip(".")[:160]
+        return "another process of this run stopped answering" + (f" ({detail})" if detail else "")
 
     @property
     def backend(self) -> str:

@@ -150,17 +150,26 @@ class Trainer:
             self._end_status("stopped", "interrupted; the last checkpoint is the previous one")
             raise
         except BaseException as exc:
-            if not is_out_of_memory(exc):
+            lost = self.dist.lost_peer(exc)
+            if lost:
+                # Not a bug here: another rank was killed or crashed. One line, not gloo's.
+                self._end_status(
+                    "failed",
+                    f"{lost} in epoch {self.progress.epoch + 1}; the last checkpoint is kept "
+                    "(--resume continues the run)",
+                )
+            elif not is_out_of_memory(exc):
                 reason = str(exc).splitlines()[0] if str(exc) else ""
                 self._end_status("failed", f"{type(exc).__name__}: {reason}".rstrip(": "))
                 raise
-            # Not a bug: the run was too big for this device. One line, the checkpoints kept.
-            self._end_status(
-                "failed",
-                f"out of memory in epoch {self.progress.epoch + 1} on "
-                f"{describe_device(self.device)}: try a smaller --batch-size, --num-steps or "
-                "--hidden; the last checkpoint is kept",
-            )
+            else:
+                # Not a bug: the run was too big for this device. One line, the checkpoints kept.
+                self._end_status(
+                    "failed",
+                    f"out of memory in epoch {self.progress.epoch + 1} on "
+                    f"{describe_device(self.device)}: try a smaller --batch-size, --num-steps "
+                    "or --hidden; the last checkpoint is kept",
+                )
         self._tick()
         self.dist.close(together)
         return self.summary()
