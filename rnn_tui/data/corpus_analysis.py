@@ -92,7 +92,9 @@ class NgramStats:
     """The n-gram statistics of one corpus."""
 
     token: str  # "word" or "char", to format n-grams
-    flat: Sequence[str]  # the token stream, for the perplexity
+    # The token stream as the vocabulary reads it (tokens under min_freq are <unk>), for the
+    # perplexity: the Train screen's trigram baseline is fitted on the same stream.
+    flat: Sequence[str]
     vocab_size: int
     top: Mapping[int, list[tuple[tuple[str, ...], int]]]  # n -> top_ngrams(flat, n)
     zipf: Mapping[int, np.ndarray]  # n -> zipf_series(flat, n), at the ranks below
@@ -180,7 +182,10 @@ def analyze_corpus(
         array.ids,
         flat,
     )
-    stats = NgramStats(request.token, flat, len(vocab), top, zipf, ranks)
+    # Fitted on the raw words beside a min_freq vocabulary, the screen's trigram perplexity was
+    # 1,397.9 where the Train baseline, over the same words as <unk>, was 265.7.
+    seen = flat if len(vocab) == len(scan.tokens) + 1 else TokenView(array.ids, vocab.idx_to_token)
+    stats = NgramStats(request.token, seen, len(vocab), top, zipf, ranks)
     # An array: a list of millions of counts is walked by every garbage collection.
     freqs = vocab.counts_by_index()
     if progress is not None:
