@@ -152,3 +152,11 @@ def test_top_ngrams_from_vocab_ids_match_the_encoded_stream():
     corpus = load_corpus("timemachine", token="char")
     by_ids = top_ngrams_by_order(corpus.flat, (1, 2, 3), 10, ids=corpus.ids)
     assert by_ids == top_ngrams_by_order(corpus.flat, (1, 2, 3), 10)
+
+
+def test_an_epsilon_too_small_for_floating_point_is_one_line():
+    # ε 1e-300: an unseen trigram's probability rounds to 0; the message was "math domain error".
+    words = "the time machine by h g wells the time traveller".split() * 20 + ["unseen"] * 3
+    with pytest.raises(DataError, match=r"^ε 1e-300 is so small .* use a larger ε$"):
+        ngram_perplexity(words, n=3, eps=1e-300, val_fraction=0.1)
+    assert ngram_perplexity(words, n=3, eps=1e-6, val_fraction=0.1).perplexity > 1

@@ -201,6 +201,9 @@ def test_a_min_freq_above_every_count_is_refused_with_the_highest_count(capsys, 
     pairs.write_text("Go.\tVa !\nHi.\tSalut !\n", encoding="utf-8")
     with pytest.raises(DataError, match="English side .* the most frequent, '.', occurs 2 times"):
         load_translation(str(pairs), min_freq=3)
+    single = tmp_path / "single.txt"
+    single.write_text("caf au lait\n", encoding="utf-8")
+    refused(capsys, ["stats", "--corpus", str(single), "--min-freq", "3"], "'caf', occurs once (")
     corpus = tmp_path / "c.txt"
     corpus.write_text(TEXT, encoding="utf-8")
     refused(

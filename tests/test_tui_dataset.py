@@ -56,12 +56,15 @@ async def test_bad_files_notify_and_keep_the_previous_vocabulary(
     (tmp_path / "binary.bin").write_bytes(b"abc\x00def")
     (tmp_path / "latin1.txt").write_bytes("caf\xe9 au lait\n".encode("latin-1"))
     (tmp_path / "digits.txt").write_text("123 456\n7 8 9\n")
+    (tmp_path / "utf16.txt").write_text("time machine\n", encoding="utf-16")
     bad = {
         ".": "directory",
         "empty.txt": "empty",
         "binary.bin": "NUL byte",
         "latin1.txt": "cannot decode",
         "digits.txt": "nothing left after cleaning",
+        # The advice names the screen's field, not the command line's --encoding.
+        "utf16.txt": "UTF-16 byte-order mark: read it with enc utf-16",
     }
     app = tui.make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -212,7 +212,16 @@ class LaplaceNGramLM:
         width = self.n - 1
         for t, item in enumerate(items):
             context = tuple(items[max(0, t - width) : t])
-            log_sum += math.log(self._prob(context, item))
+            p = self._prob(context, item)
+            if p <= 0.0:
+                # ε > 0 gives every item some probability, but a tiny one rounds to 0 (ε 1e-300
+                # was "math domain error").
+                eps = ", ".join(f"{e:g}" for e in dict.fromkeys(self.eps))
+                raise DataError(
+                    f"ε {eps} is so small that an unseen n-gram's smoothed probability rounds "
+                    "to 0 in floating point: use a larger ε"
+                )
+            log_sum += math.log(p)
         return math.exp(-log_sum / len(items))
 
 

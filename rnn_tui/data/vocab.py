@@ -222,7 +222,8 @@ class Vocab:
         token, top = self._by_freq[0], self._freqs[0]
         raise DataError(
             f"min-freq {self.min_freq} leaves no token of {what} but <unk>: the most frequent, "
-            f"{token!r}, occurs {top:,} times (use min-freq {top} or less)"
+            f"{token!r}, occurs {'once' if top == 1 else f'{top:,} times'} "
+            f"(use min-freq {top} or less)"
         )
 
     def __len__(self) -> int:

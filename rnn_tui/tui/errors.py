@@ -13,12 +13,17 @@ def _first_line(text: str) -> str:
     return lines[0].strip() if lines else ""
 
 
-def error_text(error: BaseException | None) -> str:
-    """One line for a notification about `error`."""
+def error_text(error: BaseException | None, fields: dict[str, str] | None = None) -> str:
+    """One line for a notification about `error`. `fields` maps the command line's names for
+    an option, as the backend's messages give them ("--encoding"), to the label of the screen's
+    field that sets it ("enc"): the advice then names what the screen shows."""
     if error is None:
         return "something went wrong (no error was given)"
     if type(error).__module__.startswith("rnn_tui"):
-        return _first_line(str(error)) or type(error).__name__
+        text = _first_line(str(error)) or type(error).__name__
+        for flag, label in (fields or {}).items():
+            text = text.replace(flag, label)
+        return text
     if isinstance(error, MemoryError) or "out of memory" in str(error):
         return "out of memory: try a smaller model, batch or file"
     if isinstance(error, OSError):

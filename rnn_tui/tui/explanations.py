@@ -32,9 +32,9 @@ DATASET = Explanation(
     ),
     note=(
         "n_i: count of the i-th most frequent word. The n-gram estimates are Laplace-smoothed "
-        "(d2l puts a hat on them): n tokens, m distinct ones, ε = 0 is the raw count; trigrams and "
-        "up follow the bigram's pattern. Perplexity 1 is a perfect model; a uniform guess over "
-        "the vocabulary scores its size."
+        "(d2l puts a hat on them): n tokens, m distinct ones; as ε → 0 they approach the raw "
+        "counts' ratios; trigrams and up follow the bigram's pattern. Perplexity 1 is a "
+        "perfect model; a uniform guess over the vocabulary scores its size."
     ),
 )
 

@@ -40,6 +40,10 @@ from rnn_tui.tui.widgets.vocab_panel import VocabPanel
 WIDE = 100  # columns from which the optional labels and notes are shown
 TABS = ("tab-vocab", "tab-ngrams", "tab-partition", "tab-pairs")
 
+# The corpus messages name the command line's options; the notification names the fields here
+# ("read it with --encoding utf-16" named an option the screen does not have).
+FIELD_LABELS = {"--encoding": "enc", "min-freq": "min_freq"}
+
 
 def plural(count: int, noun: str) -> str:
     return f"{count:,} {noun}" + ("" if count == 1 else "s")
@@ -272,7 +276,8 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
         if event.state == WorkerState.SUCCESS:
             self._show(event.worker.result)
         elif event.state == WorkerState.ERROR:
-            self.notify(error_text(event.worker.error), severity="error", markup=False)
+            text = error_text(event.worker.error, FIELD_LABELS)
+            self.notify(text, severity="error", markup=False)
             # Asking for the same thing again must retry (and report again).
             self._requested = self._shown
         else:
