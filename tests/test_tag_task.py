@@ -168,8 +168,17 @@ def test_decode_loads_restores_and_reports(tag_run) -> None:
     # Plain runs are merged: two plain pieces never follow each other.
     kinds = [kind for _, kind in restored.spans]
     assert all(a != b or a != "plain" for a, b in zip(kinds, kinds[1:], strict=False))
-    with pytest.raises(TagError, match="'2' is not one of the characters"):
-        tag_text(model, vocab, "in 2024")
+    # Characters its training text lacked refused the whole text; they are read as known ones.
+    unseen = {c for c in "2024" if c not in vocab.chars}
+    assert unseen  # this run's part of the text has no "2"
+    restored = tag_text(model, vocab, "in 2024")
+    assert restored.read == "in 2024" and set(restored.stand_ins) == unseen
+    assert all(s in vocab.chars for s in restored.stand_ins.values())
+    assert restored.text.lower().replace(".", "").replace(",", "").replace(" ", "") == "in2024"
+    assert "'2' as " in restored.note()
+    assert tag_text(model, vocab, "in the time").stand_ins == {}
+    with pytest.raises(TagError, match="no text to tag"):
+        tag_text(model, vocab, " ,, ")
     report = tag_report(model, vocab)
     assert report.tags == summary["tags"]
     assert report.report.to_json(report.tags) == summary["report"]
@@ -218,6 +227,10 @@ def test_rnn_tui_tag_restores_text(tag_run, capsys) -> None:
     assert row["restored"].lower().replace(",", "").replace(".", "").startswith("hello")
     code, out, _ = call(["tag", "--checkpoint", str(run), "one", "two"], capsys)
     assert code == 0 and out.count("\n") == 2
+    code, out, err = call(["tag", "--checkpoint", str(run), "one", "in 2024"], capsys)
+    assert code == 0 and out.count("\n") == 2
+    assert err.startswith("rnn-tui: warning: text 2: not in the tagger's training text")
+    assert "'2' as " in err and err.count("\n") == 1
 
 
 @pytest.mark.parametrize(

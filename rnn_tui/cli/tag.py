@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rnn_tui.cli.output import fail, on_terminal, print_json
+from rnn_tui.cli.output import fail, on_terminal, print_json, warn
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,9 +20,18 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
+    for number, r in enumerate(restored, start=1):
+        if r.stand_ins:
+            warn(f"text {number}: {r.note()}" if len(restored) > 1 else r.note())
     if args.json:
         rows = [
-            {"text": text, "read": r.read, "tags": r.tags, "restored": r.text}
+            {
+                "text": text,
+                "read": r.read,
+                "tags": r.tags,
+                "restored": r.text,
+                "stand_ins": r.stand_ins,
+            }
             for text, r in zip(args.texts, restored, strict=True)
         ]
         print_json({"checkpoint": str(args.checkpoint), "texts": rows})

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -43,6 +43,16 @@ class Restored:
     tags: list[str]
     text: str
     spans: list[tuple[str, str]]
+    # Characters of the text its training text never had, each with what the model read in
+    # its place ({"2": "1"}): shown and restored as typed.
+    stand_ins: dict[str, str] = field(default_factory=dict)
+
+    def note(self) -> str:
+        """One line on the stand-ins ("" without any)."""
+        if not self.stand_ins:
+            return ""
+        pairs = ", ".join(f"{c!r} as {s!r}" for c, s in self.stand_ins.items())
+        return f"not in the tagger's training text, read in their place: {pairs}"
 
 
 @dataclass(frozen=True)
@@ -111,7 +121,8 @@ def spans_of(read: str, tags: list[str]) -> list[tuple[str, str]]:
 def tag_text(model, vocab: TagVocab, text: str) -> Restored:
     """`text` as the tagger restores it: read as the task's input first (accents dropped,
     lower-cased, only letters, digits and single spaces kept), then one tag per character.
-    TagError for empty or too long text, or a character the model never read."""
+    TagError for empty or too long text; a character the model never read is read as a known
+    one of its kind (`Restored.stand_ins`)."""
     if len(text) > MAX_CHARS:
         raise TagError(f"at most {MAX_CHARS:,} characters at a time (got {len(text):,})")
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -119,16 +130,22 @@ def tag_text(model, vocab: TagVocab, text: str) -> Restored:
     if not read:
         raise TagError("no text to tag: type some words")
     index = {c: i for i, c in enumerate(vocab.chars)}
-    unknown = [c for c in read if c not in index]  # the first one as typed is named
-    if unknown:
-        raise TagError(
-            f"{unknown[0]!r} is not one of the characters the tagger read ({vocab.chars.strip()} "
-            "and space)"
-        )
-    ids = np.fromiter((index[c] for c in read), dtype=np.int64, count=len(read))
+    # A run on part of the text (--max-chars) may never have seen some digit: one such
+    # character refused the whole text. It is read as a character of its kind the model knows.
+    stand_ins = {c: _stand_in(c, vocab.chars) for c in dict.fromkeys(read) if c not in index}
+    model_read = "".join(stand_ins.get(c, c) for c in read)
+    ids = np.fromiter((index[c] for c in model_read), dtype=np.int64, count=len(read))
     predicted, _ = model.tag_stream(ids, max(len(ids), 1))  # one window: all of it, both ways
     tags = [vocab.tags[i] for i in predicted]
-    return Restored(read, tags, restore(read, tags), spans_of(read, tags))
+    return Restored(read, tags, restore(read, tags), spans_of(read, tags), stand_ins)
+
+
+def _stand_in(c: str, chars: str) -> str:
+    """A character the model read in training to read in place of `c`: a digit for a digit, a
+    letter for a letter (the first it knows), else a space."""
+    kind = str.isdigit if c.isdigit() else str.isalpha if c.isalpha() else None
+    known = [k for k in chars if kind is not None and kind(k)]
+    return known[0] if known else " " if " " in chars else chars[0]
 
 
 def tag_report(model, vocab: TagVocab) -> TagReport:

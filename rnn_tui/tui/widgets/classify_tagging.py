@@ -118,6 +118,8 @@ class TagPanel(Vertical):
                 continue
             for piece, kind in result.spans:
                 text.append(piece, style=SPAN_STYLES.get(kind, ""))
+            if result.stand_ins:
+                text.append(f"  ({result.note()})", style="dim")
         self.query_one("#cl-restored", Static).update(text)
 
     def show_reports(self, reports: Mapping[str, TagReport]) -> None:
