@@ -37,6 +37,9 @@ def test_names_get_their_top_languages(classifier_run, capsys) -> None:
         assert len(probs) == 5 and probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-6
     code, out, _ = call(["classify", "--checkpoint", str(classifier_run), "Satoshi"], capsys)
     assert code == 0 and out.startswith("Satoshi  ") and out.count("\n") == 1
+    # Spaces around a name are not part of it (no training name has them).
+    code, padded, _ = call(["classify", "--checkpoint", str(classifier_run), "  Satoshi "], capsys)
+    assert code == 0 and padded.split()[1:] == out.split()[1:]
 
 
 @pytest.mark.parametrize(
@@ -44,6 +47,9 @@ def test_names_get_their_top_languages(classifier_run, capsys) -> None:
     [
         (["--checkpoint", str(SHIPPED_LSTM), "Jack"], "'lm' checkpoint; classify needs"),
         (["123"], "'123' has no letter the model reads"),
+        # Only spaces: it was classified (a blank name, "Chinese 0.11").
+        (["   "], "'   ' has no letter the model reads (A–Z, a–z"),
+        (["' .,"], "has no letter the model reads"),
         (["--top", "0", "Jack"], "--top: must be an integer in [1, 1,000]"),
         (["--checkpoint", "/nonexistent/run", "Jack"], "/nonexistent/run"),
     ],

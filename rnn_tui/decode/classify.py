@@ -66,10 +66,15 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
         raise ClassifyError("no name given: type at least one")
     if len(names) > MAX_NAMES:
         raise ClassifyError(f"at most {MAX_NAMES:,} names at a time (got {len(names):,})")
-    ids = [name_ids(name) for name in names]
+    # The spaces around a name are no part of it (no training name has any): "  Smith " was
+    # scored as another name, and "   " was classified.
+    ids = [name_ids(name.strip()) for name in names]
     for name, row in zip(names, ids, strict=True):
-        if not row:
-            raise ClassifyError(f"{quoted(name)} has no letter the model reads (A–Z, a–z, .,;')")
+        if not any(c.isalpha() for c in unicode_to_ascii(name)):
+            raise ClassifyError(
+                f"{quoted(name)} has no letter the model reads (A–Z, a–z; it also reads "
+                "spaces and .,;' between them)"
+            )
     X, lengths = pad_batch(ids, NAME_PAD)
     device = next(model.parameters()).device
     probs = torch.softmax(model(X.to(device), lengths).float(), dim=1).cpu()
