@@ -69,7 +69,7 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
     # The spaces around a name are no part of it (no training name has any): "  Smith " was
     # scored as another name, and "   " was classified.
     ids = [name_ids(name.strip()) for name in names]
-    for name, row in zip(names, ids, strict=True):
+    for name in names:
         if not any(c.isalpha() for c in unicode_to_ascii(name)):
             raise ClassifyError(
                 f"{quoted(name)} has no letter the model reads (A–Z, a–z; it also reads "
