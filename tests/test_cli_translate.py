@@ -188,7 +188,8 @@ def test_unknown_words_are_a_warning(capsys, trained):
     ("args", "fragment"),
     [
         ([], "no sentence to translate"),
-        (["   "], "no sentence to translate"),
+        (["   "], "argument 1: no sentence to translate: the text is blank"),
+        (["--file", "-", "--references", "-"], "both read standard input: one may"),
         (["=> va !"], "argument 1: no sentence to translate"),
     ],
 )

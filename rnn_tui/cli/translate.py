@@ -41,6 +41,9 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
     """Sentences and their references from the arguments, --file and --references."""
     from rnn_tui.decode.translate_text import TranslateError, parse_line
 
+    if args.references == "-" and args.file == "-":
+        # Standard input is read once: the references found it "empty".
+        raise ValueError("--file - and --references - both read standard input: one may")
     sentences: list[str] = []
     references: list[str | None] = []
     items = [(f"argument {i}", text) for i, text in enumerate(args.sentences, 1)]

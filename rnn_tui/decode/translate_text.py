@@ -32,6 +32,8 @@ def parse_line(line: str) -> tuple[str, str | None]:
     sentence, arrow, reference = line.partition("=>")
     sentence = sentence.strip()
     if not sentence:
+        if not line.strip():  # "no sentence to translate in ''" of a line of spaces
+            raise TranslateError("no sentence to translate: the text is blank")
         raise TranslateError(f"no sentence to translate in {quoted(line.strip())}")
     if not arrow:
         return sentence, None
