@@ -46,39 +46,49 @@ class ForecastView:
     winners: dict[int, str | None]
     period: int | None
     # Where the arrays sit on the time axis, t = 1..T (None: one entry a point); a thinned
-    # view's entries are bucket means, at their buckets' mean t.
+    # view has two entries a run of points: its lowest at its first t, its highest at its last.
     t: np.ndarray | None = None
 
     def thinned(self, points: int) -> ForecastView:
-        """The view with each array (the series' values too) averaged over buckets of
-        consecutive points, at most `points` of them; the errors stay those of every point.
-        A million-point series' curves, decimated on the screen's event loop, held it 0.4 s."""
+        """The view in at most `points` entries (the series' values too): each run of
+        consecutive points gives its lowest value at its first t and its highest at its last,
+        as the plots decimate (widgets/plot_view.py), so the curves still span every value and
+        the noise is drawn; the errors stay those of every point. A million-point series'
+        curves, decimated on the screen's event loop, held it 0.4 s."""
         n = len(self.series)
-        stride = -(-n // points)
-        if stride <= 1:
+        stride = -(-n // max(points // 2, 1))
+        if n <= points or stride <= 1:
             return self
         return replace(
             self,
-            series=replace(self.series, values=_bucket_means(self.series.values, stride)),
-            one_step=_bucket_means(self.one_step, stride),
-            multistep=_bucket_means(self.multistep, stride),
-            k_step={k: _bucket_means(v, stride) for k, v in self.k_step.items()},
-            t=_bucket_means(np.arange(1.0, n + 1), stride),
+            series=replace(self.series, values=_envelope(self.series.values, stride)),
+            one_step=_envelope(self.one_step, stride),
+            multistep=_envelope(self.multistep, stride),
+            k_step={k: _envelope(v, stride) for k, v in self.k_step.items()},
+            t=_ends(np.arange(1.0, n + 1), stride),
         )
 
 
-def _bucket_means(values: np.ndarray, stride: int) -> np.ndarray:
-    """Means of the finite values in each run of `stride` entries (NaN where none is)."""
+def _blocks(values: np.ndarray, stride: int) -> np.ndarray:
+    """`values` as rows of `stride` (the last padded with NaN)."""
     buckets = -(-len(values) // stride)
     padded = np.full(buckets * stride, np.nan)
     padded[: len(values)] = values
-    blocks = padded.reshape(buckets, stride)
-    finite = np.isfinite(blocks)
-    counts = finite.sum(axis=1)
-    sums = np.where(finite, blocks, 0.0).sum(axis=1)
-    out = np.full(buckets, np.nan)
-    np.divide(sums, counts, out=out, where=counts > 0)
-    return out
+    return padded.reshape(buckets, stride)
+
+
+def _envelope(values: np.ndarray, stride: int) -> np.ndarray:
+    """Each run of `stride` entries' lowest then highest finite value (NaN where none is)."""
+    blocks = _blocks(values, stride)
+    pairs = np.stack((np.fmin.reduce(blocks, axis=1), np.fmax.reduce(blocks, axis=1)), axis=1)
+    return pairs.reshape(-1)
+
+
+def _ends(t: np.ndarray, stride: int) -> np.ndarray:
+    """Each run of `stride` times' first and last."""
+    first = t[::stride]
+    last = np.append(t[stride - 1 :: stride], t[-1])[: len(first)]
+    return np.stack((first, last), axis=1).reshape(-1)
 
 
 def load_forecaster(path: str | os.PathLike, device: str | torch.device = "cpu"):
