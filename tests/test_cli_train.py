@@ -272,6 +272,19 @@ def test_resume_may_change_how_the_steps_run_not_what_they_compute(corpus, tmp_p
     assert "--graph, --compile and --log-every" in err
 
 
+def test_resume_says_when_the_best_checkpoint_cannot_be_read(corpus, tmp_path, capsys):
+    # A damaged best.json was passed over without a word: the run went on, naming a best epoch
+    # whose checkpoint nothing could load.
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    best = run / "checkpoints" / "best.json"
+    best.write_bytes(best.read_bytes()[:100])
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 0, err
+    assert "rnn-tui: warning: the best checkpoint cannot be read (" in err and str(best) in err
+    assert "it is written again at the next best epoch" in err
+
+
 def test_resume_with_its_own_task_given_goes_on(corpus, tmp_path, capsys):
     run = tmp_path / "run"
     assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0

@@ -236,6 +236,7 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
             _same_task(args, checkpoint.config, claimed)
             if checkpoint.warning:
                 warn(checkpoint.warning)
+            _check_best(checkpoint.json_path)
             try:
                 saved = Config.from_dict(checkpoint.config)
             except ConfigError as exc:  # a value edited by hand: say which file holds it
@@ -285,6 +286,26 @@ def _same_as_saved(folder: Path, given: dict, names: list[str]) -> set[str]:
         return a == b and isinstance(a, bool) == isinstance(b, bool)  # True is not 1
 
     return {name for name in names if name in saved and same(saved[name], given[name])}
+
+
+def _check_best(resumed: Path) -> None:
+    """Warn when the run resumed from `resumed` (its last) has a best checkpoint that cannot be
+    read: the run goes on, and its best epoch's checkpoint would otherwise be missed unsaid."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.store import read_pair
+
+    best = resumed.with_name("best.json")
+    if resumed.name == best.name:
+        return
+    try:
+        if look(best, "checkpoint") is None:
+            return
+        read_pair(best)
+    except (CheckpointError, FileProblem) as exc:
+        warn(
+            f"the best checkpoint cannot be read ({exc}): the run goes on from {resumed.name}; "
+            "it is written again at the next best epoch"
+        )
 
 
 def _same_task(args: argparse.Namespace, saved: dict, run_dir) -> None:
