@@ -110,9 +110,12 @@ def _json_lines(text: str) -> list:
         line = line.strip()
         if line.startswith(("{", "[")):
             try:
-                rows.append(json.loads(line))
+                parsed = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            # A section that prints its measurements as one array (bench_data.py) gives a line
+            # each, as every other section does.
+            rows.extend(parsed if isinstance(parsed, list) else [parsed])
     return rows
 
 
