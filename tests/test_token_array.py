@@ -56,7 +56,11 @@ def reference_stats(text: str, token: str, mode: str, min_freq: int, top: int) -
         "vocab_size": len(vocab),
         "idx_to_token": vocab.idx_to_token,
         "ids": vocab[flat],
-        "top_tokens": [[t, i, vocab.freq(t)] for i, t in enumerate(vocab.idx_to_token[:top])],
+        # <unk>'s count: the tokens read as it (d2l's token_freqs would give 0).
+        "top_tokens": [
+            [t, i, vocab[flat].count(0) if i == 0 else vocab.freq(t)]
+            for i, t in enumerate(vocab.idx_to_token[:top])
+        ],
         "top_ngrams": grams,
     }
 

@@ -187,7 +187,7 @@ def analyze_corpus(
     seen = flat if len(vocab) == len(scan.tokens) + 1 else TokenView(array.ids, vocab.idx_to_token)
     stats = NgramStats(request.token, seen, len(vocab), top, zipf, ranks)
     # An array: a list of millions of counts is walked by every garbage collection.
-    freqs = vocab.counts_by_index()
+    freqs = array.counts_as_read()
     if progress is not None:
         progress(total, total)
     return CorpusAnalysis(request, corpus, freqs, stats)

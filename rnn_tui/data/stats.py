@@ -79,7 +79,7 @@ def corpus_stats(
         save_cached(cache_key(digest, token, mode, min_freq, encoding), array)
     # By index: `vocab.freq` would build a token → index dict of the whole vocabulary (seconds
     # and hundreds of MB for millions of distinct words) to read `top` counts.
-    freqs = vocab.counts_by_index(top).tolist()
+    freqs = array.counts_as_read(top).tolist()
     top_tokens = [[tok, idx, freqs[idx]] for idx, tok in enumerate(vocab.idx_to_token[:top])]
     vocab_size = len(vocab)
     del array, vocab  # its tables (~24 bytes a distinct token) are not needed for the n-grams

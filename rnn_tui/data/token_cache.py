@@ -92,6 +92,15 @@ class TokenArray:
     def num_tokens(self) -> int:
         return len(self.ids)
 
+    def counts_as_read(self, stop: int | None = None) -> np.ndarray:
+        """`vocab.counts_by_index(stop)`, but `<unk>`'s count is the tokens read as it (the
+        rare ones min_freq drops): d2l's token_freqs gives it 0, and a table of the vocabulary
+        showed "<unk> 0" beside the thousands of words it stands for."""
+        counts = self.vocab.counts_by_index(stop)
+        if len(counts):
+            counts[0] = int(np.count_nonzero(self.ids == 0))
+        return counts
+
 
 def ids_digest(ids: np.ndarray) -> str:
     """SHA-256 of the ids' bytes (about 0.08 s for 100 MB here; reading them costs more)."""
