@@ -223,7 +223,7 @@ class Checkpoint:
         if not isinstance(d, dict):
             raise CheckpointError(f"checkpoint {self.json_path} has no {what}")
         try:
-            return Vocab.from_dict(d)
+            return Vocab.from_dict(d, field=f"{key}.")
         except DataError as exc:
             raise CheckpointError(f"checkpoint {self.json_path}: {exc}") from None
 

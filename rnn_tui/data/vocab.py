@@ -311,26 +311,36 @@ class Vocab:
         return bisect.bisect_right(self._freqs, -min_freq, key=operator.neg, hi=self._kept)
 
     @classmethod
-    def from_dict(cls, d: dict) -> Vocab:
-        """Rebuild a Vocab saved by `to_dict` (e.g. from a checkpoint's JSON)."""
+    def from_dict(cls, d: dict, field: str = "") -> Vocab:
+        """Rebuild a Vocab saved by `to_dict` (e.g. from a checkpoint's JSON, whose key `field`
+        names in messages: "vocab."). Every value is checked, not converted: an edited token 7
+        read as "7" would be another token, and generation would print <unk> in its place."""
         try:
-            idx_to_token = [str(token) for token in d["idx_to_token"]]
-            min_freq = int(d.get("min_freq", 0))
-            reserved = [str(token) for token in d.get("reserved_tokens", [])]
+            idx_to_token = _strings(d["idx_to_token"], f"{field}idx_to_token")
+            min_freq = _count(d.get("min_freq", 0), f"{field}min_freq")
+            reserved = _strings(d.get("reserved_tokens", []), f"{field}reserved_tokens")
             counts = d.get("counts")
             if counts is not None:
                 # The counted tokens follow <unk> and the reserved ones, in count order.
                 head = 1 + len(reserved)
-                if idx_to_token[1:head] != reserved or len(counts) != len(idx_to_token) - head:
-                    raise ValueError("counts do not match the tokens")
+                if (
+                    not isinstance(counts, list)
+                    or idx_to_token[1:head] != reserved
+                    or len(counts) != len(idx_to_token) - head
+                ):
+                    raise ValueError(f"{field}counts do not match the tokens")
                 by_freq = idx_to_token[head:]
-                freqs = array.array("q", (int(freq) for freq in counts))
+                freqs = array.array(
+                    "q", (_count(c, f"{field}counts[{i}]") for i, c in enumerate(counts))
+                )
             else:
-                token_freqs = [(str(t), int(freq)) for t, freq in d.get("token_freqs", [])]
+                token_freqs = _token_freqs(d.get("token_freqs", []), f"{field}token_freqs")
                 by_freq = [token for token, _ in token_freqs]
                 freqs = array.array("q", (freq for _, freq in token_freqs))
-        except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise DataError(f"malformed vocabulary: {exc!r}") from None
+        except KeyError:
+            raise DataError(f"malformed vocabulary: {field}idx_to_token is missing") from None
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise DataError(f"malformed vocabulary: {exc}") from None
         if not idx_to_token or idx_to_token[0] != UNK:
             raise DataError("malformed vocabulary: index 0 must be '<unk>'")
         if len(set(idx_to_token)) != len(idx_to_token):
@@ -361,3 +371,43 @@ class Vocab:
     def __repr__(self) -> str:
         head = ", ".join(self.idx_to_token[:5])
         return f"Vocab(size={len(self)}, first=[{head}{', …' if len(self) > 5 else ''}])"
+
+
+_MAX_COUNT = 2**63 - 1  # array("q") holds the counts
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind, for a message (never its repr: an edited value can be huge)."""
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
+    names.update({list: "a list", dict: "an object", type(None): "null"})
+    return names.get(type(value), type(value).__name__)
+
+
+def _strings(value: object, field: str) -> list[str]:
+    if not isinstance(value, list):
+        raise TypeError(f"{field} is {_kind(value)}, not a list")
+    for i, token in enumerate(value):
+        if not isinstance(token, str):
+            raise TypeError(f"{field}[{i}] is {_kind(token)}, not a string")
+    return value
+
+
+def _count(value: object, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"{field} is {_kind(value)}, not a whole number")
+    if not 0 <= value <= _MAX_COUNT:
+        raise ValueError(f"{field} is out of range (a count from 0 to 2**63 - 1)")
+    return value
+
+
+def _token_freqs(value: object, field: str) -> list[tuple[str, int]]:
+    if not isinstance(value, list):
+        raise TypeError(f"{field} is {_kind(value)}, not a list")
+    pairs = []
+    for i, pair in enumerate(value):
+        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
+            raise TypeError(f"{field}[{i}] is not a [token, count] pair")
+        if not isinstance(pair[0], str):
+            raise TypeError(f"{field}[{i}][0] is {_kind(pair[0])}, not a string")
+        pairs.append((pair[0], _count(pair[1], f"{field}[{i}][1]")))
+    return pairs

@@ -1,0 +1,56 @@
+"""A checkpoint's JSON edited by hand, or not a checkpoint's at all: each is refused in one line
+that names what is wrong, before any model is built."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cli_helpers import one_line
+from lm_fixtures import copy_checkpoint
+
+import rnn_tui
+
+SHIPPED = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
+LM = SHIPPED / "timemachine-char-lstm.safetensors"
+TRANSLATOR = SHIPPED / "fra-eng-gru.safetensors"
+
+
+def edited(source: Path, dest: Path, change) -> Path:
+    """A copy of checkpoint `source` as `dest`, its JSON changed by `change(meta)`."""
+    path = copy_checkpoint(source, dest)
+    json_path = path.with_suffix(".json")
+    meta = json.loads(json_path.read_text(encoding="utf-8"))
+    change(meta)
+    json_path.write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+def generate(path: Path) -> list[str]:
+    return ["generate", "--checkpoint", str(path), "--prefix", "the", "--length", "5"]
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda m: m["vocab"]["idx_to_token"].__setitem__(3, 7), "vocab.idx_to_token[3]"),
+        (lambda m: m["vocab"].update(reserved_tokens=[None]), "vocab.reserved_tokens[0]"),
+        (lambda m: m["vocab"].update(token_freqs=[["a", "x"]]), "vocab.token_freqs[0][1]"),
+        (lambda m: m["vocab"].update(token_freqs=[[1, 2]]), "vocab.token_freqs[0][0]"),
+        (lambda m: m["vocab"].update(min_freq=-1), "vocab.min_freq"),
+    ],
+)
+def test_a_vocabulary_with_a_value_of_the_wrong_kind_is_refused(tmp_path, capsys, change, fragment):
+    path = edited(LM, tmp_path / "lm.safetensors", change)
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and fragment in line, line
+
+
+@pytest.mark.parametrize("key", ["src_vocab", "tgt_vocab"])
+def test_a_translator_s_vocabularies_are_checked_too(tmp_path, capsys, key):
+    path = edited(
+        TRANSLATOR, tmp_path / "t.safetensors", lambda m: m[key]["idx_to_token"].__setitem__(2, 1.5)
+    )
+    code, line = one_line(capsys, ["translate", "--checkpoint", str(path), "go ."])
+    assert code == 2 and f"{key}.idx_to_token[2] is a number, not a string" in line, line
