@@ -54,3 +54,19 @@ def test_a_translator_s_vocabularies_are_checked_too(tmp_path, capsys, key):
     )
     code, line = one_line(capsys, ["translate", "--checkpoint", str(path), "go ."])
     assert code == 2 and f"{key}.idx_to_token[2] is a number, not a string" in line, line
+
+
+@pytest.mark.parametrize(
+    ("change", "fragment"),
+    [
+        (lambda m: m.update(model_config=None), "has a model_config that is not an object (null)"),
+        (lambda m: m.update(model_config=[1]), "has a model_config that is not an object (a list)"),
+        (lambda m: m.pop("model_config"), "has no model_config"),
+    ],
+)
+def test_a_model_config_that_is_not_an_object_is_named(tmp_path, capsys, change, fragment):
+    # The run config was tried in its place, and its training options were listed as
+    # "unknown model config key(s)": the message pointed away from what was wrong.
+    path = edited(LM, tmp_path / "lm.safetensors", change)
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and fragment in line and "unknown" not in line, line

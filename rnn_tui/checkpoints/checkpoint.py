@@ -184,11 +184,16 @@ class Checkpoint:
 
     @property
     def model_config(self) -> dict:
-        """What `build_model` needs: the model's own config() recorded at save time, else the
-        run config (with vocab_size from the vocabulary when it lacks one)."""
+        """What `build_model` needs: the model's own config() recorded at save time, else (no
+        such key) the run config, with vocab_size from the vocabulary when it lacks one."""
         recorded = self.meta.get("model_config")
         if isinstance(recorded, dict):
             return dict(recorded)
+        if "model_config" in self.meta:
+            raise CheckpointError(
+                f"cannot rebuild the model of {self.path}: {self.json_path} has a model_config "
+                f"that is not an object ({_kind(recorded)})"
+            )
         config = dict(self.config)
         if "vocab_size" not in config and "vocab" in self.meta:
             config["vocab_size"] = len(self.vocab)
@@ -247,13 +252,19 @@ class Checkpoint:
         """
         from rnn_tui.models.registry import build_model, build_skeleton
 
+        config = self.model_config
         try:
-            skeleton = build_skeleton(self.model_config)
+            skeleton = build_skeleton(config)
         except (ValueError, KeyError, TypeError) as exc:
-            raise CheckpointError(f"cannot rebuild the model of {self.path}: {exc}") from None
+            problem = str(exc)
+            if "model_config" not in self.meta:
+                # The run config stood in; its training options, listed as unknown model keys,
+                # would hide that what is wrong is the missing model_config.
+                problem = f"{self.json_path} has no model_config (the run config is not one)"
+            raise CheckpointError(f"cannot rebuild the model of {self.path}: {problem}") from None
         self._check_fits(skeleton.state_dict())
         self._check_finite()
-        model = build_model(self.model_config)
+        model = build_model(config)
         self.load_weights(model)
         model.to(device)
         model.eval()
@@ -307,6 +318,12 @@ class Checkpoint:
         restore_rng(
             self.tensors, self.meta, numpy_generator, path=self.path, json_path=self.json_path
         )
+
+
+def _kind(value: object) -> str:
+    """A JSON value's kind, for a message."""
+    names = {bool: "a boolean", int: "a number", float: "a number", str: "a string"}
+    return {**names, list: "a list", type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def _load(json_path: Path) -> Checkpoint:
