@@ -11,6 +11,7 @@ a table cell as "?" (`plain`).
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 QUOTE_CHARS = 60  # of a quoted value: enough to recognise a sentence, a name or a number
@@ -71,3 +72,18 @@ def bounded(message: str, limit: int = LINE_CHARS) -> str:
     keep = limit // 2
     left_out = len(message) - 2 * keep
     return f"{message[:keep]} … [{left_out:,} characters left out] … {message[-keep:]}"
+
+
+_DIGITS = re.compile(r"value has (\d+) digits")
+
+
+def json_reason(exc: BaseException) -> str:
+    """Why `json.loads` refused a file, in one short line. An integer of more than 4,300
+    digits is refused by Python with advice to call sys.set_int_max_str_digits(), which a
+    user cannot act on: it is reported as a number out of range."""
+    text = str(exc)
+    if "integer string conversion" in text:
+        digits = _DIGITS.search(text)
+        size = f"{int(digits.group(1)):,} digits" if digits else "too many digits"
+        return f"a number in it is out of range: {size}"
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -70,3 +70,15 @@ def test_a_model_config_that_is_not_an_object_is_named(tmp_path, capsys, change,
     path = edited(LM, tmp_path / "lm.safetensors", change)
     code, line = one_line(capsys, generate(path))
     assert code == 2 and fragment in line and "unknown" not in line, line
+
+
+def test_a_number_too_long_to_read_is_out_of_range(tmp_path, capsys):
+    # Python refuses integers of more than 4,300 digits with advice to call
+    # sys.set_int_max_str_digits(), which is no use to someone running rnn-tui.
+    path = copy_checkpoint(LM, tmp_path / "lm.safetensors")
+    json_path = path.with_suffix(".json")
+    text = json_path.read_text(encoding="utf-8").replace('"hidden": 256', '"hidden": ' + "9" * 5000)
+    json_path.write_text(text, encoding="utf-8")
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and "out of range: 5,000 digits" in line, line
+    assert "set_int_max_str_digits" not in line

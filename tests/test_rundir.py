@@ -456,3 +456,12 @@ def test_list_runs_of_a_missing_root(tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "r"))
     _make_run(tmp_path / "r", "one", {"model": "gru"}, updated=1)
     assert [r["name"] for r in list_runs()] == ["one"]
+
+
+def test_a_run_file_with_a_number_too_long_to_read_says_out_of_range(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text('{"hidden": ' + "9" * 5000 + "}", encoding="utf-8")
+    with pytest.raises(RunError) as info:
+        rundir_module._read_json(path)
+    assert "out of range: 5,000 digits" in str(info.value)
+    assert "set_int_max_str_digits" not in str(info.value)

@@ -27,7 +27,7 @@ from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
-from rnn_tui.quoting import quoted
+from rnn_tui.quoting import json_reason, quoted
 
 MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON as written: config, vocabularies, progress
 # ... and as read: checkpoints written before 2026-12 kept every counted token with its count
@@ -211,9 +211,8 @@ def read_meta(json_path: Path) -> dict:
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise CheckpointError(
-            f"incomplete checkpoint {json_path}: unreadable JSON ({reason})"
+            f"incomplete checkpoint {json_path}: unreadable JSON ({json_reason(exc)})"
         ) from None
     if not isinstance(meta, dict):
         raise CheckpointError(f"incomplete checkpoint {json_path}: not a JSON object")

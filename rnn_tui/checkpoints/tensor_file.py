@@ -35,6 +35,7 @@ import torch
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.atomic import atomic_write_bytes
 from rnn_tui.files import FileProblem, read_bytes
+from rnn_tui.quoting import json_reason
 
 # The dtypes rnn-tui writes and reads, by their code in the header.
 DTYPES: dict[str, torch.dtype] = {
@@ -144,8 +145,7 @@ def _precheck(data: bytes | bytearray | memoryview) -> dict | None:
         raise _Invalid("the header is not UTF-8") from None
     except (ValueError, RecursionError) as exc:
         # ValueError covers JSONDecodeError and integers too long to convert.
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise _Invalid(f"the header is not valid JSON: {reason}") from None
+        raise _Invalid(f"the header is not valid JSON: {json_reason(exc)}") from None
     for name, info in header.items():
         code = info.get("dtype") if isinstance(info, dict) and name != METADATA_KEY else None
         # Checked before the package converts: it knows dtypes (float8, float4) that torch

@@ -33,6 +33,7 @@ from rnn_tui.files import (
     read_bytes,
     wrong_kind,
 )
+from rnn_tui.quoting import json_reason
 from rnn_tui.runs import lock
 
 STATUSES = ("running", "paused", "stopped", "finished", "failed")
@@ -143,8 +144,7 @@ def _read_json(path: Path) -> dict:
     except FileProblem as exc:
         raise RunError(str(exc)) from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise RunError(f"cannot read {path}: {reason}") from None
+        raise RunError(f"cannot read {path}: {json_reason(exc)}") from None
     if not isinstance(obj, dict):
         raise RunError(f"cannot read {path}: not a JSON object")
     return obj
