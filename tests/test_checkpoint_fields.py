@@ -82,3 +82,9 @@ def test_a_number_too_long_to_read_is_out_of_range(tmp_path, capsys):
     code, line = one_line(capsys, generate(path))
     assert code == 2 and "out of range: 5,000 digits" in line, line
     assert "set_int_max_str_digits" not in line
+
+
+def test_a_token_level_that_is_neither_word_nor_char_is_named(tmp_path, capsys):
+    path = edited(LM, tmp_path / "lm.safetensors", lambda m: m["config"].update(token="byte"))
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and "config.token is 'byte', not a token level (word or char)" in line, line

@@ -34,6 +34,7 @@ from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.prefix import Prefix, encode_prefix, join_tokens
 from rnn_tui.decode.options import TOP_N, GenerateOptions, draw_seed, validate_options
+from rnn_tui.quoting import quoted
 
 NON_FINITE = (
     "the model's output is not finite (NaN or inf) at generated token {step}: its weights are "
@@ -247,8 +248,13 @@ def load_lm(
             f"{checkpoint.path} is a {task!r} checkpoint; {purpose} needs a language model (lm)"
         )
     token = config.get("token")
-    if token not in TOKEN_LEVELS:
+    if token is None:
         raise DataError(f"checkpoint {checkpoint.json_path} does not say its token level")
+    if token not in TOKEN_LEVELS:
+        raise DataError(
+            f"checkpoint {checkpoint.json_path}: config.token is {quoted(token)}, "
+            f"not a token level ({' or '.join(TOKEN_LEVELS)})"
+        )
     mode = config.get("mode", "clean")
     if mode not in CLEAN_MODES:
         raise DataError(f"checkpoint {checkpoint.json_path} has unknown cleaning mode {mode!r}")
