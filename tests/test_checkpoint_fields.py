@@ -4,6 +4,7 @@ that names what is wrong, before any model is built."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -88,3 +89,30 @@ def test_a_token_level_that_is_neither_word_nor_char_is_named(tmp_path, capsys):
     path = edited(LM, tmp_path / "lm.safetensors", lambda m: m["config"].update(token="byte"))
     code, line = one_line(capsys, generate(path))
     assert code == 2 and "config.token is 'byte', not a token level (word or char)" in line, line
+
+
+@pytest.mark.parametrize("beside", [True, False])
+def test_a_json_that_is_not_a_checkpoint_is_named_so(tmp_path, capsys, beside):
+    # Not "its sha256 does not match" or "bad.safetensors is missing": nothing was interrupted.
+    path = tmp_path / "bad.json"
+    path.write_text('{"x": 1}\n', encoding="utf-8")
+    if beside:
+        (tmp_path / "bad.safetensors").write_text('{"x": 1}\n', encoding="utf-8")
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and "bad.json is not an rnn-tui checkpoint" in line, line
+
+
+def test_a_sha256_that_is_not_one_is_named(tmp_path, capsys):
+    path = edited(LM, tmp_path / "lm.safetensors", lambda m: m.update(sha256=[1]))
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and "sha256 is [1], not 64 hex digits" in line, line
+
+
+def test_a_fifo_beside_a_copied_json_is_named_not_missing(tmp_path, capsys):
+    # The JSON still names the file it was saved beside; the FIFO in its own name's place is
+    # what the user means, and is refused as a FIFO.
+    json_path = tmp_path / "f5.json"
+    json_path.write_bytes(LM.with_suffix(".json").read_bytes())
+    os.mkfifo(tmp_path / "f5.safetensors")
+    code, line = one_line(capsys, generate(json_path))
+    assert code == 2 and "f5.safetensors is a pipe (FIFO), not a regular file" in line, line

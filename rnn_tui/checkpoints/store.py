@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 
@@ -34,6 +35,7 @@ MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON as written: config, vocabular
 # and a full history, 83 MiB for 3M distinct words; read, they resume and are saved compact.
 MAX_JSON_READ_BYTES = 4 * MAX_JSON_BYTES
 MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; a device is refused anyway
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _TENSOR_NAME = re.compile(r"[A-Za-z0-9._-]+\.safetensors")
 _NAME_MAX = 255  # bytes in a file name; the name is ASCII, so characters too
 _READ_ATTEMPTS = 3
@@ -219,6 +221,16 @@ def read_meta(json_path: Path) -> dict:
     return meta
 
 
+def check_identity(json_path: Path, meta: dict) -> None:
+    """CheckpointError unless `meta` says it is a checkpoint's: every rnn-tui checkpoint's JSON
+    records its tensor file's sha256. Without this, any JSON object read as a checkpoint whose
+    tensors were "missing" or "changed", which sent the user looking for an interrupted save."""
+    if "sha256" not in meta and "format_version" not in meta:
+        raise CheckpointError(
+            f"{json_path} is not an rnn-tui checkpoint (it has no format_version or sha256)"
+        )
+
+
 def tensors_path_of(json_path: Path, meta: dict) -> Path:
     """The tensor file a checkpoint's JSON names, in the JSON's own folder (a name with a
     folder in it, or another file type, is refused: a JSON cannot point elsewhere)."""
@@ -234,7 +246,9 @@ def tensors_path_of(json_path: Path, meta: dict) -> Path:
         raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {quoted(name)}")
     path = json_path.parent / name
     own = json_path.with_suffix(".safetensors")
-    if path != own and not path.exists() and own.is_file():
+    # lexists, not is_file: a FIFO or folder there is named (read_bytes refuses it), where
+    # skipping it reported the file the JSON names as missing.
+    if path != own and not os.path.lexists(path) and os.path.lexists(own):
         # A pair copied or renamed by hand (NAME.json + NAME.safetensors) still names the file
         # it was saved beside; the sha256 check decides whether this one is really it.
         return own
@@ -246,6 +260,7 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
     the bytes checked against the recorded sha256."""
     for attempt in range(_READ_ATTEMPTS):
         meta = read_meta(json_path)
+        check_identity(json_path, meta)
         tensors_path = tensors_path_of(json_path, meta)
         try:
             data = read_bytes(
@@ -265,7 +280,12 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
             raise CheckpointError(str(exc)) from None
         if looks_like_pickle(data[:16]):
             raise pickle_refusal(tensors_path)
-        if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        digest = meta.get("sha256")
+        if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
+            raise CheckpointError(
+                f"checkpoint {json_path}: sha256 is {quoted(digest)}, not 64 hex digits"
+            )
+        if hashlib.sha256(data).hexdigest() != digest:
             raise CheckpointError(
                 f"incomplete checkpoint {tensors_path}: its sha256 does not match "
                 f"{json_path.name} (a save was interrupted, or the file was changed)"
