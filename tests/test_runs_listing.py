@@ -4,6 +4,7 @@ returns is plain data of the promised types, and `rnn-tui runs` shows it as plai
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -212,3 +213,26 @@ def test_the_apps_run_list_converts_each_status_mark_once(monkeypatch):
     assert len(converted) == 4  # three statuses unticked, one ticked run
     assert prompts[3].plain == run_mark("finished", "red").plain + "run-3" == "█ ✓ run-3"
     assert prompts[7].plain == "  ✓ run-7"
+
+
+RECORDED = Path(__file__).parent / "fixtures" / "recorded" / "lm-gru-recorded"
+
+
+def _recorded_copy(tmp_path: Path) -> tuple[Path, Path]:
+    """(runs folder, the recorded LM run copied into it)."""
+    root = tmp_path / "runs"
+    run = root / "lm-gru-recorded"
+    shutil.copytree(RECORDED, run)
+    return root, run
+
+
+def test_a_run_folder_without_its_config_is_listed_as_unreadable(tmp_path, capsys):
+    root, run = _recorded_copy(tmp_path)
+    (run / "config.json").unlink()
+    (entry,) = list_runs(root)
+    assert entry["status"] == "unreadable" and "config.json" in entry["message"]
+    assert main(["runs", "--dir", str(root), "--json"]) == 0
+    (shown,) = json.loads(capsys.readouterr().out)["runs"]
+    assert shown["name"] == "lm-gru-recorded" and shown["status"] == "unreadable"
+    assert main(["runs", "--dir", str(root)]) == 0
+    assert "unreadable" in capsys.readouterr().out

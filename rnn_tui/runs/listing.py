@@ -17,8 +17,11 @@ from pathlib import Path
 from rnn_tui.quoting import plain
 from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.rundir import (
+    CHECKPOINTS_DIR,
     CONFIG_FILE,
+    METRICS_FILE,
     READ_PIECE,
+    STATUS_FILE,
     LineTail,
     RunDir,
     RunError,
@@ -203,6 +206,15 @@ def _run_entry(folder: Path) -> dict:
     return entry
 
 
+# What only a run folder holds: config.json, and what a trainer writes beside it.
+RUN_MARKS = (CONFIG_FILE, METRICS_FILE, STATUS_FILE, CHECKPOINTS_DIR)
+
+
+def is_run_folder(folder: Path) -> bool:
+    """Whether `folder` is a run folder itself (so not a folder of runs)."""
+    return any(os.path.lexists(folder / name) for name in RUN_MARKS)
+
+
 def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """Every run under `root` (folders holding a config.json), newest first.
 
@@ -222,7 +234,8 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """
     root = Path(root) if root is not None else default_runs_root()
     try:
-        folders = [p.parent for p in root.glob(f"*/{CONFIG_FILE}")]
+        # A folder that lost its config.json is still listed, as unreadable: it holds a run.
+        folders = {p.parent for name in RUN_MARKS for p in root.glob(f"*/{name}")}
     except OSError:
         return []
     entries = [_run_entry(folder) for folder in folders]
@@ -230,4 +243,4 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     return entries
 
 
-__all__ = ["list_runs"]
+__all__ = ["RUN_MARKS", "is_run_folder", "list_runs"]
