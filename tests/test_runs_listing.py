@@ -80,7 +80,8 @@ def test_entries_hold_plain_values_of_the_promised_types(hostile):
     assert escape["message"] == "line one line two"
     assert escape["path"].endswith("escape\x1b[2J")  # the real folder, to open it
     bad = by_name["bad-epoch"]
-    assert (bad["epoch"], bad["epochs"], bad["best_val_ppl"]) == (None, None, 9.0)
+    # An epoch event whose epoch is no count is ignored whole: its val_ppl is no run's best.
+    assert (bad["epoch"], bad["epochs"], bad["best_val_ppl"]) == (0, None, None)
     json.dumps(list_runs(hostile), allow_nan=False)
 
 
@@ -92,7 +93,7 @@ def test_runs_shows_values_from_disk_as_plain_text(hostile, capsys):
         assert text in out, text
     lines = {line.split("│")[1].strip(): line for line in out.splitlines() if "│" in line}
     assert lines["number-model"].split("│")[2].strip() == "?"  # a number is no model name
-    assert lines["bad-epoch"].split("│")[4].strip() == "?/?"
+    assert lines["bad-epoch"].split("│")[4].strip() == "0/?"
 
 
 def test_a_time_that_cannot_be_written_shows_a_dash(tmp_path, monkeypatch, capsys):
@@ -236,3 +237,26 @@ def test_a_run_folder_without_its_config_is_listed_as_unreadable(tmp_path, capsy
     assert shown["name"] == "lm-gru-recorded" and shown["status"] == "unreadable"
     assert main(["runs", "--dir", str(root)]) == 0
     assert "unreadable" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": "epoch", "epoch": "x", "val_ppl": -5},
+        {"event": "epoch", "epoch": 9, "val_ppl": -5},
+        {"event": "epoch", "epoch": 9, "val_ppl": 0.5},
+        {"event": "epoch", "epoch": 0, "val_ppl": 2.0},
+        {"event": "epoch", "epoch": True, "val_ppl": 2.0},
+        {"event": "epoch", "epoch": 9, "val_ppl": "2"},
+        {"event": "epoch", "epoch": 9, "bleu": 101},
+    ],
+)
+def test_an_epoch_event_a_trainer_could_not_write_is_ignored(tmp_path, event):
+    root, run = _recorded_copy(tmp_path)
+    (before,) = list_runs(root)
+    with (run / "metrics.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(event) + "\n")
+    (after,) = list_runs(root)
+    keys = ("epoch", "best_val_ppl", "best_bleu")
+    assert [after[k] for k in keys] == [before[k] for k in keys]
+    assert before["best_val_ppl"] >= 1

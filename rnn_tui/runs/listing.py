@@ -59,25 +59,14 @@ class _MetricsSummary(LineTail):
         # The regex scans in C; only epoch lines (a few hundred) are parsed as JSON.
         for match in _EPOCH_LINE.finditer(data):
             event = parse_line(match.group())
-            if event is None or event.get("event") != "epoch":
+            if event is None or event.get("event") != "epoch" or not _sound_epoch(event):
                 continue
             self.last_epoch = event
-            ppl = event.get("val_ppl")
-            if isinstance(ppl, int | float) and not isinstance(ppl, bool) and math.isfinite(ppl):
-                if self.best_val_ppl is None or ppl < self.best_val_ppl:
-                    self.best_val_ppl = float(ppl)
-            bleu = event.get("bleu")
-            if isinstance(bleu, int | float) and not isinstance(bleu, bool) and math.isfinite(bleu):
-                if self.best_bleu is None or bleu > self.best_bleu:
-                    self.best_bleu = float(bleu)
-            rmse = event.get("rmse")
-            if isinstance(rmse, int | float) and not isinstance(rmse, bool) and math.isfinite(rmse):
-                if self.best_rmse is None or rmse < self.best_rmse:
-                    self.best_rmse = float(rmse)
-            f1 = event.get("macro_f1")
-            if isinstance(f1, int | float) and not isinstance(f1, bool) and math.isfinite(f1):
-                if self.best_macro_f1 is None or f1 > self.best_macro_f1:
-                    self.best_macro_f1 = float(f1)
+            for key, (_, _, attr, better) in _SCORES.items():
+                value = event.get(key)
+                if _finite(value):
+                    best = getattr(self, attr)
+                    setattr(self, attr, float(value if best is None else better(best, value)))
             speed = event.get("tokens_per_s")
             if _finite(speed) and speed >= 0:
                 self.speeds.append(float(speed))
@@ -95,6 +84,32 @@ class _MetricsSummary(LineTail):
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# An epoch event's scores: (lowest, highest, the summary's field, which of two is better). A
+# perplexity is exp(a cross-entropy), so at least 1; BLEU is in [0, 100], macro-F1 in [0, 1].
+_SCORES = {
+    "val_ppl": (1.0, math.inf, "best_val_ppl", min),
+    "bleu": (0.0, 100.0, "best_bleu", max),
+    "rmse": (0.0, math.inf, "best_rmse", min),
+    "macro_f1": (0.0, 1.0, "best_macro_f1", max),
+}
+
+
+def _sound_epoch(event: dict) -> bool:
+    """Whether an epoch event read from disk is one a trainer could have written: its epoch a
+    whole number from 1, each score absent, null, not finite (a diverged epoch) or a number in
+    its range. An edited `"val_ppl": -5` was listed as the run's best."""
+    epoch = event.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_COUNT:
+        return False
+    for key, (low, high, _, _) in _SCORES.items():
+        value = event.get(key)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            continue
+        if not _finite(value) or not low <= value <= high:
+            return False
+    return True
 
 
 def _settings(config: dict) -> dict:
