@@ -260,3 +260,10 @@ def test_an_epoch_event_a_trainer_could_not_write_is_ignored(tmp_path, event):
     keys = ("epoch", "best_val_ppl", "best_bleu")
     assert [after[k] for k in keys] == [before[k] for k in keys]
     assert before["best_val_ppl"] >= 1
+
+
+def test_runs_dir_naming_a_run_folder_says_to_pass_its_parent(tmp_path, capsys):
+    root, run = _recorded_copy(tmp_path)
+    assert main(["runs", "--dir", str(run)]) == 0
+    out = capsys.readouterr().out
+    assert "it is a run folder itself; pass its parent" in out and str(root) in out

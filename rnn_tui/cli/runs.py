@@ -6,6 +6,7 @@ import argparse
 import math
 import os
 import time
+from shlex import quote
 
 from rich.text import Text
 
@@ -72,7 +73,7 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
 
 def run(args: argparse.Namespace) -> int:
 
-    from rnn_tui.runs.listing import list_runs
+    from rnn_tui.runs.listing import is_run_folder, list_runs
     from rnn_tui.runs.rundir import default_runs_root
 
     root = expanded(args.dir) if args.dir is not None else default_runs_root()
@@ -97,6 +98,13 @@ def run(args: argparse.Namespace) -> int:
         print_json({"root": str(root), "runs": entries})
         return 0
     if not entries:
+        if is_run_folder(root):
+            # --dir named one run (its config.json is inside), not the folder that holds runs.
+            print(
+                f"no runs in {visible(str(root))}: it is a run folder itself; pass its parent "
+                f"(rnn-tui runs --dir {visible(quote(str(root.parent)))})"
+            )
+            return 0
         print(
             f"no runs in {visible(str(root))} yet: start one with `rnn-tui train` "
             "(see rnn-tui train --help)"
