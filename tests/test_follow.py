@@ -372,3 +372,24 @@ def test_the_header_names_an_attention_translator(tmp_path):
     follower = RunFollower(run.path)
     follower.poll()
     assert describe(follower.snapshot()).startswith("seq2seq 512×2 · fra-eng")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": "epoch", "epoch": "x", "val_ppl": -5},
+        {"event": "epoch", "epoch": 13, "val_ppl": -5},
+        {"event": "epoch", "epoch": 13, "val_ppl": 0.5},
+        {"event": "epoch", "epoch": 0, "val_ppl": 2.0},
+    ],
+)
+def test_an_epoch_event_a_trainer_could_not_write_is_ignored(tmp_path, event):
+    run = tmp_path / LSTM.name
+    shutil.copytree(LSTM, run)
+    with (run / "metrics.jsonl").open("a", encoding="utf-8") as f:
+        f.write(json.dumps(event) + "\n")
+    follower = RunFollower(run, clock=lambda: 2e9)
+    follower.poll()
+    snap = follower.snapshot()
+    assert snap.epoch == 12 and snap.best_val_ppl == pytest.approx(5.1616)
+    assert snap.series["val_ppl"][0].tolist() == list(range(1, 13))

@@ -28,7 +28,7 @@ from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
 from rnn_tui.runs.rundir import READ_PIECE, MetricsTail, RunDir, RunError, resolve_run
-from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number
+from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number, sound_epoch
 from rnn_tui.runs.snapshot import Sample, Snapshot
 
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
@@ -250,10 +250,9 @@ class RunFollower:
             self.series["clock_time"].append(x, elapsed)
 
     def _on_epoch(self, event: dict, t: float | None) -> None:
-        epoch = event.get("epoch")
-        if not is_number(epoch):
+        if not sound_epoch(event):  # an edited one: no epoch, no best score
             return
-        self.epoch = int(epoch)
+        self.epoch = event["epoch"]
         if is_number(event.get("epochs")):
             self.epochs = int(event["epochs"])
         for name in EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES:

@@ -28,6 +28,7 @@ from rnn_tui.runs.rundir import (
     default_runs_root,
     parse_line,
 )
+from rnn_tui.runs.series import SCORES, sound_epoch
 
 _EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
 
@@ -59,10 +60,10 @@ class _MetricsSummary(LineTail):
         # The regex scans in C; only epoch lines (a few hundred) are parsed as JSON.
         for match in _EPOCH_LINE.finditer(data):
             event = parse_line(match.group())
-            if event is None or event.get("event") != "epoch" or not _sound_epoch(event):
+            if event is None or event.get("event") != "epoch" or not sound_epoch(event):
                 continue
             self.last_epoch = event
-            for key, (_, _, attr, better) in _SCORES.items():
+            for key, (_, _, attr, better) in SCORES.items():
                 value = event.get(key)
                 if _finite(value):
                     best = getattr(self, attr)
@@ -84,32 +85,6 @@ class _MetricsSummary(LineTail):
 
 def _finite(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-# An epoch event's scores: (lowest, highest, the summary's field, which of two is better). A
-# perplexity is exp(a cross-entropy), so at least 1; BLEU is in [0, 100], macro-F1 in [0, 1].
-_SCORES = {
-    "val_ppl": (1.0, math.inf, "best_val_ppl", min),
-    "bleu": (0.0, 100.0, "best_bleu", max),
-    "rmse": (0.0, math.inf, "best_rmse", min),
-    "macro_f1": (0.0, 1.0, "best_macro_f1", max),
-}
-
-
-def _sound_epoch(event: dict) -> bool:
-    """Whether an epoch event read from disk is one a trainer could have written: its epoch a
-    whole number from 1, each score absent, null, not finite (a diverged epoch) or a number in
-    its range. An edited `"val_ppl": -5` was listed as the run's best."""
-    epoch = event.get("epoch")
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_COUNT:
-        return False
-    for key, (low, high, _, _) in _SCORES.items():
-        value = event.get(key)
-        if value is None or (isinstance(value, float) and not math.isfinite(value)):
-            continue
-        if not _finite(value) or not low <= value <= high:
-            return False
-    return True
 
 
 def _settings(config: dict) -> dict:

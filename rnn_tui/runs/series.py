@@ -77,4 +77,31 @@ def number(value: object) -> float | None:
     return float(value) if is_number(value) else None
 
 
-__all__ = ["DEFAULT_CAPACITY", "BoundedSeries", "is_number", "number"]
+MAX_EPOCHS = 10**9  # past any run's epochs (1,000,000 at most)
+# An epoch event's scores: (lowest, highest, the summary's field, which of two is better). A
+# perplexity is exp(a cross-entropy), so at least 1; BLEU is in [0, 100], macro-F1 in [0, 1].
+SCORES = {
+    "val_ppl": (1.0, math.inf, "best_val_ppl", min),
+    "bleu": (0.0, 100.0, "best_bleu", max),
+    "rmse": (0.0, math.inf, "best_rmse", min),
+    "macro_f1": (0.0, 1.0, "best_macro_f1", max),
+}
+
+
+def sound_epoch(event: dict) -> bool:
+    """Whether an epoch event read from disk is one a trainer could have written: its epoch a
+    whole number from 1, each score absent, null, not finite (a diverged epoch) or a number in
+    its range. An edited `"val_ppl": -5` was listed as the run's best."""
+    epoch = event.get("epoch")
+    if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_EPOCHS:
+        return False
+    for key, (low, high, _, _) in SCORES.items():
+        value = event.get(key)
+        if value is None or (isinstance(value, float) and not math.isfinite(value)):
+            continue
+        if not is_number(value) or not low <= value <= high:
+            return False
+    return True
+
+
+__all__ = ["DEFAULT_CAPACITY", "SCORES", "BoundedSeries", "is_number", "number", "sound_epoch"]
