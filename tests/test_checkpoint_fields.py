@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -116,3 +117,42 @@ def test_a_fifo_beside_a_copied_json_is_named_not_missing(tmp_path, capsys):
     os.mkfifo(tmp_path / "f5.safetensors")
     code, line = one_line(capsys, generate(json_path))
     assert code == 2 and "f5.safetensors is a pipe (FIFO), not a regular file" in line, line
+
+
+RECORDED = Path(__file__).parent / "fixtures" / "recorded-classify"
+
+
+def _recorded(tmp_path: Path, run: str, change) -> Path:
+    folder = tmp_path / run / "checkpoints"
+    shutil.copytree(RECORDED / run / "checkpoints", folder)
+    json_path = folder / "best.json"
+    meta = json.loads(json_path.read_text(encoding="utf-8"))
+    change(meta)
+    json_path.write_text(json.dumps(meta), encoding="utf-8")
+    return json_path
+
+
+@pytest.mark.parametrize(
+    ("run", "command", "change", "fragment"),
+    [
+        ("tag-uni-recorded", "tag", lambda m: m["tags"].__setitem__(1, m["tags"][0]), "tags"),
+        (
+            "tag-uni-recorded",
+            "tag",
+            lambda m: m.update(chars=m["chars"][0] * 2 + m["chars"][2:]),
+            "characters",
+        ),
+        (
+            "classify-gru-recorded",
+            "classify",
+            lambda m: m["classes"].__setitem__(1, m["classes"][0]),
+            "classes",
+        ),
+    ],
+)
+def test_a_repeated_tag_character_or_class_is_refused(
+    tmp_path, capsys, run, command, change, fragment
+):
+    json_path = _recorded(tmp_path, run, change)
+    code, line = one_line(capsys, [command, "--checkpoint", str(json_path), "hello"])
+    assert code == 2 and f"does not list its {fragment}" in line, line

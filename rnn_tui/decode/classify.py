@@ -46,8 +46,14 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
                 "classify one (rnn-tui train --task classify)"
             )
         classes = checkpoint.meta.get("classes")
-        if not (isinstance(classes, list) and classes and all(isinstance(c, str) for c in classes)):
-            raise ClassifyError(f"{checkpoint.path} does not list its classes")
+        # Distinct too: a repeated class would show one language as two guesses.
+        if not (
+            isinstance(classes, list)
+            and classes
+            and all(isinstance(c, str) for c in classes)
+            and len(set(classes)) == len(classes)
+        ):
+            raise ClassifyError(f"{checkpoint.path} does not list its classes (distinct strings)")
         if checkpoint.meta.get("alphabet") != ALL_LETTERS:
             raise ClassifyError(f"{checkpoint.path} was trained on another alphabet")
         model = checkpoint.build_model(device)

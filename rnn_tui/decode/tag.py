@@ -83,10 +83,18 @@ def load_tagger(
                 "(rnn-tui train --task tag)"
             )
         tags, chars = checkpoint.meta.get("tags"), checkpoint.meta.get("chars")
-        if not (isinstance(tags, list) and len(tags) > 1 and all(isinstance(t, str) for t in tags)):
-            raise TagError(f"{checkpoint.path} does not list its tags")
-        if not (isinstance(chars, str) and chars and chars.isascii()):
-            raise TagError(f"{checkpoint.path} does not list its characters")
+        # Distinct too: a repeated tag or character would make two ids read as one.
+        if not (
+            isinstance(tags, list)
+            and len(tags) > 1
+            and all(isinstance(t, str) for t in tags)
+            and len(set(tags)) == len(tags)
+        ):
+            raise TagError(f"{checkpoint.path} does not list its tags (distinct strings)")
+        if not (
+            isinstance(chars, str) and chars and chars.isascii() and len(set(chars)) == len(chars)
+        ):
+            raise TagError(f"{checkpoint.path} does not list its characters (distinct, ASCII)")
         model = checkpoint.build_model(device)
     except (CheckpointError, ModelError) as exc:
         raise TagError(str(exc)) from None
