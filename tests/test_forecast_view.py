@@ -3,6 +3,8 @@ same held-out errors as the run reported."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -99,3 +101,24 @@ def test_a_thinned_view_keeps_each_run_s_extremes_and_the_errors(seeds_run) -> N
         view.first_test,
     )
     assert len(view.thinned(7).t) <= 7
+
+
+def test_a_run_line_keeps_its_held_out_score_beside_the_side_panel() -> None:
+    # At 80 columns with the side panel open the line has ~41 cells: it was cut at "· l…".
+    from rich.cells import cell_len
+
+    from rnn_tui.runs.follow import RunFollower
+    from rnn_tui.tui.widgets.forecast_results import AR, progress_line
+
+    follower = RunFollower(
+        Path(__file__).parent / "fixtures" / "recorded-forecast" / ("forecast-mlp-recorded")
+    )
+    follower.poll()
+    line = progress_line(AR, follower.snapshot())
+    whole = line.fitted(200).plain
+    assert "✓ finished · epoch 5/5 · loss " in whole and "· held-out " in whole
+    for width in (41, 50, 60):
+        shown = line.fitted(width)
+        shown.truncate(width, overflow="ellipsis")
+        assert "held-out" in shown.plain and cell_len(shown.plain) <= width, shown.plain
+    assert "5/5 · held-out" in line.fitted(41).plain

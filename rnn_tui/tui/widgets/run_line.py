@@ -31,7 +31,8 @@ def latest(snap: Snapshot, series: str) -> float | None:
 @dataclass(frozen=True)
 class RunLine:
     """One run's line, drawn as full as the width allows: its fullest form, then without the
-    status word (its mark stays), then with a shorter bar. The form chosen is the first whose
+    status word (its mark stays), then with a shorter bar, then without the bar or the word
+    "epoch", then with fewer scores (the last, held-out, stays). The form chosen is the first whose
     part before the run's name fits; the name, last, is what an ellipsis cuts. At 80 columns
     the full form cut the held-out score ("· held-out …")."""
 
@@ -76,9 +77,14 @@ def run_line(
         text.append(empty, style="dim")
         return RunLine(((text, cell_len(text.plain)),))
     forms = []
-    for bar, word in ((BAR, True), (BAR, False), (NARROW_BAR, False)):
+    # Fullest first; then the status word, bar cells, the bar, the word "epoch" and the first
+    # scores give way, the last score (the held-out one) staying: beside the side panel at 80
+    # columns the line was cut at "· l…", its scores all gone.
+    shapes = [(BAR, True, True, 0), (BAR, False, True, 0), (NARROW_BAR, False, True, 0)]
+    shapes += [(0, False, False, dropped) for dropped in range(max(len(parts), 1))]
+    for bar, word, long_epoch, dropped in shapes:
         text = _line_start(label, color)
-        _append_run(text, color, snap, parts, bar, word)
+        _append_run(text, color, snap, parts[dropped:], bar, word, long_epoch)
         core = cell_len(text.plain)
         text.append(f" · {snap.name}", style="dim")
         if snap.status in ("failed", "died") and snap.message:
@@ -95,17 +101,26 @@ def _line_start(label: str, color: str) -> Text:
 
 
 def _append_run(
-    text: Text, color: str, snap: Snapshot, parts: Sequence[str], bar: int, word: bool
+    text: Text,
+    color: str,
+    snap: Snapshot,
+    parts: Sequence[str],
+    bar: int,
+    word: bool,
+    long_epoch: bool = True,
 ) -> None:
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
     text.append(f"{snap.model:<5}", style="bold")
     done = max(0.0, min(1.0, snap.progress))
     filled = round(done * bar)
-    text.append(" " + "▰" * filled, style=RUN_STYLES[color])
-    text.append("▱" * (bar - filled) + " ", style="dim")
+    if bar:
+        text.append(" " + "▰" * filled, style=RUN_STYLES[color])
+        text.append("▱" * (bar - filled), style="dim")
+    text.append(" ")
     text.append(f"{mark} {snap.status}" if word else mark, style=style)
     epochs = snap.epochs if snap.epochs is not None else "?"
-    text.append(" · " + " · ".join([f"epoch {snap.epoch}/{epochs}", *parts]))
+    epoch = f"epoch {snap.epoch}/{epochs}" if long_epoch else f"{snap.epoch}/{epochs}"
+    text.append(" · " + " · ".join([epoch, *parts]))
 
 
 def lines_text(lines: Sequence[RunLine]) -> RunLines:
