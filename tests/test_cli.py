@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import subprocess
 import sys
 
@@ -226,3 +228,58 @@ def test_messages_name_what_the_user_gave(tmp_path, capsys, monkeypatch):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     assert "(lm, seq2seq only; default: 0; seq2seq: 2)" in capsys.readouterr().out
+
+
+_PRINTING_COMMANDS = [
+    ["stats"],
+    ["runs"],
+    ["generate", "--checkpoint", "timemachine-char-lstm", "--prefix", "the"],
+    ["translate", "--checkpoint", "fra-eng-gru", "go."],
+    ["classify", "--checkpoint", "x", "Satoshi"],
+    ["tag", "--checkpoint", "x", "the time"],
+    ["gradients"],
+    ["train", "--json"],
+]
+
+
+@pytest.mark.parametrize("argv", _PRINTING_COMMANDS, ids=lambda argv: argv[0])
+def test_a_closed_stdout_is_one_line_exit_2(argv, capsys, monkeypatch):
+    # `rnn-tui generate ... >&-`: Python's sys.stdout is None; generate crashed on .isatty().
+    from cli_helpers import one_line
+
+    monkeypatch.setattr(sys, "stdout", None)
+    code, line = one_line(capsys, argv)
+    assert code == 2 and line == "rnn-tui: error: standard output is closed"
+
+
+class _FullDisk(io.StringIO):
+    """A stdout behind which the disk is full (`> /dev/full`)."""
+
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("argv", [["stats", "--json"], ["stats"], ["runs", "--json"]])
+def test_a_stdout_that_cannot_be_written_is_named(argv, capsys, monkeypatch, tmp_path):
+    from cli_helpers import one_line
+
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path))
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    code, line = one_line(capsys, argv)
+    assert code == 1
+    assert line == "rnn-tui: error: cannot write standard output: No space left on device"
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+def test_dev_full_is_one_line_without_a_traceback_at_exit():
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(
+            [sys.executable, "-m", "rnn_tui", "stats", "--json"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+        )
+    assert proc.returncode == 1
+    assert proc.stderr == "rnn-tui: error: cannot write standard output: No space left on device\n"

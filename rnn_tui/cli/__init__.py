@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from rnn_tui.cli.output import TerminalProgress, fail
+from rnn_tui.cli.output import StdoutError, TerminalProgress, fail, guarded_stdout
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
 from rnn_tui.files import limit_env_problem, set_default_limit, set_waiting_notice
 from rnn_tui.models.fused_steps import env_problem as native_env_problem
@@ -74,8 +74,19 @@ def typed_flag(typed: set[str], name: str) -> bool:
     return any(len(word) > 2 and flag.startswith(word) for word in typed)
 
 
+# The commands whose output is on stdout (train's only with --json; serve's all on stderr).
+_PRINTING = {"stats", "generate", "translate", "runs", "classify", "tag", "gradients"}
+
+
+def _prints(args: argparse.Namespace) -> bool:
+    return args.command in _PRINTING or (args.command == "train" and args.json)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if sys.stdout is None and _prints(args):
+        # `>&-`: Python leaves sys.stdout None, and the output would vanish or crash the command.
+        return fail("standard output is closed")
     problem = limit_env_problem()
     if problem and getattr(args, "max_file_mb", None) is None:
         return fail(problem)
@@ -112,15 +123,28 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is not None:
         set_waiting_notice(_waiting_line())
     try:
-        return _run(args)
+        with guarded_stdout():
+            return _run(args)
     except BrokenPipeError:
         # `rnn-tui stats | head` closes stdout early: not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        _drop_stdout()
         return 0
+    except StdoutError as exc:
+        fail(f"cannot write standard output: {exc.strerror or exc}")
+        _drop_stdout()  # the unwritten rest would fail again, with a traceback, at exit
+        return 1
     except OSError as exc:
         # A path met where no check expected trouble (a folder without permission, a name too
         # long): one line naming it, as for any bad input, not a traceback.
         return _os_error(exc)
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so Python's flush at exit has nowhere to fail."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass  # not a file descriptor (a test's captured stdout): nothing left to flush there
 
 
 # The path given was wrong (exit 2, as for any bad input); other OS errors exit 1.
@@ -144,7 +168,9 @@ def _os_error(exc: OSError) -> int:
 
 def _run_app(args: argparse.Namespace) -> int:
     served = os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
-    if not served and (not sys.stdin.isatty() or not sys.stdout.isatty()):
+    # A closed stdin or stdout (`<&-`, `>&-`) is None to Python: no terminal either.
+    tty = all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
+    if not served and not tty:
         return fail("the app needs a terminal; for headless use try `rnn-tui stats --help`")
     system = COLOR_SYSTEMS[args.color]
     if system is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rnn_tui.quoting import bounded, visible
 
@@ -51,6 +53,52 @@ def warn(message: str) -> None:
     say(f"rnn-tui: warning: {message}")
 
 
+class StdoutError(OSError):
+    """A write to standard output failed (`> /dev/full`, a full disk behind `> file`)."""
+
+
+class _GuardedStdout:
+    """sys.stdout while a command runs: its failed writes raise StdoutError, so the one line
+    reported names standard output rather than giving a bare "No space left on device"."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except BrokenPipeError:
+            raise  # a reader that left (`| head`): not an error
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror or str(exc)) from exc
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.errno, exc.strerror or str(exc)) from exc
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+@contextmanager
+def guarded_stdout() -> Iterator[None]:
+    """Run the body with sys.stdout guarded (see _GuardedStdout), flushed at its end."""
+    stream = sys.stdout
+    if stream is None:
+        yield
+        return
+    sys.stdout = _GuardedStdout(stream)
+    try:
+        yield
+        sys.stdout.flush()
+    finally:
+        sys.stdout = stream
+
+
 class TerminalProgress:
     """One line on stderr, rewritten in place while long work runs ("tokenizing wiki.txt:
     45 %") and cleared when it ends: only on a terminal, only once the work has taken
@@ -88,4 +136,4 @@ class TerminalProgress:
         self.clear()
 
 
-__all__ = ["TerminalProgress", "fail", "say", "warn"]
+__all__ = ["StdoutError", "TerminalProgress", "fail", "guarded_stdout", "say", "warn"]
