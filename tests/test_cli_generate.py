@@ -181,3 +181,32 @@ def test_the_command_module_does_not_import_torch():
     code = "import sys, rnn_tui.cli.generate; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("extra", [["--temperature", "3"], ["--top-k", "2"], ["--seed", "4"]])
+def test_sampling_options_are_refused_with_greedy(capsys, char_checkpoint, extra):
+    # They were ignored, and --json reported the temperature and top-k as if used.
+    from cli_helpers import one_line
+
+    args = ["generate", "--checkpoint", str(char_checkpoint), "--prefix", "time", *extra]
+    code, line = one_line(capsys, args)
+    assert code == 2
+    assert (
+        line
+        == f"rnn-tui: error: {extra[0]} does not apply to --strategy greedy (add --strategy sample)"
+    )
+
+
+def test_greedy_json_reports_no_sampling_options(capsys, char_checkpoint):
+    record = generate_json(capsys, "--checkpoint", str(char_checkpoint), "--prefix", "time")
+    assert (record["temperature"], record["top_k"], record["seed"]) == (None, None, None)
+
+
+def test_a_fresh_seed_is_said_on_stderr(capsys, char_checkpoint):
+    args = ["generate", "--checkpoint", str(char_checkpoint), "--prefix", "time"]
+    assert main([*args, "--strategy", "sample", "--length", "5"]) == 0
+    err = capsys.readouterr().err.strip()
+    seed = int(err.split()[2])
+    assert err == f"rnn-tui: seed {seed} (--seed {seed} repeats this sample)"
+    assert main([*args, "--strategy", "sample", "--length", "5", "--seed", "3"]) == 0
+    assert capsys.readouterr().err == ""  # a seed given needs no reminder

@@ -9,7 +9,10 @@ import argparse
 import sys
 import time
 
-from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, print_json, warn
+from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, print_json, say, warn
+
+# What sampling alone reads: greedy takes the argmax whatever they say.
+_SAMPLING_ONLY = ("temperature", "top_k", "seed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,6 +24,12 @@ def run(args: argparse.Namespace) -> int:
         validate_options(args.length, args.strategy, args.temperature, args.top_k, args.seed)
     except DataError as exc:
         return fail(str(exc))
+    typed = getattr(args, "typed", lambda name: False)
+    if args.strategy == "greedy" and (given := [n for n in _SAMPLING_ONLY if typed(n)]):
+        # Refused as train refuses an option of another task: a greedy text that ignored
+        # them would pass for a sample drawn at that temperature and seed.
+        flag = "--" + given[0].replace("_", "-")
+        return fail(f"{flag} does not apply to --strategy greedy (add --strategy sample)")
 
     from rnn_tui.checkpoints.device import DeviceError
     from rnn_tui.data.prefix import join_tokens
@@ -30,6 +39,9 @@ def run(args: argparse.Namespace) -> int:
     seed = None
     if args.strategy == "sample":
         seed = args.seed if args.seed is not None else draw_seed()
+        if args.seed is None:
+            # Said on stderr too, not only in --json: the one way to draw this text again.
+            say(f"rnn-tui: seed {seed} (--seed {seed} repeats this sample)")
     try:
         lm = load_lm(args.checkpoint, args.device)
         options = GenerateOptions(args.length, args.strategy, args.temperature, args.top_k, seed)
@@ -89,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
         "checkpoint": str(lm.path),
         "unknown": encoded.unknown,
         "strategy": args.strategy,
-        "temperature": args.temperature,
-        "top_k": args.top_k,
+        # Greedy reads neither: null, not values that were never used.
+        "temperature": args.temperature if args.strategy == "sample" else None,
+        "top_k": args.top_k if args.strategy == "sample" else None,
         "seed": seed,
         "length": len(generated),
         "token": lm.token,
