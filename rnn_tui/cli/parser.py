@@ -33,7 +33,7 @@ COMMANDS = (
     "runs",
     "serve",
 )
-TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000)
+TOP_OPTION = Option("top", int, 3, "classes shown per name", minimum=1, maximum=1000, metavar="K")
 # What `train --resume` may change; everything else comes from the run's own config. A new
 # learning rate continues a run with a step decay (the optimizer's state is kept).
 # What --resume may change: how long, where and how fast it trains (the step paths compute the
@@ -120,7 +120,8 @@ def _max_file(parser: argparse.ArgumentParser) -> None:
 def _plain(parser: argparse.ArgumentParser, options: tuple[Option, ...]) -> None:
     """Flags that take their declared default when left out."""
     for option in options:
-        text = f"{option.help} (default: {_default_text(option)})"
+        default = _default_text(option)
+        text = f"{option.help} (default: {default})" if default else option.help
         add_option(parser, option, text, default=option.default)
 
 
@@ -140,14 +141,15 @@ def _train_help(name: str) -> tuple[Option, str]:
         tasks = ", ".join(spec.name for spec, _ in declared)
         first, *others = defaults.items()
         differ = "".join(f"; {task}: {value}" for task, value in others if value != first[1])
-        text = f"{declared[0][1].help} ({tasks} only; default: {first[1]}{differ})"
+        default = f"; default: {first[1]}" if first[1] else ""  # --column's is in its help
+        text = f"{declared[0][1].help} ({tasks} only{default}{differ})"
     elif len(set(defaults.values())) == 1:
         text = f"{option.help} (default: {next(iter(defaults.values()))})"
     else:
         first = defaults.pop(DEFAULT_TASK)
         others = "; ".join(f"{task}: {value}" for task, value in defaults.items())
         text = f"{option.help} (default: {first}; {others})"
-    return option, text.replace("%", "%%")
+    return option, text  # add_option escapes its % for argparse
 
 
 def _add_train(sub) -> None:
@@ -294,13 +296,7 @@ def _add_classify(sub) -> None:
         metavar="PATH",
         help="a classify checkpoint (.safetensors or its .json), its run directory or run name",
     )
-    p.add_argument(
-        "--top",
-        type=converter(TOP_OPTION),
-        default=TOP_OPTION.default,
-        metavar="K",
-        help=f"{TOP_OPTION.help} (default: {TOP_OPTION.default})",
-    )
+    _plain(p, (TOP_OPTION,))
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
