@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import re
+from pathlib import Path
 
 import pytest
 
@@ -37,3 +39,35 @@ def test_help_has_no_escaping_left_nor_empty_defaults(name, monkeypatch):
         flag = action.option_strings[0]
         line = next(line for line in text.splitlines() if line.lstrip().startswith(flag + " "))
         assert option.describe() in line, line
+
+
+def _readme_synopses() -> list[tuple[str, str]]:
+    """README's command synopses: (command, its lines joined), "" for the app's."""
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    block = text[text.index("rnn-tui [--no-mouse]") :]
+    entries: list[list[str]] = []
+    for line in block[: block.index("```")].splitlines():
+        if line.startswith("rnn-tui "):
+            command = re.match(r"rnn-tui (\w*)", line).group(1)
+            entries.append([command, line])
+        else:
+            entries[-1][1] += " " + line
+    return [(command, line) for command, line in entries]
+
+
+def test_readme_synopses_list_every_option():
+    # generate's lacked --device, and train's each lacked options its task takes.
+    from rnn_tui.train.registry import TASKS
+
+    parsers = _parsers()
+    for command, line in _readme_synopses():
+        written = set(re.findall(r"--[a-z][a-z0-9-]*", line))
+        if command == "train":
+            task = TASKS[re.search(r"--task (\w+)", line).group(1)]
+            common = {"--task", "--run-dir", "--resume", "--max-file-mb", "--json"}
+            wanted = {"--" + o.name.replace("_", "-") for o in task.options} | common
+        else:
+            parser = parsers[command or "rnn-tui"]
+            wanted = {flag for a in parser._actions for flag in a.option_strings}
+            wanted -= {"-h", "--help"}
+        assert wanted <= written, (command, sorted(wanted - written))
