@@ -267,3 +267,27 @@ def test_runs_dir_naming_a_run_folder_says_to_pass_its_parent(tmp_path, capsys):
     assert main(["runs", "--dir", str(run)]) == 0
     out = capsys.readouterr().out
     assert "it is a run folder itself; pass its parent" in out and str(root) in out
+
+
+def test_runs_names_a_bidirectional_model_as_the_app_does(tmp_path, capsys, monkeypatch):
+    # A --bidirectional LM was listed as plain "lstm"; the app's header says "lstm bidir".
+    import shutil
+
+    monkeypatch.setenv("COLUMNS", "160")
+    recorded = Path(__file__).parent / "fixtures" / "recorded-classify"
+    shutil.copytree(recorded, tmp_path / "runs")
+    assert main(["runs", "--dir", str(tmp_path / "runs"), "--json"]) == 0
+    runs = {e["name"]: e for e in json.loads(capsys.readouterr().out)["runs"]}
+    assert (runs["lm-bi-recorded"]["model"], runs["lm-bi-recorded"]["bidirectional"]) == (
+        "lstm",
+        True,
+    )
+    assert runs["lm-uni-recorded"]["bidirectional"] is False
+    assert main(["runs", "--dir", str(tmp_path / "runs")]) == 0
+    rows = {
+        line.split()[1]: line
+        for line in capsys.readouterr().out.splitlines()
+        if "-recorded" in line
+    }
+    assert "lstm bidir" in rows["lm-bi-recorded"] and "bidir" not in rows["lm-uni-recorded"]
+    assert "gru bidir" in rows["tag-bi-recorded"]

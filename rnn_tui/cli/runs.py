@@ -71,6 +71,14 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
     return Text(plain(value) if isinstance(value, str) and value else default, style=style)
 
 
+def _model(entry: dict) -> object:
+    """The model as the app's run header names it: "gru bidir" for a two-way one."""
+    model = entry.get("model")
+    if isinstance(model, str) and model and entry.get("bidirectional") is True:
+        return f"{model} bidir"
+    return model
+
+
 def run(args: argparse.Namespace) -> int:
 
     from rnn_tui.runs.listing import is_run_folder, list_runs
@@ -156,7 +164,7 @@ def _table(entries: list[dict], root: str, width: int):
             [
                 _cell(entry.get("name")),
                 *([_cell(entry.get("task"))] if len(tasks) > 1 else []),
-                _cell(entry.get("model")),
+                _cell(_model(entry)),
                 _cell(status, "unknown", style),
                 Text(_epochs(entry)),
                 Text(_best(entry, shared)),

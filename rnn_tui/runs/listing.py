@@ -150,6 +150,7 @@ def _run_entry(folder: Path) -> dict:
         "name": plain(folder.name),
         "path": str(folder),
         "model": None,
+        "bidirectional": False,
         "task": None,
         "status": "unknown",
         "message": "",
@@ -170,6 +171,7 @@ def _run_entry(folder: Path) -> dict:
         entry.update(status="unreadable", message=plain(str(exc)))
         return entry
     entry["model"] = _text(config.get("model"))
+    entry["bidirectional"] = config.get("bidirectional") is True
     entry["config"] = _settings(config)
     attention = _text(config.get("attention"))
     if entry["model"] and attention and attention != "none":
@@ -209,8 +211,9 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     """Every run under `root` (folders holding a config.json), newest first.
 
     Each entry: name (as plain text), path, model ("seq2seq+additive" for a translator with
-    attention), task, status ("unknown" before the trainer
-    writes status.json; "unreadable", with the reason in message, when its JSON is broken;
+    attention), bidirectional (whether its config says so), task, status ("unknown" before
+    the trainer writes status.json; "unreadable", with the reason in message, when its JSON
+    is broken;
     "died", with the time of its last event in message, when it says running or paused but
     its trainer is gone),
     message, epoch (epochs done, from the last epoch event; None when that is no count),
