@@ -115,3 +115,14 @@ def test_a_translation_run_is_scored_by_its_best_bleu_not_its_perplexity(shown):
     lines = shown([both, lm], 100)
     assert "BLEU 12.5" in next(line for line in lines if "s1" in line)
     assert "val ppl 16.69" in next(line for line in lines if "l1" in line)
+
+
+@pytest.mark.parametrize("width", [56, 60, 64])
+def test_too_narrow_for_every_column_the_date_goes_and_the_rest_stay_whole(shown, width):
+    # At 60 columns every cell was cut a little: "48/200" read "48/2…", "updated" "update d".
+    entries = [{**ENTRIES[1], "epoch": 48, "epochs": 200, "status": "stopped"}, *ENTRIES[:1]]
+    lines = shown(entries, width)
+    assert all(len(line.rstrip()) <= width for line in lines)
+    text = "\n".join(lines)
+    assert "48/200" in text and "2/2" in text and "stopped" in text and "finished" in text
+    assert "…" not in text

@@ -181,19 +181,26 @@ def _table(entries: list[dict], root: str, width: int):
             short = "%m-%d %H:%M" if fmt_time(stamp, "%Y") == this_year else "%Y-%m-%d"
             row[-1] = Text(fmt_time(stamp, short))
         natural[-1] = max(len("updated"), *(row[-1].cell_len for row in rows))
-    # Rules between the columns while the name keeps 12 columns; without them when that is
-    # what lets every other cell stay whole (runs of several tasks at 80 columns).
-    boxed = sum(natural[1:]) + 12 + _frame(len(headers), boxed=True) <= width
-    # The name folds first, down to 10 columns; narrower still, the model ("seq2seq+" /
-    # "additive"), then the best score and the date break between their words.
-    excess = sum(natural) + _frame(len(headers), boxed) - width
-    widths = {}
-    for i in (0, headers.index("model"), len(headers) - 2, len(headers) - 1):
-        words = [headers[i], *(w for row in rows for w in row[i].plain.split())]
-        least = 10 if i == 0 else 8 if headers[i] == "model" else max(map(cell_len, words))
-        cut = min(max(excess, 0), max(natural[i] - least, 0))
-        if i == 0 or cut:
-            widths[i], excess = natural[i] - cut, excess - cut
+    while True:
+        # Rules between the columns while the name keeps 12 columns; without them when that
+        # is what lets every other cell stay whole (runs of several tasks at 80 columns).
+        boxed = sum(natural[1:]) + 12 + _frame(len(headers), boxed=True) <= width
+        # The name folds first, down to 10 columns; narrower still, the model ("seq2seq+" /
+        # "additive"), then the best score and the date break between their words.
+        excess = sum(natural) + _frame(len(headers), boxed) - width
+        widths = {}
+        for i in (0, headers.index("model"), len(headers) - 2, len(headers) - 1):
+            words = [headers[i], *(w for row in rows for w in row[i].plain.split())]
+            least = 10 if i == 0 else 8 if headers[i] == "model" else max(map(cell_len, words))
+            cut = min(max(excess, 0), max(natural[i] - least, 0))
+            if i == 0 or cut:
+                widths[i], excess = natural[i] - cut, excess - cut
+        if excess <= 0 or headers[-1] != "updated":
+            break
+        # Still too wide (60 columns): the table cut every cell a little, and "48/200" read
+        # "48/2…". The date goes instead, whole.
+        headers, natural = headers[:-1], natural[:-1]
+        rows = [row[:-1] for row in rows]
     if boxed:
         table = Table(title=Text(f"runs in {root}"), title_justify="left")
     else:
