@@ -39,9 +39,9 @@ def run(args: argparse.Namespace) -> int:
     seed = None
     if args.strategy == "sample":
         seed = args.seed if args.seed is not None else draw_seed()
-        if args.seed is None:
-            # Said on stderr too, not only in --json: the one way to draw this text again.
-            say(f"rnn-tui: seed {seed} (--seed {seed} repeats this sample)")
+    # A seed drawn here is said on stderr too, not only in --json: the one way to draw this
+    # text again. Once the text is out (or stopped by Ctrl+C); an error stays one line.
+    drawn = seed if args.strategy == "sample" and args.seed is None else None
     try:
         lm = load_lm(args.checkpoint, args.device)
         options = GenerateOptions(args.length, args.strategy, args.temperature, args.top_k, seed)
@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if stream:
             sys.stdout.write("\n")
+        _say_seed(drawn)
         return 130
     except DataError as exc:
         # The model's output stopped being finite: a broken checkpoint, reported as such.
@@ -87,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
         if count is not None:
             count.clear()
     elapsed = time.perf_counter() - started
+    _say_seed(drawn)
     text = join_tokens(encoded.shown + generated, lm.token)
     if stream:
         sys.stdout.write("\n")
@@ -114,3 +116,8 @@ def run(args: argparse.Namespace) -> int:
     }
     print_json(record)
     return 0
+
+
+def _say_seed(seed: int | None) -> None:
+    if seed is not None:
+        say(f"rnn-tui: seed {seed} (--seed {seed} repeats this sample)")
