@@ -119,6 +119,9 @@ def test_the_apps_run_list_shows_them_as_text(hostile):
     raw = {"name": "a\x1b[2J", "status": "x\x07", "message": "m\x1b[0m\nn"}
     assert run_prompt(raw, None).plain.endswith("a?[2J")
     assert run_details(raw) == "? · x? · epoch 0/?\nm?[0m\nn"
+    # A two-way run says so, as the header and `rnn-tui runs` do.
+    two_way = {"name": "r", "status": "finished", "model": "lstm", "bidirectional": True}
+    assert run_details(two_way).startswith("lstm bidir · finished · ")
 
 
 def test_the_trainers_last_log_line_is_plain_text(tmp_path):

@@ -72,11 +72,9 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
 
 
 def _model(entry: dict) -> object:
-    """The model as the app's run header names it: "gru bidir" for a two-way one."""
-    model = entry.get("model")
-    if isinstance(model, str) and model and entry.get("bidirectional") is True:
-        return f"{model} bidir"
-    return model
+    from rnn_tui.runs.listing import model_label
+
+    return model_label(entry)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,6 +12,7 @@ import math
 import os
 import re
 import threading
+from collections.abc import Mapping
 from pathlib import Path
 
 from rnn_tui.quoting import plain
@@ -236,4 +237,13 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     return entries
 
 
-__all__ = ["RUN_MARKS", "is_run_folder", "list_runs"]
+def model_label(entry: Mapping) -> object:
+    """A listed run's model as the app's run header names it: "gru bidir" for a two-way one
+    (the one-way and two-way runs of the seeds' LMs both read "lstm")."""
+    model = entry.get("model")
+    if isinstance(model, str) and model and entry.get("bidirectional") is True:
+        return f"{model} bidir"
+    return model
+
+
+__all__ = ["RUN_MARKS", "is_run_folder", "list_runs", "model_label"]

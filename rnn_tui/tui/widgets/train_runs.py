@@ -17,6 +17,7 @@ from textual.widgets.selection_list import Selection
 
 from rnn_tui.quoting import plain
 from rnn_tui.runs.format import fmt_bleu, fmt_number
+from rnn_tui.runs.listing import model_label
 from rnn_tui.tui.collection_pause import kept_for_good
 from rnn_tui.tui.widgets.text_field import TextField
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
@@ -52,7 +53,7 @@ def run_details(entry: Mapping) -> str:
     """Model, status, epochs done/planned and best validation perplexity of a listed run."""
     epochs = entry.get("epochs")
     details = [
-        str(entry.get("model") or "?"),
+        str(model_label(entry) or "?"),
         str(entry.get("status") or "unknown"),
         f"epoch {entry.get('epoch') or 0}/{epochs if epochs is not None else '?'}",
     ]
