@@ -88,14 +88,19 @@ def run(args: argparse.Namespace) -> int:
         if count is not None:
             count.clear()
     elapsed = time.perf_counter() - started
-    _say_seed(drawn)
     text = join_tokens(encoded.shown + generated, lm.token)
     if stream:
+        # The streamed line ends first: on a terminal the seed shared the text's line.
         sys.stdout.write("\n")
+        sys.stdout.flush()
+        _say_seed(drawn)
         return 0
     if not args.json:
         sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        _say_seed(drawn)
         return 0
+    _say_seed(drawn)
     record = {
         "text": text,
         "prefix": args.prefix,
