@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from epoch_events import IMPLAUSIBLE_EPOCHS
 
 from rnn_tui.runs.follow import RunFollower, check_run_dir
 from rnn_tui.runs.rundir import RunDir, RunError
@@ -374,15 +375,7 @@ def test_the_header_names_an_attention_translator(tmp_path):
     assert describe(follower.snapshot()).startswith("seq2seq 512×2 · fra-eng")
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"event": "epoch", "epoch": "x", "val_ppl": -5},
-        {"event": "epoch", "epoch": 13, "val_ppl": -5},
-        {"event": "epoch", "epoch": 13, "val_ppl": 0.5},
-        {"event": "epoch", "epoch": 0, "val_ppl": 2.0},
-    ],
-)
+@pytest.mark.parametrize("event", IMPLAUSIBLE_EPOCHS)
 def test_an_epoch_event_a_trainer_could_not_write_is_ignored(tmp_path, event):
     run = tmp_path / LSTM.name
     shutil.copytree(LSTM, run)

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from epoch_events import IMPLAUSIBLE_EPOCHS
 
 from rnn_tui.cli import main
 from rnn_tui.quoting import plain
@@ -242,18 +243,7 @@ def test_a_run_folder_without_its_config_is_listed_as_unreadable(tmp_path, capsy
     assert "unreadable" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "event",
-    [
-        {"event": "epoch", "epoch": "x", "val_ppl": -5},
-        {"event": "epoch", "epoch": 9, "val_ppl": -5},
-        {"event": "epoch", "epoch": 9, "val_ppl": 0.5},
-        {"event": "epoch", "epoch": 0, "val_ppl": 2.0},
-        {"event": "epoch", "epoch": True, "val_ppl": 2.0},
-        {"event": "epoch", "epoch": 9, "val_ppl": "2"},
-        {"event": "epoch", "epoch": 9, "bleu": 101},
-    ],
-)
+@pytest.mark.parametrize("event", IMPLAUSIBLE_EPOCHS)
 def test_an_epoch_event_a_trainer_could_not_write_is_ignored(tmp_path, event):
     root, run = _recorded_copy(tmp_path)
     (before,) = list_runs(root)

@@ -252,19 +252,24 @@ async def test_without_checkpoints_the_path_field_is_offered(
         assert "choose a checkpoint first" in tui.errors(app)[-1]
 
 
+def run_checkpoint(checkpoints, tmp_path):
+    """The tiny checkpoint saved as a run's best, as a run trained meanwhile would save it."""
+    run = tmp_path / "runs" / "lm-gru-1" / "checkpoints"
+    run.mkdir(parents=True)
+    return copy_checkpoint(checkpoints / "tiny-gru.safetensors", run / "best.safetensors")
+
+
 async def test_refresh_finds_a_new_checkpoint(checkpoints, start_here, tui, tmp_path):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_generate(pilot, tui)
-        run = tmp_path / "runs" / "lm-gru-1" / "checkpoints"
-        run.mkdir(parents=True)
-        copy_checkpoint(checkpoints / "tiny-gru.safetensors", run / "best.safetensors")
+        saved = run_checkpoint(checkpoints, tmp_path)
         await pilot.press("ctrl+r")
         await tui.settle(pilot)
         select = screen.query_one("#checkpoint", Select)
         assert screen.checkpoint_paths == [
             str(checkpoints / "tiny-gru.safetensors"),
-            str(run / "best.safetensors"),
+            str(saved),
         ]
         assert select.value == str(checkpoints / "tiny-gru.safetensors")  # the choice stays
         assert status(screen).startswith("2 checkpoints found")
@@ -344,14 +349,12 @@ async def test_coming_back_lists_checkpoints_saved_meanwhile(
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await open_generate(pilot, tui)
-        run = tmp_path / "runs" / "lm-gru-1" / "checkpoints"
-        run.mkdir(parents=True)
-        copy_checkpoint(checkpoints / "tiny-gru.safetensors", run / "best.safetensors")
+        saved = run_checkpoint(checkpoints, tmp_path)
         await away_and_back(pilot)
         assert pilot.app.screen is screen
         assert screen.checkpoint_paths == [
             str(checkpoints / "tiny-gru.safetensors"),
-            str(run / "best.safetensors"),
+            str(saved),
         ]
         assert status(screen).startswith("2 checkpoints found")
         await pilot.press("enter")  # a generation: its line is the status

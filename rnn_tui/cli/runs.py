@@ -71,12 +71,6 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
     return Text(plain(value) if isinstance(value, str) and value else default, style=style)
 
 
-def _model(entry: dict) -> object:
-    from rnn_tui.runs.listing import model_label
-
-    return model_label(entry)
-
-
 def run(args: argparse.Namespace) -> int:
 
     from rnn_tui.runs.listing import is_run_folder, list_runs
@@ -146,6 +140,8 @@ def _table(entries: list[dict], root: str, width: int):
     from rich.cells import cell_len
     from rich.table import Table
 
+    from rnn_tui.runs.listing import model_label
+
     # A task column when the runs are of several tasks (an unreadable task does not count).
     tasks = {entry.get("task") for entry in entries} - {None}
     # Each run has one best score, of its task's kind. Runs of one kind get that kind's column;
@@ -162,7 +158,7 @@ def _table(entries: list[dict], root: str, width: int):
             [
                 _cell(entry.get("name")),
                 *([_cell(entry.get("task"))] if len(tasks) > 1 else []),
-                _cell(_model(entry)),
+                _cell(model_label(entry)),
                 _cell(status, "unknown", style),
                 Text(_epochs(entry)),
                 Text(_best(entry, shared)),
