@@ -271,10 +271,13 @@ def test_a_stdout_that_cannot_be_written_is_named(argv, capsys, monkeypatch, tmp
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
-def test_dev_full_is_one_line_without_a_traceback_at_exit():
+@pytest.mark.parametrize(
+    "argv", [["stats", "--json"], ["--help"], ["--version"], ["train", "--help"]]
+)
+def test_dev_full_is_one_line_without_a_traceback_at_exit(argv):
     with open("/dev/full", "w") as full:
         proc = subprocess.run(
-            [sys.executable, "-m", "rnn_tui", "stats", "--json"],
+            [sys.executable, "-m", "rnn_tui", *argv],
             stdout=full,
             stderr=subprocess.PIPE,
             text=True,

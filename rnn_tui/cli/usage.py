@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 
 from rnn_tui.options import Option, OptionError
 from rnn_tui.quoting import bounded, visible
@@ -17,6 +18,32 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         # The commands' own parsers, filled on the top-level one (`build_parser`).
         self.commands: dict[str, argparse.ArgumentParser] = {}
+
+    def _print_message(self, message: str, file=None) -> None:
+        """As argparse's, but a --help or --version that cannot be written (`> /dev/full`) is
+        said on stderr with exit status 1; argparse drops the error and exits 0."""
+        if not message:
+            return
+        stream = file or sys.stderr
+        try:
+            stream.write(message)
+            stream.flush()
+        except BrokenPipeError:
+            pass  # `rnn-tui --help | head`: the reader left, not an error
+        except (AttributeError, OSError) as exc:
+            if stream is sys.stderr or stream is None:
+                return
+            what = "standard output" if stream is sys.stdout else "the output"
+            reason = getattr(exc, "strerror", None) or str(exc)
+            try:
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+            except (OSError, ValueError, AttributeError):
+                pass  # no file descriptor to point elsewhere (a test's StringIO)
+            sys.stderr.write(
+                bounded(visible(f"{self.prog.split()[0]}: error: cannot write {what}: {reason}"))
+                + "\n"
+            )
+            sys.exit(1)
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse hook
         line = visible(f"{self.prog}: error: {message} (see {self.prog} --help)")
