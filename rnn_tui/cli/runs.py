@@ -178,7 +178,12 @@ def _table(entries: list[dict], root: str, width: int):
     while True:
         # Rules between the columns while the name keeps 12 columns; without them when that
         # is what lets every other cell stay whole (runs of several tasks at 80 columns).
-        boxed = sum(natural[1:]) + 12 + _frame(len(headers), boxed=True) <= width
+        # A name that fits whole without them keeps them off: a folded name cannot be copied
+        # into --resume.
+        whole = sum(natural) + _frame(len(headers), boxed=False) <= width
+        boxed = sum(natural) + _frame(len(headers), boxed=True) <= width or (
+            not whole and sum(natural[1:]) + 12 + _frame(len(headers), boxed=True) <= width
+        )
         # The name folds first, down to 10 columns; narrower still, the model ("seq2seq+" /
         # "additive"), then the best score and the date break between their words.
         excess = sum(natural) + _frame(len(headers), boxed) - width
