@@ -241,3 +241,21 @@ async def test_coming_back_lists_checkpoints_saved_meanwhile(no_checkpoints, tui
         await tui.open_screen(pilot, "gradients")
         await tui.settle(pilot)
         assert screen.query_one(CheckpointPicker).paths == [str(saved)]
+
+
+async def test_a_drop_down_is_as_wide_as_its_longest_choice_at_80_columns(tui) -> None:
+    """The Flow form's column is 24 cells at 80 × 24; its "also" choices used to wrap over
+    two or three lines each in a list as narrow as the field."""
+    from textual.widgets._select import SelectOverlay
+
+    from rnn_tui.tui.widgets.gradient_flow import ALSO
+
+    async with tui.make_app().run_test(size=(80, 24)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        select = screen.query_one("#flow-also", Select)
+        select.expanded = True
+        await pilot.pause()
+        overlay = select.query_one(SelectOverlay)
+        assert overlay.region.height == len(ALSO)  # one line each: none wraps
+        assert overlay.content_region.width >= max(len(label) for label, _ in ALSO)
+        assert overlay.region.right <= 80
