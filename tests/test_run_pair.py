@@ -75,3 +75,24 @@ def test_a_plan_starts_one_trainer_per_slot_and_stop_reaches_both(saved, tmp_pat
             process.terminate()
             process.wait(10)
     assert runs.training() == []
+
+
+def test_a_stop_right_after_the_start_reaches_trainers_still_starting(tmp_path) -> None:
+    """Before a trainer has written its status (torch still importing) its run is not shown as
+    active; a stop then used to answer "no run is training" and leave both trainers running."""
+
+    def build(options, folder):
+        return [sys.executable, "-c", "import time; time.sleep(60)"]
+
+    runs = pair()
+    plan = {"ar": {"task": "forecast", "model": "mlp"}, "latent": {"task": "forecast"}}
+    started, _ = runs.start(tmp_path / "new", plan, build)
+    try:
+        notices = runs.stop()
+        assert [n.severity for n in notices] == ["information", "information"], notices
+        assert all(n.text.startswith("stopping") for n in notices)
+        assert [p.wait(10) for p in started] == [-15, -15]  # SIGTERM reached both
+    finally:
+        for process in started:
+            process.terminate()
+            process.wait(10)

@@ -76,8 +76,13 @@ class RunPair:
         return [p for runs in self.slots.values() if (p := runs.training()) is not None]
 
     def stop(self) -> list[Notice]:
-        """Ask every run that is training to stop (a checkpoint, then exit)."""
-        active = [runs for runs in self.slots.values() if (s := runs.shown()) and s.active]
+        """Ask every run that is training to stop (a checkpoint, then exit), including a
+        trainer started here that has not yet written its status (a stop just after Start)."""
+        active = [
+            runs
+            for runs in self.slots.values()
+            if runs.training() is not None or ((s := runs.shown()) and s.active)
+        ]
         if not active:
             return [Notice("no run is training", "warning")]
         return [runs.steer("stop") for runs in active]
