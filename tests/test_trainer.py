@@ -371,6 +371,54 @@ def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, t
     assert [s["step"] for s in events(run, "step")] == list(range(1, 3 * trainer.num_batches + 1))
 
 
+def test_a_stop_at_an_epochs_last_minibatch_finishes_that_epoch(corpus_file, tmp_path):
+    """A stop during the last minibatch used to save "epoch 1, minibatch n of n", which no
+    resume could read ("progress out of range"): the epoch is now finished (validated, its
+    event written) and the run stops after it, resumable."""
+    run = tmp_path / "run"
+    stop = StopRequest()
+    config = tiny(corpus_file, epochs=3, log_every=1, batch_size=16)
+    trainer = Trainer(config)
+
+    def stop_at_the_last_batch(event):
+        if event["event"] == "step" and event["epoch"] == 2 and event["batch"] == event["batches"]:
+            stop.request()
+
+    summary = trainer.run(RunDir(run), stop, on_event=stop_at_the_last_batch)
+    assert summary["status"] == "stopped" and summary["epochs"] == 2
+    status = json.loads((run / "status.json").read_text())
+    assert status["message"].startswith("stopped after epoch 2/3")
+    last = load_checkpoint(run, prefer=("last", "best"))
+    assert (last.meta["epoch"], last.meta["batch"]) == (2, 0)
+    resumed = train(config, RunDir(run), resume=last)
+    assert resumed["status"] == "finished"
+    assert [e["epoch"] for e in events(run, "epoch")] == [1, 2, 3]
+
+
+def test_a_checkpoint_saved_after_an_epochs_last_minibatch_resumes(corpus_file, tmp_path):
+    """Checkpoints written that way before the fix ("minibatch n of n"): the epoch's
+    minibatches are all done, so the resume finishes that epoch (validation, its event) and
+    goes on."""
+    run = tmp_path / "run"
+    stop = StopRequest()
+    config = tiny(corpus_file, epochs=2, log_every=1, batch_size=16)
+
+    def stop_early(event):
+        if event["event"] == "step" and event["epoch"] == 1 and event["batch"] == 2:
+            stop.request()
+
+    trainer = Trainer(config)
+    trainer.run(RunDir(run), stop, on_event=stop_early)
+    meta_path = run / "checkpoints" / "last.json"
+    meta = json.loads(meta_path.read_text())
+    meta["batch"] = trainer.num_batches  # as a stop after the last minibatch saved it
+    meta_path.write_text(json.dumps(meta))
+    last = load_checkpoint(run, prefer=("last", "best"))
+    resumed = train(config, RunDir(run), resume=last)
+    assert resumed["status"] == "finished"
+    assert [e["epoch"] for e in events(run, "epoch")] == [1, 2]
+
+
 def test_resume_of_a_finished_run_needs_more_epochs(corpus_file, tmp_path):
     run = tmp_path / "run"
     train(tiny(corpus_file, epochs=1, sample_every=0), RunDir(run))

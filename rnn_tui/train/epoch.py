@@ -137,6 +137,10 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                     logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
             if agreement is not None and not agreed:
                 continue
+            if b + 1 == nb:
+                # A stop after the last minibatch lets the epoch end (validation, its event,
+                # `last`) and stops after it: "minibatch n of n" is no place to resume from.
+                break
             if trainer.stop.is_set():
                 raise Stopped
             if trainer.control.due():

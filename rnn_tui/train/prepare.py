@@ -138,7 +138,9 @@ def resumed_progress(
         group["lr"] = config.lr
     resume.check_rng()
     progress = Progress.from_meta(resume.meta)
-    if not 0 <= progress.batch < num_batches or progress.epoch < 0 or progress.step < 0:
+    # batch == num_batches: a stop after an epoch's last minibatch, saved before its
+    # validation (earlier versions did): the resume runs no minibatch and ends that epoch.
+    if not 0 <= progress.batch <= num_batches or progress.epoch < 0 or progress.step < 0:
         raise CheckpointError(
             f"checkpoint {resume.json_path}: progress out of range (epoch {progress.epoch}, "
             f"minibatch {progress.batch:,} of {num_batches:,}, step {progress.step:,})"
