@@ -6,6 +6,7 @@ forward pass)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 import time
@@ -156,7 +157,8 @@ async def test_the_confusion_matrix_fits_80x24_alone(saved, tui, classify_app) -
         await tui.settle(pilot)
         matrix = screen.query_one(ConfusionMatrix)
         assert matrix.display and not screen.query_one("#cl-scores").display
-        lines = text_of(screen, "#cl-confusion").splitlines()
+        caption, *lines = text_of(screen, "#cl-confusion").splitlines()
+        assert caption.startswith("gru balance none: % of each true language")
         assert len(lines) == 19 and "more rows" not in "\n".join(lines)
         assert all(len(line.rstrip()) <= 78 for line in lines)
         assert lines[0].split()[-20:-2] == codes(screen.lab.views[("names", "none")].classes)
@@ -178,14 +180,44 @@ async def test_the_confusion_matrix_beside_the_side_panel_never_wraps(
         screen.set_focus(None)
         await pilot.press("v")
         await tui.settle(pilot)
+        await pilot.press("f")  # v hid the panel for the matrix: shown again beside it
+        await tui.settle(pilot)
+        assert screen.query_one("#cl-side").display
         matrix = screen.query_one(ConfusionMatrix)
-        lines = text_of(screen, "#cl-confusion").splitlines()
+        lines = text_of(screen, "#cl-confusion").splitlines()[1:]  # after the caption
         classes = screen.lab.views[("names", "none")].classes
         assert all(len(line.rstrip()) <= matrix.size.width for line in lines)
         assert lines[0].split()[-18:] == codes(classes)[-18:]  # every column: none cut off
         rows = [line for line in lines[1:] if not line.startswith("…")]
         # Each row as long as the header: one 3-character cell per language (100 fills one).
         assert rows and all(len(row.rstrip()) == len(lines[0].rstrip()) for row in rows)
+
+
+async def test_at_80x24_the_scores_stay_whole_and_v_shows_the_matrix_alone(
+    saved, tui, classify_app
+) -> None:
+    """Beside the side panel (shown by default) the scores read "0.7…", and v left the
+    matrix's last columns, precision and support off the screen."""
+    weights = saved / "classify-gru-weights"
+    shutil.copytree(saved / "classify-gru-recorded", weights)
+    config = json.loads((weights / "config.json").read_text(encoding="utf-8"))
+    (weights / "config.json").write_text(json.dumps({**config, "balance": "weights"}))
+    async with classify_app().run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none"), ("names", "weights")})
+        side = screen.query_one("#cl-side")
+        assert side.display
+        scores = text_of(screen, "#cl-scores")
+        assert "0.782" in scores and "0.380" in scores and "0.519" in scores
+        screen.set_focus(None)
+        await pilot.press("v")
+        await tui.settle(pilot)
+        assert not side.display
+        lines = text_of(screen, "#cl-confusion").splitlines()
+        assert "prec" in lines[1] and lines[1].split()[-3] == "Vi"
+        await pilot.press("v")
+        await tui.settle(pilot)
+        assert side.display and screen.query_one("#cl-scores").display
 
 
 def test_language_codes_are_distinct_two_letters():

@@ -38,6 +38,7 @@ from rnn_tui.tui.widgets.classify_bilm import BiLMPanel
 from rnn_tui.tui.widgets.classify_forms import part_form
 from rnn_tui.tui.widgets.classify_names import NAME_COLORS, NamesPanel
 from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TagPanel
+from rnn_tui.tui.widgets.confusion import ConfusionMatrix
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.options_form import OptionsForm
 from rnn_tui.tui.widgets.train_runs import RunPicker
@@ -113,6 +114,7 @@ are gibberish — it saw the answer through the backward direction.
         self.part = NAMES
         self.lab = self.slots = ClassifyLab(COLORS, preset=BIDIRECTIONAL_LM)
         self._requests: dict[str, int] = {}  # group → the number of its newest worker
+        self._side_for_matrix = False  # the side panel was hidden to show the matrix whole
         self._built = {NAMES}  # the parts whose form and panel are mounted
 
     def compose(self) -> ComposeResult:
@@ -365,7 +367,22 @@ are gibberish — it saw the answer through the backward direction.
 
     def action_cycle(self) -> None:
         self.show_part(NAMES)
-        self.query_one(NamesPanel).cycle()
+        names = self.query_one(NamesPanel)
+        names.cycle()
+        # The matrix alone, as the key promises: where it does not fit beside the side panel
+        # (80 columns: its last columns, precision and support were off the screen), the panel
+        # goes while it is shown and comes back with the scores.
+        side = self.query_one(TrainSide)
+        matrix = names.query_one(ConfusionMatrix)
+        if names.matrix_only and side.display:
+            panel_width = self.size.width - side.outer_size.width
+            if panel_width < matrix.full_width() + 2:
+                side.hide()
+                self._side_for_matrix = True
+        elif not names.matrix_only and self._side_for_matrix and not side.display:
+            side.show()
+        if not names.matrix_only:
+            self._side_for_matrix = False
 
     def action_leave_field(self) -> None:
         self.query_one("#cl-parts", Tabs).focus()

@@ -117,12 +117,17 @@ class NamesPanel(Vertical):
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout()
+        self._scores()  # the labels are cut to the width
 
     def _layout(self) -> None:
         both = self.size.height == 0 or self.size.height >= TOP_ROWS + 21
         for part in ("#cl-names-progress", "#cl-name-row", "#cl-scores"):
             self.query_one(part).display = both or not self.matrix_only
-        self.query_one(ConfusionMatrix).display = both or self.matrix_only
+        matrix = self.query_one(ConfusionMatrix)
+        matrix.display = both or self.matrix_only
+        # Alone, the matrix's caption line takes the blank line's place: 80 × 24 holds the
+        # caption, the head and all 18 rows.
+        matrix.styles.margin = (1 if both else 0, 0, 0, 0)
 
     def cycle(self) -> None:
         """Switch between the tables and the matrix (when both do not fit)."""
@@ -154,7 +159,11 @@ class NamesPanel(Vertical):
             matrix.show([], [])
         else:
             report = view.report
-            matrix.show(report.normalised(), view.classes, report.precision, report.support)
+            snap = self.snaps.get(slot)
+            caption = f"{snap.model} balance {slot}" if snap is not None else f"balance {slot}"
+            matrix.show(
+                report.normalised(), view.classes, report.precision, report.support, caption
+            )
 
     def show_guess(self, guess: Guess | None, error: str = "") -> None:
         top = self.query_one("#cl-top", Static)
@@ -192,12 +201,19 @@ class NamesPanel(Vertical):
             )
             return
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-        table.add_column("held-out names", no_wrap=True)
-        table.add_column("accuracy", justify="right")
-        table.add_column("macro-F1", justify="right")
+        # The numbers stay whole and the labels are cut: beside the side panel at 80 columns
+        # Rich shrank every column, and the scores read "0.7…".
+        width = scores.size.width or 10**6
+        table.add_column(
+            "held-out names", no_wrap=True, overflow="ellipsis", max_width=max(8, width - 22)
+        )
+        table.add_column("accuracy", justify="right", no_wrap=True)
+        table.add_column("macro-F1", justify="right", no_wrap=True)
         for row in rows:
             table.add_row(*row)
-        update_changed(scores, table, key=tuple((label.plain, *values) for label, *values in rows))
+        update_changed(
+            scores, table, key=(width, *((label.plain, *values) for label, *values in rows))
+        )
 
 
 def _fmt(value: float | None) -> str:

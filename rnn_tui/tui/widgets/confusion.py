@@ -68,6 +68,7 @@ class ConfusionMatrix(Widget):
         self.names: list[str] = []
         self.precision: list[float] = []
         self.support: list[int] = []
+        self.caption = ""  # whose matrix it is (a run's model and balance)
 
     def show(
         self,
@@ -75,18 +76,27 @@ class ConfusionMatrix(Widget):
         names: Sequence[str],
         precision: Sequence[float] = (),
         support: Sequence[int] = (),
+        caption: str = "",
     ) -> None:
         self.matrix, self.names = np.asarray(matrix, dtype=float), list(names)
+        self.caption = caption
         self.precision, self.support = list(precision), list(support)
         self.refresh(layout=True)
 
     def get_content_height(self, container, viewport, width: int) -> int:
-        return 1 + len(self.names) if self.names else 1
+        return 1 + bool(self.caption) + len(self.names) if self.names else 1
+
+    def full_width(self) -> int:
+        """Columns the whole matrix takes, its rows named in full and precision and support
+        beside them."""
+        return LABEL_WIDTH + CELL * len(self.names) + 12 * bool(self.precision)
 
     def render(self) -> Text:
         if not self.names:
             return Text("no confusion matrix yet: train or open a names run", style="dim")
         text = Text(no_wrap=True, overflow="crop")
+        if self.caption:
+            text.append(f"{self.caption}: % of each true language's held-out names\n", "dim")
         names = codes(self.names)
         # Narrower than the whole matrix (the side panel shown at 100 columns): the precision
         # and support columns go first, then the rows are named by their codes. A wrapped row
@@ -101,7 +111,8 @@ class ConfusionMatrix(Widget):
             text.append(f"{code:>{CELL}}", style="bold")
         if extras:
             text.append("  prec     n", style="bold")
-        room = max(1, self.size.height - 1) if self.size.height else len(self.names)
+        top = 1 + bool(self.caption)
+        room = max(1, self.size.height - top) if self.size.height else len(self.names)
         shown = len(self.names) if room >= len(self.names) else room - 1
         for i in range(shown):
             text.append("\n")
