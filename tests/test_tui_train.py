@@ -605,3 +605,33 @@ async def test_the_title_keeps_the_run_name_beside_the_side_panel(runs, tui, tra
         await pilot.press("f")  # the side panel hidden: room for the whole title
         await tui.settle(pilot)
         assert title.render_line(0).text.startswith(f"✓ finished  {name}  lstm 256")
+
+
+async def test_a_run_still_training_is_followed_when_the_screen_opens(
+    runs, tui, train_app
+) -> None:
+    """Someone back over SSH after "leave running" saw "no run yet" until they opened the run
+    by hand. A run whose trainer holds its lock is followed at once; the recorded
+    lm-rnn-running, whose trainer is unknown (no lock, no pid), is not."""
+    from rnn_tui.runs.rundir import RunDir
+
+    async def followed() -> list[str]:
+        app = train_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            screen = await show_train(pilot, tui)
+            await pilot.app.workers.wait_for_complete()
+            await tui.settle(pilot)
+            return list(screen.selected), [m for m, _ in app.notified]
+
+    assert (await followed())[0] == []
+    live = runs / "lm-live"
+    shutil.copytree(RECORDED / "lm-gru-recorded", live)
+    (live / "status.json").write_text(json.dumps({"status": "running"}))
+    trainer = RunDir(live)
+    trainer.claim()  # as a trainer holds it while it trains
+    try:
+        selected, notified = await followed()
+    finally:
+        trainer.release()
+    assert selected == [str(live)]
+    assert "following lm-live, still running" in notified

@@ -74,4 +74,21 @@ def dead_run(run: RunDir, status: dict) -> str | None:
     return died_message(pid, last)
 
 
-__all__ = ["ACTIVE", "DIED", "dead_run", "died_message", "is_dead", "last_event_time"]
+def first_alive(entries: list[dict]) -> dict | None:
+    """The first of `entries` (list_runs() rows) whose trainer holds its run's lock: a run
+    training now, not one whose liveness is unknown (no lock, no pid). An flock probe each."""
+    for entry in entries:
+        if entry.get("status") in ACTIVE and RunDir(entry["path"]).trainer_alive() is True:
+            return entry
+    return None
+
+
+__all__ = [
+    "ACTIVE",
+    "DIED",
+    "dead_run",
+    "died_message",
+    "first_alive",
+    "is_dead",
+    "last_event_time",
+]

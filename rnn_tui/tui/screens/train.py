@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
@@ -29,6 +30,7 @@ from textual.worker import Worker, WorkerState
 from rnn_tui.runs.follow import RunFollower
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
 from rnn_tui.runs.format import fmt_folder
+from rnn_tui.runs.liveness import first_alive
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
@@ -162,6 +164,7 @@ reference).
         )
         self.clock = clock
         self.runs = FollowedRuns(RUN_COLORS, clock=clock, start_notes=True)
+        self._listed_once = False  # the first listing follows a run still training
 
     # The followed state, under the names the screen has always offered.
     @property
@@ -234,6 +237,8 @@ reference).
     @on(Worker.StateChanged)
     def _worker_done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "follow-live" and worker.state == WorkerState.SUCCESS:
+            self._live_run_found(worker.result)
         if worker.group == "first-read" and worker.state in (
             WorkerState.SUCCESS,
             WorkerState.ERROR,
@@ -291,6 +296,31 @@ reference).
     def runs_listed(self, entries: list[dict]) -> None:
         self.runs.listed = entries
         self._show_runs()
+        if not self._listed_once:
+            self._listed_once = True
+            self._follow_live_run(entries)
+
+    def _follow_live_run(self, entries: list[dict]) -> None:
+        """On the first listing, with no run shown: follow the newest run still training
+        (left running at the last quit, or a headless `rnn-tui train`), as someone coming back
+        over SSH wants to see first. Runs whose trainer died are listed "died", not followed."""
+        live = [e for e in entries if e.get("status") in ("running", "paused")]
+        if live and not self.selected and self.process is None:
+            live.sort(key=lambda e: -(e.get("updated") or 0))
+            # Only a run whose trainer is known alive (its lock held), probed in a thread.
+            self.run_worker(
+                partial(first_alive, live),
+                group="follow-live",
+                thread=True,
+                exit_on_error=False,
+                description="find a run still training",
+            )
+
+    def _live_run_found(self, entry: dict | None) -> None:
+        if entry is None or self.selected or self.process is not None:
+            return
+        if self.open_run(entry["path"]):
+            self.notify(f"following {entry['name']}, still {entry['status']}", markup=False)
 
     def _auto_refresh_runs(self) -> None:
         side = self.query_one(TrainSide)
