@@ -350,3 +350,19 @@ def test_the_remarks_of_a_trainer_started_here_are_told_once(runs, start_notes):
     finally:
         process.kill()
         process.wait(30)
+
+
+@pytest.mark.parametrize("broken", ["status.json", "config.json"])
+def test_a_run_with_a_broken_status_or_config_says_so_when_opened(tmp_path, broken) -> None:
+    """The run list says "unreadable" for such a run; ticked, the Train screen showed it
+    "✓ finished" from its metrics without a word about the broken file."""
+    run = tmp_path / "damaged"
+    shutil.copytree(RECORDED / "lm-gru-recorded", run)
+    (run / broken).write_text("garbage{", encoding="utf-8")
+    runs = FollowedRuns(("cyan+",))
+    key, _ = runs.open(run)
+    runs.followers[key].poll()
+    notice = runs.read_done(key)
+    assert notice is not None and notice.severity == "warning"
+    assert notice.text.startswith(f"cannot read {run / broken}: ")
+    assert notice.text.endswith("; shown from its metrics.jsonl")

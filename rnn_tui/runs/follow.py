@@ -85,6 +85,7 @@ class RunFollower:
         self.events = 0
         self._config: dict = {}
         self._config_read = False
+        self.problem = ""  # a broken config.json or status.json: what is shown comes from metrics
         self._status: dict = {}
         self._status_key: tuple | None = None
         self._event_status: tuple[str, str] | None = None  # from the latest "status" event
@@ -122,8 +123,8 @@ class RunFollower:
                 self._config = {**self.run.read_config(), **self._config}
                 self._config_read = True
                 changed = True
-            except RunError:
-                pass  # written atomically, so only a broken file lands here: keep polling
+            except RunError as exc:
+                self.problem = str(exc)  # written atomically: only a broken file lands here
         changed |= self._poll_status()
         more = True
         while more:
@@ -154,7 +155,8 @@ class RunFollower:
             return False
         try:
             status = self.run.read_status()
-        except RunError:
+        except RunError as exc:
+            self.problem = str(exc)
             return False
         self._status_key = key
         self._status = status

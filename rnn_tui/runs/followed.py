@@ -186,7 +186,11 @@ class FollowedRuns:
     def read_done(self, key: str) -> Notice | None:
         """A worker finished reading `key`: it is drawn from now on."""
         self.loading.discard(key)
-        return self.status_notice(key) if key in self.followers else None
+        follower = self.followers.get(key)
+        if follower is not None and follower.problem:
+            # Its status and settings are then read from metrics.jsonl alone: say so.
+            return Notice(f"{follower.problem}; shown from its metrics.jsonl", "warning")
+        return self.status_notice(key) if follower is not None else None
 
     def poll(self, big_read: int) -> tuple[list[Notice], list[str]]:
         """Read what the ticked runs and the trainer's own run appended (an unticked run catches
