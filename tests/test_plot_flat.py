@@ -119,3 +119,37 @@ async def test_a_nice_y_axis_never_reads_minus_zero() -> None:
         assert 0.0 in values and values == sorted(values, reverse=True)
         steps = {round(a - b, 9) for a, b in zip(values, values[1:], strict=False)}
         assert len(steps) == 1  # evenly spaced round values
+
+
+def test_log_tick_labels_are_compact_for_any_range() -> None:
+    # 10^33 written out in G was 34 characters wide and squeezed the Flow tab's plot away.
+    from rnn_tui.tui.widgets.plot_ticks import format_power, nice_log_ticks, value_label
+
+    assert [format_power(e) for e in (-11, -4, 11, 12, 33)] == [
+        "1e-11", "0.0001", "100G", "1e+12", "1e+33"
+    ]  # fmt: skip
+    assert all(len(format_power(e)) <= 6 for e in range(-330, 330))
+    assert value_label(2.5e33) == "2.5e+33" and nice_log_ticks(30.0, 33.0)[1][-1] == "1e+33"
+
+
+@pytest.mark.parametrize("tight", [False, True])
+async def test_a_log_axis_over_300_decades_keeps_its_frame_and_short_labels(tight) -> None:
+    """A gradient that explodes over 3,000 steps spans 1e-162 to 1e154, and overflows to inf
+    before t = 23: the finite points are drawn in a frame with labels of a few characters."""
+
+    class LogPlot(App):
+        def compose(self) -> ComposeResult:
+            yield LinePlot(title="flow", xlabel="t", logy=True, tight=tight, nice_x=True)
+
+    app = LogPlot()
+    async with app.run_test(size=(60, 20)) as pilot:
+        plot = app.query_one(LinePlot)
+        t = np.arange(1.0, 3001.0)
+        big = np.concatenate([np.full(22, np.inf), 10.0 ** np.linspace(154, 0, 2978)])
+        small = 10.0 ** np.linspace(-162, 0, 3000)
+        plot.set_series([Series("large", t, big, "red+"), Series("small", t, small, "cyan+")])
+        await pilot.pause()
+        rows = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()).splitlines()
+        assert any("┌" in row for row in rows) and any("└" in row for row in rows)
+        labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
+        assert len(labels) >= 2 and max(map(len, labels)) <= 6, labels

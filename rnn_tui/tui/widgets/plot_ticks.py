@@ -10,7 +10,13 @@ import math
 
 
 def format_power(exponent: int) -> str:
-    """Tick label for 10**exponent: 1, 10, 100, 1000, 10k, 100k, 1M, … (0.1, 0.01 below 1)."""
+    """Tick label for 10**exponent in a few characters: 1, 10, 100, 1000, 10k, … 100G, and
+    0.1 … 0.0001 below 1; past those 1e+12, 1e-05 (a gradient's norms span 10^-162 to 10^154,
+    and 10^33 written out in G was 34 characters that squeezed the plot away)."""
+    if exponent > 11:
+        return f"1e+{exponent}"
+    if exponent < -4:  # written, not computed: 10.0**-330 is 0
+        return f"1e-{-exponent:02d}"
     if exponent < 0:
         return f"{10.0**exponent:g}"
     value = 10**exponent
@@ -57,7 +63,10 @@ def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], li
 
 
 def value_label(value: float) -> str:
-    """A tick value in at most about four characters: 0.05, 20, 150, 1.5k, 20k, 3M (not 1e+03)."""
+    """A tick value in at most about five characters: 0.05, 20, 150, 1.5k, 20k, 3M (not 1e+03);
+    from 10^12 on, 2e+15 (as format_power writes them: not 2e+06G)."""
+    if value >= 1e12:
+        return f"{value:.2g}"
     for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if value >= unit:
             return f"{value / unit:.3g}{suffix}"
