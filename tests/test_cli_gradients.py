@@ -31,6 +31,11 @@ def test_an_overflowed_gradient_is_null_in_json_and_said_in_text(capsys) -> None
     code, out, _ = call([*args, "--json"], capsys)
     report = json.loads(out)
     assert code == 0 and report["norms"][0] is None and report["clip"]["cosine"] is None
+    # Nothing finite was clipped: no norm after it either. A weight gradient whose every entry
+    # is finite but whose norm overflows was scaled to zeros, and "after" read 0.0.
+    code, out, _ = call(["gradients", "--init-scale", "2", "--length", "3000", "--json"], capsys)
+    clip = json.loads(out)["clip"]
+    assert code == 0 and clip["before"] is None and clip["after"] is None
     code, out, _ = call(args, capsys)
     assert code == 0 and "the gradient overflowed" in out
 
@@ -54,6 +59,30 @@ def test_a_checkpoints_cell_reads_the_text(capsys) -> None:
     assert report["source"].startswith("lstm from ")
 
 
+def test_a_text_cut_short_or_not_read_as_typed_is_said_on_stderr(capsys) -> None:
+    args = ["gradients", "--checkpoint", str(SHIPPED_LSTM), "--length", "5", "--truncate", "3"]
+    code, out, err = call([*args, "--text", "日本語 émoji 🎉 x", "--json"], capsys)
+    assert code == 0 and out
+    lines = err.splitlines()
+    assert all(line.startswith("rnn-tui: warning: ") for line in lines) and len(lines) == 2
+    assert "'日', '本', '語', 'é', '🎉' read as spaces" in lines[0]
+    assert "the text is 7 char tokens long: only the first 5 are read" in lines[1]
+    assert json.loads(out)["warnings"] == [
+        line.removeprefix("rnn-tui: warning: ") for line in lines
+    ]
+    code, out, err = call([*args, "--text", "the t"], capsys)  # read as typed: no word
+    assert code == 0 and err == ""
+
+
+def test_a_truncation_longer_than_the_sequence_is_said(capsys) -> None:
+    code, out, err = call(["gradients", "--truncate", "500", "--length", "10"], capsys)
+    assert code == 0 and "after τ = 10" in out
+    assert err == (
+        "rnn-tui: warning: τ = 500 is more than the 10 steps: τ = 10, the whole sequence "
+        "(truncation drops nothing)\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
@@ -61,6 +90,8 @@ def test_a_checkpoints_cell_reads_the_text(capsys) -> None:
         (["--init-scale", "0"], "--init-scale"),
         (["--cell", "tanh"], "invalid choice"),
         (["--text", "hi"], "--text is read by a checkpoint's model"),
+        # Typed empty, it fell back on random tokens without a word.
+        (["--checkpoint", str(SHIPPED_LSTM), "--text", ""], "--text is empty"),
         (["--checkpoint", "/nonexistent/x.json"], "x.json"),
         (["--clip", "-1"], "--clip"),
         # Options of a fresh cell with a checkpoint, or a gate bias without a gate: ignored

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from rnn_tui.cli.output import TerminalProgress, fail, print_json
+from rnn_tui.cli.output import TerminalProgress, fail, print_json, warn
 
 ROWS = 10  # steps listed in the table (evenly spaced, the first and the last included)
 FRESH_ONLY = ("cell", "init_scale", "gate_bias", "hidden")  # what a checkpoint's cell replaces
@@ -21,9 +21,12 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.probe.report import gradient_report
 
     options = {option.name: getattr(args, option.name) for option in GRADIENT_OPTIONS}
+    typed = getattr(args, "typed", lambda name: False)
+    if typed("text") and not options["text"]:
+        # Not quietly random tokens: an empty text typed is more likely a slip than a choice.
+        return fail("--text is empty: give a text to read, or leave --text out for random tokens")
     if options["text"] and not options["checkpoint"]:
         return fail("--text is read by a checkpoint's model: give --checkpoint too")
-    typed = getattr(args, "typed", lambda name: False)
     if options["checkpoint"]:
         # They shape a fresh cell, which a checkpoint replaces: ignored, they misled.
         fresh = [name for name in FRESH_ONLY if typed(name)]
@@ -38,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
             report = gradient_report(options, progress=line.show if line.on else None)
     except ProbeError as exc:
         return fail(str(exc))
+    for message in report.warnings:
+        warn(message)
     if args.json:
         print_json(report.to_json(), allow_nan=False)
         return 0

@@ -137,10 +137,11 @@ def clipping(
     before = float(grad_clipping(params, theta))
     clipped = torch.cat([p.grad.flatten() for p in params])
     denominator = float(raw.norm() * clipped.norm())
-    if not math.isfinite(before):  # an overflowed gradient: no direction to keep
-        cosine = math.nan
-    else:
-        cosine = float(raw @ clipped) / denominator if denominator > 0 else 1.0
+    if not math.isfinite(before):
+        # An overflowed gradient has no direction to keep, nor a norm after: θ/inf scales it
+        # to zeros and NaNs, and "after 0.0" read as if clipping had worked.
+        return Clipping(theta, before, math.nan, math.nan)
+    cosine = float(raw @ clipped) / denominator if denominator > 0 else 1.0
     return Clipping(theta, before, float(clipped.norm()), cosine)
 
 

@@ -40,6 +40,7 @@ class Source:
     vocab: Any = None  # the checkpoint's Vocab (None for a fresh cell)
     token: str = "char"
     mode: str = "clean"
+    warnings: tuple[str, ...] = ()  # what is not read as typed: characters, a cut text
 
 
 def load_cell(path: str | os.PathLike):
@@ -81,14 +82,24 @@ def source(options: dict) -> Source:
         except DataError as exc:
             raise ProbeError(str(exc)) from None
         ids, tokens = encoded.ids[:length], encoded.tokens[:length]
+        warnings = encoded.warnings() + [cut_message(len(encoded.ids), length, lm.token)]
     else:
         ids = torch.randint(len(lm.vocab), (length,), generator=g).tolist()
         tokens = [lm.vocab.idx_to_token[i] for i in ids]
+        warnings = []
     with torch.no_grad():
         h = unroll(cell, cell.encode(ids))[-1]["h"]
         target = int((h @ cell.W_hq + cell.b_q).argmax())  # the model's own next guess
     name = f"{getattr(lm.model, 'model_name', '?')} from {lm.path}"
-    return Source(cell, list(ids), list(tokens), target, name, lm.vocab, lm.token, lm.mode)
+    notes = tuple(w for w in warnings if w)
+    return Source(cell, list(ids), list(tokens), target, name, lm.vocab, lm.token, lm.mode, notes)
+
+
+def cut_message(count: int, kept: int, token: str = "char") -> str:
+    """The note for a text longer than the steps read ("" when it is not)."""
+    if count <= kept:
+        return ""
+    return f"the text is {count:,} {token} tokens long: only the first {kept:,} are read"
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,8 @@ class GradientReport:
     decay_per_step: float | None
     clip: Clipping
     truncation: Truncation
+    truncate: int = 0  # the τ asked for: truncation.tau is at most the length
+    warnings: tuple[str, ...] = ()  # the text not read as typed, a τ past the length
 
     def to_json(self) -> dict:
         """The report as JSON values; a norm that overflowed (inf) or is NaN is null."""
@@ -120,6 +133,7 @@ class GradientReport:
             "decay_per_step": self.decay_per_step,
             "clip": asdict(self.clip),
             "truncation": asdict(self.truncation),
+            "warnings": list(self.warnings),
         }
 
 
@@ -141,14 +155,28 @@ def gradient_report(options: dict, progress: Progress | None = None) -> Gradient
     # One backward pass gives the gradient reaching each h_t, the weight gradient clipping
     # scales and the terms truncation splits (factors.py); the truncated gradient is another,
     # over the last τ steps only, from the state that pass kept.
-    seed, tau = int(options["seed"]), min(int(options["truncate"]), len(xs))
+    asked = int(options["truncate"])
+    seed, tau = int(options["seed"]), min(asked, len(xs))
+    warnings = src.warnings
+    if asked > tau:  # said, not silently shown as another value
+        warnings += (f"τ = {asked:,} is more than the {tau:,} steps: τ = {tau:,}, the whole "
+                     "sequence (truncation drops nothing)",)  # fmt: skip
     watch = StepWatch(progress, "gradient flow, clipping and BPTT terms", len(xs))
     factors = step_factors(src.cell, xs, src.target, watch, seed, keep_state_at=len(xs) - tau)
     flow = flow_of(src.cell, factors)
     clip = clipping(src.cell, xs, float(options["clip"]), src.target, factors=factors)
     cut = truncation(src.cell, xs, tau, src.target, progress, factors, seed)
     return GradientReport(
-        src.name, src.cell.kind, len(xs), src.cell.hidden, flow, decay_rate(flow.norms), clip, cut
+        src.name,
+        src.cell.kind,
+        len(xs),
+        src.cell.hidden,
+        flow,
+        decay_rate(flow.norms),
+        clip,
+        cut,
+        asked,
+        warnings,
     )
 
 
@@ -187,6 +215,7 @@ __all__ = [
     "GradientReport",
     "Source",
     "compare_flows",
+    "cut_message",
     "gradient_report",
     "load_cell",
     "source",
