@@ -167,6 +167,32 @@ async def test_inside_reads_a_text_with_a_trained_model(no_checkpoints, tui) -> 
         assert not heatmap.signed and heatmap.matrix.min() >= 0 and heatmap.matrix.max() <= 1
 
 
+async def test_inside_says_what_of_the_text_is_not_read_as_typed(
+    no_checkpoints, tui, monkeypatch
+) -> None:
+    # Characters outside the vocabulary (cleaned to spaces) and a text past MAX_TOKENS went
+    # without a word: the default text is read as typed, these are said in a warning.
+    from rnn_tui.tui.screens import gradients
+
+    monkeypatch.setattr(gradients, "MAX_TOKENS", 5)
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        field = screen.query_one("#inside-text", Input)
+        field.value = field.value[:5]
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        await until(pilot, lambda: screen.inside is not None)
+        assert [n for n in pilot.app.notified if n[1] == "warning"] == []
+        field.value = "日本語 émoji 🎉 x"
+        field.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: "".join(screen.inside["tokens"]) == " moji")
+        warnings = [message for message, severity in pilot.app.notified if severity == "warning"]
+        assert warnings == [
+            "⚠ cleaned as the corpus was (letters a–z only): '日', '本', '語', 'é', '🎉' read as "
+            "spaces · the text is 7 char tokens long: only the first 5 are read"
+        ]
+
+
 async def test_inside_refuses_a_checkpoint_that_is_not_a_language_model(
     no_checkpoints, tui
 ) -> None:
@@ -259,3 +285,29 @@ async def test_a_drop_down_is_as_wide_as_its_longest_choice_at_80_columns(tui) -
         assert overlay.region.height == len(ALSO)  # one line each: none wraps
         assert overlay.content_region.width >= max(len(label) for label, _ in ALSO)
         assert overlay.region.right <= 80
+
+
+async def test_the_facts_and_legend_say_a_whole_sequence_tau_and_where_a_curve_overflowed(
+    no_checkpoints, tui
+) -> None:
+    # τ past the length showed τ=1 while the field said 10; a curve that overflowed to inf
+    # read "g_1/g_T inf" with no word of where its drawn part stops.
+    from dataclasses import replace
+
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import compare_flows, gradient_report
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        options = {o.name: o.default for o in GRADIENT_OPTIONS} | {"length": 4, "truncate": 10}
+        report = gradient_report(options)
+        flows = compare_flows(4, 8, 0.8, 2.0, 2.0)
+        label, large = flows[1]
+        flows[1] = (label, replace(large, norms=[float("inf"), float("inf"), 5.0, 1.0]))
+        screen.query_one(FlowPanel).show(flows, report)
+        await pilot.pause()
+        facts = drawn(screen.query_one("#flow-facts", Static))
+        assert "truncated after τ=10 (the whole sequence of 4)" in facts
+        assert "g_1/g_T inf: overflowed back to t=2" in facts
+        labels = [label for label, *_ in screen.query_one(LinePlot)._series]
+        assert "tanh ρ=2 (inf to t=2)" in labels

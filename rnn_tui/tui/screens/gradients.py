@@ -218,7 +218,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         from rnn_tui.data.prefix import encode_prefix
         from rnn_tui.probe.activations import activations
         from rnn_tui.probe.cell import ProbeError, layer_inputs
-        from rnn_tui.probe.report import load_cell
+        from rnn_tui.probe.report import cut_message, load_cell
 
         cell, lm = load_cell(path)
         try:
@@ -226,11 +226,15 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         except DataError as exc:
             raise ProbeError(str(exc)) from None
         ids, tokens = encoded.ids[:MAX_TOKENS], encoded.tokens[:MAX_TOKENS]
+        # What the model does not read as typed, said as the Generate screen says it.
+        cut = cut_message(len(encoded.ids), MAX_TOKENS, lm.token)
+        warnings = [w for w in [*encoded.warnings(), cut] if w]
         if get_current_worker().is_cancelled:
             return {}
         acts = activations(cell, ids, tokens)
         inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
-        return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs}
+        return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs,
+                "warnings": warnings}  # fmt: skip
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False, description="step")
     def _at_step(self, inside: dict, t: int):
@@ -318,6 +322,9 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             if self._read is not None:
                 self.query_one(CheckpointPicker).path_loaded(self._read[0])
             self.inside = worker.result
+            if self.inside["warnings"]:
+                warning = "⚠ " + " · ".join(self.inside["warnings"])
+                self.notify(warning, severity="warning", markup=False)
             self.t = len(self.inside["ids"]) - 1
             panel = self.query_one(InsidePanel)
             panel.set_gates(list(self.inside["acts"].values))

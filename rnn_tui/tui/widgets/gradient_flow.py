@@ -150,11 +150,29 @@ class FlowPanel(Horizontal):
         series = []
         for (label, flow), color in zip(flows, COLORS, strict=False):
             t = list(range(1, len(flow.norms) + 1))
+            # The plot leaves out what overflowed; the legend says where the curve stops.
+            last = overflowed_to(flow.norms)
+            label = f"{label} (inf to t={last})" if last else label
             series.append(Series(label, t, flow.norms, color))
             if flow.predicted is not None:
                 series.append(Series("closed form", t, flow.predicted, "gray"))
         self.query_one(LinePlot).set_series(series)
         self.query_one("#flow-facts", Static).update(facts(flows, report))
+
+
+def overflowed_to(norms: list[float]) -> int:
+    """The last step t (1-based) whose norm overflowed to inf or NaN; 0 when none did."""
+    return max((t for t, norm in enumerate(norms, 1) if not math.isfinite(norm)), default=0)
+
+
+def _ratio(norms: list[float]) -> str:
+    """‖g_1‖/‖g_T‖, or what kept it from being a number."""
+    first, last = norms[0], norms[-1]
+    if not math.isfinite(first):
+        return f"inf: overflowed back to t={overflowed_to(norms)}"
+    if first == 0 < last:
+        return "0: underflowed"
+    return f"{first / last:.1e}" if last > 0 else "–"
 
 
 def _rate(norms: list[float]) -> str:
@@ -170,12 +188,10 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
     truncation of the reported cell."""
     text = Text(no_wrap=True, overflow="ellipsis")
     for (label, flow), color in zip(flows, COLORS, strict=False):
-        first, last = flow.norms[0], flow.norms[-1]
-        ratio = first / last if last > 0 and math.isfinite(first) else math.inf
         text.append("█ ", style=RUN_STYLES.get(color, ""))
         text.append(
             f"{label[:14]:<14} ρ {flow.spectral_radius:<4.3g} {_rate(flow.norms):<11} "
-            f"g_1/g_T {ratio:.1e}\n"
+            f"g_1/g_T {_ratio(flow.norms)}\n"
         )
         if flow.predicted is not None:
             worst = max(
@@ -188,10 +204,14 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
     clip, cut = report.clip, report.truncation
     text.append(f"{report.source} (ρ {report.flow.spectral_radius:.3g}):\n")
     if math.isfinite(clip.before):
+        # A τ past the length is the whole sequence: said, not shown as another value.
+        tau = f"τ={cut.tau}"
+        if report.truncate > cut.tau:
+            tau = f"τ={report.truncate} (the whole sequence of {cut.tau})"
         text.append(
             f"  clipping θ={clip.theta:g}: ‖g‖ {clip.before:.3g} → {clip.after:.3g}, "
             f"cosine {clip.cosine:.6f}\n"
-            f"  truncated after τ={cut.tau}: {100 * cut.relative_difference:.3g} % of ∂L/∂W_hh "
+            f"  truncated after {tau}: {100 * cut.relative_difference:.3g} % of ∂L/∂W_hh "
             "dropped"
         )
     else:
@@ -199,4 +219,4 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
     return text
 
 
-__all__ = ["FLOW_OPTIONS", "FlowPanel", "facts"]
+__all__ = ["FLOW_OPTIONS", "FlowPanel", "facts", "overflowed_to"]

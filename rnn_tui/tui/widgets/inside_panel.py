@@ -24,7 +24,9 @@ from rnn_tui.tui.widgets.text_field import TextField
 if TYPE_CHECKING:
     from rnn_tui.probe.activations import UnrolledStep
 
-SEEDS_TEXT = "the time traveller (for so it will be convenient to speak of him) was expounding"
+# The seeds' sentence without its parentheses: a character model cleans them to the spaces that
+# are there anyway, and a default read should not open with a warning about them.
+SEEDS_TEXT = "the time traveller for so it will be convenient to speak of him was expounding"
 GATE_NAMES = {"h": "hidden h_t", "c": "memory c_t", "z": "update z_t", "r": "reset r_t",
               "i": "input i_t", "f": "forget f_t", "o": "output o_t"}  # fmt: skip
 STRIP = 18  # units drawn in the unroll strips (three strips fit 80 columns)
