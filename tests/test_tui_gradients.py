@@ -308,6 +308,6 @@ async def test_the_facts_and_legend_say_a_whole_sequence_tau_and_where_a_curve_o
         await pilot.pause()
         facts = drawn(screen.query_one("#flow-facts", Static))
         assert "truncated after τ=10 (the whole sequence of 4)" in facts
-        assert "g_1/g_T inf: overflowed back to t=2" in facts
+        assert "g_1/g_T inf to t=2" in facts
         labels = [label for label, *_ in screen.query_one(LinePlot)._series]
         assert "tanh ρ=2 (inf to t=2)" in labels

@@ -166,12 +166,13 @@ def overflowed_to(norms: list[float]) -> int:
 
 
 def _ratio(norms: list[float]) -> str:
-    """‖g_1‖/‖g_T‖, or what kept it from being a number."""
+    """‖g_1‖/‖g_T‖, or what kept it from being a number (short: the line is cut at 80
+    columns, and the legend says the same)."""
     first, last = norms[0], norms[-1]
     if not math.isfinite(first):
-        return f"inf: overflowed back to t={overflowed_to(norms)}"
+        return f"inf to t={overflowed_to(norms)}"
     if first == 0 < last:
-        return "0: underflowed"
+        return "underflow"
     return f"{first / last:.1e}" if last > 0 else "–"
 
 
