@@ -77,3 +77,33 @@ def test_a_blank_corner_is_used_when_there_is_one(points, labels):
     )
     if free:  # every point still drawn
         assert before <= after
+
+
+async def test_a_legend_that_would_hide_points_in_every_corner_goes_under_the_plot() -> None:
+    """At 80 columns the Flow tab's curves reach every corner of its canvas, and the legend
+    covered their ends: it is written under the plot, which is built that many rows shorter."""
+    import numpy as np
+    from textual.app import App, ComposeResult
+
+    from rnn_tui.tui.widgets.plot import LinePlot, Series
+
+    class Narrow(App):
+        def compose(self) -> ComposeResult:
+            yield LinePlot(title="flow", xlabel="t", logy=True, nice_x=True)
+
+    app = Narrow()
+    async with app.run_test(size=(54, 16)) as pilot:
+        plot = app.query_one(LinePlot)
+        t = np.arange(1.0, 101.0)
+        labels = ["tanh ρ=0.8", "tanh ρ=2", "lstm f-bias 2", "linear ρ=0.8"]
+        # Two diagonals, a line along the top and one along the bottom: no corner is free.
+        curves = [10.0 ** (-t / 8), 10.0 ** (t / 8 - 12), np.full(100, 10.0), np.full(100, 1e-12)]
+        colors = ["cyan+", "red+", "green+", "orange+"]
+        plot.set_series([Series(*args) for args in zip(labels, [t] * 4, curves, colors)])
+        await pilot.pause()
+        lines = plot.render().plain.rstrip("\n").split("\n")
+        assert len(lines) == 16, "\n".join(lines)
+        bottom = next(i for i, line in enumerate(lines) if "└" in line)
+        assert not any(MARKER in line for line in lines[:bottom])  # no point hidden
+        under = " ".join(lines[bottom + 1 :])
+        assert all(f"{MARKER} {label}" in under for label in labels)

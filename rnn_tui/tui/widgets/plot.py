@@ -30,7 +30,7 @@ from textual.geometry import Size
 
 from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
-from rnn_tui.tui.widgets.plot_legend import place_legend
+from rnn_tui.tui.widgets.plot_legend import legend_hides, legend_lines, place_legend
 from rnn_tui.tui.widgets.plot_ticks import axis_label, log_ticks, nice_log_ticks, nice_ticks
 from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
@@ -38,6 +38,7 @@ POINTS_PER_COLUMN = 2
 ZOOM_STEP = 0.5  # `+` and the wheel halve the visible x range, `-` doubles it
 PAN_STEP = 0.2  # an arrow moves the view by a fifth of it
 RAW_COLOR = "gray"  # the raw points under a smoothed curve
+MIN_ROWS = 8  # of the figure left above a legend moved under it (else it stays in a corner)
 
 
 @dataclass(frozen=True)
@@ -109,6 +110,7 @@ class LinePlot(KeptFigurePlot):
         self._drag: tuple[int, int, tuple[float, float], tuple[float, float]] | None = None
         self._replotted_size = Size(0, 0)
         self._legend: list[tuple[str, str]] = []  # (label, colour) drawn by place_legend
+        self._below = 0  # rows of the legend written under the figure (finish_figure)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -177,10 +179,13 @@ class LinePlot(KeptFigurePlot):
         self._load_figure()
         self.refresh()
 
-    def _load_figure(self) -> None:
-        """Hand plotext the stored series, fitted to the current size (what a subclass adds to
-        the figure, it adds here: a render at a new size loads the figure again)."""
-        self.figure_changed()
+    def _load_figure(self, below: int = 0) -> None:
+        """Hand plotext the stored series, fitted to the current size less `below` rows (what a
+        subclass adds to the figure, it adds here: a render at a new size loads the figure
+        again). `below`: the same figure again, shorter, under a legend (finish_figure)."""
+        if not below:
+            self.figure_changed()
+        self._below = below
         self._replotted_size = self.size
         plt = self.plt
         # All settings, not only the data: limits and ticks of a view or a log axis left behind
@@ -232,11 +237,12 @@ class LinePlot(KeptFigurePlot):
                 ticks = nice_ticks(x_lo, x_hi, most=max(2, min(7, self.size.width // 6)))
                 plt.xticks(ticks, [axis_label(t) for t in ticks])
             if self.logy:
-                room = max(2, (self.size.height - 4) // 2)  # rows left by title and x axis
+                room = max(2, (self.size.height - below - 4) // 2)  # rows left by title, x axis
                 self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)
             elif self.nice_y:
                 # A row of plot between labels: the rows left by the title and the x axis.
-                ticks = nice_ticks(y_lo, y_hi, most=max(2, min(7, (self.size.height - 4) // 2)))
+                rows = self.size.height - below - 4
+                ticks = nice_ticks(y_lo, y_hi, most=max(2, min(7, rows // 2)))
                 plt.yticks(ticks, [axis_label(t) for t in ticks])
             if self.x_view is not None:
                 plt.xlim(*apart(*self.x_view))
@@ -416,4 +422,27 @@ class LinePlot(KeptFigurePlot):
         return super().render()
 
     def finish_figure(self, figure: RenderResult) -> RenderResult:
-        return place_legend(figure, self._legend) if isinstance(figure, Text) else figure
+        """The legend in a corner of the figure where it hides nothing; where every corner
+        hides points (a narrow plot), under a figure built that many rows shorter."""
+        if (
+            not isinstance(figure, Text)
+            or not self._legend
+            or not legend_hides(figure, self._legend)
+        ):
+            return place_legend(figure, self._legend) if isinstance(figure, Text) else figure
+        last = figure.split("\n")[-1]
+        base = last.spans[0].style if last.spans else ""
+        text = next(
+            (span.style for span in last.spans if last.plain[span.start : span.end].strip()), ""
+        )
+        indent = next((line.find("┌") for line in figure.plain.split("\n") if "┌" in line), 0)
+        width, height = self.size
+        below = legend_lines(self._legend, width, max(0, indent), base, text)
+        if height - len(below) < MIN_ROWS:
+            return place_legend(figure, self._legend)
+        if self._below != len(below):  # ticks for the rows left (built once per size and data)
+            self._load_figure(below=len(below))
+        self.plt.plotsize(width, height - len(below))
+        self.plt._set_size(width, height - len(below))
+        shorter = Text.from_ansi(self.plt.build())
+        return Text("\n").join([*shorter.split("\n"), *below])

@@ -4,7 +4,9 @@ plotext draws its legend in the canvas's top-left corner, over whatever is there
 curve, that is where the first epochs are (the highest perplexities), and the Train screen hid
 them under "train", "val" and "trigram". Here the figure is built without plotext's legend and
 the legend is laid over the built text afterwards, in the first corner (top-left, top-right,
-bottom-left, bottom-right) whose cells are all blank, or else the one that hides fewest.
+bottom-left, bottom-right) whose cells are all blank, or else the one that hides fewest; a
+LinePlot with no blank corner and the rows to spare writes it under the plot instead
+(`legend_lines`): at 80 columns the Flow tab's legend covered the ends of its curves.
 """
 
 from __future__ import annotations
@@ -42,17 +44,12 @@ def canvas(lines: Sequence[str]) -> tuple[int, int, int, int] | None:
     return top + 1, bottom - 1, left + 1, right - 1
 
 
-def place_legend(figure: Text, entries: Sequence[tuple[str, str]]) -> Text:
-    """`figure` with the legend of `entries` — (label, plotext colour) — in the corner of its
-    canvas that hides the fewest drawn cells (module docstring). Labels too long for the canvas
-    are cut; entries beyond its rows are left out."""
-    if not entries:
-        return figure
-    lines = figure.split("\n", allow_blank=True)
-    plain = [line.plain for line in lines]
+def _corner(plain: list[str], entries: Sequence[tuple[str, str]]):
+    """(row, column, width, entries shown, drawn cells hidden) of the legend's best corner, or
+    None without a box."""
     box = canvas(plain)
     if box is None:
-        return figure
+        return None
     row0, row1, col0, col1 = box
     width = min(max(len(label) for label, _ in entries) + len(MARKER) + 3, col1 - col0 + 1)
     shown = entries[: row1 - row0 + 1]
@@ -69,6 +66,26 @@ def place_legend(figure: Text, entries: Sequence[tuple[str, str]]) -> Text:
         return sum(ch not in BLANK for line in plain[r : r + height] for ch in line[c : c + width])
 
     row, col = min(corners, key=hidden)  # min keeps the first of equals: top-left first
+    return row, col, width, shown, hidden((row, col))
+
+
+def legend_hides(figure: Text, entries: Sequence[tuple[str, str]]) -> int:
+    """How many drawn cells the legend of `entries` hides in the best corner of `figure`."""
+    placed = _corner(figure.plain.split("\n"), entries) if entries else None
+    return placed[-1] if placed else 0
+
+
+def place_legend(figure: Text, entries: Sequence[tuple[str, str]]) -> Text:
+    """`figure` with the legend of `entries` — (label, plotext colour) — in the corner of its
+    canvas that hides the fewest drawn cells (module docstring). Labels too long for the canvas
+    are cut; entries beyond its rows are left out."""
+    if not entries:
+        return figure
+    lines = figure.split("\n", allow_blank=True)
+    placed = _corner([line.plain for line in lines], entries)
+    if placed is None:
+        return figure
+    row, col, width, shown, _ = placed
     for i, (label, color) in enumerate(shown):
         line = lines[row + i]
         if len(line) < col + width:
@@ -80,4 +97,26 @@ def place_legend(figure: Text, entries: Sequence[tuple[str, str]]) -> Text:
     return Text("\n").join(lines)
 
 
-__all__ = ["color_style", "canvas", "place_legend"]
+def legend_lines(
+    entries: Sequence[tuple[str, str]], width: int, indent: int, base: Style, label: Style
+) -> list[Text]:
+    """The legend written under a plot rather than over it: entries side by side, as many rows
+    as they need at `width`, from column `indent` (the canvas's left edge)."""
+    rows: list[Text] = []
+    row = Text(" " * indent, style=base)
+    for text, color in entries:
+        piece = f"{MARKER} {text}"
+        if row.cell_len > indent and row.cell_len + 2 + len(piece) > width:
+            rows.append(row)
+            row = Text(" " * indent, style=base)
+        if row.cell_len > indent:
+            row.append("  ", style=base)
+        row.append(MARKER, style=base + color_style(color))
+        row.append(f" {text}", style=base + label)
+    rows.append(row)
+    for row in rows:
+        row.truncate(width, pad=True)
+    return rows
+
+
+__all__ = ["canvas", "color_style", "legend_hides", "legend_lines", "place_legend"]

@@ -97,8 +97,8 @@ class ZeroBasedPlot(TimedPlot):
     """A LinePlot whose y axis starts at 0: BLEU (0–100) reads as a share of the scale, and a
     run at BLEU 0 gets a flat line at the bottom rather than an axis from −1 to 1."""
 
-    def _load_figure(self) -> None:
-        super()._load_figure()  # plotext draws at the next render, so these limits still apply
+    def _load_figure(self, below: int = 0) -> None:
+        super()._load_figure(below)  # plotext draws at the next render, so these limits still apply
         if self.y_view is not None:
             return  # panned up or down: the view's own limits
         ys = [y for *_, y, _ in self._series if len(y)]
