@@ -111,6 +111,8 @@ class Option:
                 text += " (or " + self.extra.get("pattern_help", self.pattern) + ")"
         elif self.kind in (int, float):
             text = _KIND_NAMES[self.kind] + _range_text(self)
+        elif self.pattern:
+            text = self.extra.get("pattern_help", self.pattern)
         else:
             text = ("" if self.empty_ok else "non-empty ") + _KIND_NAMES[self.kind]
         if self.optional:
@@ -165,6 +167,10 @@ class Option:
             return False
         if kind is str and not self.empty_ok and not value.strip():
             return False
+        if kind is str and self.pattern and not self.choices:
+            # A pattern alone is the whole rule (--horizons): the CLI, a form and the trainer
+            # then refuse the same texts.
+            return _matches(self.pattern, value)
         if self.choices and value not in self.choices:
             return bool(self.pattern) and isinstance(value, str) and _matches(self.pattern, value)
         if kind in (int, float):

@@ -159,10 +159,23 @@ def test_resume_refuses_a_changed_series(tmp_path, capsys):
     assert code == 2 and "changed since the run started" in err
 
 
+def test_horizons_may_have_spaces_around_the_commas(tmp_path, capsys):
+    # "1, 4" as people write a list: the form took it, the trainer refused it.
+    run = tmp_path / "r"
+    code, out, err = call(
+        ["train", "--task", "forecast", "--horizons=1, 4", "--epochs", "1", "--length", "100",
+         "--hidden", "2", "--run-dir", str(run)],
+        capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    assert "k=1 RMSE" in out + err and "k=4 RMSE" in out + err
+
+
 @pytest.mark.parametrize(
     ("extra", "fragment"),
     [
-        (["--horizons", "1,x"], "horizons must be up to 8 whole numbers"),
+        (["--horizons", "1,x"], "--horizons: must be up to 8 whole numbers"),
+        (["--horizons", "1, 0"], "horizons must be in [1, 10,000]"),
         (["--n-train", "996"], "leaves none held out"),
         (["--series", "airline", "--horizons", "1,200"], "horizon 200 reaches back"),
         (["--layers", "2"], "the autoregressive MLP has one hidden layer"),

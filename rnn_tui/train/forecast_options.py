@@ -19,13 +19,14 @@ FIRST_POSITIONS = ("drop", "pad")
 SCALING = ("auto", "on", "off")
 MAX_HORIZON = 10_000
 MAX_SERIES = 1_000_000  # points: a latent model's held-out scoring steps through each one
-HORIZONS_PATTERN = r"\d+(,\d+){0,7}"
+# Spaces around the commas are fine ("1, 4, 16", as people write lists).
+HORIZONS_PATTERN = r"\s*\d+\s*(,\s*\d+\s*){0,7}"
 
 
 def parse_horizons(text: str) -> tuple[int, ...]:
-    """ "1,4,16,64" → (1, 4, 16, 64): distinct, increasing, each in [1, MAX_HORIZON]; ValueError
-    with a line for people otherwise."""
-    if not re.fullmatch(HORIZONS_PATTERN, text.strip()):
+    """ "1,4,16,64" or "1, 4, 16, 64" → (1, 4, 16, 64): distinct, increasing, each in
+    [1, MAX_HORIZON]; ValueError with a line for people otherwise."""
+    if not re.fullmatch(HORIZONS_PATTERN, text):
         raise ValueError(
             f"horizons must be up to 8 whole numbers separated by commas (got {quoted(text)})"
         )
@@ -121,7 +122,7 @@ FORECAST_OWN = (
         "1,4,16,64",
         "k of the k-step-ahead predictions scored",
         pattern=HORIZONS_PATTERN,
-        extra={"pattern_help": "comma-separated whole numbers"},
+        extra={"pattern_help": "up to 8 whole numbers separated by commas"},
         metavar="K,K,…",
         empty_ok=False,
     ),

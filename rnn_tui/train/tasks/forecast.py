@@ -27,24 +27,19 @@ import torch
 import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
-from rnn_tui.data.errors import DataError
 from rnn_tui.data.series_baselines import detect_period
 from rnn_tui.data.series_files import SINE, load_series
-from rnn_tui.data.series_transform import SeriesTransform
-from rnn_tui.data.timeseries import ar_features, ar_split
+from rnn_tui.data.timeseries import ar_features
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
+from rnn_tui.train.forecast_plan import plan_split, plan_transform, scaled
 from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
 NOISE = 0.2  # the seeds' N(0, 0.2)
-
-
-def _scaling(config: Config) -> bool:
-    return config.scale == "on" or (config.scale == "auto" and config.series != SINE)
 
 
 class ForecastTask(Sharded):
@@ -55,8 +50,8 @@ class ForecastTask(Sharded):
 
     def __init__(self, config: Config, device: torch.device) -> None:
         self.config, self.device = config, device
-        try:
-            self.horizons = parse_horizons(config.horizons)
+        try:  # before a large series is read
+            parse_horizons(config.horizons)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
         if config.model == "mlp" and config.layers != 1:
@@ -73,31 +68,24 @@ class ForecastTask(Sharded):
             progress=progress_for(os.path.basename(str(config.series)), "reading"),
         )
         x = self.series.values
-        tau, drop = config.tau, config.first == "drop"
-        offset = 1 if config.diff else 0
-        split = ar_split(
+        tau, offset = config.tau, 1 if config.diff else 0
+        # The checks the Forecast screen's form makes too (train/forecast_plan.py).
+        self.horizons, split = plan_split(
             len(x),
-            tau,
-            config.first,
+            tau=tau,
+            first=config.first,
             diff=config.diff,
             n_train=config.n_train,
-            auto_train=round(0.6 * config.length) if config.series == SINE else None,
+            horizons=config.horizons,
+            sine_length=config.length if config.series == SINE else None,
             name=f"series {self.series.name}",
         )
         self.first_label, self.n_train = split.first_label, split.n_train
-        self.first_test = self.first_label + self.n_train  # z-index of the first held-out label
-        min_start = self.first_label - 1 if drop else 0
-        reach = self.first_test - self.horizons[-1]
-        if reach < min_start:
-            raise DataError(
-                f"horizon {self.horizons[-1]} reaches back before the series' start from its first "
-                f"held-out point (at most {self.first_test - min_start} here): lower --horizons"
-            )
-        self.transform = SeriesTransform.fit(
-            x, self.first_test + offset, config.log, config.diff, _scaling(config)
+        self.first_test = split.first_test  # z-index of the first held-out label
+        self.transform, z = plan_transform(
+            x, split, log=config.log, diff=config.diff, scale=scaled(config.scale, config.series)
         )
         self.offset = offset
-        z = self.transform.forward(x)
         self.z_values = z
         self.z = torch.tensor(z, dtype=torch.float32, device=device)
         features, labels = ar_features(z.astype(np.float32), tau, config.first)
