@@ -187,12 +187,12 @@ async def test_enter_in_the_path_field_says_what_the_file_gives(
     answers in a notification, why the file cannot be read or its points and split."""
     bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
     bad.write_text("month,passengers\n1949-01,112\n1949-02,oops\n", encoding="utf-8")
-    good.write_text("t,y\n" + "".join(f"m{i},{i % 7}\n" for i in range(50)), encoding="utf-8")
+    good.write_text("t,y\n" + "".join(f"m{i},{i % 7}\n" for i in range(200)), encoding="utf-8")
     async with forecast_app().run_test(size=(80, 24)) as pilot:
         for path, text, severity in [
             (bad, f"series: {bad} has no numeric column (its columns: month, passengers)", "error"),
             (tmp_path, "series: ", "error"),
-            (good, "series: 50 points → ", "information"),
+            (good, "series: 200 points → ", "information"),
         ]:
             screen = await choose_series_file(pilot, tui, path)
             screen.query_one("#fc-series-path", Input).focus()
@@ -233,6 +233,40 @@ async def test_a_fifo_series_is_refused_under_the_form_without_reading_it(
         await pilot.pause()
         assert tui.errors(pilot.app)[-1] == f"cannot start: {refused}"
         assert not runs.exists()
+
+
+async def test_the_form_makes_the_trainers_checks_before_starting(
+    runs, tmp_path, tui, forecast_app
+) -> None:
+    """Start never reports "started" for options the trainer then refuses: the counts line
+    makes its checks (the horizons, their reach, the transform of the values)."""
+    calls: list = []
+    huge = tmp_path / "huge.csv"
+    huge.write_text("".join(f"{'1e308' if i % 2 else '-1e308'}\n" for i in range(200)))
+    async with forecast_app(command_builder=fake_builder(calls=calls)).run_test(
+        size=(120, 40)
+    ) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        form = screen.query_one(ForecastForm)
+        form.set_value("horizons", "1, 4, 16")  # spaces after the commas: the trainer's too
+        await pilot.pause()
+        assert counts(screen).startswith("1,000 points → 996 pairs")
+        form.set_value("log", True)  # the sine goes below 0
+        await pilot.pause()
+        assert counts(screen) == "a log transform needs every value above 0 (turn --log off)"
+        form.set_value("log", False)
+        form.set_value("horizons", "1,700")
+        await pilot.pause()
+        assert counts(screen).startswith("horizon 700 reaches back before the series' start")
+        form.set_value("horizons", "1, 4, 16")
+        screen = await choose_series_file(pilot, tui, huge)
+        assert counts(screen).startswith("the series' values are too large to difference or")
+        await pilot.press("escape", "s")
+        await pilot.pause()
+        assert calls == [] and tui.errors(pilot.app)[-1].startswith(
+            "cannot start: the series' values are too large"
+        )
 
 
 async def test_an_invalid_field_refuses_to_start_and_names_it(runs, tui, forecast_app) -> None:

@@ -16,6 +16,8 @@ from rnn_tui.data.series_transform import SeriesTransform
 from rnn_tui.data.timeseries import ArSplit, ar_split
 from rnn_tui.train.forecast_options import parse_horizons
 
+SINE_NOISE = 0.2  # the seeds' N(0, 0.2)
+
 
 def scaled(scale: str, series: str) -> bool:
     """Whether `--scale` standardises `series` (auto: off for the seeds' sine, on otherwise)."""
@@ -64,4 +66,4 @@ def plan_transform(
     return transform, transform.forward(values)
 
 
-__all__ = ["plan_split", "plan_transform", "scaled"]
+__all__ = ["SINE_NOISE", "plan_split", "plan_transform", "scaled"]

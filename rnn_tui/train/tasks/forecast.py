@@ -33,13 +33,13 @@ from rnn_tui.data.timeseries import ar_features
 from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.forecast_options import parse_horizons
-from rnn_tui.train.forecast_plan import plan_split, plan_transform, scaled
+from rnn_tui.train.forecast_plan import SINE_NOISE, plan_split, plan_transform, scaled
 from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 
-NOISE = 0.2  # the seeds' N(0, 0.2)
+NOISE = SINE_NOISE
 
 
 class ForecastTask(Sharded):

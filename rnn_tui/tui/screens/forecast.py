@@ -163,16 +163,16 @@ on the training part only, and forecasts are shown in the series' own units.
                     "model and again after every epoch; save it to a file"
                 )
             # A path typed character by character: a newer read cancels this one.
-            points = len(load_series(series, column, cancelled=lambda: worker.is_cancelled))
-            error = ""
+            values = load_series(series, column, cancelled=lambda: worker.is_cancelled).values
+            points, error = len(values), ""
         except (DataError, OSError) as exc:
-            points, error = None, plain(str(exc))
+            points, error, values = None, plain(str(exc)), None
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._points_read, points, error)
+            self.app.call_from_thread(self._points_read, points, error, values)
 
-    def _points_read(self, points: int | None, error: str) -> None:
+    def _points_read(self, points: int | None, error: str, values=None) -> None:
         form = self.query_one(ForecastForm)
-        form.set_points(points, error)
+        form.set_points(points, error, values)
         if self._tell_points:  # Enter in the path field: its answer, where it is seen
             self._tell_points = False
             text, bad = form.counts_text()
@@ -253,6 +253,8 @@ on the training part only, and forecasts are shown in the series' own units.
         counts, bad = form.counts_text()
         if bad:
             problems.append(counts)
+        if not problems and form.pending():
+            problems.append("the series is still being read")
         if problems:
             self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
             return

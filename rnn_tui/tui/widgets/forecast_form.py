@@ -3,23 +3,25 @@ one compact row each, built from the forecast task's declarations (train/forecas
 and checked as typed by each option's own parse.
 
 Under the rows a line counts what the choices give — "996 pairs (first τ dropped): 600 train,
-396 held out" — the same split the trainer makes (data.timeseries.ar_split). The sine's length
-is a field; another series' length is read by the screen in a worker and handed to
+396 held out" — after the trainer's own checks (train/forecast_plan.py: the split, the horizons'
+reach, the transform of the values), so Start never starts runs the trainer refuses. The sine is
+made here from its fields; another series is read by the screen in a worker and handed to
 `set_points`.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.series_files import SINE
-from rnn_tui.data.timeseries import ar_split
+from rnn_tui.data.series_files import SINE, load_series
 from rnn_tui.options import Option, by_name
 from rnn_tui.train.forecast_options import FORECAST_OPTIONS, LATENT
+from rnn_tui.train.forecast_plan import SINE_NOISE, plan_split, plan_transform, scaled
 from rnn_tui.train.options import FILE
 from rnn_tui.tui.widgets.option_input import (
     option_control,
@@ -86,6 +88,11 @@ class ForecastForm(VerticalScroll, can_focus=False):
         super().__init__(id=id)
         self._points: int | None = None  # length of the series chosen (sine: the field's T)
         self._points_error = ""
+        self._values: np.ndarray | None = None  # the chosen file's values, once read
+        # The last transform checked and its answer: a million values take ~20 ms to check,
+        # and every keystroke recounts.
+        self._checked: tuple[tuple, str | None] = ((), None)
+        self._sine: tuple[tuple, np.ndarray | None] = ((), None)
         # The rows and fields by name, kept as composed: an id query walks the whole form, and
         # every keystroke recounts the split from ~10 of them.
         self._rows: dict[str, Horizontal] = {}
@@ -185,10 +192,18 @@ class ForecastForm(VerticalScroll, can_focus=False):
 
     # -- the split ----------------------------------------------------------------------------
 
-    def set_points(self, points: int | None, error: str = "") -> None:
-        """The chosen series' length (None while unknown), or why it cannot be read."""
-        self._points, self._points_error = points, error
+    def set_points(
+        self, points: int | None, error: str = "", values: np.ndarray | None = None
+    ) -> None:
+        """The chosen series' length (None while unknown) and values, or why it cannot be
+        read."""
+        self._points, self._points_error, self._values = points, error, values
         self._update_counts()
+
+    def pending(self) -> bool:
+        """Whether the chosen file is still being read (nothing about it is known yet)."""
+        series, _ = self.series_source()
+        return series not in ("", SINE) and self._points is None and not self._points_error
 
     def _update_counts(self) -> None:
         line = self._counts
@@ -206,20 +221,56 @@ class ForecastForm(VerticalScroll, can_focus=False):
         if points is None or any(v is None for v in values):
             return "pairs: (fill in the fields)" if points is not None else "pairs: …", False
         tau, first, n_train, diff = values
-        auto = round(0.6 * int(points)) if series == SINE else None
+        horizons = self._valid("horizons")
+        if horizons is None:
+            return "pairs: (fill in the fields)", False
         try:
-            split = ar_split(
-                int(points), int(tau), str(first), diff=bool(diff), n_train=int(n_train),
-                auto_train=auto, name="the series",
+            _, split = plan_split(
+                int(points), tau=int(tau), first=str(first), diff=bool(diff),
+                n_train=int(n_train), horizons=str(horizons),
+                sine_length=int(points) if series == SINE else None,
             )  # fmt: skip
-        except DataError as exc:
+            problem = self._transform_problem(series, split, bool(diff))
+        except (DataError, ValueError) as exc:
             return str(exc), True
+        if problem:
+            return problem, True
         how = "first τ dropped" if first == "drop" else "first τ padded"
         return (
             f"{points:,} points → {split.pairs:,} pairs ({how}): {split.n_train:,} train, "
             f"{split.held_out:,} held out",
             False,
         )
+
+    def _transform_problem(self, series: str, split, diff: bool) -> str | None:
+        """Why the trainer could not transform the values (log of values ≤ 0, values too large
+        to difference or scale), or None; None too while the values are unknown."""
+        log, scale = self._valid("log"), self._valid("scale")
+        values = self._sine_values() if series == SINE else self._values
+        if values is None or log is None or scale is None:
+            return None
+        key = (id(values), len(values), split.first_test, bool(log), diff, str(scale))
+        if self._checked[0] != key:
+            try:
+                plan_transform(
+                    values, split, log=bool(log), diff=diff, scale=scaled(str(scale), series)
+                )
+                problem = None
+            except DataError as exc:
+                problem = str(exc)
+            self._checked = (key, problem)
+        return self._checked[1]
+
+    def _sine_values(self) -> np.ndarray | None:
+        """The sine the fields make (the trainer's own), kept while they stay the same."""
+        length, seed = self._valid("length"), self._valid("noise_seed")
+        if length is None or seed is None:
+            return None
+        key = (int(length), int(seed))
+        if self._sine[0] != key:
+            series = load_series(SINE, length=int(length), noise=SINE_NOISE, seed=int(seed))
+            self._sine = (key, series.values)
+        return self._sine[1]
 
     # -- events -------------------------------------------------------------------------------
 
