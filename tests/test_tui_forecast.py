@@ -415,6 +415,30 @@ async def test_quitting_asks_once_about_the_runs_of_every_screen(runs, tui, monk
 # -- saved runs ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    "failure",
+    [("--refuse", "the series' values are too large"), ("--fail-after", "1", "--fail", "boom")],
+)
+async def test_a_failed_start_keeps_the_results_on_screen(saved, tui, forecast_app, failure):
+    # They were cleared: "no run: s starts both" and a title left at "multi-step after t = ".
+    app = forecast_app(command_builder=fake_builder(*failure))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await open_saved(pilot, tui, screen)
+        before = table(screen)
+        assert "mlp" in before and "gru" in before
+        screen.set_focus(None)
+        await pilot.press("s")
+        await wait_for(pilot, screen, lambda: not screen.training() and tui.errors(pilot.app))
+        await wait_for(pilot, screen, lambda: not screen._view_loading)
+        assert table(screen) == before
+        plots = {p.id: p for p in screen.query(LinePlot)}
+        assert plots["fc-plot-multi"].plot_title == "multi-step after t = 604"
+        progress = str(screen.query_one("#fc-progress", Static).render())
+        assert "no run" not in progress
+
+
 async def test_saved_runs_reopen_in_their_slots_and_the_keys_steer_the_panels(
     saved, tui, forecast_app
 ) -> None:

@@ -55,8 +55,10 @@ class RunPair:
         keep_others: bool = False,
     ) -> tuple[list[TrainProcess], list[Notice]]:
         """Start one trainer per planned slot (slot → its options), each writing a new run
-        directory under `root`; every slot is emptied first (with `keep_others`, only the
-        planned ones). Returns the trainers started and a notice for each that could not be."""
+        directory under `root` and shown alone in its slot; the other slots are emptied (with
+        `keep_others`, kept). A planned slot keeps what it showed before, to show it again if
+        its trainer refuses the options (FollowedRuns.start). Returns the trainers started and a
+        notice for each that could not be."""
         started: list[TrainProcess] = []
         notices: list[Notice] = []
         for slot in self.slots:
@@ -64,7 +66,6 @@ class RunPair:
                 if not keep_others:
                     self.clear(slot)
                 continue
-            self.clear(slot)
             try:
                 started.append(self.slots[slot].start(root, plan[slot], command_builder, nice=nice))
             except RunError as exc:

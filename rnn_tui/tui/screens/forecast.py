@@ -112,6 +112,9 @@ on the training part only, and forecasts are shown in the series' own units.
         super().__init__(**kwargs)
         self.pair = self.slots = RunPair(SLOT_COLORS, slot_of, "forecast")
         self.views: dict = {}  # slot → ForecastView
+        self._view_paths: dict[str, str] = {}  # slot → the run its view is of
+        self._loading_paths: dict[str, str] = {}  # slot → the run its view worker reads
+        self._drawn: dict[str, int] = {}  # slot → id of the view the panels show
         self._view_keys: dict[str, tuple] = {}  # slot → what its view was computed from
         self._view_loading: set[str] = set()
         self._tell_points = False  # Enter in the path field: notify the next count's result
@@ -197,6 +200,27 @@ on the training part only, and forecasts are shown in the series' own units.
 
     def redraw(self) -> None:
         self.query_one(ForecastResults).show_progress(self.snapshots())
+        # By identity: a view's arrays do not compare as one truth value.
+        if {slot: id(v) for slot, v in self._shown_views().items()} != self._drawn:
+            self._draw_views()
+
+    def _shown_views(self) -> dict:
+        """The views to draw: each slot's while it is of the run the slot shows, or when the
+        run started there ended without one (refused or failed): a failed start leaves the
+        results it would have replaced on screen."""
+        shown = {}
+        for slot, snap in self.snapshots().items():
+            view = self.views.get(slot)
+            if view is None or snap is None:
+                continue
+            if self._view_paths.get(slot) == str(snap.path) or not snap.active:
+                shown[slot] = view
+        return shown
+
+    def _draw_views(self) -> None:
+        shown = self._shown_views()
+        self._drawn = {slot: id(view) for slot, view in shown.items()}
+        self.query_one(ForecastResults).show_views(shown)
 
     def load_views(self) -> None:
         """Turn each run's checkpoint into the figures after every epoch and at its end."""
@@ -208,6 +232,7 @@ on the training part only, and forecasts are shown in the series' own units.
                 continue
             self._view_keys[slot] = key
             self._view_loading.add(slot)
+            self._loading_paths[slot] = str(snap.path)
             self.run_worker(
                 partial(self._compute_view, snap.path),
                 name=slot,
@@ -237,10 +262,11 @@ on the training part only, and forecasts are shown in the series' own units.
         snap = self.pair.snapshots()[slot]
         if worker.state == WorkerState.SUCCESS and worker.result is not None:
             self.views[slot] = worker.result
+            self._view_paths[slot] = self._loading_paths.get(slot, "")
         elif worker.state == WorkerState.ERROR and (snap is None or not snap.active):
             # A live run's checkpoint may be mid-write: the next epoch tries again.
             self.notify(f"cannot forecast: {error_text(worker.error)}", severity="error")
-        self.query_one(ForecastResults).show_views(self.views)
+        self._draw_views()
 
     # -- starting and stopping ----------------------------------------------------------------
 
@@ -265,15 +291,14 @@ on the training part only, and forecasts are shown in the series' own units.
         plan = {AR: {**options, "model": "mlp", "layers": None, "num_steps": None}}
         if latent != "none":
             plan[LATENT] = {**options, "model": latent}
-        self.views.clear()
-        self._view_keys.clear()
+        # The views stay: hidden while the new runs train, drawn again if they fail.
         self._told.clear()
         started, notices = self.pair.start(
             self.runs_root, plan, self.command_builder, nice=self.child_nice
         )
         self._tell(notices)
         self.started(p.path.name for p in started)
-        self.query_one(ForecastResults).show_views(self.views)
+        self._draw_views()
         self.redraw()
         self._show_runs()
 
@@ -297,7 +322,7 @@ on the training part only, and forecasts are shown in the series' own units.
         self.views.pop(slot, None)
         self._view_keys.pop(slot, None)
         self._first_read(self.pair.slots[slot], key)
-        self.query_one(ForecastResults).show_views(self.views)
+        self._draw_views()
         self._show_runs()
         return True
 
@@ -324,7 +349,7 @@ on the training part only, and forecasts are shown in the series' own units.
         for key in ticked:
             if key not in self.pair.shown().values():
                 self.open_run(key)
-        self.query_one(ForecastResults).show_views(self.views)
+        self._draw_views()
         self._show_runs()
         self.redraw()
 

@@ -236,6 +236,7 @@ class ForecastResults(Vertical):
     def _plot_multi(self) -> None:
         plot = self.query_one("#fc-plot-multi", LinePlot)
         if not self.views:
+            plot.plot_title = "multi-step, fed on itself"
             plot.set_series([])
             return
         first = next(iter(self.views.values()))
