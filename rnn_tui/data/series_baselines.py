@@ -4,17 +4,22 @@ trigram is for the language models:
     naive            x̂_{t+k} = x_t                          (the last value seen)
     seasonal naive   x̂_{t+k} = x_{t+k−m⌈k/m⌉}               (the same season, last period seen)
 
-and the season length m, given or found: the lag in [2, n/3] at which the autocorrelation of the
-training part (differenced, so a trend does not hide the season) has its highest peak, if that
-peak is above 0.3 — otherwise the series has no season to speak of and there is no seasonal
-baseline.
+and the season length m, given or found: the lag in [2, n/3] where the autocorrelation of the
+training part (differenced, so a trend does not hide the season) has its highest peak — a local
+maximum, higher than the lags beside it — if that peak is above both 0.3 and the noise band
+2/√n (Bartlett's, for a series without autocorrelation). Otherwise the series has no season to
+speak of and there is no seasonal baseline. A smooth series without a season decays from lag 1
+on: its largest value at lags ≥ 2 is at lag 2, which is no peak.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 ACF_THRESHOLD = 0.3
+NOISE_BAND = 2.0  # ≈ 1.96: a white-noise autocorrelation stays within ±2/√n 95% of the time
 
 
 def naive_forecast(x: np.ndarray, targets: np.ndarray, k: int) -> np.ndarray:
@@ -38,21 +43,39 @@ def detect_period(x: np.ndarray) -> int | None:
     denominator = float(d @ d)
     if denominator <= 0:
         return None
-    lags = np.arange(2, n // 3 + 1)
+    top = n // 3  # the longest season looked for; its right neighbour, top + 1, is < n
+    threshold = max(ACF_THRESHOLD, NOISE_BAND / math.sqrt(n))
+
+    def exact(lag: int) -> float:
+        return float(d[:-lag] @ d[lag:]) / denominator
+
     if n <= EXACT_UP_TO:
-        acf = np.array([float(d[:-lag] @ d[lag:]) for lag in lags]) / denominator
-    else:
-        # One dot product per lag is O(n²): 16 s for a million points. The FFT gives every
-        # lag's Σ d_t d_{t+lag} at once (Wiener–Khinchin); the lags near its top are then
-        # recomputed exactly, so the answer is the exact loop's.
-        size = 1 << (2 * n - 1).bit_length()
-        spectrum = np.fft.rfft(d, size)
-        rough = np.fft.irfft(spectrum * np.conj(spectrum), size)[lags] / denominator
-        near = lags[rough >= rough.max() - FFT_SLACK]
-        acf = np.full(len(lags), -np.inf)
-        acf[near - 2] = [float(d[:-lag] @ d[lag:]) / denominator for lag in near]
-    best = int(np.argmax(acf))  # the first of equal peaks, as a loop with `>` keeps
-    return int(lags[best]) if acf[best] > ACF_THRESHOLD else None
+        acf = [math.nan] + [exact(lag) for lag in range(1, top + 2)]  # indexed by lag
+        peaks = [
+            m
+            for m in range(2, top + 1)
+            if acf[m] > acf[m - 1] and acf[m] >= acf[m + 1] and acf[m] > threshold
+        ]
+        # The highest; the first of equal peaks, as a loop with `>` keeps.
+        return min(peaks, key=lambda m: (-acf[m], m)) if peaks else None
+    # One dot product per lag is O(n²): 16 s for a million points. The FFT gives every lag's
+    # Σ d_t d_{t+lag} at once (Wiener–Khinchin); the peaks near its top are then checked with
+    # exact values, so the answer is the exact loop's.
+    size = 1 << (2 * n - 1).bit_length()
+    spectrum = np.fft.rfft(d, size)
+    rough = np.fft.irfft(spectrum * np.conj(spectrum), size)[: top + 2] / denominator
+    m = np.arange(2, top + 1)
+    near_peak = (rough[m] > rough[m - 1] - FFT_SLACK) & (rough[m] >= rough[m + 1] - FFT_SLACK)
+    candidates = m[near_peak & (rough[m] > threshold - FFT_SLACK)]
+    best, best_value = None, -math.inf
+    for lag in sorted(candidates.tolist(), key=lambda lag: (-rough[lag], lag)):
+        if rough[lag] < best_value - 2 * FFT_SLACK:
+            break  # no later candidate can be higher
+        value = exact(lag)
+        peak = value > exact(lag - 1) and value >= exact(lag + 1) and value > threshold
+        if peak and (value > best_value or (value == best_value and lag < best)):
+            best, best_value = lag, value
+    return best
 
 
 EXACT_UP_TO = 4096  # points up to which every lag is one dot product (the seeds' series)
