@@ -353,3 +353,11 @@ def test_labels_that_int_refuses_are_not_months(year):
         f"19{49 + i // 12}-{i % 12 + 1:02d},{i}\n" for i in range(30)
     )
     assert parse_csv(monthly, "s.csv").period_hint == 12
+
+
+def test_labels_past_month_12_are_not_monthly_dates():
+    # "2020-0" … "2020-199" went one "month" apart and were taken as monthly: a season of 12.
+    text = "t,v\n" + "".join(f"2020-{i},{i % 5}\n" for i in range(200))
+    assert parse_csv(text, "s.csv").period_hint is None
+    text = "t,v\n" + "".join(f"2020-{i},{i % 5}\n" for i in range(1, 13))
+    assert parse_csv(text, "s.csv").period_hint == 12

@@ -285,13 +285,15 @@ def _label_column(header: list[str], sniffed: list[list[str]], index: int) -> in
 
 
 def _monthly(labels: Sequence[str]) -> bool:
-    """Labels like 1949-01 or 1949-01-01, one month apart throughout."""
+    """Labels like 1949-01 or 1949-01-01 (a month 1–12), one month apart throughout."""
     months = []
     for text in labels:
         parts = text.split("-")
         # isdecimal and short: int() refuses "²" and numbers past 4,300 digits.
         if len(parts) < 2 or not all(p.isdecimal() and len(p) <= 6 for p in parts[:2]):
             return False
+        if not 1 <= int(parts[1]) <= 12:
+            return False  # "2020-0" … "2020-199" count something else: no months
         months.append(int(parts[0]) * 12 + int(parts[1]))
     return len(months) > 1 and all(b - a == 1 for a, b in zip(months, months[1:], strict=False))
 
