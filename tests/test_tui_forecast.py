@@ -461,8 +461,11 @@ async def test_saved_runs_reopen_in_their_slots_and_the_keys_steer_the_panels(
         screen.set_focus(None)
         await pilot.press("t")
         assert "held-out RMSE" in table(screen)
+        assert "unreliable" not in table(screen)
         await pilot.press("t")
-        assert "held-out MAPE" in table(screen)
+        # The sine crosses zero: its percentages divide by values near 0.
+        assert "held-out MAPE % per k, best by MAPE" in table(screen)
+        assert "MAPE unreliable: the series crosses 0" in table(screen)
         assert "mlp" in plots["fc-plot-k"].plot_title
         await pilot.press("m")
         assert "gru" in plots["fc-plot-k"].plot_title
@@ -595,3 +598,52 @@ async def test_a_run_whose_series_changed_is_one_line_and_the_app_stays(
             "cannot forecast: the series sine changed since this model was trained"
         ]
         assert screen.views == {}
+
+
+def fake_view(model: str, errors: dict, values, period: int | None = 12):
+    """What error_table and verdict read of a ForecastView."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from rnn_tui.data.series_files import PointNumbers, Series
+
+    values = np.asarray(values, dtype=float)
+    series = Series("s", "v", values, PointNumbers(len(values)))
+    return SimpleNamespace(model=model, errors=errors, period=period, series=series, first_test=1)
+
+
+def table_text(renderable, width: int = 100) -> str:
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+def test_best_follows_the_metric_shown_and_the_season_is_named() -> None:
+    from rnn_tui.tui.widgets.forecast_results import error_table, verdict
+
+    def e(rmse, mape):
+        return {"mse": rmse**2, "rmse": rmse, "mape": mape}
+
+    errors = {1: {"mlp": e(1.0, 50.0), "naive": e(2.0, 10.0), "seasonal_naive": e(3.0, 30.0)}}
+    views = {"ar": fake_view("mlp", errors, [1.0, 2.0, 3.0])}
+    # By RMSE the MLP wins; by MAPE the naive forecast (the column ranked by RMSE before).
+    assert table_text(error_table(views, "rmse")).splitlines()[1].split()[-1] == "mlp"
+    row = table_text(error_table(views, "mape")).splitlines()[1].split()
+    assert row[-1] == "naive" and row[:4] == ["1", "50.0", "10.0", "30.0"]
+    assert "season m=12" in table_text(error_table(views, "mse"))
+    assert "naive wins by MAPE" in verdict(views, "mape").plain
+    assert "seasonal naive (m=12) 3" in verdict(views, "rmse").plain
+    del errors[1]["seasonal_naive"]
+    views["ar"].period = None
+    assert "no season found: no seasonal-naive baseline" in verdict(views).plain
+
+
+def test_the_mape_hint_is_for_series_that_cross_zero_only() -> None:
+    from rnn_tui.tui.widgets.forecast_results import crosses_zero
+
+    assert crosses_zero({"ar": fake_view("mlp", {}, [-1.0, 2.0])})
+    assert crosses_zero({"ar": fake_view("mlp", {}, [0.0, 2.0])})
+    assert not crosses_zero({"ar": fake_view("mlp", {}, [112.0, 118.0])})

@@ -37,7 +37,7 @@ SLOTS = (AR, LATENT)
 SLOT_COLORS = {AR: "cyan+", LATENT: "orange+"}
 DATA_COLOR = "gray"
 K_COLORS = ("cyan+", "green+", "orange+", "magenta+", "blue+", "red+", "cyan", "orange")
-BASELINES = (("naive", "naive"), ("seasonal_naive", "season"))  # (errors key, table heading)
+BASELINES = (("naive", "naive"), ("seasonal_naive", "season"))  # (errors key, short name)
 SAID = {"naive": "naive", "seasonal_naive": "seasonal naive"}  # in the verdict's sentences
 METRICS = ("mse", "rmse", "mape")
 METRIC_TITLES = {"mse": "MSE", "rmse": "RMSE", "mape": "MAPE %"}
@@ -71,14 +71,41 @@ def _fmt(metric: str, value: float | None) -> str:
 
 def error_rows(views: Mapping[str, ForecastView]) -> tuple[list[tuple[str, str]], list[int]]:
     """The table's columns — (key into a view's errors, heading): each model, then the
-    baselines of the first view — and the horizons every view has."""
+    baselines of the first view, the seasonal one with its period m — and the horizons every
+    view has."""
     columns = [(v.model, v.model) for v in views.values()]
     horizons = sorted(set.intersection(*(set(v.errors) for v in views.values())))
     first = next(iter(views.values()))
     for key, heading in BASELINES:
         if any(key in first.errors[k] for k in horizons):
+            if key == "seasonal_naive" and first.period:
+                heading = f"season m={first.period}"  # which season it repeats
             columns.append((key, heading))
     return columns, horizons
+
+
+def _said(name: str, period: int | None) -> str:
+    """A predictor as sentences name it: "seasonal naive (m=12)"."""
+    if name == "seasonal_naive" and period:
+        return f"seasonal naive (m={period})"
+    return SAID.get(name, name)
+
+
+def no_season(views: Mapping[str, ForecastView]) -> str:
+    """Why the table has no seasonal-naive column ("" when it has one)."""
+    columns, _ = error_rows(views)
+    if any(key == "seasonal_naive" for key, _ in columns):
+        return ""
+    period = next(iter(views.values())).period
+    if period is None:
+        return "no season found: no seasonal-naive baseline"
+    return f"season m={period} is longer than the history: no seasonal-naive baseline"
+
+
+def crosses_zero(views: Mapping[str, ForecastView]) -> bool:
+    """Whether the series reaches 0 or changes sign: MAPE divides by values near 0 there."""
+    values = next(iter(views.values())).series.values
+    return len(values) > 0 and float(values.min()) <= 0 <= float(values.max())
 
 
 def _row_errors(views: Mapping[str, ForecastView], k: int) -> dict[str, dict]:
@@ -90,15 +117,20 @@ def _row_errors(views: Mapping[str, ForecastView], k: int) -> dict[str, dict]:
     return row
 
 
-def best_of(row: Mapping[str, dict]) -> str | None:
-    """The predictor with the lowest RMSE (the forecast metrics' `winner` rule)."""
-    scored = {n: e["rmse"] for n, e in row.items() if math.isfinite(e.get("rmse", math.nan))}
+def best_of(row: Mapping[str, dict], metric: str = "rmse") -> str | None:
+    """The predictor with the lowest `metric` (the forecast metrics' `winner` rule, by RMSE:
+    MSE ranks as RMSE does); MAPE left out where it is undefined."""
+    scored = {
+        n: e[metric]
+        for n, e in row.items()
+        if isinstance(e.get(metric), int | float) and math.isfinite(e[metric])
+    }
     return min(scored, key=lambda n: (scored[n], n)) if scored else None
 
 
 def error_table(views: Mapping[str, ForecastView], metric: str) -> Table:
     """Held-out `metric` per horizon k (rows) for each model and baseline (columns), and the
-    winner by RMSE."""
+    winner by that metric."""
     columns, horizons = error_rows(views)
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", expand=False)
     table.add_column("k", justify="right")
@@ -107,7 +139,7 @@ def error_table(views: Mapping[str, ForecastView], metric: str) -> Table:
     table.add_column("best")
     for k in horizons:
         row = _row_errors(views, k)
-        best = best_of(row)
+        best = best_of(row, metric)
         cells = [
             Text(
                 _fmt(metric, row[key][metric]) if key in row else "–",
@@ -115,32 +147,36 @@ def error_table(views: Mapping[str, ForecastView], metric: str) -> Table:
             )
             for key, _ in columns
         ]
-        label = dict(columns).get(best, "–") if best else "–"
-        table.add_row(str(k), *cells, Text(label.split(" (")[0], style="green"))
+        label = dict(BASELINES).get(best) or dict(columns).get(best, "–") if best else "–"
+        table.add_row(str(k), *cells, Text(label, style="green"))
     return table
 
 
-def verdict(views: Mapping[str, ForecastView]) -> Text:
-    """Plainly, who wins one step ahead and at the longest horizon, with RMSE and MAPE."""
+def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
+    """Plainly, who wins by `metric` one step ahead and at the longest horizon, with RMSE and
+    MAPE."""
     _, horizons = error_rows(views)
+    period = next(iter(views.values())).period
     text = Text()
     for k in dict.fromkeys((horizons[0], horizons[-1])) if horizons else ():
         row = _row_errors(views, k)
-        best = best_of(row)
+        best = best_of(row, metric)
         if best is None:
             continue
-        name = SAID.get(best, best)
+        name = _said(best, period)
         e = row[best]
         others = ", ".join(
-            f"{SAID.get(n, n)} {_fmt('rmse', r['rmse'])}" for n, r in row.items() if n != best
+            f"{_said(n, period)} {_fmt('rmse', r['rmse'])}" for n, r in row.items() if n != best
         )
         text.append(f"k = {k}: ", style="bold")
-        text.append(f"{name} wins", style="bold green")
+        text.append(f"{name} wins" + (" by MAPE" if metric == "mape" else ""), style="bold green")
         text.append(
             f" — RMSE {_fmt('rmse', e['rmse'])}, MAPE {_fmt('mape', e['mape'])}%"
             + (f" (vs {others})" if others else "")
             + "\n"
         )
+    if no_season(views):
+        text.append(no_season(views) + "\n", style="dim")
     if len({(len(v.series), v.first_test, v.series.name) for v in views.values()}) > 1:
         text.append("the two runs forecast different series or splits\n", style="yellow")
     return text
@@ -278,13 +314,22 @@ class ForecastResults(Vertical):
                 )
             )
             return
+        shown = METRIC_TITLES[self.metric]
         title = Text(
-            f"held-out {METRIC_TITLES[self.metric]} per k, best by RMSE "
+            f"held-out {shown} per k, best by {shown.split()[0]} "
             f"(t: {METRIC_TITLES[self._next_metric()]})\n",
             style="bold",
         )
+        if self.metric == "mape" and crosses_zero(self.views):
+            # Errors divided by values near 0: huge or undefined percentages.
+            title.append("MAPE unreliable: the series crosses 0\n", style="yellow")
         widget.update(
-            Group(title, error_table(self.views, self.metric), Text(), verdict(self.views))
+            Group(
+                title,
+                error_table(self.views, self.metric),
+                Text(),
+                verdict(self.views, self.metric),
+            )
         )
 
     # -- steering -----------------------------------------------------------------------------
