@@ -607,9 +607,7 @@ async def test_the_title_keeps_the_run_name_beside_the_side_panel(runs, tui, tra
         assert title.render_line(0).text.startswith(f"✓ finished  {name}  lstm 256")
 
 
-async def test_a_run_still_training_is_followed_when_the_screen_opens(
-    runs, tui, train_app
-) -> None:
+async def test_a_run_still_training_is_followed_when_the_screen_opens(runs, tui, train_app) -> None:
     """Someone back over SSH after "leave running" saw "no run yet" until they opened the run
     by hand. A run whose trainer holds its lock is followed at once; the recorded
     lm-rnn-running, whose trainer is unknown (no lock, no pid), is not."""
