@@ -186,6 +186,10 @@ class Option:
         if self.optional and self.kind is not str and self._names_unset(raw):
             return self.unset  # "--max-tokens all", as --help's "(default: all)" reads
         try:
+            if self.kind in (int, float) and (not raw.isascii() or "_" in raw):
+                # Python reads "１２８", "٣" and "1_000" as numbers; a form field showing them
+                # would hold another text than the value used.
+                raise ValueError
             if self.kind is int:
                 value: object = int(raw)
             elif self.kind is float:

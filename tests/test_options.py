@@ -157,3 +157,14 @@ def test_a_config_checks_every_value_and_does_not_change():
     assert config.replace(hidden=64).hidden == 64 and config.hidden == 32
     # config.json and old checkpoints carry more keys (data sizes): they are ignored.
     assert Config.from_dict({"hidden": 32, "lr": 0.5, "vocab_size": 28}) == config
+
+
+@pytest.mark.parametrize("typed", ["１２８", "٣", "1_000", "12\u0668"])
+def test_numbers_are_ascii_digits_only(typed):
+    """Python's int() and float() read full-width and Arabic-Indic digits and underscores: a
+    hidden field showing "１２８" started a run of 128 units."""
+    with pytest.raises(OptionError, match="^hidden must be an integer"):
+        HIDDEN.parse(typed)
+    with pytest.raises(OptionError, match="^lr must be a number"):
+        LR.parse(typed)
+    assert HIDDEN.parse(" 128 ") == 128 and HIDDEN.parse("+5") == 5 and LR.parse("1e-3") == 1e-3
