@@ -1,10 +1,13 @@
 """A steady estimate of the time a run has left, from the times of its events.
 
-Seconds per epoch are the median of the last few epoch durations (robust to one epoch that
-included a pause or a resume); before the first epoch ends, the current epoch's pace from its
-latest step. Each new estimate only moves the shown value part of the way (exponential
-smoothing), and between estimates the shown value counts down with the clock; an estimate far
-from it (a break in the pace) replaces it.
+Seconds per epoch are the trainer's own: its epoch events carry an ETA from the mean epoch time
+of the session (training, validation, checkpoints; pauses left out), so the two agree. Epoch
+times are heavy-tailed (an epoch that writes a checkpoint can take 5× the median), so where an
+event has no ETA the mean of the recent epoch durations stands in, not their median, which runs
+2–6× short. Before the first epoch ends, the current epoch's pace from its latest step. An epoch
+event's ETA is shown as is; each step's estimate only moves the shown value part of the way
+(exponential smoothing), and between estimates the shown value counts down with the clock; an
+estimate far from it (a break in the pace) replaces it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import statistics
 from collections import deque
 
-ETA_WINDOW = 5  # epoch durations the median is taken over
+ETA_WINDOW = 20  # epoch durations the mean is taken over, where events carry no ETA
 ETA_SMOOTHING = 0.3  # how far one new estimate moves the shown ETA
 ETA_RESET = 0.5  # an estimate this far (relative) from the shown ETA replaces it
 
@@ -23,6 +26,8 @@ class Eta:
     def __init__(self, window: int = ETA_WINDOW) -> None:
         self.durations: deque[float] = deque(maxlen=max(1, window))
         self.epoch_began: float | None = None
+        self.per_epoch: float | None = None  # the trainer's mean epoch time, from its ETA
+        self.exact = False  # the next estimate is the trainer's own: shown as is
         self.value: float | None = None
         self.at: float | None = None
 
@@ -30,15 +35,24 @@ class Eta:
         """A new session (or a resume) begins: time spent before it is not epoch time."""
         self.epoch_began = t
 
-    def epoch_ended(self, t: float) -> None:
+    def epoch_ended(
+        self, t: float, trainer_eta: float | None = None, epochs_left: float = 0
+    ) -> None:
+        """An epoch event at `t`, with the ETA it carries and the epochs still to train."""
         if self.epoch_began is not None and t >= self.epoch_began:
             self.durations.append(t - self.epoch_began)
         self.epoch_began = t
+        if trainer_eta is not None and trainer_eta >= 0 and epochs_left > 0:
+            self.per_epoch = trainer_eta / epochs_left
+            self.exact = True
 
     def seconds_per_epoch(self, t: float, fraction: float) -> float | None:
-        """The median epoch duration, else the current epoch's pace (`fraction` of it done)."""
+        """The trainer's mean epoch time, else the mean of the recent epoch durations, else
+        the current epoch's pace (`fraction` of it done)."""
+        if self.per_epoch is not None:
+            return self.per_epoch
         if self.durations:
-            return statistics.median(self.durations)
+            return statistics.fmean(self.durations)
         if fraction > 0 and self.epoch_began is not None and t > self.epoch_began:
             return (t - self.epoch_began) / fraction
         return None
@@ -53,15 +67,17 @@ class Eta:
         counted_down = None
         if self.value is not None and self.at is not None:
             counted_down = max(0.0, self.value - max(0.0, t - self.at))
-        if counted_down is None or raw == 0.0 or abs(raw - counted_down) > ETA_RESET * raw:
-            # First estimate, the end, or a break in the pace (a pause, a resume): start over.
+        exact, self.exact = self.exact, False
+        if counted_down is None or exact or raw == 0.0 or abs(raw - counted_down) > ETA_RESET * raw:
+            # First estimate, the trainer's own, the end, or a break in the pace: start over.
             self.value = raw
         else:
             self.value = counted_down + ETA_SMOOTHING * (raw - counted_down)
         self.at = t
 
     def left(self, now: float, paused: bool) -> float | None:
-        """Seconds left at `now`: counting down, or frozen while paused."""
+        """Seconds left at `now`: counting down, or frozen while paused. 0 while the run is
+        still at work means the estimate ran out: the UI says "finishing", not "0s"."""
         if self.value is None or self.at is None:
             return None
         if paused:

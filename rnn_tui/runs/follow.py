@@ -5,9 +5,9 @@ for the next poll) and re-reads status.json only when it changed. Every curve is
 `BoundedSeries`, so memory and plotting cost stay bounded however long the run (the plot then
 keeps about two points per column). `snapshot(now)` freezes the current state for the UI.
 
-The ETA is steady rather than jumpy (eta.py: the median of recent epoch durations, smoothed,
-counting down with the clock); the current epoch's progress comes from its latest step event.
-The clock is injected (`clock=`), so tests are deterministic.
+The ETA is steady and agrees with the trainer's (eta.py: its epoch events' mean epoch time,
+smoothed, counting down with the clock); the current epoch's progress comes from its latest
+step event. The clock is injected (`clock=`), so tests are deterministic.
 
 A seq2seq run (config task "seq2seq") writes the same events; its epoch events also carry
 `bleu` (corpus BLEU 0–100 of the greedy translations of the held-out pairs) and `bleu_short`
@@ -281,7 +281,7 @@ class RunFollower:
         if val is not None and (self.best_val_ppl is None or val < self.best_val_ppl):
             self.best_val_ppl = val
         if t is not None:
-            self._eta.epoch_ended(t)
+            self._eta.epoch_ended(t, number(event.get("eta")), (self.epochs or 0) - self.epoch)
         self._update_eta(t)
 
     # -- progress and ETA ---------------------------------------------------------------------

@@ -151,7 +151,10 @@ def progress_text(snap: Snapshot) -> str:
     if snap.status == "finished":
         parts.append("done")
     elif snap.active and snap.status != "paused":  # paused, no time to the end is counting
-        parts.append(f"ETA {fmt_duration(snap.eta)}")
+        # The estimate ran out but the trainer is still at work (a last slow epoch, the final
+        # checkpoint): "ETA 0s" for seconds would be wrong.
+        ran_out = snap.eta is not None and snap.eta < 0.5
+        parts.append("finishing" if ran_out else f"ETA {fmt_duration(snap.eta)}")
     return " · ".join(parts)
 
 
