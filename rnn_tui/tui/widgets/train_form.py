@@ -334,7 +334,9 @@ class TrainForm(VerticalScroll, can_focus=False):
         name = (event.input.id or "").removeprefix("form-")
         if name not in self._rows:
             return
-        result = event.validation_result
+        # Checked again with the field's validators as they are now: a task switch sets the
+        # value before it swaps them, so the event's own result can judge by the other task.
+        result = event.input.validate(event.input.value.strip())
         if result is not None and not result.is_valid:
             option = self._option(name)
             self._hint(f"{option.title}: {option.describe(typed=True)}", error=True)

@@ -1,0 +1,35 @@
+"""The Train screen's form: its error line, its presets and the fields it checks as typed."""
+
+from __future__ import annotations
+
+from rnn_tui.tui.widgets.train_form import TrainForm
+
+
+async def open_form(pilot, tui):
+    screen = await tui.open_screen(pilot, "train")
+    return screen, screen.query_one(TrainForm)
+
+
+def hint_line(screen) -> tuple[str, bool]:
+    widget = screen.query_one("#form-hint")
+    return str(widget.render()), widget.has_class("-error")
+
+
+async def test_the_error_line_judges_the_fields_by_the_task_shown(no_checkpoints, tui) -> None:
+    """Back from seq2seq, embed's empty "auto" was judged by seq2seq's rule (no empty) and the
+    error line said so, while the field showed auto and Start worked."""
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen, form = await open_form(pilot, tui)
+        form.set_value("task", "seq2seq")
+        await pilot.pause()
+        form.set_value("task", "lm")
+        for _ in range(3):
+            await pilot.pause()
+        text, error = hint_line(screen)
+        assert not error and "embed" not in text, text
+        assert form.options()[1] == []
+        form.set_value("hidden", "0")  # a real problem still shows
+        await pilot.pause()
+        text, error = hint_line(screen)
+        assert error and text.startswith("hidden:"), text
+
