@@ -33,3 +33,23 @@ async def test_the_error_line_judges_the_fields_by_the_task_shown(no_checkpoints
         text, error = hint_line(screen)
         assert error and text.startswith("hidden:"), text
 
+
+async def test_a_preset_sets_every_field(no_checkpoints, tui) -> None:
+    """The bidirectional-LM preset names six fields; earlier edits of the others stayed and
+    changed what it trained (or kept Start from working)."""
+    from rnn_tui.train.options import BIDIRECTIONAL_LM
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen, form = await open_form(pilot, tui)
+        pristine, problems = form.options()
+        assert problems == []
+        form.set_value("hidden", 16)
+        form.set_value("graph", "on")
+        form.set_value("lr", "banana")
+        await pilot.pause()
+        screen.action_bidirectional_lm()
+        for _ in range(3):
+            await pilot.pause()
+        options, problems = form.options()
+        assert problems == []
+        assert options == {**pristine, **BIDIRECTIONAL_LM}

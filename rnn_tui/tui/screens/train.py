@@ -408,7 +408,7 @@ reference).
 
     def action_bidirectional_lm(self) -> None:
         """The form set to the seeds' warning (train/options.py BIDIRECTIONAL_LM)."""
-        self.query_one(TrainForm).apply(BIDIRECTIONAL_LM)
+        self.query_one(TrainForm).apply(BIDIRECTIONAL_LM, preset=True)
         self.action_new_run()
         self.notify(BIDIRECTIONAL_LM_NOTE, markup=False, timeout=12)
 

@@ -171,16 +171,25 @@ class TrainForm(VerticalScroll, can_focus=False):
             return
         set_field(widget, option, value)
 
-    def apply(self, values: dict[str, object], focus: str | None = None) -> None:
-        """Set the form to `values` (a preset): the task first, the other fields once the
-        task's rows are shown; then the field `focus`, if given, takes the focus."""
+    def apply(
+        self, values: dict[str, object], focus: str | None = None, preset: bool = False
+    ) -> None:
+        """Set the form to `values`: the task first, the other fields once the task's rows are
+        shown; then the field `focus`, if given, takes the focus. A `preset` sets the whole form:
+        the fields it does not name go back to their defaults, so earlier edits do not change
+        what it trains."""
         if "task" in values:
             self.set_value("task", values["task"])
 
         def rest() -> None:
-            for name, value in values.items():
-                if name != "task":
-                    self.set_value(name, value)
+            fields = {k: v for k, v in values.items() if k != "task"}
+            if preset:
+                defaults = {n: self._option(n).default for n in task_rows(self.selected_task)}
+                fields = defaults | fields
+                for path in self._paths.values():
+                    path.value = ""
+            for name, value in fields.items():
+                self.set_value(name, value)
             if focus is not None:
                 self.control(focus).focus()
 
