@@ -52,7 +52,8 @@ class Option:
     corpus, None embed is chosen from the token level. `presets` are (label, value) suggestions a
     form offers for a free text option (the bundled corpora). `label` is the short name a form
     shows; `form=False` keeps an option out of the app's forms; `empty_ok=False` refuses an
-    empty (or blank) text.
+    empty (or blank) text; `typed_unset=False` refuses the not-set value typed as a number
+    ("-1"), which is then only ever empty or its label, while staying the value inside.
     """
 
     name: str
@@ -74,6 +75,7 @@ class Option:
     metavar: str | None = None
     form: bool = True
     empty_ok: bool = True
+    typed_unset: bool = True
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def __post_init__(self) -> None:
@@ -115,7 +117,9 @@ class Option:
             text = self.extra.get("pattern_help", self.pattern)
         else:
             text = ("" if self.empty_ok else "non-empty ") + _KIND_NAMES[self.kind]
-        if self.optional:
+        if self.optional and not typed and not self.typed_unset:
+            text += f", or {self.unset_label}"  # its name is what can be typed: "all"
+        elif self.optional:
             shown = "empty" if typed or self.unset is None else repr(self.unset)
             text += f", or {shown} for {self.unset_label or 'the default'}"
         return text
@@ -203,6 +207,8 @@ class Option:
                 value = raw
         except ValueError:
             raise OptionError(self._refusal(text)) from None
+        if self.optional and not self.typed_unset and _is_unset(value, self.unset):
+            raise OptionError(self._refusal(text))  # a hidden sentinel, not a value to type
         if not (self.optional and _is_unset(value, self.unset)) and not self._valid(value):
             # The text as typed, not as converted; a tiny number says why it is refused.
             tiny = self.kind is float and _tiny(value)  # type: ignore[arg-type]

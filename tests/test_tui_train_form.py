@@ -53,3 +53,27 @@ async def test_a_preset_sets_every_field(no_checkpoints, tui) -> None:
         options, problems = form.options()
         assert problems == []
         assert options == {**pristine, **BIDIRECTIONAL_LM}
+
+
+async def test_max_tokens_refuses_the_hidden_all_value(no_checkpoints, tui) -> None:
+    """-1 is the option's "all" inside; typed, it passed although the hint says [1, …] or
+    empty. Empty and "all" still mean all."""
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen, form = await open_form(pilot, tui)
+        form.set_value("max_tokens", "-1")
+        await pilot.pause()
+        options, problems = form.options()
+        assert problems == ["max tokens: an integer in [1, 1,000,000,000,000], or empty for all"]
+        assert hint_line(screen)[1]
+        for text in ("", "all"):
+            form.set_value("max_tokens", text)
+            await pilot.pause()
+            options, problems = form.options()
+            assert problems == [] and options["max_tokens"] is None
+
+
+def test_the_cli_refuses_the_hidden_all_value_too(capsys) -> None:
+    from cli_helpers import call
+
+    code, _, err = call(["train", "--max-tokens", "-1"], capsys)
+    assert code == 2 and "an integer in [1, 1,000,000,000,000], or all (got '-1')" in err

@@ -72,6 +72,7 @@ def _loosest(options: list[Option]) -> Option:
         noun=first.noun,
         metavar=first.metavar,
         empty_ok=any(o.empty_ok for o in options),
+        typed_unset=all(o.typed_unset for o in options),
         extra=first.extra,
     )
 

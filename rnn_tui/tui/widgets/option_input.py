@@ -114,9 +114,12 @@ def read_field(widget: Input, option: Option) -> tuple[object, str | None]:
     result = widget.validate(text)
     if result is not None and not result.is_valid:
         return None, f"{option.title}: {option.describe(typed=True)}"
-    if option.optional and not text:
+    value = option.parse(text)
+    if option.optional and option.text(value) == "":
+        # Empty, or the not-set value's name ("all"): left out of the command line, as the
+        # trainer refuses its inner value (-1) typed as a flag.
         return None, None
-    return option.parse(text), None
+    return value, None
 
 
 __all__ = [
