@@ -77,3 +77,24 @@ def test_the_cli_refuses_the_hidden_all_value_too(capsys) -> None:
 
     code, _, err = call(["train", "--max-tokens", "-1"], capsys)
     assert code == 2 and "an integer in [1, 1,000,000,000,000], or all (got '-1')" in err
+
+
+async def test_the_encoding_is_checked_as_typed(no_checkpoints, tui) -> None:
+    """A codec that is not a text encoding (rot13) passed the form and the trainer refused it
+    after its start; now the field is refused as typed, with the backend's own line."""
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen, form = await open_form(pilot, tui)
+        for typed, problem in (
+            ("rot13", "encoding: 'rot13' is not a text encoding (for the file; try utf-8,"),
+            ("klingon", "encoding: unknown encoding 'klingon' for the file"),
+        ):
+            form.set_value("encoding", typed)
+            await pilot.pause()
+            text, error = hint_line(screen)
+            assert error and text.startswith(problem), text
+            problems = form.options()[1]
+            assert len(problems) == 1 and problems[0].startswith(problem), problems
+        form.set_value("encoding", "latin-1")
+        await pilot.pause()
+        assert form.options()[1] == []
+

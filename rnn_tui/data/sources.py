@@ -50,9 +50,16 @@ MAX_FILE_MB = Option(
     metavar="MB",
 )
 
-# The text encoding of a file the user names; commands declare theirs from this one.
+# The text encoding of a file the user names; commands declare theirs from this one. A form
+# checks it as typed with the backend's own check (extra "check": the problem, or None).
 ENCODING = Option(
-    "encoding", str, "utf-8", "text encoding of the file", metavar="NAME", empty_ok=False
+    "encoding",
+    str,
+    "utf-8",
+    "text encoding of the file",
+    metavar="NAME",
+    empty_ok=False,
+    extra={"check": lambda text: encoding_problem(text)},
 )
 
 # Byte-order marks that say a file is UTF-16 or UTF-32 (UTF-32's first: FF FE 00 00 starts
@@ -93,6 +100,15 @@ def check_encoding(encoding: str, label: str) -> str:
             f"{encoding!r} is not a text encoding (for {label}; try utf-8, latin-1, utf-16)"
         ) from None
     return name
+
+
+def encoding_problem(encoding: str, label: str = "the file") -> str | None:
+    """Why `encoding` cannot read text (check_encoding's line), or None when it can."""
+    try:
+        check_encoding(encoding, label)
+    except DataError as exc:
+        return str(exc)
+    return None
 
 
 DECODE_PIECE = 1 << 20  # bytes decoded per call for a big UTF-8 / ASCII / Latin-1 file

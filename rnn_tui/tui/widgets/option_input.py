@@ -29,7 +29,25 @@ class OptionValidator(Validator):
             self.option.parse(value)
         except OptionError as exc:
             return self.failure(str(exc), value)
-        return self.success()
+        problem = checked(self.option, value)
+        return self.failure(problem, value) if problem else self.success()
+
+
+def checked(option: Option, text: str) -> str | None:
+    """The declaration's own further check of a parsed `text` (an encoding Python can read
+    text with), as the backend makes it after a start: its problem, or None."""
+    check = option.extra.get("check")
+    return check(text.strip()) if check is not None and text.strip() else None
+
+
+def field_problem(option: Option, text: str) -> str:
+    """The line a form shows for a field whose `text` is refused: its range, or what the
+    further check says (an encoding's range is "non-empty text", which says nothing)."""
+    try:
+        option.parse(text)
+    except OptionError:
+        return f"{option.title}: {option.describe(typed=True)}"
+    return f"{option.title}: {checked(option, text) or option.describe(typed=True)}"
 
 
 def option_tooltip(option: Option, note: str = "") -> str:
@@ -113,7 +131,7 @@ def read_field(widget: Input, option: Option) -> tuple[object, str | None]:
     text = widget.value.strip()
     result = widget.validate(text)
     if result is not None and not result.is_valid:
-        return None, f"{option.title}: {option.describe(typed=True)}"
+        return None, field_problem(option, text)
     value = option.parse(text)
     if option.optional and option.text(value) == "":
         # Empty, or the not-set value's name ("all"): left out of the command line, as the
@@ -126,6 +144,8 @@ __all__ = [
     "BOOLEAN_CHOICES",
     "FILE",
     "OptionValidator",
+    "checked",
+    "field_problem",
     "option_control",
     "option_input",
     "option_tooltip",

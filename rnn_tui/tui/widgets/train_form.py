@@ -29,6 +29,7 @@ from rnn_tui.train.registry import DEFAULT_TASK
 from rnn_tui.train.registry import TRAIN_FORM_TASKS as TASKS
 from rnn_tui.tui.widgets.option_input import (
     OptionValidator,
+    field_problem,
     option_control,
     read_field,
     set_field,
@@ -347,8 +348,7 @@ class TrainForm(VerticalScroll, can_focus=False):
         # value before it swaps them, so the event's own result can judge by the other task.
         result = event.input.validate(event.input.value.strip())
         if result is not None and not result.is_valid:
-            option = self._option(name)
-            self._hint(f"{option.title}: {option.describe(typed=True)}", error=True)
+            self._hint(field_problem(self._option(name), event.input.value), error=True)
         elif event.input.has_focus:
             # Not when the task switch sets defaults: its own hint stays.
             self._hint(self.hint_for(name))
