@@ -98,3 +98,26 @@ async def test_the_encoding_is_checked_as_typed(no_checkpoints, tui) -> None:
         await pilot.pause()
         assert form.options()[1] == []
 
+
+async def test_trainer_advice_names_the_forms_fields(no_checkpoints, tui) -> None:
+    """The trainer's lines name its flags; in the app they name the form's fields, but a
+    command to copy into a shell keeps its flags."""
+    from rnn_tui.runs.followed import Notice
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen, _ = await open_form(pilot, tui)
+        screen._tell(
+            [
+                Notice("rnn-tui: error: cuda is not available: use --device cpu or auto", "error"),
+                Notice(
+                    "out of memory: try a smaller --hidden, --layers, --batch-size or --num-steps"
+                ),
+                Notice("stopped; continue with: rnn-tui train --resume runs/x --epochs 9"),
+            ]
+        )
+        told = [text for text, *_ in pilot.app.notified[-3:]]
+        assert told == [
+            "rnn-tui: error: cuda is not available: use device cpu or auto",
+            "out of memory: try a smaller hidden, layers, batch or num_steps",
+            "stopped; continue with: rnn-tui train --resume runs/x --epochs 9",
+        ]

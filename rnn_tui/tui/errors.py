@@ -7,6 +7,10 @@ FileProblem, …) already are such lines. Anything else is a library's wording (
 
 from __future__ import annotations
 
+import re
+
+_FLAG = re.compile(r"--[a-z][a-z0-9-]*")
+
 
 def _first_line(text: str) -> str:
     lines = text.strip().splitlines()
@@ -20,10 +24,7 @@ def error_text(error: BaseException | None, fields: dict[str, str] | None = None
     if error is None:
         return "something went wrong (no error was given)"
     if type(error).__module__.startswith("rnn_tui"):
-        text = _first_line(str(error)) or type(error).__name__
-        for flag, label in (fields or {}).items():
-            text = text.replace(flag, label)
-        return text
+        return name_fields(_first_line(str(error)) or type(error).__name__, fields)
     if isinstance(error, MemoryError) or "out of memory" in str(error):
         return "out of memory: try a smaller model, batch or file"
     if isinstance(error, OSError):
@@ -33,4 +34,18 @@ def error_text(error: BaseException | None, fields: dict[str, str] | None = None
     return f"unexpected error ({type(error).__name__})" + (f": {detail}" if detail else "")
 
 
-__all__ = ["error_text"]
+def name_fields(text: str, fields: dict[str, str] | None) -> str:
+    """`text` (a backend's advice: "use --device cpu or auto") with each whole flag that
+    `fields` maps named as the screen's field ("use device cpu or auto"). A command to copy
+    ("continue with: rnn-tui train --resume …") keeps its flags: it is typed in a shell."""
+    if not fields:
+        return text
+    advice, command, rest = text.partition("rnn-tui ")
+    advice = _FLAG.sub(lambda m: fields.get(m.group(), m.group()), advice)
+    for word, label in fields.items():
+        if not word.startswith("--"):  # another wording of the option ("min-freq")
+            advice = advice.replace(word, label)
+    return advice + command + rest
+
+
+__all__ = ["error_text", "name_fields"]

@@ -35,13 +35,13 @@ from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
 from rnn_tui.tui import explanations
-from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import BIG_READ, CHILD_NICE, SideRunsScreen
 from rnn_tui.tui.screens.train_compare import RunCompare
 from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
-from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm
+from rnn_tui.tui.widgets.train_form import FIELD_LABELS, SEQ2SEQ, TrainForm
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 from rnn_tui.tui.widgets.train_view import RunView
@@ -226,7 +226,8 @@ reference).
     def _tell(self, notices: Iterable[Notice | None]) -> None:
         for notice in notices:
             if notice is not None:
-                self.notify(notice.text, severity=notice.severity, markup=False)
+                text = name_fields(notice.text, FIELD_LABELS)  # the form's fields, not flags
+                self.notify(text, severity=notice.severity, markup=False)
 
     def _first_read(self, key: str) -> None:
         follower = self.runs.followers[key]

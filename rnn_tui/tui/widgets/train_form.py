@@ -62,6 +62,11 @@ def declaration(task: str, name: str) -> Option:
     return next(s.option(name) for s in TASKS.values() if s.has(name))
 
 
+# The trainer's messages name its flags ("use --device cpu or auto", "try a smaller --hidden");
+# where the app shows one, it names the form's fields instead (tui/errors.py name_fields).
+FIELD_LABELS = {o.flag: o.title for o in OPTIONS if o.name in form_options()}
+
+
 def hint(option: Option) -> str:
     return option.help[:1].upper() + option.help[1:]
 

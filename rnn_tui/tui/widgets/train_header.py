@@ -18,7 +18,9 @@ from textual.widgets import Button, ProgressBar, Static
 from rnn_tui.quoting import plain
 from rnn_tui.runs.follow import Snapshot
 from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
+from rnn_tui.tui.errors import name_fields
 from rnn_tui.tui.widgets.progress import StillProgressBar
+from rnn_tui.tui.widgets.train_form import FIELD_LABELS
 
 STATUS_MARKS = {
     "running": ("●", "green"),
@@ -135,7 +137,7 @@ def _title(snap: Snapshot, starting: str | None, status_word: bool) -> tuple[Tex
     if snap.config:
         text.append(f"  {describe(snap)}", style="dim")
     if snap.status in ("failed", "died") and snap.message:
-        text.append(f"  {snap.message}", style="red")
+        text.append(f"  {name_fields(snap.message, FIELD_LABELS)}", style="red")
     return text, core
 
 
