@@ -161,16 +161,28 @@ def progress_text(snap: Snapshot) -> str:
 
 
 def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> Text:
-    """The latest numbers; then, while a trainer is at work, the system strip (its CPU and
-    memory, its GPU's load: FollowedRuns.system_text) on a line of its own."""
+    """The latest numbers, labelled by what they measure: the last finished epoch's ("epoch
+    3:") and, partway through an epoch, its steps so far ("now:": the loss and gradient norm
+    of the latest steps, tokens/s while it runs). Then, while a trainer is at work, the system
+    strip (its CPU and memory, its GPU's load: FollowedRuns.system_text) on its own line."""
     text = Text()
+    fresh = [True]  # no separator right after a group's label
+
+    def group(label: str) -> None:
+        text.append(f"{' │ ' if text else ''}{label} ", style="dim")
+        fresh[0] = True
 
     def item(label: str, value: str, style: str = "") -> None:
-        if text:
+        if text and not fresh[0]:
             text.append(" · ", style="dim")
+        fresh[0] = False
         text.append(f"{label} ", style="dim")
         text.append(value, style=style or "bold")
 
+    # Step figures (batch > 0) are the current epoch's; else the epoch event's, like ppl.
+    now = bool(snap.batch) and snap.loss is not None
+    if snap.epoch:
+        group(f"epoch {snap.epoch}:")
     item("train ppl", fmt_number(snap.train_ppl), "bold cyan")
     val = fmt_number(snap.val_ppl)
     if snap.best_val_ppl is not None and snap.best_val_ppl != snap.val_ppl:
@@ -185,15 +197,19 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
         item("BLEU", bleu, "bold green")
     if snap.baseline_ppl is not None:
         item("trigram", fmt_number(snap.baseline_ppl), "")
+    if snap.lr is not None:  # from the epoch events: the last epoch's
+        item("lr", fmt_number(snap.lr))
+    if now:
+        group("now:")
     item("loss", fmt_number(snap.loss))
     item("‖g‖", fmt_number(snap.grad_norm))
-    item("tok/s", fmt_count(snap.tokens_per_s))
-    text.append(f" ({where(snap)})", style="dim")  # what the speed was measured on
+    # Paused or stopped mid-epoch, no steps run: a rate "now" would be over no steps.
+    if not now or snap.status == "running":
+        item("tok/s", fmt_count(snap.tokens_per_s))
+        text.append(f" ({where(snap)})", style="dim")  # what the speed was measured on
     on_gpu = (snap.device or "").startswith("cuda")
     if memory_mb is not None:
         item("GPU mem" if on_gpu else "mem", f"{memory_mb:,.0f} MB")
-    if snap.lr is not None:
-        item("lr", fmt_number(snap.lr))
     if system:
         text.append("\n")
         text.append(system, style="dim")
