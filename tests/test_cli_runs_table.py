@@ -61,7 +61,8 @@ def test_a_wide_terminal_shows_whole_names_and_the_year(shown):
 
 def test_one_task_keeps_its_named_column_and_the_box_where_it_fits(shown):
     lines = shown(ENTRIES[:1], 90)
-    assert "best val ppl" in lines[2] and lines[1].startswith("┏")
+    head = next(i for i, line in enumerate(lines) if "best val ppl" in line)
+    assert lines[head - 1].startswith("┏")
     row = next(line for line in lines if "gru" in line)
     assert ENTRIES[0]["name"] in row and "16.69" in row and "12-02 00:33" in row
 
@@ -70,7 +71,9 @@ def test_at_80_columns_the_rules_go_before_the_name_folds(shown):
     """A folded name cannot be copied into `train --resume`: without the box's rules the
     row of one language-model run fits whole in 80 columns."""
     lines = shown(ENTRIES[:1], 80)
-    assert "best val ppl" in lines[1] and not lines[1].startswith("┏")
+    # (The title naming the runs folder may take two lines: a long temporary path.)
+    assert any("best val ppl" in line for line in lines)
+    assert not any(line.startswith(("┏", "│")) for line in lines)
     row = next(line for line in lines if "gru" in line)
     assert row.startswith(ENTRIES[0]["name"]) and "finished" in row and "12-02 00:33" in row
 
@@ -78,7 +81,8 @@ def test_at_80_columns_the_rules_go_before_the_name_folds(shown):
 def test_names_too_long_to_fit_whole_fold_inside_the_box(shown):
     long = dict(ENTRIES[0], name="lm-gru-" + "x" * 60)
     lines = shown([long], 80)
-    assert lines[1].startswith("┏") and all(len(line.rstrip()) <= 80 for line in lines)
+    assert any(line.startswith("┏") for line in lines)
+    assert all(len(line.rstrip()) <= 80 for line in lines)
     row = next(line for line in lines if "gru" in line)
     assert "finished" in row and "16.69" in row and "12-02 00:33" in row
 
