@@ -76,9 +76,9 @@ def test_json_summary_and_run_directory(corpus, tmp_path, capsys):
 
 
 def test_default_run_directory_lives_under_rnn_tui_runs(corpus, tmp_path, capsys):
-    # -1 = the whole corpus (the option's not-set value), as the command line may spell it.
+    # "all" = the whole corpus (the option's not-set value, -1 inside), as --help spells it.
     code, out, err = call(
-        tiny_args(corpus, "--epochs", "1", "--max-tokens", "-1", "--json"), capsys
+        tiny_args(corpus, "--epochs", "1", "--max-tokens", "all", "--json"), capsys
     )
     assert code == 0, err
     run_dir = Path(json.loads(out)["run_dir"])

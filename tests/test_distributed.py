@@ -245,7 +245,7 @@ def test_ctrl_c_stops_every_rank_within_seconds_between_log_points(tmp_path):
     run = tmp_path / "run"
     command = [
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
-        "-m", "rnn_tui", "train", *COMMON, "--max-tokens", "-1", "--batch-size", "2",
+        "-m", "rnn_tui", "train", *COMMON, "--max-tokens", "all", "--batch-size", "2",
         "--num-steps", "5", "--epochs", "50", "--log-every", "1000000000",
         "--run-dir", str(run),
     ]  # fmt: skip
