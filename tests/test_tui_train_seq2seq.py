@@ -382,7 +382,9 @@ async def test_open_the_recorded_seq2seq_run_and_overlay_it(runs, tui, train_app
         bleu = screen.query_one("#plot-bleu", LinePlot)
         assert [(label, color) for label, *_, color in bleu._series] == [("seq2seq", colors[0])]
         ppl = screen.query_one("#plot-ppl", LinePlot)
-        assert [label for label, *_ in ppl._series] == ["seq2seq val", "lstm val", "trigram 7.41"]
+        # The baseline is the language model's: the line says so beside the translator.
+        labels = [label for label, *_ in ppl._series]
+        assert labels == ["seq2seq val", "lstm val", "lstm trigram 7.41"]
         assert "BLEU 37.0" in text(screen, "#run-metrics")
         assert screen.query_one("#samples").has_class("-translations")
         # Without the seq2seq run: the language model's four plots.

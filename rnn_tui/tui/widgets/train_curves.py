@@ -199,13 +199,17 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
         bleu_x, bleu_y = _series(c.snap, "bleu")
         if len(bleu_x):
             out["plot-bleu"].append(Series(c.label, bleu_x, bleu_y, c.color))
-    baselines = {c.snap.baseline_ppl for c in curves if c.snap.baseline_ppl}
+    having = [c for c in curves if c.snap.baseline_ppl]
+    baselines = {c.snap.baseline_ppl for c in having}
     if len(baselines) == 1:
         baseline = baselines.pop()
         xs = [s.x for s in out["plot-ppl"]]
-        out["plot-ppl"] += _hline(
-            f"trigram {baseline:.3g}", baseline, [np.asarray(x) for x in xs], REFERENCE
-        )
+        label = f"trigram {baseline:.3g}"
+        if len(having) == 1 < len(curves):
+            # Beside a run without one (a translator's perplexity is over French words), the
+            # line says whose baseline it is.
+            label = f"{having[0].label} {label}"
+        out["plot-ppl"] += _hline(label, baseline, [np.asarray(x) for x in xs], REFERENCE)
     return out
 
 
