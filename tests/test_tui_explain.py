@@ -20,7 +20,7 @@ FORMULAS = {
     "translate": "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)",
     "forecast": "h_t = g(h_{t−1}, x_{t−1}),   x̂_t = P(x_t | h_t)",
     "classify": "y = softmax(W h_T + b)",
-    "gradients": "∂L_T/∂W_hh = Σ_t (∂L_T/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂h_t/∂W_hh",
+    "gradients": "∂L_T/∂W_hh = Σ_t (∂L_T/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh",
 }
 
 

@@ -43,8 +43,9 @@ TRAIN = Explanation(
     concept=(
         "The hidden state H_t summarises the sequence so far; the same weights serve every "
         "time step (φ is tanh; GRU and LSTM add gates). The loss is the cross-entropy of each "
-        "next token, shown as perplexity. Backpropagation through time multiplies by W_hhᵀ "
-        "once per step, so gradients can vanish or explode: their norm is clipped to θ "
+        "next token, shown as perplexity. Backpropagation through time multiplies by one "
+        "Jacobian per step (W_hhᵀ for a linear RNN), so gradients can vanish or explode: "
+        "their norm is clipped to θ "
         "before each update. With sequential partitioning the state carries over between "
         "minibatches but is detached, which truncates BPTT to num_steps steps. A seq2seq run "
         "trains the decoder with teacher forcing — it reads <bos> and the reference, not its "
@@ -60,7 +61,12 @@ TRAIN = Explanation(
         ("masked loss", "ℓ = −Σ_t′ m_t′ log P(y_t′ | y_<t′, c) / Σ_t′ m_t′,  m_t′ = 0 on <pad>"),
         ("teacher forcing", "decoder input = <bos>, y_1, …, y_{T′−1}   (labels y_1 … y_T′)"),
     ),
-    note="Perplexity 1 is perfect; the vocabulary size is uniform guessing.",
+    note=(
+        "Perplexity 1 is perfect; the vocabulary size is uniform guessing. The masked loss is "
+        "the mean over real tokens; d2l's MaskedSoftmaxCELoss divides each row by num_steps "
+        "instead, so the book prints smaller losses for padded batches. A seq2seq run's "
+        "held-out BLEU is corpus sacreBLEU (4-grams, 0–100), not the seeds' k = 2 BLEU."
+    ),
 )
 
 GENERATE = Explanation(
@@ -72,7 +78,8 @@ GENERATE = Explanation(
         "probable token every time — the same prefix always gives the same text. Sampling "
         "draws from the softmax of the outputs divided by a temperature T: below 1 sharpens "
         "the distribution (towards greedy), above 1 flattens it. Top-k draws among the k most "
-        "probable tokens only."
+        "probable tokens only (0: all of them). predict_ch8 in the seeds is greedy; sampling, "
+        "temperature and top-k are the usual extensions."
     ),
     formulas=(
         ("warm-up", "H_t = f(x_t, H_{t−1})  for the prefix tokens x_1 … x_p"),
@@ -104,9 +111,13 @@ TRANSLATE = Explanation(
         ("attention", "c_t′ = Σ_i softmax_i(wᵥᵀ tanh(W_q s_{t′−1} + W_k h_i)) h_i"),
         ("next token", "P(y_t′ | y_1, …, y_{t′−1}, c) = softmax(dense(s_t′))"),
         ("beam score", "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)"),
-        ("BLEU", "exp(min(0, 1 − len_label/len_pred)) Π_{n=1..k} p_n^(1/2ⁿ)"),
+        ("BLEU", "exp(min(0, 1 − len_label/len_pred)) Π_{n=1..N} p_n^(1/2ⁿ)"),
     ),
-    note="L: length with <eos>; p_n: n-gram precision; k = 2 here; beam size 1 is greedy.",
+    note=(
+        "L: length with <eos>; p_n: n-gram precision; N = 2 here (the table's BLEU, 0–1); beam "
+        "size 1 is greedy. The checkpoint line's BLEU, the corpus BLEU on the status line and "
+        "the Train screen's held-out BLEU are sacreBLEU (4-grams, 0–100): not comparable."
+    ),
 )
 
 FORECAST = Explanation(
@@ -117,7 +128,8 @@ FORECAST = Explanation(
         "autoregressive model keeps a hidden state h_t that summarises everything seen so far "
         "and predicts from it (here an RNN, GRU or LSTM). One-step-ahead predictions always "
         "read observed values and look good. A k-step-ahead prediction must feed its own "
-        "predictions back in for the last k − 1 inputs: each error becomes part of the next "
+        "predictions back in for the last min(k − 1, τ) inputs of its window: each error "
+        "becomes part of the next "
         "input, so errors accumulate and the k-step error grows with k — fed only on itself "
         "from t = 604, the forecast soon flattens to a constant. The naive baselines (the "
         "last value; the value one season ago) are what a model has to beat on real series."
@@ -126,7 +138,7 @@ FORECAST = Explanation(
         ("AR model", "x_t ~ P(x_t | x_{t−1}, …, x_{t−τ})"),
         ("latent model", "h_t = g(h_{t−1}, x_{t−1}),   x̂_t = P(x_t | h_t)"),
         ("squared loss", "ℓ = 1/n Σ_t (x̂_t − x_t)²"),
-        ("k-step ahead", "x̂_{t+k} = f(x̂_{t+k−1}, …, x̂_{t+1}, x_t, …)   (own predictions fed back)"),
+        ("k-step ahead", "x̂_{t+k} = f(x̂_{t+k−1}, …, x̂_{t+k−τ})   (x̂_s = x_s for s ≤ t)"),
         ("naive", "x̂_{t+k} = x_t      seasonal naive: x̂_{t+k} = x_{t+k−m·⌈k/m⌉}"),
         ("errors", "RMSE = √(1/n Σ (x̂ − x)²),   MAPE = 100/n Σ |x̂ − x| / |x|"),
     ),
@@ -143,8 +155,9 @@ CLASSIFY = Explanation(
         "One-to-many generates (the language models). Many-to-one reads a whole sequence and "
         "decides once, from the final hidden state: a name's last character's state h_T "
         "goes through one linear layer and a softmax over the 18 languages (padding is packed "
-        "away, so h_T is the state after the name's own last letter). Many-to-many tags every "
-        "step from the output o_t at that step: here, capitalise this character? which marks "
+        "away, so h_T is the state after the name's own last letter; a bidirectional model "
+        "uses [→h_T ; ←h_1]). Many-to-many tags every step from the RNN's output at that step "
+        "(PyTorch's output[:, t], the state h_t): here, capitalise this character? which marks "
         "follow it? A bidirectional RNN runs a second RNN backwards and concatenates both "
         "states, so each tag sees what follows — which helps tagging and is exactly wrong for "
         "a language model: there the backward state has already read the character to "
@@ -156,10 +169,10 @@ CLASSIFY = Explanation(
         ("many-to-many", "y_t = softmax(W h_t + b)   for every t"),
         (
             "bidirectional",
-            "h_t = concat(→h_t, ←h_t),  →h_t = f(x_t, →h_{t−1}),  ←h_t = f(x_t, ←h_{t+1})",
+            "h_t = concat(→h_t, ←h_t),  →h_t = f→(x_t, →h_{t−1}),  ←h_t = f←(x_t, ←h_{t+1})",
         ),
         ("macro-F1", "(1/C) Σ_c 2 P_c R_c / (P_c + R_c)   (every class counts the same)"),
-        ("class weights", "ℓ = −Σ_i w_{y_i} log ŷ_{i,y_i},   w_c = N / (C · N_c)"),
+        ("class weights", "ℓ = −Σ_i w_{y_i} log ŷ_{i,y_i} / Σ_i w_{y_i},  w_c = N / (C·N_c)"),
     ),
     note=(
         "Unbalanced classes: accuracy rewards always answering Russian; macro-F1 does not. The "
@@ -176,12 +189,13 @@ GRADIENTS = Explanation(
         "W_hhᵀ and the norm follows ρ(W_hh)^{T−t} — it vanishes below 1 and explodes above. "
         "Exploding gradients are clipped (the direction is kept, only the length is capped); "
         "truncated BPTT stops the sum after τ steps, dropping the older terms. The GRU's update "
-        "gate and the LSTM's forget gate add a path h_{t−1} → h_t scaled by the gate, which can "
-        "stay near 1 and carry the signal far back."
+        "gate adds a path H_{t−1} → H_t and the LSTM's forget gate one through its memory, "
+        "C_{t−1} → C_t, each scaled by the gate, which can stay near 1 and carry the signal "
+        "far back."
     ),
     formulas=(
-        ("hidden state", "h_t = φ(x_t W_xh + h_{t−1} W_hh + b_h)"),
-        ("BPTT", "∂L_T/∂W_hh = Σ_t (∂L_T/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂h_t/∂W_hh"),
+        ("hidden state", "H_t = φ(X_t W_xh + H_{t−1} W_hh + b_h)"),
+        ("BPTT", "∂L_T/∂W_hh = Σ_t (∂L_T/∂h_T) (Π_{j=t+1..T} ∂h_j/∂h_{j−1}) ∂⁺h_t/∂W_hh"),
         ("linear case", "∂L_T/∂h_t = (∂L_T/∂h_T) (W_hh^{T−t})ᵀ,   ‖·‖ ~ ρ(W_hh)^{T−t}"),
         ("clipping", "g ← min(1, θ / ‖g‖) g"),
         ("truncation", "Σ_t over the last τ steps only (h detached before them)"),
@@ -195,8 +209,10 @@ GRADIENTS = Explanation(
         ("one product", "x W_xh + h W_hh = concat(x, h) · concat(W_xh, W_hh)"),
     ),
     note=(
-        "ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold. Z_t ≈ 1 "
-        "(GRU) or F_t ≈ 1 (LSTM) carries the state, and its gradient, through a step unchanged. "
-        "Inside a model unrolls an LSTM's memory candidate (W_xc, W_hc)."
+        "ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold; ∂⁺: the "
+        "direct dependence only (h_{t−1} held fixed); h_t: one example's state, a row of H_t. "
+        "Z_t ≈ 1 (GRU) carries the state, and F_t ≈ 1 with I_t ≈ 0 (LSTM) the memory C, and "
+        "their gradients, through a step unchanged. The Inside a model tab unrolls an LSTM's "
+        "memory candidate (W_xc, W_hc)."
     ),
 )

@@ -150,8 +150,9 @@ list of indices `vocab[tokens]`.
 
 **n-grams** (d2l *Language Models*) — the most frequent 1-, 2- and 3-grams and their Zipf curves:
 frequency against rank is a straight line on a log–log plot, for trigrams too, so counting n-grams
-(even with Laplace smoothing, ε added to every count) cannot model language well. The perplexity
-is exp of the average negative log-probability of the held-out last 10 % of the tokens.
+(even Laplace-smoothed: ε₁/m added to each unigram count, ε₂·P(x′) to each bigram count) cannot
+model language well. The perplexity is exp of the average negative log-probability of the
+held-out last 10 % of the tokens.
 
 **Partitioning** — how long sequences become minibatches: random sampling or sequential
 partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted by one.
