@@ -23,10 +23,11 @@ NAVIGATION_KEYS = [
     ("ctrl+p", "command palette: type to find screens and actions"),
 ]
 
-# Textual's own defaults (focus next/previous, copy) are covered by NAVIGATION_KEYS.
+# Textual's own defaults (focus next/previous, copy) are covered by NAVIGATION_KEYS, and so
+# are the palette and the screens' "leave field" escape (listed twice, worded two ways).
 _DEFAULT_ACTIONS = {
     b.action for b in (*Screen.BINDINGS, *App.BINDINGS) if isinstance(b, Binding)
-} - {"quit"}
+} - {"quit"} | {"command_palette", "leave_field", "app.command_palette"}
 
 
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
