@@ -2,8 +2,9 @@
 
 A screen declares what to explain as an `EXPLAIN` class attribute (an `Explanation`); the app
 mounts the panel on whatever screen is current and toggles it (`toggle_explain`), so no screen
-composes it. The panel sits below the screen's content, full width so a formula keeps to one line
-at 80 columns, and scrolls (mouse, or tab to it) when the text is longer than its height.
+composes it. The panel sits below the screen's content, full width so most formulas keep to one
+line at 80 columns (the longest wrap), and scrolls (mouse, or tab to it) when the text is longer
+than its height.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class ExplainPanel(VerticalScroll):
 
     def on_mount(self) -> None:
         self.border_title = self.explanation.title
-        self.border_subtitle = "e or f9 hides"
+        self.border_subtitle = "tab to it to scroll · e or f9 hides"
 
 
 def explanation_of(screen: Screen) -> Explanation | None:
