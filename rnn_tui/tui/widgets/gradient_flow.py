@@ -212,8 +212,10 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
         text.append(
             f"  clipping θ={clip.theta:g}: ‖g‖ {clip.before:.3g} → {clip.after:.3g}, "
             f"cosine {clip.cosine:.6f}\n"
-            f"  truncated after {tau}: {100 * cut.relative_difference:.3g} % of ∂L/∂W_hh "
-            "dropped"
+            # A ratio of norms, not a share of the terms: the dropped terms can outweigh
+            # the whole (>100 %) when they point against the kept ones.
+            f"  truncated after {tau}: ‖dropped‖/‖∂L/∂W_hh‖ "
+            f"{100 * cut.relative_difference:.3g} %"
         )
     else:
         text.append("  the gradient overflowed: no clipping rescues inf or NaN")
