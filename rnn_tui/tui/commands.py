@@ -32,7 +32,7 @@ class RnnTuiCommands(Provider):
         commands.append(
             (
                 "Help: keys and guide",
-                "The keys of this screen and what it shows (? or F1)",
+                "The keys of this screen and what it shows (? or f1)",
                 partial(app.run_action, "help"),
             )
         )
@@ -40,7 +40,7 @@ class RnnTuiCommands(Provider):
             commands.append(
                 (
                     "Explain: concept and formulas",
-                    "Show or hide this screen's explain panel (e or F9)",
+                    "Show or hide this screen's explain panel (e or f9)",
                     partial(app.run_action, "toggle_explain"),
                 )
             )
