@@ -96,3 +96,43 @@ def test_a_stop_right_after_the_start_reaches_trainers_still_starting(tmp_path) 
         for process in started:
             process.terminate()
             process.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("extra", "emptied_again"),
+    [(("--refuse", "no"), False), (("--fail-after", "1", "--fail", "boom"), False), ((), True)],
+)
+def test_a_slot_left_out_of_a_start_shows_its_run_again_when_the_start_comes_to_nothing(
+    saved, tmp_path, extra, emptied_again
+) -> None:
+    """A plan without the latent model empties its slot; a start refused or failed gives it
+    back (it stayed empty), a run that finishes keeps it empty."""
+
+    def build(options, folder):
+        source = RECORDED / f"forecast-{options['model']}-recorded"
+        return [sys.executable, str(FAKE_TRAINER), "--source", str(source),
+                "--run-dir", str(folder), "--delay", "0.001", *extra]  # fmt: skip
+
+    runs = pair()
+    runs.open(saved / "forecast-mlp-recorded")
+    gru = runs.open(saved / "forecast-gru-recorded")[1]
+    started, _ = runs.start(tmp_path / "new", {"ar": {"task": "forecast", "model": "mlp"}}, build)
+    assert "latent" not in runs.shown()
+    assert started[0].wait(30) is not None
+    for _ in range(3):  # the exit, then the run read to its end
+        runs.poll(1 << 20)
+    assert runs.shown().get("latent") == (None if emptied_again else gru)
+    # A slot opened or cleared after the start is the person's choice: never given back.
+    runs.clear("latent")
+    runs.poll(1 << 20)
+    assert "latent" not in runs.shown()
+
+
+def test_a_start_that_starts_nothing_empties_no_slot(saved, tmp_path) -> None:
+    runs = pair()
+    gru = runs.open(saved / "forecast-gru-recorded")[1]
+    (tmp_path / "new").write_text("a file where the runs folder should be")
+    started, notices = runs.start(
+        tmp_path / "new", {"ar": {"task": "forecast", "model": "mlp"}}, lambda o, f: ["true"]
+    )
+    assert started == [] and notices and runs.shown() == {"latent": gru}

@@ -415,12 +415,16 @@ async def test_quitting_asks_once_about_the_runs_of_every_screen(runs, tui, monk
 # -- saved runs ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("latent", ["gru", "none"])
 @pytest.mark.parametrize(
     "failure",
     [("--refuse", "the series' values are too large"), ("--fail-after", "1", "--fail", "boom")],
 )
-async def test_a_failed_start_keeps_the_results_on_screen(saved, tui, forecast_app, failure):
+async def test_a_failed_start_keeps_the_results_on_screen(
+    saved, tui, forecast_app, failure, latent
+):
     # They were cleared: "no run: s starts both" and a title left at "multi-step after t = ".
+    # With latent model "none" only the MLP starts; the latent slot was emptied all the same.
     app = forecast_app(command_builder=fake_builder(*failure))
     async with app.run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
@@ -428,6 +432,8 @@ async def test_a_failed_start_keeps_the_results_on_screen(saved, tui, forecast_a
         await open_saved(pilot, tui, screen)
         before = table(screen)
         assert "mlp" in before and "gru" in before
+        screen.query_one("#fc-latent", Select).value = latent
+        await tui.settle(pilot)
         screen.set_focus(None)
         await pilot.press("s")
         await wait_for(pilot, screen, lambda: not screen.training() and tui.errors(pilot.app))

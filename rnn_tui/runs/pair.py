@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rnn_tui.quoting import plain
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
+from rnn_tui.runs.liveness import DIED
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.snapshot import Snapshot
@@ -35,6 +36,10 @@ class RunPair:
         self.task = task
         self.clock = clock
         self.slots: dict[str, FollowedRuns] = {slot: self._fresh(slot) for slot in self.colors}
+        # The last start: slot → the run it started, and the slots it emptied, kept to be
+        # shown again if every run it started is refused or fails.
+        self._starts: dict[str, str] = {}
+        self._set_aside: dict[str, FollowedRuns] = {}
 
     def _fresh(self, slot: str) -> FollowedRuns:
         return FollowedRuns((self.colors[slot],), clock=self.clock)
@@ -42,6 +47,7 @@ class RunPair:
     def clear(self, slot: str) -> None:
         """Stop following the slot's run (a trainer started for it keeps running)."""
         self.slots[slot] = self._fresh(slot)
+        self._set_aside.pop(slot, None)
 
     # -- starting and stopping --------------------------------------------------------------
 
@@ -57,20 +63,44 @@ class RunPair:
         """Start one trainer per planned slot (slot → its options), each writing a new run
         directory under `root` and shown alone in its slot; the other slots are emptied (with
         `keep_others`, kept). A planned slot keeps what it showed before, to show it again if
-        its trainer refuses the options (FollowedRuns.start). Returns the trainers started and a
+        its trainer refuses the options (FollowedRuns.start), and an emptied slot shows its run
+        again if every trainer started is refused or fails. Returns the trainers started and a
         notice for each that could not be."""
         started: list[TrainProcess] = []
         notices: list[Notice] = []
+        self._starts, set_aside = {}, {}
         for slot in self.slots:
             if slot not in plan:
                 if not keep_others:
+                    set_aside[slot] = self.slots[slot]
                     self.clear(slot)
                 continue
             try:
-                started.append(self.slots[slot].start(root, plan[slot], command_builder, nice=nice))
+                process = self.slots[slot].start(root, plan[slot], command_builder, nice=nice)
             except RunError as exc:
                 notices.append(Notice(str(exc), "error"))
+                continue
+            started.append(process)
+            self._starts[slot] = run_key(process.path)
+        self._set_aside = set_aside
+        self._restore_if_failed()
         return started, notices
+
+    def _restore_if_failed(self) -> None:
+        """Show the slots the last start emptied again once none of its runs came to anything:
+        each refused (forgotten), failed or died, or none started at all."""
+        if not self._set_aside:
+            return
+        for slot, key in self._starts.items():
+            runs = self.slots[slot]
+            if runs.training() is not None:
+                return
+            follower = runs.followers.get(key)
+            came_to_nothing = follower is not None and follower.status in ("failed", DIED)
+            if runs.primary == key and not came_to_nothing:
+                return
+        self.slots.update(self._set_aside)
+        self._set_aside = {}
 
     def training(self) -> list[TrainProcess]:
         """The trainers started here that are still alive."""
@@ -107,6 +137,7 @@ class RunPair:
         runs = self._fresh(slot)
         key, _ = runs.open(key)
         self.slots[slot] = runs
+        self._set_aside.pop(slot, None)
         return slot, key
 
     # -- following --------------------------------------------------------------------------
@@ -125,6 +156,7 @@ class RunPair:
             if done is not None:
                 notices += done
                 exited = True
+        self._restore_if_failed()
         return notices, to_read, exited
 
     def snapshots(self) -> dict[str, Snapshot | None]:
