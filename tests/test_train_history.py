@@ -73,6 +73,9 @@ def test_a_checkpoint_from_before_gives_its_whole_history_to_the_extremes() -> N
         {"extremes": {"val_ppl": ["a", "b"]}},
         {"extremes": {"val_ppl": [3.0, 1.0]}},
         {"extremes": {"val_ppl": [True, 2.0]}},
+        {"best_metric": "0.5"},
+        {"best_metric": float("nan")},
+        {"best_tiebreak": [1.0]},
     ],
 )
 def test_malformed_progress_is_refused(metrics) -> None:

@@ -270,6 +270,28 @@ def test_without_validation_best_follows_train_perplexity(corpus_file, tmp_path)
     assert summary["checkpoint"].endswith("best.safetensors")
 
 
+def test_of_epochs_whose_metric_ties_best_is_the_one_with_the_lowest_held_out_loss(
+    corpus_file, tmp_path, monkeypatch
+):
+    """A seq2seq run's held-out BLEU is 0.0 for its first epochs: `best` stayed epoch 1, the
+    least trained, and translating with a run folder loaded it. A metric that always ties
+    stands in for it here, and the tie survives a resume."""
+    from rnn_tui.train.tasks.lm import LanguageModelTask
+
+    monkeypatch.setattr(LanguageModelTask, "selection", lambda self, *args: 0.0)
+    run = tmp_path / "run"
+    train(tiny(corpus_file, epochs=2, sample_every=0), RunDir(run))
+    checkpoint = load_checkpoint(run, prefer=("last", "best"))
+    config = Config.from_dict(checkpoint.config).replace(epochs=4)
+    train(config, RunDir(run), resume=checkpoint)
+    epochs = events(run, "epoch")
+    lowest = min(epochs, key=lambda e: e["val_loss"])
+    assert lowest["epoch"] != 1  # else the test could not tell
+    best = load_checkpoint(run / "checkpoints" / "best.safetensors")
+    assert best.meta["epoch"] == lowest["epoch"]
+    assert best.meta["metrics"]["best_tiebreak"] == pytest.approx(lowest["val_loss"])
+
+
 # ---------------------------------------------------------------------------------------------
 # NaN / inf
 

@@ -249,9 +249,14 @@ class Trainer:
             train_ppl = task_perplexity(task, train_loss)
             val_ppl = task_perplexity(task, val_loss)
             metric = task.selection(train_ppl, val_ppl, metrics)
-            best = math.isfinite(metric) and (p.best_metric is None or metric < p.best_metric)
+            tiebreak = val_loss if val_loss is not None and math.isfinite(val_loss) else train_loss
+            best = math.isfinite(metric) and (
+                p.best_metric is None
+                or metric < p.best_metric
+                or (metric == p.best_metric and tiebreak < (p.best_tiebreak or math.inf))
+            )
             if best:
-                p.best_metric, p.best_epoch = metric, epoch
+                p.best_metric, p.best_epoch, p.best_tiebreak = metric, epoch, tiebreak
             sample = None
             if cfg.sample_every and epoch % cfg.sample_every == 0:
                 sample = p.last_sample = task.sample(self.model)

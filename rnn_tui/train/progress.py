@@ -37,6 +37,9 @@ class Progress:
     elapsed: float = 0.0  # wall time of all sessions so far
     best_metric: float | None = None  # what the task's selection minimises
     best_epoch: int | None = None
+    # The best epoch's held-out loss (training loss without held-out data): of two epochs
+    # whose metric ties (BLEU 0.0, a macro-F1), the one with the lower loss is best.
+    best_tiebreak: float | None = None
     history: list[dict] = field(default_factory=list)  # the last HISTORY_KEPT epochs' summaries
     last_sample: str | None = None
     # metric → [lowest, highest] over every completed epoch (finite numbers only)
@@ -87,8 +90,9 @@ class Progress:
                 norm_sum=float(partial.get("norm_sum", 0.0)),
                 epoch_time=float(partial.get("epoch_time", 0.0)),
                 elapsed=float(metrics.get("elapsed", 0.0)),
-                best_metric=metrics.get("best_metric"),
+                best_metric=_number_or_none(metrics.get("best_metric")),
                 best_epoch=metrics.get("best_epoch"),
+                best_tiebreak=_number_or_none(metrics.get("best_tiebreak")),
                 last_sample=metrics.get("last_sample"),
                 extremes=_extremes(metrics.get("extremes", {})),
             )
@@ -102,6 +106,15 @@ class Progress:
             for record in history:
                 progress.add_epoch(record)
         return progress
+
+
+def _number_or_none(value: object) -> float | None:
+    """A checkpoint's finite number or None; ValueError for anything else."""
+    if value is None:
+        return None
+    if not _is_number(value):
+        raise ValueError("not a finite number")
+    return float(value)
 
 
 def _is_number(value: object) -> bool:

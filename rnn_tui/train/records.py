@@ -32,6 +32,7 @@ def checkpoint_meta(
             "elapsed": p.elapsed,
             "best_metric": p.best_metric,
             "best_epoch": p.best_epoch,
+            "best_tiebreak": p.best_tiebreak,
             "baseline_ppl": baseline_ppl,
             "history": p.history,
             "extremes": p.extremes,
