@@ -438,3 +438,25 @@ def test_many_sequences_share_each_step_call():
         assert [(c.tokens, c.finished) for c in got] == [(c.tokens, c.finished) for c in alone]
         assert [c.log_prob for c in got] == pytest.approx([c.log_prob for c in alone], abs=1e-12)
     assert len({beam[0].tokens for beam in beams}) > 1
+
+
+@pytest.mark.parametrize("beam", [False, True])
+def test_on_step_runs_before_every_step_and_may_stop_the_search(beam):
+    # The Translate screen stops a search between two steps by raising from on_step.
+    class Stop(Exception):
+        pass
+
+    step, reorder, state = table_stepper(lambda prefix: [0.5, 0.3, 0.2], 3)  # eos 2 never wins
+    seen: list[int] = []
+
+    def on_step(t: int) -> None:
+        seen.append(t)
+        if t == 3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        if beam:
+            beam_search_many(step, reorder, state, 1, 0, 2, 10, 2, on_step=on_step)
+        else:
+            greedy_search_many(step, state, 1, 0, 2, 10, on_step=on_step)
+    assert seen == [0, 1, 2, 3]

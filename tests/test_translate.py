@@ -383,3 +383,33 @@ def test_translations_come_a_batch_at_a_time_after_the_checks(untrained, monkeyp
     rest = list(stream)
     assert len(rest) == 599 and [first, *rest] == tr.translate_many(["go ."] * 600, beam_size=1)
     assert sum(decoded) == 2 * 600 and DECODE_BATCH < 600
+
+
+@pytest.mark.parametrize("beam_size", [1, 4])
+def test_a_stop_is_heard_before_every_decoding_step(untrained, monkeypatch, beam_size):
+    # The Translate screen's escape waited for whole batches: minutes at beam 32.
+    from rnn_tui.decode.translate import TranslationStopped
+
+    tr = load_translator(untrained)
+    steps = []
+    step = tr._step
+    monkeypatch.setattr(tr, "_step", lambda *a: steps.append(1) or step(*a))
+    with pytest.raises(TranslationStopped):
+        tr.translate_many(
+            ["go ."] * 5, beam_size=beam_size, max_len=50, stop=lambda: len(steps) >= 3
+        )
+    assert len(steps) == 3  # greedy's steps when beam_size is 4 too: no beam step began
+    steps.clear()
+    with pytest.raises(TranslationStopped):
+        tr.translate_many(["go ."], beam_size=beam_size, stop=lambda: True)
+    assert steps == []  # a stop asked for before the start decodes nothing
+
+
+def test_progress_moves_within_a_batch_and_changes_nothing(untrained):
+    tr = load_translator(untrained)
+    sentences = ["go .", "i lost .", "he's calm ."]
+    done: list[float] = []
+    watched = tr.translate_many(sentences, beam_size=3, max_len=12, progress=done.append)
+    assert watched == tr.translate_many(sentences, beam_size=3, max_len=12)
+    assert done == sorted(done) and done[0] == 0 and 0 < done[len(done) // 2] < len(sentences)
+    assert done[-1] < len(sentences) and len(set(done)) > 4  # a move per step, greedy and beam

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 StepFn = Callable[[Any, Any], tuple[Any, Any]]  # (tokens (N,), state) -> (log_probs (N, V), state)
 ReorderFn = Callable[[Any, Any], Any]  # (state, index (M,)) -> state
+# Called before each step with the steps done so far; raising ends the search (a stop asked for).
+OnStep = Callable[[int], None]
 StepProb = Callable[[tuple[int, ...]], Sequence[float]]  # prefix -> V probabilities
 
 EXHAUSTIVE_LIMIT = 200_000
@@ -171,10 +173,12 @@ def greedy_search_many(
     reorder: ReorderFn | None = None,
     alpha: float = DEFAULT_ALPHA,
     device: Any = None,
+    on_step: OnStep | None = None,
 ) -> list[Candidate]:
     """`greedy_search` for `count` sequences at once (`state` has one row each): every
     unfinished one advances in the same step call, and each chooses as greedy_search does.
-    With `reorder`, a finished sequence's row leaves the batch; without, it rides along."""
+    With `reorder`, a finished sequence's row leaves the batch; without, it rides along.
+    `on_step(t)` runs before step t (0, 1, …) and may raise to stop the search."""
     _check_common(bos, eos, max_len)
     torch = _torch()
     device = device if device is not None else _device_of(state)
@@ -184,7 +188,9 @@ def greedy_search_many(
     outs: list[tuple[int, ...]] = [()] * count
     last = [0.0] * count  # each sequence's accumulated log-prob
     found: list[Candidate | None] = [None] * count
-    for _ in range(max_len):
+    for t in range(max_len):
+        if on_step is not None:
+            on_step(t)
         total, state = _expand(step, tokens, state, acc)
         # max over a row: its highest value, the first (lowest index) on ties, as _top.
         best, chosen = total.max(dim=1)
@@ -248,10 +254,12 @@ def beam_search_many(
     alpha: float = DEFAULT_ALPHA,
     *,
     device: Any = None,
+    on_step: OnStep | None = None,
 ) -> list[list[Candidate]]:
     """`beam_search` for `count` sequences at once (`state` has one row each): the alive beams
     of every sequence advance in one step call, and each sequence keeps its own `beam_size`
-    best, chosen over its own rows as beam_search chooses them."""
+    best, chosen over its own rows as beam_search chooses them. `on_step(t)` runs before step
+    t (0, 1, …) and may raise to stop the search."""
     _check_common(bos, eos, max_len)
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise SearchError(f"beam size must be a whole number ≥ 1 (got {beam_size!r})")
@@ -264,6 +272,8 @@ def beam_search_many(
     alive: dict[int, list[tuple[int, ...]]] = {seq: [()] for seq in range(count)}
     candidates: list[list[Candidate]] = [[] for _ in range(count)]
     for t in range(max_len):
+        if on_step is not None:
+            on_step(t)
         total, state = _expand(step, tokens, state, acc)
         vocab_size = total.shape[1]
         last = t == max_len - 1

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,6 +66,10 @@ from rnn_tui.decode.translate_text import (
 # Sources encoded and decoded together: every step call advances all their beams at once,
 # and the first translations of a file come out after one batch.
 DECODE_BATCH = 64
+
+
+class TranslationStopped(Exception):
+    """The caller's `stop` said to stop: raised before the next decoding step."""
 
 
 @dataclass
@@ -175,6 +179,9 @@ class Translator:
         alpha: float = DEFAULT_ALPHA,
         max_len: int | None = None,
         references: Sequence[str | None] | None = None,
+        *,
+        stop: Callable[[], bool] | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> Iterator[Translation]:
         """Translate each sentence, yielded a batch of DECODE_BATCH at a time as each batch is
         decoded (a file of 20,000 sentences takes a while): each batch is encoded, then decoded
@@ -183,7 +190,12 @@ class Translator:
         (default the run's num_steps, as d2l). `references` (one per sentence, None where
         there is none) add the seeds' BLEU (k = 2) of the best translation. TranslateError (one
         line), before the first is returned, for bad options, an empty sentence or a reference
-        count that does not match."""
+        count that does not match.
+
+        `stop()` is asked before every decoding step (greedy and beam): when it says yes,
+        TranslationStopped is raised, so a stop waits for one step, not a batch. `progress(done)`
+        gets the sentences done so far before every step, a fraction within a batch (its steps
+        out of max_len, greedy then beam), so a long batch shows it is moving."""
         beam_size, alpha, max_len = self._options(beam_size, alpha, max_len)
         sentences = list(sentences)
         if references is None:
@@ -199,20 +211,26 @@ class Translator:
             if not isinstance(sentence, str) or not sentence.strip():
                 raise TranslateError("a sentence to translate is empty")
             tokens.append(tokenize(sentence))
-        return self._decoded(sentences, tokens, references, beam_size, alpha, max_len)
+        watch = None if stop is None and progress is None else (stop, progress)
+        return self._decoded(sentences, tokens, references, beam_size, alpha, max_len, watch)
 
-    def _decoded(self, sentences, tokens, references, beam_size, alpha, max_len):
+    def _decoded(self, sentences, tokens, references, beam_size, alpha, max_len, watch):
         was_training = self.model.training
         self.model.eval()
         try:
             for start in range(0, len(sentences), DECODE_BATCH):
                 batch = slice(start, start + DECODE_BATCH)
+                on_step = None
+                if watch is not None:
+                    size = len(sentences[batch])
+                    on_step = _step_watcher(*watch, start, size, beam_size > 1, max_len)
+                    on_step(0, 0)  # before the encoder too
                 # No gradient mode left on across a yield: the caller runs in between.
                 with torch.no_grad():
                     state = self._encode(tokens[batch])
                     done = self._decode_many(
                         sentences[batch], tokens[batch], references[batch], state,
-                        beam_size, alpha, max_len,
+                        beam_size, alpha, max_len, on_step,
                     )  # fmt: skip
                 yield from done
         finally:
@@ -252,14 +270,16 @@ class Translator:
         return self.model.reorder(state, index.to(self.device))
 
     def _decode_many(
-        self, sentences, tokens, references, state, beam_size, alpha, max_len
+        self, sentences, tokens, references, state, beam_size, alpha, max_len, on_step=None
     ) -> list[Translation]:
         """Greedy and (beam_size > 1) beam search for a batch of encoded sources: each
-        sequence chooses exactly as it would alone (search.py), with every step batched."""
+        sequence chooses exactly as it would alone (search.py), with every step batched.
+        `on_step(phase, t)` (0 greedy, 1 beam) runs before each step."""
         n = len(sentences)
         greedy = greedy_search_many(
-            self._step, state, n, self.bos, self.eos, max_len, reorder=self._reorder
-        )
+            self._step, state, n, self.bos, self.eos, max_len, reorder=self._reorder,
+            on_step=None if on_step is None else lambda t: on_step(0, t),
+        )  # fmt: skip
         # greedy_search scores with the default α; rescore so every candidate uses this one.
         greedy = [
             dataclasses.replace(g, score=sequence_score(g.log_prob, g.length, alpha))
@@ -269,7 +289,7 @@ class Translator:
         if beam_size > 1:
             beams = beam_search_many(
                 self._step, self._reorder, state, n, self.bos, self.eos, max_len, beam_size,
-                alpha,
+                alpha, on_step=None if on_step is None else lambda t: on_step(1, t),
             )  # fmt: skip
         bests = [beam[0] if beam else g for beam, g in zip(beams, greedy, strict=True)]
         alignments = self._alignments(tokens, bests)
@@ -310,6 +330,20 @@ class Translator:
                 )
             )
         return align_many(self.model, chosen, self.bos, self.device)
+
+
+def _step_watcher(stop, progress, start: int, size: int, beam: bool, max_len: int):
+    """on_step(phase, t) for the batch of `size` sentences from `start`: stop, or report the
+    sentences done as start + the batch's share of its steps (greedy, then beam)."""
+    phases = 2 if beam else 1
+
+    def on_step(phase: int, t: int) -> None:
+        if stop is not None and stop():
+            raise TranslationStopped
+        if progress is not None:
+            progress(start + size * (phase + t / max_len) / phases)
+
+    return on_step
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,6 +388,7 @@ __all__ = [
     "DEFAULT_BEAM",
     "TranslateError",
     "Translation",
+    "TranslationStopped",
     "Translator",
     "corpus_bleu",
     "greedy_and_beam_bleu",
