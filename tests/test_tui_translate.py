@@ -100,7 +100,9 @@ class FakeTranslator:
             tokens, log_prob, length, sequence_score(log_prob, length, alpha), finished
         )
 
-    def translate_many(self, sentences, beam_size=4, alpha=0.75, max_len=None, references=None):
+    def translate_many(
+        self, sentences, beam_size=4, alpha=0.75, max_len=None, references=None, **watch
+    ):
         references = list(references) if references is not None else [None] * len(sentences)
         self.calls.append((list(sentences), beam_size, alpha, max_len, references))
         out = []

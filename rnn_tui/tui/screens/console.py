@@ -5,7 +5,8 @@ A job loads the chosen checkpoint through the app's model cache (rnn_tui.decode.
 imported by the loader, in the worker, never when a screen module is imported) and then, unless
 it only loads, runs the console's own work (`run_job`). Each job gets a request id: messages
 from a job that is no longer the latest are dropped, so a slow old job never overwrites what a
-newer one shows. Escape cancels the running job; an error becomes one notification line.
+newer one shows. Escape cancels the running job; an error becomes one notification line. A
+job started while a cancelled one is still finishing its step waits for it, and says so.
 """
 
 from __future__ import annotations
@@ -57,6 +58,15 @@ class ModelLoaded(Message):
         self.warnings, self.fresh = warnings, fresh
 
 
+class JobWaiting(Message):
+    """The job `request_id` waits for a cancelled one to end its step (`waiting`), or has
+    stopped waiting after `waited` seconds."""
+
+    def __init__(self, request_id: int, waiting: bool, waited: float = 0.0):
+        super().__init__()
+        self.request_id, self.waiting, self.waited = request_id, waiting, waited
+
+
 class ConsoleScreen(ModeScreen):
     """Base of a console: subclasses compose a CheckpointPicker and a StatusBar, set TASK and
     `loader`, and define these hooks (checked when the subclass is made):
@@ -93,6 +103,8 @@ class ConsoleScreen(ModeScreen):
         # Held by this console's jobs, one at a time: a cancelled job finishes its current
         # step before the next one starts.
         self._lock = threading.Lock()
+        self._job_text = ""  # the status line the current job started with
+        self.waited = 0.0  # seconds the current job waited for a cancelled one
         # Whether the search under way was the screen's return's, and how many checkpoints the
         # last one found: a return's search speaks only when that count changes.
         self._quiet_search = False
@@ -222,7 +234,8 @@ class ConsoleScreen(ModeScreen):
         self.request = Request(path, job)
         if job is None:
             text, total = f"loading {Path(path).name or path}…", None
-        self.status_bar.text = text
+        self.status_bar.text = self._job_text = text
+        self.waited = 0.0
         self.set_busy(True, total)
         self.job = self._run(self.request, self._request_id, model_cache(self.app))
 
@@ -235,7 +248,13 @@ class ConsoleScreen(ModeScreen):
     )
     def _run(self, request: Request, request_id: int, cache: ModelCache) -> Any:
         worker = get_current_worker()
-        with self._lock:
+        if not self._lock.acquire(blocking=False):
+            # A cancelled job is ending its step: say so rather than look stuck.
+            self.post_message(JobWaiting(request_id, True))
+            began = self.clock()
+            self._lock.acquire()
+            self.post_message(JobWaiting(request_id, False, self.clock() - began))
+        try:
             if worker.is_cancelled:
                 return None
             model, fresh = cache.get(
@@ -246,6 +265,18 @@ class ConsoleScreen(ModeScreen):
             if request.job is None:
                 return None
             return self.run_job(model, request.job, request_id, worker)
+        finally:
+            self._lock.release()
+
+    @on(JobWaiting)
+    def _job_waiting(self, message: JobWaiting) -> None:
+        if not self.is_current(message.request_id) or not self.running:
+            return
+        self.waited = message.waited
+        if message.waiting:
+            self.status_bar.text = f"waiting for the stopped job to end its step · {self._job_text}"
+        else:
+            self.status_bar.text = self._job_text
 
     @on(ModelLoaded)
     def _model_loaded(self, message: ModelLoaded) -> None:
@@ -304,4 +335,4 @@ class ConsoleScreen(ModeScreen):
         self.picker.open_list()
 
 
-__all__ = ["WIDE", "ConsoleScreen", "ModelLoaded", "Request", "model_cache"]
+__all__ = ["WIDE", "ConsoleScreen", "JobWaiting", "ModelLoaded", "Request", "model_cache"]

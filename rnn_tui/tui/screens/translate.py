@@ -38,6 +38,7 @@ from rnn_tui.tui.screens.translate_job import (
     Outcome,
     SentencesTranslated,
     TranslateJob,
+    TranslationProgress,
     checkpoint_of,
     load_translator,
     translate,
@@ -346,6 +347,12 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         if self.running:
             self.status_bar.text = f"translating… {message.done:,} of {message.total:,} sentences"
 
+    @on(TranslationProgress)
+    def _translation_progress(self, message: TranslationProgress) -> None:
+        # The bar moves within a chunk too: a job of one chunk would show 0 % until its end.
+        if self.is_current(message.request_id) and self.running:
+            self.status_bar.advance(message.done)
+
     def loaded_text(self, name: str) -> str:
         return f"ready · {name} loaded · enter translates"
 
@@ -353,7 +360,10 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         return f"stopped after {self._done:,} of {len(job.lines):,} sentences"
 
     def done_text(self, job: TranslateJob, outcome: Outcome) -> str:
-        return outcome.text(job.options)
+        text = outcome.text(job.options)
+        if self.waited >= 0.05:  # the time above is the translation's: say what came first
+            text += f" · after waiting {self.waited:.2f} s for the stopped job"
+        return text
 
     # -- controls -----------------------------------------------------------------------------
 

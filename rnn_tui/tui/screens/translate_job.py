@@ -1,8 +1,9 @@
 """The Translate console's job, run in its worker thread: translate the typed sentences with a
 loaded seq2seq model (rnn_tui.decode.translate) and post the rows as they are done.
 
-Sentences go to the model CHUNK at a time (one encoder batch, and cancelling waits for one
-chunk at most); finished rows are posted at most every UPDATE_INTERVAL seconds. The scores
+Sentences go to the model CHUNK at a time (one encoder batch); a stop is checked before every
+decoding step, so it waits for one step, not a chunk. Finished rows, and the progress within a
+chunk, are posted at most every UPDATE_INTERVAL seconds. The scores
 (the seeds' BLEU of the greedy output, the corpus BLEU of greedy against beam) are
 rnn_tui.decode.translate's. torch is imported here only when the job runs.
 """
@@ -24,9 +25,9 @@ from rnn_tui.tui.widgets.translate_tables import ResultRow
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.translate import Translator
 
-# Sentences per translate_many call: one encoder batch, decoded together; a stop waits for at
-# most one (~0.3 s of the attention model at beam 4). 16 took 14.0 s for 1,000 sentences,
-# 32 takes 9.6 s (the CLI's 64: 8.7 s, with stops twice as slow).
+# Sentences per translate_many call: one encoder batch, decoded together, whose rows show
+# together. 16 took 14.0 s for 1,000 sentences (attention model, beam 4), 32 takes 9.6 s
+# (the CLI's 64: 8.7 s, with rows coming half as often).
 CHUNK = 32
 UPDATE_INTERVAL = 0.25  # seconds between two batches of results posted by the worker
 
@@ -82,6 +83,14 @@ class SentencesTranslated(Message):
         self.request_id, self.rows, self.done, self.total = request_id, rows, done, total
 
 
+class TranslationProgress(Message):
+    """`done` (a fraction within the chunk being decoded) of `total` sentences."""
+
+    def __init__(self, request_id: int, done: float, total: int):
+        super().__init__()
+        self.request_id, self.done, self.total = request_id, done, total
+
+
 def load_translator(path: str) -> Translator:
     """The seq2seq model of a checkpoint, on the CPU."""
     from rnn_tui.decode.translate import load_translator
@@ -116,9 +125,15 @@ def translate(
     post: Callable[[Message], object],
     clock: Callable[[], float],
 ) -> Outcome:
-    """Translate job.lines in chunks, posting SentencesTranslated as rows are done; stop
-    between chunks when `worker` is cancelled. TranslateError (one line) for a bad line."""
-    from rnn_tui.decode.translate import greedy_and_beam_bleu, greedy_bleu, parse_lines
+    """Translate job.lines in chunks, posting SentencesTranslated as rows are done and
+    TranslationProgress in between; stop before the next decoding step when `worker` is
+    cancelled. TranslateError (one line) for a bad line."""
+    from rnn_tui.decode.translate import (
+        TranslationStopped,
+        greedy_and_beam_bleu,
+        greedy_bleu,
+        parse_lines,
+    )
 
     parsed = parse_lines(job.lines)
     opts = job.options
@@ -126,17 +141,30 @@ def translate(
     started = last_post = clock()
     rows: list[ResultRow] = []
     pending: list[ResultRow] = []
+
+    def progress(done: float) -> None:
+        nonlocal last_post
+        now = clock()
+        if now - last_post >= UPDATE_INTERVAL:
+            post(TranslationProgress(request_id, len(rows) + done, total))
+            last_post = now
+
     for start in range(0, total, CHUNK):
         if worker.is_cancelled:
             break
         chunk = parsed[start : start + CHUNK]
-        translations = translator.translate_many(
-            [sentence for sentence, _ in chunk],
-            beam_size=opts.beam_size,
-            alpha=opts.alpha,
-            max_len=opts.max_len,
-            references=[reference for _, reference in chunk],
-        )
+        try:
+            translations = translator.translate_many(
+                [sentence for sentence, _ in chunk],
+                beam_size=opts.beam_size,
+                alpha=opts.alpha,
+                max_len=opts.max_len,
+                references=[reference for _, reference in chunk],
+                stop=lambda: worker.is_cancelled,
+                progress=progress,
+            )
+        except TranslationStopped:
+            break
         for t in translations:
             candidates = list(t.beam) if t.beam else [t.greedy]
             texts = tuple(translator.text(c.tokens) for c in candidates)
@@ -160,6 +188,7 @@ __all__ = [
     "Outcome",
     "SentencesTranslated",
     "TranslateJob",
+    "TranslationProgress",
     "checkpoint_of",
     "load_translator",
     "translate",

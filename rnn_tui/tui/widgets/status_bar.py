@@ -72,7 +72,7 @@ class StatusBar(Horizontal):
             progress.update(total=total, progress=0)
         self.query_one(".status-text").set_class(busy, "-busy")
 
-    def advance(self, progress: int) -> None:
+    def advance(self, progress: float) -> None:
         """Move the bar to `progress` (of the total given to set_busy)."""
         self.query_one(ProgressBar).update(progress=progress)
 
