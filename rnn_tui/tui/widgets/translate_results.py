@@ -25,10 +25,27 @@ MUTED_STYLE = "$text-muted"
 
 
 def detail_content(row: ResultRow) -> Content:
-    """One or two lines about `row`: number, source as typed, reference and BLEU of both
-    decodings; then the source words the vocabulary lacks and the tokens cut by num_steps."""
+    """Lines about `row`: first the warnings (source tokens cut by num_steps, source words the
+    vocabulary lacks), then its number, source as typed, reference and BLEU of both decodings.
+    The warnings come first because the detail shows three lines at most: a long source would
+    push them out of sight."""
     t = row.translation
-    parts: list[str | tuple[str, str]] = [(f"{row.number} ", "bold"), t.source]
+    notes = []
+    truncated = getattr(t, "truncated", 0)
+    if truncated:
+        notes.append(
+            f"{truncated} source token{'s' if truncated != 1 else ''} past num_steps not read"
+        )
+    if t.unknown:
+        words = ", ".join(repr(word) for word in t.unknown)
+        count = len(t.unknown)
+        notes.append(
+            f"{count} word{'s' if count != 1 else ''} not in the source vocabulary → <unk>: {words}"
+        )
+    parts: list[str | tuple[str, str]] = []
+    if notes:
+        parts += [("⚠ " + " · ".join(notes), WARNING_STYLE), "\n"]
+    parts += [(f"{row.number} ", "bold"), t.source]
     if t.reference is not None:
         parts += [
             ("  reference ", MUTED_STYLE),
@@ -38,20 +55,6 @@ def detail_content(row: ResultRow) -> Content:
             (" beam ", MUTED_STYLE),
             fmt_bleu(t.bleu),
         ]
-    notes = []
-    if t.unknown:
-        words = ", ".join(repr(word) for word in t.unknown)
-        count = len(t.unknown)
-        notes.append(f"⚠ {count} word{'s' if count != 1 else ''} not in the source vocabulary → ")
-        notes.append(f"<unk>: {words}")
-    truncated = getattr(t, "truncated", 0)
-    if truncated:
-        notes.append(
-            f"{' · ' if notes else '⚠ '}{truncated} source token{'s' if truncated != 1 else ''} "
-            "past num_steps not read"
-        )
-    if notes:
-        parts += ["\n", ("".join(notes), WARNING_STYLE)]
     return Content.assemble(*parts)
 
 

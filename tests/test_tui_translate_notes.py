@@ -1,0 +1,31 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_tui_translate and its _stop module)
+"""What the Translate console says about the text typed (Pilot): a long source's warnings stay
+in sight, and a bad piece is named by its place in what was typed."""
+
+from __future__ import annotations
+
+import pytest
+from test_tui_translate import fake, open_translate, set_field, start_here  # noqa: F401
+from test_tui_translate_stop import tiny  # noqa: F401
+
+
+def shown_lines(widget) -> list[str]:
+    """The lines `widget` draws on screen (its height may cut its content)."""
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_a_long_sources_warnings_stay_in_sight(tiny, start_here, tui, size):
+    # The detail shows three lines: the ⚠ line came after the source, below them.
+    source = "the cat is very big and the dog is small " * 40 + "; Ça va très bien, 日本語 !"
+    app = tui.make_app()
+    async with app.run_test(size=size) as pilot:
+        screen = await open_translate(pilot, tui)
+        await set_field(pilot, screen, "#tr-source", source)
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert tui.errors(app) == []
+        shown = shown_lines(screen.query_one("#tr-detail"))
+        assert len(shown) == 3
+        assert shown[0].strip().startswith("⚠ 392 source tokens past num_steps not read · ")
+        assert shown[1].strip()  # the source follows, cut by the height
