@@ -29,3 +29,25 @@ async def test_a_long_sources_warnings_stay_in_sight(tiny, start_here, tui, size
         assert len(shown) == 3
         assert shown[0].strip().startswith("⚠ 392 source tokens past num_steps not read · ")
         assert shown[1].strip()  # the source follows, cut by the height
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        (" ; ; => ; go . => ; => va !", "sentence 3: no sentence to translate in '=>'"),
+        ("go . ;; i lost . =>", "sentence 3: 'i lost . =>' has '=>' but no reference after it"),
+        (" ; => va !", "sentence 2: no sentence to translate in '=> va !'"),
+        ("=> va ! ; ", "no sentence to translate in '=> va !'"),
+    ],
+)
+async def test_a_bad_piece_is_numbered_as_typed(fake, start_here, tui, typed, error):
+    # The worker numbered the non-blank pieces: " ; ; => ; …" blamed sentence 1 for the third.
+    tensors, translators = fake
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        await set_field(pilot, screen, "#tr-source", typed)
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert tui.errors(app) == [error]
+        assert all(not t.calls for t in translators)  # refused before any work

@@ -31,6 +31,7 @@ from rnn_tui.decode.options import (
     TranslateOptions,
     parse_translate_options,
 )
+from rnn_tui.decode.translate_text import TranslateError, parse_line
 from rnn_tui.decode.worked_example import worked_example_summary
 from rnn_tui.tui import explanations
 from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded
@@ -48,7 +49,7 @@ from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.option_input import option_input
 from rnn_tui.tui.widgets.status_bar import StatusBar
-from rnn_tui.tui.widgets.translate_input import SentenceInput, split_sentences
+from rnn_tui.tui.widgets.translate_input import SentenceInput, numbered_sentences
 from rnn_tui.tui.widgets.translate_results import TranslationResults
 
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
@@ -273,7 +274,8 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
                 markup=False,
             )
             return
-        lines = split_sentences(self.query_one("#tr-source", Input).value)
+        numbered = numbered_sentences(self.query_one("#tr-source", Input).value)
+        lines = [line for _, line in numbered]
         if not lines:
             self.notify("type an English sentence to translate", severity="error", markup=False)
             self.query_one("#tr-source", Input).focus()
@@ -285,6 +287,16 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
                 markup=False,
             )
             return
+        for number, line in numbered:
+            # Checked here, numbered as typed (blank pieces count): the worker's numbers would
+            # skip the blank ones and name another piece.
+            try:
+                parse_line(line)
+            except TranslateError as exc:
+                several = number > 1 or len(numbered) > 1
+                text = f"sentence {number}: {exc}" if several else str(exc)
+                self.notify(text, severity="error", markup=False)
+                return
         try:
             options = parse_translate_options(
                 self.query_one("#tr-beam-size", Input).value,

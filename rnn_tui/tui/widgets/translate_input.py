@@ -14,11 +14,17 @@ from rnn_tui.tui.widgets.text_field import TextField
 SEPARATOR = ";"
 
 
-def split_sentences(text: str) -> list[str]:
-    """The non-blank pieces of `text` between newlines and `;`, stripped (each may still be
-    "sentence => reference")."""
+def numbered_sentences(text: str) -> list[tuple[int, str]]:
+    """(number, piece) of the non-blank pieces of `text` between newlines and `;`, stripped
+    (each may still be "sentence => reference"). Blank pieces are counted, so a number says
+    where the piece is in the text as typed."""
     pieces = (part.strip() for line in text.splitlines() for part in line.split(SEPARATOR))
-    return [piece for piece in pieces if piece]
+    return [(number, piece) for number, piece in enumerate(pieces, 1) if piece]
+
+
+def split_sentences(text: str) -> list[str]:
+    """The non-blank pieces of `text` (numbered_sentences without their numbers)."""
+    return [piece for _, piece in numbered_sentences(text)]
 
 
 def join_lines(text: str) -> str:
