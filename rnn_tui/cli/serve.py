@@ -4,7 +4,8 @@ Training already lives outside the app, in run directories, so tabs share runs s
 app follows the same folders a terminal's would. The server binds to this machine alone unless
 told otherwise (`--allow-remote`): whoever reaches the port runs the app, with no password, and
 can train on this machine's CPUs and GPUs. Over SSH, forward the port instead:
-`ssh -L 8000:localhost:8000 gpu-box`.
+`ssh -L 8000:localhost:8000 gpu-box`. Pages of other web sites are kept out in any case
+(rnn_tui.tui.serve): a tab is only opened by the server's own page.
 """
 
 from __future__ import annotations
@@ -28,7 +29,17 @@ HOST = Option(
     extra={"pattern_help": "a host name or IP address"},
 )
 PORT = Option("port", int, 8000, "TCP port to listen on", minimum=1, maximum=65535)
-SERVE_OPTIONS = (HOST, PORT)
+# Each tab runs an app process of its own (a few hundred MB): a tab past these is refused.
+MAX_SESSIONS = Option(
+    "max_sessions",
+    int,
+    8,
+    "browser tabs open at once (each runs its own app)",
+    minimum=1,
+    maximum=64,
+    metavar="N",
+)
+SERVE_OPTIONS = (HOST, PORT, MAX_SESSIONS)
 
 
 def is_loopback(host: str) -> bool:
@@ -73,7 +84,13 @@ def run(args: argparse.Namespace) -> int:
         )
     say(f"rnn-tui: serving the app on http://{_url_host(host)}:{port} (ctrl+c stops it)")
     try:
-        serve(app_command(args), host, port)
+        serve(
+            app_command(args),
+            host,
+            port,
+            allow_remote=args.allow_remote,
+            max_sessions=args.max_sessions,
+        )
     except ServeError as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
