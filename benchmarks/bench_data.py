@@ -220,7 +220,9 @@ def main() -> int:
     else:
         for row in rows:
             print("  ".join(f"{k}={v}" for k, v in row.items()))
-    return 0 if all(r.get("ok", True) for r in rows) else 1
+    return (
+        0 if all(r.get("ok", True) for r in rows) else 3
+    )  # 3: a target missed (1 is Python's crash status)
 
 
 if __name__ == "__main__":

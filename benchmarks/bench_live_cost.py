@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         row = measure(Path(tmp), args.hidden, args.epochs, args.period, args.model)
     print(json.dumps(row), flush=True)
-    return 0 if row["ok"] else 1
+    return 0 if row["ok"] else 3  # 3: a target missed (1 is Python's crash status)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,24 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+
+# The d2l peer loop and its data live beside the checkout (../shared), not in it; a clone
+# elsewhere names them (--anchor/--data, or these variables).
+ANCHOR = Path(os.environ.get("RNN_TUI_D2L_ANCHOR") or ROOT.parent / "shared/bench/d2l_anchor.py")
+DATA = Path(os.environ.get("RNN_TUI_D2L_DATA") or ROOT.parent / "shared/data")
+# Exit status of a run whose measurements stand but miss a target (bench_all keeps its rows).
+MISSED = 3
+
+
+def missing_peer(anchor: Path, data: Path) -> str:
+    """One line saying which of the d2l peer's files is missing, or ""."""
+    if not anchor.is_file():
+        return f"d2l anchor not found at {anchor}; pass --anchor PATH (or set RNN_TUI_D2L_ANCHOR)"
+    if not data.is_dir():
+        return f"d2l data not found at {data}; pass --data PATH (or set RNN_TUI_D2L_DATA)"
+    return ""
+
+
 # d2l anchor name → rnn-tui options (the book's settings: hidden 512 for the scratch RNN,
 # 256 for the others, lr 2 for the 2-layer LSTM).
 BOOK = {
@@ -274,12 +292,16 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=100)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--models", default=",".join(BOOK))
-    ap.add_argument("--anchor", type=Path, default=ROOT.parent / "shared/bench/d2l_anchor.py")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
+    ap.add_argument("--anchor", type=Path, default=ANCHOR, help=f"(default: {ANCHOR})")
+    ap.add_argument("--data", type=Path, default=DATA, help=f"(default: {DATA})")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--graph", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
+    missing = missing_peer(args.anchor, args.data)
+    if missing:
+        print(f"bench_train: {missing}", file=sys.stderr)
+        return 2
 
     rows = []
     models = [m for m in args.models.split(",") if m]
@@ -319,7 +341,7 @@ def main() -> int:
                 print("  ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
     if args.json:
         print(json.dumps({"device": args.device, "rows": rows}))
-    return 0 if all(r["ratio"] >= 1.0 for r in rows) else 1
+    return 0 if all(r["ratio"] >= 1.0 for r in rows) else MISSED
 
 
 if __name__ == "__main__":

@@ -46,6 +46,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
+
+# The d2l peer loop and its data live beside the checkout (../shared), not in it; a clone
+# elsewhere names them (--anchor/--data, or these variables).
+ANCHOR = Path(os.environ.get("RNN_TUI_D2L_ANCHOR") or ROOT.parent / "shared/bench/d2l_anchor.py")
+DATA = Path(os.environ.get("RNN_TUI_D2L_DATA") or ROOT.parent / "shared/data")
+# Exit status of a run whose measurements stand but miss a target (bench_all keeps its rows).
+MISSED = 3
+
+
+def missing_peer(anchor: Path, data: Path) -> str:
+    """One line saying which of the d2l peer's files is missing, or ""."""
+    if not anchor.is_file():
+        return f"d2l anchor not found at {anchor}; pass --anchor PATH (or set RNN_TUI_D2L_ANCHOR)"
+    if not data.is_dir():
+        return f"d2l data not found at {data}; pass --data PATH (or set RNN_TUI_D2L_DATA)"
+    return ""
+
+
 BOOK = [
     "--task", "seq2seq", "--num-examples", "600", "--embed", "32", "--hidden", "32",
     "--layers", "2", "--dropout", "0.1", "--batch-size", "64", "--num-steps", "10",
@@ -302,12 +320,16 @@ def main() -> int:
         default=0,
         help="OMP_NUM_THREADS for both training sides (0: torch's default)",
     )
-    ap.add_argument("--anchor", type=Path, default=ROOT.parent / "shared/bench/d2l_anchor.py")
-    ap.add_argument("--data", type=Path, default=ROOT.parent / "shared/data")
+    ap.add_argument("--anchor", type=Path, default=ANCHOR, help=f"(default: {ANCHOR})")
+    ap.add_argument("--data", type=Path, default=DATA, help=f"(default: {DATA})")
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args()
     if min(args.epochs, args.repeat, args.latency_repeat) < 1 or args.train_threads < 0:
         ap.error("--epochs, --repeat and --latency-repeat must be ≥ 1, --train-threads ≥ 0")
+    missing = "" if args.skip_train else missing_peer(args.anchor, args.data)
+    if missing:
+        print(f"bench_translate: {missing}", file=sys.stderr)
+        return 2
 
     def say(line: str) -> None:
         if not args.json:

@@ -401,7 +401,7 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(measure_idle(work, args.idle_seconds))
             print(json.dumps(rows[-1]), flush=True)
         ok = all(row.get("ok", True) for row in rows)
-    return 0 if ok else 1
+    return 0 if ok else 3  # 3: a target missed (1 is Python's crash status)
 
 
 if __name__ == "__main__":
