@@ -10,8 +10,9 @@ the vocabulary), each written to a temporary file and renamed into place. A late
 memory-maps the .npy file (np.load(mmap_mode="r")) after checking the header, dtype, length,
 largest id and the ids' digest (an id changed within the vocabulary is other text); anything
 amiss, or any failure to read or write the cache, means the corpus is tokenized again and
-never an error. Bundled corpora are small and not cached. The cache keeps at most
-CACHE_BUDGET_BYTES (4 GiB): saving an array removes the least recently used others beyond it.
+never an error (a failure to write is one line to the caller's `cache_problem`). Bundled
+corpora are small and not cached. The cache keeps at most CACHE_BUDGET_BYTES (4 GiB): saving an
+array removes the least recently used others beyond it.
 """
 
 from __future__ import annotations
@@ -122,9 +123,15 @@ def _write_atomic(path: Path, write: Callable) -> None:
         raise
 
 
-def save_cached(key: str, array: TokenArray, directory: Path | None = None) -> bool:
+def save_cached(
+    key: str,
+    array: TokenArray,
+    directory: Path | None = None,
+    problem: Callable[[str], None] | None = None,
+) -> bool:
     """Store `array` under `key`; False (and nothing raised) when the cache cannot be written:
-    a read-only or full disk only means the next load tokenizes again."""
+    a read-only or full disk only means the next load tokenizes again, said to `problem` (one
+    line) so that a cache that is never written is not silently paid for on every run."""
     directory = cache_dir() if directory is None else directory
     header = {
         "magic": MAGIC,
@@ -143,12 +150,41 @@ def save_cached(key: str, array: TokenArray, directory: Path | None = None) -> b
         directory.mkdir(parents=True, exist_ok=True)
         ids = np.ascontiguousarray(array.ids)
         header["ids_sha256"] = ids_digest(ids)
+        for path in (directory / f"{key}.npy", directory / f"{key}.json"):
+            _clear_directory_entry(path)
         _write_atomic(directory / f"{key}.npy", lambda h: np.save(h, ids, allow_pickle=False))
         _write_atomic(directory / f"{key}.json", lambda h: _write_json(h, header, lists))
-    except (OSError, ValueError, TypeError, MemoryError):
+    except (OSError, ValueError, TypeError, MemoryError) as exc:
+        if problem is not None:
+            problem(_cache_problem(directory, exc))
         return False
     prune(directory, keep=key)
     return True
+
+
+def _clear_directory_entry(path: Path) -> None:
+    """An empty directory where an entry's file goes (left by hand or by a tool) is removed, so
+    the entry is written again; a non-empty one is left alone (not ours to delete), and the
+    write's error says what is in the way."""
+    if path.is_dir() and not path.is_symlink():
+        with contextlib.suppress(OSError):
+            path.rmdir()
+
+
+def _cache_problem(directory: Path, exc: BaseException) -> str:
+    """One line: the cache is not used, and why (each run then tokenizes the corpus again)."""
+    if directory.exists() and not directory.is_dir():
+        why = f"{directory} is not a folder"
+    elif isinstance(exc, OSError) and exc.strerror:
+        # A rename's error names its temporary source first: the destination is what matters.
+        where = exc.filename2 or exc.filename or directory
+        why = f"{where}: {exc.strerror}"
+    else:
+        why = str(exc) or type(exc).__name__
+    return (
+        f"warning: token cache not used ({why}): the corpus is tokenized again on every run; "
+        f"set {CACHE_ENV} to a writable folder"
+    )
 
 
 def prune(directory: Path, keep: str = "", budget: int | None = None) -> None:
@@ -287,10 +323,12 @@ def load_token_array(
     cancelled: Callable[[], bool] | None = None,
     use_cache: bool = True,
     chunk_chars: int | None = None,
+    cache_problem: Callable[[str], None] | None = None,
 ) -> TokenArray:
     """A corpus as (vocab, compact ids), from the cache when the file's digest and the options
     match, else tokenized (`scan_text`) and cached. Bad input raises DataError as
-    `load_corpus` does; the cache never does."""
+    `load_corpus` does; the cache never does: a cache that cannot be written is one line to
+    `cache_problem`."""
     check_options(token, mode, min_freq)
     text, digest = read_text_pieces(source, encoding, cancelled=cancelled)
     key = cache_key(digest, token, mode, min_freq, encoding) if digest else None
@@ -302,7 +340,7 @@ def load_token_array(
     del text
     array = build_token_array(scan, min_freq, source)
     if key is not None and use_cache:
-        save_cached(key, array)
+        save_cached(key, array, problem=cache_problem)
     return array
 
 

@@ -92,6 +92,7 @@ class LanguageModelTask:
         self.config, self.device = config, device
         # d2l's load_corpus_time_machine as a compact id array (uint8/16/32), memory-mapped from
         # the token cache for a corpus file: a 100 MB corpus holds no Python list of tokens.
+        self._notes: list[str] = []
         corpus = load_token_array(
             config.corpus,
             token=config.token,
@@ -99,10 +100,10 @@ class LanguageModelTask:
             min_freq=config.min_freq,
             encoding=config.encoding,
             progress=progress_for(os.path.basename(str(config.corpus))),
+            cache_problem=self._notes.append,  # shown with the run's first line
         )
         self.vocab: Vocab = corpus.vocab
         self._check_vocab_size(config)
-        self._notes: list[str] = []
         self.config = config = self._resolve_embed(config)
         ids = corpus.ids[: config.max_tokens] if config.max_tokens > 0 else corpus.ids
         num_val = round(len(ids) * config.val_fraction) if config.val_fraction > 0 else 0
