@@ -3,6 +3,7 @@ what is (and is not) written, signals and control requests in a subprocess."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -653,3 +654,41 @@ def test_a_garbled_status_is_written_anew_on_resume(corpus, tmp_path, capsys):
     (run / "status.json").mkdir()  # the wrong kind of file is still refused
     code, _, err = call(["train", "--resume", str(run), "--epochs", "4"], capsys)
     assert code == 2 and "status.json" in err
+
+
+def _pipe_holding(text: str, fd: int) -> str:
+    """`text` in a pipe read as /dev/fd/`fd` (what the shell's `<(cat f)` gives)."""
+    read, write = os.pipe()
+    os.write(write, text.encode())
+    os.close(write)
+    os.dup2(read, fd)
+    os.close(read)
+    return f"/dev/fd/{fd}"
+
+
+def test_a_run_whose_corpus_came_from_a_pipe_resumes_with_corpus_given_again(
+    corpus, tmp_path, capsys
+):
+    # A plain --resume said only "corpus file not found: /dev/fd/63"; and the pipe given again
+    # under another number was refused as a changed --corpus.
+    text, run = Path(corpus).read_text(), tmp_path / "run"
+    try:
+        piped = _pipe_holding(text, 250)
+        code, _, err = call(tiny_args(piped, "--run-dir", str(run), "--epochs", "1"), capsys)
+        assert code == 0, err
+        os.close(250)
+        code, _, err = call(["train", "--resume", str(run), "--epochs", "2"], capsys)
+        assert code == 2
+        assert err == (
+            "rnn-tui: error: corpus file not found: /dev/fd/250 (the run read its corpus from a "
+            "pipe, which is gone): pass --corpus again, with the same text, to resume\n"
+        )
+        again = _pipe_holding(text, 251)
+        code, _, err = call(
+            ["train", "--resume", str(run), "--epochs", "2", "--corpus", again], capsys
+        )
+        assert code == 0, err
+    finally:
+        for fd in (250, 251):
+            with contextlib.suppress(OSError):
+                os.close(fd)

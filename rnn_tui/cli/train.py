@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import stat
 import traceback
 from pathlib import Path
@@ -147,7 +148,10 @@ def run(args: argparse.Namespace) -> int:
     given = _given(args)
     claimed = None
     if args.resume is not None:
-        extra = sorted(set(given) - set(RESUME_OPTIONS))
+        piped = _piped_corpus(Path(args.resume))
+        # A pipe's corpus (--corpus <(cat f)) is gone after its run: it is given again, under
+        # whatever name the shell gives the new pipe (the tokens are checked to be the same).
+        extra = sorted(set(given) - set(RESUME_OPTIONS) - ({"corpus"} if piped else set()))
         if extra:
             # An option repeated at the value the run has changes nothing: it is dropped.
             same = _same_as_saved(Path(args.resume), given, extra)
@@ -168,6 +172,11 @@ def run(args: argparse.Namespace) -> int:
             return fail(str(exc))
         if not is_folder(seen) or config is None or not stat.S_ISREG(config.st_mode):
             return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
+        if piped and "corpus" not in given and not os.path.exists(piped):
+            return fail(
+                f"corpus file not found: {piped} (the run read its corpus from a pipe, which "
+                "is gone): pass --corpus again, with the same text, to resume"
+            )
         try:
             claimed = _claim_resumed(folder) if _writes_the_run() else None
         except RunError as exc:
@@ -270,6 +279,20 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
         return _train_claimed(args, trainer, run_dir)
     finally:
         run_dir.release()
+
+
+_PIPE = re.compile(r"/dev/(fd/\d+|stdin)|/proc/(self|\d+)/fd/\d+")
+
+
+def _piped_corpus(folder: Path) -> str:
+    """The run's corpus when it was read from a pipe (/dev/fd/63), else "" (or unreadable)."""
+    from rnn_tui.runs.rundir import RunDir, RunError
+
+    try:
+        corpus = RunDir(folder).read_config().get("corpus")
+    except (RunError, AttributeError):
+        return ""
+    return corpus if isinstance(corpus, str) and _PIPE.fullmatch(corpus) else ""
 
 
 def _same_as_saved(folder: Path, given: dict, names: list[str]) -> set[str]:
