@@ -183,6 +183,20 @@ def test_an_empty_existing_run_dir_is_used(corpus, tmp_path, capsys):
     assert RunDir(run).read_status()["status"] == "finished"
 
 
+def test_a_run_dir_holding_other_files_is_refused_and_left_alone(corpus, tmp_path, capsys):
+    # config.json, metrics and checkpoints were written beside the user's notes.
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    code, _, err = call(tiny_args(corpus, "--run-dir", str(folder), "--epochs", "1"), capsys)
+    assert code == 2
+    assert err == (
+        f"rnn-tui: error: {folder} is not empty and is not a run directory (it holds "
+        "notes.txt): choose a new or empty --run-dir\n"
+    )
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
 def test_resume_continues_to_more_epochs(corpus, tmp_path, capsys):
     run = tmp_path / "run"
     assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0

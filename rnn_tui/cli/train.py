@@ -124,6 +124,7 @@ def _claim_new(folder: Path):
     --run-dir at once cannot both find it empty)."""
     from rnn_tui.runs.rundir import RunDir, RunError
 
+    _check_no_foreign_files(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -134,6 +135,39 @@ def _claim_new(folder: Path):
         run_dir.release()
         raise RunError(_held_message(folder))
     return run_dir
+
+
+def _check_no_foreign_files(folder: Path) -> None:
+    """RunError when `folder` holds files that are not a run's: config.json and checkpoints were
+    written beside the user's own files (and a later removal of the run would take them). A
+    new folder, an empty one, or one with only a run's files (the app's train.log) is fine;
+    checked before the claim, whose trainer.lock would be one more file left there."""
+    from rnn_tui.runs import rundir
+    from rnn_tui.runs.rundir import RunError
+
+    ours = {
+        rundir.CONFIG_FILE,
+        rundir.METRICS_FILE,
+        rundir.STATUS_FILE,
+        rundir.CONTROL_FILE,
+        rundir.CHECKPOINTS_DIR,
+        rundir.LOG_FILE,
+        rundir.LOCK_FILE,
+    }
+    try:
+        names = sorted(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return  # made next, or named for what it is by the claim
+    except OSError as exc:
+        raise RunError(f"cannot read {folder}: {exc.strerror or exc}") from None
+    # A killed writer's temporary files (.config.json.x1y2.tmp) are a run's too.
+    foreign = [n for n in names if n not in ours and not (n.startswith(".") and n.endswith(".tmp"))]
+    if foreign:
+        shown = ", ".join(plain(n) for n in foreign[:3]) + (", …" if len(foreign) > 3 else "")
+        raise RunError(
+            f"{folder} is not empty and is not a run directory (it holds {shown}): choose a new "
+            "or empty --run-dir"
+        )
 
 
 def _writes_the_run() -> bool:
