@@ -135,3 +135,15 @@ async def test_the_servers_own_page_opens_a_tab_and_tabs_are_capped(client_for):
         await third.close()
     finally:
         await client.close()
+
+
+def test_a_refusal_line_shows_no_control_characters():
+    # The lines go to the server's terminal: an escape sequence in a header must not reach it.
+    server = serve.AppServer("true", "127.0.0.1", 8000)
+    assert "\x1b" not in server.host_refusal("evil\x1b[2J.example")
+
+    class Request:
+        headers = {"Origin": "http://evil\x1b[2J.example", "Host": "127.0.0.1:8000\x1b[2J"}
+
+    line = server.origin_refusal(Request())
+    assert line and "\x1b" not in line

@@ -23,6 +23,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from textual_serve.server import Server
 
+from rnn_tui.quoting import plain
+
 
 class ServeError(Exception):
     """The server could not start (port taken, address unknown): one line for the user."""
@@ -72,11 +74,11 @@ class AppServer(Server):
         forwarded port (ssh -L 9000:localhost:8000) reaches the server with its own."""
         name = _host_name(host)
         if name is None:
-            return f"refused a request for host {host!r}: not a host name"
+            return f"refused a request for host {plain(host)!r}: not a host name"
         if self.allow_remote or _is_local_name(name) or name == self.host.strip("[]").lower():
             return ""
         return (
-            f"refused a request for host {name}: only this machine's names are served "
+            f"refused a request for host {plain(name)}: only this machine's names are served "
             "(localhost, 127.0.0.1, [::1]) unless the server was started with --allow-remote"
         )
 
@@ -88,10 +90,10 @@ class AppServer(Server):
         host = request.headers.get("Host", "")
         address = _origin_address(origin)
         if address is None or address != _host_address(host, urlsplit(origin).scheme):
-            shown = origin or "none"
+            # Said on the server's terminal: a header's control characters must not reach it.
             return (
-                f"refused a tab opened by a page of origin {shown}: not this server's page "
-                f"({host or 'no host'})"
+                f"refused a tab opened by a page of origin {plain(origin) or 'none'}: not this "
+                f"server's page ({plain(host) or 'no host'})"
             )
         return ""
 
