@@ -284,3 +284,19 @@ def test_runs_names_a_bidirectional_model_as_the_app_does(tmp_path, capsys, monk
     }
     assert "lstm bidir" in rows["lm-bi-recorded"] and "bidir" not in rows["lm-uni-recorded"]
     assert "gru bidir" in rows["tag-bi-recorded"]
+
+
+@pytest.mark.parametrize("damage", ["", "garbage{", "[1, 2, 3]"])
+def test_a_damaged_status_json_loses_only_the_status(tmp_path, capsys, damage):
+    root, run = _recorded_copy(tmp_path)
+    (run / "status.json").unlink()
+    (intact,) = list_runs(root)
+    (run / "status.json").write_text(damage, encoding="utf-8")
+    (entry,) = list_runs(root)
+    keys = ("model", "task", "epoch", "epochs", "best_val_ppl")
+    assert [entry[k] for k in keys] == [intact[k] for k in keys]
+    assert entry["status"] == "unknown" and "status.json is unreadable" in entry["message"]
+    assert main(["runs", "--dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert f"{intact['epoch']}/{intact['epochs']}" in out and "│ gru" in out
+    assert "note: lm-gru-recorded: status.json is unreadable" in out

@@ -142,6 +142,9 @@ def _count(value: object) -> int | None:
     return int(value)
 
 
+STATUS_UNREADABLE = "status.json is unreadable"  # how a listed run's message starts then
+
+
 def _run_entry(folder: Path) -> dict:
     """The list row of one run folder. Everything read from the folder is checked for its type
     (strings are plain text, counts whole numbers, else None/"unknown"), so a hand-edited or
@@ -167,10 +170,16 @@ def _run_entry(folder: Path) -> dict:
     }
     try:
         config = run.read_config()
-        status = run.read_status()
     except RunError as exc:
         entry.update(status="unreadable", message=plain(str(exc)))
         return entry
+    try:
+        status = run.read_status()
+    except RunError as exc:
+        # A damaged status.json loses only the status: the config, metrics and checkpoints
+        # still say what the run is and did (and --resume works), so the row shows them.
+        status = {}
+        entry["message"] = plain(f"{STATUS_UNREADABLE}: {exc}")
     entry["model"] = _text(config.get("model"))
     entry["bidirectional"] = config.get("bidirectional") is True
     entry["config"] = _settings(config)
@@ -213,8 +222,8 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
 
     Each entry: name (as plain text), path, model ("seq2seq+additive" for a translator with
     attention), bidirectional (whether its config says so), task, status ("unknown" before
-    the trainer writes status.json; "unreadable", with the reason in message, when its JSON
-    is broken;
+    the trainer writes status.json; "unreadable", with the reason in message, when its config.json
+    is broken; "unknown", with the reason in message, when only its status.json is;
     "died", with the time of its last event in message, when it says running or paused but
     its trainer is gone),
     message, epoch (epochs done, from the last epoch event; None when that is no count),
@@ -246,4 +255,4 @@ def model_label(entry: Mapping) -> object:
     return model
 
 
-__all__ = ["RUN_MARKS", "is_run_folder", "list_runs", "model_label"]
+__all__ = ["RUN_MARKS", "STATUS_UNREADABLE", "is_run_folder", "list_runs", "model_label"]
