@@ -218,7 +218,8 @@ def check_file(path: str | os.PathLike, what: str = "file") -> os.stat_result:
     if stat.S_ISREG(st.st_mode) or stat.S_ISFIFO(st.st_mode):
         return st
     kind = _kind(st.st_mode)
-    hint = ", not a text file" if stat.S_ISDIR(st.st_mode) else ", not a file rnn-tui can read"
+    # Not "a text file": what is read may be tensors, and a folder is no file of any kind.
+    hint = ", not a file" if stat.S_ISDIR(st.st_mode) else ", not a file rnn-tui can read"
     raise FileProblem(f"{what} {p} is {kind}{hint}")
 
 

@@ -247,7 +247,7 @@ async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_a
     "where, expected",
     [
         ("missing.txt", "pairs file not found: missing.txt"),
-        (".", "pairs file . is a directory, not a text file"),
+        (".", "pairs file . is a directory, not a file"),
         ("/dev/zero", "pairs file /dev/zero is a character device, not a file rnn-tui can read"),
         ("n" * 5000, "File name too long"),
     ],

@@ -49,7 +49,7 @@ def _held_message(folder: Path) -> str:
     """Why a new run cannot go in `folder`, which holds a run no trainer has (the caller holds
     its claim), and what to do instead. A run that ended before its first checkpoint cannot be
     resumed: "continue it with --resume" sent the user to a refusal that sent them back here."""
-    if _has_checkpoint(folder):
+    if _has_checkpoint(folder) or _checkpoints_problem(folder):
         return (
             f"{folder} already holds a run: continue it with --resume {folder}, "
             "or choose another --run-dir"
@@ -57,6 +57,37 @@ def _held_message(folder: Path) -> str:
     return (
         f"{folder} already holds a run that ended before its first checkpoint (nothing to "
         "resume): remove the folder to start it again, or choose another --run-dir"
+    )
+
+
+def _not_resumable(
+    folder: Path, seen: os.stat_result | None, config: os.stat_result | None
+) -> str | None:
+    """Why --resume `folder` cannot be a run, naming what is wrong (`seen`, `config`: the stats
+    of the folder and of its config.json); None when it can."""
+    if seen is None:
+        return f"not a run directory: {folder} does not exist (--resume takes runs/<name>)"
+    if not is_folder(seen):
+        return f"--resume {folder} is {kind_of(seen.st_mode)}, not a run directory"
+    if config is None:
+        return f"{folder} has no config.json: without its settings the run cannot be continued"
+    if not stat.S_ISREG(config.st_mode):
+        return f"{folder / 'config.json'} is {kind_of(config.st_mode)}, not a file"
+    return None
+
+
+def _checkpoints_problem(folder: Path) -> str | None:
+    """What is wrong with the run's checkpoints folder when something else stands in its place:
+    the run may have results, so this is never "nothing to resume, remove it"."""
+    try:
+        seen = look(folder / "checkpoints", "--resume")
+    except FileProblem as exc:
+        return str(exc)
+    if seen is None or is_folder(seen):
+        return None
+    return (
+        f"{folder / 'checkpoints'} is {kind_of(seen.st_mode)}, not the folder of the run's "
+        "checkpoints: put the checkpoints back there to continue the run"
     )
 
 
@@ -72,7 +103,7 @@ def _has_checkpoint(folder: Path) -> bool:
 
 
 def _pid_is_live(pid: object) -> bool:
-    from rnn_tui.runs.rundir import process_alive
+    from rnn_tui.runs.lock import process_alive
 
     # Our own pid is not "another trainer": a resumed run rewrites the status it read.
     return pid != os.getpid() and process_alive(pid) is True
@@ -204,8 +235,9 @@ def run(args: argparse.Namespace) -> int:
             seen, config = look(folder, "--resume"), look(folder / "config.json", "--resume")
         except FileProblem as exc:
             return fail(str(exc))
-        if not is_folder(seen) or config is None or not stat.S_ISREG(config.st_mode):
-            return fail(f"not a run directory: {folder} (--resume takes runs/<name>)")
+        problem = _not_resumable(folder, seen, config)
+        if problem:
+            return fail(problem)
         if piped and "corpus" not in given and not os.path.exists(piped):
             return fail(
                 f"corpus file not found: {piped} (the run read its corpus from a pipe, which "
@@ -216,11 +248,13 @@ def run(args: argparse.Namespace) -> int:
         except RunError as exc:
             return fail(str(exc))
         # Under the claim: a run still before its first checkpoint is "being trained" instead.
-        if not _has_checkpoint(folder):
+        problem = _checkpoints_problem(folder)
+        if problem or not _has_checkpoint(folder):
             if claimed is not None:
                 claimed.release()
             return fail(
-                f"{folder} ended before its first checkpoint: nothing to resume; remove the "
+                problem
+                or f"{folder} ended before its first checkpoint: nothing to resume; remove the "
                 "folder and start the run again (or give a new --run-dir)"
             )
     else:

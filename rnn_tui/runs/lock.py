@@ -104,4 +104,18 @@ def held(path: Path) -> bool | None:
     return False
 
 
-__all__ = ["CLAIM_WAIT_S", "LockTaken", "acquire", "held"]
+def process_alive(pid: object) -> bool | None:
+    """Whether the process `pid` (from status.json) still exists: None when `pid` is not a
+    usable process id, so callers decide what an unknown trainer means for them."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, owned by someone else
+    return True
+
+
+__all__ = ["CLAIM_WAIT_S", "LockTaken", "acquire", "held", "process_alive"]

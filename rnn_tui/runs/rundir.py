@@ -116,8 +116,9 @@ def new_run_dir(
         base = "-".join(_slug(p) for p in parts)
     try:
         root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunError(f"cannot create the runs folder {root}: {exc.strerror or exc}") from None
+    except OSError as exc:  # mkdir's "File exists": something not a folder stands there
+        why = "it is not a folder" if isinstance(exc, FileExistsError) else exc.strerror or exc
+        raise RunError(f"cannot create the runs folder {root}: {why}") from None
     for n in range(1, 10_000):
         path = root / (base if n == 1 else f"{base}-{n}")
         try:
@@ -240,7 +241,7 @@ class RunDir:
         if self._lock_fd is not None:
             return True
         held = lock.held(self.lock_path)
-        return held if held is not None else process_alive(pid)
+        return held if held is not None else lock.process_alive(pid)
 
     def write_config(self, config: dict) -> None:
         self.ensure()
@@ -434,17 +435,3 @@ __all__ = [
     "new_run_dir",
     "resolve_run",
 ]
-
-
-def process_alive(pid: object) -> bool | None:
-    """Whether the process `pid` (from status.json) still exists: None when `pid` is not a
-    usable process id, so callers decide what an unknown trainer means for them."""
-    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True

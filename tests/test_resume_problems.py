@@ -1,0 +1,71 @@
+"""What --resume, a new run and a checkpoint load say when a run's files are not what they
+should be: each message names what is wrong, and none advises deleting a run with results."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from cli_helpers import call, tiny_args, tiny_corpus
+
+from rnn_tui.cli import main
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory) -> Path:
+    """A finished two-epoch run, copied by each test before it is damaged."""
+    corpus = tiny_corpus(tmp_path_factory)
+    run = tmp_path_factory.mktemp("finished") / "run"
+    assert main(tiny_args(corpus, "--run-dir", str(run))) == 0
+    return run
+
+
+def _copy(finished: Path, tmp_path: Path) -> Path:
+    run = tmp_path / "run"
+    shutil.copytree(finished, run)
+    return run
+
+
+def test_resume_names_a_missing_config(finished, tmp_path, capsys):
+    run = _copy(finished, tmp_path)
+    (run / "config.json").unlink()
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and "has no config.json" in err and len(err.splitlines()) == 1, err
+
+
+def test_resume_names_a_config_that_is_a_folder(finished, tmp_path, capsys):
+    run = _copy(finished, tmp_path)
+    (run / "config.json").unlink()
+    (run / "config.json").mkdir()
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and f"{run / 'config.json'} is a directory, not a file" in err, err
+
+
+def test_checkpoints_replaced_by_a_file_are_named_and_the_run_is_not_to_be_removed(
+    finished, tmp_path, capsys
+):
+    run = _copy(finished, tmp_path)
+    shutil.rmtree(run / "checkpoints")
+    (run / "checkpoints").write_text("")
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and f"{run / 'checkpoints'} is a file, not the folder" in err, err
+    assert "remove" not in err and "ended before" not in err
+
+
+def test_a_runs_folder_that_is_a_file_is_named_so(tmp_path_factory, tmp_path, capsys, monkeypatch):
+    afile = tmp_path / "afile"
+    afile.write_text("")
+    monkeypatch.setenv("RNN_TUI_RUNS", str(afile))
+    code, _, err = call(tiny_args(tiny_corpus(tmp_path_factory), "--epochs", "1"), capsys)
+    assert code == 2 and f"runs folder {afile}: it is not a folder" in err, err
+    assert "File exists" not in err
+
+
+def test_a_tensor_file_that_is_a_folder_is_not_called_a_text_file(finished, tmp_path, capsys):
+    run = _copy(finished, tmp_path)
+    for tensors in (run / "checkpoints").glob("*.safetensors"):
+        tensors.unlink()
+        tensors.mkdir()
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and "is a directory, not a file" in err and "text" not in err, err
