@@ -4,12 +4,15 @@ copies of the recorded runs."""
 # ruff: noqa: F811 (pytest fixtures imported from test_tui_train)
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from test_tui_train import runs, show_train, stop_child, train_app  # noqa: F401
 from textual.widgets import Input, SelectionList, Static
 
+from rnn_tui.runs import lock
+from rnn_tui.runs.rundir import RunDir
 from rnn_tui.tui.screens import train_run_actions
 from rnn_tui.tui.widgets.run_dialogs import AskDialog, ConfirmDialog
 from rnn_tui.tui.widgets.train_runs import RunPicker
@@ -198,3 +201,34 @@ async def test_screen_keys_and_help_work_from_a_dialog(runs, tui, train_app):
         await tui.settle(pilot)
         assert pilot.app.current_mode == "train" and len(pilot.app.screen_stack) == 1
         assert not tui.errors(pilot.app)
+
+
+async def test_a_run_another_process_trains_is_refused_before_any_dialog(runs, tui, train_app):
+    """Continue on a live run opened a dialog, then started a trainer that failed; delete asked
+    "This cannot be undone?" and refused only after y. Each now refuses at once."""
+    run = runs / "lm-gru-recorded"
+    fd = lock.acquire(RunDir(run).lock_path, wait=0)  # this process plays the trainer
+    try:
+        async with train_app().run_test(size=(120, 40)) as pilot:
+            screen = await highlight(pilot, tui, "lm-gru-recorded")
+            for key in ("c", "delete", "m"):
+                pilot.app.clear_notifications()
+                await pilot.press(key)
+                await pilot.pause()
+                assert pilot.app.screen is screen, key
+                (told,) = [n.message for n in pilot.app._notifications]
+                assert told == f"lm-gru-recorded is training (pid {os.getpid()}): stop it first"
+            assert run.is_dir() and screen.process is None
+    finally:
+        os.close(fd)
+
+
+async def test_a_run_without_its_config_is_not_offered_to_continue(runs, tui, train_app):
+    (runs / "lm-gru-recorded" / "config.json").unlink()
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")
+        await pilot.press("c")
+        await pilot.pause()
+        assert pilot.app.screen is screen and screen.process is None
+        (told,) = [n.message for n in pilot.app._notifications]
+        assert told.startswith("lm-gru-recorded cannot be continued: ") and "config.json" in told

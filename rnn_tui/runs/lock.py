@@ -104,6 +104,18 @@ def held(path: Path) -> bool | None:
     return False
 
 
+def holder(path: Path) -> int | None:
+    """The pid the lock's holder wrote into the file at `path`, if it can be read."""
+    try:
+        fd = _open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return _holder(fd)
+    finally:
+        os.close(fd)
+
+
 def process_alive(pid: object) -> bool | None:
     """Whether the process `pid` (from status.json) still exists: None when `pid` is not a
     usable process id, so callers decide what an unknown trainer means for them."""
@@ -118,4 +130,4 @@ def process_alive(pid: object) -> bool | None:
     return True
 
 
-__all__ = ["CLAIM_WAIT_S", "LockTaken", "acquire", "held", "process_alive"]
+__all__ = ["CLAIM_WAIT_S", "LockTaken", "acquire", "held", "holder", "process_alive"]

@@ -73,6 +73,32 @@ def _idle(path: Path):
             os.close(fd)
 
 
+def check_idle(path: str | os.PathLike) -> None:
+    """RunError when a trainer is at work in the run at `path` (any process's): asked before a
+    dialog offers to continue, rename or delete it, so the refusal comes before the question.
+    Only a look (the lock taken shared for an instant); the action takes it for real."""
+    run = RunDir(path)
+    try:
+        pid = run.read_status().get("pid")
+    except RunError:
+        pid = None
+    if run.trainer_alive(pid) is True:
+        pid = lock.holder(run.lock_path) or (pid if isinstance(pid, int) else None)
+        raise RunError(
+            f"{run.path.name} is training{f' (pid {pid})' if pid else ''}: stop it first"
+        )
+
+
+def check_resumable(path: str | os.PathLike) -> None:
+    """RunError, naming why, when the run at `path` cannot be continued: a trainer is at work
+    in it, or its config.json (the settings a resume keeps) cannot be read."""
+    check_idle(path)
+    try:
+        RunDir(path).read_config()
+    except RunError as exc:
+        raise RunError(f"{Path(path).name} cannot be continued: {exc}") from None
+
+
 def rename_run(path: str | os.PathLike, name: str) -> Path:
     """Rename the run directory `path` to `name` beside it; returns the new path."""
     folder = check_run_dir(path)
@@ -112,4 +138,11 @@ def resume_command(path: str | os.PathLike, epochs: int | str) -> list[str]:
     return argv + ["--epochs", str(epochs)]
 
 
-__all__ = ["check_name", "delete_run", "rename_run", "resume_command"]
+__all__ = [
+    "check_idle",
+    "check_name",
+    "check_resumable",
+    "delete_run",
+    "rename_run",
+    "resume_command",
+]

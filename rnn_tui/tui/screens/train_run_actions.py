@@ -1,15 +1,24 @@
 """The Train screen's actions on a listed run (the run list's c, m, delete): continue it for
 more epochs — what the app used to print as a command — rename its folder, or delete it.
 
-Each asks first (a dialog), then acts through rnn_tui.runs.manage, which refuses a run a
-trainer is at work in; a refusal is a notification and the app stays as it was.
+Each refuses a run a trainer is at work in (and continue one that cannot be continued) before
+it asks (a dialog), then acts through rnn_tui.runs.manage, which checks again under the run's
+lock; a refusal is a notification and the app stays as it was.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from rnn_tui.runs.manage import EPOCHS, check_name, delete_run, rename_run, resume_command
+from rnn_tui.runs.manage import (
+    EPOCHS,
+    check_idle,
+    check_name,
+    check_resumable,
+    delete_run,
+    rename_run,
+    resume_command,
+)
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.tui.widgets.run_dialogs import AskDialog, ConfirmDialog
 from rnn_tui.tui.widgets.train_runs import RunPicker
@@ -29,6 +38,16 @@ class RunActions:
 
     def _error(self, exc: Exception) -> None:
         self.notify(str(exc), severity="error", markup=False)
+
+    def _allowed(self, check, path: Path) -> bool:
+        """Whether `check(path)` lets the action go on; else its refusal is told, before any
+        dialog asks (a run another process trains, or one that cannot be continued)."""
+        try:
+            check(path)
+        except RunError as exc:
+            self._error(exc)
+            return False
+        return True
 
     def refuse_while_training(self) -> bool:
         """True, after a notification, while the trainer this screen started is at work (one
@@ -50,6 +69,8 @@ class RunActions:
         if entry is None or self.refuse_while_training():
             return
         path = Path(entry["path"])
+        if not self._allowed(check_resumable, path):
+            return
         done = entry.get("epoch") or 0
         planned = entry.get("epochs") or done
         finished = entry.get("status") == "finished"
@@ -96,6 +117,8 @@ class RunActions:
         if entry is None:
             return
         path = Path(entry["path"])
+        if not self._allowed(check_idle, path):
+            return
 
         def check(text: str) -> str | None:
             if text.strip() == path.name:
@@ -136,6 +159,8 @@ class RunActions:
         if entry is None:
             return
         path = Path(entry["path"])
+        if not self._allowed(check_idle, path):
+            return
         checkpoints = sorted(p.name for p in (path / "checkpoints").glob("*.safetensors"))
         listed = ", ".join(checkpoints) if checkpoints else "no checkpoints"
 
