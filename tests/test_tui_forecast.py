@@ -489,6 +489,7 @@ async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecas
         screen = pilot.app.screen
         await pilot.press("o")
         await pilot.pause()
+        screen.query_one("#run-path", Input).focus()  # o focuses the run list
         screen.query_one("#run-path", Input).value = str(LM_RECORDED)
         await pilot.press("enter")
         await tui.settle(pilot)
@@ -653,3 +654,20 @@ def test_the_mape_hint_is_for_series_that_cross_zero_only() -> None:
     assert crosses_zero({"ar": fake_view("mlp", {}, [-1.0, 2.0])})
     assert crosses_zero({"ar": fake_view("mlp", {}, [0.0, 2.0])})
     assert not crosses_zero({"ar": fake_view("mlp", {}, [112.0, 118.0])})
+
+
+async def test_open_run_focuses_the_saved_runs(saved, tui, forecast_app) -> None:
+    """o focused the path field, so r and ↓ were typed into it instead of acting on the list."""
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("o")
+        run_list = screen.query_one("#run-list", SelectionList)
+        for _ in range(200):  # the list is read by a thread worker
+            if run_list.option_count and run_list.has_focus:
+                break
+            await pilot.pause(0.05)
+        assert run_list.has_focus
+        await pilot.press("r", "down")
+        await pilot.pause()
+        assert screen.query_one("#run-path", Input).value == ""

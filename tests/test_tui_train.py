@@ -79,6 +79,7 @@ async def open_path(pilot, tui, path: Path | str) -> None:
     await pilot.press("o")
     await pilot.pause()
     screen = pilot.app.screen
+    screen.query_one("#run-path").focus()  # o focuses the run list
     screen.query_one("#run-path").value = str(path)
     await pilot.press("enter")
     await tui.settle(pilot)

@@ -232,3 +232,38 @@ async def test_a_run_without_its_config_is_not_offered_to_continue(runs, tui, tr
         assert pilot.app.screen is screen and screen.process is None
         (told,) = [n.message for n in pilot.app._notifications]
         assert told.startswith("lm-gru-recorded cannot be continued: ") and "config.json" in told
+
+
+async def test_open_run_focuses_the_list_so_its_keys_work_at_once(runs, tui, train_app):
+    """o put the focus in the path field: r, c and ↓ were typed into it ("cr")."""
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        await pilot.press("o")
+        run_list = screen.query_one("#run-list", SelectionList)
+        for _ in range(200):  # the list is read by a thread worker
+            if run_list.option_count >= 3 and run_list.has_focus:
+                break
+            await pilot.pause(0.05)
+        assert run_list.has_focus
+        await pilot.press("r", "down")
+        await pilot.pause()
+        assert run_list.highlighted == 1
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, AskDialog)
+        await pilot.press("escape")
+        await pilot.pause()
+        path = screen.query_one("#run-path", Input)
+        assert path.value == ""
+        await pilot.press("shift+tab")  # the path field, named under the list
+        assert path.has_focus
+        assert "shift+tab types a path" in str(screen.query_one("#run-details").render())
+
+
+async def test_open_run_with_no_runs_focuses_the_path_field(tmp_path, tui, train_app, monkeypatch):
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "none"))
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        await pilot.press("o")
+        await tui.settle(pilot)
+        assert screen.query_one("#run-path", Input).has_focus

@@ -26,6 +26,7 @@ from rnn_tui.runs.rundir import default_runs_root
 from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
+from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 
 POLL_HZ = 4.0
@@ -111,7 +112,7 @@ class SideRunsScreen(ModeScreen):
     def action_open_run(self) -> None:
         self.query_one(TrainSide).show(self.RUNS_TAB)
         self.refresh_runs()
-        self.call_after_refresh(self.query_one("#run-path", Input).focus)
+        self.call_after_refresh(self.query_one(RunPicker).focus_runs)
 
     def action_new_run(self) -> None:
         self.query_one(TrainSide).show(self.NEW_TAB)

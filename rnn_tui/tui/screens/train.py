@@ -78,7 +78,7 @@ class TrainScreen(RunActions, RunCompare, SideRunsScreen):
             "Stop",
             tooltip="stop the run shown: finish the batch, save a checkpoint, exit",
         ),
-        Binding("o", "open_run", "Open run", tooltip="type a run directory or tick listed runs"),
+        Binding("o", "open_run", "Open run", tooltip="tick listed runs (shift+tab: a path)"),
         Binding("n", "new_run", "Form", show=False, tooltip="the options of a new run"),
         Binding("f", "toggle_side", "Panel", tooltip="show or hide the form and run list"),
         Binding("v", "next_plot", "Next plot", tooltip="show the next plot (narrow terminals)"),
@@ -117,11 +117,12 @@ directory (runs/ or $RNN_TUI_RUNS); **Pause/Resume** (p) and **Stop** (x) write 
 file (stop = finish the batch, save a checkpoint, exit). A run started here and left running
 when you quit keeps training.
 
-**Open** (o) any run directory, even one a headless `rnn-tui train` in another terminal is
-writing: it is followed live. Tick several runs in the list to overlay their curves, one
-colour each. In the list, **c** continues the highlighted run (stopped or finished) up to the
-number of epochs you give, **m** renames its folder and **delete** deletes it — each asks
-first, and a run a trainer is at work in is refused.
+**Open** (o) focuses the run list; shift+tab goes up to its path field, where any run
+directory opens, even one a headless `rnn-tui train` in another terminal is writing: it is
+followed live. Tick several runs in the list to overlay their curves, one colour each. In the
+list, **c** continues the highlighted run (stopped or finished) up to the number of epochs you
+give, **m** renames its folder and **delete** deletes it — each asks first, and a run a
+trainer is at work in is refused before it asks.
 
 **Curves** — perplexity on a log axis (train per logged batch, val per epoch, the smoothed
 trigram baseline as a grey line), loss, the gradient norm before clipping (with θ) and

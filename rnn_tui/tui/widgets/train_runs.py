@@ -1,6 +1,7 @@
 """The run picker: a path to open any run directory, and the runs under the runs folder, ticked
 to overlay their curves (each ticked run keeps its colour). In the list, c continues the
-highlighted run for more epochs, m renames it and delete deletes it (the screen asks first)."""
+highlighted run for more epochs, m renames it and delete deletes it (the screen asks first);
+shift+tab goes up to the path field."""
 
 from __future__ import annotations
 
@@ -114,6 +115,7 @@ class RunPicker(Vertical):
         self._shown: tuple | None = None
         self._entries: dict[str, Mapping] = {}
         self._root = ""
+        self._focus_list = False  # focus_runs found the list empty: its runs may still come
 
     def compose(self) -> ComposeResult:
         yield TextField(
@@ -149,7 +151,20 @@ class RunPicker(Vertical):
         if key != self._shown:
             self._shown = key
             self._rebuild(entries, selected, colors)
+        if self._focus_list and entries:
+            self._focus_list = False
+            path = self.query_one("#run-path", TextField)
+            if path.has_focus and not path.value:
+                self.query_one("#run-list", SelectionList).focus()
         self._show_details()
+
+    def focus_runs(self) -> None:
+        """Focus the run list, whose keys the line under it names (r, c, m, del), when it has
+        runs; else the path field. A list still being read takes the focus when its runs come,
+        unless a path is being typed by then."""
+        runs = self.query_one("#run-list", SelectionList)
+        self._focus_list = not runs.option_count
+        (self.query_one("#run-path", TextField) if self._focus_list else runs).focus()
 
     def _rebuild(
         self, entries: Sequence[Mapping], selected: Sequence[str], colors: Mapping[str, str]
@@ -199,6 +214,8 @@ class RunPicker(Vertical):
         where = f"{count} run{'s' if count != 1 else ''} in {self._root} · r rescans"
         if count and self.manage:
             where += " · c continue · m rename · del delete"
+        if count:  # the list has the focus: the path field is one key away
+            where += " · shift+tab types a path"
         highlighted = runs.highlighted
         entry = None
         if highlighted is not None and highlighted < runs.option_count:
