@@ -36,6 +36,13 @@ def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
 _CONTROLS = {
     c: repr(chr(c))[1:-1] for c in [*range(0x00, 0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)]
 }
+# A name read from disk that is not UTF-8 (a folder made with `mkdir $'bad\xffname'`) reaches
+# Python with each such byte as a lone surrogate (U+DC80–U+DCFF, "surrogateescape"): shown
+# as is it is "\udcff" in one place and a zero-width glitch that shifts a table row in another.
+# Every display writes the byte as "\xff" instead: plain ASCII, one column a character, and
+# `printf %b` turns it back into the name. Other lone surrogates cannot come from a file name.
+_BYTES = {c: f"\\x{c - 0xDC00:02x}" for c in range(0xDC80, 0xDD00)}
+_CONTROLS.update(_BYTES)
 _CONTROLS_BUT_NEWLINE = {c: text for c, text in _CONTROLS.items() if c != 0x0A}
 
 
@@ -43,7 +50,7 @@ def visible(message: str, newlines: bool = False) -> str:
     """`message` with its control characters written as escapes (ESC as "\\x1b", a newline as
     "\\n" unless `newlines`): a path or a name read from disk (a run folder someone named
     "a<ESC>[2J", or with a newline in it) is shown, not obeyed by the terminal, and a message
-    line stays one line."""
+    line stays one line. A byte of a name that is not UTF-8 is written "\\xff" (`plain` too)."""
     return message.translate(_CONTROLS_BUT_NEWLINE if newlines else _CONTROLS)
 
 
@@ -51,15 +58,14 @@ def plain(text: str, lines: bool = False) -> str:
     """`text` safe to show as one line (or as `lines`, keeping its newlines): control characters
     (an escape sequence in a run name would reach the terminal, a newline would break a row)
     become a space when they are whitespace, "?" otherwise. Markup is the renderer's business:
-    show the result as plain text (a rich Text, or markup=False)."""
+    show the result as plain text (a rich Text, or markup=False). A byte of a name that is not
+    UTF-8 is written "\\xff", as `visible` writes it."""
     if text.isprintable():
         return text
     return "".join(
         ch
-        if unicodedata.category(ch) != "Cc" or (lines and ch == "\n")
-        else " "
-        if ch.isspace()
-        else "?"
+        if unicodedata.category(ch) not in ("Cc", "Cs") or (lines and ch == "\n")
+        else _BYTES.get(ord(ch), " " if ch.isspace() else "?")
         for ch in text
     )
 

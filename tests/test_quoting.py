@@ -8,12 +8,14 @@ refusals, the app's notifications) its start and end within LINE_CHARS.
 
 from __future__ import annotations
 
+import os
+
 from cli_helpers import one_line
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rnn_tui.cli import main
-from rnn_tui.quoting import LINE_CHARS, NOTICE_CHARS, bounded, quoted, visible
+from rnn_tui.quoting import LINE_CHARS, NOTICE_CHARS, bounded, plain, quoted, visible
 
 SHIPPED_LM = "timemachine-char-lstm"
 SHIPPED_S2S = "fra-eng-gru"
@@ -161,3 +163,14 @@ async def test_the_apps_model_output_shows_control_characters_as_escapes():
         shown = str(output.query_one("#gen-text", Static).render())
         assert "\x1b" not in shown and "a\\x1b[2J\nb" in shown
     assert token_text("go \x1b[31m", unk="bold").plain == "go \\x1b[31m"
+
+
+def test_a_name_that_is_not_utf8_is_shown_with_its_bytes_escaped():
+    """A folder made with `mkdir $'bad\\xffname'` reached the screen as "bad\\udcffname": shown
+    literally in one place, and as a zero-width glitch shifting the table row in another."""
+    from rich.cells import cell_len
+
+    name = os.fsdecode(b"bad\xffname\xc3")
+    assert plain(name) == visible(name) == "bad\\xffname\\xc3"
+    assert cell_len(plain(name)) == len(plain(name))
+    assert plain("\ud800x") == "?x"  # no file name holds another lone surrogate

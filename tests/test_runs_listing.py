@@ -4,6 +4,7 @@ returns is plain data of the promised types, and `rnn-tui runs` shows it as plai
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -300,3 +301,31 @@ def test_a_damaged_status_json_loses_only_the_status(tmp_path, capsys, damage):
     out = capsys.readouterr().out
     assert f"{intact['epoch']}/{intact['epochs']}" in out and "│ gru" in out
     assert "note: lm-gru-recorded: status.json is unreadable" in out
+
+
+def test_a_run_folder_whose_name_is_not_utf8_is_listed_with_its_bytes_escaped(tmp_path, capsys):
+    from rich.cells import cell_len
+
+    from rnn_tui.runs.discover import discover_checkpoints
+    from rnn_tui.tui.widgets.train_runs import run_prompt
+
+    root, run = _recorded_copy(tmp_path)
+    odd = root / os.fsdecode(b"bad\xffname")
+    shutil.copytree(run, odd)
+    (odd / "checkpoints").mkdir()
+    (entry,) = [e for e in list_runs(root) if e["path"] == str(odd)]
+    assert entry["name"] == "bad\\xffname"
+    assert run_prompt(entry, None).plain.endswith("bad\\xffname")
+    assert main(["runs", "--dir", str(root), "--json"]) == 0
+    shown = {e["name"]: e for e in json.loads(capsys.readouterr().out)["runs"]}
+    assert os.fsencode(shown["bad\\xffname"]["path"]) == os.fsencode(odd)
+    assert main(["runs", "--dir", str(root)]) == 0
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.startswith("│")]
+    assert any("bad\\xffname" in row for row in rows)
+    assert len({cell_len(row) for row in rows}) == 1  # every row as wide: nothing shifted
+    # The Generate picker's list of checkpoints names the run the same way.
+    picked = tmp_path / "picked"
+    forecast = Path(__file__).parent / "fixtures" / "recorded-forecast" / "forecast-mlp-recorded"
+    shutil.copytree(forecast, picked / os.fsdecode(b"bad\xffname"))
+    labels = [e["label"] for e in discover_checkpoints(picked, shipped=[])]
+    assert labels == ["bad\\xffname/best · forecast · run"]

@@ -28,7 +28,7 @@ import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
 from rnn_tui.files import FileProblem, expanded, home, is_folder, look, read_bytes
-from rnn_tui.quoting import quoted
+from rnn_tui.quoting import plain, quoted
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, bare_name, default_runs_root, resolve_run
 
 CHECKPOINTS_ENV = "RNN_TUI_CHECKPOINTS"
@@ -238,7 +238,7 @@ def _entry(json_path: Path, name: str, kind: str) -> dict | None:
     return {
         "path": str(tensors),
         "name": name,
-        "label": label_for(name, kind, facts),
+        "label": label_for(plain(name), kind, facts),  # a folder's name may not be UTF-8
         "kind": kind,
         "updated": updated,
         **facts,

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from rnn_tui.files import owner_note
 from rnn_tui.options import OptionError
-from rnn_tui.quoting import quoted
+from rnn_tui.quoting import plain, quoted
 from rnn_tui.runs import lock
 from rnn_tui.runs.follow import check_run_dir
 from rnn_tui.runs.rundir import RunDir, RunError
@@ -61,7 +61,7 @@ def _idle(path: Path):
         fd = lock.acquire(run.lock_path, wait=0)
     except lock.LockTaken as exc:
         pid = f" (pid {exc.pid})" if exc.pid else ""
-        raise RunError(f"{path.name} is training{pid}: stop it first") from None
+        raise RunError(f"{plain(path.name)} is training{pid}: stop it first") from None
     except OSError as exc:
         raise RunError(
             f"cannot lock {path}: {exc.strerror or exc}{owner_note(path, exc)}"
@@ -85,7 +85,7 @@ def check_idle(path: str | os.PathLike) -> None:
     if run.trainer_alive(pid) is True:
         pid = lock.holder(run.lock_path) or (pid if isinstance(pid, int) else None)
         raise RunError(
-            f"{run.path.name} is training{f' (pid {pid})' if pid else ''}: stop it first"
+            f"{plain(run.path.name)} is training{f' (pid {pid})' if pid else ''}: stop it first"
         )
 
 
@@ -96,7 +96,7 @@ def check_resumable(path: str | os.PathLike) -> None:
     try:
         RunDir(path).read_config()
     except RunError as exc:
-        raise RunError(f"{Path(path).name} cannot be continued: {exc}") from None
+        raise RunError(f"{plain(Path(path).name)} cannot be continued: {exc}") from None
 
 
 def rename_run(path: str | os.PathLike, name: str) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.manage import (
     EPOCHS,
     check_idle,
@@ -37,7 +38,7 @@ class RunActions:
         return entry
 
     def _error(self, exc: Exception) -> None:
-        self.notify(str(exc), severity="error", markup=False)
+        self.notify(plain(str(exc)), severity="error", markup=False)
 
     def _allowed(self, check, path: Path) -> bool:
         """Whether `check(path)` lets the action go on; else its refusal is told, before any
@@ -56,7 +57,7 @@ class RunActions:
         if training is None:
             return False
         self.notify(
-            f"{training.path.name} is still training: stop it first (x)",
+            f"{plain(training.path.name)} is still training: stop it first (x)",
             severity="warning",
             markup=False,
         )
@@ -105,7 +106,9 @@ class RunActions:
         except RunError as exc:
             self._error(exc)
             return
-        self.notify(f"continuing {path.name} to epoch {epochs} (pid {process.pid})", markup=False)
+        self.notify(
+            f"continuing {plain(path.name)} to epoch {epochs} (pid {process.pid})", markup=False
+        )
         self._first_read(str(self.runs.primary))
         self.redraw()
         self.refresh_runs()
@@ -121,7 +124,7 @@ class RunActions:
             return
 
         def check(text: str) -> str | None:
-            if text.strip() == path.name:
+            if text.strip() in (path.name, plain(path.name)):
                 return "that is its name now"
             try:
                 check_name(text, path.parent)
@@ -147,10 +150,12 @@ class RunActions:
                 if not shown and primary in runs.selected:
                     runs.primary = primary
                     self.redraw()
-            self.notify(f"renamed {path.name} to {target.name}", markup=False)
+            self.notify(f"renamed {plain(path.name)} to {plain(target.name)}", markup=False)
             self.refresh_runs()
 
-        self.app.push_screen(AskDialog(f"Rename {path.name} to:", path.name, check), answered)
+        self.app.push_screen(
+            AskDialog(f"Rename {path.name} to:", plain(path.name), check), answered
+        )
 
     # -- delete -----------------------------------------------------------------------------------
 
@@ -173,7 +178,7 @@ class RunActions:
                 self._error(exc)
                 return
             self._forget(path)
-            self.notify(f"deleted {path.name}", markup=False)
+            self.notify(f"deleted {plain(path.name)}", markup=False)
             self.redraw()
             self.refresh_runs()
 

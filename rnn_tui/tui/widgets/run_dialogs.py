@@ -13,6 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
 
+from rnn_tui.quoting import plain
 from rnn_tui.tui.first_layout import FirstLayoutOnce
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.text_field import TextField
@@ -64,11 +65,14 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-body"):
-            yield Static(self.question, id="dialog-question", markup=False)
+            # A run's name may hold bytes that are not UTF-8, or control characters: shown safe.
+            yield Static(plain(self.question, lines=True), id="dialog-question", markup=False)
             yield TextField(self.value, id="dialog-input", select_on_focus=True)
             yield Static("", id="dialog-error", markup=False)
             yield Static(
-                f"{self.note}enter: OK · escape: cancel · f1: help", id="dialog-note", markup=False
+                plain(f"{self.note}enter: OK · escape: cancel · f1: help", lines=True),
+                id="dialog-note",
+                markup=False,
             )
         yield AppFooter()  # this dialog's keys, not those of the screen beneath
 
@@ -77,7 +81,7 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
         event.stop()
         problem = self.check(event.value)
         if problem:
-            self.query_one("#dialog-error", Static).update(problem)
+            self.query_one("#dialog-error", Static).update(plain(problem, lines=True))
             return
         self.dismiss(event.value.strip())
 
@@ -102,9 +106,12 @@ class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog-body"):
-            yield Static(self.question, id="dialog-question", markup=False)
+            # A run's name may hold bytes that are not UTF-8, or control characters: shown safe.
+            yield Static(plain(self.question, lines=True), id="dialog-question", markup=False)
             yield Static(
-                f"{self.note}y: yes · n or escape: no · f1: help", id="dialog-note", markup=False
+                plain(f"{self.note}y: yes · n or escape: no · f1: help", lines=True),
+                id="dialog-note",
+                markup=False,
             )
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.yes, variant="error", id="dialog-yes")
