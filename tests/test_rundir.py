@@ -351,7 +351,9 @@ def test_list_runs(tmp_path):
     )
     assert by_name["broken"]["status"] == "unreadable"
     assert "config.json" in by_name["broken"]["message"]
-    assert by_name["bad-status"]["status"] == "unreadable"
+    # Only its status is lost: the config still names the model.
+    assert by_name["bad-status"]["status"] == "unknown" and by_name["bad-status"]["model"] == "gru"
+    assert by_name["bad-status"]["message"].startswith("status.json is unreadable: ")
     json.dumps(runs)  # JSON-ready for `rnn-tui runs --json`
 
 
