@@ -363,3 +363,44 @@ async def test_coming_back_lists_checkpoints_saved_meanwhile(
         assert said.startswith("generated")
         await away_and_back(pilot)
         assert status(screen) == said
+
+
+async def test_a_checkpoint_that_fails_to_load_leaves_the_loaded_one_named(
+    checkpoints, start_here, tui
+):
+    """A listed checkpoint whose tensors are cut short fails to load: the picker and its facts
+    line go back to the checkpoint loaded before, whose text is still shown and which still
+    generates; chosen first, with none loaded before, its facts line says it is not loaded."""
+    broken = copy_checkpoint(
+        checkpoints / "tiny-gru.safetensors", checkpoints / "a-cut.safetensors"
+    )
+    with open(broken, "r+b") as handle:
+        handle.truncate(100)
+    good = str(checkpoints / "tiny-gru.safetensors")
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        select = screen.query_one("#checkpoint", Select)
+        assert select.value == str(broken)  # listed first, chosen by the search, not loaded
+        assert "sha256" in tui.errors(app)[-1]
+        assert str(screen.query_one("#gen-facts").render()).startswith("not loaded")
+        select.value = good
+        await tui.settle(pilot)
+        facts = str(screen.query_one("#gen-facts").render())
+        await set_field(pilot, screen, "#length", "10")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        shown = output(screen).text
+        errors = len(tui.errors(app))
+
+        select.value = str(broken)
+        await tui.settle(pilot)
+        assert len(tui.errors(app)) == errors + 1
+        assert select.value == good
+        assert str(screen.query_one("#gen-facts").render()) == facts
+        assert output(screen).text == shown
+        await set_field(pilot, screen, "#prefix", "the")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert len(tui.errors(app)) == errors + 1
+        assert output(screen).text.startswith("the") and status(screen).startswith("generated")

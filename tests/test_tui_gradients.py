@@ -311,3 +311,41 @@ async def test_the_facts_and_legend_say_a_whole_sequence_tau_and_where_a_curve_o
         assert "g_1/g_T inf to t=2" in facts
         labels = [label for label, *_ in screen.query_one(LinePlot)._series]
         assert "tanh ρ=2 (inf to t=2)" in labels
+
+
+async def test_a_checkpoint_that_fails_to_load_gives_way_to_the_one_shown(
+    no_checkpoints, tui, tmp_path
+) -> None:
+    """Inside: a listed checkpoint whose tensors are cut short fails to read; the picker and
+    its facts line name again the checkpoint whose numbers are still shown, and r reads it."""
+    from lm_fixtures import copy_checkpoint
+
+    runs = tmp_path / "runs"
+    good = copy_checkpoint(
+        SHIPPED_LSTM.with_suffix(".safetensors"), runs / "lm-a" / "checkpoints" / "best.safetensors"
+    )
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        screen.query_one(TabbedContent).active = "grad-inside"
+        select = screen.query_one("#inside-checkpoint", Select)
+        await until(pilot, lambda: screen.inside is not None)
+        assert select.value == str(good)
+        facts = drawn(screen.query_one("#inside-facts", Static))
+        inside = screen.inside
+        broken = copy_checkpoint(good, runs / "lm-b" / "checkpoints" / "best.safetensors")
+        with open(broken, "r+b") as handle:
+            handle.truncate(100)
+        await tui.open_screen(pilot, "dataset")
+        await tui.open_screen(pilot, "gradients")
+        await tui.settle(pilot)
+        select.value = str(broken)
+        await until(pilot, lambda: bool(tui.errors(pilot.app)))
+        await tui.settle(pilot)
+        assert "sha256" in tui.errors(pilot.app)[-1]
+        assert select.value == str(good)
+        assert drawn(screen.query_one("#inside-facts", Static)) == facts
+        assert screen.inside is inside
+        screen.set_focus(None)
+        await pilot.press("r")
+        await until(pilot, lambda: screen.inside is not inside)
+        assert len(tui.errors(pilot.app)) == 1

@@ -99,6 +99,7 @@ class ConsoleScreen(ModeScreen):
         self.job: Worker | None = None  # the latest job
         self.request: Request | None = None  # what it was asked
         self._request_id = 0
+        self._loaded_id = 0  # the latest job whose model loaded
         self._shown: Request | None = None  # the request whose results are on screen
         # Held by this console's jobs, one at a time: a cancelled job finishes its current
         # step before the next one starts.
@@ -282,6 +283,7 @@ class ConsoleScreen(ModeScreen):
     def _model_loaded(self, message: ModelLoaded) -> None:
         if not self.is_current(message.request_id):
             return
+        self._loaded_id = message.request_id
         self.picker.show_facts(message.facts, message.path)
         self.picker.path_loaded(self.request.path if self.request else message.path)
         self.model_loaded(message)
@@ -305,6 +307,8 @@ class ConsoleScreen(ModeScreen):
                 self.status_bar.text = self.stopped_text(request.job)
         elif event.state == WorkerState.ERROR:
             self.status_bar.text = "ready"
+            if self._loaded_id != self._request_id:  # the model itself failed to load
+                self.picker.load_failed(request.path)
             self.notify_error(event.worker.error)
         else:
             return

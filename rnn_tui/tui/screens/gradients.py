@@ -311,6 +311,9 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if worker.state == WorkerState.ERROR:
             if worker.group == "flow":
                 self.query_one(FlowPanel).stopped()
+            elif worker.group == "inside" and self._read is not None:
+                # What is shown stays the last checkpoint read's: the picker names it again.
+                self.query_one(CheckpointPicker).load_failed(self._read[0])
             self.notify(error_text(worker.error), severity="error", markup=False)
             return
         if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):

@@ -101,6 +101,10 @@ class CheckpointPicker(Vertical):
         self._selected: str | None = None  # the drop-down's value last acted on
         self._found = False  # whether a search has finished
         self._search: Worker | None = None
+        # (drop-down value, typed path, facts line) of the checkpoint last loaded, which a
+        # choice that fails to load gives way to: its results are the ones still shown.
+        self._loaded: tuple[object, str, str] | None = None
+        self._facts = ""  # the facts line's text
 
     def compose(self) -> ComposeResult:
         select_id, path_id, path_row_id, facts_id = self._ids
@@ -141,7 +145,11 @@ class CheckpointPicker(Vertical):
 
     def show_facts(self, facts: dict, path: str | None) -> None:
         """Put `facts` (rnn_tui.runs.discover.describe's, or more) on the facts line."""
-        self.query_one(".facts", Static).update(format_facts(facts, path))
+        self._show_line(format_facts(facts, path))
+
+    def _show_line(self, text: str) -> None:
+        self._facts = text
+        self.query_one(".facts", Static).update(text)
 
     def show_entry_facts(self) -> None:
         """Show the listed facts of the chosen checkpoint again (the last search's: a run
@@ -188,7 +196,7 @@ class CheckpointPicker(Vertical):
             self._fill(event.worker.result or [])
         elif event.state == WorkerState.ERROR:
             # Not "looking for checkpoints…" for good: a path can still be typed.
-            self.query_one(".facts", Static).update("could not look for checkpoints: type a path")
+            self._show_line("could not look for checkpoints: type a path")
             self.post_message(self.SearchFailed(event.worker.error))
 
     def _fill(self, entries: list[dict]) -> None:
@@ -235,7 +243,7 @@ class CheckpointPicker(Vertical):
         elif self.typed_path:
             self.post_message(self.Chosen(self.typed_path))
         else:
-            self.query_one(".facts", Static).update(PATH_HINT)
+            self._show_line(PATH_HINT)
             if by_user or self._focus_empty_path:
                 self.query_one(Input).focus()
 
@@ -254,8 +262,31 @@ class CheckpointPicker(Vertical):
         """The screen loaded `path`: if it is the typed one and its field still has the cursor,
         the cursor moves on to `then_focus`."""
         field = self.query_one(Input)
+        if self.current_path() == path:
+            self._loaded = (self.query_one(Select).value, self.typed_path, self._facts)
         if field.has_focus and self.current_path() == path:
             self.screen.query_one(self._then_focus).focus()
+
+    def load_failed(self, path: str) -> None:
+        """The screen could not load `path`. Chosen from the list, it gives way to the
+        checkpoint loaded before, whose results the screen still shows (or, with none, the
+        facts line says so); a typed path stays in its field, to be corrected in place."""
+        select = self.query_one(Select)
+        if select.value == PATH or str(select.value) != path:
+            return
+        if self._loaded is None:
+            self._show_line("not loaded: choose another checkpoint or type a path (ctrl+o)")
+            return
+        value, typed, facts = self._loaded
+        if value != PATH and value not in self._entries:  # gone from the list since
+            value, typed = PATH, str(value)
+        with self.prevent(Select.Changed):
+            select.value = value
+        self._selected = str(value)
+        if value == PATH:
+            self.query_one(Input).value = typed
+        self.query_one(".path-row").display = value == PATH
+        self._show_line(facts)
 
     # -- actions ------------------------------------------------------------------------------
 
