@@ -22,7 +22,7 @@ from rnn_tui.tui.screens.train import TrainScreen
 from rnn_tui.tui.widgets.plot import LinePlot
 from rnn_tui.tui.widgets.train_curves import CurvePanel, plot_ids
 from rnn_tui.tui.widgets.train_form import TrainForm
-from rnn_tui.tui.widgets.train_samples import translations_text
+from rnn_tui.tui.widgets.train_samples import samples_text, translations_text
 
 FIXTURES = Path(__file__).parent / "fixtures"
 RECORDED = FIXTURES / "recorded"
@@ -472,3 +472,18 @@ def test_translations_text_aligns_and_marks_the_references() -> None:
     assert translations_text(samples, 4).plain.splitlines()[0].startswith("e2  go .")
     assert len(translations_text(samples, 2).plain.splitlines()) == 2
     assert "no translations yet" in translations_text([], 4).plain
+
+
+def test_epoch_labels_leave_a_space_before_the_text_at_any_epoch() -> None:
+    """From epoch 100 the label "e241" is four columns: it gets one more, not the text's first."""
+    samples = [Sample(99, "time", "time traveller"), Sample(241, "time", "time traveller")]
+    assert samples_text(samples, 2).plain.splitlines() == [
+        "e99  time traveller",
+        "e241 time traveller",
+    ]
+    assert samples_text(samples[:1], 2).plain == "e99 time traveller"
+    pairs = [Sample(1000, "", "go . => va !\ni lost . => je .")]
+    assert translations_text(pairs, 4).plain.splitlines() == [
+        "e1000 go .     → va !  ✓",
+        "      i lost . → je .  ✗ j'ai perdu .",
+    ]

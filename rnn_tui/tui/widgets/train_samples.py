@@ -19,6 +19,12 @@ ARROW = " => "  # how the seq2seq task joins a sentence and its translation
 SEED_REFERENCES = dict(SEED_SENTENCES)
 
 
+def label_width(epochs: Sequence[int]) -> int:
+    """Columns after the "e" of the epoch labels of `epochs`: three ("e12 "), or the longest
+    number and a space, so that "e241" never runs into the text after it."""
+    return max([3, *(len(str(epoch)) + 1 for epoch in epochs)])
+
+
 def samples_text(samples: Sequence[Sample], limit: int) -> Text:
     """The last `limit` samples: "e12 " then the prefix in bold, then the model's continuation.
     Newlines in a sample are shown as ⏎ so each stays on its line."""
@@ -26,11 +32,13 @@ def samples_text(samples: Sequence[Sample], limit: int) -> Text:
     if not samples:
         text.append("no samples yet (one is logged after each epoch)", style="dim")
         return text
-    for i, sample in enumerate(samples[-limit:]):
+    shown = samples[-limit:]
+    width = label_width([sample.epoch for sample in shown])
+    for i, sample in enumerate(shown):
         if i:
             text.append("\n")
         body = sample.text.replace("\n", "⏎")
-        text.append(f"e{sample.epoch:<3}", style="dim")
+        text.append(f"e{sample.epoch:<{width}}", style="dim")
         if sample.prefix and body.startswith(sample.prefix):
             text.append(sample.prefix, style="bold")
             text.append(body[len(sample.prefix) :])
@@ -64,13 +72,14 @@ def translations_text(samples: Sequence[Sample], limit: int) -> Text:
     rows = [row for _, block in blocks for row in block]
     width = max((len(source) for source, output in rows if output is not None), default=0)
     out_width = max((len(output) for _, output in rows if output is not None), default=0)
+    label = label_width([epoch for epoch, _ in blocks])
     first = True
     for epoch, block in blocks:
         for j, (source, output) in enumerate(block):
             if not first:
                 text.append("\n")
             first = False
-            text.append(f"e{epoch:<3}" if j == 0 else "    ", style="dim")
+            text.append(f"e{epoch:<{label}}" if j == 0 else " " * (label + 1), style="dim")
             if output is None:
                 text.append(source)
                 continue
