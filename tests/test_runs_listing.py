@@ -126,6 +126,18 @@ def test_the_apps_run_list_shows_them_as_text(hostile):
     assert run_details(two_way).startswith("lstm bidir · finished · ")
 
 
+def test_a_live_runs_details_are_its_current_figures():
+    """status.json says where a run was when it started ("epoch 31/3500"); at epoch 248 the
+    details show epoch 248 only, while a paused or stopped run's message still shows."""
+    from rnn_tui.tui.widgets.train_runs import run_details
+
+    live = {"name": "r", "status": "running", "model": "gru", "epoch": 248, "epochs": 3500,
+            "message": "epoch 31/3500"}  # fmt: skip
+    assert run_details(live) == "gru · running · epoch 248/3500"
+    paused = {**live, "status": "paused", "message": "paused in epoch 249/3500"}
+    assert run_details(paused).endswith("\npaused in epoch 249/3500")
+
+
 def test_the_trainers_last_log_line_is_plain_text(tmp_path):
     from rnn_tui.runs.process import TrainProcess
 

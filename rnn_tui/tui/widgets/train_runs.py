@@ -64,7 +64,9 @@ def run_details(entry: Mapping) -> str:
         details.append(f"best BLEU {fmt_bleu(bleu)}")
     elif best is not None:
         details.append(f"best val {fmt_number(best)}")
-    message = entry.get("message")
+    # A running run's message is where it was when it (re)started ("epoch 31/3500"), written
+    # once: the epoch above, from its metrics, is the current one.
+    message = entry.get("message") if entry.get("status") != "running" else ""
     text = " · ".join(details) + (f"\n{message}" if message else "")
     # Values from a run's files, shown as they are: never markup, never a control sequence.
     return plain(text, lines=True)
