@@ -271,6 +271,23 @@ def read_bytes(
     return data
 
 
+def regular_file_problem(path: str | os.PathLike, what: str = "file") -> str:
+    """Why the file at `path` is not read whole as a regular file of at most default_limit()
+    bytes, in read_bytes's words ("WHAT PATH is a pipe (FIFO), not a regular file", "… is
+    380.0 MiB, more than the 256.0 MiB limit (…)"); "" when it is one, or cannot be looked at."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return ""
+    if not stat.S_ISREG(st.st_mode):
+        return f"{what} {path} is {_kind(st.st_mode)}, not a regular file"
+    limit = default_limit()
+    if st.st_size > limit:
+        hint = f" (raise it with --max-file-mb or ${LIMIT_ENV})"
+        return f"{what} {path} is {_size(st.st_size)}, more than the {_size(limit)} limit{hint}"
+    return ""
+
+
 def open_regular(path: str | os.PathLike) -> BinaryIO:
     """`path` opened for binary reading if it is a regular file; OSError otherwise.
 
@@ -399,6 +416,7 @@ __all__ = [
     "open_regular",
     "read_bytes",
     "read_stream",
+    "regular_file_problem",
     "set_default_limit",
     "set_waiting_notice",
     "waiting_notice",

@@ -366,3 +366,46 @@ def test_a_run_with_a_broken_status_or_config_says_so_when_opened(tmp_path, brok
     assert notice is not None and notice.severity == "warning"
     assert notice.text.startswith(f"cannot read {run / broken}: ")
     assert notice.text.endswith("; shown from its metrics.jsonl")
+
+
+def test_a_fifo_metrics_file_is_said_when_opened(tmp_path) -> None:
+    """A FIFO metrics.jsonl was read as nothing, and the run opened as "✓ finished 0%" without
+    a word; it (like one over the size limit, parsed whole: 380 MB took 35 s) is refused
+    before any event, with one line naming the file, as a broken status.json is."""
+    import os
+
+    run = tmp_path / "piped"
+    shutil.copytree(RECORDED / "lm-gru-recorded", run)
+    (run / "metrics.jsonl").unlink()
+    os.mkfifo(run / "metrics.jsonl")
+    runs = FollowedRuns(("cyan+",))
+    key, _ = runs.open(run)
+    runs.followers[key].poll()
+    notice = runs.read_done(key)
+    assert notice == Notice(
+        f"run file {run / 'metrics.jsonl'} is a pipe (FIFO), not a regular file: "
+        "its epochs are not shown",
+        "warning",
+    )
+
+
+def test_a_metrics_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch) -> None:
+    from rnn_tui.files import LIMIT_ENV
+
+    runs = FollowedRuns(("cyan+",))
+    big = tmp_path / "big"
+    shutil.copytree(RECORDED / "lm-gru-recorded", big)
+    with open(big / "metrics.jsonl", "ab") as handle:
+        handle.truncate(3 << 20)  # 3 MiB, over a 2 MiB limit
+    monkeypatch.setenv(LIMIT_ENV, "2")
+    key, _ = runs.open(big)
+    follower = runs.followers[key]
+    follower.poll()
+    assert follower.events == 0
+    notice = runs.read_done(key)
+    assert notice is not None and notice.text.startswith(
+        f"run file {big / 'metrics.jsonl'} is 3.0 MiB, more than the 2.0 MiB limit (raise it"
+    )
+    monkeypatch.setenv(LIMIT_ENV, "4")  # raised: read
+    follower.poll()
+    assert follower.events > 0 and runs.read_done(key) != notice

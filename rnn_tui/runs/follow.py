@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 
-from rnn_tui.files import FileProblem, expanded, is_folder, look
+from rnn_tui.files import FileProblem, expanded, is_folder, look, regular_file_problem
 from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
@@ -86,6 +86,7 @@ class RunFollower:
         self._config: dict = {}
         self._config_read = False
         self.problem = ""  # a broken config.json or status.json: what is shown comes from metrics
+        self.metrics_problem = ""  # a metrics.jsonl not read: a FIFO, or over the size limit
         self._status: dict = {}
         self._status_key: tuple | None = None
         self._event_status: tuple[str, str] | None = None  # from the latest "status" event
@@ -126,7 +127,10 @@ class RunFollower:
             except RunError as exc:
                 self.problem = str(exc)  # written atomically: only a broken file lands here
         changed |= self._poll_status()
-        more = True
+        # Before any event: a FIFO (read as nothing) or a file over the size limit is refused.
+        if not self.events:
+            self.metrics_problem = regular_file_problem(self.run.metrics_path, "run file")
+        more = not self.metrics_problem
         while more:
             # A piece at a time: each piece's events are applied, then dropped.
             events = self.tail.read_new(READ_PIECE)

@@ -187,6 +187,8 @@ class FollowedRuns:
         """A worker finished reading `key`: it is drawn from now on."""
         self.loading.discard(key)
         follower = self.followers.get(key)
+        if follower is not None and follower.metrics_problem:
+            return Notice(f"{follower.metrics_problem}: its epochs are not shown", "warning")
         if follower is not None and follower.problem:
             # Its status and settings are then read from metrics.jsonl alone: say so.
             return Notice(f"{follower.problem}; shown from its metrics.jsonl", "warning")
