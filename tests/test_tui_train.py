@@ -174,6 +174,8 @@ async def test_the_first_read_happens_in_a_worker_and_help_lists_the_keys(runs, 
         key = str(runs / "lm-gru-recorded")
         assert screen.open_run(key)
         assert key in screen._loading  # read off the UI thread; drawn when it is done
+        # Meanwhile the header says so (a long run's file takes seconds), not "no run yet".
+        assert text(screen, "#run-title") == "reading lm-gru-recorded…"
         await tui.settle(pilot)
         assert not screen._loading and "lm-gru-recorded" in text(screen, "#run-title")
         await pilot.press("question_mark")

@@ -281,7 +281,10 @@ reference).
         snap = self.runs.shown()
         curves = [Curve(*overlaid) for overlaid in self.runs.overlay()]
         if snap is None:
-            self.query_one(RunView).show(None, curves)
+            # A run opened is read first (a long run's file takes seconds): said meanwhile.
+            primary = self.runs.primary
+            reading = f"reading {os.path.basename(primary)}…" if primary in self._loading else ""
+            self.query_one(RunView).show(None, curves, reading=reading)
             return
         key = run_key(snap.path)
         trainer = self.runs.live_trainer(key)

@@ -308,14 +308,16 @@ class RunHeader(Vertical):
         memory_mb: float | None = None,
         starting: str | None = None,
         system: str = "",
+        reading: str = "",
     ) -> None:
-        """Draw `snap` (None: the empty state); cheap, so it runs on every poll."""
+        """Draw `snap` (None: the empty state, or `reading` while a run opened is first read);
+        cheap, so it runs on every poll."""
         pause = self.query_one("#pause", Button)
         stop = self.query_one("#stop", Button)
         self.query_one("#run-progress-row").display = snap is not None
         if snap is None:
             self._phase = None
-            self._update("run-title", NO_RUN)
+            self._update("run-title", reading or NO_RUN)
             self._update("run-metrics", "")
             pause.disabled = stop.disabled = True
             return

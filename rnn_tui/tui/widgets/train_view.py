@@ -110,13 +110,15 @@ class RunView(Vertical):
         memory_mb: float | None = None,
         starting: str | None = None,
         system: str = "",
+        reading: str = "",
     ) -> None:
         """Draw the run `snap` (None: none shown) and `curves`; the header and samples redraw
         cheaply, the plots only when the curves brought new data. `system`: the header's
-        system strip (FollowedRuns.system_text)."""
+        system strip (FollowedRuns.system_text); `reading`: the header's line while `snap` is None
+        as the run opened is first read."""
         header = self.query_one(RunHeader)
         if snap is None:
-            header.show(None)
+            header.show(None, reading=reading)
             self.query_one(SampleLog).show(())
         else:
             header.show(snap, memory_mb, starting=starting, system=system)
