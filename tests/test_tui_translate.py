@@ -598,6 +598,49 @@ async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
         assert tui.errors(app) == []
 
 
+async def test_a_checkpoint_that_fails_to_load_gives_way_to_the_one_translating(
+    fake, start_here, tui, monkeypatch
+):
+    """Choosing a listed checkpoint that fails to load (its tensors cut short) with results
+    shown: the picker and its facts line name again the checkpoint whose translations the
+    table holds, and enter translates with it."""
+    from rnn_tui.checkpoints import CheckpointError
+
+    tensors, translators = fake
+    broken = write_fake_checkpoint(tensors.parent, "a-broken")
+    load = TranslateScreen.loader
+
+    def loader(path: str):
+        if Path(path) == broken:
+            raise CheckpointError(f"incomplete checkpoint {path}")
+        return load(path)
+
+    monkeypatch.setattr(TranslateScreen, "loader", staticmethod(loader))
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        select = screen.query_one("#tr-checkpoint", Select)
+        select.value = str(tensors)
+        await tui.settle(pilot)
+        facts = str(screen.query_one("#tr-facts").render())
+        await set_field(pilot, screen, "#tr-source", "go .")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        errors = len(tui.errors(app))
+        select.value = str(broken)
+        await tui.settle(pilot)
+        assert len(tui.errors(app)) == errors + 1
+        assert "incomplete checkpoint" in tui.errors(app)[-1]
+        assert select.value == str(tensors)
+        assert str(screen.query_one("#tr-facts").render()) == facts
+        assert [row.translation.source for row in results(screen).rows] == ["go ."]
+        await set_field(pilot, screen, "#tr-source", "i lost .")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert len(tui.errors(app)) == errors + 1
+        assert [row.translation.source for row in results(screen).rows] == ["i lost ."]
+
+
 async def test_a_long_request_never_refits_the_table_as_it_fills(
     fake, start_here, tui, monkeypatch
 ):
