@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
 from lm_fixtures import copy_checkpoint
 from test_tui_translate import FakeTranslator, write_fake_checkpoint
 
@@ -157,4 +158,63 @@ async def test_choosing_another_checkpoint_clears_the_text_the_last_one_wrote(
         select.value = first  # and back, a model the app's cache holds
         await tui.settle(pilot)
         assert output.text == ""
+        assert tui.errors(app) == []
+
+
+@pytest.mark.parametrize(
+    ("mode", "ids"),
+    [
+        ("generate", ("#checkpoint", "#ckpt-path", "#prefix")),
+        ("translate", ("#tr-checkpoint", "#tr-path", "#tr-source")),
+    ],
+)
+async def test_ctrl_o_opens_the_typed_path_without_loading_it(
+    mode, ids, tmp_path, monkeypatch, char_checkpoint, tui
+):
+    """ctrl+o after a checkpoint was picked from the list shows the path typed before and waits
+    for enter: it reloaded that path at once, and the cursor then moved to the text field, where
+    the next key meant for the path landed."""
+    from textual.widgets import Input, Select
+
+    folder, typed_folder = tmp_path / "checkpoints", tmp_path / "typed"
+    folder.mkdir()
+    typed_folder.mkdir()
+    if mode == "generate":
+        copy_checkpoint(char_checkpoint, folder / "tiny-gru.safetensors")
+        typed = str(copy_checkpoint(char_checkpoint, typed_folder / "typed.safetensors"))
+    else:
+        write_fake_checkpoint(folder)
+        typed = str(write_fake_checkpoint(typed_folder, "typed"))
+    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
+    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", mode)
+    monkeypatch.setattr(TranslateScreen, "loader", staticmethod(lambda p: FakeTranslator(Path(p))))
+    select_id, path_id, text_id = ids
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        await tui.settle(pilot)
+        screen = app.screen
+        listed = screen.query_one(select_id, Select).value
+        await pilot.press("ctrl+o")
+        screen.query_one(path_id, Input).value = typed
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert screen.request.path == typed
+        assert app.focused is screen.query_one(text_id)
+        text = screen.query_one(text_id, Input).value
+
+        screen.query_one(select_id, Select).value = listed
+        await tui.settle(pilot)
+        assert screen.request.path == listed
+        await pilot.press("ctrl+o")
+        await tui.settle(pilot)
+        assert screen.request.path == listed  # nothing loaded yet
+        assert app.focused is screen.query_one(path_id)
+        await pilot.press("q")
+        assert screen.query_one(path_id, Input).value == typed + "q"
+        assert screen.query_one(text_id, Input).value == text
+        await pilot.press("backspace", "enter")  # enter loads it
+        await tui.settle(pilot)
+        assert screen.request.path == typed
         assert tui.errors(app) == []

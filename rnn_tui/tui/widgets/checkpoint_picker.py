@@ -240,9 +240,12 @@ class CheckpointPicker(Vertical):
             entry = self._entries[str(value)]
             self.show_facts(entry, entry["path"])
             self.post_message(self.Chosen(entry["path"]))
-        elif self.typed_path:
+        elif self.typed_path and not by_user:
             self.post_message(self.Chosen(self.typed_path))
         else:
+            # Chosen by the user (ctrl+o, or "Path…" in the list), a path typed before waits for
+            # enter: loading it at once replaced the listed checkpoint, and the cursor then left
+            # for `then_focus`, taking the next keys meant for the path.
             self._show_line(PATH_HINT)
             if by_user or self._focus_empty_path:
                 self.query_one(Input).focus()
