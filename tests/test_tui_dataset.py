@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from panel_harness import count_builds
-from textual.widgets import DataTable, Input, Static, Tabs
+from textual.widgets import DataTable, Input, Select, Static, Tabs
 
 from rnn_tui.tui.widgets import vocab_table
 from rnn_tui.tui.widgets.plot import POINTS_PER_COLUMN, LinePlot
@@ -79,6 +79,13 @@ async def test_bad_files_notify_and_keep_the_previous_vocabulary(
         assert tui.status(app).startswith("The Time Machine, word/clean:")
         assert tui.table_lines(app, 11) == before
         for count, (path, expected) in enumerate(bad.items(), start=2):
+            # The corpus chooser shows the corpus in effect again; o shows the refused path
+            # (kept to correct) and loads nothing until enter.
+            assert app.screen.query_one("#corpus", Select).value == "timemachine"
+            assert not app.screen.query_one("#file-row").display
+            await pilot.press("o")
+            await tui.settle(pilot)
+            assert app.focused is path_field and len(tui.errors(app)) == count - 1
             path_field.value = path
             await pilot.press("enter")
             await tui.settle(pilot)
@@ -87,7 +94,8 @@ async def test_bad_files_notify_and_keep_the_previous_vocabulary(
             assert tui.status(app).startswith("The Time Machine, word/clean:")
             assert tui.table_lines(app, 11) == before
         # The same bad request again is reported again, not silently skipped.
-        await pilot.press("enter")
+        assert path_field.value == "utf16.txt"
+        await pilot.press("o", "enter")
         await tui.settle(pilot)
         assert len(tui.errors(app)) == len(bad) + 2
 
@@ -104,17 +112,20 @@ async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
         await pilot.press("r", "o", *str(path), "enter")  # raw mode keeps the é
         await tui.settle(pilot)
         assert tui.errors(app)[-1].startswith("cannot decode")
-        await pilot.press("escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        await pilot.press("o", "escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
         await tui.settle(pilot)
         assert tui.status(app).startswith("latin1.txt, word/raw:")
         assert "5 tokens" in tui.status(app)
         assert tui.table_lines(app, 2)[1].split() == ["0", "<unk>", "0"]
         assert tui.table_lines(app, 3)[2].split() == ["1", "café", "2"]
-        # An emptied field is the default, shown as such (utf-8 cannot decode the é again).
+        # An emptied field is the default (utf-8 cannot decode the é again); refused, the
+        # field shows the encoding in effect again.
         await pilot.press("ctrl+a", "ctrl+k", "enter")
         await tui.settle(pilot)
-        assert app.screen.query_one("#encoding", Input).value == "utf-8"
-        assert tui.errors(app)[-1].startswith("cannot decode")
+        assert tui.errors(app)[-1].startswith("cannot decode latin1.txt as utf-8")
+        assert app.screen.query_one("#encoding", Input).value == "latin-1"
+        assert app.screen.query_one("#corpus", Select).value == "file"
+        assert app.screen.query_one("#path", Input).value == "latin1.txt"
 
 
 async def test_a_fifo_corpus_is_said_to_be_waited_on_until_its_data_comes(
@@ -160,6 +171,15 @@ async def test_min_freq_is_validated_inline_and_applied(tui) -> None:
         await tui.settle(pilot)
         assert "min_freq 5" in tui.status(app)
         assert "vocabulary 825" in tui.status(app)
+        # A min_freq the corpus refuses (no token is that frequent) is not left in the field,
+        # where it read as applied: the field shows the min_freq in effect again.
+        for refused in ("20000", "999999999"):
+            field.value = refused
+            await pilot.press("enter")
+            await tui.settle(pilot)
+            assert f"min_freq {refused} leaves no token" in tui.errors(app)[-1]
+            assert "min_freq 5" in tui.status(app)
+            assert field.value == "5" and app.focused is field
 
 
 async def test_search_finds_traveller(tui) -> None:
@@ -531,8 +551,10 @@ async def test_shift_t_opens_the_train_form_reading_the_corpus_as_shown(
     app = tui.make_app()
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await tui.settle(pilot)
-        await pilot.press("t", "r", "o", *str(path), "enter")
-        await pilot.press("escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        # The encoding first: read as utf-8 the file is refused, and the fields show the corpus
+        # in effect again.
+        await pilot.press("t", "r", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        await pilot.press("escape", "o", *str(path), "enter")
         await pilot.press("escape", "m", "ctrl+a", "ctrl+k", "2", "enter", "escape")
         await tui.settle(pilot)
         assert tui.status(app).startswith("latin1.txt, char/raw, min_freq 2:")

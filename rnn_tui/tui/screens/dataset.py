@@ -280,7 +280,12 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
             text = error_text(event.worker.error, FIELD_LABELS)
             self.notify(text, severity="error", markup=False)
             # Asking for the same thing again must retry (and report again).
-            self._requested = self._shown
+            refused, self._requested = self._requested, self._shown
+            if self._shown is not None and refused is not None:
+                path = self.query_one("#path", Input)
+                self.query_one(CorpusControls).show(self._shown, refused)
+                if path.has_focus and not path.parent.display:  # hidden: off to the table
+                    self.action_leave_field()
         else:
             return
         self._set_busy(False)
@@ -324,7 +329,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
     def _corpus_changed(self, event: Select.Changed) -> None:
         is_file = event.value == FILE
         self.query_one(CorpusControls).show_file_row(is_file)
-        if is_file and not self._value("#path"):
+        if is_file:  # a path typed before (perhaps refused) waits for enter
             self.query_one("#path", Input).focus()
             return
         self.request(self.current_settings())
