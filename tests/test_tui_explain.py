@@ -59,6 +59,30 @@ async def test_e_toggles_the_panel_with_the_screens_formula(mode, no_checkpoints
         assert app.current_mode == mode
 
 
+# Each screen's main view, and the rows it keeps at 80×24 with the panel shown.
+MAIN_VIEWS = {
+    "dataset": ("#vocab-table", 8),
+    "train": ("#curves", 6),
+    "generate": ("#gen-output", 6),
+    "translate": ("#tr-results", 6),
+}
+
+
+@pytest.mark.parametrize("mode", list(MAIN_VIEWS))
+async def test_at_80x24_the_panel_leaves_the_main_view_room(mode, no_checkpoints, tui):
+    # At half the screen the panel left Generate's output box two lines (none once the facts
+    # line wrapped): on a short screen it takes a third, and scrolls.
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await tui.open_screen(pilot, mode)
+        screen.set_focus(None)
+        await pilot.press("e")
+        await pilot.pause()
+        selector, rows = MAIN_VIEWS[mode]
+        assert screen.query_one(ExplainPanel).display
+        assert screen.query_one(selector).region.height >= rows
+
+
 async def test_f9_toggles_the_panel_from_inside_a_field(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:

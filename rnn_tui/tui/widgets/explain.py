@@ -33,7 +33,7 @@ class ExplainPanel(VerticalScroll):
 
     DEFAULT_CSS = """
     ExplainPanel {
-        /* As tall as the text, at most half the screen: the screen keeps the rest. */
+        /* As tall as the text, at most half the screen (a third of a short one: app.tcss). */
         height: auto;
         max-height: 50%;
         border: round $accent;
