@@ -16,12 +16,20 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import stat
 import traceback
 from pathlib import Path
 
 from rnn_tui.cli.output import fail, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
+from rnn_tui.cli.run_claim import (
+    checkpoints_problem,
+    claim_new,
+    claim_resumed,
+    has_checkpoint,
+    held_message,
+    holds_run,
+    not_resumable,
+)
 from rnn_tui.files import FileProblem, is_folder, kind_of, look
 from rnn_tui.quoting import plain
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
@@ -37,78 +45,6 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _holds_run(path: Path) -> bool:
-    """Whether `path` holds a run's files; FileProblem when it cannot be looked into."""
-    return any(
-        look(path / name, "--run-dir") is not None
-        for name in ("config.json", "metrics.jsonl", "status.json", "checkpoints")
-    )
-
-
-def _held_message(folder: Path) -> str:
-    """Why a new run cannot go in `folder`, which holds a run no trainer has (the caller holds
-    its claim), and what to do instead. A run that ended before its first checkpoint cannot be
-    resumed: "continue it with --resume" sent the user to a refusal that sent them back here."""
-    if _has_checkpoint(folder) or _checkpoints_problem(folder):
-        return (
-            f"{folder} already holds a run: continue it with --resume {folder}, "
-            "or choose another --run-dir"
-        )
-    return (
-        f"{folder} already holds a run that ended before its first checkpoint (nothing to "
-        "resume): remove the folder to start it again, or choose another --run-dir"
-    )
-
-
-def _not_resumable(
-    folder: Path, seen: os.stat_result | None, config: os.stat_result | None
-) -> str | None:
-    """Why --resume `folder` cannot be a run, naming what is wrong (`seen`, `config`: the stats
-    of the folder and of its config.json); None when it can."""
-    if seen is None:
-        return f"not a run directory: {folder} does not exist (--resume takes runs/<name>)"
-    if not is_folder(seen):
-        return f"--resume {folder} is {kind_of(seen.st_mode)}, not a run directory"
-    if config is None:
-        return f"{folder} has no config.json: without its settings the run cannot be continued"
-    if not stat.S_ISREG(config.st_mode):
-        return f"{folder / 'config.json'} is {kind_of(config.st_mode)}, not a file"
-    return None
-
-
-def _checkpoints_problem(folder: Path) -> str | None:
-    """What is wrong with the run's checkpoints folder when something else stands in its place:
-    the run may have results, so this is never "nothing to resume, remove it"."""
-    try:
-        seen = look(folder / "checkpoints", "--resume")
-    except FileProblem as exc:
-        return str(exc)
-    if seen is None or is_folder(seen):
-        return None
-    return (
-        f"{folder / 'checkpoints'} is {kind_of(seen.st_mode)}, not the folder of the run's "
-        "checkpoints: put the checkpoints back there to continue the run"
-    )
-
-
-def _has_checkpoint(folder: Path) -> bool:
-    try:
-        return any(
-            look(base / f"{name}.json", "--resume") is not None
-            for base in (folder / "checkpoints", folder)
-            for name in ("last", "best")
-        )
-    except FileProblem:
-        return True  # what cannot be looked into is the checkpoint loader's to name
-
-
-def _pid_is_live(pid: object) -> bool:
-    from rnn_tui.runs.lock import process_alive
-
-    # Our own pid is not "another trainer": a resumed run rewrites the status it read.
-    return pid != os.getpid() and process_alive(pid) is True
-
-
 def choose_task(args: argparse.Namespace, given: dict) -> str:
     """--task, else the task whose model the options name (--model seq2seq), else the default."""
     if args.task is not None:
@@ -118,87 +54,6 @@ def choose_task(args: argparse.Namespace, given: dict) -> str:
         if model is not None and spec.has("model") and model in spec.option("model").choices:
             return spec.name
     return DEFAULT_TASK
-
-
-def _claim_resumed(folder: Path):
-    """The run at `folder`, claimed for this process (RunError when another trainer has it)."""
-    from rnn_tui.runs.rundir import RunDir, RunError
-
-    run_dir = RunDir(folder.absolute())
-    try:
-        status = run_dir.read_status()
-    except RunError as exc:
-        # A status.json cut short or garbled is the one file a resume writes anew: its config,
-        # metrics and checkpoints decide. One of the wrong kind (a folder, a pipe) is refused.
-        try:
-            regular = stat.S_ISREG(os.lstat(run_dir.status_path).st_mode)
-        except OSError:
-            regular = False
-        if not regular:
-            raise
-        warn(f"{exc}; the run's status is written anew")
-        status = {}
-    locked_before = run_dir.lock_path.exists()
-    run_dir.claim()
-    # A run written before run directories were locked: its trainer, if still alive, holds no
-    # lock, so its pid decides.
-    active = status.get("status") in ("running", "paused")
-    if not locked_before and active and _pid_is_live(status.get("pid")):
-        run_dir.release()
-        raise RunError(f"run {folder} is being trained right now by process {status['pid']}")
-    return run_dir
-
-
-def _claim_new(folder: Path):
-    """`folder` (created if need be) claimed for a new run: RunError when another trainer has
-    it, or when it already holds a run (checked under the claim, so two trainers started on one
-    --run-dir at once cannot both find it empty)."""
-    from rnn_tui.runs.rundir import RunDir, RunError
-
-    _check_no_foreign_files(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise RunError(f"cannot create {folder}: {exc.strerror or exc}") from None
-    run_dir = RunDir(folder)
-    run_dir.claim()
-    if _holds_run(folder):
-        run_dir.release()
-        raise RunError(_held_message(folder))
-    return run_dir
-
-
-def _check_no_foreign_files(folder: Path) -> None:
-    """RunError when `folder` holds files that are not a run's: config.json and checkpoints were
-    written beside the user's own files (and a later removal of the run would take them). A
-    new folder, an empty one, or one with only a run's files (the app's train.log) is fine;
-    checked before the claim, whose trainer.lock would be one more file left there."""
-    from rnn_tui.runs import rundir
-    from rnn_tui.runs.rundir import RunError
-
-    ours = {
-        rundir.CONFIG_FILE,
-        rundir.METRICS_FILE,
-        rundir.STATUS_FILE,
-        rundir.CONTROL_FILE,
-        rundir.CHECKPOINTS_DIR,
-        rundir.LOG_FILE,
-        rundir.LOCK_FILE,
-    }
-    try:
-        names = sorted(os.listdir(folder))
-    except (FileNotFoundError, NotADirectoryError):
-        return  # made next, or named for what it is by the claim
-    except OSError as exc:
-        raise RunError(f"cannot read {folder}: {exc.strerror or exc}") from None
-    # A killed writer's temporary files (.config.json.x1y2.tmp) are a run's too.
-    foreign = [n for n in names if n not in ours and not (n.startswith(".") and n.endswith(".tmp"))]
-    if foreign:
-        shown = ", ".join(plain(n) for n in foreign[:3]) + (", …" if len(foreign) > 3 else "")
-        raise RunError(
-            f"{folder} is not empty and is not a run directory (it holds {shown}): choose a new "
-            "or empty --run-dir"
-        )
 
 
 def _writes_the_run() -> bool:
@@ -235,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
             seen, config = look(folder, "--resume"), look(folder / "config.json", "--resume")
         except FileProblem as exc:
             return fail(str(exc))
-        problem = _not_resumable(folder, seen, config)
+        problem = not_resumable(folder, seen, config)
         if problem:
             return fail(problem)
         if piped and "corpus" not in given and not os.path.exists(piped):
@@ -244,12 +99,12 @@ def run(args: argparse.Namespace) -> int:
                 "is gone): pass --corpus again, with the same text, to resume"
             )
         try:
-            claimed = _claim_resumed(folder) if _writes_the_run() else None
+            claimed = claim_resumed(folder) if _writes_the_run() else None
         except RunError as exc:
             return fail(str(exc))
         # Under the claim: a run still before its first checkpoint is "being trained" instead.
-        problem = _checkpoints_problem(folder)
-        if problem or not _has_checkpoint(folder):
+        problem = checkpoints_problem(folder)
+        if problem or not has_checkpoint(folder):
             if claimed is not None:
                 claimed.release()
             return fail(
@@ -266,15 +121,15 @@ def run(args: argparse.Namespace) -> int:
             folder = Path(args.run_dir)
             try:
                 seen = look(folder, "--run-dir")
-                held = seen is not None and is_folder(seen) and _holds_run(folder)
+                held = seen is not None and is_folder(seen) and holds_run(folder)
             except FileProblem as exc:
                 return fail(str(exc))
             if seen is not None and not is_folder(seen):
                 return fail(f"--run-dir {folder} is {kind_of(seen.st_mode)}, not a directory")
-            if held and _writes_the_run() and _has_checkpoint(folder):
+            if held and _writes_the_run() and has_checkpoint(folder):
                 # Checked again under the claim; here it fails fast, before torch loads. A run
                 # without a checkpoint may be in its first epoch: the claim tells.
-                return fail(_held_message(folder))
+                return fail(held_message(folder))
     try:
         # torch loads here (a second or two); a Ctrl+C meanwhile ends quietly.
         return _train(args, given, claimed)
@@ -333,7 +188,7 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
 
             run_dir = NullRun()
         elif args.resume is None and args.run_dir is not None:
-            run_dir = _claim_new(Path(args.run_dir).absolute())
+            run_dir = claim_new(Path(args.run_dir).absolute())
         elif args.resume is None:
             model = config.get("model")
             if model and config.get("bidirectional") is True:
