@@ -5,9 +5,8 @@ for the next poll) and re-reads status.json only when it changed. Every curve is
 `BoundedSeries`, so memory and plotting cost stay bounded however long the run (the plot then
 keeps about two points per column). `snapshot(now)` freezes the current state for the UI.
 
-The ETA is steady and agrees with the trainer's (eta.py: its epoch events' mean epoch time,
-smoothed, counting down with the clock); the current epoch's progress comes from its latest
-step event. The clock is injected (`clock=`), so tests are deterministic.
+The ETA agrees with the trainer's (eta.py: its mean epoch time, smoothed, counting down with the
+clock); the epoch's progress comes from its latest step event. The clock is injected.
 
 A seq2seq run (config task "seq2seq") writes the same events; its epoch events also carry
 `bleu` (corpus BLEU 0–100 of the greedy translations of the held-out pairs) and `bleu_short`
