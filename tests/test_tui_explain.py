@@ -81,6 +81,14 @@ async def test_at_80x24_the_panel_leaves_the_main_view_room(mode, no_checkpoints
         selector, rows = MAIN_VIEWS[mode]
         assert screen.query_one(ExplainPanel).display
         assert screen.query_one(selector).region.height >= rows
+        # A terminal made taller gives the panel half again; made short, a third.
+        panel = screen.query_one(ExplainPanel)
+        for size, share in (((120, 40), 50), ((80, 24), 33)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert panel.styles.max_height.value == share
+        assert panel.region.height <= 24 // 3
+        assert screen.query_one(selector).region.height >= rows
 
 
 async def test_f9_toggles_the_panel_from_inside_a_field(no_checkpoints, tui):

@@ -192,8 +192,6 @@ class RnnTuiApp(App[None]):
         spec.mode: spec.build for spec in SCREEN_SPECS
     }
     COMMANDS: ClassVar[set] = {RnnTuiCommands}
-    # Screens under 30 rows (80×24) get the -short class: the explain panel takes less there.
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (30, "-tall")]
     # A plain key for where no text field has the focus, and a priority twin that works from
     # inside one (a field would type the plain key); the footer shows the one that works. Order
     # is footer order; where the line is too narrow, the footer keeps these and lets the

@@ -36,6 +36,8 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Select
 
+from rnn_tui.tui.widgets.explain import fit_explain
+
 
 class ModeScreen(Screen):
     """A top-level screen: one mode of the app, built on first use."""
@@ -60,6 +62,10 @@ class ModeScreen(Screen):
         # Textual's own attribute (textual is pinned); tests/test_mode_screen.py fails if the
         # first switch restyles the app again.
         self._css_update_count = app._css_update_count
+
+    def _on_resize(self, event: events.Resize) -> None:
+        # Runs besides a subclass's on_resize and Screen's own (Textual calls each class's).
+        fit_explain(self)
 
     def _on_screen_resume(self, event: events.ScreenResume) -> None:
         # Runs before Screen's own handler (Textual calls each class's, subclass first).

@@ -28,12 +28,15 @@ class Explanation:
     note: str = ""
 
 
+SHORT_SCREEN = 30  # rows (80×24 is short)
+
+
 class ExplainPanel(VerticalScroll):
     """A titled, scrollable box: one row per formula (name | formula), then the concept."""
 
     DEFAULT_CSS = """
     ExplainPanel {
-        /* As tall as the text, at most half the screen (a third of a short one: app.tcss). */
+        /* As tall as the text, at most half the screen (a third of a short one: fit). */
         height: auto;
         max-height: 50%;
         border: round $accent;
@@ -87,6 +90,21 @@ class ExplainPanel(VerticalScroll):
     def on_mount(self) -> None:
         self.border_title = self.explanation.title
         self.border_subtitle = "tab to it to scroll · e or f9 hides"
+        self.fit(self.screen.size.height)
+
+    def fit(self, rows: int) -> None:
+        """At most a third of a screen under SHORT_SCREEN rows, half of a taller one: at 80×24
+        half left Generate's output box two lines or none. Set on the panel alone, since a
+        class on the screen would restyle every widget of it when it first opens."""
+        share = 33 if rows < SHORT_SCREEN else 50
+        if self.styles.max_height is None or self.styles.max_height.value != share:
+            self.styles.max_height = f"{share}%"
+
+
+def fit_explain(screen: Screen) -> None:
+    """Fit the screen's explain panel, if it has one, to the screen's height (on a resize)."""
+    for panel in screen.query(ExplainPanel):
+        panel.fit(screen.size.height)
 
 
 def explanation_of(screen: Screen) -> Explanation | None:
