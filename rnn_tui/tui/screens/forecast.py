@@ -70,7 +70,7 @@ class ForecastScreen(SlotRunsScreen):
     RUNS_TAB, NEW_TAB = "fc-tab-runs", "fc-tab-new"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start", "Start", tooltip="train the MLP and the latent model on the form's"),
+        Binding("s", "start", "Start", tooltip="train the MLP and the latent model the form sets"),
         Binding("x", "stop", "Stop", tooltip="stop both runs: finish the batch, save, exit"),
         Binding("o", "open_run", "Open run", tooltip="reopen saved forecast runs"),
         Binding("n", "new_run", "Form", show=False, tooltip="the options of a new pair of runs"),

@@ -104,7 +104,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
             if name == "log":
                 yield Static("transform", classes="form-section")
             if name == "latent":
-                yield Static("models: the MLP and", classes="form-section")
+                yield Static("models: the MLP and a latent one", classes="form-section")
             option = OPTIONS[name]
             with Horizontal(classes="form-row", id=f"fc-row-{name}") as row:
                 yield Label(option.title, classes="form-label")
