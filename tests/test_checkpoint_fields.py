@@ -135,18 +135,23 @@ def _recorded(tmp_path: Path, run: str, change) -> Path:
 @pytest.mark.parametrize(
     ("run", "command", "change", "fragment"),
     [
-        ("tag-uni-recorded", "tag", lambda m: m["tags"].__setitem__(1, m["tags"][0]), "tags"),
+        (
+            "tag-uni-recorded",
+            "tag",
+            lambda m: m["tags"].__setitem__(1, m["tags"][0]),
+            "a tag is listed twice",
+        ),
         (
             "tag-uni-recorded",
             "tag",
             lambda m: m.update(chars=m["chars"][0] * 2 + m["chars"][2:]),
-            "characters",
+            "does not list its characters",
         ),
         (
             "classify-gru-recorded",
             "classify",
             lambda m: m["classes"].__setitem__(1, m["classes"][0]),
-            "classes",
+            "a class is listed twice",
         ),
     ],
 )
@@ -155,4 +160,45 @@ def test_a_repeated_tag_character_or_class_is_refused(
 ):
     json_path = _recorded(tmp_path, run, change)
     code, line = one_line(capsys, [command, "--checkpoint", str(json_path), "hello"])
-    assert code == 2 and f"does not list its {fragment}" in line, line
+    assert code == 2 and fragment in line, line
+
+
+def _set(key: str, index: int, value: object):
+    return lambda meta: meta[key].__setitem__(index, value)
+
+
+@pytest.mark.parametrize(
+    ("run", "command", "change", "fragment"),
+    [
+        # An escape sequence reached the terminal: it set the window's title, cleared the screen.
+        (
+            "tag-uni-recorded",
+            "tag",
+            _set("tags", 2, "\u001b]0;PWNED\u0007\u001b[2J,"),
+            "tag 3 holds characters that are not printable: '\\x1b]0;PWNED\\x07\\x1b[2J,'",
+        ),
+        # Its marks are written into the restored text: only punctuation can be.
+        ("tag-uni-recorded", "tag", _set("tags", 2, "[bold]"), "tag 3 is not a capital and"),
+        (
+            "classify-gru-recorded",
+            "classify",
+            _set("classes", 3, "\u001b[31mRED\u001b[0m"),
+            "class 4 holds characters that are not printable: '\\x1b[31mRED\\x1b[0m'",
+        ),
+        (
+            "classify-gru-recorded",
+            "classify",
+            _set("classes", 0, "A" * 100_000),
+            "class 1 is 100,000 characters long (at most 100)",
+        ),
+        ("classify-gru-recorded", "classify", _set("classes", 5, 7), "class 6 is not a word: 7"),
+        ("classify-gru-recorded", "classify", _set("classes", 5, ""), "class 6 is not a word"),
+    ],
+)
+def test_a_label_a_terminal_would_obey_or_drown_in_is_refused(
+    tmp_path, capsys, run, command, change, fragment
+):
+    json_path = _recorded(tmp_path, run, change)
+    code, line = one_line(capsys, [command, "--checkpoint", str(json_path), "his eyes shone"])
+    assert code == 2 and fragment in line and "\x1b" not in line, line
+    assert f"{json_path}: " in line, line

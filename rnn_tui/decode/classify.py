@@ -36,6 +36,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
     """(model in eval mode, class names) of a classify checkpoint; ClassifyError otherwise."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.checkpoints.labels import label_problem
     from rnn_tui.models.base import ModelError
 
     try:
@@ -46,14 +47,9 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
                 "classify one (rnn-tui train --task classify)"
             )
         classes = checkpoint.meta.get("classes")
-        # Distinct too: a repeated class would show one language as two guesses.
-        if not (
-            isinstance(classes, list)
-            and classes
-            and all(isinstance(c, str) for c in classes)
-            and len(set(classes)) == len(classes)
-        ):
-            raise ClassifyError(f"{checkpoint.path} does not list its classes (distinct strings)")
+        problem = label_problem(classes, "class")
+        if problem:
+            raise ClassifyError(f"{checkpoint.json_path}: {problem}")
         if checkpoint.meta.get("alphabet") != ALL_LETTERS:
             raise ClassifyError(f"{checkpoint.path} was trained on another alphabet")
         model = checkpoint.build_model(device)

@@ -14,10 +14,11 @@ import torch
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.tag_split import EVAL_WINDOW, tag_data
-from rnn_tui.data.tagging import make_tags, restore, tag_parts
+from rnn_tui.data.tagging import PUNCTUATION, make_tags, restore, tag_parts
 from rnn_tui.metrics.tagging import TagReport
 from rnn_tui.metrics.tagging import tag_report as report_of
 from rnn_tui.models.tagger import SequenceTagger
+from rnn_tui.quoting import quoted
 
 MAX_CHARS = 10_000  # per text: one forward pass over it
 
@@ -73,6 +74,7 @@ def load_tagger(
     characters, a model that does not match them."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.checkpoints.labels import label_problem
     from rnn_tui.models.base import ModelError
 
     try:
@@ -83,14 +85,10 @@ def load_tagger(
                 "(rnn-tui train --task tag)"
             )
         tags, chars = checkpoint.meta.get("tags"), checkpoint.meta.get("chars")
-        # Distinct too: a repeated tag or character would make two ids read as one.
-        if not (
-            isinstance(tags, list)
-            and len(tags) > 1
-            and all(isinstance(t, str) for t in tags)
-            and len(set(tags)) == len(tags)
-        ):
-            raise TagError(f"{checkpoint.path} does not list its tags (distinct strings)")
+        problem = label_problem(tags, "tag", fewest=2) or _marks_problem(tags)
+        if problem:
+            raise TagError(f"{checkpoint.json_path}: {problem}")
+        # Distinct too: a repeated character would make two ids read as one.
         if not (
             isinstance(chars, str) and chars and chars.isascii() and len(set(chars)) == len(chars)
         ):
@@ -102,6 +100,15 @@ def load_tagger(
     if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
         raise TagError(f"{checkpoint.path}: the model and its vocabularies disagree")
     return model.eval(), TagVocab(chars, tags)
+
+
+def _marks_problem(tags: list[str]) -> str | None:
+    """A tag the text's tagging cannot have written: its marks are inserted into the restored
+    text, so they must be the task's punctuation (data/tagging.py PUNCTUATION)."""
+    for number, tag in enumerate(tags, start=1):
+        if any(c not in PUNCTUATION for c in tag_parts(tag)[1]):
+            return f"tag {number} is not a capital and punctuation marks: {quoted(tag)}"
+    return None
 
 
 def spans_of(read: str, tags: list[str]) -> list[tuple[str, str]]:
