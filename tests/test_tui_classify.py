@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from textual.content import Content
 from textual.widgets import Input, SelectionList, Static
 from textual.worker import WorkerCancelled
 
@@ -417,3 +418,27 @@ async def test_p_pressed_quickly_twice_reaches_the_third_part(saved, tui) -> Non
         await tui.settle(pilot)
         assert screen.part == "bilm"
         assert screen.query_one("#cl-bilm").display and not screen.query_one("#cl-tag").display
+
+
+async def test_a_refused_class_list_is_told_as_written(saved, tui, classify_app) -> None:
+    # The refusal quotes the label: its markup was read as markup, and "[/]" broke the toast.
+    best = saved / "classify-gru-recorded" / "checkpoints" / "best.json"
+    meta = json.loads(best.read_text(encoding="utf-8"))
+    meta["classes"][0] = "[/][bold]" + "A" * 120
+    best.write_text(json.dumps(meta), encoding="utf-8")
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await pilot.press("o")
+        await tui.settle(pilot)
+        screen.query_one("#run-list", SelectionList).select_all()
+        for _ in range(200):
+            screen.poll()
+            await pilot.pause(0.05)
+            if tui.errors(pilot.app):
+                break
+        # As the toast draws it (Toast.render).
+        shown = [
+            str(Content.from_markup(n.message) if n.markup else Content(n.message))
+            for n in pilot.app._notifications
+        ]
+        assert any("class 1 is 129 characters long" in s and "'[/][bold]AAA" in s for s in shown)

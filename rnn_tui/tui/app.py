@@ -384,11 +384,14 @@ class RnnTuiApp(App[None]):
         typed text, where "[b]" is part of a name, not markup, and their control characters
         are shown as escapes (`visible`): an ESC in a path would reach the terminal. A message
         is `bounded` to 10 lines of its box: a 5,000-character path quoted in an error filled
-        the screen."""
+        the screen. Plain whatever `markup` says: a screen's or widget's `notify` passes
+        Textual's default, markup, and a checkpoint's label quoted there ("[/]") broke the
+        toast."""
+        del markup
         message = bounded(visible(message, newlines=True), NOTICE_CHARS)
         if timeout is None and severity == "error":
             timeout = min(ERROR_MAX_S, max(self.NOTIFICATION_TIMEOUT, len(message) / 15))
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def _leavable(self) -> bool:
         """Whether what is over the current screen is the help or a dialog that a screen key
