@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -78,10 +79,33 @@ def test_where_the_vocabulary_takes_the_memory_the_advice_is_min_freq(corpus):
     assert "4,800,000-token vocabulary" in advice and "--min-freq" in advice
     assert "--token char" in advice and "--hidden" in advice
     chars = {**lm, "vocab_size": 28, "embed": 0}  # the model itself is what is too big
-    assert prepare.memory_advice(chars, config, 10 * need) == prepare.ADVICE
+    assert prepare.memory_advice(chars, config, 10 * need) == LM_ADVICE
     wide = {**lm, "vocab_size": 1500, "hidden": 4096, "embed": 0}  # hidden, not vocabulary
     wide_need = prepare.training_bytes(wide, 32, 35, "sgd")["total"]
-    assert prepare.memory_advice(wide, config, wide_need) == prepare.ADVICE
+    assert prepare.memory_advice(wide, config, wide_need) == LM_ADVICE
+
+
+LM_ADVICE = "try a smaller --hidden, --layers, --batch-size or --num-steps"
+
+
+@pytest.mark.parametrize(
+    ("task", "expected"),
+    [
+        ("lm", LM_ADVICE),
+        ("seq2seq", LM_ADVICE),
+        ("forecast", LM_ADVICE),
+        ("tag", LM_ADVICE),
+        # Names are read whole: classify has no --num-steps, and refused the advice followed.
+        ("classify", "try a smaller --hidden, --layers or --batch-size"),
+    ],
+)
+def test_the_memory_advice_names_only_the_tasks_own_options(task, expected):
+    config = Config(task)
+    assert prepare.advice(config) == expected
+    declared = {option.flag for option in config.spec.options}
+    assert set(re.findall(r"--[a-z-]+", expected)) <= declared
+    model = {"model": "gru", "hidden": 4096, "layers": 1, "dropout": 0.0, "bidirectional": False}
+    assert prepare.memory_advice({**model, "vocab_size": 28}, config, 2**40) == expected
 
 
 def test_out_of_memory_in_the_middle_of_a_run_is_one_failed_line(corpus, tmp_path, monkeypatch):

@@ -22,8 +22,18 @@ from rnn_tui.train.optimizers import SGD, Adam
 from rnn_tui.train.progress import Progress, plural_epochs
 from rnn_tui.train.task import Task
 
-ADVICE = "try a smaller --hidden, --layers, --batch-size or --num-steps"
+# The options that shrink training's memory, where the task has them (classify has no
+# --num-steps: advice that named it was refused when followed).
+SHRINKING = ("hidden", "layers", "batch_size", "num_steps")
 VOCAB_KEYS = ("vocab_size", "src_vocab_size", "tgt_vocab_size")
+
+
+def advice(config: Config) -> str:
+    """The advice "try a smaller --hidden, --layers, --batch-size or --num-steps", naming only
+    the options the run's task declares."""
+    flags = [config.spec.option(name).flag for name in SHRINKING if config.spec.has(name)]
+    listed = ", ".join(flags[:-1]) + f" or {flags[-1]}" if len(flags) > 1 else flags[0]
+    return f"try a smaller {listed}"
 
 
 def memory_advice(model_config: dict, config: Config, need: int) -> str:
@@ -37,14 +47,14 @@ def memory_advice(model_config: dict, config: Config, need: int) -> str:
         try:
             rest = training_bytes(small, config.batch_size, steps, config.optimizer)["total"]
         except ModelError:
-            return ADVICE
-        if rest < need / 2:
-            char = " or --token char" if config.task == "lm" else ""
+            return advice(config)
+        if rest < need / 2 and config.spec.has("min_freq"):
+            char = " or --token char" if config.spec.has("token") else ""
             return (
                 f"its {vocab:,}-token vocabulary takes most of it: raise --min-freq (rarer "
-                f"tokens become <unk>){char}, or {ADVICE.removeprefix('try ')}"
+                f"tokens become <unk>){char}, or {advice(config).removeprefix('try ')}"
             )
-    return ADVICE
+    return advice(config)
 
 
 def check_memory(model_config: dict, config: Config, device: torch.device) -> None:
@@ -84,7 +94,7 @@ def prepare_model(
     except (RuntimeError, MemoryError) as exc:
         if is_out_of_memory(exc):
             raise ConfigError(
-                f"out of memory while building the model on {device}: {ADVICE}"
+                f"out of memory while building the model on {device}: {advice(config)}"
             ) from None
         raise
     model.train()
