@@ -60,3 +60,17 @@ def test_refusals_are_one_line(classifier_run, capsys, args, fragment) -> None:
     code, out, err = call(["classify", *args], capsys)
     assert code == 2 and out == "" and fragment in err
     assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_characters_the_model_cannot_read_are_named(classifier_run, capsys) -> None:
+    # "Øster" was scored as "ster" without a word: only --json's "read" showed it.
+    args = ["classify", "--checkpoint", str(classifier_run), "Øster", "Bélanger", "Smith2"]
+    code, out, err = call(args, capsys)
+    assert code == 0 and out.count("\n") == 3
+    assert err.splitlines() == [
+        "rnn-tui: warning: name 1: not read by the model, left out: 'Ø' (it read 'ster')",
+        "rnn-tui: warning: name 3: not read by the model, left out: '2' (it read 'Smith')",
+    ]  # an accent is read: Bélanger is Belanger
+    code, out, err = call([*args[:3], "Łukasz", "--json"], capsys)
+    assert code == 0 and json.loads(out)["names"][0]["not_read"] == ["Ł"]
+    assert err == "rnn-tui: warning: not read by the model, left out: 'Ł' (it read 'ukasz')\n"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from rnn_tui.cli.output import fail, on_terminal, print_json
+from rnn_tui.cli.output import fail, on_terminal, print_json, warn
 
 
 def run(args: argparse.Namespace) -> int:
@@ -20,9 +20,17 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
+    for number, g in enumerate(guesses, start=1):
+        if g.not_read:
+            warn(f"name {number}: {g.note()}" if len(guesses) > 1 else g.note())
     if args.json:
         rows = [
-            {"name": g.name, "read": g.read, "top": [{"class": c, "p": p} for c, p in g.top]}
+            {
+                "name": g.name,
+                "read": g.read,
+                "not_read": list(g.not_read),
+                "top": [{"class": c, "p": p} for c, p in g.top],
+            }
             for g in guesses
         ]
         print_json({"checkpoint": str(args.checkpoint), "names": rows})

@@ -25,6 +25,14 @@ def unicode_to_ascii(s: str) -> str:
     )
 
 
+def not_read(s: str) -> str:
+    """The characters of `s` that unicode_to_ascii drops whole, each once: 'Øster2' → 'Ø2'. An
+    accent is not one of them ('é' is read as 'e')."""
+    return "".join(
+        c for c in dict.fromkeys(s) if not unicode_to_ascii(c) and unicodedata.category(c) != "Mn"
+    )
+
+
 NAME_PAD = 0  # id 0 pads; character c is 1 + ALL_LETTERS.index(c)
 NAME_VOCAB = 1 + N_LETTERS
 

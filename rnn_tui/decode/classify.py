@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import torch
 
-from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, name_ids, unicode_to_ascii
+from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, name_ids, not_read, unicode_to_ascii
 from rnn_tui.data.names_split import HELD_OUT, names_split
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
@@ -25,11 +25,20 @@ class ClassifyError(ValueError):
 
 @dataclass(frozen=True)
 class Guess:
-    """A name as the model read it (ASCII letters), and its top classes with probabilities."""
+    """A name as the model read it (ASCII letters), and its top classes with probabilities;
+    the characters it could not read, which were left out ('Ø' of 'Øster')."""
 
     name: str
     read: str
     top: list[tuple[str, float]]
+    not_read: str = ""
+
+    def note(self) -> str:
+        """One line on the characters left out ("" without any)."""
+        if not self.not_read:
+            return ""
+        chars = ", ".join(repr(c) for c in self.not_read)
+        return f"not read by the model, left out: {chars} (it read {quoted(self.read.strip())})"
 
 
 def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu"):
@@ -87,6 +96,7 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
             name,
             unicode_to_ascii(name),
             [(classes[i], p) for p, i in zip(v.tolist(), c.tolist(), strict=True)],
+            not_read(name.strip()),
         )
         for name, v, c in zip(names, top.values, top.indices, strict=True)
     ]
