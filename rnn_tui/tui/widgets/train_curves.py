@@ -1,10 +1,13 @@
 """Training curves of one run, or of several overlaid: perplexity (log axis, with the trigram
 baseline), loss, gradient norm before clipping, and tokens/s, against epochs; for seq2seq runs
-also held-out BLEU (all held-out pairs, and those of at most five English words).
+also held-out BLEU (all held-out pairs, and those of at most five English words); for classify
+and tag runs, which have no perplexity, their held-out scores in its place (accuracy and
+macro-F1; a tagger's F1 of capitals and of punctuation too).
 
 Four plots in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next). With
-a seq2seq run among those shown, BLEU takes the grid's second place and tokens/s (also in the
-header) is left to the one-at-a-time cycle, so the grid stays 2×2 and readable.
+a seq2seq run among those shown, BLEU takes the grid's second place (the scores too, beside a
+run with a perplexity) and tokens/s (also in the header) is left to the one-at-a-time cycle, so
+the grid stays 2×2 and readable.
 Replotting happens only when a run brought new data (its snapshot version), the selection,
 the colours or a run's status changed; each plot keeps about two points per column (LinePlot
 decimates). New points alone replot at most once per interval (a token bucket: the first
@@ -38,8 +41,17 @@ PLOTS = (
     ("plot-speed", "thousand tokens/s", False),
 )
 BLEU_PLOT = ("plot-bleu", "held-out BLEU, 0–100", False)
+SCORE_PLOT = ("plot-score", "held-out scores, 0–1", False)
 # Every plot in the panel's order (the grid fills in this order, skipping hidden ones).
-ALL_PLOTS = (PLOTS[0], BLEU_PLOT, *PLOTS[1:])
+ALL_PLOTS = (PLOTS[0], BLEU_PLOT, SCORE_PLOT, *PLOTS[1:])
+# The plots only some runs have, and what a shown run must measure for each to be in.
+MEASURES = {"plot-ppl": "ppl", "plot-bleu": "bleu", "plot-score": "score"}
+# The held-out scores of a task that has no perplexity (its epoch events' keys, legend names):
+# macro-F1 first, what `best` maximises and what overlaid runs show.
+SCORED = {
+    "classify": (("macro_f1", "macro-F1"), ("accuracy", "accuracy")),
+    "tag": (("macro_f1", "macro-F1"), ("f1_capital", "F1 capitals"), ("f1_punct", "F1 punct")),
+}
 TITLES = {plot_id: title for plot_id, title, _ in ALL_PLOTS}
 # Each overlaid run's colour (plotext names; RUN_STYLES gives the same colour to Rich text).
 RUN_COLORS = ("cyan+", "orange+", "green+", "magenta+", "blue+", "red+", "cyan", "orange")
@@ -67,12 +79,22 @@ def loss_name(tasks: Sequence[str]) -> str:
     return kinds.pop() if len(kinds) == 1 else "" if kinds else "cross-entropy"
 
 
-def plot_ids(seq2seq: bool, grid: bool) -> tuple[str, ...]:
-    """The plots shown, in order: the grid's four, or all that `cycle()` walks through."""
-    if not seq2seq:
-        return tuple(plot_id for plot_id, _, _ in PLOTS)
-    ids = tuple(plot_id for plot_id, _, _ in ALL_PLOTS)
-    return tuple(i for i in ids if i != "plot-speed") if grid else ids
+def measures(tasks: Sequence[str]) -> frozenset[str]:
+    """What runs of `tasks` measure beyond their loss: "ppl", "bleu" (seq2seq), "score"
+    (classify, tag: no perplexity). No runs: a perplexity, the plot a new run fills."""
+    out = {"score"} if any(task in SCORED for task in tasks) else set()
+    if any(task not in SCORED for task in tasks) or not tasks:
+        out.add("ppl")
+    if "seq2seq" in tasks:
+        out.add("bleu")
+    return frozenset(out)
+
+
+def plot_ids(kinds: frozenset[str], grid: bool) -> tuple[str, ...]:
+    """The plots shown for runs that measure `kinds`, in order: the grid's four, or all that
+    `cycle()` walks through."""
+    ids = tuple(i for i, _, _ in ALL_PLOTS if i not in MEASURES or MEASURES[i] in kinds)
+    return ids[:4] if grid else ids
 
 
 class TimedPlot(LinePlot):
@@ -162,6 +184,11 @@ def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
     if isinstance(clip, int | float) and clip > 0 and len(grad_y) and grad_y.max() >= clip * 0.5:
         grad += _hline(f"θ {clip:g}", float(clip), [grad_x], REFERENCE)
     speed = [Series("k tok/s", *_thousands(_series(snap, "tokens_per_s")), TRAIN, noisy=True)]
+    colors = (VAL, SHORT, TRAIN)
+    scores = [
+        Series(name, *_series(snap, key), color)
+        for (key, name), color in zip(SCORED.get(snap.task, ()), colors)
+    ]
     bleu = []
     if len(_series(snap, "bleu")[0]) or len(_series(snap, "bleu_short")[0]):
         bleu = [
@@ -174,13 +201,14 @@ def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
         "plot-grad": grad,
         "plot-speed": speed,
         "plot-bleu": bleu,
+        "plot-score": scores,
     }
 
 
 def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
     """Several runs, one colour each: validation perplexity (training perplexity per epoch for
     a run without a validation split), each run's per-batch loss, gradient norm and speed, and
-    each seq2seq run's held-out BLEU."""
+    each seq2seq run's held-out BLEU, each classify or tag run's held-out macro-F1."""
     out: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in ALL_PLOTS}
     for c in curves:
         val_x, val_y = _series(c.snap, "val_ppl")
@@ -199,6 +227,9 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
         bleu_x, bleu_y = _series(c.snap, "bleu")
         if len(bleu_x):
             out["plot-bleu"].append(Series(c.label, bleu_x, bleu_y, c.color))
+        if c.snap.task in SCORED:
+            f1 = _series(c.snap, "macro_f1")
+            out["plot-score"].append(Series(f"{c.label} macro-F1", *f1, c.color))
     having = [c for c in curves if c.snap.baseline_ppl]
     baselines = {c.snap.baseline_ppl for c in having}
     if len(baselines) == 1:
@@ -265,7 +296,7 @@ class CurvePanel(Container):
         super().__init__(id=id)
         self.active = 0  # the plot shown when there is room for one only (index in the cycle)
         self.loss = "cross-entropy"  # what the loss plot's title says it measures
-        self.seq2seq = False  # a seq2seq run is among those shown: the BLEU plot is in
+        self.kinds = measures(())  # what the runs shown measure: which plots are in
         self._key: tuple | None = None
         self._frame: tuple | None = None  # the runs, statuses, labels and colours last drawn
         self.clock: Callable[[], float] = time.monotonic  # the replot rate's (tests replace it)
@@ -290,7 +321,7 @@ class CurvePanel(Container):
 
     def compose(self) -> ComposeResult:
         for plot_id, title, logy in ALL_PLOTS:
-            kind = ZeroBasedPlot if plot_id == BLEU_PLOT[0] else TimedPlot
+            kind = ZeroBasedPlot if plot_id in (BLEU_PLOT[0], SCORE_PLOT[0]) else TimedPlot
             yield kind(title=title, xlabel="epoch", logy=logy, tight=True, nice_x=True, id=plot_id)
 
     def on_mount(self) -> None:
@@ -331,12 +362,12 @@ class CurvePanel(Container):
         if loss != self.loss:
             self.loss = loss
             self._layout()
-        seq2seq = any(c.snap.task == "seq2seq" for c in curves)
-        if seq2seq != self.seq2seq:
+        kinds = measures([c.snap.task for c in curves])
+        if kinds != self.kinds:
             # Keep the plot shown alone where it is in both cycles (else the first).
             current = self.active_id
-            self.seq2seq = seq2seq
-            cycle = plot_ids(seq2seq, grid=False)
+            self.kinds = kinds
+            cycle = plot_ids(kinds, grid=False)
             self.active = cycle.index(current) if current in cycle else 0
             self._layout()
         for plot_id, _, _ in ALL_PLOTS:
@@ -352,20 +383,25 @@ class CurvePanel(Container):
         return max(PLOT_EVERY_S, cost / PLOT_SHARE)
 
     @property
+    def seq2seq(self) -> bool:
+        """A seq2seq run is among those shown: the BLEU plot is in."""
+        return "bleu" in self.kinds
+
+    @property
     def active_id(self) -> str:
         """The plot the one-at-a-time layout shows."""
-        cycle = plot_ids(self.seq2seq, grid=False)
+        cycle = plot_ids(self.kinds, grid=False)
         return cycle[self.active % len(cycle)]
 
     @property
     def shown(self) -> tuple[str, ...]:
         """The plots of the current layout: the grid's four, or the cycle `v` walks."""
         single = self.size.width < GRID_MIN_WIDTH or self.size.height < GRID_MIN_HEIGHT
-        return plot_ids(self.seq2seq, grid=not single)
+        return plot_ids(self.kinds, grid=not single)
 
     def cycle(self, step: int = 1) -> None:
         """Show the next plot (one-at-a-time layout)."""
-        self.active = (self.active + step) % len(plot_ids(self.seq2seq, grid=False))
+        self.active = (self.active + step) % len(plot_ids(self.kinds, grid=False))
         self._layout()
 
     def _layout(self) -> None:

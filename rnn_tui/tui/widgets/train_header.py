@@ -1,7 +1,8 @@
 """The followed run at a glance: status and what it trains, progress with ETA, the latest numbers
 with the device and step path they were measured on, and the Pause/Resume and Stop buttons. A
 seq2seq run also shows its held-out BLEU (all held-out pairs, and those of at most five English
-words) and its pairs instead of a corpus."""
+words) and its pairs instead of a corpus; a classify or tag run, which has no perplexity, its
+losses and held-out scores."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from rnn_tui.runs.follow import Snapshot
 from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
 from rnn_tui.tui.errors import name_fields
 from rnn_tui.tui.widgets.progress import StillProgressBar
+from rnn_tui.tui.widgets.train_curves import SCORED
 from rnn_tui.tui.widgets.train_form import FIELD_LABELS
 
 STATUS_MARKS = {
@@ -160,6 +162,12 @@ def progress_text(snap: Snapshot) -> str:
     return " · ".join(parts)
 
 
+def _latest(snap: Snapshot, name: str) -> float | None:
+    """The last value of one of the run's per-epoch series."""
+    ys = snap.series[name][1] if name in snap.series else ()
+    return float(ys[-1]) if len(ys) else None
+
+
 def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> Text:
     """The latest numbers, labelled by what they measure: the last finished epoch's ("epoch
     3:") and, partway through an epoch, its steps so far ("now:": the loss and gradient norm
@@ -183,11 +191,19 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
     now = bool(snap.batch) and snap.loss is not None
     if snap.epoch:
         group(f"epoch {snap.epoch}:")
-    item("train ppl", fmt_number(snap.train_ppl), "bold cyan")
-    val = fmt_number(snap.val_ppl)
-    if snap.best_val_ppl is not None and snap.best_val_ppl != snap.val_ppl:
-        val += f" (best {fmt_number(snap.best_val_ppl)})"
-    item("val", val, "bold dark_orange")
+    if snap.task in SCORED:
+        # No perplexity: "train ppl — · val —" said nothing. Its losses and its scores instead.
+        item("train loss", fmt_number(_latest(snap, "train_loss")), "bold cyan")
+        item("val", fmt_number(_latest(snap, "val_loss")), "bold dark_orange")
+        for i, (key, name) in enumerate(SCORED[snap.task]):
+            score = _latest(snap, key)
+            item(name, "—" if score is None else f"{score:.3f}", "" if i else "bold green")
+    else:
+        item("train ppl", fmt_number(snap.train_ppl), "bold cyan")
+        val = fmt_number(snap.val_ppl)
+        if snap.best_val_ppl is not None and snap.best_val_ppl != snap.val_ppl:
+            val += f" (best {fmt_number(snap.best_val_ppl)})"
+        item("val", val, "bold dark_orange")
     if snap.task == "seq2seq":
         bleu = fmt_bleu(snap.bleu)
         if snap.bleu_short is not None:
