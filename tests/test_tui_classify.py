@@ -134,12 +134,13 @@ async def test_a_saved_names_run_gives_scores_baselines_and_live_top_three(
         assert "char trigram naive Bayes" in scores
         field = screen.query_one("#cl-name", Input)
         field.focus()
-        await pilot.press(*"Satoshi")
+        await pilot.press(*"Satoshi2")
         await wait_for(
             pilot, screen, lambda: "Japanese" in str(screen.query_one("#cl-top").content)
         )
         top = str(screen.query_one("#cl-top", Static).content)
         assert top.startswith("→ Japanese") and top.count(".") == 3
+        assert top.endswith("  (2 not read)")  # a character the model cannot read is told
         # A name with no letter the model reads is told on the line, not thrown.
         field.value = "123"
         await wait_for(

@@ -22,6 +22,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Static
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.classify_lab import NAME_SLOTS
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.confusion import ConfusionMatrix
@@ -177,6 +178,8 @@ class NamesPanel(Vertical):
                 text.append("  " if i else "→ ")
                 text.append(language, style="bold" if i == 0 else "")
                 text.append(f" {p:.2f}", style="dim")
+            if guess.not_read:  # left out of what the model read ("Øster" is read "ster")
+                text.append(f"  ({plain(' '.join(guess.not_read))} not read)", style="dim")
             top.update(text)
 
     def _scores(self) -> None:
