@@ -349,3 +349,25 @@ async def test_a_checkpoint_that_fails_to_load_gives_way_to_the_one_shown(
         await pilot.press("r")
         await until(pilot, lambda: screen.inside is not inside)
         assert len(tui.errors(pilot.app)) == 1
+
+
+def test_the_facts_columns_stay_aligned_whatever_the_widths_of_the_numbers() -> None:
+    # A three-decimal ρ (0.727) or a long rate shifted the columns after it on its line.
+    from dataclasses import replace
+
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import compare_flows, gradient_report
+    from rnn_tui.tui.widgets.gradient_flow import facts
+
+    options = {o.name: o.default for o in GRADIENT_OPTIONS} | {"length": 4}
+    flows = compare_flows(4, 8, 0.8, 2.0, 2.0)
+    label, flow = flows[0]
+    flows[0] = (label, replace(flow, spectral_radius=0.727))
+    label, flow = flows[1]
+    flows[1] = (label, replace(flow, norms=[1e-30, 1e-20, 1e-10, 1.0]))
+    lines = [line for line in facts(flows, gradient_report(options)).plain.split("\n")]
+    cases = [line for line in lines if line.startswith("█ ")]
+    assert len(cases) == 4 and "ρ 0.727 " in cases[0] and "/step" in cases[1]
+    assert len({line.index("ρ ") for line in cases}) == 1
+    assert len({line.index("×") for line in cases}) == 1
+    assert len({line.index("g_1/g_T") for line in cases}) == 1
