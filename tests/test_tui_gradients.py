@@ -226,6 +226,13 @@ async def test_a_unit_typed_in_the_search_goes_to_the_top(no_checkpoints, tui) -
         field.value = "999"  # no such unit: marked, and the ranking stays
         await pilot.pause()
         assert field.has_class("-invalid") and not heatmap.labels[0].startswith("u999")
+        # Enter on it says so (it went without a word).
+        field.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert tui.errors(pilot.app) == [
+            "unit must be an integer in [0, 255]: the model has 256 units (got '999')"
+        ]
         # isdigit() passed these and int() raised: the app closed.
         for typed in ("9" * 5000, "²"):
             field.value = typed

@@ -20,6 +20,7 @@ from textual.widgets import Header, Input, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
+from rnn_tui.quoting import quoted
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
@@ -282,6 +283,21 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         valid = unit is None and not text or unit is not None and unit < hidden
         field.set_class(not valid, "-invalid")
         return unit if valid else None
+
+    @on(Input.Submitted, "#inside-unit")
+    def _unit_submitted(self) -> None:
+        """A unit the model does not have, said on enter (typing it only marks the field)."""
+        text = self.query_one("#inside-unit", Input).value.strip()
+        if not self.inside or not text:
+            return
+        hidden = self.inside["acts"].hidden
+        if self._pinned_unit(hidden) is None:
+            self.notify(
+                f"unit must be an integer in [0, {hidden - 1:,}]: the model has {hidden:,} "
+                f"units (got {quoted(text)})",
+                severity="error",
+                markup=False,
+            )
 
     @on(Select.Changed, "#inside-gate")
     @on(Select.Changed, "#inside-feature")
