@@ -378,3 +378,21 @@ def test_the_facts_columns_stay_aligned_whatever_the_widths_of_the_numbers() -> 
     assert len({line.index("ρ ") for line in cases}) == 1
     assert len({line.index("×") for line in cases}) == 1
     assert len({line.index("g_1/g_T") for line in cases}) == 1
+
+
+async def test_the_influence_row_keeps_its_line_at_80_columns_past_step_1000(tui) -> None:
+    # From step 1,000 on the line over it wrapped at 80 columns and pushed the row out.
+    from rnn_tui.tui.widgets.inside_panel import InsidePanel
+
+    async with tui.make_app().run_test(size=(80, 24)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        screen.query_one(TabbedContent).active = "grad-inside"
+        await pilot.pause()
+        panel = screen.query_one(InsidePanel)
+        tokens = list("abcdefghij" * 101)
+        panel.show_connectivity(tokens, [1.0] * 1000, 999)
+        await pilot.pause()
+        widget = screen.query_one("#inside-connectivity", Static)
+        head, row = (widget.render_line(y).text for y in range(2))
+        assert head.startswith("influence on the prediction after step 1000")
+        assert row.strip() and set(row.strip()) <= set("abcdefghij")

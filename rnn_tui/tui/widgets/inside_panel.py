@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from rich.cells import cell_len
 from rich.color import Color
 from rich.style import Style
 from rich.text import Text
@@ -54,6 +55,20 @@ def connectivity_line(tokens: list[str], weights: list[float], t: int, width: in
             style += Style(underline=True, bold=True)
         text.append(shown_token(tokens[j]), style=style)
     return text
+
+
+def connectivity_head(t: int, width: int) -> str:
+    """The line over the influence row, as much of it as fits `width` (the row below it must
+    keep its line: at 80 columns the whole of it wrapped from step 1,000 on)."""
+    formula = f"‖∂ log P(x_{t + 2})/∂ x_s‖"
+    for head in (
+        f"influence on the prediction after step {t + 1}: {formula} (, . move)",
+        f"influence on the prediction after step {t + 1}: {formula}",
+        f"influence on the prediction after step {t + 1}",
+    ):
+        if cell_len(head) <= width:
+            return head
+    return f"influence after step {t + 1}"[:width]
 
 
 class InsidePanel(Vertical):
@@ -138,12 +153,8 @@ class InsidePanel(Vertical):
 
     def show_connectivity(self, tokens: list[str], weights: list[float], t: int) -> None:
         widget = self.query_one("#inside-connectivity", Static)
-        head = Text(
-            f"influence on the prediction after step {t + 1}: ‖∂ log P(x_{t + 2})/∂ x_s‖ "
-            "(, . move)\n",
-            style="dim",
-        )
         width = widget.size.width or 80
+        head = Text(connectivity_head(t, width) + "\n", style="dim", no_wrap=True)
         widget.update(head + connectivity_line(tokens, weights, t, width))
 
     def show_step(self, step: UnrolledStep, hidden: int) -> None:
@@ -172,4 +183,4 @@ class InsidePanel(Vertical):
         self.query_one("#inside-step", Static).update(text)
 
 
-__all__ = ["SEEDS_TEXT", "InsidePanel", "connectivity_line", "strip"]
+__all__ = ["SEEDS_TEXT", "InsidePanel", "connectivity_head", "connectivity_line", "strip"]
