@@ -352,3 +352,23 @@ def test_only_a_collective_s_failure_is_a_lost_rank():
     assert not two.lost_peer(RuntimeError("shape mismatch"))
     assert not two.lost_peer(ValueError(GLOO_LOST))
     assert not Distributed().lost_peer(RuntimeError(GLOO_LOST))  # one process: a bug, raised
+
+
+@pytest.mark.parametrize("command", ["gradients", "generate", "classify", "tag", "translate"])
+def test_a_refused_checkpoint_is_named_by_a_file_that_exists(command, char_checkpoint, capsys):
+    """A checkpoint's name (NAME.safetensors) is no file once its tensors are in
+    NAME.<sha12>.safetensors: a message naming it pointed at nothing."""
+    from cli_helpers import call
+
+    shipped = Path(rnn_tui.__file__).parents[1] / "checkpoints"
+    given = {
+        "gradients": [str(next(shipped.glob("fra-eng-attention.*.safetensors")))],
+        "generate": [str(next(shipped.glob("fra-eng-attention.*.safetensors"))), "--prefix", "a"],
+        "classify": [str(char_checkpoint.parent), "Jack"],
+        "tag": [str(char_checkpoint.parent), "jack"],
+        "translate": [str(char_checkpoint.parent), "va !"],
+    }[command]
+    code, out, err = call([command, "--checkpoint", *given], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    named = err.removeprefix("rnn-tui: error: ").split(" is a")[0]
+    assert Path(named).is_file(), err

@@ -320,8 +320,10 @@ def test_a_language_model_checkpoint_is_refused(tmp_path):
     path = save_untrained(tmp_path, vocab, {"model": "gru", "hidden": 4})
     with pytest.raises(TranslateError) as info:
         load_translator(path)
-    assert str(info.value) == (
-        f"{path} is a language-model checkpoint; translate needs a seq2seq one"
+    # Named by its tensor file: NAME.safetensors is a name, no file.
+    (tensors,) = tmp_path.glob("best.*.safetensors")
+    assert path != tensors and str(info.value) == (
+        f"{tensors} is a language-model checkpoint; translate needs a seq2seq one"
     )
 
 

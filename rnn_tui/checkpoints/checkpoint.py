@@ -175,6 +175,12 @@ class Checkpoint:
         return self.path.with_suffix(".json")
 
     @property
+    def file(self) -> Path:
+        """The tensor file on disk, which messages name: `path` is a name only, no file, once
+        the tensors are in NAME.<sha12>.safetensors."""
+        return self.tensors_path or self.path
+
+    @property
     def config(self) -> dict:
         """The run's config as the trainer recorded it."""
         config = self.meta.get("config")
@@ -191,7 +197,7 @@ class Checkpoint:
             return dict(recorded)
         if "model_config" in self.meta:
             raise CheckpointError(
-                f"cannot rebuild the model of {self.path}: {self.json_path} has a model_config "
+                f"cannot rebuild the model of {self.file}: {self.json_path} has a model_config "
                 f"that is not an object ({_kind(recorded)})"
             )
         config = dict(self.config)
@@ -261,7 +267,7 @@ class Checkpoint:
                 # The run config stood in; its training options, listed as unknown model keys,
                 # would hide that what is wrong is the missing model_config.
                 problem = f"{self.json_path} has no model_config (the run config is not one)"
-            raise CheckpointError(f"cannot rebuild the model of {self.path}: {problem}") from None
+            raise CheckpointError(f"cannot rebuild the model of {self.file}: {problem}") from None
         self._check_fits(skeleton.state_dict())
         self._check_finite()
         model = build_model(config)
@@ -276,14 +282,14 @@ class Checkpoint:
         unexpected = sorted(set(state) - set(expected))
         if missing or unexpected:
             raise CheckpointError(
-                f"checkpoint {self.path} does not fit the model: "
+                f"checkpoint {self.file} does not fit the model: "
                 f"missing {missing[:3]}, unexpected {unexpected[:3]}"
             )
         for key, value in expected.items():
             if state[key].shape != value.shape:
                 saved, wanted = tuple(state[key].shape), tuple(value.shape)
                 raise CheckpointError(
-                    f"checkpoint {self.path} does not fit the model: {key} is {saved} in the "
+                    f"checkpoint {self.file} does not fit the model: {key} is {saved} in the "
                     f"checkpoint, {wanted} in the model"
                 )
 
@@ -293,7 +299,7 @@ class Checkpoint:
         for key, value in self.model_state().items():
             if value.is_floating_point() and not bool(torch.isfinite(value).all()):
                 raise CheckpointError(
-                    f"checkpoint {self.path}: weight {key} is not finite (NaN or inf)"
+                    f"checkpoint {self.file}: weight {key} is not finite (NaN or inf)"
                 )
 
     def restore_optimizer(self, optimizer: torch.optim.Optimizer) -> None:
@@ -303,20 +309,20 @@ class Checkpoint:
             optimizer,
             self.tensors,
             self.meta.get("optimizer"),
-            path=self.path,
+            path=self.file,
             json_path=self.json_path,
         )
 
     def check_rng(self) -> None:
         """CheckpointError when the saved RNG states could not be restored (nothing changes)."""
-        check_rng(self.tensors, self.meta, path=self.path, json_path=self.json_path)
+        check_rng(self.tensors, self.meta, path=self.file, json_path=self.json_path)
 
     def restore_rng(self, numpy_generator: np.random.Generator | None = None) -> None:
         """Restore torch's (CPU and, where saved and present, each CUDA device's), Python's and
         numpy's global random states as they were when the checkpoint was saved; also a numpy
         Generator's, when one was saved and `numpy_generator` is given."""
         restore_rng(
-            self.tensors, self.meta, numpy_generator, path=self.path, json_path=self.json_path
+            self.tensors, self.meta, numpy_generator, path=self.file, json_path=self.json_path
         )
 
 

@@ -52,7 +52,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
         checkpoint = load_checkpoint(path)
         if checkpoint.task != "classify":
             raise ClassifyError(
-                f"{checkpoint.path} is a {checkpoint.task!r} checkpoint; classify needs a "
+                f"{checkpoint.file} is a {checkpoint.task!r} checkpoint; classify needs a "
                 "classify one (rnn-tui train --task classify)"
             )
         classes = checkpoint.meta.get("classes")
@@ -60,12 +60,12 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
         if problem:
             raise ClassifyError(f"{checkpoint.json_path}: {problem}")
         if checkpoint.meta.get("alphabet") != ALL_LETTERS:
-            raise ClassifyError(f"{checkpoint.path} was trained on another alphabet")
+            raise ClassifyError(f"{checkpoint.file} was trained on another alphabet")
         model = checkpoint.build_model(device)
     except (CheckpointError, ModelError) as exc:
         raise ClassifyError(str(exc)) from None
     if getattr(model, "classes", None) != len(classes):
-        raise ClassifyError(f"{checkpoint.path}: the model and its class list disagree")
+        raise ClassifyError(f"{checkpoint.file}: the model and its class list disagree")
     return model.eval(), classes
 
 

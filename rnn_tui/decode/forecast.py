@@ -101,7 +101,7 @@ def load_forecaster(path: str | os.PathLike, device: str | torch.device = "cpu")
         checkpoint = load_checkpoint(path)
         if checkpoint.task != "forecast":
             raise ForecastError(
-                f"{checkpoint.path} is a {checkpoint.task!r} checkpoint; forecasting needs a "
+                f"{checkpoint.file} is a {checkpoint.task!r} checkpoint; forecasting needs a "
                 "forecast one"
             )
         model = checkpoint.build_model(device)
@@ -122,7 +122,7 @@ def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -
     checkpoint, model = load_forecaster(path, device)
     config, saved = checkpoint.config, checkpoint.meta.get("series")
     if not isinstance(saved, dict):
-        raise ForecastError(f"{checkpoint.path} has no series record")
+        raise ForecastError(f"{checkpoint.file} has no series record")
     try:
         series = load_series(
             str(config.get("series", "")),

@@ -245,7 +245,7 @@ def load_lm(
     task = config.get("task", "lm")
     if task != "lm":
         raise DataError(
-            f"{checkpoint.path} is a {task!r} checkpoint; {purpose} needs a language model (lm)"
+            f"{checkpoint.file} is a {task!r} checkpoint; {purpose} needs a language model (lm)"
         )
     token = config.get("token")
     if token is None:
@@ -262,7 +262,7 @@ def load_lm(
     model = checkpoint.build_model(device)
     if model.vocab_size != len(vocab):
         raise DataError(
-            f"checkpoint {checkpoint.path}: the model predicts {model.vocab_size} tokens but its "
+            f"checkpoint {checkpoint.file}: the model predicts {model.vocab_size} tokens but its "
             f"vocabulary has {len(vocab)}"
         )
     warnings = [checkpoint.warning] if checkpoint.warning else []

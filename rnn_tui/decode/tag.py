@@ -81,7 +81,7 @@ def load_tagger(
         checkpoint = load_checkpoint(path)
         if checkpoint.task != "tag":
             raise TagError(
-                f"{checkpoint.path} is a {checkpoint.task!r} checkpoint; tagging needs a tag one "
+                f"{checkpoint.file} is a {checkpoint.task!r} checkpoint; tagging needs a tag one "
                 "(rnn-tui train --task tag)"
             )
         tags, chars = checkpoint.meta.get("tags"), checkpoint.meta.get("chars")
@@ -92,13 +92,13 @@ def load_tagger(
         if not (
             isinstance(chars, str) and chars and chars.isascii() and len(set(chars)) == len(chars)
         ):
-            raise TagError(f"{checkpoint.path} does not list its characters (distinct, ASCII)")
+            raise TagError(f"{checkpoint.file} does not list its characters (distinct, ASCII)")
         model = checkpoint.build_model(device)
     except (CheckpointError, ModelError) as exc:
         raise TagError(str(exc)) from None
     sizes = (getattr(model, "tags", None), getattr(model, "vocab_size", None))
     if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
-        raise TagError(f"{checkpoint.path}: the model and its vocabularies disagree")
+        raise TagError(f"{checkpoint.file}: the model and its vocabularies disagree")
     return model.eval(), TagVocab(chars, tags)
 
 

@@ -368,7 +368,7 @@ def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu")
         if task != "seq2seq":
             kind = "a language-model" if task == "lm" else f"a {task!r}"
             raise TranslateError(
-                f"{checkpoint.path} is {kind} checkpoint; translate needs a seq2seq one"
+                f"{checkpoint.file} is {kind} checkpoint; translate needs a seq2seq one"
             )
         src_vocab, tgt_vocab = checkpoint.src_vocab, checkpoint.tgt_vocab
         model = checkpoint.build_model(device)
