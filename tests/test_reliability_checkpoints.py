@@ -372,3 +372,34 @@ def test_a_refused_checkpoint_is_named_by_a_file_that_exists(command, char_check
     assert code == 2 and out == "" and err.count("\n") == 1
     named = err.removeprefix("rnn-tui: error: ").split(" is a")[0]
     assert Path(named).is_file(), err
+
+
+@pytest.mark.parametrize("command", ["gradients", "generate", "classify", "tag", "translate"])
+def test_a_run_whose_best_fails_its_check_says_its_last_is_used(
+    command, char_checkpoint, tmp_path, capsys
+):
+    """Every command reading a run folder warns, as generate did, when the best checkpoint
+    fails its check and the last one is read instead; gradients, classify and tag read the last
+    without a word."""
+    from cli_helpers import call
+
+    fixtures = Path(__file__).parent / "fixtures" / "recorded-classify"
+    source, args = {
+        "gradients": (char_checkpoint, ["--text", "the time"]),
+        "generate": (char_checkpoint, ["--prefix", "the time"]),
+        "classify": (fixtures / "classify-gru-recorded/checkpoints/best.safetensors", ["Jack"]),
+        "tag": (fixtures / "tag-bi-recorded/checkpoints/best.safetensors", ["jack went"]),
+        "translate": (Path(rnn_tui.__file__).parents[1] / "checkpoints/fra-eng-gru.safetensors",
+                      ["va !"]),
+    }[command]  # fmt: skip
+    run = tmp_path / "run"
+    for name in ("last", "best"):
+        copy_checkpoint(source, run / "checkpoints" / f"{name}.safetensors")
+    best = run / "checkpoints" / "best.safetensors"
+    best.write_bytes(best.read_bytes()[:-1] + bytes([best.read_bytes()[-1] ^ 1]))
+    code, out, err = call([command, "--checkpoint", str(run), *args], capsys)
+    assert code == 0 and out, err
+    assert err.startswith(
+        "rnn-tui: warning: loaded the last checkpoint instead (best: incomplete checkpoint "
+    ), err
+    assert "sha256 does not match" in err.splitlines()[0]

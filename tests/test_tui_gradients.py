@@ -396,3 +396,22 @@ async def test_the_influence_row_keeps_its_line_at_80_columns_past_step_1000(tui
         head, row = (widget.render_line(y).text for y in range(2))
         assert head.startswith("influence on the prediction after step 1000")
         assert row.strip() and set(row.strip()) <= set("abcdefghij")
+
+
+async def test_inside_says_when_a_runs_best_failed_its_check(no_checkpoints, tui, tmp_path) -> None:
+    # The last checkpoint was read in its place without a word.
+    from lm_fixtures import copy_checkpoint
+
+    run = tmp_path / "run"
+    for name in ("last", "best"):
+        copy_checkpoint(SHIPPED_LSTM.with_suffix(".safetensors"), run / f"{name}.safetensors")
+    best = run / "best.safetensors"
+    best.write_bytes(best.read_bytes()[:-1] + bytes([best.read_bytes()[-1] ^ 1]))
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, run)
+        await until(pilot, lambda: screen.inside is not None)
+        warnings = [message for message, severity in pilot.app.notified if severity == "warning"]
+        assert len(warnings) == 1 and warnings[0].startswith(
+            "⚠ loaded the last checkpoint instead (best: incomplete checkpoint "
+        )

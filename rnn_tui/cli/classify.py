@@ -14,12 +14,14 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.decode.classify import ClassifyError, classify, load_classifier
 
     try:
-        model, classes = load_classifier(args.checkpoint)
+        model, classes, warnings = load_classifier(args.checkpoint)
         guesses = classify(model, classes, list(args.names), args.top)
     except ClassifyError as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
+    for message in warnings:  # as generate and translate say it: a best that failed its check
+        warn(message)
     for number, g in enumerate(guesses, start=1):
         if g.not_read:
             warn(f"name {number}: {g.note()}" if len(guesses) > 1 else g.note())

@@ -14,12 +14,14 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.decode.tag import TagError, load_tagger, tag_text
 
     try:
-        model, vocab = load_tagger(args.checkpoint)
+        model, vocab, warnings = load_tagger(args.checkpoint)
         restored = [tag_text(model, vocab, text) for text in args.texts]
     except TagError as exc:
         return fail(str(exc))
     except OSError as exc:
         return fail(f"cannot read {args.checkpoint}: {exc.strerror or exc}")
+    for message in warnings:  # as generate and translate say it: a best that failed its check
+        warn(message)
     for number, r in enumerate(restored, start=1):
         if r.stand_ins:
             warn(f"text {number}: {r.note()}" if len(restored) > 1 else r.note())

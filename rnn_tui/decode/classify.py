@@ -42,7 +42,8 @@ class Guess:
 
 
 def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu"):
-    """(model in eval mode, class names) of a classify checkpoint; ClassifyError otherwise."""
+    """(model in eval mode, class names, warnings) of a classify checkpoint — a warning when a
+    run directory's best was unusable and its last was loaded; ClassifyError otherwise."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.checkpoints.labels import label_problem
@@ -66,7 +67,7 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
         raise ClassifyError(str(exc)) from None
     if getattr(model, "classes", None) != len(classes):
         raise ClassifyError(f"{checkpoint.file}: the model and its class list disagree")
-    return model.eval(), classes
+    return model.eval(), classes, [checkpoint.warning] if checkpoint.warning else []
 
 
 @torch.no_grad()
@@ -139,7 +140,7 @@ def held_out_report(model, classes: list[str]) -> ClassReport:
 def classify_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> ClassifyView:
     """The model of the classify checkpoint `path` (a run directory: its best), its held-out
     report and the baselines'; ClassifyError (one line) otherwise."""
-    model, classes = load_classifier(path, device)
+    model, classes, _ = load_classifier(path, device)
     return ClassifyView(model, classes, held_out_report(model, classes), _baselines())
 
 

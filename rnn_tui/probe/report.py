@@ -87,6 +87,8 @@ def source(options: dict) -> Source:
         ids = torch.randint(len(lm.vocab), (length,), generator=g).tolist()
         tokens = [lm.vocab.idx_to_token[i] for i in ids]
         warnings = []
+    # The checkpoint's own first (a run's best that failed its check: its last is read).
+    warnings = list(lm.warnings) + warnings
     with torch.no_grad():
         h = unroll(cell, cell.encode(ids))[-1]["h"]
         target = int((h @ cell.W_hq + cell.b_q).argmax())  # the model's own next guess

@@ -229,7 +229,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         ids, tokens = encoded.ids[:MAX_TOKENS], encoded.tokens[:MAX_TOKENS]
         # What the model does not read as typed, said as the Generate screen says it.
         cut = cut_message(len(encoded.ids), MAX_TOKENS, lm.token)
-        warnings = [w for w in [*encoded.warnings(), cut] if w]
+        warnings = [w for w in [*lm.warnings, *encoded.warnings(), cut] if w]
         if get_current_worker().is_cancelled:
             return {}
         acts = activations(cell, ids, tokens)
