@@ -92,6 +92,11 @@ def test_a_truncation_longer_than_the_sequence_is_said(capsys) -> None:
         (["--text", "hi"], "--text is read by a checkpoint's model"),
         # Typed empty, it fell back on random tokens without a word.
         (["--checkpoint", str(SHIPPED_LSTM), "--text", ""], "--text is empty"),
+        # Cleaned to a space, it was read as one (T = 1) where " " typed was refused.
+        (
+            ["--checkpoint", str(SHIPPED_LSTM), "--text", "   !!!  "],
+            "the text '   !!!  ' has nothing to read after cleaning",
+        ),
         (["--checkpoint", "/nonexistent/x.json"], "x.json"),
         (["--clip", "-1"], "--clip"),
         # Options of a fresh cell with a checkpoint, or a gate bias without a gate: ignored
@@ -111,3 +116,15 @@ def test_a_forecast_checkpoint_is_refused_in_one_line(capsys) -> None:
     run = Path(__file__).parent / "fixtures" / "recorded-forecast" / "forecast-gru-recorded"
     code, _, err = call(["gradients", "--checkpoint", str(run)], capsys)
     assert code == 2 and "language model" in err and err.count("\n") == 1
+
+
+def test_a_word_models_unknown_words_are_said_as_the_texts(word_checkpoint, capsys) -> None:
+    # "1 prefix token not in the vocabulary": generate's word, not this command's.
+    args = ["gradients", "--checkpoint", str(word_checkpoint), "--text", "the zzzq", "--json"]
+    code, out, err = call(args, capsys)
+    assert code == 0 and out
+    assert err.splitlines()[0] == (
+        "rnn-tui: warning: 1 text token not in the vocabulary → <unk>: 'zzzq'"
+    )
+    code, out, err = call([*args[:-3], "--text", "  !!! "], capsys)
+    assert code == 2 and "the text '  !!! ' has nothing to read after cleaning" in err

@@ -26,18 +26,20 @@ MAX_PREFIX_TOKENS = 100_000
 class Prefix:
     """A prefix as the model reads it: `tokens` after cleaning and tokenizing, `ids` their
     vocabulary indices, `unknown` the distinct tokens that map to `<unk>` (first-seen order),
-    `cleaned` the distinct characters other than whitespace that cleaning turned into spaces."""
+    `cleaned` the distinct characters other than whitespace that cleaning turned into spaces;
+    `what` the input's name in messages ("prefix"; the gradient probe's "text")."""
 
     tokens: list[str]
     ids: list[int]
     unknown: list[str]
     cleaned: list[str]
+    what: str = "prefix"
 
     def warnings(self) -> list[str]:
         """What the reader should know the model does not read as typed: the characters
         cleaning replaced, the tokens that became `<unk>`."""
         out = [cleaned_message(self.cleaned)] if self.cleaned else []
-        return out + ([unknown_message(self.unknown)] if self.unknown else [])
+        return out + ([unknown_message(self.unknown, self.what)] if self.unknown else [])
 
     @property
     def shown(self) -> list[str]:
@@ -67,23 +69,26 @@ def tokenize_prefix(prefix: str, token: str = "char", mode: str = "clean") -> li
     raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
 
 
-def encode_prefix(prefix: str, vocab, token: str = "char", mode: str = "clean") -> Prefix:
-    """Tokenize and look up the prefix; DataError when nothing is left to warm up on."""
+def encode_prefix(
+    prefix: str, vocab, token: str = "char", mode: str = "clean", what: str = "prefix"
+) -> Prefix:
+    """Tokenize and look up the prefix; DataError when nothing is left to warm up on. `what`
+    names it in messages (the gradient probe reads a "text")."""
     if not isinstance(prefix, str) or not prefix:
-        raise DataError("the prefix is empty: type at least one character")
+        raise DataError(f"the {what} is empty: type at least one character")
     tokens = tokenize_prefix(prefix, token, mode)
     if not tokens:
-        raise DataError(f"the prefix {prefix!r} has no {token} tokens after cleaning")
+        raise DataError(f"the {what} {prefix!r} has no {token} tokens after cleaning")
     if len(tokens) > MAX_PREFIX_TOKENS:
         raise DataError(
-            f"the prefix is {len(tokens):,} {token} tokens long; at most "
+            f"the {what} is {len(tokens):,} {token} tokens long; at most "
             f"{MAX_PREFIX_TOKENS:,} are read"
         )
     ids = vocab[tokens]
     unknown = list(dict.fromkeys(tok for tok in tokens if tok not in vocab))
     replaced = "".join(_NON_LETTERS.findall(prefix)) if mode == "clean" else ""
     cleaned = list(dict.fromkeys(ch for ch in replaced if not ch.isspace()))
-    return Prefix(tokens=tokens, ids=ids, unknown=unknown, cleaned=cleaned)
+    return Prefix(tokens=tokens, ids=ids, unknown=unknown, cleaned=cleaned, what=what)
 
 
 def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean") -> list[str]:
@@ -91,13 +96,13 @@ def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean")
     return encode_prefix(prefix, vocab, token, mode).unknown
 
 
-def unknown_message(unknown: list[str]) -> str:
-    """The warning for a prefix's unknown tokens (at most ten listed), e.g.
+def unknown_message(unknown: list[str], what: str = "prefix") -> str:
+    """The warning for a prefix's (a `what`'s) unknown tokens (at most ten listed), e.g.
     "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'"."""
     count = len(unknown)
     listed = ", ".join(repr(tok) for tok in unknown[:10]) + (", …" if count > 10 else "")
     plural = "s" if count != 1 else ""
-    return f"{count} prefix token{plural} not in the vocabulary → <unk>: {listed}"
+    return f"{count} {what} token{plural} not in the vocabulary → <unk>: {listed}"
 
 
 def cleaned_message(cleaned: list[str]) -> str:

@@ -24,6 +24,7 @@ from rnn_tui.probe.gradients import (
     truncation,
 )
 from rnn_tui.probe.weights import cell_of
+from rnn_tui.quoting import quoted
 
 FRESH_INPUTS = 28  # one-hot symbols a fresh cell reads (as many as the seeds' characters)
 
@@ -71,16 +72,10 @@ def source(options: dict) -> Source:
         cell = fresh_cell(kind, int(options["hidden"]), FRESH_INPUTS, scale, seed, bias)
         ids = torch.randint(FRESH_INPUTS, (length,), generator=g).tolist()
         return Source(cell, ids, [str(i) for i in ids], None, f"fresh {kind}")
-    from rnn_tui.data.errors import DataError
-    from rnn_tui.data.prefix import encode_prefix
-
     cell, lm = load_cell(path)
     text = str(options.get("text") or "")
     if text:
-        try:
-            encoded = encode_prefix(text, lm.vocab, lm.token, lm.mode)
-        except DataError as exc:
-            raise ProbeError(str(exc)) from None
+        encoded = encode_text(text, lm)
         ids, tokens = encoded.ids[:length], encoded.tokens[:length]
         warnings = encoded.warnings() + [cut_message(len(encoded.ids), length, lm.token)]
     else:
@@ -95,6 +90,22 @@ def source(options: dict) -> Source:
     name = f"{getattr(lm.model, 'model_name', '?')} from {lm.path}"
     notes = tuple(w for w in warnings if w)
     return Source(cell, list(ids), list(tokens), target, name, lm.vocab, lm.token, lm.mode, notes)
+
+
+def encode_text(text: str, lm):
+    """`text` as the checkpoint's model reads it (a Prefix, its warnings naming "text");
+    ProbeError (one line) when cleaning leaves nothing but spaces: a text of spaces typed is
+    refused as empty, and "  !!! " is read as the same."""
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.data.prefix import clean_prefix, encode_prefix
+
+    try:
+        if text and not clean_prefix(text, lm.mode).strip():
+            kept = " (the model reads letters a–z only)" if lm.mode == "clean" else ""
+            raise ProbeError(f"the text {quoted(text)} has nothing to read after cleaning{kept}")
+        return encode_prefix(text, lm.vocab, lm.token, lm.mode, what="text")
+    except DataError as exc:
+        raise ProbeError(str(exc)) from None
 
 
 def cut_message(count: int, kept: int, token: str = "char") -> str:
@@ -218,6 +229,7 @@ __all__ = [
     "Source",
     "compare_flows",
     "cut_message",
+    "encode_text",
     "gradient_report",
     "load_cell",
     "source",

@@ -215,17 +215,12 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
 
     @work(thread=True, exclusive=True, group="inside", exit_on_error=False, description="read")
     def _inside(self, path: str, text: str) -> dict:
-        from rnn_tui.data.errors import DataError
-        from rnn_tui.data.prefix import encode_prefix
         from rnn_tui.probe.activations import activations
-        from rnn_tui.probe.cell import ProbeError, layer_inputs
-        from rnn_tui.probe.report import cut_message, load_cell
+        from rnn_tui.probe.cell import layer_inputs
+        from rnn_tui.probe.report import cut_message, encode_text, load_cell
 
         cell, lm = load_cell(path)
-        try:
-            encoded = encode_prefix(text, lm.vocab, lm.token, lm.mode)
-        except DataError as exc:
-            raise ProbeError(str(exc)) from None
+        encoded = encode_text(text, lm)
         ids, tokens = encoded.ids[:MAX_TOKENS], encoded.tokens[:MAX_TOKENS]
         # What the model does not read as typed, said as the Generate screen says it.
         cut = cut_message(len(encoded.ids), MAX_TOKENS, lm.token)
