@@ -90,3 +90,19 @@ async def test_wide_tokens_keep_the_columns_under_their_tokens() -> None:
         top, row = heatmap.render_line(0), heatmap.render_line(1)
         assert top.text == " " * LABEL_WIDTH + "□□a□· "
         assert top.cell_length == row.cell_length == LABEL_WIDTH + 6
+
+
+def test_word_columns_fit_around_the_cursor() -> None:
+    from rnn_tui.tui.widgets.heatmap import column_labels, fit
+
+    words = ["the", "time", "traveller", "was", "expounding", "a"]
+    assert column_labels(words, True) == words
+    assert column_labels(words, False) == list("tttwea")
+    widths = [len(w) + 1 for w in words]
+    assert fit(widths, 100, 5) == range(6)
+    shown = fit(widths, 20, 2)  # "traveller " and as many neighbours as fit 20 cells
+    assert 2 in shown and sum(widths[j] for j in shown) <= 20
+    assert fit(widths, 20, 5)[-1] == 5
+    assert fit([1] * 10, 4, 9) == range(6, 10)  # one-cell columns: the character window
+    long = column_labels(["x" * 30], True)[0]
+    assert len(long) == 12 and long.endswith("…")

@@ -407,3 +407,15 @@ def test_a_reports_passes_all_use_the_flows_loss(kind) -> None:
     assert report.flow.loss == pytest.approx(step_factors(src.cell, xs, seed=3).loss, rel=1e-14)
     other = step_factors(src.cell, xs, src.target, seed=0).recurrent["c" if kind == "lstm" else "h"]
     assert abs(float(other.total(30 - 4).norm()) - kept) > 1e-6 * kept  # the seed matters
+
+
+def test_word_features_give_one_value_per_word() -> None:
+    from rnn_tui.probe.activations import feature_values
+    from rnn_tui.probe.options import FEATURES_BY_TOKEN
+
+    words = "the time traveller was here".split()
+    assert feature_values("word length", words).tolist() == [3, 4, 9, 3, 4]
+    assert feature_values("function word", words).tolist() == [1, 0, 0, 1, 0]
+    assert feature_values("position", words).tolist() == [0, 1, 2, 3, 4]
+    for name in FEATURES_BY_TOKEN["word"]:
+        assert feature_values(name, words).std() > 0, name  # none reads 0 for every word

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from rnn_tui.probe.cell import Cell, ProbeError, layer_inputs, unroll
-from rnn_tui.probe.options import FEATURE_NAMES
+from rnn_tui.probe.options import FEATURE_NAMES, WORD_FEATURE_NAMES
 
 
 @dataclass(frozen=True)
@@ -55,15 +55,27 @@ def _in_quotes(tokens: list[str]) -> np.ndarray:
     return np.array(out)
 
 
-# What a unit may follow, one value per token (the features of Karpathy's char-rnn study).
+# English's most frequent function words (articles, pronouns, prepositions, auxiliaries): the
+# words a word model sees most, whose units an LSTMVis study finds first.
+FUNCTION_WORDS = frozenset(
+    "a an the and or but of to in on at by for with from as that this it its i me my we you he "
+    "him his she her they them their was were is are be been had have has do did not so no "
+    "there which who what all".split()
+)
+
+# What a unit may follow, one value per token: for characters the features of Karpathy's
+# char-rnn study, for words their length, whether each is a function word, and the position.
 FEATURES = dict(
     zip(
-        FEATURE_NAMES,
+        FEATURE_NAMES + WORD_FEATURE_NAMES,
         (
             lambda toks: np.array([float(not t.strip()) for t in toks]),
             lambda toks: np.array([float(t.lower() in "aeiou") for t in toks]),
             _word_position,
             _in_quotes,
+            lambda toks: np.array([float(len(t)) for t in toks]),
+            lambda toks: np.array([float(t.lower() in FUNCTION_WORDS) for t in toks]),
+            lambda toks: np.arange(len(toks), dtype=float),
         ),
         strict=True,
     )

@@ -108,7 +108,18 @@ GRADIENT_OPTIONS = (
     ),
 )
 
-# What a hidden unit may follow, one value per token (probe.activations.FEATURES computes them).
+# What a hidden unit may follow, one value per token (probe.activations.FEATURES computes them),
+# by token level: a word is never a space nor a vowel, so a character's features read 0 for
+# every unit of a word model.
 FEATURE_NAMES = ("space", "vowel", "word position", "inside quotes")
+WORD_FEATURE_NAMES = ("word length", "function word", "position")
+FEATURES_BY_TOKEN = {"char": FEATURE_NAMES, "word": WORD_FEATURE_NAMES}
 
-__all__ = ["FEATURE_NAMES", "GRADIENT_OPTIONS", "MAX_LENGTH", "PROBE_CELLS"]
+__all__ = [
+    "FEATURES_BY_TOKEN",
+    "FEATURE_NAMES",
+    "GRADIENT_OPTIONS",
+    "MAX_LENGTH",
+    "PROBE_CELLS",
+    "WORD_FEATURE_NAMES",
+]

@@ -19,7 +19,6 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
 from rnn_tui.quoting import quoted
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text
@@ -86,8 +85,9 @@ truncating BPTT after τ steps drops. Edit the numbers, then enter or **r**.
 **Inside** — choose a language-model checkpoint and type a text (enter reads it). The top line
 shades each earlier token by how much it moves the prediction after the step under the cursor
 (connectivity); the heatmap shows the hidden units (or a gate) against the tokens, the units
-ranked by how closely they follow a feature (spaces, vowels, position in the word, quotes;
-**u** the next), and *unit* puts one unit's row on top. The bottom shows the step unrolled with
+ranked by how closely they follow a feature (a character model's: spaces, vowels, position in
+the word, quotes; a word model's: word length, function words, position; **u** the next), and
+*unit* puts one unit's row on top. The bottom shows the step unrolled with
 its numbers, as the seeds walk through "i am not happy" (type it for a word-level model).
 **,** and **.** move the step; **]** and **[** switch between the two tabs.
 """
@@ -230,7 +230,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         acts = activations(cell, ids, tokens)
         inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
         return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs,
-                "warnings": warnings}  # fmt: skip
+                "warnings": warnings, "token": lm.token}  # fmt: skip
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False, description="step")
     def _at_step(self, inside: dict, t: int):
@@ -258,14 +258,22 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         gate = str(panel.query_one("#inside-gate", Select).value)
         matrix = acts.values.get(gate, acts.values["h"])
         feature = str(panel.query_one("#inside-feature", Select).value)
-        ranked = rank_units(matrix, feature_values(feature, acts.tokens))
+        words = inside["token"] == "word"
+        if feature not in panel.feature_names:  # the drop-down not yet given this model's
+            feature = panel.feature_names[0]
+        values = feature_values(feature, acts.tokens)
+        # A feature the text never varies (no quote in it) ranks nothing: every unit read 0.
+        flat = bool(values.min() == values.max())
+        ranked = [(j, 0.0) for j in range(matrix.shape[1])] if flat else rank_units(matrix, values)
         pinned = self._pinned_unit(matrix.shape[1])
         if pinned is not None:  # the unit searched for goes first
             ranked.sort(key=lambda unit: unit[0] != pinned)
         order = [j for j, _ in ranked]
-        labels = [f"u{j:<3} {r:+.2f}" for j, r in ranked]
+        labels = [f"u{j}" if flat else f"u{j:<3} {r:+.2f}" for j, r in ranked]
         signed = gate in ("h", "c")
-        panel.query_one(Heatmap).show(matrix[:, order].T, acts.tokens, labels, signed, self.t)
+        corner = "not ranked" if flat else ""
+        heatmap = panel.query_one(Heatmap)
+        heatmap.show(matrix[:, order].T, acts.tokens, labels, signed, self.t, words, corner)
 
     def _pinned_unit(self, hidden: int) -> int | None:
         """The unit typed in the search field, when it names one of the `hidden` units."""
@@ -309,7 +317,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
 
     def action_next_feature(self) -> None:
         select = self.query_one("#inside-feature", Select)
-        names = list(FEATURES)
+        names = list(self.query_one(InsidePanel).feature_names)
         select.value = names[(names.index(select.value) + 1) % len(names)]
 
     # -- results ----------------------------------------------------------------------------
@@ -342,12 +350,14 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             self.t = len(self.inside["ids"]) - 1
             panel = self.query_one(InsidePanel)
             panel.set_gates(list(self.inside["acts"].values))
+            panel.set_features(self.inside["token"])
             self._draw_heatmap()
             self._at_step(self.inside, self.t)
         elif worker.group == "step" and self.inside:
             t, weights, one = worker.result
             panel = self.query_one(InsidePanel)
-            panel.show_connectivity(self.inside["tokens"], weights, t)
+            words = self.inside["token"] == "word"
+            panel.show_connectivity(self.inside["tokens"], weights, t, words)
             panel.show_step(one, self.inside["cell"].hidden)
 
     def action_leave_field(self) -> None:

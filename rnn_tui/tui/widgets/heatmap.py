@@ -1,8 +1,8 @@
-"""A heatmap of units against tokens, one character cell per value: hidden states (tanh, −1..1,
-blue to red) or gates (0..1, dark to yellow), with the tokens along the top and each unit's label
-on the left. It draws as many tokens as its width allows, in a window that keeps the cursor
-column in view, and as many units as its height allows — so it fits 80×24 and uses more when
-there is more."""
+"""A heatmap of units against tokens, one character cell per value (a word model's: a column as
+wide as its word): hidden states (tanh, −1..1, blue to red) or gates (0..1, dark to yellow), with
+the tokens along the top and each unit's label on the left. It draws as many tokens as its width
+allows, in a window that keeps the cursor column in view, and as many units as its height allows
+— so it fits 80×24 and uses more when there is more."""
 
 from __future__ import annotations
 
@@ -17,7 +17,10 @@ from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
+from rnn_tui.data.token_text import display_token
+
 LABEL_WIDTH = 12
+WORD_CHARS = 12  # the widest a word's column grows (a longer word ends in "…")
 
 
 def shown_token(token: str) -> str:
@@ -36,6 +39,34 @@ def shown_token(token: str) -> str:
     if width == 1:
         return first
     return "□" if width > 1 else "·"
+
+
+def column_labels(tokens: Sequence[str], words: bool) -> list[str]:
+    """What heads each token's column: a character as one cell (shown_token); a word as itself,
+    at most WORD_CHARS characters (its first letter alone read "tttwearmtu")."""
+    if not words:
+        return [shown_token(token) for token in tokens]
+    return [display_token(token, WORD_CHARS) for token in tokens]
+
+
+def fit(widths: Sequence[int], width: int, cursor: int) -> range:
+    """The columns of these `widths` shown in `width` cells: `window`'s for columns one cell
+    wide; otherwise the cursor's, then its neighbours on both sides while they fit."""
+    count = len(widths)
+    if all(w == 1 for w in widths):
+        return window(count, width, cursor)
+    if not count:
+        return range(0)
+    lo = hi = min(max(0, cursor), count - 1)
+    used = widths[lo]
+    grew = True
+    while grew:
+        grew = False
+        if hi + 1 < count and used + widths[hi + 1] <= width:
+            hi, used, grew = hi + 1, used + widths[hi + 1], True
+        if lo > 0 and used + widths[lo - 1] <= width:
+            lo, used, grew = lo - 1, used + widths[lo - 1], True
+    return range(lo, hi + 1)
 
 
 def cell_color(value: float, signed: bool) -> Color:
@@ -79,7 +110,9 @@ def level_style(level: int, signed: bool) -> Style:
 
 
 class Heatmap(Widget):
-    """`show(matrix (units × tokens), tokens, labels, signed, cursor)`; redraws on resize."""
+    """`show(matrix (units × tokens), tokens, labels, signed, cursor, words, corner)`; redraws on
+    resize. `words`: a column per word, as wide as the word; `corner`: a note above the
+    labels."""
 
     DEFAULT_CSS = """
     Heatmap {
@@ -94,6 +127,8 @@ class Heatmap(Widget):
         self.labels: list[str] = []
         self.signed = True
         self.cursor = 0
+        self.words = False
+        self.corner = ""
         self._levels: np.ndarray | None = None
         self._strips: list[Strip] | None = None
         self._drawn_for: tuple | None = None  # (size, base style) the strips were drawn for
@@ -105,9 +140,11 @@ class Heatmap(Widget):
         labels: Sequence[str],
         signed: bool,
         cursor: int,
+        words: bool = False,
+        corner: str = "",
     ) -> None:
         self.matrix, self.tokens, self.labels = matrix, list(tokens), list(labels)
-        self.signed, self.cursor = signed, cursor
+        self.signed, self.cursor, self.words, self.corner = signed, cursor, words, corner
         self._levels = cell_levels(matrix, signed) if matrix.size else None
         self._strips = None
         self.refresh()
@@ -126,15 +163,17 @@ class Heatmap(Widget):
         if not rows or not cols or self._levels is None:
             note = "no activations yet: choose a checkpoint and type a text"
             return [Strip([Segment(note, base + Style(dim=True))])]
+        if self.words:
+            return self._draw_words(width, base)
         shown = window(cols, max(1, width - LABEL_WIDTH), self.cursor)
         bold, cursor = base + Style(bold=True), base + Style(bold=True, reverse=True)
-        top = [Segment(" " * LABEL_WIDTH, base)]
+        dim = base + Style(dim=True)
+        top = [Segment(f"{self.corner:<{LABEL_WIDTH}}"[:LABEL_WIDTH], dim)]
         top += [
             Segment(shown_token(self.tokens[j]), cursor if j == self.cursor else bold)
             for j in shown
         ]
         strips = [Strip(top)]
-        dim = base + Style(dim=True)
         for i in range(min(rows, max(0, self.size.height - 1))):
             segments = [Segment(f"{self.labels[i]:<{LABEL_WIDTH}}"[:LABEL_WIDTH], dim)]
             run_style, run = None, ""
@@ -151,5 +190,36 @@ class Heatmap(Widget):
             strips.append(Strip(segments))
         return strips
 
+    def _draw_words(self, width: int, base: Style) -> list[Strip]:
+        """A column per word, as wide as the word, and a blank cell between columns."""
+        labels = column_labels(self.tokens, True)
+        widths = [cell_len(label) + 1 for label in labels]
+        shown = fit(widths, max(1, width - LABEL_WIDTH), self.cursor)
+        bold, cursor = base + Style(bold=True), base + Style(bold=True, reverse=True)
+        dim = base + Style(dim=True)
+        top = [Segment(f"{self.corner:<{LABEL_WIDTH}}"[:LABEL_WIDTH], dim)]
+        for j in shown:
+            top.append(Segment(labels[j], cursor if j == self.cursor else bold))
+            top.append(Segment(" ", base))
+        strips = [Strip(top)]
+        for i in range(min(self.matrix.shape[0], max(0, self.size.height - 1))):
+            segments = [Segment(f"{self.labels[i]:<{LABEL_WIDTH}}"[:LABEL_WIDTH], dim)]
+            for j in shown:
+                style = base + level_style(int(self._levels[i, j]), self.signed)
+                cells = widths[j] - 1
+                mark = "▐" + "█" * (cells - 1) if j == self.cursor else "█" * cells
+                segments += [Segment(mark, style), Segment(" ", base)]
+            strips.append(Strip(segments))
+        return strips
 
-__all__ = ["Heatmap", "cell_color", "cell_levels", "level_style", "shown_token", "window"]
+
+__all__ = [
+    "Heatmap",
+    "cell_color",
+    "cell_levels",
+    "column_labels",
+    "fit",
+    "level_style",
+    "shown_token",
+    "window",
+]

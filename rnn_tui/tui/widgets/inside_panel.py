@@ -18,8 +18,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, Static
 
 from rnn_tui.probe.options import FEATURE_NAMES as FEATURES
+from rnn_tui.probe.options import FEATURES_BY_TOKEN
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
-from rnn_tui.tui.widgets.heatmap import Heatmap, cell_color, shown_token, window
+from rnn_tui.tui.widgets.heatmap import Heatmap, cell_color, column_labels, fit
 from rnn_tui.tui.widgets.text_field import TextField
 
 if TYPE_CHECKING:
@@ -41,11 +42,16 @@ def strip(values: np.ndarray, signed: bool = True) -> Text:
     return text
 
 
-def connectivity_line(tokens: list[str], weights: list[float], t: int, width: int) -> Text:
-    """The tokens up to the cursor shaded by their influence (brightest: the strongest)."""
+def connectivity_line(
+    tokens: list[str], weights: list[float], t: int, width: int, words: bool = False
+) -> Text:
+    """The tokens up to the cursor shaded by their influence (brightest: the strongest); a word
+    model's words whole, a space between them."""
     text = Text(no_wrap=True, overflow="crop")
     top = max(weights) if weights and max(weights) > 0 else 1.0
-    for j in window(len(tokens), max(1, width), t):
+    labels = column_labels(tokens, words)
+    gap = 1 if words else 0
+    for j in fit([cell_len(label) + gap for label in labels], max(1, width), t):
         if j < len(weights):
             level = int(round(40 + 215 * (weights[j] / top) ** 0.5))
             style = Style(bgcolor=Color.from_rgb(level, level // 2, 0), color="white")
@@ -53,7 +59,8 @@ def connectivity_line(tokens: list[str], weights: list[float], t: int, width: in
             style = Style(dim=True)
         if j == t:
             style += Style(underline=True, bold=True)
-        text.append(shown_token(tokens[j]), style=style)
+        text.append(labels[j], style=style)
+        text.append(" " * gap)
     return text
 
 
@@ -73,6 +80,8 @@ def connectivity_head(t: int, width: int) -> str:
 
 class InsidePanel(Vertical):
     """Checkpoint, text and what to show on top; connectivity, heatmap and the unrolled step."""
+
+    feature_names: tuple[str, ...] = FEATURES  # the ranking's choices (set_features)
 
     DEFAULT_CSS = """
     InsidePanel {
@@ -144,6 +153,17 @@ class InsidePanel(Vertical):
         yield Heatmap(id="inside-heatmap")
         yield Static("", id="inside-step")
 
+    def set_features(self, token: str) -> None:
+        """The ranking drop-down's choices for a model reading `token`s (a word is never a
+        space nor a vowel: a character's features ranked every unit of a word model 0)."""
+        names = FEATURES_BY_TOKEN.get(token, FEATURES)
+        if names == self.feature_names:
+            return
+        self.feature_names = names
+        select = self.query_one("#inside-feature", Select)
+        select.set_options([(f, f) for f in names])
+        select.value = names[0]
+
     def set_gates(self, names: list[str]) -> None:
         """The drop-down's choices for a cell with these values (h, and its gates)."""
         select = self.query_one("#inside-gate", Select)
@@ -151,11 +171,13 @@ class InsidePanel(Vertical):
         select.set_options([(GATE_NAMES.get(n, n), n) for n in names])
         select.value = current if current in names else "h"
 
-    def show_connectivity(self, tokens: list[str], weights: list[float], t: int) -> None:
+    def show_connectivity(
+        self, tokens: list[str], weights: list[float], t: int, words: bool = False
+    ) -> None:
         widget = self.query_one("#inside-connectivity", Static)
         width = widget.size.width or 80
         head = Text(connectivity_head(t, width) + "\n", style="dim", no_wrap=True)
-        widget.update(head + connectivity_line(tokens, weights, t, width))
+        widget.update(head + connectivity_line(tokens, weights, t, width, words))
 
     def show_step(self, step: UnrolledStep, hidden: int) -> None:
         """Step t of the candidate update with its numbers (the first four units)."""
