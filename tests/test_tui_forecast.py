@@ -483,6 +483,45 @@ async def test_saved_runs_reopen_in_their_slots_and_the_keys_steer_the_panels(
         assert set(screen.views) == {"ar"}
 
 
+async def test_a_run_of_another_series_closes_the_other_slots_instead_of_ranking(
+    saved, tui, forecast_app, monkeypatch
+) -> None:
+    """A sine GRU beside an MLP of another series was ranked as if they forecast the same
+    points; opening it now closes the other slot's run, with one notice."""
+    from dataclasses import replace
+
+    other = saved / "forecast-mlp-other"
+    shutil.copytree(saved / "forecast-mlp-recorded", other)
+    compute = ForecastScreen._compute_view
+
+    def compute_view(path):
+        view = compute(path)
+        # Another split of the series: its held-out points are not the GRU's.
+        return replace(view, first_test=500) if Path(path).name == other.name else view
+
+    monkeypatch.setattr(ForecastScreen, "_compute_view", staticmethod(compute_view))
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        assert screen.open_run(saved / "forecast-gru-recorded")
+        await wait_for(pilot, screen, lambda: set(screen.views) == {"latent"})
+        assert screen.open_run(other)
+        await wait_for(pilot, screen, lambda: set(screen.views) == {"ar"})
+        assert screen.snapshots()["latent"] is None
+        told = [m for m, severity in pilot.app.notified if severity == "warning"]
+        assert told == [
+            "closed forecast-gru-recorded (sine, 1,000 points, held out after t = 604): "
+            "forecast-mlp-other forecasts another series or split (sine, 1,000 points, held "
+            "out after t = 500), not ranked against it"
+        ]
+        assert "gru" not in table(screen) and "wins" in table(screen)
+        # Runs of one series and split are still ranked side by side.
+        assert screen.open_run(saved / "forecast-mlp-recorded")
+        assert screen.open_run(saved / "forecast-gru-recorded")
+        await wait_for(pilot, screen, lambda: set(screen.views) == {"ar", "latent"})
+        assert "gru" in table(screen) and "mlp" in table(screen)
+
+
 async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecast_app) -> None:
     async with forecast_app().run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)

@@ -49,6 +49,20 @@ class ForecastView:
     # view has two entries a run of points: its lowest at its first t, its highest at its last.
     t: np.ndarray | None = None
 
+    def forecasts_as(self, other: ForecastView) -> bool:
+        """Whether `other` forecasts the same values with the same held-out points: only then
+        are their errors measured on one sample and can be ranked."""
+        return (
+            self.first_test == other.first_test
+            and self.series.values.shape == other.series.values.shape
+            and bool(np.array_equal(self.series.values, other.series.values, equal_nan=True))
+        )
+
+    def held_out_text(self) -> str:
+        """ "good.csv, 300 points, held out after t = 210" (as the multi-step plot says)."""
+        points = len(self.series) if self.t is None else int(self.t[-1])  # a thinned view's
+        return f"{self.series.name}, {points:,} points, held out after t = {self.first_test}"
+
     def thinned(self, points: int) -> ForecastView:
         """The view in at most `points` entries (the series' values too): each run of
         consecutive points gives its lowest value at its first t and its highest at its last,

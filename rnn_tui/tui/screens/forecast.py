@@ -263,10 +263,34 @@ on the training part only, and forecasts are shown in the series' own units.
         if worker.state == WorkerState.SUCCESS and worker.result is not None:
             self.views[slot] = worker.result
             self._view_paths[slot] = self._loading_paths.get(slot, "")
+            self._one_series(slot)
         elif worker.state == WorkerState.ERROR and (snap is None or not snap.active):
             # A live run's checkpoint may be mid-write: the next epoch tries again.
             self.notify(f"cannot forecast: {error_text(worker.error)}", severity="error")
         self._draw_views()
+
+    def _one_series(self, slot: str) -> None:
+        """Runs of different series or splits are never ranked against each other: the run
+        just drawn closes the other slot's, with a notice (or, while only the other trains, is
+        closed itself)."""
+        shown = self._shown_views()
+        other = next((s for s in shown if s != slot), None)
+        if slot not in shown or other is None or shown[slot].forecasts_as(shown[other]):
+            return
+        drop, keep = other, slot
+        if self.pair.slots[other].training() and not self.pair.slots[slot].training():
+            drop, keep = slot, other
+        name = {s: plain(Path(self._view_paths.get(s, s)).name) for s in (drop, keep)}
+        self.notify(
+            f"closed {name[drop]} ({shown[drop].held_out_text()}): {name[keep]} forecasts "
+            f"another series or split ({shown[keep].held_out_text()}), not ranked against it",
+            severity="warning",
+            markup=False,
+        )
+        self.pair.clear(drop)
+        self.views.pop(drop, None)
+        self._view_keys.pop(drop, None)
+        self._show_runs()
 
     # -- starting and stopping ----------------------------------------------------------------
 

@@ -177,8 +177,6 @@ def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
         )
     if no_season(views):
         text.append(no_season(views) + "\n", style="dim")
-    if len({(len(v.series), v.first_test, v.series.name) for v in views.values()}) > 1:
-        text.append("the two runs forecast different series or splits\n", style="yellow")
     return text
 
 
