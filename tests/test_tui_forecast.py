@@ -522,6 +522,36 @@ async def test_a_run_of_another_series_closes_the_other_slots_instead_of_ranking
         assert "gru" in table(screen) and "mlp" in table(screen)
 
 
+async def test_an_expired_toast_is_painted_over(runs, tui, forecast_app) -> None:
+    """A toast whose removal followed a layout that only scrolled stayed drawn over the plots
+    until a resize: what the terminal receives no longer holds its text."""
+    import pyte
+    from textual._compositor import CompositorUpdate
+
+    app = forecast_app()
+    terminal = pyte.Screen(120, 40)
+    stream = pyte.Stream(terminal)
+    display = app._display
+
+    def replayed(screen, update) -> None:  # what a terminal would show
+        if isinstance(update, CompositorUpdate) and not app._batch_count:
+            stream.feed(update.render_segments(app.console))
+        display(screen, update)
+
+    app._display = replayed
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await tui.settle(pilot)
+        app.notify("forecast-gru-x finished", timeout=0.5)
+        await pilot.pause(0.2)
+        assert any("forecast-gru-x" in line for line in terminal.display)
+        # What a layout that only scrolls leaves: the map of the widgets to be rebuilt.
+        app.screen._compositor._full_map_invalidated = True
+        await pilot.pause(0.8)
+        await tui.settle(pilot)
+        assert not app._notifications
+        assert not any("forecast-gru-x" in line for line in terminal.display)
+
+
 async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecast_app) -> None:
     async with forecast_app().run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)

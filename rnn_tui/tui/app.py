@@ -45,6 +45,7 @@ from rnn_tui.tui.collection_pause import (
 )
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
+from rnn_tui.tui.toast_repaint import ToastPlaceRepainted
 from rnn_tui.tui.torch_libraries import preload_torch_libraries
 from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
 
@@ -182,7 +183,7 @@ def takes_text(widget: DOMNode | None) -> bool:
     return widget is not None and widget.check_consume_key("x", "x")
 
 
-class RnnTuiApp(App[None]):
+class RnnTuiApp(ToastPlaceRepainted, App[None]):
     """Explore recurrent neural networks the d2l.ai way."""
 
     TITLE = "rnn-tui"
