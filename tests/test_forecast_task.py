@@ -182,6 +182,9 @@ def test_horizons_may_have_spaces_around_the_commas(tmp_path, capsys):
         (["--tau", "0"], "--tau: must be an integer in [1, 10,000]"),
         (["--series", "airline", "--tau", "500"], "too short for tau 500: its 144 values give 0"),
         (["--first", "both"], "invalid choice: 'both'"),
+        # Ignored without a word, the sine trained as if no column had been asked.
+        (["--column", "zz"], "the sine series has no columns (column 'zz' asked)"),
+        (["--series", "airline", "--column", "nope"], "no column 'nope' in airline"),
     ],
 )
 def test_bad_forecast_options_are_one_line(tmp_path, capsys, extra, fragment):

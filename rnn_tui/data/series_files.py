@@ -94,6 +94,11 @@ def load_series(
     `airline`, or the CSV file `source` (its column `column`, or its only numeric one);
     `progress(rows read, rows)` now and then while a file's rows are read."""
     if source == SINE:
+        if column:  # a column asked of a series that has none would be silently ignored
+            raise DataError(
+                f"the sine series has no columns (column {column[:60]!r} asked): a column "
+                "is for airline or a CSV file"
+            )
         _, x = sine_series(length, noise, seed)
         return Series(SINE, "x", x.astype(np.float64), PointNumbers(len(x)))
     if source == AIRLINE:
