@@ -75,6 +75,15 @@ def test_the_bundled_airline_series():
             "row 2 of s.csv has 3 cells but most rows have 2 (a number written with a comma",
         ),
         ("5\n6\n1,234\n7\n", "", "row 3 of s.csv has 2 cells but most rows have 1"),
+        # Separated by semicolons (decimal commas): one column of text, with a hint.
+        (
+            "date;value\n2020-01;5,5\n2020-02;6\n2020-03;7\n",
+            "",
+            "no numeric column (its columns: date;value): it looks separated by ';'; save it "
+            "as CSV, cells separated by commas and decimals written with a point",
+        ),
+        ("date;value\n2020-01;5\n2020-02;6\n", "value", "date;value): it looks separated"),
+        ("date\tvalue\n2020-01\t5\n2020-02\t6\n", "", "it looks separated by tabs"),
     ],
 )
 def test_csv_problems_are_one_line_naming_row_and_column(text, column, fragment):

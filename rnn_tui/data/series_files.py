@@ -245,16 +245,36 @@ def _value_column(header: list[str], body: list[list[str]], label: str, column: 
         lowered = [name.lower() for name in header]
         if column.lower() in lowered:
             return lowered.index(column.lower())
-        raise DataError(f"no column {column!r} in {label} (its columns: {', '.join(header)})")
+        raise DataError(
+            f"no column {column!r} in {label} (its columns: {', '.join(header)})"
+            + _separator_hint(header)
+        )
     numeric = [i for i in range(len(header)) if _numeric_column(body, i)]
     if len(numeric) == 1:
         return numeric[0]
     if not numeric:
-        raise DataError(f"{label} has no numeric column (its columns: {', '.join(header)})")
+        raise DataError(
+            f"{label} has no numeric column (its columns: {', '.join(header)})"
+            + _separator_hint(header)
+        )
     names = ", ".join(header[i] for i in numeric)
     raise DataError(
         f"{label} has several numeric columns ({names}): name the one to use as the column"
     )
+
+
+def _separator_hint(header: list[str]) -> str:
+    """What to do with a file whose cells another character separates ("date;value", as
+    spreadsheets write where the comma is the decimal mark): read as CSV, it is one column."""
+    if len(header) != 1:
+        return ""
+    for mark, name in ((";", "';'"), ("\t", "tabs")):
+        if mark in header[0]:
+            return (
+                f": it looks separated by {name}; save it as CSV, cells separated by commas "
+                "and decimals written with a point (5.5, not 5,5)"
+            )
+    return ""
 
 
 def _is_data(first: list[str], body: list[list[str]]) -> bool:
