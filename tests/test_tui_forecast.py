@@ -121,6 +121,26 @@ async def open_saved(pilot, tui, screen) -> None:
 # -- the form ------------------------------------------------------------------------------
 
 
+def test_a_help_starting_with_a_symbol_is_not_capitalised() -> None:
+    """τ's help read "Τ: previous values …" (Greek capital tau, a T to the eye)."""
+    from rnn_tui.decode.options import GENERATE_OPTIONS, TRANSLATE_OPTIONS
+    from rnn_tui.options import by_name
+    from rnn_tui.train.forecast_options import FORECAST_OPTIONS
+    from rnn_tui.train.options import OPTIONS
+    from rnn_tui.tui.widgets.forecast_form import OPTIONS as FORM
+    from rnn_tui.tui.widgets.option_input import option_tooltip
+
+    assert option_tooltip(FORM["tau"]).startswith("τ: previous values the AR model reads")
+    from rnn_tui.tui.widgets.option_input import help_sentence
+
+    model = by_name(FORECAST_OPTIONS)["model"]
+    assert help_sentence(model).startswith("mlp: the AR model")  # a value, named
+    assert help_sentence(FORM["latent"]).startswith("The latent")  # a sentence, capitalised
+    for option in (*OPTIONS, *GENERATE_OPTIONS, *TRANSLATE_OPTIONS, *FORM.values()):
+        changed = help_sentence(option)[:1] != option.help[:1]
+        assert not changed or option.help[:1] in "abcdefghijklmnopqrstuvwxyz", option.name
+
+
 async def test_the_form_counts_the_seeds_pairs_and_follows_pad_drop_and_tau(
     runs, tui, forecast_app
 ) -> None:

@@ -50,9 +50,21 @@ def field_problem(option: Option, text: str) -> str:
     return f"{option.title}: {checked(option, text) or option.describe(typed=True)}"
 
 
+def help_sentence(option: Option) -> str:
+    """The option's help as a sentence: a plain English first word capitalised ("tokens to
+    generate" → "Tokens to generate"); a symbol (τ, θ, T) or a named value defined after a
+    colon ("mlp: the AR model …", "on: …") kept as written, where a capital changes its
+    meaning (Τ, Greek capital tau, reads as T)."""
+    text = option.help
+    first = text.split(" ", 1)[0]
+    if first[:1].isascii() and first[:1].islower() and not first.endswith(":"):
+        return text[:1].upper() + text[1:]
+    return text
+
+
 def option_tooltip(option: Option, note: str = "") -> str:
     """ "Tokens to generate: an integer in [1, 100,000]" and the note after a "; "."""
-    text = f"{option.help[:1].upper()}{option.help[1:]}: {option.describe()}"
+    text = f"{help_sentence(option)}: {option.describe()}"
     return f"{text}; {note}" if note else text
 
 
@@ -148,6 +160,7 @@ __all__ = [
     "field_problem",
     "option_control",
     "option_input",
+    "help_sentence",
     "option_tooltip",
     "read_field",
     "set_field",

@@ -30,6 +30,7 @@ from rnn_tui.train.registry import TRAIN_FORM_TASKS as TASKS
 from rnn_tui.tui.widgets.option_input import (
     OptionValidator,
     field_problem,
+    help_sentence,
     option_control,
     read_field,
     set_field,
@@ -65,10 +66,6 @@ def declaration(task: str, name: str) -> Option:
 # The trainer's messages name its flags ("use --device cpu or auto", "try a smaller --hidden");
 # where the app shows one, it names the form's fields instead (tui/errors.py name_fields).
 FIELD_LABELS = {o.flag: o.title for o in OPTIONS if o.name in form_options()}
-
-
-def hint(option: Option) -> str:
-    return option.help[:1].upper() + option.help[1:]
 
 
 class TrainForm(VerticalScroll, can_focus=False):
@@ -153,7 +150,7 @@ class TrainForm(VerticalScroll, can_focus=False):
     def _control(self, option: Option) -> Input | Select:
         # The device drop-down lists each GPU NVML finds (cuda:N · its name) after auto/cpu/cuda.
         extra = gpu_choices() if option.name == "device" else ()
-        return option_control(option, f"form-{option.name}", hint(option), extra)
+        return option_control(option, f"form-{option.name}", help_sentence(option), extra)
 
     def on_mount(self) -> None:
         self._show_rows()
@@ -285,7 +282,7 @@ class TrainForm(VerticalScroll, can_focus=False):
             )
             if at_default:
                 self.set_value(name, new.default)
-            widget.tooltip = hint(new)
+            widget.tooltip = help_sentence(new)
             if isinstance(widget, Input):
                 # After the value: changing valid_empty re-validates the field at once.
                 widget.validators = [OptionValidator(new)]
@@ -311,7 +308,7 @@ class TrainForm(VerticalScroll, can_focus=False):
         if name == "task":
             spec = TASKS[self.selected_task]
             return f"{spec.name}: {spec.summary}"
-        return hint(self._option(name))
+        return help_sentence(self._option(name))
 
     def _model_changed(self, model: object) -> None:
         if not self._has("model"):
@@ -319,7 +316,7 @@ class TrainForm(VerticalScroll, can_focus=False):
         self._apply_model(model)
         scratch = str(model).endswith("-scratch")
         self._hint(
-            hint(self._option("model"))
+            help_sentence(self._option("model"))
             if not scratch
             else "scratch: one layer, one direction, one-hot input"
         )
