@@ -255,6 +255,14 @@ async def test_a_fifo_series_is_refused_under_the_form_without_reading_it(
         assert not runs.exists()
 
 
+def test_the_explanation_says_where_the_multi_step_forecast_starts() -> None:
+    """It said "from t = 604" for every series; the plot said "after t = 161" for airline."""
+    from rnn_tui.tui.explanations import FORECAST
+
+    assert "itself from t = 604" not in FORECAST.concept
+    assert "itself after the training part (t = 604 for the seeds' sine" in FORECAST.concept
+
+
 async def test_the_form_makes_the_trainers_checks_before_starting(
     runs, tmp_path, tui, forecast_app
 ) -> None:
@@ -274,11 +282,13 @@ async def test_the_form_makes_the_trainers_checks_before_starting(
         assert counts(screen).startswith("1,000 points → 996 pairs")
         form.set_value("log", True)  # the sine goes below 0
         await pilot.pause()
-        assert counts(screen) == "a log transform needs every value above 0 (turn --log off)"
+        # The form names its own fields, not the trainer's flags.
+        assert counts(screen) == "a log transform needs every value above 0 (turn log off)"
         form.set_value("log", False)
         form.set_value("horizons", "1,700")
         await pilot.pause()
         assert counts(screen).startswith("horizon 700 reaches back before the series' start")
+        assert counts(screen).endswith("here): lower horizons")
         form.set_value("horizons", "1, 4, 16")
         screen = await choose_series_file(pilot, tui, huge)
         assert counts(screen).startswith("the series' values are too large to difference or")

@@ -131,7 +131,9 @@ FORECAST = Explanation(
         "predictions back in for the last min(k − 1, τ) inputs of its window: each error "
         "becomes part of the next "
         "input, so errors accumulate and the k-step error grows with k — fed only on itself "
-        "from t = 604, the forecast soon flattens to a constant. The naive baselines (the "
+        "after the training part (t = 604 for the seeds' sine: its 600 training pairs after "
+        "the first τ = 4 points; the multi-step plot names the run's), the forecast soon "
+        "flattens to a constant. The naive baselines (the "
         "last value; the value one season ago) are what a model has to beat on real series."
     ),
     formulas=(

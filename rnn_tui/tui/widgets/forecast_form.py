@@ -23,6 +23,7 @@ from rnn_tui.options import Option, by_name
 from rnn_tui.train.forecast_options import FORECAST_OPTIONS, LATENT
 from rnn_tui.train.forecast_plan import SINE_NOISE, plan_split, plan_transform, scaled
 from rnn_tui.train.options import FILE
+from rnn_tui.tui.errors import name_fields
 from rnn_tui.tui.widgets.option_input import (
     option_control,
     option_tooltip,
@@ -32,6 +33,7 @@ from rnn_tui.tui.widgets.option_input import (
 from rnn_tui.tui.widgets.text_field import TextField
 
 OPTIONS = by_name((*FORECAST_OPTIONS, LATENT))
+FIELD_LABELS = {o.flag: o.title for o in OPTIONS.values()}  # the trainer's flags, as fields
 # The rows, in order; the rest of the task's options keep their defaults (the CLI has them all).
 SERIES_ROWS = ("series", "column", "length", "noise_seed", "tau", "first", "n_train")
 TRANSFORM_ROWS = ("log", "diff", "scale", "period", "horizons")
@@ -232,7 +234,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
             )  # fmt: skip
             problem = self._transform_problem(series, split, bool(diff))
         except (DataError, ValueError) as exc:
-            return str(exc), True
+            return name_fields(str(exc), FIELD_LABELS), True  # "lower horizons", not --horizons
         if problem:
             return problem, True
         how = "first τ dropped" if first == "drop" else "first τ padded"
@@ -257,7 +259,7 @@ class ForecastForm(VerticalScroll, can_focus=False):
                 )
                 problem = None
             except DataError as exc:
-                problem = str(exc)
+                problem = name_fields(str(exc), FIELD_LABELS)
             self._checked = (key, problem)
         return self._checked[1]
 
