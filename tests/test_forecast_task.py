@@ -142,6 +142,13 @@ def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
     rmse = [e["rmse"] for e in epochs if e["event"] == "epoch"]
     assert entry["task"] == "forecast" and entry["best_rmse"] == min(rmse)
     assert entry["best_val_ppl"] is None
+    # The sample line gives every predictor's RMSE, the winner's among them, as the table.
+    sample = [e["text"] for e in epochs if e["event"] == "sample"][-1]
+    for k, part in zip(("1", "12"), sample.split("; k="), strict=True):
+        errors = summary["forecast"][k]["errors"]
+        for name in ("gru", "naive", "seasonal_naive"):
+            assert f"{name} {errors[name]['rmse']:.4g}" in part
+        assert part.endswith(f"; {summary['forecast'][k]['winner']} wins)")
 
 
 def test_resume_refuses_a_changed_series(tmp_path, capsys):

@@ -270,9 +270,13 @@ class ForecastTask(Sharded):
             self.evaluate(model)
         parts = []
         for k, row in self.comparison().items():
-            mine = row["errors"][self.config.model]
-            naive = row["errors"]["naive"]["rmse"]
-            parts.append(f"k={k} RMSE {mine['rmse']:.4g} (naive {naive:.4g}, {row['winner']} wins)")
+            # Every predictor's RMSE, each named as the winner is: "seasonal_naive wins" was
+            # said of a baseline whose number was never shown.
+            errors = [
+                f"{name} {e['rmse']:.4g}" for name, e in row["errors"].items() if e is not None
+            ]
+            rest = ", ".join(errors[1:])
+            parts.append(f"k={k} RMSE {errors[0]} ({rest}; {row['winner']} wins)")
         return "; ".join(parts)
 
     # -- what people read -------------------------------------------------------------------
