@@ -71,3 +71,28 @@ def test_readme_synopses_list_every_option():
             wanted = {flag for a in parser._actions for flag in a.option_strings}
             wanted -= {"-h", "--help"}
         assert wanted <= written, (command, sorted(wanted - written))
+
+
+@pytest.mark.parametrize(
+    ("module", "name", "where"),
+    [
+        ("rnn_tui.tui.screens.train", "TrainScreen", "Train"),
+        ("rnn_tui.tui.screens.forecast", "ForecastScreen", "Forecast"),
+        ("rnn_tui.tui.screens.classify", "ClassifyScreen", "Classify"),
+    ],
+)
+def test_readme_key_table_lists_every_key_of_the_screens_with_run_lists(module, name, where):
+    """The Forecast row left out `n` (back to the form) and `r` (rescan), which the help
+    lists: nothing else told how to get back to the form's tab."""
+    import importlib
+
+    from textual.binding import Binding
+
+    screen = getattr(importlib.import_module(module), name)
+    text = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    listed: set[str] = set()
+    for row in re.findall(r"^\| (.+?) \| (.+?) \| .+ \|$", text, flags=re.MULTILINE):
+        if row[1] == where or row[1].startswith(f"{where} ›"):
+            listed.update(re.findall(r"`([^`]+)`", row[0]))
+    keys = {b.key for b in screen.BINDINGS if isinstance(b, Binding) and b.key != "escape"}
+    assert keys <= listed, sorted(keys - listed)
