@@ -582,6 +582,42 @@ async def test_an_expired_toast_is_painted_over(runs, tui, forecast_app) -> None
         assert not any("forecast-gru-x" in line for line in terminal.display)
 
 
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_the_error_table_fits_its_numbers_beside_the_side_panel(
+    saved, tui, forecast_app, monkeypatch, size
+) -> None:
+    """With a seasonal baseline its cells read "0.04…", its heading "seas…"."""
+    from dataclasses import replace
+
+    compute = ForecastScreen._compute_view
+
+    def seasonal(path):  # the recorded runs' sine, as if it had a season of 12
+        view = compute(path)
+        errors = {k: {**row, "seasonal_naive": row["naive"]} for k, row in view.errors.items()}
+        return replace(view, errors=errors, period=12)
+
+    monkeypatch.setattr(ForecastScreen, "_compute_view", staticmethod(seasonal))
+    async with forecast_app().run_test(size=size) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await open_saved(pilot, tui, screen)
+        await pilot.press("escape")
+        screen.set_focus(None)
+        if size == (80, 24):
+            await pilot.press("v", "v", "v")  # one panel at a time: the table
+        for _ in range(3):  # every metric
+            await tui.settle(pilot)
+            lines = table(screen).splitlines()
+            heading = next(line for line in lines if line.split()[:1] == ["k"])
+            assert heading.split()[1:] == ["mlp", "gru", "naive", "season", "best"], heading
+            rows = [line.split() for line in lines if line.split()[:1] in (["1"], ["64"])]
+            assert len(rows) == 2 and all(len(row) == 6 for row in rows), rows
+            cells = [cell for row in rows for cell in row[1:5]]
+            assert all(float(cell) >= 0 for cell in cells), cells  # whole, not cut
+            assert not any("…" in line for line in lines[:8]), lines
+            await pilot.press("t")
+
+
 async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecast_app) -> None:
     async with forecast_app().run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)

@@ -60,25 +60,28 @@ def progress_line(slot: str, snap: Snapshot | None) -> RunLine:
     )
 
 
-def _fmt(metric: str, value: float | None) -> str:
+def _fmt(metric: str, value: float | None, digits: int = 4) -> str:
+    """`value` in `digits` significant figures; MAPE with one decimal."""
     if value is None or not math.isfinite(value):
         return "–"
     if metric == "mape":
         return f"{value:.1f}"
     # Series in the thousands (passengers squared): whole numbers, not 1.431e+04.
-    return f"{value:.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+    return f"{value:.0f}" if abs(value) >= 10 ** (digits - 1) else f"{value:.{digits}g}"
 
 
-def error_rows(views: Mapping[str, ForecastView]) -> tuple[list[tuple[str, str]], list[int]]:
+def error_rows(
+    views: Mapping[str, ForecastView], period: bool = True
+) -> tuple[list[tuple[str, str]], list[int]]:
     """The table's columns — (key into a view's errors, heading): each model, then the
-    baselines of the first view, the seasonal one with its period m — and the horizons every
-    view has."""
+    baselines of the first view, the seasonal one with its period m (`period`) — and the
+    horizons every view has."""
     columns = [(v.model, v.model) for v in views.values()]
     horizons = sorted(set.intersection(*(set(v.errors) for v in views.values())))
     first = next(iter(views.values()))
     for key, heading in BASELINES:
         if any(key in first.errors[k] for k in horizons):
-            if key == "seasonal_naive" and first.period:
+            if key == "seasonal_naive" and first.period and period:
                 heading = f"season m={first.period}"  # which season it repeats
             columns.append((key, heading))
     return columns, horizons
@@ -128,11 +131,25 @@ def best_of(row: Mapping[str, dict], metric: str = "rmse") -> str | None:
     return min(scored, key=lambda n: (scored[n], n)) if scored else None
 
 
-def error_table(views: Mapping[str, ForecastView], metric: str) -> Table:
+# The table's forms, widest first: the first that fits is drawn (a narrower one cut its cells
+# to "0.04…"): the season's m named in its heading, then in the verdict only; one space between
+# columns; fewer significant figures.
+TABLE_FORMS = ((4, True, 2), (4, False, 2), (4, False, 1), (3, False, 1), (2, False, 1))
+
+
+def error_table(
+    views: Mapping[str, ForecastView],
+    metric: str,
+    digits: int = 4,
+    period: bool = True,
+    gap: int = 2,
+) -> Table:
     """Held-out `metric` per horizon k (rows) for each model and baseline (columns), and the
-    winner by that metric."""
-    columns, horizons = error_rows(views)
-    table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold", expand=False)
+    winner by that metric; `digits` significant figures, the season's m in its heading
+    (`period`), `gap` spaces between columns."""
+    columns, horizons = error_rows(views, period)
+    padding = (0, 1) if gap == 2 else (0, 1, 0, 0)
+    table = Table(box=None, pad_edge=False, padding=padding, header_style="bold", expand=False)
     table.add_column("k", justify="right")
     for _, heading in columns:
         table.add_column(heading, justify="right")
@@ -142,7 +159,7 @@ def error_table(views: Mapping[str, ForecastView], metric: str) -> Table:
         best = best_of(row, metric)
         cells = [
             Text(
-                _fmt(metric, row[key][metric]) if key in row else "–",
+                _fmt(metric, row[key][metric], digits) if key in row else "–",
                 style="bold green" if key == best else "",
             )
             for key, _ in columns
@@ -324,11 +341,20 @@ class ForecastResults(Vertical):
         widget.update(
             Group(
                 title,
-                error_table(self.views, self.metric),
+                self._fitted_table(widget.size.width),
                 Text(),
                 verdict(self.views, self.metric),
             )
         )
+
+    def _fitted_table(self, width: int) -> Table:
+        """The widest of the table's forms that fits `width` columns (TABLE_FORMS)."""
+        options = self.app.console.options.update_width(1000)
+        for digits, period, gap in TABLE_FORMS:
+            table = error_table(self.views, self.metric, digits, period, gap)
+            if width <= 0 or self.app.console.measure(table, options=options).maximum <= width:
+                break
+        return table
 
     # -- steering -----------------------------------------------------------------------------
 
@@ -349,6 +375,7 @@ class ForecastResults(Vertical):
         """Show the next panel (when one is shown at a time)."""
         self._single = (self._single + 1) % len(PANELS)
         self._layout()
+        self.call_after_refresh(self._table)  # fitted to the width it is shown at
 
     def _layout(self) -> None:
         single = self.size.width < GRID_MIN_WIDTH or self.size.height < GRID_MIN_HEIGHT
@@ -360,6 +387,7 @@ class ForecastResults(Vertical):
 
     def on_resize(self, event: events.Resize) -> None:
         self._layout()
+        self.call_after_refresh(self._table)  # its panel's new width, once laid out
 
 
 __all__ = ["AR", "LATENT", "SLOTS", "ForecastResults", "error_table", "progress_line", "verdict"]
