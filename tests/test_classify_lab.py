@@ -54,10 +54,10 @@ def test_opened_runs_go_to_their_slot_and_their_views_fall_due_once() -> None:
     due = runs.due_views()
     assert sorted((part, slot) for part, slot, _ in due) == [("names", "none"), ("tag", "bi")]
     assert runs.due_views() == []  # being computed
-    assert runs.view_done(NAMES, "none", "view", failed=False) is False
+    assert runs.view_done(NAMES, "none", "view", failed=False) == ""
     assert runs.views[("names", "none")] == "view"
-    # A finished run whose checkpoint cannot be read is told; its view is not due again.
-    assert runs.view_done(TAG, "bi", None, failed=True) is True
+    # A finished run just opened whose checkpoint cannot be read is told and not opened.
+    assert runs.view_done(TAG, "bi", None, failed=True) == "not opened"
     assert runs.due_views() == []
     runs.untick(TAG, keep=set())
     assert runs.pairs[TAG].shown() == {} and ("tag", "bi") not in runs.views

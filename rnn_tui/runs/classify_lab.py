@@ -7,7 +7,8 @@
 
 It makes the plan a Start runs, keeps the held-out view computed from each names or tagger run's
 `best` checkpoint (the screen computes them in workers), and says which views are due: after
-every epoch and when a run ends.
+every epoch and when a run ends. A finished run opened into a slot is only kept once its view
+is computed: when its checkpoint cannot be used, the slot shows again what it showed before.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ PART_TASKS = {NAMES: "classify", TAG: "tag", BILM: "lm"}
 NAME_SLOTS = ("none", "weights", "sampling")  # the `balance` settings, one run each
 UNI, BI = "uni", "bi"
 WITH_VIEWS = (NAMES, TAG)  # the parts whose runs' checkpoints the screen evaluates
+NOT_OPENED, FAILED = "not opened", "failed"  # what view_done says of a view that failed
 
 
 def two_way(config: dict) -> str:
@@ -59,6 +61,9 @@ class ClassifyLab:
         self.views: dict[tuple[str, str], object] = {}  # (part, slot) → its view
         self._view_keys: dict[tuple[str, str], tuple] = {}
         self._loading: set[tuple[str, str]] = set()
+        # (part, slot) → what the slot showed before a run was opened into it, until that run's
+        # view is computed: (its runs, its view, its view's key, the names slot then).
+        self._before_open: dict[tuple[str, str], tuple[FollowedRuns, object, tuple, str]] = {}
         self.names_slot = ""  # whose names model the name field and the matrix use
 
     # -- following ----------------------------------------------------------------------------
@@ -97,21 +102,39 @@ class ClassifyLab:
                 due.append((part, slot, snap.path))
         return due
 
-    def view_done(self, part: str, slot: str, view: object | None, failed: bool) -> bool:
-        """Keep a computed view (None: the run has no checkpoint yet); True when a failure
-        should be told (a finished run's; a live run's checkpoint may be mid-write, and the
-        next epoch tries again)."""
-        self._loading.discard((part, slot))
+    def view_done(
+        self, part: str, slot: str, view: object | None, failed: bool, path: Path | None = None
+    ) -> str:
+        """Keep a computed view of the run at `path` (None: the run has no checkpoint yet).
+        Returns what to tell of a failure: "" (none, or a live run's: its checkpoint may be
+        mid-write, and the next epoch tries again), NOT_OPENED (a run just opened: the slot
+        shows what it showed before) or FAILED (a finished run's view). A view of a run the slot
+        no longer shows is dropped."""
+        key = (part, slot)
+        self._loading.discard(key)
         snap = self.pairs[part].snapshots()[slot]
+        if path is not None and (snap is None or Path(snap.path) != Path(path)):
+            return ""
+        before = self._before_open.pop(key, None)
         if view is not None:
-            self.views[(part, slot)] = view
+            self.views[key] = view
             if part == NAMES and (not self.names_slot or snap is None or snap.active):
                 self.names_slot = slot
-        return failed and (snap is None or not snap.active)
+        if not failed or (snap is not None and snap.active):
+            return ""
+        if before is None:
+            return FAILED
+        runs, old_view, old_key, self.names_slot = before
+        self.pairs[part].slots[slot] = runs
+        self.forget(part, slot)
+        if old_view is not None:
+            self.views[key], self._view_keys[key] = old_view, old_key
+        return NOT_OPENED
 
     def forget(self, part: str, slot: str) -> None:
         self.views.pop((part, slot), None)
         self._view_keys.pop((part, slot), None)
+        self._before_open.pop((part, slot), None)
 
     def shown_views(self, part: str) -> dict[str, object]:
         return {slot: v for (p, slot), v in self.views.items() if p == part}
@@ -157,9 +180,18 @@ class ClassifyLab:
         return started, notices
 
     def open(self, part: str, path: str | os.PathLike) -> tuple[str, str]:
-        """Follow the run at `path` in its slot of `part`: (slot, key); RunError otherwise."""
-        slot, key = self.pairs[part].open(path)
+        """Follow the run at `path` in its slot of `part`: (slot, key); RunError otherwise. What
+        the slot showed is kept until the run's view is computed (see view_done)."""
+        pair = self.pairs[part]
+        slots_before = dict(pair.slots)
+        slot, key = pair.open(path)
+        before = self._before_open.get((part, slot))  # a run opened while another is checked
+        if before is None:
+            view_key = self._view_keys.get((part, slot), ())
+            before = (slots_before[slot], self.views.get((part, slot)), view_key, self.names_slot)
         self.forget(part, slot)
+        if part in WITH_VIEWS:
+            self._before_open[(part, slot)] = before
         if part == NAMES:
             self.names_slot = slot
         return slot, key
@@ -176,7 +208,9 @@ class ClassifyLab:
 __all__ = [
     "BI",
     "BILM",
+    "FAILED",
     "NAMES",
+    "NOT_OPENED",
     "NAME_SLOTS",
     "PARTS",
     "PART_TASKS",

@@ -8,8 +8,10 @@ FileProblem, …) already are such lines. Anything else is a library's wording (
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 _FLAG = re.compile(r"--[a-z][a-z0-9-]*")
+_ASIDE = re.compile(r"\s*\([^()]*\)")
 
 
 def _first_line(text: str) -> str:
@@ -34,6 +36,19 @@ def error_text(error: BaseException | None, fields: dict[str, str] | None = None
     return f"unexpected error ({type(error).__name__})" + (f": {detail}" if detail else "")
 
 
+def gist(text: str, folder: Path | None = None) -> str:
+    """The point of a backend's line without its asides and the files it names: "no usable
+    checkpoint in /runs/a (best: incomplete checkpoint /runs/a/checkpoints/best.….safetensors:
+    its sha256 does not match …)" is "no usable checkpoint in a"; "/runs/a/…/best.json: the
+    model and its class list disagree" is "the model and its class list disagree"."""
+    while (shorter := _ASIDE.sub("", text)) != text:
+        text = shorter
+    text = text.rpartition(": ")[2].strip() or text
+    if folder is not None:
+        text = text.replace(str(folder), folder.name)
+    return text
+
+
 def name_fields(text: str, fields: dict[str, str] | None) -> str:
     """`text` (a backend's advice: "use --device cpu or auto") with each whole flag that
     `fields` maps named as the screen's field ("use device cpu or auto"). A command to copy
@@ -48,4 +63,4 @@ def name_fields(text: str, fields: dict[str, str] | None) -> str:
     return advice + command + rest
 
 
-__all__ = ["error_text", "name_fields"]
+__all__ = ["error_text", "gist", "name_fields"]

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import ClassVar, TypeVar
 
 from textual import on
@@ -26,12 +27,13 @@ from textual.widget import Widget
 from textual.widgets import Button, Header, Input, SelectionList, Tab, TabPane, Tabs
 from textual.worker import Worker, WorkerState
 
-from rnn_tui.runs.classify_lab import BILM, NAMES, PART_TASKS, PARTS, TAG, ClassifyLab
+from rnn_tui.quoting import plain
+from rnn_tui.runs.classify_lab import BILM, NAMES, NOT_OPENED, PART_TASKS, PARTS, TAG, ClassifyLab
 from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM
 from rnn_tui.tui import explanations
-from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.errors import error_text, gist
 from rnn_tui.tui.screens.classify_jobs import classify_one, compute_view, restore_all
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.classify_bilm import BiLMPanel
@@ -114,6 +116,7 @@ are gibberish — it saw the answer through the backward direction.
         self.part = NAMES
         self.lab = self.slots = ClassifyLab(COLORS, preset=BIDIRECTIONAL_LM)
         self._requests: dict[str, int] = {}  # group → the number of its newest worker
+        self._view_paths: dict[Worker, Path] = {}  # a view worker → the run it evaluates
         self._side_for_matrix = False  # the side panel was hidden to show the matrix whole
         self._built = {NAMES}  # the parts whose form and panel are mounted
 
@@ -199,13 +202,14 @@ are gibberish — it saw the answer through the backward direction.
     def load_views(self) -> None:
         """A names or tagger run's held-out view after every epoch and at its end."""
         for part, slot, path in self.lab.due_views():
-            self.run_worker(
+            worker = self.run_worker(
                 partial(compute_view, part, path),
                 name=f"{part}:{slot}",
                 group="view",
                 thread=True,
                 exit_on_error=False,
             )
+            self._view_paths[worker] = path
 
     def _request(self, group: str) -> str:
         """A name for a new worker of `group`: only the newest one's result is shown (an older
@@ -232,10 +236,21 @@ are gibberish — it saw the answer through the backward direction.
 
     def _view_done(self, worker: Worker) -> None:
         part, slot = worker.name.split(":")
+        path = self._view_paths.pop(worker, None)
         ok = worker.state == WorkerState.SUCCESS
         failed = worker.state == WorkerState.ERROR
-        if self.lab.view_done(part, slot, worker.result if ok else None, failed):
-            self.notify(f"cannot evaluate: {error_text(worker.error)}", severity="error")
+        told = self.lab.view_done(part, slot, worker.result if ok else None, failed, path)
+        if told:
+            # One short line: the full reason names every checkpoint file and its path.
+            name = plain(path.name) if path is not None else slot
+            verb = "not opened" if told == NOT_OPENED else "cannot evaluate"
+            self.notify(
+                f"{name} {verb}: {gist(error_text(worker.error), path)}",
+                severity="error",
+                markup=False,
+            )
+            self._show_runs()
+            self.redraw()
         self._show_views()
         if part == NAMES:
             self._guess()

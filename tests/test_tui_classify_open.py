@@ -1,0 +1,78 @@
+# ruff: noqa: F811 (pytest fixtures imported from test_tui_classify)
+"""The Classify screen keeping what it showed: a run whose checkpoint cannot be used is refused
+in one line and the run, baselines and matrix shown before stay; what a typed name or text
+gets stays with it. Recorded runs only, no training."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from test_tui_classify import classify_app, runs, saved, text_of, tick_all  # noqa: F401
+from textual.widgets import Static
+
+
+async def refused(pilot, tui) -> str:
+    """Wait for the one error told (a view worker's failure is the screen's to tell)."""
+    for _ in range(600):
+        screen = pilot.app.screen
+        screen.poll()
+        await pilot.pause(0.05)
+        if tui.errors(pilot.app) and not any(
+            w.group == "view" and w.is_running for w in pilot.app.workers
+        ):
+            await pilot.pause()
+            (error,) = tui.errors(pilot.app)
+            return error
+    raise AssertionError("nothing was told")
+
+
+def elsewhere(saved, source: str, name: str) -> Path:
+    """A copy of a recorded run outside the runs folder (not in the run list)."""
+    return Path(shutil.copytree(saved / source, saved.parent / "elsewhere" / name))
+
+
+async def test_a_run_with_a_broken_checkpoint_is_refused_and_the_shown_run_kept(
+    saved, tui, classify_app
+) -> None:
+    broken = elsewhere(saved, "classify-gru-recorded", "classify-broken")
+    for tensors in (broken / "checkpoints").glob("*.safetensors"):
+        with tensors.open("r+b") as f:
+            f.truncate(100)
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        good = screen.lab.pairs["names"].shown()["none"]
+        before = text_of(screen, "#cl-scores")
+        assert "char trigram naive Bayes" in before
+        assert screen.open_run(broken)
+        error = await refused(pilot, tui)
+        assert error == "classify-broken not opened: no usable checkpoint in classify-broken"
+        assert screen.lab.pairs["names"].shown()["none"] == good
+        assert text_of(screen, "#cl-scores") == before
+        assert "no confusion matrix" not in text_of(screen, "#cl-confusion")
+        assert "open a run first" not in str(screen.query_one("#cl-top", Static).content)
+
+
+async def test_a_tagger_whose_classes_disagree_is_refused_in_one_line(
+    saved, tui, classify_app
+) -> None:
+    odd = elsewhere(saved, "tag-bi-recorded", "tag-odd")
+    best = odd / "checkpoints" / "best.json"
+    meta = json.loads(best.read_text(encoding="utf-8"))
+    meta["tags"] = meta["tags"][:-1]
+    best.write_text(json.dumps(meta), encoding="utf-8")
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        screen.show_part("tag")
+        await tui.settle(pilot)
+        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        before = text_of(screen, "#cl-tag-table")
+        good = screen.lab.pairs["tag"].shown()["bi"]
+        assert screen.open_run(odd)
+        error = await refused(pilot, tui)
+        assert error.startswith("tag-odd not opened: ") and "\n" not in error
+        assert len(error) < 100 and "/" not in error
+        assert screen.lab.pairs["tag"].shown()["bi"] == good
+        assert text_of(screen, "#cl-tag-table") == before
