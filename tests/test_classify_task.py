@@ -123,3 +123,26 @@ def test_the_screens_view_reproduces_the_runs_own_held_out_scores():
     assert view.report.confusion.sum() == 1799 and len(view.classes) == 18
     assert view.baselines["majority"].accuracy == pytest.approx(0.519, abs=5e-4)
     assert view.baselines["naive_bayes"].macro_f1 == pytest.approx(0.408, abs=5e-4)
+
+
+def test_the_screens_baselines_are_fitted_on_the_names_the_run_trained_on(tmp_path) -> None:
+    """A run with --max-names 3000 logs baselines fitted on its 3,000 names; the screen's view
+    of its checkpoint showed the all-names ones (naive Bayes macro-F1 0.408, not 0.235)."""
+    import shutil
+    from pathlib import Path
+
+    from rnn_tui.decode.classify import classify_view
+    from rnn_tui.train.tasks.classify import ClassifyTask
+
+    recorded = Path(__file__).parent / "fixtures" / "recorded-classify" / "classify-gru-recorded"
+    run = Path(shutil.copytree(recorded, tmp_path / "run"))
+    best = run / "checkpoints" / "best.json"
+    meta = json.loads(best.read_text(encoding="utf-8"))
+    meta["config"]["max_names"] = 3000
+    best.write_text(json.dumps(meta), encoding="utf-8")
+    task = ClassifyTask(Config("classify", max_names=3000, device="cpu"), torch.device("cpu"))
+    view = classify_view(run)
+    for name, logged in task.baselines.items():
+        assert view.baselines[name].accuracy == pytest.approx(logged.accuracy, abs=1e-12)
+        assert view.baselines[name].macro_f1 == pytest.approx(logged.macro_f1, abs=1e-12)
+    assert view.baselines["naive_bayes"].macro_f1 == pytest.approx(0.235, abs=5e-4)

@@ -10,7 +10,7 @@ from functools import lru_cache
 import torch
 
 from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, name_ids, not_read, unicode_to_ascii
-from rnn_tui.data.names_split import HELD_OUT, names_split
+from rnn_tui.data.names_split import HELD_OUT, names_split, training_names
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 from rnn_tui.quoting import quoted
@@ -44,6 +44,12 @@ class Guess:
 def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu"):
     """(model in eval mode, class names, warnings) of a classify checkpoint — a warning when a
     run directory's best was unusable and its last was loaded; ClassifyError otherwise."""
+    model, classes, warnings, _ = _load_classifier(path, device)
+    return model, classes, warnings
+
+
+def _load_classifier(path: str | os.PathLike, device: str | torch.device):
+    """(model in eval mode, class names, warnings, the run's config) of a classify checkpoint."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.checkpoints.labels import label_problem
@@ -63,11 +69,13 @@ def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu")
         if checkpoint.meta.get("alphabet") != ALL_LETTERS:
             raise ClassifyError(f"{checkpoint.file} was trained on another alphabet")
         model = checkpoint.build_model(device)
+        config = checkpoint.config
     except (CheckpointError, ModelError) as exc:
         raise ClassifyError(str(exc)) from None
     if getattr(model, "classes", None) != len(classes):
         raise ClassifyError(f"{checkpoint.file}: the model and its class list disagree")
-    return model.eval(), classes, [checkpoint.warning] if checkpoint.warning else []
+    warnings = [checkpoint.warning] if checkpoint.warning else []
+    return model.eval(), classes, warnings, config
 
 
 @torch.no_grad()
@@ -107,7 +115,7 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
 class ClassifyView:
     """What the Classify screen shows of a names checkpoint: the model (to classify typed
     names), its held-out report (the confusion matrix, per-class precision and recall) and the
-    baselines' reports on the same held-out names."""
+    baselines' reports on the same held-out names, fitted on the names the run trained on."""
 
     model: torch.nn.Module
     classes: list[str]
@@ -115,10 +123,12 @@ class ClassifyView:
     baselines: dict[str, ClassReport]
 
 
-@lru_cache(maxsize=1)
-def _baselines() -> dict[str, ClassReport]:
+@lru_cache(maxsize=4)
+def _baselines(max_names: int = -1) -> dict[str, ClassReport]:
+    """The baselines a run with `max_names` logged (train/tasks/classify.py fits the same)."""
     split = names_split(HELD_OUT)
-    return names_baselines(split.train, split.held_out, len(split.languages))
+    train = training_names(split, max_names)
+    return names_baselines(train, split.held_out, len(split.languages))
 
 
 @torch.no_grad()
@@ -139,9 +149,12 @@ def held_out_report(model, classes: list[str]) -> ClassReport:
 
 def classify_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> ClassifyView:
     """The model of the classify checkpoint `path` (a run directory: its best), its held-out
-    report and the baselines'; ClassifyError (one line) otherwise."""
-    model, classes, _ = load_classifier(path, device)
-    return ClassifyView(model, classes, held_out_report(model, classes), _baselines())
+    report and the baselines' (on the run's max names); ClassifyError (one line) otherwise."""
+    model, classes, _, config = _load_classifier(path, device)
+    max_names = config.get("max_names", -1)
+    if not isinstance(max_names, int) or isinstance(max_names, bool) or max_names < 1:
+        max_names = -1
+    return ClassifyView(model, classes, held_out_report(model, classes), _baselines(max_names))
 
 
 __all__ = [

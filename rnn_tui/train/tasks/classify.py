@@ -12,14 +12,13 @@ frequency, `--balance sampling` draws every class equally often; `best` is the h
 from __future__ import annotations
 
 import math
-from collections import Counter
 
 import torch
 import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.data.names import ALL_LETTERS, NAME_PAD, NAME_VOCAB, name_ids, unicode_to_ascii
-from rnn_tui.data.names_split import HELD_OUT, names_split
+from rnn_tui.data.names_split import HELD_OUT, names_split, training_names
 from rnn_tui.metrics.classification import ClassReport, class_report, names_baselines
 from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
@@ -36,24 +35,6 @@ def encode_names(names: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
     return pad_batch([name_ids(name) for name in names], NAME_PAD)
 
 
-def _evenly(train: list, count: int, classes: int) -> list:
-    """`count` of the (name, label) pairs, evenly through the hash-ordered list, and at least
-    one of each of the `classes` (count >= classes): a class too rare to be met by the even
-    steps (Vietnamese's 73 of 16,000 at --max-names 18) takes the place of the last pick of
-    the most picked class."""
-    step = len(train) / count
-    picked = [train[int(i * step)] for i in range(count)]
-    have = Counter(label for _, label in picked)
-    for label in range(classes):
-        if have[label] == 0:
-            donor = max(have, key=lambda c: (have[c], -c))
-            at = max(i for i, (_, c) in enumerate(picked) if c == donor)
-            picked[at] = next(pair for pair in train if pair[1] == label)
-            have[donor] -= 1
-            have[label] += 1
-    return picked
-
-
 class ClassifyTask(Sharded):
     """The names split, its padded tensors, the baselines and the last held-out report."""
 
@@ -67,9 +48,7 @@ class ClassifyTask(Sharded):
         self.config, self.device = config, device
         split = names_split(HELD_OUT)
         self.languages = split.languages
-        train = list(split.train)
-        if config.max_names != -1 and config.max_names < len(train):
-            train = _evenly(train, config.max_names, len(self.languages))
+        train = training_names(split, config.max_names)
         self.train, self.held_out = train, list(split.held_out)
         C = len(self.languages)
         self.X, self.lengths = (t.to(device) for t in encode_names([n for n, _ in train]))
