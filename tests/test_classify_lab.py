@@ -44,7 +44,7 @@ def test_opened_runs_go_to_their_slot_and_their_views_fall_due_once() -> None:
     assert runs.open(NAMES, RECORDED / "classify-gru-recorded")[0] == "none"
     assert runs.names_slot == "none"
     assert runs.open(TAG, RECORDED / "tag-bi-recorded")[0] == "bi"
-    with pytest.raises(RunError, match="is not a tag run"):
+    with pytest.raises(RunError, match="is a run of task classify, not tag"):
         runs.open(TAG, RECORDED / "classify-gru-recorded")
     for pair in runs.pairs.values():
         for followed in pair.slots.values():
@@ -61,3 +61,21 @@ def test_opened_runs_go_to_their_slot_and_their_views_fall_due_once() -> None:
     assert runs.due_views() == []
     runs.untick(TAG, keep=set())
     assert runs.pairs[TAG].shown() == {} and ("tag", "bi") not in runs.views
+
+
+def test_a_run_of_another_task_is_sent_where_that_task_s_runs_open() -> None:
+    """Every refusal said "open it on the Train screen": a tag run opens on the Classify
+    screen's tagging part, a forecast run on the Forecast screen."""
+    forecast = RECORDED.parent / "recorded-forecast" / "forecast-gru-recorded"
+    refusals = {
+        (NAMES, RECORDED / "tag-uni-recorded"): "tag, not classify: open it on the Classify "
+        "screen's tagging part",
+        (TAG, RECORDED / "classify-gru-recorded"): "classify, not tag: open it on the Classify "
+        "screen's names part",
+        (BILM, forecast): "forecast, not lm: open it on the Forecast screen",
+        (NAMES, RECORDED / "lm-bi-recorded"): "lm, not classify: open it on the Train screen",
+    }
+    for (part, path), told in refusals.items():
+        with pytest.raises(RunError) as refused:
+            lab().open(part, path)
+        assert str(refused.value) == f"{path.name} is a run of task {told}"

@@ -47,7 +47,7 @@ def test_opened_runs_go_to_their_models_slot_and_replace_it(saved) -> None:
 
 def test_a_run_of_another_task_or_no_run_is_one_line(saved) -> None:
     runs = pair()
-    with pytest.raises(RunError, match="lm-gru-recorded is not a forecast run \\(task lm\\)"):
+    with pytest.raises(RunError, match="lm-gru-recorded is a run of task lm, not forecast: "):
         runs.open(FIXTURES / "recorded" / "lm-gru-recorded")
     with pytest.raises(RunError):
         runs.open(saved / "missing")

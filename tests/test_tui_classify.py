@@ -265,7 +265,7 @@ async def test_a_bad_field_or_a_wrong_run_is_one_line(saved, tui, classify_app) 
         assert tui.errors(pilot.app)[-1].startswith("cannot start: hidden:")
         assert not screen.training()
         assert not screen.open_run(saved / "lm-bi-recorded")
-        assert "is not a classify run" in tui.errors(pilot.app)[-1]
+        assert "is a run of task lm, not classify" in tui.errors(pilot.app)[-1]
         assert not screen.open_run(saved / "nowhere")
         assert len(tui.errors(pilot.app)) == 3
 

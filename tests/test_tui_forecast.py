@@ -629,7 +629,7 @@ async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecas
         await pilot.press("enter")
         await tui.settle(pilot)
         assert tui.errors(pilot.app) == [
-            "lm-gru-recorded is not a forecast run (task lm): open it on the Train screen"
+            "lm-gru-recorded is a run of task lm, not forecast: open it on the Train screen"
         ]
         screen.query_one("#run-path", Input).value = str(saved / "nowhere")
         await pilot.press("enter")

@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from rnn_tui.quoting import plain
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
 from rnn_tui.runs.liveness import DIED
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.snapshot import Snapshot
+from rnn_tui.runs.task_home import wrong_task
 
 
 class RunPair:
@@ -127,10 +127,7 @@ class RunPair:
         config = RunDir(key).read_config()
         task = config.get("task", "lm")
         if task != self.task:
-            raise RunError(
-                f"{plain(Path(key).name)} is not a {self.task} run (task {plain(str(task))}): "
-                "open it on the Train screen"
-            )
+            raise RunError(wrong_task(Path(key).name, task, self.task))
         slot = self.slot_of(config)
         if self.slots[slot].training() is not None:
             raise RunError(f"the {slot} run is still training: stop it first (x)")
