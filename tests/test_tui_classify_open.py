@@ -76,3 +76,28 @@ async def test_a_tagger_whose_classes_disagree_is_refused_in_one_line(
         assert len(error) < 100 and "/" not in error
         assert screen.lab.pairs["tag"].shown()["bi"] == good
         assert text_of(screen, "#cl-tag-table") == before
+
+
+async def test_a_typed_name_keeps_its_answer_across_parts_and_screens(
+    saved, tui, classify_app
+) -> None:
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+
+        def top() -> str:
+            return str(screen.query_one("#cl-top", Static).content)
+
+        screen.query_one("#cl-name").focus()
+        await pilot.press(*"Smith")
+        await tui.settle(pilot)
+        answer = top()
+        assert answer.startswith("→ ")
+        await pilot.press("escape", "p", "p", "p")
+        await tui.settle(pilot)
+        assert screen.part == "names" and top() == answer
+        await pilot.press("2")
+        await tui.settle(pilot)
+        await pilot.press("7")
+        await tui.settle(pilot)
+        assert pilot.app.screen is screen and top() == answer

@@ -179,7 +179,7 @@ are gibberish — it saw the answer through the backward direction.
         for part in self._built:
             self.query_one(f"#cl-{part}").display = part == self.part
             self.query_one(f"#cl-form-{part}").display = part == self.part
-        self.query_one(NamesPanel).show_guess(None)
+        self._guess()  # the answer to the name in the field, whatever the field holds
 
     def action_next_part(self) -> None:
         # From the tab chosen, not the part shown: a part still being built is the one a second
