@@ -46,10 +46,10 @@ def test_names_get_their_top_languages(classifier_run, capsys) -> None:
     ("args", "fragment"),
     [
         (["--checkpoint", str(SHIPPED_LSTM), "Jack"], "'lm' checkpoint; classify needs"),
-        (["123"], "no letter the model reads in '123'"),
+        (["123"], "no letter A–Z in '123'"),
         # Only spaces: it was classified (a blank name, "Chinese 0.11").
-        (["   "], "no letter the model reads in '   ' (A–Z, a–z"),
-        (["' .,"], "no letter the model reads in"),
+        (["   "], "no letter A–Z in '   ' (the model reads A–Z, a–z"),
+        (["' .,"], "no letter A–Z in"),
         (["--top", "0", "Jack"], "--top: must be an integer in [1, 1,000]"),
         (["--checkpoint", "/nonexistent/run", "Jack"], "/nonexistent/run"),
     ],

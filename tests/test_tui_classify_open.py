@@ -9,6 +9,7 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from test_tui_classify import classify_app, runs, saved, text_of, tick_all  # noqa: F401
 from textual.widgets import Static
 
@@ -101,3 +102,17 @@ async def test_a_typed_name_keeps_its_answer_across_parts_and_screens(
         await pilot.press("7")
         await tui.settle(pilot)
         assert pilot.app.screen is screen and top() == answer
+
+
+@pytest.mark.parametrize("size", [(120, 40), (80, 24)])
+async def test_why_a_name_is_not_read_is_shown_whole(saved, tui, classify_app, size) -> None:
+    async with classify_app().run_test(size=size) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        screen.query_one("#cl-name").focus()
+        await pilot.press(*"12345")
+        await tui.settle(pilot)
+        told = str(screen.query_one("#cl-top", Static).content)
+        shown = " ".join(line.strip() for line in text_of(screen, "#cl-top").splitlines())
+        assert shown.strip() == told  # wrapped where narrow, never cut
+        assert told.startswith("no letter A–Z in '12345'")

@@ -92,9 +92,8 @@ def classify(model, classes: list[str], names: list[str], k: int = TOP_K) -> lis
     for name in names:
         if not any(c.isalpha() for c in unicode_to_ascii(name)):
             raise ClassifyError(
-                # The point first: beside the name field at 80 columns the rest is cut.
-                f"no letter the model reads in {quoted(name)} (A–Z, a–z; it also reads "
-                "spaces and .,;' between them)"
+                # The point first, short: it is shown beside the screen's name field.
+                f"no letter A–Z in {quoted(name)} (the model reads A–Z, a–z, spaces and .,;')"
             )
     X, lengths = pad_batch(ids, NAME_PAD)
     device = next(model.parameters()).device

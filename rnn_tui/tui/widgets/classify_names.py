@@ -71,7 +71,7 @@ class NamesPanel(Vertical):
         text-overflow: ellipsis;
     }
     NamesPanel #cl-name-row {
-        height: 1;
+        height: auto;
         margin: 1 0 0 0;
     }
     NamesPanel #cl-name {
@@ -79,9 +79,8 @@ class NamesPanel(Vertical):
     }
     NamesPanel #cl-top {
         width: 1fr;
-        padding: 0 0 0 1;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;  /* one row: a cut hint or guess ends in …, not mid-word */
+        height: auto;
+        padding: 0 0 0 1;  /* wrapped where narrow: the whole guess or reason is read */
     }
     NamesPanel #cl-scores {
         height: auto;
