@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from test_tui_classify import classify_app, runs, saved, text_of, tick_all  # noqa: F401
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 
 async def refused(pilot, tui) -> str:
@@ -116,3 +116,30 @@ async def test_why_a_name_is_not_read_is_shown_whole(saved, tui, classify_app, s
         shown = " ".join(line.strip() for line in text_of(screen, "#cl-top").splitlines())
         assert shown.strip() == told  # wrapped where narrow, never cut
         assert told.startswith("no letter A–Z in '12345'")
+
+
+async def test_typed_text_is_never_cut_short(saved, tui, classify_app) -> None:
+    """The name field kept 40 characters and the text field 400, dropping the rest unsaid;
+    the tagger's own limit (10,000 characters, as the CLI's) is told on its line."""
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        name = screen.query_one("#cl-name", Input)
+        name.focus()
+        await pilot.press(*("Abcdefghijklm" * 4))
+        await tui.settle(pilot)
+        assert name.value == "Abcdefghijklm" * 4
+        assert str(screen.query_one("#cl-top", Static).content).startswith("→ ")
+        screen.show_part("tag")
+        await tui.settle(pilot)
+        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        text = screen.query_one("#cl-tag-text", Input)
+        text.focus()
+        text.insert_text_at_cursor("the time traveller " * 30)
+        await tui.settle(pilot)
+        assert len(text.value) == 19 * 30
+        text.insert_text_at_cursor("x" * 10_000)
+        await tui.settle(pilot)
+        assert len(text.value) == 19 * 30 + 10_000
+        restored = str(screen.query_one("#cl-restored", Static).content)
+        assert restored.count("at most 10,000 characters at a time (got 10,570)") == 2

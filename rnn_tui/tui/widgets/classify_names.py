@@ -104,8 +104,7 @@ class NamesPanel(Vertical):
             yield TextField(
                 placeholder="type a name",
                 id="cl-name",
-                compact=True,
-                max_length=40,
+                compact=True,  # no max_length: a longer name was cut without a word
                 tooltip="A surname: its top three languages update as you type",
             )
             yield Static("", id="cl-top", markup=False)

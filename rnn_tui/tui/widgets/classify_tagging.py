@@ -76,8 +76,7 @@ class TagPanel(Vertical):
         yield TextField(
             placeholder="type lower-case text without punctuation: both taggers restore it",
             id="cl-tag-text",
-            compact=True,
-            max_length=400,
+            compact=True,  # no max_length: the tagger's own limit is told (decode/tag.py)
             tooltip="Lower-case text: each character gets a tag (capitalise, the marks after it)",
         )
         yield Static("", id="cl-restored")
