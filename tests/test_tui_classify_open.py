@@ -143,3 +143,23 @@ async def test_typed_text_is_never_cut_short(saved, tui, classify_app) -> None:
         assert len(text.value) == 19 * 30 + 10_000
         restored = str(screen.query_one("#cl-restored", Static).content)
         assert restored.count("at most 10,000 characters at a time (got 10,570)") == 2
+
+
+async def test_the_lm_part_says_what_its_form_would_train(saved, tui, classify_app) -> None:
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        screen.show_part("bilm")
+        await tui.settle(pilot)
+
+        def said() -> str:
+            return " ".join(text_of(screen, "#cl-bilm-table").split())
+
+        assert "the first 10,000 characters of the Time" in said()
+        form = screen.query_one("#cl-form-bilm")
+        form.set_value("max_tokens", 3000)
+        form.set_value("model", "gru")
+        await tui.settle(pilot)
+        assert "(gru)" in said() and "the first 3,000 characters of the Time" in said()
+        form.set_value("max_tokens", "")
+        await tui.settle(pilot)
+        assert "on the whole Time Machine" in said()

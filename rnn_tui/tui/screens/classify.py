@@ -24,7 +24,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
-from textual.widgets import Button, Header, Input, SelectionList, Tab, TabPane, Tabs
+from textual.widgets import (
+    Button,
+    Header,
+    Input,
+    Select,
+    SelectionList,
+    Tab,
+    TabPane,
+    Tabs,
+)
 from textual.worker import Worker, WorkerState
 
 from rnn_tui.quoting import plain
@@ -167,6 +176,8 @@ are gibberish — it saw the answer through the backward direction.
         self._built.add(part)
         if part == TAG:
             panel.show_reports({})
+        if part == BILM:
+            self._bilm_plan()
         self._show_views()
         self.redraw()
 
@@ -309,6 +320,15 @@ are gibberish — it saw the answer through the backward direction.
     def _restore_done(self, worker: Worker) -> None:
         if worker.state == WorkerState.SUCCESS and (panel := self._panel(TAG, TagPanel)):
             panel.show_restored(worker.result)
+
+    @on(Input.Changed, "#cl-bilm-max_tokens")
+    @on(Select.Changed, "#cl-bilm-model")
+    def _bilm_plan(self) -> None:
+        """The LM part says what its form's Start would train (the model, how much text)."""
+        if panel := self._panel(BILM, BiLMPanel):
+            options, problems = self.query_one(f"#cl-form-{BILM}", OptionsForm).options()
+            if not problems:
+                panel.show_plan(str(options["model"]), options["max_tokens"])
 
     # -- starting and stopping ----------------------------------------------------------------
 

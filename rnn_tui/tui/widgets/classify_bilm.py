@@ -53,12 +53,24 @@ class BiLMPanel(VerticalScroll):
     }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.snaps: Mapping[str, Snapshot | None] = {}
+        # What the form's Start would train: its model and max tokens (None: the whole book).
+        self.plan: tuple[str, int | None] = ("lstm", 10_000)
+
     def compose(self) -> ComposeResult:
         yield Static("", id="cl-bilm-progress")
         yield Static("", id="cl-bilm-table")
         yield Static(REASON, id="cl-bilm-reason", markup=False)
 
+    def show_plan(self, model: str, max_tokens: int | None) -> None:
+        """Say what Start trains, from the form's fields (before any run is shown)."""
+        self.plan = (model, max_tokens if max_tokens is None or max_tokens > 0 else None)
+        self.show_progress(self.snaps)
+
     def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
+        self.snaps = snaps
         lines = []
         for slot in TAG_SLOTS:
             snap = snaps.get(slot)
@@ -80,14 +92,18 @@ class BiLMPanel(VerticalScroll):
             (snap.train_ppl, snap.samples[-1] if snap.samples else None) if snap else None
             for snap in map(snaps.get, TAG_SLOTS)
         )
-        update_changed(self.query_one("#cl-bilm-table", Static), self._table(snaps), key=shown)
+        table = self._table(snaps)
+        update_changed(self.query_one("#cl-bilm-table", Static), table, key=(shown, self.plan))
 
-    @staticmethod
-    def _table(snaps: Mapping[str, Snapshot | None]) -> Group | Text:
+    def _table(self, snaps: Mapping[str, Snapshot | None]) -> Group | Text:
         if not any(snaps.get(slot) for slot in TAG_SLOTS):
+            model, max_tokens = self.plan
+            span = (
+                "the whole" if max_tokens is None else f"the first {max_tokens:,} characters of the"
+            )
             return Text(
-                "s trains an LSTM language model reading one way and the same LSTM reading "
-                "both ways on the first 10,000 characters of the Time Machine",
+                f"s trains a language model ({model}) reading one way and the same model "
+                f"reading both ways on {span} Time Machine",
                 style="dim",
             )
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
