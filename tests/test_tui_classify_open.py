@@ -163,3 +163,25 @@ async def test_the_lm_part_says_what_its_form_would_train(saved, tui, classify_a
         form.set_value("max_tokens", "")
         await tui.settle(pilot)
         assert "on the whole Time Machine" in said()
+
+
+async def test_the_tagging_part_fits_80x24(saved, tui, classify_app) -> None:
+    async with classify_app().run_test(size=(80, 24)) as pilot:
+        screen = pilot.app.screen
+        screen.show_part("tag")
+        await tui.settle(pilot)
+        placeholder = screen.query_one("#cl-tag-text", Input).placeholder
+        assert placeholder in text_of(screen, "#cl-tag-text")  # beside the side panel
+        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        screen.query_one("#cl-side").hide()
+        field = screen.query_one("#cl-tag-text", Input)
+        field.value = "the time traveller for so it will be convenient to speak of him " * 3
+        await tui.settle(pilot)
+        assert str(screen.query_one("#cl-restored", Static).content).count("\n") >= 1
+        panel = screen.query_one("#cl-tag")
+        panel.scroll_end(animate=False)
+        await tui.settle(pilot)
+        table = screen.query_one("#cl-tag-table")
+        last = [line.strip() for line in text_of(screen, "#cl-tag-table").splitlines()[-2:]]
+        assert last[0].startswith("macro-F1 (all tags)") and last[1].startswith("accuracy")
+        assert table.region.bottom <= panel.content_region.bottom  # scrolled into sight

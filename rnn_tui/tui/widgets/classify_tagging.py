@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from rnn_tui.data.tagging import NONE, tag_parts
@@ -42,9 +42,10 @@ def tag_label(tag: str) -> str:
     return ("Xx" if capital else "xx") + marks
 
 
-class TagPanel(Vertical):
+class TagPanel(VerticalScroll):
     """`show_progress(snaps)`, `show_reports(slot → TagReport)`, `show_restored(slot →
-    Restored | error)`."""
+    Restored | error)`. It scrolls: at 80×24 a restored text pushed the table's last rows
+    off the screen."""
 
     DEFAULT_CSS = """
     TagPanel {
@@ -74,7 +75,9 @@ class TagPanel(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("", id="cl-tag-progress")
         yield TextField(
-            placeholder="type lower-case text without punctuation: both taggers restore it",
+            # Whole beside the side panel at 80 columns (both taggers restoring it is said
+            # by the tooltip and the help).
+            placeholder="type lower-case text, no punctuation",
             id="cl-tag-text",
             compact=True,  # no max_length: the tagger's own limit is told (decode/tag.py)
             tooltip="Lower-case text: each character gets a tag (capitalise, the marks after it)",
