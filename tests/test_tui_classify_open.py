@@ -185,3 +185,32 @@ async def test_the_tagging_part_fits_80x24(saved, tui, classify_app) -> None:
         last = [line.strip() for line in text_of(screen, "#cl-tag-table").splitlines()[-2:]]
         assert last[0].startswith("macro-F1 (all tags)") and last[1].startswith("accuracy")
         assert table.region.bottom <= panel.content_region.bottom  # scrolled into sight
+
+
+async def test_a_two_way_names_run_is_named_as_the_run_list_names_it(
+    saved, tui, classify_app
+) -> None:
+    run = saved / "classify-gru-weights"
+    shutil.copytree(saved / "classify-gru-recorded", run)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config.update(balance="weights", bidirectional=True)
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    metrics = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    start = json.loads(metrics[0])
+    start["config"].update(balance="weights", bidirectional=True)
+    metrics[0] = json.dumps(start)
+    (run / "metrics.jsonl").write_text("\n".join(metrics) + "\n", encoding="utf-8")
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none"), ("names", "weights")})
+        screen.lab.names_slot = "weights"
+        screen._show_views()
+        await tui.settle(pilot)
+        progress = text_of(screen, "#cl-names-progress").splitlines()
+        assert "gru bidir" in progress[1] and "bidir" not in progress[0]
+        assert "gru bidir balance weights (best)" in text_of(screen, "#cl-scores")
+        assert "gru balance none (best)" in text_of(screen, "#cl-scores")
+        screen.set_focus(None)
+        await pilot.press("v")
+        await tui.settle(pilot)
+        assert text_of(screen, "#cl-confusion").startswith("gru bidir balance weights: ")

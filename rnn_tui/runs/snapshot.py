@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from rnn_tui.quoting import plain
+from rnn_tui.runs.listing import model_label
 from rnn_tui.runs.liveness import ACTIVE
 
 
@@ -65,6 +66,12 @@ class Snapshot:
         """config.json's model as plain text; "?" when it names none (or is no string)."""
         model = self.config.get("model")
         return plain(model) if isinstance(model, str) and model else "?"
+
+    @property
+    def model_label(self) -> str:
+        """The model as the run list and `rnn-tui runs` name it: "lstm bidir" for a two-way
+        one (listing.model_label)."""
+        return str(model_label({**self.config, "model": self.model}))
 
     @property
     def task(self) -> str:

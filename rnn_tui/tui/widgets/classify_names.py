@@ -159,7 +159,7 @@ class NamesPanel(Vertical):
         else:
             report = view.report
             snap = self.snaps.get(slot)
-            caption = f"{snap.model} balance {slot}" if snap is not None else f"balance {slot}"
+            caption = f"{snap.model_label} balance {slot}" if snap else f"balance {slot}"
             matrix.show(
                 report.normalised(), view.classes, report.precision, report.support, caption
             )
@@ -188,7 +188,7 @@ class NamesPanel(Vertical):
                 continue
             acc, f1 = best_f1(snap)
             label = Text("█ ", style=RUN_STYLES[NAME_COLORS[slot]])
-            label.append(f"{snap.model} balance {slot} (best)")
+            label.append(f"{snap.model_label} balance {slot} (best)")
             rows.append((label, _fmt(acc), _fmt(f1)))
         if self.view is not None:
             for key, report in self.view.baselines.items():

@@ -110,7 +110,7 @@ def _append_run(
     long_epoch: bool = True,
 ) -> None:
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
-    text.append(f"{snap.model:<5}", style="bold")
+    text.append(f"{snap.model_label:<5}", style="bold")
     done = max(0.0, min(1.0, snap.progress))
     filled = round(done * bar)
     if bar:
