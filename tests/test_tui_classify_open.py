@@ -10,7 +10,15 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_tui_classify import classify_app, runs, saved, text_of, tick_all  # noqa: F401
+from test_tui_classify import (  # noqa: F401
+    classify_app,
+    fake_builder,
+    runs,
+    saved,
+    text_of,
+    tick_all,
+    wait_for,
+)
 from textual.widgets import Input, Static
 
 
@@ -214,3 +222,30 @@ async def test_a_two_way_names_run_is_named_as_the_run_list_names_it(
         await pilot.press("v")
         await tui.settle(pilot)
         assert text_of(screen, "#cl-confusion").startswith("gru bidir balance weights: ")
+
+
+async def test_a_stopped_run_says_how_it_goes_on_and_a_new_start_says_it_is_kept(
+    runs, tui, classify_app
+) -> None:
+    builder = fake_builder(hold=True)
+    async with classify_app(command_builder=builder).run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tui.settle(pilot)
+        screen.set_focus(None)
+        await pilot.press("s")
+        await wait_for(pilot, screen, lambda: ("names", "none") in screen.lab.views)
+        stopped = screen.lab.pairs["names"].shown()["none"].rsplit("/", 1)[-1]
+        await pilot.press("x")
+
+        def said(text: str) -> bool:
+            return any(text in message for message, _ in pilot.app.notified)
+
+        continues = "c in the Train screen's run list continues it"
+        await wait_for(pilot, screen, lambda: said("stopped (checkpoint saved)"))
+        assert said(f"{stopped} stopped (checkpoint saved): {continues}")
+        await wait_for(pilot, screen, lambda: not screen.training())
+        await pilot.press("s")
+        await tui.settle(pilot)
+        assert said(f"{stopped} (stopped) is still in the runs folder: {continues}")
+        await pilot.press("x")
+        await wait_for(pilot, screen, lambda: not screen.training())

@@ -49,10 +49,13 @@ class FollowedRuns:
         *,
         clock: Callable[[], float] = time.time,
         start_notes: bool = False,
+        stopped_hint: str = "",
     ):
         """`palette`: the colours ticked runs take, in order; `clock`: for the followers' ETA;
-        `start_notes`: tell what the trainer started here remarks at its start (once a run)."""
+        `start_notes`: tell what the trainer started here remarks at its start (once a run);
+        `stopped_hint`: said after a run stopped, where the screen cannot continue it."""
         self.start_notes = start_notes
+        self.stopped_hint = stopped_hint
         self._started: set[str] = set()  # runs whose trainer this app started
         self._noted: set[str] = set()
         self.palette = tuple(palette)
@@ -235,7 +238,7 @@ class FollowedRuns:
                 extra += f", best BLEU {fmt_bleu(follower.best_bleu)}"
             return Notice(f"{name} finished{extra}")
         if status == "stopped":
-            return Notice(f"{name} stopped (checkpoint saved)")
+            return Notice(f"{name} stopped (checkpoint saved){self.stopped_hint}")
         if status == "paused":
             return Notice(f"{name} paused")
         if status == "running" and previous == "paused":

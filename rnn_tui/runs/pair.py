@@ -11,12 +11,16 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from rnn_tui.quoting import plain
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
 from rnn_tui.runs.liveness import DIED
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.runs.task_home import wrong_task
+
+# The slot screens start and stop runs; continuing one is the Train screen's run list's work.
+CONTINUE = "c in the Train screen's run list continues it"
 
 
 class RunPair:
@@ -42,7 +46,7 @@ class RunPair:
         self._set_aside: dict[str, FollowedRuns] = {}
 
     def _fresh(self, slot: str) -> FollowedRuns:
-        return FollowedRuns((self.colors[slot],), clock=self.clock)
+        return FollowedRuns((self.colors[slot],), clock=self.clock, stopped_hint=f": {CONTINUE}")
 
     def clear(self, slot: str) -> None:
         """Stop following the slot's run (a trainer started for it keeps running)."""
@@ -67,7 +71,14 @@ class RunPair:
         again if every trainer started is refused or fails. Returns the trainers started and a
         notice for each that could not be."""
         started: list[TrainProcess] = []
-        notices: list[Notice] = []
+        # A stopped run leaving its slot is said to be kept, and how it goes on.
+        notices = [
+            Notice(f"{plain(snap.path.name)} (stopped) is still in the runs folder: {CONTINUE}")
+            for slot, runs in self.slots.items()
+            if (slot in plan or not keep_others)
+            and (snap := runs.shown()) is not None
+            and snap.status == "stopped"
+        ]
         self._starts, set_aside = {}, {}
         for slot in self.slots:
             if slot not in plan:
@@ -173,4 +184,4 @@ class RunPair:
         return entries
 
 
-__all__ = ["RunPair"]
+__all__ = ["CONTINUE", "RunPair"]

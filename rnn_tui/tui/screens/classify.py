@@ -105,8 +105,9 @@ Time Machine's capitals and punctuation from lower-case text, one tag per charac
 **Start** (s) trains the part shown with the side form's options, as `rnn-tui train` processes
 writing run directories (runs/ or $RNN_TUI_RUNS): a names run per balance setting (none, class
 weights, balanced sampling — start one, change the balance, start again, and compare their
-macro-F1), or the one-way and two-way models together. **Stop** (x) stops the part's runs; a
-run left running when you quit keeps training. **Open** (o) ticks saved runs of the part.
+macro-F1), or the one-way and two-way models together. **Stop** (x) stops the part's runs (c in
+the Train screen's run list continues one); a run left running when you quit keeps training.
+**Open** (o) ticks saved runs of the part.
 
 **Names**: type a name for its top three languages; the scores put each run beside the
 majority class and a character trigram naive Bayes on the same held-out names — accuracy and
