@@ -181,6 +181,10 @@ async def test_the_tagging_part_fits_80x24(saved, tui, classify_app) -> None:
         placeholder = screen.query_one("#cl-tag-text", Input).placeholder
         assert placeholder in text_of(screen, "#cl-tag-text")  # beside the side panel
         await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        # Beside the side panel the numbers stay whole (the two-way column read "0.6").
+        head, *rows = text_of(screen, "#cl-tag-table").splitlines()
+        assert head.split()[-3:] == ["one-way", "two-way", "gain"]
+        assert all(len(row.split()[-1]) == 6 and len(row.split()[-2]) == 5 for row in rows)
         screen.query_one("#cl-side").hide()
         field = screen.query_one("#cl-tag-text", Input)
         field.value = "the time traveller for so it will be convenient to speak of him " * 3

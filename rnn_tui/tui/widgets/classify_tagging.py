@@ -85,6 +85,9 @@ class TagPanel(VerticalScroll):
         yield Static("", id="cl-restored")
         yield Static("", id="cl-tag-table")
 
+    def on_resize(self) -> None:
+        self.show_reports(self.reports)  # the titles are cut to the width
+
     def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
         lines = []
         for slot in TAG_SLOTS:
@@ -131,13 +134,23 @@ class TagPanel(VerticalScroll):
             widget.update(Text("no tagger yet: s trains the one-way and two-way taggers", "dim"))
             return
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold")
-        # Narrow: the row titles are cut, never the numbers.
-        table.add_column("held-out F1", no_wrap=True, overflow="ellipsis")
+        both = len(self.reports) == 2
+        # Narrow: the row titles are cut, never the numbers. Rich shrinks no column that may
+        # not wrap, so the titles' width is set: beside the side panel at 80 columns the
+        # two-way column was cut to "0.6".
+        numbers = 4 + 7 * len(self.reports) + (6 if both else 0)
+        columns = 2 + len(self.reports) + both
+        width = widget.size.width or 10**6
+        table.add_column(
+            "held-out F1",
+            no_wrap=True,
+            overflow="ellipsis",
+            max_width=max(8, width - numbers - 2 * columns),
+        )
         table.add_column("n", justify="right", style="dim", min_width=4)
         for slot in self.reports:
             style = RUN_STYLES[TAG_COLORS[slot]]
             table.add_column(TAG_TITLES[slot], justify="right", style=style, min_width=7)
-        both = len(self.reports) == 2
         if both:
             table.add_column("gain", justify="right", min_width=6)
         first = next(iter(self.reports.values()))
