@@ -186,11 +186,14 @@ async def test_the_tagging_part_fits_80x24(saved, tui, classify_app) -> None:
         assert head.split()[-3:] == ["one-way", "two-way", "gain"]
         assert all(len(row.split()[-1]) == 6 and len(row.split()[-2]) == 5 for row in rows)
         screen.query_one("#cl-side").hide()
+        await tui.settle(pilot)
+        panel = screen.query_one("#cl-tag")
+        assert not panel.allow_focus()  # nothing to scroll: tab goes on to the text field
         field = screen.query_one("#cl-tag-text", Input)
         field.value = "the time traveller for so it will be convenient to speak of him " * 3
         await tui.settle(pilot)
         assert str(screen.query_one("#cl-restored", Static).content).count("\n") >= 1
-        panel = screen.query_one("#cl-tag")
+        assert panel.allow_focus()  # tab reaches it, and its keys scroll
         panel.scroll_end(animate=False)
         await tui.settle(pilot)
         table = screen.query_one("#cl-tag-table")

@@ -85,6 +85,11 @@ class TagPanel(VerticalScroll):
         yield Static("", id="cl-restored")
         yield Static("", id="cl-tag-table")
 
+    def allow_focus(self) -> bool:
+        # Tab stops here (to scroll by keys) only when there is something to scroll to; else
+        # it goes from the part tabs straight to the text field.
+        return self.max_scroll_y > 0
+
     def on_resize(self) -> None:
         self.show_reports(self.reports)  # the titles are cut to the width
 
