@@ -40,13 +40,21 @@ def gist(text: str, folder: Path | None = None) -> str:
     """The point of a backend's line without its asides and the files it names: "no usable
     checkpoint in /runs/a (best: incomplete checkpoint /runs/a/checkpoints/best.….safetensors:
     its sha256 does not match …)" is "no usable checkpoint in a"; "/runs/a/…/best.json: the
-    model and its class list disagree" is "the model and its class list disagree"."""
+    model and its class list disagree" is "the model and its class list disagree". Only a
+    leading file is dropped: what follows a later colon is the point ("class 1 holds characters
+    that are not printable: '\\x1b…'")."""
     while (shorter := _ASIDE.sub("", text)) != text:
         text = shorter
-    text = text.rpartition(": ")[2].strip() or text
+    head, colon, rest = text.partition(": ")
+    if colon and rest.strip() and _names_a_file(head):
+        text = rest.strip()
     if folder is not None:
         text = text.replace(str(folder), folder.name)
     return text
+
+
+def _names_a_file(text: str) -> bool:
+    return "/" in text or text.endswith((".json", ".safetensors", ".pt"))
 
 
 def name_fields(text: str, fields: dict[str, str] | None) -> str:
