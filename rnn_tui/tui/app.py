@@ -348,6 +348,9 @@ class RnnTuiApp(ToastPlaceRepainted, App[None]):
                 return explanation_of(self.screen) is not None
         if action == "leave_field":
             return takes_text(self.focused)
+        if action == "quit":
+            # Already asking whether to quit (QuitRunDialog): the help lists only keys that work.
+            return not any(getattr(screen, "ASKS_QUIT", False) for screen in self.screen_stack)
         return True
 
     async def action_quit(self) -> None:

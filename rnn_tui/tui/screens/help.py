@@ -7,7 +7,7 @@ from typing import ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown, Static
@@ -23,6 +23,13 @@ NAVIGATION_KEYS = [
     ("ctrl+p", "command palette: type to find screens and actions"),
 ]
 
+# Over a dialog: no tables, tabs or text fields to leave, only its field and buttons.
+DIALOG_KEYS = [
+    ("tab / shift+tab", "move the focus between the dialog's field and buttons"),
+    ("enter", "press the focused button, or answer with the typed value"),
+    ("ctrl+p", "command palette: type to find screens and actions"),
+]
+
 # Textual's own defaults (focus next/previous, copy) are covered by NAVIGATION_KEYS, and so
 # are the palette and the screens' "leave field" escape (listed twice, worded two ways).
 _DEFAULT_ACTIONS = {
@@ -33,20 +40,36 @@ _DEFAULT_ACTIONS = {
 def key_rows(screen: Screen) -> list[tuple[str, str]]:
     """(keys, description) for the keys active on `screen`: the app's and the screen's own, and
     those the focused widget shows in the footer. Keys for one action share a row ("1 / f2"),
-    described by the first of them."""
+    described by the first of them. Over a dialog, the app's priority keys that work there too
+    (a modal screen's active bindings leave them out, yet they reach the app: f1, the screen
+    keys, ctrl+q)."""
     rows: dict[tuple[int, str], tuple[list[str], str]] = {}
-    for active in screen.active_bindings.values():
+    app = screen.app
+    actives = list(screen.active_bindings.values())
+    if screen.is_modal:
+        actives += [
+            ActiveBinding(app, binding, True, binding.tooltip)
+            for _, binding in app._bindings
+            if binding.priority and app._check_action_state(binding.action, app)
+        ]
+    for active in actives:
         binding = active.binding
         if binding.system or not binding.description or binding.action in _DEFAULT_ACTIONS:
             continue
         if active.node not in (screen, screen.app) and not binding.show:
             continue
-        key = binding.key_display or screen.app.get_key_display(binding)
+        key = binding.key_display or app.get_key_display(binding)
         what = binding.description + (f" — {binding.tooltip}" if binding.tooltip else "")
         keys, _ = rows.setdefault((id(active.node), binding.action), ([], what))
         if key not in keys:
             keys.append(key)
-    return [(" / ".join(keys), what) for keys, what in rows.values()] + NAVIGATION_KEYS
+    navigation = DIALOG_KEYS if is_dialog(screen) else NAVIGATION_KEYS
+    return [(" / ".join(keys), what) for keys, what in rows.values()] + navigation
+
+
+def is_dialog(screen: Screen) -> bool:
+    """A question over a screen, which a screen key answers as escape would (app.py)."""
+    return hasattr(screen, "LEAVE_ANSWER")
 
 
 def key_table(rows: list[tuple[str, str]]) -> Table:
@@ -73,13 +96,14 @@ class HelpScreen(FirstLayoutOnce, ModalScreen[None]):
         self.rows = key_rows(screen)
         self._guide = getattr(screen, "GUIDE", "")
         self._title = title
+        self._about = "What this dialog asks" if is_dialog(screen) else "What this screen shows"
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body") as body:
             body.border_title = f"{self._title} — help (escape closes)"
             yield Static("Keys", classes="help-heading")
             yield Static(key_table(self.rows), id="help-keys")
-            yield Static("What this screen shows", classes="help-heading")
+            yield Static(self._about, classes="help-heading")
             yield Markdown(self._guide, id="help-guide")
 
     def on_mount(self) -> None:

@@ -57,6 +57,15 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
+    GUIDE = """\
+A question about one run, answered by typing: the epoch to continue it to, or its new name.
+
+- **enter** checks the text: a problem is shown under the field and the dialog stays open; a
+  good answer closes it and is acted on.
+- **escape** closes it and changes nothing. A screen key (f2 … f8) does the same, then
+  switches to that screen; **ctrl+q** quits.
+"""
+
     def __init__(
         self, question: str, value: str, check: Callable[[str], str | None], note: str = ""
     ) -> None:
@@ -99,6 +108,15 @@ class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
         Binding("escape,n", "answer(False)", "No"),
         Binding("y", "answer(True)", "Yes"),
     ]
+
+    GUIDE = """\
+A yes/no question before a change that cannot be undone, such as deleting a run's folder.
+
+- **y**, or the red button, says yes and does it.
+- **n**, **escape** or Cancel says no and changes nothing. The focus starts on Cancel, so a
+  stray enter says no. A screen key (f2 … f8) says no too, then switches to that screen;
+  **ctrl+q** quits.
+"""
 
     def __init__(self, question: str, yes: str, note: str = "") -> None:
         super().__init__()

@@ -49,12 +49,22 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
     """
 
     LEAVE_ANSWER: QuitChoice = "cancel"  # a screen key (F2…) answers as escape does
+    ASKS_QUIT = True  # ctrl+q does nothing more while this is asked (app.check_action)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "choose('cancel')", "Cancel"),
         Binding("s", "choose('stop')", "Stop the run", show=False),
         Binding("l", "choose('leave')", "Leave it running", show=False),
     ]
+
+    GUIDE = """\
+Quitting while a run this app started is still training.
+
+- **s** stops it: the trainer saves a checkpoint, then the app quits.
+- **l** leaves it running and quits: it keeps training on its own; reopen it from the Train
+  screen's run list (o) to follow it again.
+- **escape**, Cancel or a screen key (f2 … f8) keeps the app open and the run training.
+"""
 
     def __init__(self, run_name: str, count: int = 1) -> None:
         """`run_name`: the run's folder name (several listed, `count` of them)."""
