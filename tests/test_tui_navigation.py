@@ -517,3 +517,19 @@ async def test_a_screen_is_laid_out_once_when_first_shown_and_again_on_a_resize(
         await tui.settle(pilot)
         assert "HelpScreen" in relaid and "TrainScreen" in relaid  # and the one beneath
         assert app.screen.query_one("#help-body").size.width < 100
+
+
+@pytest.mark.parametrize("mode", ["dataset", "train"])
+async def test_the_help_footer_shows_the_keys_that_work_in_the_help(no_checkpoints, tui, mode):
+    """With the help open the footer listed the screen's keys beneath (s Start, f Panel, /
+    Search), which do nothing there; now the help's own: close it, or switch screens."""
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.open_screen(pilot, mode)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        assert footer_text(app).split() == ["esc", "Close", "help", *"1234567", "screens"]
+        await pilot.press("3")
+        await tui.settle(pilot)
+        assert app.current_mode == "generate"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.table import Table
@@ -13,6 +14,7 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import Markdown, Static
 
 from rnn_tui.tui.first_layout import FirstLayoutOnce
+from rnn_tui.tui.widgets.footer import AppFooter
 
 NAVIGATION_KEYS = [
     ("tab / shift+tab", "move the focus between controls, tabs and tables"),
@@ -93,6 +95,14 @@ class HelpScreen(FirstLayoutOnce, ModalScreen[None]):
 
     def __init__(self, screen: Screen, title: str) -> None:
         super().__init__()
+        # A modal screen hides the app's plain keys: the digits it lists ("2 / f3") are bound
+        # here too, for its footer as for the app's (the function keys are the app's priority
+        # bindings and reach it anyway).
+        for spec in getattr(screen.app, "screen_specs", ()):
+            digit = spec.bindings()[0]
+            self._bindings.key_to_bindings.setdefault(spec.key, []).append(
+                replace(digit, action=f"app.{digit.action}")
+            )
         self.rows = key_rows(screen)
         self._guide = getattr(screen, "GUIDE", "")
         self._title = title
@@ -105,10 +115,8 @@ class HelpScreen(FirstLayoutOnce, ModalScreen[None]):
             yield Static(key_table(self.rows), id="help-keys")
             yield Static(self._about, classes="help-heading")
             yield Markdown(self._guide, id="help-guide")
+        # The keys that work in the help, not those of the screen beneath (they do nothing).
+        yield AppFooter()
 
     def on_mount(self) -> None:
-        # A modal screen hides the app's plain keys: the digits it lists ("2 / f3") are bound
-        # here too (the function keys are the app's priority bindings and reach it anyway).
-        for spec in getattr(self.app, "screen_specs", ()):
-            self._bindings.bind(spec.key, f"app.show_screen('{spec.mode}')", show=False)
         self.query_one("#help-body").focus()
