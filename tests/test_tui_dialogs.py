@@ -8,6 +8,7 @@ import pytest
 
 from rnn_tui.tui.app import SCREEN_SPECS
 from rnn_tui.tui.screens.help import HelpScreen
+from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.run_dialogs import AskDialog, ConfirmDialog
 from rnn_tui.tui.widgets.train_quit import QuitRunDialog
 
@@ -48,3 +49,21 @@ async def test_the_help_over_a_dialog_explains_it_and_lists_the_keys_that_work(
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is dialog
+
+
+@pytest.mark.parametrize(
+    ("kind", "keys"),
+    [("delete", ["esc", "y", "f1"]), ("rename", ["esc", "f1"]), ("quit", ["esc", "s", "l", "f1"])],
+)
+async def test_a_dialogs_footer_lists_the_keys_its_text_names(no_checkpoints, tui, kind, keys):
+    """The quit question's text names s, l, escape and f1; its footer showed only escape."""
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        app.push_screen(DIALOGS[kind]())
+        await pilot.pause()
+        assert [key.display for key in app.screen.query_one(AppFooter).keys()] == keys
+        await pilot.press("f1")
+        await pilot.pause()
+        rows = [key for key, _ in app.screen.rows]
+        assert rows.count("f1") == 1

@@ -47,12 +47,15 @@ def key_rows(screen: Screen) -> list[tuple[str, str]]:
     keys, ctrl+q)."""
     rows: dict[tuple[int, str], tuple[list[str], str]] = {}
     app = screen.app
-    actives = list(screen.active_bindings.values())
+    active = screen.active_bindings
+    actives = list(active.values())
     if screen.is_modal:
         actives += [
             ActiveBinding(app, binding, True, binding.tooltip)
-            for _, binding in app._bindings
-            if binding.priority and app._check_action_state(binding.action, app)
+            for key, binding in app._bindings
+            if binding.priority
+            and key not in active  # the dialog binds it too, for its footer
+            and app._check_action_state(binding.action, app)
         ]
     for active in actives:
         binding = active.binding

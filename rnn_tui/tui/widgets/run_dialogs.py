@@ -47,6 +47,10 @@ DIALOG_CSS = """
 }}
 """
 
+# F1 is the app's priority key and reaches it over a dialog, but a modal screen's footer shows
+# only its own bindings: bound here too, so the footer lists the help the dialog's text names.
+HELP_KEY = Binding("f1", "app.help", "Help", tooltip="this dialog's keys and what it asks")
+
 
 class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
     """A question with one text field: enter checks the text with `check` (None: fine, else
@@ -55,7 +59,7 @@ class AskDialog(FirstLayoutOnce, ModalScreen[str | None]):
     DEFAULT_CSS = DIALOG_CSS.format(name="AskDialog", border="$primary")
     LEAVE_ANSWER = None  # a screen key (F2…) answers as escape does
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel"), HELP_KEY]
 
     GUIDE = """\
 A question about one run, answered by typing: the epoch to continue it to, or its new name.
@@ -107,6 +111,7 @@ class ConfirmDialog(FirstLayoutOnce, ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,n", "answer(False)", "No"),
         Binding("y", "answer(True)", "Yes"),
+        HELP_KEY,
     ]
 
     GUIDE = """\

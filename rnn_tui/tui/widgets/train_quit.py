@@ -17,6 +17,7 @@ from rnn_tui.runs.process import TrainProcess
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.tui.first_layout import FirstLayoutOnce
 from rnn_tui.tui.widgets.footer import AppFooter
+from rnn_tui.tui.widgets.run_dialogs import HELP_KEY
 
 QuitChoice = Literal["stop", "leave", "cancel"]
 
@@ -53,8 +54,9 @@ class QuitRunDialog(FirstLayoutOnce, ModalScreen[QuitChoice]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "choose('cancel')", "Cancel"),
-        Binding("s", "choose('stop')", "Stop the run", show=False),
-        Binding("l", "choose('leave')", "Leave it running", show=False),
+        Binding("s", "choose('stop')", "Stop", tooltip="stop the run: checkpoint, then quit"),
+        Binding("l", "choose('leave')", "Leave running", tooltip="quit, the run keeps training"),
+        HELP_KEY,
     ]
 
     GUIDE = """\
