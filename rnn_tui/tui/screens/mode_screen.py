@@ -27,6 +27,7 @@ restyles (their `:focus` and `:focus-within` rules), so here it repaints nothing
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from textual import events
@@ -62,6 +63,25 @@ class ModeScreen(Screen):
         # Textual's own attribute (textual is pinned); tests/test_mode_screen.py fails if the
         # first switch restyles the app again.
         self._css_update_count = app._css_update_count
+
+    def focus_shown(self, avoiding: Iterable[Widget] = ()) -> None:
+        """Focus the first control still shown that takes no typed text (a text field would
+        swallow the screen's keys), or nothing where there is none: the rule for a focused
+        widget that was hidden (a side panel closed, a form's rows changed under it)."""
+        avoiding = set(avoiding)
+        for widget in self.focus_chain:
+            if widget not in avoiding and not widget.check_consume_key("x", "x"):
+                self.set_focus(widget)
+                return
+        self.set_focus(None)
+
+    def _reset_focus(self, widget: Widget, avoiding: list[Widget] | None = None) -> None:
+        # Textual's, run when the focused widget is hidden or removed: it moves the focus to a
+        # sibling, hidden or not, or to nothing. Focus then left nowhere or out of sight (where
+        # keys reach no control, and app.focused is None) goes to a control still shown.
+        super()._reset_focus(widget, avoiding)
+        if self.focused is None or self.focused not in self.focus_chain:
+            self.focus_shown(avoiding or ())
 
     def _on_resize(self, event: events.Resize) -> None:
         # Runs besides a subclass's on_resize and Screen's own (Textual calls each class's).

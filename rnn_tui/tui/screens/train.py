@@ -41,7 +41,7 @@ from rnn_tui.tui.screens.train_compare import RunCompare
 from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
-from rnn_tui.tui.widgets.train_form import FIELD_LABELS, SEQ2SEQ, TrainForm
+from rnn_tui.tui.widgets.train_form import FIELD_LABELS, SEQ2SEQ, TrainForm, task_rows
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 from rnn_tui.tui.widgets.train_view import RunView
@@ -403,9 +403,10 @@ reference).
         return self.query_one(TrainForm).first_field()
 
     def action_new_translation(self) -> None:
-        """The form, switched to a seq2seq translation run."""
-        self.query_one(TrainForm).set_value("task", SEQ2SEQ)
-        self.action_new_run()
+        """The form, switched to a seq2seq translation run, its first field focused once the
+        task's rows are shown (focused before, the field was hidden under the focus)."""
+        self.query_one(TrainSide).show(self.NEW_TAB)
+        self.query_one(TrainForm).apply({"task": SEQ2SEQ}, focus=task_rows(SEQ2SEQ)[0])
 
     def train_corpus(self, settings: CorpusRequest) -> None:
         """The form set to a language model on the Dataset screen's corpus, read as it is there."""
@@ -414,8 +415,9 @@ reference).
 
     def action_bidirectional_lm(self) -> None:
         """The form set to the seeds' warning (train/options.py BIDIRECTIONAL_LM)."""
-        self.query_one(TrainForm).apply(BIDIRECTIONAL_LM, preset=True)
-        self.action_new_run()
+        self.query_one(TrainSide).show(self.NEW_TAB)
+        first = task_rows(BIDIRECTIONAL_LM["task"])[0]
+        self.query_one(TrainForm).apply(BIDIRECTIONAL_LM, focus=first, preset=True)
         self.notify(BIDIRECTIONAL_LM_NOTE, markup=False, timeout=12)
 
     def action_next_plot(self) -> None:

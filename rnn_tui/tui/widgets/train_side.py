@@ -28,18 +28,22 @@ class TrainSide(TabbedContent):
             self.active = tab
 
     def hide(self) -> None:
-        focused = self.screen.focused
         self.display = False
         # Textual would move the focus to another (hidden) field of the panel, which would
         # then swallow the screen's keys; a focus outside the panel (the runs table) stays.
-        if focused is not None and self in focused.ancestors:
-            self.screen.set_focus(None)
+        self._unfocus_hidden()
         self.call_after_refresh(self._unfocus_hidden)
 
     def _unfocus_hidden(self) -> None:
-        focused = self.screen.focused
+        screen = self.screen
+        focused = screen.focused
         if focused is not None and self in focused.ancestors:
-            self.screen.set_focus(None)
+            # To a control still shown (ModeScreen.focus_shown), so the keys reach one.
+            focus_shown = getattr(screen, "focus_shown", None)
+            if focus_shown is not None:
+                focus_shown(avoiding=[focused])
+            else:
+                screen.set_focus(None)
 
     def toggle(self) -> None:
         if self.display:

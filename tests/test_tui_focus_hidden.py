@@ -1,0 +1,56 @@
+"""A focused control hidden under the focus (a side panel closed, a form's rows changed) hands
+the focus to a control still shown, rather than leaving nothing focused (Pilot)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm, task_rows
+from rnn_tui.tui.widgets.train_side import TrainSide
+
+
+def shown(widget) -> bool:
+    return widget is not None and widget in widget.screen.focus_chain
+
+
+@pytest.mark.parametrize("mode", ["train", "forecast", "classify"])
+async def test_hiding_the_side_panel_moves_the_focus_to_a_control_still_shown(
+    no_checkpoints, tui, mode
+):
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, mode)
+        side = screen.query_one(TrainSide)
+        side.query_one("Tabs").focus()
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        assert not side.display
+        assert shown(app.focused) and side not in app.focused.ancestors
+        assert not app.focused.check_consume_key("x", "x")  # the screen's keys still work
+        await pilot.press("f")
+        await pilot.pause()
+        assert side.display
+
+
+@pytest.mark.parametrize(("query", "task"), [("new translation", SEQ2SEQ), ("bidirectional", "lm")])
+async def test_the_train_palettes_form_presets_focus_the_forms_first_field(
+    no_checkpoints, tui, query, task
+):
+    """Chosen from the command palette, they left nothing focused (from a form of the other
+    task: its rows changed under the field just focused)."""
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await tui.open_screen(pilot, "train")
+        screen.query_one(TrainForm).set_value("task", "lm" if task == SEQ2SEQ else SEQ2SEQ)
+        await tui.settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*query)
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        await pilot.pause(0.1)
+        assert app.screen is screen
+        assert app.focused is screen.query_one(TrainForm).control(task_rows(task)[0])
+        assert shown(app.focused)
