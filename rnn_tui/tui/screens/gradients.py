@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from typing import ClassVar
 
 from textual import events, on, work
@@ -377,7 +378,12 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
     def palette_commands(self):
         return [
             ("Gradients: measure", "Compute the tab again (r)", self.action_measure),
-            ("Gradients: next step", "Inside: the next token (.)", lambda: self.action_move(1)),
+            ("Gradients: next step", "Inside: the next token (.)", partial(self.action_move, 1)),
+            (
+                "Gradients: previous step",
+                "Inside: the token before (,)",
+                partial(self.action_move, -1),
+            ),
             ("Gradients: other tab", "Flow ⇄ Inside a model (] or [)", self.action_next_tab),
         ]
 
