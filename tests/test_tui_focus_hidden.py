@@ -1,9 +1,12 @@
 """A focused control hidden under the focus (a side panel closed, a form's rows changed) hands
 the focus to a control still shown, rather than leaving nothing focused (Pilot)."""
 
+# ruff: noqa: F811 (pytest fixtures imported from test_tui_train)
 from __future__ import annotations
 
 import pytest
+from test_tui_train import runs, train_app  # noqa: F401
+from textual.widgets import Button
 
 from rnn_tui.tui.widgets.train_form import SEQ2SEQ, TrainForm, task_rows
 from rnn_tui.tui.widgets.train_side import TrainSide
@@ -54,3 +57,17 @@ async def test_the_train_palettes_form_presets_focus_the_forms_first_field(
         assert app.screen is screen
         assert app.focused is screen.query_one(TrainForm).control(task_rows(task)[0])
         assert shown(app.focused)
+
+
+async def test_the_focus_does_not_land_on_a_button_a_stray_enter_would_press(runs, tui, train_app):
+    """With a running run shown, the header's Pause button came first: enter paused the run."""
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.open_run(runs / "lm-rnn-running")
+        await tui.settle(pilot)
+        screen.query_one(TrainSide).query_one("Tabs").focus()
+        await pilot.pause()
+        await pilot.press("f")
+        await pilot.pause()
+        assert shown(pilot.app.focused) and not isinstance(pilot.app.focused, Button)

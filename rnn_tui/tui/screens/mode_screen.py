@@ -35,7 +35,7 @@ from textual.app import ModeError, ScreenStackError
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Select
+from textual.widgets import Button, Select
 
 from rnn_tui.tui.widgets.explain import fit_explain
 
@@ -66,11 +66,14 @@ class ModeScreen(Screen):
 
     def focus_shown(self, avoiding: Iterable[Widget] = ()) -> None:
         """Focus the first control still shown that takes no typed text (a text field would
-        swallow the screen's keys), or nothing where there is none: the rule for a focused
-        widget that was hidden (a side panel closed, a form's rows changed under it)."""
+        swallow the screen's keys) and is not a button (a stray enter would press it: Pause),
+        or nothing where there is none: the rule for a focused widget that was hidden (a side
+        panel closed, a form's rows changed under it)."""
         avoiding = set(avoiding)
         for widget in self.focus_chain:
-            if widget not in avoiding and not widget.check_consume_key("x", "x"):
+            if widget in avoiding or isinstance(widget, Button):
+                continue
+            if not widget.check_consume_key("x", "x"):
                 self.set_focus(widget)
                 return
         self.set_focus(None)
