@@ -6,6 +6,7 @@ losses and held-out scores."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -92,7 +93,7 @@ class TitleLine:
     def fitted(self, width: int) -> Text:
         for text, core in self.forms:
             if core <= width:
-                return text
+                return whole_parts(text, core, width)
         keep = width - self.head.cell_len - 1  # the name's characters beside its "…"
         if keep < 6:
             return self.forms[-1][0]
@@ -105,6 +106,26 @@ class TitleLine:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         return Measurement(1, cell_len(self.forms[0][0].plain))
+
+
+def whole_parts(text: Text, core: int, width: int) -> Text:
+    """`text` cut after the last of its parts past `core` (" · " or two spaces apart) that fits
+    `width` with an ellipsis: a part is shown whole or not at all ("lstm 256 bidir · char …",
+    not "… · timema…"). Where no part fits, Rich's ellipsis cuts it."""
+    if text.cell_len <= width:
+        return text
+    words = text.plain
+    cuts = [
+        found.start()
+        for found in re.finditer(r" · |  ", words)
+        if found.start() >= core and cell_len(words[: found.start()]) + 2 <= width
+    ]
+    if not cuts:
+        return text
+    cut = text[: cuts[-1]]
+    cut.append(" …", style="dim")
+    cut.no_wrap, cut.overflow = True, "ellipsis"
+    return cut
 
 
 def title_line(snap: Snapshot, starting: str | None = None) -> TitleLine:
