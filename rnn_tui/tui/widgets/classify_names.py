@@ -143,7 +143,7 @@ class NamesPanel(Vertical):
                 NAME_COLORS[slot],
                 snaps.get(slot),
                 scores_text(snaps.get(slot)),
-                "no run: s starts one, o opens one",
+                "no run: s starts, o opens one",
             )
             for slot in NAME_SLOTS
         ]
@@ -169,7 +169,7 @@ class NamesPanel(Vertical):
         if error:
             top.update(Text(error, style="red"))
         elif guess is None:
-            top.update(Text("" if self.view else "(train or open a run first)", style="dim"))
+            top.update(Text("" if self.view else "(needs a run)", style="dim"))
         else:
             text = Text()
             for i, (language, p) in enumerate(guess.top):

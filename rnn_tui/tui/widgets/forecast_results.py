@@ -55,9 +55,7 @@ def progress_line(slot: str, snap: Snapshot | None) -> RunLine:
     if val is not None:
         parts.append(f"held-out {fmt_number(val)}")
     label = "AR     " if slot == AR else "latent "
-    return run_line(
-        label, SLOT_COLORS[slot], snap, parts, "no run: s starts both, o opens a saved one"
-    )
+    return run_line(label, SLOT_COLORS[slot], snap, parts, "no run: s starts, o opens one")
 
 
 def _fmt(metric: str, value: float | None, digits: int = 4) -> str:

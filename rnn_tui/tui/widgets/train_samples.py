@@ -30,7 +30,7 @@ def samples_text(samples: Sequence[Sample], limit: int) -> Text:
     Newlines in a sample are shown as ⏎ so each stays on its line."""
     text = Text(no_wrap=True, overflow="ellipsis")
     if not samples:
-        text.append("no samples yet (one is logged after each epoch)", style="dim")
+        text.append("no samples yet: one is logged each epoch", style="dim")
         return text
     shown = samples[-limit:]
     width = label_width([sample.epoch for sample in shown])
