@@ -403,8 +403,7 @@ reference).
         return self.query_one(TrainForm).first_field()
 
     def action_new_translation(self) -> None:
-        """The form, switched to a seq2seq translation run, its first field focused once the
-        task's rows are shown (focused before, the field was hidden under the focus)."""
+        """The form, switched to a seq2seq run, its first field focused once its rows show."""
         self.query_one(TrainSide).show(self.NEW_TAB)
         self.query_one(TrainForm).apply({"task": SEQ2SEQ}, focus=task_rows(SEQ2SEQ)[0])
 
@@ -416,7 +415,7 @@ reference).
     def action_bidirectional_lm(self) -> None:
         """The form set to the seeds' warning (train/options.py BIDIRECTIONAL_LM)."""
         self.query_one(TrainSide).show(self.NEW_TAB)
-        first = task_rows(BIDIRECTIONAL_LM["task"])[0]
+        first = task_rows(BIDIRECTIONAL_LM["task"])[0]  # focused once its rows show
         self.query_one(TrainForm).apply(BIDIRECTIONAL_LM, focus=first, preset=True)
         self.notify(BIDIRECTIONAL_LM_NOTE, markup=False, timeout=12)
 
