@@ -40,11 +40,17 @@ async def test_a_long_error_stays_up_long_enough_to_read(tui) -> None:
             ("x" * 300, "error"),
             ("short", "error"),
             ("y" * 300, "information"),
+            ("w" * 300, "warning"),  # a slot closed, and why: as long as an error's
         ):
             app.notify(message, severity=severity, markup=False)
         await pilot.pause()
         timeouts = {n.message[:1]: n.timeout for n in app._notifications}
-        assert timeouts == {"x": 20.0, "s": app.NOTIFICATION_TIMEOUT, "y": app.NOTIFICATION_TIMEOUT}
+        assert timeouts == {
+            "x": 20.0,
+            "s": app.NOTIFICATION_TIMEOUT,
+            "y": app.NOTIFICATION_TIMEOUT,
+            "w": 20.0,
+        }
         app.notify("z" * 3000, severity="error", timeout=None)
         await pilot.pause()
         # Shown bounded (about 430 characters), it stays as long as those take to read.

@@ -382,9 +382,9 @@ class RnnTuiApp(ToastPlaceRepainted, App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """An error stays up long enough to read: about 15 characters a second, at least the
-        usual 5 s (the trainer's refusal of a too-big model is 300 characters; it was gone
-        before it could be read). Messages are plain text by default: they quote paths and
+        """An error or warning stays up long enough to read: about 15 characters a second, at
+        least the usual 5 s (the trainer's refusal of a too-big model is 300 characters; it was
+        gone before it could be read). Messages are plain text by default: they quote paths and
         typed text, where "[b]" is part of a name, not markup, and their control characters
         are shown as escapes (`visible`): an ESC in a path would reach the terminal. A message
         is `bounded` to 10 lines of its box: a 5,000-character path quoted in an error filled
@@ -393,7 +393,7 @@ class RnnTuiApp(ToastPlaceRepainted, App[None]):
         toast."""
         del markup
         message = bounded(visible(message, newlines=True), NOTICE_CHARS)
-        if timeout is None and severity == "error":
+        if timeout is None and severity in ("error", "warning"):
             timeout = min(ERROR_MAX_S, max(self.NOTIFICATION_TIMEOUT, len(message) / 15))
         super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
