@@ -17,6 +17,8 @@ from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 
+from rnn_tui.tui.widgets.option_input import sentence
+
 Command = tuple[str, str, Callable[[], object]]
 
 # Textual's own screen keys (focus moves, copy) and leaving a field: navigation, not commands.
@@ -48,7 +50,7 @@ def key_commands(screen: Screen, title: str, listed: list[Command]) -> list[Comm
             continue
         covered.add((name, arguments))
         what = binding.tooltip or binding.description
-        what = what[:1].upper() + what[1:]
+        what = sentence(what)  # as the forms' help: τ stays τ
         key = binding.key_display or screen.app.get_key_display(binding)
         if len(binding.key) == 1 and binding.key.isupper():
             key = f"shift+{binding.key.lower()}"  # as the screens' entries spell it

@@ -55,7 +55,11 @@ def help_sentence(option: Option) -> str:
     generate" → "Tokens to generate"); a symbol (τ, θ, T) or a named value defined after a
     colon ("mlp: the AR model …", "on: …") kept as written, where a capital changes its
     meaning (Τ, Greek capital tau, reads as T)."""
-    text = option.help
+    return sentence(option.help)
+
+
+def sentence(text: str) -> str:
+    """`text` with its first word capitalised where that is a plain English word (help_sentence)."""
     first = text.split(" ", 1)[0]
     if first[:1].isascii() and first[:1].islower() and not first.endswith(":"):
         return text[:1].upper() + text[1:]
