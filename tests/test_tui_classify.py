@@ -117,6 +117,13 @@ async def tick_all(pilot, tui, screen, views: set) -> None:
     await tui.settle(pilot)
 
 
+async def show_taggers(pilot, tui, screen) -> None:
+    """The tagging part with both saved taggers ticked and their reports in."""
+    screen.show_part("tag")
+    await tui.settle(pilot)
+    await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+
+
 # -- names → language -------------------------------------------------------------------------
 
 
@@ -328,9 +335,7 @@ async def test_both_taggers_restore_typed_text_and_compare_per_tag(
 ) -> None:
     async with classify_app().run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
-        screen.show_part("tag")
-        await tui.settle(pilot)
-        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        await show_taggers(pilot, tui, screen)
         table = text_of(screen, "#cl-tag-table")
         assert "one-way" in table and "two-way" in table and "gain" in table
         for row in ("capitalised", "any mark after", "Xx", "xx.", "xx,", "macro-F1", "accuracy"):

@@ -15,6 +15,7 @@ from test_tui_classify import (  # noqa: F401
     fake_builder,
     runs,
     saved,
+    show_taggers,
     text_of,
     tick_all,
     wait_for,
@@ -74,9 +75,7 @@ async def test_a_tagger_whose_classes_disagree_is_refused_in_one_line(
     best.write_text(json.dumps(meta), encoding="utf-8")
     async with classify_app().run_test(size=(120, 40)) as pilot:
         screen = pilot.app.screen
-        screen.show_part("tag")
-        await tui.settle(pilot)
-        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        await show_taggers(pilot, tui, screen)
         before = text_of(screen, "#cl-tag-table")
         good = screen.lab.pairs["tag"].shown()["bi"]
         assert screen.open_run(odd)
@@ -138,9 +137,7 @@ async def test_typed_text_is_never_cut_short(saved, tui, classify_app) -> None:
         await tui.settle(pilot)
         assert name.value == "Abcdefghijklm" * 4
         assert str(screen.query_one("#cl-top", Static).content).startswith("→ ")
-        screen.show_part("tag")
-        await tui.settle(pilot)
-        await tick_all(pilot, tui, screen, {("tag", "uni"), ("tag", "bi")})
+        await show_taggers(pilot, tui, screen)
         text = screen.query_one("#cl-tag-text", Input)
         text.focus()
         text.insert_text_at_cursor("the time traveller " * 30)
