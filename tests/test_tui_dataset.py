@@ -79,14 +79,16 @@ async def test_bad_files_notify_and_keep_the_previous_vocabulary(
         assert tui.status(app).startswith("The Time Machine, word/clean:")
         assert tui.table_lines(app, 11) == before
         for count, (path, expected) in enumerate(bad.items(), start=2):
-            # The corpus chooser shows the corpus in effect again; o shows the refused path
-            # (kept to correct) and loads nothing until enter.
-            assert app.screen.query_one("#corpus", Select).value == "timemachine"
-            assert not app.screen.query_one("#file-row").display
-            await pilot.press("o")
-            await tui.settle(pilot)
+            # The refused path stays in its field, shown and focused, to correct: the next key
+            # lands at its end. The status line names the corpus in effect.
+            assert app.screen.query_one("#corpus", Select).value == "file"
+            assert app.screen.query_one("#file-row").display
             assert app.focused is path_field and len(tui.errors(app)) == count - 1
+            refused = path_field.value
+            await pilot.press("x")
+            assert path_field.value == refused + "x"
             path_field.value = path
+            path_field.cursor_position = len(path)  # as typing leaves it
             await pilot.press("enter")
             await tui.settle(pilot)
             assert len(tui.errors(app)) == count
@@ -95,7 +97,7 @@ async def test_bad_files_notify_and_keep_the_previous_vocabulary(
             assert tui.table_lines(app, 11) == before
         # The same bad request again is reported again, not silently skipped.
         assert path_field.value == "utf16.txt"
-        await pilot.press("o", "enter")
+        await pilot.press("enter")
         await tui.settle(pilot)
         assert len(tui.errors(app)) == len(bad) + 2
 
@@ -112,7 +114,8 @@ async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
         await pilot.press("r", "o", *str(path), "enter")  # raw mode keeps the é
         await tui.settle(pilot)
         assert tui.errors(app)[-1].startswith("cannot decode")
-        await pilot.press("o", "escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
+        # The refused path keeps the focus; escape leaves it for the encoding field.
+        await pilot.press("escape", "E", "ctrl+a", "ctrl+k", *"latin-1", "enter")
         await tui.settle(pilot)
         assert tui.status(app).startswith("latin1.txt, word/raw:")
         assert "5 tokens" in tui.status(app)

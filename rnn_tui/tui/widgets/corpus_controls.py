@@ -158,23 +158,20 @@ class CorpusControls(Vertical):
 
     def show(self, shown: CorpusRequest, refused: CorpusRequest) -> None:
         """After `refused` failed, set the fields still holding its values back to `shown`, the
-        corpus in effect: a refused value left in its field (min_freq 20000, File…) read as
-        applied. A field edited since keeps its text; a refused path stays in its field, for
-        `o` to correct, unless a file is in effect. Loads nothing."""
+        corpus in effect: a refused value left in its field (min_freq 20000) read as applied. A
+        field edited since keeps its text. A refused path stays in its field, shown, with the
+        cursor where the typing ended, to correct (as the checkpoint picker keeps one): putting
+        the shown file's path back under the cursor sent the next key into the middle of
+        another name. The status line names the corpus in effect. Loads nothing."""
         shown_file, refused_file = (r.source not in CORPUS_NAMES for r in (shown, refused))
         pairs = [
-            (
-                "#corpus",
-                FILE if refused_file else refused.source,
-                FILE if shown_file else shown.source,
-            ),
             ("#token", refused.token, shown.token),
             ("#mode", refused.mode, shown.mode),
             ("#min-freq", MIN_FREQ.text(refused.min_freq), MIN_FREQ.text(shown.min_freq)),
             ("#encoding", refused.encoding, shown.encoding),
         ]
-        if shown_file and refused_file:
-            pairs.append(("#path", refused.source, shown.source))
+        if not refused_file:
+            pairs.append(("#corpus", refused.source, FILE if shown_file else shown.source))
         with self.prevent(Select.Changed):
             for selector, was, now in pairs:
                 if self.value(selector) == was:
