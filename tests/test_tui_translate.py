@@ -567,8 +567,8 @@ async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
     fake, start_here, tui
 ):
     """The table always holds the translations of the checkpoint named above it: choosing
-    another while translations are shown translates the same sentences, with the same
-    options, again; choosing one before anything was translated only loads it."""
+    another while translations are shown translates the same sentences, with the options
+    the fields hold, again; choosing one before anything was translated only loads it."""
     tensors, translators = fake
     other = write_fake_checkpoint(tensors.parent, "fra-eng-other")
     app = tui.make_app()
@@ -596,6 +596,37 @@ async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
         assert [row.translation.source for row in results(screen).rows] == ["go .", "i lost ."]
         assert screen.status == "translated 2 sentences · beam 2, α 0.75"
         assert tui.errors(app) == []
+
+
+async def test_another_checkpoint_translates_with_the_options_the_fields_hold(
+    fake, start_here, tui
+):
+    """The beam size changed after translating is the one the next checkpoint translates
+    with; a bad field is named and the choice gives way to the checkpoint translating."""
+    tensors, translators = fake
+    other = write_fake_checkpoint(tensors.parent, "fra-eng-other")
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        select = screen.query_one("#tr-checkpoint", Select)
+        first = select.value
+        second = str(other) if first == str(tensors) else str(tensors)
+        await set_field(pilot, screen, "#tr-source", "go .")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        await set_field(pilot, screen, "#tr-beam-size", "1")
+        select.value = second
+        await tui.settle(pilot)
+        by_path = {str(t.checkpoint): t for t in translators}
+        assert by_path[second].calls == [(["go ."], 1, 0.75, None, [None])]
+        assert screen.status == "translated 1 sentence · beam 1, α 0.75"
+        await set_field(pilot, screen, "#tr-beam-size", "")
+        select.value = first
+        await tui.settle(pilot)
+        assert tui.errors(app)[-1].startswith("beam size must be an integer in [1, 64]")
+        assert select.value == second
+        assert len(by_path[first].calls) == 1  # the first translation only
+        assert [row.translation.source for row in results(screen).rows] == ["go ."]
 
 
 async def test_a_checkpoint_that_fails_to_load_gives_way_to_the_one_translating(

@@ -13,6 +13,7 @@ module lays the screen out and wires it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -268,24 +269,16 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         """Translate the typed sentences with the options shown (a notification if one is bad)."""
         path = self.current_path()
         if not path:
-            self.notify(
-                "choose a seq2seq checkpoint first, or type its path (ctrl+o)",
-                severity="error",
-                markup=False,
-            )
+            self._refuse("choose a seq2seq checkpoint first, or type its path (ctrl+o)")
             return
         numbered = numbered_sentences(self.query_one("#tr-source", Input).value)
         lines = [line for _, line in numbered]
         if not lines:
-            self.notify("type an English sentence to translate", severity="error", markup=False)
+            self._refuse("type an English sentence to translate")
             self.query_one("#tr-source", Input).focus()
             return
         if len(lines) > MAX_SENTENCES:
-            self.notify(
-                f"{len(lines):,} sentences: translate at most {MAX_SENTENCES:,} at once",
-                severity="error",
-                markup=False,
-            )
+            self._refuse(f"{len(lines):,} sentences: translate at most {MAX_SENTENCES:,} at once")
             return
         for number, line in numbered:
             # Checked here, numbered as typed (blank pieces count): the worker's numbers would
@@ -295,18 +288,27 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
             except TranslateError as exc:
                 several = number > 1 or len(numbered) > 1
                 text = f"sentence {number}: {exc}" if several else str(exc)
-                self.notify(text, severity="error", markup=False)
+                self._refuse(text)
                 return
+        options = self._typed_options()
+        if options is not None:
+            self._translate(path, TranslateJob(tuple(lines), options))
+
+    def _typed_options(self) -> TranslateOptions | None:
+        """The search options as the fields hold them; None after a notification naming the
+        first bad one."""
         try:
-            options = parse_translate_options(
+            return parse_translate_options(
                 self.query_one("#tr-beam-size", Input).value,
                 self.query_one("#tr-alpha", Input).value,
                 self.query_one("#tr-max-len", Input).value,
             )
         except OptionError as exc:
-            self.notify(str(exc), severity="error", markup=False)
-            return
-        self._translate(path, TranslateJob(tuple(lines), options))
+            self._refuse(str(exc))
+            return None
+
+    def _refuse(self, text: str) -> None:
+        self.notify(text, severity="error", markup=False)
 
     def _translate(self, path: str, job: TranslateJob) -> None:
         self._done = 0
@@ -315,9 +317,15 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         self.start(path, job, text, total=count)
 
     def checkpoint_switched(self, path: str, job: TranslateJob) -> None:
-        """The sentences shown are translated again by the checkpoint chosen, so the table
-        always holds the translations of the checkpoint named above it."""
-        self._translate(path, job)
+        """The sentences shown are translated again by the checkpoint chosen, with the options
+        the fields hold now, so the table always holds the translations of the checkpoint named
+        above it. A bad field is named, and the choice gives way to the checkpoint whose
+        translations stay shown, as a failed load does."""
+        options = self._typed_options()
+        if options is None:
+            self.picker.load_failed(path)
+            return
+        self._translate(path, replace(job, options=options))
 
     def json_of(self, translator: Translator, path: str) -> Path:
         return checkpoint_of(translator, path).with_suffix(".json")

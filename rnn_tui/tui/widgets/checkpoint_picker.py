@@ -271,7 +271,7 @@ class CheckpointPicker(Vertical):
             self.screen.query_one(self._then_focus).focus()
 
     def load_failed(self, path: str) -> None:
-        """The screen could not load `path`. Chosen from the list, it gives way to the
+        """The screen could not load or use `path`. Chosen from the list, it gives way to the
         checkpoint loaded before, whose results the screen still shows (or, with none, the
         facts line says so); a typed path stays in its field, to be corrected in place."""
         select = self.query_one(Select)
