@@ -51,7 +51,11 @@ from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.option_input import option_input
 from rnn_tui.tui.widgets.status_bar import StatusBar
 from rnn_tui.tui.widgets.translate_input import SentenceInput, numbered_sentences
-from rnn_tui.tui.widgets.translate_results import TranslationResults
+from rnn_tui.tui.widgets.translate_results import (
+    EMPTY_MESSAGE,
+    START_MESSAGE,
+    TranslationResults,
+)
 
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.translate import Translator
@@ -62,28 +66,6 @@ SEEDS_EXAMPLES = (
     "i'm home . => je suis chez moi ."
 )
 MAX_SENTENCES = 1000
-
-EMPTY_MESSAGE = """\
-No seq2seq checkpoint found. Train one, then press ctrl+r here:
-
-    rnn-tui train --task seq2seq
-
-or the book's run (600 pairs, a few minutes on a CPU):
-
-    rnn-tui train --task seq2seq --num-examples 600 --embed 32 \\
-        --hidden 32 --epochs 300 --val-fraction 0
-
-Checkpoints are looked for in checkpoints/, $RNN_TUI_CHECKPOINTS and every
-run under runs/; or type the path of a checkpoint or run directory (ctrl+o)."""
-
-START_MESSAGE = """\
-Type an English sentence and press enter: the greedy and the beam-search translations appear \
-side by side, and the final beam of the selected sentence below.
-
-  go . => va !        a reference after => adds the seeds' BLEU (k = 2)
-  go . ; i lost .     ; separates sentences (so does pasting lines)
-
-Beam size 1 is greedy; α is the length penalty in score = log P / L^α."""
 
 
 class TranslateScreen(ConsoleScreen):

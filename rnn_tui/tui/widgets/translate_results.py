@@ -23,6 +23,29 @@ BEAM, ATTENTION = "beam", "attention"
 WARNING_STYLE = "$text-warning"
 MUTED_STYLE = "$text-muted"
 
+# Shown before any translation: how to get a checkpoint when none is found, else how to start.
+EMPTY_MESSAGE = """\
+No seq2seq checkpoint found. Train one, then press ctrl+r here:
+
+    rnn-tui train --task seq2seq
+
+or the book's run (600 pairs, a few minutes on a CPU):
+
+    rnn-tui train --task seq2seq --num-examples 600 --embed 32 \\
+        --hidden 32 --epochs 300 --val-fraction 0
+
+Checkpoints are looked for in checkpoints/, $RNN_TUI_CHECKPOINTS and every
+run under runs/; or type the path of a checkpoint or run directory (ctrl+o)."""
+
+START_MESSAGE = """\
+Type an English sentence and press enter: the greedy and the beam-search translations appear \
+side by side, and the final beam of the selected sentence below.
+
+  go . => va !        a reference after => adds the seeds' BLEU (k = 2)
+  go . ; i lost .     ; separates sentences (so does pasting lines)
+
+Beam size 1 is greedy; α is the length penalty in score = log P / L^α."""
+
 
 def detail_content(row: ResultRow) -> Content:
     """Lines about `row`: first the warnings (source tokens cut by num_steps, source words the
