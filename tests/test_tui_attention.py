@@ -97,6 +97,24 @@ async def test_an_attention_model_opens_on_the_heatmap_and_words_select(
         assert heatmap.display
 
 
+async def test_arrows_in_the_english_field_pick_the_heatmap_word(attention_fake, start_here, tui):  # noqa: F811
+    """Right after translating the focus is in the field, and ↑ ↓ pick the word there too."""
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await translate(pilot, tui, "i'm home .")
+        heatmap = screen.query_one(AttentionMap)
+        field = screen.query_one("#tr-source", Input)
+        assert screen.focused is field and heatmap.selected == 0
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert heatmap.selected == 2 and screen.focused is field
+        await pilot.press("up")
+        await pilot.pause()
+        assert heatmap.selected == 1
+        await pilot.press("ctrl+g", "down")  # the beam shown: nothing to pick
+        await pilot.pause()
+        assert heatmap.selected == 1 and screen.focused is field
+
+
 async def test_a_click_selects_a_target_word(attention_fake, start_here, tui):  # noqa: F811
     async with tui.make_app().run_test(size=(100, 30)) as pilot:
         screen = await translate(pilot, tui, "i lost .")

@@ -124,6 +124,9 @@ class TranslateScreen(ConsoleScreen):
             "Beam/Attention",
             tooltip="show the selected sentence's final beam or its attention heatmap",
         ),
+        # In a text field ↑ ↓ have no use: they pick the heatmap's word, as the panel says.
+        Binding("up", "word(-1)", "Previous word", show=False),
+        Binding("down", "word(1)", "Next word", show=False),
         Binding(
             "ctrl+r",
             "refresh",
@@ -170,9 +173,9 @@ the maximum length; `= greedy` marks the greedy translation when the beam kept i
 new context at every decoding step, c_t = Σ_i α_{t,i} h_i, with weights
 α_t = masked_softmax(a(s_{t−1}, h_i)) over the encoder's outputs h_i (`<pad>` gets exactly 0).
 For such a model the panel below the sentences shows the heatmap of the translation: a row per
-target word, a column per source word, each cell the weight in percent. ↑ ↓ in the heatmap
-select a target word; the source words it attended to are highlighted and named. ctrl+g
-switches between the heatmap and the final beam.
+target word, a column per source word, each cell the weight in percent. ↑ ↓ in the heatmap or
+in a text field select a target word; the source words it attended to are highlighted and
+named. ctrl+g switches between the heatmap and the final beam.
 
 **Greedy is not optimal** — the seeds' worked example (vocabulary A, B, C, `<eos>`, their
 probability tables), computed here:
@@ -380,6 +383,15 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
                 severity="warning",
                 markup=False,
             )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "word":  # a table, the heatmap or the drop-down has its own ↑ ↓
+            focused_field = isinstance(self.focused, Input)
+            return focused_field and self.query_one(TranslationResults).heatmap_shown
+        return super().check_action(action, parameters)
+
+    def action_word(self, delta: int) -> None:
+        self.query_one(TranslationResults).move_word(delta)
 
     def action_examples(self) -> None:
         """Fill in the seeds' examples and translate them. The cursor goes to the end of the

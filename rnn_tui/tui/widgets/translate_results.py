@@ -150,6 +150,15 @@ class TranslationResults(Vertical):
         has_weights = row is not None and getattr(row.translation, "alignment", None) is not None
         return ATTENTION if has_weights else BEAM
 
+    @property
+    def heatmap_shown(self) -> bool:
+        """Whether the attention heatmap of a translation is shown (a word to pick)."""
+        return self._shown and self.view == ATTENTION and self.query_one(AttentionMap).rows > 0
+
+    def move_word(self, delta: int) -> None:
+        """Pick the heatmap's target word `delta` rows away."""
+        self.query_one(AttentionMap).action_move(delta)
+
     def toggle_view(self) -> str:
         """Switch between the beam and the attention heatmap; returns the view now shown."""
         self.chosen_view = BEAM if self.view == ATTENTION else ATTENTION
