@@ -337,6 +337,7 @@ async def test_a_checkpoint_that_fails_to_load_gives_way_to_the_one_shown(
         select = screen.query_one("#inside-checkpoint", Select)
         await until(pilot, lambda: screen.inside is not None)
         assert select.value == str(good)
+        await tui.settle(pilot)  # the facts line fitted to its width
         facts = drawn(screen.query_one("#inside-facts", Static))
         inside = screen.inside
         broken = copy_checkpoint(good, runs / "lm-b" / "checkpoints" / "best.safetensors")

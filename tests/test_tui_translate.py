@@ -24,6 +24,7 @@ from rnn_tui.runs.discover import format_facts
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.screens.translate import EMPTY_MESSAGE, SEEDS_EXAMPLES, TranslateScreen
 from rnn_tui.tui.widgets.checkpoint_picker import PATH
+from rnn_tui.tui.widgets.facts_line import fitted_facts
 from rnn_tui.tui.widgets.translate_input import join_lines, split_sentences
 from rnn_tui.tui.widgets.translate_results import TranslationResults
 from rnn_tui.tui.widgets.translate_tables import BeamTable, SentenceTable
@@ -227,7 +228,7 @@ async def test_key_4_opens_translate_and_enter_shows_greedy_and_beam(fake, tui):
         facts = str(screen.query_one("#tr-facts").render())
         assert facts == (
             "seq2seq ×2 layers · hidden 32 · vocab 13 → 19 · num_steps 10 · val ppl 4.87 · "
-            "BLEU 41.3 · epoch 300 · fra-eng-tiny.safetensors"
+            "BLEU 41.3 · epoch 300\nfra-eng-tiny.safetensors"  # broken between parts
         )
         assert app.focused is screen.query_one("#tr-source")
         await set_field(pilot, screen, "#tr-source", "He's calm.")
@@ -561,6 +562,22 @@ def test_facts_name_what_is_known():
     assert format_facts({}, None) == ""
     facts = {"model": "seq2seq", "bidirectional": True, "layers": 1, "src_vocab": 1200}
     assert format_facts(facts, None) == "seq2seq bidirectional"
+
+
+def test_the_facts_line_breaks_between_parts_and_keeps_the_path():
+    """At 80 columns the second line ended in a dangling "·" and the path was cut off."""
+    parts = "seq2seq ×2 layers · additive attention · hidden 512 · vocab 4,047 → 6,567"
+    parts += " · num_steps 10 · val ppl 3.11 · BLEU 31.5 · epoch 9"
+    path = "checkpoints/fra-eng-attention.safetensors"
+    assert fitted_facts(parts.split(" · "), path, 78).split("\n") == [
+        "seq2seq ×2 layers · additive attention · hidden 512 · vocab 4,047 → 6,567",
+        "num_steps 10 · val ppl 3.11 · BLEU 31.5 · …oints/fra-eng-attention.safetensors",
+    ]
+    assert fitted_facts(parts.split(" · "), path, 118).split("\n")[1] == f"epoch 9 · {path}"
+    assert fitted_facts(parts.split(" · "), path, 30).split("\n") == [
+        "seq2seq ×2 layers",
+        "…fra-eng-attention.safetensors",
+    ]
 
 
 async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(

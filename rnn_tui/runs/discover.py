@@ -272,6 +272,14 @@ def format_facts(facts: dict, path: str | None) -> str:
     "seq2seq bidirectional · hidden 32 · vocab 184 → 201 · num_steps 10 · val ppl 9.12 ·
     BLEU 41.3 · epoch 300 · PATH" for a translation one (src_vocab, tgt_vocab and num_steps are
     the loaded model's, not describe's)."""
+    parts = fact_parts(facts)
+    if path:
+        parts.append(short_path(path))
+    return " · ".join(parts)
+
+
+def fact_parts(facts: dict) -> list[str]:
+    """format_facts's parts before the path, most telling first."""
     parts = []
     if facts.get("model"):
         model = str(facts["model"]) + (" bidirectional" if facts.get("bidirectional") else "")
@@ -297,9 +305,7 @@ def format_facts(facts: dict, path: str | None) -> str:
         parts.append(f"BLEU {facts['bleu']:.1f}")
     if facts.get("epoch") is not None:
         parts.append(f"epoch {facts['epoch']}")
-    if path:
-        parts.append(short_path(path))
-    return " · ".join(parts)
+    return parts
 
 
 def short_path(path: str) -> str:
@@ -388,6 +394,7 @@ __all__ = [
     "SHIPPED_DIR",
     "describe",
     "discover_checkpoints",
+    "fact_parts",
     "format_facts",
     "label_for",
     "read_facts",

@@ -13,11 +13,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
-from textual.widgets import Input, Label, Select, Static
+from textual.widgets import Input, Label, Select
 from textual.worker import Worker, WorkerState
 
-from rnn_tui.runs.discover import discover_checkpoints, format_facts
+from rnn_tui.runs.discover import discover_checkpoints, fact_parts, short_path
 from rnn_tui.tui.collection_pause import collection_paused
+from rnn_tui.tui.widgets.facts_line import FactsLine
 from rnn_tui.tui.widgets.text_field import TextField
 
 PATH = "path"  # the drop-down's "type a path" entry
@@ -103,8 +104,7 @@ class CheckpointPicker(Vertical):
         self._search: Worker | None = None
         # (drop-down value, typed path, facts line) of the checkpoint last loaded, which a
         # choice that fails to load gives way to: its results are the ones still shown.
-        self._loaded: tuple[object, str, str] | None = None
-        self._facts = ""  # the facts line's text
+        self._loaded: tuple[object, str, tuple[tuple[str, ...], str]] | None = None
 
     def compose(self) -> ComposeResult:
         select_id, path_id, path_row_id, facts_id = self._ids
@@ -125,7 +125,7 @@ class CheckpointPicker(Vertical):
                 id=path_id,
                 compact=True,
             )
-        yield Static("looking for checkpoints…", id=facts_id, classes="facts", markup=False)
+        yield FactsLine("looking for checkpoints…", id=facts_id, classes="facts")
 
     # -- what is chosen -----------------------------------------------------------------------
 
@@ -145,11 +145,10 @@ class CheckpointPicker(Vertical):
 
     def show_facts(self, facts: dict, path: str | None) -> None:
         """Put `facts` (rnn_tui.runs.discover.describe's, or more) on the facts line."""
-        self._show_line(format_facts(facts, path))
+        self.query_one(FactsLine).show(fact_parts(facts), short_path(path) if path else "")
 
     def _show_line(self, text: str) -> None:
-        self._facts = text
-        self.query_one(".facts", Static).update(text)
+        self.query_one(FactsLine).show_text(text)
 
     def show_entry_facts(self) -> None:
         """Show the listed facts of the chosen checkpoint again (the last search's: a run
@@ -266,7 +265,8 @@ class CheckpointPicker(Vertical):
         the cursor moves on to `then_focus`."""
         field = self.query_one(Input)
         if self.current_path() == path:
-            self._loaded = (self.query_one(Select).value, self.typed_path, self._facts)
+            facts = self.query_one(FactsLine).shown
+            self._loaded = (self.query_one(Select).value, self.typed_path, facts)
         if field.has_focus and self.current_path() == path:
             self.screen.query_one(self._then_focus).focus()
 
@@ -289,7 +289,7 @@ class CheckpointPicker(Vertical):
         if value == PATH:
             self.query_one(Input).value = typed
         self.query_one(".path-row").display = value == PATH
-        self._show_line(facts)
+        self.query_one(FactsLine).show(*facts)
 
     # -- actions ------------------------------------------------------------------------------
 
