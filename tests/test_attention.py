@@ -280,6 +280,9 @@ def test_a_long_source_is_aligned_as_the_encoder_read_it(attention_checkpoint):
     words = "you we they run walk see the a big small house cat".split()  # 12 > num_steps 10
     t = translator.translate(" ".join(words), beam_size=1)
     assert t.truncated == 2 and t.alignment.source == words[:10]  # <eos> is cut too
+    # num_steps tokens exactly: none is cut, but <eos> has no room (build_array_nmt).
+    t = translator.translate(" ".join(words[:10]), beam_size=1)
+    assert t.truncated == 0 and t.alignment.source == words[:10]
 
 
 def test_a_batch_of_translations_is_each_one_alone(attention_checkpoint):

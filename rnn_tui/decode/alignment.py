@@ -5,8 +5,9 @@ For an attention translator (d2l §10.4) every decoding step t spends its weight
 back in (teacher forcing, [<bos>, y_1, …]) replays exactly the steps that chose it, so one
 forward pass gives the whole target × source matrix, as attention visualisers draw it (abisee's
 attn_vis, Seq2Seq-Vis): row t is the step that wrote target token t (the last row, `<eos>`, when
-the translation finished), column i source token i as the encoder read it (ending in `<eos>`,
-cut at num_steps); each row sums to 1.
+the translation finished), column i source token i as the encoder read it (ending in `<eos>`
+unless the sentence had num_steps tokens or more: build_array_nmt then keeps its first
+num_steps, with no room for `<eos>`); each row sums to 1.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ def align(
     bos: int,
     device: torch.device,
 ) -> Alignment | None:
-    """The Alignment of one source (its ids as the encoder reads them, `<eos>` included) and
-    one chosen output (ids without `<eos>`); None for a model without attention or an empty
-    output that never finished."""
+    """The Alignment of one source (its ids as the encoder reads them, `<eos>` included where
+    num_steps left room for it) and one chosen output (ids without `<eos>`); None for a model
+    without attention or an empty output that never finished."""
     chosen = Chosen(source_ids, source_tokens, target_ids, target_tokens, finished)
     return align_many(model, [chosen], bos, device)[0]
 
