@@ -146,6 +146,7 @@ async def test_a_fixed_context_model_shows_the_beam_and_says_why_no_map(fake, st
         assert any("no attention" in n.message for n in pilot.app._notifications)
         heatmap = screen.query_one(AttentionMap)
         assert " ".join(lines(heatmap)).split()[:4] == NO_ATTENTION.split()[:4]
+        assert heatmap.border_title == "sentence 1: no attention in this model"
 
 
 async def test_a_long_translation_scrolls_with_the_selection(attention_fake, start_here, tui):  # noqa: F811

@@ -240,8 +240,12 @@ class TranslationResults(Vertical):
             f"sentence {row.number}: {count} {what} · score = log P / L^{self.alpha:g}"
         )
         attention = self.query_one(AttentionMap)
-        attention.show(getattr(row.translation, "alignment", None))
-        attention.border_title = f"sentence {row.number}: attention of the translation · ↑↓ a word"
+        alignment = getattr(row.translation, "alignment", None)
+        attention.show(alignment)
+        what = "no attention in this model"
+        if alignment is not None:
+            what = "attention of the translation · ↑↓ a word"
+        attention.border_title = f"sentence {row.number}: {what}"
         self._show_view()
 
     @on(DataTable.RowHighlighted, "#tr-sentences")
