@@ -103,15 +103,17 @@ def test_read_raw_pairs_counts_malformed_lines(tmp_path):
         "\n"
         "empty target\t  \n"
         "\tempty source\n"
+        "\t\n"  # a tab alone: a pair with both sides blank, not a blank line
+        "   \n"
         "Thanks!\tMerci !\n",
         encoding="utf-8",
     )
     pairs, malformed, third = read_raw_pairs(str(path))
     assert pairs == [("Hello.", "Bonjour."), ("Thanks!", "Merci !")]
-    assert malformed == 4 and third == 0
+    assert malformed == 5 and third == 0
     first, bad, _ = read_raw_pairs(str(path), num_examples=1)
     assert first == [("Hello.", "Bonjour.")] and bad == 0
-    assert load_translation(str(path), min_freq=1).malformed == 4
+    assert load_translation(str(path), min_freq=1).malformed == 5
 
 
 def test_read_raw_pairs_errors(tmp_path):

@@ -284,8 +284,9 @@ def read_raw_pairs(
     """Tab-separated sentence pairs of the bundled fra-eng set or a file.
 
     A line is "English<TAB>French", or "English<TAB>French<TAB>attribution" as manythings.org
-    now ships them (the third field is dropped and counted). Other lines with a blank side or
-    another number of fields are skipped and counted as malformed; blank lines are ignored.
+    now ships them (the third field is dropped and counted). Other lines with a blank side (a
+    line of a tab alone too) or another number of fields are skipped and counted as malformed;
+    blank lines (no tab) are ignored.
     `num_examples` keeps the first that many pairs (None or ≤ 0: all); unlike d2l's
     `tokenize_nmt`, whose `i > num_examples` test keeps one line more, 600 means 600.
     """
@@ -312,8 +313,8 @@ def _parse_pairs(text: str, source: str, limit: int | None) -> RawPairs:
     for line in split_lines(text):
         if limit is not None and len(pairs) >= limit:
             break
-        if not line.strip():
-            continue
+        if not line.strip() and "\t" not in line:
+            continue  # a blank line; one holding a tab meant a pair, and counts as malformed
         parts = line.split("\t")
         if len(parts) not in (2, 3) or not parts[0].strip() or not parts[1].strip():
             malformed += 1
