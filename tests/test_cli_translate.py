@@ -188,9 +188,10 @@ def test_unknown_words_are_a_warning(capsys, trained):
     ("args", "fragment"),
     [
         ([], "no sentence to translate"),
-        (["   "], "argument 1: no sentence to translate: the text is blank"),
+        (["   "], "rnn-tui translate: error: sentence 1 is blank\n"),
+        (["go .", ""], "rnn-tui translate: error: sentence 2 is blank\n"),
         (["--file", "-", "--references", "-"], "both read standard input: one may"),
-        (["=> va !"], "argument 1: no sentence to translate"),
+        (["=> va !"], "rnn-tui translate: error: sentence 1: no sentence to translate in"),
     ],
 )
 def test_no_sentence_is_an_error(capsys, trained, args, fragment):

@@ -42,9 +42,10 @@ def print_json(record: object, **options) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str) -> int:
-    """Report bad input as one line on stderr; the exit status for it is 2."""
-    say(f"rnn-tui: error: {message}")
+def fail(message: str, command: str = "") -> int:
+    """Report bad input as one line on stderr; the exit status for it is 2. With `command`,
+    the line starts as argparse's usage errors of that command do ("rnn-tui translate: ")."""
+    say(f"{'rnn-tui ' + command if command else 'rnn-tui'}: error: {message}")
     return 2
 
 

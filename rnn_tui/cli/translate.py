@@ -46,7 +46,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
         raise ValueError("--file - and --references - both read standard input: one may")
     sentences: list[str] = []
     references: list[str | None] = []
-    items = [(f"argument {i}", text) for i, text in enumerate(args.sentences, 1)]
+    # Numbered among the sentences: argparse's "argument N" would count every word of argv.
+    items = [(f"sentence {i}", text) for i, text in enumerate(args.sentences, 1)]
     if args.file is not None:
         where = "stdin" if args.file == "-" else args.file
         items += [
@@ -54,6 +55,8 @@ def _inputs(args: argparse.Namespace) -> tuple[list[str], list[str | None]]:
             for n, line in _read_lines(args.file, "sentences", args.encoding)
         ]
     for where, text in items:
+        if not text.strip():  # a file's blank lines are skipped: an argument's is a mistake
+            raise ValueError(f"{where} is blank")
         try:
             sentence, reference = parse_line(text)
         except TranslateError as exc:
@@ -149,8 +152,8 @@ def _warnings_of(translator, t) -> list[str]:
 def run(args: argparse.Namespace) -> int:
     try:
         sentences, references = _inputs(args)
-    except ValueError as exc:
-        return fail(str(exc))
+    except ValueError as exc:  # the arguments' own problem: said as argparse says its own
+        return fail(str(exc), command="translate")
 
     from rnn_tui.decode.translate import TranslateError, corpus_bleu, load_translator
 
