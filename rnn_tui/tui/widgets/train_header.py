@@ -34,6 +34,9 @@ STATUS_MARKS = {
     "died": ("†", "red"),  # says running/paused, but its trainer is gone
 }
 PROGRESS_STEPS = 1000
+# The bar's widest, its narrowest (narrower, only its percentage shows) and the cells kept for
+# the progress line beside it ("epoch 154/400 · 21s elapsed · ETA 33s" and a little more).
+BAR_CELLS, BAR_MIN, PROGRESS_ROOM = 24, 8, 40
 AUTO_HEIGHT = {"run-metrics"}  # `height: auto`: may wrap onto more rows at narrow widths
 # The empty state, short enough for the title row of an 80-column terminal (27 cells there).
 NO_RUN = "no run yet: s start, o open"
@@ -81,13 +84,13 @@ def where(snap: Snapshot) -> str:
 
 @dataclass(frozen=True)
 class TitleLine:
-    """The title row, fitted to its width: whole where the run's name fits, else without the
-    status word (its mark and colour stay), what follows the name cut by an ellipsis; narrower
-    still, the name loses its middle, keeping its task and model and the time that tells runs
-    apart. At 80 columns the whole title wrapped after "✓ finished": the name was not shown."""
+    """The title row, fitted to its width: whole where the run's name fits, what follows the
+    name cut by an ellipsis; narrower, the name loses its middle, keeping its task and model and
+    the time that tells runs apart. The status word always stays: at 80 columns beside the panel
+    it was the title's first loss ("■  lm-lstm-20261204-124259…": stopped, or finished?)."""
 
     forms: tuple[tuple[Text, int], ...]  # (title, cells through the run's name), whole first
-    head: Text  # the mark and the gap before the name, for the narrowest form
+    head: Text  # the mark, status word and gap before the name, for the narrowest form
     name: str
 
     def fitted(self, width: int) -> Text:
@@ -97,7 +100,7 @@ class TitleLine:
         keep = width - self.head.cell_len - 1  # the name's characters beside its "…"
         if keep < 6:
             return self.forms[-1][0]
-        left = keep // 3
+        left = keep // 2
         name = f"{self.name[:left]}…{self.name[len(self.name) - (keep - left) :]}"
         return Text.assemble(self.head, (name, "bold"), no_wrap=True, overflow="ellipsis")
 
@@ -130,7 +133,7 @@ def whole_parts(text: Text, core: int, width: int) -> Text:
 
 def title_line(snap: Snapshot, starting: str | None = None) -> TitleLine:
     """`title_text`'s title in the forms `TitleLine` fits to the header's width."""
-    forms = tuple(_title(snap, starting, status_word) for status_word in (True, False))
+    forms = (_title(snap, starting),)
     short, core = forms[-1]
     head = short[: core - cell_len(snap.name)]
     return TitleLine(forms, head, snap.name)
@@ -140,10 +143,10 @@ def title_text(snap: Snapshot, starting: str | None = None) -> Text:
     """Status mark and word, run name, what it trains; `starting` (not None): a trainer this
     app started that has not written its status yet (it is loading torch and the corpus), with
     the last line it logged ("tokenizing wiki.txt: 45 %"), if any."""
-    return _title(snap, starting, status_word=True)[0]
+    return _title(snap, starting)[0]
 
 
-def _title(snap: Snapshot, starting: str | None, status_word: bool) -> tuple[Text, int]:
+def _title(snap: Snapshot, starting: str | None) -> tuple[Text, int]:
     """The title (one line, cut by an ellipsis) and the cells it takes through the name."""
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
     status = snap.status
@@ -151,8 +154,7 @@ def _title(snap: Snapshot, starting: str | None, status_word: bool) -> tuple[Tex
     if starting is not None and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
         note = starting
-    head = f"{mark} {status}" if status_word else mark
-    text = Text.assemble((head, f"bold {style}"), "  ", (snap.name, "bold"))
+    text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
     text.no_wrap, text.overflow = True, "ellipsis"
     core = text.cell_len
     if note:
@@ -164,23 +166,65 @@ def _title(snap: Snapshot, starting: str | None, status_word: bool) -> tuple[Tex
     return text, core
 
 
-def progress_text(snap: Snapshot) -> str:
+def progress_parts(snap: Snapshot) -> tuple[tuple[str, str], ...]:
+    """The progress line's parts, each with its kind: "epoch", "batch", "elapsed", "end"."""
     epochs = snap.epochs if snap.epochs is not None else "?"
     if snap.batch and snap.batches:
         # Partway through an epoch: the one under way, as the trainer's own lines count it
         # ("stopped in epoch 4 after minibatch 76/137"), not the epochs completed before it.
-        parts = [f"epoch {snap.epoch + 1}/{epochs}", f"batch {snap.batch}/{snap.batches}"]
+        parts = [("epoch", f"epoch {snap.epoch + 1}/{epochs}")]
+        parts.append(("batch", f"batch {snap.batch}/{snap.batches}"))
     else:
-        parts = [f"epoch {snap.epoch}/{epochs}"]
-    parts.append(f"{fmt_duration(snap.elapsed)} elapsed")
+        parts = [("epoch", f"epoch {snap.epoch}/{epochs}")]
+    parts.append(("elapsed", f"{fmt_duration(snap.elapsed)} elapsed"))
     if snap.status == "finished":
-        parts.append("done")
+        parts.append(("end", "done"))
     elif snap.active and snap.status != "paused":  # paused, no time to the end is counting
         # The estimate ran out but the trainer is still at work (a last slow epoch, the final
         # checkpoint): "ETA 0s" for seconds would be wrong.
         ran_out = snap.eta is not None and snap.eta < 0.5
-        parts.append("finishing" if ran_out else f"ETA {fmt_duration(snap.eta)}")
-    return " · ".join(parts)
+        parts.append(("end", "finishing" if ran_out else f"ETA {fmt_duration(snap.eta)}"))
+    return tuple(parts)
+
+
+def progress_text(snap: Snapshot) -> str:
+    return " · ".join(text for _, text in progress_parts(snap))
+
+
+# What a narrow progress line gives up first: the batch, then the time elapsed, then the epoch;
+# the ETA (or "done") stays. At 80 columns the line was cut after "epoch 9/12 ·".
+LEAST_NEEDED = ("batch", "elapsed", "epoch")
+
+
+@dataclass(frozen=True)
+class ProgressLine:
+    """The progress line fitted to its width: whole where it fits, else without its least
+    needed parts (LEAST_NEEDED), one at a time."""
+
+    parts: tuple[tuple[str, str], ...]
+
+    def fitted(self, width: int) -> str:
+        parts = list(self.parts)
+        for kind in ("", *LEAST_NEEDED):
+            parts = [p for p in parts if p[0] != kind]
+            line = " · ".join(text for _, text in parts)
+            if cell_len(line) <= width:
+                break
+        return line
+
+
+class ProgressText(Static):
+    """The progress line, fitted to the width it is given each time it is drawn."""
+
+    line: ProgressLine | None = None
+
+    def show(self, line: ProgressLine) -> None:
+        if line != self.line:
+            self.line = line
+            self.refresh()
+
+    def render(self) -> str:
+        return self.line.fitted(self.content_size.width) if self.line else ""
 
 
 def _latest(snap: Snapshot, name: str) -> float | None:
@@ -275,7 +319,7 @@ class RunHeader(Vertical):
         width: auto;
     }
     RunHeader #run-progress Bar {
-        width: 24;
+        width: 24;  /* BAR_CELLS; on_resize narrows it */
     }
     RunHeader #run-eta {
         width: 1fr;
@@ -307,13 +351,21 @@ class RunHeader(Vertical):
             yield StillProgressBar(
                 total=PROGRESS_STEPS, show_eta=False, show_percentage=True, id="run-progress"
             )
-            yield Static("", id="run-eta", markup=False)
+            yield ProgressText("", id="run-eta", markup=False)
         yield Static("", id="run-metrics", markup=False)
 
     def on_mount(self) -> None:
         self.query_one("#run-progress-row").display = False
         self._drawn: dict[str, object] = {}
         self._phase: tuple[object, ...] | None = None  # run, status, trainer at work: drawn last
+
+    def on_resize(self) -> None:
+        """The bar yields to the progress line: narrower, then hidden (its percentage stays)."""
+        room = self.content_size.width - 6 - PROGRESS_ROOM  # 6: the percentage and a gap
+        bar = self.query_one("#run-progress Bar")
+        bar.display = room >= BAR_MIN
+        if bar.display:
+            bar.styles.width = min(BAR_CELLS, room)
 
     def _update(
         self, widget_id: str, content: str | RenderableType, *, shrink: bool = True
@@ -362,7 +414,7 @@ class RunHeader(Vertical):
         self.query_one("#run-progress", ProgressBar).update(
             progress=round(snap.progress * PROGRESS_STEPS)
         )
-        self._update("run-eta", progress_text(snap))
+        self.query_one(ProgressText).show(ProgressLine(progress_parts(snap)))
         # While one run keeps its status (and its trainer), its numbers' line keeps the rows it
         # has had: numbers that change length wrapped it onto one more row and back every few
         # seconds, and each time the plots below moved and were built again.
