@@ -10,6 +10,8 @@ import shutil
 
 from test_tui_train import RECORDED, T0, open_path, runs, show_train, train_app  # noqa: F401
 
+from rnn_tui.tui.widgets.runs_table import RunsTable
+
 
 def shown(widget) -> str:
     """The widget's first row as the terminal shows it."""
@@ -39,3 +41,31 @@ async def test_the_header_keeps_its_eta_and_status_at_80_columns(runs, tui, trai
         title = shown(screen.query_one("#run-title"))
         assert title.startswith("● running  lm-"), title
         assert "…" in title and title.rstrip().endswith("124259"), title
+
+
+async def test_the_runs_table_shows_its_scores_at_80_columns(runs, tui, train_app):
+    shutil.copytree(runs / "lm-lstm-recorded", runs / "lm-lstm-bidir-20261203-183412")
+    app = train_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await show_train(pilot, tui)
+        side = screen.query_one("#train-side")
+        assert side.display
+        await pilot.press("t")
+        table = screen.query_one(RunsTable)
+        for _ in range(200):  # the list comes from a thread worker
+            if table.row_count >= 4:
+                break
+            await pilot.pause(0.05)
+        await tui.settle(pilot)
+        assert not side.display  # the panel made way for the table
+        keys = [str(k.value) for k in table.columns]
+        # No run has a BLEU or macro-F1: no empty columns for them.
+        assert keys[:6] == ["name", "model", "status", "epoch", "best_val_ppl", "tokens_per_s"]
+        # The scores on screen; the settings that differ follow, a scroll away.
+        width = sum(c.get_render_width(table) for c in list(table.columns.values())[:6])
+        assert width <= table.size.width, (width, table.size.width)
+        names = [str(table.get_row_at(i)[0]).strip(" █") for i in range(table.row_count)]
+        assert any(n.startswith("lm-") and n.endswith("…183412") for n in names), names
+        await pilot.press("t")
+        await tui.settle(pilot)
+        assert side.display  # back as it was

@@ -25,6 +25,10 @@ SORTED_MARK = {False: " ▲", True: " ▼"}
 SHOWN_SETTINGS = ("model", "epochs", "attention")  # settings the fixed columns already show
 MAX_SETTINGS = 24  # differing settings shown as columns (a hand-made config may have hundreds)
 MAX_CELL = 40  # characters of a setting's value (a long path ends in "…")
+# Score columns shown only where a listed run has the score (or the table is sorted by it): an
+# LM's table showed empty BLEU and macro-F1 columns and cut the last at 120 columns.
+SCORES = ("best_bleu", "best_macro_f1", "best_val_ppl", "tokens_per_s")
+MIN_NAME = 12  # a run's name is cut in its middle to leave room for the scores, to this at least
 
 
 class RunsTable(SteadyTable):
@@ -68,7 +72,14 @@ class RunsTable(SteadyTable):
         ticked = [e for e in self._entries if e.get("path") in self._colors]
         compared = ticked if len(ticked) >= 2 else self._entries
         settings = [k for k in differing(compared) if k not in SHOWN_SETTINGS][:MAX_SETTINGS]
-        keys = [c.key for c in COLUMNS] + [f"config:{k}" for k in settings]
+        columns = [
+            c
+            for c in COLUMNS
+            if c.key not in SCORES
+            or c.key == self.sort_key
+            or any(c.value(e) is not None for e in self._entries)
+        ]
+        keys = [c.key for c in columns] + [f"config:{k}" for k in settings]
         if self.sort_key not in {k.removeprefix("config:") for k in keys}:
             self.sort_key, self.descending = "best_val_ppl", False
         ordered = sort_entries(self._entries, self.sort_key, self.descending)
@@ -76,10 +87,11 @@ class RunsTable(SteadyTable):
             (
                 str(e.get("path")),
                 self._colors.get(str(e.get("path"))),
-                tuple(self._cells(e, settings, e in compared)),
+                tuple(self._cells(e, columns, settings, e in compared)),
             )
             for e in ordered
         )
+        rows = self._names_fitted(rows, keys)
         shown = (tuple(keys), self.sort_key, self.descending, rows)
         if shown == self._shown:
             return
@@ -88,19 +100,42 @@ class RunsTable(SteadyTable):
         self.clear(columns=True)
         self._keys = keys
         for key in keys:
-            name = key.removeprefix("config:")
-            title = next((c.title for c in COLUMNS if c.key == key), name[:MAX_CELL])
-            if name == self.sort_key:
-                title += SORTED_MARK[self.descending]
-            self.add_column(title, key=key)
+            self.add_column(self._title(key), key=key)
         for row_path, color, cells in rows:
             swatch = Text("█ " if color else "  ", style=RUN_STYLES.get(color or "", ""))
             self.add_row(swatch + cells[0], *cells[1:], key=row_path)
         if path is not None and path in {r[0] for r in rows}:
             self.move_cursor(row=self.get_row_index(path))
 
-    def _cells(self, entry: Mapping, settings: Sequence[str], compared: bool) -> list[Text]:
-        cells = [Text(plain(c.text(entry)), no_wrap=True) for c in COLUMNS]
+    def _names_fitted(self, rows: tuple, keys: Sequence[str]) -> tuple:
+        """`rows` with the runs' names cut in their middle ("lm-lstm…04-125836") where the
+        table's width would otherwise leave the scores off-screen, beside the side panel."""
+        if not rows or not self.size.width:
+            return rows
+        others = 0  # the fixed columns' cells; the differing settings follow a scroll away
+        for i, key in enumerate(keys[1:], start=1):
+            if key.startswith("config:"):
+                break
+            title = self._title(key)
+            others += max(len(title), *(r[2][i].cell_len for r in rows)) + 2
+        room = max(MIN_NAME, self.size.width - 2 - others - 4)  # 2: scrollbar; 4: swatch, pad
+        return tuple(
+            (path, color, (_middle_cut(cells[0], room), *cells[1:])) for path, color, cells in rows
+        )
+
+    def _title(self, key: str) -> str:
+        name = key.removeprefix("config:")
+        title = next((c.title for c in COLUMNS if c.key == key), name[:MAX_CELL])
+        return title + SORTED_MARK[self.descending] if name == self.sort_key else title
+
+    def on_resize(self) -> None:
+        if self._entries:
+            self.show(self._entries, self._colors)
+
+    def _cells(
+        self, entry: Mapping, columns: Sequence, settings: Sequence[str], compared: bool
+    ) -> list[Text]:
+        cells = [Text(plain(c.text(entry)), no_wrap=True) for c in columns]
         for key in settings:
             style = DIFF_STYLE if compared else "dim"
             value = plain(setting_text(entry, key))
@@ -152,6 +187,17 @@ class RunsTable(SteadyTable):
         # Enter, or a click on a row, ticks or unticks it.
         event.stop()
         self.post_message(self.Toggled(str(event.row_key.value)))
+
+
+def _middle_cut(text: Text, width: int) -> Text:
+    """`text` in at most `width` cells, its middle replaced by "…" (a run's time stays)."""
+    if text.cell_len <= width:
+        return text
+    words = text.plain
+    left = (width - 1) // 2
+    cut = Text(f"{words[:left]}…{words[len(words) - (width - 1 - left) :]}", no_wrap=True)
+    cut.stylize(text.style)
+    return cut
 
 
 __all__ = ["RunsTable"]
