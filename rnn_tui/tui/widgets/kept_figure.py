@@ -10,7 +10,9 @@ size, or under another theme.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import ClassVar
 
+from rich.text import Text
 from textual.app import RenderResult
 from textual_plotext import PlotextPlot
 
@@ -23,6 +25,10 @@ class KeptFigurePlot(FirstDrawLater, PlotextPlot):
     (first_draw.py)."""
 
     FIRST_DRAW_UPDATES = 2
+    # Rows a readable figure needs; lower, a one-line note in its place. In five rows plotext
+    # drew a frame with no curve and its y labels upside down (10 above 20).
+    MIN_HEIGHT: ClassVar[int] = 0
+    plot_title = ""
 
     def __init__(
         self, *, name: str | None = None, id: str | None = None, classes: str | None = None
@@ -38,6 +44,11 @@ class KeptFigurePlot(FirstDrawLater, PlotextPlot):
     def render(self) -> RenderResult:
         if self._first_draw_waits():
             return ""
+        if 0 < self.size.height < self.MIN_HEIGHT:
+            note = f"{self.plot_title}: too little room to plot it".lstrip(": ")
+            text = Text(note, style="dim")
+            text.truncate(self.size.width, overflow="ellipsis")  # one line, as Textual wraps
+            return text
         key = (self._replots, self.size, self.theme, self.app.theme)
         if self._drawn is None or self._drawn[0] != key:
             self._drawn = key, self.finish_figure(super().render())

@@ -56,6 +56,8 @@ class LinePlot(KeptFigurePlot):
     """Labelled line series with optional log10 axes, replotted on data change and resize;
     zoom, pan, a log/linear y toggle and smoothing of the noisy series (module docstring)."""
 
+    MIN_HEIGHT = 7  # two rows of curve between the title and the x axis (KeptFigurePlot)
+
     DEFAULT_CSS = """
     LinePlot:focus {
         background-tint: $foreground 4%;
