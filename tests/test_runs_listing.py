@@ -341,3 +341,14 @@ def test_a_run_folder_whose_name_is_not_utf8_is_listed_with_its_bytes_escaped(tm
     shutil.copytree(forecast, picked / os.fsdecode(b"bad\xffname"))
     labels = [e["label"] for e in discover_checkpoints(picked, shipped=[])]
     assert labels == ["bad\\xffname/best · forecast · run"]
+
+
+def test_no_runs_in_the_default_folder_says_how_to_look_elsewhere(tmp_path, capsys, monkeypatch):
+    # From another folder, `rnn-tui runs` looked in its ./runs and said only "no runs yet".
+    monkeypatch.delenv("RNN_TUI_RUNS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs").mkdir()
+    assert main(["runs"]) == 0
+    out = capsys.readouterr().out
+    assert f"no runs in {tmp_path / 'runs'} yet" in out
+    assert "--dir ROOT or $RNN_TUI_RUNS" in out

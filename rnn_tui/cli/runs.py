@@ -105,9 +105,11 @@ def run(args: argparse.Namespace) -> int:
                 f"(rnn-tui runs --dir {visible(quote(str(root.parent)))})"
             )
             return 0
+        # ./runs by default: from another folder, say how to look where the runs are.
+        elsewhere = "" if args.dir is not None else " (runs elsewhere: --dir ROOT or $RNN_TUI_RUNS)"
         print(
             f"no runs in {visible(str(root))} yet: start one with `rnn-tui train` "
-            "(see rnn-tui train --help)"
+            f"(see rnn-tui train --help){elsewhere}"
         )
         return 0
 
