@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -42,9 +43,30 @@ def print_json(record: object, **options) -> None:
     sys.stdout.flush()
 
 
+def other_rank() -> bool:
+    """Whether this process is one of torchrun's ranks other than 0 (RANK a whole number from 1
+    below WORLD_SIZE): every rank checks the same options, and rank 0 alone says what is wrong."""
+    try:
+        rank, world = int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
+    except ValueError:
+        return False  # not torchrun's: the launch check names the variable
+    return 0 < rank < world
+
+
+def quiet_exit_wait() -> None:
+    """A rank other than 0 leaves after a second: torchrun stops every worker once one has
+    exited, and rank 0, a moment behind, could be stopped before its line is out."""
+    time.sleep(1.0)
+
+
 def fail(message: str, command: str = "") -> int:
     """Report bad input as one line on stderr; the exit status for it is 2. With `command`,
-    the line starts as argparse's usage errors of that command do ("rnn-tui translate: ")."""
+    the line starts as argparse's usage errors of that command do ("rnn-tui translate: ").
+    Under torchrun, rank 0 alone reports it (each rank found the same; N copies of the line
+    said nothing more)."""
+    if other_rank():
+        quiet_exit_wait()
+        return 2
     say(f"{'rnn-tui ' + command if command else 'rnn-tui'}: error: {message}")
     return 2
 

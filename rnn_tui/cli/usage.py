@@ -7,6 +7,7 @@ import argparse
 import os
 import sys
 
+from rnn_tui.cli.output import other_rank, quiet_exit_wait
 from rnn_tui.options import Option, OptionError
 from rnn_tui.quoting import bounded, visible
 
@@ -46,6 +47,9 @@ class Parser(argparse.ArgumentParser):
             sys.exit(1)
 
     def error(self, message: str) -> None:  # noqa: D401 - argparse hook
+        if other_rank():  # under torchrun rank 0 says it (cli/output.py fail)
+            quiet_exit_wait()
+            self.exit(2)
         line = visible(f"{self.prog}: error: {message} (see {self.prog} --help)")
         self.exit(2, bounded(line) + "\n")
 
