@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -608,14 +609,43 @@ def test_a_run_without_a_checkpoint_says_how_to_start_it_again(corpus, tmp_path,
     # --resume": each message sent the user to the other.
     run = tmp_path / "run"
     assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
-    for name in ("last", "best"):
-        (run / "checkpoints" / f"{name}.json").unlink()
+    # As a run that failed in its first epoch leaves it: no epoch done, no checkpoint.
+    shutil.rmtree(run / "checkpoints")
+    lines = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (run / "metrics.jsonl").write_text(lines[0], encoding="utf-8")
+    (run / "status.json").write_text('{"status": "failed", "message": "x"}', encoding="utf-8")
     before = (run / "metrics.jsonl").read_bytes()
     code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
     assert code == 2 and "ended before its first checkpoint" in err and "remove the folder" in err
     code, _, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
     assert code == 2 and "ended before its first checkpoint" in err and "--resume" not in err
     assert (run / "metrics.jsonl").read_bytes() == before
+
+
+def test_a_finished_run_whose_checkpoints_were_removed_is_not_told_to_start_again(
+    corpus, tmp_path, capsys, monkeypatch
+):
+    # It said "ended before its first checkpoint: ... remove the folder" of a finished run, and
+    # `rnn-tui runs` listed it as finished without a word.
+    monkeypatch.setenv("COLUMNS", "200")
+    run = tmp_path / "runs" / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run)), capsys)[0] == 0
+    shutil.rmtree(run / "checkpoints")
+    before = (run / "metrics.jsonl").read_bytes()
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2, err
+    assert f"cannot resume {run}: its checkpoints are missing" in err
+    assert str(run / "checkpoints") in err and "another --run-dir" in err
+    assert "first checkpoint" not in err and "remove" not in err
+    code, _, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
+    assert code == 2 and "its checkpoints are missing" in err and "remove" not in err
+    assert (run / "metrics.jsonl").read_bytes() == before
+    code, out, _ = call(["runs", "--dir", str(run.parent)], capsys)
+    assert code == 0 and "finished" in out
+    assert "note: run: checkpoints/ holds no last.json or best.json: it cannot be resumed" in out
+    code, out, _ = call(["runs", "--dir", str(run.parent), "--json"], capsys)
+    (entry,) = json.loads(out)["runs"]
+    assert len(entry["notes"]) == 1 and "cannot be resumed" in entry["notes"][0]
 
 
 def test_a_bidirectional_run_is_named_so(corpus, tmp_path, capsys, monkeypatch):

@@ -10,6 +10,7 @@ from pathlib import Path
 from rnn_tui.cli.output import warn
 from rnn_tui.files import FileProblem, is_folder, kind_of, look
 from rnn_tui.quoting import plain
+from rnn_tui.runs.resumable import has_checkpoint
 
 
 def holds_run(path: Path) -> bool:
@@ -29,10 +30,23 @@ def held_message(folder: Path) -> str:
             f"{folder} already holds a run: continue it with --resume {folder}, "
             "or choose another --run-dir"
         )
+    lost = lost_checkpoints(folder)
+    if lost:
+        return f"{folder} already holds a run: {lost}; choose another --run-dir"
     return (
         f"{folder} already holds a run that ended before its first checkpoint (nothing to "
         "resume): remove the folder to start it again, or choose another --run-dir"
     )
+
+
+def lost_checkpoints(folder: Path) -> str | None:
+    """What a run that holds no checkpoint lacks when it had saved some (it finished, stopped
+    or completed an epoch); None when it ended before its first."""
+    from rnn_tui.runs.listing import run_entry
+    from rnn_tui.runs.resumable import missing, saved_one
+
+    entry = run_entry(folder)
+    return missing(folder) if saved_one(entry["status"], entry["epoch"]) else None
 
 
 def not_resumable(
@@ -64,17 +78,6 @@ def checkpoints_problem(folder: Path) -> str | None:
         f"{folder / 'checkpoints'} is {kind_of(seen.st_mode)}, not the folder of the run's "
         "checkpoints: put the checkpoints back there to continue the run"
     )
-
-
-def has_checkpoint(folder: Path) -> bool:
-    try:
-        return any(
-            look(base / f"{name}.json", "--resume") is not None
-            for base in (folder / "checkpoints", folder)
-            for name in ("last", "best")
-        )
-    except FileProblem:
-        return True  # what cannot be looked into is the checkpoint loader's to name
 
 
 def pid_is_live(pid: object) -> bool:

@@ -73,7 +73,7 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
 
 def run(args: argparse.Namespace) -> int:
 
-    from rnn_tui.runs.listing import STATUS_UNREADABLE, is_run_folder, list_runs
+    from rnn_tui.runs.listing import is_run_folder, list_runs
     from rnn_tui.runs.rundir import default_runs_root
 
     root = expanded(args.dir) if args.dir is not None else default_runs_root()
@@ -118,10 +118,10 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     console.print(_table(entries, plain(str(root)), console.width))
     for entry in entries:
-        # Its row shows what the other files say; the status column alone is a guess.
-        message = entry.get("message")
-        if isinstance(message, str) and message.startswith(STATUS_UNREADABLE):
-            console.print(Text(f"note: {plain(str(entry.get('name')))}: {message}"))
+        # Its row shows what the files say; a note says what in them is wrong or missing.
+        notes = entry.get("notes")
+        for note in notes if isinstance(notes, list) else []:
+            console.print(Text(f"note: {plain(str(entry.get('name')))}: {plain(str(note))}"))
     return 0
 
 

@@ -28,6 +28,7 @@ from rnn_tui.cli.run_claim import (
     has_checkpoint,
     held_message,
     holds_run,
+    lost_checkpoints,
     not_resumable,
 )
 from rnn_tui.files import FileProblem, is_folder, kind_of, look
@@ -107,6 +108,13 @@ def run(args: argparse.Namespace) -> int:
         if problem or not has_checkpoint(folder):
             if claimed is not None:
                 claimed.release()
+            lost = None if problem else lost_checkpoints(folder)
+            if lost:
+                # A run with results: its history stays, a new run goes elsewhere.
+                problem = (
+                    f"cannot resume {folder}: {lost}; put them back to continue it, or start "
+                    "a new run under another --run-dir"
+                )
             return fail(
                 problem
                 or f"{folder} ended before its first checkpoint: nothing to resume; remove the "

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from rnn_tui.quoting import plain
 from rnn_tui.runs.liveness import DIED, dead_run
+from rnn_tui.runs.resumable import LOST_NOTE, has_checkpoint, saved_one
 from rnn_tui.runs.rundir import (
     CHECKPOINTS_DIR,
     CONFIG_FILE,
@@ -145,7 +146,7 @@ def _count(value: object) -> int | None:
 STATUS_UNREADABLE = "status.json is unreadable"  # how a listed run's message starts then
 
 
-def _run_entry(folder: Path) -> dict:
+def run_entry(folder: Path) -> dict:
     """The list row of one run folder. Everything read from the folder is checked for its type
     (strings are plain text, counts whole numbers, else None/"unknown"), so a hand-edited or
     hostile file shows as unknown values, never breaks or steers the renderer."""
@@ -166,6 +167,7 @@ def _run_entry(folder: Path) -> dict:
         "best_macro_f1": None,
         "tokens_per_s": None,
         "config": {},
+        "notes": [],
         "updated": max(_mtime(run.config_path), _mtime(run.status_path), _mtime(run.metrics_path)),
     }
     try:
@@ -180,6 +182,7 @@ def _run_entry(folder: Path) -> dict:
         # still say what the run is and did (and --resume works), so the row shows them.
         status = {}
         entry["message"] = plain(f"{STATUS_UNREADABLE}: {exc}")
+        entry["notes"].append(entry["message"])
     entry["model"] = _text(config.get("model"))
     entry["bidirectional"] = config.get("bidirectional") is True
     entry["config"] = _settings(config)
@@ -205,6 +208,9 @@ def _run_entry(folder: Path) -> dict:
         entry["epoch"] = _count(last_epoch.get("epoch", 0))
         if entry["epochs"] is None:
             entry["epochs"] = _count(last_epoch.get("epochs"))
+    # Its row says finished 4/4; without a checkpoint it can be neither resumed nor used.
+    if saved_one(entry["status"], entry["epoch"]) and not has_checkpoint(folder):
+        entry["notes"].append(LOST_NOTE)
     return entry
 
 
@@ -232,8 +238,9 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     held-out one-step RMSE of a forecast run, else None), best_macro_f1 (the highest held-out
     macro-F1 of a classify or tag run, else None), tokens_per_s (the median of its epochs'
     tokens/s, or None), config (its scalar settings: plain text, finite numbers, booleans),
-    updated (unix time of its latest write). Strings are str, numbers finite numbers, else None.
-    A missing root gives [].
+    notes (what is wrong with its files, one plain line each: a damaged status.json, checkpoints
+    missing from a run that saved some), updated (unix time of its latest write). Strings are
+    str, numbers finite numbers, else None. A missing root gives [].
     """
     root = Path(root) if root is not None else default_runs_root()
     try:
@@ -241,7 +248,7 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
         folders = {p.parent for name in RUN_MARKS for p in root.glob(f"*/{name}")}
     except OSError:
         return []
-    entries = [_run_entry(folder) for folder in folders]
+    entries = [run_entry(folder) for folder in folders]
     entries.sort(key=lambda e: (-e["updated"], e["name"]))
     return entries
 
@@ -255,4 +262,11 @@ def model_label(entry: Mapping) -> object:
     return model
 
 
-__all__ = ["RUN_MARKS", "STATUS_UNREADABLE", "is_run_folder", "list_runs", "model_label"]
+__all__ = [
+    "RUN_MARKS",
+    "STATUS_UNREADABLE",
+    "is_run_folder",
+    "list_runs",
+    "model_label",
+    "run_entry",
+]

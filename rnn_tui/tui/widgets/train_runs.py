@@ -67,7 +67,12 @@ def run_details(entry: Mapping) -> str:
     # A running run's message is where it was when it (re)started ("epoch 31/3500"), written
     # once: the epoch above, from its metrics, is the current one.
     message = entry.get("message") if entry.get("status") != "running" else ""
-    text = " · ".join(details) + (f"\n{message}" if message else "")
+    # What is wrong with its files (`rnn-tui runs` prints them under its table).
+    notes = entry.get("notes")
+    notes = (
+        [n for n in notes if isinstance(n, str) and n != message] if isinstance(notes, list) else []
+    )
+    text = "\n".join([" · ".join(details), *([message] if message else []), *notes])
     # Values from a run's files, shown as they are: never markup, never a control sequence.
     return plain(text, lines=True)
 
