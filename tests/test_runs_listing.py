@@ -68,7 +68,13 @@ def test_entries_hold_plain_values_of_the_promised_types(hostile):
             assert entry[key] is None or isinstance(entry[key], str) and entry[key].isprintable()
         for key in ("epoch", "epochs"):
             assert entry[key] is None or type(entry[key]) is int and entry[key] >= 0
-    assert by_name["closing-tag"]["status"] == "[/]"  # kept, as text
+        assert all(isinstance(note, str) and note.isprintable() for note in entry["notes"])
+    # No status a trainer writes: unknown, and a note quotes it, as text.
+    closing = by_name["closing-tag"]
+    assert closing["status"] == "unknown" and closing["message"] == "[/]"
+    assert closing["notes"] == [
+        "status.json: \"status\" is '[/]', not one of running|paused|stopped|finished|failed"
+    ]
     number = by_name["number-model"]
     assert (number["model"], number["task"], number["epochs"], number["status"]) == (
         None,
@@ -352,3 +358,67 @@ def test_no_runs_in_the_default_folder_says_how_to_look_elsewhere(tmp_path, caps
     out = capsys.readouterr().out
     assert f"no runs in {tmp_path / 'runs'} yet" in out
     assert "--dir ROOT or $RNN_TUI_RUNS" in out
+
+
+STATUS_LINE = "running|paused|stopped|finished|failed"
+
+
+@pytest.mark.parametrize(
+    ("file", "edit", "note"),
+    [
+        ("status.json", {"status": 5}, f'status.json: "status" is 5, not one of {STATUS_LINE}'),
+        ("status.json", {}, f'status.json: there is no "status" (one of {STATUS_LINE})'),
+        (
+            "status.json",
+            {"status": "done"},
+            f"status.json: \"status\" is 'done', not one of {STATUS_LINE}",
+        ),
+        ("status.json", {"status": "finished", "message": 5}, '"message" is 5, not text'),
+        ("status.json", {"status": "running", "pid": "me"}, "\"pid\" is 'me', not a process id"),
+        ("status.json", {"status": "finished", "updated": -1}, '"updated" is -1, not a time'),
+        ("config.json", {"epochs": "x"}, "config.json: epochs must be an integer"),
+        ("config.json", {"hidden": 0}, "config.json: hidden must be an integer in [1, "),
+        ("config.json", {"task": 5}, 'config.json: "task" is 5, not one of lm|seq2seq|'),
+        (
+            "metrics.jsonl",
+            {"event": "epoch", "epoch": -1, "val_ppl": 2.0},
+            'metrics.jsonl: 1 epoch line ignored (the first: "epoch" is -1, not a whole number',
+        ),
+        (
+            "metrics.jsonl",
+            {"event": "epoch", "epoch": 3, "val_ppl": 0.5},
+            'metrics.jsonl: 1 epoch line ignored (the first: "val_ppl" is 0.5, not a number at '
+            "least 1)",
+        ),
+    ],
+)
+def test_a_field_of_the_wrong_type_or_range_gets_a_note(
+    tmp_path, capsys, monkeypatch, file, edit, note
+):
+    # Valid JSON of the wrong shape ({"status": 5}) showed as "unknown" without a word, where a
+    # garbled file got a note under the table.
+    from rnn_tui.tui.widgets.train_runs import run_details
+
+    root, run = _recorded_copy(tmp_path)
+    (run / "checkpoints").mkdir()
+    (run / "checkpoints" / "last.json").write_text("{}", encoding="utf-8")
+    (intact,) = list_runs(root)
+    assert intact["notes"] == []
+    path = run / file
+    if file == "metrics.jsonl":
+        with path.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(edit) + "\n")
+    else:
+        record = {} if file == "status.json" else json.loads(path.read_text(encoding="utf-8"))
+        path.write_text(json.dumps({**record, **edit}), encoding="utf-8")
+    (entry,) = list_runs(root)
+    assert len(entry["notes"]) == 1 and note in entry["notes"][0], entry["notes"]
+    if file == "status.json":
+        assert entry["status"] in ("unknown", *STATUS_LINE.split("|"))
+    assert note in run_details(entry).replace("\n", " ")  # the app's run list
+    assert main(["runs", "--dir", str(root), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["runs"][0]["notes"] == entry["notes"]
+    monkeypatch.setenv("COLUMNS", "300")
+    assert main(["runs", "--dir", str(root)]) == 0
+    out = capsys.readouterr().out
+    assert f"note: lm-gru-recorded: {entry['notes'][0]}" in out

@@ -18,19 +18,21 @@ from pathlib import Path
 from rnn_tui.quoting import plain
 from rnn_tui.runs.liveness import DIED, dead_run
 from rnn_tui.runs.resumable import LOST_NOTE, has_checkpoint, saved_one
+from rnn_tui.runs.run_checks import config_problems, status_problems
 from rnn_tui.runs.rundir import (
     CHECKPOINTS_DIR,
     CONFIG_FILE,
     METRICS_FILE,
     READ_PIECE,
     STATUS_FILE,
+    STATUSES,
     LineTail,
     RunDir,
     RunError,
     default_runs_root,
     parse_line,
 )
-from rnn_tui.runs.series import SCORES, sound_epoch
+from rnn_tui.runs.series import SCORES, epoch_problem
 
 _EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
 
@@ -49,6 +51,8 @@ class _MetricsSummary(LineTail):
         self.best_rmse: float | None = None  # forecast runs: the lowest held-out RMSE
         self.best_macro_f1: float | None = None  # classify and tag runs: the highest macro-F1
         self.speeds: list[float] = []  # each epoch's tokens/s
+        self.ignored = 0  # epoch lines a trainer could not have written
+        self.first_problem = ""  # what is wrong with the first of them
 
     def scan(self) -> None:
         """Fold in every complete line appended since the previous scan."""
@@ -62,7 +66,12 @@ class _MetricsSummary(LineTail):
         # The regex scans in C; only epoch lines (a few hundred) are parsed as JSON.
         for match in _EPOCH_LINE.finditer(data):
             event = parse_line(match.group())
-            if event is None or event.get("event") != "epoch" or not sound_epoch(event):
+            if event is not None and event.get("event") != "epoch":
+                continue  # "event": "epoch" inside another event's text
+            problem = "not a JSON object" if event is None else epoch_problem(event)
+            if problem:
+                self.ignored += 1
+                self.first_problem = self.first_problem or problem
                 continue
             self.last_epoch = event
             for key, (_, _, attr, better) in SCORES.items():
@@ -116,6 +125,27 @@ def _metrics_summary(path: Path) -> _MetricsSummary:
             summary = _summaries[path] = _MetricsSummary(path)
         summary.scan()
         return summary
+
+
+_config_notes: dict[Path, tuple[tuple, list[str]]] = {}
+
+
+def _config_problems(path: Path, config: dict) -> list[str]:
+    """config_problems of a run's config.json, kept until the file changes: checking every
+    option by its declaration takes ~40 µs, and the list is rebuilt every few seconds."""
+    try:
+        st = os.stat(path)
+        key: tuple | None = (st.st_ino, st.st_size, st.st_mtime_ns)
+    except OSError:
+        key = None
+    kept = _config_notes.get(path)
+    if key is not None and kept is not None and kept[0] == key:
+        return list(kept[1])
+    problems = config_problems(config)
+    if key is not None:
+        with _summaries_lock:
+            _config_notes[path] = (key, problems)
+    return list(problems)
 
 
 def _mtime(path: Path) -> float:
@@ -176,13 +206,16 @@ def run_entry(folder: Path) -> dict:
         entry.update(status="unreadable", message=plain(str(exc)))
         return entry
     try:
-        status = run.read_status()
+        status: dict | None = run.read_status() or None
+        if status is None and run.status_path.exists():
+            status = {}  # written, and empty: `{}` says no status
     except RunError as exc:
         # A damaged status.json loses only the status: the config, metrics and checkpoints
         # still say what the run is and did (and --resume works), so the row shows them.
-        status = {}
+        status = None
         entry["message"] = plain(f"{STATUS_UNREADABLE}: {exc}")
         entry["notes"].append(entry["message"])
+    entry["notes"] += _config_problems(run.config_path, config)
     entry["model"] = _text(config.get("model"))
     entry["bidirectional"] = config.get("bidirectional") is True
     entry["config"] = _settings(config)
@@ -191,8 +224,10 @@ def run_entry(folder: Path) -> dict:
         entry["model"] += f"+{attention}"  # seq2seq+additive: an attention translator
     entry["task"] = _text(config.get("task", "lm"))
     entry["epochs"] = _count(config.get("epochs"))
-    if status:
-        entry["status"] = _text(status.get("status")) or "unknown"
+    if status is not None:
+        entry["notes"] += status_problems(status)
+        state = status.get("status")
+        entry["status"] = state if isinstance(state, str) and state in STATUSES else "unknown"
         entry["message"] = _text(status.get("message")) or ""
         died = dead_run(run, status)
         if died is not None:
@@ -204,6 +239,12 @@ def run_entry(folder: Path) -> dict:
         entry["best_rmse"] = summary.best_rmse
         entry["best_macro_f1"] = summary.best_macro_f1
         entry["tokens_per_s"] = summary.tokens_per_s
+        if summary.ignored:
+            lines = "line" if summary.ignored == 1 else "lines"
+            entry["notes"].append(
+                f"{METRICS_FILE}: {summary.ignored:,} epoch {lines} ignored "
+                f"(the first: {plain(summary.first_problem)})"
+            )
     if last_epoch is not None:
         entry["epoch"] = _count(last_epoch.get("epoch", 0))
         if entry["epochs"] is None:
@@ -211,6 +252,7 @@ def run_entry(folder: Path) -> dict:
     # Its row says finished 4/4; without a checkpoint it can be neither resumed nor used.
     if saved_one(entry["status"], entry["epoch"]) and not has_checkpoint(folder):
         entry["notes"].append(LOST_NOTE)
+    entry["notes"] = [plain(note) for note in entry["notes"]]  # values quoted from the files
     return entry
 
 
@@ -238,9 +280,11 @@ def list_runs(root: str | os.PathLike | None = None) -> list[dict]:
     held-out one-step RMSE of a forecast run, else None), best_macro_f1 (the highest held-out
     macro-F1 of a classify or tag run, else None), tokens_per_s (the median of its epochs'
     tokens/s, or None), config (its scalar settings: plain text, finite numbers, booleans),
-    notes (what is wrong with its files, one plain line each: a damaged status.json, checkpoints
-    missing from a run that saved some), updated (unix time of its latest write). Strings are
-    str, numbers finite numbers, else None. A missing root gives [].
+    notes (what is wrong with its files, one plain line each: a damaged status.json, a field of
+    status.json or config.json of the wrong type or out of its range, epoch lines of
+    metrics.jsonl ignored, checkpoints missing from a run that saved some), updated (unix time
+    of its latest write). Strings are str, numbers finite numbers, else None. A missing root
+    gives [].
     """
     root = Path(root) if root is not None else default_runs_root()
     try:

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from rnn_tui.quoting import quoted
+
 DEFAULT_CAPACITY = 512  # points kept per series: two per column of a 256-column plot
 
 
@@ -88,20 +90,35 @@ SCORES = {
 }
 
 
-def sound_epoch(event: dict) -> bool:
-    """Whether an epoch event read from disk is one a trainer could have written: its epoch a
-    whole number from 1, each score absent, null, not finite (a diverged epoch) or a number in
-    its range. An edited `"val_ppl": -5` was listed as the run's best."""
+def epoch_problem(event: dict) -> str | None:
+    """Why an epoch event read from disk is not one a trainer could have written, else None:
+    its epoch must be a whole number from 1, each score absent, null, not finite (a diverged
+    epoch) or a number in its range. An edited `"val_ppl": -5` was listed as the run's best."""
     epoch = event.get("epoch")
     if isinstance(epoch, bool) or not isinstance(epoch, int) or not 1 <= epoch <= MAX_EPOCHS:
-        return False
+        return f'"epoch" is {quoted(epoch)}, not a whole number from 1'
     for key, (low, high, _, _) in SCORES.items():
         value = event.get(key)
         if value is None or (isinstance(value, float) and not math.isfinite(value)):
             continue
         if not is_number(value) or not low <= value <= high:
-            return False
-    return True
+            wanted = f"at least {low:g}" if high == math.inf else f"in [{low:g}, {high:g}]"
+            return f'"{key}" is {quoted(value)}, not a number {wanted}'
+    return None
 
 
-__all__ = ["DEFAULT_CAPACITY", "SCORES", "BoundedSeries", "is_number", "number", "sound_epoch"]
+def sound_epoch(event: dict) -> bool:
+    """Whether an epoch event read from disk is one a trainer could have written
+    (epoch_problem says why not)."""
+    return epoch_problem(event) is None
+
+
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "SCORES",
+    "BoundedSeries",
+    "epoch_problem",
+    "is_number",
+    "number",
+    "sound_epoch",
+]
