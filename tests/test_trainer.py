@@ -393,6 +393,34 @@ def test_stop_mid_epoch_then_resume_continues_with_the_next_batch(corpus_file, t
     assert [s["step"] for s in events(run, "step")] == list(range(1, 3 * trainer.num_batches + 1))
 
 
+def test_the_eta_after_a_resume_late_in_an_epoch_is_a_whole_epochs_time(corpus_file, tmp_path):
+    """A session resumed late in an epoch trains only its last minibatches: its time over the
+    epochs it ended made the next epoch's ETA several times too short. Each minibatch here
+    takes at least 20 ms (its step event waits), so the minibatches dominate the time."""
+    run = tmp_path / "run"
+    stop = StopRequest()
+    config = tiny(corpus_file, epochs=2, log_every=1, batch_size=16, sample_every=0)
+    trainer = Trainer(config)
+    late = trainer.num_batches - 2
+
+    def stop_late(event):
+        if event["event"] == "step" and event["batch"] == late:
+            stop.request()
+
+    trainer.run(RunDir(run), stop, on_event=stop_late)
+
+    def slow(event):
+        if event["event"] == "step":
+            time.sleep(0.02)
+
+    last = load_checkpoint(run, prefer=("last", "best"))
+    assert train(config, RunDir(run), resume=last, on_event=slow)["status"] == "finished"
+    first, second = events(run, "epoch")
+    took = second["time"] - first["time"]  # epoch 2, all of it in the resumed session
+    assert took > 0.02 * trainer.num_batches
+    assert 0.5 * took < first["eta"] < 2 * took
+
+
 def test_a_stop_at_an_epochs_last_minibatch_finishes_that_epoch(corpus_file, tmp_path):
     """A stop during the last minibatch used to save "epoch 1, minibatch n of n", which no
     resume could read ("progress out of range"): the epoch is now finished (validated, its

@@ -1,7 +1,8 @@
 """A steady estimate of the time a run has left, from the times of its events.
 
-Seconds per epoch are the trainer's own: its epoch events carry an ETA from the mean epoch time
-of the session (training, validation, checkpoints; pauses left out), so the two agree. Epoch
+Seconds per epoch are the trainer's own: its epoch events carry an ETA from the session's seconds
+per minibatch × an epoch's minibatches and its time between epochs (validation, checkpoints;
+pauses left out), so the two agree. Epoch
 times are heavy-tailed (an epoch that writes a checkpoint can take 5× the median), so where an
 event has no ETA the mean of the recent epoch durations stands in, not their median, which runs
 2–6× short. Before the first epoch ends, the current epoch's pace from its latest step. An epoch

@@ -225,6 +225,7 @@ class Trainer:
         self._elapsed_before = self.progress.elapsed
         self._session_units = 0.0
         self._session_train_time = 0.0
+        self._session_batches = 0
         self._session_first_epoch = self.progress.epoch + 1
         self.last_step_event = -math.inf
         self.status = "running"
@@ -278,10 +279,7 @@ class Trainer:
             self.save("last")
             if best:
                 self.save("best")
-            # ETA from this session's mean epoch time (training, validation, sample, saves).
-            done_here = epoch - self._session_first_epoch + 1
-            session_wall = time.perf_counter() - self._session_start - self._paused_s
-            eta = (cfg.epochs - epoch) * session_wall / done_here
+            eta = (cfg.epochs - epoch) * self._epoch_seconds(epoch)
             self.emit(
                 "epoch",
                 **record,
@@ -310,7 +308,19 @@ class Trainer:
 
     def account(self, batches: int, seconds: float) -> None:
         self._session_units += batches * self.task.units_per_epoch / self.num_batches
+        self._session_batches += batches
         self._session_train_time += seconds
+
+    def _epoch_seconds(self, epoch: int) -> float:
+        """What a whole epoch takes, from this session: its seconds per minibatch × the
+        minibatches of an epoch, plus its mean time between epochs' minibatches (validation,
+        sample, saves). Not the session's time over its epochs: a session resumed late in an
+        epoch trained only that epoch's last minibatches, and its ETA ran 5× short."""
+        ends = epoch - self._session_first_epoch + 1
+        wall = time.perf_counter() - self._session_start - self._paused_s
+        per_batch = self._session_train_time / max(self._session_batches, 1)
+        between = max(0.0, wall - self._session_train_time) / ends
+        return per_batch * self.num_batches + between
 
     def elapsed(self) -> float:
         """Training time of every session so far: time spent paused is not counted (a 40 s
