@@ -233,7 +233,9 @@ def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_pat
     samples = events(run, "sample")
     assert [s["epoch"] for s in samples] == [1, 2]
     assert samples[0]["text"].startswith("time traveller") and samples[0]["prefix"]
-    assert [s["status"] for s in events(run, "status")] == ["running", "finished"]
+    statuses = [(s["status"], s["message"]) for s in events(run, "status")]
+    assert statuses[:2] == [("running", "epoch 1/2"), ("running", "epoch 2/2")]
+    assert [s for s, _ in statuses[2:]] == ["finished"]
 
     best = load_checkpoint(run / "checkpoints" / "best.safetensors")
     best_epoch = min(epochs, key=lambda e: e["val_ppl"])["epoch"]
@@ -419,6 +421,22 @@ def test_the_eta_after_a_resume_late_in_an_epoch_is_a_whole_epochs_time(corpus_f
     took = second["time"] - first["time"]  # epoch 2, all of it in the resumed session
     assert took > 0.02 * trainer.num_batches
     assert 0.5 * took < first["eta"] < 2 * took
+
+
+def test_a_running_status_names_the_epoch_under_way(corpus_file, tmp_path):
+    """status.json said "epoch 1/N" for the whole run: it was written once, at the start."""
+    run = tmp_path / "run"
+    seen: dict[int, str] = {}
+
+    def read_status(event):
+        if event["event"] == "step":
+            status = json.loads((run / "status.json").read_text())
+            seen.setdefault(event["epoch"], f"{status['status']} {status['message']}")
+
+    train(
+        tiny(corpus_file, epochs=3, sample_every=0, log_every=1), RunDir(run), on_event=read_status
+    )
+    assert seen == {1: "running epoch 1/3", 2: "running epoch 2/3", 3: "running epoch 3/3"}
 
 
 def test_a_stop_at_an_epochs_last_minibatch_finishes_that_epoch(corpus_file, tmp_path):

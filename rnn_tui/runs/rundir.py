@@ -262,7 +262,7 @@ class RunDir:
 
     def set_status(self, status: str, message: str = "", **fields) -> None:
         """Replace status.json atomically with {"status", "message", "pid", "updated", **fields}
-        and log the change as a "status" event."""
+        and log it as a "status" event (a change, or a running run's next epoch)."""
         if status not in STATUSES:
             raise RunError(f"unknown run status {status!r} (one of {', '.join(STATUSES)})")
         self.ensure()

@@ -299,6 +299,9 @@ class Trainer:
             self.obey_control(force=True)
             if self._stop_requested():
                 raise Stopped
+            if epoch < cfg.epochs and self.status == "running":
+                # The status names the epoch under way: one write an epoch, not a minibatch.
+                self._set_status("running", self._where())
 
     def _stop_requested(self) -> bool:
         """The stop flag; under data parallelism set on every rank when set on any."""
