@@ -806,3 +806,22 @@ async def test_open_run_focuses_the_saved_runs(saved, tui, forecast_app) -> None
         await pilot.press("r", "down")
         await pilot.pause()
         assert screen.query_one("#run-path", Input).value == ""
+
+
+async def test_open_run_highlights_a_run_shown(saved, tui, forecast_app) -> None:
+    """As on the Train screen: o puts the list's highlight on a run the slots show, not on
+    the one last used in the list."""
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await open_saved(pilot, tui, screen)
+        run_list = screen.query_one("#run-list", SelectionList)
+        left = run_list.get_option_at_index(run_list.highlighted).value
+        run_list.deselect(left)
+        await wait_for(pilot, screen, lambda: len(screen.views) == 1)
+        screen.set_focus(None)
+        await pilot.press("o")
+        await tui.settle(pilot)
+        shown = list(screen.pair.shown().values())
+        assert left not in shown and len(shown) == 1
+        assert run_list.get_option_at_index(run_list.highlighted).value == shown[0]

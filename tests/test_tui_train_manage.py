@@ -267,3 +267,23 @@ async def test_open_run_with_no_runs_focuses_the_path_field(tmp_path, tui, train
         await pilot.press("o")
         await tui.settle(pilot)
         assert screen.query_one("#run-path", Input).has_focus
+
+
+async def test_open_run_highlights_the_run_shown(runs, tui, train_app):
+    """o left the highlight where the list was last used, so c, m and del acted on another
+    run than the one shown; it now puts the highlight and the details on the run shown."""
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")
+        assert screen.open_run(runs / "lm-lstm-recorded")
+        await tui.settle(pilot)
+        screen.set_focus(None)
+        await pilot.press("o")
+        await tui.settle(pilot)
+        picker = screen.query_one(RunPicker)
+        assert picker.highlighted_entry["name"] == "lm-lstm-recorded"
+        assert str(picker.query_one("#run-details", Static).render()).startswith("lstm ·")
+        await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, AskDialog)
+        assert "lm-lstm-recorded" in str(pilot.app.screen.query_one("#dialog-question").render())
+        assert not tui.errors(pilot.app)

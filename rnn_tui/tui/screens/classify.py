@@ -378,6 +378,9 @@ are gibberish — it saw the answer through the backward direction.
     def runs_task(self) -> str:
         return PART_TASKS[self.part]
 
+    def shown_runs(self) -> list[str]:
+        return list(self.lab.pairs[self.part].shown().values())
+
     def _show_runs(self) -> None:
         pair = self.lab.pairs[self.part]
         shown = pair.shown()

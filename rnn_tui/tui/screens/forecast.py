@@ -353,6 +353,9 @@ on the training part only, and forecasts are shown in the series' own units.
     def runs_task(self) -> str:
         return "forecast"
 
+    def shown_runs(self) -> list[str]:
+        return list(self.pair.shown().values())
+
     def _show_runs(self) -> None:
         shown = self.pair.shown()
         colors = {key: SLOT_COLORS[slot] for slot, key in shown.items()}

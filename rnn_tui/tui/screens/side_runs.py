@@ -39,8 +39,8 @@ FINISHED = (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED)
 class SideRunsScreen(ModeScreen):
     """The side panel's keys (o, n, f, r, escape) and the run list. A subclass names its side's
     tabs (RUNS_TAB, NEW_TAB) and provides `open_run(path) -> bool`, `redraw()`,
-    `runs_listed(entries)`, `first_field()` (the form's) and, for a list of one task's runs,
-    `runs_task()`."""
+    `runs_listed(entries)`, `first_field()` (the form's), `shown_runs()` and, for a list of
+    one task's runs, `runs_task()`."""
 
     RUNS_TAB: ClassVar[str] = "tab-runs"
     NEW_TAB: ClassVar[str] = "tab-new"
@@ -109,8 +109,15 @@ class SideRunsScreen(ModeScreen):
 
     # -- navigation ---------------------------------------------------------------------------
 
+    def shown_runs(self) -> list[str]:
+        """The keys of the runs the screen shows (`o` highlights one of them)."""
+        return []
+
     def action_open_run(self) -> None:
         self.query_one(TrainSide).show(self.RUNS_TAB)
+        # The keys under the list act on the highlighted run: on the one shown, not on the
+        # one highlighted when the list was last used.
+        self.query_one(RunPicker).highlight_runs(self.shown_runs())
         self.refresh_runs()
         self.call_after_refresh(self.query_one(RunPicker).focus_runs)
 

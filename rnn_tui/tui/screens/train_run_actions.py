@@ -31,6 +31,10 @@ class RunActions:
     """Mixed into TrainScreen: it provides runs (FollowedRuns), child_nice, notify, app,
     refresh_runs, redraw, open_run and _first_read."""
 
+    def shown_runs(self) -> list[str]:
+        """The run the header is about: `o` highlights it, so c, m and del act on it."""
+        return [self.runs.primary] if self.runs.primary is not None else []
+
     def _entry(self) -> dict | None:
         entry = self.query_one(RunPicker).highlighted_entry
         if entry is None:

@@ -123,6 +123,7 @@ class RunPicker(Vertical):
         self._entries: dict[str, Mapping] = {}
         self._root = ""
         self._focus_list = False  # focus_runs found the list empty: its runs may still come
+        self._wanted: tuple[str, ...] = ()  # runs to highlight once listed (highlight_runs)
 
     def compose(self) -> ComposeResult:
         yield TextField(
@@ -158,6 +159,7 @@ class RunPicker(Vertical):
         if key != self._shown:
             self._shown = key
             self._rebuild(entries, selected, colors)
+        self._highlight_wanted()
         if self._focus_list and entries:
             self._focus_list = False
             path = self.query_one("#run-path", TextField)
@@ -172,6 +174,29 @@ class RunPicker(Vertical):
         runs = self.query_one("#run-list", SelectionList)
         self._focus_list = not runs.option_count
         (self.query_one("#run-path", TextField) if self._focus_list else runs).focus()
+
+    def highlight_runs(self, paths: Sequence[str]) -> None:
+        """Put the highlight, and so the details and the keys c, m and del, on a run of
+        `paths` (the runs the screen shows) unless it is on one already; a run not listed yet
+        (started a moment ago: the list is rescanned in a worker) is highlighted once it is."""
+        self._wanted = tuple(str(p) for p in paths)
+        self._highlight_wanted()
+        self._show_details()
+
+    def _highlight_wanted(self) -> None:
+        if not self._wanted:
+            return
+        runs = self.query_one("#run-list", SelectionList)
+        listed = list(self._entries)  # in the list's order (set_runs rebuilds it from them)
+        highlighted = runs.highlighted
+        if highlighted is not None and highlighted < len(listed):
+            if listed[highlighted] in self._wanted:
+                self._wanted = ()
+                return
+        found = [i for i, path in enumerate(listed) if path in self._wanted]
+        if found and len(listed) == runs.option_count:
+            runs.highlighted = found[0]
+            self._wanted = ()
 
     def _rebuild(
         self, entries: Sequence[Mapping], selected: Sequence[str], colors: Mapping[str, str]
