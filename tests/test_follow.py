@@ -459,3 +459,24 @@ def test_the_header_labels_epoch_and_step_figures():
     assert " │ now: loss 2.698 · ‖g‖ " in running and "tok/s" in running
     paused = metrics_text(replace(base, status="paused", batch=7), None).plain
     assert " │ now: loss 2.698 · ‖g‖ " in paused and "tok/s" not in paused
+
+
+def test_the_eta_of_a_run_resumed_late_in_its_first_epoch_counts_this_sessions_batches(
+    tmp_path,
+):
+    """Resumed after 80 of 100 minibatches, before any epoch ended: the pace is 10 minibatches
+    in 10 s, not 90 (the ETA was 23 s for 210 s of work)."""
+    folder = empty_run(tmp_path)
+    step = {"event": "step", "epoch": 1, "batches": 100, "loss": 2.0}
+    start = {"event": "start", "config": {"epochs": 3}}
+    lines = [
+        {**start, "time": 0.0},
+        {**step, "time": 80.0, "batch": 80, "step": 80},
+        {**start, "time": 1000.0, "resumed": {"epoch": 0, "batch": 80}},
+        {**step, "time": 1010.0, "batch": 90, "step": 90},
+    ]  # fmt: skip
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+    (folder / "status.json").write_text(json.dumps({"status": "running"}))
+    follower = RunFollower(folder, clock=lambda: 1010.0)
+    follower.poll()
+    assert follower.eta() == pytest.approx(210.0)

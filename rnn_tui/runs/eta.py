@@ -1,14 +1,14 @@
 """A steady estimate of the time a run has left, from the times of its events.
 
-Seconds per epoch are the trainer's own: its epoch events carry an ETA from the session's seconds
-per minibatch × an epoch's minibatches and its time between epochs (validation, checkpoints;
-pauses left out), so the two agree. Epoch
-times are heavy-tailed (an epoch that writes a checkpoint can take 5× the median), so where an
-event has no ETA the mean of the recent epoch durations stands in, not their median, which runs
-2–6× short. Before the first epoch ends, the current epoch's pace from its latest step. An epoch
-event's ETA is shown as is; each step's estimate only moves the shown value part of the way
-(exponential smoothing), and between estimates the shown value counts down with the clock; an
-estimate far from it (a break in the pace) replaces it.
+Seconds per epoch are the trainer's own: its epoch events carry an ETA from the session's
+seconds per minibatch × an epoch's minibatches and its time between epochs (validation,
+checkpoints; pauses left out), so the two agree. Epoch times are heavy-tailed (an epoch that
+writes a checkpoint can take 5× the median), so where an event has no ETA the mean of the recent
+epoch durations stands in, not their median, which runs 2–6× short. Before the first epoch
+ends, the current epoch's pace from its latest step (this session's minibatches only: not those
+a resumed session starts after). An epoch event's ETA is shown as is; each step's estimate only
+moves the shown value part of the way (exponential smoothing), and between estimates the shown
+value counts down with the clock; an estimate far from it (a break in the pace) replaces it.
 """
 
 from __future__ import annotations
@@ -27,22 +27,28 @@ class Eta:
     def __init__(self, window: int = ETA_WINDOW) -> None:
         self.durations: deque[float] = deque(maxlen=max(1, window))
         self.epoch_began: float | None = None
+        self.began_at = 0.0  # the fraction of its epoch done when the session began
         self.per_epoch: float | None = None  # the trainer's mean epoch time, from its ETA
         self.exact = False  # the next estimate is the trainer's own: shown as is
         self.value: float | None = None
         self.at: float | None = None
 
-    def session_started(self, t: float | None) -> None:
-        """A new session (or a resume) begins: time spent before it is not epoch time."""
+    def session_started(self, t: float | None, resumed: object = None, batches: int = 0) -> None:
+        """A new session (or a resume) begins: time spent before it is not epoch time, nor are
+        the minibatches a resumed session starts after (its start event's `resumed` batch of
+        `batches`) its pace: counted in, a resume late in an epoch ran the ETA 5× short."""
         self.epoch_began = t
+        batch = resumed.get("batch") if isinstance(resumed, dict) else None
+        known = isinstance(batch, int | float) and batches > 0
+        self.began_at = min(1.0, max(0.0, batch / batches)) if known else 0.0
 
     def epoch_ended(
         self, t: float, trainer_eta: float | None = None, epochs_left: float = 0
     ) -> None:
         """An epoch event at `t`, with the ETA it carries and the epochs still to train."""
-        if self.epoch_began is not None and t >= self.epoch_began:
-            self.durations.append(t - self.epoch_began)
-        self.epoch_began = t
+        if self.epoch_began is not None and t >= self.epoch_began and not self.began_at:
+            self.durations.append(t - self.epoch_began)  # a whole epoch's, not a resumed part
+        self.epoch_began, self.began_at = t, 0.0
         if trainer_eta is not None and trainer_eta >= 0 and epochs_left > 0:
             self.per_epoch = trainer_eta / epochs_left
             self.exact = True
@@ -54,8 +60,9 @@ class Eta:
             return self.per_epoch
         if self.durations:
             return statistics.fmean(self.durations)
-        if fraction > 0 and self.epoch_began is not None and t > self.epoch_began:
-            return (t - self.epoch_began) / fraction
+        done = fraction - self.began_at  # of the epoch, in this session
+        if done > 0 and self.epoch_began is not None and t > self.epoch_began:
+            return (t - self.epoch_began) / done
         return None
 
     def update(self, t: float, epochs_left: float, fraction: float) -> None:

@@ -226,7 +226,7 @@ class RunFollower:
         notes = event.get("notes")
         if isinstance(notes, list):  # the task's remarks (the samples' prefix, pairs skipped)
             self._info["notes"] = tuple(plain(n) for n in notes[:MAX_NOTES] if isinstance(n, str))
-        self._eta.session_started(t)
+        self._eta.session_started(t, event.get("resumed"), self._batches)
 
     def _on_step(self, event: dict, t: float | None) -> None:
         epoch, batch, batches = event.get("epoch"), event.get("batch"), event.get("batches")
