@@ -64,8 +64,8 @@ def run_details(entry: Mapping) -> str:
         details.append(f"best BLEU {fmt_bleu(bleu)}")
     elif best is not None:
         details.append(f"best val {fmt_number(best)}")
-    # A running run's message is where it was when it (re)started ("epoch 31/3500"), written
-    # once: the epoch above, from its metrics, is the current one.
+    # A running run's message names the epoch under way, written as each epoch begins: the
+    # epoch above, from its metrics, says it already.
     message = entry.get("message") if entry.get("status") != "running" else ""
     # What is wrong with its files (`rnn-tui runs` prints them under its table).
     notes = entry.get("notes")
