@@ -405,16 +405,16 @@ def test_the_eta_after_a_resume_late_in_an_epoch_is_a_whole_epochs_time(corpus_f
     trainer = Trainer(config)
     late = trainer.num_batches - 2
 
-    def stop_late(event):
-        if event["event"] == "step" and event["batch"] == late:
-            stop.request()
-
-    trainer.run(RunDir(run), stop, on_event=stop_late)
-
     def slow(event):
         if event["event"] == "step":
             time.sleep(0.02)
 
+    def stop_late(event):
+        slow(event)
+        if event["event"] == "step" and event["batch"] == late:
+            stop.request()
+
+    trainer.run(RunDir(run), stop, on_event=stop_late)
     last = load_checkpoint(run, prefer=("last", "best"))
     assert train(config, RunDir(run), resume=last, on_event=slow)["status"] == "finished"
     first, second = events(run, "epoch")

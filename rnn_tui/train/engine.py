@@ -226,6 +226,8 @@ class Trainer:
         self._session_units = 0.0
         self._session_train_time = 0.0
         self._session_batches = 0
+        # The resumed epoch's minibatches done in earlier sessions and their training time.
+        self._before = (self.progress.batch, self.progress.epoch_time)
         self._session_first_epoch = self.progress.epoch + 1
         self.last_step_event = -math.inf
         self.status = "running"
@@ -315,13 +317,16 @@ class Trainer:
         self._session_train_time += seconds
 
     def _epoch_seconds(self, epoch: int) -> float:
-        """What a whole epoch takes, from this session: its seconds per minibatch × the
-        minibatches of an epoch, plus its mean time between epochs' minibatches (validation,
-        sample, saves). Not the session's time over its epochs: a session resumed late in an
-        epoch trained only that epoch's last minibatches, and its ETA ran 5× short."""
+        """What a whole epoch takes: seconds per minibatch (this session's and those of the
+        epoch it resumed) × the minibatches of an epoch, plus this session's mean time between
+        epochs' minibatches (validation, sample, saves). Not the session's time over its
+        epochs: a session resumed late in an epoch trained only that epoch's last minibatches,
+        and its ETA ran 5× short; nor its last minibatches alone, whose one-off costs (a new
+        process's first steps) would count 5× over."""
         ends = epoch - self._session_first_epoch + 1
         wall = time.perf_counter() - self._session_start - self._paused_s
-        per_batch = self._session_train_time / max(self._session_batches, 1)
+        batches, seconds = self._before
+        per_batch = (self._session_train_time + seconds) / max(self._session_batches + batches, 1)
         between = max(0.0, wall - self._session_train_time) / ends
         return per_batch * self.num_batches + between
 
