@@ -233,9 +233,8 @@ def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_pat
     samples = events(run, "sample")
     assert [s["epoch"] for s in samples] == [1, 2]
     assert samples[0]["text"].startswith("time traveller") and samples[0]["prefix"]
-    statuses = [(s["status"], s["message"]) for s in events(run, "status")]
-    assert statuses[:2] == [("running", "epoch 1/2"), ("running", "epoch 2/2")]
-    assert [s for s, _ in statuses[2:]] == ["finished"]
+    # Changes of status only: the running message's epoch is status.json's alone.
+    assert [s["status"] for s in events(run, "status")] == ["running", "finished"]
 
     best = load_checkpoint(run / "checkpoints" / "best.safetensors")
     best_epoch = min(epochs, key=lambda e: e["val_ppl"])["epoch"]

@@ -260,9 +260,10 @@ class RunDir:
             self.ensure()
             append_jsonl(self.metrics_path, record)
 
-    def set_status(self, status: str, message: str = "", **fields) -> None:
+    def set_status(self, status: str, message: str = "", log: bool = True, **fields) -> None:
         """Replace status.json atomically with {"status", "message", "pid", "updated", **fields}
-        and log it as a "status" event (a change, or a running run's next epoch)."""
+        and log the change as a "status" event; `log=False` only rewrites the file (a running
+        run's message naming its next epoch: the event log keeps changes of status)."""
         if status not in STATUSES:
             raise RunError(f"unknown run status {status!r} (one of {', '.join(STATUSES)})")
         self.ensure()
@@ -274,7 +275,8 @@ class RunDir:
             **fields,
         }
         atomic_write_json(self.status_path, record)
-        self.log("status", status=status, message=message, **fields)
+        if log:
+            self.log("status", status=status, message=message, **fields)
 
     def read_status(self) -> dict:
         """status.json as a dict; {} while the run has not written one yet."""

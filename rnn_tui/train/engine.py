@@ -302,8 +302,11 @@ class Trainer:
             if self._stop_requested():
                 raise Stopped
             if epoch < cfg.epochs and self.status == "running":
-                # The status names the epoch under way: one write an epoch, not a minibatch.
-                self._set_status("running", self._where())
+                # status.json names the epoch under way: one write an epoch, not a minibatch,
+                # and no event (the log keeps changes of status).
+                self.message = self._where()
+                with writing("status.json"):
+                    self.run_dir.set_status("running", self.message, log=False)
 
     def _stop_requested(self) -> bool:
         """The stop flag; under data parallelism set on every rank when set on any."""
