@@ -580,6 +580,15 @@ def test_the_facts_line_breaks_between_parts_and_keeps_the_path():
     ]
 
 
+async def two_checkpoints(pilot, tui, tensors, other):
+    """The Translate screen opened with two checkpoints listed: (screen, its picker, the
+    checkpoint chosen, the other one)."""
+    screen = await open_translate(pilot, tui)
+    select = screen.query_one("#tr-checkpoint", Select)
+    first = select.value
+    return screen, select, first, str(other) if first == str(tensors) else str(tensors)
+
+
 async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
     fake, start_here, tui
 ):
@@ -590,10 +599,7 @@ async def test_choosing_another_checkpoint_translates_the_sentences_shown_again(
     other = write_fake_checkpoint(tensors.parent, "fra-eng-other")
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_translate(pilot, tui)
-        select = screen.query_one("#tr-checkpoint", Select)
-        first = select.value
-        second = str(other) if first == str(tensors) else str(tensors)
+        screen, select, first, second = await two_checkpoints(pilot, tui, tensors, other)
         select.value = second  # nothing translated yet: a load
         await tui.settle(pilot)
         assert [t.calls for t in translators] == [[], []]
@@ -624,10 +630,7 @@ async def test_another_checkpoint_translates_with_the_options_the_fields_hold(
     other = write_fake_checkpoint(tensors.parent, "fra-eng-other")
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        screen = await open_translate(pilot, tui)
-        select = screen.query_one("#tr-checkpoint", Select)
-        first = select.value
-        second = str(other) if first == str(tensors) else str(tensors)
+        screen, select, first, second = await two_checkpoints(pilot, tui, tensors, other)
         await set_field(pilot, screen, "#tr-source", "go .")
         await pilot.press("enter")
         await tui.settle(pilot)
