@@ -253,6 +253,9 @@ def run_paired(
             ours.append(trainer.task.units_per_epoch / (time.perf_counter() - started))
         torch.set_flush_denormal(False)
         peer_tps, our_tps = statistics.median(peer), statistics.median(ours)
+        bare = _bare(builders[model], train_iter, device, epochs) if device.type == "cuda" else {}
+        if "bare_graph_tokens_per_s" in bare:
+            bare["of_bare"] = round(our_tps / bare["bare_graph_tokens_per_s"], 3)
         rows.append(
             {
                 "mode": "paired",
@@ -266,9 +269,24 @@ def run_paired(
                 "ratio": round(our_tps / peer_tps, 3),
                 "d2l_quartiles": [round(q) for q in statistics.quantiles(peer, n=4)],
                 "ours_quartiles": [round(q) for q in statistics.quantiles(ours, n=4)],
+                **bare,
             }
         )
     return rows
+
+
+def _bare(build, train_iter, device, epochs: int) -> dict:
+    """On a GPU, the bare CUDA-graph step of the same d2l model (_bare_graph.py): the ceiling
+    rnn-tui's graphed step is measured against (issue 13: ≥ 80 % of it)."""
+    from _bare_graph import bare_graph_tokens_per_s
+
+    net, lr = build()
+    batches = [(X.to(device), Y.to(device)) for X, Y in train_iter]
+    try:
+        tps = bare_graph_tokens_per_s(net, batches, lr, 1.0, epochs)
+    except Exception as exc:  # noqa: BLE001 - reported in the row, the others still measured
+        return {"bare_graph_error": f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+    return {"bare_graph_tokens_per_s": round(tps, 1)}
 
 
 def main() -> int:

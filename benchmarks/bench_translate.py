@@ -1,9 +1,9 @@
-"""Translation: training speed against d2l's train_seq2seq, and translation latency on the CPU.
+"""Translation: training speed against d2l's train_seq2seq, and translation latency (CPU or GPU).
 
     pip install --no-deps d2l==0.17.6
     python benchmarks/bench_translate.py [--epochs 50] [--repeat 3]
         [--skip-train] [--skip-latency] [--checkpoint PATH] [--latency-repeat 3] [--threads 0,1]
-        [--train-threads N]
+        [--train-threads N] [--device cpu|cuda]
         [--anchor ../shared/bench/d2l_anchor.py] [--data ../shared/data] [--json]
 
 1. Training speed. In the same run, interleaved (d2l, ours, d2l, ours, …) --repeat times, d2l's
@@ -18,17 +18,18 @@
    medians, ours / d2l (≥ 1.0: rnn-tui is at least as fast). --train-threads N sets
    OMP_NUM_THREADS=N for both sides (default: torch's own choice, the cores).
 
-2. Translation latency on the CPU. `load_translator(checkpoint)` timed (first load, with the
-   lazy imports, and a second one), then `Translator.translate` on a fixed list of 24 short
-   sentences (the seeds' four and 20 held-out-like ones), greedy (beam 1) and beam 5, after one
-   untimed warm-up; each sentence's time is the median of --latency-repeat passes, and the
-   median and p90 are over the sentences. Beam 5 includes the greedy decoding translate always
-   does. --threads 0,1 times it with torch's default thread count and with one thread (on a
-   busy 2-core machine one thread can be several times faster for these batch-1..5 steps).
-   Last, `rnn-tui translate` on one sentence as a subprocess (interpreter start, torch import,
-   checkpoint load, default beam 4, torch's default threads): the median of three wall times.
-   The checkpoint is --checkpoint, else the shipped checkpoints/*.safetensors of task seq2seq,
-   else a tiny one trained first (2,000 pairs, 2 epochs, the default model size) — said so.
+2. Translation latency on --device (the CPU unless told). `load_translator(checkpoint)` timed
+   (first load, with the lazy imports, and a second one), then `Translator.translate` on a fixed
+   list of 24 short sentences (the seeds' four and 20 held-out-like ones), greedy (beam 1) and
+   beam 5, after one untimed warm-up; each sentence's time is the median of --latency-repeat
+   passes, and the median and p90 are over the sentences. Beam 5 includes the greedy decoding
+   translate always does. --threads 0,1 times it with torch's default thread count and with one
+   thread (on a busy 2-core machine one thread can be several times faster for these batch-1..5
+   steps). Last, `rnn-tui translate` on one sentence as a subprocess (interpreter start, torch
+   import, checkpoint load, default beam 4, torch's default threads): the median of three wall
+   times. The checkpoint is --checkpoint, else the shipped checkpoints/*.safetensors of task
+   seq2seq, else a tiny one trained first (2,000 pairs, 2 epochs, the default model size) — said
+   so.
 """
 
 from __future__ import annotations
@@ -91,11 +92,11 @@ def run_d2l(anchor: Path, data: Path, epochs: int, threads: int) -> dict:
     )  # fmt: skip
 
 
-def run_ours(epochs: int, run_dir: Path, threads: int) -> dict:
+def run_ours(epochs: int, run_dir: Path, threads: int, device: str = "cpu") -> dict:
     return _run_json(
         [sys.executable, "-m", "rnn_tui", "train", *BOOK, "--epochs", str(epochs),
          # One sample at the end, as the anchor translates once after training.
-         "--sample-every", str(epochs), "--device", "cpu", "--run-dir", str(run_dir), "--json"],
+         "--sample-every", str(epochs), "--device", device, "--run-dir", str(run_dir), "--json"],
         threads,
     )  # fmt: skip
 
@@ -118,7 +119,9 @@ def train_speed(args: argparse.Namespace, say) -> dict:
             peers.append(run_d2l(args.anchor, args.data, args.epochs, args.train_threads))
             say(f"  d2l   run {k + 1}: {peers[-1]['tgt_tokens_per_s']:,.0f} tgt tok/s "
                 f"({peers[-1]['wall_s']:.1f} s)")  # fmt: skip
-            ours.append(run_ours(args.epochs, Path(tmp) / f"ours-{k}", args.train_threads))
+            ours.append(
+                run_ours(args.epochs, Path(tmp) / f"ours-{k}", args.train_threads, args.device)
+            )
             say(f"  ours  run {k + 1}: {ours[-1]['tokens_per_s']:,.0f} tgt tok/s "
                 f"({ours[-1]['elapsed']:.1f} s wall)")  # fmt: skip
     peer_tps = statistics.median(p["tgt_tokens_per_s"] for p in peers)
@@ -186,7 +189,7 @@ def latency(args: argparse.Namespace, say) -> dict:
             start = time.perf_counter()
             path, origin = train_tiny(Path(tmp) / "tiny"), "tiny (trained by this benchmark)"
             say(f"  trained in {time.perf_counter() - start:.1f} s: {path}")
-        return _latency(Path(path), origin, args.latency_repeat, args.threads, say)
+        return _latency(Path(path), origin, args.latency_repeat, args.threads, say, args.device)
 
 
 def _time_sentences(translator, repeat: int) -> tuple[dict, dict]:
@@ -208,19 +211,21 @@ def _time_sentences(translator, repeat: int) -> tuple[dict, dict]:
     return stats, outputs
 
 
-def _latency(path: Path, origin: str, repeat: int, thread_counts: list[int], say) -> dict:
+def _latency(
+    path: Path, origin: str, repeat: int, thread_counts: list[int], say, device: str = "cpu"
+) -> dict:
     import torch
 
     start = time.perf_counter()
     from rnn_tui.decode.translate import load_translator
 
     try:
-        translator = load_translator(path, device="cpu")
+        translator = load_translator(path, device=device)
     except ValueError as exc:  # TranslateError: one line
         raise SystemExit(f"bench_translate: {exc}") from None
     first_load = time.perf_counter() - start
     start = time.perf_counter()
-    translator = load_translator(path, device="cpu")
+    translator = load_translator(path, device=device)
     second_load = time.perf_counter() - start
     cfg = translator.config
     say(f"  checkpoint ({origin}): {path}")
@@ -243,7 +248,8 @@ def _latency(path: Path, origin: str, repeat: int, thread_counts: list[int], say
                 f"max {s['max_ms']:.1f} ms per sentence ({len(SENTENCES)} sentences)")  # fmt: skip
     torch.set_num_threads(default_threads)
 
-    cmd = [sys.executable, "-m", "rnn_tui", "translate", "--checkpoint", str(path), "go ."]
+    cmd = [sys.executable, "-m", "rnn_tui", "translate", "--checkpoint", str(path),
+           "--device", device, "go ."]  # fmt: skip
     walls, shown = [], ""
     for _ in range(3):
         t0 = time.perf_counter()
@@ -307,6 +313,12 @@ def main() -> int:
     )
     ap.add_argument("--anchor", type=Path, default=ANCHOR, help=f"(default: {ANCHOR})")
     ap.add_argument("--data", type=Path, default=DATA, help=f"(default: {DATA})")
+    ap.add_argument(
+        "--device",
+        default="cpu",
+        choices=["cpu", "cuda"],
+        help="where rnn-tui trains and translates (d2l takes the GPU when there is one)",
+    )
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
     args = ap.parse_args()
     if min(args.epochs, args.repeat, args.latency_repeat) < 1 or args.train_threads < 0:
@@ -320,7 +332,7 @@ def main() -> int:
         if not args.json:
             print(line, flush=True)
 
-    result: dict = {"device": "cpu"}
+    result: dict = {"device": args.device}
     if not args.skip_train:
         threads = f", {args.train_threads} thread(s)" if args.train_threads else ""
         say(f"training speed, book configuration, {args.epochs} epochs, ×{args.repeat}{threads}:")
@@ -336,7 +348,7 @@ def main() -> int:
         say("  d2l:     " + "; ".join(row["d2l_translations"]))
         say("  rnn-tui: " + "; ".join(row["ours_sample"]))  # fmt: skip
     if not args.skip_latency:
-        say("translation latency, CPU:")
+        say(f"translation latency, {args.device.upper()}:")
         result["latency"] = latency(args, say)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
