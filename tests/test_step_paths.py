@@ -194,7 +194,7 @@ def test_a_graph_is_planned_only_where_it_can_run(corpus_file):
 def test_the_run_reports_its_path(corpus_file, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "rnn_tui", "train", "--corpus", str(corpus_file), "--model", "rnn",
-         "--hidden", "8", "--epochs", "1", "--precision", "bf16", "--json",
+         "--hidden", "8", "--epochs", "1", "--precision", "bf16", "--device", "cpu", "--json",
          "--run-dir", str(tmp_path / "run")],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
@@ -210,7 +210,8 @@ def test_the_run_reports_its_path(corpus_file, tmp_path):
 def test_the_printed_report_says_the_path_and_its_notes(corpus_file, tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "rnn_tui", "train", "--corpus", str(corpus_file), "--model",
-         "rnn-scratch", "--hidden", "512", "--epochs", "1", "--run-dir", str(tmp_path / "run")],
+         "rnn-scratch", "--hidden", "512", "--epochs", "1", "--device", "cpu",
+         "--run-dir", str(tmp_path / "run")],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr

@@ -68,8 +68,9 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     first = p.batch
     # Running sums on the device (float64: hundreds of float32 terms per epoch), seeded with
     # what an interrupted session had done of this epoch.
-    sums = torch.tensor([p.loss_sum, p.norm_sum], dtype=torch.float64, device=trainer.device)
-    loss_sum, norm_sum = sums[0], sums[1]
+    sums = torch.zeros(2, dtype=torch.float64, device=trainer.device)
+    if p.loss_sum or p.norm_sum:  # a copy from the host waits for the GPU: only when needed
+        sums.copy_(torch.tensor([p.loss_sum, p.norm_sum], dtype=torch.float64))
     logged_batch, logged_loss, logged_norm = first, p.loss_sum, p.norm_sum
     units_per_batch = task.units_per_epoch / nb
     time_before = p.epoch_time
@@ -85,7 +86,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     b = first
     try:
         for b in range(first, nb):
-            loss, norm = step.run(data, b, fresh=b == first)
+            pair = step.run(data, b, fresh=b == first)  # [loss, gradient norm]
             if not step.reported:
                 step.reported = True
                 trainer.emit("path", **trainer.path.to_dict())
@@ -94,8 +95,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 paused += (trainer.path.warmup_s or 0.0) + trainer.path.measure_s
             elif step.pending_s:
                 paused += step.take_pending()  # a recompilation, reported beside tokens/s
-            loss_sum += loss
-            norm_sum += norm
+            sums += pair
             p.step += 1
             on_rate = (b + 1) % trainer.log_every == 0
             late = timed and not on_rate and time.perf_counter() - quiet_since >= STEP_EVENT_MAX_S
@@ -110,31 +110,39 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             at_log = on_rate or late or b + 1 == nb
             if agreed and (at_log or trainer.stop.is_set()):
                 trainer.dist.mean(sums)  # every rank the same numbers: the global batch's means
-            if at_log:
+            now = time.perf_counter() if at_log else 0.0
+            # An explicit --log-every is obeyed; the automatic rate is capped in time.
+            due = at_log and (
+                trainer.config.log_every or now - trainer.last_step_event >= STEP_EVENT_MIN_S
+            )
+            emit = due and (on_rate or late)
+            # Reading the sums checks the loss. On the CPU that costs nothing, so a non-finite
+            # loss stops the run at its first log point; on a GPU it is a host sync (the queue
+            # drains), so only where a step event is written (≤ STEP_EVENT_MIN_S apart): the
+            # book's 9-minibatch epochs log every minibatch, and a read at each left the GPU
+            # idle while the host launched the next step.
+            if emit or (at_log and sums.device.type == "cpu"):
                 loss_total, norm_total = sums.tolist()
                 check_loss(loss_total / (b + 1), epoch)
-                now = time.perf_counter()
-                # An explicit --log-every is obeyed; the automatic rate is capped in time.
-                due = trainer.config.log_every or now - trainer.last_step_event >= STEP_EVENT_MIN_S
-                if (on_rate or late) and due:
-                    trainer.last_step_event = quiet_since = now
-                    interval = b + 1 - logged_batch
-                    loss_mean = (loss_total - logged_loss) / interval
-                    trainer.emit(
-                        "step",
-                        epoch=epoch,
-                        step=p.step,
-                        batch=b + 1,
-                        batches=nb,
-                        loss=loss_mean,
-                        ppl=finite_or_none(task_perplexity(task, loss_mean)),
-                        grad_norm=finite_or_none((norm_total - logged_norm) / interval),
-                        tokens_per_s=(b + 1 - first)
-                        * units_per_batch
-                        / max(now - started - paused, 1e-9),
-                        elapsed=trainer.elapsed(),
-                    )
-                    logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
+            if emit:
+                trainer.last_step_event = quiet_since = now
+                interval = b + 1 - logged_batch
+                loss_mean = (loss_total - logged_loss) / interval
+                trainer.emit(
+                    "step",
+                    epoch=epoch,
+                    step=p.step,
+                    batch=b + 1,
+                    batches=nb,
+                    loss=loss_mean,
+                    ppl=finite_or_none(task_perplexity(task, loss_mean)),
+                    grad_norm=finite_or_none((norm_total - logged_norm) / interval),
+                    tokens_per_s=(b + 1 - first)
+                    * units_per_batch
+                    / max(now - started - paused, 1e-9),
+                    elapsed=trainer.elapsed(),
+                )
+                logged_batch, logged_loss, logged_norm = b + 1, loss_total, norm_total
             if agreement is not None and not agreed:
                 continue
             if b + 1 == nb:

@@ -144,8 +144,10 @@ def _graph_refusal(task, device: torch.device) -> str:
 
 
 class TrainStep:
-    """Runs minibatch `b` of an epoch's data along the planned path; returns the loss (mean per
-    token) and the gradient norm before clipping, both still on the device."""
+    """Runs minibatch `b` of an epoch's data along the planned path; returns [loss (mean per
+    token), gradient norm before clipping] as one tensor still on the device, for the epoch to
+    add to its sums in one kernel. A graph's pair is its static output: read it (or add it)
+    before the next step."""
 
     def __init__(self, task, model, optimizer, params, config: Config, path: StepPath) -> None:
         self.task, self.model, self.optimizer, self.params = task, model, optimizer, params
@@ -154,7 +156,7 @@ class TrainStep:
         self.path = path
         self.forward_model = model
         self._graph: torch.cuda.CUDAGraph | None = None
-        self._static: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._static: torch.Tensor | None = None
         self._first = True
         self.reported = False  # the engine emits the "path" event once, after the first step
         self.pending_s = 0.0  # compile seconds the epoch has yet to leave out (`take_pending`)
@@ -167,7 +169,7 @@ class TrainStep:
             self.path.device, dtype=torch.bfloat16, cache_enabled=not self.path.graph
         )
 
-    def run(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def run(self, data, b: int, fresh: bool) -> torch.Tensor:
         if self._first:
             self._first = False
             measured, setup = measuring_seconds(), fused_steps.setup_seconds()
@@ -182,8 +184,9 @@ class TrainStep:
         if self._graph is not None:
             self.task.load_static(data, b, fresh)
             self._graph.replay()
-            loss, norm = self._static
-            return loss.clone(), norm.clone()
+            # No copy: on a GPU a launch costs as much as the small step's kernels, and the epoch
+            # adds the pair to its sums (the same stream) before the next replay writes it.
+            return self._static
         if not self.path.compiled:
             return self._eager(data, b, fresh)
         before = compile_seconds()
@@ -200,16 +203,16 @@ class TrainStep:
         spent, self.pending_s = self.pending_s, 0.0
         return spent
 
-    def _eager(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _eager(self, data, b: int, fresh: bool) -> torch.Tensor:
         with self.autocast():
             loss = self.task.batch_loss(self.forward_model, data, b, fresh=fresh)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
         norm = grad_clipping(self.params, self.clip)
         self.optimizer.step()
-        return loss.detach(), norm
+        return _pair(loss, norm)
 
-    def static_step(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def static_step(self) -> torch.Tensor:
         """The step on the task's static buffers: what a CUDA graph captures (and what a test
         runs eagerly on the CPU to check it equals the plain step)."""
         with self.autocast():
@@ -218,9 +221,9 @@ class TrainStep:
         norm = grad_clipping(self.params, self.clip)
         self.optimizer.step()
         self.task.carry_static()
-        return loss.detach(), norm
+        return _pair(loss, norm)
 
-    def _first_step(self, data, b: int, fresh: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    def _first_step(self, data, b: int, fresh: bool) -> torch.Tensor:
         started = time.perf_counter()
         if self.path.graph:
             try:
@@ -327,6 +330,11 @@ class TrainStep:
             optimizer.zero_grad(set_to_none=True)
             raise
         self._graph = graph
+
+
+def _pair(loss: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
+    """[loss, norm] as one float32 tensor on the loss's device."""
+    return torch.stack((loss.detach().float(), norm.to(loss.device, torch.float32)))
 
 
 def _snapshot(model, optimizer) -> tuple[list[torch.Tensor], list[dict]]:

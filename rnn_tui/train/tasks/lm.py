@@ -384,6 +384,9 @@ class LanguageModelTask:
         the old one)."""
         for s, new in zip(self._static_state, _state_tensors(self._static_next), strict=True):
             s.copy_(new)
+        # Dropped: kept, it holds the step's autograd graph (and its AccumulateGrad nodes,
+        # made on the warm-up's stream) alive into the capture, which warns of the mismatch.
+        self._static_next = None
 
     # -- evaluation and samples -------------------------------------------------------------
 
