@@ -78,11 +78,14 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
                        "--epochs", "10" if args.quick else "30",
                        "--rounds", "1" if args.quick else "2"])
         )  # fmt: skip
-    commands.append(
-        ("seq2seq", [py, str(HERE / "bench_translate.py"), "--epochs", "10" if args.quick else "30",
-                     "--repeat", "1" if args.quick else "3", "--json",
-                     *(["--checkpoint", str(SHIPPED)] if SHIPPED.exists() else ["--skip-latency"])])
-    )  # fmt: skip
+    for device in devices:
+        commands.append(
+            ("seq2seq", [py, str(HERE / "bench_translate.py"), "--epochs",
+                         "10" if args.quick else "30", "--repeat", "1" if args.quick else "3",
+                         "--device", device, "--json",
+                         *(["--checkpoint", str(SHIPPED)] if SHIPPED.exists()
+                           else ["--skip-latency"])])
+        )  # fmt: skip
     scale = [py, str(HERE / "bench_scale.py")]
     sizes = ["10"] if args.quick else ["10", "30", "100"]
     folder = str(args.scale_dir)
