@@ -120,8 +120,10 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             # loss stops the run at its first log point; on a GPU it is a host sync (the queue
             # drains), so only where a step event is written (≤ STEP_EVENT_MIN_S apart): the
             # book's 9-minibatch epochs log every minibatch, and a read at each left the GPU
-            # idle while the host launched the next step.
-            if emit or (at_log and sums.device.type == "cpu"):
+            # idle while the host launched the next step. Ranks of a distributed run read at
+            # every log point (they agree on those; `emit` is each rank's own clock), so all
+            # of them stop at the same minibatch.
+            if emit or (at_log and (sums.device.type == "cpu" or agreement is not None)):
                 loss_total, norm_total = sums.tolist()
                 check_loss(loss_total / (b + 1), epoch)
             if emit:
