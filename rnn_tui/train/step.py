@@ -333,8 +333,8 @@ class TrainStep:
 
 
 def _pair(loss: torch.Tensor, norm: torch.Tensor) -> torch.Tensor:
-    """[loss, norm] as one float32 tensor on the loss's device."""
-    return torch.stack((loss.detach().float(), norm.to(loss.device, torch.float32)))
+    """[loss, norm] as one tensor of the loss's dtype and device (the epoch sums in float64)."""
+    return torch.stack((loss.detach(), norm.to(loss.device, loss.dtype)))
 
 
 def _snapshot(model, optimizer) -> tuple[list[torch.Tensor], list[dict]]:
