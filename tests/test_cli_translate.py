@@ -184,6 +184,19 @@ def test_unknown_words_are_a_warning(capsys, trained):
     assert "rnn-tui: warning:" in captured.err and "'zorglub'" in captured.err
 
 
+def test_a_source_that_fills_num_steps_is_warned_its_eos_is_cut(capsys, untrained):
+    full = "you see the big house the cat the dog we"  # NUM_STEPS (10) tokens
+    shorter = "you see the big house the cat the dog"
+    assert main(["translate", "--checkpoint", str(untrained), "--json", full, shorter]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"rnn-tui: warning: '{full}': the model reads 10 tokens and this one has 10, so its "
+        "<eos> is cut (it reads as unfinished)"
+    ]
+    records = json.loads(captured.out)["translations"]
+    assert [(r["truncated"], r["eos_cut"]) for r in records] == [(0, True), (0, False)]
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

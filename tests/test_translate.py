@@ -239,6 +239,9 @@ def test_tokens_beyond_num_steps_are_cut(untrained):
     same = tr.translate(head + " they a", beam_size=2)
     assert (t.beam_text, t.greedy_text) == (same.beam_text, same.greedy_text)
     assert tr.translate(head).truncated == 0
+    # Cut or exactly num_steps long, the source's <eos> has no room; one token fewer, it has.
+    assert t.eos_cut and tr.translate(head).eos_cut
+    assert not tr.translate(head.rsplit(" ", 1)[0]).eos_cut
 
 
 def test_max_len_defaults_to_num_steps_and_bounds_the_output(untrained):

@@ -31,6 +31,23 @@ async def test_a_long_sources_warnings_stay_in_sight(tiny, start_here, tui, size
         assert shown[1].strip()  # the source follows, cut by the height
 
 
+async def test_a_source_that_fills_num_steps_says_its_eos_is_not_read(tiny, start_here, tui):
+    # Eight tokens, the model's num_steps: none is cut, but <eos> has no room; seven fit with it.
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        await set_field(pilot, screen, "#tr-source", "the cat is very big and the dog")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert tui.errors(app) == []
+        shown = shown_lines(screen.query_one("#tr-detail"))
+        assert shown[0].strip().startswith("⚠ the source fills num_steps: its <eos> is not read")
+        await set_field(pilot, screen, "#tr-source", "the cat is very big and the")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert "<eos>" not in " ".join(shown_lines(screen.query_one("#tr-detail")))
+
+
 @pytest.mark.parametrize(
     ("typed", "error"),
     [

@@ -104,6 +104,7 @@ def _record(translator, t) -> dict:
         "score": t.best.score,
         "unknown": t.unknown,
         "truncated": t.truncated,
+        "eos_cut": t.eos_cut,
         "candidates": [_candidate(translator, c) for c in t.candidates],
         "reference": t.reference,
         "bleu": t.bleu,
@@ -145,6 +146,11 @@ def _warnings_of(translator, t) -> list[str]:
         out.append(
             f"{quoted(t.source)}: the model reads {translator.num_steps} tokens; the last "
             f"{t.truncated} are cut"
+        )
+    elif t.eos_cut:
+        out.append(
+            f"{quoted(t.source)}: the model reads {translator.num_steps} tokens and this one has "
+            f"{translator.num_steps}, so its <eos> is cut (it reads as unfinished)"
         )
     return out
 

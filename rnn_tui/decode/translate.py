@@ -86,6 +86,7 @@ class Translation:
     reference: str | None = None  # as given
     bleu: float | None = None  # seeds' bleu(beam_text, reference, k=2)
     truncated: int = 0  # source tokens beyond num_steps, which the model never reads
+    eos_cut: bool = False  # the source fills num_steps: its <eos> has no room (build_array_nmt)
     alignment: Alignment | None = None  # the best candidate's attention weights (attention models)
 
     @property
@@ -309,6 +310,7 @@ class Translator:
                     reference=reference,
                     bleu=None if reference is None else sentence_bleu(beam_text, reference),
                     truncated=max(0, len(toks) - self.num_steps),
+                    eos_cut=len(toks) >= self.num_steps,
                     alignment=alignments[i],
                 )
             )

@@ -59,6 +59,8 @@ def detail_content(row: ResultRow) -> Content:
         notes.append(
             f"{truncated} source token{'s' if truncated != 1 else ''} past num_steps not read"
         )
+    elif getattr(t, "eos_cut", False):
+        notes.append("the source fills num_steps: its <eos> is not read")
     if t.unknown:
         words = ", ".join(repr(word) for word in t.unknown)
         count = len(t.unknown)
