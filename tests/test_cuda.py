@@ -1,3 +1,4 @@
+# ruff: noqa: F811 (the corpus_file fixture imported from test_step_paths)
 """On a GPU, the CUDA paths compute what the CPU's plain path computes (issue 13: "on CUDA the same
 check runs when a GPU is present"). Every test here needs CUDA and is skipped without it; the CPU
 halves of these checks (the static-buffer step a graph captures, run eagerly) are in
@@ -14,22 +15,15 @@ import pytest
 import torch
 from test_seq2seq_trainer import PAIRS
 from test_seq2seq_trainer import tiny as tiny_seq2seq
+from test_step_paths import corpus_file  # noqa: F401
 from test_trainer import tiny
 
-from rnn_tui.data.sources import read_text
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.engine import Trainer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
 
 LM_MODELS = ["rnn-scratch", "gru-scratch", "lstm-scratch", "rnn", "gru", "lstm"]
-
-
-@pytest.fixture(scope="module")
-def corpus_file(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("corpus") / "tiny.txt"
-    path.write_text(read_text("timemachine")[:4000], encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")

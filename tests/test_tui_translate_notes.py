@@ -14,6 +14,14 @@ def shown_lines(widget) -> list[str]:
     return [widget.render_line(y).text for y in range(widget.size.height)]
 
 
+async def translate_typed(pilot, tui, screen, text: str) -> list[str]:
+    """Type `text` as the source, press Enter; the detail's lines once the work is done."""
+    await set_field(pilot, screen, "#tr-source", text)
+    await pilot.press("enter")
+    await tui.settle(pilot)
+    return shown_lines(screen.query_one("#tr-detail"))
+
+
 @pytest.mark.parametrize("size", [(120, 40), (80, 24)])
 async def test_a_long_sources_warnings_stay_in_sight(tiny, start_here, tui, size):
     # The detail shows three lines: the ⚠ line came after the source, below them.
@@ -21,11 +29,8 @@ async def test_a_long_sources_warnings_stay_in_sight(tiny, start_here, tui, size
     app = tui.make_app()
     async with app.run_test(size=size) as pilot:
         screen = await open_translate(pilot, tui)
-        await set_field(pilot, screen, "#tr-source", source)
-        await pilot.press("enter")
-        await tui.settle(pilot)
+        shown = await translate_typed(pilot, tui, screen, source)
         assert tui.errors(app) == []
-        shown = shown_lines(screen.query_one("#tr-detail"))
         assert len(shown) == 3
         assert shown[0].strip().startswith("⚠ 392 source tokens past num_steps not read · ")
         assert shown[1].strip()  # the source follows, cut by the height
@@ -36,16 +41,11 @@ async def test_a_source_that_fills_num_steps_says_its_eos_is_not_read(tiny, star
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_translate(pilot, tui)
-        await set_field(pilot, screen, "#tr-source", "the cat is very big and the dog")
-        await pilot.press("enter")
-        await tui.settle(pilot)
+        shown = await translate_typed(pilot, tui, screen, "the cat is very big and the dog")
         assert tui.errors(app) == []
-        shown = shown_lines(screen.query_one("#tr-detail"))
         assert shown[0].strip().startswith("⚠ the source fills num_steps: its <eos> is not read")
-        await set_field(pilot, screen, "#tr-source", "the cat is very big and the")
-        await pilot.press("enter")
-        await tui.settle(pilot)
-        assert "<eos>" not in " ".join(shown_lines(screen.query_one("#tr-detail")))
+        shown = await translate_typed(pilot, tui, screen, "the cat is very big and the")
+        assert "<eos>" not in " ".join(shown)
 
 
 @pytest.mark.parametrize(
