@@ -125,8 +125,8 @@ SHARDED = {
 
 
 def _batch_rows(task, data, b: int) -> int:
-    if isinstance(data, list):  # seq2seq: the minibatches themselves
-        return len(data[b][0])
+    if hasattr(data, "rows"):  # seq2seq: each minibatch's pair indices
+        return len(data.rows[b])
     if isinstance(data, tuple):  # the language model: X and Y, (batches, B, T)
         return data[0].shape[1]
     B = task.config.batch_size  # the others: one order of rows, B at a time

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from rnn_tui.models.attention import build_attention
+from rnn_tui.models.gru_layers import gru_by_layer
 
 __all__ = ["AttentionDecoder", "AttentionState"]
 
@@ -77,10 +78,16 @@ class AttentionDecoder(nn.Module):
         return AttentionState(enc_state, enc_outputs, keys, lengths, weights)
 
     def forward(
-        self, Y: torch.Tensor, state: AttentionState, keep_weights: bool = False
+        self,
+        Y: torch.Tensor,
+        state: AttentionState,
+        keep_weights: bool = False,
+        layerwise: bool = False,
     ) -> tuple[torch.Tensor, AttentionState] | tuple[torch.Tensor, AttentionState, torch.Tensor]:
         """Logits (B, T′, V) for inputs Y (B, T′) and the state after the last step; with
-        keep_weights, also every step's attention weights (B, T′, T)."""
+        keep_weights, also every step's attention weights (B, T′, T). layerwise: the GRU one
+        layer at a time (gru_layers.py), as a CUDA graph captures it."""
+        run = (lambda x, h: gru_by_layer(self.rnn, x, h)) if layerwise else self.rnn
         embedded = self.embedding(Y)
         hidden, weights = state.hidden, state.weights
         outputs, every = [], []
@@ -88,7 +95,7 @@ class AttentionDecoder(nn.Module):
             weights = self.attention.weights(hidden[-1], state.keys, state.valid_len)
             context = torch.bmm(weights.unsqueeze(1), state.values)  # (B, 1, D)
             step_input = torch.cat((embedded[:, t : t + 1], context), dim=-1)
-            out, hidden = self.rnn(step_input, hidden)
+            out, hidden = run(step_input, hidden)
             outputs.append(out)
             if keep_weights:
                 every.append(weights)

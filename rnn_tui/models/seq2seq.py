@@ -12,7 +12,9 @@ is the fixed-context model above, and a config without the key (an older checkpo
 
 Batch-major throughout: X (B, T) source ids with valid lengths (B,), dec_X (B, T′). Unlike the
 seeds, padding is packed away (pack_padded_sequence) so `<pad>` tokens never reach the encoder's
-final state: a sentence encodes the same whatever the padding around it.
+final state: a sentence encodes the same whatever the padding around it. `padded=True` computes
+the same with static shapes and no host read (gru_layers.py), for a step captured in a CUDA graph;
+a bidirectional encoder has no such form (its backward pass starts at each row's own end).
 
     model = build_seq2seq({"model": "seq2seq", "src_vocab_size": 184, "tgt_vocab_size": 201,
                            "embed": 32, "hidden": 32, "layers": 2, "dropout": 0.1})
@@ -34,6 +36,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnn_tui.models.attention_decoder import AttentionDecoder, AttentionState
 from rnn_tui.models.base import ModelError
+from rnn_tui.models.gru_layers import gru_by_layer
 from rnn_tui.models.names import ATTENTION_KINDS, SIZE_LIMITS
 from rnn_tui.quoting import quoted
 
@@ -83,13 +86,18 @@ class Seq2SeqEncoder(nn.Module):
         )
 
     def forward(
-        self, X: torch.Tensor, valid_len: torch.Tensor
+        self, X: torch.Tensor, valid_len: torch.Tensor, padded: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Outputs (B, T, H·directions), zero at padded steps, and the state (layers, B, H).
 
         Only the first valid_len[i] tokens of row i are read; a length of 0 (or more than T) is
-        clamped into [1, T], since an encoded source always holds at least its <eos>.
+        clamped into [1, T], since an encoded source always holds at least its <eos>. padded:
+        the same, layer by layer over the padded batch (valid_len on X's device; unidirectional).
         """
+        if padded:
+            if self.bidirectional:
+                raise ModelError("a bidirectional encoder reads packed sources only")
+            return gru_by_layer(self.rnn, self.embedding(X), None, valid_len)
         steps = X.shape[1]
         # pack_padded_sequence wants the lengths on the CPU (one small copy per minibatch).
         lengths = valid_len.detach().to("cpu", torch.int64).clamp(1, steps)
@@ -134,11 +142,18 @@ class Seq2SeqDecoder(nn.Module):
         """d2l's init_state: the encoder's state, and as context its top layer c = h_T^(L)."""
         return DecoderState(enc_state, enc_state[-1])
 
-    def forward(self, Y: torch.Tensor, state: DecoderState) -> tuple[torch.Tensor, DecoderState]:
-        """Logits (B, T, V) for inputs Y (B, T); the new state keeps the same context."""
+    def forward(
+        self, Y: torch.Tensor, state: DecoderState, layerwise: bool = False
+    ) -> tuple[torch.Tensor, DecoderState]:
+        """Logits (B, T, V) for inputs Y (B, T); the new state keeps the same context.
+        layerwise: the GRU one layer at a time (gru_layers.py), as a CUDA graph captures it."""
         embedded = self.embedding(Y)
         context = state.context.unsqueeze(1).expand(-1, Y.shape[1], -1)
-        outputs, hidden = self.rnn(torch.cat((embedded, context), dim=-1), state.hidden)
+        inputs = torch.cat((embedded, context), dim=-1)
+        if layerwise:
+            outputs, hidden = gru_by_layer(self.rnn, inputs, state.hidden)
+        else:
+            outputs, hidden = self.rnn(inputs, state.hidden)
         return self.dense(outputs), DecoderState(hidden, state.context)
 
 
@@ -174,15 +189,20 @@ class EncoderDecoder(nn.Module):
         self.apply(_init_seq2seq)
 
     def forward(
-        self, X: torch.Tensor, X_valid_len: torch.Tensor, dec_X: torch.Tensor
+        self, X: torch.Tensor, X_valid_len: torch.Tensor, dec_X: torch.Tensor, padded: bool = False
     ) -> torch.Tensor:
-        """Teacher forcing: logits (B, T′, V) for dec_X = [<bos>, Y[:, :-1]] given source X."""
-        logits, _ = self.decoder(dec_X, self.encode(X, X_valid_len))
+        """Teacher forcing: logits (B, T′, V) for dec_X = [<bos>, Y[:, :-1]] given source X.
+
+        padded: the same computation with static shapes and no host read (X_valid_len on the
+        device; unidirectional encoder), which a CUDA graph can capture."""
+        logits, _ = self.decoder(dec_X, self.encode(X, X_valid_len, padded), layerwise=padded)
         return logits
 
-    def encode(self, X: torch.Tensor, X_valid_len: torch.Tensor) -> DecoderState | AttentionState:
+    def encode(
+        self, X: torch.Tensor, X_valid_len: torch.Tensor, padded: bool = False
+    ) -> DecoderState | AttentionState:
         """The decoder's initial state for sources X (B, T) with valid lengths (B,)."""
-        enc_outputs, enc_state = self.encoder(X, X_valid_len)
+        enc_outputs, enc_state = self.encoder(X, X_valid_len, padded)
         if self.attention == "none":
             return self.decoder.init_state(enc_state)
         lengths = X_valid_len.to(X.device).clamp(1, X.shape[1])

@@ -166,8 +166,9 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
         p.epoch_time = time_before + time.perf_counter() - started - paused
         trainer.account(b + 1 - first, time.perf_counter() - started - paused)
         raise
-    train_seconds = time.perf_counter() - started - paused
+    # The clock stops after the read: on a GPU it waits for the epoch's last steps to run.
     loss_total, norm_total = sums.tolist()
+    train_seconds = time.perf_counter() - started - paused
     check_loss(loss_total / nb, epoch)
     trainer.account(nb - first, train_seconds)
     return loss_total / nb, norm_total / nb, time_before + train_seconds

@@ -269,8 +269,9 @@ OPTIONS: tuple[Option, ...] = (
         "graph",
         str,
         "auto",
-        "capture the whole training step in a CUDA graph (auto: on a GPU when the task's "
-        "minibatches keep one shape; on: refuse to run without)",
+        "capture the whole training step in a CUDA graph (auto: on a GPU when the task's step "
+        "has a static form: language models, and seq2seq with a unidirectional encoder; on: "
+        "refuse to run without)",
         choices=GRAPH_MODES,
         label="CUDA graph",
     ),
