@@ -101,6 +101,7 @@ class Trainer:
         )
         self.resume = resume
         self.num_batches = self.task.num_batches
+        self.prefetched: tuple[int, object] | None = None  # (epoch, minibatches): epoch.py
         self.num_params = count_parameters(self.model)
         self.log_every = config.log_every or auto_log_every(self.num_batches)
         self.baseline_ppl = (

@@ -272,6 +272,8 @@ class Seq2SeqTask(Sharded):
             rows = self.train_idx[b]
             mine, weight = self.shard.rows(rows)
             data.add(mine, int(self._tgt_len_np[rows].sum()), weight)
+        if self._static:
+            self._epoch_rows(data)  # under a CUDA graph: on its way to the device now
         return data
 
     def batch_loss(self, model, data, b: int, fresh: bool) -> torch.Tensor:
