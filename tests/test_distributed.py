@@ -330,3 +330,23 @@ def test_a_resumed_run_that_does_not_split_is_told_which_process_counts_do():
     )
     with pytest.raises(ConfigError, match="give a multiple of 3"):
         three.check(task, 32)
+
+
+@pytest.mark.parametrize("own", [True, False])
+def test_a_rank_other_than_0_reports_a_failure_of_its_own_only(own, capsys):
+    """Rank 0 sees another rank's out-of-memory only as a lost peer: that rank says why, in one
+    line naming itself; a failure every rank shares (a NaN loss) is rank 0's to report."""
+    import argparse
+    from types import SimpleNamespace
+
+    from rnn_tui.cli import train as cli_train
+
+    message = "out of memory in epoch 2 on cuda:2: try a smaller --batch-size"
+    trainer = SimpleNamespace(
+        dist=SimpleNamespace(writer=False, rank=2),
+        own_failure=own,
+        run=lambda run_dir, stop: {"status": "failed", "message": message},
+    )
+    assert cli_train._train_claimed(argparse.Namespace(), trainer, None) == 1
+    err = capsys.readouterr().err
+    assert err == (f"rnn-tui train: rank 2: {message}\n" if own else "")

@@ -124,6 +124,7 @@ def test_out_of_memory_in_the_middle_of_a_run_is_one_failed_line(corpus, tmp_pat
     assert summary["status"] == "failed" and summary["epochs"] == 1
     assert summary["message"].startswith("out of memory in epoch 2 on cpu")
     assert "\n" not in summary["message"]
+    assert trainer.own_failure  # under torchrun, this rank's own to report
     assert load_checkpoint(tmp_path / "run", prefer=("last",)).meta["epoch"] == 1
 
 

@@ -290,10 +290,15 @@ def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
 
     stop = StopRequest()
     if not trainer.dist.writer:
-        # A rank other than 0 trains in step with rank 0 and reports nothing.
+        # A rank other than 0 trains in step with rank 0 and reports nothing but a failure of
+        # its own (its GPU out of memory), which rank 0 only sees as a lost peer.
         with stop_on_signals(stop):
             summary = trainer.run(run_dir, stop)
-        return 1 if summary["status"] == "failed" else 0
+        if summary["status"] != "failed":
+            return 0
+        if trainer.own_failure:
+            say(f"rnn-tui train: rank {trainer.dist.rank}: {summary['message']}")
+        return 1
     reporter = Reporter(trainer, run_dir)
     try:
         with stop_on_signals(stop), reporter:

@@ -102,6 +102,7 @@ class Trainer:
         self.resume = resume
         self.num_batches = self.task.num_batches
         self.prefetched: tuple[int, object] | None = None  # (epoch, minibatches): epoch.py
+        self.own_failure = False  # a failure of this process alone (out of memory)
         self.num_params = count_parameters(self.model)
         self.log_every = config.log_every or auto_log_every(self.num_batches)
         self.baseline_ppl = (
@@ -165,6 +166,8 @@ class Trainer:
                 raise
             else:
                 # Not a bug: the run was too big for this device. One line, the checkpoints kept.
+                # Under torchrun it may be this rank's alone: its CLI says so (rank 0 cannot).
+                self.own_failure = True
                 self._end_status(
                     "failed",
                     f"out of memory in epoch {self.progress.epoch + 1} on "
