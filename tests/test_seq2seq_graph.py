@@ -9,7 +9,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_seq2seq_trainer import pairs_file, tiny  # noqa: F401
+from test_seq2seq_trainer import _one_thread, pairs_file, tiny  # noqa: F401 (fixtures)
 from test_step_paths import StaticEagerStep
 
 from rnn_tui.models.base import ModelError
@@ -18,14 +18,6 @@ from rnn_tui.models.seq2seq import build_seq2seq
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train import step as step_module
 from rnn_tui.train.engine import Trainer
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @settings(max_examples=25, deadline=None)

@@ -19,9 +19,8 @@ words, and show the greedy translations of the seeds' four sentences as the epoc
 Minibatches are bucketed by length and trimmed to their longest pair (nmt_batches), which skips
 most `<pad>` time steps; the whole arrays live on the device and a minibatch is an index gather.
 On a GPU the step can instead be captured in a CUDA graph (train/step.py): every minibatch then
-fills static (batch_size, num_steps) buffers — a last, smaller minibatch repeats one of its rows
-with no target tokens, which adds nothing to the loss or its gradient — and the model runs its
-padded form (models/gru_layers.py), which computes what the packed one does.
+fills static (batch_size, num_steps) buffers and the model runs its padded form, which computes
+what the packed one does (seq2seq_graph.py).
 """
 
 from __future__ import annotations
@@ -57,6 +56,7 @@ from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
 from rnn_tui.train.tasks.lm import to_device
+from rnn_tui.train.tasks.seq2seq_graph import Batches, Seq2SeqGraph
 from rnn_tui.train.vocab_room import check_vocab_room
 
 SHORT_WORDS = 5  # "held-out pairs of up to five English words"
@@ -85,7 +85,7 @@ class _Stages:
         return lambda done, _of: report(min(start + done, total - 1), total)
 
 
-class Seq2SeqTask(Sharded):
+class Seq2SeqTask(Seq2SeqGraph, Sharded):
     """English→French pairs split into training and held-out parts (see the module docstring)."""
 
     batching = "random.Random(f'seq2seq-batches:{seed}:{epoch}') per epoch"
@@ -152,8 +152,6 @@ class Seq2SeqTask(Sharded):
         self._src_len_cpu = torch.from_numpy(src_len)
         self._tgt_len = to_device(torch.from_numpy(tgt_len), device)
         self._src_len = to_device(torch.from_numpy(src_len), device)  # a graph's padded form
-        self._static: dict[str, torch.Tensor] = {}
-        self._static_rows: tuple[object, torch.Tensor, torch.Tensor] | None = None
         self.val_short = [
             j for j, i in enumerate(val_idx) if word_count(english[i].split(" ")) <= SHORT_WORDS
         ]
@@ -267,12 +265,12 @@ class Seq2SeqTask(Sharded):
         batches = bucketed_batches(
             self._sort_key, self.config.batch_size, epoch_rng(self.config.seed, epoch)
         )
-        data = _Batches(self.batch)
+        data = Batches(self.batch)
         for b in batches:
             rows = self.train_idx[b]
             mine, weight = self.shard.rows(rows)
             data.add(mine, int(self._tgt_len_np[rows].sum()), weight)
-        if self._static:
+        if self._static is not None:
             self._epoch_rows(data)  # under a CUDA graph: on its way to the device now
         return data
 
@@ -282,66 +280,6 @@ class Seq2SeqTask(Sharded):
         total, count = masked_cross_entropy(logits, Y, Y_len)
         # One process: the count on the device (no host read); W processes: the minibatch's.
         return self.shard.mean(total, tokens if self.shard.active else count, weight)
-
-    # -- a CUDA graph's step (train/step.py GraphTask) --------------------------------------
-
-    def graph_refusal(self) -> str:
-        if self.config.bidirectional:
-            return "a bidirectional encoder reads packed sources, whose shapes change"
-        return ""
-
-    def graph_buffers(self, model, data) -> None:
-        """Static (batch_size, num_steps) sources and targets and (batch_size,) lengths."""
-        B, T = self.config.batch_size, self.config.num_steps
-        like = self._src
-        self._static = {
-            "X": like.new_zeros(B, T),
-            "Y": self._tgt.new_zeros(B, T),
-            "X_len": self._src_len.new_ones(B),
-            "Y_len": self._tgt_len.new_zeros(B),
-            "bos": self._tgt.new_full((B, 1), self.bos),
-        }
-        self._static_rows = None
-
-    def _epoch_rows(self, data) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every minibatch's pair indices padded to batch_size (a short one repeats its first
-        row) and the target lengths to load (0 for the repeats): (batches, B) each, moved to
-        the device once per epoch."""
-        if self._static_rows is None or self._static_rows[0] is not data:
-            B = self.config.batch_size
-            index = np.zeros((len(data.rows), B), dtype=np.int64)
-            keep = np.zeros((len(data.rows), B), dtype=bool)
-            for b, rows in enumerate(data.rows):
-                index[b, : len(rows)], index[b, len(rows) :] = rows, rows[0]
-                keep[b, : len(rows)] = True
-            lengths = np.where(keep, self._tgt_len_np[index], 0)
-            self._static_rows = (
-                data,
-                to_device(torch.from_numpy(index), self.device),
-                to_device(torch.from_numpy(lengths), self.device),
-            )
-        return self._static_rows[1], self._static_rows[2]
-
-    def load_static(self, data, b: int, fresh: bool) -> None:
-        """Minibatch `b` into the static buffers: three gathers and one copy, no host read."""
-        index, lengths = self._epoch_rows(data)
-        static, rows = self._static, index[b]
-        torch.index_select(self._src, 0, rows, out=static["X"])
-        torch.index_select(self._tgt, 0, rows, out=static["Y"])
-        torch.index_select(self._src_len, 0, rows, out=static["X_len"])
-        static["Y_len"].copy_(lengths[b])
-
-    def static_loss(self, model) -> torch.Tensor:
-        """batch_loss on the static buffers, through the model's padded form."""
-        static = self._static
-        Y = static["Y"]
-        dec_input = torch.cat((static["bos"], Y[:, :-1]), dim=1)
-        logits = model(static["X"], static["X_len"], dec_input, padded=True)
-        total, count = masked_cross_entropy(logits, Y, static["Y_len"])
-        return total / count
-
-    def carry_static(self) -> None:
-        """Nothing carries from one minibatch to the next: every pair starts afresh."""
 
     # -- evaluation and samples -------------------------------------------------------------
 
@@ -430,30 +368,6 @@ class Seq2SeqTask(Sharded):
             "best_bleu": progress.highest("bleu"),
             "malformed_lines": self.malformed,
         }
-
-
-class _Batches:
-    """An epoch's minibatches: the pair indices of each (what a CUDA graph loads), and each
-    minibatch's tensors gathered when it is read (the graph never reads them)."""
-
-    def __init__(self, gather: Callable[[np.ndarray], tuple[torch.Tensor, ...]]) -> None:
-        self.gather = gather
-        self.rows: list[np.ndarray] = []
-        self._counts: list[tuple[int, float]] = []
-
-    def add(self, rows: np.ndarray, tokens: int, weight: float) -> None:
-        self.rows.append(rows)
-        self._counts.append((tokens, weight))
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, b: int) -> tuple:
-        """`batch` of minibatch b's pairs, then its target tokens and this process's weight."""
-        return (*self.gather(self.rows[b]), *self._counts[b])
-
-    def __iter__(self):
-        return (self[b] for b in range(len(self)))
 
 
 TASK = Seq2SeqTask
