@@ -1,6 +1,7 @@
-"""The Train screen following classify and tag runs (tests/fixtures/recorded-classify), which
-have no perplexity: their losses and held-out scores in the header, the scores' own plot in the
-perplexity plot's place, and overlays with a language model."""
+"""The Train screen following classify and tag runs (tests/fixtures/recorded-classify) and
+forecast runs (tests/fixtures/recorded-forecast), which have no perplexity: their losses and
+held-out scores in the header, the scores' own plot in the perplexity plot's place, and overlays
+with a language model."""
 
 from __future__ import annotations
 
@@ -18,12 +19,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CLASSIFY = FIXTURES / "recorded-classify" / "classify-gru-recorded"
 TAG = FIXTURES / "recorded-classify" / "tag-bi-recorded"
 LM = FIXTURES / "recorded" / "lm-lstm-recorded"
+MLP = FIXTURES / "recorded-forecast" / "forecast-mlp-recorded"
+GRU = FIXTURES / "recorded-forecast" / "forecast-gru-recorded"
 
 
 @pytest.fixture
 def runs(tmp_path, monkeypatch) -> Path:
     root = tmp_path / "runs"
-    for source in (CLASSIFY, TAG, LM):
+    for source in (CLASSIFY, TAG, LM, MLP, GRU):
         shutil.copytree(source, root / source.name)
     monkeypatch.setenv("RNN_TUI_RUNS", str(root))
     monkeypatch.chdir(tmp_path)
@@ -94,3 +97,31 @@ async def test_at_80x24_the_scores_are_the_first_plot_of_the_cycle(runs, tui, tr
         assert shown(panel) == ["plot-score"]
         title = screen.query_one("#plot-score", LinePlot).plot_title
         assert title == "held-out scores, 0–1 (1/4, v: next)"
+
+
+async def test_a_forecast_run_shows_its_held_out_rmse_not_an_empty_perplexity(
+    runs, tui, train_app
+) -> None:
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        assert screen.open_run(runs / MLP.name)
+        await tui.settle(pilot)
+        metrics = text(screen, "#run-metrics")
+        # It said "train ppl — · val —" above an empty perplexity plot.
+        assert "ppl" not in metrics
+        assert "train loss 0.05371 · val 0.04866 · RMSE 0.2206 · MAPE 208.9 % ·" in metrics
+        panel = screen.query_one(CurvePanel)
+        assert shown(panel) == ["plot-rmse", "plot-loss", "plot-grad", "plot-speed"]
+        rmse = screen.query_one("#plot-rmse", LinePlot)
+        assert rmse.plot_title == "held-out RMSE, 1 step ahead"
+        assert list(rmse._series[0][1]) == [1, 2, 3, 4, 5]
+        assert rmse._series[0][2][-1] == pytest.approx(0.2206, abs=1e-4)
+        # Two forecasters overlaid: one RMSE curve each; beside a language model, its perplexity.
+        screen.open_run(runs / GRU.name)
+        await tui.settle(pilot)
+        assert [label for label, *_ in rmse._series] == ["mlp", "gru"]
+        screen.open_run(runs / LM.name)
+        await tui.settle(pilot)
+        assert shown(panel) == ["plot-ppl", "plot-rmse", "plot-loss", "plot-grad"]
+        assert tui.errors(pilot.app) == []

@@ -34,8 +34,8 @@ from rnn_tui.runs.snapshot import Sample, Snapshot
 STEP_SERIES = ("step_loss", "step_ppl", "grad_norm", "tokens_per_s")
 EPOCH_SERIES = ("train_loss", "val_loss", "train_ppl", "val_ppl")
 BLEU_SERIES = ("bleu", "bleu_short")  # per epoch, seq2seq runs only (empty for a language model)
-# Per epoch, the held-out scores of the classify and tag tasks (empty for other runs).
-SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct")
+# Per epoch, held-out scores: classify's and tag's, a forecast's 1-step RMSE and MAPE (%).
+SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct", "rmse", "mape")
 # The clocks: (epoch position, global step) and (epoch position, seconds of training) at every
 # step and epoch event, which put any series on a step or wall-time x axis (runs/x_axis.py).
 CLOCK_SERIES = ("clock_step", "clock_time")

@@ -2,7 +2,8 @@
 baseline), loss, gradient norm before clipping, and tokens/s, against epochs; for seq2seq runs
 also held-out BLEU (all held-out pairs, and those of at most five English words); for classify
 and tag runs, which have no perplexity, their held-out scores in its place (accuracy and
-macro-F1; a tagger's F1 of capitals and of punctuation too).
+macro-F1; a tagger's F1 of capitals and of punctuation too); for forecast runs, which have none
+either, the held-out 1-step RMSE (what `best` minimises).
 
 Four plots in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next). With
 a seq2seq run among those shown, BLEU takes the grid's second place (the scores too, beside a
@@ -42,16 +43,19 @@ PLOTS = (
 )
 BLEU_PLOT = ("plot-bleu", "held-out BLEU, 0–100", False)
 SCORE_PLOT = ("plot-score", "held-out scores, 0–1", False)
+RMSE_PLOT = ("plot-rmse", "held-out RMSE, 1 step ahead", False)
 # Every plot in the panel's order (the grid fills in this order, skipping hidden ones).
-ALL_PLOTS = (PLOTS[0], BLEU_PLOT, SCORE_PLOT, *PLOTS[1:])
+ALL_PLOTS = (PLOTS[0], BLEU_PLOT, SCORE_PLOT, RMSE_PLOT, *PLOTS[1:])
 # The plots only some runs have, and what a shown run must measure for each to be in.
-MEASURES = {"plot-ppl": "ppl", "plot-bleu": "bleu", "plot-score": "score"}
+MEASURES = {"plot-ppl": "ppl", "plot-bleu": "bleu", "plot-score": "score", "plot-rmse": "rmse"}
 # The held-out scores of a task that has no perplexity (its epoch events' keys, legend names):
 # macro-F1 first, what `best` maximises and what overlaid runs show.
 SCORED = {
     "classify": (("macro_f1", "macro-F1"), ("accuracy", "accuracy")),
     "tag": (("macro_f1", "macro-F1"), ("f1_capital", "F1 capitals"), ("f1_punct", "F1 punct")),
 }
+# The tasks without a perplexity: their held-out scores stand in its place.
+UNPERPLEXED = frozenset(SCORED) | {"forecast"}
 TITLES = {plot_id: title for plot_id, title, _ in ALL_PLOTS}
 # Each overlaid run's colour (plotext names; RUN_STYLES gives the same colour to Rich text).
 RUN_COLORS = ("cyan+", "orange+", "green+", "magenta+", "blue+", "red+", "cyan", "orange")
@@ -81,9 +85,12 @@ def loss_name(tasks: Sequence[str]) -> str:
 
 def measures(tasks: Sequence[str]) -> frozenset[str]:
     """What runs of `tasks` measure beyond their loss: "ppl", "bleu" (seq2seq), "score"
-    (classify, tag: no perplexity). No runs: a perplexity, the plot a new run fills."""
+    (classify, tag: no perplexity), "rmse" (forecast: none either). No runs: a perplexity, the
+    plot a new run fills."""
     out = {"score"} if any(task in SCORED for task in tasks) else set()
-    if any(task not in SCORED for task in tasks) or not tasks:
+    if "forecast" in tasks:
+        out.add("rmse")
+    if any(task not in UNPERPLEXED for task in tasks) or not tasks:
         out.add("ppl")
     if "seq2seq" in tasks:
         out.add("bleu")
@@ -202,13 +209,15 @@ def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
         "plot-speed": speed,
         "plot-bleu": bleu,
         "plot-score": scores,
+        "plot-rmse": [Series("held-out", *_series(snap, "rmse"), VAL)],
     }
 
 
 def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
     """Several runs, one colour each: validation perplexity (training perplexity per epoch for
     a run without a validation split), each run's per-batch loss, gradient norm and speed, and
-    each seq2seq run's held-out BLEU, each classify or tag run's held-out macro-F1."""
+    each seq2seq run's held-out BLEU, each classify or tag run's held-out macro-F1, each
+    forecast run's held-out RMSE."""
     out: dict[str, list[Series]] = {plot_id: [] for plot_id, _, _ in ALL_PLOTS}
     for c in curves:
         val_x, val_y = _series(c.snap, "val_ppl")
@@ -230,6 +239,8 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
         if c.snap.task in SCORED:
             f1 = _series(c.snap, "macro_f1")
             out["plot-score"].append(Series(f"{c.label} macro-F1", *f1, c.color))
+        if c.snap.task == "forecast":
+            out["plot-rmse"].append(Series(c.label, *_series(c.snap, "rmse"), c.color))
     having = [c for c in curves if c.snap.baseline_ppl]
     baselines = {c.snap.baseline_ppl for c in having}
     if len(baselines) == 1:

@@ -263,6 +263,13 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
         for i, (key, name) in enumerate(SCORED[snap.task]):
             score = _latest(snap, key)
             item(name, "—" if score is None else f"{score:.3f}", "" if i else "bold green")
+    elif snap.task == "forecast":
+        # No perplexity either: its squared-error losses and the held-out 1-step errors.
+        item("train loss", fmt_number(_latest(snap, "train_loss")), "bold cyan")
+        item("val", fmt_number(_latest(snap, "val_loss")), "bold dark_orange")
+        item("RMSE", fmt_number(_latest(snap, "rmse")), "bold green")
+        mape = _latest(snap, "mape")
+        item("MAPE", "—" if mape is None else f"{mape:.1f} %")
     else:
         item("train ppl", fmt_number(snap.train_ppl), "bold cyan")
         val = fmt_number(snap.val_ppl)
