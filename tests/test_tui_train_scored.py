@@ -114,7 +114,7 @@ async def test_a_forecast_run_shows_its_held_out_rmse_not_an_empty_perplexity(
         panel = screen.query_one(CurvePanel)
         assert shown(panel) == ["plot-rmse", "plot-loss", "plot-grad", "plot-speed"]
         rmse = screen.query_one("#plot-rmse", LinePlot)
-        assert rmse.plot_title == "held-out RMSE, 1 step ahead"
+        assert rmse.plot_title == "held-out RMSE, k=1"
         assert list(rmse._series[0][1]) == [1, 2, 3, 4, 5]
         assert rmse._series[0][2][-1] == pytest.approx(0.2206, abs=1e-4)
         # Two forecasters overlaid: one RMSE curve each; beside a language model, its perplexity.

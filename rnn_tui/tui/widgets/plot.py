@@ -29,6 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 
 from rnn_tui.metrics.smoothing import ema
+from rnn_tui.tui.widgets import plot_ticks
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_legend import legend_hides, legend_lines, place_legend
 from rnn_tui.tui.widgets.plot_ticks import axis_label, log_ticks, nice_log_ticks, nice_ticks
@@ -196,10 +197,8 @@ class LinePlot(KeptFigurePlot):
         plt.clear_figure()
         if self.is_attached:
             plt.theme(self._get_plotext_theme_name(self.app.theme))
-        title = self.plot_title
-        if self.x_view is not None or self.y_view is not None:
-            title += " · zoomed (0: all)"
-        plt.title(title)
+        zoomed = " · zoomed (0: all)" if self.x_view is not None or self.y_view is not None else ""
+        plt.title(plot_ticks.fit_title(self.plot_title + zoomed, self.size.width))
         plt.xlabel(self.xlabel)
         plt.ylabel(self.ylabel)
         labels, xs, ys = self._decimated()

@@ -8,6 +8,24 @@ from __future__ import annotations
 
 import math
 
+# Columns a plot's y tick labels and axis take at most ("1,257k┤", "0.2610┤") and a space each
+# side of the title: plotext centres the title on the canvas right of them, and draws no title
+# at all where it would not fit (at 80 columns "gradient norm (before clipping) (3/4, v: next)"
+# left its plot untitled).
+TITLE_MARGIN = 11
+
+
+def fit_title(title: str, width: int) -> str:
+    """`title` cut to what a plot `width` columns wide shows, its end kept when it is a bracketed
+    note ("(3/4, v: next)", "(0: all)"): "gradient norm (befo… (3/4, v: next)"."""
+    room = width - TITLE_MARGIN
+    if len(title) <= room or room < 2:
+        return title
+    head, sep, note = title.rpartition(" (")
+    if sep and title.endswith(")") and len(note) + 3 < room:
+        return f"{head[: room - len(note) - 3]}… ({note}"
+    return title[: room - 1] + "…"
+
 
 def format_power(exponent: int) -> str:
     """Tick label for 10**exponent in a few characters: 1, 10, 100, 1000, 10k, … 100G, and

@@ -43,7 +43,7 @@ PLOTS = (
 )
 BLEU_PLOT = ("plot-bleu", "held-out BLEU, 0–100", False)
 SCORE_PLOT = ("plot-score", "held-out scores, 0–1", False)
-RMSE_PLOT = ("plot-rmse", "held-out RMSE, 1 step ahead", False)
+RMSE_PLOT = ("plot-rmse", "held-out RMSE, k=1", False)
 # Every plot in the panel's order (the grid fills in this order, skipping hidden ones).
 ALL_PLOTS = (PLOTS[0], BLEU_PLOT, SCORE_PLOT, RMSE_PLOT, *PLOTS[1:])
 # The plots only some runs have, and what a shown run must measure for each to be in.
