@@ -92,11 +92,16 @@ def test_the_cli_says_the_graph_path_and_its_capture_time(corpus_file, tmp_path)
     assert summary["tokens_per_s"] > 0
 
 
-@pytest.mark.parametrize("attention", ["none", "additive"])
-def test_the_translation_cuda_graph_equals_the_plain_step(pairs_file, tmp_path, attention):
+@pytest.mark.parametrize(
+    "attention, bidirectional", [("none", False), ("additive", False), ("none", True)]
+)
+def test_the_translation_cuda_graph_equals_the_plain_step(
+    pairs_file, tmp_path, attention, bidirectional
+):
     """The static (batch_size, num_steps) step through the padded model, captured, gives the
     packed eager step's losses; the short last minibatch is padded with rows of no tokens."""
-    config = tiny_seq2seq(pairs_file, dropout=0.0, attention=attention, device="cuda", epochs=3)
+    config = tiny_seq2seq(pairs_file, dropout=0.0, attention=attention, device="cuda", epochs=3,
+                          bidirectional=bidirectional)  # fmt: skip
     plain, eager = _epochs(config.replace(graph="off"), tmp_path / "plain")
     graphed, trainer = _epochs(config.replace(graph="on"), tmp_path / "graph")
     assert not eager.path.graph

@@ -14,7 +14,7 @@ Batch-major throughout: X (B, T) source ids with valid lengths (B,), dec_X (B, T
 seeds, padding is packed away (pack_padded_sequence) so `<pad>` tokens never reach the encoder's
 final state: a sentence encodes the same whatever the padding around it. `padded=True` computes
 the same with static shapes and no host read (gru_layers.py), for a step captured in a CUDA graph;
-a bidirectional encoder has no such form (its backward pass starts at each row's own end).
+a bidirectional encoder's backward direction reads each row reversed within its own length.
 
     model = build_seq2seq({"model": "seq2seq", "src_vocab_size": 184, "tgt_vocab_size": 201,
                            "embed": 32, "hidden": 32, "layers": 2, "dropout": 0.1})
@@ -92,20 +92,19 @@ class Seq2SeqEncoder(nn.Module):
 
         Only the first valid_len[i] tokens of row i are read; a length of 0 (or more than T) is
         clamped into [1, T], since an encoded source always holds at least its <eos>. padded:
-        the same, layer by layer over the padded batch (valid_len on X's device; unidirectional).
+        the same, layer by layer over the padded batch (valid_len on X's device).
         """
         if padded:
-            if self.bidirectional:
-                raise ModelError("a bidirectional encoder reads packed sources only")
-            return gru_by_layer(self.rnn, self.embedding(X), None, valid_len)
-        steps = X.shape[1]
-        # pack_padded_sequence wants the lengths on the CPU (one small copy per minibatch).
-        lengths = valid_len.detach().to("cpu", torch.int64).clamp(1, steps)
-        packed = pack_padded_sequence(
-            self.embedding(X), lengths, batch_first=True, enforce_sorted=False
-        )
-        packed_outputs, state = self.rnn(packed)
-        outputs, _ = pad_packed_sequence(packed_outputs, batch_first=True, total_length=steps)
+            outputs, state = gru_by_layer(self.rnn, self.embedding(X), None, valid_len)
+        else:
+            steps = X.shape[1]
+            # pack_padded_sequence wants the lengths on the CPU (one small copy per minibatch).
+            lengths = valid_len.detach().to("cpu", torch.int64).clamp(1, steps)
+            packed = pack_padded_sequence(
+                self.embedding(X), lengths, batch_first=True, enforce_sorted=False
+            )
+            packed_outputs, state = self.rnn(packed)
+            outputs, _ = pad_packed_sequence(packed_outputs, batch_first=True, total_length=steps)
         if self.bridge is not None:
             # nn.GRU orders the state layer by layer, forward before backward.
             pairs = state.view(self.layers, 2, *state.shape[1:])
@@ -194,7 +193,7 @@ class EncoderDecoder(nn.Module):
         """Teacher forcing: logits (B, T′, V) for dec_X = [<bos>, Y[:, :-1]] given source X.
 
         padded: the same computation with static shapes and no host read (X_valid_len on the
-        device; unidirectional encoder), which a CUDA graph can capture."""
+        device), which a CUDA graph can capture."""
         logits, _ = self.decoder(dec_X, self.encode(X, X_valid_len, padded), layerwise=padded)
         return logits
 

@@ -270,7 +270,7 @@ OPTIONS: tuple[Option, ...] = (
         str,
         "auto",
         "capture the whole training step in a CUDA graph (auto: on a GPU when the task's step "
-        "has a static form: language models, and seq2seq with a unidirectional encoder; on: "
+        "has a static form: language models and seq2seq; on: "
         "refuse to run without)",
         choices=GRAPH_MODES,
         label="CUDA graph",

@@ -140,8 +140,7 @@ def _graph_refusal(task, device: torch.device) -> str:
         return f"CUDA graphs need a GPU (this run is on {device.type})"
     if not isinstance(task, GraphTask):
         return "this task's minibatches change shape from one to the next"
-    refusal = getattr(task, "graph_refusal", None)
-    return refusal() if refusal is not None else ""
+    return ""
 
 
 class TrainStep:

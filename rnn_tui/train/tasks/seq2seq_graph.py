@@ -4,8 +4,7 @@ A graph replays one static step, so every minibatch fills static (batch_size, nu
 instead of being trimmed to its longest pair: a last, smaller minibatch repeats its first row
 with no target tokens (a target length of 0), which adds nothing to the loss Σ −log p / #tokens
 or to its gradient. The model runs its padded form (models/gru_layers.py), which computes what
-the packed one does, with no host read. A bidirectional encoder has no padded form: refused,
-with the reason, by `graph_refusal`.
+the packed one does, with no host read (a bidirectional encoder's backward direction too).
 """
 
 from __future__ import annotations
@@ -51,11 +50,6 @@ class Seq2SeqGraph:
 
     _static: dict[str, torch.Tensor] | None = None  # graph_buffers makes them
     _static_rows: tuple[object, torch.Tensor, torch.Tensor] | None = None
-
-    def graph_refusal(self) -> str:
-        if self.config.bidirectional:
-            return "a bidirectional encoder reads packed sources, whose shapes change"
-        return ""
 
     def graph_buffers(self, model, data) -> None:
         """Static (batch_size, num_steps) sources and targets and (batch_size,) lengths."""
