@@ -296,10 +296,17 @@ async def test_references_give_bleu_and_several_a_corpus_bleu(fake, start_here, 
     app = tui.make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await open_translate(pilot, tui)
-        # The source field starts with the seeds' four sentences and their references.
-        assert screen.query_one("#tr-source", Input).value == SEEDS_EXAMPLES
+        # The source field starts empty (what a new user types is not added to other text);
+        # enter on it says what to do, and ctrl+s gives the seeds' sentences and references.
+        assert screen.query_one("#tr-source", Input).value == ""
         await pilot.press("enter")
         await tui.settle(pilot)
+        assert tui.errors(app)[-1] == (
+            "type an English sentence to translate (ctrl+s: the seeds' examples)"
+        )
+        await pilot.press("ctrl+s")
+        await tui.settle(pilot)
+        assert screen.query_one("#tr-source", Input).value == SEEDS_EXAMPLES
         rows = results(screen).rows
         assert [r.translation.reference for r in rows] == [
             "va !",
@@ -383,7 +390,7 @@ async def test_bad_options_notify_and_the_app_stays_up(fake, start_here, tui):
         assert [r.translation.beam_text for r in results(screen).rows] == ["va !"]
         await set_field(pilot, screen, "#tr-source", " ; ")
         await pilot.press("enter")
-        assert tui.errors(app)[-1] == "type an English sentence to translate"
+        assert tui.errors(app)[-1].startswith("type an English sentence to translate")
         await set_field(pilot, screen, "#tr-source", "=> va !")
         await pilot.press("enter")
         await tui.settle(pilot)

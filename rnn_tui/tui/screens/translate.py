@@ -212,9 +212,10 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         )
         with Horizontal(id="tr-input-row", classes="tr-row"):
             yield Label("english", classes="control-label")
+            # Empty at first: text already there would take what a new user types as one
+            # more piece of it (ctrl+s fills in the seeds' examples).
             yield SentenceInput(
-                SEEDS_EXAMPLES,
-                placeholder="go . => va !   (; separates sentences)",
+                placeholder="e.g. i lost . => j'ai perdu .   (; separates · ctrl+s: examples)",
                 id="tr-source",
                 compact=True,
                 tooltip="Sentences separated by ; — 'sentence => reference' adds BLEU; enter "
@@ -259,7 +260,7 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         numbered = numbered_sentences(self.query_one("#tr-source", Input).value)
         lines = [line for _, line in numbered]
         if not lines:
-            self._refuse("type an English sentence to translate")
+            self._refuse("type an English sentence to translate (ctrl+s: the seeds' examples)")
             self.query_one("#tr-source", Input).focus()
             return
         if len(lines) > MAX_SENTENCES:

@@ -43,6 +43,7 @@ side by side, and the final beam of the selected sentence below.
 
   go . => va !        a reference after => adds the seeds' BLEU (k = 2)
   go . ; i lost .     ; separates sentences (so does pasting lines)
+  ctrl+s              the seeds' four sentences with their references
 
 Beam size 1 is greedy; α is the length penalty in score = log P / L^α."""
 
