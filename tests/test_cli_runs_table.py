@@ -146,3 +146,17 @@ def test_too_narrow_for_every_column_the_date_goes_and_the_rest_stay_whole(shown
     text = "\n".join(lines)
     assert "48/200" in text and "2/2" in text and "stopped" in text and "finished" in text
     assert "…" not in text
+
+
+def test_piped_without_a_width_every_row_is_one_line_with_its_whole_name(
+    tmp_path, monkeypatch, capsys
+):
+    """`rnn-tui runs | grep …`: no terminal and no $COLUMNS, so no fold at Rich's assumed 80."""
+    long = {**ENTRIES[0], "name": "lm-lstm-scratch-bidirectional-" + "x" * 60}
+    monkeypatch.setattr("rnn_tui.runs.listing.list_runs", lambda root: [long, *ENTRIES])
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, _ = call(["runs", "--dir", str(tmp_path)], capsys)
+    assert code == 0
+    rows = [line for line in out.splitlines() if "12-02 00:33" in line]
+    assert len(rows) == 5
+    assert long["name"] in rows[0] and all(e["name"] in r for e, r in zip(ENTRIES, rows[1:]))

@@ -57,6 +57,9 @@ def test_new_run_dir_names_and_collisions(tmp_path):
     third = new_run_dir(tmp_path / "runs", model="gru", now=NOW)
     assert (second.name, third.name) == ("lm-gru-20240501-123045-2", "lm-gru-20240501-123045-3")
     assert new_run_dir(tmp_path, prefix="seq2seq", now=NOW).name == "seq2seq-20240501-123045"
+    # A task whose model is its own name is not named twice ("seq2seq-seq2seq-…").
+    named = new_run_dir(tmp_path / "s", prefix="seq2seq", model="seq2seq", now=NOW)
+    assert named.name == "seq2seq-20240501-123045"
     assert new_run_dir(tmp_path, model="gru scratch/x", now=NOW).name.startswith(
         "lm-gru-scratch-x-"
     )

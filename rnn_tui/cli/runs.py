@@ -31,6 +31,8 @@ def _epochs(entry: dict) -> str:
 
 
 # (entry key, measure, format): the best score each task keeps, in the order columns show them.
+_UNFOLDED = 1_000  # columns of a table printed to no terminal: wide enough for any row
+
 _BEST = (
     ("best_val_ppl", "val ppl", ".2f"),
     ("best_bleu", "BLEU", ".1f"),
@@ -116,6 +118,10 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        # Piped or redirected: whole names on one line each, for grep and copying, not
+        # folded to the 80 columns Rich assumes without a terminal.
+        console = Console(highlight=False, width=_UNFOLDED)
     console.print(_table(entries, plain(str(root)), console.width))
     for entry in entries:
         # Its row shows what the files say; a note says what in them is wrong or missing.

@@ -112,7 +112,8 @@ def new_run_dir(
         base = name
     else:
         stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
-        parts = [prefix] + ([model] if model else []) + [stamp]
+        # "seq2seq-20261204-210435", not "seq2seq-seq2seq-…": a task whose model is its name.
+        parts = [prefix] + ([model] if model and model != prefix else []) + [stamp]
         base = "-".join(_slug(p) for p in parts)
     try:
         root.mkdir(parents=True, exist_ok=True)
