@@ -99,12 +99,12 @@ async def test_f9_toggles_the_panel_from_inside_a_field(no_checkpoints, tui):
         prefix.focus()
         await pilot.pause()
         await pilot.press("e")
-        assert prefix.value == "time travellere"
+        assert prefix.value == "e"
         assert not screen.query(ExplainPanel)
         await pilot.press("f9")
         await pilot.pause()
         assert screen.query_one(ExplainPanel).display
-        assert app.focused is prefix and prefix.value == "time travellere"
+        assert app.focused is prefix and prefix.value == "e"
         await pilot.press("f9")
         await pilot.pause()
         assert not screen.query_one(ExplainPanel).display

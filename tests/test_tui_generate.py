@@ -179,7 +179,7 @@ async def test_bad_paths_and_options_notify_and_keep_the_output(
         assert app.focused is screen.query_one("#ckpt-path")
         await pilot.press("x")
         assert screen.query_one("#ckpt-path", Input).value.endswith("model.ptx")
-        assert screen.query_one("#prefix", Input).value == "time traveller"
+        assert screen.query_one("#prefix", Input).value == ""
         # A path that loads moves it on to the prefix.
         await set_field(pilot, screen, "#ckpt-path", str(checkpoints / "tiny-gru.safetensors"))
         await pilot.press("enter")
@@ -201,7 +201,6 @@ async def test_bad_paths_and_options_notify_and_keep_the_output(
         for selector, value, fragment in [
             ("#length", "0", "length"),
             ("#length", "ten", "length"),
-            ("#prefix", "", "prefix"),
             ("#prefix", "t" * 100_001, "the prefix is 100,001 char tokens long; at most"),
         ]:
             await set_field(pilot, screen, selector, value)
@@ -300,8 +299,8 @@ def test_snapshot_80x24(snap_compare, checkpoints, tui):
 async def test_the_prefix_field_follows_the_chosen_checkpoints_own_prefix(
     checkpoints, start_here, tui, tmp_path
 ):
-    """A checkpoint whose samples started from its corpus's opening offers that prefix, while
-    the field holds what the screen put there; what the user typed stays."""
+    """A checkpoint whose samples started from its corpus's opening offers that prefix as the
+    field's placeholder, which enter uses while the field is empty; what the user typed stays."""
     other = checkpoints / "opening.safetensors"
     copy_checkpoint(checkpoints / "tiny-gru.safetensors", other)
     meta = json.loads(other.with_suffix(".json").read_text(encoding="utf-8"))
@@ -313,24 +312,24 @@ async def test_the_prefix_field_follows_the_chosen_checkpoints_own_prefix(
         select, field = screen.query_one("#checkpoint", Select), screen.query_one("#prefix", Input)
         first = str(checkpoints / "opening.safetensors")
         assert select.value == first  # listed by name: "opening" before "tiny-gru"
-        assert field.value == "the tim"
+        assert (field.value, field.placeholder) == ("", "the tim")
         select.value = str(checkpoints / "tiny-gru.safetensors")
         await tui.settle(pilot)
-        assert field.value == "time traveller"
+        assert (field.value, field.placeholder) == ("", "time traveller")
         await set_field(pilot, screen, "#prefix", "my own")
         select.value = first
         await tui.settle(pilot)
-        assert field.value == "my own"
+        assert (field.value, field.placeholder) == ("my own", "the tim")
         # A load made for a generation (enter pressed before the choice's own load was done)
         # leaves the field alone: the text being continued is the one shown.
-        field.value = screen._filled_prefix
+        field.value, field.placeholder = "", "time traveller"
         loaded = ModelLoaded(7, first, {"trained_prefix": "the tim"}, [], fresh=False)
         screen.request = Request(first, job="generate")
         screen.model_loaded(loaded)
-        assert field.value == screen._filled_prefix != "the tim"
+        assert field.placeholder == "time traveller"
         screen.request = Request(first)  # the choice's own load
         screen.model_loaded(loaded)
-        assert field.value == "the tim"
+        assert (field.value, field.placeholder) == ("", "the tim")
         assert tui.errors(app) == []
 
 

@@ -168,9 +168,6 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
     def __init__(self) -> None:
         super().__init__()
         self._count = 0  # tokens shown for the current request
-        # The prefix this screen last filled in: a chosen checkpoint's own replaces it only
-        # while the field still holds it (what the user typed is never replaced).
-        self._filled_prefix = DEFAULT_PREFIX
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -186,11 +183,13 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         )
         with Horizontal(id="gen-prefix-row", classes="gen-row"):
             yield Label("prefix", classes="control-label")
+            # Empty, offering the seeds' prefix (or the checkpoint's own) as its placeholder,
+            # which enter uses: what a user types is their prefix, not more of that one.
             yield TextField(
-                DEFAULT_PREFIX,
+                placeholder=DEFAULT_PREFIX,
                 id="prefix",
                 compact=True,
-                tooltip="The text to continue; enter generates",
+                tooltip="The text to continue (empty: the one shown dimmed); enter generates",
             )
         with Horizontal(id="gen-options", classes="gen-row"):
             yield Label("length", classes="control-label")
@@ -242,11 +241,8 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
                 markup=False,
             )
             return
-        prefix = self.query_one("#prefix", Input).value
-        if not prefix:
-            self.notify("type a prefix to start from", severity="error", markup=False)
-            self.query_one("#prefix", Input).focus()
-            return
+        field = self.query_one("#prefix", Input)
+        prefix = field.value or field.placeholder
         try:
             options = parse_options(
                 self.query_one("#length", Input).value,
@@ -273,17 +269,14 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
 
     def model_loaded(self, message: ModelLoaded) -> None:
         """A checkpoint trained on another corpus than the seeds' samples from its own opening
-        text: the prefix field offers that (else the seeds' prefix), unless the user has typed
-        in it."""
+        text: the prefix field offers that (else the seeds' prefix) as its placeholder, used
+        while the field is empty; what the user typed stays."""
         if self.request is None or self.request.job is not None:
             return  # loaded to generate: the text being continued is the field's, kept as is
         if self.shown is not None and self.shown.path != self.request.path:
             self._clear_output()
         trained = message.facts.get("trained_prefix") or DEFAULT_PREFIX
-        field = self.query_one("#prefix", Input)
-        if field.value == self._filled_prefix and trained != field.value:
-            field.value = self._filled_prefix = trained
-            field.cursor_position = len(trained)
+        self.query_one("#prefix", Input).placeholder = trained
 
     def _clear_output(self) -> None:
         """Another checkpoint loaded: the text shown was the previous one's, and goes (a path

@@ -21,8 +21,8 @@ UNK_STYLE = "bold $text-warning on $warning-muted"
 HIDDEN_STYLE = "italic $text-muted"
 SHOWN_CHARS = 12_000  # about five screens of scrollback at 120 columns
 PLACEHOLDER = (
-    "Pick a checkpoint, type a prefix and press enter: the model warms up on the prefix "
-    "(shown muted), then writes one token at a time."
+    "Pick a checkpoint, type a prefix (empty: the one shown dimmed) and press enter: the model "
+    "warms up on the prefix (shown muted), then writes one token at a time."
 )
 
 
