@@ -178,7 +178,8 @@ async def test_inside_says_what_of_the_text_is_not_read_as_typed(
     async with tui.make_app().run_test(size=(120, 40)) as pilot:
         screen = await open_gradients(pilot, tui)
         field = screen.query_one("#inside-text", Input)
-        field.value = field.value[:5]
+        assert field.value == ""  # the seeds' text, as the placeholder
+        field.value = field.placeholder[:5]
         await read_with(pilot, tui, screen, SHIPPED_LSTM)
         await until(pilot, lambda: screen.inside is not None)
         assert [n for n in pilot.app.notified if n[1] == "warning"] == []

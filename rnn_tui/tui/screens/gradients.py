@@ -201,7 +201,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
     def _read_text(self, again: bool = True) -> None:
         """Read the text with the chosen checkpoint; `again`: even if that was the last read."""
         path = self.query_one(CheckpointPicker).current_path()
-        text = self.query_one("#inside-text", Input).value
+        field = self.query_one("#inside-text", Input)
+        text = field.value or field.placeholder
         if not path:
             self.notify("choose a language-model checkpoint first", severity="warning")
             return

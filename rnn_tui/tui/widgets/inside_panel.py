@@ -133,7 +133,14 @@ class InsidePanel(Vertical):
         )
         with Horizontal(classes="row"):
             yield Label("text", classes="control-label")
-            yield TextField(SEEDS_TEXT, id="inside-text", compact=True, tooltip="enter: read it")
+            # Empty, offering the seeds' text as its placeholder (read while the field is
+            # empty): what a user types is their text, not more of the seeds'.
+            yield TextField(
+                placeholder=SEEDS_TEXT,
+                id="inside-text",
+                compact=True,
+                tooltip="enter: read it (empty: the seeds' text shown dimmed)",
+            )
         with Horizontal(classes="row"):
             yield Label("show", classes="control-label")
             yield Select([("hidden h_t", "h")], value="h", allow_blank=False, compact=True,
