@@ -54,15 +54,20 @@ def shown(panel: CurvePanel) -> list[str]:
     return [p.id for p in panel.query(LinePlot) if p.display]
 
 
+async def opened(pilot, tui, folder: Path):
+    """The Train screen once it has opened the run in `folder`, and its header's metrics."""
+    await tui.settle(pilot)
+    screen = pilot.app.screen
+    assert screen.open_run(folder)
+    await tui.settle(pilot)
+    return screen, text(screen, "#run-metrics")
+
+
 async def test_a_classify_run_shows_its_scores_not_an_empty_perplexity(
     runs, tui, train_app
 ) -> None:
     async with train_app().run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        screen = pilot.app.screen
-        assert screen.open_run(runs / CLASSIFY.name)
-        await tui.settle(pilot)
-        metrics = text(screen, "#run-metrics")
+        screen, metrics = await opened(pilot, tui, runs / CLASSIFY.name)
         # It said "train ppl — · val —", and nothing of accuracy or macro-F1.
         assert "ppl" not in metrics and "—" not in metrics
         assert "train loss 0.7069 · val 0.717 · macro-F1 0.380 · accuracy 0.782 ·" in metrics
@@ -103,11 +108,7 @@ async def test_a_forecast_run_shows_its_held_out_rmse_not_an_empty_perplexity(
     runs, tui, train_app
 ) -> None:
     async with train_app().run_test(size=(120, 40)) as pilot:
-        await tui.settle(pilot)
-        screen = pilot.app.screen
-        assert screen.open_run(runs / MLP.name)
-        await tui.settle(pilot)
-        metrics = text(screen, "#run-metrics")
+        screen, metrics = await opened(pilot, tui, runs / MLP.name)
         # It said "train ppl — · val —" above an empty perplexity plot.
         assert "ppl" not in metrics
         assert "train loss 0.05371 · val 0.04866 · RMSE 0.2206 · MAPE 208.9 % ·" in metrics
