@@ -193,6 +193,42 @@ def test_a_two_process_translation_trains_what_one_process_does(tmp_path):
     _same_epochs(tmp_path / "ddp", tmp_path / "single", 2)
 
 
+_RELEASE_PROBE = """
+import gc, sys
+from torch.nn.parallel import DistributedDataParallel
+from rnn_tui.train import distributed
+
+leave = distributed.Distributed.close
+
+def close(self, together=False):
+    leave(self, together)
+    alive = sum(isinstance(o, DistributedDataParallel) for o in gc.get_objects())
+    print(f"rank {self.rank}: {alive} DDP wrappers after close", file=sys.stderr)
+
+distributed.Distributed.close = close
+from rnn_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_each_rank_frees_its_ddp_wrapper_before_leaving_the_group(tmp_path):
+    # The wrapper lived on in reference cycles to the interpreter's teardown, where freeing
+    # it (and the gloo group its reducer holds) aborted a rank after a finished run, now and
+    # then: "terminate called without an active exception", exit code -6.
+    probe = tmp_path / "probe.py"
+    probe.write_text(_RELEASE_PROBE, encoding="utf-8")
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
+        str(probe), "train", "--task", "seq2seq", "--num-examples", "100", "--embed", "8",
+        "--hidden", "8", "--batch-size", "10", "--epochs", "1", "--sample-every", "0",
+        "--device", "cpu", "--run-dir", str(tmp_path / "run"),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=_env())
+    assert done.returncode == 0, done.stderr
+    lines = sorted(line for line in done.stderr.splitlines() if "DDP wrappers" in line)
+    assert lines == ["rank 0: 0 DDP wrappers after close", "rank 1: 0 DDP wrappers after close"]
+
+
 def test_a_task_without_shards_is_refused_in_one_line():
     from types import SimpleNamespace
 
@@ -206,8 +242,8 @@ def test_a_task_without_shards_is_refused_in_one_line():
 
 @pytest.mark.parametrize("together", [True, False])
 def test_ranks_that_end_together_wait_for_each_other_before_leaving(together, monkeypatch):
-    # Leaving while rank 0 still wrote its last checkpoint aborted a rank at exit now and then;
-    # after a failure on one rank the others never arrive, so a wait there would hang.
+    # A finished run's ranks leave the group together, none while rank 0 still writes its last
+    # checkpoint; after a failure on one rank the others never arrive, so a wait would hang.
     from rnn_tui.train.distributed import Distributed
 
     calls = []

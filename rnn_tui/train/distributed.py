@@ -19,6 +19,7 @@ rank, cuda:LOCAL_RANK), gloo on the CPU.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import socket
@@ -178,13 +179,18 @@ class Distributed:
 
     def close(self, together: bool = False) -> None:
         """Leave the process group. `together`: every rank is ending its run here (finished,
-        or stopped at a point they agreed on), so they first wait for each other. A rank that
-        tore its group down while rank 0 was still writing the last checkpoint could abort at
-        exit (gloo: "terminate called without an active exception", 1 two-process translation
-        run in 6). After a failure on one rank, the others are not coming: no wait."""
+        or stopped at a point they agreed on), so they first wait for each other; after a
+        failure on one rank, the others are not coming: no wait.
+
+        The caller has dropped its DistributedDataParallel wrapper. The wrapper sits in
+        reference cycles (its hooks on the parameters), so without a collection here it, and
+        the gloo group its reducer holds, lived on until the interpreter's teardown, where
+        freeing them aborted a rank now and then ("terminate called without an active
+        exception", after the run had finished and saved)."""
         if self.active and dist.is_initialized():
             if together:
                 dist.barrier()
+            gc.collect()
             dist.destroy_process_group()
 
 

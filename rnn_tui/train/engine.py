@@ -175,6 +175,10 @@ class Trainer:
                     "or --hidden; the last checkpoint is kept",
                 )
         self._tick()
+        if self.dist.active:
+            # DDP's reducer holds the process group: released here (close collects it), not
+            # in the interpreter's teardown, where gloo could abort the process.
+            self.step.forward_model = self.model
         self.dist.close(together)
         return self.summary()
 
