@@ -210,3 +210,20 @@ def test_a_fresh_seed_is_said_on_stderr(capsys, char_checkpoint):
     assert err == f"rnn-tui: seed {seed} (--seed {seed} repeats this sample)"
     assert main([*args, "--strategy", "sample", "--length", "5", "--seed", "3"]) == 0
     assert capsys.readouterr().err == ""  # a seed given needs no reminder
+
+
+@pytest.mark.parametrize(
+    ("trained", "expected"),
+    [("ab ab", "ab ab"), (None, "time traveller"), ("x\x07", "time traveller")],
+)
+def test_without_a_prefix_it_continues_what_the_checkpoint_sampled_from(
+    capsys, tmp_path, trained, expected
+):
+    # --prefix was required, while the Generate console starts from the checkpoint's own
+    # prefix: a new user's `rnn-tui generate --checkpoint NAME` ended in a usage error.
+    vocab = Vocab(list("ab time traveller"))
+    config = {} if trained is None else {"prefix": trained}
+    path = save_untrained(tmp_path, vocab, {"model": "gru", "hidden": 8}, **config)
+    record = generate_json(capsys, "--checkpoint", str(path), "--length", "3")
+    assert record["prefix"] == expected
+    assert record["text"].startswith(expected) and len(record["text"]) == len(expected) + 3

@@ -45,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         lm = load_lm(args.checkpoint, args.device)
         options = GenerateOptions(args.length, args.strategy, args.temperature, args.top_k, seed)
-        encoded, steps = lm.generate(args.prefix, options)
+        prefix = args.prefix if args.prefix is not None else lm.default_prefix
+        encoded, steps = lm.generate(prefix, options)
     except (DataError, CheckpointError, ModelError, DeviceError) as exc:
         return fail(str(exc))
     except OSError as exc:
@@ -103,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
     _say_seed(drawn)
     record = {
         "text": text,
-        "prefix": args.prefix,
+        "prefix": prefix,
         "generated": join_tokens(generated, lm.token),
         "checkpoint": str(lm.path),
         "unknown": encoded.unknown,

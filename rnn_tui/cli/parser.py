@@ -233,7 +233,12 @@ def _add_generate(sub) -> None:
         help="a .safetensors checkpoint (or its .json), a run directory or a run's name as "
         "`rnn-tui runs` lists it (its best checkpoint), or a shipped checkpoint's name",
     )
-    p.add_argument("--prefix", required=True, metavar="TEXT", help="the text to continue")
+    p.add_argument(
+        "--prefix",
+        metavar="TEXT",
+        help="the text to continue (default: the text the checkpoint's training samples began "
+        "with, else the seeds' 'time traveller')",
+    )
     _plain(p, GENERATE_OPTIONS)
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 

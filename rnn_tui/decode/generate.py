@@ -33,7 +33,13 @@ from rnn_tui.checkpoints.device import resolve_device
 from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.prefix import Prefix, encode_prefix, join_tokens
-from rnn_tui.decode.options import TOP_N, GenerateOptions, draw_seed, validate_options
+from rnn_tui.decode.options import (
+    SEEDS_PREFIX,
+    TOP_N,
+    GenerateOptions,
+    draw_seed,
+    validate_options,
+)
 from rnn_tui.quoting import quoted
 
 NON_FINITE = (
@@ -209,6 +215,12 @@ class LoadedLM:
         if isinstance(prefix, str) and prefix.strip() and len(prefix) <= 200:
             return prefix if prefix.isprintable() else None
         return None
+
+    @property
+    def default_prefix(self) -> str:
+        """What a generation continues when given no prefix: the trained prefix, else the
+        seeds' "time traveller" (the Generate console's placeholder too)."""
+        return self.trained_prefix or SEEDS_PREFIX
 
     def generate(self, prefix: str, options: GenerateOptions) -> tuple[Prefix, Iterator[Step]]:
         """The prefix as this model reads it, and the steps `predict` yields for it with

@@ -17,6 +17,7 @@ STRATEGIES = ("greedy", "sample")
 DEFAULT_LENGTH = 100
 MAX_LENGTH = 100_000
 TOP_N = 5  # next-token candidates reported per step
+SEEDS_PREFIX = "time traveller"  # what the seeds continue (d2l 9.5 predict_ch8)
 SEED_LIMIT = 2**63  # torch.Generator takes seeds in [0, 2**64); JSON and the UI keep 2**63 exact
 
 # -- generation -----------------------------------------------------------------------------

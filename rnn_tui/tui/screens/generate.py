@@ -26,6 +26,7 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.decode.options import (
     LENGTH,
     SEED,
+    SEEDS_PREFIX,
     STRATEGIES,
     TEMPERATURE,
     TOP_K,
@@ -54,7 +55,7 @@ from rnn_tui.tui.widgets.text_field import TextField
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.generate import LoadedLM
 
-DEFAULT_PREFIX = "time traveller"  # the seeds' prefix
+DEFAULT_PREFIX = SEEDS_PREFIX
 SAMPLING_FIELDS = ("#temperature", "#top-k", "#seed")
 
 
