@@ -160,3 +160,6 @@ def test_piped_without_a_width_every_row_is_one_line_with_its_whole_name(
     rows = [line for line in out.splitlines() if "12-02 00:33" in line]
     assert len(rows) == 5
     assert long["name"] in rows[0] and all(e["name"] in r for e, r in zip(ENTRIES, rows[1:]))
+    # No padding after a line's last character (the title was padded to the table's width).
+    assert all(line == line.rstrip() for line in out.splitlines())
+    assert out.splitlines()[0] == f"runs in {tmp_path}"

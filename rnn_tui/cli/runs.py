@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
 from shlex import quote
 
@@ -120,9 +121,14 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:
         # Piped or redirected: whole names on one line each, for grep and copying, not
-        # folded to the 80 columns Rich assumes without a terminal.
+        # folded to the 80 columns Rich assumes without a terminal; no padding after a line's
+        # last character (the title was padded to the table's width).
         console = Console(highlight=False, width=_UNFOLDED)
-    console.print(_table(entries, plain(str(root)), console.width))
+        with console.capture() as table:
+            console.print(_table(entries, plain(str(root)), console.width))
+        sys.stdout.write("".join(line.rstrip() + "\n" for line in table.get().splitlines()))
+    else:
+        console.print(_table(entries, plain(str(root)), console.width))
     for entry in entries:
         # Its row shows what the files say; a note says what in them is wrong or missing.
         notes = entry.get("notes")
