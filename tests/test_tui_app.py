@@ -137,6 +137,20 @@ async def test_ctrl_q_quits(tui) -> None:
         assert not app.is_running
 
 
+async def test_ctrl_c_says_how_to_quit_in_plain_words(tui) -> None:
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("ctrl+c")
+        await pilot.pause()
+        assert app.is_running
+        shown = list(app._notifications)[-1]
+        assert (shown.title, shown.message) == (
+            "Do you want to quit?",
+            "Press ctrl+q to quit the app",
+        )
+
+
 def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, rnn_tui.tui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -373,6 +373,11 @@ class RnnTuiApp(ToastPlaceRepainted, App[None]):
         if not confirm_quit(self, trainers):
             self.exit()
 
+    def action_help_quit(self) -> None:
+        """ctrl+c: how to quit, in plain words. Textual's own note wrote its key in markup
+        ("[b]ctrl+q[/b]"), which this app's plain-text notifications showed as typed."""
+        self.notify("Press ctrl+q to quit the app", title="Do you want to quit?")
+
     def notify(
         self,
         message: str,
