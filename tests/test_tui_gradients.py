@@ -66,6 +66,23 @@ async def test_a_bad_field_is_one_line_and_the_curves_stay(no_checkpoints, tui) 
         assert len(screen.query_one("#flow-plot", LinePlot)._series) == 5
 
 
+async def test_a_small_rho_above_the_large_one_is_measured_with_a_warning(
+    no_checkpoints, tui
+) -> None:
+    async with tui.make_app().run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_gradients(pilot, tui)
+        for name, value in (("length", "6"), ("small", "3"), ("large", "0.5")):
+            screen.query_one(f"#flow-{name}", Input).value = value
+        screen.query_one("#flow-length", Input).focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: "tanh ρ=3" in drawn(screen.query_one("#flow-facts", Static)))
+        warnings = [n.message for n in pilot.app._notifications if n.severity == "warning"]
+        assert warnings == [
+            "small ρ 3 is not below large ρ 0.5: the RNN meant to vanish may explode (each "
+            "curve is labelled with its ρ)"
+        ]
+
+
 async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
     no_checkpoints, tui, monkeypatch
 ) -> None:
@@ -380,6 +397,36 @@ def test_the_facts_columns_stay_aligned_whatever_the_widths_of_the_numbers() -> 
     assert len({line.index("ρ ") for line in cases}) == 1
     assert len({line.index("×") for line in cases}) == 1
     assert len({line.index("g_1/g_T") for line in cases}) == 1
+
+
+def test_the_closed_form_agreement_leaves_out_steps_that_overflowed() -> None:
+    # ρ 100 over 5,000 steps overflowed both the measured norms and the closed form: inf − inf
+    # made the comparison read "the same within nan".
+    from dataclasses import replace
+
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import compare_flows, gradient_report
+    from rnn_tui.tui.widgets.gradient_flow import facts
+
+    inf = float("inf")
+    report = gradient_report({o.name: o.default for o in GRADIENT_OPTIONS} | {"length": 4})
+    flows = compare_flows(4, 8, 0.8, 2.0, 2.0)
+    label, linear = flows[3]
+    assert linear.predicted is not None
+
+    def agreement(norms, predicted):
+        flows[3] = (label, replace(linear, norms=norms, predicted=predicted))
+        (line,) = [x for x in facts(flows, report).plain.split("\n") if "closed form" in x]
+        return line.split(": ", 1)[1]
+
+    assert agreement([inf, inf, 2.0, 1.0], [inf, inf, 2.0, 1.0]) == (
+        "the same within 1e-12 where finite (2 of 4 steps overflowed)"
+    )
+    assert agreement([inf, 4.4, 2.0, 1.0], [inf, 4.0, 2.0, 1.0]) == (
+        "the same within 1.0e-01 where finite (1 of 4 steps overflowed)"
+    )
+    assert agreement([inf] * 4, [inf] * 4) == "both overflowed at every step"
+    assert agreement([3.0, 2.0, 1.0, 1.0], [3.0, 2.0, 1.0, 1.0]) == "the same within 1e-12"
 
 
 async def test_the_influence_row_keeps_its_line_at_80_columns_past_step_1000(tui) -> None:

@@ -132,6 +132,13 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if problems:
             self.notify("; ".join(problems), severity="error", markup=False)
             return
+        if values["small"] >= values["large"]:
+            # Measured as asked (an experiment may want it); the explain panel's roles swap.
+            self.notify(
+                f"small ρ {values['small']:g} is not below large ρ {values['large']:g}: the "
+                "RNN meant to vanish may explode (each curve is labelled with its ρ)",
+                severity="warning",
+            )
         self._flows(values, checkpoint)
 
     def _flow_checkpoint(self, values: dict) -> str | None:

@@ -160,6 +160,20 @@ class FlowPanel(Horizontal):
         self.query_one("#flow-facts", Static).update(facts(flows, report))
 
 
+def _agreement(flow: GradientFlow) -> str:
+    """How closely the measured norms follow the closed form, over the steps where both are
+    numbers: an overflowed pair (inf − inf) made the whole comparison "nan"."""
+    pairs = list(zip(flow.norms, flow.predicted or [], strict=True))
+    finite = [(m, p) for m, p in pairs if math.isfinite(m) and math.isfinite(p)]
+    if not finite:
+        return "both overflowed at every step"
+    worst = max((abs(m - p) / p for m, p in finite if p > 0), default=0.0)
+    # Below 1e-12 is rounding (its digits differ between processors).
+    agree = "the same within " + ("1e-12" if worst < 1e-12 else f"{worst:.1e}")
+    lost = len(pairs) - len(finite)
+    return agree + (f" where finite ({lost} of {len(pairs)} steps overflowed)" if lost else "")
+
+
 def overflowed_to(norms: list[float]) -> int:
     """The last step t (1-based) whose norm overflowed to inf or NaN; 0 when none did."""
     return max((t for t, norm in enumerate(norms, 1) if not math.isfinite(norm)), default=0)
@@ -199,13 +213,7 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
         cells = " ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False))
         text.append(f"{cells} g_1/g_T {row[3]}\n")
         if flow.predicted is not None:
-            worst = max(
-                (abs(m - p) / p for m, p in zip(flow.norms, flow.predicted, strict=True) if p > 0),
-                default=0.0,
-            )
-            # Below 1e-12 is rounding (its digits differ between processors).
-            agree = "1e-12" if worst < 1e-12 else f"{worst:.1e}"
-            text.append(f"  its closed form (W_hh^(T−t))ᵀ: the same within {agree}\n")
+            text.append(f"  its closed form (W_hh^(T−t))ᵀ: {_agreement(flow)}\n")
     clip, cut = report.clip, report.truncation
     text.append(f"{report.source} (ρ {report.flow.spectral_radius:.3g}):\n")
     if math.isfinite(clip.before):
