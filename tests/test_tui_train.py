@@ -325,6 +325,25 @@ async def test_a_bad_value_refuses_start(runs, tui, train_app) -> None:
         assert sorted(p.name for p in runs.iterdir()) == sorted(p.name for p in RECORDED.iterdir())
 
 
+async def test_many_bad_values_are_one_readable_notification(runs, tui, train_app) -> None:
+    # Every range in full ran past the bottom of an 80 x 24 screen: the last ones were lost.
+    app = train_app(command_builder=fake_builder(calls=[]))
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        screen = await show_train(pilot, tui)
+        form = screen.query_one("#train-form")
+        for name in ("hidden", "lr", "batch_size", "num_steps", "epochs"):
+            form.set_value(name, "z")
+        await pilot.pause()
+        await pilot.press("s")
+        await pilot.pause()
+        assert tui.errors(app) == [
+            "cannot start: hidden: an integer in [1, 16,384]; batch: an integer in "
+            "[1, 65,536]; and 3 more: num_steps, lr, epochs",
+        ]
+        toast = app.screen.query_one("Toast")
+        assert toast.region.bottom <= 24 - 1  # above the footer, whole
+
+
 async def test_scratch_models_fix_the_concise_only_options(runs, tui, train_app) -> None:
     app = train_app()
     async with app.run_test(size=(80, 24)) as pilot:

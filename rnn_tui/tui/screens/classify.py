@@ -51,6 +51,7 @@ from rnn_tui.tui.widgets.classify_names import NAME_COLORS, NamesPanel
 from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TagPanel
 from rnn_tui.tui.widgets.confusion import ConfusionMatrix
 from rnn_tui.tui.widgets.footer import AppFooter
+from rnn_tui.tui.widgets.option_input import problems_line
 from rnn_tui.tui.widgets.options_form import OptionsForm
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
@@ -337,7 +338,7 @@ are gibberish — it saw the answer through the backward direction.
         part = self.part
         options, problems = self.query_one(f"#cl-form-{part}", OptionsForm).options()
         if problems:
-            self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
+            self.notify("cannot start: " + problems_line(problems), severity="error", markup=False)
             return
         plan, refusal = self.lab.plan(part, options)
         if refusal:

@@ -38,6 +38,7 @@ from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.forecast_form import ForecastForm
 from rnn_tui.tui.widgets.forecast_results import AR, LATENT, SLOT_COLORS, ForecastResults
+from rnn_tui.tui.widgets.option_input import problems_line
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
 
@@ -306,7 +307,7 @@ on the training part only, and forecasts are shown in the series' own units.
         if not problems and form.pending():
             problems.append("the series is still being read")
         if problems:
-            self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
+            self.notify("cannot start: " + problems_line(problems), severity="error", markup=False)
             return
         if self.training():
             self.notify("the runs are still training: stop them first (x)", severity="warning")

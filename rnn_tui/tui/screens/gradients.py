@@ -29,6 +29,7 @@ from rnn_tui.tui.widgets.footer import AppFooter
 from rnn_tui.tui.widgets.gradient_flow import FlowPanel
 from rnn_tui.tui.widgets.heatmap import Heatmap
 from rnn_tui.tui.widgets.inside_panel import InsidePanel
+from rnn_tui.tui.widgets.option_input import problems_line
 
 PROGRESS_EVERY_S = 0.25  # how often the Flow tab's note says how far a measurement has come
 MAX_TOKENS = 1000  # of the typed text: connectivity at the last step is a backward through all
@@ -130,7 +131,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if checkpoint is None:
             problems.append("also: choose a checkpoint on the Inside tab first")
         if problems:
-            self.notify("; ".join(problems), severity="error", markup=False)
+            self.notify(problems_line(problems), severity="error", markup=False)
             return
         if values["small"] >= values["large"]:
             # Measured as asked (an experiment may want it); the explain panel's roles swap.

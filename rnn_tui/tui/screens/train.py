@@ -40,6 +40,7 @@ from rnn_tui.tui.screens.side_runs import BIG_READ, CHILD_NICE, SideRunsScreen
 from rnn_tui.tui.screens.train_compare import RunCompare
 from rnn_tui.tui.screens.train_run_actions import RunActions
 from rnn_tui.tui.widgets.footer import AppFooter
+from rnn_tui.tui.widgets.option_input import problems_line
 from rnn_tui.tui.widgets.train_curves import RUN_COLORS, Curve, CurvePanel
 from rnn_tui.tui.widgets.train_form import FIELD_LABELS, SEQ2SEQ, TrainForm, task_rows
 from rnn_tui.tui.widgets.train_runs import RunPicker
@@ -357,7 +358,7 @@ reference).
         form = self.query_one(TrainForm)
         options, problems = form.options()
         if problems:
-            self.notify("cannot start: " + "; ".join(problems), severity="error", markup=False)
+            self.notify("cannot start: " + problems_line(problems), severity="error", markup=False)
             return
         if self.refuse_while_training():
             return

@@ -50,6 +50,16 @@ def field_problem(option: Option, text: str) -> str:
     return f"{option.title}: {checked(option, text) or option.describe(typed=True)}"
 
 
+def problems_line(problems: list[str], whole: int = 2) -> str:
+    """One notification for a form's invalid fields: the first `whole` problems with their
+    ranges, the rest by field name only (each is marked red in the form). Every range in
+    full ran past the bottom of an 80 × 24 screen, where the last ones could not be read."""
+    if len(problems) <= whole + 1:
+        return "; ".join(problems)
+    names = [problem.split(":", 1)[0] for problem in problems[whole:]]
+    return "; ".join(problems[:whole]) + f"; and {len(names)} more: " + ", ".join(names)
+
+
 def help_sentence(option: Option) -> str:
     """The option's help as a sentence: a plain English first word capitalised ("tokens to
     generate" → "Tokens to generate"); a symbol (τ, θ, T) or a named value defined after a
@@ -166,6 +176,7 @@ __all__ = [
     "option_input",
     "help_sentence",
     "option_tooltip",
+    "problems_line",
     "read_field",
     "set_field",
 ]
