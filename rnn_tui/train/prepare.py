@@ -69,7 +69,7 @@ def check_memory(model_config: dict, config: Config, device: torch.device) -> No
     if have is not None and need["total"] > have:
         parts = ", ".join(
             f"{name} {size_text(need[name])}"
-            for name in ("parameters", "gradients", "optimizer", "activations")
+            for name in ("parameters", "gradients", "optimizer", "activations", "workspace")
             if need[name]
         )
         raise ConfigError(
