@@ -69,3 +69,22 @@ def test_a_tensor_file_that_is_a_folder_is_not_called_a_text_file(finished, tmp_
         tensors.mkdir()
     code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
     assert code == 2 and "is a directory, not a file" in err and "text" not in err, err
+
+
+def test_a_nan_in_the_partial_epoch_is_refused_and_the_run_keeps_its_status(
+    finished, tmp_path, capsys
+):
+    import json
+
+    run = _copy(finished, tmp_path)
+    last = run / "checkpoints" / "last.json"
+    meta = json.loads(last.read_text(encoding="utf-8"))
+    meta["partial"] = {**meta.get("partial", {}), "loss_sum": float("nan")}
+    last.write_text(json.dumps(meta), encoding="utf-8")
+    status = (run / "status.json").read_bytes()
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "3"], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.strip().endswith(
+        "malformed training progress in the checkpoint: partial.loss_sum is nan"
+    )
+    assert (run / "status.json").read_bytes() == status

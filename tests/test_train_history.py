@@ -81,3 +81,27 @@ def test_a_checkpoint_from_before_gives_its_whole_history_to_the_extremes() -> N
 def test_malformed_progress_is_refused(metrics) -> None:
     with pytest.raises(CheckpointError, match="malformed training progress"):
         Progress.from_meta({"metrics": metrics})
+
+
+@pytest.mark.parametrize(
+    ("meta", "named"),
+    [
+        ({"partial": {"loss_sum": float("nan")}}, "partial.loss_sum is nan"),
+        ({"partial": {"norm_sum": -1.0}}, "partial.norm_sum is -1.0"),
+        ({"partial": {"epoch_time": "3"}}, "partial.epoch_time is '3'"),
+        ({"partial": "x"}, "partial is 'x'"),
+        ({"metrics": [1]}, "metrics is [1]"),
+        ({"epoch": 2.7}, "epoch is 2.7"),
+        ({"step": True}, "step is True"),
+        ({"batch": -1}, "batch is -1"),
+        ({"metrics": {"elapsed": float("inf")}}, "metrics.elapsed is inf"),
+        ({"metrics": {"best_epoch": "3"}}, "metrics.best_epoch is '3'"),
+        ({"metrics": {"last_sample": 5}}, "metrics.last_sample is 5"),
+    ],
+)
+def test_a_malformed_progress_field_is_named(meta, named) -> None:
+    # A NaN partial loss passed: the resumed run ended "loss became nan … try a smaller --lr"
+    # and its finished status became failed; "partial": "x" passed as if absent.
+    with pytest.raises(CheckpointError) as caught:
+        Progress.from_meta({"epoch": 1, **meta})
+    assert str(caught.value) == f"malformed training progress in the checkpoint: {named}"

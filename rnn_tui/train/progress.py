@@ -76,28 +76,46 @@ class Progress:
     def from_meta(cls, meta: dict) -> Progress:
         """The progress a checkpoint recorded (its "epoch", "step", "batch", "partial" and
         "metrics"); CheckpointError when they are malformed."""
-        metrics = meta.get("metrics") if isinstance(meta.get("metrics"), dict) else {}
-        partial = meta.get("partial") if isinstance(meta.get("partial"), dict) else {}
+        metrics = _section(meta, "metrics")
+        partial = _section(meta, "partial")
         history = metrics.get("history", [])
         if not isinstance(history, list) or not all(isinstance(h, dict) for h in history):
             raise CheckpointError("malformed training progress in the checkpoint: its history")
+        # Each field checked, named when wrong: a NaN partial loss passed, and the resumed
+        # run ended "loss became nan" with advice about --lr, its finished status now failed.
+        best_epoch = metrics.get("best_epoch")
+        last_sample = metrics.get("last_sample")
+        if not (best_epoch is None or _is_count(best_epoch)):
+            raise CheckpointError(_malformed("metrics.best_epoch", best_epoch))
+        if not (last_sample is None or isinstance(last_sample, str)):
+            raise CheckpointError(_malformed("metrics.last_sample", last_sample))
         try:
-            progress = cls(
-                epoch=int(meta.get("epoch", 0)),
-                step=int(meta.get("step", 0)),
-                batch=int(meta.get("batch", 0)),
-                loss_sum=float(partial.get("loss_sum", 0.0)),
-                norm_sum=float(partial.get("norm_sum", 0.0)),
-                epoch_time=float(partial.get("epoch_time", 0.0)),
-                elapsed=float(metrics.get("elapsed", 0.0)),
-                best_metric=_number_or_none(metrics.get("best_metric")),
-                best_epoch=metrics.get("best_epoch"),
-                best_tiebreak=_number_or_none(metrics.get("best_tiebreak")),
-                last_sample=metrics.get("last_sample"),
-                extremes=_extremes(metrics.get("extremes", {})),
-            )
-        except (TypeError, ValueError):
+            extremes = _extremes(metrics.get("extremes", {}))
+            best_metric = _number_or_none(metrics.get("best_metric"))
+            best_tiebreak = _number_or_none(metrics.get("best_tiebreak"))
+        except ValueError:
             raise CheckpointError("malformed training progress in the checkpoint") from None
+        return cls._with_history(
+            cls(
+                epoch=_field(meta, "epoch", "", _is_count),
+                step=_field(meta, "step", "", _is_count),
+                batch=_field(meta, "batch", "", _is_count),
+                loss_sum=_field(partial, "loss_sum", "partial.", _is_amount),
+                norm_sum=_field(partial, "norm_sum", "partial.", _is_amount),
+                epoch_time=_field(partial, "epoch_time", "partial.", _is_amount),
+                elapsed=_field(metrics, "elapsed", "metrics.", _is_amount),
+                best_metric=best_metric,
+                best_epoch=best_epoch,
+                best_tiebreak=best_tiebreak,
+                last_sample=last_sample,
+                extremes=extremes,
+            ),
+            metrics,
+            history,
+        )
+
+    @staticmethod
+    def _with_history(progress: Progress, metrics: dict, history: list[dict]) -> Progress:
         # A checkpoint from before extremes has every epoch's history: replayed, it gives them
         # and keeps the last HISTORY_KEPT.
         if "extremes" in metrics:
@@ -106,6 +124,41 @@ class Progress:
             for record in history:
                 progress.add_epoch(record)
         return progress
+
+
+def _malformed(name: str, value: object) -> str:
+    shown = repr(value) if len(repr(value)) <= 40 else type(value).__name__
+    return f"malformed training progress in the checkpoint: {name} is {shown}"
+
+
+def _section(meta: dict, name: str) -> dict:
+    """The checkpoint's "metrics" or "partial" object ({} when absent); a CheckpointError
+    naming it when it is something else ("partial": "x" passed as if absent)."""
+    value = meta.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise CheckpointError(_malformed(name, value))
+    return value
+
+
+def _field(section: dict, name: str, where: str, valid) -> int | float:
+    """`section[name]` (0 when absent) if `valid` says it may be; else a CheckpointError
+    naming it (`where` + `name`)."""
+    value = section.get(name, 0)
+    if not valid(value):
+        raise CheckpointError(_malformed(where + name, value))
+    return value
+
+
+def _is_count(value: object) -> bool:
+    """A whole number ≥ 0 (an epoch, a step, a minibatch): not 2.7, not true."""
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _is_amount(value: object) -> bool:
+    """A finite number ≥ 0 (a sum of losses or norms, seconds)."""
+    return _is_number(value) and value >= 0
 
 
 def _number_or_none(value: object) -> float | None:
