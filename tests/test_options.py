@@ -168,3 +168,30 @@ def test_numbers_are_ascii_digits_only(typed):
     with pytest.raises(OptionError, match="^lr must be a number"):
         LR.parse(typed)
     assert HIDDEN.parse(" 128 ") == 128 and HIDDEN.parse("+5") == 5 and LR.parse("1e-3") == 1e-3
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        # In range: read as the number it is (was "--gate-bias: expected one argument").
+        (["gradients", "--cell", "lstm", "--gate-bias", "-1e1", "--length", "5", "--json"], 0),
+        (["gradients", "--cell", "lstm", "--gate-bias", "-.5E+1", "--length", "5", "--json"], 0),
+        # Out of range: the range is named, not "expected one argument".
+        (["train", "--lr", "-1e-3"], "argument --lr: must be a number in (0, 1e+06] (got '-1e-3')"),
+        (["train", "--lr", "-inf"], "argument --lr: must be a number in (0, 1e+06] (got '-inf')"),
+        (["train", "--lr", "-NaN"], "argument --lr: must be a number in (0, 1e+06] (got '-NaN')"),
+        # A word after an option that wants a value is still a missing value.
+        (["train", "--lr", "-x"], "argument --lr: expected one argument"),
+    ],
+)
+def test_a_negative_number_in_any_notation_is_a_value(argv, expected, capsys):
+    from cli_helpers import call
+
+    code, out, err = call(argv, capsys)
+    if expected == 0:
+        assert code == 0, err
+        value = -10 if "-1e1" in argv else -5
+        same = [f"--gate-bias={value}" if a == argv[4] else a for a in argv if a != "--gate-bias"]
+        assert call(same, capsys)[:2] == (0, out)  # what --gate-bias=-10 measures
+    else:
+        assert code == 2 and expected in err and len(err.strip().splitlines()) == 1

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 
 from rnn_tui.cli.output import other_rank, quiet_exit_wait
 from rnn_tui.options import Option, OptionError
 from rnn_tui.quoting import bounded, visible
+
+NEGATIVE_NUMBER = re.compile(
+    r"^-(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE
+)
 
 
 class Parser(argparse.ArgumentParser):
@@ -17,6 +22,10 @@ class Parser(argparse.ArgumentParser):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # A value such as -1e1 or -inf is a value, not an option: argparse knows only -1 and
+        # -1.5 as negative numbers, and said "--gate-bias: expected one argument" of -1e1
+        # (in range). No option of ours looks like a number.
+        self._negative_number_matcher = NEGATIVE_NUMBER
         # The commands' own parsers, filled on the top-level one (`build_parser`).
         self.commands: dict[str, argparse.ArgumentParser] = {}
 
