@@ -88,3 +88,14 @@ def test_a_nan_in_the_partial_epoch_is_refused_and_the_run_keeps_its_status(
         "malformed training progress in the checkpoint: partial.loss_sum is nan"
     )
     assert (run / "status.json").read_bytes() == status
+
+
+def test_an_option_of_another_task_is_named_as_such_on_resume(finished, capsys):
+    # "--num-examples cannot change on --resume" of a language model, which has none.
+    code, _, err = call(["train", "--resume", str(finished), "--num-examples", "5"], capsys)
+    assert (code, err) == (
+        2,
+        "rnn-tui: error: --num-examples does not apply to --task lm (the run resumed)\n",
+    )
+    code, _, err = call(["train", "--resume", str(finished), "--hidden", "3"], capsys)
+    assert code == 2 and "--hidden cannot change on --resume" in err

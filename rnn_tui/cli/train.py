@@ -78,6 +78,11 @@ def run(args: argparse.Namespace) -> int:
             same = _same_as_saved(Path(args.resume), given, extra)
             extra = [k for k in extra if k not in same]
             given = {k: v for k, v in given.items() if k not in same}
+        task = _saved_task(Path(args.resume)) if extra else None
+        wrong = [k for k in extra if task is not None and not TASKS[task].has(k)]
+        if wrong:
+            # Not "cannot change": the option means nothing to the run's task.
+            return fail(f"{_flag(wrong[0])} does not apply to --task {task} (the run resumed)")
         if extra:
             names = listed([_flag(k) for k in extra])
             allowed = listed([_flag(k) for k in RESUME_OPTIONS])
@@ -224,6 +229,18 @@ def _piped_corpus(folder: Path) -> str:
     except (RunError, AttributeError):
         return ""
     return corpus if isinstance(corpus, str) and _PIPE.fullmatch(corpus) else ""
+
+
+def _saved_task(folder: Path) -> str | None:
+    """The task of the run in `folder` as its config.json says (None when it cannot be read
+    or names no task: the checks that follow say why)."""
+    from rnn_tui.runs.rundir import RunDir, RunError
+
+    try:
+        task = RunDir(folder).read_config().get("task")
+    except RunError:
+        return None
+    return task if isinstance(task, str) and task in TASKS else None
 
 
 def _same_as_saved(folder: Path, given: dict, names: list[str]) -> set[str]:
