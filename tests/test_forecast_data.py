@@ -84,6 +84,10 @@ def test_the_bundled_airline_series():
         ),
         ("date;value\n2020-01;5\n2020-02;6\n", "value", "date;value): it looks separated"),
         ("date\tvalue\n2020-01\t5\n2020-02\t6\n", "", "it looks separated by tabs"),
+        # A quote never closed swallowed the rest of the file: "no data rows" named nothing.
+        ('"v\n1\n2\n', "", 'line 1 of s.csv opens a quote (") that is never closed'),
+        ('a,v\n1,"2\n3,4\n5,6\n', "", 'line 2 of s.csv opens a quote (") that is never closed'),
+        ('v\n1\n"2"x\n3\n', "", "line 3 of s.csv is not CSV (',' expected after '\"')"),
     ],
 )
 def test_csv_problems_are_one_line_naming_row_and_column(text, column, fragment):

@@ -190,9 +190,9 @@ def parse_csv(
 def _filled_rows(text: str, label: str) -> Iterator[list[str]]:
     """The CSV rows that hold something. Blank lines before the first and after the last are
     skipped; one between two rows is a gap in the series, refused as an empty cell is."""
-    reader = csv.reader(io.StringIO(text))
+    reader = csv.reader(io.StringIO(text), strict=True)
     started, blank = False, None
-    for row in reader:
+    for row in _rows(reader, label):
         if any(cell.strip() for cell in row):
             if blank is not None:
                 raise DataError(
@@ -203,6 +203,25 @@ def _filled_rows(text: str, label: str) -> Iterator[list[str]]:
             yield row
         elif started and blank is None:
             blank = reader.line_num
+
+
+def _rows(reader, label: str) -> Iterator[list[str]]:
+    """`reader`'s rows (a strict reader); a quote opened and never closed is named with its
+    line. Read leniently, it swallowed the rest of the file into one cell, and the file "had
+    no data rows"."""
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "end of data" in str(exc):
+                raise DataError(
+                    f"line {start} of {label} opens a quote (\") that is never closed"
+                ) from None
+            raise DataError(f"line {start} of {label} is not CSV ({exc})") from None
+        yield row
 
 
 def _filled_width(row: list[str]) -> int:
