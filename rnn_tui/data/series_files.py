@@ -218,7 +218,7 @@ def _rows(reader, label: str) -> Iterator[list[str]]:
         except csv.Error as exc:
             if "end of data" in str(exc):
                 raise DataError(
-                    f"line {start} of {label} opens a quote (\") that is never closed"
+                    f'line {start} of {label} opens a quote (") that is never closed'
                 ) from None
             raise DataError(f"line {start} of {label} is not CSV ({exc})") from None
         yield row
