@@ -109,6 +109,14 @@ def test_a_sha256_that_is_not_one_is_named(tmp_path, capsys):
     assert code == 2 and "sha256 is [1], not 64 hex digits" in line, line
 
 
+@pytest.mark.parametrize("size", [1e20, -1, float("nan"), "9", True, 5])
+def test_a_size_that_is_not_the_tensor_files_is_named(tmp_path, capsys, size):
+    # The README says the JSON's sizes are checked: "size" was read by nothing.
+    path = edited(LM, tmp_path / "lm.safetensors", lambda m: m.update(size=size))
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and f"lm.json: size is {size!r}, but " in line and " bytes" in line, line
+
+
 def test_a_fifo_beside_a_copied_json_is_named_not_missing(tmp_path, capsys):
     # The JSON still names the file it was saved beside; the FIFO in its own name's place is
     # what the user means, and is refused as a FIFO.

@@ -290,6 +290,12 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
                 f"incomplete checkpoint {tensors_path}: its sha256 does not match "
                 f"{json_path.name} (a save was interrupted, or the file was changed)"
             )
+        size = meta.get("size", len(data))  # absent in hand-made pairs: the sha256 decides
+        if type(size) is not int or size != len(data):
+            raise CheckpointError(
+                f"checkpoint {json_path}: size is {quoted(size)}, but {tensors_path.name} "
+                f"has {len(data):,} bytes"
+            )
         return tensors_path, meta, data
     raise CheckpointError(f"checkpoint {json_path} kept changing while it was read")
 
