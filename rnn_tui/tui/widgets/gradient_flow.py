@@ -171,7 +171,8 @@ def _agreement(flow: GradientFlow) -> str:
     # Below 1e-12 is rounding (its digits differ between processors).
     agree = "the same within " + ("1e-12" if worst < 1e-12 else f"{worst:.1e}")
     lost = len(pairs) - len(finite)
-    return agree + (f" where finite ({lost} of {len(pairs)} steps overflowed)" if lost else "")
+    # On a line of its own: the facts are 55 columns wide at 80.
+    return agree + (f"\n    where finite ({lost} of {len(pairs)} steps overflowed)" if lost else "")
 
 
 def overflowed_to(norms: list[float]) -> int:
