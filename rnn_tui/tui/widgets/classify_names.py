@@ -15,6 +15,7 @@ import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual import events
@@ -118,8 +119,12 @@ class NamesPanel(Vertical):
         self._layout()
         self._scores()  # the labels are cut to the width
 
+    def _fits_both(self) -> bool:
+        """Whether the tables and the confusion matrix fit one above the other."""
+        return self.size.height == 0 or self.size.height >= TOP_ROWS + 21
+
     def _layout(self) -> None:
-        both = self.size.height == 0 or self.size.height >= TOP_ROWS + 21
+        both = self._fits_both()
         for part in ("#cl-names-progress", "#cl-name-row", "#cl-scores"):
             self.query_one(part).display = both or not self.matrix_only
         matrix = self.query_one(ConfusionMatrix)
@@ -212,8 +217,15 @@ class NamesPanel(Vertical):
         table.add_column("macro-F1", justify="right", no_wrap=True)
         for row in rows:
             table.add_row(*row)
+        shown: Table | Group = table
+        if self.view is not None and not self._fits_both():
+            # The matrix did not fit under the tables: an empty space said nothing of it.
+            hint = Text("\nv: the confusion matrix of the run opened", style="dim")
+            shown = Group(table, hint)
         update_changed(
-            scores, table, key=(width, *((label.plain, *values) for label, *values in rows))
+            scores,
+            shown,
+            key=(width, self._fits_both(), *((label.plain, *values) for label, *values in rows)),
         )
 
 
