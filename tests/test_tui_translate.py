@@ -651,6 +651,8 @@ async def test_another_checkpoint_translates_with_the_options_the_fields_hold(
         select.value = first
         await tui.settle(pilot)
         assert tui.errors(app)[-1].startswith("beam size must be an integer in [1, 64]")
+        # … and the checkpoint chosen is said not to be opened (a bad path went unnamed).
+        assert tui.errors(app)[-1].endswith(f"; {Path(first).name} was not opened")
         assert select.value == second
         assert len(by_path[first].calls) == 1  # the first translation only
         assert [row.translation.source for row in results(screen).rows] == ["go ."]

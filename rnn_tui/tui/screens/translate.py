@@ -280,9 +280,9 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         if options is not None:
             self._translate(path, TranslateJob(tuple(lines), options))
 
-    def _typed_options(self) -> TranslateOptions | None:
+    def _typed_options(self, after: str = "") -> TranslateOptions | None:
         """The search options as the fields hold them; None after a notification naming the
-        first bad one."""
+        first bad one (`after` follows it)."""
         try:
             return parse_translate_options(
                 self.query_one("#tr-beam-size", Input).value,
@@ -290,7 +290,7 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
                 self.query_one("#tr-max-len", Input).value,
             )
         except OptionError as exc:
-            self._refuse(str(exc))
+            self._refuse(str(exc) + after)
             return None
 
     def _refuse(self, text: str) -> None:
@@ -307,7 +307,9 @@ the corpus BLEU (sacreBLEU, 0–100) of the greedy and the beam outputs.
         the fields hold now, so the table always holds the translations of the checkpoint named
         above it. A bad field is named, and the choice gives way to the checkpoint whose
         translations stay shown, as a failed load does."""
-        options = self._typed_options()
+        # The field's problem, and that the checkpoint chosen was not opened for it: said only
+        # "beam size must be …", a bad path typed next was never named.
+        options = self._typed_options(f"; {Path(path).name} was not opened")
         if options is None:
             self.picker.load_failed(path)
             return
