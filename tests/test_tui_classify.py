@@ -139,6 +139,8 @@ async def test_a_saved_names_run_gives_scores_baselines_and_live_top_three(
         assert "gru balance none (best)" in scores and "0.782" in scores
         assert "majority class" in scores and "0.519" in scores
         assert "char trigram naive Bayes" in scores
+        # The matrix is drawn under the tables here: no word of the key that shows it.
+        assert screen.query_one(ConfusionMatrix).display and "v: the" not in scores
         field = screen.query_one("#cl-name", Input)
         field.focus()
         await pilot.press(*"Satoshi2")
@@ -178,16 +180,6 @@ async def test_the_confusion_matrix_fits_80x24_alone(saved, tui, classify_app) -
         assert screen.query_one("#cl-scores").display and not matrix.display
         # Where the matrix does not fit under the tables, they say which key shows it.
         assert "v: the confusion matrix of the run opened" in text_of(screen, "#cl-scores")
-
-
-async def test_the_tables_say_nothing_of_v_where_the_matrix_is_shown_under_them(
-    saved, tui, classify_app
-) -> None:
-    async with classify_app().run_test(size=(120, 50)) as pilot:
-        screen = pilot.app.screen
-        await tick_all(pilot, tui, screen, {("names", "none")})
-        assert screen.query_one(ConfusionMatrix).display
-        assert "v: the confusion matrix" not in text_of(screen, "#cl-scores")
 
 
 async def test_the_confusion_matrix_beside_the_side_panel_never_wraps(
