@@ -261,6 +261,12 @@ class RunDir:
             self.ensure()
             append_jsonl(self.metrics_path, record)
 
+    def last_logged_epoch(self) -> int:
+        """The last epoch metrics.jsonl logged (0: none yet)."""
+        from rnn_tui.runs.epoch_log import last_logged_epoch
+
+        return last_logged_epoch(self.metrics_path)
+
     def set_status(self, status: str, message: str = "", log: bool = True, **fields) -> None:
         """Replace status.json atomically with {"status", "message", "pid", "updated", **fields}
         and log the change as a "status" event; `log=False` only rewrites the file (a running

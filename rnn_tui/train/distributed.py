@@ -207,6 +207,9 @@ class NullRun:
     def log(self, event: str, **fields) -> None:
         pass
 
+    def last_logged_epoch(self) -> int:
+        return 0
+
     def set_status(self, status: str, message: str = "", **fields) -> None:
         pass
 

@@ -56,7 +56,7 @@ from rnn_tui.train.progress import (
     signal_name,
     task_perplexity,
 )
-from rnn_tui.train.records import checkpoint_meta, run_summary
+from rnn_tui.train.records import checkpoint_meta, run_summary, unlogged_epochs
 from rnn_tui.train.step import TrainStep, plan_path
 from rnn_tui.train.task import RunSink, Task
 from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
@@ -204,11 +204,21 @@ class Trainer:
         }
         if self.resume is not None:
             start["resumed"] = {"epoch": self.progress.epoch, "batch": self.progress.batch}
+            self._log_unlogged_epochs()
         self.emit("start", **start)
         self._set_status("running", self._where())
         if self.resume is not None:
             # Last, after building the model and optimizer (which draw from torch's RNG).
             self.resume.restore_rng()
+
+    def _log_unlogged_epochs(self) -> None:
+        """What metrics.jsonl lacks of the epochs the checkpoint completed (records.py)."""
+        if self.dist.writer:
+            logged = self.run_dir.last_logged_epoch()
+            for event in unlogged_epochs(
+                self.progress, logged, self.config.epochs, self.num_batches
+            ):
+                self.emit("epoch", **event)
 
     def begin_session(
         self,

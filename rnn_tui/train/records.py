@@ -43,6 +43,33 @@ def checkpoint_meta(
     }
 
 
+def unlogged_epochs(progress: Progress, logged: int, epochs: int, batches: int) -> list[dict]:
+    """The epoch events of the epochs after `logged` (the last one metrics.jsonl has) that the
+    checkpoint of `progress` completed, rebuilt from its history. A trainer saves an epoch's
+    checkpoints before it logs the epoch; one killed between the two left a gap that the
+    resumed run kept. Marked "recovered"; what only the killed session knew (its ETA, memory,
+    learning rate) is left out."""
+    p = progress
+    events = []
+    for record in p.history:
+        epoch = record.get("epoch")
+        if not isinstance(epoch, int) or isinstance(epoch, bool) or not logged < epoch <= p.epoch:
+            continue
+        ended = epoch == p.epoch and p.batch == 0  # the checkpoint was saved right then
+        extra = {"step": p.step, "elapsed": p.elapsed} if ended else {}
+        events.append(
+            {
+                **record,
+                "epochs": epochs,
+                "best": epoch == p.best_epoch,
+                "batches": batches,
+                "recovered": True,
+                **extra,
+            }
+        )
+    return events
+
+
 def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
     """The run's outcome: status, epochs, the last and best perplexities, the checkpoint to
     use (best, else last), this session's tokens/s, and the task's own keys."""
