@@ -209,3 +209,33 @@ def test_a_starting_run_shows_what_its_trainer_last_logged(tmp_path):
     )
     assert title_text(snap, "").plain == "◌ starting  r"
     assert not title_text(snap).plain.startswith("◌ starting")
+
+
+@pytest.mark.parametrize("wrote", ["nothing", "config.json"])
+def test_a_trainer_killed_before_its_first_status_is_listed_as_died(tmp_path, wrote):
+    # Killed in its first moments (the trigram baseline is computed between config.json and
+    # status.json): listed "unknown" with no message, or "unreadable" without its config,
+    # as if the run were damaged.
+    run = RunDir(tmp_path / "early")
+    run.ensure()
+    run.claim()
+    if wrote == "config.json":
+        run.write_config({"task": "lm", "model": "gru", "epochs": 3})
+    (entry,) = list_runs(tmp_path)
+    assert entry["status"] in ("unknown", "unreadable")  # its trainer is alive: starting
+    run.release()
+    (entry,) = list_runs(tmp_path)
+    missing = "status.json" if wrote == "config.json" else "config.json"
+    assert entry["status"] == "died"
+    assert entry["message"] == f"the trainer is gone (before it wrote {missing})"
+
+
+def test_a_finished_run_that_lost_a_file_is_not_called_died(tmp_path, dead_pid):
+    run = make_run(tmp_path, "done", "finished", dead_pid, locked=True)
+    run.config_path.unlink()
+    (entry,) = list_runs(tmp_path)
+    assert entry["status"] == "unreadable"
+    run.write_config({"task": "lm", "model": "gru", "epochs": 3})
+    run.status_path.write_text("{", encoding="utf-8")  # damaged, not unwritten
+    (entry,) = list_runs(tmp_path)
+    assert entry["status"] == "unknown"

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rnn_tui.quoting import plain
-from rnn_tui.runs.liveness import DIED, dead_run
+from rnn_tui.runs.liveness import DIED, dead_run, died_message, last_event_time
 from rnn_tui.runs.resumable import LOST_NOTE, has_checkpoint, saved_one
 from rnn_tui.runs.run_checks import config_problems, status_problems
 from rnn_tui.runs.rundir import (
@@ -92,6 +92,21 @@ class _MetricsSummary(LineTail):
         ordered = sorted(self.speeds)
         mid = len(ordered) // 2
         return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _died_unwritten(run: RunDir, missing: str) -> str:
+    """The died message of a run whose trainer is gone before it wrote its first status.json
+    (killed in its first moments: `missing` is the first file it lacks), else "". Shown as
+    "unknown" or "unreadable", with no message, it looked like a damaged run, not a dead one.
+    A run that has a status.json was past that point: its status decides."""
+    if os.path.lexists(run.status_path):
+        return ""
+    if missing == "config.json" and os.path.lexists(run.config_path):
+        return ""  # there but unreadable: damaged, not unwritten
+    if run.trainer_alive() is not False:
+        return ""
+    last = last_event_time(run.metrics_path)
+    return f"{died_message(None, last)} (before it wrote {missing})"
 
 
 def _finite(value: object) -> bool:
@@ -203,7 +218,8 @@ def run_entry(folder: Path) -> dict:
     try:
         config = run.read_config()
     except RunError as exc:
-        entry.update(status="unreadable", message=plain(str(exc)))
+        died = _died_unwritten(run, "config.json")
+        entry.update(status=DIED if died else "unreadable", message=died or plain(str(exc)))
         return entry
     try:
         status: dict | None = run.read_status() or None
@@ -224,6 +240,10 @@ def run_entry(folder: Path) -> dict:
         entry["model"] += f"+{attention}"  # seq2seq+additive: an attention translator
     entry["task"] = _text(config.get("task", "lm"))
     entry["epochs"] = _count(config.get("epochs"))
+    if status is None:
+        died = _died_unwritten(run, "status.json")
+        if died:
+            entry["status"], entry["message"] = DIED, died
     if status is not None:
         entry["notes"] += status_problems(status)
         state = status.get("status")
