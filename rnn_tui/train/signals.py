@@ -40,7 +40,9 @@ class StopRequest(threading.Event):
 @contextlib.contextmanager
 def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
     """Within the block, STOP_SIGNALS set `stop` (main thread only: Python delivers signals
-    there); the previous handlers come back afterwards."""
+    there); the previous handlers come back afterwards, but for SIGINT once a signal stopped
+    the run: the process is ending, and a Ctrl+C pressed again during its teardown raised
+    KeyboardInterrupt in an atexit callback, a traceback after the run had stopped cleanly."""
     if threading.current_thread() is not threading.main_thread():
         yield stop
         return
@@ -57,6 +59,9 @@ def stop_on_signals(stop: StopRequest) -> Iterator[StopRequest]:
         yield stop
     finally:
         for signum, old in previous.items():
+            if signum == signal.SIGINT and stop.signum is not None:
+                signal.signal(signum, signal.SIG_IGN)
+                continue
             # None: the old handler was not installed from Python; the default is the best guess.
             signal.signal(signum, old if old is not None else signal.SIG_DFL)
 
