@@ -470,3 +470,22 @@ def test_a_run_file_with_a_number_too_long_to_read_says_out_of_range(tmp_path):
         rundir_module._read_json(path)
     assert "out of range: 5,000 digits" in str(info.value)
     assert "set_int_max_str_digits" not in str(info.value)
+
+
+def test_a_run_directory_too_deep_for_its_checkpoints_is_refused_before_training(tmp_path, capsys):
+    # A --run-dir of 4,040 characters trained a whole epoch, then failed with "File name too
+    # long" at its first checkpoint.
+    from cli_helpers import call
+
+    base = str(tmp_path / "L")
+    parts = (4040 - len(base)) // 201
+    long = Path(base, *["d" * 200] * parts)
+    long = long / ("r" * (4040 - len(str(long)) - 1))
+    assert len(str(long)) == 4040
+    code, _, err = call(["train", "--epochs", "1", "--hidden", "8", "--run-dir", str(long)], capsys)
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "the run directory's path is too long" in err and "choose a shorter --run-dir" in err
+    assert not (tmp_path / "L").exists()  # refused before anything was made
+    with pytest.raises(RunError, match="path is too long"):
+        RunDir(long).claim()
+    RunDir(Path(base, "short")).check_path_length()  # a usual path passes

@@ -123,6 +123,7 @@ def claim_new(folder: Path):
     from rnn_tui.runs.rundir import RunDir, RunError
 
     check_no_foreign_files(folder)
+    RunDir(folder).check_path_length()  # before the folder is made: a refusal leaves nothing
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -209,6 +209,7 @@ class RunDir:
         removed in the folder and in checkpoints/, and an existing metrics.jsonl is opened for
         appending — so a read-only folder, file or file system is refused before training,
         with nothing changed. (A disk that fills up later is the engine's to report.)"""
+        self.check_path_length()
         for folder in (self.path, self.checkpoints):
             if not folder.is_dir():
                 continue  # made by the first write, in a folder just checked
@@ -228,6 +229,27 @@ class RunDir:
                 f"cannot write to {self.metrics_path}: {_reason(exc, self.metrics_path)}"
             ) from None
         os.close(fd)
+
+    def check_path_length(self) -> None:
+        """RunError when the longest path the run writes (a checkpoint's temporary tensor file,
+        ".best.<12 hex>.safetensors.XXXXXXXX.tmp" in checkpoints/) is longer than the system
+        allows: a --run-dir of 4,040 characters trained a whole epoch, then failed with "File
+        name too long" at its first checkpoint."""
+        folder = os.path.abspath(self.checkpoints)
+        longest = len(os.fsencode(folder)) + 1 + LONGEST_NAME
+        existing = Path(folder)
+        while not existing.exists() and existing != existing.parent:
+            existing = existing.parent
+        try:
+            limit = os.pathconf(existing, "PC_PATH_MAX") - 1  # the count includes the final NUL
+        except (OSError, ValueError):
+            limit = 4095
+        if longest > limit:
+            raise RunError(
+                f"the run directory's path is too long: its checkpoint files would have paths "
+                f"of {longest:,} bytes, more than the {limit:,} this system allows; choose a "
+                "shorter --run-dir"
+            )
 
     def release(self) -> None:
         """Give up `claim` (a no-op when not held); the lock file stays for the next trainer."""
@@ -329,6 +351,8 @@ class RunDir:
         return data["command"]
 
 
+# The longest file name a run writes: a checkpoint's temporary tensor file (atomic.py), with room.
+LONGEST_NAME = len(".best.0123456789ab.safetensors.abcdefgh.tmp") + 8
 HEAD_BYTES = 256
 MAX_LINE_BYTES = 16 << 20  # an event is a few hundred bytes; a sample of long tokens, more
 
