@@ -386,3 +386,19 @@ def test_a_rank_other_than_0_reports_a_failure_of_its_own_only(own, capsys):
     assert cli_train._train_claimed(argparse.Namespace(), trainer, None) == 1
     err = capsys.readouterr().err
     assert err == (f"rnn-tui train: rank 2: {message}\n" if own else "")
+
+
+@pytest.mark.parametrize(("rank", "said"), [("0", "rnn-tui: interrupted\n"), ("1", "")])
+def test_a_ctrl_c_while_starting_is_said_by_rank_0_alone(rank, said, monkeypatch, capsys):
+    # Ctrl+C to torchrun while its ranks loaded torch printed "rnn-tui: interrupted" per rank.
+    import rnn_tui.cli.train as cli_train
+    from rnn_tui.cli import main
+
+    def interrupted(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_train, "_train", interrupted)
+    monkeypatch.setenv("RANK", rank)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    assert main(["train", "--epochs", "1"]) == 130
+    assert capsys.readouterr().err == said

@@ -19,7 +19,7 @@ import re
 import traceback
 from pathlib import Path
 
-from rnn_tui.cli.output import fail, print_json, say, warn
+from rnn_tui.cli.output import fail, other_rank, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
 from rnn_tui.cli.run_claim import (
     checkpoints_problem,
@@ -147,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         # torch loads here (a second or two); a Ctrl+C meanwhile ends quietly.
         return _train(args, given, claimed)
     except KeyboardInterrupt:
-        say("rnn-tui: interrupted")
+        if not other_rank():  # under torchrun every rank got the Ctrl+C: one line says it
+            say("rnn-tui: interrupted")
         return 130
     finally:
         if claimed is not None:
