@@ -403,3 +403,20 @@ async def test_a_checkpoint_that_fails_to_load_leaves_the_loaded_one_named(
         await tui.settle(pilot)
         assert len(tui.errors(app)) == errors + 1
         assert output(screen).text.startswith("the") and status(screen).startswith("generated")
+
+
+async def test_the_palettes_open_a_path_opens_the_path_field(checkpoints, start_here, tui):
+    # The palette closed, the screen searched for checkpoints again on its return, and the
+    # search put the first checkpoint back over the "Path…" just chosen: nothing happened.
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_generate(pilot, tui)
+        await pilot.press("ctrl+p")
+        await pilot.press(*"open a checkpoint path")
+        await pilot.pause(0.3)  # the palette searches asynchronously
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        assert app.screen is screen
+        assert screen.query_one("#checkpoint", Select).value == PATH
+        assert screen.query_one(".path-row").display
+        assert app.focused is screen.query_one("#ckpt-path")

@@ -101,6 +101,10 @@ class CheckpointPicker(Vertical):
         self._entries: dict[str, dict] = {}  # path -> discovered entry
         self._selected: str | None = None  # the drop-down's value last acted on
         self._found = False  # whether a search has finished
+        # "Path…" chosen by the user (ctrl+o, the palette, the list), its field maybe still
+        # empty: a search that finishes meanwhile keeps it (the palette's command, followed
+        # by the screen's search on its return, fell back to the first checkpoint).
+        self._path_chosen = False
         self._search: Worker | None = None
         # (drop-down value, typed path, facts line) of the checkpoint last loaded, which a
         # choice that fails to load gives way to: its results are the ones still shown.
@@ -206,7 +210,7 @@ class CheckpointPicker(Vertical):
         self._entries = {entry["path"]: entry for entry in entries}
         select = self.query_one(Select)
         current = select.value
-        if current in self._entries or (current == PATH and self.typed_path):
+        if current in self._entries or (current == PATH and (self.typed_path or self._path_chosen)):
             value = current
         else:
             value = entries[0]["path"] if entries else PATH
@@ -231,6 +235,7 @@ class CheckpointPicker(Vertical):
             return
         self._selected = str(value)
         is_path = value == PATH
+        self._path_chosen = is_path and (by_user or self._path_chosen)
         path_row = self.query_one(".path-row")
         if not is_path and path_row.has_focus_within:
             self.screen.query_one(self._then_focus).focus()
