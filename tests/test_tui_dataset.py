@@ -370,6 +370,40 @@ async def test_a_tab_switch_does_not_pass_the_focus_through_the_tab_bar(tui) -> 
         assert screen.query_one("#tab-partition") in app.focused.ancestors
 
 
+async def test_a_tabs_own_keys_work_from_the_tab_row(tui) -> None:
+    # Shown before its pairs had loaded, the Pairs tab left the focus on the tab row, where
+    # its "n: another sample" did nothing; Partitioning's s and n likewise.
+    from rnn_tui.tui.widgets.pairs_panel import PairsPanel
+    from rnn_tui.tui.widgets.partition_panel import PartitionPanel
+
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await tui.settle(pilot)
+        screen = app.screen
+        bar = screen.query_one("#tabs").query_one(Tabs)
+        for _ in range(3):
+            await pilot.press("right_square_bracket")
+        await app.workers.wait_for_complete()
+        await tui.settle(pilot)
+        assert screen.query_one("#tabs").active == "tab-pairs"
+        pairs = screen.query_one(PairsPanel)
+        bar.focus()
+        await pilot.pause()
+        draws = pairs._draws
+        await pilot.press("n")
+        await pilot.pause()
+        assert pairs._draws == draws + 1
+        await pilot.press("left_square_bracket")
+        await tui.settle(pilot)
+        partition = screen.query_one(PartitionPanel)
+        bar.focus()
+        await pilot.pause()
+        strategy = partition.query_one("#partition-strategy").value
+        await pilot.press("s")
+        await tui.settle(pilot)
+        assert partition.query_one("#partition-strategy").value != strategy
+
+
 def test_log_ticks_are_labelled_with_real_values() -> None:
     assert log_ticks(0.0, 3.66) == ([0.0, 1.0, 2.0, 3.0, 4.0], ["1", "10", "100", "1000", "10k"])
     assert [format_power(e) for e in (-1, 5, 6)] == ["0.1", "100k", "1M"]

@@ -128,6 +128,9 @@ class DatasetScreen(ModeScreen):
             show=False,
             tooltip="the Train form set to a language model on this corpus, read as shown here",
         ),
+        # The Partitioning and Pairs tabs' own keys, for when the focus is on the tab row (a
+        # tab shown before its pane had loaded, or clicked): they did nothing there.
+        *(Binding(key, f"pane_key('{key}')", show=False) for key in "snp"),
         Binding("right_square_bracket", "next_tab", "Next tab", key_display="]"),
         Binding("left_square_bracket", "next_tab(-1)", "Previous tab", key_display="[", show=False),
         Binding(
@@ -400,6 +403,17 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     def action_leave_field(self) -> None:
         self._focus_tab_content(self.query_one(TabbedContent).active)
+
+    async def action_pane_key(self, key: str) -> None:
+        """Run the shown tab's own binding of `key` (PartitionPanel's, PairsPanel's)."""
+        for panel in self._tab_panels():
+            for binding in panel._bindings.key_to_bindings.get(key, []):
+                await panel.run_action(binding.action)
+                return
+
+    def _tab_panels(self) -> list[PartitionPanel | PairsPanel]:
+        pane = self.query_one(f"#{self.query_one(TabbedContent).active}")
+        return list(pane.query(PartitionPanel)) + list(pane.query(PairsPanel))
 
     def action_next_tab(self, step: int = 1) -> None:
         active = self.query_one(TabbedContent).active
