@@ -151,6 +151,28 @@ async def test_ctrl_c_says_how_to_quit_in_plain_words(tui) -> None:
         )
 
 
+async def test_a_screenshot_without_a_downloads_folder_is_saved_here(
+    tui, tmp_path, monkeypatch
+) -> None:
+    # Over SSH an account often has no ~/Downloads: "Failed to save screenshot", no reason.
+    import platformdirs
+
+    monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: tmp_path / "Downloads")
+    monkeypatch.chdir(tmp_path)
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.settle(pilot)
+        app.action_screenshot()
+        await pilot.pause()
+        (saved,) = tmp_path.glob("*.svg")
+        assert saved.read_text(encoding="utf-8").startswith("<svg")
+        shown = list(app._notifications)[-1]
+        assert shown.message == f"saved to {saved}" and shown.severity == "information"
+        app.action_screenshot(path=str(tmp_path / "no-such-folder"))
+        await pilot.pause()
+        assert tui.errors(app)[-1].startswith(f"cannot save the screenshot to {tmp_path}")
+
+
 def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, rnn_tui.tui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

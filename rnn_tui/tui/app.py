@@ -45,6 +45,7 @@ from rnn_tui.tui.collection_pause import (
 )
 from rnn_tui.tui.commands import RnnTuiCommands
 from rnn_tui.tui.screens.dataset import DatasetScreen
+from rnn_tui.tui.screenshot import save_screenshot
 from rnn_tui.tui.toast_repaint import ToastPlaceRepainted
 from rnn_tui.tui.torch_libraries import preload_torch_libraries
 from rnn_tui.tui.widgets.explain import explanation_of, toggle_explain
@@ -372,6 +373,10 @@ class RnnTuiApp(ToastPlaceRepainted, App[None]):
                     trainers.extend(started())
         if not confirm_quit(self, trainers):
             self.exit()
+
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """The palette's Screenshot, saved where it can be (tui/screenshot.py)."""
+        save_screenshot(self, filename, path)
 
     def action_help_quit(self) -> None:
         """ctrl+c: how to quit, in plain words. Textual's own note wrote its key in markup
