@@ -241,9 +241,9 @@ class PartitionPanel(Widget):
 
     def _draw(self, settings: Settings, layout: Layout, batches: list[ShownBatch], label: str):
         self.query_one("#partition-summary", Static).update(
-            f"[b]{label}[/b] · {settings.strategy} · batch {settings.batch_size} × num_steps "
-            f"{settings.num_steps} · seed {settings.seed} · offset {layout.offset} · "
-            f"{layout.num_batches} batches"
+            f"[b]{label}[/b] · {settings.strategy} · batch {settings.batch_size:,} × num_steps "
+            f"{settings.num_steps:,} · seed {settings.seed} · offset {layout.offset:,} · "
+            f"{layout.num_batches:,} batches"
         )
         max_lines = None if settings.source == TOY else CORPUS_STRIP_LINES
         self.query_one("#partition-strip", Static).update(CorpusStrip(layout, max_lines))
@@ -256,7 +256,7 @@ class PartitionPanel(Widget):
         table = batch_table(batches, settings.num_steps, ROWS_PER_BATCH)
         self.query_one("#partition-batches", Static).update(table)
         self.query_one("#partition-batches", Static).border_title = (
-            f"first {shown} of {layout.num_batches} minibatches"
+            f"first {shown} of {layout.num_batches:,} minibatches"
             if more > 0
             else f"all {shown} minibatches"
         )

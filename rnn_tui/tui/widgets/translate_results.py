@@ -58,7 +58,7 @@ def detail_content(row: ResultRow) -> Content:
     truncated = getattr(t, "truncated", 0)
     if truncated:
         notes.append(
-            f"{truncated} source token{'s' if truncated != 1 else ''} past num_steps not read"
+            f"{truncated:,} source token{'s' if truncated != 1 else ''} past num_steps not read"
         )
     elif getattr(t, "eos_cut", False):
         notes.append("the source fills num_steps: its <eos> is not read")
