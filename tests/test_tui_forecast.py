@@ -636,6 +636,13 @@ async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecas
         await tui.settle(pilot)
         assert len(tui.errors(pilot.app)) == 2
         assert screen.views == {}
+        # With nothing shown, the result keys say so (they changed a hidden view silently).
+        screen.set_focus(None)
+        for key in "tmv":
+            await pilot.press(key)
+        await pilot.pause()
+        said = [n.message for n in pilot.app._notifications if n.severity == "information"]
+        assert said[-3:] == ["no forecast yet: s trains the two models, o opens a saved run"] * 3
 
 
 async def test_a_narrow_terminal_shows_one_panel_at_a_time(saved, tui, forecast_app) -> None:

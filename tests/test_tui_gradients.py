@@ -277,6 +277,15 @@ async def test_square_brackets_switch_the_tab_and_leave_no_field_focused(
         switch()
         await pilot.pause()
         assert tabs.active == "grad-inside"
+        # The Inside tab's own commands, run on the Flow tab, show it (they changed a hidden
+        # tab, or nothing, without a word).
+        (step,) = [c for title, _, c in screen.palette_commands() if "next step" in title]
+        for command in (step, screen.action_next_feature):
+            tabs.active = "grad-flow"
+            await pilot.pause()
+            command()
+            await pilot.pause()
+            assert tabs.active == "grad-inside"
 
 
 async def test_coming_back_lists_checkpoints_saved_meanwhile(no_checkpoints, tui, tmp_path) -> None:

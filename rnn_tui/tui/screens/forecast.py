@@ -386,14 +386,26 @@ on the training part only, and forecasts are shown in the series' own units.
     def first_field(self):
         return self.query_one(ForecastForm).first_field()
 
+    def _results(self) -> ForecastResults | None:
+        """The results panel, or None after saying there are none yet: its keys changed a
+        view no one could see, without a word (from the palette, a command that did nothing)."""
+        results = self.query_one(ForecastResults)
+        if results.views:
+            return results
+        self.notify("no forecast yet: s trains the two models, o opens a saved run")
+        return None
+
     def action_next_metric(self) -> None:
-        self.query_one(ForecastResults).next_metric()
+        if results := self._results():
+            results.next_metric()
 
     def action_other_model(self) -> None:
-        self.query_one(ForecastResults).other_model()
+        if results := self._results():
+            results.other_model()
 
     def action_next_panel(self) -> None:
-        self.query_one(ForecastResults).cycle()
+        if results := self._results():
+            results.cycle()
 
     def palette_commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         return [

@@ -318,14 +318,24 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
     def _view_changed(self) -> None:
         self._draw_heatmap()
 
+    def _show_inside(self) -> None:
+        """The Inside tab, shown for its own commands run from the Flow tab (the palette's
+        "next step" and "rank by" changed a hidden tab, or nothing, without a word)."""
+        tabs = self.query_one(TabbedContent)
+        if tabs.active != "grad-inside":
+            self.set_focus(None)  # Textual re-shows the pane holding the focus
+            tabs.active = "grad-inside"
+
     def action_move(self, step: int) -> None:
-        if not self.inside or self.query_one(TabbedContent).active != "grad-inside":
+        self._show_inside()
+        if not self.inside:
             return
         self.t = max(0, min(len(self.inside["ids"]) - 1, self.t + step))
         self._draw_heatmap()
         self._at_step(self.inside, self.t)
 
     def action_next_feature(self) -> None:
+        self._show_inside()
         select = self.query_one("#inside-feature", Select)
         names = list(self.query_one(InsidePanel).feature_names)
         select.value = names[(names.index(select.value) + 1) % len(names)]
