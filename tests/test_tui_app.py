@@ -248,3 +248,11 @@ async def test_a_first_opening_parses_only_its_new_widgets_css(tui, monkeypatch)
             # Each new source is parsed at most twice (a scoped and an unscoped use of a base).
             assert len(parsed) <= 2 * new + 1, (spec.mode, len(parsed), new)
         assert len(app.stylesheet.source) > 64  # past Textual's own cache
+
+
+def test_the_themes_that_hide_the_buttons_labels_are_not_offered() -> None:
+    from rnn_tui.tui.app import RnnTuiApp
+
+    themes = RnnTuiApp().available_themes
+    assert "ansi-dark" not in themes and "ansi-light" not in themes
+    assert {"textual-dark", "textual-light", "nord"} <= set(themes)

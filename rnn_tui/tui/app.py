@@ -184,6 +184,9 @@ def takes_text(widget: DOMNode | None) -> bool:
     return widget is not None and widget.check_consume_key("x", "x")
 
 
+UNFIT_THEMES = ("ansi-dark", "ansi-light")
+
+
 class RnnTuiApp(ToastPlaceRepainted, App[None]):
     """Explore recurrent neural networks the d2l.ai way."""
 
@@ -262,6 +265,10 @@ class RnnTuiApp(ToastPlaceRepainted, App[None]):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.stylesheet._parse_cache.maxsize = self.CSS_PARSE_CACHE  # Textual's (pinned)
+        # Not offered: under the terminal's own 16 colours the Train screen's Pause and Stop
+        # buttons drew only their top edge, their labels gone.
+        for theme in UNFIT_THEMES:
+            self.unregister_theme(theme)
 
     def on_mount(self) -> None:
         freeze = self.freeze_long_lived_objects
