@@ -420,3 +420,11 @@ async def test_the_palettes_open_a_path_opens_the_path_field(checkpoints, start_
         assert screen.query_one("#checkpoint", Select).value == PATH
         assert screen.query_one(".path-row").display
         assert app.focused is screen.query_one("#ckpt-path")
+        # Left empty, the field gives way to the checkpoint still loaded and in use (the header
+        # said "Path…" over its results).
+        await pilot.press("escape")
+        await tui.settle(pilot)
+        select = screen.query_one("#checkpoint", Select)
+        assert select.value == str(checkpoints / "tiny-gru.safetensors")
+        assert not screen.query_one(".path-row").display
+        assert "tiny-gru" in str(screen.query_one("#gen-facts").render())

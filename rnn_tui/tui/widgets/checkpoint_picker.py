@@ -9,7 +9,7 @@ picked from the list, or a typed path submitted) and the console loads it.
 
 from __future__ import annotations
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
@@ -285,6 +285,23 @@ class CheckpointPicker(Vertical):
         if self._loaded is None:
             self._show_line("not loaded: choose another checkpoint or type a path (ctrl+o)")
             return
+        self._restore_loaded()
+
+    @on(events.DescendantBlur)
+    def _path_left(self, event: events.DescendantBlur) -> None:
+        """The path field left empty (escape, a screen key) after "Path…" was chosen: the
+        checkpoint still loaded and in use is named again. The header said "Path…" and "type
+        the path…" over another checkpoint's results."""
+        if not isinstance(event.widget, Input) or self.typed_path or self._loaded is None:
+            return
+        if self.query_one(Select).value == PATH and self._loaded[0] != PATH:
+            self._path_chosen = False
+            self._restore_loaded()
+
+    def _restore_loaded(self) -> None:
+        """Name again the checkpoint loaded last (its drop-down entry, or its typed path)."""
+        assert self._loaded is not None
+        select = self.query_one(Select)
         value, typed, facts = self._loaded
         if value != PATH and value not in self._entries:  # gone from the list since
             value, typed = PATH, str(value)
