@@ -126,7 +126,10 @@ async def test_a_good_file_loads_and_latin1_decodes_with_its_encoding(
         await pilot.press("ctrl+a", "ctrl+k", "enter")
         await tui.settle(pilot)
         assert tui.errors(app)[-1].startswith("cannot decode latin1.txt as utf-8")
-        assert app.screen.query_one("#encoding", Input).value == "latin-1"
+        encoding = app.screen.query_one("#encoding", Input)
+        assert encoding.value == "latin-1"
+        # … with the cursor at its end: left mid-text, ctrl+u then cleared only part of it.
+        assert encoding.cursor_position == len("latin-1")
         assert app.screen.query_one("#corpus", Select).value == "file"
         assert app.screen.query_one("#path", Input).value == "latin1.txt"
 

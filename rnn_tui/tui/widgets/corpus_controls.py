@@ -175,5 +175,9 @@ class CorpusControls(Vertical):
         with self.prevent(Select.Changed):
             for selector, was, now in pairs:
                 if self.value(selector) == was:
-                    self.query_one(selector, Select | Input).value = now  # type: ignore[arg-type]
+                    widget = self.query_one(selector, Select | Input)
+                    widget.value = now  # type: ignore[assignment]
+                    if isinstance(widget, Input):
+                        # At the end: left mid-text, ctrl+u cleared only part of it ("rot136").
+                        widget.cursor_position = len(now)
         self.show_file_row(self.value("#corpus") == FILE)
