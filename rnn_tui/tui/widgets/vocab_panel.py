@@ -54,6 +54,9 @@ class VocabPanel(Horizontal):
     VocabPanel #vocab-info {
         width: 1fr;
         color: $text-muted;
+        /* One line: wrapped, its second half was hidden and "4,580 tokens ·" ended mid-way. */
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
     }
     """
 
