@@ -231,24 +231,15 @@ class RunDir:
         os.close(fd)
 
     def check_path_length(self) -> None:
-        """RunError when the longest path the run writes (a checkpoint's temporary tensor file,
-        ".best.<12 hex>.safetensors.XXXXXXXX.tmp" in checkpoints/) is longer than the system
-        allows: a --run-dir of 4,040 characters trained a whole epoch, then failed with "File
-        name too long" at its first checkpoint."""
-        folder = os.path.abspath(self.checkpoints)
-        longest = len(os.fsencode(folder)) + 1 + LONGEST_NAME
-        existing = Path(folder)
-        while not existing.exists() and existing != existing.parent:
-            existing = existing.parent
-        try:
-            limit = os.pathconf(existing, "PC_PATH_MAX") - 1  # the count includes the final NUL
-        except (OSError, ValueError):
-            limit = 4095
-        if longest > limit:
+        """RunError when the longest path the run writes is longer than the system allows
+        (runs/path_room.py): a --run-dir of 4,040 characters trained a whole epoch, then
+        failed with "File name too long" at its first checkpoint."""
+        from rnn_tui.runs.path_room import path_room_problem
+
+        problem = path_room_problem(self.checkpoints, LONGEST_NAME)
+        if problem:
             raise RunError(
-                f"the run directory's path is too long: its checkpoint files would have paths "
-                f"of {longest:,} bytes, more than the {limit:,} this system allows; choose a "
-                "shorter --run-dir"
+                f"the run directory's path is too long: {problem}; choose a shorter --run-dir"
             )
 
     def release(self) -> None:
