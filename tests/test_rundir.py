@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from rnn_tui.runs import line_tail as line_tail_module
 from rnn_tui.runs import rundir as rundir_module
+from rnn_tui.runs.line_tail import MetricsTail
 from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.rundir import (
     COMMANDS,
     STATUSES,
-    MetricsTail,
     RunDir,
     RunError,
     default_runs_root,
@@ -253,7 +254,7 @@ def test_tail_reads_a_long_file_a_piece_at_a_time(tmp_path):
 
 def test_a_line_too_long_for_an_event_is_skipped_not_kept(tmp_path, monkeypatch):
     # 200 MB without a line end were held as the partial line and copied at every read.
-    monkeypatch.setattr(rundir_module, "MAX_LINE_BYTES", 100)
+    monkeypatch.setattr(line_tail_module, "MAX_LINE_BYTES", 100)
     path = tmp_path / "metrics.jsonl"
     tail = MetricsTail(path)
     _append(path, '{"event": "start"}\n' + "x" * 150)
@@ -442,7 +443,7 @@ def test_a_line_without_an_end_is_not_read_again_at_every_listing(tmp_path, monk
 
     root = tmp_path / "runs"
     run = _make_run(root, "r", {"model": "gru"}, updated=1, epochs=[{"epoch": 1, "val_ppl": 5.0}])
-    monkeypatch.setattr(rundir_module, "MAX_LINE_BYTES", 4096)
+    monkeypatch.setattr(line_tail_module, "MAX_LINE_BYTES", 4096)
     _append(run.metrics_path, "x" * 100_000)  # a line with no end, far past any event
     assert list_runs(root)[0]["epoch"] == 1
     summary = listing._summaries[run.metrics_path]

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from rnn_tui.files import open_regular
-from rnn_tui.runs.rundir import MAX_LINE_BYTES, READ_PIECE, parse_line
+from rnn_tui.runs.line_tail import MAX_LINE_BYTES, READ_PIECE, parse_line
 from rnn_tui.runs.series import epoch_problem
 
 _EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)

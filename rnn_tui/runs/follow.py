@@ -25,8 +25,9 @@ from pathlib import Path
 from rnn_tui.files import FileProblem, expanded, is_folder, look, regular_file_problem
 from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
+from rnn_tui.runs.line_tail import READ_PIECE, MetricsTail
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
-from rnn_tui.runs.rundir import READ_PIECE, MetricsTail, RunDir, RunError, resolve_run
+from rnn_tui.runs.rundir import RunDir, RunError, resolve_run
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number, sound_epoch
 from rnn_tui.runs.snapshot import Sample, Snapshot
 

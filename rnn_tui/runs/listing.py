@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from rnn_tui.quoting import plain
+from rnn_tui.runs.line_tail import READ_PIECE, LineTail, parse_line
 from rnn_tui.runs.liveness import DIED, dead_run, died_message, last_event_time
 from rnn_tui.runs.resumable import LOST_NOTE, has_checkpoint, saved_one
 from rnn_tui.runs.run_checks import config_problems, status_problems
@@ -23,14 +24,11 @@ from rnn_tui.runs.rundir import (
     CHECKPOINTS_DIR,
     CONFIG_FILE,
     METRICS_FILE,
-    READ_PIECE,
     STATUS_FILE,
     STATUSES,
-    LineTail,
     RunDir,
     RunError,
     default_runs_root,
-    parse_line,
 )
 from rnn_tui.runs.series import SCORES, epoch_problem
 

@@ -15,7 +15,8 @@ import stat
 from pathlib import Path
 
 from rnn_tui.runs.format import fmt_time
-from rnn_tui.runs.rundir import RunDir, parse_line
+from rnn_tui.runs.line_tail import parse_line
+from rnn_tui.runs.rundir import RunDir
 
 ACTIVE = ("running", "paused")  # statuses that say a trainer is at work
 DIED = "died"

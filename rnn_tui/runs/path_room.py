@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 
 FALLBACK_PATH_MAX = 4095  # Linux's 4096, less the final NUL
+# The longest file name a run writes: a checkpoint's temporary tensor file (atomic.py), with room.
+RUN_LONGEST_NAME = len(".best.0123456789ab.safetensors.abcdefgh.tmp") + 8
 
 
 def path_limit(folder: Path) -> int:
@@ -39,4 +41,4 @@ def path_room_problem(folder: Path, longest_name: int) -> str:
     )
 
 
-__all__ = ["path_limit", "path_room_problem"]
+__all__ = ["RUN_LONGEST_NAME", "path_limit", "path_room_problem"]
