@@ -204,21 +204,16 @@ class Trainer:
         }
         if self.resume is not None:
             start["resumed"] = {"epoch": self.progress.epoch, "batch": self.progress.batch}
-            self._log_unlogged_epochs()
+            # What metrics.jsonl lacks of the epochs the checkpoint completed (records.py).
+            logged = self.run_dir.last_logged_epoch()
+            epochs, batches = self.config.epochs, self.num_batches
+            for event in unlogged_epochs(self.progress, logged, epochs, batches):
+                self.emit("epoch", **event)
         self.emit("start", **start)
         self._set_status("running", self._where())
         if self.resume is not None:
             # Last, after building the model and optimizer (which draw from torch's RNG).
             self.resume.restore_rng()
-
-    def _log_unlogged_epochs(self) -> None:
-        """What metrics.jsonl lacks of the epochs the checkpoint completed (records.py)."""
-        if self.dist.writer:
-            logged = self.run_dir.last_logged_epoch()
-            for event in unlogged_epochs(
-                self.progress, logged, self.config.epochs, self.num_batches
-            ):
-                self.emit("epoch", **event)
 
     def begin_session(
         self,
