@@ -72,3 +72,50 @@ def test_a_resume_logs_the_epoch_a_killed_trainer_saved_but_did_not_log(
     assert call(["train", "--resume", str(run), "--epochs", "4"], capsys)[0] == 0
     epochs = [e["epoch"] for e in _events(metrics) if e["event"] == "epoch"]
     assert epochs == [1, 2, 3, 4]
+
+
+def test_a_resume_from_an_earlier_best_says_so_and_the_curves_do_not_run_back(
+    tmp_path_factory, tmp_path, capsys
+):
+    # last.json unreadable: the trainer resumes from best (epoch 1) though the log reached
+    # epoch 3. The CLI said only "loaded the best checkpoint instead", and a follower drew
+    # epochs [1, 2, 3, 2, 3, 4]: the curves ran back on themselves.
+    from rnn_tui.runs.follow import RunFollower
+
+    corpus = tiny_corpus(tmp_path_factory)
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run), "--epochs", "1"), capsys)[0] == 0
+    saved = {p.name: p.read_bytes() for p in (run / "checkpoints").glob("best.*")}
+    assert call(["train", "--resume", str(run), "--epochs", "3"], capsys)[0] == 0
+    for name, data in saved.items():
+        (run / "checkpoints" / name).write_bytes(data)
+    (run / "checkpoints" / "last.json").write_text("{garbage", encoding="utf-8")
+    code, _, err = call(["train", "--resume", str(run), "--epochs", "4"], capsys)
+    assert code == 0
+    assert "metrics.jsonl has epochs up to 3: epochs 2-3 run again" in err
+    start = [e for e in _events(run / "metrics.jsonl") if e["event"] == "start"][-1]
+    assert start["resumed"] == {"epoch": 1, "batch": 0, "rewound_from": 3}
+    follower = RunFollower(run)
+    follower.poll()
+    for name in ("train_ppl", "val_ppl", "step_loss"):
+        xs = follower.series[name].arrays()[0].tolist()
+        assert xs == sorted(xs) and xs[-1] > 3.0, (name, xs)
+    assert follower.series["val_ppl"].arrays()[0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    assert [s.epoch for s in follower.samples] == [1, 2, 3, 4]
+
+
+def test_a_follower_drops_the_minibatches_a_mid_epoch_resume_trains_again(tmp_path):
+    from rnn_tui.runs.follow import RunFollower
+
+    def step(epoch, batch):
+        return {"event": "step", "epoch": epoch, "batch": batch, "batches": 4, "loss": 1.0}
+
+    first = [{"event": "start", "config": {"epochs": 2}}] + [step(1, b) for b in (1, 2, 3)]
+    resumed = {"event": "start", "config": {"epochs": 2}, "resumed": {"epoch": 0, "batch": 2}}
+    lines = first + [resumed] + [step(1, 3), step(1, 4)]
+    (tmp_path / "metrics.jsonl").write_text(
+        "".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8"
+    )
+    follower = RunFollower(tmp_path)
+    follower.poll()
+    assert follower.series["step_loss"].arrays()[0].tolist() == [0.25, 0.5, 0.75, 1.0]

@@ -59,6 +59,21 @@ def test_bounded_series_stays_within_capacity_and_keeps_the_shape():
     assert x[0] < 10_000 / 64 and x[-1] > 10_000 - 2 * series.per_bucket
 
 
+@pytest.mark.parametrize("n, limit", [(10, 4.5), (100, 37.0), (1000, 999.0), (1000, -1.0)])
+def test_bounded_series_rewinds_to_the_points_at_or_before_a_limit(n, limit):
+    series = BoundedSeries(capacity=16)
+    for i in range(n):
+        series.append(float(i), 1.0)
+    series.rewind(limit)
+    xs = series.arrays()[0]
+    assert (xs <= limit).all()
+    assert series.count == sum(series._n) and len(series) == len(series._n)
+    # Only the bucket straddling the limit may take points at or before it away.
+    assert series.count >= min(n, math.floor(limit) + 1) - series.per_bucket
+    series.append(limit + 0.5, 2.0)  # and it goes on from there
+    assert series.arrays()[0][-1] <= limit + 0.5
+
+
 def test_bounded_series_keeps_every_point_until_full_and_skips_non_finite():
     series = BoundedSeries(capacity=8)
     for i in range(8):

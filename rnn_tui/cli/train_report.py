@@ -127,6 +127,11 @@ class Reporter:
             f"{what} {model} ({e['num_params']:,} parameters) on {e['device']}{where}: "
             f"{e['data']} per epoch → {self.run_dir.path}"
         )
+        rewound = resumed.get("rewound_from") if resumed else None
+        if rewound:  # resumed from best: the epochs logged after it run again
+            first = resumed["epoch"] + 1
+            again = f"epoch {first} runs" if first == rewound else f"epochs {first}-{rewound} run"
+            self.line(f"metrics.jsonl has epochs up to {rewound}: {again} again")
         for note in e.get("notes") or ():
             self.line(note)
         if e.get("baseline_ppl") is not None:

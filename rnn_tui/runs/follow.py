@@ -227,7 +227,25 @@ class RunFollower:
         notes = event.get("notes")
         if isinstance(notes, list):  # the task's remarks (the samples' prefix, pairs skipped)
             self._info["notes"] = tuple(plain(n) for n in notes[:MAX_NOTES] if isinstance(n, str))
-        self._eta.session_started(t, event.get("resumed"), self._batches)
+        resumed = event.get("resumed")
+        self._eta.session_started(t, resumed, self._batches)
+        if isinstance(resumed, dict):
+            self._rewind(resumed)
+
+    def _rewind(self, resumed: dict) -> None:
+        """Drop what an earlier session logged past the point this one resumes from: the
+        minibatches after a mid-epoch checkpoint, the epochs after a best checkpoint (last.json
+        unusable). They are trained again; kept, the curves would run back on themselves."""
+        epoch, batch = resumed.get("epoch"), resumed.get("batch")
+        if not (is_number(epoch) and is_number(batch)):
+            return
+        x = epoch + (batch / self._batches if self._batches else (1.0 if batch else 0.0))
+        for series in self.series.values():
+            series.rewind(x + 1e-9)
+        kept = [s for s in self.samples if s.epoch <= epoch]
+        if len(kept) < len(self.samples):
+            self.samples = deque(kept, maxlen=self.samples.maxlen)
+        self.epoch = min(self.epoch, int(epoch))
 
     def _on_step(self, event: dict, t: float | None) -> None:
         epoch, batch, batches = event.get("epoch"), event.get("batch"), event.get("batches")

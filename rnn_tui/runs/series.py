@@ -55,6 +55,14 @@ class BoundedSeries:
             self._merge_pairs()
         return True
 
+    def rewind(self, x: float) -> None:
+        """Forget the points past `x` (a resumed run trains them again). A bucket goes whole
+        when its mean lies past `x`: the points before it in that bucket are not told apart."""
+        while self._n and self._sx[-1] / self._n[-1] > x:
+            self.count -= self._n.pop()
+            self._sx.pop()
+            self._sy.pop()
+
     def _merge_pairs(self) -> None:
         # Before an append every bucket but the last was full, so after the merge every bucket
         # but the last holds exactly 2 * per_bucket points and the last keeps filling.

@@ -206,6 +206,10 @@ class Trainer:
             start["resumed"] = {"epoch": self.progress.epoch, "batch": self.progress.batch}
             # What metrics.jsonl lacks of the epochs the checkpoint completed (records.py).
             logged = self.run_dir.last_logged_epoch()
+            if logged > self.progress.epoch:
+                # An earlier checkpoint (best, last.json being unusable): the epochs after it
+                # are trained again, and readers drop their earlier lines (runs/follow.py).
+                start["resumed"]["rewound_from"] = logged
             epochs, batches = self.config.epochs, self.num_batches
             for event in unlogged_epochs(self.progress, logged, epochs, batches):
                 self.emit("epoch", **event)
