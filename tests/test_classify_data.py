@@ -96,3 +96,12 @@ def test_the_class_report_by_hand() -> None:
     assert report.confusion.tolist() == [[2, 1, 0], [0, 2, 0], [0, 1, 0]]
     np.testing.assert_allclose(report.normalised()[0], [2 / 3, 1 / 3, 0])
     assert report.to_json(["x", "y", "z"])["classes"]["z"]["support"] == 1
+
+
+def test_macro_f1_counts_a_class_predicted_but_never_true() -> None:
+    # A tagger inserting a mark the held-out text never has: F1 0 for that tag, and it counts
+    # (macro over classes true or predicted); a class neither true nor predicted does not.
+    report = class_report([0, 0, 0, 0], [0, 0, 1, 1], 3)
+    assert report.f1 == pytest.approx([2 / 3, 0.0, 0.0])
+    assert report.macro_f1 == pytest.approx((2 / 3 + 0.0) / 2)
+    assert class_report([0, 0], [0, 0], 3).macro_f1 == pytest.approx(1.0)

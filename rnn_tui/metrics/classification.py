@@ -5,7 +5,9 @@ mean over classes (macro-F1), and the confusion matrix normalised per row.
     precision_c = TP_c / (TP_c + FP_c),  recall_c = TP_c / (TP_c + FN_c)
     F1_c = 2 precision_c recall_c / (precision_c + recall_c),  macro-F1 = (1/C) Σ_c F1_c
 
-A class never predicted has precision 0 (and F1 0), so ignoring a class costs macro-F1.
+A class never predicted has precision 0 (and F1 0), so ignoring a class costs macro-F1; C counts
+the classes that are true or predicted at least once, so predicting one that never occurs costs
+it too.
 """
 
 from __future__ import annotations
@@ -66,7 +68,10 @@ def class_report(true: Sequence[int], predicted: Sequence[int], classes: int) ->
         recall = np.where(support > 0, tp / support, 0.0)
         f1 = np.where(precision + recall > 0, 2 * precision * recall / (precision + recall), 0.0)
     accuracy = float(tp.sum() / len(t)) if len(t) else 0.0
-    present = support > 0  # a class absent from `true` does not count in the macro average
+    # Over the classes that are true or predicted: one absent from `true` that is predicted
+    # anyway has F1 0 and counts (a tagger inserting a mark the held-out text lacks); one
+    # neither true nor predicted says nothing and does not.
+    present = (support > 0) | (predicted_per_class > 0)
     macro = float(f1[present].mean()) if present.any() else 0.0
     return ClassReport(
         accuracy,
