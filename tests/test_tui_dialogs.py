@@ -67,3 +67,18 @@ async def test_a_dialogs_footer_lists_the_keys_its_text_names(no_checkpoints, tu
         await pilot.pause()
         rows = [key for key, _ in app.screen.rows]
         assert rows.count("f1") == 1
+
+
+@pytest.mark.parametrize("kind", DIALOGS)
+async def test_a_dialog_opens_clear_of_toasts(no_checkpoints, tui, kind):
+    """At 80×24 the toasts shown before a dialog opened lay over its buttons."""
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tui.settle(pilot)
+        for n in range(3):
+            app.notify(f"note {n}", timeout=60)
+        await pilot.pause()
+        assert len(app._notifications) == 3
+        app.push_screen(DIALOGS[kind]())
+        await pilot.pause()
+        assert len(app._notifications) == 0

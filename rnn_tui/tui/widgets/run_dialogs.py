@@ -98,6 +98,9 @@ A question about one run, answered by typing: the epoch to continue it to, or it
             return
         self.dismiss(event.value.strip())
 
+    def on_mount(self) -> None:
+        self.app.clear_notifications()  # toasts lie over a dialog: at 80×24, over its field
+
     def action_cancel(self) -> None:
         self.dismiss(None)
 
@@ -143,6 +146,7 @@ A yes/no question before a change that cannot be undone, such as deleting a run'
 
     def on_mount(self) -> None:
         self.query_one("#dialog-no", Button).focus()  # a stray enter cancels
+        self.app.clear_notifications()  # toasts lie over a dialog: at 80×24, over its buttons
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

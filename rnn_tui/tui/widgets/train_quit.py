@@ -107,6 +107,7 @@ Quitting while a run this app started is still training.
 
     def on_mount(self) -> None:
         self.query_one("#quit-cancel", Button).focus()
+        self.app.clear_notifications()  # toasts lie over a dialog: at 80×24, over its buttons
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
