@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import traceback
 from pathlib import Path
 
+from rnn_tui.cli.file_options import (
+    PIPE,
+    absolute_files,
+    file_option_names,
+    is_path,
+    same_file,
+)
 from rnn_tui.cli.output import fail, other_rank, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
 from rnn_tui.cli.run_claim import (
@@ -66,7 +72,7 @@ def _writes_the_run() -> bool:
 def run(args: argparse.Namespace) -> int:
     from rnn_tui.runs.rundir import RunError
 
-    given = _given(args)
+    given = absolute_files(_given(args))
     claimed = None
     if args.resume is not None:
         piped = _piped_corpus(Path(args.resume))
@@ -75,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
         extra = sorted(set(given) - set(RESUME_OPTIONS) - ({"corpus"} if piped else set()))
         if extra:
             # An option repeated at the value the run has changes nothing: it is dropped.
-            same = _same_as_saved(Path(args.resume), given, extra)
-            extra = [k for k in extra if k not in same]
+            same, restated = _same_as_saved(Path(args.resume), given, extra)
+            extra = [k for k in extra if k not in same and k not in restated]
+            # A restated file option stays: the absolute path given replaces a relative one.
             given = {k: v for k, v in given.items() if k not in same}
         task = _saved_task(Path(args.resume)) if extra else None
         wrong = [k for k in extra if task is not None and not TASKS[task].has(k)]
@@ -104,6 +111,9 @@ def run(args: argparse.Namespace) -> int:
                 f"corpus file not found: {piped} (the run read its corpus from a pipe, which "
                 "is gone): pass --corpus again, with the same text, to resume"
             )
+        lost = _relative_file_lost(folder, given)
+        if lost:
+            return fail(lost)
         try:
             claimed = claim_resumed(folder) if _writes_the_run() else None
         except RunError as exc:
@@ -218,9 +228,6 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
         run_dir.release()
 
 
-_PIPE = re.compile(r"/dev/(fd/\d+|stdin)|/proc/(self|\d+)/fd/\d+")
-
-
 def _piped_corpus(folder: Path) -> str:
     """The run's corpus when it was read from a pipe (/dev/fd/63), else "" (or unreadable)."""
     from rnn_tui.runs.rundir import RunDir, RunError
@@ -229,7 +236,27 @@ def _piped_corpus(folder: Path) -> str:
         corpus = RunDir(folder).read_config().get("corpus")
     except (RunError, AttributeError):
         return ""
-    return corpus if isinstance(corpus, str) and _PIPE.fullmatch(corpus) else ""
+    return corpus if isinstance(corpus, str) and PIPE.fullmatch(corpus) else ""
+
+
+def _relative_file_lost(folder: Path, given: dict) -> str:
+    """For a run that saved a file option as typed, relative (before they were saved absolute),
+    resumed from a folder where that path names nothing: what to do, else ""."""
+    from rnn_tui.runs.rundir import RunDir, RunError
+
+    try:
+        saved = RunDir(folder).read_config()
+    except RunError:
+        return ""  # the checks that follow say why
+    for name in sorted(file_option_names() - set(given)):
+        value = saved.get(name)
+        if is_path(name, value) and not os.path.isabs(value) and not os.path.exists(value):
+            return (
+                f"{_flag(name)} file not found: {plain(value)} (the run saved it relative to the "
+                f"folder it was started in): resume from there, or give {_flag(name)} with its "
+                "full path"
+            )
+    return ""
 
 
 def _saved_task(folder: Path) -> str | None:
@@ -244,20 +271,25 @@ def _saved_task(folder: Path) -> str | None:
     return task if isinstance(task, str) and task in TASKS else None
 
 
-def _same_as_saved(folder: Path, given: dict, names: list[str]) -> set[str]:
+def _same_as_saved(folder: Path, given: dict, names: list[str]) -> tuple[set[str], set[str]]:
     """Which of the options `names` hold the value the run's config.json has (none when it
-    cannot be read: the checks that follow say why)."""
+    cannot be read: the checks that follow say why), and which file options name the file of
+    a relative path it saved (file_options.py)."""
     from rnn_tui.runs.rundir import RunDir, RunError
 
     try:
         saved = RunDir(folder).read_config()
     except RunError:
-        return set()
+        return set(), set()
 
     def same(a: object, b: object) -> bool:
         return a == b and isinstance(a, bool) == isinstance(b, bool)  # True is not 1
 
-    return {name for name in names if name in saved and same(saved[name], given[name])}
+    ours = [n for n in names if n in saved]
+    files = [n for n in ours if n in file_option_names() and same_file(saved[n], given[n])]
+    equal = {n for n in ours if same(saved[n], given[n])}
+    relative = {n for n in files if not os.path.isabs(saved[n])}
+    return equal | (set(files) - relative), relative - equal
 
 
 def _check_best(resumed: Path) -> None:

@@ -1,7 +1,7 @@
 """How well a tagger restores capitals and punctuation: the per-tag report (classification.py:
-precision, recall, F1 per tag, macro-F1 over the tags held out or predicted) and two binary F1 scores that
-do not depend on getting the exact mark right — "is this character capitalised" and "does some
-punctuation follow it".
+precision, recall, F1 per tag, macro-F1 over the tags held out or predicted) and two binary F1
+scores that do not depend on getting the exact mark right — "is this character capitalised" and
+"does some punctuation follow it".
 
     F1 = 2 P R / (P + R),   P = TP / (TP + FP),   R = TP / (TP + FN)
 """

@@ -173,7 +173,10 @@ CLASSIFY = Explanation(
             "bidirectional",
             "h_t = concat(→h_t, ←h_t),  →h_t = f→(x_t, →h_{t−1}),  ←h_t = f←(x_t, ←h_{t+1})",
         ),
-        ("macro-F1", "(1/C) Σ_c 2 P_c R_c / (P_c + R_c)   (C: classes true or predicted, each weighs the same)"),
+        (
+            "macro-F1",
+            "(1/C) Σ_c 2 P_c R_c / (P_c + R_c)   (C classes true or predicted, each the same)",
+        ),
         ("class weights", "ℓ = −Σ_i w_{y_i} log ŷ_{i,y_i} / Σ_i w_{y_i},  w_c = N / (C·N_c)"),
     ),
     note=(

@@ -42,9 +42,18 @@ AUTO_HEIGHT = {"run-metrics"}  # `height: auto`: may wrap onto more rows at narr
 NO_RUN = "no run yet: s start, o open"
 
 
+def _file_name(value: object) -> str:
+    """A file's name without its folders (a run saves the absolute path; the title row has
+    room for the name), a bundled corpus's name as it is."""
+    text = str(value)
+    if text.startswith(("/dev/", "/proc/")):
+        return text  # a pipe (/dev/fd/63): its name alone says nothing
+    return text.rstrip("/").rsplit("/", 1)[-1] or text
+
+
 def _pairs(cfg: dict) -> str:
     """Where a seq2seq run's pairs come from and how many: "fra-eng 61.9k+6.88k pairs"."""
-    source = str(cfg.get("pairs") or "?")
+    source = _file_name(cfg.get("pairs") or "?")
     train, val = cfg.get("train_pairs"), cfg.get("val_pairs")
     if isinstance(train, int) and isinstance(val, int):
         held = f"+{fmt_count(val)}" if val else ""
@@ -68,7 +77,7 @@ def describe(snap: Snapshot) -> str:
         parts.append(_pairs(cfg))
     for key in ("token", "corpus"):
         if cfg.get(key):
-            parts.append(str(cfg[key]))
+            parts.append(_file_name(cfg[key]))
     if snap.num_params is not None:
         parts.append(f"{fmt_count(snap.num_params)} params")
     # The values come from the run's files: plain text, whatever they hold.
