@@ -177,6 +177,11 @@ def test_decode_loads_restores_and_reports(tag_run) -> None:
     assert restored.text.lower().replace(".", "").replace(",", "").replace(" ", "") == "in2024"
     assert "'2' as " in restored.note()
     assert tag_text(model, vocab, "in the time").stand_ins == {}
+    # Letters with no a-z reading vanished from the restored text unsaid ("中文 ok ß" → "ok").
+    restored = tag_text(model, vocab, "中文 ok ß naïve")
+    assert restored.read == "ok naive" and restored.left_out == "中文ß"
+    assert restored.note() == "left out, as the tagger reads only a-z and 0-9: '中', '文', 'ß'"
+    assert tag_text(model, vocab, "ǅ ﬁ İ ²").left_out == ""  # they have a reading
     with pytest.raises(TagError, match="no text to tag"):
         tag_text(model, vocab, " ,, ")
     report = tag_report(model, vocab)

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
     for message in warnings:  # as generate and translate say it: a best that failed its check
         warn(message)
     for number, r in enumerate(restored, start=1):
-        if r.stand_ins:
+        if r.stand_ins or r.left_out:
             warn(f"text {number}: {r.note()}" if len(restored) > 1 else r.note())
     if args.json:
         rows = [
@@ -33,6 +33,7 @@ def run(args: argparse.Namespace) -> int:
                 "tags": r.tags,
                 "restored": r.text,
                 "stand_ins": r.stand_ins,
+                "left_out": r.left_out,
             }
             for text, r in zip(args.texts, restored, strict=True)
         ]

@@ -21,6 +21,7 @@ from rnn_tui.models.tagger import SequenceTagger
 from rnn_tui.quoting import quoted
 
 MAX_CHARS = 10_000  # per text: one forward pass over it
+MAX_NAMED = 8  # characters left out named in the note; the rest counted
 
 
 class TagError(ValueError):
@@ -47,13 +48,22 @@ class Restored:
     # Characters of the text its training text never had, each with what the model read in
     # its place ({"2": "1"}): shown and restored as typed.
     stand_ins: dict[str, str] = field(default_factory=dict)
+    # Letters and digits with no ASCII reading (中, ß, ٣): the text the tagger reads cannot
+    # hold them, so they are not in what it restores; named, where they went unsaid.
+    left_out: str = ""
 
     def note(self) -> str:
-        """One line on the stand-ins ("" without any)."""
-        if not self.stand_ins:
-            return ""
-        pairs = ", ".join(f"{c!r} as {s!r}" for c, s in self.stand_ins.items())
-        return f"not in the tagger's training text, read in their place: {pairs}"
+        """One line on the stand-ins and the characters left out ("" without any)."""
+        parts = []
+        if self.stand_ins:
+            pairs = ", ".join(f"{c!r} as {s!r}" for c, s in self.stand_ins.items())
+            parts.append(f"not in the tagger's training text, read in their place: {pairs}")
+        if self.left_out:
+            shown = ", ".join(repr(c) for c in self.left_out[:MAX_NAMED])
+            extra = len(self.left_out) - MAX_NAMED
+            more = f" and {extra:,} more" if extra > 0 else ""
+            parts.append(f"left out, as the tagger reads only a-z and 0-9: {shown}{more}")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -143,6 +153,11 @@ def tag_text(model, vocab: TagVocab, text: str) -> Restored:
     if len(text) > MAX_CHARS:
         raise TagError(f"at most {MAX_CHARS:,} characters at a time (got {len(text):,})")
     plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    left_out = "".join(
+        c
+        for c in dict.fromkeys(text)
+        if c.isalnum() and not unicodedata.normalize("NFKD", c).encode("ascii", "ignore").strip()
+    )
     read = make_tags(plain.lower())[0].strip()
     if not read:
         raise TagError("no text to tag: type some words")
@@ -154,7 +169,7 @@ def tag_text(model, vocab: TagVocab, text: str) -> Restored:
     ids = np.fromiter((index[c] for c in model_read), dtype=np.int64, count=len(read))
     predicted, _ = model.tag_stream(ids, max(len(ids), 1))  # one window: all of it, both ways
     tags = [vocab.tags[i] for i in predicted]
-    return Restored(read, tags, restore(read, tags), spans_of(read, tags), stand_ins)
+    return Restored(read, tags, restore(read, tags), spans_of(read, tags), stand_ins, left_out)
 
 
 def _stand_in(c: str, chars: str) -> str:

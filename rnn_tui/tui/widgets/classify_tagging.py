@@ -128,7 +128,7 @@ class TagPanel(VerticalScroll):
                 continue
             for piece, kind in result.spans:
                 text.append(piece, style=SPAN_STYLES.get(kind, ""))
-            if result.stand_ins:
+            if result.stand_ins or result.left_out:
                 text.append(f"  ({result.note()})", style="dim")
         self.query_one("#cl-restored", Static).update(text)
 
