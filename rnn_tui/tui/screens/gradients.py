@@ -345,14 +345,21 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
     @on(Worker.StateChanged)
     def _done(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        failed = None
         if worker.group == "inside" and worker.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self._read, self._reading = self._reading, None
+            # Only a read that worked is the last read: remembered on failure, choosing the
+            # same checkpoint again was taken as read already, its name over another's results.
+            if worker.state == WorkerState.SUCCESS:
+                self._read = self._reading
+            else:
+                failed = self._reading
+            self._reading = None
         if worker.state == WorkerState.ERROR:
             if worker.group == "flow":
                 self.query_one(FlowPanel).stopped()
-            elif worker.group == "inside" and self._read is not None:
+            elif failed is not None:
                 # What is shown stays the last checkpoint read's: the picker names it again.
-                self.query_one(CheckpointPicker).load_failed(self._read[0])
+                self.query_one(CheckpointPicker).load_failed(failed[0])
             self.notify(error_text(worker.error), severity="error", markup=False)
             return
         if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):
