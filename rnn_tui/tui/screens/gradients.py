@@ -102,6 +102,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         # path again (when its search ends), which must not read (or fail) twice.
         self._reading: tuple[str, str] | None = None
         self._read: tuple[str, str] | None = None
+        self._failed: tuple[str, str] | None = None  # a typed path that failed, still shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -218,7 +219,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             self.notify("type a text for the model to read", severity="warning")
             return
         request = (path, text)
-        if request == self._reading or (not again and request == self._read):
+        if request == self._reading or (not again and request in (self._read, self._failed)):
             return
         self._reading = request
         self._inside(path, text)
@@ -350,7 +351,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             # Only a read that worked is the last read: remembered on failure, choosing the
             # same checkpoint again was taken as read already, its name over another's results.
             if worker.state == WorkerState.SUCCESS:
-                self._read = self._reading
+                self._read, self._failed = self._reading, None
             else:
                 failed = self._reading
             self._reading = None
@@ -359,7 +360,12 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
                 self.query_one(FlowPanel).stopped()
             elif failed is not None:
                 # What is shown stays the last checkpoint read's: the picker names it again.
-                self.query_one(CheckpointPicker).load_failed(failed[0])
+                picker = self.query_one(CheckpointPicker)
+                picker.load_failed(failed[0])
+                # A typed path stays in its field, and the picker's search may choose it once
+                # more: not read, nor told, twice. Chosen from the list, it gave way, and
+                # choosing it again reads it again.
+                self._failed = failed if picker.current_path() == failed[0] else None
             self.notify(error_text(worker.error), severity="error", markup=False)
             return
         if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):
