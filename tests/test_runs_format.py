@@ -17,6 +17,10 @@ def test_counts_numbers_and_bleu():
     assert [fmt_count(v) for v in (None, 950, 12_345, 4_560_000, 7.2e9)] == [
         "—", "950", "12.3k", "4.56M", "7.2G",
     ]  # fmt: skip
+    # At each unit's edge the rounding carried into "1e+03" (a header read "tok/s 1e+03").
+    assert [fmt_count(v) for v in (999.6, 999_600, 999.6e6, 2.5e12, -999.7, 0.5)] == [
+        "1k", "1M", "1G", "2,500G", "-1k", "0.5",
+    ]  # fmt: skip
     assert [fmt_number(v) for v in (None, 11.9612, 2.4719, 999.94, 12_345.6)] == [
         "—", "11.96", "2.472", "999.9", "12,346",
     ]  # fmt: skip

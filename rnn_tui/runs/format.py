@@ -23,9 +23,12 @@ def fmt_count(value: float | None) -> str:
     """950, 12.3k, 4.56M; "—" when unknown."""
     if value is None:
         return "—"
+    # Rounded to its 3 digits first: 999.6 is 1k, not "1e+03" (and 999,600 is 1M).
+    value = float(f"{value:.3g}")
     for unit, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
         if abs(value) >= unit:
-            return f"{value / unit:.3g}{suffix}"
+            scaled = value / unit
+            return f"{scaled:.3g}{suffix}" if abs(scaled) < 1000 else f"{scaled:,.0f}{suffix}"
     return f"{value:.3g}"
 
 
