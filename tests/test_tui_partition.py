@@ -103,6 +103,24 @@ async def test_batch_too_large_notifies_and_keeps_last_view():
         assert text_of(app, "#partition-summary") == summary
 
 
+async def test_a_corpus_too_short_for_the_shape_leaves_the_source_on_the_toy_preset(tmp_path):
+    # The control said "loaded corpus" over the toy preset still drawn.
+    from rnn_tui.tui.widgets.partition_panel import TOY
+
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        panel = app.query_one(PartitionPanel)
+        path = tmp_path / "short.txt"
+        path.write_text("one two three four five six seven eight\nnine ten\n", encoding="utf-8")
+        panel.set_corpus(load_corpus(str(path), token="word"))
+        await focus_view(pilot, app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert any("corpus too short" in message for message in errors(app))
+        assert panel.shown_layout.num_tokens == 35
+        assert app.query_one("#partition-source").value == TOY
+
+
 async def test_bad_numbers_notify_inline():
     app = PanelApp()
     async with app.run_test(size=(100, 32)) as pilot:

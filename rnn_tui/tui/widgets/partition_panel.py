@@ -191,26 +191,28 @@ class PartitionPanel(Widget):
         strategy = self.query_one("#partition-strategy", Select).value
         return Settings(str(source), str(strategy), *values)
 
-    def _apply(self, force: bool = True) -> None:
+    def _apply(self, force: bool = True) -> bool:
         """Redraw for the current controls; on bad input notify and keep the last good view.
+        False when the data refused the settings (a corpus too short for the batch shape).
 
         Without `force`, controls already tried as they stand are not tried (or reported) again.
         """
         controls = tuple(str(w.value) for w in self.query("Input, Select"))
         if not force and controls == self._attempted:
-            return
+            return True
         self._attempted = controls
         settings = self._read()
         if settings is None:
-            return
+            return True  # a field's own problem, told by _read
         try:
             layout, batches, label = self._compute(settings)
         except DataError as error:
             self.notify(error_text(error), severity="error", markup=False)
-            return
+            return False
         self._shown = settings
         self._layout = layout
         self._draw(settings, layout, batches, label)
+        return True
 
     def _compute(self, settings: Settings) -> tuple[Layout, list[ShownBatch], str]:
         corpus = None
@@ -274,7 +276,11 @@ class PartitionPanel(Widget):
             # The toy preset comes with its own shape (the seeds' 2 × 5).
             self.query_one("#partition-batch", Input).value = str(TOY_PRESET["batch_size"])
             self.query_one("#partition-steps", Input).value = str(TOY_PRESET["num_steps"])
-        self._apply(force=False)
+        if not self._apply(force=False) and self._shown is not None:
+            # Refused (a corpus too short for the batch shape): the control names the source
+            # still drawn, not the one that could not be.
+            with self.prevent(Select.Changed):
+                event.select.value = self._shown.source
 
     @on(Select.Changed, "#partition-strategy")
     def _strategy_changed(self) -> None:
