@@ -149,6 +149,19 @@ def test_bad_configs_fail_before_training(corpus_file, overrides, error, fragmen
         Trainer(tiny(corpus_file, **overrides))
 
 
+def test_a_corpus_too_short_says_where_its_token_count_comes_from(corpus_file):
+    # The Dataset screen said 15 tokens and the trainer 13: the held-out part went unsaid.
+    with pytest.raises(DataError) as caught:
+        Trainer(tiny(corpus_file, num_steps=5000, max_tokens=1000, val_fraction=0.1))
+    assert str(caught.value).startswith("corpus too short: 900 tokens, ")
+    assert str(caught.value).endswith(
+        " (the first 1,000 of 3,748 by --max-tokens, less 100 held out by --val-fraction 0.1)"
+    )
+    with pytest.raises(DataError) as caught:
+        Trainer(tiny(corpus_file, num_steps=5000, val_fraction=0.0))
+    assert str(caught.value).endswith("need at least 25,001")
+
+
 # ---------------------------------------------------------------------------------------------
 # State: sequential carries (detached), random resets
 

@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngrams import LaplaceNGramLM
 from rnn_tui.data.partition import batch_starts, min_batches
 from rnn_tui.data.prefix import (
@@ -111,8 +112,12 @@ class LanguageModelTask:
         self.train_ids = ids[: len(ids) - num_val]
         self.val_ids = np.asarray(ids[len(ids) - num_val :], dtype=np.int64)
         self._digest: str | None = None
-        # Raises DataError ("corpus too short: ...") when not even one minibatch fits.
-        self._starts(1)
+        try:
+            self._starts(1)
+        except DataError as exc:  # not even one minibatch fits: say where the count comes from
+            raise DataError(
+                f"{exc}{_counted(len(corpus.ids), len(ids), num_val, config)}"
+            ) from None
         # The random offset can change an epoch's batch count by one: every epoch takes the
         # fewest any offset gives, so epochs (and the progress bar, ETA, resume) are all alike.
         self.num_batches = min_batches(
@@ -440,5 +445,18 @@ def _state_tensors(state, clone: bool = False) -> tuple[torch.Tensor, ...]:
 
 
 TASK = LanguageModelTask
+
+
+def _counted(total: int, used: int, held: int, config: Config) -> str:
+    """How the training tokens were counted from the corpus's, when not all of them: " (the
+    first 1,000 of 32,775 by --max-tokens, less 100 held out by --val-fraction 0.1)"."""
+    parts = []
+    if used < total:
+        parts.append(f"the first {used:,} of {total:,} by --max-tokens")
+    if held:
+        read = "" if parts else f"the {used:,} read, "
+        parts.append(f"{read}less {held:,} held out by --val-fraction {config.val_fraction:g}")
+    return f" ({', '.join(parts)})" if parts else ""
+
 
 __all__ = ["ONE_HOT_MOST", "TASK", "WORD_EMBED", "LanguageModelTask", "epoch_rng", "resolve_embed"]

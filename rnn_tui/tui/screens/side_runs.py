@@ -103,7 +103,8 @@ class SideRunsScreen(ModeScreen):
         if not names:
             return
         told = " and ".join(names) + (f" (pid {pid})" if pid is not None else "")
-        self.notify(f"started {told}", markup=False)
+        # "starting": the trainer checks its options and data first, and may refuse them.
+        self.notify(f"starting {told}", markup=False)
         if self.size.width < WIDE:
             self.query_one(TrainSide).hide()
 
