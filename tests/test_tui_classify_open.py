@@ -182,6 +182,9 @@ async def test_the_tagging_part_fits_80x24(saved, tui, classify_app) -> None:
         head, *rows = text_of(screen, "#cl-tag-table").splitlines()
         assert head.split()[-3:] == ["one-way", "two-way", "gain"]
         assert all(len(row.split()[-1]) == 6 and len(row.split()[-2]) == 5 for row in rows)
+        # ... and so do the row titles, shortened rather than cut ("capital…", "any mar…").
+        assert "…" not in text_of(screen, "#cl-tag-table")
+        assert [row.split()[0] for row in rows[:2]] == ["capitals", "any"]
         screen.query_one("#cl-side").hide()
         await tui.settle(pilot)
         panel = screen.query_one("#cl-tag")

@@ -146,11 +146,15 @@ class TagPanel(VerticalScroll):
         numbers = 4 + 7 * len(self.reports) + (6 if both else 0)
         columns = 2 + len(self.reports) + both
         width = widget.size.width or 10**6
+        room = max(8, width - numbers - 2 * columns)
+
+        def title(long: str, short: str) -> str:
+            # Beside the side panel at 80 columns "capitalised" read "capital…": a shorter
+            # title where the long one does not fit.
+            return long if len(long) <= room else short
+
         table.add_column(
-            "held-out F1",
-            no_wrap=True,
-            overflow="ellipsis",
-            max_width=max(8, width - numbers - 2 * columns),
+            title("held-out F1", "held-out"), no_wrap=True, overflow="ellipsis", max_width=room
         )
         table.add_column("n", justify="right", style="dim", min_width=4)
         for slot in self.reports:
@@ -160,8 +164,8 @@ class TagPanel(VerticalScroll):
             table.add_column("gain", justify="right", min_width=6)
         first = next(iter(self.reports.values()))
         rows: list[tuple[str, str, list[float]]] = [
-            ("capitalised", "", [r.f1_capital for r in self.reports.values()]),
-            ("any mark after", "", [r.f1_punct for r in self.reports.values()]),
+            (title("capitalised", "capitals"), "", [r.f1_capital for r in self.reports.values()]),
+            (title("any mark after", "any mark"), "", [r.f1_punct for r in self.reports.values()]),
         ]
         support = first.report.support
         order = sorted(
@@ -171,7 +175,8 @@ class TagPanel(VerticalScroll):
         for i in order[:TAG_ROWS]:
             values = [r.report.f1[i] for r in self.reports.values()]
             rows.append((f"  {tag_label(first.tags[i])}", str(support[i]), values))
-        rows.append(("macro-F1 (all tags)", "", [r.report.macro_f1 for r in self.reports.values()]))
+        macro = title("macro-F1 (all tags)", "macro-F1")
+        rows.append((macro, "", [r.report.macro_f1 for r in self.reports.values()]))
         rows.append(("accuracy", "", [r.report.accuracy for r in self.reports.values()]))
         for title, n, values in rows:
             cells = [f"{v:.3f}" for v in values]
