@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from epoch_events import IMPLAUSIBLE_EPOCHS
 
-from rnn_tui.runs.follow import RunFollower, check_run_dir
-from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.follow import RunFollower
+from rnn_tui.runs.rundir import RunDir, RunError, check_run_dir
 from rnn_tui.runs.series import BoundedSeries
 
 RUNS = Path(__file__).parent / "fixtures" / "recorded"

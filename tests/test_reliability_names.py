@@ -18,8 +18,7 @@ from cli_helpers import call, one_line, tiny_args, tiny_corpus
 from rnn_tui.data import token_cache
 from rnn_tui.files import expanded, home
 from rnn_tui.runs import discover
-from rnn_tui.runs.follow import check_run_dir
-from rnn_tui.runs.rundir import RUNS_ENV, default_runs_root, resolve_run
+from rnn_tui.runs.rundir import RUNS_ENV, check_run_dir, default_runs_root, resolve_run
 
 NO_USER = "~no-such-user-rnn-tui"
 

@@ -19,8 +19,7 @@ from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.checkpoint import load_checkpoint
 from rnn_tui.files import FileProblem, look
 from rnn_tui.quoting import LINE_CHARS
-from rnn_tui.runs.follow import check_run_dir
-from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.rundir import RunDir, RunError, check_run_dir
 
 SHIPPED_LM = "timemachine-char-lstm"
 TOO_LONG = "n" * 5000  # past NAME_MAX (255) and PATH_MAX (4,096)

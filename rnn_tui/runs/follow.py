@@ -20,14 +20,13 @@ import os
 import time
 from collections import deque
 from collections.abc import Callable
-from pathlib import Path
 
-from rnn_tui.files import FileProblem, expanded, is_folder, look, regular_file_problem
+from rnn_tui.files import regular_file_problem
 from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.line_tail import READ_PIECE, MetricsTail
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
-from rnn_tui.runs.rundir import RunDir, RunError, resolve_run
+from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number, sound_epoch
 from rnn_tui.runs.snapshot import Sample, Snapshot
 
@@ -42,25 +41,6 @@ SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct", "rmse", "mape"
 CLOCK_SERIES = ("clock_step", "clock_time")
 MAX_NOTES = 4  # a start event's remarks kept (a task writes one or two)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
-
-
-def check_run_dir(path: str | os.PathLike) -> Path:
-    """`path` (or a run's bare name, looked for in the runs folder: `resolve_run`) as a Path if
-    it looks like a run directory, else RunError (one line)."""
-    path = expanded(resolve_run(os.fspath(path)))
-    run = RunDir(path)
-    try:
-        seen = look(path, "run directory")
-        if seen is None:
-            raise RunError(f"run directory {path} does not exist")
-        if not is_folder(seen):
-            raise RunError(f"{path} is not a directory (a run directory holds metrics.jsonl)")
-        files = (run.config_path, run.metrics_path, run.status_path)
-        if all(look(p, "run directory") is None for p in files):
-            raise RunError(f"{path} is not a run directory (no config.json or metrics.jsonl)")
-    except FileProblem as exc:
-        raise RunError(str(exc)) from None
-    return path
 
 
 class RunFollower:
@@ -465,5 +445,4 @@ __all__ = [
     "RunFollower",
     "Sample",
     "Snapshot",
-    "check_run_dir",
 ]

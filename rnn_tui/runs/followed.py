@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Literal
 
 from rnn_tui.quoting import plain
-from rnn_tui.runs.follow import RunFollower, Snapshot, check_run_dir
+from rnn_tui.runs.follow import RunFollower, Snapshot
 from rnn_tui.runs.format import fmt_bleu, fmt_number
 from rnn_tui.runs.liveness import DIED
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, rss_mb, train_command
-from rnn_tui.runs.rundir import RunDir, RunError, new_run_dir
+from rnn_tui.runs.rundir import RunDir, RunError, check_run_dir, new_run_dir
 from rnn_tui.runs.system import CpuMeter, GpuStat, gpu_stats
 
 Severity = Literal["information", "warning", "error"]

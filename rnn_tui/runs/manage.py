@@ -18,8 +18,7 @@ from rnn_tui.files import owner_note
 from rnn_tui.options import OptionError
 from rnn_tui.quoting import plain, quoted
 from rnn_tui.runs import lock
-from rnn_tui.runs.follow import check_run_dir
-from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.rundir import RunDir, RunError, check_run_dir
 from rnn_tui.train.options import OPTION
 
 MAX_NAME = 100

@@ -338,12 +338,32 @@ class RunDir:
         return data["command"]
 
 
+def check_run_dir(path: str | os.PathLike) -> Path:
+    """`path` (or a run's bare name, looked for in the runs folder: `resolve_run`) as a Path if
+    it looks like a run directory, else RunError (one line)."""
+    path = expanded(resolve_run(os.fspath(path)))
+    run = RunDir(path)
+    try:
+        seen = look(path, "run directory")
+        if seen is None:
+            raise RunError(f"run directory {path} does not exist")
+        if not is_folder(seen):
+            raise RunError(f"{path} is not a directory (a run directory holds metrics.jsonl)")
+        files = (run.config_path, run.metrics_path, run.status_path)
+        if all(look(p, "run directory") is None for p in files):
+            raise RunError(f"{path} is not a run directory (no config.json or metrics.jsonl)")
+    except FileProblem as exc:
+        raise RunError(str(exc)) from None
+    return path
+
+
 __all__ = [
     "COMMANDS",
     "STATUSES",
     "RunDir",
     "RunError",
     "bare_name",
+    "check_run_dir",
     "default_runs_root",
     "new_run_dir",
     "resolve_run",
