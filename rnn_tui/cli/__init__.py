@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from rnn_tui.cli.output import StdoutError, TerminalProgress, fail, guarded_stdout
+from rnn_tui.cli.output import StdoutError, TerminalProgress, fail, guarded_stdout, utf8
 from rnn_tui.cli.parser import COLOR_SYSTEMS, build_parser
 from rnn_tui.files import limit_env_problem, set_default_limit, set_waiting_notice
 from rnn_tui.models.fused_steps import env_problem as native_env_problem
@@ -172,6 +172,13 @@ def _run_app(args: argparse.Namespace) -> int:
     tty = all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
     if not served and not tty:
         return fail("the app needs a terminal; for headless use try `rnn-tui stats --help`")
+    if not served and not utf8(sys.__stderr__):  # the stream the app draws on
+        # Drawn through it, every line and glyph showed as \u2501 escapes.
+        encoding = getattr(sys.__stderr__, "encoding", None) or "unknown"
+        return fail(
+            f"the app draws with Unicode characters, and this terminal's locale encodes "
+            f"{encoding}: run it under a UTF-8 locale (e.g. LC_ALL=C.UTF-8 rnn-tui)"
+        )
     system = COLOR_SYSTEMS[args.color]
     if system is not None:
         # Textual reads this once, at import time.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import json
 import os
 import sys
@@ -30,11 +31,21 @@ def on_terminal(text: str) -> str:
     return visible(text, newlines=True) if sys.stdout.isatty() else text
 
 
+def utf8(stream) -> bool:
+    """Whether `stream` encodes text as UTF-8 (not so under a locale such as ISO-8859-1, or C
+    where Python's UTF-8 mode and locale coercion are off)."""
+    try:
+        return codecs.lookup(getattr(stream, "encoding", None) or "ascii").name == "utf-8"
+    except LookupError:
+        return False
+
+
 def print_json(record: object, **options) -> None:
-    """`record` as one line of JSON on stdout, valid UTF-8 whatever its strings hold: text is
-    written as is, unless it carries bytes that are not UTF-8 (a file name from another
-    system, kept by Python as lone surrogates), which are then written as \\u escapes."""
-    text = json.dumps(record, ensure_ascii=False, **options)
+    """`record` as one line of JSON on stdout, valid whatever its strings hold: text is written
+    as is, unless it carries bytes that are not UTF-8 (a file name from another system, kept
+    by Python as lone surrogates) or stdout does not encode UTF-8, when non-ASCII characters
+    are written as \\u escapes."""
+    text = json.dumps(record, ensure_ascii=not utf8(sys.stdout), **options)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
@@ -114,6 +125,9 @@ def guarded_stdout() -> Iterator[None]:
     if stream is None:
         yield
         return
+    if not utf8(stream) and hasattr(stream, "reconfigure"):
+        # A locale that cannot encode "→" or "ρ": escaped where it cannot, not a traceback.
+        stream.reconfigure(errors="backslashreplace")
     sys.stdout = _GuardedStdout(stream)
     try:
         yield

@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 0
 
-    from rich.console import Console
+    from rnn_tui.cli.console import Console
 
     console = Console(highlight=False)
     if not console.is_terminal and "COLUMNS" not in os.environ:

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rich.cells import cell_len, set_cell_size
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import ConsoleOptions, RenderResult
 from rich.segment import Segment
 from rich.style import Style
 from rich.table import Table
 
+from rnn_tui.cli.console import Console
 from rnn_tui.data.token_text import display_token
 
 NGRAM_TITLES = {"1": "unigrams", "2": "bigrams", "3": "trigrams"}
@@ -45,6 +46,7 @@ def _fit(text: str, width: int, right: bool) -> str:
 
 
 TITLE, HEADER, INDEX = Style(italic=True), Style(bold=True), Style(color="cyan")
+ASCII_BOX = str.maketrans("┃┏━┳┓┡╇┩│└─┴┘…", "|+-+++++|+-++~")
 
 
 @dataclass
@@ -124,6 +126,13 @@ class SideBySide:
         self.tables = tables
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if options.ascii_only:  # a locale that cannot encode the box's lines: ASCII ones
+            for segment in self._segments(options):
+                yield Segment(segment.text.translate(ASCII_BOX), segment.style)
+            return
+        yield from self._segments(options)
+
+    def _segments(self, options: ConsoleOptions) -> RenderResult:
         width, tables = options.max_width, self.tables
         per_row = max(1, min(len(tables), (width + GAP) // (MIN_TABLE + GAP)))
         room = max(MIN_TABLE, (width - GAP * (per_row - 1)) // per_row)
