@@ -244,6 +244,23 @@ class RunDir:
         if fd is not None:
             os.close(fd)
 
+    def lost(self) -> str:
+        """What took the run directory from under this process's claim, else "": its
+        trainer.lock removed (the folder deleted, `rm -rf` racing the trainer's writes) or
+        replaced. Writing on, the trainer would rebuild a run without its config or lock, one
+        that no resume can continue and a second trainer could claim."""
+        if self._lock_fd is None:
+            return ""
+        try:
+            now, held = os.stat(self.lock_path), os.fstat(self._lock_fd)
+        except FileNotFoundError:
+            return f"the run directory {self.path} (or its trainer.lock) was removed"
+        except OSError:
+            return ""  # unreadable for a moment: the writes that follow say if it is more
+        if (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino):
+            return f"the run directory {self.path} was replaced (its trainer.lock is another)"
+        return ""
+
     def trainer_alive(self, pid: object = None) -> bool | None:
         """Whether this run's trainer is alive: decided by its lock when the run has one (held
         = alive, even if `pid` was reused since), else by `pid` from status.json (runs written

@@ -216,6 +216,9 @@ class NullRun:
     def pending_command(self) -> str | None:
         return None
 
+    def lost(self) -> str:
+        return ""
+
     def release(self) -> None:
         pass
 

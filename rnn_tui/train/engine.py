@@ -59,7 +59,7 @@ from rnn_tui.train.progress import (
 from rnn_tui.train.records import checkpoint_meta, run_summary, unlogged_epochs
 from rnn_tui.train.step import TrainStep, plan_path
 from rnn_tui.train.task import RunSink, Task
-from rnn_tui.train.write_errors import RunWriteError, failure_message, writing
+from rnn_tui.train.write_errors import RunLost, RunWriteError, failure_message, writing
 
 
 class Trainer:
@@ -147,6 +147,8 @@ class Trainer:
             self._end_status("failed", str(exc))
         except RunWriteError as exc:
             self._end_status("failed", failure_message(exc, run.checkpoints))
+        except RunLost as exc:
+            self._report_status("failed", f"{exc} while training: stopped, writing nothing more")
         except KeyboardInterrupt:
             # A second Ctrl+C: out at once, without the usual checkpoint.
             self._end_status("stopped", "interrupted; the last checkpoint is the previous one")
@@ -414,19 +416,31 @@ class Trainer:
         # And the scratch RNN's choice of its time loops in C (models/recurrent_chain.py).
         chain = getattr(self.model, "chain_verdict", None)
         meta["chained"] = chain.packed if chain is not None else None
+        self._check_ours()
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
 
+    def _check_ours(self) -> None:
+        """RunLost when the run directory is no longer this trainer's (RunDir.lost)."""
+        if lost := self.run_dir.lost():
+            raise RunLost(lost)
+
     def emit(self, event: str, **fields) -> None:
+        self._check_ours()
         with writing("metrics.jsonl"):
             self.run_dir.log(event, **fields)
         if self.on_event is not None:
             self.on_event({"event": event, **fields})
 
     def _set_status(self, status: str, message: str = "", **fields) -> None:
-        self.status, self.message = status, message
+        self._check_ours()
         with writing("status.json"):
             self.run_dir.set_status(status, message, **fields)
+        self._report_status(status, message, **fields)
+
+    def _report_status(self, status: str, message: str, **fields) -> None:
+        """The status kept for the summary and told to the caller (written or not)."""
+        self.status, self.message = status, message
         if self.on_event is not None:
             self.on_event({"event": "status", "status": status, "message": message, **fields})
 
@@ -435,9 +449,8 @@ class Trainer:
         refuses to record it (the error may be that very disk; the caller reports the message)."""
         try:
             self._set_status(status, message)
-        except RunWriteError:
-            if self.on_event is not None:
-                self.on_event({"event": "status", "status": status, "message": message})
+        except (RunWriteError, RunLost):
+            self._report_status(status, message)
 
     def summary(self) -> dict:
         """What `rnn-tui train --json` prints (records.run_summary)."""

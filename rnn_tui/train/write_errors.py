@@ -42,6 +42,11 @@ def writing(what: str) -> Iterator[None]:
         raise RunWriteError(what, exc) from exc
 
 
+class RunLost(Exception):
+    """The run directory was taken from under the trainer (RunDir.lost says how): nothing more
+    is written to it, not even the status."""
+
+
 def failure_message(error: RunWriteError, checkpoints: Path) -> str:
     """The run's failed message: the error and what is left to resume from."""
     saved = any((checkpoints / f"{name}.json").exists() for name in ("last", "best"))
@@ -49,4 +54,4 @@ def failure_message(error: RunWriteError, checkpoints: Path) -> str:
     return f"{error}: {kept}"
 
 
-__all__ = ["RunWriteError", "failure_message", "writing"]
+__all__ = ["RunLost", "RunWriteError", "failure_message", "writing"]

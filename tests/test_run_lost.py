@@ -1,0 +1,57 @@
+"""A trainer whose run directory is removed (or replaced) under it stops, writing nothing more:
+it rebuilt a run without config.json or trainer.lock, which it then told the user to resume
+and which a second trainer could claim (runs/rundir.py RunDir.lost)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from cli_helpers import tiny_args, tiny_corpus
+
+from rnn_tui.runs.rundir import RunDir
+
+
+def test_lost_says_when_the_lock_is_removed_or_replaced(tmp_path):
+    run = RunDir(tmp_path / "run")
+    run.ensure()
+    assert run.lost() == ""  # not claimed: nothing to lose
+    run.claim()
+    try:
+        assert run.lost() == ""
+        os.unlink(run.lock_path)
+        assert run.lost().endswith("(or its trainer.lock) was removed")
+        run.lock_path.write_text("", encoding="utf-8")
+        assert "was replaced" in run.lost()
+    finally:
+        run.release()
+
+
+def test_a_trainer_stops_when_its_run_directory_is_removed(tmp_path_factory, tmp_path):
+    corpus = tiny_corpus(tmp_path_factory)
+    run = tmp_path / "live"
+    args = tiny_args(corpus, "--run-dir", str(run), "--epochs", "100000", "--sample-every", "0")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "rnn_tui", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (run / "checkpoints" / "last.json").exists():
+            assert proc.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        shutil.rmtree(run, ignore_errors=True)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 1
+    assert f"the run directory {run} (or its trainer.lock) was removed while training" in err
+    shutil.rmtree(run, ignore_errors=True)  # what a racing rm left, if anything
+    time.sleep(0.2)
+    assert not run.exists()  # nothing written after it stopped
