@@ -175,6 +175,24 @@ def test_run_dir_holding_a_run_is_refused_and_left_alone(corpus, tmp_path, capsy
     assert {p: p.stat().st_mtime_ns for p in run.rglob("*")} == before
 
 
+def test_run_dir_of_a_run_being_trained_says_so(corpus, tmp_path, capsys):
+    # "already holds a run: continue it with --resume" led to a resume refused as "being
+    # trained right now": the first answer says it.
+    from rnn_tui.runs.rundir import RunDir
+
+    run = tmp_path / "run"
+    assert call(tiny_args(corpus, "--run-dir", str(run), "--epochs", "1"), capsys)[0] == 0
+    trainer = RunDir(run)
+    trainer.claim()  # as a trainer at work holds it
+    try:
+        code, _, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
+    finally:
+        trainer.release()
+    assert code == 2
+    assert f"run {run} is being trained right now by process {os.getpid()}" in err
+    assert "--resume" not in err
+
+
 def test_an_empty_existing_run_dir_is_used(corpus, tmp_path, capsys):
     run = tmp_path / "made-by-the-ui"
     run.mkdir()

@@ -21,6 +21,20 @@ def holds_run(path: Path) -> bool:
     )
 
 
+def being_trained(folder: Path) -> str:
+    """ "run DIR is being trained right now by process PID; …" when a trainer holds the run in
+    `folder` (asked before claiming it), else "". Said as "continue it with --resume", the
+    user was led to a resume refused for that very reason."""
+    from rnn_tui.runs import lock
+    from rnn_tui.runs.rundir import LOCK_FILE
+
+    if not lock.held(folder / LOCK_FILE):
+        return ""
+    pid = lock.holder(folder / LOCK_FILE)
+    by = f"process {pid}" if pid else "another process"
+    return f"run {folder} is being trained right now by {by}; choose another --run-dir"
+
+
 def held_message(folder: Path) -> str:
     """Why a new run cannot go in `folder`, which holds a run no trainer has (the caller holds
     its claim), and what to do instead. A run that ended before its first checkpoint cannot be

@@ -28,6 +28,7 @@ from rnn_tui.cli.file_options import (
 from rnn_tui.cli.output import fail, other_rank, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
 from rnn_tui.cli.run_claim import (
+    being_trained,
     checkpoints_problem,
     claim_new,
     claim_resumed,
@@ -149,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
                 return fail(str(exc))
             if seen is not None and not is_folder(seen):
                 return fail(f"--run-dir {folder} is {kind_of(seen.st_mode)}, not a directory")
+            if held and _writes_the_run() and (busy := being_trained(folder)):
+                return fail(busy)
             if held and _writes_the_run() and has_checkpoint(folder):
                 # Checked again under the claim; here it fails fast, before torch loads. A run
                 # without a checkpoint may be in its first epoch: the claim tells.
