@@ -97,6 +97,13 @@ def is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
+def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """Pinned and non-blocking to a GPU, a plain copy elsewhere."""
+    if device.type == "cuda":
+        return tensor.pin_memory().to(device, non_blocking=True)
+    return tensor.to(device)
+
+
 def describe_device(device: torch.device) -> str:
     """A short label for logs and the UI: "cpu" or "cuda:0 (NVIDIA H100 ...)"."""
     if device.type == "cuda":
@@ -106,6 +113,7 @@ def describe_device(device: torch.device) -> str:
 
 
 __all__ = [
+    "to_device",
     "DEVICE_CHOICES",
     "DeviceError",
     "available_memory",

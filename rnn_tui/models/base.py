@@ -164,3 +164,10 @@ def detach_state(state: State) -> State:
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
+
+
+def state_tensors(state: State, clone: bool = False) -> tuple[torch.Tensor, ...]:
+    """The state's tensors as a tuple (an LSTM's (H, C), another cell's H alone); `clone`:
+    detached copies (a CUDA graph's static state)."""
+    tensors = state if isinstance(state, tuple) else (state,)
+    return tuple(t.detach().clone() for t in tensors) if clone else tensors

@@ -56,13 +56,14 @@ from rnn_tui.train.progress import (
     signal_name,
     task_perplexity,
 )
+from rnn_tui.train.recorder import RunRecorder
 from rnn_tui.train.records import checkpoint_meta, run_summary, unlogged_epochs
 from rnn_tui.train.step import TrainStep, plan_path
 from rnn_tui.train.task import RunSink, Task
 from rnn_tui.train.write_errors import RunLost, RunWriteError, failure_message, writing
 
 
-class Trainer:
+class Trainer(RunRecorder):
     """A prepared run of one task. The constructor does every check that can fail on bad input
     (options, data, sizes, model, device, a resume checkpoint) and writes nothing, so a caller
     can report the error before creating a run directory; `run` trains."""
@@ -419,38 +420,6 @@ class Trainer:
         self._check_ours()
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
-
-    def _check_ours(self) -> None:
-        """RunLost when the run directory is no longer this trainer's (RunDir.lost)."""
-        if lost := self.run_dir.lost():
-            raise RunLost(lost)
-
-    def emit(self, event: str, **fields) -> None:
-        self._check_ours()
-        with writing("metrics.jsonl"):
-            self.run_dir.log(event, **fields)
-        if self.on_event is not None:
-            self.on_event({"event": event, **fields})
-
-    def _set_status(self, status: str, message: str = "", **fields) -> None:
-        self._check_ours()
-        with writing("status.json"):
-            self.run_dir.set_status(status, message, **fields)
-        self._report_status(status, message, **fields)
-
-    def _report_status(self, status: str, message: str, **fields) -> None:
-        """The status kept for the summary and told to the caller (written or not)."""
-        self.status, self.message = status, message
-        if self.on_event is not None:
-            self.on_event({"event": "status", "status": status, "message": message, **fields})
-
-    def _end_status(self, status: str, message: str) -> None:
-        """The status a run ends on after an error: kept for the summary even when the disk
-        refuses to record it (the error may be that very disk; the caller reports the message)."""
-        try:
-            self._set_status(status, message)
-        except (RunWriteError, RunLost):
-            self._report_status(status, message)
 
     def summary(self) -> dict:
         """What `rnn-tui train --json` prints (records.run_summary)."""

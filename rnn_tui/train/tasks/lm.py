@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from numpy.lib.stride_tricks import sliding_window_view
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.checkpoints.device import to_device
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngrams import LaplaceNGramLM
 from rnn_tui.data.partition import batch_starts, min_batches
@@ -43,7 +44,7 @@ from rnn_tui.data.prefix import (
 )
 from rnn_tui.data.token_cache import cache_dir, load_token_array
 from rnn_tui.data.vocab import Vocab
-from rnn_tui.models.base import detach_state
+from rnn_tui.models.base import detach_state, state_tensors
 from rnn_tui.models.names import MAX_VOCAB
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import OPTION
@@ -75,13 +76,6 @@ def resolve_embed(config: Config, vocab_size: int = 0) -> Config:
         config.token == "char" and vocab_size <= ONE_HOT_MOST
     )
     return config.replace(embed=0 if one_hot else WORD_EMBED)
-
-
-def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Pinned and non-blocking to a GPU, a plain copy elsewhere."""
-    if device.type == "cuda":
-        return tensor.pin_memory().to(device, non_blocking=True)
-    return tensor.to(device)
 
 
 class LanguageModelTask:
@@ -361,7 +355,7 @@ class LanguageModelTask:
         X_all, Y_all = data
         self._static_X = torch.empty_like(X_all[0], dtype=torch.long)
         self._static_Y = torch.empty_like(Y_all[0], dtype=torch.long)
-        self._static_state = _state_tensors(self._zero_state, clone=True)
+        self._static_state = state_tensors(self._zero_state, clone=True)
 
     def load_static(self, data, b: int, fresh: bool) -> None:
         """Minibatch `b` into the static buffers; the state zeroed where batch_loss would start
@@ -387,7 +381,7 @@ class LanguageModelTask:
     def carry_static(self) -> None:
         """The step's final state into the static state (after backward, which may still read
         the old one)."""
-        for s, new in zip(self._static_state, _state_tensors(self._static_next), strict=True):
+        for s, new in zip(self._static_state, state_tensors(self._static_next), strict=True):
             s.copy_(new)
         # Dropped: kept, it holds the step's autograd graph (and its AccumulateGrad nodes,
         # made on the warm-up's stream) alive into the capture, which warns of the mismatch.
@@ -439,17 +433,11 @@ class LanguageModelTask:
         return {}
 
 
-def _state_tensors(state, clone: bool = False) -> tuple[torch.Tensor, ...]:
-    tensors = state if isinstance(state, tuple) else (state,)
-    return tuple(t.detach().clone() for t in tensors) if clone else tensors
-
-
 TASK = LanguageModelTask
 
 
 def _counted(total: int, used: int, held: int, config: Config) -> str:
-    """How the training tokens were counted from the corpus's, when not all of them: " (the
-    first 1,000 of 32,775 by --max-tokens, less 100 held out by --val-fraction 0.1)"."""
+    """How the training tokens were counted, when not all the corpus's ("the first …")."""
     parts = []
     if used < total:
         parts.append(f"the first {used:,} of {total:,} by --max-tokens")

@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.checkpoints.device import to_device
 from rnn_tui.data.nmt_batches import bucketed_batches, split_pairs, word_count
 from rnn_tui.data.sources import pairs_remarks, read_raw_pairs
 from rnn_tui.data.translation import (
@@ -55,7 +56,6 @@ from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
 from rnn_tui.train.task import Evaluation
-from rnn_tui.train.tasks.lm import to_device
 from rnn_tui.train.tasks.seq2seq_graph import Batches, Seq2SeqGraph
 from rnn_tui.train.vocab_room import check_vocab_room
 

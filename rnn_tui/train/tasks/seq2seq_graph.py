@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
+from rnn_tui.checkpoints.device import to_device
 from rnn_tui.train.masked_loss import masked_cross_entropy
-from rnn_tui.train.tasks.lm import to_device
 
 __all__ = ["Batches", "Seq2SeqGraph"]
 
