@@ -91,6 +91,7 @@ async def test_the_app_warms_up_in_a_thread_after_start_up(tui, monkeypatch, war
     import threading
 
     from rnn_tui.tui import app as app_module
+    from rnn_tui.tui import screen_spec as spec_module
 
     threads: list[bool] = []
 
@@ -99,10 +100,10 @@ async def test_the_app_warms_up_in_a_thread_after_start_up(tui, monkeypatch, war
         return True
 
     imported: list[str] = []
-    import_module = app_module.import_module
-    monkeypatch.setattr(app_module, "preload_torch_libraries", recorded)
+    import_module = spec_module.import_module
+    monkeypatch.setattr(spec_module, "preload_torch_libraries", recorded)
     monkeypatch.setattr(
-        app_module, "import_module", lambda name: (imported.append(name), import_module(name))[1]
+        spec_module, "import_module", lambda name: (imported.append(name), import_module(name))[1]
     )
     app = tui.make_app()
     app.warm_up_in_background = warm  # None: only in a terminal (tests run headless)
@@ -135,21 +136,21 @@ def test_the_workers_modules_are_imported_with_collection_paused(tmp_path, monke
     built before collection resumes where the app freezes its long-lived objects."""
     import gc
 
-    from rnn_tui.tui import app as app_module
+    from rnn_tui.tui import screen_spec as spec_module
     from rnn_tui.tui.screens.mode_screen import ModeScreen
 
     (tmp_path / "warm_probe.py").write_text("import gc\nCOLLECTING = gc.isenabled()\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "warm_probe", raising=False)
-    monkeypatch.setattr(app_module, "preload_torch_libraries", lambda: True)
+    monkeypatch.setattr(spec_module, "preload_torch_libraries", lambda: True)
 
     class Probe(ModeScreen):
         WORKER_MODULES = ("warm_probe",)
 
-    spec = app_module.ScreenSpec("9", "probe", "Probe", Probe)
+    spec = spec_module.ScreenSpec("9", "probe", "Probe", Probe)
     before = gc.get_freeze_count()
     try:
-        app_module.import_ahead([spec], freeze=freeze)
+        spec_module.import_ahead([spec], freeze=freeze)
         assert sys.modules["warm_probe"].COLLECTING is False
         assert gc.isenabled()
         assert (gc.get_freeze_count() > before) == freeze
@@ -165,11 +166,12 @@ def test_every_backend_module_a_screen_imports_on_use_is_warmed_up():
     from pathlib import Path
 
     from rnn_tui.tui import app as app_module
+    from rnn_tui.tui import screen_spec as spec_module
 
     warmed = {
         name
         for spec in app_module.SCREEN_SPECS
-        for name in getattr(app_module._screen_class(spec.factory), "WORKER_MODULES", ())
+        for name in getattr(spec_module._screen_class(spec.factory), "WORKER_MODULES", ())
     }
     on_use = set()
     for path in Path(app_module.__file__).parent.rglob("*.py"):
