@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 from rnn_tui.data.nmt_batches import split_pairs, word_count
 from rnn_tui.data.sources import read_raw_pairs
 from rnn_tui.data.translation import preprocess_pairs, tokenize_nmt
-from rnn_tui.decode.translate import load_translator
+from rnn_tui.decode.translate import TranslateError, load_translator
 from rnn_tui.metrics.bleu import corpus_bleu
+from rnn_tui.runs.discover import resolve_shipped, unknown_name
+from rnn_tui.runs.rundir import resolve_run
 
 
 def main() -> int:
@@ -32,7 +35,15 @@ def main() -> int:
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
 
-    translator = load_translator(args.checkpoint)
+    # A shipped checkpoint's bare name or a run's, as `rnn-tui translate --checkpoint` takes it.
+    path = resolve_shipped(resolve_run(args.checkpoint))
+    try:
+        if problem := unknown_name(path):
+            raise TranslateError(problem)
+        translator = load_translator(path)
+    except TranslateError as exc:
+        print(f"heldout_bleu.py: error: {exc}", file=sys.stderr)
+        return 2  # refused, as the other benchmarks' bad input
     cfg = translator.config
     limit = cfg.get("num_examples", -1)
     read = read_raw_pairs(cfg.get("pairs", "fra-eng"), cfg.get("encoding", "utf-8"),

@@ -46,7 +46,7 @@ OPTIONS: tuple[Option, ...] = (
             ("fra-eng English", "fra-eng-en"),
             ("fra-eng French", "fra-eng-fr"),
         ),
-        metavar="timemachine|PATH",
+        metavar="timemachine|fra-eng-en|fra-eng-fr|PATH",
         empty_ok=False,
         extra={"file": "a text file", "path_hint": "a UTF-8 text file"},
     ),
