@@ -55,3 +55,21 @@ def test_a_trainer_stops_when_its_run_directory_is_removed(tmp_path_factory, tmp
     shutil.rmtree(run, ignore_errors=True)  # what a racing rm left, if anything
     time.sleep(0.2)
     assert not run.exists()  # nothing written after it stopped
+
+
+def test_a_follower_says_when_the_folder_of_a_running_run_is_removed(tmp_path):
+    # The app kept showing "● running" over a folder rm -rf had taken away.
+    from rnn_tui.runs.follow import RunFollower
+
+    run = RunDir(tmp_path / "live")
+    run.ensure()
+    run.log("start", config={"epochs": 3})
+    run.set_status("running", "epoch 1/3")
+    follower = RunFollower(run.path)
+    follower.poll()
+    assert follower.status == "running"
+    shutil.rmtree(run.path)
+    assert follower.poll()
+    assert follower.status == "died"
+    assert follower.message == f"its folder {run.path} was removed"
+    assert not follower.poll()  # said once

@@ -151,12 +151,15 @@ class RunFollower:
         its trainer is gone (killed, crashed without a word) becomes "died". Cheap enough for
         every poll: an flock probe, and only while the run says a trainer is at work."""
         pid = self._status.get("pid")
-        gone = is_dead(self.run, self._written_status(), pid)
-        if gone == self._gone:
-            return False
-        self._gone = gone
+        # A folder removed under its trainer (which stops: RunDir.lost) said "running" on.
+        active = self._written_status() in ACTIVE
+        removed = active and self.events > 0 and not os.path.isdir(self.path)
+        gone = removed or is_dead(self.run, self._written_status(), pid)
         last = self._last_time if self._last_time is not None else self._status.get("updated")
-        self._gone_message = died_message(pid, last) if gone else ""
+        message = f"its folder {self.path} was removed" if removed else died_message(pid, last)
+        if (gone, message if gone else "") == (self._gone, self._gone_message):
+            return False
+        self._gone, self._gone_message = gone, message if gone else ""
         return True
 
     # -- events -----------------------------------------------------------------------------
@@ -213,9 +216,8 @@ class RunFollower:
             self._rewind(resumed)
 
     def _rewind(self, resumed: dict) -> None:
-        """Drop what an earlier session logged past the point this one resumes from: the
-        minibatches after a mid-epoch checkpoint, the epochs after a best checkpoint (last.json
-        unusable). They are trained again; kept, the curves would run back on themselves."""
+        """Drop what an earlier session logged past the point this one resumes from (trained
+        again): kept, the curves would turn back on themselves (a resume from best)."""
         epoch, batch = resumed.get("epoch"), resumed.get("batch")
         if not (is_number(epoch) and is_number(batch)):
             return
