@@ -44,10 +44,11 @@ TRAIN = Explanation(
         "The hidden state H_t summarises the sequence so far; the same weights serve every "
         "time step (φ is tanh; GRU and LSTM add gates). The loss is the cross-entropy of each "
         "next token, shown as perplexity. Backpropagation through time multiplies by one "
-        "Jacobian per step (W_hhᵀ for a linear RNN), so gradients can vanish or explode: "
-        "their norm is clipped to θ "
-        "before each update. With sequential partitioning the state carries over between "
-        "minibatches but is detached, which truncates BPTT to num_steps steps. A seq2seq run "
+        "Jacobian per step (W_hhᵀ for a linear RNN), so gradients can vanish or explode. "
+        "Against explosion a norm above θ is scaled down to θ before each update; clipping "
+        "does nothing for vanishing gradients, which the GRU's and LSTM's gates address. With "
+        "sequential partitioning the state carries over between minibatches but is detached, "
+        "which truncates BPTT at the subsequence's start (at most num_steps back). A seq2seq run "
         "trains the decoder with teacher forcing — it reads <bos> and the reference, not its "
         "own predictions — and masks <pad> tokens out of the loss."
     ),
@@ -57,14 +58,15 @@ TRAIN = Explanation(
         ("cross-entropy", "ℓ = −1/n Σ_t log P(x_t | x_{t−1}, …, x_1)"),
         ("perplexity", "exp(ℓ)"),
         ("clipping", "g ← min(1, θ / ‖g‖) g"),
-        ("truncated BPTT", "∂ℓ_t/∂W_hh sums over the last num_steps steps only"),
+        ("truncated BPTT", "∂ℓ_t/∂W_hh sums over t's own subsequence only (≤ num_steps steps)"),
         ("masked loss", "ℓ = −Σ_t′ m_t′ log P(y_t′ | y_<t′, c) / Σ_t′ m_t′,  m_t′ = 0 on <pad>"),
         ("teacher forcing", "decoder input = <bos>, y_1, …, y_{T′−1}   (labels y_1 … y_T′)"),
     ),
     note=(
         "Perplexity 1 is perfect; the vocabulary size is uniform guessing. The masked loss is "
-        "the mean over real tokens; d2l's MaskedSoftmaxCELoss divides each row by num_steps "
-        "instead, so the book prints smaller losses for padded batches. A seq2seq run's "
+        "the mean over real tokens; d2l's MaskedSoftmaxCELoss averages each row over num_steps, "
+        "<pad> included, and train_seq2seq divides by the real tokens again, so the book prints "
+        "a loss num_steps times smaller than this mean (d2l issue #2076). A seq2seq run's "
         "held-out BLEU is corpus sacreBLEU (4-grams, 0–100), not the seeds' k = 2 BLEU."
     ),
 )
@@ -108,10 +110,12 @@ TRANSLATE = Explanation(
     formulas=(
         ("encoder", "h_t = f(x_t, h_{t−1}),   c = h_T"),
         ("decoder", "s_t′ = g(y_{t′−1}, c, s_{t′−1})"),
-        ("attention", "c_t′ = Σ_i softmax_i(wᵥᵀ tanh(W_q s_{t′−1} + W_k h_i)) h_i"),
         ("next token", "P(y_t′ | y_1, …, y_{t′−1}, c) = softmax(dense(s_t′))"),
         ("beam score", "(1/L^α) Σ_{t′=1..L} log P(y_t′ | y_1, …, y_{t′−1}, c)"),
         ("BLEU", "exp(min(0, 1 − len_label/len_pred)) Π_{n=1..N} p_n^(1/2ⁿ)"),
+        ("attention", "c_t′ = Σ_i softmax_i(a(s_{t′−1}, h_i)) h_i"),
+        ("  additive", "a(q, k) = wᵥᵀ tanh(W_q q + W_k k)   (--attention additive)"),
+        ("  dot", "a(q, k) = qᵀk / √d   (--attention dot)"),
     ),
     note=(
         "L: length with <eos>; p_n: n-gram precision; N = 2 here (the table's BLEU, 0–1); beam "
@@ -217,7 +221,8 @@ GRADIENTS = Explanation(
         "ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold; ∂⁺: the "
         "direct dependence only (h_{t−1} held fixed); h_t: one example's state, a row of H_t. "
         "Z_t ≈ 1 (GRU) carries the state, and F_t ≈ 1 with I_t ≈ 0 (LSTM) the memory C, and "
-        "their gradients, through a step unchanged. The Inside a model tab unrolls an LSTM's "
-        "memory candidate (W_xc, W_hc)."
+        "their gradients, through a step unchanged. A concise gru (nn.GRU) applies R_t after "
+        "the product: tanh(X_t W_xh + b_xh + R_t ⊙ (H_{t−1} W_hh + b_hh)), the update the "
+        "same. The Inside a model tab unrolls an LSTM's memory candidate (W_xc, W_hc)."
     ),
 )
