@@ -287,3 +287,31 @@ async def test_open_run_highlights_the_run_shown(runs, tui, train_app):
         assert isinstance(pilot.app.screen, AskDialog)
         assert "lm-lstm-recorded" in str(pilot.app.screen.query_one("#dialog-question").render())
         assert not tui.errors(pilot.app)
+
+
+async def test_the_focused_run_list_keeps_its_order_while_runs_write(runs, tui, train_app):
+    """Ordered by latest write, a list reordered itself at each epoch a run wrote: ↑↓ and
+    space ticked other runs than the ones the user had seen. Focused, it keeps its rows."""
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")
+        run_list = screen.query_one("#run-list", SelectionList)
+
+        def order() -> list[str]:
+            return [
+                str(run_list.get_option_at_index(i).value) for i in range(run_list.option_count)
+            ]
+
+        before = order()
+        assert before[-1].endswith("lm-rnn-running")  # the oldest write
+        for path in (runs / "lm-rnn-running").iterdir():  # it writes an epoch: now the newest
+            os.utime(path)
+        await pilot.press("r")  # rescan
+        for _ in range(40):
+            await pilot.pause(0.05)
+        assert order() == before
+        assert screen.query_one(RunPicker).highlighted_entry["name"] == "lm-gru-recorded"
+        run_list.blur()  # unfocused, it takes the new order
+        await pilot.press("r")
+        for _ in range(40):
+            await pilot.pause(0.05)
+        assert order()[0].endswith("lm-rnn-running")

@@ -143,7 +143,14 @@ class RunPicker(Vertical):
         root: str,
     ) -> None:
         """List `entries` (list_runs() rows with absolute paths), ticking the paths in
-        `selected`; rebuilt only when something shown changed, keeping the highlighted row."""
+        `selected`; rebuilt only when something shown changed, keeping the highlighted row.
+        While the list has the focus and lists the same runs, they keep their rows: reordered
+        by each epoch a run wrote, ↑↓ and space ticked other runs than the ones seen."""
+        runs = self.query_one("#run-list", SelectionList)
+        shown = [runs.get_option_at_index(i).value for i in range(runs.option_count)]
+        if runs.has_focus and sorted(shown) == sorted(str(e["path"]) for e in entries):
+            row = {path: i for i, path in enumerate(shown)}
+            entries = sorted(entries, key=lambda e: row[str(e["path"])])
         self._entries = {str(e["path"]): e for e in entries}
         self._root = root
         rows = tuple(
