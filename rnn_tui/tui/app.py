@@ -41,6 +41,7 @@ from rnn_tui.tui.collection_pause import (
     thaw,
 )
 from rnn_tui.tui.commands import RnnTuiCommands
+from rnn_tui.tui.key_order import KeysInOrder
 from rnn_tui.tui.screen_spec import ScreenSpec, lazy, warm_up
 from rnn_tui.tui.screens.dataset import DatasetScreen
 from rnn_tui.tui.screenshot import save_screenshot
@@ -75,7 +76,7 @@ def takes_text(widget: DOMNode | None) -> bool:
 UNFIT_THEMES = ("ansi-dark", "ansi-light")
 
 
-class RnnTuiApp(ToastPlaceRepainted, App[None]):
+class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
     """Explore recurrent neural networks the d2l.ai way."""
 
     TITLE = "rnn-tui"

@@ -1,0 +1,79 @@
+"""Keys typed in a burst act in order: each lands where the one before it left the focus.
+
+Textual hands a key to the widget that has the focus when the app reads it. A key that moves
+the focus does so later: its binding runs once the key has bubbled from the focused widget up
+to the screen, and `Widget.focus` itself waits for the app's next turn. Keys already read by
+then went to the old focus — over SSH, or typed fast, `/the` on the Dataset screen switched the
+token level (t) and lost "he" instead of searching for "the"; `m5` switched screens instead of
+setting min_freq to 5; ctrl+o then a path typed the path into the sentence field.
+
+So a key read while the previous one is still working its way through (its widget, the
+widgets it bubbles through, the screen, the app) waits, and is handed on once they have
+nothing left to do: as a person typing slowly would have it. At a normal typing pace no key
+waits; a burst waits a few event-loop turns a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+
+from textual import events
+from textual.dom import DOMNode
+
+SETTLE_MAX_S = 0.25  # the longest a key may take to settle before the next goes anyway
+
+
+class KeysInOrder:
+    """Mixed into the app, ahead of Textual's App in the bases."""
+
+    _key_backlog: deque[events.Key]
+    _key_settling: bool = False
+    _key_released: list[events.Key]
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, events.Key) or event.is_forwarded:
+            await super().on_event(event)  # type: ignore[misc]
+            return
+        if not hasattr(self, "_key_backlog"):
+            self._key_backlog, self._key_released = deque(), []
+        released = any(event is key for key in self._key_released)
+        if released:
+            self._key_released = [key for key in self._key_released if key is not event]
+        elif self._key_settling:
+            self._key_backlog.append(event)
+            return
+        self._key_settling = True
+        target = self.focused or self.screen  # type: ignore[attr-defined]
+        try:
+            await super().on_event(event)  # type: ignore[misc]
+        finally:
+            asyncio.get_running_loop().create_task(self._settle(target))
+
+    async def _settle(self, target: DOMNode | None) -> None:
+        """Wait until the key's path (the widget it went to and its ancestors, the app) has
+        no messages left, then hand on the next key that waited."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_MAX_S
+        while loop.time() < deadline:
+            await asyncio.sleep(0)
+            if self._quiet(target):
+                break
+        if self._key_backlog:
+            key = self._key_backlog.popleft()
+            self._key_released.append(key)
+            self.post_message(key)  # type: ignore[attr-defined]
+        else:
+            self._key_settling = False
+
+    def _quiet(self, target: DOMNode | None) -> bool:
+        node = target
+        while node is not None:
+            if not node._message_queue.empty():  # type: ignore[attr-defined]
+                return False
+            node = node.parent
+        app = self  # the focus a binding set waits in the app's queue (call_later)
+        return app._message_queue.empty()  # type: ignore[attr-defined]
+
+
+__all__ = ["KeysInOrder"]
