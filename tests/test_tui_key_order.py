@@ -38,3 +38,54 @@ async def test_m_then_a_number_sets_min_freq(tui):
         await tui.settle(pilot)
         assert app.current_mode == "dataset"
         assert app.screen.query_one("#min-freq", Input).value.endswith("5")
+
+
+async def test_a_field_hides_the_punctuation_keys_it_types(tui):
+    # Inside a Dataset field the footer showed "/ Search", and "/" was typed into the field.
+    from rnn_tui.tui.widgets.footer import AppFooter
+
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await tui.settle(pilot)
+        screen = app.screen
+
+        def footer_keys() -> list[str]:
+            return [key.key for key in screen.query_one(AppFooter).keys()]
+
+        screen.query_one("#vocab-table").focus()
+        await pilot.pause()
+        assert "slash" in footer_keys()
+        screen.query_one("#min-freq", Input).focus()
+        await pilot.pause()
+        assert "slash" not in footer_keys()
+
+
+async def test_screen_keys_help_and_explain_work_from_the_command_palette(tui):
+    # With the palette open F1, F2…F8 and F9 did nothing (the palette stayed open).
+    from textual.command import CommandPalette
+
+    from rnn_tui.tui.screens.help import HelpScreen
+    from rnn_tui.tui.widgets.explain import ExplainPanel
+
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await tui.settle(pilot)
+        await pilot.press("ctrl+p")
+        await tui.settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("f4")  # screen 3, Generate
+        await tui.settle(pilot)
+        assert app.current_mode == "generate" and not isinstance(app.screen, CommandPalette)
+        await pilot.press("ctrl+p")
+        await tui.settle(pilot)
+        await pilot.press("f1")
+        await tui.settle(pilot)
+        assert isinstance(app.screen, HelpScreen) and len(app.screen_stack) == 2
+        await pilot.press("escape")
+        await tui.settle(pilot)
+        await pilot.press("ctrl+p")
+        await tui.settle(pilot)
+        await pilot.press("f9")
+        await tui.settle(pilot)
+        assert len(app.screen_stack) == 1
+        assert app.screen.query_one(ExplainPanel).display

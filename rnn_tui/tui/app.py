@@ -22,6 +22,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -237,6 +238,8 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
             return True
         if action == "help" and hasattr(self.screen, "LEAVE_ANSWER"):
             return True  # the help over a dialog; escape comes back to it
+        if action in ("show_screen", "help", "toggle_explain") and self._palette_over():
+            return True  # the palette closes first (_close_palette): the keys work anywhere
         if action in ("show_screen", "help", "toggle_explain"):
             # Not over the help (F1 closes it) or the command palette.
             if len(self.screen_stack) > 1:
@@ -311,9 +314,23 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
             getattr(screen, "IS_HELP", False) or hasattr(screen, "LEAVE_ANSWER") for screen in over
         )
 
-    def action_show_screen(self, mode: str) -> None:
+    def _palette_over(self) -> bool:
+        """Whether the command palette, and nothing else, is open over the screen."""
+        over = self.screen_stack[1:]
+        return len(over) == 1 and isinstance(over[0], CommandPalette)
+
+    async def _close_palette(self) -> None:
+        """Close the palette as its escape does (its searches cancelled), and wait for it."""
+        if self._palette_over():
+            palette = self.screen
+            palette._cancel_gather_commands()
+            self.post_message(CommandPalette.Closed(option_selected=False))
+            await self.pop_screen()
+
+    async def action_show_screen(self, mode: str) -> None:
         # The help and dialogs are closed, not left on the stack: coming back to this screen
         # shows the screen. A dialog is answered as escape would: nothing it asked is done.
+        await self._close_palette()
         while len(self.screen_stack) > 1 and self._leavable():
             screen = self.screen
             if getattr(screen, "IS_HELP", False):
@@ -322,17 +339,20 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
                 screen.dismiss(screen.LEAVE_ANSWER)
         self.switch_mode(mode)
 
-    def action_help(self) -> None:
+    async def action_help(self) -> None:
         # Imported on first use: Markdown pulls in markdown-it and pygments (≈ 50 ms at start).
         from rnn_tui.tui.screens.help import HelpScreen
 
+        await self._close_palette()
         screen = self.screen
         # Over a dialog, titled by the screen it belongs to.
         titled = self.screen_stack[-2] if hasattr(screen, "LEAVE_ANSWER") else screen
         self.push_screen(HelpScreen(screen, titled.sub_title or self.sub_title))
 
-    def action_toggle_explain(self) -> None:
-        toggle_explain(self.screen)
+    async def action_toggle_explain(self) -> None:
+        await self._close_palette()
+        if explanation_of(self.screen) is not None:
+            toggle_explain(self.screen)
 
     def action_leave_field(self) -> None:
         """Give the focus back to the screen, where its keys and the digits work."""

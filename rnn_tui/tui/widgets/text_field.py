@@ -13,11 +13,20 @@ bind (tab, escape, the screen keys) go on bubbling as before.
 from __future__ import annotations
 
 from textual import events
+from textual.keys import _character_to_key
 from textual.widgets import Input
+
+# Every printable ASCII character by its key's name. Textual finds the character of most names
+# itself, not of "slash", "plus", "minus", "at", "backslash" and "underscore": a screen's "/"
+# binding was then not known to be typed in a field, and its footer showed "/ Search" there.
+TYPED = {_character_to_key(chr(code)): chr(code) for code in range(32, 127)}
 
 
 class TextField(Input):
     """An Input whose bindings act in key order (module docstring)."""
+
+    def check_consume_key(self, key: str, character: str | None) -> bool:
+        return super().check_consume_key(key, character or TYPED.get(key))
 
     async def _on_key(self, event: events.Key) -> None:
         for binding in self._bindings.key_to_bindings.get(event.key, ()):
