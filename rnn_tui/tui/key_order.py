@@ -30,6 +30,7 @@ class KeysInOrder:
     _key_backlog: deque[events.Key]
     _key_settling: bool = False
     _key_released: list[events.Key]
+    _key_task: asyncio.Task | None = None
 
     async def on_event(self, event: events.Event) -> None:
         if not isinstance(event, events.Key) or event.is_forwarded:
@@ -48,7 +49,8 @@ class KeysInOrder:
         try:
             await super().on_event(event)  # type: ignore[misc]
         finally:
-            asyncio.get_running_loop().create_task(self._settle(target))
+            # Held: the event loop keeps only a weak reference to a task.
+            self._key_task = asyncio.get_running_loop().create_task(self._settle(target))
 
     async def _settle(self, target: DOMNode | None) -> None:
         """Wait until the key's path (the widget it went to and its ancestors, the app) has
