@@ -147,19 +147,19 @@ class RunFollower:
         return True
 
     def _check_trainer(self) -> bool:
-        """Whether the trainer's fate changed: a run whose status says running or paused while
-        its trainer is gone (killed, crashed without a word) becomes "died". Cheap enough for
-        every poll: an flock probe, and only while the run says a trainer is at work."""
-        pid = self._status.get("pid")
-        # A folder removed under its trainer (which stops: RunDir.lost) said "running" on.
-        active = self._written_status() in ACTIVE
-        removed = active and self.events > 0 and not os.path.isdir(self.path)
-        gone = removed or is_dead(self.run, self._written_status(), pid)
-        last = self._last_time if self._last_time is not None else self._status.get("updated")
-        message = f"its folder {self.path} was removed" if removed else died_message(pid, last)
-        if (gone, message if gone else "") == (self._gone, self._gone_message):
+        """Whether the trainer's fate changed: a run saying running or paused while its trainer
+        is gone (killed, crashed without a word, its folder removed: RunDir.lost) becomes
+        "died". Cheap for every poll: an flock probe, only while a trainer should be at work."""
+        pid, status = self._status.get("pid"), self._written_status()
+        message = ""  # built only for a run gone
+        if status in ACTIVE and self.events > 0 and not os.path.isdir(self.path):
+            message = f"its folder {self.path} was removed"
+        elif is_dead(self.run, status, pid):
+            last = self._last_time if self._last_time is not None else self._status.get("updated")
+            message = died_message(pid, last)
+        if (bool(message), message) == (self._gone, self._gone_message):
             return False
-        self._gone, self._gone_message = gone, message if gone else ""
+        self._gone, self._gone_message = bool(message), message
         return True
 
     # -- events -----------------------------------------------------------------------------
