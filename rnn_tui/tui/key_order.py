@@ -22,6 +22,7 @@ from textual import events
 from textual.dom import DOMNode
 
 SETTLE_MAX_S = 0.25  # the longest a key may take to settle before the next goes anyway
+SPIN_TURNS = 20  # event-loop turns yielded before waiting in short sleeps
 
 
 class KeysInOrder:
@@ -56,9 +57,12 @@ class KeysInOrder:
         """Wait until the key's path (the widget it went to and its ancestors, the app) has
         no messages left, then hand on the next key that waited."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETTLE_MAX_S
+        deadline, turns = loop.time() + SETTLE_MAX_S, 0
         while loop.time() < deadline:
-            await asyncio.sleep(0)
+            # A key settles in a few turns; past them, short sleeps rather than a busy spin
+            # (a redraw or a worker's messages may keep a queue busy for milliseconds).
+            await asyncio.sleep(0 if turns < SPIN_TURNS else 0.002)
+            turns += 1
             if self._quiet(target):
                 break
         if self._key_backlog:
