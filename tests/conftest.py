@@ -42,6 +42,14 @@ def _private_token_cache(monkeypatch: pytest.MonkeyPatch, _token_cache_dir: str)
 
 
 @pytest.fixture(autouse=True)
+def _loops_without_timing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The C loops (models/fused_steps.py) run wherever they build and agree, not wherever a
+    timing on a busy machine happens to favour them: the same path on every run of the suite
+    (subprocesses inherit it; the tests of the timing itself unset it)."""
+    monkeypatch.setenv("RNN_TUI_NATIVE", "on")
+
+
+@pytest.fixture(autouse=True)
 def _denormals_back_on():
     """A trainer run in-process flushes denormals for the whole process (train.device); put
     IEEE arithmetic back so later tests (hypothesis checks it) see a normal processor state."""

@@ -41,7 +41,7 @@ def fresh(cache, tmp_path, monkeypatch):
     monkeypatch.setenv("RNN_TUI_CACHE", str(cache))
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
     (tmp_path / "temp").mkdir()
-    monkeypatch.delenv(fused_steps.NATIVE_ENV, raising=False)
+    monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")  # no timing: see test_the_timing_decides
     monkeypatch.delenv("CC", raising=False)
     monkeypatch.setattr(fused_steps, "_loaded", [])
     return cache
@@ -52,6 +52,7 @@ def test_the_loops_build_once_into_a_private_folder_and_are_used(fresh):
     first = fused_steps.load()
     assert first.lib is not None, first.note
     assert first.note.startswith("element-wise steps fused in C loops (built in")
+    assert first.note.endswith("; $RNN_TUI_NATIVE=on, not timed)")
     folder = fresh / "native"
     built = [p for p in folder.iterdir() if p.name.endswith(".so")]
     assert len(built) == 1 and not built[0].name.startswith(".")  # no temp file left behind
@@ -195,6 +196,7 @@ def test_where_the_loops_cannot_run_torch_runs_and_the_note_says_why(
     elif setup == "disagrees":
         monkeypatch.setattr(fused_check, "agrees", lambda lib: False)
     else:
+        monkeypatch.delenv(fused_steps.NATIVE_ENV)  # the default: timed
         monkeypatch.setattr(fused_check, "timed", lambda lib: (90.0, 30.0))
     assert fused_steps.loops_for(torch.zeros(2)) is None
     assert fused_steps.note().startswith(says)
@@ -204,6 +206,34 @@ def test_where_the_loops_cannot_run_torch_runs_and_the_note_says_why(
     assert all(loss == loss for loss in losses)
     assert any(note.startswith(says) for note in path.notes)
     assert path.text() == "eager · fp32"
+
+
+@needs_cc
+@pytest.mark.parametrize(
+    ("value", "times", "used", "says"),
+    [
+        (None, (20.0, 60.0), True, "timed here on a GRU step: 20 µs against 60 µs in torch)"),
+        (None, (90.0, 30.0), False, "timed here on a GRU step: 90 µs against 30 µs in torch)"),
+        ("on", (90.0, 30.0), True, "; $RNN_TUI_NATIVE=on, not timed)"),
+        (" On ", None, True, "; $RNN_TUI_NATIVE=on, not timed)"),
+    ],
+)
+def test_the_timing_decides_unless_the_loops_are_asked_for(
+    value, times, used, says, fresh, monkeypatch
+):
+    if value is None:
+        monkeypatch.delenv(fused_steps.NATIVE_ENV)
+    else:
+        monkeypatch.setenv(fused_steps.NATIVE_ENV, value)
+
+    def timed(lib):
+        assert times is not None, "timed although asked for"
+        return times
+
+    monkeypatch.setattr(fused_check, "timed", timed)
+    loaded = fused_steps.load()
+    assert (loaded.lib is not None) is used and fused_steps.in_use() is used
+    assert loaded.note.endswith(says)
 
 
 @needs_cc

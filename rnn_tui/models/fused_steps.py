@@ -15,7 +15,9 @@ loaded with ctypes, which releases the GIL during each call. It runs only where 
 agree and to pay: each process checks the loops against torch's kernels on random values and
 times both once (`load`). Where there is no compiler, the build fails, the check disagrees or the
 loops are slower, the torch kernels run as before and the run's path notes say why;
-$RNN_TUI_NATIVE=off turns the loops off. CPU float32 only, outside autocast and torch.compile.
+$RNN_TUI_NATIVE=off turns the loops off; $RNN_TUI_NATIVE=on uses them wherever they build and
+agree, without the timing (whose outcome a busy machine can turn either way). CPU float32 only,
+outside autocast and torch.compile.
 
 Same arithmetic, another rounding: σ(x) = 1 / (1 + e^{−x}) and libm's (vectorised) expf and
 tanhf, so values agree with torch's to float32 rounding (tests/test_fused_steps.py,
@@ -92,7 +94,7 @@ _loaded: list[Loaded] = []
 
 def load() -> Loaded:
     """The loops for this process: built (or found built) once, checked against torch's kernels
-    and timed against them; the outcome is kept for the process."""
+    and timed against them (unless $RNN_TUI_NATIVE=on); the outcome is kept for the process."""
     with _lock:
         if not _loaded:
             started = time.perf_counter()
@@ -121,6 +123,10 @@ def in_use() -> bool:
 
 def _off() -> bool:
     return os.environ.get(NATIVE_ENV, "").strip().lower() == "off"
+
+
+def _forced() -> bool:
+    return os.environ.get(NATIVE_ENV, "").strip().lower() == "on"
 
 
 def loops_for(x) -> ctypes.CDLL | None:
@@ -159,6 +165,8 @@ def _load() -> tuple[ctypes.CDLL | None, str]:
 
     if not agrees(lib):
         return None, "element-wise steps in torch: the C loops disagreed with torch's kernels here"
+    if _forced():  # asked for: no timing, whose outcome a busy machine can turn either way
+        return lib, f"element-wise steps fused in C loops ({built}; ${NATIVE_ENV}=on, not timed)"
     ours, theirs = timed(lib)
     times = f"timed here on a GRU step: {ours:.0f} µs against {theirs:.0f} µs in torch"
     if ours >= theirs:
