@@ -4,7 +4,6 @@ import json
 import platform
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -55,19 +54,16 @@ def test_errors_pass_through(tmp_path):
         corpus_stats(top=-1)
 
 
-def test_a_megabyte_in_about_a_second(tmp_path):
+def test_a_megabyte_is_counted_whole(tmp_path):
+    """Its speed is benchmarks/bench_scale.py's to measure (a stopwatch here reads the load)."""
     from rnn_tui.data.sources import read_text
 
     path = tmp_path / "big.txt"
     path.write_text(read_text("timemachine") * 6)  # ≈ 1.07 MB
     assert path.stat().st_size > 1_000_000
-    start = time.perf_counter()
     stats = corpus_stats(str(path), token="char")
-    elapsed = time.perf_counter() - start
     assert stats["num_tokens"] == 6 * 170580
     assert stats["top_ngrams"]["3"][0][1] == 6 * 3629
-    # ~0.45 s measured on the 2-core box; the bound leaves room for a loaded machine.
-    assert elapsed < 2.0
 
 
 # Run in a child (the allocator setting is process-wide): after a 20 MiB block is freed, glibc
