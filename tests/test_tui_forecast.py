@@ -783,8 +783,14 @@ def test_best_follows_the_metric_shown_and_the_season_is_named() -> None:
     row = table_text(error_table(views, "mape")).splitlines()[1].split()
     assert row[-1] == "naive" and row[:4] == ["1", "50.0", "10.0", "30.0"]
     assert "season m=12" in table_text(error_table(views, "mse"))
-    assert "naive wins by MAPE" in verdict(views, "mape").plain
-    assert "seasonal naive (m=12) 3" in verdict(views, "rmse").plain
+    # Every figure in the metric the winner was chosen by (RMSE figures beside a MAPE winner
+    # read as percentages).
+    said = "k = 1: naive wins by MAPE — 10.0% (vs seasonal naive (m=12) 30.0%, mlp 50.0%)"
+    assert verdict(views, "mape").plain.splitlines()[0] == said
+    said = "k = 1: mlp wins by RMSE — 1 (vs naive 2, seasonal naive (m=12) 3)"
+    assert verdict(views, "rmse").plain.splitlines()[0] == said
+    said = "k = 1: mlp wins by MSE — 1 (vs naive 4, seasonal naive (m=12) 9)"
+    assert verdict(views, "mse").plain.splitlines()[0] == said
     del errors[1]["seasonal_naive"]
     views["ar"].period = None
     assert "no season found: no seasonal-naive baseline" in verdict(views).plain

@@ -168,8 +168,8 @@ def error_table(
 
 
 def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
-    """Plainly, who wins by `metric` one step ahead and at the longest horizon, with RMSE and
-    MAPE."""
+    """Plainly, who wins by `metric` one step ahead and at the longest horizon, with every
+    predictor's error in that same metric (the table's)."""
     _, horizons = error_rows(views)
     period = next(iter(views.values())).period
     text = Text()
@@ -178,18 +178,17 @@ def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
         best = best_of(row, metric)
         if best is None:
             continue
-        name = _said(best, period)
-        e = row[best]
-        others = ", ".join(
-            f"{_said(n, period)} {_fmt('rmse', r['rmse'])}" for n, r in row.items() if n != best
-        )
+        unit = "%" if metric == "mape" else ""
+
+        def said(n: str) -> str:
+            shown = _fmt(metric, row[n].get(metric))
+            return shown + unit if shown != "–" else shown
+
+        others = ", ".join(f"{_said(n, period)} {said(n)}" for n in row if n != best)
         text.append(f"k = {k}: ", style="bold")
-        text.append(f"{name} wins" + (" by MAPE" if metric == "mape" else ""), style="bold green")
-        text.append(
-            f" — RMSE {_fmt('rmse', e['rmse'])}, MAPE {_fmt('mape', e['mape'])}%"
-            + (f" (vs {others})" if others else "")
-            + "\n"
-        )
+        title = METRIC_TITLES[metric].split()[0]
+        text.append(f"{_said(best, period)} wins by {title}", style="bold green")
+        text.append(f" — {said(best)}" + (f" (vs {others})" if others else "") + "\n")
     if no_season(views):
         text.append(no_season(views) + "\n", style="dim")
     return text
