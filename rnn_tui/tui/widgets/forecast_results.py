@@ -167,6 +167,11 @@ def error_table(
     return table
 
 
+def _in_metric(errors: Mapping[str, float], metric: str) -> str:
+    shown = _fmt(metric, errors.get(metric))
+    return shown + "%" if metric == "mape" and shown != "–" else shown
+
+
 def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
     """Plainly, who wins by `metric` one step ahead and at the longest horizon, with every
     predictor's error in that same metric (the table's)."""
@@ -178,17 +183,14 @@ def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
         best = best_of(row, metric)
         if best is None:
             continue
-        unit = "%" if metric == "mape" else ""
-
-        def said(n: str) -> str:
-            shown = _fmt(metric, row[n].get(metric))
-            return shown + unit if shown != "–" else shown
-
-        others = ", ".join(f"{_said(n, period)} {said(n)}" for n in row if n != best)
+        others = ", ".join(
+            f"{_said(n, period)} {_in_metric(row[n], metric)}" for n in row if n != best
+        )
         text.append(f"k = {k}: ", style="bold")
         title = METRIC_TITLES[metric].split()[0]
         text.append(f"{_said(best, period)} wins by {title}", style="bold green")
-        text.append(f" — {said(best)}" + (f" (vs {others})" if others else "") + "\n")
+        text.append(f" — {_in_metric(row[best], metric)}" + (f" (vs {others})" if others else ""))
+        text.append("\n")
     if no_season(views):
         text.append(no_season(views) + "\n", style="dim")
     return text
