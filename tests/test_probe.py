@@ -129,6 +129,22 @@ def test_small_weights_vanish_large_explode_and_the_rate_is_the_radius() -> None
     assert decay_rate(large.norms) == pytest.approx(1.2, rel=1e-6)
 
 
+@pytest.mark.parametrize(
+    ("norms", "rate"),
+    [
+        ([8.0, 1.0, 1.0, 1.0], 2.0),  # g_1/g_T = 8 over 3 steps: ×2 a step, whatever the shape
+        ([0.0, 4.0, 2.0, 1.0], 2.0),  # underflowed at t = 1: from the first positive norm
+        ([math.inf, 4.0, 2.0, 0.0], 2.0),  # overflowed, and underflowed at T
+        ([1e-300, 1.0, 1e300], 1e-300),  # a ratio of 1e-600, past float's range
+        ([3.0], None),
+        ([0.0, math.nan, 2.0], None),
+    ],
+)
+def test_the_rate_is_the_ratio_shown_beside_it_per_step(norms, rate) -> None:
+    """The Gradients screen shows g_1/g_T and ×r/step side by side: r^{T−1} is that ratio."""
+    assert decay_rate(norms) == (rate if rate is None else pytest.approx(rate, rel=1e-9))
+
+
 @pytest.mark.parametrize("kind", CELLS)
 def test_autograd_matches_finite_differences_on_a_tiny_cell(kind) -> None:
     cell = fresh_cell(kind, hidden=3, inputs=2, init_scale=0.9, seed=3)

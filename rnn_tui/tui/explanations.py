@@ -218,7 +218,8 @@ GRADIENTS = Explanation(
         ("one product", "x W_xh + h W_hh = concat(x, h) · concat(W_xh, W_hh)"),
     ),
     note=(
-        "ρ(W): the spectral radius, the largest |eigenvalue|; θ: clipping threshold; ∂⁺: the "
+        "ρ(W): the spectral radius, the largest |eigenvalue|; ×r/step: (‖g_1‖/‖g_T‖)^{1/(T−1)}, "
+        "g_t = ∂L_T/∂h_t; θ: clipping threshold; ∂⁺: the "
         "direct dependence only (h_{t−1} held fixed); h_t: one example's state, a row of H_t. "
         "Z_t ≈ 1 (GRU) carries the state, and F_t ≈ 1 with I_t ≈ 0 (LSTM) the memory C, and "
         "their gradients, through a step unchanged. A concise gru (nn.GRU) applies R_t after "
