@@ -42,7 +42,7 @@ class FooterApp(App[None]):
 
 
 def line(app: App) -> str:
-    return app.query_one(AppFooter).render_line(0).text
+    return app.screen.query_one(AppFooter).render_line(0).text
 
 
 async def test_disabled_and_grouped_keys_are_drawn_like_textuals() -> None:
@@ -90,3 +90,28 @@ async def test_a_click_on_the_palette_key_opens_the_palette() -> None:
         await pilot.click(AppFooter, offset=(start + 1, 0))
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_at_80_columns_each_screen_keeps_the_key_to_its_other_panels(tui) -> None:
+    """At 80×24 one plot or panel shows: the key that shows the others stays in the footer
+    (other keys give way first), and the screen keys take `1-7 screens` to leave room."""
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        for mode, kept in (
+            ("train", ["v Next plot"]),
+            ("forecast", ["t Metric", "v Next plot"]),
+            ("classify", ["v Matrix"]),
+        ):
+            await tui.open_screen(pilot, mode)
+            text = line(app)
+            assert all(key in text for key in kept), text
+            assert text.rstrip().endswith("? Help 1-7 screens e Explain")
+            # Each end of the range is its screen's key, as a click.
+            footer = app.screen.query_one(AppFooter)
+            ends = [key.key for _, _, key in footer.shown_keys() if key.action.startswith("show")]
+            assert ends == ["1", "7"]
+        await tui.open_screen(pilot, "gradients")  # all its keys fit: the keys one by one
+        assert line(app).rstrip().endswith("? Help 1 2 3 4 5 6 7 screens e Explain")
+        await pilot.click(AppFooter, offset=(line(app).index("1 2 3"), 0))
+        await tui.settle(pilot)
+        assert app.current_mode == "dataset"

@@ -48,6 +48,7 @@ class FooterUnit:
     keys: tuple[FooterKey, ...]
     label: str | None = None  # a group's description
     compact_group: bool = False  # Binding.Group(compact=True): its keys drawn without gaps
+    kept: bool = False  # one of the screen's FOOTER_KEPT: gives way after its other keys
 
     @property
     def is_global(self) -> bool:
@@ -64,6 +65,7 @@ def footer_units(screen: Screen) -> tuple[list[FooterUnit], FooterKey | None]:
     command palette's key."""
     app = screen.app
     active = screen.active_bindings
+    kept_actions = getattr(screen, "FOOTER_KEPT", ())
     by_action: defaultdict[str, list[FooterKey]] = defaultdict(list)
     groups: dict[str, object] = {}
     for _, binding, enabled, tooltip in active.values():
@@ -85,7 +87,7 @@ def footer_units(screen: Screen) -> tuple[list[FooterUnit], FooterKey | None]:
         if group is not None and len(firsts) > 1:
             units.append(FooterUnit(firsts, group.description, group.compact))
         else:
-            units.extend(FooterUnit((key,)) for key in firsts)
+            units.extend(FooterUnit((key,), kept=key.action in kept_actions) for key in firsts)
     palette = None
     if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in active:
         _, binding, enabled, tooltip = active[app.COMMAND_PALETTE_BINDING]
@@ -100,10 +102,21 @@ def footer_units(screen: Screen) -> tuple[list[FooterUnit], FooterKey | None]:
     return units, palette
 
 
-def unit_pieces(unit: FooterUnit, compact: bool) -> list[Piece]:
+def unit_pieces(unit: FooterUnit, compact: bool, condensed: bool = False) -> list[Piece]:
     """A unit's cells as Textual's Footer lays them out: a key ` k ` then `Description ` (wide)
     or `k Description` and a one-column margin (compact); a group's keys one column apart, its
-    label and a margin after them."""
+    label and a margin after them. `condensed`: a group of three or more keys as its first and
+    last, `1-7 screens` (each end still a click on its key)."""
+    if condensed and unit.label is not None and len(unit.keys) > 2:
+        first, last = unit.keys[0], unit.keys[-1]
+        return [
+            (first.display, "key", first),
+            ("-", "key", None),
+            (last.display, "key", last),
+            (" ", "gap", None),
+            (unit.label, "label", None),
+            (" ", "gap", None),
+        ]
     if unit.label is None:
         (key,) = unit.keys
         if not key.description:
@@ -141,18 +154,21 @@ def width_of(pieces: list[Piece]) -> int:
     return sum(len(text) for text, _, _ in pieces)
 
 
-def fit(units: list[FooterUnit], widths: list[int], room: int) -> list[bool]:
+def fit(units: list[FooterUnit], widths: list[int], room: int, narrow: bool = False) -> list[bool]:
     """Which units show: where the line is too narrow, the screen's and the focused widget's
-    keys give way from the right; the help, screen and explain keys stay (the help lists
-    every key). The last unit's last column is a blank: it may go past the room."""
+    keys give way from the right, and on a `narrow` (compact) line those the screen keeps
+    (FOOTER_KEPT: e.g. the key that shows the next plot where only one fits) last; the help,
+    screen and explain keys stay (the help lists every key). The last unit's last column is a
+    blank: it may go past the room."""
     shown = [True] * len(units)
     overflow = sum(widths) - 1 - room
-    for index in reversed(range(len(units))):
-        if overflow <= 0:
-            break
-        if not units[index].is_global:
-            shown[index] = False
-            overflow -= widths[index]
+    for kept in (False, True) if narrow else (None,):
+        for index in reversed(range(len(units))):
+            if overflow <= 0:
+                return shown
+            if not units[index].is_global and kept in (None, units[index].kept):
+                shown[index] = False
+                overflow -= widths[index]
     return shown
 
 
@@ -247,7 +263,10 @@ class AppFooter(Widget, can_focus=False):
             room -= width_of(pieces)
             runs.append((room, pieces))
         unit_runs = [unit_pieces(unit, self.compact) for unit in units]
-        shown = fit(units, [width_of(pieces) for pieces in unit_runs], room)
+        shown = fit(units, [width_of(pieces) for pieces in unit_runs], room, self.compact)
+        if self.compact and not all(shown):  # room for more keys: `1-7 screens`
+            unit_runs = [unit_pieces(unit, True, condensed=True) for unit in units]
+            shown = fit(units, [width_of(pieces) for pieces in unit_runs], room, True)
         x, left = 0, []
         for pieces, show in zip(unit_runs, shown, strict=True):
             if show:
