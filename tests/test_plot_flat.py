@@ -153,3 +153,35 @@ async def test_a_log_axis_over_300_decades_keeps_its_frame_and_short_labels(tigh
         assert any("┌" in row for row in rows) and any("└" in row for row in rows)
         labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
         assert len(labels) >= 2 and max(map(len, labels)) <= 6, labels
+
+
+def test_spread_keeps_both_ends_and_at_most_the_room() -> None:
+    from rnn_tui.tui.widgets.plot_ticks import spread
+
+    assert spread(20, 3) == [0, 10, 19] and spread(20, 6) == [0, 4, 8, 11, 15, 19]
+    assert spread(4, 6) == [0, 1, 2, 3] and spread(5, 1) == [0, 4]
+    for count in range(2, 60):
+        for most in range(1, 12):
+            kept = spread(count, most)
+            assert kept[0] == 0 and kept[-1] == count - 1 and len(kept) <= max(2, most)
+
+
+async def test_a_short_log_axis_labels_its_top_decade() -> None:
+    """At 80×24 the Flow tab's axis ran 1e-13 … 1e6 with three labels, 1e-13, 1e-06 and 10: the
+    top row, where the exploding gradient starts, had none."""
+
+    class LogPlot(App):
+        def compose(self) -> ComposeResult:
+            yield LinePlot(title="flow", xlabel="t", logy=True, nice_x=True)
+
+    app = LogPlot()
+    async with app.run_test(size=(50, 12)) as pilot:
+        plot = app.query_one(LinePlot)
+        t = np.arange(1.0, 101.0)
+        large = Series("ρ 2", t, 10.0 ** np.linspace(5.9, 0, 100), "red+")
+        small = Series("ρ 0.8", t, 10.0 ** np.linspace(-12.4, 0, 100), "cyan+")
+        plot.set_series([large, small])
+        await pilot.pause()
+        rows = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()).splitlines()
+        labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
+        assert labels[0] == "1M" and labels[-1] == "1e-13", labels

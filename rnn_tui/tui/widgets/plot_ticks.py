@@ -54,6 +54,15 @@ def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     return [float(e) for e in exponents], [format_power(e) for e in exponents]
 
 
+def spread(count: int, most: int) -> list[int]:
+    """At most `most` (at least 2) of the indices 0 … count − 1: the first, the last and, as
+    evenly as whole steps allow, between them; all where they fit."""
+    most = max(2, most)
+    if count <= most:
+        return list(range(count))
+    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
+
+
 _NICE_STEPS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
 
 
@@ -119,4 +128,12 @@ def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     return [lo, hi]  # a range narrower than a hundredth of the step asked for
 
 
-__all__ = ["axis_label", "format_power", "log_ticks", "nice_log_ticks", "nice_ticks", "value_label"]
+__all__ = [
+    "axis_label",
+    "format_power",
+    "log_ticks",
+    "nice_log_ticks",
+    "nice_ticks",
+    "spread",
+    "value_label",
+]
