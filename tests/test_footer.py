@@ -105,13 +105,17 @@ async def test_at_80_columns_each_screen_keeps_the_key_to_its_other_panels(tui) 
             await tui.open_screen(pilot, mode)
             text = line(app)
             assert all(key in text for key in kept), text
-            assert text.rstrip().endswith("? Help 1-7 screens e Explain")
             # Each end of the range is its screen's key, as a click.
             footer = app.screen.query_one(AppFooter)
             ends = [key.key for _, _, key in footer.shown_keys() if key.action.startswith("show")]
+            assert text.rstrip().endswith("? Help 1-7 screens e Explain")
             assert ends == ["1", "7"]
         await tui.open_screen(pilot, "gradients")  # all its keys fit: the keys one by one
         assert line(app).rstrip().endswith("? Help 1 2 3 4 5 6 7 screens e Explain")
         await pilot.click(AppFooter, offset=(line(app).index("1 2 3"), 0))
         await tui.settle(pilot)
         assert app.current_mode == "dataset"
+        # Translate's field has the focus: the function keys, and ctrl+g to the final beam.
+        await tui.open_screen(pilot, "translate")
+        text = line(app).rstrip()
+        assert "^g Beam/Attn" in text and text.endswith("f1 Help f2-f8 screens f9 Explain")

@@ -218,7 +218,7 @@ directory. Pickle files (`.pt`) are refused: loading one could run code.
         yield AppFooter()
 
     def on_mount(self) -> None:
-        self.query_one("#gen-top", TopTokens).border_title = "next token"
+        self.query_one("#gen-top", TopTokens).border_title = "next token, before T"
         self.refresh_checkpoints()
 
     def checkpoints_found(self, count: int) -> str:

@@ -104,6 +104,8 @@ class TranslateScreen(ConsoleScreen):
     TASK = "seq2seq"
     loader = staticmethod(load_translator)
 
+    # Kept in a narrow footer: the one way to the final beam of an attention model.
+    FOOTER_KEPT = ("toggle_view",)
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+t",
@@ -121,7 +123,7 @@ class TranslateScreen(ConsoleScreen):
         Binding(
             "ctrl+g",
             "toggle_view",
-            "Beam/Attention",
+            "Beam/Attn",
             tooltip="show the selected sentence's final beam or its attention heatmap",
         ),
         # In a text field ↑ ↓ have no use: they pick the heatmap's word, as the panel says.

@@ -216,7 +216,8 @@ class FittedTable(SteadyTable):
 
 
 class SentenceTable(FittedTable):
-    """One row per sentence: number, source (as the model reads it), greedy, beam, BLEU."""
+    """One row per sentence: number, source (as the model reads it), greedy, beam, the beam's
+    BLEU."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -237,8 +238,8 @@ class SentenceTable(FittedTable):
             ("greedy", 0.35),
             (f"beam k={self.beam_size}", 0.35),
         ]
-        if self.with_bleu:
-            spec.append(("BLEU", 5))
+        if self.with_bleu:  # the beam's: the greedy text's is on the detail line
+            spec.append(("beam BLEU", 9))
         return spec
 
     def cells(self, row: ResultRow) -> list[Text | str]:
