@@ -422,3 +422,43 @@ def test_a_field_of_the_wrong_type_or_range_gets_a_note(
     assert main(["runs", "--dir", str(root)]) == 0
     out = capsys.readouterr().out
     assert f"note: lm-gru-recorded: {entry['notes'][0]}" in out
+
+
+def test_a_run_that_is_over_is_read_again_only_when_its_files_change(tmp_path, monkeypatch):
+    """The Train screen lists the folder every few seconds: a finished run's files are read
+    once, then again whenever any of them changes, however it changes."""
+    from rnn_tui.runs import listing
+
+    root, run = _recorded_copy(tmp_path)
+    reads: list[str] = []
+    run_entry = listing.run_entry
+
+    def counted(folder):
+        reads.append(folder.name)
+        return run_entry(folder)
+
+    monkeypatch.setattr(listing, "run_entry", counted)
+    (first,) = list_runs(root)
+    first["notes"].append("changed by a caller")  # a copy: the next listing is untouched
+    (again,) = list_runs(root)
+    assert reads == ["lm-gru-recorded"] and "changed by a caller" not in again["notes"]
+    assert again["epoch"] == 12 and again["status"] == "finished"
+
+    epoch = {"event": "epoch", "time": 1790000300.0, "epoch": 13, "epochs": 13, "val_ppl": 5.5}
+    with open(run / "metrics.jsonl", "a") as f:  # appended
+        f.write(json.dumps(epoch) + "\n")
+    assert list_runs(root)[0]["epoch"] == 13
+    status = {"status": "stopped", "message": "by hand", "updated": 1790000301.0}
+    (run / "status.new").write_text(json.dumps(status))
+    os.replace(run / "status.new", run / "status.json")  # replaced, as the trainer writes it
+    assert list_runs(root)[0]["status"] == "stopped"
+    text = (run / "config.json").read_text()
+    (run / "config.json").write_text(text.replace('"epochs": 12', '"epochs": 99'))
+    os.utime(run / "config.json", ns=(1, 1))  # edited in place, whatever its time says
+    assert list_runs(root)[0]["epochs"] == 99
+    assert reads == ["lm-gru-recorded"] * 4
+    list_runs(root)
+    assert len(reads) == 4
+
+    shutil.rmtree(run)
+    assert list_runs(root) == [] and run not in listing._entries

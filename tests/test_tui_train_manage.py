@@ -315,3 +315,22 @@ async def test_the_focused_run_list_keeps_its_order_while_runs_write(runs, tui, 
         for _ in range(40):
             await pilot.pause(0.05)
         assert order()[0].endswith("lm-rnn-running")
+
+
+async def test_the_run_list_is_rescanned_only_while_its_screen_is_shown(runs, tui, train_app):
+    """Its 5-second rescan read every run's files while another screen was shown (5 % of a
+    core with 1,500 runs); now it waits, and coming back rescans at once."""
+    async with train_app().run_test(size=(120, 40)) as pilot:
+        screen = await highlight(pilot, tui, "lm-gru-recorded")  # the run list shown
+        scans: list[str] = []
+        screen.refresh_runs = lambda: scans.append(pilot.app.current_mode)
+        screen._auto_refresh_runs()
+        assert scans == ["train"]
+        await pilot.press("escape")
+        await tui.open_screen(pilot, "gradients")
+        screen._auto_refresh_runs()  # its timer, firing while Gradients is shown
+        assert scans == ["train"]
+        await pilot.press("escape")
+        await pilot.press("2")
+        await tui.settle(pilot)
+        assert pilot.app.screen is screen and scans == ["train", "train"]

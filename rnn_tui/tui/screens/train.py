@@ -331,7 +331,12 @@ reference).
         if self.open_run(entry["path"]):
             self.notify(f"following {entry['name']}, still {entry['status']}", markup=False)
 
+    def on_screen_resume(self) -> None:
+        self._auto_refresh_runs()  # not rescanned while away: at once, not up to 5 s later
+
     def _auto_refresh_runs(self) -> None:
+        if not self.is_current:  # another screen is shown: its timer keeps running
+            return
         side = self.query_one(TrainSide)
         if (side.display and side.active == "tab-runs") or self.query_one(RunView).table_shown:
             self.refresh_runs()
