@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rnn_tui.data.errors import DataError, nothing_left
-from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
+from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS, check_options
 from rnn_tui.data.sources import BUNDLED_CORPORA, read_text, split_lines
 from rnn_tui.data.vocab import Vocab
 
@@ -82,12 +82,7 @@ def load_corpus(
     The vocabulary is built from every token (as d2l does); `flat` and `ids` are then cut to the
     first `max_tokens` when it is positive. `cancelled` is polled while a pipe is waited on.
     """
-    if token not in TOKEN_LEVELS:
-        raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
-    if mode not in CLEAN_MODES:
-        raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
-    if min_freq < 0:
-        raise DataError(f"min_freq must be 0 or more, got {min_freq}")
+    check_options(token, mode, min_freq)
     text = read_text(source, encoding, cancelled=cancelled)
     lines = [clean_line(line, mode) for line in split_lines(text)]
     tokens = tokenize(lines, token)

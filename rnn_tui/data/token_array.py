@@ -28,7 +28,7 @@ import numpy as np
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.first_seen import WORD_PIECE, FirstSeenIndex
 from rnn_tui.data.hashed_words import HashCollision
-from rnn_tui.data.kinds import CLEAN_MODES, TOKEN_LEVELS
+from rnn_tui.data.kinds import check_options
 from rnn_tui.data.token_list import TokenList
 from rnn_tui.data.vocab import Vocab, count_order
 
@@ -59,16 +59,6 @@ def compact_dtype(size: int) -> np.dtype:
     if size <= 1 << 32:
         return np.dtype(np.uint32)
     raise DataError(f"{size:,} distinct tokens: too many for a token array")
-
-
-def check_options(token: str, mode: str, min_freq: int = 0) -> None:
-    """DataError for a token level, cleaning mode or min_freq `load_corpus` refuses."""
-    if token not in TOKEN_LEVELS:
-        raise DataError(f"unknown token level {token!r} (choose from {', '.join(TOKEN_LEVELS)})")
-    if mode not in CLEAN_MODES:
-        raise DataError(f"unknown cleaning mode {mode!r} (choose from {', '.join(CLEAN_MODES)})")
-    if min_freq < 0:
-        raise DataError(f"min_freq must be 0 or more, got {min_freq}")
 
 
 def count_lines(text: str) -> int:
