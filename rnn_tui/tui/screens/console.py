@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 
 from textual import events, on, work
 from textual.app import App
+from textual.binding import Binding
 from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -339,4 +340,40 @@ class ConsoleScreen(ModeScreen):
         self.picker.open_list()
 
 
-__all__ = ["WIDE", "ConsoleScreen", "JobWaiting", "ModelLoaded", "Request", "model_cache"]
+def checkpoint_bindings(listed: str) -> list[Binding]:
+    """The checkpoint picker's keys (ConsoleScreen's actions), for a screen's BINDINGS after its
+    own keys, so a narrow footer drops them first; `listed` says which checkpoints the list
+    holds."""
+    return [
+        Binding(
+            "ctrl+r",
+            "refresh",
+            "Refresh",
+            tooltip="look for checkpoints again (shipped ones and every run's)",
+        ),
+        Binding(
+            "ctrl+o",
+            "open_path",
+            "Path",
+            show=False,
+            tooltip="type the path of a checkpoint or a run directory, then enter",
+        ),
+        Binding(
+            "ctrl+l",
+            "choose_checkpoint",
+            "Checkpoint",
+            show=False,
+            tooltip=f"open the list of {listed}",
+        ),
+    ]
+
+
+__all__ = [
+    "WIDE",
+    "ConsoleScreen",
+    "JobWaiting",
+    "ModelLoaded",
+    "Request",
+    "checkpoint_bindings",
+    "model_cache",
+]

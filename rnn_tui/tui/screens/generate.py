@@ -35,7 +35,7 @@ from rnn_tui.decode.options import (
 )
 from rnn_tui.runs.discover import describe
 from rnn_tui.tui import explanations
-from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded
+from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded, checkpoint_bindings
 from rnn_tui.tui.screens.generate_job import (
     Generation,
     GenerationStarted,
@@ -118,26 +118,7 @@ class GenerateScreen(ConsoleScreen):
             "Greedy/sample",
             tooltip="switch between greedy decoding and sampling",
         ),
-        Binding(
-            "ctrl+r",
-            "refresh",
-            "Refresh",
-            tooltip="look for checkpoints again (shipped ones and every run's)",
-        ),
-        Binding(
-            "ctrl+o",
-            "open_path",
-            "Path",
-            show=False,
-            tooltip="type the path of a checkpoint or a run directory, then enter",
-        ),
-        Binding(
-            "ctrl+l",
-            "choose_checkpoint",
-            "Checkpoint",
-            show=False,
-            tooltip="open the list of checkpoints",
-        ),
+        *checkpoint_bindings("checkpoints"),
     ]
 
     GUIDE = """\

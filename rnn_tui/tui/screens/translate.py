@@ -35,7 +35,7 @@ from rnn_tui.decode.options import (
 from rnn_tui.decode.translate_text import TranslateError, parse_line
 from rnn_tui.decode.worked_example import worked_example_summary
 from rnn_tui.tui import explanations
-from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded
+from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded, checkpoint_bindings
 from rnn_tui.tui.screens.translate_job import (
     Outcome,
     SentencesTranslated,
@@ -129,26 +129,7 @@ class TranslateScreen(ConsoleScreen):
         # In a text field ↑ ↓ have no use: they pick the heatmap's word, as the panel says.
         Binding("up", "word(-1)", "Previous word", show=False),
         Binding("down", "word(1)", "Next word", show=False),
-        Binding(
-            "ctrl+r",
-            "refresh",
-            "Refresh",
-            tooltip="look for checkpoints again (shipped ones and every run's)",
-        ),
-        Binding(
-            "ctrl+o",
-            "open_path",
-            "Path",
-            show=False,
-            tooltip="type the path of a checkpoint or a run directory, then enter",
-        ),
-        Binding(
-            "ctrl+l",
-            "choose_checkpoint",
-            "Checkpoint",
-            show=False,
-            tooltip="open the list of seq2seq checkpoints",
-        ),
+        *checkpoint_bindings("seq2seq checkpoints"),
     ]
 
     GUIDE = """\
