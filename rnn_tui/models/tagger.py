@@ -16,55 +16,26 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from rnn_tui.models.base import ModelError
-from rnn_tui.models.classifier import config_int
-from rnn_tui.models.concise import RNN_LAYERS
-from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS, TAGGER_MODEL
-from rnn_tui.quoting import quoted
+from rnn_tui.models.names import TAGGER_MODEL
+from rnn_tui.models.reader import RecurrentReader, build_reader
 
 EVAL_BATCH = 256  # windows per forward pass when tagging a long stream
 
 
-class SequenceTagger(nn.Module):
+class SequenceTagger(RecurrentReader):
     """(embedding or one-hot) → recurrent layers → Linear on every step's output."""
 
-    def __init__(
-        self,
-        kind: str,
-        vocab_size: int,
-        tags: int,
-        hidden: int,
-        layers: int = 1,
-        bidirectional: bool = False,
-        embed: int = 0,
-    ) -> None:
-        super().__init__()
-        self.kind, self.vocab_size, self.tags = kind, vocab_size, tags
-        self.hidden, self.layers, self.bidirectional, self.embed = (
-            hidden,
-            layers,
-            bidirectional,
-            embed,
-        )
-        self.embedding = nn.Embedding(vocab_size, embed) if embed > 0 else None
-        self.rnn = RNN_LAYERS[kind](
-            embed if embed > 0 else vocab_size,
-            hidden,
-            num_layers=layers,
-            bidirectional=bidirectional,
-            batch_first=True,
-        )
-        self.linear = nn.Linear(hidden * (2 if bidirectional else 1), tags)
+    MODEL = TAGGER_MODEL
+    OUTPUTS = "tags"
+
+    @property
+    def tags(self) -> int:
+        return self.outputs
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Tag logits (B, T, tags) for ids X (B, T): one per step, from that step's output."""
-        if self.embedding is not None:
-            inputs = self.embedding(X)
-        else:
-            inputs = F.one_hot(X, self.vocab_size).to(self.linear.weight.dtype)
-        output, _ = self.rnn(inputs)  # (B, T, hidden · directions): every step, not h_T
+        output, _ = self.rnn(self.inputs(X))  # (B, T, hidden · directions): every step, not h_T
         return self.linear(output)
 
     @torch.no_grad()
@@ -95,41 +66,11 @@ class SequenceTagger(nn.Module):
                 total += float(F.cross_entropy(logits.reshape(-1, self.tags), y, reduction="sum"))
         return out.numpy(), (total / max(1, len(stream)) if gold is not None else None)
 
-    def config(self) -> dict:
-        return {
-            "model": TAGGER_MODEL,
-            "kind": self.kind,
-            "vocab_size": self.vocab_size,
-            "tags": self.tags,
-            "hidden": self.hidden,
-            "layers": self.layers,
-            "bidirectional": self.bidirectional,
-            "embed": self.embed,
-        }
-
 
 def build_tagger(config: Mapping) -> SequenceTagger:
     """A fresh tagger for `config` (SequenceTagger.config()'s keys); ModelError (one line) for
     anything missing, unknown or out of range."""
-    allowed = {"model", "kind", "vocab_size", "tags", "hidden", "layers", "bidirectional", "embed"}
-    unknown = sorted(set(config) - allowed)
-    if unknown:
-        raise ModelError(f"unknown tagger config key(s): {', '.join(map(str, unknown))}")
-    kind = config.get("kind")
-    if kind not in CLASSIFIER_KINDS:
-        raise ModelError(f"unknown tagger {kind!r} (choose from {', '.join(CLASSIFIER_KINDS)})")
-    bidirectional = config.get("bidirectional", False)
-    if not isinstance(bidirectional, bool):
-        raise ModelError(f"bidirectional must be true or false (got {quoted(bidirectional)})")
-    return SequenceTagger(
-        kind,
-        config_int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),
-        config_int(config, "tags", 2, MAX_CLASSES),
-        config_int(config, "hidden", 1, SIZE_LIMITS["hidden"]),
-        config_int({"layers": config.get("layers", 1)}, "layers", 1, SIZE_LIMITS["layers"]),
-        bidirectional,
-        config_int({"embed": config.get("embed", 0)}, "embed", 0, SIZE_LIMITS["embed"]),
-    )
+    return build_reader(SequenceTagger, config, "tagger")
 
 
 __all__ = ["SequenceTagger", "build_tagger"]

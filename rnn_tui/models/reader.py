@@ -1,0 +1,116 @@
+"""The front the many-to-one classifier and the many-to-many tagger share: token ids, embedded
+or one-hot (as d2l's RNNs read them), through recurrent layers (nn.RNN, nn.GRU or nn.LSTM, one
+or two directions), and a linear layer over the hidden units (d2l §8.4's shapes):
+
+    H = RNN(x_1, …, x_T),   logits = W h + b
+
+A subclass names the linear layer's width (`OUTPUTS`: "classes", "tags") and decides which h
+the layer reads: the final state (classifier.py) or every step's output (tagger.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, TypeVar
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from rnn_tui.models.base import ModelError
+from rnn_tui.models.concise import RNN_LAYERS
+from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS
+from rnn_tui.quoting import quoted
+
+
+class RecurrentReader(nn.Module):
+    """(embedding or one-hot) → recurrent layers → Linear(hidden · directions, outputs)."""
+
+    MODEL: ClassVar[str]  # a model_config's "model"
+    OUTPUTS: ClassVar[str]  # the config key of the linear layer's width
+
+    def __init__(
+        self,
+        kind: str,
+        vocab_size: int,
+        outputs: int,
+        hidden: int,
+        layers: int = 1,
+        bidirectional: bool = False,
+        embed: int = 0,
+    ) -> None:
+        super().__init__()
+        self.kind, self.vocab_size, self.outputs = kind, vocab_size, outputs
+        self.hidden, self.layers, self.bidirectional, self.embed = (
+            hidden,
+            layers,
+            bidirectional,
+            embed,
+        )
+        self.embedding = nn.Embedding(vocab_size, embed) if embed > 0 else None
+        self.rnn = RNN_LAYERS[kind](
+            embed if embed > 0 else vocab_size,
+            hidden,
+            num_layers=layers,
+            bidirectional=bidirectional,
+            batch_first=True,
+        )
+        self.linear = nn.Linear(hidden * (2 if bidirectional else 1), outputs)
+
+    def inputs(self, X: torch.Tensor) -> torch.Tensor:
+        """(B, T, embed or vocab_size): the ids X (B, T) embedded, or one-hot."""
+        if self.embedding is not None:
+            return self.embedding(X)
+        return F.one_hot(X, self.vocab_size).to(self.linear.weight.dtype)
+
+    def config(self) -> dict:
+        return {
+            "model": self.MODEL,
+            "kind": self.kind,
+            "vocab_size": self.vocab_size,
+            self.OUTPUTS: self.outputs,
+            "hidden": self.hidden,
+            "layers": self.layers,
+            "bidirectional": self.bidirectional,
+            "embed": self.embed,
+        }
+
+
+def config_int(config: Mapping, key: str, lowest: int, highest: int) -> int:
+    """config[key] as an integer in [lowest, highest]; ModelError (one line) otherwise."""
+    value = config.get(key)
+    if isinstance(value, bool) or not isinstance(value, int) or not lowest <= value <= highest:
+        raise ModelError(
+            f"{key} must be an integer in [{lowest}, {highest:,}] (got {quoted(value)})"
+        )
+    return value
+
+
+R = TypeVar("R", bound=RecurrentReader)
+
+
+def build_reader(cls: type[R], config: Mapping, name: str) -> R:
+    """A fresh `cls` (called `name` in messages) for `config` (its config()'s keys); ModelError
+    (one line) for anything missing, unknown or out of range."""
+    allowed = {"model", "kind", "vocab_size", cls.OUTPUTS, "hidden", "layers"}
+    unknown = sorted(set(config) - allowed - {"bidirectional", "embed"})
+    if unknown:
+        raise ModelError(f"unknown {name} config key(s): {', '.join(map(str, unknown))}")
+    kind = config.get("kind")
+    if kind not in CLASSIFIER_KINDS:
+        raise ModelError(f"unknown {name} {kind!r} (choose from {', '.join(CLASSIFIER_KINDS)})")
+    bidirectional = config.get("bidirectional", False)
+    if not isinstance(bidirectional, bool):
+        raise ModelError(f"bidirectional must be true or false (got {quoted(bidirectional)})")
+    return cls(
+        kind,
+        config_int(config, "vocab_size", 1, SIZE_LIMITS["vocab_size"]),
+        config_int(config, cls.OUTPUTS, 2, MAX_CLASSES),
+        config_int(config, "hidden", 1, SIZE_LIMITS["hidden"]),
+        config_int({"layers": config.get("layers", 1)}, "layers", 1, SIZE_LIMITS["layers"]),
+        bidirectional,
+        config_int({"embed": config.get("embed", 0)}, "embed", 0, SIZE_LIMITS["embed"]),
+    )
+
+
+__all__ = ["RecurrentReader", "build_reader", "config_int"]
