@@ -6,8 +6,18 @@ import sys
 
 import pytest
 
-# Environment variables that change how Textual renders (theme, colours, animation).
-_TEXTUAL_ENV = ("TEXTUAL_THEME", "NO_COLOR", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_SYSTEM")
+# Environment variables that change how Textual renders (theme, colours, animation), and how
+# Rich prints (FORCE_COLOR, even "0", and TTY_COMPATIBLE make it take a pipe for a terminal).
+_TEXTUAL_ENV = (
+    "TEXTUAL_THEME",
+    "NO_COLOR",
+    "TEXTUAL_ANIMATIONS",
+    "TEXTUAL_COLOR_SYSTEM",
+    "FORCE_COLOR",
+    "TTY_COMPATIBLE",
+    "TTY_INTERACTIVE",
+    "CLICOLOR_FORCE",
+)
 
 
 @pytest.fixture(autouse=True)

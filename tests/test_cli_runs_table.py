@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -148,14 +149,19 @@ def test_too_narrow_for_every_column_the_date_goes_and_the_rest_stay_whole(shown
     assert "…" not in text
 
 
+@pytest.mark.parametrize("force_color", [None, "1"])
 def test_piped_without_a_width_every_row_is_one_line_with_its_whole_name(
-    tmp_path, monkeypatch, capsys
+    force_color, tmp_path, monkeypatch, capsys
 ):
-    """`rnn-tui runs | grep …`: no terminal and no $COLUMNS, so no fold at Rich's assumed 80."""
+    """`rnn-tui runs | grep …`: no terminal and no $COLUMNS, so no fold at Rich's assumed 80;
+    $FORCE_COLOR (which makes Rich take the pipe for a terminal) colours it, folds nothing."""
     long = {**ENTRIES[0], "name": "lm-lstm-scratch-bidirectional-" + "x" * 60}
     monkeypatch.setattr("rnn_tui.runs.listing.list_runs", lambda root: [long, *ENTRIES])
     monkeypatch.delenv("COLUMNS", raising=False)
+    if force_color:
+        monkeypatch.setenv("FORCE_COLOR", force_color)
     code, out, _ = call(["runs", "--dir", str(tmp_path)], capsys)
+    out = re.sub(r"\x1b\[[0-9;]*m", "", out)
     assert code == 0
     rows = [line for line in out.splitlines() if "12-02 00:33" in line]
     assert len(rows) == 5

@@ -74,6 +74,13 @@ def _cell(value: object, default: str = "?", style: str = "") -> Text:
     return Text(plain(value) if isinstance(value, str) and value else default, style=style)
 
 
+def _stdout_is_a_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced, or closed
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
 
     from rnn_tui.runs.listing import is_run_folder, list_runs
@@ -119,10 +126,11 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.cli.console import Console
 
     console = Console(highlight=False)
-    if not console.is_terminal and "COLUMNS" not in os.environ:
+    if not _stdout_is_a_tty() and "COLUMNS" not in os.environ:
         # Piped or redirected: whole names on one line each, for grep and copying, not
         # folded to the 80 columns Rich assumes without a terminal; no padding after a line's
-        # last character (the title was padded to the table's width).
+        # last character (the title was padded to the table's width). Asked of stdout, not
+        # Rich: $FORCE_COLOR makes Rich take a pipe for a terminal (its colours are kept).
         console = Console(highlight=False, width=_UNFOLDED)
         with console.capture() as table:
             console.print(_table(entries, plain(str(root)), console.width))
