@@ -85,8 +85,7 @@ class ClassifyScreen(SlotRunsScreen):
     WORKER_MODULES = ("rnn_tui.decode.classify", "rnn_tui.decode.tag")
     RUNS_TAB, NEW_TAB = "cl-tab-runs", "cl-tab-new"
 
-    # Kept in a narrow footer: at 80 columns one panel shows, and this key shows the others.
-    FOOTER_KEPT = ("cycle",)
+    FOOTER_KEPT = ("cycle",)  # a narrow footer keeps them: keys to panels not shown
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="train this part's runs with the form's options"),
         Binding("x", "stop", "Stop", tooltip="stop this part's runs: finish the batch, save"),

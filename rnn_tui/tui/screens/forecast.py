@@ -70,8 +70,7 @@ class ForecastScreen(SlotRunsScreen):
     WORKER_MODULES = ("rnn_tui.decode.forecast",)
     RUNS_TAB, NEW_TAB = "fc-tab-runs", "fc-tab-new"
 
-    # Kept in a narrow footer: at 80 columns one panel shows, and this key shows the others.
-    FOOTER_KEPT = ("next_panel", "next_metric")
+    FOOTER_KEPT = ("next_panel", "next_metric")  # a narrow footer keeps them: panels not shown
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="train the MLP and the latent model the form sets"),
         Binding("x", "stop", "Stop", tooltip="stop both runs: finish the batch, save, exit"),

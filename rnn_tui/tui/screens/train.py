@@ -70,8 +70,7 @@ class TrainScreen(RunActions, RunCompare, SideRunsScreen):
     AUTO_FOCUS = "#train-side Tabs"
     EXPLAIN = explanations.TRAIN
 
-    # Kept in a narrow footer: at 80 columns one panel shows, and this key shows the others.
-    FOOTER_KEPT = ("next_plot",)
+    FOOTER_KEPT = ("next_plot",)  # a narrow footer keeps them: keys to panels not shown
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", tooltip="start training with the form's options"),
         Binding("p", "pause", "Pause/Resume", tooltip="pause or resume the run shown"),

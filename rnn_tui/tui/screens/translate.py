@@ -104,8 +104,7 @@ class TranslateScreen(ConsoleScreen):
     TASK = "seq2seq"
     loader = staticmethod(load_translator)
 
-    # Kept in a narrow footer: the one way to the final beam of an attention model.
-    FOOTER_KEPT = ("toggle_view",)
+    FOOTER_KEPT = ("toggle_view",)  # a narrow footer keeps it: the way to the final beam
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "ctrl+t",

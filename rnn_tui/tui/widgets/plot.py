@@ -31,13 +31,7 @@ from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets import plot_ticks
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_legend import legend_hides, legend_lines, place_legend
-from rnn_tui.tui.widgets.plot_ticks import (
-    axis_label,
-    log_ticks,
-    nice_log_ticks,
-    nice_ticks,
-    spread,
-)
+from rnn_tui.tui.widgets.plot_ticks import axis_label, log_axis_ticks, nice_log_ticks, nice_ticks
 from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
 POINTS_PER_COLUMN = 2
@@ -298,14 +292,9 @@ class LinePlot(KeptFigurePlot):
             set_limits(lo - pad, hi + pad)
             return
         # Limits on the decades, so the first and last tick label are drawn.
-        ticks, tick_labels = log_ticks(lo, hi)
+        ticks, tick_labels = log_axis_ticks(lo, hi, room)
         set_limits(ticks[0], ticks[-1])
-        # More decades than rows for labels: plotext would pick which labels survive, and its
-        # pick changes from one process to the next. Both ends and decades evenly between them,
-        # the same every time: every k-th from the bottom left the top bare (an exploding
-        # gradient's 1e6 read off an axis that stopped at 10).
-        kept = spread(len(ticks), room)
-        set_ticks([ticks[i] for i in kept], [tick_labels[i] for i in kept])
+        set_ticks(ticks, tick_labels)
 
     # -- zoom and pan -----------------------------------------------------------------------
 

@@ -54,6 +54,16 @@ def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
     return [float(e) for e in exponents], [format_power(e) for e in exponents]
 
 
+def log_axis_ticks(lo: float, hi: float, room: int) -> tuple[list[float], list[str]]:
+    """log_ticks(lo, hi) cut to at most `room` labels: both ends and decades evenly between
+    them, the same every time (plotext's own pick of the labels that survive changes from one
+    process to the next; every k-th from the bottom left the top bare: an exploding gradient's
+    1e6 read off an axis that stopped at 10). The limits are the first and last decades."""
+    ticks, labels = log_ticks(lo, hi)
+    kept = spread(len(ticks), room)
+    return [ticks[i] for i in kept], [labels[i] for i in kept]
+
+
 def spread(count: int, most: int) -> list[int]:
     """At most `most` (at least 2) of the indices 0 … count − 1: the first, the last and, as
     evenly as whole steps allow, between them; all where they fit."""
@@ -131,6 +141,7 @@ def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
 __all__ = [
     "axis_label",
     "format_power",
+    "log_axis_ticks",
     "log_ticks",
     "nice_log_ticks",
     "nice_ticks",
