@@ -250,13 +250,19 @@ async def test_bad_seq2seq_values_are_marked_and_refuse_start(runs, tui, train_a
         (".", "pairs file . is a directory, not a file"),
         ("/dev/zero", "pairs file /dev/zero is a character device, not a file rnn-tui can read"),
         ("n" * 5000, "File name too long"),
+        ("EMPTY", "empty file: "),
+        ("BINARY", "not a text file (NUL byte at offset 5): "),
     ],
-    ids=["missing", "folder", "device", "too-long"],
+    ids=["missing", "folder", "device", "too-long", "empty", "binary"],
 )
 async def test_a_path_the_trainer_cannot_read_is_refused_under_the_form(
-    runs, tui, train_app, where, expected
+    runs, tui, train_app, where, expected, tmp_path
 ) -> None:
     """It was taken: a run folder was made and a trainer started, which then failed."""
+    if where in ("EMPTY", "BINARY"):
+        made = tmp_path / f"{where.lower()}.txt"
+        made.write_bytes(b"" if where == "EMPTY" else b"go .\t\x00va !\n" * 100)
+        where, expected = str(made), expected + str(made)
     calls: list = []
     app = train_app(command_builder=replay_builder(calls))
     async with app.run_test(size=(120, 40)) as pilot:
@@ -488,3 +494,12 @@ def test_epoch_labels_leave_a_space_before_the_text_at_any_epoch() -> None:
         "e1000 go .     → va !  ✓",
         "      i lost . → je .  ✗ j'ai perdu .",
     ]
+
+
+def test_a_utf16_file_is_not_taken_for_binary_where_the_encoding_says_so(tmp_path) -> None:
+    from rnn_tui.tui.widgets.train_form import _path_problem
+
+    made = tmp_path / "wide.txt"
+    made.write_text("the time traveller\n", encoding="utf-16-le")
+    assert _path_problem(str(made), "corpus file", wide=True) is None
+    assert _path_problem(str(made), "corpus file").startswith("not a text file (NUL byte at")

@@ -11,6 +11,7 @@ option's not-set value ("auto", "all") and is left out of the command line.
 
 from __future__ import annotations
 
+import stat
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -47,6 +48,9 @@ def form_options() -> list[str]:
     """Every option any task shows in the form, in declaration order (one row each)."""
     shown = {o.name for spec in TASKS.values() for o in spec.options if o.form}
     return [option.name for option in OPTIONS if option.name in shown]
+
+
+SNIFF_BYTES = 4096  # read of a typed corpus before a run starts: a binary file shows early
 
 
 def task_rows(task: str) -> list[str]:
@@ -160,6 +164,17 @@ class TrainForm(VerticalScroll, can_focus=False):
     def control(self, name: str) -> Input | Select:
         return self._controls[name]
 
+    def _wide_text(self) -> bool:
+        """Whether the encoding field names UTF-16 or UTF-32, whose text is full of NUL bytes."""
+        field = self._controls.get("encoding")
+        typed = field.value if isinstance(field, Input) else ""
+        return (
+            typed.strip()
+            .lower()
+            .replace("_", "-")
+            .startswith(("utf-16", "utf16", "utf-32", "utf32"))
+        )
+
     def set_value(self, name: str, value: object) -> None:
         """Set a field (tests and the palette); a text field takes the value's text."""
         widget = self.control(name)
@@ -239,7 +254,7 @@ class TrainForm(VerticalScroll, can_focus=False):
                         what = option.extra.get("file", "a file")
                         missing_paths.append(f"{name}: type the path of {what}")
                     else:
-                        problem = _path_problem(path, f"{name} file")
+                        problem = _path_problem(path, f"{name} file", self._wide_text())
                         if problem:
                             missing_paths.append(problem)
                     value = path
@@ -361,12 +376,23 @@ class TrainForm(VerticalScroll, can_focus=False):
         widget.set_class(error, "-error")
 
 
-def _path_problem(path: str, what: str) -> str | None:
-    """Why the trainer could not read `path` (missing, a folder, a device, a name too long),
-    from one stat and no read: refused under the form, not after a run folder was made and a
-    trainer started. A pipe passes: the trainer reads it once."""
+def _path_problem(path: str, what: str, wide: bool = False) -> str | None:
+    """Why the trainer could not read `path` (missing, a folder, a device, a name too long,
+    empty, binary: a NUL byte in its first 4 KiB where the encoding is not UTF-16/32, `wide`),
+    from one stat and one small read: refused under the form, not after a run folder was made
+    and a trainer started, as the trainer would say it. A pipe passes: the trainer reads it
+    once."""
+    file = expanded(path)
     try:
-        check_file(expanded(path), what)
+        st = check_file(file, what)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        if st.st_size == 0:
+            return f"empty file: {file}"
+        with open(file, "rb") as f:
+            nul = -1 if wide else f.read(SNIFF_BYTES).find(b"\x00")
     except FileProblem as exc:
         return str(exc)
-    return None
+    except OSError as exc:
+        return f"cannot read {what} {file}: {exc.strerror or exc}"
+    return f"not a text file (NUL byte at offset {nul:,}): {file}" if nul >= 0 else None
