@@ -497,9 +497,46 @@ def test_epoch_labels_leave_a_space_before_the_text_at_any_epoch() -> None:
 
 
 def test_a_utf16_file_is_not_taken_for_binary_where_the_encoding_says_so(tmp_path) -> None:
-    from rnn_tui.tui.widgets.train_form import _path_problem
+    from rnn_tui.tui.widgets.start_checks import path_problem as _path_problem
 
     made = tmp_path / "wide.txt"
     made.write_text("the time traveller\n", encoding="utf-16-le")
     assert _path_problem(str(made), "corpus file", wide=True) is None
     assert _path_problem(str(made), "corpus file").startswith("not a text file (NUL byte at")
+
+
+def test_cuda_on_a_cpu_build_of_torch_is_refused_before_a_trainer_starts(monkeypatch) -> None:
+    """The form offers cuda before torch is imported; once it is, a CPU build is named."""
+    import sys
+    from types import SimpleNamespace
+
+    from rnn_tui.tui.widgets.start_checks import device_problem
+
+    cpu = SimpleNamespace(__version__="2.13.0+cpu", version=SimpleNamespace(cuda=None))
+    monkeypatch.setitem(sys.modules, "torch", cpu)
+    said = "device: cuda:1, but this torch 2.13.0+cpu has no CUDA support (auto or cpu)"
+    assert device_problem("cuda:1") == said
+    assert device_problem("auto") is None and device_problem("cpu") is None
+    monkeypatch.setitem(sys.modules, "torch", SimpleNamespace(version=SimpleNamespace(cuda="12.8")))
+    assert device_problem("cuda") is None  # a CUDA build: the trainer looks for the GPU
+    monkeypatch.delitem(sys.modules, "torch")
+    assert device_problem("cuda") is None  # not imported yet: never imported here
+    assert "torch" not in sys.modules
+
+
+async def test_the_form_refuses_cuda_where_torch_is_a_cpu_build(runs, tui, train_app) -> None:
+    import torch
+
+    if torch.version.cuda is not None:
+        pytest.skip("a CUDA build of torch")
+    calls: list = []
+    app = train_app(command_builder=replay_builder(calls))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        screen.query_one(TrainForm).set_value("device", "cuda")
+        await pilot.pause()
+        screen.action_start()
+        await pilot.pause()
+        (error,) = tui.errors(app)
+        assert f"device: cuda, but this torch {torch.__version__} has no CUDA support" in error
+        assert calls == [] and screen.process is None

@@ -11,7 +11,6 @@ option's not-set value ("auto", "all") and is left out of the command line.
 
 from __future__ import annotations
 
-import stat
 from typing import TYPE_CHECKING
 
 from textual import on
@@ -21,7 +20,6 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, Label, Select, Static
 
 from rnn_tui.data.corpus import source_label
-from rnn_tui.files import FileProblem, check_file, expanded
 from rnn_tui.models.names import CONCISE_ONLY
 from rnn_tui.options import Option
 from rnn_tui.runs.system import gpu_choices
@@ -36,6 +34,7 @@ from rnn_tui.tui.widgets.option_input import (
     read_field,
     set_field,
 )
+from rnn_tui.tui.widgets.start_checks import device_problem, path_problem
 from rnn_tui.tui.widgets.text_field import TextField
 
 if TYPE_CHECKING:
@@ -48,9 +47,6 @@ def form_options() -> list[str]:
     """Every option any task shows in the form, in declaration order (one row each)."""
     shown = {o.name for spec in TASKS.values() for o in spec.options if o.form}
     return [option.name for option in OPTIONS if option.name in shown]
-
-
-SNIFF_BYTES = 4096  # read of a typed corpus before a run starts: a binary file shows early
 
 
 def task_rows(task: str) -> list[str]:
@@ -254,10 +250,12 @@ class TrainForm(VerticalScroll, can_focus=False):
                         what = option.extra.get("file", "a file")
                         missing_paths.append(f"{name}: type the path of {what}")
                     else:
-                        problem = _path_problem(path, f"{name} file", self._wide_text())
+                        problem = path_problem(path, f"{name} file", self._wide_text())
                         if problem:
                             missing_paths.append(problem)
                     value = path
+                elif name == "device" and (problem := device_problem(str(value))):
+                    problems.append(problem)
                 options[name] = value
                 continue
             value, problem = read_field(widget, option)
@@ -374,25 +372,3 @@ class TrainForm(VerticalScroll, can_focus=False):
         widget = self._hint_line
         widget.update(text)
         widget.set_class(error, "-error")
-
-
-def _path_problem(path: str, what: str, wide: bool = False) -> str | None:
-    """Why the trainer could not read `path` (missing, a folder, a device, a name too long,
-    empty, binary: a NUL byte in its first 4 KiB where the encoding is not UTF-16/32, `wide`),
-    from one stat and one small read: refused under the form, not after a run folder was made
-    and a trainer started, as the trainer would say it. A pipe passes: the trainer reads it
-    once."""
-    file = expanded(path)
-    try:
-        st = check_file(file, what)
-        if not stat.S_ISREG(st.st_mode):
-            return None
-        if st.st_size == 0:
-            return f"empty file: {file}"
-        with open(file, "rb") as f:
-            nul = -1 if wide else f.read(SNIFF_BYTES).find(b"\x00")
-    except FileProblem as exc:
-        return str(exc)
-    except OSError as exc:
-        return f"cannot read {what} {file}: {exc.strerror or exc}"
-    return f"not a text file (NUL byte at offset {nul:,}): {file}" if nul >= 0 else None
