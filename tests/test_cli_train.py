@@ -754,3 +754,20 @@ def test_a_run_whose_corpus_came_from_a_pipe_resumes_with_corpus_given_again(
         for fd in (250, 251):
             with contextlib.suppress(OSError):
                 os.close(fd)
+
+
+@pytest.mark.parametrize(
+    "task, flag, range_said",
+    [
+        ("classify", "--max-names", "[18, 1,000,000], or all"),
+        ("tag", "--max-chars", "[1,000, 100,000,000], or all"),
+        ("forecast", "--n-train", "or auto"),
+        ("lm", "--max-tokens", "or all"),
+    ],
+)
+def test_minus_one_is_refused_where_the_range_says_all_or_auto(task, flag, range_said, capsys):
+    """-1, the not-set value, was taken silently by three of these (the range never says -1):
+    the Classify and Forecast forms started runs with it."""
+    code, out, err = call(["train", "--task", task, flag, "-1"], capsys)
+    assert code == 2 and out == ""
+    assert f"argument {flag}: must be an integer in " in err and range_said in err, err

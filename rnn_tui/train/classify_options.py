@@ -33,6 +33,7 @@ CLASSIFY_OWN = (
         maximum=1_000_000,
         unset=-1,
         unset_label="all",
+        typed_unset=False,
         label="max names",
         metavar="N",
     ),

@@ -94,6 +94,7 @@ FORECAST_OWN = (
         maximum=MAX_SERIES,
         unset=-1,
         unset_label="auto",
+        typed_unset=False,
         label="n_train",
         metavar="N",
     ),

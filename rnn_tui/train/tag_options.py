@@ -25,6 +25,7 @@ TAG_OWN = (
         maximum=100_000_000,
         unset=-1,
         unset_label="all",
+        typed_unset=False,
         label="max chars",
         metavar="N",
     ),
