@@ -182,6 +182,8 @@ def test_horizons_may_have_spaces_around_the_commas(tmp_path, capsys):
     ("extra", "fragment"),
     [
         (["--horizons", "1,x"], "--horizons: must be up to 8 whole numbers"),
+        (["--horizons", "１２"], "--horizons: must be up to 8 whole numbers"),  # full-width
+        (["--horizons", "1,٣"], "--horizons: must be up to 8 whole numbers"),
         (["--horizons", "1, 0"], "horizons must be in [1, 10,000]"),
         (["--n-train", "996"], "leaves none held out"),
         (["--series", "airline", "--horizons", "1,200"], "horizon 200 reaches back"),

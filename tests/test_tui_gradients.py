@@ -252,7 +252,7 @@ async def test_a_unit_typed_in_the_search_goes_to_the_top(no_checkpoints, tui) -
             "unit must be an integer in [0, 255]: the model has 256 units (got '999')"
         ]
         # isdigit() passed these and int() raised: the app closed.
-        for typed in ("9" * 5000, "²"):
+        for typed in ("9" * 5000, "²", "１２"):  # full-width digits: refused as elsewhere
             field.value = typed
             await pilot.pause()
             assert pilot.app.is_running and field.has_class("-invalid")

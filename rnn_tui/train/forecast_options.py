@@ -20,7 +20,7 @@ SCALING = ("auto", "on", "off")
 MAX_HORIZON = 10_000
 MAX_SERIES = 1_000_000  # points: a latent model's held-out scoring steps through each one
 # Spaces around the commas are fine ("1, 4, 16", as people write lists).
-HORIZONS_PATTERN = r"\s*\d+\s*(,\s*\d+\s*){0,7}"
+HORIZONS_PATTERN = r"\s*[0-9]+\s*(,\s*[0-9]+\s*){0,7}"  # ASCII digits: \d takes "١٢"
 
 
 def parse_horizons(text: str) -> tuple[int, ...]:

@@ -291,8 +291,9 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         field = self.query_one("#inside-unit", Input)
         text = field.value.strip()
         unit = None
-        # isdecimal, not isdigit: int() refuses "²"; and past 4,300 digits it refuses any.
-        if text.isdecimal() and len(text) <= len(str(hidden)):
+        # ASCII digits: int() takes "１２" as every number field refuses it, and refuses "²";
+        # past 4,300 digits it refuses any.
+        if text.isascii() and text.isdecimal() and len(text) <= len(str(hidden)):
             unit = int(text)
         valid = unit is None and not text or unit is not None and unit < hidden
         field.set_class(not valid, "-invalid")
