@@ -330,6 +330,10 @@ async def test_corpus_key_opens_the_chooser_and_file_reveals_the_path(tui) -> No
         await pilot.pause()
         assert path_row.display
         assert app.focused is app.screen.query_one("#path", Input)
+        # Enter with no path typed says what it wants (it went without a word).
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.notified[-1] == ("type the path of a corpus file, then enter", "warning")
         # Escape leaves the field for the table, whose keys work again.
         await pilot.press("escape", "t")
         await tui.settle(pilot)

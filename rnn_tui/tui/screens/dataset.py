@@ -339,7 +339,14 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     @on(Select.Changed, "#token, #mode")
     @on(Input.Submitted, "#min-freq, #encoding, #path")
-    def _setting_changed(self) -> None:
+    def _setting_changed(self, event: Select.Changed | Input.Submitted) -> None:
+        if (
+            isinstance(event, Input.Submitted)
+            and event.input.id == "path"
+            and not event.value.strip()
+        ):
+            self.notify("type the path of a corpus file, then enter", severity="warning")
+            return  # enter on an empty path went without a word
         self.request(self.current_settings())
 
     # -- actions ------------------------------------------------------------------------------
