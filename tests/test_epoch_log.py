@@ -99,7 +99,9 @@ def test_a_resume_from_an_earlier_best_says_so_and_the_curves_do_not_run_back(
     follower.poll()
     for name in ("train_ppl", "val_ppl", "step_loss"):
         xs = follower.series[name].arrays()[0].tolist()
-        assert xs == sorted(xs) and xs[-1] > 3.0, (name, xs)
+        # Step events are at most 10 a second (train/progress.py): which of a fast epoch's
+        # are written depends on the machine's speed, but the resumed session wrote some.
+        assert xs == sorted(xs) and xs[-1] > (1.0 if name == "step_loss" else 3.0), (name, xs)
     assert follower.series["val_ppl"].arrays()[0].tolist() == [1.0, 2.0, 3.0, 4.0]
     assert [s.epoch for s in follower.samples] == [1, 2, 3, 4]
 
