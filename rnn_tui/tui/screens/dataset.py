@@ -339,14 +339,7 @@ partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted b
 
     @on(Select.Changed, "#token, #mode")
     @on(Input.Submitted, "#min-freq, #encoding, #path")
-    def _setting_changed(self, event: Select.Changed | Input.Submitted) -> None:
-        if (
-            isinstance(event, Input.Submitted)
-            and event.input.id == "path"
-            and not event.value.strip()
-        ):
-            self.notify("type the path of a corpus file, then enter", severity="warning")
-            return  # enter on an empty path went without a word
+    def _setting_changed(self) -> None:
         self.request(self.current_settings())
 
     # -- actions ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label, Select
@@ -147,6 +148,12 @@ class CorpusControls(Vertical):
             min_freq=min_freq,
             encoding=encoding,
         )
+
+    @on(Input.Submitted, "#path")
+    def _blank_path(self, event: Input.Submitted) -> None:
+        if not event.value.strip():  # enter on an empty path went without a word
+            event.stop()  # nothing for the screen to load
+            self.notify("type the path of a corpus file, then enter", severity="warning")
 
     def toggle(self, selector: str, first: str, second: str) -> None:
         """Switch the drop-down `selector` between `first` and `second`."""
