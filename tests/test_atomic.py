@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from rnn_tui.checkpoints import atomic
-from rnn_tui.checkpoints.atomic import (
+from rnn_tui import atomic
+from rnn_tui.atomic import (
     append_jsonl,
     atomic_write_bytes,
     atomic_write_json,

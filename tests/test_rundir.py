@@ -31,7 +31,7 @@ NOW = datetime(2024, 5, 1, 12, 30, 45)
 def test_importing_the_ui_side_loads_no_torch():
     code = (
         "import sys\n"
-        "import rnn_tui.train, rnn_tui.runs.rundir, rnn_tui.checkpoints.atomic\n"
+        "import rnn_tui.train, rnn_tui.runs.rundir, rnn_tui.atomic\n"
         "print('torch' in sys.modules)\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)

@@ -13,7 +13,8 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.checkpoints import CheckpointError, atomic
+from rnn_tui import atomic
+from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.tensor_file import (
     load_tensors,
     parse_tensors,

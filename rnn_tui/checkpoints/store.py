@@ -24,8 +24,8 @@ import os
 import re
 from pathlib import Path
 
+from rnn_tui.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
 from rnn_tui.quoting import json_reason, quoted

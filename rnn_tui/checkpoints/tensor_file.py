@@ -32,8 +32,8 @@ import safetensors
 import safetensors.torch
 import torch
 
+from rnn_tui.atomic import atomic_write_bytes
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.atomic import atomic_write_bytes
 from rnn_tui.files import FileProblem, read_bytes
 from rnn_tui.quoting import json_reason
 

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnn_tui.atomic import atomic_write
 from rnn_tui.data.errors import DataError, nothing_left
 from rnn_tui.data.hashed_words import all_distinct
 from rnn_tui.data.sources import BUNDLED_CORPORA, read_text_pieces
@@ -108,21 +109,6 @@ def ids_digest(ids: np.ndarray) -> str:
     return hashlib.sha256(memoryview(np.ascontiguousarray(ids)).cast("B")).hexdigest()
 
 
-def _write_atomic(path: Path, write: Callable) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            write(handle)
-            handle.flush()
-            # On disk before the rename: a crash after it left a 0-byte .npy under the name.
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def save_cached(
     key: str,
     array: TokenArray,
@@ -152,8 +138,8 @@ def save_cached(
         header["ids_sha256"] = ids_digest(ids)
         for path in (directory / f"{key}.npy", directory / f"{key}.json"):
             _clear_directory_entry(path)
-        _write_atomic(directory / f"{key}.npy", lambda h: np.save(h, ids, allow_pickle=False))
-        _write_atomic(directory / f"{key}.json", lambda h: _write_json(h, header, lists))
+        atomic_write(directory / f"{key}.npy", lambda h: np.save(h, ids, allow_pickle=False))
+        atomic_write(directory / f"{key}.json", lambda h: _write_json(h, header, lists))
     except (OSError, ValueError, TypeError, MemoryError) as exc:
         if problem is not None:
             problem(_cache_problem(directory, exc))

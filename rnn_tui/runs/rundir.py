@@ -22,7 +22,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from rnn_tui.checkpoints.atomic import append_jsonl, atomic_write_json
+from rnn_tui.atomic import append_jsonl, atomic_write_json
 from rnn_tui.files import (
     FileProblem,
     expanded,

@@ -4,7 +4,8 @@ The recipe (docs/architecture.md, "The run directory"): write a temporary file i
 flush and fsync it, `os.replace` it over the target, then fsync the folder so the rename itself
 survives a power cut. A rename without the fsyncs can still lose the file on a crash.
 
-No torch here: the TUI imports this module.
+It sits below every layer (with `files` and `options`): run directories, checkpoints and the
+token cache of `data` all write through it. No torch here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import contextlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 # New files get the permissions an ordinary `open(..., "w")` would usually give them;
 # mkstemp alone would leave them owner-only (0o600).
@@ -35,9 +38,10 @@ def fsync_dir(folder: str | os.PathLike) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Replace `path` with `data` atomically; on any failure the old file is left as it was and
-    the temporary file is removed."""
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Replace `path` with what `write` writes to the open binary file it is given, atomically;
+    on any failure (of `write` too) the old file is left as it was and the temporary file is
+    removed."""
     path = Path(path)
     folder = path.parent
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
@@ -46,7 +50,7 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             if hasattr(os, "fchmod"):
                 mode = path.stat().st_mode & 0o777 if path.exists() else _NEW_FILE_MODE
                 os.fchmod(f.fileno(), mode)
-            f.write(data)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -55,6 +59,11 @@ def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
             os.unlink(tmp)
         raise
     fsync_dir(folder)
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """`atomic_write` of `data`."""
+    atomic_write(path, lambda f: f.write(data))
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -105,6 +114,7 @@ def append_jsonl(path: str | os.PathLike, obj) -> None:
 
 __all__ = [
     "append_jsonl",
+    "atomic_write",
     "atomic_write_bytes",
     "atomic_write_json",
     "atomic_write_text",
