@@ -1,6 +1,6 @@
-"""Checkpoints: the safetensors + JSON format, crash-safe writes, devices, export for shipping.
+"""Checkpoints: the safetensors + JSON format, devices, export for shipping.
 
-Importing this package stays light (no torch): run directories and the UI use `atomic` and
+Importing this package stays light (no torch): run directories and the UI use
 `CheckpointError`, and the option declarations use `DEVICE`, before torch is loaded.
 `checkpoint`, `state`, `tensor_file`, `device` and `export` import torch themselves.
 """
