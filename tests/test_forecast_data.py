@@ -79,11 +79,19 @@ def test_the_bundled_airline_series():
         (
             "date;value\n2020-01;5,5\n2020-02;6\n2020-03;7\n",
             "",
-            "no numeric column (its columns: date;value): it looks separated by ';'; save it "
-            "as CSV, cells separated by commas and decimals written with a point",
+            "s.csv looks separated by ';', not commas: save it as CSV, cells separated by "
+            "commas and decimals written with a point (5.5, not 5,5)",
         ),
-        ("date;value\n2020-01;5\n2020-02;6\n", "value", "date;value): it looks separated"),
-        ("date\tvalue\n2020-01\t5\n2020-02\t6\n", "", "it looks separated by tabs"),
+        ("date;value\n2020-01;5\n2020-02;6\n", "value", "looks separated by ';', not commas"),
+        ("date\tvalue\n2020-01\t5\n2020-02\t6\n", "", "looks separated by tabs, not commas"),
+        # Without a header the decimal comma split each row in two: "7" of "103,7" became the
+        # value and "2020-01-01;103" its label, and the series trained without a word.
+        ("2020-01-01;103,7\n2020-01-02;106,4\n2020-01-03;109,1\n", "", "separated by ';'"),
+        ("2020-01-01\t103,7\n2020-01-02\t106,4\n2020-01-03\t109,1\n", "", "by tabs"),
+        # A first row labelled like the rows below is a point: its empty or "NA" value is a gap,
+        # not the name of the value column (which dropped the point without a word).
+        ("1949-01,NA\n1949-02,101\n1949-03,102\n1949-04,103\n", "", "row 1 of s.csv"),
+        ("1949-01,\n1949-02,101\n1949-03,102\n1949-04,103\n", "", "row 1 of s.csv, column"),
         # A quote never closed swallowed the rest of the file: "no data rows" named nothing.
         ('"v\n1\n2\n', "", 'line 1 of s.csv opens a quote (") that is never closed'),
         ('a,v\n1,"2\n3,4\n5,6\n', "", 'line 2 of s.csv opens a quote (") that is never closed'),
@@ -374,3 +382,42 @@ def test_labels_past_month_12_are_not_monthly_dates():
     assert parse_csv(text, "s.csv").period_hint is None
     text = "t,v\n" + "".join(f"2020-{i},{i % 5}\n" for i in range(1, 13))
     assert parse_csv(text, "s.csv").period_hint == 12
+
+
+def test_a_header_may_name_its_value_column_with_a_number():
+    # "month,2019" was read as a point (the value 2019 labelled "month"): the rows below are
+    # labelled with dates, and "month" is not one.
+    series = parse_csv("month,2019\n2019-01,5\n2019-02,6\n2019-03,7\n", "s.csv")
+    assert series.values.tolist() == [5.0, 6.0, 7.0]
+    assert series.column == "2019" and series.labels == ("2019-01", "2019-02", "2019-03")
+    assert parse_csv("month,2019\n2019-01,5\n2019-02,6\n2019-03,7\n", "s.csv", "2019").column
+
+
+def test_a_first_row_of_data_is_still_a_point():
+    series = parse_csv("1949-01,112\n1949-02,118\n1949-03,132\n", "s.csv")
+    assert series.values.tolist() == [112.0, 118.0, 132.0] and series.period_hint == 12
+    series = parse_csv("Jan,5\nFeb,6\nMar,7\n", "s.csv")  # labels without digits
+    assert series.values.tolist() == [5.0, 6.0, 7.0]
+
+
+def test_lone_carriage_returns_end_lines():
+    series = parse_csv("value\r1\r2\r3\r", "s.csv")
+    assert series.values.tolist() == [1.0, 2.0, 3.0]
+    assert parse_csv("d,v\r\n1949-01,1\r\n1949-02,2\r\n1949-03,3\r\n", "s.csv").period_hint == 12
+
+
+@pytest.mark.parametrize("size", [1e-13, 1e-30, 1e-200, 1.0, 1e12])
+def test_scaling_is_relative_to_the_values_size(size):
+    # An absolute floor (std > 1e-12) left a series of 1e-13 · sin unscaled: the models then
+    # learnt the constant it looked like.
+    x = size * (1 + 0.5 * np.sin(np.arange(200) / 3))
+    t = SeriesTransform.fit(x, 150, log=False, diff=False, scale=True)
+    z = t.forward(x)
+    assert 0.9 < z[:150].std() < 1.1 and abs(z[:150].mean()) < 1e-9
+    assert np.allclose(z * t.std + t.mean, x, rtol=1e-9, atol=0)
+
+
+def test_a_flat_training_part_is_centred_only():
+    x = np.full(100, 1e6)
+    t = SeriesTransform.fit(x, 80, log=False, diff=False, scale=True)
+    assert (t.mean, t.std) == (1e6, 1.0)

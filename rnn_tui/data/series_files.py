@@ -138,11 +138,16 @@ def parse_csv(
     The rows are read one at a time and only the value and label cells kept: a list per row
     (a million for the largest series) made the collector walk them all, and the app, whose
     workers read series, waited on those walks (136–259 ms)."""
+    if "\r" in text:
+        # Lone CR line ends (old Mac exports) as csv's reader wants them; corpora and pairs
+        # files read them too.
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     rows = _filled_rows(text, label)
     try:
         header = [cell.strip() for cell in next(rows, [])]
         sniffed = list(itertools.islice(rows, min(SNIFF_ROWS, MAX_POINTS + 1)))
         number_of_first = 2  # the first data row is the file's second
+        _refuse_other_separator([header, *sniffed], label)
         if _is_data(header, sniffed):
             # A file of bare values (one a line, or dates and values) has no header: taking its
             # first row as the column names dropped that point without a word.
@@ -282,26 +287,75 @@ def _value_column(header: list[str], body: list[list[str]], label: str, column: 
     )
 
 
+_ADVICE = (
+    "save it as CSV, cells separated by commas and decimals written with a point (5.5, not 5,5)"
+)
+_OTHER_SEPARATORS = ((";", "';'"), ("\t", "tabs"))
+
+
+def _refuse_other_separator(rows: list[list[str]], label: str) -> None:
+    """DataError when most of the first rows hold a cell that another separator splits into
+    numbers ("2020-01-01;103,7", as spreadsheets write where the comma is the decimal mark):
+    read as CSV, "7" became the value and "2020-01-01;103" its label, without a word."""
+    for mark, name in _OTHER_SEPARATORS:
+        split = sum(
+            any(
+                mark in cell and any(_number(part) is not None for part in cell.split(mark))
+                for cell in row
+            )
+            for row in rows
+        )
+        if split * 2 > len(rows):
+            raise DataError(f"{label} looks separated by {name}, not commas: {_ADVICE}")
+
+
 def _separator_hint(header: list[str]) -> str:
     """What to do with a file whose cells another character separates ("date;value", as
     spreadsheets write where the comma is the decimal mark): read as CSV, it is one column."""
     if len(header) != 1:
         return ""
-    for mark, name in ((";", "';'"), ("\t", "tabs")):
+    for mark, name in _OTHER_SEPARATORS:
         if mark in header[0]:
-            return (
-                f": it looks separated by {name}; save it as CSV, cells separated by commas "
-                "and decimals written with a point (5.5, not 5,5)"
-            )
+            return f": it looks separated by {name}; {_ADVICE}"
     return ""
 
 
 def _is_data(first: list[str], body: list[list[str]]) -> bool:
-    """Whether the first row is a point rather than the columns' names: it holds a number in
-    every column the rows below hold numbers in ("month,passengers" does not; "1949-01,112"
-    does)."""
+    """Whether the first row is a point rather than the columns' names.
+
+    Where the rows below are labelled alike with digits in (dates: "1949-01"), the first row's
+    label decides: shaped like theirs, it is a point ("1949-01,NA" is a gap, not a header
+    naming a column "NA"); without a digit, it names the columns ("month,2019" is a header
+    whose value column is called 2019). Otherwise the first row is a point when it holds a
+    number in every column the rows below hold numbers in ("month,passengers" does not;
+    "1,112" does)."""
     numeric = [i for i in range(len(first)) if _numeric_column(body, i)]
+    for i in range(len(first)):
+        if i in numeric:
+            continue
+        shape = _label_shape(body, i)
+        if shape is not None:
+            mine = _shape(first[i])
+            if mine == shape:
+                return True
+            if not any(ch.isdigit() for ch in first[i]):
+                return False
     return bool(numeric) and all(_number(first[i]) is not None for i in numeric)
+
+
+def _shape(cell: str) -> str:
+    """A label's shape: digits as 9, letters as a ("1949-01" → "9999-99")."""
+    return "".join("9" if ch.isdigit() else "a" if ch.isalpha() else ch for ch in cell.strip())
+
+
+def _label_shape(body: list[list[str]], i: int) -> str | None:
+    """The shape most labels in column `i` of the first rows share, where it has a digit in
+    and over half of them share it (dates, months); None otherwise."""
+    shapes = Counter(_shape(row[i]) for row in body[:SNIFF_ROWS] if i < len(row) and row[i].strip())
+    if not shapes:
+        return None
+    shape, count = shapes.most_common(1)[0]
+    return shape if count * 2 > sum(shapes.values()) and "9" in shape else None
 
 
 def _numeric_column(body: list[list[str]], i: int) -> bool:

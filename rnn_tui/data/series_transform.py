@@ -35,9 +35,7 @@ class SeriesTransform:
             raise DataError("a log transform needs every value above 0 (turn --log off)")
         with np.errstate(over="ignore", invalid="ignore"):
             part = _detrend(x[:fit_end], log, diff)
-            mean, std = (
-                (float(part.mean()), float(part.std())) if len(part) and scale else (0.0, 1.0)
-            )
+            mean, std = _moments(part) if len(part) and scale else (0.0, 1.0)
         if len(part) < 1:
             raise DataError("the training part is too short to fit the scaling on")
         if not (np.all(np.isfinite(part)) and np.isfinite(mean) and np.isfinite(std)):
@@ -45,7 +43,10 @@ class SeriesTransform:
                 "the series' values are too large to difference or scale in float64 "
                 "(rescale the column, e.g. to thousands)"
             )
-        return cls(log, diff, mean, std if std > 1e-12 else 1.0)
+        # Flat means flat relative to the values' size: an absolute floor left a series of
+        # 1e-13 · sin unscaled, and the models learnt the constant it then looked like.
+        flat = not std > 1e-12 * abs(mean)
+        return cls(log, diff, mean, 1.0 if flat else std)
 
     def to_dict(self) -> dict:
         return {"log": self.log, "diff": self.diff, "mean": self.mean, "std": self.std}
@@ -78,6 +79,16 @@ class SeriesTransform:
             base = np.log(anchors) if self.log else np.asarray(anchors, dtype=np.float64)
             y = base[:, None] + np.cumsum(y, axis=1)
         return np.exp(y) if self.log else y
+
+
+def _moments(part: np.ndarray) -> tuple[float, float]:
+    """Mean and standard deviation, computed on the values divided by the largest of them: the
+    squares of values near 1e-200 underflow to 0, and the series looked flat."""
+    size = float(np.abs(part).max())
+    if not 0 < size < 1e-100:  # as they are where the squares cannot underflow
+        return float(part.mean()), float(part.std())
+    unit = part / size
+    return float(unit.mean()) * size, float(unit.std()) * size
 
 
 def _detrend(x: np.ndarray, log: bool, diff: bool) -> np.ndarray:

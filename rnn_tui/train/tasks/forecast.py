@@ -158,13 +158,20 @@ class ForecastTask(Sharded):
     def notes(self) -> list[str]:
         t = self.transform
         steps = [name for name, on in (("log", t.log), ("differenced", t.diff)) if on]
-        steps.append("scaled" if (t.mean, t.std) != (0.0, 1.0) else "not scaled")
+        fitted = "fitted on the training part"
+        if (t.mean, t.std) == (0.0, 1.0):
+            steps.append("not scaled")
+        elif t.std == 1.0 and scaled(self.config.scale, self.config.series):
+            steps.append("centred")  # a flat training part has no spread to scale by
+            fitted += ", which is flat: not scaled"
+        else:
+            steps.append("scaled")
         season = f"season {self.period}" if self.period else "no season found"
         if self.period and not self._baselines["seasonal_naive"]:
             season += " (longer than the history before the held-out points: no seasonal baseline)"
         one = self._baselines["naive"][self.horizons[0]]
         return [
-            f"series {', '.join(steps)} (fitted on the training part); {season}; naive "
+            f"series {', '.join(steps)} ({fitted}); {season}; naive "
             f"{self.horizons[0]}-step RMSE on the held-out points {one['rmse']:.4g}"
         ]
 
