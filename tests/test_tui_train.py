@@ -120,6 +120,22 @@ def stop_child(process: TrainProcess | None) -> None:
 # -- following recorded runs -----------------------------------------------------------------
 
 
+async def test_a_diverged_run_opens_with_its_figures_in_exponents(runs, tui, train_app) -> None:
+    """Its held-out perplexity of 3.8e295, padded on the plot's log axis, overflowed a tick
+    (10.0**309) and the app exited; the header wrote it with its 296 digits."""
+    app = train_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        await open_path(pilot, tui, FIXTURES / "diverged" / "lm-lstm-diverged")
+        assert app.is_running and "failed" in text(screen, "#run-title")
+        metrics = text(screen, "#run-metrics")
+        assert "5.589e+24" in metrics and "3.803e+295" in metrics and len(metrics) < 200
+        for key in ("v", "v", "v"):  # every plot of the run drawn
+            await pilot.press(key)
+            await tui.settle(pilot)
+        assert app.is_running
+
+
 async def test_open_a_finished_run(runs, tui, train_app) -> None:
     app = train_app()
     async with app.run_test(size=(120, 40)) as pilot:

@@ -13,6 +13,7 @@ from rich.text import Text
 
 from rnn_tui.cli.output import fail, print_json
 from rnn_tui.files import FileProblem, expanded, is_folder, look
+from rnn_tui.metrics.perplexity import fmt_perplexity
 from rnn_tui.quoting import plain, visible
 from rnn_tui.runs.format import fmt_time
 
@@ -66,7 +67,8 @@ def _best(entry: dict, shared: bool) -> str:
         return "—"
     key, measure, fmt = kind
     value = _number(entry.get(key))
-    return f"{measure} {value:{fmt}}" if shared else f"{value:{fmt}}"
+    text = fmt_perplexity(value) if key == "best_val_ppl" else format(value, fmt)
+    return f"{measure} {text}" if shared else text
 
 
 def _cell(value: object, default: str = "?", style: str = "") -> Text:

@@ -10,6 +10,7 @@ from contextlib import AbstractContextManager, nullcontext
 
 from rnn_tui.cli.output import TerminalProgress, say
 from rnn_tui.files import waiting_notice
+from rnn_tui.metrics.perplexity import fmt_overflowed, fmt_perplexity
 from rnn_tui.quoting import visible
 
 # Without a terminal (a log file, `nohup … > train.log`) an epoch of a large corpus can take an
@@ -18,7 +19,11 @@ PLAIN_STEP_EVERY_S = 60.0
 
 
 def _fmt(value, spec: str = ".2f") -> str:
-    return "—" if value is None else format(value, spec)
+    if value is None:
+        return "—"
+    if spec == ".2f":  # a perplexity: a diverged run's has hundreds of digits
+        return fmt_perplexity(value)
+    return format(value, spec)
 
 
 def _duration(seconds) -> str:
@@ -135,7 +140,7 @@ class Reporter:
         for note in e.get("notes") or ():
             self.line(note)
         if e.get("baseline_ppl") is not None:
-            self.line(f"Laplace-smoothed trigram baseline: val ppl {e['baseline_ppl']:.2f}")
+            self.line(f"Laplace-smoothed trigram baseline: val ppl {_fmt(e['baseline_ppl'])}")
 
     def on_path(self, e: dict) -> None:
         # After the first step: how the steps run (eager, bf16, compiled, CUDA graph) and why.
@@ -188,8 +193,8 @@ class Reporter:
         # A task without perplexity (a forecast's MSE) shows its loss instead.
         what = "ppl" if e.get("train_ppl") is not None else "loss"
         spec = ".2f" if what == "ppl" else ".4g"
-        train = _fmt(_score(e, "train"), spec)
-        val = f"  val {what} {_fmt(_score(e, 'val'), spec)}" if self.has_validation else ""
+        train = _score_text(e, "train", what, spec)
+        val = f"  val {what} {_score_text(e, 'val', what, spec)}" if self.has_validation else ""
         self.line(
             f"epoch {e['epoch']}/{e['epochs']}  train {what} {train}{val}  "
             f"grad norm {_fmt(e.get('grad_norm'))}  {e['tokens_per_s']:,.0f} tok/s  "
@@ -262,6 +267,15 @@ def _score(event: dict, part: str) -> float | None:
     """The epoch's perplexity of `part` (train, val), or its loss where there is none."""
     ppl = event.get(f"{part}_ppl")
     return ppl if ppl is not None else event.get(f"{part}_loss")
+
+
+def _score_text(event: dict, part: str, what: str, spec: str) -> str:
+    """`_score` as written in an epoch line. A perplexity too large for a float is written as
+    the power of e it is: its loss under the name "ppl" read as a perplexity of 807."""
+    ppl, loss = event.get(f"{part}_ppl"), event.get(f"{part}_loss")
+    if what == "ppl" and ppl is None and isinstance(loss, int | float):
+        return fmt_overflowed(loss)
+    return _fmt(_score(event, part), spec)
 
 
 __all__ = ["PreparingLine", "Reporter"]

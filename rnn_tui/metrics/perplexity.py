@@ -21,4 +21,22 @@ def perplexity(mean_loss: float) -> float:
         return math.inf
 
 
-__all__ = ["perplexity"]
+# Past a million, a perplexity's digits say nothing (a diverged run's has 300 of them, and they
+# broke tables and headers): it is written with an exponent.
+FIXED_UNDER = 1e6
+
+
+def fmt_perplexity(value: float, digits: int = 2) -> str:
+    """`value` with `digits` decimals ("17.82"), or 4 significant digits with an exponent
+    from FIXED_UNDER on ("3.803e+295")."""
+    if math.isfinite(value) and abs(value) >= FIXED_UNDER:
+        return f"{value:.3e}"
+    return f"{value:.{digits}f}"
+
+
+def fmt_overflowed(loss: float) -> str:
+    """A perplexity too large for a float, written as the power of e it is ("e^807.9")."""
+    return f"e^{loss:.4g}"
+
+
+__all__ = ["FIXED_UNDER", "fmt_overflowed", "fmt_perplexity", "perplexity"]

@@ -28,6 +28,7 @@ import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
 from rnn_tui.files import FileProblem, expanded, home, is_folder, look, read_bytes
+from rnn_tui.metrics.perplexity import fmt_perplexity
 from rnn_tui.quoting import plain, quoted
 from rnn_tui.runs.rundir import CHECKPOINTS_DIR, bare_name, default_runs_root, resolve_run
 
@@ -258,7 +259,7 @@ def label_for(name: str, kind: str, facts: dict) -> str:
     if what:
         parts.append(what)
     if facts.get("val_ppl") is not None:
-        parts.append(f"val ppl {facts['val_ppl']:.2f}")
+        parts.append(f"val ppl {fmt_perplexity(facts['val_ppl'])}")
     if facts.get("epoch_bleu") is not None:
         parts.append(f"BLEU {facts['epoch_bleu']:.1f}")
     if kind == "run":
@@ -298,9 +299,9 @@ def fact_parts(facts: dict) -> list[str]:
     if facts.get("num_steps"):
         parts.append(f"num_steps {facts['num_steps']}")
     if facts.get("val_ppl") is not None:
-        parts.append(f"val ppl {facts['val_ppl']:.2f}")
+        parts.append(f"val ppl {fmt_perplexity(facts['val_ppl'])}")
     elif facts.get("train_ppl") is not None:
-        parts.append(f"train ppl {facts['train_ppl']:.2f}")
+        parts.append(f"train ppl {fmt_perplexity(facts['train_ppl'])}")
     if facts.get("bleu") is not None:
         parts.append(f"BLEU {facts['bleu']:.1f}")
     if facts.get("epoch") is not None:

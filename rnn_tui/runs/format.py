@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+from rnn_tui.metrics.perplexity import FIXED_UNDER
+
 
 def fmt_duration(seconds: float | None) -> str:
     """45s, 3m20s, 1h02m; "—" when unknown."""
@@ -33,8 +35,14 @@ def fmt_count(value: float | None) -> str:
 
 
 def fmt_number(value: float | None) -> str:
-    """4 significant digits (a perplexity of 11.96, a loss of 2.472); "—" when unknown."""
-    return "—" if value is None else f"{value:.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    """4 significant digits (a perplexity of 11.96, a loss of 2.472), whole numbers up to a
+    million (1,234,567), then an exponent (a diverged run's 3.803e+295, not 296 digits); "—"
+    when unknown."""
+    if value is None:
+        return "—"
+    if abs(value) < 1000:
+        return f"{value:.4g}"
+    return f"{value:,.0f}" if abs(value) < FIXED_UNDER else f"{value:.3e}"
 
 
 def fmt_bleu(value: float | None) -> str:

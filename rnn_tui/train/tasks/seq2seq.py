@@ -50,6 +50,7 @@ from rnn_tui.data.translation import (
 )
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.bleu import corpus_bleu
+from rnn_tui.metrics.perplexity import fmt_perplexity
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.masked_loss import masked_cross_entropy
 from rnn_tui.train.preparing import progress_for
@@ -349,7 +350,7 @@ class Seq2SeqTask(Seq2SeqGraph, Sharded):
         if bleu is not None and best_metric is not None:
             return f"; held-out BLEU {bleu:.1f}, best {-best_metric:.1f} (epoch {best_epoch})"
         if best_metric is not None:
-            return f"; best train ppl {best_metric:.3f} (epoch {best_epoch})"
+            return f"; best train ppl {fmt_perplexity(best_metric, 3)} (epoch {best_epoch})"
         return ""
 
     def epoch_text(self, event: dict) -> str:

@@ -82,6 +82,8 @@ def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], li
     20."""
     if hi < lo:
         lo, hi = hi, lo
+    # Within float64's 10^±308: a diverged run's perplexity near e^709, padded, overflowed.
+    lo, hi = min(max(lo, -300.0), 300.0), min(max(hi, -300.0), 300.0)
     values: list[float] = []
     for steps in _NICE_STEPS[0 if hi - lo >= 1.5 else 1 :]:
         values = [

@@ -1,0 +1,85 @@
+"""A run that diverges, as a learner's first lr of 1000 makes one: it is told in figures a person
+can read, the app and `rnn-tui runs` keep their layout, and a loss that is not a cross-entropy
+(a forecast's squared error) is not judged as one."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+from cli_helpers import call
+
+from rnn_tui.cli.runs import _best
+from rnn_tui.cli.train_report import _score_text
+from rnn_tui.metrics.perplexity import fmt_overflowed, fmt_perplexity
+from rnn_tui.runs.discover import fact_parts
+from rnn_tui.runs.format import fmt_number
+from rnn_tui.train.progress import NonFiniteLoss, check_loss
+
+HUGE = 3.802564197501917e295  # a held-out perplexity after one epoch at lr 1000
+
+
+def test_huge_perplexities_are_written_with_an_exponent():
+    assert fmt_perplexity(17.8234) == "17.82" and fmt_perplexity(999_999.0) == "999999.00"
+    assert fmt_perplexity(HUGE) == "3.803e+295" and fmt_perplexity(1e6, 3) == "1.000e+06"
+    assert fmt_number(HUGE) == "3.803e+295" and fmt_number(123_456.7) == "123,457"
+    assert fmt_number(11.957) == "11.96"
+    assert _best({"task": "lm", "best_val_ppl": HUGE}, shared=False) == "3.803e+295"
+    assert _best({"task": "lm", "best_val_ppl": 4.5678}, shared=True) == "val ppl 4.57"
+    assert "val ppl 3.803e+295" in fact_parts({"model": "lstm", "val_ppl": HUGE})
+
+
+def test_a_perplexity_too_large_for_a_float_is_written_as_a_power_of_e():
+    # The epoch line fell back on the loss and printed "val ppl 807.85".
+    event = {"train_ppl": 5.589e24, "train_loss": 56.98, "val_ppl": None, "val_loss": 807.85}
+    assert _score_text(event, "val", "ppl", ".2f") == "e^807.9" == fmt_overflowed(807.85)
+    assert _score_text(event, "train", "ppl", ".2f") == "5.589e+24"
+    loss = {"train_ppl": None, "train_loss": 3.34e4}
+    assert _score_text(loss, "train", "loss", ".4g") == "3.34e+04"
+
+
+class _Forecast:
+    perplexity = False
+
+
+@pytest.mark.parametrize("task", [None, _Forecast()])
+def test_a_nan_or_inf_loss_stops_every_task(task):
+    for bad in (math.nan, math.inf):
+        with pytest.raises(NonFiniteLoss):
+            check_loss(bad, 1, task)
+
+
+def test_only_a_cross_entropy_is_judged_by_its_perplexity():
+    with pytest.raises(NonFiniteLoss, match="perplexity overflows"):
+        check_loss(710.0, 1)
+    check_loss(3.34e4, 1, _Forecast())  # an untrained model's MSE on values near 100
+
+
+def test_an_unscaled_series_trains(tmp_path, capsys):
+    # Its first minibatches' MSE (about 3e4 on airline's passengers) was taken for a perplexity
+    # that overflows, and the run was stopped as "diverged" before its first epoch.
+    args = ["train", "--task", "forecast", "--series", "airline", "--scale", "off"]
+    args += ["--epochs", "2", "--horizons", "1", "--run-dir", str(tmp_path / "r"), "--json"]
+    code, out, err = call(args, capsys)
+    assert code == 0, err
+    assert json.loads(out)["status"] == "finished" and "diverged" not in err
+
+
+def test_a_language_model_whose_perplexity_overflows_says_it_diverged(tmp_path, capsys):
+    args = ["train", "--model", "rnn", "--hidden", "16", "--max-tokens", "3000", "--lr", "1000"]
+    args += ["--epochs", "1", "--run-dir", str(tmp_path / "r")]
+    code, _, err = call(args, capsys)
+    last = err.strip().splitlines()[-1]
+    # "finished: 1 epoch", the held-out perplexity having overflowed, said nothing of it.
+    assert code == 0 and "no epoch's perplexity was finite: the run diverged" in last, err
+    assert "val ppl e^" in err and not re.search(r"\d{20}", err), err  # no 300-digit figures
+
+
+def test_a_run_worse_than_guessing_says_so(tmp_path, capsys):
+    args = ["train", "--model", "rnn", "--hidden", "16", "--max-tokens", "3000", "--lr", "30"]
+    args += ["--epochs", "1", "--run-dir", str(tmp_path / "r")]
+    code, _, err = call(args, capsys)
+    last = err.strip().splitlines()[-1]
+    assert code == 0 and "worse than a uniform guess over its 28 tokens" in last, err
