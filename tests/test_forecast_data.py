@@ -17,7 +17,7 @@ from rnn_tui.data.series_baselines import (
 from rnn_tui.data.series_files import PointNumbers, load_series, parse_csv
 from rnn_tui.data.series_transform import SeriesTransform
 from rnn_tui.data.timeseries import ar_features, sine_series
-from rnn_tui.metrics.forecast import forecast_errors, winner
+from rnn_tui.metrics.forecast import baseline_errors, forecast_errors, winner
 
 
 def d2l_features(x: np.ndarray, tau: int) -> tuple[np.ndarray, np.ndarray]:
@@ -421,3 +421,28 @@ def test_a_flat_training_part_is_centred_only():
     x = np.full(100, 1e6)
     t = SeriesTransform.fit(x, 80, log=False, diff=False, scale=True)
     assert (t.mean, t.std) == (1e6, 1.0)
+
+
+def test_mape_is_none_when_any_true_value_is_zero():
+    """100·mean|x̂ − x|/|x| is undefined as soon as ONE true value is 0, not only when all are."""
+    errors = forecast_errors(np.array([1.0, 3.0]), np.array([0.0, 2.0]))
+    assert errors["mape"] is None
+    assert errors["mse"] == 1.0 and errors["rmse"] == 1.0
+
+
+def test_seasonal_naive_is_scored_once_a_whole_season_precedes_the_first_target():
+    """x̂_{t+k} = x_{t+k−m⌈k/m⌉} needs index ≥ 0: at exactly m⌈k/m⌉ points of history the
+    baseline exists (it reads x[0]); one point fewer and it would wrap to the series' end."""
+    x = np.array([1.0, 2.0, 3.0, 4.0, 2.0, 3.0, 4.0, 5.0, 3.0])
+    period = 4
+    targets = np.array([4, 5, 6, 7, 8])  # targets[0] - 4·⌈1/4⌉ = 0
+    out = baseline_errors(x, targets, [1, 4, 5], period)
+    assert sorted(out["naive"]) == [1, 4, 5]
+    # k = 1 and k = 4 look one season back (x[0..4]); k = 5 needs two seasons: not available.
+    assert sorted(out["seasonal_naive"]) == [1, 4]
+    # Each seasonal forecast is the value a season earlier: +1 everywhere, so MSE 1, MAPE by hand.
+    assert out["seasonal_naive"][1]["mse"] == 1.0
+    expected_mape = 100 * np.mean([1 / 2, 1 / 3, 1 / 4, 1 / 5, 1 / 3])
+    assert out["seasonal_naive"][1]["mape"] == pytest.approx(expected_mape)
+    # One point less history: no seasonal baseline at all.
+    assert baseline_errors(x[1:], targets - 1, [1], period)["seasonal_naive"] == {}
