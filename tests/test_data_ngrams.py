@@ -96,6 +96,26 @@ def test_bigram_and_trigram_formulas_back_off_to_the_unigram():
     assert p1(0) > 0
 
 
+def test_an_unseen_token_is_the_corpus_own_unk_when_it_has_one():
+    """A corpus already mapped through a Vocab (PTB's) holds "<unk>": an unseen token is that
+    item, with its count, as a context and as a prediction; m does not grow."""
+    train = "a <unk> b <unk> a b".split()
+    lm = LaplaceNGramLM(n=2, eps=1.0).fit(train)
+    m, n = 3, 6  # a, b, <unk>
+    assert lm.m == m
+
+    def p1(count):
+        return (count + 1.0 / m) / (n + 1.0)
+
+    assert lm.prob((), "zebra") == pytest.approx(p1(2)) == lm.prob((), "<unk>")
+    # n(<unk>, b) = 1, n(<unk>) as a context = 2 ("<unk> b", "<unk> a").
+    assert lm.prob(("zebra",), "b") == pytest.approx((1 + p1(2)) / (2 + 1.0))
+    assert lm.prob(("a",), "zebra") == pytest.approx((1 + p1(2)) / (2 + 1.0))
+    held = ["zebra", "b"]
+    expected = math.exp(-(math.log(p1(2)) + math.log((1 + p1(2)) / 3)) / 2)
+    assert lm.perplexity(held) == pytest.approx(expected)
+
+
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_each_conditional_sums_to_one_over_the_vocabulary(n):
     lm = LaplaceNGramLM(n=n, eps=(0.3, 1.7, 0.9)).fit(SMALL)
