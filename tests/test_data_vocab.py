@@ -1,5 +1,6 @@
 """Vocab and count_corpus behave as d2l's (text preprocessing chapter)."""
 
+import collections
 import json
 
 import numpy as np
@@ -107,6 +108,43 @@ def test_indices_ordered_by_non_increasing_frequency(tokens, min_freq):
     kept = {t for t, c in counts.items() if c >= min_freq}
     assert set(vocab.idx_to_token[1:]) == kept - {"<unk>"}
     assert [vocab.token_to_idx[t] for t in vocab.idx_to_token] == list(range(len(vocab)))
+
+
+class SeedsVocab:
+    """The seeds' Vocab, verbatim (003: "构建词表"): <unk>, the reserved tokens, then the counted
+    tokens by descending count, each once, those seen fewer than min_freq times left out."""
+
+    def __init__(self, tokens, min_freq=0, reserved_tokens=None):
+        counter = collections.Counter(tokens)
+        self.idx_to_token = ["<unk>"] + (reserved_tokens or [])
+        self.token_to_idx = {token: idx for idx, token in enumerate(self.idx_to_token)}
+        for token, freq in sorted(counter.items(), key=lambda x: -x[1]):
+            if freq >= min_freq and token not in self.token_to_idx:
+                self.idx_to_token.append(token)
+                self.token_to_idx[token] = len(self.idx_to_token) - 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(["a", "b", "c", "<unk>", "<pad>", "<bos>"]), max_size=30),
+    st.integers(min_value=0, max_value=4),
+    st.lists(st.sampled_from(["<pad>", "<bos>", "<eos>"]), max_size=3, unique=True),
+)
+def test_equals_the_seeds_vocab_when_the_text_holds_unk_or_reserved_tokens(
+    tokens, min_freq, reserved
+):
+    vocab = Vocab(tokens, min_freq=min_freq, reserved_tokens=reserved)
+    seeds = SeedsVocab(tokens, min_freq=min_freq, reserved_tokens=list(reserved))
+    assert list(vocab.idx_to_token) == seeds.idx_to_token
+    assert vocab.token_to_idx == seeds.token_to_idx
+    for token in ["a", "b", "c", "<unk>", "<pad>", "<bos>", "<eos>", "zzz"]:
+        assert vocab[token] == seeds.token_to_idx.get(token, 0)
+
+
+def test_a_counted_reserved_token_keeps_its_reserved_index():
+    vocab = Vocab(["<pad>", "a", "a", "<unk>"], reserved_tokens=["<pad>", "<bos>"])
+    assert list(vocab.idx_to_token) == ["<unk>", "<pad>", "<bos>", "a"]
+    assert vocab["<pad>"] == 1 and vocab["<bos>"] == 2 and vocab["a"] == 3
 
 
 @settings(max_examples=200, deadline=None)
