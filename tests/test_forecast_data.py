@@ -336,6 +336,13 @@ def test_forecast_errors_and_the_winner():
     assert winner({"mlp": None}) is None
 
 
+def test_the_winner_ignores_a_nan_or_infinite_rmse():
+    """A diverged model's RMSE (NaN, inf) never wins: min() over a NaN keeps whatever came
+    first, so it must be left out before."""
+    assert winner({"mlp": float("nan"), "naive": 0.2, "seasonal_naive": 0.3}) == "naive"
+    assert winner({"mlp": float("inf"), "naive": None}) is None
+
+
 def test_a_csv_is_read_without_an_object_per_row_for_the_collector(monkeypatch):
     # A list per row (a million for the largest series) made every full collection walk them
     # all, and a worker's collection holds the app's event loop (136–259 ms seen).
