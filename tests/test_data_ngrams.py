@@ -134,6 +134,18 @@ def test_perplexity_matches_the_definition():
     assert lm.perplexity(held) == pytest.approx(math.exp(-sum(logs) / len(held)))
 
 
+def test_a_stream_of_exactly_n_tokens_counts_its_one_n_gram():
+    # len(tokens) == n: one n-gram, and one unigram per token for n = 1.
+    lm = LaplaceNGramLM(n=1, eps=1.0).fit(["a"])
+    assert lm.unigrams == {"a": 1} and lm.m == 2
+    assert lm.prob((), "a") == pytest.approx((1 + 1 / 2) / (1 + 1))
+    lm = LaplaceNGramLM(n=2, eps=1.0).fit(["a", "b"])
+    m, n = 3, 2
+    p1_b = (1 + 1 / m) / (n + 1)
+    assert lm.counts[1] == {("a", "b"): 1} and lm.contexts[1] == {("a",): 1}
+    assert lm.prob(("a",), "b") == pytest.approx((1 + p1_b) / (1 + 1))
+
+
 def test_time_machine_trigram_perplexity(words):
     result = ngram_perplexity(words, n=3, eps=1.0, val_fraction=0.1)
     assert result.train_tokens + result.val_tokens == 32775
