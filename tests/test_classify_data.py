@@ -105,3 +105,18 @@ def test_macro_f1_counts_a_class_predicted_but_never_true() -> None:
     assert report.f1 == pytest.approx([2 / 3, 0.0, 0.0])
     assert report.macro_f1 == pytest.approx((2 / 3 + 0.0) / 2)
     assert class_report([0, 0], [0, 0], 3).macro_f1 == pytest.approx(1.0)
+
+
+def test_the_majority_baseline_predicts_the_most_frequent_training_class() -> None:
+    report = majority_baseline([2, 0, 2, 1, 2], [2, 2, 0, 1], 3)
+    assert report.confusion[:, 2].tolist() == [1, 1, 2]  # every prediction is class 2
+    assert report.accuracy == pytest.approx(2 / 4)
+    assert report.precision == pytest.approx([0.0, 0.0, 2 / 4])
+    assert report.recall == pytest.approx([0.0, 0.0, 1.0])
+    assert report.macro_f1 == pytest.approx((2 * 0.5 * 1.0 / 1.5) / 3)
+
+
+def test_an_empty_report_scores_zero() -> None:
+    report = class_report([], [], 3)
+    assert report.accuracy == 0.0 and report.macro_f1 == 0.0
+    assert report.confusion.tolist() == [[0] * 3] * 3
