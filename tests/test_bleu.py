@@ -58,6 +58,12 @@ def test_d2l_printed_values():
     assert round(bleu("je suis en retard ?", "je suis chez moi .", 2), 3) == 0.447
 
 
+def test_strings_are_split_on_any_whitespace():
+    # Documented: split on whitespace, so a doubled or leading space is no empty token.
+    assert bleu("il  est calme .", "il est calme .", 2) == 1.0
+    assert bleu(" il est\tcalme .\n", "il est calme .", 4) == 1.0
+
+
 def test_longer_prediction_has_no_brevity_factor():
     # exp(min(0, 1 − 2/3)) = 1; p1 = 2/3 (va, !), p2 = 1/2 (va !)
     assert bleu("va ! vite", "va !", 2) == pytest.approx((2 / 3) ** 0.5 * (1 / 2) ** 0.25)
