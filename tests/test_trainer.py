@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from rnn_tui.checkpoints.checkpoint import load_checkpoint
 from rnn_tui.checkpoints.device import DeviceError, resolve_device
@@ -128,6 +129,26 @@ def test_split_baseline_and_reproducible_epoch_batches(corpus_file):
     assert torch.equal(X1, X2) and torch.equal(Y1, Y2)
     assert torch.equal(X1[:, :, 1:], Y1[:, :, :-1])  # Y is X shifted by one token
     assert not torch.equal(X1, trainer.task.epoch_batches(4)[0])
+
+
+def test_validation_loss_is_the_mean_cross_entropy_per_scored_token(corpus_file):
+    """exp(val loss) is a perplexity only if the loss is Σ −log P over the scored tokens divided
+    by their number: 200 validation tokens in 4 rows of (200 − 1) // 4 = 49, each row read from
+    a fresh state and scored against the stream shifted by one."""
+    trainer = Trainer(tiny(corpus_file, max_tokens=2000))
+    task, model = trainer.task, trainer.model
+    val = torch.as_tensor(task.val_ids, dtype=torch.long)
+    assert len(val) == 200
+    model.eval()
+    total = 0.0
+    with torch.no_grad():
+        for r in range(4):
+            x = val[r * 49 : (r + 1) * 49].unsqueeze(0)
+            y = val[r * 49 + 1 : (r + 1) * 49 + 1]
+            logits, _ = model(x, model.begin_state(1, torch.device("cpu")))
+            total += F.cross_entropy(logits[0], y, reduction="sum").item()
+    model.train()
+    assert task.evaluate(model).loss == pytest.approx(total / 196, rel=1e-6)
     assert epoch_rng(0, 3).random() == epoch_rng(0, 3).random() != epoch_rng(1, 3).random()
 
 
