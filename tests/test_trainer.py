@@ -230,6 +230,21 @@ def test_random_sampling_resets_the_state_every_batch(corpus_file, tmp_path):
 # The run directory and its events
 
 
+def test_an_epochs_train_loss_and_norm_are_the_means_over_its_minibatches(corpus_file, tmp_path):
+    # With a step event per minibatch, each event holds that minibatch's loss and norm.
+    run = tmp_path / "run"
+    train(tiny(corpus_file, epochs=1, log_every=1, sample_every=0), RunDir(run))
+    steps = events(run, "step")
+    assert [s["batch"] for s in steps] == list(range(1, steps[0]["batches"] + 1))
+    epoch = events(run, "epoch")[0]
+    mean_loss = sum(s["loss"] for s in steps) / len(steps)
+    assert epoch["train_loss"] == pytest.approx(mean_loss, rel=1e-9)
+    assert epoch["train_ppl"] == pytest.approx(math.exp(mean_loss), rel=1e-9)
+    assert epoch["grad_norm"] == pytest.approx(
+        sum(s["grad_norm"] for s in steps) / len(steps), rel=1e-9
+    )
+
+
 def test_events_and_files_follow_the_run_directory_contract(corpus_file, tmp_path):
     run = tmp_path / "run"
     summary = train(tiny(corpus_file, epochs=2, log_every=2), RunDir(run))
