@@ -77,6 +77,24 @@ def tiny(pairs_file: Path, **overrides) -> Config:
     return Config("seq2seq", **options)
 
 
+def test_validation_loss_is_the_mean_over_every_valid_target_token(pairs_file):
+    """Σ −log P over the valid tokens of all held-out targets (words and <eos>) divided by how
+    many there are: a true mean per token, not per sentence or per padded position."""
+    trainer = Trainer(tiny(pairs_file))
+    task, model = trainer.task, trainer.model
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for k in range(len(task.val_idx)):  # one sentence at a time, token by token
+            X, X_len, dec_input, Y, Y_len = task.batch(task.val_idx[k : k + 1])
+            log_probs = torch.log_softmax(model(X, X_len, dec_input)[0].double(), dim=-1)
+            for t in range(int(Y_len[0])):
+                total -= log_probs[t, int(Y[0, t])].item()
+                count += 1
+    assert count > len(task.val_idx)
+    assert task.evaluate(model).loss == pytest.approx(total / count, rel=1e-5)
+
+
 def events(run_dir: Path, kind: str) -> list[dict]:
     lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
     return [r for r in map(json.loads, lines) if r["event"] == kind]
