@@ -5,6 +5,7 @@ click."""
 
 from __future__ import annotations
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 
@@ -90,6 +91,25 @@ async def test_a_click_on_the_palette_key_opens_the_palette() -> None:
         await pilot.click(AppFooter, offset=(start + 1, 0))
         await pilot.pause()
         assert isinstance(app.screen, CommandPalette)
+
+
+@pytest.mark.parametrize("width", [100, 105])
+async def test_from_100_columns_too_each_screen_keeps_the_key_to_its_other_panels(
+    tui, width
+) -> None:
+    """A wide line (no longer compact) dropped the kept keys first: at 100 columns Forecast
+    showed one panel and listed neither `v` nor `t`, with room left on the line."""
+    app = tui.make_app()
+    async with app.run_test(size=(width, 24)) as pilot:
+        for mode, kept in (
+            ("train", ["v Next plot"]),
+            ("forecast", ["t Metric", "v Next plot"]),
+            ("classify", ["v Matrix"]),
+        ):
+            await tui.open_screen(pilot, mode)
+            text = line(app)
+            assert all(key in text for key in kept), text
+            assert "? Help" in text and "e Explain" in text, text
 
 
 async def test_at_80_columns_each_screen_keeps_the_key_to_its_other_panels(tui) -> None:

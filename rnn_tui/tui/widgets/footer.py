@@ -109,6 +109,13 @@ def unit_pieces(unit: FooterUnit, compact: bool, condensed: bool = False) -> lis
     last, `1-7 screens` (each end still a click on its key)."""
     if condensed and unit.label is not None and len(unit.keys) > 2:
         first, last = unit.keys[0], unit.keys[-1]
+        if not compact:  # ` 1-7 screens `, padded as a wide line's keys are
+            return [
+                (f" {first.display}", "key", first),
+                ("-", "key", None),
+                (f"{last.display} ", "key", last),
+                (f"{unit.label} ", "label", None),
+            ]
         return [
             (first.display, "key", first),
             ("-", "key", None),
@@ -154,19 +161,19 @@ def width_of(pieces: list[Piece]) -> int:
     return sum(len(text) for text, _, _ in pieces)
 
 
-def fit(units: list[FooterUnit], widths: list[int], room: int, narrow: bool = False) -> list[bool]:
+def fit(units: list[FooterUnit], widths: list[int], room: int) -> list[bool]:
     """Which units show: where the line is too narrow, the screen's and the focused widget's
-    keys give way from the right, and on a `narrow` (compact) line those the screen keeps
-    (FOOTER_KEPT: e.g. the key that shows the next plot where only one fits) last; the help,
-    screen and explain keys stay (the help lists every key). The last unit's last column is a
-    blank: it may go past the room."""
+    keys give way from the right, those the screen keeps (FOOTER_KEPT: e.g. the key that
+    shows the next plot where only one fits) last, at any width (from 100 to 109 columns they
+    went first, on screens that showed one panel); the help, screen and explain keys stay (the
+    help lists every key). The last unit's last column is a blank: it may go past the room."""
     shown = [True] * len(units)
     overflow = sum(widths) - 1 - room
-    for kept in (False, True) if narrow else (None,):
+    for kept in (False, True):
         for index in reversed(range(len(units))):
             if overflow <= 0:
                 return shown
-            if not units[index].is_global and kept in (None, units[index].kept):
+            if not units[index].is_global and kept == units[index].kept:
                 shown[index] = False
                 overflow -= widths[index]
     return shown
@@ -263,10 +270,10 @@ class AppFooter(Widget, can_focus=False):
             room -= width_of(pieces)
             runs.append((room, pieces))
         unit_runs = [unit_pieces(unit, self.compact) for unit in units]
-        shown = fit(units, [width_of(pieces) for pieces in unit_runs], room, self.compact)
-        if self.compact and not all(shown):  # room for more keys: `1-7 screens`
-            unit_runs = [unit_pieces(unit, True, condensed=True) for unit in units]
-            shown = fit(units, [width_of(pieces) for pieces in unit_runs], room, True)
+        shown = fit(units, [width_of(pieces) for pieces in unit_runs], room)
+        if not all(shown):  # room for more keys: `1-7 screens`
+            unit_runs = [unit_pieces(unit, self.compact, condensed=True) for unit in units]
+            shown = fit(units, [width_of(pieces) for pieces in unit_runs], room)
         x, left = 0, []
         for pieces, show in zip(unit_runs, shown, strict=True):
             if show:
