@@ -182,6 +182,25 @@ async def test_the_confusion_matrix_fits_80x24_alone(saved, tui, classify_app) -
         assert "v: the confusion matrix of the run opened" in text_of(screen, "#cl-scores")
 
 
+async def test_on_a_short_terminal_the_matrix_says_how_many_rows_it_leaves_out(
+    saved, tui, classify_app
+) -> None:
+    # At 80×20 it lost its last four languages at the panel's bottom, without a word.
+    async with classify_app().run_test(size=(80, 20)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        screen.query_one("#cl-side").hide()
+        screen.set_focus(None)
+        await pilot.press("v")
+        await tui.settle(pilot)
+        matrix = screen.query_one(ConfusionMatrix)
+        lines = text_of(screen, "#cl-confusion").splitlines()
+        assert len(lines) <= matrix.size.height
+        assert matrix.region.bottom <= screen.query_one("#cl-names").region.bottom
+        shown = len(lines) - 3  # the caption, the header and the "more rows" line
+        assert lines[-1] == f"… {18 - shown} more rows: a taller terminal shows them"
+
+
 async def test_the_confusion_matrix_beside_the_side_panel_never_wraps(
     saved, tui, classify_app
 ) -> None:
@@ -201,7 +220,7 @@ async def test_the_confusion_matrix_beside_the_side_panel_never_wraps(
         classes = screen.lab.views[("names", "none")].classes
         assert all(len(line.rstrip()) <= matrix.size.width for line in lines)
         assert lines[0].split()[-18:] == codes(classes)[-18:]  # every column: none cut off
-        rows = [line for line in lines[1:] if not line.startswith("…")]
+        rows = [line for line in lines[1:] if line.strip() and not line.startswith("…")]
         # Each row as long as the header: one 3-character cell per language (100 fills one).
         assert rows and all(len(row.rstrip()) == len(lines[0].rstrip()) for row in rows)
 

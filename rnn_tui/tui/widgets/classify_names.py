@@ -89,6 +89,9 @@ class NamesPanel(Vertical):
     }
     NamesPanel ConfusionMatrix {
         margin: 1 0 0 0;
+        /* The rest of the panel, no more: sized to its content, it was cut at the panel's
+           bottom on a short terminal, without its "… more rows" line. */
+        height: 1fr;
     }
     """
 
