@@ -38,6 +38,19 @@ async def test_char_level_has_the_28_token_vocabulary(tui) -> None:
         assert tui.table_lines(app, 3)[2].split() == ["1", "␣", "29,927"]
 
 
+async def test_on_a_narrow_terminal_each_corpus_field_scrolls_into_view(tui) -> None:
+    # At 60 columns the encoding field took the focus at width 0, past the screen's edge:
+    # what was typed went into a field nobody could see.
+    app = tui.make_app()
+    async with app.run_test(size=(60, 20)) as pilot:
+        await tui.settle(pilot)
+        for selector in ("#corpus", "#token", "#min-freq", "#mode", "#encoding", "#corpus"):
+            field = app.screen.query_one(selector)
+            field.focus()
+            await pilot.pause()
+            assert field.region.width >= 6 and app.screen.region.contains_region(field.region)
+
+
 async def test_a_newer_request_supersedes_an_older_one(tui) -> None:
     app = tui.make_app()
     async with app.run_test(size=(80, 24)) as pilot:

@@ -46,6 +46,12 @@ class CorpusControls(Vertical):
     CorpusControls #file-row {
         height: 1;
     }
+    /* Narrower than its fields (below 80 columns), the row scrolls to the one focused, which
+       was otherwise typed into out of sight; no scrollbar: the row is one line. */
+    CorpusControls #controls {
+        overflow-x: auto;
+        scrollbar-size-horizontal: 0;
+    }
     CorpusControls .control-label {
         padding: 0 1;
         color: $text-muted;
@@ -64,6 +70,7 @@ class CorpusControls(Vertical):
     }
     CorpusControls #encoding {
         width: 1fr;
+        min-width: 11;
         max-width: 14;
     }
     CorpusControls #file-row {
