@@ -34,15 +34,19 @@ SEED_SENTENCES = (
 _NO_SPACE = re.compile(r"(?<=[^ ])(?=[,.!?])")
 # The same across many sentences joined by newlines, where a sentence start must not match.
 _NO_SPACE_JOINED = re.compile(r"(?<=[^ \n])(?=[,.!?])")
+_SPACES = re.compile(r"  +")
 Progress = Callable[[int, int], None]  # (done, total) after each chunk
 PREPROCESS_CHUNK = 2_000  # pairs a pass of `preprocess_pairs` (~5 ms of regular expression)
 
 
 def preprocess_nmt(text: str) -> str:
     """d2l `preprocess_nmt`: U+202F and U+00A0 → space, lower-case, and a space inserted before
-    `, . ! ?` when the previous character is not a space."""
+    `, . ! ?` when the previous character is not a space. Then runs of spaces become one and
+    none is left at either end: `tokenize_nmt` splits on single spaces, as the book's does, and
+    made an empty token of each (the most frequent word of a file with padded lines, and one of
+    the bundled French vocabulary's, from 8 sentences like "qui est cette fille  ?")."""
     text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
-    return _NO_SPACE.sub(" ", text)
+    return _SPACES.sub(" ", _NO_SPACE.sub(" ", text)).strip(" ")
 
 
 def preprocess_pairs(
@@ -65,7 +69,8 @@ def preprocess_pairs(
         # start and lower() (Σ at the end of a word) see the same neighbours either way.
         text = "\n".join(sides[start : start + step])
         text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
-        out += _NO_SPACE_JOINED.sub(" ", text).split("\n")
+        text = _SPACES.sub(" ", _NO_SPACE_JOINED.sub(" ", text))
+        out += [side.strip(" ") for side in text.split("\n")]
     return list(zip(out[0::2], out[1::2], strict=True))
 
 
