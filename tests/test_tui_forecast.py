@@ -200,6 +200,33 @@ async def test_a_bad_csv_path_is_one_line_under_the_form(runs, tmp_path, tui, fo
         assert not runs.exists()
 
 
+async def test_a_file_in_another_encoding_is_read_with_the_forms_encoding(
+    runs, tmp_path, tui, forecast_app
+) -> None:
+    # The screen had no encoding field: a UTF-16 CSV was refused with advice to use
+    # "--encoding utf-16", a flag of the command line.
+    calls: list = []
+    wide = tmp_path / "wide.csv"
+    wide.write_text("t,y\n" + "".join(f"m{i},{i % 7}\n" for i in range(200)), encoding="utf-16")
+    async with forecast_app(command_builder=fake_builder(calls=calls)).run_test(
+        size=(120, 40)
+    ) as pilot:
+        screen = await choose_series_file(pilot, tui, wide)
+        assert screen.query_one("#fc-row-encoding").display
+        assert counts(screen) == (
+            f"{wide} starts with a UTF-16 byte-order mark: read it with encoding utf-16"
+        )
+        screen.query_one(ForecastForm).set_value("encoding", "utf-16")
+        await tui.settle(pilot)
+        assert counts(screen).startswith("200 points → ")
+        await pilot.press("escape", "s")
+        await tui.settle(pilot)
+        assert calls and all(call["encoding"] == "utf-16" for call in calls)
+        screen.query_one("#fc-series", Select).value = "airline"
+        await tui.settle(pilot)
+        assert not screen.query_one("#fc-row-encoding").display
+
+
 async def test_enter_in_the_path_field_says_what_the_file_gives(
     runs, tmp_path, tui, forecast_app
 ) -> None:

@@ -33,10 +33,10 @@ from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.tui import explanations
-from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.footer import AppFooter
-from rnn_tui.tui.widgets.forecast_form import ForecastForm
+from rnn_tui.tui.widgets.forecast_form import FIELD_LABELS, ForecastForm
 from rnn_tui.tui.widgets.forecast_results import AR, LATENT, SLOT_COLORS, ForecastResults
 from rnn_tui.tui.widgets.option_input import problems_line
 from rnn_tui.tui.widgets.train_runs import RunPicker
@@ -141,6 +141,7 @@ on the training part only, and forecasts are shown in the series' own units.
     @on(Select.Changed, "#fc-series")
     @on(Input.Changed, "#fc-series-path")
     @on(Input.Changed, "#fc-column")
+    @on(Input.Changed, "#fc-encoding")
     def _series_changed(self) -> None:
         series, column = self.query_one(ForecastForm).series_source()
         form = self.query_one(ForecastForm)
@@ -148,7 +149,7 @@ on the training part only, and forecasts are shown in the series' own units.
             return
         form.set_points(None)
         if series:
-            self._series_points(series, column)
+            self._series_points(series, column, form.encoding())
 
     @work(
         thread=True,
@@ -157,7 +158,7 @@ on the training part only, and forecasts are shown in the series' own units.
         exit_on_error=False,
         description="count the series",
     )
-    def _series_points(self, series: str, column: str) -> None:
+    def _series_points(self, series: str, column: str, encoding: str = "utf-8") -> None:
         worker = get_current_worker()
         try:
             if series not in BUNDLED_SERIES and _is_pipe(series):
@@ -168,10 +169,13 @@ on the training part only, and forecasts are shown in the series' own units.
                     "model and again after every epoch; save it to a file"
                 )
             # A path typed character by character: a newer read cancels this one.
-            values = load_series(series, column, cancelled=lambda: worker.is_cancelled).values
+            values = load_series(
+                series, column, encoding=encoding, cancelled=lambda: worker.is_cancelled
+            ).values
             points, error = len(values), ""
         except (DataError, OSError) as exc:
-            points, error, values = None, plain(str(exc)), None
+            # "read it with --encoding utf-16" names the form's field instead of the flag.
+            points, error, values = None, name_fields(plain(str(exc)), FIELD_LABELS), None
         if not worker.is_cancelled:
             self.app.call_from_thread(self._points_read, points, error, values)
 
@@ -193,7 +197,7 @@ on the training part only, and forecasts are shown in the series' own units.
             self.notify("series: type the path of a CSV file", severity="error", markup=False)
             return
         self._tell_points = True
-        self._series_points(series, column)
+        self._series_points(series, column, self.query_one(ForecastForm).encoding())
 
     # -- following ----------------------------------------------------------------------------
 

@@ -35,7 +35,8 @@ from rnn_tui.tui.widgets.text_field import TextField
 OPTIONS = by_name((*FORECAST_OPTIONS, LATENT))
 FIELD_LABELS = {o.flag: o.title for o in OPTIONS.values()}  # the trainer's flags, as fields
 # The rows, in order; the rest of the task's options keep their defaults (the CLI has them all).
-SERIES_ROWS = ("series", "column", "length", "noise_seed", "tau", "first", "n_train")
+SERIES_ROWS = ("series", "column", "encoding", "length", "noise_seed", "tau", "first", "n_train")
+FILE_ONLY = ("series-path", "column", "encoding")
 TRANSFORM_ROWS = ("log", "diff", "scale", "period", "horizons")
 MODEL_ROWS = ("latent", "hidden", "layers", "num_steps", "batch_size", "epochs", "lr", "seed")
 ROWS = SERIES_ROWS + TRANSFORM_ROWS + MODEL_ROWS
@@ -154,6 +155,12 @@ class ForecastForm(VerticalScroll, can_focus=False):
             series = self._path.value.strip()
         column = self.control("column").value.strip() if series not in (SINE, "airline") else ""
         return str(series), column
+
+    def encoding(self) -> str:
+        """The file's text encoding as typed, when valid (else the default: the field says
+        what is wrong with it)."""
+        value = self._valid("encoding")
+        return str(value) if value else str(OPTIONS["encoding"].default)
 
     def options(self) -> tuple[dict[str, object], str, list[str]]:
         """(options shared by both runs, the latent model or "none", problems): a problem names
@@ -278,8 +285,8 @@ class ForecastForm(VerticalScroll, can_focus=False):
 
     def _show_rows(self) -> None:
         series = self.control("series").value
-        self._rows["series-path"].display = series == FILE
-        self._rows["column"].display = series == FILE
+        for name in FILE_ONLY:
+            self._rows[name].display = series == FILE
         for name in SINE_ONLY:
             self._rows[name].display = series == SINE
         latent = self.control("latent").value != "none"
