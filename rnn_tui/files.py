@@ -311,10 +311,15 @@ def read_stream(fd: int, *, limit: int | None = None, what: str = "standard inpu
     """Everything readable from an open descriptor (standard input), at most `limit` bytes.
 
     Blocking reads, as `cat` does: the stream is the user's own pipe or terminal. Bounded in
-    memory: more than `limit` bytes (`< /dev/zero`) is a FileProblem, not a MemoryError."""
+    memory: more than `limit` bytes is a FileProblem, not a MemoryError. A device other than a
+    terminal (`< /dev/zero`) is refused before a byte is read, as a path to one is: it read
+    256 MiB of zeros first, and then named the size limit."""
     limit = default_limit() if limit is None else limit
     chunks, total = [], 0
     try:
+        mode = os.fstat(fd).st_mode
+        if (stat.S_ISCHR(mode) and not os.isatty(fd)) or stat.S_ISBLK(mode):
+            raise FileProblem(f"{what} is {_kind(mode)}, not text (a file, a pipe or a terminal)")
         while True:
             chunk = os.read(fd, min(_CHUNK, limit + 1 - total))
             if not chunk:

@@ -10,6 +10,8 @@ reading a FIFO never keeps the app from quitting.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -112,6 +114,29 @@ def test_a_stream_past_the_cap_is_refused_and_the_cap_can_be_raised(capsys, tmp_
         files.read_stream(read, limit=4096)
     writer.join(5)
     os.close(read)
+
+
+def test_a_device_as_standard_input_is_refused_before_a_byte_is_read():
+    # `translate --file - < /dev/zero` read 256 MiB of zeros, then named the size limit.
+    fd = os.open("/dev/zero", os.O_RDONLY)
+    try:
+        with pytest.raises(files.FileProblem, match="standard input is a character device"):
+            files.read_stream(fd)
+        assert os.lseek(fd, 0, os.SEEK_CUR) == 0  # nothing read
+    finally:
+        os.close(fd)
+    done = subprocess.run(
+        [sys.executable, "-m", "rnn_tui", "translate", "--checkpoint", "fra-eng-gru"]
+        + ["--file", "-"],
+        stdin=subprocess.DEVNULL,  # /dev/null: a character device too
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip().endswith(
+        "standard input is a character device, not text (a file, a pipe or a terminal)"
+    )
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "0", "nan", "1e308", "2.5", "1000001", "²"])
