@@ -453,3 +453,14 @@ def test_seasonal_naive_is_scored_once_a_whole_season_precedes_the_first_target(
     assert out["seasonal_naive"][1]["mape"] == pytest.approx(expected_mape)
     # One point less history: no seasonal baseline at all.
     assert baseline_errors(x[1:], targets - 1, [1], period)["seasonal_naive"] == {}
+
+
+def test_a_column_is_named_by_its_place_where_two_share_a_name():
+    # "has 2 columns named 'value'" was a dead end: no other way to name either.
+    text = "date,value,value\n2020-01,1,5\n2020-02,2,6\n2020-03,3,7\n"
+    with pytest.raises(DataError, match=r"name one by its place \(column 2 or column 3\)$"):
+        parse_csv(text, "s.csv", "value")
+    assert parse_csv(text, "s.csv", "column 3").values.tolist() == [5.0, 6.0, 7.0]
+    assert parse_csv(text, "s.csv", "Column 2").values.tolist() == [1.0, 2.0, 3.0]
+    with pytest.raises(DataError, match="no column 'column 4'"):
+        parse_csv(text, "s.csv", "column 4")

@@ -3,7 +3,8 @@ numeric column of any CSV file.
 
 A CSV is read strictly, since a forecast from a silently mangled series is worse than none: a
 header row names the columns (a first row of numbers is data: the columns are then "column 1",
-"column 2", …); one column holds the values (`column`, or the only numeric one);
+"column 2", …); one column holds the values (`column`, by its name or its place, "column 3";
+or the only numeric one);
 a first column of dates or times is optional and only labels the points. Every problem is one
 DataError naming the file, the row and the column: a missing column, an empty cell (a gap in the
 series), a cell that is not a finite number, a row with more cells than the header, too few
@@ -18,6 +19,7 @@ import hashlib
 import io
 import itertools
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -123,6 +125,7 @@ _parsed: list = []  # [key, Series] of the last CSV parsed (the values are never
 _parsed_lock = threading.Lock()
 
 
+_PLACE = re.compile(r"column ([0-9]{1,7})")
 SNIFF_ROWS = 50  # rows that decide which columns are numbers
 
 
@@ -263,9 +266,18 @@ def _cell_value(row: list[str], index: int, where: str, name: str) -> float:
 def _value_column(header: list[str], body: list[list[str]], label: str, column: str) -> int:
     if column:
         if header.count(column) > 1:
-            raise DataError(f"{label} has {header.count(column)} columns named {column!r}")
+            places = " or ".join(
+                f"column {i + 1}" for i, name in enumerate(header) if name == column
+            )
+            raise DataError(
+                f"{label} has {header.count(column)} columns named {column!r}: name one by "
+                f"its place ({places})"
+            )
         if column in header:
             return header.index(column)
+        place = _PLACE.fullmatch(column.strip().lower())
+        if place and 1 <= int(place.group(1)) <= len(header):  # "column 3": by its place
+            return int(place.group(1)) - 1
         lowered = [name.lower() for name in header]
         if column.lower() in lowered:
             return lowered.index(column.lower())
