@@ -3,6 +3,8 @@ part only and undone exactly, and the naive baselines."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -351,14 +353,14 @@ def test_a_csv_is_read_without_an_object_per_row_for_the_collector(monkeypatch):
     from rnn_tui.data import series_files
 
     text = "month,value\n" + "".join(f"1949-{i % 12 + 1:02d},{i}.5\n" for i in range(20_000))
-    number, seen = series_files._number, []
+    number, seen = series_files.number, []
 
     def counting(cell: str):
         if cell == "19999.5":  # the last value: every row has been read
             seen.append(len(gc.get_objects()) - before)
         return number(cell)
 
-    monkeypatch.setattr(series_files, "_number", counting)
+    monkeypatch.setattr(series_files, "number", counting)
     gc.collect()
     gc.disable()
     try:
@@ -464,3 +466,56 @@ def test_a_column_is_named_by_its_place_where_two_share_a_name():
     assert parse_csv(text, "s.csv", "Column 2").values.tolist() == [1.0, 2.0, 3.0]
     with pytest.raises(DataError, match="no column 'column 4'"):
         parse_csv(text, "s.csv", "column 4")
+
+
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+@pytest.mark.parametrize(
+    "text, column, values",
+    [
+        # A header whose label cell names a label column, above labels of any kind.
+        ("month,2019\n" + "".join(f"{m},{i}\n" for i, m in enumerate(MONTHS)), "2019", 12),
+        ("Date,2019\n1/5/2019,1\n1/15/2019,2\n10/5/2019,3\n10/15/2019,4\n", "2019", 4),
+        # What pandas writes for an unnamed series: an empty label above the value 0.
+        (",0\n" + "".join(f"{m},{i}\n" for i, m in enumerate(MONTHS)), "0", 12),
+        (",0\n1/1/2019,100\n1/15/2019,101\n2/1/2019,102\n2/15/2019,103\n", "0", 4),
+        # A nameless index column counting up (pandas' to_csv) is not a second series.
+        (",value\n0,1.5\n1,2.5\n2,3.5\n", "value", 3),
+        # Words below words: the first row is a point.
+        ("Dec,112\nJan,118\nFeb,132\nMar,129\n", "column 2", 4),
+    ],
+)
+def test_a_first_row_is_read_as_a_person_reads_it(text, column, values):
+    # Each of the first four was read with its header as a point: 13 points, the first 2019.
+    series = parse_csv(text, "s.csv")
+    assert series.column == column and len(series) == values
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        (",112\n1949-02,118\n1949-03,132\n1949-04,129\n", "Its label is empty"),
+        ("NA,1\n2020-01-02,2\n2020-01-03,3\n2020-01-04,4\n", "not a date like those below"),
+        ("start,0\n2020-01-02,2\n2020-01-03,3\n2020-01-04,4\n", "add a header row above it"),
+        ("Date,Close\n" + "".join(f"2020-01-{d:02d},{d}\n" for d in range(31, 0, -1)),
+         "runs newest first (2020-01-31 down to 2020-01-01)"),
+        ("date|value\n2020-01|1\n2020-02|2\n2020-03|3\n", "looks separated by '|'"),
+    ],
+)  # fmt: skip
+def test_a_first_row_that_could_be_either_is_refused(text, fragment):
+    # Each of these dropped its first point (or read a year's dates backwards) without a word.
+    with pytest.raises(DataError, match=re.escape(fragment)):
+        parse_csv(text, "s.csv")
+
+
+def test_a_header_names_its_columns_even_where_two_are_years():
+    text = "month,2019,2020\nJan,112,115\nFeb,118,126\nMar,132,141\n"
+    assert parse_csv(text, "s.csv", "2019").values.tolist() == [112.0, 118.0, 132.0]
+    # A name matches before a place does.
+    assert parse_csv("Column 2,b\n1,2\n3,4\n5,6\n", "s.csv", "column 2").column == "Column 2"
+
+
+def test_an_empty_column_a_spreadsheet_adds_labels_nothing():
+    series = parse_csv("value,\n1,\n2,\n3,\n", "s.csv")
+    assert series.labels == PointNumbers(3)

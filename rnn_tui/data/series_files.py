@@ -19,7 +19,6 @@ import hashlib
 import io
 import itertools
 import math
-import re
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -28,6 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.series_columns import (
+    SNIFF_ROWS,
+    first_row_is_data,
+    label_column,
+    number,
+    refuse_newest_first,
+    refuse_other_separator,
+    value_column,
+)
 from rnn_tui.data.sources import read_bundled, read_path
 from rnn_tui.data.timeseries import sine_series
 
@@ -125,10 +133,6 @@ _parsed: list = []  # [key, Series] of the last CSV parsed (the values are never
 _parsed_lock = threading.Lock()
 
 
-_PLACE = re.compile(r"column ([0-9]{1,7})")
-SNIFF_ROWS = 50  # rows that decide which columns are numbers
-
-
 PROGRESS_ROWS = 65_536  # rows between two progress reports (a million take ~4 s)
 
 
@@ -150,8 +154,8 @@ def parse_csv(
         header = [cell.strip() for cell in next(rows, [])]
         sniffed = list(itertools.islice(rows, min(SNIFF_ROWS, MAX_POINTS + 1)))
         number_of_first = 2  # the first data row is the file's second
-        _refuse_other_separator([header, *sniffed], label)
-        if _is_data(header, sniffed):
+        refuse_other_separator([header, *sniffed], label)
+        if first_row_is_data(header, sniffed, label):
             # A file of bare values (one a line, or dates and values) has no header: taking its
             # first row as the column names dropped that point without a word.
             sniffed.insert(0, header)
@@ -165,8 +169,8 @@ def parse_csv(
             raise DataError(
                 f"{label} has no data rows: a header row and one row per point are needed"
             )
-        index = _value_column(header, sniffed, label, column)
-        by = _label_column(header, sniffed, index)
+        index = value_column(header, sniffed, label, column)
+        by = label_column(header, sniffed, index)
         values = array.array("d")
         labels: list[str] = []
         lines = text.count("\n") + 1 if progress is not None else 0  # rows, blank ones too
@@ -188,6 +192,8 @@ def parse_csv(
     if len(values) < MIN_POINTS:
         count = f"{len(values)} value{'s' if len(values) != 1 else ''}"
         raise DataError(f"{label} has {count}: a series needs at least {MIN_POINTS}")
+    if by is not None:
+        refuse_newest_first(labels, label)
     shown = tuple(labels) if by is not None else PointNumbers(len(values))
     period = 12 if _monthly(shown) else None
     numbers = np.frombuffer(values, dtype=np.float64)
@@ -255,143 +261,12 @@ def _cell_value(row: list[str], index: int, where: str, name: str) -> float:
     cell = row[index].strip() if index < len(row) else ""
     if not cell:
         raise DataError(f"{where} is empty: a gap in the series (fill or remove the row)")
-    value = _number(cell)
+    value = number(cell)
     if value is None:
         raise DataError(f"{where}: {cell[:40]!r} is not a number")
     if not math.isfinite(value):
         raise DataError(f"{where}: {cell!r} is not a finite number")
     return value
-
-
-def _value_column(header: list[str], body: list[list[str]], label: str, column: str) -> int:
-    if column:
-        if header.count(column) > 1:
-            places = " or ".join(
-                f"column {i + 1}" for i, name in enumerate(header) if name == column
-            )
-            raise DataError(
-                f"{label} has {header.count(column)} columns named {column!r}: name one by "
-                f"its place ({places})"
-            )
-        if column in header:
-            return header.index(column)
-        place = _PLACE.fullmatch(column.strip().lower())
-        if place and 1 <= int(place.group(1)) <= len(header):  # "column 3": by its place
-            return int(place.group(1)) - 1
-        lowered = [name.lower() for name in header]
-        if column.lower() in lowered:
-            return lowered.index(column.lower())
-        raise DataError(
-            f"no column {column!r} in {label} (its columns: {', '.join(header)})"
-            + _separator_hint(header)
-        )
-    numeric = [i for i in range(len(header)) if _numeric_column(body, i)]
-    if len(numeric) == 1:
-        return numeric[0]
-    if not numeric:
-        raise DataError(
-            f"{label} has no numeric column (its columns: {', '.join(header)})"
-            + _separator_hint(header)
-        )
-    names = ", ".join(header[i] for i in numeric)
-    raise DataError(
-        f"{label} has several numeric columns ({names}): name the one to use as the column"
-    )
-
-
-_ADVICE = (
-    "save it as CSV, cells separated by commas and decimals written with a point (5.5, not 5,5)"
-)
-_OTHER_SEPARATORS = ((";", "';'"), ("\t", "tabs"))
-
-
-def _refuse_other_separator(rows: list[list[str]], label: str) -> None:
-    """DataError when most of the first rows hold a cell that another separator splits into
-    numbers ("2020-01-01;103,7", as spreadsheets write where the comma is the decimal mark):
-    read as CSV, "7" became the value and "2020-01-01;103" its label, without a word."""
-    for mark, name in _OTHER_SEPARATORS:
-        split = sum(
-            any(
-                mark in cell and any(_number(part) is not None for part in cell.split(mark))
-                for cell in row
-            )
-            for row in rows
-        )
-        if split * 2 > len(rows):
-            raise DataError(f"{label} looks separated by {name}, not commas: {_ADVICE}")
-
-
-def _separator_hint(header: list[str]) -> str:
-    """What to do with a file whose cells another character separates ("date;value", as
-    spreadsheets write where the comma is the decimal mark): read as CSV, it is one column."""
-    if len(header) != 1:
-        return ""
-    for mark, name in _OTHER_SEPARATORS:
-        if mark in header[0]:
-            return f": it looks separated by {name}; {_ADVICE}"
-    return ""
-
-
-def _is_data(first: list[str], body: list[list[str]]) -> bool:
-    """Whether the first row is a point rather than the columns' names.
-
-    Where the rows below are labelled alike with digits in (dates: "1949-01"), the first row's
-    label decides: shaped like theirs, it is a point ("1949-01,NA" is a gap, not a header
-    naming a column "NA"); without a digit, it names the columns ("month,2019" is a header
-    whose value column is called 2019). Otherwise the first row is a point when it holds a
-    number in every column the rows below hold numbers in ("month,passengers" does not;
-    "1,112" does)."""
-    numeric = [i for i in range(len(first)) if _numeric_column(body, i)]
-    for i in range(len(first)):
-        if i in numeric:
-            continue
-        shape = _label_shape(body, i)
-        if shape is not None:
-            mine = _shape(first[i])
-            if mine == shape:
-                return True
-            if not any(ch.isdigit() for ch in first[i]):
-                return False
-    return bool(numeric) and all(_number(first[i]) is not None for i in numeric)
-
-
-def _shape(cell: str) -> str:
-    """A label's shape: digits as 9, letters as a ("1949-01" → "9999-99")."""
-    return "".join("9" if ch.isdigit() else "a" if ch.isalpha() else ch for ch in cell.strip())
-
-
-def _label_shape(body: list[list[str]], i: int) -> str | None:
-    """The shape most labels in column `i` of the first rows share, where it has a digit in
-    and over half of them share it (dates, months); None otherwise."""
-    shapes = Counter(_shape(row[i]) for row in body[:SNIFF_ROWS] if i < len(row) and row[i].strip())
-    if not shapes:
-        return None
-    shape, count = shapes.most_common(1)[0]
-    return shape if count * 2 > sum(shapes.values()) and "9" in shape else None
-
-
-def _numeric_column(body: list[list[str]], i: int) -> bool:
-    """Mostly numbers in the first 50 rows: a stray bad cell is then reported where it is,
-    instead of hiding the column."""
-    sample = [row[i].strip() for row in body[:50] if i < len(row) and row[i].strip()]
-    numbers = sum(_number(cell) is not None for cell in sample)
-    return bool(sample) and numbers * 2 > len(sample)
-
-
-def _number(cell: str) -> float | None:
-    try:
-        return float(cell.replace("_", "x"))  # "1_000" is not a number a CSV means
-    except ValueError:
-        return None
-
-
-def _label_column(header: list[str], sniffed: list[list[str]], index: int) -> int | None:
-    """The first other column when it is not numeric (dates, months): it labels the points;
-    None when there is none (the points are then 1..N)."""
-    for i in range(len(header)):
-        if i != index and not _numeric_column(sniffed, i):
-            return i
-    return None
 
 
 def _monthly(labels: Sequence[str]) -> bool:
