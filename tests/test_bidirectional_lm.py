@@ -20,8 +20,8 @@ def test_a_bidirectional_language_model_learns_to_read_the_answer(tmp_path, caps
     results = {}
     for flag in ([], ["--bidirectional"]):
         args = ["train", "--corpus", str(corpus), "--model", "lstm", *flag, "--hidden", "32"]
-        args += ["--batch-size", "8", "--num-steps", "10", "--epochs", "10", "--optimizer"]
-        args += ["adam", "--lr", "0.01", "--device", "cpu", "--json"]
+        args += ["--batch-size", "8", "--num-steps", "10", "--epochs", "5", "--optimizer"]
+        args += ["adam", "--lr", "0.02", "--device", "cpu", "--json"]
         code, out, err = call([*args, "--run-dir", str(tmp_path / f"r{len(flag)}")], capsys)
         assert code == 0, err
         results[bool(flag)] = json.loads(out)
