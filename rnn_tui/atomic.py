@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Callable
@@ -71,10 +72,32 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def finite(obj):
+    """`obj` with every float that is NaN or infinite as None, in its dicts, lists and tuples
+    (as lists): JSON has no NaN, and a diverged forecast's errors wrote `NaN`, which strict
+    readers (and rnn-tui's own) refuse."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {key: finite(value) for key, value in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(value) for value in obj]
+    return obj
+
+
+def json_text(obj, **options) -> str:
+    """json.dumps of `obj` with NaN and infinities written as null (see `finite`); the common
+    case, with none, is one pass."""
+    try:
+        return json.dumps(obj, allow_nan=False, **options)
+    except ValueError:
+        return json.dumps(finite(obj), allow_nan=False, **options)
+
+
 def dumps_json(obj) -> str:
     """The JSON text rnn-tui writes for a whole file: indent 2, keys in insertion order,
-    non-ASCII kept readable, a trailing newline."""
-    return json.dumps(obj, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    non-ASCII kept readable, NaN and infinities as null, a trailing newline."""
+    return json_text(obj, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
 
 
 def atomic_write_json(path: str | os.PathLike, obj) -> None:
@@ -101,7 +124,7 @@ def append_jsonl(path: str | os.PathLike, obj) -> None:
     line; it is written with a single `write` call of the whole line, after a newline where
     the file's last line has none.
     """
-    line = (json.dumps(obj, ensure_ascii=False) + "\n").encode("utf-8")
+    line = (json_text(obj, ensure_ascii=False) + "\n").encode("utf-8")
     with open(path, "ab+") as f:
         if _last_byte(f) not in (None, b"\n"):
             # A line cut short (a crash or a full disk mid-write) is ended first: this record
@@ -119,5 +142,7 @@ __all__ = [
     "atomic_write_json",
     "atomic_write_text",
     "dumps_json",
+    "finite",
     "fsync_dir",
+    "json_text",
 ]

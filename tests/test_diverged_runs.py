@@ -83,3 +83,42 @@ def test_a_run_worse_than_guessing_says_so(tmp_path, capsys):
     code, _, err = call(args, capsys)
     last = err.strip().splitlines()[-1]
     assert code == 0 and "worse than a uniform guess over its 28 tokens" in last, err
+
+
+def _strict(text: str):
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_json_never_holds_nan_or_infinity():
+    from rnn_tui.atomic import dumps_json, finite, json_text
+
+    record = {"a": math.nan, "b": [1.0, -math.inf, (math.inf, 2)], "c": {"d": 3.5}, "e": "NaN"}
+    assert finite(record) == {"a": None, "b": [1.0, None, [None, 2]], "c": {"d": 3.5}, "e": "NaN"}
+    assert _strict(json_text(record)) == finite(record) and _strict(dumps_json(record))
+    assert json_text({"x": 1.5}) == '{"x": 1.5}'
+
+
+def test_a_diverged_forecast_writes_valid_json(tmp_path, capsys):
+    # Its held-out errors were NaN, written as `NaN` on stdout and in its files: strict
+    # parsers (and jq's --seq users) refused the output of a run that said "finished".
+    run = tmp_path / "r"
+    args = ["train", "--task", "forecast", "--model", "mlp", "--lr", "1e6", "--clip", "1e6"]
+    args += ["--epochs", "2", "--run-dir", str(run), "--json"]
+    code, out, err = call(args, capsys)
+    assert code == 0, err
+    summary = _strict(out)
+    assert summary["forecast"]["4"]["errors"]["mlp"]["mse"] is None
+    for line in (run / "metrics.jsonl").read_text().splitlines():
+        _strict(line)
+    _strict((run / "checkpoints" / "last.json").read_text())
+
+
+def test_a_diverged_forecasts_errors_are_written_with_an_exponent():
+    from rnn_tui.tui.widgets.forecast_results import _fmt
+
+    assert _fmt("mse", 3.3559186973619692e28) == "3.356e+28"
+    assert _fmt("mse", 14310.4) == "14310" and _fmt("rmse", 0.06773) == "0.06773"
+    assert _fmt("mape", 659.8) == "659.8" and _fmt("mse", math.nan) == "–"

@@ -25,6 +25,7 @@ import re
 from pathlib import Path
 
 from rnn_tui.atomic import atomic_write_bytes, atomic_write_text
+from rnn_tui.atomic import json_text as atomic_json_text
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
@@ -47,7 +48,7 @@ def tensor_file_name(name: str, data: bytes) -> str:
 
 
 def _dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return atomic_json_text(value, ensure_ascii=False, separators=(",", ":"))  # NaN as null
 
 
 def json_text(record: dict) -> str:

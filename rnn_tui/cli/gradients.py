@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     for message in report.warnings:
         warn(message)
     if args.json:
-        print_json(report.to_json(), allow_nan=False)
+        print_json(report.to_json())
         return 0
     print(_text(report))
     return 0

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import codecs
-import json
 import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from rnn_tui.atomic import json_text
 from rnn_tui.quoting import bounded, visible
 
 
@@ -41,15 +41,16 @@ def utf8(stream) -> bool:
 
 
 def print_json(record: object, **options) -> None:
-    """`record` as one line of JSON on stdout, valid whatever its strings hold: text is written
+    """`record` as one line of JSON on stdout, valid whatever its strings hold (and NaN or an
+    infinity as null, which strict parsers need): text is written
     as is, unless it carries bytes that are not UTF-8 (a file name from another system, kept
     by Python as lone surrogates) or stdout does not encode UTF-8, when non-ASCII characters
     are written as \\u escapes."""
-    text = json.dumps(record, ensure_ascii=not utf8(sys.stdout), **options)
+    text = json_text(record, ensure_ascii=not utf8(sys.stdout), **options)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        text = json.dumps(record, ensure_ascii=True, **options)
+        text = json_text(record, ensure_ascii=True, **options)
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
 

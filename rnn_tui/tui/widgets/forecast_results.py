@@ -24,6 +24,7 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
 
+from rnn_tui.metrics.perplexity import FIXED_UNDER
 from rnn_tui.runs.format import fmt_number
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.plot import LinePlot, Series
@@ -59,9 +60,12 @@ def progress_line(slot: str, snap: Snapshot | None) -> RunLine:
 
 
 def _fmt(metric: str, value: float | None, digits: int = 4) -> str:
-    """`value` in `digits` significant figures; MAPE with one decimal."""
+    """`value` in `digits` significant figures; MAPE with one decimal; from a million on, with
+    an exponent (a diverged model's MSE of 3.4e28 took 29 digits)."""
     if value is None or not math.isfinite(value):
         return "–"
+    if abs(value) >= FIXED_UNDER:
+        return f"{value:.3e}"
     if metric == "mape":
         return f"{value:.1f}"
     # Series in the thousands (passengers squared): whole numbers, not 1.431e+04.
