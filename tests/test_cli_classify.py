@@ -74,3 +74,24 @@ def test_characters_the_model_cannot_read_are_named(classifier_run, capsys) -> N
     code, out, err = call([*args[:3], "Łukasz", "--json"], capsys)
     assert code == 0 and json.loads(out)["names"][0]["not_read"] == ["Ł"]
     assert err == "rnn-tui: warning: not read by the model, left out: 'Ł' (it read 'ukasz')\n"
+
+
+def test_json_names_the_file_loaded_and_why(classifier_run, capsys, tmp_path) -> None:
+    """With its best damaged, a run's last is loaded: stderr said so, but the JSON named the
+    folder as typed and had no warnings, so a script could not tell."""
+    import shutil
+
+    code, out, _ = call(["classify", "--checkpoint", str(classifier_run), "Jack", "--json"], capsys)
+    record = json.loads(out)
+    assert code == 0 and record["warnings"] == []
+    assert record["checkpoint"].endswith("best.json") or "best" in record["checkpoint"]
+    damaged = tmp_path / "run"
+    shutil.copytree(classifier_run, damaged)
+    (best,) = (damaged / "checkpoints").glob("best.*.safetensors")
+    data = bytearray(best.read_bytes())
+    data[-1] ^= 0xFF
+    best.write_bytes(bytes(data))
+    code, out, err = call(["classify", "--checkpoint", str(damaged), "Jack", "--json"], capsys)
+    record = json.loads(out)
+    assert code == 0 and "last" in Path(record["checkpoint"]).name
+    assert len(record["warnings"]) == 1 and "instead" in record["warnings"][0]

@@ -156,7 +156,7 @@ def test_decode_loads_restores_and_reports(tag_run) -> None:
     from rnn_tui.decode.tag import TagError, load_tagger, tag_report, tag_text
 
     run, summary = tag_run
-    model, vocab, _ = load_tagger(run)
+    model, vocab, _, _ = load_tagger(run)
     assert not model.training and model.bidirectional
     assert vocab.tags == summary["tags"] and vocab.chars == tag_data().chars
     restored = tag_text(model, vocab, "  The Time-Traveller, SAID: so!  ")

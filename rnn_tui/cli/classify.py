@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.decode.classify import ClassifyError, classify, load_classifier
 
     try:
-        model, classes, warnings = load_classifier(args.checkpoint)
+        model, classes, warnings, loaded = load_classifier(args.checkpoint)
         guesses = classify(model, classes, list(args.names), args.top)
     except ClassifyError as exc:
         return fail(str(exc))
@@ -35,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
             }
             for g in guesses
         ]
-        print_json({"checkpoint": str(args.checkpoint), "names": rows})
+        # The file loaded (a run's last where its best failed its check), as generate says.
+        print_json({"checkpoint": loaded, "names": rows, "warnings": warnings})
         return 0
     width = max(len(g.name) for g in guesses)
     for g in guesses:

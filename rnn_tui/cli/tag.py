@@ -14,7 +14,7 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.decode.tag import TagError, load_tagger, tag_text
 
     try:
-        model, vocab, warnings = load_tagger(args.checkpoint)
+        model, vocab, warnings, loaded = load_tagger(args.checkpoint)
         restored = [tag_text(model, vocab, text) for text in args.texts]
     except TagError as exc:
         return fail(str(exc))
@@ -37,7 +37,8 @@ def run(args: argparse.Namespace) -> int:
             }
             for text, r in zip(args.texts, restored, strict=True)
         ]
-        print_json({"checkpoint": str(args.checkpoint), "texts": rows})
+        # The file loaded (a run's last where its best failed its check), as generate says.
+        print_json({"checkpoint": loaded, "texts": rows, "warnings": warnings})
         return 0
     for r in restored:
         print(on_terminal(r.text))

@@ -42,14 +42,16 @@ class Guess:
 
 
 def load_classifier(path: str | os.PathLike, device: str | torch.device = "cpu"):
-    """(model in eval mode, class names, warnings) of a classify checkpoint — a warning when a
-    run directory's best was unusable and its last was loaded; ClassifyError otherwise."""
-    model, classes, warnings, _ = _load_classifier(path, device)
-    return model, classes, warnings
+    """(model in eval mode, class names, warnings, the checkpoint file loaded) of a classify
+    checkpoint — a warning when a run directory's best was unusable and its last was loaded;
+    ClassifyError otherwise."""
+    model, classes, warnings, _, loaded = _load_classifier(path, device)
+    return model, classes, warnings, loaded
 
 
 def _load_classifier(path: str | os.PathLike, device: str | torch.device):
-    """(model in eval mode, class names, warnings, the run's config) of a classify checkpoint."""
+    """(model in eval mode, class names, warnings, the run's config, the file loaded) of a
+    classify checkpoint."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.checkpoints.labels import label_problem
@@ -75,7 +77,7 @@ def _load_classifier(path: str | os.PathLike, device: str | torch.device):
     if getattr(model, "classes", None) != len(classes):
         raise ClassifyError(f"{checkpoint.file}: the model and its class list disagree")
     warnings = [checkpoint.warning] if checkpoint.warning else []
-    return model.eval(), classes, warnings, config
+    return model.eval(), classes, warnings, config, str(checkpoint.file)
 
 
 @torch.no_grad()
@@ -149,7 +151,7 @@ def held_out_report(model, classes: list[str]) -> ClassReport:
 def classify_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> ClassifyView:
     """The model of the classify checkpoint `path` (a run directory: its best), its held-out
     report and the baselines' (on the run's max names); ClassifyError (one line) otherwise."""
-    model, classes, _, config = _load_classifier(path, device)
+    model, classes, _, config, _ = _load_classifier(path, device)
     max_names = config.get("max_names", -1)
     if not isinstance(max_names, int) or isinstance(max_names, bool) or max_names < 1:
         max_names = -1

@@ -78,9 +78,9 @@ class TagView:
 
 def load_tagger(
     path: str | os.PathLike, device: str | torch.device = "cpu"
-) -> tuple[SequenceTagger, TagVocab, list[str]]:
+) -> tuple[SequenceTagger, TagVocab, list[str], str]:
     """(model in eval mode, TagVocab, warnings: a run directory's best unusable and its last
-    loaded) of a tag checkpoint (a run directory: its best); TagError
+    loaded, the checkpoint file loaded) of a tag checkpoint (a run directory: its best); TagError
     (one line) for anything else: another task's checkpoint, meta without its tags or
     characters, a model that does not match them."""
     from rnn_tui.checkpoints import CheckpointError
@@ -111,7 +111,7 @@ def load_tagger(
     if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
         raise TagError(f"{checkpoint.file}: the model and its vocabularies disagree")
     warnings = [checkpoint.warning] if checkpoint.warning else []
-    return model.eval(), TagVocab(chars, tags), warnings
+    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.file)
 
 
 def _marks_problem(tags: list[str]) -> str | None:
@@ -194,7 +194,7 @@ def tag_report(model, vocab: TagVocab) -> TagReport:
 def tag_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> TagView:
     """The model of the tag checkpoint `path` (a run directory: its best), its vocabularies and
     its held-out report; TagError (one line) otherwise."""
-    model, vocab, _ = load_tagger(path, device)
+    model, vocab, _, _ = load_tagger(path, device)
     try:
         return TagView(model, vocab, tag_report(model, vocab))
     except DataError as exc:
