@@ -128,3 +128,20 @@ def test_a_word_models_unknown_words_are_said_as_the_texts(word_checkpoint, caps
     )
     code, out, err = call([*args[:-3], "--text", "  !!! "], capsys)
     assert code == 2 and "the text '  !!! ' has nothing to read after cleaning" in err
+
+
+@pytest.mark.parametrize("command", ["gradients", "translate"])
+def test_ctrl_c_exits_130_without_a_traceback(command, capsys, monkeypatch) -> None:
+    # A long `translate --file` or `gradients --length 5000` interrupted printed 40-50 lines of
+    # traceback; generate and train already stopped quietly.
+    import importlib
+
+    module = importlib.import_module(f"rnn_tui.cli.{command}")
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(module, "run", interrupted)
+    args = [command] + (["--checkpoint", "fra-eng-gru", "go ."] if command == "translate" else [])
+    code, out, err = call(args, capsys)
+    assert code == 130 and out == "" and "Traceback" not in err

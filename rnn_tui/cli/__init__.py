@@ -129,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         # `rnn-tui stats | head` closes stdout early: not an error worth a traceback.
         _drop_stdout()
         return 0
+    except KeyboardInterrupt:
+        # Ctrl+C in a long translate or gradients: what the shell expects (130), no traceback.
+        # train and generate catch it themselves, to say where they stopped.
+        return 130
     except StdoutError as exc:
         fail(f"cannot write standard output: {exc.strerror or exc}")
         _drop_stdout()  # the unwritten rest would fail again, with a traceback, at exit
