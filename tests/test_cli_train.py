@@ -368,6 +368,11 @@ def test_an_empty_path_is_refused_not_taken_for_the_working_directory(
 def test_resume_needs_a_run_directory(tmp_path, capsys):
     code, _, err = call(["train", "--resume", str(tmp_path / "nope")], capsys)
     assert code == 2 and "not a run directory" in err
+    # With an option beside it, the folder's trouble is still the one named (it was
+    # "--max-tokens cannot change on --resume").
+    for folder, said in ((tmp_path / "nope", "not a run directory"), (tmp_path, "no config.json")):
+        code, _, err = call(["train", "--resume", str(folder), "--max-tokens", "3000"], capsys)
+        assert code == 2 and said in err and "cannot change" not in err, err
 
 
 def test_diverging_run_fails_with_exit_1(corpus, tmp_path, capsys):

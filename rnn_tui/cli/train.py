@@ -76,7 +76,17 @@ def run(args: argparse.Namespace) -> int:
     given = absolute_files(_given(args))
     claimed = None
     if args.resume is not None:
-        piped = _piped_corpus(Path(args.resume))
+        folder = Path(args.resume)
+        # The folder first: an option given beside a folder that is no run was refused as
+        # "cannot change on --resume", and the real trouble went unsaid.
+        try:
+            seen, config = look(folder, "--resume"), look(folder / "config.json", "--resume")
+        except FileProblem as exc:
+            return fail(str(exc))
+        problem = not_resumable(folder, seen, config)
+        if problem:
+            return fail(problem)
+        piped = _piped_corpus(folder)
         # A pipe's corpus (--corpus <(cat f)) is gone after its run: it is given again, under
         # whatever name the shell gives the new pipe (the tokens are checked to be the same).
         extra = sorted(set(given) - set(RESUME_OPTIONS) - ({"corpus"} if piped else set()))
@@ -99,14 +109,6 @@ def run(args: argparse.Namespace) -> int:
             )
         if args.run_dir is not None:
             return fail("--run-dir cannot be combined with --resume (a run continues in its own)")
-        folder = Path(args.resume)
-        try:
-            seen, config = look(folder, "--resume"), look(folder / "config.json", "--resume")
-        except FileProblem as exc:
-            return fail(str(exc))
-        problem = not_resumable(folder, seen, config)
-        if problem:
-            return fail(problem)
         if piped and "corpus" not in given and not os.path.exists(piped):
             return fail(
                 f"corpus file not found: {piped} (the run read its corpus from a pipe, which "
