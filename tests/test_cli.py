@@ -79,6 +79,20 @@ def test_bad_input_is_one_line_exit_2(args, fragment):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_file_named_like_a_bundled_set_is_said_to_be_passed_over(tmp_path, capsys, monkeypatch):
+    # A user's own `timemachine` file in the folder lost to the bundled book without a word.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "timemachine").write_text("hello world\n", encoding="utf-8")
+    code = main(["stats", "--corpus", "timemachine", "--json"])
+    err = capsys.readouterr().err
+    assert code == 0 and err.strip() == (
+        "rnn-tui: warning: --corpus timemachine is the bundled data set; ./timemachine reads "
+        "the file here"
+    )
+    assert main(["stats", "--corpus", "./timemachine", "--json"]) == 0
+    assert capsys.readouterr().err == ""
+
+
 def test_a_bare_corpus_file_is_pointed_to_corpus(tmp_path):
     story = tmp_path / "story.txt"
     story.write_text("the time traveller\n")

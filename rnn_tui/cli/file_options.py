@@ -38,6 +38,16 @@ def is_path(name: str, value: object) -> bool:
     )
 
 
+def shadowed(name: str, value: object) -> str | None:
+    """A note when `value` of file option `name` is a bundled data set's name and a file of
+    that name is in the current folder: the bundled set is read, and `./NAME` reads the file
+    (a user with their own `airline` file got the bundled series without a word)."""
+    if not isinstance(value, str) or value not in _presets(name) or not os.path.exists(value):
+        return None
+    flag = "--" + name.replace("_", "-")
+    return f"{flag} {value} is the bundled data set; ./{value} reads the file here"
+
+
 def absolute_files(given: dict) -> dict:
     """`given` with each file option's path made absolute (~ expanded; `..` kept: past a
     symbolic link it means what the file system says, not what the text says)."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 
-from rnn_tui.cli.output import TerminalProgress, fail, print_json
+from rnn_tui.cli.file_options import shadowed
+from rnn_tui.cli.output import TerminalProgress, fail, print_json, warn
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
 MAP_FROM = 4 << 20  # bytes: a block this big has its own memory map
@@ -32,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.data.stats import corpus_stats
 
     map_big_blocks()
+    if note := shadowed("corpus", args.corpus):
+        warn(note)
     name = os.path.basename(str(args.corpus))
     with TerminalProgress() as line:
 

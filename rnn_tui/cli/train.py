@@ -24,6 +24,7 @@ from rnn_tui.cli.file_options import (
     file_option_names,
     is_path,
     same_file,
+    shadowed,
 )
 from rnn_tui.cli.output import fail, other_rank, print_json, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
@@ -74,6 +75,9 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.runs.rundir import RunError
 
     given = absolute_files(_given(args))
+    for name, value in given.items():
+        if note := shadowed(name, value):
+            warn(note)
     claimed = None
     if args.resume is not None:
         folder = Path(args.resume)
