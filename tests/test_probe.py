@@ -366,6 +366,8 @@ def test_every_weights_gradient_from_its_factors_is_autograds_and_so_is_clipping
     for family in ("W_x", "W_h", "b", "b_hh"):
         for gate, weight in getattr(live, family).items():
             expected.append(weight.grad.flatten())
+            if family == "b" and cell.two_biases and gate not in cell.b_hh:
+                expected.append(weight.grad.flatten())  # torch's b_ih and b_hh, one gradient
             got = found[family][gate].reshape(weight.shape)
             torch.testing.assert_close(got, weight.grad, rtol=1e-10, atol=1e-12)
     norm = float(torch.cat(expected).norm())
@@ -374,6 +376,21 @@ def test_every_weights_gradient_from_its_factors_is_autograds_and_so_is_clipping
     assert clip.before == pytest.approx(norm, rel=1e-12)
     assert clip.after == pytest.approx(norm / 2, rel=1e-12)
     assert clip.cosine == pytest.approx(1.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_clipping_sees_the_norm_the_trainer_clips(name) -> None:
+    """‖g‖ before clipping is the norm over the model's own parameters, as grad_clipping sees
+    them in training: for a concise cell torch's b_ih and b_hh both (the probe adds them into
+    one bias, and counted once it read 2.384 where torch's was 2.448)."""
+    m = model(name)
+    ids = tokens(9)
+    logits, _ = m(torch.tensor([ids]))
+    torch.nn.functional.cross_entropy(logits[0, -1:], torch.tensor([1])).backward()
+    recurrent = [p for n, p in m.named_parameters() if not n.startswith(("linear", "W_hq", "b_q"))]
+    norm = float(torch.cat([p.grad.flatten() for p in recurrent]).norm())
+    cell = cell_of(m)
+    assert clipping(cell, cell.encode(ids), 1e-3, target=1).before == pytest.approx(norm, 1e-5)
 
 
 @pytest.mark.parametrize(

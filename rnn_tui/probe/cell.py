@@ -50,6 +50,8 @@ class Cell:
     b_q: torch.Tensor | None = None
     embedding: torch.Tensor | None = None
     below: Cell | None = None  # the layer under this one in a stacked model (it reads x_t)
+    # b[g] is torch's b_ih + b_hh (a concise layer): two parameters with one gradient each.
+    two_biases: bool = False
 
     @property
     def layers(self) -> int:

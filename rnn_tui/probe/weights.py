@@ -79,6 +79,7 @@ def _layer(rnn: torch.nn.RNNBase, name: str, layer: int, below: Cell | None) -> 
         W_h={g: _f64(w.T) for g, w in zip(gates, w_hh, strict=True)},
         b={g: _f64(bi + bh) for g, bi, bh in zip(gates, b_ih, b_hh, strict=True)},
         below=below,
+        two_biases=bool(rnn.bias),
     )
     if name == "gru":  # the candidate's hidden-side bias stays inside the reset gate
         cell.b["h"] = _f64(b_ih[2])
