@@ -57,6 +57,10 @@ def test_a_checkpoints_cell_reads_the_text(capsys) -> None:
     report = json.loads(out)
     assert report["cell"] == "lstm" and report["length"] == len(text)
     assert report["source"].startswith("lstm from ")
+    # Two layers: every figure is the top one's, and it is said (it was shown as if one).
+    assert report["layers"] == 2
+    code, out, err = call(args[:-1], capsys)
+    assert code == 0 and "hidden 256 in the top layer of 2 (the figures below are" in out
 
 
 def test_a_text_cut_short_or_not_read_as_typed_is_said_on_stderr(capsys) -> None:

@@ -243,6 +243,27 @@ def test_one_unrolled_step_shows_the_seeds_concatenation_check() -> None:
         unrolled_step(cell, ids, [str(i) for i in ids], 6)
 
 
+@pytest.mark.parametrize("name", ["gru-scratch", "gru"])
+def test_a_grus_step_shows_the_products_its_candidate_is_made_of(name) -> None:
+    """The step showed h_{t−1}·W_hh for every GRU, though d2l's candidate reads
+    (R_t ⊙ H_{t−1}) W_hh: tanh of the parts shown missed its candidate by up to 0.066."""
+    cell = cell_of(model(name))
+    ids = tokens(6)
+    one = unrolled_step(cell, ids, [str(i) for i in ids], 4)
+    states = unroll(cell, cell.encode(ids))
+    assert one.concat_error < 1e-12 and one.layers == 1
+    if name == "gru-scratch":
+        assert one.h_read == "(r_t⊙h_{t−1})" and "(r_t⊙h)·W_hh" in one.note
+        shown = np.tanh(one.x_part + one.h_part + cell.b["h"].numpy())
+    else:  # torch's: the reset gate multiplies the product and b_hh
+        assert one.h_read == "h_{t−1}" and "r_t ⊙ (h·W_hh + b_hh)" in one.note
+        r = states[3]["r"][0].numpy()
+        shown = np.tanh(
+            one.x_part + cell.b["h"].numpy() + r * (one.h_part + cell.b_hh["h"].numpy())
+        )
+    assert np.allclose(shown, states[3]["candidate"][0].numpy(), atol=1e-12)
+
+
 def test_spectral_radius_of_a_known_matrix() -> None:
     W = torch.tensor([[0.0, 2.0], [-2.0, 0.0]], dtype=DTYPE)  # eigenvalues ±2i
     assert spectral_radius(W) == pytest.approx(2.0)
@@ -284,7 +305,7 @@ def test_an_unrolled_step_of_a_stacked_model_reads_the_layer_below() -> None:
     one = unrolled_step(cell, ids, [str(i) for i in ids], 4)
     top = [s["h"][0] for s in unroll(cell, cell.encode(ids))]
     assert np.allclose(one.h, top[3].numpy()) and np.allclose(one.h_prev, top[2].numpy())
-    assert one.concat_error < 1e-12
+    assert one.concat_error < 1e-12 and one.layers == 2  # said: the step is the top layer's
 
 
 def test_a_step_from_a_reading_is_the_unrolled_step() -> None:

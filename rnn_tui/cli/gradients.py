@@ -50,11 +50,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _top_of(layers: int) -> str:
+    """A stacked model's figures are its top layer's: said beside its size."""
+    if layers == 1:
+        return ""
+    return f" in the top layer of {layers} (the figures below are that layer's)"
+
+
 def _text(report) -> str:
     flow, T = report.flow, report.length
     lines = [
-        f"{report.source}: hidden {report.hidden}, T = {T}, ρ(W_hh) = {flow.spectral_radius:.4g}, "
-        f"loss at step T {flow.loss:.4g}",
+        f"{report.source}: hidden {report.hidden}{_top_of(report.layers)}, T = {T}, "
+        f"ρ(W_hh) = {flow.spectral_radius:.4g}, loss at step T {flow.loss:.4g}",
         "‖∂L_T/∂h_t‖ going back in time:",
     ]
     picks = sorted({T - 1 - round(i * (T - 1) / (ROWS - 1)) for i in range(ROWS)}, reverse=True)

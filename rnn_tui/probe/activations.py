@@ -126,6 +126,10 @@ class UnrolledStep:
     concat_error: float
     # The two weights' names: the LSTM's products are its memory candidate's, W_xc and W_hc.
     weights: tuple[str, str] = ("W_xh", "W_hh")
+    # What the recurrent weight multiplies: the d2l GRU's candidate reads r_t ⊙ h_{t−1}.
+    h_read: str = "h_{t−1}"
+    note: str = ""  # how the cell uses the products, where that is not plain addition
+    layers: int = 1  # the model's: the step shown is its top layer's, reading the one below
 
 
 @torch.no_grad()
@@ -150,8 +154,17 @@ def step_at(
     h_prev = hs[t - 2] if t > 1 else torch.zeros(cell.hidden, dtype=xs.dtype)
     gate = "c" if cell.kind == "lstm" else "h"
     W_xh, W_hh = cell.W_x[gate], cell.W_h[gate]
-    x_part, h_part = xs[t - 1] @ W_xh, h_prev @ W_hh
-    concat = torch.cat((xs[t - 1], h_prev)) @ torch.cat((W_xh, W_hh), 0)
+    h_read, h_label, note = h_prev, "h_{t−1}", ""
+    if cell.kind == "gru":
+        x = xs[t - 1]
+        r = torch.sigmoid(x @ cell.W_x["r"] + h_prev @ cell.W_h["r"] + cell.b["r"])
+        if "h" in cell.b_hh:  # torch's GRU: the reset gate multiplies the product and b_hn
+            note = "the candidate is tanh(x·W_xh + b + r_t ⊙ (h·W_hh + b_hh))"
+        else:  # d2l's: the product reads the reset state (R_t ⊙ H_{t−1}) W_hh
+            h_read, h_label = r * h_prev, "(r_t⊙h_{t−1})"
+            note = "the candidate is tanh(x·W_xh + (r_t⊙h)·W_hh + b)"
+    x_part, h_part = xs[t - 1] @ W_xh, h_read @ W_hh
+    concat = torch.cat((xs[t - 1], h_read)) @ torch.cat((W_xh, W_hh), 0)
     return UnrolledStep(
         t,
         tokens[t - 1],
@@ -162,6 +175,9 @@ def step_at(
         concat.numpy(),
         float((x_part + h_part - concat).abs().max()),
         ("W_xc", "W_hc") if cell.kind == "lstm" else ("W_xh", "W_hh"),
+        h_label,
+        note,
+        cell.layers,
     )
 
 

@@ -127,6 +127,8 @@ class GradientReport:
     truncation: Truncation
     truncate: int = 0  # the τ asked for: truncation.tau is at most the length
     warnings: tuple[str, ...] = ()  # the text not read as typed, a τ past the length
+    # A stacked model's layers: every figure is its top layer's (the lower ones feed it x_t).
+    layers: int = 1
 
     def to_json(self) -> dict:
         """The report as JSON values; a norm that overflowed (inf) or is NaN is null."""
@@ -139,6 +141,7 @@ class GradientReport:
             "cell": self.cell,
             "length": self.length,
             "hidden": self.hidden,
+            "layers": self.layers,
             "spectral_radius": flow.pop("spectral_radius"),
             "loss": flow.pop("loss"),
             "norms": flow["norms"],
@@ -190,6 +193,7 @@ def gradient_report(options: dict, progress: Progress | None = None) -> Gradient
         cut,
         asked,
         warnings,
+        src.cell.layers,
     )
 
 

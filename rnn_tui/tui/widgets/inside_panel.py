@@ -197,18 +197,29 @@ class InsidePanel(Vertical):
         text.append(
             f"step {step.t}: reads {step.token!r} with h_{step.t - 1} → h_{step.t}  ", style="bold"
         )
-        text.append(f"(first {min(STRIP, hidden)} of {hidden} units)\n", style="dim")
+        if step.layers > 1:  # x_t is then the layer below's h_t, not the token: said first
+            text.append(
+                f"(top layer of {step.layers}: its x_t is layer {step.layers - 1}'s h_t; ",
+                style="dim",
+            )
+        else:
+            text.append("(", style="dim")
+        text.append(f"first {min(STRIP, hidden)} of {hidden} units)\n", style="dim")
         text.append("h_{t−1} ").append(strip(step.h_prev)).append("  h_t ").append(strip(step.h))
         text.append("  change ").append(strip(step.h - step.h_prev)).append("\n")
         wx, wh = step.weights  # an LSTM's: its memory candidate's, W_xc and W_hc
         text.append(f"x_t·{wx}          {nums(step.x_part)}\n")
-        text.append(f"h_{{t−1}}·{wh}      {nums(step.h_part)}\n")
-        text.append(f"concat(x, h)·concat({wx}, {wh}) {nums(step.concat_part)}\n")
+        label = f"{step.h_read}·{wh}".ljust(len(f"x_t·{wx}") + 9)
+        text.append(f"{label} {nums(step.h_part)}\n")
+        h = "r⊙h" if step.h_read.startswith("(r") else "h"
+        text.append(f"concat(x, {h})·concat({wx}, {wh}) {nums(step.concat_part)}\n")
         # Below 1e-12 is rounding (its last digits differ between processors): say so.
         same = "within 1e-12" if step.concat_error < 1e-12 else f"to {step.concat_error:.1e}"
         text.append(
             f"the same {same}: one matrix product does both (the seeds' check)", style="green"
         )
+        if step.note:
+            text.append(f"\n{step.note}", style="dim")
         self.query_one("#inside-step", Static).update(text)
 
 
