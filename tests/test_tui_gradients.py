@@ -484,3 +484,24 @@ async def test_inside_says_when_a_runs_best_failed_its_check(no_checkpoints, tui
         assert len(warnings) == 1 and warnings[0].startswith(
             "⚠ loaded the last checkpoint instead (best: incomplete checkpoint "
         )
+
+
+def test_the_fifth_curves_corpus_is_the_checkpoints_own(tmp_path) -> None:
+    """ "checkpoint · corpus" read The Time Machine whatever the model was trained on: a model
+    of another text saw mostly <unk>, and nothing said so."""
+    import pytest
+
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.runs.rundir import RunDir
+    from rnn_tui.train.config import Config
+    from rnn_tui.train.engine import Trainer
+    from rnn_tui.tui.screens.gradients import _corpus_of
+
+    corpus = tmp_path / "greek.txt"
+    corpus.write_text("αβγ δεζ ηθι κλμ " * 400, encoding="utf-8")
+    config = Config("lm", corpus=str(corpus), mode="raw", hidden=8, epochs=1, device="cpu")
+    assert Trainer(config).run(RunDir(tmp_path / "run"))["status"] == "finished"
+    assert _corpus_of(str(tmp_path / "run"), 30) == ("αβγ δεζ ηθι κλμ " * 2)[:30]
+    corpus.unlink()
+    with pytest.raises(DataError, match="cannot read the checkpoint's corpus"):
+        _corpus_of(str(tmp_path / "run"), 30)

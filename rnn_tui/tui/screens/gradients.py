@@ -162,11 +162,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if v["also"] == "gru":
             options.update(cell="gru", init_scale=1.0)
         elif checkpoint:
-            text = ""
-            if v["also"] == "corpus":
-                from rnn_tui.data.sources import read_text
-
-                text = read_text("timemachine")[: 20 * v["length"]]
+            text = _corpus_of(checkpoint, 20 * v["length"]) if v["also"] == "corpus" else ""
             options.update(checkpoint=checkpoint, text=text)
         report = gradient_report(options, progress)
         if v["also"] != "none":
@@ -374,6 +370,9 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if worker.group == "flow":
             flows, report = worker.result
             self.query_one(FlowPanel).show(flows, report)
+            if report.warnings:  # the text not read as typed, a τ past the length
+                warning = "⚠ " + " · ".join(report.warnings)
+                self.notify(warning, severity="warning", markup=False)
         elif worker.group == "inside" and worker.result:
             if self._read is not None:
                 self.query_one(CheckpointPicker).path_loaded(self._read[0])
@@ -419,6 +418,23 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             ),
             ("Gradients: other tab", "Flow ⇄ Inside a model (] or [)", self.action_next_tab),
         ]
+
+
+def _corpus_of(checkpoint: str, chars: int) -> str:
+    """The start of the corpus `checkpoint` was trained on (its config's, read in its encoding),
+    for the Flow tab's "checkpoint · corpus" curve: it read The Time Machine whatever the
+    model had learnt, and a model of another text saw mostly <unk>."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.data.sources import read_text
+
+    try:
+        config = load_checkpoint(checkpoint).config
+        corpus = config.get("corpus") or "timemachine"
+        return read_text(str(corpus), str(config.get("encoding") or "utf-8"))[:chars]
+    except (CheckpointError, DataError, OSError) as exc:
+        raise DataError(f"cannot read the checkpoint's corpus: {exc}") from None
 
 
 __all__ = ["GradientsScreen"]
