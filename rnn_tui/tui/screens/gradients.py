@@ -168,7 +168,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if v["also"] != "none":
             name = "gru (fresh)" if v["also"] == "gru" else report.source.split(" from ")[0]
             flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
-        return flows, report
+        # The text's warnings are told where a checkpoint read one (the form shows τ itself).
+        return flows, report, bool(checkpoint) and v["also"] in ("corpus", "random")
 
     def _flow_progress(self, worker: Worker) -> Callable[[str], None]:
         """A measurement's progress lines, shown under the form at most every PROGRESS_EVERY_S
@@ -368,9 +369,9 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):
             return
         if worker.group == "flow":
-            flows, report = worker.result
+            flows, report, read = worker.result
             self.query_one(FlowPanel).show(flows, report)
-            if report.warnings:  # the text not read as typed, a τ past the length
+            if read and report.warnings:  # the checkpoint's text not read as typed
                 warning = "⚠ " + " · ".join(report.warnings)
                 self.notify(warning, severity="warning", markup=False)
         elif worker.group == "inside" and worker.result:
