@@ -42,11 +42,18 @@ async def test_a_word_model_shows_its_words_and_ranks_by_word_features(
 
 
 async def test_a_feature_the_text_never_varies_ranks_nothing(no_checkpoints, tui) -> None:
-    # The default text has no quotes: "inside quotes" listed every unit +0.00.
+    # A text without quotes listed every unit +0.00 for "inside quotes"; so would one without
+    # spaces for "space".
     async with tui.make_app().run_test(size=(120, 40)) as pilot:
         screen = await open_gradients(pilot, tui)
+        screen.query_one("#inside-text", Input).value = "thetimetraveller"
         await read_with(pilot, tui, screen, SHIPPED_LSTM)
-        screen.query_one("#inside-feature", Select).value = "inside quotes"
+        feature = screen.query_one("#inside-feature", Select)
+        # The shipped model reads clean text, which has no quotes left: not offered.
+        assert [value for _, value in feature._options if value != Select.BLANK] == [
+            "space", "vowel", "word position"
+        ]  # fmt: skip
+        feature.value = "space"
         await pilot.pause()
         heatmap = screen.query_one(Heatmap)
         assert heatmap.labels[:3] == ["u0", "u1", "u2"] and heatmap.corner == "not ranked"

@@ -238,7 +238,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         acts = activations(cell, ids, tokens)
         inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
         return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs,
-                "warnings": warnings, "token": lm.token}  # fmt: skip
+                "warnings": warnings, "token": lm.token, "mode": lm.mode}  # fmt: skip
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False, description="step")
     def _at_step(self, inside: dict, t: int):
@@ -384,7 +384,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             self.t = len(self.inside["ids"]) - 1
             panel = self.query_one(InsidePanel)
             panel.set_gates(list(self.inside["acts"].values))
-            panel.set_features(self.inside["token"])
+            panel.set_features(self.inside["token"], self.inside["mode"])
             self._draw_heatmap()
             self._at_step(self.inside, self.t)
         elif worker.group == "step" and self.inside:

@@ -160,10 +160,13 @@ class InsidePanel(Vertical):
         yield Heatmap(id="inside-heatmap")
         yield Static("", id="inside-step")
 
-    def set_features(self, token: str) -> None:
+    def set_features(self, token: str, mode: str = "raw") -> None:
         """The ranking drop-down's choices for a model reading `token`s (a word is never a
-        space nor a vowel: a character's features ranked every unit of a word model 0)."""
+        space nor a vowel: a character's features ranked every unit of a word model 0); a
+        `clean` model's text has no quotes left, so nothing is inside them."""
         names = FEATURES_BY_TOKEN.get(token, FEATURES)
+        if mode == "clean":
+            names = tuple(name for name in names if name != "inside quotes")
         if names == self.feature_names:
             return
         self.feature_names = names
