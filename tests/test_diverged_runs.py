@@ -42,6 +42,11 @@ def test_a_perplexity_too_large_for_a_float_is_written_as_a_power_of_e():
 
 class _Forecast:
     perplexity = False
+    cross_entropy = False
+
+
+class _Classify:  # a cross-entropy without a perplexity to report: judged as one
+    perplexity = False
 
 
 @pytest.mark.parametrize("task", [None, _Forecast()])
@@ -54,6 +59,8 @@ def test_a_nan_or_inf_loss_stops_every_task(task):
 def test_only_a_cross_entropy_is_judged_by_its_perplexity():
     with pytest.raises(NonFiniteLoss, match="perplexity overflows"):
         check_loss(710.0, 1)
+    with pytest.raises(NonFiniteLoss, match="diverged"):  # classify and tag: it went on
+        check_loss(2.53e4, 1, _Classify())
     check_loss(3.34e4, 1, _Forecast())  # an untrained model's MSE on values near 100
 
 
@@ -122,3 +129,12 @@ def test_a_diverged_forecasts_errors_are_written_with_an_exponent():
     assert _fmt("mse", 3.3559186973619692e28) == "3.356e+28"
     assert _fmt("mse", 14310.4) == "14310" and _fmt("rmse", 0.06773) == "0.06773"
     assert _fmt("mape", 659.8) == "659.8" and _fmt("mse", math.nan) == "–"
+
+
+def test_a_diverged_classifier_still_stops(tmp_path, capsys):
+    # The forecast's exemption from the overflow check covered classify and tag too (they
+    # report no perplexity): a classifier at lr 1e5 ran on and "finished".
+    args = ["train", "--task", "classify", "--max-names", "100", "--epochs", "2", "--lr", "1e5"]
+    args += ["--clip", "1e6", "--optimizer", "sgd", "--run-dir", str(tmp_path / "r")]
+    code, _, err = call(args, capsys)
+    assert code == 1 and "diverged" in err.strip().splitlines()[-1], err

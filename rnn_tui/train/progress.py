@@ -190,14 +190,15 @@ def _extremes(raw: object) -> dict[str, list[float]]:
 
 def check_loss(mean_loss: float, epoch: int, task=None) -> None:
     """NonFiniteLoss when the mean loss is NaN or inf, or, for a `task` whose loss is a
-    cross-entropy, so large that its perplexity overflows (> e^709: the weights have diverged
-    even if no NaN has appeared yet). A forecast's mean squared error is in the series' units
-    squared: an unscaled series of values near 100 starts above 709."""
+    cross-entropy (every task's but the forecast's, which says `cross_entropy = False`), so
+    large that its exponential overflows (> e^709: the weights have diverged even if no NaN
+    has appeared yet). A forecast's mean squared error is in the series' units squared: an
+    unscaled series of values near 100 starts above 709."""
     advice = "try a smaller --lr or --clip"
     if math.isnan(mean_loss) or math.isinf(mean_loss):
         kind = "nan" if math.isnan(mean_loss) else "inf"
         raise NonFiniteLoss(f"loss became {kind} in epoch {epoch}: {advice}")
-    if getattr(task, "perplexity", True) and math.isinf(perplexity(mean_loss)):
+    if getattr(task, "cross_entropy", True) and math.isinf(perplexity(mean_loss)):
         raise NonFiniteLoss(
             f"loss diverged to {mean_loss:.3g} in epoch {epoch} (perplexity overflows): {advice}"
         )

@@ -47,6 +47,7 @@ class ForecastTask(Sharded):
 
     batching = "torch.Generator seeded with (seed, epoch): a permutation of the training pairs"
     perplexity = False
+    cross_entropy = False  # a mean squared error, in the series' units squared
 
     def __init__(self, config: Config, device: torch.device) -> None:
         self.config, self.device = config, device
