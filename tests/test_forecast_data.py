@@ -429,7 +429,15 @@ def test_scaling_is_relative_to_the_values_size(size):
 def test_a_flat_training_part_is_centred_only():
     x = np.full(100, 1e6)
     t = SeriesTransform.fit(x, 80, log=False, diff=False, scale=True)
-    assert (t.mean, t.std) == (1e6, 1.0)
+    assert (t.mean, t.std, t.flat) == (1e6, 1.0, True)
+    # Its differences are float rounding (±5e-17), flat beside values of 0.3: they were scaled
+    # up to ±1 when flatness was judged by the differences' mean, about 0.
+    t = SeriesTransform.fit(np.array([0.3, 0.1 + 0.2] * 50), 80, log=False, diff=True, scale=True)
+    assert t.flat and t.std == 1.0
+    # A spread of exactly 1 is no flat part ("which is flat: not scaled" was said of it).
+    t = SeriesTransform.fit(np.tile([1.0, 3.0], 100), 156, log=False, diff=False, scale=True)
+    assert t.std == 1.0 and not t.flat
+    assert not SeriesTransform.fit(x, 80, log=False, diff=False, scale=False).flat
 
 
 def test_mape_is_none_when_any_true_value_is_zero():
@@ -519,3 +527,15 @@ def test_a_header_names_its_columns_even_where_two_are_years():
 def test_an_empty_column_a_spreadsheet_adds_labels_nothing():
     series = parse_csv("value,\n1,\n2,\n3,\n", "s.csv")
     assert series.labels == PointNumbers(3)
+
+
+@pytest.mark.parametrize(
+    "other",
+    ['"1;2"', "1|10", "shift; 2"],
+)
+def test_another_mark_in_another_column_is_read(other):
+    # A list of ids, a score or a note in a third column was taken for a file separated by it.
+    text = "date,value,more\n" + "".join(f"2020-01-{d:02d},{d},{other}\n" for d in range(1, 20))
+    assert parse_csv(text, "s.csv", "value").values.tolist() == list(map(float, range(1, 20)))
+    labelled = "label,value\n" + "".join(f"a|{d},{d}\n" for d in range(1, 20))
+    assert len(parse_csv(labelled, "s.csv", "value")) == 19

@@ -62,19 +62,32 @@ _OTHER_SEPARATORS = ((";", "';'"), ("\t", "tabs"), ("|", "'|'"))
 
 
 def refuse_other_separator(rows: list[list[str]], label: str) -> None:
-    """DataError when most of the first rows hold a cell that another separator splits into
-    numbers ("2020-01-01;103,7", as spreadsheets write where the comma is the decimal mark):
-    read as CSV, "7" became the value and "2020-01-01;103" its label, without a word."""
+    """DataError when the file reads as another separator's ("2020-01-01;103,7", as
+    spreadsheets write where the comma is the decimal mark): read as CSV, "7" became the value
+    and "2020-01-01;103" its label, without a word.
+
+    Its rows are one or two cells, the first of which that mark splits into a label and a
+    number (the second, where there is one, the digits after a decimal comma), in most rows;
+    and a header row, if any, holds the mark too. A real CSV with a ';' or '|' in another
+    column ("1;2" in a list of ids, a note "shift; 2") or in a header-labelled column is read."""
+    header = rows[0] if rows and not any(ch.isdigit() for ch in "".join(rows[0])) else None
     for mark, name in _OTHER_SEPARATORS:
-        split = sum(
-            any(
-                mark in cell and any(number(part) is not None for part in cell.split(mark))
-                for cell in row
-            )
-            for row in rows
-        )
+        if header is not None and mark not in header[0]:
+            continue
+        split = sum(_split_by(row, mark) for row in rows)
         if split * 2 > len(rows):
             raise DataError(f"{label} looks separated by {name}, not commas: {_ADVICE}")
+
+
+def _split_by(row: list[str], mark: str) -> bool:
+    """Whether `row` looks like a line of `mark`-separated cells that commas cut up."""
+    filled = [cell.strip() for cell in row if cell.strip()]
+    if not filled or len(filled) > 2 or mark not in filled[0]:
+        return False
+    if len(filled) == 2 and not filled[1].isdigit():  # not the digits after a decimal comma
+        return False
+    parts = [part.strip() for part in filled[0].split(mark)]
+    return len(parts) > 1 and any(number(part) is not None for part in parts[1:])
 
 
 def _counts_up(body: list[list[str]], i: int) -> bool:
