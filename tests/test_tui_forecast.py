@@ -771,7 +771,8 @@ async def test_a_run_whose_series_changed_is_one_line_and_the_app_stays(
         assert screen.open_run(saved / "forecast-mlp-recorded")
         await wait_for(pilot, screen, lambda: bool(tui.errors(pilot.app)))
         assert tui.errors(pilot.app) == [
-            "cannot forecast: the series sine changed since this model was trained"
+            "cannot forecast: the series sine changed since this model was trained (the file "
+            "changed, or this version of rnn-tui reads its header or columns differently)"
         ]
         assert screen.views == {}
 

@@ -11,7 +11,7 @@ the differences up from the last observed level when differencing is on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,8 @@ class SeriesTransform:
     diff: bool
     mean: float
     std: float
+    # Scaling was asked of a training part with no spread: centred only (std is then 1).
+    flat: bool = field(default=False, compare=False)
 
     @classmethod
     def fit(cls, x: np.ndarray, fit_end: int, log: bool, diff: bool, scale: bool):
@@ -43,10 +45,13 @@ class SeriesTransform:
                 "the series' values are too large to difference or scale in float64 "
                 "(rescale the column, e.g. to thousands)"
             )
-        # Flat means flat relative to the values' size: an absolute floor left a series of
-        # 1e-13 · sin unscaled, and the models learnt the constant it then looked like.
-        flat = not std > 1e-12 * abs(mean)
-        return cls(log, diff, mean, 1.0 if flat else std)
+        # Flat means flat relative to the values' size, before differencing: an absolute floor
+        # left a series of 1e-13 · sin unscaled (the models learnt the constant it looked
+        # like), and the mean of the differences (about 0) blew float rounding up to ±1.
+        with np.errstate(over="ignore", invalid="ignore"):
+            size = float(np.abs(_detrend(x[:fit_end], log, False)).max(initial=0.0))
+        flat = scale and not std > 1e-12 * max(abs(mean), size)
+        return cls(log, diff, mean, 1.0 if flat else std, flat)
 
     def to_dict(self) -> dict:
         return {"log": self.log, "diff": self.diff, "mean": self.mean, "std": self.std}

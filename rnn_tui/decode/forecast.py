@@ -149,7 +149,10 @@ def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -
         raise ForecastError(str(exc)) from None
     fingerprint = hashlib.sha256(series.values.tobytes()).hexdigest()[:16]
     if fingerprint != saved.get("fingerprint"):
-        raise ForecastError(f"the series {series.name} changed since this model was trained")
+        raise ForecastError(
+            f"the series {series.name} changed since this model was trained (the file changed, "
+            "or this version of rnn-tui reads its header or columns differently)"
+        )
     t = _saved(saved, "transform", dict, "transform")
     transform = SeriesTransform(
         bool(t.get("log")), bool(t.get("diff")), float(t.get("mean", 0)), float(t.get("std", 1))

@@ -119,7 +119,8 @@ class ForecastTask(Sharded):
         if saved != self._fingerprint():
             raise ConfigError(
                 f"the series {self.config.series} changed since the run started (its values "
-                "differ from the checkpoint's)"
+                "differ from the checkpoint's: the file changed, or this version of rnn-tui "
+                "reads its header or columns differently)"
             )
 
     def checkpoint_meta(self) -> dict:
@@ -162,7 +163,7 @@ class ForecastTask(Sharded):
         fitted = "fitted on the training part"
         if (t.mean, t.std) == (0.0, 1.0):
             steps.append("not scaled")
-        elif t.std == 1.0 and scaled(self.config.scale, self.config.series):
+        elif t.flat:
             steps.append("centred")  # a flat training part has no spread to scale by
             fitted += ", which is flat: not scaled"
         else:
