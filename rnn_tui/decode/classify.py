@@ -77,7 +77,7 @@ def _load_classifier(path: str | os.PathLike, device: str | torch.device):
     if getattr(model, "classes", None) != len(classes):
         raise ClassifyError(f"{checkpoint.file}: the model and its class list disagree")
     warnings = [checkpoint.warning] if checkpoint.warning else []
-    return model.eval(), classes, warnings, config, str(checkpoint.file)
+    return model.eval(), classes, warnings, config, str(checkpoint.path)
 
 
 @torch.no_grad()

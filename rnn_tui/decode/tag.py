@@ -111,7 +111,7 @@ def load_tagger(
     if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
         raise TagError(f"{checkpoint.file}: the model and its vocabularies disagree")
     warnings = [checkpoint.warning] if checkpoint.warning else []
-    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.file)
+    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.path)
 
 
 def _marks_problem(tags: list[str]) -> str | None:
