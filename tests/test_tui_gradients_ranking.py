@@ -58,3 +58,16 @@ async def test_a_feature_the_text_never_varies_ranks_nothing(no_checkpoints, tui
         heatmap = screen.query_one(Heatmap)
         assert heatmap.labels[:3] == ["u0", "u1", "u2"] and heatmap.corner == "not ranked"
         assert heatmap.render_line(0).text.startswith("not ranked")
+
+
+async def test_the_step_reads_a_word_the_vocabulary_lacks_as_unk(
+    no_checkpoints, tui, word_checkpoint
+) -> None:
+    # "reads 'zzqx'" was shown, though the model read <unk> (a warning named it, once).
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        screen.query_one("#inside-text", Input).value = "the time traveller zzqx"
+        await read_with(pilot, tui, screen, word_checkpoint)
+        await until(pilot, lambda: "step 4:" in drawn(screen.query_one("#inside-step", Static)))
+        step = drawn(screen.query_one("#inside-step", Static))
+        assert "step 4: reads '<unk>'" in step and "typed 'zzqx', which the vocabulary" in step

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from typing import ClassVar
 
@@ -238,7 +239,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         acts = activations(cell, ids, tokens)
         inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
         return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs,
-                "warnings": warnings, "token": lm.token, "mode": lm.mode}  # fmt: skip
+                "warnings": warnings, "token": lm.token, "mode": lm.mode,
+                "unk": lm.vocab.unk}  # fmt: skip
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False, description="step")
     def _at_step(self, inside: dict, t: int):
@@ -250,6 +252,10 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         cell, ids, tokens = inside["cell"], inside["ids"], inside["tokens"]
         hs = torch.from_numpy(inside["acts"].values["h"])
         one = step_at(cell, inside["inputs"], hs, tokens, t + 1)
+        if ids[t] == inside.get("unk") and tokens[t] != "<unk>":
+            # The step reads what the model does: a word it lacks was shown as if read.
+            typed = f"typed {tokens[t]!r}, which the vocabulary lacks"
+            one = replace(one, token="<unk>", note="; ".join(filter(None, (typed, one.note))))
         return t, connectivity(cell, ids, t + 1), one
 
     def _draw_heatmap(self) -> None:
