@@ -143,6 +143,19 @@ async def test_the_fifth_curve_is_a_gru_or_needs_a_checkpoint(no_checkpoints, tu
         assert tui.errors(pilot.app) == ["also: choose a checkpoint on the Inside tab first"]
 
 
+async def test_a_stacked_checkpoints_curve_says_it_is_its_top_layers(no_checkpoints, tui) -> None:
+    # The shipped 2-layer LSTM's curve was "lstm · random", as if it had one layer.
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        screen.query_one(TabbedContent).active = "grad-flow"
+        await pilot.pause()
+        screen.query_one("#flow-length", Input).value = "30"
+        screen.query_one("#flow-also", Select).value = "random"
+        plot = screen.query_one("#flow-plot", LinePlot)
+        await until(pilot, lambda: plot._series[-1][0] == "lstm top of 2 · random")
+
+
 async def read_with(pilot, tui, screen, path: Path) -> None:
     screen.query_one(TabbedContent).active = "grad-inside"
     await pilot.pause()

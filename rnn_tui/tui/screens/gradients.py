@@ -168,6 +168,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         report = gradient_report(options, progress)
         if v["also"] != "none":
             name = "gru (fresh)" if v["also"] == "gru" else report.source.split(" from ")[0]
+            if report.layers > 1:  # its figures are the top layer's (the legend says so)
+                name += f" top of {report.layers}"
             flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
         # The text's warnings are told where a checkpoint read one (the form shows τ itself).
         return flows, report, bool(checkpoint) and v["also"] in ("corpus", "random")
