@@ -93,6 +93,14 @@ async def test_a_click_on_the_palette_key_opens_the_palette() -> None:
         assert isinstance(app.screen, CommandPalette)
 
 
+# The keys each screen keeps for its panels a narrow screen cannot show at once.
+KEPT = (
+    ("train", ["v Next plot"]),
+    ("forecast", ["t Metric", "v Next plot"]),
+    ("classify", ["v Matrix"]),
+)
+
+
 @pytest.mark.parametrize("width", [100, 105])
 async def test_from_100_columns_too_each_screen_keeps_the_key_to_its_other_panels(
     tui, width
@@ -101,11 +109,7 @@ async def test_from_100_columns_too_each_screen_keeps_the_key_to_its_other_panel
     showed one panel and listed neither `v` nor `t`, with room left on the line."""
     app = tui.make_app()
     async with app.run_test(size=(width, 24)) as pilot:
-        for mode, kept in (
-            ("train", ["v Next plot"]),
-            ("forecast", ["t Metric", "v Next plot"]),
-            ("classify", ["v Matrix"]),
-        ):
+        for mode, kept in KEPT:
             await tui.open_screen(pilot, mode)
             text = line(app)
             assert all(key in text for key in kept), text
@@ -117,11 +121,7 @@ async def test_at_80_columns_each_screen_keeps_the_key_to_its_other_panels(tui) 
     (other keys give way first), and the screen keys take `1-7 screens` to leave room."""
     app = tui.make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        for mode, kept in (
-            ("train", ["v Next plot"]),
-            ("forecast", ["t Metric", "v Next plot"]),
-            ("classify", ["v Matrix"]),
-        ):
+        for mode, kept in KEPT:
             await tui.open_screen(pilot, mode)
             text = line(app)
             assert all(key in text for key in kept), text

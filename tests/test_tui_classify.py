@@ -158,14 +158,20 @@ async def test_a_saved_names_run_gives_scores_baselines_and_live_top_three(
         assert tui.errors(pilot.app) == []
 
 
+async def matrix_alone(pilot, tui):
+    """The saved names run ticked, the side panel hidden and `v` pressed: the matrix alone."""
+    screen = pilot.app.screen
+    await tick_all(pilot, tui, screen, {("names", "none")})
+    screen.query_one("#cl-side").hide()
+    screen.set_focus(None)
+    await pilot.press("v")
+    await tui.settle(pilot)
+    return screen
+
+
 async def test_the_confusion_matrix_fits_80x24_alone(saved, tui, classify_app) -> None:
     async with classify_app().run_test(size=(80, 24)) as pilot:
-        screen = pilot.app.screen
-        await tick_all(pilot, tui, screen, {("names", "none")})
-        screen.query_one("#cl-side").hide()
-        screen.set_focus(None)
-        await pilot.press("v")
-        await tui.settle(pilot)
+        screen = await matrix_alone(pilot, tui)
         matrix = screen.query_one(ConfusionMatrix)
         assert matrix.display and not screen.query_one("#cl-scores").display
         caption, *lines = text_of(screen, "#cl-confusion").splitlines()
@@ -187,12 +193,7 @@ async def test_on_a_short_terminal_the_matrix_says_how_many_rows_it_leaves_out(
 ) -> None:
     # At 80×20 it lost its last four languages at the panel's bottom, without a word.
     async with classify_app().run_test(size=(80, 20)) as pilot:
-        screen = pilot.app.screen
-        await tick_all(pilot, tui, screen, {("names", "none")})
-        screen.query_one("#cl-side").hide()
-        screen.set_focus(None)
-        await pilot.press("v")
-        await tui.settle(pilot)
+        screen = await matrix_alone(pilot, tui)
         matrix = screen.query_one(ConfusionMatrix)
         lines = text_of(screen, "#cl-confusion").splitlines()
         assert len(lines) <= matrix.size.height

@@ -39,4 +39,17 @@ def fmt_overflowed(loss: float) -> str:
     return f"e^{loss:.4g}"
 
 
-__all__ = ["FIXED_UNDER", "fmt_overflowed", "fmt_perplexity", "perplexity"]
+def best_text(best: float | None, epoch: int | None, vocab_size: int, what: str, ran: bool) -> str:
+    """A run's best perplexity as its finished line ends ("; best val ppl 4.560 (epoch 38)"),
+    saying when it is worse than a uniform guess (which scores the vocabulary's size) or when
+    no epoch's was finite: a learner should hear the run diverged, not only read a number."""
+    advice = "(try a smaller --lr or --clip)"
+    if not best:
+        return f"; no epoch's perplexity was finite: the run diverged {advice}" if ran else ""
+    text = f"; best {what} ppl {fmt_perplexity(best, 3)} (epoch {epoch})"
+    if best > vocab_size:
+        text += f", worse than a uniform guess over its {vocab_size:,} tokens {advice}"
+    return text
+
+
+__all__ = ["FIXED_UNDER", "best_text", "fmt_overflowed", "fmt_perplexity", "perplexity"]

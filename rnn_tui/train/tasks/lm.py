@@ -44,7 +44,7 @@ from rnn_tui.data.prefix import (
 )
 from rnn_tui.data.token_cache import cache_dir, load_token_array
 from rnn_tui.data.vocab import Vocab
-from rnn_tui.metrics.perplexity import fmt_perplexity
+from rnn_tui.metrics.perplexity import best_text
 from rnn_tui.models.base import detach_state, state_tensors
 from rnn_tui.models.names import MAX_VOCAB
 from rnn_tui.train.config import Config, ConfigError
@@ -422,18 +422,8 @@ class LanguageModelTask:
     # -- what people read -------------------------------------------------------------------
 
     def best_text(self, best_metric: float | None, best_epoch: int | None, last: dict) -> str:
-        advice = "(try a smaller --lr or --clip)"
-        if not best_metric:
-            if last:  # epochs ran, and none had a finite perplexity to be the best
-                return f"; no epoch's perplexity was finite: the run diverged {advice}"
-            return ""
         what = "val" if len(self.val_ids) else "train"
-        text = f"; best {what} ppl {fmt_perplexity(best_metric, 3)} (epoch {best_epoch})"
-        if best_metric > len(self.vocab):
-            # A uniform guess over the vocabulary scores its size: a learner should hear that
-            # this run did worse than guessing, not only read a large number.
-            text += f", worse than a uniform guess over its {len(self.vocab):,} tokens {advice}"
-        return text
+        return best_text(best_metric, best_epoch, len(self.vocab), what, bool(last))
 
     def epoch_text(self, event: dict) -> str:
         return ""
