@@ -473,3 +473,19 @@ def test_word_features_give_one_value_per_word() -> None:
     assert feature_values("position", words).tolist() == [0, 1, 2, 3, 4]
     for name in FEATURES_BY_TOKEN["word"]:
         assert feature_values(name, words).std() > 0, name  # none reads 0 for every word
+
+
+def test_a_norm_past_1e154_is_finite_where_it_fits_a_float() -> None:
+    """torch sums the squares: ‖(1e160, …)‖ read as inf, and a linear ρ = 50 cell was said to
+    overflow from step 109 of 200, where its norms pass float64 only before step 18."""
+    from rnn_tui.probe.cell import norm_of
+    from rnn_tui.probe.gradients import linear_norms, overflowed
+
+    assert norm_of(torch.full((4,), 1e160, dtype=DTYPE)) == pytest.approx(2e160)
+    assert norm_of(torch.tensor([math.inf, math.nan], dtype=DTYPE)) == math.inf
+    g_T = torch.ones(4, dtype=DTYPE) / 2  # ‖g_T‖ = 1
+    norms = linear_norms(g_T, torch.eye(4, dtype=DTYPE) * 50, 200)
+    finite = [t for t, n in enumerate(norms, start=1) if math.isfinite(n)]
+    assert finite[0] == 19 and norms[99] == pytest.approx(50.0**100, rel=1e-9)  # 50^181 fits
+    assert all(n == math.inf for n in norms[:18])  # past float64: inf, not NaN
+    assert math.isnan(overflowed([math.nan, 5.0])[0])  # a NaN not after an overflow stays

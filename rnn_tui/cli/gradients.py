@@ -61,7 +61,8 @@ def _text(report) -> str:
     flow, T = report.flow, report.length
     lines = [
         f"{report.source}: hidden {report.hidden}{_top_of(report.layers)}, T = {T}, "
-        f"ρ(W_hh) = {flow.spectral_radius:.4g}, loss at step T {flow.loss:.4g}",
+        f"ρ(W_hh) = {flow.spectral_radius:.4g}, loss at step T "
+        + (f"{flow.loss:.4g}" if math.isfinite(flow.loss) else "not finite (the states overflow)"),
         "‖∂L_T/∂h_t‖ going back in time:",
     ]
     picks = sorted({T - 1 - round(i * (T - 1) / (ROWS - 1)) for i in range(ROWS)}, reverse=True)

@@ -81,6 +81,20 @@ class Cell:
         return torch.nn.functional.one_hot(ids, self.inputs).to(DTYPE)
 
 
+def norm_of(g: torch.Tensor) -> float:
+    """‖g‖ as a float, finite wherever it fits in one: torch sums the squares, which overflow
+    once entries pass about 1e154, and a norm of 1e176 read as inf ("overflowed" at step 109
+    of a linear ρ = 50 cell whose norms overflow only before step 18)."""
+    value = float(g.norm())
+    if math.isinf(value):
+        largest = float(g.abs().max())
+        if math.isfinite(largest) and largest > 0:
+            value = largest * float((g / largest).norm())
+    elif math.isnan(value) and bool(torch.isinf(g).any()):
+        value = math.inf  # past float64: its overflowed entries made NaNs beside them
+    return value
+
+
 def spectral_radius(W: torch.Tensor) -> float:
     """ρ(W) = max |λ_i|: how much W stretches a vector per step in the long run."""
     return float(torch.linalg.eigvals(W.detach()).abs().max())
@@ -223,6 +237,7 @@ __all__ = [
     "StepWatch",
     "fresh_cell",
     "layer_inputs",
+    "norm_of",
     "spectral_radius",
     "step",
     "unroll",

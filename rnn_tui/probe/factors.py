@@ -18,7 +18,16 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from rnn_tui.probe.cell import DTYPE, Cell, ProbeError, State, StepWatch, layer_inputs, step
+from rnn_tui.probe.cell import (
+    DTYPE,
+    Cell,
+    ProbeError,
+    State,
+    StepWatch,
+    layer_inputs,
+    norm_of,
+    step,
+)
 
 
 def loss_at_T(cell: Cell, h_T: torch.Tensor, target: int | None, seed: int) -> torch.Tensor:
@@ -124,7 +133,7 @@ def step_factors(
 
     def state_gradient(t: int):
         def seen(grad: torch.Tensor) -> None:
-            state_norms[t - 1] = float(grad.norm())
+            state_norms[t - 1] = norm_of(grad)
             if t == len(xs):
                 last.append(grad.detach().clone())
 

@@ -28,6 +28,7 @@ from rnn_tui.probe.cell import (
     State,
     StepWatch,
     layer_inputs,
+    norm_of,
     spectral_radius,
     step,
     unroll,
@@ -68,7 +69,7 @@ def gradient_flow(
     hs = [s["h"] for s in unroll(cell, xs.detach().clone().requires_grad_(), watch)]
     loss = _loss(cell, hs[-1], target, seed)
     grads = torch.autograd.grad(loss, hs)
-    norms = [float(g.norm()) for g in grads]
+    norms = overflowed([norm_of(g) for g in grads])
     predicted = None
     if cell.kind == "linear":
         predicted = linear_norms(grads[-1][0].detach(), cell.W_hh, len(hs))
@@ -82,8 +83,19 @@ def flow_of(cell: Cell, factors: Factors) -> GradientFlow:
     if cell.kind == "linear":
         T = len(factors.state_norms)
         predicted = linear_norms(factors.last_state_gradient[0], cell.W_hh, T)
-    norms, radius = factors.state_norms, spectral_radius(cell.W_hh)
+    norms, radius = overflowed(factors.state_norms), spectral_radius(cell.W_hh)
     return GradientFlow(cell.kind, norms, radius, factors.loss, predicted)
+
+
+def overflowed(norms: list[float]) -> list[float]:
+    """`norms` (t = 1..T) with a NaN that follows an overflow, going back in time, as inf:
+    past float64 an entry becomes inf and the next product's inf · 0 makes NaNs, so a norm of
+    1e310 read as "nan" beside the 1e300 before it."""
+    out = list(norms)
+    for t in range(len(out) - 2, -1, -1):
+        if math.isnan(out[t]) and (math.isinf(out[t + 1]) or out[t + 1] >= 1e300):
+            out[t] = math.inf
+    return out
 
 
 def linear_norms(g_T: torch.Tensor, W_hh: torch.Tensor, T: int) -> list[float]:
@@ -92,9 +104,9 @@ def linear_norms(g_T: torch.Tensor, W_hh: torch.Tensor, T: int) -> list[float]:
     norms, g = [], g_T.detach().to(DTYPE)
     W_t = W_hh.detach().T
     for _ in range(T):
-        norms.append(float(g.norm()))
+        norms.append(norm_of(g))
         g = g @ W_t
-    return norms[::-1]
+    return overflowed(norms[::-1])
 
 
 # -- clipping ---------------------------------------------------------------------------------
@@ -263,7 +275,7 @@ def connectivity(cell: Cell, tokens: list[int], position: int) -> list[float]:
     log_probs = torch.log_softmax(h @ cell.W_hq + cell.b_q, dim=-1)[0]
     target = tokens[position] if position < len(tokens) else int(log_probs.argmax())
     log_probs[target].backward()
-    return [float(g.norm()) for g in xs.grad]
+    return [norm_of(g) for g in xs.grad]
 
 
 def decay_rate(norms: list[float]) -> float | None:
