@@ -142,6 +142,24 @@ def test_partial_lines_wait_for_their_end(tmp_path):
     assert follower.events == 2 and follower.snapshot().series["step_ppl"][0].size == 1
 
 
+def test_an_epochs_figure_that_is_not_finite_is_shown_as_none_not_an_older_one(tmp_path):
+    # A diverged forecast's epochs record grad_norm null; the header showed the 3.9e12 of
+    # a step of epoch 1 under "epoch 3".
+    folder = empty_run(tmp_path)
+    lines = recorded_lines(LSTM)
+    first_epoch = next(i for i, line in enumerate(lines) if '"event": "epoch"' in line)
+    epoch = json.loads(lines[first_epoch])
+    assert epoch["grad_norm"] is not None
+    nulled = {**epoch, "grad_norm": None, "train_ppl": None}
+    (folder / "metrics.jsonl").write_text(
+        "".join(lines[:first_epoch]) + json.dumps(nulled) + "\n", encoding="utf-8"
+    )
+    follower = RunFollower(folder, clock=lambda: 2e9)
+    follower.poll()
+    snap = follower.snapshot()
+    assert snap.epoch == 1 and snap.grad_norm is None and snap.train_ppl is None
+
+
 def test_a_growing_file_is_read_incrementally(tmp_path):
     folder = empty_run(tmp_path)
     lines = recorded_lines(LSTM)

@@ -272,15 +272,16 @@ class RunFollower:
         bleu = self._latest["bleu"]
         if bleu is not None and (self.best_bleu is None or bleu > self.best_bleu):
             self.best_bleu = bleu
-        for key in ("train_ppl", "grad_norm", "tokens_per_s", "memory_mb", "lr"):
+        for key in ("tokens_per_s", "memory_mb", "lr"):
             value = number(event.get(key))
             if value is not None:
                 self._latest[key] = value
-        # No validation split gives val_ppl null: show none rather than an older value.
-        self._latest["val_ppl"] = number(event.get("val_ppl"))
-        loss = number(event.get("train_loss"))
-        if loss is not None:
-            self._latest["loss"] = loss
+        # The epoch's own figures, null ones too: a gradient norm or perplexity that was not
+        # finite is null, and an older step's value was shown under this epoch's label (as
+        # val_ppl: no validation split gives null, shown as none).
+        for key in ("train_ppl", "grad_norm", "val_ppl"):
+            self._latest[key] = number(event.get(key))
+        self._latest["loss"] = number(event.get("train_loss"))
         val = self._latest["val_ppl"]
         if val is not None and (self.best_val_ppl is None or val < self.best_val_ppl):
             self.best_val_ppl = val
