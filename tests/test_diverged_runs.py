@@ -138,3 +138,17 @@ def test_a_diverged_classifier_still_stops(tmp_path, capsys):
     args += ["--clip", "1e6", "--optimizer", "sgd", "--run-dir", str(tmp_path / "r")]
     code, _, err = call(args, capsys)
     assert code == 1 and "diverged" in err.strip().splitlines()[-1], err
+
+
+def test_mape_keeps_its_digits_when_tiny_and_an_exponent_when_huge():
+    # A near-perfect forecast's 7e-05 % read "0.0" beside the naive's 0.0, and the verdict
+    # declared a winner between two zeros; a diverged one's took 18 digits in the header.
+    from rnn_tui.runs.format import fmt_mape
+    from rnn_tui.train.tasks.forecast import _rmse_text
+    from rnn_tui.tui.widgets.forecast_results import _fmt
+
+    assert fmt_mape(6.97e-05) == "7e-05" and fmt_mape(0.0) == "0.0" and fmt_mape(12.34) == "12.3"
+    assert fmt_mape(2.089e14) == "2.089e+14" and fmt_mape(None) == fmt_mape(math.nan) == "—"
+    assert _fmt("mape", 6.97e-05) == "7e-05" and _fmt("mape", 659.8) == "659.8"
+    assert _rmse_text(math.inf) == _rmse_text(math.nan) == "not finite"
+    assert _rmse_text(0.2692) == "0.2692"

@@ -197,7 +197,7 @@ class Reporter:
         val = f"  val {what} {_score_text(e, 'val', what, spec)}" if self.has_validation else ""
         self.line(
             f"epoch {e['epoch']}/{e['epochs']}  train {what} {train}{val}  "
-            f"grad norm {_fmt(e.get('grad_norm'))}  {e['tokens_per_s']:,.0f} tok/s  "
+            f"grad norm {_fmt(e.get('grad_norm'), '.4g')}  {e['tokens_per_s']:,.0f} tok/s  "
             f"elapsed {_duration(e.get('elapsed'))}  ETA {_duration(e.get('eta'))}"
             + self.trainer.task.epoch_text(e)
             + ("  *best" if e.get("best") else "")

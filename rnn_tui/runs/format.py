@@ -3,6 +3,7 @@ from a run folder (the Train screen's header, run list and notices; `rnn-tui run
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 
@@ -43,6 +44,17 @@ def fmt_number(value: float | None) -> str:
     if abs(value) < 1000:
         return f"{value:.4g}"
     return f"{value:,.0f}" if abs(value) < FIXED_UNDER else f"{value:.3e}"
+
+
+def fmt_mape(value: float | None) -> str:
+    """A MAPE in percent without its sign: one decimal (12.3), two significant digits below 0.1
+    (a near-perfect forecast's 7e-05 read 0.0, and two such "tied"), an exponent from a
+    million on (a diverged one's 2.089e+14 took 18 digits); "—" when unknown or not finite."""
+    if value is None or not math.isfinite(value):
+        return "—"
+    if abs(value) >= FIXED_UNDER:
+        return f"{value:.3e}"
+    return f"{value:.1f}" if value == 0 or abs(value) >= 0.1 else f"{value:.2g}"
 
 
 def fmt_bleu(value: float | None) -> str:

@@ -282,7 +282,9 @@ class ForecastTask(Sharded):
             # Every predictor's RMSE, each named as the winner is: "seasonal_naive wins" was
             # said of a baseline whose number was never shown.
             errors = [
-                f"{name} {e['rmse']:.4g}" for name, e in row["errors"].items() if e is not None
+                f"{name} {_rmse_text(e['rmse'])}"
+                for name, e in row["errors"].items()
+                if e is not None
             ]
             rest = ", ".join(errors[1:])
             parts.append(f"k={k} RMSE {errors[0]} ({rest}; {row['winner']} wins)")
@@ -308,6 +310,11 @@ class ForecastTask(Sharded):
             "held_out": len(self.targets),
             "forecast": {str(k): row for k, row in self.comparison().items()},
         }
+
+
+def _rmse_text(value: float) -> str:
+    """An RMSE in a sample line: a diverged model's is "not finite", not inf or nan."""
+    return f"{value:.4g}" if math.isfinite(value) else "not finite"
 
 
 TASK = ForecastTask

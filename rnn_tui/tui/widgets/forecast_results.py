@@ -25,7 +25,7 @@ from textual.containers import Container, Vertical
 from textual.widgets import Static
 
 from rnn_tui.metrics.perplexity import FIXED_UNDER
-from rnn_tui.runs.format import fmt_number
+from rnn_tui.runs.format import fmt_mape, fmt_number
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.run_line import RunLine, latest, lines_text, run_line, update_changed
@@ -64,10 +64,10 @@ def _fmt(metric: str, value: float | None, digits: int = 4) -> str:
     an exponent (a diverged model's MSE of 3.4e28 took 29 digits)."""
     if value is None or not math.isfinite(value):
         return "–"
+    if metric == "mape":
+        return fmt_mape(value)
     if abs(value) >= FIXED_UNDER:
         return f"{value:.3e}"
-    if metric == "mape":
-        return f"{value:.1f}"
     # Series in the thousands (passengers squared): whole numbers, not 1.431e+04.
     return f"{value:.0f}" if abs(value) >= 10 ** (digits - 1) else f"{value:.{digits}g}"
 

@@ -72,7 +72,8 @@ class TopTokens(Widget):
                 Content.assemble(
                     (mark, "$text-accent"),
                     (f"{label:<{token_width}} ", "bold"),
-                    f"{p:6.1%} ",
+                    # Not "0.0%" for a token the model does give a chance (1.6e-4).
+                    f"{p:6.1%} " if p >= 0.0005 or p == 0 else " <0.1% ",
                     (bar(p, bar_width), "$primary"),
                 )
             )

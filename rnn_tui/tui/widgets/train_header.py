@@ -19,7 +19,7 @@ from textual.widgets import Button, ProgressBar, Static
 
 from rnn_tui.quoting import plain
 from rnn_tui.runs.follow import Snapshot
-from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_number
+from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_mape, fmt_number
 from rnn_tui.tui.errors import name_fields
 from rnn_tui.tui.widgets.progress import StillProgressBar
 from rnn_tui.tui.widgets.train_curves import SCORED
@@ -278,7 +278,7 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
         item("val", fmt_number(_latest(snap, "val_loss")), "bold dark_orange")
         item("RMSE", fmt_number(_latest(snap, "rmse")), "bold green")
         mape = _latest(snap, "mape")
-        item("MAPE", "—" if mape is None else f"{mape:.1f} %")
+        item("MAPE", "—" if mape is None else f"{fmt_mape(mape)} %")
     else:
         item("train ppl", fmt_number(snap.train_ppl), "bold cyan")
         val = fmt_number(snap.val_ppl)

@@ -133,6 +133,8 @@ class VocabPanel(Horizontal):
             if index == 0:
                 detail += "the index of every token not in the vocabulary"
             else:
-                detail += f"seen {freq:,} times, {share:.2%} of the {self._num_tokens:,} tokens"
+                # A word seen once among 32,775 read "0.00%": two significant digits below.
+                part = f"{share:.2%}" if share >= 0.0001 else f"{share * 100:.2g}%"
+                detail += f"seen {freq:,} times, {part} of the {self._num_tokens:,} tokens"
         self.query_one("#vocab-info", Static).update(info)
         self.query_one("#vocab-token", Static).update(detail)
