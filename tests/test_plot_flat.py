@@ -185,3 +185,29 @@ async def test_a_short_log_axis_labels_its_top_decade() -> None:
         rows = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()).splitlines()
         labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
         assert labels[0] == "1M" and labels[-1] == "1e-13", labels
+
+
+@pytest.mark.parametrize(
+    ("y", "nice_y"),
+    [
+        (np.linspace(1e25, 1.8e26, 50), False),  # a diverged run's loss on a linear axis
+        (5 + np.sin(np.arange(50.0)) * 1e-6, True),  # a series that is nearly constant
+    ],
+)
+async def test_linear_y_labels_are_short_and_distinct(y, nice_y) -> None:
+    """A diverged run's loss ticks were plotext's, 27 digits wide, and squeezed the plot away;
+    ticks 1e-6 apart on a series near 5 were all labelled "5"."""
+
+    class Plain(App):
+        def compose(self) -> ComposeResult:
+            yield LinePlot(title="loss", nice_x=True, nice_y=nice_y)
+
+    app = Plain()
+    async with app.run_test(size=(60, 20)) as pilot:
+        plot = app.query_one(LinePlot)
+        plot.set_series([Series("loss", np.arange(50.0), y)])
+        await pilot.pause()
+        text = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build())
+        labels = [line.split("┤")[0].strip() for line in text.splitlines() if "┤" in line]
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+        assert all(len(label) <= 10 for label in labels), labels

@@ -31,7 +31,13 @@ from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets import plot_ticks
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_legend import legend_hides, legend_lines, place_legend
-from rnn_tui.tui.widgets.plot_ticks import axis_label, log_axis_ticks, nice_log_ticks, nice_ticks
+from rnn_tui.tui.widgets.plot_ticks import (
+    axis_label,
+    axis_labels,
+    log_axis_ticks,
+    nice_log_ticks,
+    nice_ticks,
+)
 from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
 POINTS_PER_COLUMN = 2
@@ -50,6 +56,9 @@ class Series:
     y: Sequence[float] | np.ndarray
     color: str | None = None  # a plotext colour name ("cyan+", "orange", …); None: plotext's cycle
     noisy: bool = False  # a per-step series: smoothed (with its raw points kept) when asked
+
+
+HUGE_TICKS = 1e6  # from here a linear y axis gets round ticks with short labels (1.8e+26)
 
 
 class LinePlot(KeptFigurePlot):
@@ -239,11 +248,13 @@ class LinePlot(KeptFigurePlot):
             if self.logy:
                 room = max(2, (self.size.height - below - 4) // 2)  # rows left by title, x axis
                 self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)
-            elif self.nice_y:
+            elif self.nice_y or max(abs(y_lo), abs(y_hi)) >= HUGE_TICKS:
                 # A row of plot between labels: the rows left by the title and the x axis.
+                # Past HUGE_TICKS on any linear axis: plotext wrote a diverged run's loss ticks
+                # with 27 digits, and they squeezed the plot to a few columns.
                 rows = self.size.height - below - 4
                 ticks = nice_ticks(y_lo, y_hi, most=max(2, min(7, rows // 2)))
-                plt.yticks(ticks, [axis_label(t) for t in ticks])
+                plt.yticks(ticks, axis_labels(ticks))
             if self.x_view is not None:
                 plt.xlim(*apart(*self.x_view))
             if self.y_view is not None:

@@ -117,6 +117,17 @@ def axis_label(value: float) -> str:
     return f"{value:g}" if abs(value) < 10_000 else value_label(value)
 
 
+def axis_labels(ticks: list[float]) -> list[str]:
+    """`axis_label` of each tick, with more digits where that makes two labels the same: ticks
+    1e-6 apart on a series near 5 all read "5"."""
+    labels = [axis_label(t) for t in ticks]
+    for digits in (8, 10, 12, 15):
+        if len(set(labels)) == len(labels):
+            break
+        labels = [f"{t:.{digits}g}" for t in ticks]
+    return labels
+
+
 def nice_ticks(lo: float, hi: float, most: int = 7) -> list[float]:
     """Round tick values inside [lo, hi] (steps of 1, 2, 2.5 or 5 × 10^k), at most `most` of
     them: 0, 250, 500, 750 rather than plotext's 7.0, 253.8, 500.5. Where the round steps
