@@ -152,7 +152,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             # of them stop at the same minibatch.
             if emit or (at_log and (sums.device.type == "cpu" or agreement is not None)):
                 loss_total, norm_total = sums.tolist()
-                check_loss(loss_total / (b + 1), epoch, task)
+                check_loss(loss_total / (b + 1), epoch, task, norm_total)
             if emit:
                 trainer.last_step_event = quiet_since = now
                 interval = b + 1 - logged_batch
@@ -187,7 +187,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     except Stopped:
         # Record the batches done (sums are read here: a stop is not per batch).
         loss_total, norm_total = sums.tolist()
-        check_loss(loss_total / (b + 1), epoch, task)
+        check_loss(loss_total / (b + 1), epoch, task, norm_total)
         p.batch = b + 1
         p.loss_sum, p.norm_sum = loss_total, norm_total
         p.epoch_time = time_before + time.perf_counter() - started - paused
@@ -196,7 +196,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     # The clock stops after the read: on a GPU it waits for the epoch's last steps to run.
     loss_total, norm_total = sums.tolist()
     train_seconds = time.perf_counter() - started - paused
-    check_loss(loss_total / nb, epoch, task)
+    check_loss(loss_total / nb, epoch, task, norm_total)
     trainer.account(nb - first, train_seconds)
     return loss_total / nb, norm_total / nb, time_before + train_seconds
 

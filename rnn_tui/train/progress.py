@@ -188,16 +188,22 @@ def _extremes(raw: object) -> dict[str, list[float]]:
     return out
 
 
-def check_loss(mean_loss: float, epoch: int, task=None) -> None:
+def check_loss(mean_loss: float, epoch: int, task=None, norms: float = 0.0) -> None:
     """NonFiniteLoss when the mean loss is NaN or inf, or, for a `task` whose loss is a
     cross-entropy (every task's but the forecast's, which says `cross_entropy = False`), so
     large that its exponential overflows (> e^709: the weights have diverged even if no NaN
     has appeared yet). A forecast's mean squared error is in the series' units squared: an
-    unscaled series of values near 100 starts above 709."""
+    unscaled series of values near 100 starts above 709. Also when a gradient norm was not
+    finite (`norms`, their sum over the epoch's minibatches so far)."""
     advice = "try a smaller --lr or --clip"
     if math.isnan(mean_loss) or math.isinf(mean_loss):
         kind = "nan" if math.isnan(mean_loss) else "inf"
         raise NonFiniteLoss(f"loss became {kind} in epoch {epoch}: {advice}")
+    if not math.isfinite(norms):
+        # The sum of the minibatches' gradient norms: clipping scales an infinite gradient to
+        # zeros (or NaNs), and a forecaster at lr 1e6 "finished" at a loss of 2e32, unmoved.
+        kind = "nan" if math.isnan(norms) else "inf"
+        raise NonFiniteLoss(f"the gradient norm became {kind} in epoch {epoch}: {advice}")
     if getattr(task, "cross_entropy", True) and math.isinf(perplexity(mean_loss)):
         raise NonFiniteLoss(
             f"loss diverged to {mean_loss:.3g} in epoch {epoch} (perplexity overflows): {advice}"
