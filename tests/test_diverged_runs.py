@@ -129,7 +129,8 @@ def test_a_diverged_forecast_writes_valid_json(tmp_path, capsys):
 def test_a_diverged_forecasts_errors_are_written_with_an_exponent():
     from rnn_tui.tui.widgets.forecast_results import _fmt
 
-    assert _fmt("mse", 3.3559186973619692e28) == "3.356e+28"
+    assert _fmt("mse", 3.3559186973619692e28) == "3.36e+28"  # the table's 4 digits
+    assert _fmt("mse", 3.3559186973619692e28, 2) == "3e+28"  # its narrowest form
     assert _fmt("mse", 14310.4) == "14310" and _fmt("rmse", 0.06773) == "0.06773"
     assert _fmt("mape", 659.8) == "659.8" and _fmt("mse", math.nan) == "–"
 
@@ -153,6 +154,7 @@ def test_mape_keeps_its_digits_when_tiny_and_an_exponent_when_huge():
     assert fmt_mape(6.97e-05) == "7e-05" and fmt_mape(0.0) == "0.0" and fmt_mape(12.34) == "12.3"
     assert fmt_mape(2.089e14) == "2.089e+14" and fmt_mape(None) == fmt_mape(math.nan) == "—"
     assert _fmt("mape", 6.97e-05) == "7e-05" and _fmt("mape", 659.8) == "659.8"
+    assert _fmt("mape", 2.089e14, 3) == "2.1e+14"
     assert _rmse_text(math.inf) == _rmse_text(math.nan) == "not finite"
     assert _rmse_text(0.2692) == "0.2692"
 

@@ -64,10 +64,10 @@ def _fmt(metric: str, value: float | None, digits: int = 4) -> str:
     an exponent (a diverged model's MSE of 3.4e28 took 29 digits)."""
     if value is None or not math.isfinite(value):
         return "–"
+    if abs(value) >= FIXED_UNDER:  # as many significant digits as the table's form allows
+        return f"{value:.{max(0, digits - 2)}e}"
     if metric == "mape":
         return fmt_mape(value)
-    if abs(value) >= FIXED_UNDER:
-        return f"{value:.3e}"
     # Series in the thousands (passengers squared): whole numbers, not 1.431e+04.
     return f"{value:.0f}" if abs(value) >= 10 ** (digits - 1) else f"{value:.{digits}g}"
 
