@@ -71,3 +71,8 @@ async def test_the_step_reads_a_word_the_vocabulary_lacks_as_unk(
         await until(pilot, lambda: "step 4:" in drawn(screen.query_one("#inside-step", Static)))
         step = drawn(screen.query_one("#inside-step", Static))
         assert "step 4: reads '<unk>'" in step and "typed 'zzqx', which the vocabulary" in step
+        # Every line of the step is on screen, the GRU's note of its candidate the last one
+        # (a fixed height cut it off).
+        widget = screen.query_one("#inside-step", Static)
+        assert widget.size.height >= len(step.splitlines())
+        assert "r_t ⊙ (h·W_hh + b_hh)" in step.splitlines()[-1]

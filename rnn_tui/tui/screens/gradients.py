@@ -171,8 +171,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             if report.layers > 1:  # its figures are the top layer's (the legend says so)
                 name += f" top of {report.layers}"
             flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
-        # The text's warnings are told where a checkpoint read one (the form shows τ itself).
-        return flows, report, bool(checkpoint) and v["also"] in ("corpus", "random")
+        return flows, report
 
     def _flow_progress(self, worker: Worker) -> Callable[[str], None]:
         """A measurement's progress lines, shown under the form at most every PROGRESS_EVERY_S
@@ -377,11 +376,10 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if worker.state != WorkerState.SUCCESS or worker.group not in ("flow", "inside", "step"):
             return
         if worker.group == "flow":
-            flows, report, read = worker.result
+            # No warnings told: the text read is an excerpt of the model's own corpus, cut and
+            # cleaned as its training read it (the form shows τ itself).
+            flows, report = worker.result
             self.query_one(FlowPanel).show(flows, report)
-            if read and report.warnings:  # the checkpoint's text not read as typed
-                warning = "⚠ " + " · ".join(report.warnings)
-                self.notify(warning, severity="warning", markup=False)
         elif worker.group == "inside" and worker.result:
             if self._read is not None:
                 self.query_one(CheckpointPicker).path_loaded(self._read[0])

@@ -108,7 +108,9 @@ class InsidePanel(Vertical):
         margin: 1 0 0 0;
     }
     InsidePanel #inside-step {
-        height: 7;
+        /* Its lines, and a GRU's note of how its candidate uses the products: a fixed 7 rows
+           (with the border) cut that note off. */
+        height: auto;
         border-top: hkey $panel-lighten-2;
         text-wrap: nowrap;
         text-overflow: ellipsis;
