@@ -248,14 +248,19 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
     of the latest steps, tokens/s while it runs). Then, while a trainer is at work, the system
     strip (its CPU and memory, its GPU's load: FollowedRuns.system_text) on its own line."""
     text = Text()
+    if snap.status in ("failed", "died") and snap.message:
+        # Why it failed, first and whole (these lines wrap): the title's end, where it also is,
+        # is cut on any narrow header, and the notification fades.
+        text.append(f"{name_fields(snap.message, FIELD_LABELS)}\n", style="red")
     fresh = [True]  # no separator right after a group's label
+    start = len(text)  # the figures begin here
 
     def group(label: str) -> None:
-        text.append(f"{' │ ' if text else ''}{label} ", style="dim")
+        text.append(f"{' │ ' if len(text) > start else ''}{label} ", style="dim")
         fresh[0] = True
 
     def item(label: str, value: str, style: str = "") -> None:
-        if text and not fresh[0]:
+        if len(text) > start and not fresh[0]:
             text.append(" · ", style="dim")
         fresh[0] = False
         text.append(f"{label} ", style="dim")
