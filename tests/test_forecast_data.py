@@ -539,3 +539,19 @@ def test_another_mark_in_another_column_is_read(other):
     assert parse_csv(text, "s.csv", "value").values.tolist() == list(map(float, range(1, 20)))
     labelled = "label,value\n" + "".join(f"a|{d},{d}\n" for d in range(1, 20))
     assert len(parse_csv(labelled, "s.csv", "value")) == 19
+
+
+@pytest.mark.parametrize("layout", ["%m/%d/%Y", "%b %d, %Y", "%d-%m-%Y", "%Y-%m-%d"])
+def test_dates_newest_first_are_refused_in_the_layouts_exports_use(layout):
+    # Only year-first dates were checked: a Nasdaq export (02/29/2020 down to 01/01/2020)
+    # trained on its latest values and was scored on its earliest.
+    import datetime
+
+    days = [datetime.date(2020, 2, 29) - datetime.timedelta(days=i) for i in range(40)]
+    newest = "Date,Price\n" + "".join(f'"{d.strftime(layout)}",{i}\n' for i, d in enumerate(days))
+    with pytest.raises(DataError, match="runs newest first"):
+        parse_csv(newest, "s.csv")
+    oldest = "Date,Price\n" + "".join(
+        f'"{d.strftime(layout)}",{i}\n' for i, d in enumerate(reversed(days))
+    )
+    assert len(parse_csv(oldest, "s.csv")) == 40

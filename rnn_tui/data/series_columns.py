@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Callable
+from datetime import datetime
 
 from rnn_tui.data.errors import DataError
 
@@ -199,23 +200,33 @@ def label_column(header: list[str], sniffed: list[list[str]], index: int) -> int
     return None
 
 
+# Date layouts a newest-first export writes (Nasdaq's 02/29/2020, Yahoo's ISO, "Feb 09, 2020").
+_DATE_FORMATS = (
+    "%Y-%m-%d", "%Y-%m", "%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y",
+    "%b %d, %Y", "%d %b %Y", "%B %d, %Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S",
+)  # fmt: skip
+
+
 def refuse_newest_first(labels: list[str], label: str) -> None:
-    """DataError when the labels are dates written year first ("2020-01-31") that run newest
+    """DataError when the labels are dates (in a layout of _DATE_FORMATS) that run newest
     first, as price exports list them: the models would be trained on the latest values and
     scored on the earliest, forecasting the past, without a word."""
-    head = labels[:SNIFF_ROWS]
-    if len(head) < 3 or not _shape(head[0]).startswith("9999-99"):
+    head = [text.strip() for text in labels[:SNIFF_ROWS]]
+    if len(head) < 3 or not any(ch.isdigit() for ch in head[0]):
         return
-    shape = _shape(head[0])
-    if (
-        all(_shape(text) == shape for text in head)
-        and all(a > b for a, b in zip(head, head[1:], strict=False))
-        and labels[-1] < head[0]
-    ):
-        raise DataError(
-            f"{label} runs newest first ({head[0]} down to {labels[-1][:40]}): a forecast "
-            "reads a series oldest first; sort the file by date"
-        )
+    for layout in _DATE_FORMATS:
+        try:
+            days = [datetime.strptime(text, layout) for text in (*head, labels[-1].strip())]
+        except ValueError:
+            continue
+        if all(a > b for a, b in zip(days, days[1 : len(head)], strict=False)) and (
+            days[-1] < days[0]
+        ):
+            raise DataError(
+                f"{label} runs newest first ({head[0]} down to {labels[-1].strip()[:40]}): a "
+                "forecast reads a series oldest first; sort the file by date"
+            )
+        return  # the first layout that reads every date decides
 
 
 __all__ = [
