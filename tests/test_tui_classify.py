@@ -472,3 +472,24 @@ async def test_a_refused_class_list_is_told_as_written(saved, tui, classify_app)
             for n in pilot.app._notifications
         ]
         assert any("class 1 is 129 characters long" in s and "'[/][bold]AAA" in s for s in shown)
+
+
+def test_a_runs_failure_names_the_forms_fields_not_the_trainers_flags() -> None:
+    # A classifier that diverged said "try a smaller --lr or --clip" under a form whose field
+    # is "lr" (the Train screen already named its fields).
+    from rnn_tui.runs.followed import Notice
+    from rnn_tui.tui.screens.classify import ClassifyScreen
+    from rnn_tui.tui.screens.side_runs import SlotRunsScreen
+
+    told: list[str] = []
+
+    class Screen:
+        FIELD_LABELS = ClassifyScreen.FIELD_LABELS
+        _told: set = set()
+
+        def notify(self, text, severity, markup):
+            told.append(text)
+
+    notice = Notice("names failed: loss diverged: try a smaller --lr or --clip", "error")
+    SlotRunsScreen._tell(Screen(), [notice])
+    assert told == ["names failed: loss diverged: try a smaller lr or --clip"]

@@ -46,7 +46,7 @@ from rnn_tui.tui.errors import error_text, gist
 from rnn_tui.tui.screens.classify_jobs import classify_one, compute_view, restore_all
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.classify_bilm import BiLMPanel
-from rnn_tui.tui.widgets.classify_forms import part_form
+from rnn_tui.tui.widgets.classify_forms import FIELD_LABELS, part_form
 from rnn_tui.tui.widgets.classify_names import NAME_COLORS, NamesPanel
 from rnn_tui.tui.widgets.classify_tagging import TAG_COLORS, TagPanel
 from rnn_tui.tui.widgets.confusion import ConfusionMatrix
@@ -67,6 +67,8 @@ P = TypeVar("P", bound=Widget)
 
 class ClassifyScreen(SlotRunsScreen):
     """The part tabs over the part shown; the form and saved runs of that part on the side."""
+
+    FIELD_LABELS = FIELD_LABELS
 
     DEFAULT_CSS = """
     ClassifyScreen #cl-body {

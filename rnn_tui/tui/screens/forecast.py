@@ -56,6 +56,8 @@ def slot_of(config: dict) -> str:
 class ForecastScreen(SlotRunsScreen):
     """The form and saved runs on the side; progress and the four panels beside them."""
 
+    FIELD_LABELS = FIELD_LABELS
+
     DEFAULT_CSS = """
     ForecastScreen #fc-body {
         height: 1fr;

@@ -24,7 +24,7 @@ from rnn_tui.runs.listing import list_runs
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import default_runs_root
 from rnn_tui.tui.collection_pause import collection_paused
-from rnn_tui.tui.errors import error_text
+from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.train_runs import RunPicker
 from rnn_tui.tui.widgets.train_side import TrainSide
@@ -158,6 +158,7 @@ class SlotRunsScreen(SideRunsScreen):
     `load_views()`, called after every tick."""
 
     slots: Slots
+    FIELD_LABELS: ClassVar[dict[str, str]] = {}  # the trainer's flags, as the form's fields
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -186,7 +187,9 @@ class SlotRunsScreen(SideRunsScreen):
             if notice.severity == "error":
                 # The runs of a start read the same data: a refused option is told once.
                 self._told.add(notice)
-            self.notify(notice.text, severity=notice.severity, markup=False)
+            # The trainer's advice names its flags ("try a smaller --lr"): the form's fields here.
+            text = name_fields(notice.text, self.FIELD_LABELS)
+            self.notify(text, severity=notice.severity, markup=False)
 
     def _first_read(self, runs: FollowedRuns, key: str) -> None:
         worker = self.run_worker(

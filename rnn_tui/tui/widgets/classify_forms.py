@@ -22,6 +22,14 @@ def declared(task: str, names: tuple[str, ...]) -> list[Option]:
     return [spec.option(name) for name in names]
 
 
+# The trainers' flags as the forms' fields, for their messages ("try a smaller lr").
+FIELD_LABELS = {
+    o.flag: o.title
+    for task, names in (("classify", NAME_FIELDS), ("tag", TAG_FIELDS))
+    for o in declared(task, names)
+}
+
+
 def bilm_options() -> list[Option]:
     """The LM options of the demo's form, with the preset's values as their defaults."""
     by_name = {option.name: option for option in LM_OPTIONS}
