@@ -31,13 +31,7 @@ from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets import plot_ticks
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
 from rnn_tui.tui.widgets.plot_legend import legend_hides, legend_lines, place_legend
-from rnn_tui.tui.widgets.plot_ticks import (
-    axis_label,
-    axis_labels,
-    log_axis_ticks,
-    nice_log_ticks,
-    nice_ticks,
-)
+from rnn_tui.tui.widgets.plot_ticks import axis_labels, log_axis_ticks, nice_log_ticks, nice_ticks
 from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
 
 POINTS_PER_COLUMN = 2
@@ -244,7 +238,7 @@ class LinePlot(KeptFigurePlot):
             elif self.nice_x:
                 # A label is up to 5 characters and a space: fewer ticks on a narrow plot.
                 ticks = nice_ticks(x_lo, x_hi, most=max(2, min(7, self.size.width // 6)))
-                plt.xticks(ticks, [axis_label(t) for t in ticks])
+                plt.xticks(ticks, axis_labels(ticks))
             if self.logy:
                 room = max(2, (self.size.height - below - 4) // 2)  # rows left by title, x axis
                 self._log_axis(plt.yticks, plt.ylim, y_lo, y_hi, room, self.y_view is not None)
