@@ -276,9 +276,8 @@ class RunFollower:
             value = number(event.get(key))
             if value is not None:
                 self._latest[key] = value
-        # The epoch's own figures, null ones too: a gradient norm or perplexity that was not
-        # finite is null, and an older step's value was shown under this epoch's label (as
-        # val_ppl: no validation split gives null, shown as none).
+        # The epoch's own figures, null (not finite, or no validation split) shown as none:
+        # an older step's value was shown under this epoch's label.
         for key in ("train_ppl", "grad_norm", "val_ppl"):
             self._latest[key] = number(event.get(key))
         self._latest["loss"] = number(event.get("train_loss"))

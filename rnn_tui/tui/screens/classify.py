@@ -69,7 +69,6 @@ class ClassifyScreen(SlotRunsScreen):
     """The part tabs over the part shown; the form and saved runs of that part on the side."""
 
     FIELD_LABELS = FIELD_LABELS
-
     DEFAULT_CSS = """
     ClassifyScreen #cl-body {
         height: 1fr;
