@@ -77,7 +77,7 @@ async def test_bad_files_notify_and_keep_the_previous_vocabulary(
         "latin1.txt": "cannot decode",
         "digits.txt": "nothing left after cleaning",
         # The advice names the screen's field, not the command line's --encoding.
-        "utf16.txt": "UTF-16 byte-order mark: read it with enc utf-16",
+        "utf16.txt": "UTF-16-LE byte-order mark: read it with enc utf-16",
     }
     app = tui.make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:

@@ -214,7 +214,8 @@ async def test_a_file_in_another_encoding_is_read_with_the_forms_encoding(
         screen = await choose_series_file(pilot, tui, wide)
         assert screen.query_one("#fc-row-encoding").display
         assert counts(screen) == (
-            f"{wide} starts with a UTF-16 byte-order mark: read it with encoding utf-16"
+            f"{wide} starts with a UTF-16-{sys.byteorder[0].upper()}E byte-order mark: read it "
+            "with encoding utf-16"
         )
         screen.query_one(ForecastForm).set_value("encoding", "utf-16")
         await tui.settle(pilot)

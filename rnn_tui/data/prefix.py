@@ -10,6 +10,7 @@ checks its sample prefix with these functions and the generator reads with them.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from rnn_tui.data.corpus import CLEAN_MODES, TOKEN_LEVELS
@@ -39,7 +40,11 @@ class Prefix:
         """What the reader should know the model does not read as typed: the characters
         cleaning replaced, the tokens that became `<unk>`."""
         out = [cleaned_message(self.cleaned)] if self.cleaned else []
-        return out + ([unknown_message(self.unknown, self.what)] if self.unknown else [])
+        if not self.unknown:
+            return out
+        unknown = set(self.unknown)
+        replaced = sum(tok in unknown for tok in self.tokens)
+        return out + [unknown_message(self.unknown, self.what, replaced)]
 
     @property
     def shown(self) -> list[str]:
@@ -76,7 +81,7 @@ def encode_prefix(
     names it in messages (the gradient probe reads a "text")."""
     if not isinstance(prefix, str) or not prefix:
         raise DataError(f"the {what} is empty: type at least one character")
-    tokens = tokenize_prefix(prefix, token, mode)
+    tokens = _known_form(prefix, vocab, token, mode)
     if not tokens:
         raise DataError(f"the {what} {prefix!r} has no {token} tokens after cleaning")
     if len(tokens) > MAX_PREFIX_TOKENS:
@@ -91,18 +96,36 @@ def encode_prefix(
     return Prefix(tokens=tokens, ids=ids, unknown=unknown, cleaned=cleaned, what=what)
 
 
+def _known_form(prefix: str, vocab, token: str, mode: str) -> list[str]:
+    """The prefix's tokens with its accents composed (NFC, as corpora are read), or decomposed
+    (NFD) when the vocabulary knows more of those: a model trained before corpora were composed
+    may have learned "e" + U+0301."""
+    composed = unicodedata.normalize("NFC", prefix)
+    tokens = tokenize_prefix(composed, token, mode)
+    if unicodedata.is_normalized("NFD", composed):  # nothing to decompose (ASCII, CJK)
+        return tokens
+    decomposed = tokenize_prefix(unicodedata.normalize("NFD", prefix), token, mode)
+    if sum(tok not in vocab for tok in decomposed) < sum(tok not in vocab for tok in tokens):
+        return decomposed
+    return tokens
+
+
 def unknown_tokens(prefix: str, vocab, token: str = "char", mode: str = "clean") -> list[str]:
     """The prefix's tokens that are not in the vocabulary (each once, first-seen order)."""
     return encode_prefix(prefix, vocab, token, mode).unknown
 
 
-def unknown_message(unknown: list[str], what: str = "prefix") -> str:
-    """The warning for a prefix's (a `what`'s) unknown tokens (at most ten listed), e.g.
-    "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'"."""
+def unknown_message(unknown: list[str], what: str = "prefix", replaced: int | None = None) -> str:
+    """The warning for a prefix's (a `what`'s) distinct unknown tokens (at most ten listed),
+    `replaced` the places they take (as many as the `<unk>`s the model reads), e.g.
+    "2 prefix tokens not in the vocabulary → <unk>: 'é', '!'", or for "hello" read by a model
+    that knows none of its letters "5 prefix tokens (4 different) not in the vocabulary → …"."""
     count = len(unknown)
+    places = count if replaced is None else max(replaced, count)
     listed = ", ".join(repr(tok) for tok in unknown[:10]) + (", …" if count > 10 else "")
-    plural = "s" if count != 1 else ""
-    return f"{count} {what} token{plural} not in the vocabulary → <unk>: {listed}"
+    plural = "s" if places != 1 else ""
+    different = f" ({count:,} different)" if places != count else ""
+    return f"{places:,} {what} token{plural}{different} not in the vocabulary → <unk>: {listed}"
 
 
 def cleaned_message(cleaned: list[str]) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
+import unicodedata
 from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
@@ -64,12 +66,16 @@ ENCODING = Option(
 
 # Byte-order marks that say a file is UTF-16 or UTF-32 (UTF-32's first: FF FE 00 00 starts
 # with UTF-16-LE's FF FE).
+# A codec of the mark's family that names the other byte order reads every character swapped.
 _BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF32_LE, "utf-32", "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"),
 )
+# Latin-1 maps 0x80–0x9F to C1 control characters, which no text holds; Windows text (cp1252)
+# has its quotes, dashes and € there, so a Latin-1 read of it would train on control codes.
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def bundled_path(*parts: str):
@@ -156,15 +162,17 @@ def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]
     codec = check_encoding(encoding, label)
     if not data:
         raise DataError(f"empty file: {label}")
-    bom = next((name for mark, name in _BOMS if data.startswith(mark)), None)
-    if bom is not None and not codec.startswith(bom):
+    mark = next((names for bom, *names in _BOMS if data.startswith(bom)), None)
+    if mark is not None and codec not in mark:
+        family, exact = mark
         raise DataError(
-            f"{label} starts with a {bom.upper()} byte-order mark: read it with --encoding {bom}"
+            f"{label} starts with a {exact.upper()} byte-order mark: read it with "
+            f"--encoding {family}"
         )
     wide = codec.startswith(("utf-16", "utf-32"))  # their text is full of NUL bytes
     nul = -1 if wide else data.find(b"\x00")
     if nul >= 0:
-        raise DataError(f"not a text file (NUL byte at offset {nul:,}): {label}")
+        raise DataError(f"not a text file (NUL byte at offset {nul:,}): {label}{_wide_hint(data)}")
     try:
         pieces = _decode(data, codec)
     except UnicodeDecodeError as exc:
@@ -187,9 +195,37 @@ def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]
                 where = offset + nul
                 raise DataError(f"not a text file (NUL character at position {where:,}): {label}")
             offset += len(piece)
+    if codec == "iso8859-1":
+        _refuse_c1(pieces, label)
     if pieces and pieces[0].startswith("\ufeff"):
         pieces[0] = pieces[0][1:]
     return [piece for piece in pieces if piece]
+
+
+def _wide_hint(data: bytes) -> str:
+    """ " (UTF-16 without a byte-order mark? …)" when the file's opening bytes have NULs in
+    every other place (Latin letters in UTF-16) and few in the others; "" otherwise."""
+    head = data[:256] if len(data) % 2 == 0 else b""
+    for order, start in (("le", 1), ("be", 0)):
+        zeros, others = head[start::2], head[1 - start :: 2]
+        if zeros.count(0) >= max(2, len(zeros) // 2) and others.count(0) <= len(others) // 10:
+            return f" (UTF-16 without a byte-order mark? read it with --encoding utf-16-{order})"
+    return ""
+
+
+def _refuse_c1(pieces: list[str], label: str) -> None:
+    """DataError when Latin-1 text holds a C1 control character: the file is cp1252."""
+    offset = 0
+    for piece in pieces:
+        found = _C1.search(piece)
+        if found:
+            where = offset + found.start()
+            raise DataError(
+                f"{label} read as latin-1 has a control character (0x{ord(found.group()):02x} at "
+                f"offset {where:,}) where Windows text has quotes, dashes or €: read it with "
+                "--encoding cp1252"
+            )
+        offset += len(piece)
 
 
 def read_path(
@@ -219,7 +255,31 @@ def _read_path_digest(
     except FileProblem as exc:
         raise DataError(str(exc)) from None
     digest = hashlib.blake2b(data, digest_size=20).hexdigest()
-    return decode_pieces(data, str(path), encoding), digest
+    return composed(decode_pieces(data, str(path), encoding)), digest
+
+
+def composed(pieces: list[str]) -> list[str]:
+    """The text's pieces in Unicode's composed form (NFC): "é" typed as e + U+0301 (macOS file
+    names, some editors) and as U+00E9 look the same, so they are one token, not two vocabulary
+    entries that look identical and a prefix that misses one. Each piece's text after its last
+    line end moves to the next piece, since nothing composes across a line end."""
+    out: list[str] = []
+    carry = ""
+    for piece in pieces:
+        piece = carry + piece
+        cut = piece.rfind("\n") + 1
+        piece, carry = (piece[:cut], piece[cut:]) if cut else ("", piece)
+        if piece:
+            out.append(nfc(piece))
+    if carry:
+        out.append(nfc(carry))
+    return out
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode's composed form (NFC); itself when it is already (the usual case,
+    checked without copying)."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def read_bundled(*parts: str) -> str:
@@ -351,7 +411,9 @@ __all__ = [
     "RawPairs",
     "bundled_path",
     "check_encoding",
+    "composed",
     "decode_bytes",
+    "nfc",
     "pairs_remarks",
     "read_bundled",
     "read_path",

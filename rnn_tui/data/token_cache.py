@@ -47,7 +47,7 @@ from rnn_tui.files import expanded, home
 
 CACHE_ENV = "RNN_TUI_CACHE"
 MAGIC = "rnn-tui token array"
-VERSION = 2  # 2: the header holds the ids' digest
+VERSION = 3  # 2: the header holds the ids' digest; 3: corpora are read composed (NFC)
 JSON_PIECE = 1 << 16  # list items written to the cache's JSON at a time
 # The most the cache keeps: a 100 MB corpus takes 70-200 MB a set of options, so about twenty
 # of them; the least recently used go first. Leftovers of a killed writer go after an hour.

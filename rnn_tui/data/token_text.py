@@ -7,6 +7,8 @@ so tokens are cut to SHOWN_CHARS characters before anything else touches them.
 
 from __future__ import annotations
 
+import unicodedata
+
 SHOWN_CHARS = 120  # wider than any token column; what is cut ends in "…"
 
 # Whitespace tokens (char level) would be invisible in a table.
@@ -20,9 +22,35 @@ def clipped(token: str, limit: int = SHOWN_CHARS) -> str:
 
 def display_token(token: str, limit: int = SHOWN_CHARS) -> str:
     """The token as one printable run of cells: spaces and tabs made visible, controls escaped,
-    at most about `limit` characters."""
+    at most about `limit` characters. Characters whose width terminals disagree on are escaped
+    (`_unsure`), and a token that starts with a mark is shown on a dotted circle (◌́), so a
+    table's columns stay where they are in every terminal."""
     shown = clipped(token, limit).translate(_VISIBLE)
-    return shown if shown.isprintable() else clipped(repr(shown)[1:-1], limit)
+    if not shown.isprintable():
+        shown = clipped(repr(shown)[1:-1], limit)
+    if shown.isascii():
+        return shown
+    if any(_unsure(ch) for ch in shown):
+        shown = clipped("".join(_escaped(ch) if _unsure(ch) else ch for ch in shown), limit)
+    if shown and unicodedata.category(shown[0]) in ("Mn", "Me"):
+        shown = "◌" + shown
+    return shown
+
+
+def _unsure(ch: str) -> bool:
+    """Whether terminals draw `ch` in more cells than the layout counts: a spacing vowel sign
+    (category Mc: counted 0, drawn 1 by many), an emoji skin tone (counted 0, drawn 2 alone),
+    a variation selector (widens the emoji before it in some terminals only)."""
+    return (
+        ch in "\ufe0e\ufe0f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"
+        or (ch > "\u02ff" and unicodedata.category(ch) == "Mc")
+    )
+
+
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def token_repr(token: str, limit: int = SHOWN_CHARS) -> str:

@@ -16,7 +16,7 @@ from itertools import repeat
 import numpy as np
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.sources import BUNDLED_PAIRS, read_raw_pairs
+from rnn_tui.data.sources import BUNDLED_PAIRS, nfc, read_raw_pairs
 from rnn_tui.data.vocab import Vocab
 
 PAD, BOS, EOS = "<pad>", "<bos>", "<eos>"
@@ -44,8 +44,9 @@ def preprocess_nmt(text: str) -> str:
     `, . ! ?` when the previous character is not a space. Then runs of spaces become one and
     none is left at either end: `tokenize_nmt` splits on single spaces, as the book's does, and
     made an empty token of each (the most frequent word of a file with padded lines, and one of
-    the bundled French vocabulary's, from 8 sentences like "qui est cette fille  ?")."""
-    text = text.replace("\u202f", " ").replace("\xa0", " ").lower()
+    the bundled French vocabulary's, from 8 sentences like "qui est cette fille  ?"). Accents
+    are composed (NFC) first: "é" typed as e + U+0301 is the vocabulary's "é"."""
+    text = nfc(text).replace("\u202f", " ").replace("\xa0", " ").lower()
     return _SPACES.sub(" ", _NO_SPACE.sub(" ", text)).strip(" ")
 
 

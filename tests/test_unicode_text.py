@@ -1,0 +1,106 @@
+"""Text from other systems and scripts: byte-order marks that name the other byte order,
+Windows text read as Latin-1, UTF-16 without a mark, accents typed two ways, prefixes with
+repeated unknown tokens, and tokens whose width terminals disagree on."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import pytest
+from rich.cells import cell_len
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.data.prefix import encode_prefix
+from rnn_tui.data.sources import composed, decode_bytes, read_text
+from rnn_tui.data.token_text import display_token
+from rnn_tui.data.translation import preprocess_nmt
+from rnn_tui.data.vocab import Vocab
+
+TEXT = "the “time” traveller — 5 €\n"
+
+
+@pytest.mark.parametrize(
+    ("mark", "body", "wrong", "family"),
+    [
+        (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16-be", "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16-le", "utf-16"),
+        (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32-be", "utf-32"),
+    ],
+)
+def test_a_mark_read_in_the_other_byte_order_is_refused(mark, body, wrong, family):
+    data = mark + TEXT.encode(body)
+    with pytest.raises(DataError, match=f"byte-order mark: read it with --encoding {family}$"):
+        decode_bytes(data, "f.txt", wrong)
+    # The family's name and the mark's own byte order read it, without the mark.
+    assert decode_bytes(data, "f.txt", family) == TEXT
+    assert decode_bytes(data, "f.txt", body) == TEXT
+
+
+@pytest.mark.parametrize("order", ["le", "be"])
+def test_utf16_without_a_mark_is_named(order):
+    with pytest.raises(DataError, match=f"read it with --encoding utf-16-{order}\\)$"):
+        decode_bytes(TEXT.encode(f"utf-16-{order}"), "f.txt")
+
+
+def test_a_nul_in_utf8_text_is_not_called_utf16():
+    with pytest.raises(DataError) as caught:
+        decode_bytes(b"abc\x00def", "f.txt")
+    assert "utf-16" not in str(caught.value)
+
+
+def test_windows_text_read_as_latin1_is_refused_with_cp1252():
+    data = TEXT.encode("cp1252")
+    with pytest.raises(DataError, match="0x93 at offset 4.*--encoding cp1252$"):
+        decode_bytes(data, "f.txt", "latin-1")
+    assert decode_bytes(data, "f.txt", "cp1252") == TEXT
+    assert decode_bytes("café\n".encode("latin-1"), "f.txt", "latin-1") == "café\n"
+
+
+def test_accents_typed_two_ways_are_one_token(tmp_path):
+    nfd = unicodedata.normalize("NFD", "café crème")
+    path = tmp_path / "c.txt"
+    path.write_text(f"café crème\n{nfd}\n", encoding="utf-8")
+    assert read_text(str(path)) == "café crème\ncafé crème\n"
+    assert preprocess_nmt(nfd) == "café crème"
+
+
+def test_composing_pieces_keeps_the_text_and_joins_across_pieces():
+    nfd = unicodedata.normalize("NFD", "é")
+    pieces = ["ab\ncafe", nfd[1] + " x\n", "tail"]
+    out = composed(pieces)
+    assert "".join(out) == "ab\ncafé x\ntail"
+    assert all(out)
+
+
+def test_a_prefix_reads_the_accents_the_vocabulary_has():
+    nfd = unicodedata.normalize("NFD", "café")
+    for vocab in (Vocab(list(nfd)), Vocab(list("café"))):
+        for prefix in (nfd, "café"):
+            assert encode_prefix(prefix, vocab, "char", "raw").unknown == []
+
+
+def test_the_warning_counts_every_unknown_place():
+    prefix = encode_prefix("hello", Vocab(list("abc")), "char", "raw")
+    assert prefix.warnings() == [
+        "5 prefix tokens (4 different) not in the vocabulary → <unk>: 'h', 'e', 'l', 'o'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("token", "shown"),
+    [
+        ("बाज़ार", "ब\\u093eज़\\u093eर"),  # spacing vowel signs
+        ("👍🏽", "👍\\U0001f3fd"),  # a skin tone
+        ("1\ufe0f\u20e3", "1\\ufe0f⃣"),  # a keycap: variation selector
+        ("\ufe0f", "\\ufe0f"),
+        ("\u20e3", "◌\u20e3"),  # a lone mark on a dotted circle
+        ("ा", "\\u093e"),
+        ("café", "café"),
+        ("日本", "日本"),
+        (" ", "␣"),
+    ],
+)
+def test_tokens_take_the_cells_they_are_counted(token, shown):
+    assert display_token(token) == shown
+    assert cell_len(display_token(token)) >= 1
