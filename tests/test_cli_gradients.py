@@ -149,3 +149,37 @@ def test_ctrl_c_exits_130_without_a_traceback(command, capsys, monkeypatch) -> N
     args = [command] + (["--checkpoint", "fra-eng-gru", "go ."] if command == "translate" else [])
     code, out, err = call(args, capsys)
     assert code == 130 and out == "" and "Traceback" not in err
+
+
+def test_out_of_memory_is_one_line(capsys, monkeypatch) -> None:
+    # `stats` on a 20 MB file under `ulimit -v 300000` printed numpy's allocator traceback.
+    import rnn_tui.cli.translate as module
+
+    def exhausted(args):
+        raise MemoryError
+
+    monkeypatch.setattr(module, "run", exhausted)
+    code, out, err = call(["translate", "--checkpoint", "fra-eng-gru", "go ."], capsys)
+    assert (code, out) == (2, "")
+    assert err == "rnn-tui: error: out of memory in translate: try a smaller file, model or batch\n"
+
+
+def test_a_deleted_working_directory_is_one_line(tmp_path) -> None:
+    # torch's math library aborted the process ("oneMKL FATAL ERROR") on its first product in
+    # a deleted folder; the app died two seconds after drawing, its terminal left broken.
+    import subprocess
+    import sys
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    script = (
+        "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
+        "from rnn_tui.cli import main; sys.exit(main(['runs']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(gone)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "rnn-tui: error: the working directory no longer exists (deleted?): cd to another folder\n"
+    )

@@ -84,6 +84,12 @@ def _prints(args: argparse.Namespace) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    try:
+        os.getcwd()
+    except OSError:
+        # A shell left in a deleted folder: torch's math library aborts the whole process on
+        # its first product there (the app's terminal left in its alternate screen).
+        return fail("the working directory no longer exists (deleted?): cd to another folder")
     if sys.stdout is None and _prints(args):
         # `>&-`: Python leaves sys.stdout None, and the output would vanish or crash the command.
         return fail("standard output is closed")
@@ -137,6 +143,10 @@ def main(argv: list[str] | None = None) -> int:
         fail(f"cannot write standard output: {exc.strerror or exc}")
         _drop_stdout()  # the unwritten rest would fail again, with a traceback, at exit
         return 1
+    except MemoryError:
+        # The app says the same in a notification; a traceback here names numpy's allocator.
+        where = f" in {args.command}" if args.command else ""
+        return fail(f"out of memory{where}: try a smaller file, model or batch")
     except OSError as exc:
         # A path met where no check expected trouble (a folder without permission, a name too
         # long): one line naming it, as for any bad input, not a traceback.
