@@ -263,3 +263,16 @@ def test_a_long_path_keeps_no_tensor_a_step_for_the_collector(kind, monkeypatch)
         gc.enable()
     assert path.shape == (1, 3_000)
     assert len(seen) >= 5 and max(seen) < 200
+
+
+def test_the_largest_seed_trains(tmp_path):
+    # seed × 1,000,003 past 2^64 stopped classify, tag and forecast runs with "Overflow when
+    # unpacking long long" at their first epoch (the seed's range is [0, 2^63 − 1]).
+    from rnn_tui.train.options import SEED_MAX
+    from rnn_tui.train.task import epoch_generator
+
+    summary = seeds_run(tmp_path, epochs=1, seed=SEED_MAX)
+    assert summary["status"] == "finished"
+    # Seeds below the wrap draw what they drew before.
+    a = epoch_generator(7, 3).initial_seed()
+    assert a == 7 * 1_000_003 + 3

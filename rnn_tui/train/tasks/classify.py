@@ -24,7 +24,7 @@ from rnn_tui.models.classifier import pad_batch
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
-from rnn_tui.train.task import Evaluation
+from rnn_tui.train.task import Evaluation, epoch_generator
 
 SAMPLE_NAMES = ("Dovesky", "Jackson", "Satoshi", "Hinton", "Nguyen")  # the tutorial's and more
 EVAL_BATCH = 1024
@@ -134,7 +134,7 @@ class ClassifyTask(Sharded):
     # -- training ---------------------------------------------------------------------------
 
     def epoch_data(self, model, epoch: int) -> torch.Tensor:
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        generator = epoch_generator(self.config.seed, epoch)
         n = len(self.train)
         if self.config.balance == "sampling":
             order = torch.multinomial(self.sample_weights, n, replacement=True, generator=generator)

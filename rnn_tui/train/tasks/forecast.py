@@ -37,7 +37,7 @@ from rnn_tui.train.forecast_plan import SINE_NOISE, plan_split, plan_transform, 
 from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
-from rnn_tui.train.task import Evaluation
+from rnn_tui.train.task import Evaluation, epoch_generator
 
 NOISE = SINE_NOISE
 
@@ -183,7 +183,7 @@ class ForecastTask(Sharded):
     # -- training ---------------------------------------------------------------------------
 
     def epoch_data(self, model, epoch: int):
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        generator = epoch_generator(self.config.seed, epoch)
         return torch.randperm(self.n_train, generator=generator).to(self.device)
 
     def batch_loss(self, model, order, b: int, fresh: bool) -> torch.Tensor:

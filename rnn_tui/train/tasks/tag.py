@@ -26,7 +26,7 @@ from rnn_tui.metrics.tagging import TagReport, tag_report
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.progress import Progress
 from rnn_tui.train.shard import Sharded
-from rnn_tui.train.task import Evaluation
+from rnn_tui.train.task import Evaluation, epoch_generator
 
 SAMPLE_CHARS = 160  # the held-out text the sample restores
 
@@ -118,7 +118,7 @@ class TagTask(Sharded):
     # -- training ---------------------------------------------------------------------------
 
     def epoch_data(self, model, epoch: int) -> torch.Tensor:
-        generator = torch.Generator().manual_seed(self.config.seed * 1_000_003 + epoch)
+        generator = epoch_generator(self.config.seed, epoch)
         high = len(self.X) - self.config.num_steps + 1
         return torch.randint(0, high, (self.windows,), generator=generator).to(self.device)
 
