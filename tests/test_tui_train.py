@@ -395,9 +395,15 @@ def test_train_command_spells_the_cli_options(tmp_path) -> None:
     )  # fmt: skip
     assert argv[:4] == [sys.executable, "-m", "rnn_tui", "train"]
     assert argv[4:] == [
-        "--model", "gru", "--batch-size", "8", "--bidirectional", "--lr", "0.5",
-        "--run-dir", str(tmp_path),
+        "--model=gru", "--batch-size=8", "--bidirectional", "--lr=0.5", f"--run-dir={tmp_path}",
     ]  # fmt: skip
+    # A file whose name starts with "-" was read by the trainer as an option ("--corpus:
+    # expected one argument") after the form had accepted it.
+    from rnn_tui.cli.parser import build_parser
+
+    argv = train_command({"corpus": "-c.txt", "prefix": "--x"}, tmp_path / "-run")
+    args = build_parser().parse_args(argv[3:])
+    assert (args.corpus, args.prefix, args.run_dir) == ("-c.txt", "--x", str(tmp_path / "-run"))
 
 
 def test_process_helpers(tmp_path) -> None:

@@ -36,14 +36,16 @@ def train_command(options: Mapping[str, object], run_dir: Path) -> list[str]:
 
     Keys are the trainer's option names with underscores (batch_size → --batch-size); True
     becomes a bare switch (--bidirectional), False and None leave the option out (its default).
+    A value is joined to its flag (`--corpus=-c.txt`): a file named "-c.txt" read as a value
+    apart would be taken for an option.
     """
     argv = [sys.executable, "-m", "rnn_tui", "train"]
     for key, value in options.items():
         if value is None or value is False:
             continue
         flag = "--" + key.replace("_", "-")
-        argv += [flag] if value is True else [flag, str(value)]
-    return argv + ["--run-dir", str(run_dir)]
+        argv.append(flag if value is True else f"{flag}={value}")
+    return argv + [f"--run-dir={run_dir}"]
 
 
 def last_line(path: Path) -> str:
