@@ -135,7 +135,8 @@ async def test_choosing_seq2seq_shows_its_fields_and_defaults(runs, tui, train_a
         await choose_seq2seq(pilot, form)
         assert form.selected_task == "seq2seq"
         rows = shown_rows(form)
-        assert rows[:4] == ["task", "pairs", "num_examples", "min_freq"]
+        # The encoding: a pairs file from another system trains from the form as from the CLI.
+        assert rows[:5] == ["task", "pairs", "num_examples", "encoding", "min_freq"]
         assert not set(LM_ONLY) & set(rows) and "corpus-path" not in rows
         values = {name: form.control(name).value for name in ("layers", "embed", "lr", "epochs")}
         assert values == {"layers": "2", "embed": "256", "lr": "0.005", "epochs": "3"}
@@ -316,13 +317,13 @@ async def test_start_builds_the_seq2seq_command_and_follows_the_run(
             assert folder.parent == runs and folder.name.startswith("seq2seq-")
             assert argv == [
                 sys.executable, "-m", "rnn_tui", "train",
-                "--task", "seq2seq", "--pairs", str(pairs), "--num-examples", "600",
-                "--min-freq", "2", "--layers", "2", "--bidirectional", "--attention", "additive",
-                "--hidden", "32",
-                "--embed", "32", "--dropout", "0.1", "--batch-size", "64", "--num-steps", "10",
-                "--lr", "0.005", "--optimizer", "adam", "--epochs", "300", "--clip", "1.0",
-                "--val-fraction", "0.0", "--device", "auto", "--seed", "0", "--graph", "auto",
-                "--precision", "fp32", "--compile", "off", "--run-dir", str(folder),
+                "--task=seq2seq", f"--pairs={pairs}", "--num-examples=600", "--encoding=utf-8",
+                "--min-freq=2", "--layers=2", "--bidirectional", "--attention=additive",
+                "--hidden=32",
+                "--embed=32", "--dropout=0.1", "--batch-size=64", "--num-steps=10",
+                "--lr=0.005", "--optimizer=adam", "--epochs=300", "--clip=1.0",
+                "--val-fraction=0.0", "--device=auto", "--seed=0", "--graph=auto",
+                "--precision=fp32", "--compile=off", f"--run-dir={folder}",
             ]  # fmt: skip
             # The real CLI takes it, and the trainer's config accepts what it parsed.
             args = build_parser().parse_args(argv[3:])

@@ -382,6 +382,7 @@ SEQ2SEQ_OPTIONS = pick(
     *_OPTIMISATION,
     *_RUN,
     min_freq=dict(default=2, help="rarer words become <unk> (per language)", form=True),
+    encoding=dict(form=True),  # a pairs file from another system, as the CLI reads it
     val_fraction=dict(help="held-out share of the pairs, for loss and BLEU (0: none)"),
     model=dict(
         default=SEQ2SEQ_MODEL,
