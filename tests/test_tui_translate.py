@@ -732,3 +732,23 @@ async def test_a_long_request_never_refits_the_table_as_it_fills(
         assert len(results(screen).rows) == 120
         assert refits == []
         assert table_text(table)[1].startswith("   1 ")  # '#' three digits wide from the start
+
+
+def test_a_pasted_book_is_shown_cut() -> None:
+    # A 300 KB pasted sentence was measured whole in its cell at every redraw: each click on
+    # the table held the event loop for seconds.
+    from types import SimpleNamespace
+
+    from rnn_tui.tui.widgets.translate_tables import SOURCE_CHARS, ResultRow
+
+    tokens = ["the", "time", "zzz"] * 20_000
+    t = SimpleNamespace(source_tokens=tokens, unknown=["zzz"])
+    shown = ResultRow(1, t, ()).source_shown
+    assert len(shown) < SOURCE_CHARS + 30
+    assert shown.startswith("the time <unk> the") and shown.endswith(" tokens)")
+    kept = shown.split(" … ")[0].split(" ")
+    assert shown.endswith(f"… (+{len(tokens) - len(kept):,} tokens)")
+    one = SimpleNamespace(source_tokens=["x" * 100_000], unknown=[])
+    assert ResultRow(1, one, ()).source_shown == "x" * SOURCE_CHARS + "…"
+    short = SimpleNamespace(source_tokens=["go", "."], unknown=[])
+    assert ResultRow(1, short, ()).source_shown == "go ."

@@ -27,6 +27,7 @@ from rnn_tui.tui.widgets.steady_table import SteadyTable
 
 UNK = "<unk>"
 EMPTY = "(empty)"
+SOURCE_CHARS = 600  # of a source shown in its cell: a pasted book is measured at every redraw
 
 
 @dataclass(frozen=True)
@@ -50,9 +51,23 @@ class ResultRow:
 
     @property
     def source_shown(self) -> str:
-        """The source as the model reads it: its tokens, unknown ones as `<unk>`."""
+        """The source as the model reads it: its tokens, unknown ones as `<unk>`; past about
+        SOURCE_CHARS characters, "…" and how many tokens are left out (a 300 KB paste held the
+        event loop for seconds at each click, measuring its cell)."""
         unknown = set(self.translation.unknown)
-        return " ".join(UNK if tok in unknown else tok for tok in self.translation.source_tokens)
+        tokens = self.translation.source_tokens
+        shown: list[str] = []
+        size = 0
+        for tok in tokens:
+            tok = UNK if tok in unknown else tok
+            if size + len(tok) > SOURCE_CHARS:
+                if not shown:
+                    shown.append(tok[:SOURCE_CHARS] + "…")
+                break
+            shown.append(tok)
+            size += len(tok) + 1
+        rest = len(tokens) - len(shown)
+        return " ".join(shown) + (f" … (+{rest:,} tokens)" if rest else "")
 
 
 def token_text(text: str, unk: Style, muted: Style | None = None) -> Text:
