@@ -55,6 +55,7 @@ class FakeTrainer:
         self.log = log
         self.discard = discard
         self.requests: list[str] = []
+        self.stopped_early = False
 
     def poll(self) -> int | None:
         return self.code
@@ -409,3 +410,27 @@ def test_a_metrics_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypa
     monkeypatch.setenv(LIMIT_ENV, "4")  # raised: read
     follower.poll()
     assert follower.events > 0 and runs.read_done(key) != notice
+
+
+def test_a_stop_in_the_trainers_first_second_is_a_stop_not_a_crash(tmp_path):
+    # A stop before the trainer had set its signal handler killed it (status -15): the app said
+    # "the trainer exited with status -15: no message in train.log" and left a run folder
+    # holding only train.log.
+    from rnn_tui.runs.process import TrainProcess
+
+    folder = tmp_path / "runs" / "lm-early"
+    process = TrainProcess([sys.executable, "-c", "import time; time.sleep(30)"], folder)
+    process.start()
+    followed = FollowedRuns(PALETTE)
+    followed.process = process
+    assert followed.check_process() is None
+    process.terminate()
+    assert process.wait(10) is not None and process.stopped_early
+    assert followed.check_process() == [
+        Notice("stopped lm-early before it began training: nothing saved")
+    ]
+    assert not folder.exists()
+    # A trainer that exits on its own with the same status was not stopped from here.
+    other = TrainProcess([sys.executable, "-c", "import os; os.kill(os.getpid(), 15)"], folder)
+    other.start()
+    assert other.wait(10) == -15 and not other.stopped_early

@@ -689,3 +689,28 @@ async def test_a_run_still_training_is_followed_when_the_screen_opens(runs, tui,
         trainer.release()
     assert selected == [str(live)]
     assert "following lm-live, still running" in notified
+
+
+async def test_stop_works_while_the_trainer_starts(runs, tui, train_app) -> None:
+    # For its first seconds a trainer had no status: the Stop button stayed disabled though x
+    # worked, and a stop then killed it before its signal handler was set, which the app told
+    # as "the trainer exited with status -15" and left a folder holding only train.log.
+    def starting(options, folder):
+        return [sys.executable, "-c", "import time; time.sleep(60)"]
+
+    app = train_app(command_builder=starting)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        await pilot.press("s")
+        process = screen.process
+        try:
+            assert process is not None and process.alive
+            await wait_for(pilot, screen, lambda: not screen.query_one("#stop").disabled)
+            assert screen.query_one("#pause").disabled  # pausing needs a running trainer
+            await pilot.click("#stop")
+            await wait_for(pilot, screen, lambda: screen.process is None)
+            assert process.stopped_early and not process.path.exists()
+            told = [text for text, severity in app.notified if severity == "error"]
+            assert told == [] and any("before it began training" in t for t, _ in app.notified)
+        finally:
+            process.kill()

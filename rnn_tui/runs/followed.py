@@ -286,7 +286,18 @@ class FollowedRuns:
             if process.discard_if_empty():
                 self.forget(key)
                 self._show_again_what_the_start_replaced()
-        elif code != 0 and (follower is None or follower.status not in ("failed", "stopped", DIED)):
+        elif follower is not None and follower.status in ("failed", "stopped", DIED):
+            pass  # the run said how it ended
+        elif process.stopped_early:
+            # Stopped in its first second, before its signal handler: as asked, not a crash.
+            name = process.path.name
+            if process.discard_if_empty():
+                self.forget(key)
+                self._show_again_what_the_start_replaced()
+                notices.append(Notice(f"stopped {name} before it began training: nothing saved"))
+            else:
+                notices.append(Notice(f"stopped {name} while it was starting"))
+        elif code != 0:
             text = f"the trainer exited with status {code}: {message or 'no message in train.log'}"
             notices.append(Notice(text, "error"))
         return notices

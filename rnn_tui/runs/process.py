@@ -86,6 +86,7 @@ class TrainProcess:
         self.argv = list(argv)
         self.run = RunDir(run_dir)
         self.nice = nice
+        self.terminated = False  # a stop was sent as SIGTERM (see `stopped_early`)
         self._proc: subprocess.Popen | None = None
 
     @property
@@ -159,10 +160,18 @@ class TrainProcess:
         raise RunError("the trainer is still starting; try again in a moment")
 
     def terminate(self) -> None:
-        """SIGTERM: the trainer finishes the batch, writes `last` and exits with status 143."""
+        """SIGTERM: the trainer finishes the batch, writes `last` and exits with status 143 (or
+        dies of it, before its handler is set: `stopped_early`)."""
         if self.alive:
+            self.terminated = True
             with contextlib.suppress(ProcessLookupError):
                 self._proc.send_signal(signal.SIGTERM)
+
+    @property
+    def stopped_early(self) -> bool:
+        """Whether the stop asked here ended the trainer while it was still starting: it died of
+        the SIGTERM (Python's default action) before it had set its handler."""
+        return self.terminated and self.poll() in (-signal.SIGTERM, 128 + signal.SIGTERM)
 
     def wait(self, timeout: float) -> int | None:
         """Wait up to `timeout` seconds for the exit status (None if still running)."""

@@ -446,4 +446,6 @@ class RunHeader(Vertical):
         if pause.label != label:
             pause.label = label
             pause.tooltip = f"{label} (p)"
-        pause.disabled = stop.disabled = not snap.active
+        pause.disabled = not snap.active
+        # A trainer still starting (`starting`) can be stopped already, as x does.
+        stop.disabled = not (snap.active or starting is not None)
