@@ -13,7 +13,7 @@ import sacrebleu
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.metrics.bleu import BleuError, bleu, corpus_bleu
+from rnn_tui.metrics.bleu import NO_4GRAMS, BleuError, bleu, corpus_bleu, corpus_bleu_checked
 
 
 def d2l_bleu(pred_seq, label_seq, k):
@@ -131,6 +131,18 @@ def test_corpus_bleu_is_sacrebleus():
 
 def test_corpus_bleu_of_identical_text_is_100():
     assert corpus_bleu(REFS, REFS) == pytest.approx(100.0)
+
+
+def test_a_corpus_without_4grams_has_no_corpus_bleu_and_says_why():
+    short = ["va !", "salut !", "j'ai perdu ."]  # exact, but no 4-gram: sacreBLEU's 0
+    assert corpus_bleu(short, short) == 0.0
+    assert corpus_bleu_checked(short, short) == (None, NO_4GRAMS)
+    # One 4-gram anywhere gives the score back, and a real 0 stays a 0.
+    assert corpus_bleu_checked([*short, REFS[2]], [*short, REFS[2]]) == (
+        pytest.approx(corpus_bleu([*short, REFS[2]], [*short, REFS[2]])),
+        None,
+    )
+    assert corpus_bleu_checked(["a b c d"], ["w x y z"]) == (0.0, None)
 
 
 def test_corpus_bleu_lowercases_by_default():

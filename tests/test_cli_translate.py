@@ -13,6 +13,7 @@ from test_translate import PAIRS, cached_seq2seq
 from rnn_tui.cli import main
 from rnn_tui.cli.translate import EMPTY
 from rnn_tui.decode.translate import load_translator
+from rnn_tui.metrics.bleu import NO_4GRAMS
 
 
 @pytest.fixture(scope="session")
@@ -138,9 +139,18 @@ def test_an_argument_can_carry_its_reference(capsys, trained):
     record = translate_json(capsys, "--checkpoint", str(trained), "I'm home. => Je suis chez moi.")
     assert record["translations"][0]["bleu"] == 1.0
     assert record["bleu"]["corpus"] == pytest.approx(100.0)
-    # sacreBLEU counts up to 4-grams: a corpus of one two-word sentence scores 0 even when exact.
-    record = translate_json(capsys, "--checkpoint", str(trained), "Go. => Va !")
-    assert record["translations"][0]["bleu"] == 1.0 and record["bleu"]["corpus"] == 0.0
+    assert record["bleu"]["corpus_undefined"] is None
+    # sacreBLEU counts up to 4-grams: a corpus of two-word sentences scores 0 even when exact,
+    # so no score is given, and why.
+    args = ["--checkpoint", str(trained), "Go. => Va !", "I lost. => J'ai perdu."]
+    record = translate_json(capsys, *args)
+    assert [t["bleu"] for t in record["translations"]] == [1.0, 1.0]
+    assert record["bleu"]["corpus"] is None
+    assert record["bleu"]["corpus_undefined"] == NO_4GRAMS
+    assert main(["translate", *args]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"corpus BLEU — ({NO_4GRAMS}; 2 sentences); mean sentence BLEU (k=2) 1.000"
+    )
 
 
 def test_file_from_stdin(capsys, monkeypatch, trained, tmp_path):

@@ -3,8 +3,11 @@ greedy output per sentence, and the corpus BLEU of greedy against beam output.""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from rnn_tui.decode.options import TranslateOptions
 from rnn_tui.decode.search import Candidate
 from rnn_tui.decode.translate import (
     TranslateError,
@@ -13,7 +16,9 @@ from rnn_tui.decode.translate import (
     greedy_bleu,
     parse_lines,
 )
-from rnn_tui.metrics.bleu import bleu, corpus_bleu
+from rnn_tui.decode.translate_bleu import corpus_bleu as translations_bleu
+from rnn_tui.metrics.bleu import NO_4GRAMS, bleu, corpus_bleu
+from rnn_tui.tui.screens.translate_job import Outcome
 
 NO_CANDIDATE = Candidate((), 0.0, 1, 0.0, True)
 
@@ -53,9 +58,24 @@ def test_corpus_bleu_compares_greedy_and_beam_over_the_sentences_with_a_referenc
             corpus_bleu(["va !", "il est est calme calme", "je suis chez moi ."], references)
         ),
         "beam": pytest.approx(100.0),
+        "undefined": None,
         "references": 3,
     }
     assert scores["greedy"] < scores["beam"]
+
+
+def test_short_translations_give_no_corpus_bleu_and_say_why():
+    rows = [
+        dataclasses.replace(translation(s, s, s), bleu=1.0)
+        for s in ("va !", "salut !", "j'ai perdu .")
+    ]
+    scores = greedy_and_beam_bleu(rows)
+    assert scores == {"greedy": None, "beam": None, "undefined": NO_4GRAMS, "references": 3}
+    bleu_of_all = translations_bleu(rows)
+    assert bleu_of_all["corpus"] is None and bleu_of_all["corpus_undefined"] == NO_4GRAMS
+    assert bleu_of_all["mean_sentence"] == 1.0
+    status = Outcome(3, 3, 0.0, False, scores).text(TranslateOptions())
+    assert status.endswith(f"corpus BLEU (3 references): greedy —, beam — ({NO_4GRAMS})")
 
 
 def test_one_reference_gives_no_corpus_bleu():

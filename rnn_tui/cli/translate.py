@@ -129,10 +129,11 @@ def _plain(t, beam: int) -> str:
 
 def _bleu_line(bleu) -> str:
     scored = _count(bleu["sentences"], "sentence")
-    return (
-        f"corpus BLEU {bleu['corpus']:.2f} (sacreBLEU, {scored}); "
-        f"mean sentence BLEU (k=2) {bleu['mean_sentence']:.3f}\n"
-    )
+    if bleu["corpus"] is None:  # no 4-gram: sacreBLEU's 0 would read as a score
+        corpus = f"corpus BLEU — ({bleu['corpus_undefined']}; {scored})"
+    else:
+        corpus = f"corpus BLEU {bleu['corpus']:.2f} (sacreBLEU, {scored})"
+    return f"{corpus}; mean sentence BLEU (k=2) {bleu['mean_sentence']:.3f}\n"
 
 
 def _warnings_of(translator, t) -> list[str]:

@@ -21,18 +21,21 @@ def sentence_bleu(hypothesis: str, reference: str) -> float:
 
 
 def corpus_bleu(translations: Sequence[Translation]) -> dict | None:
-    """{"corpus": sacreBLEU (0–100, lower-cased), "mean_sentence": mean of the seeds' k=2 BLEU,
-    "sentences": how many had a reference} over the translations that have a reference;
-    None when none has one."""
-    from rnn_tui.metrics.bleu import corpus_bleu as sacre
+    """{"corpus": sacreBLEU (0–100, lower-cased), "corpus_undefined": None, "mean_sentence":
+    mean of the seeds' k=2 BLEU, "sentences": how many had a reference} over the translations
+    that have a reference; None when none has one. When the translations hold no 4-gram,
+    "corpus" is None and "corpus_undefined" says why (sacreBLEU's 0 there is no score)."""
+    from rnn_tui.metrics.bleu import corpus_bleu_checked as sacre
 
     scored = [t for t in translations if t.reference is not None]
     if not scored:
         return None
     hypotheses = [t.beam_text for t in scored]
     references = [normalize(t.reference) for t in scored]
+    corpus = sacre(hypotheses, references)
     return {
-        "corpus": float(sacre(hypotheses, references)),
+        "corpus": corpus.score,
+        "corpus_undefined": corpus.undefined,
         "mean_sentence": sum(t.bleu for t in scored) / len(scored),
         "sentences": len(scored),
     }
@@ -47,17 +50,21 @@ def greedy_bleu(translation: Translation) -> float | None:
 
 
 def greedy_and_beam_bleu(translations: Sequence[Translation]) -> dict | None:
-    """{"greedy", "beam": corpus BLEU (sacreBLEU, 0–100, lower-cased) of each decoding,
-    "references": how many} over the translations with a reference; None below two."""
-    from rnn_tui.metrics.bleu import corpus_bleu as sacre
+    """{"greedy", "beam": corpus BLEU (sacreBLEU, 0–100, lower-cased) of each decoding, or None
+    where it holds no 4-gram, "undefined": why one is None (else None), "references": how many}
+    over the translations with a reference; None below two."""
+    from rnn_tui.metrics.bleu import corpus_bleu_checked as sacre
 
     scored = [t for t in translations if t.reference is not None]
     if len(scored) < 2:
         return None
     references = [normalize(t.reference) for t in scored]
+    greedy = sacre([t.greedy_text for t in scored], references)
+    beam = sacre([t.beam_text for t in scored], references)
     return {
-        "greedy": float(sacre([t.greedy_text for t in scored], references)),
-        "beam": float(sacre([t.beam_text for t in scored], references)),
+        "greedy": greedy.score,
+        "beam": beam.score,
+        "undefined": greedy.undefined or beam.undefined,
         "references": len(scored),
     }
 

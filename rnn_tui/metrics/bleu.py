@@ -10,7 +10,9 @@ factor punishes predictions shorter than the label; 1/2^n weighs long n-grams mo
 smaller exponent lifts it less). A perfect prediction scores 1.
 
 `corpus_bleu` is sacrebleu's corpus-level BLEU (0–100), the comparable number for a held-out set;
-sacrebleu is imported only when it runs.
+sacrebleu is imported only when it runs. Its geometric mean takes the 4-gram precision, so a
+corpus whose hypotheses hold no 4-gram scores 0 however good it is: `corpus_bleu_checked` says
+so (`NO_4GRAMS`) rather than let that 0 read as a score.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Sequence
+from typing import NamedTuple
+
+# Why a corpus BLEU has no value: sacreBLEU's 4-gram precision has nothing to divide by.
+NO_4GRAMS = "no sentence of 4+ words; sacreBLEU needs 4-grams"
 
 
 class BleuError(ValueError):
@@ -55,17 +61,44 @@ def bleu(pred: str | Sequence[str], label: str | Sequence[str], k: int = 2) -> f
     return score
 
 
+class CorpusBleu(NamedTuple):
+    """A corpus BLEU and, when it has no value, why: `score` is None and `undefined` says why
+    (`NO_4GRAMS`); otherwise `undefined` is None."""
+
+    score: float | None
+    undefined: str | None
+
+
 def corpus_bleu(
     hypotheses: Sequence[str],
     references: Sequence[str] | Sequence[Sequence[str]],
     lowercase: bool = True,
 ) -> float:
-    """sacrebleu.corpus_bleu(hypotheses, streams, lowercase=...).score, in 0–100.
+    """sacrebleu.corpus_bleu(hypotheses, streams, lowercase=...).score, in 0–100 (0 when the
+    hypotheses hold no 4-gram: `corpus_bleu_checked` tells that 0 apart).
 
     `references` is one reference per hypothesis (a list of strings) or several reference
     streams (a list of such lists, each as long as `hypotheses`). Lower-cased by default, as the
     seeds' preprocessing lower-cases the corpus.
     """
+    return float(_sacre(hypotheses, references, lowercase).score)
+
+
+def corpus_bleu_checked(
+    hypotheses: Sequence[str],
+    references: Sequence[str] | Sequence[Sequence[str]],
+    lowercase: bool = True,
+) -> CorpusBleu:
+    """`corpus_bleu`'s score, or None with `NO_4GRAMS` when sacreBLEU's tokenized hypotheses
+    hold no 4-gram (its 4-gram precision is 0/0, which it counts as 0)."""
+    result = _sacre(hypotheses, references, lowercase)
+    if result.totals[3] == 0:
+        return CorpusBleu(None, NO_4GRAMS)
+    return CorpusBleu(float(result.score), None)
+
+
+def _sacre(hypotheses, references, lowercase: bool):
+    """sacrebleu's BLEUScore of checked input; BleuError for bad input."""
     if isinstance(hypotheses, str):
         raise BleuError("hypotheses must be a list of sentences, not one string")
     hypotheses = list(hypotheses)
@@ -94,4 +127,4 @@ def corpus_bleu(
     # The pairs are tokenized the seeds' way (punctuation split off: "je suis là ."), and the
     # score is of that text. `force` changes no number: it only silences sacrebleu's warning
     # that such text "looks tokenized", which it printed twice at every seq2seq epoch.
-    return float(sacrebleu.corpus_bleu(hypotheses, streams, lowercase=lowercase, force=True).score)
+    return sacrebleu.corpus_bleu(hypotheses, streams, lowercase=lowercase, force=True)

@@ -47,8 +47,9 @@ class TranslateJob:
 
 @dataclass(frozen=True)
 class Outcome:
-    """How a translation request ended; `corpus` holds {"greedy", "beam", "references"}
-    (sacreBLEU 0–100) when two sentences or more had a reference."""
+    """How a translation request ended; `corpus` holds {"greedy", "beam", "undefined",
+    "references"} (sacreBLEU 0–100, None with the reason in "undefined" where the translations
+    hold no 4-gram) when two sentences or more had a reference."""
 
     count: int
     total: int
@@ -58,7 +59,7 @@ class Outcome:
 
     def text(self, options: TranslateOptions) -> str:
         """ "translated 4 sentences in 0.31 s · beam 4, α 0.75 · corpus BLEU (4 references):
-        greedy 61.5, beam 100.0"."""
+        greedy 61.5, beam 100.0"; a score without 4-grams is "—", the reason after it."""
         verb = "stopped after" if self.cancelled else "translated"
         noun = "sentence" if self.total == 1 else "sentences"
         count = f"{self.count:,} of {self.total:,}" if self.cancelled else f"{self.count:,}"
@@ -68,10 +69,10 @@ class Outcome:
         text += f" · beam {options.beam_size}, α {options.alpha:g}"
         if self.corpus is not None:
             c = self.corpus
-            text += (
-                f" · corpus BLEU ({c['references']} references): greedy {c['greedy']:.1f}, "
-                f"beam {c['beam']:.1f}"
-            )
+            greedy, beam = (f"{v:.1f}" if v is not None else "—" for v in (c["greedy"], c["beam"]))
+            text += f" · corpus BLEU ({c['references']} references): greedy {greedy}, beam {beam}"
+            if c.get("undefined"):
+                text += f" ({c['undefined']})"
         return text
 
 
