@@ -153,7 +153,7 @@ def _recorded(tmp_path: Path, run: str, change) -> Path:
             "tag-uni-recorded",
             "tag",
             lambda m: m.update(chars=m["chars"][0] * 2 + m["chars"][2:]),
-            "does not list its characters",
+            "best.json does not list its characters",  # the JSON it is in, not the tensors
         ),
         (
             "classify-gru-recorded",

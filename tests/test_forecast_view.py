@@ -72,6 +72,20 @@ def test_a_language_model_or_a_changed_series_is_one_line(char_checkpoint, tmp_p
         forecast_view(run)
 
 
+def test_a_checkpoint_without_its_series_record_names_its_json(seeds_run, tmp_path):
+    import json
+    import shutil
+
+    folder = tmp_path / "checkpoints"
+    shutil.copytree(seeds_run[0] / "checkpoints", folder)
+    meta = json.loads((folder / "best.json").read_text(encoding="utf-8"))
+    del meta["series"]
+    (folder / "best.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ForecastError) as info:
+        forecast_view(folder / "best.json")
+    assert str(info.value) == f"{folder / 'best.json'} has no series record"
+
+
 def test_a_thinned_view_keeps_each_run_s_extremes_and_the_errors(seeds_run) -> None:
     # A million-point series' curves, decimated on the screen's event loop, held it 0.4 s: the
     # screen's worker thins the view first. Bucket means drew the seeds' noisy sine as a clean

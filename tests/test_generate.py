@@ -375,3 +375,21 @@ def test_discovery_and_options_import_no_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_vocabulary_the_model_disagrees_with_names_the_json(tmp_path):
+    path = save_untrained(
+        tmp_path, Vocab(list("abc")), {"model": "gru", "hidden": 4, "vocab_size": 9}
+    )
+    assert not path.exists()  # a name: the tensors are in best.<sha>.safetensors
+    with pytest.raises(DataError) as info:
+        load_lm(path)
+    assert str(info.value).startswith(f"checkpoint {tmp_path / 'best.json'}: the model predicts 9")
+
+
+def test_a_language_model_without_its_task_is_still_one(tmp_path):
+    path = save_untrained(tmp_path, Vocab(list("abc")), {"model": "gru", "hidden": 4})
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    del meta["config"]["task"]
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    assert load_lm(path).vocab.idx_to_token[-3:] == list("abc")

@@ -7,6 +7,7 @@ and beam search disagree more). The CLI tests import it too.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import torch
 from lm_fixtures import copy_checkpoint
 
+from rnn_tui.data.errors import DataError
 from rnn_tui.data.translation import RESERVED_TOKENS, build_array_nmt, preprocess_pairs
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.decode.translate import (
@@ -327,6 +329,52 @@ def test_a_language_model_checkpoint_is_refused(tmp_path):
     (tensors,) = tmp_path.glob("best.*.safetensors")
     assert path != tensors and str(info.value) == (
         f"{tensors} is a language-model checkpoint; translate needs a seq2seq one"
+    )
+
+
+def _edited_seq2seq(tmp_path: Path, change) -> Path:
+    """An untrained seq2seq checkpoint (tensors in best.<sha>.safetensors) whose best.json
+    `change` edited; returns its name, best.safetensors (no file)."""
+    path = make_seq2seq_checkpoint(tmp_path, steps=0)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    change(meta)
+    path.with_suffix(".json").write_text(json.dumps(meta), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("num_steps", [0, "10", 10.0])
+def test_a_bad_num_steps_names_the_json_it_is_in(tmp_path, num_steps):
+    path = _edited_seq2seq(tmp_path, lambda m: m["config"].update(num_steps=num_steps))
+    assert not path.exists()  # a name: the tensors are in best.<sha>.safetensors
+    with pytest.raises(TranslateError) as info:
+        load_translator(path)
+    assert str(info.value).startswith(
+        f"checkpoint {tmp_path / 'best.json'}: num_steps must be an integer in [1, "
+    )
+
+
+def test_a_seq2seq_checkpoint_without_its_task_is_still_one(tmp_path):
+    from rnn_tui.decode.generate import load_lm
+    from rnn_tui.runs.discover import describe
+
+    path = _edited_seq2seq(tmp_path, lambda m: m["config"].pop("task"))
+    assert load_translator(path).translate("go .").source == "go ."
+    with pytest.raises(DataError, match=r"is a 'seq2seq' checkpoint; generate needs a language"):
+        load_lm(path)
+    meta = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    assert describe(meta)["task"] == "seq2seq"
+
+
+def test_a_checkpoint_whose_task_cannot_be_told_is_refused_saying_so(tmp_path):
+    def unknown(meta):
+        meta["config"].pop("task")
+        meta["model_config"]["model"] = "transformer"
+
+    path = _edited_seq2seq(tmp_path, unknown)
+    with pytest.raises(TranslateError) as info:
+        load_translator(path)
+    assert str(info.value) == (
+        f'checkpoint {tmp_path / "best.json"}: its config has no "task" and its model is no task\'s'
     )
 
 

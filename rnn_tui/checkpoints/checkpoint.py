@@ -58,6 +58,7 @@ from rnn_tui.checkpoints.state import (
     rng_tensors,
 )
 from rnn_tui.checkpoints.store import json_of, read_pair, write_pair
+from rnn_tui.checkpoints.task import checked_task
 from rnn_tui.checkpoints.tensor_file import parse_tensors, serialize
 from rnn_tui.files import FileProblem, expanded, is_folder, look
 
@@ -206,10 +207,9 @@ class Checkpoint:
         return config
 
     @property
-    def task(self) -> str:
-        """The run's task, lm or seq2seq (checkpoints older than seq2seq are language models)."""
-        config = self.meta.get("config")
-        return config.get("task", "lm") if isinstance(config, dict) else "lm"
+    def task(self):
+        """The run's task (task.py `task_of`); CheckpointError when its JSON says none."""
+        return checked_task(self.meta, self.json_path)
 
     @property
     def vocab(self):

@@ -136,7 +136,7 @@ def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -
     checkpoint, model = load_forecaster(path, device)
     config, saved = checkpoint.config, checkpoint.meta.get("series")
     if not isinstance(saved, dict):
-        raise ForecastError(f"{checkpoint.file} has no series record")
+        raise ForecastError(f"{checkpoint.json_path} has no series record")
     try:
         series = load_series(
             str(config.get("series", "")),

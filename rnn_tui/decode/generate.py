@@ -254,7 +254,7 @@ def load_lm(
     device = _device(device)
     checkpoint = load_checkpoint(path)
     config = checkpoint.config
-    task = config.get("task", "lm")
+    task = checkpoint.task
     if task != "lm":
         raise DataError(
             f"{checkpoint.file} is a {task!r} checkpoint; {purpose} needs a language model (lm)"
@@ -274,8 +274,8 @@ def load_lm(
     model = checkpoint.build_model(device)
     if model.vocab_size != len(vocab):
         raise DataError(
-            f"checkpoint {checkpoint.file}: the model predicts {model.vocab_size} tokens but its "
-            f"vocabulary has {len(vocab)}"
+            f"checkpoint {checkpoint.json_path}: the model predicts {model.vocab_size} tokens "
+            f"but its vocabulary has {len(vocab)}"
         )
     warnings = [checkpoint.warning] if checkpoint.warning else []
     if getattr(model, "bidirectional", False):

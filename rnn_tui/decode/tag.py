@@ -103,7 +103,7 @@ def load_tagger(
         if not (
             isinstance(chars, str) and chars and chars.isascii() and len(set(chars)) == len(chars)
         ):
-            raise TagError(f"{checkpoint.file} does not list its characters (distinct, ASCII)")
+            raise TagError(f"{checkpoint.json_path} does not list its characters (distinct, ASCII)")
         model = checkpoint.build_model(device)
     except (CheckpointError, ModelError) as exc:
         raise TagError(str(exc)) from None

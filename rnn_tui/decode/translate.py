@@ -120,7 +120,8 @@ class Translator:
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None
         self.device = torch.device(device)
         self.warnings = list(warnings)
-        where = f"checkpoint {self.checkpoint}" if self.checkpoint else "the model"
+        # Checked here is NAME.json's: NAME.safetensors may be no file (NAME.<sha>.safetensors).
+        where = f"checkpoint {self.checkpoint.with_suffix('.json')}" if checkpoint else "the model"
         num_steps = self.config.get("num_steps")
         if (
             isinstance(num_steps, bool)
@@ -366,7 +367,7 @@ def load_translator(path: str | os.PathLike, device: str | torch.device = "cpu")
         device = device if isinstance(device, torch.device) else resolve_device(device)
         checkpoint = load_checkpoint(path)
         config = checkpoint.config
-        task = config.get("task", "lm")
+        task = checkpoint.task
         if task != "seq2seq":
             kind = "a language-model" if task == "lm" else f"a {task!r}"
             raise TranslateError(

@@ -27,6 +27,7 @@ from pathlib import Path
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
+from rnn_tui.checkpoints.task import task_of
 from rnn_tui.files import FileProblem, expanded, home, is_folder, look, read_bytes
 from rnn_tui.metrics.perplexity import fmt_perplexity
 from rnn_tui.quoting import plain, quoted
@@ -169,7 +170,7 @@ def describe(meta: dict) -> dict:
         )
     }
     return {
-        "task": config.get("task", "lm") if config else None,
+        "task": task_of(meta) if config else None,  # a seq2seq one without "task" is listed as one
         "model": model_config.get("model") or config.get("model"),
         "bidirectional": bool(model_config.get("bidirectional")),
         "attention": _attention(model_config.get("attention")),
