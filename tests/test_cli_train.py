@@ -776,3 +776,32 @@ def test_minus_one_is_refused_where_the_range_says_all_or_auto(task, flag, range
     code, out, err = call(["train", "--task", task, flag, "-1"], capsys)
     assert code == 2 and out == ""
     assert f"argument {flag}: must be an integer in " in err and range_said in err, err
+
+
+def test_an_empty_embed_is_auto_for_a_language_model_and_refused_for_seq2seq(tmp_path, capsys):
+    from rnn_tui.cli.parser import build_parser
+    from rnn_tui.cli.task_flags import read_empties
+    from rnn_tui.cli.train import _given
+
+    for empty in ("--embed=", "--embed=auto"):
+        run = tmp_path / "seq2seq"
+        code, out, err = call(["train", "--task", "seq2seq", empty, "--run-dir", str(run)], capsys)
+        assert code == 2 and out == "" and err.count("\n") == 1, err
+        assert err.startswith(
+            "rnn-tui train: error: --embed for --task seq2seq must be an integer in [1, 16,384] "
+            "(empty means auto for lm, classify, tag only)"
+        )
+        assert not run.exists()
+    # A language model's empty --embed is its auto: left out, as if not given.
+    args = build_parser().parse_args(["train", "--embed="])
+    assert read_empties(_given(args), "lm") == {}
+    assert read_empties(_given(build_parser().parse_args(["train", "--embed=0"])), "lm") == {
+        "embed": 0
+    }
+    # --help says what each task accepts.
+    code, out, _ = call(["train", "--help"], capsys)
+    assert code == 0
+    assert (
+        "lm, classify, tag: an integer in [0, 16,384], or empty for auto; seq2seq: an integer "
+        "in [1, 16,384]"
+    ) in " ".join(out.split())

@@ -13,6 +13,7 @@ import argparse
 
 from rnn_tui import __version__
 from rnn_tui.cli.serve import SERVE_OPTIONS
+from rnn_tui.cli.task_flags import by_task, ranges
 from rnn_tui.cli.usage import Parser, converter
 from rnn_tui.data.sources import ENCODING, MAX_FILE_MB
 from rnn_tui.data.stats import STATS_OPTIONS
@@ -83,11 +84,14 @@ def _default_text(option: Option) -> str:
     return option.text(option.default) if not isinstance(option.default, str) else option.default
 
 
-def add_option(parser: argparse.ArgumentParser, option: Option, help: str, default=None) -> None:
+def add_option(
+    parser: argparse.ArgumentParser, option: Option, help: str, default=None, accepted: str = ""
+) -> None:
     """`option` as a flag of `parser`; `default=None` leaves the option out of the namespace's
-    values when it is not given (so a task's own default applies)."""
+    values when it is not given (so a task's own default applies). `accepted`: each task's
+    range, where they differ (task_flags.py), said instead of the declaration's."""
     if option.kind in (int, float) and not option.choices:
-        help = f"{help}: {option.describe()}"  # the range the option's declaration gives
+        help = f"{help}: {accepted or option.describe()}"
     kwargs: dict = {"help": help.replace("%", "%%"), "default": default}
     if option.kind is bool:
         parser.add_argument(option.flag, action="store_true", **{**kwargs, "default": default})
@@ -95,7 +99,7 @@ def add_option(parser: argparse.ArgumentParser, option: Option, help: str, defau
     if option.choices and not option.pattern:
         kwargs["choices"] = list(option.choices)
     else:
-        kwargs["type"] = converter(option)
+        kwargs["type"] = by_task(option, accepted) if accepted else converter(option)
         kwargs["metavar"] = option.metavar or option.name.upper()
     switches = bool(option.extra.get("switches"))
     # Two of them at once (--drop --pad) is refused: the last one silently won.
@@ -187,7 +191,7 @@ def _add_train(sub) -> None:
     )
     for name in train_option_names():
         option, text = _train_help(name)
-        add_option(p, option, text)
+        add_option(p, option, text, accepted=ranges(name))
     p.add_argument("--run-dir", metavar="DIR", help="this run's directory (default: runs/<task>-…)")
     p.add_argument(
         "--resume",

@@ -39,7 +39,9 @@ from rnn_tui.cli.run_claim import (
     lost_checkpoints,
     not_resumable,
 )
+from rnn_tui.cli.task_flags import read_empties
 from rnn_tui.files import FileProblem, is_folder, kind_of, look
+from rnn_tui.options import OptionError
 from rnn_tui.quoting import plain
 from rnn_tui.train.registry import DEFAULT_TASK, TASKS
 
@@ -75,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
     from rnn_tui.runs.rundir import RunError
 
     given = absolute_files(_given(args))
+    task = _saved_task(Path(args.resume)) if args.resume is not None else choose_task(args, given)
+    try:
+        given = read_empties(given, task)  # --embed= : lm's auto, refused by seq2seq
+    except OptionError as exc:
+        return fail(str(exc), command="train")
     for name, value in given.items():
         if note := shadowed(name, value):
             warn(note)
