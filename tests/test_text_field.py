@@ -54,3 +54,31 @@ async def test_a_burst_of_keys_edits_the_field_in_order(keys, value):
         assert field.value == value
         if "enter" in keys:
             assert app.submitted == [value]
+
+
+@pytest.mark.parametrize(
+    ("pasted", "value", "told"),
+    [
+        # Input kept the first line: a pasted paragraph lost its later lines without a word,
+        # and a paste starting with a line end inserted nothing.
+        ("first line\nsecond line\r\nthird", "first line second line third", 3),
+        ("\nhello\n", "hello", 0),
+        # A terminal's colour codes and control characters are not text a field can show.
+        ("ab\x1b[31mRED\x1b[0mxy\tz\x07", "abREDxy z", 0),
+        ("\n\n", "", 0),
+    ],
+)
+async def test_a_paste_keeps_every_line_and_says_when_they_are_joined(pasted, value, told):
+    app = FieldApp(TextField)
+    notified: list[str] = []
+    app.notify = lambda message, **kwargs: notified.append(message)
+    async with app.run_test() as pilot:
+        field = app.query_one("#field", TextField)
+        field.focus()
+        field.value = ""
+        await pilot.pause()
+        field.post_message(events.Paste(pasted))
+        await pilot.pause()
+        assert field.value == value
+        joined = f"{told} pasted lines joined into one: the field holds one line"
+        assert notified == ([joined] if told else [])

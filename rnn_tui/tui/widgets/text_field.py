@@ -12,6 +12,8 @@ bind (tab, escape, the screen keys) go on bubbling as before.
 
 from __future__ import annotations
 
+import re
+
 from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input
@@ -22,8 +24,43 @@ from textual.widgets import Input
 TYPED = {_character_to_key(chr(code)): chr(code) for code in range(32, 127)}
 
 
+# What a paste holds that a one-line field cannot: a terminal's colour codes (text copied from a
+# coloured log) and other control characters.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-_]")
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def pasted_lines(text: str) -> list[str]:
+    """The non-blank lines of a paste, colour codes and control characters taken out and tabs
+    read as spaces, each without its surrounding blanks."""
+    text = _CONTROLS.sub("", _ANSI.sub("", text).replace("\t", " "))
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class TextField(Input):
-    """An Input whose bindings act in key order (module docstring)."""
+    """An Input whose bindings act in key order (module docstring), and which keeps every line of
+    a paste: Input keeps the first (a pasted "\nhello" inserted nothing) and says nothing."""
+
+    JOIN = " "  # what joins pasted lines
+    TELL_JOINED = True  # whether joining them is news (a list of sentences expects it)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        event.prevent_default()  # Input's own handler would insert the first line again
+        event.stop()
+        lines = pasted_lines(event.text)
+        if not lines:
+            return
+        if len(lines) > 1 and self.TELL_JOINED:
+            self.notify(
+                f"{len(lines):,} pasted lines joined into one: the field holds one line",
+                markup=False,
+            )
+        line = self.JOIN.join(lines)
+        selection = self.selection
+        if selection.is_empty:
+            self.insert_text_at_cursor(line)
+        else:
+            self.replace(line, *selection)
 
     def check_consume_key(self, key: str, character: str | None) -> bool:
         return super().check_consume_key(key, character or TYPED.get(key))

@@ -7,9 +7,7 @@ file) joins them with " ; " instead of keeping only the first line as Textual's 
 
 from __future__ import annotations
 
-from textual import events
-
-from rnn_tui.tui.widgets.text_field import TextField
+from rnn_tui.tui.widgets.text_field import TextField, pasted_lines
 
 SEPARATOR = ";"
 
@@ -29,19 +27,11 @@ def split_sentences(text: str) -> list[str]:
 
 def join_lines(text: str) -> str:
     """Pasted lines as one line: the non-blank ones joined by " ; "."""
-    return f" {SEPARATOR} ".join(line.strip() for line in text.splitlines() if line.strip())
+    return f" {SEPARATOR} ".join(pasted_lines(text))
 
 
 class SentenceInput(TextField):
     """An Input that keeps every pasted line, joined by " ; "."""
 
-    def _on_paste(self, event: events.Paste) -> None:
-        event.prevent_default()  # Input's own handler would insert the first line again
-        line = join_lines(event.text)
-        if line:
-            selection = self.selection
-            if selection.is_empty:
-                self.insert_text_at_cursor(line)
-            else:
-                self.replace(line, *selection)
-        event.stop()
+    JOIN = f" {SEPARATOR} "
+    TELL_JOINED = False
