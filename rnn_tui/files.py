@@ -23,9 +23,11 @@ from __future__ import annotations
 import errno
 import os
 import select
+import shlex
 import stat
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,8 +157,35 @@ def wrong_kind(exc: OSError, path: str | os.PathLike | None) -> str:
 def expanded(path: str | os.PathLike) -> Path:
     """`path` with a leading ~ or ~user expanded as the shell does, and left as typed where that
     user (or the home folder) is unknown: pathlib's expanduser raises a RuntimeError there,
-    which would reach the user as a traceback instead of "not found: ~nobody/x"."""
-    return Path(os.path.expanduser(os.fspath(path)))
+    which would reach the user as a traceback instead of "not found: ~nobody/x".
+
+    A path that is not there as typed but is once unquoted (`unquoted`) is read unquoted: a file
+    dragged into a terminal arrives as '/a/my file.txt', /a/my\\ file.txt or file:///a/my%20file.txt.
+    """
+    typed = os.fspath(path)
+    found = os.path.expanduser(typed)
+    if isinstance(typed, str) and not os.path.lexists(found):
+        plain = unquoted(typed)
+        if plain != typed and os.path.lexists(os.path.expanduser(plain)):
+            return Path(os.path.expanduser(plain))
+    return Path(found)
+
+
+def unquoted(text: str) -> str:
+    """`text` as the path a shell or a file manager meant: without surrounding quotes, shell
+    backslash escapes undone, a file:// URL as its path; itself where none of these apply."""
+    text = text.strip()
+    if text.startswith("file://"):
+        return urllib.parse.unquote(urllib.parse.urlsplit(text).path)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if "\\" in text:
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            return text
+        return words[0] if len(words) == 1 else text
+    return text
 
 
 def home() -> Path | None:

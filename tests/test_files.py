@@ -246,3 +246,25 @@ def test_the_limit_can_be_raised(monkeypatch):
     assert default_limit() == 1024 * 2**20
     monkeypatch.setenv("RNN_TUI_MAX_FILE_MB", "nonsense")
     assert default_limit() == 256 * 2**20
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["'{p}'", '"{p}"', "{q}", "file://{u}", " {p} "],
+)
+def test_a_dragged_path_is_read_unquoted(tmp_path, typed):
+    # A file dragged into a terminal arrives quoted, shell-escaped or as a file:// URL: each
+    # was "corpus file not found: '/…/my file.txt'" though the file was there.
+    from urllib.parse import quote
+
+    from rnn_tui.files import expanded
+
+    path = tmp_path / "my file.txt"
+    path.write_text("x")
+    text = typed.format(p=path, q=str(path).replace(" ", "\\ "), u=quote(str(path)))
+    assert expanded(text) == path
+    # A name that exists as typed is read as typed, quotes and all.
+    quoted = tmp_path / "'odd'"
+    quoted.write_text("y")
+    assert expanded(str(quoted)) == quoted
+    assert expanded(str(tmp_path / "'none'")) == tmp_path / "'none'"
