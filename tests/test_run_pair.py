@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from rnn_tui.runs.pair import RunPair
+from rnn_tui.runs.process import shared_threads
 from rnn_tui.runs.rundir import RunError
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -70,6 +71,7 @@ def test_a_plan_starts_one_trainer_per_slot_and_stop_reaches_both(saved, tmp_pat
     try:
         assert notices == [] and len(started) == 2 and len(runs.training()) == 2
         assert {p.path.name.split("-")[1] for p in started} == {"mlp", "gru"}
+        assert {p.threads for p in started} == {shared_threads(2)}  # the cores shared out
     finally:
         for process in started:
             process.terminate()

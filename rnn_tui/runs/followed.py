@@ -102,15 +102,16 @@ class FollowedRuns:
         command_builder: CommandBuilder = train_command,
         *,
         nice: int = 0,
+        threads: int = 0,
     ) -> TrainProcess:
         """Start a trainer with `options` writing a new run directory under `root`, `nice` below
-        this process, and follow its run alone (tick others to compare); RunError when the run
-        directory or the process cannot be made."""
+        this process with `threads` math threads (TrainProcess), and follow its run alone (tick
+        others to compare); RunError when the run directory or the process cannot be made."""
         # A seq2seq run's model is always the encoder–decoder: seq2seq-<time>.
         folder = new_run_dir(
             root, prefix=str(options.get("task") or "lm"), model=str(options.get("model") or "")
         )
-        process = TrainProcess(command_builder(options, folder), folder, nice=nice)
+        process = TrainProcess(command_builder(options, folder), folder, nice=nice, threads=threads)
         process.start()
         self.process = process
         key = run_key(folder)

@@ -48,6 +48,20 @@ def train_command(options: Mapping[str, object], run_dir: Path) -> list[str]:
     return argv + [f"--run-dir={run_dir}"]
 
 
+def shared_threads(trainers: int) -> int:
+    """Math threads for each of `trainers` started together (a forecaster and its GRU, two
+    taggers): the cores shared out, at least one each; 0 (the library's choice) for one. Two
+    trainers taking every core each wait for each other's threads (on a busy 2-core machine one
+    ran 6x slower per batch than with one thread)."""
+    if trainers <= 1:
+        return 0
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, cores // trainers)
+
+
 def last_line(path: Path) -> str:
     """The last non-empty line of a (log) file, reading only its tail; "" if there is none."""
     try:
@@ -81,11 +95,16 @@ def rss_mb(pid: int) -> float | None:
 class TrainProcess:
     """One trainer child: start it, ask it to pause/resume/stop, notice when it exits."""
 
-    def __init__(self, argv: list[str], run_dir: str | os.PathLike, *, nice: int = 0):
-        """`nice`: how much lower the child's scheduling priority is than this process's."""
+    def __init__(
+        self, argv: list[str], run_dir: str | os.PathLike, *, nice: int = 0, threads: int = 0
+    ):
+        """`nice`: how much lower the child's scheduling priority is than this process's;
+        `threads`: the child's math threads (OMP_NUM_THREADS) unless the user set them (0: the
+        library's choice, one per core)."""
         self.argv = list(argv)
         self.run = RunDir(run_dir)
         self.nice = nice
+        self.threads = threads
         self.terminated = False  # a stop was sent as SIGTERM (see `stopped_early`)
         self._proc: subprocess.Popen | None = None
 
@@ -108,7 +127,7 @@ class TrainProcess:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
-                    env={**os.environ, FOLLOWED_ENV: "1"},
+                    env=self._env(),
                 )
         except OSError as exc:
             # Which file or folder: "Permission denied" alone leaves the user guessing.
@@ -127,6 +146,12 @@ class TrainProcess:
             with contextlib.suppress(OSError):
                 mine = os.getpriority(os.PRIO_PROCESS, 0)
                 os.setpriority(os.PRIO_PROCESS, self._proc.pid, min(19, mine + self.nice))
+
+    def _env(self) -> dict[str, str]:
+        env = {**os.environ, FOLLOWED_ENV: "1"}
+        if self.threads and "OMP_NUM_THREADS" not in env:
+            env["OMP_NUM_THREADS"] = str(self.threads)
+        return env
 
     def poll(self) -> int | None:
         """The exit status once the child has exited, else None."""
