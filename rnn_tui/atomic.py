@@ -19,9 +19,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-# New files get the permissions an ordinary `open(..., "w")` would usually give them;
-# mkstemp alone would leave them owner-only (0o600).
-_NEW_FILE_MODE = 0o644
+
+def _umask() -> int:
+    """The process's umask: read from /proc (Linux), else set and put back at once (the only
+    portable way, done once, at import)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# New files get the permissions an ordinary `open(..., "w")` gives them, the user's umask
+# applied (077 keeps checkpoints private); mkstemp alone would leave them owner-only (0o600).
+_NEW_FILE_MODE = 0o666 & ~_umask()
 
 
 def fsync_dir(folder: str | os.PathLike) -> None:

@@ -120,3 +120,20 @@ def test_append_jsonl_fsyncs(tmp_path, monkeypatch):
     monkeypatch.setattr(atomic.os, "fsync", lambda fd: calls.append(fd))
     append_jsonl(tmp_path / "m.jsonl", {"event": "x"})
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize(("umask", "mode"), [("077", 0o600), ("022", 0o644), ("002", 0o664)])
+def test_a_new_file_takes_the_users_umask(tmp_path, umask, mode):
+    # Checkpoints, config.json and status.json were 0644 under umask 077 (the run folder's
+    # other files 0600): readable by others in a folder they can enter.
+    import subprocess
+    import sys
+
+    target = tmp_path / "status.json"
+    script = "import sys; from rnn_tui.atomic import atomic_write_text as w; w(sys.argv[1], '{}')"
+    subprocess.run(
+        ["sh", "-c", f'umask {umask}; exec "$0" -c "$1" "$2"', sys.executable, script, str(target)],
+        check=True,
+        timeout=60,
+    )
+    assert target.stat().st_mode & 0o777 == mode
