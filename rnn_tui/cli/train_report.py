@@ -9,6 +9,7 @@ import time
 from contextlib import AbstractContextManager, nullcontext
 
 from rnn_tui.cli.output import TerminalProgress, say
+from rnn_tui.data.ngrams import baseline_name
 from rnn_tui.files import waiting_notice
 from rnn_tui.metrics.perplexity import fmt_overflowed, fmt_perplexity
 from rnn_tui.quoting import visible
@@ -140,7 +141,8 @@ class Reporter:
         for note in e.get("notes") or ():
             self.line(note)
         if e.get("baseline_ppl") is not None:
-            self.line(f"Laplace-smoothed trigram baseline: val ppl {_fmt(e['baseline_ppl'])}")
+            name = baseline_name(e.get("baseline_name"))
+            self.line(f"Laplace-smoothed {name} baseline: val ppl {_fmt(e['baseline_ppl'])}")
 
     def on_path(self, e: dict) -> None:
         # After the first step: how the steps run (eager, bf16, compiled, CUDA graph) and why.

@@ -202,14 +202,15 @@ class LaplaceNGramLM:
         context = tuple(context)[-(self.n - 1) :] if self.n > 1 else ()
         return self._prob(tuple(self._item(t) for t in context), self._item(token))
 
-    def perplexity(self, tokens: Sequence[str]) -> float:
-        """exp(-1/N Σ_t log P̂(x_t | x_{t-n+1..t-1})); the first n-1 tokens use shorter contexts."""
+    def perplexity(self, tokens: Sequence[str], order: int | None = None) -> float:
+        """exp(-1/N Σ_t log P̂(x_t | x_{t-n+1..t-1})); the first n-1 tokens use shorter contexts.
+        `order` (at most n) scores as the model of that order fitted on the same tokens would."""
         self._require_fit()
         items = [self._item(t) for t in tokens]
         if not items:
             raise DataError("cannot compute perplexity on an empty token stream")
         log_sum = 0.0
-        width = self.n - 1
+        width = (self.n if order is None else max(1, min(order, self.n))) - 1
         for t, item in enumerate(items):
             context = tuple(items[max(0, t - width) : t])
             p = self._prob(context, item)
@@ -223,6 +224,24 @@ class LaplaceNGramLM:
                 )
             log_sum += math.log(p)
         return math.exp(-log_sum / len(items))
+
+
+NGRAM_NAMES = {1: "unigram", 2: "bigram", 3: "trigram"}
+
+
+def baseline_name(value: object) -> str:
+    """A run's recorded baseline name, read: one of NGRAM_NAMES, else "trigram" (what every
+    run had before the order was chosen)."""
+    return value if isinstance(value, str) and value in NGRAM_NAMES.values() else "trigram"
+
+
+def best_order(model: LaplaceNGramLM, tokens: Sequence[str]) -> tuple[int, float]:
+    """(order, perplexity) of the fitted `model`'s order, or a lower one, that scores `tokens`
+    best: with ε = 1 a word-level trigram (mostly contexts seen once or twice) can score worse
+    than the unigram, and a baseline weaker than counting words is no bar for an RNN."""
+    scores = {k: model.perplexity(tokens, order=k) for k in range(1, model.n + 1)}
+    order = min(scores, key=lambda k: (scores[k], -k))
+    return order, scores[order]
 
 
 @dataclass

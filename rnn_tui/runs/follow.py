@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from rnn_tui.data.ngrams import baseline_name
 from rnn_tui.files import regular_file_problem
 from rnn_tui.quoting import plain
 from rnn_tui.runs.eta import ETA_WINDOW, Eta
@@ -207,6 +208,7 @@ class RunFollower:
         if isinstance(event.get("path"), str):
             self._info["path"] = plain(event["path"])  # planned; the "path" event confirms it
         self._info["baseline_ppl"] = number(event.get("baseline_ppl"))
+        self._info["baseline_name"] = baseline_name(event.get("baseline_name"))
         notes = event.get("notes")
         if isinstance(notes, list):  # the task's remarks (the samples' prefix, pairs skipped)
             self._info["notes"] = tuple(plain(n) for n in notes[:MAX_NOTES] if isinstance(n, str))
@@ -408,6 +410,7 @@ class RunFollower:
             train_tokens=_int_or_none(info.get("train_tokens")),
             val_tokens=_int_or_none(info.get("val_tokens")),
             baseline_ppl=info.get("baseline_ppl"),
+            baseline_name=info.get("baseline_name", "trigram"),
             epoch=self.epoch,
             epochs=epochs,
             batch=self._position(),

@@ -37,6 +37,7 @@ class Snapshot:
     train_tokens: int | None
     val_tokens: int | None
     baseline_ppl: float | None
+    baseline_name: str  # what baseline_ppl is: "unigram", "bigram" or "trigram"
     epoch: int  # epochs completed
     epochs: int | None  # epochs planned
     batch: int  # position in the current epoch (from the latest step event)

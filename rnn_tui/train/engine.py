@@ -40,6 +40,7 @@ from rnn_tui.checkpoints.device import (
     resolve_device,
 )
 from rnn_tui.checkpoints.store import clean_stale
+from rnn_tui.data.ngrams import baseline_name
 from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
@@ -106,9 +107,10 @@ class Trainer(RunRecorder):
         self.own_failure = False  # a failure of this process alone (out of memory)
         self.num_params = count_parameters(self.model)
         self.log_every = config.log_every or auto_log_every(self.num_batches)
-        self.baseline_ppl = (
-            (resume.meta.get("metrics") or {}).get("baseline_ppl") if resume is not None else None
-        )
+        saved = (resume.meta.get("metrics") or {}) if resume is not None else {}
+        self.baseline_ppl = saved.get("baseline_ppl")
+        # Runs before the order was chosen had the trigram's.
+        self.baseline_name = baseline_name(saved.get("baseline_name"))
 
     # -----------------------------------------------------------------------------------------
     # The run
@@ -195,6 +197,8 @@ class Trainer(RunRecorder):
             self.run_dir.write_config(self.run_config())
         if self.baseline_ppl is None:
             self.baseline_ppl = self.task.baseline()
+            if self.baseline_ppl is not None:
+                self.baseline_name = self.task.baseline_name
         start = {
             "config": self.run_config(),
             "device": describe_device(self.device),
@@ -204,6 +208,7 @@ class Trainer(RunRecorder):
             "data": self.task.data_text(),
             "notes": self.task.notes(),
             "baseline_ppl": self.baseline_ppl,
+            "baseline_name": self.baseline_name,
         }
         if self.resume is not None:
             start["resumed"] = {"epoch": self.progress.epoch, "batch": self.progress.batch}
@@ -410,7 +415,9 @@ class Trainer(RunRecorder):
     def save(self, name: str) -> Path:
         if not self.dist.writer:
             return self.run_dir.checkpoints / f"{name}.safetensors"  # rank 0 writes
-        meta = checkpoint_meta(self.config, self.task, self.progress, self.baseline_ppl)
+        meta = checkpoint_meta(
+            self.config, self.task, self.progress, self.baseline_ppl, self.baseline_name
+        )
         # The measured choice of prepacked products, kept by a resume (train/prepare.py).
         verdict = getattr(self.model, "prepack_verdict", None)
         meta["prepacked"] = verdict.packed if verdict is not None else None

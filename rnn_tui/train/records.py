@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 
 def checkpoint_meta(
-    config: Config, task: Task, progress: Progress, baseline_ppl: float | None
+    config: Config,
+    task: Task,
+    progress: Progress,
+    baseline_ppl: float | None,
+    baseline_name: str = "trigram",
 ) -> dict:
     """A checkpoint's JSON (besides what save_checkpoint adds): the config, the task's
     vocabularies, where training stands (epoch, step, a partial epoch's sums) and the metric
@@ -34,6 +38,7 @@ def checkpoint_meta(
             "best_epoch": p.best_epoch,
             "best_tiebreak": p.best_tiebreak,
             "baseline_ppl": baseline_ppl,
+            "baseline_name": baseline_name,
             "history": p.history,
             "extremes": p.extremes,
             "last_sample": p.last_sample,
@@ -104,6 +109,7 @@ def run_summary(trainer: Trainer, units_per_s: float | None) -> dict:
         "best_val_ppl": p.lowest("val_ppl"),
         "best_epoch": p.best_epoch,
         "baseline_ppl": trainer.baseline_ppl,
+        "baseline_name": trainer.baseline_name,
         "sample": p.last_sample,
         "checkpoint": str(checkpoint) if checkpoint is not None else None,
         "last_checkpoint": str(last_path) if has_last else None,

@@ -94,7 +94,8 @@ class Task(Protocol):
         """Remarks about the data worth printing at the start (malformed lines skipped…)."""
 
     def baseline(self) -> float | None:
-        """A non-neural score on the same split to beat (the smoothed trigram), or None."""
+        """A non-neural score on the same split to beat (a smoothed n-gram's perplexity), or
+        None; when there is one, `baseline_name` says what it is ("trigram")."""
 
     def epoch_data(self, model: torch.nn.Module, epoch: int) -> Any:
         """Everything `batch_loss` reads for the minibatches of `epoch` (a pure function of

@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.checkpoints.device import to_device
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.ngrams import LaplaceNGramLM
+from rnn_tui.data.ngrams import NGRAM_NAMES, LaplaceNGramLM, best_order
 from rnn_tui.data.partition import batch_starts, min_batches
 from rnn_tui.data.prefix import (
     corpus_prefix,
@@ -314,8 +314,9 @@ class LanguageModelTask:
         ]
 
     def baseline(self) -> float | None:
-        """Perplexity of the Laplace-smoothed trigram (rnn_tui.data.ngrams) fitted on the
-        training part and scored on the validation part; None without validation."""
+        """Perplexity of the Laplace-smoothed n-gram (rnn_tui.data.ngrams) fitted on the
+        training part and scored on the validation part, of the order up to 3 that scores it
+        best (`baseline_name`); None without validation."""
         if not len(self.val_ids):
             return None
         train, val = self.train_ids, self.val_ids
@@ -328,7 +329,9 @@ class LanguageModelTask:
             train, val = train[-(BASELINE_MAX_TOKENS - num_val) :], val[:num_val]
         tokens = self.vocab.to_tokens(np.concatenate((train, val)).tolist())
         fitted = LaplaceNGramLM(3).fit(tokens[: len(train)])
-        return fitted.perplexity(tokens[len(train) :])
+        order, perplexity = best_order(fitted, tokens[len(train) :])
+        self.baseline_name = NGRAM_NAMES[order]
+        return perplexity
 
     # -- training ---------------------------------------------------------------------------
 

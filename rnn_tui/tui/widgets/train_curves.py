@@ -179,8 +179,8 @@ def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
         Series("val", val_x, val_y, VAL),
     ]
     if snap.baseline_ppl:
-        ppl += _hline(f"trigram {snap.baseline_ppl:.3g}", snap.baseline_ppl, [train_x, val_x],
-                      REFERENCE)  # fmt: skip
+        label = f"{snap.baseline_name} {snap.baseline_ppl:.3g}"
+        ppl += _hline(label, snap.baseline_ppl, [train_x, val_x], REFERENCE)
     loss = [
         Series("train", *_series(snap, "step_loss"), TRAIN, noisy=True),
         Series("val", *_series(snap, "val_loss"), VAL),
@@ -246,7 +246,7 @@ def overlay_series(curves: Sequence[Curve]) -> dict[str, list[Series]]:
     if len(baselines) == 1:
         baseline = baselines.pop()
         xs = [s.x for s in out["plot-ppl"]]
-        label = f"trigram {baseline:.3g}"
+        label = f"{having[0].snap.baseline_name} {baseline:.3g}"
         if len(having) == 1 < len(curves):
             # Beside a run without one (a translator's perplexity is over French words), the
             # line says whose baseline it is.

@@ -298,7 +298,7 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
             bleu += f" best {fmt_bleu(snap.best_bleu)}"
         item("BLEU", bleu, "bold green")
     if snap.baseline_ppl is not None:
-        item("trigram", fmt_number(snap.baseline_ppl), "")
+        item(snap.baseline_name, fmt_number(snap.baseline_ppl), "")
     if snap.lr is not None:  # from the epoch events: the last epoch's
         item("lr", fmt_number(snap.lr))
     if now:
