@@ -173,6 +173,29 @@ async def test_a_screenshot_without_a_downloads_folder_is_saved_here(
         assert tui.errors(app)[-1].startswith(f"cannot save the screenshot to {tmp_path}")
 
 
+async def test_the_palettes_screenshot_is_the_apps_own(tui, tmp_path, monkeypatch) -> None:
+    # The palette's entry called Textual's deliver_screenshot: without ~/Downloads only
+    # "Failed to save screenshot", with it the path in markup shown as typed.
+    import platformdirs
+
+    monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: tmp_path / "Downloads")
+    monkeypatch.chdir(tmp_path)
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await tui.settle(pilot)
+        for folder in (tmp_path, tmp_path / "Downloads"):
+            folder.mkdir(exist_ok=True)
+            await pilot.press("ctrl+p")
+            await pilot.pause()
+            await pilot.press(*"screensh", "enter")
+            await pilot.pause(0.3)
+            (saved,) = folder.glob("*.svg")
+            assert not isinstance(app.screen, CommandPalette)
+            shown = list(app._notifications)[-1]
+            assert (shown.message, shown.severity) == (f"saved to {saved}", "information")
+            assert not tui.errors(app)
+
+
 def test_importing_the_app_does_not_import_torch() -> None:
     code = "import sys, rnn_tui.tui.app; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -14,13 +14,13 @@ Importing this module must stay cheap (no torch): the app has to paint in well u
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import partial
 from pathlib import Path
 from typing import ClassVar
 
 from textual import events
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.dom import DOMNode
@@ -276,6 +276,18 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
     def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
         """The palette's Screenshot, saved where it can be (tui/screenshot.py)."""
         save_screenshot(self, filename, path)
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's, its Screenshot running `action_screenshot`: Textual's entry called
+        `deliver_screenshot` itself, which failed without ~/Downloads and named the path in
+        markup these plain-text toasts showed as typed."""
+        for command in super().get_system_commands(screen):
+            if command.title == "Screenshot":
+                # After a moment, as Textual's: the palette has closed by then, out of the shot.
+                command = command._replace(
+                    callback=partial(self.set_timer, 0.1, self.action_screenshot)
+                )
+            yield command
 
     def action_help_quit(self) -> None:
         """ctrl+c: how to quit, in plain words. Textual's own note wrote its key in markup
