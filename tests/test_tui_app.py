@@ -279,3 +279,27 @@ def test_the_themes_that_hide_the_buttons_labels_are_not_offered() -> None:
     themes = RnnTuiApp().available_themes
     assert "ansi-dark" not in themes and "ansi-light" not in themes
     assert {"textual-dark", "textual-light", "nord"} <= set(themes)
+
+
+async def test_an_unfit_theme_named_by_the_environment_falls_back_to_a_fit_one(
+    monkeypatch,
+) -> None:
+    # TEXTUAL_THEME=ansi-light is read into the theme's default when Textual is imported; the
+    # app then unregistered it, and textual-dark was drawn in its place without a word.
+    from textual.app import App
+
+    from rnn_tui.tui.app import RnnTuiApp
+
+    for asked, fit in (("ansi-light", "textual-light"), ("ansi-dark", "textual-dark")):
+        monkeypatch.setattr(App.__dict__["theme"], "_default", asked)
+        app = RnnTuiApp()
+        app.animation_level = "none"
+        async with app.run_test(size=(80, 24), notifications=True) as pilot:
+            await pilot.pause()
+            assert app.theme == fit and app.current_theme.name == fit
+            assert app.current_theme.dark == (asked == "ansi-dark")
+            warnings = [n.message for n in app._notifications if n.severity == "warning"]
+            assert warnings == [
+                f"theme {asked} is not offered (its terminal colours hide the buttons' labels):"
+                f" {fit} instead"
+            ]

@@ -74,7 +74,9 @@ def takes_text(widget: DOMNode | None) -> bool:
     return widget is not None and widget.check_consume_key("x", "x")
 
 
-UNFIT_THEMES = ("ansi-dark", "ansi-light")
+# Not offered (RnnTuiApp.__init__), each with the fit theme that stands in for it when
+# TEXTUAL_THEME names it.
+UNFIT_THEMES = {"ansi-dark": "textual-dark", "ansi-light": "textual-light"}
 
 
 class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
@@ -159,8 +161,19 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
         # buttons drew only their top edge, their labels gone.
         for theme in UNFIT_THEMES:
             self.unregister_theme(theme)
+        # Textual set TEXTUAL_THEME's theme already: one unregistered here was drawn as
+        # textual-dark, silently, whatever it was (ansi-light came up dark).
+        self._unfit_theme = self.theme if self.theme in UNFIT_THEMES else None
+        if self._unfit_theme is not None:
+            self.theme = UNFIT_THEMES[self._unfit_theme]
 
     def on_mount(self) -> None:
+        if self._unfit_theme is not None:
+            self.notify(
+                f"theme {self._unfit_theme} is not offered (its terminal colours hide the"
+                f" buttons' labels): {self.theme} instead",
+                severity="warning",
+            )
         freeze = self.freeze_long_lived_objects
         self._freezing = bool(freeze or (freeze is None and not self.is_headless))
         if self._freezing:
