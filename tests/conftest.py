@@ -24,6 +24,10 @@ _TEXTUAL_ENV = (
 def _plain_textual_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in _TEXTUAL_ENV:
         monkeypatch.delenv(name, raising=False)
+    # The colours of a truecolor terminal, whatever terminal runs the suite: Rich takes a TERM
+    # of "xterm" without COLORTERM for 16 colours, where the app restyles a few widgets (the
+    # `-few-colors` class of app.py).
+    monkeypatch.setenv("COLORTERM", "truecolor")
 
 
 @pytest.fixture(autouse=True)

@@ -157,6 +157,9 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.stylesheet._parse_cache.maxsize = self.CSS_PARSE_CACHE  # Textual's (pinned)
+        # Under 16 colours (--color 16, TERM=xterm-mono) a colour blended toward its background
+        # can come out as that background: app.tcss restyles what did (disabled buttons).
+        self.set_class(self.console.color_system in ("standard", "windows"), "-few-colors")
         # Not offered: under the terminal's own 16 colours the Train screen's Pause and Stop
         # buttons drew only their top edge, their labels gone.
         for theme in UNFIT_THEMES:
