@@ -1,9 +1,11 @@
 """What the app draws stays readable whatever the colours: 16 of them, light themes, none."""
 
+# ruff: noqa: F811 (pytest fixtures imported from test_tui_train)
 from __future__ import annotations
 
 import textual.constants
 from rich.color import Color, ColorSystem
+from test_tui_train import runs, show_train, train_app  # noqa: F401
 from textual.app import App
 
 
@@ -52,3 +54,78 @@ async def test_disabled_buttons_labels_are_readable_in_16_colours(tui, monkeypat
                 fg = shown(app, style.color, ColorSystem.STANDARD)
                 bg = shown(app, style.bgcolor, ColorSystem.STANDARD)
                 assert contrast(fg, bg) >= 3, (theme, button.id, fg, bg)
+
+
+def plot_colours() -> set[str]:
+    """Every plotext colour a plot's series or swatch is given."""
+    from rnn_tui.tui.widgets import (
+        forecast_results,
+        gradient_flow,
+        ngram_panel,
+        pairs_histogram,
+        plot,
+        train_curves,
+    )
+
+    return {
+        *train_curves.RUN_COLORS,
+        train_curves.TRAIN,
+        train_curves.VAL,
+        train_curves.REFERENCE,
+        train_curves.SHORT,
+        *gradient_flow.COLORS,
+        *ngram_panel.ZIPF_COLORS.values(),
+        *forecast_results.SLOT_COLORS.values(),
+        *forecast_results.K_COLORS,
+        forecast_results.DATA_COLOR,
+        plot.RAW_COLOR,
+        *pairs_histogram.SERIES_COLOURS,
+    }
+
+
+async def test_every_series_colour_reads_on_every_light_theme(tui) -> None:
+    # Textual's palette for light themes made the bright colours pastels: orange+ (the
+    # validation curve) was 1.2:1 against the plot's background.
+    from rnn_tui.tui.widgets.plot_legend import color_style
+
+    app = tui.make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        light = [name for name, theme in app.available_themes.items() if not theme.dark]
+        assert {"textual-light", "solarized-light", "catppuccin-latte"} <= set(light)
+        for theme in light:
+            app.theme = theme
+            await pilot.pause()
+            backgrounds = [app.theme_variables[name] for name in ("surface", "panel", "background")]
+            for name in sorted(plot_colours()):
+                colour = shown(app, color_style(name).color)
+                for background in backgrounds:
+                    ratio = contrast(colour, Color.parse(background).get_truecolor())
+                    assert ratio >= 3, (theme, name, background, round(ratio, 2))
+
+
+async def test_the_train_plots_curves_read_on_a_light_theme(runs, tui, train_app) -> None:
+    from rnn_tui.tui.widgets.plot import LinePlot
+
+    app = train_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        screen.open_run(runs / "lm-lstm-recorded")
+        await tui.settle(pilot)
+        for theme in ("textual-light", "atom-one-light", "rose-pine-dawn", "solarized-light"):
+            app.theme = theme
+            await pilot.pause()
+            lines = app.screen._compositor.render_strips()
+            plots = [p for p in app.screen.query(LinePlot) if p.region.area]
+            assert len(plots) == 4
+            drawn = 0
+            for plot in plots:
+                region = plot.region
+                for y in range(region.y, region.bottom):
+                    for segment in lines[y].crop(region.x, region.right):
+                        if not any("\u2801" <= ch <= "\u28ff" for ch in segment.text):
+                            continue  # the curves and the legend's markers are braille
+                        drawn += 1
+                        fg = shown(app, segment.style.color)
+                        bg = shown(app, segment.style.bgcolor)
+                        assert contrast(fg, bg) >= 3, (theme, plot.id, segment)
+            assert drawn > 20

@@ -25,6 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.command import CommandPalette
 from textual.dom import DOMNode
 from textual.notifications import SeverityLevel
+from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.widgets import Input
@@ -33,6 +34,7 @@ from textual.worker import Worker
 
 from rnn_tui.decode.cache import ModelCache
 from rnn_tui.quoting import NOTICE_CHARS, bounded, visible
+from rnn_tui.tui.ansi_palette import LIGHT_ANSI
 from rnn_tui.tui.collection_pause import (
     LongLivedData,
     Refreeze,
@@ -89,6 +91,9 @@ class RnnTuiApp(KeysInOrder, ToastPlaceRepainted, App[None]):
         spec.mode: spec.build for spec in SCREEN_SPECS
     }
     COMMANDS: ClassVar[set] = {RnnTuiCommands}
+    # The 16 colours of plot curves and run swatches, dark enough on a light theme (Textual's
+    # bright ones are pastels there); dark themes keep Textual's.
+    ansi_theme_light = Reactive(LIGHT_ANSI, init=False)
     # A plain key for where no text field has the focus, and a priority twin that works from
     # inside one (a field would type the plain key); the footer shows the one that works. Order
     # is footer order; where the line is too narrow, the footer keeps these and lets the
