@@ -129,3 +129,30 @@ async def test_the_train_plots_curves_read_on_a_light_theme(runs, tui, train_app
                         bg = shown(app, segment.style.bgcolor)
                         assert contrast(fg, bg) >= 3, (theme, plot.id, segment)
             assert drawn > 20
+
+
+async def test_without_colour_each_curve_has_its_own_marker(runs, tui, train_app, monkeypatch):
+    # NO_COLOR drew train and val as the same braille in near-identical greys.
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = train_app()
+    assert app.no_color
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await show_train(pilot, tui)
+        screen.open_run(runs / "lm-lstm-recorded")
+        await tui.settle(pilot)
+        plot = screen.query_one("#plot-ppl")
+        marks = {label.split()[0]: mark for label, _, mark in plot._legend}
+        assert marks == {"train": "⢕⢕", "val": "••", "trigram": "xx"}
+        drawn = plot.render().plain
+        assert "⢕⢕ train" in drawn and "•• val" in drawn and "xx trigram" in drawn
+        canvas = drawn.split("\n")[1:-3]  # inside the box, below the title
+        assert sum(line.count("•") for line in canvas) > 10  # the val curve: bullets
+
+
+def test_overlaid_runs_take_markers_in_turn_without_colour() -> None:
+    from rnn_tui.tui.widgets.plot_legend import MARKERS, series_markers
+
+    labels = ["", "gru val", "lstm val", "rnn val", "trigram 9.6"]  # raw points unlabelled
+    assert series_markers(labels, colored=True) == ["braille"] * 5
+    assert series_markers(labels, colored=False) == ["braille", *MARKERS[:4]]
+    assert len(set(MARKERS)) == len(MARKERS)

@@ -200,7 +200,7 @@ async def test_a_plot_zooms_pans_and_switches_log_linear(runs, tui, train_app):
         await pilot.click("#plot-ppl")
         assert plot.has_focus
         (x_lo, x_hi), _ = plot.bounds()
-        labels = [label for label, _ in plot._legend]
+        labels = [label for label, *_ in plot._legend]
         assert any(label.startswith("trigram") for label in labels)
         await pilot.press("plus")
         lo, hi = plot.x_view
@@ -208,7 +208,7 @@ async def test_a_plot_zooms_pans_and_switches_log_linear(runs, tui, train_app):
         # The baseline's line crosses the zoomed view: its entry stays (its two ends, both
         # outside the view, lost it).
         await pilot.pause()
-        assert [label for label, _ in plot._legend] == labels
+        assert [label for label, *_ in plot._legend] == labels
         await pilot.press("left")  # already at the middle: a fifth of the view to the left
         assert plot.x_view[0] < lo
         await pilot.press("right", "right", "right", "right", "right", "right", "right")

@@ -30,9 +30,24 @@ from textual.geometry import Size
 from rnn_tui.metrics.smoothing import ema
 from rnn_tui.tui.widgets import plot_ticks
 from rnn_tui.tui.widgets.kept_figure import KeptFigurePlot
-from rnn_tui.tui.widgets.plot_legend import legend_hides, legend_lines, place_legend
+from rnn_tui.tui.widgets.plot_legend import (
+    legend_hides,
+    legend_lines,
+    legend_mark,
+    place_legend,
+    series_markers,
+)
 from rnn_tui.tui.widgets.plot_ticks import axis_labels, log_axis_ticks, nice_log_ticks, nice_ticks
-from rnn_tui.tui.widgets.plot_view import apart, clamped, decimate, is_flat, visible, zoomed
+from rnn_tui.tui.widgets.plot_view import (
+    any_inside,
+    apart,
+    clamped,
+    decimate,
+    is_flat,
+    spans_view,
+    visible,
+    zoomed,
+)
 
 POINTS_PER_COLUMN = 2
 ZOOM_STEP = 0.5  # `+` and the wheel halve the visible x range, `-` doubles it
@@ -114,7 +129,7 @@ class LinePlot(KeptFigurePlot):
         self._series: list[tuple[str, np.ndarray, np.ndarray, str | None]] = []
         self._drag: tuple[int, int, tuple[float, float], tuple[float, float]] | None = None
         self._replotted_size = Size(0, 0)
-        self._legend: list[tuple[str, str]] = []  # (label, colour) drawn by place_legend
+        self._legend: list[tuple[str, str, str]] = []  # (label, colour, mark): place_legend
         self._below = 0  # rows of the legend written under the figure (finish_figure)
 
     # -- data -------------------------------------------------------------------------------
@@ -205,31 +220,33 @@ class LinePlot(KeptFigurePlot):
         plt.ylabel(self.ylabel)
         labels, xs, ys = self._decimated()
         colors = [color for *_, color in self._series]
+        # Without colour each labelled series has its own marker (plot_legend.py).
+        markers = series_markers(labels, not (self.is_attached and self.app.no_color))
         nonempty = [
-            (lab, x, y, color)
-            for lab, x, y, color in zip(labels, xs, ys, colors, strict=True)
+            (lab, x, y, color, marker)
+            for lab, x, y, color, marker in zip(labels, xs, ys, colors, markers, strict=True)
             if len(x)
         ]
         # The legend goes where it hides no point (plot_legend.py) when every labelled series
         # has its colour; plotext's own, top-left over the curves, otherwise.
         self._legend = []
-        own = all(color for label, _, _, color in nonempty if label)
-        for label, x, y, color in nonempty:
+        own = all(color for label, _, _, color, _ in nonempty if label)
+        for label, x, y, color, marker in nonempty:
             extra = {"color": color} if color else {}
             if label and own:
                 # A line crossing the view keeps its entry (a baseline's two ends lie outside
                 # a zoomed view, and its entry went while its line stayed).
-                if self._spans_view(x, y):
-                    self._legend.append((label, color))
+                if spans_view(x, y, self.x_view, self.y_view):
+                    self._legend.append((label, color, legend_mark(marker)))
                 label = ""
             # plotext's legend fails on a labelled series it draws nothing of (all of it outside
             # a zoomed or panned view): such a series goes unlabelled.
-            if label and not self._any_inside(x, y):
+            if label and not any_inside(x, y, self.x_view, self.y_view):
                 label = ""
-            plt.plot(x.tolist(), y.tolist(), label=label or None, marker="braille", **extra)
+            plt.plot(x.tolist(), y.tolist(), label=label or None, marker=marker, **extra)
         if nonempty:
-            all_x = np.concatenate([x for _, x, _, _ in nonempty])
-            all_y = np.concatenate([y for _, _, y, _ in nonempty])
+            all_x = np.concatenate([x for _, x, *_ in nonempty])
+            all_y = np.concatenate([y for _, _, y, *_ in nonempty])
             x_lo, x_hi = self.x_view or (float(all_x.min()), float(all_x.max()))
             y_lo, y_hi = self.y_view or (float(all_y.min()), float(all_y.max()))
             if self.logx:
@@ -267,24 +284,6 @@ class LinePlot(KeptFigurePlot):
             ticks = nice_ticks(lo, hi, most=5)
             set_limits(lo, hi)
             set_ticks(ticks, [f"{t:g}" for t in ticks])
-
-    def _any_inside(self, x: np.ndarray, y: np.ndarray) -> bool:
-        """Whether a point of the series lies inside the current view (True without one)."""
-        inside = np.ones(len(x), dtype=bool)
-        for values, view in ((x, self.x_view), (y, self.y_view)):
-            if view is not None:
-                lo, hi = apart(*view)
-                inside &= (values >= lo) & (values <= hi)
-        return bool(inside.any())
-
-    def _spans_view(self, x: np.ndarray, y: np.ndarray) -> bool:
-        """Whether the series' x and y ranges both meet the current view's (True without one)."""
-        for values, view in ((x, self.x_view), (y, self.y_view)):
-            if view is not None and len(values):
-                lo, hi = apart(*view)
-                if float(values.max()) < lo or float(values.min()) > hi:
-                    return False
-        return True
 
     def _log_axis(
         self, set_ticks, set_limits, lo: float, hi: float, room: int, viewed: bool = False

@@ -100,4 +100,38 @@ def visible(x: np.ndarray, y: np.ndarray, lo: float, hi: float) -> tuple[np.ndar
     return x[keep], y[keep]
 
 
-__all__ = ["FLAT", "apart", "clamped", "decimate", "is_flat", "visible", "zoomed"]
+View = tuple[float, float] | None  # a plot's x or y view (plot units); None: all of the data
+
+
+def any_inside(x: np.ndarray, y: np.ndarray, x_view: View, y_view: View) -> bool:
+    """Whether a point of the series lies inside the view (True without one)."""
+    inside = np.ones(len(x), dtype=bool)
+    for values, view in ((x, x_view), (y, y_view)):
+        if view is not None:
+            lo, hi = apart(*view)
+            inside &= (values >= lo) & (values <= hi)
+    return bool(inside.any())
+
+
+def spans_view(x: np.ndarray, y: np.ndarray, x_view: View, y_view: View) -> bool:
+    """Whether the series' x and y ranges both meet the view's (True without one)."""
+    for values, view in ((x, x_view), (y, y_view)):
+        if view is not None and len(values):
+            lo, hi = apart(*view)
+            if float(values.max()) < lo or float(values.min()) > hi:
+                return False
+    return True
+
+
+__all__ = [
+    "FLAT",
+    "View",
+    "any_inside",
+    "apart",
+    "clamped",
+    "decimate",
+    "is_flat",
+    "spans_view",
+    "visible",
+    "zoomed",
+]
