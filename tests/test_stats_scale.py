@@ -134,7 +134,7 @@ def test_thin_zipf_reads_a_long_series_at_log_spaced_ranks():
 
 def test_the_language_model_trains_from_compact_memory_mapped_ids(big_file, tmp_path):
     torch = pytest.importorskip("torch")
-    from rnn_tui.data.ngrams import ngram_perplexity
+    from rnn_tui.data.ngrams import NGRAM_NAMES, ngram_perplexity
     from rnn_tui.train.config import Config
     from rnn_tui.train.tasks.lm import LanguageModelTask
 
@@ -158,4 +158,6 @@ def test_the_language_model_trains_from_compact_memory_mapped_ids(big_file, tmp_
     small = Config("lm", num_steps=10, device="cpu", sample_every=0, max_tokens=3000, **options)
     task = LanguageModelTask(small, torch.device("cpu"))
     tokens = corpus.vocab.to_tokens(corpus.ids[:3000])
-    assert task.baseline() == pytest.approx(ngram_perplexity(tokens, 3).perplexity, rel=1e-12)
+    baseline = task.baseline()
+    order = {name: n for n, name in NGRAM_NAMES.items()}[task.baseline_name]
+    assert baseline == pytest.approx(ngram_perplexity(tokens, order).perplexity, rel=1e-12)
