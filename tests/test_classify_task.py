@@ -39,6 +39,8 @@ def test_a_short_run_reports_accuracy_macro_f1_and_the_baselines(tmp_path, capsy
     assert len(rows) == 18 and all(abs(sum(r) - 1) < 1e-3 for r in rows)
     baselines = summary["baselines"]
     assert baselines["majority"]["macro_f1"] < baselines["naive_bayes"]["macro_f1"]
+    message = json.loads((run / "status.json").read_text())["message"]
+    assert message.endswith(f"; naive Bayes {baselines['naive_bayes']['macro_f1']:.3f})"), message
     events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]

@@ -132,6 +132,9 @@ def test_a_short_run_reports_per_tag_f1_and_the_baseline(tag_run, capsys) -> Non
     assert 0 <= summary["f1_capital"] <= 1 and 0 <= summary["f1_punct"] <= 1
     nothing = summary["baselines"]["nothing"]
     assert nothing["accuracy"] == pytest.approx(0.9425, abs=1e-4)
+    # The finished line puts the best beside tagging nothing (0.059 looked like learning).
+    message = json.loads((run / "status.json").read_text())["message"]
+    assert message.endswith(f"; tagging nothing {nothing['macro_f1']:.3f})"), message
     events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]

@@ -213,7 +213,12 @@ class ClassifyTask(Sharded):
     def best_text(self, best_metric: float | None, best_epoch: int | None, last: dict) -> str:
         if best_metric is None or not math.isfinite(best_metric):
             return ""
-        return f"; best held-out macro-F1 {-best_metric:.3f} (epoch {best_epoch})"
+        # Beside the stronger baseline's, the score a learner has to beat.
+        bayes = self.baselines["naive_bayes"].macro_f1
+        return (
+            f"; best held-out macro-F1 {-best_metric:.3f} (epoch {best_epoch}; naive Bayes "
+            f"{bayes:.3f})"
+        )
 
     def epoch_text(self, event: dict) -> str:
         acc, f1 = event.get("accuracy"), event.get("macro_f1")
