@@ -99,3 +99,12 @@ def test_an_option_of_another_task_is_named_as_such_on_resume(finished, capsys):
     )
     code, _, err = call(["train", "--resume", str(finished), "--hidden", "3"], capsys)
     assert code == 2 and "--hidden cannot change on --resume" in err
+
+
+def test_a_runs_folder_in_a_loop_of_links_says_so(tmp_path_factory, tmp_path, capsys, monkeypatch):
+    # It was "it is not a folder", where `rnn-tui runs` said the truth.
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "a"))
+    code, _, err = call(tiny_args(tiny_corpus(tmp_path_factory), "--epochs", "1"), capsys)
+    assert code == 2 and "Too many levels of symbolic links" in err, err

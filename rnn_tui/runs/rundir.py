@@ -117,7 +117,14 @@ def new_run_dir(
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:  # mkdir's "File exists": something not a folder stands there
-        why = "it is not a folder" if isinstance(exc, FileExistsError) else exc.strerror or exc
+        why = exc.strerror or exc
+        if isinstance(exc, FileExistsError):
+            # A link whose target cannot be reached (a loop) is not "not a folder": say why.
+            try:
+                os.stat(root)
+                why = "it is not a folder"
+            except OSError as cause:
+                why = cause.strerror or cause
         raise RunError(f"cannot create the runs folder {root}: {why}") from None
     for n in range(1, 10_000):
         path = root / (base if n == 1 else f"{base}-{n}")
