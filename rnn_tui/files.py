@@ -23,17 +23,15 @@ from __future__ import annotations
 import errno
 import os
 import select
-import shlex
 import stat
 import threading
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 
-from rnn_tui.quoting import quoted
+from rnn_tui.quoting import quoted, unquoted
 
 MIB = 2**20
 LIMIT_ENV = "RNN_TUI_MAX_FILE_MB"
@@ -169,23 +167,6 @@ def expanded(path: str | os.PathLike) -> Path:
         if plain != typed and os.path.lexists(os.path.expanduser(plain)):
             return Path(os.path.expanduser(plain))
     return Path(found)
-
-
-def unquoted(text: str) -> str:
-    """`text` as the path a shell or a file manager meant: without surrounding quotes, shell
-    backslash escapes undone, a file:// URL as its path; itself where none of these apply."""
-    text = text.strip()
-    if text.startswith("file://"):
-        return urllib.parse.unquote(urllib.parse.urlsplit(text).path)
-    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
-        return text[1:-1]
-    if "\\" in text:
-        try:
-            words = shlex.split(text)
-        except ValueError:
-            return text
-        return words[0] if len(words) == 1 else text
-    return text
 
 
 def home() -> Path | None:

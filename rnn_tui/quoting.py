@@ -12,7 +12,9 @@ a table cell as "?" (`plain`).
 from __future__ import annotations
 
 import re
+import shlex
 import unicodedata
+import urllib.parse
 
 QUOTE_CHARS = 60  # of a quoted value: enough to recognise a sentence, a name or a number
 LINE_CHARS = 1_000  # of a whole message: a long path (PATH_MAX is 4,096) still fits a screen
@@ -93,3 +95,20 @@ def json_reason(exc: BaseException) -> str:
         size = f"{int(digits.group(1)):,} digits" if digits else "too many digits"
         return f"a number in it is out of range: {size}"
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def unquoted(text: str) -> str:
+    """`text` as the path a shell or a file manager meant: without surrounding quotes, shell
+    backslash escapes undone, a file:// URL as its path; itself where none of these apply."""
+    text = text.strip()
+    if text.startswith("file://"):
+        return urllib.parse.unquote(urllib.parse.urlsplit(text).path)
+    if len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        return text[1:-1]
+    if "\\" in text:
+        try:
+            words = shlex.split(text)
+        except ValueError:
+            return text
+        return words[0] if len(words) == 1 else text
+    return text

@@ -2,16 +2,14 @@
 
 A `RunFollower` tails metrics.jsonl incrementally (`MetricsTail`: a half-written last line waits
 for the next poll) and re-reads status.json only when it changed. Every curve is a
-`BoundedSeries`, so memory and plotting cost stay bounded however long the run (the plot then
-keeps about two points per column). `snapshot(now)` freezes the current state for the UI.
+`BoundedSeries`, so memory and plotting cost stay bounded however long the run (the plot keeps
+about two points per column). `snapshot(now)` freezes the current state for the UI. The ETA
+agrees with the trainer's (eta.py: its mean epoch time, smoothed, counting down with the
+injected clock); the epoch's progress comes from its latest step event.
 
-The ETA agrees with the trainer's (eta.py: its mean epoch time, smoothed, counting down with the
-clock); the epoch's progress comes from its latest step event. The clock is injected.
-
-A seq2seq run (config task "seq2seq") writes the same events; its epoch events also carry
-`bleu` (corpus BLEU 0–100 of the greedy translations of the held-out pairs) and `bleu_short`
-(the same on held-out pairs of at most five English words): they become the "bleu" and
-"bleu_short" series and the snapshot's `bleu`, `bleu_short` and `best_bleu`.
+A seq2seq run's epoch events also carry `bleu` (corpus BLEU 0–100 of the greedy translations of
+the held-out pairs) and `bleu_short` (held-out pairs of at most five English words): the "bleu"
+and "bleu_short" series and the snapshot's `bleu`, `bleu_short` and `best_bleu`.
 """
 
 from __future__ import annotations
@@ -278,8 +276,7 @@ class RunFollower:
             value = number(event.get(key))
             if value is not None:
                 self._latest[key] = value
-        # The epoch's own figures, null (not finite, or no validation split) shown as none:
-        # an older step's value was shown under this epoch's label.
+        # The epoch's own, null (not finite, no validation) as none, not an older step's value.
         for key in ("train_ppl", "grad_norm", "val_ppl"):
             self._latest[key] = number(event.get(key))
         self._latest["loss"] = number(event.get("train_loss"))

@@ -314,16 +314,14 @@ class LanguageModelTask:
         ]
 
     def baseline(self) -> float | None:
-        """Perplexity of the Laplace-smoothed n-gram (rnn_tui.data.ngrams) fitted on the
-        training part and scored on the validation part, of the order up to 3 that scores it
-        best (`baseline_name`); None without validation."""
+        """Perplexity on the validation part of the Laplace-smoothed n-gram fitted on the training
+        part, of the order ≤ 3 scoring best (`baseline_name`); None without validation."""
         if not len(self.val_ids):
             return None
         train, val = self.train_ids, self.val_ids
         if len(train) + len(val) > BASELINE_MAX_TOKENS:
-            # A big corpus: the training tokens just before the validation part and the
-            # validation tokens just after the cut, in the same proportion (Python Counters of
-            # trigrams over all of it would take minutes and gigabytes).
+            # A big corpus: the training tokens just before the cut and the validation tokens just
+            # after it, in proportion (Counters of all its trigrams: minutes and gigabytes).
             share = len(val) / (len(train) + len(val))
             num_val = max(1, round(BASELINE_MAX_TOKENS * share))
             train, val = train[-(BASELINE_MAX_TOKENS - num_val) :], val[:num_val]

@@ -447,5 +447,4 @@ class RunHeader(Vertical):
             pause.label = label
             pause.tooltip = f"{label} (p)"
         pause.disabled = not snap.active
-        # A trainer still starting (`starting`) can be stopped already, as x does.
-        stop.disabled = not (snap.active or starting is not None)
+        stop.disabled = not (snap.active or starting is not None)  # starting: x stops it too
