@@ -61,7 +61,8 @@ TASKS: dict[str, TaskSpec] = {
         TaskSpec(
             "seq2seq",
             "seq2seq translation",
-            "a GRU encoder–decoder (d2l §9.7) on English→French pairs",
+            "a GRU encoder–decoder (d2l §9.7) on English→French pairs: all 68.8k by default, "
+            "about two minutes an epoch on two CPU cores (pairs used 600: the book's, seconds)",
             SEQ2SEQ_OPTIONS,
             "rnn_tui.train.tasks.seq2seq",
         ),
