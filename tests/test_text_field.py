@@ -63,6 +63,9 @@ async def test_a_burst_of_keys_edits_the_field_in_order(keys, value):
         # and a paste starting with a line end inserted nothing.
         ("first line\nsecond line\r\nthird", "first line second line third", 3),
         ("\nhello\n", "hello", 0),
+        # One line is kept as it is: a character model reads the prefix's last space.
+        ("the time ", "the time ", 0),
+        (" ", " ", 0),
         # A terminal's colour codes and control characters are not text a field can show.
         ("ab\x1b[31mRED\x1b[0mxy\tz\x07", "abREDxy z", 0),
         ("\n\n", "", 0),

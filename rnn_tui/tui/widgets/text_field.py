@@ -31,10 +31,14 @@ _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def pasted_lines(text: str) -> list[str]:
-    """The non-blank lines of a paste, colour codes and control characters taken out and tabs
-    read as spaces, each without its surrounding blanks."""
-    text = _CONTROLS.sub("", _ANSI.sub("", text).replace("\t", " "))
-    return [line.strip() for line in text.splitlines() if line.strip()]
+    """The lines of a paste, colour codes and control characters taken out and tabs read as
+    spaces: one line as it is (a character model's prefix "the time " ends in a space it reads),
+    else the non-blank ones without their surrounding blanks."""
+    lines = _CONTROLS.sub("", _ANSI.sub("", text).replace("\t", " ")).splitlines()
+    if len(lines) == 1:
+        return lines
+    kept = [line for line in lines if line.strip()]
+    return kept if len(kept) == 1 else [line.strip() for line in kept]
 
 
 class TextField(Input):
