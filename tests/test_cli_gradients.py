@@ -174,12 +174,19 @@ def test_a_deleted_working_directory_is_one_line(tmp_path) -> None:
     gone.mkdir()
     script = (
         "import os, sys; os.chdir(sys.argv[1]); os.rmdir(sys.argv[1]); "
-        "from rnn_tui.cli import main; sys.exit(main(['runs']))"
+        "from rnn_tui.cli import main; sys.exit(main(sys.argv[2:]))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(gone)], capture_output=True, text=True, timeout=60
-    )
+
+    def run(*args):
+        argv = [sys.executable, "-c", script, str(gone), *args]
+        gone.mkdir(exist_ok=True)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    done = run("runs")
     assert done.returncode == 2
     assert done.stderr == (
         "rnn-tui: error: the working directory no longer exists (deleted?): cd to another folder\n"
     )
+    # stats needs neither torch nor the folder: it still runs there.
+    done = run("stats", "--top", "1")
+    assert done.returncode == 0 and "timemachine" in done.stdout, done.stderr

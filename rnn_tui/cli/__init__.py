@@ -88,8 +88,10 @@ def main(argv: list[str] | None = None) -> int:
         os.getcwd()
     except OSError:
         # A shell left in a deleted folder: torch's math library aborts the whole process on
-        # its first product there (the app's terminal left in its alternate screen).
-        return fail("the working directory no longer exists (deleted?): cd to another folder")
+        # its first product there (the app's terminal left in its alternate screen). `stats`
+        # uses neither torch nor the folder.
+        if args.command != "stats":
+            return fail("the working directory no longer exists (deleted?): cd to another folder")
     if sys.stdout is None and _prints(args):
         # `>&-`: Python leaves sys.stdout None, and the output would vanish or crash the command.
         return fail("standard output is closed")
