@@ -55,6 +55,13 @@ def test_windows_text_read_as_latin1_is_refused_with_cp1252():
         decode_bytes(data, "f.txt", "latin-1")
     assert decode_bytes(data, "f.txt", "cp1252") == TEXT
     assert decode_bytes("café\n".encode("latin-1"), "f.txt", "latin-1") == "café\n"
+    # UTF-8 read as latin-1 ("—" is E2 80 94): the advice is UTF-8.
+    with pytest.raises(DataError, match="UTF-8 text .*--encoding utf-8$"):
+        decode_bytes(TEXT.encode("utf-8"), "f.txt", "latin-1")
+    # Bytes no other encoding reads (UTF-8 beside a stray Latin-1 byte, 0x81 undefined in
+    # cp1252) stay readable as latin-1, which reads any bytes.
+    mixed = "Ángel said caf".encode() + b"\xe9 is open\n"
+    assert decode_bytes(mixed, "f.txt", "latin-1") == mixed.decode("latin-1")
 
 
 def test_accents_typed_two_ways_are_one_token(tmp_path):
@@ -104,3 +111,17 @@ def test_the_warning_counts_every_unknown_place():
 def test_tokens_take_the_cells_they_are_counted(token, shown):
     assert display_token(token) == shown
     assert cell_len(display_token(token)) >= 1
+
+
+def test_a_run_read_before_composing_is_told_why_it_cannot_continue():
+    # Resuming a run trained on decomposed accents said "the corpus changed", though the file
+    # had not: it is now read composed.
+    from rnn_tui.data.sources import vocabulary_changed
+
+    nfd = unicodedata.normalize("NFD", "café")
+    told = "before accents were composed"
+    assert told in vocabulary_changed("c.txt", list("acfe\u0301"), list("acfeé\u0301"))
+    assert told in vocabulary_changed("c.txt", ["a", nfd], ["a", "café"])  # words
+    assert vocabulary_changed("c.txt", ["a", "é"], ["a", "é", "b"]).startswith(
+        "the corpus c.txt changed since the run started"
+    )

@@ -196,7 +196,7 @@ def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]
                 raise DataError(f"not a text file (NUL character at position {where:,}): {label}")
             offset += len(piece)
     if codec == "iso8859-1":
-        _refuse_c1(pieces, label)
+        _refuse_c1(pieces, data, label)
     if pieces and pieces[0].startswith("\ufeff"):
         pieces[0] = pieces[0][1:]
     return [piece for piece in pieces if piece]
@@ -213,18 +213,25 @@ def _wide_hint(data: bytes) -> str:
     return ""
 
 
-def _refuse_c1(pieces: list[str], label: str) -> None:
-    """DataError when Latin-1 text holds a C1 control character: the file is cp1252."""
+def _refuse_c1(pieces: list[str], data: bytes, label: str) -> None:
+    """DataError when Latin-1 text holds a C1 control character and the file reads as UTF-8 or
+    cp1252, which would give its real characters; a file neither reads (bytes of several
+    encodings) stays Latin-1's, which reads any bytes."""
     offset = 0
     for piece in pieces:
         found = _C1.search(piece)
         if found:
-            where = offset + found.start()
-            raise DataError(
-                f"{label} read as latin-1 has a control character (0x{ord(found.group()):02x} at "
-                f"offset {where:,}) where Windows text has quotes, dashes or €: read it with "
-                "--encoding cp1252"
-            )
+            where = f"0x{ord(found.group()):02x} at offset {offset + found.start():,}"
+            for codec, what in (("utf-8", "UTF-8 text"), ("cp1252", "Windows text (cp1252)")):
+                try:
+                    data.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                raise DataError(
+                    f"{label} read as latin-1 has a control character ({where}) where {what} "
+                    f"has a character of its own: read it with --encoding {codec}"
+                )
+            return
         offset += len(piece)
 
 
@@ -274,6 +281,26 @@ def composed(pieces: list[str]) -> list[str]:
     if carry:
         out.append(nfc(carry))
     return out
+
+
+def vocabulary_changed(source: str, tokens: list[str], now: list[str]) -> str:
+    """Why a run's vocabulary `tokens` differs from `now`, its corpus `source`'s read now: the
+    file changed, or the run read it before corpora were composed (a word token not composed,
+    or a character now read whose decomposed parts are the run's tokens)."""
+    old = set(tokens)
+    decomposed = any(not unicodedata.is_normalized("NFC", token) for token in tokens) or any(
+        token not in old and set(unicodedata.normalize("NFD", token)) <= old for token in now
+    )
+    if not decomposed:
+        return (
+            f"the corpus {source} changed since the run started: its vocabulary differs from "
+            "the checkpoint's"
+        )
+    return (
+        f"the run read {source} before accents were composed (a letter and a combining mark, "
+        "now one character): this version cannot continue it (its checkpoints still generate); "
+        "start a new run"
+    )
 
 
 def nfc(text: str) -> str:

@@ -42,6 +42,7 @@ from rnn_tui.data.prefix import (
     tokenize_prefix,
     unknown_message,
 )
+from rnn_tui.data.sources import vocabulary_changed
 from rnn_tui.data.token_cache import cache_dir, load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.perplexity import best_text
@@ -208,10 +209,8 @@ class LanguageModelTask:
 
     def check_resume(self, checkpoint: Checkpoint) -> None:
         if checkpoint.vocab.idx_to_token != self.vocab.idx_to_token:
-            raise ConfigError(
-                f"the corpus {self.config.corpus} changed since the run started: its vocabulary "
-                "differs from the checkpoint's"
-            )
+            was, now = checkpoint.vocab.idx_to_token, self.vocab.idx_to_token
+            raise ConfigError(vocabulary_changed(self.config.corpus, was, now))
         saved = (checkpoint.meta.get("corpus") or {}).get("fingerprint")
         # A checkpoint from before fingerprints has none: only its vocabulary is compared.
         if saved is not None and saved != self._fingerprint():
