@@ -93,7 +93,7 @@ class NgramStats:
 
     token: str  # "word" or "char", to format n-grams
     # The token stream as the vocabulary reads it (tokens under min_freq are <unk>), for the
-    # perplexity: the Train screen's trigram baseline is fitted on the same stream.
+    # perplexity: the Train screen's n-gram baseline is fitted on the same stream.
     flat: Sequence[str]
     vocab_size: int
     top: Mapping[int, list[tuple[tuple[str, ...], int]]]  # n -> top_ngrams(flat, n)

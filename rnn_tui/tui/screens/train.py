@@ -127,14 +127,14 @@ give, **m** renames its folder and **delete** deletes it — each asks first, an
 trainer is at work in is refused before it asks.
 
 **Curves** — perplexity on a log axis (train per logged batch, val per epoch, the smoothed
-trigram baseline as a grey line), loss, the gradient norm before clipping (with θ) and
-tokens/s, against epochs — or steps or wall time (a). A classify or tag run has no perplexity:
-its held-out scores (macro-F1, accuracy or a tagger's F1 of capitals and of punctuation) are
-in its place and in the header. On a narrow terminal one plot shows at a time (v: next).
-Every plot zooms and pans: focus it (tab or a click), then **+**/**-**, the arrows, **0** for
-all of it and **l** for a log or linear y axis; the mouse wheel zooms around the pointer and a
-drag pans. The **smoothing** slider under the plots draws the per-step curves as an
-exponential moving average over their raw points (grey), as TensorBoard does.
+n-gram baseline of the order ≤ 3 that scores best as a grey line), loss, the gradient norm
+before clipping (with θ) and tokens/s, against epochs — or steps or wall time (a). A classify or
+tag run has no perplexity: its held-out scores (macro-F1, accuracy or a tagger's F1 of capitals
+and of punctuation) are in its place and in the header. On a narrow terminal one plot shows at a
+time (v: next). Every plot zooms and pans: focus it (tab or a click), then **+**/**-**, the
+arrows, **0** for all of it and **l** for a log or linear y axis; the mouse wheel zooms around
+the pointer and a drag pans. The **smoothing** slider under the plots draws the per-step curves
+as an exponential moving average over their raw points (grey), as TensorBoard does.
 
 **Compare** (t): the runs table — every listed run's best val perplexity, BLEU, macro-F1 and
 tokens/s side by side, with the settings that differ between the ticked runs (or all runs)

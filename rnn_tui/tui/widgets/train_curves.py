@@ -1,4 +1,4 @@
-"""Training curves of one run, or of several overlaid: perplexity (log axis, with the trigram
+"""Training curves of one run, or of several overlaid: perplexity (log axis, with the n-gram
 baseline), loss, gradient norm before clipping, and tokens/s, against epochs; for seq2seq runs
 also held-out BLEU (all held-out pairs, and those of at most five English words); for classify
 and tag runs, which have no perplexity, their held-out scores in its place (accuracy and
@@ -170,7 +170,7 @@ def _hline(label: str, y: float, xs: Sequence[np.ndarray], color: str) -> list[S
 
 
 def single_run_series(snap: Snapshot) -> dict[str, list[Series]]:
-    """One run: train (every logged batch) and validation (every epoch) curves, the trigram
+    """One run: train (every logged batch) and validation (every epoch) curves, the n-gram
     baseline on the perplexity plot and the clipping threshold θ on the gradient-norm plot."""
     train_x, train_y = _series(snap, "step_ppl")
     val_x, val_y = _series(snap, "val_ppl")
