@@ -156,3 +156,31 @@ def test_overlaid_runs_take_markers_in_turn_without_colour() -> None:
     assert series_markers(labels, colored=True) == ["braille"] * 5
     assert series_markers(labels, colored=False) == ["braille", *MARKERS[:4]]
     assert len(set(MARKERS)) == len(MARKERS)
+
+
+async def test_muted_text_and_the_val_figure_read_on_every_theme(tui) -> None:
+    # On light themes a table's muted text ("= greedy", "(empty)") was white on light grey
+    # (1.3-1.5:1), and the Train header's val figure bright orange on grey (1.7:1).
+    from textual.widgets import Static
+
+    from rnn_tui.tui.muted import muted_style
+    from rnn_tui.tui.widgets.train_header import VAL_STYLES
+
+    class Probe(App):
+        def compose(self):
+            yield Static("x")
+
+    app = Probe()
+    async with app.run_test(size=(40, 10)) as pilot:
+        widget = app.query_one(Static)
+        for theme in sorted(app.available_themes):
+            if theme.startswith("ansi"):
+                continue  # the app does not offer these (app.py UNFIT_THEMES)
+            app.theme = theme
+            await pilot.pause()
+            _, _, background, _ = widget.colors
+            ground = background.rgb
+            muted = muted_style(widget).color.get_truecolor()
+            assert 2.5 <= contrast(muted, ground), (theme, round(contrast(muted, ground), 2))
+            val = Color.parse(VAL_STYLES[app.current_theme.dark].split()[-1]).get_truecolor()
+            assert contrast(val, ground) >= 3, (theme, round(contrast(val, ground), 2))

@@ -21,6 +21,8 @@ from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from rnn_tui.tui.muted import muted_style
+
 LABEL_MAX = 12  # target words are cut to this many characters
 COLUMN_MIN, COLUMN_MAX = 3, 8  # a source column's text width (a space separates columns)
 STRONG = 0.2  # a source word this much attended to is highlighted for the selected target word
@@ -78,16 +80,12 @@ class AttentionMap(Widget, can_focus=True):
     AttentionMap > .attention-map--selected {
         text-style: bold reverse;
     }
-    AttentionMap > .attention-map--muted {
-        color: $text-muted;
-    }
     """
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "attention-map--hot",
         "attention-map--strong",
         "attention-map--selected",
-        "attention-map--muted",
     }
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -153,8 +151,7 @@ class AttentionMap(Widget, can_focus=True):
 
     def render(self) -> Text:
         if self.alignment is None:
-            muted = self.get_component_rich_style("attention-map--muted", partial=True)
-            return Text(NO_ATTENTION, style=muted)
+            return Text(NO_ATTENTION, style=muted_style(self))
         source, target = self.alignment.source, self.alignment.target
         weights = self.alignment.weights
         label_width = min(max((len(t) for t in target), default=1), LABEL_MAX) + 2
@@ -163,7 +160,7 @@ class AttentionMap(Widget, can_focus=True):
         strong = {i for n, (i, w) in enumerate(attended) if n == 0 or w >= STRONG}
         strong_style = self.get_component_rich_style("attention-map--strong", partial=True)
         selected_style = self.get_component_rich_style("attention-map--selected", partial=True)
-        muted = self.get_component_rich_style("attention-map--muted", partial=True)
+        muted = muted_style(self)
 
         lines = [Text(" " * label_width, end="")]
         for i, (word, width) in enumerate(zip(source, widths, strict=True)):

@@ -54,7 +54,9 @@ def connectivity_line(
     for j in fit([cell_len(label) + gap for label in labels], max(1, width), t):
         if j < len(weights):
             level = int(round(40 + 215 * (weights[j] / top) ** 0.5))
-            style = Style(bgcolor=Color.from_rgb(level, level // 2, 0), color="white")
+            # Dark text on the brightest cells: white on bright orange had a contrast of 1.8.
+            ink = "black" if level >= 185 else "white"
+            style = Style(bgcolor=Color.from_rgb(level, level // 2, 0), color=ink)
         else:
             style = Style(dim=True)
         if j == t:

@@ -95,6 +95,7 @@ class PartitionPanel(Widget):
     PartitionPanel #partition-batches {
         border-top: solid $primary-muted;
         border-title-align: left;
+        border-title-color: $text-accent;
     }
     """
 

@@ -38,6 +38,7 @@ PROGRESS_STEPS = 1000
 # the progress line beside it ("epoch 154/400 · 21s elapsed · ETA 33s" and a little more).
 BAR_CELLS, BAR_MIN, PROGRESS_ROOM = 24, 8, 40
 AUTO_HEIGHT = {"run-metrics"}  # `height: auto`: may wrap onto more rows at narrow widths
+VAL_STYLES = {True: "bold dark_orange", False: "bold #b35500"}  # dark, light (ansi_palette's)
 # The empty state, short enough for the title row of an 80-column terminal (27 cells there).
 NO_RUN = "no run yet: s start, o open"
 
@@ -242,15 +243,13 @@ def _latest(snap: Snapshot, name: str) -> float | None:
     return float(ys[-1]) if len(ys) else None
 
 
-def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> Text:
-    """The latest numbers, labelled by what they measure: the last finished epoch's ("epoch
-    3:") and, partway through an epoch, its steps so far ("now:": the loss and gradient norm
-    of the latest steps, tokens/s while it runs). Then, while a trainer is at work, the system
-    strip (its CPU and memory, its GPU's load: FollowedRuns.system_text) on its own line."""
+def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "", dark=True) -> Text:
+    """The latest numbers, labelled: the last finished epoch's ("epoch 3:") and, partway through
+    an epoch, its steps' ("now:": the latest steps' loss and gradient norm, tokens/s while it
+    runs); then, while a trainer works, the system strip (FollowedRuns.system_text) below."""
     text = Text()
     if snap.status in ("failed", "died") and snap.message:
-        # Why it failed, first and whole (these lines wrap): the title's end, where it also is,
-        # is cut on any narrow header, and the notification fades.
+        # Why it failed, first and whole: the title's end is cut, the notification fades.
         text.append(f"{name_fields(snap.message, FIELD_LABELS)}\n", style="red")
     fresh = [True]  # no separator right after a group's label
     start = len(text)  # the figures begin here
@@ -273,14 +272,14 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
     if snap.task in SCORED:
         # No perplexity: "train ppl — · val —" said nothing. Its losses and its scores instead.
         item("train loss", fmt_number(_latest(snap, "train_loss")), "bold cyan")
-        item("val", fmt_number(_latest(snap, "val_loss")), "bold dark_orange")
+        item("val", fmt_number(_latest(snap, "val_loss")), VAL_STYLES[dark])
         for i, (key, name) in enumerate(SCORED[snap.task]):
             score = _latest(snap, key)
             item(name, "—" if score is None else f"{score:.3f}", "" if i else "bold green")
     elif snap.task == "forecast":
         # No perplexity either: its squared-error losses and the held-out 1-step errors.
         item("train loss", fmt_number(_latest(snap, "train_loss")), "bold cyan")
-        item("val", fmt_number(_latest(snap, "val_loss")), "bold dark_orange")
+        item("val", fmt_number(_latest(snap, "val_loss")), VAL_STYLES[dark])
         item("RMSE", fmt_number(_latest(snap, "rmse")), "bold green")
         mape = _latest(snap, "mape")
         item("MAPE", "—" if mape is None else f"{fmt_mape(mape)} %")
@@ -289,7 +288,7 @@ def metrics_text(snap: Snapshot, memory_mb: float | None, system: str = "") -> T
         val = fmt_number(snap.val_ppl)
         if snap.best_val_ppl is not None and snap.best_val_ppl != snap.val_ppl:
             val += f" (best {fmt_number(snap.best_val_ppl)})"
-        item("val", val, "bold dark_orange")
+        item("val", val, VAL_STYLES[dark])
     if snap.task == "seq2seq":
         bleu = fmt_bleu(snap.bleu)
         if snap.bleu_short is not None:
@@ -441,7 +440,8 @@ class RunHeader(Vertical):
         # seconds, and each time the plots below moved and were built again.
         phase = (snap.path, snap.status, bool(system))
         same, self._phase = phase == self._phase, phase
-        self._update("run-metrics", metrics_text(snap, memory_mb, system), shrink=not same)
+        figures = metrics_text(snap, memory_mb, system, self.app.current_theme.dark)
+        self._update("run-metrics", figures, shrink=not same)
         label = "Resume" if snap.status == "paused" else "Pause"
         if pause.label != label:
             pause.label = label

@@ -125,9 +125,6 @@ class TranslationResults(Vertical):
         background: $warning-muted;
         text-style: bold;
     }
-    TranslationResults DataTable > .translate-table--muted {
-        color: $text-muted;
-    }
     """
 
     def __init__(self, *, id: str | None = None) -> None:

@@ -23,6 +23,7 @@ from textual import events
 from textual.widgets._data_table import default_cell_formatter
 
 from rnn_tui.quoting import visible
+from rnn_tui.tui.muted import muted_style
 from rnn_tui.tui.widgets.steady_table import SteadyTable
 
 UNK = "<unk>"
@@ -123,7 +124,7 @@ class FittedTable(SteadyTable):
     width, the text columns share what is left by weight. Subclasses give `columns()` and
     `cells(item)` (checked when the subclass is made); `items` holds what the rows show."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {"translate-table--unk", "translate-table--muted"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"translate-table--unk"}
     MIN_TEXT = 6
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -227,7 +228,7 @@ class FittedTable(SteadyTable):
 
     @property
     def muted_style(self) -> Style:
-        return self.get_component_rich_style("translate-table--muted", partial=True)
+        return muted_style(self)
 
 
 class SentenceTable(FittedTable):
