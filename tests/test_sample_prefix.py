@@ -120,3 +120,12 @@ def test_word_level_takes_as_many_words_as_the_seeds_prefix(tmp_path):
     task = LanguageModelTask(lm_config(path, token="word", mode="clean"), CPU)
     assert task.config.prefix == "il tait"  # clean mode: "é" is not a letter of [A-Za-z]
     assert "('time traveller' has 2 words outside the vocabulary" in task.notes()[0]
+
+
+def test_the_characters_a_clean_model_reads_as_spaces_are_named():
+    # README: the note names them ('9', '!', 'É'); train said nothing where generate did.
+    config = Config("lm", device="cpu", max_tokens=5000, prefix="9! Énorme", sample_every=1)
+    task = LanguageModelTask(config, CPU)
+    assert task.notes() == [
+        "samples: cleaned as the corpus was (letters a–z only): '9', '!', 'É' read as spaces"
+    ]

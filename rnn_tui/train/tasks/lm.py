@@ -40,7 +40,6 @@ from rnn_tui.data.prefix import (
     encode_prefix,
     join_tokens,
     tokenize_prefix,
-    unknown_message,
 )
 from rnn_tui.data.sources import vocabulary_changed
 from rnn_tui.data.token_cache import cache_dir, load_token_array
@@ -163,8 +162,10 @@ class LanguageModelTask:
         note naming its unknown tokens."""
         if not config.prefix.strip():
             raise ConfigError("the sample prefix is empty (give --prefix TEXT or --sample-every 0)")
-        unknown = encode_prefix(config.prefix, self.vocab, config.token, config.mode).unknown
+        prefix = encode_prefix(config.prefix, self.vocab, config.token, config.mode)
+        unknown, notes = prefix.unknown, [f"samples: {line}" for line in prefix.warnings()]
         if not unknown:
+            self._notes += notes  # the characters a clean model reads as spaces ('9', '!', 'É')
             return config
         default = OPTION["prefix"].default
         if config.prefix == default:
@@ -179,7 +180,7 @@ class LanguageModelTask:
                     "vocabulary; --prefix TEXT chooses)"
                 )
                 return config.replace(prefix=chosen)
-        self._notes.append(f"samples: {unknown_message(unknown)}")
+        self._notes += notes
         return config
 
     # -- the model --------------------------------------------------------------------------
