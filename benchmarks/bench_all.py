@@ -169,8 +169,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"   {name} failed: {entry['error']}", file=sys.stderr)
         report["sections"].setdefault(name, []).append(entry)
     print(json.dumps(report))
-    failed = any("error" in e for entries in report["sections"].values() for e in entries)
-    return 1 if failed else 0
+    entries = [e for section in report["sections"].values() for e in section]
+    failed = any("error" in e for e in entries)
+    # Like each script: 3 when every section ran but a target was missed.
+    rows = [row for e in entries for row in e["rows"] if isinstance(row, dict)]
+    missed = any(row.get("ok") is False for row in rows)
+    return 1 if failed else MISSED if missed else 0
 
 
 if __name__ == "__main__":
