@@ -184,3 +184,33 @@ async def test_muted_text_and_the_val_figure_read_on_every_theme(tui) -> None:
             assert 2.5 <= contrast(muted, ground), (theme, round(contrast(muted, ground), 2))
             val = Color.parse(VAL_STYLES[app.current_theme.dark].split()[-1]).get_truecolor()
             assert contrast(val, ground) >= 3, (theme, round(contrast(val, ground), 2))
+
+
+async def test_a_theme_switch_draws_the_translate_rows_again() -> None:
+    # The rows' muted text kept the grey worked out for the theme they were drawn under: an app
+    # switched from light to dark showed "(empty)" at 2.3:1.
+    from types import SimpleNamespace
+
+    from textual.app import ComposeResult
+
+    from rnn_tui.tui.muted import muted_style
+    from rnn_tui.tui.widgets.translate_tables import ResultRow, SentenceTable
+
+    class Probe(App):
+        def compose(self) -> ComposeResult:
+            yield SentenceTable(id="t")
+
+    app = Probe()
+    async with app.run_test(size=(100, 10)) as pilot:
+        app.theme = "textual-light"
+        await pilot.pause()
+        table = app.query_one(SentenceTable)
+        t = SimpleNamespace(source_tokens=["go", "."], unknown=[], greedy_text="", beam_text="")
+        table.set_items([ResultRow(1, t, ())])
+        await pilot.pause()
+        app.theme = "textual-dark"
+        await pilot.pause()
+        await pilot.pause()
+        greedy = table.get_row_at(0)[2]  # "(empty)", muted
+        assert greedy.plain == "(empty)"
+        assert greedy.style.color == muted_style(table).color

@@ -125,3 +125,11 @@ def test_a_run_read_before_composing_is_told_why_it_cannot_continue():
     assert vocabulary_changed("c.txt", ["a", "é"], ["a", "é", "b"]).startswith(
         "the corpus c.txt changed since the run started"
     )
+
+
+def test_a_word_corpus_that_changed_is_not_blamed_on_accents():
+    # "ia" is made of the one-letter words "i" and "a": a real change was told as composing.
+    from rnn_tui.data.sources import vocabulary_changed
+
+    told = vocabulary_changed("c.txt", ["a", "i", "cat"], ["a", "i", "cat", "ia"])
+    assert told.startswith("the corpus c.txt changed since the run started")

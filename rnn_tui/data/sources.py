@@ -289,7 +289,10 @@ def vocabulary_changed(source: str, tokens: list[str], now: list[str]) -> str:
     or a character now read whose decomposed parts are the run's tokens)."""
     old = set(tokens)
     decomposed = any(not unicodedata.is_normalized("NFC", token) for token in tokens) or any(
-        token not in old and set(unicodedata.normalize("NFD", token)) <= old for token in now
+        token not in old
+        and (parts := unicodedata.normalize("NFD", token)) != token
+        and set(parts) <= old
+        for token in now
     )
     if not decomposed:
         return (

@@ -132,6 +132,10 @@ class FittedTable(SteadyTable):
         self.items: list = []
         self._width = 0
 
+    def on_mount(self) -> None:
+        # The rows' muted text is a colour worked out for the theme: drawn again for a new one.
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.rebuild())
+
     def __init_subclass__(cls, **kwargs) -> None:
         # A table says its columns — columns_spec() -> [(label, width)]: an int is a fixed
         # width, a float a share of the remaining width — and cells(item) -> a row's cells.
