@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import first_seen, hashed_words, ngram_counts, sorted_runs, sources, token_array
+from rnn_tui.data import decoding, first_seen, hashed_words, ngram_counts, sorted_runs, token_array
 from rnn_tui.data import vocab as vocab_module
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
@@ -393,11 +393,11 @@ def test_a_text_read_as_pieces_is_cut_and_scanned_as_the_whole(
 def test_a_big_file_is_decoded_into_pieces_that_make_the_text(monkeypatch, encoding):
     text = "\ufeffπ é\r\n中文 😀 text\n" * 50 if encoding != "latin-1" else "café\r\n" * 80
     data = text.encode(encoding)
-    monkeypatch.setattr(sources, "DECODE_PIECE", 7)  # multi-byte characters cut between pieces
-    pieces = sources.decode_pieces(data, "f.txt", encoding)
+    monkeypatch.setattr(decoding, "DECODE_PIECE", 7)  # multi-byte characters cut between pieces
+    pieces = decoding.decode_pieces(data, "f.txt", encoding)
     assert len(pieces) > 1 or encoding == "utf-16"
     assert "".join(pieces) == data.decode(encoding).removeprefix("\ufeff")
-    assert sources.decode_bytes(data, "f.txt", encoding) == "".join(pieces)
+    assert decoding.decode_bytes(data, "f.txt", encoding) == "".join(pieces)
     if encoding != "utf-8":
         return
     # An invalid byte is reported at its offset in the file, also where the piece it falls in
@@ -405,4 +405,4 @@ def test_a_big_file_is_decoded_into_pieces_that_make_the_text(monkeypatch, encod
     for at in (p for p in range(20, 90) if data[p] & 0xC0 != 0x80):
         where = rf"invalid byte 0xff at offset {at} \(written in another encoding\?"
         with pytest.raises(DataError, match=where):
-            sources.decode_pieces(data[:at] + b"\xff" + data[at:], "f.txt", encoding)
+            decoding.decode_pieces(data[:at] + b"\xff" + data[at:], "f.txt", encoding)

@@ -116,7 +116,7 @@ def test_tokens_take_the_cells_they_are_counted(token, shown):
 def test_a_run_read_before_composing_is_told_why_it_cannot_continue():
     # Resuming a run trained on decomposed accents said "the corpus changed", though the file
     # had not: it is now read composed.
-    from rnn_tui.data.sources import vocabulary_changed
+    from rnn_tui.data.decoding import vocabulary_changed
 
     nfd = unicodedata.normalize("NFD", "café")
     told = "before accents were composed"
@@ -129,7 +129,7 @@ def test_a_run_read_before_composing_is_told_why_it_cannot_continue():
 
 def test_a_word_corpus_that_changed_is_not_blamed_on_accents():
     # "ia" is made of the one-letter words "i" and "a": a real change was told as composing.
-    from rnn_tui.data.sources import vocabulary_changed
+    from rnn_tui.data.decoding import vocabulary_changed
 
     told = vocabulary_changed("c.txt", ["a", "i", "cat"], ["a", "i", "cat", "ia"])
     assert told.startswith("the corpus c.txt changed since the run started")

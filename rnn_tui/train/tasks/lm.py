@@ -32,6 +32,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.checkpoints.device import to_device
+from rnn_tui.data.decoding import vocabulary_changed
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngrams import NGRAM_NAMES, LaplaceNGramLM, best_order
 from rnn_tui.data.partition import batch_starts, min_batches
@@ -41,7 +42,6 @@ from rnn_tui.data.prefix import (
     join_tokens,
     tokenize_prefix,
 )
-from rnn_tui.data.sources import vocabulary_changed
 from rnn_tui.data.token_cache import cache_dir, load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.perplexity import best_text

@@ -1,0 +1,235 @@
+"""Bytes to text, strictly: a text encoding checked before a file is read, byte-order marks,
+NUL bytes (a binary file), bytes the encoding cannot read, Latin-1's control codes where another
+encoding reads the file, and the composed form (NFC) a corpus is read in. Every failure is a
+one-line DataError naming the file and what to change. sources.py reads files through it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+
+from rnn_tui.data.errors import DataError
+from rnn_tui.quoting import plain
+
+# Byte-order marks that say a file is UTF-16 or UTF-32 (UTF-32's first: FF FE 00 00 starts
+# with UTF-16-LE's FF FE).
+# A codec of the mark's family that names the other byte order reads every character swapped.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32", "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32", "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16", "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16", "utf-16-be"),
+)
+# Latin-1 maps 0x80–0x9F to C1 control characters, which no text holds; Windows text (cp1252)
+# has its quotes, dashes and € there, so a Latin-1 read of it would train on control codes.
+_C1 = re.compile("[\x80-\x9f]")
+
+
+def check_encoding(encoding: str, label: str) -> str:
+    """The codec's canonical name if `encoding` names a text encoding; DataError otherwise.
+
+    Python's codec registry also holds bytes-to-bytes and str-to-str codecs (hex, base64,
+    rot13, zlib): their lookup succeeds but `bytes.decode` refuses them, so they are refused
+    here, before a file is read."""
+    if not isinstance(encoding, str) or not encoding.strip():
+        raise DataError(f"no encoding given for {label} (for example utf-8)")
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError, ValueError):
+        raise DataError(f"unknown encoding {encoding!r} for {label}") from None
+    try:
+        b"".decode(encoding)
+        "".encode(encoding)
+    except (LookupError, TypeError, ValueError):
+        raise DataError(
+            f"{encoding!r} is not a text encoding (for {label}; try utf-8, latin-1, utf-16)"
+        ) from None
+    return name
+
+
+def encoding_problem(encoding: str, label: str = "the file") -> str | None:
+    """Why `encoding` cannot read text (check_encoding's line), or None when it can."""
+    try:
+        check_encoding(encoding, label)
+    except DataError as exc:
+        return str(exc)
+    return None
+
+
+DECODE_PIECE = 1 << 20  # bytes decoded per call for a big UTF-8 / ASCII / Latin-1 file
+
+
+def _decode(data: bytes, codec: str) -> list[str]:
+    """`data.decode(codec)` as pieces whose concatenation is the text, a piece at a time for a
+    big file in UTF-8, ASCII or Latin-1: one long C call would hold the GIL (a UI thread
+    waiting on a worker reading 100 MB stalls), and so would joining the pieces (0.1–0.2 s for
+    100 MB with a character outside Latin-1, which widens every piece). A decoding error is
+    raised as the one call would raise it (same offset and bytes)."""
+    if len(data) <= DECODE_PIECE or codec not in ("utf-8", "ascii", "iso8859-1"):
+        return [data.decode(codec)]
+    decoder = codecs.getincrementaldecoder(codec)("strict")
+    view = memoryview(data)
+    pieces = []
+    for start in range(0, len(data), DECODE_PIECE):
+        pending = len(decoder.getstate()[0])
+        try:
+            pieces.append(
+                decoder.decode(
+                    view[start : start + DECODE_PIECE], start + DECODE_PIECE >= len(data)
+                )
+            )
+        except UnicodeDecodeError as exc:
+            offset = start - pending
+            raise UnicodeDecodeError(
+                exc.encoding, data, offset + exc.start, offset + exc.end, exc.reason
+            ) from None
+    return [piece for piece in pieces if piece]
+
+
+def decode_bytes(data: bytes, label: str, encoding: str = "utf-8") -> str:
+    """Strictly decode `data` read from `label`, raising DataError for binary or undecodable bytes.
+
+    A leading byte-order mark is dropped; a UTF-16/32 one read as another encoding is named.
+    Text holds no NUL character anywhere: a NUL means a binary file (or the wrong encoding).
+    """
+    return "".join(decode_pieces(data, label, encoding))
+
+
+def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]:
+    """`decode_bytes` as pieces of a few MB whose concatenation is the text (what a tokenizer
+    reading chunk by chunk needs; no 100 MB string is built)."""
+    codec = check_encoding(encoding, label)
+    if not data:
+        raise DataError(f"empty file: {label}")
+    mark = next((names for bom, *names in _BOMS if data.startswith(bom)), None)
+    if mark is not None and codec not in mark:
+        family, exact = mark
+        raise DataError(
+            f"{label} starts with a {exact.upper()} byte-order mark: read it with "
+            f"--encoding {family}"
+        )
+    wide = codec.startswith(("utf-16", "utf-32"))  # their text is full of NUL bytes
+    nul = -1 if wide else data.find(b"\x00")
+    if nul >= 0:
+        raise DataError(f"not a text file (NUL byte at offset {nul:,}): {label}{_wide_hint(data)}")
+    try:
+        pieces = _decode(data, codec)
+    except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start : exc.end][:4]
+        shown = " ".join(f"0x{b:02x}" for b in bad)
+        # Text from Windows or an older system is the usual cause; say which names to try.
+        other = " (written in another encoding? e.g. cp1252 or latin-1)" if codec == "utf-8" else ""
+        raise DataError(
+            f"cannot decode {label} as {encoding}: invalid byte {shown} at offset {exc.start:,}"
+            + other
+        ) from None
+    except (UnicodeError, ValueError) as exc:
+        # Codecs such as punycode and idna fail with a bare UnicodeError, without an offset.
+        raise DataError(f"cannot decode {label} as {encoding}: {plain(str(exc))}") from None
+    if wide:
+        offset = 0
+        for piece in pieces:
+            nul = piece.find("\x00")
+            if nul >= 0:
+                where = offset + nul
+                raise DataError(f"not a text file (NUL character at position {where:,}): {label}")
+            offset += len(piece)
+    if codec == "iso8859-1":
+        _refuse_c1(pieces, data, label)
+    if pieces and pieces[0].startswith("\ufeff"):
+        pieces[0] = pieces[0][1:]
+    return [piece for piece in pieces if piece]
+
+
+def _wide_hint(data: bytes) -> str:
+    """ " (UTF-16 without a byte-order mark? …)" when the file's opening bytes have NULs in
+    every other place (Latin letters in UTF-16) and few in the others; "" otherwise."""
+    head = data[:256] if len(data) % 2 == 0 else b""
+    for order, start in (("le", 1), ("be", 0)):
+        zeros, others = head[start::2], head[1 - start :: 2]
+        if zeros.count(0) >= max(2, len(zeros) // 2) and others.count(0) <= len(others) // 10:
+            return f" (UTF-16 without a byte-order mark? read it with --encoding utf-16-{order})"
+    return ""
+
+
+def _refuse_c1(pieces: list[str], data: bytes, label: str) -> None:
+    """DataError when Latin-1 text holds a C1 control character and the file reads as UTF-8 or
+    cp1252, which would give its real characters; a file neither reads (bytes of several
+    encodings) stays Latin-1's, which reads any bytes."""
+    offset = 0
+    for piece in pieces:
+        found = _C1.search(piece)
+        if found:
+            where = f"0x{ord(found.group()):02x} at offset {offset + found.start():,}"
+            for codec, what in (("utf-8", "UTF-8 text"), ("cp1252", "Windows text (cp1252)")):
+                try:
+                    data.decode(codec)
+                except UnicodeDecodeError:
+                    continue
+                raise DataError(
+                    f"{label} read as latin-1 has a control character ({where}) where {what} "
+                    f"has a character of its own: read it with --encoding {codec}"
+                )
+            return
+        offset += len(piece)
+
+
+def composed(pieces: list[str]) -> list[str]:
+    """The text's pieces in Unicode's composed form (NFC): "é" typed as e + U+0301 (macOS file
+    names, some editors) and as U+00E9 look the same, so they are one token, not two vocabulary
+    entries that look identical and a prefix that misses one. Each piece's text after its last
+    line end moves to the next piece, since nothing composes across a line end."""
+    out: list[str] = []
+    carry = ""
+    for piece in pieces:
+        piece = carry + piece
+        cut = piece.rfind("\n") + 1
+        piece, carry = (piece[:cut], piece[cut:]) if cut else ("", piece)
+        if piece:
+            out.append(nfc(piece))
+    if carry:
+        out.append(nfc(carry))
+    return out
+
+
+def vocabulary_changed(source: str, tokens: list[str], now: list[str]) -> str:
+    """Why a run's vocabulary `tokens` differs from `now`, its corpus `source`'s read now: the
+    file changed, or the run read it before corpora were composed (a word token not composed,
+    or a character now read whose decomposed parts are the run's tokens)."""
+    old = set(tokens)
+    decomposed = any(not unicodedata.is_normalized("NFC", token) for token in tokens) or any(
+        token not in old
+        and (parts := unicodedata.normalize("NFD", token)) != token
+        and set(parts) <= old
+        for token in now
+    )
+    if not decomposed:
+        return (
+            f"the corpus {source} changed since the run started: its vocabulary differs from "
+            "the checkpoint's"
+        )
+    return (
+        f"the run read {source} before accents were composed (a letter and a combining mark, "
+        "now one character): this version cannot continue it (its checkpoints still generate); "
+        "start a new run"
+    )
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode's composed form (NFC); itself when it is already (the usual case,
+    checked without copying)."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+__all__ = [
+    "DECODE_PIECE",
+    "check_encoding",
+    "composed",
+    "decode_bytes",
+    "decode_pieces",
+    "encoding_problem",
+    "nfc",
+    "vocabulary_changed",
+]
