@@ -73,3 +73,30 @@ def test_a_follower_says_when_the_folder_of_a_running_run_is_removed(tmp_path):
     assert follower.status == "died"
     assert follower.message == f"its folder {run.path} was removed"
     assert not follower.poll()  # said once
+
+
+def test_a_checkpoint_refused_because_the_folder_went_is_told_as_lost(tmp_path, monkeypatch):
+    # `rm -rf` racing the checkpoint's write: the write failed first ("No such file or directory
+    # while writing checkpoint last: no checkpoint was saved yet"), and that was the message.
+    from rnn_tui.train import engine
+    from rnn_tui.train.config import Config
+
+    run = RunDir(tmp_path / "live")
+
+    def removed(folder, *args, **kwargs):
+        shutil.rmtree(run.path)
+        raise FileNotFoundError(2, "No such file or directory")
+
+    monkeypatch.setattr(engine, "save_checkpoint", removed)
+    config = Config("lm", model="rnn", hidden=8, epochs=1, max_tokens=2000, device="cpu")
+    run.ensure()
+    run.claim()  # as the CLI claims it
+    try:
+        summary = engine.Trainer(config).run(run)
+    finally:
+        run.release()
+    assert summary["status"] == "failed"
+    assert f"the run directory {run.path} (or its trainer.lock) was removed while" in str(
+        summary.get("message")
+    )
+    assert not run.path.exists()  # nothing written after it stopped

@@ -7,12 +7,10 @@ Per minibatch, whatever the task (d2l §8.5 `train_epoch_ch8`, §9.7 `train_seq2
 
 and per epoch perplexity = exp(mean loss per token), the task's held-out evaluation, a sample,
 the checkpoints (`last`, and `best` by the task's selection metric) and an epoch event. The run
-directory it writes (config.json, metrics.jsonl, status.json, checkpoints/) is the contract with
-whoever follows the run (the app, `rnn-tui runs`); the engine writes it through the small
-`RunSink` interface below, which rnn_tui.runs.rundir.RunDir implements.
-
-Speed: nothing reads a tensor on the host inside the loop. Loss and gradient-norm sums stay on
-the device and are read at log points only (≈ 20 per epoch).
+directory (config.json, metrics.jsonl, status.json, checkpoints/) is the contract with whoever
+follows the run; it is written through the `RunSink` interface (RunDir implements it). Nothing
+reads a tensor on the host inside the loop: loss and gradient-norm sums stay on the device and
+are read at log points only (≈ 20 per epoch).
 
 Control: between minibatches the engine obeys pause/resume/stop requests (control.json, see
 control.py) and a stop flag that signals set (signals.py). A stop finishes the batch,
@@ -148,10 +146,12 @@ class Trainer(RunRecorder):
             # CheckpointError: save_checkpoint refused non-finite weights (the loss was still
             # finite); the previous checkpoint is kept either way.
             self._end_status("failed", str(exc))
-        except RunWriteError as exc:
-            self._end_status("failed", failure_message(exc, run.checkpoints))
-        except RunLost as exc:
-            self._report_status("failed", f"{exc} while training: stopped, writing nothing more")
+        except (RunWriteError, RunLost) as exc:
+            # A write refused because the folder was removed under it: the run is lost, too.
+            if lost := str(exc) if isinstance(exc, RunLost) else self.run_dir.lost():
+                self._report_status("failed", f"{lost} while training: stopped, writing no more")
+            else:
+                self._end_status("failed", failure_message(exc, run.checkpoints))
         except KeyboardInterrupt:
             # A second Ctrl+C: out at once, without the usual checkpoint.
             self._end_status("stopped", "interrupted; the last checkpoint is the previous one")
