@@ -3,8 +3,9 @@
 Every reader here returns text or raises a one-line DataError naming the file and the problem
 (missing, a directory or a device, too large, empty, binary, undecodable, in another encoding).
 Files are read through rnn_tui.files (regular files and pipes only, with a size cap, never
-blocking for good) and decoded by decoding.py (encodings, byte-order marks, composed text). Corpora (corpus.py) and translation pairs (translation.py) both read through
-this module, which imports neither of them.
+blocking for good) and decoded by decoding.py (encodings, byte-order marks, composed text).
+Corpora (corpus.py) and translation pairs (translation.py) both read through this module, which
+imports neither of them.
 """
 
 from __future__ import annotations
