@@ -9,6 +9,7 @@ reading a FIFO never keeps the app from quitting.
 
 from __future__ import annotations
 
+import codecs
 import os
 import subprocess
 import sys
@@ -207,7 +208,7 @@ def test_an_unknown_or_empty_encoding_is_one_line(capsys):
 def test_a_utf16_or_utf32_file_read_as_utf8_names_its_encoding(capsys, tmp_path, codec):
     path = tmp_path / "wide.txt"
     data = TEXT.encode(codec)
-    bom = sources.codecs.BOM_UTF16_BE if codec == "utf-16-be" else b""
+    bom = codecs.BOM_UTF16_BE if codec == "utf-16-be" else b""
     path.write_bytes(bom + data)
     family = codec[:6]
     refused(capsys, ["stats", "--corpus", str(path)], f"read it with --encoding {family}")
