@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run, so that a submission's CI is not a draw
+# of chance; `HYPOTHESIS_PROFILE=explore pytest` searches fresh examples, and more of them.
+settings.register_profile("default", derandomize=True)
+settings.register_profile("explore", max_examples=1000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # Environment variables that change how Textual renders (theme, colours, animation), and how
 # Rich prints (FORCE_COLOR, even "0", and TTY_COMPATIBLE make it take a pipe for a terminal).

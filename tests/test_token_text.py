@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import io
 import json
+import unicodedata
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from rich.cells import cell_len
 from rich.console import Console
 
 from rnn_tui.cli import main, stats_view
-from rnn_tui.data.token_text import SHOWN_CHARS, clipped, display_token, token_repr
+from rnn_tui.data.token_text import SHOWN_CHARS, _unsure, clipped, display_token, token_repr
+
+
+def _starts_with_mark(token: str) -> bool:
+    return bool(token) and unicodedata.category(token[0]) in ("Mn", "Me")
 
 
 def test_short_tokens_are_shown_as_they_are_or_made_visible():
@@ -22,12 +27,18 @@ def test_short_tokens_are_shown_as_they_are_or_made_visible():
 
 
 @given(st.text(min_size=0, max_size=400))
+@example("\U0001f3fb")  # a skin tone alone: escaped
+@example("\u0301" + "a" * 49)  # a leading mark gets a dotted circle, still within the cap
+@example("\u0915\u093e")  # a spacing vowel sign: escaped
 def test_a_shown_token_is_never_much_longer_than_the_cap(token):
     shown = display_token(token, limit=50)
     assert len(shown) <= 50
     assert shown.isprintable()
-    if len(token) <= 50 and token.isprintable() and not set(token) & set(" \t\n\r"):
+    plain = token.isprintable() and not set(token) & set(" \t\n\r")
+    if len(token) <= 50 and plain and not any(map(_unsure, token)) and not _starts_with_mark(token):
         assert shown == token
+    if len(token) <= 40 and plain and any(map(_unsure, token)):
+        assert "\\u" in shown or "\\U" in shown  # escaped, not drawn at a width we can't know
     assert clipped(token, 50) == token or (
         len(clipped(token, 50)) == 50 and token.startswith(clipped(token, 50)[:-1])
     )

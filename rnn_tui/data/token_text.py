@@ -33,7 +33,7 @@ def display_token(token: str, limit: int = SHOWN_CHARS) -> str:
     if any(_unsure(ch) for ch in shown):
         shown = clipped("".join(_escaped(ch) if _unsure(ch) else ch for ch in shown), limit)
     if shown and unicodedata.category(shown[0]) in ("Mn", "Me"):
-        shown = "◌" + shown
+        shown = clipped("◌" + shown, limit)
     return shown
 
 
