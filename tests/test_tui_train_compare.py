@@ -64,6 +64,33 @@ async def test_the_table_sorts_by_scores_and_inverts(runs, tui, train_app):
         assert not tui.errors(pilot.app)
 
 
+async def test_sorting_moves_the_rows_and_a_refresh_of_the_same_runs_builds_nothing(
+    runs, tui, train_app, monkeypatch
+):
+    # Adding every row again held the app's loop for half a second with 300 runs.
+    async with train_app().run_test(size=(160, 40)) as pilot:
+        screen, table = await table_of(pilot, tui)
+        table.move_cursor(row=names(table).index("lm-gru-recorded"))
+        built = []
+        monkeypatch.setattr(table, "add_row", lambda *a, **k: built.append(a))
+        monkeypatch.setattr(table, "_cells", lambda *a, **k: built.append(a))
+        table.show([dict(e) for e in screen.runs.entries()], dict(table._colors))
+        while table.sort_key != "tokens_per_s":
+            await pilot.press("greater_than_sign")
+        speeds = [float(v.replace(",", "")) for v in column(table, "tokens_per_s") if v != "—"]
+        assert speeds == sorted(speeds, reverse=True) and len(speeds) >= 2
+        await pilot.press("i")
+        await pilot.pause()
+        speeds = [float(v.replace(",", "")) for v in column(table, "tokens_per_s") if v != "—"]
+        assert speeds == sorted(speeds)
+        labels = [str(c.label) for c in table.ordered_columns]
+        assert sum("▲" in label or "▼" in label for label in labels) == 1
+        assert "▲" in labels[table.get_column_index("tokens_per_s")]
+        assert names(table)[table.cursor_row] == "lm-gru-recorded"  # the cursor kept its run
+        assert built == []
+        assert not tui.errors(pilot.app)
+
+
 async def test_the_table_highlights_the_settings_that_differ(runs, tui, train_app):
     async with train_app().run_test(size=(160, 40)) as pilot:
         screen, table = await table_of(pilot, tui)
