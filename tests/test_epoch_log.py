@@ -5,12 +5,14 @@ epoch that decides it (runs/epoch_log.py)."""
 from __future__ import annotations
 
 import json
+import re
 
 from cli_helpers import call, tiny_args, tiny_corpus
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rnn_tui.runs.epoch_log import last_logged_epoch
+from rnn_tui.runs.line_tail import epoch_lines
 
 
 def _events(path) -> list[dict]:
@@ -121,3 +123,26 @@ def test_a_follower_drops_the_minibatches_a_mid_epoch_resume_trains_again(tmp_pa
     follower = RunFollower(tmp_path)
     follower.poll()
     assert follower.series["step_loss"].arrays()[0].tolist() == [0.25, 0.5, 0.75, 1.0]
+
+
+_PIECES = st.sampled_from(
+    [
+        '{"event": "epoch", "epoch": 2}',
+        '{"event":"epoch"}',
+        '{"event": "step", "epoch": 1}',
+        '{"event": "sample", "text": "\\"event\\": \\"epoch\\""}',
+        '"event" : "epoch" "event": "epoch"',
+        "",
+        "x",
+    ]
+)
+
+
+@given(lines=st.lists(_PIECES, max_size=12), trailing=st.booleans())
+def test_epoch_lines_are_the_lines_holding_an_epoch_mark(lines, trailing):
+    # The whole-line regex it replaced (it backtracked over every step line) is the oracle.
+    data = "\n".join(lines).encode() + (b"\n" if trailing else b"")
+    oracle = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
+    assert list(epoch_lines(data)) == [m.group() for m in oracle.finditer(data)]
+    first = data.find(b"\n") + 1
+    assert list(epoch_lines(data, first)) == [m.group() for m in oracle.finditer(data, first)]

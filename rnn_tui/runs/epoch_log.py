@@ -9,14 +9,11 @@ checkpoint's epoch on resume and logs what is missing from the checkpoint's hist
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 from rnn_tui.files import open_regular
-from rnn_tui.runs.line_tail import MAX_LINE_BYTES, READ_PIECE, parse_line
+from rnn_tui.runs.line_tail import MAX_LINE_BYTES, READ_PIECE, epoch_lines, parse_line
 from rnn_tui.runs.series import epoch_problem
-
-_EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
 
 
 def last_logged_epoch(path: Path, piece: int = READ_PIECE) -> int:
@@ -40,8 +37,8 @@ def last_logged_epoch(path: Path, piece: int = READ_PIECE) -> int:
                 carried, end = (block if len(block) <= MAX_LINE_BYTES else b""), start
                 continue
             carried = block[:first]
-            for match in reversed(list(_EPOCH_LINE.finditer(block, first))):
-                event = parse_line(match.group())
+            for line in reversed(list(epoch_lines(block, first))):
+                event = parse_line(line)
                 if event is not None and event.get("event") == "epoch":
                     if epoch_problem(event) is None:
                         return event["epoch"]

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 
 from rnn_tui.quoting import plain
-from rnn_tui.runs.line_tail import READ_PIECE, LineTail, parse_line
+from rnn_tui.runs.line_tail import READ_PIECE, LineTail, epoch_lines, parse_line
 from rnn_tui.runs.liveness import DIED, dead_run, died_message, last_event_time
 from rnn_tui.runs.resumable import LOST_NOTE, has_checkpoint, saved_one
 from rnn_tui.runs.run_checks import config_problems, status_problems
@@ -31,8 +30,6 @@ from rnn_tui.runs.rundir import (
     default_runs_root,
 )
 from rnn_tui.runs.series import SCORES, epoch_problem
-
-_EPOCH_LINE = re.compile(rb'^[^\n]*"event"\s*:\s*"epoch"[^\n]*$', re.MULTILINE)
 
 
 class _MetricsSummary(LineTail):
@@ -62,8 +59,8 @@ class _MetricsSummary(LineTail):
     def consume(self, data: bytes) -> None:
         """Fold in a block of complete lines."""
         # The regex scans in C; only epoch lines (a few hundred) are parsed as JSON.
-        for match in _EPOCH_LINE.finditer(data):
-            event = parse_line(match.group())
+        for line in epoch_lines(data):
+            event = parse_line(line)
             if event is not None and event.get("event") != "epoch":
                 continue  # "event": "epoch" inside another event's text
             problem = "not a JSON object" if event is None else epoch_problem(event)
