@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import os
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+# Times are shown in local time (runs/format.py): the suite reads them in one zone everywhere
+# (subprocesses inherit it).
+os.environ["TZ"] = "UTC"
+time.tzset()
 
 # Property tests draw the same examples on every run, so that a submission's CI is not a draw
 # of chance; `HYPOTHESIS_PROFILE=explore pytest` searches fresh examples, and more of them.
@@ -25,6 +32,9 @@ _TEXTUAL_ENV = (
     "TTY_COMPATIBLE",
     "TTY_INTERACTIVE",
     "CLICOLOR_FORCE",
+    # Rich fits a table to $COLUMNS, and takes a TERM of "dumb" for 80 columns and no live bars.
+    "COLUMNS",
+    "LINES",
 )
 
 
@@ -36,6 +46,14 @@ def _plain_textual_env(monkeypatch: pytest.MonkeyPatch) -> None:
     # of "xterm" without COLORTERM for 16 colours, where the app restyles a few widgets (the
     # `-few-colors` class of app.py).
     monkeypatch.setenv("COLORTERM", "truecolor")
+    monkeypatch.setenv("TERM", "xterm-256color")
+
+
+@pytest.fixture(autouse=True)
+def _private_runs_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """Runs go to the test's own folder, never ./runs or the caller's $RNN_TUI_RUNS: a run
+    training there (a live one shows in the Train screen's list) changed what a test saw."""
+    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "default-runs"))
 
 
 @pytest.fixture(autouse=True)

@@ -517,6 +517,35 @@ def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
     assert "batch 127/11,972" in shown and "598" not in shown
 
 
+def test_a_dumb_terminal_gets_the_plain_lines_rich_would_not_draw_a_bar_on(monkeypatch):
+    # TERM=dumb: Rich takes it for a terminal but draws no live bar, so nothing showed at all.
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from rnn_tui.cli.train_report import Reporter
+    from rnn_tui.train.progress import Progress
+
+    monkeypatch.setenv("TERM", "dumb")
+    screen = io.StringIO()
+    monkeypatch.setattr(
+        "rich.console.Console",
+        lambda **kw: Console(file=screen, force_terminal=True, width=100, highlight=False),
+    )
+    task = SimpleNamespace(epoch_text=lambda event: "")
+    trainer = SimpleNamespace(
+        config=SimpleNamespace(epochs=2), num_batches=10, task=task, progress=Progress()
+    )
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    monkeypatch.setattr("rnn_tui.cli.train_report.PLAIN_STEP_EVERY_S", 0.0)
+    with Reporter(trainer, SimpleNamespace(path=Path("run"))) as reporter:
+        assert not reporter.live and reporter.progress is None
+        reporter({"event": "step", "epoch": 1, "batch": 4, "ppl": 9.5, "tokens_per_s": 7707})
+    assert "epoch 1/2  batch 4/10" in log.getvalue()
+
+
 def test_a_log_file_hears_from_a_long_epoch_once_a_minute(monkeypatch):
     # `nohup rnn-tui train … > train.log`: a 35-minute epoch printed nothing until its end.
     import io

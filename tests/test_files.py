@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -81,13 +82,13 @@ def test_waiting_on_a_silent_pipe_is_said_then_taken_back(tmp_path, monkeypatch)
     monkeypatch.setattr(files, "WAITING_NOTICE_S", 0.2)
     monkeypatch.setattr(files, "_waiting_notice", None)
     files.set_waiting_notice(said.append)
-    writer = subprocess.Popen(["sh", "-c", f"sleep 0.8; printf 'hello' > {fifo}"])
+    writer = subprocess.Popen(["sh", "-c", f"sleep 0.8; printf 'hello' > {shlex.quote(str(fifo))}"])
     assert read_bytes(fifo, what="corpus file") == b"hello"
     writer.wait(5)
     notice = f"waiting for corpus file {fifo} to send data (at most 30 s)"
     assert said == [notice, ""]  # taken back when the data came
     # A pipe whose data comes at once is not said to be waited on.
-    writer = subprocess.Popen(["sh", "-c", f"printf 'hi' > {fifo}"])
+    writer = subprocess.Popen(["sh", "-c", f"printf 'hi' > {shlex.quote(str(fifo))}"])
     assert read_bytes(fifo, what="corpus file") == b"hi" and len(said) == 2
     writer.wait(5)
     # Refused: taken back before the error is reported, which then stands alone.
@@ -152,8 +153,8 @@ def test_off_a_terminal_the_cli_waits_on_a_pipe_quietly(tmp_path):
     # As for all progress: a script's or a log's stderr gets the error line alone, or nothing.
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    command = f"(sleep 2; printf 'the time machine by h g wells\\n' > {fifo}) & "
-    command += f"{sys.executable} -m rnn_tui stats --corpus {fifo}"
+    command = f"(sleep 2; printf 'the time machine by h g wells\\n' > {shlex.quote(str(fifo))}) & "
+    command += f"{shlex.quote(sys.executable)} -m rnn_tui stats --corpus {shlex.quote(str(fifo))}"
     out = subprocess.run(["sh", "-c", command], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stderr == ""
     assert "tokens" in out.stdout
@@ -212,10 +213,10 @@ def test_a_fifo_read_stops_when_cancelled(tmp_path):
 def test_a_pipe_with_a_writer_is_read_to_the_end_and_capped(tmp_path):
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)
-    writer = subprocess.Popen(["sh", "-c", f"sleep 0.2; printf 'hello' > {fifo}"])
+    writer = subprocess.Popen(["sh", "-c", f"sleep 0.2; printf 'hello' > {shlex.quote(str(fifo))}"])
     assert read_bytes(fifo) == b"hello"
     writer.wait(5)
-    endless = subprocess.Popen(["sh", "-c", f"cat /dev/zero > {fifo}"])
+    endless = subprocess.Popen(["sh", "-c", f"cat /dev/zero > {shlex.quote(str(fifo))}"])
     try:
         with pytest.raises(FileProblem, match="larger than the"):
             read_bytes(fifo, limit=100_000)
@@ -230,7 +231,7 @@ def test_process_substitution_works():
         "sys.stdout.write(read_bytes(sys.argv[1]).decode())"
     )
     out = subprocess.run(
-        ["bash", "-c", f"{sys.executable} -c '{script}' <(printf 'go .')"],
+        ["bash", "-c", f"{shlex.quote(sys.executable)} -c '{script}' <(printf 'go .')"],
         capture_output=True,
         text=True,
         timeout=30,

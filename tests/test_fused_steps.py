@@ -6,6 +6,7 @@ slower here, $RNN_TUI_NATIVE=off) torch's kernels run and the run's path notes s
 from __future__ import annotations
 
 import os
+import shlex
 import stat
 import subprocess
 import sys
@@ -305,7 +306,7 @@ def test_a_compiler_that_misbehaves_leaves_torchs_kernels_and_one_line(
     cc = tmp_path / "cc"
     cc.write_text(f'#!/bin/sh\ncase "$1" in --version) echo 1;; *) {script};; esac\n')
     cc.chmod(0o755)
-    monkeypatch.setenv("CC", str(cc))
+    monkeypatch.setenv("CC", shlex.quote(str(cc)))  # $CC is split as a shell would
     monkeypatch.setattr(fused_steps, "BUILD_TIMEOUT_S", 1.0)
     loaded = fused_steps.load()
     assert loaded.lib is None

@@ -46,7 +46,8 @@ class Reporter:
         from rich.console import Console
 
         self.console = Console(stderr=True, highlight=False)
-        self.live = self.console.is_terminal
+        # Rich draws no bar on a TERM=dumb terminal: the plain lines are shown there instead.
+        self.live = self.console.is_terminal and not self.console.is_dumb_terminal
         self.trainer = trainer
         self.run_dir = run_dir
         self.epochs = trainer.config.epochs
