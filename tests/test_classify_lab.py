@@ -3,6 +3,8 @@ opened run goes, which held-out views are due and when a failed one is told."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,6 @@ def test_plans_put_a_names_run_in_its_balance_slot_and_pair_the_others() -> None
 def test_opened_runs_go_to_their_slot_and_their_views_fall_due_once() -> None:
     runs = lab()
     assert runs.open(NAMES, RECORDED / "classify-gru-recorded")[0] == "none"
-    assert runs.names_slot == "none"
     assert runs.open(TAG, RECORDED / "tag-bi-recorded")[0] == "bi"
     with pytest.raises(RunError, match="is a run of task classify, not tag"):
         runs.open(TAG, RECORDED / "classify-gru-recorded")
@@ -55,7 +56,7 @@ def test_opened_runs_go_to_their_slot_and_their_views_fall_due_once() -> None:
     assert sorted((part, slot) for part, slot, _ in due) == [("names", "none"), ("tag", "bi")]
     assert runs.due_views() == []  # being computed
     assert runs.view_done(NAMES, "none", "view", failed=False) == ""
-    assert runs.views[("names", "none")] == "view"
+    assert runs.views[("names", "none")] == "view" and runs.names_slot == "none"
     # A finished run just opened whose checkpoint cannot be read is told and not opened.
     assert runs.view_done(TAG, "bi", None, failed=True) == "not opened"
     assert runs.due_views() == []
@@ -79,3 +80,36 @@ def test_a_run_of_another_task_is_sent_where_that_task_s_runs_open() -> None:
         with pytest.raises(RunError) as refused:
             lab().open(part, path)
         assert str(refused.value) == f"{path.name} is a run of task {told}"
+
+
+def test_a_run_opened_beside_takes_the_name_field_only_once_it_has_a_view(tmp_path) -> None:
+    """Opening (or starting) a names run pointed the name field and the matrix at its slot at
+    once: a run stopped before any checkpoint never got a view, and the run beside it with a
+    model was left unused ("needs a run", no baselines, no matrix)."""
+    new = Path(shutil.copytree(RECORDED / "classify-gru-recorded", tmp_path / "stopped"))
+    shutil.rmtree(new / "checkpoints")
+    config = json.loads((new / "config.json").read_text(encoding="utf-8"))
+    (new / "config.json").write_text(json.dumps({**config, "balance": "weights"}), "utf-8")
+    runs = lab()
+    runs.open(NAMES, RECORDED / "classify-gru-recorded")
+    read_all(runs)
+    runs.view_done(NAMES, "none", "finished view", failed=False)
+    assert runs.open(NAMES, new)[0] == "weights"
+    read_all(runs)
+    assert runs.names_slot == "none"
+    assert runs.view_done(NAMES, "weights", None, failed=False) == ""
+    assert runs.names_view() == ("none", "finished view")
+    runs.view_done(NAMES, "weights", "stopped view", failed=False)  # it has a model now
+    assert runs.names_view() == ("weights", "stopped view")
+    # Its run gone, the name field goes to the run still shown.
+    runs.untick(NAMES, keep={runs.pairs[NAMES].shown()["none"]})
+    assert runs.names_view() == ("none", "finished view")
+
+
+def read_all(runs: ClassifyLab) -> None:
+    """Every followed run's first read (a worker's job on the screen)."""
+    for pair in runs.pairs.values():
+        for followed in pair.slots.values():
+            for key, follower in followed.followers.items():
+                follower.poll()
+                followed.read_done(key)

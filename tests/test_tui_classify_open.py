@@ -256,3 +256,43 @@ async def test_a_stopped_run_says_how_it_goes_on_and_a_new_start_says_it_is_kept
         assert said(f"{stopped} (stopped) is still in the runs folder: {continues}")
         await pilot.press("x")
         await wait_for(pilot, screen, lambda: not screen.training())
+
+
+def stopped_in_epoch_one(saved, name: str) -> Path:
+    """A copy of the recorded names run as a run stopped during its first epoch leaves it: its
+    `last` checkpoint only, no epoch line, stopped."""
+    run = elsewhere(saved, "classify-gru-recorded", name)
+    folder = run / "checkpoints"
+    meta = json.loads((folder / "best.json").read_text(encoding="utf-8"))
+    (folder / "last.json").write_text(json.dumps({**meta, "name": "last"}), encoding="utf-8")
+    (folder / "best.json").unlink()
+    lines = (run / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines[:10] if json.loads(line)["event"] in ("start", "step")]
+    stop = {"event": "status", "time": 1790000000.5, "status": "stopped", "message": "stopped"}
+    (run / "metrics.jsonl").write_text("\n".join([*kept, json.dumps(stop)]) + "\n", "utf-8")
+    status = json.loads((run / "status.json").read_text(encoding="utf-8"))
+    (run / "status.json").write_text(json.dumps({**status, "status": "stopped"}), "utf-8")
+    return run
+
+
+async def test_a_names_run_stopped_in_its_first_epoch_is_read_from_its_last_checkpoint(
+    saved, tui, classify_app
+) -> None:
+    """Its view needed a best checkpoint: the name field read "(needs a run)", the baselines
+    and the matrix went, where `rnn-tui classify --checkpoint` uses its last."""
+    stopped = stopped_in_epoch_one(saved, "classify-stopped")
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        screen = pilot.app.screen
+        await tick_all(pilot, tui, screen, {("names", "none")})
+        screen.query_one("#cl-name").focus()
+        await pilot.press(*"Nguyen")
+        assert screen.open_run(stopped)
+
+        await wait_for(pilot, screen, lambda: ("names", "none") in screen.lab.views, 10)
+        await tui.settle(pilot)
+        assert str(screen.query_one("#cl-top", Static).content).startswith("→ ")
+        scores = text_of(screen, "#cl-scores")
+        assert "majority class" in scores and "char trigram naive Bayes" in scores
+        assert "gru balance none (no finished epoch)" in scores and "(best)" not in scores
+        assert "no confusion matrix" not in text_of(screen, "#cl-confusion")
+        assert not tui.errors(pilot.app)

@@ -6,9 +6,10 @@
 - the bidirectional-LM warning (`train --task lm`): one LM one way and both ways.
 
 It makes the plan a Start runs, keeps the held-out view computed from each names or tagger run's
-`best` checkpoint (the screen computes them in workers), and says which views are due: after
-every epoch and when a run ends. A finished run opened into a slot is only kept once its view
-is computed: when its checkpoint cannot be used, the slot shows again what it showed before.
+`best` checkpoint, or its `last` before it has one (the screen computes them in workers), and
+says which views are due: after every epoch and when a run ends. A finished run opened into a
+slot is only kept once its view is computed: when its checkpoint cannot be used, the slot shows
+again what it showed before.
 """
 
 from __future__ import annotations
@@ -64,7 +65,11 @@ class ClassifyLab:
         # (part, slot) → what the slot showed before a run was opened into it, until that run's
         # view is computed: (its runs, its view, its view's key, the names slot then).
         self._before_open: dict[tuple[str, str], tuple[FollowedRuns, object, tuple, str]] = {}
-        self.names_slot = ""  # whose names model the name field and the matrix use
+        # Whose names model the name field and the matrix use. A run started or opened takes
+        # them over once it has a view (`_names_next`): until then the run beside it that has a
+        # model keeps them, where the new run may never get one (stopped before any checkpoint).
+        self.names_slot = ""
+        self._names_next = ""
 
     # -- following ----------------------------------------------------------------------------
 
@@ -118,13 +123,16 @@ class ClassifyLab:
         before = self._before_open.pop(key, None)
         if view is not None:
             self.views[key] = view
-            if part == NAMES and (not self.names_slot or snap is None or snap.active):
+            taking = slot == self._names_next or snap is None or snap.active
+            if part == NAMES and (taking or self.names_view()[1] is None):
                 self.names_slot = slot
         if not failed or (snap is not None and snap.active):
             return ""
         if before is None:
             return FAILED
         runs, old_view, old_key, self.names_slot = before
+        if self._names_next == slot:
+            self._names_next = self.names_slot
         self.pairs[part].slots[slot] = runs
         self.forget(part, slot)
         if old_view is not None:
@@ -135,6 +143,14 @@ class ClassifyLab:
         self.views.pop((part, slot), None)
         self._view_keys.pop((part, slot), None)
         self._before_open.pop((part, slot), None)
+
+    def names_view(self) -> tuple[str, object | None]:
+        """(slot, view) the name field and the confusion matrix use: the names slot's, or where
+        that slot's run is no longer shown, the first other names run's with a view."""
+        for slot in (self.names_slot, *NAME_SLOTS):
+            if (NAMES, slot) in self.views:
+                return slot, self.views[(NAMES, slot)]
+        return self.names_slot, None
 
     def shown_views(self, part: str) -> dict[str, object]:
         return {slot: v for (p, slot), v in self.views.items() if p == part}
@@ -169,14 +185,15 @@ class ClassifyLab:
         *,
         nice: int = 0,
     ) -> tuple[list[TrainProcess], list[Notice]]:
-        """Start the plan's runs (a names run leaves the other balance settings' runs shown)."""
+        """Start the plan's runs (a names run leaves the other balance settings' runs shown,
+        and the name field on the model it used until the new run has a view)."""
         for slot in plan:
             self.forget(part, slot)
         started, notices = self.pairs[part].start(
             root, plan, command_builder, nice=nice, keep_others=part == NAMES
         )
         if started and part == NAMES:
-            self.names_slot = next(iter(plan))
+            self._names_next = next(iter(plan))
         return started, notices
 
     def open(self, part: str, path: str | os.PathLike) -> tuple[str, str]:
@@ -193,7 +210,7 @@ class ClassifyLab:
         if part in WITH_VIEWS:
             self._before_open[(part, slot)] = before
         if part == NAMES:
-            self.names_slot = slot
+            self._names_next = slot
         return slot, key
 
     def untick(self, part: str, keep: set[str]) -> None:

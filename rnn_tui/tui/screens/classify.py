@@ -273,8 +273,7 @@ are gibberish — it saw the answer through the backward direction.
             self._restore()
 
     def _show_views(self) -> None:
-        slot = self.lab.names_slot
-        self.query_one(NamesPanel).show_view(self.lab.views.get((NAMES, slot)), slot)
+        self.query_one(NamesPanel).show_view(*reversed(self.lab.names_view()))
         if panel := self._panel(TAG, TagPanel):
             tagged = self.lab.shown_views(TAG)
             panel.show_reports({s: v.report for s, v in tagged.items()})
@@ -284,7 +283,7 @@ are gibberish — it saw the answer through the backward direction.
     @on(Input.Changed, "#cl-name")
     def _guess(self) -> None:
         name = self.query_one("#cl-name", Input).value.strip()
-        view = self.lab.views.get((NAMES, self.lab.names_slot))
+        view = self.lab.names_view()[1]
         if not name or view is None:
             self._request("guess")  # an answer still on its way is for older text
             self.query_one(NamesPanel).show_guess(None)

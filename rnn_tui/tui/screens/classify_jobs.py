@@ -6,12 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnn_tui.runs.classify_lab import NAMES
-from rnn_tui.runs.rundir import RunDir
+from rnn_tui.runs.resumable import has_checkpoint
 
 
 def compute_view(part: str, path: Path):
-    """The held-out view of a names or tagger run's best checkpoint (None before it has one)."""
-    if not RunDir(path).checkpoints.joinpath("best.json").exists():
+    """The held-out view of a names or tagger run's best checkpoint, or its last where it has
+    none (a run stopped during its first epoch, as `rnn-tui classify --checkpoint` loads it);
+    None before it has either."""
+    if not has_checkpoint(Path(path)):
         return None
     if part == NAMES:
         from rnn_tui.decode.classify import classify_view

@@ -196,7 +196,9 @@ class NamesPanel(Vertical):
                 continue
             acc, f1 = best_f1(snap)
             label = Text("█ ", style=RUN_STYLES[NAME_COLORS[slot]])
-            label.append(f"{snap.model_label} balance {slot} (best)")
+            # "(best)" only of a run that scored an epoch: one stopped in its first has none.
+            which = "(best)" if f1 is not None else "(no finished epoch)"
+            label.append(f"{snap.model_label} balance {slot} {which}")
             rows.append((label, _fmt(acc), _fmt(f1)))
         if self.view is not None:
             for key, report in self.view.baselines.items():
