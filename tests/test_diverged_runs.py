@@ -64,6 +64,16 @@ def test_only_a_cross_entropy_is_judged_by_its_perplexity():
     check_loss(3.34e4, 1, _Forecast())  # an untrained model's MSE on values near 100
 
 
+def test_a_task_without_a_perplexity_is_not_told_of_one():
+    # A classifier at lr 1e6 was told its "perplexity overflows": it reports none.
+    with pytest.raises(NonFiniteLoss) as told:
+        check_loss(5.39e7, 1, _Classify())
+    assert str(told.value) == (
+        "loss diverged to 5.39e+07 in epoch 1 (cross-entropy over 709 nats): "
+        "try a smaller --lr or --clip"
+    )
+
+
 def test_an_unscaled_series_trains(tmp_path, capsys):
     # Its first minibatches' MSE (about 3e4 on airline's passengers) was taken for a perplexity
     # that overflows, and the run was stopped as "diverged" before its first epoch.

@@ -192,9 +192,10 @@ def check_loss(mean_loss: float, epoch: int, task=None, norms: float = 0.0) -> N
     """NonFiniteLoss when the mean loss is NaN or inf, or, for a `task` whose loss is a
     cross-entropy (every task's but the forecast's, which says `cross_entropy = False`), so
     large that its exponential overflows (> e^709: the weights have diverged even if no NaN
-    has appeared yet). A forecast's mean squared error is in the series' units squared: an
-    unscaled series of values near 100 starts above 709. Also when a gradient norm was not
-    finite (`norms`, their sum over the epoch's minibatches so far)."""
+    has appeared yet; told as the perplexity's only where the task reports one). A forecast's
+    mean squared error is in the series' units squared: an unscaled series of values near 100
+    starts above 709. Also when a gradient norm was not finite (`norms`, their sum over the
+    epoch's minibatches so far)."""
     advice = "try a smaller --lr or --clip"
     if math.isnan(mean_loss) or math.isinf(mean_loss):
         kind = "nan" if math.isnan(mean_loss) else "inf"
@@ -205,9 +206,13 @@ def check_loss(mean_loss: float, epoch: int, task=None, norms: float = 0.0) -> N
         kind = "nan" if math.isnan(norms) else "inf"
         raise NonFiniteLoss(f"the gradient norm became {kind} in epoch {epoch}: {advice}")
     if getattr(task, "cross_entropy", True) and math.isinf(perplexity(mean_loss)):
-        raise NonFiniteLoss(
-            f"loss diverged to {mean_loss:.3g} in epoch {epoch} (perplexity overflows): {advice}"
+        # A classifier's or tagger's loss is a cross-entropy without a perplexity to speak of.
+        why = (
+            "perplexity overflows"
+            if getattr(task, "perplexity", True)
+            else "cross-entropy over 709 nats"
         )
+        raise NonFiniteLoss(f"loss diverged to {mean_loss:.3g} in epoch {epoch} ({why}): {advice}")
 
 
 STEP_EVENTS_PER_EPOCH = 20
