@@ -39,12 +39,17 @@ def test_a_short_run_reports_accuracy_macro_f1_and_the_baselines(tmp_path, capsy
     assert len(rows) == 18 and all(abs(sum(r) - 1) < 1e-3 for r in rows)
     baselines = summary["baselines"]
     assert baselines["majority"]["macro_f1"] < baselines["naive_bayes"]["macro_f1"]
+    # No perplexity baseline, so none named ("trigram" was, beside a null perplexity).
+    assert summary["baseline_ppl"] is None and summary["baseline_name"] is None
     message = json.loads((run / "status.json").read_text())["message"]
     assert message.endswith(f"; naive Bayes {baselines['naive_bayes']['macro_f1']:.3f})"), message
     events = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert all("macro_f1" in e and "accuracy" in e for e in epochs)
+    assert events[0]["baseline_name"] is None
+    meta = json.loads((run / "checkpoints" / "last.json").read_text())
+    assert meta["metrics"]["baseline_name"] is None
     samples = [e for e in events if e["event"] == "sample"]
     assert samples and "Satoshi →" in samples[-1]["text"]
     # Resume continues from the checkpoint.
@@ -52,6 +57,7 @@ def test_a_short_run_reports_accuracy_macro_f1_and_the_baselines(tmp_path, capsy
     assert code == 0, err
     resumed = json.loads(out)
     assert resumed["status"] == "finished" and resumed["epochs_total"] == 3
+    assert resumed["baseline_name"] is None
 
 
 @pytest.mark.parametrize("balance", ["weights", "sampling"])

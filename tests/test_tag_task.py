@@ -139,6 +139,9 @@ def test_a_short_run_reports_per_tag_f1_and_the_baseline(tag_run, capsys) -> Non
     epochs = [e for e in events if e["event"] == "epoch"]
     assert [e["epoch"] for e in epochs] == [1, 2]
     assert all({"macro_f1", "f1_capital", "f1_punct", "accuracy"} <= set(e) for e in epochs)
+    # No perplexity baseline, so none named ("trigram" was, beside a null perplexity).
+    assert summary["baseline_ppl"] is None and summary["baseline_name"] is None
+    assert events[0]["event"] == "start" and events[0]["baseline_name"] is None
     code, out, err = call(["train", "--resume", str(run), "--epochs", "3", "--json"], capsys)
     assert code == 0, err
     assert json.loads(out)["epochs_total"] == 3

@@ -107,8 +107,9 @@ class Trainer(RunRecorder):
         self.log_every = config.log_every or auto_log_every(self.num_batches)
         saved = (resume.meta.get("metrics") or {}) if resume is not None else {}
         self.baseline_ppl = saved.get("baseline_ppl")
-        # Runs before the order was chosen had the trigram's.
-        self.baseline_name = baseline_name(saved.get("baseline_name"))
+        # Named only beside its perplexity (classify has none); older runs had the trigram's.
+        name = baseline_name(saved.get("baseline_name"))
+        self.baseline_name = name if self.baseline_ppl is not None else None
 
     # -----------------------------------------------------------------------------------------
     # The run
@@ -195,10 +196,8 @@ class Trainer(RunRecorder):
             clean_stale(self.run_dir.path, ())  # .status.json.*.tmp and the like
         with writing("config.json"):
             self.run_dir.write_config(self.run_config())
-        if self.baseline_ppl is None:
-            self.baseline_ppl = self.task.baseline()
-            if self.baseline_ppl is not None:
-                self.baseline_name = self.task.baseline_name
+        if self.baseline_ppl is None and (ppl := self.task.baseline()) is not None:
+            self.baseline_ppl, self.baseline_name = ppl, self.task.baseline_name
         start = {
             "config": self.run_config(),
             "device": describe_device(self.device),

@@ -19,11 +19,12 @@ def checkpoint_meta(
     task: Task,
     progress: Progress,
     baseline_ppl: float | None,
-    baseline_name: str = "trigram",
+    baseline_name: str | None = None,
 ) -> dict:
     """A checkpoint's JSON (besides what save_checkpoint adds): the config, the task's
     vocabularies, where training stands (epoch, step, a partial epoch's sums) and the metric
-    history, so the checkpoint alone rebuilds the model and resumes the run."""
+    history, so the checkpoint alone rebuilds the model and resumes the run. `baseline_name`
+    names the n-gram of `baseline_ppl`, None with it (a task without a perplexity baseline)."""
     p = progress
     return {
         "config": config.to_dict(),
