@@ -44,8 +44,9 @@ from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.pickles import (
     PICKLE_SUFFIXES,
     file_head,
+    is_refused,
     looks_like_pickle,
-    pickle_refusal,
+    refusal,
 )
 from rnn_tui.checkpoints.state import (
     check_rng,
@@ -354,8 +355,8 @@ def _load(json_path: Path) -> Checkpoint:
 def _load_tensor_file(path: Path) -> Checkpoint:
     """A checkpoint named NAME.safetensors (read through NAME.json, whatever tensor file that
     commits), or named by its tensor file NAME.<hash>.safetensors (the current one only)."""
-    if path.is_file() and looks_like_pickle(file_head(path)):
-        raise pickle_refusal(path)
+    if path.is_file() and is_refused(file_head(path)):
+        raise refusal(path)
     json_path = json_of(path)
     if json_path is None:
         if path.exists():
@@ -414,15 +415,15 @@ def load_checkpoint(
     except FileProblem as exc:
         raise CheckpointError(str(exc)) from None
     if path.suffix.lower() in PICKLE_SUFFIXES:
-        raise pickle_refusal(path)
+        raise refusal(path)
     if path.suffix == ".json":
         if not path.exists():
             raise CheckpointError(f"checkpoint not found: {path}")
         return _load(path)
     if path.suffix == ".safetensors":
         return _load_tensor_file(path)
-    if path.is_file() and looks_like_pickle(file_head(path)):
-        raise pickle_refusal(path)
+    if path.is_file() and is_refused(file_head(path)):
+        raise refusal(path)
     if not path.exists():
         raise CheckpointError(f"checkpoint not found: {path}")
     raise CheckpointError(

@@ -27,7 +27,7 @@ from pathlib import Path
 from rnn_tui.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.atomic import json_text as atomic_json_text
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.pickles import looks_like_pickle, pickle_refusal
+from rnn_tui.checkpoints.pickles import is_refused, refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
 from rnn_tui.quoting import json_reason, quoted
 
@@ -155,7 +155,7 @@ def read_leading(json_path: Path, needed: frozenset[str], skip: frozenset[str]) 
     file that cannot be read, as open_regular."""
     with open_regular(json_path) as f:
         head = f.read(LEADING_BYTES)
-    if looks_like_pickle(head[:16]):
+    if is_refused(head[:16]):
         return None
     try:
         text = head.decode("utf-8")
@@ -209,8 +209,8 @@ def read_meta(json_path: Path) -> dict:
         )
     except FileProblem as exc:
         raise CheckpointError(str(exc)) from None
-    if looks_like_pickle(raw[:16]):
-        raise pickle_refusal(json_path)
+    if is_refused(raw[:16]):
+        raise refusal(json_path)
     try:
         meta = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -279,8 +279,8 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
                     f"incomplete checkpoint {json_path}: {tensors_path.name} is missing"
                 ) from None
             raise CheckpointError(str(exc)) from None
-        if looks_like_pickle(data[:16]):
-            raise pickle_refusal(tensors_path)
+        if is_refused(data[:16]):
+            raise refusal(tensors_path)
         digest = meta.get("sha256")
         if not (isinstance(digest, str) and _SHA256.fullmatch(digest)):
             raise CheckpointError(
