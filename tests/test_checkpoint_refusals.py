@@ -1,9 +1,12 @@
-"""Files that are not the checkpoint they are named as, refused saying what each one is: a zip
-archive is one, not a pickle, unless it is torch.save's."""
+"""Files that are not the checkpoint they are named as — a tensor file of another size or
+larger than the memory left, a zip archive — refused at once, saying what each one is."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -12,7 +15,7 @@ import torch
 from cli_helpers import one_line
 
 import rnn_tui
-from rnn_tui.checkpoints import CheckpointError
+from rnn_tui.checkpoints import CheckpointError, memory, store
 from rnn_tui.checkpoints.checkpoint import load_checkpoint
 
 SHIPPED = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
@@ -33,6 +36,66 @@ def sparse_beside_json(folder: Path, length: int, **changes) -> Path:
     with open(folder / "x.safetensors", "wb") as f:
         f.truncate(length)
     return folder / "x.safetensors"
+
+
+def test_a_tensor_file_of_another_size_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    # A 2 GB file beside a JSON recording 9,925,296 bytes was read whole and hashed (38 s,
+    # 2.3 GB) to be refused for its sha256.
+    path = sparse_beside_json(tmp_path, 2 * 2**30)
+
+    read_bytes = store.read_bytes
+
+    def json_only(file, **kwargs):
+        assert Path(file).suffix == ".json", f"{file} was read"
+        return read_bytes(file, **kwargs)
+
+    monkeypatch.setattr(store, "read_bytes", json_only)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert str(info.value) == (
+        f"checkpoint {tmp_path / 'x.json'}: size is 9,925,296, but {path} has 2,147,483,648 bytes"
+    )
+
+
+def test_a_tensor_file_larger_than_the_memory_available_is_refused_unread(tmp_path, monkeypatch):
+    # Recorded sizes match (or none is recorded): the file cannot be held all the same.
+    path = sparse_beside_json(tmp_path, 64 * 2**20, size=64 * 2**20)
+    monkeypatch.setattr(memory, "system_available", lambda: 16 * 2**20)
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(path)
+    assert str(info.value) == (
+        f"checkpoint tensors {path} is 64.0 MiB, more than the 16.0 MiB limit "
+        "(the memory available to read it into)"
+    )
+
+
+def test_a_tensor_file_larger_than_ulimit_v_allows_is_refused_naming_it(tmp_path):
+    # 8 GB under `ulimit -v 6000000` ended in "out of memory in generate", naming no file.
+    path = sparse_beside_json(tmp_path, 2**30, size=2**30)
+    child = (
+        "import resource, sys\n"
+        "from pathlib import Path\n"
+        "from rnn_tui.checkpoints import CheckpointError, store\n"
+        "mapped = int(open('/proc/self/statm').read().split()[0]) * resource.getpagesize()\n"
+        "_, hard = resource.getrlimit(resource.RLIMIT_AS)\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (mapped + 256 * 2**20, hard))\n"
+        "try:\n"
+        "    store.read_pair(Path(sys.argv[1]))\n"
+        "except CheckpointError as exc:\n"
+        "    print(exc)\n"
+        "except MemoryError:\n"
+        "    print('MemoryError')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(rnn_tui.__file__).parent.parent)}
+    out = subprocess.run(
+        [sys.executable, "-c", child, str(tmp_path / "x.json")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
+    assert out.stdout.startswith(f"checkpoint tensors {path} is 1.0 GiB, more than the "), out
+    assert out.stdout.strip().endswith(" limit (what ulimit -v leaves to read it into)"), out
 
 
 @pytest.mark.parametrize("name", ["plain.zip", "x.safetensors", "x.json"])

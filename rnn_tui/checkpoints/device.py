@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import torch
 
 from rnn_tui.checkpoints import DEVICE_CHOICES
+from rnn_tui.checkpoints.memory import system_available
 
 
 class DeviceError(ValueError):
@@ -73,17 +73,7 @@ def available_memory(device: torch.device) -> int | None:
         except (RuntimeError, AssertionError):
             return None
         return int(free)
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return None
+    return system_available()
 
 
 def is_out_of_memory(exc: BaseException) -> bool:

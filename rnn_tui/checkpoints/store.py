@@ -9,8 +9,9 @@ there; after it, the new one, which is complete. (Writing NAME.safetensors in pl
 after it, as rnn-tui once did, left a torn pair behind a kill between the two renames.)
 
 Reading goes the same way round: NAME.json first (capped, validated), then the tensor file it
-names, checked against the recorded sha256. A reader that loses a race with a save (the tensor
-file it was told about has just been replaced) reads NAME.json again.
+names — its size compared with the recorded one before a byte of it is read — checked against
+the recorded sha256. A reader that loses a race with a save (the tensor file it was told about
+has just been replaced) reads NAME.json again.
 
 Checkpoints written before (NAME.safetensors beside NAME.json naming it) and the shipped ones
 read the same way, since their JSON names their tensor file too.
@@ -22,12 +23,14 @@ import hashlib
 import json
 import os
 import re
+import stat
 from pathlib import Path
 
 from rnn_tui.atomic import atomic_write_bytes, atomic_write_text
 from rnn_tui.atomic import json_text as atomic_json_text
 from rnn_tui.checkpoints import CheckpointError
-from rnn_tui.checkpoints.pickles import is_refused, refusal
+from rnn_tui.checkpoints.memory import allocatable
+from rnn_tui.checkpoints.pickles import file_head, is_refused, refusal
 from rnn_tui.files import FileProblem, open_regular, read_bytes
 from rnn_tui.quoting import json_reason, quoted
 
@@ -35,7 +38,7 @@ MAX_JSON_BYTES = 64 * 2**20  # a checkpoint's JSON as written: config, vocabular
 # ... and as read: checkpoints written before 2026-12 kept every counted token with its count
 # and a full history, 83 MiB for 3M distinct words; read, they resume and are saved compact.
 MAX_JSON_READ_BYTES = 4 * MAX_JSON_BYTES
-MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; a device is refused anyway
+MAX_TENSOR_BYTES = 64 * 2**30  # far above any model this app trains; lowered to the memory free
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _TENSOR_NAME = re.compile(r"[A-Za-z0-9._-]+\.safetensors")
 _NAME_MAX = 255  # bytes in a file name; the name is ASCII, so characters too
@@ -256,19 +259,52 @@ def tensors_path_of(json_path: Path, meta: dict) -> Path:
     return path
 
 
+def _size_problem(
+    json_path: Path, tensors_path: Path, size: object, actual: int
+) -> CheckpointError:
+    """The recorded size is not the tensor file's (or not a size at all)."""
+    recorded = f"{size:,}" if type(size) is int else quoted(size)
+    return CheckpointError(
+        f"checkpoint {json_path}: size is {recorded}, but {tensors_path} has {actual:,} bytes"
+    )
+
+
+def _tensor_limit() -> tuple[int, str]:
+    """(bytes, hint) the tensor file may have: MAX_TENSOR_BYTES, or the memory this process
+    can still take where that is less (read_bytes reads the file whole)."""
+    free = allocatable()
+    if free is None or free[0] >= MAX_TENSOR_BYTES:
+        return MAX_TENSOR_BYTES, ""
+    return free[0], f" ({free[1]} to read it into)"
+
+
 def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
-    """(tensor file path, JSON, tensor file bytes) of the checkpoint committed by `json_path`,
-    the bytes checked against the recorded sha256."""
+    """(tensor file path, JSON, tensor file bytes) of the checkpoint committed by `json_path`:
+    the file's size compared with the recorded one before it is read, the bytes checked against
+    the recorded sha256."""
     for attempt in range(_READ_ATTEMPTS):
         meta = read_meta(json_path)
         check_identity(json_path, meta)
         tensors_path = tensors_path_of(json_path, meta)
+        size = meta.get("size")  # absent in hand-made pairs: the sha256 decides
+        try:
+            st = os.stat(tensors_path)
+        except OSError:
+            st = None  # missing or unreadable: read_bytes says which
+        # Compared first: a file of the wrong size, 2 GB say, was read whole and hashed (38 s)
+        # to be refused all the same. A FIFO's size says nothing (read_bytes refuses it).
+        if st is not None and stat.S_ISREG(st.st_mode) and "size" in meta:
+            if type(size) is not int or size != st.st_size:
+                if is_refused(file_head(tensors_path)):
+                    raise refusal(tensors_path)  # what it is says more than its size
+                raise _size_problem(json_path, tensors_path, size, st.st_size)
+        limit, hint = _tensor_limit()
         try:
             data = read_bytes(
                 tensors_path,
-                limit=MAX_TENSOR_BYTES,
+                limit=limit,
                 what="checkpoint tensors",
-                limit_hint="",
+                limit_hint=hint,
                 pipes=False,
             )
         except FileProblem as exc:
@@ -291,12 +327,8 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
                 f"incomplete checkpoint {tensors_path}: its sha256 does not match "
                 f"{json_path.name} (a save was interrupted, or the file was changed)"
             )
-        size = meta.get("size", len(data))  # absent in hand-made pairs: the sha256 decides
-        if type(size) is not int or size != len(data):
-            raise CheckpointError(
-                f"checkpoint {json_path}: size is {quoted(size)}, but {tensors_path.name} "
-                f"has {len(data):,} bytes"
-            )
+        if "size" in meta and (type(size) is not int or size != len(data)):
+            raise _size_problem(json_path, tensors_path, size, len(data))  # changed as read
         return tensors_path, meta, data
     raise CheckpointError(f"checkpoint {json_path} kept changing while it was read")
 
