@@ -413,7 +413,10 @@ def test_missing_or_corrupt_json(tmp_path):
     with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*last\.json.*unreadable"):
         load_checkpoint(tmp_path / "last.safetensors")
     (tmp_path / "last.json").unlink()
-    with pytest.raises(CheckpointError, match=r"incomplete checkpoint .*its JSON is missing"):
+    with pytest.raises(
+        CheckpointError,
+        match=r"last\..*safetensors has no last\.json beside it: an rnn-tui checkpoint is a",
+    ):
         load_checkpoint(tensors)
     with pytest.raises(CheckpointError, match="checkpoint not found"):
         load_checkpoint(tmp_path / "last.safetensors")

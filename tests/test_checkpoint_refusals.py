@@ -1,10 +1,12 @@
 """Files that are not the checkpoint they are named as — a tensor file of another size or
-larger than the memory left, a zip archive — refused at once, saying what each one is."""
+larger than the memory left, a zip archive, a tensor file with no JSON — refused at once, saying
+what each one is; and a link to a checkpoint's JSON, read as its target is."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 from cli_helpers import one_line
+from safetensors.torch import save_file
 
 import rnn_tui
 from rnn_tui.checkpoints import CheckpointError, memory, store
@@ -20,6 +23,7 @@ from rnn_tui.checkpoints.checkpoint import load_checkpoint
 
 SHIPPED = Path(rnn_tui.__file__).resolve().parent.parent / "checkpoints"
 LM = SHIPPED / "timemachine-char-lstm.safetensors"
+PAIR = "an rnn-tui checkpoint is a .json and a .safetensors pair"
 ZIP = "it is a zip archive, not an rnn-tui checkpoint; rnn-tui reads .safetensors + .json"
 
 
@@ -123,3 +127,31 @@ def test_torch_save_archives_are_still_pickles_whole_or_cut(tmp_path):
     path.write_bytes(path.read_bytes()[:200])  # no central directory: its first member decides
     with pytest.raises(CheckpointError, match="it is a pickle"):
         load_checkpoint(path)
+
+
+def test_a_tensor_file_of_another_tool_says_its_json_is_absent_not_interrupted(tmp_path, capsys):
+    path = tmp_path / "other.safetensors"
+    save_file({"w": torch.zeros(2)}, str(path))
+    code, line = one_line(capsys, generate(path))
+    assert code == 2 and line == f"rnn-tui: error: {path} has no other.json beside it: {PAIR}"
+
+
+def test_a_link_to_a_checkpoint_s_tensor_file_says_its_json_is_absent(tmp_path, capsys):
+    link = tmp_path / "tms.safetensors"
+    link.symlink_to(LM)
+    code, line = one_line(capsys, generate(link))
+    assert code == 2 and line == f"rnn-tui: error: {link} has no tms.json beside it: {PAIR}"
+
+
+def test_a_link_to_a_checkpoint_s_json_reads_the_tensor_file_beside_its_target(tmp_path):
+    link = tmp_path / "tmj.json"
+    link.symlink_to(LM.with_suffix(".json"))
+    checkpoint = load_checkpoint(link)
+    assert checkpoint.tensors_path == LM
+    assert checkpoint.path == tmp_path / "tmj.safetensors"
+    # A copied pair still reads its own tensor file, not the original's.
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copyfile(LM.with_suffix(".json"), copy / "c.json")
+    shutil.copyfile(LM, copy / "c.safetensors")
+    assert load_checkpoint(copy / "c.json").tensors_path == copy / "c.safetensors"

@@ -58,7 +58,7 @@ from rnn_tui.checkpoints.state import (
     rng_record,
     rng_tensors,
 )
-from rnn_tui.checkpoints.store import json_of, read_pair, write_pair
+from rnn_tui.checkpoints.store import json_of, no_json, read_pair, write_pair
 from rnn_tui.checkpoints.task import checked_task
 from rnn_tui.checkpoints.tensor_file import parse_tensors, serialize
 from rnn_tui.files import FileProblem, expanded, is_folder, look
@@ -359,10 +359,8 @@ def _load_tensor_file(path: Path) -> Checkpoint:
         raise refusal(path)
     json_path = json_of(path)
     if json_path is None:
-        if path.exists():
-            raise CheckpointError(
-                f"incomplete checkpoint {path}: its JSON is missing (the save was interrupted?)"
-            )
+        if path.exists():  # a safetensors file another tool wrote, or a link to one of a pair
+            raise no_json(path)
         raise CheckpointError(f"checkpoint not found: {path}")
     checkpoint = _load(json_path)
     if path.name not in (checkpoint.path.name, checkpoint.tensors_path.name):

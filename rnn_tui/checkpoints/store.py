@@ -236,8 +236,9 @@ def check_identity(json_path: Path, meta: dict) -> None:
 
 
 def tensors_path_of(json_path: Path, meta: dict) -> Path:
-    """The tensor file a checkpoint's JSON names, in the JSON's own folder (a name with a
-    folder in it, or another file type, is refused: a JSON cannot point elsewhere)."""
+    """The tensor file a checkpoint's JSON names, in the JSON's own folder, where a link to the
+    JSON points (a name with a folder in it, or another file type, is refused: a JSON cannot
+    point elsewhere)."""
     name = meta.get("tensors_file")
     if name is None:
         name = json_path.with_suffix(".safetensors").name  # before JSONs named their file
@@ -248,6 +249,7 @@ def tensors_path_of(json_path: Path, meta: dict) -> Path:
         or name.startswith(".")
     ):
         raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {quoted(name)}")
+    json_path = Path(os.path.realpath(json_path))  # a link's target is saved beside its pair
     path = json_path.parent / name
     own = json_path.with_suffix(".safetensors")
     # lexists, not is_file: a FIFO or folder there is named (read_bytes refuses it), where
@@ -333,18 +335,33 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
     raise CheckpointError(f"checkpoint {json_path} kept changing while it was read")
 
 
-def json_of(path: Path) -> Path | None:
-    """The JSON that commits the checkpoint a user named by a tensor file, or None when there
-    is none: NAME.safetensors → NAME.json, NAME.<hash>.safetensors → NAME.json."""
+def json_names(path: Path) -> list[Path]:
+    """The JSONs that could commit the tensor file `path`, the likeliest last:
+    NAME.safetensors → NAME.json, NAME.<hash>.safetensors → NAME.<hash>.json, NAME.json."""
     stem = path.name[: -len(".safetensors")]
     candidates = [path.with_name(f"{stem}.json")]
     base, dot, digest = stem.rpartition(".")
     if dot and re.fullmatch(r"[0-9a-f]{12}", digest):
         candidates.append(path.with_name(f"{base}.json"))
-    for candidate in candidates:
+    return candidates
+
+
+def json_of(path: Path) -> Path | None:
+    """The JSON that commits the checkpoint a user named by a tensor file, or None when there
+    is none (json_names)."""
+    for candidate in json_names(path):
         if candidate.exists():
             return candidate
     return None
+
+
+def no_json(path: Path) -> CheckpointError:
+    """The error for a tensor file `path` with no JSON beside it: no save was interrupted (an
+    interrupted one leaves the old pair), it is not one of rnn-tui's pairs."""
+    return CheckpointError(
+        f"{path} has no {json_names(path)[-1].name} beside it: "
+        "an rnn-tui checkpoint is a .json and a .safetensors pair"
+    )
 
 
 __all__ = [
@@ -354,7 +371,9 @@ __all__ = [
     "json_text",
     "read_leading",
     "clean_stale",
+    "json_names",
     "json_of",
+    "no_json",
     "read_meta",
     "read_pair",
     "remove_superseded",
