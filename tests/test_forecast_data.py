@@ -211,6 +211,23 @@ def test_the_transform_is_fitted_on_the_training_part_only():
         SeriesTransform.fit(np.array([1.0, 0.0, 2.0]), 3, log=True, diff=False, scale=False)
 
 
+def test_values_too_large_for_float32_name_the_cause_and_the_scaling_that_works():
+    # Unscaled, undifferenced values near 1e30 were "too large to difference or scale in
+    # float64": nothing had been, and --scale auto trains them.
+    x = 3e30 + 1e30 * np.sin(np.arange(200) / 5)
+    raw = SeriesTransform.fit(x, 150, log=False, diff=False, scale=False)
+    with pytest.raises(DataError) as refused:
+        raw.forward(x)
+    said = str(refused.value)
+    assert said.startswith("the series' values, as they are, reach 4e+30: too large for the")
+    assert "float32" in said and "--scale auto" in said and "difference" not in said
+    assert np.abs(SeriesTransform.fit(x, 150, False, False, True).forward(x)).max() < 3
+    # Scaled, a held-out part far outside the training part's range: no --scale to suggest.
+    y = np.concatenate([np.sin(np.arange(150.0)), np.full(50, 1e31)])
+    with pytest.raises(DataError, match=r"^the scaled series reaches .*outside the training"):
+        SeriesTransform.fit(y, 150, False, False, True).forward(y)
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     values=st.lists(st.floats(0.5, 1e4), min_size=8, max_size=40),

@@ -151,6 +151,18 @@ def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
         assert part.endswith(f"; {summary['forecast'][k]['winner']} wins)")
 
 
+def test_unscaled_values_too_large_for_the_models_say_scale_auto_works(tmp_path, capsys):
+    csv = tmp_path / "big30.csv"
+    values = 3e30 + 1e30 * np.sin(np.arange(200) / 5)
+    csv.write_text("v\n" + "\n".join(f"{v:.6e}" for v in values) + "\n")
+    run = tmp_path / "r"
+    args = ["train", "--task", "forecast", "--series", str(csv), "--run-dir", str(run)]
+    code, _, err = call([*args, "--scale", "off"], capsys)
+    assert code == 2 and not run.exists()
+    assert "unscaled (--scale auto or on standardises them)" in err, err
+    assert "difference or scale" not in err
+
+
 def test_resume_refuses_a_changed_series(tmp_path, capsys):
     csv = tmp_path / "s.csv"
     values = np.sin(np.arange(200) / 5) + 2

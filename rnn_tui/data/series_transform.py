@@ -17,6 +17,9 @@ import numpy as np
 
 from rnn_tui.data.errors import DataError
 
+# The largest |z| handed to the models: they compute in float32, whose range ends at 3.4e38.
+Z_LIMIT = 1e30
+
 
 @dataclass(frozen=True)
 class SeriesTransform:
@@ -63,12 +66,31 @@ class SeriesTransform:
             z = (_detrend(np.asarray(x, dtype=np.float64), self.log, self.diff) - self.mean) / (
                 self.std
             )
-        if not np.all(np.isfinite(z)) or np.abs(z).max(initial=0) > 1e30:
+        if not np.all(np.isfinite(z)):
             raise DataError(
                 "the series' values are too large to difference or scale in float64 "
                 "(rescale the column, e.g. to thousands)"
             )
+        largest = float(np.abs(z).max(initial=0))
+        if largest > Z_LIMIT:
+            raise DataError(self._too_large(largest))
         return z
+
+    def _too_large(self, largest: float) -> str:
+        """Why z reaching `largest` cannot be trained on: the models' float32, not float64.
+        Unscaled values were blamed on differencing or scaling that had not been done."""
+        if (self.mean, self.std) == (0.0, 1.0) and not self.flat:
+            done = "differenced" if self.diff else "as they are"
+            return (
+                f"the series' values, {done}, reach {largest:.3g}: too large for the models' "
+                "float32 arithmetic unscaled (--scale auto or on standardises them)"
+            )
+        which = "centred" if self.flat else "scaled"
+        return (
+            f"the {which} series reaches {largest:.3g}: its held-out values lie too far outside "
+            "the training part's for the models' float32 arithmetic (rescale the column, or "
+            "move the split with --n-train)"
+        )
 
     @property
     def offset(self) -> int:
