@@ -137,7 +137,7 @@ def test_a_diverged_forecast_writes_valid_json(tmp_path, capsys):
 
 
 def test_a_diverged_forecasts_errors_are_written_with_an_exponent():
-    from rnn_tui.tui.widgets.forecast_results import _fmt
+    from rnn_tui.tui.widgets.forecast_table import _fmt
 
     assert _fmt("mse", 3.3559186973619692e28) == "3.36e+28"  # the table's 4 digits
     assert _fmt("mse", 3.3559186973619692e28, 2) == "3e+28"  # its narrowest form
@@ -159,7 +159,7 @@ def test_mape_keeps_its_digits_when_tiny_and_an_exponent_when_huge():
     # declared a winner between two zeros; a diverged one's took 18 digits in the header.
     from rnn_tui.runs.format import fmt_mape
     from rnn_tui.train.tasks.forecast import _rmse_text
-    from rnn_tui.tui.widgets.forecast_results import _fmt
+    from rnn_tui.tui.widgets.forecast_table import _fmt
 
     assert fmt_mape(6.97e-05) == "7e-05" and fmt_mape(0.0) == "0.0" and fmt_mape(12.34) == "12.3"
     assert fmt_mape(2.089e14) == "2.089e+14" and fmt_mape(None) == fmt_mape(math.nan) == "—"

@@ -142,13 +142,78 @@ def test_cli_json_has_mse_per_horizon_for_model_and_baselines(tmp_path, capsys):
     rmse = [e["rmse"] for e in epochs if e["event"] == "epoch"]
     assert entry["task"] == "forecast" and entry["best_rmse"] == min(rmse)
     assert entry["best_val_ppl"] is None
-    # The sample line gives every predictor's RMSE, the winner's among them, as the table.
-    sample = [e["text"] for e in epochs if e["event"] == "sample"][-1]
+    # The summary's sample line gives every predictor's RMSE, the winner's among them, as its
+    # table (the best epoch's: the epochs' own sample lines are theirs).
+    sample = summary["sample"]
     for k, part in zip(("1", "12"), sample.split("; k="), strict=True):
         errors = summary["forecast"][k]["errors"]
         for name in ("gru", "naive", "seasonal_naive"):
             assert f"{name} {errors[name]['rmse']:.4g}" in part
         assert part.endswith(f"; {summary['forecast'][k]['winner']} wins)")
+
+
+def airline_run(run, capsys, *extra: str) -> dict:
+    args = ["train", "--task", "forecast", "--series", "airline", "--run-dir", str(run)]
+    code, out, err = call([*args, *extra, "--json"], capsys)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def assert_best_checkpoints_table(run, summary: dict) -> None:
+    """The summary's table, sample and epoch are those of the checkpoint it names, the one the
+    Forecast screen shows (decode/forecast.py), not the last epoch's."""
+    from rnn_tui.decode.forecast import forecast_view
+
+    best = summary["best_epoch"]
+    assert summary["checkpoint"].endswith("best.safetensors")
+    view = forecast_view(run)
+    assert view.epoch == best == summary["forecast_epoch"]
+    for k in (1, 4, 16, 64):
+        errors = summary["forecast"][str(k)]["errors"]
+        assert errors["mlp"]["mse"] == pytest.approx(view.errors[k]["mlp"]["mse"])
+    rmse = summary["forecast"]["1"]["errors"]["mlp"]["rmse"]
+    assert f"best held-out 1-step RMSE {rmse:.4g} (epoch {best})" in summary["message"]
+    assert summary["sample"].startswith(f"best, epoch {best}: k=1 RMSE mlp {rmse:.4g} (")
+
+
+def test_the_summary_table_is_the_best_checkpoints(tmp_path, capsys):
+    # It was the last epoch's (k=1 RMSE 52.46) beside "best held-out 1-step RMSE 51.68
+    # (epoch 5)" and the best checkpoint, whose table the screen showed.
+    summary = airline_run(tmp_path / "r", capsys, "--epochs", "30")
+    assert summary["best_epoch"] < 30  # else the last epoch's table would be the best's
+    assert_best_checkpoints_table(tmp_path / "r", summary)
+
+
+def test_a_resumed_runs_summary_keeps_the_best_checkpoints_table(tmp_path, capsys):
+    # The best epoch trained before the resume: its scores come back from the checkpoint.
+    first = airline_run(tmp_path / "r", capsys, "--epochs", "10")
+    code, out, err = call(
+        ["train", "--resume", str(tmp_path / "r"), "--epochs", "30", "--json"], capsys
+    )
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["best_epoch"] == first["best_epoch"] < 10
+    assert_best_checkpoints_table(tmp_path / "r", summary)
+
+
+def test_best_scores_survive_a_checkpoints_json_diverged_or_not():
+    # JSON writes a diverged horizon's inf as null: read back, it is not finite, not None.
+    from rnn_tui.atomic import json_text
+    from rnn_tui.train.tasks.forecast import _rmse_text, _scores_from_json, _scores_to_json
+
+    inf = float("inf")
+    scores = {
+        "val_loss": 0.25,
+        "model": {
+            1: {"mse": 0.25, "rmse": 0.5, "mape": None},
+            64: {"mse": inf, "rmse": inf, "mape": inf},
+        },
+    }
+    back = _scores_from_json(json.loads(json_text(_scores_to_json(scores))))
+    assert back["val_loss"] == 0.25 and back["model"][1] == scores["model"][1]
+    assert _rmse_text(back["model"][64]["rmse"]) == "not finite"
+    assert back["model"][64]["mape"] is None
+    assert _scores_from_json(None) == {} and _scores_from_json({"model": {"1": {}}}) == {}
 
 
 def test_unscaled_values_too_large_for_the_models_say_scale_auto_works(tmp_path, capsys):

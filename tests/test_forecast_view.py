@@ -29,7 +29,8 @@ def seeds_run(tmp_path_factory):
 
 def test_the_view_reports_what_the_run_reported(seeds_run):
     run, summary = seeds_run
-    view = forecast_view(run / "checkpoints" / "last.safetensors")
+    view = forecast_view(run)  # its best, the checkpoint the summary names
+    assert view.epoch == summary["forecast_epoch"] == summary["best_epoch"]
     for k in (1, 4, 16, 64):
         reported = summary["forecast"][str(k)]
         for name in ("mlp", "naive"):

@@ -521,6 +521,12 @@ async def test_saved_runs_reopen_in_their_slots_and_the_keys_steer_the_panels(
             mse = [v.errors[k][v.model]["mse"] for k in (1, 4, 16, 64)]
             assert mse == sorted(mse)
         assert "held-out MSE" in table(screen)
+        # Which epoch the table is of (each run's best), and a progress line in the series'
+        # units: "held-out 0.3127", a scaled loss, sat above a table in passengers².
+        assert "best checkpoints: mlp epoch 5, gru epoch 5" in " ".join(table(screen).split())
+        lines = screen.query_one("#fc-progress", Static)
+        progress = [lines.render_line(y).text for y in range(2)]
+        assert all("· held-out RMSE 0.2" in line for line in progress), progress
         await pilot.press("escape")  # out of the run list
         screen.set_focus(None)
         await pilot.press("t")
@@ -800,7 +806,7 @@ def table_text(renderable, width: int = 100) -> str:
 
 
 def test_best_follows_the_metric_shown_and_the_season_is_named() -> None:
-    from rnn_tui.tui.widgets.forecast_results import error_table, verdict
+    from rnn_tui.tui.widgets.forecast_table import error_table, verdict
 
     def e(rmse, mape):
         return {"mse": rmse**2, "rmse": rmse, "mape": mape}
@@ -826,7 +832,7 @@ def test_best_follows_the_metric_shown_and_the_season_is_named() -> None:
 
 
 def test_the_mape_hint_is_for_series_that_cross_zero_only() -> None:
-    from rnn_tui.tui.widgets.forecast_results import crosses_zero
+    from rnn_tui.tui.widgets.forecast_table import crosses_zero
 
     assert crosses_zero({"ar": fake_view("mlp", {}, [-1.0, 2.0])})
     assert crosses_zero({"ar": fake_view("mlp", {}, [0.0, 2.0])})

@@ -48,6 +48,8 @@ class ForecastView:
     # Where the arrays sit on the time axis, t = 1..T (None: one entry a point); a thinned
     # view has two entries a run of points: its lowest at its first t, its highest at its last.
     t: np.ndarray | None = None
+    # The epoch whose checkpoint this is (a run's `best`: not its last epoch), None if unsaid.
+    epoch: int | None = None
 
     def forecasts_as(self, other: ForecastView) -> bool:
         """Whether `other` forecasts the same values with the same held-out points: only then
@@ -132,7 +134,8 @@ def _saved(meta: dict, key: str, kind: type, what: str):
 
 
 def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> ForecastView:
-    """The predictions and errors of the forecast checkpoint `path` (a run directory: its best)."""
+    """The predictions and errors of the forecast checkpoint `path` (a run directory: its
+    best), and the epoch it was saved at."""
     checkpoint, model = load_forecaster(path, device)
     config, saved = checkpoint.config, checkpoint.meta.get("series")
     if not isinstance(saved, dict):
@@ -160,7 +163,9 @@ def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -
     first_test = _saved(saved, "first_test", int, "split")
     horizons = [k for k in _saved(saved, "horizons", list, "horizons") if isinstance(k, int)]
     period = saved.get("period") if isinstance(saved.get("period"), int) else None
-    return _view(model, config, series, transform, first_test, horizons, period, device)
+    view = _view(model, config, series, transform, first_test, horizons, period, device)
+    epoch = checkpoint.meta.get("epoch")
+    return replace(view, epoch=epoch if type(epoch) is int and epoch > 0 else None)
 
 
 @torch.no_grad()

@@ -13,7 +13,9 @@ Each epoch scores the held-out points k steps ahead for every k in `horizons`: t
 predicts k values on its own output (models/forecast.py `paths`), and the error is measured in
 the series' own units against the naive and seasonal-naive forecasts of the same points
 (data/series_baselines.py). The held-out points are the same for every k, so the growth of
-the error with k is measured, not a change of sample. `best` is the lowest one-step MSE.
+the error with k is measured, not a change of sample. `best` is the lowest one-step MSE, and
+the summary's table is the `best` checkpoint's (what the Forecast screen shows of the run), not
+the last epoch's.
 """
 
 from __future__ import annotations
@@ -101,6 +103,9 @@ class ForecastTask(Sharded):
         self.sample_prefix = ""
         self._baselines = baseline_errors(x, self.targets + offset, self.horizons, self.period)
         self.last_scores: dict = {}
+        # The scores of the epoch the engine keeps as `best` (the same rule: `selection`, then
+        # the held-out loss), kept in the checkpoints so a resumed run's summary has them too.
+        self.best_scores: dict = {}
 
     # -- the model --------------------------------------------------------------------------
 
@@ -115,13 +120,14 @@ class ForecastTask(Sharded):
         return hashlib.sha256(self.series.values.tobytes()).hexdigest()[:16]
 
     def check_resume(self, checkpoint: Checkpoint) -> None:
-        saved = (checkpoint.meta.get("series") or {}).get("fingerprint")
-        if saved != self._fingerprint():
+        series = checkpoint.meta.get("series") or {}
+        if series.get("fingerprint") != self._fingerprint():
             raise ConfigError(
                 f"the series {self.config.series} changed since the run started (its values "
                 "differ from the checkpoint's: the file changed, or this version of rnn-tui "
                 "reads its header or columns differently)"
             )
+        self.best_scores = _scores_from_json(series.get("best_scores"))
 
     def checkpoint_meta(self) -> dict:
         return {
@@ -134,6 +140,7 @@ class ForecastTask(Sharded):
                 "first_test": self.first_test,
                 "period": self.period,
                 "horizons": list(self.horizons),
+                "best_scores": _scores_to_json(self.best_scores),
             }
         }
 
@@ -231,6 +238,8 @@ class ForecastTask(Sharded):
             self.last_scores = self.score(model)
         finally:
             model.train()
+        if _better(self.last_scores, self.best_scores, self.horizons[0]):
+            self.best_scores = self.last_scores
         one = self.last_scores["model"][self.horizons[0]]
         metrics = {f"mse_{k}": v["mse"] for k, v in self.last_scores["model"].items()}
         metrics.update(rmse=one["rmse"], mape=one["mape"])
@@ -261,12 +270,13 @@ class ForecastTask(Sharded):
         """`best` is the lowest held-out MSE at the first horizon."""
         return metrics.get(f"mse_{self.horizons[0]}", math.inf)
 
-    def comparison(self) -> dict:
-        """Per horizon: RMSE and MAPE of the model and of each baseline, and the winner."""
-        name = self.config.model
+    def comparison(self, scores: dict | None = None) -> dict:
+        """Per horizon: RMSE and MAPE of the model (`scores`, else the last epoch's) and of
+        each baseline, and the winner."""
+        name, scores = self.config.model, self.last_scores if scores is None else scores
         table: dict = {}
         for k in self.horizons:
-            row = {name: self.last_scores.get("model", {}).get(k)}
+            row = {name: scores.get("model", {}).get(k)}
             for baseline, by_k in self._baselines.items():
                 if k in by_k:
                     row[baseline] = by_k[k]
@@ -277,8 +287,12 @@ class ForecastTask(Sharded):
     def sample(self, model) -> str:
         if not self.last_scores:
             self.evaluate(model)
+        return self._table_text(self.comparison())
+
+    def _table_text(self, table: dict) -> str:
+        """ "k=1 RMSE mlp 51.68 (naive 53.35, …; seasonal_naive wins); k=4 …" of `table`."""
         parts = []
-        for k, row in self.comparison().items():
+        for k, row in table.items():
             # Every predictor's RMSE, each named as the winner is: "seasonal_naive wins" was
             # said of a baseline whose number was never shown.
             errors = [
@@ -303,13 +317,71 @@ class ForecastTask(Sharded):
         return "" if rmse is None else f"  RMSE {rmse:.4g}"
 
     def summary(self, progress: Progress) -> dict:
-        return {
+        """The table of the checkpoint the summary names — `best`'s, else (no finite epoch)
+        the last epoch's — with its epoch; "sample" is that table's line, named so: the last
+        epoch's line disagreed with the best RMSE said beside it."""
+        if progress.best_epoch is None:
+            scores, epoch, which = self.last_scores, progress.epoch or None, "last"
+        else:  # a resume from a checkpoint that kept no scores has none to show
+            scores, epoch, which = self.best_scores, progress.best_epoch, "best"
+        table = self.comparison(scores)
+        out = {
             "series": self.series.name,
             "horizons": list(self.horizons),
             "period": self.period,
             "held_out": len(self.targets),
-            "forecast": {str(k): row for k, row in self.comparison().items()},
+            "forecast": {str(k): row for k, row in table.items()},
+            "forecast_epoch": epoch if scores else None,
         }
+        if scores:
+            out["sample"] = f"{which}, epoch {epoch}: {self._table_text(table)}"
+        return out
+
+
+def _better(scores: dict, best: dict, k: int) -> bool:
+    """Whether `scores` beat `best` by the engine's rule for `best`: a lower finite MSE at the
+    first horizon, then, on a tie, a lower held-out loss."""
+    mse = scores["model"][k]["mse"]
+    if not math.isfinite(mse):
+        return False
+    if not best:
+        return True
+    kept = best["model"][k]["mse"]
+    return mse < kept or (mse == kept and scores["val_loss"] < best["val_loss"])
+
+
+def _scores_to_json(scores: dict) -> dict | None:
+    """`scores` as a checkpoint keeps them (JSON keys are strings)."""
+    if not scores:
+        return None
+    model = {str(k): errors for k, errors in scores["model"].items()}
+    return {"val_loss": scores["val_loss"], "model": model}
+
+
+def _scores_from_json(saved) -> dict:
+    """A checkpoint's best scores back ({} when it has none: one written before they were kept,
+    whose summary then names no epoch rather than the wrong one)."""
+    if not isinstance(saved, dict) or not isinstance(saved.get("model"), dict):
+        return {}
+    try:
+        model = {int(k): _errors_from_json(e) for k, e in saved["model"].items()}
+        return {"val_loss": _number(saved["val_loss"]), "model": model}
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return {}
+
+
+def _errors_from_json(saved: dict) -> dict:
+    """{"mse", "rmse", "mape"} back: JSON writes a diverged model's inf or NaN as null."""
+    mape = saved.get("mape")
+    return {
+        "mse": _number(saved["mse"]),
+        "rmse": _number(saved["rmse"]),
+        "mape": None if mape is None else float(mape),
+    }
+
+
+def _number(value) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _rmse_text(value: float) -> str:

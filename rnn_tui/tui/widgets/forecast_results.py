@@ -2,7 +2,7 @@
 each, and the seeds' figures (d2l §8.1) from the runs' checkpoints — the data with the one-step-
 ahead predictions, the multi-step predictions fed on their own output from the first held-out
 point, the k-step-ahead predictions of one model, and a table of the held-out error per k for
-both models and the naive baselines, with which wins.
+both models and the naive baselines, with which wins (drawn by forecast_table.py).
 
 Four panels in a 2×2 grid when there is room, else one at a time (`cycle()` shows the next). The
 views are decode.forecast.ForecastView objects, computed by the screen in a worker; this widget
@@ -11,7 +11,6 @@ only draws them.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -24,9 +23,17 @@ from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.widgets import Static
 
-from rnn_tui.metrics.perplexity import FIXED_UNDER
-from rnn_tui.runs.format import fmt_mape, fmt_number
+from rnn_tui.runs.format import fmt_number
 from rnn_tui.runs.snapshot import Snapshot
+from rnn_tui.tui.widgets.forecast_table import (
+    METRIC_TITLES,
+    METRICS,
+    TABLE_FORMS,
+    checkpoints_note,
+    crosses_zero,
+    error_table,
+    verdict,
+)
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.run_line import RunLine, latest, lines_text, run_line, update_changed
 
@@ -38,166 +45,27 @@ SLOTS = (AR, LATENT)
 SLOT_COLORS = {AR: "cyan+", LATENT: "orange+"}
 DATA_COLOR = "gray"
 K_COLORS = ("cyan+", "green+", "orange+", "magenta+", "blue+", "red+", "cyan", "orange")
-BASELINES = (("naive", "naive"), ("seasonal_naive", "season"))  # (errors key, short name)
-SAID = {"naive": "naive", "seasonal_naive": "seasonal naive"}  # in the verdict's sentences
-METRICS = ("mse", "rmse", "mape")
-METRIC_TITLES = {"mse": "MSE", "rmse": "RMSE", "mape": "MAPE %"}
 PANELS = ("fc-plot-one", "fc-plot-multi", "fc-plot-k", "fc-table")
 GRID_MIN_WIDTH = 80
 GRID_MIN_HEIGHT = 28
 
 
 def progress_line(slot: str, snap: Snapshot | None) -> RunLine:
-    """ "█ AR  mlp  ▰▰▰▰▱▱ ▶ running · epoch 3/5 · loss 0.041 · held-out 0.043 · NAME"."""
+    """ "█ AR  mlp  ▰▰▰▰▱▱ ▶ running · epoch 3/5 · loss 0.041 · held-out RMSE 0.21 · NAME":
+    the latest epoch's training loss (in the model's units) and held-out one-step RMSE in the
+    series' own units, as the table's are ("held-out 0.3127", the held-out loss in scaled
+    units, sat above a table of the best checkpoint's MSE in passengers²)."""
     parts = []
     if snap is not None and snap.loss is not None:
         parts.append(f"loss {fmt_number(snap.loss)}")
+    rmse = latest(snap, "rmse") if snap is not None else None
     val = latest(snap, "val_loss") if snap is not None else None
-    if val is not None:
-        parts.append(f"held-out {fmt_number(val)}")
+    if rmse is not None:
+        parts.append(f"held-out RMSE {fmt_number(rmse)}")
+    elif val is not None:  # a run whose epochs record no RMSE: its loss, named as one
+        parts.append(f"held-out loss {fmt_number(val)}")
     label = "AR     " if slot == AR else "latent "
     return run_line(label, SLOT_COLORS[slot], snap, parts, "no run: s starts, o opens one")
-
-
-def _fmt(metric: str, value: float | None, digits: int = 4) -> str:
-    """`value` in `digits` significant figures; MAPE with one decimal; from a million on, with
-    an exponent (a diverged model's MSE of 3.4e28 took 29 digits)."""
-    if value is None or not math.isfinite(value):
-        return "–"
-    if abs(value) >= FIXED_UNDER:  # as many significant digits as the table's form allows
-        return f"{value:.{max(0, digits - 2)}e}"
-    if metric == "mape":
-        return fmt_mape(value)
-    # Series in the thousands (passengers squared): whole numbers, not 1.431e+04.
-    return f"{value:.0f}" if abs(value) >= 10 ** (digits - 1) else f"{value:.{digits}g}"
-
-
-def error_rows(
-    views: Mapping[str, ForecastView], period: bool = True
-) -> tuple[list[tuple[str, str]], list[int]]:
-    """The table's columns — (key into a view's errors, heading): each model, then the
-    baselines of the first view, the seasonal one with its period m (`period`) — and the
-    horizons every view has."""
-    columns = [(v.model, v.model) for v in views.values()]
-    horizons = sorted(set.intersection(*(set(v.errors) for v in views.values())))
-    first = next(iter(views.values()))
-    for key, heading in BASELINES:
-        if any(key in first.errors[k] for k in horizons):
-            if key == "seasonal_naive" and first.period and period:
-                heading = f"season m={first.period}"  # which season it repeats
-            columns.append((key, heading))
-    return columns, horizons
-
-
-def _said(name: str, period: int | None) -> str:
-    """A predictor as sentences name it: "seasonal naive (m=12)"."""
-    if name == "seasonal_naive" and period:
-        return f"seasonal naive (m={period})"
-    return SAID.get(name, name)
-
-
-def no_season(views: Mapping[str, ForecastView]) -> str:
-    """Why the table has no seasonal-naive column ("" when it has one)."""
-    columns, _ = error_rows(views)
-    if any(key == "seasonal_naive" for key, _ in columns):
-        return ""
-    period = next(iter(views.values())).period
-    if period is None:
-        return "no season found: no seasonal-naive baseline"
-    return f"season m={period} is longer than the history: no seasonal-naive baseline"
-
-
-def crosses_zero(views: Mapping[str, ForecastView]) -> bool:
-    """Whether the series reaches 0 or changes sign: MAPE divides by values near 0 there."""
-    values = next(iter(views.values())).series.values
-    return len(values) > 0 and float(values.min()) <= 0 <= float(values.max())
-
-
-def _row_errors(views: Mapping[str, ForecastView], k: int) -> dict[str, dict]:
-    first = next(iter(views.values()))
-    row = {name: e for name, e in first.errors[k].items() if name in dict(BASELINES)}
-    for view in views.values():
-        if view.model in view.errors[k]:
-            row[view.model] = view.errors[k][view.model]
-    return row
-
-
-def best_of(row: Mapping[str, dict], metric: str = "rmse") -> str | None:
-    """The predictor with the lowest `metric` (the forecast metrics' `winner` rule, by RMSE:
-    MSE ranks as RMSE does); MAPE left out where it is undefined."""
-    scored = {
-        n: e[metric]
-        for n, e in row.items()
-        if isinstance(e.get(metric), int | float) and math.isfinite(e[metric])
-    }
-    return min(scored, key=lambda n: (scored[n], n)) if scored else None
-
-
-# The table's forms, widest first: the first that fits is drawn (a narrower one cut its cells
-# to "0.04…"): the season's m named in its heading, then in the verdict only; one space between
-# columns; fewer significant figures.
-TABLE_FORMS = ((4, True, 2), (4, False, 2), (4, False, 1), (3, False, 1), (2, False, 1))
-
-
-def error_table(
-    views: Mapping[str, ForecastView],
-    metric: str,
-    digits: int = 4,
-    period: bool = True,
-    gap: int = 2,
-) -> Table:
-    """Held-out `metric` per horizon k (rows) for each model and baseline (columns), and the
-    winner by that metric; `digits` significant figures, the season's m in its heading
-    (`period`), `gap` spaces between columns."""
-    columns, horizons = error_rows(views, period)
-    padding = (0, 1) if gap == 2 else (0, 1, 0, 0)
-    table = Table(box=None, pad_edge=False, padding=padding, header_style="bold", expand=False)
-    table.add_column("k", justify="right")
-    for _, heading in columns:
-        table.add_column(heading, justify="right")
-    table.add_column("best")
-    for k in horizons:
-        row = _row_errors(views, k)
-        best = best_of(row, metric)
-        cells = [
-            Text(
-                _fmt(metric, row[key][metric], digits) if key in row else "–",
-                style="bold green" if key == best else "",
-            )
-            for key, _ in columns
-        ]
-        label = dict(BASELINES).get(best) or dict(columns).get(best, "–") if best else "–"
-        table.add_row(str(k), *cells, Text(label, style="green"))
-    return table
-
-
-def _in_metric(errors: Mapping[str, float], metric: str) -> str:
-    shown = _fmt(metric, errors.get(metric))
-    return shown + "%" if metric == "mape" and shown != "–" else shown
-
-
-def verdict(views: Mapping[str, ForecastView], metric: str = "rmse") -> Text:
-    """Plainly, who wins by `metric` one step ahead and at the longest horizon, with every
-    predictor's error in that same metric (the table's)."""
-    _, horizons = error_rows(views)
-    period = next(iter(views.values())).period
-    text = Text()
-    for k in dict.fromkeys((horizons[0], horizons[-1])) if horizons else ():
-        row = _row_errors(views, k)
-        best = best_of(row, metric)
-        if best is None:
-            continue
-        others = ", ".join(
-            f"{_said(n, period)} {_in_metric(row[n], metric)}" for n in row if n != best
-        )
-        text.append(f"k = {k}: ", style="bold")
-        title = METRIC_TITLES[metric].split()[0]
-        text.append(f"{_said(best, period)} wins by {title}", style="bold green")
-        text.append(f" — {_in_metric(row[best], metric)}" + (f" (vs {others})" if others else ""))
-        text.append("\n")
-    if no_season(views):
-        text.append(no_season(views) + "\n", style="dim")
-    return text
 
 
 class ForecastResults(Vertical):
@@ -347,6 +215,7 @@ class ForecastResults(Vertical):
                 self._fitted_table(widget.size.width),
                 Text(),
                 verdict(self.views, self.metric),
+                checkpoints_note(self.views),
             )
         )
 
