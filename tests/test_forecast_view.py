@@ -14,6 +14,8 @@ from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.config import Config
 from rnn_tui.train.engine import Trainer
 
+RECORDED_GRU = "forecast-gru-recorded"
+
 
 @pytest.fixture(scope="module")
 def seeds_run(tmp_path_factory):
@@ -137,3 +139,29 @@ def test_a_run_line_keeps_its_held_out_score_beside_the_side_panel() -> None:
         shown.truncate(width, overflow="ellipsis")
         assert "held-out" in shown.plain and cell_len(shown.plain) <= width, shown.plain
     assert "5/5 · held-out" in line.fitted(41).plain
+
+
+def test_a_long_runs_line_keeps_its_whole_score_in_the_narrowest_widths() -> None:
+    # At 80 × 24 beside the side panel (40 cells) a 300-epoch run's line read
+    # "● · 201/300 · held-out 0…": the padding, the slot and the epoch count give way first.
+    from dataclasses import replace
+
+    from rich.cells import cell_len
+
+    from rnn_tui.runs.follow import RunFollower
+    from rnn_tui.runs.format import fmt_number
+    from rnn_tui.tui.widgets.forecast_results import LATENT, progress_line
+
+    follower = RunFollower(Path(__file__).parent / "fixtures" / "recorded-forecast" / RECORDED_GRU)
+    follower.poll()
+    snap = replace(follower.snapshot(), status="running", epoch=201, epochs=300)
+    rmse = follower.snapshot().series["rmse"][1][-1]
+    score = f"held-out RMSE {fmt_number(rmse)}"
+    line = progress_line(LATENT, snap)
+    for width in range(33, 61):
+        shown = line.fitted(width)
+        shown.truncate(width, overflow="ellipsis")
+        assert score in shown.plain and cell_len(shown.plain) <= width, (width, shown.plain)
+        assert f"{score}…" not in shown.plain  # the ellipsis reads as part of the number
+        if width >= 42:  # the epoch count goes last
+            assert "201/300" in shown.plain, (width, shown.plain)

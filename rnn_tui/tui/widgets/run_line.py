@@ -32,15 +32,19 @@ def latest(snap: Snapshot, series: str) -> float | None:
 class RunLine:
     """One run's line, drawn as full as the width allows: its fullest form, then without the
     status word (its mark stays), then with a shorter bar, then without the bar or the word
-    "epoch", then with fewer scores (the last, held-out, stays). The form chosen is the first whose
-    part before the run's name fits; the name, last, is what an ellipsis cuts. At 80 columns
-    the full form cut the held-out score ("· held-out …")."""
+    "epoch", then with fewer scores (the last, held-out, stays), then with the slot and model
+    unpadded, without the slot (its colour stays), without the epoch count. The form chosen is
+    the first whose part before the run's name fits; the name, last, is what an ellipsis cuts.
+    At 80 columns the full form cut the held-out score ("· held-out …"), and beside the side
+    panel the narrowest one did still ("● · 201/300 · held-out 0…")."""
 
     forms: tuple[tuple[Text, int], ...]  # (line, cells before the name), fullest first
 
     def fitted(self, width: int) -> Text:
         for text, core in self.forms:
-            if core <= width:
+            # The ellipsis that cuts the name takes a cell, and one more keeps it off the
+            # score: a core exactly as wide lost its last digit ("held-out RMSE 0.201…").
+            if cell_len(text.plain) <= width or core + 2 <= width:
                 return text
         return self.forms[-1][0]
 
@@ -79,12 +83,15 @@ def run_line(
     forms = []
     # Fullest first; then the status word, bar cells, the bar, the word "epoch" and the first
     # scores give way, the last score (the held-out one) staying: beside the side panel at 80
-    # columns the line was cut at "· l…", its scores all gone.
-    shapes = [(BAR, True, True, 0), (BAR, False, True, 0), (NARROW_BAR, False, True, 0)]
-    shapes += [(0, False, False, dropped) for dropped in range(max(len(parts), 1))]
-    for bar, word, long_epoch, dropped in shapes:
-        text = _line_start(label, color)
-        _append_run(text, color, snap, parts[dropped:], bar, word, long_epoch)
+    # columns the line was cut at "· l…", its scores all gone. Then (squeeze) the padding that
+    # lines the slots up, the slot's name and the epoch count go, the score still staying.
+    last = max(len(parts) - 1, 0)
+    shapes = [(BAR, True, True, 0, 0), (BAR, False, True, 0, 0), (NARROW_BAR, False, True, 0, 0)]
+    shapes += [(0, False, False, dropped, 0) for dropped in range(last + 1)]
+    shapes += [(0, False, False, last, squeeze) for squeeze in (1, 2, 3)]
+    for bar, word, long_epoch, dropped, squeeze in shapes:
+        text = _line_start(label, color, squeeze)
+        _append_run(text, color, snap, parts[dropped:], bar, word, long_epoch, squeeze)
         core = cell_len(text.plain)
         text.append(f" · {snap.name}", style="dim")
         if snap.status in ("failed", "died") and snap.message:
@@ -93,10 +100,12 @@ def run_line(
     return RunLine(tuple(forms))
 
 
-def _line_start(label: str, color: str) -> Text:
+def _line_start(label: str, color: str, squeeze: int = 0) -> Text:
+    """The colour block and the slot's `label`: unpadded from `squeeze` 1, gone from 2."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("█ ", style=RUN_STYLES[color])
-    text.append(label, style="bold")
+    if squeeze < 2:
+        text.append(label if squeeze < 1 else label.rstrip() + " ", style="bold")
     return text
 
 
@@ -108,9 +117,12 @@ def _append_run(
     bar: int,
     word: bool,
     long_epoch: bool = True,
+    squeeze: int = 0,
 ) -> None:
+    """The model, bar, status and `parts`; the model unpadded from `squeeze` 1, the epoch
+    count gone from 3."""
     mark, style = STATUS_MARKS.get(snap.status, ("?", "dim"))
-    text.append(f"{snap.model_label:<5}", style="bold")
+    text.append(f"{snap.model_label:<5}" if squeeze < 1 else snap.model_label, style="bold")
     done = max(0.0, min(1.0, snap.progress))
     filled = round(done * bar)
     if bar:
@@ -120,7 +132,8 @@ def _append_run(
     text.append(f"{mark} {snap.status}" if word else mark, style=style)
     epochs = snap.epochs if snap.epochs is not None else "?"
     epoch = f"epoch {snap.epoch}/{epochs}" if long_epoch else f"{snap.epoch}/{epochs}"
-    text.append(" · " + " · ".join([epoch, *parts]))
+    shown = [*parts] if squeeze >= 3 else [epoch, *parts]
+    text.append(" · " + " · ".join(shown) if shown else "")
 
 
 def lines_text(lines: Sequence[RunLine]) -> RunLines:
