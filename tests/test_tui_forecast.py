@@ -652,6 +652,30 @@ async def test_the_error_table_fits_its_numbers_beside_the_side_panel(
             await pilot.press("t")
 
 
+async def test_with_one_model_m_is_not_offered_and_says_why(saved, tui, forecast_app) -> None:
+    # Latent model none: only the MLP's forecast. "m: other" was offered and did nothing.
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await pilot.press("o")
+        await tui.settle(pilot)
+        mlp = str((saved / "forecast-mlp-recorded").resolve())
+        screen.query_one("#run-list", SelectionList).select(mlp)
+        await wait_for(pilot, screen, lambda: set(screen.views) == {"ar"})
+        await tui.settle(pilot)
+        plot = screen.query_one("#fc-plot-k", LinePlot)
+        assert plot.plot_title == "k-step ahead, mlp"
+        await pilot.press("escape")
+        screen.set_focus(None)
+        await pilot.press("m")
+        await pilot.pause()
+        assert plot.plot_title == "k-step ahead, mlp"
+        assert pilot.app.notified[-1] == (
+            "only mlp has a forecast: no other model's k-step predictions",
+            "information",
+        )
+
+
 async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecast_app) -> None:
     async with forecast_app().run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)

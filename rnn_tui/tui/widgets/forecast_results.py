@@ -172,14 +172,21 @@ class ForecastResults(Vertical):
             ]
         )
 
+    def _k_slot(self) -> str | None:
+        """The slot whose k-step predictions are drawn: `k_model`'s, else the one shown."""
+        return self.k_model if self.k_model in self.views else next(iter(self.views), None)
+
     def _plot_k(self) -> None:
         plot = self.query_one("#fc-plot-k", LinePlot)
-        view = self.views.get(self.k_model) or next(iter(self.views.values()), None)
-        if view is None:
+        slot = self._k_slot()
+        if slot is None:
             plot.plot_title = "k-step ahead"
             plot.set_series([])
             return
-        plot.plot_title = f"k-step ahead, {view.model} (m: other)"
+        view = self.views[slot]
+        # `m` is offered only where it changes the plot: with one model it silently did nothing.
+        other = " (m: other)" if len(self.views) > 1 else ""
+        plot.plot_title = f"k-step ahead, {view.model}{other}"
         plot.xlabel = "t"
         plot.set_series(
             [
@@ -238,8 +245,16 @@ class ForecastResults(Vertical):
         self._table()
         return self.metric
 
-    def other_model(self) -> str:
-        self.k_model = LATENT if self.k_model == AR else AR
+    def other_model(self) -> str | None:
+        """Draw the other model's k-step predictions; None, said in a notification, when there
+        is no other model's forecast (latent model none: only the MLP trained)."""
+        shown = self._k_slot()
+        others = [slot for slot in self.views if slot != shown]
+        if not others:
+            model = self.views[shown].model if shown else "no model"
+            self.notify(f"only {model} has a forecast: no other model's k-step predictions")
+            return None
+        self.k_model = others[0]
         self._plot_k()
         return self.k_model
 
