@@ -228,6 +228,19 @@ def test_unscaled_values_too_large_for_the_models_say_scale_auto_works(tmp_path,
     assert "difference or scale" not in err
 
 
+def test_an_unscaled_series_that_diverges_is_told_to_scale_first(tmp_path, capsys):
+    # Values of 1e16 pass the float32 check, but their squared errors overflow: "--lr" alone
+    # pointed away from the cause.
+    csv = tmp_path / "big16.csv"
+    values = 1e16 * (1 + 0.5 * np.sin(np.arange(300) / 5))
+    csv.write_text("v\n" + "\n".join(f"{v:.6e}" for v in values) + "\n")
+    args = ["train", "--task", "forecast", "--series", str(csv), "--epochs", "2"]
+    code, _, err = call([*args, "--scale", "off", "--run-dir", str(tmp_path / "off")], capsys)
+    assert code == 1 and "the series is unscaled, its values up to 1.5e+16: try --scale auto" in err
+    code, _, err = call([*args, "--run-dir", str(tmp_path / "auto")], capsys)
+    assert code == 0, err
+
+
 def test_resume_refuses_a_changed_series(tmp_path, capsys):
     csv = tmp_path / "s.csv"
     values = np.sin(np.arange(200) / 5) + 2

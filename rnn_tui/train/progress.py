@@ -195,8 +195,9 @@ def check_loss(mean_loss: float, epoch: int, task=None, norms: float = 0.0) -> N
     has appeared yet; told as the perplexity's only where the task reports one). A forecast's
     mean squared error is in the series' units squared: an unscaled series of values near 100
     starts above 709. Also when a gradient norm was not finite (`norms`, their sum over the
-    epoch's minibatches so far)."""
-    advice = "try a smaller --lr or --clip"
+    epoch's minibatches so far). A task may know better advice (`divergence_advice`: an
+    unscaled forecast series)."""
+    advice = getattr(task, "divergence_advice", None) or "try a smaller --lr or --clip"
     if math.isnan(mean_loss) or math.isinf(mean_loss):
         kind = "nan" if math.isnan(mean_loss) else "inf"
         raise NonFiniteLoss(f"loss became {kind} in epoch {epoch}: {advice}")

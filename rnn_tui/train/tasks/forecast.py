@@ -164,6 +164,16 @@ class ForecastTask(Sharded):
             f"{self.num_batches:,} minibatches of {cfg.batch_size}"
         )
 
+    @property
+    def divergence_advice(self) -> str | None:
+        """For a series left unscaled whose values reach 1,000 or more: scaling, before --lr.
+        Its squared errors and their gradients overflow float32 long before its values do."""
+        t, top = self.transform, float(np.max(np.abs(self.z_values), initial=0.0))
+        if (t.mean, t.std) != (0.0, 1.0) or not top >= 1e3:
+            return None
+        advice = "try --scale auto, or a smaller --lr or --clip"
+        return f"the series is unscaled, its values up to {top:.3g}: {advice}"
+
     def notes(self) -> list[str]:
         t = self.transform
         steps = [name for name, on in (("log", t.log), ("differenced", t.diff)) if on]
