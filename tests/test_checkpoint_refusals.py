@@ -75,7 +75,7 @@ def test_a_tensor_file_larger_than_the_memory_available_is_refused_unread(tmp_pa
 
 def test_a_tensor_file_larger_than_ulimit_v_allows_is_refused_naming_it(tmp_path):
     # 8 GB under `ulimit -v 6000000` ended in "out of memory in generate", naming no file.
-    path = sparse_beside_json(tmp_path, 2**30, size=2**30)
+    path = sparse_beside_json(tmp_path, 4 * 2**30, size=4 * 2**30)
     child = (
         "import resource, sys\n"
         "from pathlib import Path\n"
@@ -98,8 +98,40 @@ def test_a_tensor_file_larger_than_ulimit_v_allows_is_refused_naming_it(tmp_path
         timeout=120,
         env=env,
     )
-    assert out.stdout.startswith(f"checkpoint tensors {path} is 1.0 GiB, more than the "), out
-    assert out.stdout.strip().endswith(" limit (what ulimit -v leaves to read it into)"), out
+    assert out.stdout.startswith(f"checkpoint tensors {path} is 4.0 GiB, more than the "), out
+    assert out.stdout.strip().endswith(" limit (ulimit -v to read it into)"), out
+
+
+def test_a_read_that_runs_out_of_memory_names_the_file(tmp_path, monkeypatch):
+    # Under the limits, yet the memory was not there: "out of memory in generate" named nothing.
+    path = sparse_beside_json(tmp_path, 2**20, size=2**20)
+
+    read_bytes = store.read_bytes
+
+    def no_memory(path, **kwargs):
+        if kwargs.get("what") == "checkpoint tensors":
+            raise MemoryError
+        return read_bytes(path, **kwargs)
+
+    monkeypatch.setattr(store, "read_bytes", no_memory)
+    with pytest.raises(CheckpointError) as info:
+        store.read_pair(tmp_path / "x.json")
+    assert str(info.value) == (
+        f"checkpoint tensors {path} (1.0 MiB) do not fit in the memory this process has left "
+        "to read them into"
+    )
+
+
+def test_a_limit_is_not_lowered_by_what_the_process_has_mapped(monkeypatch):
+    # A 24.6 MiB checkpoint loaded with 20 MiB of address space to spare (the allocator reuses
+    # what the process holds): the limit itself bounds a read, not the room left under it.
+    monkeypatch.setattr(memory, "system_available", lambda: 2**40)
+    unlimited = memory.resource.RLIM_INFINITY
+    limits = {memory.resource.RLIMIT_AS: (3 * 2**30, unlimited)}
+    monkeypatch.setattr(
+        memory.resource, "getrlimit", lambda which: limits.get(which, (unlimited, unlimited))
+    )
+    assert memory.allocatable() == (3 * 2**30, "ulimit -v")
 
 
 @pytest.mark.parametrize("name", ["plain.zip", "x.safetensors", "x.json"])
@@ -155,3 +187,17 @@ def test_a_link_to_a_checkpoint_s_json_reads_the_tensor_file_beside_its_target(t
     shutil.copyfile(LM.with_suffix(".json"), copy / "c.json")
     shutil.copyfile(LM, copy / "c.safetensors")
     assert load_checkpoint(copy / "c.json").tensors_path == copy / "c.safetensors"
+
+
+def test_a_pair_of_links_into_separate_stores_reads_the_link_beside_the_json(tmp_path):
+    # Every file a link into its own object folder (as annexed or tracked data is laid out):
+    # the tensor file's link is beside the JSON's, not beside its target.
+    objects, work = tmp_path / "objects", tmp_path / "work"
+    for folder in (objects / "a", objects / "b", work):
+        folder.mkdir(parents=True)
+    shutil.copyfile(LM.with_suffix(".json"), objects / "a" / "OBJ1")
+    shutil.copyfile(LM, objects / "b" / "OBJ2")
+    (work / "tm.json").symlink_to(objects / "a" / "OBJ1")
+    (work / "tm.safetensors").symlink_to(objects / "b" / "OBJ2")
+    assert load_checkpoint(work / "tm.json").tensors_path == work / "tm.safetensors"
+    assert load_checkpoint(work / "tm.safetensors").tensors_path == work / "tm.safetensors"

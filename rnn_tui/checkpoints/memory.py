@@ -31,33 +31,21 @@ def system_available() -> int | None:
         return None
 
 
-def _mapped() -> tuple[int, int] | None:
-    """(address space, data segment) this process has mapped, in bytes (Linux's statm)."""
-    try:
-        with open("/proc/self/statm", encoding="ascii") as f:
-            fields = f.read().split()
-        page = os.sysconf("SC_PAGE_SIZE")
-        return int(fields[0]) * page, int(fields[5]) * page
-    except (OSError, ValueError, IndexError, AttributeError):
-        return None
-
-
 def allocatable() -> tuple[int, str] | None:
-    """(bytes, what bounds them) this process could still allocate: the system's available
-    memory, or less under an address-space or data limit (`ulimit -v`, `ulimit -d`) after what
-    is mapped already; None when none of them can be told."""
+    """(bytes, what bounds them) a read into memory cannot exceed: the system's available
+    memory, or an address-space or data limit (`ulimit -v`, `ulimit -d`) where lower; None
+    when none of them can be told. A limit is taken whole, not less what is mapped already:
+    the allocator serves part of a read from memory the process holds (a 24.6 MiB file loaded
+    with 20 MiB of address space to spare), so a read that fits under the limit is tried."""
     bounds: list[tuple[int, str]] = []
     available = system_available()
     if available is not None:
         bounds.append((available, "the memory available"))
-    mapped = _mapped() or (0, 0)  # not told: the whole limit
-    limits = ()
     if resource is not None:
-        limits = ((resource.RLIMIT_AS, mapped[0], "-v"), (resource.RLIMIT_DATA, mapped[1], "-d"))
-    for limit, used, flag in limits:
-        soft, _ = resource.getrlimit(limit)
-        if soft != resource.RLIM_INFINITY:
-            bounds.append((max(soft - used, 0), f"what ulimit {flag} leaves"))
+        for limit, flag in ((resource.RLIMIT_AS, "-v"), (resource.RLIMIT_DATA, "-d")):
+            soft, _ = resource.getrlimit(limit)
+            if soft != resource.RLIM_INFINITY:
+                bounds.append((soft, f"ulimit {flag}"))
     return min(bounds) if bounds else None
 
 

@@ -236,8 +236,8 @@ def check_identity(json_path: Path, meta: dict) -> None:
 
 
 def tensors_path_of(json_path: Path, meta: dict) -> Path:
-    """The tensor file a checkpoint's JSON names, in the JSON's own folder, where a link to the
-    JSON points (a name with a folder in it, or another file type, is refused: a JSON cannot
+    """The tensor file a checkpoint's JSON names, in the JSON's own folder, else where a link to
+    the JSON points (a name with a folder in it, or another file type, is refused: a JSON cannot
     point elsewhere)."""
     name = meta.get("tensors_file")
     if name is None:
@@ -249,7 +249,17 @@ def tensors_path_of(json_path: Path, meta: dict) -> Path:
         or name.startswith(".")
     ):
         raise CheckpointError(f"checkpoint {json_path} names a bad tensor file: {quoted(name)}")
-    json_path = Path(os.path.realpath(json_path))  # a link's target is saved beside its pair
+    path = _beside(json_path, name)
+    if not os.path.lexists(path):
+        # A link to a JSON whose pair was not linked beside it: the pair is beside its target
+        # (where every file is a link into its own store, the tensor file's link is beside).
+        target = _beside(Path(os.path.realpath(json_path)), name)
+        if os.path.lexists(target):
+            return target
+    return path
+
+
+def _beside(json_path: Path, name: str) -> Path:
     path = json_path.parent / name
     own = json_path.with_suffix(".safetensors")
     # lexists, not is_file: a FIFO or folder there is named (read_bytes refuses it), where
@@ -278,6 +288,10 @@ def _tensor_limit() -> tuple[int, str]:
     if free is None or free[0] >= MAX_TENSOR_BYTES:
         return MAX_TENSOR_BYTES, ""
     return free[0], f" ({free[1]} to read it into)"
+
+
+def _size_text(st: os.stat_result | None) -> str:
+    return "of unknown size" if st is None else f"{st.st_size / 2**20:,.1f} MiB"
 
 
 def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
@@ -309,6 +323,11 @@ def read_pair(json_path: Path) -> tuple[Path, dict, bytes]:
                 limit_hint=hint,
                 pipes=False,
             )
+        except MemoryError:
+            raise CheckpointError(
+                f"checkpoint tensors {tensors_path} ({_size_text(st)}) do not fit in the memory "
+                "this process has left to read them into"
+            ) from None
         except FileProblem as exc:
             if not tensors_path.exists() and attempt + 1 < _READ_ATTEMPTS:
                 continue  # a save replaced it since the JSON was read: read the JSON again
