@@ -88,6 +88,14 @@ async def test_sorting_moves_the_rows_and_a_refresh_of_the_same_runs_builds_noth
         assert "▲" in labels[table.get_column_index("tokens_per_s")]
         assert names(table)[table.cursor_row] == "lm-gru-recorded"  # the cursor kept its run
         assert built == []
+        # Each column as wide as built anew: the mark's room left with it.
+        await pilot.press("greater_than_sign")
+        moved = [c.content_width for c in table.ordered_columns]
+        monkeypatch.undo()
+        table._given = table._shown = None
+        table.show(screen.runs.entries(), dict(table._colors))
+        await pilot.pause()  # the widths of added rows are measured when the table is idle
+        assert moved == [c.content_width for c in table.ordered_columns]
         assert not tui.errors(pilot.app)
 
 

@@ -129,16 +129,22 @@ class RunsTable(SteadyTable):
         by_path = {row[0]: row for row in rows}
         rows = tuple(by_path[p] for p in sorted(by_path, key=place.__getitem__))
         self._shown = (keys, self.sort_key, self.descending, rows)
-        wider = False
+        resized = False
         for key in keys:
             column = self.columns[ColumnKey(key)]
-            column.label = Text(self._title(key))
-            if column.label.cell_len > column.content_width:  # the sort mark added
-                column.content_width, wider = column.label.cell_len, True
+            title = self._title(key)
+            if title == column.label.plain:
+                continue
+            # The sort mark came or went: the column as wide as its title or widest cell.
+            column.label = Text(title)
+            cells = (cell.cell_len for cell in self.get_column(key))
+            width = max(column.label.cell_len, *cells)
+            resized |= width != column.content_width
+            column.content_width = width
         # The swatch+name cell of each row is its own object, so it tells the rows apart.
         rank = {id(self.get_cell(p, keys[0])): place[p] for p in by_path}
         self.sort(keys[0], key=lambda cell: rank[id(cell)])
-        if wider:
+        if resized:
             self._require_update_dimensions = True
         if path is not None and path in place:
             self.move_cursor(row=self.get_row_index(path))
