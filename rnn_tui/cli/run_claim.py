@@ -150,6 +150,30 @@ def claim_new(folder: Path):
     return run_dir
 
 
+def claim_run(trainer, config, args, claimed):
+    """The run directory this process of `rnn-tui train` writes once its trainer is prepared:
+    rank 0's, `claimed` (a resumed run's, claimed before torch loaded) or claimed now (RunError
+    when it cannot be: --run-dir or a new folder under the runs root), or the other ranks'
+    NullRun."""
+    from rnn_tui.runs.rundir import RunDir, default_runs_root, new_run_dir
+
+    if not trainer.dist.writer:
+        # torchrun's other ranks: rank 0 writes the run (train/distributed.py).
+        from rnn_tui.train.distributed import NullRun
+
+        return NullRun()
+    if args.resume is not None:
+        return claimed
+    if args.run_dir is not None:
+        return claim_new(Path(args.run_dir).absolute())
+    model = config.get("model")
+    if model and config.get("bidirectional") is True:
+        model += "-bidir"  # told apart from the one-way run beside it
+    run_dir = RunDir(new_run_dir(default_runs_root(), prefix=config.task, model=model))
+    run_dir.claim()
+    return run_dir
+
+
 def check_no_foreign_files(folder: Path) -> None:
     """RunError when `folder` holds files that are not a run's: config.json and checkpoints were
     written beside the user's own files (and a later removal of the run would take them). A

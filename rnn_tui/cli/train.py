@@ -31,8 +31,8 @@ from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
 from rnn_tui.cli.run_claim import (
     being_trained,
     checkpoints_problem,
-    claim_new,
     claim_resumed,
+    claim_run,
     has_checkpoint,
     held_message,
     holds_run,
@@ -191,14 +191,13 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
     from rnn_tui.runs.process import FOLLOWED_ENV
-    from rnn_tui.runs.rundir import RunDir, RunError, default_runs_root, new_run_dir
+    from rnn_tui.runs.rundir import RunError
     from rnn_tui.train.config import Config, ConfigError
     from rnn_tui.train.engine import Trainer
     from rnn_tui.train.preparing import reporting
 
     bad_input = (DataError, ModelError, CheckpointError, DeviceError, ConfigError, RunError)
     checkpoint = None
-    run_dir = claimed
     # Before torch computes anything (loading a checkpoint, a corpus): its worker threads start
     # then, and keep the denormal setting they start with.
     prepare_device_early(given.get("device"))
@@ -221,23 +220,21 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
             waits = preparing.waiting_notice(os.environ.get(FOLLOWED_ENV) == "1")
             with waits:
                 trainer = Trainer(config, resume=checkpoint)
-        # Claimed after every input check (a refused run creates no folder), before any write.
-        if not trainer.dist.writer:
-            # torchrun's other ranks: rank 0 writes the run (train/distributed.py).
-            from rnn_tui.train.distributed import NullRun
-
-            run_dir = NullRun()
-        elif args.resume is None and args.run_dir is not None:
-            run_dir = claim_new(Path(args.run_dir).absolute())
-        elif args.resume is None:
-            model = config.get("model")
-            if model and config.get("bidirectional") is True:
-                model += "-bidir"  # told apart from the one-way run beside it
-            folder = new_run_dir(default_runs_root(), prefix=config.task, model=model)
-            run_dir = RunDir(folder)
-            run_dir.claim()
     except bad_input as exc:
         return fail(str(exc))
+    try:
+        # Claimed after every input check (a refused run creates no folder), before any write.
+        run_dir, refused = claim_run(trainer, config, args, claimed), ""
+    except bad_input as exc:
+        run_dir, refused = None, str(exc)
+    if trainer.dist.active and trainer.dist.any(bool(refused)):
+        # Every rank learns here that rank 0 refused the run (a folder it cannot create, one
+        # another job claimed first): the others met its exit in DDP's first collective, a
+        # traceback each. Rank 0 says why; the others end quietly (`fail`).
+        trainer.dist.close()
+        return fail(refused)
+    if refused:
+        return fail(refused)
     try:
         return _train_claimed(args, trainer, run_dir)
     finally:
