@@ -1,11 +1,16 @@
 """Steering a data-parallel run (train/distributed.py, control.py, cli/train.py) under
-`torchrun --nproc_per_node 2` on the CPU: a run rank 0 refuses after the ranks joined."""
+`torchrun --nproc_per_node 2` on the CPU: a run rank 0 refuses after the ranks joined, and a
+signal sent to a rank other than 0."""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 import torch.distributed as dist
@@ -16,6 +21,8 @@ TINY = [
     "--model", "gru", "--hidden", "16", "--batch-size", "8", "--sample-every", "0",
     "--device", "cpu",
 ]  # fmt: skip
+# Long enough to be steered while it trains: a stop ends it.
+LONG = [*TINY, "--max-tokens", "all", "--batch-size", "2", "--num-steps", "5", "--epochs", "50"]
 
 
 def _env(**extra: str) -> dict:
@@ -28,6 +35,36 @@ def _command(*args: str, program: tuple[str, ...] = ("-m", "rnn_tui")) -> list[s
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
         *program, "train", *args,
     ]  # fmt: skip
+
+
+def _status(run: Path) -> dict:
+    try:
+        return json.loads((run / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _wait(proc: subprocess.Popen, what: str, ready, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert proc.poll() is None, f"ended before {what}: {proc.communicate()[1][-3000:]}"
+        assert time.monotonic() < deadline, f"no {what} in {seconds} s"
+        time.sleep(0.2)
+
+
+def _training(run: Path) -> bool:
+    metrics = run / "metrics.jsonl"
+    return '"event": "path"' in (metrics.read_text() if metrics.exists() else "")
+
+
+def _rank_pid(parent: int, rank: int) -> int:
+    """The pid of torchrun `parent`'s worker of `rank` (read from its environment)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    for pid in children:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        if f"RANK={rank}".encode() in environ:
+            return int(pid)
+    raise AssertionError(f"no rank {rank} among {children}")
 
 
 @pytest.mark.parametrize("where", ["runs-root-is-a-file", "run-dir-cannot-be-made"])
@@ -45,3 +82,26 @@ def test_a_run_rank_0_refuses_after_joining_is_its_one_line(where, tmp_path):
     assert len(ours) == 1 and ours[0].startswith("rnn-tui: error: "), done.stderr
     assert "afile" in ours[0]
     assert "[rank1]" not in done.stderr and "rnn_tui/" not in done.stderr, done.stderr
+
+
+def test_a_signal_to_another_rank_is_named_and_its_exit_status(tmp_path):
+    # A SIGTERM to rank 1 stopped the run as "(request)", every rank exiting 0.
+    run = tmp_path / "run"
+    proc = subprocess.Popen(
+        _command(*LONG, "--run-dir", str(run), "--json"), env=_env(), start_new_session=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait(proc, "training", lambda: _training(run))
+        os.kill(_rank_pid(proc.pid, 1), signal.SIGTERM)
+        stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    status = _status(run)
+    assert status.get("status") == "stopped", (status, stderr[-3000:])
+    assert "(SIGTERM)" in status["message"]
+    assert "(SIGTERM)" in json.loads(stdout)["message"]
+    # Rank 0 exits 143 as one process would, and torchrun reports it.
+    assert proc.returncode != 0 and "exitcode: 143" in stderr, stderr[-3000:]

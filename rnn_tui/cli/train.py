@@ -26,7 +26,7 @@ from rnn_tui.cli.file_options import (
     same_file,
     shadowed,
 )
-from rnn_tui.cli.output import fail, other_rank, print_json, say, warn
+from rnn_tui.cli.output import fail, other_rank, print_json, quiet_exit_wait, say, warn
 from rnn_tui.cli.parser import RESUME_OPTIONS, listed, train_option_names
 from rnn_tui.cli.run_claim import (
     being_trained,
@@ -357,6 +357,11 @@ def _train_claimed(args: argparse.Namespace, trainer, run_dir) -> int:
         # its own (its GPU out of memory), which rank 0 only sees as a lost peer.
         with stop_on_signals(stop):
             summary = trainer.run(run_dir, stop)
+        if summary["status"] == "stopped" and stop.exit_code:
+            # Stopped by a signal, its own or another rank's (agreed: train/epoch.py): 128 + N,
+            # a second after rank 0's, so torchrun does not stop rank 0 before it has said it.
+            quiet_exit_wait()
+            return stop.exit_code
         if summary["status"] != "failed":
             return 0
         if trainer.own_failure:

@@ -39,6 +39,15 @@ MAX_PORT = 65535
 RENDEZVOUS_ENV = ("RANK", "MASTER_ADDR", "MASTER_PORT")
 
 
+def stop_code(stop) -> float:
+    """The stop flag as a number whose largest value over the ranks is the stop they agree on:
+    0 not asked, 1 asked without a signal (control.json), 1 + N after signal N."""
+    if not stop.is_set():
+        return 0.0
+    signum = getattr(stop, "signum", None)
+    return 1.0 + signum if signum else 1.0
+
+
 def _env_int(name: str, default: int, maximum: int) -> int:
     raw = os.environ.get(name)
     if raw is None:
@@ -170,12 +179,23 @@ class Distributed:
         return tensor.tolist()
 
     def any(self, flag: bool) -> bool:
-        """True on every rank when it is true on any (e.g. a stop asked of rank 0)."""
-        value = torch.tensor([1.0 if flag else 0.0])
-        if dist.get_backend() == "nccl":
-            value = value.cuda()
-        dist.all_reduce(value, op=dist.ReduceOp.MAX)
-        return bool(value.item())
+        """True on every rank when it is true on any (e.g. rank 0 refused the run)."""
+        return bool(self.most([1.0 if flag else 0.0])[0])
+
+    def set_stop(self, stop, code: float) -> bool:
+        """Set `stop` as the ranks agreed (`code`: the largest `stop_code`), naming the signal
+        that stopped another rank, so every rank says it and exits 128 + N as one process would;
+        whether it is set."""
+        if code < 1:
+            return False
+        if int(code) > 1 and getattr(stop, "signum", 0) is None:
+            stop.signum = int(code) - 1
+        stop.set()
+        return True
+
+    def agree_stop(self, stop) -> bool:
+        """Every rank's `stop` set when any rank's is (one collective); whether it is."""
+        return self.set_stop(stop, self.most([stop_code(stop)])[0])
 
     def close(self, together: bool = False) -> None:
         """Leave the process group. `together`: every rank is ending its run here (finished,

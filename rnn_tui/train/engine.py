@@ -333,10 +333,8 @@ class Trainer(RunRecorder):
                     self.run_dir.set_status("running", self.message, log=False)
 
     def _stop_requested(self) -> bool:
-        """The stop flag; under data parallelism set on every rank when set on any."""
-        if self.dist.active and self.dist.any(self.stop.is_set()):
-            self.stop.set()
-        return self.stop.is_set()
+        """The stop flag; under data parallelism set on every rank when set on any (and why)."""
+        return self.dist.agree_stop(self.stop) if self.dist.active else self.stop.is_set()
 
     def account(self, batches: int, seconds: float) -> None:
         self._session_units += batches * self.task.units_per_epoch / self.num_batches

@@ -17,6 +17,7 @@ import time
 
 import torch
 
+from rnn_tui.train.distributed import stop_code
 from rnn_tui.train.progress import (
     STEP_EVENT_MAX_S,
     STEP_EVENT_MIN_S,
@@ -65,19 +66,21 @@ class Agreement:
     """When the ranks of a distributed run decide together (a collective each time, so they
     must all choose the same minibatches): after the first, then about every AGREE_EVERY_S at
     the slowest rank's pace, and at every log point. Each decision is one all-reduce of
-    (stop asked, step event due, seconds a minibatch)."""
+    (stop asked and by which signal, step event due, seconds a minibatch)."""
 
     def __init__(self, first: int) -> None:
         self.due = first + 1
         self.since, self.since_batch = time.perf_counter(), first
 
-    def decide(self, dist, done: int, stop: bool, late: bool) -> tuple[bool, bool]:
-        """(stop, late) on every rank after `done` minibatches of the epoch."""
+    def decide(self, dist, done: int, stop, late: bool) -> tuple[bool, bool]:
+        """(stop, late) on every rank after `done` minibatches of the epoch; the stop flag `stop`
+        set where another rank's is (a signal may still reach this one after the decision: the
+        flag is read at the next)."""
         pace = (time.perf_counter() - self.since) / max(done - self.since_batch, 1)
-        stop_any, late_any, pace = dist.most([float(stop), float(late), pace])
+        stop_any, late_any, pace = dist.most([stop_code(stop), float(late), pace])
         self.since, self.since_batch = time.perf_counter(), done
         self.due = done + max(1, int(AGREE_EVERY_S / max(pace, 1e-6)))
-        return bool(stop_any), bool(late_any)
+        return dist.set_stop(stop, stop_any), bool(late_any)
 
 
 def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
@@ -127,15 +130,14 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
             on_rate = (b + 1) % trainer.log_every == 0
             late = timed and not on_rate and time.perf_counter() - quiet_since >= STEP_EVENT_MAX_S
             agreed = agreement is not None and (b + 1 in (agreement.due, nb) or on_rate)
+            stop = False
             if agreed:
                 # One decision for every rank: ranks only ever stop or log together, here.
-                stop, late = agreement.decide(trainer.dist, b + 1, trainer.stop.is_set(), late)
-                if stop:
-                    trainer.stop.set()
+                stop, late = agreement.decide(trainer.dist, b + 1, trainer.stop, late)
             elif agreement is not None:
                 late = False
             at_log = on_rate or late or b + 1 == nb
-            if agreed and (at_log or trainer.stop.is_set()):
+            if agreed and (at_log or stop):
                 trainer.dist.mean(sums)  # every rank the same numbers: the global batch's means
             now = time.perf_counter() if at_log else 0.0
             # An explicit --log-every is obeyed; the automatic rate is capped in time.
@@ -178,7 +180,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 # A stop after the last minibatch lets the epoch end (validation, its event,
                 # `last`) and stops after it: "minibatch n of n" is no place to resume from.
                 break
-            if trainer.stop.is_set():
+            if stop if agreement is not None else trainer.stop.is_set():
                 raise Stopped
             if trainer.control.due():
                 paused += trainer.obey_control()
