@@ -1,6 +1,6 @@
 """Steering a data-parallel run (train/distributed.py, control.py, cli/train.py) under
-`torchrun --nproc_per_node 2` on the CPU: a run rank 0 refuses after the ranks joined, and a
-signal sent to a rank other than 0."""
+`torchrun --nproc_per_node 2` on the CPU: a run rank 0 refuses after the ranks joined, a pause
+longer than the process group's timeout, and a signal sent to a rank other than 0."""
 
 from __future__ import annotations
 
@@ -23,6 +23,22 @@ TINY = [
 ]  # fmt: skip
 # Long enough to be steered while it trains: a stop ends it.
 LONG = [*TINY, "--max-tokens", "all", "--batch-size", "2", "--num-steps", "5", "--epochs", "50"]
+
+# torchrun's workers with the process group's timeout cut to PROBE_TIMEOUT_S (gloo's is 30 min).
+_SHORT_TIMEOUT = """
+import datetime, os, sys
+import torch.distributed as dist
+
+join = dist.init_process_group
+
+def init_process_group(*args, **kwargs):
+    kwargs["timeout"] = datetime.timedelta(seconds=float(os.environ["PROBE_TIMEOUT_S"]))
+    return join(*args, **kwargs)
+
+dist.init_process_group = init_process_group
+from rnn_tui.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 
 
 def _env(**extra: str) -> dict:
@@ -84,6 +100,39 @@ def test_a_run_rank_0_refuses_after_joining_is_its_one_line(where, tmp_path):
     assert "[rank1]" not in done.stderr and "rnn_tui/" not in done.stderr, done.stderr
 
 
+def test_a_pause_longer_than_the_process_groups_timeout_resumes(tmp_path):
+    # Paused, rank 0 did no collective while rank 1 waited in its next all-reduce: the run
+    # failed after the timeout, rank 0 blaming "another process of this run".
+    from rnn_tui.runs.rundir import RunDir
+
+    probe, run, timeout_s = tmp_path / "probe.py", tmp_path / "run", 4.0
+    probe.write_text(_SHORT_TIMEOUT, encoding="utf-8")
+    command = _command(*LONG, "--run-dir", str(run), program=(str(probe),))
+    proc = subprocess.Popen(
+        command, env=_env(PROBE_TIMEOUT_S=str(timeout_s)), start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        _wait(proc, "training", lambda: _training(run))
+        RunDir(run).request("pause")
+        _wait(proc, "pause", lambda: _status(run).get("status") == "paused", 30)
+        time.sleep(2.5 * timeout_s)
+        assert _status(run).get("status") == "paused"
+        RunDir(run).request("resume")
+        _wait(proc, "resume", lambda: _status(run).get("status") == "running", 30)
+        time.sleep(1.0)  # trains on
+        RunDir(run).request("stop")
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    status = _status(run)
+    assert status.get("status") == "stopped", (status, stderr[-3000:])
+    assert "(request)" in status["message"]
+    assert proc.returncode == 0, stderr[-3000:]
+
+
 def test_a_signal_to_another_rank_is_named_and_its_exit_status(tmp_path):
     # A SIGTERM to rank 1 stopped the run as "(request)", every rank exiting 0.
     run = tmp_path / "run"
@@ -105,3 +154,37 @@ def test_a_signal_to_another_rank_is_named_and_its_exit_status(tmp_path):
     assert "(SIGTERM)" in json.loads(stdout)["message"]
     # Rank 0 exits 143 as one process would, and torchrun reports it.
     assert proc.returncode != 0 and "exitcode: 143" in stderr, stderr[-3000:]
+
+
+GLOO_TIMEOUT = (
+    "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:81] Timed out "
+    "waiting 1800000ms for recv operation to complete"
+)
+GLOO_LOST = "[/__w/pytorch/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by peer [127.0.0.1]:13184"  # noqa: E501
+
+
+@pytest.mark.parametrize(
+    ("error", "own"), [(GLOO_TIMEOUT, True), (GLOO_LOST, False)], ids=["timed-out", "peer-gone"]
+)
+def test_a_rank_that_waited_out_the_timeout_says_so_itself(error, own, tmp_path):
+    # A rank whose collective timed out was silent (a lost peer is rank 0's to report), and
+    # rank 0 then blamed "another process" for closing the connection: the waiting rank knows.
+    from test_trainer import tiny
+
+    from rnn_tui.data.sources import read_text
+    from rnn_tui.train.distributed import WAITED, Distributed, NullRun
+    from rnn_tui.train.engine import Trainer
+
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:3000], encoding="utf-8")
+    trainer = Trainer(tiny(corpus, epochs=1, sample_every=0))
+
+    def collective_fails():
+        trainer.dist = Distributed(rank=1, world=2)  # no process group: nothing to leave
+        raise RuntimeError(error)
+
+    trainer._epochs = collective_fails
+    summary = trainer.run(NullRun())
+    assert summary["status"] == "failed"
+    assert summary["message"].startswith(WAITED) == own, summary["message"]
+    assert trainer.own_failure == own  # rank 1's CLI says it in one line (test_distributed.py)

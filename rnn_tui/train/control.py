@@ -3,6 +3,11 @@
 The app writes them to the run directory's control.json; signals (signals.py) set the same stop
 flag. The engine asks `poll()` between minibatches — a stat of control.json at most every
 CONTROL_POLL_S — and, while paused, waits here without training, polling for resume or stop.
+
+Under torchrun `pending_command` is a collective (distributed.py `Distributed.agreed`): every
+rank gets rank 0's request and the agreed stop flag, so the engine polls only where every rank
+polls (forced, at the ranks' agreement points), and the ranks pause and leave a pause together,
+still answering each other at every poll of the pause.
 """
 
 from __future__ import annotations
@@ -63,10 +68,13 @@ class RunControl:
     def _pause(self) -> float:
         started = time.perf_counter()
         self.set_status("paused", f"paused in {self.where()}")
-        while not self.stop.is_set():
+        while True:
+            # Left only on what a poll returned, the stop flag included: under torchrun that is
+            # what every rank got alike (a signal may reach one rank between two polls).
             command = self.pending_command()
             if command == "stop":
                 self.request_stop()
+            if self.stop.is_set():
                 break
             if command == "resume":
                 self.set_status("running", self.where())

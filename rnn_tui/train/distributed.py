@@ -34,9 +34,12 @@ from rnn_tui.train.config import ConfigError
 
 _COLLECTIVE = re.compile(r"gloo|nccl|Connection (closed|reset)", re.IGNORECASE)
 _SOURCE = re.compile(r"^\[[^\]]*\]\s*")  # "[/__w/…/pair.cc:553] "
+_TIMED_OUT = re.compile(r"timed out|timeout", re.IGNORECASE)
+WAITED = "waited longer than the process group's timeout for the other processes of this run"
 MAX_WORLD = 4096
 MAX_PORT = 65535
 RENDEZVOUS_ENV = ("RANK", "MASTER_ADDR", "MASTER_PORT")
+COMMANDS = (None, "pause", "resume", "stop")  # control.json's, as numbers in a collective
 
 
 def stop_code(stop) -> float:
@@ -108,7 +111,11 @@ class Distributed:
     def lost_peer(self, exc: BaseException) -> str:
         """One line when `exc` is a collective that failed because another process of the job
         ended (killed, crashed, its machine gone), else "". gloo's own message names a source
-        file and "GLHF"; its "Connection closed by peer [127.0.0.1]:13184" is what is kept."""
+        file and "GLHF"; its "Connection closed by peer [127.0.0.1]:13184" is what is kept.
+
+        A collective that timed out is this process's news, starting WAITED: the others were
+        alive but elsewhere (stuck, or paused before pauses were agreed), and the one that
+        closed the connection next is not to blame."""
         if not self.active or not isinstance(exc, RuntimeError):
             return ""
         text = str(exc).strip()
@@ -116,6 +123,8 @@ class Distributed:
             return ""
         detail = _SOURCE.sub("", text.splitlines()[0] if text else "").split(". This is")[0]
         detail = detail.strip().rstrip(".")[:160]
+        if _TIMED_OUT.search(detail):
+            return f"{WAITED} ({detail})"
         return "another process of this run stopped answering" + (f" ({detail})" if detail else "")
 
     @property
@@ -197,6 +206,24 @@ class Distributed:
         """Every rank's `stop` set when any rank's is (one collective); whether it is."""
         return self.set_stop(stop, self.most([stop_code(stop)])[0])
 
+    def agreed(self, pending_command, stop):
+        """`pending_command` (control.json's next request) as every rank obeys it: under
+        torchrun, rank 0's (the others read no file), with the stop flag agreed in the same
+        collective. Each call is then a point every rank must reach together (train/control.py),
+        and a pause, a loop of such calls a few times a second, keeps the ranks answering each
+        other however long it lasts: paused alone, rank 0 left the others in a collective that
+        failed the run after the process group's timeout (gloo's 30 minutes)."""
+        if not self.active:
+            return pending_command
+
+        def command() -> str | None:
+            asked = pending_command()
+            code, stopped = self.most([float(COMMANDS.index(asked)), stop_code(stop)])
+            self.set_stop(stop, stopped)
+            return COMMANDS[int(code)]
+
+        return command
+
     def close(self, together: bool = False) -> None:
         """Leave the process group. `together`: every rank is ending its run here (finished,
         or stopped at a point they agreed on), so they first wait for each other; after a
@@ -243,4 +270,4 @@ class NullRun:
         pass
 
 
-__all__ = ["Distributed", "NullRun"]
+__all__ = ["WAITED", "Distributed", "NullRun"]

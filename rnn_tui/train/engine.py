@@ -42,7 +42,7 @@ from rnn_tui.data.ngrams import baseline_name
 from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
-from rnn_tui.train.distributed import Distributed
+from rnn_tui.train.distributed import WAITED, Distributed
 from rnn_tui.train.epoch import Stopped, train_epoch
 from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
 from rnn_tui.train.progress import (
@@ -161,6 +161,7 @@ class Trainer(RunRecorder):
             lost = self.dist.lost_peer(exc)
             if lost:
                 # Not a bug here: another rank was killed or crashed. One line, not gloo's.
+                self.own_failure = lost.startswith(WAITED)  # a timeout: this rank says it
                 self._end_status(
                     "failed",
                     f"{lost} in epoch {self.progress.epoch + 1}; the last checkpoint is kept "
@@ -242,7 +243,8 @@ class Trainer(RunRecorder):
         if self.dist.active:
             self.step.forward_model = self.dist.wrap(self.model, self.device)
         self.stop = stop if stop is not None else threading.Event()
-        self.control = RunControl(run.pending_command, self.stop, self._set_status, self._where)
+        commands = self.dist.agreed(run.pending_command, self.stop)  # rank 0's, to every rank
+        self.control = RunControl(commands, self.stop, self._set_status, self._where)
         self.on_event = on_event
         self._session_start = time.perf_counter()
         self._paused_s = 0.0  # of this session, left out of elapsed and the ETA

@@ -69,7 +69,8 @@ class Agreement:
     (stop asked and by which signal, step event due, seconds a minibatch)."""
 
     def __init__(self, first: int) -> None:
-        self.due = first + 1
+        self.due = self.next_poll = first + 1
+        self.every = 1  # minibatches in about AGREE_EVERY_S, at the slowest rank's pace
         self.since, self.since_batch = time.perf_counter(), first
 
     def decide(self, dist, done: int, stop, late: bool) -> tuple[bool, bool]:
@@ -79,8 +80,17 @@ class Agreement:
         pace = (time.perf_counter() - self.since) / max(done - self.since_batch, 1)
         stop_any, late_any, pace = dist.most([stop_code(stop), float(late), pace])
         self.since, self.since_batch = time.perf_counter(), done
-        self.due = done + max(1, int(AGREE_EVERY_S / max(pace, 1e-6)))
+        self.every = max(1, int(AGREE_EVERY_S / max(pace, 1e-6)))
+        self.due = done + self.every
         return dist.set_stop(stop, stop_any), bool(late_any)
+
+    def poll_due(self, done: int) -> bool:
+        """Whether the ranks poll the run's control (a collective) at this decision, after
+        `done` minibatches: about every AGREE_EVERY_S, however often log points come."""
+        if done < self.next_poll:
+            return False
+        self.next_poll = done + self.every
+        return True
 
 
 def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
@@ -182,8 +192,9 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 break
             if stop if agreement is not None else trainer.stop.is_set():
                 raise Stopped
-            if trainer.control.due():
-                paused += trainer.obey_control()
+            # The ranks poll control.json together (a collective), at decisions they share.
+            if agreement.poll_due(b + 1) if agreement is not None else trainer.control.due():
+                paused += trainer.obey_control(force=True)
                 if trainer.stop.is_set() and not trainer.dist.active:
                     raise Stopped
     except Stopped:
