@@ -241,6 +241,26 @@ def test_an_unscaled_series_that_diverges_is_told_to_scale_first(tmp_path, capsy
     assert code == 0, err
 
 
+def test_a_resumed_run_whose_checkpoint_kept_no_scores_names_no_other_epochs(tmp_path, capsys):
+    # Checkpoints written before the best scores were kept: the first resumed epoch's table
+    # was shown under the best epoch's name (epoch 7's RMSE 201.5 as epoch 1's).
+    run = tmp_path / "r"
+    args = ["train", "--task", "forecast", "--series", "airline", "--lr", "1", "--json"]
+    code, out, err = call([*args, "--epochs", "6", "--run-dir", str(run)], capsys)
+    assert code == 0, err
+    assert json.loads(out)["forecast_epoch"] == 1  # later epochs are worse at this rate
+    for path in (run / "checkpoints").glob("*.json"):
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        del meta["series"]["best_scores"]
+        path.write_text(json.dumps(meta), encoding="utf-8")
+    code, out, err = call(["train", "--resume", str(run), "--epochs", "8", "--json"], capsys)
+    summary = json.loads(out)
+    assert code == 0 and summary["best_epoch"] == 1, err
+    assert summary["forecast_epoch"] is None and summary["sample"].startswith("last, epoch 8: ")
+    saved = json.loads((run / "checkpoints" / "last.json").read_text(encoding="utf-8"))
+    assert saved["series"]["best_scores"] is None  # still unknown, not epoch 7's
+
+
 def test_resume_refuses_a_changed_series(tmp_path, capsys):
     csv = tmp_path / "s.csv"
     values = np.sin(np.arange(200) / 5) + 2

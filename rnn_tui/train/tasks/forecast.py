@@ -128,6 +128,18 @@ class ForecastTask(Sharded):
                 "reads its header or columns differently)"
             )
         self.best_scores = _scores_from_json(series.get("best_scores"))
+        metrics = checkpoint.meta.get("metrics") or {}
+        best, tiebreak = metrics.get("best_metric"), metrics.get("best_tiebreak")
+        if not self.best_scores and isinstance(best, float | int):
+            # Written before the scores were kept: a stand-in with the engine's best, so that
+            # only an epoch beating it takes its place (it is shown, saved, as none).
+            one = {"mse": float(best), "rmse": math.nan, "mape": None}
+            val_loss = float(tiebreak) if isinstance(tiebreak, float | int) else math.inf
+            self.best_scores = {
+                "val_loss": val_loss,
+                "model": {self.horizons[0]: one},
+                "stand_in": 1,
+            }
 
     def checkpoint_meta(self) -> dict:
         return {
@@ -334,6 +346,8 @@ class ForecastTask(Sharded):
             scores, epoch, which = self.last_scores, progress.epoch or None, "last"
         else:  # a resume from a checkpoint that kept no scores has none to show
             scores, epoch, which = self.best_scores, progress.best_epoch, "best"
+            if scores.get("stand_in"):
+                scores = {}
         table = self.comparison(scores)
         out = {
             "series": self.series.name,
@@ -345,6 +359,9 @@ class ForecastTask(Sharded):
         }
         if scores:
             out["sample"] = f"{which}, epoch {epoch}: {self._table_text(table)}"
+        elif self.last_scores:  # the last epoch's line, said to be the last's
+            last = self._table_text(self.comparison(self.last_scores))
+            out["sample"] = f"last, epoch {progress.epoch}: {last}"
         return out
 
 
@@ -362,7 +379,7 @@ def _better(scores: dict, best: dict, k: int) -> bool:
 
 def _scores_to_json(scores: dict) -> dict | None:
     """`scores` as a checkpoint keeps them (JSON keys are strings)."""
-    if not scores:
+    if not scores or scores.get("stand_in"):
         return None
     model = {str(k): errors for k, errors in scores["model"].items()}
     return {"val_loss": scores["val_loss"], "model": model}
