@@ -491,8 +491,8 @@ def test_progress_survives_a_terminal_that_went_away(monkeypatch):
     reporter({"event": "sample", "text": "time traveller"})
 
 
-def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
-    # The bar and its ETA cover the run; "127/598600" beside "epoch 1/50" read as the epoch's.
+def _terminal_reporter(monkeypatch, epochs: int, batches: int):
+    """(Reporter on a 100-column terminal that writes to `screen`, screen)."""
     import io
     from types import SimpleNamespace
 
@@ -508,9 +508,15 @@ def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
     )
     task = SimpleNamespace(epoch_text=lambda event: "")
     trainer = SimpleNamespace(
-        config=SimpleNamespace(epochs=50), num_batches=11_972, task=task, progress=Progress()
+        config=SimpleNamespace(epochs=epochs), num_batches=batches, task=task, progress=Progress()
     )
-    with Reporter(trainer, SimpleNamespace(path=Path("run"))) as reporter:
+    return Reporter(trainer, SimpleNamespace(path=Path("run"))), screen
+
+
+def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
+    # The bar and its ETA cover the run; "127/598600" beside "epoch 1/50" read as the epoch's.
+    reporter, screen = _terminal_reporter(monkeypatch, epochs=50, batches=11_972)
+    with reporter:
         reporter({"event": "step", "epoch": 1, "batch": 127, "ppl": 396.8, "tokens_per_s": 7707})
         reporter.progress.refresh()
     shown = screen.getvalue()
@@ -520,27 +526,13 @@ def test_the_terminal_bar_counts_the_epochs_minibatches(monkeypatch):
 def test_a_dumb_terminal_gets_the_plain_lines_rich_would_not_draw_a_bar_on(monkeypatch):
     # TERM=dumb: Rich takes it for a terminal but draws no live bar, so nothing showed at all.
     import io
-    from types import SimpleNamespace
-
-    from rich.console import Console
-
-    from rnn_tui.cli.train_report import Reporter
-    from rnn_tui.train.progress import Progress
 
     monkeypatch.setenv("TERM", "dumb")
-    screen = io.StringIO()
-    monkeypatch.setattr(
-        "rich.console.Console",
-        lambda **kw: Console(file=screen, force_terminal=True, width=100, highlight=False),
-    )
-    task = SimpleNamespace(epoch_text=lambda event: "")
-    trainer = SimpleNamespace(
-        config=SimpleNamespace(epochs=2), num_batches=10, task=task, progress=Progress()
-    )
+    reporter, _ = _terminal_reporter(monkeypatch, epochs=2, batches=10)
     log = io.StringIO()
     monkeypatch.setattr(sys, "stderr", log)
     monkeypatch.setattr("rnn_tui.cli.train_report.PLAIN_STEP_EVERY_S", 0.0)
-    with Reporter(trainer, SimpleNamespace(path=Path("run"))) as reporter:
+    with reporter:
         assert not reporter.live and reporter.progress is None
         reporter({"event": "step", "epoch": 1, "batch": 4, "ppl": 9.5, "tokens_per_s": 7707})
     assert "epoch 1/2  batch 4/10" in log.getvalue()

@@ -4,12 +4,14 @@ longer than the process group's timeout, and a signal sent to a rank other than 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,6 +53,20 @@ def _command(*args: str, program: tuple[str, ...] = ("-m", "rnn_tui")) -> list[s
         sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--standalone",
         *program, "train", *args,
     ]  # fmt: skip
+
+
+@contextlib.contextmanager
+def _job(command: list[str], env: dict, stdout=subprocess.PIPE) -> Iterator[subprocess.Popen]:
+    """torchrun in its own session, killed with its ranks if the test leaves it running."""
+    proc = subprocess.Popen(
+        command, env=env, start_new_session=True, stdout=stdout, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 def _status(run: Path) -> dict:
@@ -108,11 +124,7 @@ def test_a_pause_longer_than_the_process_groups_timeout_resumes(tmp_path):
     probe, run, timeout_s = tmp_path / "probe.py", tmp_path / "run", 4.0
     probe.write_text(_SHORT_TIMEOUT, encoding="utf-8")
     command = _command(*LONG, "--run-dir", str(run), program=(str(probe),))
-    proc = subprocess.Popen(
-        command, env=_env(PROBE_TIMEOUT_S=str(timeout_s)), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
+    with _job(command, _env(PROBE_TIMEOUT_S=str(timeout_s)), subprocess.DEVNULL) as proc:
         _wait(proc, "training", lambda: _training(run))
         RunDir(run).request("pause")
         _wait(proc, "pause", lambda: _status(run).get("status") == "paused", 30)
@@ -123,10 +135,6 @@ def test_a_pause_longer_than_the_process_groups_timeout_resumes(tmp_path):
         time.sleep(1.0)  # trains on
         RunDir(run).request("stop")
         _, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     status = _status(run)
     assert status.get("status") == "stopped", (status, stderr[-3000:])
     assert "(request)" in status["message"]
@@ -136,18 +144,10 @@ def test_a_pause_longer_than_the_process_groups_timeout_resumes(tmp_path):
 def test_a_signal_to_another_rank_is_named_and_its_exit_status(tmp_path):
     # A SIGTERM to rank 1 stopped the run as "(request)", every rank exiting 0.
     run = tmp_path / "run"
-    proc = subprocess.Popen(
-        _command(*LONG, "--run-dir", str(run), "--json"), env=_env(), start_new_session=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
+    with _job(_command(*LONG, "--run-dir", str(run), "--json"), _env()) as proc:
         _wait(proc, "training", lambda: _training(run))
         os.kill(_rank_pid(proc.pid, 1), signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
     status = _status(run)
     assert status.get("status") == "stopped", (status, stderr[-3000:])
     assert "(SIGTERM)" in status["message"]
