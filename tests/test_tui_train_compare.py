@@ -99,6 +99,23 @@ async def test_sorting_moves_the_rows_and_a_refresh_of_the_same_runs_builds_noth
         assert not tui.errors(pilot.app)
 
 
+async def test_a_forecast_run_shows_and_sorts_by_its_best_rmse(runs, tui, train_app):
+    # A forecast run's score had no column: its row read "—" under every score.
+    async with train_app().run_test(size=(160, 40)) as pilot:
+        screen, table = await table_of(pilot, tui)
+        assert "best_rmse" not in [str(k.value) for k in table.columns]  # none has one
+        entries = [dict(e) for e in screen.runs.entries()]
+        for entry, rmse in zip(entries, (0.25, None, 0.125), strict=True):
+            entry["best_rmse"] = rmse
+        table.show(entries, {})
+        await pilot.pause()
+        assert "best_rmse" in [str(k.value) for k in table.columns]
+        while table.sort_key != "best_rmse":
+            await pilot.press("greater_than_sign")
+        assert column(table, "best_rmse") == ["0.125", "0.25", "—"]  # lowest first
+        assert not tui.errors(pilot.app)
+
+
 async def test_the_table_highlights_the_settings_that_differ(runs, tui, train_app):
     async with train_app().run_test(size=(160, 40)) as pilot:
         screen, table = await table_of(pilot, tui)

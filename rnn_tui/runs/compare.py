@@ -49,6 +49,7 @@ COLUMNS = (
     Column("best_val_ppl", "best val ppl", "low"),
     Column("best_bleu", "best BLEU", "high"),
     Column("best_macro_f1", "macro-F1", "high"),
+    Column("best_rmse", "best RMSE", "low"),  # forecast runs: held-out, the series' units
     # "med": the median of its epochs (the header shows the last epoch's); short, so the column
     # fits beside the others at 80 columns
     Column("tokens_per_s", "med tok/s", "high"),

@@ -27,7 +27,7 @@ MAX_SETTINGS = 24  # differing settings shown as columns (a hand-made config may
 MAX_CELL = 40  # characters of a setting's value (a long path ends in "…")
 # Score columns shown only where a listed run has the score (or the table is sorted by it): an
 # LM's table showed empty BLEU and macro-F1 columns and cut the last at 120 columns.
-SCORES = ("best_bleu", "best_macro_f1", "best_val_ppl", "tokens_per_s")
+SCORES = ("best_bleu", "best_macro_f1", "best_rmse", "best_val_ppl", "tokens_per_s")
 MIN_NAME = 12  # a run's name is cut in its middle to leave room for the scores, to this at least
 
 
