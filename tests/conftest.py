@@ -17,7 +17,8 @@ time.tzset()
 
 # Property tests draw the same examples on every run, so that a submission's CI is not a draw
 # of chance; `HYPOTHESIS_PROFILE=explore pytest` searches fresh examples, and more of them.
-settings.register_profile("default", derandomize=True)
+# No deadline either: an example's time is the machine's load, not the property.
+settings.register_profile("default", derandomize=True, deadline=None)
 settings.register_profile("explore", max_examples=1000, deadline=None)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
