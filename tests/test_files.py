@@ -140,10 +140,28 @@ def test_the_cli_says_on_its_terminal_that_it_waits_on_a_pipe(tmp_path, monkeypa
     monkeypatch.setattr(files, "_waiting_notice", None)
     err = Terminal()
     monkeypatch.setattr(sys, "stderr", err)
-    threading.Timer(1.8, fifo.write_text, ("the time machine by h g wells\n",)).start()
-    assert main(["stats", "--corpus", str(fifo)]) == 0
-    shown = err.getvalue()
     line = f"\r\x1b[Krnn-tui: waiting for corpus file {fifo} to send data (at most 30 s)"
+
+    done = threading.Event()
+
+    def write_once_waited_on() -> None:
+        # The data comes after the notice, however long the CLI took to reach the read: a
+        # fixed delay raced its imports on a busy machine, and the data came before the wait.
+        while line not in err.getvalue():
+            if done.is_set():
+                return  # no notice: the read gave up, and the assertions say so
+            time.sleep(0.05)
+        fifo.write_text("the time machine by h g wells\n")
+
+    writer = threading.Thread(target=write_once_waited_on)
+    writer.start()
+    try:
+        code = main(["stats", "--corpus", str(fifo)])
+    finally:
+        done.set()
+        writer.join(60)
+    assert code == 0, err.getvalue()
+    shown = err.getvalue()
     assert line in shown
     assert "\r\x1b[K" in shown.split(line, 1)[1]  # cleared when the data came
     assert "tokens" in capsys.readouterr().out
