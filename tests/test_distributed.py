@@ -316,7 +316,9 @@ def test_ctrl_c_stops_every_rank_within_seconds_between_log_points(tmp_path):
             proc.wait()
     status = json.loads((run / "status.json").read_text())
     assert status["status"] == "stopped", (status, stderr[-2000:])
-    assert took < 15, took
+    # Stopped by the ranks themselves, not by torchrun's kill 30 s after the Ctrl+C (which
+    # leaves the run "running"): 5-6 s on a loaded 2-core machine, where 15 s was too close.
+    assert took < 25, took
     assert status["epoch"] == 0 and 0 < status["batch"]  # within the first epoch, saved
     assert (run / "checkpoints" / "last.json").is_file()
 
