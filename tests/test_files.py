@@ -87,10 +87,13 @@ def test_waiting_on_a_silent_pipe_is_said_then_taken_back(tmp_path, monkeypatch)
     writer.wait(5)
     notice = f"waiting for corpus file {fifo} to send data (at most 30 s)"
     assert said == [notice, ""]  # taken back when the data came
-    # A pipe whose data comes at once is not said to be waited on.
-    writer = subprocess.Popen(["sh", "-c", f"printf 'hi' > {shlex.quote(str(fifo))}"])
+    # A pipe whose data comes at once is not said to be waited on. The writer is a thread of
+    # this process, writing as soon as the read opens the FIFO: a shell started for it could
+    # take longer than the 0.2 s to get there on a busy machine.
+    writer = threading.Thread(target=fifo.write_bytes, args=(b"hi",))
+    writer.start()
     assert read_bytes(fifo, what="corpus file") == b"hi" and len(said) == 2
-    writer.wait(5)
+    writer.join(5)
     # Refused: taken back before the error is reported, which then stands alone.
     with pytest.raises(FileProblem, match="no data from"):
         read_bytes(fifo, what="corpus file", first_data=0.6)
