@@ -117,8 +117,11 @@ def test_a_thread_says_its_own_waits_where_it_asks(tmp_path, monkeypatch):
 
     reader = threading.Thread(target=read)
     reader.start()
-    time.sleep(0.8)
-    fifo.write_text("hello")
+    deadline = time.monotonic() + 20  # the data comes once the wait is said, not at a set time
+    while not mine and reader.is_alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if reader.is_alive():  # else no reader would ever open the FIFO: the write would hang
+        fifo.write_text("hello")
     reader.join(5)
     assert results == [b"hello"]
     assert mine == [f"waiting for corpus file {fifo} to send data (at most 30 s)", ""]
