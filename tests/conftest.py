@@ -149,6 +149,51 @@ class Tui:
             field.cursor_blink = False
 
     @staticmethod
+    async def until(pilot, condition, timeout: float = 30.0) -> None:
+        """Pause until `condition()` holds: what a worker, a timer or a chain of messages
+        brings may take longer than any fixed pause on a busy machine."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
+            await pilot.pause(0.02)
+
+    @staticmethod
+    async def palette_choose(pilot, text: str, timeout: float = 30.0) -> None:
+        """Open the command palette, type `text` and choose the best hit once the palette's
+        search for `text` has finished (it searches in a worker, started by each key: enter
+        pressed before the last one had highlighted a hit did nothing, and a fixed pause lost
+        that race on a busy machine), then wait until the palette has closed."""
+        from textual.command import CommandList, CommandPalette
+        from textual.worker import WorkerState
+
+        app = pilot.app
+        if not isinstance(app.screen, CommandPalette):
+            await pilot.press("ctrl+p")
+            await Tui.until(pilot, lambda: isinstance(app.screen, CommandPalette), timeout)
+        palette = app.screen
+        searches = {}  # each search the palette starts, by the text it searches for
+        gather = palette._gather_commands
+
+        def recording(value: str):
+            searches[value] = worker = gather(value)
+            return worker
+
+        palette._gather_commands = recording
+        await pilot.press(*text)
+        hits = palette.query_one(CommandList)
+
+        def searched() -> bool:
+            worker = searches.get(text.strip())
+            if worker is not None and worker.state == WorkerState.CANCELLED:
+                raise AssertionError(f"the palette's search for {text!r} was cancelled")
+            done = worker is not None and worker.state == WorkerState.SUCCESS
+            return done and hits.highlighted is not None
+
+        await Tui.until(pilot, searched, timeout)
+        await pilot.press("enter")
+        await Tui.until(pilot, lambda: app.screen is not palette, timeout)
+
+    @staticmethod
     async def open_screen(pilot, mode: str):
         """Switch to `mode` with its digit (from the Dataset screen, where nothing takes text)
         and return the screen."""

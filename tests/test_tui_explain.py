@@ -114,9 +114,7 @@ async def test_the_palette_toggles_the_panel(no_checkpoints, tui):
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
         screen = await tui.open_screen(pilot, "dataset")
-        await pilot.press("ctrl+p", *"explain")
-        await pilot.pause(0.3)  # the palette searches asynchronously
-        await pilot.press("enter")
+        await tui.palette_choose(pilot, "explain")
         await pilot.pause()
         assert app.screen is screen
         panel = screen.query_one(ExplainPanel)

@@ -47,15 +47,11 @@ async def test_the_train_palettes_form_presets_focus_the_forms_first_field(
         screen = await tui.open_screen(pilot, "train")
         screen.query_one(TrainForm).set_value("task", "lm" if task == SEQ2SEQ else SEQ2SEQ)
         await tui.settle(pilot)
-        await pilot.press("ctrl+p")
-        await pilot.pause()
-        await pilot.press(*query)
-        await pilot.pause(0.3)
-        await pilot.press("enter")
+        await tui.palette_choose(pilot, query)
         await tui.settle(pilot)
-        await pilot.pause(0.1)
         assert app.screen is screen
-        assert app.focused is screen.query_one(TrainForm).control(task_rows(task)[0])
+        first = screen.query_one(TrainForm).control(task_rows(task)[0])
+        await tui.until(pilot, lambda: app.focused is first)  # focused after the rows' refresh
         assert shown(app.focused)
 
 

@@ -411,10 +411,7 @@ async def test_the_palettes_open_a_path_opens_the_path_field(checkpoints, start_
     app = tui.make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_generate(pilot, tui)
-        await pilot.press("ctrl+p")
-        await pilot.press(*"open a checkpoint path")
-        await pilot.pause(0.3)  # the palette searches asynchronously
-        await pilot.press("enter")
+        await tui.palette_choose(pilot, "open a checkpoint path")
         await tui.settle(pilot)
         assert app.screen is screen
         assert screen.query_one("#checkpoint", Select).value == PATH
