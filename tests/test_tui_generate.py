@@ -224,12 +224,13 @@ async def test_escape_stops_a_long_generation(checkpoints, start_here, tui):
         assert screen.check_action("stop", ()) is None  # nothing to stop yet
         await set_field(pilot, screen, "#length", "100000")
         await pilot.press("enter")
-        await pilot.pause(0.5)
+        # Under way: its worker has passed its check for a stop and writes at least one token.
+        await tui.until(pilot, lambda: screen.shown is not None and screen.shown is screen.request)
         assert screen.running and screen.check_action("stop", ())
         await pilot.press("escape")
         await tui.settle(pilot)
-        await pilot.pause(0.3)  # the tokens made while the worker noticed the stop
-        assert status(screen).startswith("stopped after ")
+        # The tokens made while the worker noticed the stop arrive after it.
+        await tui.until(pilot, lambda: status(screen).startswith("stopped after "))
         assert 0 < output(screen).generated < 100_000
         assert f"stopped after {output(screen).generated:,} of 100,000" in status(screen)
 
