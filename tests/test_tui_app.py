@@ -99,9 +99,7 @@ async def test_palette_lists_our_commands_and_runs_them(tui) -> None:
         await tui.settle(pilot)
         await pilot.press("ctrl+p")
         assert isinstance(app.screen, CommandPalette)
-        await pilot.press(*"token level")
-        await pilot.pause(0.3)  # the palette searches asynchronously
-        await pilot.press("enter")
+        await tui.palette_choose(pilot, "token level")
         await tui.settle(pilot)
         assert isinstance(app.screen, DatasetScreen)
         assert "vocabulary 28" in tui.status(app)
@@ -120,9 +118,7 @@ async def test_the_header_follows_the_screen_switched_to_through_the_palette(
         await pilot.press("3")
         await tui.settle(pilot)
         assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Generate"
-        await pilot.press("ctrl+p", *"screen translate")
-        await pilot.pause(0.3)  # the palette searches asynchronously
-        await pilot.press("enter")
+        await tui.palette_choose(pilot, "screen translate")
         await tui.settle(pilot)
         assert app.current_mode == "translate"
         assert str(app.screen.query_one(HeaderTitle).render()) == "rnn-tui — Translate"
@@ -185,10 +181,9 @@ async def test_the_palettes_screenshot_is_the_apps_own(tui, tmp_path, monkeypatc
         await tui.settle(pilot)
         for folder in (tmp_path, tmp_path / "Downloads"):
             folder.mkdir(exist_ok=True)
-            await pilot.press("ctrl+p")
-            await pilot.pause()
-            await pilot.press(*"screensh", "enter")
-            await pilot.pause(0.3)
+            await tui.palette_choose(pilot, "screensh")
+            await tui.until(pilot, lambda folder=folder: any(folder.glob("*.svg")))
+            await tui.settle(pilot)
             (saved,) = folder.glob("*.svg")
             assert not isinstance(app.screen, CommandPalette)
             shown = list(app._notifications)[-1]
