@@ -27,6 +27,31 @@ async def test_slash_then_a_word_searches_the_vocabulary(tui):
         assert screen.query_one("#token", Select).value == "word"
 
 
+async def test_a_key_waits_for_the_one_before_it_through_a_stalled_process(tui, monkeypatch):
+    # A process that lost the CPU for longer than the settle cap (a busy machine, an SSH box
+    # under load) handed "t" on before "/" had moved the focus: the token level switched.
+    import time
+
+    from rnn_tui.tui.widgets.vocab_panel import VocabPanel
+
+    def stalled(self, event) -> None:
+        # Off the CPU, as the scheduler would have it, while "/" bubbles towards its binding.
+        if event.key == "slash":
+            time.sleep(0.6)
+
+    monkeypatch.setattr(VocabPanel, "on_key", stalled, raising=False)
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await tui.settle(pilot)
+        screen = app.screen
+        screen.query_one("#vocab-table").focus()
+        await pilot.pause()
+        burst(app, ("slash", "/"), ("t", "t"), ("h", "h"), ("e", "e"))
+        await tui.settle(pilot)
+        assert screen.query_one("#vocab-search", Input).value == "the"
+        assert screen.query_one("#token", Select).value == "word"
+
+
 async def test_m_then_a_number_sets_min_freq(tui):
     # "m5" switched to the Forecast screen (5) instead of typing 5 into min_freq.
     app = tui.make_app()

@@ -16,12 +16,18 @@ waits; a burst waits a few event-loop turns a key.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 
 from textual import events
 from textual.dom import DOMNode
 
-SETTLE_MAX_S = 0.25  # the longest a key may take to settle before the next goes anyway
+# The longest a key may take to settle before the next goes anyway, counted in the event
+# loop's own CPU time: a process kept off the CPU (a busy machine, a loaded SSH box) stalls
+# mid-key, and a wall-clock cap then handed the next key to the old focus. The wall-clock cap
+# is only for a loop that is never quiet and never busy.
+SETTLE_MAX_S = 0.25
+SETTLE_WALL_MAX_S = 2.0
 SPIN_TURNS = 20  # event-loop turns yielded before waiting in short sleeps
 
 
@@ -57,8 +63,9 @@ class KeysInOrder:
         """Wait until the key's path (the widget it went to and its ancestors, the app) has
         no messages left, then hand on the next key that waited."""
         loop = asyncio.get_running_loop()
-        deadline, turns = loop.time() + SETTLE_MAX_S, 0
-        while loop.time() < deadline:
+        deadline, wall_deadline = time.thread_time() + SETTLE_MAX_S, loop.time() + SETTLE_WALL_MAX_S
+        turns = 0
+        while time.thread_time() < deadline and loop.time() < wall_deadline:
             # A key settles in a few turns; past them, short sleeps rather than a busy spin
             # (a redraw or a worker's messages may keep a queue busy for milliseconds).
             await asyncio.sleep(0 if turns < SPIN_TURNS else 0.002)
