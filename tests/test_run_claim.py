@@ -131,7 +131,8 @@ def test_two_trainers_started_on_one_run_dir_at_once(corpus, tmp_path):
         _, err = loser.communicate(timeout=TIMEOUT)
         assert loser.returncode == 2, err
         assert err.strip().splitlines() == [
-            f"rnn-tui: error: run {run} is being trained right now by process {winner.pid}"
+            f"rnn-tui: error: run {run} is being trained right now by process {winner.pid}; "
+            "choose another --run-dir"
         ]
         # The winner trains on, alone: stop it through the control file.
         while '"event": "step"' not in (run / "metrics.jsonl").read_text():
@@ -149,6 +150,30 @@ def test_two_trainers_started_on_one_run_dir_at_once(corpus, tmp_path):
     assert [e["event"] for e in events].count("start") == 1
     status = RunDir(run).read_status()
     assert (status["status"], status["pid"]) == ("stopped", winner.pid)
+
+
+def test_a_second_run_dir_trainer_is_told_the_same_however_far_the_first_has_got(
+    corpus, tmp_path, capsys
+):
+    # Refused before torch loads (the first trainer has written its run) or by the claim (it
+    # has claimed the folder, nothing more yet): two wordings, so which one the loser of two
+    # trainers started at once printed depended on how the machine scheduled them.
+    said = []
+    for name, written in (("early", True), ("claimed", False)):
+        run = tmp_path / name
+        run.mkdir()
+        first = RunDir(run)
+        first.claim()  # as the first trainer holds it
+        try:
+            if written:
+                first.write_config({"task": "lm"})
+            code, out, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
+        finally:
+            first.release()
+        assert code == 2 and out == ""
+        said.append(err.strip().replace(str(run), "RUN"))
+    line = f"rnn-tui: error: run RUN is being trained right now by process {os.getpid()}"
+    assert said == [f"{line}; choose another --run-dir"] * 2
 
 
 def test_a_second_run_dir_trainer_that_comes_late_finds_the_run(corpus, tmp_path, capsys):

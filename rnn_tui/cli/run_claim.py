@@ -134,7 +134,7 @@ def claim_new(folder: Path):
     """`folder` (created if need be) claimed for a new run: RunError when another trainer has
     it, or when it already holds a run (checked under the claim, so two trainers started on one
     --run-dir at once cannot both find it empty)."""
-    from rnn_tui.runs.rundir import RunDir, RunError
+    from rnn_tui.runs.rundir import RunDir, RunError, RunTaken
 
     check_no_foreign_files(folder)
     RunDir(folder).check_path_length()  # before the folder is made: a refusal leaves nothing
@@ -143,7 +143,12 @@ def claim_new(folder: Path):
     except OSError as exc:
         raise RunError(f"cannot create {folder}: {exc.strerror or exc}") from None
     run_dir = RunDir(folder)
-    run_dir.claim()
+    try:
+        run_dir.claim()
+    except RunTaken as exc:
+        # As `being_trained` says it before torch loads: which of the two a second trainer
+        # meets depends only on how far the first had got.
+        raise RunTaken(f"{exc}; choose another --run-dir") from None
     if holds_run(folder):
         run_dir.release()
         raise RunError(held_message(folder))

@@ -54,6 +54,10 @@ class RunError(ValueError):
     """A run directory cannot be read or written as asked: one line naming the file and why."""
 
 
+class RunTaken(RunError):
+    """The run directory is claimed by another process (a trainer at work on it)."""
+
+
 def _reason(exc: OSError, path: str | os.PathLike | None = None) -> str:
     note = owner_note(path, exc) if path is not None else ""
     return (wrong_kind(exc, path) or exc.strerror or str(exc) or type(exc).__name__) + note
@@ -203,7 +207,7 @@ class RunDir:
             self._lock_fd = lock.acquire(self.lock_path)
         except lock.LockTaken as taken:
             by = f"process {taken.pid}" if taken.pid else "another process"
-            raise RunError(f"run {self.path} is being trained right now by {by}") from None
+            raise RunTaken(f"run {self.path} is being trained right now by {by}") from None
         except OSError as exc:
             raise RunError(
                 f"cannot write to run directory {self.path}: "
