@@ -591,6 +591,7 @@ async def test_an_expired_toast_is_painted_over(runs, tui, forecast_app) -> None
     until a resize: what the terminal receives no longer holds its text."""
     import pyte
     from textual._compositor import CompositorUpdate
+    from textual.widgets._toast import Toast
 
     app = forecast_app()
     terminal = pyte.Screen(120, 40)
@@ -605,12 +606,16 @@ async def test_an_expired_toast_is_painted_over(runs, tui, forecast_app) -> None
     app._display = replayed
     async with app.run_test(size=(120, 40), notifications=True) as pilot:
         await tui.settle(pilot)
-        app.notify("forecast-gru-x finished", timeout=0.5)
-        await pilot.pause(0.2)
-        assert any("forecast-gru-x" in line for line in terminal.display)
+        # Expired below as its timer expires it, not by the clock: with a timeout of 0.5 s, a
+        # loaded machine could take the toast away before it was ever drawn.
+        app.notify("forecast-gru-x finished", timeout=600)
+        deadline = time.monotonic() + 60
+        while not any("forecast-gru-x" in line for line in terminal.display):
+            assert time.monotonic() < deadline, "the toast was never drawn"
+            await pilot.pause(0.05)
         # What a layout that only scrolls leaves: the map of the widgets to be rebuilt.
         app.screen._compositor._full_map_invalidated = True
-        await pilot.pause(0.8)
+        app.screen.query_one(Toast)._expire()  # what its timer calls when it runs out
         await tui.settle(pilot)
         assert not app._notifications
         assert not any("forecast-gru-x" in line for line in terminal.display)
