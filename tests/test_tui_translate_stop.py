@@ -83,7 +83,10 @@ async def test_escape_stops_the_decoding_and_the_next_job_runs_at_once(
         await set_field(pilot, screen, "#tr-source", "go .")
         await pilot.press("ctrl+t")
         await tui.settle(pilot)
-        assert time.monotonic() - stopped < 3
+        # The next job did not wait for the stopped one's chunk (400 steps, 8 s) to be decoded:
+        # counted in steps, which a loaded machine does not stretch (it did "< 3 s" of waiting).
+        # One step of the stopped job at most, then the new one's: greedy and beam, 3 each.
+        assert len([t for t in slow_steps if t > stopped]) <= 1 + 2 * 3
         assert screen.status.startswith("translated 1 sentence in ")
         assert tui.errors(app) == []
 
