@@ -125,7 +125,8 @@ async def test_delete_asks_and_escape_keeps_the_run(runs, tui, train_app):
         await tui.settle(pilot)
         assert not (runs / "lm-lstm-recorded").exists()
         assert sorted(p.name for p in runs.iterdir()) == ["lm-gru-recorded", "lm-rnn-running"]
-        assert any("deleted lm-lstm-recorded" in n.message for n in pilot.app._notifications)
+        # What the app said (its toast may have expired while the run list was read again).
+        assert any("deleted lm-lstm-recorded" in message for message, _ in pilot.app.notified)
 
 
 async def test_continue_proposes_more_epochs_and_starts_the_resume(
@@ -165,7 +166,8 @@ async def test_continue_proposes_more_epochs_and_starts_the_resume(
                 "--resume", str(runs / "lm-gru-recorded"), "--epochs", str(done + 5)
             ]  # fmt: skip
             assert screen.runs.primary == str(runs / "lm-gru-recorded")
-            assert any("continuing lm-gru-recorded" in n.message for n in pilot.app._notifications)
+            told = [message for message, _ in pilot.app.notified]
+            assert any("continuing lm-gru-recorded" in message for message in told)
         finally:
             stop_child(process)
 
@@ -212,11 +214,11 @@ async def test_a_run_another_process_trains_is_refused_before_any_dialog(runs, t
         async with train_app().run_test(size=(120, 40)) as pilot:
             screen = await highlight(pilot, tui, "lm-gru-recorded")
             for key in ("c", "delete", "m"):
-                pilot.app.clear_notifications()
+                before = len(pilot.app.notified)
                 await pilot.press(key)
                 await pilot.pause()
                 assert pilot.app.screen is screen, key
-                (told,) = [n.message for n in pilot.app._notifications]
+                (told,) = [message for message, _ in pilot.app.notified[before:]]
                 assert told == f"lm-gru-recorded is training (pid {os.getpid()}): stop it first"
             assert run.is_dir() and screen.process is None
     finally:
@@ -227,10 +229,11 @@ async def test_a_run_without_its_config_is_not_offered_to_continue(runs, tui, tr
     (runs / "lm-gru-recorded" / "config.json").unlink()
     async with train_app().run_test(size=(120, 40)) as pilot:
         screen = await highlight(pilot, tui, "lm-gru-recorded")
+        before = len(pilot.app.notified)
         await pilot.press("c")
         await pilot.pause()
         assert pilot.app.screen is screen and screen.process is None
-        (told,) = [n.message for n in pilot.app._notifications]
+        (told,) = [message for message, _ in pilot.app.notified[before:]]
         assert told.startswith("lm-gru-recorded cannot be continued: ") and "config.json" in told
 
 
