@@ -4,6 +4,7 @@ model cache per app (rnn_tui.tui.screens.console)."""
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -97,10 +98,12 @@ async def test_a_slow_first_load_keeps_its_line_until_the_model_is_ready(
     monkeypatch.setattr(GenerateScreen, "loader", staticmethod(load))
     app = tui.make_app()
     async with app.run_test(size=(100, 32)) as pilot:
-        for _ in range(40):  # the search's result is in (the picker lists both)
+        # The search's result is in (the picker lists both): waited for, not given 2 s, which a
+        # loaded machine could spend before the search ended, and the checks below then failed.
+        deadline = time.monotonic() + 60
+        while len(app.screen.checkpoint_paths) != 2:
+            assert time.monotonic() < deadline, "the search for checkpoints never ended"
             await pilot.pause(0.05)
-            if len(app.screen.checkpoint_paths) == 2:
-                break
         screen = app.screen
         assert isinstance(screen, GenerateScreen) and screen.running
         await pilot.pause(0.1)
