@@ -153,11 +153,13 @@ def test_two_trainers_started_on_one_run_dir_at_once(corpus, tmp_path):
 
 
 def test_a_second_run_dir_trainer_is_told_the_same_however_far_the_first_has_got(
-    corpus, tmp_path, capsys
+    corpus, tmp_path, capsys, monkeypatch
 ):
     # Refused before torch loads (the first trainer has written its run) or by the claim (it
-    # has claimed the folder, nothing more yet): two wordings, so which one the loser of two
-    # trainers started at once printed depended on how the machine scheduled them.
+    # has claimed the folder, nothing more yet): two wordings (and a relative --run-dir named
+    # as given or made absolute), so which one the loser of two trainers started at once
+    # printed depended on how the machine scheduled them.
+    monkeypatch.chdir(tmp_path)
     said = []
     for name, written in (("early", True), ("claimed", False)):
         run = tmp_path / name
@@ -167,7 +169,7 @@ def test_a_second_run_dir_trainer_is_told_the_same_however_far_the_first_has_got
         try:
             if written:
                 first.write_config({"task": "lm"})
-            code, out, err = call(tiny_args(corpus, "--run-dir", str(run)), capsys)
+            code, out, err = call(tiny_args(corpus, "--run-dir", name), capsys)
         finally:
             first.release()
         assert code == 2 and out == ""

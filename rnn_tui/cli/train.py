@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
                 return fail(str(exc))
             if seen is not None and not is_folder(seen):
                 return fail(f"--run-dir {folder} is {kind_of(seen.st_mode)}, not a directory")
-            if held and _writes_the_run() and (busy := being_trained(folder)):
+            if held and _writes_the_run() and (busy := being_trained(folder.absolute())):
                 return fail(busy)
             if held and _writes_the_run() and has_checkpoint(folder):
                 # Checked again under the claim; here it fails fast, before torch loads. A run
