@@ -106,13 +106,24 @@ class Tui:
     @staticmethod
     def make_app():
         """The app as the CLI starts it, with animations off and a fixed theme; it records every
-        notification in `app.notified` (toasts expire, so the app's own list forgets them)."""
+        notification in `app.notified` (message, severity) and `app.shown` (the Notification):
+        toasts expire, and on a busy machine the app's own list forgot them before a test read
+        it."""
+        from textual.notifications import Notifications
+
         from rnn_tui.tui.app import RnnTuiApp
 
         app = RnnTuiApp()
         app.animation_level = "none"
         app.theme = "textual-dark"
-        app.notified = []
+        app.notified, app.shown = [], []
+
+        class Kept(Notifications):
+            def add(self, notification):
+                app.shown.append(notification)
+                return super().add(notification)
+
+        app._notifications = Kept()
         notify = app.notify
 
         def recording_notify(message, *args, **kwargs):

@@ -75,7 +75,7 @@ async def test_a_notification_is_plain_text_and_bounded(tui):
         await tui.settle(pilot)
         app.notify("cannot read /data/[b]x[/b].txt " + "y" * 5000, severity="error")
         await pilot.pause()
-        shown = list(app._notifications)[-1]
+        shown = app.shown[-1]
         assert not shown.markup
         assert shown.message.startswith("cannot read /data/[b]x[/b].txt")
         assert len(shown.message) <= NOTICE_CHARS + 40
@@ -112,7 +112,7 @@ async def test_a_notification_shows_control_characters_as_escapes(tui):
         await tui.settle(pilot)
         app.notify("cannot open run /runs/ev\x1b[2Jil\x07\nnext line", severity="error")
         await pilot.pause()
-        shown = list(app._notifications)[-1]
+        shown = app.shown[-1]
         assert shown.message == "cannot open run /runs/ev\\x1b[2Jil\\x07\nnext line"
 
 

@@ -44,7 +44,7 @@ async def test_a_long_error_stays_up_long_enough_to_read(tui) -> None:
         ):
             app.notify(message, severity=severity, markup=False)
         await pilot.pause()
-        timeouts = {n.message[:1]: n.timeout for n in app._notifications}
+        timeouts = {n.message[:1]: n.timeout for n in app.shown}
         assert timeouts == {
             "x": 20.0,
             "s": app.NOTIFICATION_TIMEOUT,
@@ -54,7 +54,7 @@ async def test_a_long_error_stays_up_long_enough_to_read(tui) -> None:
         app.notify("z" * 3000, severity="error", timeout=None)
         await pilot.pause()
         # Shown bounded (about 430 characters), it stays as long as those take to read.
-        shown = list(app._notifications)[-1]
+        shown = app.shown[-1]
         assert len(shown.message) < 450 and shown.timeout == len(shown.message) / 15 <= 30.0
 
 
@@ -140,7 +140,7 @@ async def test_ctrl_c_says_how_to_quit_in_plain_words(tui) -> None:
         await pilot.press("ctrl+c")
         await pilot.pause()
         assert app.is_running
-        shown = list(app._notifications)[-1]
+        shown = app.shown[-1]
         assert (shown.title, shown.message) == (
             "Do you want to quit?",
             "Press ctrl+q to quit the app",
@@ -162,7 +162,7 @@ async def test_a_screenshot_without_a_downloads_folder_is_saved_here(
         await pilot.pause()
         (saved,) = tmp_path.glob("*.svg")
         assert saved.read_text(encoding="utf-8").startswith("<svg")
-        shown = list(app._notifications)[-1]
+        shown = app.shown[-1]
         assert shown.message == f"saved to {saved}" and shown.severity == "information"
         app.action_screenshot(path=str(tmp_path / "no-such-folder"))
         await pilot.pause()
@@ -186,7 +186,7 @@ async def test_the_palettes_screenshot_is_the_apps_own(tui, tmp_path, monkeypatc
             await tui.settle(pilot)
             (saved,) = folder.glob("*.svg")
             assert not isinstance(app.screen, CommandPalette)
-            shown = list(app._notifications)[-1]
+            shown = app.shown[-1]
             assert (shown.message, shown.severity) == (f"saved to {saved}", "information")
             assert not tui.errors(app)
 

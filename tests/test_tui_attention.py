@@ -143,7 +143,7 @@ async def test_a_fixed_context_model_shows_the_beam_and_says_why_no_map(fake, st
         await pilot.press("ctrl+g")
         await pilot.pause()
         assert results.view == "attention"
-        assert any("no attention" in n.message for n in pilot.app._notifications)
+        assert any("no attention" in n.message for n in pilot.app.shown)
         heatmap = screen.query_one(AttentionMap)
         assert " ".join(lines(heatmap)).split()[:4] == NO_ATTENTION.split()[:4]
         assert heatmap.border_title == "sentence 1: no attention in this model"

@@ -469,7 +469,7 @@ async def test_a_refused_class_list_is_told_as_written(saved, tui, classify_app)
         # As the toast draws it (Toast.render).
         shown = [
             str(Content.from_markup(n.message) if n.markup else Content(n.message))
-            for n in pilot.app._notifications
+            for n in pilot.app.shown
         ]
         assert any("class 1 is 129 characters long" in s and "'[/][bold]AAA" in s for s in shown)
 

@@ -704,7 +704,7 @@ async def test_a_language_model_run_is_refused_with_one_line(saved, tui, forecas
         for key in "tmv":
             await pilot.press(key)
         await pilot.pause()
-        said = [n.message for n in pilot.app._notifications if n.severity == "information"]
+        said = [n.message for n in pilot.app.shown if n.severity == "information"]
         assert said[-3:] == ["no forecast yet: s trains the two models, o opens a saved run"] * 3
 
 
