@@ -121,7 +121,9 @@ def test_a_pause_longer_than_the_process_groups_timeout_resumes(tmp_path):
     # failed after the timeout, rank 0 blaming "another process of this run".
     from rnn_tui.runs.rundir import RunDir
 
-    probe, run, timeout_s = tmp_path / "probe.py", tmp_path / "run", 4.0
+    # The timeout bounds every collective, the first ones too: 8 s leaves a busy machine's
+    # start-up (rank 0 writes the run folder first) room.
+    probe, run, timeout_s = tmp_path / "probe.py", tmp_path / "run", 8.0
     probe.write_text(_SHORT_TIMEOUT, encoding="utf-8")
     command = _command(*LONG, "--run-dir", str(run), program=(str(probe),))
     with _job(command, _env(PROBE_TIMEOUT_S=str(timeout_s)), subprocess.DEVNULL) as proc:
