@@ -13,8 +13,7 @@ def burst(app, *keys: tuple[str, str | None]) -> None:
         app.post_message(events.Key(key, character))
 
 
-async def test_slash_then_a_word_searches_the_vocabulary(tui):
-    # "/the" switched the token level to char (t) and lost "he".
+async def slash_the_searches(tui) -> None:
     app = tui.make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await tui.settle(pilot)
@@ -25,6 +24,11 @@ async def test_slash_then_a_word_searches_the_vocabulary(tui):
         await tui.settle(pilot)
         assert screen.query_one("#vocab-search", Input).value == "the"
         assert screen.query_one("#token", Select).value == "word"
+
+
+async def test_slash_then_a_word_searches_the_vocabulary(tui):
+    # "/the" switched the token level to char (t) and lost "he".
+    await slash_the_searches(tui)
 
 
 async def test_a_key_waits_for_the_one_before_it_through_a_stalled_process(tui, monkeypatch):
@@ -40,16 +44,7 @@ async def test_a_key_waits_for_the_one_before_it_through_a_stalled_process(tui, 
             time.sleep(0.6)
 
     monkeypatch.setattr(VocabPanel, "on_key", stalled, raising=False)
-    app = tui.make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await tui.settle(pilot)
-        screen = app.screen
-        screen.query_one("#vocab-table").focus()
-        await pilot.pause()
-        burst(app, ("slash", "/"), ("t", "t"), ("h", "h"), ("e", "e"))
-        await tui.settle(pilot)
-        assert screen.query_one("#vocab-search", Input).value == "the"
-        assert screen.query_one("#token", Select).value == "word"
+    await slash_the_searches(tui)
 
 
 async def test_m_then_a_number_sets_min_freq(tui):
