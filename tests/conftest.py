@@ -105,17 +105,22 @@ class Tui:
 
     @staticmethod
     def make_app():
-        """The app as the CLI starts it, with animations off and a fixed theme; it records every
-        notification in `app.notified` (message, severity) and `app.shown` (the Notification):
-        toasts expire, and on a busy machine the app's own list forgot them before a test read
-        it."""
-        from textual.notifications import Notifications
-
+        """The app as the CLI starts it, with animations off and a fixed theme, recording what
+        it notifies (`Tui.record`)."""
         from rnn_tui.tui.app import RnnTuiApp
 
         app = RnnTuiApp()
         app.animation_level = "none"
         app.theme = "textual-dark"
+        return Tui.record(app)
+
+    @staticmethod
+    def record(app):
+        """Keep every notification of `app` in `app.notified` (message, severity) and
+        `app.shown` (the Notification): toasts expire, and on a busy machine the app's own list
+        forgot them before a test read it."""
+        from textual.notifications import Notifications
+
         app.notified, app.shown = [], []
 
         class Kept(Notifications):

@@ -276,23 +276,8 @@ def test_the_themes_that_hide_the_buttons_labels_are_not_offered() -> None:
     assert {"textual-dark", "textual-light", "nord"} <= set(themes)
 
 
-def notices(app) -> list[tuple[str, str]]:
-    """What `app` notifies from now on, as (message, severity): what it said, not the toasts
-    still up (a warning's 7 s ran out before a check when a loaded machine took longer than
-    that to start the app)."""
-    told = []
-    notify = app.notify
-
-    def recording(message, **kwargs):
-        told.append((message, kwargs.get("severity")))
-        notify(message, **kwargs)
-
-    app.notify = recording
-    return told
-
-
 async def test_an_unfit_theme_named_by_the_environment_falls_back_to_a_fit_one(
-    monkeypatch,
+    monkeypatch, tui
 ) -> None:
     # TEXTUAL_THEME=ansi-light is read into the theme's default when Textual is imported; the
     # app then unregistered it, and textual-dark was drawn in its place without a word.
@@ -304,12 +289,12 @@ async def test_an_unfit_theme_named_by_the_environment_falls_back_to_a_fit_one(
         monkeypatch.setattr(App.__dict__["theme"], "_default", asked)
         app = RnnTuiApp()
         app.animation_level = "none"
-        told = notices(app)
+        tui.record(app)
         async with app.run_test(size=(80, 24), notifications=True) as pilot:
             await pilot.pause()
             assert app.theme == fit and app.current_theme.name == fit
             assert app.current_theme.dark == (asked == "ansi-dark")
-            warnings = [message for message, severity in told if severity == "warning"]
+            warnings = [message for message, severity in app.notified if severity == "warning"]
             assert warnings == [
                 f"theme {asked} is not offered (its terminal colours hide the buttons' labels):"
                 f" {fit} instead"
