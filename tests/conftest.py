@@ -165,11 +165,12 @@ class Tui:
             field.cursor_blink = False
 
     @staticmethod
-    async def until(pilot, condition, timeout: float = 30.0) -> None:
+    async def until(pilot, condition, timeout: float = 30.0, each=None) -> None:
         """Pause until `condition()` holds: what a worker, a timer or a chain of messages
-        brings may take longer than any fixed pause on a busy machine."""
+        brings may take longer than any fixed pause (or count of pauses) on a busy machine.
+        `each()`, if given, runs before every look (a screen's poll, say)."""
         deadline = time.monotonic() + timeout
-        while not condition():
+        while (each is None or each() or True) and not condition():
             assert time.monotonic() < deadline, f"timed out after {timeout:g} s"
             await pilot.pause(0.02)
 

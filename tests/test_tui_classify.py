@@ -461,11 +461,7 @@ async def test_a_refused_class_list_is_told_as_written(saved, tui, classify_app)
         await pilot.press("o")
         await tui.settle(pilot)
         screen.query_one("#run-list", SelectionList).select_all()
-        for _ in range(200):
-            screen.poll()
-            await pilot.pause(0.05)
-            if tui.errors(pilot.app):
-                break
+        await tui.until(pilot, lambda: tui.errors(pilot.app), 60, each=screen.poll)
         # As the toast draws it (Toast.render).
         shown = [
             str(Content.from_markup(n.message) if n.markup else Content(n.message))

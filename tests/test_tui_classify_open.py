@@ -25,17 +25,16 @@ from textual.widgets import Input, Static
 
 async def refused(pilot, tui) -> str:
     """Wait for the one error told (a view worker's failure is the screen's to tell)."""
-    for _ in range(600):
-        screen = pilot.app.screen
-        screen.poll()
-        await pilot.pause(0.05)
-        if tui.errors(pilot.app) and not any(
+
+    def told() -> bool:
+        return bool(tui.errors(pilot.app)) and not any(
             w.group == "view" and w.is_running for w in pilot.app.workers
-        ):
-            await pilot.pause()
-            (error,) = tui.errors(pilot.app)
-            return error
-    raise AssertionError("nothing was told")
+        )
+
+    await tui.until(pilot, told, 60, each=lambda: pilot.app.screen.poll())
+    await pilot.pause()
+    (error,) = tui.errors(pilot.app)
+    return error
 
 
 def elsewhere(saved, source: str, name: str) -> Path:

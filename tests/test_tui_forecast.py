@@ -875,11 +875,8 @@ async def test_open_run_focuses_the_saved_runs(saved, tui, forecast_app) -> None
         screen = pilot.app.screen
         await pilot.press("o")
         run_list = screen.query_one("#run-list", SelectionList)
-        for _ in range(200):  # the list is read by a thread worker
-            if run_list.option_count and run_list.has_focus:
-                break
-            await pilot.pause(0.05)
-        assert run_list.has_focus
+        # The list is read by a thread worker.
+        await tui.until(pilot, lambda: run_list.option_count and run_list.has_focus, 60)
         await pilot.press("r", "down")
         await pilot.pause()
         assert screen.query_one("#run-path", Input).value == ""

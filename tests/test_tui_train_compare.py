@@ -23,10 +23,7 @@ async def table_of(pilot, tui) -> tuple[object, RunsTable]:
     screen = await show_train(pilot, tui)
     await pilot.press("t")
     table = screen.query_one(RunsTable)
-    for _ in range(200):  # the list comes from a thread worker
-        if table.row_count >= 3:
-            break
-        await pilot.pause(0.05)
+    await tui.until(pilot, lambda: table.row_count >= 3, 60)  # from a thread worker
     assert table.row_count == 3 and table.has_focus
     return screen, table
 
@@ -160,10 +157,7 @@ async def test_a_hand_made_config_cannot_flood_the_table(runs, tui, train_app):
         screen = await show_train(pilot, tui)
         await pilot.press("t")
         table = screen.query_one(RunsTable)
-        for _ in range(200):
-            if table.row_count >= 4:
-                break
-            await pilot.pause(0.05)
+        await tui.until(pilot, lambda: table.row_count >= 4, 60)
         assert table.row_count == 4
         settings = [str(k.value) for k in table.columns if str(k.value).startswith("config:")]
         assert len(settings) == MAX_SETTINGS

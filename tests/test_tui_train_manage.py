@@ -25,10 +25,7 @@ async def highlight(pilot, tui, name: str):
     await tui.settle(pilot)
     run_list = screen.query_one("#run-list", SelectionList)
     # The list is filled by a thread worker: wait for it (a busy machine makes it slow).
-    for _ in range(200):
-        if run_list.option_count >= 3:
-            break
-        await pilot.pause(0.05)
+    await tui.until(pilot, lambda: run_list.option_count >= 3, 60)
     run_list.focus()
     names = [str(run_list.get_option_at_index(i).value) for i in range(run_list.option_count)]
     run_list.highlighted = [n.rsplit("/", 1)[-1] for n in names].index(name)
@@ -92,10 +89,8 @@ async def test_renaming_the_shown_run_keeps_it_shown(runs, tui, train_app):
             pilot.app.screen.query_one("#dialog-input", Input).value = new
             await pilot.press("enter")
             await tui.settle(pilot)
-            for _ in range(100):  # the new folder's first read is a thread worker's
-                if not screen.runs.loading:
-                    break
-                await pilot.pause(0.05)
+            # The new folder's first read is a thread worker's.
+            await tui.until(pilot, lambda: not screen.runs.loading, 60)
             await tui.settle(pilot)
             assert sorted(Path(key).name for key in screen.runs.selected) == ticked
             assert Path(screen.runs.primary).name == shown
@@ -243,11 +238,8 @@ async def test_open_run_focuses_the_list_so_its_keys_work_at_once(runs, tui, tra
         screen = await show_train(pilot, tui)
         await pilot.press("o")
         run_list = screen.query_one("#run-list", SelectionList)
-        for _ in range(200):  # the list is read by a thread worker
-            if run_list.option_count >= 3 and run_list.has_focus:
-                break
-            await pilot.pause(0.05)
-        assert run_list.has_focus
+        # The list is read by a thread worker.
+        await tui.until(pilot, lambda: run_list.option_count >= 3 and run_list.has_focus, 60)
         await pilot.press("r", "down")
         await pilot.pause()
         assert run_list.highlighted == 1
@@ -309,15 +301,13 @@ async def test_the_focused_run_list_keeps_its_order_while_runs_write(runs, tui, 
         for path in (runs / "lm-rnn-running").iterdir():  # it writes an epoch: now the newest
             os.utime(path)
         await pilot.press("r")  # rescan
-        for _ in range(40):
-            await pilot.pause(0.05)
+        await tui.settle(pilot)  # the listing worker, and its result handled
         assert order() == before
         assert screen.query_one(RunPicker).highlighted_entry["name"] == "lm-gru-recorded"
         run_list.blur()  # unfocused, it takes the new order
         await pilot.press("r")
-        for _ in range(40):
-            await pilot.pause(0.05)
-        assert order()[0].endswith("lm-rnn-running")
+        # A fixed 2 s of pauses was too short for a busy machine's rescan.
+        await tui.until(pilot, lambda: order()[0].endswith("lm-rnn-running"), 60)
 
 
 async def test_the_run_list_is_rescanned_only_while_its_screen_is_shown(runs, tui, train_app):

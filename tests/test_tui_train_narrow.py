@@ -52,10 +52,7 @@ async def test_the_runs_table_shows_its_scores_at_80_columns(runs, tui, train_ap
         assert side.display
         await pilot.press("t")
         table = screen.query_one(RunsTable)
-        for _ in range(200):  # the list comes from a thread worker
-            if table.row_count >= 4:
-                break
-            await pilot.pause(0.05)
+        await tui.until(pilot, lambda: table.row_count >= 4, 60)  # from a thread worker
         await tui.settle(pilot)
         assert not side.display  # the panel made way for the table
         keys = [str(k.value) for k in table.columns]
