@@ -425,7 +425,7 @@ def test_a_stop_in_the_trainers_first_second_is_a_stop_not_a_crash(tmp_path):
     followed.process = process
     assert followed.check_process() is None
     process.terminate()
-    assert process.wait(10) is not None and process.stopped_early
+    assert process.wait(60) is not None and process.stopped_early
     assert followed.check_process() == [
         Notice("stopped lm-early before it began training: nothing saved")
     ]
@@ -433,7 +433,7 @@ def test_a_stop_in_the_trainers_first_second_is_a_stop_not_a_crash(tmp_path):
     # A trainer that exits on its own with the same status was not stopped from here.
     other = TrainProcess([sys.executable, "-c", "import os; os.kill(os.getpid(), 15)"], folder)
     other.start()
-    assert other.wait(10) == -15 and not other.stopped_early
+    assert other.wait(60) == -15 and not other.stopped_early
 
 
 def test_trainers_started_together_share_the_cores(tmp_path, monkeypatch):
@@ -451,10 +451,10 @@ def test_trainers_started_together_share_the_cores(tmp_path, monkeypatch):
     for threads, expected in ((1, "1"), (0, "None")):
         trainer = TrainProcess(show, tmp_path / f"run{threads}", threads=threads)
         trainer.start()
-        assert trainer.wait(10) == 0
+        assert trainer.wait(60) == 0
         assert trainer.log_message() == expected
     # The user's own setting stands.
     monkeypatch.setenv("OMP_NUM_THREADS", "4")
     trainer = TrainProcess(show, tmp_path / "mine", threads=1)
     trainer.start()
-    assert trainer.wait(10) == 0 and trainer.log_message() == "4"
+    assert trainer.wait(60) == 0 and trainer.log_message() == "4"

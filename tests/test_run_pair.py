@@ -93,7 +93,7 @@ def test_a_stop_right_after_the_start_reaches_trainers_still_starting(tmp_path) 
         notices = runs.stop()
         assert [n.severity for n in notices] == ["information", "information"], notices
         assert all(n.text.startswith("stopping") for n in notices)
-        assert [p.wait(10) for p in started] == [-15, -15]  # SIGTERM reached both
+        assert [p.wait(60) for p in started] == [-15, -15]  # SIGTERM reached both
     finally:
         for process in started:
             process.terminate()

@@ -566,7 +566,7 @@ def test_resume_refuses_a_corpus_whose_tokens_changed(tmp_path):
 # Control requests: pause, resume, stop
 
 
-def _wait_for(predicate, timeout: float = 10.0) -> None:
+def _wait_for(predicate, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
         assert time.monotonic() < deadline, "timed out"
@@ -588,7 +588,7 @@ def test_pause_resume_and_stop_through_the_control_file(corpus_file, tmp_path):
     )
     thread.start()
     try:
-        assert stepped.wait(10)
+        assert stepped.wait(60)
         ui = RunDir(run)
         ui.request("pause")
         _wait_for(lambda: ui.read_status().get("status") == "paused")
@@ -603,7 +603,7 @@ def test_pause_resume_and_stop_through_the_control_file(corpus_file, tmp_path):
         assert (after["time"] - before["time"]) - (after["elapsed"] - before["elapsed"]) >= 1.0
         assert ui.read_status()["status"] == "running"
         ui.request("stop")
-        thread.join(10)
+        thread.join(60)
         assert not thread.is_alive()
     finally:
         trainer.stop.set()
