@@ -173,8 +173,8 @@ async def test_an_app_in_a_terminal_freezes_its_long_lived_objects_and_thaws_at_
     app = tui.make_app()
     app.freeze_long_lived_objects = True  # what not being headless means
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.2)
-        assert gc.get_freeze_count() > 10_000
+        # A timer's doing: waited for, not a fixed pause a busy machine may outlast.
+        await tui.until(pilot, lambda: gc.get_freeze_count() > 10_000)
     assert gc.get_freeze_count() == 0
 
 
@@ -196,12 +196,11 @@ async def test_a_screen_built_after_start_up_is_frozen_too(tui, monkeypatch):
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
+        await tui.until(pilot, lambda: gc.get_freeze_count() > 0)
         at_start = gc.get_freeze_count()
         await pilot.press("f3")  # the Train screen, built now
         await tui.settle(pilot)
-        await pilot.pause(0.5)
-        assert gc.get_freeze_count() > at_start + 1_000
+        await tui.until(pilot, lambda: gc.get_freeze_count() > at_start + 1_000)
     assert gc.get_freeze_count() == 0
 
 
@@ -218,9 +217,10 @@ async def test_a_first_opening_is_built_with_collection_paused_then_frozen(tui, 
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.pause(0.3)
+        # Started up: frozen once, and collecting again after the first listings' pauses.
+        await tui.settle(pilot)
+        await tui.until(pilot, lambda: gc.get_freeze_count() > 0 and gc.isenabled())
         at_start = gc.get_freeze_count()
-        assert at_start > 0 and gc.isenabled()
         # Frozen without a collection, before collection resumes: a collection then walked the
         # whole new screen twice (35-37 ms each, the event loop held) and found no garbage.
         collections = collecting_during(monkeypatch, gc, "collect")
@@ -261,12 +261,10 @@ async def test_the_sentence_pairs_are_frozen_once_the_dataset_screen_has_loaded_
     app = tui.make_app()
     app.freeze_long_lived_objects = True
     async with app.run_test(size=(120, 40)) as pilot:
-        await pilot.pause(0.3)
-        assert gc.get_freeze_count() > 0
+        await tui.until(pilot, lambda: gc.get_freeze_count() > 0)
         app.screen.query_one("#tabs").active = "tab-pairs"
         panel = app.screen.query_one(pairs_panel.PairsPanel)
-        while panel._summary is None:
-            await pilot.pause(0.05)
+        await tui.until(pilot, lambda: panel._summary is not None, 60)
         await tui.settle(pilot)
         await pilot.pause(0.5)
         data = panel._summary.data
