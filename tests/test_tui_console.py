@@ -106,8 +106,7 @@ async def test_a_slow_first_load_keeps_its_line_until_the_model_is_ready(
             await pilot.pause(0.05)
         screen = app.screen
         assert isinstance(screen, GenerateScreen) and screen.running
-        await pilot.pause(0.1)
-        assert screen.status.startswith("loading tiny-gru"), screen.status
+        await tui.until(pilot, lambda: screen.status.startswith("loading tiny-gru"))
         release.set()
         await tui.settle(pilot)
         assert not screen.running
