@@ -198,6 +198,53 @@ async def test_inside_reads_a_text_with_a_trained_model(no_checkpoints, tui) -> 
         assert not heatmap.signed and heatmap.matrix.min() >= 0 and heatmap.matrix.max() <= 1
 
 
+async def test_a_step_moved_past_stops_its_connectivity_pass(
+    no_checkpoints, tui, monkeypatch
+) -> None:
+    # At 1,000 tokens of the shipped LSTM each step's connectivity is a pass of seconds: one
+    # the cursor moved past ran on in its thread, so six presses of , showed their step only
+    # after six passes (9.6 s against 1.7 s for one).
+    import threading
+
+    from rnn_tui.probe import gradients as probe_gradients
+    from rnn_tui.tui.screens import gradients
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        screen.query_one("#inside-text", Input).value = "the time traveller " * 60
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        T = len(screen.inside["ids"])
+        assert T == gradients.MAX_TOKENS
+        ends: dict[int, str] = {}
+        started, moved_on = threading.Event(), threading.Event()
+        real = probe_gradients.connectivity
+
+        def watched(cell, tokens, position, *args, **kwargs):
+            ends[position] = "started"
+            if position == T - 1:  # the cursor moves on while this pass is under way
+                started.set()
+                moved_on.wait(20)
+            try:
+                weights = real(cell, tokens, position, *args, **kwargs)
+            except gradients.Superseded:
+                ends[position] = "stopped"
+                raise
+            ends[position] = "done"
+            return weights
+
+        monkeypatch.setattr(probe_gradients, "connectivity", watched)
+        screen.set_focus(None)
+        await pilot.press("comma")
+        await until(pilot, started.is_set)
+        await pilot.press("comma")
+        moved_on.set()
+        await tui.settle(pilot)
+        await until(pilot, lambda: ends[T - 1] != "started" and ends.get(T - 2) == "done")
+        assert ends == {T - 1: "stopped", T - 2: "done"}
+        await tui.settle(pilot)
+        assert f"after step {T - 2}:" in drawn(screen.query_one("#inside-connectivity", Static))
+
+
 async def test_inside_says_what_of_the_text_is_not_read_as_typed(
     no_checkpoints, tui, monkeypatch
 ) -> None:

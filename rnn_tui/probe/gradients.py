@@ -262,16 +262,20 @@ def truncation(
 # -- connectivity -----------------------------------------------------------------------------
 
 
-def connectivity(cell: Cell, tokens: list[int], position: int) -> list[float]:
+def connectivity(
+    cell: Cell, tokens: list[int], position: int, progress: Progress | None = None
+) -> list[float]:
     """‖∂ log P(x_{p+1} | x_1..x_p) / ∂ x_s‖ for s = 1..p (p = `position`, 1-based): how much
     each earlier input moves the prediction after x_p (of the next token when there is one,
-    else of the most probable). Needs a cell with a read-out (a language model's)."""
+    else of the most probable). Needs a cell with a read-out (a language model's). `progress`
+    is told of each step forward and back (a caller stops a pass it no longer wants by raising
+    from it: at 1,000 tokens of a stacked LSTM a pass takes seconds)."""
     if cell.W_hq is None:
         raise ProbeError("connectivity needs a trained language model (a checkpoint)")
     if not 1 <= position <= len(tokens):
         raise ProbeError(f"position must be in [1, {len(tokens)}], got {position}")
     xs = cell.encode(tokens[:position]).requires_grad_()
-    h = unroll(cell, xs)[-1]["h"]
+    h = unroll(cell, xs, StepWatch(progress, "connectivity", position))[-1]["h"]
     log_probs = torch.log_softmax(h @ cell.W_hq + cell.b_q, dim=-1)[0]
     target = tokens[position] if position < len(tokens) else int(log_probs.argmax())
     log_probs[target].backward()

@@ -37,7 +37,7 @@ MAX_TOKENS = 1000  # of the typed text: connectivity at the last step is a backw
 
 
 class Superseded(Exception):
-    """Raised in a Flow measurement's thread once a newer measurement has replaced it."""
+    """Raised in a measurement's thread (Flow, an Inside step) once a newer one replaced it."""
 
 
 class GradientsScreen(ModeScreen):
@@ -257,7 +257,13 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             # The step reads what the model does: a word it lacks was shown as if read.
             typed = f"typed {tokens[t]!r}, which the vocabulary lacks"
             one = replace(one, token="<unk>", note="; ".join(filter(None, (typed, one.note))))
-        return t, connectivity(cell, ids, t + 1), one
+        worker = get_current_worker()
+
+        def stop_if_replaced(_: str) -> None:  # a newer step's pass: this one's is not shown
+            if worker.is_cancelled:
+                raise Superseded
+
+        return t, connectivity(cell, ids, t + 1, stop_if_replaced), one
 
     def _draw_heatmap(self) -> None:
         inside = self.inside
