@@ -49,6 +49,17 @@ def test_the_gates_keep_the_gradient_alive_where_a_small_rnn_loses_it(capsys) ->
     assert first["rnn"] < 1e-8 < 1e-2 < first["lstm"]
 
 
+def test_the_rule_of_rho_is_the_linear_cells_and_tanh_is_said_beside_it(capsys) -> None:
+    # A tanh RNN of ρ(W_hh) 1.2 vanishes (×0.98 per step back): "above 1 explodes" beside it
+    # said the opposite of the figure it explained.
+    code, out, err = call(["gradients", "--init-scale", "1.2"], capsys)
+    assert code == 0, err
+    assert "×0.9813 per step back on average (ρ(W_hh) = 1.2 and tanh′ ≤ 1:" in out
+    assert "above 1 explodes" not in out
+    code, out, _ = call(["gradients", "--cell", "linear", "--init-scale", "1.2"], capsys)
+    assert code == 0 and "×1.2 per step back on average (ρ(W_hh) = 1.2: below 1 vanishes, " in out
+
+
 def test_a_checkpoints_cell_reads_the_text(capsys) -> None:
     text = "the time traveller was expounding a recondite matter to us"
     args = ["gradients", "--checkpoint", str(SHIPPED_LSTM), "--text", text, "--json"]

@@ -72,11 +72,15 @@ def _text(report) -> str:
             line += f"   closed form {flow.predicted[i]:.4e}"
         lines.append(line)
     if report.decay_per_step is not None:
-        why = (
-            f"ρ(W_hh) = {flow.spectral_radius:.4g}: below 1 vanishes, above 1 explodes"
-            if report.cell in ("rnn", "linear")
-            else "the gates set the rate, not ρ(W_hh) alone"
-        )
+        why = f"ρ(W_hh) = {flow.spectral_radius:.4g}: below 1 vanishes, above 1 explodes"
+        if report.cell == "rnn":
+            # Not the linear rule alone: a tanh RNN of ρ 1.2 vanishes (×0.98 per step back).
+            why = (
+                f"ρ(W_hh) = {flow.spectral_radius:.4g} and tanh′ ≤ 1: below 1 it vanishes, "
+                "above 1 it may explode, or tanh may still make it vanish"
+            )
+        elif report.cell != "linear":
+            why = "the gates set the rate, not ρ(W_hh) alone"
         lines.append(f"×{report.decay_per_step:.4g} per step back on average ({why})")
     clip, cut = report.clip, report.truncation
     if not math.isfinite(clip.before):
