@@ -131,6 +131,16 @@ async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
         assert "gradient flow, clipping and BPTT terms: back to step 1 of 50" in shown
 
 
+async def test_the_fifth_curves_tooltip_names_the_corpus_it_reads(no_checkpoints, tui) -> None:
+    # "checkpoint · corpus" reads the start of the checkpoint's own corpus (_corpus_of): the
+    # tooltip said the Time Machine's, whatever the model was trained on.
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        tooltip = str(screen.query_one("#flow-also", Select).tooltip)
+        assert "Time Machine" not in tooltip
+        assert "the first T tokens of the corpus it was trained on" in tooltip
+
+
 async def test_the_fifth_curve_is_a_gru_or_needs_a_checkpoint(no_checkpoints, tui) -> None:
     async with tui.make_app().run_test(size=(120, 40)) as pilot:
         screen = await open_gradients(pilot, tui)

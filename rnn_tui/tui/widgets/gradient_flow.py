@@ -110,8 +110,8 @@ class FlowPanel(Horizontal):
                     compact=True,
                     id="flow-also",
                     tooltip="A fifth cell: a fresh GRU with the gate bias, or the Inside tab's "
-                    "checkpoint reading the Time Machine's first T tokens or random ones; "
-                    "clipping and truncation are then shown for it",
+                    "checkpoint reading the first T tokens of the corpus it was trained on or "
+                    "random ones; clipping and truncation are then shown for it",
                 )
             yield Static(self.NOTE, id="flow-note", markup=False)
         with Vertical(id="flow-right"):
