@@ -119,6 +119,11 @@ def test_a_truncation_longer_than_the_sequence_is_said(capsys) -> None:
         (["--checkpoint", str(SHIPPED_LSTM), "--cell", "gru"], "--cell sets up a fresh cell"),
         (["--checkpoint", str(SHIPPED_LSTM), "--hid", "5"], "--hidden sets up a fresh cell"),
         (["--cell", "linear", "--gate-bias", "3"], "the linear cell has no gate"),
+        # A checkpoint reading a text draws nothing: every seed printed the same report.
+        (
+            ["--checkpoint", str(SHIPPED_LSTM), "--text", "the time", "--seed", "5"],
+            "--seed draws random tokens: it does not apply with --text",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(capsys, args, fragment) -> None:

@@ -33,6 +33,9 @@ def run(args: argparse.Namespace) -> int:
         if fresh:
             flag = "--" + fresh[0].replace("_", "-")
             return fail(f"{flag} sets up a fresh cell: it does not apply with --checkpoint")
+        if options["text"] and typed("seed"):
+            # It draws random tokens for the checkpoint to read: beside a text, it changed nothing.
+            return fail("--seed draws random tokens: it does not apply with --text")
     elif options["cell"] != "lstm" and options["cell"] != "gru" and typed("gate_bias"):
         return fail(f"--gate-bias is the LSTM's or GRU's: the {options['cell']} cell has no gate")
     try:
