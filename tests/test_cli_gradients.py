@@ -40,6 +40,18 @@ def test_an_overflowed_gradient_is_null_in_json_and_said_in_text(capsys) -> None
     assert code == 0 and "the gradient overflowed" in out
 
 
+def test_a_tiny_theta_is_the_norm_after_clipping_not_zero(capsys) -> None:
+    # θ is any number above 0: at 1e-200 the clipped entries' squares underflow, and the norm
+    # after clipping read "5.385 → 0".
+    code, out, err = call(["gradients", "--clip", "1e-200", "--json"], capsys)
+    assert code == 0, err
+    clip = json.loads(out)["clip"]
+    assert clip["after"] == pytest.approx(1e-200, rel=1e-9)
+    assert clip["cosine"] == pytest.approx(1.0)
+    code, out, _ = call(["gradients", "--clip", "1e-200"], capsys)
+    assert code == 0 and "‖g‖ 5.385 → 1e-200, cosine 1.000000" in out
+
+
 def test_the_gates_keep_the_gradient_alive_where_a_small_rnn_loses_it(capsys) -> None:
     first = {}
     for cell, extra in (("rnn", ["--init-scale", "0.8"]), ("lstm", ["--gate-bias", "3"])):

@@ -86,8 +86,8 @@ def norm_of(g: torch.Tensor) -> float:
     once entries pass about 1e154, and a norm of 1e176 read as inf ("overflowed" at step 109
     of a linear ρ = 50 cell whose norms overflow only before step 18)."""
     value = float(g.norm())
-    if math.isinf(value):
-        largest = float(g.abs().max())
+    if math.isinf(value) or value == 0.0:  # squares past 1e308, or below 1e-308 (θ = 1e-200)
+        largest = float(g.abs().max()) if g.numel() else 0.0
         if math.isfinite(largest) and largest > 0:
             value = largest * float((g / largest).norm())
     elif math.isnan(value) and bool(torch.isinf(g).any()):

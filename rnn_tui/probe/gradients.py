@@ -152,13 +152,14 @@ def clipping(
     raw = torch.cat([p.grad.flatten() for p in params]).clone()
     before = float(grad_clipping(params, theta))
     clipped = torch.cat([p.grad.flatten() for p in params])
-    denominator = float(raw.norm() * clipped.norm())
     if not math.isfinite(before):
         # An overflowed gradient has no direction to keep, nor a norm after: θ/inf scales it
         # to zeros and NaNs, and "after 0.0" read as if clipping had worked.
         return Clipping(theta, before, math.nan, math.nan)
-    cosine = float(raw @ clipped) / denominator if denominator > 0 else 1.0
-    return Clipping(theta, before, float(clipped.norm()), cosine)
+    # Each side as a unit vector: a tiny θ's squares underflow, and "‖g‖ 5.385 → 0" was shown.
+    after, length = norm_of(clipped), norm_of(raw)
+    cosine = float((raw / length) @ (clipped / after)) if length > 0 and after > 0 else 1.0
+    return Clipping(theta, before, after, cosine)
 
 
 # -- truncation -------------------------------------------------------------------------------
