@@ -255,6 +255,27 @@ async def test_a_step_moved_past_stops_its_connectivity_pass(
         assert f"after step {T - 2}:" in drawn(screen.query_one("#inside-connectivity", Static))
 
 
+async def test_the_influence_row_is_fitted_again_when_the_terminal_narrows(
+    no_checkpoints, tui
+) -> None:
+    # Fitted to the width it was drawn at, the line over the row stayed 120 columns' at 80:
+    # from step 1,000 on it wrapped, and its second line hid the shaded tokens.
+    from rich.cells import cell_len
+
+    async with tui.make_app().run_test(size=(120, 40)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        screen.query_one("#inside-text", Input).value = "the time traveller " * 60
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        widget = screen.query_one("#inside-connectivity", Static)
+        assert drawn(widget).splitlines()[0].endswith("(, . move)")
+        await pilot.resize_terminal(80, 24)
+        await tui.settle(pilot)
+        await pilot.pause()
+        head, row = drawn(widget).splitlines()
+        assert head.startswith("influence on the prediction after step 1000")
+        assert cell_len(head) <= widget.size.width and cell_len(row) <= widget.size.width
+
+
 async def test_inside_says_what_of_the_text_is_not_read_as_typed(
     no_checkpoints, tui, monkeypatch
 ) -> None:

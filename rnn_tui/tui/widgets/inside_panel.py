@@ -188,10 +188,16 @@ class InsidePanel(Vertical):
     def show_connectivity(
         self, tokens: list[str], weights: list[float], t: int, words: bool = False
     ) -> None:
+        self._connectivity = (tokens, weights, t, words)
         widget = self.query_one("#inside-connectivity", Static)
         width = widget.size.width or 80
         head = Text(connectivity_head(t, width) + "\n", style="dim", no_wrap=True)
         widget.update(head + connectivity_line(tokens, weights, t, width, words))
+
+    def on_resize(self) -> None:
+        # Fitted to the width it was drawn at: narrower, its head wrapped over the tokens' row.
+        if getattr(self, "_connectivity", None) is not None:
+            self.show_connectivity(*self._connectivity)
 
     def show_step(self, step: UnrolledStep, hidden: int) -> None:
         """Step t of the candidate update with its numbers (the first four units)."""
