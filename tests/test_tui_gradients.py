@@ -132,7 +132,7 @@ async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
 
 
 async def test_the_fifth_curves_tooltip_names_the_corpus_it_reads(no_checkpoints, tui) -> None:
-    # "checkpoint · corpus" reads the start of the checkpoint's own corpus (_corpus_of): the
+    # "checkpoint · corpus" reads the start of the checkpoint's own corpus (probe/report.py): the
     # tooltip said the Time Machine's, whatever the model was trained on.
     async with tui.make_app().run_test(size=(120, 40)) as pilot:
         screen = await open_gradients(pilot, tui)
@@ -584,16 +584,16 @@ def test_the_fifth_curves_corpus_is_the_checkpoints_own(tmp_path) -> None:
     import pytest
 
     from rnn_tui.data.errors import DataError
+    from rnn_tui.probe.report import corpus_start
     from rnn_tui.runs.rundir import RunDir
     from rnn_tui.train.config import Config
     from rnn_tui.train.engine import Trainer
-    from rnn_tui.tui.screens.gradients import _corpus_of
 
     corpus = tmp_path / "greek.txt"
     corpus.write_text("αβγ δεζ ηθι κλμ " * 400, encoding="utf-8")
     config = Config("lm", corpus=str(corpus), mode="raw", hidden=8, epochs=1, device="cpu")
     assert Trainer(config).run(RunDir(tmp_path / "run"))["status"] == "finished"
-    assert _corpus_of(str(tmp_path / "run"), 30) == ("αβγ δεζ ηθι κλμ " * 2)[:30]
+    assert corpus_start(str(tmp_path / "run"), 30) == ("αβγ δεζ ηθι κλμ " * 2)[:30]
     corpus.unlink()
     with pytest.raises(DataError, match="cannot read the checkpoint's corpus"):
-        _corpus_of(str(tmp_path / "run"), 30)
+        corpus_start(str(tmp_path / "run"), 30)

@@ -61,6 +61,23 @@ def load_cell(path: str | os.PathLike):
     return cell_of(lm.model), lm
 
 
+def corpus_start(checkpoint: str, chars: int) -> str:
+    """The start of the corpus `checkpoint` was trained on (its config's, read in its encoding),
+    for the Flow tab's "checkpoint · corpus" curve: it read The Time Machine whatever the
+    model had learnt, and a model of another text saw mostly <unk>."""
+    from rnn_tui.checkpoints import CheckpointError
+    from rnn_tui.checkpoints.checkpoint import load_checkpoint
+    from rnn_tui.data.errors import DataError
+    from rnn_tui.data.sources import read_text
+
+    try:
+        config = load_checkpoint(checkpoint).config
+        corpus = config.get("corpus") or "timemachine"
+        return read_text(str(corpus), str(config.get("encoding") or "utf-8"))[:chars]
+    except (CheckpointError, DataError, OSError) as exc:
+        raise DataError(f"cannot read the checkpoint's corpus: {exc}") from None
+
+
 def source(options: dict) -> Source:
     """The cell and the sequence the options ask for (validated options: see options.py)."""
     length, seed = int(options["length"]), int(options["seed"])
@@ -232,6 +249,7 @@ __all__ = [
     "GradientReport",
     "Source",
     "compare_flows",
+    "corpus_start",
     "cut_message",
     "encode_text",
     "gradient_report",

@@ -153,7 +153,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
 
     @work(thread=True, exclusive=True, group="flow", exit_on_error=False, description="flows")
     def _flows(self, v: dict, checkpoint: str):
-        from rnn_tui.probe.report import compare_flows, gradient_report
+        from rnn_tui.probe.report import compare_flows, corpus_start, gradient_report
 
         progress = self._flow_progress(get_current_worker())
         sizes = (v["length"], v["hidden"], v["small"], v["large"], v["gate_bias"], v["seed"])
@@ -163,7 +163,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if v["also"] == "gru":
             options.update(cell="gru", init_scale=1.0)
         elif checkpoint:
-            text = _corpus_of(checkpoint, 20 * v["length"]) if v["also"] == "corpus" else ""
+            text = corpus_start(checkpoint, 20 * v["length"]) if v["also"] == "corpus" else ""
             options.update(checkpoint=checkpoint, text=text)
         report = gradient_report(options, progress)
         if v["also"] != "none":
@@ -431,23 +431,6 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             ),
             ("Gradients: other tab", "Flow ⇄ Inside a model (] or [)", self.action_next_tab),
         ]
-
-
-def _corpus_of(checkpoint: str, chars: int) -> str:
-    """The start of the corpus `checkpoint` was trained on (its config's, read in its encoding),
-    for the Flow tab's "checkpoint · corpus" curve: it read The Time Machine whatever the
-    model had learnt, and a model of another text saw mostly <unk>."""
-    from rnn_tui.checkpoints import CheckpointError
-    from rnn_tui.checkpoints.checkpoint import load_checkpoint
-    from rnn_tui.data.errors import DataError
-    from rnn_tui.data.sources import read_text
-
-    try:
-        config = load_checkpoint(checkpoint).config
-        corpus = config.get("corpus") or "timemachine"
-        return read_text(str(corpus), str(config.get("encoding") or "utf-8"))[:chars]
-    except (CheckpointError, DataError, OSError) as exc:
-        raise DataError(f"cannot read the checkpoint's corpus: {exc}") from None
 
 
 __all__ = ["GradientsScreen"]
