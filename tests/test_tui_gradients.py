@@ -100,10 +100,10 @@ async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
         shown: list[str] = []
         panel.measuring = lambda text: shown.append(text) or FlowPanel.measuring(panel, text)
         stopped = []
-        progress_of = screen._flow_progress
+        progress_of = screen._progress
 
-        def watched(worker):
-            progress = progress_of(worker)
+        def watched(worker, show):
+            progress = progress_of(worker, show)
 
             def line(text: str) -> None:
                 try:
@@ -114,7 +114,7 @@ async def test_the_note_says_how_far_a_measurement_is_and_a_newer_one_stops_it(
 
             return line
 
-        screen._flow_progress = watched
+        screen._progress = watched
         screen.query_one("#flow-length", Input).value = "3000"
         screen.query_one("#flow-hidden", Input).value = "64"
         screen.action_measure()

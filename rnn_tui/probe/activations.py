@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from rnn_tui.probe.cell import Cell, ProbeError, layer_inputs, unroll
+from rnn_tui.probe.cell import Cell, ProbeError, Progress, StepWatch, layer_inputs, unroll
 from rnn_tui.probe.options import FEATURE_NAMES, WORD_FEATURE_NAMES
 
 
@@ -28,11 +28,14 @@ class Activations:
 
 
 @torch.no_grad()
-def activations(cell: Cell, ids: list[int], tokens: list[str]) -> Activations:
-    """The hidden states and gates of `cell` reading the token ids (from h_0 = 0)."""
+def activations(
+    cell: Cell, ids: list[int], tokens: list[str], progress: Progress | None = None
+) -> Activations:
+    """The hidden states and gates of `cell` reading the token ids (from h_0 = 0); `progress`
+    is told of each step (1,000 tokens of a stacked LSTM take about a second)."""
     if not ids:
         raise ProbeError("the text is empty: type at least one token")
-    steps = unroll(cell, cell.encode(ids))
+    steps = unroll(cell, cell.encode(ids), StepWatch(progress, "reading the text", len(ids)))
     names = [k for k in steps[0] if k != "candidate"]
     values = {k: torch.cat([s[k] for s in steps]).numpy() for k in names}
     return Activations(list(tokens), values)

@@ -155,7 +155,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
     def _flows(self, v: dict, checkpoint: str):
         from rnn_tui.probe.report import compare_flows, corpus_start, gradient_report
 
-        progress = self._flow_progress(get_current_worker())
+        progress = self._progress(get_current_worker(), self.query_one(FlowPanel).measuring)
         sizes = (v["length"], v["hidden"], v["small"], v["large"], v["gate_bias"], v["seed"])
         flows = compare_flows(*sizes, progress=progress)
         # Clipping and truncation of the fifth cell when there is one, else the large RNN.
@@ -173,10 +173,11 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
         return flows, report
 
-    def _flow_progress(self, worker: Worker) -> Callable[[str], None]:
-        """A measurement's progress lines, shown under the form at most every PROGRESS_EVERY_S
-        (its passes take minutes at 5,000 steps and 1,024 units). A measurement that a newer
-        one replaced stops at its next step instead of running on in its thread."""
+    def _progress(self, worker: Worker, show: Callable[[str], None]) -> Callable[[str], None]:
+        """A measurement's progress lines, given to `show` at most every PROGRESS_EVERY_S (a
+        Flow pass takes minutes at 5,000 steps and 1,024 units, an Inside one seconds at 1,000
+        tokens). A measurement that a newer one replaced stops at its next step instead of
+        running on in its thread, and says nothing more."""
         shown = 0.0
 
         def progress(text: str) -> None:
@@ -186,7 +187,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             now = time.monotonic()
             if now - shown >= PROGRESS_EVERY_S:
                 shown = now
-                self.app.call_from_thread(self.query_one(FlowPanel).measuring, text)
+                self.app.call_from_thread(lambda: worker.is_cancelled or show(text))
 
         return progress
 
@@ -221,6 +222,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if request == self._reading or (not again and request in (self._read, self._failed)):
             return
         self._reading = request
+        self.workers.cancel_group(self, "step")  # the last text's step: not drawn over this one
+        self.query_one(InsidePanel).measuring("reading the text", everything=True)
         self._inside(path, text)
 
     @work(thread=True, exclusive=True, group="inside", exit_on_error=False, description="read")
@@ -235,9 +238,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         # What the model does not read as typed, said as the Generate screen says it.
         cut = cut_message(len(encoded.ids), MAX_TOKENS, lm.token)
         warnings = [w for w in [*lm.warnings, *encoded.warnings(), cut] if w]
-        if get_current_worker().is_cancelled:
-            return {}
-        acts = activations(cell, ids, tokens)
+        show = partial(self.query_one(InsidePanel).measuring, everything=True)
+        acts = activations(cell, ids, tokens, self._progress(get_current_worker(), show))
         inputs = layer_inputs(cell, cell.encode(ids))  # what the top layer reads, for each step
         return {"cell": cell, "ids": ids, "tokens": tokens, "acts": acts, "inputs": inputs,
                 "warnings": warnings, "token": lm.token, "mode": lm.mode,
@@ -257,13 +259,15 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             # The step reads what the model does: a word it lacks was shown as if read.
             typed = f"typed {tokens[t]!r}, which the vocabulary lacks"
             one = replace(one, token="<unk>", note="; ".join(filter(None, (typed, one.note))))
-        worker = get_current_worker()
+        worker, panel = get_current_worker(), self.query_one(InsidePanel)
+        # The step itself is instant: shown while its connectivity pass runs (seconds).
+        self.app.call_from_thread(lambda: worker.is_cancelled or panel.show_step(one, cell.hidden))
+        show = partial(self._step_progress, t)
+        return t, connectivity(cell, ids, t + 1, self._progress(worker, show)), one
 
-        def stop_if_replaced(_: str) -> None:  # a newer step's pass: this one's is not shown
-            if worker.is_cancelled:
-                raise Superseded
-
-        return t, connectivity(cell, ids, t + 1, stop_if_replaced), one
+    def _step_progress(self, t: int, line: str = "") -> None:
+        """Say over the influence row that step t's is being measured (and how far)."""
+        self.query_one(InsidePanel).measuring(f"influence after step {t + 1}: {line}".rstrip(": "))
 
     def _draw_heatmap(self) -> None:
         inside = self.inside
@@ -344,6 +348,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             return
         self.t = max(0, min(len(self.inside["ids"]) - 1, self.t + step))
         self._draw_heatmap()
+        self._step_progress(self.t)
         self._at_step(self.inside, self.t)
 
     def action_next_feature(self) -> None:
@@ -367,6 +372,8 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
                 failed = self._reading
             self._reading = None
         if worker.state == WorkerState.ERROR:
+            if worker.group in ("inside", "step"):
+                self.query_one(InsidePanel).stopped()  # what is shown stays, current again
             if worker.group == "flow":
                 self.query_one(FlowPanel).stopped()
             elif failed is not None:
@@ -398,6 +405,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             panel.set_gates(list(self.inside["acts"].values))
             panel.set_features(self.inside["token"], self.inside["mode"])
             self._draw_heatmap()
+            self._step_progress(self.t)
             self._at_step(self.inside, self.t)
         elif worker.group == "step" and self.inside:
             t, weights, one = worker.result

@@ -84,6 +84,8 @@ class InsidePanel(Vertical):
     """Checkpoint, text and what to show on top; connectivity, heatmap and the unrolled step."""
 
     feature_names: tuple[str, ...] = FEATURES  # the ranking's choices (set_features)
+    _connectivity: tuple | None = None  # (tokens, weights, t, words) last shown
+    _measuring: str | None = None  # what is being computed, said over the influence row
 
     DEFAULT_CSS = """
     InsidePanel {
@@ -119,6 +121,10 @@ class InsidePanel(Vertical):
     }
     InsidePanel #inside-connectivity {
         text-wrap: nowrap;
+    }
+    /* A new text being read: the heatmap and the step are still the last text's. */
+    InsidePanel.-stale Heatmap, InsidePanel.-stale #inside-step {
+        opacity: 40%;
     }
     """
 
@@ -189,15 +195,43 @@ class InsidePanel(Vertical):
         self, tokens: list[str], weights: list[float], t: int, words: bool = False
     ) -> None:
         self._connectivity = (tokens, weights, t, words)
+        self.stopped()
+
+    def measuring(self, text: str, everything: bool = False) -> None:
+        """Say over the influence row what is being computed (a pass over a long text takes
+        seconds); the row's tokens stay, unshaded: their shading was the last step's. With
+        `everything` (a new text read) the heatmap and the unrolled step are dimmed too."""
+        self._measuring = text
+        self.set_class(everything, "-stale")
+        self._draw_connectivity()
+
+    def stopped(self) -> None:
+        """Nothing is being computed: what is shown is current again."""
+        self._measuring = None
+        self.remove_class("-stale")
+        self._draw_connectivity()
+
+    def _draw_connectivity(self) -> None:
         widget = self.query_one("#inside-connectivity", Static)
         width = widget.size.width or 80
-        head = Text(connectivity_head(t, width) + "\n", style="dim", no_wrap=True)
-        widget.update(head + connectivity_line(tokens, weights, t, width, words))
+        if self._measuring is not None:
+            line = f"measuring… {self._measuring}"
+            head = Text(line if cell_len(line) <= width else line[: width - 1] + "…")
+        elif self._connectivity is not None:
+            head = Text(connectivity_head(self._connectivity[2], width), style="dim")
+        else:
+            return
+        head.no_wrap = True
+        row = Text("")
+        if self._connectivity is not None:
+            tokens, weights, t, words = self._connectivity
+            shaded = weights if self._measuring is None else []
+            row = connectivity_line(tokens, shaded, t, width, words)
+        widget.update(head + "\n" + row)
 
     def on_resize(self) -> None:
         # Fitted to the width it was drawn at: narrower, its head wrapped over the tokens' row.
-        if getattr(self, "_connectivity", None) is not None:
-            self.show_connectivity(*self._connectivity)
+        self._draw_connectivity()
 
     def show_step(self, step: UnrolledStep, hidden: int) -> None:
         """Step t of the candidate update with its numbers (the first four units)."""
