@@ -218,3 +218,19 @@ def test_a_deleted_working_directory_is_one_line(tmp_path) -> None:
     # stats needs neither torch nor the folder: it still runs there.
     done = run("stats", "--top", "1")
     assert done.returncode == 0 and "timemachine" in done.stdout, done.stderr
+
+
+def test_an_lstms_recurrent_weight_is_named_w_hc(capsys) -> None:
+    # ρ and ∂L/∂W of an LSTM are its memory candidate's recurrent weight, d2l's W_hc: the
+    # output called it W_hh, a name the LSTM's seeds give no weight.
+    code, out, err = call(
+        ["gradients", "--checkpoint", str(SHIPPED_LSTM), "--length", "20"], capsys
+    )
+    assert code == 0, err
+    assert "ρ(W_hc) = " in out and "‖∂L/∂W_hc‖" in out and "W_hh" not in out
+    code, out, err = call(["gradients", "--cell", "lstm", "--length", "20", "--json"], capsys)
+    assert code == 0, err
+    assert json.loads(out)["recurrent_weight"] == "W_hc"
+    for cell in ("gru", "rnn"):  # the GRU's candidate's is d2l's W_hh
+        code, out, err = call(["gradients", "--cell", cell, "--length", "20"], capsys)
+        assert code == 0 and "ρ(W_hh) = " in out and "‖∂L/∂W_hh‖" in out and "W_hc" not in out

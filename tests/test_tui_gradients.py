@@ -507,6 +507,18 @@ def test_the_facts_columns_stay_aligned_whatever_the_widths_of_the_numbers() -> 
     assert len({line.index("g_1/g_T") for line in cases}) == 1
 
 
+def test_the_flow_facts_name_an_lstms_recurrent_weight() -> None:
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import compare_flows, gradient_report
+    from rnn_tui.tui.widgets.gradient_flow import facts
+
+    options = {o.name: o.default for o in GRADIENT_OPTIONS} | {"length": 12}
+    flows = compare_flows(12, 8, 0.8, 2.0, 2.0)
+    lstm = facts(flows, gradient_report(options | {"cell": "lstm"})).plain
+    assert "‖dropped‖/‖∂L/∂W_hc‖" in lstm and "W_hh‖" not in lstm
+    assert "‖dropped‖/‖∂L/∂W_hh‖" in facts(flows, gradient_report(options)).plain
+
+
 def test_the_closed_form_agreement_leaves_out_steps_that_overflowed() -> None:
     # ρ 100 over 5,000 steps overflowed both the measured norms and the closed form: inf − inf
     # made the comparison read "the same within nan".

@@ -61,10 +61,10 @@ def _top_of(layers: int) -> str:
 
 
 def _text(report) -> str:
-    flow, T = report.flow, report.length
+    flow, T, w = report.flow, report.length, report.weight  # w: an LSTM's is W_hc
     lines = [
         f"{report.source}: hidden {report.hidden}{_top_of(report.layers)}, T = {T}, "
-        f"ρ(W_hh) = {flow.spectral_radius:.4g}, loss at step T "
+        f"ρ({w}) = {flow.spectral_radius:.4g}, loss at step T "
         + (f"{flow.loss:.4g}" if math.isfinite(flow.loss) else "not finite (the states overflow)"),
         "‖∂L_T/∂h_t‖ going back in time:",
     ]
@@ -75,15 +75,15 @@ def _text(report) -> str:
             line += f"   closed form {flow.predicted[i]:.4e}"
         lines.append(line)
     if report.decay_per_step is not None:
-        why = f"ρ(W_hh) = {flow.spectral_radius:.4g}: below 1 vanishes, above 1 explodes"
+        why = f"ρ({w}) = {flow.spectral_radius:.4g}: below 1 vanishes, above 1 explodes"
         if report.cell == "rnn":
             # Not the linear rule alone: a tanh RNN of ρ 1.2 vanishes (×0.98 per step back).
             why = (
-                f"ρ(W_hh) = {flow.spectral_radius:.4g} and tanh′ ≤ 1: below 1 it vanishes, "
+                f"ρ({w}) = {flow.spectral_radius:.4g} and tanh′ ≤ 1: below 1 it vanishes, "
                 "above 1 it may explode, or tanh may still make it vanish"
             )
         elif report.cell != "linear":
-            why = "the gates set the rate, not ρ(W_hh) alone"
+            why = f"the gates set the rate, not ρ({w}) alone"
         lines.append(f"×{report.decay_per_step:.4g} per step back on average ({why})")
     clip, cut = report.clip, report.truncation
     if not math.isfinite(clip.before):
@@ -97,7 +97,7 @@ def _text(report) -> str:
         f"cosine {clip.cosine:.6f} (the direction is kept)"
     )
     lines.append(
-        f"truncated BPTT after τ = {cut.tau}: ‖∂L/∂W_hh‖ {cut.full_norm:.4g} in full, "
+        f"truncated BPTT after τ = {cut.tau}: ‖∂L/∂{w}‖ {cut.full_norm:.4g} in full, "
         f"{cut.truncated_norm:.4g} truncated; the dropped terms are "
         f"{100 * cut.relative_difference:.3g} % of the full gradient"
     )

@@ -81,6 +81,12 @@ class Cell:
         return torch.nn.functional.one_hot(ids, self.inputs).to(DTYPE)
 
 
+def recurrent_name(kind: str) -> str:
+    """The seeds' name of the recurrent weight ρ and ∂L/∂W are taken of for a `kind` of cell:
+    the LSTM's memory candidate's W_hc; the RNN's (and the GRU candidate's) W_hh."""
+    return "W_hc" if kind == "lstm" else "W_hh"
+
+
 def norm_of(g: torch.Tensor) -> float:
     """‖g‖ as a float, finite wherever it fits in one: torch sums the squares, which overflow
     once entries pass about 1e154, and a norm of 1e176 read as inf ("overflowed" at step 109
@@ -238,6 +244,7 @@ __all__ = [
     "fresh_cell",
     "layer_inputs",
     "norm_of",
+    "recurrent_name",
     "spectral_radius",
     "step",
     "unroll",

@@ -11,7 +11,15 @@ from typing import Any
 
 import torch
 
-from rnn_tui.probe.cell import Cell, ProbeError, Progress, StepWatch, fresh_cell, unroll
+from rnn_tui.probe.cell import (
+    Cell,
+    ProbeError,
+    Progress,
+    StepWatch,
+    fresh_cell,
+    recurrent_name,
+    unroll,
+)
 from rnn_tui.probe.factors import step_factors
 from rnn_tui.probe.gradients import (
     Clipping,
@@ -147,6 +155,11 @@ class GradientReport:
     # A stacked model's layers: every figure is its top layer's (the lower ones feed it x_t).
     layers: int = 1
 
+    @property
+    def weight(self) -> str:
+        """The recurrent weight ρ and truncation are of: W_hc for an LSTM, else W_hh."""
+        return recurrent_name(self.cell)
+
     def to_json(self) -> dict:
         """The report as JSON values; a norm that overflowed (inf) or is NaN is null."""
         return _finite(self._fields())
@@ -159,6 +172,7 @@ class GradientReport:
             "length": self.length,
             "hidden": self.hidden,
             "layers": self.layers,
+            "recurrent_weight": self.weight,
             "spectral_radius": flow.pop("spectral_radius"),
             "loss": flow.pop("loss"),
             "norms": flow["norms"],

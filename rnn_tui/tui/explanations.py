@@ -224,8 +224,9 @@ GRADIENTS = Explanation(
         "Z_t ≈ 1 (GRU) carries the state, and F_t ≈ 1 with I_t ≈ 0 (LSTM) the memory C, and "
         "their gradients, through a step unchanged. A concise gru (nn.GRU) applies R_t after "
         "the product: tanh(X_t W_xh + b_xh + R_t ⊙ (H_{t−1} W_hh + b_hh)), the update the "
-        "same. The Inside a model tab unrolls an LSTM's memory candidate (W_xc, W_hc) and a "
-        "GRU's (a d2l GRU's product reads R_t ⊙ h_{t−1}); a stacked model's top layer, whose "
-        "x_t is the h_t of the layer below."
+        "same. An LSTM's ρ and ∂L/∂W are its memory candidate's W_hc (a GRU's, its "
+        "candidate's W_hh). The Inside a model tab unrolls an LSTM's memory candidate (W_xc, "
+        "W_hc) and a GRU's (a d2l GRU's product reads R_t ⊙ h_{t−1}); a stacked model's top "
+        "layer, whose x_t is the h_t of the layer below."
     ),
 )

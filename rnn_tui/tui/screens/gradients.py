@@ -81,7 +81,8 @@ can keep it near 1.
 
 **Flow** — four fresh cells read one random sequence: a tanh RNN with small ρ(W_hh), one
 with large ρ, an LSTM with its forget-gate bias, and a linear RNN whose measured norms lie on
-its closed form (the grey line). Below: ρ(W_hh) and the mean factor per step back; clipping
+its closed form (the grey line). Below: ρ(W_hh) (an LSTM's: ρ(W_hc), its memory candidate's
+recurrent weight) and the mean factor per step back; clipping
 g ← min(1, θ/‖g‖) g of the large RNN's gradient (its direction is kept: cosine 1) and what
 truncating BPTT after τ steps drops. Edit the numbers, then enter or **r**.
 

@@ -199,9 +199,9 @@ def _rate(norms: list[float]) -> str:
 
 
 def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text:
-    """One line per case (ρ(W_hh), the mean factor per step back, ‖g_1‖/‖g_T‖: how much of
-    the gradient at step T reaches step 1), the closed form's agreement, then clipping and
-    truncation of the reported cell."""
+    """One line per case (ρ(W_hh), an LSTM's ρ(W_hc), the mean factor per step back,
+    ‖g_1‖/‖g_T‖: how much of the gradient at step T reaches step 1), the closed form's
+    agreement, then clipping and truncation of the reported cell (of its W_hh or W_hc)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     # Each column as wide as its widest value: ρ 0.727 or ×1.2e-05/step shifted the rest.
     rows = [
@@ -227,7 +227,7 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
             f"cosine {clip.cosine:.6f}\n"
             # A ratio of norms, not a share of the terms: the dropped terms can outweigh
             # the whole (>100 %) when they point against the kept ones.
-            f"  truncated after {tau}: ‖dropped‖/‖∂L/∂W_hh‖ "
+            f"  truncated after {tau}: ‖dropped‖/‖∂L/∂{report.weight}‖ "
             f"{100 * cut.relative_difference:.3g} %"
         )
     else:
