@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, Select, Static, TabbedContent
 
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
@@ -609,3 +610,51 @@ def test_the_fifth_curves_corpus_is_the_checkpoints_own(tmp_path) -> None:
     corpus.unlink()
     with pytest.raises(DataError, match="cannot read the checkpoint's corpus"):
         corpus_start(str(tmp_path / "run"), 30)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_the_fifth_curves_label_in_the_facts_is_whole(no_checkpoints, tui, size) -> None:
+    # The facts cut every label to 14 characters: "lstm top of 2 · corpus" read "lstm top of 2 ".
+    async with tui.make_app().run_test(size=size) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        screen.query_one(TabbedContent).active = "grad-flow"
+        await pilot.pause()
+        screen.query_one("#flow-length", Input).value = "30"
+        screen.query_one("#flow-also", Select).value = "corpus"
+        plot = screen.query_one("#flow-plot", LinePlot)
+        await until(pilot, lambda: plot._series[-1][0] == "lstm top of 2 · corpus")
+        await tui.settle(pilot)
+        await pilot.pause()
+        facts = screen.query_one("#flow-facts", Static)
+        lines = [facts.render_line(y).text.rstrip() for y in range(facts.size.height)]
+        cases = [line for line in lines if line.startswith("█ ")]
+        fifth = cases[4]
+        # Whole where it fits (120 columns); at 80 in the picker's short form of its layers;
+        # the numbers after it whole either way.
+        label = "lstm top of 2 · corpus" if size[0] > 80 else "lstm ×2 · corpus"
+        assert fifth.startswith(f"█ {label} ") and not fifth.endswith("…")
+        if size[0] > 80:  # fitted again when the terminal narrows
+            await pilot.resize_terminal(80, 24)
+            await tui.until(pilot, lambda: "█ lstm ×2 · corpus " in drawn(facts))
+        assert len({line.index("g_1/g_T") for line in cases}) == 1
+
+
+def test_the_fifth_label_has_shorter_forms_that_fit_the_facts_column() -> None:
+    from dataclasses import replace
+
+    from rnn_tui.probe.options import GRADIENT_OPTIONS
+    from rnn_tui.probe.report import gradient_report
+    from rnn_tui.tui.widgets.gradient_flow import LABEL, fifth_labels, fitted_label
+
+    report = gradient_report({o.name: o.default for o in GRADIENT_OPTIONS} | {"length": 4})
+    assert fifth_labels(report, "") == ("gru (fresh)",)
+    stacked = replace(report, source="lstm from x", cell="lstm", layers=2)
+    forms = fifth_labels(stacked, "corpus")
+    assert forms == ("lstm top of 2 · corpus", "lstm ×2 · corpus", "lstm · corpus")
+    scratch = replace(report, source="lstm-scratch from x", cell="lstm")
+    assert fifth_labels(scratch, "random") == ("lstm-scratch · random", "lstm · random")
+    assert fitted_label(forms[0], 22, forms[1:]) == "lstm top of 2 · corpus"
+    assert fitted_label(forms[0], 17, forms[1:]) == "lstm ×2 · corpus"
+    assert fitted_label(forms[0], LABEL, forms[1:]) == "lstm · corpus"
+    assert fitted_label(forms[0], 10) == "lstm top…"

@@ -27,7 +27,7 @@ from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
 from rnn_tui.tui.widgets.footer import AppFooter
-from rnn_tui.tui.widgets.gradient_flow import FlowPanel
+from rnn_tui.tui.widgets.gradient_flow import FlowPanel, fifth_labels
 from rnn_tui.tui.widgets.heatmap import Heatmap
 from rnn_tui.tui.widgets.inside_panel import InsidePanel
 from rnn_tui.tui.widgets.option_input import problems_line
@@ -167,12 +167,11 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
             text = corpus_start(checkpoint, 20 * v["length"]) if v["also"] == "corpus" else ""
             options.update(checkpoint=checkpoint, text=text)
         report = gradient_report(options, progress)
-        if v["also"] != "none":
-            name = "gru (fresh)" if v["also"] == "gru" else report.source.split(" from ")[0]
-            if report.layers > 1:  # its figures are the top layer's (the legend says so)
-                name += f" top of {report.layers}"
-            flows.append((f"{name} · {v['also']}" if checkpoint else name, report.flow))
-        return flows, report
+        if v["also"] == "none":
+            return flows, report, {}
+        label, *shorter = fifth_labels(report, v["also"] if checkpoint else "")
+        flows.append((label, report.flow))  # the facts take a shorter form where it fits
+        return flows, report, {label: tuple(shorter)}
 
     def _progress(self, worker: Worker, show: Callable[[str], None]) -> Callable[[str], None]:
         """A measurement's progress lines, given to `show` at most every PROGRESS_EVERY_S (a
@@ -392,8 +391,7 @@ its numbers, as the seeds walk through "i am not happy" (type it for a word-leve
         if worker.group == "flow":
             # No warnings told: the text read is an excerpt of the model's own corpus, cut and
             # cleaned as its training read it (the form shows τ itself).
-            flows, report = worker.result
-            self.query_one(FlowPanel).show(flows, report)
+            self.query_one(FlowPanel).show(*worker.result)
         elif worker.group == "inside" and worker.result:
             if self._read is not None:
                 self.query_one(CheckpointPicker).path_loaded(self._read[0])

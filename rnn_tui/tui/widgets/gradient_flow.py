@@ -50,6 +50,7 @@ ALSO = (
     ("checkpoint · corpus", "corpus"),
     ("checkpoint · random", "random"),
 )
+LABEL = 14  # the facts' label column at least ("lstm f-bias 2")
 
 
 class FlowPanel(Horizontal):
@@ -144,8 +145,14 @@ class FlowPanel(Horizontal):
         """The measurement ended without a result: the note is the usual one again."""
         self.query_one("#flow-note", Static).update(self.NOTE)
 
-    def show(self, flows: list[tuple[str, GradientFlow]], report: GradientReport) -> None:
-        """Draw the measured curves (and the linear one's closed form) and the facts."""
+    def show(
+        self,
+        flows: list[tuple[str, GradientFlow]],
+        report: GradientReport,
+        shorter: dict[str, tuple[str, ...]] | None = None,
+    ) -> None:
+        """Draw the measured curves (and the linear one's closed form) and the facts, where a
+        label too long for their column takes the first of its `shorter` forms that fits."""
         self.stopped()
         series = []
         for (label, flow), color in zip(flows, COLORS, strict=False):
@@ -157,7 +164,19 @@ class FlowPanel(Horizontal):
             if flow.predicted is not None:
                 series.append(Series("closed form", t, flow.predicted, "gray"))
         self.query_one(LinePlot).set_series(series)
-        self.query_one("#flow-facts", Static).update(facts(flows, report))
+        self._facts = (flows, report, shorter or {})
+        self._draw_facts()
+
+    def _draw_facts(self) -> None:
+        """The facts fitted to their width (a fifth curve's label is shortened to fit)."""
+        shown = getattr(self, "_facts", None)
+        if shown is not None:
+            widget = self.query_one("#flow-facts", Static)
+            flows, report, shorter = shown
+            widget.update(facts(flows, report, widget.size.width, shorter))
+
+    def on_resize(self) -> None:
+        self._draw_facts()
 
 
 def _agreement(flow: GradientFlow) -> str:
@@ -198,20 +217,55 @@ def _rate(norms: list[float]) -> str:
     return f"×{rate:.3g}/step" if rate is not None else "–"
 
 
-def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text:
+def fifth_labels(report: GradientReport, reads: str) -> tuple[str, ...]:
+    """The fifth curve's label, then shorter forms of it (longest first) for the facts' label
+    column at 80 columns: a checkpoint's model with "top of N" when stacked (its figures are its
+    top layer's; ×N, as the picker says it, when short of room) and what it reads ("corpus",
+    "random"), or a fresh GRU (`reads` "")."""
+    if not reads:
+        return ("gru (fresh)",)
+    name, kind, n = report.source.split(" from ")[0], report.cell, report.layers
+    top, times = (f" top of {n}", f" ×{n}") if n > 1 else ("", "")
+    forms = (f"{name}{top}", f"{name}{times}", f"{kind}{times}", kind)
+    return tuple(dict.fromkeys(f"{form} · {reads}" for form in forms))
+
+
+def fitted_label(label: str, room: int, shorter: tuple[str, ...] = ()) -> str:
+    """`label` in `room` columns: whole, else the first of its `shorter` forms that fits, else
+    cut, ending in "…"."""
+    fits = [form for form in (label, *shorter) if len(form) <= room]
+    return fits[0] if fits else label[: room - 1].rstrip() + "…"
+
+
+def facts(
+    flows: list[tuple[str, GradientFlow]],
+    report: GradientReport,
+    width: int = 0,
+    shorter: dict[str, tuple[str, ...]] | None = None,
+) -> Text:
     """One line per case (ρ(W_hh), an LSTM's ρ(W_hc), the mean factor per step back,
     ‖g_1‖/‖g_T‖: how much of the gradient at step T reaches step 1), the closed form's
-    agreement, then clipping and truncation of the reported cell (of its W_hh or W_hc)."""
+    agreement, then clipping and truncation of the reported cell (of its W_hh or W_hc); the
+    labels as wide as the widest, as far as `width` (0: any) leaves them room, a longer one
+    given as the first of its `shorter` forms that fits."""
     text = Text(no_wrap=True, overflow="ellipsis")
     # Each column as wide as its widest value: ρ 0.727 or ×1.2e-05/step shifted the rest.
-    rows = [
-        (label[:14], f"ρ {flow.spectral_radius:.3g}", _rate(flow.norms), _ratio(flow.norms))
-        for label, flow in flows
+    numbers = [
+        (f"ρ {flow.spectral_radius:.3g}", _rate(flow.norms), _ratio(flow.norms))
+        for _, flow in flows
     ]
-    widths = [max([least, *(len(row[i]) for row in rows)]) for i, least in enumerate((14, 6, 11))]
+    rho, rate = (max([least, *(len(n[i]) for n in numbers)]) for i, least in ((0, 6), (1, 11)))
+    # The line is "█ ", the label, ρ, the rate, " g_1/g_T " and the ratio.
+    rest = 2 + 1 + rho + 1 + rate + 9 + max(len(n[2]) for n in numbers)
+    room = max(LABEL, width - rest) if width else max(len(label) for label, _ in flows)
+    rows = [
+        (fitted_label(label, room, (shorter or {}).get(label, ())), *n)
+        for (label, _), n in zip(flows, numbers, strict=True)
+    ]
+    widths = (max(LABEL, *(len(row[0]) for row in rows)), rho, rate)
     for (_, flow), row, color in zip(flows, rows, COLORS, strict=False):
         text.append("█ ", style=RUN_STYLES.get(color, ""))
-        cells = " ".join(f"{cell:<{width}}" for cell, width in zip(row, widths, strict=False))
+        cells = " ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False))
         text.append(f"{cells} g_1/g_T {row[3]}\n")
         if flow.predicted is not None:
             text.append(f"  its closed form (W_hh^(T−t))ᵀ: {_agreement(flow)}\n")
@@ -235,4 +289,4 @@ def facts(flows: list[tuple[str, GradientFlow]], report: GradientReport) -> Text
     return text
 
 
-__all__ = ["FLOW_OPTIONS", "FlowPanel", "facts", "overflowed_to"]
+__all__ = ["FLOW_OPTIONS", "FlowPanel", "facts", "fifth_labels", "fitted_label", "overflowed_to"]
