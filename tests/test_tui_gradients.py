@@ -24,7 +24,7 @@ def drawn(widget: Static) -> str:
     return str(widget.content)
 
 
-async def until(pilot, condition, timeout: float = 20.0) -> None:
+async def until(pilot, condition, timeout: float = 60.0) -> None:
     """Pause until `condition()` holds (a worker started by a message may not be running yet
     when the app's workers are first waited on)."""
     deadline = time.monotonic() + timeout
