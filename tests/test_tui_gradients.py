@@ -658,3 +658,50 @@ def test_the_fifth_label_has_shorter_forms_that_fit_the_facts_column() -> None:
     assert fitted_label(forms[0], 17, forms[1:]) == "lstm ×2 · corpus"
     assert fitted_label(forms[0], LABEL, forms[1:]) == "lstm · corpus"
     assert fitted_label(forms[0], 10) == "lstm top…"
+
+
+@pytest.mark.parametrize("explain", [False, True])
+async def test_the_flow_facts_are_all_readable_at_80x24(no_checkpoints, tui, explain) -> None:
+    # With the explain panel open the clipping and truncation lines were cut off below the
+    # plot, and the checkpoint's whole path cut its "(ρ 6.56):" off the line naming it.
+    from test_tui_placeholders import screen_lines
+
+    async with tui.make_app().run_test(size=(80, 24)) as pilot:
+        screen = await open_gradients(pilot, tui)
+        await read_with(pilot, tui, screen, SHIPPED_LSTM)
+        screen.query_one(TabbedContent).active = "grad-flow"
+        await pilot.pause()
+        screen.query_one("#flow-also", Select).value = "corpus"
+        plot = screen.query_one("#flow-plot", LinePlot)
+        await until(pilot, lambda: len(plot._series) == 6)
+        screen.set_focus(None)
+        if explain:
+            await pilot.press("e")
+        await tui.settle(pilot)
+        await pilot.pause()
+        column = screen.query_one("#flow-right")
+        assert column.allow_focus() is explain  # a tab stop only while it scrolls
+        seen: list[str] = []
+        for _ in range(2):  # as drawn, then scrolled to its end
+            seen += screen_lines(pilot.app)
+            column.scroll_end(animate=False)
+            await pilot.pause()
+        shown = "\n".join(line.rstrip() for line in seen)
+        assert "lstm from timemachine-char-lstm (ρ 6.56):" in shown
+        assert "clipping θ=1: ‖g‖ 2.58 → 1, cosine 1.000000" in shown
+        assert "truncated after τ=10: ‖dropped‖/‖∂L/∂W_hc‖ 2.07 %" in shown
+        assert "closed form (W_hh^(T−t))ᵀ: the same within 1e-12" in shown  # not cut by "…"
+        assert plot.region.height >= 8
+        facts = screen.query_one("#flow-facts", Static)
+        assert "timemachine-char-lstm.safetensors" in str(facts.tooltip)  # the whole path
+
+
+def test_the_flow_facts_name_a_checkpoint_as_the_picker_lists_it() -> None:
+    from rnn_tui.tui.widgets.gradient_flow import source_name
+
+    assert source_name("fresh rnn") == "fresh rnn"
+    shipped = "lstm from /x/checkpoints/timemachine-char-lstm.safetensors"
+    assert source_name(shipped) == "lstm from timemachine-char-lstm"
+    run = "gru from /x/runs/lm-a/checkpoints/best.safetensors"
+    assert source_name(run) == "gru from lm-a/best"
+    assert source_name("rnn from /x/lm-b/last.safetensors") == "rnn from lm-b/last"

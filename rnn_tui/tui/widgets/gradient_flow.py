@@ -7,15 +7,18 @@ and what clipping and truncation do to the large RNN's gradient."""
 from __future__ import annotations
 
 import math
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Input, Label, Select, Static
 
 from rnn_tui.options import by_name, with_changes
 from rnn_tui.probe.options import GRADIENT_OPTIONS
+from rnn_tui.runs.discover import RUN_CHECKPOINTS
+from rnn_tui.runs.rundir import CHECKPOINTS_DIR
 from rnn_tui.tui.widgets.option_input import option_input, read_field
 from rnn_tui.tui.widgets.plot import LinePlot, Series
 from rnn_tui.tui.widgets.train_curves import RUN_STYLES
@@ -82,7 +85,10 @@ class FlowPanel(Horizontal):
         color: $text-muted;
     }
     FlowPanel #flow-right {
+        /* The plot takes the rows the facts leave; where it cannot keep its least height
+        (80×24 with the explain panel open) the facts go below it and the column scrolls. */
         width: 1fr;
+        scrollbar-size-vertical: 1;
     }
     FlowPanel #flow-plot {
         height: 1fr;
@@ -90,7 +96,6 @@ class FlowPanel(Horizontal):
     }
     FlowPanel #flow-facts {
         height: auto;
-        max-height: 10;
         text-wrap: nowrap;
         text-overflow: ellipsis;
     }
@@ -115,7 +120,7 @@ class FlowPanel(Horizontal):
                     "random ones; clipping and truncation are then shown for it",
                 )
             yield Static(self.NOTE, id="flow-note", markup=False)
-        with Vertical(id="flow-right"):
+        with _Column(id="flow-right"):
             yield LinePlot(
                 title="‖∂L_T/∂h_t‖ going back from t = T",
                 xlabel="t",
@@ -123,7 +128,7 @@ class FlowPanel(Horizontal):
                 nice_x=True,
                 id="flow-plot",
             )
-            yield Static("measuring…", id="flow-facts")
+            yield FlowFacts("measuring…", id="flow-facts")
 
     def options(self) -> tuple[dict, list[str]]:
         """(values by option name, problems naming each invalid field)."""
@@ -164,19 +169,35 @@ class FlowPanel(Horizontal):
             if flow.predicted is not None:
                 series.append(Series("closed form", t, flow.predicted, "gray"))
         self.query_one(LinePlot).set_series(series)
-        self._facts = (flows, report, shorter or {})
-        self._draw_facts()
+        self.query_one(FlowFacts).show(flows, report, shorter or {})
 
-    def _draw_facts(self) -> None:
-        """The facts fitted to their width (a fifth curve's label is shortened to fit)."""
-        shown = getattr(self, "_facts", None)
-        if shown is not None:
-            widget = self.query_one("#flow-facts", Static)
-            flows, report, shorter = shown
-            widget.update(facts(flows, report, widget.size.width, shorter))
+
+class _Column(VerticalScroll):
+    """The plot and the facts; a tab stop only while it has rows to scroll."""
+
+    def allow_focus(self) -> bool:
+        return self.allow_vertical_scroll
+
+
+class FlowFacts(Static):
+    """The facts under the plot, fitted again to their own width whenever it changes (the
+    column's scrollbar, when it appears, takes one)."""
+
+    _shown: tuple | None = None
+
+    def show(self, flows, report: GradientReport, shorter: dict[str, tuple[str, ...]]) -> None:
+        self._shown = (flows, report, shorter)
+        # The facts name a checkpoint by its file; its whole path is a hover away.
+        self.tooltip = report.source if " from " in report.source else None
+        self._draw()
+
+    def _draw(self) -> None:
+        if self._shown is not None:
+            flows, report, shorter = self._shown
+            self.update(facts(flows, report, self.size.width, shorter))
 
     def on_resize(self) -> None:
-        self._draw_facts()
+        self._draw()
 
 
 def _agreement(flow: GradientFlow) -> str:
@@ -230,6 +251,21 @@ def fifth_labels(report: GradientReport, reads: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(f"{form} · {reads}" for form in forms))
 
 
+def source_name(source: str) -> str:
+    """`source` ("fresh rnn", "lstm from /…/checkpoints/timemachine-char-lstm.safetensors") with
+    the checkpoint named as the picker lists it: its file's name, a run's best or last with
+    the run's folder ("lm-a/best")."""
+    model, sep, path = source.partition(" from ")
+    if not sep:
+        return source
+    where = PurePath(path)
+    name, folder = where.stem, where.parent
+    if name in RUN_CHECKPOINTS:  # said by itself, "best" is any run's
+        run = folder.parent if folder.name == CHECKPOINTS_DIR else folder
+        name = f"{run.name}/{name}" if run.name else name
+    return f"{model} from {name}"
+
+
 def fitted_label(label: str, room: int, shorter: tuple[str, ...] = ()) -> str:
     """`label` in `room` columns: whole, else the first of its `shorter` forms that fits, else
     cut, ending in "…"."""
@@ -268,9 +304,15 @@ def facts(
         cells = " ".join(f"{cell:<{w}}" for cell, w in zip(row, widths, strict=False))
         text.append(f"{cells} g_1/g_T {row[3]}\n")
         if flow.predicted is not None:
-            text.append(f"  its closed form (W_hh^(T−t))ᵀ: {_agreement(flow)}\n")
+            closed = f"  its closed form (W_hh^(T−t))ᵀ: {_agreement(flow)}"
+            if width and len(closed.split("\n")[0]) > width:  # the column's scrollbar took one
+                closed = closed.replace("its closed", "closed", 1)
+            text.append(closed + "\n")
     clip, cut = report.clip, report.truncation
-    text.append(f"{report.source} (ρ {report.flow.spectral_radius:.3g}):\n")
+    rho = f" (ρ {report.flow.spectral_radius:.3g}):"
+    # The checkpoint by name, not by its whole path: that cut off the ρ at 80 columns.
+    name = source_name(report.source)
+    text.append(f"{fitted_label(name, max(8, width - len(rho))) if width else name}{rho}\n")
     if math.isfinite(clip.before):
         # A τ past the length is the whole sequence: said, not shown as another value.
         tau = f"τ={cut.tau}"
@@ -289,4 +331,13 @@ def facts(
     return text
 
 
-__all__ = ["FLOW_OPTIONS", "FlowPanel", "facts", "fifth_labels", "fitted_label", "overflowed_to"]
+__all__ = [
+    "FLOW_OPTIONS",
+    "FlowFacts",
+    "FlowPanel",
+    "facts",
+    "fifth_labels",
+    "fitted_label",
+    "overflowed_to",
+    "source_name",
+]
