@@ -4,6 +4,7 @@ in its last digits, and plotext labelled such an axis 5.633264859517507, 5.63326
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -155,15 +156,26 @@ async def test_a_log_axis_over_300_decades_keeps_its_frame_and_short_labels(tigh
         assert len(labels) >= 2 and max(map(len, labels)) <= 6, labels
 
 
-def test_spread_keeps_both_ends_and_at_most_the_room() -> None:
-    from rnn_tui.tui.widgets.plot_ticks import spread
+def test_a_log_axis_shows_every_kth_decade_evenly_and_labelled_alike() -> None:
+    # The Flow tab's default axis at 120×40 read 1M, 10k, 1000, 10, …, 1e-10, 1e-11, 1e-13:
+    # indices spread as evenly as whole steps allow skipped one decade here and two there, and
+    # the labels changed their form halfway.
+    from rnn_tui.tui.widgets.plot_ticks import log_axis_ticks, nice_log_ticks
 
-    assert spread(20, 3) == [0, 10, 19] and spread(20, 6) == [0, 4, 8, 11, 15, 19]
-    assert spread(4, 6) == [0, 1, 2, 3] and spread(5, 1) == [0, 4]
-    for count in range(2, 60):
-        for most in range(1, 12):
-            kept = spread(count, most)
-            assert kept[0] == 0 and kept[-1] == count - 1 and len(kept) <= max(2, most)
+    for lo, hi in ((-12.4, 5.98), (-162.0, 154.0), (0.0, 3.66), (-3.2, 1.1), (0.0, 0.0)):
+        first, last = math.floor(lo), max(math.ceil(hi), math.floor(lo) + 1)
+        for room in range(1, 16):
+            ticks, labels = log_axis_ticks(lo, hi, room)
+            steps = {b - a for a, b in zip(ticks, ticks[1:], strict=False)}
+            assert len(steps) == 1 and all(t == int(t) for t in ticks), (lo, hi, room, ticks)
+            step = steps.pop()
+            assert len(ticks) <= max(2, room) and ticks[0] <= first and ticks[-1] >= last
+            assert ticks[-1] - ticks[0] < last - first + step  # fewer than k decades gained
+            assert len({"e" in label for label in labels}) == 1, labels
+    ticks, labels = log_axis_ticks(-12.4, 5.98, 11)
+    assert labels == [f"1e{e:+03d}" for e in range(-14, 7, 2)]
+    assert log_axis_ticks(0.0, 3.66, 10)[1] == ["1", "10", "100", "1000", "10k"]
+    assert nice_log_ticks(-20.0, 14.0)[1] == ["1e-20", "1e-12", "1e-04", "1e+04", "1e+12"]
 
 
 async def test_a_short_log_axis_labels_its_top_decade() -> None:
@@ -184,7 +196,8 @@ async def test_a_short_log_axis_labels_its_top_decade() -> None:
         await pilot.pause()
         rows = re.sub(r"\x1b\[[0-9;]*m", "", plot.plt.build()).splitlines()
         labels = [row.split("┤")[0].strip() for row in rows if "┤" in row]
-        assert labels[0] == "1M" and labels[-1] == "1e-13", labels
+        # Every 7th decade, 1 among them: the top one above the exploding gradient's 1e5.9.
+        assert labels == ["1e+07", "1e+00", "1e-07", "1e-14"], labels
 
 
 @pytest.mark.parametrize(

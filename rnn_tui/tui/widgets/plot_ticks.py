@@ -55,22 +55,29 @@ def log_ticks(lo: float, hi: float) -> tuple[list[float], list[str]]:
 
 
 def log_axis_ticks(lo: float, hi: float, room: int) -> tuple[list[float], list[str]]:
-    """log_ticks(lo, hi) cut to at most `room` labels: both ends and decades evenly between
-    them, the same every time (plotext's own pick of the labels that survive changes from one
-    process to the next; every k-th from the bottom left the top bare: an exploding gradient's
-    1e6 read off an axis that stopped at 10). The limits are the first and last decades."""
-    ticks, labels = log_ticks(lo, hi)
-    kept = spread(len(ticks), room)
-    return [ticks[i] for i in kept], [labels[i] for i in kept]
+    """Every k-th decade over [lo, hi] (log10 units), k the least that keeps to `room` labels
+    (at least 2): evenly spaced, the first and last of them the limits (the axis gains k − 1
+    decades at most, above or below: 1 among the ticks where they allow). Indices spread "as
+    evenly as whole steps allow" skipped one decade here and two there (1M, 10k, 1000, 10, …
+    1e-10, 1e-11, 1e-13). Labelled alike: all as powers (1e+06 … 1e-14) where any must be."""
+    first = math.floor(lo)
+    last = max(math.ceil(hi), first + 1)  # two at least: limits that never meet
+    span, most = last - first, max(2, room)
+    step = max(1, math.ceil(span / (most - 1)))
+    count = math.ceil(span / step)
+    slack = count * step - span  # decades the axis gains below `first`
+    top = next((last + o for o in range(slack + 1) if (last + o) % step == 0), last)
+    exponents = [top - i * step for i in range(count + 1)][::-1]
+    return [float(e) for e in exponents], power_labels(exponents)
 
 
-def spread(count: int, most: int) -> list[int]:
-    """At most `most` (at least 2) of the indices 0 … count − 1: the first, the last and, as
-    evenly as whole steps allow, between them; all where they fit."""
-    most = max(2, most)
-    if count <= most:
-        return list(range(count))
-    return sorted({round(i * (count - 1) / (most - 1)) for i in range(most)})
+def power_labels(exponents: list[int]) -> list[str]:
+    """format_power of each, or, where that writes any of them as a power (1e-13), all of them
+    so (1e+06, 1e+00): an axis that read 1M, 1000, 0.0001, 1e-06 changed its form halfway."""
+    labels = [format_power(e) for e in exponents]
+    if any("e" in label for label in labels):
+        labels = [f"1e{e:+03d}" for e in exponents]
+    return labels
 
 
 _NICE_STEPS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0))
@@ -98,7 +105,11 @@ def nice_log_ticks(lo: float, hi: float, most: int = 6) -> tuple[list[float], li
         values = [10.0**lo, 10.0**hi] if hi > lo else [10.0**lo]
     while len(values) > most:
         values = values[::2]
-    return [math.log10(v) for v in values], [value_label(v) for v in values]
+    labels = [value_label(v) for v in values]
+    exponents = [round(math.log10(v)) for v in values]
+    if any("e" in label for label in labels) and values == [10.0**e for e in exponents]:
+        labels = [f"1e{e:+03d}" for e in exponents]  # alike: 1e+12 over 1e+06, not over 1M
+    return [math.log10(v) for v in values], labels
 
 
 def value_label(value: float) -> str:
@@ -158,6 +169,6 @@ __all__ = [
     "log_ticks",
     "nice_log_ticks",
     "nice_ticks",
-    "spread",
+    "power_labels",
     "value_label",
 ]
