@@ -121,6 +121,29 @@ async def test_a_corpus_too_short_for_the_shape_leaves_the_source_on_the_toy_pre
         assert app.query_one("#partition-source").value == TOY
 
 
+async def test_a_loaded_corpus_too_short_for_the_shape_does_not_leave_the_last_one_drawn(tmp_path):
+    # Loading a 4-word file over The Time Machine on show notified "corpus too short" and kept
+    # drawing The Time Machine, a corpus no longer loaded, under "loaded corpus".
+    from rnn_tui.tui.widgets.partition_panel import TOY
+
+    app = PanelApp()
+    async with app.run_test(size=(100, 32)) as pilot:
+        panel = app.query_one(PartitionPanel)
+        panel.set_corpus(load_corpus("timemachine", max_tokens=2000))
+        await focus_view(pilot, app)
+        await pilot.press("p")
+        await pilot.pause()
+        assert panel.shown_layout.num_tokens == 2000
+        path = tmp_path / "short.txt"
+        path.write_text("one two three four\n", encoding="utf-8")
+        panel.set_corpus(load_corpus(str(path), token="word"))
+        await pilot.pause()
+        assert any("corpus too short" in message for message in errors(app))
+        assert panel.shown_layout.num_tokens == 35
+        assert app.query_one("#partition-source").value == TOY
+        assert "timemachine" not in text_of(app, "#partition-summary")
+
+
 async def test_bad_numbers_notify_inline():
     app = PanelApp()
     async with app.run_test(size=(100, 32)) as pilot:

@@ -173,8 +173,10 @@ class PartitionPanel(Widget):
         source = self.query_one("#partition-source", Select)
         if corpus is None and source.value == CORPUS:
             source.value = TOY  # its Changed handler redraws the toy preset
-        elif source.value == CORPUS:
-            self._apply(force=True)
+        elif source.value == CORPUS and not self._apply(force=True):
+            # Too short for the shape (told): the view still drew the corpus this one replaced,
+            # no longer loaded, so it falls back to the toy preset as for no corpus.
+            source.value = TOY
 
     # -- reading the controls -------------------------------------------------------------
 
