@@ -36,6 +36,16 @@ def test_every_screen_explains_itself():
     assert set(FORMULAS) == set(SPECS)
 
 
+def test_the_dataset_panel_explains_the_pairs_tab_too():
+    # The Dataset screen's Pairs tab (preprocess_nmt, truncate_pad) had nothing in its panel.
+    from rnn_tui.tui.explanations import DATASET
+
+    assert "§9.5" in DATASET.title
+    assert "truncate_pad" in dict(DATASET.formulas)
+    for term in ("preprocess_nmt", "<pad>", "<eos>", "min_freq 2"):
+        assert term in DATASET.concept, term
+
+
 @pytest.mark.parametrize("mode", list(SPECS))
 async def test_e_toggles_the_panel_with_the_screens_formula(mode, no_checkpoints, tui):
     app = tui.make_app()

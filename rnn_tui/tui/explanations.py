@@ -10,7 +10,7 @@ from __future__ import annotations
 from rnn_tui.tui.widgets.explain import Explanation
 
 DATASET = Explanation(
-    title="Text preprocessing and language models (d2l §8.2–8.3)",
+    title="Text preprocessing and language models (d2l §8.2–8.3, §9.5)",
     concept=(
         "Text is cleaned and split into tokens (words or characters). The Vocab maps each token "
         "to an index in order of falling frequency; index 0 is <unk>, for unknown tokens and "
@@ -21,7 +21,10 @@ DATASET = Explanation(
         "counting cannot model language well. For training, the corpus is cut into "
         "subsequences of num_steps tokens, labels shifted by one: random sampling (random "
         "subsequences, no state carried between minibatches) or sequential partitioning "
-        "(minibatch i + 1 continues minibatch i row by row)."
+        "(minibatch i + 1 continues minibatch i row by row). Translation pairs (d2l §9.5): "
+        "preprocess_nmt lower-cases, makes no-break spaces plain and puts a space before "
+        ", . ! ?; each language has its own Vocab (min_freq 2, with <pad> <bos> <eos>); a "
+        "sentence becomes its ids and <eos>, cut or padded with <pad> to num_steps."
     ),
     formulas=(
         ("Zipf's law", "log n_i = −α log i + c"),
@@ -29,6 +32,10 @@ DATASET = Explanation(
         ("bigram", "P(x′ | x) = (n(x, x′) + ε₂ P(x′)) / (n(x) + ε₂)"),
         ("perplexity", "exp(−1/n Σ_t log P(x_t | x_{t−1}, …, x_1))"),
         ("minibatch", "rows of num_steps tokens; labels Y = X shifted by one"),
+        (
+            "truncate_pad",
+            "ids + <eos>, first num_steps kept or <pad> added; valid length = non-<pad>",
+        ),
     ),
     note=(
         "n_i: count of the i-th most frequent word. The n-gram estimates are Laplace-smoothed "
