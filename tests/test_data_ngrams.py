@@ -188,6 +188,20 @@ def test_an_epsilon_too_small_for_floating_point_is_one_line():
     with pytest.raises(DataError, match=r"^ε 1e-300 is so small .* use a larger ε$"):
         ngram_perplexity(words, n=3, eps=1e-300, val_fraction=0.1)
     assert ngram_perplexity(words, n=3, eps=1e-6, val_fraction=0.1).perplexity > 1
+    # Named as typed: ":g" wrote a subnormal 1e-320 as 9.99989e-321.
+    with pytest.raises(DataError, match=r"^ε 1e-320 is so small "):
+        ngram_perplexity(words, n=3, eps=1e-320, val_fraction=0.1)
+
+
+def test_the_perplexitys_vocabulary_is_the_models():
+    # The label beside the number gave the whole corpus's vocabulary (4,580 words), while the
+    # model spreads ε over the training part's tokens and <unk> (4,327): a uniform guess over
+    # those scores their count.
+    train = "a b c a b d".split() * 10
+    words = train + "e f".split() * 5  # the held-out tenth: words the training part lacks
+    result = ngram_perplexity(words, n=1, eps=1.0, val_fraction=10 / len(words))
+    assert result.train_tokens == len(train)
+    assert result.vocab_size == len(set(train)) + 1  # and <unk>
 
 
 def test_the_baseline_is_the_order_that_scores_best():

@@ -275,7 +275,8 @@ async def test_ngram_tab_shows_the_top_ngrams(tui) -> None:
         assert cells(app, "#ngram-3", 0) == ["59", "the time traveller"]
         result = str(app.screen.query_one("#ppl-result", Static).render())
         assert result.startswith("trigram perplexity (ε = 1.0) on the held-out 10 %: ")
-        assert result.endswith("(vocab 4,580)")
+        # The model's vocabulary (the training part's words and <unk>), not the corpus's 4,580.
+        assert result.endswith("(training vocab 4,327)")
 
 
 async def test_perplexity_recomputes_with_a_new_eps(tui) -> None:

@@ -217,7 +217,8 @@ class LaplaceNGramLM:
             if p <= 0.0:
                 # ε > 0 gives every item some probability, but a tiny one rounds to 0 (ε 1e-300
                 # was "math domain error").
-                eps = ", ".join(f"{e:g}" for e in dict.fromkeys(self.eps))
+                # As typed (repr's shortest form): ":g" wrote 1e-320 as 9.99989e-321.
+                eps = ", ".join(repr(e) for e in dict.fromkeys(self.eps))
                 raise DataError(
                     f"ε {eps} is so small that an unseen n-gram's smoothed probability rounds "
                     "to 0 in floating point: use a larger ε"
@@ -251,6 +252,9 @@ class NGramPerplexity:
     train_tokens: int
     val_tokens: int
     perplexity: float
+    # The model's vocabulary: the training part's distinct tokens and <unk>, which ε spreads
+    # over and a uniform guess scores; not the whole corpus's (4,327 against 4,580 words).
+    vocab_size: int = 0
 
 
 def ngram_perplexity(
@@ -273,4 +277,4 @@ def ngram_perplexity(
     train, val = tokens[:cut], tokens[cut:]
     model = LaplaceNGramLM(n, eps).fit(train)
     eps_out = eps if isinstance(eps, int | float) else tuple(float(e) for e in eps)
-    return NGramPerplexity(n, eps_out, len(train), len(val), model.perplexity(val))
+    return NGramPerplexity(n, eps_out, len(train), len(val), model.perplexity(val), model.m)

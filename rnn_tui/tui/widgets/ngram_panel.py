@@ -235,7 +235,7 @@ class NgramPanel(OwnFocusStyle, VerticalScroll):
             result.update(
                 f"{NGRAM_NAMES[ppl.n]} perplexity (ε = {ppl.eps}) on the held-out "
                 f"{VAL_FRACTION * 100:g} %{of}: {ppl.perplexity:,.1f} "
-                f"(vocab {self._stats.vocab_size:,})"
+                f"(training vocab {ppl.vocab_size:,})"
             )
         elif event.state == WorkerState.ERROR:
             # Said where the number would be: a toast on every load of a tiny corpus is noise.
