@@ -158,14 +158,21 @@ async def test_the_fifth_curve_is_a_gru_or_needs_a_checkpoint(no_checkpoints, tu
 async def test_a_stacked_checkpoints_curve_says_it_is_its_top_layers(no_checkpoints, tui) -> None:
     # The shipped 2-layer LSTM's curve was "lstm · random", as if it had one layer.
     async with tui.make_app().run_test(size=(120, 40)) as pilot:
-        screen = await open_gradients(pilot, tui)
-        await read_with(pilot, tui, screen, SHIPPED_LSTM)
-        screen.query_one(TabbedContent).active = "grad-flow"
-        await pilot.pause()
-        screen.query_one("#flow-length", Input).value = "30"
-        screen.query_one("#flow-also", Select).value = "random"
-        plot = screen.query_one("#flow-plot", LinePlot)
-        await until(pilot, lambda: plot._series[-1][0] == "lstm top of 2 · random")
+        await shipped_lstms_fifth_curve(pilot, tui, "random")
+
+
+async def shipped_lstms_fifth_curve(pilot, tui, also: str):
+    """The Flow tab at length 30 with the shipped 2-layer LSTM's curve beside the cases, on
+    `also` ("random" or "corpus"); the screen, once that curve is drawn."""
+    screen = await open_gradients(pilot, tui)
+    await read_with(pilot, tui, screen, SHIPPED_LSTM)
+    screen.query_one(TabbedContent).active = "grad-flow"
+    await pilot.pause()
+    screen.query_one("#flow-length", Input).value = "30"
+    screen.query_one("#flow-also", Select).value = also
+    plot = screen.query_one("#flow-plot", LinePlot)
+    await until(pilot, lambda: plot._series[-1][0] == f"lstm top of 2 · {also}")
+    return screen
 
 
 async def read_with(pilot, tui, screen, path: Path) -> None:
@@ -616,14 +623,7 @@ def test_the_fifth_curves_corpus_is_the_checkpoints_own(tmp_path) -> None:
 async def test_the_fifth_curves_label_in_the_facts_is_whole(no_checkpoints, tui, size) -> None:
     # The facts cut every label to 14 characters: "lstm top of 2 · corpus" read "lstm top of 2 ".
     async with tui.make_app().run_test(size=size) as pilot:
-        screen = await open_gradients(pilot, tui)
-        await read_with(pilot, tui, screen, SHIPPED_LSTM)
-        screen.query_one(TabbedContent).active = "grad-flow"
-        await pilot.pause()
-        screen.query_one("#flow-length", Input).value = "30"
-        screen.query_one("#flow-also", Select).value = "corpus"
-        plot = screen.query_one("#flow-plot", LinePlot)
-        await until(pilot, lambda: plot._series[-1][0] == "lstm top of 2 · corpus")
+        screen = await shipped_lstms_fifth_curve(pilot, tui, "corpus")
         await tui.settle(pilot)
         await pilot.pause()
         facts = screen.query_one("#flow-facts", Static)

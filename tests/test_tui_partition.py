@@ -121,6 +121,16 @@ async def test_a_corpus_too_short_for_the_shape_leaves_the_source_on_the_toy_pre
         assert app.query_one("#partition-source").value == TOY
 
 
+async def showing_the_loaded_corpus(pilot, app) -> PartitionPanel:
+    """The panel on "loaded corpus", of The Time Machine's first 2,000 words."""
+    panel = app.query_one(PartitionPanel)
+    panel.set_corpus(load_corpus("timemachine", max_tokens=2000))
+    await focus_view(pilot, app)
+    await pilot.press("p")
+    await pilot.pause()
+    return panel
+
+
 async def test_a_loaded_corpus_too_short_for_the_shape_does_not_leave_the_last_one_drawn(tmp_path):
     # Loading a 4-word file over The Time Machine on show notified "corpus too short" and kept
     # drawing The Time Machine, a corpus no longer loaded, under "loaded corpus".
@@ -128,11 +138,7 @@ async def test_a_loaded_corpus_too_short_for_the_shape_does_not_leave_the_last_o
 
     app = PanelApp()
     async with app.run_test(size=(100, 32)) as pilot:
-        panel = app.query_one(PartitionPanel)
-        panel.set_corpus(load_corpus("timemachine", max_tokens=2000))
-        await focus_view(pilot, app)
-        await pilot.press("p")
-        await pilot.pause()
+        panel = await showing_the_loaded_corpus(pilot, app)
         assert panel.shown_layout.num_tokens == 2000
         path = tmp_path / "short.txt"
         path.write_text("one two three four\n", encoding="utf-8")
@@ -195,11 +201,7 @@ async def test_a_big_corpus_is_partitioned_over_its_first_tokens(monkeypatch):
     monkeypatch.setattr(partition_panel, "MAX_PARTITIONED", 1500)
     app = PanelApp()
     async with app.run_test(size=(100, 32)) as pilot:
-        panel = app.query_one(PartitionPanel)
-        panel.set_corpus(load_corpus("timemachine", max_tokens=2000))
-        await focus_view(pilot, app)
-        await pilot.press("p")
-        await pilot.pause()
+        panel = await showing_the_loaded_corpus(pilot, app)
         assert panel.shown_layout.num_tokens == 1500
         summary = text_of(app, "#partition-summary")
         assert "timemachine (its first 1,500 of 2,000 word tokens)" in summary
