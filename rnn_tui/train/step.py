@@ -236,12 +236,15 @@ class TrainStep:
                 self.path.warmup_s = time.perf_counter() - started
                 return self.run(data, b, fresh)
         if self.path.compiled:
+            # The model as the step calls it: under torchrun its DDP wrapper, whose gradient
+            # hooks average the ranks' gradients; compiling the bare model bypassed them.
+            wrapped = self.forward_model
             try:
                 breaks_before = _graph_breaks()
-                self.forward_model = torch.compile(self.model)
+                self.forward_model = torch.compile(wrapped)
                 result = self._eager(data, b, fresh)
             except Exception as exc:  # noqa: BLE001 - a compiler error falls back to eager
-                self.forward_model = self.model
+                self.forward_model = wrapped
                 self.path.compiled = False
                 self.path.notes.append(f"torch.compile failed, eager instead: {_line(exc)}")
             else:
