@@ -440,3 +440,29 @@ def test_a_ctrl_c_while_starting_is_said_by_rank_0_alone(rank, said, monkeypatch
     monkeypatch.setenv("WORLD_SIZE", "2")
     assert main(["train", "--epochs", "1"]) == 130
     assert capsys.readouterr().err == said
+
+
+@pytest.mark.parametrize(("local_world", "local_rank", "refused"), [(4, 0, True), (2, 1, False)])
+def test_more_processes_than_gpus_is_one_line_from_every_rank(
+    local_world, local_rank, refused, monkeypatch
+):
+    """--nproc_per_node 4 on a 2-GPU machine: rank 0 (LOCAL_RANK 0, which has a GPU) refuses
+    too, so the line is said; ranks 2 and 3 alone would have failed in set_device, unsaid."""
+    import torch
+
+    from rnn_tui.train.config import ConfigError
+    from rnn_tui.train.distributed import Distributed
+
+    chosen = []
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", str(local_world))
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", chosen.append)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    rank = Distributed(rank=local_rank, world=local_world, local_rank=local_rank)
+    if refused:
+        with pytest.raises(ConfigError, match="4 processes on this machine but it has 2 GPUs"):
+            rank.start(torch.device("cuda"))
+        assert chosen == []
+    else:
+        assert rank.start(torch.device("cuda")) == torch.device("cuda", 1)
+        assert chosen == [torch.device("cuda", 1)]

@@ -140,6 +140,16 @@ class Distributed:
     def start(self, device: torch.device) -> torch.device:
         """Join the process group; the device this rank trains on (its own GPU under NCCL)."""
         if device.type == "cuda":
+            # Every rank knows LOCAL_WORLD_SIZE, so rank 0 says this for all: checked by each
+            # rank's own LOCAL_RANK alone, ranks past the last GPU failed and rank 0 said nothing.
+            gpus = torch.cuda.device_count()
+            local = max(_env_int("LOCAL_WORLD_SIZE", 1, MAX_WORLD), self.local_rank + 1)
+            if local > gpus:
+                raise ConfigError(
+                    f"{local} processes on this machine but it has {gpus} GPU"
+                    f"{'' if gpus == 1 else 's'}: NCCL needs one a process — start "
+                    f"torchrun --nproc_per_node {gpus}, or train on the CPU with --device cpu"
+                )
             device = torch.device("cuda", self.local_rank)
             torch.cuda.set_device(device)
         if not dist.is_initialized():
