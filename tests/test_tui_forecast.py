@@ -9,6 +9,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 from textual.widgets import Input, Select, SelectionList, Static
 from textual.worker import WorkerFailed
 
+from rnn_tui.runs.view_pace import VIEW_EVERY_S, ViewPace
 from rnn_tui.tui.screens.forecast import ForecastScreen
 from rnn_tui.tui.widgets.forecast_form import ForecastForm
 from rnn_tui.tui.widgets.forecast_results import ForecastResults
@@ -471,6 +473,48 @@ async def test_quitting_asks_once_about_the_runs_of_every_screen(runs, tui, monk
 
 
 # -- saved runs ----------------------------------------------------------------------------
+
+
+async def test_a_live_runs_figures_are_computed_at_most_every_two_seconds(
+    runs, tui, forecast_app, monkeypatch
+) -> None:
+    """A run's figures were computed again after every epoch of a run in training (a forward
+    pass over the series in a thread, three plots rebuilt on the event loop): forecast epochs
+    take a fraction of a second, and two runs held the loop 350–600 ms in every second they
+    trained. A live run's view now comes at most every VIEW_EVERY_S; an ended run's at once."""
+    computed: list[Path] = []
+
+    def compute_view(path):
+        computed.append(path)
+        return None  # no checkpoint yet: nothing is drawn
+
+    monkeypatch.setattr(ForecastScreen, "_compute_view", staticmethod(compute_view))
+    now = [100.0]
+    mlp, gru = runs / "forecast-mlp-live", runs / "forecast-gru-live"
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.view_pace = ViewPace(clock=lambda: now[0])
+
+        async def epoch_seen(epoch: int, status: str = "running") -> None:
+            def snap(path):
+                return SimpleNamespace(
+                    path=path, epoch=epoch, status=status, active=status == "running"
+                )
+
+            with monkeypatch.context() as m:
+                m.setattr(screen, "snapshots", lambda: {"ar": snap(mlp), "latent": snap(gru)})
+                screen.load_views()
+            await pilot.app.workers.wait_for_complete()
+
+        for epoch in range(1, 11):  # ten epochs within a second
+            await epoch_seen(epoch)
+        assert computed == [mlp, gru]  # both runs' views in the same tick, drawn together
+        now[0] += VIEW_EVERY_S
+        await epoch_seen(11)
+        assert len(computed) == 4
+        await epoch_seen(11, "finished")  # the end is drawn at once
+        assert computed == [mlp, gru] * 3
 
 
 @pytest.mark.parametrize("latent", ["gru", "none"])

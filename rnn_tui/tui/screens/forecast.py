@@ -6,8 +6,8 @@ Start (s) runs two `rnn-tui train --task forecast` subprocesses with the form's 
 `--model mlp` and one `--model rnn|gru|lstm`, each writing its own run directory under the runs
 folder: the results are saved as they are made, and any of them reopens (o). Each run is one
 "slot" (AR, latent), followed like the Train screen follows a run (runs/followed.py) on a timer.
-After each epoch and when a run ends, its best checkpoint is turned into the figures
-(decode.forecast.forecast_view) in a thread worker, so the screen never waits on torch.
+After an epoch (every 2 s at most, runs/view_pace.py) and at its end, a run's best checkpoint
+becomes the figures (decode.forecast.forecast_view) in a thread worker: no wait on torch.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from rnn_tui.quoting import plain
 from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
+from rnn_tui.runs.view_pace import ViewPace
 from rnn_tui.tui import explanations
 from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
@@ -121,6 +122,7 @@ on the training part only, and forecasts are shown in the series' own units.
         self._drawn: dict[str, int] = {}  # slot → id of the view the panels show
         self._view_keys: dict[str, tuple] = {}  # slot → what its view was computed from
         self._view_loading: set[str] = set()
+        self.view_pace = ViewPace()  # live runs' figures: at most every 2 s (view_pace.py)
         self._tell_points = False  # Enter in the path field: notify the next count's result
 
     def compose(self) -> ComposeResult:
@@ -208,8 +210,9 @@ on the training part only, and forecasts are shown in the series' own units.
 
     def redraw(self) -> None:
         self.query_one(ForecastResults).show_progress(self.snapshots())
-        # By identity: a view's arrays do not compare as one truth value.
-        if {slot: id(v) for slot, v in self._shown_views().items()} != self._drawn:
+        # By identity (arrays have no truth value); views computed together, once all are in.
+        shown = {slot: id(v) for slot, v in self._shown_views().items()}
+        if not self._view_loading and shown != self._drawn:
             self._draw_views()
 
     def _shown_views(self) -> dict:
@@ -231,13 +234,18 @@ on the training part only, and forecasts are shown in the series' own units.
         self.query_one(ForecastResults).show_views(shown)
 
     def load_views(self) -> None:
-        """Turn each run's checkpoint into the figures after every epoch and at its end."""
+        """Turn each run's checkpoint into the figures after an epoch and at its end."""
+        live_due: bool | None = None  # one pace for both runs: computed, and drawn, together
         for slot, snap in self.snapshots().items():
             if snap is None or slot in self._view_loading:
                 continue
             key = (str(snap.path), snap.epoch, snap.status)
             if key == self._view_keys.get(slot) or (snap.active and snap.epoch == 0):
                 continue
+            if snap.active:
+                live_due = self.view_pace.due() if live_due is None else live_due
+                if not live_due:
+                    continue  # a later tick computes it
             self._view_keys[slot] = key
             self._view_loading.add(slot)
             self._loading_paths[slot] = str(snap.path)
@@ -275,7 +283,8 @@ on the training part only, and forecasts are shown in the series' own units.
         elif worker.state == WorkerState.ERROR and (snap is None or not snap.active):
             # A live run's checkpoint may be mid-write: the next epoch tries again.
             self.notify(f"cannot forecast: {error_text(worker.error)}", severity="error")
-        self._draw_views()
+        if not self._view_loading:
+            self._draw_views()
 
     def _one_series(self, slot: str) -> None:
         """Runs of different series or splits are never ranked against each other: the run
