@@ -109,16 +109,24 @@ def warm_up(specs: Sequence[ScreenSpec], freeze: bool = False) -> threading.Thre
     return thread
 
 
+# Modules the app imports on first use: the help's (Markdown, markdown-it, pygments) was imported
+# by the first `?` with the loop waiting, 33–36 ms of CPU on top of building the help.
+APP_MODULES = ("rnn_tui.tui.screens.help",)
+
+
 def import_ahead(specs: Sequence[ScreenSpec], freeze: bool = False) -> None:
-    """The lazy screens' modules (52 ms for the Train screen's, 7–17 ms each other's), then the
-    backend modules their workers use (`ModeScreen.WORKER_MODULES`, torch's Python part with
-    them: 0.85 s, 140,000 objects). Importing Python code lets the loop run every few
-    milliseconds; a screen opened meanwhile waits only for its own module.
+    """The help's module (`APP_MODULES`), the lazy screens' modules (52 ms for the Train
+    screen's, 7–17 ms each other's), then the backend modules their workers use
+    (`ModeScreen.WORKER_MODULES`, torch's Python part with them: 0.85 s, 140,000 objects).
+    Importing Python code lets the loop run every few milliseconds; a screen opened meanwhile
+    waits only for its own module.
 
     The imports run with automatic collection paused: torch's, left to a screen's first worker,
     set off full collections of 40–65 ms with the GIL held. With `freeze` (the app freezes its
     long-lived objects) what they built is frozen before collection resumes."""
     with collection_paused():
+        for module in APP_MODULES:
+            import_module(module)
         for spec in specs:
             screen = _screen_class(spec.factory)
             for module in getattr(screen, "WORKER_MODULES", ()):
@@ -127,4 +135,4 @@ def import_ahead(specs: Sequence[ScreenSpec], freeze: bool = False) -> None:
             freeze_built()
 
 
-__all__ = ["SCREENS", "ScreenSpec", "import_ahead", "lazy", "warm_up"]
+__all__ = ["APP_MODULES", "SCREENS", "ScreenSpec", "import_ahead", "lazy", "warm_up"]
