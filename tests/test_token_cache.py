@@ -3,6 +3,7 @@ corrupt, foreign or unwritable cache only ever means tokenizing again."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -90,9 +91,20 @@ def _entry(cache: Path) -> tuple[Path, Path]:
 
 
 def _rewrite_header(path: Path, **changes) -> None:
+    """The JSON with `changes`, its digest made again: only the check under test can catch it."""
     header = json.loads(path.read_text())
+    header.pop("json_sha256", None)
     header.update(changes)
-    path.write_text(json.dumps(header))
+    body = json.dumps(header)[:-1].encode()
+    digest = hashlib.sha256(body).hexdigest()
+    path.write_bytes(body + f', "json_sha256": "{digest}"}}'.encode())
+
+
+def _edit_json(path: Path, old: bytes, new: bytes) -> None:
+    """Bytes of the JSON replaced in place, as a bad disk or a hand edit leaves them."""
+    raw = path.read_bytes()
+    assert old in raw
+    path.write_bytes(raw.replace(old, new, 1))
 
 
 def _change_one_id(npy: Path) -> None:
@@ -133,6 +145,13 @@ CORRUPTIONS = {
     "ids changed in range": lambda npy, meta: np.save(npy, np.load(npy)[::-1].copy()),
     "one id changed in range": lambda npy, meta: _change_one_id(npy),
     "no digest": lambda npy, meta: _rewrite_header(meta, ids_sha256=None),
+    # The ids unchanged, but the vocabulary read back would give them other meanings.
+    "a token's letter changed": lambda npy, meta: _edit_json(meta, b'"e"', b'"Q"'),
+    "a count changed": lambda npy, meta: _edit_json(meta, b'"counts": [', b'"counts": [9'),
+    "lines changed": lambda npy, meta: _edit_json(meta, b'"num_lines": ', b'"num_lines": 9'),
+    "no json digest": lambda npy, meta: meta.write_text(
+        json.dumps({k: v for k, v in json.loads(meta.read_text()).items() if k != "json_sha256"})
+    ),
 }
 
 

@@ -6,9 +6,11 @@ for corpora too big to hold as Python lists).
 the cache directory — $RNN_TUI_CACHE, else $XDG_CACHE_HOME/rnn-tui, else ~/.cache/rnn-tui —
 under a key made of the file's BLAKE2b digest and the options (token level, cleaning mode,
 min_freq, encoding), as `<key>.npy` (the ids) and `<key>.json` (header, the ids' SHA-256 and
-the vocabulary), each written to a temporary file and renamed into place. A later load
-memory-maps the .npy file (np.load(mmap_mode="r")) after checking the header, dtype, length,
-largest id and the ids' digest (an id changed within the vocabulary is other text); anything
+the vocabulary, then the SHA-256 of all the JSON before it), each written to a temporary file
+and renamed into place. A later load memory-maps the .npy file (np.load(mmap_mode="r")) after
+checking the JSON's digest (a token or count changed in place is another vocabulary: the same
+ids would mean other words), the header, dtype, length, largest id and the ids' digest (an id
+changed within the vocabulary is other text); anything
 amiss, or any failure to read or write the cache, means the corpus is tokenized again and
 never an error (a failure to write is one line to the caller's `cache_problem`). Bundled
 corpora are small and not cached. The cache keeps at most CACHE_BUDGET_BYTES (4 GiB): saving an
@@ -56,6 +58,8 @@ STALE_TMP_S = 3600.0
 # A cached vocabulary's JSON is read whole: 11M distinct words take about 200 MB.
 MAX_JSON_BYTES = 1 << 30
 _ENTRY = re.compile(r"[0-9a-f]{40}\.(npy|json)")
+# The JSON's last member: the SHA-256 of every byte before it.
+_JSON_DIGEST = re.compile(rb', "json_sha256": "([0-9a-f]{64})"\}\Z')
 
 
 def cache_dir() -> Path:
@@ -223,28 +227,43 @@ def _regular_size(path: Path) -> int:
 def _write_json(handle, header: dict, lists: dict[str, Sequence]) -> None:
     """`header` with `lists` added, as one JSON object, written a piece of each list at a time:
     the text of 11M distinct words at once took 450 MB beside them (a list, a str, its bytes)."""
-    handle.write(json.dumps(header, ensure_ascii=False)[:-1].encode("utf-8"))
+    digest = hashlib.sha256()
+
+    def write(data: bytes) -> None:
+        digest.update(data)
+        handle.write(data)
+
+    write(json.dumps(header, ensure_ascii=False)[:-1].encode("utf-8"))
     for name, items in lists.items():
-        handle.write(f", {json.dumps(name)}: [".encode())
+        write(f", {json.dumps(name)}: [".encode())
         for start in range(0, len(items), JSON_PIECE):
             part = items[start : start + JSON_PIECE]
             values = part.tolist() if hasattr(part, "tolist") else list(part)
-            handle.write((", " if start else "").encode())
-            handle.write(json.dumps(values, ensure_ascii=False)[1:-1].encode("utf-8"))
-        handle.write(b"]")
-    handle.write(b"}")
+            write((", " if start else "").encode())
+            write(json.dumps(values, ensure_ascii=False)[1:-1].encode("utf-8"))
+        write(b"]")
+    handle.write(f', "json_sha256": "{digest.hexdigest()}"}}'.encode())
+
+
+def _checked_json(raw: bytes) -> dict | None:
+    """The cache's JSON, or None unless its last member is the SHA-256 of the bytes before it
+    (the ids' digest cannot see a vocabulary changed in place)."""
+    end = _JSON_DIGEST.search(raw, max(0, len(raw) - 100))
+    if end is None or hashlib.sha256(raw[: end.start()]).hexdigest() != end[1].decode():
+        return None
+    return json.loads(raw.decode("utf-8"))
 
 
 def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:
     """The array cached under `key`, memory-mapped, or None if it is missing or fails a check
-    (header, dtype, length, an id outside the vocabulary)."""
+    (the JSON's digest, header, dtype, length, an id outside the vocabulary, the ids' digest)."""
     directory = cache_dir() if directory is None else directory
     try:
         json_path, npy_path = directory / f"{key}.json", directory / f"{key}.npy"
         if _regular_size(json_path) > MAX_JSON_BYTES:
             return None
         _regular_size(npy_path)
-        header = json.loads(json_path.read_bytes().decode("utf-8"))
+        header = _checked_json(json_path.read_bytes())
         if not isinstance(header, dict) or header.get("magic") != MAGIC:
             return None
         if header.get("version") != VERSION or header.get("key") != key:
