@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 from test_trainer import events, tiny
+from torch.utils._python_dispatch import TorchDispatchMode
 
 from rnn_tui.data.sources import read_text
+from rnn_tui.models.registry import build_model
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train import step as step_module
 from rnn_tui.train.config import ConfigError
@@ -86,6 +88,38 @@ def test_bf16_autocast_follows_the_fp32_losses(corpus_file, tmp_path):
     bf16 = _losses(config.replace(precision="bf16"), tmp_path, "bf16")
     assert bf16 != fp32  # the autocast really ran
     torch.testing.assert_close(bf16, fp32, rtol=2e-2, atol=0)
+
+
+class _MatmulDtypes(TorchDispatchMode):
+    """The dtypes of every matrix product dispatched while it is on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: set[tuple[str, torch.dtype]] = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        name = func.overloadpacket.__name__
+        if name in ("mm", "mm_", "addmm", "addmm_", "bmm", "baddbmm", "baddbmm_"):
+            for arg in args:
+                if isinstance(arg, torch.Tensor):
+                    self.seen.add((name, arg.dtype))
+        return func(*args, **(kwargs or {}))
+
+
+@pytest.mark.parametrize("name", ["rnn-scratch", "gru-scratch", "lstm-scratch"])
+def test_bf16_autocast_runs_a_scratch_cells_recurrent_products_in_bf16(name):
+    """The scratch cells add each step's product in place (addmm_), which autocast never casts:
+    "bf16" ran only the output layer in bf16 and the whole recurrence in float32."""
+    torch.manual_seed(0)
+    model = build_model({"model": name, "vocab_size": 12, "hidden": 16})
+    X, Y = torch.randint(0, 12, (4, 6)), torch.randint(0, 12, (4, 6))
+    products = _MatmulDtypes()
+    with products, torch.autocast("cpu", dtype=torch.bfloat16):
+        logits, _ = model(X)
+        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 12).float(), Y.reshape(-1))
+        loss.backward()
+    assert products.seen and {dtype for _, dtype in products.seen} == {torch.bfloat16}
+    assert all(p.grad is not None and p.grad.dtype == torch.float32 for p in model.parameters())
 
 
 def test_bf16_the_device_cannot_run_falls_back_to_fp32_and_says_so(

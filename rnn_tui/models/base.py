@@ -155,6 +155,23 @@ class LanguageModel(nn.Module, ABC):
             self.train(was_training)
 
 
+def autocast_args(args: tuple) -> tuple:
+    """`args` with their floating tensors in autocast's dtype where autocast is on for their
+    device (bf16 training): what autocast does to nn.RNN/GRU/LSTM's weights and state. A
+    scratch cell's time loop adds its products in place into buffers of its inputs' dtype,
+    which autocast never casts; without this its recurrence ran in float32 under "bf16"."""
+    tensors = [a for a in args if isinstance(a, torch.Tensor) and a.is_floating_point()]
+    if not tensors:
+        return args
+    device = tensors[0].device.type
+    if not torch.is_autocast_enabled(device):
+        return args
+    dtype = torch.get_autocast_dtype(device)
+    return tuple(
+        a.to(dtype) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args
+    )
+
+
 def detach_state(state: State) -> State:
     """Cut the graph at a minibatch boundary (truncated BPTT with sequential partitioning).
 

@@ -26,7 +26,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_
-from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models.base import LanguageModel, State, autocast_args
 from rnn_tui.models.fused_steps import loops_for
 from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
@@ -221,6 +221,7 @@ class GRUScratch(LanguageModel):
         W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
         # Time-major ids: each step reads a contiguous (B, ·) slice.
         args = (X.T, W_xzr + b_zr, self.W_xh + self.b_h, state[0], W_hzr, self.W_hh)
+        args = autocast_args(args)  # bf16: the loop's products too, not only the output's
         # W_hzr is the larger weight: where it is too small to pack, neither is packed (nor
         # chained). Prepacking is measured with torch's loops, then the C chain against the winner.
         T, B = X.shape[1], X.shape[0]

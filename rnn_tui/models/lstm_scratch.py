@@ -30,7 +30,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_, tanh_into
-from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models.base import LanguageModel, State, autocast_args
 from rnn_tui.models.fused_steps import loops_for
 from rnn_tui.models.rnn_scratch import gather_into, normal, scratch_config, zeros
 from rnn_tui.models.step_matmul import StepMatmul, mul_into, packs, weight_grad
@@ -236,7 +236,8 @@ class LSTMScratch(LanguageModel):
         W_x = torch.cat((self.W_xo, self.W_xi, self.W_xf, self.W_xc), 1)
         W_h = torch.cat((self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
         b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
-        args = (X.T, W_x + b, state[0][0], state[1][0], W_h)  # time-major ids
+        # Time-major ids; under bf16 autocast the loop's products run in bf16 too.
+        args = autocast_args((X.T, W_x + b, state[0][0], state[1][0], W_h))
         T, B = X.shape[1], X.shape[0]
         # Prepacking is measured with torch's loops, then the C chain against the winner.
         packed = self._prepacking(LSTMRecurrence, (*args, False), W_h, T, B)

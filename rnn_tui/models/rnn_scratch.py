@@ -27,7 +27,7 @@ from torch.autograd.function import once_differentiable
 
 from rnn_tui.models import recurrent_chain
 from rnn_tui.models.activations import tanh_
-from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models.base import LanguageModel, State, autocast_args
 from rnn_tui.models.step_matmul import StepMatmul, packs, weight_grad
 
 _tanh_backward = torch.ops.aten.tanh_backward
@@ -256,11 +256,11 @@ class RNNScratch(LanguageModel):
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
         # Time-major (T, B, hidden): each step reads and writes one slice.
-        args = (X.T, state[0], self.W_hh, self.W_xh, self.b_h)
+        args = autocast_args((X.T, state[0], self.W_hh, self.W_xh, self.b_h))
         T, B = X.shape[1], X.shape[0]
         # Prepacking is measured with torch's loops, then the C chains against the winner.
         packed = self._prepacking(TanhRecurrence, args, self.W_hh, T, B)
-        outputs = (self.W_hq, self.b_q)
+        outputs = autocast_args((self.W_hq, self.b_q))
         chained = self._chaining(rnn_pass, (*args, *outputs), self.W_hh, packed, T, B)
         logits, H_T = rnn_pass(*args, *outputs, chained, packed)
         return logits, H_T.unsqueeze(0)
