@@ -943,3 +943,32 @@ async def test_open_run_highlights_a_run_shown(saved, tui, forecast_app) -> None
         shown = list(screen.pair.shown().values())
         assert left not in shown and len(shown) == 1
         assert run_list.get_option_at_index(run_list.highlighted).value == shown[0]
+
+
+async def test_the_three_figures_are_handed_their_series_one_frame_apart(
+    saved, tui, forecast_app
+) -> None:
+    # plotext builds each figure in ~40 ms on the event loop; handed all three at once, they
+    # were built in one frame and a key pressed then waited 120 ms.
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        await open_saved(pilot, tui, screen)
+        results = screen.query_one(ForecastResults)
+        plots = [
+            screen.query_one(f"#{name}", LinePlot)
+            for name in ("fc-plot-one", "fc-plot-multi", "fc-plot-k")
+        ]
+        results.show_views({})
+        await tui.until(pilot, lambda: not any(plot.num_points for plot in plots))
+        results.show_views(dict(screen.views))
+        assert [bool(plot.num_points) for plot in plots] == [True, False, False]
+        await tui.until(pilot, lambda: all(plot.num_points for plot in plots))
+        # A newer draw supersedes what is left of an older one: the empty one wins here.
+        results.show_views(dict(screen.views))
+        results.show_views({})
+        await tui.settle(pilot)
+        await tui.until(pilot, lambda: not any(plot.num_points for plot in plots))
+        for _ in range(5):
+            await pilot.pause()
+        assert not any(plot.num_points for plot in plots)

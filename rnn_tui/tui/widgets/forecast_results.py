@@ -102,6 +102,7 @@ class ForecastResults(Vertical):
         self.metric = "mse"
         self.k_model = AR  # whose k-step predictions are drawn
         self._single = 0  # the panel shown when there is room for one only
+        self._draws = 0  # show_views calls: the plots of the newest are drawn one a frame
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fc-progress")
@@ -131,10 +132,19 @@ class ForecastResults(Vertical):
         self.views = {slot: views[slot] for slot in SLOTS if slot in views}
         if had != bool(self.views):
             self._layout()
-        self._plot_one()
-        self._plot_multi()
-        self._plot_k()
         self._table()
+        self._draws += 1
+        self._one_a_frame(self._draws, [self._plot_one, self._plot_multi, self._plot_k])
+
+    def _one_a_frame(self, draw: int, plots: list) -> None:
+        """Hand the plots their series one frame apart: plotext builds a figure in ~40 ms on the
+        event loop, and the three built in one frame held key presses for 120 ms. A newer
+        `show_views` (`draw` behind `_draws`) drops what is left of an older one."""
+        if draw != self._draws or not plots:
+            return
+        plots[0]()
+        if len(plots) > 1:
+            self.call_after_refresh(self._one_a_frame, draw, plots[1:])
 
     def _t(self, view: ForecastView) -> np.ndarray:
         return np.arange(1, len(view.series) + 1) if view.t is None else view.t
