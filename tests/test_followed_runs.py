@@ -348,6 +348,20 @@ def test_the_remarks_of_a_trainer_started_here_are_told_once(runs, start_notes):
             "samples start from 'abc'",
             "second",
         )
+        # After the first step, why it took another path than asked (the CLI prints it after
+        # "path:" with the other notes, which stay unsaid here): told once too, and a note
+        # already told is not told again.
+        run.log(
+            "path",
+            path="eager · fp32",
+            notes=["C loops timed: 21 µs", "second", "bf16 failed here: fp32 instead"],
+            departures=["second", "bf16 failed here: fp32 instead"],
+        )
+        notices, _ = followed.poll(big_read=1 << 20)
+        told = [n.text for n in notices]
+        assert told == ([f"{name}: bf16 failed here: fp32 instead"] if start_notes else [])
+        run.log("step", epoch=0, batch=2, loss=1.9)
+        assert followed.poll(big_read=1 << 20) == ([], [])
     finally:
         process.kill()
         process.wait(30)

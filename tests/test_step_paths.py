@@ -144,6 +144,8 @@ def test_bf16_the_device_cannot_run_falls_back_to_fp32_and_says_so(
     assert [trainer.train_epoch(epoch)[0] for epoch in (1, 2, 3)] == fp32
     assert trainer.path.precision == "fp32"
     assert any("bf16 failed on this device, fp32 instead" in n for n in trainer.path.notes)
+    # A departure from the path asked for: the Train screen tells it (runs/followed.py).
+    assert trainer.path.departures == [n for n in trainer.path.notes if "bf16 failed" in n]
 
 
 def test_torch_compile_equals_eager_to_float_tolerance(corpus_file, tmp_path):
@@ -169,6 +171,9 @@ def test_a_compiled_forward_says_what_it_left_eager(corpus_file, tmp_path):
         trainer.train_epoch(1)
     assert trainer.path.compiled, trainer.path.notes
     assert "torch.compile does not trace nn.RNN: the layer runs eagerly" in trainer.path.notes
+    assert trainer.path.to_dict()["departures"] == [
+        "torch.compile does not trace nn.RNN: the layer runs eagerly"
+    ]
     dynamo = [str(w.message) for w in caught if "Dynamo" in str(w.message)]
     assert not dynamo, dynamo[0]
 

@@ -26,7 +26,16 @@ from rnn_tui.runs.eta import ETA_WINDOW, Eta
 from rnn_tui.runs.line_tail import READ_PIECE, MetricsTail
 from rnn_tui.runs.liveness import ACTIVE, DIED, died_message, is_dead
 from rnn_tui.runs.rundir import RunDir, RunError
-from rnn_tui.runs.series import DEFAULT_CAPACITY, BoundedSeries, is_number, number, sound_epoch
+from rnn_tui.runs.series import (
+    DEFAULT_CAPACITY,
+    BoundedSeries,
+    event_notes,
+    event_text,
+    int_or_none,
+    is_number,
+    number,
+    sound_epoch,
+)
 from rnn_tui.runs.snapshot import Sample, Snapshot
 
 # Series every run keeps: per logged batch (x = fractional epoch) and per epoch (x = epoch).
@@ -38,7 +47,6 @@ SCORE_SERIES = ("accuracy", "macro_f1", "f1_capital", "f1_punct", "rmse", "mape"
 # The clocks: (epoch position, global step) and (epoch position, seconds of training) at every
 # step and epoch event, which put any series on a step or wall-time x axis (runs/x_axis.py).
 CLOCK_SERIES = ("clock_step", "clock_time")
-MAX_NOTES = 4  # a start event's remarks kept (a task writes one or two)
 SERIES = STEP_SERIES + EPOCH_SERIES + BLEU_SERIES + SCORE_SERIES + CLOCK_SERIES
 
 
@@ -186,10 +194,12 @@ class RunFollower:
                     )
                 )
         elif kind == "status":
-            self._event_status = (_text(event.get("status")), _text(event.get("message")))
+            self._event_status = (event_text(event.get("status")), event_text(event.get("message")))
         elif kind == "path" and isinstance(event.get("path"), str):
-            # After the first step: the path taken, with any capture or compile time.
+            # After the first step: the path taken, with any capture or compile time; why it is
+            # not (all) the path asked for joins the start's remarks.
             self._info["path"] = plain(event["path"])
+            self._info["notes"] = (*self.notes, *event_notes(event, self.notes, "departures"))
         elapsed = number(event.get("elapsed"))
         if elapsed is not None:
             self._elapsed = elapsed
@@ -207,9 +217,8 @@ class RunFollower:
             self._info["path"] = plain(event["path"])  # planned; the "path" event confirms it
         self._info["baseline_ppl"] = number(event.get("baseline_ppl"))
         self._info["baseline_name"] = baseline_name(event.get("baseline_name"))
-        notes = event.get("notes")
-        if isinstance(notes, list):  # the task's remarks (the samples' prefix, pairs skipped)
-            self._info["notes"] = tuple(plain(n) for n in notes[:MAX_NOTES] if isinstance(n, str))
+        if isinstance(event.get("notes"), list):  # the task's (samples' prefix, pairs skipped)
+            self._info["notes"] = event_notes(event)
         resumed = event.get("resumed")
         self._eta.session_started(t, resumed, self._batches)
         if isinstance(resumed, dict):
@@ -320,8 +329,8 @@ class RunFollower:
 
     def _written_status(self) -> str:
         """What the run itself says: status.json, else its latest status event."""
-        if _text(self._status.get("status")):
-            return _text(self._status["status"])
+        if event_text(self._status.get("status")):
+            return event_text(self._status["status"])
         if self._event_status and self._event_status[0]:
             return self._event_status[0]
         return "unknown"
@@ -335,8 +344,8 @@ class RunFollower:
     def message(self) -> str:
         if self._gone:
             return self._gone_message
-        if _text(self._status.get("status")):
-            return _text(self._status.get("message"))
+        if event_text(self._status.get("status")):
+            return event_text(self._status.get("message"))
         return self._event_status[1] if self._event_status else ""
 
     @property
@@ -403,9 +412,9 @@ class RunFollower:
             config=dict(self._config),
             device=self.device,
             step_path=info.get("path") if isinstance(info.get("path"), str) else None,
-            num_params=_int_or_none(info.get("num_params")),
-            train_tokens=_int_or_none(info.get("train_tokens")),
-            val_tokens=_int_or_none(info.get("val_tokens")),
+            num_params=int_or_none(info.get("num_params")),
+            train_tokens=int_or_none(info.get("train_tokens")),
+            val_tokens=int_or_none(info.get("val_tokens")),
             baseline_ppl=info.get("baseline_ppl"),
             baseline_name=info.get("baseline_name", "trigram"),
             epoch=self.epoch,
@@ -430,15 +439,6 @@ class RunFollower:
             bleu_short=latest.get("bleu_short"),
             best_bleu=self.best_bleu,
         )
-
-
-def _text(value: object) -> str:
-    """A string read from the run as plain one-line text; "" when it is no string."""
-    return plain(value) if isinstance(value, str) else ""
-
-
-def _int_or_none(value: object) -> int | None:
-    return int(value) if is_number(value) else None
 
 
 __all__ = [

@@ -57,7 +57,7 @@ class FollowedRuns:
         self.start_notes = start_notes
         self.stopped_hint = stopped_hint
         self._started: set[str] = set()  # runs whose trainer this app started
-        self._noted: set[str] = set()
+        self._noted: dict[str, set[str]] = {}  # the remarks told of each run started here
         self.palette = tuple(palette)
         self.clock = clock
         self.followers: dict[str, RunFollower] = {}
@@ -252,15 +252,16 @@ class FollowedRuns:
 
     def _start_notices(self, key: str) -> list[Notice]:
         """The remarks of the trainer started here (where its samples start, the pairs it
-        skipped), once: the CLI prints them, the screen would otherwise not show them."""
+        skipped, why its first step took another path than asked), each once: the CLI prints
+        them, the screen would otherwise not show them."""
         follower = self.followers[key]
-        if not self.start_notes or key not in self._started or key in self._noted:
+        if not self.start_notes or key not in self._started:
             return []
-        if not follower.notes:
-            return []
-        self._noted.add(key)
+        told = self._noted.setdefault(key, set())
+        fresh = [note for note in follower.notes if note not in told]
+        told.update(fresh)
         name = plain(follower.path.name)
-        return [Notice(f"{name}: {note}") for note in follower.notes]
+        return [Notice(f"{name}: {note}") for note in fresh]
 
     def check_process(self) -> list[Notice] | None:
         """None while the trainer started here runs (or none was); once it has exited, its run

@@ -11,8 +11,9 @@ import math
 
 import numpy as np
 
-from rnn_tui.quoting import quoted
+from rnn_tui.quoting import plain, quoted
 
+MAX_NOTES = 4  # an event's remarks kept (a task writes one or two at its start)
 DEFAULT_CAPACITY = 512  # points kept per series: two per column of a 256-column plot
 
 
@@ -96,6 +97,23 @@ SCORES = {
     "rmse": (0.0, math.inf, "best_rmse", min),
     "macro_f1": (0.0, 1.0, "best_macro_f1", max),
 }
+
+
+def event_text(value: object) -> str:
+    """A string read from a run as plain one-line text; "" when it is no string."""
+    return plain(value) if isinstance(value, str) else ""
+
+
+def int_or_none(value: object) -> int | None:
+    return int(value) if is_number(value) else None
+
+
+def event_notes(event: dict, told: tuple[str, ...] = (), key: str = "notes") -> tuple[str, ...]:
+    """An event's `key` ("notes") as plain one-line texts, less those in `told`; MAX_NOTES at
+    most."""
+    notes = event.get(key)
+    notes = [plain(n) for n in notes if isinstance(n, str)] if isinstance(notes, list) else []
+    return tuple(n for n in notes if n not in told)[:MAX_NOTES]
 
 
 def epoch_problem(event: dict) -> str | None:

@@ -92,7 +92,7 @@ class Trainer(RunRecorder):
             self.path.processes, self.path.backend = self.dist.world, self.dist.backend
             if self.path.graph:
                 self.path.graph = False
-                self.path.notes.append("no CUDA graph under data parallelism (DDP)")
+                self.path.depart("no CUDA graph under data parallelism (DDP)")
         self.optimizer = prepare_optimizer(self.params, config, self.device, self.path.graph)
         self.progress = (
             resumed_progress(resume, self.optimizer, config, self.task.num_batches)

@@ -79,6 +79,12 @@ class StepPath:
     backend: str = ""
     # Whether a scratch cell ran C loops (models/fused_steps.py, models/recurrent_chain.py).
     c_loops: bool = False
+    # The notes on a path asked for and not (all) taken; the Train screen tells these.
+    departures: list[str] = field(default_factory=list)
+
+    def depart(self, note: str) -> None:
+        self.notes.append(note)
+        self.departures.append(note)
 
     def text(self) -> str:
         """One line, e.g. "CUDA graph · bf16 (captured in 1.8 s)", "eager · fp32",
@@ -110,6 +116,7 @@ class StepPath:
             "processes": self.processes,
             "c_loops": self.c_loops,
             "notes": list(self.notes),
+            "departures": list(self.departures),
         }
 
 
@@ -128,10 +135,10 @@ def plan_path(config: Config, task, device: torch.device) -> StepPath:
     if graph != "off" and not reason:
         path.graph = True
     elif graph == "auto" and device.type == "cuda":
-        path.notes.append(f"no CUDA graph: {reason}")
+        path.depart(f"no CUDA graph: {reason}")
     if path.graph and compiled:
         path.compiled = False
-        path.notes.append("not compiled: the CUDA graph replays the whole step already")
+        path.depart("not compiled: the CUDA graph replays the whole step already")
     return path
 
 
@@ -231,7 +238,7 @@ class TrainStep:
             except Exception as exc:  # noqa: BLE001 - any capture failure falls back to eager
                 self._graph = None
                 self.path.graph = False
-                self.path.notes.append(f"CUDA graph capture failed, eager instead: {_line(exc)}")
+                self.path.depart(f"CUDA graph capture failed, eager instead: {_line(exc)}")
             else:
                 self.path.warmup_s = time.perf_counter() - started
                 return self.run(data, b, fresh)
@@ -246,10 +253,11 @@ class TrainStep:
             except Exception as exc:  # noqa: BLE001 - a compiler error falls back to eager
                 self.forward_model = wrapped
                 self.path.compiled = False
-                self.path.notes.append(f"torch.compile failed, eager instead: {_line(exc)}")
+                self.path.depart(f"torch.compile failed, eager instead: {_line(exc)}")
             else:
                 self.path.warmup_s = time.perf_counter() - started
-                self.path.notes.extend(_eager_parts(self.model, breaks_before))
+                for note in _eager_parts(self.model, breaks_before):
+                    self.path.depart(note)
                 return result
         try:
             return self._eager(data, b, fresh)
@@ -260,7 +268,7 @@ class TrainStep:
             # EPYC without AVX-512 BF16): the run goes on in fp32 and says so. Nothing was
             # updated (the step failed before the optimizer's), and the first batch is fresh.
             self.path.precision = "fp32"
-            self.path.notes.append(f"bf16 failed on this device, fp32 instead: {_line(exc)}")
+            self.path.depart(f"bf16 failed on this device, fp32 instead: {_line(exc)}")
             return self._eager(data, b, fresh)
 
     def _note_prepacked(self) -> None:
