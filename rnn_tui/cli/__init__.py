@@ -149,10 +149,30 @@ def main(argv: list[str] | None = None) -> int:
         # The app says the same in a notification; a traceback here names numpy's allocator.
         where = f" in {args.command}" if args.command else ""
         return fail(f"out of memory{where}: try a smaller file, model or batch")
+    except RuntimeError as exc:
+        # torch's allocators raise RuntimeErrors, not MemoryError: a GPU's OutOfMemoryError
+        # (generate --device cuda with the GPU taken) was a traceback.
+        if not _torch_out_of_memory(exc):
+            raise
+        where = f" in {args.command}" if args.command else ""
+        gpu = type(exc).__name__ == "OutOfMemoryError"
+        return fail(
+            f"out of memory{where}{' on the GPU' if gpu else ''}: try a smaller file, model or "
+            f"batch{', or --device cpu' if gpu else ''}"
+        )
     except OSError as exc:
         # A path met where no check expected trouble (a folder without permission, a name too
         # long): one line naming it, as for any bad input, not a traceback.
         return _os_error(exc)
+
+
+def _torch_out_of_memory(exc: RuntimeError) -> bool:
+    """Whether `exc` is torch's failed allocation (torch is asked only where it is loaded)."""
+    if "torch" not in sys.modules:
+        return False
+    from rnn_tui.checkpoints.device import is_out_of_memory
+
+    return is_out_of_memory(exc)
 
 
 def _drop_stdout() -> None:

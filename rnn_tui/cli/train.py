@@ -186,7 +186,12 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     and train; the run directory is released when training ends."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
-    from rnn_tui.checkpoints.device import DeviceError, prepare_device_early
+    from rnn_tui.checkpoints.device import (
+        DeviceError,
+        is_out_of_memory,
+        prepare_device_early,
+        resolve_device,
+    )
     from rnn_tui.cli.train_report import PreparingLine
     from rnn_tui.data.errors import DataError
     from rnn_tui.models.base import ModelError
@@ -194,10 +199,11 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
     from rnn_tui.runs.rundir import RunError
     from rnn_tui.train.config import Config, ConfigError
     from rnn_tui.train.engine import Trainer
+    from rnn_tui.train.prepare import advice
     from rnn_tui.train.preparing import reporting
 
     bad_input = (DataError, ModelError, CheckpointError, DeviceError, ConfigError, RunError)
-    checkpoint = None
+    checkpoint = config = None
     # Before torch computes anything (loading a checkpoint, a corpus): its worker threads start
     # then, and keep the denormal setting they start with.
     prepare_device_early(given.get("device"))
@@ -222,6 +228,13 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
                 trainer = Trainer(config, resume=checkpoint)
     except bad_input as exc:
         return fail(str(exc))
+    except RuntimeError as exc:
+        # The task's data, the model or a resumed optimizer's state copied to a GPU too full
+        # for them (torch.OutOfMemoryError): one line naming what to lower, as mid-run.
+        if config is None or not is_out_of_memory(exc):
+            raise
+        device = resolve_device(config.device)  # it resolved: the Trainer got past it
+        return fail(f"out of memory while preparing the run on {device}: {advice(config)}")
     try:
         # Claimed after every input check (a refused run creates no folder), before any write.
         run_dir, refused = claim_run(trainer, config, args, claimed), ""

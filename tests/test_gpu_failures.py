@@ -1,0 +1,71 @@
+"""What a GPU's failures look like, emulated on the CPU: torch's out-of-memory error (a
+RuntimeError, not a MemoryError) raised where a GPU would raise it. Each is one line, exit 2, no
+traceback."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from cli_helpers import tiny_args, tiny_corpus
+
+from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.cli import main
+from rnn_tui.train.tasks import lm as lm_task
+
+GPU_FULL = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> str:
+    return tiny_corpus(tmp_path_factory)
+
+
+def gpu_full(*args, **kwargs):
+    raise torch.OutOfMemoryError(GPU_FULL)
+
+
+def call(args: list[str], capsys) -> tuple[int, str]:
+    try:
+        code = main(args)
+    except SystemExit as exc:
+        code = exc.code
+    return code, capsys.readouterr().err
+
+
+def one_line(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["generate", "--checkpoint", "timemachine-char-lstm", "--length", "5"],
+        ["translate", "--checkpoint", "fra-eng-gru", "go ."],
+    ],
+)
+def test_a_gpu_too_full_for_the_model_is_one_line(args, monkeypatch, capsys):
+    # `generate --device cuda` on a GPU another job fills: the model's copy to it raised
+    # torch.OutOfMemoryError, which the CLI's MemoryError handler did not catch (a traceback).
+    monkeypatch.setattr(Checkpoint, "build_model", gpu_full)
+    code, err = call(args, capsys)
+    line = one_line(err)
+    assert code == 2
+    assert line == (
+        f"rnn-tui: error: out of memory in {args[0]} on the GPU: try a smaller file, model or "
+        "batch, or --device cpu"
+    )
+
+
+def test_a_gpu_too_full_for_the_training_data_is_one_line(corpus, tmp_path, monkeypatch, capsys):
+    # The trainer copies the task's data to the device before the first step (the language
+    # model's validation batches): out of memory there was a traceback, and no run was made.
+    monkeypatch.setattr(lm_task, "to_device", gpu_full)
+    code, err = call(tiny_args(corpus, "--run-dir", str(tmp_path / "run")), capsys)
+    assert code == 2
+    assert one_line(err) == (
+        "rnn-tui: error: out of memory while preparing the run on cpu: try a smaller --hidden, "
+        "--layers, --batch-size or --num-steps"
+    )
+    assert not (tmp_path / "run").exists()
