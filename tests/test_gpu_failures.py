@@ -10,6 +10,9 @@ from cli_helpers import tiny_args, tiny_corpus
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.cli import main
+from rnn_tui.runs.rundir import RunDir
+from rnn_tui.train.config import Config
+from rnn_tui.train.engine import Trainer
 from rnn_tui.train.tasks import lm as lm_task
 
 GPU_FULL = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
@@ -69,3 +72,26 @@ def test_a_gpu_too_full_for_the_training_data_is_one_line(corpus, tmp_path, monk
         "--layers, --batch-size or --num-steps"
     )
     assert not (tmp_path / "run").exists()
+
+
+def test_out_of_memory_mid_run_names_only_the_tasks_own_options(tmp_path):
+    # The advice was written out for a language model: a classify run out of memory was told
+    # to lower --num-steps, an option classify refuses.
+    config = Config("classify", max_names=300, hidden=8, epochs=2, device="cpu")
+    trainer = Trainer(config)
+    batch_loss = trainer.task.batch_loss
+    calls = {"n": 0}
+
+    def starving(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > trainer.num_batches:  # in epoch 2
+            gpu_full()
+        return batch_loss(*args, **kwargs)
+
+    trainer.task.batch_loss = starving
+    summary = trainer.run(RunDir(tmp_path / "run"))
+    assert summary["status"] == "failed"
+    assert summary["message"] == (
+        "out of memory in epoch 2 on cpu: try a smaller --hidden, --layers or --batch-size; "
+        "the last checkpoint is kept"
+    )

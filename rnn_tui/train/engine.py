@@ -44,7 +44,7 @@ from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
 from rnn_tui.train.distributed import WAITED, Distributed
 from rnn_tui.train.epoch import Stopped, train_epoch
-from rnn_tui.train.prepare import prepare_model, prepare_optimizer, resumed_progress
+from rnn_tui.train.prepare import advice, prepare_model, prepare_optimizer, resumed_progress
 from rnn_tui.train.progress import (
     NonFiniteLoss,
     Progress,
@@ -178,8 +178,8 @@ class Trainer(RunRecorder):
                 self._end_status(
                     "failed",
                     f"out of memory in epoch {self.progress.epoch + 1} on "
-                    f"{describe_device(self.device)}: try a smaller --batch-size, --num-steps "
-                    "or --hidden; the last checkpoint is kept",
+                    f"{describe_device(self.device)}: {advice(self.config)}; the last "
+                    "checkpoint is kept",
                 )
         self._tick()
         if self.dist.active:
