@@ -23,6 +23,14 @@ def corpus(tmp_path_factory) -> str:
     return tiny_corpus(tmp_path_factory)
 
 
+def tiny_options(corpus: str, **overrides) -> dict:
+    options = dict(
+        corpus=corpus, model="gru", hidden=16, batch_size=4, num_steps=10, epochs=1,
+        sample_every=0, device="cpu",
+    )  # fmt: skip
+    return {**options, **overrides}
+
+
 def gpu_full(*args, **kwargs):
     raise torch.OutOfMemoryError(GPU_FULL)
 
@@ -95,3 +103,27 @@ def test_out_of_memory_mid_run_names_only_the_tasks_own_options(tmp_path):
         "out of memory in epoch 2 on cpu: try a smaller --hidden, --layers or --batch-size; "
         "the last checkpoint is kept"
     )
+
+
+@pytest.mark.parametrize("option", [{"precision": "bf16"}, {"compile": "on"}])
+def test_out_of_memory_at_the_first_step_is_not_taken_for_a_missing_kernel(
+    corpus, tmp_path, option
+):
+    # The first step's fallbacks (bf16 to fp32 where a CPU lacks a bf16 kernel, compiled to
+    # eager where the compiler fails) took a GPU out of memory for their own failure: the run
+    # went on in fp32 (more memory) or eager, noting "bf16 failed on this device".
+    trainer = Trainer(Config("lm", **tiny_options(corpus), **option))
+    batch_loss = trainer.task.batch_loss
+    calls = {"n": 0}
+
+    def full_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            gpu_full()
+        return batch_loss(*args, **kwargs)
+
+    trainer.task.batch_loss = full_once
+    summary = trainer.run(RunDir(tmp_path / "run"))
+    assert summary["status"] == "failed", trainer.path.notes
+    assert summary["message"].startswith("out of memory in epoch 1 on cpu: try a smaller")
+    assert not trainer.path.departures

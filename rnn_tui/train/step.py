@@ -31,6 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
+from rnn_tui.checkpoints.device import is_out_of_memory
 from rnn_tui.models import fused_steps, recurrent_chain
 from rnn_tui.models.step_matmul import measuring_seconds
 from rnn_tui.train.clipping import grad_clipping
@@ -251,6 +252,8 @@ class TrainStep:
                 self.forward_model = torch.compile(wrapped)
                 result = self._eager(data, b, fresh)
             except Exception as exc:  # noqa: BLE001 - a compiler error falls back to eager
+                if is_out_of_memory(exc):
+                    raise  # no compiler's fault: eager needs more (the engine says it)
                 self.forward_model = wrapped
                 self.path.compiled = False
                 self.path.depart(f"torch.compile failed, eager instead: {_line(exc)}")
@@ -262,7 +265,8 @@ class TrainStep:
         try:
             return self._eager(data, b, fresh)
         except RuntimeError as exc:
-            if self.path.precision != "bf16":
+            # Out of memory is no missing kernel (fp32 needs more): the engine says it.
+            if self.path.precision != "bf16" or is_out_of_memory(exc):
                 raise
             # A CPU's oneDNN may have no bf16 kernel for a layer (nn.LSTM's forward on an AMD
             # EPYC without AVX-512 BF16): the run goes on in fp32 and says so. Nothing was
