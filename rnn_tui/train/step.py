@@ -341,7 +341,7 @@ class TrainStep:
         except Exception:
             # Whatever the warm-up changed is undone before the eager fallback trains.
             torch.cuda.synchronize()
-            _restore(model, optimizer, saved)
+            _restore(model, optimizer, saved, drop_made=True)
             optimizer.zero_grad(set_to_none=True)
             raise
         self._graph = graph
@@ -362,12 +362,17 @@ def _snapshot(model, optimizer) -> tuple[list[torch.Tensor], list[dict]]:
 
 
 @torch.no_grad()
-def _restore(model, optimizer, saved) -> None:
-    """Back to the snapshot in place: the graph captures these very tensors."""
+def _restore(model, optimizer, saved, drop_made: bool = False) -> None:
+    """Back to the snapshot in place: the graph captures these very tensors. With `drop_made`
+    (a failed capture), optimizer state the warm-up made is dropped: torch's Adam makes it a
+    tensor at a time, and one half made (out of memory) failed each eager step (KeyError)."""
     params, states = saved
     for p, value, state in zip(model.parameters(), params, states, strict=True):
         p.copy_(value)
         live = optimizer.state[p]
+        if drop_made and not state:
+            live.clear()  # the optimizer makes it afresh at its next step
+            continue
         for key in list(live):
             if key not in state:
                 # Made by the warm-up (first Adam step): zero, as if never stepped.
