@@ -13,8 +13,9 @@ from cli_helpers import tiny_args, tiny_corpus
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.cli import main
 from rnn_tui.runs.rundir import RunDir
-from rnn_tui.train.config import Config
+from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.engine import Trainer
+from rnn_tui.train.step import plan_path
 from rnn_tui.train.tasks import lm as lm_task
 
 GPU_FULL = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
@@ -183,3 +184,29 @@ def test_a_capture_that_runs_out_of_memory_falls_back_to_eager_cleanly(
     monkeypatch.setattr(torch.optim.Adam, "_init_group", half_made)
     # The eager run's losses exactly: no minibatch skipped, no update made twice or lost.
     assert losses(graph=True) == eager
+
+
+def test_bf16_on_a_gpu_without_bf16_units_is_refused(monkeypatch):
+    # torch.cuda.is_bf16_supported() asks the current GPU (cuda:0, here an A100), not the
+    # run's, and says yes to a T4 anyway (it can hold a bf16 tensor: emulated arithmetic,
+    # slower than fp32); the refusal written for pre-Ampere GPUs never came.
+    gpus = {0: ("NVIDIA A100-SXM4-80GB", (8, 0)), 1: ("Tesla T4", (7, 5))}
+
+    def index(device=None) -> int:
+        return 0 if device is None else torch.device(device).index or 0
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: gpus[index(device)][0])
+    monkeypatch.setattr(
+        torch.cuda, "get_device_capability", lambda device=None: gpus[index(device)][1]
+    )
+    config = Config("lm", precision="bf16", graph="off", device="cpu")
+    with pytest.raises(ConfigError) as refused:
+        plan_path(config, None, torch.device("cuda", 1))
+    assert str(refused.value) == (
+        "--precision bf16: Tesla T4 (compute capability 7.5) has no bf16 units (GPUs from 8.0, "
+        "Ampere, have): use --precision fp32"
+    )
+    assert plan_path(config, None, torch.device("cuda", 0)).precision == "bf16"

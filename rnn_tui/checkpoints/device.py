@@ -87,6 +87,22 @@ def is_out_of_memory(exc: BaseException) -> bool:
     )
 
 
+def bf16_problem(device: torch.device) -> str | None:
+    """Why `device` cannot run bf16 arithmetic, or None: a CUDA GPU before Ampere (compute
+    capability 8.0) has no bf16 units. Asked of `device`, not the current GPU, and not through
+    torch.cuda.is_bf16_supported(), which says yes to any GPU that can hold a bf16 tensor (its
+    arithmetic emulated, slower than fp32 on a V100 or T4)."""
+    if device.type != "cuda" or torch.version.hip:
+        return None
+    major, minor = torch.cuda.get_device_capability(device)
+    if major >= 8:
+        return None
+    return (
+        f"{torch.cuda.get_device_name(device)} (compute capability {major}.{minor}) has no bf16 "
+        "units (GPUs from 8.0, Ampere, have): use --precision fp32"
+    )
+
+
 def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Pinned and non-blocking to a GPU, a plain copy elsewhere."""
     if device.type == "cuda":
@@ -107,6 +123,7 @@ __all__ = [
     "DEVICE_CHOICES",
     "DeviceError",
     "available_memory",
+    "bf16_problem",
     "describe_device",
     "is_out_of_memory",
     "prepare_device",

@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 
 import torch
 
-from rnn_tui.checkpoints.device import is_out_of_memory
+from rnn_tui.checkpoints.device import bf16_problem, is_out_of_memory
 from rnn_tui.models import fused_steps, recurrent_chain
 from rnn_tui.models.step_matmul import measuring_seconds
 from rnn_tui.train.clipping import grad_clipping
@@ -128,8 +128,8 @@ def plan_path(config: Config, task, device: torch.device) -> StepPath:
     precision = str(config.get("precision", "fp32"))
     compiled = str(config.get("compile", "off")) == "on"
     path = StepPath(device=device.type, precision=precision, compiled=compiled)
-    if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
-        raise ConfigError(f"--precision bf16: {torch.cuda.get_device_name(device)} has no bf16")
+    if precision == "bf16" and (problem := bf16_problem(device)):
+        raise ConfigError(f"--precision bf16: {problem}")
     reason = _graph_refusal(task, device)
     if graph == "on" and reason:
         raise ConfigError(f"--graph on: {reason} (use --graph auto or off)")
