@@ -11,6 +11,7 @@ import torch
 from cli_helpers import tiny_args, tiny_corpus
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
+from rnn_tui.checkpoints.device import gpu_unavailable
 from rnn_tui.cli import main
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.config import Config, ConfigError
@@ -210,3 +211,39 @@ def test_bf16_on_a_gpu_without_bf16_units_is_refused(monkeypatch):
         "Ampere, have): use --precision fp32"
     )
     assert plan_path(config, None, torch.device("cuda", 0)).precision == "bf16"
+
+
+GPU_BUSY = (
+    "CUDA error: CUDA-capable device(s) is/are busy or unavailable\n"
+    "CUDA kernel errors might be asynchronously reported at some other API call, so the "
+    "stacktrace below might be incorrect.\nFor debugging consider passing CUDA_LAUNCH_BLOCKING=1"
+)
+
+
+def gpu_busy(*args, **kwargs):
+    raise torch.AcceleratorError(GPU_BUSY)
+
+
+@pytest.mark.parametrize("command", ["generate", "train"])
+def test_a_gpu_another_process_holds_is_one_line(command, corpus, tmp_path, monkeypatch, capsys):
+    # A GPU in exclusive mode that another job holds: the first copy to it raised a CUDA error
+    # (torch.AcceleratorError, a RuntimeError), and the command ended in a traceback.
+    monkeypatch.setattr(Checkpoint, "build_model", gpu_busy)
+    monkeypatch.setattr(lm_task, "to_device", gpu_busy)
+    if command == "generate":
+        args = ["generate", "--checkpoint", "timemachine-char-lstm", "--length", "5"]
+    else:
+        args = tiny_args(corpus, "--run-dir", str(tmp_path / "run"))
+    code, err = call(args, capsys)
+    assert code == 2
+    assert one_line(err) == (
+        f"rnn-tui: error: the GPU cannot be used in {command} (CUDA error: CUDA-capable "
+        "device(s) is/are busy or unavailable): another process may hold it (nvidia-smi lists "
+        "them), or use --device cpu"
+    )
+    assert not (tmp_path / "run").exists()
+
+
+def test_only_a_gpu_that_cannot_be_used_is_told_so():
+    assert not gpu_unavailable(RuntimeError("CUDA error: an illegal memory access was encountered"))
+    assert gpu_unavailable(RuntimeError("CUDA error: no CUDA-capable device is detected\nmore"))

@@ -103,6 +103,19 @@ def bf16_problem(device: torch.device) -> str | None:
     )
 
 
+# cudaErrorDevicesUnavailable (a GPU in exclusive mode that another process holds) and
+# cudaErrorNoDevice: the machine's state, not a bug of the program.
+_UNAVAILABLE = ("busy or unavailable", "no CUDA-capable device is detected")
+
+
+def gpu_unavailable(exc: BaseException) -> str:
+    """The CUDA error's own line where `exc` says the GPU cannot be used at all, else ""."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, RuntimeError) and any(text in first for text in _UNAVAILABLE):
+        return first
+    return ""
+
+
 def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     """Pinned and non-blocking to a GPU, a plain copy elsewhere."""
     if device.type == "cuda":
@@ -125,6 +138,7 @@ __all__ = [
     "available_memory",
     "bf16_problem",
     "describe_device",
+    "gpu_unavailable",
     "is_out_of_memory",
     "prepare_device",
     "prepare_device_early",

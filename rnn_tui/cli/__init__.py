@@ -151,28 +151,38 @@ def main(argv: list[str] | None = None) -> int:
         return fail(f"out of memory{where}: try a smaller file, model or batch")
     except RuntimeError as exc:
         # torch's allocators raise RuntimeErrors, not MemoryError: a GPU's OutOfMemoryError
-        # (generate --device cuda with the GPU taken) was a traceback.
-        if not _torch_out_of_memory(exc):
+        # (generate --device cuda with the GPU taken) was a traceback, as was a GPU that
+        # another process holds (exclusive mode).
+        problem = _torch_problem(exc)
+        if not problem:
             raise
         where = f" in {args.command}" if args.command else ""
-        gpu = type(exc).__name__ == "OutOfMemoryError"
-        return fail(
-            f"out of memory{where}{' on the GPU' if gpu else ''}: try a smaller file, model or "
-            f"batch{', or --device cpu' if gpu else ''}"
-        )
+        return fail(problem.replace("{where}", where))
     except OSError as exc:
         # A path met where no check expected trouble (a folder without permission, a name too
         # long): one line naming it, as for any bad input, not a traceback.
         return _os_error(exc)
 
 
-def _torch_out_of_memory(exc: RuntimeError) -> bool:
-    """Whether `exc` is torch's failed allocation (torch is asked only where it is loaded)."""
+def _torch_problem(exc: RuntimeError) -> str:
+    """One line for torch's failed allocation or a GPU it cannot use ("{where}" to fill in),
+    else "" (torch is asked only where it is loaded)."""
     if "torch" not in sys.modules:
-        return False
-    from rnn_tui.checkpoints.device import is_out_of_memory
+        return ""
+    from rnn_tui.checkpoints.device import gpu_unavailable, is_out_of_memory
 
-    return is_out_of_memory(exc)
+    if is_out_of_memory(exc):
+        if type(exc).__name__ != "OutOfMemoryError":
+            return "out of memory{where}: try a smaller file, model or batch"
+        return (
+            "out of memory{where} on the GPU: try a smaller file, model or batch, or --device cpu"
+        )
+    if reason := gpu_unavailable(exc):
+        return (
+            f"the GPU cannot be used{{where}} ({reason}): another process may hold it "
+            "(nvidia-smi lists them), or use --device cpu"
+        )
+    return ""
 
 
 def _drop_stdout() -> None:
