@@ -63,6 +63,9 @@ class FakeNvml(types.SimpleNamespace):
 
 @pytest.fixture
 def nvml(monkeypatch):
+    # NVML's GPUs as CUDA numbers them: all of them, whatever this machine's environment says.
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+
     def install(fake):
         monkeypatch.setitem(sys.modules, "pynvml", fake)
         monkeypatch.setattr(system, "_nvml", None)
@@ -130,3 +133,34 @@ def test_the_device_drop_down_lists_the_gpus_found(nvml):
     assert isinstance(control, Select)
     assert [value for _, value in control._options] == ["auto", "cpu", "cuda", "cuda:0"]
     assert control._options[-1][0] == "cuda:0 · NVIDIA H200"
+
+
+def four_gpus() -> FakeNvml:
+    fake = FakeNvml()
+    names = [b"NVIDIA A100 (0)", b"NVIDIA A100 (1)", b"NVIDIA H100 (2)", b"NVIDIA H100 (3)"]
+    fake.nvmlDeviceGetCount = lambda: 4
+    fake.nvmlDeviceGetName = lambda h: names[int(h.removeprefix("handle"))]
+    fake.nvmlDeviceGetUUID = lambda h: f"GPU-{h.removeprefix('handle')}abc-def"
+    return fake
+
+
+@pytest.mark.parametrize(
+    ("visible", "listed"),
+    [
+        (None, ["cuda:0 · NVIDIA A100 (0)", "cuda:1 · NVIDIA A100 (1)", "cuda:2 · NVIDIA H100 (2)",
+                "cuda:3 · NVIDIA H100 (3)"]),
+        ("2,3", ["cuda:0 · NVIDIA H100 (2)", "cuda:1 · NVIDIA H100 (3)"]),
+        ("3,GPU-1abc", ["cuda:0 · NVIDIA H100 (3)", "cuda:1 · NVIDIA A100 (1)"]),
+        ("2,7,1", ["cuda:0 · NVIDIA H100 (2)"]),  # CUDA stops at the entry that names none
+        ("", []),
+    ],
+)  # fmt: skip
+def test_the_gpus_are_numbered_as_cuda_numbers_them(visible, listed, nvml, monkeypatch):
+    # NVML sees every GPU, whatever CUDA_VISIBLE_DEVICES says: with "2,3" the drop-down offered
+    # cuda:0 as GPU 0's A100 (the trainer ran on GPU 2's H100) and cuda:2, which the trainer
+    # refused, and the strip of a cuda:0 run showed GPU 0's load and memory.
+    if visible is not None:
+        monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible)
+    nvml(four_gpus())
+    assert [label for label, _ in system.gpu_choices()] == listed
+    assert [value for _, value in system.gpu_choices()] == [f"cuda:{i}" for i in range(len(listed))]

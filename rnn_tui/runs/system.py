@@ -115,19 +115,47 @@ def _try(call, *args):
         return None
 
 
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value or "")
+
+
+def _cuda_order(nvml, count: int) -> list[int]:
+    """NVML's index of each GPU that CUDA numbers 0, 1, …: NVML sees every GPU, CUDA only
+    those CUDA_VISIBLE_DEVICES names (indices or UUIDs), in its order, up to the first entry
+    that names none, as CUDA reads it. With "2,3" a trainer's cuda:0 is NVML's GPU 2."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return list(range(count))
+    uuids: list[str] | None = None
+    order: list[int] = []
+    for entry in (part.strip() for part in visible.split(",")):
+        if entry.isdigit():
+            index = int(entry)
+        else:
+            if uuids is None:
+                handles = [_try(nvml.nvmlDeviceGetHandleByIndex, i) for i in range(count)]
+                uuids = [_text(h and _try(nvml.nvmlDeviceGetUUID, h)) for h in handles]
+            found = [i for i, uuid in enumerate(uuids) if entry and uuid.startswith(entry)]
+            index = found[0] if len(found) == 1 else -1
+        if not 0 <= index < count or index in order:
+            break
+        order.append(index)
+    return order
+
+
 def gpu_stats() -> list[GpuStat]:
-    """Every GPU NVML sees, now; [] without NVML or a GPU."""
+    """Every GPU NVML sees that CUDA does too, now, numbered as CUDA numbers them (cuda:N);
+    [] without NVML or a GPU."""
     nvml = _pynvml()
     if nvml is None:
         return []
     count = _try(nvml.nvmlDeviceGetCount) or 0
     stats = []
-    for index in range(count):
-        handle = _try(nvml.nvmlDeviceGetHandleByIndex, index)
+    for index, nvml_index in enumerate(_cuda_order(nvml, count)):
+        handle = _try(nvml.nvmlDeviceGetHandleByIndex, nvml_index)
         if handle is None:
             continue
-        name = _try(nvml.nvmlDeviceGetName, handle) or "GPU"
-        name = name.decode("utf-8", "replace") if isinstance(name, bytes) else str(name)
+        name = _text(_try(nvml.nvmlDeviceGetName, handle)) or "GPU"
         rates = _try(nvml.nvmlDeviceGetUtilizationRates, handle)
         memory = _try(nvml.nvmlDeviceGetMemoryInfo, handle)
         temperature = _try(nvml.nvmlDeviceGetTemperature, handle, 0)  # NVML_TEMPERATURE_GPU
