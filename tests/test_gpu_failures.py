@@ -11,7 +11,7 @@ import torch
 from cli_helpers import tiny_args, tiny_corpus
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
-from rnn_tui.checkpoints.device import gpu_unavailable
+from rnn_tui.checkpoints.device import gpu_unavailable, to_device
 from rnn_tui.cli import main
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.config import Config, ConfigError
@@ -247,3 +247,22 @@ def test_a_gpu_another_process_holds_is_one_line(command, corpus, tmp_path, monk
 def test_only_a_gpu_that_cannot_be_used_is_told_so():
     assert not gpu_unavailable(RuntimeError("CUDA error: an illegal memory access was encountered"))
     assert gpu_unavailable(RuntimeError("CUDA error: no CUDA-capable device is detected\nmore"))
+
+
+def test_page_locked_memory_refused_is_a_plain_copy(monkeypatch):
+    # Pinning only speeds the copy to the GPU; cudaHostAlloc's refusal ("CUDA error: out of
+    # memory", the GPU itself free) failed the run as out of memory, naming --hidden.
+    copies = []
+
+    def refused(self):
+        raise RuntimeError("CUDA error: out of memory")
+
+    def copy(self, *args, **kwargs):
+        copies.append((args, kwargs))
+        return self
+
+    monkeypatch.setattr(torch.Tensor, "pin_memory", refused)
+    monkeypatch.setattr(torch.Tensor, "to", copy)
+    tensor = torch.arange(3)
+    assert to_device(tensor, torch.device("cuda", 0)) is tensor
+    assert copies == [((torch.device("cuda", 0),), {})]

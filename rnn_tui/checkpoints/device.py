@@ -117,9 +117,15 @@ def gpu_unavailable(exc: BaseException) -> str:
 
 
 def to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """Pinned and non-blocking to a GPU, a plain copy elsewhere."""
+    """Pinned and non-blocking to a GPU, a plain copy elsewhere, or where the system refuses
+    page-locked memory: pinning only speeds the copy, and its refusal ("CUDA error: out of
+    memory" from cudaHostAlloc, with the GPU free) failed the run as out of GPU memory."""
     if device.type == "cuda":
-        return tensor.pin_memory().to(device, non_blocking=True)
+        try:
+            pinned = tensor.pin_memory()
+        except RuntimeError:
+            return tensor.to(device)
+        return pinned.to(device, non_blocking=True)
     return tensor.to(device)
 
 
