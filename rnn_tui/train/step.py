@@ -35,6 +35,7 @@ from rnn_tui.checkpoints.device import bf16_problem, is_out_of_memory
 from rnn_tui.models import fused_steps, recurrent_chain
 from rnn_tui.models.step_matmul import measuring_seconds
 from rnn_tui.train.clipping import grad_clipping
+from rnn_tui.train.compiled import compile_seconds, eager_parts, graph_breaks
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import COMPILE_MODES, GRAPH_MODES, PRECISIONS
 
@@ -248,7 +249,7 @@ class TrainStep:
             # hooks average the ranks' gradients; compiling the bare model bypassed them.
             wrapped = self.forward_model
             try:
-                breaks_before = _graph_breaks()
+                breaks_before = graph_breaks()
                 self.forward_model = torch.compile(wrapped)
                 result = self._eager(data, b, fresh)
             except Exception as exc:  # noqa: BLE001 - a compiler error falls back to eager
@@ -259,7 +260,7 @@ class TrainStep:
                 self.path.depart(f"torch.compile failed, eager instead: {_line(exc)}")
             else:
                 self.path.warmup_s = time.perf_counter() - started
-                for note in _eager_parts(self.model, breaks_before):
+                for note in eager_parts(self.model, breaks_before):
                     self.path.depart(note)
                 return result
         try:
@@ -382,48 +383,6 @@ def _restore(model, optimizer, saved, drop_made: bool = False) -> None:
                 live[key].copy_(state[key])
             else:
                 live[key] = state[key]
-
-
-def compile_seconds() -> float:
-    """Seconds torch.compile has spent compiling in this process, forward and backward (0.0
-    where this torch does not say)."""
-    try:
-        from torch._dynamo.utils import calculate_time_spent
-    except ImportError:
-        return 0.0
-    return float(calculate_time_spent().get("total_wall_time", 0.0))
-
-
-def _graph_breaks() -> dict[str, int]:
-    """The graph breaks torch.compile has counted in this process so far, by reason (empty
-    where this torch does not say)."""
-    try:
-        from torch._dynamo.utils import counters
-    except ImportError:
-        return {}
-    return {str(reason): int(n) for reason, n in counters.get("graph_break", {}).items()}
-
-
-def _eager_parts(model, breaks_before: dict[str, int]) -> list[str]:
-    """What a compiled forward still runs eagerly, so that "compiled" does not claim more than
-    it did: torch.compile does not trace nn.RNN/GRU/LSTM (the layer runs as written), and a
-    graph break leaves the code around it outside the graph. Only the breaks counted since
-    `breaks_before` are this model's: the count is the process's."""
-    notes = []
-    layers = sorted({type(m).__name__ for m in model.modules() if isinstance(m, torch.nn.RNNBase)})
-    if layers:
-        names = "/".join(f"nn.{name}" for name in layers)
-        notes.append(f"torch.compile does not trace {names}: the layer runs eagerly")
-    reasons = [
-        reason.strip()
-        for reason, n in _graph_breaks().items()
-        if n > breaks_before.get(reason, 0) and reason.strip()
-    ]
-    if reasons:
-        first = reasons[0].splitlines()[0].rstrip(".:")
-        count = f"{len(reasons)} graph breaks, first" if len(reasons) > 1 else "graph break"
-        notes.append(f"torch.compile ran part of the forward eagerly ({count}: {first})")
-    return notes
 
 
 def _line(exc: BaseException) -> str:
