@@ -466,3 +466,23 @@ def test_more_processes_than_gpus_is_one_line_from_every_rank(
     else:
         assert rank.start(torch.device("cuda")) == torch.device("cuda", 1)
         assert chosen == [torch.device("cuda", 1)]
+
+
+@pytest.mark.parametrize(("asked", "refused"), [("cuda:1", True), ("cuda", False), ("auto", False)])
+def test_a_numbered_gpu_under_torchrun_is_refused_not_replaced(asked, refused, monkeypatch):
+    """Each rank trains on cuda:LOCAL_RANK: --device cuda:1 was silently replaced by it."""
+    import torch
+
+    from rnn_tui.train.config import ConfigError
+    from rnn_tui.train.distributed import Distributed
+
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "2")
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda device: None)
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    rank = Distributed(rank=0, world=2, local_rank=0)
+    if refused:
+        with pytest.raises(ConfigError, match="^--device cuda:1 under torchrun: each process"):
+            rank.start(torch.device("cuda", 1), asked)
+    else:
+        assert rank.start(torch.device("cuda", 0), asked) == torch.device("cuda", 0)

@@ -137,9 +137,15 @@ class Distributed:
         """Rank 0: the one process that writes the run directory."""
         return self.rank == 0
 
-    def start(self, device: torch.device) -> torch.device:
-        """Join the process group; the device this rank trains on (its own GPU under NCCL)."""
+    def start(self, device: torch.device, asked: str = "") -> torch.device:
+        """Join the process group; the device this rank trains on (its own GPU under NCCL).
+        `asked`: the --device given; a numbered GPU is refused, not silently replaced."""
         if device.type == "cuda":
+            if re.fullmatch(r"cuda:\d+", asked.strip().lower()):
+                raise ConfigError(
+                    f"--device {asked.strip()} under torchrun: each process trains on the GPU "
+                    "of its LOCAL_RANK; give --device cuda (CUDA_VISIBLE_DEVICES picks the GPUs)"
+                )
             # Every rank knows LOCAL_WORLD_SIZE, so rank 0 says this for all: checked by each
             # rank's own LOCAL_RANK alone, ranks past the last GPU failed and rank 0 said nothing.
             gpus = torch.cuda.device_count()

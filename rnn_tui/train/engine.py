@@ -74,7 +74,7 @@ class Trainer(RunRecorder):
         # Under torchrun: this process's rank (train/distributed.py); else rank 0 of 1.
         self.dist = Distributed.from_env()
         if self.dist.active:
-            self.device = self.dist.start(self.device)
+            self.device = self.dist.start(self.device, config.device)
         # The task of `config` (registry.TASKS), prepared: its data read and checked.
         self.task: Task = config.spec.load()(config, self.device)
         self.config = config = self.task.config
