@@ -266,3 +266,28 @@ def test_page_locked_memory_refused_is_a_plain_copy(monkeypatch):
     tensor = torch.arange(3)
     assert to_device(tensor, torch.device("cuda", 0)) is tensor
     assert copies == [((torch.device("cuda", 0),), {})]
+
+
+@pytest.mark.parametrize("failure", ["full", "busy"])
+def test_a_rank_whose_own_gpu_fails_says_so_naming_itself(
+    failure, corpus, tmp_path, monkeypatch, capsys
+):
+    # Under torchrun only rank 0 speaks for a refusal every rank shares; rank 1's own GPU, full
+    # or held by another job, went unsaid, and rank 0 saw only a lost peer.
+    from rnn_tui.cli import output
+    from rnn_tui.train import engine
+
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setattr(output, "quiet_exit_wait", lambda: None)
+    monkeypatch.setattr(engine, "Trainer", gpu_full if failure == "full" else gpu_busy)
+    code, err = call(tiny_args(corpus, "--run-dir", str(tmp_path / "run")), capsys)
+    assert code == 2
+    assert one_line(err).startswith(
+        "rnn-tui: error: rank 1: out of memory while preparing the run on cpu: "
+        if failure == "full"
+        else "rnn-tui: error: rank 1: the GPU cannot be used in train (CUDA error"
+    )
+    # A refusal every rank finds alike stays rank 0's to say.
+    code, err = call(tiny_args(corpus, "--hidden", "0"), capsys)
+    assert (code, err) == (2, "")

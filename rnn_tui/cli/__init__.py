@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         if not problem:
             raise
         where = f" in {args.command}" if args.command else ""
-        return fail(problem.replace("{where}", where))
+        return fail(problem.replace("{where}", where), own=True)  # this rank's GPU
     except OSError as exc:
         # A path met where no check expected trouble (a folder without permission, a name too
         # long): one line naming it, as for any bad input, not a traceback.

@@ -71,14 +71,17 @@ def quiet_exit_wait() -> None:
     time.sleep(1.0)
 
 
-def fail(message: str, command: str = "") -> int:
+def fail(message: str, command: str = "", own: bool = False) -> int:
     """Report bad input as one line on stderr; the exit status for it is 2. With `command`,
     the line starts as argparse's usage errors of that command do ("rnn-tui translate: ").
     Under torchrun, rank 0 alone reports it (each rank found the same; N copies of the line
-    said nothing more)."""
+    said nothing more), unless it is this rank's `own` (its GPU full or held elsewhere), which
+    rank 0 would see only as a lost peer: that rank says it, naming itself."""
     if other_rank():
-        quiet_exit_wait()
-        return 2
+        if not own:
+            quiet_exit_wait()
+            return 2
+        message = f"rank {os.environ['RANK']}: {message}"
     say(f"{'rnn-tui ' + command if command else 'rnn-tui'}: error: {message}")
     return 2
 

@@ -234,7 +234,10 @@ def _train(args: argparse.Namespace, given: dict, claimed) -> int:
         if config is None or not is_out_of_memory(exc):
             raise
         device = resolve_device(config.device)  # it resolved: the Trainer got past it
-        return fail(f"out of memory while preparing the run on {device}: {advice(config)}")
+        # This rank's own GPU: said by whichever rank it is (output.fail).
+        return fail(
+            f"out of memory while preparing the run on {device}: {advice(config)}", own=True
+        )
     try:
         # Claimed after every input check (a refused run creates no folder), before any write.
         run_dir, refused = claim_run(trainer, config, args, claimed), ""
