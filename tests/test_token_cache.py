@@ -80,6 +80,24 @@ def test_a_file_is_cached_then_memory_mapped(cache, corpus, token):
     )
 
 
+def test_a_cache_hit_does_not_decode_the_file(cache, corpus, monkeypatch):
+    """The key is the bytes' digest and the options: decoding 100 MB for a hit cost time and
+    held the text beside the cached vocabulary."""
+    from rnn_tui.data import sources
+
+    first = load_token_array(str(corpus), min_freq=2)
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("decoded for a cache hit")
+
+    monkeypatch.setattr(sources, "decode_pieces", no_decoding)
+    second = load_token_array(str(corpus), min_freq=2)
+    assert isinstance(second.ids, np.memmap)
+    assert second.vocab == first.vocab and second.ids.tolist() == first.ids.tolist()
+    with pytest.raises(AssertionError, match="decoded"):  # any other option is a miss
+        load_token_array(str(corpus), min_freq=2, mode="raw")
+
+
 def test_bundled_corpora_are_not_cached(cache):
     assert load_token_array("timemachine").num_tokens == 32775
     assert not cache.exists()

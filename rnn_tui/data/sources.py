@@ -96,6 +96,16 @@ def _read_path_digest(
     what: str,
     cancelled: Callable[[], bool] | None,
 ) -> tuple[list[str], str]:
+    data, digest = _read_path_bytes(path, encoding, what, cancelled)
+    return text_of_bytes(data, str(path), encoding), digest
+
+
+def _read_path_bytes(
+    path: str | Path,
+    encoding: str,
+    what: str,
+    cancelled: Callable[[], bool] | None,
+) -> tuple[bytes, str]:
     check_encoding(encoding, str(path))
     if not str(path).strip():
         raise DataError(f"no {what} named (the path is empty)")
@@ -104,8 +114,13 @@ def _read_path_digest(
         data = read_bytes(p, what=what, cancelled=cancelled)
     except FileProblem as exc:
         raise DataError(str(exc)) from None
-    digest = hashlib.blake2b(data, digest_size=20).hexdigest()
-    return composed(decode_pieces(data, str(path), encoding)), digest
+    return data, hashlib.blake2b(data, digest_size=20).hexdigest()
+
+
+def text_of_bytes(data: bytes, label: str, encoding: str = "utf-8") -> list[str]:
+    """A file's bytes as the pieces of its text, decoded strictly and composed (NFC), as
+    `read_text_pieces` reads them."""
+    return composed(decode_pieces(data, label, encoding))
 
 
 def read_bundled(*parts: str) -> str:
@@ -151,6 +166,22 @@ def read_text_pieces(
         side = 0 if source == "fra-eng-en" else 1
         return ["\n".join(pair[side] for pair in pairs) + "\n"], None
     return _read_path_digest(source, encoding, "corpus file", cancelled)
+
+
+def read_corpus_bytes(
+    source: str, encoding: str = "utf-8", cancelled: Callable[[], bool] | None = None
+) -> tuple[bytes, str] | None:
+    """A corpus file's bytes, not yet decoded (`text_of_bytes` decodes them), and their
+    BLAKE2b digest, with `read_text_pieces`' checks and errors; None for a bundled corpus.
+    What a cache keyed by the digest needs: a hit then costs no decoding."""
+    check_encoding(encoding, source)
+    if not source.strip():
+        raise DataError(
+            f"no corpus named: give {', '.join(BUNDLED_CORPORA)} or the path of a text file"
+        )
+    if source in BUNDLED_CORPORA:
+        return None
+    return _read_path_bytes(source, encoding, "corpus file", cancelled)
 
 
 class RawPairs(NamedTuple):
@@ -242,9 +273,11 @@ __all__ = [
     "nfc",
     "pairs_remarks",
     "read_bundled",
+    "read_corpus_bytes",
     "read_path",
     "read_raw_pairs",
     "read_text",
     "read_text_pieces",
     "split_lines",
+    "text_of_bytes",
 ]

@@ -36,7 +36,12 @@ import numpy as np
 from rnn_tui.atomic import atomic_write
 from rnn_tui.data.errors import DataError, nothing_left
 from rnn_tui.data.hashed_words import all_distinct
-from rnn_tui.data.sources import BUNDLED_CORPORA, read_text_pieces
+from rnn_tui.data.sources import (
+    BUNDLED_CORPORA,
+    read_corpus_bytes,
+    read_text_pieces,
+    text_of_bytes,
+)
 from rnn_tui.data.token_array import (
     Progress,
     TokenScan,
@@ -335,12 +340,18 @@ def load_token_array(
     `load_corpus` does; the cache never does: a cache that cannot be written is one line to
     `cache_problem`."""
     check_options(token, mode, min_freq)
-    text, digest = read_text_pieces(source, encoding, cancelled=cancelled)
-    key = cache_key(digest, token, mode, min_freq, encoding) if digest else None
-    if key is not None and use_cache:
-        cached = load_cached(key)
+    raw = read_corpus_bytes(source, encoding, cancelled=cancelled)
+    if raw is None:  # a bundled corpus: small, not cached
+        text, key = read_text_pieces(source, encoding, cancelled=cancelled)[0], None
+    else:
+        # The key is the bytes' digest and every option the ids depend on: a hit needs no
+        # decoding (100 MB of text held beside the cached vocabulary while it was read).
+        key = cache_key(raw[1], token, mode, min_freq, encoding)
+        cached = load_cached(key) if use_cache else None
         if cached is not None:
             return cached
+        text = text_of_bytes(raw[0], source, encoding)
+        del raw
     scan = scan_text(text, token, mode, chunk_chars, progress, cancelled, label=source)
     del text
     array = build_token_array(scan, min_freq, source)
