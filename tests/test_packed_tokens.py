@@ -23,3 +23,18 @@ def test_packed_tokens_read_back_as_given(monkeypatch):
 def test_a_token_holding_a_nul_stays_as_it_was():
     tokens = ["a", "b\0c"]
     assert packed(tokens) is tokens
+
+
+def test_packing_holds_no_second_copy_of_the_blob_or_offsets():
+    import tracemalloc
+
+    tokens = TokenList(f"w{i:07d}" for i in range(300_000))
+    tracemalloc.start()
+    try:
+        out = packed(tokens)
+        held, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert len(out) == len(tokens) and out[123_456] == "w0123456"
+    assert held >= 300_000 * (9 + 8)  # the blob and the offsets
+    assert peak < 1.3 * held  # joined and concatenated at the end, they took twice

@@ -27,7 +27,7 @@ class PackedTokens(Sequence[str]):
 
     __slots__ = ("_blob", "_ends")
 
-    def __init__(self, blob: bytes, ends: np.ndarray) -> None:
+    def __init__(self, blob: bytes | bytearray, ends: np.ndarray) -> None:
         self._blob = blob
         self._ends = ends  # the offset of each token's NUL byte in `blob`
 
@@ -50,23 +50,21 @@ class PackedTokens(Sequence[str]):
 
 
 def packed(tokens: Sequence[str]) -> Sequence[str]:
-    """`tokens` as PackedTokens (a piece at a time: each C call is short), or `tokens` itself
+    """`tokens` as PackedTokens (a piece at a time: each C call is short, and the blob and
+    offsets are written in place, never copied whole beside the tokens), or `tokens` itself
     should one of them hold a NUL."""
-    parts: list[bytes] = []
-    ends: list[np.ndarray] = []
-    done = 0
+    blob = bytearray()
+    ends = np.empty(len(tokens), dtype=np.int64)
     for start in range(0, len(tokens), PIECE):
         piece = tokens[start : start + PIECE]
         data = (_END.join(piece) + _END).encode("utf-8", "surrogatepass")
         found = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 0)
         if len(found) != len(piece):
             return tokens
-        ends.append(found + done)
-        parts.append(data)
-        done += len(data)
+        ends[start : start + len(piece)] = found + len(blob)
+        blob += data
         let_others_run()
-    offsets = np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
-    return PackedTokens(b"".join(parts), offsets)
+    return PackedTokens(blob, ends)
 
 
 __all__ = ["PackedTokens", "packed"]

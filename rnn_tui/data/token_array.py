@@ -206,7 +206,7 @@ class TokenScan:
                 vocab.idx_to_token[offset + r] == self.tokens[order[r]] for r in ends
             ):
                 table = np.zeros(size, dtype=dtype)
-                table[order[:kept]] = np.arange(offset, offset + kept)
+                table[order[:kept]] = np.arange(offset, offset + kept, dtype=dtype)
                 return table
         get, tokens = vocab.token_to_idx.get, self.tokens
         # A piece at a time: one fromiter over millions of lookups would hold the GIL ~1 s.
