@@ -80,6 +80,16 @@ def test_composing_pieces_keeps_the_text_and_joins_across_pieces():
     assert all(out)
 
 
+def test_a_line_longer_than_a_piece_is_composed_a_piece_at_a_time():
+    nfd = unicodedata.normalize("NFD", "é")
+    pieces = ["a cafe", nfd[1] + " x" + nfd[1], " y" * 5, nfd[1] + "z", " ", nfd[1], "q"]
+    out = composed(pieces)
+    whole = "".join(pieces)
+    assert len(out) >= 4 and all(out)  # not carried to the end as one piece
+    assert "".join(out) == unicodedata.normalize("NFC", whole)
+    assert "café" in out[1] and "ý" in "".join(out)  # composed across pieces
+
+
 def test_a_prefix_reads_the_accents_the_vocabulary_has():
     nfd = unicodedata.normalize("NFD", "café")
     for vocab in (Vocab(list(nfd)), Vocab(list("café"))):
