@@ -182,17 +182,22 @@ class TokenScan:
         return Vocab.from_token_counts(self.tokens, self.counts, min_freq, order=order)
 
     def vocab_ids(
-        self, vocab: Vocab, chunk: int = 1 << 20, order: np.ndarray | None = None
+        self,
+        vocab: Vocab,
+        chunk: int = 1 << 20,
+        order: np.ndarray | None = None,
+        table: np.ndarray | None = None,
     ) -> np.ndarray:
         """`vocab[flat]` as a compact array (tokens outside the vocabulary → 0, `<unk>`), for
-        `vocab`, the Vocab of these counts (`self.vocab`; `order`: `count_order()`)."""
-        table = self._id_table(vocab, order)
+        `vocab`, the Vocab of these counts (`self.vocab`; `order`: `count_order()`; `table`:
+        `id_table(vocab, order)`, whose caller may then let the order go first)."""
+        table = self.id_table(vocab, order) if table is None else table
         out = np.empty(len(self.ids), dtype=compact_dtype(len(vocab)))
         for start in range(0, len(self.ids), chunk):
             out[start : start + chunk] = table[self.ids[start : start + chunk]]
         return out
 
-    def _id_table(self, vocab: Vocab, order: np.ndarray | None = None) -> np.ndarray:
+    def id_table(self, vocab: Vocab, order: np.ndarray | None = None) -> np.ndarray:
         """The vocabulary index of each first-seen id. The Vocab sorts the counts stably, so
         the counted token of rank r sits at `counted_offset + r` if kept: no lookups (a dict of
         millions of tokens would hold the GIL for a tenth of a second each time it grows)."""

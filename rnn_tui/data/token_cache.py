@@ -319,7 +319,9 @@ def build_token_array(scan: TokenScan, min_freq: int, source: str) -> TokenArray
     order = scan.count_order()  # one sort for both (seconds for millions of distinct words)
     vocab = scan.vocab(min_freq, order)
     vocab.check_not_empty(BUNDLED_CORPORA.get(source, source))
-    ids = scan.vocab_ids(vocab, order=order)
+    table = scan.id_table(vocab, order)
+    del order  # 8 bytes a distinct token: gone before the ids take theirs
+    ids = scan.vocab_ids(vocab, table=table)
     return TokenArray(vocab, ids, scan.num_lines, scan.tokens, scan.counts)
 
 
