@@ -10,6 +10,7 @@ import unicodedata
 import pytest
 from rich.cells import cell_len
 
+from rnn_tui.data import decoding
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.prefix import encode_prefix
 from rnn_tui.data.sources import composed, decode_bytes, read_text
@@ -80,7 +81,8 @@ def test_composing_pieces_keeps_the_text_and_joins_across_pieces():
     assert all(out)
 
 
-def test_a_line_longer_than_a_piece_is_composed_a_piece_at_a_time():
+def test_a_line_longer_than_a_piece_is_composed_a_piece_at_a_time(monkeypatch):
+    monkeypatch.setattr(decoding, "JOINED_CHARS", 1)  # each composed piece returned as is
     nfd = unicodedata.normalize("NFD", "é")
     pieces = ["a cafe", nfd[1] + " x" + nfd[1], " y" * 5, nfd[1] + "z", " ", nfd[1], "q"]
     out = composed(pieces)
@@ -88,6 +90,14 @@ def test_a_line_longer_than_a_piece_is_composed_a_piece_at_a_time():
     assert len(out) >= 4 and all(out)  # not carried to the end as one piece
     assert "".join(out) == unicodedata.normalize("NFC", whole)
     assert "café" in out[1] and "ý" in "".join(out)  # composed across pieces
+
+
+def test_composed_pieces_are_joined_into_a_few_big_ones(monkeypatch):
+    pieces = ["abc\n", "def\n", "ghi\njk", "l\n", "mn"]
+    assert composed(pieces) == ["".join(pieces)]
+    monkeypatch.setattr(decoding, "JOINED_CHARS", 10)
+    out = composed(pieces)
+    assert out == ["abc\ndef\nghi\n", "jkl\nmn"]
 
 
 def test_a_prefix_reads_the_accents_the_vocabulary_has():
