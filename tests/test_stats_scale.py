@@ -58,6 +58,7 @@ def test_stats_in_small_chunks_equal_the_reference(
     big_file, monkeypatch, token, mode, min_freq, merged
 ):
     monkeypatch.setattr(token_array, "CHUNK_CHARS", 5000)  # ~60 chunks
+    monkeypatch.setattr(token_array, "CHAR_CHUNK_CHARS", 5000)
     monkeypatch.setattr(ngram_counts, "CHUNK_TOKENS", 3000)
     monkeypatch.setattr(ngram_counts, "SORT_ALL_LIMIT", 10_000)  # past it, the first chunk decides
     if merged:  # sparse counts merged chunk by chunk, whatever the first chunk looks like

@@ -406,3 +406,20 @@ def test_a_big_file_is_decoded_into_pieces_that_make_the_text(monkeypatch, encod
         where = rf"invalid byte 0xff at offset {at} \(written in another encoding\?"
         with pytest.raises(DataError, match=where):
             decoding.decode_pieces(data[:at] + b"\xff" + data[at:], "f.txt", encoding)
+
+
+def test_char_tokens_are_scanned_a_mib_at_a_time(monkeypatch):
+    """Their temporaries then stay under glibc's memory-map threshold (8M: +1 s of page faults
+    for 100 MB)."""
+    seen = []
+    clean_chars = token_array._clean_chars
+
+    def recorded(chunk, line_start=True):
+        seen.append(len(chunk))
+        return clean_chars(chunk, line_start)
+
+    monkeypatch.setattr(token_array, "_clean_chars", recorded)
+    text = "the time traveller\n" * 200_000  # 3.8M characters
+    scan = token_array.scan_text(text, "char")
+    assert scan.num_tokens == 200_000 * 18 and len(seen) >= 3
+    assert max(seen) <= token_array.CHAR_CHUNK_CHARS

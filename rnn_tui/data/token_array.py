@@ -33,6 +33,10 @@ from rnn_tui.data.token_list import TokenList
 from rnn_tui.data.vocab import Vocab, count_order
 
 CHUNK_CHARS = 8 << 20  # characters of text handled at once (whole lines)
+# Characters handled at once at char level: its temporaries (bytes, translations, codes) stay
+# under glibc's 4 MiB memory-map threshold and are reused from the heap; at 8M each was a
+# fresh map, faulted in page by page (100 MB of text: +1 s of system time).
+CHAR_CHUNK_CHARS = 1 << 20
 CUT_SEARCH = 1 << 12  # characters looked at for a place to cut a long line
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -358,7 +362,8 @@ def _scan(
     encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded, hashing)
     total, num_lines = sum(map(len, pieces)), 0
     cut_after = _CUT_AFTER[token, mode]
-    for chunk, line_start, end in piece_chunks(pieces, chunk_chars or CHUNK_CHARS, cut_after):
+    size = chunk_chars or (CHAR_CHUNK_CHARS if token == "char" else CHUNK_CHARS)
+    for chunk, line_start, end in piece_chunks(pieces, size, cut_after):
         if cancelled is not None and cancelled():
             raise DataError(f"stopped reading {label}")
         # Chunks end after a "\n" or inside a line, never after a "\r": no "\r\n" is cut in
