@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 from rnn_tui.runs.classify_lab import BILM, NAMES, TAG, ClassifyLab
 from rnn_tui.runs.rundir import RunError
+from rnn_tui.runs.view_pace import ViewPace
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded-classify"
 COLORS = {
@@ -113,3 +115,41 @@ def read_all(runs: ClassifyLab) -> None:
             for key, follower in followed.followers.items():
                 follower.poll()
                 followed.read_done(key)
+
+
+def test_live_runs_views_fall_due_at_the_pace_and_an_ended_run_s_at_once() -> None:
+    """Two taggers of a small text finished 5 epochs a second between them: a view computed and
+    drawn after every epoch held the event loop over 100 ms in most seconds. Live runs' views
+    are computed at most every VIEW_EVERY_S (both in the same poll); an ended run's at once."""
+    now = [0.0]
+    runs = lab()
+    runs.pace = ViewPace(clock=lambda: now[0])
+    epochs = {"uni": 0, "bi": 0}
+    status = {"uni": "running", "bi": "running"}
+
+    def snapshots() -> dict:
+        return {
+            slot: SimpleNamespace(
+                path=Path(f"/runs/tag-{slot}"),
+                epoch=epochs[slot],
+                status=status[slot],
+                active=status[slot] == "running",
+            )
+            for slot in epochs
+        }
+
+    runs.pairs[TAG].snapshots = snapshots  # type: ignore[method-assign]
+    computed = []
+    for poll in range(40):  # 10 s of polls, 4 a second; an epoch of each run every 2 polls
+        now[0] = poll / 4
+        if poll % 2 == 0:
+            epochs["uni"] += 1
+            epochs["bi"] += 1
+        for part, slot, path in runs.due_views():
+            computed.append((poll, slot))
+            runs.view_done(part, slot, "view", failed=False, path=path)
+    assert len(computed) == 2 * 5  # both runs every 2 s, not after each of their 20 epochs
+    assert [poll for poll, _ in computed] == [0, 0, 8, 8, 16, 16, 24, 24, 32, 32]
+    epochs["uni"] += 1  # 1.75 s after both views: uni's waits
+    status["bi"] = "finished"
+    assert [slot for _, slot, _ in runs.due_views()] == ["bi"]  # ended: not paced

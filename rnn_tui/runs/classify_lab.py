@@ -7,7 +7,10 @@
 
 It makes the plan a Start runs, keeps the held-out view computed from each names or tagger run's
 `best` checkpoint, or its `last` before it has one (the screen computes them in workers), and
-says which views are due: after every epoch and when a run ends. A finished run opened into a
+says which views are due: after an epoch, every VIEW_EVERY_S at most (runs/view_pace.py: two
+taggers of a small text finished 5 epochs a second between them, and the screen's layout after
+each view took 75–140 ms, 20 ms of it the loop's own CPU, the rest the view workers' and the
+trainers' share), and at once when a run ends. A finished run opened into a
 slot is only kept once its view is computed: when its checkpoint cannot be used, the slot shows
 again what it showed before.
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 from rnn_tui.runs.followed import FollowedRuns, Notice
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.process import CommandBuilder, TrainProcess
+from rnn_tui.runs.view_pace import ViewPace
 
 NAMES, TAG, BILM = "names", "tag", "bilm"
 PARTS = (NAMES, TAG, BILM)
@@ -59,6 +63,7 @@ class ClassifyLab:
             for part in PARTS
         }
         self.preset = dict(preset or {})
+        self.pace = ViewPace()  # live runs' views: at most every VIEW_EVERY_S
         self.views: dict[tuple[str, str], object] = {}  # (part, slot) → its view
         self._view_keys: dict[tuple[str, str], tuple] = {}
         self._loading: set[tuple[str, str]] = set()
@@ -92,8 +97,11 @@ class ClassifyLab:
 
     def due_views(self) -> list[tuple[str, str, Path]]:
         """(part, slot, run path) of every view to compute now: a run that completed an epoch
-        or ended since its view was computed, and is not being computed already."""
+        or ended since its view was computed, and is not being computed already. Live runs'
+        views wait for the pace, all of them due in the same call: computed, and drawn,
+        together; a run that ended is not paced."""
         due = []
+        live_due: bool | None = None
         for part in WITH_VIEWS:
             for slot, snap in self.pairs[part].snapshots().items():
                 key = (part, slot)
@@ -102,6 +110,10 @@ class ClassifyLab:
                 seen = (str(snap.path), snap.epoch, snap.status)
                 if seen == self._view_keys.get(key) or (snap.active and snap.epoch == 0):
                     continue
+                if snap.active:
+                    live_due = self.pace.due() if live_due is None else live_due
+                    if not live_due:
+                        continue  # a later poll computes it
                 self._view_keys[key] = seen
                 self._loading.add(key)
                 due.append((part, slot, snap.path))

@@ -4,8 +4,9 @@ two-way) and the seeds' warning (a bidirectional LSTM language model), as three 
 
 Start (s) runs `rnn-tui train --task classify|tag|lm` subprocesses for the part shown, each
 writing its own run directory; any reopens (o). The runs and the plans are kept by
-runs/classify_lab.py and followed on a timer, as the Forecast screen does; after each epoch the
-best checkpoint of a names or tagger run becomes its held-out view in a thread worker, as does
+runs/classify_lab.py and followed on a timer, as the Forecast screen does; after an epoch
+(every 2 s at most: runs/view_pace.py) and at a run's end the best checkpoint of a names or
+tagger run becomes its held-out view in a thread worker, as does
 everything typed into the name and text fields (classify_jobs.py): the screen never waits on
 torch. A part's form and panel are built when it is first shown: building all three at the
 screen's first opening held the event loop 120–150 ms (now 78–102).
@@ -215,7 +216,7 @@ are gibberish — it saw the answer through the backward direction.
                 panel.show_progress(self.lab.pairs[part].snapshots())
 
     def load_views(self) -> None:
-        """A names or tagger run's held-out view after every epoch and at its end."""
+        """A names or tagger run's held-out view after an epoch (paced) and at its end."""
         for part, slot, path in self.lab.due_views():
             worker = self.run_worker(
                 partial(compute_view, part, path),
