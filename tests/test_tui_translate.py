@@ -9,6 +9,7 @@ rnn_tui.decode.translate.load_translator.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -268,6 +269,38 @@ async def test_a_result_builds_its_beam_table_once(fake, tui, monkeypatch):
         await tui.settle(pilot)
         assert built == [0, 4]  # emptied for the request, then filled once
         assert len(table_text(beam)) > 4 and beam.row is results(screen).rows[0]
+
+
+async def test_the_beam_table_builds_rows_for_the_best_candidates_only(fake, tui, monkeypatch):
+    """Beam search keeps every step's ended hypotheses: beam 64 and max length 200 gave one long
+    sentence 4,246 candidates, and a row built for each held the event loop 5 s."""
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await open_translate(pilot, tui)
+        await set_field(pilot, screen, "#tr-source", "He's calm.")
+        await pilot.press("enter")
+        await tui.settle(pilot)
+        shown = results(screen)
+        [row] = shown.rows
+        many = [
+            Candidate((4, 5, 6), -0.1 * i, 4, sequence_score(-0.1 * i, 4), True)
+            for i in range(1000)
+        ]
+        big = dataclasses.replace(
+            row,
+            translation=dataclasses.replace(row.translation, beam=many),
+            candidate_texts=tuple(f"il est calme {i} ." for i in range(1000)),
+        )
+        beam = screen.query_one(BeamTable)
+        added = []
+        add_row = beam.add_row
+        monkeypatch.setattr(beam, "add_row", lambda *a, **k: added.append(1) or add_row(*a, **k))
+        screen.query_one(SentenceTable).items[0] = big
+        shown.select(0)
+        await pilot.pause()
+        assert len(added) == beam.row_count == 64  # the best ones, not 1,000
+        assert table_text(beam)[1].split()[:5] == ["1", "il", "est", "calme", "0"]
+        assert beam.border_title.startswith("sentence 1: 1,000 candidates, the best 64 shown")
 
 
 async def test_the_examples_key_fills_and_translates_them_leaving_the_focus(fake, start_here, tui):

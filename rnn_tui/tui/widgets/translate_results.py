@@ -16,7 +16,13 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from rnn_tui.tui.widgets.attention_map import AttentionMap
-from rnn_tui.tui.widgets.translate_tables import BeamTable, ResultRow, SentenceTable, fmt_bleu
+from rnn_tui.tui.widgets.translate_tables import (
+    BEAM_ROWS,
+    BeamTable,
+    ResultRow,
+    SentenceTable,
+    fmt_bleu,
+)
 
 BEAM, ATTENTION = "beam", "attention"
 
@@ -234,10 +240,12 @@ class TranslationResults(Vertical):
         beam.show(row)
         count = len(row.candidate_texts)
         what = f"candidate{'s' if count != 1 else ''}"
+        if count > BEAM_ROWS:
+            what = f"candidates, the best {BEAM_ROWS} shown"
         if not row.translation.beam:
             what = "greedy (beam size 1)"
         beam.border_title = (
-            f"sentence {row.number}: {count} {what} · score = log P / L^{self.alpha:g}"
+            f"sentence {row.number}: {count:,} {what} · score = log P / L^{self.alpha:g}"
         )
         attention = self.query_one(AttentionMap)
         alignment = getattr(row.translation, "alignment", None)

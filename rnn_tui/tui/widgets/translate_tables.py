@@ -29,6 +29,10 @@ from rnn_tui.tui.widgets.steady_table import SteadyTable
 UNK = "<unk>"
 EMPTY = "(empty)"
 SOURCE_CHARS = 600  # of a source shown in its cell: a pasted book is measured at every redraw
+# The beam table's rows: the best candidates. Every step's ended hypotheses are candidates
+# (decode/search.py), so beam 64 and max length 200 found 4,246 of them for one long sentence,
+# and building a row for each held the event loop 5 s when the result came.
+BEAM_ROWS = 64
 
 
 @dataclass(frozen=True)
@@ -285,8 +289,8 @@ class SentenceTable(FittedTable):
 
 
 class BeamTable(FittedTable):
-    """The selected sentence's final beam, best first: text, Σ log P, length L (with <eos>),
-    score (1/L^α) Σ log P, and whether it ended with <eos>."""
+    """The selected sentence's final beam, best first (its BEAM_ROWS best): text, Σ log P,
+    length L (with <eos>), score (1/L^α) Σ log P, and whether it ended with <eos>."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -299,7 +303,8 @@ class BeamTable(FittedTable):
         if row is None:
             self.set_items([])
             return
-        self.set_items(list(enumerate(zip(row.candidates, row.candidate_texts, strict=True), 1)))
+        shown = zip(row.candidates[:BEAM_ROWS], row.candidate_texts[:BEAM_ROWS], strict=True)
+        self.set_items(list(enumerate(shown, 1)))
 
     def columns_spec(self) -> list[tuple[str, int | float]]:
         return [
