@@ -785,3 +785,31 @@ def test_a_pasted_book_is_shown_cut() -> None:
     assert ResultRow(1, one, ()).source_shown == "x" * SOURCE_CHARS + "…"
     short = SimpleNamespace(source_tokens=["go", "."], unknown=[])
     assert ResultRow(1, short, ()).source_shown == "go ."
+
+
+def test_a_row_keeps_the_best_candidates_and_how_many_there_were():
+    """The worker kept every candidate of every sentence (4,246 texts, 1.9 M characters, for one
+    long sentence at beam 64): a batch of such sentences held gigabytes for rows never shown."""
+    from types import SimpleNamespace
+
+    from rnn_tui.tui.screens.translate_job import TranslateJob, translate
+    from rnn_tui.tui.widgets.translate_tables import BEAM_ROWS
+
+    class ManyCandidates(FakeTranslator):
+        def translate_many(self, sentences, **options):
+            out = super().translate_many(sentences, **options)
+            many = [
+                Candidate((4, 5, 6), -0.1 * i, 4, sequence_score(-0.1 * i, 4), True)
+                for i in range(1000)
+            ]
+            return [dataclasses.replace(t, beam=many) for t in out]
+
+    posted = []
+    job = TranslateJob(("go .", "he's calm ."), parse_translate_options("8", "0.75", ""))
+    worker = SimpleNamespace(is_cancelled=False)
+    translate(ManyCandidates(Path("fake")), job, 1, worker, posted.append, lambda: 0.0)
+    rows = [row for message in posted for row in getattr(message, "rows", [])]
+    assert len(rows) == 2
+    for row in rows:
+        assert len(row.translation.beam) == len(row.candidate_texts) == BEAM_ROWS
+        assert row.candidate_count == 1000

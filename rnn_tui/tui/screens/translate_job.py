@@ -11,7 +11,7 @@ rnn_tui.decode.translate's. torch is imported here only when the job runs.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,7 +20,7 @@ from textual.worker import Worker
 
 from rnn_tui.decode.options import TranslateOptions
 from rnn_tui.runs.discover import describe, read_meta
-from rnn_tui.tui.widgets.translate_tables import ResultRow
+from rnn_tui.tui.widgets.translate_tables import BEAM_ROWS, ResultRow
 
 if TYPE_CHECKING:  # the module itself needs torch: imported by the worker only
     from rnn_tui.decode.translate import Translator
@@ -167,9 +167,13 @@ def translate(
         except TranslationStopped:
             break
         for t in translations:
-            candidates = list(t.beam) if t.beam else [t.greedy]
-            texts = tuple(translator.text(c.tokens) for c in candidates)
-            row = ResultRow(len(rows) + 1, t, texts, greedy_bleu(t))
+            # A long sentence's beam finishes thousands of candidates (4,246 at beam 64): a
+            # row keeps the best BEAM_ROWS the table shows, and how many there were.
+            count = len(t.beam) if t.beam else 1
+            if count > BEAM_ROWS:
+                t = replace(t, beam=t.beam[:BEAM_ROWS])
+            texts = tuple(translator.text(c.tokens) for c in t.candidates)
+            row = ResultRow(len(rows) + 1, t, texts, greedy_bleu(t), candidate_count=count)
             rows.append(row)
             pending.append(row)
         now = clock()

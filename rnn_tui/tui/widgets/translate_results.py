@@ -238,7 +238,7 @@ class TranslationResults(Vertical):
         self.query_one("#tr-detail", Static).update(detail_content(row))
         beam = self.query_one(BeamTable)
         beam.show(row)
-        count = len(row.candidate_texts)
+        count = max(row.candidate_count, len(row.candidate_texts))
         what = f"candidate{'s' if count != 1 else ''}"
         if count > BEAM_ROWS:
             what = f"candidates, the best {BEAM_ROWS} shown"

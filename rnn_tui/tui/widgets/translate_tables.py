@@ -48,6 +48,7 @@ class ResultRow:
     translation: Any
     candidate_texts: tuple[str, ...]
     greedy_bleu: float | None = None
+    candidate_count: int = 0  # the beam's candidates before the best BEAM_ROWS were kept
 
     @property
     def candidates(self) -> list:
