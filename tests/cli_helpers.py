@@ -41,6 +41,19 @@ def call(args: list[str], capsys) -> tuple[int, str, str]:
     return code, out, err
 
 
+def status_and_err(args: list[str], capsys) -> tuple[int, str]:
+    """main() in this process: (exit status, stderr)."""
+    code, _, err = call(args, capsys)
+    return code, err
+
+
+def the_line(err: str) -> str:
+    """The one line of `err`, which must hold exactly one and no traceback."""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
 def one_line(capsys, argv: list[str]) -> tuple[int, str]:
     """main() in this process, which must write exactly one stderr line and no traceback:
     (exit status, that line)."""

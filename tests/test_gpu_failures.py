@@ -8,11 +8,12 @@ import contextlib
 
 import pytest
 import torch
+from cli_helpers import status_and_err as call
+from cli_helpers import the_line as one_line
 from cli_helpers import tiny_args, tiny_corpus
 
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.checkpoints.device import gpu_unavailable, to_device
-from rnn_tui.cli import main
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.engine import Trainer
@@ -37,20 +38,6 @@ def tiny_options(corpus: str, **overrides) -> dict:
 
 def gpu_full(*args, **kwargs):
     raise torch.OutOfMemoryError(GPU_FULL)
-
-
-def call(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr().err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 @pytest.mark.parametrize(

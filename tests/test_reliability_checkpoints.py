@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 from cli_helpers import snapshot, tiny_corpus
+from cli_helpers import status_and_err as call
+from cli_helpers import the_line as one_line
 from lm_fixtures import copy_checkpoint
 
 import rnn_tui
@@ -45,20 +47,6 @@ def tiny(corpus: str, **overrides) -> Config:
         sample_every=0, device="cpu",
     )  # fmt: skip
     return Config("lm", **{**options, **overrides})
-
-
-def call(args: list[str], capsys) -> tuple[int, str]:
-    try:
-        code = main(args)
-    except SystemExit as exc:
-        code = exc.code
-    return code, capsys.readouterr().err
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
 
 
 # -- cause: no memory estimate, allocation tracebacks ----------------------------------------------
