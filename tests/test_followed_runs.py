@@ -472,3 +472,41 @@ def test_trainers_started_together_share_the_cores(tmp_path, monkeypatch):
     trainer = TrainProcess(show, tmp_path / "mine", threads=1)
     trainer.start()
     assert trainer.wait(60) == 0 and trainer.log_message() == "4"
+
+
+def test_a_trainer_started_beside_others_takes_its_share_of_the_cores(tmp_path, monkeypatch):
+    # Two seq2seq runs started one after the other (the first left running by an earlier app)
+    # each took both cores: 652 tokens/s each, against 4,545 alone.
+    from rnn_tui.runs import process as process_module
+    from rnn_tui.runs.process import TrainProcess, sharing_note, training_elsewhere
+
+    monkeypatch.setattr(process_module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    show = [sys.executable, "-c", "import os; print(os.environ.get('OMP_NUM_THREADS'))"]
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)"]
+    listed = [
+        {"path": str(tmp_path / "cli-run"), "status": "running"},
+        {"path": str(tmp_path / "held"), "status": "paused"},  # waits without computing
+        {"path": str(tmp_path / "old"), "status": "finished"},
+    ]
+    assert training_elsewhere(listed) == {str(tmp_path / "cli-run")}
+    # A run another trainer (another app, the command line) is training, seen in the listing.
+    trainer = TrainProcess(show, tmp_path / "next", beside=listed)
+    trainer.start()
+    assert trainer.wait(60) == 0 and trainer.log_message() == "1"
+    assert sharing_note([trainer]) == "beside 1 other run training here: 1 of the 2 cores"
+    # A trainer this app started, still alive (another screen's), and the listing's run: two.
+    mine = TrainProcess(sleeper, tmp_path / "mine")
+    mine.start()
+    try:
+        assert str(tmp_path / "mine") in training_elsewhere()
+        again = TrainProcess(show, tmp_path / "again", beside=listed)
+        assert again.sharing == 2 and again.threads == 1
+        assert "beside 2 other runs training here" in sharing_note([again])
+    finally:
+        mine.terminate()
+        mine.wait(10)
+    # Alone again: the library's choice, and nothing to say.
+    alone = TrainProcess(show, tmp_path / "alone")
+    alone.start()
+    assert alone.wait(60) == 0 and alone.log_message() == "None" and sharing_note([alone]) == ""

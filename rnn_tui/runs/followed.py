@@ -111,7 +111,8 @@ class FollowedRuns:
         folder = new_run_dir(
             root, prefix=str(options.get("task") or "lm"), model=str(options.get("model") or "")
         )
-        process = TrainProcess(command_builder(options, folder), folder, nice=nice, threads=threads)
+        argv = command_builder(options, folder)
+        process = TrainProcess(argv, folder, nice=nice, threads=threads, beside=self.listed)
         process.start()
         self.process = process
         key = run_key(folder)
@@ -128,7 +129,7 @@ class FollowedRuns:
     def resume(self, argv: list[str], folder: Path, *, nice: int = 0) -> TrainProcess:
         """Start `argv` (manage.resume_command) continuing the run in `folder`, and follow that
         run alone, as `start` does; RunError when the process cannot be started."""
-        process = TrainProcess(argv, folder, nice=nice)
+        process = TrainProcess(argv, folder, nice=nice, beside=self.listed)
         process.start()
         self.process = process
         key = run_key(folder)

@@ -15,7 +15,8 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping
+import weakref
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from rnn_tui.files import open_regular, owner_note
@@ -48,18 +49,50 @@ def train_command(options: Mapping[str, object], run_dir: Path) -> list[str]:
     return argv + [f"--run-dir={run_dir}"]
 
 
-def shared_threads(trainers: int) -> int:
-    """Math threads for each of `trainers` started together (a forecaster and its GRU, two
-    taggers): the cores shared out, at least one each; 0 (the library's choice) for one. Two
-    trainers taking every core each wait for each other's threads (on a busy 2-core machine one
-    ran 6x slower per batch than with one thread)."""
-    if trainers <= 1:
-        return 0
+def cores() -> int:
+    """The cores this process may run on."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        cores = os.cpu_count() or 1
-    return max(1, cores // trainers)
+        return os.cpu_count() or 1
+
+
+def shared_threads(trainers: int, others: int = 0) -> int:
+    """Math threads for each of `trainers` started together (a forecaster and its GRU, two
+    taggers) beside `others` already training (`training_elsewhere`): the cores shared out, at
+    least one each; 0 (the library's choice) for a trainer alone. Two trainers taking every core
+    each wait for each other's threads (on a busy 2-core machine one ran 6x slower per batch
+    than with one thread; two seq2seq runs started one after the other, 652 tokens/s each
+    against 4,545 alone)."""
+    if trainers + others <= 1:
+        return 0
+    return max(1, cores() // (trainers + others))
+
+
+# The trainers this app started, while their objects live (a screen keeps its own).
+_started: weakref.WeakSet[TrainProcess] = weakref.WeakSet()
+
+
+def sharing_note(processes: Iterable[TrainProcess]) -> str:
+    """ "beside 1 other run training here: 1 of the 2 cores each" where trainers were at work
+    when `processes` started (why they run slower than alone); "" otherwise."""
+    busy = [p for p in processes if p.sharing and p.threads]
+    if not busy:
+        return ""
+    others = max(p.sharing for p in busy)
+    runs = "1 other run" if others == 1 else f"{others} other runs"
+    share = f"{busy[0].threads} of the {cores()} cores"
+    return f"beside {runs} training here: {share}{' each' if len(busy) > 1 else ''}"
+
+
+def training_elsewhere(listed: Iterable[Mapping] = ()) -> set[str]:
+    """The run folders (absolute paths) being trained on this machine as far as this app can
+    tell without reading anything: its own trainers still alive, on any screen, and the runs a
+    listing saw running (a trainer the app left running when it last quit, or a command line's
+    in the same runs folder). Paused ones wait without computing: not counted."""
+    alive = {os.path.abspath(p.path) for p in list(_started) if p.alive}
+    running = {os.path.abspath(e["path"]) for e in listed if e.get("status") == "running"}
+    return alive | running
 
 
 def last_line(path: Path) -> str:
@@ -96,15 +129,24 @@ class TrainProcess:
     """One trainer child: start it, ask it to pause/resume/stop, notice when it exits."""
 
     def __init__(
-        self, argv: list[str], run_dir: str | os.PathLike, *, nice: int = 0, threads: int = 0
+        self,
+        argv: list[str],
+        run_dir: str | os.PathLike,
+        *,
+        nice: int = 0,
+        threads: int = 0,
+        beside: Iterable[Mapping] = (),
     ):
         """`nice`: how much lower the child's scheduling priority is than this process's;
         `threads`: the child's math threads (OMP_NUM_THREADS) unless the user set them (0: the
-        library's choice, one per core)."""
+        library's choice, one per core, unless other trainers are at work: `shared_threads`
+        beside them, `beside` being a listing of the runs folder)."""
         self.argv = list(argv)
         self.run = RunDir(run_dir)
         self.nice = nice
-        self.threads = threads
+        others = training_elsewhere(beside) - {os.path.abspath(self.run.path)}
+        self.sharing = len(others)  # trainers already at work when this one was made
+        self.threads = threads or shared_threads(1, len(others))
         self.terminated = False  # a stop was sent as SIGTERM (see `stopped_early`)
         self._proc: subprocess.Popen | None = None
 
@@ -129,6 +171,7 @@ class TrainProcess:
                     start_new_session=True,
                     env=self._env(),
                 )
+            _started.add(self)
         except OSError as exc:
             # Which file or folder: "Permission denied" alone leaves the user guessing.
             where = f" ({exc.filename})" if exc.filename else ""

@@ -351,7 +351,7 @@ are gibberish — it saw the answer through the backward direction.
             part, self.runs_root, plan, self.command_builder, nice=self.child_nice
         )
         self._tell(notices)
-        self.started(p.path.name for p in started)
+        self.started(started)
         self._show_views()
         self.redraw()
         self._show_runs()

@@ -338,7 +338,7 @@ on the training part only, and forecasts are shown in the series' own units.
             self.runs_root, plan, self.command_builder, nice=self.child_nice
         )
         self._tell(notices)
-        self.started(p.path.name for p in started)
+        self.started(started)
         self._draw_views()
         self.redraw()
         self._show_runs()

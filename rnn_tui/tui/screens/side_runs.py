@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from rnn_tui.runs.followed import FollowedRuns, Notice
 from rnn_tui.runs.listing import list_runs
-from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
+from rnn_tui.runs.process import CommandBuilder, TrainProcess, sharing_note, train_command
 from rnn_tui.runs.rundir import default_runs_root
 from rnn_tui.tui.collection_pause import collection_paused
 from rnn_tui.tui.errors import error_text, name_fields
@@ -97,14 +97,17 @@ class SideRunsScreen(ModeScreen):
             # Out of the text field, so the screen's keys (s, x, f, v) work at once.
             self.query_one("#run-list", SelectionList).focus()
 
-    def started(self, names: Iterable[str], pid: int | None = None) -> None:
-        """Tell what started; on a narrow terminal, make room for what the runs show."""
-        names = list(names)
-        if not names:
+    def started(self, processes: Iterable[TrainProcess], pid: bool = False) -> None:
+        """Tell what started (and, beside other trainers, its share of the cores); on a narrow
+        terminal, make room for what the runs show."""
+        processes = list(processes)
+        if not processes:
             return
-        told = " and ".join(names) + (f" (pid {pid})" if pid is not None else "")
+        told = " and ".join(p.path.name for p in processes)
+        told += f" (pid {processes[0].pid})" if pid else ""
+        note = sharing_note(processes)
         # "starting": the trainer checks its options and data first, and may refuse them.
-        self.notify(f"starting {told}", markup=False)
+        self.notify(f"starting {told}" + (f" — {note}" if note else ""), markup=False)
         if self.size.width < WIDE:
             self.query_one(TrainSide).hide()
 

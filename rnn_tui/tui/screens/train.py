@@ -375,7 +375,7 @@ reference).
         except RunError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.started([process.path.name], process.pid)
+        self.started([process], pid=True)
         self._show_runs()
         self.redraw()
         self.refresh_runs()
