@@ -1,6 +1,7 @@
 """What the live Train screen costs a run, measured inside one run.
 
     python benchmarks/bench_live_cost.py [--epochs 24] [--period 5] [--hidden 256] [--model lstm]
+                                         [--task lm|seq2seq|forecast|classify|tag]
 
 A char LSTM is started with `s` on the Train screen of the real app (a 120×40 tmux pane, as in
 bench_ui.py: the trainer is the app's ordinary child). While it trains, the app process is
@@ -78,8 +79,10 @@ def live_ratios(periods: list[tuple[str, float | None]]) -> list[float]:
     return ratios
 
 
-def measure(work: Path, hidden: int, epochs: int, period: float, model: str = "lstm") -> dict:
-    app = TmuxApp(work, hidden, epochs, {}, model=model)
+def measure(
+    work: Path, hidden: int, epochs: int, period: float, model: str = "lstm", task: str = "lm"
+) -> dict:
+    app = TmuxApp(work, hidden, epochs, {}, model=model, task=task)
     switches: list[tuple[float, str]] = []
     live_cpu = live_wall = 0.0
     stopped = False
@@ -109,7 +112,7 @@ def measure(work: Path, hidden: int, epochs: int, period: float, model: str = "l
     ratio = statistics.median(ratios) if ratios else None
     return {
         "measure": "live_cost",
-        "model": f"{model} char hidden {hidden}",
+        "model": f"{model} char hidden {hidden}" if task == "lm" else f"{task} hidden {hidden}",
         "period_s": period,
         "live_periods": len(ratios),
         "ratio": round(ratio, 3) if ratio else None,
@@ -127,12 +130,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--period", type=float, default=5.0, help="seconds live, then quiet")
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--model", default="lstm", help="the Train form's model, e.g. rnn-scratch")
+    ap.add_argument("--task", default="lm", help="another task, with its own default model")
     args = ap.parse_args(argv)
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "live_cost", "skipped": "tmux is not installed"}))
         return 0
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
-        row = measure(Path(tmp), args.hidden, args.epochs, args.period, args.model)
+        row = measure(Path(tmp), args.hidden, args.epochs, args.period, args.model, args.task)
     print(json.dumps(row), flush=True)
     return 0 if row["ok"] else 3  # 3: a target missed (1 is Python's crash status)
 

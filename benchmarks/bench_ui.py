@@ -49,10 +49,13 @@ SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits i
 # -- the instrumented app (runs inside tmux) -------------------------------------------------
 
 
-def serve(out: Path, hidden: int, epochs: int, lag: bool, model: str = "lstm") -> int:
+def serve(
+    out: Path, hidden: int, epochs: int, lag: bool, model: str = "lstm", task: str = "lm"
+) -> int:
     """The real app on its Train screen, the form set to a char `model` of `hidden` units for
-    `epochs` epochs, recording to `out` (JSON lines) its pid, each `v` handled and, with `lag`,
-    the event loop's lag (a timer 20 times a second: not in the app a ratio measures)."""
+    `epochs` epochs (another `task`: its own model and data, `hidden` units, `epochs`),
+    recording to `out` (JSON lines) its pid, each `v` handled and, with `lag`, the event
+    loop's lag (a timer 20 times a second: not in the app a ratio measures)."""
     sys.path.insert(0, str(ROOT))
     from rnn_tui.tui.app import RnnTuiApp
     from rnn_tui.tui.screens.train import TrainScreen
@@ -73,10 +76,13 @@ def serve(out: Path, hidden: int, epochs: int, lag: bool, model: str = "lstm") -
             # No super().on_mount(): Textual calls TrainScreen's own after this one, and a
             # second call would start a second poll timer.
             form = self.query_one(TrainForm)
-            form.set_value("model", model)
-            form.set_value("token", "char")
-            form.set_value("hidden", hidden)
-            form.set_value("epochs", epochs)
+            if task == "lm":
+                form.set_value("model", model)
+                form.set_value("token", "char")
+                form.set_value("hidden", hidden)
+                form.set_value("epochs", epochs)
+            else:
+                form.apply({"task": task, "hidden": hidden, "epochs": epochs})
             loop = asyncio.get_running_loop()
 
             def tick(due: float) -> None:
@@ -137,6 +143,7 @@ class TmuxApp:
         env: dict[str, str],
         lag: bool = False,
         model: str = "lstm",
+        task: str = "lm",
     ):
         self.session = f"bench-ui-{os.getpid()}-{time.monotonic_ns()}"
         self.out = work / f"{self.session}.jsonl"
@@ -146,7 +153,7 @@ class TmuxApp:
         # The app draws into the pane (Textual writes to standard error), as a user's would.
         command = (
             f"cd {ROOT} && env {exports} {sys.executable} {Path(__file__).resolve()} "
-            f"--serve {self.out} --hidden {hidden} --epochs {epochs} --model {model}"
+            f"--serve {self.out} --hidden {hidden} --epochs {epochs} --model {model} --task {task}"
             f"{' --lag' if lag else ''}"
             "; sleep 600"  # a failure stays on the pane for the message below
         )
@@ -374,11 +381,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=VALUE",
         help="experiment: set in the app's (and so its trainer's) environment",
     )
+    ap.add_argument("--task", default="lm", help=argparse.SUPPRESS)  # bench_live_cost's
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--lag", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve is not None:
-        return serve(args.serve, args.hidden, args.epochs, args.lag, args.model)
+        return serve(args.serve, args.hidden, args.epochs, args.lag, args.model, args.task)
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "ui", "skipped": "tmux is not installed"}))
         return 0
