@@ -14,13 +14,7 @@ from pathlib import Path
 from rnn_tui.quoting import plain
 from rnn_tui.runs.followed import FollowedRuns, Notice, run_key
 from rnn_tui.runs.liveness import DIED
-from rnn_tui.runs.process import (
-    CommandBuilder,
-    TrainProcess,
-    shared_threads,
-    train_command,
-    training_elsewhere,
-)
+from rnn_tui.runs.process import CommandBuilder, TrainProcess, shared_threads, train_command
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.snapshot import Snapshot
 from rnn_tui.runs.task_home import wrong_task
@@ -86,7 +80,7 @@ class RunPair:
             and snap.status == "stopped"
         ]
         self._starts, set_aside = {}, {}
-        threads = shared_threads(len(plan), len(training_elsewhere()))
+        threads = shared_threads(len(plan))
         for slot in self.slots:
             if slot not in plan:
                 if not keep_others:

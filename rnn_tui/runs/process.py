@@ -57,16 +57,14 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def shared_threads(trainers: int, others: int = 0) -> int:
+def shared_threads(trainers: int) -> int:
     """Math threads for each of `trainers` started together (a forecaster and its GRU, two
-    taggers) beside `others` already training (`training_elsewhere`): the cores shared out, at
-    least one each; 0 (the library's choice) for a trainer alone. Two trainers taking every core
-    each wait for each other's threads (on a busy 2-core machine one ran 6x slower per batch
-    than with one thread; two seq2seq runs started one after the other, 652 tokens/s each
-    against 4,545 alone)."""
-    if trainers + others <= 1:
+    taggers): the cores shared out, at least one each; 0 (the library's choice) for one. Two
+    trainers taking every core each wait for each other's threads (on a busy 2-core machine one
+    ran 6x slower per batch than with one thread)."""
+    if trainers <= 1:
         return 0
-    return max(1, cores() // (trainers + others))
+    return max(1, cores() // trainers)
 
 
 # The trainers this app started, while their objects live (a screen keeps its own).
@@ -74,15 +72,13 @@ _started: weakref.WeakSet[TrainProcess] = weakref.WeakSet()
 
 
 def sharing_note(processes: Iterable[TrainProcess]) -> str:
-    """ "beside 1 other run training here: 1 of the 2 cores each" where trainers were at work
-    when `processes` started (why they run slower than alone); "" otherwise."""
-    busy = [p for p in processes if p.sharing and p.threads]
-    if not busy:
+    """ "beside 1 other run training here: both run slower than alone" where trainers were at
+    work when `processes` started; "" otherwise."""
+    others = max((p.sharing for p in processes), default=0)
+    if not others:
         return ""
-    others = max(p.sharing for p in busy)
     runs = "1 other run" if others == 1 else f"{others} other runs"
-    share = f"{busy[0].threads} of the {cores()} cores"
-    return f"beside {runs} training here: {share}{' each' if len(busy) > 1 else ''}"
+    return f"beside {runs} training here: all run slower than alone"
 
 
 def training_elsewhere(listed: Iterable[Mapping] = ()) -> set[str]:
@@ -139,14 +135,14 @@ class TrainProcess:
     ):
         """`nice`: how much lower the child's scheduling priority is than this process's;
         `threads`: the child's math threads (OMP_NUM_THREADS) unless the user set them (0: the
-        library's choice, one per core, unless other trainers are at work: `shared_threads`
-        beside them, `beside` being a listing of the runs folder)."""
+        library's choice, one per core). Beside other trainers at work (`training_elsewhere`,
+        `beside` a listing of the runs folder) its threads wait passively (OMP_WAIT_POLICY)."""
         self.argv = list(argv)
         self.run = RunDir(run_dir)
         self.nice = nice
         others = training_elsewhere(beside) - {os.path.abspath(self.run.path)}
         self.sharing = len(others)  # trainers already at work when this one was made
-        self.threads = threads or shared_threads(1, len(others))
+        self.threads = threads
         self.terminated = False  # a stop was sent as SIGTERM (see `stopped_early`)
         self._proc: subprocess.Popen | None = None
 
@@ -194,6 +190,12 @@ class TrainProcess:
         env = {**os.environ, FOLLOWED_ENV: "1"}
         if self.threads and "OMP_NUM_THREADS" not in env:
             env["OMP_NUM_THREADS"] = str(self.threads)
+        if self.sharing and "OMP_WAIT_POLICY" not in env:
+            # Beside a trainer already at work (whose threads this app cannot change), waiting
+            # threads that spin take the cores it needs: two char LSTMs on 2 cores, 8-14k
+            # tokens/s each; with the second's threads passive, 14-16k and 34-39k (alone, where
+            # passive waits cost 60 %, each runs at 83k).
+            env["OMP_WAIT_POLICY"] = "PASSIVE"
         return env
 
     def poll(self) -> int | None:
