@@ -486,6 +486,7 @@ def test_a_trainer_started_beside_others_waits_passively(tmp_path, monkeypatch):
         {"path": str(tmp_path / "cli-run"), "status": "running"},
         {"path": str(tmp_path / "held"), "status": "paused"},  # waits without computing
         {"path": str(tmp_path / "old"), "status": "finished"},
+        {"status": "running"},  # no path: nothing to count
     ]
     assert training_elsewhere(listed) == {str(tmp_path / "cli-run")}
     # A run another trainer (another app, the command line) is training, seen in the listing.

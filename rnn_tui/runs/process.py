@@ -87,7 +87,11 @@ def training_elsewhere(listed: Iterable[Mapping] = ()) -> set[str]:
     listing saw running (a trainer the app left running when it last quit, or a command line's
     in the same runs folder). Paused ones wait without computing: not counted."""
     alive = {os.path.abspath(p.path) for p in list(_started) if p.alive}
-    running = {os.path.abspath(e["path"]) for e in listed if e.get("status") == "running"}
+    running = {
+        os.path.abspath(str(e["path"]))
+        for e in listed
+        if e.get("status") == "running" and e.get("path")
+    }
     return alive | running
 
 
