@@ -105,7 +105,10 @@ async def test_a_slow_first_load_keeps_its_line_until_the_model_is_ready(
             assert time.monotonic() < deadline, "the search for checkpoints never ended"
             await pilot.pause(0.05)
         screen = app.screen
-        assert isinstance(screen, GenerateScreen) and screen.running
+        assert isinstance(screen, GenerateScreen)
+        # The picker's first choice starts its load a message after the list is filled: on a
+        # loaded machine the list was seen filled before that (the load has to be waited for).
+        await tui.until(pilot, lambda: screen.running)
         await tui.until(pilot, lambda: screen.status.startswith("loading tiny-gru"))
         release.set()
         await tui.settle(pilot)
