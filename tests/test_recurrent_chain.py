@@ -8,7 +8,7 @@ import json
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from test_trainer import tiny
 
@@ -46,6 +46,11 @@ def lib():
     other=st.booleans(),
     seed=st.integers(0, 1000),
 )
+# Where AVX-512 builds them, 8-row tiles over two full panels, the rest row by row and panel by
+# panel: two pairs then a lone panel, rows left after 8 and 16, a partial last panel.
+@example(T=3, B=19, n=80, V=5, threads=1, other=True, seed=1)
+@example(T=2, B=8, n=70, V=3, threads=2, other=False, seed=2)
+@example(T=2, B=16, n=64, V=17, threads=2, other=True, seed=3)
 def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads, other, seed):
     """Any batch (tiles of 6 rows, the last overlapping), any width (panels of 16 columns, the
     last padded), any split over threads: the forward's states and outputs, and BPTT's G_t,
@@ -275,6 +280,8 @@ def test_a_tampered_chain_choice_is_one_line():
     threads=st.integers(1, 3),
     seed=st.integers(0, 1000),
 )
+@example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # BPTT adds into two full panels (AVX-512)
+@example(T=2, B=9, n=64, V=2, threads=2, seed=2)
 def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
     """Forward (gates, C_t, tanh C_t, H_t) and BPTT (∂L/∂ pre-activations, ∂L/∂H_0, ∂L/∂C_0)
     against the equations with torch's autograd, for any batch, width and thread count."""
@@ -349,6 +356,8 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
     threads=st.integers(1, 3),
     seed=st.integers(0, 1000),
 )
+@example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # two full panels at once (AVX-512)
+@example(T=2, B=9, n=64, V=2, threads=2, seed=2)
 def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
     """Forward (σ of the gates, R ⊙ H, H̃, H_t) and BPTT (∂L/∂ pre-activations and ∂L/∂H_0)
     against the equations with torch's autograd, for any batch, width and thread count."""
