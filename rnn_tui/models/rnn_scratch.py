@@ -162,10 +162,13 @@ class ChainedRNN(torch.autograd.Function):
             E[-1] = dH_T
         dW_xh, db_h = W_hh.new_zeros(ctx.vocab_size, n), W_hh.new_zeros(n)
         recurrent_chain.backward(ctx.lib, Z, S[1:], (W_hh.T, W_hq.T), X, dW_xh, db_h, E)
-        dW = S.view(-1, n).T @ Z.view(-1, n + V)
+        # Two products, not one sliced: each gradient comes out contiguous, as autograd keeps
+        # it without a copy (hidden 512: 2.33 against 2.63 ms with the slices' copies).
+        states, rows = S.view(-1, n).T, Z.view(-1, n + V)
+        dW_hh, dW_hq = states @ rows[:, :n], states @ rows[:, n:]
         dH0 = Z[0, :, :n] @ W_hh.T if ctx.needs_input_grad[1] else None
         db_q = None if dO is None else dO.sum((0, 1))
-        return None, dH0, dW[:, :n], dW_xh, db_h, dW[:, n:], db_q, None
+        return None, dH0, dW_hh, dW_xh, db_h, dW_hq, db_q, None
 
 
 def rnn_pass(X, H0, W_hh, W_xh, b_h, W_hq, b_q, chain: bool, prepack: bool):
