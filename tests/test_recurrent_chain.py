@@ -422,3 +422,29 @@ def test_a_compiler_without_openmp_builds_the_chains_single_threaded(tmp_path, m
     S = torch.zeros(3, 2, 16)
     recurrent_chain.forward(loaded.lib, S, torch.eye(16), torch.zeros(2, 2), torch.ones(1, 16))
     torch.testing.assert_close(S[1], torch.full((2, 16), 1.0).tanh())
+
+
+@needs_cc
+def test_a_compiler_that_refuses_wide_vectors_still_builds_for_this_cpu(tmp_path, monkeypatch):
+    """The 512-bit preference is tried with -march=native; a compiler that refuses it (another
+    architecture's gcc) builds for this CPU without it, not for a generic one."""
+    import subprocess
+
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv(fused_steps.NATIVE_ENV, raising=False)
+    monkeypatch.setattr(fused_steps, "_loaded", [])
+    monkeypatch.setattr(fused_steps, "WIDE_FLAG", "-fno-such-vector-flag")
+    builds, run = [], subprocess.run
+
+    def recorded(argv, *args, **kwargs):
+        done = run(argv, *args, **kwargs)
+        if "-shared" in argv:
+            builds.append((argv, done.returncode))
+        return done
+
+    monkeypatch.setattr(subprocess, "run", recorded)
+    loaded = fused_steps.load()
+    assert loaded.lib is not None, loaded.note
+    assert "-fno-such-vector-flag" in builds[0][0] and builds[0][1] != 0
+    argv, code = builds[-1]
+    assert code == 0 and fused_steps.NATIVE_FLAG in argv and "-fno-such-vector-flag" not in argv
