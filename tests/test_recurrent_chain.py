@@ -5,6 +5,7 @@ resume, and torch's loop wherever the chain cannot run."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -448,3 +449,27 @@ def test_a_compiler_that_refuses_wide_vectors_still_builds_for_this_cpu(tmp_path
     assert "-fno-such-vector-flag" in builds[0][0] and builds[0][1] != 0
     argv, code = builds[-1]
     assert code == 0 and fused_steps.NATIVE_FLAG in argv and "-fno-such-vector-flag" not in argv
+
+
+def _avx512() -> bool:
+    try:
+        return "avx512f" in Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+
+
+@needs_cc
+@pytest.mark.skipif(not _avx512(), reason="the wide tiles are built for AVX-512 CPUs only")
+def test_a_wide_tile_that_adds_wrong_is_caught_at_load(tmp_path, monkeypatch):
+    """The load check reaches the AVX-512 tiles (8 rows over two full panels, and BPTT's adding
+    form): a build whose second panel drops what it adds to runs torch's loops instead."""
+    right = "if (add) { c[r] += ld16(o); d[r] += ld16(o + NR); }"
+    assert right in fused_steps.SOURCE
+    broken = fused_steps.SOURCE.replace(right, "if (add) { c[r] += ld16(o); }")
+    monkeypatch.setattr(fused_steps, "SOURCE", broken)
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
+    monkeypatch.setattr(fused_steps, "_loaded", [])
+    loaded = fused_steps.load()
+    assert loaded.lib is None
+    assert loaded.note.endswith("the C loops disagreed with torch's kernels here")
