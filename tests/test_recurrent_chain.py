@@ -283,6 +283,7 @@ def test_a_tampered_chain_choice_is_one_line():
 )
 @example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # BPTT adds into two full panels (AVX-512)
 @example(T=2, B=9, n=64, V=2, threads=2, seed=2)
+@example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
 def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
     """Forward (gates, C_t, tanh C_t, H_t) and BPTT (∂L/∂ pre-activations, ∂L/∂H_0, ∂L/∂C_0)
     against the equations with torch's autograd, for any batch, width and thread count."""
@@ -359,6 +360,7 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
 )
 @example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # two full panels at once (AVX-512)
 @example(T=2, B=9, n=64, V=2, threads=2, seed=2)
+@example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
 def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
     """Forward (σ of the gates, R ⊙ H, H̃, H_t) and BPTT (∂L/∂ pre-activations and ∂L/∂H_0)
     against the equations with torch's autograd, for any batch, width and thread count."""
@@ -460,12 +462,22 @@ def _avx512() -> bool:
 
 @needs_cc
 @pytest.mark.skipif(not _avx512(), reason="the wide tiles are built for AVX-512 CPUs only")
-def test_a_wide_tile_that_adds_wrong_is_caught_at_load(tmp_path, monkeypatch):
-    """The load check reaches the AVX-512 tiles (8 rows over two full panels, and BPTT's adding
-    form): a build whose second panel drops what it adds to runs torch's loops instead."""
-    right = "if (add) { c[r] += ld16(o); d[r] += ld16(o + NR); }"
-    assert right in fused_steps.SOURCE
-    broken = fused_steps.SOURCE.replace(right, "if (add) { c[r] += ld16(o); }")
+@pytest.mark.parametrize(
+    ("right", "wrong"),
+    [
+        (
+            "if (add) { c[r] += ld16(o); d[r] += ld16(o + NR); }",
+            "if (add) { c[r] += ld16(o); }",
+        ),
+        ("if (add) c[r] += ld16(o);", ""),
+    ],
+    ids=["two panels", "a lone panel"],
+)
+def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
+    """The load check reaches the AVX-512 tiles (8 rows over two full panels or one, and BPTT's
+    adding form): a build whose tile drops what it adds to runs torch's loops instead."""
+    assert fused_steps.SOURCE.count(right) == 1
+    broken = fused_steps.SOURCE.replace(right, wrong)
     monkeypatch.setattr(fused_steps, "SOURCE", broken)
     monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
