@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import ctypes
 
 from rnn_tui.models.chain_c import SOURCE as CHAIN_SOURCE
+from rnn_tui.models.panel_product_c import SOURCE as PRODUCT_SOURCE
 from rnn_tui.models.steps_c import SOURCE as STEPS_SOURCE
 from rnn_tui.quoting import bounded, quoted, visible
 
@@ -55,7 +56,7 @@ WIDE_FLAG = "-mprefer-vector-width=512"
 OPENMP_FLAG = "-fopenmp"
 POSIX = os.name == "posix"
 
-SOURCE = STEPS_SOURCE + CHAIN_SOURCE
+SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE
 
 # Each function's pointer arguments, then its integer ones.
 SIGNATURES = {

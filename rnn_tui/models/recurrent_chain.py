@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from rnn_tui.models import fused_steps
 from rnn_tui.models.step_matmul import MIN_USES, MIN_WEIGHTS, Verdict
 
-PANEL = 16  # columns a panel, as chain_c's NR
+PANEL = 16  # columns a panel, as panel_product_c's NR
 
 
 def pack(*blocks: torch.Tensor) -> torch.Tensor:
