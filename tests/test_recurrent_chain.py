@@ -5,6 +5,7 @@ resume, and torch's loop wherever the chain cannot run."""
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -485,3 +486,33 @@ def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, m
     loaded = fused_steps.load()
     assert loaded.lib is None
     assert loaded.note.endswith("the C loops disagreed with torch's kernels here")
+
+
+@needs_cc
+def test_the_first_step_leaves_the_loops_setup_out_of_tokens_per_s_once(tmp_path, monkeypatch):
+    """Setting the C loops up (a build into a fresh cache, the load check) runs inside the first
+    step's measurement of the time loops: it is left out of tokens/s once. Counted twice, a
+    short first epoch read 0 or 1,269,089 tokens/s against 105,223 for the next."""
+    from rnn_tui.models import step_matmul
+
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))  # a build: ~1 s in the step
+    monkeypatch.setattr(fused_steps, "_loaded", [])
+    monkeypatch.setattr(step_matmul, "_verdicts", {})
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:6000], encoding="utf-8")
+    trainer = Trainer(tiny(corpus, model="gru-scratch", hidden=256, num_steps=8))
+    trainer.begin_session(RunDir(tmp_path / "run"))
+    steps, run = [], trainer.step.run
+
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        result = run(*args, **kwargs)
+        steps.append(time.perf_counter() - started)
+        return result
+
+    monkeypatch.setattr(trainer.step, "run", timed)
+    _, _, seconds = trainer.train_epoch(1)
+    assert fused_steps.setup_seconds() > 0.3  # the build happened inside this epoch
+    left_out = trainer.path.measure_s
+    assert left_out <= steps[0]  # no more than the first step took
+    assert seconds >= sum(steps) - left_out - 0.05
