@@ -41,23 +41,30 @@ def lib():
 @settings(max_examples=60, deadline=None)
 @given(
     T=st.integers(1, 6),
-    B=st.integers(1, 14),
+    B=st.integers(1, 40),
     n=st.integers(1, 70),
     V=st.integers(1, 9),
     threads=st.integers(1, 3),
     other=st.booleans(),
     seed=st.integers(0, 1000),
 )
-# Where AVX-512 builds them, 8-row tiles over two full panels, the rest row by row and panel by
-# panel: two pairs then a lone panel, rows left after 8 and 16, a partial last panel.
+# Where AVX-512 builds them, 8-row tiles over two panels, the rest row by row and panel by
+# panel: two pairs then a lone panel, rows left after 8 and 16, a partial last panel, alone or
+# second in a pair. Batches of 8 rows a thread or more are split by rows (evenly or not, over
+# 2 or 3 threads), smaller ones by columns.
 @example(T=3, B=19, n=80, V=5, threads=1, other=True, seed=1)
 @example(T=2, B=8, n=70, V=3, threads=2, other=False, seed=2)
 @example(T=2, B=16, n=64, V=17, threads=2, other=True, seed=3)
+@example(T=2, B=20, n=40, V=3, threads=2, other=True, seed=4)
+@example(T=3, B=24, n=33, V=17, threads=3, other=False, seed=5)
+@example(T=2, B=16, n=20, V=30, threads=2, other=True, seed=6)
+@example(T=2, B=15, n=20, V=30, threads=2, other=False, seed=7)
 def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads, other, seed):
-    """Any batch (tiles of 6 rows, the last overlapping), any width (panels of 16 columns, the
-    last padded), any split over threads: the forward's states and outputs, and BPTT's G_t,
-    ∂L/∂ of the input table and of b_h with the output layer's gradient folded in, as autograd
-    computes them from the equations, with and without other gradients E of the states."""
+    """Any batch (tiles of 8 or 6 rows, the last overlapping), any width (panels of 16 columns,
+    the last padded), any split over threads, by rows or by columns: the forward's states and
+    outputs, and BPTT's G_t, ∂L/∂ of the input table and of b_h with the output layer's
+    gradient folded in, as autograd computes them from the equations, with and without other
+    gradients E of the states."""
     lib = fused_steps.load().lib
     assert lib is not None
     gen = torch.Generator().manual_seed(seed)
@@ -466,20 +473,45 @@ def _avx512() -> bool:
 @pytest.mark.parametrize(
     ("right", "wrong"),
     [
-        (
-            "if (add) { c[r] += ld16(o); d[r] += ld16(o + NR); }",
-            "if (add) { c[r] += ld16(o); }",
-        ),
-        ("if (add) c[r] += ld16(o);", ""),
+        ("put16(o + NR, d[r], cols, add);", "put16(o + NR, d[r], cols, 0);"),
+        ("put16(C + r * ldc, c[r], cols, add);", "put16(C + r * ldc, c[r], cols, 0);"),
+        ("o[j] = add ? o[j] + t.f[j] : t.f[j];", "o[j] = t.f[j];"),
     ],
-    ids=["two panels", "a lone panel"],
+    ids=["two panels", "a lone panel", "a partial panel"],
 )
 def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
-    """The load check reaches the AVX-512 tiles (8 rows over two full panels or one, and BPTT's
-    adding form): a build whose tile drops what it adds to runs torch's loops instead."""
+    """The load check reaches the AVX-512 tiles (8 rows over two panels or one, full or the last,
+    partial one, and their adding forms): a build whose tile drops what it adds to runs torch's
+    loops instead."""
     assert fused_steps.SOURCE.count(right) == 1
     broken = fused_steps.SOURCE.replace(right, wrong)
     monkeypatch.setattr(fused_steps, "SOURCE", broken)
+    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
+    monkeypatch.setattr(fused_steps, "_loaded", [])
+    loaded = fused_steps.load()
+    assert loaded.lib is None
+    assert loaded.note.endswith("the C loops disagreed with torch's kernels here")
+
+
+@needs_cc
+@pytest.mark.parametrize(
+    ("right", "wrong"),
+    [
+        (
+            "for (long j = j0; j < j1; j++) { db[j] += row[j]; dx[j] += row[j]; }",
+            "for (long j = j0; j < j1; j++) { db[j] += row[j]; }",
+        ),
+        ("long M = r1 - r0;", "long M = r1 - r0 > 8 ? 8 : r1 - r0;"),
+    ],
+    ids=["BPTT's sums", "a thread's last rows"],
+)
+def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
+    """The load check reaches the chains' split by rows (a batch of 8 rows a thread or more):
+    a build that drops ∂L/∂W_xh there, or leaves a thread's rows past its first tile out,
+    runs torch's loops instead."""
+    assert fused_steps.SOURCE.count(right) == 1
+    monkeypatch.setattr(fused_steps, "SOURCE", fused_steps.SOURCE.replace(right, wrong))
     monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
     monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
     monkeypatch.setattr(fused_steps, "_loaded", [])

@@ -9,15 +9,19 @@ same weight and one element-wise pass (d2l §8.5, §8.7):
 
 In torch each step is a matmul call that lays W out for its kernel again and wakes the thread
 pool, then a tanh or a multiplication: at batch 32 and hidden 512 the product is 32 × 512 by
-512 × 512, too small for MKL's threading to pay. Here the whole chain is one call: W is laid out
-once, in panels of 16 columns (`recurrent_chain.pack`) that panel_product_c.py's tiles multiply,
-and the columns are split between threads that stay in one OpenMP parallel region for all T
-steps, meeting at a barrier after each; each thread adds the input term (a row of W_xh + b_h for
-a one-hot X_t) and applies tanh, or applies 1 − H_t² and sums ∂L/∂b_h and ∂L/∂W_xh, on its
-columns as it finishes them; the output layer's gradient enters BPTT's product as V more rows of
-the weight. The scratch LSTM's loops (d2l §9.2) are built the same way: each thread owns a range
-of hidden units, their columns in all four gate blocks, so its element-wise work (gates, C_t,
-H_t; their BPTT) reads only what its own products wrote, and the threads meet once a step.
+512 × 512, too small for MKL's threading to pay. Here the whole chain is one call: its threads
+stay in one OpenMP parallel region for all T steps, first packing W once into panels of 16
+columns that panel_product_c.py's tiles multiply (each thread a share), then running the
+steps. A batch of 8 rows a thread or more is split by rows: a row's chain reads only its own
+row of the step before, so those threads never meet again, and BPTT's sums ∂L/∂b_h and
+∂L/∂W_xh follow the chain, each thread over its own columns. A smaller batch is split by
+columns, the threads meeting at a barrier after each step, and each adds the input term (a row
+of W_xh + b_h for a one-hot X_t) and applies tanh, or applies 1 − H_t² and sums ∂L/∂b_h and
+∂L/∂W_xh, on its columns as it finishes them. The output layer's gradient enters BPTT's product
+as V more rows of the weight. The scratch LSTM's loops (d2l §9.2) are split by columns: each
+thread owns a range of hidden units, their columns in all four gate blocks, so its element-wise
+work (gates, C_t, H_t; their BPTT) reads only what its own products wrote, and the threads meet
+once a step.
 Built with -fopenmp, the library shares the OpenMP runtime torch has loaded (the same libgomp),
 so its threads are torch's own and do not compete with them; built without OpenMP, the chain
 runs on one thread, and the measured choice (`recurrent_chain`) keeps torch where that is slower.
@@ -63,91 +67,12 @@ static void chain_parallel(chain_work work, const void* arg, long panels, long t
   long p0 = panels * (id) / (active), p1 = panels * ((id) + 1) / (active);        \
   long j0 = p0 * NR, j1 = p1 * NR < (n) ? p1 * NR : (n);
 
-typedef struct {
-  float* Y; const float* W; const long* X; const float* tab; const float* E; const float* H;
-  float* dtab; float* db; const float* zero; float* sink; const float* Wq; float* O;
-  long T, B, n, K, V;
-} Rnn;
-
-static void rnn_forward_work(const void* arg, int id, int active) {
-  const Rnn* c = arg;
-  long n = c->n, B = c->B, block = B * n;
-  SPLIT(n, id, active)
-  /* The outputs' panels of W_q this thread multiplies: O_{u-1} = H_{u-1} W_q + b_q is formed
-     in step u, from the states all threads finished at the step before. */
-  long V = c->V, out_panels = (V + NR - 1) / NR, ldo = c->T * V;
-  long q0 = out_panels * id / active, q1 = out_panels * (id + 1) / active;
-  for (long u = 1; u <= c->T; u++) {
-    float* cur = c->Y + u * block;
-    chain_product(cur - block, n, c->W, cur, n, B, n, n, p0, p1, 0);
-    if (c->O && u > 1)
-      chain_product(cur - block, n, c->Wq, c->O + (u - 2) * V, ldo, B, n, V, q0, q1, 1);
-    for (long b = 0; b < B; b++) {  /* + X_u W_xh + b_h: row x_u of the table */
-      float* row = cur + b * n;
-      const float* x = c->tab + c->X[(u - 1) * B + b] * n;
-      #pragma omp simd
-      for (long j = j0; j < j1; j++) row[j] = tanhf(row[j] + x[j]);
-    }
-    chain_barrier(active);
-  }
-  if (c->O)
-    chain_product(c->Y + c->T * block, n, c->Wq, c->O + (c->T - 1) * V, ldo, B, n, V, q0, q1, 1);
-}
-
-static void rnn_backward_work(const void* arg, int id, int active) {
-  const Rnn* c = arg;
-  long n = c->n, B = c->B, K = c->K, block = B * n, zblock = B * K;
-  SPLIT(n, id, active)
-  for (long u = c->T - 1; u >= 0; u--) {
-    float* cur = c->Y + u * zblock;
-    /* Z_T's G_{T+1} part is zeros: the first step multiplies only its ∂L/∂O_T. */
-    chain_product_from(u == c->T - 1 ? n : 0, cur + zblock, K, c->W, cur, K, B, K, n, p0, p1, 0);
-    /* ∂L/∂b_h and ∂L/∂W_xh (row x_u gets G_u's row) are summed as G_u is formed, each column
-       by the thread that owns it, so no two threads add into one place; a missing E, db or
-       dtab reads or writes a zero row of this thread's own. */
-    for (long b = 0; b < B; b++) {
-      float* row = cur + b * K;
-      const float* h = c->H + u * block + b * n;
-      const float* e = c->E ? c->E + u * block + b * n : c->zero;
-      float* db = c->db ? c->db : c->sink;
-      float* dx = c->dtab ? c->dtab + c->X[u * B + b] * n : c->sink;
-      #pragma omp simd
-      for (long j = j0; j < j1; j++) {
-        float g = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
-        row[j] = g;
-        db[j] += g;
-        dx[j] += g;
-      }
-    }
-    chain_barrier(active);
-  }
-}
-
-/* The RNN's forward: Y (T + 1, B, n) with Y_0 = H_0 given;
-   Y_u = tanh(Y_{u-1} W + tab[X_u]) for u = 1..T, X (T, B) token ids in [0, V), tab (V, n)
-   = W_xh + b_h, W = W_hh (n x n) packed in panels of 16 columns, zero-padded. Where O is given,
-   the outputs too: O (B, T, V) batch-major, holding b_q on entry, gets O[b, u-1] += Y_u[b] Wq
-   for u = 1..T, Wq = W_hq (n x V) packed. */
-void rnn_chain_forward(float* Y, const float* W, const long* X, const float* tab, const float* Wq,
-                       float* O, long T, long B, long n, long V, long threads) {
-  Rnn c = {Y, W, X, tab, 0, 0, 0, 0, 0, 0, Wq, O, T, B, n, n, V};
-  chain_parallel(rnn_forward_work, &c, (n + NR - 1) / NR, threads);
-}
-
-/* Its BPTT with the output layer's folded in: Z (T + 1, B, K) rows of K = n + V,
-   Z_u = [G_{u+1}, ∂L/∂O_u]; every row's last V entries given (Z_T's first n, G_{T+1}, are
-   zeros and not read). For u = T-1..0,
-   Z_u[:, :n] = (Z_{u+1} W + E_u) ⊙ (1 − H_u²), W = [W_hhᵀ; W_hqᵀ] (K x n) packed, so that
-   the product is G_{u+2} W_hhᵀ + O_{u+1}'s gradient through W_hq at once; E (T, B, n) the
-   states' other gradients or NULL, H = H_1..H_T. Where given, db (n) += each row and
-   dtab (V, n) row X_u += it (X (T, B) token ids). */
-void rnn_chain_backward(float* Z, const float* E, const float* H, const float* W, const long* X,
-                        float* dtab, float* db, long T, long B, long n, long K, long threads) {
-  float spare[2 * n];  /* a zero row to read, and one to write (n floats: on the stack) */
-  for (long j = 0; j < 2 * n; j++) spare[j] = 0.0f;
-  Rnn c = {Z, W, X, 0, E, H, dtab, db, spare, spare + n, 0, 0, T, B, n, K, 0};
-  chain_parallel(rnn_backward_work, &c, (n + NR - 1) / NR, threads);
-}
+/* A thread's rows [r0, r1) of B, in whole tiles of 8 (WIDE_MR) where the batch allows. */
+#define ROWS(B, id, active)                                                       \
+  long tiles = ((B) + 7) / 8;                                                     \
+  long r0 = 8 * (tiles * (id) / (active)), r1 = 8 * (tiles * ((id) + 1) / (active)); \
+  if (r0 > (B)) r0 = (B);                                                         \
+  if (r1 > (B)) r1 = (B);
 
 typedef struct {
   float* gates; float* Hs; float* Cs; float* tc; const float* W; const long* X; const float* U;

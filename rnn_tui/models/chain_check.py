@@ -71,8 +71,8 @@ def rnn_equations(X, table, H0, W, W_q):
 def chain_agrees(lib) -> bool:
     """The RNN's chains (chain_c.py) against its equations with torch's autograd, forward (the
     outputs H_t W_q + b_q included) and BPTT (the outputs' gradient folded in, ∂L/∂ of the
-    input table and its sum), on widths around the 16-column panels, batches around the 6-row
-    tiles, one thread and more."""
+    input table and its sum), on widths around the 16-column panels, batches around the 6- and
+    8-row tiles, one thread and more, the batch split by columns and by rows."""
     gen = torch.Generator().manual_seed(1)
     ok = True
     for T, b, n, V, threads in (
@@ -81,6 +81,7 @@ def chain_agrees(lib) -> bool:
         (3, 5, 20, 2, 3),
         (2, 1, 33, 4, 2),
         (2, 9, 48, 3, 1),
+        (2, 17, 40, 3, 2),  # rows split between threads, unevenly
     ):
         W, W_q = torch.randn(n, n, generator=gen) * 0.3, torch.randn(n, V, generator=gen)
         table = torch.randn(V, n, generator=gen).requires_grad_()

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 from rnn_tui.models.chain_c import SOURCE as CHAIN_SOURCE
 from rnn_tui.models.panel_product_c import SOURCE as PRODUCT_SOURCE
+from rnn_tui.models.rnn_chain_c import SOURCE as RNN_CHAIN_SOURCE
 from rnn_tui.models.steps_c import SOURCE as STEPS_SOURCE
 from rnn_tui.quoting import bounded, quoted, visible
 
@@ -56,7 +57,7 @@ WIDE_FLAG = "-mprefer-vector-width=512"
 OPENMP_FLAG = "-fopenmp"
 POSIX = os.name == "posix"
 
-SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE
+SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE
 
 # Each function's pointer arguments, then its integer ones.
 SIGNATURES = {
@@ -66,8 +67,8 @@ SIGNATURES = {
     "gru_bwd_b": (6, 2),
     "lstm_fwd": (5, 2),
     "lstm_bwd": (6, 2),
-    "rnn_chain_forward": (6, 5),
-    "rnn_chain_backward": (7, 5),
+    "rnn_chain_forward": (8, 5),
+    "rnn_chain_backward": (9, 5),
     "lstm_chain_forward": (7, 4),
     "lstm_chain_backward": (7, 4),
     "gru_chain_forward": (9, 4),

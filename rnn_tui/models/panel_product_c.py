@@ -1,10 +1,10 @@
 """The time-loop chains' small products: C source, built with the other C loops (chain_c.py).
 
 A chain's step multiplies a few rows (the batch) by the recurrent weight, laid out once a pass
-in panels of 16 columns (`recurrent_chain.pack`), each thread its own panels. `chain_product`
-computes C = A W, or C += A W, for a range of panels, with tiles of registers chosen for the
-CPU the library is built on; the same sums in another order as torch's matmul, equal to
-float32 rounding.
+in panels of 16 columns (`recurrent_chain.pack`, or the RNN chains' packing in C), each thread
+its own panels or its own rows. `chain_product` computes C = A W, or C += A W, for a range of
+panels, with tiles of registers chosen for the CPU the library is built on; the same sums in
+another order as torch's matmul, equal to float32 rounding.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ static void tile##MR(const float* A, long lda, const float* P, long K, float* C,
 TILE(6, 1) TILE(5, 1) TILE(4, 1) TILE(3, 2) TILE(2, 2) TILE(1, 4)
 
 #ifdef __AVX512F__
-/* With AVX-512 a panel's row of 16 floats is one register: two full panels at once, 8 rows,
+/* With AVX-512 a panel's row of 16 floats is one register: two panels at once, 8 rows,
    are 16 accumulators, two panel loads and 8 broadcasts a k. On a 2-core Xeon a forward chain
    of 35 steps (32 x 512 by 512 x 512) took 2.2 ms this way against 3.5 ms with the 8-float
    tiles above (which AVX-512 runs at half its width) and 2.9 ms in MKL's products. */
@@ -75,8 +75,21 @@ typedef float v16u __attribute__((vector_size(64), aligned(4), may_alias));
 static inline v16 ld16(const float* p) { return *(const v16u*)p; }
 static inline void st16(float* p, v16 v) { *(v16u*)p = v; }
 #define WIDE_MR 8
+/* Stores (or adds) a tile row's 16 accumulators into the first `cols` columns at o. */
+static inline void put16(float* o, v16 v, long cols, int add) {
+  if (cols == NR) {
+    if (add) v += ld16(o);
+    st16(o, v);
+    return;
+  }
+  union { v16 v; float f[NR]; } t = {v};
+  for (long j = 0; j < cols; j++) o[j] = add ? o[j] + t.f[j] : t.f[j];
+}
+
+/* The second panel may be the last, partial one (`cols` < 16 of its columns written): its
+   missing columns are packed as zeros, so reading it whole is safe. */
 static void wide8(const float* A, long lda, const float* P, const float* Q, long K, float* C,
-                  long ldc, int add) {
+                  long ldc, long cols, int add) {
   v16 c[WIDE_MR], d[WIDE_MR];
   for (int r = 0; r < WIDE_MR; r++) { c[r] = (v16){0}; d[r] = (v16){0}; }
   for (long k = 0; k < K; k++) {
@@ -89,15 +102,15 @@ static void wide8(const float* A, long lda, const float* P, const float* Q, long
   }
   for (int r = 0; r < WIDE_MR; r++) {
     float* o = C + r * ldc;
-    if (add) { c[r] += ld16(o); d[r] += ld16(o + NR); }
-    st16(o, c[r]); st16(o + NR, d[r]);
+    put16(o, c[r], NR, add);
+    put16(o + NR, d[r], cols, add);
   }
 }
 
 /* A lone full panel (a thread's odd one, or its only one where many threads share few
    panels): 8 rows of one register each, 2.5 ms for the chain above against 3.5. */
 static void wide8_one(const float* A, long lda, const float* P, long K, float* C, long ldc,
-                      int add) {
+                      long cols, int add) {
   v16 c[WIDE_MR];
   for (int r = 0; r < WIDE_MR; r++) c[r] = (v16){0};
   for (long k = 0; k < K; k++) {
@@ -105,11 +118,7 @@ static void wide8_one(const float* A, long lda, const float* P, long K, float* C
     _Pragma("GCC unroll 8")
     for (int r = 0; r < WIDE_MR; r++) c[r] += A[r * lda + k] * b;
   }
-  for (int r = 0; r < WIDE_MR; r++) {
-    float* o = C + r * ldc;
-    if (add) c[r] += ld16(o);
-    st16(o, c[r]);
-  }
+  for (int r = 0; r < WIDE_MR; r++) put16(C + r * ldc, c[r], cols, add);
 }
 #endif
 
@@ -127,22 +136,23 @@ static void chain_product_from(long k0, const float* A0, long lda, const float* 
     long cols = N - p * NR < NR ? N - p * NR : NR;
     float* c = C + p * NR;
 #ifdef __AVX512F__
-    if (p + 1 < p1 && N - (p + 1) * NR >= NR) {  /* two full panels */
+    if (p + 1 < p1) {  /* two panels, the second perhaps the last, partial one */
+      long cols2 = N - (p + 1) * NR < NR ? N - (p + 1) * NR : NR;
       long i = 0;
       for (; i + WIDE_MR <= M; i += WIDE_MR)
-        wide8(A + i * lda, lda, P, P + K0 * NR, K, c + i * ldc, ldc, add);
+        wide8(A + i * lda, lda, P, P + K0 * NR, K, c + i * ldc, ldc, cols2, add);
       if (i < M) {
         panel_product(A + i * lda, lda, P, K, c + i * ldc, ldc, M - i, NR, add);
-        panel_product(A + i * lda, lda, P + K0 * NR, K, c + NR + i * ldc, ldc, M - i, NR, add);
+        panel_product(A + i * lda, lda, P + K0 * NR, K, c + NR + i * ldc, ldc, M - i, cols2, add);
       }
       p++;
       continue;
     }
-    if (cols == NR && M >= WIDE_MR) {
+    if (M >= WIDE_MR) {
       long i = 0;
       for (; i + WIDE_MR <= M; i += WIDE_MR)
-        wide8_one(A + i * lda, lda, P, K, c + i * ldc, ldc, add);
-      if (i < M) panel_product(A + i * lda, lda, P, K, c + i * ldc, ldc, M - i, NR, add);
+        wide8_one(A + i * lda, lda, P, K, c + i * ldc, ldc, cols, add);
+      if (i < M) panel_product(A + i * lda, lda, P, K, c + i * ldc, ldc, M - i, cols, add);
       continue;
     }
 #endif

@@ -9,7 +9,8 @@ A pass of the scratch RNN runs two chains of T dependent steps with one weight (
 two of the same kind, with W_h = [W_ho | W_hi | W_hf | W_hc] and its gates' element-wise work
 between products (d2l §9.2). `forward`/`backward` and `lstm_forward`/
 `lstm_backward` run each chain in one call to the C loops' library: the weight laid out once
-(`pack`), torch's threads kept in one parallel region for all T steps. Whether that is faster
+(`pack`; the RNN's chains pack theirs in C, their threads sharing the work), torch's threads
+kept in one parallel region for all T steps. Whether that is faster
 than torch's own loop (a matmul and element-wise kernels a step, prepacked or plain) is a
 property of the CPU, so the first training pass of each loop shape measures both
 (`step_matmul.measured_choice`) and the faster runs for the rest of the process; a resumed run
@@ -45,6 +46,10 @@ def pack(*blocks: torch.Tensor) -> torch.Tensor:
         out[:, row : row + W.shape[0]] = W.unflatten(1, (P, PANEL)).transpose(0, 1)
         row += W.shape[0]
     return out
+
+
+def _panels(columns: int) -> int:
+    return -(-columns // PANEL)
 
 
 def library(W_hh: torch.Tensor, steps: int):
@@ -92,9 +97,13 @@ def forward(
         if logits is None:
             raise ValueError("the logits' buffer must be given with W_hq")
         _rows((B, T, V), logits)
+    # The C code packs the weights into these panels itself, its threads sharing the work.
     # Names keep every buffer alive across the call.
-    W, W_q = pack(W_hh), None if W_hq is None else pack(W_hq)
-    pointers = (S, W, ids, table, W_q, None if W_q is None else logits)
+    W_hh = W_hh.contiguous()
+    W, W_q = S.new_empty(_panels(n), n, PANEL), None
+    if W_hq is not None:
+        W_hq, W_q = W_hq.contiguous(), S.new_empty(_panels(V), n, PANEL)
+    pointers = (S, W_hh, W, ids, table, W_hq, W_q, None if W_q is None else logits)
     lib.rnn_chain_forward(
         *(None if x is None else x.data_ptr() for x in pointers), T, B, n, V,
         threads or thread_count(),
@@ -127,7 +136,9 @@ def backward(
     _rows((T, B, n), H, *([] if E is None else [E]))
     # The chain writes G into each row's first h entries: the first block must be W_hhᵀ (h, h),
     # or rows of K < h would be written past their ends.
-    _weight(W[0] if W else torch.empty(0), (n, n))
+    if not 1 <= len(W) <= 2:
+        raise ValueError("the weight must be given as W_hhᵀ, or W_hhᵀ and W_hqᵀ")
+    _weight(W[0], (n, n))
     for block in W[1:]:
         _weight(block, (block.shape[0], n))
     if sum(block.shape[0] for block in W) != K:
@@ -135,8 +146,10 @@ def backward(
     if db_h is not None:
         _rows((n,), db_h)
     ids = _ids(X, T, B, *([] if dW_xh is None else [(dW_xh, n)]))
-    packed = pack(*W)
-    pointers = (Z, E, H, packed, ids, dW_xh, db_h)
+    # The C code packs [W_hhᵀ; W_hqᵀ] into these panels from W_hh and W_hq, row-major.
+    rows = [block.T.contiguous() for block in W]
+    packed = Z.new_empty(_panels(n), K, PANEL)
+    pointers = (Z, E, H, rows[0], rows[1] if len(rows) > 1 else None, packed, ids, dW_xh, db_h)
     lib.rnn_chain_backward(
         *(None if x is None else x.data_ptr() for x in pointers), T, B, n, K,
         threads or thread_count(),
