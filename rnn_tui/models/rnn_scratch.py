@@ -163,9 +163,11 @@ class ChainedRNN(torch.autograd.Function):
         dW_xh, db_h = W_hh.new_zeros(ctx.vocab_size, n), W_hh.new_zeros(n)
         recurrent_chain.backward(ctx.lib, Z, S[1:], (W_hh.T, W_hq.T), X, dW_xh, db_h, E)
         # Two products, not one sliced: each gradient comes out contiguous, as autograd keeps
-        # it without a copy (hidden 512: 2.33 against 2.63 ms with the slices' copies).
-        states, rows = S.view(-1, n).T, Z.view(-1, n + V)
-        dW_hh, dW_hq = states @ rows[:, :n], states @ rows[:, n:]
+        # it without a copy (hidden 512: 2.33 against 2.63 ms with the slices' copies). The
+        # thin one, V columns, as its transpose: 0.23 against 0.37 ms, the copy included.
+        states, rows = S.view(-1, n), Z.view(-1, n + V)
+        dW_hh = states.T @ rows[:, :n]
+        dW_hq = (rows[:, n:].T @ states).T.contiguous()
         dH0 = Z[0, :, :n] @ W_hh.T if ctx.needs_input_grad[1] else None
         db_q = None if dO is None else dO.sum((0, 1))
         return None, dH0, dW_hh, dW_xh, db_h, dW_hq, db_q, None
