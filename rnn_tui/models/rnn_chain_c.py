@@ -32,12 +32,16 @@ static void pack_panels_t(const float* W1, long ld1, long K1, const float* W2, l
   for (long p = p0; p < p1; p++) {
     long cols = N - p * NR < NR ? N - p * NR : NR;
     float* o = P + p * K * NR;
+    if (cols < NR)
+      for (long k = 0; k < K; k++)
+        for (long j = cols; j < NR; j++) o[k * NR + j] = 0.0f;
     for (long k0 = 0; k0 < K; k0 += NR) {
-      long k1 = k0 + NR < K ? k0 + NR : K;
-      for (long j = 0; j < NR; j++) {
-        long row = p * NR + j;
-        for (long k = k0; k < k1; k++)
-          o[k * NR + j] = j >= cols ? 0.0f : k < K1 ? W1[row * ld1 + k] : W2[row * ld2 + k - K1];
+      long k1 = k0 + NR < K ? k0 + NR : K, split = k1 < K1 ? k1 : K1;
+      for (long j = 0; j < cols; j++) {
+        const float* w1 = W1 + (p * NR + j) * ld1;
+        const float* w2 = W2 ? W2 + (p * NR + j) * ld2 - K1 : w1;
+        for (long k = k0; k < split; k++) o[k * NR + j] = w1[k];
+        for (long k = split > k0 ? split : k0; k < k1; k++) o[k * NR + j] = w2[k];
       }
     }
   }
