@@ -283,7 +283,7 @@ def test_a_tampered_chain_choice_is_one_line():
 @settings(max_examples=40, deadline=None)
 @given(
     T=st.integers(1, 5),
-    B=st.integers(1, 13),
+    B=st.integers(1, 30),
     n=st.integers(1, 40),
     V=st.integers(1, 6),
     threads=st.integers(1, 3),
@@ -292,9 +292,12 @@ def test_a_tampered_chain_choice_is_one_line():
 @example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # BPTT adds into two full panels (AVX-512)
 @example(T=2, B=9, n=64, V=2, threads=2, seed=2)
 @example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
+@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 8 and 12 a thread
+@example(T=2, B=24, n=20, V=2, threads=3, seed=5)
 def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
     """Forward (gates, C_t, tanh C_t, H_t) and BPTT (∂L/∂ pre-activations, ∂L/∂H_0, ∂L/∂C_0)
-    against the equations with torch's autograd, for any batch, width and thread count."""
+    against the equations with torch's autograd, for any batch, width and thread count, the
+    batch split by rows or by columns."""
     lib = fused_steps.load().lib
     assert lib is not None
     gen = torch.Generator().manual_seed(seed)
@@ -360,7 +363,7 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
 @settings(max_examples=40, deadline=None)
 @given(
     T=st.integers(1, 5),
-    B=st.integers(1, 13),
+    B=st.integers(1, 30),
     n=st.integers(1, 40),
     V=st.integers(1, 6),
     threads=st.integers(1, 3),
@@ -369,9 +372,12 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
 @example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # two full panels at once (AVX-512)
 @example(T=2, B=9, n=64, V=2, threads=2, seed=2)
 @example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
+@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 8 and 12 a thread
+@example(T=2, B=24, n=20, V=2, threads=3, seed=5)
 def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
     """Forward (σ of the gates, R ⊙ H, H̃, H_t) and BPTT (∂L/∂ pre-activations and ∂L/∂H_0)
-    against the equations with torch's autograd, for any batch, width and thread count."""
+    against the equations with torch's autograd, for any batch, width and thread count, the
+    batch split by rows or by columns."""
     lib = fused_steps.load().lib
     assert lib is not None
     gen = torch.Generator().manual_seed(seed)
@@ -502,14 +508,15 @@ def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, m
             "for (long j = j0; j < j1; j++) { db[j] += row[j]; dx[j] += row[j]; }",
             "for (long j = j0; j < j1; j++) { db[j] += row[j]; }",
         ),
-        ("long M = r1 - r0;", "long M = r1 - r0 > 8 ? 8 : r1 - r0;"),
+        ("long M = r1 - r0;\n  float* O", "long M = r1 - r0 > 8 ? 8 : r1 - r0;\n  float* O"),
+        ("j0 = 0; j1 = (n); }", "j0 = 0; j1 = (n) / 2; }"),
     ],
-    ids=["BPTT's sums", "a thread's last rows"],
+    ids=["BPTT's sums", "a thread's last rows", "the LSTM's and GRU's columns"],
 )
 def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
     """The load check reaches the chains' split by rows (a batch of 8 rows a thread or more):
-    a build that drops ∂L/∂W_xh there, or leaves a thread's rows past its first tile out,
-    runs torch's loops instead."""
+    a build that drops ∂L/∂W_xh there, leaves a thread's rows past its first tile out, or
+    half the LSTM's and GRU's columns, runs torch's loops instead."""
     assert fused_steps.SOURCE.count(right) == 1
     monkeypatch.setattr(fused_steps, "SOURCE", fused_steps.SOURCE.replace(right, wrong))
     monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))

@@ -10,18 +10,19 @@ same weight and one element-wise pass (d2l §8.5, §8.7):
 In torch each step is a matmul call that lays W out for its kernel again and wakes the thread
 pool, then a tanh or a multiplication: at batch 32 and hidden 512 the product is 32 × 512 by
 512 × 512, too small for MKL's threading to pay. Here the whole chain is one call: its threads
-stay in one OpenMP parallel region for all T steps, first packing W once into panels of 16
-columns that panel_product_c.py's tiles multiply (each thread a share), then running the
-steps. A batch of 8 rows a thread or more is split by rows: a row's chain reads only its own
-row of the step before, so those threads never meet again, and BPTT's sums ∂L/∂b_h and
-∂L/∂W_xh follow the chain, each thread over its own columns. A smaller batch is split by
+stay in one OpenMP parallel region for all T steps, W laid out once in panels of 16 columns
+that panel_product_c.py's tiles multiply (by `recurrent_chain.pack`, or for the RNN by the
+chain's own threads, each a share, rnn_chain_c.py). A batch of 8 rows a thread or more is
+split by rows: a row's chain reads only its own row of the step before, so those threads never
+meet again, and BPTT's sums ∂L/∂b_h and ∂L/∂W_xh follow the chain, each thread over its own
+columns. A smaller batch is split by
 columns, the threads meeting at a barrier after each step, and each adds the input term (a row
 of W_xh + b_h for a one-hot X_t) and applies tanh, or applies 1 − H_t² and sums ∂L/∂b_h and
 ∂L/∂W_xh, on its columns as it finishes them. The output layer's gradient enters BPTT's product
-as V more rows of the weight. The scratch LSTM's loops (d2l §9.2) are split by columns: each
-thread owns a range of hidden units, their columns in all four gate blocks, so its element-wise
-work (gates, C_t, H_t; their BPTT) reads only what its own products wrote, and the threads meet
-once a step.
+as V more rows of the weight. The scratch LSTM's and GRU's loops (d2l §9.1, §9.2) are split the
+same way, by rows where the batch allows; split by columns, each thread owns a range of hidden
+units, their columns in all gate blocks, so its element-wise work (gates, C_t, H_t; their BPTT)
+reads only what its own products wrote, and the threads meet once or twice a step.
 Built with -fopenmp, the library shares the OpenMP runtime torch has loaded (the same libgomp),
 so its threads are torch's own and do not compete with them; built without OpenMP, the chain
 runs on one thread, and the measured choice (`recurrent_chain`) keeps torch where that is slower.
@@ -74,26 +75,45 @@ static void chain_parallel(chain_work work, const void* arg, long panels, long t
   if (r0 > (B)) r0 = (B);                                                         \
   if (r1 > (B)) r1 = (B);
 
+/* A thread's share of a chain: by rows (a batch of 8 rows a thread or more), its rows and every
+   panel and column, and the threads never meet, since a row's chain reads only its own rows;
+   else every row and its panels and columns [j0, j1), and the threads meet (`meet`) where a
+   step reads what another thread wrote. */
+#define SHARE(by_rows, B, n, id, active)                                          \
+  SPLIT(n, id, active)                                                            \
+  ROWS(B, id, active)                                                             \
+  if (by_rows) { p0 = 0; p1 = panels; j0 = 0; j1 = (n); } else { r0 = 0; r1 = (B); } \
+  int meet = !(by_rows);                                                          \
+  long M = r1 - r0;
+
+/* Whether a chain over B rows on `threads` threads is split by rows, and its units of work. */
+static int chain_by_rows(long B, long threads) { return B >= 8 * threads; }
+static long chain_units(int by_rows, long B, long n) {
+  return by_rows ? (B + 7) / 8 : (n + NR - 1) / NR;
+}
+
 typedef struct {
   float* gates; float* Hs; float* Cs; float* tc; const float* W; const long* X; const float* U;
   float* dH; float* dC; float* dA;
   long T, B, n;
+  int by_rows;
 } Lstm;
 
 #define SIGF(x) (1.0f / (1.0f + expf(-(x))))
 
-/* Each thread owns hidden units [j0, j1): their columns in all four gate blocks, so that a
-   step's element-wise work reads only what the thread's own products wrote. */
+/* Each thread owns rows (SHARE), or hidden units [j0, j1): their columns in all four gate
+   blocks, so that a step's element-wise work reads only what the thread's own products wrote. */
 static void lstm_forward_work(const void* arg, int id, int active) {
   const Lstm* c = arg;
   long n = c->n, B = c->B, n4 = 4 * n;
-  SPLIT(n, id, active)
+  SHARE(c->by_rows, B, n, id, active)
   long wblock = panels * n * NR;
   for (long t = 0; t < c->T; t++) {
     float* g = c->gates + t * B * n4;
     for (int k = 0; k < 4; k++)
-      chain_product(c->Hs + t * B * n, n, c->W + k * wblock, g + k * n, n4, B, n, n, p0, p1, 0);
-    for (long b = 0; b < B; b++) {
+      chain_product(c->Hs + (t * B + r0) * n, n, c->W + k * wblock, g + r0 * n4 + k * n, n4, M,
+                    n, n, p0, p1, 0);
+    for (long b = r0; b < r1; b++) {
       float* a = g + b * n4;
       const float* u = c->U + c->X[t * B + b] * n4;
       const float* cp = c->Cs + (t * B + b) * n;
@@ -112,22 +132,22 @@ static void lstm_forward_work(const void* arg, int id, int active) {
         h[j] = o * tj;
       }
     }
-    chain_barrier(active);
+    if (meet) chain_barrier(active);
   }
 }
 
 static void lstm_backward_work(const void* arg, int id, int active) {
   const Lstm* c = arg;
   long n = c->n, B = c->B, n4 = 4 * n;
-  SPLIT(n, id, active)
+  SHARE(c->by_rows, B, n, id, active)
   for (long t = c->T - 1; t >= 0; t--) {
     const float* g = c->gates + t * B * n4;
     float* da = c->dA + t * B * n4;
-    for (long b = 0; b < B; b++)
+    for (long b = r0; b < r1; b++)
       lstm_bwd_row(c->dH + ((t + 1) * B + b) * n, g + b * n4, c->Cs + (t * B + b) * n,
                    c->tc + (t * B + b) * n, c->dC + b * n, da + b * n4, n, j0, j1);
-    chain_barrier(active);  /* dA_t whole: each product below reads all of its columns */
-    chain_product(da, n4, c->W, c->dH + t * B * n, n, B, n4, n, p0, p1, 1);
+    if (meet) chain_barrier(active);  /* dA_t whole: each product below reads all of it */
+    chain_product(da + r0 * n4, n4, c->W, c->dH + (t * B + r0) * n, n, M, n4, n, p0, p1, 1);
   }
 }
 
@@ -137,8 +157,8 @@ static void lstm_backward_work(const void* arg, int id, int active) {
    panels; U (V, 4n) = W_x + b; X (T, B) ids in [0, V). */
 void lstm_chain_forward(float* gates, float* Hs, float* Cs, float* tc, const float* W,
                         const long* X, const float* U, long T, long B, long n, long threads) {
-  Lstm c = {gates, Hs, Cs, tc, W, X, U, 0, 0, 0, T, B, n};
-  chain_parallel(lstm_forward_work, &c, (n + NR - 1) / NR, threads);
+  Lstm c = {gates, Hs, Cs, tc, W, X, U, 0, 0, 0, T, B, n, chain_by_rows(B, threads)};
+  chain_parallel(lstm_forward_work, &c, chain_units(c.by_rows, B, n), threads);
 }
 
 /* Its BPTT: for t = T-1..0, dA_t from dH_{t+1} (dH (T + 1, B, n): the outputs' gradients,
@@ -146,8 +166,9 @@ void lstm_chain_forward(float* gates, float* Hs, float* Cs, float* tc, const flo
    dH_t += dA_t W with W = W_hᵀ (4n x n) packed. */
 void lstm_chain_backward(float* dH, float* dC, float* dA, const float* gates, const float* Cs,
                          const float* tc, const float* W, long T, long B, long n, long threads) {
-  Lstm c = {(float*)gates, 0, (float*)Cs, (float*)tc, W, 0, 0, dH, dC, dA, T, B, n};
-  chain_parallel(lstm_backward_work, &c, (n + NR - 1) / NR, threads);
+  Lstm c = {(float*)gates, 0, (float*)Cs, (float*)tc, W, 0, 0, dH, dC, dA, T, B, n,
+            chain_by_rows(B, threads)};
+  chain_parallel(lstm_backward_work, &c, chain_units(c.by_rows, B, n), threads);
 }
 
 typedef struct {
@@ -155,14 +176,16 @@ typedef struct {
   const long* X; const float* Uzr; const float* Uh;
   float* dH; float* dA; float* dB; float* dRH;
   long T, B, n;
+  int by_rows;
 } Gru;
 
 /* The GRU (d2l §9.1), each thread owning a range of hidden units: their columns of Z and R
-   and of H̃. Two meetings a step: R ⊙ H_{t-1} whole before its product, H_t whole after. */
+   and of H̃, meeting twice a step: R ⊙ H_{t-1} whole before its product, H_t whole after;
+   or each thread its rows (SHARE), the threads never meeting. */
 static void gru_forward_work(const void* arg, int id, int active) {
   const Gru* c = arg;
   long n = c->n, B = c->B, n2 = 2 * n;
-  SPLIT(n, id, active)
+  SHARE(c->by_rows, B, n, id, active)
   long wblock = panels * n * NR;
   for (long t = 0; t < c->T; t++) {
     float* zr = c->ZR + t * B * n2;
@@ -170,8 +193,9 @@ static void gru_forward_work(const void* arg, int id, int active) {
     float* h = c->cand + t * B * n;
     const float* H = c->Hs + t * B * n;
     for (int k = 0; k < 2; k++)
-      chain_product(H, n, c->Wzr + k * wblock, zr + k * n, n2, B, n, n, p0, p1, 0);
-    for (long b = 0; b < B; b++) {
+      chain_product(H + r0 * n, n, c->Wzr + k * wblock, zr + r0 * n2 + k * n, n2, M, n, n, p0,
+                    p1, 0);
+    for (long b = r0; b < r1; b++) {
       float* g = zr + b * n2; const float* u = c->Uzr + c->X[t * B + b] * n2;
       const float* hb = H + b * n; float* o = rh + b * n;
       #pragma omp simd
@@ -181,9 +205,9 @@ static void gru_forward_work(const void* arg, int id, int active) {
         o[j] = r * hb[j];
       }
     }
-    chain_barrier(active);
-    chain_product(rh, n, c->Wh, h, n, B, n, n, p0, p1, 0);
-    for (long b = 0; b < B; b++) {
+    if (meet) chain_barrier(active);
+    chain_product(rh + r0 * n, n, c->Wh, h + r0 * n, n, M, n, n, p0, p1, 0);
+    for (long b = r0; b < r1; b++) {
       float* cr = h + b * n; const float* u = c->Uh + c->X[t * B + b] * n;
       const float* hb = H + b * n; const float* z = zr + b * n2;
       float* o = c->Hs + ((t + 1) * B + b) * n;
@@ -194,7 +218,7 @@ static void gru_forward_work(const void* arg, int id, int active) {
         o[j] = v + z[j] * (hb[j] - v);
       }
     }
-    chain_barrier(active);
+    if (meet) chain_barrier(active);
   }
 }
 
@@ -204,7 +228,7 @@ static void gru_forward_work(const void* arg, int id, int active) {
 static void gru_backward_work(const void* arg, int id, int active) {
   const Gru* c = arg;
   long n = c->n, B = c->B, n2 = 2 * n;
-  SPLIT(n, id, active)
+  SHARE(c->by_rows, B, n, id, active)
   for (long t = c->T - 1; t >= 0; t--) {
     const float* zr = c->ZR + t * B * n2;
     const float* cand = c->cand + t * B * n;
@@ -213,16 +237,16 @@ static void gru_backward_work(const void* arg, int id, int active) {
     float* prev = c->dH + t * B * n;
     float* da = c->dA + t * B * n2;
     float* db = c->dB + t * B * n;
-    for (long b = 0; b < B; b++)
+    for (long b = r0; b < r1; b++)
       gru_bwd_a_row(dh + b * n, zr + b * n2, cand + b * n, Hp + b * n, db + b * n, da + b * n2,
                     j0, j1);
-    chain_barrier(active);
-    chain_product(db, n, c->Wh, c->dRH, n, B, n, n, p0, p1, 0);
-    for (long b = 0; b < B; b++)
+    if (meet) chain_barrier(active);
+    chain_product(db + r0 * n, n, c->Wh, c->dRH + r0 * n, n, M, n, n, p0, p1, 0);
+    for (long b = r0; b < r1; b++)
       gru_bwd_b_row(c->dRH + b * n, zr + b * n2, Hp + b * n, dh + b * n, prev + b * n,
                     da + b * n2 + n, n, j0, j1);
-    chain_barrier(active);
-    chain_product(da, n2, c->Wzr, prev, n, B, n2, n, p0, p1, 1);
+    if (meet) chain_barrier(active);
+    chain_product(da + r0 * n2, n2, c->Wzr, prev + r0 * n, n, M, n2, n, p0, p1, 1);
   }
 }
 
@@ -232,8 +256,8 @@ static void gru_backward_work(const void* arg, int id, int active) {
 void gru_chain_forward(float* ZR, float* cand, float* RH, float* Hs, const float* Wzr,
                        const float* Wh, const long* X, const float* Uzr, const float* Uh, long T,
                        long B, long n, long threads) {
-  Gru c = {ZR, cand, RH, Hs, Wzr, Wh, X, Uzr, Uh, 0, 0, 0, 0, T, B, n};
-  chain_parallel(gru_forward_work, &c, (n + NR - 1) / NR, threads);
+  Gru c = {ZR, cand, RH, Hs, Wzr, Wh, X, Uzr, Uh, 0, 0, 0, 0, T, B, n, chain_by_rows(B, threads)};
+  chain_parallel(gru_forward_work, &c, chain_units(c.by_rows, B, n), threads);
 }
 
 /* Its BPTT: dH (T + 1, B, n) with the outputs' gradients in rows 1..T and zeros in row 0;
@@ -242,8 +266,9 @@ void gru_chain_forward(float* ZR, float* cand, float* RH, float* Hs, const float
 void gru_chain_backward(float* dH, float* dA, float* dB, float* dRH, const float* ZR,
                         const float* cand, const float* Hs, const float* Wzr, const float* Wh,
                         long T, long B, long n, long threads) {
-  Gru c = {(float*)ZR, (float*)cand, 0, (float*)Hs, Wzr, Wh, 0, 0, 0, dH, dA, dB, dRH, T, B, n};
-  chain_parallel(gru_backward_work, &c, (n + NR - 1) / NR, threads);
+  Gru c = {(float*)ZR, (float*)cand, 0, (float*)Hs, Wzr, Wh, 0, 0, 0, dH, dA, dB, dRH, T, B, n,
+           chain_by_rows(B, threads)};
+  chain_parallel(gru_backward_work, &c, chain_units(c.by_rows, B, n), threads);
 }
 
 /* The threads a chain can use: OpenMP's, or 1 where the library was built without it. */
