@@ -94,6 +94,31 @@ def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads
     torch.testing.assert_close(d_b, G.sum((0, 1)), rtol=1e-5, atol=1e-4)
 
 
+@needs_cc
+@pytest.mark.parametrize(("T", "B", "n", "V", "threads"), [(3, 20, 40, 5, 2), (2, 40, 33, 3, 3)])
+def test_bptts_sums_split_by_rows_as_they_go_or_after(T, B, n, V, threads):
+    """With the batch split by rows, ∂L/∂W_xh and ∂L/∂b_h summed by each thread as it goes (a
+    character vocabulary's, by default) or after the chain (a word vocabulary's, past
+    MAX_SUMS): both are the index-add and the sum of G."""
+    lib = fused_steps.load().lib
+    gen = torch.Generator().manual_seed(0)
+    W, W_q = torch.randn(n, n, generator=gen) / n**0.5, torch.randn(n, V, generator=gen)
+    X, H = torch.randint(0, V, (T, B), generator=gen), torch.rand(T, B, n, generator=gen)
+    dO = torch.randn(T, B, V, generator=gen)
+    got = {}
+    for own_sums in (True, False, None):
+        Z = torch.zeros(T + 1, B, n + V)
+        Z[1:, :, n:] = dO
+        d_table, d_b = torch.zeros(V, n), torch.zeros(n)
+        recurrent_chain.backward(lib, Z, H, (W.T, W_q.T), X, d_table, d_b, None, threads, own_sums)
+        G = Z[:T, :, :n]
+        want = torch.zeros(V, n).index_add_(0, X.reshape(-1), G.reshape(-1, n))
+        torch.testing.assert_close(d_table, want, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(d_b, G.sum((0, 1)), rtol=1e-5, atol=1e-5)
+        got[own_sums] = G.clone()
+    torch.testing.assert_close(got[True], got[False], rtol=0, atol=0)  # G itself is the same
+
+
 def test_the_chain_refuses_what_it_cannot_read_safely(lib):
     S, W = torch.zeros(3, 2, 4), torch.eye(4)
     with pytest.raises(IndexError, match="token id out of range for a vocabulary of 5"):
@@ -509,9 +534,15 @@ def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, m
             "for (long j = j0; j < j1; j++) { db[j] += row[j]; }",
         ),
         ("long M = r1 - r0;\n  float* O", "long M = r1 - r0 > 8 ? 8 : r1 - r0;\n  float* O"),
+        ("            sx[j] += g;\n", "\n"),
         ("j0 = 0; j1 = (n); }", "j0 = 0; j1 = (n) / 2; }"),
     ],
-    ids=["BPTT's sums", "a thread's last rows", "the LSTM's and GRU's columns"],
+    ids=[
+        "BPTT's sums after",
+        "BPTT's sums as it goes",
+        "a thread's last rows",
+        "the LSTM's and GRU's columns",
+    ],
 )
 def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
     """The load check reaches the chains' split by rows (a batch of 8 rows a thread or more):

@@ -99,13 +99,17 @@ def chain_agrees(lib) -> bool:
         logits = b_q.expand(b, T, V).clone(memory_format=torch.contiguous_format)
         recurrent_chain.forward(lib, S, W, X, table.detach(), W_q, logits, threads)
         ok &= _close(logits, (outputs.detach() + b_q).transpose(0, 1))
-        Z, d_table, d_sum = torch.zeros(T + 1, b, n + V), torch.zeros(V, n), torch.zeros(n)
+        Z = torch.zeros(T + 1, b, n + V)
         Z[1:, :, n:] = dO
         H = S[1:].contiguous()
-        recurrent_chain.backward(lib, Z, H, (W.T, W_q.T), X, d_table, d_sum, E, threads)
         G = torch.stack([a.grad for a in pre])
-        ok &= _close(H, Hs.detach()) and _close(Z[:T, :, :n], G)
-        ok &= _close(d_table, table.grad) and _close(d_sum, G.sum((0, 1)))
+        for own_sums in (True, False):  # BPTT's sums as it goes, or after (split by rows)
+            Z[:, :, :n], d_table, d_sum = 0, torch.zeros(V, n), torch.zeros(n)
+            recurrent_chain.backward(
+                lib, Z, H, (W.T, W_q.T), X, d_table, d_sum, E, threads, own_sums
+            )
+            ok &= _close(H, Hs.detach()) and _close(Z[:T, :, :n], G)
+            ok &= _close(d_table, table.grad) and _close(d_sum, G.sum((0, 1)))
     ok &= _lstm_agrees(lib, gen) and _gru_agrees(lib, gen)
     # A NaN stays a NaN.
     S = torch.zeros(3, 6, 16)

@@ -72,7 +72,7 @@ SIGNATURES = {
     "lstm_fwd": (5, 2),
     "lstm_bwd": (6, 2),
     "rnn_chain_forward": (8, 5),
-    "rnn_chain_backward": (9, 5),
+    "rnn_chain_backward": (10, 6),
     "lstm_chain_forward": (7, 4),
     "lstm_chain_backward": (7, 4),
     "gru_chain_forward": (9, 4),

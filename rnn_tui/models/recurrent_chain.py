@@ -29,6 +29,9 @@ from rnn_tui.models import fused_steps
 from rnn_tui.models.step_matmul import MIN_USES, MIN_WEIGHTS, Verdict
 
 PANEL = 16  # columns a panel, as panel_product_c's NR
+# BPTT's per-thread sums of ∂L/∂W_xh (rnn_chain_c.py) up to this many floats in all (4 MiB):
+# a character vocabulary's, not a word vocabulary's, which is summed after the chain instead.
+MAX_SUMS = 1 << 20
 
 
 def pack(*blocks: torch.Tensor) -> torch.Tensor:
@@ -120,6 +123,7 @@ def backward(
     db_h: torch.Tensor | None = None,
     E: torch.Tensor | None = None,
     threads: int | None = None,
+    own_sums: bool | None = None,
 ) -> None:
     """BPTT with the output layer's gradient folded into each step's product. Z (T + 1, B, K),
     contiguous, K = h + V, holds Z_u = [G_{u+1}, ∂L/∂O_u]: on entry every row's last V entries
@@ -127,7 +131,9 @@ def backward(
     Z[u, :, :h] = G_{u+1} = (Z[u+1] W + E[u]) ⊙ (1 − H[u]²), with W = [W_hhᵀ; W_hqᵀ] (K, h),
     given as its row blocks (W_hhᵀ, W_hqᵀ), H the states H_1..H_T (T, B, h) and E their other
     gradients (T, B, h) or None.
-    Where given, dW_xh (V', h) gets each G row added to row X[u, b] and db_h (h) their sum."""
+    Where given, dW_xh (V', h) gets each G row added to row X[u, b] and db_h (h) their sum;
+    with the batch split by rows, into each thread's own sums as it goes where `own_sums`
+    (by default, where those fit in MAX_SUMS), else after the chain."""
     if Z.dim() != 3:
         raise ValueError("Z must be (T + 1, B, h + V)")
     T, B, K = Z.shape[0] - 1, Z.shape[1], Z.shape[2]
@@ -149,10 +155,28 @@ def backward(
     # The C code packs [W_hhᵀ; W_hqᵀ] into these panels from W_hh and W_hq, row-major.
     rows = [block.T.contiguous() for block in W]
     packed = Z.new_empty(_panels(n), K, PANEL)
-    pointers = (Z, E, H, rows[0], rows[1] if len(rows) > 1 else None, packed, ids, dW_xh, db_h)
+    threads = threads or thread_count()
+    vocab = 0 if dW_xh is None else dW_xh.shape[0]
+    sums = None  # each thread's own [∂L/∂b_h; ∂L/∂W_xh], where the batch is split by rows
+    summed = dW_xh is not None or db_h is not None
+    if own_sums is None:
+        own_sums = threads * (vocab + 1) * n <= MAX_SUMS
+    if summed and own_sums and B >= 8 * threads:
+        sums = Z.new_zeros(threads, vocab + 1, n)
+    pointers = (
+        Z,
+        E,
+        H,
+        rows[0],
+        rows[1] if len(rows) > 1 else None,
+        packed,
+        ids,
+        dW_xh,
+        db_h,
+        sums,
+    )
     lib.rnn_chain_backward(
-        *(None if x is None else x.data_ptr() for x in pointers), T, B, n, K,
-        threads or thread_count(),
+        *(None if x is None else x.data_ptr() for x in pointers), T, B, n, K, vocab, threads,
     )  # fmt: skip
 
 

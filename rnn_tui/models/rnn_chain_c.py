@@ -53,6 +53,9 @@ typedef struct {
   long T, B, n, K, V;
   /* The weights as given, row-major, and the buffers their panels are packed into. */
   const float* Wsrc; const float* Wqsrc; float* Wp; float* Wqp;
+  /* BPTT split by rows: each thread's own sums [∂L/∂b_h; ∂L/∂W_xh] ((Vx + 1) x n, zeros on
+     entry), or NULL to sum after the chain. */
+  float* sums; long Vx;
 } Rnn;
 
 /* Each thread packs its share of the panels; where `shared`, every thread reads all of them,
@@ -154,13 +157,17 @@ static void rnn_backward_work(const void* arg, int id, int active) {
   }
 }
 
-/* BPTT with the rows split as in rnn_forward_rows; ∂L/∂b_h and ∂L/∂W_xh are summed after the
-   chain, each thread over all rows for its own columns, so no two threads add into one place. */
+/* BPTT with the rows split as in rnn_forward_rows. ∂L/∂b_h and ∂L/∂W_xh: each thread sums its
+   own rows into its own buffer as it forms them, and after the chain adds all threads' buffers
+   for its own columns (0.3 ms less of a pass at hidden 512 than reading G again); where the
+   buffers would be large (a word vocabulary), each thread sums all rows for its own columns
+   after the chain. Either way no two threads add into one place. */
 static void rnn_backward_rows(const void* arg, int id, int active) {
   const Rnn* c = arg;
   long n = c->n, B = c->B, K = c->K, block = B * n, zblock = B * K;
   SPLIT(n, id, active)
   rnn_pack(c, 1, p0, p1, 0, 0, active, 1);
+  float* mine = c->sums ? c->sums + id * (c->Vx + 1) * n : 0;
   {
     ROWS(B, id, active)
     for (long u = c->T - 1; u >= 0 && r1 > r0; u--) {
@@ -171,13 +178,41 @@ static void rnn_backward_rows(const void* arg, int id, int active) {
         float* row = c->Y + u * zblock + b * K;
         const float* h = c->H + u * block + b * n;
         const float* e = c->E ? c->E + u * block + b * n : c->zero;
-        #pragma omp simd
-        for (long j = 0; j < n; j++) row[j] = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
+        if (mine) {
+          float* sb = mine;
+          float* sx = mine + n + c->X[u * B + b] * n;
+          #pragma omp simd
+          for (long j = 0; j < n; j++) {
+            float g = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
+            row[j] = g;
+            sb[j] += g;
+            sx[j] += g;
+          }
+        } else {
+          #pragma omp simd
+          for (long j = 0; j < n; j++) row[j] = (row[j] + e[j]) * (1.0f - h[j] * h[j]);
+        }
       }
     }
   }
   if (!c->db && !c->dtab) return;
   chain_barrier(active);
+  if (c->sums) {  /* each thread adds every thread's sums for its own columns */
+    for (int t = 0; t < active; t++) {
+      const float* sb = c->sums + t * (c->Vx + 1) * n;
+      if (c->db) {
+        #pragma omp simd
+        for (long j = j0; j < j1; j++) c->db[j] += sb[j];
+      }
+      for (long v = 0; c->dtab && v < c->Vx; v++) {
+        float* dx = c->dtab + v * n;
+        const float* sx = sb + n + v * n;
+        #pragma omp simd
+        for (long j = j0; j < j1; j++) dx[j] += sx[j];
+      }
+    }
+    return;
+  }
   for (long u = c->T - 1; u >= 0; u--)
     for (long b = 0; b < B; b++) {
       const float* row = c->Y + u * zblock + b * K;
@@ -207,14 +242,16 @@ void rnn_chain_forward(float* Y, const float* W, float* Wp, const long* X, const
    Z_u[:, :n] = (Z_{u+1} W + E_u) ⊙ (1 − H_u²), W = [W_hhᵀ; W_hqᵀ] (K x n), packed into Wp
    from W_hh (n x n) and W_hq (n x V), row-major, so that the product is G_{u+2} W_hhᵀ +
    O_{u+1}'s gradient through W_hq at once; E (T, B, n) the states' other gradients or NULL,
-   H = H_1..H_T. Where given, db (n) += each row and dtab (V, n) row X_u += it (X (T, B)
-   token ids). */
+   H = H_1..H_T. Where given, db (n) += each row and dtab (Vx, n) row X_u += it (X (T, B)
+   token ids); sums, where given, `threads` buffers of (Vx + 1) x n zeros for the split by
+   rows to sum into. */
 void rnn_chain_backward(float* Z, const float* E, const float* H, const float* Whh,
                         const float* Whq, float* Wp, const long* X, float* dtab, float* db,
-                        long T, long B, long n, long K, long threads) {
+                        float* sums, long T, long B, long n, long K, long Vx, long threads) {
   float spare[2 * n];  /* a zero row to read, and one to write (n floats: on the stack) */
   for (long j = 0; j < 2 * n; j++) spare[j] = 0.0f;
-  Rnn c = {Z, Wp, X, 0, E, H, dtab, db, spare, spare + n, 0, 0, T, B, n, K, 0, Whh, Whq, Wp, 0};
+  Rnn c = {Z, Wp, X, 0, E, H, dtab, db, spare, spare + n, 0, 0, T, B, n, K, 0, Whh, Whq, Wp, 0,
+           sums, Vx};
   if (B >= 8 * threads) chain_parallel(rnn_backward_rows, &c, (B + 7) / 8, threads);
   else chain_parallel(rnn_backward_work, &c, (n + NR - 1) / NR, threads);
 }
