@@ -42,7 +42,6 @@ from rnn_tui.models.loss_c import SOURCE as LOSS_SOURCE
 from rnn_tui.models.panel_product_c import SOURCE as PRODUCT_SOURCE
 from rnn_tui.models.rnn_chain_c import SOURCE as RNN_CHAIN_SOURCE
 from rnn_tui.models.steps_c import SOURCE as STEPS_SOURCE
-from rnn_tui.models.update_c import SOURCE as UPDATE_SOURCE
 from rnn_tui.quoting import bounded, quoted, visible
 
 NATIVE_ENV = "RNN_TUI_NATIVE"
@@ -59,9 +58,7 @@ WIDE_FLAG = "-mprefer-vector-width=512"
 OPENMP_FLAG = "-fopenmp"
 POSIX = os.name == "posix"
 
-SOURCE = (
-    STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE + UPDATE_SOURCE + LOSS_SOURCE
-)
+SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE + LOSS_SOURCE
 
 # Each function's pointer arguments, then its integer ones.
 SIGNATURES = {
@@ -214,13 +211,8 @@ def _declare(lib) -> None:
         function = getattr(lib, name)
         function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long] * integers
         function.restype = ctypes.c_long if name == "chain_threads" else None
-    # The update's loops (update_c.py) and cross-entropy's (loss_c.py) take floats and return
-    # doubles.
+    # Cross-entropy's loops (loss_c.py) take a float and return a double.
     pointer, long, real = ctypes.c_void_p, ctypes.c_long, ctypes.c_float
-    lib.update_sum_squares.argtypes = [pointer, pointer, long, long]
-    lib.update_sum_squares.restype = ctypes.c_double
-    lib.update_scale_step.argtypes = [pointer, pointer, pointer, long, real, real, long]
-    lib.update_scale_step.restype = None
     lib.ce_forward.argtypes = [pointer, pointer, pointer, long, long]
     lib.ce_forward.restype = ctypes.c_double
     lib.ce_backward.argtypes = [pointer, pointer, pointer, pointer, long, long, real]

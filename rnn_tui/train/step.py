@@ -38,7 +38,6 @@ from rnn_tui.train.clipping import grad_clipping
 from rnn_tui.train.compiled import compile_seconds, eager_parts, graph_breaks
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.options import COMPILE_MODES, GRAPH_MODES, PRECISIONS
-from rnn_tui.train.update import clip_and_step
 
 # Warm-up steps on a side stream before capture (the CUDA graphs recipe); their updates are
 # undone, so a graphed run trains on exactly the minibatches an eager one does.
@@ -218,7 +217,8 @@ class TrainStep:
             loss = self.task.batch_loss(self.forward_model, data, b, fresh=fresh)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
-        norm = clip_and_step(self.params, self.clip, self.optimizer)
+        norm = grad_clipping(self.params, self.clip)
+        self.optimizer.step()
         return _pair(loss, norm)
 
     def static_step(self) -> torch.Tensor:
