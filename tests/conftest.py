@@ -90,6 +90,23 @@ def _loops_without_timing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RNN_TUI_NATIVE", "on")
 
 
+@pytest.fixture
+def broken_loops(tmp_path, monkeypatch):
+    """Loads the C loops (models/fused_steps.py) built from their source with one piece, found
+    exactly once, replaced, into a fresh cache: what the load check makes of a wrong build."""
+    from rnn_tui.models import fused_steps
+
+    def load(right: str, wrong: str):
+        assert fused_steps.SOURCE.count(right) == 1
+        monkeypatch.setattr(fused_steps, "SOURCE", fused_steps.SOURCE.replace(right, wrong))
+        monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
+        monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
+        monkeypatch.setattr(fused_steps, "_loaded", [])
+        return fused_steps.load()
+
+    return load
+
+
 @pytest.fixture(autouse=True)
 def _denormals_back_on():
     """A trainer run in-process flushes denormals for the whole process (train.device); put

@@ -96,15 +96,10 @@ def test_torchs_kernels_run_where_the_loops_do_not_apply(monkeypatch):
     [("d[y[i]] -= scale;", ""), ("lse[i] = top + logf(sum);", "lse[i] = logf(sum);")],
     ids=["the gradient", "the shift"],
 )
-def test_loops_that_go_wrong_are_caught_at_load(right, wrong, tmp_path, monkeypatch):
+def test_loops_that_go_wrong_are_caught_at_load(right, wrong, broken_loops):
     """The load check runs the loss's loops against torch's: a build that forgets the target's
     term of the gradient, or the shift of the log-sum-exp, runs no C loops at all."""
-    assert fused_steps.SOURCE.count(right) == 1
-    monkeypatch.setattr(fused_steps, "SOURCE", fused_steps.SOURCE.replace(right, wrong))
-    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
-    monkeypatch.setattr(fused_steps, "_loaded", [])
-    loaded = fused_steps.load()
+    loaded = broken_loops(right, wrong)
     assert loaded.lib is None
     assert loaded.note.endswith("the C loops disagreed with torch's kernels here")
 

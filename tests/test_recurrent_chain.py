@@ -510,17 +510,11 @@ def _avx512() -> bool:
     ],
     ids=["two panels", "a lone panel", "a partial panel"],
 )
-def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
+def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, broken_loops):
     """The load check reaches the AVX-512 tiles (8 rows over two panels or one, full or the last,
     partial one, and their adding forms): a build whose tile drops what it adds to runs torch's
     loops instead."""
-    assert fused_steps.SOURCE.count(right) == 1
-    broken = fused_steps.SOURCE.replace(right, wrong)
-    monkeypatch.setattr(fused_steps, "SOURCE", broken)
-    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
-    monkeypatch.setattr(fused_steps, "_loaded", [])
-    loaded = fused_steps.load()
+    loaded = broken_loops(right, wrong)
     assert loaded.lib is None
     assert loaded.note.endswith("the C loops disagreed with torch's kernels here")
 
@@ -544,16 +538,11 @@ def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, tmp_path, m
         "the LSTM's and GRU's columns",
     ],
 )
-def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, tmp_path, monkeypatch):
+def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, broken_loops):
     """The load check reaches the chains' split by rows (a batch of 8 rows a thread or more):
     a build that drops ∂L/∂W_xh there, leaves a thread's rows past its first tile out, or
     half the LSTM's and GRU's columns, runs torch's loops instead."""
-    assert fused_steps.SOURCE.count(right) == 1
-    monkeypatch.setattr(fused_steps, "SOURCE", fused_steps.SOURCE.replace(right, wrong))
-    monkeypatch.setenv("RNN_TUI_CACHE", str(tmp_path / "cache"))
-    monkeypatch.setenv(fused_steps.NATIVE_ENV, "on")
-    monkeypatch.setattr(fused_steps, "_loaded", [])
-    loaded = fused_steps.load()
+    loaded = broken_loops(right, wrong)
     assert loaded.lib is None
     assert loaded.note.endswith("the C loops disagreed with torch's kernels here")
 
