@@ -34,12 +34,7 @@ from rnn_tui.data.decoding import vocabulary_changed
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngrams import NGRAM_NAMES, LaplaceNGramLM, best_order
 from rnn_tui.data.partition import batch_starts, min_batches
-from rnn_tui.data.prefix import (
-    corpus_prefix,
-    encode_prefix,
-    join_tokens,
-    tokenize_prefix,
-)
+from rnn_tui.data.prefix import corpus_prefix, encode_prefix, join_tokens, tokenize_prefix
 from rnn_tui.data.token_cache import cache_dir, load_token_array
 from rnn_tui.data.vocab import Vocab
 from rnn_tui.metrics.perplexity import best_text
