@@ -38,7 +38,6 @@ if TYPE_CHECKING:
     import ctypes
 
 from rnn_tui.models.chain_c import SOURCE as CHAIN_SOURCE
-from rnn_tui.models.loss_c import SOURCE as LOSS_SOURCE
 from rnn_tui.models.panel_product_c import SOURCE as PRODUCT_SOURCE
 from rnn_tui.models.rnn_chain_c import SOURCE as RNN_CHAIN_SOURCE
 from rnn_tui.models.steps_c import SOURCE as STEPS_SOURCE
@@ -58,7 +57,7 @@ WIDE_FLAG = "-mprefer-vector-width=512"
 OPENMP_FLAG = "-fopenmp"
 POSIX = os.name == "posix"
 
-SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE + LOSS_SOURCE
+SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE
 
 # Each function's pointer arguments, then its integer ones.
 SIGNATURES = {
@@ -211,12 +210,6 @@ def _declare(lib) -> None:
         function = getattr(lib, name)
         function.argtypes = [ctypes.c_void_p] * pointers + [ctypes.c_long] * integers
         function.restype = ctypes.c_long if name == "chain_threads" else None
-    # Cross-entropy's loops (loss_c.py) take a float and return a double.
-    pointer, long, real = ctypes.c_void_p, ctypes.c_long, ctypes.c_float
-    lib.ce_forward.argtypes = [pointer, pointer, pointer, long, long]
-    lib.ce_forward.restype = ctypes.c_double
-    lib.ce_backward.argtypes = [pointer, pointer, pointer, pointer, long, long, real]
-    lib.ce_backward.restype = None
 
 
 class BuildError(Exception):

@@ -41,7 +41,6 @@ from rnn_tui.metrics.perplexity import best_text
 from rnn_tui.models.base import detach_state, state_tensors
 from rnn_tui.models.names import MAX_VOCAB
 from rnn_tui.train.config import Config, ConfigError
-from rnn_tui.train.cross_entropy import cross_entropy
 from rnn_tui.train.options import OPTION
 from rnn_tui.train.preparing import progress_for
 from rnn_tui.train.progress import Progress
@@ -345,7 +344,7 @@ class LanguageModelTask:
             state = self._zero_state
         logits, self._state = model(X_all[b].long(), state)
         # The vocabulary size from the logits: `model` may be a DistributedDataParallel wrapper.
-        return cross_entropy(logits.reshape(-1, logits.shape[-1]), Y_all[b].long().reshape(-1))
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), Y_all[b].long().reshape(-1))
 
     # -- a CUDA graph's static step (train/step.py GraphTask): every minibatch has one shape -
 
