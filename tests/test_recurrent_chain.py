@@ -56,6 +56,8 @@ def lib():
 @example(T=2, B=8, n=70, V=3, threads=2, other=False, seed=2)
 @example(T=2, B=16, n=64, V=17, threads=2, other=True, seed=3)
 @example(T=2, B=20, n=40, V=3, threads=2, other=True, seed=4)
+@example(T=2, B=22, n=40, V=3, threads=2, other=False, seed=8)
+@example(T=2, B=40, n=20, V=3, threads=2, other=True, seed=9)
 @example(T=3, B=24, n=33, V=17, threads=3, other=False, seed=5)
 @example(T=2, B=16, n=20, V=30, threads=2, other=True, seed=6)
 @example(T=2, B=15, n=20, V=30, threads=2, other=False, seed=7)
@@ -318,7 +320,9 @@ def test_a_tampered_chain_choice_is_one_line():
 @example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # BPTT adds into two full panels (AVX-512)
 @example(T=2, B=9, n=64, V=2, threads=2, seed=2)
 @example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
-@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 8 and 12 a thread
+@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 10 and 10 a thread
+@example(T=2, B=24, n=20, V=2, threads=2, seed=6)  # rows split in whole tiles, 8 and 16
+@example(T=2, B=27, n=20, V=2, threads=3, seed=7)  # 9, 9 and 9 a thread
 @example(T=2, B=24, n=20, V=2, threads=3, seed=5)
 def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
     """Forward (gates, C_t, tanh C_t, H_t) and BPTT (∂L/∂ pre-activations, ∂L/∂H_0, ∂L/∂C_0)
@@ -398,7 +402,9 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
 @example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # two full panels at once (AVX-512)
 @example(T=2, B=9, n=64, V=2, threads=2, seed=2)
 @example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
-@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 8 and 12 a thread
+@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 10 and 10 a thread
+@example(T=2, B=24, n=20, V=2, threads=2, seed=6)  # rows split in whole tiles, 8 and 16
+@example(T=2, B=27, n=20, V=2, threads=3, seed=7)  # 9, 9 and 9 a thread
 @example(T=2, B=24, n=20, V=2, threads=3, seed=5)
 def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
     """Forward (σ of the gates, R ⊙ H, H̃, H_t) and BPTT (∂L/∂ pre-activations and ∂L/∂H_0)
@@ -531,12 +537,16 @@ def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, broken_loop
         ("long M = r1 - r0;\n  float* O", "long M = r1 - r0 > 8 ? 8 : r1 - r0;\n  float* O"),
         ("            sx[j] += g;\n", "\n"),
         ("j0 = 0; j1 = (n); }", "j0 = 0; j1 = (n) / 2; }"),
+        ("r1 = whole * ((id) + 1) + rest * ((id) + 1) / (active);", "r1 = whole * ((id) + 1);"),
+        ("r1 = 8 * (tiles * ((id) + 1) / (active));", "r1 = 8 * (tiles * (id) / (active)) + 8;"),
     ],
     ids=[
         "BPTT's sums after",
         "BPTT's sums as it goes",
         "a thread's last rows",
         "the LSTM's and GRU's columns",
+        "rows left over after whole tiles",
+        "rows in whole tiles",
     ],
 )
 def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, broken_loops):

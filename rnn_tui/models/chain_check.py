@@ -15,8 +15,9 @@ import torch
 from rnn_tui.models import recurrent_chain
 from rnn_tui.models.fused_check import TOLERANCE
 
-# A batch split by rows between two threads, unevenly (8 and 9 rows).
-ROWS = (2, 17, 40, 3, 2)
+# Batches split by rows between two threads: 8 and 9 rows (whole tiles, the rest shared), and
+# 8 and 16 (in whole tiles).
+ROWS = ((2, 17, 40, 3, 2), (2, 24, 40, 3, 2))
 
 
 def _close(a: torch.Tensor, b: torch.Tensor, tolerance: float = TOLERANCE) -> bool:
@@ -84,7 +85,7 @@ def chain_agrees(lib) -> bool:
         (3, 5, 20, 2, 3),
         (2, 1, 33, 4, 2),
         (2, 9, 48, 3, 1),
-        ROWS,
+        *ROWS,
     ):
         W, W_q = torch.randn(n, n, generator=gen) * 0.3, torch.randn(n, V, generator=gen)
         table = torch.randn(V, n, generator=gen).requires_grad_()
@@ -123,7 +124,7 @@ def _lstm_agrees(lib, gen: torch.Generator) -> bool:
     """The LSTM's chain against its equations (d2l §9.2) with torch's autograd: forward, then
     BPTT's ∂L/∂ pre-activations, ∂L/∂H_0 and ∂L/∂C_0."""
     ok = True
-    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1), (2, 9, 48, 3, 1), ROWS):
+    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1), (2, 9, 48, 3, 1), *ROWS):
         X = torch.randint(0, V, (T, b), generator=gen)
         U, W = torch.randn(V, 4 * n, generator=gen), torch.randn(n, 4 * n, generator=gen) * 0.3
         H0, C0 = (torch.randn(b, n, generator=gen).requires_grad_() for _ in range(2))
@@ -148,7 +149,7 @@ def _gru_agrees(lib, gen: torch.Generator) -> bool:
     """The GRU's chain against its equations (d2l §9.1) with torch's autograd: forward, then
     BPTT's ∂L/∂ pre-activations of [Z | R] and H̃, and ∂L/∂H_0."""
     ok = True
-    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1), (2, 9, 48, 3, 1), ROWS):
+    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1), (2, 9, 48, 3, 1), *ROWS):
         X = torch.randint(0, V, (T, b), generator=gen)
         U_zr, U_h = torch.randn(V, 2 * n, generator=gen), torch.randn(V, n, generator=gen)
         W_zr = torch.randn(n, 2 * n, generator=gen) * 0.3
