@@ -50,14 +50,17 @@ def lib():
 )
 # Where AVX-512 builds them, 8-row tiles over two panels, the rest row by row and panel by
 # panel: two pairs then a lone panel, rows left after 8 and 16, a partial last panel, alone or
-# second in a pair. Batches of 8 rows a thread or more are split by rows (evenly or not, over
-# 2 or 3 threads), smaller ones by columns.
+# second in a pair. Batches of 8 rows a thread or more (the last thread 4 or more) are split
+# by rows (evenly or not, over 2 or 3 threads), smaller ones by columns.
 @example(T=3, B=19, n=80, V=5, threads=1, other=True, seed=1)
 @example(T=2, B=8, n=70, V=3, threads=2, other=False, seed=2)
 @example(T=2, B=16, n=64, V=17, threads=2, other=True, seed=3)
 @example(T=2, B=20, n=40, V=3, threads=2, other=True, seed=4)
 @example(T=2, B=22, n=40, V=3, threads=2, other=False, seed=8)
 @example(T=2, B=40, n=20, V=3, threads=2, other=True, seed=9)
+@example(T=2, B=12, n=40, V=3, threads=2, other=True, seed=10)  # rows, 8 and 4
+@example(T=2, B=11, n=40, V=3, threads=2, other=False, seed=11)  # columns
+@example(T=2, B=20, n=24, V=3, threads=3, other=True, seed=12)  # rows, 8, 8 and 4
 @example(T=3, B=24, n=33, V=17, threads=3, other=False, seed=5)
 @example(T=2, B=16, n=20, V=30, threads=2, other=True, seed=6)
 @example(T=2, B=15, n=20, V=30, threads=2, other=False, seed=7)
@@ -97,6 +100,13 @@ def test_the_chain_is_the_rnns_equations_to_float32_rounding(T, B, n, V, threads
 
 
 @needs_cc
+def test_a_batch_goes_by_rows_where_each_thread_but_the_last_gets_a_whole_tile():
+    """8 rows a thread, the last 4 or more: 12 rows and up on 2 threads, 20 on 3."""
+    assert [B for B in range(1, 40) if recurrent_chain.by_rows(B, 2)][0] == 12
+    assert [B for B in range(1, 40) if recurrent_chain.by_rows(B, 3)][0] == 20
+    assert recurrent_chain.by_rows(4, 1) and not recurrent_chain.by_rows(3, 1)
+
+
 @pytest.mark.parametrize(("T", "B", "n", "V", "threads"), [(3, 20, 40, 5, 2), (2, 40, 33, 3, 3)])
 def test_bptts_sums_split_by_rows_as_they_go_or_after(T, B, n, V, threads):
     """With the batch split by rows, ∂L/∂W_xh and ∂L/∂b_h summed by each thread as it goes (a
@@ -323,6 +333,7 @@ def test_a_tampered_chain_choice_is_one_line():
 @example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 10 and 10 a thread
 @example(T=2, B=24, n=20, V=2, threads=2, seed=6)  # rows split in whole tiles, 8 and 16
 @example(T=2, B=27, n=20, V=2, threads=3, seed=7)  # 9, 9 and 9 a thread
+@example(T=2, B=12, n=24, V=2, threads=2, seed=8)  # rows, 8 and 4
 @example(T=2, B=24, n=20, V=2, threads=3, seed=5)
 def test_the_lstm_chain_is_the_lstm_equations(T, B, n, V, threads, seed):
     """Forward (gates, C_t, tanh C_t, H_t) and BPTT (∂L/∂ pre-activations, ∂L/∂H_0, ∂L/∂C_0)
@@ -405,6 +416,7 @@ def test_training_the_lstm_through_the_chain_follows_torchs_losses(lib, tmp_path
 @example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 10 and 10 a thread
 @example(T=2, B=24, n=20, V=2, threads=2, seed=6)  # rows split in whole tiles, 8 and 16
 @example(T=2, B=27, n=20, V=2, threads=3, seed=7)  # 9, 9 and 9 a thread
+@example(T=2, B=12, n=24, V=2, threads=2, seed=8)  # rows, 8 and 4
 @example(T=2, B=24, n=20, V=2, threads=3, seed=5)
 def test_the_gru_chain_is_the_gru_equations(T, B, n, V, threads, seed):
     """Forward (σ of the gates, R ⊙ H, H̃, H_t) and BPTT (∂L/∂ pre-activations and ∂L/∂H_0)
@@ -550,7 +562,7 @@ def test_a_wide_tile_that_adds_wrong_is_caught_at_load(right, wrong, broken_loop
     ],
 )
 def test_a_row_split_that_goes_wrong_is_caught_at_load(right, wrong, broken_loops):
-    """The load check reaches the chains' split by rows (a batch of 8 rows a thread or more):
+    """The load check reaches the chains' split by rows (8 rows a thread or more, the last 4):
     a build that drops ∂L/∂W_xh there, leaves a thread's rows past its first tile out, or
     half the LSTM's and GRU's columns, runs torch's loops instead."""
     loaded = broken_loops(right, wrong)

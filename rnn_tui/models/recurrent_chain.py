@@ -53,6 +53,12 @@ def pack(*blocks: torch.Tensor) -> torch.Tensor:
     return out
 
 
+def by_rows(B: int, threads: int) -> bool:
+    """Whether the chains split a batch of B rows by rows on `threads` threads (chain_c.py's
+    chain_by_rows): a whole tile of 8 rows a thread but the last, which gets 4 or more."""
+    return B >= 8 * threads - 4
+
+
 def _panels(columns: int) -> int:
     return -(-columns // PANEL)
 
@@ -163,7 +169,7 @@ def backward(
     summed = dW_xh is not None or db_h is not None
     if own_sums is None:
         own_sums = threads * (vocab + 1) * n <= MAX_SUMS
-    if summed and own_sums and B >= 8 * threads:
+    if summed and own_sums and by_rows(B, threads):
         sums = Z.new_zeros(threads, vocab + 1, n)
     pointers = (
         Z,
@@ -309,6 +315,7 @@ def note(verdict: Verdict, measured_now: bool) -> str:
 __all__ = [
     "PANEL",
     "backward",
+    "by_rows",
     "forward",
     "gru_backward",
     "gru_forward",

@@ -6,7 +6,7 @@
 (d2l §8.5, §8.7). Each chain is one call whose threads first pack the weight into panels of 16
 columns, each thread a share (in C: torch's copies of the same layout took 0.2 ms more of a
 pass at hidden 512), then run the T steps, split by rows where the batch has 8 rows a thread or
-more, else by columns (chain_c.py says why).
+more (the last thread 4 or more), else by columns (chain_c.py says why).
 """
 
 from __future__ import annotations
@@ -232,7 +232,8 @@ void rnn_chain_forward(float* Y, const float* W, float* Wp, const long* X, const
                        const float* Wq, float* Wqp, float* O, long T, long B, long n, long V,
                        long threads) {
   Rnn c = {Y, Wp, X, tab, 0, 0, 0, 0, 0, 0, Wqp, O, T, B, n, n, V, W, Wq, Wp, Wqp};
-  if (B >= 8 * threads) chain_parallel(rnn_forward_rows, &c, (B + 7) / 8, threads);
+  if (chain_by_rows(B, threads))
+    chain_parallel(rnn_forward_rows, &c, chain_units(1, B, n), threads);
   else chain_parallel(rnn_forward_work, &c, (n + NR - 1) / NR, threads);
 }
 
@@ -252,7 +253,8 @@ void rnn_chain_backward(float* Z, const float* E, const float* H, const float* W
   for (long j = 0; j < 2 * n; j++) spare[j] = 0.0f;
   Rnn c = {Z, Wp, X, 0, E, H, dtab, db, spare, spare + n, 0, 0, T, B, n, K, 0, Whh, Whq, Wp, 0,
            sums, Vx};
-  if (B >= 8 * threads) chain_parallel(rnn_backward_rows, &c, (B + 7) / 8, threads);
+  if (chain_by_rows(B, threads))
+    chain_parallel(rnn_backward_rows, &c, chain_units(1, B, n), threads);
   else chain_parallel(rnn_backward_work, &c, (n + NR - 1) / NR, threads);
 }
 """
