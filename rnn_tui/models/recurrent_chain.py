@@ -36,14 +36,15 @@ PANEL = 16  # columns a panel, as panel_product_c's NR
 MAX_SUMS = 1 << 20
 
 
-def pack(*blocks: torch.Tensor) -> torch.Tensor:
+def pack(*blocks: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
     """W (K, N), the blocks stacked row-wise, as ⌈N/16⌉ panels of 16 columns, (P, K, 16),
-    contiguous; the last panel's missing columns are zeros. Each block, transposed or not, is
-    copied once, straight into its rows of the panels."""
+    contiguous, written into `out` where given; the last panel's missing columns are zeros.
+    Each block, transposed or not, is copied once, straight into its rows of the panels."""
     N = blocks[0].shape[1]
     K = sum(W.shape[0] for W in blocks)
     P = -(-N // PANEL)
-    out = blocks[0].new_empty(P, K, PANEL)
+    if out is None:
+        out = blocks[0].new_empty(P, K, PANEL)
     row = 0
     for W in blocks:
         if P * PANEL != N:
@@ -197,7 +198,7 @@ def lstm_forward(lib, gates, Hs, Cs, tanh_C, W_h, X, U, threads: int | None = No
     _rows((T + 1, B, n), Hs, Cs)
     _weight(W_h, (n, 4 * n))
     ids = _ids(X, T, B, (U, 4 * n))
-    W = torch.stack([pack(W_h[:, k * n : (k + 1) * n]) for k in range(4)])
+    W = _packed_blocks(W_h, 4, n)
     pointers = (gates, Hs, Cs, tanh_C, W, ids, U)
     lib.lstm_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
 
@@ -227,7 +228,7 @@ def gru_forward(lib, ZR, cand, RH, Hs, W_hzr, W_hh, X, U_zr, U_h, threads=None) 
     _weight(W_hzr, (n, 2 * n))
     _weight(W_hh, (n, n))
     ids = _ids(X, T, B, (U_zr, 2 * n), (U_h, n))
-    W_zr = torch.stack([pack(W_hzr[:, k * n : (k + 1) * n]) for k in range(2)])
+    W_zr = _packed_blocks(W_hzr, 2, n)
     W_h = pack(W_hh)
     pointers = (ZR, cand, RH, Hs, W_zr, W_h, ids, U_zr, U_h)
     lib.gru_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
@@ -250,6 +251,16 @@ def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> No
 
 # The C code trusts every pointer and size: a wrong one would read or write out of bounds, so
 # each buffer, weight and token id is checked before a call.
+
+
+def _packed_blocks(W: torch.Tensor, count: int, n: int) -> torch.Tensor:
+    """W's `count` column blocks of n each packed, (count, P, h, 16), into one buffer: packed
+    one by one and then stacked, each block's panels were a second copy of W for a while (at
+    hidden 1536, four 9 MiB buffers that glibc kept after they were freed)."""
+    out = W.new_empty(count, _panels(n), W.shape[0], PANEL)
+    for k in range(count):
+        pack(W[:, k * n : (k + 1) * n], out=out[k])
+    return out
 
 
 def _shape(Y: torch.Tensor) -> tuple[int, int, int]:
