@@ -223,7 +223,7 @@ def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib):
     model = RNNScratch(28, 256)
     X = torch.randint(0, 28, (4, 9))
     keys = [
-        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, recurrent_chain.thread_count())
+        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, 1, 0, recurrent_chain.thread_count())
         for packed in (0, 1)
     ]
     for key in keys:  # the prepacking measured first decides which

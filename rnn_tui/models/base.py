@@ -84,7 +84,10 @@ class LanguageModel(nn.Module, ABC):
         (recurrent_chain), for `run(*args, chain, packed)`: once per loop shape and thread
         count where the chain is eligible for `weight`, its recurrent weight."""
         eligible = recurrent_chain.library(weight, steps) is not None
+        # A concise model's layers and embedding change the pass too (models/concise_chain.py).
+        shape = (getattr(self, "num_layers", 1), getattr(self, "embed", 0))
         key = ("chain", self.model_name, steps, batch, self.vocab_size, self.num_hiddens, packed)
+        key += shape
         if eligible:
             key += (recurrent_chain.thread_count(),)
 

@@ -1,11 +1,14 @@
 """The seeds' concise RNN language model: nn.RNN / nn.GRU / nn.LSTM plus an output layer
 ("循环神经网络的简洁实现", "深度循环神经网络", "双向循环神经网络"; d2l §8.6, §9.3, §9.4).
 
-Each layer computes the same recurrence as the scratch models (nn.RNN: H_t = tanh(X_t W_ih +
-b_ih + H_{t-1} W_hh + b_hh), and the GRU/LSTM gate equations), stacked `num_layers` deep with
+Each layer computes the scratch models' recurrence (nn.RNN: H_t = tanh(X_t W_ih + b_ih +
+H_{t-1} W_hh + b_hh), and the LSTM's gate equations; nn.GRU applies its reset gate after the
+candidate's recurrent product, not before), stacked `num_layers` deep with
 dropout between layers; bidirectional runs a second layer over the reversed sequence and
 concatenates both hidden states, so the output layer sees hidden · 2 features. Inputs are one-hot
-(embed = 0, as the seeds) or learned embeddings nn.Embedding(vocab, embed).
+(embed = 0, as the seeds) or learned embeddings nn.Embedding(vocab, embed). A one-direction RNN
+or LSTM runs its pass through the scratch cells' C chains where the first training pass
+measures them faster than torch's kernels (concise_chain.py); its parameters stay nn.RNN's.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rnn_tui.models.base import LanguageModel, State
+from rnn_tui.models import concise_chain
+from rnn_tui.models.base import LanguageModel, State, state_tensors
 
 RNN_LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -70,6 +74,12 @@ class RNNModel(LanguageModel):
         """Logits (B, T, V) from the top layer's hidden states, and the new state."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
+        if concise_chain.chainable(self, X):
+            # nn.RNN/nn.LSTM as the scratch cells' C chains where measured faster here.
+            args = (X.T, *state_tensors(state), *self._pass_parameters())
+            B, T = X.shape
+            if self._chaining(self._measured_pass, args, self.rnn.weight_hh_l0, False, T, B):
+                return concise_chain.chained_pass(self, *args)
         X = X.T  # (T, B): the layer runs time-major; only the small logits go back
         if self.embedding is not None:
             inputs = self.embedding(X)
@@ -77,6 +87,18 @@ class RNNModel(LanguageModel):
             inputs = F.one_hot(X, self.vocab_size).to(self._dtype())
         Y, state = self.rnn(inputs, state)
         return self.linear(Y).transpose(0, 1), state
+
+    def _pass_parameters(self) -> list[torch.Tensor]:
+        named = dict(self.named_parameters())
+        return [named[n] for n in concise_chain.parameter_names(self.num_layers, self.embed)]
+
+    def _measured_pass(self, *args):
+        """A pass in the chains or in torch's kernels (`args`, then the choice and an unused
+        prepacking flag): what `_chaining` times on copies of the parameters."""
+        *tensors, chain, _ = args
+        run = concise_chain.chained_pass if chain else concise_chain.torch_pass
+        logits, state = run(self, *tensors)
+        return (logits, *state_tensors(state))
 
     def config(self) -> dict:
         return {

@@ -310,8 +310,8 @@ class TrainStep:
             self.path.c_loops = fused_steps.in_use()
 
     def _note_chain(self) -> None:
-        """Say whether the scratch RNN's time loops ran as one C call a pass on the eager fp32
-        CPU path (models/recurrent_chain.py), and the times that decided it."""
+        """Say whether a cell's time loops ran as one C call a pass on the eager fp32 CPU path
+        (models/recurrent_chain.py, models/concise_chain.py), and the times that decided it."""
         if self.path.graph or self.path.compiled or self.path.precision != "fp32":
             return
         verdict = getattr(self.model, "chain_verdict", None)

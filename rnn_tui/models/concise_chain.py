@@ -1,0 +1,192 @@
+"""nn.RNN and nn.LSTM language models run through the scratch cells' C chains (recurrent_chain).
+
+nn.RNN's layer computes H_t = tanh(X_t W_ihᵀ + b_ih + H_{t-1} W_hhᵀ + b_hh): the scratch RNN's
+recurrence (d2l §8.5, §8.6) with its W_xh = W_ihᵀ, its W_hh = nn.RNN's W_hhᵀ and
+b_h = b_ih + b_hh. nn.LSTM's
+is the scratch LSTM's (d2l §9.2), its gate blocks ordered i, f, g, o where the chain's are
+O, I, F, C̃. So a concise model's pass can run as the scratch cells' chains: the same sums in
+another order, equal to torch's kernels to float32 rounding, gradients reaching nn.RNN's own
+parameters through the transpositions and reorderings. (nn.GRU cannot: its candidate is
+tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), the seeds' tanh(X W_xh + (R ⊙ H) W_hh + b_h).)
+
+The chains read their input terms X_t W_x + b as rows of a table, by id (`input_terms`). For
+the first layer the table is W_ihᵀ + b (one-hot inputs: row x_t) or E W_ihᵀ + b for an
+embedding E (an embedding followed by a linear map is a lookup of their product), where the
+vocabulary has no more rows than the minibatch has tokens. Otherwise, and for every layer above
+(which reads the states below), the table has one row per token: the input terms for all steps
+as one product (T·B rows), read with the ids 0..T·B − 1.
+
+Where the chains apply (`chainable`): one direction, no dropout between layers while training
+(torch's dropout draws its own random numbers), a CPU, float32, outside autocast and
+torch.compile; whether they are faster than torch's kernels is measured at the first training
+pass (`LanguageModel._chaining`), as for the scratch cells.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch.autograd.function import once_differentiable
+
+from rnn_tui.models import recurrent_chain
+from rnn_tui.models.base import State
+from rnn_tui.models.lstm_scratch import LSTMRecurrence
+from rnn_tui.models.rnn_scratch import ChainedRNN
+
+CELLS = ("rnn", "lstm")
+
+
+def chainable(model, X: torch.Tensor) -> bool:
+    """Whether `model` (an RNNModel) may run its pass over X (B, T) in the C chains."""
+    return (
+        model.model_name in CELLS
+        and not model.bidirectional
+        and (model.rnn.dropout == 0 or not model.training)
+        and X.device.type == "cpu"
+        and model.linear.weight.dtype == torch.float32
+        and not torch.compiler.is_compiling()
+        and not torch.is_autocast_enabled("cpu")
+    )
+
+
+def parameter_names(num_layers: int, embed: int) -> list[str]:
+    """The model's parameters a pass reads, in the order `chained_pass` takes them."""
+    names = [
+        f"rnn.{kind}_l{layer}"
+        for layer in range(num_layers)
+        for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+    ]
+    return names + ["linear.weight", "linear.bias"] + (["embedding.weight"] if embed > 0 else [])
+
+
+def gate_order(W: torch.Tensor, cell: str, dim: int = 0) -> torch.Tensor:
+    """nn.LSTM's gate blocks i, f, g, o (along `dim`) as the chain's O, I, F, C̃; an RNN's one
+    block as it is."""
+    if cell != "lstm":
+        return W
+    i, f, g, o = W.chunk(4, dim)
+    return torch.cat((o, i, f, g), dim)
+
+
+def input_terms(cell, W_ih, b, ids, below, E) -> tuple[torch.Tensor, torch.Tensor]:
+    """A layer's input terms X_t W_ihᵀ + b (gates in the chain's order; b None: without it)
+    as a table and the ids of its rows (T, B). The table has the fewer rows: the vocabulary's
+    (V, one-hot X_t or an embedding's), or one per token (T·B, ids 0..T·B − 1), always for a
+    layer above, which reads the states below. A word vocabulary's table would copy all of
+    W_ih (and take its gradient) where the minibatch reads a few hundred of its columns."""
+    T, B = ids.shape
+    tokens = torch.arange(T * B, device=ids.device).view(T, B)
+    if below is not None:
+        return _terms(cell, below.reshape(T * B, -1), W_ih, b), tokens
+    if (W_ih.shape[1] if E is None else E.shape[0]) <= T * B:
+        return _terms(cell, E, W_ih, b), ids
+    if E is None:  # a one-hot X_t picks a row of W_ihᵀ, a column of W_ih: gathered
+        P = W_ih.index_select(1, ids.reshape(-1)).T
+        return gate_order(P if b is None else P + b, cell, 1), tokens
+    return _terms(cell, F.embedding(ids.reshape(-1), E), W_ih, b), tokens
+
+
+def _terms(cell: str, X: torch.Tensor | None, W_ih: torch.Tensor, b) -> torch.Tensor:
+    """X W_ihᵀ + b, gates in the chain's order; X None: one-hot rows (W_ihᵀ + b itself)."""
+    if X is None:
+        P = W_ih.T if b is None else W_ih.T + b
+    else:
+        P = X @ W_ih.T if b is None else torch.addmm(b, X, W_ih.T)
+    return gate_order(P, cell, 1)
+
+
+class ChainedTanhLayer(torch.autograd.Function):
+    """A tanh layer below the top one: H_t = tanh(X_t W_xh + b_h + H_{t-1} W_hh) for t = 1..T,
+    both time loops one C call (recurrent_chain), X given as row ids of the table W_xh (V, h).
+    BPTT (d2l §8.7): G_t = (∂L/∂H_t + G_{t+1} W_hhᵀ) ⊙ (1 − H_t²), ∂L/∂W_hh = Σ_t H_{t-1}ᵀ G_t
+    (one product), ∂L/∂H_0 = G_1 W_hhᵀ; the chain sums ∂L/∂W_xh (row x_t gets G_t) and ∂L/∂b_h."""
+
+    @staticmethod
+    def forward(ctx, X, H0, W_hh, W_xh, b_h, lib):
+        T, B = X.shape
+        S = W_hh.new_empty(T + 1, B, W_hh.shape[0])
+        S[0] = H0
+        recurrent_chain.forward(lib, S, W_hh, X, W_xh + b_h)
+        ctx.save_for_backward(X, W_hh, S)
+        ctx.vocab_size, ctx.lib = W_xh.shape[0], lib
+        return S[1:]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dHs):
+        X, W_hh, S = ctx.saved_tensors
+        T, B = X.shape
+        n = W_hh.shape[0]
+        Z = S.new_empty(T + 1, B, n)  # Z[u] = G_{u+1}; row T is read as zeros
+        dW_xh, db_h = W_hh.new_zeros(ctx.vocab_size, n), W_hh.new_zeros(n)
+        E = dHs.contiguous()
+        recurrent_chain.backward(ctx.lib, Z, S[1:], (W_hh.T,), X, dW_xh, db_h, E)
+        G = Z[:T].view(-1, n)
+        dW_hh = S[:T].view(-1, n).T @ G
+        dH0 = Z[0] @ W_hh.T if ctx.needs_input_grad[1] else None
+        return None, dH0, dW_hh, dW_xh, db_h, None
+
+
+def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
+    """The logits (B, T, V) and new state of a pass over `ids` (T, B) in the chains; `tensors`
+    is the state (H, or H and C for an LSTM, each (layers, B, h)) then the parameters in
+    `parameter_names` order. The caller checked `chainable` and that the library loads."""
+    cell, layers = model.model_name, model.num_layers
+    T, B = ids.shape
+    count = 2 if cell == "lstm" else 1
+    state, weights = tensors[:count], tensors[count:]
+    W_out, b_out = weights[4 * layers], weights[4 * layers + 1]
+    E = weights[4 * layers + 2] if len(weights) > 4 * layers + 2 else None
+    lib = recurrent_chain.library(weights[1], T)
+    below = None  # the states of the layer below, (T, B, h)
+    finals: list[list[torch.Tensor]] = [[] for _ in range(count)]
+    logits = None
+    for layer in range(layers):
+        W_ih, W_hh, b_ih, b_hh = weights[4 * layer : 4 * layer + 4]
+        b, W_h = b_ih + b_hh, gate_order(W_hh, cell).T
+        # The LSTM's table takes its bias; ChainedRNN adds b_h to its table itself.
+        folded = b if cell == "lstm" else None
+        table, rows = input_terms(cell, W_ih, folded, ids, below, E if layer == 0 else None)
+        H0 = state[0][layer]
+        top = layer == layers - 1
+        if cell == "lstm":
+            C0 = state[1][layer]
+            below, C_T = LSTMRecurrence.apply(rows, table, H0, C0, W_h, True, False)
+            finals[1].append(C_T)
+        elif top:
+            logits, H_T = ChainedRNN.apply(rows, H0, W_h, table, b, W_out.T, b_out, lib)
+            finals[0].append(H_T)
+            continue
+        else:
+            below = ChainedTanhLayer.apply(rows, H0, W_h, table, b, lib)
+        finals[0].append(below[-1])
+    if logits is None:
+        logits = F.linear(below, W_out, b_out).transpose(0, 1).contiguous()
+    new_state = tuple(torch.stack(f) for f in finals)
+    return logits, new_state if cell == "lstm" else new_state[0]
+
+
+def torch_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
+    """The same pass with torch's kernels (nn.RNN / nn.LSTM run on the given tensors): what the
+    first training pass measures the chains against."""
+    count = 2 if model.model_name == "lstm" else 1
+    state = tensors[0] if count == 1 else tensors[:count]
+    named = dict(zip(parameter_names(model.num_layers, model.embed), tensors[count:], strict=True))
+    layer = {k.removeprefix("rnn."): v for k, v in named.items() if k.startswith("rnn.")}
+    if model.embed > 0:
+        inputs = F.embedding(ids, named["embedding.weight"])
+    else:
+        inputs = F.one_hot(ids, model.vocab_size).to(named["linear.weight"].dtype)
+    Y, state = torch.func.functional_call(model.rnn, layer, (inputs, state))
+    return F.linear(Y, named["linear.weight"], named["linear.bias"]).transpose(0, 1), state
+
+
+__all__ = [
+    "CELLS",
+    "ChainedTanhLayer",
+    "chainable",
+    "chained_pass",
+    "gate_order",
+    "parameter_names",
+    "torch_pass",
+]

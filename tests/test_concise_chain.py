@@ -1,0 +1,172 @@
+"""nn.RNN and nn.LSTM language models through the scratch cells' C chains (concise_chain):
+the same values and gradients as torch's kernels, where they apply, measured once a shape."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+import torch.nn.functional as F
+from test_recurrent_chain import HAS_CC, _counting, _losses
+from test_trainer import tiny
+
+from rnn_tui.data.sources import read_text
+from rnn_tui.models import concise_chain, fused_steps, recurrent_chain
+from rnn_tui.models.base import state_tensors
+from rnn_tui.models.registry import build_model
+from rnn_tui.models.step_matmul import _verdicts
+
+
+@pytest.fixture
+def chains():
+    """The C chains' library, loaded and checked; the test is skipped without a compiler."""
+    if not HAS_CC:
+        pytest.skip("no C compiler here")
+    loaded = fused_steps.load()
+    assert loaded.lib is not None, loaded.note
+
+
+def _model(cell, layers=1, embed=0, V=28, hidden=40, dropout=0.0, bidirectional=False):
+    torch.manual_seed(0)
+    config = {"model": cell, "vocab_size": V, "hidden": hidden, "layers": layers}
+    config.update(dropout=dropout, bidirectional=bidirectional, embed=embed)
+    return build_model(config)
+
+
+def _values_and_gradients(model, run, X, state, seed=1):
+    """Logits, the new state and every parameter's and the state's gradient for a loss that
+    reads the logits and the final state."""
+    model.zero_grad()
+    state = [s.detach().clone().requires_grad_() for s in state]
+    logits, new = run(model, X.T, *state, *model._pass_parameters())
+    new = state_tensors(new)
+    gen = torch.Generator().manual_seed(seed)
+    outputs = [logits, *new]
+    torch.autograd.backward(outputs, [torch.randn(o.shape, generator=gen) for o in outputs])
+    grads = [p.grad.clone() for p in model.parameters()] + [s.grad.clone() for s in state]
+    return [logits.detach().contiguous(), *(s.detach() for s in new), *grads]
+
+
+CASES = [
+    ("rnn", 1, 0, 8, 9),
+    ("rnn", 2, 0, 5, 7),  # a tanh layer below the one with the output layer folded in
+    ("rnn", 3, 6, 3, 4),  # an embedding, and three layers
+    ("lstm", 1, 0, 8, 9),
+    ("lstm", 2, 0, 12, 6),  # batch split by rows on 2 threads
+    ("lstm", 2, 5, 3, 5),
+    ("lstm", 1, 0, 2, 5),  # fewer tokens than words: one-hot columns of W_ih gathered
+    ("rnn", 2, 0, 2, 6),
+]
+
+
+@pytest.mark.parametrize(("cell", "layers", "embed", "B", "T"), CASES)
+def test_the_chains_give_torchs_values_and_gradients(chains, cell, layers, embed, B, T):
+    model = _model(cell, layers, embed)
+    X = torch.randint(0, 28, (B, T), generator=torch.Generator().manual_seed(2))
+    gen = torch.Generator().manual_seed(3)
+    state = [torch.randn(s.shape, generator=gen) * 0.5 for s in state_tensors(model.begin_state(B))]
+    ours = _values_and_gradients(model, concise_chain.chained_pass, X, state)
+    theirs = _values_and_gradients(model, concise_chain.torch_pass, X, state)
+    assert len(ours) == len(theirs) == 1 + len(state) + len(list(model.parameters())) + len(state)
+    for a, b in zip(ours, theirs, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    # Another order of sums: a weight's gradient differs in its last bits, so the chain ran.
+    assert any(not torch.equal(a, b) for a, b in zip(ours, theirs, strict=True))
+
+
+def test_the_gate_blocks_are_reordered_for_the_chain():
+    W = torch.arange(8.0).view(8, 1)  # blocks i, f, g, o of two rows each
+    assert concise_chain.gate_order(W, "lstm").flatten().tolist() == [6, 7, 0, 1, 2, 3, 4, 5]
+    assert concise_chain.gate_order(W, "rnn") is W
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "training", "expected"),
+    [
+        ({"cell": "rnn"}, True, True),
+        ({"cell": "lstm", "layers": 2, "embed": 4}, True, True),
+        ({"cell": "gru"}, True, False),  # its candidate's sums are not the seeds' GRU's
+        ({"cell": "lstm", "bidirectional": True}, True, False),
+        ({"cell": "lstm", "layers": 2, "dropout": 0.2}, True, False),  # torch's own dropout
+        ({"cell": "lstm", "layers": 2, "dropout": 0.2}, False, True),  # none in evaluation
+    ],
+)
+def test_where_the_chains_apply(kwargs, training, expected):
+    model = _model(**kwargs).train(training)
+    X = torch.zeros(2, 5, dtype=torch.long)
+    assert concise_chain.chainable(model, X) is expected
+
+
+def test_float64_and_autocast_stay_in_torch():
+    model = _model("rnn")
+    X = torch.zeros(2, 5, dtype=torch.long)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        assert not concise_chain.chainable(model, X)
+    assert not concise_chain.chainable(model.double(), X)
+
+
+@pytest.mark.parametrize(("cell", "layers", "embed"), [("rnn", 1, 0), ("lstm", 2, 3)])
+def test_the_first_training_pass_measures_and_changes_nothing(chains, cell, layers, embed):
+    model = _model(cell, layers, embed, hidden=24)
+    X = torch.randint(0, 28, (4, 9))
+    threads = recurrent_chain.thread_count()
+    key = ("chain", cell, 9, 4, 28, 24, False, layers, embed, threads)
+    _verdicts.pop(key, None)
+    with torch.no_grad():
+        model(X)  # evaluation does not measure
+    assert model.chain_verdict is None and key not in _verdicts
+    before = [p.detach().clone() for p in model.parameters()]
+    rng = torch.get_rng_state()
+    model(X)
+    verdict = model.chain_verdict
+    assert verdict is _verdicts[key] and verdict.packed_ms > 0 and verdict.plain_ms > 0
+    # Measured on copies: no parameter, gradient or random number of the run changed.
+    assert torch.equal(torch.get_rng_state(), rng)
+    assert all(p.grad is None for p in model.parameters())
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
+    # Another layer count is another pass, measured for itself.
+    other = _model(cell, layers + 1, embed, hidden=24)
+    other(X)
+    assert other.chain_verdict is not verdict
+
+
+@pytest.mark.parametrize("preset", [True, False])
+def test_the_forward_runs_where_the_choice_says(chains, monkeypatch, preset):
+    model = _model("lstm", 2)
+    model.chain_preset = preset
+    calls = _counting(monkeypatch)
+    X = torch.randint(0, 28, (3, 6))
+    logits, (H, C) = model(X)
+    assert logits.shape == (3, 6, 28) and H.shape == C.shape == (2, 3, 40)
+    assert (calls.get("lstm_forward", 0) == 2) is preset  # one chain a layer
+    F.cross_entropy(logits.reshape(-1, 28), X.reshape(-1)).backward()
+    assert (calls.get("lstm_backward", 0) == 2) is preset
+
+
+def test_a_bidirectional_model_never_reaches_the_chains(chains, monkeypatch):
+    model = _model("rnn", bidirectional=True)
+    model.chain_preset = True
+    calls = _counting(monkeypatch)
+    model(torch.randint(0, 28, (3, 6)))
+    assert not calls and model.chain_verdict is None
+
+
+@pytest.mark.parametrize(("model", "layers"), [("rnn", 1), ("lstm", 2)])
+def test_training_through_the_chains_follows_torchs_losses(
+    chains, tmp_path, monkeypatch, model, layers
+):
+    corpus = tmp_path / "tiny.txt"
+    corpus.write_text(read_text("timemachine")[:6000], encoding="utf-8")
+    config = tiny(corpus, model=model, layers=layers, hidden=64, num_steps=8, sampling="sequential")
+    plain, plain_run = _losses(config, tmp_path, "plain", preset=False)
+    calls = _counting(monkeypatch)
+    chained, chained_run = _losses(config, tmp_path, "chained", preset=True)
+    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
+    assert sum(calls.values()) > 0  # the chains ran
+    assert chained_run.path.text() == "eager · fp32 · C loops"
+    assert chained_run.path.notes[-1].startswith("time loop one C call a pass")
+    assert plain_run.path.text() == "eager · fp32"
+    chained_run.save("last")
+    meta = chained_run.run_dir.checkpoints / "last.json"
+    assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
