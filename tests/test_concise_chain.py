@@ -14,6 +14,7 @@ from test_trainer import tiny
 from rnn_tui.data.sources import read_text
 from rnn_tui.models import concise_chain, fused_steps, recurrent_chain
 from rnn_tui.models.base import state_tensors
+from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.registry import build_model
 from rnn_tui.models.step_matmul import _verdicts
 
@@ -170,3 +171,22 @@ def test_training_through_the_chains_follows_torchs_losses(
     chained_run.save("last")
     meta = chained_run.run_dir.checkpoints / "last.json"
     assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
+
+
+@pytest.mark.parametrize("chain", [True, False])
+def test_rows_in_token_order_need_no_ids(chains, chain):
+    """LSTMRecurrence with X None reads U's rows in token order: the same values and gradients
+    as the ids 0..T·B − 1, in the chain and in torch's loop."""
+    T, B, n = 5, 3, 8
+    gen = torch.Generator().manual_seed(4)
+    U, H0, C0 = (torch.randn(*s, generator=gen) for s in ((T * B, 4 * n), (B, n), (B, n)))
+    W_h = torch.randn(n, 4 * n, generator=gen) * 0.3
+    dHs = torch.randn(T, B, n, generator=gen)
+    results = []
+    for X in (None, torch.arange(T * B).view(T, B)):
+        leaves = [x.clone().requires_grad_() for x in (U, W_h)]
+        Hs, C = LSTMRecurrence.apply(X, leaves[0], H0, C0, leaves[1], chain, False)
+        torch.autograd.backward([Hs, C], [dHs, torch.ones_like(C)])
+        results.append([Hs.detach(), C.detach(), *(x.grad for x in leaves)])
+    for a, b in zip(*results, strict=True):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)

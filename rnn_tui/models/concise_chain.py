@@ -68,31 +68,33 @@ def gate_order(W: torch.Tensor, cell: str, dim: int = 0) -> torch.Tensor:
     return torch.cat((o, i, f, g), dim)
 
 
-def input_terms(cell, W_ih, b, ids, below, E) -> tuple[torch.Tensor, torch.Tensor]:
+def input_terms(cell, W_ih, b, ids, below, E) -> tuple[torch.Tensor, torch.Tensor | None]:
     """A layer's input terms X_t W_ihᵀ + b (gates in the chain's order; b None: without it)
-    as a table and the ids of its rows (T, B). The table has the fewer rows: the vocabulary's
-    (V, one-hot X_t or an embedding's), or one per token (T·B, ids 0..T·B − 1), always for a
-    layer above, which reads the states below. A word vocabulary's table would copy all of
-    W_ih (and take its gradient) where the minibatch reads a few hundred of its columns."""
+    as a table and the ids of its rows (T, B), None for rows in token order. The table has the
+    fewer rows: the vocabulary's (V, one-hot X_t or an embedding's), or one per token (T·B,
+    row t·B + b), always for a layer above, which reads the states below. A word vocabulary's
+    table would copy all of W_ih (and take its gradient) where a minibatch reads a few hundred
+    of its columns."""
     T, B = ids.shape
-    tokens = torch.arange(T * B, device=ids.device).view(T, B)
     if below is not None:
-        return _terms(cell, below.reshape(T * B, -1), W_ih, b), tokens
+        return _terms(cell, below.reshape(T * B, -1), W_ih, b), None
     if (W_ih.shape[1] if E is None else E.shape[0]) <= T * B:
         return _terms(cell, E, W_ih, b), ids
     if E is None:  # a one-hot X_t picks a row of W_ihᵀ, a column of W_ih: gathered
         P = W_ih.index_select(1, ids.reshape(-1)).T
-        return gate_order(P if b is None else P + b, cell, 1), tokens
-    return _terms(cell, F.embedding(ids.reshape(-1), E), W_ih, b), tokens
+        return gate_order(P if b is None else P + b, cell, 1), None
+    return _terms(cell, F.embedding(ids.reshape(-1), E), W_ih, b), None
 
 
 def _terms(cell: str, X: torch.Tensor | None, W_ih: torch.Tensor, b) -> torch.Tensor:
-    """X W_ihᵀ + b, gates in the chain's order; X None: one-hot rows (W_ihᵀ + b itself)."""
+    """X W_ihᵀ + b, gates in the chain's order; X None: one-hot rows (W_ihᵀ + b itself). The
+    weight's rows are reordered, not the product's columns: (4h, inputs) is the smaller copy
+    once a layer has more tokens than inputs."""
+    W_ih = gate_order(W_ih, cell)
+    b = None if b is None else gate_order(b, cell)
     if X is None:
-        P = W_ih.T if b is None else W_ih.T + b
-    else:
-        P = X @ W_ih.T if b is None else torch.addmm(b, X, W_ih.T)
-    return gate_order(P, cell, 1)
+        return W_ih.T if b is None else W_ih.T + b
+    return X @ W_ih.T if b is None else torch.addmm(b, X, W_ih.T)
 
 
 class ChainedTanhLayer(torch.autograd.Function):
@@ -147,6 +149,8 @@ def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torc
         # The LSTM's table takes its bias; ChainedRNN adds b_h to its table itself.
         folded = b if cell == "lstm" else None
         table, rows = input_terms(cell, W_ih, folded, ids, below, E if layer == 0 else None)
+        if rows is None and cell != "lstm":  # the RNN's chains read ids whatever the order
+            rows = torch.arange(T * B, device=ids.device).view(T, B)
         H0 = state[0][layer]
         top = layer == layers - 1
         if cell == "lstm":
