@@ -6,7 +6,7 @@ H_{t-1} W_hh + b_hh), and the LSTM's gate equations; nn.GRU applies its reset ga
 candidate's recurrent product, not before), stacked `num_layers` deep with
 dropout between layers; bidirectional runs a second layer over the reversed sequence and
 concatenates both hidden states, so the output layer sees hidden · 2 features. Inputs are one-hot
-(embed = 0, as the seeds) or learned embeddings nn.Embedding(vocab, embed). A one-direction RNN
+(embed = 0, as the seeds) or learned embeddings nn.Embedding(vocab, embed). An RNN
 or LSTM runs its pass through the scratch cells' C chains where the first training pass
 measures them faster than torch's kernels (concise_chain.py); its parameters stay nn.RNN's.
 """
@@ -90,7 +90,8 @@ class RNNModel(LanguageModel):
 
     def _pass_parameters(self) -> list[torch.Tensor]:
         named = dict(self.named_parameters())
-        return [named[n] for n in concise_chain.parameter_names(self.num_layers, self.embed)]
+        names = concise_chain.parameter_names(self.num_layers, self.embed, self.num_directions)
+        return [named[n] for n in names]
 
     def _measured_pass(self, *args):
         """A pass in the chains or in torch's kernels (`args`, then the choice and an unused

@@ -16,7 +16,10 @@ vocabulary has no more rows than the minibatch has tokens. Otherwise, and for ev
 (which reads the states below), the table has one row per token: the input terms for all steps
 as one product (T·B rows), read with the ids 0..T·B − 1.
 
-Where the chains apply (`chainable`): one direction, no dropout between layers while training
+A bidirectional layer runs its reverse direction as a chain over the sequence flipped in time
+(d2l §9.4), and the layer above (or the output layer) reads both directions' states side by side.
+
+Where the chains apply (`chainable`): no dropout between layers while training
 (torch's dropout draws its own random numbers), a CPU, float32, outside autocast and
 torch.compile; whether they are faster than torch's kernels is measured at the first training
 pass (`LanguageModel._chaining`), as for the scratch cells.
@@ -40,7 +43,6 @@ def chainable(model, X: torch.Tensor) -> bool:
     """Whether `model` (an RNNModel) may run its pass over X (B, T) in the C chains."""
     return (
         model.model_name in CELLS
-        and not model.bidirectional
         and (model.rnn.dropout == 0 or not model.training)
         and X.device.type == "cpu"
         and model.linear.weight.dtype == torch.float32
@@ -49,11 +51,13 @@ def chainable(model, X: torch.Tensor) -> bool:
     )
 
 
-def parameter_names(num_layers: int, embed: int) -> list[str]:
-    """The model's parameters a pass reads, in the order `chained_pass` takes them."""
+def parameter_names(num_layers: int, embed: int, directions: int = 1) -> list[str]:
+    """The model's parameters a pass reads, in the order `chained_pass` takes them (torch's
+    own: layer by layer, the reverse direction's after the forward's)."""
     names = [
-        f"rnn.{kind}_l{layer}"
+        f"rnn.{kind}_l{layer}{'_reverse' if d else ''}"
         for layer in range(num_layers)
+        for d in range(directions)
         for kind in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
     ]
     return names + ["linear.weight", "linear.bias"] + (["embedding.weight"] if embed > 0 else [])
@@ -131,43 +135,62 @@ class ChainedTanhLayer(torch.autograd.Function):
 
 def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
     """The logits (B, T, V) and new state of a pass over `ids` (T, B) in the chains; `tensors`
-    is the state (H, or H and C for an LSTM, each (layers, B, h)) then the parameters in
-    `parameter_names` order. The caller checked `chainable` and that the library loads."""
-    cell, layers = model.model_name, model.num_layers
-    T, B = ids.shape
+    is the state (H, or H and C for an LSTM, each (layers · directions, B, h)) then the
+    parameters in `parameter_names` order. The caller checked `chainable` and the library."""
+    cell, layers, D = model.model_name, model.num_layers, model.num_directions
+    T = ids.shape[0]
     count = 2 if cell == "lstm" else 1
     state, weights = tensors[:count], tensors[count:]
-    W_out, b_out = weights[4 * layers], weights[4 * layers + 1]
-    E = weights[4 * layers + 2] if len(weights) > 4 * layers + 2 else None
+    n = 4 * layers * D
+    W_out, b_out = weights[n], weights[n + 1]
+    E = weights[n + 2] if len(weights) > n + 2 else None
     lib = recurrent_chain.library(weights[1], T)
-    below = None  # the states of the layer below, (T, B, h)
+    below = None  # the states of the layer below, (T, B, h · directions)
     finals: list[list[torch.Tensor]] = [[] for _ in range(count)]
-    logits = None
     for layer in range(layers):
-        W_ih, W_hh, b_ih, b_hh = weights[4 * layer : 4 * layer + 4]
-        b, W_h = b_ih + b_hh, gate_order(W_hh, cell).T
-        # The LSTM's table takes its bias; ChainedRNN adds b_h to its table itself.
-        folded = b if cell == "lstm" else None
-        table, rows = input_terms(cell, W_ih, folded, ids, below, E if layer == 0 else None)
-        if rows is None and cell != "lstm":  # the RNN's chains read ids whatever the order
-            rows = torch.arange(T * B, device=ids.device).view(T, B)
-        H0 = state[0][layer]
-        top = layer == layers - 1
-        if cell == "lstm":
-            C0 = state[1][layer]
-            below, C_T = LSTMRecurrence.apply(rows, table, H0, C0, W_h, True, False)
-            finals[1].append(C_T)
-        elif top:
-            logits, H_T = ChainedRNN.apply(rows, H0, W_h, table, b, W_out.T, b_out, lib)
-            finals[0].append(H_T)
-            continue
-        else:
-            below = ChainedTanhLayer.apply(rows, H0, W_h, table, b, lib)
-        finals[0].append(below[-1])
-    if logits is None:
-        logits = F.linear(below, W_out, b_out).transpose(0, 1).contiguous()
+        outputs = []
+        for d in range(D):
+            k = layer * D + d
+            # The reverse direction reads the sequence from its end (d2l §9.4): its inputs
+            # flipped in time, its states flipped back; its final state is the one at t = 1.
+            flip = d == 1
+            X = ids.flip(0) if flip else ids
+            inputs = below.flip(0) if flip and below is not None else below
+            top_rnn = cell == "rnn" and D == 1 and layer == layers - 1
+            run = _direction(
+                cell, weights[4 * k : 4 * k + 4], X, inputs, E if layer == 0 else None,
+                tuple(s[k] for s in state), lib, (W_out, b_out) if top_rnn else None,
+            )  # fmt: skip
+            Hs, ends = run
+            for final, end in zip(finals, ends, strict=True):
+                final.append(end)
+            if top_rnn:
+                return Hs, torch.stack(finals[0])  # the logits: the output layer ran inside
+            outputs.append(Hs.flip(0) if flip else Hs)
+        below = outputs[0] if D == 1 else torch.cat(outputs, 2)
+    logits = F.linear(below, W_out, b_out).transpose(0, 1).contiguous()
     new_state = tuple(torch.stack(f) for f in finals)
     return logits, new_state if cell == "lstm" else new_state[0]
+
+
+def _direction(cell, weights, ids, below, E, state, lib, output):
+    """One layer's pass in one direction: its states (T, B, h), or the logits (B, T, V) where
+    `output` (W_out, b_out) is folded into an RNN's chains, and its final (H_T,) or (H_T, C_T)."""
+    W_ih, W_hh, b_ih, b_hh = weights
+    T, B = ids.shape
+    b, W_h = b_ih + b_hh, gate_order(W_hh, cell).T
+    # The LSTM's table takes its bias; the RNN's chains add b_h to their table themselves.
+    table, rows = input_terms(cell, W_ih, b if cell == "lstm" else None, ids, below, E)
+    if cell == "lstm":
+        Hs, C_T = LSTMRecurrence.apply(rows, table, state[0], state[1], W_h, True, False)
+        return Hs, (Hs[-1], C_T)
+    if rows is None:  # the RNN's chains read ids whatever the order
+        rows = torch.arange(T * B, device=ids.device).view(T, B)
+    if output is not None:
+        logits, H_T = ChainedRNN.apply(rows, state[0], W_h, table, b, output[0].T, output[1], lib)
+        return logits, (H_T,)
+    Hs = ChainedTanhLayer.apply(rows, state[0], W_h, table, b, lib)
+    return Hs, (Hs[-1],)
 
 
 def torch_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
@@ -175,7 +198,8 @@ def torch_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.
     first training pass measures the chains against."""
     count = 2 if model.model_name == "lstm" else 1
     state = tensors[0] if count == 1 else tensors[:count]
-    named = dict(zip(parameter_names(model.num_layers, model.embed), tensors[count:], strict=True))
+    names = parameter_names(model.num_layers, model.embed, model.num_directions)
+    named = dict(zip(names, tensors[count:], strict=True))
     layer = {k.removeprefix("rnn."): v for k, v in named.items() if k.startswith("rnn.")}
     if model.embed > 0:
         inputs = F.embedding(ids, named["embedding.weight"])

@@ -66,13 +66,9 @@ def training_bytes(
 
 def _workspace_factor(config: Mapping) -> int:
     """CHAINED_WORKSPACE_FACTOR for a language model whose training passes may run through
-    the C chains (concise_chain.chainable: an RNN or LSTM in one direction, no dropout between
-    layers), else WORKSPACE_FACTOR."""
-    chained = (
-        config.get("model") in CELLS
-        and not config.get("bidirectional")
-        and not float(config.get("dropout") or 0)
-    )
+    the C chains (concise_chain.chainable: an RNN or LSTM without dropout between layers),
+    else WORKSPACE_FACTOR."""
+    chained = config.get("model") in CELLS and not float(config.get("dropout") or 0)
     return CHAINED_WORKSPACE_FACTOR if chained else WORKSPACE_FACTOR
 
 
