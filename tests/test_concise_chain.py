@@ -8,12 +8,15 @@ import json
 import pytest
 import torch
 import torch.nn.functional as F
-from test_recurrent_chain import HAS_CC, _counting, _losses
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+from test_recurrent_chain import HAS_CC, _counting, _losses, needs_cc
 from test_trainer import tiny
 
 from rnn_tui.data.sources import read_text
 from rnn_tui.models import concise_chain, fused_steps, recurrent_chain
 from rnn_tui.models.base import state_tensors
+from rnn_tui.models.chain_check import torch_gru_equations
 from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.registry import build_model
 from rnn_tui.models.step_matmul import _verdicts
@@ -62,6 +65,11 @@ CASES = [
     ("rnn", 1, 4, 2, 5, True),
     ("lstm", 2, 0, 3, 5, True),
     ("lstm", 1, 0, 8, 9, True),
+    ("gru", 1, 0, 8, 9, False),  # nn.GRU's own chain (gru_chain_c.py)
+    ("gru", 2, 0, 12, 6, False),  # batch split by rows on 2 threads
+    ("gru", 3, 6, 3, 4, False),
+    ("gru", 1, 0, 2, 5, False),
+    ("gru", 2, 0, 5, 7, True),
 ]
 
 
@@ -93,7 +101,7 @@ def test_the_gate_blocks_are_reordered_for_the_chain():
     [
         ({"cell": "rnn"}, True, True),
         ({"cell": "lstm", "layers": 2, "embed": 4}, True, True),
-        ({"cell": "gru"}, True, False),  # its candidate's sums are not the seeds' GRU's
+        ({"cell": "gru"}, True, True),  # its own chain: the reset gate after the product
         ({"cell": "lstm", "bidirectional": True}, True, True),
         ({"cell": "lstm", "layers": 2, "dropout": 0.2}, True, False),  # torch's own dropout
         ({"cell": "lstm", "layers": 2, "dropout": 0.2}, False, True),  # none in evaluation
@@ -151,15 +159,7 @@ def test_the_forward_runs_where_the_choice_says(chains, monkeypatch, preset):
     assert (calls.get("lstm_backward", 0) == 2) is preset
 
 
-def test_a_gru_never_reaches_the_chains(chains, monkeypatch):
-    model = _model("gru")
-    model.chain_preset = True
-    calls = _counting(monkeypatch)
-    model(torch.randint(0, 28, (3, 6)))
-    assert not calls and model.chain_verdict is None
-
-
-@pytest.mark.parametrize(("model", "layers"), [("rnn", 1), ("lstm", 2)])
+@pytest.mark.parametrize(("model", "layers"), [("rnn", 1), ("lstm", 2), ("gru", 2)])
 def test_training_through_the_chains_follows_torchs_losses(
     chains, tmp_path, monkeypatch, model, layers
 ):
@@ -196,3 +196,46 @@ def test_rows_in_token_order_need_no_ids(chains, chain):
         results.append([Hs.detach(), C.detach(), *(x.grad for x in leaves)])
     for a, b in zip(*results, strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+@needs_cc
+@settings(max_examples=40, deadline=None)
+@given(
+    T=st.integers(1, 5),
+    B=st.integers(1, 30),
+    n=st.integers(1, 40),
+    V=st.integers(1, 6),
+    threads=st.integers(1, 3),
+    seed=st.integers(0, 1000),
+)
+@example(T=2, B=17, n=40, V=3, threads=1, seed=1)  # two full panels at once (AVX-512)
+@example(T=2, B=9, n=32, V=2, threads=2, seed=3)  # a lone full panel a thread
+@example(T=3, B=20, n=40, V=3, threads=2, seed=4)  # rows split, 10 and 10 a thread
+@example(T=2, B=24, n=20, V=2, threads=2, seed=6)  # rows split in whole tiles, 8 and 16
+@example(T=2, B=12, n=24, V=2, threads=2, seed=8)  # rows, 8 and 4
+@example(T=2, B=5, n=37, V=2, threads=3, seed=9)  # columns, three threads
+def test_the_torch_gru_chain_is_nn_grus_equations(T, B, n, V, threads, seed):
+    """Forward (r, z, n, H_t) and BPTT (the input side's and the recurrent side's
+    ∂L/∂ pre-activations and ∂L/∂H_0) against the equations with torch's autograd, for any
+    batch, width and thread count, the batch split by rows or by columns."""
+    lib = fused_steps.load().lib
+    assert lib is not None
+    gen = torch.Generator().manual_seed(seed)
+    X = torch.randint(0, V, (T, B), generator=gen)
+    U, W = torch.randn(V, 3 * n, generator=gen), torch.randn(n, 3 * n, generator=gen) * 0.3
+    b_hn, H0 = torch.randn(n, generator=gen), torch.randn(B, n, generator=gen).requires_grad_()
+    E = torch.randn(T, B, n, generator=gen)
+    want_H, pre, rec = torch_gru_equations(X, U, H0, W, b_hn)
+    (want_H * E).sum().backward()
+    gates, HN, Hs = torch.empty(T, B, 3 * n), torch.empty(T, B, n), torch.empty(T + 1, B, n)
+    Hs[0] = H0.detach()
+    recurrent_chain.torch_gru_forward(lib, gates, HN, Hs, W, X, U, b_hn, threads)
+    dH, dA, dR = torch.zeros(T + 1, B, n), torch.empty_like(gates), torch.empty_like(gates)
+    dH[1:] = E
+    recurrent_chain.torch_gru_backward(lib, dH, dA, dR, gates, HN, Hs, W, threads)
+    dA_want = torch.stack([u.grad for u in pre])
+    dR_want = torch.cat((dA_want[..., : 2 * n], torch.stack([q.grad for q in rec])), 2)
+    torch.testing.assert_close(Hs[1:], want_H.detach(), rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(dA, dA_want, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dR, dR_want, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(dH[0], H0.grad, rtol=1e-4, atol=1e-5)

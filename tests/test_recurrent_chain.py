@@ -255,7 +255,8 @@ def _counting(monkeypatch) -> dict[str, int]:
     """Calls of the C chains' entry points from here on, by name: proof that a pass ran in C
     (its losses may round the same as torch's loop, bit for bit)."""
     calls: dict[str, int] = {}
-    for name in ("forward", "backward", "gru_forward", "gru_backward"):
+    names = ("forward", "backward", "gru_forward", "gru_backward", "torch_gru_forward")
+    for name in (*names, "torch_gru_backward"):
         name_calls = (name, "lstm_" + name) if name in ("forward", "backward") else (name,)
         for entry in name_calls:
             real = getattr(recurrent_chain, entry)

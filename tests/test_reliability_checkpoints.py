@@ -126,7 +126,7 @@ def test_where_the_vocabulary_takes_the_memory_the_advice_is_min_freq(corpus):
     [
         ("rnn", {}, 5),
         ("lstm", {"layers": 2}, 5),
-        ("gru", {}, 3),  # stays in torch's kernels
+        ("gru", {}, 5),
         ("lstm", {"bidirectional": True}, 5),
         ("lstm", {"layers": 2, "dropout": 0.2}, 3),
         ("lstm-scratch", {}, 3),

@@ -72,6 +72,26 @@ def rnn_equations(X, table, H0, W, W_q):
     return Hs, Hs @ W_q, pre
 
 
+def torch_gru_equations(X, U, H0, W, b_hn):
+    """nn.GRU's equations (gru_chain_c.py, gates ordered r, z, n) step by step in torch: all
+    H_t (T, B, h) and each step's input-side pre-activations U[x_t] + [a_r, a_z, 0] and the
+    recurrent n block H_{t-1} W_n + b_hn, kept for their gradients."""
+    n = H0.shape[1]
+    H, pre, rec, Hs = H0, [], [], []
+    for t in range(X.shape[0]):
+        a = H @ W
+        u = U[X[t]] + torch.cat((a[:, : 2 * n], torch.zeros_like(a[:, 2 * n :])), 1)
+        hn = a[:, 2 * n :] + b_hn
+        u.retain_grad()
+        hn.retain_grad()
+        pre.append(u)
+        rec.append(hn)
+        r, z = torch.sigmoid(u[:, :n]), torch.sigmoid(u[:, n : 2 * n])
+        H = (1 - z) * torch.tanh(u[:, 2 * n :] + r * hn) + z * H
+        Hs.append(H)
+    return torch.stack(Hs), pre, rec
+
+
 def chain_agrees(lib) -> bool:
     """The RNN's chains (chain_c.py) against its equations with torch's autograd, forward (the
     outputs H_t W_q + b_q included) and BPTT (the outputs' gradient folded in, ∂L/∂ of the
@@ -111,7 +131,7 @@ def chain_agrees(lib) -> bool:
             )
             ok &= _close(H, Hs.detach()) and _close(Z[:T, :, :n], G)
             ok &= _close(d_table, table.grad) and _close(d_sum, G.sum((0, 1)))
-    ok &= _lstm_agrees(lib, gen) and _gru_agrees(lib, gen)
+    ok &= _lstm_agrees(lib, gen) and _gru_agrees(lib, gen) and _torch_gru_agrees(lib, gen)
     # A NaN stays a NaN.
     S = torch.zeros(3, 6, 16)
     S[0, 0, 0] = float("nan")
@@ -173,4 +193,32 @@ def _gru_agrees(lib, gen: torch.Generator) -> bool:
     return ok
 
 
-__all__ = ["chain_agrees", "gru_equations", "lstm_equations"]
+def _torch_gru_agrees(lib, gen: torch.Generator) -> bool:
+    """nn.GRU's chain against its equations with torch's autograd: forward, then BPTT's
+    ∂L/∂ input-side pre-activations (dA), the recurrent side's (dR: its n block
+    ∂L/∂(H_{t-1} W_n + b_hn)) and ∂L/∂H_0."""
+    ok = True
+    for T, b, n, V, threads in ((3, 7, 37, 4, 2), (2, 2, 16, 3, 1), (2, 9, 48, 3, 1), *ROWS):
+        X = torch.randint(0, V, (T, b), generator=gen)
+        U, W = torch.randn(V, 3 * n, generator=gen), torch.randn(n, 3 * n, generator=gen) * 0.3
+        b_hn = torch.randn(n, generator=gen)
+        H0 = torch.randn(b, n, generator=gen).requires_grad_()
+        E = torch.randn(T, b, n, generator=gen)
+        with torch.enable_grad():
+            want_H, pre, rec = torch_gru_equations(X, U, H0, W, b_hn)
+            (want_H * E).sum().backward()
+        gates, HN, Hs = torch.empty(T, b, 3 * n), torch.empty(T, b, n), torch.empty(T + 1, b, n)
+        Hs[0] = H0.detach()
+        recurrent_chain.torch_gru_forward(lib, gates, HN, Hs, W, X, U, b_hn, threads)
+        dH, dA, dR = torch.zeros(T + 1, b, n), torch.empty_like(gates), torch.empty_like(gates)
+        dH[1:] = E
+        recurrent_chain.torch_gru_backward(lib, dH, dA, dR, gates, HN, Hs, W, threads)
+        dA_want = torch.stack([u.grad for u in pre])
+        dR_want = torch.cat((dA_want[..., : 2 * n], torch.stack([q.grad for q in rec])), 2)
+        ok &= _close(Hs[1:], want_H.detach())
+        ok &= _close(dA, dA_want, 1e-4) and _close(dR, dR_want, 1e-4)
+        ok &= _close(dH[0], H0.grad, 1e-4)
+    return ok
+
+
+__all__ = ["chain_agrees", "gru_equations", "lstm_equations", "torch_gru_equations"]

@@ -1,13 +1,14 @@
-"""nn.RNN and nn.LSTM language models run through the scratch cells' C chains (recurrent_chain).
+"""nn.RNN, nn.GRU and nn.LSTM language models run through C chains (recurrent_chain).
 
 nn.RNN's layer computes H_t = tanh(X_t W_ihᵀ + b_ih + H_{t-1} W_hhᵀ + b_hh): the scratch RNN's
 recurrence (d2l §8.5, §8.6) with its W_xh = W_ihᵀ, its W_hh = nn.RNN's W_hhᵀ and
-b_h = b_ih + b_hh. nn.LSTM's
-is the scratch LSTM's (d2l §9.2), its gate blocks ordered i, f, g, o where the chain's are
-O, I, F, C̃. So a concise model's pass can run as the scratch cells' chains: the same sums in
-another order, equal to torch's kernels to float32 rounding, gradients reaching nn.RNN's own
-parameters through the transpositions and reorderings. (nn.GRU cannot: its candidate is
-tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), the seeds' tanh(X W_xh + (R ⊙ H) W_hh + b_h).)
+b_h = b_ih + b_hh. nn.LSTM's is the scratch LSTM's (d2l §9.2), its gate blocks ordered i, f, g, o
+where the chain's are O, I, F, C̃. So those passes run as the scratch cells' chains: the same
+sums in another order, equal to torch's kernels to float32 rounding, gradients reaching
+nn.RNN's own parameters through the transpositions and reorderings. nn.GRU's is not the seeds'
+GRU (its candidate is tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn)), the seeds'
+tanh(X W_xh + (R ⊙ H) W_hh + b_h)): it has a chain of its own (gru_chain_c.py,
+`ChainedTorchGRU`).
 
 The chains read their input terms X_t W_x + b as rows of a table, by id (`input_terms`). For
 the first layer the table is W_ihᵀ + b (one-hot inputs: row x_t) or E W_ihᵀ + b for an
@@ -36,7 +37,7 @@ from rnn_tui.models.base import State
 from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.rnn_scratch import ChainedRNN
 
-CELLS = ("rnn", "lstm")
+CELLS = ("rnn", "gru", "lstm")
 
 
 def chainable(model, X: torch.Tensor) -> bool:
@@ -133,6 +134,49 @@ class ChainedTanhLayer(torch.autograd.Function):
         return None, dH0, dW_hh, dW_xh, db_h, None
 
 
+class ChainedTorchGRU(torch.autograd.Function):
+    """nn.GRU's layer (gru_chain_c.py), both time loops one C call: all H_t (T, B, h) from the
+    ids X (T, B) of the input table U (V, 3h: X_t W_ihᵀ + b_ih + [b_hr, b_hz, 0], gates r, z,
+    n), or U's rows in token order where X is None, H_0, W_h = W_hhᵀ (h, 3h) and b_hn.
+    BPTT's recurrent side gives ∂L/∂W_hh = Σ_t H_{t-1}ᵀ dR_t (one product) and ∂L/∂b_hn = Σ of
+    dR's n block; its input side ∂L/∂U (row x_t gets dA_t)."""
+
+    @staticmethod
+    def forward(ctx, X, U, H0, W_h, b_hn, lib):
+        B, n3 = H0.shape[0], U.shape[1]
+        T = X.shape[0] if X is not None else U.shape[0] // B
+        ids = X if X is not None else torch.arange(T * B, device=U.device).view(T, B)
+        gates, HN = U.new_empty(T, B, n3), U.new_empty(T, B, n3 // 3)
+        Hs = U.new_empty(T + 1, B, n3 // 3)
+        Hs[0] = H0
+        recurrent_chain.torch_gru_forward(lib, gates, HN, Hs, W_h, ids, U.contiguous(), b_hn)
+        ctx.save_for_backward(X, W_h)
+        ctx.saved, ctx.lib, ctx.vocab_size = (gates, HN, Hs), lib, U.shape[0]
+        return Hs[1:]
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, dHs):
+        X, W_h = ctx.saved_tensors
+        gates, HN, Hs = ctx.saved
+        T, B, n3 = gates.shape
+        n = n3 // 3
+        dH = dHs.new_empty(T + 1, B, n)
+        dH[0].zero_()
+        dH[1:] = dHs
+        dA, dR = torch.empty_like(gates), torch.empty_like(gates)
+        recurrent_chain.torch_gru_backward(ctx.lib, dH, dA, dR, gates, HN, Hs, W_h)
+        rows = dA.view(-1, n3)
+        dU = rows if X is None else _embedding_backward(rows, X.reshape(-1), ctx.vocab_size)
+        dW_h = Hs[:-1].reshape(-1, n).T @ dR.view(-1, n3)
+        return None, dU, dH[0], dW_h, dR[..., 2 * n :].sum((0, 1)), None
+
+
+def _embedding_backward(rows: torch.Tensor, ids: torch.Tensor, vocab: int) -> torch.Tensor:
+    """What autograd runs for F.embedding's gather: row ids[i] of the result sums rows[i]."""
+    return torch.ops.aten.embedding_dense_backward(rows, ids, vocab, -1, False)
+
+
 def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
     """The logits (B, T, V) and new state of a pass over `ids` (T, B) in the chains; `tensors`
     is the state (H, or H and C for an LSTM, each (layers · directions, B, h)) then the
@@ -178,12 +222,18 @@ def _direction(cell, weights, ids, below, E, state, lib, output):
     `output` (W_out, b_out) is folded into an RNN's chains, and its final (H_T,) or (H_T, C_T)."""
     W_ih, W_hh, b_ih, b_hh = weights
     T, B = ids.shape
+    n = W_hh.shape[1]
     b, W_h = b_ih + b_hh, gate_order(W_hh, cell).T
-    # The LSTM's table takes its bias; the RNN's chains add b_h to their table themselves.
-    table, rows = input_terms(cell, W_ih, b if cell == "lstm" else None, ids, below, E)
+    if cell == "gru":  # b_hn acts inside r ⊙ (·): only b_hr and b_hz join the input terms
+        b = b_ih + F.pad(b_hh[: 2 * n], (0, n))
+    # The LSTM's and GRU's tables take their bias; the RNN's chains add b_h themselves.
+    table, rows = input_terms(cell, W_ih, None if cell == "rnn" else b, ids, below, E)
     if cell == "lstm":
         Hs, C_T = LSTMRecurrence.apply(rows, table, state[0], state[1], W_h, True, False)
         return Hs, (Hs[-1], C_T)
+    if cell == "gru":
+        Hs = ChainedTorchGRU.apply(rows, table, state[0], W_h, b_hh[2 * n :], lib)
+        return Hs, (Hs[-1],)
     if rows is None:  # the RNN's chains read ids whatever the order
         rows = torch.arange(T * B, device=ids.device).view(T, B)
     if output is not None:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import ctypes
 
 from rnn_tui.models.chain_c import SOURCE as CHAIN_SOURCE
+from rnn_tui.models.gru_chain_c import SOURCE as TORCH_GRU_SOURCE
 from rnn_tui.models.panel_product_c import SOURCE as PRODUCT_SOURCE
 from rnn_tui.models.rnn_chain_c import SOURCE as RNN_CHAIN_SOURCE
 from rnn_tui.models.steps_c import SOURCE as STEPS_SOURCE
@@ -57,7 +58,7 @@ WIDE_FLAG = "-mprefer-vector-width=512"
 OPENMP_FLAG = "-fopenmp"
 POSIX = os.name == "posix"
 
-SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE
+SOURCE = STEPS_SOURCE + PRODUCT_SOURCE + CHAIN_SOURCE + RNN_CHAIN_SOURCE + TORCH_GRU_SOURCE
 
 # Each function's pointer arguments, then its integer ones.
 SIGNATURES = {
@@ -73,6 +74,8 @@ SIGNATURES = {
     "lstm_chain_backward": (7, 4),
     "gru_chain_forward": (9, 4),
     "gru_chain_backward": (9, 4),
+    "tgru_chain_forward": (7, 4),
+    "tgru_chain_backward": (7, 4),
     "chain_threads": (0, 0),
 }
 

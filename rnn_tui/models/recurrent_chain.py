@@ -253,6 +253,36 @@ def gru_backward(lib, dH, dA, dB, ZR, cand, Hs, W_hzr, W_hh, threads=None) -> No
 # each buffer, weight and token id is checked before a call.
 
 
+def torch_gru_forward(lib, gates, HN, Hs, W_h, X, U, b_hn, threads: int | None = None) -> None:
+    """nn.GRU's time loop (gru_chain_c.py, gates ordered r, z, n) in one call: gates (T, B, 3h)
+    written as r, z, n, HN (T, B, h) = H_{t-1} W_hnᵀ + b_hn, Hs (T + 1, B, h) from H_0 in row
+    0; W_h = W_hhᵀ (h, 3h); U (V, 3h) the input table (b_ih and b_hr, b_hz in it), rows x_t;
+    b_hn (h)."""
+    T, B, n = _shape(HN)
+    _rows((T, B, 3 * n), gates)
+    _rows((T + 1, B, n), Hs)
+    _rows((n,), b_hn)
+    _weight(W_h, (n, 3 * n))
+    ids = _ids(X, T, B, (U, 3 * n))
+    W = _packed_blocks(W_h, 3, n)
+    pointers = (gates, HN, Hs, W, ids, U, b_hn)
+    lib.tgru_chain_forward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
+
+
+def torch_gru_backward(lib, dH, dA, dR, gates, HN, Hs, W_h, threads: int | None = None) -> None:
+    """Its BPTT in one call: for t = T..1, dA_t (the input side's gradient) and dR_t (the
+    recurrent side's, its n block times r) from dH_t (dH (T + 1, B, h): the outputs' gradients
+    in rows 1..T, zeros in row 0); then dH_{t-1} += dH_t ⊙ z_t + dR_t W_hh. On return
+    dH[0] = ∂L/∂H_0."""
+    T, B, n = _shape(HN)
+    _rows((T, B, 3 * n), dA, dR, gates)
+    _rows((T + 1, B, n), dH, Hs)
+    _weight(W_h, (n, 3 * n))
+    W = pack(W_h.T)
+    pointers = (dH, dA, dR, gates, HN, Hs, W)
+    lib.tgru_chain_backward(*(x.data_ptr() for x in pointers), T, B, n, threads or thread_count())
+
+
 def _packed_blocks(W: torch.Tensor, count: int, n: int) -> torch.Tensor:
     """W's `count` column blocks of n each packed, (count, P, h, 16), into one buffer: packed
     one by one and then stacked, each block's panels were a second copy of W for a while (at
@@ -336,4 +366,6 @@ __all__ = [
     "note",
     "pack",
     "thread_count",
+    "torch_gru_backward",
+    "torch_gru_forward",
 ]
