@@ -24,8 +24,10 @@ COMMON = [
 
 
 def _env() -> dict:
-    # One thread per process: two ranks on a 2-core machine, and stable float sums.
-    return {**os.environ, "OMP_NUM_THREADS": "1"}
+    # One thread per process: two ranks on a 2-core machine, and stable float sums. The C
+    # loops off: whether a pass runs in them is timed in each process (a rank's batch is half
+    # the single run's), and these tests compare processes' losses to 1e-6 and their paths.
+    return {**os.environ, "OMP_NUM_THREADS": "1", "RNN_TUI_NATIVE": "off"}
 
 
 def _torchrun(*args: str) -> subprocess.CompletedProcess:
