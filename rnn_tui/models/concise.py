@@ -53,6 +53,7 @@ class RNNModel(LanguageModel):
             batch_first=False,
         )
         self.linear = nn.Linear(num_hiddens * self.num_directions, vocab_size)
+        self._chain_names = concise_chain.parameter_names(num_layers, embed, self.num_directions)
 
     def _dtype(self) -> torch.dtype:
         # The output layer's, not the first parameter's: walking the parameters reaches the
@@ -75,7 +76,7 @@ class RNNModel(LanguageModel):
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
         if concise_chain.chainable(self, X):
-            # nn.RNN/nn.LSTM as the scratch cells' C chains where measured faster here.
+            # The layers as C chains (concise_chain.py) where measured faster here.
             args = (X.T, *state_tensors(state), *self._pass_parameters())
             B, T = X.shape
             if self._chaining(self._measured_pass, args, self.rnn.weight_hh_l0, False, T, B):
@@ -89,9 +90,9 @@ class RNNModel(LanguageModel):
         return self.linear(Y).transpose(0, 1), state
 
     def _pass_parameters(self) -> list[torch.Tensor]:
-        named = dict(self.named_parameters())
-        names = concise_chain.parameter_names(self.num_layers, self.embed, self.num_directions)
-        return [named[n] for n in names]
+        # Looked up by name each pass (the same tensors unless a parameter is replaced), from
+        # names listed once, not from a dict of every parameter built in each training step.
+        return [self.get_parameter(name) for name in self._chain_names]
 
     def _measured_pass(self, *args):
         """A pass in the chains or in torch's kernels (`args`, then the choice and an unused

@@ -38,6 +38,7 @@ from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.rnn_scratch import ChainedRNN
 
 CELLS = ("rnn", "gru", "lstm")
+_embedding_backward = torch.ops.aten.embedding_dense_backward
 
 
 def chainable(model, X: torch.Tensor) -> bool:
@@ -167,14 +168,14 @@ class ChainedTorchGRU(torch.autograd.Function):
         dA, dR = torch.empty_like(gates), torch.empty_like(gates)
         recurrent_chain.torch_gru_backward(ctx.lib, dH, dA, dR, gates, HN, Hs, W_h)
         rows = dA.view(-1, n3)
-        dU = rows if X is None else _embedding_backward(rows, X.reshape(-1), ctx.vocab_size)
+        # What autograd runs for F.embedding's gather (as the scratch cells' BPTT does).
+        dU = (
+            rows
+            if X is None
+            else _embedding_backward(rows, X.reshape(-1), ctx.vocab_size, -1, False)
+        )
         dW_h = Hs[:-1].reshape(-1, n).T @ dR.view(-1, n3)
         return None, dU, dH[0], dW_h, dR[..., 2 * n :].sum((0, 1)), None
-
-
-def _embedding_backward(rows: torch.Tensor, ids: torch.Tensor, vocab: int) -> torch.Tensor:
-    """What autograd runs for F.embedding's gather: row ids[i] of the result sums rows[i]."""
-    return torch.ops.aten.embedding_dense_backward(rows, ids, vocab, -1, False)
 
 
 def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
