@@ -122,7 +122,10 @@ def test_float64_and_autocast_stay_in_torch():
 
 
 @pytest.mark.parametrize(("cell", "layers", "embed"), [("rnn", 1, 0), ("lstm", 2, 3)])
-def test_the_first_training_pass_measures_and_changes_nothing(chains, cell, layers, embed):
+def test_the_first_training_pass_measures_and_changes_nothing(
+    chains, monkeypatch, cell, layers, embed
+):
+    monkeypatch.delenv(fused_steps.NATIVE_ENV)  # the default: timed
     model = _model(cell, layers, embed, hidden=24)
     X = torch.randint(0, 28, (4, 9))
     threads = recurrent_chain.thread_count()

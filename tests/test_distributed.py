@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import torch.distributed as dist
 
+from rnn_tui.models import fused_steps
+
 pytestmark = pytest.mark.skipif(not dist.is_available(), reason="torch without distributed")
 
 COMMON = [
@@ -25,9 +27,9 @@ COMMON = [
 
 def _env() -> dict:
     # One thread per process: two ranks on a 2-core machine, and stable float sums. The C
-    # loops off: whether a pass runs in them is timed in each process (a rank's batch is half
+    # loops on, untimed: timed, each process would choose for itself (a rank's batch is half
     # the single run's), and these tests compare processes' losses to 1e-6 and their paths.
-    return {**os.environ, "OMP_NUM_THREADS": "1", "RNN_TUI_NATIVE": "off"}
+    return {**os.environ, "OMP_NUM_THREADS": "1", "RNN_TUI_NATIVE": "on"}
 
 
 def _torchrun(*args: str) -> subprocess.CompletedProcess:
@@ -66,7 +68,8 @@ def test_two_processes_train_what_one_does_and_resume(tmp_path):
     summary = json.loads(ddp.stdout)  # one summary: rank 0's
     assert summary["run_dir"] == str(tmp_path / "ddp") and summary["epochs"] == 2
     # The run says it ran across processes (the Train screen's header shows this line).
-    assert summary["path"] == "eager · fp32 · DDP × 2 (gloo)"
+    loops = " · C loops" if fused_steps.load().lib is not None else ""  # the nn.GRU's chain
+    assert summary["path"] == f"eager · fp32{loops} · DDP × 2 (gloo)"
     resumed = _torchrun("--resume", str(tmp_path / "ddp"), "--epochs", "3")
     assert resumed.returncode == 0, resumed.stderr
     _same_epochs(tmp_path / "ddp", tmp_path / "single", 3)

@@ -19,7 +19,7 @@ from rnn_tui.data.sources import read_text
 from rnn_tui.models import fused_steps, recurrent_chain
 from rnn_tui.models.chain_check import gru_equations, lstm_equations, rnn_equations
 from rnn_tui.models.rnn_scratch import RNNScratch, rnn_pass
-from rnn_tui.models.step_matmul import _verdicts
+from rnn_tui.models.step_matmul import _verdicts, measuring_seconds
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.engine import Trainer
 from rnn_tui.train.prepare import resumed_prepacking
@@ -218,7 +218,8 @@ def test_where_the_chain_does_not_apply_torchs_loop_runs_bit_for_bit(lib, monkey
     assert recurrent_chain.library(torch.zeros(256, 256), 35) is None
 
 
-def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib):
+def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib, monkeypatch):
+    monkeypatch.delenv(fused_steps.NATIVE_ENV)  # the default: timed
     torch.manual_seed(0)
     model = RNNScratch(28, 256)
     X = torch.randint(0, 28, (4, 9))
@@ -249,6 +250,32 @@ def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib):
     assert kept.chain_verdict.kept and kept.chain_verdict.packed is not verdict.packed
     line = recurrent_chain.note(kept.chain_verdict, measured_now=False)
     assert line.endswith("(as the run's first session measured)")
+
+
+def test_native_on_takes_the_chain_untimed_where_no_earlier_choice_stands(lib, monkeypatch):
+    """$RNN_TUI_NATIVE=on (the suite's setting): the first training pass of a shape takes the
+    chain without the trial; evaluation of an unseen shape still runs torch's loop, and a
+    resumed run's own choice still wins."""
+    torch.manual_seed(0)
+    model = RNNScratch(28, 64)
+    X = torch.randint(0, 28, (3, 11))
+    key = ("chain", "rnn-scratch", 11, 3, 28, 64, 0, 1, 0, recurrent_chain.thread_count())
+    _verdicts.pop(key, None)
+    calls = _counting(monkeypatch)
+    with torch.no_grad():
+        model(X)
+    assert model.chain_verdict is None and not calls
+    measuring = measuring_seconds()
+    model(X)[0].sum().backward()
+    verdict = model.chain_verdict
+    assert verdict is _verdicts[key] and verdict.packed and verdict.forced
+    assert measuring_seconds() == measuring and calls == {"forward": 1, "backward": 1}
+    line = recurrent_chain.note(verdict, measured_now=True)
+    assert line.endswith("($RNN_TUI_NATIVE=on, not timed)")
+    kept = RNNScratch(28, 64)
+    kept.chain_preset = False
+    kept(X)
+    assert kept.chain_verdict.kept and not kept.chain_verdict.packed
 
 
 def _counting(monkeypatch) -> dict[str, int]:

@@ -14,8 +14,8 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
-from rnn_tui.models import recurrent_chain
-from rnn_tui.models.step_matmul import choose_measured, choose_prepacking, packs
+from rnn_tui.models import fused_steps, recurrent_chain
+from rnn_tui.models.step_matmul import choose_measured, choose_prepacking, packs, untimed_choice
 
 State = torch.Tensor | tuple[torch.Tensor, ...]
 WARM_UP_CHUNK = 256  # prefix tokens a warm-up pass reads
@@ -94,7 +94,12 @@ class LanguageModel(nn.Module, ABC):
         def apply(*leaves):
             return run(*leaves, packed)
 
-        verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
+        if eligible and self.chain_preset is None and fused_steps.forced():
+            # Asked for by $RNN_TUI_NATIVE=on: the chain, untimed (a resumed run's own choice
+            # still wins, so that it computes what an uninterrupted run does).
+            verdict = untimed_choice(key)
+        else:
+            verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
         if verdict is not None and verdict is not self.chain_verdict:
             self.chain_verdict = verdict  # once, as prepack_verdict above
         return verdict is not None and verdict.packed

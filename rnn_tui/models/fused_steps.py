@@ -16,7 +16,8 @@ agree and to pay: each process checks the loops against torch's kernels on rando
 times both once (`load`). Where there is no compiler, the build fails, the check disagrees or the
 loops are slower, the torch kernels run as before and the run's path notes say why;
 $RNN_TUI_NATIVE=off turns the loops off; $RNN_TUI_NATIVE=on uses them wherever they build and
-agree, without the timing (whose outcome a busy machine can turn either way). CPU float32 only,
+agree, without the timing (whose outcome a busy machine can turn either way), and so does a
+cell's time loop as one C call (models/base.py `_chaining`). CPU float32 only,
 outside autocast and torch.compile.
 
 Same arithmetic, another rounding: σ(x) = 1 / (1 + e^{−x}) and libm's (vectorised) expf and
@@ -134,7 +135,9 @@ def _off() -> bool:
     return os.environ.get(NATIVE_ENV, "").strip().lower() == "off"
 
 
-def _forced() -> bool:
+def forced() -> bool:
+    """Whether $RNN_TUI_NATIVE=on asks for the loops wherever they build and agree, untimed
+    (the element-wise loops here, and a cell's time loop as one C call, models/base.py)."""
     return os.environ.get(NATIVE_ENV, "").strip().lower() == "on"
 
 
@@ -174,7 +177,7 @@ def _load() -> tuple[ctypes.CDLL | None, str]:
 
     if not agrees(lib):
         return None, "element-wise steps in torch: the C loops disagreed with torch's kernels here"
-    if _forced():  # asked for: no timing, whose outcome a busy machine can turn either way
+    if forced():  # asked for: no timing, whose outcome a busy machine can turn either way
         return lib, f"element-wise steps fused in C loops ({built}; ${NATIVE_ENV}=on, not timed)"
     ours, theirs = timed(lib)
     times = f"timed here on a GRU step: {ours:.0f} µs against {theirs:.0f} µs in torch"

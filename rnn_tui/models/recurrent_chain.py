@@ -340,6 +340,8 @@ def note(verdict: Verdict, measured_now: bool) -> str:
     """One line for a run's path notes: where the time loop ran, and the times behind it."""
     if verdict.kept:
         times = "as the run's first session measured"
+    elif verdict.forced:
+        times = f"${fused_steps.NATIVE_ENV}=on, not timed"
     else:
         when = f"at the first step in {verdict.trial_s:.2f} s" if measured_now else "earlier"
         times = (

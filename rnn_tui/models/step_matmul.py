@@ -185,6 +185,7 @@ class Verdict:
     plain_ms: float
     trial_s: float  # what measuring cost, at the first training pass
     kept: bool = False  # a resumed run's earlier choice, not measured in this process
+    forced: bool = False  # asked for by $RNN_TUI_NATIVE=on, not measured
 
     def note(self, measured_now: bool = True) -> str:
         """The times behind the choice, for the run's path notes."""
@@ -238,6 +239,16 @@ def measured_choice(key: Hashable, trial: Callable[[bool], None]) -> Verdict | N
     )
     _verdicts[key] = verdict
     _measuring_s[0] += verdict.trial_s
+    return verdict
+
+
+def untimed_choice(key: Hashable) -> Verdict | None:
+    """`measured_choice` without the trial, for a way asked for outright ($RNN_TUI_NATIVE=on):
+    the first training pass of `key` settles it as chosen, and evaluation still meets None
+    for a key no training pass has seen."""
+    verdict = _verdicts.get(key)
+    if verdict is None and torch.is_grad_enabled():
+        verdict = _verdicts[key] = Verdict(True, 0.0, 0.0, 0.0, forced=True)
     return verdict
 
 
@@ -300,6 +311,7 @@ __all__ = [
     "mul_into",
     "packs",
     "prepacking_available",
+    "untimed_choice",
     "weight_grad",
     "weight_grads_available",
 ]
