@@ -20,6 +20,7 @@ from rnn_tui.models.chain_check import torch_gru_equations
 from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.registry import build_model
 from rnn_tui.models.step_matmul import _verdicts
+from rnn_tui.train.config import Config
 
 
 @pytest.fixture
@@ -110,15 +111,15 @@ def test_the_gate_blocks_are_reordered_for_the_chain():
 def test_where_the_chains_apply(kwargs, training, expected):
     model = _model(**kwargs).train(training)
     X = torch.zeros(2, 5, dtype=torch.long)
-    assert concise_chain.chainable(model, X) is expected
+    assert concise_chain.chainable(model.model_name, model, X) is expected
 
 
 def test_float64_and_autocast_stay_in_torch():
     model = _model("rnn")
     X = torch.zeros(2, 5, dtype=torch.long)
     with torch.autocast("cpu", dtype=torch.bfloat16):
-        assert not concise_chain.chainable(model, X)
-    assert not concise_chain.chainable(model.double(), X)
+        assert not concise_chain.chainable(model.model_name, model, X)
+    assert not concise_chain.chainable(model.model_name, model.double(), X)
 
 
 @pytest.mark.parametrize(("cell", "layers", "embed"), [("rnn", 1, 0), ("lstm", 2, 3)])
@@ -129,7 +130,7 @@ def test_the_first_training_pass_measures_and_changes_nothing(
     model = _model(cell, layers, embed, hidden=24)
     X = torch.randint(0, 28, (4, 9))
     threads = recurrent_chain.thread_count()
-    key = ("chain", cell, 9, 4, 28, 24, False, layers, embed, threads)
+    key = ("chain", cell, 9, 4, 28, 24, False, layers, embed, 1, threads)
     _verdicts.pop(key, None)
     with torch.no_grad():
         model(X)  # evaluation does not measure
@@ -143,10 +144,13 @@ def test_the_first_training_pass_measures_and_changes_nothing(
     assert torch.equal(torch.get_rng_state(), rng)
     assert all(p.grad is None for p in model.parameters())
     assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before, strict=True))
-    # Another layer count is another pass, measured for itself.
+    # Another layer count is another pass, measured for itself; so is the other direction's.
     other = _model(cell, layers + 1, embed, hidden=24)
     other(X)
     assert other.chain_verdict is not verdict
+    both = _model(cell, layers, embed, hidden=24, bidirectional=True)
+    both(X)
+    assert both.chain_verdict is not verdict
 
 
 @pytest.mark.parametrize("preset", [True, False])
@@ -176,6 +180,48 @@ def test_training_through_the_chains_follows_torchs_losses(
     assert sum(calls.values()) > 0  # the chains ran
     assert chained_run.path.text() == "eager · fp32 · C loops"
     assert chained_run.path.notes[-1].startswith("time loop one C call a pass")
+    assert plain_run.path.text() == "eager · fp32"
+    chained_run.save("last")
+    meta = chained_run.run_dir.checkpoints / "last.json"
+    assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
+
+
+@pytest.mark.parametrize(
+    ("kind", "layers", "bidirectional", "embed"),
+    [("rnn", 2, True, 0), ("gru", 1, False, 5), ("gru", 2, True, 0), ("lstm", 2, True, 3)],
+)
+def test_a_tagger_through_the_chains_gives_torchs_values_and_gradients(
+    chains, kind, layers, bidirectional, embed
+):
+    """The many-to-many tagger's layers in the chains, from its zero state: every step's tag
+    logits and every parameter's gradient as torch's kernels give them."""
+    torch.manual_seed(0)
+    config = {"model": "tagger", "kind": kind, "vocab_size": 30, "tags": 7, "hidden": 24}
+    config.update(layers=layers, bidirectional=bidirectional, embed=embed)
+    model = build_model(config)
+    X, Y = torch.randint(0, 30, (6, 9)), torch.randint(0, 7, (6, 9))
+    args = (X.T, *[model.get_parameter(name) for name in model._chain_names])
+    results = []
+    for chain in (True, False):
+        model.zero_grad()
+        logits = model._measured_pass(*args, chain)
+        F.cross_entropy(logits.reshape(-1, 7), Y.reshape(-1)).backward()
+        results.append([logits.detach(), *(p.grad.clone() for p in model.parameters())])
+    assert results[0][0].shape == (6, 9, 7)
+    for ours, theirs in zip(*results, strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["gru", "lstm"])
+def test_a_tag_run_through_the_chains_follows_torchs_losses(chains, tmp_path, monkeypatch, kind):
+    sizes = dict(hidden=32, embed=8, num_steps=20, batch_size=8, max_chars=3000, epochs=3)
+    config = Config("tag", model=kind, device="cpu", **sizes)
+    plain, plain_run = _losses(config, tmp_path, "plain", preset=False)
+    calls = _counting(monkeypatch)
+    chained, chained_run = _losses(config, tmp_path, "chained", preset=True)
+    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
+    assert sum(calls.values()) > 0  # the chains ran
+    assert chained_run.path.text() == "eager · fp32 · C loops"
     assert plain_run.path.text() == "eager · fp32"
     chained_run.save("last")
     meta = chained_run.run_dir.checkpoints / "last.json"

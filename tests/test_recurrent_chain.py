@@ -224,7 +224,7 @@ def test_the_first_training_pass_measures_the_chain_and_keeps_the_choice(lib, mo
     model = RNNScratch(28, 256)
     X = torch.randint(0, 28, (4, 9))
     keys = [
-        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, 1, 0, recurrent_chain.thread_count())
+        ("chain", "rnn-scratch", 9, 4, 28, 256, packed, 1, 0, 1, recurrent_chain.thread_count())
         for packed in (0, 1)
     ]
     for key in keys:  # the prepacking measured first decides which
@@ -259,7 +259,7 @@ def test_native_on_takes_the_chain_untimed_where_no_earlier_choice_stands(lib, m
     torch.manual_seed(0)
     model = RNNScratch(28, 64)
     X = torch.randint(0, 28, (3, 11))
-    key = ("chain", "rnn-scratch", 11, 3, 28, 64, 0, 1, 0, recurrent_chain.thread_count())
+    key = ("chain", "rnn-scratch", 11, 3, 28, 64, 0, 1, 0, 1, recurrent_chain.thread_count())
     _verdicts.pop(key, None)
     calls = _counting(monkeypatch)
     with torch.no_grad():

@@ -139,6 +139,15 @@ def test_the_workspace_counts_the_chains_copies_where_a_pass_may_run_there(model
     assert need["workspace"] == factor * need["parameters"]
 
 
+@pytest.mark.parametrize(
+    ("model", "outputs", "factor"), [("tagger", "tags", 5), ("classifier", "classes", 3)]
+)
+def test_a_tagger_may_run_in_the_chains_a_classifier_may_not(model, outputs, factor):
+    config = {"model": model, "kind": "gru", "vocab_size": 40, outputs: 9, "hidden": 64}
+    need = prepare.training_bytes(config, 16, 100, "adam")
+    assert need["workspace"] == factor * need["parameters"]
+
+
 LM_ADVICE = "try a smaller --hidden, --layers, --batch-size or --num-steps"
 
 

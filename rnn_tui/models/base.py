@@ -14,11 +14,14 @@ from abc import ABC, abstractmethod
 import torch
 from torch import nn
 
-from rnn_tui.models import fused_steps, recurrent_chain
-from rnn_tui.models.step_matmul import choose_measured, choose_prepacking, packs, untimed_choice
+from rnn_tui.models import recurrent_chain
+from rnn_tui.models.step_matmul import choose_prepacking, packs
 
 State = torch.Tensor | tuple[torch.Tensor, ...]
 WARM_UP_CHUNK = 256  # prefix tokens a warm-up pass reads
+# What else tells one concise model's pass from another's in a chain choice's key (a scratch
+# cell has none of them: the defaults).
+CHAIN_SHAPE = (("num_layers", 1), ("embed", 0), ("num_directions", 1))
 
 
 class ModelError(ValueError):
@@ -80,29 +83,18 @@ class LanguageModel(nn.Module, ABC):
         return verdict is not None and verdict.packed
 
     def _chaining(self, run, args: tuple, weight, packed: bool, steps: int, batch: int):
-        """The measured choice of a scratch cell's time loops as one C call each
-        (recurrent_chain), for `run(*args, chain, packed)`: once per loop shape and thread
-        count where the chain is eligible for `weight`, its recurrent weight."""
-        eligible = recurrent_chain.library(weight, steps) is not None
-        # A concise model's layers and embedding change the pass too (models/concise_chain.py).
-        shape = (getattr(self, "num_layers", 1), getattr(self, "embed", 0))
+        """The measured choice of the time loops as one C call each (recurrent_chain.choose),
+        for `run(*args, chain, packed)`: once per loop shape and thread count where the chain
+        is eligible for `weight`, its recurrent weight."""
+        # A concise model's layers, embedding and directions change the pass too
+        # (models/concise_chain.py).
+        shape = tuple(getattr(self, name, d) for name, d in CHAIN_SHAPE)
         key = ("chain", self.model_name, steps, batch, self.vocab_size, self.num_hiddens, packed)
-        key += shape
-        if eligible:
-            key += (recurrent_chain.thread_count(),)
 
         def apply(*leaves):
             return run(*leaves, packed)
 
-        if eligible and self.chain_preset is None and fused_steps.forced():
-            # Asked for by $RNN_TUI_NATIVE=on: the chain, untimed (a resumed run's own choice
-            # still wins, so that it computes what an uninterrupted run does).
-            verdict = untimed_choice(key)
-        else:
-            verdict = choose_measured(key, apply, args, eligible, self.chain_preset)
-        if verdict is not None and verdict is not self.chain_verdict:
-            self.chain_verdict = verdict  # once, as prepack_verdict above
-        return verdict is not None and verdict.packed
+        return recurrent_chain.choose(self, key + shape, apply, args, weight, steps)
 
     def prepacked_weights(self, num_steps: int) -> list[str]:
         """The recurrent weights that a pass of `num_steps` steps multiplies through a prepacked

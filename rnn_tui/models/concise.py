@@ -75,7 +75,7 @@ class RNNModel(LanguageModel):
         """Logits (B, T, V) from the top layer's hidden states, and the new state."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        if concise_chain.chainable(self, X):
+        if concise_chain.chainable(self.model_name, self, X):
             # The layers as C chains (concise_chain.py) where measured faster here.
             args = (X.T, *state_tensors(state), *self._pass_parameters())
             B, T = X.shape

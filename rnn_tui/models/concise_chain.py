@@ -41,10 +41,11 @@ CELLS = ("rnn", "gru", "lstm")
 _embedding_backward = torch.ops.aten.embedding_dense_backward
 
 
-def chainable(model, X: torch.Tensor) -> bool:
-    """Whether `model` (an RNNModel) may run its pass over X (B, T) in the C chains."""
+def chainable(cell: str, model, X: torch.Tensor) -> bool:
+    """Whether `model` (an RNNModel or a tagger), whose recurrent layers are `cell`'s, may run
+    its pass over X (B, T) in the C chains."""
     return (
-        model.model_name in CELLS
+        cell in CELLS
         and (model.rnn.dropout == 0 or not model.training)
         and X.device.type == "cpu"
         and model.linear.weight.dtype == torch.float32
@@ -179,19 +180,32 @@ class ChainedTorchGRU(torch.autograd.Function):
 
 
 def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torch.Tensor, State]:
-    """The logits (B, T, V) and new state of a pass over `ids` (T, B) in the chains; `tensors`
-    is the state (H, or H and C for an LSTM, each (layers · directions, B, h)) then the
-    parameters in `parameter_names` order. The caller checked `chainable` and the library."""
+    """The logits (B, T, V) and new state of a language model's pass over `ids` (T, B) in the
+    chains; `tensors` is the state (H, or H and C for an LSTM, each (layers · directions, B,
+    h)) then the parameters in `parameter_names` order. The caller checked `chainable` and the
+    library."""
     cell, layers, D = model.model_name, model.num_layers, model.num_directions
-    T = ids.shape[0]
     count = 2 if cell == "lstm" else 1
     state, weights = tensors[:count], tensors[count:]
     n = 4 * layers * D
     W_out, b_out = weights[n], weights[n + 1]
     E = weights[n + 2] if len(weights) > n + 2 else None
+    Y, finals, folded = chained_layers(cell, layers, D, ids, state, weights[:n], E, (W_out, b_out))
+    logits = Y if folded else F.linear(Y, W_out, b_out).transpose(0, 1).contiguous()
+    return logits, finals if cell == "lstm" else finals[0]
+
+
+def chained_layers(cell, layers, D, ids, state, weights, E, output=None):
+    """The recurrent layers' pass over `ids` (T, B) in the chains, from `state` (H,) or (H, C)
+    ((layers · D, B, h) each) with the layers' `weights` (torch's order) and the embedding E
+    (None: one-hot): (the top layer's states (T, B, h · D), the final state as a tuple of
+    (layers · D, B, h) tensors, False). Where `output` (W_out, b_out) is given and the top
+    layer is an RNN's in one direction, the output layer runs inside its chains: the logits
+    (B, T, V) instead of the states, and True."""
+    T = ids.shape[0]
     lib = recurrent_chain.library(weights[1], T)
     below = None  # the states of the layer below, (T, B, h · directions)
-    finals: list[list[torch.Tensor]] = [[] for _ in range(count)]
+    finals: list[list[torch.Tensor]] = [[] for _ in state]
     for layer in range(layers):
         outputs = []
         for d in range(D):
@@ -201,21 +215,18 @@ def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torc
             flip = d == 1
             X = ids.flip(0) if flip else ids
             inputs = below.flip(0) if flip and below is not None else below
-            top_rnn = cell == "rnn" and D == 1 and layer == layers - 1
-            run = _direction(
+            fold = output is not None and cell == "rnn" and D == 1 and layer == layers - 1
+            Hs, ends = _direction(
                 cell, weights[4 * k : 4 * k + 4], X, inputs, E if layer == 0 else None,
-                tuple(s[k] for s in state), lib, (W_out, b_out) if top_rnn else None,
+                tuple(s[k] for s in state), lib, output if fold else None,
             )  # fmt: skip
-            Hs, ends = run
             for final, end in zip(finals, ends, strict=True):
                 final.append(end)
-            if top_rnn:
-                return Hs, torch.stack(finals[0])  # the logits: the output layer ran inside
+            if fold:
+                return Hs, (torch.stack(finals[0]),), True  # Hs: the logits
             outputs.append(Hs.flip(0) if flip else Hs)
         below = outputs[0] if D == 1 else torch.cat(outputs, 2)
-    logits = F.linear(below, W_out, b_out).transpose(0, 1).contiguous()
-    new_state = tuple(torch.stack(f) for f in finals)
-    return logits, new_state if cell == "lstm" else new_state[0]
+    return below, tuple(torch.stack(f) for f in finals), False
 
 
 def _direction(cell, weights, ids, below, E, state, lib, output):
@@ -264,6 +275,7 @@ __all__ = [
     "CELLS",
     "ChainedTanhLayer",
     "chainable",
+    "chained_layers",
     "chained_pass",
     "gate_order",
     "parameter_names",

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from rnn_tui.models import fused_steps
-from rnn_tui.models.step_matmul import MIN_USES, Verdict
+from rnn_tui.models.step_matmul import MIN_USES, Verdict, choose_measured, untimed_choice
 
 PANEL = 16  # columns a panel, as panel_product_c's NR
 # BPTT's per-thread sums of ∂L/∂W_xh (rnn_chain_c.py) up to this many floats in all (4 MiB):
@@ -70,6 +70,29 @@ def library(W_hh: torch.Tensor, steps: int):
     if steps < MIN_USES:
         return None
     return fused_steps.loops_for(W_hh)
+
+
+def choose(model, key: tuple, run, args: tuple, weight: torch.Tensor, steps: int) -> bool:
+    """Whether `model`'s pass over `steps` steps runs in the chains: `run(*args, chain)` either
+    way, measured at the first training pass of `key` (its cell and shapes) where the chain is
+    eligible for `weight`, its recurrent weight (`step_matmul.choose_measured`); a resumed
+    run's earlier choice (`model.chain_preset`) is kept, and $RNN_TUI_NATIVE=on takes the
+    chain untimed. The choice is kept as `model.chain_verdict` for the run's path notes and
+    checkpoints."""
+    eligible = library(weight, steps) is not None
+    if eligible:
+        key += (thread_count(),)
+        if model.chain_preset is None and fused_steps.forced():
+            verdict = untimed_choice(key)
+        else:
+            verdict = choose_measured(key, run, args, eligible, model.chain_preset)
+    else:
+        verdict = None
+    if verdict is not None and verdict is not model.chain_verdict:
+        # Set once, not on every call: under torch.compile an attribute written in the
+        # forward is a guard (models/base.py `_prepacking`).
+        model.chain_verdict = verdict
+    return verdict is not None and verdict.packed
 
 
 def thread_count() -> int:
@@ -359,6 +382,7 @@ __all__ = [
     "PANEL",
     "backward",
     "by_rows",
+    "choose",
     "forward",
     "gru_backward",
     "gru_forward",
