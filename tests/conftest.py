@@ -274,6 +274,17 @@ def no_checkpoints(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture
+def chains():
+    """The C chains' library, loaded and checked; the test is skipped without a compiler."""
+    from rnn_tui.models import fused_steps
+
+    if fused_steps._compiler() is None:
+        pytest.skip("no C compiler here")
+    loaded = fused_steps.load()
+    assert loaded.lib is not None, loaded.note
+
+
 # >>> language-model checkpoints: session fixtures char_checkpoint, word_checkpoint
 from lm_fixtures import char_checkpoint, word_checkpoint  # noqa: E402, F401
 # <<< language-model checkpoints

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-from test_recurrent_chain import HAS_CC, _counting, _losses, needs_cc
+from test_recurrent_chain import _counting, _losses, needs_cc
 from test_trainer import tiny
 
 from rnn_tui.data.sources import read_text
@@ -20,16 +20,6 @@ from rnn_tui.models.chain_check import torch_gru_equations
 from rnn_tui.models.lstm_scratch import LSTMRecurrence
 from rnn_tui.models.registry import build_model
 from rnn_tui.models.step_matmul import _verdicts
-from rnn_tui.train.config import Config
-
-
-@pytest.fixture
-def chains():
-    """The C chains' library, loaded and checked; the test is skipped without a compiler."""
-    if not HAS_CC:
-        pytest.skip("no C compiler here")
-    loaded = fused_steps.load()
-    assert loaded.lib is not None, loaded.note
 
 
 def _model(cell, layers=1, embed=0, V=28, hidden=40, dropout=0.0, bidirectional=False):
@@ -180,48 +170,6 @@ def test_training_through_the_chains_follows_torchs_losses(
     assert sum(calls.values()) > 0  # the chains ran
     assert chained_run.path.text() == "eager · fp32 · C loops"
     assert chained_run.path.notes[-1].startswith("time loop one C call a pass")
-    assert plain_run.path.text() == "eager · fp32"
-    chained_run.save("last")
-    meta = chained_run.run_dir.checkpoints / "last.json"
-    assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
-
-
-@pytest.mark.parametrize(
-    ("kind", "layers", "bidirectional", "embed"),
-    [("rnn", 2, True, 0), ("gru", 1, False, 5), ("gru", 2, True, 0), ("lstm", 2, True, 3)],
-)
-def test_a_tagger_through_the_chains_gives_torchs_values_and_gradients(
-    chains, kind, layers, bidirectional, embed
-):
-    """The many-to-many tagger's layers in the chains, from its zero state: every step's tag
-    logits and every parameter's gradient as torch's kernels give them."""
-    torch.manual_seed(0)
-    config = {"model": "tagger", "kind": kind, "vocab_size": 30, "tags": 7, "hidden": 24}
-    config.update(layers=layers, bidirectional=bidirectional, embed=embed)
-    model = build_model(config)
-    X, Y = torch.randint(0, 30, (6, 9)), torch.randint(0, 7, (6, 9))
-    args = (X.T, *[model.get_parameter(name) for name in model._chain_names])
-    results = []
-    for chain in (True, False):
-        model.zero_grad()
-        logits = model._measured_pass(*args, chain)
-        F.cross_entropy(logits.reshape(-1, 7), Y.reshape(-1)).backward()
-        results.append([logits.detach(), *(p.grad.clone() for p in model.parameters())])
-    assert results[0][0].shape == (6, 9, 7)
-    for ours, theirs in zip(*results, strict=True):
-        torch.testing.assert_close(ours, theirs, rtol=1e-4, atol=1e-6)
-
-
-@pytest.mark.parametrize("kind", ["gru", "lstm"])
-def test_a_tag_run_through_the_chains_follows_torchs_losses(chains, tmp_path, monkeypatch, kind):
-    sizes = dict(hidden=32, embed=8, num_steps=20, batch_size=8, max_chars=3000, epochs=3)
-    config = Config("tag", model=kind, device="cpu", **sizes)
-    plain, plain_run = _losses(config, tmp_path, "plain", preset=False)
-    calls = _counting(monkeypatch)
-    chained, chained_run = _losses(config, tmp_path, "chained", preset=True)
-    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
-    assert sum(calls.values()) > 0  # the chains ran
-    assert chained_run.path.text() == "eager · fp32 · C loops"
     assert plain_run.path.text() == "eager · fp32"
     chained_run.save("last")
     meta = chained_run.run_dir.checkpoints / "last.json"

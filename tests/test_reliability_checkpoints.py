@@ -140,10 +140,11 @@ def test_the_workspace_counts_the_chains_copies_where_a_pass_may_run_there(model
 
 
 @pytest.mark.parametrize(
-    ("model", "outputs", "factor"), [("tagger", "tags", 5), ("classifier", "classes", 3)]
+    ("model", "kind", "outputs", "factor"),
+    [("tagger", "gru", "tags", 5), ("classifier", "lstm", "classes", 5)],
 )
-def test_a_tagger_may_run_in_the_chains_a_classifier_may_not(model, outputs, factor):
-    config = {"model": model, "kind": "gru", "vocab_size": 40, outputs: 9, "hidden": 64}
+def test_a_tagger_or_classifier_may_run_in_the_chains(model, kind, outputs, factor):
+    config = {"model": model, "kind": kind, "vocab_size": 40, outputs: 9, "hidden": 64}
     need = prepare.training_bytes(config, 16, 100, "adam")
     assert need["workspace"] == factor * need["parameters"]
 

@@ -195,13 +195,14 @@ def chained_pass(model, ids: torch.Tensor, *tensors: torch.Tensor) -> tuple[torc
     return logits, finals if cell == "lstm" else finals[0]
 
 
-def chained_layers(cell, layers, D, ids, state, weights, E, output=None):
+def chained_layers(cell, layers, D, ids, state, weights, E, output=None, order=None):
     """The recurrent layers' pass over `ids` (T, B) in the chains, from `state` (H,) or (H, C)
     ((layers · D, B, h) each) with the layers' `weights` (torch's order) and the embedding E
     (None: one-hot): (the top layer's states (T, B, h · D), the final state as a tuple of
     (layers · D, B, h) tensors, False). Where `output` (W_out, b_out) is given and the top
     layer is an RNN's in one direction, the output layer runs inside its chains: the logits
-    (B, T, V) instead of the states, and True."""
+    (B, T, V) instead of the states, and True. `order` (T, B), where given, is the time
+    order the reverse direction reads each row in (`reversal`), else the sequence flipped."""
     T = ids.shape[0]
     lib = recurrent_chain.library(weights[1], T)
     below = None  # the states of the layer below, (T, B, h · directions)
@@ -213,8 +214,8 @@ def chained_layers(cell, layers, D, ids, state, weights, E, output=None):
             # The reverse direction reads the sequence from its end (d2l §9.4): its inputs
             # flipped in time, its states flipped back; its final state is the one at t = 1.
             flip = d == 1
-            X = ids.flip(0) if flip else ids
-            inputs = below.flip(0) if flip and below is not None else below
+            X = _reversed(ids, order) if flip else ids
+            inputs = _reversed(below, order) if flip and below is not None else below
             fold = output is not None and cell == "rnn" and D == 1 and layer == layers - 1
             Hs, ends = _direction(
                 cell, weights[4 * k : 4 * k + 4], X, inputs, E if layer == 0 else None,
@@ -224,9 +225,25 @@ def chained_layers(cell, layers, D, ids, state, weights, E, output=None):
                 final.append(end)
             if fold:
                 return Hs, (torch.stack(finals[0]),), True  # Hs: the logits
-            outputs.append(Hs.flip(0) if flip else Hs)
+            outputs.append(_reversed(Hs, order) if flip else Hs)
         below = outputs[0] if D == 1 else torch.cat(outputs, 2)
     return below, tuple(torch.stack(f) for f in finals), False
+
+
+def reversal(lengths: torch.Tensor, T: int) -> torch.Tensor:
+    """(T, B): the time order in which the reverse direction reads each row of a padded batch,
+    its own valid steps backwards and then its padding (what a packed sequence's reverse
+    direction reads), for lengths (B,), each in [1, T]. Its own inverse."""
+    t = torch.arange(T, device=lengths.device).unsqueeze(1)
+    return torch.where(t < lengths, lengths - 1 - t, t)
+
+
+def _reversed(X: torch.Tensor, order: torch.Tensor | None) -> torch.Tensor:
+    """X (T, B, …) read in `order` along time; flipped where `order` is None."""
+    if order is None:
+        return X.flip(0)
+    index = order.view(*order.shape, *[1] * (X.dim() - 2)).expand_as(X)
+    return X.gather(0, index)
 
 
 def _direction(cell, weights, ids, below, E, state, lib, output):
@@ -279,5 +296,6 @@ __all__ = [
     "chained_pass",
     "gate_order",
     "parameter_names",
+    "reversal",
     "torch_pass",
 ]

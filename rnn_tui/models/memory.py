@@ -13,8 +13,8 @@ transposed copies of the weights. Measured peaks on the CPU (torch 2.13, word-le
 Machine, hidden and embedding 4096) ran 1.7–2.4 times the parameters above the weights and
 gradients; `workspace` is 3 times, so a model that passes the check is not killed by the
 system's out-of-memory killer on its first step (one that passed at 17.8 GiB of 21.7 free
-grew past 22 GiB). A concise RNN, GRU or LSTM (or a tagger built of one) whose passes may run
-through the C chains gets 5 times (CHAINED_WORKSPACE_FACTOR).
+grew past 22 GiB). A concise RNN, GRU or LSTM (or a tagger or classifier built of one) whose passes
+may run through the C chains gets 5 times (CHAINED_WORKSPACE_FACTOR).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rnn_tui.models.concise_chain import CELLS
-from rnn_tui.models.names import TAGGER_MODEL
+from rnn_tui.models.names import CLASSIFIER_MODEL, TAGGER_MODEL
 from rnn_tui.models.registry import build_skeleton, count_parameters
 
 BYTES = 4  # float32
@@ -66,10 +66,11 @@ def training_bytes(
 
 
 def _workspace_factor(config: Mapping) -> int:
-    """CHAINED_WORKSPACE_FACTOR for a language model or tagger whose training passes may run
-    through the C chains (concise_chain.chainable: nn.RNN, nn.GRU or nn.LSTM layers without
-    dropout between them), else WORKSPACE_FACTOR."""
-    cell = config.get("kind") if config.get("model") == TAGGER_MODEL else config.get("model")
+    """CHAINED_WORKSPACE_FACTOR for a language model, tagger or classifier whose training
+    passes may run through the C chains (concise_chain.chainable: nn.RNN, nn.GRU or nn.LSTM
+    layers without dropout between them), else WORKSPACE_FACTOR."""
+    readers = (TAGGER_MODEL, CLASSIFIER_MODEL)
+    cell = config.get("kind") if config.get("model") in readers else config.get("model")
     chained = cell in CELLS and not float(config.get("dropout") or 0)
     return CHAINED_WORKSPACE_FACTOR if chained else WORKSPACE_FACTOR
 

@@ -5,7 +5,9 @@ or two directions), and a linear layer over the hidden units (d2l §8.4's shapes
     H = RNN(x_1, …, x_T),   logits = W h + b
 
 A subclass names the linear layer's width (`OUTPUTS`: "classes", "tags") and decides which h
-the layer reads: the final state (classifier.py) or every step's output (tagger.py).
+the layer reads: the final state (classifier.py) or every step's output (tagger.py). Both run
+their layers as the language models' C chains (concise_chain.py) where the first training pass
+measures them faster than torch's kernels: the same recurrence, to float32 rounding.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnn_tui.models import concise_chain, recurrent_chain
 from rnn_tui.models.base import ModelError
 from rnn_tui.models.concise import RNN_LAYERS
 from rnn_tui.models.names import CLASSIFIER_KINDS, MAX_CLASSES, SIZE_LIMITS
@@ -56,12 +59,55 @@ class RecurrentReader(nn.Module):
             batch_first=True,
         )
         self.linear = nn.Linear(hidden * (2 if bidirectional else 1), outputs)
+        self.directions = 2 if bidirectional else 1
+        self._chain_names = concise_chain.parameter_names(layers, embed, self.directions)
 
-    def inputs(self, X: torch.Tensor) -> torch.Tensor:
-        """(B, T, embed or vocab_size): the ids X (B, T) embedded, or one-hot."""
+    # The measured choice of running the layers as C chains, and a resumed run's earlier
+    # choice (recurrent_chain.choose; the engine saves it, train/prepare.py sets it).
+    chain_verdict = None
+    chain_preset: bool | None = None
+
+    def inputs(self, X: torch.Tensor, E: torch.Tensor | None = None) -> torch.Tensor:
+        """(B, T, embed or vocab_size): the ids X (B, T) embedded (by E where given), or
+        one-hot."""
         if self.embedding is not None:
-            return self.embedding(X)
+            return F.embedding(X, self.embedding.weight if E is None else E)
         return F.one_hot(X, self.vocab_size).to(self.linear.weight.dtype)
+
+    # -- the layers as C chains (concise_chain.py), where measured faster -----------------
+
+    def in_chains(self, X: torch.Tensor, run, args: tuple, steps: int) -> bool:
+        """Whether the pass `run(*args, chain)` over X (B, T) runs in the chains: measured at
+        the first training pass of its shape (`steps` standing for T in the choice's key)."""
+        if not concise_chain.chainable(self.kind, self, X):
+            return False
+        key = ("chain", f"{self.MODEL}-{self.kind}", steps, X.shape[0], self.vocab_size)
+        key += (self.hidden, self.layers, self.embed, self.directions)
+        weight = self.rnn.weight_hh_l0
+        return recurrent_chain.choose(self, key, run, args, weight, X.shape[1])
+
+    def chain_parameters(self) -> list[torch.Tensor]:
+        """The parameters a pass reads, in concise_chain.parameter_names' order."""
+        return [self.get_parameter(name) for name in self._chain_names]
+
+    def chained_states(self, ids: torch.Tensor, weights, order=None) -> torch.Tensor:
+        """The top layer's states (T, B, hidden · directions) for ids (T, B) from a zero state,
+        in the chains, with `weights` in chain_parameters' order; `order` as
+        concise_chain.chained_layers takes it."""
+        n = 4 * self.layers * self.directions
+        E = weights[n + 2] if self.embed > 0 else None
+        zeros = weights[1].new_zeros(self.layers * self.directions, ids.shape[1], self.hidden)
+        state = (zeros, zeros) if self.kind == "lstm" else (zeros,)
+        layers = (self.kind, self.layers, self.directions)
+        Y, _, _ = concise_chain.chained_layers(*layers, ids, state, weights[:n], E, order=order)
+        return Y
+
+    def named(self, weights) -> tuple[dict[str, torch.Tensor], dict[str, torch.Tensor]]:
+        """`weights` (chain_parameters' order) by name, and the recurrent layers' alone as
+        torch.func.functional_call takes them for self.rnn."""
+        named = dict(zip(self._chain_names, weights, strict=True))
+        layer = {k.removeprefix("rnn."): v for k, v in named.items() if k.startswith("rnn.")}
+        return named, layer
 
     def config(self) -> dict:
         return {

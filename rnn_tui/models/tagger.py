@@ -7,9 +7,6 @@ Unlike the many-to-one classifier, which keeps only the final state (`hidden`), 
 the whole `output` (B, T, hidden · directions). A bidirectional tagger's h_t is
 concat(→h_t, ←h_t): the forward state has read x_1 … x_t, the backward one x_t … x_T, so each tag
 sees what follows — whether a word ends a sentence shows in the words after it.
-
-The layers run as the language models' C chains (concise_chain.py) where the first training
-pass measures them faster than torch's kernels: the same recurrence, to float32 rounding.
 """
 
 from __future__ import annotations
@@ -20,7 +17,6 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from rnn_tui.models import concise_chain, recurrent_chain
 from rnn_tui.models.names import TAGGER_MODEL
 from rnn_tui.models.reader import RecurrentReader, build_reader
 
@@ -37,28 +33,11 @@ class SequenceTagger(RecurrentReader):
     def tags(self) -> int:
         return self.outputs
 
-    # The measured choice of running the layers as C chains, and a resumed run's earlier
-    # choice (models/recurrent_chain.py `choose`; the engine saves it, train/prepare.py sets it).
-    chain_verdict = None
-    chain_preset: bool | None = None
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.directions = 2 if self.bidirectional else 1
-        self._chain_names = concise_chain.parameter_names(self.layers, self.embed, self.directions)
-
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Tag logits (B, T, tags) for ids X (B, T): one per step, from that step's output."""
-        if concise_chain.chainable(self.kind, self, X):
-            # The layers as C chains (concise_chain.py) where measured faster here: the same
-            # recurrence, from a zero state as below.
-            B, T = X.shape
-            args = (X.T, *[self.get_parameter(name) for name in self._chain_names])
-            key = ("chain", f"{self.MODEL}-{self.kind}", T, B, self.vocab_size, self.hidden)
-            key += (self.layers, self.embed, self.directions)
-            weight = self.rnn.weight_hh_l0
-            if recurrent_chain.choose(self, key, self._measured_pass, args, weight, T):
-                return self._chained_pass(*args)
+        args = (X.T, *self.chain_parameters())
+        if self.in_chains(X, self._measured_pass, args, X.shape[1]):
+            return self._chained_pass(*args)  # the same recurrence, from a zero state
         output, _ = self.rnn(self.inputs(X))  # (B, T, hidden · directions): every step, not h_T
         return self.linear(output)
 
@@ -69,25 +48,15 @@ class SequenceTagger(RecurrentReader):
         return (self._chained_pass if chain else self._torch_pass)(*tensors)
 
     def _chained_pass(self, ids: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
-        """Tag logits (B, T, tags) for ids (T, B), the parameters in `_chain_names` order."""
-        n = 4 * self.layers * self.directions
-        E = weights[n + 2] if self.embed > 0 else None
-        zeros = weights[1].new_zeros(self.layers * self.directions, ids.shape[1], self.hidden)
-        state = (zeros, zeros) if self.kind == "lstm" else (zeros,)
-        Y, _, _ = concise_chain.chained_layers(
-            self.kind, self.layers, self.directions, ids, state, weights[:n], E
-        )
-        return F.linear(Y, weights[n], weights[n + 1]).transpose(0, 1)
+        """Tag logits (B, T, tags) for ids (T, B), the parameters in chain_parameters' order."""
+        named, _ = self.named(weights)
+        Y = self.chained_states(ids, weights)
+        return F.linear(Y, named["linear.weight"], named["linear.bias"]).transpose(0, 1)
 
     def _torch_pass(self, ids: torch.Tensor, *weights: torch.Tensor) -> torch.Tensor:
         """The same pass with torch's kernels, on the given tensors."""
-        named = dict(zip(self._chain_names, weights, strict=True))
-        layer = {k.removeprefix("rnn."): v for k, v in named.items() if k.startswith("rnn.")}
-        X = ids.T
-        if self.embed > 0:
-            inputs = F.embedding(X, named["embedding.weight"])
-        else:
-            inputs = F.one_hot(X, self.vocab_size).to(named["linear.weight"].dtype)
+        named, layer = self.named(weights)
+        inputs = self.inputs(ids.T, named.get("embedding.weight"))
         output, _ = torch.func.functional_call(self.rnn, layer, (inputs,))
         return F.linear(output, named["linear.weight"], named["linear.bias"])
 
