@@ -93,21 +93,29 @@ def test_the_reversal_reads_each_rows_valid_steps_backwards_then_its_padding(siz
         assert order[:, b].tolist() == [*range(n - 1, -1, -1), *range(n, T)]
 
 
-def test_the_classifier_measures_once_per_power_of_two_steps(chains, monkeypatch):
+@pytest.mark.parametrize("model", ["classifier", "tagger"])
+def test_one_choice_holds_for_every_minibatch_of_a_run(chains, monkeypatch, model):
+    """Measured once, at the first training pass: an epoch's smaller last minibatch and a
+    classifier's names of another length keep it, so the checkpoint's one field says what
+    every pass of the run did, and a resumed run given it computes what the first session did."""
     monkeypatch.delenv(fused_steps.NATIVE_ENV)  # the default: timed
     monkeypatch.setattr(step_matmul, "_verdicts", {})  # no earlier test's shapes
-    model = _reader("classifier", "gru", 1, False, 0, "classes")
+    reader = _reader(model, "gru", 1, False, 0, "tags" if model == "tagger" else "classes")
     before = measuring_seconds()
-    for longest in (9, 13, 16):
-        X, lengths = pad_batch([[1] * longest, [2, 3, 4]] * 4)
-        model.final_state(X, lengths)
+    for rows, longest in ((8, 9), (8, 13), (3, 40), (64, 5)):
+        X, lengths = pad_batch([[1] * longest, [2, 3, 4]] * (rows // 2) + [[5]] * (rows % 2))
+        reader(X, lengths) if model == "classifier" else reader(X)
         if longest == 9:
-            first, measured = model.chain_verdict, measuring_seconds()
+            first, measured = reader.chain_verdict, measuring_seconds()
             assert first is not None and measured > before
-    assert model.chain_verdict is first and measuring_seconds() == measured  # 9 to 16: one
-    X, lengths = pad_batch([[1] * 17, [2, 3, 4]] * 4)
-    model.final_state(X, lengths)
-    assert measuring_seconds() > measured  # 17 to 32: another
+    assert reader.chain_verdict is first and measuring_seconds() == measured
+    kept = _reader(model, "gru", 1, False, 0, "tags" if model == "tagger" else "classes")
+    kept.chain_preset = not first.packed
+    calls = _counting(monkeypatch)
+    for longest in (9, 13, 40):
+        X, lengths = pad_batch([[1] * longest, [2, 3]])
+        kept(X, lengths) if model == "classifier" else kept(X)
+    assert bool(calls) is kept.chain_preset and kept.chain_verdict.kept
 
 
 @pytest.mark.parametrize(

@@ -37,9 +37,7 @@ class SequenceClassifier(RecurrentReader):
         """(B, hidden · directions): the top layer's state after each sequence's last valid
         step (the backward direction's after the first), for ids X (B, T) and lengths (B,)."""
         args = (X.T, lengths, *self.chain_parameters())
-        # Minibatches of names differ in length: the choice is measured per power of two.
-        steps = 1 << (X.shape[1] - 1).bit_length()
-        if self.in_chains(X, self._measured_pass, args, steps):
+        if self.in_chains(X, self._measured_pass, args):
             return self._chained_final(*args)
         return self._packed_final(self.inputs(X), lengths)
 

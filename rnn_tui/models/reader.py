@@ -76,13 +76,15 @@ class RecurrentReader(nn.Module):
 
     # -- the layers as C chains (concise_chain.py), where measured faster -----------------
 
-    def in_chains(self, X: torch.Tensor, run, args: tuple, steps: int) -> bool:
+    def in_chains(self, X: torch.Tensor, run, args: tuple) -> bool:
         """Whether the pass `run(*args, chain)` over X (B, T) runs in the chains: measured at
-        the first training pass of its shape (`steps` standing for T in the choice's key)."""
+        the first training pass of the model, whatever its minibatch's shape, so that one
+        choice holds for the whole run (an epoch's last minibatch is smaller, a classifier's
+        vary in length) and a resumed run, given it, computes what the first session did."""
         if not concise_chain.chainable(self.kind, self, X):
             return False
-        key = ("chain", f"{self.MODEL}-{self.kind}", steps, X.shape[0], self.vocab_size)
-        key += (self.hidden, self.layers, self.embed, self.directions)
+        key = ("chain", f"{self.MODEL}-{self.kind}", self.vocab_size, self.hidden)
+        key += (self.layers, self.embed, self.directions)
         weight = self.rnn.weight_hh_l0
         return recurrent_chain.choose(self, key, run, args, weight, X.shape[1])
 
