@@ -237,20 +237,24 @@ class _Encoder:
 
     def add_ids(self, ids: np.ndarray, size: int) -> None:
         """Append the ids of a chunk; `size` is the number of distinct tokens so far."""
-        if len(ids):
-            found = np.bincount(ids, minlength=size)
-            if len(self.counts) < size:
-                self.counts = np.concatenate(
-                    (self.counts, np.zeros(size - len(self.counts), np.int64))
-                )
-            self.counts += found
+        if len(self.counts) < size:
+            # Room for twice as many: a vocabulary of millions grows chunk by chunk, and a
+            # copy of all its counts each time cost a second on a 100 MB file of ids.
+            grown = np.zeros(max(size, 2 * len(self.counts)), np.int64)
+            grown[: len(self.counts)] = self.counts
+            self.counts = grown
+        if len(ids) >= size:  # characters, or words early on: one bincount
+            self.counts[:size] += np.bincount(ids, minlength=size)
+        elif len(ids):  # more tokens known than the chunk has: its own ids, not all of them
+            np.add.at(self.counts, ids, 1)
         self.pieces.append(ids.astype(compact_dtype(max(size, 1)), copy=False))
 
     def finish_with(self, tokens: TokenList) -> tuple[TokenList, np.ndarray, np.ndarray]:
         size = len(tokens)
-        counts = self.counts
+        counts = self.counts[:size].copy()
         if len(counts) < size:
             counts = np.concatenate((counts, np.zeros(size - len(counts), np.int64)))
+        self.counts = np.zeros(0, dtype=np.int64)
         total = sum(len(p) for p in self.pieces)
         ids = np.empty(total, dtype=compact_dtype(max(size, 1)))
         pos = 0
