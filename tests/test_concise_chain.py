@@ -163,17 +163,24 @@ def test_training_through_the_chains_follows_torchs_losses(
     corpus = tmp_path / "tiny.txt"
     corpus.write_text(read_text("timemachine")[:6000], encoding="utf-8")
     config = tiny(corpus, model=model, layers=layers, hidden=64, num_steps=8, sampling="sequential")
+    chained_run = runs_follow_torch(config, tmp_path, monkeypatch)
+    assert chained_run.path.notes[-1].startswith("time loop one C call a pass")
+
+
+def runs_follow_torch(config, tmp_path, monkeypatch):
+    """Three epochs of `config` in torch's kernels, then in the chains: the same losses, each
+    path said, and the chained run's checkpoint recording the choice. The chained run."""
     plain, plain_run = _losses(config, tmp_path, "plain", preset=False)
     calls = _counting(monkeypatch)
     chained, chained_run = _losses(config, tmp_path, "chained", preset=True)
     torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
     assert sum(calls.values()) > 0  # the chains ran
     assert chained_run.path.text() == "eager · fp32 · C loops"
-    assert chained_run.path.notes[-1].startswith("time loop one C call a pass")
     assert plain_run.path.text() == "eager · fp32"
     chained_run.save("last")
     meta = chained_run.run_dir.checkpoints / "last.json"
     assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
+    return chained_run
 
 
 @pytest.mark.parametrize("chain", [True, False])

@@ -5,14 +5,13 @@ runs that follow torch's losses."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_recurrent_chain import _counting, _losses
+from test_concise_chain import runs_follow_torch
+from test_recurrent_chain import _counting
 
 from rnn_tui.models import concise_chain, fused_steps, step_matmul
 from rnn_tui.models.classifier import pad_batch
@@ -131,13 +130,4 @@ def test_a_run_through_the_chains_follows_torchs_losses(
     chains, tmp_path, monkeypatch, task, kind, sizes
 ):
     config = Config(task, model=kind, device="cpu", hidden=32, epochs=3, **sizes)
-    plain, plain_run = _losses(config, tmp_path, "plain", preset=False)
-    calls = _counting(monkeypatch)
-    chained, chained_run = _losses(config, tmp_path, "chained", preset=True)
-    torch.testing.assert_close(chained, plain, rtol=1e-5, atol=1e-6)
-    assert sum(calls.values()) > 0  # the chains ran
-    assert chained_run.path.text() == "eager · fp32 · C loops"
-    assert plain_run.path.text() == "eager · fp32"
-    chained_run.save("last")
-    meta = chained_run.run_dir.checkpoints / "last.json"
-    assert json.loads(meta.read_text(encoding="utf-8"))["chained"] is True
+    runs_follow_torch(config, tmp_path, monkeypatch)
