@@ -36,8 +36,8 @@ class SequenceClassifier(RecurrentReader):
     def final_state(self, X: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         """(B, hidden · directions): the top layer's state after each sequence's last valid
         step (the backward direction's after the first), for ids X (B, T) and lengths (B,)."""
-        args = (X.T, lengths, *self.chain_parameters())
-        if self.in_chains(X, self._measured_pass, args):
+        args = self.chained_args(X, self._measured_pass, lengths)
+        if args is not None:
             return self._chained_final(*args)
         return self._packed_final(self.inputs(X), lengths)
 

@@ -76,17 +76,21 @@ class RecurrentReader(nn.Module):
 
     # -- the layers as C chains (concise_chain.py), where measured faster -----------------
 
-    def in_chains(self, X: torch.Tensor, run, args: tuple) -> bool:
-        """Whether the pass `run(*args, chain)` over X (B, T) runs in the chains: measured at
-        the first training pass of the model, whatever its minibatch's shape, so that one
-        choice holds for the whole run (an epoch's last minibatch is smaller, a classifier's
-        vary in length) and a resumed run, given it, computes what the first session did."""
+    def chained_args(self, X: torch.Tensor, run, *extra: torch.Tensor) -> tuple | None:
+        """(X (B, T) as (T, B), *extra, the parameters in chain_parameters' order) where the
+        pass `run(*args, chain)` over X runs in the chains, else None. Measured at the first
+        training pass of the model, whatever its minibatch's shape, so that one choice holds
+        for the whole run (an epoch's last minibatch is smaller, a classifier's vary in length)
+        and a resumed run, given it, computes what the first session did. Nothing is gathered
+        where the chains cannot run (a GPU, autocast)."""
         if not concise_chain.chainable(self.kind, self, X):
-            return False
+            return None
+        args = (X.T, *extra, *self.chain_parameters())
         key = ("chain", f"{self.MODEL}-{self.kind}", self.vocab_size, self.hidden)
         key += (self.layers, self.embed, self.directions)
         weight = self.rnn.weight_hh_l0
-        return recurrent_chain.choose(self, key, run, args, weight, X.shape[1])
+        chosen = recurrent_chain.choose(self, key, run, args, weight, X.shape[1])
+        return args if chosen else None
 
     def chain_parameters(self) -> list[torch.Tensor]:
         """The parameters a pass reads, in concise_chain.parameter_names' order."""

@@ -35,8 +35,8 @@ class SequenceTagger(RecurrentReader):
 
     def forward(self, X: torch.Tensor) -> torch.Tensor:
         """Tag logits (B, T, tags) for ids X (B, T): one per step, from that step's output."""
-        args = (X.T, *self.chain_parameters())
-        if self.in_chains(X, self._measured_pass, args):
+        args = self.chained_args(X, self._measured_pass)
+        if args is not None:
             return self._chained_pass(*args)  # the same recurrence, from a zero state
         output, _ = self.rnn(self.inputs(X))  # (B, T, hidden · directions): every step, not h_T
         return self.linear(output)
