@@ -176,6 +176,28 @@ def test_help_and_stats_do_not_import_torch():
     assert "textual" not in mods
 
 
+@pytest.mark.parametrize("given", [None, "1"])
+def test_commands_ask_numpy_for_no_huge_pages_unless_the_user_does(given):
+    """numpy reads NUMPY_MADVISE_HUGEPAGE when it is imported: `main` sets it first."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if given is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = given
+    code = (
+        "import contextlib, io, os\n"
+        "from rnn_tui.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    main(['stats', '--json'])\n"
+        "from numpy._core import multiarray\n"
+        "print(os.environ['NUMPY_MADVISE_HUGEPAGE'], multiarray._get_madvise_hugepage())\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    want = given or "0"
+    assert proc.stdout.split() == [want, str(want == "1")]
+
+
 def test_help_lists_the_commands():
     proc = run_cli("--help")
     assert proc.returncode == 0
