@@ -175,6 +175,10 @@ class HashedWords:
         """The words by id (each passed through `decode`, in place, a piece at a time: the
         encoded and decoded forms of millions of words never coexist)."""
         words = self._words[: self._size]
+        # The hashes go first: decoding makes each word's new form before it frees the old
+        # (a str takes 16 bytes more than its bytes), the moment of a scan's highest memory.
+        self._keys = np.zeros(0, dtype=np.uint64)
+        self._key_ids = np.zeros(0, dtype=np.uint32)
         if decode is not None:
             for start in range(0, self._size, PIECE):
                 piece = words[start : start + PIECE]
@@ -183,8 +187,6 @@ class HashedWords:
                 )
                 let_others_run()
         self._words = np.zeros(0, dtype=object)
-        self._keys = np.zeros(0, dtype=np.uint64)
-        self._key_ids = np.zeros(0, dtype=np.uint32)
         self._size = 0
         return TokenList(words)
 
