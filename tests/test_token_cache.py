@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from rnn_tui.data import token_cache
 from rnn_tui.data.corpus import load_corpus
+from rnn_tui.data.packed_tokens import PackedTokens, packed
 from rnn_tui.data.sources import read_text
 from rnn_tui.data.stats import corpus_stats
 from rnn_tui.data.token_cache import (
@@ -243,6 +244,42 @@ def test_a_piece_of_a_list_is_written_as_jsons_own_text(values, escaped, where):
     # among plain ones) takes json's own path; counts too.
     for items in (values, [*values[:where], f"a{escaped}", *values[where:]], [len(values), 7]):
         assert token_cache._json_items(items) == json.dumps(items, ensure_ascii=False)[1:-1]
+
+
+TOKENS = st.lists(st.text(alphabet='ab é東"\\\x01\x1f\n\ud800', max_size=4), max_size=6)
+
+
+@given(tokens=TOKENS, start=st.integers(0, 6), stop=st.integers(0, 6))
+def test_packed_tokens_are_written_as_the_same_json(tokens, start, stop):
+    # From the packed bytes where nothing needs an escape, else as before; a lone surrogate
+    # fails alike (the cache is then not written).
+    start, stop = min(start, len(tokens)), min(max(start, stop), len(tokens))
+    if start == stop:
+        return
+    try:
+        want = token_cache._json_items(tokens[start:stop]).encode("utf-8")
+    except UnicodeEncodeError:
+        want = None
+    pack = packed(tokens)
+    assert isinstance(pack, PackedTokens)
+    try:
+        got = token_cache._packed_json_items(pack, start, stop)
+    except UnicodeEncodeError:
+        got = None
+    assert got == want
+
+
+@pytest.mark.parametrize("mode", ["clean", "raw"])
+def test_stats_write_the_very_files_loading_writes(tmp_path, monkeypatch, corpus, mode):
+    # stats writes from packed tokens, beside its n-gram count; loading from the Vocab's own.
+    corpus.write_text('say "hi" \\ back\nnaïve café 東京 say\n' * 50, encoding="utf-8")
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "stats"))
+    corpus_stats(str(corpus), mode=mode)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "load"))
+    load_token_array(str(corpus), mode=mode)
+    written = {p.name: p.read_bytes() for p in (tmp_path / "stats").iterdir()}
+    assert written == {p.name: p.read_bytes() for p in (tmp_path / "load").iterdir()}
+    assert len(written) == 2
 
 
 def _load_new(cache: Path, path: Path) -> str:

@@ -45,6 +45,12 @@ class PackedTokens(Sequence[str]):
         start = int(self._ends[i - 1]) + 1 if i else 0
         return self._blob[start : int(self._ends[i])].decode("utf-8", "surrogatepass")
 
+    def utf8(self, start: int, stop: int) -> bytes:
+        """Tokens start..stop-1 as their UTF-8 bytes, each followed by a NUL byte."""
+        begin = int(self._ends[start - 1]) + 1 if start else 0
+        end = int(self._ends[stop - 1]) + 1 if stop > start else begin
+        return bytes(self._blob[begin:end])
+
     def __repr__(self) -> str:
         return f"PackedTokens({len(self):,} tokens, {len(self._blob):,} bytes)"
 

@@ -36,6 +36,7 @@ import numpy as np
 from rnn_tui.atomic import atomic_write
 from rnn_tui.data.errors import DataError, nothing_left
 from rnn_tui.data.hashed_words import all_distinct
+from rnn_tui.data.packed_tokens import PackedTokens
 from rnn_tui.data.sources import (
     BUNDLED_CORPORA,
     read_corpus_bytes,
@@ -65,6 +66,8 @@ MAX_JSON_BYTES = 1 << 30
 _ENTRY = re.compile(r"[0-9a-f]{40}\.(npy|json)")
 # The JSON's last member: the SHA-256 of every byte before it.
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes when ensure_ascii is off
+# The same among packed tokens' bytes, whose NULs end the tokens (no token holds one).
+_JSON_ESCAPED_BYTES = re.compile(rb'["\\\x01-\x1f]')
 _JSON_DIGEST = re.compile(rb', "json_sha256": "([0-9a-f]{64})"\}\Z')
 
 
@@ -128,23 +131,48 @@ def save_cached(
     """Store `array` under `key`; False (and nothing raised) when the cache cannot be written:
     a read-only or full disk only means the next load tokenizes again, said to `problem` (one
     line) so that a cache that is never written is not silently paid for on every run."""
+    parts = CachedParts(
+        array.ids, array.num_lines, array.vocab.min_freq, array.tokens, array.counts
+    )
+    return save_parts(key, parts, directory, problem)
+
+
+@dataclass(frozen=True)
+class CachedParts:
+    """What the cache keeps of a TokenArray: the Vocab is rebuilt from the first-seen tokens
+    (a list, a TokenList or PackedTokens) and their counts, so it need not be held."""
+
+    ids: np.ndarray  # vocabulary ids
+    num_lines: int
+    min_freq: int
+    tokens: Sequence[str]
+    counts: Sequence[int]
+
+
+def save_parts(
+    key: str,
+    parts: CachedParts,
+    directory: Path | None = None,
+    problem: Callable[[str], None] | None = None,
+) -> bool:
+    """`save_cached` of the parts the cache keeps."""
     directory = cache_dir() if directory is None else directory
     header = {
         "magic": MAGIC,
         "version": VERSION,
         "key": key,
-        "dtype": np.dtype(array.ids.dtype).str,
-        "length": int(len(array.ids)),
-        "num_lines": int(array.num_lines),
-        "min_freq": int(array.vocab.min_freq),
+        "dtype": np.dtype(parts.ids.dtype).str,
+        "length": int(len(parts.ids)),
+        "num_lines": int(parts.num_lines),
+        "min_freq": int(parts.min_freq),
     }
     # Then "tokens" and "counts": the counts in first-seen order rebuild the Vocab
     # (`Vocab.from_counts`); far quicker to write and read than `Vocab.to_dict` for a
     # vocabulary of a million words.
-    lists = {"tokens": array.tokens, "counts": array.counts}
+    lists = {"tokens": parts.tokens, "counts": parts.counts}
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        ids = np.ascontiguousarray(array.ids)
+        ids = np.ascontiguousarray(parts.ids)
         header["ids_sha256"] = ids_digest(ids)
         for path in (directory / f"{key}.npy", directory / f"{key}.json"):
             _clear_directory_entry(path)
@@ -243,9 +271,12 @@ def _write_json(handle, header: dict, lists: dict[str, Sequence]) -> None:
     for name, items in lists.items():
         write(f", {json.dumps(name)}: [".encode())
         for start in range(0, len(items), JSON_PIECE):
+            write((", " if start else "").encode())
+            if isinstance(items, PackedTokens):
+                write(_packed_json_items(items, start, min(start + JSON_PIECE, len(items))))
+                continue
             part = items[start : start + JSON_PIECE]
             values = part.tolist() if hasattr(part, "tolist") else list(part)
-            write((", " if start else "").encode())
             write(_json_items(values).encode("utf-8"))
         write(b"]")
     handle.write(f', "json_sha256": "{digest.hexdigest()}"}}'.encode())
@@ -261,6 +292,22 @@ def _json_items(values: list) -> str:
     if joined is not None and values and _JSON_ESCAPED.search(joined) is None:
         return '"' + '", "'.join(values) + '"'
     return json.dumps(values, ensure_ascii=False)[1:-1]
+
+
+def _packed_json_items(tokens: PackedTokens, start: int, stop: int) -> bytes:
+    """`_json_items(tokens[start:stop])` in UTF-8, from the packed bytes themselves where no
+    token needs an escape and the bytes are UTF-8 (a lone surrogate is packed, and is refused
+    by the encoder as before): no str object made per token."""
+    data = tokens.utf8(start, stop)[:-1]  # the tokens, a NUL between each two
+    if _JSON_ESCAPED_BYTES.search(data) is None:
+        try:
+            if not data.isascii():
+                data.decode("utf-8")  # a lone surrogate's bytes raise
+        except UnicodeDecodeError:
+            pass
+        else:
+            return b'"' + data.replace(b"\0", b'", "') + b'"'
+    return _json_items(tokens[start:stop]).encode("utf-8")
 
 
 def _checked_json(raw: bytes) -> dict | None:
@@ -377,6 +424,7 @@ def load_token_array(
 
 __all__ = [
     "CACHE_ENV",
+    "CachedParts",
     "TokenArray",
     "build_token_array",
     "cache_dir",
@@ -385,4 +433,5 @@ __all__ = [
     "load_token_array",
     "prune",
     "save_cached",
+    "save_parts",
 ]
