@@ -302,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "cli":
         cli(args.files)
     else:
+        from rnn_tui.cli import HUGEPAGE_ENV
+
         os.environ.setdefault("RNN_TUI_CACHE", tempfile.mkdtemp(prefix="rnn-tui-cache-"))
+        os.environ.setdefault(HUGEPAGE_ENV, "0")  # before numpy, as the `rnn-tui` command
         tui(args.file, args.token, args.mode)
     return 0
 
