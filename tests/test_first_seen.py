@@ -66,15 +66,17 @@ def test_a_big_vocabulary_is_spread_over_small_untracked_dicts():
     sharded=st.booleans(),
     hashed_from=st.integers(0, 6),
     piece=st.integers(1, 4),
+    share=st.sampled_from([0, 1, 3, 8]),  # 0: the recent run is never merged
 )
 def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
-    words, cuts, sharded, hashed_from, piece
+    words, cuts, sharded, hashed_from, piece, share
 ):
     index = FirstSeenIndex(sharded)
     bounds = sorted({0, len(words), *(c for c in cuts if c <= len(words))})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(first_seen, "HASHED_FROM", hashed_from)
         patch.setattr(first_seen, "WORD_PIECE", piece)
+        patch.setattr(hashed_words, "RECENT_SHARE", share)
         got = [index.number(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
     ids, tokens = reference(words)
     assert np.concatenate([np.zeros(0, np.int64), *got]).tolist() == ids
@@ -86,18 +88,30 @@ def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
 def test_hashed_words_are_decoded_in_place_in_first_seen_order():
     hashed = HashedWords(np.array([b"b", b"a"], dtype=object))
     assert hashed.ids([b"c", b"a", b"c", b"d"]).tolist() == [2, 1, 2, 3]
-    # 12 bytes a known word (its hash and its id), where a dict takes ~120.
-    assert hashed._keys.nbytes + hashed._key_ids.nbytes == 12 * len(hashed)
+    # 12 bytes a known word (its hash and its id), where a dict takes ~120, in two sorted runs.
+    runs = (hashed._keys, hashed._key_ids, hashed._recent, hashed._recent_ids)
+    assert sum(run.nbytes for run in runs) == 12 * len(hashed)
     assert (hashed._keys[1:] > hashed._keys[:-1]).all()
     held = []  # the hashes still held while each word is decoded
 
     def decode(word: bytes) -> str:
-        held.append(len(hashed._keys) + len(hashed._key_ids))
+        held.append(len(hashed._keys) + len(hashed._key_ids) + len(hashed._recent))
         return word.decode()
 
     # The hashes are let go first: decoding is a scan's moment of highest memory.
     assert hashed.tokens(decode) == ["b", "a", "c", "d"]
     assert held == [0, 0, 0, 0]
+
+
+def test_new_hashes_wait_in_a_recent_run_until_it_holds_an_eighth_as_many():
+    hashed = HashedWords(np.array([f"w{i}" for i in range(80)], dtype=object))
+    assert hashed.ids([f"n{i}" for i in range(10)]).tolist() == list(range(80, 90))
+    assert (len(hashed._keys), len(hashed._recent)) == (80, 10)  # 10 · 8 = 80: not past it
+    assert (hashed._recent[1:] > hashed._recent[:-1]).all()
+    # Known in either run, and the next new word merges the recent run into the main one.
+    assert hashed.ids(["n3", "w5", "x", "n3"]).tolist() == [83, 5, 90, 83]
+    assert (len(hashed._keys), len(hashed._recent)) == (91, 0)
+    assert (hashed._keys[1:] > hashed._keys[:-1]).all()
 
 
 def test_words_whose_python_hashes_collide_are_kept_apart():
