@@ -67,9 +67,10 @@ def test_a_big_vocabulary_is_spread_over_small_untracked_dicts():
     hashed_from=st.integers(0, 6),
     piece=st.integers(1, 4),
     share=st.sampled_from([0, 1, 3, 8]),  # 0: the recent run is never merged
+    page_bits=st.sampled_from([0, 1, 2, 20]),  # pages of 1, 2, 4 words, or one page
 )
 def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
-    words, cuts, sharded, hashed_from, piece, share
+    words, cuts, sharded, hashed_from, piece, share, page_bits
 ):
     index = FirstSeenIndex(sharded)
     bounds = sorted({0, len(words), *(c for c in cuts if c <= len(words))})
@@ -77,6 +78,7 @@ def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
         patch.setattr(first_seen, "HASHED_FROM", hashed_from)
         patch.setattr(first_seen, "WORD_PIECE", piece)
         patch.setattr(hashed_words, "RECENT_SHARE", share)
+        patch.setattr(hashed_words, "PAGE_BITS", page_bits)
         got = [index.number(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
     ids, tokens = reference(words)
     assert np.concatenate([np.zeros(0, np.int64), *got]).tolist() == ids

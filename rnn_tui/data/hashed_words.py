@@ -27,6 +27,10 @@ from rnn_tui.data.token_list import PIECE, TokenList, let_others_run
 hash_of: Callable[[object], int] = hash  # the word hash (a test makes it collide)
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)  # 2⁶⁴/φ: mixes a word's length into its hash
 RECENT_SHARE = 8  # the recent run is merged into the main one past 1/RECENT_SHARE of its size
+# The words by id: those it starts from, then pages of 2²⁰ (8 MB of pointers). A table grown by
+# doubling made one array of twice the words at a time, filled with None in one C call that
+# held the GIL (24M slots: 70-130 ms, a stall of the Dataset screen's event loop).
+PAGE_BITS = 20
 
 
 class HashCollision(Exception):
@@ -109,7 +113,7 @@ class HashedWords:
         self._recent_ids = np.zeros(0, dtype=np.uint32)
         if len(self._keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):
             raise HashCollision
-        self._words = words  # by id; capacity beyond `_size` is None
+        self._pages = [words]  # the words by id (PAGE_BITS); capacity beyond `_size` is None
         self._size = len(words)
 
     def __len__(self) -> int:
@@ -163,22 +167,31 @@ class HashedWords:
     def _append(self, words: np.ndarray) -> None:
         if self._size + len(words) > 1 << 32:
             raise HashCollision  # ids past uint32: the dicts (and their error) handle that
-        self._grow(self._size + len(words))
-        for start in range(0, len(words), PIECE):
-            piece = words[start : start + PIECE]
-            self._words[self._size + start : self._size + start + len(piece)] = piece
+        done = 0
+        while done < len(words):
+            beyond = self._size - len(self._pages[0])  # the first page is full from the start
+            page, place = 1 + (beyond >> PAGE_BITS), beyond & ((1 << PAGE_BITS) - 1)
+            if page == len(self._pages):
+                self._pages.append(np.full(1 << PAGE_BITS, None, dtype=object))
+            piece = words[done : done + min(PIECE, (1 << PAGE_BITS) - place)]
+            self._pages[page][place : place + len(piece)] = piece
+            done += len(piece)
+            self._size += len(piece)
             let_others_run()
-        self._size += len(words)
 
-    def _grow(self, size: int) -> None:
-        if size <= len(self._words):
-            return
-        grown = np.full(max(size, 2 * len(self._words)), None, dtype=object)
-        for start in range(0, self._size, PIECE):  # a copy touches every word: in pieces
-            end = min(start + PIECE, self._size)
-            grown[start:end] = self._words[start:end]
-            let_others_run()
-        self._words = grown
+    def _stored(self, ids: np.ndarray) -> np.ndarray:
+        """The words of `ids` (a piece of them), gathered page by page."""
+        if len(self._pages) == 1:
+            return self._pages[0][ids]
+        beyond = ids - len(self._pages[0])
+        later = beyond >= 0
+        page = np.where(later, 1 + (beyond >> PAGE_BITS), 0)
+        place = np.where(later, beyond & ((1 << PAGE_BITS) - 1), ids)
+        out = np.empty(len(ids), dtype=object)
+        for number in np.unique(page).tolist():
+            chosen = page == number
+            out[chosen] = self._pages[number][place[chosen]]
+        return out
 
     def _check(self, given: np.ndarray, ids: np.ndarray, taken: np.ndarray | None) -> None:
         """HashCollision unless each id's word is the word it was given for; the positions
@@ -190,28 +203,35 @@ class HashedWords:
             where = np.flatnonzero(rest)
             given, ids = given[where], ids[where]
         for start in range(0, len(ids), PIECE):
-            if (self._words[ids[start : start + PIECE]] != given[start : start + PIECE]).any():
+            if (self._stored(ids[start : start + PIECE]) != given[start : start + PIECE]).any():
                 raise HashCollision
             let_others_run()
 
     def tokens(self, decode: Callable | None = None) -> TokenList:
-        """The words by id (each passed through `decode`, in place, a piece at a time: the
-        encoded and decoded forms of millions of words never coexist)."""
-        words = self._words[: self._size]
+        """The words by id (each passed through `decode`), the index emptied as it goes: each
+        piece's words leave their page as they are copied (decoded, their encoded forms are
+        freed then: the two forms of millions of words never coexist), a page at a time."""
         # The hashes go first: decoding makes each word's new form before it frees the old
         # (a str takes 16 bytes more than its bytes), the moment of a scan's highest memory.
         self._keys = self._recent = np.zeros(0, dtype=np.uint64)
         self._key_ids = self._recent_ids = np.zeros(0, dtype=np.uint32)
-        if decode is not None:
-            for start in range(0, self._size, PIECE):
-                piece = words[start : start + PIECE]
-                words[start : start + len(piece)] = np.fromiter(
-                    map(decode, piece), dtype=object, count=len(piece)
-                )
+        pages, self._pages = self._pages, [np.zeros(0, dtype=object)]
+        size, self._size = self._size, 0
+        out = np.empty(size, dtype=object)
+        at = 0
+        while pages:
+            page = pages.pop(0)
+            used = min(len(page), size - at)
+            for start in range(0, used, PIECE):
+                piece = page[start : min(start + PIECE, used)]
+                if decode is not None:
+                    piece = np.fromiter(map(decode, piece), dtype=object, count=len(piece))
+                out[at + start : at + start + len(piece)] = piece
+                page[start : start + len(piece)] = None
                 let_others_run()
-        self._words = np.zeros(0, dtype=object)
-        self._size = 0
-        return TokenList(words)
+            at += used
+            del page
+        return TokenList(out)
 
 
 __all__ = ["HashCollision", "HashedWords", "all_distinct", "first_unique", "hash_of", "in_order_of"]
