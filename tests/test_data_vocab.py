@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.data.errors import DataError
-from rnn_tui.data.vocab import Vocab, count_corpus
+from rnn_tui.data.vocab import Vocab, count_corpus, count_order
 
 TOKENS = st.lists(
     st.one_of(st.sampled_from(list("abcdefgh")), st.text(min_size=1, max_size=3)), max_size=60
@@ -189,6 +189,22 @@ def test_from_token_counts_builds_the_counted_vocab(tokens, min_freq, reserved):
     for token in ["a", "b", "c", "d", "<unk>", "<pad>", "<bos>", "é", "zz"]:
         assert built.freq(token) == reference.freq(token) == counter.get(token, 0)
     assert Vocab.from_dict(built.to_dict()) == built
+
+
+@given(st.lists(st.sampled_from([0, 1, 2, 7, (1 << 32) - 1, 1 << 32, 1 << 40]), max_size=30))
+def test_count_order_is_a_stable_sort_by_descending_count(counts):
+    # By max - count in 4 bytes where every count fits, else by -count.
+    array = np.array(counts, dtype=np.int64)
+    assert count_order(array).tolist() == np.argsort(-array, kind="stable").tolist()
+
+
+@pytest.mark.parametrize("big", [1, 1 << 31, (1 << 32) - 1, 1 << 32, 1 << 40])
+def test_counts_are_kept_in_4_bytes_where_they_fit(big):
+    vocab = Vocab.from_token_counts(["a", "b", "c"], np.array([3, big, 3], dtype=np.int64))
+    assert vocab._freqs.itemsize == (4 if big < 1 << 32 else 8)
+    assert vocab.counts_by_index().tolist() == [0, *sorted([3, big, 3], reverse=True)]
+    assert vocab.token_freqs == sorted([("a", 3), ("b", big), ("c", 3)], key=lambda t: -t[1])
+    assert vocab == Vocab.from_dict(vocab.to_dict())
 
 
 @SETTINGS

@@ -423,3 +423,16 @@ def test_char_tokens_are_scanned_a_mib_at_a_time(monkeypatch):
     scan = token_array.scan_text(text, "char")
     assert scan.num_tokens == 200_000 * 18 and len(seen) >= 3
     assert max(seen) <= token_array.CHAR_CHUNK_CHARS
+
+
+@pytest.mark.parametrize("piece", [1, 2, 3, 1 << 20])
+@pytest.mark.parametrize("min_freq", [0, 2])
+def test_the_id_table_is_written_a_piece_at_a_time(monkeypatch, piece, min_freq):
+    monkeypatch.setattr(token_array, "TABLE_PIECE", piece)
+    text = "the cat saw the dog and the cat ran off to see a dog\n"
+    scan = scan_text(text)
+    order = scan.count_order()
+    assert order.dtype == np.uint32  # held beside the Vocab's tables as they are built
+    vocab = scan.vocab(min_freq, order)
+    words = text.split()
+    assert scan.vocab_ids(vocab, table=scan.id_table(vocab, order)).tolist() == vocab[words]
