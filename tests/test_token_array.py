@@ -15,7 +15,7 @@ from rnn_tui.data import vocab as vocab_module
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.ngram_counts import top_ngram_positions, top_ngrams_of_ids
-from rnn_tui.data.sources import read_text, split_lines
+from rnn_tui.data.sources import read_text, read_text_pieces, rereader, split_lines
 from rnn_tui.data.stats import corpus_stats
 from rnn_tui.data.token_array import (
     compact_dtype,
@@ -377,16 +377,56 @@ def test_a_text_read_as_pieces_is_cut_and_scanned_as_the_whole(
             for a, b in line_chunks(text, chunk, cut_after)
         ]
         assert list(token_array.piece_chunks(pieces, chunk, cut_after)) == whole
+        taken = list(pieces)
+        assert list(token_array.piece_chunks(taken, chunk, cut_after, consume=True)) == whole
+        assert not any(taken)  # each piece let go once its chunks were made
         one = scan_text(text, token, mode, chunk_chars=chunk)
         many = scan_text(pieces, token, mode, chunk_chars=chunk)
+        given = list(pieces)  # handed over: emptied, the pieces let go as they are read
+        consumed = scan_text(given, token, mode, chunk_chars=chunk, reread=pieces.copy)
     finally:
         token_array.CUT_SEARCH = original
-    assert (many.tokens, many.counts.tolist(), many.ids.tolist(), many.num_lines) == (
-        one.tokens,
-        one.counts.tolist(),
-        one.ids.tolist(),
-        one.num_lines,
+    assert given == []
+    for scan in (many, consumed):
+        assert (scan.tokens, scan.counts.tolist(), scan.ids.tolist(), scan.num_lines) == (
+            one.tokens,
+            one.counts.tolist(),
+            one.ids.tolist(),
+            one.num_lines,
+        )
+
+
+def test_a_scan_that_let_its_text_go_reads_it_again_to_number_colliding_words(monkeypatch):
+    text = "the cat saw the dog and the bird saw a cat\nno end"
+    pieces = [text[:13], text[13:30], text[30:]]
+    reads = []
+
+    def reread() -> list[str]:
+        reads.append(1)
+        return list(pieces)
+
+    want = scan_text(text)
+    monkeypatch.setattr(first_seen, "HASHED_FROM", 2)
+    monkeypatch.setattr(hashed_words, "hash_of", lambda word: len(word) // 2)
+    got = scan_text(list(pieces), reread=reread, chunk_chars=8)
+    assert reads == [1]  # two words shared a hash: numbered again in dicts, from the text again
+    assert (got.tokens, got.ids.tolist(), got.num_lines) == (
+        want.tokens,
+        want.ids.tolist(),
+        want.num_lines,
     )
+    assert got.num_lines == 2
+
+
+def test_a_file_changed_since_it_was_read_is_not_read_again_as_the_same(tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("one text\n", encoding="utf-8")
+    pieces, digest = read_text_pieces(str(path))
+    again = rereader(str(path), "utf-8", digest)
+    assert again() == pieces and rereader("timemachine", "utf-8", None) is None
+    path.write_text("another text\n", encoding="utf-8")
+    with pytest.raises(DataError, match="changed while it was read"):
+        again()
 
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1", "utf-16"])

@@ -17,7 +17,7 @@ import numpy as np
 
 from rnn_tui.data.ngram_counts import counts_and_top
 from rnn_tui.data.sorted_runs import counts_at_ranks
-from rnn_tui.data.sources import read_text_pieces
+from rnn_tui.data.sources import read_text_pieces, rereader
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
 from rnn_tui.data.token_list import TokenList
@@ -138,7 +138,7 @@ def analyze_corpus(
     chunks; raises DataError on bad input). `progress(done, total)` goes from 0 to total as
     the text is tokenized (90 %) and the n-grams counted (the rest)."""
     check_options(request.token, request.mode, request.min_freq)
-    text, _ = read_text_pieces(request.source, request.encoding, cancelled=cancelled)
+    text, digest = read_text_pieces(request.source, request.encoding, cancelled=cancelled)
     total = max(sum(map(len, text)), 1)
     tokenizing = None if progress is None else lambda done, _: progress(done * 9 // 10, total)
     scan = scan_text(
@@ -150,6 +150,7 @@ def analyze_corpus(
         cancelled,
         label=request.source,
         sharded=True,
+        reread=rereader(request.source, request.encoding, digest, cancelled),
     )
     del text
     array = build_token_array(scan, request.min_freq, request.source)

@@ -184,6 +184,27 @@ def read_corpus_bytes(
     return _read_path_bytes(source, encoding, "corpus file", cancelled)
 
 
+def rereader(
+    source: str,
+    encoding: str,
+    digest: str | None,
+    cancelled: Callable[[], bool] | None = None,
+) -> Callable[[], list[str]] | None:
+    """What reads a corpus file's text again for a scan that let its first pieces go
+    (`scan_text`'s `reread`): DataError should the bytes have changed since (their digest).
+    None for a bundled corpus (`digest` None): small, it is kept."""
+    if digest is None:
+        return None
+
+    def again() -> list[str]:
+        pieces, now = read_text_pieces(source, encoding, cancelled=cancelled)
+        if now != digest:
+            raise DataError(f"{source} changed while it was read: read it again")
+        return pieces
+
+    return again
+
+
 class RawPairs(NamedTuple):
     """Sentence pairs as read, with what reading them skipped or cut."""
 
@@ -278,6 +299,7 @@ __all__ = [
     "read_raw_pairs",
     "read_text",
     "read_text_pieces",
+    "rereader",
     "split_lines",
     "text_of_bytes",
 ]

@@ -65,7 +65,7 @@ def corpus_stats(
     # not wait for numpy.
     from rnn_tui.data.ngram_counts import top_ngrams_of_ids
     from rnn_tui.data.packed_tokens import packed
-    from rnn_tui.data.sources import read_text_pieces
+    from rnn_tui.data.sources import read_text_pieces, rereader
     from rnn_tui.data.token_array import check_options, scan_text
     from rnn_tui.data.token_cache import CachedParts, build_token_array, cache_key, save_parts
 
@@ -73,7 +73,8 @@ def corpus_stats(
     if top < 0:
         raise DataError(f"top must be 0 or more, got {top}")
     text, digest = read_text_pieces(source, encoding, cancelled=cancelled)
-    scan = scan_text(text, token, mode, progress=progress, cancelled=cancelled, label=source)
+    again = rereader(source, encoding, digest, cancelled)
+    scan = scan_text(text, token, mode, None, progress, cancelled, source, reread=again)
     del text
     array = build_token_array(scan, min_freq, source)
     vocab = array.vocab

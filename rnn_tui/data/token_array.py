@@ -99,14 +99,20 @@ def line_chunks(
 
 
 def piece_chunks(
-    pieces: Sequence[str], size: int = CHUNK_CHARS, cut_after: Callable[[str], bool] | None = None
+    pieces: Sequence[str],
+    size: int = CHUNK_CHARS,
+    cut_after: Callable[[str], bool] | None = None,
+    consume: bool = False,
 ) -> Iterator[tuple[str, bool, int]]:
     """The chunks `line_chunks` cuts the concatenation of `pieces` into, without building it:
     (chunk, whether it starts a line, characters up to its end). Each piece is cut with the
     unfinished end of the one before (its last span: that span's end may depend on what
-    follows), so the spans are the whole text's."""
+    follows), so the spans are the whole text's. `consume`: each piece is taken out of the
+    list (`pieces`, a list, then holds "" there) once its chunks are made."""
     carry, carry_at_line_start, done = "", True, 0
     for i, piece in enumerate(pieces):
+        if consume:
+            pieces[i] = ""  # type: ignore[index]
         text = carry + piece if carry else piece
         spans = line_chunks(text, size, cut_after)
         if i < len(pieces) - 1 and spans:
@@ -341,6 +347,7 @@ def scan_text(
     cancelled: Cancelled | None = None,
     label: str = "the corpus",
     sharded: bool = False,
+    reread: Callable[[], Sequence[str]] | None = None,
 ) -> TokenScan:
     """Clean and tokenize `text` as `load_corpus` does, chunk by chunk (module docstring).
     `text` may be given as pieces whose concatenation is the text (`read_text_pieces`).
@@ -350,14 +357,25 @@ def scan_text(
     `sharded` words are indexed in many small dicts (rnn_tui.data.first_seen): slower, but no
     single C call grows a dict of millions of words (for a thread beside an event loop).
     Either way, past 3M distinct words they move to sorted hashes (rnn_tui.data.hashed_words);
-    should two words share a hash, the text is numbered again in dicts alone."""
+    should two words share a hash, the text is numbered again in dicts alone.
+
+    `reread` (with `text` a list) gives the text again: the pieces are then taken out of
+    `text` and let go as they are read (100 MB less at the end of a 100 MB file, where the
+    scan holds the most), and read again only should two words share a hash."""
     check_options(token, mode)
+    consume = reread is not None and isinstance(text, list)
     pieces = [piece for piece in ([text] if isinstance(text, str) else text) if piece]
+    if consume:
+        text.clear()  # type: ignore[union-attr]
+    del text
+    args = (token, mode, chunk_chars, progress, cancelled, label, sharded)
     try:
-        return _scan(pieces, token, mode, chunk_chars, progress, cancelled, label, sharded, True)
+        return _scan(pieces, *args, hashing=True, consume=consume)
     except HashCollision:  # two words share a hash (rnn_tui.data.hashed_words)
         pass  # numbered again with dicts below, once the handler has let go of this try's index
-    return _scan(pieces, token, mode, chunk_chars, progress, cancelled, label, sharded, False)
+    if consume:
+        pieces = [piece for piece in reread() if piece]  # type: ignore[misc]
+    return _scan(pieces, *args, hashing=False, consume=consume)
 
 
 def _scan(
@@ -370,12 +388,15 @@ def _scan(
     label: str,
     sharded: bool,
     hashing: bool,
+    consume: bool,
 ) -> TokenScan:
     encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded, hashing)
     total, num_lines = sum(map(len, pieces)), 0
+    # The last line has no line end (count_lines): known before the pieces are let go.
+    unended = bool(pieces) and not pieces[-1].endswith(("\n", "\r"))
     cut_after = _CUT_AFTER[token, mode]
     size = chunk_chars or (CHAR_CHUNK_CHARS if token == "char" else CHUNK_CHARS)
-    for chunk, line_start, end in piece_chunks(pieces, size, cut_after):
+    for chunk, line_start, end in piece_chunks(pieces, size, cut_after, consume):
         if cancelled is not None and cancelled():
             raise DataError(f"stopped reading {label}")
         # Chunks end after a "\n" or inside a line, never after a "\r": no "\r\n" is cut in
@@ -390,8 +411,8 @@ def _scan(
             progress(end, total)
     decode = bytes.decode if token == "word" and mode == "clean" else None
     tokens, counts, ids = encoder.finish(decode)
-    if pieces and not pieces[-1].endswith(("\n", "\r")):
-        num_lines += 1  # the last line has no line end (count_lines)
+    if unended:
+        num_lines += 1
     return TokenScan(token, mode, num_lines, tokens, counts, ids)
 
 

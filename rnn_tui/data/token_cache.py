@@ -41,6 +41,7 @@ from rnn_tui.data.sources import (
     BUNDLED_CORPORA,
     read_corpus_bytes,
     read_text_pieces,
+    rereader,
     text_of_bytes,
 )
 from rnn_tui.data.token_array import (
@@ -404,7 +405,7 @@ def load_token_array(
     check_options(token, mode, min_freq)
     raw = read_corpus_bytes(source, encoding, cancelled=cancelled)
     if raw is None:  # a bundled corpus: small, not cached
-        text, key = read_text_pieces(source, encoding, cancelled=cancelled)[0], None
+        text, key, again = read_text_pieces(source, encoding, cancelled=cancelled)[0], None, None
     else:
         # The key is the bytes' digest and every option the ids depend on: a hit needs no
         # decoding (100 MB of text held beside the cached vocabulary while it was read).
@@ -413,8 +414,11 @@ def load_token_array(
         if cached is not None:
             return cached
         text = text_of_bytes(raw[0], source, encoding)
+        again = rereader(source, encoding, raw[1], cancelled)
         del raw
-    scan = scan_text(text, token, mode, chunk_chars, progress, cancelled, label=source)
+    scan = scan_text(
+        text, token, mode, chunk_chars, progress, cancelled, label=source, reread=again
+    )
     del text
     array = build_token_array(scan, min_freq, source)
     if key is not None and use_cache:
