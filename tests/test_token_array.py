@@ -476,3 +476,13 @@ def test_the_id_table_is_written_a_piece_at_a_time(monkeypatch, piece, min_freq)
     vocab = scan.vocab(min_freq, order)
     words = text.split()
     assert scan.vocab_ids(vocab, table=scan.id_table(vocab, order)).tolist() == vocab[words]
+
+
+def test_a_scans_counts_take_4_bytes_each_and_build_the_same_vocab():
+    # Held through the Vocab's build (the peak of `stats`' memory): uint32 while they fit.
+    scan = scan_text("the cat saw the dog and the cat\n")
+    assert scan.counts.dtype == np.uint32
+    assert scan.counts.tolist() == [3, 2, 1, 1, 1]
+    wide = Vocab.from_token_counts(scan.tokens, scan.counts.astype(np.int64), 2)
+    assert scan.vocab(2) == wide and scan.vocab(2).idx_to_token == ["<unk>", "the", "cat"]
+    assert scan.count_order().tolist() == [0, 1, 2, 3, 4]

@@ -160,7 +160,8 @@ def analyze_corpus(
         if n == 1:
             # First-seen ids: id order is first-occurrence order, which breaks ties.
             counts = scan.counts
-            order = np.lexsort((np.arange(len(counts)), -counts))[: max(top_k, 0)]
+            by_count = -counts.astype(np.int64)  # a scan's counts may be unsigned
+            order = np.lexsort((np.arange(len(counts)), by_count))[: max(top_k, 0)]
             top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
         else:
             counts, rows = counts_and_top(

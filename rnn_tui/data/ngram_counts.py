@@ -318,7 +318,8 @@ def top_ngrams_of_ids(
     for n in orders:
         if n == 1 and counts is not None:
             # First-seen ids: id order is first-occurrence order.
-            top = [(i, int(counts[i])) for i in np.lexsort((np.arange(len(counts)), -counts))[:k]]
+            by_count = -np.asarray(counts, dtype=np.int64)  # a scan's may be unsigned
+            top = [(i, int(counts[i])) for i in np.lexsort((np.arange(len(counts)), by_count))[:k]]
             out[n] = [((tokens[i],), c) for i, c in top]
             continue
         if both is not None and n in both:

@@ -177,7 +177,7 @@ class TokenScan:
     mode: str
     num_lines: int
     tokens: TokenList  # distinct tokens, first-seen order
-    counts: np.ndarray  # int64, counts[i] = occurrences of tokens[i]
+    counts: np.ndarray  # counts[i] = occurrences of tokens[i]: uint32 where all fit, else int64
     ids: np.ndarray  # the stream as first-seen ids (compact dtype)
 
     @property
@@ -188,7 +188,7 @@ class TokenScan:
         """The first-seen ids by descending count, ties in first-seen order (the Vocab's), in
         4 bytes each where they fit: the order is held beside the Vocab's tables as they are
         built, the peak of `stats`' memory (14M distinct words: 56 MB less)."""
-        order = count_order(np.asarray(self.counts, dtype=np.int64))
+        order = count_order(self.counts)
         return order.astype(np.uint32) if len(order) <= 1 << 32 else order
 
     def vocab(self, min_freq: int = 0, order: np.ndarray | None = None) -> Vocab:
@@ -268,6 +268,9 @@ class _Encoder:
         counts = self.counts[:size].copy()
         if len(counts) < size:
             counts = np.concatenate((counts, np.zeros(size - len(counts), np.int64)))
+        if not len(counts) or counts.max() < 1 << 32:
+            # 4 bytes a count: held through the Vocab's build, the peak of `stats`' memory.
+            counts = counts.astype(np.uint32)
         self.counts = np.zeros(0, dtype=np.int64)
         total = sum(len(p) for p in self.pieces)
         ids = np.empty(total, dtype=compact_dtype(max(size, 1)))

@@ -36,7 +36,7 @@ def _position(tokens: Sequence[str], token: str) -> int:
 
 
 def count_order(counts: Any) -> Any:
-    """The indices of `counts` (an int64 array) by descending count, ties in index order: a
+    """The indices of `counts` (an array of integers) by descending count, ties in index order: a
     stable sort, as d2l's `sorted(counter.items(), key=..., reverse=True)` orders tokens."""
     import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
 
@@ -46,7 +46,7 @@ def count_order(counts: Any) -> Any:
         key = counts.astype(np.uint32)
         np.subtract(np.uint32(counts.max()), key, out=key)
         return np.argsort(key, kind="stable")
-    return np.argsort(-counts, kind="stable")
+    return np.argsort(-counts.astype(np.int64), kind="stable")
 
 
 def count_corpus(tokens: Iterable) -> collections.Counter:
@@ -108,7 +108,9 @@ class Vocab:
 
         from rnn_tui.data.token_list import TokenList
 
-        counts = np.asarray(counts, dtype=np.int64)
+        counts = np.asarray(counts)
+        if counts.dtype.kind not in "iu":  # a scan's are uint32 or int64, as they are kept
+            counts = counts.astype(np.int64)
         if counts.shape != (len(tokens),):
             raise DataError(f"{len(tokens)} tokens but {counts.size} counts")
         order = count_order(counts) if order is None else order
