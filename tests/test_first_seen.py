@@ -68,9 +68,10 @@ def test_a_big_vocabulary_is_spread_over_small_untracked_dicts():
     piece=st.integers(1, 4),
     share=st.sampled_from([0, 1, 3, 8]),  # 0: the recent run is never merged
     page_bits=st.sampled_from([0, 1, 2, 20]),  # pages of 1, 2, 4 words, or one page
+    block=st.sampled_from([1, 2, 3, 1 << 20]),  # known hashes moved up at once by a merge
 )
 def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
-    words, cuts, sharded, hashed_from, piece, share, page_bits
+    words, cuts, sharded, hashed_from, piece, share, page_bits, block
 ):
     index = FirstSeenIndex(sharded)
     bounds = sorted({0, len(words), *(c for c in cuts if c <= len(words))})
@@ -79,6 +80,7 @@ def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
         patch.setattr(first_seen, "WORD_PIECE", piece)
         patch.setattr(hashed_words, "RECENT_SHARE", share)
         patch.setattr(hashed_words, "PAGE_BITS", page_bits)
+        patch.setattr(hashed_words, "MERGE_BLOCK", block)
         got = [index.number(words[a:b]) for a, b in zip(bounds, bounds[1:], strict=False)]
     ids, tokens = reference(words)
     assert np.concatenate([np.zeros(0, np.int64), *got]).tolist() == ids
@@ -114,6 +116,11 @@ def test_new_hashes_wait_in_a_recent_run_until_it_holds_an_eighth_as_many():
     assert hashed.ids(["n3", "w5", "x", "n3"]).tolist() == [83, 5, 90, 83]
     assert (len(hashed._keys), len(hashed._recent)) == (91, 0)
     assert (hashed._keys[1:] > hashed._keys[:-1]).all()
+    # Merged in place, as np.insert would: each hash still beside its word's id.
+    words = [*(f"w{i}" for i in range(80)), *(f"n{i}" for i in range(10)), "x"]
+    hashes = hashed_words._hashes(np.array(words, dtype=object))
+    assert hashed._keys.tolist() == np.sort(hashes).tolist()
+    assert hashed._key_ids.tolist() == np.argsort(hashes).tolist()
 
 
 def test_words_whose_python_hashes_collide_are_kept_apart():

@@ -486,3 +486,11 @@ def test_a_scans_counts_take_4_bytes_each_and_build_the_same_vocab():
     wide = Vocab.from_token_counts(scan.tokens, scan.counts.astype(np.int64), 2)
     assert scan.vocab(2) == wide and scan.vocab(2).idx_to_token == ["<unk>", "the", "cat"]
     assert scan.count_order().tolist() == [0, 1, 2, 3, 4]
+
+
+@pytest.mark.parametrize("most", [3, 5, 100])
+def test_counts_widen_to_8_bytes_before_they_could_overflow(monkeypatch, most):
+    monkeypatch.setattr(token_array, "COUNT_MAX", most)
+    scan = scan_text("a b a\nc a b a\n", chunk_chars=4)
+    assert scan.counts.tolist() == [4, 2, 1]
+    assert scan.counts.dtype == (np.int64 if most < 7 else np.uint32)

@@ -27,6 +27,7 @@ from rnn_tui.data.token_list import PIECE, TokenList, let_others_run
 hash_of: Callable[[object], int] = hash  # the word hash (a test makes it collide)
 _SPREAD = np.uint64(0x9E3779B97F4A7C15)  # 2⁶⁴/φ: mixes a word's length into its hash
 RECENT_SHARE = 8  # the recent run is merged into the main one past 1/RECENT_SHARE of its size
+MERGE_BLOCK = 1 << 20  # known hashes moved up at once by a merge
 # The words by id: those it starts from, then pages of 2²⁰ (8 MB of pointers). A table grown by
 # doubling made one array of twice the words at a time, filled with None in one C call that
 # held the GIL (24M slots: 70-130 ms, a stall of the Dataset screen's event loop).
@@ -158,9 +159,28 @@ class HashedWords:
         return ids
 
     def _merge_recent(self) -> None:
+        """`np.insert` of the recent run into the main one, in place: the main arrays are
+        lengthened (realloc, which for big arrays remaps their pages, no copy), then each
+        known hash moves up by the number of recent ones that go at or before it, a block at
+        a time from the top (a block's destinations lie at or above its own places, and above
+        every block still to move), and the recent ones fill the gaps. np.insert made new
+        arrays beside the old, the peak of a scan's memory (14M words: ~170 MB)."""
+        n, k = len(self._keys), len(self._recent)
         slots = np.searchsorted(self._keys, self._recent)
-        self._keys = np.insert(self._keys, slots, self._recent)
-        self._key_ids = np.insert(self._key_ids, slots, self._recent_ids)
+        for run in (self._keys, self._key_ids):
+            run.resize(n + k, refcheck=False)  # no view of a run is ever kept
+        for top in range(n, 0, -MERGE_BLOCK):
+            low = max(0, top - MERGE_BLOCK)
+            before, upto = np.searchsorted(slots, [low, top])
+            # Recent hashes at or before each known position low..top-1.
+            shift = np.bincount(slots[before:upto] - low, minlength=top - low).cumsum()
+            shift += before + np.arange(low, top)
+            self._keys[shift] = self._keys[low:top].copy()
+            self._key_ids[shift] = self._key_ids[low:top].copy()
+            let_others_run()
+        places = slots + np.arange(k)
+        self._keys[places] = self._recent
+        self._key_ids[places] = self._recent_ids
         self._recent = np.zeros(0, dtype=np.uint64)
         self._recent_ids = np.zeros(0, dtype=np.uint32)
 

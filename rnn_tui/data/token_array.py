@@ -34,6 +34,7 @@ from rnn_tui.data.vocab import Vocab, count_order
 
 CHUNK_CHARS = 8 << 20  # characters of text handled at once (whole lines)
 TABLE_PIECE = 1 << 20  # vocabulary indices written into an id table at a time
+COUNT_MAX = (1 << 32) - 1  # counts are uint32 until the tokens read pass this
 # Characters handled at once at char level: its temporaries (bytes, translations, codes) stay
 # under glibc's 4 MiB memory-map threshold and are reused from the heap; at 8M each was a
 # fresh map, faulted in page by page (100 MB of text: +1 s of system time).
@@ -177,7 +178,7 @@ class TokenScan:
     mode: str
     num_lines: int
     tokens: TokenList  # distinct tokens, first-seen order
-    counts: np.ndarray  # counts[i] = occurrences of tokens[i]: uint32 where all fit, else int64
+    counts: np.ndarray  # counts[i] = occurrences of tokens[i]: uint32 (int64 past COUNT_MAX read)
     ids: np.ndarray  # the stream as first-seen ids (compact dtype)
 
     @property
@@ -247,18 +248,25 @@ class _Encoder:
 
     def __init__(self) -> None:
         self.pieces: list[np.ndarray] = []
-        self.counts = np.zeros(0, dtype=np.int64)
+        # 4 bytes a count until the tokens read could pass 2³² - 1: the counts of millions of
+        # distinct words are held beside them to the end of the scan, its peak of memory.
+        self.counts = np.zeros(0, dtype=np.uint32)
+        self.read = 0
 
     def add_ids(self, ids: np.ndarray, size: int) -> None:
         """Append the ids of a chunk; `size` is the number of distinct tokens so far."""
+        self.read += len(ids)
+        if self.read > COUNT_MAX and self.counts.dtype != np.int64:
+            self.counts = self.counts.astype(np.int64)
         if len(self.counts) < size:
             # Room for twice as many: a vocabulary of millions grows chunk by chunk, and a
             # copy of all its counts each time cost a second on a 100 MB file of ids.
-            grown = np.zeros(max(size, 2 * len(self.counts)), np.int64)
+            grown = np.zeros(max(size, 2 * len(self.counts)), self.counts.dtype)
             grown[: len(self.counts)] = self.counts
             self.counts = grown
         if len(ids) >= size:  # characters, or words early on: one bincount
-            self.counts[:size] += np.bincount(ids, minlength=size)
+            counts = self.counts[:size]
+            np.add(counts, np.bincount(ids, minlength=size), out=counts, casting="unsafe")
         elif len(ids):  # more tokens known than the chunk has: its own ids, not all of them
             np.add.at(self.counts, ids, 1)
         self.pieces.append(ids.astype(compact_dtype(max(size, 1)), copy=False))
@@ -267,11 +275,8 @@ class _Encoder:
         size = len(tokens)
         counts = self.counts[:size].copy()
         if len(counts) < size:
-            counts = np.concatenate((counts, np.zeros(size - len(counts), np.int64)))
-        if not len(counts) or counts.max() < 1 << 32:
-            # 4 bytes a count: held through the Vocab's build, the peak of `stats`' memory.
-            counts = counts.astype(np.uint32)
-        self.counts = np.zeros(0, dtype=np.int64)
+            counts = np.concatenate((counts, np.zeros(size - len(counts), counts.dtype)))
+        self.counts = np.zeros(0, dtype=np.uint32)
         total = sum(len(p) for p in self.pieces)
         ids = np.empty(total, dtype=compact_dtype(max(size, 1)))
         pos = 0
