@@ -21,7 +21,7 @@ from rnn_tui.data.sources import read_text_pieces, rereader
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
 from rnn_tui.data.token_list import TokenList
-from rnn_tui.data.vocab import Vocab
+from rnn_tui.data.vocab import Vocab, count_order
 
 NGRAM_ORDERS = (1, 2, 3)
 TOP_K = 10  # rows of each top-n-gram table
@@ -160,8 +160,7 @@ def analyze_corpus(
         if n == 1:
             # First-seen ids: id order is first-occurrence order, which breaks ties.
             counts = scan.counts
-            by_count = -counts.astype(np.int64)  # a scan's counts may be unsigned
-            order = np.lexsort((np.arange(len(counts)), by_count))[: max(top_k, 0)]
+            order = count_order(counts)[: max(top_k, 0)]
             top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
         else:
             counts, rows = counts_and_top(

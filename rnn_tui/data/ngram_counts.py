@@ -20,6 +20,7 @@ import numpy as np
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.sorted_runs import kth_largest, merge_counts, prefix_counts, run_lengths
+from rnn_tui.data.vocab import count_order
 
 DENSE_LIMIT = 1 << 24  # Vⁿ up to this: a dense table of counts
 CHUNK_TOKENS = 1 << 22  # n-grams handled at once
@@ -318,8 +319,7 @@ def top_ngrams_of_ids(
     for n in orders:
         if n == 1 and counts is not None:
             # First-seen ids: id order is first-occurrence order.
-            by_count = -np.asarray(counts, dtype=np.int64)  # a scan's may be unsigned
-            top = [(i, int(counts[i])) for i in np.lexsort((np.arange(len(counts)), by_count))[:k]]
+            top = [(i, int(counts[i])) for i in count_order(np.asarray(counts))[:k].tolist()]
             out[n] = [((tokens[i],), c) for i, c in top]
             continue
         if both is not None and n in both:

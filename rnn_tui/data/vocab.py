@@ -40,11 +40,12 @@ def count_order(counts: Any) -> Any:
     stable sort, as d2l's `sorted(counter.items(), key=..., reverse=True)` orders tokens."""
     import numpy as np  # here: `rnn-tui --help` imports this module and not numpy
 
-    if len(counts) and counts.min() >= 0 and counts.max() < 1 << 32:
+    top = int(counts.max()) if len(counts) else 0
+    if len(counts) and counts.min() >= 0 and top < 1 << 32:
         # Sorted by max - count in 4 bytes, not by -count in 8: the key is made beside the
         # counts and the order, at the peak of `stats`' memory (14M distinct words: 56 MB).
         key = counts.astype(np.uint32)
-        np.subtract(np.uint32(counts.max()), key, out=key)
+        np.subtract(np.uint32(top), key, out=key)
         return np.argsort(key, kind="stable")
     return np.argsort(-counts.astype(np.int64), kind="stable")
 
