@@ -8,6 +8,8 @@ import codecs
 import unicodedata
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from rich.cells import cell_len
 
 from rnn_tui.data import decoding
@@ -90,6 +92,42 @@ def test_a_line_longer_than_a_piece_is_composed_a_piece_at_a_time(monkeypatch):
     assert len(out) >= 4 and all(out)  # not carried to the end as one piece
     assert "".join(out) == unicodedata.normalize("NFC", whole)
     assert "café" in out[1] and "ý" in "".join(out)  # composed across pieces
+
+
+# Characters whose composing depends on what comes before: Hangul jamo (L + V, then + T),
+# Kannada's vowel sign that composes twice (U+0CC6 + U+0CC2, then + U+0CD5), Tamil's two-part
+# vowel, a singleton (U+212B, Angstrom), combining marks, a precomposed letter, CJK and ASCII.
+_TRICKY = "\u1100\u1161\u11a8\u0cc6\u0cc2\u0cd5\u0bc6\u0bbe\u212b\u0301\u0323\u00e9eA\u4e00"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=_TRICKY, min_size=1, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+    search=st.integers(1, 8),
+)
+def test_a_line_with_no_space_is_composed_as_a_whole_would_be(text, cuts, search):
+    """Pieces of a line with no space or line end are cut before a character that composes
+    with nothing before it, so composing each is composing the whole, in pieces."""
+    bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
+    pieces = [text[a:b] for a, b in zip(bounds, bounds[1:])]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(decoding, "JOINED_CHARS", 1)
+        mp.setattr(decoding, "BOUNDARY_SEARCH", search)
+        out = composed(list(pieces))
+    assert "".join(out) == unicodedata.normalize("NFC", text)
+
+
+def test_a_long_line_with_no_space_is_not_carried_whole(monkeypatch):
+    monkeypatch.setattr(decoding, "JOINED_CHARS", 1)
+    pieces = ["\u4e00\u4e8c" * 3, "abc", "\u1100\u1161" * 2, "\u11a8xyz"]
+    out = composed(list(pieces))
+    assert "".join(out) == unicodedata.normalize("NFC", "".join(pieces))
+    # Each piece cut before its last character that composes with nothing before it (not
+    # the medial vowel U+1161, nor the final consonant U+11A8), none carried to the end.
+    assert out == ["\u4e00\u4e8c" * 2 + "\u4e00", "\u4e8cab", "c\uac00", "\uac01xy", "z"]
+    marks = ["\u0301" * 5] * 3  # combining marks alone: no boundary, carried to the end
+    assert composed(list(marks)) == ["\u0301" * 15]
 
 
 def test_composed_pieces_are_joined_into_a_few_big_ones(monkeypatch):

@@ -7,6 +7,7 @@ one-line DataError naming the file and what to change. sources.py reads files th
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 import unicodedata
 
@@ -180,20 +181,66 @@ def _refuse_c1(pieces: list[str], data: bytes, label: str) -> None:
         offset += len(piece)
 
 
+# How far back from a piece's end `composed` looks for a boundary when the piece has no line
+# end or space (a line of combining marks alone has none: it is carried whole instead).
+BOUNDARY_SEARCH = 4096
+
+
+@functools.cache
+def _composes_backward() -> frozenset[str]:
+    """The characters of combining class 0 that compose with the character before them, the
+    second of a pair that composes (NFC_Quick_Check=Maybe): Hangul's medial vowels and final
+    consonants, and some two-part vowel signs (Indic, Sinhala, Myanmar, Balinese...). Read from
+    the running Python's Unicode tables (0.3 s, once, and only for a line longer than a piece
+    with no space in it)."""
+    hangul = [chr(c) for c in (*range(0x1161, 0x1176), *range(0x11A8, 0x11C3))]
+    seconds = set(hangul)
+    for code in range(0x110000):
+        parts = unicodedata.decomposition(chr(code)).split()
+        if len(parts) != 2 or parts[0].startswith("<"):
+            continue
+        first, second = (chr(int(p, 16)) for p in parts)
+        if unicodedata.combining(second) == 0 and nfc(first + second) == chr(code):
+            seconds.add(second)
+    return frozenset(seconds)
+
+
+def _boundary(piece: str) -> int:
+    """Where `piece` may be cut so that composing each part alone is composing the whole: at
+    its last line end or space, else before the last character that composes with nothing
+    before it (class 0, already composed, never a pair's second: CJK, Latin, digits...), within
+    BOUNDARY_SEARCH characters of the end; 0 where there is none."""
+    cut = piece.rfind("\n") + 1 or max(piece.rfind(" "), 0)
+    if cut:
+        return cut
+    backward = None
+    for i in range(len(piece) - 1, max(len(piece) - BOUNDARY_SEARCH, 0), -1):
+        ch = piece[i]
+        if ch < "\u0300":  # Latin-1 and the Latin and IPA blocks: class 0, composed, no second
+            return i
+        if unicodedata.combining(ch) == 0 and unicodedata.is_normalized("NFC", ch):
+            backward = backward or _composes_backward()
+            if ch not in backward:
+                return i
+    return 0
+
+
 def composed(pieces: list[str]) -> list[str]:
     """The text's pieces in Unicode's composed form (NFC): "é" typed as e + U+0301 (macOS file
     names, some editors) and as U+00E9 look the same, so they are one token, not two vocabulary
     entries that look identical and a prefix that misses one. Each piece's text after its last
     line end moves to the next piece, since nothing composes across a line end; a piece with no
-    line end is cut before its last space, which composes with nothing before it (a 100 MB
-    file of one line, as text8 is, was carried whole from piece to piece: 4 s of copying).
+    line end is cut before its last space, or another character that composes with nothing
+    before it (`_boundary`): a 100 MB file of one line, as text8 is, was carried whole from
+    piece to piece, 4 s of copying, and one with no space (a line of Chinese, or one 100 MB
+    word) still was: 2.5 s, rising as the square of its length.
     The composed pieces are joined into pieces of JOINED_CHARS characters or more."""
     out: list[str] = []
     done: list[str] = []  # composed, not yet joined into a piece of JOINED_CHARS
     carry, size = "", 0
     for piece in pieces:
         piece = carry + piece
-        cut = piece.rfind("\n") + 1 or max(piece.rfind(" "), 0)
+        cut = _boundary(piece)
         piece, carry = (piece[:cut], piece[cut:]) if cut else ("", piece)
         if piece:
             done.append(nfc(piece))  # a piece at a time: each C call is short
