@@ -162,3 +162,22 @@ def test_the_language_model_trains_from_compact_memory_mapped_ids(big_file, tmp_
     baseline = task.baseline()
     order = {name: n for n, name in NGRAM_NAMES.items()}[task.baseline_name]
     assert baseline == pytest.approx(ngram_perplexity(tokens, order).perplexity, rel=1e-12)
+
+
+@pytest.mark.parametrize("distinct", [1, 3])
+def test_fewer_distinct_ngrams_than_k_stop_the_first_position_pass_at_once(monkeypatch, distinct):
+    """With fewer distinct n-grams than the k asked for (a run of one character), the pass for
+    first positions stops once it has them all, not at the end of the stream."""
+    ids = np.resize(np.arange(distinct, dtype=np.uint8), 10_000)
+    codes, counts = ngram_counts.count_ngram_codes(ids, distinct, 2)
+    windows = []
+    real = ngram_counts._codes
+
+    def counting(ids, start, stop, *args):
+        windows.append(start)
+        return real(ids, start, stop, *args)
+
+    monkeypatch.setattr(ngram_counts, "_codes", counting)
+    top = ngram_counts.top_of_counts(ids, distinct, 2, 10, codes, counts, chunk=100)
+    assert [p for p, _ in top] == list(range(distinct))
+    assert windows == [0]  # the first chunk of 100 bigrams holds them all
