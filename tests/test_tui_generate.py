@@ -17,7 +17,7 @@ from rnn_tui.runs import discover
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.screens.console import ModelLoaded, Request
 from rnn_tui.tui.screens.generate import GenerateScreen
-from rnn_tui.tui.widgets.checkpoint_picker import PATH
+from rnn_tui.tui.widgets.checkpoint_picker import PATH, CheckpointPicker
 from rnn_tui.tui.widgets.generate_output import GenerationOutput
 from rnn_tui.tui.widgets.generate_top import TopTokens, bar
 
@@ -404,6 +404,28 @@ async def test_a_checkpoint_that_fails_to_load_leaves_the_loaded_one_named(
         await tui.settle(pilot)
         assert len(tui.errors(app)) == errors + 1
         assert output(screen).text.startswith("the") and status(screen).startswith("generated")
+
+
+@pytest.mark.parametrize("searched", [False, True])
+async def test_a_search_ending_before_the_path_choice_is_handled_keeps_it(
+    checkpoints, start_here, tui, searched
+):
+    """A search that finishes after "Path…" was chosen (ctrl+o, the palette) but before the
+    drop-down's change reached the picker, or before the first search had ended, keeps it."""
+    app = tui.make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_generate(pilot, tui)
+        picker = screen.query_one(CheckpointPicker)
+        entries = list(picker._entries.values())
+        assert entries
+        if not searched:
+            picker._found = False
+        picker.open_path()
+        picker._fill(entries)  # the search's result, handled before Select.Changed
+        await tui.settle(pilot)
+        assert screen.query_one("#checkpoint", Select).value == PATH
+        assert screen.query_one(".path-row").display
+        assert app.focused is screen.query_one("#ckpt-path")
 
 
 async def test_the_palettes_open_a_path_opens_the_path_field(checkpoints, start_here, tui):

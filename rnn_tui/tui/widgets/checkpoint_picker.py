@@ -206,10 +206,15 @@ class CheckpointPicker(Vertical):
         """Offer `entries` (then "Path…") without posting Select.Changed; keep the choice while
         it is still offered (or "Path…" with a path typed), else take the first checkpoint
         (or "Path…" when there is none)."""
-        self._found = True
-        self._entries = {entry["path"]: entry for entry in entries}
         select = self.query_one(Select)
         current = select.value
+        # "Path…" in the drop-down but not yet acted on, after a search: the user's choice,
+        # whose Select.Changed is still on its way (a search finishing first put the first
+        # checkpoint over it). Before the first search, it is the drop-down's initial value.
+        pending = self._found and current == PATH and self._selected != PATH
+        self._path_chosen = self._path_chosen or pending
+        self._found = True
+        self._entries = {entry["path"]: entry for entry in entries}
         if current in self._entries or (current == PATH and (self.typed_path or self._path_chosen)):
             value = current
         else:
@@ -317,6 +322,7 @@ class CheckpointPicker(Vertical):
 
     def open_path(self) -> None:
         """Choose "Path…" and put the cursor in its field."""
+        self._path_chosen = True  # before any search's result, which keeps it
         self.query_one(Select).value = PATH
         self.query_one(".path-row").display = True
         self.query_one(Input).focus()
