@@ -174,8 +174,37 @@ def test_a_long_line_is_read_in_pieces_cut_between_tokens():
     assert all(text[b - 1] == " " for a, b in line_chunks(text, 64, str.isspace)[:-1])
     letters = line_chunks(text, 64, token_array._CUT_AFTER["char", "clean"])
     assert all(text[b - 1].isalpha() for a, b in letters[:-1])
-    # Nowhere to cut near: the line stays whole, as without a rule.
+    # Nowhere to cut near: the span runs to the next place to cut, however far (not the rest
+    # of the line: a word of megabytes in a one-line file made it one chunk), or line feed.
     assert line_chunks("x" * 9000 + "\nab", 64, str.isspace) == [(0, 9001), (9001, 9003)]
+    long = "x" * 9000 + " ab cd" * 30
+    assert line_chunks(long, 64, str.isspace)[0] == (0, 9001)
+    assert line_chunks(long, 64)[0] == (0, len(long))  # no rule: the line stays whole
+    # Runs of characters not to cut after ("\r" for every rule), then one to cut after.
+    rules = [
+        (("word", "clean"), "x", "-"),
+        (("char", "clean"), "é", "y"),
+        (("char", "raw"), "\r", "z"),
+    ]
+    for rule, run, at in rules:
+        text = run * 9000 + "\r" * 9 + at + "é" * 100
+        cut = len(run) * 9000 + 10
+        assert line_chunks(text, 64, token_array._CUT_AFTER[rule])[0] == (0, cut)
+
+
+def test_pieces_with_no_place_to_cut_wait_to_be_joined_once(monkeypatch):
+    """The pieces of one long word are joined once, when a piece that can end its span comes,
+    not each to the growing text before it (copied at every piece: quadratic)."""
+    seen = []
+    real = token_array.line_chunks
+    monkeypatch.setattr(
+        token_array, "line_chunks", lambda text, *a: seen.append(text) or real(text, *a)
+    )
+    pieces = ["ab c", "d" * 50, "e" * 50, "f" * 50, "g h", "i" * 10, "j\n"]
+    whole = "".join(pieces)
+    chunks = list(token_array.piece_chunks(pieces, 8, str.isspace))
+    assert chunks == [(whole[a:b], a == 0, b) for a, b in real(whole, 8, str.isspace)]
+    assert seen == ["ab c", "ab c" + "d" * 50 + "e" * 50 + "f" * 50 + "g h", "h" + "i" * 10 + "j\n"]
 
 
 def test_compact_dtypes_follow_the_vocabulary_size():

@@ -80,8 +80,8 @@ def line_chunks(
 ) -> list[tuple[int, int]]:
     """(start, end) spans of about `size` characters that cut `text` after a "\\n", or, inside a
     line longer than `size`, after a character `cut_after` accepts (a single 100 MB line, as
-    text8 is, is then read in pieces too). Without `cut_after`, or where no such character is
-    near, a long line stays whole. A "\\r\\n" is never cut in two."""
+    text8 is, is then read in pieces too). Where no such character is near, the span ends at
+    the next one; without `cut_after`, a long line stays whole. A "\\r\\n" is never cut in two."""
     spans, start, n = [], 0, len(text)
     size = max(1, int(size))
     while start < n:
@@ -111,9 +111,17 @@ def piece_chunks(
     follows), so the spans are the whole text's. `consume`: each piece is taken out of the
     list (`pieces`, a list, then holds "" there) once its chunks are made."""
     carry, carry_at_line_start, done = "", True, 0
+    # Pieces where no span can end, after `carry`: joined to it once a piece that may end one
+    # comes. Joined one at a time, the carry of one 100 MB word was copied at every piece.
+    waiting: list[str] = []
     for i, piece in enumerate(pieces):
         if consume:
             pieces[i] = ""  # type: ignore[index]
+        if carry and i < len(pieces) - 1 and _uncuttable(piece, cut_after):
+            waiting.append(piece)
+            continue
+        if waiting:
+            carry, waiting = "".join([carry, *waiting]), []
         text = carry + piece if carry else piece
         spans = line_chunks(text, size, cut_after)
         if i < len(pieces) - 1 and spans:
@@ -135,7 +143,7 @@ def _cut_inside_line(
 ) -> int:
     """Where to end a span that has no line feed: after the last acceptable character before
     `end`, else after the first one past it (looking at most CUT_SEARCH characters each way),
-    else after the next line feed."""
+    else after the next one or line feed (a rule of `_CUT_PATTERN`), else the next line feed."""
     if cut_after is not None:
         for p in range(end, max(start, end - CUT_SEARCH), -1):
             if text[p - 1] != "\r" and cut_after(text[p - 1]):
@@ -143,8 +151,20 @@ def _cut_inside_line(
         for p in range(end + 1, min(len(text), end + CUT_SEARCH) + 1):
             if text[p - 1] == "\n" or (text[p - 1] != "\r" and cut_after(text[p - 1])):
                 return p
+    pattern = _CUT_PATTERN.get(cut_after) if cut_after is not None else None
+    if pattern is not None:  # the next place to cut, however far (C's search, not a loop)
+        found = pattern.search(text, min(len(text), end + CUT_SEARCH))
+        return len(text) if found is None else found.end()
     cut = text.find("\n", end)
     return len(text) if cut < 0 else cut + 1
+
+
+def _uncuttable(piece: str, cut_after: Callable[[str], bool] | None) -> bool:
+    """Whether `piece` surely holds no place where a span may end (False where unknown)."""
+    if cut_after is None:
+        return "\n" not in piece
+    pattern = _CUT_PATTERN.get(cut_after)
+    return pattern is not None and pattern.search(piece) is None
 
 
 def _is_ascii_letter(c: str) -> bool:
@@ -167,6 +187,16 @@ _CUT_AFTER = {
     ("word", "raw"): str.isspace,
     ("char", "clean"): _is_ascii_letter,
     ("char", "raw"): _any,
+}
+# Each rule's characters to cut after, or a line feed ("\r" never: a "\r\n" stays whole), as a
+# pattern: a long line with no such character near its span's end (a word of megabytes) ends
+# at the next one, where it ran to the next line feed (the rest of a one-line file).
+# `\s` in a str pattern is str.isspace.
+_CUT_PATTERN = {
+    _not_ascii_letter: re.compile("[^A-Za-z\r]"),
+    str.isspace: re.compile(r"[^\S\r]"),
+    _is_ascii_letter: re.compile("[A-Za-z\n]"),
+    _any: re.compile("[^\r]"),
 }
 
 
