@@ -69,11 +69,14 @@ def test_a_big_vocabulary_is_spread_over_small_untracked_dicts():
     share=st.sampled_from([0, 1, 3, 8]),  # 0: the recent run is never merged
     page_bits=st.sampled_from([0, 1, 2, 20]),  # pages of 1, 2, 4 words, or one page
     block=st.sampled_from([1, 2, 3, 1 << 20]),  # known hashes moved up at once by a merge
+    encoded=st.booleans(),  # bytes (clean words), hashed without their length mixed in
 )
 def test_numbering_moved_to_hash_arrays_gives_one_dicts_ids(
-    words, cuts, sharded, hashed_from, piece, share, page_bits, block
+    words, cuts, sharded, hashed_from, piece, share, page_bits, block, encoded
 ):
-    index = FirstSeenIndex(sharded)
+    if encoded:
+        words = [w.encode() for w in words]
+    index = FirstSeenIndex(sharded, encoded=encoded)
     bounds = sorted({0, len(words), *(c for c in cuts if c <= len(words))})
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(first_seen, "HASHED_FROM", hashed_from)
@@ -129,6 +132,14 @@ def test_words_whose_python_hashes_collide_are_kept_apart():
     assert hash("IV") == hash("噉")
     hashed = HashedWords(np.array(["IV"], dtype=object))
     assert hashed.ids(["噉", "IV", "噉"]).tolist() == [1, 0, 1]
+    # Bytes are hashed as they are: equal hashes are equal bytes (up to a 64-bit collision).
+    words = np.array([b"IV", "噉".encode(), b"ab"], dtype=object)
+    assert hashed_words._hashes(words, encoded=True).tolist() == [
+        hash(w) % (1 << 64) for w in words
+    ]
+    assert (
+        hashed_words._hashes(words).tolist() != hashed_words._hashes(words, encoded=True).tolist()
+    )
 
 
 @pytest.mark.parametrize("known", [["a", "bb"], ["a"]])

@@ -40,11 +40,12 @@ HASHED_FROM = 3 << 20  # distinct words past which `number` moves to hash arrays
 class FirstSeenIndex:
     """Words → first-seen ids, in one dict, or (`sharded`) in SHARDS dicts; with `hashing`,
     `number` moves a vocabulary of millions into hash arrays (it may then raise
-    HashCollision: number the words again without hashing)."""
+    HashCollision: number the words again without hashing); `encoded`: all are bytes."""
 
-    def __init__(self, sharded: bool = False, hashing: bool = True) -> None:
+    def __init__(self, sharded: bool = False, hashing: bool = True, encoded: bool = False) -> None:
         self.sharded = sharded
         self.hashing = hashing
+        self.encoded = encoded  # the words are bytes (clean words): hashed as they are
         self._hashed: HashedWords | None = None
         self._dict: defaultdict = defaultdict(itertools.count().__next__)
         self._shards: list[dict] = [{} for _ in range(SHARDS if sharded else 0)]
@@ -66,7 +67,7 @@ class FirstSeenIndex:
             ids[start : start + len(piece)] = self.ids(piece)
             start += len(piece)
             if self.hashing and len(self) >= HASHED_FROM:
-                self._hashed = HashedWords(self.tokens()._items)
+                self._hashed = HashedWords(self.tokens()._items, self.encoded)
                 self._final = np.zeros(0, dtype=np.int64)
         if start < len(words) and self._hashed is not None:
             ids[start:] = self._hashed.ids(words[start:])

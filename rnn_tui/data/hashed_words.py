@@ -38,18 +38,22 @@ class HashCollision(Exception):
     """Two distinct words share a hash: number them with dicts instead."""
 
 
-def _hashes(words: Sequence) -> np.ndarray:
+def _hashes(words: Sequence, encoded: bool = False) -> np.ndarray:
     """The words' hashes, a piece at a time (each call holds the GIL for a millisecond).
 
     Python hashes a string's stored bytes, and stores one character in 1, 2 or 4 bytes, so
     "IV" (49 56) and "噉" (U+5649: 49 56) share a hash (found in a Wikipedia dump); the length
-    is mixed in to keep such pairs apart."""
+    is mixed in to keep such pairs apart. `encoded`: the words are bytes, whose hash is of
+    their very bytes, and nothing is mixed in (14M words: 0.4 s less)."""
     out = np.empty(len(words), dtype=np.uint64)
     for start in range(0, len(words), PIECE):
         piece = words[start : start + PIECE]
         hashes = np.fromiter(map(hash_of, piece), np.int64, len(piece)).view(np.uint64)
-        lengths = np.fromiter(map(len, piece), np.uint64, len(piece))
-        out[start : start + len(piece)] = hashes ^ (lengths * _SPREAD)
+        if encoded:
+            out[start : start + len(piece)] = hashes
+        else:
+            lengths = np.fromiter(map(len, piece), np.uint64, len(piece))
+            out[start : start + len(piece)] = hashes ^ (lengths * _SPREAD)
         let_others_run()
     return out
 
@@ -102,10 +106,12 @@ def in_order_of(keys: np.ndarray, items: np.ndarray, size: int) -> np.ndarray:
 
 
 class HashedWords:
-    """Words → first-seen ids through sorted hashes, starting from `words` (ids 0..n-1)."""
+    """Words → first-seen ids through sorted hashes, starting from `words` (ids 0..n-1);
+    `encoded`: every word is bytes (each word is always hashed the same way either way)."""
 
-    def __init__(self, words: np.ndarray) -> None:
-        hashes = _hashes(words)
+    def __init__(self, words: np.ndarray, encoded: bool = False) -> None:
+        self._encoded = encoded
+        hashes = _hashes(words, encoded)
         order = np.argsort(hashes)  # equal hashes raise below: no tie for a stable sort to keep
         # Sorted hashes of the known words, each beside its id: the main run and the recent one.
         self._keys = hashes[order]
@@ -129,7 +135,7 @@ class HashedWords:
         given = _objects(words)
         # The chunk's distinct hashes, sorted: searching sorted needles among the known hashes
         # walks them in order (unsorted, each search misses the cache: 6x slower).
-        hashes, first, where = first_unique(_hashes(given))
+        hashes, first, where = first_unique(_hashes(given, self._encoded))
         found = np.empty(len(hashes), dtype=np.int64)
         known = np.zeros(len(hashes), dtype=bool)
         slots = None
@@ -139,15 +145,14 @@ class HashedWords:
                 hit = keys[np.minimum(slots, len(keys) - 1)] == hashes
                 found[hit] = key_ids[slots[hit]]
                 known |= hit
-        new = np.flatnonzero(~known)
+        order = np.flatnonzero(~known)  # the new hashes, in hash order (for the merge)
         taken = None  # where each new word was taken from: its own word, not compared
-        if len(new):
+        if len(order):
             # New words get the next ids in the order the chunk first holds them.
-            new = in_order_of(first[new], new, count)
+            new = in_order_of(first[order], order, count)
             found[new] = np.arange(self._size, self._size + len(new))
             taken = first[new]
             self._append(given[taken])
-            order = np.sort(new)  # back in hash order, for the merge
             self._recent = np.insert(self._recent, slots[order], hashes[order])
             self._recent_ids = np.insert(
                 self._recent_ids, slots[order], found[order].astype(np.uint32)

@@ -282,6 +282,7 @@ class _Encoder:
         # distinct words are held beside them to the end of the scan, its peak of memory.
         self.counts = np.zeros(0, dtype=np.uint32)
         self.read = 0
+        self.known = 0  # distinct tokens before the chunk being added
 
     def add_ids(self, ids: np.ndarray, size: int) -> None:
         """Append the ids of a chunk; `size` is the number of distinct tokens so far."""
@@ -298,7 +299,14 @@ class _Encoder:
             counts = self.counts[:size]
             np.add(counts, np.bincount(ids, minlength=size), out=counts, casting="unsafe")
         elif len(ids):  # more tokens known than the chunk has: its own ids, not all of them
-            np.add.at(self.counts, ids, 1)
+            # The chunk's new tokens (ids from the size before it) by one bincount of their
+            # range, the others one at a time: np.add.at of 14M mostly new words took 0.8 s.
+            new = ids >= self.known
+            fresh = ids[new] - self.known
+            counts = self.counts[self.known : size]
+            np.add(counts, np.bincount(fresh, minlength=len(counts)), out=counts, casting="unsafe")
+            np.add.at(self.counts, ids[~new], 1)
+        self.known = size
         self.pieces.append(ids.astype(compact_dtype(max(size, 1)), copy=False))
 
     def finish_with(self, tokens: TokenList) -> tuple[TokenList, np.ndarray, np.ndarray]:
@@ -320,9 +328,9 @@ class _Encoder:
 class _WordEncoder(_Encoder):
     """First-seen numbering of words (rnn_tui.data.first_seen)."""
 
-    def __init__(self, sharded: bool = False, hashing: bool = True) -> None:
+    def __init__(self, sharded: bool = False, hashing: bool = True, encoded: bool = False) -> None:
         super().__init__()
-        self.index = FirstSeenIndex(sharded, hashing)
+        self.index = FirstSeenIndex(sharded, hashing, encoded)
 
     def add_words(self, words: list) -> None:
         self.add_ids(self.index.number(words), len(self.index))
@@ -428,7 +436,7 @@ def _scan(
     hashing: bool,
     consume: bool,
 ) -> TokenScan:
-    encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded, hashing)
+    encoder = _CharEncoder() if token == "char" else _WordEncoder(sharded, hashing, mode == "clean")
     total, num_lines = sum(map(len, pieces)), 0
     # The last line has no line end (count_lines): known before the pieces are let go.
     unended = bool(pieces) and not pieces[-1].endswith(("\n", "\r"))
