@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from test_token_array import reference_stats
 
-from rnn_tui.data import ngram_counts, token_array
+from rnn_tui.data import hot_ngrams, ngram_counts, token_array
 from rnn_tui.data.corpus import load_corpus
 from rnn_tui.data.corpus_analysis import (
     CorpusRequest,
@@ -181,3 +181,30 @@ def test_fewer_distinct_ngrams_than_k_stop_the_first_position_pass_at_once(monke
     top = ngram_counts.top_of_counts(ids, distinct, 2, 10, codes, counts, chunk=100)
     assert [p for p, _ in top] == list(range(distinct))
     assert windows == [0]  # the first chunk of 100 bigrams holds them all
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_the_frequent_ids_ngrams_are_counted_dense_and_merged_with_the_sorted_rest(monkeypatch, n):
+    """Past the dense table's limit, counted chunk by chunk: the n-grams of the most frequent
+    ids in a table, only the others sorted; the same codes and counts as sorting them all."""
+    rng = np.random.default_rng(3)
+    ids = np.where(rng.random(5000) < 0.9, rng.integers(0, 6, 5000), rng.integers(0, 300, 5000))
+    ids = ids.astype(np.uint16)
+    monkeypatch.setattr(ngram_counts, "DENSE_LIMIT", 0)
+    monkeypatch.setattr(ngram_counts, "_sorts_all", lambda *args: False)
+    monkeypatch.setattr(hot_ngrams, "HOT_CELLS", 1000)  # the 31 (n = 2) or 10 (n = 3) most frequent
+    sorted_codes = []
+    real = ngram_counts.merge_counts
+
+    def merging(codes, counts, fresh, total):
+        sorted_codes.append(len(fresh))
+        return real(codes, counts, fresh, total)
+
+    monkeypatch.setattr(ngram_counts, "merge_counts", merging)
+    every = ngram_counts._codes(ids, 0, len(ids) - n + 1, n, np.uint64, np.uint64(300))
+    want = np.unique(every, return_counts=True)
+    codes, counts = ngram_counts.count_ngram_codes(ids, 300, n, chunk=700)
+    assert codes.tolist() == want[0].tolist() and counts.tolist() == want[1].tolist()
+    assert codes.dtype == np.uint64 and counts.dtype == np.int32
+    # Only the n-grams with an id outside the most frequent were sorted: about 1 - 0.9ⁿ.
+    assert 0.1 * len(every) < sum(sorted_codes) < 0.35 * len(every)

@@ -10,7 +10,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import decoding, first_seen, hashed_words, ngram_counts, sorted_runs, token_array
+from rnn_tui.data import (
+    decoding,
+    first_seen,
+    hashed_words,
+    hot_ngrams,
+    ngram_counts,
+    sorted_runs,
+    token_array,
+)
 from rnn_tui.data import vocab as vocab_module
 from rnn_tui.data.corpus import clean_line, load_corpus, tokenize
 from rnn_tui.data.errors import DataError
@@ -130,12 +138,14 @@ def vocab_tokens(scan) -> list[str]:
     block=st.integers(1, 7),
     tie_set=st.sampled_from([0, 1, 1 << 12]),
     merged=st.booleans(),
+    hot_cells=st.sampled_from([0, 4, 9, 30, 1 << 20]),  # merged: the frequent ids' n-grams dense
 )
 def test_top_ngram_positions_dense_and_sparse_match_most_common(
-    ids, n, k, chunk, dense, block, tie_set, merged
+    ids, n, k, chunk, dense, block, tie_set, merged, hot_cells
 ):
     array = np.asarray(ids, dtype=np.uint8)
     with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hot_ngrams, "HOT_CELLS", hot_cells)
         patch.setattr(ngram_counts, "DENSE_LIMIT", ngram_counts.DENSE_LIMIT if dense else 0)
         patch.setattr(ngram_counts, "SORT_ALL_LIMIT", 5)  # short streams sort once, longer merge
         patch.setattr(sorted_runs, "RUN_BLOCK", block)  # sorted runs compacted in small blocks

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.hot_ngrams import HotNgrams, hot_size
 from rnn_tui.data.sorted_runs import kth_largest, merge_counts, prefix_counts, run_lengths
 from rnn_tui.data.vocab import count_order
 
@@ -173,10 +174,17 @@ def count_ngram_codes(
     if not dense and _sorts_all(ids, m, n, dtype, mult, chunk):
         every = _codes(ids, 0, m, n, dtype, mult)
         return run_lengths(every)
+    # Merged chunk by chunk: the n-grams of the most frequent ids go to a dense table first.
+    k = 0 if dense or m <= 0 else hot_size(base, n)
+    hot = HotNgrams(ids, base, n, k, chunk) if k else None
     for start in range(0, max(m, 0), chunk):
         if cancelled is not None and cancelled():
             raise DataError("stopped counting n-grams")
-        fresh = _codes(ids, start, min(start + chunk, m), n, dtype, mult)
+        stop = min(start + chunk, m)
+        if hot is not None:
+            fresh = hot.cold_codes(ids, start, stop)
+        else:
+            fresh = _codes(ids, start, stop, n, dtype, mult)
         if dense:
             table += np.bincount(fresh, minlength=size)
         else:
@@ -184,6 +192,8 @@ def count_ngram_codes(
     if dense:
         codes = np.flatnonzero(table)
         table = table[codes]
+    elif hot is not None:
+        codes, table = hot.merged_with(codes, table, m)
     return codes, table
 
 

@@ -1,0 +1,101 @@
+"""The n-grams of the most frequent tokens counted in a dense table; only the rest are sorted.
+
+d2l *Language Models* counts n-gram frequencies; rnn_tui.data.ngram_counts packs each n-gram
+of ids below V into the code a·V^(n-1) + … and counts a dense table while Vⁿ is small, else
+sorts the codes. A character vocabulary of thousands (enwik8's ~5,400 characters) puts Vⁿ past
+the dense table's limit, so every one of 100M codes was sorted, in chunks merged one into the
+next: 10.5 s of `stats`' 16 on such a file. Yet ~90 % of its n-grams are made of its most
+frequent few hundred characters only. Those "hot" n-grams are counted by one bincount a chunk
+into a table of at most HOT_CELLS cells (ranks among the K most frequent ids, Kⁿ ≤ HOT_CELLS);
+the others are packed and sorted as before, and the two sets of codes, disjoint, are merged at
+the end. The result is the sorted codes and counts the sort alone gives.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from rnn_tui.data.sorted_runs import count_dtype
+
+HOT_CELLS = 1 << 20  # cells of the dense table of hot n-grams (8 MB of counts)
+
+
+def hot_size(base: int, n: int) -> int:
+    """K, the number of most frequent ids whose n-grams go to the dense table: the largest
+    with Kⁿ ≤ HOT_CELLS, at most `base`; 0 where fewer than 2 would."""
+    k = max(0, int(round(max(int(HOT_CELLS), 0) ** (1 / n))))
+    while k > 0 and k**n > HOT_CELLS:
+        k -= 1
+    k = min(k, int(base))
+    return k if k >= 2 else 0
+
+
+class HotNgrams:
+    """Counts the n-grams of `ids` (values below `base`) whose every id is among the K most
+    frequent (`hot_size`), chunk by chunk, and hands back the codes of the others."""
+
+    def __init__(self, ids: np.ndarray, base: int, n: int, k: int, chunk: int) -> None:
+        self.base, self.n, self.k = int(base), n, k
+        uni = np.zeros(self.base, dtype=np.int64)
+        for start in range(0, len(ids), chunk):  # a chunk at a time: bincount widens to intp
+            piece = np.asarray(ids[start : start + chunk])
+            uni += np.bincount(piece, minlength=self.base)[: self.base]
+        self.hot = np.argsort(-uni, kind="stable")[:k]  # the K most frequent, ties by id
+        del uni
+        # 4 bytes an id (Kⁿ ≤ HOT_CELLS: the ranks and the dense codes fit), K: not hot.
+        self.rank = np.full(self.base, k, dtype=np.int32)
+        self.rank[self.hot] = np.arange(k, dtype=np.int32)
+        self.table = np.zeros(k**n, dtype=np.int64)
+
+    def cold_codes(self, ids: np.ndarray, start: int, stop: int) -> np.ndarray:
+        """Counts the hot n-grams starting at positions start..stop-1 and returns the packed
+        codes (uint64, a·V^(n-1) + …) of the others, in position order."""
+        n, k, size = self.n, self.k, stop - start
+        window = np.asarray(ids[start : stop + n - 1])
+        ranks = self.rank[window]
+        hot = ranks[:size] < k
+        for i in range(1, n):
+            hot &= ranks[i : i + size] < k
+        where = np.flatnonzero(hot)
+        dense = ranks[where]
+        for i in range(1, n):
+            dense *= k
+            dense += ranks[where + i]
+        self.table += np.bincount(dense, minlength=len(self.table))
+        del dense, where, ranks
+        cold = np.flatnonzero(~hot)
+        codes = window[cold].astype(np.uint64)
+        mult = np.uint64(self.base)
+        for i in range(1, n):
+            codes *= mult
+            codes += window[cold + i]
+        return codes
+
+    def merged_with(
+        self, codes: np.ndarray, counts: np.ndarray, total: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The hot n-grams counted, as sorted packed codes, merged with the cold ones' sorted
+        `codes` and `counts` (no code is in both: a cold n-gram has an id that is not hot), the
+        counts sized for a stream of `total` n-grams as the cold ones are."""
+        cells = np.flatnonzero(self.table)
+        found = self.table[cells]
+        hot_codes = np.zeros(len(cells), dtype=np.uint64)
+        mult = np.uint64(self.base)
+        for i in range(self.n - 1, -1, -1):  # the ranks, last id first, back to ids
+            rank = (cells // self.k ** (self.n - 1 - i)) % self.k
+            hot_codes += self.hot[rank].astype(np.uint64) * mult ** np.uint64(self.n - 1 - i)
+        order = np.argsort(hot_codes)
+        hot_codes, found = hot_codes[order], found[order].astype(count_dtype(total))
+        if not len(codes):
+            return hot_codes, found
+        at = np.searchsorted(codes, hot_codes) + np.arange(len(hot_codes))
+        merged = np.empty(len(codes) + len(hot_codes), dtype=np.uint64)
+        merged_counts = np.empty(len(merged), dtype=count_dtype(total))
+        cold = np.ones(len(merged), dtype=bool)
+        cold[at] = False
+        merged[at], merged_counts[at] = hot_codes, found
+        merged[cold], merged_counts[cold] = codes, counts
+        return merged, merged_counts
+
+
+__all__ = ["HOT_CELLS", "HotNgrams", "hot_size"]
