@@ -192,7 +192,7 @@ def test_the_frequent_ids_ngrams_are_counted_dense_and_merged_with_the_sorted_re
     ids = ids.astype(np.uint16)
     monkeypatch.setattr(ngram_counts, "DENSE_LIMIT", 0)
     monkeypatch.setattr(ngram_counts, "_sorts_all", lambda *args: False)
-    monkeypatch.setattr(hot_ngrams, "HOT_CELLS", 1000)  # the 31 (n = 2) or 10 (n = 3) most frequent
+    monkeypatch.setattr(hot_ngrams, "HOT_CELLS", 1000)  # the 30 (n = 2) or 9 (n = 3) most frequent
     sorted_codes = []
     real = ngram_counts.merge_counts
 

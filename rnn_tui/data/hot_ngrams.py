@@ -22,9 +22,10 @@ HOT_CELLS = 1 << 20  # cells of the dense table of hot n-grams (8 MB of counts)
 
 def hot_size(base: int, n: int) -> int:
     """K, the number of most frequent ids whose n-grams go to the dense table: the largest
-    with Kⁿ ≤ HOT_CELLS, at most `base`; 0 where fewer than 2 would."""
+    with (K + 1)ⁿ ≤ HOT_CELLS (the table has a digit more, K, for an id that is not hot), at
+    most `base`; 0 where fewer than 2 would."""
     k = max(0, int(round(max(int(HOT_CELLS), 0) ** (1 / n))))
-    while k > 0 and k**n > HOT_CELLS:
+    while k > 0 and (k + 1) ** n > HOT_CELLS:
         k -= 1
     k = min(k, int(base))
     return k if k >= 2 else 0
@@ -45,7 +46,7 @@ class HotNgrams:
         # 4 bytes an id (Kⁿ ≤ HOT_CELLS: the ranks and the dense codes fit), K: not hot.
         self.rank = np.full(self.base, k, dtype=np.int32)
         self.rank[self.hot] = np.arange(k, dtype=np.int32)
-        self.table = np.zeros(k**n, dtype=np.int64)
+        self.table = np.zeros((k + 1) ** n, dtype=np.int64)
 
     def cold_codes(self, ids: np.ndarray, start: int, stop: int) -> np.ndarray:
         """Counts the hot n-grams starting at positions start..stop-1 and returns the packed
@@ -53,17 +54,19 @@ class HotNgrams:
         n, k, size = self.n, self.k, stop - start
         window = np.asarray(ids[start : stop + n - 1])
         ranks = self.rank[window]
-        hot = ranks[:size] < k
+        # Every n-gram's cell, in base K + 1 (contiguous passes, no gathers: picking the hot
+        # positions out first took twice as long); a cell with a digit K is cold, left unread.
+        dense = ranks[:size].copy()
         for i in range(1, n):
-            hot &= ranks[i : i + size] < k
-        where = np.flatnonzero(hot)
-        dense = ranks[where]
-        for i in range(1, n):
-            dense *= k
-            dense += ranks[where + i]
+            dense *= k + 1
+            dense += ranks[i : i + size]
         self.table += np.bincount(dense, minlength=len(self.table))
-        del dense, where, ranks
-        cold = np.flatnonzero(~hot)
+        del dense
+        cold = ranks[:size] == k
+        for i in range(1, n):
+            cold |= ranks[i : i + size] == k
+        del ranks
+        cold = np.flatnonzero(cold)
         codes = window[cold].astype(np.uint64)
         mult = np.uint64(self.base)
         for i in range(1, n):
@@ -77,13 +80,19 @@ class HotNgrams:
         """The hot n-grams counted, as sorted packed codes, merged with the cold ones' sorted
         `codes` and `counts` (no code is in both: a cold n-gram has an id that is not hot), the
         counts sized for a stream of `total` n-grams as the cold ones are."""
-        cells = np.flatnonzero(self.table)
+        n, k = self.n, self.k
+        digits = [
+            (np.arange(len(self.table)) // (k + 1) ** (n - 1 - i)) % (k + 1) for i in range(n)
+        ]
+        hot = self.table > 0
+        for digit in digits:
+            hot &= digit < k  # the cells of cold n-grams were counted too, and are dropped
+        cells = np.flatnonzero(hot)
         found = self.table[cells]
         hot_codes = np.zeros(len(cells), dtype=np.uint64)
         mult = np.uint64(self.base)
-        for i in range(self.n - 1, -1, -1):  # the ranks, last id first, back to ids
-            rank = (cells // self.k ** (self.n - 1 - i)) % self.k
-            hot_codes += self.hot[rank].astype(np.uint64) * mult ** np.uint64(self.n - 1 - i)
+        for i, digit in enumerate(digits):  # each rank back to its id, at its place in the code
+            hot_codes += self.hot[digit[cells]].astype(np.uint64) * mult ** np.uint64(n - 1 - i)
         order = np.argsort(hot_codes)
         hot_codes, found = hot_codes[order], found[order].astype(count_dtype(total))
         if not len(codes):
