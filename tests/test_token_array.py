@@ -17,6 +17,7 @@ from rnn_tui.data import (
     hot_ngrams,
     ngram_counts,
     sorted_runs,
+    text_chunks,
     token_array,
 )
 from rnn_tui.data import vocab as vocab_module
@@ -173,7 +174,7 @@ def test_a_long_line_is_read_in_pieces_cut_between_tokens():
     chunk holds the whole line (and the tokens are the reference's)."""
     text = "the time traveller  for so it will be convenient " * 40
     for token, mode in [("word", "clean"), ("word", "raw"), ("char", "clean"), ("char", "raw")]:
-        spans = line_chunks(text, 64, token_array._CUT_AFTER[token, mode])
+        spans = line_chunks(text, 64, text_chunks.CUT_AFTER[token, mode])
         assert "".join(text[a:b] for a, b in spans) == text
         assert max(b - a for a, b in spans) <= 64
         scan = scan_text(text, token, mode, chunk_chars=64)
@@ -182,7 +183,7 @@ def test_a_long_line_is_read_in_pieces_cut_between_tokens():
         ]
     # Words are cut after a separator, clean characters after a letter.
     assert all(text[b - 1] == " " for a, b in line_chunks(text, 64, str.isspace)[:-1])
-    letters = line_chunks(text, 64, token_array._CUT_AFTER["char", "clean"])
+    letters = line_chunks(text, 64, text_chunks.CUT_AFTER["char", "clean"])
     assert all(text[b - 1].isalpha() for a, b in letters[:-1])
     # Nowhere to cut near: the span runs to the next place to cut, however far (not the rest
     # of the line: a word of megabytes in a one-line file made it one chunk), or line feed.
@@ -199,16 +200,16 @@ def test_a_long_line_is_read_in_pieces_cut_between_tokens():
     for rule, run, at in rules:
         text = run * 9000 + "\r" * 9 + at + "é" * 100
         cut = len(run) * 9000 + 10
-        assert line_chunks(text, 64, token_array._CUT_AFTER[rule])[0] == (0, cut)
+        assert line_chunks(text, 64, text_chunks.CUT_AFTER[rule])[0] == (0, cut)
 
 
 def test_pieces_with_no_place_to_cut_wait_to_be_joined_once(monkeypatch):
     """The pieces of one long word are joined once, when a piece that can end its span comes,
     not each to the growing text before it (copied at every piece: quadratic)."""
     seen = []
-    real = token_array.line_chunks
+    real = text_chunks.line_chunks
     monkeypatch.setattr(
-        token_array, "line_chunks", lambda text, *a: seen.append(text) or real(text, *a)
+        text_chunks, "line_chunks", lambda text, *a: seen.append(text) or real(text, *a)
     )
     pieces = ["ab c", "d" * 50, "e" * 50, "f" * 50, "g h", "i" * 10, "j\n"]
     whole = "".join(pieces)
@@ -398,7 +399,7 @@ def test_run_lengths_compacted_in_blocks_are_numpys_unique(values, block):
     token=st.sampled_from(["word", "char"]),
     mode=st.sampled_from(["clean", "raw"]),
     chunk=st.integers(1, 16),
-    search=st.sampled_from([1, 3, token_array.CUT_SEARCH]),
+    search=st.sampled_from([1, 3, text_chunks.CUT_SEARCH]),
 )
 def test_a_text_read_as_pieces_is_cut_and_scanned_as_the_whole(
     text, cuts, token, mode, chunk, search
@@ -407,10 +408,10 @@ def test_a_text_read_as_pieces_is_cut_and_scanned_as_the_whole(
     # the very chunks the whole text gives, line ends and long lines split anywhere.
     points = sorted({c % (len(text) + 1) for c in cuts})
     pieces = [text[a:b] for a, b in zip([0, *points], [*points, len(text)], strict=True)]
-    cut_after = token_array._CUT_AFTER[token, mode]
-    original = token_array.CUT_SEARCH
+    cut_after = text_chunks.CUT_AFTER[token, mode]
+    original = text_chunks.CUT_SEARCH
     try:
-        token_array.CUT_SEARCH = search  # short searches: lines that cannot be cut near the end
+        text_chunks.CUT_SEARCH = search  # short searches: lines that cannot be cut near the end
         whole = [
             (text[a:b], a == 0 or text[a - 1] == "\n", b)
             for a, b in line_chunks(text, chunk, cut_after)
@@ -424,7 +425,7 @@ def test_a_text_read_as_pieces_is_cut_and_scanned_as_the_whole(
         given = list(pieces)  # handed over: emptied, the pieces let go as they are read
         consumed = scan_text(given, token, mode, chunk_chars=chunk, reread=pieces.copy)
     finally:
-        token_array.CUT_SEARCH = original
+        text_chunks.CUT_SEARCH = original
     assert given == []
     for scan in (many, consumed):
         assert (scan.tokens, scan.counts.tolist(), scan.ids.tolist(), scan.num_lines) == (
