@@ -208,3 +208,6 @@ def test_the_frequent_ids_ngrams_are_counted_dense_and_merged_with_the_sorted_re
     assert codes.dtype == np.uint64 and counts.dtype == np.int32
     # Only the n-grams with an id outside the most frequent were sorted: about 1 - 0.9ⁿ.
     assert 0.1 * len(every) < sum(sorted_codes) < 0.35 * len(every)
+    # The ids' own counts, given (as a scan has them), pick the same ids: the same result.
+    given = ngram_counts.count_ngram_codes(ids, 300, n, chunk=700, unigrams=np.bincount(ids))
+    assert given[0].tolist() == codes.tolist() and given[1].tolist() == counts.tolist()

@@ -164,7 +164,7 @@ def analyze_corpus(
             top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
         else:
             counts, rows = counts_and_top(
-                scan.ids, len(scan.tokens), n, top_k, UI_CHUNK_TOKENS, cancelled
+                scan.ids, len(scan.tokens), n, top_k, UI_CHUNK_TOKENS, cancelled, scan.counts
             )
             top[n] = [
                 (tuple(scan.tokens[i] for i in scan.ids[p : p + n].tolist()), c) for p, c in rows

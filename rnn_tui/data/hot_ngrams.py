@@ -6,7 +6,8 @@ sorts the codes. A character vocabulary of thousands (enwik8's ~5,400 characters
 the dense table's limit, so every one of 100M codes was sorted, in chunks merged one into the
 next: 10.5 s of `stats`' 16 on such a file. Yet ~90 % of its n-grams are made of its most
 frequent few hundred characters only. Those "hot" n-grams are counted by one bincount a chunk
-into a table of at most HOT_CELLS cells (ranks among the K most frequent ids, Kⁿ ≤ HOT_CELLS);
+into a table of at most HOT_CELLS cells (ranks among the K most frequent ids in base K + 1,
+the digit K for any other id: (K + 1)ⁿ ≤ HOT_CELLS);
 the others are packed and sorted as before, and the two sets of codes, disjoint, are merged at
 the end. The result is the sorted codes and counts the sort alone gives.
 """
@@ -33,17 +34,30 @@ def hot_size(base: int, n: int) -> int:
 
 class HotNgrams:
     """Counts the n-grams of `ids` (values below `base`) whose every id is among the K most
-    frequent (`hot_size`), chunk by chunk, and hands back the codes of the others."""
+    frequent (`hot_size`), chunk by chunk, and hands back the codes of the others. `unigrams`:
+    each id's count, where the caller has them (a scan does), else counted here. Any K ids
+    give the same counts; the most frequent leave the fewest to sort."""
 
-    def __init__(self, ids: np.ndarray, base: int, n: int, k: int, chunk: int) -> None:
+    def __init__(
+        self,
+        ids: np.ndarray,
+        base: int,
+        n: int,
+        k: int,
+        chunk: int,
+        unigrams: np.ndarray | None = None,
+    ) -> None:
         self.base, self.n, self.k = int(base), n, k
-        uni = np.zeros(self.base, dtype=np.int64)
-        for start in range(0, len(ids), chunk):  # a chunk at a time: bincount widens to intp
-            piece = np.asarray(ids[start : start + chunk])
-            uni += np.bincount(piece, minlength=self.base)[: self.base]
+        if unigrams is not None and len(unigrams) == self.base:
+            uni = np.asarray(unigrams, dtype=np.int64)
+        else:
+            uni = np.zeros(self.base, dtype=np.int64)
+            for start in range(0, len(ids), chunk):  # a chunk at a time: bincount widens to intp
+                piece = np.asarray(ids[start : start + chunk])
+                uni += np.bincount(piece, minlength=self.base)[: self.base]
         self.hot = np.argsort(-uni, kind="stable")[:k]  # the K most frequent, ties by id
         del uni
-        # 4 bytes an id (Kⁿ ≤ HOT_CELLS: the ranks and the dense codes fit), K: not hot.
+        # 4 bytes an id ((K + 1)ⁿ ≤ HOT_CELLS: the ranks and the cells fit), K: not hot.
         self.rank = np.full(self.base, k, dtype=np.int32)
         self.rank[self.hot] = np.arange(k, dtype=np.int32)
         self.table = np.zeros((k + 1) ** n, dtype=np.int64)

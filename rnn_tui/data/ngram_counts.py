@@ -158,10 +158,12 @@ def count_ngram_codes(
     n: int,
     chunk: int | None = None,
     cancelled: Callable[[], bool] | None = None,
+    unigrams: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every distinct n-gram of `ids` (values below `base`, Vⁿ < 2⁶⁴) as its packed code, in
     ascending code order, with its count (the Zipf series is the counts sorted). Where Vⁿ ≥
-    2⁶⁴ the codes are `ranked_codes`, all counted in one sort."""
+    2⁶⁴ the codes are `ranked_codes`, all counted in one sort. `unigrams`: each id's count, if
+    known (which ids' n-grams go to the dense table of hot_ngrams.py; else counted there)."""
     if n < 1:
         raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
     size, dense, dtype, mult = _packing(base, n)
@@ -176,7 +178,7 @@ def count_ngram_codes(
         return run_lengths(every)
     # Merged chunk by chunk: the n-grams of the most frequent ids go to a dense table first.
     k = 0 if dense or m <= 0 else hot_size(base, n)
-    hot = HotNgrams(ids, base, n, k, chunk) if k else None
+    hot = HotNgrams(ids, base, n, k, chunk, unigrams) if k else None
     for start in range(0, max(m, 0), chunk):
         if cancelled is not None and cancelled():
             raise DataError("stopped counting n-grams")
@@ -263,6 +265,7 @@ def top_ngram_positions(
     k: int,
     chunk: int | None = None,
     cancelled: Callable[[], bool] | None = None,
+    unigrams: np.ndarray | None = None,
 ) -> list[tuple[int, int]]:
     """The k most frequent n-grams of `ids` (values below `base`) as (first position, count),
     count descending, ties in first-seen order: ids[first : first + n] is the n-gram.
@@ -273,7 +276,7 @@ def top_ngram_positions(
         raise DataError(f"n-gram order must be a whole number ≥ 1, got {n!r}")
     if len(ids) - n + 1 <= 0 or k <= 0:
         return []
-    return counts_and_top(ids, base, n, k, chunk, cancelled)[1]
+    return counts_and_top(ids, base, n, k, chunk, cancelled, unigrams)[1]
 
 
 def counts_and_top(
@@ -283,8 +286,10 @@ def counts_and_top(
     k: int,
     chunk: int | None = None,
     cancelled: Callable[[], bool] | None = None,
+    unigrams: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[tuple[int, int]]]:
-    """`count_ngram_codes`' counts (the Zipf series, unsorted) and `top_of_counts`' rows."""
+    """`count_ngram_codes`' counts (the Zipf series, unsorted) and `top_of_counts`' rows
+    (`unigrams`: each id's count, if known)."""
     if _packing(base, n)[0] >= 1 << 64:
         # Ranked once, kept in stream order for the first positions, counted on a sorted copy:
         # ranking again for the second pass held both beside the counts (~130 MB more for
@@ -292,7 +297,7 @@ def counts_and_top(
         ranked = ranked_codes(ids, base, n)
         codes, counts = run_lengths(ranked.copy())
         return counts, top_of_counts(ids, base, n, k, codes, counts, chunk, ranked)
-    codes, counts = count_ngram_codes(ids, base, n, chunk, cancelled)
+    codes, counts = count_ngram_codes(ids, base, n, chunk, cancelled, unigrams)
     return counts, top_of_counts(ids, base, n, k, codes, counts, chunk)
 
 
@@ -337,7 +342,7 @@ def top_ngrams_of_ids(
         if both is not None and n in both:
             top = top_of_counts(ids, len(tokens), n, k, *both[n], chunk)
         else:
-            top = top_ngram_positions(ids, len(tokens), n, k, chunk, cancelled)
+            top = top_ngram_positions(ids, len(tokens), n, k, chunk, cancelled, counts)
         out[n] = [
             (tuple(tokens[i] for i in np.asarray(ids[p : p + n]).tolist()), c) for p, c in top
         ]

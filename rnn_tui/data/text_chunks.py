@@ -81,19 +81,20 @@ def _cut_inside_line(
     text: str, start: int, end: int, cut_after: Callable[[str], bool] | None
 ) -> int:
     """Where to end a span that has no line feed: after the last acceptable character before
-    `end`, else after the first one past it (looking at most CUT_SEARCH characters each way),
-    else after the next one or line feed (a rule of `_CUT_PATTERN`), else the next line feed."""
+    `end` (looking at most CUT_SEARCH characters back), else after the first one or line feed
+    past it: however far for a rule of `_CUT_PATTERN` (the regex engine's search), within
+    CUT_SEARCH characters for another; else after the next line feed."""
     if cut_after is not None:
         for p in range(end, max(start, end - CUT_SEARCH), -1):
             if text[p - 1] != "\r" and cut_after(text[p - 1]):
                 return p
+        pattern = _CUT_PATTERN.get(cut_after)
+        if pattern is not None:
+            found = pattern.search(text, end)
+            return len(text) if found is None else found.end()
         for p in range(end + 1, min(len(text), end + CUT_SEARCH) + 1):
             if text[p - 1] == "\n" or (text[p - 1] != "\r" and cut_after(text[p - 1])):
                 return p
-    pattern = _CUT_PATTERN.get(cut_after) if cut_after is not None else None
-    if pattern is not None:  # the next place to cut, however far (C's search, not a loop)
-        found = pattern.search(text, min(len(text), end + CUT_SEARCH))
-        return len(text) if found is None else found.end()
     cut = text.find("\n", end)
     return len(text) if cut < 0 else cut + 1
 
