@@ -96,13 +96,14 @@ def test_hashed_words_are_decoded_in_place_in_first_seen_order():
     hashed = HashedWords(np.array([b"b", b"a"], dtype=object))
     assert hashed.ids([b"c", b"a", b"c", b"d"]).tolist() == [2, 1, 2, 3]
     # 12 bytes a known word (its hash and its id), where a dict takes ~120, in two sorted runs.
-    runs = (hashed._keys, hashed._key_ids, hashed._recent, hashed._recent_ids)
+    keys = hashed._keys
+    runs = (keys._keys, keys._key_ids, keys._recent, keys._recent_ids)
     assert sum(run.nbytes for run in runs) == 12 * len(hashed)
-    assert (hashed._keys[1:] > hashed._keys[:-1]).all()
+    assert (keys._keys[1:] > keys._keys[:-1]).all()
     held = []  # the hashes still held while each word is decoded
 
     def decode(word: bytes) -> str:
-        held.append(len(hashed._keys) + len(hashed._key_ids) + len(hashed._recent))
+        held.append(len(keys._keys) + len(keys._key_ids) + len(keys._recent))
         return word.decode()
 
     # The hashes are let go first: decoding is a scan's moment of highest memory.
@@ -112,18 +113,19 @@ def test_hashed_words_are_decoded_in_place_in_first_seen_order():
 
 def test_new_hashes_wait_in_a_recent_run_until_it_holds_an_eighth_as_many():
     hashed = HashedWords(np.array([f"w{i}" for i in range(80)], dtype=object))
+    keys = hashed._keys
     assert hashed.ids([f"n{i}" for i in range(10)]).tolist() == list(range(80, 90))
-    assert (len(hashed._keys), len(hashed._recent)) == (80, 10)  # 10 · 8 = 80: not past it
-    assert (hashed._recent[1:] > hashed._recent[:-1]).all()
+    assert (len(keys._keys), len(keys._recent)) == (80, 10)  # 10 · 8 = 80: not past it
+    assert (keys._recent[1:] > keys._recent[:-1]).all()
     # Known in either run, and the next new word merges the recent run into the main one.
     assert hashed.ids(["n3", "w5", "x", "n3"]).tolist() == [83, 5, 90, 83]
-    assert (len(hashed._keys), len(hashed._recent)) == (91, 0)
-    assert (hashed._keys[1:] > hashed._keys[:-1]).all()
+    assert (len(keys._keys), len(keys._recent)) == (91, 0)
+    assert (keys._keys[1:] > keys._keys[:-1]).all()
     # Merged in place, as np.insert would: each hash still beside its word's id.
     words = [*(f"w{i}" for i in range(80)), *(f"n{i}" for i in range(10)), "x"]
     hashes = hashed_words._hashes(np.array(words, dtype=object))
-    assert hashed._keys.tolist() == np.sort(hashes).tolist()
-    assert hashed._key_ids.tolist() == np.argsort(hashes).tolist()
+    assert keys._keys.tolist() == np.sort(hashes).tolist()
+    assert keys._key_ids.tolist() == np.argsort(hashes).tolist()
 
 
 def test_words_whose_python_hashes_collide_are_kept_apart():
@@ -160,11 +162,11 @@ def test_all_distinct_is_a_sets_answer_even_where_hashes_repeat(words, collide):
 
 
 @settings(max_examples=300, deadline=None)
-@given(values=st.lists(st.integers(0, 9), max_size=60))
-def test_first_unique_is_numpys_unique_with_first_indices(values):
+@given(values=st.lists(st.integers(0, 9), max_size=60), stable=st.booleans())
+def test_first_unique_is_numpys_unique_with_first_indices(values, stable):
     """Its unstable sort must still give each value's first position, as the stable one does."""
     array = np.array(values, dtype=np.uint64)
-    got = hashed_words.first_unique(array)
+    got = hashed_words.first_unique(array, stable)
     want = np.unique(array, return_index=True, return_inverse=True)
     for mine, numpys in zip(got, want, strict=True):
         assert mine.tolist() == numpys.reshape(-1).tolist()

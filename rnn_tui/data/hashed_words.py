@@ -78,14 +78,18 @@ def all_distinct(words: Sequence) -> bool:
     return len({words[i] for i in suspects}) == len(suspects)
 
 
-def first_unique(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def first_unique(
+    values: np.ndarray, stable: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """`np.unique(values, return_index=True, return_inverse=True)` for 1-D integers: the
     distinct values sorted, where each first occurs, and each value's place among them.
 
     numpy's own takes a stable sort to find first occurrences; here an unstable one (numpy's
-    vectorised sort, about 3.5x faster on a million 64-bit hashes) and the least position of
-    each run of equal values: 0.06 s against 0.17 s a million words."""
-    order = np.argsort(values)
+    vectorised sort, about 3.5x faster on a million Python hashes) and the least position of
+    each run of equal values: 0.06 s against 0.17 s a million words. A text's words as their
+    own bytes (rnn_tui.data.byte_words) are the other way round: `stable`, 0.09 s against 0.23
+    s for the 1.5M words of 8 MB of English."""
+    order = np.argsort(values, kind="stable" if stable else None)
     ordered = values[order]
     starts_run = np.empty(len(values), dtype=bool)
     starts_run[:1] = True
@@ -105,63 +109,46 @@ def in_order_of(keys: np.ndarray, items: np.ndarray, size: int) -> np.ndarray:
     return items[slots[slots >= 0]]
 
 
-class HashedWords:
-    """Words → first-seen ids through sorted hashes, starting from `words` (ids 0..n-1);
-    `encoded`: every word is bytes (each word is always hashed the same way either way)."""
+class SortedKeys:
+    """64-bit keys → ids, as two sorted runs (module docstring): a main one and a recent one
+    that new keys are merged into, and it into the main one past 1/RECENT_SHARE of its size."""
 
-    def __init__(self, words: np.ndarray, encoded: bool = False) -> None:
-        self._encoded = encoded
-        hashes = _hashes(words, encoded)
-        order = np.argsort(hashes)  # equal hashes raise below: no tie for a stable sort to keep
-        # Sorted hashes of the known words, each beside its id: the main run and the recent one.
-        self._keys = hashes[order]
-        self._key_ids = order.astype(np.uint32)
-        self._recent = np.zeros(0, dtype=np.uint64)
+    def __init__(self, keys: np.ndarray | None = None, ids: np.ndarray | None = None) -> None:
+        empty = np.zeros(0, dtype=np.uint64)
+        keys = empty if keys is None else keys
+        order = np.argsort(keys)  # equal keys raise below: no tie for a stable sort to keep
+        self._keys = keys[order]
+        self._key_ids = (order if ids is None else ids[order]).astype(np.uint32)
+        self._recent = empty
         self._recent_ids = np.zeros(0, dtype=np.uint32)
         if len(self._keys) > 1 and bool((self._keys[1:] == self._keys[:-1]).any()):
             raise HashCollision
-        self._pages = [words]  # the words by id (PAGE_BITS); capacity beyond `_size` is None
-        self._size = len(words)
 
-    def __len__(self) -> int:
-        return self._size
-
-    def ids(self, words: Sequence) -> np.ndarray:
-        """The first-seen ids of a chunk of `words` (new words get the next ids in the order
-        they first occur); HashCollision when a hash stands for two words."""
-        count = len(words)
-        if not count:
-            return np.zeros(0, dtype=np.int64)
-        given = _objects(words)
-        # The chunk's distinct hashes, sorted: searching sorted needles among the known hashes
-        # walks them in order (unsorted, each search misses the cache: 6x slower).
-        hashes, first, where = first_unique(_hashes(given, self._encoded))
-        found = np.empty(len(hashes), dtype=np.int64)
-        known = np.zeros(len(hashes), dtype=bool)
-        slots = None
-        for keys, key_ids in ((self._keys, self._key_ids), (self._recent, self._recent_ids)):
-            slots = np.searchsorted(keys, hashes)  # the last run's: where new ones go in it
-            if len(keys):
-                hit = keys[np.minimum(slots, len(keys) - 1)] == hashes
-                found[hit] = key_ids[slots[hit]]
+    def find(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For sorted distinct `keys`: the id of each (where known), which are known, and
+        where each would go in the recent run (for `add`). Sorted needles walk the known keys
+        in order (unsorted, each search misses the cache: 6x slower)."""
+        found = np.empty(len(keys), dtype=np.int64)
+        known = np.zeros(len(keys), dtype=bool)
+        slots = np.zeros(len(keys), dtype=np.intp)
+        for run, run_ids in ((self._keys, self._key_ids), (self._recent, self._recent_ids)):
+            slots = np.searchsorted(run, keys)  # the last run's: where new ones go in it
+            if len(run):
+                hit = run[np.minimum(slots, len(run) - 1)] == keys
+                found[hit] = run_ids[slots[hit]]
                 known |= hit
-        order = np.flatnonzero(~known)  # the new hashes, in hash order (for the merge)
-        taken = None  # where each new word was taken from: its own word, not compared
-        if len(order):
-            # New words get the next ids in the order the chunk first holds them.
-            new = in_order_of(first[order], order, count)
-            found[new] = np.arange(self._size, self._size + len(new))
-            taken = first[new]
-            self._append(given[taken])
-            self._recent = np.insert(self._recent, slots[order], hashes[order])
-            self._recent_ids = np.insert(
-                self._recent_ids, slots[order], found[order].astype(np.uint32)
-            )
-            if RECENT_SHARE * len(self._recent) > len(self._keys):
-                self._merge_recent()
-        ids = found[where.reshape(-1)]
-        self._check(given, ids, taken)
-        return ids
+        return found, known, slots
+
+    def add(self, slots: np.ndarray, keys: np.ndarray, ids: np.ndarray) -> None:
+        """Sorted new `keys` with their `ids`, at their `slots` (`find`'s) in the recent run."""
+        self._recent = np.insert(self._recent, slots, keys)
+        self._recent_ids = np.insert(self._recent_ids, slots, ids.astype(np.uint32))
+        if RECENT_SHARE * len(self._recent) > len(self._keys):
+            self._merge_recent()
+
+    def clear(self) -> None:
+        self._keys = self._recent = np.zeros(0, dtype=np.uint64)
+        self._key_ids = self._recent_ids = np.zeros(0, dtype=np.uint32)
 
     def _merge_recent(self) -> None:
         """`np.insert` of the recent run into the main one, in place: the main arrays are
@@ -188,6 +175,44 @@ class HashedWords:
         self._key_ids[places] = self._recent_ids
         self._recent = np.zeros(0, dtype=np.uint64)
         self._recent_ids = np.zeros(0, dtype=np.uint32)
+
+
+class HashedWords:
+    """Words → first-seen ids through sorted hashes, starting from `words` (ids 0..n-1);
+    `encoded`: every word is bytes (each word is always hashed the same way either way)."""
+
+    def __init__(self, words: np.ndarray, encoded: bool = False) -> None:
+        self._encoded = encoded
+        # Sorted hashes of the known words, each beside its id.
+        self._keys = SortedKeys(_hashes(words, encoded))
+        self._pages = [words]  # the words by id (PAGE_BITS); capacity beyond `_size` is None
+        self._size = len(words)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def ids(self, words: Sequence) -> np.ndarray:
+        """The first-seen ids of a chunk of `words` (new words get the next ids in the order
+        they first occur); HashCollision when a hash stands for two words."""
+        count = len(words)
+        if not count:
+            return np.zeros(0, dtype=np.int64)
+        given = _objects(words)
+        # The chunk's distinct hashes, sorted (SortedKeys.find).
+        hashes, first, where = first_unique(_hashes(given, self._encoded))
+        found, known, slots = self._keys.find(hashes)
+        order = np.flatnonzero(~known)  # the new hashes, in hash order (for the merge)
+        taken = None  # where each new word was taken from: its own word, not compared
+        if len(order):
+            # New words get the next ids in the order the chunk first holds them.
+            new = in_order_of(first[order], order, count)
+            found[new] = np.arange(self._size, self._size + len(new))
+            taken = first[new]
+            self._append(given[taken])
+            self._keys.add(slots[order], hashes[order], found[order])
+        ids = found[where.reshape(-1)]
+        self._check(given, ids, taken)
+        return ids
 
     def _append(self, words: np.ndarray) -> None:
         if self._size + len(words) > 1 << 32:
@@ -238,8 +263,7 @@ class HashedWords:
         freed then: the two forms of millions of words never coexist), a page at a time."""
         # The hashes go first: decoding makes each word's new form before it frees the old
         # (a str takes 16 bytes more than its bytes), the moment of a scan's highest memory.
-        self._keys = self._recent = np.zeros(0, dtype=np.uint64)
-        self._key_ids = self._recent_ids = np.zeros(0, dtype=np.uint32)
+        self._keys.clear()
         pages, self._pages = self._pages, [np.zeros(0, dtype=object)]
         size, self._size = self._size, 0
         out = np.empty(size, dtype=object)
@@ -259,4 +283,12 @@ class HashedWords:
         return TokenList(out)
 
 
-__all__ = ["HashCollision", "HashedWords", "all_distinct", "first_unique", "hash_of", "in_order_of"]
+__all__ = [
+    "HashCollision",
+    "HashedWords",
+    "SortedKeys",
+    "all_distinct",
+    "first_unique",
+    "hash_of",
+    "in_order_of",
+]
