@@ -1,5 +1,6 @@
 """PackedTokens: tokens as one UTF-8 blob read back one at a time."""
 
+import numpy as np
 import pytest
 
 from rnn_tui.data import packed_tokens
@@ -38,3 +39,35 @@ def test_packing_holds_no_second_copy_of_the_blob_or_offsets():
     assert len(out) == len(tokens) and out[123_456] == "w0123456"
     assert held >= 300_000 * (9 + 8)  # the blob and the offsets
     assert peak < 1.3 * held  # joined and concatenated at the end, they took twice
+
+
+def test_a_slice_reads_the_same_tokens_as_one_at_a_time():
+    tokens = ["the", "", "é", "\ud800", "", "x" * 50, "a b"]
+    out = packed(tokens)
+    assert isinstance(out, PackedTokens)
+    for start in range(-len(tokens) - 1, len(tokens) + 2):
+        for stop in range(-len(tokens) - 1, len(tokens) + 2):
+            assert out[start:stop] == tokens[start:stop], (start, stop)
+            assert out[start:stop:2] == tokens[start:stop:2]
+            assert out[start:stop:-1] == tokens[start:stop:-1]
+
+
+@pytest.mark.parametrize("piece", [1, 2, 1 << 16])
+def test_take_find_and_iteration_are_a_lists(monkeypatch, piece):
+    monkeypatch.setattr(packed_tokens, "PIECE", piece)
+    tokens = ["the", "", "é", "\ud800", "x" * 50, "a b", "the"]
+    out = packed(tokens)
+    view = out[2:6]
+    assert isinstance(view, PackedTokens) and view == tokens[2:6] and list(view) == tokens[2:6]
+    for token in [*tokens, "th", "he", "zz", "é\0"]:
+        want = tokens.index(token) if token in tokens else -1
+        assert out.find(token) == want, token
+        inside = tokens[2:6].index(token) if token in tokens[2:6] else -1
+        assert view.find(token) == inside, token
+    positions = np.array([6, 0, 3, 3, 1, 4])
+    taken = view.take(np.array([3, 0]), ["<unk>", "<pad>"])
+    assert taken == ["<unk>", "<pad>", "a b", "é"]
+    assert out.take(positions) == [tokens[i] for i in positions]
+    assert out.take(positions, ["<unk>"])[1:].tolist() == [tokens[i] for i in positions]
+    assert out != tokens[:-1] and out != [*tokens[:-1], "then"]
+    assert packed(out) is out

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rnn_tui.data import (
+    byte_words,
     decoding,
     first_seen,
     hashed_words,
@@ -60,6 +61,7 @@ def reference_stats(text: str, token: str, mode: str, min_freq: int, top: int) -
         counter = Counter(zip(*(flat[i:] for i in range(n)), strict=False))
         grams[str(n)] = [[list(gram), count] for gram, count in counter.most_common(top)]
     return {
+        "flat": flat,
         "num_lines": len(lines),
         "num_tokens": len(flat),
         "vocab_size": len(vocab),
@@ -84,23 +86,23 @@ def reference_stats(text: str, token: str, mode: str, min_freq: int, top: int) -
     top=st.integers(0, 6),
     sharded=st.booleans(),
     hashed_from=st.sampled_from([first_seen.HASHED_FROM, 0, 1, 3]),
-    collide=st.booleans(),
+    short=st.sampled_from([byte_words.SHORT, 0, 1, 3]),
+    collide=st.sampled_from(["", "keys", "keys and hashes"]),
 )
 def test_the_compact_path_matches_the_reference(
-    text, token, mode, min_freq, chunk, top, sharded, hashed_from, collide
+    text, token, mode, min_freq, chunk, top, sharded, hashed_from, short, collide
 ):
     ref = reference_stats(text, token, mode, min_freq, top)
-    saved = first_seen.WORD_PIECE, first_seen.HASHED_FROM, hashed_words.hash_of
-    try:
-        first_seen.WORD_PIECE = chunk % 5 + 1  # words looked up a few at a time, or one
-        # Words moved to hash arrays after a few (or none) in dicts; with `collide`, hashes
-        # that few words escape, so the text is numbered again in dicts.
-        first_seen.HASHED_FROM = hashed_from
-        hashed_words.hash_of = (lambda word: len(word) // 2) if collide else hash
-        scan = scan_text(text, token, mode, chunk_chars=chunk, sharded=sharded)
-    finally:
-        first_seen.WORD_PIECE, first_seen.HASHED_FROM, hashed_words.hash_of = saved
+    ref_counts = Counter(ref["flat"])
+    with pytest.MonkeyPatch.context() as patched:
+        # Words longer than `short` bytes hashed; with `collide`, keys that few words escape
+        # (numbered again by their Python hashes), and those hashes too (then in dicts).
+        patched.setattr(byte_words, "SHORT", 0 if collide else short)
+        if collide:
+            patched.setattr(byte_words, "_long_keys", lambda d, s, n: (n // 2).astype(np.uint64))
+        scan = _scan_patched(text, token, mode, chunk, sharded, hashed_from, collide)
     assert scan.num_lines == ref["num_lines"] == count_lines(text)
+    assert scan.counts.tolist() == [ref_counts[t] for t in scan.tokens]
     assert scan.num_tokens == ref["num_tokens"]
     if not scan.num_tokens:
         return
@@ -123,6 +125,22 @@ def test_the_compact_path_matches_the_reference(
     ]
     with_counts = top_ngrams_of_ids(scan.ids, scan.tokens, (1,), top, counts=scan.counts)
     assert with_counts[1] == grams[1]
+
+
+def _scan_patched(text, token, mode, chunk, sharded, hashed_from, collide):
+    saved = first_seen.WORD_PIECE, first_seen.HASHED_FROM, hashed_words.hash_of
+    count_block = token_array.COUNT_BLOCK
+    try:
+        first_seen.WORD_PIECE = chunk % 5 + 1  # words looked up a few at a time, or one
+        # Known ids counted in blocks of 1-3, or all at once.
+        token_array.COUNT_BLOCK = chunk % 3 + 1 if chunk % 4 else count_block
+        # Words moved to hash arrays after a few (or none) in dicts.
+        first_seen.HASHED_FROM = hashed_from
+        hashed_words.hash_of = (lambda word: len(word) // 2) if "hashes" in collide else hash
+        return scan_text(text, token, mode, chunk_chars=chunk, sharded=sharded)
+    finally:
+        first_seen.WORD_PIECE, first_seen.HASHED_FROM, hashed_words.hash_of = saved
+        token_array.COUNT_BLOCK = count_block
 
 
 def vocab_tokens(scan) -> list[str]:
@@ -446,10 +464,14 @@ def test_a_scan_that_let_its_text_go_reads_it_again_to_number_colliding_words(mo
         return list(pieces)
 
     want = scan_text(text)
+    monkeypatch.setattr(byte_words, "SHORT", 0)
+    monkeypatch.setattr(byte_words, "_long_keys", lambda d, s, n: (n // 2).astype(np.uint64))
     monkeypatch.setattr(first_seen, "HASHED_FROM", 2)
     monkeypatch.setattr(hashed_words, "hash_of", lambda word: len(word) // 2)
     got = scan_text(list(pieces), reread=reread, chunk_chars=8)
-    assert reads == [1]  # two words shared a hash: numbered again in dicts, from the text again
+    # Two words shared a key, then a hash: numbered again by hashes, then in dicts, each time
+    # from the text read again.
+    assert reads == [1, 1]
     assert (got.tokens, got.ids.tolist(), got.num_lines) == (
         want.tokens,
         want.ids.tolist(),

@@ -74,7 +74,9 @@ def corpus_stats(
         raise DataError(f"top must be 0 or more, got {top}")
     text, digest = read_text_pieces(source, encoding, cancelled=cancelled)
     again = rereader(source, encoding, digest, cancelled)
-    scan = scan_text(text, token, mode, None, progress, cancelled, source, reread=again)
+    scan = scan_text(
+        text, token, mode, None, progress, cancelled, source, reread=again, packed=True
+    )
     del text
     array = build_token_array(scan, min_freq, source)
     vocab = array.vocab

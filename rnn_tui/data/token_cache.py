@@ -308,7 +308,7 @@ def _packed_json_items(tokens: PackedTokens, start: int, stop: int) -> bytes:
             pass
         else:
             return b'"' + data.replace(b"\0", b'", "') + b'"'
-    return _json_items(tokens[start:stop]).encode("utf-8")
+    return _json_items(tokens.strings(start, stop)).encode("utf-8")
 
 
 def _checked_json(raw: bytes) -> dict | None:

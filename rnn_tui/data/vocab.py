@@ -119,7 +119,8 @@ class Vocab:
         head = [UNK, *(reserved_tokens or [])]
         # One table of tokens the garbage collector does not walk (rnn_tui.data.token_list):
         # the head, then the counted tokens by count; by_freq and idx_to_token are views of it.
-        table = TokenList(tokens).take(order, head)
+        # PackedTokens take into PackedTokens (rnn_tui.data.packed_tokens): no str per token.
+        table = (tokens if hasattr(tokens, "take") else TokenList(tokens)).take(order, head)
         # 4 bytes a count where they fit (all but corpora of billions of tokens): a vocabulary
         # of 14M distinct words held 112 MB of them as 8.
         narrow = array.array("I").itemsize == 4 and (not len(counts) or counts.max() < 1 << 32)

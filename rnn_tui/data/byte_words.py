@@ -1,0 +1,207 @@
+"""First-seen numbering of words by their UTF-8 bytes, in numpy alone: no str per word.
+
+A text's words were split into str (or bytes) objects, hashed one by one, looked up in a dict
+or among sorted hashes, and kept as objects: ~0.5 µs and ~60 bytes a word. 100 MB of random
+four-character words (17.6M distinct) took 15 s and 1.8 GB to number that way. Here a chunk
+of text is one bytes object in which a single space separates words (`word_bytes`: what
+`str.split()` splits at becomes a space), and numpy finds the words' spans, gives each word a
+64-bit key, and numbers the keys as rnn_tui.data.hashed_words does (sorted runs). The words
+are kept packed, a byte a byte and 8 bytes of offset each (rnn_tui.data.packed_tokens).
+
+A word of up to 8 bytes is its own key: its bytes, little-endian (no word holds a NUL byte,
+so the zero bytes past its end cannot be its own). A longer word's key is a hash of all its
+bytes, each weighted by a mixed function of its place (`_long_keys`). Two long words could
+share a key, or a long word's key be a short word's: every id such a word is given is checked
+against the bytes it stands for, and a mismatch raises HashCollision (the caller numbers the
+text again in dicts).
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from rnn_tui.data.hashed_words import HashCollision, SortedKeys, first_unique, in_order_of
+from rnn_tui.data.packed_tokens import PackedTokens, gather
+from rnn_tui.data.token_list import let_others_run
+
+SHORT = 8  # bytes a word may have and be its own key
+GROUP_BYTES = 1 << 22  # bytes of words handled at once when hashing, comparing or copying
+_SPACE = 32
+# Raw words are `str.split()`'s: ASCII whitespace includes \x1c-\x1f, and other characters
+# (U+0085, U+00A0, U+2000-U+200A, ...) are whitespace too; `re`'s \s is the same set.
+_ASCII_SPACES = bytes.maketrans(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", b" " * 9)
+_OTHER_SPACES = re.compile(r"[^\S ]")
+_MASKS = np.array([(1 << 8 * n) - 1 for n in range(SHORT)] + [(1 << 64) - 1], dtype=np.uint64)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+def raw_word_bytes(chunk: str) -> bytes:
+    """`chunk` in UTF-8 with every character `str.split()` splits at made a space."""
+    if chunk.isascii():
+        return chunk.encode("ascii").translate(_ASCII_SPACES)
+    return _OTHER_SPACES.sub(" ", chunk).encode("utf-8", "surrogatepass")
+
+
+def word_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each word (a run of bytes other than a space) of `data` starts and its length."""
+    inside = np.zeros(len(data) + 2, dtype=bool)
+    np.not_equal(data, _SPACE, out=inside[1:-1])
+    edges = np.flatnonzero(inside[1:] != inside[:-1])
+    starts = edges[0::2]
+    return starts, edges[1::2] - starts
+
+
+def _mix(values: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser, in place on uint64 values (their bits spread over all 64)."""
+    values ^= values >> np.uint64(30)
+    values *= np.uint64(0xBF58476D1CE4E5B9)
+    values ^= values >> np.uint64(27)
+    values *= np.uint64(0x94D049BB133111EB)
+    values ^= values >> np.uint64(31)
+    return values
+
+
+def _groups(lengths: np.ndarray):
+    """Slices of consecutive words of about GROUP_BYTES bytes (a longer word alone)."""
+    ends = np.cumsum(lengths)
+    start = 0
+    while start < len(lengths):
+        before = int(ends[start - 1]) if start else 0
+        stop = int(np.searchsorted(ends, before + GROUP_BYTES, side="right"))
+        stop = max(stop, start + 1)
+        yield slice(start, stop)
+        start = stop
+
+
+def _byte_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the words' bytes, one word after another, and each one's place in its
+    word."""
+    offsets = np.cumsum(lengths) - lengths
+    place = np.arange(int(offsets[-1] + lengths[-1]), dtype=np.int64)
+    place -= np.repeat(offsets, lengths)
+    return np.repeat(starts, lengths) + place, place
+
+
+def _long_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Hashes of long words: Σ byte · w(place) mod 2⁶⁴ with odd pseudo-random weights (so two
+    words that differ in one byte never share it), the length mixed in, then mixed."""
+    out = np.empty(len(starts), dtype=np.uint64)
+    for group in _groups(lengths):
+        positions, place = _byte_positions(starts[group], lengths[group])
+        weights = _mix(place.view(np.uint64) + _GOLDEN) | np.uint64(1)
+        weights *= data[positions]
+        offsets = np.cumsum(lengths[group]) - lengths[group]
+        sums = np.add.reduceat(weights, offsets)
+        out[group] = _mix(sums ^ (lengths[group].view(np.uint64) * _GOLDEN))
+    return out
+
+
+def word_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Each word's key (module docstring)."""
+    padded = np.zeros(len(data) + 8, dtype=np.uint8)
+    padded[: len(data)] = data
+    # Every 8 bytes from each position as one little-endian number (unaligned reads).
+    windows = np.ndarray((len(data) + 1,), dtype="<u8", buffer=padded, strides=(1,))
+    keys = windows[starts].astype(np.uint64)
+    keys &= _MASKS[np.minimum(lengths, SHORT)]
+    long = np.flatnonzero(lengths > SHORT)
+    if len(long):
+        keys[long] = _long_keys(data, starts[long], lengths[long])
+    return keys
+
+
+class ByteWords:
+    """Words → first-seen ids by their keys; the words kept packed (module docstring)."""
+
+    def __init__(self) -> None:
+        self._keys = SortedKeys()
+        self._blob = bytearray()  # the words by id, each followed by a NUL byte
+        self._ends = np.zeros(0, dtype=np.int64)  # where each word's NUL byte is in _blob
+        self._size = 0
+
+    def __len__(self) -> int:
+        return self._size
+
+    def ids(self, text: bytes) -> np.ndarray:
+        """The first-seen ids of the words of `text` (words split at single spaces: see
+        `raw_word_bytes`); new words get the next ids in the order they first occur."""
+        data = np.frombuffer(text, dtype=np.uint8)
+        starts, lengths = word_spans(data)
+        count = len(starts)
+        if not count:
+            return np.zeros(0, dtype=np.int64)
+        keys, first, where = first_unique(word_keys(data, starts, lengths), stable=True)
+        let_others_run()
+        found, known, slots = self._keys.find(keys)
+        order = np.flatnonzero(~known)  # the new keys, in key order (for the merge)
+        taken = None  # where each new word was taken from: its own bytes, not compared
+        if len(order):
+            new = in_order_of(first[order], order, count)
+            found[new] = np.arange(self._size, self._size + len(new))
+            taken = first[new]
+            self._append(data, starts[taken], lengths[taken])
+            self._keys.add(slots[order], keys[order], found[order])
+        ids = found[where.reshape(-1)]
+        self._check(data, starts, lengths, ids, taken)
+        return ids
+
+    def _append(self, data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> None:
+        if self._size + len(starts) > 1 << 32:
+            raise HashCollision  # ids past uint32: the dicts (and their error) handle that
+        if len(self._ends) < self._size + len(starts):
+            grown = np.zeros(max(self._size + len(starts), 2 * len(self._ends)), np.int64)
+            grown[: self._size] = self._ends[: self._size]
+            self._ends = grown
+        for group in _groups(lengths + 1):
+            piece, nuls = gather(data, starts[group], lengths[group])
+            at = self._size
+            self._ends[at : at + len(nuls)] = nuls + len(self._blob)
+            self._blob += piece
+            self._size += len(nuls)
+            let_others_run()
+
+    def _check(
+        self,
+        data: np.ndarray,
+        starts: np.ndarray,
+        lengths: np.ndarray,
+        ids: np.ndarray,
+        taken: np.ndarray | None,
+    ) -> None:
+        """HashCollision unless each id given to a long word, or of a long word, stands for
+        the very bytes it was given for (short words are their keys); the positions `taken`
+        made their ids from their own bytes and are not compared."""
+        stored_ends = self._ends[ids]
+        stored_starts = np.where(ids > 0, self._ends[np.maximum(ids - 1, 0)] + 1, 0)
+        suspect = (lengths > SHORT) | (stored_ends - stored_starts > SHORT)
+        if taken is not None:
+            suspect[taken] = False
+        where = np.flatnonzero(suspect)
+        if not len(where):
+            return
+        if (stored_ends[where] - stored_starts[where] != lengths[where]).any():
+            raise HashCollision
+        blob = np.frombuffer(self._blob, dtype=np.uint8)
+        try:
+            for group in _groups(lengths[where]):
+                chosen = where[group]
+                given, place = _byte_positions(starts[chosen], lengths[chosen])
+                stored = np.repeat(stored_starts[chosen], lengths[chosen]) + place
+                if (data[given] != blob[stored]).any():
+                    raise HashCollision
+                let_others_run()
+        finally:
+            del blob  # a view of the bytearray keeps it from growing
+
+    def tokens(self) -> PackedTokens:
+        """The words by id, packed; the index is emptied."""
+        self._keys.clear()
+        blob, self._blob = self._blob, bytearray()
+        ends, self._ends = self._ends[: self._size].copy(), np.zeros(0, dtype=np.int64)
+        self._size = 0
+        return PackedTokens(blob, ends)
+
+
+__all__ = ["SHORT", "ByteWords", "raw_word_bytes", "word_keys", "word_spans"]
