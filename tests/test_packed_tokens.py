@@ -71,3 +71,10 @@ def test_take_find_and_iteration_are_a_lists(monkeypatch, piece):
     assert out.take(positions, ["<unk>"])[1:].tolist() == [tokens[i] for i in positions]
     assert out != tokens[:-1] and out != [*tokens[:-1], "then"]
     assert packed(out) is out
+
+
+def test_pick_is_a_lists_gather():
+    tokens = ["the", "", "é", "\ud800", "x" * 50]
+    out = packed(tokens)
+    for positions in ([], [4, 0, 0, 3], [1], [2, 1]):
+        assert out.pick(np.array(positions, dtype=np.int64)) == [tokens[i] for i in positions]

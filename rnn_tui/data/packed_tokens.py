@@ -107,6 +107,10 @@ class PackedTokens(Sequence[str]):
         del data
         return PackedTokens(blob, ends)
 
+    def pick(self, positions: np.ndarray) -> list[str]:
+        """`[self[i] for i in positions]` for an integer array: gathered, then decoded at once."""
+        return self.take(np.asarray(positions)).strings(0, len(positions))
+
     def token_list(self) -> TokenList:
         """The tokens as a TokenList of str, decoded a piece at a time."""
         out = np.empty(len(self), dtype=object)
