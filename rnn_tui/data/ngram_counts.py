@@ -71,8 +71,11 @@ def _ranks(codes: np.ndarray) -> tuple[np.ndarray, int]:
     how many there are.
     np.unique(return_inverse=True) gives the same in about the same time (3.5 s for 15M codes
     here) but holds the GIL for 0.2–0.26 s at a time, which stalls the app's event loop; an
-    argsort, a comparison and a cumulative sum release it."""
-    order = np.argsort(codes)
+    argsort, a comparison and a cumulative sum release it. A stable argsort (a merge sort that
+    takes the runs it finds): a stream's codes are far from random, first-seen ids growing
+    along it, and it took 1.7 s where numpy's default took 3.4 (a Wikipedia dump's 15M
+    bigrams; 0.07 s against 0.78 for 11M distinct ids)."""
+    order = np.argsort(codes, kind="stable")
     ranks = codes[order]  # the codes in order, then their ranks in that order
     step = np.zeros(len(codes), dtype=bool)  # 1 byte a code, where the 8-byte one took 8
     np.not_equal(ranks[1:], ranks[:-1], out=step[1:])
