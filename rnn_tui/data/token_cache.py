@@ -67,8 +67,9 @@ MAX_JSON_BYTES = 1 << 30
 _ENTRY = re.compile(r"[0-9a-f]{40}\.(npy|json)")
 # The JSON's last member: the SHA-256 of every byte before it.
 _JSON_ESCAPED = re.compile(r'["\\\x00-\x1f]')  # what JSON escapes when ensure_ascii is off
-# The same among packed tokens' bytes, whose NULs end the tokens (no token holds one).
-_JSON_ESCAPED_BYTES = re.compile(rb'["\\\x01-\x1f]')
+# Among packed tokens' bytes, whose NULs end the tokens (no token holds one), those JSON
+# escapes as \u00XX: left to json.dumps.
+_JSON_CONTROL_BYTES = re.compile(rb"[\x01-\x1f]")
 _JSON_DIGEST = re.compile(rb', "json_sha256": "([0-9a-f]{64})"\}\Z')
 
 
@@ -300,7 +301,10 @@ def _packed_json_items(tokens: PackedTokens, start: int, stop: int) -> bytes:
     token needs an escape and the bytes are UTF-8 (a lone surrogate is packed, and is refused
     by the encoder as before): no str object made per token."""
     data = tokens.utf8(start, stop)[:-1]  # the tokens, a NUL between each two
-    if _JSON_ESCAPED_BYTES.search(data) is None:
+    if _JSON_CONTROL_BYTES.search(data) is None:
+        # Quotes and backslashes get a backslash before each, as json.dumps gives them (raw
+        # words of punctuation: 17.6M tokens took 4 s through json.dumps).
+        data = data.replace(b"\\", b"\\\\").replace(b'"', b'\\"')
         try:
             if not data.isascii():
                 data.decode("utf-8")  # a lone surrogate's bytes raise
