@@ -66,8 +66,8 @@ def test_a_megabyte_is_counted_whole(tmp_path):
     assert stats["top_ngrams"]["3"][0][1] == 6 * 3629
 
 
-# Run in a child (the allocator setting is process-wide): after a 20 MiB block is freed, glibc
-# by default serves the next 5 MiB block from its heap, which keeps what is freed there; with
+# Run in a child (the allocator setting is process-wide): after a 30 MiB block is freed, glibc
+# by default serves the next 20 MiB block from its heap, which keeps what is freed there; with
 # `map_big_blocks` it gets a memory map of its own (mallinfo2's hblkhd counts those bytes).
 _BIG_BLOCKS = """
 import ctypes, sys
@@ -82,10 +82,10 @@ libc.mallinfo2.restype = Info
 if sys.argv[1] == "set":
     from rnn_tui.cli.stats import map_big_blocks
     assert map_big_blocks()
-libc.free(libc.malloc(20 << 20))
+libc.free(libc.malloc(30 << 20))
 before = libc.mallinfo2().hblkhd
-block = libc.malloc(5 << 20)
-print(libc.mallinfo2().hblkhd - before >= 5 << 20)
+block = libc.malloc(20 << 20)
+print(libc.mallinfo2().hblkhd - before >= 20 << 20)
 """
 
 
