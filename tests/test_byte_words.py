@@ -25,7 +25,9 @@ def test_raw_words_split_where_str_split_does_at_every_character():
 @settings(max_examples=200, deadline=None)
 @given(
     words=st.lists(
-        st.sampled_from(["a", "ab", "abcdefgh", "abcdefghi", "abcdefghj", "é", "噉" * 3, "x" * 40]),
+        st.sampled_from(
+            ["a", "ab", "abcdefgh", "abcdefghi", "abcdefghj", "é", "噉" * 3, "x" * 40, "y" * 99]
+        ),
         max_size=60,
     ),
     cuts=st.lists(st.integers(0, 60), max_size=5),
@@ -61,6 +63,7 @@ def test_a_short_word_is_its_own_key():
 
 def test_long_words_that_differ_in_one_byte_or_their_length_differ_in_key():
     words = [b"abcdefghi", b"abcdefghj", b"bbcdefghi", b"abcdefghi" + b"a", b"a" * 9, b"a" * 10]
+    words += [b"a" * 64, b"a" * 65, b"a" * 63 + b"b", b"a" * 64 + b"b"]  # either side of PY_HASHED
     data = np.frombuffer(b" ".join(words), dtype=np.uint8)
     starts, lengths = word_spans(data)
     keys = word_keys(data, starts, lengths)
@@ -85,3 +88,23 @@ def test_a_long_words_hash_equal_to_a_short_words_bytes_raises(monkeypatch, know
     assert numbered.ids(known).tolist() == [0]
     with pytest.raises(HashCollision):
         numbered.ids(given)
+
+
+@pytest.mark.parametrize("group", [1, 4, 9])
+def test_a_long_words_key_is_the_same_hashed_in_blocks(monkeypatch, group):
+    words = [b"abcdefghi", b"x" * 40, "東京".encode() * 7, b"z" * 200]
+    data = np.frombuffer(b" ".join(words), dtype=np.uint8)
+    starts, lengths = word_spans(data)
+    whole = word_keys(data, starts, lengths)
+    monkeypatch.setattr(byte_words, "GROUP_BYTES", group)  # words longer: a block at a time
+    assert word_keys(data, starts, lengths).tolist() == whole.tolist()
+
+
+@pytest.mark.parametrize("group", [1, byte_words.GROUP_BYTES])
+def test_a_shared_key_of_two_words_of_one_length_raises(monkeypatch, group):
+    monkeypatch.setattr(byte_words, "GROUP_BYTES", group)  # compared as runs, or byte by byte
+    monkeypatch.setattr(byte_words, "_long_keys", lambda d, s, n: np.full(len(s), 7, np.uint64))
+    numbered = ByteWords()
+    assert numbered.ids(b"abcdefghi abcdefghi").tolist() == [0, 0]
+    with pytest.raises(HashCollision):
+        numbered.ids(b"abcdefghj")

@@ -53,8 +53,10 @@ def test_a_slice_reads_the_same_tokens_as_one_at_a_time():
 
 
 @pytest.mark.parametrize("piece", [1, 2, 1 << 16])
-def test_take_find_and_iteration_are_a_lists(monkeypatch, piece):
+@pytest.mark.parametrize("gather_bytes", [1, 5, packed_tokens.GATHER_BYTES])
+def test_take_find_and_iteration_are_a_lists(monkeypatch, piece, gather_bytes):
     monkeypatch.setattr(packed_tokens, "PIECE", piece)
+    monkeypatch.setattr(packed_tokens, "GATHER_BYTES", gather_bytes)  # long runs as slices
     tokens = ["the", "", "é", "\ud800", "x" * 50, "a b", "the"]
     out = packed(tokens)
     view = out[2:6]

@@ -1,29 +1,29 @@
-"""First-seen numbering of words by their UTF-8 bytes, in numpy alone: no str per word.
+"""First-seen numbering of words by their UTF-8 bytes, in numpy: no str object per word.
 
 A text's words were split into str (or bytes) objects, hashed one by one, looked up in a dict
 or among sorted hashes, and kept as objects: ~0.5 µs and ~60 bytes a word. 100 MB of random
 four-character words (17.6M distinct) took 15 s and 1.8 GB to number that way. Here a chunk
-of text is one bytes object in which a single space separates words (`word_bytes`: what
+of text is one bytes object in which a single space separates words (`raw_word_bytes`: what
 `str.split()` splits at becomes a space), and numpy finds the words' spans, gives each word a
 64-bit key, and numbers the keys as rnn_tui.data.hashed_words does (sorted runs). The words
 are kept packed, a byte a byte and 8 bytes of offset each (rnn_tui.data.packed_tokens).
 
 A word of up to 8 bytes is its own key: its bytes, little-endian (no word holds a NUL byte,
 so the zero bytes past its end cannot be its own). A longer word's key is a hash of all its
-bytes, each weighted by a mixed function of its place (`_long_keys`). Two long words could
-share a key, or a long word's key be a short word's: every id such a word is given is checked
-against the bytes it stands for, and a mismatch raises HashCollision (the caller numbers the
-text again in dicts).
+bytes (`_long_keys`). Two long words could share a key, or a long word's key be a short
+word's: every id such a word is given is checked against the bytes it stands for, and a
+mismatch raises HashCollision (the caller numbers the text again by Python objects).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 
 from rnn_tui.data.hashed_words import HashCollision, SortedKeys, first_unique, in_order_of
-from rnn_tui.data.packed_tokens import PackedTokens
+from rnn_tui.data.packed_tokens import PackedTokens, byte_groups
 from rnn_tui.data.token_list import let_others_run
 
 SHORT = 8  # bytes a word may have and be its own key
@@ -35,6 +35,7 @@ _ASCII_SPACES = bytes.maketrans(b"\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", b" " * 9)
 _OTHER_SPACES = re.compile(r"[^\S ]")
 _MASKS = np.array([(1 << 8 * n) - 1 for n in range(SHORT)] + [(1 << 64) - 1], dtype=np.uint64)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+PY_HASHED = 64  # bytes past which a word is hashed by Python, not by numpy (_long_keys)
 
 
 def raw_word_bytes(chunk: str) -> bytes:
@@ -63,21 +64,18 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def _groups(lengths: np.ndarray):
+# The odd pseudo-random weight of each place in a word of up to PY_HASHED bytes.
+_PLACE_WEIGHTS = _mix(np.arange(PY_HASHED, dtype=np.uint64) + _GOLDEN) | np.uint64(1)
+
+
+def _groups(lengths: np.ndarray) -> Iterator[slice]:
     """Slices of consecutive words of about GROUP_BYTES bytes (a longer word alone)."""
-    ends = np.cumsum(lengths)
-    start = 0
-    while start < len(lengths):
-        before = int(ends[start - 1]) if start else 0
-        stop = int(np.searchsorted(ends, before + GROUP_BYTES, side="right"))
-        stop = max(stop, start + 1)
-        yield slice(start, stop)
-        start = stop
+    return byte_groups(lengths, GROUP_BYTES)
 
 
 def _byte_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The positions of the words' bytes, one word after another, and each one's place in its
-    word."""
+    word (8 bytes each: for a group of words of GROUP_BYTES at most)."""
     offsets = np.cumsum(lengths) - lengths
     place = np.arange(int(offsets[-1] + lengths[-1]), dtype=np.int64)
     place -= np.repeat(offsets, lengths)
@@ -85,17 +83,27 @@ def _byte_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray
 
 
 def _long_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-    """Hashes of long words: Σ byte · w(place) mod 2⁶⁴ with odd pseudo-random weights (so two
-    words that differ in one byte never share it), the length mixed in, then mixed."""
+    """Hashes of long words, the length mixed in, then mixed. Up to PY_HASHED bytes:
+    Σ byte · w(place) mod 2⁶⁴ with odd pseudo-random weights (so two words that differ in one
+    byte never share it), in numpy. Longer ones (lines of CJK with no space, a 100 MB word):
+    Python's hash of their bytes, read in place, at ~1 GB/s where the weights cost 6x that."""
     out = np.empty(len(starts), dtype=np.uint64)
-    for group in _groups(lengths):
-        positions, place = _byte_positions(starts[group], lengths[group])
-        weights = _mix(place.view(np.uint64) + _GOLDEN) | np.uint64(1)
+    longer = np.flatnonzero(lengths > PY_HASHED)
+    if len(longer):
+        # A memoryview hashes only over a hashable exporter (bytes: one copy of the chunk).
+        view = memoryview(data.tobytes())
+        spans = zip(starts[longer].tolist(), lengths[longer].tolist(), strict=True)
+        hashes = (hash(view[start : start + length]) for start, length in spans)
+        out[longer] = np.fromiter(hashes, np.int64, len(longer)).view(np.uint64)
+    some = np.flatnonzero(lengths <= PY_HASHED)
+    for group in _groups(lengths[some]):
+        chosen = some[group]
+        positions, place = _byte_positions(starts[chosen], lengths[chosen])
+        weights = _PLACE_WEIGHTS[place]
         weights *= data[positions]
-        offsets = np.cumsum(lengths[group]) - lengths[group]
-        sums = np.add.reduceat(weights, offsets)
-        out[group] = _mix(sums ^ (lengths[group].view(np.uint64) * _GOLDEN))
-    return out
+        offsets = np.cumsum(lengths[chosen]) - lengths[chosen]
+        out[chosen] = np.add.reduceat(weights, offsets)
+    return _mix(out ^ (lengths.view(np.uint64) * _GOLDEN))
 
 
 def word_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -205,6 +213,18 @@ class ByteWords:
         try:
             for group in _groups(lengths[where]):
                 chosen = where[group]
+                if len(chosen) == 1 and lengths[chosen[0]] > GROUP_BYTES:  # compared as runs
+                    start, stored, length = (
+                        int(starts[chosen[0]]),
+                        int(stored_starts[chosen[0]]),
+                        int(lengths[chosen[0]]),
+                    )
+                    if (
+                        data[start : start + length].tobytes()
+                        != self._blob[stored : stored + length]
+                    ):
+                        raise HashCollision
+                    continue
                 given, place = _byte_positions(starts[chosen], lengths[chosen])
                 stored = np.repeat(stored_starts[chosen], lengths[chosen]) + place
                 if (data[given] != blob[stored]).any():

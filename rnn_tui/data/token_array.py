@@ -306,17 +306,18 @@ def scan_text(
 
     `progress(done, total)` is called after each chunk with characters handled so far;
     `cancelled()` is polled between chunks (DataError "stopped ..." when it says so).
-    `sharded` words are indexed in many small dicts (rnn_tui.data.first_seen): slower, but no
-    single C call grows a dict of millions of words (for a thread beside an event loop).
-    Either way, past 3M distinct words they move to sorted hashes (rnn_tui.data.hashed_words);
-    should two words share a hash, the text is numbered again in dicts alone.
+    Words are numbered by their UTF-8 bytes in numpy (rnn_tui.data.byte_words). Should two
+    share a key, the text is numbered again by Python objects: in one dict, or (`sharded`) in
+    many small ones (rnn_tui.data.first_seen; no single C call grows a dict of millions of
+    words, for a thread beside an event loop), past 3M distinct words by sorted hashes
+    (rnn_tui.data.hashed_words); should two share a hash, in dicts alone.
 
     `packed`: words numbered by their bytes (rnn_tui.data.byte_words) are given as
     PackedTokens (a byte a character, not a str object each: for a caller that reads a few).
 
     `reread` (with `text` a list) gives the text again: the pieces are then taken out of
     `text` and let go as they are read (100 MB less at the end of a 100 MB file, where the
-    scan holds the most), and read again only should two words share a hash."""
+    scan holds the most), and read again only should two words share a key or a hash."""
     check_options(token, mode)
     consume = reread is not None and isinstance(text, list)
     pieces = [piece for piece in ([text] if isinstance(text, str) else text) if piece]
