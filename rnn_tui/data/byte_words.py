@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from rnn_tui.data.hashed_words import HashCollision, SortedKeys, first_unique, in_order_of
+from rnn_tui.data.hashed_words import HashCollision, SortedKeys, first_unique
 from rnn_tui.data.packed_tokens import PackedTokens, byte_groups
 from rnn_tui.data.token_list import let_others_run
 
@@ -159,18 +159,12 @@ class ByteWords:
         count = len(starts)
         if not count:
             return np.zeros(0, dtype=np.int64)
-        keys, first, where = first_unique(word_keys(data, starts, lengths), stable=True)
+        unique = first_unique(word_keys(data, starts, lengths), stable=True)
         let_others_run()
-        found, known, slots = self._keys.find(keys)
-        order = np.flatnonzero(~known)  # the new keys, in key order (for the merge)
-        taken = None  # where each new word was taken from: its own bytes, not compared
-        if len(order):
-            new = in_order_of(first[order], order, count)
-            found[new] = np.arange(self._size, self._size + len(new))
-            taken = first[new]
+        # `taken`: where each new word was taken from (its own bytes, not compared).
+        ids, taken = self._keys.number(*unique, self._size)
+        if taken is not None:
             self._append(data, starts[taken], lengths[taken])
-            self._keys.add(slots[order], keys[order], found[order])
-        ids = found[where.reshape(-1)]
         self._check(data, starts, lengths, ids, taken)
         return ids
 

@@ -146,6 +146,22 @@ class SortedKeys:
         if RECENT_SHARE * len(self._recent) > len(self._keys):
             self._merge_recent()
 
+    def number(
+        self, keys: np.ndarray, first: np.ndarray, where: np.ndarray, size: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """The ids of a chunk given as `first_unique`'s (its distinct keys, where each first
+        occurs, each position's place among them): known keys keep theirs, new ones are added
+        with size, size + 1, ... in the order the chunk first holds them. Also where each new
+        one was taken from (None if none is new)."""
+        found, known, slots = self.find(keys)
+        order = np.flatnonzero(~known)  # the new keys, in key order (for the merge)
+        if not len(order):
+            return found[where.reshape(-1)], None
+        new = in_order_of(first[order], order, len(where))
+        found[new] = np.arange(size, size + len(new))
+        self.add(slots[order], keys[order], found[order])
+        return found[where.reshape(-1)], first[new]
+
     def clear(self) -> None:
         self._keys = self._recent = np.zeros(0, dtype=np.uint64)
         self._key_ids = self._recent_ids = np.zeros(0, dtype=np.uint32)
@@ -198,19 +214,11 @@ class HashedWords:
         if not count:
             return np.zeros(0, dtype=np.int64)
         given = _objects(words)
-        # The chunk's distinct hashes, sorted (SortedKeys.find).
-        hashes, first, where = first_unique(_hashes(given, self._encoded))
-        found, known, slots = self._keys.find(hashes)
-        order = np.flatnonzero(~known)  # the new hashes, in hash order (for the merge)
-        taken = None  # where each new word was taken from: its own word, not compared
-        if len(order):
-            # New words get the next ids in the order the chunk first holds them.
-            new = in_order_of(first[order], order, count)
-            found[new] = np.arange(self._size, self._size + len(new))
-            taken = first[new]
+        unique = first_unique(_hashes(given, self._encoded))
+        # `taken`: where each new word was taken from (its own word, not compared).
+        ids, taken = self._keys.number(*unique, self._size)
+        if taken is not None:
             self._append(given[taken])
-            self._keys.add(slots[order], hashes[order], found[order])
-        ids = found[where.reshape(-1)]
         self._check(given, ids, taken)
         return ids
 
