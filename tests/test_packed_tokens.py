@@ -61,7 +61,7 @@ def test_take_find_and_iteration_are_a_lists(monkeypatch, piece, gather_bytes):
     out = packed(tokens)
     view = out[2:6]
     assert isinstance(view, PackedTokens) and view == tokens[2:6] and list(view) == tokens[2:6]
-    for token in [*tokens, "th", "he", "zz", "é\0"]:
+    for token in [*tokens, "th", "he", "zz", "é\0", "\0é", "é\0\ud800"]:
         want = tokens.index(token) if token in tokens else -1
         assert out.find(token) == want, token
         inside = tokens[2:6].index(token) if token in tokens[2:6] else -1

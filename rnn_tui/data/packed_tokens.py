@@ -82,6 +82,8 @@ class PackedTokens(Sequence[str]):
 
     def find(self, token: str) -> int:
         """The first index of `token`, or -1 (its bytes between two NULs, or first)."""
+        if _END in token:  # no packed token holds one, and its bytes could span two
+            return -1
         data = token.encode("utf-8", "surrogatepass") + b"\0"
         end = int(self._ends[-1]) + 1 if len(self) else self._begin
         if self._blob.startswith(data, self._begin):
