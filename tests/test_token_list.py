@@ -83,13 +83,3 @@ def test_work_over_many_tokens_hands_the_gil_over_between_pieces(monkeypatch):
         handed.clear()
         work()
         assert len(handed) >= 10 and set(handed) == {0}
-
-
-def test_the_vocabulary_table_folds_tokens_keeping_those_already_folded():
-    from rnn_tui.tui.widgets.vocab_table import fold
-
-    tokens = TokenList(["abc", "ABC", "Straße", "ß", "<unk>", "", "İ"] * 20_000)
-    folded = fold(tokens)
-    assert folded == [t.casefold() for t in tokens]
-    kept = [f is t for f, t in zip(folded, tokens, strict=True)]
-    assert kept == [t.casefold() == t for t in tokens]  # the same object where unchanged

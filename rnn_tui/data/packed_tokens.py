@@ -129,6 +129,11 @@ class PackedTokens(Sequence[str]):
         end = int(self._ends[stop - 1]) + 1 if stop > start else begin
         return bytes(self._blob[begin:end])
 
+    def utf8_view(self) -> memoryview:
+        """Every token's UTF-8 bytes, each followed by a NUL byte, without a copy."""
+        end = int(self._ends[-1]) + 1 if len(self) else self._begin
+        return memoryview(self._blob)[self._begin : end]
+
     def __repr__(self) -> str:
         return f"PackedTokens({len(self):,} tokens, {len(self._blob):,} bytes)"
 
