@@ -18,7 +18,8 @@ level, clean and raw, each in a fresh process (its own cache directory, emptied 
 prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
 (App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
 a 10 ms timer while the corpus loads: the longest the event loop was blocked (a fresh process
-per token level).
+per token level); then it types searches into the vocabulary's search box (the first one
+casefolds the vocabulary) and records each one's time, matches and longest gap.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ SPECS = (
     ("word", "raw"),
     ("char", "raw"),
 )
+SEARCHES = ("th", "e", "zq")  # typed into the Vocabulary tab's search box after the load
 
 
 def make(sizes: list[int], directory: Path) -> list[Path]:
@@ -206,6 +208,7 @@ async def _stall(file: str, token: str, mode: str = "clean") -> dict:
     from textual.widgets import Static
 
     from rnn_tui.tui.app import RnnTuiApp
+    from rnn_tui.tui.widgets.vocab_table import VocabTable
 
     app = RnnTuiApp()
     app.animation_level = "none"
@@ -246,6 +249,26 @@ async def _stall(file: str, token: str, mode: str = "clean") -> dict:
         loaded = time.perf_counter() - start
         # The tabs draw the result (the perplexity worker may still run): keep measuring.
         await asyncio.sleep(1.0)
+        searches = []
+        table = app.screen.query_one(VocabTable)
+        for query in SEARCHES:
+            since, began = len(gaps), time.perf_counter()  # from the first key
+            # Out of the path field, then `/` to the search box; ^U clears it.
+            await pilot.press("escape", "slash", "ctrl+u", *query)
+            await pilot.pause()  # the box's Changed message reaches the table
+            while table.searching or any(
+                w.is_running and w.group == "vocab-search" for w in app.workers
+            ):
+                await asyncio.sleep(0.01)
+            await pilot.pause()
+            searches.append(
+                {
+                    "query": query,
+                    "seconds": round(time.perf_counter() - began, 3),
+                    "matches": table.row_count,
+                    "max_stall_ms": round(max(gaps[since:], default=0) * 1000, 1),
+                }
+            )
         timer.stop()
     return {
         "file": file,
@@ -257,6 +280,7 @@ async def _stall(file: str, token: str, mode: str = "clean") -> dict:
         "gaps_over_100ms": big,
         "ticks": len(gaps),
         "status": status,
+        "searches": searches,
     }
 
 
