@@ -48,6 +48,27 @@ def test_bad_input_raises_a_data_error(tmp_path):
         analyze_corpus(CorpusRequest("timemachine", token="byte"))
 
 
+@pytest.mark.parametrize(
+    ("text", "min_freq", "says"),
+    [("123 456\n", 0, "nothing left after cleaning"), ("a b a\n", 3, "min-freq 3 leaves no token")],
+)
+def test_a_text_left_empty_is_refused_before_the_ngrams_are_counted(
+    tmp_path, monkeypatch, text, min_freq, says
+):
+    """The n-grams are counted before the Vocab is built (the peak memory is lower): a text
+    that cleaning empties, or min_freq empties, must not cost their count first."""
+    import rnn_tui.data.corpus_analysis as corpus_analysis
+
+    def counted(*args, **kwargs):
+        raise AssertionError("n-grams counted for a refused text")
+
+    monkeypatch.setattr(corpus_analysis, "counts_and_top", counted)
+    path = tmp_path / "digits.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match=says):
+        analyze_corpus(CorpusRequest(str(path), min_freq=min_freq))
+
+
 def test_what_the_screen_keeps_of_a_big_vocabulary_is_not_walked_by_the_collector(tmp_path):
     """A 100 MB file has millions of distinct words, and a collection that walks a list of
     them stalls the app for a tenth of a second: nothing the analysis keeps reaches a list,

@@ -156,14 +156,17 @@ def analyze_corpus(
         packed=True,
     )
     del text
-    array = build_token_array(scan, request.min_freq, request.source)
-    vocab = array.vocab
+    # The n-grams are counted before the Vocab and its ids are built, not beside them: the
+    # trigrams' sort was the peak, 1.66 GB for 17.6M distinct words. A text with no token
+    # left, or none as frequent as min_freq, is refused first (build_token_array's errors).
+    if not scan.num_tokens or int(scan.counts.max()) < request.min_freq:
+        build_token_array(scan, request.min_freq, request.source)
     top, zipf, ranks = {}, {}, {}
     for n in NGRAM_ORDERS:
         if n == 1:
             # First-seen ids: id order is first-occurrence order, which breaks ties.
             counts = scan.counts
-            order = count_order(counts)[: max(top_k, 0)]
+            order = count_order(counts)[: max(top_k, 0)].copy()  # not a view of them all
             top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
         else:
             counts, rows = counts_and_top(
@@ -173,8 +176,11 @@ def analyze_corpus(
                 (tuple(scan.tokens[i] for i in scan.ids[p : p + n].tolist()), c) for p, c in rows
             ]
         ranks[n], zipf[n] = thin_zipf(counts)
+        del counts  # the bigrams' counts are not kept while the trigrams are counted
         if progress is not None:
             progress(total * (27 + n) // 30, total)
+    array = build_token_array(scan, request.min_freq, request.source)
+    vocab = array.vocab
     flat = TokenView(scan.ids, scan.tokens)
     corpus = CorpusView(
         request.source,
