@@ -33,6 +33,21 @@ def test_a_small_file_gives_counts_in_vocabulary_order(tmp_path):
     assert stats.zipf[3].sum() == 11 - 2  # every trigram of the 11-token stream
 
 
+@pytest.mark.parametrize("min_freq", [0, 2])
+def test_the_corpus_stream_is_the_text_as_written_whatever_min_freq(tmp_path, min_freq):
+    """`corpus.flat` (the partitions' stream) has every word as written; `ngrams.flat` (the
+    perplexity's) has those under min_freq as <unk>. With min_freq 0 both read the Vocab."""
+    path = tmp_path / "cats.txt"
+    path.write_text("The cat sat on the mat.\nThe cat ate the rat!\n", encoding="utf-8")
+    analysis = analyze_corpus(CorpusRequest(str(path), min_freq=min_freq))
+    words = "the cat sat on the mat the cat ate the rat".split()
+    assert list(analysis.corpus.flat) == words
+    assert analysis.corpus.flat[2:5] == ["sat", "on", "the"]
+    kept = {"the", "cat"} if min_freq else set(words)
+    assert list(analysis.ngrams.flat) == [w if w in kept else "<unk>" for w in words]
+    assert analysis.corpus.num_lines == 2
+
+
 def test_char_tokens_and_the_time_machine():
     analysis = analyze_corpus(CorpusRequest("timemachine", token="char"))
     assert analysis.ngrams.token == "char"
