@@ -358,6 +358,31 @@ def test_the_faster_way_is_chosen_once_and_kept(monkeypatch):
         assert measured_choice("a", lambda packed: trial(packed, slow=False)) is verdict
 
 
+@pytest.mark.parametrize(("pass_s", "rounds"), [(0.4, 2), (0.25, 4), (2.0, 1), (0.05, 6)])
+def test_long_passes_are_timed_in_fewer_rounds(monkeypatch, pass_s, rounds):
+    """Once TRIAL_BUDGET_S (2 s) have passed the trial stops after the round it is in, and a
+    warm-up round that long is the measurement: passes of 2-3 s each way made a first step of
+    27 s. Setting the C loops up in the first pass is not counted in its time."""
+    clock, setup = [0.0], [0.0]
+    monkeypatch.setattr(step_matmul, "_verdicts", {})
+    monkeypatch.setattr(step_matmul.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(step_matmul.fused_steps, "setup_seconds", lambda: setup[0])
+    calls = []
+
+    def trial(packed: bool) -> None:
+        if not calls:  # a build of the C loops: seconds, and no part of the pass
+            clock[0] += 30.0
+            setup[0] += 30.0
+        calls.append(packed)
+        clock[0] += pass_s * (1.0 if packed else 1.5)
+
+    verdict = measured_choice("long", trial)
+    assert len(calls) == 2 * rounds
+    assert verdict.packed and verdict.packed_ms == pytest.approx(pass_s * 1e3)
+    assert verdict.plain_ms == pytest.approx(pass_s * 1.5e3)
+    assert verdict.trial_s == pytest.approx(pass_s * 2.5 * rounds)
+
+
 @needs_onednn
 def test_measuring_changes_nothing_the_run_keeps(monkeypatch):
     """The first training pass measures on copies: the parameters, their gradients and torch's
