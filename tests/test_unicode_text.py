@@ -105,17 +105,44 @@ _TRICKY = "\u1100\u1161\u11a8\u0cc6\u0cc2\u0cd5\u0bc6\u0bbe\u212b\u0301\u0323\u0
     text=st.text(alphabet=_TRICKY, min_size=1, max_size=60),
     cuts=st.lists(st.integers(0, 60), max_size=6),
     search=st.integers(1, 8),
+    nfc_chars=st.integers(1, 12),
 )
-def test_a_line_with_no_space_is_composed_as_a_whole_would_be(text, cuts, search):
+def test_a_line_with_no_space_is_composed_as_a_whole_would_be(text, cuts, search, nfc_chars):
     """Pieces of a line with no space or line end are cut before a character that composes
-    with nothing before it, so composing each is composing the whole, in pieces."""
+    with nothing before it, so composing each is composing the whole, in pieces; and so are
+    the parts of NFC_CHARS a piece is composed in."""
     bounds = sorted({0, len(text), *(min(c, len(text)) for c in cuts)})
     pieces = [text[a:b] for a, b in zip(bounds, bounds[1:])]
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(decoding, "JOINED_CHARS", 1)
         mp.setattr(decoding, "BOUNDARY_SEARCH", search)
+        mp.setattr(decoding, "NFC_CHARS", nfc_chars)
         out = composed(list(pieces))
     assert "".join(out) == unicodedata.normalize("NFC", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.text(alphabet=_TRICKY + " \n", min_size=1, max_size=80),
+    nfc_chars=st.integers(1, 12),
+)
+def test_a_piece_is_composed_in_parts_as_a_whole(text, nfc_chars):
+    """A piece is composed NFC_CHARS characters at a time (a C call each, the GIL handed
+    over between), cut at spaces, line ends or before a character composing with nothing
+    before it; the parts' concatenation is the whole piece composed."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(decoding, "NFC_CHARS", nfc_chars)
+        parts = decoding._composed_parts(text)
+    assert "".join(parts) == unicodedata.normalize("NFC", text)
+
+
+def test_a_long_piece_is_composed_in_several_calls(monkeypatch):
+    monkeypatch.setattr(decoding, "NFC_CHARS", 8)
+    text = unicodedata.normalize("NFD", "café crème " * 20)
+    parts = decoding._composed_parts(text)
+    assert "".join(parts) == "café crème " * 20
+    assert len(parts) > 20 and all(len(part) <= 8 for part in parts)
+    assert decoding._composed_parts("plain ascii " * 20) == ["plain ascii " * 20]
 
 
 def test_a_long_line_with_no_space_is_not_carried_whole(monkeypatch):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
+import time
 import unicodedata
 
 from rnn_tui.data.errors import DataError
@@ -64,6 +65,7 @@ DECODE_PIECE = 1 << 20  # bytes decoded per call for a big UTF-8 / ASCII / Latin
 # pieces of a MiB lay in the heap among the tokenizer's blocks, which kept their pages after
 # the text was freed (`stats` on 11.6M distinct words peaked 60 MiB higher than with 8 MiB).
 JOINED_CHARS = 8 << 20
+NFC_CHARS = 1 << 16  # characters composed per C call (~8 ms where most of them change)
 
 
 def _decode(data: bytes, codec: str) -> list[str]:
@@ -243,16 +245,35 @@ def composed(pieces: list[str]) -> list[str]:
         cut = _boundary(piece)
         piece, carry = (piece[:cut], piece[cut:]) if cut else ("", piece)
         if piece:
-            done.append(nfc(piece))  # a piece at a time: each C call is short
+            done.extend(_composed_parts(piece))
             size += len(piece)
             if size >= JOINED_CHARS:
                 out.append("".join(done))
                 done, size = [], 0
     if carry:
-        done.append(nfc(carry))
+        done.extend(_composed_parts(carry))
     if done:
         out.append("".join(done))
     return out
+
+
+def _composed_parts(piece: str) -> list[str]:
+    """`nfc(piece)` in parts of about NFC_CHARS characters, cut where `_boundary` may cut,
+    the GIL handed over between them (a zero sleep, as token_list.let_others_run): a piece of
+    287k characters that composing changes took 48 ms in one call (a 100 MB file of every
+    code point), and the Dataset screen's event loop waited behind such calls for 60-90 ms."""
+    if piece.isascii():  # composed already
+        return [piece]
+    parts, start = [], 0
+    while len(piece) - start > NFC_CHARS:
+        cut = _boundary(piece[start : start + NFC_CHARS])
+        if not cut:
+            break  # nowhere to cut in the window: the rest at once
+        parts.append(nfc(piece[start : start + cut]))
+        start += cut
+        time.sleep(0)
+    parts.append(nfc(piece[start:]))
+    return parts
 
 
 def vocabulary_changed(source: str, tokens: list[str], now: list[str]) -> str:
