@@ -362,7 +362,7 @@ def test_the_faster_way_is_chosen_once_and_kept(monkeypatch):
 def test_long_passes_are_timed_in_fewer_rounds(monkeypatch, pass_s, rounds):
     """Once TRIAL_BUDGET_S (2 s) have passed the trial stops after the round it is in, and a
     warm-up round that long is the measurement: passes of 2-3 s each way made a first step of
-    27 s. Setting the C loops up in the first pass is not counted in its time."""
+    35 s. Setting the C loops up in the first pass is not counted in its time."""
     clock, setup = [0.0], [0.0]
     monkeypatch.setattr(step_matmul, "_verdicts", {})
     monkeypatch.setattr(step_matmul.time, "perf_counter", lambda: clock[0])

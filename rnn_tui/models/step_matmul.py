@@ -175,8 +175,9 @@ def mul_into(out: torch.Tensor, a: torch.Tensor, b: torch.Tensor) -> torch.Tenso
 # Passes timed each way after one warm-up pass each; the median decides.
 TRIAL_ROUNDS = 5
 # Fewer once the trial has taken this long: a word model over 147k words passed in 2-3 s
-# each way, and its first step took 27 s alone and 40 s beside the app, which showed nothing
-# meanwhile and whose stop waited for it. A pass that long is timed well enough once.
+# each way, and its first step took 35 s alone (31 s of it this trial) and 40 s beside the
+# app, which showed nothing meanwhile and whose stop waited for it. A pass that long is timed
+# well enough once.
 TRIAL_BUDGET_S = 2.0
 
 
