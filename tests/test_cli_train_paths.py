@@ -84,8 +84,8 @@ def test_a_relative_path_matches_only_the_absolute_paths_ending_with_it(parts):
 
 def test_the_train_header_names_a_saved_path_by_its_file():
     # The title row of an 80-column terminal has room for the file's name, not its folders.
-    from rnn_tui.tui.widgets.train_header import _file_name
+    from rnn_tui.runs.format import fmt_file_name
 
-    assert _file_name("/home/u/books/wiki.txt") == "wiki.txt"
-    assert _file_name("timemachine") == "timemachine"
-    assert _file_name("/dev/fd/63") == "/dev/fd/63"
+    assert fmt_file_name("/home/u/books/wiki.txt") == "wiki.txt"
+    assert fmt_file_name("timemachine") == "timemachine"
+    assert fmt_file_name("/dev/fd/63") == "/dev/fd/63"

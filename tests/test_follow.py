@@ -513,3 +513,47 @@ def test_the_eta_of_a_run_resumed_late_in_its_first_epoch_counts_this_sessions_b
     follower = RunFollower(folder, clock=lambda: 1010.0)
     follower.poll()
     assert follower.eta() == pytest.approx(210.0)
+
+
+@pytest.mark.parametrize(
+    ("planned", "said"),
+    [
+        ("eager · fp32", "first step"),
+        ("compiled · fp32", "compiling the step"),
+        ("CUDA graph · bf16", "capturing the step"),
+    ],  # fmt: skip
+)
+def test_a_slow_first_step_is_said_in_the_title_until_it_is_done(tmp_path, planned, said):
+    """A session's first step (a large model timed in C and in torch, a compilation, a
+    capture) took 8.7 s with "tok/s —" and nothing else: the title counts it, each session."""
+    from rnn_tui.tui.widgets.train_header import title_text
+
+    folder = empty_run(tmp_path)
+    run = RunDir(folder)
+    start = {**json.loads(recorded_lines(LSTM)[0]), "time": 1000.0, "path": planned}
+    metrics = folder / "metrics.jsonl"
+    metrics.write_text(json.dumps(start) + "\n", encoding="utf-8")
+    run.set_status("running", "epoch 1/8")
+    now = [1000.4]
+    follower = RunFollower(folder, clock=lambda: now[0])
+    follower.poll()
+    assert follower.snapshot().first_step_s == pytest.approx(0.4)
+    assert said not in title_text(follower.snapshot()).plain  # a moment: not worth a word
+    now[0] = 1009.0
+    assert f"{said} · 9s" in title_text(follower.snapshot()).plain
+    run.set_status("paused", "paused in epoch 1")  # only a running one is at work on it
+    follower.poll()
+    assert follower.snapshot().first_step_s is None
+    run.set_status("running", "epoch 1/8")
+    follower.poll()
+    with metrics.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({"event": "path", "time": 1009.5, "path": planned}) + "\n")
+    follower.poll()
+    assert follower.snapshot().first_step_s is None
+    assert said not in title_text(follower.snapshot()).plain
+    # A resumed session times its first step again.
+    with metrics.open("a", encoding="utf-8") as f:
+        f.write(json.dumps({**start, "time": 2000.0, "resumed": {"epoch": 1, "batch": 0}}) + "\n")
+    now[0] = 2003.0
+    follower.poll()
+    assert f"{said} · 3s" in title_text(follower.snapshot()).plain

@@ -90,6 +90,7 @@ class RunFollower:
         self._elapsed: float | None = None
         self._bytes_read = 0
         self._last_time: float | None = None  # of the latest event read
+        self._first_since: float | None = None  # a session's start, until its first step ends
         self._gone = False  # says running/paused, but its trainer is gone (liveness.py)
         self._gone_message = ""
 
@@ -182,17 +183,8 @@ class RunFollower:
             self._on_step(event, t)
         elif kind == "epoch":
             self._on_epoch(event, t)
-        elif kind == "sample":
-            text = event.get("text")
-            if isinstance(text, str):
-                epoch = event.get("epoch")
-                self.samples.append(
-                    Sample(
-                        epoch if isinstance(epoch, int) else self.epoch,
-                        plain(str(event.get("prefix") or "")),
-                        plain(text, lines=True),
-                    )
-                )
+        elif kind == "sample" and (sample := Sample.from_event(event, self.epoch)) is not None:
+            self.samples.append(sample)
         elif kind == "status":
             self._event_status = (event_text(event.get("status")), event_text(event.get("message")))
         elif kind == "path" and isinstance(event.get("path"), str):
@@ -200,6 +192,8 @@ class RunFollower:
             # not (all) the path asked for joins the start's remarks.
             self._info["path"] = plain(event["path"])
             self._info["notes"] = (*self.notes, *event_notes(event, self.notes, "departures"))
+        if kind in ("path", "step", "epoch"):
+            self._first_since = None
         elapsed = number(event.get("elapsed"))
         if elapsed is not None:
             self._elapsed = elapsed
@@ -220,6 +214,7 @@ class RunFollower:
         if isinstance(event.get("notes"), list):  # the task's (samples' prefix, pairs skipped)
             self._info["notes"] = event_notes(event)
         resumed = event.get("resumed")
+        self._first_since = t
         self._eta.session_started(t, resumed, self._batches)
         if isinstance(resumed, dict):
             self._rewind(resumed)
@@ -438,13 +433,13 @@ class RunFollower:
             bleu=latest.get("bleu"),
             bleu_short=latest.get("bleu_short"),
             best_bleu=self.best_bleu,
+            first_step_s=self._first_step_s(now),
         )
 
+    def _first_step_s(self, now: float | None) -> float | None:
+        if self._first_since is None or self.status != "running" or self.stale():
+            return None  # done, or not at work on it
+        return max(0.0, (self.clock() if now is None else now) - self._first_since)
 
-__all__ = [
-    "BLEU_SERIES",
-    "SERIES",
-    "RunFollower",
-    "Sample",
-    "Snapshot",
-]
+
+__all__ = ["BLEU_SERIES", "SERIES", "RunFollower", "Sample", "Snapshot"]

@@ -22,6 +22,21 @@ def fmt_duration(seconds: float | None) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m"
 
 
+# A first step this long is said: a 57M-parameter word model's took 8.7 s on two cores (timed
+# in C and in torch first), a compilation can take a minute, and tokens/s shows "—" meanwhile.
+FIRST_STEP_NOTE_S = 1.0
+FIRST_STEP_WORK = {"CUDA graph": "capturing the step", "compiled": "compiling the step"}
+
+
+def fmt_first_step(seconds: float | None, step_path: str | None) -> str:
+    """ "first step · 8s" ("compiling the step · 40s" on that path) while a session's first
+    step is slow to come (Snapshot.first_step_s); "" otherwise."""
+    if seconds is None or seconds < FIRST_STEP_NOTE_S:
+        return ""
+    how = (step_path or "").split(" · ", 1)[0]  # the path planned, until confirmed
+    return f"{FIRST_STEP_WORK.get(how, 'first step')} · {fmt_duration(seconds)}"
+
+
 def fmt_count(value: float | None) -> str:
     """950, 12.3k, 4.56M; "—" when unknown."""
     if value is None:
@@ -79,3 +94,22 @@ def fmt_folder(path: Path) -> str:
         return str(path.absolute().relative_to(Path.cwd()))  # "." for the directory itself
     except ValueError:
         return str(path)
+
+
+def fmt_file_name(value: object) -> str:
+    """A file's name without its folders (a run saves the absolute path; the title row has
+    room for the name), a bundled corpus's name as it is."""
+    text = str(value)
+    if text.startswith(("/dev/", "/proc/")):
+        return text  # a pipe (/dev/fd/63): its name alone says nothing
+    return text.rstrip("/").rsplit("/", 1)[-1] or text
+
+
+def fmt_pairs(cfg: dict) -> str:
+    """Where a seq2seq run's pairs come from and how many: "fra-eng 61.9k+6.88k pairs"."""
+    source = fmt_file_name(cfg.get("pairs") or "?")
+    train, val = cfg.get("train_pairs"), cfg.get("val_pairs")
+    if isinstance(train, int) and isinstance(val, int):
+        held = f"+{fmt_count(val)}" if val else ""
+        return f"{source} {fmt_count(train)}{held} pairs"
+    return source

@@ -21,6 +21,16 @@ class Sample:
     prefix: str
     text: str
 
+    @classmethod
+    def from_event(cls, event: dict, epoch: int) -> Sample | None:
+        """A "sample" event's text as plain text (its own epoch, else `epoch`); None if none."""
+        text = event.get("text")
+        if not isinstance(text, str):
+            return None
+        own = event.get("epoch")
+        prefix = plain(str(event.get("prefix") or ""))
+        return cls(own if isinstance(own, int) else epoch, prefix, plain(text, lines=True))
+
 
 @dataclass(frozen=True)
 class Snapshot:
@@ -61,6 +71,9 @@ class Snapshot:
     best_bleu: float | None = None  # the highest held-out BLEU so far
     # How the trainer runs its steps (train/step.py): "eager · fp32", "CUDA graph · bf16 (…)".
     step_path: str | None = None
+    # While a running session's first step (timed apart from tokens/s) is under way: seconds
+    # it has taken so far; None otherwise.
+    first_step_s: float | None = None
 
     @property
     def model(self) -> str:

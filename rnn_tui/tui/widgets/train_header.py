@@ -19,7 +19,16 @@ from textual.widgets import Button, ProgressBar, Static
 
 from rnn_tui.quoting import plain
 from rnn_tui.runs.follow import Snapshot
-from rnn_tui.runs.format import fmt_bleu, fmt_count, fmt_duration, fmt_mape, fmt_number
+from rnn_tui.runs.format import (
+    fmt_bleu,
+    fmt_count,
+    fmt_duration,
+    fmt_file_name,
+    fmt_first_step,
+    fmt_mape,
+    fmt_number,
+    fmt_pairs,
+)
 from rnn_tui.tui.errors import name_fields
 from rnn_tui.tui.widgets.progress import StillProgressBar
 from rnn_tui.tui.widgets.train_curves import SCORED
@@ -43,25 +52,6 @@ VAL_STYLES = {True: "bold dark_orange", False: "bold #b35500"}  # dark, light (a
 NO_RUN = "no run yet: s start, o open"
 
 
-def _file_name(value: object) -> str:
-    """A file's name without its folders (a run saves the absolute path; the title row has
-    room for the name), a bundled corpus's name as it is."""
-    text = str(value)
-    if text.startswith(("/dev/", "/proc/")):
-        return text  # a pipe (/dev/fd/63): its name alone says nothing
-    return text.rstrip("/").rsplit("/", 1)[-1] or text
-
-
-def _pairs(cfg: dict) -> str:
-    """Where a seq2seq run's pairs come from and how many: "fra-eng 61.9k+6.88k pairs"."""
-    source = _file_name(cfg.get("pairs") or "?")
-    train, val = cfg.get("train_pairs"), cfg.get("val_pairs")
-    if isinstance(train, int) and isinstance(val, int):
-        held = f"+{fmt_count(val)}" if val else ""
-        return f"{source} {fmt_count(train)}{held} pairs"
-    return source
-
-
 def describe(snap: Snapshot) -> str:
     """What the run trains: model and size, token level and corpus (or, for seq2seq, the
     pairs: training + held-out), parameters. Where it runs is on the numbers' line
@@ -75,10 +65,10 @@ def describe(snap: Snapshot) -> str:
     if cfg.get("attention") not in (None, "none"):
         parts[0] += f" +{cfg['attention']} attention"
     if snap.task == "seq2seq":
-        parts.append(_pairs(cfg))
+        parts.append(fmt_pairs(cfg))
     for key in ("token", "corpus"):
         if cfg.get(key):
-            parts.append(_file_name(cfg[key]))
+            parts.append(fmt_file_name(cfg[key]))
     if snap.num_params is not None:
         parts.append(f"{fmt_count(snap.num_params)} params")
     # The values come from the run's files: plain text, whatever they hold.
@@ -164,6 +154,8 @@ def _title(snap: Snapshot, starting: str | None) -> tuple[Text, int]:
     if starting is not None and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
         note = starting
+    elif status == "running":
+        note = fmt_first_step(snap.first_step_s, snap.step_path)
     text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
     text.no_wrap, text.overflow = True, "ellipsis"
     core = text.cell_len
