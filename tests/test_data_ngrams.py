@@ -227,3 +227,29 @@ def test_the_baseline_is_the_order_that_scores_best():
         assert scores[order - 1] == pytest.approx(lower)
     assert NGRAM_NAMES[1] == "unigram" and baseline_name("bigram") == "bigram"
     assert baseline_name(None) == baseline_name("4-gram") == "trigram"  # runs before it
+
+
+def test_the_perplexity_lets_its_counters_go_a_piece_at_a_time(monkeypatch):
+    """Freed whole as the model went out of scope, Counters of ~850k distinct n-grams held the
+    GIL for 78 ms (the Dataset screen's perplexity worker stalled the UI): `ngram_perplexity`
+    empties them piecewise first, with the same result."""
+    from rnn_tui.data import ngrams
+
+    fitted = []
+    fit = ngrams.LaplaceNGramLM.fit
+
+    def recording_fit(self, tokens):
+        fitted.append(self)
+        return fit(self, tokens)
+
+    tokens = [chr(0x4E00 + (i * 7919) % 20_000) for i in range(30_000)]
+    expected = ngrams.LaplaceNGramLM(3).fit(tokens[:27_000]).perplexity(tokens[27_000:])
+    monkeypatch.setattr(ngrams.LaplaceNGramLM, "fit", recording_fit)
+    result = ngrams.ngram_perplexity(tokens, n=3, val_fraction=0.1)
+    assert result.perplexity == pytest.approx(expected, rel=1e-12)
+    (model,) = fitted
+    assert len(model.counts) == 3 and not any(model.counts)
+    assert not any(model.contexts) and not model.unigrams
+    big = {i: (i,) for i in range(3 * ngrams.RELEASE_PIECE + 5)}
+    ngrams.release(big)
+    assert big == {}
