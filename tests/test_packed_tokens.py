@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rnn_tui.data import packed_tokens
 from rnn_tui.data.packed_tokens import PackedTokens, packed
@@ -54,9 +56,11 @@ def test_a_slice_reads_the_same_tokens_as_one_at_a_time():
 
 @pytest.mark.parametrize("piece", [1, 2, 1 << 16])
 @pytest.mark.parametrize("gather_bytes", [1, 5, packed_tokens.GATHER_BYTES])
-def test_take_find_and_iteration_are_a_lists(monkeypatch, piece, gather_bytes):
+@pytest.mark.parametrize("find_bytes", [1, 3, packed_tokens.FIND_BYTES])
+def test_take_find_and_iteration_are_a_lists(monkeypatch, piece, gather_bytes, find_bytes):
     monkeypatch.setattr(packed_tokens, "PIECE", piece)
     monkeypatch.setattr(packed_tokens, "GATHER_BYTES", gather_bytes)  # long runs as slices
+    monkeypatch.setattr(packed_tokens, "FIND_BYTES", find_bytes)  # a match across windows
     tokens = ["the", "", "é", "\ud800", "x" * 50, "a b", "the"]
     out = packed(tokens)
     view = out[2:6]
@@ -80,3 +84,22 @@ def test_pick_is_a_lists_gather():
     out = packed(tokens)
     for positions in ([], [4, 0, 0, 3], [1], [2, 1]):
         assert out.pick(np.array(positions, dtype=np.int64)) == [tokens[i] for i in positions]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tokens=st.lists(st.text(alphabet="ab\u00e9\0", max_size=4), max_size=12),
+    query=st.text(alphabet="ab\u00e9", max_size=4),
+    find_bytes=st.integers(1, 12),
+    begin=st.integers(0, 3),
+)
+def test_find_a_window_at_a_time_is_a_lists_index(tokens, query, find_bytes, begin):
+    """The first index of a token at any window size, in a slice too (a match may straddle
+    two windows, or sit in a window's last bytes)."""
+    tokens = [t.replace("\0", "") for t in tokens]
+    view = packed(tokens)[begin:]
+    wanted = tokens[begin:]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packed_tokens, "FIND_BYTES", find_bytes)
+        for token in {query, *wanted}:
+            assert view.find(token) == (wanted.index(token) if token in wanted else -1), token

@@ -18,6 +18,9 @@ import numpy as np
 from rnn_tui.data.token_list import PIECE, TokenList, let_others_run
 
 GATHER_BYTES = 1 << 22  # bytes gathered by an index each at once (8 bytes an index)
+# Bytes `find` searches per call: the blob of 17.6M distinct words searched whole for `<unk>`
+# (not there: to its end) held the GIL for ~50 ms, twice as the Dataset screen built the Vocab.
+FIND_BYTES = 1 << 23
 # Ends each token in the blob. No token holds it: a text with a NUL is refused as binary
 # (rnn_tui.data.decoding), and `packed` checks anyway.
 _END = "\0"
@@ -88,8 +91,14 @@ class PackedTokens(Sequence[str]):
         end = int(self._ends[-1]) + 1 if len(self) else self._begin
         if self._blob.startswith(data, self._begin):
             return 0
-        at = self._blob.find(b"\0" + data, self._begin, end)
-        return -1 if at < 0 else int(np.searchsorted(self._ends, at)) + 1
+        needle, start, window = b"\0" + data, self._begin, max(1, int(FIND_BYTES))
+        while start < end:  # a window at a time: the GIL is handed over between them
+            # A match starting in [start, start + window) lies whole before `stop`.
+            at = self._blob.find(needle, start, min(start + window + len(needle) - 1, end))
+            if at >= 0:
+                return int(np.searchsorted(self._ends, at)) + 1
+            start += window
+        return -1
 
     def take(self, positions: np.ndarray, head: Sequence[str] = ()) -> PackedTokens:
         """`head` (a few tokens), then the tokens at `positions` (an integer array), packed."""
