@@ -525,8 +525,9 @@ def test_the_eta_of_a_run_resumed_late_in_its_first_epoch_counts_this_sessions_b
 )
 def test_a_slow_first_step_is_said_in_the_title_until_it_is_done(tmp_path, planned, said):
     """A session's first step (a large model timed in C and in torch, a compilation, a
-    capture) took 8.7 s with "tok/s —" and nothing else: the title counts it, each session."""
-    from rnn_tui.tui.widgets.train_header import title_text
+    capture) took 8.7 s with "tok/s —" and nothing else: the progress line counts it (in place
+    of the time elapsed, none logged yet), each session."""
+    from rnn_tui.tui.widgets.train_header import ProgressLine, progress_parts, progress_text
 
     folder = empty_run(tmp_path)
     run = RunDir(folder)
@@ -538,9 +539,12 @@ def test_a_slow_first_step_is_said_in_the_title_until_it_is_done(tmp_path, plann
     follower = RunFollower(folder, clock=lambda: now[0])
     follower.poll()
     assert follower.snapshot().first_step_s == pytest.approx(0.4)
-    assert said not in title_text(follower.snapshot()).plain  # a moment: not worth a word
+    assert said not in progress_text(follower.snapshot())  # a moment: not worth a word
     now[0] = 1009.0
-    assert f"{said} · 9s" in title_text(follower.snapshot()).plain
+    assert f"{said}: 9s" in progress_text(follower.snapshot())
+    # Kept where the line is narrowed to its least (the ETA's room, beside the panel at 80).
+    line = ProgressLine(progress_parts(follower.snapshot()))
+    assert line.fitted(len(f"{said}: 9s · ETA —")) == f"{said}: 9s · ETA —"
     run.set_status("paused", "paused in epoch 1")  # only a running one is at work on it
     follower.poll()
     assert follower.snapshot().first_step_s is None
@@ -550,10 +554,10 @@ def test_a_slow_first_step_is_said_in_the_title_until_it_is_done(tmp_path, plann
         f.write(json.dumps({"event": "path", "time": 1009.5, "path": planned}) + "\n")
     follower.poll()
     assert follower.snapshot().first_step_s is None
-    assert said not in title_text(follower.snapshot()).plain
+    assert said not in progress_text(follower.snapshot())
     # A resumed session times its first step again.
     with metrics.open("a", encoding="utf-8") as f:
         f.write(json.dumps({**start, "time": 2000.0, "resumed": {"epoch": 1, "batch": 0}}) + "\n")
     now[0] = 2003.0
     follower.poll()
-    assert f"{said} · 3s" in title_text(follower.snapshot()).plain
+    assert f"{said}: 3s" in progress_text(follower.snapshot())

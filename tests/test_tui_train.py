@@ -628,8 +628,9 @@ def test_a_paused_run_shows_no_eta_counting():
     from rnn_tui.tui.widgets.train_header import progress_text
 
     snap = SimpleNamespace(
-        epochs=4, epoch=1, batch=0, batches=8, elapsed=6.0, eta=10.0, status="running", active=True
-    )
+        epochs=4, epoch=1, batch=0, batches=8, elapsed=6.0, eta=10.0, status="running",
+        active=True, first_step_s=None, step_path=None,
+    )  # fmt: skip
     assert progress_text(snap) == "epoch 1/4 · 6s elapsed · ETA 10s"
     assert progress_text(SimpleNamespace(**{**vars(snap), "status": "paused"})) == (
         "epoch 1/4 · 6s elapsed"

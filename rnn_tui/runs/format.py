@@ -29,12 +29,12 @@ FIRST_STEP_WORK = {"CUDA graph": "capturing the step", "compiled": "compiling th
 
 
 def fmt_first_step(seconds: float | None, step_path: str | None) -> str:
-    """ "first step · 8s" ("compiling the step · 40s" on that path) while a session's first
+    """ "first step: 8s" ("compiling the step: 40s" on that path) while a session's first
     step is slow to come (Snapshot.first_step_s); "" otherwise."""
     if seconds is None or seconds < FIRST_STEP_NOTE_S:
         return ""
     how = (step_path or "").split(" · ", 1)[0]  # the path planned, until confirmed
-    return f"{FIRST_STEP_WORK.get(how, 'first step')} · {fmt_duration(seconds)}"
+    return f"{FIRST_STEP_WORK.get(how, 'first step')}: {fmt_duration(seconds)}"
 
 
 def fmt_count(value: float | None) -> str:

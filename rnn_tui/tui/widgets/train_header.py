@@ -154,8 +154,6 @@ def _title(snap: Snapshot, starting: str | None) -> tuple[Text, int]:
     if starting is not None and status == "unknown":
         mark, style, status = "◌", "yellow", "starting"
         note = starting
-    elif status == "running":
-        note = fmt_first_step(snap.first_step_s, snap.step_path)
     text = Text.assemble((f"{mark} {status}", f"bold {style}"), "  ", (snap.name, "bold"))
     text.no_wrap, text.overflow = True, "ellipsis"
     core = text.cell_len
@@ -178,7 +176,12 @@ def progress_parts(snap: Snapshot) -> tuple[tuple[str, str], ...]:
         parts.append(("batch", f"batch {snap.batch}/{snap.batches}"))
     else:
         parts = [("epoch", f"epoch {snap.epoch}/{epochs}")]
-    parts.append(("elapsed", f"{fmt_duration(snap.elapsed)} elapsed"))
+    # A slow first step says so where the time elapsed (none logged yet) would be: at 80
+    # columns beside the panel the title had no room left for it.
+    first = fmt_first_step(snap.first_step_s, snap.step_path) if snap.status == "running" else ""
+    parts.append(
+        ("first", first) if first else ("elapsed", f"{fmt_duration(snap.elapsed)} elapsed")
+    )
     if snap.status == "finished":
         parts.append(("end", "done"))
     elif snap.active and snap.status != "paused":  # paused, no time to the end is counting
