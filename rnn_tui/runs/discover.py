@@ -16,7 +16,6 @@ the list can show model, token level, vocabulary size and validation perplexity 
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import site
@@ -25,6 +24,7 @@ import sys
 from pathlib import Path
 
 import rnn_tui
+from rnn_tui import json_pieces
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.store import MAX_JSON_READ_BYTES, read_leading, tensors_path_of
 from rnn_tui.checkpoints.task import task_of
@@ -121,7 +121,7 @@ def read_meta(json_path: str | os.PathLike) -> dict | None:
     path = Path(json_path)
     try:
         data = read_bytes(path, limit=MAX_JSON_READ_BYTES, what="checkpoint JSON", pipes=False)
-        meta = json.loads(data.decode("utf-8"))
+        meta = json_pieces.loads(data.decode("utf-8"))  # a piece at a time: store.read_meta
     except (FileProblem, OSError, UnicodeDecodeError, ValueError, RecursionError):
         return None
     if not isinstance(meta, dict) or "format_version" not in meta:
