@@ -249,3 +249,34 @@ async def test_a_drop_down_left_open_is_closed_when_the_screen_is_left(tui) -> N
         await pilot.press("f2")
         await tui.settle(pilot)
         assert pilot.app.current_mode == "dataset" and not select.expanded
+
+
+async def test_a_widget_is_styled_as_it_mounts_not_as_its_classes_are_set_before(
+    tui, monkeypatch
+) -> None:
+    # An Input sets its validity classes in its constructor; Textual styled it then and again
+    # as it registered (a third of the Train screen's first styling).
+    from textual.validation import Function
+    from textual.widgets import Input
+
+    app = tui.make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        styled: list[object] = []
+        apply = app.stylesheet.apply
+
+        def counted(node, *args, **kwargs):
+            styled.append(node)
+            return apply(node, *args, **kwargs)
+
+        monkeypatch.setattr(app.stylesheet, "apply", counted)
+        field = Input("x", validators=[Function(str.isdigit)])
+        assert field.has_class("-invalid") and field not in styled
+        await app.screen.mount(field)
+        await pilot.pause()
+        assert styled.count(field) == 1
+        assert _colours(app.screen) == _fully_restyled(app.screen)
+        # A class changed once it is mounted is still styled at once.
+        before = styled.count(field)
+        field.remove_class("-invalid")
+        assert styled.count(field) == before + 1
