@@ -42,7 +42,7 @@ from rnn_tui.runs.classify_lab import BILM, NAMES, NOT_OPENED, PART_TASKS, PARTS
 from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM
-from rnn_tui.tui import explanations
+from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text, gist
 from rnn_tui.tui.screens.classify_jobs import classify_one, compute_view, restore_all
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
@@ -100,30 +100,7 @@ class ClassifyScreen(SlotRunsScreen):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    GUIDE = """\
-**Three parts** (p or the tabs): **names → language** (many-to-one: a character RNN reads a
-surname and decides from its final state), **tag every character** (many-to-many: restore the
-Time Machine's capitals and punctuation from lower-case text, one tag per character) and
-**bidirectional LM** (the seeds' warning: a bidirectional LSTM as a language model).
-
-**Start** (s) trains the part shown with the side form's options, as `rnn-tui train` processes
-writing run directories (runs/ or $RNN_TUI_RUNS): a names run per balance setting (none, class
-weights, balanced sampling — start one, change the balance, start again, and compare their
-macro-F1), or the one-way and two-way models together. **Stop** (x) stops the part's runs (c in
-the Train screen's run list continues one); a run left running when you quit keeps training.
-**Open** (o) ticks saved runs of the part.
-
-**Names**: type a name for its top three languages; the scores put each run beside the
-majority class and a character trigram naive Bayes on the same held-out names — accuracy and
-macro-F1, since Russian alone is almost half the names. v shows the confusion matrix (rows:
-the true language, columns: the guess, each row in percent; the diagonal is the recall).
-
-**Tagging**: type lower-case text; both taggers restore it (capitals green, inserted marks
-magenta). The table gives each tag's held-out F1 for both and the gain from reading ahead.
-
-**Bidirectional LM**: the two-way model's training perplexity falls near 1 while its samples
-are gibberish — it saw the answer through the backward direction.
-"""
+    GUIDE = guides.CLASSIFY
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

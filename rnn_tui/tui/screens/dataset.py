@@ -26,7 +26,7 @@ from rnn_tui.data.corpus_analysis import (
     analyze_corpus,
 )
 from rnn_tui.files import waiting_notice
-from rnn_tui.tui import explanations
+from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.corpus_controls import FILE, CorpusControls, corpus_label
@@ -142,27 +142,7 @@ class DatasetScreen(ModeScreen):
         ),
     ]
 
-    GUIDE = """\
-**The text pipeline** (d2l *Text Preprocessing*): read the lines, clean them (*clean*: every run of
-non-letters becomes a space, then lower-case; *raw*: keep case and punctuation), split each line
-into tokens (*word*, or *char* for a character-level model), then build the **vocabulary**.
-
-**Vocabulary** — index 0 is `<unk>` (unknown token); then tokens by descending frequency. Tokens
-seen fewer than *min_freq* times are dropped and map to `<unk>`. The corpus a model sees is the
-list of indices `vocab[tokens]`.
-
-**n-grams** (d2l *Language Models*) — the most frequent 1-, 2- and 3-grams and their Zipf curves:
-frequency against rank is a straight line on a log–log plot, for trigrams too, so counting n-grams
-(even Laplace-smoothed: ε₁/m added to each unigram count, ε₂·P(x′) to each bigram count) cannot
-model language well. The perplexity is exp of the average negative log-probability of the
-held-out last 10 % of the tokens.
-
-**Partitioning** — how long sequences become minibatches: random sampling or sequential
-partitioning of subsequences of `num_steps` tokens, X and the labels Y shifted by one.
-
-**Pairs** — the English–French pairs for machine translation: preprocessing, tokenization,
-`truncate_pad` to a fixed length, and sentence-length histograms.
-"""
+    GUIDE = guides.DATASET
 
     def __init__(self) -> None:
         super().__init__()

@@ -33,7 +33,7 @@ from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
 from rnn_tui.runs.view_pace import ViewPace
-from rnn_tui.tui import explanations
+from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
 from rnn_tui.tui.widgets.footer import AppFooter
@@ -89,29 +89,7 @@ class ForecastScreen(SlotRunsScreen):
         Binding("escape", "leave_field", "Leave field", show=False),
     ]
 
-    GUIDE = """\
-**Forecasting** (d2l §8.1, *sequence models*): an **AR model** predicts x_t from the τ values
-before it (the seeds' MLP 4 → 10 → 1); a **latent AR model** (RNN, GRU or LSTM) predicts it from
-a hidden state that summarises the whole past. Both train on the first n_train feature–label
-pairs with a squared loss; the rest of the series is held out.
-
-**Start** (s) trains the two at once, each as an `rnn-tui train --task forecast` process writing
-its own run directory (runs/ or $RNN_TUI_RUNS): that is the saved result. **Stop** (x) stops
-both; a run left running when you quit keeps training. **Open** (o) ticks saved forecast runs in
-the list: an MLP run goes to the AR slot, a recurrent one to the latent slot.
-
-**The panels** — the data with the one-step-ahead predictions (always fed observed values); the
-multi-step predictions from the first held-out point, fed on their own output (they flatten out
-— the seeds' figure from t = 604); the k-step-ahead predictions for each k of *horizons* (m: the
-other model); and the held-out error per k for both models and the naive baselines (last value;
-the value one season ago), the best in green (t: MSE, RMSE or MAPE). Errors accumulate, so the
-error grows with k. On a narrow terminal one panel shows at a time (v: next).
-
-**Real series**: *airline passengers* (monthly, 1949–1960) or any CSV file with a header row (its
-column: the only numeric one, or the one named) or of bare values, one a line. Log and
-differencing are what forecasters do with a growing, trending series; every transform is fitted
-on the training part only, and forecasts are shown in the series' own units.
-"""
+    GUIDE = guides.FORECAST
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)

@@ -34,7 +34,7 @@ from rnn_tui.decode.options import (
     parse_options,
 )
 from rnn_tui.runs.discover import describe
-from rnn_tui.tui import explanations
+from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded, checkpoint_bindings
 from rnn_tui.tui.screens.generate_job import (
     Generation,
@@ -121,31 +121,7 @@ class GenerateScreen(ConsoleScreen):
         *checkpoint_bindings("checkpoints"),
     ]
 
-    GUIDE = """\
-**Prediction with warm-up** (d2l *RNN from scratch*, `predict_ch8`): the model starts from a
-zero state and reads the prefix one token at a time without predicting (warm-up), so the hidden
-state summarises it; then it predicts the next token, feeds it back as the next input, and so on
-for *length* tokens.
-
-**Greedy** takes the most probable token each time (the argmax of the output o): the same
-prefix always gives the same text, which often falls into loops ("the the the").
-**Sampling** draws the next token from softmax(o / T): a temperature T below 1 sharpens the
-distribution (towards greedy), above 1 flattens it (more surprising, more mistakes); *top-k*
-(0 = off) draws among the k most probable tokens only. The same seed gives the same text;
-leave the seed empty for a fresh one (the status line says which was used).
-
-**The prefix** is cleaned and tokenized as the model's corpus was: in *clean* mode letters are
-lower-cased and every run of other characters becomes one space; a character-level model reads
-characters, a word-level one words. Tokens the vocabulary does not know become `<unk>`
-(highlighted, and listed in a warning line, with the characters cleaning replaced).
-
-**The side panel** shows, for the latest step, the model's five most probable next tokens with
-their probabilities softmax(o) (before temperature and top-k); ▸ marks the one chosen.
-
-**Checkpoints** come from the shipped `checkpoints/` folder, `$RNN_TUI_CHECKPOINTS`, and every
-run under `runs/` (or `$RNN_TUI_RUNS`); *Path…* takes any `.safetensors` checkpoint or run
-directory. Pickle files (`.pt`) are refused: loading one could run code.
-"""
+    GUIDE = guides.GENERATE
 
     def __init__(self) -> None:
         super().__init__()

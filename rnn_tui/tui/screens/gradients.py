@@ -22,7 +22,7 @@ from textual.widgets import Header, Input, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.quoting import quoted
-from rnn_tui.tui import explanations
+from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
@@ -72,29 +72,7 @@ class GradientsScreen(ModeScreen):
         Binding("left_square_bracket", "next_tab", "Previous tab", show=False, key_display="["),
     ]
 
-    GUIDE = """\
-**Backpropagation through time** (d2l §8.7): the gradient of the loss at step T with respect
-to an earlier hidden state is a product of Jacobians, one per step, ∂h_j/∂h_{j−1}. For a linear
-RNN each is W_hhᵀ, so ‖∂L/∂h_t‖ shrinks or grows like ρ(W_hh)^{T−t}: below 1 it vanishes,
-above 1 it explodes. tanh squashes it further; a GRU's update gate or an LSTM's forget gate
-can keep it near 1.
-
-**Flow** — four fresh cells read one random sequence: a tanh RNN with small ρ(W_hh), one
-with large ρ, an LSTM with its forget-gate bias, and a linear RNN whose measured norms lie on
-its closed form (the grey line). Below: ρ(W_hh) (an LSTM's: ρ(W_hc), its memory candidate's
-recurrent weight) and the mean factor per step back; clipping
-g ← min(1, θ/‖g‖) g of the large RNN's gradient (its direction is kept: cosine 1) and what
-truncating BPTT after τ steps drops. Edit the numbers, then enter or **r**.
-
-**Inside** — choose a language-model checkpoint and type a text (enter reads it). The top line
-shades each earlier token by how much it moves the prediction after the step under the cursor
-(connectivity); the heatmap shows the hidden units (or a gate) against the tokens, the units
-ranked by how closely they follow a feature (a character model's: spaces, vowels, position in
-the word, quotes; a word model's: word length, function words, position; **u** the next), and
-*unit* puts one unit's row on top. The bottom shows the step unrolled with
-its numbers, as the seeds walk through "i am not happy" (type it for a word-level model).
-**,** and **.** move the step; **]** and **[** switch between the two tabs.
-"""
+    GUIDE = guides.GRADIENTS
 
     def __init__(self) -> None:
         super().__init__()

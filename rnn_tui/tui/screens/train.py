@@ -34,7 +34,7 @@ from rnn_tui.runs.liveness import first_alive
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, train_command
 from rnn_tui.runs.rundir import RunError
 from rnn_tui.train.options import BIDIRECTIONAL_LM, BIDIRECTIONAL_LM_NOTE
-from rnn_tui.tui import explanations
+from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import BIG_READ, CHILD_NICE, SideRunsScreen
 from rnn_tui.tui.screens.train_compare import RunCompare
@@ -108,46 +108,7 @@ class TrainScreen(RunActions, RunCompare, SideRunsScreen):
         ),
     ]
 
-    GUIDE = """\
-**Training a language model** (d2l *RNNs from scratch*, *concise*, *GRU*, *LSTM*): the model
-reads `num_steps` tokens at a time and predicts each next one; the loss is the cross-entropy
-over all time steps, and **perplexity** = exp(mean loss per token) — 1 is perfect, the
-vocabulary size is uniform guessing. Gradients are clipped to norm θ before each update.
-
-**Start** (s) runs `rnn-tui train` with the form's options as a separate process writing a run
-directory (runs/ or $RNN_TUI_RUNS); **Pause/Resume** (p) and **Stop** (x) write its control
-file (stop = finish the batch, save a checkpoint, exit). A run started here and left running
-when you quit keeps training.
-
-**Open** (o) focuses the run list; shift+tab goes up to its path field, where any run
-directory opens, even one a headless `rnn-tui train` in another terminal is writing: it is
-followed live. Tick several runs in the list to overlay their curves, one colour each. In the
-list, **c** continues the highlighted run (stopped or finished) up to the number of epochs you
-give, **m** renames its folder and **delete** deletes it — each asks first, and a run a
-trainer is at work in is refused before it asks.
-
-**Curves** — perplexity on a log axis (train per logged batch, val per epoch, the smoothed
-n-gram baseline of the order ≤ 3 that scores best as a grey line), loss, the gradient norm
-before clipping (with θ) and tokens/s, against epochs — or steps or wall time (a). A classify or
-tag run has no perplexity: its held-out scores (macro-F1, accuracy or a tagger's F1 of capitals
-and of punctuation) are in its place and in the header. On a narrow terminal one plot shows at a
-time (v: next). Every plot zooms and pans: focus it (tab or a click), then **+**/**-**, the
-arrows, **0** for all of it and **l** for a log or linear y axis; the mouse wheel zooms around
-the pointer and a drag pans. The **smoothing** slider under the plots draws the per-step curves
-as an exponential moving average over their raw points (grey), as TensorBoard does.
-
-**Compare** (t): the runs table — every listed run's best val perplexity, BLEU, macro-F1 and
-tokens/s side by side, with the settings that differ between the ticked runs (or all runs)
-in yellow. **<**/**>** choose the column to sort by, **i** inverts, a click on a heading sorts
-by it, Enter ticks or unticks a run; t again brings the curves back.
-
-**Translation** (task *seq2seq translation*, d2l §9.7): a GRU encoder–decoder on
-English–French pairs, trained with teacher forcing on the masked cross-entropy (perplexity
-per target token). After each epoch it reports **BLEU** (0–100, greedy translations of the
-held-out pairs, and of those of at most five English words) — its plot replaces tokens/s in
-the grid (v still reaches it) — and translates the seeds' four sentences (✓: the book's
-reference).
-"""
+    GUIDE = guides.TRAIN
 
     def __init__(
         self,
