@@ -201,3 +201,15 @@ def test_a_pair_of_links_into_separate_stores_reads_the_link_beside_the_json(tmp
     (work / "tm.safetensors").symlink_to(objects / "b" / "OBJ2")
     assert load_checkpoint(work / "tm.json").tensors_path == work / "tm.safetensors"
     assert load_checkpoint(work / "tm.safetensors").tensors_path == work / "tm.safetensors"
+
+
+def test_a_vocabulary_token_with_a_lone_surrogate_is_refused_naming_it(tmp_path, capsys):
+    # JSON may write a surrogate alone ("\\ud800"): generating from such a token printed a
+    # traceback (UnicodeEncodeError) instead of text.
+    meta = json.loads(LM.with_suffix(".json").read_text(encoding="utf-8"))
+    meta["vocab"]["idx_to_token"][2] = "\ud800"
+    (tmp_path / "x.json").write_text(json.dumps(meta), encoding="utf-8")
+    shutil.copyfile(LM, tmp_path / "x.safetensors")
+    code, line = one_line(capsys, generate(tmp_path / "x.json"))
+    assert code == 2
+    assert "vocab.idx_to_token[2] holds a lone surrogate (\\ud800), not Unicode text" in line

@@ -270,6 +270,15 @@ def test_a_line_too_long_for_an_event_is_skipped_not_kept(tmp_path, monkeypatch)
     assert tail.read_new() == [{"event": "epoch"}]
 
 
+def test_a_line_with_a_lone_surrogate_is_skipped_as_a_broken_one(tmp_path):
+    # A sample's text is shown by the Train screen and printed by `rnn-tui train`: a surrogate
+    # alone (JSON can write one) could not be drawn or printed.
+    path = tmp_path / "metrics.jsonl"
+    tail = MetricsTail(path)
+    _append(path, '{"event": "sample", "text": "the \\ud800"}\n{"event": "step"}\n')
+    assert tail.read_new() == [{"event": "step"}] and tail.skipped == 1
+
+
 def test_tail_follows_a_run_dir_log(tmp_path):
     run = RunDir(tmp_path)
     tail = MetricsTail(run.metrics_path)

@@ -259,7 +259,25 @@ def test_a_run_folder_without_its_config_is_listed_as_unreadable(tmp_path, capsy
     (shown,) = json.loads(capsys.readouterr().out)["runs"]
     assert shown["name"] == "lm-gru-recorded" and shown["status"] == "unreadable"
     assert main(["runs", "--dir", str(root)]) == 0
-    assert "unreadable" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "unreadable" in out
+    assert f"note: lm-gru-recorded: {entry['message']}" in " ".join(out.split())
+
+
+def test_a_config_json_with_a_lone_surrogate_is_unreadable_and_says_where(tmp_path, capsys):
+    # JSON may write a surrogate alone; read as text it could not be printed or written again.
+    root, run = _recorded_copy(tmp_path)
+    config = json.loads((run / "config.json").read_text(encoding="utf-8"))
+    config["prefix"] = "time \udc80"
+    (run / "config.json").write_text(json.dumps(config), encoding="utf-8")
+    (entry,) = list_runs(root)
+    assert entry["status"] == "unreadable"
+    assert "prefix holds a lone surrogate (\\udc80)" in entry["message"]
+    assert main(["runs", "--dir", str(root)]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "note: lm-gru-recorded: cannot read" in out and "lone surrogate" in out
+    assert main(["runs", "--dir", str(root), "--json"]) == 0
+    json.loads(capsys.readouterr().out)
 
 
 @pytest.mark.parametrize("event", IMPLAUSIBLE_EPOCHS)

@@ -266,6 +266,11 @@ BAD_FILES = {
         b'{"a":{"dtype":"U8","shape":[' + b"9" * 5000 + b'],"data_offsets":[0,1]}}'
     ),
     "deep nesting": _file(b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+    # JSON may write a surrogate alone: a name or a value no message could print.
+    "lone surrogate in a name": _file(
+        b'{"a\\udc80":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', EIGHT
+    ),
+    "lone surrogate in metadata": _file({"__metadata__": {"k": "\ud800"}}),
 }
 
 

@@ -43,6 +43,7 @@ import torch
 from rnn_tui.atomic import atomic_write_bytes
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.files import FileProblem, read_bytes
+from rnn_tui.json_pieces import refuse_lone_surrogates
 from rnn_tui.quoting import json_reason
 
 # The dtypes rnn-tui writes and reads, by their code in the header.
@@ -148,7 +149,9 @@ def _precheck(data: bytes | bytearray | memoryview) -> dict | None:
     if not raw.startswith(b"{"):
         raise _Invalid("the header does not start with '{'")
     try:
-        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+        text = raw.decode("utf-8")
+        header = json.loads(text, object_pairs_hook=_no_duplicates)
+        refuse_lone_surrogates(text, header)  # a name printed in a message must be text
     except UnicodeDecodeError:
         raise _Invalid("the header is not UTF-8") from None
     except (ValueError, RecursionError) as exc:

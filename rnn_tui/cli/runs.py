@@ -142,7 +142,10 @@ def run(args: argparse.Namespace) -> int:
     for entry in entries:
         # Its row shows what the files say; a note says what in them is wrong or missing.
         notes = entry.get("notes")
-        for note in notes if isinstance(notes, list) else []:
+        notes = list(notes) if isinstance(notes, list) else []
+        if entry.get("status") == "unreadable" and entry.get("message"):
+            notes.insert(0, entry["message"])  # why: its config.json (the row shows only "?")
+        for note in notes:
             console.print(Text(f"note: {plain(str(entry.get('name')))}: {plain(str(note))}"))
     return 0
 

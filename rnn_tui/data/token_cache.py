@@ -33,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rnn_tui import json_pieces
 from rnn_tui.atomic import atomic_write
 from rnn_tui.data.errors import DataError, nothing_left
 from rnn_tui.data.hashed_words import all_distinct
@@ -321,7 +322,7 @@ def _checked_json(raw: bytes) -> dict | None:
     end = _JSON_DIGEST.search(raw, max(0, len(raw) - 100))
     if end is None or hashlib.sha256(raw[: end.start()]).hexdigest() != end[1].decode():
         return None
-    return json.loads(raw.decode("utf-8"))
+    return json_pieces.loads(raw.decode("utf-8"))
 
 
 def load_cached(key: str, directory: Path | None = None) -> TokenArray | None:

@@ -7,12 +7,12 @@ lines only) read this way; a long run's 120 MB file is never held whole.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from rnn_tui import json_pieces
 from rnn_tui.files import open_regular
 
 HEAD_BYTES = 256
@@ -128,7 +128,7 @@ def parse_line(line: bytes) -> dict | None:
     if not line.strip():
         return None
     try:
-        obj = json.loads(line.decode("utf-8"))
+        obj = json_pieces.loads(line.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return None
     return obj if isinstance(obj, dict) else None

@@ -14,7 +14,6 @@ No torch here: the TUI imports this module to list and follow runs and must star
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
@@ -22,6 +21,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from rnn_tui import json_pieces
 from rnn_tui.atomic import append_jsonl, atomic_write_json
 from rnn_tui.files import (
     FileProblem,
@@ -152,7 +152,7 @@ def _read_json(path: Path) -> dict:
         raise RunError(f"cannot look at {path}: {exc.strerror or exc}") from None
     try:
         data = read_bytes(path, limit=MAX_RUN_JSON_BYTES, what="run file", pipes=False)
-        obj = json.loads(data.decode("utf-8"))
+        obj = json_pieces.loads(data.decode("utf-8"))
     except FileProblem as exc:
         raise RunError(str(exc)) from None
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
@@ -355,7 +355,7 @@ class RunDir:
             raw = read_bytes(
                 self.control_path, limit=MAX_RUN_JSON_BYTES, what="control file", pipes=False
             )
-            data = json.loads(raw.decode("utf-8"))
+            data = json_pieces.loads(raw.decode("utf-8"))
         except (FileProblem, OSError, UnicodeDecodeError, ValueError, RecursionError):
             return None
         if not isinstance(data, dict) or data.get("command") not in COMMANDS:
