@@ -36,6 +36,35 @@ def test_an_encoding_that_fails_to_decode_the_corpus_exits_2(corpus, capsys, tmp
     assert "Traceback" not in err and len(err.splitlines()) == 1
 
 
+@pytest.mark.parametrize(
+    ("data", "encoding", "where"),
+    [
+        (b"the \\ud800 time\n", "unicode_escape", "(\\ud800) at position 4"),
+        (b"the time\n" + b"x\\udc80" * 3, "raw_unicode_escape", "(\\udc80) at position 10"),
+        (b"pair \\ud83d\\ude00\n", "unicode_escape", "(\\ud83d) at position 5"),
+    ],
+)
+def test_a_codec_that_gives_a_lone_surrogate_is_refused(data, encoding, where):
+    # unicode_escape turns "\\ud800" into a surrogate, not a character: a vocabulary holding it
+    # could not be saved (the trainer failed with a traceback).
+    with pytest.raises(DataError) as raised:
+        decode_bytes(data, "story.txt", encoding)
+    assert str(raised.value) == (
+        f"cannot decode story.txt as {encoding}: it gives a lone surrogate {where}, not a character"
+    )
+    decode_bytes(b"caf\\xe9 \\U0001f600\n", "story.txt", encoding)  # a character escaped: text
+
+
+def test_train_refuses_such_a_corpus_before_writing_a_run(capsys, tmp_path):
+    corpus = tmp_path / "escaped.txt"
+    corpus.write_bytes(b"the time traveller \\ud800 said\n" * 200)
+    run = tmp_path / "run"
+    args = [*tiny_args(str(corpus), "--encoding", "unicode_escape"), "--run-dir", str(run)]
+    code, out, err = call(args, capsys)
+    assert code == 2 and "gives a lone surrogate (\\ud800)" in err
+    assert "Traceback" not in err and len(err.splitlines()) == 1 and not run.exists()
+
+
 @pytest.mark.parametrize("name", ["corpus", "prefix"])
 def test_a_text_option_with_bytes_that_are_not_utf8_is_refused(name):
     option = next(o for o in OPTIONS if o.name == name)

@@ -145,6 +145,8 @@ def decode_pieces(data: bytes, label: str, encoding: str = "utf-8") -> list[str]
             offset += len(piece)
     if codec == "iso8859-1":
         _refuse_c1(pieces, data, label)
+    if not codec.startswith(NO_SURROGATES):
+        _refuse_surrogates(pieces, label, encoding)
     if pieces and pieces[0].startswith("\ufeff"):
         pieces[0] = pieces[0][1:]
     return [piece for piece in pieces if piece]
@@ -159,6 +161,28 @@ def _wide_hint(data: bytes) -> str:
         if zeros.count(0) >= max(2, len(zeros) // 2) and others.count(0) <= len(others) // 10:
             return f" (UTF-16 without a byte-order mark? read it with --encoding utf-16-{order})"
     return ""
+
+
+# Codecs whose strict decoding never gives a surrogate (UTF-16 and -32 refuse a lone one).
+NO_SURROGATES = ("utf-8", "utf-16", "utf-32", "ascii", "iso8859-1")
+
+
+def _refuse_surrogates(pieces: list[str], label: str, encoding: str) -> None:
+    """DataError where the text holds a surrogate: a codec such as unicode_escape or utf-7
+    turns "\\ud800" into one, which is not a character (a vocabulary holding it could not be
+    saved: the trainer failed with a traceback)."""
+    offset = 0
+    for piece in pieces:
+        if not piece.isascii():
+            try:
+                piece.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                code = ord(piece[exc.start])
+                raise DataError(
+                    f"cannot decode {label} as {encoding}: it gives a lone surrogate "
+                    f"(\\u{code:04x}) at position {offset + exc.start:,}, not a character"
+                ) from None
+        offset += len(piece)
 
 
 def _refuse_c1(pieces: list[str], data: bytes, label: str) -> None:
