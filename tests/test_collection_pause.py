@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import threading
 
+import pytest
+
 import rnn_tui.tui.app as app_module
 from rnn_tui.tui.app import RnnTuiApp
 from rnn_tui.tui.collection_pause import (
@@ -176,6 +178,47 @@ async def test_an_app_in_a_terminal_freezes_its_long_lived_objects_and_thaws_at_
         # A timer's doing: waited for, not a fixed pause a busy machine may outlast.
         await tui.until(pilot, lambda: gc.get_freeze_count() > 10_000)
     assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.parametrize("wait_s", [10.0, 0.3])
+async def test_the_start_up_freeze_waits_for_the_warm_up_s_imports(tui, monkeypatch, wait_s):
+    """The warm-up's imports (torch's: ~140,000 objects) freeze what they built when done; a
+    full collection before that walked them all, 125-220 ms with the event loop held, when the
+    imports ran past FREEZE_AFTER_S (a busy machine). At most FREEZE_WAIT_S, then it freezes."""
+    monkeypatch.setattr(RnnTuiApp, "FREEZE_AFTER_S", 0.05)
+    monkeypatch.setattr(RnnTuiApp, "FREEZE_RETRY_S", 0.05)
+    monkeypatch.setattr(RnnTuiApp, "FREEZE_WAIT_S", wait_s)
+    importing = threading.Event()
+    importing.set()
+    monkeypatch.setattr(RnnTuiApp, "_warming_up", lambda self: importing.is_set())
+    app = tui.make_app()
+    app.freeze_long_lived_objects = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause(0.6)
+        assert app._frozen == (wait_s < 0.6) and (gc.get_freeze_count() > 0) == app._frozen
+        importing.clear()
+        await tui.until(pilot, lambda: app._frozen and gc.get_freeze_count() > 0)
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_warm_up_lasts_while_its_worker_or_its_import_thread_runs():
+    from types import SimpleNamespace
+
+    app = RnnTuiApp()
+    assert not app._warming_up()  # no warm-up (headless)
+    app._warming = SimpleNamespace(is_finished=False, result=None)  # loading the libraries
+    assert app._warming_up()
+    done, release = threading.Event(), threading.Event()
+    thread = threading.Thread(target=lambda: (done.set(), release.wait(10)))
+    thread.start()
+    done.wait(10)
+    app._warming = SimpleNamespace(is_finished=True, result=thread)  # importing
+    assert app._warming_up()
+    release.set()
+    thread.join(10)
+    assert not app._warming_up()
+    app._warming = SimpleNamespace(is_finished=True, result=None)  # failed: nothing to wait for
+    assert not app._warming_up()
 
 
 def test_refreeze_waits_for_growth_to_settle_then_freezes_once():
