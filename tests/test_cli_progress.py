@@ -97,3 +97,17 @@ def test_gradients_says_which_pass_it_is_in(capsys, monkeypatch) -> None:
         assert f"\r\x1b[K{line}" in shown
     assert shown.endswith("\r\x1b[K")
     assert capsys.readouterr().out.startswith("fresh gru")
+
+
+def test_translate_counts_its_sentences_when_they_go_to_a_file(capsys, monkeypatch) -> None:
+    # 20,000 sentences to a file were 80 s with nothing on the terminal.
+    from rnn_tui.cli import main
+
+    terminal = on_a_terminal(monkeypatch)
+    args = ["translate", "--checkpoint", "fra-eng-gru", "go now .", "i am cold ."]
+    assert main(args) == 0  # stdout is pytest's capture: not a terminal
+    shown = terminal.getvalue()
+    assert "\r\x1b[Ktranslated 1 / 2" in shown and "\r\x1b[Ktranslated 2 / 2" in shown
+    assert shown.endswith("\r\x1b[K")
+    out = [line for line in capsys.readouterr().out.splitlines() if not line.startswith(" ")]
+    assert out[0].startswith("go now . → ") and out[1].startswith("i am cold . → ")

@@ -156,6 +156,13 @@ def _warnings_of(translator, t) -> list[str]:
     return out
 
 
+def _stdout_on_terminal() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):  # replaced, or closed
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         sentences, references = _inputs(args)
@@ -166,8 +173,10 @@ def run(args: argparse.Namespace) -> int:
 
     translations = []
     warnings: list[str] = []
-    # --json waits for the last sentence: a count meanwhile (plain output is its own progress).
-    count = TerminalProgress() if args.json else None
+    # Plain output to a terminal is its own progress. To a file or a pipe (20,000 sentences: a
+    # silent 80 s) and with --json, which waits for the last sentence, a count on stderr.
+    printing = not args.json
+    count = None if printing and _stdout_on_terminal() else TerminalProgress()
     try:
         translator = load_translator(args.checkpoint, args.device)
         warnings = list(translator.warnings)
@@ -180,12 +189,14 @@ def run(args: argparse.Namespace) -> int:
             translations.append(t)
             for message in _warnings_of(translator, t):
                 warnings.append(message)
-                if count is None:
+                if printing:
+                    if count is not None:
+                        count.clear()  # the warning on a line of its own
                     warn(message)
-            if count is None:
+            if printing:
                 sys.stdout.write(on_terminal(_plain(t, args.beam)))
                 sys.stdout.flush()
-            else:
+            if count is not None:
                 count.show(f"translated {len(translations):,} / {len(sentences):,}")
     except TranslateError as exc:
         if count is not None:
