@@ -21,6 +21,8 @@ import json
 import re
 from json.scanner import make_scanner
 
+from rnn_tui.quoting import visible
+
 PIECE = 1 << 18  # characters of an array's elements parsed per C call (~3 ms)
 SMALL = 1 << 20  # characters below which json.loads parses at once (a few milliseconds)
 FIND_PIECE = 1 << 22  # characters searched per C call for a surrogate's escape (~2 ms)
@@ -109,9 +111,10 @@ def _lone_surrogate(value: object) -> tuple[str, str] | None:
 
 
 def _shown(key: str) -> str:
-    """A key as a message shows it: a surrogate as its escape, cut to KEY_SHOWN characters."""
+    """A key as a one-line message shows it: a control character or a surrogate as its escape,
+    cut to KEY_SHOWN characters."""
     key = key if len(key) <= KEY_SHOWN else key[: KEY_SHOWN - 1] + "…"
-    return key.encode("utf-8", "backslashreplace").decode("utf-8")
+    return visible(key).encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _where(path: tuple) -> str:

@@ -197,6 +197,7 @@ def test_a_lone_surrogate_is_refused_wherever_it_is(value, surrogate, place, asc
         ),
         ('{"a": {"k\\udfffey": 1}}', "the key 'k\\udfffey' in a holds a lone surrogate (\\udfff)"),
         ('"\\udc80"', "the document holds a lone surrogate (\\udc80)"),
+        ('{"a\\nb": ["\\udc80"]}', "a\\nb[0] holds a lone surrogate (\\udc80)"),
         ('["\\ude00\\ud83d"]', "[0] holds a lone surrogate (\\ude00)"),
     ],
 )
