@@ -23,14 +23,23 @@ NOTICE_CHARS = 400  # of a notification: its box is about 40 columns wide, so 10
 
 def quoted(value: object, limit: int = QUOTE_CHARS) -> str:
     """`repr(value)`, or for a longer string its first `limit` characters quoted, then "…" and
-    the length: 'go go go go …' (60,000 characters)."""
+    the length: 'go go go go …' (60,000 characters). A byte of a name that is not UTF-8 is
+    written "\\xff", as `visible` writes it."""
     if not isinstance(value, str) or len(value) <= limit:
-        text = repr(value)
+        text = _bytes_as_bytes(repr(value))
         if len(text) <= limit * 2:
             return text
         return text[:limit] + f"… ({len(text):,} characters)"
-    start = repr(value[:limit])
+    start = _bytes_as_bytes(repr(value[:limit]))
     return f"{start[:-1]}…{start[-1]} ({len(value):,} characters)"
+
+
+# repr writes such a byte "\udcff": an escape an even number of backslashes after another.
+_REPR_BYTE = re.compile(r"(?<!\\)((?:\\\\)*)\\udc([89a-f][0-9a-f])")
+
+
+def _bytes_as_bytes(text: str) -> str:
+    return _REPR_BYTE.sub(r"\1\\x\2", text) if "\\udc" in text else text
 
 
 # Control characters (C0 but tab, DEL, C1) as the escapes repr would write; a second table

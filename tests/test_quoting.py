@@ -174,3 +174,16 @@ def test_a_name_that_is_not_utf8_is_shown_with_its_bytes_escaped():
     assert plain(name) == visible(name) == "bad\\xffname\\xc3"
     assert cell_len(plain(name)) == len(plain(name))
     assert plain("\ud800x") == "?x"  # no file name holds another lone surrogate
+
+
+@given(st.text(alphabet=st.sampled_from(["a", "\\", "u", "d", "c", "f", "é", "\udcff", "\udc80"])))
+def test_a_quoted_value_writes_such_a_byte_as_the_other_displays_do(text):
+    """`rnn-tui train --corpus $'t\\xff.txt'` was refused quoting 't\\udcff.txt', while the
+    runs table writes that byte "\\xff": the same name, two spellings."""
+    # Each byte stands in as an ideograph (repr keeps it as is), then becomes its escape.
+    stand_in = {0xDC00 + byte: chr(0x4E00 + byte) for byte in range(0x80, 0x100)}
+    expected = repr(text.translate(stand_in))
+    for byte in range(0x80, 0x100):
+        expected = expected.replace(chr(0x4E00 + byte), f"\\x{byte:02x}")
+    assert quoted(text, limit=1_000) == expected
+    assert quoted(os.fsdecode(b"t\xff.txt")) == "'t\\xff.txt'"
