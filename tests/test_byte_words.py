@@ -27,19 +27,24 @@ def test_raw_words_split_where_str_split_does_at_every_character():
     words=st.lists(
         st.sampled_from(
             ["a", "ab", "abcdefgh", "abcdefghi", "abcdefghj", "é", "噉" * 3, "x" * 40, "y" * 99]
+            + ["y" * 98 + "z", "z" * 150, "噉" * 50]
         ),
         max_size=60,
     ),
     cuts=st.lists(st.integers(0, 60), max_size=5),
     short=st.sampled_from([byte_words.SHORT, 0, 2]),
     group=st.sampled_from([byte_words.GROUP_BYTES, 1, 7]),
+    hash_bytes=st.sampled_from([byte_words.HASH_BYTES, 100, 7]),
 )
-def test_ids_are_one_dicts_in_first_seen_order_in_any_chunks(words, cuts, short, group):
+def test_ids_are_one_dicts_in_first_seen_order_in_any_chunks(words, cuts, short, group, hash_bytes):
+    """In any chunks, a word is one id: a long one's key is the same whether its chunk holds
+    a word of more than HASH_BYTES (hashed a piece at a time) or not."""
     index: dict[str, int] = {}
     want = [index.setdefault(word, len(index)) for word in words]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(byte_words, "SHORT", short)
         patch.setattr(byte_words, "GROUP_BYTES", group)
+        patch.setattr(byte_words, "HASH_BYTES", hash_bytes)
         numbered = ByteWords()
         got: list[int] = []
         bounds = [0, *sorted(cuts), len(words)]

@@ -103,3 +103,48 @@ def test_find_a_window_at_a_time_is_a_lists_index(tokens, query, find_bytes, beg
         patch.setattr(packed_tokens, "FIND_BYTES", find_bytes)
         for token in {query, *wanted}:
             assert view.find(token) == (wanted.index(token) if token in wanted else -1), token
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    tokens=st.lists(st.text(alphabet="ab\u00e9\u0800\U0001f600\ud800", max_size=9), max_size=6),
+    chars=st.integers(0, 10),
+    window=st.integers(1, 9),
+    begin=st.integers(0, 2),
+)
+def test_a_tokens_head_length_and_equality_are_its_strings(tokens, chars, window, begin):
+    """A table shows a token's first characters and its length, and the Vocab checks two
+    tokens equal, without decoding a token of a whole file (a character of 1 to 4 bytes may
+    straddle where the head is cut or where a window ends)."""
+    view, wanted = packed(tokens)[begin:], tokens[begin:]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(packed_tokens, "HEAD_BYTES", window)
+        patch.setattr(packed_tokens, "COUNT_BYTES", window)
+        patch.setattr(packed_tokens, "GATHER_BYTES", window)
+        patch.setattr(packed_tokens.PackedTokens, "__getitem__", None)  # never decoded whole
+        for i, token in enumerate(wanted):
+            assert view.head(i, chars) == token[:chars]
+            assert view.char_length(i) == len(token)
+            for j, other in enumerate(wanted):
+                assert view.same(i, view, j) == (token == other)
+                assert packed_tokens.same_token(view, i, packed(wanted), j) == (token == other)
+    for i, token in enumerate(wanted):  # a list beside: its strings compared
+        assert all(
+            packed_tokens.same_token(view, i, wanted, j) == (token == other)
+            for j, other in enumerate(wanted)
+        )
+
+
+def test_gathering_a_long_token_appends_it_a_window_at_a_time(monkeypatch):
+    monkeypatch.setattr(packed_tokens, "GATHER_BYTES", 4)
+    appended = []
+    real = packed_tokens.append_bytes
+
+    def append(blob, data):
+        appended.append(len(data))
+        real(blob, data)
+
+    monkeypatch.setattr(packed_tokens, "append_bytes", append)
+    tokens = ["ab", "x" * 10, "é"]
+    assert packed(tokens).take(np.array([1, 2, 0])) == ["x" * 10, "é", "ab"]
+    assert appended == [10]

@@ -3,6 +3,7 @@ reference: d2l's lists of tokens (`load_corpus`), `Vocab(flat)` and Counters of 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import numpy as np
@@ -556,3 +557,49 @@ def test_counts_widen_to_8_bytes_before_they_could_overflow(monkeypatch, most):
     scan = scan_text("a b a\nc a b a\n", chunk_chars=4)
     assert scan.counts.tolist() == [4, 2, 1]
     assert scan.counts.dtype == (np.int64 if most < 7 else np.uint32)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=TEXTS,
+    token=st.sampled_from(["word", "char"]),
+    mode=st.sampled_from(["clean", "raw"]),
+    window=st.integers(1, 5),
+)
+def test_string_work_a_window_at_a_time_gives_the_same_scan(text, token, mode, window):
+    """A chunk of one 100 MB word is searched, encoded and counted a window at a time (each C
+    call holds the GIL): any window size gives the tokens and lines of the whole text."""
+    whole = scan_text(text, token, mode)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(text_chunks, "WINDOW", window)
+        assert text_chunks.line_ends(text) == (
+            text.count("\n") + text.count("\r") - text.count("\r\n")
+        )
+        for pattern in (re.compile(r"[^\S\r]"), re.compile("[A-Za-z\n]")):
+            for pos in (0, 2, len(text)):
+                want = pattern.search(text, pos)
+                got = text_chunks.search(pattern, text, pos)
+                assert (got and got.span()) == (want and want.span())
+        assert text_chunks.windowed(str.encode, text) == text.encode()
+        scan = scan_text(text, token, mode, chunk_chars=4)
+    assert (scan.tokens, scan.counts.tolist(), scan.ids.tolist(), scan.num_lines) == (
+        whole.tokens,
+        whole.counts.tolist(),
+        whole.ids.tolist(),
+        whole.num_lines,
+    )
+
+
+@pytest.mark.parametrize("mode", ["clean", "raw"])
+def test_a_chunk_of_one_long_word_is_converted_a_window_at_a_time(monkeypatch, mode):
+    """A file of one 100 MB word is one chunk: its encoding was one C call of ~100 ms, with
+    the GIL held, and so the app's event loop."""
+    monkeypatch.setattr(text_chunks, "WINDOW", 8)
+    sizes = []
+    for module, name in ((byte_words, "_spaced"), (token_array, "_clean_word_bytes")):
+        real = getattr(module, name)
+        monkeypatch.setattr(
+            module, name, lambda text, real=real: sizes.append(len(text)) or real(text)
+        )
+    scan = scan_text("abc" * 40 + " de\n", "word", mode)
+    assert sum(scan.counts.tolist()) == 2 and sizes and max(sizes) <= 8

@@ -23,7 +23,8 @@ from collections.abc import Iterator
 import numpy as np
 
 from rnn_tui.data.hashed_words import HashCollision, SortedKeys, first_unique
-from rnn_tui.data.packed_tokens import PackedTokens, byte_groups
+from rnn_tui.data.packed_tokens import PackedTokens, append_bytes, byte_groups
+from rnn_tui.data.text_chunks import windowed
 from rnn_tui.data.token_list import let_others_run
 
 SHORT = 8  # bytes a word may have and be its own key
@@ -36,13 +37,21 @@ _OTHER_SPACES = re.compile(r"[^\S ]")
 _MASKS = np.array([(1 << 8 * n) - 1 for n in range(SHORT)] + [(1 << 64) - 1], dtype=np.uint64)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 PY_HASHED = 64  # bytes past which a word is hashed by Python, not by numpy (_long_keys)
+# Bytes of a word Python hashes at once: a 100 MB word copied and hashed whole held the GIL, and
+# so the app's event loop, ~90 ms.
+HASH_BYTES = 1 << 20
 
 
-def raw_word_bytes(chunk: str) -> bytes:
-    """`chunk` in UTF-8 with every character `str.split()` splits at made a space."""
-    if chunk.isascii():
-        return chunk.encode("ascii").translate(_ASCII_SPACES)
-    return _OTHER_SPACES.sub(" ", chunk).encode("utf-8", "surrogatepass")
+def raw_word_bytes(chunk: str) -> bytes | bytearray:
+    """`chunk` in UTF-8 with every character `str.split()` splits at made a space (a window at
+    a time: a chunk of one 100 MB word is whole, see text_chunks.WINDOW)."""
+    return windowed(_spaced, chunk)
+
+
+def _spaced(text: str) -> bytes:
+    if text.isascii():
+        return text.encode("ascii").translate(_ASCII_SPACES)
+    return _OTHER_SPACES.sub(" ", text).encode("utf-8", "surrogatepass")
 
 
 def word_spans(data: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +91,16 @@ def _byte_positions(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray
     return np.repeat(starts, lengths) + place, place
 
 
+def _py_hash(data: np.ndarray, start: int, length: int) -> int:
+    """Python's hash of the word's bytes; for a word over HASH_BYTES, of the tuple of the
+    hashes of its pieces of HASH_BYTES (each C call short: the GIL is let go between them)."""
+    if length <= HASH_BYTES:
+        return hash(data[start : start + length].tobytes())
+    end = start + length
+    pieces = range(start, end, HASH_BYTES)
+    return hash(tuple(hash(data[at : min(at + HASH_BYTES, end)].tobytes()) for at in pieces))
+
+
 def _long_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     """Hashes of long words, the length mixed in, then mixed. Up to PY_HASHED bytes:
     Σ byte · w(place) mod 2⁶⁴ with odd pseudo-random weights (so two words that differ in one
@@ -90,10 +109,14 @@ def _long_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.
     out = np.empty(len(starts), dtype=np.uint64)
     longer = np.flatnonzero(lengths > PY_HASHED)
     if len(longer):
-        # A memoryview hashes only over a hashable exporter (bytes: one copy of the chunk).
-        view = memoryview(data.tobytes())
         spans = zip(starts[longer].tolist(), lengths[longer].tolist(), strict=True)
-        hashes = (hash(view[start : start + length]) for start, length in spans)
+        if int(lengths[longer].max()) <= HASH_BYTES:
+            # A memoryview hashes only over a hashable exporter (bytes: one copy of the chunk;
+            # its hash is the bytes' hash).
+            view = memoryview(data.tobytes())
+            hashes = (hash(view[start : start + length]) for start, length in spans)
+        else:  # a word of megabytes: no copy of it whole, no hash of it in one call
+            hashes = (_py_hash(data, start, length) for start, length in spans)
         out[longer] = np.fromiter(hashes, np.int64, len(longer)).view(np.uint64)
     some = np.flatnonzero(lengths <= PY_HASHED)
     for group in _groups(lengths[some]):
@@ -121,11 +144,11 @@ def word_keys(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> np.n
 
 
 def _in_order(
-    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray
-) -> tuple[bytes, np.ndarray]:
-    """`gather(data, starts, lengths)` for words in text order (ascending starts, apart): the
-    bytes of the words and the one after each, marked by one cumulative sum over the text and
-    picked, that one made a NUL. No index per byte (8 bytes each): 3x faster."""
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, blob: bytearray
+) -> np.ndarray:
+    """`gather(data, starts, lengths, blob)` for words in text order (ascending starts,
+    apart): the bytes of the words and the one after each, marked by one cumulative sum over
+    the text and picked, that one made a NUL. No index per byte (8 bytes each): 3x faster."""
     marks = np.zeros(len(data) + 2, dtype=np.int8)
     marks[starts] = 1
     # The spans, the byte after included, never overlap, but one may end where the next
@@ -136,7 +159,8 @@ def _in_order(
     text[: len(data)] = data
     text[starts + lengths] = 0
     nuls = np.cumsum(lengths + 1) - 1
-    return text[inside].tobytes(), nuls
+    append_bytes(blob, text[inside])
+    return nuls
 
 
 class ByteWords:
@@ -151,7 +175,7 @@ class ByteWords:
     def __len__(self) -> int:
         return self._size
 
-    def ids(self, text: bytes) -> np.ndarray:
+    def ids(self, text: bytes | bytearray) -> np.ndarray:
         """The first-seen ids of the words of `text` (words split at single spaces: see
         `raw_word_bytes`); new words get the next ids in the order they first occur."""
         data = np.frombuffer(text, dtype=np.uint8)
@@ -175,10 +199,9 @@ class ByteWords:
             grown = np.zeros(max(self._size + len(starts), 2 * len(self._ends)), np.int64)
             grown[: self._size] = self._ends[: self._size]
             self._ends = grown
-        piece, nuls = _in_order(data, starts, lengths)
-        at = self._size
-        self._ends[at : at + len(nuls)] = nuls + len(self._blob)
-        self._blob += piece
+        at, before = self._size, len(self._blob)
+        nuls = _in_order(data, starts, lengths, self._blob)
+        self._ends[at : at + len(nuls)] = nuls + before
         self._size += len(nuls)
         let_others_run()
 

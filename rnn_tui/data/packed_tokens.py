@@ -21,6 +21,8 @@ GATHER_BYTES = 1 << 22  # bytes gathered by an index each at once (8 bytes an in
 # Bytes `find` searches per call: the blob of 17.6M distinct words searched whole for `<unk>`
 # (not there: to its end) held the GIL for ~50 ms, twice as the Dataset screen built the Vocab.
 FIND_BYTES = 1 << 23
+HEAD_BYTES = 1 << 12  # a token up to this long is decoded to measure it (char_length)
+COUNT_BYTES = 1 << 20  # bytes char_length counts at once
 # Ends each token in the blob. No token holds it: a text with a NUL is refused as binary
 # (rnn_tui.data.decoding), and `packed` checks anyway.
 _END = "\0"
@@ -50,12 +52,54 @@ class PackedTokens(Sequence[str]):
                 return [self[i] for i in range(start, stop, step)]
             stop = max(start, stop)
             return PackedTokens(self._blob, self._ends[start:stop], self._start(start))
-        i = operator.index(index)
+        start, end = self._span(index)
+        return self._blob[start:end].decode("utf-8", "surrogatepass")
+
+    def head(self, i: int, chars: int) -> str:
+        """Token i's first `chars` characters, decoding at most 4 × `chars` bytes: a table row
+        shows a few dozen characters of a token that can be a whole 100 MB file without spaces,
+        whose decoding held the event loop ~50 ms a row."""
+        start, end = self._span(i)
+        if end - start > 4 * chars:
+            end = start + 4 * chars
+            while self._blob[end] & 0xC0 == 0x80:  # not inside a character
+                end -= 1
+        return self._blob[start:end].decode("utf-8", "surrogatepass")[:chars]
+
+    def char_length(self, i: int) -> int:
+        """len(self[i]) without decoding it: its bytes but the continuation ones (0x80-0xBF),
+        counted a million at a time (~30 ms for 100 MB, in blocks of ~1 ms)."""
+        start, end = self._span(i)
+        if end - start <= HEAD_BYTES:
+            return len(self._blob[start:end].decode("utf-8", "surrogatepass"))
+        data = np.frombuffer(self._blob, dtype=np.uint8, count=end - start, offset=start)
+        inside = 0
+        for at in range(0, len(data), COUNT_BYTES):
+            block = data[at : at + COUNT_BYTES]
+            inside += int(np.count_nonzero(block >= 0x80)) - int(np.count_nonzero(block >= 0xC0))
+        return len(data) - inside
+
+    def same(self, i: int, other: PackedTokens, j: int) -> bool:
+        """self[i] == other[j], by their bytes, GATHER_BYTES at a time (no decoding, and no
+        long hold of the GIL, for a token of a whole 100 MB file)."""
+        start, end = self._span(i)
+        other_start, other_end = other._span(j)
+        if end - start != other_end - other_start:
+            return False
+        for at in range(0, end - start, GATHER_BYTES):
+            size = min(GATHER_BYTES, end - start - at)
+            mine = self._blob[start + at : start + at + size]
+            if mine != other._blob[other_start + at : other_start + at + size]:
+                return False
+        return True
+
+    def _span(self, i: int) -> tuple[int, int]:
+        i = operator.index(i)
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError("token index out of range")
-        return self._blob[self._start(i) : int(self._ends[i])].decode("utf-8", "surrogatepass")
+        return self._start(i), int(self._ends[i])
 
     def strings(self, start: int, stop: int) -> list[str]:
         """`list(self[start:stop])` by one decode and split of their bytes: a token at a time
@@ -111,10 +155,9 @@ class PackedTokens(Sequence[str]):
             chosen = positions[start : start + PIECE]
             lasts = self._ends[chosen]
             firsts = np.where(chosen > 0, self._ends[np.maximum(chosen - 1, 0)] + 1, self._begin)
-            piece, nuls = gather(data, firsts, lasts - firsts)
-            at = len(head) + start
-            ends[at : at + len(nuls)] = nuls + len(blob)
-            blob += piece
+            at, before = len(head) + start, len(blob)
+            nuls = gather(data, firsts, lasts - firsts, blob)
+            ends[at : at + len(nuls)] = nuls + before
             let_others_run()
         del data
         return PackedTokens(blob, ends)
@@ -136,7 +179,7 @@ class PackedTokens(Sequence[str]):
         """Tokens start..stop-1 as their UTF-8 bytes, each followed by a NUL byte."""
         begin = self._start(start)
         end = int(self._ends[stop - 1]) + 1 if stop > start else begin
-        return bytes(self._blob[begin:end])
+        return bytes(memoryview(self._blob)[begin:end])  # one copy (a bytearray's slice is two)
 
     def utf8_view(self) -> memoryview:
         """Every token's UTF-8 bytes, each followed by a NUL byte, without a copy."""
@@ -160,18 +203,20 @@ def byte_groups(lengths: np.ndarray, limit: int) -> Iterator[slice]:
         start = stop
 
 
-def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """The byte runs data[start:start+length], each followed by a NUL byte, as one bytes
-    object, and the offset of each NUL in it. An index is made for each byte (8 bytes), a
-    group of runs of GATHER_BYTES at a time; a longer run is copied as a slice (a Vocab of
-    lines of 2,700 bytes took 1.4 GB of indices for a piece of 65,536 of them)."""
+def gather(
+    data: np.ndarray, starts: np.ndarray, lengths: np.ndarray, blob: bytearray
+) -> np.ndarray:
+    """Append the byte runs data[start:start+length] to `blob`, each followed by a NUL byte,
+    and give the offset of each NUL from where they begin. An index is made for each byte (8
+    bytes), a group of runs of GATHER_BYTES at a time; a longer run is copied as slices (a
+    Vocab of lines of 2,700 bytes took 1.4 GB of indices for a piece of 65,536 of them)."""
     sizes = lengths + 1
     nuls = np.cumsum(sizes) - 1
-    parts = []
     for group in byte_groups(sizes, GATHER_BYTES):
         if group.stop - group.start == 1 and sizes[group.start] > GATHER_BYTES:
             start, length = int(starts[group.start]), int(lengths[group.start])
-            parts.append(data[start : start + length].tobytes() + b"\0")
+            append_bytes(blob, data[start : start + length])
+            blob.append(0)
             continue
         offsets = np.cumsum(sizes[group]) - sizes[group]
         place = np.arange(int(offsets[-1] + sizes[group][-1]), dtype=np.int64)
@@ -180,8 +225,22 @@ def gather(data: np.ndarray, starts: np.ndarray, lengths: np.ndarray) -> tuple[b
         # The byte after each run may lie past the data's end: clipped, then made the NUL.
         out = data[np.minimum(positions, len(data) - 1)] if len(data) else place.astype(np.uint8)
         out[offsets + lengths[group]] = 0
-        parts.append(out.tobytes())
-    return b"".join(parts), nuls
+        blob += memoryview(out)
+    return nuls
+
+
+def same_token(a: Sequence[str], i: int, b: Sequence[str], j: int) -> bool:
+    """a[i] == b[j], by their bytes where both are packed."""
+    if isinstance(a, PackedTokens) and isinstance(b, PackedTokens):
+        return a.same(i, b, j)
+    return a[i] == b[j]
+
+
+def append_bytes(blob: bytearray, data: np.ndarray) -> None:
+    """`blob += data` (bytes in an array) GATHER_BYTES at a time: one copy of a token of a
+    whole 100 MB file held the GIL, and so the app's event loop, ~50 ms."""
+    for start in range(0, len(data), GATHER_BYTES):
+        blob += memoryview(data[start : start + GATHER_BYTES])  # an array's += is numpy's
 
 
 def packed(tokens: Sequence[str]) -> Sequence[str]:

@@ -11,6 +11,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 
 CUT_SEARCH = 1 << 12  # characters looked at for a place to cut a long line
+# Characters one string operation (a search, an encoding, a count) is given at a time. Python
+# holds the GIL through each, and the app's event loop waits for it: a file of one 100 MB word
+# is a single chunk, and one search through it held the loop 350 ms. A million characters take
+# a few milliseconds at most.
+WINDOW = 1 << 20
 _ASCII_LETTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
@@ -50,18 +55,16 @@ def piece_chunks(
     follows), so the spans are the whole text's. `consume`: each piece is taken out of the
     list (`pieces`, a list, then holds "" there) once its chunks are made."""
     carry, carry_at_line_start, done = "", True, 0
-    # Pieces where no span can end, after `carry`: joined to it once a piece that may end one
-    # comes. Joined one at a time, the carry of one 100 MB word was copied at every piece.
-    waiting: list[str] = []
     for i, piece in enumerate(pieces):
         if consume:
             pieces[i] = ""  # type: ignore[index]
-        if carry and i < len(pieces) - 1 and _uncuttable(piece, cut_after):
-            waiting.append(piece)
+        # Appended in place: CPython resizes a str that nothing else holds, so each piece is
+        # copied once. Pieces where no span can end (one 100 MB word) were joined in one call,
+        # which held the GIL ~50 ms, and copied anew at each piece before that.
+        carry += piece
+        if i < len(pieces) - 1 and len(carry) > len(piece) and _uncuttable(piece, cut_after):
             continue
-        if waiting:
-            carry, waiting = "".join([carry, *waiting]), []
-        text = carry + piece if carry else piece
+        text, carry = carry, ""
         spans = line_chunks(text, size, cut_after)
         if i < len(pieces) - 1 and spans:
             start, _ = spans.pop()
@@ -75,6 +78,7 @@ def piece_chunks(
             last_end = spans[-1][1]
             carry_at_line_start = text[last_end - 1] == "\n"
             done += last_end
+        text = ""  # the carry can be all of it (text[0:] is text): now held by `carry` alone
 
 
 def _cut_inside_line(
@@ -90,7 +94,7 @@ def _cut_inside_line(
                 return p
         pattern = _CUT_PATTERN.get(cut_after)
         if pattern is not None:
-            found = pattern.search(text, end)
+            found = search(pattern, text, end)
             return len(text) if found is None else found.end()
         for p in range(end + 1, min(len(text), end + CUT_SEARCH) + 1):
             if text[p - 1] == "\n" or (text[p - 1] != "\r" and cut_after(text[p - 1])):
@@ -104,7 +108,41 @@ def _uncuttable(piece: str, cut_after: Callable[[str], bool] | None) -> bool:
     if cut_after is None:
         return "\n" not in piece
     pattern = _CUT_PATTERN.get(cut_after)
-    return pattern is not None and pattern.search(piece) is None
+    return pattern is not None and search(pattern, piece) is None
+
+
+def search(pattern: re.Pattern[str], text: str, pos: int = 0) -> re.Match[str] | None:
+    """`pattern.search(text, pos)` for a pattern of one character, WINDOW characters at a time
+    (see WINDOW: the GIL is let go between them)."""
+    for start in range(pos, len(text), WINDOW):
+        found = pattern.search(text, start, start + WINDOW)
+        if found is not None:
+            return found
+    return None
+
+
+def windowed(convert: Callable[[str], bytes], text: str) -> bytes | bytearray:
+    """`convert(text)` for a conversion that maps each character on its own (an encoding, a
+    translation), done WINDOW characters at a time (see WINDOW) into a bytearray, for a long
+    text (one join of the windows held the GIL ~40 ms for 100 MB)."""
+    if len(text) <= WINDOW:
+        return convert(text)
+    out = bytearray()
+    for i in range(0, len(text), WINDOW):
+        out += convert(text[i : i + WINDOW])
+    return out
+
+
+def line_ends(text: str) -> int:
+    """The line ends in `text`: "\\n", "\\r" and "\\r\\n" one each, WINDOW characters at a
+    time (see WINDOW; a "\\r\\n" across two windows is one)."""
+    ends = 0
+    for i in range(0, len(text), WINDOW):
+        j = i + WINDOW
+        ends += text.count("\n", i, j) + text.count("\r", i, j) - text.count("\r\n", i, j)
+        if text.startswith("\r\n", j - 1):
+            ends -= 1
+    return ends
 
 
 def _is_ascii_letter(c: str) -> bool:
@@ -140,4 +178,13 @@ _CUT_PATTERN = {
 }
 
 
-__all__ = ["CUT_AFTER", "CUT_SEARCH", "line_chunks", "piece_chunks"]
+__all__ = [
+    "CUT_AFTER",
+    "CUT_SEARCH",
+    "WINDOW",
+    "line_chunks",
+    "line_ends",
+    "piece_chunks",
+    "search",
+    "windowed",
+]

@@ -30,7 +30,8 @@ from rnn_tui.data.errors import DataError
 from rnn_tui.data.first_seen import WORD_PIECE, FirstSeenIndex
 from rnn_tui.data.hashed_words import HashCollision
 from rnn_tui.data.kinds import check_options
-from rnn_tui.data.text_chunks import CUT_AFTER, line_chunks, piece_chunks
+from rnn_tui.data.packed_tokens import same_token
+from rnn_tui.data.text_chunks import CUT_AFTER, line_chunks, line_ends, piece_chunks, windowed
 from rnn_tui.data.token_list import TokenList
 from rnn_tui.data.vocab import Vocab, count_order
 
@@ -129,9 +130,9 @@ class TokenScan:
         if offset is not None and size:
             order = self.count_order() if order is None else order
             kept = len(vocab) - offset
-            ends = (0, kept - 1) if 0 < kept <= size else ()
+            ends = sorted({0, kept - 1}) if 0 < kept <= size else ()
             if kept == 0 or all(
-                vocab.idx_to_token[offset + r] == self.tokens[order[r]] for r in ends
+                same_token(vocab.idx_to_token, offset + r, self.tokens, int(order[r])) for r in ends
             ):
                 table = np.zeros(size, dtype=dtype)
                 # A million at a time: the indices of all of them at once were made beside
@@ -231,7 +232,7 @@ class _ByteWordEncoder(_Encoder):
         super().__init__()
         self.index = ByteWords()
 
-    def add_text(self, text: bytes) -> None:
+    def add_text(self, text: bytes | bytearray) -> None:
         self.add_ids(self.index.ids(text), len(self.index))
 
     def finish(self, packed: bool = False) -> tuple[Sequence[str], np.ndarray, np.ndarray]:
@@ -263,13 +264,17 @@ class _CharEncoder(_Encoder):
         return self.finish_with(TokenList(self.chars))
 
 
-def _clean_bytes(chunk: str) -> bytes:
+def _clean_bytes(chunk: str) -> bytes | bytearray:
     """The clean words of `chunk` (ASCII letters, lower-cased), a space between them."""
-    return chunk.encode("utf-8", "surrogatepass").translate(_CLEAN_WORDS)
+    return windowed(_clean_word_bytes, chunk)  # a chunk of one 100 MB word is whole
+
+
+def _clean_word_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogatepass").translate(_CLEAN_WORDS)
 
 
 def _clean_words(chunk: str) -> list[bytes]:
-    return _clean_bytes(chunk).split()
+    return bytes(_clean_bytes(chunk)).split()  # words as bytes, which hash
 
 
 def _clean_chars(chunk: str, line_start: bool = True) -> np.ndarray:
@@ -365,7 +370,7 @@ def _scan(
             raise DataError(f"stopped reading {label}")
         # Chunks end after a "\n" or inside a line, never after a "\r": no "\r\n" is cut in
         # two, and the line ends add up.
-        num_lines += chunk.count("\n") + chunk.count("\r") - chunk.count("\r\n")
+        num_lines += line_ends(chunk)
         if isinstance(encoder, _ByteWordEncoder):
             encoder.add_text(_clean_bytes(chunk) if mode == "clean" else raw_word_bytes(chunk))
         elif isinstance(encoder, _WordEncoder):
