@@ -211,3 +211,21 @@ def test_the_frequent_ids_ngrams_are_counted_dense_and_merged_with_the_sorted_re
     # The ids' own counts, given (as a scan has them), pick the same ids: the same result.
     given = ngram_counts.count_ngram_codes(ids, 300, n, chunk=700, unigrams=np.bincount(ids))
     assert given[0].tolist() == codes.tolist() and given[1].tolist() == counts.tolist()
+
+
+@pytest.mark.parametrize("min_freq", [0, 3])
+def test_the_perplexity_counts_the_tokens_by_their_ids_with_the_same_result(monkeypatch, min_freq):
+    """The Dataset screen's n-gram perplexity counts the stream's ids, not its decoded tokens
+    (a token can be a whole file): an id stands for one token, so the counts are the same."""
+    from rnn_tui.data.ngrams import ngram_perplexity
+    from rnn_tui.tui.widgets import ngram_panel
+
+    monkeypatch.setattr(ngram_panel, "PERPLEXITY_MAX_TOKENS", 5_000)
+    flat = analyze_corpus(CorpusRequest("timemachine", min_freq=min_freq)).ngrams.flat
+    assert isinstance(flat, TokenView)
+    strings = list(flat)[-5_000:]
+    monkeypatch.setattr(TokenView, "__getitem__", None)  # never decoded
+    for n in (1, 2, 3):
+        got = ngram_panel._perplexity(flat, n, 0.5)
+        want = ngram_perplexity(strings, n=n, eps=0.5, val_fraction=ngram_panel.VAL_FRACTION)
+        assert got == want

@@ -20,7 +20,8 @@ from rnn_tui.data.sorted_runs import counts_at_ranks
 from rnn_tui.data.sources import read_text_pieces, rereader
 from rnn_tui.data.token_array import Progress, check_options, scan_text
 from rnn_tui.data.token_cache import build_token_array
-from rnn_tui.data.vocab import Vocab, count_order
+from rnn_tui.data.token_text import token_head
+from rnn_tui.data.vocab import UNK, Vocab, count_order, position_of
 
 NGRAM_ORDERS = (1, 2, 3)
 TOP_K = 10  # rows of each top-n-gram table
@@ -65,6 +66,19 @@ class TokenView(Sequence[str]):
         for start in range(0, len(self._ids), step):
             yield from self[start : start + step]
 
+    def identities(self, start: int, stop: int) -> list[int | str]:
+        """The tokens start..stop-1 by their ids (equal exactly where the tokens are: no token
+        is listed twice), but `<unk>` as itself, which an n-gram model gives every token it has
+        not seen: for counting them without decoding them. A token can be a whole 100 MB file:
+        its decoding held the GIL, and so the app's event loop, ~100 ms."""
+        ids = self._ids[start:stop]
+        unk = position_of(self._tokens, UNK)
+        if unk < 0 or not (ids == unk).any():
+            return ids.tolist()
+        named = ids.astype(object)
+        named[ids == unk] = UNK
+        return named.tolist()
+
     def __repr__(self) -> str:
         return f"TokenView({len(self):,} tokens)"
 
@@ -96,7 +110,9 @@ class NgramStats:
     # perplexity: the Train screen's n-gram baseline is fitted on the same stream.
     flat: Sequence[str]
     vocab_size: int
-    top: Mapping[int, list[tuple[tuple[str, ...], int]]]  # n -> top_ngrams(flat, n)
+    # n -> top_ngrams(flat, n), each token cut to SHOWN_CHARS + 1 characters (token_head: all
+    # a table shows; a token can be a whole 100 MB file, decoded ~50 ms and held for nothing).
+    top: Mapping[int, list[tuple[tuple[str, ...], int]]]
     zipf: Mapping[int, np.ndarray]  # n -> zipf_series(flat, n), at the ranks below
     ranks: Mapping[int, np.ndarray] = field(default_factory=dict)  # n -> 1-based ranks
 
@@ -167,13 +183,14 @@ def analyze_corpus(
             # First-seen ids: id order is first-occurrence order, which breaks ties.
             counts = scan.counts
             order = count_order(counts)[: max(top_k, 0)].copy()  # not a view of them all
-            top[n] = [((scan.tokens[i],), int(counts[i])) for i in order.tolist()]
+            top[n] = [((token_head(scan.tokens, i),), int(counts[i])) for i in order.tolist()]
         else:
             counts, rows = counts_and_top(
                 scan.ids, len(scan.tokens), n, top_k, UI_CHUNK_TOKENS, cancelled, scan.counts
             )
             top[n] = [
-                (tuple(scan.tokens[i] for i in scan.ids[p : p + n].tolist()), c) for p, c in rows
+                (tuple(token_head(scan.tokens, i) for i in scan.ids[p : p + n].tolist()), c)
+                for p, c in rows
             ]
         ranks[n], zipf[n] = thin_zipf(counts)
         del counts  # the bigrams' counts are not kept while the trigrams are counted

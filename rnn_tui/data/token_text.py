@@ -8,6 +8,7 @@ so tokens are cut to SHOWN_CHARS characters before anything else touches them.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Sequence
 
 SHOWN_CHARS = 120  # wider than any token column; what is cut ends in "…"
 
@@ -18,6 +19,19 @@ _VISIBLE = str.maketrans({" ": "␣", "\t": "⇥", "\n": "↵", "\r": "␍"})
 def clipped(token: str, limit: int = SHOWN_CHARS) -> str:
     """The token's first `limit` − 1 characters and "…" when it is longer than `limit`."""
     return token if len(token) <= limit else token[: limit - 1] + "…"
+
+
+def token_head(tokens: Sequence[str], index: int, chars: int = SHOWN_CHARS + 1) -> str:
+    """Token `index`'s first `chars` characters: all a display needs, without decoding a long
+    token of packed tokens whole (rnn_tui.data.packed_tokens)."""
+    head = getattr(tokens, "head", None)
+    return tokens[index][:chars] if head is None else head(index, chars)
+
+
+def token_length(tokens: Sequence[str], index: int) -> int:
+    """len(tokens[index]), likewise without decoding a packed token."""
+    length = getattr(tokens, "char_length", None)
+    return len(tokens[index]) if length is None else length(index)
 
 
 def display_token(token: str, limit: int = SHOWN_CHARS) -> str:
@@ -53,11 +67,13 @@ def _escaped(ch: str) -> str:
     return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
-def token_repr(token: str, limit: int = SHOWN_CHARS) -> str:
-    """repr(token), or for a long one repr of its start followed by "…" and its length."""
-    if len(token) <= limit:
+def token_repr(token: str, limit: int = SHOWN_CHARS, length: int | None = None) -> str:
+    """repr(token), or for a long one repr of its start followed by "…" and its length
+    (`length`, where `token` is only the start of it: `token_head`)."""
+    length = len(token) if length is None else length
+    if length <= limit:
         return repr(token)
-    return f"{token[: limit - 1]!r}… ({len(token):,} characters)"
+    return f"{token[: limit - 1]!r}… ({length:,} characters)"
 
 
-__all__ = ["SHOWN_CHARS", "clipped", "display_token", "token_repr"]
+__all__ = ["SHOWN_CHARS", "clipped", "display_token", "token_head", "token_length", "token_repr"]

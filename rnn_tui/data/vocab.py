@@ -24,7 +24,7 @@ def _dict_in_pieces(keys: Sequence, values: Sequence) -> dict:
     return out
 
 
-def _position(tokens: Sequence[str], token: str) -> int:
+def position_of(tokens: Sequence[str], token: str) -> int:
     """The first index of `token` in `tokens`, or -1."""
     find = getattr(tokens, "find", None)  # a TokenList searches a piece at a time
     if find is not None:
@@ -172,7 +172,7 @@ class Vocab:
         self._token_to_idx: dict[str, int] | None = None  # built at the first lookup
         # Where counted token i sits in idx_to_token (None: not simply offset, see below).
         self._offset: int | None = len(head)
-        if len(set(head)) != len(head) or any(_position(kept, token) >= 0 for token in head):
+        if len(set(head)) != len(head) or any(position_of(kept, token) >= 0 for token in head):
             # A token repeated (`<unk>` in the text, a reserved one counted): the first place.
             self._offset = None
             idx_to_token, index = [UNK], {UNK: 0}
@@ -210,7 +210,7 @@ class Vocab:
             return np.array([self.freq(t) for t in self.idx_to_token[:size]], dtype=np.int64)
         out = np.empty(size, dtype=np.int64)
         for i, token in enumerate(self.idx_to_token[: min(self._offset, size)]):
-            where = _position(self._by_freq, token)  # a head token counted, but dropped
+            where = position_of(self._by_freq, token)  # a head token counted, but dropped
             out[i] = self._freqs[where] if where >= 0 else 0
         if size > self._offset:
             counted = np.frombuffer(self._freqs, dtype=self._freqs.typecode, count=self._kept)

@@ -40,8 +40,10 @@ def _perplexity(flat: Sequence[str], n: int, eps: float) -> NGramPerplexity:
     of the n-grams of a 100 MB corpus would take minutes and gigabytes; `ngram_perplexity` lets
     its Counters go piecewise, as freed whole they held the GIL for 78 ms). Run in a thread,
     with automatic garbage collection paused: its walks over the Counters' keys stalled the UI."""
+    start = max(0, len(flat) - PERPLEXITY_MAX_TOKENS)
+    identities = getattr(flat, "identities", None)  # the same counts, from the tokens' ids
     with collection_paused():
-        tail = flat[max(0, len(flat) - PERPLEXITY_MAX_TOKENS) :]
+        tail = flat[start:] if identities is None else identities(start, len(flat))
         result = ngram_perplexity(tail, n=n, eps=eps, val_fraction=VAL_FRACTION)
         # Freed while collection is off: the first collection after would walk the list's
         # 200,000 strings (the longest gap after a 100 MB load, 140–180 ms).

@@ -121,14 +121,15 @@ class VocabPanel(Horizontal):
             info = f"{table.row_count:,} of {size:,} match"
         else:
             info = f"{size:,} tokens"
-        token = table.cursor_token
+        head = table.cursor_head
         detail = ""
-        if token is not None:
+        if head is not None:
+            token, length = head
             shown, index = display_token(token, INFO_CHARS), table.cursor_index
             info += f" · {shown} = {index:,}"
             freq = table.freq_at(index)
             share = freq / self._num_tokens if self._num_tokens else 0.0
-            shown_repr = token_repr(token)
+            shown_repr = token_repr(token, length=length)
             detail = f"vocab[{shown_repr}] = {index:,}\nvocab.to_tokens({index}) = {shown_repr}\n"
             if index == 0:
                 detail += "the index of every token not in the vocabulary"

@@ -22,7 +22,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.worker import get_current_worker
 
-from rnn_tui.data.token_text import display_token
+from rnn_tui.data.token_text import display_token, token_head, token_length
 from rnn_tui.data.vocab_search import FoldedBlob, FoldedList, folded_vocab
 
 SEARCH_IN_THREAD = 100_000  # tokens above which a search runs in a thread
@@ -83,6 +83,7 @@ class VocabTable(ScrollView, can_focus=True):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._tokens: Sequence[str] = ()
+        self._lengths: dict[int, int] = {}  # the cursor's token's length (cursor_head)
         self._freqs: Sequence[int] = ()
         self._folded: FoldedList | FoldedBlob | None = None  # made at the first search
         self._shown: np.ndarray | None = None  # vocabulary indices when filtered
@@ -94,7 +95,7 @@ class VocabTable(ScrollView, can_focus=True):
 
     def set_vocab(self, tokens: Sequence[str], freqs: Sequence[int]) -> None:
         """Show a new vocabulary (idx_to_token and the matching counts), keeping the filter."""
-        self._tokens = tokens
+        self._tokens, self._lengths = tokens, {}
         self._freqs = freqs
         # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it.
         # (Not ahead in a thread: just after a load it would compete for the GIL with the
@@ -128,8 +129,20 @@ class VocabTable(ScrollView, can_focus=True):
 
     @property
     def cursor_token(self) -> str | None:
+        """The token under the cursor, cut to SHOWN_CHARS + 1 characters (`cursor_head`)."""
+        head = self.cursor_head
+        return None if head is None else head[0]
+
+    @property
+    def cursor_head(self) -> tuple[str, int] | None:
+        """The start of the token under the cursor and its length (`token_head`: a token can
+        be a whole file, and this runs on the event loop)."""
         index = self.cursor_index
-        return self._tokens[index] if index >= 0 else None
+        if index < 0:
+            return None
+        if index not in self._lengths:  # ~30 ms for a token of 100 MB: once
+            self._lengths = {index: token_length(self._tokens, index)}
+        return token_head(self._tokens, index), self._lengths[index]
 
     def filter(self, query: str) -> int:
         """Show only tokens containing `query` (case-insensitive); "" shows all.
@@ -250,7 +263,7 @@ class VocabTable(ScrollView, can_focus=True):
                 return Strip([Segment(set_cell_size(text, width), style)], width)
             return Strip.blank(width, self.rich_style)
         index = self.index_at(row)
-        token = set_cell_size(display_token(self._tokens[index]), token_w)
+        token = set_cell_size(display_token(token_head(self._tokens, index)), token_w)
         text = f" {index:>{index_w},}  {token}  {self._freqs[index]:>{freq_w},} "
         style = self.rich_style
         if row == self.cursor:
