@@ -13,7 +13,8 @@ whose character n-grams are nearly all distinct, the hardest to count: ideo_<MB>
 CJK ideographs at random, 3 bytes each: 33M characters in 100 MB) and letters_<MB>.txt (400
 accented Latin letters at random, 2 bytes each: 50M); and ids_<MB>.txt, nearly all of whose
 words are distinct, the biggest vocabulary (a log of ids: 8 hex digits at random, 9 a line,
-11M words and 11M distinct in 100 MB). `cli` runs stats at word and char
+11M words and 11M distinct in 100 MB), and blob_<MB>.txt, one raw word of the whole file (base64,
+no whitespace and no line end, as a minified file). `cli` runs stats at word and char
 level, clean and raw, each in a fresh process (its own cache directory, emptied first), and
 prints elapsed seconds and the child's maximum resident set size. `tui` runs the app headless
 (App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import json
 import os
 import random
@@ -93,6 +95,10 @@ def make(sizes: list[int], directory: Path) -> list[Path]:
         _random_ids(path, mb, random.Random(3))
         written.append(path)
         print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+        path = directory / f"blob_{mb}.txt"
+        _one_word(path, mb, random.Random(4))
+        written.append(path)
+        print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
     return written
 
 
@@ -106,6 +112,14 @@ def _random_ids(path: Path, mb: int, rng: random.Random) -> None:
             )
             f.write(text)
             size += len(text)
+
+
+def _one_word(path: Path, mb: int, rng: random.Random) -> None:
+    """Base64 of random bytes, no whitespace and no line end, as a minified file or a DNA
+    sequence: one raw word of the whole file (clean words: runs of letters between digits)."""
+    with path.open("wb") as f:
+        for _ in range(mb * 10):  # 100 kB a write
+            f.write(base64.b64encode(rng.randbytes(75_000)))
 
 
 def _random_letters(path: Path, mb: int, rng: random.Random, letters: list[str]) -> None:
