@@ -47,3 +47,23 @@ async def test_a_long_packed_token_is_shown_by_its_start_and_length(monkeypatch)
         row = table.render_line(2).text
         assert "éxxx" in row and row.rstrip().endswith("1")
     assert max(decoded, default=0) < 1_000
+
+
+async def test_a_search_of_a_few_long_tokens_runs_in_a_thread() -> None:
+    """Two tokens can be a whole file: the search goes to a thread by the size of what it
+    scans, not only by the number of tokens (it held the event loop ~330 ms)."""
+    from rnn_tui.tui.widgets import vocab_table
+
+    long = "ab" * (vocab_table.SEARCH_IN_THREAD_CHARS // 2) + "Zq"
+    app = _Panel()
+    async with app.run_test(size=(100, 20)) as pilot:
+        table = app.query_one(VocabPanel).table
+        for tokens in (["<unk>", long, "the"], packed(["<unk>", long, "the"])):
+            table.set_vocab(tokens, [0, 1, 5])
+            table.filter("zQ")
+            assert table.searching  # the rows come from the thread
+            while table.searching:
+                await pilot.pause(0.01)
+            assert table.row_count == 1 and table.cursor_index == 1
+        table.set_vocab(["<unk>", "zq", "the"], [0, 1, 5])
+        assert table.filter("zQ") == 1 and not table.searching  # small: on the spot

@@ -129,9 +129,25 @@ class FoldedBlob:
         return np.concatenate(found)
 
 
+def search_size(tokens: Sequence[str], limit: int) -> int:
+    """What a search of `tokens` scans: their bytes when packed, else their characters,
+    counted up to `limit` at most (a few tokens can be a whole 100 MB file)."""
+    if isinstance(tokens, PackedTokens):
+        view = tokens.utf8_view()
+        size = len(view)
+        view.release()
+        return size
+    size = 0
+    for start in range(0, len(tokens), SEARCH_PIECE):
+        size += sum(map(len, tokens[start : start + SEARCH_PIECE]))
+        if size > limit:
+            break
+    return size
+
+
 def folded_vocab(tokens: Sequence[str]) -> FoldedList | FoldedBlob:
     """The tokens, casefolded for `find`: by their bytes when they are packed."""
     return FoldedBlob(tokens) if isinstance(tokens, PackedTokens) else FoldedList(tokens)
 
 
-__all__ = ["FoldedBlob", "FoldedList", "SEARCH_PIECE", "fold", "folded_vocab"]
+__all__ = ["FoldedBlob", "FoldedList", "SEARCH_PIECE", "fold", "folded_vocab", "search_size"]

@@ -23,9 +23,12 @@ from textual.strip import Strip
 from textual.worker import get_current_worker
 
 from rnn_tui.data.token_text import display_token, token_head, token_length
-from rnn_tui.data.vocab_search import FoldedBlob, FoldedList, folded_vocab
+from rnn_tui.data.vocab_search import FoldedBlob, FoldedList, folded_vocab, search_size
 
 SEARCH_IN_THREAD = 100_000  # tokens above which a search runs in a thread
+# Characters above which it does too: two tokens can be a whole 100 MB file, and folding and
+# scanning them on the event loop held it ~330 ms.
+SEARCH_IN_THREAD_CHARS = 1 << 20
 
 
 class VocabTable(ScrollView, can_focus=True):
@@ -84,6 +87,7 @@ class VocabTable(ScrollView, can_focus=True):
         super().__init__(id=id, classes=classes)
         self._tokens: Sequence[str] = ()
         self._lengths: dict[int, int] = {}  # the cursor's token's length (cursor_head)
+        self._search_chars: int | None = None  # what a search scans (`_big`), once measured
         self._freqs: Sequence[int] = ()
         self._folded: FoldedList | FoldedBlob | None = None  # made at the first search
         self._shown: np.ndarray | None = None  # vocabulary indices when filtered
@@ -95,7 +99,7 @@ class VocabTable(ScrollView, can_focus=True):
 
     def set_vocab(self, tokens: Sequence[str], freqs: Sequence[int]) -> None:
         """Show a new vocabulary (idx_to_token and the matching counts), keeping the filter."""
-        self._tokens, self._lengths = tokens, {}
+        self._tokens, self._lengths, self._search_chars = tokens, {}, None
         self._freqs = freqs
         # Casefolding 150k words takes ~20 ms of the event loop: done when a search needs it.
         # (Not ahead in a thread: just after a load it would compete for the GIL with the
@@ -154,7 +158,7 @@ class VocabTable(ScrollView, can_focus=True):
         self.query_text = query
         needle = query.casefold()
         self.workers.cancel_group(self, "vocab-search")
-        self.searching = bool(needle) and len(self._tokens) > SEARCH_IN_THREAD
+        self.searching = bool(needle) and self._big()
         if self.searching:
             self._search(self._tokens, needle)  # the rows change when it is done
             return self.row_count
@@ -167,6 +171,14 @@ class VocabTable(ScrollView, can_focus=True):
             target = previous if 0 <= previous < len(self._tokens) else 0
         self._show_rows(target)
         return self.row_count
+
+    def _big(self) -> bool:
+        """Whether a search of this vocabulary belongs in a thread (its size, once measured)."""
+        if len(self._tokens) > SEARCH_IN_THREAD:
+            return True
+        if self._search_chars is None:
+            self._search_chars = search_size(self._tokens, SEARCH_IN_THREAD_CHARS)
+        return self._search_chars > SEARCH_IN_THREAD_CHARS
 
     def _show_rows(self, target: int) -> None:
         self.virtual_size = Size(self.size.width, self.row_count + 1)
