@@ -85,3 +85,31 @@ async def test_a_paste_keeps_every_line_and_says_when_they_are_joined(pasted, va
         assert field.value == value
         joined = f"{told} pasted lines joined into one: the field holds one line"
         assert notified == ([joined] if told else [])
+
+
+async def test_a_paste_past_the_fields_room_is_cut_and_said(monkeypatch):
+    """A million pasted characters made each key after it hold the event loop 105-145 ms:
+    a field holds MAX_CHARS, a paste is cut to the room left (a selection it replaces counts
+    as room) and says so, and a key past it is refused."""
+    from rnn_tui.tui.widgets import text_field
+
+    monkeypatch.setattr(text_field, "MAX_CHARS", 10)
+    app = FieldApp(text_field.TextField)
+    notified: list[str] = []
+    app.notify = lambda message, **kwargs: notified.append(message)
+    async with app.run_test() as pilot:
+        field = app.query_one("#field", text_field.TextField)
+        field.focus()
+        field.value = "abc"
+        field.cursor_position = 3
+        await pilot.pause()
+        field.post_message(events.Paste("0123456789"))
+        await pilot.pause()
+        assert field.value == "abc0123456"
+        assert notified == ["the paste was cut to 7 characters: a field holds 10 at most"]
+        await pilot.press("z")
+        assert field.value == "abc0123456"  # full
+        field.selection = field.selection.__class__(0, 3)
+        field.post_message(events.Paste("xyz"))
+        await pilot.pause()
+        assert field.value == "xyz0123456" and len(notified) == 1  # the selection's room
