@@ -125,6 +125,33 @@ def test_a_long_prefix_is_read_in_chunks_to_the_same_state(name, monkeypatch):
         torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_the_warm_up_reports_what_it_has_read_and_stops_when_told(bidirectional, monkeypatch):
+    """A 100,000-character prefix takes seconds to read: the Generate console shows how far it
+    is and stops it on escape (its callback raises)."""
+    monkeypatch.setattr(base, "WARM_UP_CHUNK", 4)
+    config = {"model": "gru", "vocab_size": 30, "hidden": 8, "bidirectional": bidirectional}
+    model = build_model(config).eval()
+    ids = list(range(11))  # 10 read, the last one fed to the first step
+    seen: list[tuple[int, int]] = []
+    with torch.no_grad():
+        model.warm_up(ids, progress=lambda read, total: seen.append((read, total)))
+        assert seen == [(4, 10), (8, 10), (10, 10)]
+
+        class Stop(Exception):
+            pass
+
+        def stop(read: int, total: int) -> None:
+            raise Stop
+
+        forward = model.forward
+        calls: list[int] = []
+        monkeypatch.setattr(model, "forward", lambda X, s: calls.append(1) or forward(X, s))
+        with pytest.raises(Stop):
+            model.warm_up(ids, progress=stop)
+    assert len(calls) == (4 if bidirectional else 1)  # stopped at the first report
+
+
 # -- greedy -------------------------------------------------------------------------------------
 
 

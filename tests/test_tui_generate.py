@@ -448,3 +448,64 @@ async def test_the_palettes_open_a_path_opens_the_path_field(checkpoints, start_
         assert select.value == str(checkpoints / "tiny-gru.safetensors")
         assert not screen.query_one(".path-row").display
         assert "tiny-gru" in str(screen.query_one("#gen-facts").render())
+
+
+async def test_a_long_prefix_shows_how_much_of_it_is_read(
+    checkpoints, start_here, tui, monkeypatch
+):
+    """A 100,000-character prefix took seconds to read while the bar stood at 0 %: the status
+    counts the prefix's tokens read, then the tokens written."""
+    from rnn_tui.models import base
+    from rnn_tui.tui.widgets.status_bar import StatusBar
+
+    monkeypatch.setattr(base, "WARM_UP_CHUNK", 16)
+    texts: list[str] = []
+    real = StatusBar.text
+    monkeypatch.setattr(
+        StatusBar,
+        "text",
+        property(real.fget, lambda bar, text: texts.append(text) or real.fset(bar, text)),
+    )
+    prefix = "the time traveller " * 20  # 380 characters: 379 read before the first step
+    app = tui.make_app()
+    async with app.run_test(size=(100, 32)) as pilot:
+        screen = await open_generate(pilot, tui)
+        await set_field(pilot, screen, "#prefix", prefix)
+        await set_field(pilot, screen, "#length", "20")
+        await pilot.press("enter")
+        await tui.until(pilot, lambda: status(screen).startswith("generated 20 tokens"))
+    assert "reading the prefix… 379 of 379 tokens" in texts
+    assert texts.index("reading the prefix… 379 of 379 tokens") < len(texts) - 1
+
+
+def test_a_stop_while_the_prefix_is_read_ends_the_job_at_once(char_checkpoint):
+    """Escape is obeyed between two passes over the prefix, not only between new tokens."""
+    from rnn_tui.decode.options import parse_options
+    from rnn_tui.tui.screens import generate_job
+
+    class Cancelled:
+        is_cancelled = True
+
+    posted: list[object] = []
+    job = generate_job.Generation("the time " * 200, parse_options("50", "greedy", "1", "0", ""))
+    lm = generate_job.load_lm(str(char_checkpoint))
+    summary = generate_job.generate(lm, job, 1, Cancelled(), posted.append, lambda: 0.0)
+    assert (summary.count, summary.cancelled) == (0, True)
+    assert [type(m).__name__ for m in posted] == ["GenerationStarted"]
+
+
+@pytest.mark.parametrize("separator", ["", " "])
+@pytest.mark.parametrize("leading", [False, True])
+@pytest.mark.parametrize(
+    "tokens", [[], ["a"], ["the", "time", "", "x"], list("traveller"), ["<unk>", "b"]]
+)
+def test_tokens_without_unknown_ones_are_joined_at_once_as_a_token_at_a_time(
+    tokens, leading, separator
+):
+    """A long prefix is added in one join; the runs are those the token-at-a-time path makes."""
+    fast, slow = GenerationOutput(), GenerationOutput()
+    for output in (fast, slow):
+        output._parts, output._length, output._separator = [], 0, separator
+    fast._add_tokens(tokens, {"zz"}, "s", leading)
+    slow._add_runs(tokens, {"zz"}, "s", leading)
+    assert (fast._parts, fast._length) == (slow._parts, slow._length)

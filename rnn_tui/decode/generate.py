@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,9 +99,10 @@ def predict(
     seed: int | None = None,
     device: str | torch.device = "cpu",
     mode: str = "clean",
+    warm_up_progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Step]:
     """The seeds' prediction: warm up on the prefix, then yield `num_preds` new tokens, one Step
-    each, as they are produced.
+    each, as they are produced (`warm_up_progress`: LanguageModel.warm_up's `progress`).
 
     Warm-up feeds all prefix tokens but the last (one forward pass; token by token for a
     bidirectional model, as the seeds do, since its backward half would otherwise read ahead);
@@ -125,7 +126,15 @@ def predict(
         # Drawn on the CPU, so a seed gives the same text whichever device runs the model.
         generator = torch.Generator().manual_seed(draw_seed() if seed is None else seed)
     return _steps(
-        encoded.ids, num_preds, model, vocab.idx_to_token, generator, temperature, top_k, device
+        encoded.ids,
+        num_preds,
+        model,
+        vocab.idx_to_token,
+        generator,
+        temperature,
+        top_k,
+        device,
+        warm_up_progress,
     )
 
 
@@ -139,13 +148,14 @@ def _steps(
     temperature: float,
     top_k: int,
     device: torch.device,
+    warm_up_progress: Callable[[int, int], None] | None = None,
 ) -> Iterator[Step]:
     # torch.no_grad on a generator function applies around each resumption only, so the
     # caller's own grad mode is untouched between steps.
     was_training = model.training
     model.eval()
     try:
-        state, current = model.warm_up(ids, device)
+        state, current = model.warm_up(ids, device, warm_up_progress)
         for step in range(1, num_preds + 1):
             logits, state = model.next_logits(current, state, device)
             last = logits.float()
@@ -222,7 +232,12 @@ class LoadedLM:
         seeds' "time traveller" (the Generate console's placeholder too)."""
         return self.trained_prefix or SEEDS_PREFIX
 
-    def generate(self, prefix: str, options: GenerateOptions) -> tuple[Prefix, Iterator[Step]]:
+    def generate(
+        self,
+        prefix: str,
+        options: GenerateOptions,
+        warm_up_progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[Prefix, Iterator[Step]]:
         """The prefix as this model reads it, and the steps `predict` yields for it with
         `options` (what the CLI and the Generate console both run)."""
         encoded = encode_prefix(prefix, self.vocab, self.token, self.mode)
@@ -238,6 +253,7 @@ class LoadedLM:
             seed=options.seed,
             device=self.device,
             mode=self.mode,
+            warm_up_progress=warm_up_progress,
         )
         return encoded, steps
 

@@ -10,6 +10,7 @@ scratch model's state looks like a one-layer concise model's.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import torch
 from torch import nn
@@ -103,29 +104,38 @@ class LanguageModel(nn.Module, ABC):
 
     # -- the seeds' prediction (predict_ch8), one step at a time -------------------------------
 
-    def warm_up(self, ids: list[int], device: torch.device | str = "cpu") -> tuple[State, int]:
+    def warm_up(
+        self,
+        ids: list[int],
+        device: torch.device | str = "cpu",
+        progress: Callable[[int, int], None] | None = None,
+    ) -> tuple[State, int]:
         """Read a prefix without predicting (the seeds' warm-up): the state after all prefix
         ids but the last, and that last id, which the first prediction step feeds.
 
         Forward passes of WARM_UP_CHUNK tokens over the prefix; token by token for a
         bidirectional model, as the seeds do, since its backward half would otherwise read
-        ahead. Call under no_grad.
+        ahead. `progress(read, total)` follows every WARM_UP_CHUNK tokens (a 100,000-character
+        prefix takes seconds); whatever it raises stops the warm-up. Call under no_grad.
         """
         if not ids:
             raise ModelError("warm-up needs at least one token")
         state = self.begin_state(1, device)
-        if len(ids) > 1:
-            if getattr(self, "bidirectional", False):
-                for i in ids[:-1]:
-                    _, state = self(torch.tensor([[i]], device=device), state)
-            else:
-                # WARM_UP_CHUNK tokens a pass, the state carried on: the same recurrence, but
-                # each pass's gates and logits (T·|V|) are freed before the next. Read at once,
-                # a 100,000-character prefix took 975 MB.
-                read = ids[:-1]
-                for start in range(0, len(read), WARM_UP_CHUNK):
-                    chunk = read[start : start + WARM_UP_CHUNK]
-                    _, state = self(torch.tensor([chunk], device=device), state)
+        read = ids[:-1]
+        if getattr(self, "bidirectional", False):
+            for t, i in enumerate(read, 1):
+                _, state = self(torch.tensor([[i]], device=device), state)
+                if progress is not None and (t % WARM_UP_CHUNK == 0 or t == len(read)):
+                    progress(t, len(read))
+        else:
+            # WARM_UP_CHUNK tokens a pass, the state carried on: the same recurrence, but
+            # each pass's gates and logits (T·|V|) are freed before the next. Read at once,
+            # a 100,000-character prefix took 975 MB.
+            for start in range(0, len(read), WARM_UP_CHUNK):
+                chunk = read[start : start + WARM_UP_CHUNK]
+                _, state = self(torch.tensor([chunk], device=device), state)
+                if progress is not None:
+                    progress(start + len(chunk), len(read))
         return state, ids[-1]
 
     def next_logits(

@@ -39,6 +39,7 @@ from rnn_tui.tui.screens.console import ConsoleScreen, ModelLoaded, checkpoint_b
 from rnn_tui.tui.screens.generate_job import (
     Generation,
     GenerationStarted,
+    PrefixRead,
     Summary,
     TokensGenerated,
     generate,
@@ -126,6 +127,7 @@ class GenerateScreen(ConsoleScreen):
     def __init__(self) -> None:
         super().__init__()
         self._count = 0  # tokens shown for the current request
+        self._reading = False  # the bar counts the prefix read (PrefixRead), not tokens yet
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -214,7 +216,7 @@ class GenerateScreen(ConsoleScreen):
             return
         if options.strategy == "sample" and options.seed is None:
             options = replace(options, seed=draw_seed())
-        self._count = 0
+        self._count, self._reading = 0, False
         name = Path(path).name or path
         self.start(path, Generation(prefix, options), f"generating with {name}…")
 
@@ -262,10 +264,23 @@ class GenerateScreen(ConsoleScreen):
         warning.display = bool(message.warning)
         self.set_busy(True, total=self.request.job.options.length)
 
+    @on(PrefixRead)
+    def _prefix_read(self, message: PrefixRead) -> None:
+        if not self.is_current(message.request_id) or not self.running:
+            return
+        if not self._reading:  # the bar counts the prefix's tokens until the first new one
+            self._reading = True
+            self.status_bar.set_busy(True, total=message.total)
+        self.status_bar.advance(message.read)
+        self.status_bar.text = f"reading the prefix… {message.read:,} of {message.total:,} tokens"
+
     @on(TokensGenerated)
     def _tokens_generated(self, message: TokensGenerated) -> None:
         if not self.is_current(message.request_id) or self.request is None:
             return
+        if self._reading:
+            self._reading = False
+            self.status_bar.set_busy(self.running, total=self.request.job.options.length)
         self._count = message.count
         self.query_one(GenerationOutput).extend(message.tokens)
         self.query_one(TopTokens).show(message.count, message.top, message.chosen)

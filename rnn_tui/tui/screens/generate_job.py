@@ -67,6 +67,18 @@ class GenerationStarted(Message):
         self.warning = warning
 
 
+class PrefixRead(Message):
+    """How much of the prefix the model has read before its first token (`read` of `total`)."""
+
+    def __init__(self, request_id: int, read: int, total: int):
+        super().__init__()
+        self.request_id, self.read, self.total = request_id, read, total
+
+
+class _Stopped(Exception):
+    """The worker was cancelled while the model read the prefix."""
+
+
 class TokensGenerated(Message):
     """New tokens since the last message, and the latest step's top next tokens."""
 
@@ -101,22 +113,36 @@ def generate(
 ) -> Summary:
     """Run `job` with `lm`: post GenerationStarted, then TokensGenerated batches; stop early
     when `worker` is cancelled (worker thread)."""
-    encoded, steps = lm.generate(job.prefix, job.options)
+    last_read = [clock()]
+
+    def reading(read: int, total: int) -> None:
+        # A prefix of 100,000 characters takes seconds to read: shown, and the stop obeyed.
+        if worker.is_cancelled:
+            raise _Stopped
+        now = clock()
+        if now - last_read[0] >= UPDATE_INTERVAL or read == total:
+            post(PrefixRead(request_id, read, total))
+            last_read[0] = now
+
+    encoded, steps = lm.generate(job.prefix, job.options, reading)
     warning = " · ".join(encoded.warnings())
     post(GenerationStarted(request_id, encoded.tokens, encoded.unknown, lm.token, warning))
     started = last_post = clock()
     pending: list[str] = []
     count = 0
     step = None
-    for step in steps:
-        pending.append(step.token)
-        count += 1
-        if worker.is_cancelled:
-            break
-        now = clock()
-        if now - last_post >= UPDATE_INTERVAL:
-            post(TokensGenerated(request_id, pending, step.top, step.token, count))
-            pending, last_post = [], now
+    try:
+        for step in steps:
+            pending.append(step.token)
+            count += 1
+            if worker.is_cancelled:
+                break
+            now = clock()
+            if now - last_post >= UPDATE_INTERVAL:
+                post(TokensGenerated(request_id, pending, step.top, step.token, count))
+                pending, last_post = [], now
+    except _Stopped:
+        pass
     steps.close()
     if pending and step is not None:
         post(TokensGenerated(request_id, pending, step.top, step.token, count))
@@ -127,6 +153,7 @@ __all__ = [
     "UPDATE_INTERVAL",
     "Generation",
     "GenerationStarted",
+    "PrefixRead",
     "Summary",
     "TokensGenerated",
     "generate",
