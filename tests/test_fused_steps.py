@@ -313,3 +313,17 @@ def test_a_compiler_that_misbehaves_leaves_torchs_kernels_and_one_line(
     assert loaded.note.startswith(f"element-wise steps in torch: the C loops {says}")
     assert "\n" not in loaded.note and len(loaded.note) < 300
     assert [p.name for p in (fresh / "native").glob(".steps-*")] == []  # no temp file left
+
+
+@needs_cc
+def test_loading_the_loops_imports_no_symbolic_maths(fresh):
+    """The check at load runs at a model's first forward, in the app's Generate worker too:
+    given gradient tensors, torch.autograd.backward imported sympy there (0.4-0.8 s with the
+    GIL, the event loop held ~160 ms at the first generation). In a new process."""
+    fused_steps.load()  # built here, into the fresh cache, before the child loads it
+    code = (
+        "import sys; from rnn_tui.models import fused_steps; loaded = fused_steps.load(); "
+        "print(loaded.lib is not None, 'sympy' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.split() == ["True", "False"], done.stderr
