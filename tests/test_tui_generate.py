@@ -474,6 +474,7 @@ async def test_a_long_prefix_shows_how_much_of_it_is_read(
         await set_field(pilot, screen, "#length", "20")
         await pilot.press("enter")
         await tui.until(pilot, lambda: status(screen).startswith("generated 20 tokens"))
+    assert "reading the prefix… 0 of 379 tokens" in texts  # at once, before the first pass
     assert "reading the prefix… 379 of 379 tokens" in texts
     assert texts.index("reading the prefix… 379 of 379 tokens") < len(texts) - 1
 

@@ -115,13 +115,16 @@ class LanguageModel(nn.Module, ABC):
 
         Forward passes of WARM_UP_CHUNK tokens over the prefix; token by token for a
         bidirectional model, as the seeds do, since its backward half would otherwise read
-        ahead. `progress(read, total)` follows every WARM_UP_CHUNK tokens (a 100,000-character
-        prefix takes seconds); whatever it raises stops the warm-up. Call under no_grad.
+        ahead. `progress(read, total)` comes first with 0 read, then every WARM_UP_CHUNK tokens
+        (a 100,000-character prefix takes seconds); whatever it raises stops the warm-up. Call
+        under no_grad.
         """
         if not ids:
             raise ModelError("warm-up needs at least one token")
         state = self.begin_state(1, device)
         read = ids[:-1]
+        if progress is not None and read:
+            progress(0, len(read))  # the first pass can load and check the C loops: seconds
         if getattr(self, "bidirectional", False):
             for t, i in enumerate(read, 1):
                 _, state = self(torch.tensor([[i]], device=device), state)

@@ -120,7 +120,7 @@ def generate(
         if worker.is_cancelled:
             raise _Stopped
         now = clock()
-        if now - last_read[0] >= UPDATE_INTERVAL or read == total:
+        if now - last_read[0] >= UPDATE_INTERVAL or read in (0, total):
             post(PrefixRead(request_id, read, total))
             last_read[0] = now
 
