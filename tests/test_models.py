@@ -128,6 +128,47 @@ def test_one_token_at_a_time_equals_the_whole_sequence(name):
     torch.testing.assert_close(torch.cat(steps, dim=1), whole)
 
 
+@pytest.mark.parametrize(
+    "config",
+    [
+        {},
+        {"layers": 3, "dropout": 0.5},
+        {"layers": 2, "embed": 4},
+        {"layers": 2, "bidirectional": True},
+    ],
+    ids=str,
+)
+def test_an_lstm_step_as_cells_equals_nn_lstm(config, monkeypatch):
+    """One step of a concise LSTM (a generated token) runs its layers as torch.lstm_cell calls,
+    not through nn.LSTM (oneDNN's ~1 ms a call): the same logits, state and gradients."""
+    model = make({"model": "lstm", **config})
+    model.eval()  # dropout off, as when generating
+    X = tokens()[:, :1]
+    state = tuple(
+        torch.randn(s.shape, generator=torch.Generator().manual_seed(2))
+        for s in model.begin_state(B)
+    )
+    calls = []
+    cells = rnn_tui.models.concise.lstm_step
+    monkeypatch.setattr(
+        rnn_tui.models.concise, "lstm_step", lambda *a: calls.append(a) or cells(*a)
+    )
+    logits, (H, C) = model(X, state)
+    assert len(calls) == 1
+    inputs = model.embedding(X.T) if model.embedding is not None else F.one_hot(X.T, V).float()
+    Y, (H_ref, C_ref) = model.rnn(inputs, state)
+    torch.testing.assert_close(logits, model.linear(Y).transpose(0, 1))
+    torch.testing.assert_close(H, H_ref)
+    torch.testing.assert_close(C, C_ref)
+    grads = torch.autograd.grad(logits.square().sum(), list(model.rnn.parameters()))
+    ref = torch.autograd.grad(model.linear(Y).square().sum(), list(model.rnn.parameters()))
+    for a, b in zip(grads, ref, strict=True):
+        torch.testing.assert_close(a, b)
+    model.train()  # dropout between layers: nn.LSTM's own step, which applies it
+    model(X, state)
+    assert len(calls) == 1 + (model.rnn.dropout == 0)
+
+
 def test_detach_state_keeps_values_and_cuts_the_graph():
     model = make({"model": "lstm-scratch"})
     _, state = model(tokens())

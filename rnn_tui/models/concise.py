@@ -19,6 +19,7 @@ from torch import nn
 
 from rnn_tui.models import concise_chain
 from rnn_tui.models.base import LanguageModel, State, state_tensors
+from rnn_tui.models.step_matmul import MIN_USES
 
 RNN_LAYERS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -75,7 +76,9 @@ class RNNModel(LanguageModel):
         """Logits (B, T, V) from the top layer's hidden states, and the new state."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        if concise_chain.chainable(self.model_name, self, X):
+        # Under MIN_USES steps no chain runs (recurrent_chain.library): a generated token's
+        # step skips gathering the pass's ten parameters for it (a fifth of the step).
+        if X.shape[1] >= MIN_USES and concise_chain.chainable(self.model_name, self, X):
             # The layers as C chains (concise_chain.py) where measured faster here.
             args = (X.T, *state_tensors(state), *self._pass_parameters())
             B, T = X.shape
@@ -86,8 +89,24 @@ class RNNModel(LanguageModel):
             inputs = self.embedding(X)
         else:
             inputs = F.one_hot(X, self.vocab_size).to(self._dtype())
-        Y, state = self.rnn(inputs, state)
+        if self._one_lstm_step(inputs):
+            Y, state = lstm_step(self.rnn, inputs, state)
+        else:
+            Y, state = self.rnn(inputs, state)
         return self.linear(Y).transpose(0, 1), state
+
+    def _one_lstm_step(self, inputs: torch.Tensor) -> bool:
+        # nn.LSTM on the CPU hands each call to oneDNN, whose set-up cost ~1 ms a call: the
+        # price of every token generated one step at a time (1,085 µs a step against 138 as
+        # cells, 2 layers of 256, batch 1), where a training pass of 35 steps is 2× faster in it.
+        return (
+            self.model_name == "lstm"
+            and inputs.shape[0] == 1
+            and inputs.device.type == "cpu"
+            and (not self.training or self.rnn.dropout == 0)
+            and not torch.compiler.is_compiling()
+            and not torch.is_autocast_enabled("cpu")
+        )
 
     def _pass_parameters(self) -> list[torch.Tensor]:
         # Looked up by name each pass (the same tensors unless a parameter is replaced), from
@@ -112,3 +131,26 @@ class RNNModel(LanguageModel):
             "bidirectional": self.bidirectional,
             "embed": self.embed,
         }
+
+
+def lstm_step(rnn: nn.LSTM, inputs: torch.Tensor, state: tuple) -> tuple[torch.Tensor, tuple]:
+    """One time step (inputs (1, B, in)) of an nn.LSTM's layers as torch.lstm_cell calls: the
+    same gate equations (i, f, g, o; C_t = F ⊙ C_{t-1} + I ⊙ C̃, H_t = O ⊙ tanh(C_t)), without
+    dropout between layers; a bidirectional layer's two directions both read the one step and
+    their H_t are concatenated. Returns (Y (1, B, h · directions), (H, C))."""
+    H, C = state
+    directions = 2 if rnn.bidirectional else 1
+    x = inputs[0]
+    hs, cs = [], []
+    for layer in range(rnn.num_layers):
+        for d in range(directions):
+            suffix = f"_l{layer}_reverse" if d else f"_l{layer}"
+            weights = [
+                getattr(rnn, n + suffix) for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+            ]
+            index = layer * directions + d
+            h, c = torch.lstm_cell(x, (H[index], C[index]), *weights)
+            hs.append(h)
+            cs.append(c)
+        x = torch.cat(hs[-directions:], 1) if directions > 1 else hs[-1]
+    return x[None], (torch.stack(hs), torch.stack(cs))
