@@ -169,6 +169,38 @@ def test_an_lstm_step_as_cells_equals_nn_lstm(config, monkeypatch):
     assert len(calls) == 1 + (model.rnn.dropout == 0)
 
 
+@pytest.mark.parametrize("name", ["gru-scratch", "lstm-scratch"])
+def test_a_decoding_session_joins_the_gate_weights_once_and_then_forgets_them(name, monkeypatch):
+    """Generating, a scratch cell joins its gate weights at the first step only; the next
+    session joins them again, so weights trained in between are the ones used."""
+    model = make({"model": name}).eval()
+    X = tokens()[:, :1]
+    joins = []
+    cat = torch.cat
+    with torch.no_grad():
+        plain, _ = model(X)
+        with monkeypatch.context() as patch:
+            patch.setattr(torch, "cat", lambda *a, **k: joins.append(1) or cat(*a, **k))
+            with model.frozen_weights():
+                first, _ = model(X)
+                at_first = len(joins)
+                second, _ = model(X)
+        assert at_first > 0 and len(joins) == at_first
+        torch.testing.assert_close(first, plain)
+        torch.testing.assert_close(second, plain)
+        for p in model.parameters():
+            p.add_(0.1)  # an optimizer step between two samples
+        trained, _ = model(X)
+        with model.frozen_weights():
+            sampled, _ = model(X)
+        fresh = make({"model": name}).eval()
+        fresh.load_state_dict(model.state_dict())
+        expected, _ = fresh(X)
+    assert not torch.allclose(expected, plain)
+    torch.testing.assert_close(trained, expected)
+    torch.testing.assert_close(sampled, expected)
+
+
 def test_detach_state_keeps_values_and_cuts_the_graph():
     model = make({"model": "lstm-scratch"})
     _, state = model(tokens())

@@ -155,26 +155,27 @@ def _steps(
     was_training = model.training
     model.eval()
     try:
-        state, current = model.warm_up(ids, device, warm_up_progress)
-        for step in range(1, num_preds + 1):
-            logits, state = model.next_logits(current, state, device)
-            last = logits.float()
-            if not bool(torch.isfinite(last).all()):
-                raise DataError(NON_FINITE.format(step=step))
-            probs = torch.softmax(last, dim=0).cpu()
-            if generator is None:
-                current = int(last.argmax())
-            else:
-                weights = _sampling_probs(last.cpu(), temperature, top_k)
-                if not bool(torch.isfinite(weights).all()) or float(weights.sum()) <= 0:
+        with model.frozen_weights():  # the gate weights joined once
+            state, current = model.warm_up(ids, device, warm_up_progress)
+            for step in range(1, num_preds + 1):
+                logits, state = model.next_logits(current, state, device)
+                last = logits.float()
+                if not bool(torch.isfinite(last).all()):
                     raise DataError(NON_FINITE.format(step=step))
-                current = int(torch.multinomial(weights, 1, generator=generator))
-            yield Step(
-                token=idx_to_token[current],
-                index=current,
-                prob=float(probs[current]),
-                top=_top(probs, idx_to_token),
-            )
+                probs = torch.softmax(last, dim=0).cpu()
+                if generator is None:
+                    current = int(last.argmax())
+                else:
+                    weights = _sampling_probs(last.cpu(), temperature, top_k)
+                    if not bool(torch.isfinite(weights).all()) or float(weights.sum()) <= 0:
+                        raise DataError(NON_FINITE.format(step=step))
+                    current = int(torch.multinomial(weights, 1, generator=generator))
+                yield Step(
+                    token=idx_to_token[current],
+                    index=current,
+                    prob=float(probs[current]),
+                    top=_top(probs, idx_to_token),
+                )
     finally:
         model.train(was_training)
 

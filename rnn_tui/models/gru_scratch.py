@@ -217,8 +217,9 @@ class GRUScratch(LanguageModel):
         """The GRU equations above for t = 1..T; logits O (B, T, V) and H_T."""
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        W_xzr, b_zr = torch.cat((self.W_xz, self.W_xr), 1), torch.cat((self.b_z, self.b_r))
-        W_hzr = torch.cat((self.W_hz, self.W_hr), 1)
+        W_xzr = self._joined("W_xzr", (self.W_xz, self.W_xr), 1)
+        b_zr = self._joined("b_zr", (self.b_z, self.b_r))
+        W_hzr = self._joined("W_hzr", (self.W_hz, self.W_hr), 1)
         # Time-major ids: each step reads a contiguous (B, ·) slice.
         args = (X.T, W_xzr + b_zr, self.W_xh + self.b_h, state[0], W_hzr, self.W_hh)
         args = autocast_args(args)  # bf16: the loop's products too, not only the output's

@@ -241,9 +241,9 @@ class LSTMScratch(LanguageModel):
             state = self.begin_state(X.shape[0], X.device)
         # Gates ordered O, I, F, C̃: the three sigmoids are one slice, and so are the three
         # gradients that scale with dC in backward.
-        W_x = torch.cat((self.W_xo, self.W_xi, self.W_xf, self.W_xc), 1)
-        W_h = torch.cat((self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
-        b = torch.cat((self.b_o, self.b_i, self.b_f, self.b_c))
+        W_x = self._joined("W_x", (self.W_xo, self.W_xi, self.W_xf, self.W_xc), 1)
+        W_h = self._joined("W_h", (self.W_ho, self.W_hi, self.W_hf, self.W_hc), 1)
+        b = self._joined("b", (self.b_o, self.b_i, self.b_f, self.b_c))
         # Time-major ids; under bf16 autocast the loop's products run in bf16 too.
         args = autocast_args((X.T, W_x + b, state[0][0], state[1][0], W_h))
         T, B = X.shape[1], X.shape[0]
