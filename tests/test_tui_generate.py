@@ -510,3 +510,39 @@ def test_tokens_without_unknown_ones_are_joined_at_once_as_a_token_at_a_time(
     fast._add_tokens(tokens, {"zz"}, "s", leading)
     slow._add_runs(tokens, {"zz"}, "s", leading)
     assert (fast._parts, fast._length) == (slow._parts, slow._length)
+
+
+async def test_the_output_follows_its_end_until_scrolled_up_and_a_new_text_follows_again():
+    """Text arriving keeps the end in view, in the frame that lays it out; scrolled up, the
+    reader's place is kept while text arrives, until they scroll back down; a new text (the
+    next generation) starts at its end again."""
+    from textual.app import App
+
+    class OutputApp(App):
+        def compose(self):
+            yield GenerationOutput()
+
+    app = OutputApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        output = app.query_one(GenerationOutput)
+        output.begin(list("prefix"), [], "char")
+        for _ in range(6):
+            output.extend(list("a line of text\n" * 3))
+            await pilot.pause()
+            assert output.scroll_y == output.max_scroll_y
+        assert output.max_scroll_y > 0
+        output.scroll_home(animate=False)
+        await pilot.pause()
+        output.extend(list("more\n" * 20))
+        await pilot.pause()
+        assert output.scroll_y == 0 < output.max_scroll_y
+        output.scroll_end(animate=False)
+        await pilot.pause()
+        output.extend(list("and more\n" * 20))
+        await pilot.pause()
+        assert output.scroll_y == output.max_scroll_y
+        output.scroll_home(animate=False)
+        await pilot.pause()
+        output.begin(list("another prefix\n" * 30), [], "char")
+        await pilot.pause()
+        assert output.scroll_y == output.max_scroll_y > 0

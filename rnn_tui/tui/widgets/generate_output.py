@@ -39,6 +39,9 @@ class GenerationOutput(VerticalScroll):
     GenerationOutput:focus {
         border: round $primary;
     }
+    GenerationOutput #gen-text {
+        min-height: 100%;  /* anchored, shorter text would sit at the bottom */
+    }
     GenerationOutput #gen-text.-placeholder {
         color: $text-muted;
     }
@@ -74,7 +77,12 @@ class GenerationOutput(VerticalScroll):
         self._empty = False
         self._generated = 0
         self._add_tokens(prefix_tokens, set(unknown), PREFIX_STYLE, leading=False)
-        self._show(follow=True)
+        self._show()
+        # Anchored, the layout that fits new text scrolls to it in the same frame (scrolling
+        # after a refresh drew each batch once more, and the generation thread waits on every
+        # frame). Scrolled up, the anchor is released until the end is reached again; a new
+        # text follows its end, wherever the last one was left.
+        self.anchor()
 
     def clear(self, message: str = PLACEHOLDER) -> None:
         """No text: `message` in its place, muted."""
@@ -87,10 +95,9 @@ class GenerationOutput(VerticalScroll):
         """Append generated tokens."""
         if not tokens:
             return
-        follow = self.scroll_y >= self.max_scroll_y
         self._add_tokens(tokens, {UNK}, "", leading=True)
         self._generated += len(tokens)
-        self._show(follow)
+        self._show()
 
     def _add_tokens(self, tokens: list[str], unknown: set[str], style: str, leading: bool) -> None:
         """Add tokens as runs of one style, `<unk>` runs highlighted; `leading` puts a separator
@@ -139,7 +146,7 @@ class GenerationOutput(VerticalScroll):
         kept.reverse()
         return kept, self._length - size
 
-    def _show(self, follow: bool) -> None:
+    def _show(self) -> None:
         static = self.query_one("#gen-text", Static)
         static.remove_class("-placeholder")
         parts, hidden = self._tail()
@@ -151,5 +158,3 @@ class GenerationOutput(VerticalScroll):
             static.update(Content.assemble(note, *parts))
         else:
             static.update(Content.assemble(*parts))
-        if follow:
-            self.call_after_refresh(self.scroll_end, animate=False)
