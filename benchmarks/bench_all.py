@@ -37,6 +37,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _args import folder, names, parser  # beside this script
+
 HERE = Path(__file__).resolve().parent
 SECTIONS = ("startup", "train", "paths", "seq2seq", "scale", "ui", "live", "stalls")
 SHIPPED = HERE.parent / "checkpoints" / "fra-eng-gru.safetensors"
@@ -124,21 +126,20 @@ def _json_lines(text: str) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    ap = parser(__doc__, __file__)
     ap.add_argument("--quick", action="store_true", help="fewer epochs and repeats (minutes)")
     ap.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ap.add_argument(
         "--scale-dir",
-        type=Path,
+        type=folder,
         default=Path(tempfile.gettempdir()) / "rnn-tui-scale",
         help="where the generated 10/30/100 MB corpora go (kept for reruns)",
     )
-    ap.add_argument("--skip", default="", help=f"comma-separated sections of {', '.join(SECTIONS)}")
+    ap.add_argument(
+        "--skip", type=names(SECTIONS), default=[], help=f"sections of {', '.join(SECTIONS)}"
+    )
     args = ap.parse_args(argv)
-    args.skip = {s for s in args.skip.split(",") if s}
-    unknown = args.skip - set(SECTIONS)
-    if unknown:
-        ap.error(f"unknown section {sorted(unknown)[0]!r} (choose from {', '.join(SECTIONS)})")
+    args.skip = set(args.skip)
     cuda = _cuda()
     if args.device == "cuda" and not cuda:
         ap.error("--device cuda: no GPU here")

@@ -16,7 +16,6 @@ Before timing, both are checked to give the same norm and the same clipped gradi
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -28,8 +27,11 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from _args import converter, int_in, parser, refuse_missing_cuda  # noqa: E402  (beside it)
+
 from rnn_tui.models.registry import build_model  # noqa: E402
 from rnn_tui.train.clipping import grad_clipping  # noqa: E402
+from rnn_tui.train.options import OPTION  # noqa: E402
 
 # The trainer's models: the book's configurations (char-level Time Machine, vocab 28) and the
 # translator with its default sizes.
@@ -107,12 +109,15 @@ def time_pair(params: list, grads: list[torch.Tensor], theta: float, repeat: int
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    parser.add_argument("--repeat", type=int, default=400, help="timed calls of each function")
-    parser.add_argument("--theta", type=float, default=1.0)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--json", action="store_true", help="print the rows as JSON")
-    args = parser.parse_args(argv)
+    ap = parser(__doc__, __file__)
+    ap.add_argument(
+        "--repeat", type=int_in("repeat", 1, 1_000_000), default=400, help="timed calls of each"
+    )
+    ap.add_argument("--theta", type=converter(OPTION["clip"]), default=1.0)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--json", action="store_true", help="print the rows as JSON")
+    args = ap.parse_args(argv)
+    refuse_missing_cuda(ap, args.device)
 
     default_threads = torch.get_num_threads()
     rows = []

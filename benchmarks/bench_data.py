@@ -14,7 +14,6 @@ The d2l peer needs `pip install --no-deps d2l==0.17.6`; without it that row is s
 
 from __future__ import annotations
 
-import argparse
 import importlib.machinery
 import importlib.util
 import json
@@ -25,6 +24,8 @@ import tempfile
 import time
 import types
 from pathlib import Path
+
+from _args import int_in, parser  # beside this script
 
 TARGETS = {
     "app_first_paint": 1.0,
@@ -169,11 +170,11 @@ def d2l_pipeline(path: str):
     return run
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    ap.add_argument("--repeat", type=int, default=5)
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__, __file__)
+    ap.add_argument("--repeat", type=int_in("repeat", 1, 1000), default=5)
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     from rnn_tui.data.sources import read_text
     from rnn_tui.data.stats import corpus_stats

@@ -18,7 +18,6 @@ and d2l / rnn-tui (> 1: rnn-tui faster), and each one's final training loss.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -31,6 +30,8 @@ from torch import nn
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from _args import int_in, parser  # noqa: E402  (beside this script)
 
 from rnn_tui.data.timeseries import ar_features, sine_series  # noqa: E402
 from rnn_tui.runs.rundir import RunDir  # noqa: E402
@@ -89,11 +90,11 @@ def engine_run(config: Config) -> float:
     return summary["train_loss"]
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    ap.add_argument("--repeat", type=int, default=7)
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__, __file__)
+    ap.add_argument("--repeat", type=int_in("repeat", 1, 1000), default=7)
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     torch.set_num_threads(1)
     _, x = sine_series(1000, 0.2, 0)
     f, y = ar_features(x, 4)

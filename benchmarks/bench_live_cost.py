@@ -18,7 +18,6 @@ app's CPU share while live. Exit status 1 below the target.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import shutil
@@ -31,7 +30,18 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ui import RATIO_TARGET, TmuxApp, _status, _wait, cpu_seconds  # noqa: E402
+from _args import converter, number_in, parser  # noqa: E402
+from bench_ui import (  # noqa: E402
+    RATIO_TARGET,
+    TmuxApp,
+    _status,
+    _wait,
+    close_on_term,
+    cpu_seconds,
+)
+
+from rnn_tui.train.options import OPTION  # noqa: E402
+from rnn_tui.train.registry import TASKS  # noqa: E402
 
 LIVE, QUIET = "live", "quiet"
 
@@ -125,16 +135,25 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    ap.add_argument("--epochs", type=int, default=24, help="the run's epochs (default 24)")
-    ap.add_argument("--period", type=float, default=5.0, help="seconds live, then quiet")
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--model", default="lstm", help="the Train form's model, e.g. rnn-scratch")
-    ap.add_argument("--task", default="lm", help="another task, with its own default model")
+    ap = parser(__doc__, __file__)
+    ap.add_argument(
+        "--epochs", type=converter(OPTION["epochs"]), default=24, help="the run's epochs (24)"
+    )
+    ap.add_argument(
+        "--period", type=number_in("period", 0.5, 3600), default=5.0, help="seconds live, quiet"
+    )
+    ap.add_argument("--hidden", type=converter(OPTION["hidden"]), default=256)
+    ap.add_argument(
+        "--model", type=converter(OPTION["model"]), default="lstm", help="the Train form's model"
+    )
+    ap.add_argument(
+        "--task", choices=list(TASKS), default="lm", help="another task, with its own model"
+    )
     args = ap.parse_args(argv)
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "live_cost", "skipped": "tmux is not installed"}))
         return 0
+    close_on_term()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
         row = measure(Path(tmp), args.hidden, args.epochs, args.period, args.model, args.task)
     print(json.dumps(row), flush=True)

@@ -14,13 +14,16 @@ the final training perplexity (the paths compute the same thing: bf16 to its pre
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from _args import converter, int_in, names, parser, refuse_missing_cuda  # beside this script
+
+from rnn_tui.train.options import OPTION
 
 BOOK = ["--max-tokens", "10000", "--batch-size", "32", "--num-steps", "35", "--hidden", "256"]
 PLAIN = ("fp32 eager", ["--precision", "fp32", "--compile", "off", "--graph", "off"])
@@ -54,16 +57,16 @@ def run_once(model: str, device: str, epochs: int, extra: list[str], folder: Pat
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+    ap = parser(__doc__, __file__)
     ap.add_argument("--device", default="cpu", choices=sorted(PATHS))
-    ap.add_argument("--models", default="lstm,lstm-scratch")
-    ap.add_argument("--epochs", type=int, default=30)
-    ap.add_argument("--rounds", type=int, default=2)
+    models = OPTION["model"].choices
+    ap.add_argument("--models", type=names(models), default=["lstm", "lstm-scratch"])
+    ap.add_argument("--epochs", type=converter(OPTION["epochs"]), default=30)
+    ap.add_argument("--rounds", type=int_in("rounds", 1, 1000), default=2)
     args = ap.parse_args(argv)
-    if args.epochs < 1 or args.rounds < 1:
-        ap.error("--epochs and --rounds must be at least 1")
+    refuse_missing_cuda(ap, args.device)
     with tempfile.TemporaryDirectory(prefix="rnn-tui-paths-") as tmp:
-        for model in args.models.split(","):
+        for model in args.models:
             results: dict[str, list[dict]] = {name: [] for name, _ in PATHS[args.device]}
             for round_ in range(args.rounds):
                 for name, extra in PATHS[args.device]:

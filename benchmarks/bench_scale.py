@@ -25,7 +25,6 @@ casefolds the vocabulary) and records each one's time, matches and longest gap.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import base64
 import json
@@ -37,6 +36,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _args import folder, int_in, parser, regular_file  # beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = (
@@ -322,29 +323,28 @@ def _rows(out: str) -> list[dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    sub = parser.add_subparsers(dest="what", required=True)
+    ap = parser(__doc__, __file__)
+    sub = ap.add_subparsers(dest="what", required=True)
     p = sub.add_parser("make")
-    p.add_argument("--mb", type=int, nargs="+", default=[10, 30, 100])
-    p.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()) / "rnn-tui-scale")
+    p.add_argument("--mb", type=int_in("mb", 1, 10_000), nargs="+", default=[10, 30, 100])
+    p.add_argument("--dir", type=folder, default=Path(tempfile.gettempdir()) / "rnn-tui-scale")
     p = sub.add_parser("cli")
-    p.add_argument("files", nargs="+")
+    p.add_argument("files", type=regular_file, nargs="+")
     p = sub.add_parser("tui")
-    p.add_argument("file")
+    p.add_argument("file", type=regular_file)
     p.add_argument("--token", nargs="+", default=["word"], choices=["word", "char"])
     p.add_argument("--mode", default="clean", choices=["clean", "raw"])
-    args = parser.parse_args(argv)
-    sys.path.insert(0, str(ROOT))
+    args = ap.parse_args(argv)
     if args.what == "make":
         make(args.mb, args.dir)
     elif args.what == "cli":
-        cli(args.files)
+        cli([str(file) for file in args.files])
     else:
         from rnn_tui.cli import HUGEPAGE_ENV
 
         os.environ.setdefault("RNN_TUI_CACHE", tempfile.mkdtemp(prefix="rnn-tui-cache-"))
         os.environ.setdefault(HUGEPAGE_ENV, "0")  # before numpy, as the `rnn-tui` command
-        tui(args.file, args.token, args.mode)
+        tui(str(args.file), args.token, args.mode)
     return 0
 
 

@@ -27,7 +27,6 @@ temporary $RNN_TUI_RUNS is used).
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import collections
 import json
@@ -39,9 +38,12 @@ import time
 import traceback
 from pathlib import Path
 
+from _args import int_in, names, parser  # beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 LSTM = ROOT / "checkpoints" / "timemachine-char-lstm.json"
 STEP_TARGET_MS = 100.0
+SCENARIOS = ("tabs", "switch", "inside")  # --only's names (startup is always measured)
 
 
 class Watch:
@@ -229,12 +231,12 @@ async def scenarios(moves: int, only: set[str], presses: int = 24) -> list[dict]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    parser.add_argument("--moves", type=int, default=20)
-    parser.add_argument("--presses", type=int, default=24)
-    parser.add_argument("--only", default="tabs,switch,inside")
-    args = parser.parse_args(argv)
-    only = set(args.only.split(","))
+    ap = parser(__doc__, __file__)
+    ap.add_argument("--moves", type=int_in("moves", 1, 10_000), default=20)
+    ap.add_argument("--presses", type=int_in("presses", 1, 10_000), default=24)
+    ap.add_argument("--only", type=names(SCENARIOS), default=list(SCENARIOS))
+    args = ap.parse_args(argv)
+    only = set(args.only)
     with tempfile.TemporaryDirectory() as runs:
         os.environ["RNN_TUI_RUNS"] = runs
         results = asyncio.run(scenarios(args.moves, only, args.presses))

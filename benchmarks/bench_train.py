@@ -29,7 +29,6 @@ epoch times.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -42,7 +41,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-from _d2l_peer import ANCHOR, DATA, MISSED, missing_peer  # noqa: E402  (beside this script)
+from _args import converter, int_in, names, parser, refuse_missing_cuda  # noqa: E402  (beside it)
+from _d2l_peer import ANCHOR, DATA, MISSED, missing_peer  # noqa: E402
+
+from rnn_tui.train.options import OPTION  # noqa: E402
 
 # d2l anchor name → rnn-tui options (the book's settings: hidden 512 for the scratch RNN,
 # 256 for the others, lr 2 for the 2-layer LSTM).
@@ -199,6 +201,11 @@ def _option_dict(model: str) -> dict:
     return out
 
 
+def _quartiles(values: list[float]) -> list[int] | None:
+    """The quartiles of the epochs' tokens/s; none for a single epoch (--epochs 1)."""
+    return [round(q) for q in statistics.quantiles(values, n=4)] if len(values) > 1 else None
+
+
 def run_paired(
     models: list[str],
     epochs: int,
@@ -267,8 +274,8 @@ def run_paired(
                 "d2l_tokens_per_s": round(peer_tps, 1),
                 "ours_tokens_per_s": round(our_tps, 1),
                 "ratio": round(our_tps / peer_tps, 3),
-                "d2l_quartiles": [round(q) for q in statistics.quantiles(peer, n=4)],
-                "ours_quartiles": [round(q) for q in statistics.quantiles(ours, n=4)],
+                "d2l_quartiles": _quartiles(peer),
+                "ours_quartiles": _quartiles(ours),
                 **bare,
             }
         )
@@ -289,25 +296,26 @@ def _bare(build, train_iter, device, epochs: int) -> dict:
     return {"bare_graph_tokens_per_s": round(tps, 1)}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__, __file__)
     ap.add_argument("--mode", choices=["paired", "process", "both"], default="both")
-    ap.add_argument("--epochs", type=int, default=100)
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--models", default=",".join(BOOK))
+    ap.add_argument("--epochs", type=converter(OPTION["epochs"]), default=100)
+    ap.add_argument("--repeat", type=int_in("repeat", 1, 1000), default=3)
+    ap.add_argument("--models", type=names(BOOK), default=list(BOOK), help=", ".join(BOOK))
     ap.add_argument("--anchor", type=Path, default=ANCHOR, help=f"(default: {ANCHOR})")
     ap.add_argument("--data", type=Path, default=DATA, help=f"(default: {DATA})")
-    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--graph", default="auto", choices=["auto", "on", "off"])
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    refuse_missing_cuda(ap, args.device)
     missing = missing_peer(args.anchor, args.data)
     if missing:
         print(f"bench_train: {missing}", file=sys.stderr)
         return 2
 
     rows = []
-    models = [m for m in args.models.split(",") if m]
+    models = args.models
     with tempfile.TemporaryDirectory() as tmp:
         if args.mode in ("paired", "both"):
             paired = run_paired(

@@ -48,7 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 
+from _args import converter, int_in, parser, refuse_missing_cuda, regular_file  # noqa: E402
 from _d2l_peer import ANCHOR, DATA, missing_peer  # noqa: E402  (beside this script)
+
+from rnn_tui.train.options import OPTION  # noqa: E402
 
 BOOK = [
     "--task", "seq2seq", "--num-examples", "600", "--embed", "32", "--hidden", "32",
@@ -285,19 +288,30 @@ def _thread_counts(text: str) -> list[int]:
         counts = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
         counts = []
-    if not counts or any(n < 0 for n in counts):
-        raise argparse.ArgumentTypeError(f"expected whole numbers ≥ 0, comma-separated: {text!r}")
+    if not counts or any(n < 0 or n > 1024 for n in counts):
+        raise argparse.ArgumentTypeError(
+            f"expected whole numbers in [0, 1024], comma-separated: {text!r}"
+        )
     return counts
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    ap.add_argument("--epochs", type=int, default=50, help="training comparison epochs (50)")
-    ap.add_argument("--repeat", type=int, default=3, help="runs of each side, interleaved (3)")
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__, __file__)
+    ap.add_argument(
+        "--epochs", type=converter(OPTION["epochs"]), default=50, help="training epochs (50)"
+    )
+    ap.add_argument(
+        "--repeat", type=int_in("repeat", 1, 1000), default=3, help="runs of each side (3)"
+    )
     ap.add_argument("--skip-train", action="store_true", help="no training comparison")
     ap.add_argument("--skip-latency", action="store_true", help="no translation latency")
-    ap.add_argument("--checkpoint", type=Path, help="seq2seq checkpoint for the latency part")
-    ap.add_argument("--latency-repeat", type=int, default=3, help="passes over the sentences")
+    ap.add_argument(
+        "--checkpoint", type=regular_file, help="seq2seq checkpoint for the latency part"
+    )
+    ap.add_argument(
+        "--latency-repeat", type=int_in("latency-repeat", 1, 1000), default=3,
+        help="passes over the sentences",
+    )  # fmt: skip
     ap.add_argument(
         "--threads",
         type=_thread_counts,
@@ -307,7 +321,7 @@ def main() -> int:
     )
     ap.add_argument(
         "--train-threads",
-        type=int,
+        type=int_in("train-threads", 0, 1024),
         default=0,
         help="OMP_NUM_THREADS for both training sides (0: torch's default)",
     )
@@ -320,9 +334,8 @@ def main() -> int:
         help="where rnn-tui trains and translates (d2l takes the GPU when there is one)",
     )
     ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    args = ap.parse_args()
-    if min(args.epochs, args.repeat, args.latency_repeat) < 1 or args.train_threads < 0:
-        ap.error("--epochs, --repeat and --latency-repeat must be ≥ 1, --train-threads ≥ 0")
+    args = ap.parse_args(argv)
+    refuse_missing_cuda(ap, args.device)
     missing = "" if args.skip_train else missing_peer(args.anchor, args.data)
     if missing:
         print(f"bench_translate: {missing}", file=sys.stderr)

@@ -36,6 +36,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _args import converter, int_in, names, number_in, parser  # beside this script
+
+from rnn_tui.train.options import OPTION
+from rnn_tui.train.registry import TASKS
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZE = (120, 40)
@@ -43,6 +48,7 @@ RATIO_TARGET = 0.95
 KEY_P95_TARGET_MS = 100.0
 LAG_TICK_S = 0.05
 NICE_VAR = "RNN_TUI_BENCH_CHILD_NICE"  # an experiment: the screen's child_nice
+MEASURES = ("ratio", "keys", "idle")  # --only's names
 SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits it): --screen-env
 
 
@@ -363,25 +369,49 @@ def measure_idle(work: Path, seconds: float) -> dict:
     }
 
 
+def close_on_term() -> None:
+    """SIGTERM (`timeout`, a CI's cancel) as an exit, so the `finally` that closes the tmux
+    session runs: killed outright, the app and its trainer stayed behind in tmux."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+
+
+def env_pair(text: str) -> tuple[str, str]:
+    """argparse `type=` for NAME=VALUE (an environment variable for the app)."""
+    name, equals, value = text.partition("=")
+    if not equals or not name or "\0" in text:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=VALUE")
+    return name, value
+
+
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
-    ap.add_argument("--epochs", type=int, default=4, help="epochs of each run (default 4)")
-    ap.add_argument("--pairs", type=int, default=2, help="headless/screen pairs (default 2)")
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--model", default="lstm", help="the run's model (keys; default lstm)")
-    ap.add_argument("--key-every", type=float, default=0.2, help="seconds between keys")
-    ap.add_argument("--idle-seconds", type=float, default=10.0)
-    ap.add_argument("--only", default="ratio,keys,idle", help="comma-separated measurements")
+    ap = parser(__doc__, __file__)
+    ap.add_argument(
+        "--epochs", type=converter(OPTION["epochs"]), default=4, help="epochs of each run (4)"
+    )
+    ap.add_argument(
+        "--pairs", type=int_in("pairs", 1, 1000), default=2, help="headless/screen pairs (2)"
+    )
+    ap.add_argument("--hidden", type=converter(OPTION["hidden"]), default=256)
+    ap.add_argument("--model", type=converter(OPTION["model"]), default="lstm", help="(lstm)")
+    ap.add_argument(
+        "--key-every", type=number_in("key-every", 0, 60, open_low=True), default=0.2,
+        help="seconds between keys",
+    )  # fmt: skip
+    ap.add_argument("--idle-seconds", type=number_in("idle-seconds", 1, 3600), default=10.0)
+    ap.add_argument("--only", type=names(MEASURES), default=list(MEASURES), help="measurements")
     ap.add_argument("--json", action="store_true", help="accepted: the output is always JSON")
-    ap.add_argument("--child-nice", type=int, help="experiment: the trainer's niceness")
+    ap.add_argument(
+        "--child-nice", type=int_in("child-nice", -20, 19), help="experiment: trainer's niceness"
+    )
     ap.add_argument(
         "--screen-env",
+        type=env_pair,
         action="append",
         default=[],
         metavar="NAME=VALUE",
         help="experiment: set in the app's (and so its trainer's) environment",
     )
-    ap.add_argument("--task", default="lm", help=argparse.SUPPRESS)  # bench_live_cost's
+    ap.add_argument("--task", choices=list(TASKS), default="lm", help=argparse.SUPPRESS)
     ap.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--lag", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -390,9 +420,10 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "ui", "skipped": "tmux is not installed"}))
         return 0
-    only = {m for m in args.only.split(",") if m}
+    only = set(args.only)
+    close_on_term()
     SCREEN_ENV.clear()
-    SCREEN_ENV.update(item.split("=", 1) for item in args.screen_env)
+    SCREEN_ENV.update(args.screen_env)
     if args.child_nice is not None:
         SCREEN_ENV[NICE_VAR] = str(args.child_nice)
     ok = True

@@ -12,28 +12,33 @@ exactly the pairs the run never trained on. BLEU is sacreBLEU, lower-cased, one 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
 
+from _args import converter, int_in, parser  # beside this script
+
 from rnn_tui.data.nmt_batches import split_pairs, word_count
 from rnn_tui.data.sources import read_raw_pairs
 from rnn_tui.data.translation import preprocess_pairs, tokenize_nmt
+from rnn_tui.decode.options import ALPHA, BEAM
 from rnn_tui.decode.translate import TranslateError, load_translator
 from rnn_tui.metrics.bleu import corpus_bleu
 from rnn_tui.runs.discover import resolve_shipped, unknown_name
 from rnn_tui.runs.rundir import resolve_run
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
+def main(argv: list[str] | None = None) -> int:
+    ap = parser(__doc__, __file__)
     ap.add_argument("checkpoint")
-    ap.add_argument("--max-words", type=int, default=5, help="the short pairs' English words")
-    ap.add_argument("--beam", type=int, default=4)
-    ap.add_argument("--alpha", type=float, default=0.75)
+    ap.add_argument(
+        "--max-words", type=int_in("max-words", 1, 1000), default=5,
+        help="the short pairs' English words",
+    )  # fmt: skip
+    ap.add_argument("--beam", type=converter(BEAM), default=4)
+    ap.add_argument("--alpha", type=converter(ALPHA), default=0.75)
     ap.add_argument("--json", action="store_true")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
 
     # A shipped checkpoint's bare name or a run's, as `rnn-tui translate --checkpoint` takes it.
     path = resolve_shipped(resolve_run(args.checkpoint))

@@ -52,6 +52,8 @@ def test_the_anchor_can_be_named_by_the_environment(tmp_path):
 
 
 def _bench_all():
+    if str(BENCH) not in sys.path:
+        sys.path.insert(0, str(BENCH))  # its helpers beside it, as when it runs as a script
     spec = importlib.util.spec_from_file_location("bench_all_under_test", BENCH / "bench_all.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
