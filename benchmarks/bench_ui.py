@@ -352,10 +352,25 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+SETTLED_SHARE = 0.05  # a second of the app's start-up using less than this is its idle
+
+
 def measure_idle(work: Path, seconds: float) -> dict:
+    """The app's CPU share over `seconds` on the Dataset screen with nothing to do, counted
+    once its start-up has settled: the first paint, the first run-list scan and the warm-up
+    (torch's libraries and the screens' modules imported in a thread after the first paint:
+    0.46 s of CPU between 2 and 4 s after launch in one run) are start-up, not idling, and a
+    window opened 2 s after launch counted them (0.036 of a core over 10 s; 0.009 settled)."""
     app = TmuxApp(work, 256, 1, SCREEN_ENV)
     try:
+        started = time.monotonic()
         time.sleep(2.0)  # past the first paint and the first run-list scan
+        while time.monotonic() - started < 30.0:  # the warm-up done: a quiet second
+            before = cpu_seconds(app.pid)
+            time.sleep(1.0)
+            if cpu_seconds(app.pid) - before < SETTLED_SHARE:
+                break
+        settled = time.monotonic() - started
         before, t0 = cpu_seconds(app.pid), time.monotonic()
         time.sleep(seconds)
         used, wall = cpu_seconds(app.pid) - before, time.monotonic() - t0
@@ -363,6 +378,7 @@ def measure_idle(work: Path, seconds: float) -> dict:
         app.close()
     return {
         "measure": "idle",
+        "settled_after_s": round(settled, 1),
         "seconds": round(wall, 1),
         "cpu_seconds": round(used, 3),
         "cpu_share": round(used / wall, 4),
