@@ -336,7 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--mode", default="clean", choices=["clean", "raw"])
     args = ap.parse_args(argv)
     if args.what == "make":
-        make(args.mb, args.dir)
+        try:
+            make(args.mb, args.dir)
+        except OSError as exc:  # a folder that cannot be made or written: refused, one line
+            reason = exc.strerror or str(exc)
+            print(
+                f"bench_scale.py make: error: cannot write into {args.dir}: {reason}",
+                file=sys.stderr,
+            )
+            return 2
     elif args.what == "cli":
         cli([str(file) for file in args.files])
     else:

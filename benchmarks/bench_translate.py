@@ -224,8 +224,9 @@ def _latency(
 
     try:
         translator = load_translator(path, device=device)
-    except ValueError as exc:  # TranslateError: one line
-        raise SystemExit(f"bench_translate: {exc}") from None
+    except ValueError as exc:  # TranslateError: one line, refused (2) as a bad option is
+        print(f"bench_translate: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     first_load = time.perf_counter() - start
     start = time.perf_counter()
     translator = load_translator(path, device=device)

@@ -102,3 +102,24 @@ def test_good_values_are_parsed_to_their_types(monkeypatch):
     args_ = load("_args", monkeypatch)
     assert args_.names(["a", "b"])("b, a,b") == ["b", "a"]
     assert args_.int_in("n", 1, 3)("3") == 3
+
+
+def test_a_folder_that_cannot_be_made_is_one_line(tmp_path, monkeypatch, capsys):
+    afile = tmp_path / "a.txt"
+    afile.write_text("x", encoding="utf-8")
+    bench_scale = load("bench_scale", monkeypatch)
+    assert bench_scale.main(["make", "--mb", "1", "--dir", str(afile / "scale")]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err == f"bench_scale.py make: error: cannot write into {afile / 'scale'}: Not a directory\n"
+    )
+
+
+def test_a_checkpoint_of_another_task_is_refused(monkeypatch, capsys):
+    bench_translate = load("bench_translate", monkeypatch)
+    lm = BENCH.parent / "checkpoints" / "timemachine-char-lstm.json"
+    with pytest.raises(SystemExit) as exit_:
+        bench_translate._latency(lm, "shipped", 1, [0], print)
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is a language-model checkpoint" in err
