@@ -123,3 +123,15 @@ def test_a_checkpoint_of_another_task_is_refused(monkeypatch, capsys):
     assert exit_.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "is a language-model checkpoint" in err
+
+
+def test_start_up_is_timed_with_the_bytecode_cache(monkeypatch):
+    """bench_data times commands as a user runs them: Python's bytecode cache written (not
+    PYTHONDONTWRITEBYTECODE, which CI sets), after one unmeasured run."""
+    monkeypatch.setenv("PYTHONDONTWRITEBYTECODE", "1")
+    bench_data = load("bench_data", monkeypatch)
+    runs = []
+    monkeypatch.setattr(bench_data.subprocess, "run", lambda cmd, **kw: runs.append(kw["env"]))
+    bench_data.wall(["true"], 3)
+    assert len(runs) == 4  # one unmeasured, then three timed
+    assert all("PYTHONDONTWRITEBYTECODE" not in env and "PATH" in env for env in runs)
