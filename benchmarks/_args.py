@@ -38,6 +38,16 @@ def number_in(name: str, low: float, high: float, open_low: bool = False):
     return converter(option)
 
 
+def trainer_option(ap, name: str, default, help: str = "", flag: str | None = None) -> None:
+    """Add `--name` (or `flag`) as rnn-tui's trainer declares it (its range or choices, and its
+    refusals' words) with this script's own default."""
+    from rnn_tui.train.options import OPTION
+
+    option = OPTION[name]
+    text = f"{help or option.help} (default: {default})"
+    ap.add_argument(flag or option.flag, type=converter(option), default=default, help=text)
+
+
 def names(allowed: Iterable[str]):
     """argparse `type=` for a comma-separated list of names out of `allowed`, at least one."""
     allowed = tuple(allowed)
@@ -95,4 +105,5 @@ __all__ = [
     "parser",
     "refuse_missing_cuda",
     "regular_file",
+    "trainer_option",
 ]

@@ -27,11 +27,10 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from _args import converter, int_in, parser, refuse_missing_cuda  # noqa: E402  (beside it)
+from _args import int_in, parser, refuse_missing_cuda, trainer_option  # noqa: E402
 
 from rnn_tui.models.registry import build_model  # noqa: E402
 from rnn_tui.train.clipping import grad_clipping  # noqa: E402
-from rnn_tui.train.options import OPTION  # noqa: E402
 
 # The trainer's models: the book's configurations (char-level Time Machine, vocab 28) and the
 # translator with its default sizes.
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--repeat", type=int_in("repeat", 1, 1_000_000), default=400, help="timed calls of each"
     )
-    ap.add_argument("--theta", type=converter(OPTION["clip"]), default=1.0)
+    trainer_option(ap, "clip", 1.0, "θ of the clipping", flag="--theta")
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--json", action="store_true", help="print the rows as JSON")
     args = ap.parse_args(argv)

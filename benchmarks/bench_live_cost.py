@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import converter, number_in, parser  # noqa: E402
+from _args import number_in, parser, trainer_option  # noqa: E402
 from bench_ui import (  # noqa: E402
     RATIO_TARGET,
     TmuxApp,
@@ -40,7 +40,6 @@ from bench_ui import (  # noqa: E402
     cpu_seconds,
 )
 
-from rnn_tui.train.options import OPTION  # noqa: E402
 from rnn_tui.train.registry import TASKS  # noqa: E402
 
 LIVE, QUIET = "live", "quiet"
@@ -136,16 +135,12 @@ def measure(
 
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__, __file__)
-    ap.add_argument(
-        "--epochs", type=converter(OPTION["epochs"]), default=24, help="the run's epochs (24)"
-    )
+    trainer_option(ap, "epochs", 24, "the run's epochs")
     ap.add_argument(
         "--period", type=number_in("period", 0.5, 3600), default=5.0, help="seconds live, quiet"
     )
-    ap.add_argument("--hidden", type=converter(OPTION["hidden"]), default=256)
-    ap.add_argument(
-        "--model", type=converter(OPTION["model"]), default="lstm", help="the Train form's model"
-    )
+    trainer_option(ap, "hidden", 256)
+    trainer_option(ap, "model", "lstm", "the Train form's model")
     ap.add_argument(
         "--task", choices=list(TASKS), default="lm", help="another task, with its own model"
     )

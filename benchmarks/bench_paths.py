@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from _args import converter, int_in, names, parser, refuse_missing_cuda  # beside this script
+from _args import int_in, names, parser, refuse_missing_cuda, trainer_option  # beside it
 
 from rnn_tui.train.options import OPTION
 
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--device", default="cpu", choices=sorted(PATHS))
     models = OPTION["model"].choices
     ap.add_argument("--models", type=names(models), default=["lstm", "lstm-scratch"])
-    ap.add_argument("--epochs", type=converter(OPTION["epochs"]), default=30)
+    trainer_option(ap, "epochs", 30, "epochs of each run")
     ap.add_argument("--rounds", type=int_in("rounds", 1, 1000), default=2)
     args = ap.parse_args(argv)
     refuse_missing_cuda(ap, args.device)

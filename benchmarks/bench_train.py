@@ -41,10 +41,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-from _args import converter, int_in, names, parser, refuse_missing_cuda  # noqa: E402  (beside it)
+from _args import int_in, names, parser, refuse_missing_cuda, trainer_option  # noqa: E402
 from _d2l_peer import ANCHOR, DATA, MISSED, missing_peer  # noqa: E402
-
-from rnn_tui.train.options import OPTION  # noqa: E402
 
 # d2l anchor name → rnn-tui options (the book's settings: hidden 512 for the scratch RNN,
 # 256 for the others, lr 2 for the 2-layer LSTM).
@@ -299,7 +297,7 @@ def _bare(build, train_iter, device, epochs: int) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__, __file__)
     ap.add_argument("--mode", choices=["paired", "process", "both"], default="both")
-    ap.add_argument("--epochs", type=converter(OPTION["epochs"]), default=100)
+    trainer_option(ap, "epochs", 100, "epochs of each side")
     ap.add_argument("--repeat", type=int_in("repeat", 1, 1000), default=3)
     ap.add_argument("--models", type=names(BOOK), default=list(BOOK), help=", ".join(BOOK))
     ap.add_argument("--anchor", type=Path, default=ANCHOR, help=f"(default: {ANCHOR})")

@@ -48,10 +48,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 
 
-from _args import converter, int_in, parser, refuse_missing_cuda, regular_file  # noqa: E402
+from _args import (  # noqa: E402  (beside this script)
+    int_in,
+    parser,
+    refuse_missing_cuda,
+    regular_file,
+    trainer_option,
+)
 from _d2l_peer import ANCHOR, DATA, missing_peer  # noqa: E402  (beside this script)
-
-from rnn_tui.train.options import OPTION  # noqa: E402
 
 BOOK = [
     "--task", "seq2seq", "--num-examples", "600", "--embed", "32", "--hidden", "32",
@@ -298,9 +302,7 @@ def _thread_counts(text: str) -> list[int]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__, __file__)
-    ap.add_argument(
-        "--epochs", type=converter(OPTION["epochs"]), default=50, help="training epochs (50)"
-    )
+    trainer_option(ap, "epochs", 50, "training comparison epochs")
     ap.add_argument(
         "--repeat", type=int_in("repeat", 1, 1000), default=3, help="runs of each side (3)"
     )

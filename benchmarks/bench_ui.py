@@ -36,9 +36,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from _args import converter, int_in, names, number_in, parser  # beside this script
+from _args import int_in, names, number_in, parser, trainer_option  # beside this script
 
-from rnn_tui.train.options import OPTION
 from rnn_tui.train.registry import TASKS
 
 HERE = Path(__file__).resolve().parent
@@ -401,14 +400,12 @@ def env_pair(text: str) -> tuple[str, str]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__, __file__)
-    ap.add_argument(
-        "--epochs", type=converter(OPTION["epochs"]), default=4, help="epochs of each run (4)"
-    )
+    trainer_option(ap, "epochs", 4, "epochs of each run")
     ap.add_argument(
         "--pairs", type=int_in("pairs", 1, 1000), default=2, help="headless/screen pairs (2)"
     )
-    ap.add_argument("--hidden", type=converter(OPTION["hidden"]), default=256)
-    ap.add_argument("--model", type=converter(OPTION["model"]), default="lstm", help="(lstm)")
+    trainer_option(ap, "hidden", 256)
+    trainer_option(ap, "model", "lstm", "the run's model (keys)")
     ap.add_argument(
         "--key-every", type=number_in("key-every", 0, 60, open_low=True), default=0.2,
         help="seconds between keys",
