@@ -82,7 +82,11 @@ def regular_file(text: str) -> Path:
 def folder(text: str) -> Path:
     """argparse `type=` for a folder to write into: a folder, or nothing yet by that name."""
     path = Path(text)
-    if path.exists() and not path.is_dir():
+    try:
+        there = path.exists()
+    except OSError as exc:  # a parent it may not look into (3.11's exists lets that through)
+        raise argparse.ArgumentTypeError(f"cannot use {text}: {exc.strerror or exc}") from None
+    if there and not path.is_dir():
         raise argparse.ArgumentTypeError(f"{text} is not a folder")
     return path
 

@@ -135,3 +135,12 @@ def test_start_up_is_timed_with_the_bytecode_cache(monkeypatch):
     bench_data.wall(["true"], 3)
     assert len(runs) == 4  # one unmeasured, then three timed
     assert all("PYTHONDONTWRITEBYTECODE" not in env and "PATH" in env for env in runs)
+
+
+def test_a_folder_it_may_not_look_into_is_one_line(monkeypatch, capsys):
+    def closed(self):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "exists", closed)
+    err = refused("bench_all", ["--scale-dir", "/locked/scale"], monkeypatch, capsys)
+    assert "argument --scale-dir: cannot use /locked/scale: Permission denied" in err
