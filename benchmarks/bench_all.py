@@ -17,7 +17,7 @@ do not colour the next; each prints JSON, collected here):
     scale      bench_scale.py       `rnn-tui stats` at 10/30/100 MB: time and peak memory
     ui         bench_ui.py          Train screen against headless tokens/s, key latency
     live       bench_live_cost.py   the live Train screen's cost inside one run (app stopped
-                                    and continued in turn)
+                                    and continued in turn), 60 epochs (--quick: 40)
     stalls     bench_stalls.py      the event loop held: Dataset tab switches, each screen's first
                                     opening, step moves
 
@@ -105,7 +105,10 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
     ]  # fmt: skip
     if (HERE / "bench_ui.py").exists():
         commands.append(("ui", [py, str(HERE / "bench_ui.py"), "--json"]))
-        commands.append(("live", [py, str(HERE / "bench_live_cost.py")]))
+        # Its default 24 epochs gave 5 live periods here (median 0.938, the next run of 60
+        # epochs 0.983 over 14): too few to read a 5 % cost from.
+        live_epochs = "40" if args.quick else "60"
+        commands.append(("live", [py, str(HERE / "bench_live_cost.py"), "--epochs", live_epochs]))
     commands.append(("stalls", [py, str(HERE / "bench_stalls.py")]))
     return [(name, cmd) for name, cmd in commands if name not in args.skip]
 
