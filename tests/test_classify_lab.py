@@ -12,7 +12,7 @@ import pytest
 
 from rnn_tui.runs.classify_lab import BILM, NAMES, TAG, ClassifyLab
 from rnn_tui.runs.rundir import RunError
-from rnn_tui.runs.view_pace import ViewPace
+from rnn_tui.runs.view_pace import VIEW_SHARE, ViewPace
 
 RECORDED = Path(__file__).parent / "fixtures" / "recorded-classify"
 COLORS = {
@@ -153,3 +153,37 @@ def test_live_runs_views_fall_due_at_the_pace_and_an_ended_run_s_at_once() -> No
     epochs["uni"] += 1  # 1.75 s after both views: uni's waits
     status["bi"] = "finished"
     assert [slot for _, slot, _ in runs.due_views()] == ["bi"]  # ended: not paced
+
+
+def test_the_taggers_costly_views_wait_until_their_cpu_is_their_share() -> None:
+    """The one-way and two-way taggers' views (hidden 256) took 0.9 s of CPU every 2 s: the
+    Classify screen used a quarter of a core and the taggers trained 14 % slower. The round's
+    CPU, counted once both views are drawn (`views_drawn`), now paces the next round."""
+    now, cpu = [0.0], [0.0]
+    runs = lab()
+    runs.pace = ViewPace(clock=lambda: now[0], cpu=lambda: cpu[0])
+    epoch = [0]
+
+    def snapshots() -> dict:
+        return {
+            slot: SimpleNamespace(
+                path=Path(f"/runs/tag-{slot}"), epoch=epoch[0], status="running", active=True
+            )
+            for slot in ("uni", "bi")
+        }
+
+    runs.pairs[TAG].snapshots = snapshots  # type: ignore[method-assign]
+    rounds = []
+    for poll in range(4 * 60):  # a minute of polls, an epoch each second
+        now[0] = poll / 4
+        epoch[0] = poll // 4
+        due = runs.due_views()
+        if due:
+            rounds.append(now[0])
+        for part, slot, path in due:
+            cpu[0] += 0.45
+            runs.view_done(part, slot, "view", failed=False, path=path)
+            runs.views_drawn()
+    gaps = [b - a for a, b in zip(rounds, rounds[1:], strict=False)]
+    assert gaps and min(gaps) >= 0.9 / VIEW_SHARE  # not every VIEW_EVERY_S
+    assert len(rounds) == 3  # at 1 s (the first epoch), 23.5 s and 46 s

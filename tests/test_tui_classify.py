@@ -489,3 +489,57 @@ def test_a_runs_failure_names_the_forms_fields_not_the_trainers_flags() -> None:
     notice = Notice("names failed: loss diverged: try a smaller --lr or --clip", "error")
     SlotRunsScreen._tell(Screen(), [notice])
     assert told == ["names failed: loss diverged: try a smaller lr or --clip"]
+
+
+async def test_the_taggers_costly_live_views_wait_for_their_share(
+    runs, tui, classify_app, monkeypatch
+) -> None:
+    """Both taggers' views (a forward pass over the held-out text each) cost 0.9 s of CPU a
+    round at hidden 256, and came every 2 s: the screen used a quarter of a core beside the
+    runs. Once a round is drawn its CPU paces the next (runs/view_pace.py)."""
+    from types import SimpleNamespace
+
+    import rnn_tui.tui.screens.classify as classify_module
+    from rnn_tui.runs.view_pace import VIEW_EVERY_S, VIEW_SHARE, ViewPace
+
+    cpu, now, computed = [0.0], [100.0], []
+
+    def compute_view(part, path):
+        computed.append(Path(path).name)
+        cpu[0] += 0.45
+        return None  # no checkpoint yet: nothing drawn
+
+    monkeypatch.setattr(classify_module, "compute_view", compute_view)
+    async with classify_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.show_part("tag")
+        await tui.settle(pilot)
+        screen.lab.pace = ViewPace(clock=lambda: now[0], cpu=lambda: cpu[0])
+
+        async def epoch_seen(epoch: int) -> None:
+            def snapshots() -> dict:
+                return {
+                    slot: SimpleNamespace(
+                        path=runs / f"tag-{slot}", epoch=epoch, status="running", active=True
+                    )
+                    for slot in ("uni", "bi")
+                }
+
+            with monkeypatch.context() as m:  # the slots' runs as the poll sees them
+                m.setattr(screen.lab.pairs["tag"], "snapshots", snapshots)
+                screen.load_views()
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        await epoch_seen(1)
+        assert sorted(computed) == ["tag-bi", "tag-uni"]
+        gap = 0.9 / VIEW_SHARE
+        for epoch in range(2, 12):
+            now[0] = 100.0 + min((epoch - 1) * VIEW_EVERY_S, gap - 0.1)
+            await epoch_seen(epoch)
+        assert len(computed) == 2
+        now[0] = 100.0 + gap
+        await epoch_seen(12)
+        assert len(computed) == 4
+        assert tui.errors(pilot.app) == []

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from textual.widgets import Input, Select, SelectionList, Static
 from textual.worker import WorkerFailed
 
-from rnn_tui.runs.view_pace import VIEW_EVERY_S, ViewPace
+from rnn_tui.runs.view_pace import VIEW_EVERY_S, VIEW_SHARE, ViewPace
 from rnn_tui.tui.screens.forecast import ForecastScreen
 from rnn_tui.tui.widgets.forecast_form import ForecastForm
 from rnn_tui.tui.widgets.forecast_results import ForecastResults
@@ -515,6 +515,50 @@ async def test_a_live_runs_figures_are_computed_at_most_every_two_seconds(
         assert len(computed) == 4
         await epoch_seen(11, "finished")  # the end is drawn at once
         assert computed == [mlp, gru] * 3
+
+
+async def test_costly_figures_of_live_runs_come_less_often(
+    runs, tui, forecast_app, monkeypatch
+) -> None:
+    """Figures costing 1 s of CPU a round (the process's, drawing included) wait 1 / VIEW_SHARE
+    seconds before the next round, however many epochs end meanwhile: the screen stays within
+    its share of a core beside the runs it follows (view_pace.py)."""
+    cpu = [0.0]
+    computed: list[Path] = []
+
+    def compute_view(path):
+        computed.append(path)
+        cpu[0] += 0.5
+        return None
+
+    monkeypatch.setattr(ForecastScreen, "_compute_view", staticmethod(compute_view))
+    now = [100.0]
+    mlp, gru = runs / "forecast-mlp-live", runs / "forecast-gru-live"
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        screen.view_pace = ViewPace(clock=lambda: now[0], cpu=lambda: cpu[0])
+
+        async def epoch_seen(epoch: int) -> None:
+            def snap(path):
+                return SimpleNamespace(path=path, epoch=epoch, status="running", active=True)
+
+            with monkeypatch.context() as m:
+                m.setattr(screen, "snapshots", lambda: {"ar": snap(mlp), "latent": snap(gru)})
+                screen.load_views()
+            await pilot.app.workers.wait_for_complete()
+            await pilot.pause()
+
+        await epoch_seen(1)
+        assert computed == [mlp, gru]
+        gap = 1.0 / VIEW_SHARE
+        for epoch in range(2, 12):  # an epoch every VIEW_EVERY_S, up to just before the gap
+            now[0] = 100.0 + min((epoch - 1) * VIEW_EVERY_S, gap - 0.1)
+            await epoch_seen(epoch)
+        assert computed == [mlp, gru]
+        now[0] = 100.0 + gap
+        await epoch_seen(12)
+        assert computed == [mlp, gru] * 2
 
 
 @pytest.mark.parametrize("latent", ["gru", "none"])

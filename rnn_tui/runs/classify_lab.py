@@ -10,7 +10,8 @@ It makes the plan a Start runs, keeps the held-out view computed from each names
 says which views are due: after an epoch, every VIEW_EVERY_S at most (runs/view_pace.py: two
 taggers of a small text finished 5 epochs a second between them, and the screen's layout after
 each view took 75–140 ms, 20 ms of it the loop's own CPU, the rest the view workers' and the
-trainers' share), and at once when a run ends. A finished run opened into a
+trainers' share) and no more often than their CPU allows (VIEW_SHARE of a core), and at once
+when a run ends. A finished run opened into a
 slot is only kept once its view is computed: when its checkpoint cannot be used, the slot shows
 again what it showed before.
 """
@@ -118,6 +119,12 @@ class ClassifyLab:
                 self._loading.add(key)
                 due.append((part, slot, snap.path))
         return due
+
+    def views_drawn(self) -> None:
+        """A view was computed and drawn: once no other is still computing, what the round
+        cost (its CPU, drawing included) paces the next one (runs/view_pace.py)."""
+        if not self._loading:
+            self.pace.done()
 
     def view_done(
         self, part: str, slot: str, view: object | None, failed: bool, path: Path | None = None

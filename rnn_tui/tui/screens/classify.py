@@ -5,11 +5,11 @@ two-way) and the seeds' warning (a bidirectional LSTM language model), as three 
 Start (s) runs `rnn-tui train --task classify|tag|lm` subprocesses for the part shown, each
 writing its own run directory; any reopens (o). The runs and the plans are kept by
 runs/classify_lab.py and followed on a timer, as the Forecast screen does; after an epoch
-(every 2 s at most: runs/view_pace.py) and at a run's end the best checkpoint of a names or
-tagger run becomes its held-out view in a thread worker, as does
-everything typed into the name and text fields (classify_jobs.py): the screen never waits on
-torch. A part's form and panel are built when it is first shown: building all three at the
-screen's first opening held the event loop 120–150 ms (now 78–102).
+(every 2 s at most, less often for a view costing over 4 % of a core: runs/view_pace.py) and
+at a run's end the best checkpoint of a names or tagger run becomes its held-out view in a
+thread worker, as does everything typed into the name and text fields (classify_jobs.py):
+the screen never waits on torch. A part's form and panel are built when it is first shown:
+building all three at the screen's first opening held the event loop 120–150 ms (now 78–102).
 """
 
 from __future__ import annotations
@@ -245,6 +245,7 @@ class ClassifyScreen(SlotRunsScreen):
             self._show_runs()
             self.redraw()
         self._show_views()
+        self.call_after_refresh(self.lab.views_drawn)  # the round's CPU, drawing included
         if part == NAMES:
             self._guess()
         else:

@@ -6,8 +6,9 @@ Start (s) runs two `rnn-tui train --task forecast` subprocesses with the form's 
 `--model mlp` and one `--model rnn|gru|lstm`, each writing its own run directory under the runs
 folder: the results are saved as they are made, and any of them reopens (o). Each run is one
 "slot" (AR, latent), followed like the Train screen follows a run (runs/followed.py) on a timer.
-After an epoch (every 2 s at most, runs/view_pace.py) and at its end, a run's best checkpoint
-becomes the figures (decode.forecast.forecast_view) in a thread worker: no wait on torch.
+After an epoch (every 2 s at most, less often for costly figures: runs/view_pace.py) and at its
+end, a run's best checkpoint becomes the figures (decode.forecast.forecast_view) in a thread
+worker: no wait on torch.
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ class ForecastScreen(SlotRunsScreen):
         self._drawn: dict[str, int] = {}  # slot → id of the view the panels show
         self._view_keys: dict[str, tuple] = {}  # slot → what its view was computed from
         self._view_loading: set[str] = set()
-        self.view_pace = ViewPace()  # live runs' figures: at most every 2 s (view_pace.py)
+        self.view_pace = ViewPace()  # live runs' figures: every 2 s or more (view_pace.py)
         self._tell_points = False  # Enter in the path field: notify the next count's result
 
     def compose(self) -> ComposeResult:
@@ -206,10 +207,10 @@ class ForecastScreen(SlotRunsScreen):
                 shown[slot] = view
         return shown
 
-    def _draw_views(self) -> None:
+    def _draw_views(self, drawn: Callable[[], None] | None = None) -> None:
         shown = self._shown_views()
         self._drawn = {slot: id(view) for slot, view in shown.items()}
-        self.query_one(ForecastResults).show_views(shown)
+        self.query_one(ForecastResults).show_views(shown, drawn)
 
     def load_views(self) -> None:
         """Turn each run's checkpoint into the figures after an epoch and at its end."""
@@ -262,7 +263,8 @@ class ForecastScreen(SlotRunsScreen):
             # A live run's checkpoint may be mid-write: the next epoch tries again.
             self.notify(f"cannot forecast: {error_text(worker.error)}", severity="error")
         if not self._view_loading:
-            self._draw_views()
+            # The round's CPU, up to its last plot on screen, paces the next (view_pace.py).
+            self._draw_views(drawn=self.view_pace.done)
 
     def _one_series(self, slot: str) -> None:
         """Runs of different series or splits are never ranked against each other: the run

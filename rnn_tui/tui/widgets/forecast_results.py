@@ -11,7 +11,7 @@ only draws them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -103,6 +103,7 @@ class ForecastResults(Vertical):
         self.k_model = AR  # whose k-step predictions are drawn
         self._single = 0  # the panel shown when there is room for one only
         self._draws = 0  # show_views calls: the plots of the newest are drawn one a frame
+        self._when_drawn: list[Callable[[], None]] = []  # called once the newest is drawn
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fc-progress")
@@ -126,25 +127,35 @@ class ForecastResults(Vertical):
         lines = lines_text([progress_line(slot, snaps.get(slot)) for slot in SLOTS])
         update_changed(self.query_one("#fc-progress", Static), lines)  # 4 polls a second
 
-    def show_views(self, views: Mapping[str, ForecastView]) -> None:
-        """Redraw every panel from `views` (slot → view; missing slots are not drawn)."""
+    def show_views(
+        self, views: Mapping[str, ForecastView], drawn: Callable[[], None] | None = None
+    ) -> None:
+        """Redraw every panel from `views` (slot → view; missing slots are not drawn), then
+        call `drawn` once the last plot is on screen."""
         had = bool(self.views)
         self.views = {slot: views[slot] for slot in SLOTS if slot in views}
         if had != bool(self.views):
             self._layout()
         self._table()
         self._draws += 1
+        if drawn is not None:
+            self._when_drawn.append(drawn)
         self._one_a_frame(self._draws, [self._plot_one, self._plot_multi, self._plot_k])
 
     def _one_a_frame(self, draw: int, plots: list) -> None:
         """Hand the plots their series one frame apart: plotext builds a figure in ~40 ms on the
         event loop, and the three built in one frame held key presses for 120 ms. A newer
-        `show_views` (`draw` behind `_draws`) drops what is left of an older one."""
-        if draw != self._draws or not plots:
+        `show_views` (`draw` behind `_draws`) drops what is left of an older one, and calls
+        what the older one was to call when it is drawn itself."""
+        if draw != self._draws:
+            return
+        if not plots:
+            when_drawn, self._when_drawn = self._when_drawn, []
+            for call in when_drawn:
+                call()
             return
         plots[0]()
-        if len(plots) > 1:
-            self.call_after_refresh(self._one_a_frame, draw, plots[1:])
+        self.call_after_refresh(self._one_a_frame, draw, plots[1:])
 
     def _t(self, view: ForecastView) -> np.ndarray:
         return np.arange(1, len(view.series) + 1) if view.t is None else view.t

@@ -1,0 +1,100 @@
+"""How often live runs' views are computed: every VIEW_EVERY_S at most, and no more often than
+their own CPU allows (VIEW_SHARE of one core). Two taggers' views (hidden 256) took 0.9 s of CPU
+every 2 s: the Classify screen used a quarter of a core beside the runs it followed."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from rnn_tui.runs.view_pace import VIEW_EVERY_S, VIEW_SHARE, ViewPace
+
+
+class Clocks:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.cpu = 0.0
+
+    def pace(self) -> ViewPace:
+        return ViewPace(clock=lambda: self.now, cpu=lambda: self.cpu)
+
+
+def test_a_cheap_round_is_paced_by_the_interval_alone() -> None:
+    c = Clocks()
+    pace = c.pace()
+    assert pace.due()
+    c.cpu += 0.01  # 10 ms of views: well inside 4 % of 2 s
+    pace.done()
+    c.now = VIEW_EVERY_S - 0.01
+    assert not pace.due()
+    c.now = VIEW_EVERY_S
+    assert pace.due()
+
+
+def test_a_costly_round_waits_until_its_cpu_is_the_share_of_the_time_since() -> None:
+    c = Clocks()
+    pace = c.pace()
+    assert pace.due()
+    c.cpu += 0.9  # the two taggers' views
+    pace.done()
+    gap = 0.9 / VIEW_SHARE
+    assert gap > VIEW_EVERY_S
+    c.now = gap - 0.1
+    assert not pace.due()
+    c.now = gap
+    assert pace.due()
+    # The next round is cheap again: the pace comes back to the interval.
+    c.cpu += 0.01
+    pace.done()
+    c.now = gap + VIEW_EVERY_S
+    assert pace.due()
+
+
+def test_a_round_still_computing_is_paced_by_the_round_before() -> None:
+    """`done` closes the round `due` opened; a second `done` (a view of an ended run, which is
+    not paced) changes nothing."""
+    c = Clocks()
+    pace = c.pace()
+    assert pace.due()
+    c.cpu += 0.01
+    pace.done()
+    c.cpu += 5.0  # later work of the app's own, outside any round
+    pace.done()
+    c.now = VIEW_EVERY_S
+    assert pace.due()
+
+
+@given(
+    costs=st.lists(st.floats(0, 10, allow_nan=False), min_size=1, max_size=30),
+    poll=st.floats(0.05, 1.0),
+)
+def test_views_never_use_more_than_their_share_after_the_first_round(costs, poll) -> None:
+    """Over any run of rounds, the CPU of every round but the last is at most VIEW_SHARE of the
+    time until the next one starts, and rounds are VIEW_EVERY_S apart at least."""
+    c = Clocks()
+    pace = c.pace()
+    starts = []
+    for cost in costs:
+        while not pace.due():
+            c.now += poll
+        starts.append(c.now)
+        c.cpu += cost
+        pace.done()
+    for k in range(len(starts) - 1):
+        gap = starts[k + 1] - starts[k]
+        assert gap >= VIEW_EVERY_S - 1e-9
+        assert costs[k] <= VIEW_SHARE * gap + 1e-9
+
+
+@pytest.mark.parametrize(("share", "gap"), [(0.04, 25.0), (0.25, 4.0)])
+def test_the_share_is_what_a_caller_gives(share, gap) -> None:
+    c = Clocks()
+    pace = ViewPace(clock=lambda: c.now, cpu=lambda: c.cpu, share=share)
+    assert pace.due()
+    c.cpu += 1.0
+    pace.done()
+    c.now = gap - 0.01
+    assert not pace.due()
+    c.now = gap
+    assert pace.due()
