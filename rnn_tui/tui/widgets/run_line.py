@@ -145,12 +145,23 @@ def update_changed(static: Static, content: RenderableType, key: Hashable | None
     """`static.update(content)` unless it shows that already: `key` says what the content is
     drawn from (for a rich Table, which does not compare), else the content itself. The lab
     screens redraw on every poll, 4 a second, and Static.update lays out the whole screen
-    again each time: 12–16 ms of CPU a poll on the Classify screen with nothing running."""
+    again each time: 12–16 ms of CPU a poll on the Classify screen with nothing running.
+    While runs train their lines change at every poll; run lines as many as before, in a
+    Static whose width is not its content's, keep its size, so they are drawn without a layout
+    (the Forecast screen's layouts were a tenth of a core while a pair trained)."""
     drawn = content if key is None else key
     if getattr(static, "_drawn_from", None) == drawn:
         return
+    rows = len(content.lines) if isinstance(content, RunLines) else None
+    width = static.styles.width
+    same_size = (
+        rows is not None
+        and getattr(static, "_drawn_rows", None) == rows
+        and not (width is not None and width.is_auto)
+    )
     static._drawn_from = drawn  # type: ignore[attr-defined]
-    static.update(content)
+    static._drawn_rows = rows  # type: ignore[attr-defined]
+    static.update(content, layout=not same_size)
 
 
 __all__ = ["BAR", "RunLine", "RunLines", "latest", "lines_text", "run_line", "update_changed"]
