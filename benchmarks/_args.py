@@ -67,6 +67,20 @@ def names(allowed: Iterable[str]):
     return convert
 
 
+def terminal_size(text: str) -> tuple[int, int]:
+    """argparse `type=` for a terminal's COLUMNSxROWS, from the app's least (80×24) to 500×200."""
+    cols, sep, rows = text.lower().replace("×", "x").partition("x")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"{text!r} is not COLUMNSxROWS (as 120x40)")
+    size = []
+    for name, part, high in (("columns", cols, 500), ("rows", rows, 200)):
+        try:
+            size.append(int_in(name, 24 if name == "rows" else 80, high)(part.strip()))
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{name} {exc}") from None
+    return size[0], size[1]
+
+
 def regular_file(text: str) -> Path:
     """argparse `type=` for an existing regular file (not a folder, a FIFO or a device)."""
     path = Path(text)
@@ -108,6 +122,7 @@ __all__ = [
     "number_in",
     "parser",
     "refuse_missing_cuda",
+    "terminal_size",
     "regular_file",
     "trainer_option",
 ]

@@ -17,7 +17,8 @@ do not colour the next; each prints JSON, collected here):
     scale      bench_scale.py       `rnn-tui stats` at 10/30/100 MB: time and peak memory
     ui         bench_ui.py          Train screen against headless tokens/s, key latency
     live       bench_live_cost.py   the live Train screen's cost inside one run (app stopped
-                                    and continued in turn), 60 epochs (--quick: 40)
+                                    and continued in turn), 60 epochs (--quick: 40); then the
+                                    Classify screen's two taggers and the Forecast screen's pair
     stalls     bench_stalls.py      the event loop held: Dataset tab switches, each screen's first
                                     opening, step moves
 
@@ -107,8 +108,14 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
         commands.append(("ui", [py, str(HERE / "bench_ui.py"), "--json"]))
         # Its default 24 epochs gave 5 live periods here (median 0.938, the next run of 60
         # epochs 0.983 over 14): too few to read a 5 % cost from.
-        live_epochs = "40" if args.quick else "60"
-        commands.append(("live", [py, str(HERE / "bench_live_cost.py"), "--epochs", live_epochs]))
+        live = [py, str(HERE / "bench_live_cost.py")]
+        commands.append(("live", [*live, "--epochs", "40" if args.quick else "60"]))
+        # The lab screens follow a pair of runs and compute held-out views beside them: the
+        # two taggers' views are the costliest, a long series' forecasts next.
+        commands += [
+            ("live", [*live, "--task", "tag", "--epochs", "12" if args.quick else "20"]),
+            ("live", [*live, "--task", "forecast", "--hidden", "10", "--epochs", "8"]),
+        ]
     commands.append(("stalls", [py, str(HERE / "bench_stalls.py")]))
     return [(name, cmd) for name, cmd in commands if name not in args.skip]
 

@@ -2,18 +2,23 @@
 
     python benchmarks/bench_live_cost.py [--epochs 24] [--period 5] [--hidden 256] [--model lstm]
                                          [--task lm|seq2seq|forecast|classify|tag]
+                                         [--size 120x40]
 
-A char LSTM is started with `s` on the Train screen of the real app (a 120×40 tmux pane, as in
-bench_ui.py: the trainer is the app's ordinary child). While it trains, the app process is
+A char LSTM is started with `s` on the Train screen of the real app (a 120×40 tmux pane, or
+--size, as in bench_ui.py: the trainer is the app's ordinary child). Another --task is started
+on its own screen: a translator on the Train screen, a forecast pair (the MLP and the latent
+model, on a sine of 50,000 points) on the Forecast screen, a names classifier or the two taggers
+on the Classify screen. While it trains, the app process is
 stopped (SIGSTOP) and continued (SIGCONT) every --period seconds, so the same trainer runs in
 turn beside the live view (polling, redrawing, plotting, catching up after each stop) and beside
 no app at all, which is what a headless run has. The run's log intervals (about 20 an epoch,
 from its metrics.jsonl) are sorted into those periods; one that straddles a switch or an epoch's
 end (held-out evaluation) is left out. Each live period's tokens/s is divided by the mean of the
 quiet periods on either side, so the slow swings of a shared machine cancel, which alternating
-whole runs (bench_ui.py's ratio) cannot do on 2 cores. One JSON line: the median of those
+whole runs (bench_ui.py's ratio) cannot do on 2 cores. A pair's runs each give their own
+ratios. One JSON line: the median of those
 ratios (target ≥ 0.95: the live view costs at most 5 %), their quartiles and count, and the
-app's CPU share while live. Exit status 1 below the target.
+app's CPU share while live. Exit status 3 below the target.
 """
 
 from __future__ import annotations
@@ -30,9 +35,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import number_in, parser, trainer_option  # noqa: E402
+from _args import number_in, parser, terminal_size, trainer_option  # noqa: E402
 from bench_ui import (  # noqa: E402
+    PANE,
     RATIO_TARGET,
+    SIZE,
     TmuxApp,
     _status,
     _wait,
@@ -52,7 +59,8 @@ def log_rates(metrics: Path) -> list[tuple[float, float, float]]:
         event = json.loads(line) if line.endswith("}") else {}
         if event.get("event") == "start":
             config = event["config"]
-            tokens_per_step = config["batch_size"] * config["num_steps"]
+            # A names classifier's rows have no fixed length: a row is its unit.
+            tokens_per_step = config["batch_size"] * (config.get("num_steps") or 1)
         elif event.get("event") == "step" and tokens_per_step:
             if previous is not None and previous["epoch"] == event["epoch"]:
                 tokens = (event["step"] - previous["step"]) * tokens_per_step
@@ -88,6 +96,10 @@ def live_ratios(periods: list[tuple[str, float | None]]) -> list[float]:
     return ratios
 
 
+def _running(run_dirs: list[Path]) -> bool:
+    return any(_status(run_dir) == "running" for run_dir in run_dirs)
+
+
 def measure(
     work: Path, hidden: int, epochs: int, period: float, model: str = "lstm", task: str = "lm"
 ) -> dict:
@@ -98,10 +110,14 @@ def measure(
     try:
         time.sleep(1.0)  # the first paint and the run list settle
         app.send("s")
-        run_dir = _wait(app.run_dir, 30, "the run folder")
-        _wait(lambda: _status(run_dir) == "running", 120, "the trainer to start", 0.1)
+        _wait(app.run_dir, 30, "the run folder")
+        # A pair (the Forecast screen's MLP and latent model, the tagger one-way and two-way)
+        # starts its runs together: each is followed.
+        time.sleep(1.0)
+        run_dirs = app.run_dirs()
+        _wait(lambda: _running(run_dirs), 120, "the trainer to start", 0.1)
         time.sleep(period)  # the first steps (allocations, caches) belong to neither
-        while _status(run_dir) == "running":
+        while _running(run_dirs):
             kind = QUIET if not stopped else LIVE
             os.kill(app.pid, signal.SIGSTOP if kind == QUIET else signal.SIGCONT)
             stopped = kind == QUIET
@@ -111,17 +127,22 @@ def measure(
             if kind == LIVE:
                 live_cpu += cpu_seconds(app.pid) - cpu0
                 live_wall += time.monotonic() - t0
-        metrics = run_dir / "metrics.jsonl"
     finally:
         if stopped:
             os.kill(app.pid, signal.SIGCONT)
         app.close()
-    ratios = live_ratios(period_rates(log_rates(metrics), switches))
+    ratios = [
+        ratio
+        for run_dir in run_dirs
+        for ratio in live_ratios(period_rates(log_rates(run_dir / "metrics.jsonl"), switches))
+    ]
     quartiles = statistics.quantiles(ratios, n=4) if len(ratios) >= 2 else [None] * 3
     ratio = statistics.median(ratios) if ratios else None
     return {
         "measure": "live_cost",
         "model": f"{model} char hidden {hidden}" if task == "lm" else f"{task} hidden {hidden}",
+        "runs": len(run_dirs),
+        "size": "{}x{}".format(*PANE[0]),
         "period_s": period,
         "live_periods": len(ratios),
         "ratio": round(ratio, 3) if ratio else None,
@@ -142,9 +163,15 @@ def main(argv: list[str] | None = None) -> int:
     trainer_option(ap, "hidden", 256)
     trainer_option(ap, "model", "lstm", "the Train form's model")
     ap.add_argument(
-        "--task", choices=list(TASKS), default="lm", help="another task, with its own model"
-    )
+        "--task", choices=list(TASKS), default="lm",
+        help="another task, with its own model, started on its own screen",
+    )  # fmt: skip
+    ap.add_argument(
+        "--size", type=terminal_size, default=SIZE, metavar="COLSxROWS",
+        help="the terminal's size (default: 120x40)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
+    PANE[0] = args.size
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "live_cost", "skipped": "tmux is not installed"}))
         return 0

@@ -1,11 +1,11 @@
 """What the live Train screen costs a run, and how quickly it answers keys meanwhile.
 
     python benchmarks/bench_ui.py [--epochs 4] [--pairs 2] [--hidden 256] [--key-every 0.2]
-        [--idle-seconds 10] [--only ratio,keys,idle]
+        [--idle-seconds 10] [--only ratio,keys,idle] [--size 120x40]
 
-The app runs for real in a tmux pane (120×40), so the terminal output is produced and parsed as a
-user's would be; the trainer is its ordinary child (`rnn-tui train`, started by the screen's `s`
-key). One JSON line per measurement:
+The app runs for real in a tmux pane (120×40, or --size), so the terminal output is produced
+and parsed as a user's would be; the trainer is its ordinary child (`rnn-tui train`, started by
+the screen's `s` key). One JSON line per measurement:
 
     ratio  the median per-epoch tokens/s of a char LSTM trained from the Train screen, over the
            same configuration trained headless (`rnn-tui train`), in alternating pairs (A B B A…);
@@ -17,7 +17,7 @@ key). One JSON line per measurement:
     idle   CPU seconds the app process uses per second over --idle-seconds on the Train screen
            with nothing followed
 
-Exit status 1 when a target is missed (ratio ≥ 0.95, key p95 ≤ 100 ms). `main(argv)` is what
+Exit status 3 when a target is missed (ratio ≥ 0.95, key p95 ≤ 100 ms). `main(argv)` is what
 bench_all.py (and anything else) calls; `--serve` is the instrumented app itself, run in tmux.
 """
 
@@ -36,13 +36,21 @@ import tempfile
 import time
 from pathlib import Path
 
-from _args import int_in, names, number_in, parser, trainer_option  # beside this script
+from _args import (
+    int_in,
+    names,
+    number_in,
+    parser,
+    terminal_size,
+    trainer_option,
+)  # beside this script
 
 from rnn_tui.train.registry import TASKS
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 SIZE = (120, 40)
+PANE = [SIZE]  # the tmux pane's columns and rows: --size
 RATIO_TARGET = 0.95
 KEY_P95_TARGET_MS = 100.0
 LAG_TICK_S = 0.05
@@ -54,17 +62,62 @@ SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits i
 # -- the instrumented app (runs inside tmux) -------------------------------------------------
 
 
+FORECAST_LENGTH = 50_000  # sine points of a forecast pair: the sine's 1,000 train in a second
+
+
+def prepare(screen, task: str, hidden: int, epochs: int, model: str, then) -> None:
+    """Set the form of `task`'s own screen (the Train screen's, the Classify screen's names or
+    tagging part, the Forecast screen's) to `hidden` units and `epochs` epochs (a language
+    model: a char `model`), then call `then()`. A part's form is built when it is first shown,
+    so it is waited for."""
+    from rnn_tui.tui.widgets.forecast_form import ForecastForm
+    from rnn_tui.tui.widgets.train_form import TrainForm
+
+    kind = TASKS[task].screen
+    if kind == "train":
+        form = screen.query_one(TrainForm)
+        if task == "lm":
+            for name, value in (("model", model), ("token", "char"), ("hidden", hidden)):
+                form.set_value(name, value)
+            form.set_value("epochs", epochs)
+            then()
+        else:
+            form.apply({"task": task, "hidden": hidden, "epochs": epochs})
+            screen.call_after_refresh(then)
+        return
+    values = {"hidden": hidden, "epochs": epochs}
+    if kind == "forecast":
+        query, values = ForecastForm, {**values, "length": FORECAST_LENGTH}
+    else:
+        part = "tag" if task == "tag" else "names"  # the Classify screen's parts
+        screen.show_part(part)
+        query = f"#cl-form-{part}"
+
+    def fill() -> None:
+        form = next(iter(screen.query(query)), None)
+        if form is None or (kind == "classify" and screen.part != part):
+            screen.set_timer(0.05, fill)
+            return
+        for name, value in values.items():
+            form.set_value(name, value)
+        screen.set_focus(None)  # `s` starts; it is not typed into a field
+        screen.set_timer(0.5, then)  # the form's counts follow its fields
+
+    fill()
+
+
 def serve(
     out: Path, hidden: int, epochs: int, lag: bool, model: str = "lstm", task: str = "lm"
 ) -> int:
-    """The real app on its Train screen, the form set to a char `model` of `hidden` units for
-    `epochs` epochs (another `task`: its own model and data, `hidden` units, `epochs`),
-    recording to `out` (JSON lines) its pid, each `v` handled and, with `lag`, the event
-    loop's lag (a timer 20 times a second: not in the app a ratio measures)."""
+    """The real app on `task`'s own screen (the Train screen for a language model or a
+    translator, else the Forecast or Classify screen), its form set by `prepare`, recording to
+    `out` (JSON lines) its pid, each `v` handled and, with `lag`, the event loop's lag (a timer
+    20 times a second: not in the app a ratio measures)."""
     sys.path.insert(0, str(ROOT))
     from rnn_tui.tui.app import RnnTuiApp
+    from rnn_tui.tui.screens.classify import ClassifyScreen
+    from rnn_tui.tui.screens.forecast import ForecastScreen
     from rnn_tui.tui.screens.train import TrainScreen
-    from rnn_tui.tui.widgets.train_form import TrainForm
 
     log = open(out, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - lives with the app
 
@@ -72,22 +125,16 @@ def serve(
         log.write(json.dumps({"kind": kind, "t": time.monotonic(), **fields}) + "\n")
 
     nice = os.environ.get(NICE_VAR)
+    mode = TASKS[task].screen
+    base = {"train": TrainScreen, "forecast": ForecastScreen, "classify": ClassifyScreen}[mode]
 
-    class ProbeScreen(TrainScreen):
+    class ProbeScreen(base):
         def __init__(self) -> None:
             super().__init__(**({} if nice is None else {"child_nice": int(nice)}))
 
         def on_mount(self) -> None:
-            # No super().on_mount(): Textual calls TrainScreen's own after this one, and a
+            # No super().on_mount(): Textual calls the screen's own after this one, and a
             # second call would start a second poll timer.
-            form = self.query_one(TrainForm)
-            if task == "lm":
-                form.set_value("model", model)
-                form.set_value("token", "char")
-                form.set_value("hidden", hidden)
-                form.set_value("epochs", epochs)
-            else:
-                form.apply({"task": task, "hidden": hidden, "epochs": epochs})
             loop = asyncio.get_running_loop()
 
             def tick(due: float) -> None:
@@ -101,7 +148,11 @@ def serve(
             if lag:
                 start = loop.time() + LAG_TICK_S
                 loop.call_at(start, tick, start)
-            self.call_after_refresh(lambda: record("ready", pid=os.getpid()))
+
+            def ready() -> None:
+                self.call_after_refresh(lambda: record("ready", pid=os.getpid()))
+
+            prepare(self, task, hidden, epochs, model, ready)
 
         def action_next_plot(self) -> None:
             record("key")
@@ -109,8 +160,8 @@ def serve(
             self.call_after_refresh(lambda: record("painted"))
 
     class ProbeApp(RnnTuiApp):
-        DEFAULT_MODE = "train"
-        MODES = {**RnnTuiApp.MODES, "train": ProbeScreen}  # noqa: RUF012
+        DEFAULT_MODE = mode
+        MODES = {**RnnTuiApp.MODES, mode: ProbeScreen}  # noqa: RUF012
 
     ProbeApp().run()
     return 0
@@ -163,8 +214,8 @@ class TmuxApp:
             "; sleep 600"  # a failure stays on the pane for the message below
         )
         subprocess.run(
-            ["tmux", "new-session", "-d", "-s", self.session, "-x", str(SIZE[0]), "-y",
-             str(SIZE[1]), command],
+            ["tmux", "new-session", "-d", "-s", self.session, "-x", str(PANE[0][0]), "-y",
+             str(PANE[0][1]), command],
             check=True,
         )  # fmt: skip
         try:
@@ -184,21 +235,24 @@ class TmuxApp:
         subprocess.run(["tmux", "send-keys", "-t", self.session, *keys], check=True)
         return sent
 
+    def run_dirs(self) -> list[Path]:
+        return sorted(p for p in self.runs.iterdir() if p.is_dir())
+
     def run_dir(self) -> Path | None:
-        dirs = [p for p in self.runs.iterdir() if p.is_dir()]
+        dirs = self.run_dirs()
         return dirs[0] if dirs else None
 
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
         # The trainer has its own session: one left running by a failed measurement is stopped
         # (SIGTERM: it saves and exits).
-        run_dir = self.run_dir()
-        if run_dir is not None and _status(run_dir) in ("running", "paused"):
-            try:
-                pid = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))["pid"]
-                os.kill(int(pid), signal.SIGTERM)
-            except (OSError, ValueError, KeyError, TypeError):
-                pass
+        for run_dir in self.run_dirs():
+            if _status(run_dir) in ("running", "paused"):
+                try:
+                    status = json.loads((run_dir / "status.json").read_text(encoding="utf-8"))
+                    os.kill(int(status["pid"]), signal.SIGTERM)
+                except (OSError, ValueError, KeyError, TypeError):
+                    pass
 
 
 def _status(run_dir: Path) -> str:
@@ -414,6 +468,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", type=names(MEASURES), default=list(MEASURES), help="measurements")
     ap.add_argument("--json", action="store_true", help="accepted: the output is always JSON")
     ap.add_argument(
+        "--size", type=terminal_size, default=SIZE, metavar="COLSxROWS",
+        help="the terminal's size (default: 120x40)",
+    )  # fmt: skip
+    ap.add_argument(
         "--child-nice", type=int_in("child-nice", -20, 19), help="experiment: trainer's niceness"
     )
     ap.add_argument(
@@ -437,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
     close_on_term()
     SCREEN_ENV.clear()
     SCREEN_ENV.update(args.screen_env)
+    PANE[0] = args.size
     if args.child_nice is not None:
         SCREEN_ENV[NICE_VAR] = str(args.child_nice)
     ok = True

@@ -56,6 +56,9 @@ CASES = [
     ("bench_live_cost", ["--epochs", "0"], "argument --epochs: must be an integer in [1,"),
     ("bench_live_cost", ["--period", "nan"], "argument --period: must be a number in [0.5, 3600]"),
     ("bench_live_cost", ["--hidden", "1e9"], "--hidden: must be an integer in [1, 16,384]"),
+    ("bench_live_cost", ["--size", "120"], "argument --size: '120' is not COLUMNSxROWS"),
+    ("bench_live_cost", ["--size", "79x40"], "--size: columns must be an integer in [80, 500]"),
+    ("bench_ui", ["--size", "120x10"], "--size: rows must be an integer in [24, 200]"),
     ("bench_scale", ["make", "--mb", "0"], "argument --mb: must be an integer in [1, 10,000]"),
     ("bench_scale", ["cli", "/nonexistent/x.txt"], "cannot read /nonexistent/x.txt: No such file"),
     ("bench_data", ["--repeat", "0"], "argument --repeat: must be an integer in [1, 1,000]"),
@@ -102,6 +105,8 @@ def test_good_values_are_parsed_to_their_types(monkeypatch):
     args_ = load("_args", monkeypatch)
     assert args_.names(["a", "b"])("b, a,b") == ["b", "a"]
     assert args_.int_in("n", 1, 3)("3") == 3
+    assert args_.terminal_size("400×110") == (400, 110)
+    assert args_.terminal_size(" 80 X 24 ") == (80, 24)
 
 
 def test_a_folder_that_cannot_be_made_is_one_line(tmp_path, monkeypatch, capsys):

@@ -76,3 +76,14 @@ def test_periods_without_a_whole_interval_are_left_out(bench) -> None:
     assert [rate for _, rate in periods] == pytest.approx([100.0, 90.0, 100.0])
     assert bench.live_ratios(periods) == [pytest.approx(0.9)]
     assert bench.live_ratios([(bench.QUIET, None), *periods[1:]]) == []
+
+
+def test_a_names_classifier_s_rows_are_its_unit(bench, tmp_path) -> None:
+    """A names classifier's config has no num_steps (its rows have no fixed length): its rate is
+    rows a second, where it used to give no interval at all."""
+    events = [{"event": "start", "time": 0.0, "config": {"batch_size": 64, "num_steps": None}}]
+    events += [{"event": "step", "time": 0.5 * k, "epoch": 1, "step": 10 * k} for k in range(1, 5)]
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events), encoding="utf-8")
+    rows = bench.log_rates(path)
+    assert [round(r) for _, _, r in rows] == [1280] * 3  # 10 steps of 64 rows in 0.5 s
