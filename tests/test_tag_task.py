@@ -260,3 +260,13 @@ def test_rnn_tui_tag_refuses_in_one_line(tag_run, capsys, args, message) -> None
     code, out, err = call(["tag", *args], capsys)
     assert code == 2 and out == ""
     assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_a_view_says_which_epoch_its_checkpoint_is(tag_run) -> None:
+    """The Classify screen computes a live run's view every few seconds, not after every epoch:
+    the view carries the epoch of the checkpoint it was computed from (the run's best)."""
+    from rnn_tui.decode.tag import tag_view
+
+    run, _ = tag_run
+    meta = json.loads((run / "checkpoints" / "best.json").read_text(encoding="utf-8"))
+    assert tag_view(run).epoch == meta["epoch"] >= 1

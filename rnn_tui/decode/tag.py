@@ -74,6 +74,9 @@ class TagView:
     model: torch.nn.Module
     vocab: TagVocab
     report: TagReport
+    # The epoch whose checkpoint this is (a run's `best`, not its last epoch), None if unsaid:
+    # a live run's view is computed every few seconds, not after every epoch.
+    epoch: int | None = None
 
 
 def load_tagger(
@@ -83,6 +86,13 @@ def load_tagger(
     loaded, the checkpoint file loaded) of a tag checkpoint (a run directory: its best); TagError
     (one line) for anything else: another task's checkpoint, meta without its tags or
     characters, a model that does not match them."""
+    return _load(path, device)[:4]
+
+
+def _load(
+    path: str | os.PathLike, device: str | torch.device
+) -> tuple[SequenceTagger, TagVocab, list[str], str, int | None]:
+    """load_tagger's, and the epoch the checkpoint was saved at."""
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.checkpoints.labels import label_problem
@@ -111,7 +121,9 @@ def load_tagger(
     if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
         raise TagError(f"{checkpoint.file}: the model and its vocabularies disagree")
     warnings = [checkpoint.warning] if checkpoint.warning else []
-    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.path)
+    epoch = checkpoint.meta.get("epoch")
+    epoch = epoch if type(epoch) is int and epoch > 0 else None
+    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.path), epoch
 
 
 def _marks_problem(tags: list[str]) -> str | None:
@@ -192,11 +204,11 @@ def tag_report(model, vocab: TagVocab) -> TagReport:
 
 
 def tag_view(path: str | os.PathLike, device: str | torch.device = "cpu") -> TagView:
-    """The model of the tag checkpoint `path` (a run directory: its best), its vocabularies and
-    its held-out report; TagError (one line) otherwise."""
-    model, vocab, _, _ = load_tagger(path, device)
+    """The model of the tag checkpoint `path` (a run directory: its best), its vocabularies,
+    its held-out report and its epoch; TagError (one line) otherwise."""
+    model, vocab, _, _, epoch = _load(path, device)
     try:
-        return TagView(model, vocab, tag_report(model, vocab))
+        return TagView(model, vocab, tag_report(model, vocab), epoch)
     except DataError as exc:
         raise TagError(str(exc)) from None
 

@@ -255,7 +255,10 @@ class ClassifyScreen(SlotRunsScreen):
         self.query_one(NamesPanel).show_view(*reversed(self.lab.names_view()))
         if panel := self._panel(TAG, TagPanel):
             tagged = self.lab.shown_views(TAG)
-            panel.show_reports({s: v.report for s, v in tagged.items()})
+            panel.show_reports(
+                {s: v.report for s, v in tagged.items()},
+                {s: v.epoch for s, v in tagged.items()},
+            )
 
     # -- typing -------------------------------------------------------------------------------
 

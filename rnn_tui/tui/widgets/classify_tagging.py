@@ -43,9 +43,9 @@ def tag_label(tag: str) -> str:
 
 
 class TagPanel(VerticalScroll):
-    """`show_progress(snaps)`, `show_reports(slot → TagReport)`, `show_restored(slot →
-    Restored | error)`. It scrolls: at 80×24 a restored text pushed the table's last rows
-    off the screen."""
+    """`show_progress(snaps)`, `show_reports(slot → TagReport, slot → epoch)`,
+    `show_restored(slot → Restored | error)`. It scrolls: at 80×24 a restored text pushed the
+    table's last rows off the screen."""
 
     DEFAULT_CSS = """
     TagPanel {
@@ -71,6 +71,7 @@ class TagPanel(VerticalScroll):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.reports: dict[str, TagReport] = {}
+        self.epochs: dict[str, int | None] = {}  # each report's checkpoint's epoch
 
     def compose(self) -> ComposeResult:
         yield Static("", id="cl-tag-progress")
@@ -91,7 +92,7 @@ class TagPanel(VerticalScroll):
         return self.max_scroll_y > 0
 
     def on_resize(self) -> None:
-        self.show_reports(self.reports)  # the titles are cut to the width
+        self.show_reports(self.reports, self.epochs)  # the titles are cut to the width
 
     def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
         lines = []
@@ -132,8 +133,14 @@ class TagPanel(VerticalScroll):
                 text.append(f"  ({result.note()})", style="dim")
         self.query_one("#cl-restored", Static).update(text)
 
-    def show_reports(self, reports: Mapping[str, TagReport]) -> None:
+    def show_reports(
+        self, reports: Mapping[str, TagReport], epochs: Mapping[str, int | None] | None = None
+    ) -> None:
+        """The per-tag table of each slot's report, its last row the epoch of each checkpoint
+        (a run's `best`, computed every few seconds while it trains: the progress lines above
+        are its last epoch's)."""
         self.reports = {slot: reports[slot] for slot in TAG_SLOTS if slot in reports}
+        self.epochs = {slot: (epochs or {}).get(slot) for slot in self.reports}
         widget = self.query_one("#cl-tag-table", Static)
         if not self.reports:
             widget.update(Text("no tagger yet: s trains the one-way and two-way taggers", "dim"))
@@ -178,11 +185,15 @@ class TagPanel(VerticalScroll):
         macro = title("macro-F1 (all tags)", "macro-F1")
         rows.append((macro, "", [r.report.macro_f1 for r in self.reports.values()]))
         rows.append(("accuracy", "", [r.report.accuracy for r in self.reports.values()]))
+        epoch_title = title("best epoch", "epoch")
         for title, n, values in rows:
             cells = [f"{v:.3f}" for v in values]
             if both:
                 cells.append(_gain(values[1] - values[0]))
             table.add_row(title, n, *cells)
+        if any(self.epochs.values()):
+            epochs = [str(e) if e else "–" for e in self.epochs.values()]
+            table.add_row(epoch_title, "", *epochs, *[""] * both, style="dim")
         widget.update(table)
 
 
