@@ -123,7 +123,7 @@ def test_live_runs_views_fall_due_at_the_pace_and_an_ended_run_s_at_once() -> No
     are computed at most every VIEW_EVERY_S (both in the same poll); an ended run's at once."""
     now = [0.0]
     runs = lab()
-    runs.pace = ViewPace(clock=lambda: now[0])
+    runs.pace = ViewPace(clock=lambda: now[0], cpu=lambda: 0.0)
     epochs = {"uni": 0, "bi": 0}
     status = {"uni": "running", "bi": "running"}
 
@@ -148,6 +148,7 @@ def test_live_runs_views_fall_due_at_the_pace_and_an_ended_run_s_at_once() -> No
         for part, slot, path in runs.due_views():
             computed.append((poll, slot))
             runs.view_done(part, slot, "view", failed=False, path=path)
+            runs.views_drawn()  # as the screen does once it has drawn it
     assert len(computed) == 2 * 5  # both runs every 2 s, not after each of their 20 epochs
     assert [poll for poll, _ in computed] == [0, 0, 8, 8, 16, 16, 24, 24, 32, 32]
     epochs["uni"] += 1  # 1.75 s after both views: uni's waits

@@ -475,6 +475,15 @@ async def test_quitting_asks_once_about_the_runs_of_every_screen(runs, tui, monk
 # -- saved runs ----------------------------------------------------------------------------
 
 
+async def round_drawn(pilot, pace: ViewPace) -> None:
+    """Until the round of views is on screen (its last plot comes frames after the workers)."""
+    for _ in range(500):
+        if not pace.open:
+            return
+        await pilot.pause(0.01)
+    raise AssertionError("the round of views was never drawn")
+
+
 async def test_a_live_runs_figures_are_computed_at_most_every_two_seconds(
     runs, tui, forecast_app, monkeypatch
 ) -> None:
@@ -494,7 +503,7 @@ async def test_a_live_runs_figures_are_computed_at_most_every_two_seconds(
     async with forecast_app().run_test(size=(120, 40)) as pilot:
         await tui.settle(pilot)
         screen = pilot.app.screen
-        screen.view_pace = ViewPace(clock=lambda: now[0])
+        screen.view_pace = ViewPace(clock=lambda: now[0], cpu=lambda: 0.0)
 
         async def epoch_seen(epoch: int, status: str = "running") -> None:
             def snap(path):
@@ -506,6 +515,7 @@ async def test_a_live_runs_figures_are_computed_at_most_every_two_seconds(
                 m.setattr(screen, "snapshots", lambda: {"ar": snap(mlp), "latent": snap(gru)})
                 screen.load_views()
             await pilot.app.workers.wait_for_complete()
+            await round_drawn(pilot, screen.view_pace)
 
         for epoch in range(1, 11):  # ten epochs within a second
             await epoch_seen(epoch)
@@ -547,7 +557,7 @@ async def test_costly_figures_of_live_runs_come_less_often(
                 m.setattr(screen, "snapshots", lambda: {"ar": snap(mlp), "latent": snap(gru)})
                 screen.load_views()
             await pilot.app.workers.wait_for_complete()
-            await pilot.pause()
+            await round_drawn(pilot, screen.view_pace)
 
         await epoch_seen(1)
         assert computed == [mlp, gru]

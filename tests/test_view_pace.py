@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from rnn_tui.runs.view_pace import VIEW_EVERY_S, VIEW_SHARE, ViewPace
+from rnn_tui.runs.view_pace import OPEN_LIMIT_S, VIEW_EVERY_S, VIEW_SHARE, ViewPace
 
 
 class Clocks:
@@ -63,6 +63,34 @@ def test_a_round_still_computing_is_paced_by_the_round_before() -> None:
     pace.done()
     c.now = VIEW_EVERY_S
     assert pace.due()
+
+
+def test_no_round_starts_while_the_last_is_still_being_drawn() -> None:
+    """Its cost is known only once it is drawn: a costly round whose drawing ran past the
+    interval started the next at the interval of the cheap round before it."""
+    c = Clocks()
+    pace = c.pace()
+    assert pace.due() and pace.open
+    c.cpu += 0.9
+    c.now = VIEW_EVERY_S * 3  # computed, still drawing
+    assert not pace.due()
+    pace.done()
+    assert not pace.open
+    assert not pace.due()  # now paced by what it cost
+    c.now = 0.9 / VIEW_SHARE
+    assert pace.due()
+
+
+def test_a_round_never_said_drawn_is_closed_after_a_while() -> None:
+    """A drawing dropped without its call must not stop the views for good."""
+    c = Clocks()
+    pace = c.pace()
+    assert pace.due()
+    c.cpu += 0.1
+    c.now = OPEN_LIMIT_S - 0.1
+    assert not pace.due()
+    c.now = OPEN_LIMIT_S
+    assert pace.due()  # closed at its CPU so far (0.1 s: 2.5 s of pace, long past)
 
 
 @given(
