@@ -475,10 +475,23 @@ async def test_quitting_asks_once_about_the_runs_of_every_screen(runs, tui, monk
 # -- saved runs ----------------------------------------------------------------------------
 
 
-async def round_drawn(pilot, pace: ViewPace) -> None:
-    """Until the round of views is on screen (its last plot comes frames after the workers)."""
+async def epoch_seen(pilot, monkeypatch, slots: dict, epoch: int, status: str = "running"):
+    """The poll seeing each slot's run (slot → path) at `epoch`: the views due are computed,
+    then waited for until drawn (the last plot comes frames after the workers)."""
+
+    def snapshots() -> dict:
+        return {
+            slot: SimpleNamespace(path=path, epoch=epoch, status=status, active=status == "running")
+            for slot, path in slots.items()
+        }
+
+    screen = pilot.app.screen
+    with monkeypatch.context() as m:
+        m.setattr(screen, "snapshots", snapshots)
+        screen.load_views()
+    await pilot.app.workers.wait_for_complete()
     for _ in range(500):
-        if not pace.open:
+        if not screen.view_pace.open:
             return
         await pilot.pause(0.01)
     raise AssertionError("the round of views was never drawn")
@@ -504,26 +517,14 @@ async def test_a_live_runs_figures_are_computed_at_most_every_two_seconds(
         await tui.settle(pilot)
         screen = pilot.app.screen
         screen.view_pace = ViewPace(clock=lambda: now[0], cpu=lambda: 0.0)
-
-        async def epoch_seen(epoch: int, status: str = "running") -> None:
-            def snap(path):
-                return SimpleNamespace(
-                    path=path, epoch=epoch, status=status, active=status == "running"
-                )
-
-            with monkeypatch.context() as m:
-                m.setattr(screen, "snapshots", lambda: {"ar": snap(mlp), "latent": snap(gru)})
-                screen.load_views()
-            await pilot.app.workers.wait_for_complete()
-            await round_drawn(pilot, screen.view_pace)
-
+        slots = {"ar": mlp, "latent": gru}
         for epoch in range(1, 11):  # ten epochs within a second
-            await epoch_seen(epoch)
+            await epoch_seen(pilot, monkeypatch, slots, epoch)
         assert computed == [mlp, gru]  # both runs' views in the same tick, drawn together
         now[0] += VIEW_EVERY_S
-        await epoch_seen(11)
+        await epoch_seen(pilot, monkeypatch, slots, 11)
         assert len(computed) == 4
-        await epoch_seen(11, "finished")  # the end is drawn at once
+        await epoch_seen(pilot, monkeypatch, slots, 11, "finished")  # the end is drawn at once
         assert computed == [mlp, gru] * 3
 
 
@@ -548,26 +549,16 @@ async def test_costly_figures_of_live_runs_come_less_often(
         await tui.settle(pilot)
         screen = pilot.app.screen
         screen.view_pace = ViewPace(clock=lambda: now[0], cpu=lambda: cpu[0])
-
-        async def epoch_seen(epoch: int) -> None:
-            def snap(path):
-                return SimpleNamespace(path=path, epoch=epoch, status="running", active=True)
-
-            with monkeypatch.context() as m:
-                m.setattr(screen, "snapshots", lambda: {"ar": snap(mlp), "latent": snap(gru)})
-                screen.load_views()
-            await pilot.app.workers.wait_for_complete()
-            await round_drawn(pilot, screen.view_pace)
-
-        await epoch_seen(1)
+        slots = {"ar": mlp, "latent": gru}
+        await epoch_seen(pilot, monkeypatch, slots, 1)
         assert computed == [mlp, gru]
         gap = 1.0 / VIEW_SHARE
         for epoch in range(2, 12):  # an epoch every VIEW_EVERY_S, up to just before the gap
             now[0] = 100.0 + min((epoch - 1) * VIEW_EVERY_S, gap - 0.1)
-            await epoch_seen(epoch)
+            await epoch_seen(pilot, monkeypatch, slots, epoch)
         assert computed == [mlp, gru]
         now[0] = 100.0 + gap
-        await epoch_seen(12)
+        await epoch_seen(pilot, monkeypatch, slots, 12)
         assert computed == [mlp, gru] * 2
 
 
