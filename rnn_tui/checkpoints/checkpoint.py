@@ -213,6 +213,13 @@ class Checkpoint:
         return checked_task(self.meta, self.json_path)
 
     @property
+    def epoch(self) -> int | None:
+        """The epoch it was saved at (a run's `best` is not its last epoch); None where its JSON
+        says none, or not a positive whole number."""
+        epoch = self.meta.get("epoch")
+        return epoch if type(epoch) is int and epoch > 0 else None
+
+    @property
     def vocab(self):
         """The Vocab the model was trained with (rnn_tui.data.vocab.Vocab)."""
         return self._vocab("vocab", "vocabulary")

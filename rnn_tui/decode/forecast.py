@@ -164,8 +164,7 @@ def forecast_view(path: str | os.PathLike, device: str | torch.device = "cpu") -
     horizons = [k for k in _saved(saved, "horizons", list, "horizons") if isinstance(k, int)]
     period = saved.get("period") if isinstance(saved.get("period"), int) else None
     view = _view(model, config, series, transform, first_test, horizons, period, device)
-    epoch = checkpoint.meta.get("epoch")
-    return replace(view, epoch=epoch if type(epoch) is int and epoch > 0 else None)
+    return replace(view, epoch=checkpoint.epoch)
 
 
 @torch.no_grad()

@@ -121,9 +121,7 @@ def _load(
     if not isinstance(model, SequenceTagger) or sizes != (len(tags), len(chars)):
         raise TagError(f"{checkpoint.file}: the model and its vocabularies disagree")
     warnings = [checkpoint.warning] if checkpoint.warning else []
-    epoch = checkpoint.meta.get("epoch")
-    epoch = epoch if type(epoch) is int and epoch > 0 else None
-    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.path), epoch
+    return model.eval(), TagVocab(chars, tags), warnings, str(checkpoint.path), checkpoint.epoch
 
 
 def _marks_problem(tags: list[str]) -> str | None:
