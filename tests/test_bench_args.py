@@ -63,6 +63,12 @@ CASES = [
     ("bench_scale", ["cli", "/nonexistent/x.txt"], "cannot read /nonexistent/x.txt: No such file"),
     ("bench_data", ["--repeat", "0"], "argument --repeat: must be an integer in [1, 1,000]"),
     ("bench_forecast", ["--repeat", "x"], "argument --repeat: must be an integer in [1, 1,000]"),
+    (
+        "bench_forecast_view",
+        ["--lengths", "50000,5"],
+        "argument --lengths: must be an integer in [10, 1,000,000] (got '5')",
+    ),
+    ("bench_forecast_view", ["--models", "mlp,tcn"], "argument --models:"),
     ("bench_clip", ["--theta", "inf"], "argument --theta: must be a number in (0, 1e+06]"),
     ("bench_translate", ["--threads", "0,x"], "argument --threads: expected whole numbers"),
     ("bench_translate", ["--epochs", "0"], "argument --epochs: must be an integer in [1,"),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from rnn_tui.decode.forecast import ForecastError, forecast_view
+from rnn_tui.decode.forecast import ForecastError, forecast_view, load_forecaster
 from rnn_tui.runs.rundir import RunDir
 from rnn_tui.train.config import Config
 from rnn_tui.train.engine import Trainer
@@ -165,3 +165,26 @@ def test_a_long_runs_line_keeps_its_whole_score_in_the_narrowest_widths() -> Non
         assert f"{score}…" not in shown.plain  # the ellipsis reads as part of the number
         if width >= 42:  # the epoch count goes last
             assert "201/300" in shown.plain, (width, shown.plain)
+
+
+def test_a_differenced_runs_k_step_levels_add_up_every_predicted_change(tmp_path):
+    # Its last level needs the whole path (the changes add up from the anchor); without
+    # differencing the last column alone is kept.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        config = Config("forecast", device="cpu", diff=True, horizons="1,4", epochs=1)
+        Trainer(config).run(RunDir(tmp_path / "run"))
+        view = forecast_view(tmp_path / "run")
+        checkpoint, model = load_forecaster(tmp_path / "run")
+    finally:
+        torch.set_num_threads(threads)
+    x = view.series.values
+    z = np.diff(x)  # z[i] is the change to x[i + 1], standardised as in training
+    t = checkpoint.meta["series"]["transform"]
+    z = torch.tensor((z - t["mean"]) / t["std"], dtype=torch.float32)
+    starts = np.arange(100, 110)
+    with torch.no_grad():
+        paths = model.paths(z, torch.from_numpy(starts), 4).double().numpy()
+    levels = x[starts + 1] + (paths * t["std"] + t["mean"]).sum(axis=1)
+    assert view.k_step[4][starts + 5] == pytest.approx(levels, rel=1e-6)

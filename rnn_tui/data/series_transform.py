@@ -107,6 +107,12 @@ class SeriesTransform:
             y = base[:, None] + np.cumsum(y, axis=1)
         return np.exp(y) if self.log else y
 
+    def needed(self, k: int) -> slice:
+        """The columns of a k-step path that its last level depends on: all of them when
+        differencing (the changes add up), else the last alone (a million starts' 64-step
+        paths are 512 MB as float64)."""
+        return slice(0, k) if self.diff else slice(k - 1, k)
+
 
 def _moments(part: np.ndarray) -> tuple[float, float]:
     """Mean and standard deviation, computed on the values divided by the largest of them: the

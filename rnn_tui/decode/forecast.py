@@ -182,8 +182,9 @@ def _view(model, config, series, transform, first_test, horizons, period, device
         out = np.full(len(x), np.nan)
         if len(starts):
             starts_t = torch.from_numpy(starts).to(device)
-            paths = model.paths(z, starts_t, k, known).double().cpu().numpy()
-            out[starts + k + offset] = transform.levels(paths, x[starts + offset])[:, -1]
+            paths = model.paths(z, starts_t, k, known)[:, transform.needed(k)]
+            levels = transform.levels(paths.double().cpu().numpy(), x[starts + offset])
+            out[starts + k + offset] = levels[:, -1]
         return out
 
     def starts_for(k: int) -> np.ndarray:

@@ -276,7 +276,8 @@ class ForecastTask(Sharded):
         known = model.states(self.z, max(first, 0), int(targets.max()) - 1)
         for k in self.horizons:
             starts = torch.from_numpy(targets - k).to(self.device)
-            paths = model.paths(self.z, starts, k, known).double().cpu().numpy()
+            paths = model.paths(self.z, starts, k, known)[:, self.transform.needed(k)]
+            paths = paths.double().cpu().numpy()
             if k == 1:
                 val_loss = float(np.mean((paths[:, 0] - self.z_values[targets]) ** 2))
             anchors = x[targets - k + self.offset]
