@@ -636,6 +636,38 @@ async def test_saved_runs_reopen_in_their_slots_and_the_keys_steer_the_panels(
         assert set(screen.views) == {"ar"}
 
 
+async def test_the_table_says_which_runs_figures_are_being_computed(
+    saved, tui, forecast_app, monkeypatch
+) -> None:
+    # A million-point series' figures take seconds, and the panels stayed blank meanwhile.
+    import threading
+
+    release = threading.Event()
+    compute = ForecastScreen._compute_view
+    monkeypatch.setattr(
+        ForecastScreen, "_compute_view", staticmethod(lambda p: (release.wait(20), compute(p))[1])
+    )
+    async with forecast_app().run_test(size=(120, 40)) as pilot:
+        await tui.settle(pilot)
+        screen = pilot.app.screen
+        assert "once a run has a checkpoint" in " ".join(table(screen).split())
+        await pilot.press("o")
+        await tui.settle(pilot)
+        screen.query_one("#run-list", SelectionList).select_all()
+        said = "computing the forecasts of forecast-gru-recorded and forecast-mlp-recorded"
+        for _ in range(100):
+            screen.poll()
+            await pilot.pause(0.05)
+            if said in " ".join(table(screen).split()):
+                break
+        else:
+            raise AssertionError(table(screen))
+        release.set()
+        await wait_for(pilot, screen, lambda: set(screen.views) == {"ar", "latent"})
+        await tui.settle(pilot)
+        assert "held-out MSE" in table(screen) and "computing" not in table(screen)
+
+
 async def test_a_run_of_another_series_closes_the_other_slots_instead_of_ranking(
     saved, tui, forecast_app, monkeypatch
 ) -> None:

@@ -235,6 +235,11 @@ class ForecastScreen(SlotRunsScreen):
                 thread=True,
                 exit_on_error=False,
             )
+        self._say_computing()
+
+    def _say_computing(self) -> None:
+        names = sorted(Path(self._loading_paths[slot]).name for slot in self._view_loading)
+        self.query_one(ForecastResults).show_computing(names)
 
     @staticmethod
     def _compute_view(path: Path):
@@ -262,6 +267,7 @@ class ForecastScreen(SlotRunsScreen):
         elif worker.state == WorkerState.ERROR and (snap is None or not snap.active):
             # A live run's checkpoint may be mid-write: the next epoch tries again.
             self.notify(f"cannot forecast: {error_text(worker.error)}", severity="error")
+        self._say_computing()
         if not self._view_loading:
             # The round's CPU, up to its last plot on screen, paces the next (view_pace.py).
             self._draw_views(drawn=self.view_pace.done)

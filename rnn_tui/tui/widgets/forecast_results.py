@@ -104,6 +104,7 @@ class ForecastResults(Vertical):
         self._single = 0  # the panel shown when there is room for one only
         self._draws = 0  # show_views calls: the plots of the newest are drawn one a frame
         self._when_drawn: list[Callable[[], None]] = []  # called once the newest is drawn
+        self._computing: list[str] = []  # runs whose figures are being computed
 
     def compose(self) -> ComposeResult:
         yield Static("", id="fc-progress")
@@ -126,6 +127,14 @@ class ForecastResults(Vertical):
     def show_progress(self, snaps: Mapping[str, Snapshot | None]) -> None:
         lines = lines_text([progress_line(slot, snaps.get(slot)) for slot in SLOTS])
         update_changed(self.query_one("#fc-progress", Static), lines)  # 4 polls a second
+
+    def show_computing(self, runs: list[str]) -> None:
+        """Say, while nothing is drawn yet, that the figures of `runs` are being computed: a
+        million-point series' take seconds, and the panels stayed blank meanwhile."""
+        if runs != self._computing:
+            self._computing = runs
+            if not self.views:
+                self._table()
 
     def show_views(
         self, views: Mapping[str, ForecastView], drawn: Callable[[], None] | None = None
@@ -218,6 +227,15 @@ class ForecastResults(Vertical):
 
     def _table(self) -> None:
         widget = self.query_one("#fc-table", Static)
+        if not self.views and self._computing:
+            widget.update(
+                Text(
+                    f"computing the forecasts of {' and '.join(self._computing)}: one-step, "
+                    "k-step and multi-step over the whole series…",
+                    style="italic",
+                )
+            )
+            return
         if not self.views:
             widget.update(
                 Text(
