@@ -185,3 +185,12 @@ def test_one_path_rolled_in_numpy_is_the_buffered_cells_path(kind, layers, monke
     one = model.paths(z, torch.tensor([29]), 40)  # NumPy
     two = model.paths(z, torch.tensor([29, 29]), 40)  # CellSteps, two columns
     assert torch.allclose(one[0], two[0], atol=1e-5) and torch.equal(two[0], two[1])
+
+
+def test_a_numpy_roll_offers_the_gil_as_it_goes(monkeypatch):
+    # Its tiny NumPy operations keep the GIL: the UI's event loop waited for it at each wake-up.
+    every_step(monkeypatch)
+    offered = []
+    monkeypatch.setattr(rollout.time, "sleep", offered.append)
+    forecaster("gru").paths(torch.randn(20), torch.tensor([19]), 1_000)
+    assert len(offered) == 999 // rollout.YIELD_EVERY and set(offered) == {0}
