@@ -126,3 +126,64 @@ def test_the_share_is_what_a_caller_gives(share, gap) -> None:
     assert not pace.due()
     c.now = gap
     assert pace.due()
+
+
+def test_views_are_computed_on_one_math_thread_and_the_threads_come_back(monkeypatch):
+    # Beside trainers on every core, torch's two threads waited for each other: a forecast
+    # view took 2.9-3.4 s of CPU on two threads, 0.5 s on one.
+    import threading
+
+    import torch
+
+    from rnn_tui.runs import view_pace
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)  # as on the 2-core machines where the waits were measured
+    before = torch.get_num_threads()
+    monkeypatch.setattr(view_pace, "_threads", [])
+    seen = []
+
+    def in_a_worker() -> None:
+        with view_pace.one_math_thread():
+            seen.append(torch.get_num_threads())
+        seen.append(torch.get_num_threads())
+
+    worker = threading.Thread(target=in_a_worker)
+    worker.start()
+    worker.join()
+    torch.set_num_threads(saved)
+    assert seen == [1, 2] and before == 2
+
+
+def test_the_lab_screens_compute_their_views_on_one_math_thread(tmp_path, monkeypatch):
+    import torch
+
+    from rnn_tui.decode import forecast, tag
+    from rnn_tui.runs import view_pace
+    from rnn_tui.tui.screens import classify_jobs
+    from rnn_tui.tui.screens.forecast import ForecastScreen
+
+    threads = []
+    monkeypatch.setattr(view_pace, "_threads", [])
+
+    class View:
+        def thinned(self, points):
+            return self
+
+    def record(path):
+        threads.append(torch.get_num_threads())
+        return View()
+
+    monkeypatch.setattr(forecast, "forecast_view", record)
+    monkeypatch.setattr(tag, "tag_view", record)
+    monkeypatch.setattr(classify_jobs, "has_checkpoint", lambda path: True)
+    (tmp_path / "checkpoints").mkdir()
+    (tmp_path / "checkpoints" / "best.json").write_text("{}")
+    saved = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        ForecastScreen._compute_view(tmp_path)
+        classify_jobs.compute_view("tag", tmp_path)
+    finally:
+        torch.set_num_threads(saved)
+    assert threads == [1, 1]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from rnn_tui.runs.classify_lab import NAMES
 from rnn_tui.runs.resumable import has_checkpoint
+from rnn_tui.runs.view_pace import one_math_thread
 
 
 def compute_view(part: str, path: Path):
@@ -15,13 +16,14 @@ def compute_view(part: str, path: Path):
     None before it has either."""
     if not has_checkpoint(Path(path)):
         return None
-    if part == NAMES:
-        from rnn_tui.decode.classify import classify_view
+    with one_math_thread():
+        if part == NAMES:
+            from rnn_tui.decode.classify import classify_view
 
-        return classify_view(path)
-    from rnn_tui.decode.tag import tag_view
+            return classify_view(path)
+        from rnn_tui.decode.tag import tag_view
 
-    return tag_view(path)
+        return tag_view(path)
 
 
 def classify_one(view, name: str):

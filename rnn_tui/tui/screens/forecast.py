@@ -33,7 +33,7 @@ from rnn_tui.quoting import plain
 from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
-from rnn_tui.runs.view_pace import ViewPace
+from rnn_tui.runs.view_pace import ViewPace, one_math_thread
 from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
@@ -248,7 +248,8 @@ class ForecastScreen(SlotRunsScreen):
 
         if not RunDir(path).checkpoints.joinpath("best.json").exists():
             return None
-        return forecast_view(path).thinned(PLOT_POINTS)
+        with one_math_thread():
+            return forecast_view(path).thinned(PLOT_POINTS)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
