@@ -135,16 +135,16 @@ def test_views_are_computed_on_one_math_thread_and_the_threads_come_back(monkeyp
 
     import torch
 
-    from rnn_tui.runs import view_pace
+    from rnn_tui.decode import math_threads
 
     saved = torch.get_num_threads()
     torch.set_num_threads(2)  # as on the 2-core machines where the waits were measured
     before = torch.get_num_threads()
-    monkeypatch.setattr(view_pace, "_threads", [])
+    monkeypatch.setattr(math_threads, "_threads", [])
     seen = []
 
     def in_a_worker() -> None:
-        with view_pace.one_math_thread():
+        with math_threads.one_math_thread():
             seen.append(torch.get_num_threads())
         seen.append(torch.get_num_threads())
 
@@ -158,13 +158,12 @@ def test_views_are_computed_on_one_math_thread_and_the_threads_come_back(monkeyp
 def test_the_lab_screens_compute_their_views_on_one_math_thread(tmp_path, monkeypatch):
     import torch
 
-    from rnn_tui.decode import forecast, tag
-    from rnn_tui.runs import view_pace
+    from rnn_tui.decode import forecast, math_threads, tag
     from rnn_tui.tui.screens import classify_jobs
     from rnn_tui.tui.screens.forecast import ForecastScreen
 
     threads = []
-    monkeypatch.setattr(view_pace, "_threads", [])
+    monkeypatch.setattr(math_threads, "_threads", [])
 
     class View:
         def thinned(self, points):

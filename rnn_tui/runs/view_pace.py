@@ -18,16 +18,12 @@ round starts while the last is still being drawn, since its cost is not known un
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 VIEW_EVERY_S = 2.0  # seconds between two views of one live run
 VIEW_SHARE = 0.04  # of one core, at most, for live runs' views (the live view's 5 % in all)
 OPEN_LIMIT_S = 120.0  # a round never said done (its drawing dropped) is closed after this
-_threads: list[int] = []  # torch's threads in this process before any view changed them
-_threads_lock = threading.Lock()
 
 
 class ViewPace:
@@ -85,23 +81,4 @@ class ViewPace:
             self._cpu_at_start = None
 
 
-@contextmanager
-def one_math_thread() -> Iterator[None]:
-    """torch on one thread in this thread while a view is computed. Views are computed beside
-    trainers that keep every core busy, and torch's threads then wait for each other: on a busy
-    2-core machine a 50,000-point forecast view took 2.9–3.4 s of CPU on torch's two threads and
-    0.5 s on one. torch keeps the setting per thread (new threads take the last one set), so
-    this thread gets the process's first setting back after."""
-    import torch  # a view's work: in its worker thread, never on the event loop
-
-    with _threads_lock:
-        if not _threads:
-            _threads.append(torch.get_num_threads())
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(_threads[0])
-
-
-__all__ = ["OPEN_LIMIT_S", "VIEW_EVERY_S", "VIEW_SHARE", "ViewPace", "one_math_thread"]
+__all__ = ["OPEN_LIMIT_S", "VIEW_EVERY_S", "VIEW_SHARE", "ViewPace"]

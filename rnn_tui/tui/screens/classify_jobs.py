@@ -7,7 +7,6 @@ from pathlib import Path
 
 from rnn_tui.runs.classify_lab import NAMES
 from rnn_tui.runs.resumable import has_checkpoint
-from rnn_tui.runs.view_pace import one_math_thread
 
 
 def compute_view(part: str, path: Path):
@@ -16,6 +15,8 @@ def compute_view(part: str, path: Path):
     None before it has either."""
     if not has_checkpoint(Path(path)):
         return None
+    from rnn_tui.decode.math_threads import one_math_thread
+
     with one_math_thread():
         if part == NAMES:
             from rnn_tui.decode.classify import classify_view

@@ -33,7 +33,7 @@ from rnn_tui.quoting import plain
 from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
 from rnn_tui.runs.rundir import RunDir, RunError
-from rnn_tui.runs.view_pace import ViewPace, one_math_thread
+from rnn_tui.runs.view_pace import ViewPace
 from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text, name_fields
 from rnn_tui.tui.screens.side_runs import FINISHED, SlotRunsScreen
@@ -245,6 +245,7 @@ class ForecastScreen(SlotRunsScreen):
     def _compute_view(path: Path):
         """The figures of the run at `path`, or None while it has no checkpoint yet."""
         from rnn_tui.decode.forecast import forecast_view  # torch: on first use, in a thread
+        from rnn_tui.decode.math_threads import one_math_thread
 
         if not RunDir(path).checkpoints.joinpath("best.json").exists():
             return None
