@@ -169,7 +169,7 @@ def in_chunks(paths):
     memory several times."""
 
     def chunked(self, z: torch.Tensor, starts: torch.Tensor, k: int, known: Any = None):
-        if len(starts) <= CHUNK:
+        if len(starts) <= CHUNK or z.device.type != "cpu":  # a GPU wants them all at once
             return paths(self, z, starts, k, known)
         out = z.new_empty(k, len(starts))
         for at in range(0, len(starts), CHUNK):
