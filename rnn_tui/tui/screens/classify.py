@@ -84,7 +84,11 @@ class ClassifyScreen(SlotRunsScreen):
 
     AUTO_FOCUS = "#cl-parts"
     EXPLAIN = explanations.CLASSIFY
-    WORKER_MODULES = ("rnn_tui.decode.classify", "rnn_tui.decode.tag")
+    WORKER_MODULES = (
+        "rnn_tui.decode.classify",
+        "rnn_tui.decode.tag",
+        "rnn_tui.decode.math_threads",
+    )
     RUNS_TAB, NEW_TAB = "cl-tab-runs", "cl-tab-new"
 
     FOOTER_KEPT = ("cycle",)  # a narrow footer keeps them: keys to panels not shown

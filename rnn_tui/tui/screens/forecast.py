@@ -71,7 +71,7 @@ class ForecastScreen(SlotRunsScreen):
 
     AUTO_FOCUS = "#fc-side Tabs"
     EXPLAIN = explanations.FORECAST
-    WORKER_MODULES = ("rnn_tui.decode.forecast",)
+    WORKER_MODULES = ("rnn_tui.decode.forecast", "rnn_tui.decode.math_threads")
     RUNS_TAB, NEW_TAB = "fc-tab-runs", "fc-tab-new"
 
     FOOTER_KEPT = ("next_panel", "next_metric")  # a narrow footer keeps them: panels not shown
