@@ -107,6 +107,19 @@ def broken_loops(tmp_path, monkeypatch):
     return load
 
 
+@pytest.fixture
+def one_torch_thread():
+    """torch on one intra-op thread for the test, as before after it: tiny models run faster
+    and steadier so on a busy 2-core machine. A module asks for it with
+    `pytestmark = pytest.mark.usefixtures("one_torch_thread")`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(autouse=True)
 def _denormals_back_on():
     """A trainer run in-process flushes denormals for the whole process (train.device); put

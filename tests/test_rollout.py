@@ -17,12 +17,7 @@ HAS_CC = fused_steps._compiler() is not None
 TORCH_CELLS = {"rnn": torch.rnn_tanh_cell, "gru": torch.gru_cell, "lstm": torch.lstm_cell}
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def forecaster(kind: str, hidden: int = 6, layers: int = 1, seed: int = 0):
