@@ -87,7 +87,6 @@ class ClassifyScreen(SlotRunsScreen):
     WORKER_MODULES = (
         "rnn_tui.decode.classify",
         "rnn_tui.decode.tag",
-        "rnn_tui.decode.math_threads",
     )
     RUNS_TAB, NEW_TAB = "cl-tab-runs", "cl-tab-new"
 

@@ -25,6 +25,7 @@ from textual.message import Message
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.decode.cache import ModelCache
+from rnn_tui.decode.math_threads import on_one_math_thread
 from rnn_tui.tui.errors import error_text
 from rnn_tui.tui.screens.mode_screen import ModeScreen
 from rnn_tui.tui.widgets.checkpoint_picker import CheckpointPicker
@@ -248,6 +249,7 @@ class ConsoleScreen(ModeScreen):
         exit_on_error=False,
         description="load and run",
     )
+    @on_one_math_thread  # beside trainers: torch's threads would wait for each other
     def _run(self, request: Request, request_id: int, cache: ModelCache) -> Any:
         worker = get_current_worker()
         if not self._lock.acquire(blocking=False):

@@ -29,6 +29,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.series_files import BUNDLED_SERIES, SINE, load_series
+from rnn_tui.decode.math_threads import on_one_math_thread
 from rnn_tui.quoting import plain
 from rnn_tui.runs.format import fmt_folder
 from rnn_tui.runs.pair import RunPair
@@ -71,7 +72,7 @@ class ForecastScreen(SlotRunsScreen):
 
     AUTO_FOCUS = "#fc-side Tabs"
     EXPLAIN = explanations.FORECAST
-    WORKER_MODULES = ("rnn_tui.decode.forecast", "rnn_tui.decode.math_threads")
+    WORKER_MODULES = ("rnn_tui.decode.forecast",)
     RUNS_TAB, NEW_TAB = "fc-tab-runs", "fc-tab-new"
 
     FOOTER_KEPT = ("next_panel", "next_metric")  # a narrow footer keeps them: panels not shown
@@ -242,15 +243,14 @@ class ForecastScreen(SlotRunsScreen):
         self.query_one(ForecastResults).show_computing(names)
 
     @staticmethod
+    @on_one_math_thread
     def _compute_view(path: Path):
         """The figures of the run at `path`, or None while it has no checkpoint yet."""
         from rnn_tui.decode.forecast import forecast_view  # torch: on first use, in a thread
-        from rnn_tui.decode.math_threads import one_math_thread
 
         if not RunDir(path).checkpoints.joinpath("best.json").exists():
             return None
-        with one_math_thread():
-            return forecast_view(path).thinned(PLOT_POINTS)
+        return forecast_view(path).thinned(PLOT_POINTS)
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:

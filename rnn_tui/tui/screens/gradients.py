@@ -21,6 +21,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Header, Input, Select, TabbedContent, TabPane
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from rnn_tui.decode.math_threads import on_one_math_thread
 from rnn_tui.quoting import quoted
 from rnn_tui.tui import explanations, guides
 from rnn_tui.tui.errors import error_text
@@ -131,6 +132,7 @@ class GradientsScreen(ModeScreen):
         return path or None
 
     @work(thread=True, exclusive=True, group="flow", exit_on_error=False, description="flows")
+    @on_one_math_thread
     def _flows(self, v: dict, checkpoint: str):
         from rnn_tui.probe.report import compare_flows, corpus_start, gradient_report
 
@@ -205,6 +207,7 @@ class GradientsScreen(ModeScreen):
         self._inside(path, text)
 
     @work(thread=True, exclusive=True, group="inside", exit_on_error=False, description="read")
+    @on_one_math_thread
     def _inside(self, path: str, text: str) -> dict:
         from rnn_tui.probe.activations import activations
         from rnn_tui.probe.cell import layer_inputs
@@ -224,6 +227,7 @@ class GradientsScreen(ModeScreen):
                 "unk": lm.vocab.unk}  # fmt: skip
 
     @work(thread=True, exclusive=True, group="step", exit_on_error=False, description="step")
+    @on_one_math_thread
     def _at_step(self, inside: dict, t: int):
         import torch
 
