@@ -19,7 +19,8 @@ do not colour the next; each prints JSON, collected here):
     live       bench_live_cost.py   the live Train screen's cost inside one run (app stopped
                                     and continued in turn), 60 epochs (--quick: 40); then the
                                     Classify screen's two taggers and the Forecast screen's pair;
-                                    bench_forecast_view.py: a forecast view's CPU and memory
+                                    bench_forecast_view.py: a forecast view's CPU and memory;
+                                    bench_core_share.py: a trainer beside a busy core
     stalls     bench_stalls.py      the event loop held: Dataset tab switches, each screen's first
                                     opening, step moves
 
@@ -119,6 +120,8 @@ def _commands(args: argparse.Namespace, devices: list[str]) -> list[tuple[str, l
             # What one such forecast view costs, and so how often a live one comes back.
             ("live", [py, str(HERE / "bench_forecast_view.py"), "--lengths",
                       "50000" if args.quick else "50000,1000000"]),
+            # A trainer beside the app's own work (a busy core, bursts).
+            ("live", [py, str(HERE / "bench_core_share.py")]),
         ]  # fmt: skip
     commands.append(("stalls", [py, str(HERE / "bench_stalls.py")]))
     return [(name, cmd) for name, cmd in commands if name not in args.skip]

@@ -69,6 +69,8 @@ CASES = [
         "argument --lengths: must be an integer in [10, 1,000,000] (got '5')",
     ),
     ("bench_forecast_view", ["--models", "mlp,tcn"], "argument --models:"),
+    ("bench_core_share", ["--seconds", "1"], "argument --seconds: must be an integer in [2, 600]"),
+    ("bench_core_share", ["--model", "gpt"], "argument --model: unknown model 'gpt'"),
     ("bench_clip", ["--theta", "inf"], "argument --theta: must be a number in (0, 1e+06]"),
     ("bench_translate", ["--threads", "0,x"], "argument --threads: expected whole numbers"),
     ("bench_translate", ["--epochs", "0"], "argument --epochs: must be an integer in [1,"),

@@ -42,6 +42,7 @@ from rnn_tui.data.ngrams import baseline_name
 from rnn_tui.models.registry import count_parameters
 from rnn_tui.train.config import Config, ConfigError
 from rnn_tui.train.control import RunControl
+from rnn_tui.train.core_share import CoreShare
 from rnn_tui.train.distributed import WAITED, Distributed
 from rnn_tui.train.epoch import Stopped, train_epoch
 from rnn_tui.train.prepare import advice, prepare_model, prepare_optimizer, resumed_progress
@@ -182,6 +183,8 @@ class Trainer(RunRecorder):
                     "checkpoint is kept",
                 )
         self._tick()
+        if self.cores is not None:
+            self.cores.restore()  # a caller training in this process gets its threads back
         if self.dist.active:
             # DDP's reducer holds the process group: released here (close collects it), not
             # in the interpreter's teardown, where gloo could abort the process.
@@ -242,6 +245,7 @@ class Trainer(RunRecorder):
         )
         if self.dist.active:
             self.step.forward_model = self.dist.wrap(self.model, self.device)
+        self.cores = CoreShare.for_trainer(self.device, self.dist.active)
         self.stop = stop if stop is not None else threading.Event()
         commands = self.dist.agreed(run.pending_command, self.stop)  # rank 0's, to every rank
         self.control = RunControl(commands, self.stop, self._set_status, self._where)
