@@ -87,6 +87,12 @@ def test_a_run_gives_up_a_thread_while_a_core_is_busy_and_takes_it_back_after():
 
 def test_no_counters_no_change_and_restore_gives_the_threads_back():
     m = Machine()
+    idle = CoreShare(2, read=lambda: m.counters, clock=lambda: m.t, set_threads=m.set.append)
+    idle.active = False
+    for _ in range(5):
+        m.run(WINDOW_S, 3.0, 0.0)
+        idle.tick()
+    assert m.set == []
     share = CoreShare(4, read=lambda: None, clock=lambda: m.t, set_threads=m.set.append)
     for _ in range(5):
         m.run(WINDOW_S, 3.0, 0.0)
@@ -107,17 +113,17 @@ def test_only_a_single_cpu_process_on_several_threads_shares(monkeypatch):
     try:
         torch.set_num_threads(2)
         cpu = torch.device("cpu")
-        assert CoreShare.for_trainer(torch.device("cuda"), False) is None
-        assert CoreShare.for_trainer(cpu, True) is None  # each rank keeps its threads
+        assert not CoreShare.for_trainer(torch.device("cuda"), False).active
+        assert not CoreShare.for_trainer(cpu, True).active  # each rank keeps its threads
         monkeypatch.setattr(core_share, "read_counters", lambda: None)
-        assert CoreShare.for_trainer(cpu, False) is None  # no /proc: nothing to go by
+        assert not CoreShare.for_trainer(cpu, False).active  # no /proc: nothing to go by
         monkeypatch.undo()
         monkeypatch.setenv("OMP_NUM_THREADS", "2")
-        assert CoreShare.for_trainer(cpu, False) is None  # the user's threads are kept
+        assert not CoreShare.for_trainer(cpu, False).active  # the user's threads are kept
         monkeypatch.delenv("OMP_NUM_THREADS")
-        assert CoreShare.for_trainer(cpu, False) is not None
+        assert CoreShare.for_trainer(cpu, False).active
         torch.set_num_threads(1)
-        assert CoreShare.for_trainer(cpu, False) is None
+        assert not CoreShare.for_trainer(cpu, False).active
     finally:
         torch.set_num_threads(saved)
 

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 import torch
-from lm_fixtures import copy_checkpoint
+from test_tui_generate import checkpoints, start_here  # noqa: F401 (fixtures)
 from test_tui_gradients import SHIPPED_LSTM, open_gradients, read_with
 
 from rnn_tui.decode import math_threads
@@ -82,21 +82,11 @@ async def test_the_gradients_passes_run_on_one_thread(
     }
 
 
-async def test_the_consoles_load_and_generate_on_one_thread(
-    tmp_path, monkeypatch, char_checkpoint, tui, two_threads
-):
+@pytest.mark.usefixtures("checkpoints", "start_here")
+async def test_the_consoles_load_and_generate_on_one_thread(monkeypatch, tui, two_threads):
     from rnn_tui.decode import generate
-    from rnn_tui.runs import discover
-    from rnn_tui.tui.app import RnnTuiApp
     from rnn_tui.tui.screens.generate import GenerateScreen
 
-    folder = tmp_path / "checkpoints"
-    folder.mkdir()
-    copy_checkpoint(char_checkpoint, folder / "tiny-gru.safetensors")
-    monkeypatch.setattr(discover, "SHIPPED_DIR", tmp_path / "no-shipped-checkpoints")
-    monkeypatch.setenv("RNN_TUI_CHECKPOINTS", str(folder))
-    monkeypatch.setenv("RNN_TUI_RUNS", str(tmp_path / "runs"))
-    monkeypatch.setattr(RnnTuiApp, "DEFAULT_MODE", "generate")
     seen: list[tuple[str, int]] = []
 
     def load(path: str):

@@ -81,25 +81,27 @@ class CoreShare:
         read: Callable[[], Counters | None] = read_counters,
         clock: Callable[[], float] = time.perf_counter,
         set_threads: Callable[[int], None] = torch.set_num_threads,
+        active: bool = True,
     ) -> None:
         self.most = self.now = most
+        self.active = active  # False: ticks and restores do nothing
         self.read, self.clock, self.set_threads = read, clock, set_threads
         self.changes = 0  # how often the threads changed (a test's and a benchmark's count)
         self._due = -math.inf
         self._last: tuple[float, Counters] | None = None
 
     @classmethod
-    def for_trainer(cls, device: torch.device, distributed: bool) -> CoreShare | None:
-        """One for a single CPU process on more than one thread where the counters exist and the
-        user left the threads to the library."""
+    def for_trainer(cls, device: torch.device, distributed: bool) -> CoreShare:
+        """Active for a single CPU process on more than one thread where the counters exist and
+        the user left the threads to the library."""
         most = torch.get_num_threads()
-        if device.type != "cpu" or distributed or most < 2 or os.environ.get(FIXED):
-            return None
-        if read_counters() is None:
-            return None
-        return cls(most, read=read_counters)
+        active = device.type == "cpu" and not distributed and most >= 2
+        active = active and not os.environ.get(FIXED) and read_counters() is not None
+        return cls(most, read=read_counters, active=active)
 
     def tick(self) -> None:
+        if not self.active:
+            return
         t = self.clock()
         if t < self._due:
             return

@@ -183,8 +183,7 @@ class Trainer(RunRecorder):
                     "checkpoint is kept",
                 )
         self._tick()
-        if self.cores is not None:
-            self.cores.restore()  # a caller training in this process gets its threads back
+        self.cores.restore()  # a caller training in this process gets its threads back
         if self.dist.active:
             # DDP's reducer holds the process group: released here (close collects it), not
             # in the interpreter's teardown, where gloo could abort the process.
@@ -421,22 +420,19 @@ class Trainer(RunRecorder):
         meta = checkpoint_meta(
             self.config, self.task, self.progress, self.baseline_ppl, self.baseline_name
         )
-        # The measured choice of prepacked products, kept by a resume (train/prepare.py).
-        verdict = getattr(self.model, "prepack_verdict", None)
-        meta["prepacked"] = verdict.packed if verdict is not None else None
-        # And the scratch RNN's choice of its time loops in C (models/recurrent_chain.py).
-        chain = getattr(self.model, "chain_verdict", None)
-        meta["chained"] = chain.packed if chain is not None else None
+        # The measured choices a resume keeps: prepacked products (train/prepare.py) and the
+        # scratch RNN's time loops in C (models/recurrent_chain.py).
+        for key, attr in (("prepacked", "prepack_verdict"), ("chained", "chain_verdict")):
+            verdict = getattr(self.model, attr, None)
+            meta[key] = verdict.packed if verdict is not None else None
         self._check_ours()
         with writing(f"checkpoint {name}"):
             return save_checkpoint(self.run_dir.checkpoints, name, self.model, self.optimizer, meta)
 
     def summary(self) -> dict:
         """What `rnn-tui train --json` prints (records.run_summary)."""
-        units_per_s = (
-            self._session_units / self._session_train_time if self._session_train_time > 0 else None
-        )
-        return run_summary(self, units_per_s)
+        seconds = self._session_train_time
+        return run_summary(self, self._session_units / seconds if seconds > 0 else None)
 
 
 def train(

@@ -136,7 +136,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 paused += step.take_pending()  # a recompilation, reported beside tokens/s
             sums += pair
             p.step += 1
-            if cores is not None:
+            if cores is not None:  # a benchmark's trainer may have none
                 cores.tick()
             if b + 1 == nb:
                 _prefetch(trainer, epoch + 1)
