@@ -115,7 +115,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
     paused = 0.0
     model.train()
     step = trainer.step
-    cores = getattr(trainer, "cores", None)  # fewer threads while others take cores
+    cores = trainer.cores  # fewer threads while others take cores (begin_session's)
     # With the automatic rate, an epoch of 80k minibatches (100 MB of characters) logged its
     # first step after 30 s: a single process also logs once STEP_EVENT_MAX_S pass without one
     # (ranks of a distributed run log together, so only where they agree to).
@@ -136,8 +136,7 @@ def train_epoch(trainer, epoch: int) -> tuple[float, float, float]:
                 paused += step.take_pending()  # a recompilation, reported beside tokens/s
             sums += pair
             p.step += 1
-            if cores is not None:  # a benchmark's trainer may have none
-                cores.tick()
+            cores.tick()
             if b + 1 == nb:
                 _prefetch(trainer, epoch + 1)
             on_rate = (b + 1) % trainer.log_every == 0
