@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rnn_tui.train import core_share
+from rnn_tui.train.core_counters import START_THREADS_ENV, start_threads
 from rnn_tui.train.core_share import GIVE_UP, TAKE_BACK, WINDOW_S, CoreShare, Counters
 from rnn_tui.train.core_share import threads_for as decide
 
@@ -124,6 +125,48 @@ def test_only_a_single_cpu_process_on_several_threads_shares(monkeypatch):
         assert CoreShare.for_trainer(cpu, False).active
         torch.set_num_threads(1)
         assert not CoreShare.for_trainer(cpu, False).active
+    finally:
+        torch.set_num_threads(saved)
+
+
+@given(value=st.text(max_size=12), most=st.integers(1, 64))
+def test_the_start_hint_is_an_integer_from_one_to_the_runs_own_threads(value, most):
+    env = {START_THREADS_ENV: value}
+    threads = start_threads(most, env)
+    assert 1 <= threads <= most
+    stripped = value.strip()
+    if stripped.isascii() and stripped.isdigit() and 1 <= int(stripped) <= most:
+        assert threads == int(stripped)
+    assert start_threads(most, {}) == most
+
+
+def test_a_trainer_started_beside_another_starts_on_its_share(monkeypatch):
+    """The app starts a pair's runs (or a run beside another at work) on their share of the
+    cores, and they take more as cores go idle: a fixed share kept a tagger pair's two-way run
+    on 1 thread (0.73 of its speed) after the one-way run ended."""
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    saved = torch.get_num_threads()
+    cpu = torch.device("cpu")
+    m = Machine()
+    try:
+        torch.set_num_threads(2)
+        monkeypatch.setenv(START_THREADS_ENV, "1")
+        share = CoreShare.for_trainer(cpu, False)
+        assert share.active and (share.now, share.most) == (1, 2)
+        assert torch.get_num_threads() == 1
+        share.read, share.clock = (lambda: m.counters), (lambda: m.t)
+        share.tick()
+        m.run(WINDOW_S, 0.0, 1.0)  # the other run ended: a core idle
+        share.tick()
+        assert share.now == 2 and torch.get_num_threads() == 2
+        # Threads the user fixed stand, and a hint out of range is no hint.
+        torch.set_num_threads(2)
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        assert CoreShare.for_trainer(cpu, False).now == 2 and torch.get_num_threads() == 2
+        monkeypatch.delenv("OMP_NUM_THREADS")
+        for bad in ("0", "3", "one", ""):
+            monkeypatch.setenv(START_THREADS_ENV, bad)
+            assert CoreShare.for_trainer(cpu, False).now == 2 and torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(saved)
 

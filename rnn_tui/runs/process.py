@@ -22,6 +22,7 @@ from pathlib import Path
 from rnn_tui.files import open_regular, owner_note
 from rnn_tui.quoting import plain
 from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
+from rnn_tui.train.core_counters import START_THREADS_ENV, shares_cores
 
 # (options, run directory) -> argv. Injectable so tests can start a recorded-run replayer.
 CommandBuilder = Callable[[Mapping[str, object], Path], list[str]]
@@ -138,9 +139,12 @@ class TrainProcess:
         beside: Iterable[Mapping] = (),
     ):
         """`nice`: how much lower the child's scheduling priority is than this process's;
-        `threads`: the child's math threads (OMP_NUM_THREADS) unless the user set them (0: the
-        library's choice, one per core). Beside other trainers at work (`training_elsewhere`,
-        `beside` a listing of the runs folder) its threads wait passively (OMP_WAIT_POLICY)."""
+        `threads`: the child's math threads unless the user set them (OMP_NUM_THREADS; 0: the
+        library's choice, one per core). Where trainers share the cores themselves
+        (`shares_cores`) the child starts on them, or on its share beside other trainers at
+        work (`training_elsewhere`, `beside` a listing of the runs folder), and takes more as
+        cores go idle; elsewhere they are fixed, and beside others its threads wait passively
+        (OMP_WAIT_POLICY)."""
         self.argv = list(argv)
         self.run = RunDir(run_dir)
         self.nice = nice
@@ -192,13 +196,21 @@ class TrainProcess:
 
     def _env(self) -> dict[str, str]:
         env = {**os.environ, FOLLOWED_ENV: "1"}
-        if self.threads and "OMP_NUM_THREADS" not in env:
+        mine = "OMP_NUM_THREADS" in env  # the user's threads stand
+        if not mine and shares_cores():
+            # The child gives up threads for cores others take and takes them back as cores go
+            # idle (train/core_share.py), so it only starts on its share: a pair's run whose
+            # partner ended goes on at full speed, not on the threads fixed for two.
+            threads = self.threads or (shared_threads(self.sharing + 1) if self.sharing else 0)
+            if threads:
+                env[START_THREADS_ENV] = str(threads)
+            return env
+        if self.threads and not mine:
             env["OMP_NUM_THREADS"] = str(self.threads)
         if self.sharing and "OMP_WAIT_POLICY" not in env:
             # Beside a trainer already at work (whose threads this app cannot change), waiting
             # threads that spin take the cores it needs: two char LSTMs on 2 cores, 8-14k
-            # tokens/s each; with the second's threads passive, 14-16k and 34-39k (alone, where
-            # passive waits cost 60 %, each runs at 83k).
+            # tokens/s each; with the second's threads passive, 14-16k and 34-39k.
             env["OMP_WAIT_POLICY"] = "PASSIVE"
         return env
 

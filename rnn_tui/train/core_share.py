@@ -12,53 +12,27 @@ for each core others took (`run delay` ≥ GIVE_UP thread-seconds a second), and
 back as cores go idle (≥ TAKE_BACK cores). Alone, its threads wait 0.01 thread-seconds a
 second; beside a busy core 1.0; beside a 20 % burst load 0.23-0.28, which it keeps sharing.
 Elsewhere than Linux, with one thread, with threads the user fixed (OMP_NUM_THREADS), or in a
-distributed run, nothing changes. A product split over other threads can round differently (the
-scratch RNN's loss moved in its eighth digit between one thread and two; the LSTM's and GRU's
-did not), so a run beside other work agrees with its repeat to rounding, not bit for bit; one
-that must repeat exactly fixes its threads.
+distributed run, nothing changes. A trainer the app starts beside another starts on fewer
+threads (core_counters.START_THREADS_ENV) and takes more as the other ends. A product split over
+other threads can round differently (the scratch RNN's loss moved in its eighth digit between
+one thread and two; the LSTM's and GRU's did not), so a run beside other work agrees with its
+repeat to rounding, not bit for bit; one that must repeat exactly fixes its threads.
 """
 
 from __future__ import annotations
 
-import glob
 import math
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
+
+from rnn_tui.train.core_counters import FIXED, Counters, read_counters, start_threads
 
 WINDOW_S = 0.5  # how often the counters are read (63 µs each time on this 2-core machine)
 GIVE_UP = 0.5  # thread-seconds waited per second for each thread given up
 TAKE_BACK = 0.6  # idle cores per second for each thread taken back
-SCHEDSTAT = "/proc/self/task/*/schedstat"
-FIXED = "OMP_NUM_THREADS"  # threads the user chose are kept
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-@dataclass(frozen=True)
-class Counters:
-    """Seconds this process's threads have waited for a CPU, and the machine's idle seconds
-    (summed over its cores), both since boot."""
-
-    waited: float
-    idle: float
-
-
-def read_counters() -> Counters | None:
-    """The counters now, or None where the system does not keep them."""
-    try:
-        waited = 0
-        for path in glob.glob(SCHEDSTAT):
-            with open(path, "rb") as f:  # procfs: three numbers on one line
-                waited += int(f.read(200).split()[1])
-        with open("/proc/stat", "rb") as f:
-            fields = f.readline(400).split()
-        idle = int(fields[4]) + int(fields[5])  # idle and iowait, in clock ticks
-    except (OSError, ValueError, IndexError):
-        return None
-    return Counters(waited / 1e9, idle / CLOCK_TICKS)
 
 
 def threads_for(now: int, most: int, waited_per_s: float, idle_per_s: float) -> int:
@@ -93,11 +67,18 @@ class CoreShare:
     @classmethod
     def for_trainer(cls, device: torch.device, distributed: bool) -> CoreShare:
         """Active for a single CPU process on more than one thread where the counters exist and
-        the user left the threads to the library."""
+        the user left the threads to the library; it starts on the threads whoever started it
+        asked for (START_THREADS_ENV) unless the user fixed them."""
         most = torch.get_num_threads()
+        fixed = bool(os.environ.get(FIXED))
         active = device.type == "cpu" and not distributed and most >= 2
-        active = active and not os.environ.get(FIXED) and read_counters() is not None
-        return cls(most, read=read_counters, active=active)
+        active = active and not fixed and read_counters() is not None
+        share = cls(most, read=read_counters, active=active)
+        start = most if fixed else start_threads(most)
+        if start != most:  # started beside another trainer: fewer threads until cores go idle
+            share.set_threads(start)
+            share.now = start
+        return share
 
     def tick(self) -> None:
         if not self.active:
