@@ -20,7 +20,7 @@ do not colour the next; each prints JSON, collected here):
                                     and continued in turn), 60 epochs (--quick: 40); then the
                                     Classify screen's two taggers and the Forecast screen's pair;
                                     bench_forecast_view.py: a forecast view's CPU and memory;
-                                    bench_core_share.py: a trainer beside a busy core
+                                    bench_core_share.py: beside a busy core, a trainer
     stalls     bench_stalls.py      the event loop held: Dataset tab switches, each screen's first
                                     opening, step moves
 

@@ -5,11 +5,13 @@
 A headless `rnn-tui train` (at nice 5, as the app starts its trainers) runs while this script
 waits (alone), then runs a one-core busy loop at nice 0 (what the app generating text or
 computing a Flow pass does), then bursts of 20 ms of work every 100 ms (about the app's live
-views), --seconds each, --rounds times. Tokens/s come from consecutive step events of the same
-epoch (their minibatch counts over their times), each window's first 0.5 s left out. One JSON
-line: tokens/s in each phase and busy/alone, the figure the run's threads set by the cores
-left to it (train/core_share.py) keep up. Exit status 3 when busy/alone is below 0.3 (two
-threads spinning for a lost core kept 0.01-0.07 of it). Needs Linux's /proc.
+views), --seconds each, then beside a second trainer of the same model (a headless run a user
+starts while the first trains), --rounds times. Tokens/s come from consecutive step events of
+the same epoch (their minibatch counts over their times), each window's first 0.5 s left out.
+One JSON line: tokens/s in each phase, busy/alone, the figure the run's threads set by the cores
+left to it (train/core_share.py) keep up, and both trainers' sum over alone. Exit status 3 when
+busy/alone is below 0.3 (two threads spinning for a lost core kept 0.01-0.07 of it). Needs
+Linux's /proc.
 """
 
 from __future__ import annotations
@@ -48,6 +50,21 @@ def tokens_per_s(metrics: Path, spans: list[tuple[float, float]], units: int) ->
     return tokens / seconds if seconds else 0.0
 
 
+def start_trainer(args, run: Path) -> subprocess.Popen:
+    """A headless `rnn-tui train` at nice 5 (as the app starts its trainers) writing `run`,
+    on the threads torch chooses."""
+    command = [sys.executable, "-m", "rnn_tui", "train", "--model", args.model]
+    command += ["--hidden", str(args.hidden), "--epochs", "1000", "--run-dir", str(run)]
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS",)}
+    return subprocess.Popen(
+        ["nice", "-n", "5", *command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = parser(__doc__, __file__)
     trainer_option(ap, "model", "lstm")
@@ -60,17 +77,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     folder = Path(tempfile.mkdtemp(prefix="rnn-tui-core-share-"))
     run = folder / "run"
-    command = [sys.executable, "-m", "rnn_tui", "train", "--model", args.model]
-    command += ["--hidden", str(args.hidden), "--epochs", "1000", "--run-dir", str(run)]
-    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS",)}
-    trainer = subprocess.Popen(
-        ["nice", "-n", "5", *command],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    spans: dict[str, list[tuple[float, float]]] = {"alone": [], "busy": [], "bursts": []}
+    others: list[Path] = []  # each round's second trainer
+    trainer = start_trainer(args, run)
+    phases = ("alone", "busy", "bursts", "trainer")
+    spans: dict[str, list[tuple[float, float]]] = {name: [] for name in phases}
     try:
         time.sleep(6)  # the data, the model and the first step's measurement
         for _ in range(args.rounds):
@@ -81,6 +91,16 @@ def main(argv: list[str] | None = None) -> int:
                 start = time.time()
                 subprocess.run([sys.executable, "-c", code.format(s=args.seconds)], check=True)
                 spans[name].append((start, time.time()))
+            others.append(folder / f"other{len(others)}")
+            second = start_trainer(args, others[-1])
+            try:
+                time.sleep(6)
+                start = time.time()
+                time.sleep(args.seconds)
+                spans["trainer"].append((start, time.time()))
+            finally:
+                second.kill()
+                second.wait()
     finally:
         trainer.kill()
         trainer.wait()
@@ -88,6 +108,11 @@ def main(argv: list[str] | None = None) -> int:
         config = json.loads((run / "config.json").read_text())
         units = int(config["batch_size"]) * int(config["num_steps"])
         rates = {name: tokens_per_s(run / "metrics.jsonl", s, units) for name, s in spans.items()}
+        seconds = [
+            tokens_per_s(o / "metrics.jsonl", [span], units)
+            for o, span in zip(others, spans["trainer"], strict=True)
+        ]
+        second_rate = sum(seconds) / len(seconds)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     ratio = rates["busy"] / rates["alone"] if rates["alone"] else 0.0
@@ -98,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
         **{f"{name}_tokens_per_s": round(rate) for name, rate in rates.items()},
         "busy_over_alone": round(ratio, 3),
         "bursts_over_alone": round(rates["bursts"] / rates["alone"], 3) if rates["alone"] else 0,
+        "second_trainer_tokens_per_s": round(second_rate),
+        "two_trainers_over_alone": (
+            round((rates["trainer"] + second_rate) / rates["alone"], 3) if rates["alone"] else 0
+        ),
         "target_busy_over_alone": BUSY_TARGET,
     }
     print(json.dumps(row), flush=True)
