@@ -2,7 +2,7 @@
 
     python benchmarks/bench_live_cost.py [--epochs 24] [--period 5] [--hidden 256] [--model lstm]
                                          [--task lm|seq2seq|forecast|classify|tag]
-                                         [--size 120x40]
+                                         [--size 120x40] [--compare N]
 
 A char LSTM is started with `s` on the Train screen of the real app (a 120×40 tmux pane, or
 --size, as in bench_ui.py: the trainer is the app's ordinary child). Another --task is started
@@ -18,7 +18,10 @@ quiet periods on either side, so the slow swings of a shared machine cancel, whi
 whole runs (bench_ui.py's ratio) cannot do on 2 cores. A pair's runs each give their own
 ratios. One JSON line: the median of those
 ratios (target ≥ 0.95: the live view costs at most 5 %), their quartiles and count, and the
-app's CPU share while live. Exit status 3 below the target.
+app's CPU share while live. Exit status 3 below the target. --compare N first trains N runs of
+the same model and epochs headless (on the corpus's first 20,000 characters: as many points on
+the plots as whole runs), and the Train screen ticks them beside its live run once it trains,
+as a user comparing runs does: every plot then draws N + 1 runs.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import os
 import shutil
 import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,12 +39,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _args import number_in, parser, terminal_size, trainer_option  # noqa: E402
+from _args import ROOT, int_in, number_in, parser, terminal_size, trainer_option  # noqa: E402
 from bench_ui import (  # noqa: E402
+    COMPARE_VAR,
     PANE,
     RATIO_TARGET,
     SIZE,
     TmuxApp,
+    _records,
     _status,
     _wait,
     close_on_term,
@@ -50,6 +56,7 @@ from bench_ui import (  # noqa: E402
 from rnn_tui.train.registry import TASKS  # noqa: E402
 
 LIVE, QUIET = "live", "quiet"
+COMPARE_TOKENS = 20_000  # the corpus's first characters each compared run trains on
 
 
 def log_rates(metrics: Path) -> list[tuple[float, float, float]]:
@@ -100,10 +107,35 @@ def _running(run_dirs: list[Path]) -> bool:
     return any(_status(run_dir) == "running" for run_dir in run_dirs)
 
 
+def finished_runs(work: Path, n: int, hidden: int, epochs: int, model: str) -> list[Path]:
+    """`n` finished runs of the live run's model and epochs on the first COMPARE_TOKENS of the
+    corpus: about 20 step events an epoch, as many points on the plots as a whole run's."""
+    runs = [work / f"compare-{k}" for k in range(n)]
+    for run in runs:
+        command = [sys.executable, "-m", "rnn_tui", "train", "--model", model, "--token", "char"]
+        command += ["--hidden", str(hidden), "--epochs", str(epochs), "--run-dir", str(run)]
+        command += ["--max-tokens", str(COMPARE_TOKENS), "--sample-every", "0"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            last = (done.stderr.strip().splitlines() or ["no message"])[-1]
+            raise RuntimeError(f"a run to compare with failed: {last}")
+    return runs
+
+
 def measure(
-    work: Path, hidden: int, epochs: int, period: float, model: str = "lstm", task: str = "lm"
+    work: Path,
+    hidden: int,
+    epochs: int,
+    period: float,
+    model: str = "lstm",
+    task: str = "lm",
+    compare: int = 0,
 ) -> dict:
-    app = TmuxApp(work, hidden, epochs, {}, model=model, task=task)
+    env = {}
+    if compare:
+        runs = finished_runs(work, compare, hidden, epochs, model)
+        env[COMPARE_VAR] = os.pathsep.join(str(run) for run in runs)
+    app = TmuxApp(work, hidden, epochs, env, model=model, task=task)
     switches: list[tuple[float, str]] = []
     live_cpu = live_wall = 0.0
     stopped = False
@@ -131,6 +163,7 @@ def measure(
         if stopped:
             os.kill(app.pid, signal.SIGCONT)
         app.close()
+    ticked = [r["runs"] for r in _records(app.out) if r["kind"] == "compared"]
     ratios = [
         ratio
         for run_dir in run_dirs
@@ -142,6 +175,8 @@ def measure(
         "measure": "live_cost",
         "model": f"{model} char hidden {hidden}" if task == "lm" else f"{task} hidden {hidden}",
         "runs": len(run_dirs),
+        "compared_with": compare,
+        "runs_shown": ticked[0] if ticked else len(run_dirs),
         "size": "{}x{}".format(*PANE[0]),
         "period_s": period,
         "live_periods": len(ratios),
@@ -170,14 +205,22 @@ def main(argv: list[str] | None = None) -> int:
         "--size", type=terminal_size, default=SIZE, metavar="COLSxROWS",
         help="the terminal's size (default: 120x40)",
     )  # fmt: skip
+    ap.add_argument(
+        "--compare", type=int_in("compare", 0, 20), default=0,
+        help="finished runs ticked beside the live one on the Train screen (default: 0)",
+    )  # fmt: skip
     args = ap.parse_args(argv)
+    if args.compare and args.task != "lm":
+        ap.error("--compare: the Train screen's language model only (--task lm)")
     PANE[0] = args.size
     if shutil.which("tmux") is None:
         print(json.dumps({"measure": "live_cost", "skipped": "tmux is not installed"}))
         return 0
     close_on_term()
     with tempfile.TemporaryDirectory(prefix="bench-live-") as tmp:
-        row = measure(Path(tmp), args.hidden, args.epochs, args.period, args.model, args.task)
+        row = measure(
+            Path(tmp), args.hidden, args.epochs, args.period, args.model, args.task, args.compare
+        )
     print(json.dumps(row), flush=True)
     return 0 if row["ok"] else 3  # 3: a target missed (1 is Python's crash status)
 

@@ -55,6 +55,7 @@ RATIO_TARGET = 0.95
 KEY_P95_TARGET_MS = 100.0
 LAG_TICK_S = 0.05
 NICE_VAR = "RNN_TUI_BENCH_CHILD_NICE"  # an experiment: the screen's child_nice
+COMPARE_VAR = "RNN_TUI_BENCH_COMPARE"  # finished runs the Train screen ticks beside its own
 MEASURES = ("ratio", "keys", "idle")  # --only's names
 SCREEN_ENV: dict[str, str] = {}  # the app's environment (its trainer inherits it): --screen-env
 
@@ -114,6 +115,7 @@ def serve(
     `out` (JSON lines) its pid, each `v` handled and, with `lag`, the event loop's lag (a timer
     20 times a second: not in the app a ratio measures)."""
     sys.path.insert(0, str(ROOT))
+    from rnn_tui.runs.followed import run_key
     from rnn_tui.tui.app import RnnTuiApp
     from rnn_tui.tui.screens.classify import ClassifyScreen
     from rnn_tui.tui.screens.forecast import ForecastScreen
@@ -153,6 +155,18 @@ def serve(
                 self.call_after_refresh(lambda: record("ready", pid=os.getpid()))
 
             prepare(self, task, hidden, epochs, model, ready)
+            compare = [p for p in os.environ.get(COMPARE_VAR, "").split(os.pathsep) if p]
+            if compare and mode == "train":
+                self._compare_with(compare)
+
+        def _compare_with(self, paths: list[str]) -> None:
+            """Once the run started from the form trains, tick `paths` beside it, as a user
+            comparing runs does in the run list."""
+            if self.runs.process is None:
+                self.set_timer(0.2, lambda: self._compare_with(paths))
+                return
+            self.tick_runs([*self.runs.selected, *(run_key(p) for p in paths)])
+            record("compared", runs=len(self.runs.selected))
 
         def action_next_plot(self) -> None:
             record("key")

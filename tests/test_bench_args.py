@@ -58,6 +58,12 @@ CASES = [
     ("bench_live_cost", ["--hidden", "1e9"], "--hidden: must be an integer in [1, 16,384]"),
     ("bench_live_cost", ["--size", "120"], "argument --size: '120' is not COLUMNSxROWS"),
     ("bench_live_cost", ["--size", "79x40"], "--size: columns must be an integer in [80, 500]"),
+    ("bench_live_cost", ["--compare", "21"], "argument --compare: must be an integer in [0, 20]"),
+    (
+        "bench_live_cost",
+        ["--compare", "2", "--task", "tag"],
+        "--compare: the Train screen's language model only (--task lm)",
+    ),
     ("bench_ui", ["--size", "120x10"], "--size: rows must be an integer in [24, 200]"),
     ("bench_scale", ["make", "--mb", "0"], "argument --mb: must be an integer in [1, 10,000]"),
     ("bench_scale", ["cli", "/nonexistent/x.txt"], "cannot read /nonexistent/x.txt: No such file"),
