@@ -31,6 +31,19 @@ def system_available() -> int | None:
         return None
 
 
+def rss_bytes(pid: int) -> int | None:
+    """Resident memory of process `pid` in bytes, from /proc/<pid>/status (Linux); None
+    elsewhere or when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def allocatable() -> tuple[int, str] | None:
     """(bytes, what bounds them) a read into memory cannot exceed: the system's available
     memory, or an address-space or data limit (`ulimit -v`, `ulimit -d`) where lower; None
@@ -49,4 +62,4 @@ def allocatable() -> tuple[int, str] | None:
     return min(bounds) if bounds else None
 
 
-__all__ = ["allocatable", "system_available"]
+__all__ = ["allocatable", "rss_bytes", "system_available"]

@@ -19,6 +19,7 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
+from rnn_tui.checkpoints.memory import rss_bytes
 from rnn_tui.files import open_regular, owner_note
 from rnn_tui.quoting import plain
 from rnn_tui.runs.rundir import LOCK_FILE, RunDir, RunError
@@ -116,14 +117,8 @@ def last_line(path: Path) -> str:
 
 def rss_mb(pid: int) -> float | None:
     """Resident memory of a process in MiB, from /proc/<pid>/status (Linux); None elsewhere."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    taken = rss_bytes(pid)
+    return taken / 2**20 if taken is not None else None
 
 
 class TrainProcess:

@@ -9,11 +9,14 @@ progress cannot be restored — so a resume that cannot work changes nothing on 
 
 from __future__ import annotations
 
+from contextlib import nullcontext
+
 import torch
 
 from rnn_tui.checkpoints import CheckpointError
 from rnn_tui.checkpoints.checkpoint import Checkpoint
 from rnn_tui.checkpoints.device import available_memory, is_out_of_memory
+from rnn_tui.checkpoints.memory_claims import Claims, claiming
 from rnn_tui.models.base import ModelError
 from rnn_tui.models.memory import size_text, training_bytes
 from rnn_tui.models.registry import build_model
@@ -66,17 +69,22 @@ def check_memory(model_config: dict, config: Config, device: torch.device) -> No
     except ModelError as exc:
         raise ConfigError(str(exc)) from None
     have = available_memory(device)
-    if have is not None and need["total"] > have:
-        parts = ", ".join(
-            f"{name} {size_text(need[name])}"
-            for name in ("parameters", "gradients", "optimizer", "activations", "workspace")
-            if need[name]
-        )
-        raise ConfigError(
-            f"training this model needs about {size_text(need['total'])} ({parts}), more than "
-            f"the {size_text(have)} free on {device}: "
-            f"{memory_advice(model_config, config, need['total'])}"
-        )
+    # On the CPU, less what trainers started beside this one have yet to take (memory_claims).
+    with claiming() if device.type == "cpu" else nullcontext(Claims(None, [])) as claims:
+        if have is not None and need["total"] > have - claims.outstanding:
+            parts = ", ".join(
+                f"{name} {size_text(need[name])}"
+                for name in ("parameters", "gradients", "optimizer", "activations", "workspace")
+                if need[name]
+            )
+            others = claims.describe()
+            raise ConfigError(
+                f"training this model needs about {size_text(need['total'])} ({parts}), more "
+                f"than the {size_text(max(0, have - claims.outstanding))} free on {device}"
+                f"{f' ({size_text(have)} available, of which {others})' if others else ''}: "
+                f"{memory_advice(model_config, config, need['total'])}"
+            )
+        claims.record(need["total"])
 
 
 def prepare_model(
