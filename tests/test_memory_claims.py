@@ -27,8 +27,10 @@ def trainer_beside():
     process = subprocess.Popen(SLEEPER)
     try:
         deadline = time.time() + 10
-        while rss_bytes(process.pid) is None and time.time() < deadline:
+        # Until it has exec'd: a forked child shows its parent's command line and memory.
+        while not memory_claims._trainer(process.pid) and time.time() < deadline:
             time.sleep(0.05)
+        time.sleep(0.2)  # and its interpreter has started
         yield process.pid
     finally:
         process.kill()
