@@ -160,16 +160,32 @@ def test_the_train_screen_tells_when_its_trainer_dies(tmp_path):
     assert followed.entries()[0]["status"] == "died"
 
     class Exited:  # the trainer started here, seen exiting after its run was told died
-        path, alive = run.path, False
+        path, alive, stopped_early, code = run.path, False, False, -9
 
         def poll(self):
-            return -9
+            return self.code
 
         def log_message(self):
             return ""
 
+    # Killed by SIGKILL, as the kernel's out-of-memory killer does: the died notice names the
+    # process, this one the signal and what sends it.
     followed.process = Exited()
-    assert followed.check_process() == []
+    assert followed.check_process() == [
+        Notice(
+            "lm-live: its trainer was killed by SIGKILL, which the system sends when memory "
+            "runs out: a smaller model, --batch-size or vocabulary (--min-freq) needs less",
+            "error",
+        )
+    ]
+    followed.process = Exited()
+    followed.process.code = -11
+    assert followed.check_process() == [
+        Notice("lm-live: its trainer was killed by SIGSEGV", "error")
+    ]
+    followed.process = Exited()
+    followed.process.code = 1
+    assert followed.check_process() == []  # the run, told died, said it
 
 
 def test_a_resumed_run_is_alive_again(tmp_path, dead_pid):

@@ -18,7 +18,7 @@ from typing import Literal
 from rnn_tui.quoting import plain
 from rnn_tui.runs.follow import RunFollower, Snapshot
 from rnn_tui.runs.format import fmt_bleu, fmt_number
-from rnn_tui.runs.liveness import DIED
+from rnn_tui.runs.liveness import DIED, killed_note
 from rnn_tui.runs.process import CommandBuilder, TrainProcess, rss_mb, train_command
 from rnn_tui.runs.rundir import RunDir, RunError, check_run_dir, new_run_dir
 from rnn_tui.runs.system import CpuMeter, GpuStat, gpu_stats
@@ -289,8 +289,13 @@ class FollowedRuns:
             if process.discard_if_empty():
                 self.forget(key)
                 self._show_again_what_the_start_replaced()
-        elif follower is not None and follower.status in ("failed", "stopped", DIED):
+        elif follower is not None and follower.status in ("failed", "stopped"):
             pass  # the run said how it ended
+        elif code < 0 and not process.stopped_early:
+            # Killed by a signal: the run, told died, cannot say which.
+            notices.append(Notice(killed_note(plain(process.path.name), -code), "error"))
+        elif follower is not None and follower.status == DIED:
+            pass
         elif process.stopped_early:
             # Stopped in its first second, before its signal handler: as asked, not a crash.
             name = process.path.name

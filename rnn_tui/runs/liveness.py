@@ -11,6 +11,7 @@ status.json: it is what a reader concludes.
 from __future__ import annotations
 
 import os
+import signal
 import stat
 from pathlib import Path
 
@@ -60,6 +61,23 @@ def died_message(pid: object, last_event: float | None) -> str:
     who = f"the trainer (process {pid})" if pid_known else "the trainer"
     when = fmt_time(last_event, "%Y-%m-%d %H:%M:%S")
     return f"{who} is gone; last event at {when}" if when != "—" else f"{who} is gone"
+
+
+def killed_note(name: str, signum: int) -> str:
+    """Why a trainer this app started ended without a word: the signal that killed it, and for
+    SIGKILL what sends it unasked. Two word-level LSTMs of 12 GB each on a 24 GB machine: the
+    kernel's out-of-memory killer took one, and the run was only said to have died."""
+    try:
+        which = signal.Signals(signum).name
+    except ValueError:
+        which = f"signal {signum}"
+    note = f"{name}: its trainer was killed by {which}"
+    if signum == getattr(signal, "SIGKILL", None):
+        note += (
+            ", which the system sends when memory runs out: a smaller model, --batch-size or "
+            "vocabulary (--min-freq) needs less"
+        )
+    return note
 
 
 def dead_run(run: RunDir, status: dict) -> str | None:
