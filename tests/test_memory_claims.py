@@ -140,5 +140,8 @@ def test_the_memory_check_leaves_out_what_a_trainer_beside_has_yet_to_take(
     said = str(refused.value)
     assert "available, of which 1 other trainer here" in said and "\n" not in said
     assert f"(process {trainer_beside}) has yet to take" in said
+    # A rank of a data-parallel run checks the free memory alone, as its other ranks do at the
+    # same moment: one refused while the others went on would leave them waiting for it.
+    prepare.check_memory(task.model_config(), config, torch.device("cpu"), claims_here=False)
     # On a GPU the device's own free memory is the check (claims are the CPU's).
     prepare.check_memory(task.model_config(), config, torch.device("meta"))

@@ -84,7 +84,7 @@ class Trainer(RunRecorder):
             self.task.set_shard(self.dist.rank, self.dist.world)
         if resume is not None:
             self.task.check_resume(resume)
-        self.model = prepare_model(self.task, config, self.device, resume)
+        self.model = prepare_model(self.task, config, self.device, resume, self.dist.active)
         self.params = [p for p in self.model.parameters() if p.requires_grad]
         # The step's path (eager, bf16, compiled, CUDA graph), refused here if asked for and
         # impossible on this device.

@@ -60,8 +60,13 @@ def memory_advice(model_config: dict, config: Config, need: int) -> str:
     return advice(config)
 
 
-def check_memory(model_config: dict, config: Config, device: torch.device) -> None:
-    """ConfigError when training the model would need more memory than `device` has free."""
+def check_memory(
+    model_config: dict, config: Config, device: torch.device, claims_here: bool = True
+) -> None:
+    """ConfigError when training the model would need more memory than `device` has free: on
+    the CPU less what other trainers' claims have yet to take, and the need claimed in turn
+    (`claims_here` False: a rank of a data-parallel run, whose ranks check at once and must
+    agree, as the same free memory makes them)."""
     try:
         # A task without num_steps reads whole short sequences (names): 32 steps bound them.
         steps = config.get("num_steps", 32)
@@ -70,7 +75,8 @@ def check_memory(model_config: dict, config: Config, device: torch.device) -> No
         raise ConfigError(str(exc)) from None
     have = available_memory(device)
     # On the CPU, less what trainers started beside this one have yet to take (memory_claims).
-    with claiming() if device.type == "cpu" else nullcontext(Claims(None, [])) as claims:
+    counted = device.type == "cpu" and claims_here
+    with claiming() if counted else nullcontext(Claims(None, [])) as claims:
         if have is not None and need["total"] > have - claims.outstanding:
             parts = ", ".join(
                 f"{name} {size_text(need[name])}"
@@ -88,11 +94,15 @@ def check_memory(model_config: dict, config: Config, device: torch.device) -> No
 
 
 def prepare_model(
-    task: Task, config: Config, device: torch.device, resume: Checkpoint | None
+    task: Task,
+    config: Config,
+    device: torch.device,
+    resume: Checkpoint | None,
+    distributed: bool = False,
 ) -> torch.nn.Module:
     """The model in train mode on `device`: the checkpoint's, or a fresh one (seeded)."""
     model_config = resume.model_config if resume is not None else task.model_config()
-    check_memory(model_config, config, device)
+    check_memory(model_config, config, device, claims_here=not distributed)
     torch.manual_seed(config.seed)
     try:
         model = resume.build_model(device) if resume is not None else build_model(model_config)
