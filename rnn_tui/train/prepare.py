@@ -73,10 +73,11 @@ def check_memory(
         need = training_bytes(model_config, config.batch_size, steps, config.optimizer)
     except ModelError as exc:
         raise ConfigError(str(exc)) from None
-    have = available_memory(device)
-    # On the CPU, less what trainers started beside this one have yet to take (memory_claims).
+    # On the CPU, less what trainers started beside this one have yet to take (memory_claims);
+    # the free memory read under their lock, with their resident memory.
     counted = device.type == "cpu" and claims_here
     with claiming() if counted else nullcontext(Claims(None, [])) as claims:
+        have = available_memory(device)
         if have is not None and need["total"] > have - claims.outstanding:
             parts = ", ".join(
                 f"{name} {size_text(need[name])}"
