@@ -27,8 +27,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from rnn_tui.atomic import atomic_write_text
 from rnn_tui.checkpoints.memory import rss_bytes
 from rnn_tui.files import open_regular
+from rnn_tui.models.memory import size_text
 
 try:
     import fcntl
@@ -71,16 +73,16 @@ class Claims:
     def describe(self) -> str:
         """ "1 other trainer here (process 123) has yet to take 11.9 GiB", for a refusal; "" when
         none has anything left to take."""
-        from rnn_tui.models.memory import size_text
-
         waiting = [c for c in self.others if c.outstanding]
         if not waiting:
             return ""
         pids = ", ".join(str(c.pid) for c in waiting[:4])
-        who = "other trainer" if len(waiting) == 1 else "other trainers"
-        has = "has" if len(waiting) == 1 else "have"
+        one = len(waiting) == 1
+        who, process, has = (
+            ("trainer", "process", "has") if one else ("trainers", "processes", "have")
+        )
         return (
-            f"{len(waiting)} {who} here (process {pids}) {has} yet to take "
+            f"{len(waiting)} other {who} here ({process} {pids}) {has} yet to take "
             f"{size_text(self.outstanding)}"
         )
 
@@ -89,11 +91,9 @@ class Claims:
         out: the check stands on the free memory alone)."""
         if self.folder is None:
             return
-        path = self.folder / f"{os.getpid()}.json"
-        part = self.folder / f".{os.getpid()}.part"
+        claim = json.dumps({"need": int(need), "time": time.time()})
         with contextlib.suppress(OSError):
-            part.write_text(json.dumps({"need": int(need), "time": time.time()}), "ascii")
-            os.replace(part, path)
+            atomic_write_text(self.folder / f"{os.getpid()}.json", claim)
 
 
 def _trainer(pid: int) -> bool:
