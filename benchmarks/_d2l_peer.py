@@ -11,8 +11,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # elsewhere names them (--anchor/--data, or these variables).
 ANCHOR = Path(os.environ.get("RNN_TUI_D2L_ANCHOR") or ROOT.parent / "shared/bench/d2l_anchor.py")
 DATA = Path(os.environ.get("RNN_TUI_D2L_DATA") or ROOT.parent / "shared/data")
-# Exit status of a run whose measurements stand but miss a target (bench_all keeps its rows).
-MISSED = 3
 
 
 def missing_peer(anchor: Path, data: Path) -> str:

@@ -38,6 +38,7 @@ import time
 from pathlib import Path
 
 from _args import folder, int_in, parser, regular_file  # beside this script
+from _targets import MISSED, exit_status, judge_stall, judge_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 SPECS = (
@@ -214,6 +215,7 @@ def cli(files: list[str]) -> list[dict]:
                 rc, seconds, rss = measure(cmd, env)
             row = dict(file=file, mb=round(size, 1), token=token, mode=mode, rc=rc)
             row.update(seconds=round(seconds, 2), peak_rss_mb=round(rss))
+            row = judge_stats(row)
             rows.append(row)
             print(json.dumps(row), flush=True)
     return rows
@@ -307,10 +309,12 @@ def tui(file: str, tokens: list[str], mode: str = "clean") -> list[dict]:
         rows = []
         for token in tokens:
             command = [sys.executable, __file__, "tui", file, "--token", token, "--mode", mode]
-            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-            rows.extend(_rows(out))
+            done = subprocess.run(command, capture_output=True, text=True)
+            if done.returncode not in (0, MISSED):  # measured, or a stall over the target
+                raise subprocess.CalledProcessError(done.returncode, command, stderr=done.stderr)
+            rows.extend(_rows(done.stdout))
         return rows
-    row = asyncio.run(_stall(os.path.abspath(file), tokens[0], mode))
+    row = judge_stall(asyncio.run(_stall(os.path.abspath(file), tokens[0], mode)))
     print(json.dumps(row, ensure_ascii=False), flush=True)
     return [row]
 
@@ -346,13 +350,13 @@ def main(argv: list[str] | None = None) -> int:
             )
             return 2
     elif args.what == "cli":
-        cli([str(file) for file in args.files])
+        return exit_status(cli([str(file) for file in args.files]))
     else:
         from rnn_tui.cli import HUGEPAGE_ENV
 
         os.environ.setdefault("RNN_TUI_CACHE", tempfile.mkdtemp(prefix="rnn-tui-cache-"))
         os.environ.setdefault(HUGEPAGE_ENV, "0")  # before numpy, as the `rnn-tui` command
-        tui(str(args.file), args.token, args.mode)
+        return exit_status(tui(str(args.file), args.token, args.mode))
     return 0
 
 

@@ -56,6 +56,7 @@ from _args import (  # noqa: E402  (beside this script)
     trainer_option,
 )
 from _d2l_peer import ANCHOR, DATA, missing_peer  # noqa: E402  (beside this script)
+from _targets import exit_status, judge_seq2seq  # noqa: E402
 
 BOOK = [
     "--task", "seq2seq", "--num-examples", "600", "--embed", "32", "--hidden", "32",
@@ -352,10 +353,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_train:
         threads = f", {args.train_threads} thread(s)" if args.train_threads else ""
         say(f"training speed, book configuration, {args.epochs} epochs, ×{args.repeat}{threads}:")
-        row = result["train"] = train_speed(args, say)
+        row = result["train"] = judge_seq2seq(train_speed(args, say), args.device)
         say(
             f"  median target tokens/s: d2l {row['d2l_tgt_tokens_per_s']:,.0f}, "
             f"rnn-tui {row['ours_tgt_tokens_per_s']:,.0f}, ratio ours/d2l {row['ratio']:.2f}"
+            + (
+                f" (target {row['target']}: {'met' if row['ok'] else 'MISSED'})"
+                if "ok" in row
+                else ""
+            )
         )
         say(
             f"  target tokens per epoch: d2l ≈ {row['d2l_tokens_per_epoch']:,}, "
@@ -368,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         result["latency"] = latency(args, say)
     if args.json:
         print(json.dumps(result, ensure_ascii=False))
-    return 0
+    return exit_status([result["train"]] if "train" in result else [])
 
 
 if __name__ == "__main__":
