@@ -82,6 +82,8 @@ def test_stats_rows_are_judged_against_the_100_mb_budget(targets, mb, rc, second
 def test_a_dataset_screen_stall_of_100_ms_misses(targets):
     assert targets.judge_stall({"max_stall_ms": 53.0})["ok"] is True
     assert targets.judge_stall({"max_stall_ms": 100.0})["ok"] is False
+    # A file the screen did not read (its status still The Time Machine's) measured nothing.
+    assert targets.judge_stall({"max_stall_ms": 38.8, "loaded": False})["ok"] is False
 
 
 def test_bench_scale_cli_exits_3_when_stats_miss(monkeypatch, tmp_path, capsys):
