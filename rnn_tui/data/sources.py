@@ -10,7 +10,9 @@ imports neither of them.
 
 from __future__ import annotations
 
+import codecs
 import hashlib
+import os
 from collections.abc import Callable
 from functools import lru_cache
 from importlib.resources import files
@@ -32,6 +34,7 @@ from rnn_tui.files import (
     MAX_LIMIT_MB,
     FileProblem,
     expanded,
+    open_regular,
     read_bytes,
 )
 from rnn_tui.options import Option
@@ -168,6 +171,45 @@ def read_text_pieces(
     return _read_path_digest(source, encoding, "corpus file", cancelled)
 
 
+START_MARGIN = 64  # characters read past those asked for: one cut after a combining mark
+# composes as the whole text does
+
+
+def read_text_start(source: str, encoding: str, chars: int) -> str:
+    """The first `chars` characters of `read_text(source, encoding)`, reading no more of a
+    regular file than they take: a corpus of 100 MB was read, checked and joined whole for
+    4,000 characters of it (3.75 s, 1.3 GB, the GIL held 244 ms). The start is checked as a
+    whole file is (`text_of_bytes`), cut where the decoder has whole characters. A bundled
+    corpus, or a path that is not a regular file (a pipe), is read as `read_text` reads it."""
+    check_encoding(encoding, source)
+    if source in BUNDLED_CORPORA or not source.strip():
+        return read_text(source, encoding)[:chars]
+    try:
+        handle = open_regular(expanded(source))
+    except OSError:
+        return read_text(source, encoding)[:chars]  # its one-line error, or a pipe read
+    codec = codecs.lookup(encoding).name
+    want = chars + START_MARGIN
+    size = want * 4 + 16  # 4 bytes a character at most in UTF-8, UTF-16 and UTF-32
+    with handle:
+        total = os.fstat(handle.fileno()).st_size
+        while True:
+            handle.seek(0)
+            data = handle.read(size)
+            whole = len(data) < size or size >= total
+            if not whole:
+                decoder = codecs.getincrementaldecoder(codec)("strict")
+                try:
+                    decoder.decode(data, False)
+                    data = data[: len(data) - len(decoder.getstate()[0])]  # whole characters
+                except UnicodeError:
+                    pass  # text_of_bytes raises it, naming the byte and its offset
+            text = "".join(text_of_bytes(data, source, encoding))
+            if whole or len(text) >= want:
+                return text[:chars]
+            size *= 2  # a wider encoding (UTF-7), or characters that composed into fewer
+
+
 def read_corpus_bytes(
     source: str, encoding: str = "utf-8", cancelled: Callable[[], bool] | None = None
 ) -> tuple[bytes, str] | None:
@@ -299,6 +341,7 @@ __all__ = [
     "read_raw_pairs",
     "read_text",
     "read_text_pieces",
+    "read_text_start",
     "rereader",
     "split_lines",
     "text_of_bytes",

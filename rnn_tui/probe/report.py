@@ -76,12 +76,12 @@ def corpus_start(checkpoint: str, chars: int) -> str:
     from rnn_tui.checkpoints import CheckpointError
     from rnn_tui.checkpoints.checkpoint import load_checkpoint
     from rnn_tui.data.errors import DataError
-    from rnn_tui.data.sources import read_text
+    from rnn_tui.data.sources import read_text_start
 
     try:
         config = load_checkpoint(checkpoint).config
         corpus = config.get("corpus") or "timemachine"
-        return read_text(str(corpus), str(config.get("encoding") or "utf-8"))[:chars]
+        return read_text_start(str(corpus), str(config.get("encoding") or "utf-8"), chars)
     except (CheckpointError, DataError, OSError) as exc:
         raise DataError(f"cannot read the checkpoint's corpus: {exc}") from None
 
