@@ -16,7 +16,6 @@ from __future__ import annotations
 import array
 import csv
 import hashlib
-import io
 import itertools
 import math
 import threading
@@ -36,7 +35,7 @@ from rnn_tui.data.series_columns import (
     refuse_other_separator,
     value_column,
 )
-from rnn_tui.data.sources import read_bundled, read_path
+from rnn_tui.data.sources import read_bundled, read_path_pieces
 from rnn_tui.data.timeseries import sine_series
 
 SINE = "sine"
@@ -116,17 +115,77 @@ def load_series(
         return parse_csv(text, AIRLINE, column or "Passengers")
     if not str(source).strip():
         raise DataError("no series named: give sine, airline or the path of a CSV file")
-    text = read_path(source, encoding, what="series file", cancelled=cancelled)
+    pieces = read_path_pieces(source, encoding, what="series file", cancelled=cancelled)
     # The same text read again (the Forecast screen's view after every epoch, of each model)
     # is not parsed again: a million rows take 1.2 s (0.04 s to read and hash again).
-    key = (hashlib.blake2b(text.encode("utf-8", "surrogatepass")).digest(), str(source), column)
+    key = (_digest(pieces), str(source), column)
     with _parsed_lock:
         if _parsed and _parsed[0] == key:
             return _parsed[1]
-    series = parse_csv(text, str(source), column, progress=progress)
+    series = parse_csv(pieces, str(source), column, progress=progress)
     with _parsed_lock:
         _parsed[:] = [key, series]
     return series
+
+
+# Characters one string operation (a hash, a split, a line-end change) is given at a time: each
+# holds the GIL, and the Forecast screen's event loop waits on the worker reading a series (one
+# 100 MB StringIO held it 168 ms, the text's encoding for its hash 57 ms).
+WINDOW = 1 << 20
+
+
+def _digest(pieces: Sequence[str]) -> bytes:
+    """The BLAKE2b digest of the text in `pieces`, in UTF-8, a WINDOW at a time."""
+    h = hashlib.blake2b()
+    for text in pieces:
+        for start in range(0, len(text), WINDOW):
+            h.update(text[start : start + WINDOW].encode("utf-8", "surrogatepass"))
+    return h.digest()
+
+
+def _csv_lines(pieces: Sequence[str]) -> Iterator[str]:
+    """The lines of the text in `pieces` (never joined), each with its "\n", with "\r\n" and
+    lone "\r" line ends (old Mac exports) read as "\n", as csv's reader wants them (corpora
+    and pairs files read them too). Only "\n" and "\r" end a line: str.splitlines would also
+    cut at form feeds and U+2028 inside a cell. A piece's unfinished last line (or its final
+    "\r", which a "\n" may follow) is carried to the next."""
+    carry = ""
+    for i, piece in enumerate(pieces):
+        text = carry + piece if carry else piece
+        if i == len(pieces) - 1:
+            yield from _window_lines(text)
+            return
+        cut = max(text.rfind("\n"), text.rfind("\r"))
+        if cut == len(text) - 1 and text[cut] == "\r":
+            cut = max(text.rfind("\n", 0, cut), text.rfind("\r", 0, cut))
+        yield from _window_lines(text[: cut + 1])
+        carry = text[cut + 1 :]
+
+
+def _window_lines(text: str) -> Iterator[str]:
+    """`_csv_lines` of one string, cut a WINDOW at a time after a line end."""
+    start, n = 0, len(text)
+    while start < n:
+        stop = start + WINDOW
+        if stop >= n:
+            end = n
+        else:
+            cut = max(text.rfind("\n", start, stop), text.rfind("\r", start, stop))
+            if cut < 0:  # a line longer than a window: to its end
+                ends = [i for i in (text.find("\n", stop), text.find("\r", stop)) if i >= 0]
+                cut = min(ends) if ends else n - 1
+            if text.startswith("\r\n", cut):
+                cut += 1  # a "\r\n" is never cut in two
+            end = cut + 1
+        piece = text[start:end]
+        if "\r" in piece:
+            piece = piece.replace("\r\n", "\n").replace("\r", "\n")
+        lines = piece.split("\n")
+        for line in lines[:-1]:
+            yield line + "\n"
+        if lines[-1]:
+            yield lines[-1]
+        start = end
 
 
 _parsed: list = []  # [key, Series] of the last CSV parsed (the values are never written to)
@@ -137,19 +196,20 @@ PROGRESS_ROWS = 65_536  # rows between two progress reports (a million take ~4 s
 
 
 def parse_csv(
-    text: str, label: str, column: str = "", progress: Callable[[int, int], None] | None = None
+    text: str | Sequence[str],
+    label: str,
+    column: str = "",
+    progress: Callable[[int, int], None] | None = None,
 ) -> Series:
-    """The series in CSV `text` (see the module docstring); `label` names it in messages;
-    `progress(rows read, lines)` every PROGRESS_ROWS rows.
+    """The series in CSV `text` (see the module docstring), or in the pieces of it a file is
+    read as (`read_path_pieces`); `label` names it in messages; `progress(rows read, lines)`
+    every PROGRESS_ROWS rows.
 
     The rows are read one at a time and only the value and label cells kept: a list per row
     (a million for the largest series) made the collector walk them all, and the app, whose
     workers read series, waited on those walks (136–259 ms)."""
-    if "\r" in text:
-        # Lone CR line ends (old Mac exports) as csv's reader wants them; corpora and pairs
-        # files read them too.
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    rows = _filled_rows(text, label)
+    pieces = [text] if isinstance(text, str) else text
+    rows = _filled_rows(pieces, label)
     try:
         header = [cell.strip() for cell in next(rows, [])]
         sniffed = list(itertools.islice(rows, min(SNIFF_ROWS, MAX_POINTS + 1)))
@@ -173,7 +233,8 @@ def parse_csv(
         by = label_column(header, sniffed, index)
         values = array.array("d")
         labels: list[str] = []
-        lines = text.count("\n") + 1 if progress is not None else 0  # rows, blank ones too
+        # Rows, blank ones too (lone "\r" line ends counted where the file has no "\n").
+        lines = _line_count(pieces) + 1 if progress is not None else 0
         for r, row in enumerate(itertools.chain(sniffed, rows)):
             if progress is not None and r % PROGRESS_ROWS == 0 and r:
                 progress(min(r, lines - 1), lines)
@@ -201,10 +262,15 @@ def parse_csv(
     return Series(label, header[index], numbers, shown, period)
 
 
-def _filled_rows(text: str, label: str) -> Iterator[list[str]]:
+def _line_count(pieces: Sequence[str]) -> int:
+    """Line ends in `pieces`: "\n"s, or lone "\r"s where the text has no "\n"."""
+    return sum(p.count("\n") for p in pieces) or sum(p.count("\r") for p in pieces)
+
+
+def _filled_rows(pieces: Sequence[str], label: str) -> Iterator[list[str]]:
     """The CSV rows that hold something. Blank lines before the first and after the last are
     skipped; one between two rows is a gap in the series, refused as an empty cell is."""
-    reader = csv.reader(io.StringIO(text), strict=True)
+    reader = csv.reader(_csv_lines(pieces), strict=True)
     started, blank = False, None
     for row in _rows(reader, label):
         if any(cell.strip() for cell in row):
