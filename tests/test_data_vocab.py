@@ -255,3 +255,17 @@ def test_a_vocab_saved_before_with_every_count_still_loads():
 def test_counts_that_do_not_match_the_tokens_are_refused(counts):
     with pytest.raises(DataError, match="malformed vocabulary"):
         Vocab.from_dict({"idx_to_token": ["<unk>", "a", "b"], "counts": counts})
+
+
+@pytest.mark.parametrize("tokens", [["<unk>", "a", "a"], ["<unk>", "a", "<unk>"]])
+def test_a_saved_vocab_with_a_token_twice_is_refused(tokens):
+    # Two indices for one token: the model's rows for one of them could never be reached.
+    with pytest.raises(DataError, match="malformed vocabulary: duplicate tokens"):
+        Vocab.from_dict({"idx_to_token": tokens, "counts": [2, 1]})
+
+
+def test_a_large_saved_vocab_maps_every_token_to_its_index():
+    tokens = ["<unk>", *(f"w{i}" for i in range(50_000))]
+    vocab = Vocab.from_dict({"idx_to_token": tokens, "counts": list(range(50_000, 0, -1))})
+    assert [vocab[t] for t in tokens[::997]] == list(range(0, len(tokens), 997))
+    assert vocab.to_tokens([3, 49_999]) == ["w2", "w49998"]
