@@ -1,8 +1,8 @@
 """Scale: `rnn-tui stats` and the Dataset screen on 10/30/100 MB corpora (issue 13).
 
     python benchmarks/bench_scale.py make [--mb 10 30 100] [--dir /tmp/rnn-tui-scale]
-    python benchmarks/bench_scale.py cli FILE...   # wall time and peak RSS of `rnn-tui stats`
-    python benchmarks/bench_scale.py tui FILE [--token word char] [--mode raw]   # longest stall
+    python benchmarks/bench_scale.py cli FILE... [--encoding NAME]   # time, peak RSS of `stats`
+    python benchmarks/bench_scale.py tui FILE [--token word char] [--mode raw] [--encoding NAME]
 
 `make` writes four files per size: words_<MB>.txt (The Time Machine's lines reshuffled with
 ~150k random words mixed in: a big vocabulary), raw_<MB>.txt (the same with capitals,
@@ -20,7 +20,9 @@ prints elapsed seconds and the child's maximum resident set size. `tui` runs the
 (App.run_test), opens FILE on the Dataset screen and records the largest gap between ticks of
 a 10 ms timer while the corpus loads: the longest the event loop was blocked (a fresh process
 per token level); then it types searches into the vocabulary's search box (the first one
-casefolds the vocabulary) and records each one's time, matches and longest gap.
+casefolds the vocabulary) and records each one's time, matches and longest gap (the encoding
+typed into the screen's field first where --encoding names another than UTF-8). Each row has
+its target and `ok` (`_targets.py`); exit status 3 where one missed.
 """
 
 from __future__ import annotations
