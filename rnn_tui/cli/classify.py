@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import argparse
 
-from rnn_tui.cli.output import fail, on_terminal, print_json, warn
+from rnn_tui.cli.output import Waiting, fail, on_terminal, print_json, warn
 
 
 def run(args: argparse.Namespace) -> int:
     from rnn_tui.decode.classify import ClassifyError, classify, load_classifier
 
     try:
-        model, classes, warnings, loaded = load_classifier(args.checkpoint)
+        with Waiting(f"loading {args.checkpoint}…"):
+            model, classes, warnings, loaded = load_classifier(args.checkpoint)
         guesses = classify(model, classes, list(args.names), args.top)
     except ClassifyError as exc:
         return fail(str(exc))

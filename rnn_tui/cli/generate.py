@@ -9,7 +9,15 @@ import argparse
 import sys
 import time
 
-from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, print_json, say, warn
+from rnn_tui.cli.output import (
+    TerminalProgress,
+    Waiting,
+    fail,
+    on_terminal,
+    print_json,
+    say,
+    warn,
+)
 
 # What sampling alone reads: greedy takes the argmax whatever they say.
 _SAMPLING_ONLY = ("temperature", "top_k", "seed")
@@ -43,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
     # text again. Once the text is out (or stopped by Ctrl+C); an error stays one line.
     drawn = seed if args.strategy == "sample" and args.seed is None else None
     try:
-        lm = load_lm(args.checkpoint, args.device)
+        with Waiting(f"loading {args.checkpoint}…"):
+            lm = load_lm(args.checkpoint, args.device)
         options = GenerateOptions(args.length, args.strategy, args.temperature, args.top_k, seed)
         prefix = args.prefix if args.prefix is not None else lm.default_prefix
         encoded, steps = lm.generate(prefix, options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,4 +178,40 @@ class TerminalProgress:
         self.clear()
 
 
-__all__ = ["StdoutError", "TerminalProgress", "fail", "guarded_stdout", "say", "warn"]
+class Waiting:
+    """TerminalProgress's line for one long call that reports nothing meanwhile (a checkpoint
+    loading: 3-4 s for a vocabulary of 2.26M words, longer where a GPU starts up): written by a
+    timer thread once the call has taken SHOW_AFTER_S, cleared when it returns. Only on a
+    terminal; the text shown as `say` shows it (a path's control characters as escapes)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = bounded(visible(text))
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        self._shown = self._done = False
+
+    def _show(self) -> None:
+        with self._lock:
+            if not self._done:
+                sys.stderr.write(f"\r\x1b[K{self.text}")
+                sys.stderr.flush()
+                self._shown = True
+
+    def __enter__(self) -> Waiting:
+        if sys.stderr.isatty():
+            self._timer = threading.Timer(TerminalProgress.SHOW_AFTER_S, self._show)
+            self._timer.daemon = True
+            self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        with self._lock:  # a line being written is finished before it is erased
+            self._done = True
+            if self._shown:
+                sys.stderr.write("\r\x1b[K")
+                sys.stderr.flush()
+
+
+__all__ = ["StdoutError", "TerminalProgress", "Waiting", "fail", "guarded_stdout", "say", "warn"]

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 import argparse
 
-from rnn_tui.cli.output import fail, on_terminal, print_json, warn
+from rnn_tui.cli.output import Waiting, fail, on_terminal, print_json, warn
 
 
 def run(args: argparse.Namespace) -> int:
     from rnn_tui.decode.tag import TagError, load_tagger, tag_text
 
     try:
-        model, vocab, warnings, loaded = load_tagger(args.checkpoint)
+        with Waiting(f"loading {args.checkpoint}…"):
+            model, vocab, warnings, loaded = load_tagger(args.checkpoint)
         restored = [tag_text(model, vocab, text) for text in args.texts]
     except TagError as exc:
         return fail(str(exc))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rnn_tui.cli.output import TerminalProgress, fail, on_terminal, print_json, warn
+from rnn_tui.cli.output import TerminalProgress, Waiting, fail, on_terminal, print_json, warn
 from rnn_tui.quoting import quoted
 
 UNKNOWN_LISTED = 10  # words named in the <unk> warning; more are counted
@@ -178,7 +178,8 @@ def run(args: argparse.Namespace) -> int:
     printing = not args.json
     count = None if printing and _stdout_on_terminal() else TerminalProgress()
     try:
-        translator = load_translator(args.checkpoint, args.device)
+        with Waiting(f"loading {args.checkpoint}…"):
+            translator = load_translator(args.checkpoint, args.device)
         warnings = list(translator.warnings)
         for message in warnings:
             warn(message)
