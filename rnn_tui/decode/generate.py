@@ -40,6 +40,7 @@ from rnn_tui.decode.options import (
     draw_seed,
     validate_options,
 )
+from rnn_tui.decode.top import top_k as top_k_of
 from rnn_tui.quoting import quoted
 
 NON_FINITE = (
@@ -67,7 +68,7 @@ def _device(device: str | torch.device) -> torch.device:
 
 
 def _top(probs: torch.Tensor, idx_to_token: list[str]) -> list[tuple[str, float]]:
-    values, indices = torch.topk(probs, min(TOP_N, probs.numel()))
+    values, indices = top_k_of(probs, min(TOP_N, probs.numel()))
     return [(idx_to_token[i], p) for i, p in zip(indices.tolist(), values.tolist())]
 
 
@@ -80,7 +81,7 @@ def _sampling_probs(logits: torch.Tensor, temperature: float, top_k: int) -> tor
     logits = logits.double()
     scaled = (logits - logits.max()) / temperature
     if 0 < top_k < scaled.numel():
-        kept = torch.topk(scaled, top_k).indices
+        kept = top_k_of(scaled, top_k)[1]
         masked = torch.full_like(scaled, -math.inf)
         masked[kept] = scaled[kept]
         scaled = masked
