@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnn_tui.data import vocab as vocab_module
+from rnn_tui.data import vocab_fields
 from rnn_tui.data.errors import DataError
 from rnn_tui.data.vocab import Vocab, count_corpus, count_order
 
@@ -284,7 +284,7 @@ def test_a_large_saved_vocab_maps_every_token_to_its_index():
 def test_a_bad_element_is_named_whichever_chunk_it_is_checked_in(monkeypatch, tokens, counts, says):
     # Checked a chunk per C call (2.26M words: 0.8 s element by element); a bad one is still
     # named by its own index.
-    monkeypatch.setattr(vocab_module, "CHECK_CHUNK", 2)
+    monkeypatch.setattr(vocab_fields, "CHECK_CHUNK", 2)
     with pytest.raises(DataError, match=says):
         Vocab.from_dict({"idx_to_token": tokens, "counts": counts})
     good = Vocab.from_dict({"idx_to_token": ["<unk>", "a", "b", "c", "d"], "counts": [4, 3, 2, 1]})

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rnn_tui.data.errors import DataError
+from rnn_tui.data.vocab_fields import count, counts_array, strings, token_freq_pairs
 
 UNK = "<unk>"
 DICT_PIECE = 1 << 16  # entries added per call while indexing a big vocabulary
@@ -330,9 +331,9 @@ class Vocab:
         names in messages: "vocab."). Every value is checked, not converted: an edited token 7
         read as "7" would be another token, and generation would print <unk> in its place."""
         try:
-            idx_to_token = _strings(d["idx_to_token"], f"{field}idx_to_token")
-            min_freq = _count(d.get("min_freq", 0), f"{field}min_freq")
-            reserved = _strings(d.get("reserved_tokens", []), f"{field}reserved_tokens")
+            idx_to_token = strings(d["idx_to_token"], f"{field}idx_to_token")
+            min_freq = count(d.get("min_freq", 0), f"{field}min_freq")
+            reserved = strings(d.get("reserved_tokens", []), f"{field}reserved_tokens")
             counts = d.get("counts")
             if counts is not None:
                 # The counted tokens follow <unk> and the reserved ones, in count order.
@@ -344,9 +345,9 @@ class Vocab:
                 ):
                     raise ValueError(f"{field}counts do not match the tokens")
                 by_freq = idx_to_token[head:]
-                freqs = _counts(counts, f"{field}counts")
+                freqs = counts_array(counts, f"{field}counts")
             else:
-                token_freqs = _token_freqs(d.get("token_freqs", []), f"{field}token_freqs")
+                token_freqs = token_freq_pairs(d.get("token_freqs", []), f"{field}token_freqs")
                 by_freq = [token for token, _ in token_freqs]
                 freqs = array.array("q", (freq for _, freq in token_freqs))
         except KeyError:
@@ -355,9 +356,9 @@ class Vocab:
             raise DataError(f"malformed vocabulary: {exc}") from None
         if not idx_to_token or idx_to_token[0] != UNK:
             raise DataError("malformed vocabulary: index 0 must be '<unk>'")
-        # Built in Python's loop, which hands the GIL over; a set of the tokens first was one
-        # C call (331 ms for 2.26M words, in the worker of a screen loading the checkpoint).
-        token_to_idx = {token: idx for idx, token in enumerate(idx_to_token)}
+        # Built a piece at a time, which hands the GIL over between pieces; a set of the tokens
+        # first was one C call (331 ms for 2.26M words, in the worker of a screen loading it).
+        token_to_idx = _dict_in_pieces(idx_to_token, range(len(idx_to_token)))
         if len(token_to_idx) != len(idx_to_token):
             raise DataError("malformed vocabulary: duplicate tokens")
         vocab = cls.__new__(cls)
@@ -386,70 +387,3 @@ class Vocab:
     def __repr__(self) -> str:
         head = ", ".join(self.idx_to_token[:5])
         return f"Vocab(size={len(self)}, first=[{head}{', …' if len(self) > 5 else ''}])"
-
-
-_MAX_COUNT = 2**63 - 1  # array("q") holds the counts
-
-
-def _kind(value: object) -> str:
-    """A JSON value's kind, for a message (never its repr: an edited value can be huge)."""
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "a string"}
-    names.update({list: "a list", dict: "an object", type(None): "null"})
-    return names.get(type(value), type(value).__name__)
-
-
-# Elements of a saved vocabulary checked per C call: element by element in Python, 2.26M tokens
-# and their counts took 0.8 s of a checkpoint's load; a chunk's types (and a count chunk's
-# least value and conversion) are a few C calls of a few milliseconds, which leave the GIL to
-# the app's event loop between them. A chunk that fails is gone through element by element,
-# for the message naming the first bad one.
-CHECK_CHUNK = 1 << 16
-
-
-def _strings(value: object, field: str) -> list[str]:
-    if not isinstance(value, list):
-        raise TypeError(f"{field} is {_kind(value)}, not a list")
-    for start in range(0, len(value), CHECK_CHUNK):
-        part = value[start : start + CHECK_CHUNK]
-        if set(map(type, part)) <= {str}:
-            continue
-        for i, token in enumerate(part, start):
-            if not isinstance(token, str):
-                raise TypeError(f"{field}[{i}] is {_kind(token)}, not a string")
-    return value
-
-
-def _counts(values: list, field: str) -> array.array:
-    """`values` as array("q"), each checked as `_count` checks it (a bool is no count)."""
-    out = array.array("q")
-    for start in range(0, len(values), CHECK_CHUNK):
-        part = values[start : start + CHECK_CHUNK]
-        if set(map(type, part)) <= {int} and min(part) >= 0:
-            try:
-                out.fromlist(part)
-                continue
-            except OverflowError:  # past 2**63 - 1: said by _count below
-                pass
-        out.extend(_count(c, f"{field}[{i}]") for i, c in enumerate(part, start))
-    return out
-
-
-def _count(value: object, field: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{field} is {_kind(value)}, not a whole number")
-    if not 0 <= value <= _MAX_COUNT:
-        raise ValueError(f"{field} is out of range (a count from 0 to 2**63 - 1)")
-    return value
-
-
-def _token_freqs(value: object, field: str) -> list[tuple[str, int]]:
-    if not isinstance(value, list):
-        raise TypeError(f"{field} is {_kind(value)}, not a list")
-    pairs = []
-    for i, pair in enumerate(value):
-        if not (isinstance(pair, (list, tuple)) and len(pair) == 2):
-            raise TypeError(f"{field}[{i}] is not a [token, count] pair")
-        if not isinstance(pair[0], str):
-            raise TypeError(f"{field}[{i}][0] is {_kind(pair[0])}, not a string")
-        pairs.append((pair[0], _count(pair[1], f"{field}[{i}][1]")))
-    return pairs
