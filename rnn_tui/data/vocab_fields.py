@@ -39,7 +39,7 @@ def strings(value: object, field: str) -> list[str]:
 
 
 def counts_array(values: list, field: str) -> array.array:
-    """`values` as array("q"), each checked as `_count` checks it (a bool is no count)."""
+    """`values` as array("q"), each checked as `count` checks it (a bool is no count)."""
     out = array.array("q")
     for start in range(0, len(values), CHECK_CHUNK):
         part = values[start : start + CHECK_CHUNK]
@@ -47,7 +47,7 @@ def counts_array(values: list, field: str) -> array.array:
             try:
                 out.fromlist(part)
                 continue
-            except OverflowError:  # past 2**63 - 1: said by _count below
+            except OverflowError:  # past 2**63 - 1: said by `count` below
                 pass
         out.extend(count(c, f"{field}[{i}]") for i, c in enumerate(part, start))
     return out
